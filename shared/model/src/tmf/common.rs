@@ -1,0 +1,235 @@
+//! Building blocks shared by the TMF resources: references, parties, notes, periods,
+//! characteristics, quantities, and the extension map that keeps what we do not model.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::money::decimal_number;
+
+/// Fields of a TMF resource that q2c does not model, kept verbatim so that extensions and
+/// subtype-specific properties survive deserialise → serialise.
+pub type Extensions = serde_json::Map<String, Value>;
+
+/// The TMF polymorphism triple carried by every resource (`@type`, `@baseType`,
+/// `@schemaLocation`). Unknown `@type` values are kept as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TypeInfo {
+    /// The class of the entity (`@type`), e.g. `Quote` or a subtype such as `FiveGSliceOffering`.
+    #[serde(rename = "@type", default, skip_serializing_if = "Option::is_none")]
+    pub type_name: Option<String>,
+    /// The super-class (`@baseType`) when `@type` is a subtype.
+    #[serde(rename = "@baseType", default, skip_serializing_if = "Option::is_none")]
+    pub base_type: Option<String>,
+    /// A URI to a JSON schema describing the subtype (`@schemaLocation`).
+    #[serde(
+        rename = "@schemaLocation",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub schema_location: Option<String>,
+}
+
+impl TypeInfo {
+    /// A `@type` with no base type or schema.
+    pub fn of(type_name: &str) -> Self {
+        TypeInfo {
+            type_name: Some(type_name.to_owned()),
+            ..TypeInfo::default()
+        }
+    }
+}
+
+/// A reference to another entity (TMF `EntityRef` and its named variants such as
+/// `ProductOfferingRef`, `ProductOfferingPriceRef`, `BillingAccountRef`, `QuoteRef`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityRef {
+    /// Identifier of the referred entity.
+    pub id: String,
+    /// Hyperlink to the referred entity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub href: Option<String>,
+    /// Name of the referred entity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Class of the referred entity (`@referredType`).
+    #[serde(
+        rename = "@referredType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub referred_type: Option<String>,
+    /// `@type`, `@baseType`, `@schemaLocation`.
+    #[serde(flatten)]
+    pub type_info: TypeInfo,
+    /// Unmodelled fields, kept verbatim.
+    #[serde(flatten)]
+    pub extensions: Extensions,
+}
+
+impl EntityRef {
+    /// A reference with just an id.
+    pub fn to(id: impl Into<String>) -> Self {
+        EntityRef {
+            id: id.into(),
+            ..EntityRef::default()
+        }
+    }
+}
+
+/// A party (customer, sales agent, approver) with a role (TMF `RelatedParty`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RelatedParty {
+    /// Identifier of the party.
+    pub id: String,
+    /// Hyperlink to the party.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub href: Option<String>,
+    /// Name of the party.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Role the party plays (e.g. `customer`, `approver`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// Class of the party (`@referredType`, e.g. `Individual`, `Organization`).
+    #[serde(
+        rename = "@referredType",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub referred_type: Option<String>,
+    /// `@type`, `@baseType`, `@schemaLocation`.
+    #[serde(flatten)]
+    pub type_info: TypeInfo,
+    /// Unmodelled fields, kept verbatim.
+    #[serde(flatten)]
+    pub extensions: Extensions,
+}
+
+/// A free-text note with author and date (TMF `Note`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Note {
+    /// Identifier of the note within its resource.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Author of the note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// When the note was written.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub date: Option<OffsetDateTime>,
+    /// The text.
+    #[serde(default)]
+    pub text: String,
+    /// `@type`, `@baseType`, `@schemaLocation`.
+    #[serde(flatten)]
+    pub type_info: TypeInfo,
+    /// Unmodelled fields, kept verbatim.
+    #[serde(flatten)]
+    pub extensions: Extensions,
+}
+
+/// A period of validity; an absent end means open-ended (TMF `TimePeriod`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimePeriod {
+    /// Start of the period, inclusive.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub start_date_time: Option<OffsetDateTime>,
+    /// End of the period, exclusive.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub end_date_time: Option<OffsetDateTime>,
+}
+
+impl TimePeriod {
+    /// Whether `now` lies in `[start, end)`; missing bounds are open.
+    pub fn contains(&self, now: OffsetDateTime) -> bool {
+        self.start_date_time.is_none_or(|start| start <= now)
+            && self.end_date_time.is_none_or(|end| now < end)
+    }
+}
+
+/// A named characteristic value of a product, of any JSON type (TMF `Characteristic`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Characteristic {
+    /// Characteristic name, e.g. `dataAllowanceGB`.
+    pub name: String,
+    /// Data type of the value, as the catalog states it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value_type: Option<String>,
+    /// The value, of any JSON type.
+    #[serde(default)]
+    pub value: Value,
+    /// `@type`, `@baseType`, `@schemaLocation`.
+    #[serde(flatten)]
+    pub type_info: TypeInfo,
+    /// Unmodelled fields, kept verbatim.
+    #[serde(flatten)]
+    pub extensions: Extensions,
+}
+
+/// An amount with units, e.g. `{"amount": 1, "units": "GB"}` or a duration of 3 months
+/// (TMF `Quantity` and `Duration`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quantity {
+    /// Numeric amount.
+    #[serde(with = "decimal_number")]
+    pub amount: Decimal,
+    /// Unit of the amount (`GB`, `minute`, `month`, ...).
+    pub units: String,
+}
+
+/// An approval given or requested on a quote (TMF648 `Authorization`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Authorization {
+    /// When the approval was given.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub given_date: Option<OffsetDateTime>,
+    /// Name of the authorization, e.g. `discountApproval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// When the approval was requested.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub requested_date: Option<OffsetDateTime>,
+    /// How the approval was signed, e.g. the approver's token subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature_representation: Option<String>,
+    /// State of the approval, e.g. `approved`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// Who approved.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approver: Vec<RelatedParty>,
+    /// `@type`, `@baseType`, `@schemaLocation`.
+    #[serde(flatten)]
+    pub type_info: TypeInfo,
+    /// Unmodelled fields, kept verbatim.
+    #[serde(flatten)]
+    pub extensions: Extensions,
+}
