@@ -172,10 +172,10 @@ pub mod decimal_number {
     /// When the value has more than [`MAX_SIGNIFICANT_DIGITS`] significant digits.
     pub fn serialize<S: Serializer>(value: &Decimal, serializer: S) -> Result<S::Ok, S::Error> {
         let normalized = value.normalize();
-        if normalized.scale() == 0 && normalized.abs() < Decimal::from(i64::MAX) {
-            if let Ok(int) = i64::try_from(normalized) {
-                return serializer.serialize_i64(int);
-            }
+        if normalized.scale() == 0
+            && let Ok(int) = i64::try_from(normalized)
+        {
+            return serializer.serialize_i64(int);
         }
         if significant_digits(&normalized) > MAX_SIGNIFICANT_DIGITS {
             return Err(serde::ser::Error::custom(format!(
