@@ -10,4 +10,5 @@
 #![warn(missing_docs)]
 
 pub mod money;
+pub mod settings;
 pub mod tmf;

@@ -1,0 +1,94 @@
+//! Errors of the use-cases, one variant per case a caller acts on. The HTTP edge maps each
+//! to a TMF630 body and status in one place (`q2c-api`).
+
+use q2c_model::tmf::QuoteState;
+use time::OffsetDateTime;
+
+use crate::context::Scope;
+use crate::ports::StoreError;
+
+/// What can go wrong in a use-case.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The input is malformed or a field is invalid (HTTP 400).
+    #[error("invalid input{}: {message}", path.as_deref().map(|p| format!(" at {p}")).unwrap_or_default())]
+    InvalidInput {
+        /// JSON path of the field at fault, e.g. `quoteItem[0].quantity`.
+        path: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// A server-owned field was sent by the client (HTTP 400).
+    #[error("field `{field}` is set by the server and may not be sent")]
+    ForbiddenField {
+        /// The field, e.g. `quoteTotalPrice`.
+        field: String,
+    },
+    /// The token lacks a scope this action needs (HTTP 403).
+    #[error("missing scope {scope}")]
+    MissingScope {
+        /// The scope needed.
+        scope: Scope,
+    },
+    /// No such resource for this tenant (HTTP 404). Another tenant's ids look the same.
+    #[error("{resource} {id} not found")]
+    NotFound {
+        /// Resource kind, e.g. `Quote`.
+        resource: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// The requested state change is not allowed from the current state (HTTP 409).
+    #[error("illegal state transition from {from} to {to}")]
+    IllegalTransition {
+        /// Current state.
+        from: String,
+        /// Requested state.
+        to: String,
+    },
+    /// The quote's validity ended before acceptance (HTTP 409).
+    #[error("quote expired at {valid_until}")]
+    QuoteExpired {
+        /// End of the quote's validFor.
+        valid_until: OffsetDateTime,
+    },
+    /// The quote cannot be changed in its state, except for its state (HTTP 409).
+    #[error("quote in state {state:?} can no longer be updated")]
+    NotUpdatable {
+        /// Its state.
+        state: QuoteState,
+    },
+    /// Another conflict with the current state, e.g. deleting an accepted quote (HTTP 409).
+    #[error("{message}")]
+    Conflict {
+        /// Explanation.
+        message: String,
+    },
+    /// `If-Match` named a version that is no longer current (HTTP 412).
+    #[error("quote was modified: expected version {expected}, current version {current}")]
+    VersionMismatch {
+        /// Version the client sent.
+        expected: u64,
+        /// Current version (0 when unknown, e.g. lost a race).
+        current: u64,
+    },
+    /// A business rule refused the request, e.g. an unsellable offering (HTTP 422).
+    #[error("{message}")]
+    BusinessRule {
+        /// Stable machine code, e.g. `OFFERING_NOT_SELLABLE`.
+        code: &'static str,
+        /// Explanation naming what is at fault.
+        message: String,
+        /// JSON path at fault, where there is one.
+        path: Option<String>,
+    },
+    /// The store failed (HTTP 503); the details are logged, not shown to the client.
+    #[error("store unavailable")]
+    Unavailable(#[source] StoreError),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        ServiceError::Unavailable(e)
+    }
+}

@@ -1,0 +1,349 @@
+//! Ports: the capabilities the use-cases need from the outside world. Adapters implement them
+//! (`q2c-local` on SQLite, `q2c-aws` on DynamoDB/SQS); one contract suite checks each adapter.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use q2c_model::settings::TenantSettings;
+use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice, Quote, QuoteState};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::context::TenantId;
+
+/// A boxed error cause from an adapter (driver, SDK).
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Errors of a store adapter.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write failed: the stored version is not the expected one.
+    #[error("version conflict")]
+    VersionConflict,
+    /// An insert found the key already present.
+    #[error("already exists")]
+    AlreadyExists,
+    /// The backend failed; retrying may help.
+    #[error("store backend failed")]
+    Backend(#[source] BoxError),
+}
+
+/// A quote as stored: the TMF resource plus the data the store needs beside it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredQuote {
+    /// The quote (id always set).
+    pub quote: Quote,
+    /// Optimistic-lock version, 1 on create, +1 on every change; exposed as the `ETag`.
+    pub version: u64,
+    /// A requested discount exceeds the tenant threshold: approving needs `quote.approve`.
+    pub approval_required: bool,
+    /// Catalog price ids the quote's prices come from (index of open quotes by price).
+    pub price_ids: Vec<String>,
+}
+
+impl StoredQuote {
+    /// The quote id.
+    pub fn id(&self) -> &str {
+        self.quote.id.as_deref().unwrap_or_default()
+    }
+}
+
+/// Filters of `GET /quote` (all optional, combined with AND).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QuoteFilter {
+    /// `state=`.
+    pub state: Option<QuoteState>,
+    /// `relatedParty.id=`.
+    pub related_party_id: Option<String>,
+    /// `externalId=`.
+    pub external_id: Option<String>,
+    /// `quoteDate.gte=`.
+    pub quote_date_gte: Option<OffsetDateTime>,
+    /// `quoteDate.lt=`.
+    pub quote_date_lt: Option<OffsetDateTime>,
+}
+
+/// A page request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Items to skip.
+    pub offset: u64,
+    /// Most items to return.
+    pub limit: u64,
+}
+
+/// One page of results and the total count matching the filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listing<T> {
+    /// The page.
+    pub items: Vec<T>,
+    /// All matching items (`X-Total-Count`).
+    pub total: u64,
+}
+
+/// Where the relay sends an outbox event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Destination {
+    /// Quote*Event → quote-events queue.
+    QuoteEvents,
+    /// Catalog changes → pricing-changes queue.
+    PricingChanges,
+    /// Product orders → orders queue.
+    Orders,
+}
+
+impl Destination {
+    /// The queue name (as in the SAM template and the local engine).
+    pub fn queue_name(self) -> &'static str {
+        match self {
+            Destination::QuoteEvents => "quote-events",
+            Destination::PricingChanges => "pricing-changes",
+            Destination::Orders => "orders",
+        }
+    }
+}
+
+/// An event to announce, written in the same transaction as the change it announces.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEvent {
+    /// Stable id (also the envelope's `eventId`): consumers de-duplicate on it.
+    pub event_id: String,
+    /// e.g. `QuoteStateChangeEvent`.
+    pub event_type: String,
+    /// Tenant of the aggregate; `None` for catalog events.
+    pub tenant: Option<String>,
+    /// Id of the changed resource.
+    pub aggregate_id: String,
+    /// Correlation id of the request that caused it.
+    pub correlation_id: Option<String>,
+    /// Message schema version, e.g. `1.0`.
+    pub schema_version: String,
+    /// Target queue.
+    pub destination: Destination,
+    /// The message body: a TMF event envelope.
+    pub body: serde_json::Value,
+    /// When it was written.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// Quotes, partitioned by tenant, with optimistic locking. Every write takes the outbox
+/// events announcing it and stores them in the same transaction.
+#[async_trait]
+pub trait QuoteStore: Send + Sync {
+    /// Inserts a new quote (`version` 1) and its events.
+    ///
+    /// # Errors
+    /// [`StoreError::AlreadyExists`] when the id is taken.
+    async fn insert(
+        &self,
+        tenant: &TenantId,
+        quote: &StoredQuote,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError>;
+
+    /// The quote with this id in this tenant.
+    async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError>;
+
+    /// Replaces the quote if its stored version is `expected_version`; `quote.version` is
+    /// the new version.
+    ///
+    /// # Errors
+    /// [`StoreError::VersionConflict`] when the stored version differs (or the quote is gone).
+    async fn update(
+        &self,
+        tenant: &TenantId,
+        quote: &StoredQuote,
+        expected_version: u64,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError>;
+
+    /// Deletes the quote if its stored version is `expected_version`.
+    ///
+    /// # Errors
+    /// [`StoreError::VersionConflict`] when the stored version differs (or the quote is gone).
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected_version: u64,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError>;
+
+    /// Quotes of the tenant matching the filter, newest `quoteDate` first, then by id.
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        filter: &QuoteFilter,
+        page: Page,
+    ) -> Result<Listing<StoredQuote>, StoreError>;
+}
+
+/// The operator's product catalog, shared by all tenants.
+#[async_trait]
+pub trait CatalogStore: Send + Sync {
+    /// The offerings with these ids that exist (any order).
+    async fn offerings(&self, ids: &[String]) -> Result<Vec<ProductOffering>, StoreError>;
+    /// The prices with these ids that exist (any order).
+    async fn prices(&self, ids: &[String]) -> Result<Vec<ProductOfferingPrice>, StoreError>;
+    /// A page of offerings ordered by id.
+    async fn list_offerings(&self, page: Page) -> Result<Listing<ProductOffering>, StoreError>;
+    /// A page of prices ordered by id.
+    async fn list_prices(&self, page: Page) -> Result<Listing<ProductOfferingPrice>, StoreError>;
+    /// Inserts or replaces an offering.
+    async fn put_offering(&self, offering: &ProductOffering) -> Result<(), StoreError>;
+    /// Inserts or replaces a price.
+    async fn put_price(&self, price: &ProductOfferingPrice) -> Result<(), StoreError>;
+}
+
+/// Which API's hub a subscription belongs to (each TMF API has its own).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum HubApi {
+    /// TMF648 quote events.
+    Quote,
+    /// TMF620 catalog (price) events.
+    Catalog,
+    /// TMF622 product order events.
+    Ordering,
+}
+
+impl HubApi {
+    /// Stable name used in store keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HubApi::Quote => "quote",
+            HubApi::Catalog => "catalog",
+            HubApi::Ordering => "ordering",
+        }
+    }
+}
+
+/// Hub subscriptions, per tenant and API.
+#[async_trait]
+pub trait HubStore: Send + Sync {
+    /// Stores a subscription (its `id` is set by the caller).
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+        subscription: &EventSubscription,
+    ) -> Result<(), StoreError>;
+    /// Removes a subscription; `false` when there was none with this id.
+    async fn delete(&self, tenant: &TenantId, api: HubApi, id: &str) -> Result<bool, StoreError>;
+    /// Every subscription of the tenant on this API.
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+    ) -> Result<Vec<EventSubscription>, StoreError>;
+}
+
+/// A response kept for idempotent replay.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// Headers worth replaying (`Location`, `ETag`, `Content-Type`).
+    pub headers: Vec<(String, String)>,
+    /// Body bytes as UTF-8 text.
+    pub body: String,
+}
+
+/// Outcome of claiming an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdempotencyClaim {
+    /// First use (or the previous claim expired): proceed, then `complete` or `release`.
+    Claimed,
+    /// Completed before with the same request: replay this response.
+    Replay(StoredResponse),
+    /// Another request with this key is still being processed.
+    InProgress,
+    /// The key was used with a different request body.
+    Mismatch,
+}
+
+/// Idempotency records (`Idempotency-Key`), per tenant. Expiry is checked on claim; the
+/// background clean-up only reclaims space.
+#[async_trait]
+pub trait IdempotencyStore: Send + Sync {
+    /// Claims `key` for a request whose body hashes to `request_hash`. A claim in progress
+    /// older than `in_progress_until` may be taken over; a completed record past its
+    /// expiry counts as absent.
+    async fn claim(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        request_hash: &str,
+        now: OffsetDateTime,
+        in_progress_until: OffsetDateTime,
+    ) -> Result<IdempotencyClaim, StoreError>;
+    /// Records the response of a claimed key, kept until `expires_at`.
+    async fn complete(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        response: &StoredResponse,
+        expires_at: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Drops a claim whose request failed without effect, so the client can retry.
+    async fn release(&self, tenant: &TenantId, key: &str) -> Result<(), StoreError>;
+    /// Deletes records expired at `now`; returns how many.
+    async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, StoreError>;
+}
+
+/// The relay's side of the outbox.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    /// Up to `limit` unpublished events, oldest first.
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError>;
+    /// Marks events published (idempotent).
+    async fn mark_published(
+        &self,
+        event_ids: &[String],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+    /// Deletes events published before `before`; returns how many.
+    async fn purge_published(&self, before: OffsetDateTime) -> Result<u64, StoreError>;
+}
+
+/// Tenant settings (tax rate, approval threshold, validity, currency).
+#[async_trait]
+pub trait SettingsSource: Send + Sync {
+    /// Settings of the tenant (the defaults when it has none of its own).
+    async fn settings(&self, tenant: &TenantId) -> Result<TenantSettings, StoreError>;
+}
+
+/// The current time. Injected so that expiry and validity are testable.
+pub trait Clock: Send + Sync {
+    /// Now, in UTC.
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// Everything the use-cases need, as shared trait objects.
+#[derive(Clone)]
+pub struct Ports {
+    /// Quotes.
+    pub quotes: Arc<dyn QuoteStore>,
+    /// Catalog.
+    pub catalog: Arc<dyn CatalogStore>,
+    /// Hub subscriptions.
+    pub hubs: Arc<dyn HubStore>,
+    /// Idempotency records.
+    pub idempotency: Arc<dyn IdempotencyStore>,
+    /// Tenant settings.
+    pub settings: Arc<dyn SettingsSource>,
+    /// Clock.
+    pub clock: Arc<dyn Clock>,
+}
