@@ -7,8 +7,15 @@
 //! # Layout
 //! - [`money`]: `Money`, `Currency` and the rounding rule (the only place amounts are rounded).
 //! - [`tmf`]: TMF648/620/622/630/688 resources, serialised as the specs name them.
+//! - [`settings`]: `TenantSettings` (tax rate, approval threshold, quote validity, currency).
+//! - [`pricing`]: the pricing engine, `price_quote` over a [`pricing::CatalogView`].
+//! - [`lifecycle`]: the quote, quote item, product order and order item state machines.
+//! - [`sample_catalog`]: the TMF620 sample catalog that seeds `q2c local` and the docs' examples.
 #![warn(missing_docs)]
 
+pub mod lifecycle;
 pub mod money;
+pub mod pricing;
+pub mod sample_catalog;
 pub mod settings;
 pub mod tmf;

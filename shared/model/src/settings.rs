@@ -1,21 +1,22 @@
-//! Per-tenant commercial settings: tax rate, approval threshold, validity, currency.
+//! Per-tenant settings the pricing engine and the quote lifecycle read: tax rate, approval
+//! threshold, quote validity and currency.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::money::Currency;
 
-/// Settings of one tenant; absent fields take the documented defaults.
+/// Settings of one tenant. Every field has a default, so `{}` is a valid settings document.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "snake_case")]
 pub struct TenantSettings {
-    /// Tax rate in percent (20 means 20 %). Default 20.
+    /// Tax rate in percent (20 means 20 %), applied to every charged line. Default 20.
     pub tax_rate: Decimal,
-    /// A requested discount above this percentage needs approval. Default 15.
+    /// Requested discounts above this percentage need approval. Default 15.
     pub approval_threshold: Decimal,
     /// Length of a new quote's `validFor`, in days. Default 30.
     pub default_validity_days: u32,
-    /// Currency of the tenant's quotes. Default EUR.
+    /// The tenant's currency. Default EUR.
     pub currency: Currency,
 }
 
@@ -27,5 +28,30 @@ impl Default for TenantSettings {
             default_validity_days: 30,
             currency: Currency::EUR,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_document_gives_the_defaults() {
+        let settings: TenantSettings = serde_json::from_str("{}").expect("empty settings parse");
+        assert_eq!(settings, TenantSettings::default());
+        assert_eq!(settings.tax_rate, Decimal::from(20));
+        assert_eq!(settings.approval_threshold, Decimal::from(15));
+        assert_eq!(settings.default_validity_days, 30);
+        assert_eq!(settings.currency, Currency::EUR);
+    }
+
+    #[test]
+    fn fields_are_snake_case_and_partial_documents_keep_other_defaults() {
+        let settings: TenantSettings =
+            serde_json::from_str(r#"{"tax_rate": "19.6", "currency": "USD"}"#)
+                .expect("settings parse");
+        assert_eq!(settings.tax_rate, Decimal::new(196, 1));
+        assert_eq!(settings.currency, Currency::USD);
+        assert_eq!(settings.default_validity_days, 30);
     }
 }

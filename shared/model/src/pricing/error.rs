@@ -1,0 +1,164 @@
+//! Pricing errors: what went wrong, and the JSON path of the quote item at fault.
+
+use crate::money::CurrencyMismatch;
+
+/// A quote that cannot be priced, naming the JSON path at fault
+/// (e.g. `quoteItem[1].productOffering.id`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{path}: {kind}")]
+pub struct PricingError {
+    /// JSON path of the field at fault, from the quote's root.
+    pub path: String,
+    /// What is wrong.
+    pub kind: PricingErrorKind,
+}
+
+/// The kinds of pricing failure. [`PricingErrorKind::code`] gives a stable machine code.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PricingErrorKind {
+    /// The item has no `productOffering` reference (or its id is empty).
+    #[error("the quote item has no product offering")]
+    MissingOffering,
+    /// The offering is not in the catalog.
+    #[error("product offering {id} does not exist")]
+    UnknownOffering {
+        /// The offering id.
+        id: String,
+    },
+    /// The offering is not for sale: `isSellable` is false or it is retired.
+    #[error("product offering {id} is not sellable (lifecycle status {lifecycle_status:?})")]
+    NotSellable {
+        /// The offering id.
+        id: String,
+        /// Its lifecycle status.
+        lifecycle_status: Option<String>,
+    },
+    /// The offering's `validFor` does not contain the pricing time.
+    #[error("product offering {id} is not valid now")]
+    NotValidAt {
+        /// The offering id.
+        id: String,
+    },
+    /// The quantity is below 1 (or too large to multiply).
+    #[error("quantity {quantity} is not a positive count")]
+    InvalidQuantity {
+        /// The quantity given.
+        quantity: i64,
+    },
+    /// Two prices of the quote are in different currencies.
+    #[error(transparent)]
+    CurrencyMismatch(#[from] CurrencyMismatch),
+    /// A requested discount is malformed or cannot apply.
+    #[error("invalid discount: {reason}")]
+    InvalidDiscount {
+        /// Why.
+        reason: String,
+    },
+    /// The offering refers to a price that is not in the catalog.
+    #[error("product offering price {id} does not exist")]
+    UnknownPrice {
+        /// The price id.
+        id: String,
+    },
+    /// A bundle contains itself, directly or through other bundles.
+    #[error("bundle {id} contains itself")]
+    BundleCycle {
+        /// The offering id found twice on the path.
+        id: String,
+    },
+}
+
+impl PricingErrorKind {
+    /// Stable machine code, used as the TMF630 error `code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            PricingErrorKind::MissingOffering => "MISSING_OFFERING",
+            PricingErrorKind::UnknownOffering { .. } => "UNKNOWN_OFFERING",
+            PricingErrorKind::NotSellable { .. } => "OFFERING_NOT_SELLABLE",
+            PricingErrorKind::NotValidAt { .. } => "OFFERING_NOT_VALID",
+            PricingErrorKind::InvalidQuantity { .. } => "INVALID_QUANTITY",
+            PricingErrorKind::CurrencyMismatch(_) => "CURRENCY_MISMATCH",
+            PricingErrorKind::InvalidDiscount { .. } => "INVALID_DISCOUNT",
+            PricingErrorKind::UnknownPrice { .. } => "UNKNOWN_PRICE",
+            PricingErrorKind::BundleCycle { .. } => "BUNDLE_CYCLE",
+        }
+    }
+
+    /// Whether this is a business rule failing on a well-formed request (HTTP 422) rather than
+    /// a malformed request (HTTP 400).
+    pub fn is_business_rule(&self) -> bool {
+        !matches!(
+            self,
+            PricingErrorKind::MissingOffering
+                | PricingErrorKind::InvalidQuantity { .. }
+                | PricingErrorKind::InvalidDiscount { .. }
+        )
+    }
+}
+
+impl PricingError {
+    /// An error of `kind` at `path`.
+    pub fn new(path: impl Into<String>, kind: impl Into<PricingErrorKind>) -> Self {
+        PricingError {
+            path: path.into(),
+            kind: kind.into(),
+        }
+    }
+
+    /// Stable machine code of the kind (see [`PricingErrorKind::code`]).
+    pub fn code(&self) -> &'static str {
+        self.kind.code()
+    }
+
+    /// Whether the request was well-formed but breaks a business rule (HTTP 422: unknown,
+    /// unsellable or expired offering, currency mix) rather than malformed (HTTP 400: quantity
+    /// below 1, missing offering reference, invalid discount).
+    pub fn is_business_rule(&self) -> bool {
+        self.kind.is_business_rule()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::money::Currency;
+
+    #[test]
+    fn validation_problems_are_not_business_rules() {
+        assert!(
+            !PricingError::new(
+                "quoteItem[0].quantity",
+                PricingErrorKind::InvalidQuantity { quantity: 0 }
+            )
+            .is_business_rule()
+        );
+        assert!(
+            !PricingError::new(
+                "quoteItem[0].productOffering",
+                PricingErrorKind::MissingOffering
+            )
+            .is_business_rule()
+        );
+        let unknown = PricingErrorKind::UnknownOffering { id: "x".into() };
+        assert!(unknown.is_business_rule());
+        let mix = PricingErrorKind::from(CurrencyMismatch {
+            left: Currency::EUR,
+            right: Currency::USD,
+        });
+        assert!(mix.is_business_rule());
+        assert_eq!(mix.code(), "CURRENCY_MISMATCH");
+    }
+
+    #[test]
+    fn the_message_starts_with_the_json_path() {
+        let err = PricingError::new(
+            "quoteItem[1].productOffering.id",
+            PricingErrorKind::UnknownOffering { id: "nope".into() },
+        );
+        assert_eq!(
+            err.to_string(),
+            "quoteItem[1].productOffering.id: product offering nope does not exist"
+        );
+        assert_eq!(err.code(), "UNKNOWN_OFFERING");
+    }
+}

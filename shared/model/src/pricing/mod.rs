@@ -1,0 +1,245 @@
+//! The pricing engine: configure and price a quote's items against the catalog.
+//!
+//! [`price_quote`] checks every item's offering (exists, sellable, valid now), builds one line
+//! per catalog price (recurring per charge period, one-time, usage per unit, and any other type
+//! carried as its own line), applies catalog promotions and discounts requested on the quote,
+//! adds tax, and sums the lines into `quoteTotalPrice`. The rules and worked examples are in
+//! `docs/pricing.md`.
+
+mod catalog;
+mod error;
+mod line;
+mod offering;
+mod requested;
+mod totals;
+
+pub use catalog::{CatalogDocument, CatalogSnapshot, CatalogView};
+pub use error::{PricingError, PricingErrorKind};
+
+use time::OffsetDateTime;
+
+use crate::money::{Currency, CurrencyMismatch};
+use crate::settings::TenantSettings;
+use crate::tmf::{QuoteItem, QuotePrice};
+use line::{Line, Tax};
+
+/// A priced quote.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PricedQuote {
+    /// The input items (ids, product, extensions untouched) with `quoteItemPrice` recomputed,
+    /// recursively for child items.
+    pub items: Vec<QuoteItem>,
+    /// `quoteTotalPrice`: one per (priceType, recurringChargePeriod, unitOfMeasure).
+    pub total: Vec<QuotePrice>,
+    /// Whether a requested discount exceeds the tenant's approval threshold.
+    pub approval_required: bool,
+    /// Every catalog price used (list prices and promotions), without duplicates.
+    pub price_ids: Vec<String>,
+}
+
+/// Ids of every offering the items reference, including nested child items, without duplicates
+/// (to preload the catalog). Bundled offerings of a bundle are found in the catalog, not here.
+pub fn referenced_offering_ids(items: &[QuoteItem]) -> Vec<String> {
+    fn walk(items: &[QuoteItem], ids: &mut Vec<String>) {
+        for item in items {
+            if let Some(reference) = &item.product_offering
+                && !ids.contains(&reference.id)
+            {
+                ids.push(reference.id.clone());
+            }
+            walk(&item.quote_item, ids);
+        }
+    }
+    let mut ids = Vec::new();
+    walk(items, &mut ids);
+    ids
+}
+
+/// Prices `items` against `catalog` at `now` with the tenant's tax rate and approval threshold.
+///
+/// # Errors
+/// [`PricingError`] naming the JSON path of the first item at fault: a missing offering
+/// reference or a quantity below 1 (validation), an unknown, unsellable or expired offering,
+/// an invalid requested discount, or prices in more than one currency.
+pub fn price_quote(
+    items: &[QuoteItem],
+    catalog: &dyn CatalogView,
+    settings: &TenantSettings,
+    now: OffsetDateTime,
+) -> Result<PricedQuote, PricingError> {
+    let mut pricer = Pricer {
+        catalog,
+        settings,
+        now,
+        tax: Tax::new(settings.tax_rate),
+        currency: None,
+        price_ids: Vec::new(),
+        approval_required: false,
+    };
+    let mut priced = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        priced.push(pricer.price_item(item, &format!("quoteItem[{i}]"), 1, Placement::TopLevel)?);
+    }
+    Ok(PricedQuote {
+        total: totals::quote_totals(&priced, settings.tax_rate),
+        items: priced,
+        approval_required: pricer.approval_required,
+        price_ids: pricer.price_ids,
+    })
+}
+
+/// Where an item sits, which decides whether it must be sellable and whether it is charged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    /// A quote's own item.
+    TopLevel,
+    /// A child item, charged by its own prices.
+    Child,
+    /// A child of a bundle that has its own price: included, not charged.
+    Included,
+}
+
+struct Pricer<'a> {
+    catalog: &'a dyn CatalogView,
+    settings: &'a TenantSettings,
+    now: OffsetDateTime,
+    tax: Tax,
+    currency: Option<Currency>,
+    price_ids: Vec<String>,
+    approval_required: bool,
+}
+
+impl<'a> Pricer<'a> {
+    fn price_item(
+        &mut self,
+        item: &QuoteItem,
+        path: &str,
+        parent_quantity: i64,
+        placement: Placement,
+    ) -> Result<QuoteItem, PricingError> {
+        let offering_id = match &item.product_offering {
+            Some(reference) if !reference.id.is_empty() => reference.id.as_str(),
+            _ => {
+                return Err(PricingError::new(
+                    format!("{path}.productOffering"),
+                    PricingErrorKind::MissingOffering,
+                ));
+            }
+        };
+        let own_quantity = item.quantity.unwrap_or(1);
+        let quantity = Some(own_quantity)
+            .filter(|q| *q >= 1)
+            .and_then(|q| q.checked_mul(parent_quantity))
+            .ok_or_else(|| {
+                PricingError::new(
+                    format!("{path}.quantity"),
+                    PricingErrorKind::InvalidQuantity {
+                        quantity: own_quantity,
+                    },
+                )
+            })?;
+        let id_path = format!("{path}.productOffering.id");
+        let catalog: &'a dyn CatalogView = self.catalog;
+        let offering = catalog.offering(offering_id).ok_or_else(|| {
+            PricingError::new(
+                &id_path,
+                PricingErrorKind::UnknownOffering {
+                    id: offering_id.to_owned(),
+                },
+            )
+        })?;
+        offering::check_offering(
+            offering,
+            self.now,
+            placement != Placement::TopLevel,
+            &id_path,
+        )?;
+        let prices = offering::offering_prices(catalog, offering, self.now, &id_path)?;
+        let is_bundle = offering.is_bundle == Some(true);
+
+        let child_placement =
+            if placement == Placement::Included || (is_bundle && !prices.charges.is_empty()) {
+                Placement::Included
+            } else {
+                Placement::Child
+            };
+        let mut children = Vec::with_capacity(item.quote_item.len());
+        for (j, child) in item.quote_item.iter().enumerate() {
+            children.push(self.price_item(
+                child,
+                &format!("{path}.quoteItem[{j}]"),
+                quantity,
+                child_placement,
+            )?);
+        }
+
+        let mut lines: Vec<Line<'a>> = if placement == Placement::Included {
+            Vec::new()
+        } else if prices.charges.is_empty() && is_bundle && item.quote_item.is_empty() {
+            let mut visited = Vec::new();
+            offering::bundle_lines(
+                catalog,
+                offering,
+                quantity,
+                self.now,
+                &id_path,
+                &mut visited,
+                &mut self.price_ids,
+            )?
+        } else {
+            offering::charge_lines(&prices.charges, quantity)
+        };
+        for line in &lines {
+            if !self.price_ids.contains(&line.pop.id) {
+                self.price_ids.push(line.pop.id.clone());
+            }
+        }
+        offering::apply_promotions(&mut lines, &prices.discounts, quantity, &mut self.price_ids);
+        self.approval_required |=
+            requested::apply_requested(&mut lines, item, path, self.settings.approval_threshold)?;
+
+        let mut quote_item_price = Vec::with_capacity(lines.len());
+        for line in lines {
+            self.check_currency(line.list.currency, &id_path)?;
+            let settled = line.settle(&self.tax).map_err(|(at, reason)| {
+                PricingError::new(at, PricingErrorKind::InvalidDiscount { reason })
+            })?;
+            quote_item_price.push(settled);
+        }
+        Ok(QuoteItem {
+            id: item.id.clone(),
+            action: item.action.clone(),
+            quantity: item.quantity,
+            state: item.state,
+            note: item.note.clone(),
+            product: item.product.clone(),
+            product_offering: item.product_offering.clone(),
+            quote_item: children,
+            quote_item_authorization: item.quote_item_authorization.clone(),
+            quote_item_price,
+            related_party: item.related_party.clone(),
+            type_info: item.type_info.clone(),
+            extensions: item.extensions.clone(),
+        })
+    }
+
+    fn check_currency(&mut self, currency: Currency, path: &str) -> Result<(), PricingError> {
+        match self.currency {
+            None => self.currency = Some(currency),
+            Some(quote) if quote != currency => {
+                return Err(PricingError::new(
+                    path,
+                    CurrencyMismatch {
+                        left: quote,
+                        right: currency,
+                    },
+                ));
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,254 @@
+//! From a catalog offering to price lines: sellability, the prices valid now, promotions, and
+//! the expansion of bundles without a price of their own.
+
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use time::OffsetDateTime;
+
+use super::catalog::CatalogView;
+use super::error::{PricingError, PricingErrorKind};
+use super::line::{Alteration, Line, Reduction, price_ref};
+use crate::tmf::{PriceAlteration, ProductOffering, ProductOfferingPrice};
+
+/// Deepest bundle nesting the engine follows (bundles of bundles of ...).
+const MAX_BUNDLE_DEPTH: usize = 8;
+
+/// The prices of an offering valid now, split into charges and discounts.
+pub(super) struct OfferingPrices<'c> {
+    pub charges: Vec<&'c ProductOfferingPrice>,
+    pub discounts: Vec<&'c ProductOfferingPrice>,
+}
+
+/// Whether a lifecycle status means "no longer sold" (case-insensitive).
+pub(super) fn is_retired(status: Option<&str>) -> bool {
+    status.is_some_and(|s| s.eq_ignore_ascii_case("retired") || s.eq_ignore_ascii_case("obsolete"))
+}
+
+/// Checks that `offering` can be quoted at `now`. `isSellable: false` is only allowed inside a
+/// bundle (offerings sold only as bundle components).
+pub(super) fn check_offering(
+    offering: &ProductOffering,
+    now: OffsetDateTime,
+    inside_bundle: bool,
+    path: &str,
+) -> Result<(), PricingError> {
+    let not_sellable = || PricingErrorKind::NotSellable {
+        id: offering.id.clone(),
+        lifecycle_status: offering.lifecycle_status.clone(),
+    };
+    if is_retired(offering.lifecycle_status.as_deref())
+        || (!inside_bundle && offering.is_sellable == Some(false))
+    {
+        return Err(PricingError::new(path, not_sellable()));
+    }
+    if !offering.valid_for.is_none_or(|v| v.contains(now)) {
+        return Err(PricingError::new(
+            path,
+            PricingErrorKind::NotValidAt {
+                id: offering.id.clone(),
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// The offering's prices that apply at `now` (valid and not retired); expired ones are skipped.
+pub(super) fn offering_prices<'c>(
+    catalog: &'c dyn CatalogView,
+    offering: &ProductOffering,
+    now: OffsetDateTime,
+    path: &str,
+) -> Result<OfferingPrices<'c>, PricingError> {
+    let mut prices = OfferingPrices {
+        charges: Vec::new(),
+        discounts: Vec::new(),
+    };
+    for reference in &offering.product_offering_price {
+        let pop = catalog.price(&reference.id).ok_or_else(|| {
+            PricingError::new(
+                path,
+                PricingErrorKind::UnknownPrice {
+                    id: reference.id.clone(),
+                },
+            )
+        })?;
+        if is_retired(pop.lifecycle_status.as_deref())
+            || !pop.valid_for.is_none_or(|v| v.contains(now))
+        {
+            continue;
+        }
+        if pop.price_type.eq_ignore_ascii_case("discount") {
+            prices.discounts.push(pop);
+        } else if pop.price.is_some() {
+            prices.charges.push(pop);
+        }
+    }
+    Ok(prices)
+}
+
+/// The canonical spelling of the price types the engine knows; others are kept as they are.
+fn canonical_type(price_type: &str) -> String {
+    for known in ["recurring", "oneTime", "usage"] {
+        if price_type.eq_ignore_ascii_case(known) {
+            return known.to_owned();
+        }
+    }
+    price_type.to_owned()
+}
+
+/// `month` for `month`/`monthly`/`Month`, `year` for `yearly`/`annual`, etc.; a length above 1
+/// is written before it (`3 month`).
+fn charge_period(pop: &ProductOfferingPrice) -> Option<String> {
+    let raw = pop
+        .recurring_charge_period_type
+        .as_deref()?
+        .to_ascii_lowercase();
+    let period = match raw.as_str() {
+        "monthly" => "month".to_owned(),
+        "yearly" | "annual" | "annually" => "year".to_owned(),
+        "weekly" => "week".to_owned(),
+        "daily" => "day".to_owned(),
+        _ => raw,
+    };
+    match pop.recurring_charge_period_length {
+        Some(n) if n > 1 => Some(format!("{n} {period}")),
+        _ => Some(period),
+    }
+}
+
+/// One line per charge price, for `quantity` units. Usage rates are per unit and not multiplied.
+pub(super) fn charge_lines<'c>(
+    charges: &[&'c ProductOfferingPrice],
+    quantity: i64,
+) -> Vec<Line<'c>> {
+    charges
+        .iter()
+        .filter_map(|pop| {
+            let unit = pop.price?;
+            let price_type = canonical_type(&pop.price_type);
+            let usage = price_type == "usage";
+            let list = if usage {
+                unit
+            } else {
+                unit.times(Decimal::from(quantity)).rounded()
+            };
+            let uom = pop.unit_of_measure.as_ref().map(|q| {
+                if q.amount == Decimal::ONE {
+                    q.units.clone()
+                } else {
+                    format!("{} {}", q.amount.normalize(), q.units)
+                }
+            });
+            let period = if price_type == "oneTime" || usage {
+                None
+            } else {
+                charge_period(pop)
+            };
+            Some(Line {
+                pop,
+                price_type,
+                period,
+                uom,
+                usage,
+                list,
+                alterations: Vec::new(),
+            })
+        })
+        .collect()
+}
+
+/// Adds catalog promotions to the lines they alter (`popRelationship`; none means every
+/// non-usage line). The duration of `productOfferingTerm` becomes `applicationDuration` on
+/// recurring lines.
+pub(super) fn apply_promotions(
+    lines: &mut [Line<'_>],
+    discounts: &[&ProductOfferingPrice],
+    quantity: i64,
+    used: &mut Vec<String>,
+) {
+    for promo in discounts {
+        let duration = promo
+            .product_offering_term
+            .iter()
+            .find_map(|t| t.duration.as_ref())
+            .and_then(|d| d.amount.trunc().to_i64());
+        for line in lines.iter_mut() {
+            let targeted = if promo.pop_relationship.is_empty() {
+                !line.usage
+            } else {
+                promo.pop_relationship.iter().any(|r| r.id == line.pop.id)
+            };
+            let reduction = match (promo.percentage, promo.price) {
+                (Some(p), _) => Reduction::Percent(p),
+                (None, Some(unit)) if line.usage => Reduction::Amount(unit),
+                (None, Some(unit)) => Reduction::Amount(unit.times(Decimal::from(quantity))),
+                (None, None) => continue,
+            };
+            if !targeted {
+                continue;
+            }
+            let recurring = line.price_type == "recurring";
+            line.alterations.push(Alteration {
+                template: PriceAlteration {
+                    application_duration: if recurring { duration } else { None },
+                    description: promo.description.clone(),
+                    name: promo.name.clone(),
+                    price_type: promo.price_type.clone(),
+                    recurring_charge_period: line.period.clone(),
+                    unit_of_measure: line.uom.clone(),
+                    product_offering_price: Some(price_ref(promo)),
+                    ..PriceAlteration::default()
+                },
+                reduction,
+                requested_at: None,
+            });
+            if !used.contains(&promo.id) {
+                used.push(promo.id.clone());
+            }
+        }
+    }
+}
+
+/// Lines of a bundle without a price of its own: each bundled offering's own lines (with its
+/// promotions), recursively for bundles inside bundles.
+pub(super) fn bundle_lines<'c>(
+    catalog: &'c dyn CatalogView,
+    bundle: &'c ProductOffering,
+    quantity: i64,
+    now: OffsetDateTime,
+    path: &str,
+    visited: &mut Vec<&'c str>,
+    used: &mut Vec<String>,
+) -> Result<Vec<Line<'c>>, PricingError> {
+    if visited.contains(&bundle.id.as_str()) || visited.len() >= MAX_BUNDLE_DEPTH {
+        return Err(PricingError::new(
+            path,
+            PricingErrorKind::BundleCycle {
+                id: bundle.id.clone(),
+            },
+        ));
+    }
+    visited.push(&bundle.id);
+    let mut lines = Vec::new();
+    for child_ref in &bundle.bundled_product_offering {
+        let child = catalog.offering(&child_ref.id).ok_or_else(|| {
+            PricingError::new(
+                path,
+                PricingErrorKind::UnknownOffering {
+                    id: child_ref.id.clone(),
+                },
+            )
+        })?;
+        check_offering(child, now, true, path)?;
+        let prices = offering_prices(catalog, child, now, path)?;
+        let mut child_lines = if prices.charges.is_empty() && child.is_bundle == Some(true) {
+            bundle_lines(catalog, child, quantity, now, path, visited, used)?
+        } else {
+            charge_lines(&prices.charges, quantity)
+        };
+        apply_promotions(&mut child_lines, &prices.discounts, quantity, used);
+        lines.append(&mut child_lines);
+    }
+    visited.pop();
+    Ok(lines)
+}
