@@ -5,13 +5,20 @@
 //! - [`context`]: the verified caller (tenant, subject, scopes, correlation id).
 //! - [`error`]: `ServiceError`, one variant per case callers act on.
 //! - [`ports`]: store, clock and settings traits, and the records they exchange.
-//! - [`quotes`]: the quote use-cases.
+//! - [`quotes`]: the quote use-cases (create, read, list, delete); `quote_patch`: PATCH.
+//! - [`configure`]: loading the catalog slice a quote needs and pricing it.
+//! - [`events`]: the TMF event envelopes announcing quote changes.
 #![warn(missing_docs)]
 
+pub mod configure;
 pub mod context;
 pub mod error;
+pub mod events;
 pub mod ports;
+mod quote_patch;
 pub mod quotes;
+#[cfg(test)]
+mod testing;
 
 pub use context::{RequestContext, Scope, TenantId};
 pub use error::ServiceError;

@@ -1,11 +1,27 @@
 //! Quote use-cases: create (configure + price), read, list, patch (re-price, state changes,
 //! approval), delete. Each change and the events announcing it are one store write.
 
-use q2c_model::tmf::Quote;
+use q2c_model::lifecycle::new_quote_validity;
+use q2c_model::tmf::{Quote, QuoteState};
 
+use crate::configure::{assign_item_ids, load_catalog_for, price_items};
 use crate::context::RequestContext;
 use crate::error::ServiceError;
-use crate::ports::{Listing, Page, Ports, QuoteFilter, StoredQuote};
+use crate::events::{QuoteEventType, quote_event};
+use crate::ports::{Listing, Page, Ports, QuoteFilter, StoreError, StoredQuote};
+
+/// Fields of a quote only the server sets: sending them on create (or changing them by
+/// PATCH) is refused, so nobody can extend validity, forge an approval or set a price.
+pub const SERVER_OWNED_FIELDS: [&str; 8] = [
+    "id",
+    "href",
+    "quoteDate",
+    "quoteTotalPrice",
+    "validFor",
+    "authorization",
+    "state",
+    "effectiveQuoteCompletionDate",
+];
 
 /// Configuration of the quote use-cases.
 #[derive(Debug, Clone)]
@@ -17,7 +33,7 @@ pub struct QuoteServiceConfig {
 /// The quote use-cases.
 #[derive(Clone)]
 pub struct QuoteService {
-    ports: Ports,
+    pub(crate) ports: Ports,
     config: QuoteServiceConfig,
 }
 
@@ -33,13 +49,50 @@ impl QuoteService {
     ///
     /// # Errors
     /// `ForbiddenField`, `InvalidInput`, `BusinessRule` (pricing), `Unavailable`.
+    #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant), err(level = "info"))]
     pub async fn create(
         &self,
         ctx: &RequestContext,
-        input: Quote,
+        mut quote: Quote,
     ) -> Result<StoredQuote, ServiceError> {
-        let _ = (ctx, input, &self.ports, &self.config);
-        todo!("implemented by the service engineer")
+        reject_server_owned(&quote)?;
+        if quote.quote_item.is_empty() {
+            return Err(ServiceError::InvalidInput {
+                path: Some("quoteItem".to_owned()),
+                message: "a quote needs at least one quoteItem".to_owned(),
+            });
+        }
+        let now = self.ports.clock.now();
+        let settings = self.ports.settings.settings(&ctx.tenant).await?;
+        assign_item_ids(&mut quote.quote_item)?;
+        let catalog = load_catalog_for(self.ports.catalog.as_ref(), &quote.quote_item).await?;
+        let priced = price_items(&quote.quote_item, &catalog, &settings, now)?;
+
+        let id = uuid::Uuid::now_v7().to_string();
+        quote.href = Some(format!("{}/{id}", self.config.quote_href_base));
+        quote.id = Some(id);
+        quote.quote_date = Some(now);
+        quote.state = Some(QuoteState::InProgress);
+        quote.valid_for = Some(new_quote_validity(&settings, now));
+        quote.quote_item = priced.items;
+        quote.quote_total_price = priced.total;
+        if quote.type_info.type_name.is_none() {
+            quote.type_info.type_name = Some("Quote".to_owned());
+        }
+        let stored = StoredQuote {
+            quote,
+            version: 1,
+            approval_required: priced.approval_required,
+            price_ids: priced.price_ids,
+        };
+        let event = quote_event(QuoteEventType::Create, &stored.quote, ctx, now)
+            .map_err(serialisation_error)?;
+        self.ports
+            .quotes
+            .insert(&ctx.tenant, &stored, &[event])
+            .await?;
+        tracing::info!(quote_id = stored.id(), "quote created");
+        Ok(stored)
     }
 
     /// The quote `id` of the caller's tenant.
@@ -47,8 +100,11 @@ impl QuoteService {
     /// # Errors
     /// `NotFound` (also for another tenant's id), `Unavailable`.
     pub async fn get(&self, ctx: &RequestContext, id: &str) -> Result<StoredQuote, ServiceError> {
-        let _ = (ctx, id);
-        todo!()
+        self.ports
+            .quotes
+            .get(&ctx.tenant, id)
+            .await?
+            .ok_or_else(|| not_found(id))
     }
 
     /// A page of the caller's quotes.
@@ -61,39 +117,92 @@ impl QuoteService {
         filter: &QuoteFilter,
         page: Page,
     ) -> Result<Listing<StoredQuote>, ServiceError> {
-        let _ = (ctx, filter, page);
-        todo!()
-    }
-
-    /// Applies a JSON merge patch (RFC 7396) to the quote. `if_match` is the version from
-    /// the client's `If-Match`. Item changes re-price; a `state` change follows the
-    /// lifecycle (approval needs `quote.approve` when the quote requires approval).
-    ///
-    /// # Errors
-    /// `ForbiddenField`, `InvalidInput`, `NotFound`, `IllegalTransition`, `NotUpdatable`,
-    /// `QuoteExpired`, `VersionMismatch`, `MissingScope`, `BusinessRule`, `Unavailable`.
-    pub async fn patch(
-        &self,
-        ctx: &RequestContext,
-        id: &str,
-        patch: &serde_json::Value,
-        if_match: Option<u64>,
-    ) -> Result<StoredQuote, ServiceError> {
-        let _ = (ctx, id, patch, if_match);
-        todo!()
+        Ok(self.ports.quotes.list(&ctx.tenant, filter, page).await?)
     }
 
     /// Deletes the quote (not when accepted) with a `QuoteDeleteEvent`.
     ///
     /// # Errors
     /// `NotFound`, `Conflict` (accepted), `VersionMismatch`, `Unavailable`.
+    #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant, quote_id = id), err(level = "info"))]
     pub async fn delete(
         &self,
         ctx: &RequestContext,
         id: &str,
         if_match: Option<u64>,
     ) -> Result<(), ServiceError> {
-        let _ = (ctx, id, if_match);
-        todo!()
+        let stored = self.get(ctx, id).await?;
+        check_if_match(if_match, stored.version)?;
+        if stored.quote.state == Some(QuoteState::Accepted) {
+            return Err(ServiceError::Conflict {
+                message: format!("quote {id} is accepted and cannot be deleted"),
+            });
+        }
+        let now = self.ports.clock.now();
+        let event = quote_event(QuoteEventType::Delete, &stored.quote, ctx, now)
+            .map_err(serialisation_error)?;
+        match self
+            .ports
+            .quotes
+            .delete(&ctx.tenant, id, stored.version, &[event])
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(StoreError::VersionConflict) => Err(ServiceError::VersionMismatch {
+                expected: if_match.unwrap_or(stored.version),
+                current: 0,
+            }),
+            Err(e) => Err(e.into()),
+        }
     }
 }
+
+/// Refuses server-owned fields on create.
+fn reject_server_owned(quote: &Quote) -> Result<(), ServiceError> {
+    let present = [
+        ("id", quote.id.is_some()),
+        ("href", quote.href.is_some()),
+        ("quoteDate", quote.quote_date.is_some()),
+        ("quoteTotalPrice", !quote.quote_total_price.is_empty()),
+        ("validFor", quote.valid_for.is_some()),
+        ("authorization", !quote.authorization.is_empty()),
+        ("state", quote.state.is_some()),
+        (
+            "effectiveQuoteCompletionDate",
+            quote.effective_quote_completion_date.is_some(),
+        ),
+    ];
+    match present.iter().find(|(_, set)| *set) {
+        Some((field, _)) => Err(ServiceError::ForbiddenField {
+            field: (*field).to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn check_if_match(if_match: Option<u64>, current: u64) -> Result<(), ServiceError> {
+    match if_match {
+        Some(expected) if expected != current => {
+            Err(ServiceError::VersionMismatch { expected, current })
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound {
+        resource: "Quote",
+        id: id.to_owned(),
+    }
+}
+
+pub(crate) fn serialisation_error(e: serde_json::Error) -> ServiceError {
+    ServiceError::BusinessRule {
+        code: "AMOUNT_PRECISION",
+        message: format!("the quote cannot be represented: {e}"),
+        path: None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

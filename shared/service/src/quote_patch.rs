@@ -1,0 +1,216 @@
+//! `PATCH /quote/{id}`: a JSON merge patch (RFC 7396) applied to the stored quote, with
+//! re-pricing when items change and lifecycle rules when the state changes.
+
+use q2c_model::lifecycle::{Actor, LifecycleError, change_quote_state};
+use q2c_model::tmf::{Quote, QuoteState};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::configure::{assign_item_ids, load_catalog_for, price_items};
+use crate::context::{RequestContext, Scope};
+use crate::error::ServiceError;
+use crate::events::{QuoteEventType, quote_event};
+use crate::ports::{OutboxEvent, StoreError, StoredQuote};
+use crate::quotes::{QuoteService, SERVER_OWNED_FIELDS, check_if_match, serialisation_error};
+
+/// Without `If-Match`, a PATCH that loses a race re-reads and re-applies this many times.
+const MAX_ATTEMPTS: usize = 3;
+
+impl QuoteService {
+    /// Applies a JSON merge patch (RFC 7396) to the quote. `if_match` is the version from
+    /// the client's `If-Match`. Item changes re-price; a `state` change follows the
+    /// lifecycle (approval needs `quote.approve` when the quote requires approval).
+    ///
+    /// # Errors
+    /// `ForbiddenField`, `InvalidInput`, `NotFound`, `IllegalTransition`, `NotUpdatable`,
+    /// `QuoteExpired`, `VersionMismatch`, `MissingScope`, `BusinessRule`, `Unavailable`.
+    #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant, quote_id = id), err(level = "info"))]
+    pub async fn patch(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        patch: &Value,
+        if_match: Option<u64>,
+    ) -> Result<StoredQuote, ServiceError> {
+        let fields = validate_patch_shape(patch)?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let stored = self.get(ctx, id).await?;
+            check_if_match(if_match, stored.version)?;
+            let now = self.ports.clock.now();
+            let Some((next, events)) = self.apply(ctx, &stored, fields, now).await? else {
+                return Ok(stored);
+            };
+            match self
+                .ports
+                .quotes
+                .update(&ctx.tenant, &next, stored.version, &events)
+                .await
+            {
+                Ok(()) => return Ok(next),
+                Err(StoreError::VersionConflict)
+                    if if_match.is_none() && attempt < MAX_ATTEMPTS => {}
+                Err(StoreError::VersionConflict) => {
+                    return Err(ServiceError::VersionMismatch {
+                        expected: if_match.unwrap_or(stored.version),
+                        current: 0,
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Computes the patched quote and its events; `None` when nothing changes.
+    async fn apply(
+        &self,
+        ctx: &RequestContext,
+        stored: &StoredQuote,
+        fields: &serde_json::Map<String, Value>,
+        now: OffsetDateTime,
+    ) -> Result<Option<(StoredQuote, Vec<OutboxEvent>)>, ServiceError> {
+        let current_state = stored.quote.state.unwrap_or(QuoteState::InProgress);
+        let requested_state = parse_state(fields)?;
+        let attributes: serde_json::Map<String, Value> = fields
+            .iter()
+            .filter(|(k, _)| *k != "state")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+
+        let mut next = stored.clone();
+        let mut attributes_changed = false;
+        if !attributes.is_empty() {
+            let mut doc = serde_json::to_value(&stored.quote).map_err(serialisation_error)?;
+            json_patch::merge(&mut doc, &Value::Object(attributes.clone()));
+            let patched: Quote = deserialize_quote(doc)?;
+            if patched != stored.quote {
+                if !current_state.is_updatable() {
+                    return Err(ServiceError::NotUpdatable {
+                        state: current_state,
+                    });
+                }
+                attributes_changed = true;
+                next.quote = patched;
+                if attributes.contains_key("quoteItem") {
+                    self.reprice(ctx, &mut next, now).await?;
+                }
+            }
+        }
+
+        let state_changed = matches!(requested_state, Some(to) if to != current_state);
+        if let Some(to) = requested_state.filter(|_| state_changed) {
+            if to == QuoteState::Approved && next.approval_required && !ctx.has(Scope::QuoteApprove)
+            {
+                return Err(ServiceError::MissingScope {
+                    scope: Scope::QuoteApprove,
+                });
+            }
+            let actor = Actor {
+                id: ctx.subject.clone(),
+                name: ctx.subject_name.clone(),
+            };
+            change_quote_state(&mut next.quote, to, &actor, now).map_err(lifecycle_error)?;
+        }
+        if !attributes_changed && !state_changed {
+            return Ok(None);
+        }
+        next.version = stored.version + 1;
+        let mut events = Vec::with_capacity(2);
+        if attributes_changed {
+            events.push(
+                quote_event(QuoteEventType::AttributeValueChange, &next.quote, ctx, now)
+                    .map_err(serialisation_error)?,
+            );
+        }
+        if state_changed {
+            events.push(
+                quote_event(QuoteEventType::StateChange, &next.quote, ctx, now)
+                    .map_err(serialisation_error)?,
+            );
+        }
+        Ok(Some((next, events)))
+    }
+
+    async fn reprice(
+        &self,
+        ctx: &RequestContext,
+        quote: &mut StoredQuote,
+        now: OffsetDateTime,
+    ) -> Result<(), ServiceError> {
+        if quote.quote.quote_item.is_empty() {
+            return Err(ServiceError::InvalidInput {
+                path: Some("quoteItem".to_owned()),
+                message: "a quote needs at least one quoteItem".to_owned(),
+            });
+        }
+        let settings = self.ports.settings.settings(&ctx.tenant).await?;
+        assign_item_ids(&mut quote.quote.quote_item)?;
+        let catalog =
+            load_catalog_for(self.ports.catalog.as_ref(), &quote.quote.quote_item).await?;
+        let priced = price_items(&quote.quote.quote_item, &catalog, &settings, now)?;
+        quote.quote.quote_item = priced.items;
+        quote.quote.quote_total_price = priced.total;
+        quote.approval_required = priced.approval_required;
+        quote.price_ids = priced.price_ids;
+        Ok(())
+    }
+}
+
+/// The patch must be an object that leaves server-owned fields (but `state`) alone.
+fn validate_patch_shape(patch: &Value) -> Result<&serde_json::Map<String, Value>, ServiceError> {
+    let Value::Object(fields) = patch else {
+        return Err(ServiceError::InvalidInput {
+            path: None,
+            message: "a merge patch must be a JSON object".to_owned(),
+        });
+    };
+    if let Some(field) = fields
+        .keys()
+        .find(|k| *k != "state" && SERVER_OWNED_FIELDS.contains(&k.as_str()))
+    {
+        return Err(ServiceError::ForbiddenField {
+            field: field.clone(),
+        });
+    }
+    Ok(fields)
+}
+
+fn parse_state(
+    fields: &serde_json::Map<String, Value>,
+) -> Result<Option<QuoteState>, ServiceError> {
+    fields
+        .get("state")
+        .map(|v| {
+            serde_json::from_value(v.clone()).map_err(|e| ServiceError::InvalidInput {
+                path: Some("state".to_owned()),
+                message: format!("not a quote state: {e}"),
+            })
+        })
+        .transpose()
+}
+
+fn deserialize_quote(doc: Value) -> Result<Quote, ServiceError> {
+    serde_path_to_error::deserialize(doc).map_err(|e| ServiceError::InvalidInput {
+        path: Some(e.path().to_string()),
+        message: e.inner().to_string(),
+    })
+}
+
+fn lifecycle_error(e: LifecycleError) -> ServiceError {
+    match e {
+        LifecycleError::Illegal(t) => ServiceError::IllegalTransition {
+            from: state_name(t.from),
+            to: state_name(t.to),
+        },
+        LifecycleError::Expired { valid_until } => ServiceError::QuoteExpired { valid_until },
+        LifecycleError::NotUpdatable { state } => ServiceError::NotUpdatable { state },
+    }
+}
+
+fn state_name(state: QuoteState) -> String {
+    serde_json::to_value(state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| format!("{state:?}"))
+}

@@ -1,0 +1,451 @@
+use q2c_model::tmf::{EntityRef, Quote, QuoteItem, QuoteState};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use crate::context::Scope;
+use crate::error::ServiceError;
+use crate::ports::Destination;
+use crate::quotes::{QuoteService, QuoteServiceConfig};
+use crate::testing::{Fixture, caller};
+
+const WRITER: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite];
+const APPROVER: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
+
+fn service(fixture: &Fixture) -> QuoteService {
+    QuoteService::new(
+        fixture.ports.clone(),
+        QuoteServiceConfig {
+            quote_href_base: "http://q2c.test/tmf-api/quoteManagement/v4/quote".into(),
+        },
+    )
+}
+
+fn item(offering: &str, quantity: i64) -> QuoteItem {
+    QuoteItem {
+        quantity: Some(quantity),
+        product_offering: Some(EntityRef::to(offering)),
+        ..QuoteItem::default()
+    }
+}
+
+fn quote_of(items: Vec<QuoteItem>) -> Quote {
+    Quote {
+        quote_item: items,
+        ..Quote::default()
+    }
+}
+
+fn monthly_total(quote: &Quote) -> (Decimal, Decimal) {
+    let line = quote
+        .quote_total_price
+        .iter()
+        .find(|p| {
+            p.price_type == "recurring" && p.recurring_charge_period.as_deref() == Some("month")
+        })
+        .expect("a monthly recurring total");
+    (
+        line.price.duty_free_amount.expect("duty free").amount,
+        line.price.tax_included_amount.expect("tax included").amount,
+    )
+}
+
+#[tokio::test]
+async fn creating_a_quote_prices_it_and_sets_the_server_owned_fields() {
+    let fixture = Fixture::new();
+    let created = service(&fixture)
+        .create(&caller("acme", WRITER), quote_of(vec![item("mobile-s", 2)]))
+        .await
+        .expect("created");
+
+    let quote = &created.quote;
+    let id = quote.id.as_deref().expect("id");
+    assert_eq!(
+        quote.href.as_deref(),
+        Some(format!("http://q2c.test/tmf-api/quoteManagement/v4/quote/{id}").as_str())
+    );
+    assert_eq!(quote.state, Some(QuoteState::InProgress));
+    assert_eq!(
+        quote.quote_date,
+        Some(fixture.clock.0.lock().expect("lock").to_owned())
+    );
+    assert!(quote.valid_for.expect("validFor").end_date_time.is_some());
+    assert_eq!(quote.quote_item[0].id.as_deref(), Some("1"));
+    assert_eq!(monthly_total(quote), (Decimal::from(30), Decimal::from(36)));
+    assert_eq!(created.version, 1);
+    assert!(created.price_ids.contains(&"mobile-s-monthly".to_owned()));
+
+    let outbox = fixture.quotes.outbox.lock().expect("lock");
+    assert_eq!(outbox.len(), 1);
+    assert_eq!(outbox[0].event_type, "QuoteCreateEvent");
+    assert_eq!(outbox[0].destination, Destination::QuoteEvents);
+    assert_eq!(outbox[0].correlation_id.as_deref(), Some("corr-1"));
+    assert_eq!(outbox[0].body["event"]["quote"]["id"], json!(id));
+}
+
+#[tokio::test]
+async fn every_server_owned_field_is_refused_on_create() {
+    let fixture = Fixture::new();
+    let service = service(&fixture);
+    let cases = [
+        ("id", json!("q-1")),
+        ("href", json!("http://x/quote/q-1")),
+        ("quoteDate", json!("2026-01-01T00:00:00Z")),
+        (
+            "quoteTotalPrice",
+            json!([{"priceType": "recurring", "price": {}}]),
+        ),
+        ("validFor", json!({"endDateTime": "2099-01-01T00:00:00Z"})),
+        (
+            "authorization",
+            json!([{"name": "forged", "state": "approved"}]),
+        ),
+        ("state", json!("approved")),
+        (
+            "effectiveQuoteCompletionDate",
+            json!("2026-01-01T00:00:00Z"),
+        ),
+    ];
+    for (field, value) in cases {
+        let mut body = json!({"quoteItem": [{"productOffering": {"id": "mobile-s"}}]});
+        body[field] = value;
+        let quote: Quote = serde_json::from_value(body).expect("parses");
+        let err = service
+            .create(&caller("acme", WRITER), quote)
+            .await
+            .expect_err(field);
+        assert!(
+            matches!(&err, ServiceError::ForbiddenField { field: f } if f == field),
+            "{field}: {err:?}"
+        );
+    }
+    assert!(fixture.quotes.quotes.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_offering_is_a_business_rule_naming_the_item() {
+    let fixture = Fixture::new();
+    let err = service(&fixture)
+        .create(
+            &caller("acme", WRITER),
+            quote_of(vec![item("mobile-s", 1), item("no-such", 1)]),
+        )
+        .await
+        .expect_err("unknown offering");
+    match err {
+        ServiceError::BusinessRule { path, .. } => {
+            assert!(path.expect("path").starts_with("quoteItem[1]"))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_zero_quantity_is_invalid_input_naming_the_item() {
+    let fixture = Fixture::new();
+    let err = service(&fixture)
+        .create(&caller("acme", WRITER), quote_of(vec![item("mobile-s", 0)]))
+        .await
+        .expect_err("quantity 0");
+    assert!(
+        matches!(err, ServiceError::InvalidInput { path: Some(p), .. } if p.starts_with("quoteItem[0]"))
+    );
+}
+
+#[tokio::test]
+async fn patching_items_reprices_and_announces_the_change() {
+    let fixture = Fixture::new();
+    let service = service(&fixture);
+    let ctx = caller("acme", WRITER);
+    let created = service
+        .create(&ctx, quote_of(vec![item("mobile-s", 1)]))
+        .await
+        .expect("created");
+    let id = created.id().to_owned();
+
+    let patched = service
+        .patch(
+            &ctx,
+            &id,
+            &json!({"quoteItem": [{"productOffering": {"id": "mobile-l"}, "quantity": 1}]}),
+            Some(1),
+        )
+        .await
+        .expect("patched");
+
+    assert_eq!(patched.version, 2);
+    assert_eq!(
+        monthly_total(&patched.quote),
+        (Decimal::from(30), Decimal::from(36))
+    );
+    let outbox = fixture.quotes.outbox.lock().expect("lock");
+    assert_eq!(
+        outbox.last().expect("event").event_type,
+        "QuoteAttributeValueChangeEvent"
+    );
+}
+
+#[tokio::test]
+async fn a_stale_if_match_is_refused_and_changes_nothing() {
+    let fixture = Fixture::new();
+    let service = service(&fixture);
+    let ctx = caller("acme", WRITER);
+    let created = service
+        .create(&ctx, quote_of(vec![item("mobile-s", 1)]))
+        .await
+        .expect("created");
+    let id = created.id().to_owned();
+    service
+        .patch(&ctx, &id, &json!({"description": "first"}), Some(1))
+        .await
+        .expect("first");
+
+    let err = service
+        .patch(&ctx, &id, &json!({"description": "second"}), Some(1))
+        .await
+        .expect_err("stale");
+
+    assert!(matches!(
+        err,
+        ServiceError::VersionMismatch {
+            expected: 1,
+            current: 2
+        }
+    ));
+    let stored = service.get(&ctx, &id).await.expect("get");
+    assert_eq!(stored.quote.description.as_deref(), Some("first"));
+}
+
+#[tokio::test]
+async fn server_owned_fields_cannot_be_patched() {
+    let fixture = Fixture::new();
+    let service = service(&fixture);
+    let ctx = caller("acme", WRITER);
+    let id = service
+        .create(&ctx, quote_of(vec![item("mobile-s", 1)]))
+        .await
+        .expect("created")
+        .id()
+        .to_owned();
+    for field in [
+        "validFor",
+        "quoteTotalPrice",
+        "authorization",
+        "quoteDate",
+        "id",
+        "href",
+    ] {
+        let err = service
+            .patch(&ctx, &id, &json!({ field: null }), None)
+            .await
+            .expect_err(field);
+        assert!(
+            matches!(&err, ServiceError::ForbiddenField { field: f } if f == field),
+            "{err:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_lifecycle_runs_from_approval_to_acceptance_recording_the_approver() {
+    let fixture = Fixture::new();
+    let service = service(&fixture);
+    let ctx = caller("acme", WRITER);
+    let id = service
+        .create(&ctx, quote_of(vec![item("fibre-1g", 1)]))
+        .await
+        .expect("created")
+        .id()
+        .to_owned();
+
+    let approved = service
+        .patch(&ctx, &id, &json!({"state": "approved"}), None)
+        .await
+        .expect("approved");
+    assert_eq!(approved.quote.state, Some(QuoteState::Approved));
+    let approver = &approved.quote.authorization[0].approver[0];
+    assert_eq!(approver.id, "acme-user");
+
+    let err = service
+        .patch(&ctx, &id, &json!({"description": "late change"}), None)
+        .await
+        .expect_err("approved is frozen");
+    assert!(matches!(
+        err,
+        ServiceError::NotUpdatable {
+            state: QuoteState::Approved
+        }
+    ));
+
+    let accepted = service
+        .patch(&ctx, &id, &json!({"state": "accepted"}), None)
+        .await
+        .expect("accepted");
+    assert_eq!(accepted.quote.state, Some(QuoteState::Accepted));
+    assert!(accepted.quote.effective_quote_completion_date.is_some());
+    let types: Vec<_> = fixture
+        .quotes
+        .outbox
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|e| e.event_type.clone())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "QuoteCreateEvent",
+            "QuoteStateChangeEvent",
+            "QuoteStateChangeEvent"
+        ]
+    );
+
+    let err = service
+        .delete(&ctx, &id, None)
+        .await
+        .expect_err("accepted quotes stay");
+    assert!(matches!(err, ServiceError::Conflict { .. }));
+}
+
+#[tokio::test]
+async fn an_illegal_transition_names_both_states() {
+    let fixture = Fixture::new();
+    let service = service(&fixture);
+    let ctx = caller("acme", WRITER);
+    let id = service
+        .create(&ctx, quote_of(vec![item("mobile-s", 1)]))
+        .await
+        .expect("created")
+        .id()
+        .to_owned();
+    let err = service
+        .patch(&ctx, &id, &json!({"state": "accepted"}), None)
+        .await
+        .expect_err("illegal");
+    match err {
+        ServiceError::IllegalTransition { from, to } => {
+            assert_eq!((from.as_str(), to.as_str()), ("inProgress", "accepted"))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn accepting_after_validity_ended_is_refused() {
+    let fixture = Fixture::new();
+    let service = service(&fixture);
+    let ctx = caller("acme", WRITER);
+    let id = service
+        .create(&ctx, quote_of(vec![item("mobile-s", 1)]))
+        .await
+        .expect("created")
+        .id()
+        .to_owned();
+    service
+        .patch(&ctx, &id, &json!({"state": "approved"}), None)
+        .await
+        .expect("approved");
+    fixture.advance(time::Duration::days(31));
+    let err = service
+        .patch(&ctx, &id, &json!({"state": "accepted"}), None)
+        .await
+        .expect_err("expired");
+    assert!(matches!(err, ServiceError::QuoteExpired { .. }));
+}
+
+#[tokio::test]
+async fn a_discount_above_the_threshold_needs_the_approve_scope() {
+    let fixture = Fixture::new();
+    let service = service(&fixture);
+    let body = json!({"quoteItem": [{"productOffering": {"id": "mobile-l"}, "quoteItemPrice": [
+        {"priceType": "recurring", "recurringChargePeriod": "month",
+         "priceAlteration": [{"priceType": "discount", "name": "Retention", "price": {"percentage": 25}}]}
+    ]}]});
+    let created = service
+        .create(
+            &caller("acme", WRITER),
+            serde_json::from_value(body).expect("parses"),
+        )
+        .await
+        .expect("created");
+    assert!(created.approval_required);
+    let id = created.id().to_owned();
+
+    let err = service
+        .patch(
+            &caller("acme", WRITER),
+            &id,
+            &json!({"state": "approved"}),
+            None,
+        )
+        .await
+        .expect_err("scope");
+    assert!(matches!(
+        err,
+        ServiceError::MissingScope {
+            scope: Scope::QuoteApprove
+        }
+    ));
+    let approved = service
+        .patch(
+            &caller("acme", APPROVER),
+            &id,
+            &json!({"state": "approved"}),
+            None,
+        )
+        .await
+        .expect("approved");
+    assert_eq!(approved.quote.state, Some(QuoteState::Approved));
+}
+
+#[tokio::test]
+async fn another_tenant_sees_nothing_and_changes_nothing() {
+    let fixture = Fixture::new();
+    let service = service(&fixture);
+    let id = service
+        .create(&caller("acme", WRITER), quote_of(vec![item("mobile-s", 1)]))
+        .await
+        .expect("created")
+        .id()
+        .to_owned();
+    let other = caller("globex", APPROVER);
+    assert!(matches!(
+        service.get(&other, &id).await,
+        Err(ServiceError::NotFound { .. })
+    ));
+    assert!(matches!(
+        service
+            .patch(&other, &id, &json!({"state": "cancelled"}), None)
+            .await,
+        Err(ServiceError::NotFound { .. })
+    ));
+    assert!(matches!(
+        service.delete(&other, &id, None).await,
+        Err(ServiceError::NotFound { .. })
+    ));
+    assert_eq!(
+        service
+            .get(&caller("acme", WRITER), &id)
+            .await
+            .expect("still there")
+            .quote
+            .state,
+        Some(QuoteState::InProgress)
+    );
+}
+
+#[tokio::test]
+async fn a_patch_that_changes_nothing_writes_nothing() {
+    let fixture = Fixture::new();
+    let service = service(&fixture);
+    let ctx = caller("acme", WRITER);
+    let created = service
+        .create(&ctx, quote_of(vec![item("mobile-s", 1)]))
+        .await
+        .expect("created");
+    let same = service
+        .patch(&ctx, created.id(), &json!({"state": "inProgress"}), Some(1))
+        .await
+        .expect("no-op");
+    assert_eq!(same.version, 1);
+    assert_eq!(fixture.quotes.outbox.lock().expect("lock").len(), 1);
+}

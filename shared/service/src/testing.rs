@@ -1,0 +1,268 @@
+//! In-memory fakes of the ports, for unit tests of the use-cases only. The real adapters are
+//! proven by the contract suites (`q2c-contract`) against SQLite and DynamoDB.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use q2c_model::sample_catalog::sample_catalog;
+use q2c_model::settings::TenantSettings;
+use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
+use time::OffsetDateTime;
+
+use crate::context::{RequestContext, Scope, TenantId};
+use crate::ports::*;
+
+type QuoteKey = (String, String);
+
+/// Quotes and their outbox events, in memory.
+#[derive(Default)]
+pub struct MemoryQuotes {
+    pub quotes: Mutex<BTreeMap<QuoteKey, StoredQuote>>,
+    pub outbox: Mutex<Vec<OutboxEvent>>,
+}
+
+fn key(tenant: &TenantId, id: &str) -> QuoteKey {
+    (tenant.as_str().to_owned(), id.to_owned())
+}
+
+#[async_trait]
+impl QuoteStore for MemoryQuotes {
+    async fn insert(
+        &self,
+        t: &TenantId,
+        q: &StoredQuote,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let mut quotes = self.quotes.lock().expect("lock");
+        if quotes.contains_key(&key(t, q.id())) {
+            return Err(StoreError::AlreadyExists);
+        }
+        quotes.insert(key(t, q.id()), q.clone());
+        self.outbox.lock().expect("lock").extend_from_slice(ev);
+        Ok(())
+    }
+    async fn get(&self, t: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
+        Ok(self.quotes.lock().expect("lock").get(&key(t, id)).cloned())
+    }
+    async fn update(
+        &self,
+        t: &TenantId,
+        q: &StoredQuote,
+        expected: u64,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let mut quotes = self.quotes.lock().expect("lock");
+        match quotes.get(&key(t, q.id())) {
+            Some(current) if current.version == expected => {}
+            _ => return Err(StoreError::VersionConflict),
+        }
+        quotes.insert(key(t, q.id()), q.clone());
+        self.outbox.lock().expect("lock").extend_from_slice(ev);
+        Ok(())
+    }
+    async fn delete(
+        &self,
+        t: &TenantId,
+        id: &str,
+        expected: u64,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let mut quotes = self.quotes.lock().expect("lock");
+        match quotes.get(&key(t, id)) {
+            Some(current) if current.version == expected => {}
+            _ => return Err(StoreError::VersionConflict),
+        }
+        quotes.remove(&key(t, id));
+        self.outbox.lock().expect("lock").extend_from_slice(ev);
+        Ok(())
+    }
+    async fn list(
+        &self,
+        t: &TenantId,
+        _f: &QuoteFilter,
+        page: Page,
+    ) -> Result<Listing<StoredQuote>, StoreError> {
+        let quotes = self.quotes.lock().expect("lock");
+        let mine: Vec<_> = quotes
+            .iter()
+            .filter(|((tenant, _), _)| tenant == t.as_str())
+            .map(|(_, q)| q.clone())
+            .collect();
+        let total = mine.len() as u64;
+        let items = mine
+            .into_iter()
+            .skip(page.offset as usize)
+            .take(page.limit as usize)
+            .collect();
+        Ok(Listing { items, total })
+    }
+}
+
+/// The sample catalog, in memory.
+pub struct MemoryCatalog(pub Mutex<(Vec<ProductOffering>, Vec<ProductOfferingPrice>)>);
+
+impl Default for MemoryCatalog {
+    fn default() -> Self {
+        let snapshot = sample_catalog();
+        MemoryCatalog(Mutex::new((
+            snapshot.offerings().cloned().collect(),
+            snapshot.prices().cloned().collect(),
+        )))
+    }
+}
+
+#[async_trait]
+impl CatalogStore for MemoryCatalog {
+    async fn offerings(&self, ids: &[String]) -> Result<Vec<ProductOffering>, StoreError> {
+        let c = self.0.lock().expect("lock");
+        Ok(c.0
+            .iter()
+            .filter(|o| ids.contains(&o.id))
+            .cloned()
+            .collect())
+    }
+    async fn prices(&self, ids: &[String]) -> Result<Vec<ProductOfferingPrice>, StoreError> {
+        let c = self.0.lock().expect("lock");
+        Ok(c.1
+            .iter()
+            .filter(|p| ids.contains(&p.id))
+            .cloned()
+            .collect())
+    }
+    async fn list_offerings(&self, _page: Page) -> Result<Listing<ProductOffering>, StoreError> {
+        let c = self.0.lock().expect("lock");
+        Ok(Listing {
+            items: c.0.clone(),
+            total: c.0.len() as u64,
+        })
+    }
+    async fn list_prices(&self, _page: Page) -> Result<Listing<ProductOfferingPrice>, StoreError> {
+        let c = self.0.lock().expect("lock");
+        Ok(Listing {
+            items: c.1.clone(),
+            total: c.1.len() as u64,
+        })
+    }
+    async fn put_offering(&self, o: &ProductOffering) -> Result<(), StoreError> {
+        self.0.lock().expect("lock").0.push(o.clone());
+        Ok(())
+    }
+    async fn put_price(&self, p: &ProductOfferingPrice) -> Result<(), StoreError> {
+        self.0.lock().expect("lock").1.push(p.clone());
+        Ok(())
+    }
+}
+
+/// No hubs, no idempotency: the quote use-cases do not touch them.
+pub struct Unused;
+
+#[async_trait]
+impl HubStore for Unused {
+    async fn create(
+        &self,
+        _: &TenantId,
+        _: HubApi,
+        _: &EventSubscription,
+    ) -> Result<(), StoreError> {
+        unreachable!("quote use-cases do not use hubs")
+    }
+    async fn delete(&self, _: &TenantId, _: HubApi, _: &str) -> Result<bool, StoreError> {
+        unreachable!("quote use-cases do not use hubs")
+    }
+    async fn list(&self, _: &TenantId, _: HubApi) -> Result<Vec<EventSubscription>, StoreError> {
+        unreachable!("quote use-cases do not use hubs")
+    }
+}
+
+#[async_trait]
+impl IdempotencyStore for Unused {
+    async fn claim(
+        &self,
+        _: &TenantId,
+        _: &str,
+        _: &str,
+        _: OffsetDateTime,
+        _: OffsetDateTime,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        unreachable!("quote use-cases do not use idempotency records")
+    }
+    async fn complete(
+        &self,
+        _: &TenantId,
+        _: &str,
+        _: &StoredResponse,
+        _: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        unreachable!("quote use-cases do not use idempotency records")
+    }
+    async fn release(&self, _: &TenantId, _: &str) -> Result<(), StoreError> {
+        unreachable!("quote use-cases do not use idempotency records")
+    }
+    async fn purge_expired(&self, _: OffsetDateTime) -> Result<u64, StoreError> {
+        unreachable!("quote use-cases do not use idempotency records")
+    }
+}
+
+/// Default settings for every tenant.
+pub struct DefaultSettings;
+
+#[async_trait]
+impl SettingsSource for DefaultSettings {
+    async fn settings(&self, _: &TenantId) -> Result<TenantSettings, StoreError> {
+        Ok(TenantSettings::default())
+    }
+}
+
+/// A clock tests can move.
+pub struct TestClock(pub Mutex<OffsetDateTime>);
+
+impl Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().expect("lock")
+    }
+}
+
+/// Everything a use-case test needs.
+pub struct Fixture {
+    pub quotes: Arc<MemoryQuotes>,
+    pub clock: Arc<TestClock>,
+    pub ports: Ports,
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        let quotes = Arc::new(MemoryQuotes::default());
+        let clock = Arc::new(TestClock(Mutex::new(
+            time::macros::datetime!(2026-11-27 12:00 UTC),
+        )));
+        let ports = Ports {
+            quotes: quotes.clone(),
+            catalog: Arc::new(MemoryCatalog::default()),
+            hubs: Arc::new(Unused),
+            idempotency: Arc::new(Unused),
+            settings: Arc::new(DefaultSettings),
+            clock: clock.clone(),
+        };
+        Fixture {
+            quotes,
+            clock,
+            ports,
+        }
+    }
+
+    pub fn advance(&self, by: time::Duration) {
+        *self.clock.0.lock().expect("lock") += by;
+    }
+}
+
+/// A caller of `tenant` with `scopes`.
+pub fn caller(tenant: &str, scopes: &[Scope]) -> RequestContext {
+    RequestContext {
+        tenant: TenantId::parse(tenant).expect("valid tenant"),
+        subject: format!("{tenant}-user"),
+        subject_name: Some("Test User".to_owned()),
+        scopes: scopes.iter().copied().collect(),
+        correlation_id: "corr-1".to_owned(),
+    }
+}

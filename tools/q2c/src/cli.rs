@@ -1,0 +1,158 @@
+//! The command-line definition (clap derive: the `///` comments are the help text) and the
+//! dispatch to each command.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use q2c_service::Scope;
+
+use crate::local::{self, LocalConfig};
+use crate::secret::signing_secret;
+
+/// q2c: TM Forum quote-to-cash integration. Run the whole system locally, issue development
+/// tokens, and operate it.
+#[derive(Debug, Parser)]
+#[command(name = "q2c", version, about, propagate_version = true)]
+pub struct Cli {
+    /// More logging: -v debug, -vv trace (RUST_LOG overrides).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the TMF648 quote API (and everything behind it) on this machine, on an embedded
+    /// SQLite store. Seeds the sample catalog on first start; stops cleanly on Ctrl-C/SIGTERM.
+    Local(LocalArgs),
+    /// Print a development bearer token that `q2c local` (same --data-dir) accepts.
+    Token(TokenArgs),
+}
+
+/// Options of `q2c local`.
+#[derive(Debug, Args)]
+pub struct LocalArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080", env = "Q2C_ADDR")]
+    pub addr: SocketAddr,
+    /// Directory for the database, the generated signing secret and settings.
+    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Tenant settings file (TOML); default: `<data-dir>/settings.toml` when present, else
+    /// built-in defaults (tax 20 %, approval threshold 15 %, 30 days validity, EUR).
+    #[arg(long, env = "Q2C_SETTINGS")]
+    pub settings: Option<PathBuf>,
+    /// Public base URL used in hrefs and Location headers (default: http://<addr>).
+    #[arg(long, env = "Q2C_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
+/// Options of `q2c token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Tenant the token is for.
+    #[arg(long, default_value = "demo")]
+    pub tenant: String,
+    /// Comma-separated scopes (quote.read, quote.write, quote.approve, hub.write,
+    /// catalog.read, catalog.write, order.read, order.write) or `all`.
+    #[arg(long, default_value = "all", value_delimiter = ',')]
+    pub scopes: Vec<String>,
+    /// Subject (user) of the token.
+    #[arg(long, default_value = "dev-user")]
+    pub subject: String,
+    /// Lifetime, e.g. 30m, 1h, 2d.
+    #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+    pub ttl: Duration,
+    /// Data directory of the `q2c local` that must accept the token.
+    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    pub data_dir: PathBuf,
+}
+
+/// Runs the parsed command.
+///
+/// # Errors
+/// Whatever the command fails with, with context.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Local(args) => {
+            let secret = signing_secret(std::env::var("Q2C_JWT_SECRET").ok(), &args.data_dir)?;
+            let config = LocalConfig::new(args, secret);
+            local::run_until_signal(config).await
+        }
+        Command::Token(args) => {
+            let secret = signing_secret(std::env::var("Q2C_JWT_SECRET").ok(), &args.data_dir)?;
+            let scopes = parse_scopes(&args.scopes)?;
+            println!("{}", local::dev_token(&secret, &args.tenant, &args.subject, &scopes, args.ttl)?);
+            Ok(())
+        }
+    }
+}
+
+/// Parses `all` or a list of scope names.
+///
+/// # Errors
+/// When a name is not a q2c scope.
+pub fn parse_scopes(raw: &[String]) -> anyhow::Result<Vec<Scope>> {
+    if raw.iter().any(|s| s == "all") {
+        return Ok(Scope::ALL.to_vec());
+    }
+    raw.iter()
+        .map(|s| Scope::parse(s.trim()).ok_or_else(|| anyhow::anyhow!("unknown scope `{s}`")))
+        .collect()
+}
+
+/// Parses `90s`, `30m`, `1h`, `2d`.
+///
+/// # Errors
+/// When the text is not a positive number followed by s, m, h or d.
+pub fn parse_ttl(raw: &str) -> Result<Duration, String> {
+    let (number, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
+    let n: u64 = number.parse().map_err(|_| format!("`{raw}`: expected e.g. 30m, 1h, 2d"))?;
+    let seconds = match unit {
+        "s" | "" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        _ => return Err(format!("`{raw}`: unit must be s, m, h or d")),
+    };
+    if seconds == 0 {
+        return Err("the lifetime must be positive".to_owned());
+    }
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn lifetimes_parse_with_units() {
+        assert_eq!(parse_ttl("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_ttl("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_ttl("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_ttl("2d"), Ok(Duration::from_secs(172_800)));
+        assert!(parse_ttl("0h").is_err());
+        assert!(parse_ttl("1w").is_err());
+        assert!(parse_ttl("h").is_err());
+    }
+
+    #[test]
+    fn scopes_parse_by_name_or_all() {
+        let some = parse_scopes(&["quote.read".into(), "hub.write".into()]).expect("known");
+        assert_eq!(some, vec![Scope::QuoteRead, Scope::HubWrite]);
+        assert_eq!(parse_scopes(&["all".into()]).expect("all").len(), Scope::ALL.len());
+        assert!(parse_scopes(&["quote.delete".into()]).is_err());
+    }
+}

@@ -1,0 +1,22 @@
+//! `q2c`: see `q2c --help`.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = q2c::cli::Cli::parse();
+    q2c::telemetry::init_tracing(cli.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(q2c::cli::run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

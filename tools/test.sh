@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# The whole test suite: the README's test command, and what .ci/run calls.
+#
+#   ./tools/test.sh
+#
+# Installs what the tests need into .venv (moto, schemathesis, cfn-lint; pinned in
+# tools/requirements-test.txt), starts a moto server on a free loopback port, runs every Rust
+# test, lints the SAM template, fuzzes the served OpenAPI document of a fresh `q2c local` with
+# schemathesis, and stops everything it started. No Docker, no AWS account.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+log() { printf '\n==> %s\n' "$*"; }
+
+# --- Python tools -----------------------------------------------------------------------
+venv="$root/.venv"
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum tools/requirements-test.txt | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  log "installing Python test tools into .venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/requirements-test.txt
+  echo "$want" > "$stamp"
+fi
+
+free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+pids=()
+workdir=$(mktemp -d)
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$workdir"
+}
+trap cleanup EXIT INT TERM
+
+wait_http() { # url, seconds
+  for _ in $(seq 1 $(($2 * 10))); do
+    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for $1" >&2
+  return 1
+}
+
+# --- moto (AWS emulator over real HTTP) ---------------------------------------------------
+moto_port=$(free_port)
+log "starting moto on 127.0.0.1:$moto_port"
+"$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$workdir/moto.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$moto_port/moto-api/" 30
+export Q2C_TEST_AWS_ENDPOINT="http://127.0.0.1:$moto_port"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1
+
+# --- Rust tests ---------------------------------------------------------------------------
+log "cargo test --workspace"
+cargo test --workspace --locked
+
+# --- SAM template -------------------------------------------------------------------------
+if [ -f infra/template.yaml ]; then
+  log "cfn-lint infra/template.yaml"
+  "$venv/bin/cfn-lint" infra/template.yaml
+fi
+
+# --- schemathesis against a fresh q2c local -----------------------------------------------
+log "schemathesis against q2c local"
+cargo build --locked -p q2c
+api_port=$(free_port)
+data_dir="$workdir/q2c-data"
+export Q2C_JWT_SECRET="schemathesis-$(date +%s%N)"
+target/debug/q2c local --addr "127.0.0.1:$api_port" --data-dir "$data_dir" >"$workdir/q2c.log" 2>&1 &
+pids+=($!)
+wait_http "http://127.0.0.1:$api_port/health" 60
+token=$(target/debug/q2c token --tenant schemathesis \
+  --scopes quote.read,quote.write,quote.approve,hub.write,catalog.read --ttl 2h --data-dir "$data_dir")
+for version in v4; do
+  "$venv/bin/schemathesis" run "http://127.0.0.1:$api_port/tmf-api/quoteManagement/$version/openapi.json" \
+    --checks all --max-examples 50 --header "Authorization: Bearer $token" \
+    --suppress-health-check all --seed 1 || { tail -50 "$workdir/q2c.log"; exit 1; }
+done
+
+log "all tests passed"
