@@ -112,8 +112,13 @@ impl AppState {
 /// The whole HTTP surface. Layers, outermost first: correlation id and trace span, TMF630
 /// error rendering, panic catching, body limit.
 pub fn router(state: AppState) -> Router {
+    layered(routes::routes(), state)
+}
+
+/// Wraps routes in the layers of [`router`] (tests add routes of their own).
+pub(crate) fn layered(routes: Router<AppState>, state: AppState) -> Router {
     let body_limit = state.config.body_limit;
-    routes::routes()
+    routes
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(routes::panic_response))
         .layer(middleware::from_fn_with_state(
