@@ -20,9 +20,11 @@ use crate::error::ApiError;
 pub struct VerifiedClaims(pub Map<String, Value>);
 
 /// How requests are authenticated.
+///
+/// Build the JWT variant with [`Authenticator::jwt`].
 pub enum Authenticator {
     /// Verify `Authorization: Bearer` tokens locally.
-    Jwt(JwtVerifier),
+    Jwt(Box<JwtVerifier>),
     /// Trust the [`VerifiedClaims`] extension; a request without it is 401.
     TrustedContext {
         /// Name of the tenant claim (usually `tenant`).
@@ -115,6 +117,18 @@ pub fn issue_dev_token(
 }
 
 impl Authenticator {
+    /// Local verification with `verifier`.
+    pub fn jwt(verifier: JwtVerifier) -> Self {
+        Authenticator::Jwt(Box::new(verifier))
+    }
+
+    /// Trust API Gateway's [`VerifiedClaims`], reading the tenant from `tenant_claim`.
+    pub fn trusted_context(tenant_claim: impl Into<String>) -> Self {
+        Authenticator::TrustedContext {
+            tenant_claim: tenant_claim.into(),
+        }
+    }
+
     /// Verifies the request's credentials and builds its context.
     ///
     /// # Errors

@@ -35,13 +35,16 @@ pub async fn correlate(mut request: Request, next: Next) -> axum::response::Resp
     response
 }
 
-/// The per-request span: method, route, correlation id; status and latency on response.
-pub fn trace_layer() -> TraceLayer<
+/// The trace layer of [`trace_layer`].
+pub type RequestTrace = TraceLayer<
     SharedClassifier<ServerErrorsAsFailures>,
     fn(&Request) -> Span,
     tower_http::trace::DefaultOnRequest,
     fn(&Response<axum::body::Body>, Duration, &Span),
-> {
+>;
+
+/// The per-request span: method, route, correlation id; status and latency on response.
+pub fn trace_layer() -> RequestTrace {
     TraceLayer::new_for_http()
         .make_span_with(make_span as fn(&Request) -> Span)
         .on_response(on_response as fn(&Response<axum::body::Body>, Duration, &Span))

@@ -103,7 +103,7 @@ async fn rs256_tokens_verify_with_the_public_key() {
     let verifier =
         JwtVerifier::new(JwtKey::Rs256PublicPem(public), ISSUER, AUDIENCE).expect("a key");
     let (app, _) = app_with(
-        Authenticator::Jwt(verifier),
+        Authenticator::jwt(verifier),
         ApiConfig::new("", "https://docs.test"),
     );
     let key = EncodingKey::from_rsa_pem(private).expect("a private key");
@@ -129,7 +129,7 @@ async fn the_tenant_claim_name_is_configurable() {
         .expect("a verifier")
         .with_tenant_claim("custom:tenant");
     let (app, _) = app_with(
-        Authenticator::Jwt(verifier),
+        Authenticator::jwt(verifier),
         ApiConfig::new("", "https://docs.test"),
     );
     let mut c = claims();

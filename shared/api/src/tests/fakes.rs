@@ -77,10 +77,12 @@ impl HubStore for FakeHubs {
     }
 }
 
+/// (tenant, key) → (request hash, completed response).
+type IdempotencyRecords = HashMap<(String, String), (String, Option<StoredResponse>)>;
+
 #[derive(Default)]
 pub(crate) struct FakeIdempotency {
-    /// (tenant, key) → (hash, completed response).
-    pub records: Mutex<HashMap<(String, String), (String, Option<StoredResponse>)>>,
+    pub records: Mutex<IdempotencyRecords>,
     pub released: Mutex<Vec<String>>,
 }
 

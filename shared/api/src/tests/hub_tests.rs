@@ -112,7 +112,7 @@ async fn bodies_over_the_limit_are_413() {
         body_limit: 64,
         ..ApiConfig::new("", "https://docs.test")
     };
-    let (small, _) = app_with(Authenticator::Jwt(verifier), config);
+    let (small, _) = app_with(Authenticator::jwt(verifier), config);
     let big = format!(r#"{{"callback":"https://x/{}"}}"#, "a".repeat(100));
     assert_error(
         &send(&small, json_req("POST", HUB, &big)).await,

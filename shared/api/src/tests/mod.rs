@@ -29,7 +29,7 @@ pub(crate) fn app() -> (Router, fakes::Fakes) {
     let verifier = JwtVerifier::new(JwtKey::Hs256Secret(SECRET.to_vec()), ISSUER, AUDIENCE)
         .expect("an HS256 verifier");
     app_with(
-        Authenticator::Jwt(verifier),
+        Authenticator::jwt(verifier),
         ApiConfig::new("https://api.test", "https://docs.test"),
     )
 }
@@ -44,7 +44,7 @@ pub(crate) fn state() -> AppState {
     let verifier = JwtVerifier::new(JwtKey::Hs256Secret(SECRET.to_vec()), ISSUER, AUDIENCE)
         .expect("an HS256 verifier");
     state_with(
-        Authenticator::Jwt(verifier),
+        Authenticator::jwt(verifier),
         ApiConfig::new("", "https://docs.test"),
     )
     .0
