@@ -62,17 +62,22 @@ fn quote_response(stored: &StoredQuote, fields: Option<&Fields>) -> Result<Respo
 }
 
 /// Parses a `Quote_Create` body: JSON object, no server-owned field (even `null`),
-/// `quoteItem` present, then typed with the path of any error.
+/// `quoteItem` present and not empty, then typed with the path of any error.
 ///
 /// # Errors
 /// `MALFORMED_JSON`, `FORBIDDEN_FIELD` or `INVALID_INPUT`.
 pub fn parse_create(bytes: &[u8]) -> Result<Quote, ApiError> {
     let object = json_object(bytes)?;
     reject_forbidden(&object)?;
-    if !object.contains_key("quoteItem") {
-        return Err(ApiError::InvalidBody(
-            "quoteItem: missing required field".to_owned(),
-        ));
+    let problem = match object.get("quoteItem") {
+        None => Some("quoteItem: missing required field"),
+        Some(Value::Array(items)) if items.is_empty() => {
+            Some("quoteItem: at least one item is required")
+        }
+        Some(_) => None,
+    };
+    if let Some(problem) = problem {
+        return Err(ApiError::InvalidBody(problem.to_owned()));
     }
     typed(Value::Object(object))
 }

@@ -14,7 +14,7 @@ const QUOTES: &str = "/tmf-api/quoteManagement/v4/quote";
 async fn each_server_owned_field_is_rejected_even_when_null() {
     let (app, _) = app();
     for field in FORBIDDEN_QUOTE_FIELDS {
-        let body = format!(r#"{{"quoteItem":[],"{field}":null}}"#);
+        let body = format!(r#"{{"quoteItem":[{{"id":"1"}}],"{field}":null}}"#);
         let reply = send(&app, json_req("POST", QUOTES, &body)).await;
         assert_error(&reply, 400, "FORBIDDEN_FIELD");
         assert!(
@@ -45,6 +45,12 @@ async fn a_wrongly_typed_field_is_400_naming_its_path() {
     .await;
     assert_error(&reply, 400, "INVALID_INPUT");
     assert!(reply.message().starts_with("quoteItem:"));
+    let reply = send(&app, json_req("POST", QUOTES, r#"{"quoteItem":[]}"#)).await;
+    assert!(
+        reply.message().starts_with("quoteItem: at least one"),
+        "{}",
+        reply.message()
+    );
     let reply = send(&app, json_req("POST", QUOTES, "{\"quoteItem\": [")).await;
     assert_error(&reply, 400, "MALFORMED_JSON");
 }
