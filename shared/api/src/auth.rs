@@ -176,7 +176,8 @@ fn bearer(parts: &Parts) -> Result<&str, ApiError> {
 }
 
 /// Builds the context from verified claims: `sub`, the tenant claim, `scope` (space
-/// separated) or `scp` (array or space-separated), optional `name`.
+/// separated) or `scp` (array, space-separated, or API Gateway's `[a b]` rendering),
+/// optional `name`.
 ///
 /// # Errors
 /// `ApiError::Unauthorized` when `sub` or the tenant is missing or the tenant is invalid.
@@ -194,7 +195,12 @@ pub fn context_from_claims(
     let mut scopes = BTreeSet::new();
     for claim in ["scope", "scp"] {
         match claims.get(claim) {
-            Some(Value::String(s)) => scopes.extend(s.split_whitespace().filter_map(Scope::parse)),
+            // API Gateway renders array claims as "[a b]" strings: strip the brackets.
+            Some(Value::String(s)) => scopes.extend(
+                s.trim_matches(|c| c == '[' || c == ']')
+                    .split(|c: char| c.is_whitespace() || c == ',')
+                    .filter_map(Scope::parse),
+            ),
             Some(Value::Array(items)) => {
                 scopes.extend(
                     items

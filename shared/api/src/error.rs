@@ -182,10 +182,10 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// A response for `parts` with a `referenceError` relative to the server root;
-/// [`render_errors`] rewrites it with the configured docs base.
+/// A response for `parts` with a `referenceError` on the default docs base;
+/// [`render_errors`] rewrites it with the configured one.
 pub fn error_response(status: StatusCode, parts: ErrorParts) -> Response {
-    let body = error_body(status, &parts, "");
+    let body = error_body(status, &parts, crate::DEFAULT_DOCS_BASE_URL);
     let mut response = (status, body).into_response();
     response
         .headers_mut()

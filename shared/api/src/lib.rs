@@ -42,13 +42,18 @@ pub const QUOTE_API_BASE: &str = "/tmf-api/quoteManagement/v4";
 /// Base path of TMF620 v4.
 pub const CATALOG_API_BASE: &str = "/tmf-api/productCatalogManagement/v4";
 
+/// Documentation base used when none is configured, so `referenceError` is always an
+/// absolute URI.
+pub const DEFAULT_DOCS_BASE_URL: &str = "https://github.com/q2c-dev/q2c/blob/main";
+
 /// Settings of the HTTP surface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiConfig {
     /// Public base URL (scheme, host, optional stage path; no trailing slash) prefixed to
     /// `Location` headers, e.g. `https://api.example.com`. May be empty for relative URLs.
     pub public_base_url: String,
-    /// Base URL of the documentation: `referenceError` is `<docs>/docs/errors.md#<code>`.
+    /// Base URL of the documentation: `referenceError` is `<docs>/docs/errors.md#<code>`;
+    /// [`DEFAULT_DOCS_BASE_URL`] when given empty.
     pub docs_base_url: String,
     /// Largest request body accepted, in bytes (default 1 MiB).
     pub body_limit: usize,
@@ -65,9 +70,14 @@ pub struct ApiConfig {
 impl ApiConfig {
     /// Settings with the defaults: 1 MiB bodies, pages of 50 (max 1000), 24 h replay.
     pub fn new(public_base_url: impl Into<String>, docs_base_url: impl Into<String>) -> Self {
+        let docs = trim_slash(docs_base_url.into());
         ApiConfig {
             public_base_url: trim_slash(public_base_url.into()),
-            docs_base_url: trim_slash(docs_base_url.into()),
+            docs_base_url: if docs.is_empty() {
+                DEFAULT_DOCS_BASE_URL.to_owned()
+            } else {
+                docs
+            },
             body_limit: 1024 * 1024,
             default_page_limit: 50,
             max_page_limit: 1000,

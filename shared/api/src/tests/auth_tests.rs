@@ -185,3 +185,34 @@ fn claims_give_subject_name_scopes_and_correlation_id() {
     );
     assert_eq!(ctx.correlation_id, "c-1");
 }
+
+#[test]
+fn api_gateway_bracketed_scope_strings_are_understood() {
+    let claims = json!({"sub": "u1", "tenant": "t1", "scp": "[quote.read hub.write]"});
+    let map = claims.as_object().expect("object");
+    let ctx = crate::auth::context_from_claims(map, "tenant", "c".into()).expect("a context");
+    assert!(ctx.has(Scope::QuoteRead) && ctx.has(Scope::HubWrite));
+}
+
+#[tokio::test]
+async fn the_caller_carries_the_request_correlation_id() {
+    use axum::extract::FromRequestParts;
+    let state = super::state();
+    let request = Request::get("/x")
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", token("t1", &[Scope::QuoteRead])),
+        )
+        .body(())
+        .expect("a request");
+    let (mut parts, ()) = request.into_parts();
+    parts
+        .extensions
+        .insert(crate::correlation::CorrelationId("corr-7".into()));
+    let caller = crate::auth::Caller::from_request_parts(&mut parts, &state)
+        .await
+        .expect("a caller");
+    assert_eq!(caller.0.correlation_id, "corr-7");
+    assert_eq!(caller.0.tenant.as_str(), "t1");
+    assert_eq!(caller.0.subject, "dev");
+}
