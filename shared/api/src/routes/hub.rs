@@ -87,6 +87,7 @@ async fn subscribe(state: &AppState, caller: &Caller, bytes: &[u8]) -> Result<Re
 }
 
 /// `DELETE /hub/{id}` → 204, 404 when the tenant has no such subscription.
+#[tracing::instrument(name = "hub.delete", skip_all, fields(subscription_id = %id))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,

@@ -142,6 +142,7 @@ pub async fn list(
 }
 
 /// `GET /quote/{id}` with `fields=`.
+#[tracing::instrument(name = "quote.get", skip_all, fields(quote_id = %id))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
@@ -157,6 +158,7 @@ pub async fn get(
 }
 
 /// `PATCH /quote/{id}`: JSON merge patch, optional `If-Match`.
+#[tracing::instrument(name = "quote.patch", skip_all, fields(quote_id = %id))]
 pub async fn patch(
     State(state): State<AppState>,
     caller: Caller,
@@ -176,6 +178,7 @@ pub async fn patch(
 }
 
 /// `DELETE /quote/{id}` → 204; optional `If-Match`.
+#[tracing::instrument(name = "quote.delete", skip_all, fields(quote_id = %id))]
 pub async fn delete(
     State(state): State<AppState>,
     caller: Caller,
