@@ -68,6 +68,8 @@ def schemas(definitions):
             prop = out[schema]["properties"].get(field)
             if prop is not None:
                 prop["readOnly"] = True
+    # The edge enforces a callback of 1-2048 characters (routes/hub.rs).
+    out["EventSubscriptionInput"]["properties"]["callback"].update(minLength=1, maxLength=2048)
     out["CatalogItem"] = {
         "type": "object",
         "description": "A TMF620 ProductOffering or ProductOfferingPrice (read-only catalog).",

@@ -69,11 +69,18 @@ impl Params {
     /// # Errors
     /// `ApiError::InvalidQuery` when either is not a number in range.
     pub fn page(&mut self, config: &ApiConfig) -> Result<Page, ApiError> {
+        // Capped at i64::MAX: stores (SQLite, DynamoDB counters) use signed integers.
         let offset = match self.take("offset")? {
             None => 0,
-            Some(raw) => raw.parse::<u64>().map_err(|_| {
-                ApiError::InvalidQuery(format!("offset: `{raw}` is not a non-negative integer"))
-            })?,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(n) if i64::try_from(n).is_ok() => n,
+                _ => {
+                    return Err(ApiError::InvalidQuery(format!(
+                        "offset: `{raw}` is not an integer from 0 to {}",
+                        i64::MAX
+                    )));
+                }
+            },
         };
         let limit = match self.take("limit")? {
             None => config.default_page_limit,
@@ -142,17 +149,16 @@ impl Fields {
     /// Parses a comma-separated list.
     ///
     /// # Errors
-    /// `ApiError::InvalidQuery` when the list has an empty name.
+    /// `ApiError::InvalidQuery` when a name is empty or has other characters.
     pub fn parse(raw: &str) -> Result<Self, ApiError> {
         let mut names = vec!["id".to_owned(), "href".to_owned(), "@type".to_owned()];
-        for name in raw.split(',').map(str::trim) {
-            let top = name.split('.').next().unwrap_or_default();
-            if top.is_empty() {
+        for name in raw.split(',') {
+            if !is_field_name(name) {
                 return Err(ApiError::InvalidQuery(format!(
-                    "fields: empty attribute name in `{raw}`"
+                    "fields: `{name}` is not an attribute name (letters, digits, '@', '_', '.', '-')"
                 )));
             }
-            names.push(top.to_owned());
+            names.push(name.split('.').next().unwrap_or_default().to_owned());
         }
         Ok(Fields(names))
     }
@@ -163,6 +169,15 @@ impl Fields {
             map.retain(|k, _| self.0.iter().any(|f| f == k));
         }
     }
+}
+
+/// `[A-Za-z@][A-Za-z0-9@_.-]*`, as the OpenAPI document's `fields` pattern says.
+fn is_field_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'@')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b"@_.-".contains(&b))
 }
 
 /// Applies an optional selection.
@@ -223,7 +238,9 @@ mod tests {
         let selected = select(Some(&fields), value);
         assert_eq!(selected.as_object().unwrap().len(), 5);
         assert!(selected.get("description").is_none());
-        assert!(Fields::parse("state,,id").is_err());
+        for bad in ["state,,id", "0.5", " state", "a b"] {
+            assert!(Fields::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

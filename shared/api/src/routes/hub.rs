@@ -35,13 +35,14 @@ struct EventSubscriptionInput {
 /// `MALFORMED_JSON` or `INVALID_INPUT` (missing or empty callback, wrong types).
 pub fn parse_input(bytes: &[u8]) -> Result<(String, Option<String>), ApiError> {
     let input: EventSubscriptionInput = typed(Value::Object(json_object(bytes)?))?;
-    let callback = input.callback.trim();
-    if callback.is_empty() || callback.len() > MAX_CALLBACK_LEN {
+    let callback = input.callback;
+    let length = callback.chars().count();
+    if length == 0 || length > MAX_CALLBACK_LEN {
         return Err(ApiError::InvalidBody(format!(
             "callback: must be 1-{MAX_CALLBACK_LEN} characters"
         )));
     }
-    Ok((callback.to_owned(), input.query))
+    Ok((callback, input.query))
 }
 
 /// `POST /hub` → 201 with the subscription and `Location`; honours `Idempotency-Key`.
