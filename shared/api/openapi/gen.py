@@ -14,6 +14,17 @@ ROOTS = ["Quote", "Quote_Create", "Quote_Update", "QuoteItem", "QuotePrice", "Pr
          "PriceAlteration", "Money", "Error", "EventSubscription", "EventSubscriptionInput"]
 SERVER_OWNED = ["id", "href", "quoteDate", "quoteTotalPrice", "validFor", "authorization",
                 "state", "effectiveQuoteCompletionDate"]
+# ISO 4217 codes the model accepts (iso_currency 0.7 isodata.tsv): Money.unit is checked.
+CURRENCIES = """
+AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN
+BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR
+FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
+KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR
+MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB
+RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD
+TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAD XAF XAG XAU XBA XBB XBC XBD XCD
+XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ZWL
+""".split()
 Q, C = "/tmf-api/quoteManagement/v4", "/tmf-api/productCatalogManagement/v4"
 
 
@@ -68,6 +79,7 @@ def schemas(definitions):
             prop = out[schema]["properties"].get(field)
             if prop is not None:
                 prop["readOnly"] = True
+    out["Money"]["properties"]["unit"]["enum"] = CURRENCIES
     # The edge enforces a callback of 1-2048 characters (routes/hub.rs).
     out["EventSubscriptionInput"]["properties"]["callback"].update(minLength=1, maxLength=2048)
     out["CatalogItem"] = {
