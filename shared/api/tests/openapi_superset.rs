@@ -74,3 +74,33 @@ fn every_referenced_schema_is_defined() {
         assert!(!node.is_null(), "dangling reference #/components/{target}");
     }
 }
+
+/// The statuses the edge can return for any request are declared on every operation.
+#[test]
+fn edge_statuses_are_declared_on_every_operation() {
+    let ours: Value = serde_json::from_str(q2c_api::openapi::DOCUMENT).expect("our document");
+    for (path, item) in ours["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("operations") {
+            let responses = op["responses"].as_object().expect("responses");
+            let mut needed = vec![];
+            if op.get("security").is_some() {
+                needed.extend(["400", "401", "403", "500", "503"]);
+            }
+            if op.get("requestBody").is_some() {
+                needed.extend(["413", "415"]);
+            }
+            if op.to_string().contains("Idempotency-Key") {
+                needed.extend(["409", "422"]);
+            }
+            if op.to_string().contains("If-Match") {
+                needed.push("412");
+            }
+            for status in needed {
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} lacks {status}"
+                );
+            }
+        }
+    }
+}
