@@ -38,7 +38,7 @@ pub async fn hub_store_contract(store: Arc<dyn HubStore>) {
     );
     assert_eq!(
         list(store, &a, HubApi::Catalog).await,
-        [s3.clone()],
+        std::slice::from_ref(&s3),
         "A's catalog hub"
     );
     assert_eq!(
