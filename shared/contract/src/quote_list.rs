@@ -170,8 +170,8 @@ pub async fn quote_list_contract(store: Arc<dyn QuoteStore>) {
 }
 
 /// q1 (T0+1h, inProgress, party-a, crm-1), q2 (T0+2h, approved, party-a + party-b, crm-2),
-/// q3 (T0+3h, inProgress, party-b), q4 (T0+2h, cancelled, no party); plus a quote in
-/// another tenant that matches every filter.
+/// q3 (T0+3h, inProgress, party-b), q4 (T0+2h, cancelled, no party); plus, in another
+/// tenant, a q4 that matches every filter (so a party index not scoped by tenant shows).
 async fn seed(store: &dyn QuoteStore, t: &TenantId) {
     let hour = Duration::hours(1);
     let quotes = [
@@ -201,7 +201,7 @@ async fn seed(store: &dyn QuoteStore, t: &TenantId) {
     }
     let other = tenant("ql-other");
     let mut q = quote_in(
-        &stored_quote("q0", T0 + 2 * hour),
+        &stored_quote("q4", T0 + 2 * hour),
         1,
         &["party-a", "party-b"],
     );
