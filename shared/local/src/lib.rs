@@ -6,8 +6,9 @@
 //! - [`store`]: [`SqliteStore`]: opening, connection handling (one writer, pooled readers,
 //!   blocking work off the async runtime), the ports as trait objects, housekeeping.
 //! - `schema`: versioned migrations (`PRAGMA user_version`).
-//! - `quotes`, `quote_list`: [`QuoteStore`](q2c_service::ports::QuoteStore) with the
-//!   related-party and open-quote-by-price index tables; [`OpenQuoteRef`].
+//! - `quotes`, `quote_row`, `quote_list`: [`QuoteStore`](q2c_service::ports::QuoteStore),
+//!   a quote's rows (body, related-party and open-quote index rows), `GET /quote` queries.
+//! - `open_quotes`: [`SqliteStore::open_quotes_by_price`] and [`OpenQuoteRef`].
 //! - `catalog`, `hubs`, `idempotency`, `outbox`: the other store ports.
 //! - [`settings`]: [`FileSettings`], a [`SettingsSource`](q2c_service::ports::SettingsSource)
 //!   over a TOML file.
@@ -18,8 +19,10 @@ mod catalog;
 pub mod error;
 mod hubs;
 mod idempotency;
+mod open_quotes;
 mod outbox;
 mod quote_list;
+mod quote_row;
 mod quotes;
 mod schema;
 pub mod settings;
@@ -27,6 +30,6 @@ pub mod store;
 mod time_codec;
 
 pub use error::OpenError;
-pub use quotes::OpenQuoteRef;
+pub use open_quotes::OpenQuoteRef;
 pub use settings::{FileSettings, SettingsError};
 pub use store::{HousekeepingReport, SqliteStore};

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 use rusqlite::types::Value;
 
 use crate::error::ResultExt;
-use crate::quotes::{QUOTE_COLUMNS, decode, state_name};
+use crate::quote_row::{QUOTE_COLUMNS, decode, state_name};
 use crate::time_codec;
 
 /// A list request, owned so it can move to the blocking pool.
