@@ -57,33 +57,38 @@ impl ListQuery {
         }
     }
 
-    /// Runs the count and the page query in one read transaction.
-    pub(crate) fn run(self, conn: &mut Connection) -> Result<Listing<StoredQuote>, StoreError> {
-        let tx = conn.transaction().store()?;
-        let total: i64 = tx
-            .prepare_cached(&format!(
-                "SELECT COUNT(*) FROM quotes q WHERE {}",
-                self.where_clause
-            ))
-            .store()?
-            .query_row(rusqlite::params_from_iter(&self.params), |row| row.get(0))
-            .store()?;
+    fn count_sql(&self) -> String {
+        format!("SELECT COUNT(*) FROM quotes q WHERE {}", self.where_clause)
+    }
+
+    fn page_sql(&self) -> String {
         let n = self.params.len();
-        let sql = format!(
+        format!(
             "SELECT {QUOTE_COLUMNS} FROM quotes q WHERE {} \
              ORDER BY q.quote_date DESC, q.id LIMIT ?{} OFFSET ?{}",
             self.where_clause,
             n + 1,
             n + 2
-        );
-        let mut statement = tx.prepare_cached(&sql).store()?;
-        let params = self
-            .params
-            .iter()
-            .cloned()
-            .chain([Value::Integer(self.limit), Value::Integer(self.offset)]);
+        )
+    }
+
+    fn page_params(&self) -> Vec<Value> {
+        let mut params = self.params.clone();
+        params.extend([Value::Integer(self.limit), Value::Integer(self.offset)]);
+        params
+    }
+
+    /// Runs the count and the page query in one read transaction.
+    pub(crate) fn run(self, conn: &mut Connection) -> Result<Listing<StoredQuote>, StoreError> {
+        let tx = conn.transaction().store()?;
+        let total: i64 = tx
+            .prepare_cached(&self.count_sql())
+            .store()?
+            .query_row(rusqlite::params_from_iter(&self.params), |row| row.get(0))
+            .store()?;
+        let mut statement = tx.prepare_cached(&self.page_sql()).store()?;
         let mut rows = statement
-            .query(rusqlite::params_from_iter(params))
+            .query(rusqlite::params_from_iter(self.page_params()))
             .store()?;
         let mut items = Vec::new();
         while let Some(row) = rows.next().store()? {
@@ -93,5 +98,86 @@ impl ListQuery {
             items,
             total: u64::try_from(total).unwrap_or_default(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqliteStore;
+    use q2c_model::tmf::QuoteState;
+    use time::macros::datetime;
+
+    /// Every combination of the five filters.
+    fn all_filters() -> Vec<QuoteFilter> {
+        (0..32_u32)
+            .map(|bits| QuoteFilter {
+                state: (bits & 1 != 0).then_some(QuoteState::Approved),
+                related_party_id: (bits & 2 != 0).then(|| "party".to_owned()),
+                external_id: (bits & 4 != 0).then(|| "crm".to_owned()),
+                quote_date_gte: (bits & 8 != 0).then_some(datetime!(2026-01-01 0:00 UTC)),
+                quote_date_lt: (bits & 16 != 0).then_some(datetime!(2026-02-01 0:00 UTC)),
+            })
+            .collect()
+    }
+
+    /// `EXPLAIN QUERY PLAN` details of the count and page queries of every filter.
+    async fn plans(store: &SqliteStore) -> Vec<(String, Vec<String>)> {
+        let tenant = TenantId::parse("acme").expect("tenant");
+        let page = Page {
+            offset: 0,
+            limit: 10,
+        };
+        store
+            .read(move |conn| {
+                let mut plans = Vec::new();
+                for filter in all_filters() {
+                    let query = ListQuery::new(&tenant, &filter, page);
+                    let count = (query.count_sql(), query.params.clone());
+                    for (sql, params) in [count, (query.page_sql(), query.page_params())] {
+                        let mut statement =
+                            conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).store()?;
+                        let details: Vec<String> = statement
+                            .query_map(rusqlite::params_from_iter(params), |row| row.get(3))
+                            .store()?
+                            .collect::<Result<_, _>>()
+                            .store()?;
+                        plans.push((sql, details));
+                    }
+                }
+                Ok(plans)
+            })
+            .await
+            .expect("plans")
+    }
+
+    #[tokio::test]
+    async fn every_filter_combination_searches_an_index_leading_with_tenant() {
+        let store = SqliteStore::open_in_memory().expect("store");
+
+        for (sql, details) in plans(&store).await {
+            let on_quotes = details.iter().find(|d| d.starts_with("SEARCH q "));
+            assert!(
+                on_quotes.is_some_and(|d| d.contains("(tenant=?")),
+                "{sql}\n{details:?}"
+            );
+            assert!(
+                !details.iter().any(|d| d.starts_with("SCAN")),
+                "{sql}\n{details:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_unfiltered_page_reads_in_index_order_without_sorting() {
+        let store = SqliteStore::open_in_memory().expect("store");
+
+        let plans = plans(&store).await;
+
+        let (sql, details) = &plans[1];
+        assert!(
+            !details.iter().any(|d| d.contains("TEMP B-TREE")),
+            "{sql}\n{details:?}"
+        );
     }
 }
