@@ -8,16 +8,31 @@ async fn two_concurrent_patches_with_one_if_match_give_one_200_and_one_412() {
     let app = spawn_app().await;
     let token = app.admin("acme");
     for round in 0..5 {
-        let id = app.created_quote(&token, "mobile-s").await["id"].as_str().expect("id").to_owned();
+        let id = app.created_quote(&token, "mobile-s").await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let (patch_a, patch_b) = (
+            json!({"description": format!("a{round}")}),
+            json!({"description": format!("b{round}")}),
+        );
         let (a, b) = tokio::join!(
-            app.patch_quote(&token, &id, &json!({"description": format!("a{round}")}), Some("\"1\"")),
-            app.patch_quote(&token, &id, &json!({"description": format!("b{round}")}), Some("\"1\"")),
+            app.patch_quote(&token, &id, &patch_a, Some("\"1\"")),
+            app.patch_quote(&token, &id, &patch_b, Some("\"1\"")),
         );
         let mut statuses = [a.status().as_u16(), b.status().as_u16()];
         statuses.sort_unstable();
         assert_eq!(statuses, [200, 412], "round {round}");
-        let quote: Value = app.get(&format!("{QUOTES}/quote/{id}"), &token).await.json().await.expect("json");
-        assert!(quote["description"] == json!(format!("a{round}")) || quote["description"] == json!(format!("b{round}")));
+        let quote: Value = app
+            .get(&format!("{QUOTES}/quote/{id}"), &token)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert!(
+            quote["description"] == json!(format!("a{round}"))
+                || quote["description"] == json!(format!("b{round}"))
+        );
     }
 }
 
@@ -60,8 +75,14 @@ async fn concurrent_creates_with_one_key_create_one_quote() {
             .send()
     });
     let responses = futures::future::join_all(requests).await;
-    let statuses: Vec<u16> = responses.iter().map(|r| r.as_ref().expect("response").status().as_u16()).collect();
-    assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
+    let statuses: Vec<u16> = responses
+        .iter()
+        .map(|r| r.as_ref().expect("response").status().as_u16())
+        .collect();
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
     assert!(statuses.contains(&201));
     let list = app.get(&format!("{QUOTES}/quote"), &token).await;
     assert_eq!(list.headers()["x-total-count"], "1");

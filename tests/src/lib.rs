@@ -62,7 +62,10 @@ pub async fn spawn_app() -> TestApp {
         base: format!("http://{addr}"),
         addr,
         secret,
-        client: Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+        client: Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client"),
         data_dir,
         stop: Some(stop),
     }
@@ -81,7 +84,9 @@ impl TestApp {
 
     /// A request to `path` (relative to the server) with a bearer token.
     pub fn request(&self, method: reqwest::Method, path: &str, token: &str) -> RequestBuilder {
-        self.client.request(method, format!("{}{path}", self.base)).bearer_auth(token)
+        self.client
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token)
     }
 
     /// `POST /quote` with a JSON body.
@@ -102,13 +107,26 @@ impl TestApp {
 
     /// `GET <path>`.
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.request(reqwest::Method::GET, path, token).send().await.expect("GET")
+        self.request(reqwest::Method::GET, path, token)
+            .send()
+            .await
+            .expect("GET")
     }
 
     /// `PATCH /quote/{id}` with a merge patch and an optional `If-Match`.
-    pub async fn patch_quote(&self, token: &str, id: &str, patch: &Value, if_match: Option<&str>) -> Response {
+    pub async fn patch_quote(
+        &self,
+        token: &str,
+        id: &str,
+        patch: &Value,
+        if_match: Option<&str>,
+    ) -> Response {
         let mut request = self
-            .request(reqwest::Method::PATCH, &format!("{QUOTES}/quote/{id}"), token)
+            .request(
+                reqwest::Method::PATCH,
+                &format!("{QUOTES}/quote/{id}"),
+                token,
+            )
             .header("Content-Type", "application/merge-patch+json")
             .body(patch.to_string());
         if let Some(etag) = if_match {
@@ -126,19 +144,37 @@ pub fn quote_body(offering: &str) -> Value {
 
 /// Asserts a TMF630 error body with this status and code; returns the body.
 pub async fn assert_tmf_error(response: Response, status: u16, code: &str) -> Value {
-    assert_eq!(response.status().as_u16(), status, "status of {}", response.url());
+    assert_eq!(
+        response.status().as_u16(),
+        status,
+        "status of {}",
+        response.url()
+    );
     let content_type = response
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    assert!(content_type.starts_with("application/json"), "content type {content_type}");
+    assert!(
+        content_type.starts_with("application/json"),
+        "content type {content_type}"
+    );
     let body: Value = response.json().await.expect("error JSON");
     assert_eq!(body["code"], json!(code), "error body {body}");
-    assert_eq!(body["status"], json!(status.to_string()), "error body {body}");
-    assert!(body["reason"].as_str().is_some_and(|r| !r.is_empty()), "reason in {body}");
+    assert_eq!(
+        body["status"],
+        json!(status.to_string()),
+        "error body {body}"
+    );
+    assert!(
+        body["reason"].as_str().is_some_and(|r| !r.is_empty()),
+        "reason in {body}"
+    );
     let reference = body["referenceError"].as_str().unwrap_or_default();
-    assert!(reference.contains("docs/errors.md#"), "referenceError in {body}");
+    assert!(
+        reference.contains("docs/errors.md#"),
+        "referenceError in {body}"
+    );
     body
 }

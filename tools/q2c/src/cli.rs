@@ -84,7 +84,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(args) => {
             let secret = signing_secret(std::env::var("Q2C_JWT_SECRET").ok(), &args.data_dir)?;
             let scopes = parse_scopes(&args.scopes)?;
-            println!("{}", local::dev_token(&secret, &args.tenant, &scopes, args.ttl)?);
+            println!(
+                "{}",
+                local::dev_token(&secret, &args.tenant, &scopes, args.ttl)?
+            );
             Ok(())
         }
     }
@@ -109,7 +112,9 @@ pub fn parse_scopes(raw: &[String]) -> anyhow::Result<Vec<Scope>> {
 /// When the text is not a positive number followed by s, m, h or d.
 pub fn parse_ttl(raw: &str) -> Result<Duration, String> {
     let (number, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
-    let n: u64 = number.parse().map_err(|_| format!("`{raw}`: expected e.g. 30m, 1h, 2d"))?;
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("`{raw}`: expected e.g. 30m, 1h, 2d"))?;
     let seconds = match unit {
         "s" | "" => n,
         "m" => n * 60,
@@ -149,7 +154,10 @@ mod tests {
     fn scopes_parse_by_name_or_all() {
         let some = parse_scopes(&["quote.read".into(), "hub.write".into()]).expect("known");
         assert_eq!(some, vec![Scope::QuoteRead, Scope::HubWrite]);
-        assert_eq!(parse_scopes(&["all".into()]).expect("all").len(), Scope::ALL.len());
+        assert_eq!(
+            parse_scopes(&["all".into()]).expect("all").len(),
+            Scope::ALL.len()
+        );
         assert!(parse_scopes(&["quote.delete".into()]).is_err());
     }
 }

@@ -12,7 +12,7 @@ use q2c_api::auth::{Authenticator, JwtKey, JwtVerifier, issue_dev_token};
 use q2c_api::{ApiConfig, AppState, QUOTE_API_BASE};
 use q2c_local::{FileSettings, SqliteStore};
 use q2c_model::sample_catalog::sample_catalog;
-use q2c_service::ports::{CatalogStore, Clock, Page, SystemClock};
+use q2c_service::ports::{Clock, Page, SystemClock};
 use q2c_service::{QuoteService, QuoteServiceConfig, Scope};
 use tokio::net::TcpListener;
 
@@ -45,7 +45,9 @@ pub struct LocalConfig {
 impl LocalConfig {
     /// From the command line and the signing secret.
     pub fn new(args: LocalArgs, jwt_secret: String) -> Self {
-        let settings_path = args.settings.unwrap_or_else(|| args.data_dir.join("settings.toml"));
+        let settings_path = args
+            .settings
+            .unwrap_or_else(|| args.data_dir.join("settings.toml"));
         LocalConfig {
             addr: args.addr,
             data_dir: args.data_dir,
@@ -83,13 +85,18 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
         .await
         .with_context(|| format!("binding {}", config.addr))?;
     let bound = listener.local_addr()?;
-    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+    let public_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{bound}"));
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let ports = store.ports(Arc::new(settings), clock);
     let quotes = QuoteService::new(
         ports.clone(),
-        QuoteServiceConfig { quote_href_base: format!("{public_url}{QUOTE_API_BASE}/quote") },
+        QuoteServiceConfig {
+            quote_href_base: format!("{public_url}{QUOTE_API_BASE}/quote"),
+        },
     );
     let verifier = JwtVerifier::new(
         JwtKey::Hs256Secret(config.jwt_secret.as_bytes().to_vec()),
@@ -97,18 +104,38 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
         LOCAL_AUDIENCE,
     )?;
     let api_config = ApiConfig::new(public_url.clone(), DOCS_BASE_URL);
-    let router = q2c_api::router(AppState::new(quotes, ports, Authenticator::Jwt(verifier), api_config));
-    Ok(LocalApp { listener, router, store, public_url })
+    let router = q2c_api::router(AppState::new(
+        quotes,
+        ports,
+        Authenticator::jwt(verifier),
+        api_config,
+    ));
+    Ok(LocalApp {
+        listener,
+        router,
+        store,
+        public_url,
+    })
 }
 
 async fn seed_catalog_if_empty(store: &SqliteStore) -> anyhow::Result<()> {
-    let existing = store.catalog_store().list_offerings(Page { offset: 0, limit: 1 }).await?;
+    let existing = store
+        .catalog_store()
+        .list_offerings(Page {
+            offset: 0,
+            limit: 1,
+        })
+        .await?;
     if existing.total == 0 {
         let catalog = sample_catalog();
         let offerings: Vec<_> = catalog.offerings().cloned().collect();
         let prices: Vec<_> = catalog.prices().cloned().collect();
         store.load_catalog(&offerings, &prices).await?;
-        tracing::info!(offerings = offerings.len(), prices = prices.len(), "seeded the sample catalog");
+        tracing::info!(
+            offerings = offerings.len(),
+            prices = prices.len(),
+            "seeded the sample catalog"
+        );
     }
     Ok(())
 }
@@ -132,7 +159,10 @@ impl LocalApp {
     ///
     /// # Errors
     /// When the server fails.
-    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn serve(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let store = self.store.clone();
         let housekeeping = tokio::spawn(async move {
             let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
@@ -160,9 +190,17 @@ impl LocalApp {
 pub async fn run_until_signal(config: LocalConfig) -> anyhow::Result<()> {
     let started = Instant::now();
     let app = start(&config).await?;
-    let token = dev_token(&config.jwt_secret, "demo", &Scope::ALL, Duration::from_secs(12 * 3600))?;
+    let token = dev_token(
+        &config.jwt_secret,
+        "demo",
+        &Scope::ALL,
+        Duration::from_secs(12 * 3600),
+    )?;
     let url = app.public_url().to_owned();
-    println!("q2c local is ready at {url} (in {} ms)", started.elapsed().as_millis());
+    println!(
+        "q2c local is ready at {url} (in {} ms)",
+        started.elapsed().as_millis()
+    );
     println!("  data dir:  {}", config.data_dir.display());
     println!("  API:       {url}{QUOTE_API_BASE}/quote");
     println!("  OpenAPI:   {url}{QUOTE_API_BASE}/openapi.json");
@@ -179,9 +217,21 @@ pub async fn run_until_signal(config: LocalConfig) -> anyhow::Result<()> {
 ///
 /// # Errors
 /// When the tenant is not a valid tenant id.
-pub fn dev_token(secret: &str, tenant: &str, scopes: &[Scope], ttl: Duration) -> anyhow::Result<String> {
+pub fn dev_token(
+    secret: &str,
+    tenant: &str,
+    scopes: &[Scope],
+    ttl: Duration,
+) -> anyhow::Result<String> {
     q2c_service::TenantId::parse(tenant)?;
-    Ok(issue_dev_token(secret.as_bytes(), tenant, scopes, ttl, LOCAL_ISSUER, LOCAL_AUDIENCE))
+    Ok(issue_dev_token(
+        secret.as_bytes(),
+        tenant,
+        scopes,
+        ttl,
+        LOCAL_ISSUER,
+        LOCAL_AUDIENCE,
+    ))
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -76,7 +76,10 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().expect("temp dir");
         signing_secret(None, dir.path()).expect("generated");
-        let mode = fs::metadata(dir.path().join(SECRET_FILE)).expect("meta").permissions().mode();
+        let mode = fs::metadata(dir.path().join(SECRET_FILE))
+            .expect("meta")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 }

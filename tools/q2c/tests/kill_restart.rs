@@ -40,8 +40,13 @@ fn start(data_dir: &std::path::Path) -> (Child, String) {
 }
 
 fn token() -> String {
-    q2c::local::dev_token(SECRET, "durable", &q2c_service::Scope::ALL, Duration::from_secs(600))
-        .expect("token")
+    q2c::local::dev_token(
+        SECRET,
+        "durable",
+        &q2c_service::Scope::ALL,
+        Duration::from_secs(600),
+    )
+    .expect("token")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -55,8 +60,12 @@ async fn acknowledged_quotes_and_their_events_survive_sigkill() {
     // 8 writers create quotes as fast as they can; the server is killed under them.
     let writers: Vec<_> = (0..8)
         .map(|_| {
-            let (client, url, token, acknowledged) =
-                (client.clone(), url.clone(), token.clone(), acknowledged.clone());
+            let (client, url, token, acknowledged) = (
+                client.clone(),
+                url.clone(),
+                token.clone(),
+                acknowledged.clone(),
+            );
             tokio::spawn(async move {
                 loop {
                     let body = json!({"quoteItem": [{"productOffering": {"id": "mobile-s"}}]});
@@ -70,7 +79,9 @@ async fn acknowledged_quotes_and_their_events_survive_sigkill() {
                     if response.status() != 201 {
                         break;
                     }
-                    let Ok(quote) = response.json::<Value>().await else { break };
+                    let Ok(quote) = response.json::<Value>().await else {
+                        break;
+                    };
                     let id = quote["id"].as_str().expect("id").to_owned();
                     acknowledged.lock().await.insert(id);
                 }
@@ -112,7 +123,13 @@ async fn acknowledged_quotes_and_their_events_survive_sigkill() {
         .map(|e| e.aggregate_id.clone())
         .collect();
     for id in &acknowledged {
-        assert!(QuoteStore::get(&store, &tenant, id).await.expect("get").is_some(), "{id}");
+        assert!(
+            QuoteStore::get(&store, &tenant, id)
+                .await
+                .expect("get")
+                .is_some(),
+            "{id}"
+        );
         assert!(announced.contains(id), "event of quote {id} lost");
     }
 }
