@@ -1,6 +1,8 @@
 //! Logging setup: human-readable by default, JSON when `Q2C_LOG_FORMAT=json` (or
 //! `AWS_LAMBDA_LOG_FORMAT=json`), filtered by `RUST_LOG` or the `-v` count.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. `verbosity` 0 = info, 1 = debug, 2+ = trace, unless
