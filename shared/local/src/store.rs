@@ -15,6 +15,7 @@ use q2c_service::ports::{
     SettingsSource, StoreError,
 };
 use rusqlite::{Connection, OpenFlags};
+use tokio::sync::Semaphore;
 use time::OffsetDateTime;
 
 use crate::error::{OpenError, backend};
@@ -24,8 +25,9 @@ use crate::schema::{self, Migration};
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Prepared statements kept per connection (the dynamic list queries have 32 shapes).
 const STATEMENT_CACHE: usize = 64;
-/// Idle reader connections kept open; more are opened under load and closed after.
-const MAX_IDLE_READERS: usize = 8;
+/// Reads running at once, each on its own connection. More would not go faster on a few
+/// cores; the bound keeps every reader connection reused instead of opened per burst.
+const MAX_READERS: usize = 8;
 /// Published outbox rows are kept this long for inspection before housekeeping drops them.
 const PUBLISHED_RETENTION: time::Duration = time::Duration::hours(1);
 
@@ -44,6 +46,9 @@ struct Inner {
 struct ReaderPool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// One permit per connection; taken before entering the blocking pool, so waiting
+    /// readers park as tasks, not as blocking threads.
+    permits: Arc<Semaphore>,
 }
 
 /// What [`SqliteStore::housekeeping`] deleted.
@@ -85,6 +90,7 @@ impl SqliteStore {
             Some(ReaderPool {
                 path: path.to_owned(),
                 idle: Mutex::new(Vec::new()),
+                permits: Arc::new(Semaphore::new(MAX_READERS)),
             }),
         ))
     }
@@ -204,14 +210,27 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || match &inner.readers {
-            None => work(&mut lock(&inner.writer)),
-            Some(pool) => {
-                let mut conn = pool.checkout()?;
-                let result = work(&mut conn);
-                pool.checkin(conn);
-                result
-            }
+        let permit = match &inner.readers {
+            Some(pool) => Some(
+                Arc::clone(&pool.permits)
+                    .acquire_owned()
+                    .await
+                    .map_err(backend)?,
+            ),
+            None => None,
+        };
+        tokio::task::spawn_blocking(move || {
+            let result = match &inner.readers {
+                None => work(&mut lock(&inner.writer)),
+                Some(pool) => {
+                    let mut conn = pool.checkout()?;
+                    let result = work(&mut conn);
+                    pool.checkin(conn);
+                    result
+                }
+            };
+            drop(permit);
+            result
         })
         .await
         .map_err(backend)?
@@ -236,7 +255,7 @@ impl ReaderPool {
 
     fn checkin(&self, conn: Connection) {
         let mut idle = lock(&self.idle);
-        if idle.len() < MAX_IDLE_READERS {
+        if idle.len() < MAX_READERS {
             idle.push(conn);
         }
     }
