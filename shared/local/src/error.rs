@@ -17,6 +17,15 @@ pub enum OpenError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The writer thread could not be started.
+    #[error("cannot start the SQLite writer thread for {path}")]
+    WriterThread {
+        /// The database file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
     /// The file was written by a newer q2c with a schema this build does not know.
     #[error("database {path} has schema version {found}; this build knows up to {known}")]
     SchemaTooNew {

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
 use q2c_service::ports::{IdempotencyClaim, IdempotencyStore, StoreError, StoredResponse};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use crate::error::ResultExt;
@@ -35,8 +35,8 @@ impl Record {
     }
 }
 
-fn load(tx: &Transaction<'_>, tenant: &str, key: &str) -> Result<Option<Record>, StoreError> {
-    tx.prepare_cached(
+fn load(conn: &Connection, tenant: &str, key: &str) -> Result<Option<Record>, StoreError> {
+    conn.prepare_cached(
         "SELECT request_hash, status, in_progress_until, expires_at, response
          FROM idempotency WHERE tenant = ?1 AND key = ?2",
     )
@@ -56,13 +56,13 @@ fn load(tx: &Transaction<'_>, tenant: &str, key: &str) -> Result<Option<Record>,
 
 /// Writes a fresh in-progress claim, replacing a stale record.
 fn put_claim(
-    tx: &Transaction<'_>,
+    conn: &Connection,
     tenant: &str,
     key: &str,
     request_hash: &str,
     in_progress_until: i64,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached(
+    conn.prepare_cached(
         "INSERT INTO idempotency (tenant, key, request_hash, status, in_progress_until)
          VALUES (?1, ?2, ?3, 'in-progress', ?4)
          ON CONFLICT (tenant, key) DO UPDATE SET request_hash = excluded.request_hash,
@@ -92,10 +92,7 @@ impl IdempotencyStore for SqliteStore {
             time_codec::encode(in_progress_until),
         );
         self.write(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .store()?;
-            let outcome = match load(&tx, &tenant, &key)? {
+            let outcome = match load(conn, &tenant, &key)? {
                 Some(record) if !record.is_stale(now) => {
                     if record.request_hash != request_hash {
                         IdempotencyClaim::Mismatch
@@ -107,11 +104,10 @@ impl IdempotencyStore for SqliteStore {
                     }
                 }
                 _ => {
-                    put_claim(&tx, &tenant, &key, &request_hash, until)?;
+                    put_claim(conn, &tenant, &key, &request_hash, until)?;
                     IdempotencyClaim::Claimed
                 }
             };
-            tx.commit().store()?;
             Ok(outcome)
         })
         .await

@@ -6,17 +6,12 @@ use q2c_service::context::TenantId;
 use q2c_service::ports::{
     Listing, OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote,
 };
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::params;
 
 use crate::error::ResultExt;
 use crate::quote_row::{QUOTE_COLUMNS, QuoteRow, decode, delete_index_rows};
 use crate::store::SqliteStore;
 use crate::{outbox, quote_list, time_codec};
-
-fn begin(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate)
-        .store()
-}
 
 #[async_trait]
 impl QuoteStore for SqliteStore {
@@ -29,11 +24,10 @@ impl QuoteStore for SqliteStore {
         let row = QuoteRow::encode(tenant, quote)?;
         let events = outbox::EventRow::encode_all(events)?;
         self.write(move |conn| {
-            let tx = begin(conn)?;
-            row.insert(&tx)?;
-            row.insert_index_rows(&tx)?;
-            outbox::insert_events(&tx, &events)?;
-            tx.commit().store()
+            row.insert(conn)?;
+            row.insert_index_rows(conn)?;
+            outbox::insert_events(conn, &events)?;
+            Ok(())
         })
         .await
     }
@@ -60,12 +54,11 @@ impl QuoteStore for SqliteStore {
         let events = outbox::EventRow::encode_all(events)?;
         let expected = time_codec::int(expected_version);
         self.write(move |conn| {
-            let tx = begin(conn)?;
-            row.update(&tx, expected)?;
-            delete_index_rows(&tx, &row.tenant, &row.id)?;
-            row.insert_index_rows(&tx)?;
-            outbox::insert_events(&tx, &events)?;
-            tx.commit().store()
+            row.update(conn, expected)?;
+            delete_index_rows(conn, &row.tenant, &row.id)?;
+            row.insert_index_rows(conn)?;
+            outbox::insert_events(conn, &events)?;
+            Ok(())
         })
         .await
     }
@@ -81,8 +74,7 @@ impl QuoteStore for SqliteStore {
         let events = outbox::EventRow::encode_all(events)?;
         let expected = time_codec::int(expected_version);
         self.write(move |conn| {
-            let tx = begin(conn)?;
-            let deleted = tx
+            let deleted = conn
                 .prepare_cached("DELETE FROM quotes WHERE tenant = ?1 AND id = ?2 AND version = ?3")
                 .store()?
                 .execute(params![tenant, id, expected])
@@ -90,9 +82,9 @@ impl QuoteStore for SqliteStore {
             if deleted == 0 {
                 return Err(StoreError::VersionConflict);
             }
-            delete_index_rows(&tx, &tenant, &id)?;
-            outbox::insert_events(&tx, &events)?;
-            tx.commit().store()
+            delete_index_rows(conn, &tenant, &id)?;
+            outbox::insert_events(conn, &events)?;
+            Ok(())
         })
         .await
     }

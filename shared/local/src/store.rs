@@ -1,10 +1,11 @@
 //! [`SqliteStore`]: one SQLite database behind every store port.
 //!
-//! Connections: `rusqlite::Connection` is `!Sync`, so there is one writer connection behind a
-//! mutex (SQLite serialises writers anyway; holding our own lock avoids `SQLITE_BUSY`
-//! retries between our own threads) and a small pool of reader connections, which WAL mode
-//! lets read concurrently with the writer. Every call runs on the blocking thread pool via
-//! `spawn_blocking`, so async callers never block the runtime's workers.
+//! Connections: `rusqlite::Connection` is `!Sync`, so the one write connection lives on a
+//! writer thread that commits queued writes in groups (see `writer`; SQLite serialises
+//! writers anyway), and reads use a small pool of reader connections, which WAL mode lets
+//! read concurrently with the writer, on the blocking thread pool via `spawn_blocking`.
+//! Async callers never block the runtime's workers. An in-memory store has one connection,
+//! so its reads are queued on the writer thread too.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -15,11 +16,12 @@ use q2c_service::ports::{
     SettingsSource, StoreError,
 };
 use rusqlite::{Connection, OpenFlags};
-use tokio::sync::Semaphore;
 use time::OffsetDateTime;
+use tokio::sync::Semaphore;
 
 use crate::error::{OpenError, backend};
 use crate::schema::{self, Migration};
+use crate::writer::{Writer, WriterStopped};
 
 /// How long a connection waits for a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -38,7 +40,7 @@ pub struct SqliteStore {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
+    writer: Writer,
     /// `None` for in-memory stores, whose single connection serves reads too.
     readers: Option<ReaderPool>,
 }
@@ -85,14 +87,15 @@ impl SqliteStore {
             .pragma_update(None, "synchronous", "FULL")
             .map_err(sqlite)?;
         Self::migrate(&mut writer, path)?;
-        Ok(SqliteStore::from_parts(
+        SqliteStore::from_parts(
+            path,
             writer,
             Some(ReaderPool {
                 path: path.to_owned(),
                 idle: Mutex::new(Vec::new()),
                 permits: Arc::new(Semaphore::new(MAX_READERS)),
             }),
-        ))
+        )
     }
 
     /// A fresh private in-memory database (for tests): one connection, nothing persisted.
@@ -108,7 +111,7 @@ impl SqliteStore {
         let mut writer = Connection::open_in_memory().map_err(sqlite)?;
         configure(&writer).map_err(sqlite)?;
         Self::migrate(&mut writer, path)?;
-        Ok(SqliteStore::from_parts(writer, None))
+        SqliteStore::from_parts(path, writer, None)
     }
 
     fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
@@ -126,13 +129,18 @@ impl SqliteStore {
         }
     }
 
-    fn from_parts(writer: Connection, readers: Option<ReaderPool>) -> SqliteStore {
-        SqliteStore {
-            inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
-                readers,
-            }),
-        }
+    fn from_parts(
+        path: &Path,
+        writer: Connection,
+        readers: Option<ReaderPool>,
+    ) -> Result<SqliteStore, OpenError> {
+        let writer = Writer::start(writer).map_err(|source| OpenError::WriterThread {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner { writer, readers }),
+        })
     }
 
     /// The quote store port.
@@ -189,51 +197,64 @@ impl SqliteStore {
         })
     }
 
-    /// Runs `work` on the writer connection, on the blocking pool. `work` opens its own
-    /// transaction; returning an error drops (rolls back) it.
+    /// Runs `work` as one atomic write: in its own savepoint of the writer thread's group
+    /// transaction; answered once the group is committed. Returning an error rolls back
+    /// just this write.
     pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || work(&mut lock(&inner.writer)))
-            .await
-            .map_err(backend)?
+        self.inner.writer.write(work).await
     }
 
-    /// Runs `work` on a reader connection (the writer for in-memory stores), on the
-    /// blocking pool.
+    /// Runs `work` on a reader connection, on the blocking pool (on the writer thread for
+    /// in-memory stores). Use [`snapshot`] when it runs more than one query.
     pub(crate) async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let inner = Arc::clone(&self.inner);
-        let permit = match &inner.readers {
-            Some(pool) => Some(
-                Arc::clone(&pool.permits)
-                    .acquire_owned()
-                    .await
-                    .map_err(backend)?,
-            ),
-            None => None,
+        let Some(pool) = &self.inner.readers else {
+            return self.inner.writer.write(work).await;
         };
+        let permit = Arc::clone(&pool.permits)
+            .acquire_owned()
+            .await
+            .map_err(backend)?;
+        let inner = Arc::clone(&self.inner);
         tokio::task::spawn_blocking(move || {
-            let result = match &inner.readers {
-                None => work(&mut lock(&inner.writer)),
-                Some(pool) => {
-                    let mut conn = pool.checkout()?;
-                    let result = work(&mut conn);
-                    pool.checkin(conn);
-                    result
-                }
-            };
-            drop(permit);
+            let _permit = permit;
+            let pool = inner
+                .readers
+                .as_ref()
+                .ok_or_else(|| backend(WriterStopped))?;
+            let conn = pool.checkout()?;
+            let result = work(&conn);
+            pool.checkin(conn);
             result
         })
         .await
         .map_err(backend)?
+    }
+}
+
+/// Holds one read snapshot across several queries (a savepoint, so that it also nests
+/// inside the writer's group transaction for in-memory stores). Released on drop.
+pub(crate) struct Snapshot<'c>(&'c Connection);
+
+/// Starts a [`Snapshot`].
+pub(crate) fn snapshot(conn: &Connection) -> Result<Snapshot<'_>, StoreError> {
+    conn.execute_batch("SAVEPOINT q2c_read").map_err(backend)?;
+    Ok(Snapshot(conn))
+}
+
+impl Drop for Snapshot<'_> {
+    fn drop(&mut self) {
+        // Nothing was written under it; a failed release leaves at most an open read.
+        if let Err(e) = self.0.execute_batch("RELEASE q2c_read") {
+            tracing::warn!(error.message = %e, "releasing a read snapshot failed");
+        }
     }
 }
 
@@ -268,8 +289,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Locks a mutex, recovering from poisoning: a panic inside a closure drops its
-/// `Transaction`, which rolls back, so the connection is still consistent.
+/// Locks a mutex, recovering from poisoning: the pool's list of connections stays valid
+/// whatever panicked while it was held.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
