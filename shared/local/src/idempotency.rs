@@ -1,5 +1,6 @@
-//! [`IdempotencyStore`] on SQLite. A claim reads and writes the record in one `IMMEDIATE`
-//! transaction, so two concurrent claims of a key cannot both win.
+//! [`IdempotencyStore`] on SQLite. A claim reads and writes the record in one write on the
+//! single writer thread (inside the write transaction), so two concurrent claims of a key
+//! cannot both win.
 
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
@@ -155,16 +156,15 @@ impl IdempotencyStore for SqliteStore {
         let now = time_codec::encode(now);
         self.write(move |conn| {
             // Abandoned claims past their deadline count as absent on claim too, so
-            // deleting them changes nothing a caller can observe.
-            let deleted = conn
-                .prepare_cached(
-                    "DELETE FROM idempotency WHERE
-                         (status = 'completed' AND expires_at <= ?1)
-                      OR (status = 'in-progress' AND in_progress_until <= ?1)",
-                )
-                .store()?
-                .execute([now])
-                .store()?;
+            // deleting them changes nothing a caller can observe. Two statements, so each
+            // uses its partial index.
+            let mut deleted = 0;
+            for sql in [
+                "DELETE FROM idempotency WHERE status = 'completed' AND expires_at <= ?1",
+                "DELETE FROM idempotency WHERE status = 'in-progress' AND in_progress_until <= ?1",
+            ] {
+                deleted += conn.prepare_cached(sql).store()?.execute([now]).store()?;
+            }
             Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
         })
         .await

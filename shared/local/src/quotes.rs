@@ -1,5 +1,6 @@
-//! [`QuoteStore`] on SQLite. Each write is one `IMMEDIATE` transaction holding the quote
-//! row, its index rows (see `quote_row`) and the outbox events announcing the change.
+//! [`QuoteStore`] on SQLite. Each write is one atomic unit (a savepoint of the writer's
+//! group commit) holding the quote row, its index rows (see `quote_row`) and the outbox
+//! events announcing the change.
 
 use async_trait::async_trait;
 use q2c_service::context::TenantId;

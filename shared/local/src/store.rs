@@ -21,7 +21,7 @@ use tokio::sync::Semaphore;
 
 use crate::error::{OpenError, backend};
 use crate::schema::{self, Migration};
-use crate::writer::{Writer, WriterStopped};
+use crate::writer::Writer;
 
 /// How long a connection waits for a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -42,7 +42,7 @@ pub struct SqliteStore {
 struct Inner {
     writer: Writer,
     /// `None` for in-memory stores, whose single connection serves reads too.
-    readers: Option<ReaderPool>,
+    readers: Option<Arc<ReaderPool>>,
 }
 
 struct ReaderPool {
@@ -90,11 +90,11 @@ impl SqliteStore {
         SqliteStore::from_parts(
             path,
             writer,
-            Some(ReaderPool {
+            Some(Arc::new(ReaderPool {
                 path: path.to_owned(),
                 idle: Mutex::new(Vec::new()),
                 permits: Arc::new(Semaphore::new(MAX_READERS)),
-            }),
+            })),
         )
     }
 
@@ -132,7 +132,7 @@ impl SqliteStore {
     fn from_parts(
         path: &Path,
         writer: Connection,
-        readers: Option<ReaderPool>,
+        readers: Option<Arc<ReaderPool>>,
     ) -> Result<SqliteStore, OpenError> {
         let writer = Writer::start(writer).map_err(|source| OpenError::WriterThread {
             path: path.to_owned(),
@@ -222,13 +222,9 @@ impl SqliteStore {
             .acquire_owned()
             .await
             .map_err(backend)?;
-        let inner = Arc::clone(&self.inner);
+        let pool = Arc::clone(pool);
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            let pool = inner
-                .readers
-                .as_ref()
-                .ok_or_else(|| backend(WriterStopped))?;
             let conn = pool.checkout()?;
             let result = work(&conn);
             pool.checkin(conn);
@@ -263,9 +259,7 @@ impl ReaderPool {
         if let Some(conn) = lock(&self.idle).pop() {
             return Ok(conn);
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(backend)?;
         configure(&conn).map_err(backend)?;
         // Read-write so it can use the WAL index; query_only guards against writes by mistake.
