@@ -78,6 +78,7 @@ fn put_claim(
 
 #[async_trait]
 impl IdempotencyStore for SqliteStore {
+    #[tracing::instrument(name = "sqlite.idempotency.claim", skip_all, fields(tenant = %tenant))]
     async fn claim(
         &self,
         tenant: &TenantId,

@@ -16,6 +16,7 @@ use crate::{outbox, quote_list, time_codec};
 
 #[async_trait]
 impl QuoteStore for SqliteStore {
+    #[tracing::instrument(name = "sqlite.quotes.insert", skip_all, fields(tenant = %tenant, quote_id = quote.id()))]
     async fn insert(
         &self,
         tenant: &TenantId,
@@ -33,6 +34,7 @@ impl QuoteStore for SqliteStore {
         .await
     }
 
+    #[tracing::instrument(name = "sqlite.quotes.get", skip_all, fields(tenant = %tenant, quote_id = id))]
     async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
         let (tenant, id) = (tenant.as_str().to_owned(), id.to_owned());
         self.read(move |conn| {
@@ -44,6 +46,7 @@ impl QuoteStore for SqliteStore {
         .await
     }
 
+    #[tracing::instrument(name = "sqlite.quotes.update", skip_all, fields(tenant = %tenant, quote_id = quote.id(), expected_version))]
     async fn update(
         &self,
         tenant: &TenantId,
@@ -64,6 +67,7 @@ impl QuoteStore for SqliteStore {
         .await
     }
 
+    #[tracing::instrument(name = "sqlite.quotes.delete", skip_all, fields(tenant = %tenant, quote_id = id, expected_version))]
     async fn delete(
         &self,
         tenant: &TenantId,
@@ -90,6 +94,7 @@ impl QuoteStore for SqliteStore {
         .await
     }
 
+    #[tracing::instrument(name = "sqlite.quotes.list", skip_all, fields(tenant = %tenant))]
     async fn list(
         &self,
         tenant: &TenantId,
