@@ -1,9 +1,12 @@
 //! Errors of opening the store, and how driver and encoding failures become
-//! [`StoreError::Backend`] for the ports.
+//! [`StoreError::Backend`] for the ports. The causes boxed there are `rusqlite::Error`,
+//! `serde_json::Error`, [`CodecError`], [`GroupFailed`] and [`WriterStopped`].
 
 use std::path::PathBuf;
 
 use q2c_service::ports::StoreError;
+
+pub use crate::writer::{GroupFailed, WriterStopped};
 
 /// Opening a [`SqliteStore`](crate::SqliteStore) failed.
 #[derive(Debug, thiserror::Error)]
