@@ -4,11 +4,11 @@
 use async_trait::async_trait;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
 use q2c_service::ports::{CatalogStore, Listing, Page, StoreError};
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, params};
 use serde::de::DeserializeOwned;
 
 use crate::error::ResultExt;
-use crate::store::SqliteStore;
+use crate::store::{SqliteStore, snapshot};
 use crate::time_codec;
 
 /// The two catalog tables; the name is interpolated into SQL, never user input.
@@ -46,13 +46,13 @@ fn price_row(p: &ProductOfferingPrice) -> Result<Row, StoreError> {
     ))
 }
 
-fn upsert(tx: &Transaction<'_>, table: Table, rows: &[Row]) -> Result<(), StoreError> {
+fn upsert(conn: &Connection, table: Table, rows: &[Row]) -> Result<(), StoreError> {
     let sql = format!(
         "INSERT INTO {} (id, last_update, body) VALUES (?1, ?2, ?3)
          ON CONFLICT (id) DO UPDATE SET last_update = excluded.last_update, body = excluded.body",
         table.name()
     );
-    let mut statement = tx.prepare_cached(&sql).store()?;
+    let mut statement = conn.prepare_cached(&sql).store()?;
     for (id, last_update, body) in rows {
         statement.execute(params![id, last_update, body]).store()?;
     }
@@ -80,12 +80,12 @@ fn by_ids<T: DeserializeOwned>(
 }
 
 fn page<T: DeserializeOwned>(
-    conn: &mut Connection,
+    conn: &Connection,
     table: Table,
     page: Page,
 ) -> Result<Listing<T>, StoreError> {
-    let tx = conn.transaction().store()?;
-    let total: i64 = tx
+    let _snapshot = snapshot(conn)?;
+    let total: i64 = conn
         .prepare_cached(&format!("SELECT COUNT(*) FROM {}", table.name()))
         .store()?
         .query_row([], |row| row.get(0))
@@ -94,7 +94,7 @@ fn page<T: DeserializeOwned>(
         "SELECT body FROM {} ORDER BY id LIMIT ?1 OFFSET ?2",
         table.name()
     );
-    let mut statement = tx.prepare_cached(&sql).store()?;
+    let mut statement = conn.prepare_cached(&sql).store()?;
     let limit = time_codec::int(page.limit);
     let offset = time_codec::int(page.offset);
     let mut rows = statement.query([limit, offset]).store()?;
@@ -129,25 +129,15 @@ impl SqliteStore {
             .map(price_row)
             .collect::<Result<Vec<_>, _>>()?;
         self.write(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .store()?;
-            upsert(&tx, Table::Offerings, &offerings)?;
-            upsert(&tx, Table::Prices, &prices)?;
-            tx.commit().store()
+            upsert(conn, Table::Offerings, &offerings)?;
+            upsert(conn, Table::Prices, &prices)?;
+            Ok(())
         })
         .await
     }
 
     async fn put(&self, table: Table, row: Row) -> Result<(), StoreError> {
-        self.write(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .store()?;
-            upsert(&tx, table, &[row])?;
-            tx.commit().store()
-        })
-        .await
+        self.write(move |conn| upsert(conn, table, &[row])).await
     }
 }
 

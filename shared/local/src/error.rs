@@ -1,9 +1,12 @@
 //! Errors of opening the store, and how driver and encoding failures become
-//! [`StoreError::Backend`] for the ports.
+//! [`StoreError::Backend`] for the ports. The causes boxed there are `rusqlite::Error`,
+//! `serde_json::Error`, [`CodecError`], [`GroupFailed`] and [`WriterStopped`].
 
 use std::path::PathBuf;
 
 use q2c_service::ports::StoreError;
+
+pub use crate::writer::{GroupFailed, WriterStopped};
 
 /// Opening a [`SqliteStore`](crate::SqliteStore) failed.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +19,15 @@ pub enum OpenError {
         /// The driver's error.
         #[source]
         source: rusqlite::Error,
+    },
+    /// The writer thread could not be started.
+    #[error("cannot start the SQLite writer thread for {path}")]
+    WriterThread {
+        /// The database file.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
     },
     /// The file was written by a newer q2c with a schema this build does not know.
     #[error("database {path} has schema version {found}; this build knows up to {known}")]

@@ -1,10 +1,11 @@
-//! [`IdempotencyStore`] on SQLite. A claim reads and writes the record in one `IMMEDIATE`
-//! transaction, so two concurrent claims of a key cannot both win.
+//! [`IdempotencyStore`] on SQLite. A claim reads and writes the record in one write on the
+//! single writer thread (inside the write transaction), so two concurrent claims of a key
+//! cannot both win.
 
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
 use q2c_service::ports::{IdempotencyClaim, IdempotencyStore, StoreError, StoredResponse};
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use time::OffsetDateTime;
 
 use crate::error::ResultExt;
@@ -35,8 +36,8 @@ impl Record {
     }
 }
 
-fn load(tx: &Transaction<'_>, tenant: &str, key: &str) -> Result<Option<Record>, StoreError> {
-    tx.prepare_cached(
+fn load(conn: &Connection, tenant: &str, key: &str) -> Result<Option<Record>, StoreError> {
+    conn.prepare_cached(
         "SELECT request_hash, status, in_progress_until, expires_at, response
          FROM idempotency WHERE tenant = ?1 AND key = ?2",
     )
@@ -56,13 +57,13 @@ fn load(tx: &Transaction<'_>, tenant: &str, key: &str) -> Result<Option<Record>,
 
 /// Writes a fresh in-progress claim, replacing a stale record.
 fn put_claim(
-    tx: &Transaction<'_>,
+    conn: &Connection,
     tenant: &str,
     key: &str,
     request_hash: &str,
     in_progress_until: i64,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached(
+    conn.prepare_cached(
         "INSERT INTO idempotency (tenant, key, request_hash, status, in_progress_until)
          VALUES (?1, ?2, ?3, 'in-progress', ?4)
          ON CONFLICT (tenant, key) DO UPDATE SET request_hash = excluded.request_hash,
@@ -77,6 +78,7 @@ fn put_claim(
 
 #[async_trait]
 impl IdempotencyStore for SqliteStore {
+    #[tracing::instrument(name = "sqlite.idempotency.claim", skip_all, fields(tenant = %tenant))]
     async fn claim(
         &self,
         tenant: &TenantId,
@@ -92,10 +94,7 @@ impl IdempotencyStore for SqliteStore {
             time_codec::encode(in_progress_until),
         );
         self.write(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .store()?;
-            let outcome = match load(&tx, &tenant, &key)? {
+            let outcome = match load(conn, &tenant, &key)? {
                 Some(record) if !record.is_stale(now) => {
                     if record.request_hash != request_hash {
                         IdempotencyClaim::Mismatch
@@ -107,11 +106,10 @@ impl IdempotencyStore for SqliteStore {
                     }
                 }
                 _ => {
-                    put_claim(&tx, &tenant, &key, &request_hash, until)?;
+                    put_claim(conn, &tenant, &key, &request_hash, until)?;
                     IdempotencyClaim::Claimed
                 }
             };
-            tx.commit().store()?;
             Ok(outcome)
         })
         .await
@@ -159,16 +157,15 @@ impl IdempotencyStore for SqliteStore {
         let now = time_codec::encode(now);
         self.write(move |conn| {
             // Abandoned claims past their deadline count as absent on claim too, so
-            // deleting them changes nothing a caller can observe.
-            let deleted = conn
-                .prepare_cached(
-                    "DELETE FROM idempotency WHERE
-                         (status = 'completed' AND expires_at <= ?1)
-                      OR (status = 'in-progress' AND in_progress_until <= ?1)",
-                )
-                .store()?
-                .execute([now])
-                .store()?;
+            // deleting them changes nothing a caller can observe. Two statements, so each
+            // uses its partial index.
+            let mut deleted = 0;
+            for sql in [
+                "DELETE FROM idempotency WHERE status = 'completed' AND expires_at <= ?1",
+                "DELETE FROM idempotency WHERE status = 'in-progress' AND in_progress_until <= ?1",
+            ] {
+                deleted += conn.prepare_cached(sql).store()?.execute([now]).store()?;
+            }
             Ok(u64::try_from(deleted).unwrap_or(u64::MAX))
         })
         .await

@@ -5,6 +5,7 @@
 //! # Layout
 //! - [`store`]: [`SqliteStore`]: opening, connection handling (one writer, pooled readers,
 //!   blocking work off the async runtime), the ports as trait objects, housekeeping.
+//! - `writer`: the writer thread and its group commit.
 //! - `schema`: versioned migrations (`PRAGMA user_version`).
 //! - `quotes`, `quote_row`, `quote_list`: [`QuoteStore`](q2c_service::ports::QuoteStore),
 //!   a quote's rows (body, related-party and open-quote index rows), `GET /quote` queries.
@@ -28,6 +29,7 @@ mod schema;
 pub mod settings;
 pub mod store;
 mod time_codec;
+mod writer;
 
 pub use error::OpenError;
 pub use open_quotes::OpenQuoteRef;

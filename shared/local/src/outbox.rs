@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoreError};
-use rusqlite::{Row, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 
 use crate::error::{CodecError, ResultExt, backend};
@@ -48,11 +48,11 @@ impl EventRow {
 
 /// Inserts events inside the caller's transaction. A duplicate `event_id` fails the whole
 /// write: ids are unique per change, so a repeat means a bug upstream.
-pub(crate) fn insert_events(tx: &Transaction<'_>, events: &[EventRow]) -> Result<(), StoreError> {
+pub(crate) fn insert_events(conn: &Connection, events: &[EventRow]) -> Result<(), StoreError> {
     if events.is_empty() {
         return Ok(());
     }
-    let mut statement = tx
+    let mut statement = conn
         .prepare_cached(
             "INSERT INTO outbox (event_id, destination, tenant, event_type, aggregate_id,
                  correlation_id, schema_version, body, created_at)
@@ -139,12 +139,9 @@ impl OutboxStore for SqliteStore {
         let event_ids = event_ids.to_vec();
         let now = time_codec::encode(now);
         self.write(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .store()?;
             {
                 // Keeps the first publication time when the relay repeats itself.
-                let mut statement = tx
+                let mut statement = conn
                     .prepare_cached(
                         "UPDATE outbox SET published_at = ?2
                          WHERE event_id = ?1 AND published_at IS NULL",
@@ -154,7 +151,7 @@ impl OutboxStore for SqliteStore {
                     statement.execute(params![id, now]).store()?;
                 }
             }
-            tx.commit().store()
+            Ok(())
         })
         .await
     }

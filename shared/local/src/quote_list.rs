@@ -10,6 +10,7 @@ use rusqlite::types::Value;
 
 use crate::error::ResultExt;
 use crate::quote_row::{QUOTE_COLUMNS, decode, state_name};
+use crate::store::snapshot;
 use crate::time_codec;
 
 /// A list request, owned so it can move to the blocking pool.
@@ -79,14 +80,14 @@ impl ListQuery {
     }
 
     /// Runs the count and the page query in one read transaction.
-    pub(crate) fn run(self, conn: &mut Connection) -> Result<Listing<StoredQuote>, StoreError> {
-        let tx = conn.transaction().store()?;
-        let total: i64 = tx
+    pub(crate) fn run(self, conn: &Connection) -> Result<Listing<StoredQuote>, StoreError> {
+        let _snapshot = snapshot(conn)?;
+        let total: i64 = conn
             .prepare_cached(&self.count_sql())
             .store()?
             .query_row(rusqlite::params_from_iter(&self.params), |row| row.get(0))
             .store()?;
-        let mut statement = tx.prepare_cached(&self.page_sql()).store()?;
+        let mut statement = conn.prepare_cached(&self.page_sql()).store()?;
         let mut rows = statement
             .query(rusqlite::params_from_iter(self.page_params()))
             .store()?;

@@ -5,7 +5,7 @@
 use q2c_model::tmf::{Quote, QuoteState};
 use q2c_service::context::TenantId;
 use q2c_service::ports::{StoreError, StoredQuote};
-use rusqlite::{Row, Transaction, params};
+use rusqlite::{Connection, Row, params};
 
 use crate::error::{CodecError, ResultExt, backend, is_unique_violation};
 use crate::time_codec;
@@ -58,8 +58,8 @@ impl QuoteRow {
         })
     }
 
-    pub(crate) fn insert(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
-        let inserted = tx
+    pub(crate) fn insert(&self, conn: &Connection) -> Result<(), StoreError> {
+        let inserted = conn
             .prepare_cached(
                 "INSERT INTO quotes (tenant, id, version, state, quote_date, external_id,
                      approval_required, price_ids, body)
@@ -86,10 +86,10 @@ impl QuoteRow {
 
     pub(crate) fn update(
         &self,
-        tx: &Transaction<'_>,
+        conn: &Connection,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let changed = tx
+        let changed = conn
             .prepare_cached(
                 "UPDATE quotes SET version = ?3, state = ?4, quote_date = ?5, external_id = ?6,
                      approval_required = ?7, price_ids = ?8, body = ?9
@@ -116,8 +116,8 @@ impl QuoteRow {
     }
 
     /// Writes the index rows of the quote (after [`delete_index_rows`] on an update).
-    pub(crate) fn insert_index_rows(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
-        let mut party = tx
+    pub(crate) fn insert_index_rows(&self, conn: &Connection) -> Result<(), StoreError> {
+        let mut party = conn
             .prepare_cached(
                 "INSERT INTO quote_parties (tenant, party_id, quote_id) VALUES (?1, ?2, ?3)",
             )
@@ -127,7 +127,7 @@ impl QuoteRow {
                 .execute(params![self.tenant, party_id, self.id])
                 .store()?;
         }
-        let mut price = tx
+        let mut price = conn
             .prepare_cached(
                 "INSERT INTO open_quote_prices (price_id, tenant, quote_id) VALUES (?1, ?2, ?3)",
             )
@@ -143,15 +143,15 @@ impl QuoteRow {
 
 /// Removes the index rows of a quote.
 pub(crate) fn delete_index_rows(
-    tx: &Transaction<'_>,
+    conn: &Connection,
     tenant: &str,
     id: &str,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM quote_parties WHERE tenant = ?1 AND quote_id = ?2")
+    conn.prepare_cached("DELETE FROM quote_parties WHERE tenant = ?1 AND quote_id = ?2")
         .store()?
         .execute(params![tenant, id])
         .store()?;
-    tx.prepare_cached("DELETE FROM open_quote_prices WHERE tenant = ?1 AND quote_id = ?2")
+    conn.prepare_cached("DELETE FROM open_quote_prices WHERE tenant = ?1 AND quote_id = ?2")
         .store()?
         .execute(params![tenant, id])
         .store()?;

@@ -1,25 +1,22 @@
-//! [`QuoteStore`] on SQLite. Each write is one `IMMEDIATE` transaction holding the quote
-//! row, its index rows (see `quote_row`) and the outbox events announcing the change.
+//! [`QuoteStore`] on SQLite. Each write is one atomic unit (a savepoint of the writer's
+//! group commit) holding the quote row, its index rows (see `quote_row`) and the outbox
+//! events announcing the change.
 
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
 use q2c_service::ports::{
     Listing, OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote,
 };
-use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use rusqlite::params;
 
 use crate::error::ResultExt;
 use crate::quote_row::{QUOTE_COLUMNS, QuoteRow, decode, delete_index_rows};
 use crate::store::SqliteStore;
 use crate::{outbox, quote_list, time_codec};
 
-fn begin(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
-    conn.transaction_with_behavior(TransactionBehavior::Immediate)
-        .store()
-}
-
 #[async_trait]
 impl QuoteStore for SqliteStore {
+    #[tracing::instrument(name = "sqlite.quotes.insert", skip_all, fields(tenant = %tenant, quote_id = quote.id()))]
     async fn insert(
         &self,
         tenant: &TenantId,
@@ -29,15 +26,15 @@ impl QuoteStore for SqliteStore {
         let row = QuoteRow::encode(tenant, quote)?;
         let events = outbox::EventRow::encode_all(events)?;
         self.write(move |conn| {
-            let tx = begin(conn)?;
-            row.insert(&tx)?;
-            row.insert_index_rows(&tx)?;
-            outbox::insert_events(&tx, &events)?;
-            tx.commit().store()
+            row.insert(conn)?;
+            row.insert_index_rows(conn)?;
+            outbox::insert_events(conn, &events)?;
+            Ok(())
         })
         .await
     }
 
+    #[tracing::instrument(name = "sqlite.quotes.get", skip_all, fields(tenant = %tenant, quote_id = id))]
     async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
         let (tenant, id) = (tenant.as_str().to_owned(), id.to_owned());
         self.read(move |conn| {
@@ -49,6 +46,7 @@ impl QuoteStore for SqliteStore {
         .await
     }
 
+    #[tracing::instrument(name = "sqlite.quotes.update", skip_all, fields(tenant = %tenant, quote_id = quote.id(), expected_version))]
     async fn update(
         &self,
         tenant: &TenantId,
@@ -60,16 +58,16 @@ impl QuoteStore for SqliteStore {
         let events = outbox::EventRow::encode_all(events)?;
         let expected = time_codec::int(expected_version);
         self.write(move |conn| {
-            let tx = begin(conn)?;
-            row.update(&tx, expected)?;
-            delete_index_rows(&tx, &row.tenant, &row.id)?;
-            row.insert_index_rows(&tx)?;
-            outbox::insert_events(&tx, &events)?;
-            tx.commit().store()
+            row.update(conn, expected)?;
+            delete_index_rows(conn, &row.tenant, &row.id)?;
+            row.insert_index_rows(conn)?;
+            outbox::insert_events(conn, &events)?;
+            Ok(())
         })
         .await
     }
 
+    #[tracing::instrument(name = "sqlite.quotes.delete", skip_all, fields(tenant = %tenant, quote_id = id, expected_version))]
     async fn delete(
         &self,
         tenant: &TenantId,
@@ -81,8 +79,7 @@ impl QuoteStore for SqliteStore {
         let events = outbox::EventRow::encode_all(events)?;
         let expected = time_codec::int(expected_version);
         self.write(move |conn| {
-            let tx = begin(conn)?;
-            let deleted = tx
+            let deleted = conn
                 .prepare_cached("DELETE FROM quotes WHERE tenant = ?1 AND id = ?2 AND version = ?3")
                 .store()?
                 .execute(params![tenant, id, expected])
@@ -90,13 +87,14 @@ impl QuoteStore for SqliteStore {
             if deleted == 0 {
                 return Err(StoreError::VersionConflict);
             }
-            delete_index_rows(&tx, &tenant, &id)?;
-            outbox::insert_events(&tx, &events)?;
-            tx.commit().store()
+            delete_index_rows(conn, &tenant, &id)?;
+            outbox::insert_events(conn, &events)?;
+            Ok(())
         })
         .await
     }
 
+    #[tracing::instrument(name = "sqlite.quotes.list", skip_all, fields(tenant = %tenant))]
     async fn list(
         &self,
         tenant: &TenantId,

@@ -91,6 +91,10 @@ impl FileSettings {
     pub fn from_toml(text: &str) -> Result<FileSettings, SettingsError> {
         let parse = |source| SettingsError::Parse { path: None, source };
         let file: SettingsFile = toml::from_str(text).map_err(parse)?;
+        check_keys("default", &file.default).map_err(parse)?;
+        for (tenant, table) in &file.tenants {
+            check_keys(&format!("tenants.{tenant}"), table).map_err(parse)?;
+        }
         let default = parse_settings(file.default.clone()).map_err(parse)?;
         let tenants = file
             .tenants
@@ -107,6 +111,17 @@ impl FileSettings {
     /// The settings of `tenant` (the `[default]` table when it has none of its own).
     pub fn get(&self, tenant: &TenantId) -> &TenantSettings {
         self.tenants.get(tenant.as_str()).unwrap_or(&self.default)
+    }
+}
+
+/// Refuses keys `TenantSettings` does not have, so that a typo is not silently ignored.
+fn check_keys(name: &str, table: &toml::Table) -> Result<(), toml::de::Error> {
+    let known = serde_json::to_value(TenantSettings::default()).unwrap_or_default();
+    match table.keys().find(|key| known.get(key.as_str()).is_none()) {
+        Some(key) => Err(serde::de::Error::custom(format!(
+            "unknown key `{key}` in [{name}]"
+        ))),
+        None => Ok(()),
     }
 }
 
@@ -167,6 +182,39 @@ mod tests {
         std::fs::write(&path, "[default]\ndefault_validity_days = \"soon\"\n").expect("write");
         let error = FileSettings::load(&path).expect_err("wrong type");
         assert!(error.to_string().contains("settings.toml"), "{error}");
+    }
+
+    #[test]
+    fn a_misspelt_key_is_an_error_naming_it() {
+        let error = FileSettings::from_toml("[tenants.acme]\ntax_rat = 5\n").expect_err("typo");
+        assert!(
+            std::error::Error::source(&error).is_some_and(|e| e.to_string().contains("tax_rat")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn the_documented_example_parses() {
+        let settings = FileSettings::from_toml(
+            r#"
+            [default]
+            tax_rate = "20"
+            approval_threshold = "15"
+            default_validity_days = 30
+            currency = "EUR"
+            [tenants.acme]
+            approval_threshold = "10"
+            [tenants.reseller-7]
+            tax_rate = "19.6"
+            currency = "USD"
+            "#,
+        )
+        .expect("valid settings");
+        assert_eq!(settings.get(&tenant("reseller-7")).currency, Currency::USD);
+        assert_eq!(
+            settings.get(&tenant("acme")).approval_threshold.to_string(),
+            "10"
+        );
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! [`SqliteStore`]: one SQLite database behind every store port.
 //!
-//! Connections: `rusqlite::Connection` is `!Sync`, so there is one writer connection behind a
-//! mutex (SQLite serialises writers anyway; holding our own lock avoids `SQLITE_BUSY`
-//! retries between our own threads) and a small pool of reader connections, which WAL mode
-//! lets read concurrently with the writer. Every call runs on the blocking thread pool via
-//! `spawn_blocking`, so async callers never block the runtime's workers.
+//! Connections: `rusqlite::Connection` is `!Sync`, so the one write connection lives on a
+//! writer thread that commits queued writes in groups (see `writer`; SQLite serialises
+//! writers anyway), and reads use a small pool of reader connections, which WAL mode lets
+//! read concurrently with the writer, on the blocking thread pool via `spawn_blocking`.
+//! Async callers never block the runtime's workers. An in-memory store has one connection,
+//! so its reads are queued on the writer thread too.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -16,16 +17,19 @@ use q2c_service::ports::{
 };
 use rusqlite::{Connection, OpenFlags};
 use time::OffsetDateTime;
+use tokio::sync::Semaphore;
 
 use crate::error::{OpenError, backend};
 use crate::schema::{self, Migration};
+use crate::writer::Writer;
 
 /// How long a connection waits for a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// Prepared statements kept per connection (the dynamic list queries have 32 shapes).
 const STATEMENT_CACHE: usize = 64;
-/// Idle reader connections kept open; more are opened under load and closed after.
-const MAX_IDLE_READERS: usize = 8;
+/// Reads running at once, each on its own connection. More would not go faster on a few
+/// cores; the bound keeps every reader connection reused instead of opened per burst.
+const MAX_READERS: usize = 8;
 /// Published outbox rows are kept this long for inspection before housekeeping drops them.
 const PUBLISHED_RETENTION: time::Duration = time::Duration::hours(1);
 
@@ -36,14 +40,17 @@ pub struct SqliteStore {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
+    writer: Writer,
     /// `None` for in-memory stores, whose single connection serves reads too.
-    readers: Option<ReaderPool>,
+    readers: Option<Arc<ReaderPool>>,
 }
 
 struct ReaderPool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// One permit per connection; taken before entering the blocking pool, so waiting
+    /// readers park as tasks, not as blocking threads.
+    permits: Arc<Semaphore>,
 }
 
 /// What [`SqliteStore::housekeeping`] deleted.
@@ -80,13 +87,15 @@ impl SqliteStore {
             .pragma_update(None, "synchronous", "FULL")
             .map_err(sqlite)?;
         Self::migrate(&mut writer, path)?;
-        Ok(SqliteStore::from_parts(
+        SqliteStore::from_parts(
+            path,
             writer,
-            Some(ReaderPool {
+            Some(Arc::new(ReaderPool {
                 path: path.to_owned(),
                 idle: Mutex::new(Vec::new()),
-            }),
-        ))
+                permits: Arc::new(Semaphore::new(MAX_READERS)),
+            })),
+        )
     }
 
     /// A fresh private in-memory database (for tests): one connection, nothing persisted.
@@ -102,7 +111,7 @@ impl SqliteStore {
         let mut writer = Connection::open_in_memory().map_err(sqlite)?;
         configure(&writer).map_err(sqlite)?;
         Self::migrate(&mut writer, path)?;
-        Ok(SqliteStore::from_parts(writer, None))
+        SqliteStore::from_parts(path, writer, None)
     }
 
     fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenError> {
@@ -120,13 +129,18 @@ impl SqliteStore {
         }
     }
 
-    fn from_parts(writer: Connection, readers: Option<ReaderPool>) -> SqliteStore {
-        SqliteStore {
-            inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
-                readers,
-            }),
-        }
+    fn from_parts(
+        path: &Path,
+        writer: Connection,
+        readers: Option<Arc<ReaderPool>>,
+    ) -> Result<SqliteStore, OpenError> {
+        let writer = Writer::start(writer).map_err(|source| OpenError::WriterThread {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner { writer, readers }),
+        })
     }
 
     /// The quote store port.
@@ -183,38 +197,60 @@ impl SqliteStore {
         })
     }
 
-    /// Runs `work` on the writer connection, on the blocking pool. `work` opens its own
-    /// transaction; returning an error drops (rolls back) it.
+    /// Runs `work` as one atomic write: in its own savepoint of the writer thread's group
+    /// transaction; answered once the group is committed. Returning an error rolls back
+    /// just this write.
     pub(crate) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || work(&mut lock(&inner.writer)))
-            .await
-            .map_err(backend)?
+        self.inner.writer.write(work).await
     }
 
-    /// Runs `work` on a reader connection (the writer for in-memory stores), on the
-    /// blocking pool.
+    /// Runs `work` on a reader connection, on the blocking pool (on the writer thread for
+    /// in-memory stores). Use [`snapshot`] when it runs more than one query.
     pub(crate) async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || match &inner.readers {
-            None => work(&mut lock(&inner.writer)),
-            Some(pool) => {
-                let mut conn = pool.checkout()?;
-                let result = work(&mut conn);
-                pool.checkin(conn);
-                result
-            }
+        let Some(pool) = &self.inner.readers else {
+            return self.inner.writer.write(work).await;
+        };
+        let permit = Arc::clone(&pool.permits)
+            .acquire_owned()
+            .await
+            .map_err(backend)?;
+        let pool = Arc::clone(pool);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            let conn = pool.checkout()?;
+            let result = work(&conn);
+            pool.checkin(conn);
+            result
         })
         .await
         .map_err(backend)?
+    }
+}
+
+/// Holds one read snapshot across several queries (a savepoint, so that it also nests
+/// inside the writer's group transaction for in-memory stores). Released on drop.
+pub(crate) struct Snapshot<'c>(&'c Connection);
+
+/// Starts a [`Snapshot`].
+pub(crate) fn snapshot(conn: &Connection) -> Result<Snapshot<'_>, StoreError> {
+    conn.execute_batch("SAVEPOINT q2c_read").map_err(backend)?;
+    Ok(Snapshot(conn))
+}
+
+impl Drop for Snapshot<'_> {
+    fn drop(&mut self) {
+        // Nothing was written under it; a failed release leaves at most an open read.
+        if let Err(e) = self.0.execute_batch("RELEASE q2c_read") {
+            tracing::warn!(error.message = %e, "releasing a read snapshot failed");
+        }
     }
 }
 
@@ -223,9 +259,7 @@ impl ReaderPool {
         if let Some(conn) = lock(&self.idle).pop() {
             return Ok(conn);
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_URI
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&self.path, flags).map_err(backend)?;
         configure(&conn).map_err(backend)?;
         // Read-write so it can use the WAL index; query_only guards against writes by mistake.
@@ -236,7 +270,7 @@ impl ReaderPool {
 
     fn checkin(&self, conn: Connection) {
         let mut idle = lock(&self.idle);
-        if idle.len() < MAX_IDLE_READERS {
+        if idle.len() < MAX_READERS {
             idle.push(conn);
         }
     }
@@ -249,8 +283,8 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Locks a mutex, recovering from poisoning: a panic inside a closure drops its
-/// `Transaction`, which rolls back, so the connection is still consistent.
+/// Locks a mutex, recovering from poisoning: the pool's list of connections stays valid
+/// whatever panicked while it was held.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -1,6 +1,7 @@
 //! What is acknowledged stays: across drop and reopen, and across SIGKILL of the writer.
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -103,7 +104,8 @@ async fn kill_test_writer() {
     };
     let store = SqliteStore::open(Path::new(&path)).expect("open");
     let t = tenant();
-    for i in 0.. {
+    // Bounded, so a parent that failed before killing it cannot leave it running forever.
+    for i in 0..1_000_000 {
         let id = format!("q-{i}");
         let e = event(Some(&t), &id, "QuoteCreateEvent");
         store
@@ -126,24 +128,30 @@ async fn acknowledged_writes_survive_sigkill() {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn writer");
-    let stdout = child.stdout.take().expect("piped stdout");
+    // Kept open until after the kill: a closed pipe would end the writer by a panic.
+    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
     let mut acked = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("read line");
+    while acked.len() < 200 {
+        let line = lines
+            .next()
+            .expect("writer still running")
+            .expect("read line");
         if let Some(id) = line.strip_prefix("ACK ") {
             acked.push(id.to_owned());
-            if acked.len() == 200 {
-                break;
-            }
         }
     }
 
     // Act: SIGKILL (std's kill) while it keeps writing.
     child.kill().expect("kill writer");
-    child.wait().expect("reap writer");
+    let status = child.wait().expect("reap writer");
+    drop(lines);
 
     // Assert: every acknowledged quote and its event are there.
-    assert_eq!(acked.len(), 200, "writer acknowledged 200 inserts");
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "the writer died by SIGKILL: {status}"
+    );
     let store = SqliteStore::open(&path).expect("reopen after kill");
     let t = tenant();
     for id in &acked {
