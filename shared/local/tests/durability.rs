@@ -1,9 +1,5 @@
-//! What is acknowledged stays: across drop and reopen, and across SIGKILL of the writer.
-
-use std::io::{BufRead, BufReader};
-use std::os::unix::process::ExitStatusExt;
-use std::path::Path;
-use std::process::{Command, Stdio};
+//! What is acknowledged stays across drop and reopen. SIGKILL of a live `q2c local` in the
+//! middle of writes is tested with the real binary in `tools/q2c/tests/kill_restart.rs`.
 
 use q2c_contract::fixtures::{T0, event, offering, price, stored_quote, subscription};
 use q2c_local::{OpenError, SqliteStore};
@@ -92,74 +88,4 @@ fn reopening_keeps_the_schema_version_and_journal_mode() {
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .expect("mode");
     assert_eq!((version, mode.as_str()), (1, "wal"));
-}
-
-/// Child side of the SIGKILL test: inserts quotes forever, printing each id once the
-/// insert returned. Runs only when the parent sets `Q2C_KILL_TEST_DB`.
-#[tokio::test]
-#[ignore = "helper process of acknowledged_writes_survive_sigkill"]
-async fn kill_test_writer() {
-    let Some(path) = std::env::var_os("Q2C_KILL_TEST_DB") else {
-        return;
-    };
-    let store = SqliteStore::open(Path::new(&path)).expect("open");
-    let t = tenant();
-    // Bounded, so a parent that failed before killing it cannot leave it running forever.
-    for i in 0..1_000_000 {
-        let id = format!("q-{i}");
-        let e = event(Some(&t), &id, "QuoteCreateEvent");
-        store
-            .insert(&t, &stored_quote(&id, T0), &[e])
-            .await
-            .expect("insert");
-        println!("ACK {id}");
-    }
-}
-
-#[tokio::test]
-async fn acknowledged_writes_survive_sigkill() {
-    // Arrange: a writer process acknowledging inserts on stdout.
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("q2c.db");
-    let mut child = Command::new(std::env::current_exe().expect("test binary"))
-        .args(["kill_test_writer", "--exact", "--ignored", "--nocapture"])
-        .env("Q2C_KILL_TEST_DB", &path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn writer");
-    // Kept open until after the kill: a closed pipe would end the writer by a panic.
-    let mut lines = BufReader::new(child.stdout.take().expect("piped stdout")).lines();
-    let mut acked = Vec::new();
-    while acked.len() < 200 {
-        let line = lines
-            .next()
-            .expect("writer still running")
-            .expect("read line");
-        if let Some(id) = line.strip_prefix("ACK ") {
-            acked.push(id.to_owned());
-        }
-    }
-
-    // Act: SIGKILL (std's kill) while it keeps writing.
-    child.kill().expect("kill writer");
-    let status = child.wait().expect("reap writer");
-    drop(lines);
-
-    // Assert: every acknowledged quote and its event are there.
-    assert_eq!(
-        status.signal(),
-        Some(9),
-        "the writer died by SIGKILL: {status}"
-    );
-    let store = SqliteStore::open(&path).expect("reopen after kill");
-    let t = tenant();
-    for id in &acked {
-        assert!(store.get(&t, id).await.expect("get").is_some(), "{id} lost");
-    }
-    let pending = store.pending(100_000).await.expect("pending");
-    assert!(
-        pending.len() >= acked.len(),
-        "events of acknowledged writes kept"
-    );
 }

@@ -1,6 +1,6 @@
-//! A rough throughput probe, not a benchmark suite: many concurrent inserts (each with one
-//! outbox event, one transaction, fsync'd) and gets on a file store. Ignored by default; run
-//! `cargo test --release -p q2c-local --test throughput -- --ignored --nocapture`.
+//! Load script for the SQLite store: many concurrent inserts (each with one outbox event,
+//! grouped commits, fsync'd), gets and first-page listings on a file store. Results go to
+//! docs/benchmarks.md. Run `cargo run --release -p q2c-local --example store_throughput`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -13,9 +13,8 @@ use q2c_service::ports::{Page, QuoteFilter, QuoteStore};
 const TASKS: usize = 64;
 const PER_TASK: usize = 100;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "throughput probe; run in release with --ignored --nocapture"]
-async fn insert_get_and_list_rates() {
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(&dir.path().join("q2c.db")).expect("open");
     let quotes: Arc<dyn QuoteStore> = store.quote_store();
