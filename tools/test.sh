@@ -73,12 +73,15 @@ export Q2C_JWT_SECRET="schemathesis-$(date +%s%N)"
 target/debug/q2c local --addr "127.0.0.1:$api_port" --data-dir "$data_dir" >"$workdir/q2c.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$api_port/health" 60
-token=$(target/debug/q2c token --tenant schemathesis \
+export Q2C_SCHEMATHESIS_TOKEN
+Q2C_SCHEMATHESIS_TOKEN=$(target/debug/q2c token --tenant schemathesis \
   --scopes quote.read,quote.write,quote.approve,hub.write,catalog.read --ttl 2h --data-dir "$data_dir")
 for version in v4; do
-  "$venv/bin/schemathesis" run "http://127.0.0.1:$api_port/tmf-api/quoteManagement/$version/openapi.json" \
-    --checks all --max-examples 50 --header "Authorization: Bearer $token" \
-    --suppress-health-check all --seed 1 || { tail -50 "$workdir/q2c.log"; exit 1; }
+  SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$root/tools" \
+    "$venv/bin/schemathesis" --config-file tools/schemathesis.toml run \
+    "http://127.0.0.1:$api_port/tmf-api/quoteManagement/$version/openapi.json" \
+    --checks all --max-examples 50 --suppress-health-check all --seed 1 \
+    || { tail -50 "$workdir/q2c.log"; exit 1; }
 done
 
 log "all tests passed"

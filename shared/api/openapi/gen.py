@@ -79,6 +79,13 @@ def schemas(definitions):
             prop = out[schema]["properties"].get(field)
             if prop is not None:
                 prop["readOnly"] = True
+    for field in SERVER_OWNED:
+        prop = out["Quote_Update"]["properties"].get(field)
+        if prop is not None and field != "state":
+            prop["readOnly"] = True
+    # The pricing engine prices an item from its catalog offering, one or more of it.
+    out["QuoteItem"]["required"] = ["productOffering"]
+    out["QuoteItem"]["properties"]["quantity"]["minimum"] = 1
     out["Money"]["properties"]["unit"]["enum"] = CURRENCIES
     # The edge enforces a callback of 1-2048 characters (routes/hub.rs).
     out["EventSubscriptionInput"]["properties"]["callback"].update(minLength=1, maxLength=2048)
@@ -162,7 +169,7 @@ PARAMETERS = {
            "schema": {"type": "string"}},
     "If-Match": {"name": "If-Match", "in": "header", "required": False,
                  "description": "ETag of the version the change is based on: \"<version>\" (W/ tolerated) or *.",
-                 "schema": {"type": "string", "pattern": "^(\\*|(W/)?\"[0-9]{1,19}\")$"}},
+                 "schema": {"type": "string", "pattern": "^(\\*|(W/)?\"[0-9]{1,19}\"|[0-9]{1,19})$"}},
     "Idempotency-Key": {"name": "Idempotency-Key", "in": "header", "required": False,
                         "description": "Makes the POST safe to retry: the first response is replayed for 24 h.",
                         "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}},
@@ -240,8 +247,18 @@ def paths():
     }
 
 
+def link_created(paths_doc, path, method, targets):
+    """Links a 201 to the operations on the created resource, so stateful fuzzing can follow them."""
+    created = paths_doc[path][method]["responses"]["201"]
+    created["links"] = {op[0].upper() + op[1:]: {"operationId": op, "parameters": {"id": "$response.body#/id"}}
+                        for op in targets}
+
+
 def main():
     official = json.loads(OFFICIAL.read_text())
+    paths_doc = paths()
+    link_created(paths_doc, f"{Q}/quote", "post", ["retrieveQuote", "patchQuote", "deleteQuote"])
+    link_created(paths_doc, f"{Q}/hub", "post", ["unregisterListener"])
     doc = {
         "openapi": "3.0.3",
         "info": {"title": "q2c Quote Management (TMF648 v4) and read-only catalog (TMF620 v4)",
@@ -250,7 +267,7 @@ def main():
                                 "see docs/errors.md. Unknown query parameters are rejected with 400."},
         "servers": [{"url": "/"}],
         "tags": [{"name": n} for n in ("quote", "events subscription", "catalog", "ops")],
-        "paths": paths(),
+        "paths": paths_doc,
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "parameters": PARAMETERS,

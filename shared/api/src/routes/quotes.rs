@@ -43,9 +43,13 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
         return Ok(None);
     }
     let tag = text.strip_prefix("W/").unwrap_or(text);
-    tag.strip_prefix('"')
+    // Lenient on input: a bare version (`3`) is taken as the ETag `"3"`.
+    let version = tag
+        .strip_prefix('"')
         .and_then(|t| t.strip_suffix('"'))
-        .filter(|t| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+        .or_else(|| (!tag.contains('"')).then_some(tag));
+    version
+        .filter(|t| !t.is_empty() && t.len() <= 19 && t.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|t| t.parse::<u64>().ok())
         .map(Some)
         .ok_or_else(invalid)

@@ -97,7 +97,7 @@ async fn writes_need_quote_write_and_json() {
 }
 
 #[test]
-fn if_match_accepts_strong_weak_and_star_and_rejects_the_rest() {
+fn if_match_accepts_strong_weak_bare_and_star_and_rejects_the_rest() {
     let parse = |raw: &str| {
         let mut headers = HeaderMap::new();
         headers.insert(header::IF_MATCH, raw.parse().expect("a header"));
@@ -105,9 +105,10 @@ fn if_match_accepts_strong_weak_and_star_and_rejects_the_rest() {
     };
     assert_eq!(parse("\"3\"").expect("ok"), Some(3));
     assert_eq!(parse("W/\"12\"").expect("ok"), Some(12));
+    assert_eq!(parse("3").expect("a bare version"), Some(3));
     assert_eq!(parse("*").expect("ok"), None);
     for bad in [
-        "3",
+        "\"3",
         "\"\"",
         "\"abc\"",
         "\"-1\"",
