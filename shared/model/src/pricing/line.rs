@@ -6,6 +6,9 @@ use rust_decimal::Decimal;
 use crate::money::{Money, round_to_minor_unit};
 use crate::tmf::{EntityRef, Price, PriceAlteration, ProductOfferingPrice, QuotePrice};
 
+/// 0.01: multiplying by it is exact and cheaper than dividing by 100.
+const ONE_PERCENT: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
 /// How much an alteration takes off.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Reduction {
@@ -95,7 +98,7 @@ impl Line<'_> {
     fn reduce(&self, reduction: Reduction, base: Decimal) -> Result<Decimal, String> {
         match reduction {
             Reduction::Percent(p) => {
-                let amount = base * p / Decimal::ONE_HUNDRED;
+                let amount = base * (p * ONE_PERCENT);
                 Ok(if self.usage {
                     amount.normalize()
                 } else {
@@ -120,49 +123,48 @@ impl Line<'_> {
     pub(super) fn settle(self, tax: &Tax) -> Result<QuotePrice, DiscountError> {
         let list = self.list.amount;
         let mut net = list;
-        let mut out: Vec<(PriceAlteration, Decimal, Option<Decimal>)> =
-            Vec::with_capacity(self.alterations.len());
+        // (index into self.alterations, reduction) in application order: permanent first.
+        let mut applied: Vec<(usize, Decimal)> = Vec::with_capacity(self.alterations.len());
         for limited in [false, true] {
             let mut remaining = net;
-            for alt in self
-                .alterations
-                .iter()
-                .filter(|a| is_limited(&a.template) == limited)
-            {
+            for (index, alt) in self.alterations.iter().enumerate() {
+                if is_limited(&alt.template) != limited {
+                    continue;
+                }
                 let base = if limited { net } else { list };
-                let path = alt.requested_at.clone().unwrap_or_default();
                 let mut amount = self
                     .reduce(alt.reduction, base)
-                    .map_err(|r| (path.clone(), r))?;
+                    .map_err(|reason| (alt.requested_at.clone().unwrap_or_default(), reason))?;
                 if amount > remaining {
-                    if alt.requested_at.is_some() {
-                        return Err((
-                            path,
-                            format!(
-                                "the discounts exceed the price of {} {}",
-                                list, self.list.currency
-                            ),
-                        ));
+                    if let Some(path) = &alt.requested_at {
+                        let reason = format!("the discounts exceed the price of {}", self.list);
+                        return Err((path.clone(), reason));
                     }
                     amount = remaining;
                 }
                 remaining -= amount;
-                let percentage = match alt.reduction {
-                    Reduction::Percent(p) => Some(p),
-                    Reduction::Amount(_) => None,
-                };
-                out.push((alt.template.clone(), amount, percentage));
+                applied.push((index, amount));
             }
             if !limited {
                 net = remaining;
             }
         }
         let currency = self.list.currency;
-        let price_alteration = out
+        let usage = self.usage;
+        let mut alterations: Vec<Option<Alteration>> =
+            self.alterations.into_iter().map(Some).collect();
+        let price_alteration = applied
             .into_iter()
-            .map(|(template, amount, percentage)| PriceAlteration {
-                price: tax.price(Money::new(amount, currency), self.usage, percentage),
-                ..template
+            .filter_map(|(index, amount)| {
+                let alt = alterations[index].take()?;
+                let percentage = match alt.reduction {
+                    Reduction::Percent(p) => Some(p),
+                    Reduction::Amount(_) => None,
+                };
+                Some(PriceAlteration {
+                    price: tax.price(Money::new(amount, currency), usage, percentage),
+                    ..alt.template
+                })
             })
             .collect();
         Ok(QuotePrice {
@@ -171,7 +173,7 @@ impl Line<'_> {
             price_type: self.price_type,
             recurring_charge_period: self.period,
             unit_of_measure: self.uom,
-            price: tax.price(Money::new(net, currency), self.usage, None),
+            price: tax.price(Money::new(net, currency), usage, None),
             price_alteration,
             product_offering_price: Some(price_ref(self.pop)),
             ..QuotePrice::default()

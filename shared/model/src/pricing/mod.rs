@@ -10,6 +10,7 @@ mod catalog;
 mod error;
 mod line;
 mod offering;
+mod path;
 mod requested;
 mod totals;
 
@@ -22,6 +23,7 @@ use crate::money::{Currency, CurrencyMismatch};
 use crate::settings::TenantSettings;
 use crate::tmf::{QuoteItem, QuotePrice};
 use line::{Line, Tax};
+use path::ItemPath;
 
 /// A priced quote.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,7 +80,7 @@ pub fn price_quote(
     };
     let mut priced = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        priced.push(pricer.price_item(item, &format!("quoteItem[{i}]"), 1, Placement::TopLevel)?);
+        priced.push(pricer.price_item(item, &ItemPath::top(i), 1, Placement::TopLevel)?);
     }
     Ok(PricedQuote {
         total: totals::quote_totals(&priced, settings.tax_rate),
@@ -113,7 +115,7 @@ impl<'a> Pricer<'a> {
     fn price_item(
         &mut self,
         item: &QuoteItem,
-        path: &str,
+        path: &ItemPath<'_>,
         parent_quantity: i64,
         placement: Placement,
     ) -> Result<QuoteItem, PricingError> {
@@ -121,7 +123,7 @@ impl<'a> Pricer<'a> {
             Some(reference) if !reference.id.is_empty() => reference.id.as_str(),
             _ => {
                 return Err(PricingError::new(
-                    format!("{path}.productOffering"),
+                    path.at(".productOffering"),
                     PricingErrorKind::MissingOffering,
                 ));
             }
@@ -132,29 +134,23 @@ impl<'a> Pricer<'a> {
             .and_then(|q| q.checked_mul(parent_quantity))
             .ok_or_else(|| {
                 PricingError::new(
-                    format!("{path}.quantity"),
+                    path.at(".quantity"),
                     PricingErrorKind::InvalidQuantity {
                         quantity: own_quantity,
                     },
                 )
             })?;
-        let id_path = format!("{path}.productOffering.id");
         let catalog: &'a dyn CatalogView = self.catalog;
         let offering = catalog.offering(offering_id).ok_or_else(|| {
             PricingError::new(
-                &id_path,
+                path.at(".productOffering.id"),
                 PricingErrorKind::UnknownOffering {
                     id: offering_id.to_owned(),
                 },
             )
         })?;
-        offering::check_offering(
-            offering,
-            self.now,
-            placement != Placement::TopLevel,
-            &id_path,
-        )?;
-        let prices = offering::offering_prices(catalog, offering, self.now, &id_path)?;
+        offering::check_offering(offering, self.now, placement != Placement::TopLevel, path)?;
+        let prices = offering::offering_prices(catalog, offering, self.now, path)?;
         let is_bundle = offering.is_bundle == Some(true);
 
         let child_placement =
@@ -165,12 +161,7 @@ impl<'a> Pricer<'a> {
             };
         let mut children = Vec::with_capacity(item.quote_item.len());
         for (j, child) in item.quote_item.iter().enumerate() {
-            children.push(self.price_item(
-                child,
-                &format!("{path}.quoteItem[{j}]"),
-                quantity,
-                child_placement,
-            )?);
+            children.push(self.price_item(child, &path.child(j), quantity, child_placement)?);
         }
 
         let mut lines: Vec<Line<'a>> = if placement == Placement::Included {
@@ -182,7 +173,7 @@ impl<'a> Pricer<'a> {
                 offering,
                 quantity,
                 self.now,
-                &id_path,
+                path,
                 &mut visited,
                 &mut self.price_ids,
             )?
@@ -200,7 +191,7 @@ impl<'a> Pricer<'a> {
 
         let mut quote_item_price = Vec::with_capacity(lines.len());
         for line in lines {
-            self.check_currency(line.list.currency, &id_path)?;
+            self.check_currency(line.list.currency, path)?;
             let settled = line.settle(&self.tax).map_err(|(at, reason)| {
                 PricingError::new(at, PricingErrorKind::InvalidDiscount { reason })
             })?;
@@ -223,12 +214,16 @@ impl<'a> Pricer<'a> {
         })
     }
 
-    fn check_currency(&mut self, currency: Currency, path: &str) -> Result<(), PricingError> {
+    fn check_currency(
+        &mut self,
+        currency: Currency,
+        path: &ItemPath<'_>,
+    ) -> Result<(), PricingError> {
         match self.currency {
             None => self.currency = Some(currency),
             Some(quote) if quote != currency => {
                 return Err(PricingError::new(
-                    path,
+                    path.at(".productOffering.id"),
                     CurrencyMismatch {
                         left: quote,
                         right: currency,

@@ -8,7 +8,11 @@ use time::OffsetDateTime;
 use super::catalog::CatalogView;
 use super::error::{PricingError, PricingErrorKind};
 use super::line::{Alteration, Line, Reduction, price_ref};
+use super::path::ItemPath;
 use crate::tmf::{PriceAlteration, ProductOffering, ProductOfferingPrice};
+
+/// Where offering errors point, below the item.
+const ID: &str = ".productOffering.id";
 
 /// Deepest bundle nesting the engine follows (bundles of bundles of ...).
 const MAX_BUNDLE_DEPTH: usize = 8;
@@ -30,7 +34,7 @@ pub(super) fn check_offering(
     offering: &ProductOffering,
     now: OffsetDateTime,
     inside_bundle: bool,
-    path: &str,
+    path: &ItemPath<'_>,
 ) -> Result<(), PricingError> {
     let not_sellable = || PricingErrorKind::NotSellable {
         id: offering.id.clone(),
@@ -39,11 +43,11 @@ pub(super) fn check_offering(
     if is_retired(offering.lifecycle_status.as_deref())
         || (!inside_bundle && offering.is_sellable == Some(false))
     {
-        return Err(PricingError::new(path, not_sellable()));
+        return Err(PricingError::new(path.at(ID), not_sellable()));
     }
     if !offering.valid_for.is_none_or(|v| v.contains(now)) {
         return Err(PricingError::new(
-            path,
+            path.at(ID),
             PricingErrorKind::NotValidAt {
                 id: offering.id.clone(),
             },
@@ -57,7 +61,7 @@ pub(super) fn offering_prices<'c>(
     catalog: &'c dyn CatalogView,
     offering: &ProductOffering,
     now: OffsetDateTime,
-    path: &str,
+    path: &ItemPath<'_>,
 ) -> Result<OfferingPrices<'c>, PricingError> {
     let mut prices = OfferingPrices {
         charges: Vec::new(),
@@ -66,7 +70,7 @@ pub(super) fn offering_prices<'c>(
     for reference in &offering.product_offering_price {
         let pop = catalog.price(&reference.id).ok_or_else(|| {
             PricingError::new(
-                path,
+                path.at(ID),
                 PricingErrorKind::UnknownPrice {
                     id: reference.id.clone(),
                 },
@@ -96,23 +100,29 @@ fn canonical_type(price_type: &str) -> String {
     price_type.to_owned()
 }
 
-/// `month` for `month`/`monthly`/`Month`, `year` for `yearly`/`annual`, etc.; a length above 1
-/// is written before it (`3 month`).
+/// `month` for `month`/`monthly`/`Month`, `year` for `yearly`/`annual`, etc. (other periods are
+/// kept as written); a length above 1 is written before it (`3 month`).
 fn charge_period(pop: &ProductOfferingPrice) -> Option<String> {
-    let raw = pop
-        .recurring_charge_period_type
-        .as_deref()?
-        .to_ascii_lowercase();
-    let period = match raw.as_str() {
-        "monthly" => "month".to_owned(),
-        "yearly" | "annual" | "annually" => "year".to_owned(),
-        "weekly" => "week".to_owned(),
-        "daily" => "day".to_owned(),
-        _ => raw,
-    };
+    let raw = pop.recurring_charge_period_type.as_deref()?;
+    let known = [
+        ("month", "month"),
+        ("monthly", "month"),
+        ("year", "year"),
+        ("yearly", "year"),
+        ("annual", "year"),
+        ("annually", "year"),
+        ("week", "week"),
+        ("weekly", "week"),
+        ("day", "day"),
+        ("daily", "day"),
+    ];
+    let period = known
+        .iter()
+        .find(|(spelling, _)| raw.eq_ignore_ascii_case(spelling))
+        .map_or(raw, |(_, period)| period);
     match pop.recurring_charge_period_length {
         Some(n) if n > 1 => Some(format!("{n} {period}")),
-        _ => Some(period),
+        _ => Some(period.to_owned()),
     }
 }
 
@@ -216,13 +226,13 @@ pub(super) fn bundle_lines<'c>(
     bundle: &'c ProductOffering,
     quantity: i64,
     now: OffsetDateTime,
-    path: &str,
+    path: &ItemPath<'_>,
     visited: &mut Vec<&'c str>,
     used: &mut Vec<String>,
 ) -> Result<Vec<Line<'c>>, PricingError> {
     if visited.contains(&bundle.id.as_str()) || visited.len() >= MAX_BUNDLE_DEPTH {
         return Err(PricingError::new(
-            path,
+            path.at(ID),
             PricingErrorKind::BundleCycle {
                 id: bundle.id.clone(),
             },
@@ -233,7 +243,7 @@ pub(super) fn bundle_lines<'c>(
     for child_ref in &bundle.bundled_product_offering {
         let child = catalog.offering(&child_ref.id).ok_or_else(|| {
             PricingError::new(
-                path,
+                path.at(ID),
                 PricingErrorKind::UnknownOffering {
                     id: child_ref.id.clone(),
                 },

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 
 use super::error::{PricingError, PricingErrorKind};
 use super::line::{Alteration, Line, Reduction};
+use super::path::ItemPath;
 use crate::money::CurrencyMismatch;
 use crate::tmf::{Price, PriceAlteration, QuoteItem, QuotePrice};
 
@@ -22,7 +23,7 @@ fn invalid(path: String, reason: impl Into<String>) -> PricingError {
 pub(super) fn apply_requested(
     lines: &mut [Line<'_>],
     item: &QuoteItem,
-    path: &str,
+    path: &ItemPath<'_>,
     threshold: Decimal,
 ) -> Result<bool, PricingError> {
     let mut approval = false;
@@ -31,7 +32,7 @@ pub(super) fn apply_requested(
             if alt.product_offering_price.is_some() {
                 continue; // a catalog promotion from an earlier pricing: recomputed, not requested
             }
-            let alt_path = format!("{path}.quoteItemPrice[{k}].priceAlteration[{m}]");
+            let alt_path = path.at(&format!(".quoteItemPrice[{k}].priceAlteration[{m}]"));
             let reduction = requested_reduction(alt, &alt_path)?;
             let line = lines
                 .iter_mut()
@@ -43,7 +44,7 @@ pub(super) fn apply_requested(
                         .map(|p| format!(" per {p}"))
                         .unwrap_or_default();
                     invalid(
-                        format!("{path}.quoteItemPrice[{k}]"),
+                        path.at(&format!(".quoteItemPrice[{k}]")),
                         format!(
                             "no {} price{period} on this item to discount",
                             requested.price_type
