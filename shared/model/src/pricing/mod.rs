@@ -237,4 +237,6 @@ impl<'a> Pricer<'a> {
 }
 
 #[cfg(test)]
+mod alteration_tests;
+#[cfg(test)]
 mod tests;
