@@ -49,7 +49,7 @@ fn a_time_limited_promotion_applies_to_the_price_after_permanent_discounts() {
 
     let monthly = &priced.items[0].quote_item_price[0];
     assert_eq!(monthly.price.duty_free_amount, eur(dec!(36)));
-    let [requested, promo] = &monthly.price_alteration[..] else {
+    let [promo, requested] = &monthly.price_alteration[..] else {
         panic!("two alterations")
     };
     assert_eq!(requested.price_type, "discount");

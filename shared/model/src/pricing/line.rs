@@ -123,8 +123,8 @@ impl Line<'_> {
     pub(super) fn settle(self, tax: &Tax) -> Result<QuotePrice, DiscountError> {
         let list = self.list.amount;
         let mut net = list;
-        // (index into self.alterations, reduction) in application order: permanent first.
-        let mut applied: Vec<(usize, Decimal)> = Vec::with_capacity(self.alterations.len());
+        // Reductions by alteration index; permanent ones are computed first, on the list amount.
+        let mut amounts = vec![Decimal::ZERO; self.alterations.len()];
         for limited in [false, true] {
             let mut remaining = net;
             for (index, alt) in self.alterations.iter().enumerate() {
@@ -143,7 +143,7 @@ impl Line<'_> {
                     amount = remaining;
                 }
                 remaining -= amount;
-                applied.push((index, amount));
+                amounts[index] = amount;
             }
             if !limited {
                 net = remaining;
@@ -151,20 +151,19 @@ impl Line<'_> {
         }
         let currency = self.list.currency;
         let usage = self.usage;
-        let mut alterations: Vec<Option<Alteration>> =
-            self.alterations.into_iter().map(Some).collect();
-        let price_alteration = applied
+        let price_alteration = self
+            .alterations
             .into_iter()
-            .filter_map(|(index, amount)| {
-                let alt = alterations[index].take()?;
+            .zip(amounts)
+            .map(|(alt, amount)| {
                 let percentage = match alt.reduction {
                     Reduction::Percent(p) => Some(p),
                     Reduction::Amount(_) => None,
                 };
-                Some(PriceAlteration {
+                PriceAlteration {
                     price: tax.price(Money::new(amount, currency), usage, percentage),
                     ..alt.template
-                })
+                }
             })
             .collect();
         Ok(QuotePrice {

@@ -80,7 +80,7 @@ pub fn price_quote(
     };
     let mut priced = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        priced.push(pricer.price_item(item, &ItemPath::top(i), 1, Placement::TopLevel)?);
+        pricer.price_item(item, &ItemPath::top(i), 1, Placement::TopLevel, &mut priced)?;
     }
     Ok(PricedQuote {
         total: totals::quote_totals(&priced, settings.tax_rate),
@@ -118,7 +118,8 @@ impl<'a> Pricer<'a> {
         path: &ItemPath<'_>,
         parent_quantity: i64,
         placement: Placement,
-    ) -> Result<QuoteItem, PricingError> {
+        out: &mut Vec<QuoteItem>,
+    ) -> Result<(), PricingError> {
         let offering_id = match &item.product_offering {
             Some(reference) if !reference.id.is_empty() => reference.id.as_str(),
             _ => {
@@ -161,7 +162,13 @@ impl<'a> Pricer<'a> {
             };
         let mut children = Vec::with_capacity(item.quote_item.len());
         for (j, child) in item.quote_item.iter().enumerate() {
-            children.push(self.price_item(child, &path.child(j), quantity, child_placement)?);
+            self.price_item(
+                child,
+                &path.child(j),
+                quantity,
+                child_placement,
+                &mut children,
+            )?;
         }
 
         let mut lines: Vec<Line<'a>> = if placement == Placement::Included {
@@ -197,7 +204,7 @@ impl<'a> Pricer<'a> {
             })?;
             quote_item_price.push(settled);
         }
-        Ok(QuoteItem {
+        out.push(QuoteItem {
             id: item.id.clone(),
             action: item.action.clone(),
             quantity: item.quantity,
@@ -211,7 +218,8 @@ impl<'a> Pricer<'a> {
             related_party: item.related_party.clone(),
             type_info: item.type_info.clone(),
             extensions: item.extensions.clone(),
-        })
+        });
+        Ok(())
     }
 
     fn check_currency(
