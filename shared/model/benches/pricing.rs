@@ -1,5 +1,4 @@
-//! Prices a 20-item quote against the sample catalog: every price type, the promotion, a
-//! bundle priced by its components, quantities and requested discounts.
+//! Prices a 20-item quote (see `support`) against the sample catalog with the default settings.
 
 use std::hint::black_box;
 
@@ -7,47 +6,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use q2c_model::pricing::price_quote;
 use q2c_model::sample_catalog::sample_catalog;
 use q2c_model::settings::TenantSettings;
-use q2c_model::tmf::{EntityRef, Price, PriceAlteration, QuoteItem, QuotePrice};
-use rust_decimal::Decimal;
 use time::macros::datetime;
 
-fn twenty_items() -> Vec<QuoteItem> {
-    let offerings = [
-        "mobile-s",
-        "mobile-l",
-        "fibre-1g",
-        "tv-addon",
-        "handset-x1",
-        "home-bundle",
-    ];
-    (0..20)
-        .map(|i| {
-            let mut item = QuoteItem {
-                id: Some(format!("{}", i + 1)),
-                action: Some("add".into()),
-                quantity: Some(1 + (i as i64 % 3)),
-                product_offering: Some(EntityRef::to(offerings[i % offerings.len()])),
-                ..QuoteItem::default()
-            };
-            if i % 4 == 0 {
-                item.quote_item_price = vec![QuotePrice {
-                    price_type: "recurring".into(),
-                    recurring_charge_period: Some("month".into()),
-                    price_alteration: vec![PriceAlteration {
-                        price_type: "discount".into(),
-                        price: Price {
-                            percentage: Some(Decimal::new(125, 1)),
-                            ..Price::default()
-                        },
-                        ..PriceAlteration::default()
-                    }],
-                    ..QuotePrice::default()
-                }];
-            }
-            item
-        })
-        .collect()
-}
+mod support;
+use support::twenty_items;
 
 fn pricing(c: &mut Criterion) {
     let catalog = sample_catalog();

@@ -151,11 +151,11 @@ impl<'a> Pricer<'a> {
             )
         })?;
         offering::check_offering(offering, self.now, placement != Placement::TopLevel, path)?;
-        let prices = offering::offering_prices(catalog, offering, self.now, path)?;
+        let prices = offering::offering_prices(catalog, offering, quantity, self.now, path)?;
         let is_bundle = offering.is_bundle == Some(true);
 
         let child_placement =
-            if placement == Placement::Included || (is_bundle && !prices.charges.is_empty()) {
+            if placement == Placement::Included || (is_bundle && !prices.lines.is_empty()) {
                 Placement::Included
             } else {
                 Placement::Child
@@ -173,7 +173,7 @@ impl<'a> Pricer<'a> {
 
         let mut lines: Vec<Line<'a>> = if placement == Placement::Included {
             Vec::new()
-        } else if prices.charges.is_empty() && is_bundle && item.quote_item.is_empty() {
+        } else if prices.lines.is_empty() && is_bundle && item.quote_item.is_empty() {
             let mut visited = Vec::new();
             offering::bundle_lines(
                 catalog,
@@ -185,7 +185,7 @@ impl<'a> Pricer<'a> {
                 &mut self.price_ids,
             )?
         } else {
-            offering::charge_lines(&prices.charges, quantity)
+            prices.lines
         };
         for line in &lines {
             if !self.price_ids.contains(&line.pop.id) {
@@ -200,6 +200,7 @@ impl<'a> Pricer<'a> {
         for line in lines {
             self.check_currency(line.list.currency, path)?;
             let settled = line.settle(&self.tax).map_err(|(at, reason)| {
+                let at = at.map_or_else(|| path.render(), |at| path.at(&at.suffix()));
                 PricingError::new(at, PricingErrorKind::InvalidDiscount { reason })
             })?;
             quote_item_price.push(settled);

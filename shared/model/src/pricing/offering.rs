@@ -17,9 +17,9 @@ const ID: &str = ".productOffering.id";
 /// Deepest bundle nesting the engine follows (bundles of bundles of ...).
 const MAX_BUNDLE_DEPTH: usize = 8;
 
-/// The prices of an offering valid now, split into charges and discounts.
+/// The prices of an offering valid now: a line per charge, and the discounts.
 pub(super) struct OfferingPrices<'c> {
-    pub charges: Vec<&'c ProductOfferingPrice>,
+    pub lines: Vec<Line<'c>>,
     pub discounts: Vec<&'c ProductOfferingPrice>,
 }
 
@@ -56,15 +56,17 @@ pub(super) fn check_offering(
     Ok(())
 }
 
-/// The offering's prices that apply at `now` (valid and not retired); expired ones are skipped.
+/// The offering's prices that apply at `now` (valid and not retired; expired ones are skipped),
+/// with the charges already turned into lines for `quantity` units.
 pub(super) fn offering_prices<'c>(
     catalog: &'c dyn CatalogView,
     offering: &ProductOffering,
+    quantity: i64,
     now: OffsetDateTime,
     path: &ItemPath<'_>,
 ) -> Result<OfferingPrices<'c>, PricingError> {
     let mut prices = OfferingPrices {
-        charges: Vec::new(),
+        lines: Vec::with_capacity(offering.product_offering_price.len()),
         discounts: Vec::new(),
     };
     for reference in &offering.product_offering_price {
@@ -83,8 +85,8 @@ pub(super) fn offering_prices<'c>(
         }
         if pop.price_type.eq_ignore_ascii_case("discount") {
             prices.discounts.push(pop);
-        } else if pop.price.is_some() {
-            prices.charges.push(pop);
+        } else if let Some(line) = charge_line(pop, quantity) {
+            prices.lines.push(line);
         }
     }
     Ok(prices)
@@ -126,45 +128,38 @@ fn charge_period(pop: &ProductOfferingPrice) -> Option<String> {
     }
 }
 
-/// One line per charge price, for `quantity` units. Usage rates are per unit and not multiplied.
-pub(super) fn charge_lines<'c>(
-    charges: &[&'c ProductOfferingPrice],
-    quantity: i64,
-) -> Vec<Line<'c>> {
-    charges
-        .iter()
-        .filter_map(|pop| {
-            let unit = pop.price?;
-            let price_type = canonical_type(&pop.price_type);
-            let usage = price_type == "usage";
-            let list = if usage {
-                unit
-            } else {
-                unit.times(Decimal::from(quantity)).rounded()
-            };
-            let uom = pop.unit_of_measure.as_ref().map(|q| {
-                if q.amount == Decimal::ONE {
-                    q.units.clone()
-                } else {
-                    format!("{} {}", q.amount.normalize(), q.units)
-                }
-            });
-            let period = if price_type == "oneTime" || usage {
-                None
-            } else {
-                charge_period(pop)
-            };
-            Some(Line {
-                pop,
-                price_type,
-                period,
-                uom,
-                usage,
-                list,
-                alterations: Vec::new(),
-            })
-        })
-        .collect()
+/// The line of a charge price for `quantity` units (none for a price without amount). Usage
+/// rates are per unit and not multiplied.
+fn charge_line(pop: &ProductOfferingPrice, quantity: i64) -> Option<Line<'_>> {
+    let unit = pop.price?;
+    let price_type = canonical_type(&pop.price_type);
+    let usage = price_type == "usage";
+    let list = if usage {
+        unit
+    } else {
+        unit.times(Decimal::from(quantity)).rounded()
+    };
+    let uom = pop.unit_of_measure.as_ref().map(|q| {
+        if q.amount == Decimal::ONE {
+            q.units.clone()
+        } else {
+            format!("{} {}", q.amount.normalize(), q.units)
+        }
+    });
+    let period = if price_type == "oneTime" || usage {
+        None
+    } else {
+        charge_period(pop)
+    };
+    Some(Line {
+        pop,
+        price_type,
+        period,
+        uom,
+        usage,
+        list,
+        alterations: Vec::new(),
+    })
 }
 
 /// Adds catalog promotions to the lines they alter (`popRelationship`; none means every
@@ -211,6 +206,7 @@ pub(super) fn apply_promotions(
                 },
                 reduction,
                 requested_at: None,
+                amount: Decimal::ZERO,
             });
             if !used.contains(&promo.id) {
                 used.push(promo.id.clone());
@@ -250,11 +246,11 @@ pub(super) fn bundle_lines<'c>(
             )
         })?;
         check_offering(child, now, true, path)?;
-        let prices = offering_prices(catalog, child, now, path)?;
-        let mut child_lines = if prices.charges.is_empty() && child.is_bundle == Some(true) {
+        let prices = offering_prices(catalog, child, quantity, now, path)?;
+        let mut child_lines = if prices.lines.is_empty() && child.is_bundle == Some(true) {
             bundle_lines(catalog, child, quantity, now, path, visited, used)?
         } else {
-            charge_lines(&prices.charges, quantity)
+            prices.lines
         };
         apply_promotions(&mut child_lines, &prices.discounts, quantity, used);
         lines.append(&mut child_lines);
