@@ -21,7 +21,7 @@ use time::OffsetDateTime;
 
 use crate::money::{Currency, CurrencyMismatch};
 use crate::settings::TenantSettings;
-use crate::tmf::{QuoteItem, QuotePrice};
+use crate::tmf::{ProductOfferingPrice, QuoteItem, QuotePrice};
 use line::{Line, Tax};
 use path::ItemPath;
 
@@ -75,7 +75,7 @@ pub fn price_quote(
         now,
         tax: Tax::new(settings.tax_rate),
         currency: None,
-        price_ids: Vec::new(),
+        used: Vec::new(),
         approval_required: false,
     };
     let mut priced = Vec::with_capacity(items.len());
@@ -86,7 +86,7 @@ pub fn price_quote(
         total: totals::quote_totals(&priced, settings.tax_rate),
         items: priced,
         approval_required: pricer.approval_required,
-        price_ids: pricer.price_ids,
+        price_ids: offering::unique_ids(&pricer.used),
     })
 }
 
@@ -107,7 +107,8 @@ struct Pricer<'a> {
     now: OffsetDateTime,
     tax: Tax,
     currency: Option<Currency>,
-    price_ids: Vec<String>,
+    /// Catalog prices used, unique by reference (ids are de-duplicated at the end).
+    used: Vec<&'a ProductOfferingPrice>,
     approval_required: bool,
 }
 
@@ -182,17 +183,15 @@ impl<'a> Pricer<'a> {
                 self.now,
                 path,
                 &mut visited,
-                &mut self.price_ids,
+                &mut self.used,
             )?
         } else {
             prices.lines
         };
         for line in &lines {
-            if !self.price_ids.contains(&line.pop.id) {
-                self.price_ids.push(line.pop.id.clone());
-            }
+            offering::mark_used(&mut self.used, line.pop);
         }
-        offering::apply_promotions(&mut lines, &prices.discounts, quantity, &mut self.price_ids);
+        offering::apply_promotions(&mut lines, &prices.discounts, quantity, &mut self.used);
         self.approval_required |=
             requested::apply_requested(&mut lines, item, path, self.settings.approval_threshold)?;
 

@@ -165,11 +165,11 @@ fn charge_line(pop: &ProductOfferingPrice, quantity: i64) -> Option<Line<'_>> {
 /// Adds catalog promotions to the lines they alter (`popRelationship`; none means every
 /// non-usage line). The duration of `productOfferingTerm` becomes `applicationDuration` on
 /// recurring lines.
-pub(super) fn apply_promotions(
-    lines: &mut [Line<'_>],
-    discounts: &[&ProductOfferingPrice],
+pub(super) fn apply_promotions<'c>(
+    lines: &mut [Line<'c>],
+    discounts: &[&'c ProductOfferingPrice],
     quantity: i64,
-    used: &mut Vec<String>,
+    used: &mut Vec<&'c ProductOfferingPrice>,
 ) {
     for promo in discounts {
         let duration = promo
@@ -208,9 +208,7 @@ pub(super) fn apply_promotions(
                 requested_at: None,
                 amount: Decimal::ZERO,
             });
-            if !used.contains(&promo.id) {
-                used.push(promo.id.clone());
-            }
+            mark_used(used, promo);
         }
     }
 }
@@ -224,7 +222,7 @@ pub(super) fn bundle_lines<'c>(
     now: OffsetDateTime,
     path: &ItemPath<'_>,
     visited: &mut Vec<&'c str>,
-    used: &mut Vec<String>,
+    used: &mut Vec<&'c ProductOfferingPrice>,
 ) -> Result<Vec<Line<'c>>, PricingError> {
     if visited.contains(&bundle.id.as_str()) || visited.len() >= MAX_BUNDLE_DEPTH {
         return Err(PricingError::new(
@@ -257,4 +255,27 @@ pub(super) fn bundle_lines<'c>(
     }
     visited.pop();
     Ok(lines)
+}
+
+/// Records that `pop` was used. Compares references, not ids: a catalog view hands out one
+/// reference per price, and comparing ids for every line is measurably slower.
+pub(super) fn mark_used<'c>(
+    used: &mut Vec<&'c ProductOfferingPrice>,
+    pop: &'c ProductOfferingPrice,
+) {
+    if !used.iter().any(|seen| std::ptr::eq(*seen, pop)) {
+        used.push(pop);
+    }
+}
+
+/// The ids of the used prices in first-use order, without duplicates (a catalog view may hand
+/// out different references for one id).
+pub(super) fn unique_ids(used: &[&ProductOfferingPrice]) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::with_capacity(used.len());
+    for pop in used {
+        if !ids.contains(&pop.id) {
+            ids.push(pop.id.clone());
+        }
+    }
+    ids
 }
