@@ -80,7 +80,11 @@ pub const ROUNDING: RoundingStrategy = RoundingStrategy::MidpointAwayFromZero;
 
 /// Rounds `amount` to the minor unit of `currency` with [`ROUNDING`].
 pub fn round_to_minor_unit(amount: Decimal, currency: Currency) -> Decimal {
-    amount.round_dp_with_strategy(currency.minor_unit_digits(), ROUNDING)
+    let digits = currency.minor_unit_digits();
+    if amount.scale() <= digits {
+        return amount; // already on the minor unit: the common case, and a measurable saving
+    }
+    amount.round_dp_with_strategy(digits, ROUNDING)
 }
 
 /// An amount of one currency. Serialised as TMF `Money`: `{"unit": "EUR", "value": 12.5}`.
@@ -260,3 +264,7 @@ pub mod decimal_number {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "money_tests.rs"]
+mod tests;

@@ -54,4 +54,16 @@ mod tests {
         assert_eq!(settings.currency, Currency::USD);
         assert_eq!(settings.default_validity_days, 30);
     }
+
+    #[test]
+    fn numbers_are_accepted_for_rates_and_the_settings_round_trip() {
+        let settings: TenantSettings =
+            serde_json::from_str(r#"{"tax_rate": 19.6, "approval_threshold": 10}"#)
+                .expect("settings parse");
+        assert_eq!(settings.tax_rate, Decimal::new(196, 1));
+        assert_eq!(settings.approval_threshold, Decimal::from(10));
+        let json = serde_json::to_string(&settings).expect("serialises");
+        let back: TenantSettings = serde_json::from_str(&json).expect("parses back");
+        assert_eq!(back, settings);
+    }
 }

@@ -66,7 +66,8 @@ pub fn ensure_updatable(quote: &Quote) -> Result<(), LifecycleError> {
 ///
 /// Validates the transition (a quote without a state is `inProgress`). On `approved` it pushes an
 /// [`Authorization`] (name `quoteApproval`, state `approved`, `givenDate` now, the actor as
-/// `approver`) and moves the items that are not yet approved to `approved`; on `accepted` it
+/// `approver`) and moves the `inProgress` and `pending` items to `approved` (a pending item
+/// passes through `inProgress`, as the TMF648 item machine requires); on `accepted` it
 /// requires `now` before the end of `validFor`; on `rejected` approved items become `rejected`;
 /// on a final state it sets `effectiveQuoteCompletionDate` to `now`. Nothing changes on error.
 ///

@@ -158,3 +158,19 @@ fn a_new_quote_is_valid_for_the_tenants_default_days() {
     assert_eq!(period.start_date_time, Some(NOW));
     assert_eq!(period.end_date_time, Some(datetime!(2026-04-09 12:00 UTC)));
 }
+
+#[test]
+fn approving_moves_pending_items_to_approved_and_leaves_rejected_ones() {
+    let mut quote = quote_in(QuoteState::InProgress);
+    quote.quote_item[0].state = Some(QuoteItemState::Pending);
+    quote.quote_item.push(QuoteItem {
+        id: Some("2".into()),
+        state: Some(QuoteItemState::Rejected),
+        ..QuoteItem::default()
+    });
+
+    change_quote_state(&mut quote, QuoteState::Approved, &alice(), NOW).expect("legal");
+
+    assert_eq!(quote.quote_item[0].state, Some(QuoteItemState::Approved));
+    assert_eq!(quote.quote_item[1].state, Some(QuoteItemState::Rejected));
+}

@@ -1,6 +1,7 @@
 //! The catalog as the pricing engine sees it: a lookup of offerings and prices by id.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::{Deserialize, Serialize};
 
@@ -15,11 +16,35 @@ pub trait CatalogView {
     fn price(&self, id: &str) -> Option<&ProductOfferingPrice>;
 }
 
+/// FNV-1a: catalog ids are short strings and lookups dominate pricing, where SipHash's
+/// flooding resistance buys nothing (keys come from the operator's catalog, not from clients).
+#[derive(Debug, Clone, Copy)]
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+}
+
+type IdMap<T> = HashMap<String, T, BuildHasherDefault<Fnv>>;
+
 /// An in-memory catalog, keyed by id. A later insert of the same id replaces the earlier one.
 #[derive(Debug, Clone, Default)]
 pub struct CatalogSnapshot {
-    offerings: HashMap<String, ProductOffering>,
-    prices: HashMap<String, ProductOfferingPrice>,
+    offerings: IdMap<ProductOffering>,
+    prices: IdMap<ProductOfferingPrice>,
 }
 
 /// A catalog document as a JSON file holds it: `{"productOffering": [...],

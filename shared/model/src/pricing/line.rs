@@ -6,6 +6,9 @@ use rust_decimal::Decimal;
 use crate::money::{Money, round_to_minor_unit};
 use crate::tmf::{EntityRef, Price, PriceAlteration, ProductOfferingPrice, QuotePrice};
 
+/// 0.01: multiplying by it is exact and cheaper than dividing by 100.
+const ONE_PERCENT: Decimal = Decimal::from_parts(1, 0, 0, false, 2);
+
 /// How much an alteration takes off.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Reduction {
@@ -22,9 +25,30 @@ pub(super) struct Alteration {
     pub template: PriceAlteration,
     /// What it takes off.
     pub reduction: Reduction,
-    /// `Some(json path)` for a discount requested on the quote: it is validated strictly
-    /// (errors), where a catalog promotion is only capped at what is left of the price.
-    pub requested_at: Option<String>,
+    /// Where a discount requested on the quote was asked for: it is validated strictly
+    /// (errors), where a catalog promotion (`None`) is only capped at what is left of the price.
+    pub requested_at: Option<RequestedAt>,
+    /// The reduction, once computed by [`Line::settle`].
+    pub amount: Decimal,
+}
+
+/// The position of a requested discount: `quoteItemPrice[price].priceAlteration[alteration]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct RequestedAt {
+    /// Index in the item's `quoteItemPrice`.
+    pub price: usize,
+    /// Index in that price's `priceAlteration`.
+    pub alteration: usize,
+}
+
+impl RequestedAt {
+    /// The JSON path below the item, e.g. `.quoteItemPrice[0].priceAlteration[1]`.
+    pub(super) fn suffix(&self) -> String {
+        format!(
+            ".quoteItemPrice[{}].priceAlteration[{}]",
+            self.price, self.alteration
+        )
+    }
 }
 
 /// One computed price line of an item.
@@ -46,8 +70,8 @@ pub(super) struct Line<'c> {
     pub alterations: Vec<Alteration>,
 }
 
-/// A reason why a requested discount cannot apply, at a JSON path.
-pub(super) type DiscountError = (String, String);
+/// A reason why a requested discount cannot apply, and which one.
+pub(super) type DiscountError = (Option<RequestedAt>, String);
 
 /// The tax rule: tax-included = duty-free × (100 + rate) / 100, rounded per line (not for
 /// usage rates, which stay unrounded).
@@ -92,21 +116,26 @@ impl Tax {
 }
 
 impl Line<'_> {
-    fn reduce(&self, reduction: Reduction, base: Decimal) -> Result<Decimal, String> {
+    fn reduce(
+        reduction: Reduction,
+        base: Decimal,
+        list: Money,
+        usage: bool,
+    ) -> Result<Decimal, String> {
         match reduction {
             Reduction::Percent(p) => {
-                let amount = base * p / Decimal::ONE_HUNDRED;
-                Ok(if self.usage {
+                let amount = base * (p * ONE_PERCENT);
+                Ok(if usage {
                     amount.normalize()
                 } else {
-                    round_to_minor_unit(amount, self.list.currency)
+                    round_to_minor_unit(amount, list.currency)
                 })
             }
-            Reduction::Amount(money) if money.currency != self.list.currency => Err(format!(
+            Reduction::Amount(money) if money.currency != list.currency => Err(format!(
                 "the discount is in {} but the price is in {}",
-                money.currency, self.list.currency
+                money.currency, list.currency
             )),
-            Reduction::Amount(money) if self.usage => Ok(money.amount),
+            Reduction::Amount(money) if usage => Ok(money.amount),
             Reduction::Amount(money) => Ok(money.rounded().amount),
         }
     }
@@ -117,52 +146,47 @@ impl Line<'_> {
     /// and are computed on the list amount. Time-limited ones (a promotion for 3 months) are
     /// listed with their amount and duration and computed on the price after the permanent
     /// ones, leaving the line's price at what is charged once they end.
-    pub(super) fn settle(self, tax: &Tax) -> Result<QuotePrice, DiscountError> {
+    pub(super) fn settle(mut self, tax: &Tax) -> Result<QuotePrice, DiscountError> {
         let list = self.list.amount;
         let mut net = list;
-        let mut out: Vec<(PriceAlteration, Decimal, Option<Decimal>)> =
-            Vec::with_capacity(self.alterations.len());
+        // Permanent reductions are computed first, on the list amount.
+        let (list_money, usage) = (self.list, self.usage);
         for limited in [false, true] {
             let mut remaining = net;
-            for alt in self
-                .alterations
-                .iter()
-                .filter(|a| is_limited(&a.template) == limited)
-            {
+            for alt in &mut self.alterations {
+                if is_limited(&alt.template) != limited {
+                    continue;
+                }
                 let base = if limited { net } else { list };
-                let path = alt.requested_at.clone().unwrap_or_default();
-                let mut amount = self
-                    .reduce(alt.reduction, base)
-                    .map_err(|r| (path.clone(), r))?;
+                let mut amount = Self::reduce(alt.reduction, base, list_money, usage)
+                    .map_err(|reason| (alt.requested_at, reason))?;
                 if amount > remaining {
                     if alt.requested_at.is_some() {
-                        return Err((
-                            path,
-                            format!(
-                                "the discounts exceed the price of {} {}",
-                                list, self.list.currency
-                            ),
-                        ));
+                        let reason = format!("the discounts exceed the price of {list_money}");
+                        return Err((alt.requested_at, reason));
                     }
                     amount = remaining;
                 }
                 remaining -= amount;
-                let percentage = match alt.reduction {
-                    Reduction::Percent(p) => Some(p),
-                    Reduction::Amount(_) => None,
-                };
-                out.push((alt.template.clone(), amount, percentage));
+                alt.amount = amount;
             }
             if !limited {
                 net = remaining;
             }
         }
         let currency = self.list.currency;
-        let price_alteration = out
+        let price_alteration = self
+            .alterations
             .into_iter()
-            .map(|(template, amount, percentage)| PriceAlteration {
-                price: tax.price(Money::new(amount, currency), self.usage, percentage),
-                ..template
+            .map(|alt| {
+                let percentage = match alt.reduction {
+                    Reduction::Percent(p) => Some(p),
+                    Reduction::Amount(_) => None,
+                };
+                PriceAlteration {
+                    price: tax.price(Money::new(alt.amount, currency), usage, percentage),
+                    ..alt.template
+                }
             })
             .collect();
         Ok(QuotePrice {
@@ -171,7 +195,7 @@ impl Line<'_> {
             price_type: self.price_type,
             recurring_charge_period: self.period,
             unit_of_measure: self.uom,
-            price: tax.price(Money::new(net, currency), self.usage, None),
+            price: tax.price(Money::new(net, currency), usage, None),
             price_alteration,
             product_offering_price: Some(price_ref(self.pop)),
             ..QuotePrice::default()

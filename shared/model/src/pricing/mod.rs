@@ -10,6 +10,7 @@ mod catalog;
 mod error;
 mod line;
 mod offering;
+mod path;
 mod requested;
 mod totals;
 
@@ -20,8 +21,9 @@ use time::OffsetDateTime;
 
 use crate::money::{Currency, CurrencyMismatch};
 use crate::settings::TenantSettings;
-use crate::tmf::{QuoteItem, QuotePrice};
+use crate::tmf::{ProductOfferingPrice, QuoteItem, QuotePrice};
 use line::{Line, Tax};
+use path::ItemPath;
 
 /// A priced quote.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,18 +75,18 @@ pub fn price_quote(
         now,
         tax: Tax::new(settings.tax_rate),
         currency: None,
-        price_ids: Vec::new(),
+        used: Vec::new(),
         approval_required: false,
     };
     let mut priced = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        priced.push(pricer.price_item(item, &format!("quoteItem[{i}]"), 1, Placement::TopLevel)?);
+        pricer.price_item(item, &ItemPath::top(i), 1, Placement::TopLevel, &mut priced)?;
     }
     Ok(PricedQuote {
         total: totals::quote_totals(&priced, settings.tax_rate),
         items: priced,
         approval_required: pricer.approval_required,
-        price_ids: pricer.price_ids,
+        price_ids: offering::unique_ids(&pricer.used),
     })
 }
 
@@ -105,7 +107,8 @@ struct Pricer<'a> {
     now: OffsetDateTime,
     tax: Tax,
     currency: Option<Currency>,
-    price_ids: Vec<String>,
+    /// Catalog prices used, unique by reference (ids are de-duplicated at the end).
+    used: Vec<&'a ProductOfferingPrice>,
     approval_required: bool,
 }
 
@@ -113,15 +116,16 @@ impl<'a> Pricer<'a> {
     fn price_item(
         &mut self,
         item: &QuoteItem,
-        path: &str,
+        path: &ItemPath<'_>,
         parent_quantity: i64,
         placement: Placement,
-    ) -> Result<QuoteItem, PricingError> {
+        out: &mut Vec<QuoteItem>,
+    ) -> Result<(), PricingError> {
         let offering_id = match &item.product_offering {
             Some(reference) if !reference.id.is_empty() => reference.id.as_str(),
             _ => {
                 return Err(PricingError::new(
-                    format!("{path}.productOffering"),
+                    path.at(".productOffering"),
                     PricingErrorKind::MissingOffering,
                 ));
             }
@@ -132,81 +136,75 @@ impl<'a> Pricer<'a> {
             .and_then(|q| q.checked_mul(parent_quantity))
             .ok_or_else(|| {
                 PricingError::new(
-                    format!("{path}.quantity"),
+                    path.at(".quantity"),
                     PricingErrorKind::InvalidQuantity {
                         quantity: own_quantity,
                     },
                 )
             })?;
-        let id_path = format!("{path}.productOffering.id");
         let catalog: &'a dyn CatalogView = self.catalog;
         let offering = catalog.offering(offering_id).ok_or_else(|| {
             PricingError::new(
-                &id_path,
+                path.at(".productOffering.id"),
                 PricingErrorKind::UnknownOffering {
                     id: offering_id.to_owned(),
                 },
             )
         })?;
-        offering::check_offering(
-            offering,
-            self.now,
-            placement != Placement::TopLevel,
-            &id_path,
-        )?;
-        let prices = offering::offering_prices(catalog, offering, self.now, &id_path)?;
+        offering::check_offering(offering, self.now, placement != Placement::TopLevel, path)?;
+        let prices = offering::offering_prices(catalog, offering, quantity, self.now, path)?;
         let is_bundle = offering.is_bundle == Some(true);
 
         let child_placement =
-            if placement == Placement::Included || (is_bundle && !prices.charges.is_empty()) {
+            if placement == Placement::Included || (is_bundle && !prices.lines.is_empty()) {
                 Placement::Included
             } else {
                 Placement::Child
             };
         let mut children = Vec::with_capacity(item.quote_item.len());
         for (j, child) in item.quote_item.iter().enumerate() {
-            children.push(self.price_item(
+            self.price_item(
                 child,
-                &format!("{path}.quoteItem[{j}]"),
+                &path.child(j),
                 quantity,
                 child_placement,
-            )?);
+                &mut children,
+            )?;
         }
 
         let mut lines: Vec<Line<'a>> = if placement == Placement::Included {
             Vec::new()
-        } else if prices.charges.is_empty() && is_bundle && item.quote_item.is_empty() {
+        } else if prices.lines.is_empty() && is_bundle && item.quote_item.is_empty() {
             let mut visited = Vec::new();
             offering::bundle_lines(
                 catalog,
                 offering,
                 quantity,
                 self.now,
-                &id_path,
+                path,
                 &mut visited,
-                &mut self.price_ids,
+                &mut self.used,
             )?
         } else {
-            offering::charge_lines(&prices.charges, quantity)
+            prices.lines
         };
         for line in &lines {
-            if !self.price_ids.contains(&line.pop.id) {
-                self.price_ids.push(line.pop.id.clone());
-            }
+            offering::mark_used(&mut self.used, line.pop);
         }
-        offering::apply_promotions(&mut lines, &prices.discounts, quantity, &mut self.price_ids);
+        offering::apply_promotions(&mut lines, &prices.discounts, quantity, &mut self.used);
         self.approval_required |=
             requested::apply_requested(&mut lines, item, path, self.settings.approval_threshold)?;
 
         let mut quote_item_price = Vec::with_capacity(lines.len());
         for line in lines {
-            self.check_currency(line.list.currency, &id_path)?;
+            self.check_currency(line.list.currency, path)?;
             let settled = line.settle(&self.tax).map_err(|(at, reason)| {
+                let at = at.map_or_else(|| path.render(), |at| path.at(&at.suffix()));
                 PricingError::new(at, PricingErrorKind::InvalidDiscount { reason })
             })?;
             quote_item_price.push(settled);
         }
-        Ok(QuoteItem {
+        out.push(QuoteItem {
             id: item.id.clone(),
             action: item.action.clone(),
             quantity: item.quantity,
@@ -220,15 +218,20 @@ impl<'a> Pricer<'a> {
             related_party: item.related_party.clone(),
             type_info: item.type_info.clone(),
             extensions: item.extensions.clone(),
-        })
+        });
+        Ok(())
     }
 
-    fn check_currency(&mut self, currency: Currency, path: &str) -> Result<(), PricingError> {
+    fn check_currency(
+        &mut self,
+        currency: Currency,
+        path: &ItemPath<'_>,
+    ) -> Result<(), PricingError> {
         match self.currency {
             None => self.currency = Some(currency),
             Some(quote) if quote != currency => {
                 return Err(PricingError::new(
-                    path,
+                    path.at(".productOffering.id"),
                     CurrencyMismatch {
                         left: quote,
                         right: currency,
@@ -241,5 +244,7 @@ impl<'a> Pricer<'a> {
     }
 }
 
+#[cfg(test)]
+mod alteration_tests;
 #[cfg(test)]
 mod tests;

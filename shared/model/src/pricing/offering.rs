@@ -8,14 +8,18 @@ use time::OffsetDateTime;
 use super::catalog::CatalogView;
 use super::error::{PricingError, PricingErrorKind};
 use super::line::{Alteration, Line, Reduction, price_ref};
+use super::path::ItemPath;
 use crate::tmf::{PriceAlteration, ProductOffering, ProductOfferingPrice};
+
+/// Where offering errors point, below the item.
+const ID: &str = ".productOffering.id";
 
 /// Deepest bundle nesting the engine follows (bundles of bundles of ...).
 const MAX_BUNDLE_DEPTH: usize = 8;
 
-/// The prices of an offering valid now, split into charges and discounts.
+/// The prices of an offering valid now: a line per charge, and the discounts.
 pub(super) struct OfferingPrices<'c> {
-    pub charges: Vec<&'c ProductOfferingPrice>,
+    pub lines: Vec<Line<'c>>,
     pub discounts: Vec<&'c ProductOfferingPrice>,
 }
 
@@ -30,7 +34,7 @@ pub(super) fn check_offering(
     offering: &ProductOffering,
     now: OffsetDateTime,
     inside_bundle: bool,
-    path: &str,
+    path: &ItemPath<'_>,
 ) -> Result<(), PricingError> {
     let not_sellable = || PricingErrorKind::NotSellable {
         id: offering.id.clone(),
@@ -39,11 +43,11 @@ pub(super) fn check_offering(
     if is_retired(offering.lifecycle_status.as_deref())
         || (!inside_bundle && offering.is_sellable == Some(false))
     {
-        return Err(PricingError::new(path, not_sellable()));
+        return Err(PricingError::new(path.at(ID), not_sellable()));
     }
     if !offering.valid_for.is_none_or(|v| v.contains(now)) {
         return Err(PricingError::new(
-            path,
+            path.at(ID),
             PricingErrorKind::NotValidAt {
                 id: offering.id.clone(),
             },
@@ -52,21 +56,23 @@ pub(super) fn check_offering(
     Ok(())
 }
 
-/// The offering's prices that apply at `now` (valid and not retired); expired ones are skipped.
+/// The offering's prices that apply at `now` (valid and not retired; expired ones are skipped),
+/// with the charges already turned into lines for `quantity` units.
 pub(super) fn offering_prices<'c>(
     catalog: &'c dyn CatalogView,
     offering: &ProductOffering,
+    quantity: i64,
     now: OffsetDateTime,
-    path: &str,
+    path: &ItemPath<'_>,
 ) -> Result<OfferingPrices<'c>, PricingError> {
     let mut prices = OfferingPrices {
-        charges: Vec::new(),
+        lines: Vec::with_capacity(offering.product_offering_price.len()),
         discounts: Vec::new(),
     };
     for reference in &offering.product_offering_price {
         let pop = catalog.price(&reference.id).ok_or_else(|| {
             PricingError::new(
-                path,
+                path.at(ID),
                 PricingErrorKind::UnknownPrice {
                     id: reference.id.clone(),
                 },
@@ -79,8 +85,8 @@ pub(super) fn offering_prices<'c>(
         }
         if pop.price_type.eq_ignore_ascii_case("discount") {
             prices.discounts.push(pop);
-        } else if pop.price.is_some() {
-            prices.charges.push(pop);
+        } else if let Some(line) = charge_line(pop, quantity) {
+            prices.lines.push(line);
         }
     }
     Ok(prices)
@@ -96,75 +102,74 @@ fn canonical_type(price_type: &str) -> String {
     price_type.to_owned()
 }
 
-/// `month` for `month`/`monthly`/`Month`, `year` for `yearly`/`annual`, etc.; a length above 1
-/// is written before it (`3 month`).
+/// `month` for `month`/`monthly`/`Month`, `year` for `yearly`/`annual`, etc. (other periods are
+/// kept as written); a length above 1 is written before it (`3 month`).
 fn charge_period(pop: &ProductOfferingPrice) -> Option<String> {
-    let raw = pop
-        .recurring_charge_period_type
-        .as_deref()?
-        .to_ascii_lowercase();
-    let period = match raw.as_str() {
-        "monthly" => "month".to_owned(),
-        "yearly" | "annual" | "annually" => "year".to_owned(),
-        "weekly" => "week".to_owned(),
-        "daily" => "day".to_owned(),
-        _ => raw,
-    };
+    let raw = pop.recurring_charge_period_type.as_deref()?;
+    let known = [
+        ("month", "month"),
+        ("monthly", "month"),
+        ("year", "year"),
+        ("yearly", "year"),
+        ("annual", "year"),
+        ("annually", "year"),
+        ("week", "week"),
+        ("weekly", "week"),
+        ("day", "day"),
+        ("daily", "day"),
+    ];
+    let period = known
+        .iter()
+        .find(|(spelling, _)| raw.eq_ignore_ascii_case(spelling))
+        .map_or(raw, |(_, period)| period);
     match pop.recurring_charge_period_length {
         Some(n) if n > 1 => Some(format!("{n} {period}")),
-        _ => Some(period),
+        _ => Some(period.to_owned()),
     }
 }
 
-/// One line per charge price, for `quantity` units. Usage rates are per unit and not multiplied.
-pub(super) fn charge_lines<'c>(
-    charges: &[&'c ProductOfferingPrice],
-    quantity: i64,
-) -> Vec<Line<'c>> {
-    charges
-        .iter()
-        .filter_map(|pop| {
-            let unit = pop.price?;
-            let price_type = canonical_type(&pop.price_type);
-            let usage = price_type == "usage";
-            let list = if usage {
-                unit
-            } else {
-                unit.times(Decimal::from(quantity)).rounded()
-            };
-            let uom = pop.unit_of_measure.as_ref().map(|q| {
-                if q.amount == Decimal::ONE {
-                    q.units.clone()
-                } else {
-                    format!("{} {}", q.amount.normalize(), q.units)
-                }
-            });
-            let period = if price_type == "oneTime" || usage {
-                None
-            } else {
-                charge_period(pop)
-            };
-            Some(Line {
-                pop,
-                price_type,
-                period,
-                uom,
-                usage,
-                list,
-                alterations: Vec::new(),
-            })
-        })
-        .collect()
+/// The line of a charge price for `quantity` units (none for a price without amount). Usage
+/// rates are per unit and not multiplied.
+fn charge_line(pop: &ProductOfferingPrice, quantity: i64) -> Option<Line<'_>> {
+    let unit = pop.price?;
+    let price_type = canonical_type(&pop.price_type);
+    let usage = price_type == "usage";
+    let list = if usage {
+        unit
+    } else {
+        unit.times(Decimal::from(quantity)).rounded()
+    };
+    let uom = pop.unit_of_measure.as_ref().map(|q| {
+        if q.amount == Decimal::ONE {
+            q.units.clone()
+        } else {
+            format!("{} {}", q.amount.normalize(), q.units)
+        }
+    });
+    let period = if price_type == "oneTime" || usage {
+        None
+    } else {
+        charge_period(pop)
+    };
+    Some(Line {
+        pop,
+        price_type,
+        period,
+        uom,
+        usage,
+        list,
+        alterations: Vec::new(),
+    })
 }
 
 /// Adds catalog promotions to the lines they alter (`popRelationship`; none means every
 /// non-usage line). The duration of `productOfferingTerm` becomes `applicationDuration` on
 /// recurring lines.
-pub(super) fn apply_promotions(
-    lines: &mut [Line<'_>],
-    discounts: &[&ProductOfferingPrice],
+pub(super) fn apply_promotions<'c>(
+    lines: &mut [Line<'c>],
+    discounts: &[&'c ProductOfferingPrice],
     quantity: i64,
-    used: &mut Vec<String>,
+    used: &mut Vec<&'c ProductOfferingPrice>,
 ) {
     for promo in discounts {
         let duration = promo
@@ -201,10 +206,9 @@ pub(super) fn apply_promotions(
                 },
                 reduction,
                 requested_at: None,
+                amount: Decimal::ZERO,
             });
-            if !used.contains(&promo.id) {
-                used.push(promo.id.clone());
-            }
+            mark_used(used, promo);
         }
     }
 }
@@ -216,13 +220,13 @@ pub(super) fn bundle_lines<'c>(
     bundle: &'c ProductOffering,
     quantity: i64,
     now: OffsetDateTime,
-    path: &str,
+    path: &ItemPath<'_>,
     visited: &mut Vec<&'c str>,
-    used: &mut Vec<String>,
+    used: &mut Vec<&'c ProductOfferingPrice>,
 ) -> Result<Vec<Line<'c>>, PricingError> {
     if visited.contains(&bundle.id.as_str()) || visited.len() >= MAX_BUNDLE_DEPTH {
         return Err(PricingError::new(
-            path,
+            path.at(ID),
             PricingErrorKind::BundleCycle {
                 id: bundle.id.clone(),
             },
@@ -233,22 +237,45 @@ pub(super) fn bundle_lines<'c>(
     for child_ref in &bundle.bundled_product_offering {
         let child = catalog.offering(&child_ref.id).ok_or_else(|| {
             PricingError::new(
-                path,
+                path.at(ID),
                 PricingErrorKind::UnknownOffering {
                     id: child_ref.id.clone(),
                 },
             )
         })?;
         check_offering(child, now, true, path)?;
-        let prices = offering_prices(catalog, child, now, path)?;
-        let mut child_lines = if prices.charges.is_empty() && child.is_bundle == Some(true) {
+        let prices = offering_prices(catalog, child, quantity, now, path)?;
+        let mut child_lines = if prices.lines.is_empty() && child.is_bundle == Some(true) {
             bundle_lines(catalog, child, quantity, now, path, visited, used)?
         } else {
-            charge_lines(&prices.charges, quantity)
+            prices.lines
         };
         apply_promotions(&mut child_lines, &prices.discounts, quantity, used);
         lines.append(&mut child_lines);
     }
     visited.pop();
     Ok(lines)
+}
+
+/// Records that `pop` was used. Compares references, not ids: a catalog view hands out one
+/// reference per price, and comparing ids for every line is measurably slower.
+pub(super) fn mark_used<'c>(
+    used: &mut Vec<&'c ProductOfferingPrice>,
+    pop: &'c ProductOfferingPrice,
+) {
+    if !used.iter().any(|seen| std::ptr::eq(*seen, pop)) {
+        used.push(pop);
+    }
+}
+
+/// The ids of the used prices in first-use order, without duplicates (a catalog view may hand
+/// out different references for one id).
+pub(super) fn unique_ids(used: &[&ProductOfferingPrice]) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::with_capacity(used.len());
+    for pop in used {
+        if !ids.contains(&pop.id) {
+            ids.push(pop.id.clone());
+        }
+    }
+    ids
 }

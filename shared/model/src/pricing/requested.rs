@@ -4,7 +4,8 @@
 use rust_decimal::Decimal;
 
 use super::error::{PricingError, PricingErrorKind};
-use super::line::{Alteration, Line, Reduction};
+use super::line::{Alteration, Line, Reduction, RequestedAt};
+use super::path::ItemPath;
 use crate::money::CurrencyMismatch;
 use crate::tmf::{Price, PriceAlteration, QuoteItem, QuotePrice};
 
@@ -22,7 +23,7 @@ fn invalid(path: String, reason: impl Into<String>) -> PricingError {
 pub(super) fn apply_requested(
     lines: &mut [Line<'_>],
     item: &QuoteItem,
-    path: &str,
+    path: &ItemPath<'_>,
     threshold: Decimal,
 ) -> Result<bool, PricingError> {
     let mut approval = false;
@@ -31,8 +32,12 @@ pub(super) fn apply_requested(
             if alt.product_offering_price.is_some() {
                 continue; // a catalog promotion from an earlier pricing: recomputed, not requested
             }
-            let alt_path = format!("{path}.quoteItemPrice[{k}].priceAlteration[{m}]");
-            let reduction = requested_reduction(alt, &alt_path)?;
+            let at = RequestedAt {
+                price: k,
+                alteration: m,
+            };
+            let alt_path = || path.at(&at.suffix());
+            let reduction = requested_reduction(alt, alt_path)?;
             let line = lines
                 .iter_mut()
                 .find(|line| matches_line(requested, line))
@@ -43,7 +48,7 @@ pub(super) fn apply_requested(
                         .map(|p| format!(" per {p}"))
                         .unwrap_or_default();
                     invalid(
-                        format!("{path}.quoteItemPrice[{k}]"),
+                        path.at(&format!(".quoteItemPrice[{k}]")),
                         format!(
                             "no {} price{period} on this item to discount",
                             requested.price_type
@@ -59,11 +64,11 @@ pub(super) fn apply_requested(
                             left: line.list.currency,
                             right: money.currency,
                         };
-                        return Err(PricingError::new(alt_path, mismatch));
+                        return Err(PricingError::new(alt_path(), mismatch));
                     }
                     if money.amount > list {
                         return Err(invalid(
-                            alt_path,
+                            alt_path(),
                             format!("{money} is more than the price of {}", line.list),
                         ));
                     }
@@ -87,33 +92,36 @@ pub(super) fn apply_requested(
             line.alterations.push(Alteration {
                 template,
                 reduction,
-                requested_at: Some(alt_path),
+                requested_at: Some(at),
+                amount: Decimal::ZERO,
             });
         }
     }
     Ok(approval)
 }
 
-fn requested_reduction(alt: &PriceAlteration, path: &str) -> Result<Reduction, PricingError> {
+fn requested_reduction(
+    alt: &PriceAlteration,
+    path: impl Fn() -> String,
+) -> Result<Reduction, PricingError> {
     if !alt.price_type.is_empty() && !alt.price_type.eq_ignore_ascii_case("discount") {
         return Err(invalid(
-            path.to_owned(),
+            path(),
             format!("only discounts can be requested, not {}", alt.price_type),
         ));
     }
     match (alt.price.percentage, alt.price.duty_free_amount) {
         (Some(p), _) if p <= Decimal::ZERO || p > Decimal::ONE_HUNDRED => Err(invalid(
-            path.to_owned(),
+            path(),
             format!("percentage {p} is outside (0, 100]"),
         )),
         (Some(p), _) => Ok(Reduction::Percent(p)),
-        (None, Some(money)) if money.amount <= Decimal::ZERO => Err(invalid(
-            path.to_owned(),
-            format!("amount {money} is not positive"),
-        )),
+        (None, Some(money)) if money.amount <= Decimal::ZERO => {
+            Err(invalid(path(), format!("amount {money} is not positive")))
+        }
         (None, Some(money)) => Ok(Reduction::Amount(money)),
         (None, None) => Err(invalid(
-            path.to_owned(),
+            path(),
             "a discount needs price.percentage or price.dutyFreeAmount",
         )),
     }

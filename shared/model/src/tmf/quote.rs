@@ -282,7 +282,8 @@ pub struct PriceAlteration {
     /// Unit of measure the alteration applies to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit_of_measure: Option<String>,
-    /// The alteration's amount or percentage (negative amounts reduce the price).
+    /// The alteration's percentage and amounts. For a `discount` the amounts are the (positive)
+    /// reduction per charge period; see docs/pricing.md.
     #[serde(default)]
     pub price: Price,
     /// The catalog price of the alteration (a promotion), absent for requested discounts.
