@@ -293,3 +293,27 @@ async fn invalid_query_parameters_are_400() {
         assert_tmf_error(response, 400, "INVALID_QUERY").await;
     }
 }
+
+#[tokio::test]
+async fn null_values_in_a_create_body_are_400_naming_the_path() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let mut body = quote_body("mobile-s");
+    body["quoteItem"][0]["note"] = json!([{"text": null}]);
+    let error = assert_tmf_error(app.create_quote(&token, &body).await, 400, "INVALID_INPUT").await;
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("message")
+            .contains("quoteItem[0].note[0].text"),
+        "{error}"
+    );
+    let hub = app
+        .request(reqwest::Method::POST, &format!("{QUOTES}/hub"), &token)
+        .json(&json!({"callback": "http://127.0.0.1:9/listener", "query": null}))
+        .send()
+        .await
+        .expect("POST /hub");
+    assert_tmf_error(hub, 400, "INVALID_INPUT").await;
+    assert_eq!(quote_count(&app, &token).await, "0");
+}

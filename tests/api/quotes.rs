@@ -216,7 +216,8 @@ async fn unknown_fields_and_types_survive_the_round_trip() {
     let mut body = quote_body("mobile-s");
     body["@type"] = json!("SmbQuote");
     body["@schemaLocation"] = json!("https://schemas.example.com/SmbQuote.json");
-    body["salesChannel"] = json!({"id": "shop-7", "nested": [1, 2.5, "x"]});
+    body["salesChannel"] = json!({"id": "shop-7", "nested": [1, 2.5, "x", null]});
+    body["legacyFlag"] = json!(null);
     body["quoteItem"][0]["product"] = json!({"@type": "FiveGSlice", "productCharacteristic": [{"name": "latencyMs", "value": 5}]});
     let created = app
         .create_quote(&token, &body)
@@ -226,6 +227,13 @@ async fn unknown_fields_and_types_survive_the_round_trip() {
         .expect("json");
     assert_eq!(created["@type"], "SmbQuote");
     assert_eq!(created["salesChannel"], body["salesChannel"]);
+    assert!(
+        created
+            .as_object()
+            .expect("object")
+            .contains_key("legacyFlag"),
+        "{created}"
+    );
     assert_eq!(
         created["quoteItem"][0]["product"],
         body["quoteItem"][0]["product"]

@@ -85,8 +85,19 @@ def schemas(definitions):
             prop["readOnly"] = True
     # The pricing engine prices an item from its catalog offering, one or more of it.
     out["QuoteItem"]["required"] = ["productOffering"]
-    out["QuoteItem"]["properties"]["quantity"]["minimum"] = 1
+    out["ProductOfferingRef"]["properties"]["id"]["minLength"] = 1
+    out["QuoteItem"]["properties"]["quantity"].update(minimum=1, maximum=1_000_000)
+    # TMF648 lists the item states in prose only; the model knows exactly these.
+    out["QuoteItem"]["properties"]["state"]["enum"] = ["inProgress", "pending", "approved", "rejected"]
     out["Money"]["properties"]["unit"]["enum"] = CURRENCIES
+    # Money is an amount of a currency: both parts or nothing (the model is decimal + ISO 4217).
+    out["Money"]["required"] = ["unit", "value"]
+    out["Quote_Create"]["example"] = {
+        "externalId": "crm-opportunity-42",
+        "relatedParty": [{"id": "cust-1", "role": "customer", "@referredType": "Individual"}],
+        "quoteItem": [{"action": "add", "quantity": 1, "productOffering": {"id": "fibre-1g"}},
+                      {"action": "add", "quantity": 2, "productOffering": {"id": "mobile-l"}}],
+    }
     # The edge enforces a callback of 1-2048 characters (routes/hub.rs).
     out["EventSubscriptionInput"]["properties"]["callback"].update(minLength=1, maxLength=2048)
     out["CatalogItem"] = {

@@ -90,6 +90,80 @@ pub fn json_object(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, ApiEr
     }
 }
 
+/// Rejects a `null` given for a property the API models. No property of the TMF create
+/// schemas is nullable, and reading `null` as "absent" would accept what the document
+/// forbids. Unknown properties (extensions) keep any value, `null` included. `typed` is the
+/// parsed body serialised back: a `null` that did not survive the parse was a modelled field.
+/// (Merge patches are different: there `null` removes a field.)
+///
+/// # Errors
+/// `ApiError::InvalidBody` naming the JSON path of the first such `null`.
+pub fn reject_dropped_nulls(
+    raw: &serde_json::Map<String, Value>,
+    typed: &Value,
+) -> Result<(), ApiError> {
+    fn walk(raw: &Value, typed: Option<&Value>, path: &mut String) -> Result<(), ApiError> {
+        let len = path.len();
+        match raw {
+            Value::Null if typed != Some(&Value::Null) => {
+                return Err(ApiError::InvalidBody(format!(
+                    "{path}: null is not allowed here"
+                )));
+            }
+            Value::Object(map) => {
+                for (key, child) in map {
+                    path.push('.');
+                    path.push_str(key);
+                    walk(child, typed.and_then(|t| t.get(key)), path)?;
+                    path.truncate(len);
+                }
+            }
+            Value::Array(items) => {
+                for (index, child) in items.iter().enumerate() {
+                    path.push_str(&format!("[{index}]"));
+                    walk(child, typed.and_then(|t| t.get(index)), path)?;
+                    path.truncate(len);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+    let mut path = String::new();
+    for (key, child) in raw {
+        path.clear();
+        path.push_str(key);
+        walk(child, typed.get(key), &mut path)?;
+    }
+    Ok(())
+}
+
+/// Parses a create body into `T`, refusing a `null` for any modelled property (see
+/// [`reject_dropped_nulls`]); bodies without `null` (the usual case) are not walked twice.
+///
+/// # Errors
+/// `ApiError::InvalidBody` for a wrong shape or a modelled `null`.
+pub fn typed_without_nulls<T: DeserializeOwned + serde::Serialize>(
+    object: serde_json::Map<String, Value>,
+) -> Result<T, ApiError> {
+    fn has_null(value: &Value) -> bool {
+        match value {
+            Value::Null => true,
+            Value::Object(map) => map.values().any(has_null),
+            Value::Array(items) => items.iter().any(has_null),
+            _ => false,
+        }
+    }
+    if !object.values().any(has_null) {
+        return typed(Value::Object(object));
+    }
+    let raw = object.clone();
+    let parsed: T = typed(Value::Object(object))?;
+    let back = serde_json::to_value(&parsed).map_err(|_| ApiError::Internal)?;
+    reject_dropped_nulls(&raw, &back)?;
+    Ok(parsed)
+}
+
 /// Rejects any server-owned quote field present in the raw object, even `null`.
 ///
 /// # Errors

@@ -59,7 +59,7 @@ pub async fn load_catalog_for(
 /// sets new items to `inProgress`.
 ///
 /// # Errors
-/// `InvalidInput` when two items share an id.
+/// `BusinessRule` (`DUPLICATE_ITEM_ID`) when two items share an id.
 pub fn assign_item_ids(items: &mut [QuoteItem]) -> Result<(), ServiceError> {
     let mut seen = BTreeSet::new();
     collect_ids(items, "quoteItem", &mut seen)?;
@@ -78,9 +78,10 @@ fn collect_ids(
         if let Some(id) = &item.id
             && !seen.insert(id.clone())
         {
-            return Err(ServiceError::InvalidInput {
+            return Err(ServiceError::BusinessRule {
+                code: "DUPLICATE_ITEM_ID",
                 path: Some(format!("{here}.id")),
-                message: format!("duplicate quote item id `{id}`"),
+                message: format!("quote item id `{id}` is used twice in the quote"),
             });
         }
         collect_ids(&item.quote_item, &format!("{here}.quoteItem"), seen)?;

@@ -20,6 +20,7 @@ pub fn init_tracing(verbosity: u8) {
         .any(|var| std::env::var(var).is_ok_and(|v| v.eq_ignore_ascii_case("json")));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     // `try_init`: tests may install a subscriber first.
     let _ = if json {

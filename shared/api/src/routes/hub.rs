@@ -8,11 +8,10 @@ use axum::response::{IntoResponse, Response};
 use q2c_model::tmf::EventSubscription;
 use q2c_service::Scope;
 use q2c_service::ports::HubApi;
-use serde::Deserialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
-use crate::body::{Accepts, body_bytes, check_content_type, json_object, typed};
+use crate::body::{Accepts, body_bytes, check_content_type, json_object, typed_without_nulls};
 use crate::error::ApiError;
 use crate::paging::Params;
 use crate::routes::{json, location};
@@ -22,11 +21,14 @@ use crate::{AppState, QUOTE_API_BASE, idempotency};
 pub const MAX_CALLBACK_LEN: usize = 2048;
 
 /// TMF `EventSubscriptionInput`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 struct EventSubscriptionInput {
     callback: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     query: Option<String>,
+    /// Properties we do not model are accepted (any value) and not stored.
+    #[serde(flatten)]
+    _other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Parses and checks an `EventSubscriptionInput`.
@@ -34,7 +36,7 @@ struct EventSubscriptionInput {
 /// # Errors
 /// `MALFORMED_JSON` or `INVALID_INPUT` (missing or empty callback, wrong types).
 pub fn parse_input(bytes: &[u8]) -> Result<(String, Option<String>), ApiError> {
-    let input: EventSubscriptionInput = typed(Value::Object(json_object(bytes)?))?;
+    let input: EventSubscriptionInput = typed_without_nulls(json_object(bytes)?)?;
     let callback = input.callback;
     let length = callback.chars().count();
     if length == 0 || length > MAX_CALLBACK_LEN {

@@ -13,7 +13,9 @@ use q2c_service::ports::StoredQuote;
 use serde_json::Value;
 
 use crate::auth::Caller;
-use crate::body::{Accepts, body_bytes, check_content_type, json_object, reject_forbidden, typed};
+use crate::body::{
+    Accepts, body_bytes, check_content_type, json_object, reject_forbidden, typed_without_nulls,
+};
 use crate::error::ApiError;
 use crate::paging::{Fields, Params, count_headers, select};
 use crate::routes::{json, location};
@@ -83,7 +85,7 @@ pub fn parse_create(bytes: &[u8]) -> Result<Quote, ApiError> {
     if let Some(problem) = problem {
         return Err(ApiError::InvalidBody(problem.to_owned()));
     }
-    typed(Value::Object(object))
+    typed_without_nulls(object)
 }
 
 /// `POST /quote` → 201 with `Location` and `ETag`; honours `Idempotency-Key`.

@@ -39,8 +39,8 @@ pub enum PricingErrorKind {
         /// The offering id.
         id: String,
     },
-    /// The quantity is below 1 (or too large to multiply).
-    #[error("quantity {quantity} is not a positive count")]
+    /// The quantity is below 1 or above [`super::MAX_QUANTITY`].
+    #[error("quantity {quantity} is not a count from 1 to 1000000")]
     InvalidQuantity {
         /// The quantity given.
         quantity: i64,

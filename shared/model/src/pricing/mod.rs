@@ -39,6 +39,10 @@ pub struct PricedQuote {
     pub price_ids: Vec<String>,
 }
 
+/// Largest quantity of one item (per unit of its parent): far above any real order, low
+/// enough that amounts stay exact within 15 significant digits on the wire.
+pub const MAX_QUANTITY: i64 = 1_000_000;
+
 /// Ids of every offering the items reference, including nested child items, without duplicates
 /// (to preload the catalog). Bundled offerings of a bundle are found in the catalog, not here.
 pub fn referenced_offering_ids(items: &[QuoteItem]) -> Vec<String> {
@@ -132,7 +136,7 @@ impl<'a> Pricer<'a> {
         };
         let own_quantity = item.quantity.unwrap_or(1);
         let quantity = Some(own_quantity)
-            .filter(|q| *q >= 1)
+            .filter(|q| (1..=MAX_QUANTITY).contains(q))
             .and_then(|q| q.checked_mul(parent_quantity))
             .ok_or_else(|| {
                 PricingError::new(
