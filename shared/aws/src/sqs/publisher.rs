@@ -1,0 +1,307 @@
+//! Publishing outbox events to SQS: `SendMessageBatch` in groups of ten (and under the batch
+//! payload limit), re-sending only the entries that failed, a bounded number of times.
+//! Queue URLs are resolved by name with `GetQueueUrl` once and cached.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_sdk_sqs::Client;
+use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
+use q2c_service::ports::OutboxEvent;
+
+use super::attributes;
+use crate::error::SqsError;
+use crate::metrics::{Operation, RequestCounter};
+
+/// Most entries in one `SendMessageBatch` (an SQS limit).
+const BATCH_MAX_ENTRIES: usize = 10;
+/// Most payload bytes in one batch: SQS's historical 256 KiB, kept as the conservative bound.
+const BATCH_MAX_BYTES: usize = 256 * 1024;
+/// Sends of one entry before it is reported failed.
+const MAX_ATTEMPTS: u32 = 3;
+
+/// An event SQS did not accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedEvent {
+    /// The outbox event id.
+    pub event_id: String,
+    /// The SQS error code of the last attempt (`SdkError` when the call itself failed).
+    pub code: String,
+    /// Whether SQS blamed the request (retrying the same message will not help).
+    pub sender_fault: bool,
+}
+
+/// What a publish did: the relay marks `published` and leaves `failed` pending.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublishOutcome {
+    /// Event ids SQS accepted.
+    pub published: Vec<String>,
+    /// Events SQS did not accept after the retries.
+    pub failed: Vec<FailedEvent>,
+}
+
+/// Sends outbox events to their queues.
+#[derive(Debug, Clone)]
+pub struct SqsPublisher {
+    client: Client,
+    prefix: String,
+    urls: Arc<Mutex<HashMap<String, String>>>,
+    requests: RequestCounter,
+}
+
+impl SqsPublisher {
+    /// A publisher using `client` and the queue names of the SAM template.
+    pub fn new(client: Client) -> Self {
+        SqsPublisher {
+            client,
+            prefix: String::new(),
+            urls: Arc::default(),
+            requests: RequestCounter::new(),
+        }
+    }
+
+    /// Prepends `prefix` to every queue name (e.g. the stack name, or a test's unique id).
+    #[must_use]
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    /// The AWS requests made, per operation.
+    pub fn requests(&self) -> &RequestCounter {
+        &self.requests
+    }
+
+    /// The URL of the queue called `name` (prefix added), cached after the first call.
+    ///
+    /// # Errors
+    /// [`SqsError`] when the queue does not exist or SQS fails.
+    #[tracing::instrument(skip(self), err)]
+    pub async fn queue_url(&self, name: &str) -> Result<String, SqsError> {
+        let full = format!("{}{name}", self.prefix);
+        if let Some(url) = self.urls.lock().ok().and_then(|u| u.get(&full).cloned()) {
+            return Ok(url);
+        }
+        self.requests.record(Operation::GetQueueUrl);
+        let output = self
+            .client
+            .get_queue_url()
+            .queue_name(&full)
+            .send()
+            .await
+            .map_err(|e| SqsError::sdk(Operation::GetQueueUrl, e))?;
+        let url = output.queue_url.ok_or_else(|| SqsError::NoQueueUrl {
+            queue: full.clone(),
+        })?;
+        if let Ok(mut urls) = self.urls.lock() {
+            urls.insert(full, url.clone());
+        }
+        Ok(url)
+    }
+
+    /// Sends each event to its destination queue.
+    ///
+    /// # Errors
+    /// [`SqsError`] when a queue URL cannot be resolved or a body cannot be serialised;
+    /// refusals of single messages are in [`PublishOutcome::failed`].
+    pub async fn publish(&self, events: &[OutboxEvent]) -> Result<PublishOutcome, SqsError> {
+        let mut by_queue: Vec<(&'static str, Vec<&OutboxEvent>)> = Vec::new();
+        for event in events {
+            let queue = event.destination.queue_name();
+            match by_queue.iter_mut().find(|(q, _)| *q == queue) {
+                Some((_, group)) => group.push(event),
+                None => by_queue.push((queue, vec![event])),
+            }
+        }
+        let mut outcome = PublishOutcome::default();
+        for (queue, group) in by_queue {
+            let part = self.publish_to(queue, group).await?;
+            outcome.published.extend(part.published);
+            outcome.failed.extend(part.failed);
+        }
+        Ok(outcome)
+    }
+
+    /// Sends `events` to the queue called `queue` (prefix added), whatever their
+    /// destination (the price fan-out sends to subscriber queues such as `billing-updates`).
+    ///
+    /// # Errors
+    /// As [`SqsPublisher::publish`].
+    pub async fn publish_to(
+        &self,
+        queue: &str,
+        events: Vec<&OutboxEvent>,
+    ) -> Result<PublishOutcome, SqsError> {
+        let url = self.queue_url(queue).await?;
+        let mut entries = Vec::with_capacity(events.len());
+        for event in &events {
+            entries.push(entry(event)?);
+        }
+        let mut outcome = PublishOutcome::default();
+        for batch in batches(entries) {
+            let part = self.send_with_retries(&url, batch).await;
+            outcome.published.extend(part.published);
+            outcome.failed.extend(part.failed);
+        }
+        Ok(outcome)
+    }
+
+    /// One batch, re-sending only failed, retryable entries.
+    async fn send_with_retries(&self, url: &str, batch: Vec<Entry>) -> PublishOutcome {
+        let mut outcome = PublishOutcome::default();
+        let mut pending = batch;
+        for attempt in 1..=MAX_ATTEMPTS {
+            if attempt > 1 {
+                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+            }
+            let failures = self.send_batch(url, &pending).await;
+            let (retry, done): (Vec<Entry>, Vec<Entry>) = pending
+                .into_iter()
+                .partition(|e| failures.get(&e.event_id).is_some_and(|f| !f.sender_fault));
+            for entry in done {
+                match failures.get(&entry.event_id) {
+                    Some(failure) => outcome.failed.push(failure.clone()),
+                    None => outcome.published.push(entry.event_id),
+                }
+            }
+            pending = retry;
+            if pending.is_empty() {
+                break;
+            }
+        }
+        let exhausted = pending.iter().map(|e| e.failure("RetriesExhausted", false));
+        outcome.failed.extend(exhausted);
+        outcome
+    }
+
+    /// One `SendMessageBatch`: the failed entries by event id (all of them if the call failed).
+    #[tracing::instrument(skip_all, fields(queue_url = url, entries = batch.len()))]
+    async fn send_batch(&self, url: &str, batch: &[Entry]) -> HashMap<String, FailedEvent> {
+        self.requests.record(Operation::SendMessageBatch);
+        // Entry ids are positions in this request, so a retry of a subset maps back too.
+        let entries: Vec<_> = batch
+            .iter()
+            .enumerate()
+            .map(|(index, e)| {
+                let mut request = e.request.clone();
+                request.id = index.to_string();
+                request
+            })
+            .collect();
+        let sent = self
+            .client
+            .send_message_batch()
+            .queue_url(url)
+            .set_entries(Some(entries))
+            .send()
+            .await;
+        let output = match sent {
+            Ok(output) => output,
+            Err(error) => {
+                let error = SqsError::sdk(Operation::SendMessageBatch, error);
+                tracing::warn!(error.message = %error, error.cause_chain = ?error, "SendMessageBatch failed");
+                return batch
+                    .iter()
+                    .map(|e| (e.event_id.clone(), e.failure("SdkError", false)))
+                    .collect();
+            }
+        };
+        output
+            .failed
+            .iter()
+            .filter_map(|f| {
+                let index: usize = f.id.parse().ok()?;
+                let entry = batch.get(index)?;
+                Some((
+                    entry.event_id.clone(),
+                    entry.failure(&f.code, f.sender_fault),
+                ))
+            })
+            .collect()
+    }
+}
+
+/// One message to send.
+#[derive(Debug, Clone)]
+struct Entry {
+    event_id: String,
+    request: SendMessageBatchRequestEntry,
+    bytes: usize,
+}
+
+impl Entry {
+    fn failure(&self, code: &str, sender_fault: bool) -> FailedEvent {
+        FailedEvent {
+            event_id: self.event_id.clone(),
+            code: code.to_owned(),
+            sender_fault,
+        }
+    }
+}
+
+fn string_attribute(value: &str) -> Option<MessageAttributeValue> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .ok()
+}
+
+/// The message of one event: body = the event's envelope JSON, attributes for routing.
+fn entry(event: &OutboxEvent) -> Result<Entry, SqsError> {
+    let body = serde_json::to_string(&event.body).map_err(|source| SqsError::Body {
+        event_id: event.event_id.clone(),
+        source,
+    })?;
+    let mut attrs = vec![
+        (attributes::EVENT_TYPE, event.event_type.as_str()),
+        (attributes::SCHEMA_VERSION, event.schema_version.as_str()),
+    ];
+    if let Some(tenant) = &event.tenant {
+        attrs.push((attributes::TENANT, tenant));
+    }
+    if let Some(correlation_id) = &event.correlation_id {
+        attrs.push((attributes::CORRELATION_ID, correlation_id));
+    }
+    let bytes = body.len()
+        + attrs
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 6)
+            .sum::<usize>();
+    let mut request = SendMessageBatchRequestEntry::builder().message_body(body);
+    for (name, value) in attrs {
+        if let Some(value) = string_attribute(value) {
+            request = request.message_attributes(name, value);
+        }
+    }
+    Ok(Entry {
+        event_id: event.event_id.clone(),
+        // The id is set to the entry's position in each request.
+        request: request
+            .id("0")
+            .build()
+            .map_err(|e| SqsError::sdk(Operation::SendMessageBatch, e))?,
+        bytes,
+    })
+}
+
+/// Groups entries into batches of at most ten and at most [`BATCH_MAX_BYTES`].
+fn batches(entries: Vec<Entry>) -> Vec<Vec<Entry>> {
+    let mut batches: Vec<Vec<Entry>> = Vec::new();
+    let mut size = 0;
+    for entry in entries {
+        let full = batches
+            .last()
+            .is_none_or(|b| b.len() == BATCH_MAX_ENTRIES || size + entry.bytes > BATCH_MAX_BYTES);
+        if full {
+            batches.push(Vec::new());
+            size = 0;
+        }
+        size += entry.bytes;
+        if let Some(batch) = batches.last_mut() {
+            batch.push(entry);
+        }
+    }
+    batches
+}
