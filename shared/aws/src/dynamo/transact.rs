@@ -56,7 +56,8 @@ impl Expr {
 /// Why a transaction did not commit.
 #[derive(Debug)]
 pub(crate) enum TransactError {
-    /// Conditions failed on the items at these positions.
+    /// Conditions failed (or a concurrent transaction conflicted) on the items at these
+    /// positions.
     Conditions(Vec<usize>),
     /// Anything else.
     Other(DynamoError),
@@ -215,7 +216,11 @@ impl DynamoStore {
                 c.cancellation_reasons()
                     .iter()
                     .enumerate()
-                    .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                    // A concurrent transaction on the same item means a competing
+                    // write of it: for versioned items that is a lost race as well.
+                    .filter(|(_, r)| {
+                        matches!(r.code(), Some("ConditionalCheckFailed" | "TransactionConflict"))
+                    })
                     .map(|(i, _)| i)
                     .collect()
             })
