@@ -7,7 +7,7 @@
 //! - [`dynamo`]: [`DynamoStore`] (quotes, catalog, hubs, idempotency, outbox) and
 //!   [`DynamoSettings`]; keys in `dynamo/keys.rs`, documented in `docs/architecture.md`.
 //! - [`sqs`]: [`SqsPublisher`], [`process_batch`] with [`HandlerError`], [`DeadLetter`].
-//! - [`metrics`]: [`RequestCounter`].
+//! - [`metrics`]: [`RequestCounter`] and [`Operation`].
 //! - [`error`]: [`DynamoError`], [`SqsError`].
 #![warn(missing_docs)]
 

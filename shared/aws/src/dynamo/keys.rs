@@ -88,9 +88,18 @@ pub(crate) const OUTBOX_PENDING: &str = "OUTBOX#PENDING";
 /// `gsi2` partition of published events, for `purge_published`.
 pub(crate) const OUTBOX_PUBLISHED: &str = "OUTBOX#PUBLISHED";
 
-/// `gsi2` sort key of outbox events: `<time>#<eventId>` (oldest first).
-pub(crate) fn outbox_gsi2sk(at: OffsetDateTime, event_id: &str) -> String {
-    format!("{}#{event_id}", sortable_time(at))
+/// `gsi2` sort key of a pending event: `<written>#<position in the write>#<eventId>`.
+pub(crate) fn outbox_pending_sk(
+    written: OffsetDateTime,
+    position: usize,
+    event_id: &str,
+) -> String {
+    format!("{}#{position:03}#{event_id}", sortable_time(written))
+}
+
+/// `gsi2` sort key of a published event: `<published>#<eventId>`.
+pub(crate) fn outbox_published_sk(published: OffsetDateTime, event_id: &str) -> String {
+    format!("{}#{event_id}", sortable_time(published))
 }
 
 /// Catalog items: `PO#<id>` / `PO` and `POP#<id>` / `POP`.

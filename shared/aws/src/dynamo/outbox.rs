@@ -1,6 +1,6 @@
-//! The outbox on DynamoDB. Events are written by the quote transactions ([`event_put`]) as
+//! The outbox on DynamoDB. Events are written by the quote transactions (`event_puts`) as
 //! `OUTBOX#<eventId>` items that carry `gsi2pk = OUTBOX#PENDING`, a sparse index of what the
-//! relay still has to send, so `pending` is one Query, oldest first. Publishing moves an
+//! relay still has to send, so `pending` is one Query, in write order. Publishing moves an
 //! event to the `OUTBOX#PUBLISHED` partition of `gsi2` (for `purge_published`); every event
 //! also carries a TTL of seven days as a backstop.
 //!
@@ -32,8 +32,12 @@ const DESTINATION: &str = "destination";
 const CREATED_AT: &str = "created_at";
 const PUBLISHED_AT: &str = "published_at";
 
-/// The item of a new, pending event.
-fn encode(event: &OutboxEvent) -> Result<Item, DynamoError> {
+/// The item of a new, pending event, the `position`-th of a write made at `written`.
+fn encode(
+    event: &OutboxEvent,
+    written: OffsetDateTime,
+    position: usize,
+) -> Result<Item, DynamoError> {
     let pk = keys::outbox_pk(&event.event_id);
     let mut item = item::item_with_key(&pk, keys::OUTBOX_SK);
     item.insert(keys::BODY.into(), item::to_body(&event.body, &pk)?);
@@ -50,25 +54,32 @@ fn encode(event: &OutboxEvent) -> Result<Item, DynamoError> {
         item.insert(CORRELATION_ID.into(), s(correlation_id.clone()));
     }
     item.insert(GSI2PK.into(), s(keys::OUTBOX_PENDING));
-    item.insert(
-        GSI2SK.into(),
-        s(keys::outbox_gsi2sk(event.created_at, &event.event_id)),
-    );
+    let order = keys::outbox_pending_sk(written, position, &event.event_id);
+    item.insert(GSI2SK.into(), s(order));
     let expires = keys::epoch_seconds(event.created_at + EVENT_TTL);
     item.insert(EXPIRES_AT.into(), n(expires));
     Ok(item)
 }
 
-/// The transactional `Put` of a new event (fails if the event id exists).
-pub(crate) fn event_put(
+/// The transactional `Put`s of the events of one write (each fails if its id exists).
+///
+/// Pending events are ordered by when they were written (this process's wall clock), then
+/// by their position in the write, like the SQLite outbox's insertion sequence; `created_at`
+/// is kept as data. Writers on different hosts are ordered only as well as their clocks
+/// agree, which is enough for a relay whose queues do not promise order anyway.
+pub(crate) fn event_puts(
     table: &str,
-    event: &OutboxEvent,
-) -> Result<TransactWriteItem, DynamoError> {
-    put_write(
-        table,
-        encode(event)?,
-        Some(Expr::new("attribute_not_exists(pk)")),
-    )
+    events: &[OutboxEvent],
+) -> Result<Vec<TransactWriteItem>, DynamoError> {
+    let written = OffsetDateTime::now_utc();
+    events
+        .iter()
+        .enumerate()
+        .map(|(position, event)| {
+            let item = encode(event, written, position)?;
+            put_write(table, item, Some(Expr::new("attribute_not_exists(pk)")))
+        })
+        .collect()
 }
 
 fn destination(item: &Item) -> Result<Destination, DynamoError> {
@@ -139,7 +150,7 @@ impl OutboxStore for DynamoStore {
                 .name("#gsi2sk", GSI2SK)
                 .name("#published_at", PUBLISHED_AT)
                 .value(":published", s(keys::OUTBOX_PUBLISHED))
-                .value(":sk", s(keys::outbox_gsi2sk(now, event_id)))
+                .value(":sk", s(keys::outbox_published_sk(now, event_id)))
                 .value(":now", s(keys::sortable_time(now)))
                 .value(":pending", s(keys::OUTBOX_PENDING));
             // Only a pending event moves: marking twice keeps the first publication time,

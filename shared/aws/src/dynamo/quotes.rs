@@ -17,7 +17,7 @@ use q2c_service::ports::{
 use super::DynamoStore;
 use super::item::{self, Item, n, s};
 use super::keys::{self, GSI1PK, GSI1SK};
-use super::outbox::event_put;
+use super::outbox::event_puts;
 use super::transact::{Expr, TransactError, delete_write, put_write};
 use crate::error::DynamoError;
 
@@ -130,7 +130,7 @@ impl DynamoStore {
     }
 
     fn event_writes(&self, events: &[OutboxEvent]) -> Result<Vec<TransactWriteItem>, DynamoError> {
-        events.iter().map(|e| event_put(&self.table, e)).collect()
+        event_puts(&self.table, events)
     }
 
     /// The stored quote, read strongly consistent (before a conditional write).

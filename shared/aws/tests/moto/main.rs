@@ -5,6 +5,7 @@
 
 mod common;
 mod consumer;
+mod contract;
 mod dynamo_misc;
 mod dynamo_quotes;
 mod publisher;

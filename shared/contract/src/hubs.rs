@@ -1,0 +1,121 @@
+//! The [`HubStore`] contract: subscriptions are kept per tenant and per API.
+
+use std::sync::Arc;
+
+use q2c_model::tmf::EventSubscription;
+use q2c_service::context::TenantId;
+use q2c_service::ports::{HubApi, HubStore, StoreError};
+
+use crate::fixtures::{subscription, tenant};
+
+/// Runs every hub rule against `store`.
+///
+/// # Panics
+/// When the store breaks a rule (the message names it) or fails.
+pub async fn hub_store_contract(store: Arc<dyn HubStore>) {
+    let store = &*store;
+    let (a, b) = (tenant("hub-a"), tenant("hub-b"));
+    let (s1, s2) = (
+        subscription("s-1", Some("eventType=QuoteStateChangeEvent")),
+        subscription("s-2", None),
+    );
+    let s3 = subscription(
+        "s-3",
+        Some("eventType=ProductOfferingPriceAttributeValueChangeEvent"),
+    );
+    for (api, sub) in [
+        (HubApi::Quote, &s2),
+        (HubApi::Quote, &s1),
+        (HubApi::Catalog, &s3),
+    ] {
+        store.create(&a, api, sub).await.expect("create");
+    }
+
+    assert_eq!(
+        list(store, &a, HubApi::Quote).await,
+        [s1.clone(), s2.clone()],
+        "A's quote hub"
+    );
+    assert_eq!(
+        list(store, &a, HubApi::Catalog).await,
+        std::slice::from_ref(&s3),
+        "A's catalog hub"
+    );
+    assert_eq!(
+        list(store, &a, HubApi::Ordering).await,
+        [],
+        "A's ordering hub is empty"
+    );
+    assert_eq!(
+        list(store, &b, HubApi::Quote).await,
+        [],
+        "B sees none of A's"
+    );
+
+    let dup = store
+        .create(&a, HubApi::Quote, &subscription("s-1", None))
+        .await;
+    assert!(
+        matches!(dup, Err(StoreError::AlreadyExists)),
+        "same id twice: got {dup:?}"
+    );
+    store
+        .create(&b, HubApi::Quote, &subscription("s-1", None))
+        .await
+        .expect("ids are per tenant");
+    store
+        .create(&a, HubApi::Ordering, &subscription("s-1", None))
+        .await
+        .expect("ids are per API");
+
+    assert!(
+        !store
+            .delete(&b, HubApi::Catalog, "s-3")
+            .await
+            .expect("delete"),
+        "B cannot delete A's"
+    );
+    assert!(
+        !store
+            .delete(&a, HubApi::Quote, "s-3")
+            .await
+            .expect("delete"),
+        "wrong API deletes nothing"
+    );
+    assert!(
+        store
+            .delete(&a, HubApi::Quote, "s-1")
+            .await
+            .expect("delete"),
+        "delete reports removal"
+    );
+    assert!(
+        !store
+            .delete(&a, HubApi::Quote, "s-1")
+            .await
+            .expect("delete"),
+        "second delete finds none"
+    );
+    assert_eq!(
+        list(store, &a, HubApi::Quote).await,
+        [s2],
+        "the other subscription stays"
+    );
+    assert_eq!(
+        list(store, &a, HubApi::Catalog).await,
+        [s3],
+        "other APIs are untouched"
+    );
+    assert_eq!(
+        list(store, &b, HubApi::Quote).await,
+        [subscription("s-1", None)],
+        "B's own stays"
+    );
+}
+
+/// The subscriptions, sorted by id (the port promises no order).
+async fn list(store: &dyn HubStore, t: &TenantId, api: HubApi) -> Vec<EventSubscription> {
+    let mut subs = store.list(t, api).await.expect("list");
+    subs.sort_by(|x, y| x.id.cmp(&y.id));
+    subs
+}

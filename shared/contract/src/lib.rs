@@ -1,0 +1,33 @@
+//! Contract test suites for the store ports of `q2c-service`. Every adapter (SQLite in
+//! `q2c-local`, DynamoDB in `q2c-aws`) runs the same suites from its own tests, so the
+//! use-cases can rely on one behaviour whatever the backend.
+//!
+//! Each suite is an `async fn` taking the port(s) as trait objects and panicking with a
+//! message naming the broken rule. Suites use fresh tenant ids, keys and catalog ids (UUID
+//! based), so they can share one backend with other suites; the outbox suite additionally
+//! needs that nothing else writes to the outbox while it runs (the outbox is global).
+//!
+//! # Layout
+//! - [`fixtures`]: unique tenants, quotes with extensions, events, catalog entries.
+//! - [`quotes`]: [`quote_store_contract`]: round trip, conflicts, tenant isolation.
+//! - [`quote_list`]: [`quote_list_contract`]: filters, ordering, paging, totals.
+//! - [`outbox`]: [`quote_outbox_contract`]: events written with quotes, relay side.
+//! - [`idempotency`]: [`idempotency_contract`]: claim, replay, mismatch, expiry, takeover.
+//! - [`hubs`]: [`hub_store_contract`]: subscriptions per tenant and API.
+//! - [`catalog`]: [`catalog_store_contract`]: put, get by ids, paged lists.
+#![warn(missing_docs)]
+
+pub mod catalog;
+pub mod fixtures;
+pub mod hubs;
+pub mod idempotency;
+pub mod outbox;
+pub mod quote_list;
+pub mod quotes;
+
+pub use catalog::catalog_store_contract;
+pub use hubs::hub_store_contract;
+pub use idempotency::idempotency_contract;
+pub use outbox::quote_outbox_contract;
+pub use quote_list::quote_list_contract;
+pub use quotes::quote_store_contract;

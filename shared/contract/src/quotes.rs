@@ -1,0 +1,193 @@
+//! The [`QuoteStore`] contract: round trip, uniqueness, optimistic locking, tenant
+//! isolation.
+
+use std::sync::Arc;
+
+use q2c_service::ports::{Page, QuoteFilter, QuoteStore, StoreError, StoredQuote};
+use time::Duration;
+
+use crate::fixtures::{T0, stored_quote, tenant};
+
+/// Runs every quote-store rule against `store`.
+///
+/// # Panics
+/// When the store breaks a rule (the message names it) or fails.
+pub async fn quote_store_contract(store: Arc<dyn QuoteStore>) {
+    round_trip_keeps_the_whole_quote(&*store).await;
+    duplicate_insert_is_refused(&*store).await;
+    update_is_conditional_on_the_version(&*store).await;
+    delete_is_conditional_on_the_version(&*store).await;
+    tenants_cannot_see_each_others_quotes(&*store).await;
+}
+
+async fn round_trip_keeps_the_whole_quote(store: &dyn QuoteStore) {
+    let t = tenant("qs-rt");
+    let mut quote = stored_quote("q-1", T0);
+    quote.price_ids = vec!["pop-1".to_owned(), "pop-2".to_owned()];
+    assert_eq!(
+        store.get(&t, "q-1").await.expect("get"),
+        None,
+        "no quote yet"
+    );
+
+    store.insert(&t, &quote, &[]).await.expect("insert");
+
+    let read = store
+        .get(&t, "q-1")
+        .await
+        .expect("get")
+        .expect("quote stored");
+    assert_eq!(
+        read, quote,
+        "quote, version, approval flag and price ids survive"
+    );
+    assert_eq!(
+        read.quote.extensions.get("x-crm"),
+        quote.quote.extensions.get("x-crm"),
+        "unmodelled fields survive"
+    );
+    assert!(read.quote.extensions.contains_key("agreement"));
+}
+
+async fn duplicate_insert_is_refused(store: &dyn QuoteStore) {
+    let t = tenant("qs-dup");
+    let first = stored_quote("q-1", T0);
+    store.insert(&t, &first, &[]).await.expect("insert");
+    let mut second = stored_quote("q-1", T0 + Duration::hours(1));
+    second.quote.description = Some("second".to_owned());
+
+    let result = store.insert(&t, &second, &[]).await;
+
+    assert!(
+        matches!(result, Err(StoreError::AlreadyExists)),
+        "duplicate insert must be AlreadyExists, got {result:?}"
+    );
+    let kept = store.get(&t, "q-1").await.expect("get").expect("quote");
+    assert_eq!(kept, first, "a refused insert changes nothing");
+}
+
+async fn update_is_conditional_on_the_version(store: &dyn QuoteStore) {
+    let t = tenant("qs-upd");
+    store
+        .insert(&t, &stored_quote("q-1", T0), &[])
+        .await
+        .expect("insert");
+    let v2 = with_version(stored_quote("q-1", T0), 2, "second");
+
+    store.update(&t, &v2, 1, &[]).await.expect("update from v1");
+    let stale = with_version(stored_quote("q-1", T0), 2, "stale writer");
+    let conflict = store.update(&t, &stale, 1, &[]).await;
+
+    assert!(
+        matches!(conflict, Err(StoreError::VersionConflict)),
+        "update with a stale version must conflict, got {conflict:?}"
+    );
+    let read = store.get(&t, "q-1").await.expect("get").expect("quote");
+    assert_eq!(read, v2, "a conflicting update changes nothing");
+    let missing = store
+        .update(&t, &with_version(stored_quote("q-9", T0), 2, "x"), 1, &[])
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::VersionConflict)),
+        "updating a missing quote must conflict, got {missing:?}"
+    );
+    assert_eq!(store.get(&t, "q-9").await.expect("get"), None, "no upsert");
+}
+
+async fn delete_is_conditional_on_the_version(store: &dyn QuoteStore) {
+    let t = tenant("qs-del");
+    store
+        .insert(&t, &stored_quote("q-1", T0), &[])
+        .await
+        .expect("insert");
+    store
+        .update(&t, &with_version(stored_quote("q-1", T0), 2, "v2"), 1, &[])
+        .await
+        .expect("update");
+
+    let stale = store.delete(&t, "q-1", 1, &[]).await;
+
+    assert!(
+        matches!(stale, Err(StoreError::VersionConflict)),
+        "delete with a stale version must conflict, got {stale:?}"
+    );
+    assert!(
+        store.get(&t, "q-1").await.expect("get").is_some(),
+        "still there"
+    );
+    store.delete(&t, "q-1", 2, &[]).await.expect("delete v2");
+    assert_eq!(store.get(&t, "q-1").await.expect("get"), None, "gone");
+    let again = store.delete(&t, "q-1", 2, &[]).await;
+    assert!(
+        matches!(again, Err(StoreError::VersionConflict)),
+        "deleting a missing quote must conflict, got {again:?}"
+    );
+    let listed = store.list(&t, &QuoteFilter::default(), page()).await;
+    assert_eq!(
+        listed.expect("list").total,
+        0,
+        "a deleted quote is not listed"
+    );
+}
+
+async fn tenants_cannot_see_each_others_quotes(store: &dyn QuoteStore) {
+    let (a, b) = (tenant("qs-iso-a"), tenant("qs-iso-b"));
+    let quote = stored_quote("q-1", T0);
+    store.insert(&a, &quote, &[]).await.expect("insert in A");
+
+    assert_eq!(
+        store.get(&b, "q-1").await.expect("get"),
+        None,
+        "B cannot get A's quote"
+    );
+    let update = store
+        .update(&b, &with_version(stored_quote("q-1", T0), 2, "B"), 1, &[])
+        .await;
+    assert!(
+        matches!(update, Err(StoreError::VersionConflict)),
+        "B cannot update A's quote, got {update:?}"
+    );
+    let delete = store.delete(&b, "q-1", 1, &[]).await;
+    assert!(
+        matches!(delete, Err(StoreError::VersionConflict)),
+        "B cannot delete A's quote, got {delete:?}"
+    );
+    let listed = store
+        .list(&b, &QuoteFilter::default(), page())
+        .await
+        .expect("list B");
+    assert_eq!(
+        (listed.items.len(), listed.total),
+        (0, 0),
+        "B lists nothing of A"
+    );
+    assert_eq!(
+        store.get(&a, "q-1").await.expect("get").as_ref(),
+        Some(&quote),
+        "A's quote is untouched"
+    );
+
+    let mut own = stored_quote("q-1", T0);
+    own.quote.description = Some("B's own".to_owned());
+    store
+        .insert(&b, &own, &[])
+        .await
+        .expect("ids are per tenant");
+    assert_eq!(store.get(&b, "q-1").await.expect("get"), Some(own));
+    assert_eq!(store.get(&a, "q-1").await.expect("get"), Some(quote));
+}
+
+fn with_version(mut quote: StoredQuote, version: u64, description: &str) -> StoredQuote {
+    quote.version = version;
+    quote.quote.description = Some(description.to_owned());
+    quote.approval_required = false;
+    quote.price_ids = vec!["pop-3".to_owned()];
+    quote
+}
+
+fn page() -> Page {
+    Page {
+        offset: 0,
+        limit: 100,
+    }
+}

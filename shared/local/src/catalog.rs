@@ -1,0 +1,191 @@
+//! [`CatalogStore`] on SQLite: offerings and prices keyed by id, bodies as JSON. Shared by
+//! all tenants, like the operator's catalog.
+
+use async_trait::async_trait;
+use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
+use q2c_service::ports::{CatalogStore, Listing, Page, StoreError};
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use serde::de::DeserializeOwned;
+
+use crate::error::ResultExt;
+use crate::store::SqliteStore;
+use crate::time_codec;
+
+/// The two catalog tables; the name is interpolated into SQL, never user input.
+#[derive(Debug, Clone, Copy)]
+enum Table {
+    Offerings,
+    Prices,
+}
+
+impl Table {
+    fn name(self) -> &'static str {
+        match self {
+            Table::Offerings => "offerings",
+            Table::Prices => "prices",
+        }
+    }
+}
+
+/// One catalog row: id, last update, JSON body.
+type Row = (String, Option<i64>, String);
+
+fn offering_row(o: &ProductOffering) -> Result<Row, StoreError> {
+    Ok((
+        o.id.clone(),
+        o.last_update.map(time_codec::encode),
+        serde_json::to_string(o).store()?,
+    ))
+}
+
+fn price_row(p: &ProductOfferingPrice) -> Result<Row, StoreError> {
+    Ok((
+        p.id.clone(),
+        p.last_update.map(time_codec::encode),
+        serde_json::to_string(p).store()?,
+    ))
+}
+
+fn upsert(tx: &Transaction<'_>, table: Table, rows: &[Row]) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO {} (id, last_update, body) VALUES (?1, ?2, ?3)
+         ON CONFLICT (id) DO UPDATE SET last_update = excluded.last_update, body = excluded.body",
+        table.name()
+    );
+    let mut statement = tx.prepare_cached(&sql).store()?;
+    for (id, last_update, body) in rows {
+        statement.execute(params![id, last_update, body]).store()?;
+    }
+    Ok(())
+}
+
+fn by_ids<T: DeserializeOwned>(
+    conn: &Connection,
+    table: Table,
+    ids: &str,
+) -> Result<Vec<T>, StoreError> {
+    // One statement for any number of ids: the ids travel as a JSON array.
+    let sql = format!(
+        "SELECT body FROM {} WHERE id IN (SELECT value FROM json_each(?1))",
+        table.name()
+    );
+    let mut statement = conn.prepare_cached(&sql).store()?;
+    let mut rows = statement.query([ids]).store()?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next().store()? {
+        let body: String = row.get(0).store()?;
+        found.push(serde_json::from_str(&body).store()?);
+    }
+    Ok(found)
+}
+
+fn page<T: DeserializeOwned>(
+    conn: &mut Connection,
+    table: Table,
+    page: Page,
+) -> Result<Listing<T>, StoreError> {
+    let tx = conn.transaction().store()?;
+    let total: i64 = tx
+        .prepare_cached(&format!("SELECT COUNT(*) FROM {}", table.name()))
+        .store()?
+        .query_row([], |row| row.get(0))
+        .store()?;
+    let sql = format!(
+        "SELECT body FROM {} ORDER BY id LIMIT ?1 OFFSET ?2",
+        table.name()
+    );
+    let mut statement = tx.prepare_cached(&sql).store()?;
+    let limit = time_codec::int(page.limit);
+    let offset = time_codec::int(page.offset);
+    let mut rows = statement.query([limit, offset]).store()?;
+    let mut items = Vec::new();
+    while let Some(row) = rows.next().store()? {
+        let body: String = row.get(0).store()?;
+        items.push(serde_json::from_str(&body).store()?);
+    }
+    Ok(Listing {
+        items,
+        total: u64::try_from(total).unwrap_or_default(),
+    })
+}
+
+impl SqliteStore {
+    /// Seeds the catalog: inserts or replaces every offering and price, in one transaction.
+    /// Loading the same catalog twice leaves the same content.
+    ///
+    /// # Errors
+    /// [`StoreError::Backend`] when SQLite fails (nothing is loaded then).
+    pub async fn load_catalog(
+        &self,
+        offerings: &[ProductOffering],
+        prices: &[ProductOfferingPrice],
+    ) -> Result<(), StoreError> {
+        let offerings = offerings
+            .iter()
+            .map(offering_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        let prices = prices
+            .iter()
+            .map(price_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .store()?;
+            upsert(&tx, Table::Offerings, &offerings)?;
+            upsert(&tx, Table::Prices, &prices)?;
+            tx.commit().store()
+        })
+        .await
+    }
+
+    async fn put(&self, table: Table, row: Row) -> Result<(), StoreError> {
+        self.write(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .store()?;
+            upsert(&tx, table, &[row])?;
+            tx.commit().store()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl CatalogStore for SqliteStore {
+    async fn offerings(&self, ids: &[String]) -> Result<Vec<ProductOffering>, StoreError> {
+        let ids = serde_json::to_string(ids).store()?;
+        self.read(move |conn| by_ids(conn, Table::Offerings, &ids))
+            .await
+    }
+
+    async fn prices(&self, ids: &[String]) -> Result<Vec<ProductOfferingPrice>, StoreError> {
+        let ids = serde_json::to_string(ids).store()?;
+        self.read(move |conn| by_ids(conn, Table::Prices, &ids))
+            .await
+    }
+
+    async fn list_offerings(
+        &self,
+        page_request: Page,
+    ) -> Result<Listing<ProductOffering>, StoreError> {
+        self.read(move |conn| page(conn, Table::Offerings, page_request))
+            .await
+    }
+
+    async fn list_prices(
+        &self,
+        page_request: Page,
+    ) -> Result<Listing<ProductOfferingPrice>, StoreError> {
+        self.read(move |conn| page(conn, Table::Prices, page_request))
+            .await
+    }
+
+    async fn put_offering(&self, offering: &ProductOffering) -> Result<(), StoreError> {
+        self.put(Table::Offerings, offering_row(offering)?).await
+    }
+
+    async fn put_price(&self, price: &ProductOfferingPrice) -> Result<(), StoreError> {
+        self.put(Table::Prices, price_row(price)?).await
+    }
+}

@@ -1,0 +1,82 @@
+//! Errors of opening the store, and how driver and encoding failures become
+//! [`StoreError::Backend`] for the ports.
+
+use std::path::PathBuf;
+
+use q2c_service::ports::StoreError;
+
+/// Opening a [`SqliteStore`](crate::SqliteStore) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// SQLite could not open, configure or migrate the database.
+    #[error("cannot open SQLite database {path}")]
+    Sqlite {
+        /// The database file (`:memory:` for an in-memory store).
+        path: PathBuf,
+        /// The driver's error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer q2c with a schema this build does not know.
+    #[error("database {path} has schema version {found}; this build knows up to {known}")]
+    SchemaTooNew {
+        /// The database file.
+        path: PathBuf,
+        /// `PRAGMA user_version` of the file.
+        found: i64,
+        /// The newest version this build can migrate to.
+        known: i64,
+    },
+}
+
+/// A stored row that cannot be decoded or a record that cannot be encoded.
+#[derive(Debug, thiserror::Error)]
+pub enum CodecError {
+    /// A quote without an id was given to the store.
+    #[error("quote has no id")]
+    MissingQuoteId,
+    /// A stored value is not one this build writes.
+    #[error("unexpected stored {column} value `{value}`")]
+    UnexpectedValue {
+        /// The column.
+        column: &'static str,
+        /// What was found.
+        value: String,
+    },
+}
+
+/// Wraps any adapter failure as [`StoreError::Backend`].
+pub(crate) fn backend<E>(error: E) -> StoreError
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    StoreError::Backend(Box::new(error))
+}
+
+/// `?`-friendly conversion of driver errors inside the blocking closures.
+pub(crate) trait ResultExt<T> {
+    /// Maps the error to [`StoreError::Backend`].
+    fn store(self) -> Result<T, StoreError>;
+}
+
+impl<T> ResultExt<T> for Result<T, rusqlite::Error> {
+    fn store(self) -> Result<T, StoreError> {
+        self.map_err(backend)
+    }
+}
+
+impl<T> ResultExt<T> for Result<T, serde_json::Error> {
+    fn store(self) -> Result<T, StoreError> {
+        self.map_err(backend)
+    }
+}
+
+/// Whether the driver error is a uniqueness / primary-key violation.
+pub(crate) fn is_unique_violation(error: &rusqlite::Error) -> bool {
+    matches!(
+        error,
+        rusqlite::Error::SqliteFailure(e, _)
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+    )
+}

@@ -1,0 +1,87 @@
+//! [`HubStore`] on SQLite: one row per (tenant, API, subscription id).
+
+use async_trait::async_trait;
+use q2c_model::tmf::EventSubscription;
+use q2c_service::context::TenantId;
+use q2c_service::ports::{HubApi, HubStore, StoreError};
+use rusqlite::params;
+
+use crate::error::{ResultExt, backend, is_unique_violation};
+use crate::store::SqliteStore;
+
+#[async_trait]
+impl HubStore for SqliteStore {
+    /// # Errors
+    /// [`StoreError::AlreadyExists`] when the tenant already has a subscription with this id
+    /// on this API.
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+        subscription: &EventSubscription,
+    ) -> Result<(), StoreError> {
+        let tenant = tenant.as_str().to_owned();
+        let body = serde_json::to_string(subscription).store()?;
+        let subscription = subscription.clone();
+        self.write(move |conn| {
+            let inserted = conn
+                .prepare_cached(
+                    "INSERT INTO hub_subscriptions (tenant, api, id, callback, query, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .store()?
+                .execute(params![
+                    tenant,
+                    api.as_str(),
+                    subscription.id,
+                    subscription.callback,
+                    subscription.query,
+                    body,
+                ]);
+            match inserted {
+                Ok(_) => Ok(()),
+                Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
+                Err(e) => Err(backend(e)),
+            }
+        })
+        .await
+    }
+
+    async fn delete(&self, tenant: &TenantId, api: HubApi, id: &str) -> Result<bool, StoreError> {
+        let (tenant, id) = (tenant.as_str().to_owned(), id.to_owned());
+        self.write(move |conn| {
+            let deleted = conn
+                .prepare_cached(
+                    "DELETE FROM hub_subscriptions WHERE tenant = ?1 AND api = ?2 AND id = ?3",
+                )
+                .store()?
+                .execute(params![tenant, api.as_str(), id])
+                .store()?;
+            Ok(deleted > 0)
+        })
+        .await
+    }
+
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+    ) -> Result<Vec<EventSubscription>, StoreError> {
+        let tenant = tenant.as_str().to_owned();
+        self.read(move |conn| {
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT body FROM hub_subscriptions WHERE tenant = ?1 AND api = ?2 ORDER BY id",
+                )
+                .store()?;
+            let mut rows = statement.query(params![tenant, api.as_str()]).store()?;
+            let mut found = Vec::new();
+            while let Some(row) = rows.next().store()? {
+                let body: String = row.get(0).store()?;
+                found.push(serde_json::from_str(&body).store()?);
+            }
+            Ok(found)
+        })
+        .await
+    }
+}

@@ -1,0 +1,35 @@
+//! q2c local mode storage: every store port of `q2c-service` on one embedded SQLite
+//! database, and tenant settings read from a TOML file. It backs `q2c local` and fast tests;
+//! the `q2c-contract` suites check it behaves like the DynamoDB adapter.
+//!
+//! # Layout
+//! - [`store`]: [`SqliteStore`]: opening, connection handling (one writer, pooled readers,
+//!   blocking work off the async runtime), the ports as trait objects, housekeeping.
+//! - `schema`: versioned migrations (`PRAGMA user_version`).
+//! - `quotes`, `quote_row`, `quote_list`: [`QuoteStore`](q2c_service::ports::QuoteStore),
+//!   a quote's rows (body, related-party and open-quote index rows), `GET /quote` queries.
+//! - `open_quotes`: [`SqliteStore::open_quotes_by_price`] and [`OpenQuoteRef`].
+//! - `catalog`, `hubs`, `idempotency`, `outbox`: the other store ports.
+//! - [`settings`]: [`FileSettings`], a [`SettingsSource`](q2c_service::ports::SettingsSource)
+//!   over a TOML file.
+//! - [`error`]: [`OpenError`] and the mapping of driver errors to `StoreError`.
+#![warn(missing_docs)]
+
+mod catalog;
+pub mod error;
+mod hubs;
+mod idempotency;
+mod open_quotes;
+mod outbox;
+mod quote_list;
+mod quote_row;
+mod quotes;
+mod schema;
+pub mod settings;
+pub mod store;
+mod time_codec;
+
+pub use error::OpenError;
+pub use open_quotes::OpenQuoteRef;
+pub use settings::{FileSettings, SettingsError};
+pub use store::{HousekeepingReport, SqliteStore};

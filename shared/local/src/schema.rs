@@ -1,0 +1,136 @@
+//! The schema, as an ordered list of migrations. `PRAGMA user_version` records how many
+//! have run; each runs in its own transaction together with the version bump, so a crash
+//! mid-migration leaves the previous version intact. Never edit a released migration:
+//! append a new one.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+/// Migration `i` brings the schema from version `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &[V1];
+
+/// Version 1: quotes and their index tables, catalog, hubs, idempotency, outbox.
+const V1: &str = r#"
+CREATE TABLE quotes (
+    tenant            TEXT    NOT NULL,
+    id                TEXT    NOT NULL,
+    version           INTEGER NOT NULL,
+    state             TEXT,
+    quote_date        INTEGER,          -- unix nanoseconds, NULL when unset
+    external_id       TEXT,
+    approval_required INTEGER NOT NULL,
+    price_ids         TEXT    NOT NULL, -- JSON array of catalog price ids
+    body              TEXT    NOT NULL, -- the TMF Quote as JSON
+    PRIMARY KEY (tenant, id)
+);
+-- GET /quote orders by quoteDate DESC, id; each filter has an index leading with tenant.
+CREATE INDEX quotes_by_date ON quotes (tenant, quote_date DESC, id);
+CREATE INDEX quotes_by_state ON quotes (tenant, state, quote_date DESC, id);
+CREATE INDEX quotes_by_external_id ON quotes (tenant, external_id)
+    WHERE external_id IS NOT NULL;
+
+-- relatedParty.id filter: one row per (quote, party), rewritten with the quote.
+CREATE TABLE quote_parties (
+    tenant   TEXT NOT NULL,
+    party_id TEXT NOT NULL,
+    quote_id TEXT NOT NULL,
+    PRIMARY KEY (tenant, party_id, quote_id)
+) WITHOUT ROWID;
+CREATE INDEX quote_parties_by_quote ON quote_parties (tenant, quote_id);
+
+-- Which open (non-final) quotes use a catalog price; spans tenants like the catalog.
+CREATE TABLE open_quote_prices (
+    price_id TEXT NOT NULL,
+    tenant   TEXT NOT NULL,
+    quote_id TEXT NOT NULL,
+    PRIMARY KEY (price_id, tenant, quote_id)
+) WITHOUT ROWID;
+CREATE INDEX open_quote_prices_by_quote ON open_quote_prices (tenant, quote_id);
+
+CREATE TABLE offerings (
+    id          TEXT PRIMARY KEY,
+    last_update INTEGER,
+    body        TEXT NOT NULL
+);
+CREATE TABLE prices (
+    id          TEXT PRIMARY KEY,
+    last_update INTEGER,
+    body        TEXT NOT NULL
+);
+
+CREATE TABLE hub_subscriptions (
+    tenant   TEXT NOT NULL,
+    api      TEXT NOT NULL,
+    id       TEXT NOT NULL,
+    callback TEXT NOT NULL,
+    query    TEXT,
+    body     TEXT NOT NULL,
+    PRIMARY KEY (tenant, api, id)
+) WITHOUT ROWID;
+
+CREATE TABLE idempotency (
+    tenant            TEXT    NOT NULL,
+    key               TEXT    NOT NULL,
+    request_hash      TEXT    NOT NULL,
+    status            TEXT    NOT NULL CHECK (status IN ('in-progress', 'completed')),
+    in_progress_until INTEGER NOT NULL,
+    expires_at        INTEGER,
+    response          TEXT,
+    PRIMARY KEY (tenant, key)
+);
+CREATE INDEX idempotency_completed_expiry ON idempotency (expires_at)
+    WHERE status = 'completed';
+CREATE INDEX idempotency_claim_expiry ON idempotency (in_progress_until)
+    WHERE status = 'in-progress';
+
+CREATE TABLE outbox (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id       TEXT    NOT NULL UNIQUE,
+    destination    TEXT    NOT NULL,
+    tenant         TEXT,
+    event_type     TEXT    NOT NULL,
+    aggregate_id   TEXT    NOT NULL,
+    correlation_id TEXT,
+    schema_version TEXT    NOT NULL,
+    body           TEXT    NOT NULL,
+    created_at     INTEGER NOT NULL,
+    published_at   INTEGER
+);
+CREATE INDEX outbox_pending ON outbox (seq) WHERE published_at IS NULL;
+CREATE INDEX outbox_published ON outbox (published_at) WHERE published_at IS NOT NULL;
+"#;
+
+/// The schema version this build migrates to.
+pub(crate) fn latest_version() -> i64 {
+    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+}
+
+/// What [`migrate`] found.
+pub(crate) enum Migration {
+    /// The schema is at [`latest_version`] (possibly after running migrations).
+    Current,
+    /// The file has a newer schema than this build knows.
+    TooNew(i64),
+}
+
+/// Runs the migrations the database has not seen yet.
+pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<Migration> {
+    loop {
+        // Read the version inside the write transaction so two processes opening the same
+        // new file cannot both run a migration.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let version: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if version > latest_version() {
+            return Ok(Migration::TooNew(version));
+        }
+        let Some(sql) = usize::try_from(version)
+            .ok()
+            .and_then(|v| MIGRATIONS.get(v))
+        else {
+            return Ok(Migration::Current);
+        };
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version + 1)?;
+        tx.commit()?;
+        tracing::info!(version = version + 1, "migrated SQLite schema");
+    }
+}

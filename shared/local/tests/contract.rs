@@ -1,0 +1,63 @@
+//! Every `q2c-contract` suite against SQLite, in memory and on a file.
+
+use q2c_local::SqliteStore;
+use tempfile::TempDir;
+
+fn memory() -> SqliteStore {
+    SqliteStore::open_in_memory().expect("in-memory store")
+}
+
+/// A store on a fresh file; keep the directory alive while the store is used.
+fn file() -> (TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open(&dir.path().join("q2c.db")).expect("file store");
+    (dir, store)
+}
+
+macro_rules! on_both {
+    ($memory:ident, $file:ident, |$store:ident| $run:expr) => {
+        #[tokio::test]
+        async fn $memory() {
+            let $store = memory();
+            $run.await;
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $file() {
+            let (_dir, $store) = file();
+            $run.await;
+        }
+    };
+}
+
+on_both!(quote_store_in_memory, quote_store_on_file, |s| {
+    q2c_contract::quote_store_contract(s.quote_store())
+});
+on_both!(quote_list_in_memory, quote_list_on_file, |s| {
+    q2c_contract::quote_list_contract(s.quote_store())
+});
+on_both!(outbox_in_memory, outbox_on_file, |s| {
+    q2c_contract::quote_outbox_contract(s.quote_store(), s.outbox_store())
+});
+on_both!(idempotency_in_memory, idempotency_on_file, |s| {
+    q2c_contract::idempotency_contract(s.idempotency_store())
+});
+on_both!(hubs_in_memory, hubs_on_file, |s| {
+    q2c_contract::hub_store_contract(s.hub_store())
+});
+on_both!(catalog_in_memory, catalog_on_file, |s| {
+    q2c_contract::catalog_store_contract(s.catalog_store())
+});
+
+/// The suites isolate themselves by tenant and id prefix, so they can share one store.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suites_can_share_one_store() {
+    let (_dir, s) = file();
+    tokio::join!(
+        q2c_contract::quote_store_contract(s.quote_store()),
+        q2c_contract::quote_list_contract(s.quote_store()),
+        q2c_contract::idempotency_contract(s.idempotency_store()),
+        q2c_contract::hub_store_contract(s.hub_store()),
+        q2c_contract::catalog_store_contract(s.catalog_store()),
+    );
+}
