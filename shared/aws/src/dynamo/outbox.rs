@@ -9,6 +9,7 @@
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::TransactWriteItem;
+use futures::{StreamExt, TryStreamExt};
 use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoreError};
 use time::{Duration, OffsetDateTime};
 
@@ -117,6 +118,32 @@ fn decode(item: &Item) -> Result<OutboxEvent, DynamoError> {
     })
 }
 
+/// Concurrent `UpdateItem`s of one `mark_published`.
+const MARK_CONCURRENCY: usize = 8;
+
+impl DynamoStore {
+    /// Moves one event from the pending to the published partition of `gsi2`.
+    async fn mark_one_published(
+        &self,
+        event_id: String,
+        now: OffsetDateTime,
+    ) -> Result<(), DynamoError> {
+        let key = item::key(keys::outbox_pk(&event_id), keys::OUTBOX_SK);
+        let update = Expr::new("SET #gsi2pk = :published, #gsi2sk = :sk, #published_at = :now")
+            .name("#gsi2pk", GSI2PK)
+            .name("#gsi2sk", GSI2SK)
+            .name("#published_at", PUBLISHED_AT)
+            .value(":published", s(keys::OUTBOX_PUBLISHED))
+            .value(":sk", s(keys::outbox_published_sk(now, &event_id)))
+            .value(":now", s(keys::sortable_time(now)))
+            .value(":pending", s(keys::OUTBOX_PENDING));
+        // Only a pending event moves: marking twice keeps the first publication time, and an
+        // unknown id does not create an item. A failed condition is a no-op.
+        self.update_item(key, update, "#gsi2pk = :pending").await?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl OutboxStore for DynamoStore {
     #[tracing::instrument(skip_all, fields(limit), err)]
@@ -143,20 +170,13 @@ impl OutboxStore for DynamoStore {
         event_ids: &[String],
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        for event_id in event_ids {
-            let key = item::key(keys::outbox_pk(event_id), keys::OUTBOX_SK);
-            let update = Expr::new("SET #gsi2pk = :published, #gsi2sk = :sk, #published_at = :now")
-                .name("#gsi2pk", GSI2PK)
-                .name("#gsi2sk", GSI2SK)
-                .name("#published_at", PUBLISHED_AT)
-                .value(":published", s(keys::OUTBOX_PUBLISHED))
-                .value(":sk", s(keys::outbox_published_sk(now, event_id)))
-                .value(":now", s(keys::sortable_time(now)))
-                .value(":pending", s(keys::OUTBOX_PENDING));
-            // Only a pending event moves: marking twice keeps the first publication time,
-            // and an unknown id does not create an item. A failed condition is a no-op.
-            self.update_item(key, update, "#gsi2pk = :pending").await?;
-        }
+        // One UpdateItem per event, a few at a time: a relay batch is marked in about the
+        // latency of one request, without a transaction's doubled write cost.
+        futures::stream::iter(event_ids.iter().cloned())
+            .map(|event_id| self.mark_one_published(event_id, now))
+            .buffer_unordered(MARK_CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
         Ok(())
     }
 

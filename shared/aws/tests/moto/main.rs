@@ -9,3 +9,4 @@ mod contract;
 mod dynamo_misc;
 mod dynamo_quotes;
 mod publisher;
+mod requests;
