@@ -2,6 +2,7 @@
 //! handler over an SQS-triggered Lambda batch with partial failures and a [`DeadLetter`]
 //! queue for poison messages.
 
+mod batch;
 mod consumer;
 mod dead_letter;
 mod message;

@@ -7,17 +7,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use q2c_service::ports::OutboxEvent;
 
-use super::attributes;
+use super::batch::{Entry, batches, entry};
 use crate::error::SqsError;
 use crate::metrics::{Operation, RequestCounter};
 
-/// Most entries in one `SendMessageBatch` (an SQS limit).
-const BATCH_MAX_ENTRIES: usize = 10;
-/// Most payload bytes in one batch: SQS's historical 256 KiB, kept as the conservative bound.
-const BATCH_MAX_BYTES: usize = 256 * 1024;
 /// Sends of one entry before it is reported failed.
 const MAX_ATTEMPTS: u32 = 3;
 
@@ -220,88 +215,4 @@ impl SqsPublisher {
             })
             .collect()
     }
-}
-
-/// One message to send.
-#[derive(Debug, Clone)]
-struct Entry {
-    event_id: String,
-    request: SendMessageBatchRequestEntry,
-    bytes: usize,
-}
-
-impl Entry {
-    fn failure(&self, code: &str, sender_fault: bool) -> FailedEvent {
-        FailedEvent {
-            event_id: self.event_id.clone(),
-            code: code.to_owned(),
-            sender_fault,
-        }
-    }
-}
-
-fn string_attribute(value: &str) -> Option<MessageAttributeValue> {
-    MessageAttributeValue::builder()
-        .data_type("String")
-        .string_value(value)
-        .build()
-        .ok()
-}
-
-/// The message of one event: body = the event's envelope JSON, attributes for routing.
-fn entry(event: &OutboxEvent) -> Result<Entry, SqsError> {
-    let body = serde_json::to_string(&event.body).map_err(|source| SqsError::Body {
-        event_id: event.event_id.clone(),
-        source,
-    })?;
-    let mut attrs = vec![
-        (attributes::EVENT_TYPE, event.event_type.as_str()),
-        (attributes::SCHEMA_VERSION, event.schema_version.as_str()),
-    ];
-    if let Some(tenant) = &event.tenant {
-        attrs.push((attributes::TENANT, tenant));
-    }
-    if let Some(correlation_id) = &event.correlation_id {
-        attrs.push((attributes::CORRELATION_ID, correlation_id));
-    }
-    let bytes = body.len()
-        + attrs
-            .iter()
-            .map(|(k, v)| k.len() + v.len() + 6)
-            .sum::<usize>();
-    let mut request = SendMessageBatchRequestEntry::builder().message_body(body);
-    for (name, value) in attrs {
-        if let Some(value) = string_attribute(value) {
-            request = request.message_attributes(name, value);
-        }
-    }
-    Ok(Entry {
-        event_id: event.event_id.clone(),
-        // The id is set to the entry's position in each request.
-        request: request
-            .id("0")
-            .build()
-            .map_err(|e| SqsError::sdk(Operation::SendMessageBatch, e))?,
-        bytes,
-    })
-}
-
-/// Groups entries into batches of at most ten and at most [`BATCH_MAX_BYTES`].
-fn batches(entries: Vec<Entry>) -> Vec<Vec<Entry>> {
-    let mut batches: Vec<Vec<Entry>> = Vec::new();
-    let mut size = 0;
-    for entry in entries {
-        let full = batches
-            .last()
-            .is_none_or(|b| b.len() == BATCH_MAX_ENTRIES || size + entry.bytes > BATCH_MAX_BYTES);
-        if full {
-            batches.push(Vec::new());
-            size = 0;
-        }
-        size += entry.bytes;
-        if let Some(batch) = batches.last_mut() {
-            batch.push(entry);
-        }
-    }
-    batches
 }

@@ -6,6 +6,8 @@
 mod common;
 mod consumer;
 mod contract;
+mod dynamo_expiry;
+mod dynamo_list;
 mod dynamo_misc;
 mod dynamo_quotes;
 mod publisher;
