@@ -39,6 +39,13 @@ pub enum DynamoError {
         /// Items the write needed.
         items: usize,
     },
+    /// An outbox event id of the write already exists (ids are unique per change, so this
+    /// is a bug upstream); nothing of the write was stored.
+    #[error("an outbox event of the write already exists (transaction items {positions:?})")]
+    DuplicateEvent {
+        /// Positions of the refused items in the transaction.
+        positions: Vec<usize>,
+    },
     /// `BatchGetItem` kept returning unprocessed keys.
     #[error("{keys} keys still unprocessed after {attempts} BatchGetItem attempts")]
     Unprocessed {

@@ -155,9 +155,9 @@ impl DynamoStore {
             Err(TransactError::Conditions(failed)) if failed.contains(&0) => {
                 Err(on_quote_condition)
             }
-            Err(TransactError::Conditions(failed)) => Err(StoreError::Backend(
-                format!("outbox event id already present (transaction items {failed:?})").into(),
-            )),
+            Err(TransactError::Conditions(positions)) => {
+                Err(DynamoError::DuplicateEvent { positions }.into())
+            }
             Err(TransactError::Other(e)) => Err(e.into()),
         }
     }

@@ -171,3 +171,38 @@ async fn a_write_over_the_transaction_limit_is_refused_before_sending() {
     assert!(error.to_string().contains("at most 100"), "{error}");
     assert_eq!(store.requests().get(Operation::TransactWriteItems), 0);
 }
+
+#[tokio::test]
+async fn a_reused_event_id_refuses_the_whole_write() {
+    let store = store().await;
+    let acme = tenant("acme");
+    let reused = [event("q-1", Destination::QuoteEvents)];
+    let date = datetime!(2026-01-01 10:00 UTC);
+    store
+        .insert(&acme, &quote("q-1", date, &[]), &reused)
+        .await
+        .expect("insert");
+
+    let result = store
+        .insert(&acme, &quote("q-2", date, &["p1"]), &reused)
+        .await;
+
+    let Err(StoreError::Backend(error)) = result else {
+        panic!("expected a backend error, got {result:?}");
+    };
+    let error = error
+        .downcast::<q2c_aws::DynamoError>()
+        .expect("a DynamoError");
+    assert!(
+        matches!(*error, q2c_aws::DynamoError::DuplicateEvent { ref positions } if positions == &[1]),
+        "{error:?}"
+    );
+    assert_eq!(store.get(&acme, "q-2").await.expect("get"), None);
+    assert!(
+        store
+            .open_quotes_using_price("p1")
+            .await
+            .expect("index")
+            .is_empty()
+    );
+}
