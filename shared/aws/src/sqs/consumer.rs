@@ -47,6 +47,26 @@ enum Outcome {
 /// - [`HandlerError::Poison`], or a body that is not a valid envelope of schema major 1 →
 ///   sent to `dlq` with `failureReason`, then deleted by SQS; if that send fails, reported
 ///   in `batchItemFailures` so the message is not lost.
+///
+/// # Examples
+///
+/// ```no_run
+/// use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+/// use q2c_aws::{DeadLetter, HandlerError, ParsedMessage, process_batch};
+///
+/// async fn handle(message: ParsedMessage) -> Result<(), HandlerError> {
+///     let Some(quote) = message.event.get("quote") else {
+///         return Err(HandlerError::Poison { reason: "no quote in the event".into() });
+///     };
+///     // ... call downstream; a timeout is `HandlerError::Transient(error.into())`.
+///     let _ = quote;
+///     Ok(())
+/// }
+///
+/// async fn on_invoke(event: SqsEvent, dlq: &DeadLetter) -> SqsBatchResponse {
+///     process_batch(event, dlq, handle).await
+/// }
+/// ```
 pub async fn process_batch<F, Fut>(
     event: SqsEvent,
     dlq: &DeadLetter,
