@@ -1,6 +1,7 @@
 //! Counting AWS requests per operation: every adapter call goes through
 //! [`RequestCounter::record`], so a benchmark can report requests (and so cost) per business
-//! operation by taking a [`RequestCounter::snapshot`] before and after.
+//! operation by taking a [`RequestCounter::snapshot`] before and after. DynamoDB calls also
+//! add the capacity units DynamoDB reports (`ReturnConsumedCapacity=TOTAL`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -74,6 +75,8 @@ impl Operation {
 #[derive(Debug, Clone, Default)]
 pub struct RequestCounter {
     counts: Arc<[AtomicU64; Operation::ALL.len()]>,
+    /// Consumed capacity in thousandths of a unit.
+    capacity_milli: Arc<[AtomicU64; Operation::ALL.len()]>,
 }
 
 impl RequestCounter {
@@ -85,6 +88,15 @@ impl RequestCounter {
     /// Counts one request of `operation`.
     pub fn record(&self, operation: Operation) {
         self.counts[operation.index()].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds capacity units DynamoDB reported for a request of `operation`.
+    pub fn record_capacity(&self, operation: Operation, units: f64) {
+        if units.is_finite() && units > 0.0 {
+            // Thousandths keep the sum in an atomic integer; DynamoDB reports halves at most.
+            let milli = (units * 1000.0).round() as u64;
+            self.capacity_milli[operation.index()].fetch_add(milli, Ordering::Relaxed);
+        }
     }
 
     /// Requests of `operation` so far.
@@ -99,7 +111,18 @@ impl RequestCounter {
             .map(|op| (op.as_str(), self.get(op)))
             .filter(|(_, n)| *n > 0)
             .collect();
-        RequestSnapshot { counts }
+        let capacity_milli = Operation::ALL
+            .into_iter()
+            .map(|op| {
+                let milli = self.capacity_milli[op.index()].load(Ordering::Relaxed);
+                (op.as_str(), milli)
+            })
+            .filter(|(_, n)| *n > 0)
+            .collect();
+        RequestSnapshot {
+            counts,
+            capacity_milli,
+        }
     }
 }
 
@@ -108,6 +131,8 @@ impl RequestCounter {
 pub struct RequestSnapshot {
     /// Operation name → requests.
     pub counts: BTreeMap<&'static str, u64>,
+    /// Operation name → consumed DynamoDB capacity units, in thousandths.
+    pub capacity_milli: BTreeMap<&'static str, u64>,
 }
 
 impl RequestSnapshot {
@@ -121,21 +146,40 @@ impl RequestSnapshot {
         self.counts.get(operation.as_str()).copied().unwrap_or(0)
     }
 
+    /// Consumed capacity units of one operation (read and write units together).
+    pub fn capacity_units(&self, operation: Operation) -> f64 {
+        milli_to_units(self.capacity_milli.get(operation.as_str()).copied())
+    }
+
+    /// All consumed capacity units.
+    pub fn total_capacity_units(&self) -> f64 {
+        milli_to_units(Some(self.capacity_milli.values().sum()))
+    }
+
     /// The requests made between `earlier` and this snapshot.
     pub fn since(&self, earlier: &RequestSnapshot) -> RequestSnapshot {
-        let counts = self
-            .counts
-            .iter()
-            .map(|(op, n)| {
-                (
-                    *op,
-                    n - earlier.counts.get(op).copied().unwrap_or(0).min(*n),
-                )
-            })
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        RequestSnapshot { counts }
+        RequestSnapshot {
+            counts: difference(&self.counts, &earlier.counts),
+            capacity_milli: difference(&self.capacity_milli, &earlier.capacity_milli),
+        }
     }
+}
+
+fn milli_to_units(milli: Option<u64>) -> f64 {
+    // Exact for any realistic total (below 2^53 thousandths).
+    milli.unwrap_or(0) as f64 / 1000.0
+}
+
+/// `later - earlier` per key, dropping zeros.
+fn difference(
+    later: &BTreeMap<&'static str, u64>,
+    earlier: &BTreeMap<&'static str, u64>,
+) -> BTreeMap<&'static str, u64> {
+    later
+        .iter()
+        .map(|(op, n)| (*op, n.saturating_sub(earlier.get(op).copied().unwrap_or(0))))
+        .filter(|(_, n)| *n > 0)
+        .collect()
 }
 
 #[cfg(test)]
@@ -163,7 +207,10 @@ mod tests {
         let before = counter.snapshot();
         counter.record(Operation::GetItem);
         counter.record(Operation::PutItem);
+        counter.record_capacity(Operation::PutItem, 1.5);
         let delta = counter.snapshot().since(&before);
+        assert_eq!(delta.capacity_units(Operation::PutItem), 1.5);
+        assert_eq!(delta.total_capacity_units(), 1.5);
         assert_eq!(delta.of(Operation::GetItem), 1);
         assert_eq!(delta.of(Operation::PutItem), 1);
         assert_eq!(delta.total(), 2);

@@ -23,8 +23,9 @@ mod transact;
 pub use settings::DynamoSettings;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::ConsumedCapacity;
 
-use crate::metrics::RequestCounter;
+use crate::metrics::{Operation, RequestCounter};
 
 /// The DynamoDB adapter of every store port (`QuoteStore`, `CatalogStore`, `HubStore`,
 /// `IdempotencyStore`, `OutboxStore`) over one table with the key schema of the SAM
@@ -55,5 +56,18 @@ impl DynamoStore {
     /// The table name.
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// Adds the capacity DynamoDB reported for a request of `operation`.
+    fn record_capacity<'a>(
+        &self,
+        operation: Operation,
+        consumed: impl IntoIterator<Item = &'a ConsumedCapacity>,
+    ) {
+        let units = consumed
+            .into_iter()
+            .filter_map(ConsumedCapacity::capacity_units)
+            .sum();
+        self.requests.record_capacity(operation, units);
     }
 }

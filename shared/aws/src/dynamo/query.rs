@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Select};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity, Select};
 
 use super::DynamoStore;
 use super::item::Item;
@@ -79,6 +79,7 @@ impl DynamoStore {
             .client
             .query()
             .table_name(&self.table)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .set_index_name(spec.index.map(str::to_owned))
             .key_condition_expression(&spec.key_condition)
             .set_filter_expression(spec.filter.clone())
@@ -96,6 +97,7 @@ impl DynamoStore {
             .send()
             .await
             .map_err(|e| DynamoError::sdk(Operation::Query, e))?;
+        self.record_capacity(Operation::Query, output.consumed_capacity());
         Ok(QueryPage {
             count: u64::try_from(output.count()).unwrap_or_default(),
             last_key: output
@@ -184,10 +186,12 @@ impl DynamoStore {
         let mut output = self
             .client
             .batch_get_item()
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .request_items(&self.table, request)
             .send()
             .await
             .map_err(|e| DynamoError::sdk(Operation::BatchGetItem, e))?;
+        self.record_capacity(Operation::BatchGetItem, output.consumed_capacity());
         let items = output
             .responses
             .as_mut()

@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue, TransactWriteItem};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, ReturnConsumedCapacity, ReturnValue, TransactWriteItem,
+};
 
 use super::DynamoStore;
 use super::item::Item;
@@ -82,11 +84,13 @@ impl DynamoStore {
             .client
             .get_item()
             .table_name(&self.table)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .set_key(Some(key))
             .consistent_read(consistent)
             .send()
             .await
             .map_err(|e| DynamoError::sdk(Operation::GetItem, e))?;
+        self.record_capacity(Operation::GetItem, output.consumed_capacity());
         Ok(output.item)
     }
 
@@ -103,6 +107,7 @@ impl DynamoStore {
             .client
             .put_item()
             .table_name(&self.table)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .set_item(Some(item))
             .set_condition_expression((!condition.text.is_empty()).then(|| condition.text.clone()))
             .set_expression_attribute_names(condition.names())
@@ -110,7 +115,10 @@ impl DynamoStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
+            Ok(output) => {
+                self.record_capacity(Operation::PutItem, output.consumed_capacity());
+                Ok(true)
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
@@ -134,6 +142,7 @@ impl DynamoStore {
             .client
             .update_item()
             .table_name(&self.table)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .set_key(Some(key))
             .update_expression(&update.text)
             .condition_expression(condition)
@@ -142,7 +151,10 @@ impl DynamoStore {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
+            Ok(output) => {
+                self.record_capacity(Operation::UpdateItem, output.consumed_capacity());
+                Ok(true)
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
@@ -167,6 +179,7 @@ impl DynamoStore {
             .client
             .delete_item()
             .table_name(&self.table)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .set_key(Some(key))
             .return_values(ReturnValue::AllOld)
             .set_condition_expression((!condition.text.is_empty()).then(|| condition.text.clone()))
@@ -175,7 +188,10 @@ impl DynamoStore {
             .send()
             .await;
         match result {
-            Ok(output) => Ok(output.attributes.filter(|a| !a.is_empty())),
+            Ok(output) => {
+                self.record_capacity(Operation::DeleteItem, output.consumed_capacity());
+                Ok(output.attributes.filter(|a| !a.is_empty()))
+            }
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
@@ -200,11 +216,16 @@ impl DynamoStore {
         let result = self
             .client
             .transact_write_items()
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .set_transact_items(Some(items))
             .send()
             .await;
-        let Err(error) = result else {
-            return Ok(());
+        let error = match result {
+            Ok(output) => {
+                self.record_capacity(Operation::TransactWriteItems, output.consumed_capacity());
+                return Ok(());
+            }
+            Err(error) => error,
         };
         let failed: Vec<usize> = error
             .as_service_error()

@@ -20,7 +20,12 @@ async fn measure<F: Future<Output = ()>>(
     let before = store.requests().snapshot();
     op.await;
     let delta = store.requests().snapshot().since(&before);
-    println!("{name}: {} requests {:?}", delta.total(), delta.counts);
+    println!(
+        "{name}: {} requests {:?}, {} capacity units",
+        delta.total(),
+        delta.counts,
+        delta.total_capacity_units()
+    );
     delta
 }
 
