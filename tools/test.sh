@@ -59,8 +59,9 @@ cargo test --workspace --locked
 
 # --- SAM template -------------------------------------------------------------------------
 if [ -f infra/template.yaml ]; then
-  log "cfn-lint infra/template.yaml"
+  log "cfn-lint and sam validate --lint on infra/template.yaml"
   "$venv/bin/cfn-lint" infra/template.yaml
+  "$venv/bin/sam" validate --lint --template infra/template.yaml
 fi
 
 # --- schemathesis against a fresh q2c local -----------------------------------------------

@@ -62,9 +62,6 @@ pub struct TokenArgs {
     /// catalog.read, catalog.write, order.read, order.write) or `all`.
     #[arg(long, default_value = "all", value_delimiter = ',')]
     pub scopes: Vec<String>,
-    /// Subject (user) of the token.
-    #[arg(long, default_value = "dev-user")]
-    pub subject: String,
     /// Lifetime, e.g. 30m, 1h, 2d.
     #[arg(long, default_value = "1h", value_parser = parse_ttl)]
     pub ttl: Duration,
@@ -87,7 +84,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(args) => {
             let secret = signing_secret(std::env::var("Q2C_JWT_SECRET").ok(), &args.data_dir)?;
             let scopes = parse_scopes(&args.scopes)?;
-            println!("{}", local::dev_token(&secret, &args.tenant, &args.subject, &scopes, args.ttl)?);
+            println!("{}", local::dev_token(&secret, &args.tenant, &scopes, args.ttl)?);
             Ok(())
         }
     }

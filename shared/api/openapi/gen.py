@@ -1,0 +1,266 @@
+#!/usr/bin/env python3
+"""Writes tmf648-v4.json: the official TMF648 v4 definitions (Swagger 2.0) converted to
+OpenAPI 3.0 components, plus q2c's own paths, statuses and headers. See README.md."""
+
+import copy
+import json
+import pathlib
+
+HERE = pathlib.Path(__file__).resolve().parent
+OFFICIAL = HERE.parent / "tests" / "fixtures" / "TMF648-Quote-v4.0.0.swagger.json"
+OUT = HERE / "tmf648-v4.json"
+
+ROOTS = ["Quote", "Quote_Create", "Quote_Update", "QuoteItem", "QuotePrice", "Price",
+         "PriceAlteration", "Money", "Error", "EventSubscription", "EventSubscriptionInput"]
+SERVER_OWNED = ["id", "href", "quoteDate", "quoteTotalPrice", "validFor", "authorization",
+                "state", "effectiveQuoteCompletionDate"]
+# ISO 4217 codes the model accepts (iso_currency 0.7 isodata.tsv): Money.unit is checked.
+CURRENCIES = """
+AED AFN ALL AMD AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN
+BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR
+FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HRK HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY
+KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR
+MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB
+RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD
+TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAD XAF XAG XAU XBA XBB XBC XBD XCD
+XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ZWL
+""".split()
+Q, C = "/tmf-api/quoteManagement/v4", "/tmf-api/productCatalogManagement/v4"
+
+
+def refs(node, found):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                found.add(value.rsplit("/", 1)[-1])
+            else:
+                refs(value, found)
+    elif isinstance(node, list):
+        for value in node:
+            refs(value, found)
+
+
+def convert(node):
+    """Swagger 2.0 schema -> OpenAPI 3.0 schema (only `$ref` targets differ here)."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "$ref":
+                out[key] = value.replace("#/definitions/", "#/components/schemas/")
+            else:
+                out[key] = convert(value)
+        if "$ref" in out and len(out) > 1:  # siblings of $ref are ignored in 3.0: wrap
+            ref = out.pop("$ref")
+            out["allOf"] = [{"$ref": ref}]
+        return out
+    if isinstance(node, list):
+        return [convert(v) for v in node]
+    return node
+
+
+def schemas(definitions):
+    names, pending = set(), set(ROOTS)
+    while pending:
+        name = pending.pop()
+        names.add(name)
+        found = set()
+        refs(definitions[name], found)
+        pending |= found - names
+    out = {name: convert(copy.deepcopy(definitions[name])) for name in sorted(names)}
+    # Our responses may be narrowed by `fields=`, and PATCH is a merge patch: neither
+    # requires quoteItem. Quote_Create keeps the official requirement.
+    out["Quote"].pop("required", None)
+    out["Quote"]["description"] += " (responses may be narrowed by `fields=`)"
+    out["Quote_Update"].pop("required", None)
+    out["Quote_Update"]["description"] = "JSON merge patch (RFC 7396) of a Quote."
+    out["Quote_Update"]["properties"]["state"] = {"$ref": "#/components/schemas/QuoteStateType"}
+    for schema in ("Quote", "Quote_Create"):
+        for field in SERVER_OWNED:
+            prop = out[schema]["properties"].get(field)
+            if prop is not None:
+                prop["readOnly"] = True
+    out["Money"]["properties"]["unit"]["enum"] = CURRENCIES
+    # The edge enforces a callback of 1-2048 characters (routes/hub.rs).
+    out["EventSubscriptionInput"]["properties"]["callback"].update(minLength=1, maxLength=2048)
+    out["CatalogItem"] = {
+        "type": "object",
+        "description": "A TMF620 ProductOffering or ProductOfferingPrice (read-only catalog).",
+        "required": ["id"],
+        "properties": {k: {"type": "string"} for k in
+                       ["id", "href", "name", "description", "lifecycleStatus", "@type"]},
+    }
+    out["Health"] = {"type": "object", "required": ["status"],
+                     "properties": {"status": {"type": "string", "enum": ["ok"]}}}
+    return out
+
+
+def header(description, schema=None):
+    return {"description": description, "schema": schema or {"type": "string"}}
+
+
+CORRELATION = {"X-Correlation-Id": header("The request's correlation id (echoed or generated).")}
+
+
+def error(description):
+    return {"description": description, "headers": CORRELATION,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+ERRORS = {
+    "400": "Malformed JSON, invalid input, forbidden field, invalid query parameter or header",
+    "401": "Missing or invalid bearer token",
+    "403": "The token lacks the scope this operation needs",
+    "404": "No such resource for this tenant",
+    "409": "Conflict with the current state, or the Idempotency-Key is still in progress",
+    "412": "If-Match names a version that is no longer current",
+    "413": "Request body over the limit (1 MiB)",
+    "415": "Unsupported Content-Type",
+    "422": "A business rule refused the request, or the Idempotency-Key was reused",
+    "500": "Internal error",
+    "503": "The store is unavailable; retry later",
+}
+
+
+def responses(ok_status, ok, *errors):
+    out = {ok_status: ok}
+    for status in ("400", "500", "503") + errors:
+        out[status] = {"$ref": f"#/components/responses/E{status}"}
+    return dict(sorted(out.items()))
+
+
+def ok(description, schema=None, headers=(), array=False):
+    body = {"description": description,
+            "headers": {**CORRELATION, **{h: {"$ref": f"#/components/headers/{h}"} for h in headers}}}
+    if schema:
+        s = {"$ref": f"#/components/schemas/{schema}"}
+        body["content"] = {"application/json": {"schema": {"type": "array", "items": s} if array else s}}
+    return body
+
+
+def param(name):
+    return {"$ref": f"#/components/parameters/{name}"}
+
+
+def query(name, description, schema):
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+FIELD = "[A-Za-z@][A-Za-z0-9@_.-]*"
+FIELD_LIST = f"^{FIELD}(,{FIELD})*$"
+
+PARAMETERS = {
+    "offset": query("offset", "Items to skip.", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}),
+    "limit": query("limit", "Page size (default 50).", {"type": "integer", "minimum": 1, "maximum": 1000}),
+    "fields": query("fields", "Comma-separated top-level attributes to return (id, href and @type always are).",
+                    {"type": "string", "pattern": FIELD_LIST}),
+    "state": query("state", "Quote state filter.", {"$ref": "#/components/schemas/QuoteStateType"}),
+    "relatedParty.id": query("relatedParty.id", "Related party id filter.", {"type": "string"}),
+    "externalId": query("externalId", "External id filter.", {"type": "string"}),
+    "quoteDate.gte": query("quoteDate.gte", "quoteDate on or after (RFC 3339).", {"type": "string", "format": "date-time"}),
+    "quoteDate.lt": query("quoteDate.lt", "quoteDate before (RFC 3339).", {"type": "string", "format": "date-time"}),
+    "id": {"name": "id", "in": "path", "required": True, "description": "Identifier of the resource",
+           "schema": {"type": "string"}},
+    "If-Match": {"name": "If-Match", "in": "header", "required": False,
+                 "description": "ETag of the version the change is based on: \"<version>\" (W/ tolerated) or *.",
+                 "schema": {"type": "string", "pattern": "^(\\*|(W/)?\"[0-9]{1,19}\")$"}},
+    "Idempotency-Key": {"name": "Idempotency-Key", "in": "header", "required": False,
+                        "description": "Makes the POST safe to retry: the first response is replayed for 24 h.",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"}},
+}
+
+HEADERS = {
+    "X-Total-Count": header("Items matching the query.", {"type": "integer"}),
+    "X-Result-Count": header("Items in this page.", {"type": "integer"}),
+    "ETag": header("Version of the quote: \"<version>\"."),
+    "Location": header("URL of the created resource."),
+    "Idempotent-Replayed": header("`true` on a replayed response.", {"type": "string", "enum": ["true"]}),
+}
+
+
+def body(schema, *types):
+    content = {t: {"schema": {"$ref": f"#/components/schemas/{schema}"}} for t in types}
+    return {"required": True, "content": content}
+
+
+def paths():
+    listing = [param("offset"), param("limit"), param("fields")]
+    filters = [param(n) for n in ("state", "relatedParty.id", "externalId", "quoteDate.gte", "quoteDate.lt")]
+    secured = {"security": [{"bearerAuth": []}]}
+    catalog = {}
+    for kind in ("productOffering", "productOfferingPrice"):
+        catalog[f"{C}/{kind}"] = {"get": {
+            **secured, "operationId": f"list{kind[0].upper()}{kind[1:]}", "tags": ["catalog"],
+            "summary": f"List {kind} (scope catalog.read)", "parameters": listing,
+            "responses": responses("200", ok("A page", "CatalogItem", ["X-Total-Count", "X-Result-Count"], True),
+                                   "401", "403")}}
+        catalog[f"{C}/{kind}/{{id}}"] = {"get": {
+            **secured, "operationId": f"retrieve{kind[0].upper()}{kind[1:]}", "tags": ["catalog"],
+            "summary": f"Retrieve a {kind} (scope catalog.read)", "parameters": [param("id"), param("fields")],
+            "responses": responses("200", ok("The item", "CatalogItem"), "401", "403", "404")}}
+    return {
+        "/health": {"get": {"operationId": "health", "tags": ["ops"], "summary": "Liveness (no auth)",
+                            "responses": {"200": ok("Up", "Health")}}},
+        f"{Q}/openapi.json": {"get": {"operationId": "openapi", "tags": ["ops"], "summary": "This document (no auth)",
+                                      "responses": {"200": {"description": "OpenAPI 3.0 document", "headers": CORRELATION,
+                                                            "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+        f"{Q}/quote": {
+            "get": {**secured, "operationId": "listQuote", "tags": ["quote"], "summary": "List quotes (scope quote.read)",
+                    "parameters": listing + filters,
+                    "responses": responses("200", ok("A page of quotes", "Quote", ["X-Total-Count", "X-Result-Count"], True),
+                                           "401", "403")},
+            "post": {**secured, "operationId": "createQuote", "tags": ["quote"], "summary": "Create a quote (scope quote.write)",
+                     "parameters": [param("Idempotency-Key")], "requestBody": body("Quote_Create", "application/json"),
+                     "responses": responses("201", ok("Created", "Quote", ["Location", "ETag", "Idempotent-Replayed"]),
+                                            "401", "403", "404", "409", "413", "415", "422")},
+        },
+        f"{Q}/quote/{{id}}": {
+            "get": {**secured, "operationId": "retrieveQuote", "tags": ["quote"], "summary": "Retrieve a quote (scope quote.read)",
+                    "parameters": [param("id"), param("fields")],
+                    "responses": responses("200", ok("The quote", "Quote", ["ETag"]), "401", "403", "404")},
+            "patch": {**secured, "operationId": "patchQuote", "tags": ["quote"],
+                      "summary": "Merge-patch a quote (scope quote.write; approval needs quote.approve)",
+                      "parameters": [param("id"), param("If-Match")],
+                      "requestBody": body("Quote_Update", "application/merge-patch+json", "application/json"),
+                      "responses": responses("200", ok("The updated quote", "Quote", ["ETag"]),
+                                             "401", "403", "404", "409", "412", "413", "415", "422")},
+            "delete": {**secured, "operationId": "deleteQuote", "tags": ["quote"], "summary": "Delete a quote (scope quote.write)",
+                       "parameters": [param("id"), param("If-Match")],
+                       "responses": responses("204", ok("Deleted"), "401", "403", "404", "409", "412")},
+        },
+        f"{Q}/hub": {"post": {**secured, "operationId": "registerListener", "tags": ["events subscription"],
+                              "summary": "Register a listener (scope hub.write)",
+                              "parameters": [param("Idempotency-Key")],
+                              "requestBody": body("EventSubscriptionInput", "application/json"),
+                              "responses": responses("201", ok("Subscribed", "EventSubscription", ["Location", "Idempotent-Replayed"]),
+                                                     "401", "403", "409", "413", "415", "422")}},
+        f"{Q}/hub/{{id}}": {"delete": {**secured, "operationId": "unregisterListener", "tags": ["events subscription"],
+                                       "summary": "Unregister a listener (scope hub.write)", "parameters": [param("id")],
+                                       "responses": responses("204", ok("Unsubscribed"), "401", "403", "404")}},
+        **catalog,
+    }
+
+
+def main():
+    official = json.loads(OFFICIAL.read_text())
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "q2c Quote Management (TMF648 v4) and read-only catalog (TMF620 v4)",
+                 "version": "4.0.0-q2c",
+                 "description": "A superset of the official TMF648 v4 API as q2c serves it. Errors are TMF630 bodies; "
+                                "see docs/errors.md. Unknown query parameters are rejected with 400."},
+        "servers": [{"url": "/"}],
+        "tags": [{"name": n} for n in ("quote", "events subscription", "catalog", "ops")],
+        "paths": paths(),
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "parameters": PARAMETERS,
+            "headers": HEADERS,
+            "responses": {f"E{s}": error(d) for s, d in ERRORS.items()},
+            "schemas": schemas(official["definitions"]),
+        },
+    }
+    OUT.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+//! Request bodies: content-type checks, the size limit's rejection, and JSON parsing whose
+//! errors name the JSON path at fault.
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::ApiError;
+
+/// Server-owned quote fields a client may not send on create, even as `null`.
+pub const FORBIDDEN_QUOTE_FIELDS: [&str; 8] = [
+    "id",
+    "href",
+    "quoteDate",
+    "quoteTotalPrice",
+    "validFor",
+    "authorization",
+    "state",
+    "effectiveQuoteCompletionDate",
+];
+
+/// Media types a body may be sent as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepts {
+    /// `application/json` only.
+    Json,
+    /// `application/json` or `application/merge-patch+json`.
+    JsonOrMergePatch,
+}
+
+/// Checks `Content-Type` (any parameters, e.g. `charset`, are accepted).
+///
+/// # Errors
+/// `ApiError::UnsupportedMediaType` when absent or another type.
+pub fn check_content_type(headers: &HeaderMap, accepts: Accepts) -> Result<(), ApiError> {
+    let raw = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = raw
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    let ok = match accepts {
+        Accepts::Json => essence == "application/json",
+        Accepts::JsonOrMergePatch => {
+            essence == "application/json" || essence == "application/merge-patch+json"
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        let allowed = match accepts {
+            Accepts::Json => "application/json",
+            Accepts::JsonOrMergePatch => "application/merge-patch+json or application/json",
+        };
+        let shown = if raw.is_empty() { "none" } else { raw };
+        Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type {shown} is not supported; send {allowed}"
+        )))
+    }
+}
+
+/// Maps a failure to read the body: over the limit → 413, otherwise 400.
+pub fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge(limit)
+        } else {
+            ApiError::MalformedJson(format!("could not read the body: {rejection}"))
+        }
+    })
+}
+
+/// Parses a JSON object (syntax errors → `MALFORMED_JSON`; not an object → `INVALID_INPUT`).
+///
+/// # Errors
+/// As above.
+pub fn json_object(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::InvalidBody(
+            "$: expected a JSON object".to_owned(),
+        )),
+        Err(e) => Err(ApiError::MalformedJson(e.to_string())),
+    }
+}
+
+/// Rejects any server-owned quote field present in the raw object, even `null`.
+///
+/// # Errors
+/// `ApiError::ForbiddenField` naming the first one found.
+pub fn reject_forbidden(object: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
+    match FORBIDDEN_QUOTE_FIELDS
+        .iter()
+        .find(|f| object.contains_key(**f))
+    {
+        Some(field) => Err(ApiError::ForbiddenField((*field).to_owned())),
+        None => Ok(()),
+    }
+}
+
+/// Deserialises a value into `T`; errors read `path: problem`.
+///
+/// # Errors
+/// `ApiError::InvalidBody`.
+pub fn typed<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { "$".to_owned() } else { path };
+        ApiError::InvalidBody(format!("{path}: {}", e.inner()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use q2c_model::tmf::Quote;
+
+    #[test]
+    fn a_type_error_names_the_nested_json_path() {
+        let value = serde_json::json!({"quoteItem": [{"quantity": "two"}]});
+        let err = typed::<Quote>(value).unwrap_err().to_string();
+        assert!(
+            err.starts_with("quoteItem[0].quantity: invalid type"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn content_type_with_a_charset_is_json() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            "Application/JSON; charset=UTF-8".parse().unwrap(),
+        );
+        assert!(check_content_type(&headers, Accepts::Json).is_ok());
+        headers.insert(
+            header::CONTENT_TYPE,
+            "application/merge-patch+json".parse().unwrap(),
+        );
+        assert!(check_content_type(&headers, Accepts::Json).is_err());
+        assert!(check_content_type(&headers, Accepts::JsonOrMergePatch).is_ok());
+    }
+}

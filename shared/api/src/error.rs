@@ -1,0 +1,274 @@
+//! `ApiError`: every way a request can fail, mapped in one place to a status, a stable
+//! code and a TMF630 body. The docs base of `referenceError` is filled in by [`render_errors`].
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use q2c_model::tmf::ErrorBody;
+use q2c_service::ServiceError;
+
+use crate::AppState;
+
+/// `Content-Type` of every JSON response.
+pub const JSON_UTF8: &str = "application/json;charset=utf-8";
+
+/// A failed request: a service error or one found at the edge.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A use-case failed.
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// The body is not JSON.
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// The body is JSON of the wrong shape (`path: problem`).
+    #[error("{0}")]
+    InvalidBody(String),
+    /// A server-owned field was sent.
+    #[error("field `{0}` is set by the server and may not be sent")]
+    ForbiddenField(String),
+    /// A query parameter is unknown or invalid.
+    #[error("{0}")]
+    InvalidQuery(String),
+    /// A header (`If-Match`, `Idempotency-Key`) is invalid.
+    #[error("{0}")]
+    InvalidHeader(String),
+    /// No or an invalid token.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The token lacks a scope.
+    #[error("missing scope {0}")]
+    MissingScope(&'static str),
+    /// No such resource.
+    #[error("{0}")]
+    NotFound(String),
+    /// No such route.
+    #[error("no route for {0}")]
+    RouteNotFound(String),
+    /// The route exists, the method does not.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// Another request with this idempotency key is in progress.
+    #[error("a request with this Idempotency-Key is still being processed")]
+    IdempotencyInProgress,
+    /// The idempotency key was used with another request.
+    #[error("Idempotency-Key was already used with a different request")]
+    IdempotencyKeyReused,
+    /// The body exceeds the limit.
+    #[error("request body exceeds {0} bytes")]
+    PayloadTooLarge(usize),
+    /// The content type is not accepted.
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    /// A panic or another bug.
+    #[error("internal error")]
+    Internal,
+}
+
+/// The parts of an error body the edge decides; carried in the response extensions so
+/// that [`render_errors`] can add the configured `referenceError` base.
+#[derive(Debug, Clone)]
+pub struct ErrorParts {
+    /// Stable code, e.g. `FORBIDDEN_FIELD`.
+    pub code: String,
+    /// Short class of the error.
+    pub reason: &'static str,
+    /// Detail of this occurrence.
+    pub message: String,
+}
+
+impl ApiError {
+    /// HTTP status, stable code and reason.
+    pub fn classify(&self) -> (StatusCode, &str, &'static str) {
+        use ServiceError as S;
+        use StatusCode as C;
+        match self {
+            ApiError::Service(e) => match e {
+                S::InvalidInput { .. } => (C::BAD_REQUEST, "INVALID_INPUT", "Invalid input"),
+                S::ForbiddenField { .. } => (C::BAD_REQUEST, "FORBIDDEN_FIELD", "Forbidden field"),
+                S::MissingScope { .. } => (C::FORBIDDEN, "MISSING_SCOPE", "Forbidden"),
+                S::NotFound { .. } => (C::NOT_FOUND, "NOT_FOUND", "Not found"),
+                S::IllegalTransition { .. } => (
+                    C::CONFLICT,
+                    "ILLEGAL_TRANSITION",
+                    "Illegal state transition",
+                ),
+                S::QuoteExpired { .. } => (C::CONFLICT, "QUOTE_EXPIRED", "Quote expired"),
+                S::NotUpdatable { .. } => (C::CONFLICT, "NOT_UPDATABLE", "Quote not updatable"),
+                S::Conflict { .. } => (C::CONFLICT, "CONFLICT", "Conflict"),
+                S::VersionMismatch { .. } => (
+                    C::PRECONDITION_FAILED,
+                    "VERSION_MISMATCH",
+                    "Precondition failed",
+                ),
+                S::BusinessRule { code, .. } => {
+                    (C::UNPROCESSABLE_ENTITY, code, "Business rule violated")
+                }
+                S::Unavailable(_) => (C::SERVICE_UNAVAILABLE, "UNAVAILABLE", "Unavailable"),
+            },
+            ApiError::MalformedJson(_) => (C::BAD_REQUEST, "MALFORMED_JSON", "Malformed JSON"),
+            ApiError::InvalidBody(_) => (C::BAD_REQUEST, "INVALID_INPUT", "Invalid input"),
+            ApiError::ForbiddenField(_) => (C::BAD_REQUEST, "FORBIDDEN_FIELD", "Forbidden field"),
+            ApiError::InvalidQuery(_) => (C::BAD_REQUEST, "INVALID_QUERY", "Invalid query"),
+            ApiError::InvalidHeader(_) => (C::BAD_REQUEST, "INVALID_HEADER", "Invalid header"),
+            ApiError::Unauthorized(_) => (C::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized"),
+            ApiError::MissingScope(_) => (C::FORBIDDEN, "MISSING_SCOPE", "Forbidden"),
+            ApiError::NotFound(_) => (C::NOT_FOUND, "NOT_FOUND", "Not found"),
+            ApiError::RouteNotFound(_) => (C::NOT_FOUND, "ROUTE_NOT_FOUND", "Not found"),
+            ApiError::MethodNotAllowed => (
+                C::METHOD_NOT_ALLOWED,
+                "METHOD_NOT_ALLOWED",
+                "Method not allowed",
+            ),
+            ApiError::IdempotencyInProgress => (
+                C::CONFLICT,
+                "IDEMPOTENCY_IN_PROGRESS",
+                "Request in progress",
+            ),
+            ApiError::IdempotencyKeyReused => (
+                C::UNPROCESSABLE_ENTITY,
+                "IDEMPOTENCY_KEY_REUSED",
+                "Idempotency key reused",
+            ),
+            ApiError::PayloadTooLarge(_) => (
+                C::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                "Payload too large",
+            ),
+            ApiError::UnsupportedMediaType(_) => (
+                C::UNSUPPORTED_MEDIA_TYPE,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "Unsupported media type",
+            ),
+            ApiError::Internal => (C::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal error"),
+        }
+    }
+
+    /// The message shown to the client: store details stay in the logs.
+    fn client_message(&self) -> String {
+        match self {
+            ApiError::Service(ServiceError::Unavailable(_)) => {
+                "the service is temporarily unavailable; retry later".to_owned()
+            }
+            ApiError::Service(ServiceError::InvalidInput {
+                path: Some(path),
+                message,
+            }) => format!("{path}: {message}"),
+            ApiError::Service(ServiceError::BusinessRule {
+                message,
+                path: Some(path),
+                ..
+            }) => format!("{path}: {message}"),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, reason) = self.classify();
+        if status.is_server_error() {
+            tracing::error!(error.message = %self, error.cause_chain = ?self, code, "request failed");
+        } else {
+            tracing::debug!(error.message = %self, code, "request rejected");
+        }
+        let parts = ErrorParts {
+            code: code.to_owned(),
+            reason,
+            message: self.client_message(),
+        };
+        error_response(status, parts)
+    }
+}
+
+/// A response for `parts` with a `referenceError` on the default docs base;
+/// [`render_errors`] rewrites it with the configured one.
+pub fn error_response(status: StatusCode, parts: ErrorParts) -> Response {
+    let body = error_body(status, &parts, crate::DEFAULT_DOCS_BASE_URL);
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    if status == StatusCode::UNAUTHORIZED {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    response.extensions_mut().insert(parts);
+    response
+}
+
+pub(crate) fn error_body(status: StatusCode, parts: &ErrorParts, docs_base: &str) -> String {
+    let body = ErrorBody {
+        code: parts.code.clone(),
+        reason: parts.reason.to_owned(),
+        message: Some(parts.message.clone()),
+        status: Some(status.as_u16().to_string()),
+        reference_error: Some(format!(
+            "{docs_base}/docs/errors.md#{}",
+            parts.code.to_ascii_lowercase()
+        )),
+        ..ErrorBody::default()
+    };
+    serde_json::to_string(&body).unwrap_or_default()
+}
+
+/// Middleware: renders every error body with the configured docs base, and turns any
+/// error response that is not ours (axum's 404/405, a rejection in plain text) into a
+/// TMF630 body, keeping its headers (e.g. `Allow`).
+pub async fn render_errors(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !status.is_client_error() && !status.is_server_error() {
+        return response;
+    }
+    let (mut head, body) = response.into_parts();
+    let parts = match head.extensions.remove::<ErrorParts>() {
+        Some(parts) => parts,
+        // Already a JSON body (e.g. an idempotent replay of an error): keep it.
+        None if is_json(&head.headers) => {
+            return Response::from_parts(head, body);
+        }
+        None => fallback_parts(status),
+    };
+    let body = error_body(status, &parts, &state.config.docs_base_url);
+    head.headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    head.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(head, axum::body::Body::from(body))
+}
+
+fn is_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"))
+}
+
+fn fallback_parts(status: StatusCode) -> ErrorParts {
+    let error = match status {
+        StatusCode::NOT_FOUND => ApiError::RouteNotFound("this path".to_owned()),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(0),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ApiError::UnsupportedMediaType("unsupported content type".to_owned())
+        }
+        StatusCode::UNAUTHORIZED => ApiError::Unauthorized("authentication required".to_owned()),
+        s if s.is_client_error() => ApiError::InvalidQuery("invalid request".to_owned()),
+        _ => ApiError::Internal,
+    };
+    let (_, code, reason) = error.classify();
+    ErrorParts {
+        code: code.to_owned(),
+        reason,
+        message: match error {
+            ApiError::PayloadTooLarge(_) => "request body too large".to_owned(),
+            other => other.to_string(),
+        },
+    }
+}

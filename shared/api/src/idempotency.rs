@@ -1,0 +1,141 @@
+//! `Idempotency-Key` on POSTs: claim the key with a hash of the request, run it once, keep
+//! the response for replay; release the claim when the request failed with a 5xx.
+
+use std::future::Future;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use http_body_util::BodyExt;
+use q2c_service::RequestContext;
+use q2c_service::ports::{IdempotencyClaim, StoredResponse};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::{ApiError, ErrorParts, error_body};
+
+/// The request header.
+pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+/// Set on replayed responses.
+pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+/// Longest key accepted.
+pub const MAX_KEY_LEN: usize = 255;
+
+const REPLAYED_HEADERS: [HeaderName; 3] = [header::LOCATION, header::ETAG, header::CONTENT_TYPE];
+
+/// The key of the request, if any.
+///
+/// # Errors
+/// `ApiError::InvalidHeader` for an empty, too long or non-visible-ASCII key.
+pub fn key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(raw) = headers.get(&IDEMPOTENCY_KEY) else {
+        return Ok(None);
+    };
+    let valid = raw.to_str().ok().filter(|k| {
+        !k.is_empty() && k.len() <= MAX_KEY_LEN && k.bytes().all(|b| b.is_ascii_graphic())
+    });
+    match valid {
+        Some(k) => Ok(Some(k.to_owned())),
+        None => Err(ApiError::InvalidHeader(format!(
+            "Idempotency-Key must be 1-{MAX_KEY_LEN} visible ASCII characters"
+        ))),
+    }
+}
+
+/// sha256 over method, path and body, hex.
+pub fn request_hash(method: &Method, path: &str, body: &[u8]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(method.as_str().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(path.as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body);
+    hex::encode(hasher.finalize())
+}
+
+/// Runs `handler` at most once per key: without a key it simply runs.
+///
+/// # Errors
+/// Invalid key (400), key in progress (409), key reused with another request (422), store
+/// failure on claim (503).
+pub async fn once<F, Fut>(
+    state: &AppState,
+    ctx: &RequestContext,
+    headers: &HeaderMap,
+    (method, path, body): (&Method, &str, &[u8]),
+    handler: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Response>,
+{
+    let Some(key) = key(headers)? else {
+        return Ok(handler().await);
+    };
+    let store = &state.ports.idempotency;
+    let now = state.ports.clock.now();
+    let hash = request_hash(method, path, body);
+    let lease = now + state.config.idempotency_lease;
+    match store.claim(&ctx.tenant, &key, &hash, now, lease).await {
+        Err(e) => Err(ApiError::Service(e.into())),
+        Ok(IdempotencyClaim::InProgress) => Err(ApiError::IdempotencyInProgress),
+        Ok(IdempotencyClaim::Mismatch) => Err(ApiError::IdempotencyKeyReused),
+        Ok(IdempotencyClaim::Replay(stored)) => Ok(replay(stored)),
+        Ok(IdempotencyClaim::Claimed) => {
+            let response = handler().await;
+            Ok(finish(state, ctx, &key, response).await)
+        }
+    }
+}
+
+async fn finish(state: &AppState, ctx: &RequestContext, key: &str, response: Response) -> Response {
+    let store = &state.ports.idempotency;
+    if response.status().is_server_error() {
+        if let Err(e) = store.release(&ctx.tenant, key).await {
+            tracing::warn!(error.message = %e, error.cause_chain = ?e, "idempotency release failed");
+        }
+        return response;
+    }
+    let (head, body) = response.into_parts();
+    let bytes = match head.extensions.get::<ErrorParts>() {
+        // Store the error as the client sees it, with the configured docs base.
+        Some(parts) => error_body(head.status, parts, &state.config.docs_base_url).into(),
+        None => match body.collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => return ApiError::Internal.into_response(),
+        },
+    };
+    let stored = StoredResponse {
+        status: head.status.as_u16(),
+        headers: REPLAYED_HEADERS
+            .iter()
+            .filter_map(|name| {
+                let value = head.headers.get(name)?.to_str().ok()?;
+                Some((name.as_str().to_owned(), value.to_owned()))
+            })
+            .collect(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    let expires = state.ports.clock.now() + state.config.idempotency_ttl;
+    if let Err(e) = store.complete(&ctx.tenant, key, &stored, expires).await {
+        tracing::warn!(error.message = %e, error.cause_chain = ?e, "idempotency completion failed");
+    }
+    Response::from_parts(head, Body::from(bytes))
+}
+
+/// Rebuilds a stored response, marked `Idempotent-Replayed: true`.
+pub fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, stored.body).into_response();
+    let headers = response.headers_mut();
+    for (name, value) in stored.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::try_from(value.as_str()),
+        ) {
+            headers.insert(name, value);
+        }
+    }
+    headers.insert(IDEMPOTENT_REPLAYED, HeaderValue::from_static("true"));
+    response
+}

@@ -1,0 +1,141 @@
+//! q2c's HTTP surface: TMF648 v4 Quote Management, its hub, and the read-only TMF620
+//! catalog, as one axum [`Router`]. The same router serves Lambda (behind API Gateway) and
+//! the local runner.
+//!
+//! # Layout
+//! - [`auth`]: bearer-token verification (local JWT or API Gateway's verified claims) and
+//!   the [`auth::Caller`] extractor that yields the `RequestContext`.
+//! - [`correlation`]: `X-Correlation-Id` handling and the per-request span.
+//! - [`error`]: [`ApiError`], the single mapping of failures to TMF630 bodies.
+//! - [`idempotency`]: `Idempotency-Key` claim, replay and completion.
+//! - [`paging`]: `offset`/`limit`, `fields=` and quote filters.
+//! - [`body`]: content-type checks and JSON parsing that names the path at fault.
+//! - [`openapi`]: the served OpenAPI 3.0 document.
+//! - [`routes`]: the handlers (quotes, hub, catalog, health).
+#![warn(missing_docs)]
+
+pub mod auth;
+pub mod body;
+pub mod correlation;
+pub mod error;
+pub mod idempotency;
+pub mod openapi;
+pub mod paging;
+pub mod routes;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use q2c_service::{Ports, QuoteService};
+use tower_http::catch_panic::CatchPanicLayer;
+
+pub use auth::{Authenticator, JwtKey, JwtVerifier, VerifiedClaims, issue_dev_token};
+pub use error::ApiError;
+
+/// Base path of TMF648 v4.
+pub const QUOTE_API_BASE: &str = "/tmf-api/quoteManagement/v4";
+/// Base path of TMF620 v4.
+pub const CATALOG_API_BASE: &str = "/tmf-api/productCatalogManagement/v4";
+
+/// Documentation base used when none is configured, so `referenceError` is always an
+/// absolute URI.
+pub const DEFAULT_DOCS_BASE_URL: &str = "https://github.com/q2c-dev/q2c/blob/main";
+
+/// Settings of the HTTP surface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiConfig {
+    /// Public base URL (scheme, host, optional stage path; no trailing slash) prefixed to
+    /// `Location` headers, e.g. `https://api.example.com`. May be empty for relative URLs.
+    pub public_base_url: String,
+    /// Base URL of the documentation: `referenceError` is `<docs>/docs/errors.md#<code>`;
+    /// [`DEFAULT_DOCS_BASE_URL`] when given empty.
+    pub docs_base_url: String,
+    /// Largest request body accepted, in bytes (default 1 MiB).
+    pub body_limit: usize,
+    /// Page size when `limit` is absent (default 50).
+    pub default_page_limit: u64,
+    /// Largest `limit` accepted (default 1000).
+    pub max_page_limit: u64,
+    /// How long a completed idempotent response is replayed (default 24 h).
+    pub idempotency_ttl: time::Duration,
+    /// How long an idempotency claim in progress blocks others (default 60 s).
+    pub idempotency_lease: time::Duration,
+}
+
+impl ApiConfig {
+    /// Settings with the defaults: 1 MiB bodies, pages of 50 (max 1000), 24 h replay.
+    pub fn new(public_base_url: impl Into<String>, docs_base_url: impl Into<String>) -> Self {
+        let docs = trim_slash(docs_base_url.into());
+        ApiConfig {
+            public_base_url: trim_slash(public_base_url.into()),
+            docs_base_url: if docs.is_empty() {
+                DEFAULT_DOCS_BASE_URL.to_owned()
+            } else {
+                docs
+            },
+            body_limit: 1024 * 1024,
+            default_page_limit: 50,
+            max_page_limit: 1000,
+            idempotency_ttl: time::Duration::hours(24),
+            idempotency_lease: time::Duration::seconds(60),
+        }
+    }
+}
+
+fn trim_slash(mut url: String) -> String {
+    while url.ends_with('/') {
+        url.pop();
+    }
+    url
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The quote use-cases.
+    pub quotes: QuoteService,
+    /// The ports (hubs, catalog and idempotency are used directly by the edge).
+    pub ports: Ports,
+    /// How callers are authenticated.
+    pub auth: Arc<Authenticator>,
+    /// Settings.
+    pub config: Arc<ApiConfig>,
+}
+
+impl AppState {
+    /// Bundles the state.
+    pub fn new(quotes: QuoteService, ports: Ports, auth: Authenticator, config: ApiConfig) -> Self {
+        AppState {
+            quotes,
+            ports,
+            auth: Arc::new(auth),
+            config: Arc::new(config),
+        }
+    }
+}
+
+/// The whole HTTP surface. Layers, outermost first: correlation id and trace span, TMF630
+/// error rendering, panic catching, body limit.
+pub fn router(state: AppState) -> Router {
+    layered(routes::routes(), state)
+}
+
+/// Wraps routes in the layers of [`router`] (tests add routes of their own).
+pub(crate) fn layered(routes: Router<AppState>, state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    routes
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(routes::panic_response))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            error::render_errors,
+        ))
+        .layer(correlation::trace_layer())
+        .layer(middleware::from_fn(correlation::correlate))
+        .with_state(state)
+}

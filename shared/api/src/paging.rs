@@ -1,0 +1,260 @@
+//! Query parameters (TMF630): `offset`/`limit`, `fields=` attribute selection and the quote
+//! filters. Unknown parameters are rejected, so a typo never silently widens a listing.
+
+use axum::http::{HeaderMap, HeaderValue, Uri};
+use q2c_model::tmf::QuoteState;
+use q2c_service::ports::{Page, QuoteFilter};
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use crate::ApiConfig;
+use crate::error::ApiError;
+
+/// Parsed query parameters, consumed one by one; what is left over is unknown.
+#[derive(Debug, Default)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// Parses the URI's query (`application/x-www-form-urlencoded`).
+    ///
+    /// # Errors
+    /// `ApiError::InvalidQuery` for an undecodable query.
+    pub fn from_uri(uri: &Uri) -> Result<Self, ApiError> {
+        let query = uri.query().unwrap_or_default();
+        axum::extract::Query::<Vec<(String, String)>>::try_from_uri(uri)
+            .map(|q| Params(q.0))
+            .map_err(|_| ApiError::InvalidQuery(format!("cannot decode query `{query}`")))
+    }
+
+    /// Removes and returns the value of `name`.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidQuery` when it is given more than once.
+    pub fn take(&mut self, name: &str) -> Result<Option<String>, ApiError> {
+        let mut found = None;
+        let mut count = 0;
+        self.0.retain(|(k, v)| {
+            if k == name {
+                count += 1;
+                found = Some(v.clone());
+                false
+            } else {
+                true
+            }
+        });
+        if count > 1 {
+            return Err(ApiError::InvalidQuery(format!(
+                "`{name}` is given more than once"
+            )));
+        }
+        Ok(found)
+    }
+
+    /// Fails if a parameter was not consumed.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidQuery` naming it.
+    pub fn finish(self) -> Result<(), ApiError> {
+        match self.0.first() {
+            Some((k, _)) => Err(ApiError::InvalidQuery(format!(
+                "unknown query parameter `{k}`"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// `offset` (default 0) and `limit` (default and maximum from the config, at least 1).
+    ///
+    /// # Errors
+    /// `ApiError::InvalidQuery` when either is not a number in range.
+    pub fn page(&mut self, config: &ApiConfig) -> Result<Page, ApiError> {
+        // Capped at i64::MAX: stores (SQLite, DynamoDB counters) use signed integers.
+        let offset = match self.take("offset")? {
+            None => 0,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(n) if i64::try_from(n).is_ok() => n,
+                _ => {
+                    return Err(ApiError::InvalidQuery(format!(
+                        "offset: `{raw}` is not an integer from 0 to {}",
+                        i64::MAX
+                    )));
+                }
+            },
+        };
+        let limit = match self.take("limit")? {
+            None => config.default_page_limit,
+            Some(raw) => match raw.parse::<u64>() {
+                Ok(n) if (1..=config.max_page_limit).contains(&n) => n,
+                _ => {
+                    return Err(ApiError::InvalidQuery(format!(
+                        "limit: `{raw}` is not an integer from 1 to {}",
+                        config.max_page_limit
+                    )));
+                }
+            },
+        };
+        Ok(Page { offset, limit })
+    }
+
+    /// `fields=` as a selection.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidQuery` for an empty name in the list.
+    pub fn fields(&mut self) -> Result<Option<Fields>, ApiError> {
+        self.take("fields")?
+            .map(|raw| Fields::parse(&raw))
+            .transpose()
+    }
+
+    /// The quote filters: `state`, `relatedParty.id`, `externalId`, `quoteDate.gte`,
+    /// `quoteDate.lt`.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidQuery` for an unknown state or a date that is not RFC 3339.
+    pub fn quote_filter(&mut self) -> Result<QuoteFilter, ApiError> {
+        let state = match self.take("state")? {
+            None => None,
+            Some(raw) => Some(
+                serde_json::from_value::<QuoteState>(Value::String(raw.clone()))
+                    .map_err(|_| ApiError::InvalidQuery(format!("state: unknown state `{raw}`")))?,
+            ),
+        };
+        Ok(QuoteFilter {
+            state,
+            related_party_id: self.take("relatedParty.id")?,
+            external_id: self.take("externalId")?,
+            quote_date_gte: self.date("quoteDate.gte")?,
+            quote_date_lt: self.date("quoteDate.lt")?,
+        })
+    }
+
+    fn date(&mut self, name: &str) -> Result<Option<OffsetDateTime>, ApiError> {
+        self.take(name)?
+            .map(|raw| {
+                OffsetDateTime::parse(&raw, &Rfc3339).map_err(|_| {
+                    ApiError::InvalidQuery(format!("{name}: `{raw}` is not an RFC 3339 date-time"))
+                })
+            })
+            .transpose()
+    }
+}
+
+/// A `fields=` selection of top-level attributes (`a.b` selects `a`); `id`, `href` and
+/// `@type` are always kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fields(Vec<String>);
+
+impl Fields {
+    /// Parses a comma-separated list.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidQuery` when a name is empty or has other characters.
+    pub fn parse(raw: &str) -> Result<Self, ApiError> {
+        let mut names = vec!["id".to_owned(), "href".to_owned(), "@type".to_owned()];
+        for name in raw.split(',') {
+            if !is_field_name(name) {
+                return Err(ApiError::InvalidQuery(format!(
+                    "fields: `{name}` is not an attribute name (letters, digits, '@', '_', '.', '-')"
+                )));
+            }
+            names.push(name.split('.').next().unwrap_or_default().to_owned());
+        }
+        Ok(Fields(names))
+    }
+
+    /// Keeps only the selected attributes of an object.
+    pub fn apply(&self, value: &mut Value) {
+        if let Value::Object(map) = value {
+            map.retain(|k, _| self.0.iter().any(|f| f == k));
+        }
+    }
+}
+
+/// `[A-Za-z@][A-Za-z0-9@_.-]*`, as the OpenAPI document's `fields` pattern says.
+fn is_field_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'@')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b"@_.-".contains(&b))
+}
+
+/// Applies an optional selection.
+pub fn select(fields: Option<&Fields>, mut value: Value) -> Value {
+    if let Some(fields) = fields {
+        fields.apply(&mut value);
+    }
+    value
+}
+
+/// `X-Total-Count` and `X-Result-Count` of a listing.
+pub fn count_headers(total: u64, returned: usize) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("x-total-count", HeaderValue::from(total));
+    headers.insert("x-result-count", HeaderValue::from(returned as u64));
+    headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(query: &str) -> Params {
+        Params::from_uri(&format!("/x?{query}").parse().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn defaults_apply_without_offset_and_limit() {
+        let page = params("").page(&ApiConfig::new("", "")).unwrap();
+        assert_eq!(
+            page,
+            Page {
+                offset: 0,
+                limit: 50
+            }
+        );
+    }
+
+    #[test]
+    fn limit_out_of_range_and_negative_offset_are_rejected() {
+        let config = ApiConfig::new("", "");
+        for q in [
+            "limit=0",
+            "limit=1001",
+            "limit=x",
+            "offset=-1",
+            "offset=1&offset=2",
+        ] {
+            assert!(params(q).page(&config).is_err(), "{q}");
+        }
+    }
+
+    #[test]
+    fn fields_keep_the_identity_attributes() {
+        let fields = Fields::parse("state,quoteItem.id").unwrap();
+        let value = serde_json::json!({"id": "1", "href": "h", "@type": "Quote", "state": "x",
+            "quoteItem": [], "description": "d"});
+        let selected = select(Some(&fields), value);
+        assert_eq!(selected.as_object().unwrap().len(), 5);
+        assert!(selected.get("description").is_none());
+        for bad in ["state,,id", "0.5", " state", "a b"] {
+            assert!(Fields::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_filter_dates_and_states_are_rejected() {
+        assert!(params("quoteDate.gte=yesterday").quote_filter().is_err());
+        assert!(params("state=done").quote_filter().is_err());
+        let filter = params("state=inProgress&quoteDate.lt=2026-01-01T00:00:00Z").quote_filter();
+        assert_eq!(filter.unwrap().state, Some(QuoteState::InProgress));
+    }
+
+    #[test]
+    fn leftover_parameters_are_unknown() {
+        let mut p = params("limit=5&colour=red");
+        p.page(&ApiConfig::new("", "")).unwrap();
+        assert!(p.finish().unwrap_err().to_string().contains("colour"));
+    }
+}

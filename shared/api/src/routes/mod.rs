@@ -1,0 +1,104 @@
+//! The handlers and the route table.
+
+pub mod catalog;
+pub mod hub;
+pub mod quotes;
+
+use std::any::Any;
+
+use axum::Router;
+use axum::http::{HeaderValue, Uri, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Serialize;
+
+use crate::error::{ApiError, JSON_UTF8};
+use crate::{AppState, CATALOG_API_BASE, QUOTE_API_BASE, openapi};
+
+/// Every route of the surface, before state and layers.
+pub fn routes() -> Router<AppState> {
+    let q = QUOTE_API_BASE;
+    let c = CATALOG_API_BASE;
+    Router::new()
+        .route("/health", get(health))
+        .route(&format!("{q}/openapi.json"), get(openapi::document))
+        .route(
+            &format!("{q}/quote"),
+            get(quotes::list).post(quotes::create),
+        )
+        .route(
+            &format!("{q}/quote/{{id}}"),
+            get(quotes::get).patch(quotes::patch).delete(quotes::delete),
+        )
+        .route(&format!("{q}/hub"), axum::routing::post(hub::create))
+        .route(
+            &format!("{q}/hub/{{id}}"),
+            axum::routing::delete(hub::delete),
+        )
+        .route(
+            &format!("{c}/productOffering"),
+            get(catalog::list_offerings),
+        )
+        .route(
+            &format!("{c}/productOffering/{{id}}"),
+            get(catalog::get_offering),
+        )
+        .route(
+            &format!("{c}/productOfferingPrice"),
+            get(catalog::list_prices),
+        )
+        .route(
+            &format!("{c}/productOfferingPrice/{{id}}"),
+            get(catalog::get_price),
+        )
+        .fallback(not_found)
+}
+
+async fn health() -> Response {
+    json(&serde_json::json!({"status": "ok"}))
+}
+
+async fn not_found(uri: Uri) -> ApiError {
+    ApiError::RouteNotFound(uri.path().to_owned())
+}
+
+/// The response to a panic caught by `CatchPanicLayer`: a TMF630 500.
+pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = detail, "handler panicked");
+    ApiError::Internal.into_response()
+}
+
+/// A 200 JSON response with our content type.
+pub fn json<T: Serialize>(value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => (
+            [(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8))],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error.message = %e, "response serialisation failed");
+            ApiError::Internal.into_response()
+        }
+    }
+}
+
+/// A 200 response with a JSON text as is.
+pub fn json_text(text: &'static str) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8))],
+        text,
+    )
+        .into_response()
+}
+
+/// An absolute (or, with an empty base, root-relative) URL for a path of ours.
+pub fn location(state: &AppState, path: &str) -> Result<HeaderValue, ApiError> {
+    HeaderValue::try_from(format!("{}{path}", state.config.public_base_url))
+        .map_err(|_| ApiError::Internal)
+}

@@ -1,0 +1,251 @@
+//! In-memory fakes of the ports the edge uses directly (hubs, idempotency, catalog); the
+//! quote store is inert because the quote use-cases are not exercised here.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use q2c_model::settings::TenantSettings;
+use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
+use q2c_service::TenantId;
+use q2c_service::ports::{
+    CatalogStore, Clock, HubApi, HubStore, IdempotencyClaim, IdempotencyStore, Listing,
+    OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, SettingsSource, StoreError, StoredQuote,
+    StoredResponse,
+};
+use time::OffsetDateTime;
+
+/// Shared handles on the fakes.
+#[derive(Clone, Default)]
+pub(crate) struct Fakes {
+    pub hubs: Arc<FakeHubs>,
+    pub idempotency: Arc<FakeIdempotency>,
+    pub catalog: Arc<FakeCatalog>,
+}
+
+impl Fakes {
+    pub fn ports(&self) -> Ports {
+        Ports {
+            quotes: Arc::new(InertQuotes),
+            catalog: self.catalog.clone(),
+            hubs: self.hubs.clone(),
+            idempotency: self.idempotency.clone(),
+            settings: Arc::new(DefaultSettings),
+            clock: Arc::new(FixedClock),
+        }
+    }
+}
+
+fn backend() -> StoreError {
+    StoreError::Backend("fake backend down".into())
+}
+
+#[derive(Default)]
+pub(crate) struct FakeHubs {
+    pub subs: Mutex<HashMap<(String, HubApi), Vec<EventSubscription>>>,
+    pub down: AtomicBool,
+}
+
+#[async_trait]
+impl HubStore for FakeHubs {
+    async fn create(
+        &self,
+        t: &TenantId,
+        api: HubApi,
+        s: &EventSubscription,
+    ) -> Result<(), StoreError> {
+        if self.down.load(Ordering::SeqCst) {
+            return Err(backend());
+        }
+        let mut subs = self.subs.lock().expect("lock");
+        subs.entry((t.to_string(), api))
+            .or_default()
+            .push(s.clone());
+        Ok(())
+    }
+    async fn delete(&self, t: &TenantId, api: HubApi, id: &str) -> Result<bool, StoreError> {
+        let mut subs = self.subs.lock().expect("lock");
+        let list = subs.entry((t.to_string(), api)).or_default();
+        let before = list.len();
+        list.retain(|s| s.id != id);
+        Ok(list.len() < before)
+    }
+    async fn list(&self, t: &TenantId, api: HubApi) -> Result<Vec<EventSubscription>, StoreError> {
+        let subs = self.subs.lock().expect("lock");
+        Ok(subs.get(&(t.to_string(), api)).cloned().unwrap_or_default())
+    }
+}
+
+/// (tenant, key) → (request hash, completed response).
+type IdempotencyRecords = HashMap<(String, String), (String, Option<StoredResponse>)>;
+
+#[derive(Default)]
+pub(crate) struct FakeIdempotency {
+    pub records: Mutex<IdempotencyRecords>,
+    pub released: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl IdempotencyStore for FakeIdempotency {
+    async fn claim(
+        &self,
+        t: &TenantId,
+        key: &str,
+        hash: &str,
+        _now: OffsetDateTime,
+        _until: OffsetDateTime,
+    ) -> Result<IdempotencyClaim, StoreError> {
+        let mut records = self.records.lock().expect("lock");
+        match records.get(&(t.to_string(), key.to_owned())) {
+            None => {
+                records.insert((t.to_string(), key.to_owned()), (hash.to_owned(), None));
+                Ok(IdempotencyClaim::Claimed)
+            }
+            Some((h, _)) if h != hash => Ok(IdempotencyClaim::Mismatch),
+            Some((_, None)) => Ok(IdempotencyClaim::InProgress),
+            Some((_, Some(r))) => Ok(IdempotencyClaim::Replay(r.clone())),
+        }
+    }
+    async fn complete(
+        &self,
+        t: &TenantId,
+        key: &str,
+        response: &StoredResponse,
+        _expires: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut records = self.records.lock().expect("lock");
+        if let Some(record) = records.get_mut(&(t.to_string(), key.to_owned())) {
+            record.1 = Some(response.clone());
+        }
+        Ok(())
+    }
+    async fn release(&self, t: &TenantId, key: &str) -> Result<(), StoreError> {
+        self.records
+            .lock()
+            .expect("lock")
+            .remove(&(t.to_string(), key.to_owned()));
+        self.released.lock().expect("lock").push(key.to_owned());
+        Ok(())
+    }
+    async fn purge_expired(&self, _now: OffsetDateTime) -> Result<u64, StoreError> {
+        Ok(0)
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct FakeCatalog {
+    pub offerings: Mutex<Vec<ProductOffering>>,
+    pub prices: Mutex<Vec<ProductOfferingPrice>>,
+}
+
+fn page_of<T: Clone>(items: &[T], page: Page) -> Listing<T> {
+    let start = usize::try_from(page.offset)
+        .unwrap_or(usize::MAX)
+        .min(items.len());
+    let end = start
+        .saturating_add(usize::try_from(page.limit).unwrap_or(usize::MAX))
+        .min(items.len());
+    Listing {
+        items: items[start..end].to_vec(),
+        total: items.len() as u64,
+    }
+}
+
+#[async_trait]
+impl CatalogStore for FakeCatalog {
+    async fn offerings(&self, ids: &[String]) -> Result<Vec<ProductOffering>, StoreError> {
+        let all = self.offerings.lock().expect("lock");
+        Ok(all
+            .iter()
+            .filter(|o| ids.contains(&o.id))
+            .cloned()
+            .collect())
+    }
+    async fn prices(&self, ids: &[String]) -> Result<Vec<ProductOfferingPrice>, StoreError> {
+        let all = self.prices.lock().expect("lock");
+        Ok(all
+            .iter()
+            .filter(|p| ids.contains(&p.id))
+            .cloned()
+            .collect())
+    }
+    async fn list_offerings(&self, page: Page) -> Result<Listing<ProductOffering>, StoreError> {
+        Ok(page_of(&self.offerings.lock().expect("lock"), page))
+    }
+    async fn list_prices(&self, page: Page) -> Result<Listing<ProductOfferingPrice>, StoreError> {
+        Ok(page_of(&self.prices.lock().expect("lock"), page))
+    }
+    async fn put_offering(&self, o: &ProductOffering) -> Result<(), StoreError> {
+        self.offerings.lock().expect("lock").push(o.clone());
+        Ok(())
+    }
+    async fn put_price(&self, p: &ProductOfferingPrice) -> Result<(), StoreError> {
+        self.prices.lock().expect("lock").push(p.clone());
+        Ok(())
+    }
+}
+
+/// A quote store that holds nothing: the quote use-cases are tested in their own crate.
+struct InertQuotes;
+
+#[async_trait]
+impl QuoteStore for InertQuotes {
+    async fn insert(
+        &self,
+        _: &TenantId,
+        _: &StoredQuote,
+        _: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        Err(backend())
+    }
+    async fn get(&self, _: &TenantId, _: &str) -> Result<Option<StoredQuote>, StoreError> {
+        Ok(None)
+    }
+    async fn update(
+        &self,
+        _: &TenantId,
+        _: &StoredQuote,
+        _: u64,
+        _: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        Err(backend())
+    }
+    async fn delete(
+        &self,
+        _: &TenantId,
+        _: &str,
+        _: u64,
+        _: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        Err(backend())
+    }
+    async fn list(
+        &self,
+        _: &TenantId,
+        _: &QuoteFilter,
+        _: Page,
+    ) -> Result<Listing<StoredQuote>, StoreError> {
+        Ok(Listing {
+            items: vec![],
+            total: 0,
+        })
+    }
+}
+
+struct DefaultSettings;
+
+#[async_trait]
+impl SettingsSource for DefaultSettings {
+    async fn settings(&self, _: &TenantId) -> Result<TenantSettings, StoreError> {
+        Ok(TenantSettings::default())
+    }
+}
+
+struct FixedClock;
+
+impl Clock for FixedClock {
+    fn now(&self) -> OffsetDateTime {
+        time::macros::datetime!(2026-11-27 12:00 UTC)
+    }
+}

@@ -1,0 +1,159 @@
+//! Quote routes at the edge: everything decided before a `QuoteService` call.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, header};
+use q2c_service::Scope;
+
+use super::{app, assert_error, json_req, req, send, token};
+use crate::body::FORBIDDEN_QUOTE_FIELDS;
+use crate::routes::quotes::{etag, if_match, parse_create};
+
+const QUOTES: &str = "/tmf-api/quoteManagement/v4/quote";
+
+#[tokio::test]
+async fn each_server_owned_field_is_rejected_even_when_null() {
+    let (app, _) = app();
+    for field in FORBIDDEN_QUOTE_FIELDS {
+        let body = format!(r#"{{"quoteItem":[{{"id":"1"}}],"{field}":null}}"#);
+        let reply = send(&app, json_req("POST", QUOTES, &body)).await;
+        assert_error(&reply, 400, "FORBIDDEN_FIELD");
+        assert!(
+            reply.message().contains(&format!("`{field}`")),
+            "{}",
+            reply.message()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_wrongly_typed_field_is_400_naming_its_path() {
+    let (app, _) = app();
+    let body = r#"{"quoteItem":[{"id":"1","quantity":"two"}]}"#;
+    let reply = send(&app, json_req("POST", QUOTES, body)).await;
+    assert_error(&reply, 400, "INVALID_INPUT");
+    assert!(
+        reply
+            .message()
+            .starts_with("quoteItem[0].quantity: invalid type"),
+        "{}",
+        reply.message()
+    );
+    let reply = send(
+        &app,
+        json_req("POST", QUOTES, r#"{"description":"no items"}"#),
+    )
+    .await;
+    assert_error(&reply, 400, "INVALID_INPUT");
+    assert!(reply.message().starts_with("quoteItem:"));
+    let reply = send(&app, json_req("POST", QUOTES, r#"{"quoteItem":[]}"#)).await;
+    assert!(
+        reply.message().starts_with("quoteItem: at least one"),
+        "{}",
+        reply.message()
+    );
+    let reply = send(&app, json_req("POST", QUOTES, "{\"quoteItem\": [")).await;
+    assert_error(&reply, 400, "MALFORMED_JSON");
+}
+
+#[test]
+fn a_valid_create_body_keeps_extensions() {
+    let quote =
+        parse_create(br#"{"quoteItem":[{"id":"1","quantity":2}],"x-crm":"o-1"}"#).expect("a quote");
+    assert_eq!(quote.quote_item[0].quantity, Some(2));
+    assert_eq!(
+        quote.extensions.get("x-crm").and_then(|v| v.as_str()),
+        Some("o-1")
+    );
+}
+
+#[tokio::test]
+async fn writes_need_quote_write_and_json() {
+    let (app, _) = app();
+    let read_only = axum::http::Request::post(QUOTES)
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", token("t1", &[Scope::QuoteRead])),
+        )
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .expect("a request");
+    assert_error(&send(&app, read_only).await, 403, "MISSING_SCOPE");
+    let xml = req("PATCH", &format!("{QUOTES}/q1"))
+        .header(header::CONTENT_TYPE, "application/xml")
+        .body(Body::from("{}"))
+        .expect("a request");
+    assert_error(&send(&app, xml).await, 415, "UNSUPPORTED_MEDIA_TYPE");
+    let bad_if_match = req("PATCH", &format!("{QUOTES}/q1"))
+        .header(header::CONTENT_TYPE, "application/merge-patch+json")
+        .header(header::IF_MATCH, "version-3")
+        .body(Body::from("{}"))
+        .expect("a request");
+    assert_error(&send(&app, bad_if_match).await, 400, "INVALID_HEADER");
+    let not_an_object = req("PATCH", &format!("{QUOTES}/q1"))
+        .header(header::CONTENT_TYPE, "application/merge-patch+json")
+        .body(Body::from("[]"))
+        .expect("a request");
+    assert_error(&send(&app, not_an_object).await, 400, "INVALID_INPUT");
+}
+
+#[test]
+fn if_match_accepts_strong_weak_and_star_and_rejects_the_rest() {
+    let parse = |raw: &str| {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::IF_MATCH, raw.parse().expect("a header"));
+        if_match(&headers)
+    };
+    assert_eq!(parse("\"3\"").expect("ok"), Some(3));
+    assert_eq!(parse("W/\"12\"").expect("ok"), Some(12));
+    assert_eq!(parse("*").expect("ok"), None);
+    for bad in [
+        "3",
+        "\"\"",
+        "\"abc\"",
+        "\"-1\"",
+        "\"1\", \"2\"",
+        "\"99999999999999999999999\"",
+    ] {
+        assert!(parse(bad).is_err(), "{bad}");
+    }
+    assert_eq!(if_match(&HeaderMap::new()).expect("ok"), None);
+    assert_eq!(etag(7), "\"7\"");
+}
+
+#[tokio::test]
+async fn list_parameters_are_validated_before_the_service() {
+    let (app, _) = app();
+    for query in [
+        "limit=0",
+        "limit=1001",
+        "offset=-5",
+        "offset=abc",
+        "state=finished",
+        "quoteDate.gte=2026-13-01",
+        "quoteDate.lt=yesterday",
+        "colour=red",
+        "fields=,",
+    ] {
+        let request = req("GET", &format!("{QUOTES}?{query}"))
+            .body(Body::empty())
+            .expect("a request");
+        assert_error(&send(&app, request).await, 400, "INVALID_QUERY");
+    }
+    let request = req("GET", &format!("{QUOTES}/q1?sort=id"))
+        .body(Body::empty())
+        .expect("a request");
+    assert_error(&send(&app, request).await, 400, "INVALID_QUERY");
+}
+
+#[tokio::test]
+async fn reads_need_quote_read() {
+    let (app, _) = app();
+    let request = axum::http::Request::get(QUOTES)
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", token("t1", &[Scope::QuoteWrite])),
+        )
+        .body(Body::empty())
+        .expect("a request");
+    assert_error(&send(&app, request).await, 403, "MISSING_SCOPE");
+}

@@ -1,0 +1,157 @@
+//! Token verification and tenant isolation on every route.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp};
+use q2c_tests::{CATALOG, QUOTES, TestApp, assert_tmf_error, quote_body, spawn_app};
+use serde_json::{Value, json};
+
+fn claims(overrides: Value) -> Value {
+    let now = get_current_timestamp();
+    let mut claims = json!({
+        "sub": "mallory", "tenant": "acme", "scope": "quote.read quote.write",
+        "iss": "q2c-local", "aud": "q2c", "iat": now, "exp": now + 600,
+    });
+    for (key, value) in overrides.as_object().expect("object") {
+        claims[key] = value.clone();
+    }
+    claims
+}
+
+fn signed(secret: &str, claims: &Value) -> String {
+    encode(&Header::new(Algorithm::HS256), claims, &EncodingKey::from_secret(secret.as_bytes())).expect("sign")
+}
+
+async fn assert_rejected(app: &TestApp, token: &str, what: &str) {
+    let response = app.get(&format!("{QUOTES}/quote"), token).await;
+    assert_eq!(response.status(), 401, "{what}");
+    assert_tmf_error(response, 401, "UNAUTHORIZED").await;
+}
+
+#[tokio::test]
+async fn a_correctly_signed_token_is_accepted() {
+    let app = spawn_app().await;
+    let token = signed(&app.secret, &claims(json!({})));
+    assert_eq!(app.get(&format!("{QUOTES}/quote"), &token).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_forged_signature_is_rejected() {
+    let app = spawn_app().await;
+    assert_rejected(&app, &signed("someone-elses-secret", &claims(json!({}))), "forged").await;
+}
+
+#[tokio::test]
+async fn an_expired_token_is_rejected() {
+    let app = spawn_app().await;
+    let past = get_current_timestamp() - 3600;
+    assert_rejected(&app, &signed(&app.secret, &claims(json!({"exp": past, "iat": past - 60}))), "expired").await;
+}
+
+#[tokio::test]
+async fn a_token_not_yet_valid_is_rejected() {
+    let app = spawn_app().await;
+    let later = get_current_timestamp() + 3600;
+    assert_rejected(&app, &signed(&app.secret, &claims(json!({"nbf": later, "exp": later + 600}))), "nbf").await;
+}
+
+#[tokio::test]
+async fn wrong_issuer_or_audience_is_rejected() {
+    let app = spawn_app().await;
+    assert_rejected(&app, &signed(&app.secret, &claims(json!({"iss": "evil"}))), "issuer").await;
+    assert_rejected(&app, &signed(&app.secret, &claims(json!({"aud": "other-api"}))), "audience").await;
+}
+
+#[tokio::test]
+async fn an_unsigned_alg_none_token_is_rejected() {
+    let app = spawn_app().await;
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
+    let payload = URL_SAFE_NO_PAD.encode(claims(json!({})).to_string());
+    assert_rejected(&app, &format!("{header}.{payload}."), "alg none").await;
+}
+
+#[tokio::test]
+async fn a_token_without_a_valid_tenant_is_rejected() {
+    let app = spawn_app().await;
+    assert_rejected(&app, &signed(&app.secret, &claims(json!({"tenant": "a b/c"}))), "bad tenant").await;
+    let mut no_tenant = claims(json!({}));
+    no_tenant.as_object_mut().expect("object").remove("tenant");
+    assert_rejected(&app, &signed(&app.secret, &no_tenant), "no tenant").await;
+}
+
+#[tokio::test]
+async fn one_tenant_never_sees_or_changes_another_tenants_quotes() {
+    let app = spawn_app().await;
+    let acme = app.admin("acme");
+    let globex = app.admin("globex");
+    let quote = app.created_quote(&acme, "mobile-s").await;
+    let id = quote["id"].as_str().expect("id");
+    let path = format!("{QUOTES}/quote/{id}");
+
+    let list = app.get(&format!("{QUOTES}/quote"), &globex).await;
+    assert_eq!(list.headers()["x-total-count"], "0");
+    assert_eq!(list.json::<Value>().await.expect("json"), json!([]));
+    assert_tmf_error(app.get(&path, &globex).await, 404, "NOT_FOUND").await;
+    assert_tmf_error(app.patch_quote(&globex, id, &json!({"state": "cancelled"}), None).await, 404, "NOT_FOUND").await;
+    let delete = app.request(reqwest::Method::DELETE, &path, &globex).send().await.expect("DELETE");
+    assert_tmf_error(delete, 404, "NOT_FOUND").await;
+
+    let still: Value = app.get(&path, &acme).await.json().await.expect("json");
+    assert_eq!(still, quote);
+}
+
+#[tokio::test]
+async fn hubs_are_per_tenant() {
+    let app = spawn_app().await;
+    let acme = app.admin("acme");
+    let globex = app.admin("globex");
+    let created = app
+        .request(reqwest::Method::POST, &format!("{QUOTES}/hub"), &acme)
+        .json(&json!({"callback": "http://127.0.0.1:9/listener"}))
+        .send()
+        .await
+        .expect("POST /hub");
+    assert_eq!(created.status(), 201);
+    let hub: Value = created.json().await.expect("json");
+    let path = format!("{QUOTES}/hub/{}", hub["id"].as_str().expect("id"));
+    let foreign = app.request(reqwest::Method::DELETE, &path, &globex).send().await.expect("DELETE");
+    assert_tmf_error(foreign, 404, "NOT_FOUND").await;
+    let own = app.request(reqwest::Method::DELETE, &path, &acme).send().await.expect("DELETE");
+    assert_eq!(own.status(), 204);
+}
+
+#[tokio::test]
+async fn idempotency_keys_are_per_tenant() {
+    let app = spawn_app().await;
+    let body = quote_body("mobile-s");
+    let first = app
+        .request(reqwest::Method::POST, &format!("{QUOTES}/quote"), &app.admin("acme"))
+        .header("Idempotency-Key", "same-key")
+        .json(&body)
+        .send()
+        .await
+        .expect("POST");
+    let second = app
+        .request(reqwest::Method::POST, &format!("{QUOTES}/quote"), &app.admin("globex"))
+        .header("Idempotency-Key", "same-key")
+        .json(&body)
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!((first.status(), second.status()), (201, 201));
+    assert!(second.headers().get("idempotent-replayed").is_none());
+    let a: Value = first.json().await.expect("json");
+    let b: Value = second.json().await.expect("json");
+    assert_ne!(a["id"], b["id"]);
+}
+
+#[tokio::test]
+async fn the_catalog_is_shared_but_needs_its_scope() {
+    let app = spawn_app().await;
+    for tenant in ["acme", "globex"] {
+        let response = app.get(&format!("{CATALOG}/productOffering/mobile-s"), &app.admin(tenant)).await;
+        assert_eq!(response.status(), 200, "{tenant}");
+    }
+    let no_catalog_scope = app.token("acme", &[q2c_service::Scope::QuoteRead]);
+    assert_tmf_error(app.get(&format!("{CATALOG}/productOffering"), &no_catalog_scope).await, 403, "MISSING_SCOPE").await;
+}

@@ -1,0 +1,68 @@
+//! Races and retries: optimistic locking and idempotent POSTs.
+
+use q2c_tests::{QUOTES, assert_tmf_error, quote_body, spawn_app};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn two_concurrent_patches_with_one_if_match_give_one_200_and_one_412() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    for round in 0..5 {
+        let id = app.created_quote(&token, "mobile-s").await["id"].as_str().expect("id").to_owned();
+        let (a, b) = tokio::join!(
+            app.patch_quote(&token, &id, &json!({"description": format!("a{round}")}), Some("\"1\"")),
+            app.patch_quote(&token, &id, &json!({"description": format!("b{round}")}), Some("\"1\"")),
+        );
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses, [200, 412], "round {round}");
+        let quote: Value = app.get(&format!("{QUOTES}/quote/{id}"), &token).await.json().await.expect("json");
+        assert!(quote["description"] == json!(format!("a{round}")) || quote["description"] == json!(format!("b{round}")));
+    }
+}
+
+#[tokio::test]
+async fn an_idempotent_post_replays_and_a_reused_key_is_422() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let post = |body: Value| {
+        app.request(reqwest::Method::POST, &format!("{QUOTES}/quote"), &token)
+            .header("Idempotency-Key", "order-form-7")
+            .json(&body)
+            .send()
+    };
+    let first = post(quote_body("mobile-s")).await.expect("first");
+    assert_eq!(first.status(), 201);
+    let location = first.headers()["location"].clone();
+    let first: Value = first.json().await.expect("json");
+
+    let replay = post(quote_body("mobile-s")).await.expect("replay");
+    assert_eq!(replay.status(), 201);
+    assert_eq!(replay.headers()["location"], location);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(replay.json::<Value>().await.expect("json"), first);
+
+    let reused = post(quote_body("mobile-l")).await.expect("reuse");
+    assert_tmf_error(reused, 422, "IDEMPOTENCY_KEY_REUSED").await;
+
+    let list = app.get(&format!("{QUOTES}/quote"), &token).await;
+    assert_eq!(list.headers()["x-total-count"], "1");
+}
+
+#[tokio::test]
+async fn concurrent_creates_with_one_key_create_one_quote() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let requests = (0..8).map(|_| {
+        app.request(reqwest::Method::POST, &format!("{QUOTES}/quote"), &token)
+            .header("Idempotency-Key", "burst")
+            .json(&quote_body("mobile-s"))
+            .send()
+    });
+    let responses = futures::future::join_all(requests).await;
+    let statuses: Vec<u16> = responses.iter().map(|r| r.as_ref().expect("response").status().as_u16()).collect();
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
+    assert!(statuses.contains(&201));
+    let list = app.get(&format!("{QUOTES}/quote"), &token).await;
+    assert_eq!(list.headers()["x-total-count"], "1");
+}

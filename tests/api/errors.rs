@@ -1,0 +1,146 @@
+//! Every error status the API documents, each as a TMF630 body, none changing stored data.
+
+use q2c_service::Scope;
+use q2c_tests::{QUOTES, TestApp, assert_tmf_error, quote_body, spawn_app};
+use serde_json::{Value, json};
+
+async fn quote_count(app: &TestApp, token: &str) -> String {
+    let response = app.get(&format!("{QUOTES}/quote"), token).await;
+    response.headers()["x-total-count"].to_str().expect("count").to_owned()
+}
+
+fn post_raw(app: &TestApp, token: &str, content_type: &str, body: impl Into<reqwest::Body>) -> reqwest::RequestBuilder {
+    app.request(reqwest::Method::POST, &format!("{QUOTES}/quote"), token)
+        .header("Content-Type", content_type)
+        .body(body)
+}
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let response = post_raw(&app, &token, "application/json", "{\"quoteItem\": [").send().await.expect("POST");
+    assert_tmf_error(response, 400, "MALFORMED_JSON").await;
+    assert_eq!(quote_count(&app, &token).await, "0");
+}
+
+#[tokio::test]
+async fn a_wrongly_typed_field_is_400_naming_its_path() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let body = json!({"quoteItem": [{"productOffering": {"id": "mobile-s"}, "quantity": "two"}]});
+    let error = assert_tmf_error(app.create_quote(&token, &body).await, 400, "INVALID_INPUT").await;
+    assert!(error["message"].as_str().expect("message").contains("quoteItem[0].quantity"), "{error}");
+}
+
+#[tokio::test]
+async fn every_server_owned_field_is_refused_with_400_naming_it() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    for field in ["id", "href", "quoteDate", "quoteTotalPrice", "validFor", "authorization", "state", "effectiveQuoteCompletionDate"] {
+        let mut body = quote_body("mobile-s");
+        body[field] = json!(null);
+        let error = assert_tmf_error(app.create_quote(&token, &body).await, 400, "FORBIDDEN_FIELD").await;
+        assert!(error["message"].as_str().expect("message").contains(field), "{field}: {error}");
+    }
+    assert_eq!(quote_count(&app, &token).await, "0");
+}
+
+#[tokio::test]
+async fn a_missing_or_garbage_token_is_401() {
+    let app = spawn_app().await;
+    let no_token = app.client.get(format!("{}{QUOTES}/quote", app.base)).send().await.expect("GET");
+    assert_eq!(no_token.headers()["www-authenticate"], "Bearer");
+    assert_tmf_error(no_token, 401, "UNAUTHORIZED").await;
+    assert_tmf_error(app.get(&format!("{QUOTES}/quote"), "not-a-jwt").await, 401, "UNAUTHORIZED").await;
+}
+
+#[tokio::test]
+async fn a_missing_scope_is_403() {
+    let app = spawn_app().await;
+    let reader = app.token("acme", &[Scope::QuoteRead]);
+    let response = app.create_quote(&reader, &quote_body("mobile-s")).await;
+    assert_tmf_error(response, 403, "MISSING_SCOPE").await;
+    let writer_only = app.token("acme", &[Scope::QuoteWrite]);
+    assert_tmf_error(app.get(&format!("{QUOTES}/quote"), &writer_only).await, 403, "MISSING_SCOPE").await;
+    assert_eq!(quote_count(&app, &app.admin("acme")).await, "0");
+}
+
+#[tokio::test]
+async fn unknown_ids_and_routes_are_404() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    assert_tmf_error(app.get(&format!("{QUOTES}/quote/no-such-id"), &token).await, 404, "NOT_FOUND").await;
+    assert_tmf_error(app.get(&format!("{QUOTES}/nowhere"), &token).await, 404, "ROUTE_NOT_FOUND").await;
+}
+
+#[tokio::test]
+async fn an_illegal_transition_is_409_and_changes_nothing() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let id = app.created_quote(&token, "mobile-s").await["id"].as_str().expect("id").to_owned();
+    let error = assert_tmf_error(app.patch_quote(&token, &id, &json!({"state": "accepted"}), None).await, 409, "ILLEGAL_TRANSITION").await;
+    assert!(error["message"].as_str().expect("message").contains("inProgress"), "{error}");
+    let quote: Value = app.get(&format!("{QUOTES}/quote/{id}"), &token).await.json().await.expect("json");
+    assert_eq!(quote["state"], "inProgress");
+}
+
+#[tokio::test]
+async fn a_stale_if_match_is_412() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let id = app.created_quote(&token, "mobile-s").await["id"].as_str().expect("id").to_owned();
+    assert_eq!(app.patch_quote(&token, &id, &json!({"description": "v2"}), Some("\"1\"")).await.status(), 200);
+    assert_tmf_error(app.patch_quote(&token, &id, &json!({"description": "v3"}), Some("\"1\"")).await, 412, "VERSION_MISMATCH").await;
+    let quote: Value = app.get(&format!("{QUOTES}/quote/{id}"), &token).await.json().await.expect("json");
+    assert_eq!(quote["description"], "v2");
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_413() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let big = format!("{{\"description\": \"{}\", \"quoteItem\": []}}", "x".repeat(2 * 1024 * 1024));
+    let response = post_raw(&app, &token, "application/json", big).send().await.expect("POST");
+    assert_tmf_error(response, 413, "PAYLOAD_TOO_LARGE").await;
+    assert_eq!(quote_count(&app, &token).await, "0");
+}
+
+#[tokio::test]
+async fn a_wrong_content_type_is_415() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let body = quote_body("mobile-s").to_string();
+    assert_tmf_error(post_raw(&app, &token, "text/plain", body).send().await.expect("POST"), 415, "UNSUPPORTED_MEDIA_TYPE").await;
+    let id = app.created_quote(&token, "mobile-s").await["id"].as_str().expect("id").to_owned();
+    let patch = app
+        .request(reqwest::Method::PATCH, &format!("{QUOTES}/quote/{id}"), &token)
+        .header("Content-Type", "application/xml")
+        .body("<quote/>")
+        .send()
+        .await
+        .expect("PATCH");
+    assert_tmf_error(patch, 415, "UNSUPPORTED_MEDIA_TYPE").await;
+}
+
+#[tokio::test]
+async fn business_rules_are_422_naming_the_item() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let unknown = json!({"quoteItem": [{"productOffering": {"id": "mobile-s"}}, {"productOffering": {"id": "no-such"}}]});
+    let error = assert_tmf_error(app.create_quote(&token, &unknown).await, 422, "UNKNOWN_OFFERING").await;
+    assert!(error["message"].as_str().expect("message").contains("quoteItem[1]"), "{error}");
+    let retired = assert_tmf_error(app.create_quote(&token, &quote_body("mobile-legacy")).await, 422, "OFFERING_NOT_SELLABLE").await;
+    assert!(retired["message"].as_str().expect("message").contains("mobile-legacy"), "{retired}");
+    assert_eq!(quote_count(&app, &token).await, "0");
+}
+
+#[tokio::test]
+async fn invalid_query_parameters_are_400() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    for query in ["limit=-1", "limit=abc", "offset=x", "limit=100000", "quoteDate.gte=yesterday", "state=unknown", "color=blue"] {
+        let response = app.get(&format!("{QUOTES}/quote?{query}"), &token).await;
+        assert_tmf_error(response, 400, "INVALID_QUERY").await;
+    }
+}

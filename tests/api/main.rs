@@ -1,0 +1,8 @@
+//! Black-box tests of the TMF648 API over real HTTP against `q2c local` (fresh data dir,
+//! free port per test).
+
+mod auth;
+mod catalog_and_hub;
+mod concurrency;
+mod errors;
+mod quotes;

@@ -1,0 +1,144 @@
+//! Test harness: starts `q2c local` in-process on a free port with a fresh data directory
+//! and talks to it over real HTTP.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use q2c::local::{LocalConfig, dev_token, start};
+use q2c_service::Scope;
+use reqwest::{Client, RequestBuilder, Response};
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+/// Base path of the quote API.
+pub const QUOTES: &str = "/tmf-api/quoteManagement/v4";
+/// Base path of the catalog API.
+pub const CATALOG: &str = "/tmf-api/productCatalogManagement/v4";
+
+/// A running `q2c local` and a client for it. Stops when dropped.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The signing secret, to mint tokens.
+    pub secret: String,
+    /// HTTP client.
+    pub client: Client,
+    /// Keeps the data directory alive.
+    pub data_dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Starts a fresh `q2c local` on a free port.
+///
+/// # Panics
+/// When the app cannot start (the test cannot run then).
+pub async fn spawn_app() -> TestApp {
+    let data_dir = tempfile::tempdir().expect("temp data dir");
+    let secret = format!("test-secret-{}", std::process::id());
+    let config = LocalConfig {
+        addr: "127.0.0.1:0".parse().expect("address"),
+        data_dir: data_dir.path().to_owned(),
+        settings_path: data_dir.path().join("settings.toml"),
+        public_url: None,
+        jwt_secret: secret.clone(),
+    };
+    let app = start(&config).await.expect("q2c local starts");
+    let addr = app.local_addr().expect("bound address");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.serve(async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        base: format!("http://{addr}"),
+        addr,
+        secret,
+        client: Client::builder().timeout(Duration::from_secs(30)).build().expect("client"),
+        data_dir,
+        stop: Some(stop),
+    }
+}
+
+impl TestApp {
+    /// A token for `tenant` with `scopes`, valid for an hour.
+    pub fn token(&self, tenant: &str, scopes: &[Scope]) -> String {
+        dev_token(&self.secret, tenant, scopes, Duration::from_secs(3600)).expect("token")
+    }
+
+    /// A token for `tenant` with every scope.
+    pub fn admin(&self, tenant: &str) -> String {
+        self.token(tenant, &Scope::ALL)
+    }
+
+    /// A request to `path` (relative to the server) with a bearer token.
+    pub fn request(&self, method: reqwest::Method, path: &str, token: &str) -> RequestBuilder {
+        self.client.request(method, format!("{}{path}", self.base)).bearer_auth(token)
+    }
+
+    /// `POST /quote` with a JSON body.
+    pub async fn create_quote(&self, token: &str, body: &Value) -> Response {
+        self.request(reqwest::Method::POST, &format!("{QUOTES}/quote"), token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST /quote")
+    }
+
+    /// Creates a quote that must succeed; returns its JSON.
+    pub async fn created_quote(&self, token: &str, offering: &str) -> Value {
+        let response = self.create_quote(token, &quote_body(offering)).await;
+        assert_eq!(response.status(), 201, "creating a quote of {offering}");
+        response.json().await.expect("quote JSON")
+    }
+
+    /// `GET <path>`.
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(reqwest::Method::GET, path, token).send().await.expect("GET")
+    }
+
+    /// `PATCH /quote/{id}` with a merge patch and an optional `If-Match`.
+    pub async fn patch_quote(&self, token: &str, id: &str, patch: &Value, if_match: Option<&str>) -> Response {
+        let mut request = self
+            .request(reqwest::Method::PATCH, &format!("{QUOTES}/quote/{id}"), token)
+            .header("Content-Type", "application/merge-patch+json")
+            .body(patch.to_string());
+        if let Some(etag) = if_match {
+            request = request.header("If-Match", etag);
+        }
+        request.send().await.expect("PATCH")
+    }
+}
+
+/// A `Quote_Create` body with one item of `offering`.
+pub fn quote_body(offering: &str) -> Value {
+    json!({"quoteItem": [{"action": "add", "quantity": 1, "productOffering": {"id": offering}}],
+           "relatedParty": [{"id": "cust-1", "role": "customer", "@referredType": "Individual"}]})
+}
+
+/// Asserts a TMF630 error body with this status and code; returns the body.
+pub async fn assert_tmf_error(response: Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status of {}", response.url());
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(content_type.starts_with("application/json"), "content type {content_type}");
+    let body: Value = response.json().await.expect("error JSON");
+    assert_eq!(body["code"], json!(code), "error body {body}");
+    assert_eq!(body["status"], json!(status.to_string()), "error body {body}");
+    assert!(body["reason"].as_str().is_some_and(|r| !r.is_empty()), "reason in {body}");
+    let reference = body["referenceError"].as_str().unwrap_or_default();
+    assert!(reference.contains("docs/errors.md#"), "referenceError in {body}");
+    body
+}

@@ -1,0 +1,13 @@
+//! The `q2c` command line as a library, so tests can start `q2c local` in-process.
+//!
+//! # Layout
+//! - [`cli`]: the clap definition and command dispatch.
+//! - [`local`]: `q2c local` — the whole system on SQLite, served over HTTP.
+//! - [`secret`]: the local token-signing secret.
+//! - [`telemetry`]: logging setup.
+#![warn(missing_docs)]
+
+pub mod cli;
+pub mod local;
+pub mod secret;
+pub mod telemetry;

@@ -1,0 +1,213 @@
+//! `q2c local`: the whole system in one process on an embedded SQLite store — the same
+//! router and use-cases the Lambda functions run, with local adapters.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use q2c_api::auth::{Authenticator, JwtKey, JwtVerifier, issue_dev_token};
+use q2c_api::{ApiConfig, AppState, QUOTE_API_BASE};
+use q2c_local::{FileSettings, SqliteStore};
+use q2c_model::sample_catalog::sample_catalog;
+use q2c_service::ports::{CatalogStore, Clock, Page, SystemClock};
+use q2c_service::{QuoteService, QuoteServiceConfig, Scope};
+use tokio::net::TcpListener;
+
+use crate::cli::LocalArgs;
+
+/// Issuer of local development tokens.
+pub const LOCAL_ISSUER: &str = "q2c-local";
+/// Audience of local development tokens.
+pub const LOCAL_AUDIENCE: &str = "q2c";
+/// Where the documentation (and so `referenceError` links) lives.
+pub const DOCS_BASE_URL: &str = "https://github.com/q2c-dev/q2c/blob/main";
+/// How often expired idempotency records and published outbox rows are removed.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
+
+/// Everything `q2c local` needs to start.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    /// Address to listen on (port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// Data directory (database, settings).
+    pub data_dir: PathBuf,
+    /// Tenant settings file.
+    pub settings_path: PathBuf,
+    /// Public base URL for hrefs; default `http://<bound address>`.
+    pub public_url: Option<String>,
+    /// HS256 secret local tokens are signed with.
+    pub jwt_secret: String,
+}
+
+impl LocalConfig {
+    /// From the command line and the signing secret.
+    pub fn new(args: LocalArgs, jwt_secret: String) -> Self {
+        let settings_path = args.settings.unwrap_or_else(|| args.data_dir.join("settings.toml"));
+        LocalConfig {
+            addr: args.addr,
+            data_dir: args.data_dir,
+            settings_path,
+            public_url: args.public_url,
+            jwt_secret,
+        }
+    }
+}
+
+/// A started (bound, seeded) local system, ready to serve.
+pub struct LocalApp {
+    listener: TcpListener,
+    router: axum::Router,
+    store: SqliteStore,
+    public_url: String,
+}
+
+/// Opens the store, seeds the sample catalog into an empty catalog, builds the router and
+/// binds the listener.
+///
+/// # Errors
+/// When the data directory, database or settings cannot be opened, or the address is taken.
+pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
+    let db_path = config.data_dir.join("q2c.sqlite3");
+    let store = SqliteStore::open(&db_path)
+        .with_context(|| format!("opening database {}", db_path.display()))?;
+    let settings = FileSettings::load(&config.settings_path)
+        .with_context(|| format!("loading settings {}", config.settings_path.display()))?;
+    seed_catalog_if_empty(&store).await?;
+
+    let listener = TcpListener::bind(config.addr)
+        .await
+        .with_context(|| format!("binding {}", config.addr))?;
+    let bound = listener.local_addr()?;
+    let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{bound}"));
+
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let ports = store.ports(Arc::new(settings), clock);
+    let quotes = QuoteService::new(
+        ports.clone(),
+        QuoteServiceConfig { quote_href_base: format!("{public_url}{QUOTE_API_BASE}/quote") },
+    );
+    let verifier = JwtVerifier::new(
+        JwtKey::Hs256Secret(config.jwt_secret.as_bytes().to_vec()),
+        LOCAL_ISSUER,
+        LOCAL_AUDIENCE,
+    )?;
+    let api_config = ApiConfig::new(public_url.clone(), DOCS_BASE_URL);
+    let router = q2c_api::router(AppState::new(quotes, ports, Authenticator::Jwt(verifier), api_config));
+    Ok(LocalApp { listener, router, store, public_url })
+}
+
+async fn seed_catalog_if_empty(store: &SqliteStore) -> anyhow::Result<()> {
+    let existing = store.catalog_store().list_offerings(Page { offset: 0, limit: 1 }).await?;
+    if existing.total == 0 {
+        let catalog = sample_catalog();
+        let offerings: Vec<_> = catalog.offerings().cloned().collect();
+        let prices: Vec<_> = catalog.prices().cloned().collect();
+        store.load_catalog(&offerings, &prices).await?;
+        tracing::info!(offerings = offerings.len(), prices = prices.len(), "seeded the sample catalog");
+    }
+    Ok(())
+}
+
+impl LocalApp {
+    /// The address the server listens on.
+    ///
+    /// # Errors
+    /// When the socket has no local address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// The public base URL (hrefs, Location headers).
+    pub fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests and returns.
+    /// Housekeeping runs in the background meanwhile.
+    ///
+    /// # Errors
+    /// When the server fails.
+    pub async fn serve(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let store = self.store.clone();
+        let housekeeping = tokio::spawn(async move {
+            let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
+            loop {
+                every.tick().await;
+                match store.housekeeping(time::OffsetDateTime::now_utc()).await {
+                    Ok(report) => tracing::debug!(?report, "housekeeping"),
+                    Err(e) => tracing::warn!(error = %e, "housekeeping failed"),
+                }
+            }
+        });
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("serving HTTP");
+        housekeeping.abort();
+        served
+    }
+}
+
+/// Starts, prints how to use it, and serves until Ctrl-C or SIGTERM.
+///
+/// # Errors
+/// When starting or serving fails.
+pub async fn run_until_signal(config: LocalConfig) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let app = start(&config).await?;
+    let token = dev_token(&config.jwt_secret, "demo", &Scope::ALL, Duration::from_secs(12 * 3600))?;
+    let url = app.public_url().to_owned();
+    println!("q2c local is ready at {url} (in {} ms)", started.elapsed().as_millis());
+    println!("  data dir:  {}", config.data_dir.display());
+    println!("  API:       {url}{QUOTE_API_BASE}/quote");
+    println!("  OpenAPI:   {url}{QUOTE_API_BASE}/openapi.json");
+    println!("  dev token (tenant demo, all scopes, 12 h):\n\n    export TOKEN={token}\n");
+    println!(
+        "  try:       curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n             -d '{{\"quoteItem\":[{{\"productOffering\":{{\"id\":\"mobile-l\"}},\"quantity\":1}}]}}' \\\n             {url}{QUOTE_API_BASE}/quote\n"
+    );
+    app.serve(shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// A development token `q2c local` accepts.
+///
+/// # Errors
+/// When the tenant is not a valid tenant id.
+pub fn dev_token(secret: &str, tenant: &str, scopes: &[Scope], ttl: Duration) -> anyhow::Result<String> {
+    q2c_service::TenantId::parse(tenant)?;
+    Ok(issue_dev_token(secret.as_bytes(), tenant, scopes, ttl, LOCAL_ISSUER, LOCAL_AUDIENCE))
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!("Ctrl-C received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}

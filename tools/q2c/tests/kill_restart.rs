@@ -1,0 +1,118 @@
+//! Durability: every quote acknowledged to a client (201) and its outbox event survive a
+//! SIGKILL of `q2c local` in the middle of a burst of writes.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use q2c_local::SqliteStore;
+use q2c_service::TenantId;
+use q2c_service::ports::{OutboxStore, QuoteStore};
+use serde_json::{Value, json};
+use tokio::sync::Mutex;
+
+const SECRET: &str = "kill-restart-secret";
+
+/// Starts `q2c local` on a free port; returns the child and its base URL.
+fn start(data_dir: &std::path::Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_q2c"))
+        .args(["local", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env("Q2C_JWT_SECRET", SECRET)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("q2c local starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().expect("a ready line").expect("readable");
+    let url = first
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .expect("the ready line names the URL")
+        .to_owned();
+    // Keep draining stdout so the child never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
+fn token() -> String {
+    q2c::local::dev_token(SECRET, "durable", &q2c_service::Scope::ALL, Duration::from_secs(600))
+        .expect("token")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn acknowledged_quotes_and_their_events_survive_sigkill() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let (mut child, url) = start(data_dir.path());
+    let client = reqwest::Client::new();
+    let token = token();
+    let acknowledged = Arc::new(Mutex::new(BTreeSet::new()));
+
+    // 8 writers create quotes as fast as they can; the server is killed under them.
+    let writers: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, url, token, acknowledged) =
+                (client.clone(), url.clone(), token.clone(), acknowledged.clone());
+            tokio::spawn(async move {
+                loop {
+                    let body = json!({"quoteItem": [{"productOffering": {"id": "mobile-s"}}]});
+                    let sent = client
+                        .post(format!("{url}/tmf-api/quoteManagement/v4/quote"))
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .send()
+                        .await;
+                    let Ok(response) = sent else { break };
+                    if response.status() != 201 {
+                        break;
+                    }
+                    let Ok(quote) = response.json::<Value>().await else { break };
+                    let id = quote["id"].as_str().expect("id").to_owned();
+                    acknowledged.lock().await.insert(id);
+                }
+            })
+        })
+        .collect();
+    while acknowledged.lock().await.len() < 200 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    for writer in writers {
+        writer.await.expect("writer ends once the server is gone");
+    }
+    let acknowledged = acknowledged.lock().await.clone();
+    assert!(acknowledged.len() >= 200);
+
+    // Every acknowledged quote is readable after a restart...
+    let (mut restarted, url) = start(data_dir.path());
+    for id in &acknowledged {
+        let response = client
+            .get(format!("{url}/tmf-api/quoteManagement/v4/quote/{id}"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(response.status(), 200, "quote {id} lost");
+    }
+    restarted.kill().expect("stop");
+    restarted.wait().expect("reaped");
+
+    // ...and its QuoteCreateEvent is still in the outbox, waiting for the relay.
+    let store = SqliteStore::open(&data_dir.path().join("q2c.sqlite3")).expect("reopen");
+    let tenant = TenantId::parse("durable").expect("tenant");
+    let pending = OutboxStore::pending(&store, 100_000).await.expect("outbox");
+    let announced: BTreeSet<String> = pending
+        .iter()
+        .filter(|e| e.event_type == "QuoteCreateEvent")
+        .map(|e| e.aggregate_id.clone())
+        .collect();
+    for id in &acknowledged {
+        assert!(QuoteStore::get(&store, &tenant, id).await.expect("get").is_some(), "{id}");
+        assert!(announced.contains(id), "event of quote {id} lost");
+    }
+}
