@@ -1,11 +1,15 @@
-//! Turning outbox events into `SendMessageBatch` entries (body and attributes) and grouping
-//! them under SQS's batch limits.
+//! Turning outbox events into `SendMessageBatch` entries (body and attributes), grouping
+//! them under SQS's batch limits, and re-sending only the entries that failed.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
 
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use q2c_service::ports::OutboxEvent;
 
 use super::attributes;
-use super::publisher::FailedEvent;
+use super::publisher::{FailedEvent, PublishOutcome};
 use crate::error::SqsError;
 use crate::metrics::Operation;
 
@@ -13,6 +17,8 @@ use crate::metrics::Operation;
 const BATCH_MAX_ENTRIES: usize = 10;
 /// Most payload bytes in one batch: SQS's historical 256 KiB, kept as the conservative bound.
 const BATCH_MAX_BYTES: usize = 256 * 1024;
+/// Sends of one entry before it is reported failed.
+const MAX_ATTEMPTS: u32 = 3;
 
 /// One message to send.
 #[derive(Debug, Clone)]
@@ -98,6 +104,37 @@ pub(crate) fn batches(entries: Vec<Entry>) -> Vec<Vec<Entry>> {
     batches
 }
 
+/// Sends `batch` with `send` (which answers the failed entries by event id), re-sending
+/// only the entries that failed without a sender fault, at most [`MAX_ATTEMPTS`] times in
+/// all, with a short backoff.
+pub(crate) async fn send_with_retries<F, Fut>(batch: Vec<Entry>, mut send: F) -> PublishOutcome
+where
+    F: FnMut(Vec<Entry>) -> Fut,
+    Fut: Future<Output = HashMap<String, FailedEvent>>,
+{
+    let mut outcome = PublishOutcome::default();
+    let mut pending = batch;
+    for attempt in 1..=MAX_ATTEMPTS {
+        if attempt > 1 {
+            tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+        }
+        let failures = send(pending.clone()).await;
+        let mut retry = Vec::new();
+        for entry in pending {
+            match failures.get(&entry.event_id) {
+                None => outcome.published.push(entry.event_id),
+                Some(f) if !f.sender_fault && attempt < MAX_ATTEMPTS => retry.push(entry),
+                Some(f) => outcome.failed.push(f.clone()),
+            }
+        }
+        pending = retry;
+        if pending.is_empty() {
+            break;
+        }
+    }
+    outcome
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +182,60 @@ mod tests {
             .unwrap_or_default();
         names.sort();
         assert_eq!(names, ["eventType", "schemaVersion", "tenant"]);
+    }
+
+    /// A sender that fails the given event ids on the first `times` calls.
+    fn flaky(
+        failing: &'static [(&'static str, bool)],
+        times: usize,
+        calls: &std::cell::RefCell<Vec<Vec<String>>>,
+    ) -> impl FnMut(Vec<Entry>) -> std::future::Ready<HashMap<String, FailedEvent>> {
+        move |entries: Vec<Entry>| {
+            let ids: Vec<String> = entries.iter().map(|e| e.event_id.clone()).collect();
+            let call = calls.borrow().len();
+            calls.borrow_mut().push(ids.clone());
+            let failures = failing
+                .iter()
+                .filter(|(id, _)| call < times && ids.iter().any(|i| i == id))
+                .map(|(id, sender_fault)| {
+                    let failure = FailedEvent {
+                        event_id: (*id).to_owned(),
+                        code: "InternalError".into(),
+                        sender_fault: *sender_fault,
+                    };
+                    ((*id).to_owned(), failure)
+                })
+                .collect();
+            std::future::ready(failures)
+        }
+    }
+
+    fn three() -> Vec<Entry> {
+        (0..3)
+            .map(|i| entry(&event(i, 1)).expect("entry"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn only_failed_entries_are_sent_again() {
+        let calls = std::cell::RefCell::new(Vec::new());
+        let outcome = send_with_retries(three(), flaky(&[("e-1", false)], 1, &calls)).await;
+        assert_eq!(calls.borrow().len(), 2);
+        assert_eq!(calls.borrow()[1], ["e-1"]);
+        assert_eq!(outcome.published, ["e-0", "e-2", "e-1"]);
+        assert!(outcome.failed.is_empty());
+    }
+
+    #[tokio::test]
+    async fn sender_faults_are_not_retried_and_retries_are_bounded() {
+        let calls = std::cell::RefCell::new(Vec::new());
+        let failing = &[("e-0", true), ("e-2", false)];
+        let outcome = send_with_retries(three(), flaky(failing, usize::MAX, &calls)).await;
+        assert_eq!(calls.borrow().len(), 3, "{:?}", calls.borrow());
+        assert_eq!(calls.borrow()[2], ["e-2"]);
+        assert_eq!(outcome.published, ["e-1"]);
+        let failed: Vec<_> = outcome.failed.iter().map(|f| f.event_id.as_str()).collect();
+        assert_eq!(failed, ["e-0", "e-2"]);
+        assert_eq!(outcome.failed[1].code, "InternalError");
     }
 }

@@ -4,17 +4,13 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use aws_sdk_sqs::Client;
 use q2c_service::ports::OutboxEvent;
 
-use super::batch::{Entry, batches, entry};
+use super::batch::{Entry, batches, entry, send_with_retries};
 use crate::error::SqsError;
 use crate::metrics::{Operation, RequestCounter};
-
-/// Sends of one entry before it is reported failed.
-const MAX_ATTEMPTS: u32 = 3;
 
 /// An event SQS did not accept.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,39 +131,15 @@ impl SqsPublisher {
         }
         let mut outcome = PublishOutcome::default();
         for batch in batches(entries) {
-            let part = self.send_with_retries(&url, batch).await;
+            let send = |entries: Vec<Entry>| {
+                let url = &url;
+                async move { self.send_batch(url, &entries).await }
+            };
+            let part = send_with_retries(batch, send).await;
             outcome.published.extend(part.published);
             outcome.failed.extend(part.failed);
         }
         Ok(outcome)
-    }
-
-    /// One batch, re-sending only failed, retryable entries.
-    async fn send_with_retries(&self, url: &str, batch: Vec<Entry>) -> PublishOutcome {
-        let mut outcome = PublishOutcome::default();
-        let mut pending = batch;
-        for attempt in 1..=MAX_ATTEMPTS {
-            if attempt > 1 {
-                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
-            }
-            let failures = self.send_batch(url, &pending).await;
-            let (retry, done): (Vec<Entry>, Vec<Entry>) = pending
-                .into_iter()
-                .partition(|e| failures.get(&e.event_id).is_some_and(|f| !f.sender_fault));
-            for entry in done {
-                match failures.get(&entry.event_id) {
-                    Some(failure) => outcome.failed.push(failure.clone()),
-                    None => outcome.published.push(entry.event_id),
-                }
-            }
-            pending = retry;
-            if pending.is_empty() {
-                break;
-            }
-        }
-        let exhausted = pending.iter().map(|e| e.failure("RetriesExhausted", false));
-        outcome.failed.extend(exhausted);
-        outcome
     }
 
     /// One `SendMessageBatch`: the failed entries by event id (all of them if the call failed).
