@@ -1,5 +1,5 @@
 //! Errors of the AWS adapters. Store errors reach callers as
-//! [`StoreError::Backend`](q2c_service::ports::StoreError::Backend) with one of these as the
+//! [`StoreError::Backend`] with one of these as the
 //! source; SDK errors stay as `#[source]`, never flattened into strings.
 
 use q2c_service::ports::{BoxError, StoreError};

@@ -20,7 +20,7 @@ mod quotes;
 mod settings;
 mod transact;
 
-pub use settings::DynamoSettings;
+pub use settings::{DynamoSettings, SETTINGS_CACHE_TTL};
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ConsumedCapacity;
