@@ -16,7 +16,7 @@ pub mod error;
 pub mod metrics;
 pub mod sqs;
 
-pub use dynamo::{DynamoSettings, DynamoStore};
+pub use dynamo::{DynamoSettings, DynamoStore, OpenQuoteRef};
 pub use error::{DynamoError, SqsError};
 pub use metrics::{Operation, RequestCounter, RequestSnapshot};
 pub use sqs::{

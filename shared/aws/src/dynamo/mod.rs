@@ -13,6 +13,7 @@ mod hubs;
 mod idempotency;
 mod item;
 mod keys;
+mod open_quotes;
 mod outbox;
 mod query;
 mod quote_list;
@@ -20,6 +21,7 @@ mod quotes;
 mod settings;
 mod transact;
 
+pub use open_quotes::OpenQuoteRef;
 pub use settings::{DynamoSettings, SETTINGS_CACHE_TTL};
 
 use aws_sdk_dynamodb::Client;

@@ -17,6 +17,7 @@ use q2c_service::ports::{
 use super::DynamoStore;
 use super::item::{self, Item, n, s};
 use super::keys::{self, GSI1PK, GSI1SK};
+use super::open_quotes;
 use super::outbox::event_puts;
 use super::transact::{Expr, TransactError, delete_write, put_write};
 use crate::error::DynamoError;
@@ -115,8 +116,8 @@ impl DynamoStore {
                 &keys::open_quote_index_pk(price),
                 &keys::open_quote_index_sk(tenant, quote_id),
             );
-            entry.insert("tenant".into(), s(tenant.as_str()));
-            entry.insert("quote_id".into(), s(quote_id));
+            entry.insert(open_quotes::TENANT.into(), s(tenant.as_str()));
+            entry.insert(open_quotes::QUOTE_ID.into(), s(quote_id));
             writes.push(put_write(&self.table, entry, None)?);
         }
         for price in before.difference(after) {
@@ -258,35 +259,5 @@ impl QuoteStore for DynamoStore {
         page: Page,
     ) -> Result<Listing<StoredQuote>, StoreError> {
         Ok(self.list_quotes(tenant, filter, page).await?)
-    }
-}
-
-impl DynamoStore {
-    /// The open (non-final) quotes that use the catalog price `price_id`, across tenants, as
-    /// `(tenant, quote id)`: one Query of the `POPIDX#<priceId>` partition, for the
-    /// price-change fan-out.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when DynamoDB fails or an index item is malformed.
-    #[tracing::instrument(skip_all, fields(price_id), err)]
-    pub async fn open_quotes_using_price(
-        &self,
-        price_id: &str,
-    ) -> Result<Vec<(TenantId, String)>, StoreError> {
-        let spec = super::query::QuerySpec::new(None, "pk = :pk")
-            .value(":pk", s(keys::open_quote_index_pk(price_id)));
-        let items = self.query_all(&spec).await?;
-        items
-            .iter()
-            .map(|entry| {
-                let tenant = item::get_s(entry, "tenant")?;
-                let tenant = TenantId::parse(tenant).map_err(|_| DynamoError::Attribute {
-                    key: item::pk_of(entry),
-                    attribute: "tenant",
-                })?;
-                Ok((tenant, item::get_s(entry, "quote_id")?.to_owned()))
-            })
-            .collect::<Result<_, DynamoError>>()
-            .map_err(StoreError::from)
     }
 }

@@ -121,15 +121,13 @@ async fn the_open_quote_index_follows_prices_and_drops_final_quotes() {
     let users = |price: &'static str| {
         let store = store.clone();
         async move {
-            let mut found: Vec<String> = store
-                .open_quotes_using_price(price)
+            store
+                .open_quotes_by_price(price, None, 100)
                 .await
                 .expect("index query")
                 .into_iter()
-                .map(|(t, q)| format!("{t}/{q}"))
-                .collect();
-            found.sort();
-            found
+                .map(|r| format!("{}/{}", r.tenant, r.quote_id))
+                .collect::<Vec<_>>()
         }
     };
     assert_eq!(users("p1").await, ["acme/q-1", "beta/q-9"]);
@@ -200,9 +198,40 @@ async fn a_reused_event_id_refuses_the_whole_write() {
     assert_eq!(store.get(&acme, "q-2").await.expect("get"), None);
     assert!(
         store
-            .open_quotes_using_price("p1")
+            .open_quotes_by_price("p1", None, 10)
             .await
             .expect("index")
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn the_open_quote_index_pages_by_tenant_then_quote_id() {
+    let store = store().await;
+    let date = datetime!(2026-01-01 10:00 UTC);
+    for (t, q) in [("b", "q-1"), ("a", "q-2"), ("a-x", "q-0"), ("a", "q-1")] {
+        let stored = quote(q, date, &["p1"]);
+        store
+            .insert(&tenant(t), &stored, &[])
+            .await
+            .expect("insert");
+    }
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .open_quotes_by_price("p1", after.clone(), 3)
+            .await
+            .expect("page");
+        let Some(last) = page.last().cloned() else {
+            break;
+        };
+        pages.push(
+            page.iter()
+                .map(|r| format!("{}/{}", r.tenant, r.quote_id))
+                .collect::<Vec<_>>(),
+        );
+        after = Some(last);
+    }
+    assert_eq!(pages, [vec!["a/q-1", "a/q-2", "a-x/q-0"], vec!["b/q-1"]]);
 }
