@@ -1,0 +1,128 @@
+//! [`CatalogStore`] on DynamoDB: offerings `PO#<id>` / `PO` and prices `POP#<id>` / `POP`,
+//! shared by all tenants, listed by id through `gsi1` (`CATALOG#PO` / `CATALOG#POP`, sort
+//! key the id). Lookups by id are `BatchGetItem`s; listings Query the index ascending, with
+//! the same offset cost as quote listings.
+
+use async_trait::async_trait;
+use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
+use q2c_service::ports::{CatalogStore, Listing, Page, StoreError};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::DynamoStore;
+use super::item::{self, s};
+use super::keys::{self, GSI1, GSI1PK, GSI1SK};
+use super::query::QuerySpec;
+use crate::error::DynamoError;
+
+/// Where one kind of catalog resource lives.
+struct Kind {
+    pk: fn(&str) -> String,
+    sk: &'static str,
+    listing: &'static str,
+}
+
+const OFFERINGS: Kind = Kind {
+    pk: keys::offering_pk,
+    sk: keys::OFFERING_SK,
+    listing: keys::OFFERINGS_GSI1PK,
+};
+
+const PRICES: Kind = Kind {
+    pk: keys::price_pk,
+    sk: keys::PRICE_SK,
+    listing: keys::PRICES_GSI1PK,
+};
+
+impl DynamoStore {
+    async fn catalog_get<T: DeserializeOwned>(
+        &self,
+        kind: &Kind,
+        ids: &[String],
+    ) -> Result<Vec<T>, DynamoError> {
+        let mut unique: Vec<&String> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let keys = unique
+            .into_iter()
+            .map(|id| item::key((kind.pk)(id), kind.sk))
+            .collect();
+        let items = self.batch_get(keys).await?;
+        items.iter().map(item::body).collect()
+    }
+
+    async fn catalog_list<T: DeserializeOwned>(
+        &self,
+        kind: &Kind,
+        page: Page,
+    ) -> Result<Listing<T>, DynamoError> {
+        let spec = QuerySpec::new(Some(GSI1), "gsi1pk = :pk").value(":pk", s(kind.listing));
+        let total = self.count(&spec).await?;
+        let needed = usize::try_from(page.offset.saturating_add(page.limit)).unwrap_or(usize::MAX);
+        let items = if page.limit == 0 || page.offset >= total {
+            Vec::new()
+        } else {
+            let evaluate =
+                i32::try_from(page.offset.saturating_add(page.limit)).unwrap_or(i32::MAX);
+            self.query_while(&spec, Some(evaluate), |items| items.len() < needed)
+                .await?
+        };
+        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let items = items
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(item::body)
+            .collect::<Result<_, _>>()?;
+        Ok(Listing { items, total })
+    }
+
+    async fn catalog_put<T: Serialize>(
+        &self,
+        kind: &Kind,
+        id: &str,
+        value: &T,
+    ) -> Result<(), DynamoError> {
+        let pk = (kind.pk)(id);
+        let mut entry = item::item_with_key(&pk, kind.sk);
+        entry.insert(keys::BODY.into(), item::to_body(value, &pk)?);
+        entry.insert(GSI1PK.into(), s(kind.listing));
+        entry.insert(GSI1SK.into(), s(id));
+        self.put_item(entry, None).await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CatalogStore for DynamoStore {
+    #[tracing::instrument(skip_all, fields(ids = ids.len()), err)]
+    async fn offerings(&self, ids: &[String]) -> Result<Vec<ProductOffering>, StoreError> {
+        Ok(self.catalog_get(&OFFERINGS, ids).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(ids = ids.len()), err)]
+    async fn prices(&self, ids: &[String]) -> Result<Vec<ProductOfferingPrice>, StoreError> {
+        Ok(self.catalog_get(&PRICES, ids).await?)
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn list_offerings(&self, page: Page) -> Result<Listing<ProductOffering>, StoreError> {
+        Ok(self.catalog_list(&OFFERINGS, page).await?)
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn list_prices(&self, page: Page) -> Result<Listing<ProductOfferingPrice>, StoreError> {
+        Ok(self.catalog_list(&PRICES, page).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(id = %offering.id), err)]
+    async fn put_offering(&self, offering: &ProductOffering) -> Result<(), StoreError> {
+        Ok(self.catalog_put(&OFFERINGS, &offering.id, offering).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(id = %price.id), err)]
+    async fn put_price(&self, price: &ProductOfferingPrice) -> Result<(), StoreError> {
+        Ok(self.catalog_put(&PRICES, &price.id, price).await?)
+    }
+}

@@ -1,0 +1,190 @@
+//! Every key and index value of the single table, in one place (see "DynamoDB single-table
+//! design" in `docs/architecture.md`). Times inside sort keys are UTC with nine fractional
+//! digits, so byte order is time order.
+
+use q2c_service::context::TenantId;
+use q2c_service::ports::HubApi;
+use time::OffsetDateTime;
+use time::format_description::FormatItem;
+use time::macros::format_description;
+
+/// Partition key attribute.
+pub(crate) const PK: &str = "pk";
+/// Sort key attribute.
+pub(crate) const SK: &str = "sk";
+/// First global secondary index (listings) and its key attributes.
+pub(crate) const GSI1: &str = "gsi1";
+pub(crate) const GSI1PK: &str = "gsi1pk";
+pub(crate) const GSI1SK: &str = "gsi1sk";
+/// Second global secondary index (work queues: pending outbox events, idempotency expiry).
+pub(crate) const GSI2: &str = "gsi2";
+pub(crate) const GSI2PK: &str = "gsi2pk";
+pub(crate) const GSI2SK: &str = "gsi2sk";
+/// The table's TTL attribute (epoch seconds). TTL only reclaims space, hours late: every
+/// expiry that matters is also checked in a condition or filter.
+pub(crate) const EXPIRES_AT: &str = "expires_at";
+/// The resource as JSON text.
+pub(crate) const BODY: &str = "body";
+
+/// Sort-key-safe time: `2026-11-27T14:00:00.000000000Z`.
+const SORTABLE: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:9]Z");
+
+/// A time as a sortable string (UTC, fixed width for years 0000-9999).
+pub(crate) fn sortable_time(at: OffsetDateTime) -> String {
+    let utc = at.to_offset(time::UtcOffset::UTC);
+    // Formatting with a fixed description only fails for years outside 0..=9999, which no
+    // quote or event has; the fallback still sorts correctly within the year 9999.
+    utc.format(SORTABLE)
+        .unwrap_or_else(|_| String::from("9999-12-31T23:59:59.999999999Z"))
+}
+
+/// Epoch seconds, as DynamoDB TTL wants them.
+pub(crate) fn epoch_seconds(at: OffsetDateTime) -> i64 {
+    at.unix_timestamp()
+}
+
+/// Epoch nanoseconds, for exact comparisons in conditions.
+pub(crate) fn epoch_nanos(at: OffsetDateTime) -> i128 {
+    at.unix_timestamp_nanos()
+}
+
+/// The quote item: `T#<tenant>#QUOTE#<id>` / `QUOTE`.
+pub(crate) fn quote_pk(tenant: &TenantId, id: &str) -> String {
+    format!("T#{tenant}#QUOTE#{id}")
+}
+pub(crate) const QUOTE_SK: &str = "QUOTE";
+
+/// The tenant's quote listing partition on `gsi1`.
+pub(crate) fn quotes_gsi1pk(tenant: &TenantId) -> String {
+    format!("T#{tenant}#QUOTES")
+}
+
+/// A quote's listing sort key: `<quoteDate>#<id>`; quotes without a date get `#<id>`,
+/// which sorts below every date (last when newest first, like SQL NULLs in DESC order).
+pub(crate) fn quotes_gsi1sk(quote_date: Option<OffsetDateTime>, id: &str) -> String {
+    match quote_date {
+        Some(at) => format!("{}#{id}", sortable_time(at)),
+        None => format!("#{id}"),
+    }
+}
+
+/// One open (non-final) quote using a price: `POPIDX#<priceId>` / `<tenant>#<quoteId>`.
+pub(crate) fn open_quote_index_pk(price_id: &str) -> String {
+    format!("POPIDX#{price_id}")
+}
+pub(crate) fn open_quote_index_sk(tenant: &TenantId, quote_id: &str) -> String {
+    format!("{tenant}#{quote_id}")
+}
+
+/// Outbox event item: `OUTBOX#<eventId>` / `EVENT` (keyed by event id alone, so
+/// `mark_published` needs nothing but the ids).
+pub(crate) fn outbox_pk(event_id: &str) -> String {
+    format!("OUTBOX#{event_id}")
+}
+pub(crate) const OUTBOX_SK: &str = "EVENT";
+/// `gsi2` partition of events not yet published (sparse: only pending events carry it).
+pub(crate) const OUTBOX_PENDING: &str = "OUTBOX#PENDING";
+/// `gsi2` partition of published events, for `purge_published`.
+pub(crate) const OUTBOX_PUBLISHED: &str = "OUTBOX#PUBLISHED";
+
+/// `gsi2` sort key of a pending event: `<written>#<position in the write>#<eventId>`.
+pub(crate) fn outbox_pending_sk(
+    written: OffsetDateTime,
+    position: usize,
+    event_id: &str,
+) -> String {
+    format!("{}#{position:03}#{event_id}", sortable_time(written))
+}
+
+/// `gsi2` sort key of a published event: `<published>#<eventId>`.
+pub(crate) fn outbox_published_sk(published: OffsetDateTime, event_id: &str) -> String {
+    format!("{}#{event_id}", sortable_time(published))
+}
+
+/// Catalog items: `PO#<id>` / `PO` and `POP#<id>` / `POP`.
+pub(crate) fn offering_pk(id: &str) -> String {
+    format!("PO#{id}")
+}
+pub(crate) const OFFERING_SK: &str = "PO";
+pub(crate) const OFFERINGS_GSI1PK: &str = "CATALOG#PO";
+pub(crate) fn price_pk(id: &str) -> String {
+    format!("POP#{id}")
+}
+pub(crate) const PRICE_SK: &str = "POP";
+pub(crate) const PRICES_GSI1PK: &str = "CATALOG#POP";
+
+/// Hub subscriptions: `T#<tenant>#HUB#<api>` / `<id>`.
+pub(crate) fn hub_pk(tenant: &TenantId, api: HubApi) -> String {
+    format!("T#{tenant}#HUB#{}", api.as_str())
+}
+
+/// Idempotency record: `T#<tenant>#IDEM#<key>` / `IDEM`.
+pub(crate) fn idempotency_pk(tenant: &TenantId, key: &str) -> String {
+    format!("T#{tenant}#IDEM#{key}")
+}
+pub(crate) const IDEMPOTENCY_SK: &str = "IDEM";
+
+/// Write shards of the idempotency expiry partition on `gsi2`: every API write touches it,
+/// so it is spread over this many partition keys; purging queries each of them.
+pub(crate) const IDEMPOTENCY_SHARDS: u32 = 8;
+
+/// The `gsi2` expiry partition of one idempotency record.
+pub(crate) fn idempotency_gsi2pk(tenant: &TenantId, key: &str) -> String {
+    // FNV-1a: stable across processes and releases, unlike `DefaultHasher`.
+    let hash = tenant
+        .as_str()
+        .bytes()
+        .chain([b'#'])
+        .chain(key.bytes())
+        .fold(0x811c_9dc5_u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
+    idempotency_shard_pk(hash % IDEMPOTENCY_SHARDS)
+}
+
+/// The `gsi2` partition key of one expiry shard.
+pub(crate) fn idempotency_shard_pk(shard: u32) -> String {
+    format!("IDEM#EXPIRY#{shard}")
+}
+
+/// Settings item: `SETTINGS#<tenant>` (or `SETTINGS#default`) / `SETTINGS`.
+pub(crate) fn settings_pk(tenant: Option<&TenantId>) -> String {
+    match tenant {
+        Some(t) => format!("SETTINGS#{t}"),
+        None => String::from("SETTINGS#default"),
+    }
+}
+pub(crate) const SETTINGS_SK: &str = "SETTINGS";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn sortable_times_are_utc_fixed_width_and_order_like_the_times() {
+        let a = datetime!(2026-01-02 03:04:05.5 +02:00);
+        let b = datetime!(2026-01-02 01:04:05.6 UTC);
+        assert_eq!(sortable_time(a), "2026-01-02T01:04:05.500000000Z");
+        assert!(sortable_time(a) < sortable_time(b));
+    }
+
+    #[test]
+    fn undated_quotes_sort_below_every_dated_one() {
+        let dated = quotes_gsi1sk(Some(datetime!(0001-01-01 0:00 UTC)), "a");
+        assert!(quotes_gsi1sk(None, "zzz") < dated);
+    }
+
+    #[test]
+    fn idempotency_shards_are_stable_and_in_range() {
+        let tenant = TenantId::parse("acme").expect("valid tenant");
+        let first = idempotency_gsi2pk(&tenant, "key-1");
+        assert_eq!(first, idempotency_gsi2pk(&tenant, "key-1"));
+        let shard: u32 = first
+            .trim_start_matches("IDEM#EXPIRY#")
+            .parse()
+            .expect("numeric shard");
+        assert!(shard < IDEMPOTENCY_SHARDS);
+    }
+}

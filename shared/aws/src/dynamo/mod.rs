@@ -1,0 +1,75 @@
+//! DynamoDB adapters: one [`DynamoStore`] over the single table implements every store port;
+//! [`DynamoSettings`] reads tenant settings with a short cache.
+//!
+//! Resources are stored as their JSON text in a `body` attribute next to the key and index
+//! attributes, rather than mapped attribute by attribute (`serde_dynamo`): the JSON keeps
+//! decimals exactly as the model serialises them (no float detour through DynamoDB
+//! numbers), keeps unknown TMF extensions verbatim, and makes the round trip the same as the
+//! API's and the SQLite adapter's. Only what a key, index, condition or filter needs is
+//! copied into attributes of its own.
+
+mod catalog;
+mod hubs;
+mod idempotency;
+mod item;
+mod keys;
+mod open_quotes;
+mod outbox;
+mod query;
+mod quote_list;
+mod quotes;
+mod settings;
+mod transact;
+
+pub use open_quotes::OpenQuoteRef;
+pub use settings::{DynamoSettings, SETTINGS_CACHE_TTL};
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::ConsumedCapacity;
+
+use crate::metrics::{Operation, RequestCounter};
+
+/// The DynamoDB adapter of every store port (`QuoteStore`, `CatalogStore`, `HubStore`,
+/// `IdempotencyStore`, `OutboxStore`) over one table with the key schema of the SAM
+/// template: `pk`/`sk`, GSIs `gsi1` (`gsi1pk`/`gsi1sk`) and `gsi2` (`gsi2pk`/`gsi2sk`),
+/// TTL attribute `expires_at`.
+#[derive(Debug, Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+    requests: RequestCounter,
+}
+
+impl DynamoStore {
+    /// A store over `table`, reusing `client` (build it once per Lambda container).
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        DynamoStore {
+            client,
+            table: table.into(),
+            requests: RequestCounter::new(),
+        }
+    }
+
+    /// The AWS requests this store (and its clones) has made, per operation.
+    pub fn requests(&self) -> &RequestCounter {
+        &self.requests
+    }
+
+    /// The table name.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Adds the capacity DynamoDB reported for a request of `operation`.
+    fn record_capacity<'a>(
+        &self,
+        operation: Operation,
+        consumed: impl IntoIterator<Item = &'a ConsumedCapacity>,
+    ) {
+        let units = consumed
+            .into_iter()
+            .filter_map(ConsumedCapacity::capacity_units)
+            .sum();
+        self.requests.record_capacity(operation, units);
+    }
+}

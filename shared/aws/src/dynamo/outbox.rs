@@ -1,0 +1,202 @@
+//! The outbox on DynamoDB. Events are written by the quote transactions (`event_puts`) as
+//! `OUTBOX#<eventId>` items that carry `gsi2pk = OUTBOX#PENDING`, a sparse index of what the
+//! relay still has to send, so `pending` is one Query, in write order. Publishing moves an
+//! event to the `OUTBOX#PUBLISHED` partition of `gsi2` (for `purge_published`); every event
+//! also carries a TTL of seven days as a backstop.
+//!
+//! Every pending event shares one `gsi2` partition key: fine for the write rates of one
+//! quote API (a GSI partition takes 1,000 writes/s); shard it if that ever binds.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::TransactWriteItem;
+use futures::{StreamExt, TryStreamExt};
+use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoreError};
+use time::{Duration, OffsetDateTime};
+
+use super::DynamoStore;
+use super::item::{self, Item, n, s};
+use super::keys::{self, EXPIRES_AT, GSI2, GSI2PK, GSI2SK};
+use super::query::QuerySpec;
+use super::transact::{Expr, put_write};
+use crate::error::DynamoError;
+
+/// How long an event item lives at most (TTL), published or not.
+const EVENT_TTL: Duration = Duration::days(7);
+
+const EVENT_ID: &str = "event_id";
+const EVENT_TYPE: &str = "event_type";
+const TENANT: &str = "tenant";
+const AGGREGATE_ID: &str = "aggregate_id";
+const CORRELATION_ID: &str = "correlation_id";
+const SCHEMA_VERSION: &str = "schema_version";
+const DESTINATION: &str = "destination";
+const CREATED_AT: &str = "created_at";
+const PUBLISHED_AT: &str = "published_at";
+
+/// The item of a new, pending event, the `position`-th of a write made at `written`.
+fn encode(
+    event: &OutboxEvent,
+    written: OffsetDateTime,
+    position: usize,
+) -> Result<Item, DynamoError> {
+    let pk = keys::outbox_pk(&event.event_id);
+    let mut item = item::item_with_key(&pk, keys::OUTBOX_SK);
+    item.insert(keys::BODY.into(), item::to_body(&event.body, &pk)?);
+    item.insert(EVENT_ID.into(), s(event.event_id.clone()));
+    item.insert(EVENT_TYPE.into(), s(event.event_type.clone()));
+    item.insert(AGGREGATE_ID.into(), s(event.aggregate_id.clone()));
+    item.insert(SCHEMA_VERSION.into(), s(event.schema_version.clone()));
+    item.insert(DESTINATION.into(), s(event.destination.queue_name()));
+    item.insert(CREATED_AT.into(), s(keys::sortable_time(event.created_at)));
+    if let Some(tenant) = &event.tenant {
+        item.insert(TENANT.into(), s(tenant.clone()));
+    }
+    if let Some(correlation_id) = &event.correlation_id {
+        item.insert(CORRELATION_ID.into(), s(correlation_id.clone()));
+    }
+    item.insert(GSI2PK.into(), s(keys::OUTBOX_PENDING));
+    let order = keys::outbox_pending_sk(written, position, &event.event_id);
+    item.insert(GSI2SK.into(), s(order));
+    let expires = keys::epoch_seconds(event.created_at + EVENT_TTL);
+    item.insert(EXPIRES_AT.into(), n(expires));
+    Ok(item)
+}
+
+/// The transactional `Put`s of the events of one write (each fails if its id exists).
+///
+/// Pending events are ordered by when they were written (this process's wall clock), then
+/// by their position in the write, like the SQLite outbox's insertion sequence; `created_at`
+/// is kept as data. Writers on different hosts are ordered only as well as their clocks
+/// agree, which is enough for a relay whose queues do not promise order anyway.
+pub(crate) fn event_puts(
+    table: &str,
+    events: &[OutboxEvent],
+) -> Result<Vec<TransactWriteItem>, DynamoError> {
+    let written = OffsetDateTime::now_utc();
+    events
+        .iter()
+        .enumerate()
+        .map(|(position, event)| {
+            let item = encode(event, written, position)?;
+            put_write(table, item, Some(Expr::new("attribute_not_exists(pk)")))
+        })
+        .collect()
+}
+
+fn destination(item: &Item) -> Result<Destination, DynamoError> {
+    let name = item::get_s(item, DESTINATION)?;
+    [
+        Destination::QuoteEvents,
+        Destination::PricingChanges,
+        Destination::Orders,
+    ]
+    .into_iter()
+    .find(|d| d.queue_name() == name)
+    .ok_or_else(|| DynamoError::Attribute {
+        key: item::pk_of(item),
+        attribute: DESTINATION,
+    })
+}
+
+fn decode(item: &Item) -> Result<OutboxEvent, DynamoError> {
+    let created = item::get_s(item, CREATED_AT)?;
+    let created_at = OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| DynamoError::Attribute {
+            key: item::pk_of(item),
+            attribute: CREATED_AT,
+        })?;
+    Ok(OutboxEvent {
+        event_id: item::get_s(item, EVENT_ID)?.to_owned(),
+        event_type: item::get_s(item, EVENT_TYPE)?.to_owned(),
+        tenant: item::opt_s(item, TENANT),
+        aggregate_id: item::get_s(item, AGGREGATE_ID)?.to_owned(),
+        correlation_id: item::opt_s(item, CORRELATION_ID),
+        schema_version: item::get_s(item, SCHEMA_VERSION)?.to_owned(),
+        destination: destination(item)?,
+        body: item::body(item)?,
+        created_at,
+    })
+}
+
+/// Concurrent `UpdateItem`s of one `mark_published`.
+const MARK_CONCURRENCY: usize = 8;
+
+impl DynamoStore {
+    /// Moves one event from the pending to the published partition of `gsi2`.
+    async fn mark_one_published(
+        &self,
+        event_id: String,
+        now: OffsetDateTime,
+    ) -> Result<(), DynamoError> {
+        let key = item::key(keys::outbox_pk(&event_id), keys::OUTBOX_SK);
+        let update = Expr::new("SET #gsi2pk = :published, #gsi2sk = :sk, #published_at = :now")
+            .name("#gsi2pk", GSI2PK)
+            .name("#gsi2sk", GSI2SK)
+            .name("#published_at", PUBLISHED_AT)
+            .value(":published", s(keys::OUTBOX_PUBLISHED))
+            .value(":sk", s(keys::outbox_published_sk(now, &event_id)))
+            .value(":now", s(keys::sortable_time(now)))
+            .value(":pending", s(keys::OUTBOX_PENDING));
+        // Only a pending event moves: marking twice keeps the first publication time, and an
+        // unknown id does not create an item. A failed condition is a no-op.
+        self.update_item(key, update, "#gsi2pk = :pending").await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl OutboxStore for DynamoStore {
+    #[tracing::instrument(skip_all, fields(limit), err)]
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let spec = QuerySpec::new(Some(GSI2), "gsi2pk = :pk").value(":pk", s(keys::OUTBOX_PENDING));
+        let page = i32::try_from(limit).unwrap_or(i32::MAX);
+        let items = self
+            .query_while(&spec, Some(page), |items| items.len() < limit)
+            .await?;
+        let events = items
+            .iter()
+            .take(limit)
+            .map(decode)
+            .collect::<Result<_, _>>()?;
+        Ok(events)
+    }
+
+    #[tracing::instrument(skip_all, fields(events = event_ids.len()), err)]
+    async fn mark_published(
+        &self,
+        event_ids: &[String],
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        // One UpdateItem per event, a few at a time: a relay batch is marked in about the
+        // latency of one request, without a transaction's doubled write cost.
+        futures::stream::iter(event_ids.iter().cloned())
+            .map(|event_id| self.mark_one_published(event_id, now))
+            .buffer_unordered(MARK_CONCURRENCY)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn purge_published(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        let spec = QuerySpec::new(Some(GSI2), "gsi2pk = :pk AND gsi2sk < :before")
+            .value(":pk", s(keys::OUTBOX_PUBLISHED))
+            .value(":before", s(keys::sortable_time(before)));
+        let items = self.query_all(&spec).await?;
+        let mut purged = 0;
+        for entry in &items {
+            let key = item::key(item::pk_of(entry), keys::OUTBOX_SK);
+            // The index is eventually consistent: delete only what is still published.
+            let condition = Expr::new("#gsi2pk = :published")
+                .name("#gsi2pk", GSI2PK)
+                .value(":published", s(keys::OUTBOX_PUBLISHED));
+            if self.delete_item(key, Some(condition)).await?.is_some() {
+                purged += 1;
+            }
+        }
+        Ok(purged)
+    }
+}

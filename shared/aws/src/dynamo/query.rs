@@ -1,0 +1,208 @@
+//! Paginated `Query` (items and `Select=COUNT`) and `BatchGetItem`, each SDK call counted and
+//! instrumented. Listings never `Scan`: every read names a partition.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity, Select};
+
+use super::DynamoStore;
+use super::item::Item;
+use crate::error::DynamoError;
+use crate::metrics::Operation;
+
+/// One query shape: an index (or the table), a key condition, an optional filter.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct QuerySpec {
+    /// `None` for the table itself.
+    pub index: Option<&'static str>,
+    /// `KeyConditionExpression`.
+    pub key_condition: String,
+    /// `FilterExpression`: applied after the read, so filtered-out items still cost reads.
+    pub filter: Option<String>,
+    /// `ExpressionAttributeNames`.
+    pub names: HashMap<String, String>,
+    /// `ExpressionAttributeValues`.
+    pub values: HashMap<String, AttributeValue>,
+    /// Ascending sort key order.
+    pub forward: bool,
+}
+
+impl QuerySpec {
+    /// A query of `index` for `key_condition` with its values.
+    pub fn new(index: Option<&'static str>, key_condition: impl Into<String>) -> Self {
+        QuerySpec {
+            index,
+            key_condition: key_condition.into(),
+            forward: true,
+            ..QuerySpec::default()
+        }
+    }
+
+    /// Adds an expression value.
+    pub fn value(mut self, name: &str, value: AttributeValue) -> Self {
+        self.values.insert(name.to_owned(), value);
+        self
+    }
+
+    /// Adds an expression attribute name.
+    pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
+        self.names
+            .insert(placeholder.to_owned(), attribute.to_owned());
+        self
+    }
+}
+
+/// One page of a query.
+pub(crate) struct QueryPage {
+    pub items: Vec<Item>,
+    pub count: u64,
+    pub last_key: Option<Item>,
+}
+
+/// Most keys one `BatchGetItem` may ask for.
+const BATCH_GET_MAX: usize = 100;
+/// Rounds of `BatchGetItem` for unprocessed keys before giving up.
+const BATCH_GET_ATTEMPTS: u32 = 5;
+
+impl DynamoStore {
+    /// One page of `spec`; `count_only` asks for `Select=COUNT`.
+    #[tracing::instrument(skip_all, fields(table = %self.table, index = spec.index), err)]
+    pub(crate) async fn query_page(
+        &self,
+        spec: &QuerySpec,
+        start: Option<Item>,
+        limit: Option<i32>,
+        count_only: bool,
+    ) -> Result<QueryPage, DynamoError> {
+        self.requests.record(Operation::Query);
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .set_index_name(spec.index.map(str::to_owned))
+            .key_condition_expression(&spec.key_condition)
+            .set_filter_expression(spec.filter.clone())
+            .set_expression_attribute_values(Some(spec.values.clone()))
+            .scan_index_forward(spec.forward)
+            .set_exclusive_start_key(start)
+            .set_limit(limit);
+        if !spec.names.is_empty() {
+            request = request.set_expression_attribute_names(Some(spec.names.clone()));
+        }
+        if count_only {
+            request = request.select(Select::Count);
+        }
+        let output = request
+            .send()
+            .await
+            .map_err(|e| DynamoError::sdk(Operation::Query, e))?;
+        self.record_capacity(Operation::Query, output.consumed_capacity());
+        Ok(QueryPage {
+            count: u64::try_from(output.count()).unwrap_or_default(),
+            last_key: output
+                .last_evaluated_key()
+                .cloned()
+                .filter(|k| !k.is_empty()),
+            items: output.items.unwrap_or_default(),
+        })
+    }
+
+    /// Items of `spec`, page after page, while `more(&items_so_far)` says so (and pages
+    /// remain). `page_limit` bounds the items each page evaluates.
+    pub(crate) async fn query_while(
+        &self,
+        spec: &QuerySpec,
+        page_limit: Option<i32>,
+        mut more: impl FnMut(&[Item]) -> bool,
+    ) -> Result<Vec<Item>, DynamoError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self.query_page(spec, start, page_limit, false).await?;
+            items.extend(page.items);
+            match page.last_key {
+                Some(key) if more(&items) => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Every item of `spec`.
+    pub(crate) async fn query_all(&self, spec: &QuerySpec) -> Result<Vec<Item>, DynamoError> {
+        self.query_while(spec, None, |_| true).await
+    }
+
+    /// How many items match `spec` (key condition and filter): `Select=COUNT`, paginated.
+    /// A count costs the same read capacity as reading the items; it only saves transfer.
+    pub(crate) async fn count(&self, spec: &QuerySpec) -> Result<u64, DynamoError> {
+        let mut total = 0;
+        let mut start = None;
+        loop {
+            let page = self.query_page(spec, start, None, true).await?;
+            total += page.count;
+            match page.last_key {
+                Some(key) => start = Some(key),
+                None => return Ok(total),
+            }
+        }
+    }
+
+    /// The items with these keys that exist, in any order: `BatchGetItem` in chunks of 100,
+    /// asking again for unprocessed keys a bounded number of times.
+    pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, DynamoError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(BATCH_GET_MAX) {
+            let mut pending = chunk.to_vec();
+            let mut attempts = 0;
+            while !pending.is_empty() {
+                if attempts == BATCH_GET_ATTEMPTS {
+                    return Err(DynamoError::Unprocessed {
+                        keys: pending.len(),
+                        attempts,
+                    });
+                }
+                if attempts > 0 {
+                    let backoff = 20u64 << attempts;
+                    tokio::time::sleep(std::time::Duration::from_millis(backoff)).await;
+                }
+                attempts += 1;
+                let (items, unprocessed) = self.batch_get_once(pending).await?;
+                found.extend(items);
+                pending = unprocessed;
+            }
+        }
+        Ok(found)
+    }
+
+    /// One `BatchGetItem`: the items found and the keys left unprocessed.
+    #[tracing::instrument(skip_all, fields(table = %self.table, keys = keys.len()), err)]
+    async fn batch_get_once(&self, keys: Vec<Item>) -> Result<(Vec<Item>, Vec<Item>), DynamoError> {
+        self.requests.record(Operation::BatchGetItem);
+        let request = KeysAndAttributes::builder()
+            .set_keys(Some(keys))
+            .build()
+            .map_err(|e| DynamoError::sdk(Operation::BatchGetItem, e))?;
+        let mut output = self
+            .client
+            .batch_get_item()
+            .return_consumed_capacity(ReturnConsumedCapacity::Total)
+            .request_items(&self.table, request)
+            .send()
+            .await
+            .map_err(|e| DynamoError::sdk(Operation::BatchGetItem, e))?;
+        self.record_capacity(Operation::BatchGetItem, output.consumed_capacity());
+        let items = output
+            .responses
+            .as_mut()
+            .and_then(|r| r.remove(&self.table))
+            .unwrap_or_default();
+        let unprocessed = output
+            .unprocessed_keys
+            .as_mut()
+            .and_then(|u| u.remove(&self.table))
+            .map(|k| k.keys)
+            .unwrap_or_default();
+        Ok((items, unprocessed))
+    }
+}

@@ -1,0 +1,174 @@
+//! `GET /quote` on DynamoDB: a Query of the tenant's listing partition on `gsi1`
+//! (`T#<tenant>#QUOTES`, sort key `<quoteDate>#<id>`, read newest first); the `quoteDate`
+//! range is part of the key condition, the other filters are a `FilterExpression` (filtered
+//! items are still read and paid for). `X-Total-Count` is a second, `Select=COUNT` Query
+//! with the same condition and filter. Offset paging reads every item before the offset:
+//! cost grows with the offset.
+
+use std::cmp::Reverse;
+
+use q2c_service::context::TenantId;
+use q2c_service::ports::{Listing, Page, QuoteFilter, StoredQuote};
+
+use super::DynamoStore;
+use super::item::{Item, s};
+use super::keys::{self, GSI1, GSI1SK};
+use super::query::QuerySpec;
+use super::quotes::{EXTERNAL_ID, PARTY_IDS, STATE, decode, state_name};
+use crate::error::DynamoError;
+
+/// Items a listing page asks DynamoDB to evaluate, at least: small pages still read in
+/// reasonable chunks when a filter drops items.
+const MIN_PAGE_EVALUATE: u64 = 25;
+
+/// The query of `filter` in `tenant`, newest first.
+fn spec(tenant: &TenantId, filter: &QuoteFilter) -> QuerySpec {
+    let mut key_condition = String::from("gsi1pk = :pk");
+    let mut spec = QuerySpec::new(Some(GSI1), "").value(":pk", s(keys::quotes_gsi1pk(tenant)));
+    // `<date>#<id>` >= `<gte>` holds exactly for dates >= gte; `< <lt>` for dates < lt.
+    // Undated quotes (`#<id>`) sort below "0", so any date bound excludes them, as in SQL.
+    match (filter.quote_date_gte, filter.quote_date_lt) {
+        (Some(gte), Some(lt)) => {
+            key_condition.push_str(" AND gsi1sk BETWEEN :from AND :to");
+            spec = spec
+                .value(":from", s(keys::sortable_time(gte)))
+                .value(":to", s(keys::sortable_time(lt)));
+        }
+        (Some(gte), None) => {
+            key_condition.push_str(" AND gsi1sk >= :from");
+            spec = spec.value(":from", s(keys::sortable_time(gte)));
+        }
+        (None, Some(lt)) => {
+            key_condition.push_str(" AND gsi1sk BETWEEN :from AND :to");
+            spec = spec
+                .value(":from", s("0"))
+                .value(":to", s(keys::sortable_time(lt)));
+        }
+        (None, None) => {}
+    }
+    let mut filters = Vec::new();
+    if let Some(state) = filter.state {
+        filters.push("#state = :state");
+        spec = spec
+            .name("#state", STATE)
+            .value(":state", s(state_name(state)));
+    }
+    if let Some(external_id) = &filter.external_id {
+        filters.push("#external_id = :external_id");
+        spec = spec
+            .name("#external_id", EXTERNAL_ID)
+            .value(":external_id", s(external_id.clone()));
+    }
+    if let Some(party) = &filter.related_party_id {
+        filters.push("contains(#party_ids, :party)");
+        spec = spec
+            .name("#party_ids", PARTY_IDS)
+            .value(":party", s(party.clone()));
+    }
+    spec.key_condition = key_condition;
+    spec.filter = (!filters.is_empty()).then(|| filters.join(" AND "));
+    spec.forward = false;
+    spec
+}
+
+/// The date part of a listing sort key (`<date>#<id>` → `<date>`; undated → ``).
+fn date_part(item: &Item) -> &str {
+    item.get(GSI1SK)
+        .and_then(|v| v.as_s().ok())
+        .and_then(|sk| sk.split('#').next())
+        .unwrap_or_default()
+}
+
+/// Whether `items` hold the first `needed` items and the whole group of quotes sharing the
+/// date of the last of them: the index orders ties by id descending, the port by id
+/// ascending, so a tie group at the page edge is read in full and re-sorted.
+fn enough(items: &[Item], needed: usize) -> bool {
+    needed == 0
+        || (items.len() > needed
+            && items
+                .last()
+                .is_some_and(|last| date_part(last) != date_part(&items[needed - 1])))
+}
+
+impl DynamoStore {
+    /// One page of the tenant's quotes matching `filter` and the total count.
+    pub(crate) async fn list_quotes(
+        &self,
+        tenant: &TenantId,
+        filter: &QuoteFilter,
+        page: Page,
+    ) -> Result<Listing<StoredQuote>, DynamoError> {
+        let spec = spec(tenant, filter);
+        let total = self.count(&spec).await?;
+        let needed = usize::try_from(page.offset.saturating_add(page.limit)).unwrap_or(usize::MAX);
+        let needed = needed.min(usize::try_from(total).unwrap_or(usize::MAX));
+        let items = if needed == 0 {
+            Vec::new()
+        } else {
+            let evaluate = page.offset.saturating_add(page.limit).saturating_add(1);
+            let evaluate = i32::try_from(evaluate.max(MIN_PAGE_EVALUATE)).unwrap_or(i32::MAX);
+            self.query_while(&spec, Some(evaluate), |items| !enough(items, needed))
+                .await?
+        };
+        let mut quotes = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        quotes.sort_by(|a, b| {
+            (Reverse(a.quote.quote_date), a.id()).cmp(&(Reverse(b.quote.quote_date), b.id()))
+        });
+        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let items = quotes.into_iter().skip(offset).take(limit).collect();
+        Ok(Listing { items, total })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use q2c_model::tmf::QuoteState;
+    use time::macros::datetime;
+
+    fn tenant() -> TenantId {
+        TenantId::parse("acme").expect("valid tenant")
+    }
+
+    #[test]
+    fn a_date_range_is_a_key_condition_and_other_filters_a_filter_expression() {
+        let filter = QuoteFilter {
+            state: Some(QuoteState::Approved),
+            related_party_id: Some("cust-1".into()),
+            quote_date_gte: Some(datetime!(2026-01-01 0:00 UTC)),
+            quote_date_lt: Some(datetime!(2026-02-01 0:00 UTC)),
+            ..QuoteFilter::default()
+        };
+        let spec = spec(&tenant(), &filter);
+        assert_eq!(spec.index, Some(GSI1));
+        assert_eq!(
+            spec.key_condition,
+            "gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to"
+        );
+        assert_eq!(
+            spec.filter.as_deref(),
+            Some("#state = :state AND contains(#party_ids, :party)")
+        );
+        assert_eq!(spec.values[":state"], s("approved"));
+        assert!(!spec.forward);
+    }
+
+    #[test]
+    fn no_filter_reads_the_whole_partition_without_a_filter_expression() {
+        let spec = spec(&tenant(), &QuoteFilter::default());
+        assert_eq!(spec.key_condition, "gsi1pk = :pk");
+        assert!(spec.filter.is_none());
+    }
+
+    #[test]
+    fn a_page_is_complete_only_past_the_tie_group_at_its_edge() {
+        let at = |sk: &str| Item::from([(GSI1SK.to_owned(), s(sk))]);
+        let items = vec![at("2026-01-02#a"), at("2026-01-01#c"), at("2026-01-01#b")];
+        assert!(!enough(&items, 2));
+        let mut more = items.clone();
+        more.push(at("2025-12-31#z"));
+        assert!(enough(&more, 2));
+        assert!(enough(&items, 1));
+    }
+}

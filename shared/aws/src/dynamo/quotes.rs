@@ -1,0 +1,263 @@
+//! [`QuoteStore`] on DynamoDB. Every write is ONE `TransactWriteItems`: the quote item
+//! (conditional on its version), its outbox events (conditional on absence) and the changes
+//! to the open-quote index `POPIDX#<priceId>`, so an event exists exactly when its change
+//! does. Updates and deletes first read the stored quote (strongly consistent) to learn
+//! which index items to remove; the version condition makes that read safe.
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use q2c_model::tmf::{Quote, QuoteState};
+use q2c_service::context::TenantId;
+use q2c_service::ports::{
+    Listing, OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote,
+};
+
+use super::DynamoStore;
+use super::item::{self, Item, n, s};
+use super::keys::{self, GSI1PK, GSI1SK};
+use super::open_quotes;
+use super::outbox::event_puts;
+use super::transact::{Expr, TransactError, delete_write, put_write};
+use crate::error::DynamoError;
+
+/// Attributes of the quote item besides keys and body.
+pub(crate) const VERSION: &str = "version";
+const APPROVAL_REQUIRED: &str = "approval_required";
+const PRICE_IDS: &str = "price_ids";
+/// Copied out of the body for list filters.
+pub(crate) const STATE: &str = "state";
+pub(crate) const EXTERNAL_ID: &str = "external_id";
+pub(crate) const PARTY_IDS: &str = "party_ids";
+
+/// The wire name of a state (`inProgress`), as stored in the `state` attribute.
+pub(crate) fn state_name(state: QuoteState) -> String {
+    serde_json::to_value(state)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn is_open(quote: &StoredQuote) -> bool {
+    !quote.quote.state.is_some_and(QuoteState::is_final)
+}
+
+/// The price ids that get an open-quote index item (none once final).
+fn indexed_prices(quote: &StoredQuote) -> BTreeSet<String> {
+    if is_open(quote) {
+        quote.price_ids.iter().cloned().collect()
+    } else {
+        BTreeSet::new()
+    }
+}
+
+/// The quote item.
+fn encode(tenant: &TenantId, stored: &StoredQuote) -> Result<Item, DynamoError> {
+    let id = stored.id();
+    let pk = keys::quote_pk(tenant, id);
+    let quote = &stored.quote;
+    let mut item = item::item_with_key(&pk, keys::QUOTE_SK);
+    item.insert(keys::BODY.into(), item::to_body(quote, &pk)?);
+    item.insert(GSI1PK.into(), s(keys::quotes_gsi1pk(tenant)));
+    item.insert(GSI1SK.into(), s(keys::quotes_gsi1sk(quote.quote_date, id)));
+    item.insert(VERSION.into(), n(stored.version));
+    item.insert(
+        APPROVAL_REQUIRED.into(),
+        AttributeValue::Bool(stored.approval_required),
+    );
+    item.insert(PRICE_IDS.into(), item::string_list(&stored.price_ids));
+    if let Some(state) = quote.state {
+        item.insert(STATE.into(), s(state_name(state)));
+    }
+    if let Some(external_id) = &quote.external_id {
+        item.insert(EXTERNAL_ID.into(), s(external_id.clone()));
+    }
+    let parties: BTreeSet<String> = quote.related_party.iter().map(|p| p.id.clone()).collect();
+    if !parties.is_empty() {
+        // A string set: `contains(party_ids, :p)` filters on it; sets cannot be empty.
+        item.insert(
+            PARTY_IDS.into(),
+            AttributeValue::Ss(parties.into_iter().collect()),
+        );
+    }
+    Ok(item)
+}
+
+/// A stored quote from its item.
+pub(crate) fn decode(item: &Item) -> Result<StoredQuote, DynamoError> {
+    let quote: Quote = item::body(item)?;
+    Ok(StoredQuote {
+        quote,
+        version: item::get_n(item, VERSION)?,
+        approval_required: item::get_bool(item, APPROVAL_REQUIRED),
+        price_ids: item::get_string_list(item, PRICE_IDS),
+    })
+}
+
+fn version_condition(expected: u64) -> Expr {
+    Expr::new("#v = :expected")
+        .name("#v", VERSION)
+        .value(":expected", n(expected))
+}
+
+impl DynamoStore {
+    /// Writes for the index items to add and remove.
+    fn index_writes(
+        &self,
+        tenant: &TenantId,
+        quote_id: &str,
+        before: &BTreeSet<String>,
+        after: &BTreeSet<String>,
+    ) -> Result<Vec<TransactWriteItem>, DynamoError> {
+        let mut writes = Vec::new();
+        for price in after.difference(before) {
+            let mut entry = item::item_with_key(
+                &keys::open_quote_index_pk(price),
+                &keys::open_quote_index_sk(tenant, quote_id),
+            );
+            entry.insert(open_quotes::TENANT.into(), s(tenant.as_str()));
+            entry.insert(open_quotes::QUOTE_ID.into(), s(quote_id));
+            writes.push(put_write(&self.table, entry, None)?);
+        }
+        for price in before.difference(after) {
+            let key = item::key(
+                keys::open_quote_index_pk(price),
+                keys::open_quote_index_sk(tenant, quote_id),
+            );
+            writes.push(delete_write(&self.table, key, None)?);
+        }
+        Ok(writes)
+    }
+
+    fn event_writes(&self, events: &[OutboxEvent]) -> Result<Vec<TransactWriteItem>, DynamoError> {
+        event_puts(&self.table, events)
+    }
+
+    /// The stored quote, read strongly consistent (before a conditional write).
+    async fn current(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<Option<StoredQuote>, StoreError> {
+        let key = item::key(keys::quote_pk(tenant, id), keys::QUOTE_SK);
+        let item = self.get_item(key, true).await?;
+        Ok(item.as_ref().map(decode).transpose()?)
+    }
+
+    /// Runs a quote transaction whose first write is the quote item.
+    async fn quote_transaction(
+        &self,
+        writes: Vec<TransactWriteItem>,
+        on_quote_condition: StoreError,
+    ) -> Result<(), StoreError> {
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Conditions(failed)) if failed.contains(&0) => {
+                Err(on_quote_condition)
+            }
+            Err(TransactError::Conditions(positions)) => {
+                Err(DynamoError::DuplicateEvent { positions }.into())
+            }
+            Err(TransactError::Other(e)) => Err(e.into()),
+        }
+    }
+}
+
+#[async_trait]
+impl QuoteStore for DynamoStore {
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, quote_id = quote.id()), err)]
+    async fn insert(
+        &self,
+        tenant: &TenantId,
+        quote: &StoredQuote,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let absent = Expr::new("attribute_not_exists(pk)");
+        let mut writes = vec![put_write(
+            &self.table,
+            encode(tenant, quote)?,
+            Some(absent),
+        )?];
+        writes.extend(self.event_writes(events)?);
+        writes.extend(self.index_writes(
+            tenant,
+            quote.id(),
+            &BTreeSet::new(),
+            &indexed_prices(quote),
+        )?);
+        self.quote_transaction(writes, StoreError::AlreadyExists)
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, quote_id = id), err)]
+    async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
+        let key = item::key(keys::quote_pk(tenant, id), keys::QUOTE_SK);
+        let item = self.get_item(key, false).await?;
+        Ok(item.as_ref().map(decode).transpose()?)
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, quote_id = quote.id()), err)]
+    async fn update(
+        &self,
+        tenant: &TenantId,
+        quote: &StoredQuote,
+        expected_version: u64,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let Some(old) = self.current(tenant, quote.id()).await? else {
+            return Err(StoreError::VersionConflict);
+        };
+        if old.version != expected_version {
+            return Err(StoreError::VersionConflict);
+        }
+        let condition = version_condition(expected_version);
+        let mut writes = vec![put_write(
+            &self.table,
+            encode(tenant, quote)?,
+            Some(condition),
+        )?];
+        writes.extend(self.event_writes(events)?);
+        writes.extend(self.index_writes(
+            tenant,
+            quote.id(),
+            &indexed_prices(&old),
+            &indexed_prices(quote),
+        )?);
+        self.quote_transaction(writes, StoreError::VersionConflict)
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, quote_id = id), err)]
+    async fn delete(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected_version: u64,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let Some(old) = self.current(tenant, id).await? else {
+            return Err(StoreError::VersionConflict);
+        };
+        if old.version != expected_version {
+            return Err(StoreError::VersionConflict);
+        }
+        let key = item::key(keys::quote_pk(tenant, id), keys::QUOTE_SK);
+        let condition = version_condition(expected_version);
+        let mut writes = vec![delete_write(&self.table, key, Some(condition))?];
+        writes.extend(self.event_writes(events)?);
+        writes.extend(self.index_writes(tenant, id, &indexed_prices(&old), &BTreeSet::new())?);
+        self.quote_transaction(writes, StoreError::VersionConflict)
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant), err)]
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        filter: &QuoteFilter,
+        page: Page,
+    ) -> Result<Listing<StoredQuote>, StoreError> {
+        Ok(self.list_quotes(tenant, filter, page).await?)
+    }
+}

@@ -1,0 +1,24 @@
+//! q2c on AWS: DynamoDB adapters of the store ports over one table, an SQS publisher for
+//! the outbox relay, and a batch consumer for SQS-triggered functions with partial batch
+//! failures and a dead-letter queue for poison messages. Every AWS request is counted per
+//! operation ([`RequestCounter`]), so benchmarks can report requests per business operation.
+//!
+//! Layout:
+//! - [`dynamo`]: [`DynamoStore`] (quotes, catalog, hubs, idempotency, outbox) and
+//!   [`DynamoSettings`]; keys in `dynamo/keys.rs`, documented in `docs/architecture.md`.
+//! - [`sqs`]: [`SqsPublisher`], [`process_batch`] with [`HandlerError`], [`DeadLetter`].
+//! - [`metrics`]: [`RequestCounter`] and [`Operation`].
+//! - [`error`]: [`DynamoError`], [`SqsError`].
+#![warn(missing_docs)]
+
+pub mod dynamo;
+pub mod error;
+pub mod metrics;
+pub mod sqs;
+
+pub use dynamo::{DynamoSettings, DynamoStore, OpenQuoteRef};
+pub use error::{DynamoError, SqsError};
+pub use metrics::{Operation, RequestCounter, RequestSnapshot};
+pub use sqs::{
+    DeadLetter, HandlerError, ParsedMessage, PublishOutcome, SqsPublisher, process_batch,
+};

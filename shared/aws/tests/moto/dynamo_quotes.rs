@@ -1,0 +1,237 @@
+//! Quote writes: transactions with the outbox and the open-quote index, version conflicts.
+
+use q2c_aws::Operation;
+use q2c_model::tmf::QuoteState;
+use q2c_service::ports::{Destination, OutboxStore, QuoteStore, StoreError};
+use time::macros::datetime;
+
+use crate::common::{event, quote, store, tenant};
+
+#[tokio::test]
+async fn a_quote_and_its_events_are_written_in_one_transaction_and_read_back() {
+    let store = store().await;
+    let acme = tenant("acme");
+    let stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["pop-1"]);
+    let events = [event("q-1", Destination::QuoteEvents)];
+
+    let before = store.requests().snapshot();
+    store.insert(&acme, &stored, &events).await.expect("insert");
+    let create = store.requests().snapshot().since(&before);
+
+    assert_eq!(create.total(), 1, "a create is one request: {create:?}");
+    assert_eq!(create.of(Operation::TransactWriteItems), 1);
+    assert_eq!(
+        store.get(&acme, "q-1").await.expect("get"),
+        Some(stored.clone())
+    );
+    assert_eq!(store.get(&tenant("other"), "q-1").await.expect("get"), None);
+    assert_eq!(store.pending(10).await.expect("pending"), events.to_vec());
+    let again = store.insert(&acme, &stored, &[]).await;
+    assert!(matches!(again, Err(StoreError::AlreadyExists)), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_stale_version_is_a_conflict_and_writes_no_event() {
+    let store = store().await;
+    let acme = tenant("acme");
+    let mut stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &[]);
+    store.insert(&acme, &stored, &[]).await.expect("insert");
+    stored.version = 2;
+    stored.quote.description = Some("changed".into());
+    store
+        .update(&acme, &stored, 1, &[])
+        .await
+        .expect("first update");
+
+    let stale = store
+        .update(&acme, &stored, 1, &[event("q-1", Destination::QuoteEvents)])
+        .await;
+
+    assert!(
+        matches!(stale, Err(StoreError::VersionConflict)),
+        "{stale:?}"
+    );
+    assert!(store.pending(10).await.expect("pending").is_empty());
+    let gone = store.delete(&acme, "q-1", 1, &[]).await;
+    assert!(matches!(gone, Err(StoreError::VersionConflict)), "{gone:?}");
+    let missing = store
+        .update(
+            &acme,
+            &quote("nope", datetime!(2026-01-01 0:00 UTC), &[]),
+            1,
+            &[],
+        )
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::VersionConflict)),
+        "{missing:?}"
+    );
+    let before = store.requests().snapshot();
+    store
+        .delete(&acme, "q-1", 2, &[event("q-1", Destination::QuoteEvents)])
+        .await
+        .expect("delete");
+    let delete = store.requests().snapshot().since(&before);
+    assert_eq!(
+        (
+            delete.of(Operation::GetItem),
+            delete.of(Operation::TransactWriteItems)
+        ),
+        (1, 1)
+    );
+    assert_eq!(store.get(&acme, "q-1").await.expect("get"), None);
+    assert_eq!(store.pending(10).await.expect("pending").len(), 1);
+}
+
+#[tokio::test]
+async fn a_lost_race_on_the_version_condition_is_a_conflict() {
+    // Two writers read version 1; the second transaction's condition fails on DynamoDB.
+    let store = store().await;
+    let acme = tenant("acme");
+    let mut stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &[]);
+    store.insert(&acme, &stored, &[]).await.expect("insert");
+    stored.version = 2;
+    let (first, second) = (
+        [event("q-1", Destination::QuoteEvents)],
+        [event("q-1", Destination::QuoteEvents)],
+    );
+    let (a, b) = tokio::join!(
+        store.update(&acme, &stored, 1, &first),
+        store.update(&acme, &stored, 1, &second),
+    );
+    let conflicts = [&a, &b]
+        .iter()
+        .filter(|r| matches!(r, Err(StoreError::VersionConflict)))
+        .count();
+    assert_eq!(conflicts, 1, "{a:?} {b:?}");
+    assert_eq!(store.pending(10).await.expect("pending").len(), 1);
+}
+
+#[tokio::test]
+async fn the_open_quote_index_follows_prices_and_drops_final_quotes() {
+    let store = store().await;
+    let acme = tenant("acme");
+    let mut stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["p1", "p2"]);
+    store.insert(&acme, &stored, &[]).await.expect("insert");
+    let other = quote("q-9", datetime!(2026-01-01 10:00 UTC), &["p1"]);
+    store
+        .insert(&tenant("beta"), &other, &[])
+        .await
+        .expect("insert");
+    let users = |price: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .open_quotes_by_price(price, None, 100)
+                .await
+                .expect("index query")
+                .into_iter()
+                .map(|r| format!("{}/{}", r.tenant, r.quote_id))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(users("p1").await, ["acme/q-1", "beta/q-9"]);
+
+    stored.version = 2;
+    stored.price_ids = vec!["p2".into(), "p3".into()];
+    store
+        .update(&acme, &stored, 1, &[])
+        .await
+        .expect("re-price");
+    assert_eq!(users("p1").await, ["beta/q-9"]);
+    assert_eq!(users("p3").await, ["acme/q-1"]);
+
+    stored.version = 3;
+    stored.quote.state = Some(QuoteState::Cancelled);
+    store.update(&acme, &stored, 2, &[]).await.expect("cancel");
+    assert!(users("p2").await.is_empty());
+    assert!(users("p3").await.is_empty());
+    store
+        .delete(&tenant("beta"), "q-9", 1, &[])
+        .await
+        .expect("delete");
+    assert!(users("p1").await.is_empty());
+}
+
+#[tokio::test]
+async fn a_write_over_the_transaction_limit_is_refused_before_sending() {
+    let store = store().await;
+    let events: Vec<_> = (0..100)
+        .map(|_| event("q-1", Destination::QuoteEvents))
+        .collect();
+    let stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &[]);
+
+    let result = store.insert(&tenant("acme"), &stored, &events).await;
+
+    let Err(StoreError::Backend(error)) = result else {
+        panic!("expected a backend error, got {result:?}");
+    };
+    assert!(error.to_string().contains("at most 100"), "{error}");
+    assert_eq!(store.requests().get(Operation::TransactWriteItems), 0);
+}
+
+#[tokio::test]
+async fn a_reused_event_id_refuses_the_whole_write() {
+    let store = store().await;
+    let acme = tenant("acme");
+    let reused = [event("q-1", Destination::QuoteEvents)];
+    let date = datetime!(2026-01-01 10:00 UTC);
+    store
+        .insert(&acme, &quote("q-1", date, &[]), &reused)
+        .await
+        .expect("insert");
+
+    let result = store
+        .insert(&acme, &quote("q-2", date, &["p1"]), &reused)
+        .await;
+
+    let Err(StoreError::Backend(error)) = result else {
+        panic!("expected a backend error, got {result:?}");
+    };
+    let error = error
+        .downcast::<q2c_aws::DynamoError>()
+        .expect("a DynamoError");
+    assert!(
+        matches!(*error, q2c_aws::DynamoError::DuplicateEvent { ref positions } if positions == &[1]),
+        "{error:?}"
+    );
+    assert_eq!(store.get(&acme, "q-2").await.expect("get"), None);
+    assert!(
+        store
+            .open_quotes_by_price("p1", None, 10)
+            .await
+            .expect("index")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn the_open_quote_index_pages_by_tenant_then_quote_id() {
+    let store = store().await;
+    let date = datetime!(2026-01-01 10:00 UTC);
+    for (t, q) in [("b", "q-1"), ("a", "q-2"), ("a-x", "q-0"), ("a", "q-1")] {
+        let stored = quote(q, date, &["p1"]);
+        store
+            .insert(&tenant(t), &stored, &[])
+            .await
+            .expect("insert");
+    }
+    let mut pages = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .open_quotes_by_price("p1", after.clone(), 3)
+            .await
+            .expect("page");
+        let Some(last) = page.last().cloned() else {
+            break;
+        };
+        pages.push(
+            page.iter()
+                .map(|r| format!("{}/{}", r.tenant, r.quote_id))
+                .collect::<Vec<_>>(),
+        );
+        after = Some(last);
+    }
+    assert_eq!(pages, [vec!["a/q-1", "a/q-2", "a-x/q-0"], vec!["b/q-1"]]);
+}

@@ -1,0 +1,14 @@
+//! Tests of the AWS adapters against moto over real HTTP (no Docker). `tools/test.sh` starts
+//! `moto_server` and exports `Q2C_TEST_AWS_ENDPOINT`; without it every test here FAILS with
+//! a message saying so, never skips. Each test creates its own uniquely named table or
+//! queues, so tests run in parallel.
+
+mod common;
+mod consumer;
+mod contract;
+mod dynamo_expiry;
+mod dynamo_list;
+mod dynamo_misc;
+mod dynamo_quotes;
+mod publisher;
+mod requests;
