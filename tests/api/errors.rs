@@ -299,7 +299,7 @@ async fn null_values_in_a_create_body_are_400_naming_the_path() {
     let app = spawn_app().await;
     let token = app.admin("acme");
     let mut body = quote_body("mobile-s");
-    body["quoteItem"][0]["note"] = json!([{"text": null}]);
+    body["quoteItem"][0]["note"] = json!([{"id": "n1", "text": null}]);
     let error = assert_tmf_error(app.create_quote(&token, &body).await, 400, "INVALID_INPUT").await;
     assert!(
         error["message"]

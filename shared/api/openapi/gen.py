@@ -92,6 +92,8 @@ def schemas(definitions):
     out["Money"]["properties"]["unit"]["enum"] = CURRENCIES
     # Money is an amount of a currency: both parts or nothing (the model is decimal + ISO 4217).
     out["Money"]["required"] = ["unit", "value"]
+    for rate in ("percentage", "taxRate"):
+        out["Price"]["properties"][rate].update(minimum=0, maximum=100)
     out["Quote_Create"]["example"] = {
         "externalId": "crm-opportunity-42",
         "relatedParty": [{"id": "cust-1", "role": "customer", "@referredType": "Individual"}],
@@ -258,6 +260,27 @@ def paths():
     }
 
 
+# Numbers the model holds exactly: decimals of up to 15 significant digits, integers of i64.
+NUMBER_BOUND = 10**15
+INTEGER_BOUND = 2**53 - 1
+
+
+def bound_numbers(node):
+    """Gives every unbounded number and integer the range q2c represents exactly."""
+    if isinstance(node, dict):
+        if node.get("type") == "number":
+            node.setdefault("minimum", -NUMBER_BOUND)
+            node.setdefault("maximum", NUMBER_BOUND)
+        elif node.get("type") == "integer":
+            node.setdefault("minimum", -INTEGER_BOUND)
+            node.setdefault("maximum", INTEGER_BOUND)
+        for value in node.values():
+            bound_numbers(value)
+    elif isinstance(node, list):
+        for value in node:
+            bound_numbers(value)
+
+
 def link_created(paths_doc, path, method, targets):
     """Links a 201 to the operations on the created resource, so stateful fuzzing can follow them."""
     created = paths_doc[path][method]["responses"]["201"]
@@ -268,6 +291,8 @@ def link_created(paths_doc, path, method, targets):
 def main():
     official = json.loads(OFFICIAL.read_text())
     paths_doc = paths()
+    components_schemas = schemas(official["definitions"])
+    bound_numbers(components_schemas)
     link_created(paths_doc, f"{Q}/quote", "post", ["retrieveQuote", "patchQuote", "deleteQuote"])
     link_created(paths_doc, f"{Q}/hub", "post", ["unregisterListener"])
     doc = {
@@ -284,7 +309,7 @@ def main():
             "parameters": PARAMETERS,
             "headers": HEADERS,
             "responses": {f"E{s}": error(d) for s, d in ERRORS.items()},
-            "schemas": schemas(official["definitions"]),
+            "schemas": components_schemas,
         },
     }
     OUT.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")

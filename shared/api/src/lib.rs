@@ -22,6 +22,7 @@ pub mod idempotency;
 pub mod openapi;
 pub mod paging;
 pub mod routes;
+pub mod schema;
 
 #[cfg(test)]
 mod tests;

@@ -226,9 +226,12 @@ pub mod decimal_number {
                 return Err(E::custom("number is not finite"));
             }
             // Display of an f64 is the shortest text that round-trips, so 0.1 reads as "0.1".
+            // Below 1e-28 the text has more digits than a Decimal holds: round to its scale.
             Decimal::from_str(&v.to_string())
                 .or_else(|_| Decimal::from_scientific(&format!("{v:e}")))
-                .map_err(|_| E::custom(format!("number {v} is out of range")))
+                .ok()
+                .or_else(|| rust_decimal::prelude::FromPrimitive::from_f64(v))
+                .ok_or_else(|| E::custom(format!("number {v} is out of range")))
         }
     }
 

@@ -8,27 +8,26 @@ use axum::response::{IntoResponse, Response};
 use q2c_model::tmf::EventSubscription;
 use q2c_service::Scope;
 use q2c_service::ports::HubApi;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::body::{Accepts, body_bytes, check_content_type, json_object, typed_without_nulls};
+use crate::body::{Accepts, body_bytes, check_content_type, json_object, typed};
 use crate::error::ApiError;
 use crate::paging::Params;
 use crate::routes::{json, location};
+use crate::schema::request_schemas;
 use crate::{AppState, QUOTE_API_BASE, idempotency};
+use serde_json::Value;
 
 /// Longest callback accepted.
 pub const MAX_CALLBACK_LEN: usize = 2048;
 
 /// TMF `EventSubscriptionInput`.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize)]
 struct EventSubscriptionInput {
     callback: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     query: Option<String>,
-    /// Properties we do not model are accepted (any value) and not stored.
-    #[serde(flatten)]
-    _other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Parses and checks an `EventSubscriptionInput`.
@@ -36,7 +35,9 @@ struct EventSubscriptionInput {
 /// # Errors
 /// `MALFORMED_JSON` or `INVALID_INPUT` (missing or empty callback, wrong types).
 pub fn parse_input(bytes: &[u8]) -> Result<(String, Option<String>), ApiError> {
-    let input: EventSubscriptionInput = typed_without_nulls(json_object(bytes)?)?;
+    let body = Value::Object(json_object(bytes)?);
+    request_schemas().check_hub_input(&body)?;
+    let input: EventSubscriptionInput = typed(body)?;
     let callback = input.callback;
     let length = callback.chars().count();
     if length == 0 || length > MAX_CALLBACK_LEN {

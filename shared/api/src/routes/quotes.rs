@@ -13,12 +13,11 @@ use q2c_service::ports::StoredQuote;
 use serde_json::Value;
 
 use crate::auth::Caller;
-use crate::body::{
-    Accepts, body_bytes, check_content_type, json_object, reject_forbidden, typed_without_nulls,
-};
+use crate::body::{Accepts, body_bytes, check_content_type, json_object, reject_forbidden, typed};
 use crate::error::ApiError;
 use crate::paging::{Fields, Params, count_headers, select};
 use crate::routes::{json, location};
+use crate::schema::request_schemas;
 use crate::{AppState, QUOTE_API_BASE, idempotency};
 
 /// The `ETag` of a quote version: `"<version>"`.
@@ -85,7 +84,9 @@ pub fn parse_create(bytes: &[u8]) -> Result<Quote, ApiError> {
     if let Some(problem) = problem {
         return Err(ApiError::InvalidBody(problem.to_owned()));
     }
-    typed_without_nulls(object)
+    let body = Value::Object(object);
+    request_schemas().check_quote_create(&body)?;
+    typed(body)
 }
 
 /// `POST /quote` → 201 with `Location` and `ETag`; honours `Idempotency-Key`.
@@ -179,6 +180,7 @@ pub async fn patch(
     let version = if_match(&headers)?;
     let bytes = body_bytes(body, state.config.body_limit)?;
     let patch = Value::Object(json_object(&bytes)?);
+    request_schemas().check_quote_patch(&patch)?;
     let stored = state.quotes.patch(ctx, &id, &patch, version).await?;
     quote_response(&stored, None)
 }

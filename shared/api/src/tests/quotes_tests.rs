@@ -28,13 +28,13 @@ async fn each_server_owned_field_is_rejected_even_when_null() {
 #[tokio::test]
 async fn a_wrongly_typed_field_is_400_naming_its_path() {
     let (app, _) = app();
-    let body = r#"{"quoteItem":[{"id":"1","quantity":"two"}]}"#;
+    let body = r#"{"quoteItem":[{"id":"1","productOffering":{"id":"mobile-s"},"quantity":"two"}]}"#;
     let reply = send(&app, json_req("POST", QUOTES, body)).await;
     assert_error(&reply, 400, "INVALID_INPUT");
     assert!(
         reply
             .message()
-            .starts_with("quoteItem[0].quantity: invalid type"),
+            .starts_with("quoteItem[0].quantity: value is not of type"),
         "{}",
         reply.message()
     );
@@ -58,7 +58,7 @@ async fn a_wrongly_typed_field_is_400_naming_its_path() {
 #[test]
 fn a_valid_create_body_keeps_extensions() {
     let quote =
-        parse_create(br#"{"quoteItem":[{"id":"1","quantity":2}],"x-crm":"o-1"}"#).expect("a quote");
+        parse_create(br#"{"quoteItem":[{"id":"1","productOffering":{"id":"mobile-s"},"quantity":2}],"x-crm":"o-1"}"#).expect("a quote");
     assert_eq!(quote.quote_item[0].quantity, Some(2));
     assert_eq!(
         quote.extensions.get("x-crm").and_then(|v| v.as_str()),

@@ -85,13 +85,12 @@ impl PricingErrorKind {
     }
 
     /// Whether this is a business rule failing on a well-formed request (HTTP 422) rather than
-    /// a malformed request (HTTP 400).
+    /// a malformed request (HTTP 400). A requested discount outside the allowed range, or
+    /// above the price it reduces, is a business rule: its shape is valid.
     pub fn is_business_rule(&self) -> bool {
         !matches!(
             self,
-            PricingErrorKind::MissingOffering
-                | PricingErrorKind::InvalidQuantity { .. }
-                | PricingErrorKind::InvalidDiscount { .. }
+            PricingErrorKind::MissingOffering | PricingErrorKind::InvalidQuantity { .. }
         )
     }
 }

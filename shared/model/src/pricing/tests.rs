@@ -222,7 +222,7 @@ fn a_requested_percentage_outside_zero_to_hundred_is_invalid() {
         let e = err(&[i]);
         assert_eq!(e.path, "quoteItem[0].quoteItemPrice[0].priceAlteration[0]");
         assert_eq!(e.code(), "INVALID_DISCOUNT");
-        assert!(!e.is_business_rule());
+        assert!(e.is_business_rule());
     }
 }
 

@@ -1,0 +1,199 @@
+//! Request bodies are validated against the OpenAPI document we serve, so what the document
+//! forbids (a wrong type, a `null`, a non-URI `@schemaLocation`, an unknown state) is a 400
+//! naming the JSON path, whether or not the model types that field. Unknown properties stay
+//! allowed: extensions must survive.
+
+use std::sync::OnceLock;
+
+use jsonschema::{Draft, Validator};
+use serde_json::{Value, json};
+
+use crate::error::ApiError;
+use crate::openapi::DOCUMENT;
+
+/// The request schemas of the document, compiled once.
+pub struct RequestSchemas {
+    quote_create: Validator,
+    quote_update: Validator,
+    hub_input: Validator,
+}
+
+/// The compiled schemas of the embedded document.
+///
+/// # Panics
+/// When the embedded document is not valid JSON or a schema does not compile: both are
+/// build-time facts checked by the crate's tests.
+pub fn request_schemas() -> &'static RequestSchemas {
+    static SCHEMAS: OnceLock<RequestSchemas> = OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        let document: Value =
+            serde_json::from_str(DOCUMENT).expect("the embedded OpenAPI document is JSON");
+        RequestSchemas::from_document(&document).expect("the request schemas compile")
+    })
+}
+
+impl RequestSchemas {
+    /// Compiles `Quote_Create`, `Quote_Update` and `EventSubscriptionInput` of an OpenAPI 3.0
+    /// document (its schema objects are JSON Schema draft 4 plus annotations).
+    ///
+    /// # Errors
+    /// When a schema does not compile.
+    pub fn from_document(document: &Value) -> Result<Self, jsonschema::ValidationError<'static>> {
+        let compile = |name: &str| {
+            let root = json!({
+                "$ref": format!("#/components/schemas/{name}"),
+                "components": document["components"].clone(),
+            });
+            jsonschema::options()
+                .with_draft(Draft::Draft4)
+                .should_validate_formats(true)
+                .build(&root)
+        };
+        Ok(RequestSchemas {
+            quote_create: compile("Quote_Create")?,
+            quote_update: compile("Quote_Update")?,
+            hub_input: compile("EventSubscriptionInput")?,
+        })
+    }
+
+    /// Checks a `POST /quote` body.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidBody` naming the path of the first violation.
+    pub fn check_quote_create(&self, body: &Value) -> Result<(), ApiError> {
+        first_violation(&self.quote_create, body)
+    }
+
+    /// Checks a merge patch of a quote. `null` means "remove" in a merge patch (RFC 7396), so
+    /// object members that are `null` are not validated; everything else must match
+    /// `Quote_Update`.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidBody` naming the path of the first violation.
+    pub fn check_quote_patch(&self, patch: &Value) -> Result<(), ApiError> {
+        first_violation(&self.quote_update, &without_removals(patch))
+    }
+
+    /// Checks a `POST /hub` body.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidBody` naming the path of the first violation.
+    pub fn check_hub_input(&self, body: &Value) -> Result<(), ApiError> {
+        first_violation(&self.hub_input, body)
+    }
+}
+
+fn first_violation(validator: &Validator, instance: &Value) -> Result<(), ApiError> {
+    match validator.iter_errors(instance).next() {
+        None => Ok(()),
+        Some(error) => {
+            let path = dotted_path(&error.instance_path().to_string());
+            Err(ApiError::InvalidBody(format!("{path}: {}", error.masked())))
+        }
+    }
+}
+
+/// `/quoteItem/0/quantity` → `quoteItem[0].quantity` (the style of every other message).
+fn dotted_path(pointer: &str) -> String {
+    let mut out = String::new();
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        if !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{segment}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&segment);
+        }
+    }
+    if out.is_empty() { "$".to_owned() } else { out }
+}
+
+fn without_removals(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), without_removals(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_pointers_become_dotted_paths() {
+        assert_eq!(
+            dotted_path("/quoteItem/0/quantity"),
+            "quoteItem[0].quantity"
+        );
+        assert_eq!(dotted_path("/@schemaLocation"), "@schemaLocation");
+        assert_eq!(dotted_path(""), "$");
+        assert_eq!(dotted_path("/a~1b/x~0y"), "a/b.x~y");
+    }
+
+    #[test]
+    fn a_valid_create_body_passes_and_violations_name_their_path() {
+        let schemas = request_schemas();
+        let ok = json!({"quoteItem": [{"productOffering": {"id": "mobile-s"}, "quantity": 2}],
+                        "salesChannel": {"anything": null}});
+        schemas.check_quote_create(&ok).expect("valid");
+        for (body, path) in [
+            (
+                json!({"quoteItem": [{"productOffering": {"id": "x"}, "quantity": 0}]}),
+                "quoteItem[0].quantity",
+            ),
+            (
+                json!({"quoteItem": [{"productOffering": {"id": "x"}}], "description": null}),
+                "description",
+            ),
+            (
+                json!({"quoteItem": [{"productOffering": {"id": "x"}}], "@schemaLocation": ""}),
+                "@schemaLocation",
+            ),
+            (
+                json!({"quoteItem": [{"productOffering": {"id": "x"}, "state": "done"}]}),
+                "quoteItem[0].state",
+            ),
+            (json!({"quoteItem": [{}]}), "quoteItem[0]"),
+        ] {
+            let err = schemas.check_quote_create(&body).expect_err(path);
+            let message = err.to_string();
+            assert!(
+                message.starts_with(&format!("{path}:")),
+                "{path} -> {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn merge_patch_removals_are_not_type_errors() {
+        let schemas = request_schemas();
+        schemas
+            .check_quote_patch(&json!({"description": null, "note": [{"id": "1", "text": "hi"}]}))
+            .expect("null removes");
+        let err = schemas
+            .check_quote_patch(&json!({"description": 7}))
+            .expect_err("wrong type");
+        assert!(err.to_string().starts_with("description:"), "{err}");
+    }
+
+    #[test]
+    fn hub_input_needs_a_string_callback_and_query() {
+        let schemas = request_schemas();
+        schemas
+            .check_hub_input(&json!({"callback": "http://x/l", "query": "eventType=A"}))
+            .expect("valid");
+        assert!(
+            schemas
+                .check_hub_input(&json!({"callback": "http://x/l", "query": null}))
+                .is_err()
+        );
+        assert!(schemas.check_hub_input(&json!({"query": "x"})).is_err());
+    }
+}
