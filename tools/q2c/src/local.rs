@@ -17,6 +17,7 @@ use q2c_service::{QuoteService, QuoteServiceConfig, Scope};
 use tokio::net::TcpListener;
 
 use crate::cli::LocalArgs;
+use crate::relay_loop::RelayLoop;
 
 /// Issuer of local development tokens.
 pub const LOCAL_ISSUER: &str = "q2c-local";
@@ -154,8 +155,9 @@ impl LocalApp {
         &self.public_url
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests and returns.
-    /// Housekeeping runs in the background meanwhile.
+    /// Serves until `shutdown` completes, then finishes in-flight requests, relays the
+    /// events they wrote, and returns. Housekeeping and the outbox relay (to the embedded
+    /// queues of the same database) run in the background meanwhile.
     ///
     /// # Errors
     /// When the server fails.
@@ -174,11 +176,13 @@ impl LocalApp {
                 }
             }
         });
+        let relay = RelayLoop::start(&self.store);
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP");
         housekeeping.abort();
+        relay.stop().await;
         served
     }
 }
