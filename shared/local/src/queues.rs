@@ -23,6 +23,9 @@ mod client;
 
 /// Default `maxReceiveCount` of every template queue (as `MaxReceiveCount` in the template).
 pub const DEFAULT_MAX_RECEIVE_COUNT: u32 = 5;
+/// Retention of a queue created by [`SqliteQueues::configure_queue`]: 4 days, as SQS's default
+/// and the template's source queues.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(4 * 24 * 3600);
 
 /// The embedded queue engine over a [`SqliteStore`]'s database. Cheap to clone.
 #[derive(Clone)]
@@ -44,7 +47,8 @@ impl SqliteQueues {
         Arc::new(self.clone())
     }
 
-    /// Creates `name` (or changes it) with the given DLQ and `maxReceiveCount`.
+    /// Creates `name` (or changes it) with the given DLQ and `maxReceiveCount`; a new queue
+    /// keeps messages [`DEFAULT_RETENTION`].
     ///
     /// # Errors
     /// [`QueueError::Backend`] when SQLite fails.
@@ -56,13 +60,36 @@ impl SqliteQueues {
     ) -> Result<(), QueueError> {
         let (name, dlq) = (name.to_owned(), dlq.map(str::to_owned));
         self.write(move |conn| {
+            let retention = i64::try_from(DEFAULT_RETENTION.as_secs()).unwrap_or(i64::MAX);
             conn.execute(
-                "INSERT INTO queues (name, dlq, max_receive_count) VALUES (?1, ?2, ?3)
+                "INSERT INTO queues (name, dlq, max_receive_count, retention_seconds)
+                 VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (name) DO UPDATE SET dlq = ?2, max_receive_count = ?3",
-                params![name, dlq, max_receive_count],
+                params![name, dlq, max_receive_count, retention],
             )
             .store()?;
             Ok(Ok(()))
+        })
+        .await
+    }
+
+    /// Deletes messages sent longer ago than their queue's retention (a redriven message
+    /// keeps its original send time, as on SQS); returns how many.
+    ///
+    /// # Errors
+    /// [`QueueError::Backend`] when SQLite fails.
+    pub async fn purge_expired(&self, now: OffsetDateTime) -> Result<u64, QueueError> {
+        let now = encode(now);
+        self.write(move |conn| {
+            let deleted = conn
+                .prepare_cached(
+                    "DELETE FROM queue_messages WHERE sent_at < ?1 - 1000000000 *
+                         (SELECT retention_seconds FROM queues WHERE name = queue_messages.queue)",
+                )
+                .store()?
+                .execute([now])
+                .store()?;
+            Ok(Ok(u64::try_from(deleted).unwrap_or(u64::MAX)))
         })
         .await
     }

@@ -100,18 +100,24 @@ CREATE INDEX outbox_published ON outbox (published_at) WHERE published_at IS NOT
 "#;
 
 /// Version 2: the embedded queue engine (`SqliteQueues`): the queues of the SAM template, each
-/// with a `<name>-dlq` and `maxReceiveCount` 5, and their messages.
+/// with a `<name>-dlq`, `maxReceiveCount` 5 and the template's retention, and their messages.
 const V2: &str = r#"
 CREATE TABLE queues (
     name              TEXT    PRIMARY KEY,
     dlq               TEXT,             -- where messages go after max_receive_count receives
-    max_receive_count INTEGER NOT NULL
+    max_receive_count INTEGER NOT NULL,
+    retention_seconds INTEGER NOT NULL  -- messages older than this (since sent) are dropped
 ) WITHOUT ROWID;
-INSERT INTO queues (name, dlq, max_receive_count) VALUES
-    ('pricing-changes', 'pricing-changes-dlq', 5), ('pricing-changes-dlq', NULL, 5),
-    ('orders', 'orders-dlq', 5), ('orders-dlq', NULL, 5),
-    ('quote-events', 'quote-events-dlq', 5), ('quote-events-dlq', NULL, 5),
-    ('billing-updates', 'billing-updates-dlq', 5), ('billing-updates-dlq', NULL, 5);
+-- As the template: sources keep messages 4 days, DLQs 14 days.
+INSERT INTO queues (name, dlq, max_receive_count, retention_seconds) VALUES
+    ('pricing-changes', 'pricing-changes-dlq', 5, 345600),
+    ('pricing-changes-dlq', NULL, 5, 1209600),
+    ('orders', 'orders-dlq', 5, 345600),
+    ('orders-dlq', NULL, 5, 1209600),
+    ('quote-events', 'quote-events-dlq', 5, 345600),
+    ('quote-events-dlq', NULL, 5, 1209600),
+    ('billing-updates', 'billing-updates-dlq', 5, 345600),
+    ('billing-updates-dlq', NULL, 5, 1209600);
 
 CREATE TABLE queue_messages (
     seq            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -125,6 +131,7 @@ CREATE TABLE queue_messages (
     receipt_handle TEXT    UNIQUE       -- of the latest receive; NULL before the first
 );
 CREATE INDEX queue_messages_ready ON queue_messages (queue, visible_at, seq);
+CREATE INDEX queue_messages_by_age ON queue_messages (sent_at);
 "#;
 
 /// The schema version this build migrates to.

@@ -207,3 +207,35 @@ async fn transient_failures_and_panics_stay_for_redelivery_alone() {
         "redelivered after the visibility timeout"
     );
 }
+
+#[tokio::test]
+async fn housekeeping_drops_messages_past_their_queue_retention_only() {
+    let store = SqliteStore::open_in_memory().expect("store");
+    let engine = SqliteQueues::new(&store);
+    let message = OutgoingMessage::default();
+    engine
+        .send_batch("orders", &[message.clone()])
+        .await
+        .expect("send");
+    engine
+        .send_batch("orders-dlq", &[message])
+        .await
+        .expect("send");
+    let now = time::OffsetDateTime::now_utc();
+
+    let early = store
+        .housekeeping(now + time::Duration::days(3))
+        .await
+        .expect("hk");
+    assert_eq!(early.queue_messages, 0, "kept within 4 days");
+    let later = store
+        .housekeeping(now + time::Duration::days(5))
+        .await
+        .expect("hk");
+    assert_eq!(
+        later.queue_messages, 1,
+        "the source message expires after 4 days"
+    );
+    let dlq = engine.counts("orders-dlq").await.expect("counts");
+    assert_eq!(dlq.visible, 1, "DLQs keep messages 14 days");
+}
