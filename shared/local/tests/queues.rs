@@ -214,7 +214,7 @@ async fn housekeeping_drops_messages_past_their_queue_retention_only() {
     let engine = SqliteQueues::new(&store);
     let message = OutgoingMessage::default();
     engine
-        .send_batch("orders", &[message.clone()])
+        .send_batch("orders", std::slice::from_ref(&message))
         .await
         .expect("send");
     engine

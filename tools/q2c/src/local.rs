@@ -15,9 +15,11 @@ use q2c_model::sample_catalog::sample_catalog;
 use q2c_service::ports::{Clock, Page, SystemClock};
 use q2c_service::{QuoteService, QuoteServiceConfig, Scope};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 use crate::cli::LocalArgs;
 use crate::relay_loop::RelayLoop;
+use crate::relay_wake::WakingQuotes;
 
 /// Issuer of local development tokens.
 pub const LOCAL_ISSUER: &str = "q2c-local";
@@ -65,6 +67,7 @@ pub struct LocalApp {
     router: axum::Router,
     store: SqliteStore,
     public_url: String,
+    relay_wake: Arc<Notify>,
 }
 
 /// Opens the store, seeds the sample catalog into an empty catalog, builds the router and
@@ -92,7 +95,9 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
         .unwrap_or_else(|| format!("http://{bound}"));
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let ports = store.ports(Arc::new(settings), clock);
+    let mut ports = store.ports(Arc::new(settings), clock);
+    let relay_wake = Arc::new(Notify::new());
+    ports.quotes = Arc::new(WakingQuotes::new(ports.quotes, relay_wake.clone()));
     let quotes = QuoteService::new(
         ports.clone(),
         QuoteServiceConfig {
@@ -116,6 +121,7 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
         router,
         store,
         public_url,
+        relay_wake,
     })
 }
 
@@ -176,7 +182,7 @@ impl LocalApp {
                 }
             }
         });
-        let relay = RelayLoop::start(&self.store);
+        let relay = RelayLoop::start(&self.store, self.relay_wake);
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await

@@ -1,5 +1,5 @@
-//! The outbox relay of `q2c local`: every 200 ms (at once again while a round finds a full
-//! batch), pending outbox events move to the embedded queues in the same database. If the
+//! The outbox relay of `q2c local`: right after each quote write (see `relay_wake`), else
+//! every 200 ms (and at once again while a round finds a full batch), pending outbox events move to the embedded queues in the same database. If the
 //! process dies between a write and its publish, the event stays pending in the outbox and
 //! the next start's first round sends it.
 
@@ -10,7 +10,7 @@ use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_service::messaging::QueueClient;
 use q2c_service::ports::OutboxStore;
 use q2c_service::relay::relay_once;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 /// Pause between relay rounds when the outbox was drained.
@@ -25,12 +25,13 @@ pub struct RelayLoop {
 }
 
 impl RelayLoop {
-    /// Starts relaying the outbox of `store` to its embedded queues.
-    pub fn start(store: &SqliteStore) -> Self {
+    /// Starts relaying the outbox of `store` to its embedded queues; `wake` starts a round
+    /// early.
+    pub fn start(store: &SqliteStore, wake: Arc<Notify>) -> Self {
         let outbox = store.outbox_store();
         let queues = SqliteQueues::new(store).queue_client();
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(outbox, queues, stopped));
+        let task = tokio::spawn(run(outbox, queues, wake, stopped));
         RelayLoop { stop, task }
     }
 
@@ -46,6 +47,7 @@ impl RelayLoop {
 async fn run(
     outbox: Arc<dyn OutboxStore>,
     queues: Arc<dyn QueueClient>,
+    wake: Arc<Notify>,
     mut stopped: watch::Receiver<bool>,
 ) {
     loop {
@@ -54,9 +56,15 @@ async fn run(
             round(&*outbox, &*queues).await;
             return;
         }
-        let more = round(&*outbox, &*queues).await;
-        if !more && let Ok(Err(_)) = tokio::time::timeout(RELAY_EVERY, stopped.changed()).await {
-            return; // The handle was dropped without `stop`.
+        if round(&*outbox, &*queues).await {
+            continue;
+        }
+        tokio::select! {
+            changed = stopped.changed() => if changed.is_err() {
+                return; // The handle was dropped without `stop`.
+            },
+            () = wake.notified() => {}
+            () = tokio::time::sleep(RELAY_EVERY) => {}
         }
     }
 }
