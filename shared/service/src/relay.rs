@@ -150,3 +150,138 @@ async fn send_chunk(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use async_trait::async_trait;
+    use serde_json::json;
+
+    use super::*;
+    use crate::messaging::{QueueCounts, QueueError, ReceivedMessage, SendFailure, SendOutcome};
+    use crate::ports::Destination;
+
+    fn event(id: &str, tenant: Option<&str>) -> OutboxEvent {
+        OutboxEvent {
+            event_id: id.to_owned(),
+            event_type: "QuoteCreateEvent".into(),
+            tenant: tenant.map(str::to_owned),
+            aggregate_id: "q".into(),
+            correlation_id: None,
+            schema_version: "1.0".into(),
+            destination: Destination::QuoteEvents,
+            body: json!({"eventId": id}),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+
+    /// Pending events, in order; `mark_published` removes them.
+    struct Outbox(Mutex<Vec<OutboxEvent>>);
+
+    #[async_trait]
+    impl OutboxStore for Outbox {
+        async fn pending(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+            let events = self.0.lock().expect("lock");
+            Ok(events.iter().take(limit).cloned().collect())
+        }
+        async fn mark_published(
+            &self,
+            ids: &[String],
+            _: OffsetDateTime,
+        ) -> Result<(), StoreError> {
+            self.0
+                .lock()
+                .expect("lock")
+                .retain(|e| !ids.contains(&e.event_id));
+            Ok(())
+        }
+        async fn purge_published(&self, _: OffsetDateTime) -> Result<u64, StoreError> {
+            Ok(0)
+        }
+    }
+
+    /// Accepts every entry except those whose body mentions `refused`; records batch sizes.
+    #[derive(Default)]
+    struct Queue(Mutex<Vec<usize>>);
+
+    #[async_trait]
+    impl QueueClient for Queue {
+        async fn send_batch(
+            &self,
+            _: &str,
+            messages: &[OutgoingMessage],
+        ) -> Result<SendOutcome, QueueError> {
+            self.0.lock().expect("lock").push(messages.len());
+            let mut outcome = SendOutcome::default();
+            for (index, m) in messages.iter().enumerate() {
+                if m.body.contains("refused") {
+                    let code = "InternalError".to_owned();
+                    outcome.failed.push(SendFailure {
+                        index,
+                        code,
+                        sender_fault: false,
+                    });
+                } else {
+                    outcome.sent.push((index, format!("m-{index}")));
+                }
+            }
+            Ok(outcome)
+        }
+        async fn receive(
+            &self,
+            _: &str,
+            _: usize,
+            _: Duration,
+            _: Duration,
+        ) -> Result<Vec<ReceivedMessage>, QueueError> {
+            Ok(Vec::new())
+        }
+        async fn delete_batch(&self, _: &str, _: &[String]) -> Result<(), QueueError> {
+            Ok(())
+        }
+        async fn change_visibility(&self, _: &str, _: &str, _: Duration) -> Result<(), QueueError> {
+            Ok(())
+        }
+        async fn counts(&self, _: &str) -> Result<QueueCounts, QueueError> {
+            Ok(QueueCounts::default())
+        }
+    }
+
+    #[tokio::test]
+    async fn only_accepted_entries_are_marked_and_batches_hold_ten() {
+        let mut events: Vec<_> = (0..12)
+            .map(|i| event(&format!("e-{i}"), Some("acme")))
+            .collect();
+        events.push(event("refused", Some("acme")));
+        let outbox = Outbox(Mutex::new(events));
+        let queue = Queue::default();
+
+        let report = relay_once(&outbox, &queue, 100).await.expect("relay");
+
+        assert_eq!(
+            report,
+            RelayReport {
+                published: 12,
+                failed: 1
+            }
+        );
+        assert_eq!(*queue.0.lock().expect("lock"), [10, 3]);
+        let left = outbox.pending(100).await.expect("pending");
+        assert_eq!(left.len(), 1);
+        assert_eq!(
+            left[0].event_id, "refused",
+            "the refused event stays pending"
+        );
+    }
+
+    #[test]
+    fn a_message_carries_the_event_id_and_only_the_attributes_known() {
+        let message = outgoing(&event("e-1", None)).expect("message");
+        let names: Vec<&str> = message.attributes.keys().map(String::as_str).collect();
+        assert_eq!(names, ["eventId", "eventType", "schemaVersion"]);
+        assert_eq!(message.attributes["eventId"], "e-1");
+        assert_eq!(message.body, r#"{"eventId":"e-1"}"#);
+    }
+}
