@@ -81,10 +81,53 @@ impl Poller {
         F: Fn(ParsedMessage) -> Fut,
         Fut: Future<Output = Result<(), HandlerError>>,
     {
-        let messages = self
-            .queues
+        let messages = self.receive().await?;
+        self.handle_batch(messages, handler).await
+    }
+
+    /// Polls until `shutdown` completes. Only a receive is cut short by it: a batch in hand
+    /// is handled and its successes deleted before returning.
+    pub async fn run<F, Fut>(&self, handler: F, shutdown: impl Future<Output = ()>)
+    where
+        F: Fn(ParsedMessage) -> Fut,
+        Fut: Future<Output = Result<(), HandlerError>>,
+    {
+        tokio::pin!(shutdown);
+        loop {
+            let received = tokio::select! {
+                () = &mut shutdown => return,
+                received = self.receive() => received,
+            };
+            let handled = match received {
+                Ok(messages) => self.handle_batch(messages, &handler).await.map(|_| ()),
+                Err(error) => Err(error),
+            };
+            if let Err(error) = handled {
+                tracing::warn!(queue = %self.queue, error.message = %error, error.cause_chain = ?error, "polling failed");
+                tokio::select! {
+                    () = &mut shutdown => return,
+                    () = tokio::time::sleep(BACKOFF) => {}
+                }
+            }
+        }
+    }
+
+    async fn receive(&self) -> Result<Vec<ReceivedMessage>, QueueError> {
+        self.queues
             .receive(&self.queue, MAX_BATCH, self.visibility_timeout, self.wait)
-            .await?;
+            .await
+    }
+
+    /// Handles received messages, each in its own span, then deletes the handled ones.
+    async fn handle_batch<F, Fut>(
+        &self,
+        messages: Vec<ReceivedMessage>,
+        handler: &F,
+    ) -> Result<PollReport, QueueError>
+    where
+        F: Fn(ParsedMessage) -> Fut,
+        Fut: Future<Output = Result<(), HandlerError>>,
+    {
         let mut report = PollReport {
             received: messages.len(),
             ..PollReport::default()
@@ -103,47 +146,26 @@ impl Poller {
                 &message.attributes,
                 Some(message.receive_count),
             );
-            let disposition = handle_one(parsed, handler).instrument(span.clone()).await;
-            let disposition = match disposition {
+            let disposition = match handle_one(parsed, handler).instrument(span.clone()).await {
                 Disposition::DeadLetter(reason) => {
                     self.dead_letter(&message, &reason).instrument(span).await
                 }
                 other => other,
             };
             match disposition {
-                Disposition::Done => {
-                    report.done += 1;
-                    handled.push(message.receipt_handle);
+                Disposition::Done => report.done += 1,
+                Disposition::DeadLetter(_) => report.dead_lettered += 1,
+                Disposition::Retry => {
+                    report.retried += 1;
+                    continue;
                 }
-                Disposition::DeadLetter(_) => {
-                    report.dead_lettered += 1;
-                    handled.push(message.receipt_handle);
-                }
-                Disposition::Retry => report.retried += 1,
             }
+            handled.push(message.receipt_handle);
         }
         if !handled.is_empty() {
             self.queues.delete_batch(&self.queue, &handled).await?;
         }
         Ok(report)
-    }
-
-    /// Polls until `shutdown` completes (between batches: a batch in hand is finished).
-    pub async fn run<F, Fut>(&self, handler: F, shutdown: impl Future<Output = ()>)
-    where
-        F: Fn(ParsedMessage) -> Fut,
-        Fut: Future<Output = Result<(), HandlerError>>,
-    {
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                () = &mut shutdown => return,
-                polled = self.poll_once(&handler) => if let Err(error) = polled {
-                    tracing::warn!(queue = %self.queue, error.message = %error, error.cause_chain = ?error, "polling failed");
-                    tokio::time::sleep(BACKOFF).await;
-                },
-            }
-        }
     }
 
     /// Sends a poison message to the DLQ: `DeadLetter` when it got there, `Retry` if not.

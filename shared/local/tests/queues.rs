@@ -239,3 +239,54 @@ async fn housekeeping_drops_messages_past_their_queue_retention_only() {
     let dlq = engine.counts("orders-dlq").await.expect("counts");
     assert_eq!(dlq.visible, 1, "DLQs keep messages 14 days");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_poller_drains_its_queue_and_stops_on_shutdown() {
+    let (_dir, store) = file();
+    let queues: Arc<dyn QueueClient> = SqliteQueues::new(&store).queue_client();
+    let handled = Arc::new(AtomicUsize::new(0));
+    let poller =
+        Poller::new(queues.clone(), "pricing-changes").with_wait(Duration::from_millis(50));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let counter = handled.clone();
+    let running = tokio::spawn(async move {
+        let handler = move |_message: q2c_service::messaging::ParsedMessage| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        };
+        poller
+            .run(handler, async {
+                let _ = stopped.await;
+            })
+            .await;
+    });
+
+    let batch: Vec<_> = (0..10).map(|n| envelope(n, false)).collect();
+    queues
+        .send_batch("pricing-changes", &batch[..5])
+        .await
+        .expect("send");
+    queues
+        .send_batch("pricing-changes", &batch[5..])
+        .await
+        .expect("send");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while handled.load(Ordering::SeqCst) < 10 {
+        assert!(std::time::Instant::now() < deadline, "all handled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    stop.send(()).expect("poller running");
+    tokio::time::timeout(Duration::from_secs(5), running)
+        .await
+        .expect("stops promptly")
+        .expect("no panic");
+    let counts = queues.counts("pricing-changes").await.expect("counts");
+    assert_eq!(
+        counts,
+        QueueCounts::default(),
+        "every handled message was deleted"
+    );
+}
