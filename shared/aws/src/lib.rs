@@ -6,7 +6,8 @@
 //! Layout:
 //! - [`dynamo`]: [`DynamoStore`] (quotes, catalog, hubs, idempotency, outbox) and
 //!   [`DynamoSettings`]; keys in `dynamo/keys.rs`, documented in `docs/architecture.md`.
-//! - [`sqs`]: [`SqsPublisher`], [`process_batch`] with [`HandlerError`], [`DeadLetter`].
+//! - [`sqs`]: [`SqsPublisher`], [`SqsQueues`] (the `QueueClient` port), [`process_batch`]
+//!   with [`HandlerError`], [`DeadLetter`].
 //! - [`metrics`]: [`RequestCounter`] and [`Operation`].
 //! - [`error`]: [`DynamoError`], [`SqsError`].
 #![warn(missing_docs)]
@@ -20,5 +21,5 @@ pub use dynamo::{DynamoSettings, DynamoStore, OpenQuoteRef};
 pub use error::{DynamoError, SqsError};
 pub use metrics::{Operation, RequestCounter, RequestSnapshot};
 pub use sqs::{
-    DeadLetter, HandlerError, ParsedMessage, PublishOutcome, SqsPublisher, process_batch,
+    DeadLetter, HandlerError, ParsedMessage, PublishOutcome, SqsPublisher, SqsQueues, process_batch,
 };

@@ -1,4 +1,4 @@
-//! Contract test suites for the store ports of `q2c-service`. Every adapter (SQLite in
+//! Contract test suites for the store and queue ports of `q2c-service`. Every adapter (SQLite in
 //! `q2c-local`, DynamoDB in `q2c-aws`) runs the same suites from its own tests, so the
 //! use-cases can rely on one behaviour whatever the backend.
 //!
@@ -15,6 +15,8 @@
 //! - [`idempotency`]: [`idempotency_contract`]: claim, replay, mismatch, expiry, takeover.
 //! - [`hubs`]: [`hub_store_contract`]: subscriptions per tenant and API.
 //! - [`catalog`]: [`catalog_store_contract`]: put, get by ids, paged lists.
+//! - [`queues`]: [`queue_contract`]: SQS semantics of every `QueueClient` adapter.
+//! - [`relay`]: [`relay_contract`]: outbox to queues, at least once, across a crash.
 #![warn(missing_docs)]
 
 pub mod catalog;
@@ -22,12 +24,16 @@ pub mod fixtures;
 pub mod hubs;
 pub mod idempotency;
 pub mod outbox;
+pub mod queues;
 pub mod quote_list;
 pub mod quotes;
+pub mod relay;
 
 pub use catalog::catalog_store_contract;
 pub use hubs::hub_store_contract;
 pub use idempotency::idempotency_contract;
 pub use outbox::quote_outbox_contract;
+pub use queues::{QueueNames, queue_contract};
 pub use quote_list::quote_list_contract;
 pub use quotes::quote_store_contract;
+pub use relay::relay_contract;

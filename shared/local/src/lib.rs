@@ -11,6 +11,9 @@
 //!   a quote's rows (body, related-party and open-quote index rows), `GET /quote` queries.
 //! - `open_quotes`: [`SqliteStore::open_quotes_by_price`] and [`OpenQuoteRef`].
 //! - `catalog`, `hubs`, `idempotency`, `outbox`: the other store ports.
+//! - [`queues`]: [`SqliteQueues`], the embedded queue engine with SQS semantics (the
+//!   [`QueueClient`](q2c_service::messaging::QueueClient) port), in the same database.
+//! - [`poller`]: [`Poller`], driving a handler over a queue like a Lambda event source mapping.
 //! - [`settings`]: [`FileSettings`], a [`SettingsSource`](q2c_service::ports::SettingsSource)
 //!   over a TOML file.
 //! - [`error`]: [`OpenError`] and the mapping of driver errors to `StoreError`.
@@ -22,6 +25,8 @@ mod hubs;
 mod idempotency;
 mod open_quotes;
 mod outbox;
+pub mod poller;
+pub mod queues;
 mod quote_list;
 mod quote_row;
 mod quotes;
@@ -33,5 +38,7 @@ mod writer;
 
 pub use error::OpenError;
 pub use open_quotes::OpenQuoteRef;
+pub use poller::{PollReport, Poller};
+pub use queues::SqliteQueues;
 pub use settings::{FileSettings, SettingsError};
 pub use store::{HousekeepingReport, SqliteStore};

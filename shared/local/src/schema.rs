@@ -6,7 +6,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1];
+const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Version 1: quotes and their index tables, catalog, hubs, idempotency, outbox.
 const V1: &str = r#"
@@ -97,6 +97,41 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_pending ON outbox (seq) WHERE published_at IS NULL;
 CREATE INDEX outbox_published ON outbox (published_at) WHERE published_at IS NOT NULL;
+"#;
+
+/// Version 2: the embedded queue engine (`SqliteQueues`): the queues of the SAM template, each
+/// with a `<name>-dlq`, `maxReceiveCount` 5 and the template's retention, and their messages.
+const V2: &str = r#"
+CREATE TABLE queues (
+    name              TEXT    PRIMARY KEY,
+    dlq               TEXT,             -- where messages go after max_receive_count receives
+    max_receive_count INTEGER NOT NULL,
+    retention_seconds INTEGER NOT NULL  -- messages older than this (since sent) are dropped
+) WITHOUT ROWID;
+-- As the template: sources keep messages 4 days, DLQs 14 days.
+INSERT INTO queues (name, dlq, max_receive_count, retention_seconds) VALUES
+    ('pricing-changes', 'pricing-changes-dlq', 5, 345600),
+    ('pricing-changes-dlq', NULL, 5, 1209600),
+    ('orders', 'orders-dlq', 5, 345600),
+    ('orders-dlq', NULL, 5, 1209600),
+    ('quote-events', 'quote-events-dlq', 5, 345600),
+    ('quote-events-dlq', NULL, 5, 1209600),
+    ('billing-updates', 'billing-updates-dlq', 5, 345600),
+    ('billing-updates-dlq', NULL, 5, 1209600);
+
+CREATE TABLE queue_messages (
+    seq            INTEGER PRIMARY KEY AUTOINCREMENT,
+    queue          TEXT    NOT NULL,
+    message_id     TEXT    NOT NULL UNIQUE,
+    body           TEXT    NOT NULL,
+    attributes     TEXT    NOT NULL,    -- JSON object of string message attributes
+    sent_at        INTEGER NOT NULL,    -- unix nanoseconds
+    visible_at     INTEGER NOT NULL,    -- unix nanoseconds; invisible (in flight) until then
+    receive_count  INTEGER NOT NULL DEFAULT 0,
+    receipt_handle TEXT    UNIQUE       -- of the latest receive; NULL before the first
+);
+CREATE INDEX queue_messages_ready ON queue_messages (queue, visible_at, seq);
+CREATE INDEX queue_messages_by_age ON queue_messages (sent_at);
 "#;
 
 /// The schema version this build migrates to.

@@ -60,6 +60,8 @@ pub struct HousekeepingReport {
     pub idempotency_records: u64,
     /// Outbox rows published more than an hour before `now`.
     pub outbox_events: u64,
+    /// Queue messages past their queue's retention (4 days; DLQs 14 days).
+    pub queue_messages: u64,
 }
 
 impl SqliteStore {
@@ -180,8 +182,9 @@ impl SqliteStore {
         }
     }
 
-    /// Deletes expired idempotency records and outbox rows published more than an hour
-    /// before `now`. Run it periodically; correctness never depends on it.
+    /// Deletes expired idempotency records, outbox rows published more than an hour before
+    /// `now`, and queue messages past their queue's retention (as SQS drops them). Run it
+    /// periodically; correctness never depends on it.
     ///
     /// # Errors
     /// [`StoreError::Backend`] when SQLite fails.
@@ -191,9 +194,14 @@ impl SqliteStore {
     ) -> Result<HousekeepingReport, StoreError> {
         let idempotency_records = IdempotencyStore::purge_expired(self, now).await?;
         let outbox_events = OutboxStore::purge_published(self, now - PUBLISHED_RETENTION).await?;
+        let queue_messages = crate::SqliteQueues::new(self)
+            .purge_expired(now)
+            .await
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
         Ok(HousekeepingReport {
             idempotency_records,
             outbox_events,
+            queue_messages,
         })
     }
 

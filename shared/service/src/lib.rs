@@ -8,15 +8,19 @@
 //! - [`quotes`]: the quote use-cases (create, read, list, delete); `quote_patch`: PATCH.
 //! - [`configure`]: loading the catalog slice a quote needs and pricing it.
 //! - [`events`]: the TMF event envelopes announcing quote changes.
+//! - [`messaging`]: the `QueueClient` port, queue names, and the handler contract of consumers.
+//! - [`relay`]: `relay_once`, moving pending outbox events to their queues.
 #![warn(missing_docs)]
 
 pub mod configure;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod messaging;
 pub mod ports;
 mod quote_patch;
 pub mod quotes;
+pub mod relay;
 #[cfg(test)]
 mod testing;
 

@@ -3,11 +3,15 @@
 //! # Layout
 //! - [`cli`]: the clap definition and command dispatch.
 //! - [`local`]: `q2c local` — the whole system on SQLite, served over HTTP.
+//! - [`relay_loop`]: the background outbox relay of `q2c local`; [`relay_wake`] wakes it
+//!   after quote writes.
 //! - [`secret`]: the local token-signing secret.
 //! - [`telemetry`]: logging setup.
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod local;
+pub mod relay_loop;
+pub mod relay_wake;
 pub mod secret;
 pub mod telemetry;

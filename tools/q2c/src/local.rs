@@ -15,8 +15,11 @@ use q2c_model::sample_catalog::sample_catalog;
 use q2c_service::ports::{Clock, Page, SystemClock};
 use q2c_service::{QuoteService, QuoteServiceConfig, Scope};
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 
 use crate::cli::LocalArgs;
+use crate::relay_loop::RelayLoop;
+use crate::relay_wake::WakingQuotes;
 
 /// Issuer of local development tokens.
 pub const LOCAL_ISSUER: &str = "q2c-local";
@@ -64,6 +67,7 @@ pub struct LocalApp {
     router: axum::Router,
     store: SqliteStore,
     public_url: String,
+    relay_wake: Arc<Notify>,
 }
 
 /// Opens the store, seeds the sample catalog into an empty catalog, builds the router and
@@ -91,7 +95,9 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
         .unwrap_or_else(|| format!("http://{bound}"));
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let ports = store.ports(Arc::new(settings), clock);
+    let mut ports = store.ports(Arc::new(settings), clock);
+    let relay_wake = Arc::new(Notify::new());
+    ports.quotes = Arc::new(WakingQuotes::new(ports.quotes, relay_wake.clone()));
     let quotes = QuoteService::new(
         ports.clone(),
         QuoteServiceConfig {
@@ -115,6 +121,7 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
         router,
         store,
         public_url,
+        relay_wake,
     })
 }
 
@@ -154,8 +161,9 @@ impl LocalApp {
         &self.public_url
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests and returns.
-    /// Housekeeping runs in the background meanwhile.
+    /// Serves until `shutdown` completes, then finishes in-flight requests, relays the
+    /// events they wrote, and returns. Housekeeping and the outbox relay (to the embedded
+    /// queues of the same database) run in the background meanwhile.
     ///
     /// # Errors
     /// When the server fails.
@@ -174,11 +182,13 @@ impl LocalApp {
                 }
             }
         });
+        let relay = RelayLoop::start(&self.store, self.relay_wake);
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP");
         housekeeping.abort();
+        relay.stop().await;
         served
     }
 }

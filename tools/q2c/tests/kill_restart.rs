@@ -1,5 +1,7 @@
 //! Durability: every quote acknowledged to a client (201) and its outbox event survive a
-//! SIGKILL of `q2c local` in the middle of a burst of writes.
+//! SIGKILL of `q2c local` in the middle of a burst of writes, and the event reaches the
+//! `quote-events` queue once the process is restarted, wherever the kill fell between the
+//! write and the publish.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -7,8 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use q2c_local::SqliteStore;
+use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_service::TenantId;
+use q2c_service::messaging::QueueClient;
 use q2c_service::ports::{OutboxStore, QuoteStore};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -110,18 +113,44 @@ async fn acknowledged_quotes_and_their_events_survive_sigkill() {
             .expect("GET");
         assert_eq!(response.status(), 200, "quote {id} lost");
     }
+    // ...and the restarted relay sends every event left pending by the killed process.
+    let store = SqliteStore::open(&data_dir.path().join("q2c.sqlite3")).expect("reopen");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !OutboxStore::pending(&store, 10)
+        .await
+        .expect("outbox")
+        .is_empty()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the relay drains the outbox"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     restarted.kill().expect("stop");
     restarted.wait().expect("reaped");
 
-    // ...and its QuoteCreateEvent is still in the outbox, waiting for the relay.
-    let store = SqliteStore::open(&data_dir.path().join("q2c.sqlite3")).expect("reopen");
+    // Every acknowledged quote is stored, and its QuoteCreateEvent is on quote-events (at
+    // least once: a batch sent but not marked before the SIGKILL is sent again).
     let tenant = TenantId::parse("durable").expect("tenant");
-    let pending = OutboxStore::pending(&store, 100_000).await.expect("outbox");
-    let announced: BTreeSet<String> = pending
-        .iter()
-        .filter(|e| e.event_type == "QuoteCreateEvent")
-        .map(|e| e.aggregate_id.clone())
-        .collect();
+    let queues = SqliteQueues::new(&store);
+    let mut announced = BTreeSet::new();
+    loop {
+        let batch = queues
+            .receive("quote-events", 10, Duration::from_secs(600), Duration::ZERO)
+            .await
+            .expect("receive");
+        if batch.is_empty() {
+            break;
+        }
+        for message in batch {
+            let body: Value = serde_json::from_str(&message.body).expect("envelope");
+            if body["eventType"] == "QuoteCreateEvent" {
+                let id = body["event"]["quote"]["id"].as_str().expect("quote id");
+                announced.insert(id.to_owned());
+            }
+        }
+    }
     for id in &acknowledged {
         assert!(
             QuoteStore::get(&store, &tenant, id)

@@ -55,6 +55,7 @@ pub(crate) fn entry(event: &OutboxEvent) -> Result<Entry, SqsError> {
     let mut attrs = vec![
         (attributes::EVENT_TYPE, event.event_type.as_str()),
         (attributes::SCHEMA_VERSION, event.schema_version.as_str()),
+        (attributes::EVENT_ID, event.event_id.as_str()),
     ];
     if let Some(tenant) = &event.tenant {
         attrs.push((attributes::TENANT, tenant));
@@ -181,7 +182,7 @@ mod tests {
             .map(|a| a.keys().cloned().collect())
             .unwrap_or_default();
         names.sort();
-        assert_eq!(names, ["eventType", "schemaVersion", "tenant"]);
+        assert_eq!(names, ["eventId", "eventType", "schemaVersion", "tenant"]);
     }
 
     /// A sender that fails the given event ids on the first `times` calls.

@@ -9,29 +9,14 @@
 //! of a FIFO batch. A batch is at most 10 messages unless a batching window is configured.
 
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use futures::FutureExt;
-use q2c_service::ports::BoxError;
+pub use q2c_service::messaging::HandlerError;
+use q2c_service::messaging::{Disposition, handle_one};
 use tracing::Instrument;
 
 use super::dead_letter::DeadLetter;
 use super::message::{ParsedMessage, parse_message};
-
-/// How handling a message failed.
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    /// Retrying may succeed (downstream down, throttling): the message is returned to SQS.
-    #[error("transient failure")]
-    Transient(#[source] BoxError),
-    /// Retrying cannot succeed (invalid content): the message goes to the DLQ now.
-    #[error("poison message: {reason}")]
-    Poison {
-        /// Why, recorded as the `failureReason` attribute on the DLQ message.
-        reason: String,
-    },
-}
 
 /// What became of one message.
 enum Outcome {
@@ -97,20 +82,10 @@ where
     F: Fn(ParsedMessage) -> Fut,
     Fut: Future<Output = Result<(), HandlerError>>,
 {
-    let result = match parse_message(record) {
-        Ok(parsed) => {
-            tracing::Span::current().record("event_type", parsed.event_type.as_str());
-            run_isolated(handler, parsed).await
-        }
-        Err(reason) => Err(HandlerError::Poison { reason }),
-    };
-    match result {
-        Ok(()) => Outcome::Done,
-        Err(HandlerError::Transient(error)) => {
-            tracing::warn!(error.message = %error, error.cause_chain = ?error, "transient failure; SQS will redeliver");
-            Outcome::Retry
-        }
-        Err(HandlerError::Poison { reason }) => match dlq.send(record, &reason).await {
+    match handle_one(parse_message(record), handler).await {
+        Disposition::Done => Outcome::Done,
+        Disposition::Retry => Outcome::Retry,
+        Disposition::DeadLetter(reason) => match dlq.send(record, &reason).await {
             Ok(()) => {
                 tracing::warn!(reason = %reason, "poison message sent to the DLQ");
                 Outcome::Done
@@ -121,31 +96,4 @@ where
             }
         },
     }
-}
-
-/// Runs the handler, turning a panic (while building or polling its future) into a
-/// transient failure of this message only.
-async fn run_isolated<F, Fut>(handler: &F, parsed: ParsedMessage) -> Result<(), HandlerError>
-where
-    F: Fn(ParsedMessage) -> Fut,
-    Fut: Future<Output = Result<(), HandlerError>>,
-{
-    let future = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(parsed))) {
-        Ok(future) => future,
-        Err(panic) => return Err(panicked(panic.as_ref())),
-    };
-    match AssertUnwindSafe(future).catch_unwind().await {
-        Ok(result) => result,
-        Err(panic) => Err(panicked(panic.as_ref())),
-    }
-}
-
-/// A panic as a transient error carrying its message.
-fn panicked(payload: &(dyn std::any::Any + Send)) -> HandlerError {
-    let message = payload
-        .downcast_ref::<&str>()
-        .map(|s| (*s).to_owned())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| String::from("non-string panic payload"));
-    HandlerError::Transient(format!("handler panicked: {message}").into())
 }

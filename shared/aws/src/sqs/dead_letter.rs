@@ -10,7 +10,7 @@ use crate::error::SqsError;
 use crate::metrics::{Operation, RequestCounter};
 
 /// The attribute carrying why a message was dead-lettered.
-pub const FAILURE_REASON: &str = "failureReason";
+pub const FAILURE_REASON: &str = q2c_service::messaging::attributes::FAILURE_REASON;
 /// SQS allows at most 10 message attributes.
 const MAX_ATTRIBUTES: usize = 10;
 /// Reasons are cut to this many characters (attribute values count against the 256 KiB).

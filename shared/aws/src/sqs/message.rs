@@ -1,104 +1,40 @@
-//! Parsing one SQS record into a [`ParsedMessage`]: the body must be a TMF event envelope
+//! Parsing one SQS record into a [`ParsedMessage`] with the transport-independent
+//! [`q2c_service::messaging::parse_message`]: the body must be a TMF event envelope
 //! (`eventId`, `eventType`, `event`) of an accepted major schema version. What fails here is
 //! poison: retrying cannot fix it.
 
+use std::collections::BTreeMap;
+
 use aws_lambda_events::event::sqs::SqsMessage;
-use serde_json::Value;
 
-use super::attributes;
+pub use q2c_service::messaging::{ACCEPTED_SCHEMA_MAJOR, ParsedMessage};
 
-/// The schema major version consumers accept.
-pub const ACCEPTED_SCHEMA_MAJOR: u64 = 1;
-
-/// A message that passed the envelope checks.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ParsedMessage {
-    /// The SQS message id.
-    pub message_id: String,
-    /// The envelope's `eventId` (de-duplicate on it: delivery is at least once).
-    pub event_id: String,
-    /// The envelope's `eventType`.
-    pub event_type: String,
-    /// `schemaVersion` from the attribute or the envelope, when given.
-    pub schema_version: Option<String>,
-    /// The `tenant` attribute.
-    pub tenant: Option<String>,
-    /// The `correlationId` attribute, else the envelope's.
-    pub correlation_id: Option<String>,
-    /// How many times SQS has delivered the message (`ApproximateReceiveCount`).
-    pub receive_count: Option<u32>,
-    /// The envelope's `event` payload, e.g. `{"quote": {...}}`.
-    pub event: Value,
-    /// The whole envelope.
-    pub envelope: Value,
-}
-
-fn attribute(message: &SqsMessage, name: &str) -> Option<String> {
-    message
-        .message_attributes
-        .get(name)
-        .and_then(|a| a.string_value.clone())
-}
-
-fn field(envelope: &Value, name: &str) -> Option<String> {
-    envelope
-        .get(name)
-        .and_then(Value::as_str)
-        .map(str::to_owned)
-}
-
-/// Checks that `version`'s major part is the accepted one.
-fn check_schema_version(version: &str) -> Result<(), String> {
-    let major = version.trim().split('.').next().unwrap_or_default();
-    match major.parse::<u64>() {
-        Ok(ACCEPTED_SCHEMA_MAJOR) => Ok(()),
-        _ => Err(format!("unsupported schema version {version}")),
-    }
-}
-
-/// Parses a record.
+/// Parses a record (string attributes only; `ApproximateReceiveCount` as the receive count).
 ///
 /// # Errors
 /// The poison reason: `unparseable body: ...` or `unsupported schema version X`.
 pub fn parse_message(message: &SqsMessage) -> Result<ParsedMessage, String> {
-    let body = message.body.as_deref().unwrap_or_default();
-    let envelope: Value =
-        serde_json::from_str(body).map_err(|e| format!("unparseable body: {e}"))?;
-    let required = |name: &str| {
-        field(&envelope, name).ok_or_else(|| format!("unparseable body: no string `{name}`"))
-    };
-    let event_id = required("eventId")?;
-    let event_type = required("eventType")?;
-    let event = envelope
-        .get("event")
-        .filter(|e| e.is_object())
-        .cloned()
-        .ok_or_else(|| String::from("unparseable body: no object `event`"))?;
-    let schema_version = attribute(message, attributes::SCHEMA_VERSION)
-        .or_else(|| field(&envelope, attributes::SCHEMA_VERSION));
-    if let Some(version) = &schema_version {
-        check_schema_version(version)?;
-    }
-    Ok(ParsedMessage {
-        message_id: message.message_id.clone().unwrap_or_default(),
-        event_id,
-        event_type,
-        schema_version,
-        tenant: attribute(message, attributes::TENANT),
-        correlation_id: attribute(message, attributes::CORRELATION_ID)
-            .or_else(|| field(&envelope, attributes::CORRELATION_ID)),
-        receive_count: message
-            .attributes
-            .get("ApproximateReceiveCount")
-            .and_then(|n| n.parse().ok()),
-        event,
-        envelope,
-    })
+    let attributes: BTreeMap<String, String> = message
+        .message_attributes
+        .iter()
+        .filter_map(|(name, a)| a.string_value.clone().map(|v| (name.clone(), v)))
+        .collect();
+    let receive_count = message
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|n| n.parse().ok());
+    q2c_service::messaging::parse_message(
+        message.message_id.as_deref().unwrap_or_default(),
+        message.body.as_deref().unwrap_or_default(),
+        &attributes,
+        receive_count,
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sqs::attributes;
     use aws_lambda_events::event::sqs::SqsMessageAttribute;
 
     fn message(body: &str) -> SqsMessage {

@@ -59,6 +59,11 @@ impl SqsPublisher {
         self
     }
 
+    /// The SQS client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
     /// The AWS requests made, per operation.
     pub fn requests(&self) -> &RequestCounter {
         &self.requests

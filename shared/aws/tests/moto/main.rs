@@ -11,4 +11,5 @@ mod dynamo_list;
 mod dynamo_misc;
 mod dynamo_quotes;
 mod publisher;
+mod queues;
 mod requests;

@@ -1,0 +1,231 @@
+//! The relay contract: every outbox event reaches its queue, with its attributes, exactly once
+//! after de-duplication by `eventId`, even when the relay "dies" in the middle of a round
+//! (a [`CrashAfter`] queue client delivers a batch but answers with an error, as if the
+//! process died before marking it, then fails every later send); the re-run sends only what
+//! was not marked, so the only duplicates are that batch's re-sends.
+//!
+//! Needs the store's outbox to itself, and empty `quote-events` and `pricing-changes` queues.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use q2c_service::messaging::{
+    OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
+};
+use q2c_service::ports::{OutboxEvent, OutboxStore, QuoteStore};
+use q2c_service::relay::relay_once;
+
+use crate::fixtures::{T0, event, stored_quote, tenant};
+use crate::queues::receive_n;
+
+/// A queue client that forwards `ok_sends` send batches, then delivers one more but answers
+/// with an error (the relay "died" before it could mark it), then refuses every send.
+pub struct CrashAfter {
+    inner: Arc<dyn QueueClient>,
+    ok_sends: usize,
+    sends: AtomicUsize,
+}
+
+impl CrashAfter {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn QueueClient>, ok_sends: usize) -> Self {
+        CrashAfter {
+            inner,
+            ok_sends,
+            sends: AtomicUsize::new(0),
+        }
+    }
+}
+
+fn crashed() -> QueueError {
+    QueueError::Backend("relay process died (simulated)".into())
+}
+
+#[async_trait]
+impl QueueClient for CrashAfter {
+    async fn send_batch(
+        &self,
+        queue: &str,
+        messages: &[OutgoingMessage],
+    ) -> Result<SendOutcome, QueueError> {
+        let n = self.sends.fetch_add(1, Ordering::SeqCst);
+        if n > self.ok_sends {
+            return Err(crashed());
+        }
+        let outcome = self.inner.send_batch(queue, messages).await?;
+        if n == self.ok_sends {
+            Err(crashed())
+        } else {
+            Ok(outcome)
+        }
+    }
+
+    async fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        visibility: Duration,
+        wait: Duration,
+    ) -> Result<Vec<ReceivedMessage>, QueueError> {
+        self.inner.receive(queue, max, visibility, wait).await
+    }
+
+    async fn delete_batch(&self, queue: &str, handles: &[String]) -> Result<(), QueueError> {
+        self.inner.delete_batch(queue, handles).await
+    }
+
+    async fn change_visibility(
+        &self,
+        queue: &str,
+        handle: &str,
+        timeout: Duration,
+    ) -> Result<(), QueueError> {
+        self.inner.change_visibility(queue, handle, timeout).await
+    }
+
+    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
+        self.inner.counts(queue).await
+    }
+}
+
+/// Runs the relay rules: 25 quote events (3 batches) and 3 catalog events, a crash during the
+/// second batch, a re-run, then every event received from `quote-events` / `pricing-changes`.
+///
+/// # Panics
+/// When a rule is broken (the message names it) or a port fails.
+pub async fn relay_contract(
+    quotes: Arc<dyn QuoteStore>,
+    outbox: Arc<dyn OutboxStore>,
+    queues: Arc<dyn QueueClient>,
+) {
+    drain(&*outbox).await;
+    let t = tenant("relay");
+    let quote_events: Vec<OutboxEvent> = (0..25)
+        .map(|i| event(Some(&t), &format!("q-{i}"), "QuoteCreateEvent"))
+        .collect();
+    let pricing: Vec<OutboxEvent> = (0..3)
+        .map(|i| {
+            event(
+                None,
+                &format!("p-{i}"),
+                "ProductOfferingPriceAttributeValueChangeEvent",
+            )
+        })
+        .collect();
+    quotes
+        .insert(&t, &stored_quote("q-a", T0), &quote_events[..12])
+        .await
+        .expect("insert a");
+    quotes
+        .insert(&t, &stored_quote("q-b", T0), &quote_events[12..])
+        .await
+        .expect("insert b");
+    quotes
+        .insert(&t, &stored_quote("q-c", T0), &pricing)
+        .await
+        .expect("insert c");
+
+    let crashing = CrashAfter::new(queues.clone(), 1);
+    let report = relay_once(&*outbox, &crashing, 100)
+        .await
+        .expect("relay round");
+    assert_eq!(
+        report.published, 10,
+        "the first batch is sent and marked: {report:?}"
+    );
+    assert_eq!(report.failed, 18, "the rest stays pending: {report:?}");
+    assert_eq!(outbox.pending(100).await.expect("pending").len(), 18);
+
+    let report = relay_once(&*outbox, &*queues, 100).await.expect("re-run");
+    assert_eq!(
+        (report.published, report.failed),
+        (18, 0),
+        "the re-run sends what was left"
+    );
+    assert!(
+        outbox.pending(100).await.expect("pending").is_empty(),
+        "nothing pending"
+    );
+    let idle = relay_once(&*outbox, &*queues, 100)
+        .await
+        .expect("idle round");
+    assert_eq!(idle.published, 0, "published events are not sent again");
+
+    let received = take_all(&*queues, "quote-events", 35).await;
+    let by_event = by_event_id(&received);
+    let expected: BTreeSet<&str> = quote_events.iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!(
+        by_event.keys().copied().collect::<BTreeSet<_>>(),
+        expected,
+        "every quote event arrived"
+    );
+    let resent: BTreeSet<&str> = quote_events[10..20]
+        .iter()
+        .map(|e| e.event_id.as_str())
+        .collect();
+    for (id, copies) in &by_event {
+        let want = if resent.contains(id) { 2 } else { 1 };
+        assert_eq!(
+            *copies, want,
+            "event {id}: only the batch in flight at the crash is re-sent"
+        );
+    }
+    check_attributes(&received, &quote_events[0]);
+
+    let received = take_all(&*queues, "pricing-changes", 3).await;
+    let ids: BTreeSet<&str> = by_event_id(&received).keys().copied().collect();
+    let expected: BTreeSet<&str> = pricing.iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!(
+        ids, expected,
+        "catalog events reach pricing-changes, once each"
+    );
+    assert_eq!(received.len(), 3);
+}
+
+/// Receives and deletes everything (up to `at_most`) on `queue`.
+async fn take_all(queues: &dyn QueueClient, queue: &str, at_most: usize) -> Vec<ReceivedMessage> {
+    let received = receive_n(queues, queue, at_most, Duration::from_secs(60)).await;
+    for chunk in received.chunks(10) {
+        let handles: Vec<String> = chunk.iter().map(|m| m.receipt_handle.clone()).collect();
+        queues.delete_batch(queue, &handles).await.expect("delete");
+    }
+    received
+}
+
+fn by_event_id(received: &[ReceivedMessage]) -> BTreeMap<&str, usize> {
+    let mut copies = BTreeMap::new();
+    for m in received {
+        let id = m.attributes.get("eventId").expect("eventId attribute");
+        *copies.entry(id.as_str()).or_insert(0) += 1;
+    }
+    copies
+}
+
+fn check_attributes(received: &[ReceivedMessage], event: &OutboxEvent) {
+    let m = received
+        .iter()
+        .find(|m| m.attributes.get("eventId") == Some(&event.event_id))
+        .expect("the event arrived");
+    let body: serde_json::Value = serde_json::from_str(&m.body).expect("JSON body");
+    assert_eq!(body, event.body, "body is the envelope");
+    let attr = |name: &str| m.attributes.get(name).map(String::as_str);
+    assert_eq!(attr("eventType"), Some(event.event_type.as_str()));
+    assert_eq!(attr("schemaVersion"), Some("1.0"));
+    assert_eq!(attr("tenant"), event.tenant.as_deref());
+    assert_eq!(attr("correlationId"), event.correlation_id.as_deref());
+}
+
+/// Marks everything already pending as published.
+async fn drain(outbox: &dyn OutboxStore) {
+    loop {
+        let batch = outbox.pending(500).await.expect("pending");
+        if batch.is_empty() {
+            return;
+        }
+        let ids: Vec<String> = batch.into_iter().map(|e| e.event_id).collect();
+        outbox.mark_published(&ids, T0).await.expect("mark drained");
+    }
+}

@@ -1,0 +1,342 @@
+//! Messaging ports: the [`QueueClient`] port with SQS semantics (SQS on AWS, the embedded
+//! SQLite engine locally), the queue names of the SAM template, and the transport-independent
+//! handler contract ([`ParsedMessage`], [`HandlerError`], [`handle_one`]) shared by the Lambda
+//! batch consumer and the local poller.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::FutureExt;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::ports::BoxError;
+
+/// The queues of the SAM template (each has a `<name>-dlq`, see [`dlq_name`]).
+pub mod queues {
+    /// Catalog price changes, consumed by the price fan-out.
+    pub const PRICING_CHANGES: &str = "pricing-changes";
+    /// Product orders, consumed by the order dispatch.
+    pub const ORDERS: &str = "orders";
+    /// TMF648 quote events (`Quote*Event`), written by the outbox relay.
+    pub const QUOTE_EVENTS: &str = "quote-events";
+    /// Price updates for billing, written by the price fan-out.
+    pub const BILLING_UPDATES: &str = "billing-updates";
+    /// Every source queue.
+    pub const ALL: [&str; 4] = [PRICING_CHANGES, ORDERS, QUOTE_EVENTS, BILLING_UPDATES];
+}
+
+/// The dead-letter queue of `queue`: `<queue>-dlq`.
+pub fn dlq_name(queue: &str) -> String {
+    format!("{queue}-dlq")
+}
+
+/// Message attributes the relay sets (all of SQS type `String`) and the DLQ reason.
+pub mod attributes {
+    /// The TMF event type, e.g. `QuoteStateChangeEvent`.
+    pub const EVENT_TYPE: &str = "eventType";
+    /// The message schema version, e.g. `1.0`.
+    pub const SCHEMA_VERSION: &str = "schemaVersion";
+    /// The tenant of the aggregate (absent for catalog events).
+    pub const TENANT: &str = "tenant";
+    /// The correlation id of the request that caused the event.
+    pub const CORRELATION_ID: &str = "correlationId";
+    /// The outbox event id (stable across re-sends: consumers de-duplicate on it).
+    pub const EVENT_ID: &str = "eventId";
+    /// Why a message was dead-lettered.
+    pub const FAILURE_REASON: &str = "failureReason";
+}
+
+/// Most entries of one send, receive or delete batch (an SQS limit).
+pub const MAX_BATCH: usize = 10;
+/// The schema major version consumers accept.
+pub const ACCEPTED_SCHEMA_MAJOR: u64 = 1;
+
+/// A message to send.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OutgoingMessage {
+    /// The body (a TMF event envelope as JSON).
+    pub body: String,
+    /// String message attributes (SQS allows at most 10).
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// A received message; delete it with its `receipt_handle` once handled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedMessage {
+    /// The queue's message id.
+    pub message_id: String,
+    /// The handle of this receive (changes on every receive).
+    pub receipt_handle: String,
+    /// The body.
+    pub body: String,
+    /// String message attributes.
+    pub attributes: BTreeMap<String, String>,
+    /// How many times the message has been received, this time included.
+    pub receive_count: u32,
+    /// When it was sent.
+    pub sent_at: OffsetDateTime,
+}
+
+/// An entry of a send batch the queue refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SendFailure {
+    /// Position of the entry in the batch.
+    pub index: usize,
+    /// The queue's error code.
+    pub code: String,
+    /// Whether the queue blamed the request (re-sending it unchanged will not help).
+    pub sender_fault: bool,
+}
+
+/// The per-entry result of [`QueueClient::send_batch`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SendOutcome {
+    /// `(position in the batch, message id)` of every accepted entry.
+    pub sent: Vec<(usize, String)>,
+    /// The refused entries.
+    pub failed: Vec<SendFailure>,
+}
+
+/// Messages of a queue by state (approximate on SQS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueCounts {
+    /// Ready to be received.
+    pub visible: u64,
+    /// Received and not yet deleted nor visible again.
+    pub in_flight: u64,
+}
+
+/// Why a queue call failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// No queue with this name.
+    #[error("queue `{0}` does not exist")]
+    UnknownQueue(String),
+    /// The request breaks a limit (batch size, receive count, ...); it was not attempted.
+    #[error("invalid queue request: {0}")]
+    InvalidRequest(String),
+    /// The receipt handle names no message currently in flight.
+    #[error("receipt handle is not of a message in flight")]
+    NotInFlight,
+    /// The backend failed; retrying may help.
+    #[error("queue backend failed")]
+    Backend(#[source] BoxError),
+}
+
+/// A queue service with SQS semantics: at-least-once delivery, visibility timeouts, receive
+/// counts and redrive to `<name>-dlq` after the queue's `maxReceiveCount`.
+#[async_trait]
+pub trait QueueClient: Send + Sync {
+    /// Sends up to [`MAX_BATCH`] messages; single refusals are in [`SendOutcome::failed`].
+    ///
+    /// # Errors
+    /// [`QueueError::InvalidRequest`] for an empty or oversized batch; others as named.
+    async fn send_batch(
+        &self,
+        queue: &str,
+        messages: &[OutgoingMessage],
+    ) -> Result<SendOutcome, QueueError>;
+
+    /// Receives up to `max` (1..=10) visible messages, hiding each for `visibility_timeout`;
+    /// waits up to `wait` (at most 20 s) for one to arrive when none is visible.
+    ///
+    /// # Errors
+    /// [`QueueError::InvalidRequest`] when `max` is out of range; others as named.
+    async fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        visibility_timeout: Duration,
+        wait: Duration,
+    ) -> Result<Vec<ReceivedMessage>, QueueError>;
+
+    /// Deletes received messages (up to [`MAX_BATCH`]); a stale handle is ignored.
+    async fn delete_batch(&self, queue: &str, receipt_handles: &[String])
+    -> Result<(), QueueError>;
+
+    /// Makes a received message visible again after `timeout` from now (0: at once).
+    ///
+    /// # Errors
+    /// [`QueueError::NotInFlight`] when the message is not in flight under this handle.
+    async fn change_visibility(
+        &self,
+        queue: &str,
+        receipt_handle: &str,
+        timeout: Duration,
+    ) -> Result<(), QueueError>;
+
+    /// How many messages are visible and in flight.
+    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError>;
+}
+
+/// Checks a batch size against [`MAX_BATCH`] (adapters call it before any I/O).
+///
+/// # Errors
+/// [`QueueError::InvalidRequest`] when `len` is 0 or above 10.
+pub fn check_batch(what: &str, len: usize) -> Result<(), QueueError> {
+    if (1..=MAX_BATCH).contains(&len) {
+        Ok(())
+    } else {
+        Err(QueueError::InvalidRequest(format!(
+            "{what} takes 1 to {MAX_BATCH} entries, got {len}"
+        )))
+    }
+}
+
+/// A message that passed the envelope checks.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedMessage {
+    /// The queue's message id.
+    pub message_id: String,
+    /// The envelope's `eventId` (de-duplicate on it: delivery is at least once).
+    pub event_id: String,
+    /// The envelope's `eventType`.
+    pub event_type: String,
+    /// `schemaVersion` from the attribute or the envelope, when given.
+    pub schema_version: Option<String>,
+    /// The `tenant` attribute.
+    pub tenant: Option<String>,
+    /// The `correlationId` attribute, else the envelope's.
+    pub correlation_id: Option<String>,
+    /// How many times the queue has delivered the message.
+    pub receive_count: Option<u32>,
+    /// The envelope's `event` payload, e.g. `{"quote": {...}}`.
+    pub event: Value,
+    /// The whole envelope.
+    pub envelope: Value,
+}
+
+fn field(envelope: &Value, name: &str) -> Option<String> {
+    envelope
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Parses a message: the body must be a TMF event envelope (`eventId`, `eventType`, an
+/// `event` object) whose `schemaVersion` (attribute, else envelope field), if any, has major
+/// version [`ACCEPTED_SCHEMA_MAJOR`].
+///
+/// # Errors
+/// The poison reason: `unparseable body: ...` or `unsupported schema version X`.
+pub fn parse_message(
+    message_id: &str,
+    body: &str,
+    attributes: &BTreeMap<String, String>,
+    receive_count: Option<u32>,
+) -> Result<ParsedMessage, String> {
+    let envelope: Value =
+        serde_json::from_str(body).map_err(|e| format!("unparseable body: {e}"))?;
+    let required = |name: &str| {
+        field(&envelope, name).ok_or_else(|| format!("unparseable body: no string `{name}`"))
+    };
+    let event_id = required("eventId")?;
+    let event_type = required("eventType")?;
+    let event = envelope
+        .get("event")
+        .filter(|e| e.is_object())
+        .cloned()
+        .ok_or_else(|| String::from("unparseable body: no object `event`"))?;
+    let attribute = |name: &str| attributes.get(name).cloned();
+    let schema_version = attribute(attributes::SCHEMA_VERSION)
+        .or_else(|| field(&envelope, attributes::SCHEMA_VERSION));
+    if let Some(version) = &schema_version {
+        let major = version.trim().split('.').next().unwrap_or_default();
+        if major.parse::<u64>().ok() != Some(ACCEPTED_SCHEMA_MAJOR) {
+            return Err(format!("unsupported schema version {version}"));
+        }
+    }
+    Ok(ParsedMessage {
+        message_id: message_id.to_owned(),
+        event_id,
+        event_type,
+        schema_version,
+        tenant: attribute(attributes::TENANT),
+        correlation_id: attribute(attributes::CORRELATION_ID)
+            .or_else(|| field(&envelope, attributes::CORRELATION_ID)),
+        receive_count,
+        event,
+        envelope,
+    })
+}
+
+/// How handling a message failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Retrying may succeed (downstream down, throttling): the message is redelivered.
+    #[error("transient failure")]
+    Transient(#[source] BoxError),
+    /// Retrying cannot succeed (invalid content): the message goes to the DLQ now.
+    #[error("poison message: {reason}")]
+    Poison {
+        /// Why, recorded as the `failureReason` attribute on the DLQ message.
+        reason: String,
+    },
+}
+
+/// What to do with a message after [`handle_one`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Disposition {
+    /// Handled: delete it.
+    Done,
+    /// Leave it for redelivery after its visibility timeout.
+    Retry,
+    /// Send it to the DLQ with this reason, then delete it from the source.
+    DeadLetter(String),
+}
+
+/// The one classification both consumers use: runs `handler` on a parsed message (a parse
+/// failure is poison), with panics caught and turned into transient failures, and logs the
+/// outcome. Call it inside the message's span.
+pub async fn handle_one<F, Fut>(parsed: Result<ParsedMessage, String>, handler: &F) -> Disposition
+where
+    F: Fn(ParsedMessage) -> Fut,
+    Fut: Future<Output = Result<(), HandlerError>>,
+{
+    let result = match parsed {
+        Ok(parsed) => {
+            tracing::Span::current().record("event_type", parsed.event_type.as_str());
+            run_isolated(handler, parsed).await
+        }
+        Err(reason) => Err(HandlerError::Poison { reason }),
+    };
+    match result {
+        Ok(()) => Disposition::Done,
+        Err(HandlerError::Transient(error)) => {
+            tracing::warn!(error.message = %error, error.cause_chain = ?error, "transient failure; will be redelivered");
+            Disposition::Retry
+        }
+        Err(HandlerError::Poison { reason }) => Disposition::DeadLetter(reason),
+    }
+}
+
+/// Runs the handler, turning a panic (while building or polling its future) into a
+/// transient failure of this message only.
+async fn run_isolated<F, Fut>(handler: &F, parsed: ParsedMessage) -> Result<(), HandlerError>
+where
+    F: Fn(ParsedMessage) -> Fut,
+    Fut: Future<Output = Result<(), HandlerError>>,
+{
+    let future = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(parsed))) {
+        Ok(future) => future,
+        Err(panic) => return Err(panicked(panic.as_ref())),
+    };
+    match AssertUnwindSafe(future).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(panicked(panic.as_ref())),
+    }
+}
+
+/// A panic as a transient error carrying its message.
+fn panicked(payload: &(dyn std::any::Any + Send)) -> HandlerError {
+    let message = payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| String::from("non-string panic payload"));
+    HandlerError::Transient(format!("handler panicked: {message}").into())
+}

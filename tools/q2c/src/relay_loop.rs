@@ -1,0 +1,90 @@
+//! The outbox relay of `q2c local`: right after each quote write (see `relay_wake`), else
+//! every 200 ms (and at once again while a round finds a full batch), pending outbox events move to the embedded queues in the same database. If the
+//! process dies between a write and its publish, the event stays pending in the outbox and
+//! the next start's first round sends it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use q2c_local::{SqliteQueues, SqliteStore};
+use q2c_service::messaging::QueueClient;
+use q2c_service::ports::OutboxStore;
+use q2c_service::relay::relay_once;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+/// Pause between relay rounds when the outbox was drained.
+pub const RELAY_EVERY: Duration = Duration::from_millis(200);
+/// Most events one round reads.
+pub const RELAY_BATCH: usize = 100;
+
+/// A running relay loop; [`RelayLoop::stop`] ends it after a last round.
+pub struct RelayLoop {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl RelayLoop {
+    /// Starts relaying the outbox of `store` to its embedded queues; `wake` starts a round
+    /// early.
+    pub fn start(store: &SqliteStore, wake: Arc<Notify>) -> Self {
+        let outbox = store.outbox_store();
+        let queues = SqliteQueues::new(store).queue_client();
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(run(outbox, queues, wake, stopped));
+        RelayLoop { stop, task }
+    }
+
+    /// Stops the loop after one last round (so events of the last requests go out too).
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if let Err(error) = self.task.await {
+            tracing::warn!(error = %error, "the relay loop ended abnormally");
+        }
+    }
+}
+
+async fn run(
+    outbox: Arc<dyn OutboxStore>,
+    queues: Arc<dyn QueueClient>,
+    wake: Arc<Notify>,
+    mut stopped: watch::Receiver<bool>,
+) {
+    loop {
+        if *stopped.borrow() {
+            // Stop came after the HTTP server drained: this round sees its last writes.
+            round(&*outbox, &*queues).await;
+            return;
+        }
+        if round(&*outbox, &*queues).await {
+            continue;
+        }
+        tokio::select! {
+            changed = stopped.changed() => if changed.is_err() {
+                return; // The handle was dropped without `stop`.
+            },
+            () = wake.notified() => {}
+            () = tokio::time::sleep(RELAY_EVERY) => {}
+        }
+    }
+}
+
+/// One relay round; whether a full batch was read (more may be waiting).
+async fn round(outbox: &dyn OutboxStore, queues: &dyn QueueClient) -> bool {
+    match relay_once(outbox, queues, RELAY_BATCH).await {
+        Ok(report) => {
+            if report.read() > 0 {
+                tracing::debug!(
+                    published = report.published,
+                    failed = report.failed,
+                    "relayed outbox events"
+                );
+            }
+            report.read() == RELAY_BATCH && report.failed == 0
+        }
+        Err(error) => {
+            tracing::warn!(error.message = %error, error.cause_chain = ?error, "outbox relay round failed");
+            false
+        }
+    }
+}
