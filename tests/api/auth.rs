@@ -236,3 +236,39 @@ async fn the_catalog_is_shared_but_needs_its_scope() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn q2c_local_can_verify_rs256_tokens_of_an_identity_provider() {
+    let data_dir = tempfile::tempdir().expect("temp dir");
+    let mut config = q2c::local::LocalConfig::with_defaults(
+        "127.0.0.1:0".parse().expect("address"),
+        data_dir.path().to_owned(),
+        "unused-hs256-secret".to_owned(),
+    );
+    config.jwt_public_key_pem =
+        Some(include_bytes!("../../shared/api/tests/fixtures/rs256-public.pem").to_vec());
+    config.jwt_issuer = "https://idp.example".to_owned();
+    config.jwt_audience = "q2c-api".to_owned();
+    let app = q2c_tests::spawn_with(config, data_dir, "unused-hs256-secret".to_owned()).await;
+
+    let private = EncodingKey::from_rsa_pem(include_bytes!(
+        "../../shared/api/tests/fixtures/rs256-private.pem"
+    ))
+    .expect("key");
+    let good = encode(
+        &Header::new(Algorithm::RS256),
+        &claims(json!({"iss": "https://idp.example", "aud": "q2c-api"})),
+        &private,
+    )
+    .expect("sign");
+    assert_eq!(
+        app.get(&format!("{QUOTES}/quote"), &good).await.status(),
+        200
+    );
+
+    let hs256 = signed(
+        "unused-hs256-secret",
+        &claims(json!({"iss": "https://idp.example", "aud": "q2c-api"})),
+    );
+    assert_rejected(&app, &hs256, "HS256 when RS256 is configured").await;
+}

@@ -45,13 +45,23 @@ impl Drop for TestApp {
 pub async fn spawn_app() -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp data dir");
     let secret = format!("test-secret-{}", std::process::id());
-    let config = LocalConfig {
-        addr: "127.0.0.1:0".parse().expect("address"),
-        data_dir: data_dir.path().to_owned(),
-        settings_path: data_dir.path().join("settings.toml"),
-        public_url: None,
-        jwt_secret: secret.clone(),
-    };
+    let config = LocalConfig::with_defaults(
+        "127.0.0.1:0".parse().expect("address"),
+        data_dir.path().to_owned(),
+        secret.clone(),
+    );
+    spawn_with(config, data_dir, secret).await
+}
+
+/// Starts `q2c local` with this configuration (its data directory kept alive by `data_dir`).
+///
+/// # Panics
+/// When the app cannot start.
+pub async fn spawn_with(
+    config: LocalConfig,
+    data_dir: tempfile::TempDir,
+    secret: String,
+) -> TestApp {
     let app = start(&config).await.expect("q2c local starts");
     let addr = app.local_addr().expect("bound address");
     let (stop, stopped) = oneshot::channel::<()>();

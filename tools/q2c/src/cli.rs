@@ -47,9 +47,19 @@ pub struct LocalArgs {
     /// built-in defaults (tax 20 %, approval threshold 15 %, 30 days validity, EUR).
     #[arg(long, env = "Q2C_SETTINGS")]
     pub settings: Option<PathBuf>,
-    /// Public base URL used in hrefs and Location headers (default: http://<addr>).
+    /// Public base URL used in hrefs and Location headers (default: `http://<addr>`).
     #[arg(long, env = "Q2C_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Verify RS256 tokens with this PEM public key (e.g. your identity provider's) instead
+    /// of HS256 tokens signed with the local secret.
+    #[arg(long, env = "Q2C_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<PathBuf>,
+    /// Issuer (`iss`) tokens must have.
+    #[arg(long, default_value = crate::local::LOCAL_ISSUER, env = "Q2C_JWT_ISSUER")]
+    pub jwt_issuer: String,
+    /// Audience (`aud`) tokens must have.
+    #[arg(long, default_value = crate::local::LOCAL_AUDIENCE, env = "Q2C_JWT_AUDIENCE")]
+    pub jwt_audience: String,
 }
 
 /// Options of `q2c token`.
@@ -78,7 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Local(args) => {
             let secret = signing_secret(std::env::var("Q2C_JWT_SECRET").ok(), &args.data_dir)?;
-            let config = LocalConfig::new(args, secret);
+            let config = LocalConfig::new(args, secret)?;
             local::run_until_signal(config).await
         }
         Command::Token(args) => {

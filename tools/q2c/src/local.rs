@@ -43,21 +43,61 @@ pub struct LocalConfig {
     pub public_url: Option<String>,
     /// HS256 secret local tokens are signed with.
     pub jwt_secret: String,
+    /// When set, tokens are RS256 and verified with this PEM public key instead.
+    pub jwt_public_key_pem: Option<Vec<u8>>,
+    /// Required `iss`.
+    pub jwt_issuer: String,
+    /// Required `aud`.
+    pub jwt_audience: String,
 }
 
 impl LocalConfig {
     /// From the command line and the signing secret.
-    pub fn new(args: LocalArgs, jwt_secret: String) -> Self {
+    ///
+    /// # Errors
+    /// When the public key file cannot be read.
+    pub fn new(args: LocalArgs, jwt_secret: String) -> anyhow::Result<Self> {
         let settings_path = args
             .settings
             .unwrap_or_else(|| args.data_dir.join("settings.toml"));
-        LocalConfig {
+        let jwt_public_key_pem = args
+            .jwt_public_key
+            .map(|path| std::fs::read(&path).with_context(|| format!("reading {}", path.display())))
+            .transpose()?;
+        Ok(LocalConfig {
             addr: args.addr,
             data_dir: args.data_dir,
             settings_path,
             public_url: args.public_url,
             jwt_secret,
+            jwt_public_key_pem,
+            jwt_issuer: args.jwt_issuer,
+            jwt_audience: args.jwt_audience,
+        })
+    }
+
+    /// The defaults of `q2c local`: HS256 tokens signed with `jwt_secret`, settings in the
+    /// data directory, hrefs on the bound address.
+    pub fn with_defaults(addr: SocketAddr, data_dir: PathBuf, jwt_secret: String) -> Self {
+        LocalConfig {
+            addr,
+            settings_path: data_dir.join("settings.toml"),
+            data_dir,
+            public_url: None,
+            jwt_secret,
+            jwt_public_key_pem: None,
+            jwt_issuer: LOCAL_ISSUER.to_owned(),
+            jwt_audience: LOCAL_AUDIENCE.to_owned(),
         }
+    }
+
+    fn verifier(&self) -> anyhow::Result<JwtVerifier> {
+        let key = match &self.jwt_public_key_pem {
+            Some(pem) => JwtKey::Rs256PublicPem(pem.clone()),
+            None => JwtKey::Hs256Secret(self.jwt_secret.as_bytes().to_vec()),
+        };
+        JwtVerifier::new(key, &self.jwt_issuer, &self.jwt_audience)
+            .context("loading the token verification key")
     }
 }
 
@@ -104,11 +144,7 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
             quote_href_base: format!("{public_url}{QUOTE_API_BASE}/quote"),
         },
     );
-    let verifier = JwtVerifier::new(
-        JwtKey::Hs256Secret(config.jwt_secret.as_bytes().to_vec()),
-        LOCAL_ISSUER,
-        LOCAL_AUDIENCE,
-    )?;
+    let verifier = config.verifier()?;
     let api_config = ApiConfig::new(public_url.clone(), DOCS_BASE_URL);
     let router = q2c_api::router(AppState::new(
         quotes,

@@ -13,13 +13,11 @@ use tokio::sync::oneshot;
 const SECRET: &str = "quote-events-secret";
 
 fn config(data_dir: &std::path::Path) -> LocalConfig {
-    LocalConfig {
-        addr: "127.0.0.1:0".parse().expect("address"),
-        data_dir: data_dir.to_owned(),
-        settings_path: data_dir.join("settings.toml"),
-        public_url: None,
-        jwt_secret: SECRET.into(),
-    }
+    LocalConfig::with_defaults(
+        "127.0.0.1:0".parse().expect("address"),
+        data_dir.to_owned(),
+        SECRET.into(),
+    )
 }
 
 async fn create_quote(url: &str) -> Value {
