@@ -103,7 +103,11 @@ impl Relay {
                     tracing::warn!(error.message = %error, "marking events published failed");
                 }
                 for failure in &outcome.failed {
-                    tracing::warn!(event_id = failure.event_id, code = failure.code, "not published");
+                    tracing::warn!(
+                        event_id = failure.event_id,
+                        code = failure.code,
+                        "not published"
+                    );
                 }
                 outcome.failed.into_iter().map(|f| f.event_id).collect()
             }

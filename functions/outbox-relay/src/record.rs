@@ -55,7 +55,9 @@ fn string_attribute<'a>(image: &'a Value, name: &str) -> Option<&'a str> {
 /// [`RecordError`] when an attribute is missing or invalid (a poison record).
 pub fn outbox_event(record: &EventRecord) -> Result<OutboxEvent, RecordError> {
     let image = image(record);
-    let pk = string_attribute(&image, "pk").unwrap_or_default().to_owned();
+    let pk = string_attribute(&image, "pk")
+        .unwrap_or_default()
+        .to_owned();
     let get = |attribute: &'static str| {
         string_attribute(&image, attribute).ok_or_else(|| RecordError::Attribute {
             pk: pk.clone(),

@@ -87,7 +87,9 @@ mod tests {
 
     #[test]
     fn a_named_stage_is_stripped_from_the_path() {
-        let uri: Uri = "/dev/tmf-api/quoteManagement/v4/quote?limit=1".parse().unwrap();
+        let uri: Uri = "/dev/tmf-api/quoteManagement/v4/quote?limit=1"
+            .parse()
+            .unwrap();
         let stripped = strip_stage(&uri, Some("dev")).expect("stripped");
         assert_eq!(stripped, "/tmf-api/quoteManagement/v4/quote?limit=1");
         assert!(strip_stage(&uri, Some("de")).is_none());

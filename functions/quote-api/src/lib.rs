@@ -113,7 +113,9 @@ impl QuoteApi {
             .router
             .get_or_init(|| self.build_router(&gateway::public_base_url(&request)))
             .clone();
-        let context = request.extensions().get::<lambda_http::request::RequestContext>();
+        let context = request
+            .extensions()
+            .get::<lambda_http::request::RequestContext>();
         if let Some(uri) = gateway::strip_stage(request.uri(), gateway::stage(context)) {
             *request.uri_mut() = uri;
         }

@@ -84,7 +84,11 @@ fn the_create_sample_posts_a_quote_of_a_sample_catalog_offering() {
     let body: Value = serde_json::from_str(request["body"].as_str().expect("body")).expect("JSON");
     let offering = &body["quoteItem"][0]["productOffering"]["id"];
     let catalog = q2c_model::sample_catalog::sample_catalog();
-    assert!(catalog.offerings().any(|o| Some(o.id.as_str()) == offering.as_str()));
+    assert!(
+        catalog
+            .offerings()
+            .any(|o| Some(o.id.as_str()) == offering.as_str())
+    );
 }
 
 #[test]
@@ -112,7 +116,8 @@ fn sqs_sample_bodies_and_attributes_validate() {
     let raw = json("sqs/quote-events-batch.json");
     let mut types = BTreeSet::new();
     for (index, record) in event.records.iter().enumerate() {
-        let body: Value = serde_json::from_str(record.body.as_deref().expect("body")).expect("JSON");
+        let body: Value =
+            serde_json::from_str(record.body.as_deref().expect("body")).expect("JSON");
         assert_valid(&bodies, &body, &format!("record {index}'s body"));
         let attrs = &raw["Records"][index]["messageAttributes"];
         assert_valid(&attributes, attrs, &format!("record {index}'s attributes"));
