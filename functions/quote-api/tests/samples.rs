@@ -164,3 +164,21 @@ fn a_message_built_by_quote_event_validates() {
         assert_valid(&validator, &event.body, kind.name());
     }
 }
+
+#[test]
+fn the_schema_refuses_a_body_without_its_quote_or_with_an_unknown_event_type() {
+    let validator = validator("quote-event.schema.json");
+    let event: SqsEvent =
+        serde_json::from_str(&read("sqs/quote-events-batch.json")).expect("an SqsEvent");
+    let body: Value =
+        serde_json::from_str(event.records[0].body.as_deref().expect("body")).expect("JSON");
+    let mut without_quote = body.clone();
+    without_quote["event"] = serde_json::json!({});
+    assert!(!validator.is_valid(&without_quote));
+    let mut unknown_type = body.clone();
+    unknown_type["eventType"] = "QuoteTeleportEvent".into();
+    assert!(!validator.is_valid(&unknown_type));
+    let mut bad_state = body;
+    bad_state["event"]["quote"]["state"] = "approvedish".into();
+    assert!(!validator.is_valid(&bad_state), "the Quote schema is applied");
+}
