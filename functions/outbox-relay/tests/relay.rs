@@ -11,7 +11,10 @@ use q2c_runtime::Metrics;
 use serde_json::{Value, json};
 
 fn sample() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events/dynamodb/outbox-insert.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../events/dynamodb/outbox-insert.json"
+    );
     serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("JSON")
 }
 

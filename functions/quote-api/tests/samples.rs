@@ -180,5 +180,8 @@ fn the_schema_refuses_a_body_without_its_quote_or_with_an_unknown_event_type() {
     assert!(!validator.is_valid(&unknown_type));
     let mut bad_state = body;
     bad_state["event"]["quote"]["state"] = "approvedish".into();
-    assert!(!validator.is_valid(&bad_state), "the Quote schema is applied");
+    assert!(
+        !validator.is_valid(&bad_state),
+        "the Quote schema is applied"
+    );
 }
