@@ -121,7 +121,11 @@ mod tests {
                 }
             }
         });
-        assert_eq!(calls.load(Ordering::SeqCst), 0, "nothing fetched at construction");
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            0,
+            "nothing fetched at construction"
+        );
         assert!(secret.get().await.is_err());
         assert_eq!(secret.get().await, Ok("s3cret"));
         assert_eq!(secret.get().await, Ok("s3cret"));
