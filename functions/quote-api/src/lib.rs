@@ -1,0 +1,152 @@
+//! The `quote-api` Lambda function: the same axum router as `q2c local`
+//! (`q2c_api::router`), over the DynamoDB adapters, behind API Gateway HTTP API with a JWT
+//! authorizer. API Gateway verifies the token; [`gateway::copy_authorizer_claims`] hands
+//! its claims to the router as `VerifiedClaims`, which `Authenticator::trusted_context`
+//! turns into the request context.
+//!
+//! Every invocation counts its business metrics ([`q2c_runtime::Metric`]) and flushes one
+//! EMF line.
+#![warn(missing_docs)]
+
+pub mod gateway;
+
+use std::convert::Infallible;
+use std::sync::{Arc, OnceLock};
+
+use axum::Router;
+use axum::response::Response;
+use http::Method;
+use q2c_api::{ApiConfig, AppState, Authenticator, QUOTE_API_BASE};
+use q2c_aws::{DynamoSettings, DynamoStore};
+use q2c_runtime::{ConfigError, Metric, Metrics, optional, required};
+use q2c_service::ports::{Clock, Ports, SystemClock};
+use q2c_service::{QuoteService, QuoteServiceConfig};
+use tower::ServiceExt;
+
+/// The function's environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `TABLE_NAME`: the single table (required).
+    pub table_name: String,
+    /// `PUBLIC_BASE_URL`: base of hrefs and `Location`s; when unset it is taken from the
+    /// first request (`https://<Host>[/<stage>]`).
+    pub public_base_url: Option<String>,
+    /// `DOCS_BASE_URL`: where `referenceError` links point (default: the repository).
+    pub docs_base_url: String,
+    /// `TENANT_CLAIM`: the claim holding the tenant (default `tenant`).
+    pub tenant_claim: String,
+}
+
+impl Config {
+    /// Reads the environment.
+    ///
+    /// # Errors
+    /// [`ConfigError::Missing`] naming `TABLE_NAME` when it is unset.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Config {
+            table_name: required("TABLE_NAME")?,
+            public_base_url: optional("PUBLIC_BASE_URL"),
+            docs_base_url: optional("DOCS_BASE_URL").unwrap_or_default(),
+            tenant_claim: optional("TENANT_CLAIM").unwrap_or_else(|| "tenant".into()),
+        })
+    }
+}
+
+/// The function: ports built once per container, the router built once per public URL.
+pub struct QuoteApi {
+    config: Config,
+    store: DynamoStore,
+    settings: DynamoSettings,
+    router: OnceLock<Router>,
+    metrics: Arc<Metrics>,
+}
+
+impl QuoteApi {
+    /// The function over `client` (build it once, from [`q2c_runtime::sdk_config`]).
+    pub fn new(config: Config, client: aws_sdk_dynamodb::Client, metrics: Arc<Metrics>) -> Self {
+        let store = DynamoStore::new(client, config.table_name.clone());
+        let settings = DynamoSettings::new(store.clone());
+        let api = QuoteApi {
+            config,
+            store,
+            settings,
+            router: OnceLock::new(),
+            metrics,
+        };
+        if let Some(base) = api.config.public_base_url.clone() {
+            let _ = api.router.set(api.build_router(&base));
+        }
+        api
+    }
+
+    /// The router serving requests whose public base URL is `public_base_url`.
+    pub fn build_router(&self, public_base_url: &str) -> Router {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store = Arc::new(self.store.clone());
+        let ports = Ports {
+            quotes: store.clone(),
+            catalog: store.clone(),
+            hubs: store.clone(),
+            idempotency: store,
+            settings: Arc::new(self.settings.clone()),
+            clock,
+        };
+        let base = public_base_url.trim_end_matches('/');
+        let quotes = QuoteService::new(
+            ports.clone(),
+            QuoteServiceConfig {
+                quote_href_base: format!("{base}{QUOTE_API_BASE}/quote"),
+            },
+        );
+        let auth = Authenticator::trusted_context(self.config.tenant_claim.clone());
+        let api_config = ApiConfig::new(base, self.config.docs_base_url.clone());
+        q2c_api::router(AppState::new(quotes, ports, auth, api_config))
+            .layer(axum::middleware::from_fn(gateway::copy_authorizer_claims))
+    }
+
+    /// Serves one API Gateway request and counts its metrics (the caller flushes them).
+    ///
+    /// # Errors
+    /// Never: failures are TMF630 responses.
+    pub async fn handle(&self, mut request: lambda_http::Request) -> Result<Response, Infallible> {
+        let router = self
+            .router
+            .get_or_init(|| self.build_router(&gateway::public_base_url(&request)))
+            .clone();
+        let context = request
+            .extensions()
+            .get::<lambda_http::request::RequestContext>();
+        if let Some(uri) = gateway::strip_stage(request.uri(), gateway::stage(context)) {
+            *request.uri_mut() = uri;
+        }
+        let counted = counted_metric(&request);
+        let response = router.oneshot(request).await?;
+        match counted {
+            Some(Metric::QuotesCreated) if response.status().as_u16() == 201 => {
+                self.metrics.add(Metric::QuotesCreated, 1);
+            }
+            Some(Metric::QuotesAccepted) if response.status().is_success() => {
+                self.metrics.add(Metric::QuotesAccepted, 1);
+            }
+            _ => {}
+        }
+        Ok(response)
+    }
+}
+
+/// The business metric a request would count if it succeeds: a `POST` of a quote, or a
+/// `PATCH` of a quote that sets `state` to `accepted`.
+fn counted_metric(request: &lambda_http::Request) -> Option<Metric> {
+    let path = request.uri().path().trim_end_matches('/');
+    let quotes = format!("{QUOTE_API_BASE}/quote");
+    if request.method() == Method::POST && path == quotes {
+        return Some(Metric::QuotesCreated);
+    }
+    if request.method() == Method::PATCH && path.starts_with(&format!("{quotes}/")) {
+        let body: serde_json::Value = serde_json::from_slice(request.body().as_ref()).ok()?;
+        if body.get("state").and_then(|s| s.as_str()) == Some("accepted") {
+            return Some(Metric::QuotesAccepted);
+        }
+    }
+    None
+}

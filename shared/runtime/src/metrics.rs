@@ -1,0 +1,182 @@
+//! Business and runtime counters as CloudWatch Embedded Metric Format (EMF): counters are
+//! collected during an invocation and [`Metrics::flush`] prints one JSON line to stdout,
+//! which CloudWatch Logs turns into metrics in namespace [`NAMESPACE`] with the dimension
+//! `function` — no `PutMetricData` calls, no extra permissions.
+//!
+//! Line shape (see the EMF specification):
+//! `{"_aws":{"Timestamp":<ms>,"CloudWatchMetrics":[{"Namespace":"q2c","Dimensions":[["function"]],
+//! "Metrics":[{"Name":"QuotesCreated","Unit":"Count"}]}]},"function":"q2c-quote-api","QuotesCreated":1}`
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+
+/// The CloudWatch namespace of every q2c metric.
+pub const NAMESPACE: &str = "q2c";
+/// The dimension naming the function.
+pub const DIMENSION: &str = "function";
+
+/// The counters q2c publishes (all of unit `Count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Metric {
+    /// Quotes created (`POST /quote` answered 201).
+    QuotesCreated,
+    /// Quotes accepted by the customer (`PATCH` to state `accepted` answered 200).
+    QuotesAccepted,
+    /// Events published to SQS by the outbox relay.
+    EventsPublished,
+    /// Messages moved to a dead-letter queue.
+    MessagesDeadLettered,
+    /// Invocations that were the first of their container.
+    ColdStarts,
+}
+
+impl Metric {
+    /// The metric name in CloudWatch.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::QuotesCreated => "QuotesCreated",
+            Metric::QuotesAccepted => "QuotesAccepted",
+            Metric::EventsPublished => "EventsPublished",
+            Metric::MessagesDeadLettered => "MessagesDeadLettered",
+            Metric::ColdStarts => "ColdStarts",
+        }
+    }
+}
+
+static COLD: AtomicBool = AtomicBool::new(true);
+
+/// Counters of one function, flushed once per invocation. Share it (`Arc`) between the
+/// handler and its helpers; adding is cheap and thread-safe.
+#[derive(Debug)]
+pub struct Metrics {
+    function: String,
+    counts: Mutex<BTreeMap<Metric, u64>>,
+}
+
+impl Metrics {
+    /// Counters for the function called `function` (the `function` dimension).
+    pub fn new(function: impl Into<String>) -> Self {
+        Metrics {
+            function: function.into(),
+            counts: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    /// Adds `n` to `metric`.
+    pub fn add(&self, metric: Metric, n: u64) {
+        if n == 0 {
+            return;
+        }
+        if let Ok(mut counts) = self.counts.lock() {
+            *counts.entry(metric).or_insert(0) += n;
+        }
+    }
+
+    /// Counts a cold start on the first call in this process, nothing afterwards; returns
+    /// whether this was the cold start.
+    pub fn record_cold_start(&self) -> bool {
+        let cold = COLD.swap(false, Ordering::SeqCst);
+        if cold {
+            self.add(Metric::ColdStarts, 1);
+        }
+        cold
+    }
+
+    /// The EMF document of the current counters at `timestamp_ms`, and resets them; `None`
+    /// when nothing was counted (no line is printed for an idle invocation).
+    pub fn take_document(&self, timestamp_ms: u64) -> Option<Value> {
+        let counts = std::mem::take(&mut *self.counts.lock().ok()?);
+        if counts.is_empty() {
+            return None;
+        }
+        let definitions: Vec<Value> = counts
+            .keys()
+            .map(|m| json!({"Name": m.name(), "Unit": "Count"}))
+            .collect();
+        let mut document = Map::new();
+        document.insert(
+            "_aws".into(),
+            json!({
+                "Timestamp": timestamp_ms,
+                "CloudWatchMetrics": [{
+                    "Namespace": NAMESPACE,
+                    "Dimensions": [[DIMENSION]],
+                    "Metrics": definitions,
+                }],
+            }),
+        );
+        document.insert(DIMENSION.into(), Value::from(self.function.clone()));
+        for (metric, count) in counts {
+            document.insert(metric.name().into(), Value::from(count));
+        }
+        Some(Value::Object(document))
+    }
+
+    /// Prints the EMF line of the counters to stdout and resets them (nothing when empty).
+    pub fn flush(&self) {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+            .unwrap_or(0);
+        if let Some(document) = self.take_document(now) {
+            println!("{document}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_has_the_documented_emf_structure() {
+        let metrics = Metrics::new("q2c-quote-api");
+        metrics.add(Metric::QuotesCreated, 1);
+        metrics.add(Metric::QuotesCreated, 2);
+        metrics.add(Metric::EventsPublished, 4);
+        metrics.add(Metric::MessagesDeadLettered, 0);
+        let line = metrics.take_document(1_764_250_000_000).expect("counted");
+        assert_eq!(
+            line,
+            json!({
+                "_aws": {
+                    "Timestamp": 1_764_250_000_000_u64,
+                    "CloudWatchMetrics": [{
+                        "Namespace": "q2c",
+                        "Dimensions": [["function"]],
+                        "Metrics": [
+                            {"Name": "QuotesCreated", "Unit": "Count"},
+                            {"Name": "EventsPublished", "Unit": "Count"}
+                        ]
+                    }]
+                },
+                "function": "q2c-quote-api",
+                "QuotesCreated": 3,
+                "EventsPublished": 4
+            })
+        );
+        // Every metric and dimension named in the directive has a top-level member.
+        let directive = &line["_aws"]["CloudWatchMetrics"][0];
+        for definition in directive["Metrics"].as_array().into_iter().flatten() {
+            let name = definition["Name"].as_str().unwrap_or_default();
+            assert!(line[name].is_number(), "{name} has a value");
+        }
+        assert!(line["function"].is_string());
+        assert!(metrics.take_document(0).is_none(), "counters reset");
+    }
+
+    #[test]
+    fn a_cold_start_is_counted_once_per_process() {
+        let metrics = Metrics::new("f");
+        let first = metrics.record_cold_start();
+        let second = metrics.record_cold_start();
+        assert!(!second);
+        if first {
+            assert_eq!(metrics.take_document(0).expect("counted")["ColdStarts"], 1);
+        }
+    }
+}
