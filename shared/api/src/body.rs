@@ -9,17 +9,9 @@ use serde_json::Value;
 
 use crate::error::ApiError;
 
-/// Server-owned quote fields a client may not send on create, even as `null`.
-pub const FORBIDDEN_QUOTE_FIELDS: [&str; 8] = [
-    "id",
-    "href",
-    "quoteDate",
-    "quoteTotalPrice",
-    "validFor",
-    "authorization",
-    "state",
-    "effectiveQuoteCompletionDate",
-];
+/// Server-owned quote fields a client may not send on create, even as `null` (the quote
+/// service's list, so the edge and the use-case agree).
+pub use q2c_service::quotes::SERVER_OWNED_FIELDS as FORBIDDEN_QUOTE_FIELDS;
 
 /// Media types a body may be sent as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,6 @@
 //! moto: clients, a table with the template's key schema, the seeded sample catalog, queues.
-//! Copied in spirit from `shared/aws/tests/moto/common.rs`.
+//! The table comes from `q2c_aws::dynamo::create_table`, as in `shared/aws/tests/moto`.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
-};
 use q2c_aws::DynamoStore;
 use q2c_service::ports::CatalogStore;
 
@@ -41,49 +37,12 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
 }
 
-fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(key_type)
-        .build()
-        .expect("key schema element")
-}
-
-fn gsi(name: &str, pk: &str, sk: &str) -> GlobalSecondaryIndex {
-    GlobalSecondaryIndex::builder()
-        .index_name(name)
-        .key_schema(key(pk, KeyType::Hash))
-        .key_schema(key(sk, KeyType::Range))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .expect("gsi")
-}
-
 /// A fresh table with the template's key schema and GSIs, seeded with the sample catalog.
 pub async fn seeded_store(client: aws_sdk_dynamodb::Client) -> DynamoStore {
     let table = unique("q2c-fn-test");
-    let mut request = client
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .global_secondary_indexes(gsi("gsi1", "gsi1pk", "gsi1sk"))
-        .global_secondary_indexes(gsi("gsi2", "gsi2pk", "gsi2sk"));
-    for name in ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"] {
-        request = request.attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute definition"),
-        );
-    }
-    request.send().await.expect("create table on moto");
+    q2c_aws::dynamo::create_table(&client, &table)
+        .await
+        .expect("create table on moto");
     let store = DynamoStore::new(client, table);
     let catalog = q2c_model::sample_catalog::sample_catalog();
     for offering in catalog.offerings() {

@@ -2,10 +2,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
-};
 use aws_sdk_sqs::types::QueueAttributeName;
 use q2c_aws::DynamoStore;
 use q2c_model::tmf::{Quote, QuoteState, RelatedParty};
@@ -57,50 +53,13 @@ pub fn sqs_client() -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::from_conf(config)
 }
 
-fn key(name: &str, key_type: KeyType) -> KeySchemaElement {
-    KeySchemaElement::builder()
-        .attribute_name(name)
-        .key_type(key_type)
-        .build()
-        .expect("key schema element")
-}
-
-fn gsi(name: &str, pk: &str, sk: &str) -> GlobalSecondaryIndex {
-    GlobalSecondaryIndex::builder()
-        .index_name(name)
-        .key_schema(key(pk, KeyType::Hash))
-        .key_schema(key(sk, KeyType::Range))
-        .projection(
-            Projection::builder()
-                .projection_type(ProjectionType::All)
-                .build(),
-        )
-        .build()
-        .expect("gsi")
-}
-
 /// A fresh table with the key schema and GSIs of the SAM template, and a store over it.
 pub async fn store() -> DynamoStore {
     let client = dynamo_client();
     let table = unique("q2c-test");
-    let mut request = client
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .global_secondary_indexes(gsi("gsi1", "gsi1pk", "gsi1sk"))
-        .global_secondary_indexes(gsi("gsi2", "gsi2pk", "gsi2sk"));
-    for name in ["pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk"] {
-        request = request.attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute definition"),
-        );
-    }
-    request.send().await.expect("create table on moto");
+    q2c_aws::dynamo::create_table(&client, &table)
+        .await
+        .expect("create table on moto");
     DynamoStore::new(client, table)
 }
 
