@@ -2,6 +2,11 @@
 
 use clap::Parser;
 
+// The API allocates many small strings per request (owned TMF types); mimalloc cuts the time
+// glibc's allocator took in the POST profile (docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = q2c::cli::Cli::parse();
     q2c::telemetry::init_tracing(cli.verbose);
