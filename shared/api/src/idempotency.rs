@@ -3,16 +3,20 @@
 
 use std::future::Future;
 
-use axum::body::Body;
-use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
-use q2c_service::RequestContext;
 use q2c_service::ports::{IdempotencyClaim, StoredResponse};
+use q2c_service::{RequestContext, Scope};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
+use crate::auth::Caller;
+use crate::body::{Accepts, body_bytes, check_content_type};
 use crate::error::{ApiError, ErrorParts, error_body};
+use crate::paging::Params;
 
 /// The request header.
 pub const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
@@ -22,6 +26,48 @@ pub const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-
 pub const MAX_KEY_LEN: usize = 255;
 
 const REPLAYED_HEADERS: [HeaderName; 3] = [header::LOCATION, header::ETAG, header::CONTENT_TYPE];
+
+/// The request of a create `POST` as the edge receives it.
+pub struct PostRequest {
+    /// Method (part of the request hash).
+    pub method: Method,
+    /// URI: its path is part of the hash; it may have no query parameters.
+    pub uri: Uri,
+    /// Headers (`Content-Type`, `Idempotency-Key`).
+    pub headers: HeaderMap,
+    /// The body, or why axum could not read it.
+    pub body: Result<Bytes, BytesRejection>,
+}
+
+/// The shared front of every create `POST`: the caller needs `scope`, the URI has no query
+/// parameters, the body is JSON within the limit; then `create` runs at most once per
+/// `Idempotency-Key` (see [`once`]).
+///
+/// # Errors
+/// As the checks above and [`once`].
+pub async fn json_post<F, Fut>(
+    state: &AppState,
+    caller: &Caller,
+    scope: Scope,
+    request: PostRequest,
+    create: F,
+) -> Result<Response, ApiError>
+where
+    F: FnOnce(Bytes) -> Fut,
+    Fut: Future<Output = Result<Response, ApiError>>,
+{
+    let ctx = caller.require(scope)?;
+    Params::from_uri(&request.uri)?.finish()?;
+    check_content_type(&request.headers, Accepts::Json)?;
+    let bytes = body_bytes(request.body, state.config.body_limit)?;
+    let hashed = (&request.method, request.uri.path(), &bytes[..]);
+    once(state, ctx, &request.headers, hashed, || async {
+        create(bytes.clone())
+            .await
+            .unwrap_or_else(IntoResponse::into_response)
+    })
+    .await
+}
 
 /// The key of the request, if any.
 ///

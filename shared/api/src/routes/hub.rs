@@ -11,8 +11,9 @@ use q2c_service::ports::HubApi;
 use serde::Deserialize;
 
 use crate::auth::Caller;
-use crate::body::{Accepts, body_bytes, check_content_type, json_object, typed};
+use crate::body::{json_object, typed};
 use crate::error::ApiError;
+use crate::idempotency::PostRequest;
 use crate::paging::Params;
 use crate::routes::{json, location};
 use crate::schema::request_schemas;
@@ -57,16 +58,20 @@ pub async fn create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let ctx = caller.require(Scope::HubWrite)?;
-    Params::from_uri(&uri)?.finish()?;
-    check_content_type(&headers, Accepts::Json)?;
-    let bytes = body_bytes(body, state.config.body_limit)?;
-    let request = (&method, uri.path(), &bytes[..]);
-    idempotency::once(&state, ctx, &headers, request, || async {
-        subscribe(&state, &caller, &bytes)
-            .await
-            .unwrap_or_else(IntoResponse::into_response)
-    })
+    let request = PostRequest {
+        method,
+        uri,
+        headers,
+        body,
+    };
+    let (state, caller) = (&state, &caller);
+    idempotency::json_post(
+        state,
+        caller,
+        Scope::HubWrite,
+        request,
+        |bytes| async move { subscribe(state, caller, &bytes).await },
+    )
     .await
 }
 

@@ -15,6 +15,7 @@ use serde_json::Value;
 use crate::auth::Caller;
 use crate::body::{Accepts, body_bytes, check_content_type, json_object, reject_forbidden, typed};
 use crate::error::ApiError;
+use crate::idempotency::PostRequest;
 use crate::paging::{Fields, Params, count_headers, select};
 use crate::routes::{json, location};
 use crate::schema::request_schemas;
@@ -98,16 +99,20 @@ pub async fn create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let ctx = caller.require(Scope::QuoteWrite)?;
-    Params::from_uri(&uri)?.finish()?;
-    check_content_type(&headers, Accepts::Json)?;
-    let bytes = body_bytes(body, state.config.body_limit)?;
-    let request = (&method, uri.path(), &bytes[..]);
-    idempotency::once(&state, ctx, &headers, request, || async {
-        create_quote(&state, &caller, &bytes)
-            .await
-            .unwrap_or_else(IntoResponse::into_response)
-    })
+    let request = PostRequest {
+        method,
+        uri,
+        headers,
+        body,
+    };
+    let (state, caller) = (&state, &caller);
+    idempotency::json_post(
+        state,
+        caller,
+        Scope::QuoteWrite,
+        request,
+        |bytes| async move { create_quote(state, caller, &bytes).await },
+    )
     .await
 }
 
