@@ -255,7 +255,8 @@ impl Announce for RecordingAnnounce {
 /// change applied once and announced once, and the queue drained.
 ///
 /// `ports` must be the backend's (quotes, catalog, settings, clock); the queue needs
-/// `pricing-changes` to itself.
+/// `pricing-changes` to itself. Quotes are created `parallel_creates` at a time (moto
+/// answers 500 to concurrent transactions: use 1 there).
 ///
 /// # Panics
 /// When a quote is missed or re-priced twice, or the backend fails.
@@ -267,6 +268,7 @@ pub async fn fanout_continuation_scenario(
     queue: Arc<dyn QueueClient>,
     quote_count: usize,
     page_size: usize,
+    parallel_creates: usize,
 ) {
     let offering_id = format!("fan-po-{}", unique());
     let price_id = format!("{offering_id}-monthly");
@@ -317,7 +319,7 @@ pub async fn fanout_continuation_scenario(
             let stored = service.create(&ctx, quote).await.expect("create quote");
             (tenant, stored.id().to_owned())
         });
-        if tasks.len() >= 16 {
+        if tasks.len() >= parallel_creates.max(1) {
             created.push(tasks.join_next().await.expect("task").expect("join"));
         }
     }

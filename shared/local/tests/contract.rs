@@ -86,6 +86,7 @@ async fn fanout_continuation_over_the_embedded_queue() {
         Arc::new(q2c_local::SqliteQueues::new(&s)),
         1000,
         7,
+        16,
     )
     .await;
 }
