@@ -632,3 +632,53 @@ async fn a_failed_continuation_send_fails_the_message_and_the_retry_loses_nothin
         assert_eq!(w.stored("acme", id).version, 2);
     }
 }
+
+#[tokio::test]
+async fn a_deleted_price_flags_open_quotes_like_a_retired_one() {
+    let w = world(200);
+    let q = w.quote("acme", &["tv-addon"]).await;
+    let deleted = message(
+        "e-del",
+        "ProductOfferingPriceDeleteEvent",
+        json!({"id": "tv-addon-monthly", "lastUpdate": "2026-06-01T00:00:00Z"}),
+    );
+
+    let outcome = w.fanout.handle(deleted).await.expect("handled");
+
+    assert_eq!(outcome.page.flagged, 1);
+    let refused = w
+        .service
+        .patch(
+            &caller("acme", ALL),
+            q.id(),
+            &json!({"state": "approved"}),
+            None,
+        )
+        .await;
+    assert!(matches!(
+        refused,
+        Err(ServiceError::BusinessRule {
+            code: PRICE_RETIRED,
+            ..
+        })
+    ));
+}
+
+#[tokio::test]
+async fn a_continuation_with_a_bad_cursor_is_poison_and_never_applies() {
+    let w = world(200);
+    let body = json!({
+        "eventId": "c-1",
+        "eventType": CONTINUATION_EVENT_TYPE,
+        "event": {"priceFanout": {"priceId": "fibre-1g-monthly", "cursor": "no-separator",
+                  "retired": false, "lastUpdate": "2026-06-01T00:00:00Z",
+                  "sourceEventId": "e-1"}},
+    });
+    let parsed = parse_message("m", &body.to_string(), &BTreeMap::new(), Some(1)).expect("env");
+
+    match w.fanout.handle(parsed).await {
+        Err(HandlerError::Poison { reason }) => assert!(reason.contains("cursor"), "{reason}"),
+        other => panic!("expected poison, got {other:?}"),
+    }
+    assert!(w.announce.0.lock().expect("lock").is_empty());
+}
