@@ -6,7 +6,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Version 1: quotes and their index tables, catalog, hubs, idempotency, outbox.
 const V1: &str = r#"
@@ -132,6 +132,13 @@ CREATE TABLE queue_messages (
 );
 CREATE INDEX queue_messages_ready ON queue_messages (queue, visible_at, seq);
 CREATE INDEX queue_messages_by_age ON queue_messages (sent_at);
+"#;
+
+/// Version 3: price tombstones for the price fan-out. A deleted price keeps its row (and its
+/// `last_update`) with `deleted = 1`, so an older update arriving late cannot bring it back;
+/// catalog reads skip such rows.
+const V3: &str = r#"
+ALTER TABLE prices ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
 "#;
 
 /// The schema version this build migrates to.

@@ -1,6 +1,7 @@
 //! The handlers and the route table.
 
 pub mod catalog;
+pub mod catalog_listener;
 pub mod hub;
 pub mod quotes;
 
@@ -50,6 +51,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             &format!("{c}/productOfferingPrice/{{id}}"),
             get(catalog::get_price),
+        )
+        .route(
+            &format!("{c}/listener/{{event_name}}"),
+            axum::routing::post(catalog_listener::receive),
         )
         .fallback(not_found)
 }
