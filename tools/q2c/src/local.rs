@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use q2c_api::auth::{Authenticator, JwtKey, JwtVerifier, issue_dev_token};
 use q2c_api::{ApiConfig, AppState, QUOTE_API_BASE};
-use q2c_local::{FileSettings, SqliteStore};
+use q2c_local::{FileSettings, SqliteQueues, SqliteStore};
 use q2c_model::sample_catalog::sample_catalog;
 use q2c_service::ports::{Clock, Page, SystemClock};
 use q2c_service::{QuoteService, QuoteServiceConfig, Scope};
@@ -148,12 +148,10 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
     );
     let verifier = config.verifier()?;
     let api_config = ApiConfig::new(public_url.clone(), DOCS_BASE_URL);
-    let router = q2c_api::router(AppState::new(
-        quotes,
-        ports,
-        Authenticator::jwt(verifier),
-        api_config,
-    ));
+    let router = q2c_api::router(
+        AppState::new(quotes, ports, Authenticator::jwt(verifier), api_config)
+            .with_pricing_queue(SqliteQueues::new(&store).queue_client()),
+    );
     Ok(LocalApp {
         listener,
         router,
