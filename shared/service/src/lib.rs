@@ -10,10 +10,12 @@
 //! - [`events`]: the TMF event envelopes announcing quote changes.
 //! - [`messaging`]: the `QueueClient` port, queue names, and the handler contract of consumers.
 //! - [`relay`]: `relay_once`, moving pending outbox events to their queues.
+//! - [`dispatch`]: `OrderDispatch`, the `orders` consumer handing orders to order management.
 #![warn(missing_docs)]
 
 pub mod configure;
 pub mod context;
+pub mod dispatch;
 pub mod error;
 pub mod events;
 pub mod messaging;
