@@ -42,6 +42,11 @@ async fn catalog_store_contract() {
 }
 
 #[tokio::test]
+async fn dispatch_log_contract() {
+    q2c_contract::dispatch_log_contract(fresh().await).await;
+}
+
+#[tokio::test]
 async fn all_suites_share_one_table() {
     // The suites use unique tenants and ids, so they can share a table (as in production);
     // the outbox suite is left out because it needs the outbox to itself.
@@ -51,6 +56,7 @@ async fn all_suites_share_one_table() {
         q2c_contract::quote_list_contract(store.clone()),
         q2c_contract::idempotency_contract(store.clone()),
         q2c_contract::hub_store_contract(store.clone()),
-        q2c_contract::catalog_store_contract(store),
+        q2c_contract::catalog_store_contract(store.clone()),
+        q2c_contract::dispatch_log_contract(store),
     );
 }
