@@ -47,6 +47,11 @@ pub enum Permit {
     },
 }
 
+/// Consecutive transient failures that open a breaker, unless configured otherwise.
+pub const DEFAULT_THRESHOLD: u32 = 5;
+/// How long a breaker stays open (and the half-open probe window), unless configured otherwise.
+pub const DEFAULT_OPEN_FOR: Duration = Duration::from_secs(30);
+
 /// Called with `(downstream, from, to)` on every state change (logs, metrics).
 pub type StateChangeHook = Arc<dyn Fn(&str, BreakerState, BreakerState) + Send + Sync>;
 

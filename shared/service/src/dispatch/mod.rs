@@ -15,7 +15,9 @@ pub mod retry;
 mod tests;
 pub mod usecase;
 
-pub use breaker::{BreakerState, CircuitBreaker, Permit, StateChangeHook};
+pub use breaker::{
+    BreakerState, CircuitBreaker, DEFAULT_OPEN_FOR, DEFAULT_THRESHOLD, Permit, StateChangeHook,
+};
 pub use classify::{Classification, classify, classify_answer};
 pub use ports::{
     DispatchClaim, DispatchLog, DispatchStatus, DispatchStatusSink, DispatchUpdate, Downstream,
