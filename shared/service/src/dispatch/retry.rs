@@ -35,6 +35,8 @@ pub struct RetrySchedule {
     pub cap: Duration,
     /// Most calls in one invocation (first call included).
     pub max_calls: u32,
+    /// How long a message is hidden after its first failed delivery.
+    pub redelivery_base: Duration,
     /// Longest a failed message is hidden before its next delivery.
     pub redelivery_cap: Duration,
     jitter: Arc<dyn JitterSource>,
@@ -46,13 +48,15 @@ impl std::fmt::Debug for RetrySchedule {
             .field("base", &self.base)
             .field("cap", &self.cap)
             .field("max_calls", &self.max_calls)
+            .field("redelivery_base", &self.redelivery_base)
             .field("redelivery_cap", &self.redelivery_cap)
             .finish_non_exhaustive()
     }
 }
 
 impl Default for RetrySchedule {
-    /// 200 ms base, 5 s cap, 4 calls, redelivery after at most 5 min, random jitter.
+    /// 200 ms base, 5 s cap, 4 calls, redelivery after 30 s doubling up to 15 min, random
+    /// jitter.
     fn default() -> Self {
         RetrySchedule::new(Duration::from_millis(200), Duration::from_secs(5), 4)
     }
@@ -65,7 +69,8 @@ impl RetrySchedule {
             base,
             cap,
             max_calls,
-            redelivery_cap: Duration::from_secs(300),
+            redelivery_base: Duration::from_secs(30),
+            redelivery_cap: Duration::from_secs(15 * 60),
             jitter: Arc::new(RandomJitter),
         }
     }
@@ -104,14 +109,15 @@ impl RetrySchedule {
     }
 
     /// How long a message should stay hidden before its next delivery after it failed in
-    /// its `deliveries`-th invocation: the backoff continues where the in-invocation one
-    /// stopped (`base * 2^(max_calls + deliveries)`), up to `redelivery_cap`, so redeliveries
-    /// of a backlog spread out instead of hammering a recovering downstream together.
+    /// its `deliveries`-th invocation (1-based): `redelivery_base * 2^(deliveries - 1)`, at
+    /// most `redelivery_cap`. With the queue's `maxReceiveCount` of 5 this spreads the five
+    /// deliveries over about 15 minutes (30 s + 1 + 2 + 4 + 8 min) before SQS dead-letters the
+    /// message, and spreads the retries of a backlog instead of sending them together.
     pub fn redelivery_delay(&self, deliveries: u32) -> Duration {
         let factor = 2u32
-            .checked_pow(self.max_calls.saturating_add(deliveries))
+            .checked_pow(deliveries.saturating_sub(1))
             .unwrap_or(u32::MAX);
-        self.base
+        self.redelivery_base
             .checked_mul(factor)
             .unwrap_or(self.redelivery_cap)
             .min(self.redelivery_cap)

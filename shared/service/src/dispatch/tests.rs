@@ -424,11 +424,11 @@ fn redelivery_delays_grow_to_their_cap() {
     let secs: Vec<_> = (1..=6)
         .map(|d| schedule.redelivery_delay(d).as_millis())
         .collect();
-    assert_eq!(secs, [6_400, 12_800, 25_600, 51_200, 102_400, 204_800]);
-    assert_eq!(schedule.redelivery_delay(7), Duration::from_secs(300));
+    assert_eq!(secs, [30_000, 60_000, 120_000, 240_000, 480_000, 900_000]);
+    assert_eq!(schedule.redelivery_delay(0), Duration::from_secs(30));
     assert_eq!(
         schedule.redelivery_delay(u32::MAX),
-        Duration::from_secs(300)
+        Duration::from_secs(900)
     );
 }
 
@@ -651,7 +651,7 @@ async fn transient_failures_retry_with_backoff_then_return_the_message() {
     assert_eq!(h.downstream.call_count(), 4);
     assert_eq!(
         *after,
-        Duration::from_millis(6_400),
+        Duration::from_secs(30),
         "redelivery backoff of delivery 1"
     );
     assert!(reason.contains("db down"), "{reason}");
