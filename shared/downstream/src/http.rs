@@ -55,12 +55,17 @@ impl std::fmt::Debug for HttpDownstream {
 impl HttpDownstream {
     /// A client for `config`, authenticating with `credential` (fetched on the first call).
     ///
+    /// HTTPS verifies the server against the platform's root certificates.
+    ///
     /// # Errors
     /// When the HTTP client cannot be built (TLS backend initialisation).
     pub fn new(
         config: HttpDownstreamConfig,
         credential: Arc<dyn Credential>,
     ) -> Result<Self, reqwest::Error> {
+        // reqwest is built without a crypto provider of its own: use aws-lc-rs (already in
+        // the AWS SDK's build). Fails harmlessly when a provider is installed already.
+        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.total_timeout)

@@ -164,3 +164,21 @@ async fn a_failing_credential_is_unreachable_without_a_call_and_retried_next_tim
     assert!(matches!(second, DownstreamAnswer::Http { status: 201, .. }));
     assert_eq!(fetches.load(Ordering::SeqCst), 2);
 }
+
+#[tokio::test]
+async fn https_is_supported_and_a_failed_handshake_is_unreachable() {
+    // A plain-HTTP server: the TLS handshake fails, which proves the client speaks TLS.
+    let seen = Seen::default();
+    let base = serve(recording(seen.clone(), StatusCode::CREATED, json!({}))).await;
+    let https = base.replacen("http://", "https://", 1);
+    let downstream =
+        HttpDownstream::new(HttpDownstreamConfig::new(https), Arc::new(NoCredential)).unwrap();
+    let answer = downstream.post_order(&json!({}), "k").await;
+    // rustls' complaint about the plain-HTTP answer to its ClientHello (without TLS support
+    // reqwest would refuse the URL scheme instead).
+    assert!(
+        matches!(&answer, DownstreamAnswer::Unreachable(why) if why.contains("InvalidContentType")),
+        "{answer:?}"
+    );
+    assert!(seen.lock().unwrap().is_empty());
+}
