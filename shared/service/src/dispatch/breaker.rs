@@ -134,6 +134,18 @@ impl CircuitBreaker {
         }
     }
 
+    /// Whether a call now would be refused, without changing the state (no probe is taken):
+    /// the time until the breaker's window ends, if so.
+    pub fn refusing(&self) -> Option<Duration> {
+        let now = self.clock.now();
+        match *self.lock() {
+            Inner::Open { until } | Inner::HalfOpen { window_ends: until } if now < until => {
+                Some(duration_between(now, until))
+            }
+            _ => None,
+        }
+    }
+
     /// Asks to make a call now. An open breaker whose window ended turns half-open and lets
     /// this call through as its probe; a half-open breaker whose probe never reported (its
     /// caller died) lets another probe through once the probe's window ended.

@@ -469,7 +469,14 @@ fn breaker_opens_after_threshold_and_probes_once_per_window() {
             retry_after: Duration::from_secs(6)
         }
     );
+    assert_eq!(breaker.refusing(), Some(Duration::from_secs(6)));
     clock.advance(Duration::from_secs(6));
+    assert_eq!(breaker.refusing(), None, "the window ended");
+    assert_eq!(
+        breaker.state(),
+        BreakerState::Open,
+        "peeking takes no probe"
+    );
     assert_eq!(breaker.permit(), Permit::Probe);
     assert_eq!(breaker.state(), BreakerState::HalfOpen);
     assert!(
@@ -716,6 +723,42 @@ async fn a_second_copy_in_flight_does_not_call() {
         }
     );
     assert_eq!(h.downstream.call_count(), 0);
+}
+
+#[tokio::test]
+async fn while_the_breaker_is_open_messages_return_without_touching_the_stores() {
+    let h = harness(Box::new(|_, _, _| http(503, json!({}))));
+    // Two deliveries of 4 calls each: the 5th failure opens the breaker.
+    for order_id in ["o-a", "o-b"] {
+        let outcome = h.dispatch.dispatch(message(order_id), deadline(&h)).await;
+        assert!(matches!(outcome, DispatchOutcome::RetryLater { .. }));
+    }
+    assert_eq!(h.dispatch.breaker().state(), BreakerState::Open);
+    let calls = h.downstream.call_count();
+    let outcome = h.dispatch.dispatch(message("o-c"), deadline(&h)).await;
+    let DispatchOutcome::RetryLater { after, reason } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(reason, "circuit breaker of fake-oms is open");
+    assert_eq!(
+        after,
+        Duration::from_secs(30),
+        "the longer of window rest and backoff"
+    );
+    assert_eq!(h.downstream.call_count(), calls);
+    assert!(
+        !h.log.0.lock().unwrap().keys().any(|(_, id)| id == "o-c"),
+        "not claimed"
+    );
+    assert!(
+        !h.sink.0.lock().unwrap().iter().any(|(id, _)| id == "o-c"),
+        "no status write"
+    );
+    assert_eq!(
+        h.dispatch.breaker().state(),
+        BreakerState::Open,
+        "no probe taken"
+    );
 }
 
 /// A 60 s outage with a backlog of 40 orders, redelivered whenever their visibility ends:

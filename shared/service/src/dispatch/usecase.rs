@@ -166,6 +166,14 @@ impl OrderDispatch {
         deadline: OffsetDateTime,
     ) -> Result<DispatchOutcome, StoreError> {
         let order_id = order.id.clone().unwrap_or_default();
+        // While the breaker is open, return the message before touching any store: a
+        // backlog during an outage costs neither the downstream nor our tables anything.
+        if let Some(retry_after) = self.breaker.refusing() {
+            return Ok(DispatchOutcome::RetryLater {
+                after: retry_after.max(self.schedule.redelivery_delay(deliveries)),
+                reason: self.breaker_open_reason(),
+            });
+        }
         let now = self.clock.now();
         // The lease covers this whole invocation; a copy delivered meanwhile waits it out.
         let lease_until = deadline + self.downstream.call_timeout();
@@ -272,7 +280,7 @@ impl OrderDispatch {
             if let Permit::Refused { retry_after } = self.breaker.permit() {
                 return Err(Stop::Retry {
                     after: retry_after,
-                    reason: format!("circuit breaker of {} is open", self.downstream.name()),
+                    reason: self.breaker_open_reason(),
                 });
             }
             calls += 1;
@@ -307,6 +315,10 @@ impl OrderDispatch {
                 }
             }
         }
+    }
+
+    fn breaker_open_reason(&self) -> String {
+        format!("circuit breaker of {} is open", self.downstream.name())
     }
 
     async fn record(
