@@ -761,6 +761,59 @@ async fn while_the_breaker_is_open_messages_return_without_touching_the_stores()
     );
 }
 
+/// A dispatch log that is down.
+struct BrokenLog;
+
+#[async_trait]
+impl DispatchLog for BrokenLog {
+    async fn claim(
+        &self,
+        _: &TenantId,
+        _: &str,
+        _: OffsetDateTime,
+        _: OffsetDateTime,
+    ) -> Result<DispatchClaim, StoreError> {
+        Err(StoreError::Backend("table unavailable".into()))
+    }
+    async fn complete(
+        &self,
+        _: &TenantId,
+        _: &str,
+        _: Option<&str>,
+        _: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Backend("table unavailable".into()))
+    }
+    async fn release(&self, _: &TenantId, _: &str, _: u32) -> Result<(), StoreError> {
+        Err(StoreError::Backend("table unavailable".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_failing_dispatch_log_returns_the_message_without_a_call() {
+    let h = harness(Box::new(|_, _, _| http(201, json!({"id": "D"}))));
+    let dispatch = OrderDispatch::new(
+        h.downstream.clone(),
+        Arc::new(BrokenLog),
+        h.sink.clone(),
+        Arc::new(CircuitBreaker::new(
+            "fake-oms",
+            THRESHOLD,
+            OPEN_FOR,
+            h.clock.clone(),
+        )),
+        RetrySchedule::default(),
+        h.clock.clone(),
+        h.sleeper.clone(),
+    );
+    let result = dispatch.handle(message("o-x"), deadline(&h)).await;
+    assert!(
+        matches!(result, Err(HandlerError::Transient(_))),
+        "{result:?}"
+    );
+    assert_eq!(h.downstream.call_count(), 0);
+}
+
 /// A 60 s outage with a backlog of 40 orders, redelivered whenever their visibility ends:
 /// order management sees at most threshold + one probe per open window calls.
 #[tokio::test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use q2c_model::tmf::ProductOrder;
 use serde_json::Value;
 use time::OffsetDateTime;
+use tracing::Instrument;
 
 use super::breaker::{CircuitBreaker, Permit, duration_between};
 use super::classify::{Classification, classify_answer};
@@ -145,16 +146,20 @@ impl OrderDispatch {
         };
         let order_id = order.id.clone().unwrap_or_default();
         let span = tracing::info_span!("dispatch_order", tenant = %tenant, order_id = %order_id);
-        let _entered = span.enter();
+        let deliveries = message.receive_count.unwrap_or(1);
         match self
-            .dispatch_order(&tenant, order, message.receive_count.unwrap_or(1), deadline)
+            .dispatch_order(&tenant, order, deliveries, deadline)
+            .instrument(span)
             .await
         {
             Ok(outcome) => outcome,
-            Err(error) => DispatchOutcome::RetryLater {
-                after: self.schedule.base,
-                reason: format!("dispatch bookkeeping failed: {error}"),
-            },
+            Err(error) => {
+                tracing::error!(%tenant, %order_id, error = ?error, "order dispatch bookkeeping failed");
+                DispatchOutcome::RetryLater {
+                    after: self.schedule.base,
+                    reason: format!("dispatch bookkeeping failed: {error}"),
+                }
+            }
         }
     }
 
