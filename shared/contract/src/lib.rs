@@ -15,7 +15,8 @@
 //! - [`idempotency`]: [`idempotency_contract`]: claim, replay, mismatch, expiry, takeover.
 //! - [`hubs`]: [`hub_store_contract`]: subscriptions per tenant and API.
 //! - [`catalog`]: [`catalog_store_contract`]: put, get by ids, paged lists.
-//! - [`dispatch_log`]: [`dispatch_log_contract`]: exclusive order claims, leases, final dispatch.
+//! - [`dispatch_log`]: [`dispatch_log_contract`]: exclusive order claims, leases, final
+//!   dispatch; [`dispatch_log_concurrency_contract`]: one winner among racing claims.
 //! - [`queues`]: [`queue_contract`]: SQS semantics of every `QueueClient` adapter.
 //! - [`relay`]: [`relay_contract`]: outbox to queues, at least once, across a crash.
 #![warn(missing_docs)]
@@ -32,7 +33,7 @@ pub mod quotes;
 pub mod relay;
 
 pub use catalog::catalog_store_contract;
-pub use dispatch_log::dispatch_log_contract;
+pub use dispatch_log::{dispatch_log_concurrency_contract, dispatch_log_contract};
 pub use hubs::hub_store_contract;
 pub use idempotency::idempotency_contract;
 pub use outbox::quote_outbox_contract;
