@@ -704,6 +704,26 @@ async fn retries_stop_before_the_deadline() {
 }
 
 #[tokio::test]
+async fn without_time_for_one_call_the_message_is_returned_unclaimed() {
+    let h = harness(Box::new(|_, _, _| http(201, json!({"id": "D"}))));
+    // The call may take 2 s, bookkeeping 0.5 s: 2.4 s are not enough.
+    let deadline = h.clock.now() + Duration::from_millis(2_400);
+    let outcome = h.dispatch.dispatch(message("o-late"), deadline).await;
+    assert!(
+        matches!(outcome, DispatchOutcome::RetryLater { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(h.downstream.call_count(), 0);
+    assert!(h.log.0.lock().unwrap().is_empty(), "not claimed");
+    let deadline = h.clock.now() + Duration::from_millis(2_500);
+    let outcome = h.dispatch.dispatch(message("o-late"), deadline).await;
+    assert!(
+        matches!(outcome, DispatchOutcome::Dispatched { .. }),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_second_copy_in_flight_does_not_call() {
     let h = harness(Box::new(|_, _, _| http(201, json!({"id": "D-8"}))));
     let tenant = TenantId::parse("acme").unwrap();

@@ -180,8 +180,17 @@ impl OrderDispatch {
             });
         }
         let now = self.clock.now();
+        let call_timeout = self.downstream.call_timeout();
+        // A call that could outlive the invocation would leave its result unrecorded: leave
+        // the message to a later delivery instead (the last messages of a slow batch).
+        if duration_between(now, deadline) < call_timeout + BOOKKEEPING {
+            return Ok(DispatchOutcome::RetryLater {
+                after: self.schedule.base,
+                reason: "not enough time left in this invocation for a call".into(),
+            });
+        }
         // The lease covers this whole invocation; a copy delivered meanwhile waits it out.
-        let lease_until = deadline + self.downstream.call_timeout();
+        let lease_until = deadline + call_timeout;
         let attempt = match self.log.claim(tenant, &order_id, now, lease_until).await? {
             DispatchClaim::Claimed { attempt } => attempt,
             DispatchClaim::AlreadyDispatched {
