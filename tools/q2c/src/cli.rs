@@ -218,6 +218,45 @@ mod tests {
     }
 
     #[test]
+    fn rates_are_fractions() {
+        assert_eq!(parse_rate("0.3"), Ok(0.3));
+        assert_eq!(parse_rate("0"), Ok(0.0));
+        assert_eq!(parse_rate("1"), Ok(1.0));
+        assert!(parse_rate("1.5").is_err());
+        assert!(parse_rate("-0.1").is_err());
+        assert!(parse_rate("30%").is_err());
+    }
+
+    #[test]
+    fn downstream_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "q2c",
+            "downstream",
+            "--fail-rate",
+            "0.3",
+            "--latency-ms",
+            "20",
+            "--down-for-s",
+            "60",
+            "--reject-match",
+            "bad",
+            "--seed",
+            "7",
+        ])
+        .expect("valid flags");
+        let Command::Downstream(args) = cli.command else {
+            panic!("not the downstream command")
+        };
+        assert_eq!(args.fail_rate, 0.3);
+        assert_eq!(
+            (args.latency_ms, args.down_for_s, args.seed),
+            (20, 60, Some(7))
+        );
+        assert_eq!(args.reject_match.as_deref(), Some("bad"));
+        assert_eq!(args.addr.to_string(), "127.0.0.1:8081");
+    }
+
+    #[test]
     fn scopes_parse_by_name_or_all() {
         let some = parse_scopes(&["quote.read".into(), "hub.write".into()]).expect("known");
         assert_eq!(some, vec![Scope::QuoteRead, Scope::HubWrite]);

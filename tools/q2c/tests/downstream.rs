@@ -203,6 +203,24 @@ async fn the_fake_deduplicates_by_key_and_external_id_and_reports_posts() {
 }
 
 #[tokio::test]
+async fn latency_beyond_the_callers_timeout_is_a_timeout() {
+    let (url, _stop) = start(DownstreamConfig {
+        latency: Duration::from_millis(500),
+        ..DownstreamConfig::default()
+    })
+    .await;
+    let mut config = HttpDownstreamConfig::new(&url);
+    config.total_timeout = Duration::from_millis(100);
+    let downstream = HttpDownstream::new(config, Arc::new(NoCredential)).unwrap();
+    let answer = downstream
+        .post_order(&json!({"externalId": "o-slow"}), "k-slow")
+        .await;
+    assert!(matches!(answer, DownstreamAnswer::Timeout(_)), "{answer:?}");
+    // The fake counted the POST it was too slow to answer.
+    assert_eq!(received(&url).await.0["o-slow"]["posts"], 1);
+}
+
+#[tokio::test]
 async fn a_refused_order_reaches_the_dlq_with_the_downstreams_reason() {
     let (url, _stop) = start(DownstreamConfig {
         reject_match: Some("forbidden-offering".into()),
