@@ -63,9 +63,6 @@ impl HttpDownstream {
         config: HttpDownstreamConfig,
         credential: Arc<dyn Credential>,
     ) -> Result<Self, reqwest::Error> {
-        // reqwest is built without a crypto provider of its own: use aws-lc-rs (already in
-        // the AWS SDK's build). Fails harmlessly when a provider is installed already.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.total_timeout)
