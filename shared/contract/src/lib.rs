@@ -15,6 +15,8 @@
 //! - [`idempotency`]: [`idempotency_contract`]: claim, replay, mismatch, expiry, takeover.
 //! - [`hubs`]: [`hub_store_contract`]: subscriptions per tenant and API.
 //! - [`catalog`]: [`catalog_store_contract`]: put, get by ids, paged lists.
+//! - [`dispatch_log`]: [`dispatch_log_contract`]: exclusive order claims, leases, final
+//!   dispatch; [`dispatch_log_concurrency_contract`]: one winner among racing claims.
 //! - [`queues`]: [`queue_contract`]: SQS semantics of every `QueueClient` adapter.
 //! - [`relay`]: [`relay_contract`]: outbox to queues, at least once, across a crash.
 //! - [`fanout`]: [`price_catalog_writer_contract`], [`open_quote_index_contract`] and
@@ -23,6 +25,7 @@
 
 pub mod catalog;
 pub mod fanout;
+pub mod dispatch_log;
 pub mod fixtures;
 pub mod hubs;
 pub mod idempotency;
@@ -36,6 +39,7 @@ pub use catalog::catalog_store_contract;
 pub use fanout::{
     fanout_continuation_scenario, open_quote_index_contract, price_catalog_writer_contract,
 };
+pub use dispatch_log::{dispatch_log_concurrency_contract, dispatch_log_contract};
 pub use hubs::hub_store_contract;
 pub use idempotency::idempotency_contract;
 pub use outbox::quote_outbox_contract;

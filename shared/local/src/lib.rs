@@ -13,6 +13,7 @@
 //! - `catalog`, `hubs`, `idempotency`, `outbox`: the other store ports.
 //! - `fanout`: the price fan-out's ports (`PriceCatalogWriter` with tombstones,
 //!   `OpenQuoteIndex`).
+//! - `dispatch_log`: the order dispatch's [`DispatchLog`](q2c_service::dispatch::DispatchLog).
 //! - [`queues`]: [`SqliteQueues`], the embedded queue engine with SQS semantics (the
 //!   [`QueueClient`](q2c_service::messaging::QueueClient) port), in the same database.
 //! - [`poller`]: [`Poller`], driving a handler over a queue like a Lambda event source mapping.
@@ -22,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod catalog;
+mod dispatch_log;
 pub mod error;
 mod fanout;
 mod hubs;

@@ -6,7 +6,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 /// Version 1: quotes and their index tables, catalog, hubs, idempotency, outbox.
 const V1: &str = r#"
@@ -139,6 +139,21 @@ CREATE INDEX queue_messages_by_age ON queue_messages (sent_at);
 /// catalog reads skip such rows.
 const V3: &str = r#"
 ALTER TABLE prices ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+"#;
+
+/// Version 4: the order dispatch log (`DispatchLog`): who dispatches which order, and which
+/// are done.
+const V4: &str = r#"
+CREATE TABLE dispatch_log (
+    tenant        TEXT    NOT NULL,
+    order_id      TEXT    NOT NULL,
+    status        TEXT    NOT NULL,    -- 'in-progress' (claimed or released) or 'dispatched'
+    attempts      INTEGER NOT NULL,    -- claims so far; the fencing token of a release
+    lease_until   INTEGER NOT NULL,    -- unix nanoseconds; 0 once released
+    downstream_id TEXT,
+    dispatched_at INTEGER,             -- unix nanoseconds
+    PRIMARY KEY (tenant, order_id)
+) WITHOUT ROWID;
 "#;
 
 /// The schema version this build migrates to.

@@ -48,6 +48,14 @@ on_both!(hubs_in_memory, hubs_on_file, |s| {
 on_both!(catalog_in_memory, catalog_on_file, |s| {
     q2c_contract::catalog_store_contract(s.catalog_store())
 });
+on_both!(dispatch_log_in_memory, dispatch_log_on_file, |s| {
+    q2c_contract::dispatch_log_contract(s.dispatch_log())
+});
+on_both!(
+    dispatch_log_races_in_memory,
+    dispatch_log_races_on_file,
+    |s| { q2c_contract::dispatch_log_concurrency_contract(s.dispatch_log()) }
+);
 
 /// The suites isolate themselves by tenant and id prefix, so they can share one store.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,6 +32,15 @@ pub enum Metric {
     MessagesDeadLettered,
     /// Invocations that were the first of their container.
     ColdStarts,
+    /// Orders handed to order management (order dispatch).
+    OrdersDispatched,
+    /// Order messages returned for a later delivery (order management failing or the
+    /// circuit breaker open).
+    OrderDispatchRetries,
+    /// Circuit breaker of a downstream opened (from closed or half-open).
+    CircuitOpened,
+    /// Circuit breaker of a downstream closed again (its half-open probe succeeded).
+    CircuitClosed,
 }
 
 impl Metric {
@@ -43,6 +52,10 @@ impl Metric {
             Metric::EventsPublished => "EventsPublished",
             Metric::MessagesDeadLettered => "MessagesDeadLettered",
             Metric::ColdStarts => "ColdStarts",
+            Metric::OrdersDispatched => "OrdersDispatched",
+            Metric::OrderDispatchRetries => "OrderDispatchRetries",
+            Metric::CircuitOpened => "CircuitOpened",
+            Metric::CircuitClosed => "CircuitClosed",
         }
     }
 }

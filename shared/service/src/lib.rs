@@ -11,10 +11,12 @@
 //! - [`messaging`]: the `QueueClient` port, queue names, and the handler contract of consumers.
 //! - [`relay`]: `relay_once`, moving pending outbox events to their queues.
 //! - [`fanout`]: the price fan-out (catalog price events → catalog copy → open quotes).
+//! - [`dispatch`]: `OrderDispatch`, the `orders` consumer handing orders to order management.
 #![warn(missing_docs)]
 
 pub mod configure;
 pub mod context;
+pub mod dispatch;
 pub mod error;
 pub mod events;
 pub mod fanout;

@@ -42,6 +42,9 @@ pub enum Command {
     /// Change the local product catalog the way the operator's catalog would.
     #[command(subcommand)]
     Catalog(CatalogCommand),
+    /// Serve a fake TMF622 order-management system (POST/GET /productOrder) with fault
+    /// knobs, for tests and demos of the order dispatch.
+    Downstream(DownstreamArgs),
 }
 
 /// `q2c queue …`.
@@ -115,6 +118,29 @@ pub struct PriceChangeArgs {
     pub data_dir: PathBuf,
 }
 
+/// Options of `q2c downstream`.
+#[derive(Debug, Args)]
+pub struct DownstreamArgs {
+    /// Address to listen on (port 0: any free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    pub addr: SocketAddr,
+    /// Fraction (0 to 1) of POSTs answered 500; half of them after storing the order.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    pub fail_rate: f64,
+    /// Delay before answering each POST, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
+    /// Answer every POST 503 for this many seconds after start.
+    #[arg(long, default_value_t = 0)]
+    pub down_for_s: u64,
+    /// Answer 400 (TMF630 error) to orders whose JSON body contains this text.
+    #[arg(long)]
+    pub reject_match: Option<String>,
+    /// Seed of the random failures (reproducible runs).
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
 /// Options of `q2c local`.
 #[derive(Debug, Args)]
 pub struct LocalArgs {
@@ -171,6 +197,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let secret = signing_secret(std::env::var("Q2C_JWT_SECRET").ok(), &args.data_dir)?;
             let config = LocalConfig::new(args, secret)?;
             local::run_until_signal(config).await
+        }
+        Command::Downstream(args) => {
+            let config = crate::downstream::DownstreamConfig {
+                fail_rate: args.fail_rate,
+                latency: Duration::from_millis(args.latency_ms),
+                down_for: Duration::from_secs(args.down_for_s),
+                reject_match: args.reject_match,
+                seed: args.seed,
+            };
+            let listener = tokio::net::TcpListener::bind(args.addr).await?;
+            // Printed (and flushed) so that scripts and tests using port 0 find the server.
+            println!(
+                "q2c downstream listening on http://{}",
+                listener.local_addr()?
+            );
+            std::io::Write::flush(&mut std::io::stdout())?;
+            crate::downstream::serve(config, listener, local::shutdown_signal()).await?;
+            Ok(())
         }
         Command::Token(args) => {
             let secret = signing_secret(std::env::var("Q2C_JWT_SECRET").ok(), &args.data_dir)?;
@@ -240,6 +284,19 @@ pub fn parse_scopes(raw: &[String]) -> anyhow::Result<Vec<Scope>> {
         .collect()
 }
 
+/// Parses a fraction between 0 and 1.
+///
+/// # Errors
+/// When the text is not a number in 0..=1.
+pub fn parse_rate(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(format!(
+            "`{raw}`: expected a fraction between 0 and 1, e.g. 0.3"
+        )),
+    }
+}
+
 /// Parses `90s`, `30m`, `1h`, `2d`.
 ///
 /// # Errors
@@ -282,6 +339,45 @@ mod tests {
         assert!(parse_ttl("0h").is_err());
         assert!(parse_ttl("1w").is_err());
         assert!(parse_ttl("h").is_err());
+    }
+
+    #[test]
+    fn rates_are_fractions() {
+        assert_eq!(parse_rate("0.3"), Ok(0.3));
+        assert_eq!(parse_rate("0"), Ok(0.0));
+        assert_eq!(parse_rate("1"), Ok(1.0));
+        assert!(parse_rate("1.5").is_err());
+        assert!(parse_rate("-0.1").is_err());
+        assert!(parse_rate("30%").is_err());
+    }
+
+    #[test]
+    fn downstream_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "q2c",
+            "downstream",
+            "--fail-rate",
+            "0.3",
+            "--latency-ms",
+            "20",
+            "--down-for-s",
+            "60",
+            "--reject-match",
+            "bad",
+            "--seed",
+            "7",
+        ])
+        .expect("valid flags");
+        let Command::Downstream(args) = cli.command else {
+            panic!("not the downstream command")
+        };
+        assert_eq!(args.fail_rate, 0.3);
+        assert_eq!(
+            (args.latency_ms, args.down_for_s, args.seed),
+            (20, 60, Some(7))
+        );
+        assert_eq!(args.reject_match.as_deref(), Some("bad"));
+        assert_eq!(args.addr.to_string(), "127.0.0.1:8081");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`cli`]: the clap definition and command dispatch.
+//! - [`downstream`]: `q2c downstream`, a fake order-management system with fault knobs.
 //! - [`local`]: `q2c local` — the whole system on SQLite, served over HTTP.
 //! - [`relay_loop`]: the background outbox relay of `q2c local`; [`relay_wake`] wakes it
 //!   after quote writes.
@@ -12,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod downstream;
 pub mod local;
 pub mod queue_cmd;
 pub mod relay_loop;

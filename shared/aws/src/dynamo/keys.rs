@@ -152,6 +152,12 @@ pub(crate) fn idempotency_shard_pk(shard: u32) -> String {
     format!("IDEM#EXPIRY#{shard}")
 }
 
+/// Order dispatch record: `T#<tenant>#DISPATCH#<orderId>` / `DISPATCH`.
+pub(crate) fn dispatch_pk(tenant: &TenantId, order_id: &str) -> String {
+    format!("T#{tenant}#DISPATCH#{order_id}")
+}
+pub(crate) const DISPATCH_SK: &str = "DISPATCH";
+
 /// Settings item: `SETTINGS#<tenant>` (or `SETTINGS#default`) / `SETTINGS`.
 pub(crate) fn settings_pk(tenant: Option<&TenantId>) -> String {
     match tenant {

@@ -41,6 +41,55 @@ async fn catalog_store_contract() {
     q2c_contract::catalog_store_contract(fresh().await).await;
 }
 
+/// Without `dispatch_log_concurrency_contract`: moto does not serialize conditional writes of
+/// one item (DynamoDB does), so racing claims can both win on the emulator.
+#[tokio::test]
+async fn dispatch_log_contract() {
+    q2c_contract::dispatch_log_contract(fresh().await).await;
+}
+
+/// Requests per dispatch-log operation (documented in docs/architecture.md).
+#[tokio::test]
+async fn dispatch_log_request_counts() {
+    use q2c_aws::metrics::Operation;
+    use q2c_service::dispatch::DispatchLog;
+
+    let store = fresh().await;
+    let tenant = q2c_service::TenantId::parse("dl-requests").unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let lease = now + std::time::Duration::from_secs(30);
+    let count = |before: &q2c_aws::metrics::RequestSnapshot, op| {
+        store.requests().snapshot().since(before).of(op)
+    };
+    let before = store.requests().snapshot();
+    store.claim(&tenant, "o-1", now, lease).await.unwrap();
+    assert_eq!(
+        store.requests().snapshot().since(&before).total(),
+        1,
+        "claim: 1 UpdateItem"
+    );
+    assert_eq!(count(&before, Operation::UpdateItem), 1);
+    let before = store.requests().snapshot();
+    store.claim(&tenant, "o-1", now, lease).await.unwrap();
+    assert_eq!(count(&before, Operation::UpdateItem), 1, "refused claim");
+    assert_eq!(
+        count(&before, Operation::GetItem),
+        1,
+        "refused claim: 1 consistent read"
+    );
+    let before = store.requests().snapshot();
+    store
+        .complete(&tenant, "o-1", Some("D"), now)
+        .await
+        .unwrap();
+    store.release(&tenant, "o-1", 1).await.unwrap();
+    assert_eq!(
+        store.requests().snapshot().since(&before).total(),
+        2,
+        "complete, release: 1 each"
+    );
+}
+
 #[tokio::test]
 async fn all_suites_share_one_table() {
     // The suites use unique tenants and ids, so they can share a table (as in production);
@@ -51,7 +100,8 @@ async fn all_suites_share_one_table() {
         q2c_contract::quote_list_contract(store.clone()),
         q2c_contract::idempotency_contract(store.clone()),
         q2c_contract::hub_store_contract(store.clone()),
-        q2c_contract::catalog_store_contract(store),
+        q2c_contract::catalog_store_contract(store.clone()),
+        q2c_contract::dispatch_log_contract(store),
     );
 }
 

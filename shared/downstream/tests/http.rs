@@ -1,0 +1,184 @@
+//! `HttpDownstream` against a real HTTP server (axum on a loopback port).
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use q2c_downstream::{BoxError, HttpDownstream, HttpDownstreamConfig, LazyToken, NoCredential};
+use q2c_service::dispatch::{Downstream, DownstreamAnswer};
+use serde_json::{Value, json};
+
+type Seen = Arc<Mutex<Vec<(HeaderMap, Value)>>>;
+
+/// Serves `router` on a free port; returns its base URL.
+async fn serve(router: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    format!("http://{addr}/tmf-api/productOrdering/v4/")
+}
+
+fn recording(seen: Seen, status: StatusCode, answer: Value) -> Router {
+    Router::new().route(
+        "/tmf-api/productOrdering/v4/productOrder",
+        post(move |headers: HeaderMap, body: axum::Json<Value>| {
+            let seen = seen.clone();
+            let answer = answer.clone();
+            async move {
+                seen.lock().unwrap().push((headers, body.0));
+                (status, axum::Json(answer))
+            }
+        }),
+    )
+}
+
+#[tokio::test]
+async fn posts_the_order_with_key_and_lazily_fetched_token() {
+    let seen = Seen::default();
+    let base = serve(recording(
+        seen.clone(),
+        StatusCode::CREATED,
+        json!({"id": "D-1"}),
+    ))
+    .await;
+    let fetches = Arc::new(AtomicU32::new(0));
+    let counter = fetches.clone();
+    let token = LazyToken::new(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        async { Ok::<_, BoxError>("t0ken".to_owned()) }
+    });
+    let downstream = HttpDownstream::new(HttpDownstreamConfig::new(base), Arc::new(token)).unwrap();
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        0,
+        "not fetched before the first call"
+    );
+    for _ in 0..2 {
+        let answer = downstream
+            .post_order(&json!({"externalId": "o-1"}), "key-1")
+            .await;
+        assert_eq!(
+            answer,
+            DownstreamAnswer::Http {
+                status: 201,
+                body: r#"{"id":"D-1"}"#.into()
+            }
+        );
+    }
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        1,
+        "fetched once, then cached"
+    );
+    let seen = seen.lock().unwrap();
+    let (headers, body) = &seen[0];
+    assert_eq!(headers["idempotency-key"], "key-1");
+    assert_eq!(headers["authorization"], "Bearer t0ken");
+    assert_eq!(body, &json!({"externalId": "o-1"}));
+}
+
+#[tokio::test]
+async fn error_statuses_and_bodies_are_passed_on() {
+    let seen = Seen::default();
+    let body = json!({"code": "400", "reason": "bad"});
+    let base = serve(recording(
+        seen.clone(),
+        StatusCode::BAD_REQUEST,
+        body.clone(),
+    ))
+    .await;
+    let downstream =
+        HttpDownstream::new(HttpDownstreamConfig::new(base), Arc::new(NoCredential)).unwrap();
+    let answer = downstream.post_order(&json!({}), "k").await;
+    assert_eq!(
+        answer,
+        DownstreamAnswer::Http {
+            status: 400,
+            body: body.to_string()
+        }
+    );
+    assert!(seen.lock().unwrap()[0].0.get("authorization").is_none());
+}
+
+#[tokio::test]
+async fn a_slow_answer_is_a_timeout() {
+    let router = Router::new().route(
+        "/tmf-api/productOrdering/v4/productOrder",
+        post(|| async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            StatusCode::CREATED
+        }),
+    );
+    let base = serve(router).await;
+    let mut config = HttpDownstreamConfig::new(base);
+    config.total_timeout = Duration::from_millis(200);
+    let downstream = HttpDownstream::new(config, Arc::new(NoCredential)).unwrap();
+    let answer = downstream.post_order(&json!({}), "k").await;
+    assert!(matches!(answer, DownstreamAnswer::Timeout(_)), "{answer:?}");
+}
+
+#[tokio::test]
+async fn a_closed_port_is_unreachable() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    drop(listener);
+    let downstream = HttpDownstream::new(
+        HttpDownstreamConfig::new(format!("http://{addr}")),
+        Arc::new(NoCredential),
+    )
+    .unwrap();
+    let answer = downstream.post_order(&json!({}), "k").await;
+    assert!(
+        matches!(answer, DownstreamAnswer::Unreachable(_)),
+        "{answer:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_credential_is_unreachable_without_a_call_and_retried_next_time() {
+    let seen = Seen::default();
+    let base = serve(recording(seen.clone(), StatusCode::CREATED, json!({}))).await;
+    let fetches = Arc::new(AtomicU32::new(0));
+    let counter = fetches.clone();
+    let token = LazyToken::new(move || {
+        let attempt = counter.fetch_add(1, Ordering::SeqCst);
+        async move {
+            if attempt == 0 {
+                Err::<String, BoxError>("parameter store throttled".into())
+            } else {
+                Ok("t".to_owned())
+            }
+        }
+    });
+    let downstream = HttpDownstream::new(HttpDownstreamConfig::new(base), Arc::new(token)).unwrap();
+    let first = downstream.post_order(&json!({}), "k").await;
+    assert!(
+        matches!(&first, DownstreamAnswer::Unreachable(why) if why.contains("throttled")),
+        "{first:?}"
+    );
+    assert!(seen.lock().unwrap().is_empty());
+    let second = downstream.post_order(&json!({}), "k").await;
+    assert!(matches!(second, DownstreamAnswer::Http { status: 201, .. }));
+    assert_eq!(fetches.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn https_is_supported_and_a_failed_handshake_is_unreachable() {
+    // A plain-HTTP server: the TLS handshake fails, which proves the client speaks TLS.
+    let seen = Seen::default();
+    let base = serve(recording(seen.clone(), StatusCode::CREATED, json!({}))).await;
+    let https = base.replacen("http://", "https://", 1);
+    let downstream =
+        HttpDownstream::new(HttpDownstreamConfig::new(https), Arc::new(NoCredential)).unwrap();
+    let answer = downstream.post_order(&json!({}), "k").await;
+    // rustls' complaint about the plain-HTTP answer to its ClientHello (without TLS support
+    // reqwest would refuse the URL scheme instead).
+    assert!(
+        matches!(&answer, DownstreamAnswer::Unreachable(why) if why.contains("InvalidContentType")),
+        "{answer:?}"
+    );
+    assert!(seen.lock().unwrap().is_empty());
+}

@@ -1,0 +1,141 @@
+//! The ports of the order dispatch: the downstream order system, our dispatch log (who is
+//! dispatching which order, and which are done), the order's dispatch status, and sleeping.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::context::TenantId;
+use crate::ports::StoreError;
+
+/// What the downstream answered to one POST.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownstreamAnswer {
+    /// An HTTP answer.
+    Http {
+        /// Status code.
+        status: u16,
+        /// Body text (may be empty).
+        body: String,
+    },
+    /// No complete answer within the call's timeout.
+    Timeout(String),
+    /// No connection (refused, DNS, TLS), or the credential could not be obtained.
+    Unreachable(String),
+}
+
+/// The downstream TMF622 order system.
+#[async_trait]
+pub trait Downstream: Send + Sync {
+    /// A name for logs and the circuit breaker.
+    fn name(&self) -> &str;
+
+    /// The total timeout of one call (the retry schedule keeps time for one more call).
+    fn call_timeout(&self) -> Duration;
+
+    /// POSTs the order to `productOrder` with this `Idempotency-Key`. Never fails: every
+    /// outcome is an answer to classify.
+    async fn post_order(&self, order: &Value, idempotency_key: &str) -> DownstreamAnswer;
+}
+
+/// The outcome of claiming an order for dispatch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DispatchClaim {
+    /// This caller may call the downstream until the lease ends; `attempt` counts the
+    /// claims of this order so far (1 on the first). Finish with `complete` or `release`.
+    Claimed {
+        /// The claim's number: also its fencing token for [`DispatchLog::release`].
+        attempt: u32,
+    },
+    /// The order was dispatched already: nothing to call.
+    AlreadyDispatched {
+        /// The downstream's id, if it named one.
+        downstream_id: Option<String>,
+        /// Claims the order took.
+        attempts: u32,
+    },
+    /// Another caller holds an unexpired lease on the order.
+    InProgress {
+        /// When that lease ends.
+        lease_until: OffsetDateTime,
+    },
+}
+
+/// Our record of dispatches, per tenant and order: a claim is a conditional write, so two
+/// copies of a message cannot call the downstream for one order at the same time.
+#[async_trait]
+pub trait DispatchLog: Send + Sync {
+    /// Claims the order until `lease_until`: granted when there is no record, or the record
+    /// is not dispatched and its lease ended at or before `now` (released or abandoned).
+    async fn claim(
+        &self,
+        tenant: &TenantId,
+        order_id: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<DispatchClaim, StoreError>;
+
+    /// Marks the order dispatched (final; idempotent).
+    async fn complete(
+        &self,
+        tenant: &TenantId,
+        order_id: &str,
+        downstream_id: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// Ends claim `attempt` without a dispatch so that the next copy can claim at once;
+    /// does nothing when the record is dispatched or another claim took over.
+    async fn release(
+        &self,
+        tenant: &TenantId,
+        order_id: &str,
+        attempt: u32,
+    ) -> Result<(), StoreError>;
+}
+
+/// The dispatch status recorded on the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DispatchStatus {
+    /// Not dispatched yet; will be retried.
+    Pending,
+    /// Order management has it.
+    Dispatched,
+    /// Order management refused it for good (the message is dead-lettered).
+    Failed,
+}
+
+/// A change of an order's dispatch status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DispatchUpdate {
+    /// The new status.
+    pub status: DispatchStatus,
+    /// Deliveries of the order message that tried (the dispatch log's claim count).
+    pub attempts: u32,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// The downstream's id of the order.
+    pub downstream_id: Option<String>,
+}
+
+/// Where the dispatch status of an order is recorded (the order store implements it).
+/// Calls are idempotent: the same update may be recorded more than once.
+#[async_trait]
+pub trait DispatchStatusSink: Send + Sync {
+    /// Records the order's dispatch status.
+    async fn record_dispatch(
+        &self,
+        tenant: &TenantId,
+        order_id: &str,
+        update: DispatchUpdate,
+    ) -> Result<(), StoreError>;
+}
+
+/// Waiting, injected so that tests advance a fake clock instead of sleeping.
+#[async_trait]
+pub trait Sleeper: Send + Sync {
+    /// Returns after `duration`.
+    async fn sleep(&self, duration: Duration);
+}

@@ -1,0 +1,991 @@
+//! Unit tests of the dispatch with in-memory ports, a manual clock and a sleeper that
+//! advances it: no real time passes.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::FutureExt;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use super::*;
+use crate::context::TenantId;
+use crate::messaging::{HandlerError, ParsedMessage};
+use crate::ports::{Clock, StoreError};
+
+// ---------------------------------------------------------------- fakes
+
+struct ManualClock(Mutex<OffsetDateTime>);
+
+impl ManualClock {
+    fn new() -> Arc<Self> {
+        Arc::new(ManualClock(Mutex::new(datetime!(2026-11-27 12:00 UTC))))
+    }
+    fn advance(&self, by: Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// Sleeping advances the manual clock and is recorded.
+struct ClockSleeper {
+    clock: Arc<ManualClock>,
+    slept: Mutex<Vec<Duration>>,
+}
+
+#[async_trait]
+impl Sleeper for ClockSleeper {
+    async fn sleep(&self, duration: Duration) {
+        self.slept.lock().unwrap().push(duration);
+        self.clock.advance(duration);
+    }
+}
+
+/// Jitter that always picks this fraction (in per mille) of the ceiling.
+struct FixedJitter(u32);
+
+impl JitterSource for FixedJitter {
+    fn pick(&self, upper: Duration) -> Duration {
+        upper * self.0 / 1000
+    }
+}
+
+type Responder = Box<dyn Fn(&Value, u32, OffsetDateTime) -> DownstreamAnswer + Send + Sync>;
+
+/// A downstream answering by a function of (body, call number, now); every call takes
+/// `latency` of manual time and is recorded with its idempotency key.
+struct FakeDownstream {
+    clock: Arc<ManualClock>,
+    latency: Duration,
+    calls: Mutex<Vec<(String, Value)>>,
+    respond: Responder,
+}
+
+impl FakeDownstream {
+    fn new(clock: Arc<ManualClock>, respond: Responder) -> Arc<Self> {
+        Arc::new(FakeDownstream {
+            clock,
+            latency: Duration::from_millis(100),
+            calls: Mutex::new(Vec::new()),
+            respond,
+        })
+    }
+    fn call_count(&self) -> usize {
+        self.calls.lock().unwrap().len()
+    }
+}
+
+#[async_trait]
+impl Downstream for FakeDownstream {
+    fn name(&self) -> &str {
+        "fake-oms"
+    }
+    fn call_timeout(&self) -> Duration {
+        Duration::from_secs(2)
+    }
+    async fn post_order(&self, order: &Value, key: &str) -> DownstreamAnswer {
+        let n = {
+            let mut calls = self.calls.lock().unwrap();
+            calls.push((key.to_owned(), order.clone()));
+            u32::try_from(calls.len()).unwrap()
+        };
+        self.clock.advance(self.latency);
+        (self.respond)(order, n, self.clock.now())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct LogRecord {
+    attempts: u32,
+    dispatched: bool,
+    downstream_id: Option<String>,
+    lease_until: OffsetDateTime,
+}
+
+#[derive(Default)]
+struct MemoryLog(Mutex<BTreeMap<(String, String), LogRecord>>);
+
+#[async_trait]
+impl DispatchLog for MemoryLog {
+    async fn claim(
+        &self,
+        tenant: &TenantId,
+        order_id: &str,
+        now: OffsetDateTime,
+        lease_until: OffsetDateTime,
+    ) -> Result<DispatchClaim, StoreError> {
+        let mut records = self.0.lock().unwrap();
+        let record = records
+            .entry((tenant.to_string(), order_id.to_owned()))
+            .or_insert(LogRecord {
+                attempts: 0,
+                dispatched: false,
+                downstream_id: None,
+                lease_until: OffsetDateTime::UNIX_EPOCH,
+            });
+        if record.dispatched {
+            return Ok(DispatchClaim::AlreadyDispatched {
+                downstream_id: record.downstream_id.clone(),
+                attempts: record.attempts,
+            });
+        }
+        if record.lease_until > now {
+            return Ok(DispatchClaim::InProgress {
+                lease_until: record.lease_until,
+            });
+        }
+        record.attempts += 1;
+        record.lease_until = lease_until;
+        Ok(DispatchClaim::Claimed {
+            attempt: record.attempts,
+        })
+    }
+    async fn complete(
+        &self,
+        tenant: &TenantId,
+        order_id: &str,
+        downstream_id: Option<&str>,
+        _now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let mut records = self.0.lock().unwrap();
+        let record = records
+            .get_mut(&(tenant.to_string(), order_id.to_owned()))
+            .expect("completed a claimed order");
+        record.dispatched = true;
+        record.downstream_id = downstream_id.map(str::to_owned);
+        Ok(())
+    }
+    async fn release(
+        &self,
+        tenant: &TenantId,
+        order_id: &str,
+        attempt: u32,
+    ) -> Result<(), StoreError> {
+        let mut records = self.0.lock().unwrap();
+        if let Some(record) = records.get_mut(&(tenant.to_string(), order_id.to_owned()))
+            && !record.dispatched
+            && record.attempts == attempt
+        {
+            record.lease_until = OffsetDateTime::UNIX_EPOCH;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct MemorySink(Mutex<Vec<(String, DispatchUpdate)>>);
+
+#[async_trait]
+impl DispatchStatusSink for MemorySink {
+    async fn record_dispatch(
+        &self,
+        _tenant: &TenantId,
+        order_id: &str,
+        update: DispatchUpdate,
+    ) -> Result<(), StoreError> {
+        self.0.lock().unwrap().push((order_id.to_owned(), update));
+        Ok(())
+    }
+}
+
+impl MemorySink {
+    fn last(&self, order_id: &str) -> DispatchUpdate {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(id, _)| id == order_id)
+            .map(|(_, u)| u.clone())
+            .expect("a status was recorded")
+    }
+}
+
+struct Harness {
+    clock: Arc<ManualClock>,
+    sleeper: Arc<ClockSleeper>,
+    downstream: Arc<FakeDownstream>,
+    log: Arc<MemoryLog>,
+    sink: Arc<MemorySink>,
+    transitions: Arc<Mutex<Vec<(BreakerState, BreakerState)>>>,
+    dispatch: OrderDispatch,
+}
+
+const THRESHOLD: u32 = 5;
+const OPEN_FOR: Duration = Duration::from_secs(10);
+
+fn harness(respond: Responder) -> Harness {
+    let clock = ManualClock::new();
+    let sleeper = Arc::new(ClockSleeper {
+        clock: clock.clone(),
+        slept: Mutex::new(Vec::new()),
+    });
+    let downstream = FakeDownstream::new(clock.clone(), respond);
+    let log = Arc::new(MemoryLog::default());
+    let sink = Arc::new(MemorySink::default());
+    let transitions = Arc::new(Mutex::new(Vec::new()));
+    let seen = transitions.clone();
+    let breaker = CircuitBreaker::new("fake-oms", THRESHOLD, OPEN_FOR, clock.clone())
+        .on_state_change(Arc::new(move |_, from, to| {
+            seen.lock().unwrap().push((from, to))
+        }));
+    let schedule = RetrySchedule::new(Duration::from_millis(200), Duration::from_secs(5), 4)
+        .with_jitter(Arc::new(FixedJitter(1000)));
+    let dispatch = OrderDispatch::new(
+        downstream.clone(),
+        log.clone(),
+        sink.clone(),
+        Arc::new(breaker),
+        schedule,
+        clock.clone(),
+        sleeper.clone(),
+    );
+    Harness {
+        clock,
+        sleeper,
+        downstream,
+        log,
+        sink,
+        transitions,
+        dispatch,
+    }
+}
+
+fn message(order_id: &str) -> ParsedMessage {
+    let order = json!({
+        "id": order_id,
+        "href": format!("/productOrder/{order_id}"),
+        "state": "acknowledged",
+        "productOrderItem": [{"id": "1", "action": "add", "state": "acknowledged"}]
+    });
+    ParsedMessage {
+        message_id: format!("m-{order_id}"),
+        event_id: format!("e-{order_id}"),
+        event_type: "ProductOrderCreateEvent".into(),
+        schema_version: Some("1.0".into()),
+        tenant: Some("acme".into()),
+        correlation_id: None,
+        receive_count: Some(1),
+        event: json!({"productOrder": order}),
+        envelope: Value::Null,
+    }
+}
+
+fn http(status: u16, body: Value) -> DownstreamAnswer {
+    DownstreamAnswer::Http {
+        status,
+        body: body.to_string(),
+    }
+}
+
+fn deadline(h: &Harness) -> OffsetDateTime {
+    h.clock.now() + Duration::from_secs(30)
+}
+
+// ---------------------------------------------------------------- classify
+
+#[test]
+fn classification_of_answers() {
+    let id = "o-1";
+    assert_eq!(
+        classify(201, r#"{"id":"D-9","externalId":"o-1"}"#, id),
+        Classification::Dispatched {
+            downstream_id: Some("D-9".into())
+        }
+    );
+    assert_eq!(
+        classify(409, r#"{"id":"D-9"}"#, id),
+        Classification::Duplicate {
+            downstream_id: Some("D-9".into())
+        }
+    );
+    assert_eq!(
+        classify(422, r#"{"code":"DUP","externalId":"o-1","id":"D-3"}"#, id),
+        Classification::Duplicate {
+            downstream_id: Some("D-3".into())
+        }
+    );
+    assert_eq!(
+        classify(
+            400,
+            r#"{"code":"400","reason":"Bad item","message":"no offering"}"#,
+            id
+        ),
+        Classification::Permanent {
+            reason: "order management refused the order: 400 Bad item: no offering".into()
+        }
+    );
+    // Another order's externalId is no duplicate of ours.
+    assert!(matches!(
+        classify(422, r#"{"externalId":"o-2"}"#, id),
+        Classification::Permanent { .. }
+    ));
+    for status in [429, 500, 502, 503, 504, 301] {
+        assert!(
+            matches!(classify(status, "", id), Classification::Transient { .. }),
+            "{status} is transient"
+        );
+    }
+    assert!(matches!(
+        classify_answer(&DownstreamAnswer::Timeout("total 5s".into()), id),
+        Classification::Transient { .. }
+    ));
+    assert!(matches!(
+        classify_answer(&DownstreamAnswer::Unreachable("refused".into()), id),
+        Classification::Transient { .. }
+    ));
+}
+
+// ---------------------------------------------------------------- retry schedule
+
+#[test]
+fn retry_ceilings_double_up_to_the_cap() {
+    let schedule = RetrySchedule::new(Duration::from_millis(200), Duration::from_secs(1), 10);
+    let ceilings: Vec<_> = (0..5).map(|n| schedule.ceiling(n).as_millis()).collect();
+    assert_eq!(ceilings, [200, 400, 800, 1000, 1000]);
+    assert_eq!(schedule.ceiling(200), Duration::from_secs(1), "no overflow");
+}
+
+#[test]
+fn retry_delays_are_full_jitter_of_the_ceiling() {
+    let long = Duration::from_secs(60);
+    let call = Duration::from_secs(2);
+    let schedule = |per_mille| {
+        RetrySchedule::new(Duration::from_millis(200), Duration::from_secs(5), 4)
+            .with_jitter(Arc::new(FixedJitter(per_mille)))
+    };
+    let delays = |s: &RetrySchedule| -> Vec<_> {
+        (1..=4)
+            .map(|calls| s.next_delay(calls, long, call))
+            .collect()
+    };
+    let ms = Duration::from_millis;
+    assert_eq!(
+        delays(&schedule(1000)),
+        [Some(ms(200)), Some(ms(400)), Some(ms(800)), None]
+    );
+    assert_eq!(
+        delays(&schedule(500)),
+        [Some(ms(100)), Some(ms(200)), Some(ms(400)), None]
+    );
+    assert_eq!(
+        delays(&schedule(0)),
+        [Some(ms(0)), Some(ms(0)), Some(ms(0)), None]
+    );
+    assert_eq!(
+        schedule(1000).next_delay(0, long, call),
+        None,
+        "no retry before a call"
+    );
+}
+
+#[test]
+fn retry_delays_respect_the_remaining_time() {
+    let schedule = RetrySchedule::new(Duration::from_millis(200), Duration::from_secs(5), 4)
+        .with_jitter(Arc::new(FixedJitter(1000)));
+    let call = Duration::from_secs(2);
+    // Not enough left for one more call: stop.
+    assert_eq!(
+        schedule.next_delay(1, Duration::from_millis(1999), call),
+        None
+    );
+    // Enough for the call but not the whole delay: the wait is shortened.
+    assert_eq!(
+        schedule.next_delay(3, Duration::from_millis(2300), call),
+        Some(Duration::from_millis(300))
+    );
+    assert_eq!(
+        schedule.next_delay(3, Duration::from_secs(2), call),
+        Some(Duration::ZERO)
+    );
+}
+
+#[test]
+fn random_jitter_stays_within_the_ceiling() {
+    let upper = Duration::from_millis(800);
+    for _ in 0..1000 {
+        assert!(RandomJitter.pick(upper) <= upper);
+    }
+    assert_eq!(RandomJitter.pick(Duration::ZERO), Duration::ZERO);
+}
+
+#[test]
+fn redelivery_delays_grow_to_their_cap() {
+    let schedule = RetrySchedule::new(Duration::from_millis(200), Duration::from_secs(5), 4);
+    let secs: Vec<_> = (1..=6)
+        .map(|d| schedule.redelivery_delay(d).as_millis())
+        .collect();
+    assert_eq!(secs, [30_000, 60_000, 120_000, 240_000, 480_000, 900_000]);
+    assert_eq!(schedule.redelivery_delay(0), Duration::from_secs(30));
+    assert_eq!(
+        schedule.redelivery_delay(u32::MAX),
+        Duration::from_secs(900)
+    );
+}
+
+// ---------------------------------------------------------------- circuit breaker
+
+#[test]
+fn breaker_opens_after_threshold_and_probes_once_per_window() {
+    let clock = ManualClock::new();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let hook_seen = seen.clone();
+    let breaker = CircuitBreaker::new("oms", 3, Duration::from_secs(10), clock.clone())
+        .on_state_change(Arc::new(move |name, from, to| {
+            assert_eq!(name, "oms");
+            hook_seen.lock().unwrap().push((from, to));
+        }));
+    for _ in 0..2 {
+        assert_eq!(breaker.permit(), Permit::Call);
+        breaker.record_failure();
+    }
+    // A success in between resets the count.
+    breaker.record_success();
+    for _ in 0..2 {
+        breaker.record_failure();
+    }
+    assert_eq!(breaker.state(), BreakerState::Closed);
+    breaker.record_failure();
+    assert_eq!(breaker.state(), BreakerState::Open);
+    assert_eq!(
+        breaker.permit(),
+        Permit::Refused {
+            retry_after: Duration::from_secs(10)
+        }
+    );
+    clock.advance(Duration::from_secs(4));
+    assert_eq!(
+        breaker.permit(),
+        Permit::Refused {
+            retry_after: Duration::from_secs(6)
+        }
+    );
+    assert_eq!(breaker.refusing(), Some(Duration::from_secs(6)));
+    clock.advance(Duration::from_secs(6));
+    assert_eq!(breaker.refusing(), None, "the window ended");
+    assert_eq!(
+        breaker.state(),
+        BreakerState::Open,
+        "peeking takes no probe"
+    );
+    assert_eq!(breaker.permit(), Permit::Probe);
+    assert_eq!(breaker.state(), BreakerState::HalfOpen);
+    assert!(
+        matches!(breaker.permit(), Permit::Refused { .. }),
+        "one probe at a time"
+    );
+    breaker.record_failure();
+    assert_eq!(
+        breaker.state(),
+        BreakerState::Open,
+        "a failed probe reopens"
+    );
+    clock.advance(Duration::from_secs(10));
+    assert_eq!(breaker.permit(), Permit::Probe);
+    // The probe's caller vanished: another probe only after the probe window.
+    clock.advance(Duration::from_secs(9));
+    assert!(matches!(breaker.permit(), Permit::Refused { .. }));
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(breaker.permit(), Permit::Probe);
+    breaker.record_success();
+    assert_eq!(breaker.state(), BreakerState::Closed);
+    assert_eq!(breaker.permit(), Permit::Call);
+    use BreakerState::*;
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [
+            (Closed, Open),
+            (Open, HalfOpen),
+            (HalfOpen, Open),
+            (Open, HalfOpen),
+            (HalfOpen, Closed)
+        ]
+    );
+}
+
+// ---------------------------------------------------------------- the use-case
+
+#[tokio::test]
+async fn a_created_order_is_posted_without_state_and_recorded_dispatched() {
+    let h = harness(Box::new(|_, _, _| {
+        http(201, json!({"id": "D-1", "state": "acknowledged"}))
+    }));
+    let outcome = h.dispatch.dispatch(message("o-1"), deadline(&h)).await;
+    assert_eq!(
+        outcome,
+        DispatchOutcome::Dispatched {
+            downstream_id: Some("D-1".into()),
+            calls: 1
+        }
+    );
+    let calls = h.downstream.calls.lock().unwrap().clone();
+    let (key, body) = &calls[0];
+    assert_eq!(key, "q2c-order-acme-o-1");
+    assert_eq!(body["externalId"], "o-1");
+    for absent in ["id", "href", "state"] {
+        assert!(body.get(absent).is_none(), "{absent} is not sent: {body}");
+    }
+    assert!(body["productOrderItem"][0].get("state").is_none());
+    assert_eq!(
+        h.sink.last("o-1"),
+        DispatchUpdate {
+            status: DispatchStatus::Dispatched,
+            attempts: 1,
+            last_error: None,
+            downstream_id: Some("D-1".into())
+        }
+    );
+    // A redelivered copy calls nothing.
+    let again = h.dispatch.dispatch(message("o-1"), deadline(&h)).await;
+    assert_eq!(again, DispatchOutcome::AlreadyDispatched);
+    assert_eq!(h.downstream.call_count(), 1);
+    assert_eq!(h.sink.last("o-1").status, DispatchStatus::Dispatched);
+}
+
+#[tokio::test]
+async fn a_refused_order_is_dead_lettered_with_the_downstreams_reason() {
+    let h = harness(Box::new(|_, _, _| {
+        http(
+            400,
+            json!({"code": "INVALID", "reason": "Unknown offering", "message": "PO-9 does not exist"}),
+        )
+    }));
+    let result = h.dispatch.handle(message("o-2"), deadline(&h)).await;
+    let Err(HandlerError::Poison { reason }) = result else {
+        panic!("a 400 is poison, got {result:?}")
+    };
+    assert!(
+        reason.contains("Unknown offering: PO-9 does not exist"),
+        "{reason}"
+    );
+    assert_eq!(h.downstream.call_count(), 1, "a refusal is not retried");
+    let update = h.sink.last("o-2");
+    assert_eq!(update.status, DispatchStatus::Failed);
+    assert_eq!(update.last_error.as_deref(), Some(reason.as_str()));
+    assert_eq!(h.dispatch.breaker().state(), BreakerState::Closed);
+}
+
+#[tokio::test]
+async fn duplicates_count_as_dispatched() {
+    for answer in [
+        http(409, json!({"id": "D-7"})),
+        http(422, json!({"id": "D-7", "externalId": "o-3"})),
+    ] {
+        let h = harness(Box::new(move |_, _, _| answer.clone()));
+        let result = h.dispatch.dispatch(message("o-3"), deadline(&h)).await;
+        assert_eq!(
+            result,
+            DispatchOutcome::Dispatched {
+                downstream_id: Some("D-7".into()),
+                calls: 1
+            }
+        );
+        assert_eq!(h.sink.last("o-3").status, DispatchStatus::Dispatched);
+    }
+}
+
+#[tokio::test]
+async fn unparseable_orders_are_poison_without_a_call() {
+    let h = harness(Box::new(|_, _, _| http(201, json!({}))));
+    let mut no_tenant = message("o-4");
+    no_tenant.tenant = None;
+    let mut no_order = message("o-4");
+    no_order.event = json!({"quote": {}});
+    let mut no_id = message("o-4");
+    no_id.event = json!({"productOrder": {"productOrderItem": []}});
+    let mut not_an_order = message("o-4");
+    not_an_order.event = json!({"productOrder": {"id": "o-4", "productOrderItem": "x"}});
+    for bad in [no_tenant, no_order, no_id, not_an_order] {
+        let result = h.dispatch.handle(bad, deadline(&h)).await;
+        assert!(
+            matches!(result, Err(HandlerError::Poison { .. })),
+            "{result:?}"
+        );
+    }
+    assert_eq!(h.downstream.call_count(), 0);
+}
+
+#[tokio::test]
+async fn transient_failures_retry_with_backoff_then_return_the_message() {
+    // 503 twice, then accepted.
+    let h = harness(Box::new(|_, n, _| {
+        if n <= 2 {
+            http(503, json!({}))
+        } else {
+            http(201, json!({"id": "D-5"}))
+        }
+    }));
+    let outcome = h.dispatch.dispatch(message("o-5"), deadline(&h)).await;
+    assert_eq!(
+        outcome,
+        DispatchOutcome::Dispatched {
+            downstream_id: Some("D-5".into()),
+            calls: 3
+        }
+    );
+    assert_eq!(
+        *h.sleeper.slept.lock().unwrap(),
+        [Duration::from_millis(200), Duration::from_millis(400)]
+    );
+    let keys: Vec<_> = h
+        .downstream
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|c| c.0.clone())
+        .collect();
+    assert!(
+        keys.iter().all(|k| k == "q2c-order-acme-o-5"),
+        "one key for all retries"
+    );
+
+    // Always 500: four calls, then returned with a redelivery delay and Pending recorded.
+    let h = harness(Box::new(|_, _, _| http(500, json!({"reason": "db down"}))));
+    let outcome = h.dispatch.dispatch(message("o-6"), deadline(&h)).await;
+    let DispatchOutcome::RetryLater { after, reason } = &outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(h.downstream.call_count(), 4);
+    assert_eq!(
+        *after,
+        Duration::from_secs(30),
+        "redelivery backoff of delivery 1"
+    );
+    assert!(reason.contains("db down"), "{reason}");
+    let update = h.sink.last("o-6");
+    assert_eq!(update.status, DispatchStatus::Pending);
+    assert_eq!(update.attempts, 1);
+    assert!(matches!(
+        outcome.into_result(),
+        Err(HandlerError::Transient(_))
+    ));
+    // The claim was released: the next copy may try at once.
+    let next = h.dispatch.dispatch(message("o-6"), deadline(&h)).await;
+    assert!(matches!(next, DispatchOutcome::RetryLater { .. }));
+    assert_eq!(
+        h.downstream.call_count(),
+        5,
+        "threshold 5 reached: the breaker opened"
+    );
+    assert_eq!(h.sink.last("o-6").attempts, 2);
+}
+
+#[tokio::test]
+async fn retries_stop_before_the_deadline() {
+    let h = harness(Box::new(|_, _, _| {
+        DownstreamAnswer::Timeout("total".into())
+    }));
+    // 3 s left, calls take 0.1 s but may take 2 s (their timeout), 0.5 s kept for
+    // bookkeeping. Call 1 ends at 0.1 s: 2.4 s usable, wait 0.2 s. Call 2 ends at 0.4 s:
+    // 2.1 s usable, so the 0.4 s draw is cut to 0.1 s. Call 3 ends at 0.6 s: 1.9 s usable,
+    // less than a call: stop.
+    let deadline = h.clock.now() + Duration::from_secs(3);
+    let outcome = h.dispatch.dispatch(message("o-7"), deadline).await;
+    assert!(
+        matches!(outcome, DispatchOutcome::RetryLater { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(h.downstream.call_count(), 3);
+    assert_eq!(
+        *h.sleeper.slept.lock().unwrap(),
+        [Duration::from_millis(200), Duration::from_millis(100)]
+    );
+    assert!(h.clock.now() <= deadline, "finished before the deadline");
+}
+
+#[tokio::test]
+async fn without_time_for_one_call_the_message_is_returned_unclaimed() {
+    let h = harness(Box::new(|_, _, _| http(201, json!({"id": "D"}))));
+    // The call may take 2 s, bookkeeping 0.5 s: 2.4 s are not enough.
+    let deadline = h.clock.now() + Duration::from_millis(2_400);
+    let outcome = h.dispatch.dispatch(message("o-late"), deadline).await;
+    assert!(
+        matches!(outcome, DispatchOutcome::RetryLater { .. }),
+        "{outcome:?}"
+    );
+    assert_eq!(h.downstream.call_count(), 0);
+    assert!(h.log.0.lock().unwrap().is_empty(), "not claimed");
+    let deadline = h.clock.now() + Duration::from_millis(2_500);
+    let outcome = h.dispatch.dispatch(message("o-late"), deadline).await;
+    assert!(
+        matches!(outcome, DispatchOutcome::Dispatched { .. }),
+        "{outcome:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_second_copy_in_flight_does_not_call() {
+    let h = harness(Box::new(|_, _, _| http(201, json!({"id": "D-8"}))));
+    let tenant = TenantId::parse("acme").unwrap();
+    let now = h.clock.now();
+    let claim = h
+        .log
+        .claim(&tenant, "o-8", now, now + Duration::from_secs(40))
+        .await
+        .unwrap();
+    assert_eq!(claim, DispatchClaim::Claimed { attempt: 1 });
+    let outcome = h.dispatch.dispatch(message("o-8"), deadline(&h)).await;
+    assert_eq!(
+        outcome,
+        DispatchOutcome::RetryLater {
+            after: Duration::from_secs(40),
+            reason: "another delivery of this order is being dispatched".into()
+        }
+    );
+    assert_eq!(h.downstream.call_count(), 0);
+}
+
+#[tokio::test]
+async fn while_the_breaker_is_open_messages_return_without_touching_the_stores() {
+    let h = harness(Box::new(|_, _, _| http(503, json!({}))));
+    // Two deliveries of 4 calls each: the 5th failure opens the breaker.
+    for order_id in ["o-a", "o-b"] {
+        let outcome = h.dispatch.dispatch(message(order_id), deadline(&h)).await;
+        assert!(matches!(outcome, DispatchOutcome::RetryLater { .. }));
+    }
+    assert_eq!(h.dispatch.breaker().state(), BreakerState::Open);
+    let calls = h.downstream.call_count();
+    let outcome = h.dispatch.dispatch(message("o-c"), deadline(&h)).await;
+    let DispatchOutcome::RetryLater { after, reason } = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(reason, "circuit breaker of fake-oms is open");
+    assert_eq!(
+        after,
+        Duration::from_secs(30),
+        "the longer of window rest and backoff"
+    );
+    assert_eq!(h.downstream.call_count(), calls);
+    assert!(
+        !h.log.0.lock().unwrap().keys().any(|(_, id)| id == "o-c"),
+        "not claimed"
+    );
+    assert!(
+        !h.sink.0.lock().unwrap().iter().any(|(id, _)| id == "o-c"),
+        "no status write"
+    );
+    assert_eq!(
+        h.dispatch.breaker().state(),
+        BreakerState::Open,
+        "no probe taken"
+    );
+}
+
+/// A dispatch log that is down.
+struct BrokenLog;
+
+#[async_trait]
+impl DispatchLog for BrokenLog {
+    async fn claim(
+        &self,
+        _: &TenantId,
+        _: &str,
+        _: OffsetDateTime,
+        _: OffsetDateTime,
+    ) -> Result<DispatchClaim, StoreError> {
+        Err(StoreError::Backend("table unavailable".into()))
+    }
+    async fn complete(
+        &self,
+        _: &TenantId,
+        _: &str,
+        _: Option<&str>,
+        _: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        Err(StoreError::Backend("table unavailable".into()))
+    }
+    async fn release(&self, _: &TenantId, _: &str, _: u32) -> Result<(), StoreError> {
+        Err(StoreError::Backend("table unavailable".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_failing_dispatch_log_returns_the_message_without_a_call() {
+    let h = harness(Box::new(|_, _, _| http(201, json!({"id": "D"}))));
+    let dispatch = OrderDispatch::new(
+        h.downstream.clone(),
+        Arc::new(BrokenLog),
+        h.sink.clone(),
+        Arc::new(CircuitBreaker::new(
+            "fake-oms",
+            THRESHOLD,
+            OPEN_FOR,
+            h.clock.clone(),
+        )),
+        RetrySchedule::default(),
+        h.clock.clone(),
+        h.sleeper.clone(),
+    );
+    let result = dispatch.handle(message("o-x"), deadline(&h)).await;
+    assert!(
+        matches!(result, Err(HandlerError::Transient(_))),
+        "{result:?}"
+    );
+    assert_eq!(h.downstream.call_count(), 0);
+}
+
+/// A 60 s outage with a backlog of 40 orders, redelivered whenever their visibility ends:
+/// order management sees at most threshold + one probe per open window calls.
+#[tokio::test]
+async fn an_outage_costs_the_downstream_threshold_plus_one_probe_per_window() {
+    let outage_ends = datetime!(2026-11-27 12:01 UTC);
+    let h = harness(Box::new(move |_, _, now| {
+        if now < outage_ends {
+            DownstreamAnswer::Unreachable("connection refused".into())
+        } else {
+            http(201, json!({"id": "D"}))
+        }
+    }));
+    // Each order's next visibility time.
+    let mut visible: Vec<(OffsetDateTime, String, u32)> = (0..40)
+        .map(|i| (h.clock.now(), format!("o-{i}"), 1))
+        .collect();
+    let mut dispatched = 0;
+    let mut calls_during_outage = 0;
+    while dispatched < 40 {
+        visible.sort();
+        let (at, order_id, deliveries) = visible.remove(0);
+        if at > h.clock.now() {
+            h.clock
+                .advance(Duration::try_from(at - h.clock.now()).unwrap());
+        }
+        let before = h.downstream.call_count();
+        let started = h.clock.now();
+        let mut msg = message(&order_id);
+        msg.receive_count = Some(deliveries);
+        let outcome = h.dispatch.dispatch(msg, deadline(&h)).await;
+        if started < outage_ends {
+            calls_during_outage += h.downstream.call_count() - before;
+        }
+        match outcome {
+            DispatchOutcome::Dispatched { .. } => dispatched += 1,
+            DispatchOutcome::RetryLater { after, .. } => {
+                visible.push((h.clock.now() + after, order_id, deliveries + 1));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let windows = 60 / OPEN_FOR.as_secs() as usize;
+    let bound = THRESHOLD as usize + windows + 1;
+    assert!(
+        calls_during_outage <= bound,
+        "{calls_during_outage} calls during the outage, bound {bound}"
+    );
+    assert!(
+        calls_during_outage >= THRESHOLD as usize,
+        "the breaker needed failures to open"
+    );
+    assert_eq!(h.dispatch.breaker().state(), BreakerState::Closed);
+    let transitions = h.transitions.lock().unwrap();
+    assert_eq!(
+        transitions.first(),
+        Some(&(BreakerState::Closed, BreakerState::Open))
+    );
+    assert_eq!(
+        transitions.last(),
+        Some(&(BreakerState::HalfOpen, BreakerState::Closed))
+    );
+    // Every order dispatched exactly once after the outage.
+    let accepted = h.downstream.call_count() - calls_during_outage;
+    assert_eq!(accepted, 40);
+}
+
+/// Order management accepted the order but we died before recording it: the redelivery
+/// POSTs once more with the same key, and one dispatched record results.
+#[tokio::test]
+async fn a_crash_after_the_downstream_accepted_costs_at_most_one_duplicate_post() {
+    // The fake de-duplicates by key like a real order system: first POST 201, then 409.
+    let h = harness(Box::new(|_, n, _| {
+        if n == 1 {
+            http(201, json!({"id": "D-1"}))
+        } else {
+            http(409, json!({"id": "D-1"}))
+        }
+    }));
+    // The failpoint: the first invocation is dropped right after the downstream answered,
+    // before the log or the order status is written.
+    let aborted = Arc::new(AtomicU32::new(0));
+    let hold = Arc::new(FailAfterPost {
+        inner: h.downstream.clone(),
+        abort_first: aborted.clone(),
+    });
+    let crashing = OrderDispatch::new(
+        hold,
+        h.log.clone(),
+        h.sink.clone(),
+        Arc::new(CircuitBreaker::new(
+            "fake-oms",
+            THRESHOLD,
+            OPEN_FOR,
+            h.clock.clone(),
+        )),
+        RetrySchedule::default(),
+        h.clock.clone(),
+        h.sleeper.clone(),
+    );
+    let first = crashing
+        .dispatch(message("o-9"), deadline(&h))
+        .now_or_never();
+    assert!(first.is_none(), "the invocation died mid-flight");
+    assert_eq!(aborted.load(Ordering::SeqCst), 1);
+    assert_eq!(h.downstream.call_count(), 1);
+    assert!(h.sink.0.lock().unwrap().is_empty(), "nothing recorded");
+
+    // Redelivered while the dead invocation's lease runs: no call.
+    let early = h.dispatch.dispatch(message("o-9"), deadline(&h)).await;
+    assert!(matches!(early, DispatchOutcome::RetryLater { .. }));
+    assert_eq!(h.downstream.call_count(), 1);
+    // Redelivered after the lease: one duplicate POST, answered 409, recorded dispatched.
+    h.clock.advance(Duration::from_secs(60));
+    let late = h.dispatch.dispatch(message("o-9"), deadline(&h)).await;
+    assert_eq!(
+        late,
+        DispatchOutcome::Dispatched {
+            downstream_id: Some("D-1".into()),
+            calls: 1
+        }
+    );
+    let again = h.dispatch.dispatch(message("o-9"), deadline(&h)).await;
+    assert_eq!(again, DispatchOutcome::AlreadyDispatched);
+    let calls = h.downstream.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 2, "at most one duplicate POST");
+    assert_eq!(calls[0].0, calls[1].0, "de-duplicable by key");
+    let records = h.log.0.lock().unwrap();
+    assert_eq!(records.len(), 1);
+    let record = records.values().next().unwrap();
+    assert!(record.dispatched);
+    assert_eq!(h.sink.last("o-9").status, DispatchStatus::Dispatched);
+}
+
+/// Passes the first call through, then never returns from it (the process "dies" there).
+struct FailAfterPost {
+    inner: Arc<FakeDownstream>,
+    abort_first: Arc<AtomicU32>,
+}
+
+#[async_trait]
+impl Downstream for FailAfterPost {
+    fn name(&self) -> &str {
+        "fake-oms"
+    }
+    fn call_timeout(&self) -> Duration {
+        self.inner.call_timeout()
+    }
+    async fn post_order(&self, order: &Value, key: &str) -> DownstreamAnswer {
+        let answer = self.inner.post_order(order, key).await;
+        if self.abort_first.fetch_add(1, Ordering::SeqCst) == 0 {
+            futures::future::pending::<()>().await;
+        }
+        answer
+    }
+}

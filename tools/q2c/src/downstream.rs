@@ -1,0 +1,273 @@
+//! `q2c downstream`: a fake TMF622 order-management system for tests and demos, with fault
+//! knobs. `POST /productOrder` accepts orders (de-duplicating by `Idempotency-Key` and
+//! `externalId`, as a real order system should); `GET /productOrder` lists what it received
+//! and how many POSTs each order took. Served by [`serve`], in-process or as the subcommand.
+//!
+//! Faults, applied in this order to every POST: `latency`, then during the first `down_for`
+//! after start `503`, then `400` (TMF630 body) to bodies containing `reject_match`, then a
+//! `500` to a `fail_rate` fraction of POSTs — half of those after the order was stored, as
+//! when an order system crashes after its commit, so the caller sees a failure for an order
+//! that was in fact received.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+/// The fault knobs.
+#[derive(Debug, Clone, Default)]
+pub struct DownstreamConfig {
+    /// Fraction (0..=1) of POSTs answered 500.
+    pub fail_rate: f64,
+    /// Delay before answering each POST.
+    pub latency: Duration,
+    /// Answer every POST 503 for this long after start.
+    pub down_for: Duration,
+    /// Answer 400 to orders whose body contains this text.
+    pub reject_match: Option<String>,
+    /// Seed of the failure draws (random when absent).
+    pub seed: Option<u64>,
+}
+
+/// One order as received, by `externalId`.
+#[derive(Debug, Clone)]
+struct Received {
+    /// Our id for it, once accepted.
+    id: Option<String>,
+    /// Every POST carrying this `externalId`, whatever the answer.
+    posts: u64,
+    /// The accepted order as stored.
+    order: Option<Value>,
+}
+
+struct Fake {
+    config: DownstreamConfig,
+    started: Instant,
+    rng: Mutex<StdRng>,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    by_external_id: BTreeMap<String, Received>,
+    /// Idempotency key → externalId of the order it created.
+    keys: BTreeMap<String, String>,
+    total_posts: u64,
+    refused_while_down: u64,
+    next_id: u64,
+}
+
+/// The fake's routes (`/productOrder` and the same under the TMF622 base path).
+pub fn router(config: DownstreamConfig) -> Router {
+    let rng = match config.seed {
+        Some(seed) => StdRng::seed_from_u64(seed),
+        None => StdRng::from_os_rng(),
+    };
+    let fake = Arc::new(Fake {
+        config,
+        started: Instant::now(),
+        rng: Mutex::new(rng),
+        inner: Mutex::new(Inner::default()),
+    });
+    let routes = get(list).post(create);
+    Router::new()
+        .route("/productOrder", routes.clone())
+        .route("/tmf-api/productOrdering/v4/productOrder", routes)
+        .with_state(fake)
+}
+
+/// Serves the fake on `listener` until `shutdown` completes.
+///
+/// # Errors
+/// When serving fails.
+pub async fn serve(
+    config: DownstreamConfig,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(config))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+fn tmf_error(status: StatusCode, code: &str, reason: &str, message: &str) -> Response {
+    let body = json!({
+        "code": code,
+        "reason": reason,
+        "message": message,
+        "status": status.as_u16().to_string(),
+        "@type": "Error"
+    });
+    (status, axum::Json(body)).into_response()
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poison| poison.into_inner())
+}
+
+async fn create(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -> Response {
+    let order: Value = match serde_json::from_str(&body) {
+        Ok(order @ Value::Object(_)) => order,
+        _ => {
+            return tmf_error(
+                StatusCode::BAD_REQUEST,
+                "INVALID_BODY",
+                "Invalid body",
+                "the body is not a JSON object",
+            );
+        }
+    };
+    let external_id = order
+        .get("externalId")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    {
+        let mut inner = lock(&fake.inner);
+        inner.total_posts += 1;
+        if let Some(external_id) = &external_id {
+            inner
+                .by_external_id
+                .entry(external_id.clone())
+                .or_insert(Received {
+                    id: None,
+                    posts: 0,
+                    order: None,
+                })
+                .posts += 1;
+        }
+    }
+    if !fake.config.latency.is_zero() {
+        tokio::time::sleep(fake.config.latency).await;
+    }
+    if fake.started.elapsed() < fake.config.down_for {
+        lock(&fake.inner).refused_while_down += 1;
+        return tmf_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "UNAVAILABLE",
+            "Service unavailable",
+            "order management is down",
+        );
+    }
+    if let Some(text) = &fake.config.reject_match
+        && body.contains(text.as_str())
+    {
+        return tmf_error(
+            StatusCode::BAD_REQUEST,
+            "INVALID_ORDER",
+            "Order rejected",
+            &format!("the order contains `{text}`"),
+        );
+    }
+    let (fail, fail_after_storing) = {
+        let mut rng = lock(&fake.rng);
+        (
+            rng.random_bool(fake.config.fail_rate.clamp(0.0, 1.0)),
+            rng.random_bool(0.5),
+        )
+    };
+    if fail && !fail_after_storing {
+        return tmf_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "Internal error",
+            "injected failure",
+        );
+    }
+    let (status, stored) = accept(&fake, order, external_id, key);
+    if fail {
+        return tmf_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "Internal error",
+            "injected failure after storing",
+        );
+    }
+    (status, axum::Json(stored)).into_response()
+}
+
+/// Stores the order unless its key or `externalId` is known: 201 (new, or replay of the
+/// same key) or 409 (same `externalId`, other key), with the stored order.
+fn accept(
+    fake: &Fake,
+    mut order: Value,
+    external_id: Option<String>,
+    key: Option<String>,
+) -> (StatusCode, Value) {
+    let mut inner = lock(&fake.inner);
+    let known = |inner: &Inner, external_id: &str| {
+        inner
+            .by_external_id
+            .get(external_id)
+            .and_then(|r| r.order.clone())
+    };
+    if let Some(earlier) = key.as_ref().and_then(|k| inner.keys.get(k)).cloned()
+        && let Some(stored) = known(&inner, &earlier)
+    {
+        return (StatusCode::CREATED, stored);
+    }
+    if let Some(stored) = external_id.as_deref().and_then(|e| known(&inner, e)) {
+        return (StatusCode::CONFLICT, stored);
+    }
+    inner.next_id += 1;
+    let id = format!("OM-{:06}", inner.next_id);
+    order["id"] = json!(id);
+    order["state"] = json!("acknowledged");
+    let slot = external_id
+        .clone()
+        .unwrap_or_else(|| format!("(none)#{id}"));
+    let received = inner
+        .by_external_id
+        .entry(slot.clone())
+        .or_insert(Received {
+            id: None,
+            posts: 1,
+            order: None,
+        });
+    received.id = Some(id);
+    received.order = Some(order.clone());
+    if let Some(key) = key {
+        inner.keys.insert(key, slot);
+    }
+    (StatusCode::CREATED, order)
+}
+
+/// Every externalId received: `{externalId, id, accepted, posts, order}`; headers
+/// `X-Total-Posts` and `X-Posts-While-Down`.
+async fn list(State(fake): State<Arc<Fake>>) -> Response {
+    let inner = lock(&fake.inner);
+    let entries: Vec<Value> = inner
+        .by_external_id
+        .iter()
+        .map(|(external_id, r)| {
+            json!({
+                "externalId": external_id,
+                "id": r.id,
+                "accepted": r.order.is_some(),
+                "posts": r.posts,
+                "order": r.order,
+            })
+        })
+        .collect();
+    let mut response = axum::Json(entries).into_response();
+    let headers = response.headers_mut();
+    headers.insert("x-total-posts", HeaderValue::from(inner.total_posts));
+    headers.insert(
+        "x-posts-while-down",
+        HeaderValue::from(inner.refused_while_down),
+    );
+    response
+}
