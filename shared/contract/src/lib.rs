@@ -11,6 +11,7 @@
 //! - [`fixtures`]: unique tenants, quotes with extensions, events, catalog entries.
 //! - [`quotes`]: [`quote_store_contract`]: round trip, conflicts, tenant isolation.
 //! - [`quote_list`]: [`quote_list_contract`]: filters, ordering, paging, totals.
+//! - [`orders`]: [`order_store_contract`]: acceptance, listing, dispatch outcomes, state changes.
 //! - [`outbox`]: [`quote_outbox_contract`]: events written with quotes, relay side.
 //! - [`idempotency`]: [`idempotency_contract`]: claim, replay, mismatch, expiry, takeover.
 //! - [`hubs`]: [`hub_store_contract`]: subscriptions per tenant and API.
@@ -23,6 +24,7 @@ pub mod catalog;
 pub mod fixtures;
 pub mod hubs;
 pub mod idempotency;
+pub mod orders;
 pub mod outbox;
 pub mod queues;
 pub mod quote_list;
@@ -32,6 +34,7 @@ pub mod relay;
 pub use catalog::catalog_store_contract;
 pub use hubs::hub_store_contract;
 pub use idempotency::idempotency_contract;
+pub use orders::order_store_contract;
 pub use outbox::quote_outbox_contract;
 pub use queues::{QueueNames, queue_contract};
 pub use quote_list::quote_list_contract;

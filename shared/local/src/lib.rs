@@ -24,6 +24,7 @@ pub mod error;
 mod hubs;
 mod idempotency;
 mod open_quotes;
+mod orders;
 mod outbox;
 pub mod poller;
 pub mod queues;
