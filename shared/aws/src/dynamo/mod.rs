@@ -14,6 +14,7 @@ mod idempotency;
 mod item;
 mod keys;
 mod open_quotes;
+mod orders;
 mod outbox;
 mod query;
 mod quote_list;
@@ -31,7 +32,7 @@ use aws_sdk_dynamodb::types::ConsumedCapacity;
 
 use crate::metrics::{Operation, RequestCounter};
 
-/// The DynamoDB adapter of every store port (`QuoteStore`, `CatalogStore`, `HubStore`,
+/// The DynamoDB adapter of every store port (`QuoteStore`, `OrderStore`, `CatalogStore`, `HubStore`,
 /// `IdempotencyStore`, `OutboxStore`) over one table with the key schema of the SAM
 /// template: `pk`/`sk`, GSIs `gsi1` (`gsi1pk`/`gsi1sk`) and `gsi2` (`gsi2pk`/`gsi2sk`),
 /// TTL attribute `expires_at`.
