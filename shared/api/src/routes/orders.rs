@@ -18,6 +18,7 @@ use crate::error::ApiError;
 use crate::idempotency::PostRequest;
 use crate::paging::{Fields, Params, count_headers, select};
 use crate::routes::{hub, json};
+use crate::schema::request_schemas;
 use crate::{AppState, ORDERING_API_BASE};
 
 fn service(state: &AppState) -> OrderService {
@@ -83,6 +84,7 @@ pub async fn state_change_listener(
     check_content_type(&headers, Accepts::Json)?;
     let bytes = body_bytes(body, state.config.body_limit)?;
     let notification = Value::Object(json_object(&bytes)?);
+    request_schemas().check_order_state_change(&notification)?;
     service(&state)
         .apply_state_change(ctx, &notification)
         .await?;
