@@ -4,6 +4,13 @@
 //! the records whose publish failed as `batchItemFailures` (by sequence number), so the
 //! event source mapping bisects and retries them. Records that are not outbox inserts are
 //! skipped (the mapping's filter should already keep them out).
+//!
+//! A schedule (EventBridge, every few minutes) invokes the same function with a
+//! `Scheduled Event`: the **sweep** then relays whatever is still pending on the outbox's
+//! pending index ([`relay_once`] over [`DynamoStore`]) — events the stream path missed
+//! because the function failed past the mapping's retries, a mark failed, or the stream
+//! records expired (they live 24 h). Sending one twice is harmless: consumers de-duplicate
+//! on `eventId`.
 #![warn(missing_docs)]
 
 pub mod record;
@@ -13,9 +20,11 @@ use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use q2c_aws::{DynamoStore, SqsPublisher};
+use q2c_aws::{DynamoStore, SqsPublisher, SqsQueues};
 use q2c_runtime::{ConfigError, Metric, Metrics, required};
 use q2c_service::ports::OutboxStore;
+use q2c_service::relay::{RelayError, RelayReport, relay_once};
+use serde_json::Value;
 use time::OffsetDateTime;
 
 /// The function's environment.
@@ -60,22 +69,111 @@ impl Config {
     }
 }
 
+/// Events one sweep round reads from the pending index.
+pub const SWEEP_ROUND: usize = 100;
+/// Most rounds of one sweep invocation (1,000 events), well inside the 60 s timeout; the
+/// next scheduled sweep continues.
+pub const SWEEP_MAX_ROUNDS: usize = 10;
+
+/// What an invocation asks for.
+#[derive(Debug, Clone)]
+pub enum Invocation {
+    /// A batch of stream records (the event source mapping).
+    Stream(Box<Event>),
+    /// The schedule: relay what is still pending.
+    Sweep,
+}
+
+impl Invocation {
+    /// Recognises the payload: stream batches have `Records`, EventBridge schedules
+    /// `"detail-type": "Scheduled Event"`.
+    ///
+    /// # Errors
+    /// A description of a payload that is neither.
+    pub fn from_payload(payload: Value) -> Result<Self, String> {
+        if payload.get("detail-type").and_then(Value::as_str) == Some("Scheduled Event") {
+            return Ok(Invocation::Sweep);
+        }
+        if payload.get("Records").is_some() {
+            return serde_json::from_value(payload)
+                .map(|event| Invocation::Stream(Box::new(event)))
+                .map_err(|e| format!("not a DynamoDB stream batch: {e}"));
+        }
+        Err(String::from(
+            "neither a DynamoDB stream batch (`Records`) nor a scheduled event (`detail-type`)",
+        ))
+    }
+}
+
 /// The relay: clients built once per container.
 #[derive(Debug, Clone)]
 pub struct Relay {
     store: DynamoStore,
     publisher: SqsPublisher,
+    queues: SqsQueues,
     metrics: Arc<Metrics>,
 }
 
 impl Relay {
-    /// A relay over `store` (for `mark_published`) sending with `publisher`.
+    /// A relay over `store` (for `mark_published` and the sweep) sending with `publisher`
+    /// (which carries the stack's queue prefix).
     pub fn new(store: DynamoStore, publisher: SqsPublisher, metrics: Arc<Metrics>) -> Self {
+        let queues = SqsQueues::from_publisher(publisher.clone());
         Relay {
             store,
             publisher,
+            queues,
             metrics,
         }
+    }
+
+    /// Runs one invocation: a stream batch answers with its `batchItemFailures`, a sweep
+    /// with its report.
+    ///
+    /// # Errors
+    /// An unrecognised payload, or a sweep whose outbox reads failed (Lambda records the
+    /// invocation as an error, which the errors alarm counts).
+    pub async fn invoke(&self, payload: Value) -> Result<Value, String> {
+        match Invocation::from_payload(payload)? {
+            Invocation::Stream(event) => serde_json::to_value(self.handle(*event).await)
+                .map_err(|e| format!("response: {e}")),
+            Invocation::Sweep => {
+                let report = self.sweep().await.map_err(|e| e.to_string())?;
+                Ok(serde_json::json!({
+                    "published": report.published,
+                    "failed": report.failed,
+                }))
+            }
+        }
+    }
+
+    /// Relays pending events, oldest first, in rounds of [`SWEEP_ROUND`] while rounds come
+    /// back full (at most [`SWEEP_MAX_ROUNDS`]).
+    ///
+    /// # Errors
+    /// [`RelayError::Outbox`] when the pending index cannot be read or marked.
+    pub async fn sweep(&self) -> Result<RelayReport, RelayError> {
+        let mut total = RelayReport::default();
+        for _ in 0..SWEEP_MAX_ROUNDS {
+            let round = relay_once(&self.store, &self.queues, SWEEP_ROUND).await?;
+            total.published += round.published;
+            total.failed += round.failed;
+            // A short round drained the index; a round with failures would only retry a
+            // queue that is refusing now: leave it to the next schedule.
+            if round.published + round.failed < SWEEP_ROUND || round.failed > 0 {
+                break;
+            }
+        }
+        self.metrics
+            .add(Metric::EventsPublished, total.published as u64);
+        if total.published > 0 {
+            tracing::warn!(
+                published = total.published,
+                failed = total.failed,
+                "sweep relayed events the stream path had not"
+            );
+        }
+        Ok(total)
     }
 
     /// Publishes the outbox inserts of `event`; the response lists the records to retry.

@@ -1,5 +1,5 @@
-//! `outbox-relay` bootstrap: configuration and clients at init, then one stream batch per
-//! invocation.
+//! `outbox-relay` bootstrap: configuration and clients at init, then one stream batch or
+//! scheduled sweep per invocation.
 #![recursion_limit = "256"]
 
 use std::sync::Arc;
@@ -20,13 +20,13 @@ async fn main() -> Result<(), Error> {
     let metrics = Arc::new(Metrics::new(LambdaEnv::from_env().function_name));
     let relay = Relay::new(store, publisher, metrics.clone());
     let relay = &relay;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let metrics = metrics.clone();
         async move {
             metrics.record_cold_start();
-            let response = relay.handle(event.payload).await;
+            let response = relay.invoke(event.payload).await;
             metrics.flush();
-            Ok::<_, Error>(response)
+            response.map_err(Error::from)
         }
     }))
     .await

@@ -32,6 +32,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
+use q2c_service::messaging::QueueClient;
 use q2c_service::{Ports, QuoteService};
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -108,6 +109,9 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Settings.
     pub config: Arc<ApiConfig>,
+    /// Where the TMF620 listener enqueues catalog events (`pricing-changes`); without it the
+    /// listener answers 503.
+    pub pricing_queue: Option<Arc<dyn QueueClient>>,
 }
 
 impl AppState {
@@ -118,7 +122,15 @@ impl AppState {
             ports,
             auth: Arc::new(auth),
             config: Arc::new(config),
+            pricing_queue: None,
         }
+    }
+
+    /// The state with the queue client the TMF620 listener enqueues on.
+    #[must_use]
+    pub fn with_pricing_queue(mut self, queue: Arc<dyn QueueClient>) -> Self {
+        self.pricing_queue = Some(queue);
+        self
     }
 }
 

@@ -18,9 +18,12 @@
 //! - [`catalog`]: [`catalog_store_contract`]: put, get by ids, paged lists.
 //! - [`queues`]: [`queue_contract`]: SQS semantics of every `QueueClient` adapter.
 //! - [`relay`]: [`relay_contract`]: outbox to queues, at least once, across a crash.
+//! - [`fanout`]: [`price_catalog_writer_contract`], [`open_quote_index_contract`] and
+//!   [`fanout_continuation_scenario`]: the price fan-out's ports and its continuation.
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod fanout;
 pub mod fixtures;
 pub mod hubs;
 pub mod idempotency;
@@ -32,6 +35,9 @@ pub mod quotes;
 pub mod relay;
 
 pub use catalog::catalog_store_contract;
+pub use fanout::{
+    fanout_continuation_scenario, open_quote_index_contract, price_catalog_writer_contract,
+};
 pub use hubs::hub_store_contract;
 pub use idempotency::idempotency_contract;
 pub use orders::order_store_contract;

@@ -74,7 +74,29 @@ pub async fn queue_contract(queues: Arc<dyn QueueClient>, names: QueueNames) {
     batch_limits(q, &names.queue).await;
     send_receive_delete(q, &names.queue).await;
     visibility(q, &names.queue).await;
+    zero_visibility_receive(q, &names.queue).await;
     redrive(q, &names).await;
+}
+
+/// A receive with a zero visibility timeout (a peek) returns each message at most once,
+/// even though they stay visible.
+async fn zero_visibility_receive(q: &dyn QueueClient, queue: &str) {
+    let sent: Vec<_> = (0..3).map(|n| message(20 + n)).collect();
+    q.send_batch(queue, &sent).await.expect("send");
+    let peek = q
+        .receive(queue, 10, Duration::ZERO, Duration::from_millis(200))
+        .await
+        .expect("peek");
+    let mut ids: Vec<_> = peek.iter().map(|m| m.message_id.clone()).collect();
+    let received = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), received, "no message twice in one receive");
+    assert!(!peek.is_empty() && received <= 3, "peeked {received}");
+    let all = receive_n(q, queue, 3, LONG).await;
+    assert_eq!(all.len(), 3, "still there after the peek");
+    let handles: Vec<_> = all.iter().map(|m| m.receipt_handle.clone()).collect();
+    q.delete_batch(queue, &handles).await.expect("delete");
 }
 
 async fn batch_limits(q: &dyn QueueClient, queue: &str) {

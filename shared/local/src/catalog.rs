@@ -25,6 +25,14 @@ impl Table {
             Table::Prices => "prices",
         }
     }
+
+    /// The rows reads may return: price tombstones (fan-out deletes) are hidden.
+    fn live(self) -> &'static str {
+        match self {
+            Table::Offerings => "1",
+            Table::Prices => "deleted = 0",
+        }
+    }
 }
 
 /// One catalog row: id, last update, JSON body.
@@ -47,12 +55,15 @@ fn price_row(p: &ProductOfferingPrice) -> Result<Row, StoreError> {
 }
 
 fn upsert(conn: &Connection, table: Table, rows: &[Row]) -> Result<(), StoreError> {
-    let sql = format!(
-        "INSERT INTO {} (id, last_update, body) VALUES (?1, ?2, ?3)
-         ON CONFLICT (id) DO UPDATE SET last_update = excluded.last_update, body = excluded.body",
-        table.name()
-    );
-    let mut statement = conn.prepare_cached(&sql).store()?;
+    let sql = match table {
+        Table::Offerings => "INSERT INTO offerings (id, last_update, body) VALUES (?1, ?2, ?3)
+             ON CONFLICT (id) DO UPDATE SET last_update = excluded.last_update, body = excluded.body",
+        // A plain put (seeding) replaces a tombstone too.
+        Table::Prices => "INSERT INTO prices (id, last_update, body, deleted) VALUES (?1, ?2, ?3, 0)
+             ON CONFLICT (id) DO UPDATE SET last_update = excluded.last_update,
+             body = excluded.body, deleted = 0",
+    };
+    let mut statement = conn.prepare_cached(sql).store()?;
     for (id, last_update, body) in rows {
         statement.execute(params![id, last_update, body]).store()?;
     }
@@ -66,8 +77,9 @@ fn by_ids<T: DeserializeOwned>(
 ) -> Result<Vec<T>, StoreError> {
     // One statement for any number of ids: the ids travel as a JSON array.
     let sql = format!(
-        "SELECT body FROM {} WHERE id IN (SELECT value FROM json_each(?1))",
-        table.name()
+        "SELECT body FROM {} WHERE id IN (SELECT value FROM json_each(?1)) AND {}",
+        table.name(),
+        table.live()
     );
     let mut statement = conn.prepare_cached(&sql).store()?;
     let mut rows = statement.query([ids]).store()?;
@@ -86,13 +98,18 @@ fn page<T: DeserializeOwned>(
 ) -> Result<Listing<T>, StoreError> {
     let _snapshot = snapshot(conn)?;
     let total: i64 = conn
-        .prepare_cached(&format!("SELECT COUNT(*) FROM {}", table.name()))
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM {} WHERE {}",
+            table.name(),
+            table.live()
+        ))
         .store()?
         .query_row([], |row| row.get(0))
         .store()?;
     let sql = format!(
-        "SELECT body FROM {} ORDER BY id LIMIT ?1 OFFSET ?2",
-        table.name()
+        "SELECT body FROM {} WHERE {} ORDER BY id LIMIT ?1 OFFSET ?2",
+        table.name(),
+        table.live()
     );
     let mut statement = conn.prepare_cached(&sql).store()?;
     let limit = time_codec::int(page.limit);

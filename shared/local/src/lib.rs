@@ -11,6 +11,8 @@
 //!   a quote's rows (body, related-party and open-quote index rows), `GET /quote` queries.
 //! - `open_quotes`: [`SqliteStore::open_quotes_by_price`] and [`OpenQuoteRef`].
 //! - `catalog`, `hubs`, `idempotency`, `outbox`: the other store ports.
+//! - `fanout`: the price fan-out's ports (`PriceCatalogWriter` with tombstones,
+//!   `OpenQuoteIndex`).
 //! - [`queues`]: [`SqliteQueues`], the embedded queue engine with SQS semantics (the
 //!   [`QueueClient`](q2c_service::messaging::QueueClient) port), in the same database.
 //! - [`poller`]: [`Poller`], driving a handler over a queue like a Lambda event source mapping.
@@ -21,6 +23,7 @@
 
 mod catalog;
 pub mod error;
+mod fanout;
 mod hubs;
 mod idempotency;
 mod open_quotes;

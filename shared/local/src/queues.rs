@@ -131,18 +131,33 @@ impl SqliteQueues {
         self.on_queue(queue, move |conn, row| {
             let now = OffsetDateTime::now_utc();
             let mut received = Vec::new();
+            // A message is delivered at most once per receive, even with a zero visibility
+            // timeout (it stays visible): as on SQS.
+            let mut delivered = std::collections::HashSet::new();
             while received.len() < max {
-                let ready = ready_messages(conn, &row.name, max - received.len(), now)?;
-                if ready.is_empty() {
-                    break;
-                }
+                let ready =
+                    ready_messages(conn, &row.name, max - received.len() + delivered.len(), now)?;
+                let mut redriven = false;
+                let mut fresh = false;
                 for (seq, message) in ready {
+                    if received.len() == max || delivered.contains(&seq) {
+                        continue;
+                    }
+                    fresh = true;
                     match &row.dlq {
                         Some(dlq) if i64::from(message.receive_count) >= row.max_receive_count => {
                             redrive(conn, seq, dlq, now)?;
+                            redriven = true;
                         }
-                        _ => received.push(deliver(conn, seq, message, now + visibility)?),
+                        _ => {
+                            delivered.insert(seq);
+                            received.push(deliver(conn, seq, message, now + visibility)?);
+                        }
                     }
+                }
+                // Another pass only when redrives made room for more.
+                if !fresh || !redriven {
+                    break;
                 }
             }
             Ok(Ok(received))

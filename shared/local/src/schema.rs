@@ -6,7 +6,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3_ORDERS];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4_ORDERS];
 
 /// Version 1: quotes and their index tables, catalog, hubs, idempotency, outbox.
 const V1: &str = r#"
@@ -134,9 +134,16 @@ CREATE INDEX queue_messages_ready ON queue_messages (queue, visible_at, seq);
 CREATE INDEX queue_messages_by_age ON queue_messages (sent_at);
 "#;
 
-/// Product orders (created by accepting a quote), with their dispatch record. Listed per
+/// Version 3: price tombstones for the price fan-out. A deleted price keeps its row (and its
+/// `last_update`) with `deleted = 1`, so an older update arriving late cannot bring it back;
+/// catalog reads skip such rows.
+const V3: &str = r#"
+ALTER TABLE prices ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+"#;
+
+/// Version 4: product orders (created by accepting a quote), with their dispatch record. Listed per
 /// tenant newest first, like quotes.
-const V3_ORDERS: &str = r#"
+const V4_ORDERS: &str = r#"
 CREATE TABLE orders (
     tenant          TEXT    NOT NULL,
     id              TEXT    NOT NULL,

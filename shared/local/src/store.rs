@@ -171,6 +171,16 @@ impl SqliteStore {
         Arc::new(self.clone())
     }
 
+    /// The price fan-out's catalog writer (ordered by `lastUpdate`, with tombstones).
+    pub fn price_catalog_writer(&self) -> Arc<dyn q2c_service::fanout::PriceCatalogWriter> {
+        Arc::new(self.clone())
+    }
+
+    /// The price fan-out's open-quote index.
+    pub fn open_quote_index(&self) -> Arc<dyn q2c_service::fanout::OpenQuoteIndex> {
+        Arc::new(self.clone())
+    }
+
     /// The outbox port (the relay's side).
     pub fn outbox_store(&self) -> Arc<dyn OutboxStore> {
         Arc::new(self.clone())

@@ -65,3 +65,32 @@ async fn suites_can_share_one_store() {
         q2c_contract::catalog_store_contract(s.catalog_store()),
     );
 }
+
+on_both!(price_writer_in_memory, price_writer_on_file, |s| {
+    q2c_contract::price_catalog_writer_contract(s.price_catalog_writer(), s.catalog_store())
+});
+on_both!(open_quote_index_in_memory, open_quote_index_on_file, |s| {
+    q2c_contract::open_quote_index_contract(s.quote_store(), s.open_quote_index())
+});
+
+/// 1,000 open quotes, pages of 7: the change continues through 143 messages of the embedded
+/// `pricing-changes` queue, and every quote is re-priced exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fanout_continuation_over_the_embedded_queue() {
+    use std::sync::Arc;
+    let (_dir, s) = file();
+    let ports = s.ports(
+        Arc::new(q2c_contract::fanout::DefaultSettings),
+        Arc::new(q2c_service::ports::SystemClock),
+    );
+    q2c_contract::fanout_continuation_scenario(
+        ports,
+        s.price_catalog_writer(),
+        s.open_quote_index(),
+        Arc::new(q2c_local::SqliteQueues::new(&s)),
+        1000,
+        7,
+        16,
+    )
+    .await;
+}

@@ -12,12 +12,14 @@
 //! - [`events`]: the TMF event envelopes announcing quote changes.
 //! - [`messaging`]: the `QueueClient` port, queue names, and the handler contract of consumers.
 //! - [`relay`]: `relay_once`, moving pending outbox events to their queues.
+//! - [`fanout`]: the price fan-out (catalog price events → catalog copy → open quotes).
 #![warn(missing_docs)]
 
 pub mod configure;
 pub mod context;
 pub mod error;
 pub mod events;
+pub mod fanout;
 pub mod messaging;
 pub mod orders;
 pub mod ports;

@@ -10,6 +10,7 @@ use crate::configure::{assign_item_ids, load_catalog_for, price_items};
 use crate::context::{RequestContext, Scope};
 use crate::error::ServiceError;
 use crate::events::{QuoteEventType, quote_event};
+use crate::fanout::{PRICE_RETIRED, retired_prices};
 use crate::orders::new_order_for;
 use crate::ports::{OutboxEvent, StoreError, StoredQuote};
 use crate::quotes::{QuoteService, SERVER_OWNED_FIELDS, check_if_match, serialisation_error};
@@ -116,6 +117,19 @@ impl QuoteService {
                 return Err(ServiceError::MissingScope {
                     scope: Scope::QuoteApprove,
                 });
+            }
+            if to == QuoteState::Approved {
+                let retired = retired_prices(self.ports.catalog.as_ref(), &next.price_ids).await?;
+                if !retired.is_empty() {
+                    return Err(ServiceError::BusinessRule {
+                        code: PRICE_RETIRED,
+                        message: format!(
+                            "the quote uses retired price(s) {}: change the items using them before approval",
+                            retired.join(", ")
+                        ),
+                        path: Some("quoteItem".to_owned()),
+                    });
+                }
             }
             let actor = Actor {
                 id: ctx.subject.clone(),

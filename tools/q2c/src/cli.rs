@@ -8,7 +8,10 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use q2c_service::Scope;
 
+use anyhow::Context;
+
 use crate::local::{self, LocalConfig};
+use crate::queue_cmd;
 use crate::secret::signing_secret;
 
 /// q2c: TM Forum quote-to-cash integration. Run the whole system locally, issue development
@@ -32,6 +35,84 @@ pub enum Command {
     Local(LocalArgs),
     /// Print a development bearer token that `q2c local` (same --data-dir) accepts.
     Token(TokenArgs),
+    /// Read and write the embedded queues of a `q2c local` data directory (works while it
+    /// runs).
+    #[command(subcommand)]
+    Queue(QueueCommand),
+    /// Change the local product catalog the way the operator's catalog would.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+}
+
+/// `q2c queue …`.
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Print a queue's messages as JSON lines (messageId, receiveCount, sentAt, attributes,
+    /// body) and delete them once printed: tail is the queue's consumer (e.g. of
+    /// billing-updates, which nothing else consumes locally).
+    Tail(TailArgs),
+    /// Send one message (a TMF event envelope read from a file) to a queue; its eventType,
+    /// eventId and schemaVersion become message attributes.
+    Send(SendArgs),
+}
+
+/// Options of `q2c queue tail`.
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// Queue name: pricing-changes, orders, quote-events, billing-updates or `<name>-dlq`.
+    pub queue: String,
+    /// Print what is there now and exit (default: follow until Ctrl-C).
+    #[arg(long)]
+    pub once: bool,
+    /// Leave the messages on the queue (received with a zero visibility timeout, which
+    /// raises their receive count: after maxReceiveCount receives they move to the DLQ).
+    #[arg(long)]
+    pub keep: bool,
+    /// Data directory of the `q2c local` whose queues to read.
+    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    pub data_dir: PathBuf,
+}
+
+/// Options of `q2c queue send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Queue name.
+    pub queue: String,
+    /// File holding the message body (a TMF event envelope: eventId, eventType, event).
+    #[arg(long)]
+    pub body_file: PathBuf,
+    /// Extra message attribute, `name=value` (repeatable), e.g. `tenant=acme`.
+    #[arg(long = "attribute", value_parser = parse_attribute)]
+    pub attributes: Vec<(String, String)>,
+    /// Data directory of the `q2c local` whose queues to write.
+    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    pub data_dir: PathBuf,
+}
+
+/// `q2c catalog …`.
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Change a price's amount: enqueues a ProductOfferingPriceAttributeValueChangeEvent
+    /// (lastUpdate = now) on pricing-changes, as the catalog's event would; `q2c local`'s
+    /// price fan-out applies it. Prints the event id.
+    PriceChange(PriceChangeArgs),
+}
+
+/// Options of `q2c catalog price-change`.
+#[derive(Debug, Args)]
+pub struct PriceChangeArgs {
+    /// ProductOfferingPrice id (e.g. mobile-l-monthly).
+    #[arg(long)]
+    pub price: String,
+    /// New amount, a decimal (e.g. 24.99).
+    #[arg(long)]
+    pub value: String,
+    /// ISO 4217 currency (default: the price's current currency).
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// Data directory of the `q2c local` whose catalog changes.
+    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    pub data_dir: PathBuf,
 }
 
 /// Options of `q2c local`.
@@ -100,6 +181,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Queue(QueueCommand::Tail(args)) => {
+            let store = queue_cmd::open_store(&args.data_dir)?;
+            let queues = q2c_local::SqliteQueues::new(&store);
+            let mut out = std::io::stdout();
+            let tail = queue_cmd::tail(&queues, &args.queue, args.once, args.keep, &mut out);
+            tokio::select! {
+                printed = tail => { printed?; }
+                () = local::shutdown_signal() => {}
+            }
+            Ok(())
+        }
+        Command::Queue(QueueCommand::Send(args)) => {
+            let store = queue_cmd::open_store(&args.data_dir)?;
+            let body = std::fs::read_to_string(&args.body_file)
+                .with_context(|| format!("reading {}", args.body_file.display()))?;
+            let queues = q2c_local::SqliteQueues::new(&store);
+            let attributes = args.attributes.into_iter().collect();
+            let id = queue_cmd::send(&queues, &args.queue, &body, &attributes).await?;
+            println!("{id}");
+            Ok(())
+        }
+        Command::Catalog(CatalogCommand::PriceChange(args)) => {
+            let id = queue_cmd::price_change(
+                &args.data_dir,
+                &args.price,
+                &args.value,
+                args.currency.as_deref(),
+            )
+            .await?;
+            println!("{id}");
+            Ok(())
+        }
+    }
+}
+
+/// Parses `name=value`.
+///
+/// # Errors
+/// When there is no `=` or the name is empty.
+pub fn parse_attribute(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("`{raw}`: expected name=value")),
     }
 }
 

@@ -5,12 +5,15 @@
 //! - [`local`]: `q2c local` — the whole system on SQLite, served over HTTP.
 //! - [`relay_loop`]: the background outbox relay of `q2c local`; [`relay_wake`] wakes it
 //!   after quote writes.
+//! - [`queue_cmd`]: `q2c queue tail|send` and `q2c catalog price-change` on a data
+//!   directory's embedded queues.
 //! - [`secret`]: the local token-signing secret.
 //! - [`telemetry`]: logging setup.
 #![warn(missing_docs)]
 
 pub mod cli;
 pub mod local;
+pub mod queue_cmd;
 pub mod relay_loop;
 pub mod relay_wake;
 pub mod secret;

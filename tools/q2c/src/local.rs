@@ -27,6 +27,8 @@ pub const LOCAL_ISSUER: &str = "q2c-local";
 pub const LOCAL_AUDIENCE: &str = "q2c";
 /// Where the documentation (and so `referenceError` links) lives.
 pub const DOCS_BASE_URL: &str = "https://github.com/q2c-dev/q2c/blob/main";
+/// The database file in the data directory.
+pub const DATABASE_FILE: &str = "q2c.sqlite3";
 /// How often expired idempotency records and published outbox rows are removed.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
 
@@ -118,7 +120,7 @@ pub struct LocalApp {
 pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating data directory {}", config.data_dir.display()))?;
-    let db_path = config.data_dir.join("q2c.sqlite3");
+    let db_path = config.data_dir.join(DATABASE_FILE);
     let store = SqliteStore::open(&db_path)
         .with_context(|| format!("opening database {}", db_path.display()))?;
     let settings = FileSettings::load(&config.settings_path)

@@ -1,6 +1,7 @@
 //! The handlers and the route table.
 
 pub mod catalog;
+pub mod catalog_listener;
 pub mod hub;
 pub mod orders;
 pub mod quotes;
@@ -63,6 +64,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             &format!("{o}/hub/{{id}}"),
             axum::routing::delete(orders::delete_hub),
+        )
+        .route(
+            &format!("{c}/listener/{{event_name}}"),
+            axum::routing::post(catalog_listener::receive),
         )
         .fallback(not_found)
 }

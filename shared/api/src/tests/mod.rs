@@ -2,6 +2,7 @@
 //! use-cases are not called on success paths here (their bodies belong to the service crate).
 
 mod auth_tests;
+mod catalog_listener_tests;
 mod errors_tests;
 mod fakes;
 mod hub_tests;

@@ -2,6 +2,10 @@
 //! shared by all tenants, listed by id through `gsi1` (`CATALOG#PO` / `CATALOG#POP`, sort
 //! key the id). Lookups by id are `BatchGetItem`s; listings Query the index ascending, with
 //! the same offset cost as quote listings.
+//!
+//! Prices also carry `last_update_ns` (epoch nanoseconds of `lastUpdate`, the order of
+//! fan-out changes) and, once deleted by a catalog event, `deleted = true` without the
+//! listing keys: a tombstone (`dynamo/fanout.rs`) that lookups skip.
 
 use async_trait::async_trait;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
@@ -48,7 +52,11 @@ impl DynamoStore {
             .map(|id| item::key((kind.pk)(id), kind.sk))
             .collect();
         let items = self.batch_get(keys).await?;
-        items.iter().map(item::body).collect()
+        items
+            .iter()
+            .filter(|entry| !item::get_bool(entry, keys::DELETED))
+            .map(item::body)
+            .collect()
     }
 
     async fn catalog_list<T: DeserializeOwned>(
@@ -83,12 +91,16 @@ impl DynamoStore {
         kind: &Kind,
         id: &str,
         value: &T,
+        last_update: Option<time::OffsetDateTime>,
     ) -> Result<(), DynamoError> {
         let pk = (kind.pk)(id);
         let mut entry = item::item_with_key(&pk, kind.sk);
         entry.insert(keys::BODY.into(), item::to_body(value, &pk)?);
         entry.insert(GSI1PK.into(), s(kind.listing));
         entry.insert(GSI1SK.into(), s(id));
+        if let Some(at) = last_update {
+            entry.insert(keys::LAST_UPDATE_NS.into(), item::n(keys::epoch_nanos(at)));
+        }
         self.put_item(entry, None).await?;
         Ok(())
     }
@@ -118,11 +130,15 @@ impl CatalogStore for DynamoStore {
 
     #[tracing::instrument(skip_all, fields(id = %offering.id), err)]
     async fn put_offering(&self, offering: &ProductOffering) -> Result<(), StoreError> {
-        Ok(self.catalog_put(&OFFERINGS, &offering.id, offering).await?)
+        Ok(self
+            .catalog_put(&OFFERINGS, &offering.id, offering, None)
+            .await?)
     }
 
     #[tracing::instrument(skip_all, fields(id = %price.id), err)]
     async fn put_price(&self, price: &ProductOfferingPrice) -> Result<(), StoreError> {
-        Ok(self.catalog_put(&PRICES, &price.id, price).await?)
+        Ok(self
+            .catalog_put(&PRICES, &price.id, price, price.last_update)
+            .await?)
     }
 }

@@ -124,6 +124,10 @@ pub(crate) fn price_pk(id: &str) -> String {
 }
 pub(crate) const PRICE_SK: &str = "POP";
 pub(crate) const PRICES_GSI1PK: &str = "CATALOG#POP";
+/// A price's `lastUpdate` in epoch nanoseconds (N): the order of fan-out changes.
+pub(crate) const LAST_UPDATE_NS: &str = "last_update_ns";
+/// `true` on a price tombstone (deleted by a catalog event; hidden from reads).
+pub(crate) const DELETED: &str = "deleted";
 
 /// Hub subscriptions: `T#<tenant>#HUB#<api>` / `<id>`.
 pub(crate) fn hub_pk(tenant: &TenantId, api: HubApi) -> String {

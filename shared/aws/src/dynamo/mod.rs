@@ -9,6 +9,7 @@
 //! copied into attributes of its own.
 
 mod catalog;
+mod fanout;
 mod hubs;
 mod idempotency;
 mod item;

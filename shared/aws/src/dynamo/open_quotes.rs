@@ -25,7 +25,7 @@ pub struct OpenQuoteRef {
 pub(crate) const TENANT: &str = "tenant";
 pub(crate) const QUOTE_ID: &str = "quote_id";
 
-fn decode(entry: &Item) -> Result<OpenQuoteRef, DynamoError> {
+pub(crate) fn decode(entry: &Item) -> Result<OpenQuoteRef, DynamoError> {
     let tenant = item::get_s(entry, TENANT)?;
     let tenant = TenantId::parse(tenant).map_err(|_| DynamoError::Attribute {
         key: item::pk_of(entry),

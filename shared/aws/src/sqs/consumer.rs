@@ -21,7 +21,22 @@ use super::message::{ParsedMessage, parse_message};
 /// What became of one message.
 enum Outcome {
     Done,
+    DeadLettered,
     Retry,
+}
+
+/// What [`process_batch_report`] did with a batch: the response for the event source
+/// mapping and counts for metrics.
+#[derive(Debug, Default)]
+pub struct BatchReport {
+    /// The answer to Lambda (`batchItemFailures`).
+    pub response: SqsBatchResponse,
+    /// Messages handled (deleted by SQS).
+    pub done: usize,
+    /// Poison messages sent to the DLQ with their reason (then deleted by SQS).
+    pub dead_lettered: usize,
+    /// Messages returned for redelivery.
+    pub retried: usize,
 }
 
 /// Handles every record of `event` with `handler` and returns the records SQS must
@@ -61,7 +76,21 @@ where
     F: Fn(ParsedMessage) -> Fut,
     Fut: Future<Output = Result<(), HandlerError>>,
 {
-    let mut response = SqsBatchResponse::default();
+    process_batch_report(event, dlq, handler).await.response
+}
+
+/// [`process_batch`], also counting what became of the messages (for metrics such as
+/// `MessagesDeadLettered`).
+pub async fn process_batch_report<F, Fut>(
+    event: SqsEvent,
+    dlq: &DeadLetter,
+    handler: F,
+) -> BatchReport
+where
+    F: Fn(ParsedMessage) -> Fut,
+    Fut: Future<Output = Result<(), HandlerError>>,
+{
+    let mut report = BatchReport::default();
     for record in event.records {
         let message_id = record.message_id.clone().unwrap_or_default();
         let span = tracing::info_span!(
@@ -69,12 +98,16 @@ where
             message_id = %message_id,
             event_type = tracing::field::Empty
         );
-        let outcome = process_one(&record, dlq, &handler).instrument(span).await;
-        if matches!(outcome, Outcome::Retry) {
-            response.add_failure(message_id);
+        match process_one(&record, dlq, &handler).instrument(span).await {
+            Outcome::Done => report.done += 1,
+            Outcome::DeadLettered => report.dead_lettered += 1,
+            Outcome::Retry => {
+                report.retried += 1;
+                report.response.add_failure(message_id);
+            }
         }
     }
-    response
+    report
 }
 
 async fn process_one<F, Fut>(record: &SqsMessage, dlq: &DeadLetter, handler: &F) -> Outcome
@@ -88,7 +121,7 @@ where
         Disposition::DeadLetter(reason) => match dlq.send(record, &reason).await {
             Ok(()) => {
                 tracing::warn!(reason = %reason, "poison message sent to the DLQ");
-                Outcome::Done
+                Outcome::DeadLettered
             }
             Err(error) => {
                 tracing::error!(reason = %reason, error.message = %error, error.cause_chain = ?error, "poison message could not reach the DLQ; left for redelivery");

@@ -10,7 +10,7 @@ mod message;
 mod publisher;
 mod queues;
 
-pub use consumer::{HandlerError, process_batch};
+pub use consumer::{BatchReport, HandlerError, process_batch, process_batch_report};
 pub use dead_letter::{DeadLetter, FAILURE_REASON};
 pub use message::{ACCEPTED_SCHEMA_MAJOR, ParsedMessage, parse_message};
 pub use publisher::{FailedEvent, PublishOutcome, SqsPublisher};

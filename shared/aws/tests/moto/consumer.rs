@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use q2c_aws::sqs::FAILURE_REASON;
-use q2c_aws::{DeadLetter, HandlerError, ParsedMessage, SqsPublisher, process_batch};
+use q2c_aws::{
+    DeadLetter, HandlerError, ParsedMessage, SqsPublisher, process_batch, process_batch_report,
+};
 use q2c_service::ports::Destination;
 
 use crate::common::{event, queue_with_dlq, sqs_client, unique};
@@ -76,7 +78,7 @@ async fn a_poison_message_goes_to_the_dlq_with_a_reason_while_the_others_succeed
     let dlq = DeadLetter::new(client.clone(), &dlq_url);
     let handled = Arc::new(AtomicUsize::new(0));
 
-    let response = process_batch(lambda_event(&messages), &dlq, |m| {
+    let report = process_batch_report(lambda_event(&messages), &dlq, |m| {
         let handled = handled.clone();
         async move {
             if aggregate(&m) == "q-2" {
@@ -89,6 +91,11 @@ async fn a_poison_message_goes_to_the_dlq_with_a_reason_while_the_others_succeed
         }
     })
     .await;
+    assert_eq!(
+        (report.done, report.dead_lettered, report.retried),
+        (4, 1, 0)
+    );
+    let response = report.response;
 
     assert!(
         response.batch_item_failures.is_empty(),

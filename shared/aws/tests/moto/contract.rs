@@ -61,3 +61,15 @@ async fn all_suites_share_one_table() {
         q2c_contract::catalog_store_contract(store),
     );
 }
+
+#[tokio::test]
+async fn price_catalog_writer_contract() {
+    let store = fresh().await;
+    q2c_contract::price_catalog_writer_contract(store.clone(), store).await;
+}
+
+#[tokio::test]
+async fn open_quote_index_contract() {
+    let store = fresh().await;
+    q2c_contract::open_quote_index_contract(store.clone(), store).await;
+}

@@ -1,0 +1,217 @@
+//! The TMF620 listener: validation, scope, enqueueing on `pricing-changes`, 201 with the
+//! event, 503 without a queue or when the queue fails.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, header};
+use q2c_service::Scope;
+use q2c_service::messaging::{
+    OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
+};
+use serde_json::{Value, json};
+
+use super::{assert_error, json_req, send, state, token};
+use crate::router;
+
+const LISTENER: &str = "/tmf-api/productCatalogManagement/v4/listener";
+
+/// Records sends; fails every send when `down`.
+#[derive(Default)]
+struct RecordingQueue {
+    sent: Mutex<Vec<(String, OutgoingMessage)>>,
+    down: bool,
+}
+
+#[async_trait]
+impl QueueClient for RecordingQueue {
+    async fn send_batch(
+        &self,
+        queue: &str,
+        messages: &[OutgoingMessage],
+    ) -> Result<SendOutcome, QueueError> {
+        if self.down {
+            return Err(QueueError::Backend("queue down".into()));
+        }
+        let mut sent = self.sent.lock().expect("lock");
+        sent.extend(messages.iter().map(|m| (queue.to_owned(), m.clone())));
+        Ok(SendOutcome {
+            sent: vec![(0, "m-1".to_owned())],
+            failed: Vec::new(),
+        })
+    }
+    async fn receive(
+        &self,
+        _: &str,
+        _: usize,
+        _: Duration,
+        _: Duration,
+    ) -> Result<Vec<ReceivedMessage>, QueueError> {
+        unreachable!("the listener only sends")
+    }
+    async fn delete_batch(&self, _: &str, _: &[String]) -> Result<(), QueueError> {
+        unreachable!("the listener only sends")
+    }
+    async fn change_visibility(&self, _: &str, _: &str, _: Duration) -> Result<(), QueueError> {
+        unreachable!("the listener only sends")
+    }
+    async fn counts(&self, _: &str) -> Result<QueueCounts, QueueError> {
+        unreachable!("the listener only sends")
+    }
+}
+
+fn app_with_queue(down: bool) -> (Router, Arc<RecordingQueue>) {
+    let queue = Arc::new(RecordingQueue {
+        down,
+        ..RecordingQueue::default()
+    });
+    (router(state().with_pricing_queue(queue.clone())), queue)
+}
+
+fn event(event_type: &str, price: Value) -> String {
+    json!({
+        "eventId": "ev-1",
+        "eventType": event_type,
+        "eventTime": "2026-11-27T12:00:00Z",
+        "event": {"productOfferingPrice": price},
+    })
+    .to_string()
+}
+
+fn valid_price() -> Value {
+    json!({"id": "fibre-1g-monthly", "lastUpdate": "2026-11-27T11:00:00Z",
+           "priceType": "recurring", "price": {"unit": "EUR", "value": 45}})
+}
+
+#[tokio::test]
+async fn a_valid_event_is_enqueued_and_answered_201_with_the_event() {
+    let (app, queue) = app_with_queue(false);
+    let body = event(
+        "ProductOfferingPriceAttributeValueChangeEvent",
+        valid_price(),
+    );
+    let reply = send(
+        &app,
+        json_req(
+            "POST",
+            &format!("{LISTENER}/productOfferingPriceAttributeValueChangeEvent"),
+            &body,
+        ),
+    )
+    .await;
+
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    assert_eq!(reply.body["eventId"], "ev-1");
+    assert_eq!(
+        reply.body["event"]["productOfferingPrice"]["id"],
+        "fibre-1g-monthly"
+    );
+    let sent = queue.sent.lock().expect("lock");
+    assert_eq!(sent.len(), 1);
+    let (name, message) = &sent[0];
+    assert_eq!(name, "pricing-changes");
+    assert_eq!(message.body, body, "the event travels as posted");
+    assert_eq!(
+        message.attributes["eventType"],
+        "ProductOfferingPriceAttributeValueChangeEvent"
+    );
+    assert_eq!(message.attributes["eventId"], "ev-1");
+}
+
+#[tokio::test]
+async fn the_listener_needs_the_catalog_write_scope() {
+    let (app, queue) = app_with_queue(false);
+    let uri = format!("{LISTENER}/ProductOfferingPriceCreateEvent");
+    let body = event("ProductOfferingPriceCreateEvent", valid_price());
+    let reader = Request::post(&uri)
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", token("t1", &[Scope::CatalogRead])),
+        )
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.clone()))
+        .expect("a request");
+    assert_error(&send(&app, reader).await, 403, "MISSING_SCOPE");
+    let anonymous = Request::post(&uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body))
+        .expect("a request");
+    assert_error(&send(&app, anonymous).await, 401, "UNAUTHORIZED");
+    assert!(queue.sent.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn invalid_events_are_400_naming_the_field_and_not_enqueued() {
+    let (app, queue) = app_with_queue(false);
+    let create = format!("{LISTENER}/productOfferingPriceCreateEvent");
+    let cases = [
+        (
+            event("ProductOfferingPriceCreateEvent", json!({"id": "p"})),
+            "event.productOfferingPrice.lastUpdate: missing",
+        ),
+        (
+            event(
+                "ProductOfferingPriceCreateEvent",
+                json!({"id": "p", "lastUpdate": "2026-11-27T11:00:00Z",
+                       "price": {"unit": "EUR", "value": "abc"}}),
+            ),
+            "event.productOfferingPrice.price.value",
+        ),
+        (
+            event("ProductOfferingPriceDeleteEvent", valid_price()),
+            "posted to the ProductOfferingPriceCreateEvent listener",
+        ),
+        (
+            json!({"eventType": "ProductOfferingPriceCreateEvent", "event": {}}).to_string(),
+            "eventId",
+        ),
+    ];
+    for (body, expected) in cases {
+        let reply = send(&app, json_req("POST", &create, &body)).await;
+        assert_error(&reply, 400, "INVALID_INPUT");
+        assert!(
+            reply.message().contains(expected),
+            "`{}` lacks `{expected}`",
+            reply.message()
+        );
+    }
+    let malformed = send(&app, json_req("POST", &create, "{")).await;
+    assert_error(&malformed, 400, "MALFORMED_JSON");
+    assert!(queue.sent.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn an_unknown_listener_is_404() {
+    let (app, _) = app_with_queue(false);
+    let reply = send(
+        &app,
+        json_req(
+            "POST",
+            &format!("{LISTENER}/productOfferingCreateEvent"),
+            &event("ProductOfferingCreateEvent", valid_price()),
+        ),
+    )
+    .await;
+    assert_error(&reply, 404, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn without_a_working_queue_the_listener_is_503() {
+    let body = event("ProductOfferingPriceCreateEvent", valid_price());
+    let uri = format!("{LISTENER}/productOfferingPriceCreateEvent");
+    let unconfigured = router(state());
+    assert_error(
+        &send(&unconfigured, json_req("POST", &uri, &body)).await,
+        503,
+        "UNAVAILABLE",
+    );
+    let (down, _) = app_with_queue(true);
+    assert_error(
+        &send(&down, json_req("POST", &uri, &body)).await,
+        503,
+        "UNAVAILABLE",
+    );
+}

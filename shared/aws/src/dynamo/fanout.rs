@@ -1,0 +1,155 @@
+//! The price fan-out's ports on DynamoDB.
+//!
+//! - [`PriceCatalogWriter`]: one conditional `PutItem` of the price item `POP#<id>` / `POP`,
+//!   `attribute_not_exists(pk) OR attribute_not_exists(last_update_ns) OR last_update_ns <
+//!   :new`; when the condition fails, one strongly consistent `GetItem` tells a redelivery
+//!   (equal) from a stale event (older). A delete writes the same item as a tombstone:
+//!   `deleted = true`, no listing keys, `last_update_ns` kept, so an older update still fails
+//!   the condition and lookups skip it.
+//! - [`OpenQuoteIndex`]: one Query of the `POPIDX#<priceId>` partition per page, `Limit` one
+//!   above the page (to know whether more follow), `ExclusiveStartKey` the cursor's index item.
+
+use async_trait::async_trait;
+use q2c_service::fanout::{
+    ApplyOutcome, FanoutCursor, OpenQuote, OpenQuoteIndex, OpenQuotePage, PriceCatalogWriter,
+    PriceChange, PriceChangeKind,
+};
+use q2c_service::ports::StoreError;
+use time::OffsetDateTime;
+
+use super::DynamoStore;
+use super::item::{self, s};
+use super::keys::{self, DELETED, GSI1PK, GSI1SK, LAST_UPDATE_NS};
+use super::open_quotes::decode;
+use super::query::QuerySpec;
+use super::transact::Expr;
+use crate::error::DynamoError;
+
+/// A lost race against a concurrent newer write is re-examined this often.
+const APPLY_ATTEMPTS: usize = 3;
+
+impl DynamoStore {
+    /// `None` when concurrent writers kept changing the item through every attempt.
+    async fn apply_change(
+        &self,
+        change: &PriceChange,
+    ) -> Result<Option<ApplyOutcome>, DynamoError> {
+        let id = change.price_id();
+        let pk = keys::price_pk(id);
+        let new_ns = keys::epoch_nanos(change.last_update);
+        let mut entry = item::item_with_key(&pk, keys::PRICE_SK);
+        entry.insert(keys::BODY.into(), item::to_body(&change.price, &pk)?);
+        entry.insert(LAST_UPDATE_NS.into(), item::n(new_ns));
+        if change.kind == PriceChangeKind::Delete {
+            entry.insert(
+                DELETED.into(),
+                aws_sdk_dynamodb::types::AttributeValue::Bool(true),
+            );
+        } else {
+            entry.insert(GSI1PK.into(), s(keys::PRICES_GSI1PK));
+            entry.insert(GSI1SK.into(), s(id));
+        }
+        let condition =
+            Expr::new("attribute_not_exists(pk) OR attribute_not_exists(#lu) OR #lu < :lu")
+                .name("#lu", LAST_UPDATE_NS)
+                .value(":lu", item::n(new_ns));
+        for _ in 0..APPLY_ATTEMPTS {
+            if self
+                .put_item(entry.clone(), Some(condition.clone()))
+                .await?
+            {
+                return Ok(Some(ApplyOutcome::Applied));
+            }
+            let stored = self
+                .get_item(item::key(&pk, keys::PRICE_SK), true)
+                .await?
+                .and_then(|found| item::get_n::<i128>(&found, LAST_UPDATE_NS).ok());
+            match stored {
+                Some(ns) if ns == new_ns => return Ok(Some(ApplyOutcome::AlreadyCurrent)),
+                Some(ns) if ns > new_ns => {
+                    return Ok(Some(ApplyOutcome::Stale {
+                        stored: OffsetDateTime::from_unix_timestamp_nanos(ns)
+                            .unwrap_or(change.last_update),
+                    }));
+                }
+                // Older or gone by now (a race with a delete of the item): try again.
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
+    async fn open_quote_page(
+        &self,
+        price_id: &str,
+        after: Option<&FanoutCursor>,
+        limit: usize,
+    ) -> Result<OpenQuotePage, DynamoError> {
+        if limit == 0 {
+            return Ok(OpenQuotePage::default());
+        }
+        let pk = keys::open_quote_index_pk(price_id);
+        let spec = QuerySpec::new(None, "pk = :pk").value(":pk", s(pk.clone()));
+        let wanted = limit.saturating_add(1);
+        let mut start = after.map(|cursor| item::key(pk.clone(), cursor.as_str()));
+        let mut items = Vec::new();
+        // Normally one request; more only when a page hits DynamoDB's 1 MB response cap.
+        loop {
+            let room = i32::try_from(wanted - items.len()).unwrap_or(i32::MAX);
+            let page = self.query_page(&spec, start, Some(room), false).await?;
+            items.extend(page.items);
+            match page.last_key {
+                Some(key) if items.len() < wanted => start = Some(key),
+                _ => break,
+            }
+        }
+        let more = items.len() > limit;
+        items.truncate(limit);
+        let quotes = items
+            .iter()
+            .map(|entry| {
+                decode(entry).map(|r| OpenQuote {
+                    tenant: r.tenant,
+                    quote_id: r.quote_id,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let next = if more {
+            quotes
+                .last()
+                .map(|q| FanoutCursor::after(&q.tenant, &q.quote_id))
+        } else {
+            None
+        };
+        Ok(OpenQuotePage { quotes, next })
+    }
+}
+
+#[async_trait]
+impl PriceCatalogWriter for DynamoStore {
+    #[tracing::instrument(skip_all, fields(price_id = change.price_id()), err)]
+    async fn apply_price_change(&self, change: &PriceChange) -> Result<ApplyOutcome, StoreError> {
+        self.apply_change(change).await?.ok_or_else(|| {
+            StoreError::Backend(
+                format!(
+                    "price {} kept changing while applying a change",
+                    change.price_id()
+                )
+                .into(),
+            )
+        })
+    }
+}
+
+#[async_trait]
+impl OpenQuoteIndex for DynamoStore {
+    #[tracing::instrument(skip_all, fields(price_id, limit), err)]
+    async fn open_quotes(
+        &self,
+        price_id: &str,
+        after: Option<&FanoutCursor>,
+        limit: usize,
+    ) -> Result<OpenQuotePage, StoreError> {
+        Ok(self.open_quote_page(price_id, after, limit).await?)
+    }
+}

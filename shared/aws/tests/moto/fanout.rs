@@ -1,0 +1,32 @@
+//! The price fan-out's continuation scenario on DynamoDB + SQS (moto): the change and its
+//! continuation messages travel through a real `pricing-changes` queue. 100 quotes in pages
+//! of 7 (15 messages): moto serialises transactions and is shared by every test, so the
+//! 1,000-quote run stays on SQLite (`shared/local/tests/contract.rs`); the paging and
+//! continuation code paths are the same.
+
+use std::sync::Arc;
+
+use q2c_aws::SqsQueues;
+use q2c_service::ports::{Ports, SystemClock};
+
+use crate::common::{queue_with_dlq, sqs_client, store, unique};
+
+#[tokio::test]
+async fn fanout_continuation_over_sqs_and_dynamodb() {
+    let client = sqs_client();
+    let prefix = format!("{}-", unique("fan"));
+    queue_with_dlq(&client, &format!("{prefix}pricing-changes"), 5, 60).await;
+    let queues = Arc::new(SqsQueues::new(client).with_prefix(&prefix));
+    let store = Arc::new(store().await);
+    let ports = Ports {
+        quotes: store.clone(),
+        orders: store.clone(),
+        catalog: store.clone(),
+        hubs: store.clone(),
+        idempotency: store.clone(),
+        settings: Arc::new(q2c_contract::fanout::DefaultSettings),
+        clock: Arc::new(SystemClock),
+    };
+    q2c_contract::fanout_continuation_scenario(ports, store.clone(), store, queues, 100, 7, 1)
+        .await;
+}

@@ -1,0 +1,196 @@
+//! In-memory fakes of the fan-out's ports (unit tests only; the adapters are proven by the
+//! `q2c-contract` fan-out suite on SQLite and DynamoDB).
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use q2c_model::sample_catalog::sample_catalog;
+use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
+use time::OffsetDateTime;
+
+use super::*;
+use crate::messaging::{
+    OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
+};
+use crate::ports::{CatalogStore, Listing, Page};
+use crate::testing::MemoryQuotes;
+
+/// A stored price: the price, its `lastUpdate`, and whether it is a tombstone.
+type PriceRow = (ProductOfferingPrice, Option<OffsetDateTime>, bool);
+
+/// The sample catalog with ordered price writes and tombstones.
+pub struct MemoryPriceCatalog {
+    offerings: Vec<ProductOffering>,
+    pub prices: Mutex<BTreeMap<String, PriceRow>>,
+}
+
+impl Default for MemoryPriceCatalog {
+    fn default() -> Self {
+        let snapshot = sample_catalog();
+        MemoryPriceCatalog {
+            offerings: snapshot.offerings().cloned().collect(),
+            prices: Mutex::new(
+                snapshot
+                    .prices()
+                    .map(|p| (p.id.clone(), (p.clone(), p.last_update, false)))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+#[async_trait]
+impl CatalogStore for MemoryPriceCatalog {
+    async fn offerings(&self, ids: &[String]) -> Result<Vec<ProductOffering>, StoreError> {
+        Ok(self
+            .offerings
+            .iter()
+            .filter(|o| ids.contains(&o.id))
+            .cloned()
+            .collect())
+    }
+    async fn prices(&self, ids: &[String]) -> Result<Vec<ProductOfferingPrice>, StoreError> {
+        let prices = self.prices.lock().expect("lock");
+        Ok(ids
+            .iter()
+            .filter_map(|id| prices.get(id))
+            .filter(|(_, _, deleted)| !deleted)
+            .map(|(p, _, _)| p.clone())
+            .collect())
+    }
+    async fn list_offerings(&self, _: Page) -> Result<Listing<ProductOffering>, StoreError> {
+        unreachable!("the fan-out does not list")
+    }
+    async fn list_prices(&self, _: Page) -> Result<Listing<ProductOfferingPrice>, StoreError> {
+        unreachable!("the fan-out does not list")
+    }
+    async fn put_offering(&self, _: &ProductOffering) -> Result<(), StoreError> {
+        unreachable!("the fan-out does not write offerings")
+    }
+    async fn put_price(&self, _: &ProductOfferingPrice) -> Result<(), StoreError> {
+        unreachable!("the fan-out writes through apply_price_change")
+    }
+}
+
+#[async_trait]
+impl PriceCatalogWriter for MemoryPriceCatalog {
+    async fn apply_price_change(&self, change: &PriceChange) -> Result<ApplyOutcome, StoreError> {
+        let mut prices = self.prices.lock().expect("lock");
+        if let Some((_, Some(stored), _)) = prices.get(change.price_id()) {
+            if *stored == change.last_update {
+                return Ok(ApplyOutcome::AlreadyCurrent);
+            }
+            if *stored > change.last_update {
+                return Ok(ApplyOutcome::Stale { stored: *stored });
+            }
+        }
+        prices.insert(
+            change.price_id().to_owned(),
+            (
+                change.price.clone(),
+                Some(change.last_update),
+                change.kind == PriceChangeKind::Delete,
+            ),
+        );
+        Ok(ApplyOutcome::Applied)
+    }
+}
+
+/// The open-quote index computed from the in-memory quotes. Unlike the adapters it also
+/// lists final quotes, so that the rules' own final-state check is exercised.
+pub struct MemoryIndex(pub Arc<MemoryQuotes>);
+
+#[async_trait]
+impl OpenQuoteIndex for MemoryIndex {
+    async fn open_quotes(
+        &self,
+        price_id: &str,
+        after: Option<&FanoutCursor>,
+        limit: usize,
+    ) -> Result<OpenQuotePage, StoreError> {
+        let quotes = self.0.quotes.lock().expect("lock");
+        let mut matching: Vec<OpenQuote> = quotes
+            .iter()
+            .filter(|(_, q)| q.price_ids.iter().any(|p| p == price_id))
+            .map(|((tenant, id), _)| OpenQuote {
+                tenant: TenantId::parse(tenant).expect("valid tenant"),
+                quote_id: id.clone(),
+            })
+            .filter(|q| after.is_none_or(|a| FanoutCursor::after(&q.tenant, &q.quote_id) > *a))
+            .collect();
+        matching.sort();
+        let more = matching.len() > limit;
+        matching.truncate(limit);
+        let next = more
+            .then(|| {
+                matching
+                    .last()
+                    .map(|q| FanoutCursor::after(&q.tenant, &q.quote_id))
+            })
+            .flatten();
+        Ok(OpenQuotePage {
+            quotes: matching,
+            next,
+        })
+    }
+}
+
+/// One FIFO queue; receives pop (no visibility timeout needed by these tests).
+#[derive(Default)]
+pub struct MemoryQueue {
+    pub sent: Mutex<VecDeque<OutgoingMessage>>,
+    /// When set, every send fails (to check a page is redone, never lost).
+    pub refuse: Mutex<bool>,
+}
+
+#[async_trait]
+impl QueueClient for MemoryQueue {
+    async fn send_batch(
+        &self,
+        queue: &str,
+        messages: &[OutgoingMessage],
+    ) -> Result<SendOutcome, QueueError> {
+        assert_eq!(queue, "pricing-changes");
+        if *self.refuse.lock().expect("lock") {
+            return Err(QueueError::Backend("queue down".into()));
+        }
+        let mut sent = self.sent.lock().expect("lock");
+        sent.extend(messages.iter().cloned());
+        Ok(SendOutcome {
+            sent: (0..messages.len()).map(|i| (i, format!("m{i}"))).collect(),
+            failed: Vec::new(),
+        })
+    }
+    async fn receive(
+        &self,
+        _: &str,
+        _: usize,
+        _: Duration,
+        _: Duration,
+    ) -> Result<Vec<ReceivedMessage>, QueueError> {
+        unreachable!("tests pop `sent` directly")
+    }
+    async fn delete_batch(&self, _: &str, _: &[String]) -> Result<(), QueueError> {
+        unreachable!("tests pop `sent` directly")
+    }
+    async fn change_visibility(&self, _: &str, _: &str, _: Duration) -> Result<(), QueueError> {
+        unreachable!("tests pop `sent` directly")
+    }
+    async fn counts(&self, _: &str) -> Result<QueueCounts, QueueError> {
+        unreachable!("tests pop `sent` directly")
+    }
+}
+
+/// Records every announced event id.
+#[derive(Default)]
+pub struct RecordingAnnounce(pub Mutex<Vec<String>>);
+
+#[async_trait]
+impl Announce for RecordingAnnounce {
+    async fn announce(&self, message: &ParsedMessage) -> Result<(), HandlerError> {
+        self.0.lock().expect("lock").push(message.event_id.clone());
+        Ok(())
+    }
+}

@@ -1,0 +1,171 @@
+//! The messages of the `pricing-changes` queue: TMF620 price events (validated into a
+//! [`PriceChange`]) and our own continuation messages, which carry the cursor of the next
+//! page of open quotes to process for a change already applied.
+
+use std::collections::BTreeMap;
+
+use q2c_model::tmf::ProductOfferingPrice;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use super::{FanoutCursor, PriceChange, PriceChangeKind};
+use crate::events::SCHEMA_VERSION;
+use crate::messaging::{OutgoingMessage, ParsedMessage, attributes};
+
+/// The TMF620 price events the fan-out applies.
+pub const PRICE_EVENT_TYPES: [&str; 4] = [
+    "ProductOfferingPriceCreateEvent",
+    "ProductOfferingPriceAttributeValueChangeEvent",
+    "ProductOfferingPriceStateChangeEvent",
+    "ProductOfferingPriceDeleteEvent",
+];
+
+/// The event type of a continuation message (ours, never from the catalog).
+pub const CONTINUATION_EVENT_TYPE: &str = "PriceFanoutContinuation";
+
+/// What a message asks the fan-out to do.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum FanoutWork {
+    /// A catalog event: apply, announce, process the first page.
+    Change(Box<PriceChange>),
+    /// A follow-up page of a change already applied.
+    Continue(Continuation),
+}
+
+/// The payload of a continuation message (`event.priceFanout`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Continuation {
+    /// The price whose open quotes are being processed.
+    pub price_id: String,
+    /// Start after this quote.
+    pub cursor: String,
+    /// Whether the change retired the price (flag/note instead of re-pricing).
+    pub retired: bool,
+    /// `lastUpdate` of the change, quoted in notes.
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_update: OffsetDateTime,
+    /// The catalog event that started the fan-out.
+    pub source_event_id: String,
+}
+
+/// Validates a price event: a known event type, `event.productOfferingPrice` a valid
+/// ProductOfferingPrice with a non-empty `id` and a `lastUpdate`.
+///
+/// # Errors
+/// The poison reason, naming the field at fault.
+pub fn parse_price_event(message: &ParsedMessage) -> Result<PriceChange, String> {
+    let kind = match message.event_type.as_str() {
+        "ProductOfferingPriceDeleteEvent" => PriceChangeKind::Delete,
+        t if PRICE_EVENT_TYPES.contains(&t) => PriceChangeKind::Upsert,
+        other => {
+            return Err(format!(
+                "unsupported event type `{other}` on pricing-changes (expected one of {})",
+                PRICE_EVENT_TYPES.join(", ")
+            ));
+        }
+    };
+    let raw = message
+        .event
+        .get("productOfferingPrice")
+        .filter(|v| v.is_object())
+        .ok_or_else(|| String::from("event.productOfferingPrice: missing or not an object"))?;
+    let price: ProductOfferingPrice = serde_path_to_error::deserialize(raw.clone())
+        .map_err(|e| field_error("event.productOfferingPrice", &e))?;
+    if price.id.trim().is_empty() {
+        return Err(String::from("event.productOfferingPrice.id: empty"));
+    }
+    let last_update = price
+        .last_update
+        .ok_or_else(|| String::from("event.productOfferingPrice.lastUpdate: missing"))?;
+    if kind == PriceChangeKind::Upsert
+        && let Some(money) = &price.price
+        && money.amount.is_sign_negative()
+    {
+        return Err(String::from(
+            "event.productOfferingPrice.price.value: negative",
+        ));
+    }
+    Ok(PriceChange {
+        kind,
+        price,
+        last_update,
+    })
+}
+
+/// `<base>.<path>: <error>`, or `<base>: <error>` when the error is at the root.
+fn field_error(base: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+    let path = e.path().to_string();
+    if path == "." {
+        format!("{base}: {}", e.inner())
+    } else {
+        format!("{base}.{path}: {}", e.inner())
+    }
+}
+
+/// What the message asks for, or the poison reason.
+pub(crate) fn parse_work(message: &ParsedMessage) -> Result<FanoutWork, String> {
+    if message.event_type == CONTINUATION_EVENT_TYPE {
+        let raw = message
+            .event
+            .get("priceFanout")
+            .cloned()
+            .ok_or_else(|| String::from("event.priceFanout: missing"))?;
+        let continuation: Continuation = serde_path_to_error::deserialize(raw)
+            .map_err(|e| field_error("event.priceFanout", &e))?;
+        FanoutCursor::parse(&continuation.cursor)?;
+        return Ok(FanoutWork::Continue(continuation));
+    }
+    parse_price_event(message).map(|change| FanoutWork::Change(Box::new(change)))
+}
+
+/// The message continuing a fan-out after `continuation.cursor`. Its `eventId` is derived
+/// from the source event and the cursor, so a re-sent continuation has the same id.
+pub fn continuation_message(
+    price_id: &str,
+    cursor: &FanoutCursor,
+    retired: bool,
+    last_update: OffsetDateTime,
+    source_event_id: &str,
+    correlation_id: Option<&str>,
+    now: OffsetDateTime,
+) -> OutgoingMessage {
+    let continuation = Continuation {
+        price_id: price_id.to_owned(),
+        cursor: cursor.as_str().to_owned(),
+        retired,
+        last_update,
+        source_event_id: source_event_id.to_owned(),
+    };
+    let event_id = format!("{source_event_id}/{cursor}");
+    let mut envelope = json!({
+        "eventId": event_id,
+        "eventType": CONTINUATION_EVENT_TYPE,
+        "eventTime": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "schemaVersion": SCHEMA_VERSION,
+        "event": { "priceFanout": continuation },
+    });
+    let mut attrs = BTreeMap::from([
+        (
+            attributes::EVENT_TYPE.to_owned(),
+            CONTINUATION_EVENT_TYPE.to_owned(),
+        ),
+        (
+            attributes::SCHEMA_VERSION.to_owned(),
+            SCHEMA_VERSION.to_owned(),
+        ),
+        (attributes::EVENT_ID.to_owned(), event_id),
+    ]);
+    if let Some(correlation) = correlation_id {
+        attrs.insert(
+            attributes::CORRELATION_ID.to_owned(),
+            correlation.to_owned(),
+        );
+        envelope["correlationId"] = Value::from(correlation);
+    }
+    OutgoingMessage {
+        body: envelope.to_string(),
+        attributes: attrs,
+    }
+}

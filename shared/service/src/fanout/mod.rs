@@ -1,0 +1,179 @@
+//! Price fan-out: applies TMF620 `ProductOfferingPrice*Event`s from the `pricing-changes`
+//! queue to our copy of the catalog (ordered by `lastUpdate`, deletes leave tombstones), then
+//! walks the open quotes using the price, one page per message, and re-prices, notes or flags
+//! each one (rules in `docs/pricing.md`, "Price changes and open quotes"). A change touching
+//! more quotes than one page continues in a follow-up message carrying a cursor.
+//!
+//! # Layout
+//! - this file: the ports ([`PriceCatalogWriter`], [`OpenQuoteIndex`], [`Announce`]) and the
+//!   records they exchange;
+//! - `message`: parsing price events and continuation messages, building continuations;
+//! - `handler`: the use-case [`PriceFanout`];
+//! - `rules`: what a change does to one quote, and the approval guard for retired prices.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use q2c_model::tmf::ProductOfferingPrice;
+use time::OffsetDateTime;
+
+use crate::context::TenantId;
+use crate::messaging::{HandlerError, ParsedMessage};
+use crate::ports::StoreError;
+
+mod handler;
+mod message;
+mod rules;
+
+pub use handler::{FanoutConfig, FanoutOutcome, FanoutPorts, PageReport, PriceFanout};
+pub use message::{
+    CONTINUATION_EVENT_TYPE, PRICE_EVENT_TYPES, continuation_message, parse_price_event,
+};
+pub use rules::{PRICE_RETIRED, retired_prices};
+
+/// What a catalog event does to a price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceChangeKind {
+    /// Created or changed: store the price.
+    Upsert,
+    /// Deleted: keep a tombstone, so an older update arriving late cannot bring it back.
+    Delete,
+}
+
+/// One validated price change, ready to apply.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceChange {
+    /// Upsert or delete.
+    pub kind: PriceChangeKind,
+    /// The price as the event carries it (`id` non-empty).
+    pub price: ProductOfferingPrice,
+    /// The price's `lastUpdate`: the order of changes of one price.
+    pub last_update: OffsetDateTime,
+}
+
+impl PriceChange {
+    /// The price id.
+    pub fn price_id(&self) -> &str {
+        &self.price.id
+    }
+
+    /// Whether quotes can no longer use the price: deleted, or `Retired`/`Obsolete`.
+    pub fn retires(&self) -> bool {
+        self.kind == PriceChangeKind::Delete
+            || self.price.lifecycle_status.as_deref().is_some_and(|s| {
+                s.eq_ignore_ascii_case("retired") || s.eq_ignore_ascii_case("obsolete")
+            })
+    }
+}
+
+/// Result of applying a change to the catalog copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApplyOutcome {
+    /// The change was newer than what we held (or we held nothing) and is now stored.
+    Applied,
+    /// We already hold a change with the same `lastUpdate` (a redelivery): nothing written.
+    AlreadyCurrent,
+    /// We hold a newer change (or a newer tombstone): nothing written, the event is skipped.
+    Stale {
+        /// `lastUpdate` of what we hold.
+        stored: OffsetDateTime,
+    },
+}
+
+/// Writes price changes into the operator's catalog copy, ordered by `lastUpdate`.
+#[async_trait]
+pub trait PriceCatalogWriter: Send + Sync {
+    /// Stores the change only if its `lastUpdate` is newer than the stored one (an absent
+    /// stored `lastUpdate` counts as oldest). A delete stores a tombstone that
+    /// [`CatalogStore`](crate::ports::CatalogStore) reads no longer return but that still
+    /// orders later changes. One conditional write: concurrent appliers end in the newest.
+    async fn apply_price_change(&self, change: &PriceChange) -> Result<ApplyOutcome, StoreError>;
+}
+
+/// An opaque position in the open-quote index of one price (after the quote it names).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FanoutCursor(String);
+
+impl FanoutCursor {
+    /// The cursor just after the quote `(tenant, quote_id)`. The text is
+    /// `<tenant>#<quoteId>`: tenant ids have no `#`, so it sorts like the pair.
+    pub fn after(tenant: &TenantId, quote_id: &str) -> Self {
+        FanoutCursor(format!("{tenant}#{quote_id}"))
+    }
+
+    /// A cursor read back from a message.
+    ///
+    /// # Errors
+    /// The reason when the text is not `<tenant>#<quoteId>` with a valid tenant.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (tenant, quote_id) = text
+            .split_once('#')
+            .ok_or_else(|| format!("cursor `{text}` is not <tenant>#<quoteId>"))?;
+        TenantId::parse(tenant).map_err(|e| format!("cursor `{text}`: {e}"))?;
+        if quote_id.is_empty() {
+            return Err(format!("cursor `{text}` has an empty quote id"));
+        }
+        Ok(FanoutCursor(text.to_owned()))
+    }
+
+    /// The cursor text (also the sort key of the DynamoDB index item it names).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The `(tenant, quote id)` it names.
+    pub fn parts(&self) -> (&str, &str) {
+        self.0.split_once('#').unwrap_or((self.0.as_str(), ""))
+    }
+}
+
+impl fmt::Display for FanoutCursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An open quote (not accepted, rejected or cancelled) using a price, in any tenant.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct OpenQuote {
+    /// The quote's tenant.
+    pub tenant: TenantId,
+    /// The quote id.
+    pub quote_id: String,
+}
+
+/// One page of the open-quote index.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct OpenQuotePage {
+    /// Ordered by tenant, then quote id.
+    pub quotes: Vec<OpenQuote>,
+    /// Where the next page starts; `None` when this page is the last.
+    pub next: Option<FanoutCursor>,
+}
+
+/// The index of open quotes by catalog price, across tenants: one Query per page, never a
+/// scan, so a change costs in proportion to the quotes it affects.
+#[async_trait]
+pub trait OpenQuoteIndex: Send + Sync {
+    /// Up to `limit` open quotes using `price_id`, after `after` (from the start when `None`).
+    async fn open_quotes(
+        &self,
+        price_id: &str,
+        after: Option<&FanoutCursor>,
+        limit: usize,
+    ) -> Result<OpenQuotePage, StoreError>;
+}
+
+/// Tells subscribers (TMF620 hubs) about an applied price change. Implemented by the hub
+/// delivery engine; called at least once per applied change (again on a redelivery that
+/// finds the change already stored), so implementations de-duplicate on `eventId`.
+#[async_trait]
+pub trait Announce: Send + Sync {
+    /// Announces the price event `message`.
+    async fn announce(&self, message: &ParsedMessage) -> Result<(), HandlerError>;
+}
+
+#[cfg(test)]
+mod fakes;
+#[cfg(test)]
+mod tests;

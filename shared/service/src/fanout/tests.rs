@@ -1,0 +1,685 @@
+//! Unit tests of the price fan-out over in-memory fakes: ordering, tombstones, duplicates,
+//! the per-state rules, the approval guard, and continuation across invocations.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use q2c_model::sample_catalog::sample_catalog;
+use q2c_model::tmf::{EntityRef, Quote, QuoteItem, QuoteState};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use super::fakes::*;
+use super::*;
+use crate::context::Scope;
+use crate::error::ServiceError;
+use crate::messaging::{HandlerError, ParsedMessage, parse_message};
+use crate::ports::{CatalogStore, Ports, StoredQuote};
+use crate::quotes::{QuoteService, QuoteServiceConfig};
+use crate::testing::{DefaultSettings, MemoryQuotes, TestClock, Unused, caller};
+
+const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
+
+struct World {
+    quotes: Arc<MemoryQuotes>,
+    catalog: Arc<MemoryPriceCatalog>,
+    queue: Arc<MemoryQueue>,
+    announce: Arc<RecordingAnnounce>,
+    service: QuoteService,
+    fanout: PriceFanout,
+}
+
+fn world(page_size: usize) -> World {
+    let quotes = Arc::new(MemoryQuotes::default());
+    let catalog = Arc::new(MemoryPriceCatalog::default());
+    let queue = Arc::new(MemoryQueue::default());
+    let announce = Arc::new(RecordingAnnounce::default());
+    let clock = Arc::new(TestClock(Mutex::new(datetime!(2026-11-27 12:00 UTC))));
+    let ports = Ports {
+        quotes: quotes.clone(),
+        orders: quotes.clone(),
+        catalog: catalog.clone(),
+        hubs: Arc::new(Unused),
+        idempotency: Arc::new(Unused),
+        settings: Arc::new(DefaultSettings),
+        clock: clock.clone(),
+    };
+    let service = QuoteService::new(
+        ports,
+        QuoteServiceConfig {
+            quote_href_base: "http://q2c.test/quote".into(),
+        },
+    );
+    let fanout = PriceFanout::new(
+        FanoutPorts {
+            quotes: quotes.clone(),
+            catalog: catalog.clone(),
+            writer: catalog.clone(),
+            index: Arc::new(MemoryIndex(quotes.clone())),
+            settings: Arc::new(DefaultSettings),
+            queue: queue.clone(),
+            announce: announce.clone(),
+            clock,
+        },
+        FanoutConfig {
+            page_size,
+            ..FanoutConfig::default()
+        },
+    );
+    World {
+        quotes,
+        catalog,
+        queue,
+        announce,
+        service,
+        fanout,
+    }
+}
+
+impl World {
+    async fn quote(&self, tenant: &str, offerings: &[&str]) -> StoredQuote {
+        let items = offerings
+            .iter()
+            .map(|o| QuoteItem {
+                quantity: Some(1),
+                product_offering: Some(EntityRef::to(*o)),
+                ..QuoteItem::default()
+            })
+            .collect();
+        self.service
+            .create(
+                &caller(tenant, ALL),
+                Quote {
+                    quote_item: items,
+                    ..Quote::default()
+                },
+            )
+            .await
+            .expect("created")
+    }
+
+    async fn set_state(&self, tenant: &str, id: &str, state: &str) -> StoredQuote {
+        self.service
+            .patch(&caller(tenant, ALL), id, &json!({ "state": state }), None)
+            .await
+            .expect("state changed")
+    }
+
+    fn stored(&self, tenant: &str, id: &str) -> StoredQuote {
+        self.quotes
+            .quotes
+            .lock()
+            .expect("lock")
+            .get(&(tenant.to_owned(), id.to_owned()))
+            .cloned()
+            .expect("quote exists")
+    }
+
+    fn events_of(&self, id: &str) -> Vec<String> {
+        self.quotes
+            .outbox
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|e| e.aggregate_id == id)
+            .map(|e| e.event_type.clone())
+            .collect()
+    }
+}
+
+/// A sample-catalog price changed by `edit`, stamped `last_update`.
+fn price_json(id: &str, last_update: OffsetDateTime, edit: impl FnOnce(&mut Value)) -> Value {
+    let price = sample_catalog()
+        .prices()
+        .find(|p| p.id == id)
+        .cloned()
+        .expect("sample price");
+    let mut value = serde_json::to_value(price).expect("json");
+    value["lastUpdate"] = json!(
+        last_update
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("format")
+    );
+    edit(&mut value);
+    value
+}
+
+fn message(event_id: &str, event_type: &str, price: Value) -> ParsedMessage {
+    let body = json!({
+        "eventId": event_id,
+        "eventType": event_type,
+        "eventTime": "2026-11-27T12:00:00Z",
+        "event": { "productOfferingPrice": price },
+    });
+    parse_message("m-1", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope")
+}
+
+fn change_event(event_id: &str, price: Value) -> ParsedMessage {
+    message(
+        event_id,
+        "ProductOfferingPriceAttributeValueChangeEvent",
+        price,
+    )
+}
+
+fn fibre_monthly_at(amount: i64, last_update: OffsetDateTime) -> Value {
+    price_json("fibre-1g-monthly", last_update, |p| {
+        p["price"]["value"] = json!(amount);
+    })
+}
+
+fn money(v: &str) -> Decimal {
+    v.parse().expect("decimal")
+}
+
+/// (duty free, tax included) of the fibre monthly line, and of its promotion alteration.
+fn fibre_line(quote: &StoredQuote) -> ((Decimal, Decimal), (Decimal, Decimal)) {
+    let line = quote.quote.quote_item[0]
+        .quote_item_price
+        .iter()
+        .find(|p| {
+            p.product_offering_price.as_ref().map(|r| r.id.as_str()) == Some("fibre-1g-monthly")
+        })
+        .expect("monthly line");
+    let amounts = |p: &q2c_model::tmf::Price| {
+        (
+            p.duty_free_amount.expect("duty free").amount,
+            p.tax_included_amount.expect("tax included").amount,
+        )
+    };
+    (
+        amounts(&line.price),
+        amounts(&line.price_alteration[0].price),
+    )
+}
+
+fn monthly_total(quote: &StoredQuote) -> (Decimal, Decimal) {
+    let total = quote
+        .quote
+        .quote_total_price
+        .iter()
+        .find(|p| p.price_type == "recurring")
+        .expect("recurring total");
+    (
+        total.price.duty_free_amount.expect("df").amount,
+        total.price.tax_included_amount.expect("ti").amount,
+    )
+}
+
+#[tokio::test]
+async fn a_price_change_reprices_open_quotes_with_the_active_promotion() {
+    let w = world(200);
+    let q = w.quote("acme", &["fibre-1g"]).await;
+    // Example 2 of docs/pricing.md before the change: 40.00 / 48.00, promotion 20.00 / 24.00.
+    assert_eq!(
+        fibre_line(&q),
+        ((money("40"), money("48")), (money("20"), money("24")))
+    );
+
+    let outcome = w
+        .fanout
+        .handle(change_event(
+            "e-1",
+            fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)),
+        ))
+        .await
+        .expect("handled");
+
+    assert_eq!(outcome.applied, Some(ApplyOutcome::Applied));
+    assert_eq!(outcome.page.repriced, 1);
+    let after = w.stored("acme", q.id());
+    // 45.00 × 1.2 = 54.00; the 50 % promotion for 3 months: 22.50 / 27.00.
+    assert_eq!(
+        fibre_line(&after),
+        ((money("45"), money("54")), (money("22.50"), money("27.00")))
+    );
+    assert_eq!(monthly_total(&after), (money("45"), money("54")));
+    assert_eq!(after.version, 2);
+    assert_eq!(
+        w.events_of(q.id()),
+        ["QuoteCreateEvent", "QuoteAttributeValueChangeEvent"]
+    );
+    assert_eq!(*w.announce.0.lock().expect("lock"), ["e-1"]);
+}
+
+#[tokio::test]
+async fn a_promotion_change_reprices_its_alteration() {
+    let w = world(200);
+    let q = w.quote("acme", &["fibre-1g"]).await;
+    let promo = price_json("fibre-1g-promo-50", datetime!(2026-06-01 0:00 UTC), |p| {
+        p["percentage"] = json!(40);
+    });
+
+    w.fanout
+        .handle(change_event("e-1", promo))
+        .await
+        .expect("handled");
+
+    // 40 % of 40.00 = 16.00; × 1.2 = 19.20. The line's own price is unchanged.
+    assert_eq!(
+        fibre_line(&w.stored("acme", q.id())),
+        ((money("40"), money("48")), (money("16.00"), money("19.20")))
+    );
+}
+
+#[tokio::test]
+async fn two_changes_end_in_the_newest_in_either_order() {
+    for newest_first in [false, true] {
+        let w = world(200);
+        let q = w.quote("acme", &["fibre-1g"]).await;
+        let older = change_event(
+            "e-old",
+            fibre_monthly_at(42, datetime!(2026-05-01 0:00 UTC)),
+        );
+        let newer = change_event(
+            "e-new",
+            fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)),
+        );
+        let (first, second) = if newest_first {
+            (newer, older)
+        } else {
+            (older, newer)
+        };
+        w.fanout.handle(first).await.expect("first");
+        let outcome = w.fanout.handle(second).await.expect("second");
+
+        assert_eq!(
+            fibre_line(&w.stored("acme", q.id())).0,
+            (money("45"), money("54"))
+        );
+        if newest_first {
+            assert!(matches!(outcome.applied, Some(ApplyOutcome::Stale { .. })));
+            assert_eq!(outcome.page, PageReport::default());
+            assert_eq!(w.fanout.stale_events_skipped(), 1);
+            assert_eq!(*w.announce.0.lock().expect("lock"), ["e-new"]);
+        } else {
+            assert_eq!(w.fanout.stale_events_skipped(), 0);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_delete_leaves_a_tombstone_that_an_older_update_cannot_resurrect() {
+    let w = world(200);
+    let deleted = message(
+        "e-del",
+        "ProductOfferingPriceDeleteEvent",
+        json!({"id": "tv-addon-monthly", "lastUpdate": "2026-06-01T00:00:00Z"}),
+    );
+    w.fanout.handle(deleted).await.expect("delete");
+    let late = change_event(
+        "e-late",
+        price_json("tv-addon-monthly", datetime!(2026-05-01 0:00 UTC), |p| {
+            p["price"]["value"] = json!(11);
+        }),
+    );
+
+    let outcome = w.fanout.handle(late).await.expect("late update");
+
+    assert!(matches!(outcome.applied, Some(ApplyOutcome::Stale { .. })));
+    let visible = w
+        .catalog
+        .prices(&["tv-addon-monthly".to_owned()])
+        .await
+        .expect("read");
+    assert!(
+        visible.is_empty(),
+        "the tombstone hides the price: {visible:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_same_event_twice_reprices_once() {
+    let w = world(200);
+    let q = w.quote("acme", &["fibre-1g"]).await;
+    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+
+    w.fanout.handle(event.clone()).await.expect("first");
+    let again = w.fanout.handle(event).await.expect("second");
+
+    assert_eq!(again.applied, Some(ApplyOutcome::AlreadyCurrent));
+    assert_eq!(again.page.repriced, 0);
+    assert_eq!(again.page.unchanged, 1);
+    assert_eq!(w.stored("acme", q.id()).version, 2);
+    assert_eq!(w.events_of(q.id()).len(), 2, "create + one re-price");
+}
+
+#[tokio::test]
+async fn approved_quotes_keep_their_price_and_get_a_note_once() {
+    let w = world(200);
+    let q = w.quote("acme", &["fibre-1g"]).await;
+    let approved = w.set_state("acme", q.id(), "approved").await;
+    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+
+    let outcome = w.fanout.handle(event.clone()).await.expect("handled");
+    w.fanout.handle(event).await.expect("redelivered");
+
+    assert_eq!(outcome.page.noted, 1);
+    let after = w.stored("acme", q.id());
+    assert_eq!(
+        after.quote.quote_item, approved.quote.quote_item,
+        "price protected"
+    );
+    assert_eq!(after.quote.state, Some(QuoteState::Approved));
+    assert_eq!(after.quote.note.len(), 1);
+    let note = &after.quote.note[0];
+    assert!(
+        note.text.contains("newer price fibre-1g-monthly"),
+        "{}",
+        note.text
+    );
+    assert!(
+        note.text.contains("2026-12-27"),
+        "protected until validFor end: {}",
+        note.text
+    );
+    assert_eq!(after.version, approved.version + 1, "one note, once");
+}
+
+#[tokio::test]
+async fn an_approved_quote_is_told_when_its_price_is_retired() {
+    let w = world(200);
+    let q = w.quote("acme", &["fibre-1g"]).await;
+    let approved = w.set_state("acme", q.id(), "approved").await;
+    let retired = price_json("fibre-1g-install", datetime!(2026-06-01 0:00 UTC), |p| {
+        p["lifecycleStatus"] = json!("Retired");
+    });
+
+    w.fanout
+        .handle(change_event("e-1", retired))
+        .await
+        .expect("handled");
+
+    let after = w.stored("acme", q.id());
+    assert!(
+        after.quote.note[0]
+            .text
+            .contains("fibre-1g-install was retired")
+    );
+    assert_eq!(after.quote.quote_item, approved.quote.quote_item);
+}
+
+#[tokio::test]
+async fn a_retired_price_flags_open_quotes_and_blocks_approval_until_the_item_changes() {
+    let w = world(200);
+    let q = w.quote("acme", &["fibre-1g"]).await;
+    let retired = price_json("fibre-1g-install", datetime!(2026-06-01 0:00 UTC), |p| {
+        p["lifecycleStatus"] = json!("Retired");
+    });
+
+    let outcome = w
+        .fanout
+        .handle(change_event("e-1", retired))
+        .await
+        .expect("handled");
+
+    assert_eq!(outcome.page.flagged, 1);
+    let flagged = w.stored("acme", q.id());
+    assert_eq!(
+        flagged.quote.quote_item, q.quote.quote_item,
+        "not re-priced"
+    );
+    assert_eq!(
+        flagged.quote.note[0].type_info.type_name.as_deref(),
+        Some("PriceRetiredNote")
+    );
+    let refused = w
+        .service
+        .patch(
+            &caller("acme", ALL),
+            q.id(),
+            &json!({"state": "approved"}),
+            None,
+        )
+        .await;
+    match refused {
+        Err(ServiceError::BusinessRule { code, message, .. }) => {
+            assert_eq!(code, PRICE_RETIRED);
+            assert!(message.contains("fibre-1g-install"), "{message}");
+        }
+        other => panic!("expected PRICE_RETIRED, got {other:?}"),
+    }
+    // Removing the note does not lift the guard: it checks the catalog.
+    let unnoted = w
+        .service
+        .patch(&caller("acme", ALL), q.id(), &json!({"note": []}), None)
+        .await
+        .expect("notes are client-editable");
+    let still = w
+        .service
+        .patch(
+            &caller("acme", ALL),
+            unnoted.id(),
+            &json!({"state": "approved"}),
+            None,
+        )
+        .await;
+    assert!(matches!(
+        still,
+        Err(ServiceError::BusinessRule {
+            code: PRICE_RETIRED,
+            ..
+        })
+    ));
+
+    // Changing the item (re-priced without the retired price) lifts it.
+    w.service
+        .patch(
+            &caller("acme", ALL),
+            q.id(),
+            &json!({"quoteItem": [{"productOffering": {"id": "mobile-l"}, "quantity": 1}]}),
+            None,
+        )
+        .await
+        .expect("items changed");
+    let approved = w.set_state("acme", q.id(), "approved").await;
+    assert_eq!(approved.quote.state, Some(QuoteState::Approved));
+}
+
+#[tokio::test]
+async fn final_quotes_are_untouched() {
+    let w = world(200);
+    let accepted = w.quote("acme", &["fibre-1g"]).await;
+    w.set_state("acme", accepted.id(), "approved").await;
+    let accepted = w.set_state("acme", accepted.id(), "accepted").await;
+    let cancelled = w.quote("acme", &["fibre-1g"]).await;
+    let cancelled = w.set_state("acme", cancelled.id(), "cancelled").await;
+
+    let outcome = w
+        .fanout
+        .handle(change_event(
+            "e-1",
+            fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)),
+        ))
+        .await
+        .expect("handled");
+
+    assert_eq!(outcome.page.untouched, 2);
+    assert_eq!(w.stored("acme", accepted.id()), accepted);
+    assert_eq!(w.stored("acme", cancelled.id()), cancelled);
+}
+
+#[tokio::test]
+async fn invalid_messages_are_poison_with_a_precise_reason() {
+    let w = world(200);
+    let cases = [
+        (
+            message("e", "ProductOfferingCreateEvent", json!({"id": "x"})),
+            "unsupported event type `ProductOfferingCreateEvent`",
+        ),
+        (
+            change_event("e", json!({"lastUpdate": "2026-06-01T00:00:00Z"})),
+            "event.productOfferingPrice: missing field `id`",
+        ),
+        (
+            change_event(
+                "e",
+                json!({"id": " ", "lastUpdate": "2026-06-01T00:00:00Z"}),
+            ),
+            "event.productOfferingPrice.id: empty",
+        ),
+        (
+            change_event("e", json!({"id": "p"})),
+            "event.productOfferingPrice.lastUpdate: missing",
+        ),
+        (
+            change_event(
+                "e",
+                json!({"id": "p", "lastUpdate": "2026-06-01T00:00:00Z",
+                       "price": {"unit": "EUR", "value": "abc"}}),
+            ),
+            "event.productOfferingPrice.price.value: ",
+        ),
+        (
+            change_event(
+                "e",
+                json!({"id": "p", "lastUpdate": "2026-06-01T00:00:00Z",
+                       "price": {"unit": "EUR", "value": -1}}),
+            ),
+            "price.value: negative",
+        ),
+    ];
+    for (message, expected) in cases {
+        match w.fanout.handle(message).await {
+            Err(HandlerError::Poison { reason }) => {
+                assert!(reason.contains(expected), "`{reason}` lacks `{expected}`");
+            }
+            other => panic!("expected poison `{expected}`, got {other:?}"),
+        }
+    }
+    assert!(w.announce.0.lock().expect("lock").is_empty());
+}
+
+/// Handles the queued continuation messages until none is left; returns how many.
+async fn drain(w: &World) -> usize {
+    let mut handled = 0;
+    loop {
+        let next = w.queue.sent.lock().expect("lock").pop_front();
+        let Some(outgoing) = next else {
+            return handled;
+        };
+        let parsed = parse_message("m", &outgoing.body, &outgoing.attributes, Some(1))
+            .expect("continuation envelope");
+        let outcome = w.fanout.handle(parsed).await.expect("continuation");
+        assert_eq!(outcome.applied, None, "a continuation never re-applies");
+        handled += 1;
+    }
+}
+
+#[tokio::test]
+async fn a_thousand_quotes_are_repriced_once_each_across_continuations() {
+    let w = world(7);
+    let mut ids = Vec::new();
+    for n in 0..1000 {
+        let tenant = ["acme", "globex", "initech"][n % 3];
+        let offerings: &[&str] = if n % 2 == 0 {
+            &["fibre-1g"]
+        } else {
+            &["home-bundle"]
+        };
+        ids.push((tenant, w.quote(tenant, offerings).await.id().to_owned()));
+    }
+    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+
+    let first = w.fanout.handle(event).await.expect("first page");
+    let continuations = drain(&w).await;
+
+    assert_eq!(first.page.repriced, 7);
+    assert!(first.continued_after.is_some());
+    assert_eq!(continuations, 1000usize.div_ceil(7) - 1);
+    for (tenant, id) in &ids {
+        let stored = w.stored(tenant, id);
+        assert_eq!(stored.version, 2, "{tenant}/{id} re-priced exactly once");
+        assert_eq!(fibre_line(&stored).0, (money("45"), money("54")));
+        assert_eq!(
+            w.events_of(id)
+                .iter()
+                .filter(|t| *t == "QuoteAttributeValueChangeEvent")
+                .count(),
+            1
+        );
+    }
+    assert_eq!(
+        *w.announce.0.lock().expect("lock"),
+        ["e-1"],
+        "announced once"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_continuation_send_fails_the_message_and_the_retry_loses_nothing() {
+    let w = world(3);
+    let mut ids = Vec::new();
+    for _ in 0..5 {
+        ids.push(w.quote("acme", &["fibre-1g"]).await.id().to_owned());
+    }
+    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+    *w.queue.refuse.lock().expect("lock") = true;
+
+    let failed = w.fanout.handle(event.clone()).await;
+    assert!(matches!(failed, Err(HandlerError::Transient(_))));
+
+    *w.queue.refuse.lock().expect("lock") = false;
+    let retried = w.fanout.handle(event).await.expect("redelivered");
+    assert_eq!(retried.applied, Some(ApplyOutcome::AlreadyCurrent));
+    assert_eq!(
+        retried.page.unchanged, 3,
+        "the first page was done before the failure"
+    );
+    drain(&w).await;
+    for id in &ids {
+        assert_eq!(w.stored("acme", id).version, 2);
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_price_flags_open_quotes_like_a_retired_one() {
+    let w = world(200);
+    let q = w.quote("acme", &["tv-addon"]).await;
+    let deleted = message(
+        "e-del",
+        "ProductOfferingPriceDeleteEvent",
+        json!({"id": "tv-addon-monthly", "lastUpdate": "2026-06-01T00:00:00Z"}),
+    );
+
+    let outcome = w.fanout.handle(deleted).await.expect("handled");
+
+    assert_eq!(outcome.page.flagged, 1);
+    let refused = w
+        .service
+        .patch(
+            &caller("acme", ALL),
+            q.id(),
+            &json!({"state": "approved"}),
+            None,
+        )
+        .await;
+    assert!(matches!(
+        refused,
+        Err(ServiceError::BusinessRule {
+            code: PRICE_RETIRED,
+            ..
+        })
+    ));
+}
+
+#[tokio::test]
+async fn a_continuation_with_a_bad_cursor_is_poison_and_never_applies() {
+    let w = world(200);
+    let body = json!({
+        "eventId": "c-1",
+        "eventType": CONTINUATION_EVENT_TYPE,
+        "event": {"priceFanout": {"priceId": "fibre-1g-monthly", "cursor": "no-separator",
+                  "retired": false, "lastUpdate": "2026-06-01T00:00:00Z",
+                  "sourceEventId": "e-1"}},
+    });
+    let parsed = parse_message("m", &body.to_string(), &BTreeMap::new(), Some(1)).expect("env");
+
+    match w.fanout.handle(parsed).await {
+        Err(HandlerError::Poison { reason }) => assert!(reason.contains("cursor"), "{reason}"),
+        other => panic!("expected poison, got {other:?}"),
+    }
+    assert!(w.announce.0.lock().expect("lock").is_empty());
+}

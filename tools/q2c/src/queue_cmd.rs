@@ -1,0 +1,208 @@
+//! `q2c queue …` and `q2c catalog price-change`: operate the embedded queues of a `q2c local`
+//! data directory from another process. SQLite lets several processes share the database
+//! (WAL, `busy_timeout`), so these work while `q2c local` runs.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use q2c_local::{SqliteQueues, SqliteStore};
+use q2c_model::money::{Currency, Money};
+use q2c_service::messaging::{OutgoingMessage, ReceivedMessage};
+use q2c_service::messaging::{QueueClient, attributes, parse_message, queues};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+/// The schema version of the messages these commands write.
+const SCHEMA_VERSION: &str = "1.0";
+/// How long a message received by `tail` stays hidden before it is deleted or shown again.
+const TAIL_VISIBILITY: Duration = Duration::from_secs(30);
+
+/// Opens the database of a `q2c local` data directory (it must exist: run `q2c local` once).
+///
+/// # Errors
+/// When the directory has no database or SQLite cannot open it.
+pub fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
+    let path = data_dir.join(crate::local::DATABASE_FILE);
+    if !path.exists() {
+        bail!(
+            "no q2c database at {}: start `q2c local --data-dir {}` once first",
+            path.display(),
+            data_dir.display()
+        );
+    }
+    SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))
+}
+
+/// Sends `body` (a TMF event envelope) to `queue`, with the routing attributes taken from the
+/// envelope (`eventType`, `eventId`, `schemaVersion`) plus `extra`. Returns the message id.
+///
+/// # Errors
+/// When the body is not an envelope the consumers would accept, or the queue refuses it.
+pub async fn send(
+    queues: &dyn QueueClient,
+    queue: &str,
+    body: &str,
+    extra: &BTreeMap<String, String>,
+) -> anyhow::Result<String> {
+    let mut attrs = extra.clone();
+    // Refuse here what the consumer would dead-letter, naming why.
+    let parsed = parse_message("-", body, &attrs, None)
+        .map_err(|reason| anyhow::anyhow!("not a message the consumers accept: {reason}"))?;
+    attrs
+        .entry(attributes::EVENT_TYPE.into())
+        .or_insert(parsed.event_type);
+    attrs
+        .entry(attributes::EVENT_ID.into())
+        .or_insert(parsed.event_id);
+    attrs
+        .entry(attributes::SCHEMA_VERSION.into())
+        .or_insert_with(|| {
+            parsed
+                .schema_version
+                .unwrap_or_else(|| SCHEMA_VERSION.into())
+        });
+    let outcome = queues
+        .send_batch(
+            queue,
+            &[OutgoingMessage {
+                body: body.to_owned(),
+                attributes: attrs,
+            }],
+        )
+        .await?;
+    match (outcome.sent.first(), outcome.failed.first()) {
+        (Some((_, id)), _) => Ok(id.clone()),
+        (None, Some(failure)) => bail!("{queue} refused the message: {}", failure.code),
+        (None, None) => bail!("{queue} answered neither sent nor failed"),
+    }
+}
+
+/// One received message as a JSON line: id, receive count, attributes and the body (as JSON
+/// when it parses, else as text).
+pub fn message_line(message: &ReceivedMessage) -> Value {
+    let body = serde_json::from_str::<Value>(&message.body)
+        .unwrap_or_else(|_| Value::String(message.body.clone()));
+    json!({
+        "messageId": message.message_id,
+        "receiveCount": message.receive_count,
+        "sentAt": message.sent_at.format(&Rfc3339).unwrap_or_default(),
+        "attributes": message.attributes,
+        "body": body,
+    })
+}
+
+/// Prints the messages of `queue` as JSON lines, deleting each once printed (tail is that
+/// queue's consumer), or leaving them when `keep`. With `once`, stops when the queue has
+/// nothing visible; else follows it until Ctrl-C. Returns how many were printed.
+///
+/// # Errors
+/// When the queue does not exist or the output cannot be written.
+pub async fn tail(
+    queues: &dyn QueueClient,
+    queue: &str,
+    once: bool,
+    keep: bool,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<u64> {
+    let mut printed = 0;
+    // `keep` hides nothing (visibility 0), so a follow-up receive would see the same
+    // messages again: with `keep`, one pass only.
+    let visibility = if keep {
+        Duration::ZERO
+    } else {
+        TAIL_VISIBILITY
+    };
+    let wait = if once {
+        Duration::ZERO
+    } else {
+        Duration::from_secs(1)
+    };
+    loop {
+        let batch = queues.receive(queue, 10, visibility, wait).await?;
+        if batch.is_empty() {
+            if once || keep {
+                return Ok(printed);
+            }
+            continue;
+        }
+        for message in &batch {
+            writeln!(out, "{}", message_line(message))?;
+        }
+        out.flush()?;
+        printed += batch.len() as u64;
+        if keep {
+            if batch.len() < 10 {
+                return Ok(printed);
+            }
+            continue;
+        }
+        let handles: Vec<String> = batch.iter().map(|m| m.receipt_handle.clone()).collect();
+        queues.delete_batch(queue, &handles).await?;
+    }
+}
+
+/// Builds a `ProductOfferingPriceAttributeValueChangeEvent` for the price `price_id` of the
+/// store's catalog with a new amount (and currency), `lastUpdate` = now.
+///
+/// # Errors
+/// When the price does not exist or the amount is not a valid decimal.
+pub async fn price_change_event(
+    store: &SqliteStore,
+    price_id: &str,
+    value: &str,
+    currency: Option<&str>,
+    now: OffsetDateTime,
+) -> anyhow::Result<Value> {
+    let amount = Decimal::from_str(value)
+        .with_context(|| format!("`{value}` is not a decimal amount (e.g. 19.99)"))?;
+    let mut prices = store.catalog_store().prices(&[price_id.to_owned()]).await?;
+    let Some(mut price) = prices.pop() else {
+        bail!("no price `{price_id}` in the local catalog (see GET …/productOfferingPrice)");
+    };
+    let currency = match (currency, price.price) {
+        (Some(code), _) => Currency::parse(code).with_context(|| format!("currency `{code}`"))?,
+        (None, Some(old)) => old.currency,
+        (None, None) => bail!("price `{price_id}` has no amount today: give --currency"),
+    };
+    price.price = Some(Money::new(amount, currency));
+    // The event's lastUpdate orders it against other changes of this price.
+    price.last_update = Some(now.max(price.last_update.unwrap_or(now)));
+    let event_id = uuid::Uuid::new_v4().to_string();
+    Ok(json!({
+        "eventId": event_id,
+        "eventTime": now.format(&Rfc3339)?,
+        "eventType": "ProductOfferingPriceAttributeValueChangeEvent",
+        "schemaVersion": SCHEMA_VERSION,
+        "event": {"productOfferingPrice": price},
+    }))
+}
+
+/// `q2c catalog price-change`: enqueues the change on `pricing-changes`; returns the event id.
+///
+/// # Errors
+/// As [`price_change_event`] and [`send`].
+pub async fn price_change(
+    data_dir: &Path,
+    price_id: &str,
+    value: &str,
+    currency: Option<&str>,
+) -> anyhow::Result<String> {
+    let store = open_store(data_dir)?;
+    let event =
+        price_change_event(&store, price_id, value, currency, OffsetDateTime::now_utc()).await?;
+    let queues = SqliteQueues::new(&store);
+    send(
+        &queues,
+        queues::PRICING_CHANGES,
+        &event.to_string(),
+        &BTreeMap::new(),
+    )
+    .await?;
+    Ok(event["eventId"].as_str().unwrap_or_default().to_owned())
+}
