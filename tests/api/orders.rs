@@ -248,3 +248,63 @@ async fn the_ordering_hub_takes_and_removes_subscriptions() {
         .expect("DELETE");
     assert_eq!(deleted.status(), 204);
 }
+
+/// Receives from `queue` of the app's embedded queues until a message satisfies `wanted`
+/// (the relay runs right after each write; each receive long-polls for a second).
+async fn wait_for_message(
+    app: &TestApp,
+    queue: &str,
+    wanted: impl Fn(&q2c_service::messaging::ReceivedMessage) -> bool,
+) -> q2c_service::messaging::ReceivedMessage {
+    use q2c_service::messaging::QueueClient;
+    let path = app.data_dir.path().join(q2c::local::DATABASE_FILE);
+    let store = q2c_local::SqliteStore::open(&path).expect("open the data directory's store");
+    let queues = q2c_local::SqliteQueues::new(&store);
+    for _ in 0..30 {
+        let received = queues
+            .receive(
+                queue,
+                10,
+                std::time::Duration::from_secs(600),
+                std::time::Duration::from_secs(1),
+            )
+            .await
+            .expect("receive");
+        if let Some(message) = received.into_iter().find(|m| wanted(m)) {
+            return message;
+        }
+    }
+    panic!("no matching message reached {queue}");
+}
+
+#[tokio::test]
+async fn the_order_reaches_the_orders_queue_and_its_state_changes_the_hub_path() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let (_, order) = accept_quote(&app, &token, "fibre-1g").await;
+    let order_id = order["id"].as_str().expect("order id").to_owned();
+
+    let created = wait_for_message(&app, "orders", |m| {
+        m.attributes.get("eventType").map(String::as_str) == Some("ProductOrderCreateEvent")
+    })
+    .await;
+    let body: Value = serde_json::from_str(&created.body).expect("envelope JSON");
+    assert_eq!(body["event"]["productOrder"]["id"], order_id.as_str());
+    assert_eq!(created.attributes["tenant"], "acme");
+    assert_eq!(created.attributes["eventId"], body["eventId"]);
+    assert!(!created.attributes.contains_key("hubApi"));
+
+    let response = notify(&app, &token, &notification(&order_id, "acknowledged")).await;
+    assert_eq!(response.status(), 201);
+    let changed = wait_for_message(&app, "quote-events", |m| {
+        m.attributes.get("eventType").map(String::as_str) == Some("ProductOrderStateChangeEvent")
+    })
+    .await;
+    assert_eq!(changed.attributes["hubApi"], "ordering");
+    let body: Value = serde_json::from_str(&changed.body).expect("envelope JSON");
+    assert_eq!(body["event"]["productOrder"]["state"], "acknowledged");
+    assert_eq!(
+        body["event"]["productOrder"]["dispatch"]["status"],
+        "pending"
+    );
+}
