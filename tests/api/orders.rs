@@ -32,8 +32,12 @@ async fn accept_quote(app: &TestApp, token: &str, offering: &str) -> (String, Va
 }
 
 fn notification(order_id: &str, state: &str) -> Value {
+    notification_with_id(&format!("om-{order_id}-{state}"), order_id, state)
+}
+
+fn notification_with_id(event_id: &str, order_id: &str, state: &str) -> Value {
     json!({
-        "eventId": format!("om-{order_id}-{state}"),
+        "eventId": event_id,
         "eventTime": "2026-11-27T12:00:00Z",
         "eventType": "ProductOrderStateChangeEvent",
         "event": {"productOrder": {"id": "om-1", "externalId": order_id, "state": state}}
@@ -177,15 +181,29 @@ async fn the_listener_records_valid_states_and_refuses_illegal_ones() {
         "{illegal}"
     );
 
-    for state in ["acknowledged", "inProgress", "inProgress"] {
+    for state in ["acknowledged", "inProgress"] {
         let response = notify(&app, &token, &notification(order_id, state)).await;
         assert_eq!(response.status(), 201, "reporting {state}");
     }
     let stored: Value = app.get(&path, &token).await.json().await.expect("json");
     assert_eq!(stored["state"], "inProgress");
 
+    // Redeliveries (same eventId) get the first answer again, even for an older state.
+    for state in ["inProgress", "acknowledged"] {
+        let again = notify(&app, &token, &notification(order_id, state)).await;
+        assert_eq!(again.status(), 201, "redelivered {state}");
+        assert_eq!(again.headers()["idempotent-replayed"], "true");
+    }
+    // The same state in a new event is a no-op; an older state in a new event is refused.
+    let repeated = notification_with_id("om-repeat", order_id, "inProgress");
+    assert_eq!(notify(&app, &token, &repeated).await.status(), 201);
     assert_tmf_error(
-        notify(&app, &token, &notification(order_id, "acknowledged")).await,
+        notify(
+            &app,
+            &token,
+            &notification_with_id("om-late", order_id, "acknowledged"),
+        )
+        .await,
         422,
         "ILLEGAL_ORDER_STATE_TRANSITION",
     )

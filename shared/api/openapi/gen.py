@@ -308,8 +308,11 @@ def paths():
         f"{O}/listener/productOrderStateChangeEvent": {"post": {
             **secured, "operationId": "listenToProductOrderStateChangeEvent", "tags": ["notification listener"],
             "summary": "Order management reports an order state (scope order.write)",
+            "description": "The first answer to an eventId (or Idempotency-Key) is replayed to redeliveries for 24 h.",
+            "parameters": [param("Idempotency-Key")],
             "requestBody": body("ProductOrderStateChangeEvent", "application/json"),
-            "responses": responses("201", ok("Notified"), "401", "403", "404", "409", "413", "415", "422")}},
+            "responses": responses("201", ok("Notified", headers=["Idempotent-Replayed"]),
+                                   "401", "403", "404", "409", "413", "415", "422")}},
         f"{O}/hub": {"post": {**secured, "operationId": "registerOrderingListener", "tags": ["events subscription"],
                               "summary": "Register a listener of product order events (scope hub.write)",
                               "parameters": [param("Idempotency-Key")],

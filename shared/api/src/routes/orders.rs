@@ -5,17 +5,18 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use q2c_service::Scope;
 use q2c_service::orders::{OrderService, StoredOrder};
 use q2c_service::ports::HubApi;
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use crate::auth::Caller;
 use crate::body::{Accepts, body_bytes, check_content_type, json_object};
 use crate::error::ApiError;
-use crate::idempotency::PostRequest;
+use crate::idempotency::{self, IDEMPOTENCY_KEY, PostRequest};
 use crate::paging::{Fields, Params, count_headers, select};
 use crate::routes::{hub, json};
 use crate::schema::request_schemas;
@@ -68,15 +69,18 @@ pub async fn get(
     Ok(json(&resource(&order, fields.as_ref())?))
 }
 
-/// `POST /listener/productOrderStateChangeEvent` → 201 once the state is recorded (also
-/// for a redelivered notification); 404 for an unknown order, 422 for a state the TMF622
-/// machine does not allow.
+/// `POST /listener/productOrderStateChangeEvent` → 201 once the state is recorded; 404 for
+/// an unknown order, 422 for a state the TMF622 machine does not allow. Notifications arrive
+/// at least once: the first answer to an `eventId` is kept (24 h, as for `Idempotency-Key`,
+/// which takes precedence when sent) and replayed to its redeliveries, so a late duplicate of
+/// an older state is not refused once the order has moved on.
 #[tracing::instrument(name = "order.listener", skip_all)]
 pub async fn state_change_listener(
     State(state): State<AppState>,
     caller: Caller,
+    method: Method,
     uri: Uri,
-    headers: HeaderMap,
+    mut headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::OrderWrite)?;
@@ -85,10 +89,35 @@ pub async fn state_change_listener(
     let bytes = body_bytes(body, state.config.body_limit)?;
     let notification = Value::Object(json_object(&bytes)?);
     request_schemas().check_order_state_change(&notification)?;
-    service(&state)
-        .apply_state_change(ctx, &notification)
-        .await?;
-    Ok(StatusCode::CREATED.into_response())
+    if !headers.contains_key(&IDEMPOTENCY_KEY)
+        && let Some(key) = notification
+            .get("eventId")
+            .and_then(Value::as_str)
+            .and_then(event_key)
+    {
+        headers.insert(IDEMPOTENCY_KEY, key);
+    }
+    let service = service(&state);
+    idempotency::once(
+        &state,
+        ctx,
+        &headers,
+        (&method, uri.path(), &bytes),
+        || async {
+            match service.apply_state_change(ctx, &notification).await {
+                Ok(_) => StatusCode::CREATED.into_response(),
+                Err(e) => ApiError::from(e).into_response(),
+            }
+        },
+    )
+    .await
+}
+
+/// The de-duplication key of a notification: its `eventId`, hashed so that any id makes a
+/// valid key of fixed length.
+fn event_key(event_id: &str) -> Option<HeaderValue> {
+    let digest = Sha256::digest(event_id.as_bytes());
+    HeaderValue::try_from(format!("order-event:{}", hex::encode(digest))).ok()
 }
 
 /// `POST /hub` of the ordering API (as the quote hub; subscriptions under

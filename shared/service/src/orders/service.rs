@@ -66,7 +66,8 @@ impl OrderService {
     ///
     /// # Errors
     /// `InvalidInput` (not such an event, no state, unknown state), `NotFound`,
-    /// `BusinessRule` [`ILLEGAL_ORDER_STATE_TRANSITION`], `Unavailable`.
+    /// `BusinessRule` [`ILLEGAL_ORDER_STATE_TRANSITION`], `Unavailable` (also when the order
+    /// kept changing concurrently).
     #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant), err(level = "info"))]
     pub async fn apply_state_change(
         &self,
@@ -116,14 +117,9 @@ impl OrderService {
                     return Ok(next);
                 }
                 Err(StoreError::VersionConflict) if attempt < MAX_ATTEMPTS => {}
-                Err(StoreError::VersionConflict) => {
-                    return Err(ServiceError::Conflict {
-                        message: format!(
-                            "product order {} changed concurrently; retry",
-                            stored.id()
-                        ),
-                    });
-                }
+                // Lost every race: a transient condition, answered 503 so that the sender
+                // retries (and a kept answer of the event is released).
+                Err(e @ StoreError::VersionConflict) => return Err(e.into()),
                 Err(e) => return Err(e.into()),
             }
         }
