@@ -5,4 +5,5 @@ mod auth;
 mod catalog_and_hub;
 mod concurrency;
 mod errors;
+mod orders;
 mod quotes;

@@ -85,6 +85,7 @@ impl QuoteApi {
         let store = Arc::new(self.store.clone());
         let ports = Ports {
             quotes: store.clone(),
+            orders: store.clone(),
             catalog: store.clone(),
             hubs: store.clone(),
             idempotency: store,

@@ -1,6 +1,6 @@
 //! The sample events in `events/` parse into their `aws_lambda_events` types, their message
 //! bodies validate against the schemas in `events/schemas/`, and so does a message built by
-//! `q2c_service::events::quote_event`.
+//! `q2c_service::events::quote_event` or `q2c_service::orders::order_event`.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -184,4 +184,68 @@ fn the_schema_refuses_a_body_without_its_quote_or_with_an_unknown_event_type() {
         !validator.is_valid(&bad_state),
         "the Quote schema is applied"
     );
+}
+
+#[test]
+fn messages_built_by_order_event_validate_with_their_attributes() {
+    use q2c_service::orders::{Dispatch, OrderEventType, StoredOrder, order_event};
+    let quote = Quote {
+        id: Some("q-1".into()),
+        href: Some("https://api.example.com/tmf-api/quoteManagement/v4/quote/q-1".into()),
+        state: Some(QuoteState::Accepted),
+        quote_item: vec![QuoteItem {
+            id: Some("1".into()),
+            action: Some("add".into()),
+            quantity: Some(1),
+            product_offering: Some(EntityRef {
+                id: "mobile-l".into(),
+                ..EntityRef::default()
+            }),
+            ..QuoteItem::default()
+        }],
+        ..Quote::default()
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let mut order = q2c_model::ordering::order_from_quote(&quote, "o-1", now);
+    order.href = Some("/tmf-api/productOrderingManagement/v4/productOrder/o-1".into());
+    let order = StoredOrder {
+        order,
+        version: 1,
+        dispatch: Dispatch::new_order(),
+    };
+    let tenant = TenantId::parse("acme").expect("tenant");
+    let bodies = validator("product-order-event.schema.json");
+    let attributes = validator("message-attributes.schema.json");
+    for kind in [OrderEventType::Create, OrderEventType::StateChange] {
+        let event = order_event(kind, &order, &tenant, Some("corr-1"), now).expect("event");
+        assert_valid(&bodies, &event.body, kind.name());
+        let message = q2c_service::relay::outgoing(&event).expect("message");
+        let as_lambda: serde_json::Map<String, Value> = message
+            .attributes
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_json::json!({"dataType": "String", "stringValue": v}),
+                )
+            })
+            .collect();
+        assert_valid(&attributes, &Value::Object(as_lambda), "the attributes");
+        assert_eq!(
+            message.attributes.get("hubApi").map(String::as_str),
+            (kind == OrderEventType::StateChange).then_some("ordering"),
+            "only state changes are for the ordering hub"
+        );
+
+        let mut mislabelled = event.body.clone();
+        mislabelled["eventType"] = match kind {
+            OrderEventType::Create => "ProductOrderStateChangeEvent",
+            OrderEventType::StateChange => "ProductOrderCreateEvent",
+        }
+        .into();
+        assert!(
+            !bodies.is_valid(&mislabelled),
+            "hubApi and dispatch go with state changes only"
+        );
+    }
 }

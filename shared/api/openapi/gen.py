@@ -26,6 +26,9 @@ TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAD XAF XAG XAU XBA 
 XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ZWL
 """.split()
 Q, C = "/tmf-api/quoteManagement/v4", "/tmf-api/productCatalogManagement/v4"
+O = "/tmf-api/productOrderingManagement/v4"
+ORDER_STATES = ["acknowledged", "rejected", "pending", "held", "inProgress", "cancelled", "completed",
+                "failed", "partial", "assessingCancellation", "pendingCancellation"]
 
 
 def refs(node, found):
@@ -108,6 +111,42 @@ def schemas(definitions):
         "required": ["id"],
         "properties": {k: {"type": "string"} for k in
                        ["id", "href", "name", "description", "lifecycleStatus", "@type"]},
+    }
+    # TMF622 product orders as q2c serves them (docs/architecture.md, "Product orders").
+    out["ProductOrderDispatch"] = {
+        "type": "object",
+        "description": "q2c extension: where handing the order to order management stands.",
+        "required": ["status", "attempts"],
+        "properties": {"status": {"type": "string", "enum": ["pending", "dispatched", "failed"]},
+                       "attempts": {"type": "integer", "minimum": 0},
+                       "lastError": {"type": "string"}, "downstreamId": {"type": "string"}},
+    }
+    out["ProductOrder"] = {
+        "type": "object",
+        "description": "A TMF622 v4 ProductOrder created by accepting a quote, with q2c's dispatch extension.",
+        "required": ["id"],
+        "properties": {**{k: {"type": "string"} for k in ["id", "href", "externalId", "@type"]},
+                       "orderDate": {"type": "string", "format": "date-time"},
+                       "state": {"type": "string", "enum": ORDER_STATES},
+                       "quote": {"type": "array", "items": {"type": "object"}},
+                       "productOrderItem": {"type": "array", "items": {"type": "object"}},
+                       "dispatch": {"$ref": "#/components/schemas/ProductOrderDispatch"}},
+    }
+    out["ProductOrderStateChangeEvent"] = {
+        "type": "object",
+        "description": "A TMF622 ProductOrderStateChangeEvent from order management. The order is found by "
+                       "event.productOrder.externalId (q2c's id), else by its id.",
+        "required": ["eventType", "event"],
+        "properties": {
+            "eventId": {"type": "string"}, "eventTime": {"type": "string", "format": "date-time"},
+            "eventType": {"type": "string", "enum": ["ProductOrderStateChangeEvent"]},
+            "event": {"type": "object", "required": ["productOrder"], "properties": {"productOrder": {
+                "type": "object", "required": ["state"],
+                "anyOf": [{"required": ["externalId"]}, {"required": ["id"]}],
+                "properties": {"id": {"type": "string", "minLength": 1},
+                               "externalId": {"type": "string", "minLength": 1},
+                               "state": {"type": "string", "enum": ORDER_STATES}}}}},
+        },
     }
     out["Health"] = {"type": "object", "required": ["status"],
                      "properties": {"status": {"type": "string", "enum": ["ok"]}}}
@@ -257,6 +296,33 @@ def paths():
                                        "summary": "Unregister a listener (scope hub.write)", "parameters": [param("id")],
                                        "responses": responses("204", ok("Unsubscribed"), "401", "403", "404")}},
         **catalog,
+        f"{O}/productOrder": {"get": {
+            **secured, "operationId": "listProductOrder", "tags": ["product order"],
+            "summary": "List product orders, newest first (scope order.read)", "parameters": listing,
+            "responses": responses("200", ok("A page of orders", "ProductOrder", ["X-Total-Count", "X-Result-Count"], True),
+                                   "401", "403")}},
+        f"{O}/productOrder/{{id}}": {"get": {
+            **secured, "operationId": "retrieveProductOrder", "tags": ["product order"],
+            "summary": "Retrieve a product order (scope order.read)", "parameters": [param("id"), param("fields")],
+            "responses": responses("200", ok("The order", "ProductOrder"), "401", "403", "404")}},
+        f"{O}/listener/productOrderStateChangeEvent": {"post": {
+            **secured, "operationId": "listenToProductOrderStateChangeEvent", "tags": ["notification listener"],
+            "summary": "Order management reports an order state (scope order.write)",
+            "description": "The first answer to an eventId (or Idempotency-Key) is replayed to redeliveries for 24 h.",
+            "parameters": [param("Idempotency-Key")],
+            "requestBody": body("ProductOrderStateChangeEvent", "application/json"),
+            "responses": responses("201", ok("Notified", headers=["Idempotent-Replayed"]),
+                                   "401", "403", "404", "409", "413", "415", "422")}},
+        f"{O}/hub": {"post": {**secured, "operationId": "registerOrderingListener", "tags": ["events subscription"],
+                              "summary": "Register a listener of product order events (scope hub.write)",
+                              "parameters": [param("Idempotency-Key")],
+                              "requestBody": body("EventSubscriptionInput", "application/json"),
+                              "responses": responses("201", ok("Subscribed", "EventSubscription", ["Location", "Idempotent-Replayed"]),
+                                                     "401", "403", "409", "413", "415", "422")}},
+        f"{O}/hub/{{id}}": {"delete": {**secured, "operationId": "unregisterOrderingListener", "tags": ["events subscription"],
+                                       "summary": "Unregister a listener of product order events (scope hub.write)",
+                                       "parameters": [param("id")],
+                                       "responses": responses("204", ok("Unsubscribed"), "401", "403", "404")}},
     }
 
 
@@ -295,14 +361,15 @@ def main():
     bound_numbers(components_schemas)
     link_created(paths_doc, f"{Q}/quote", "post", ["retrieveQuote", "patchQuote", "deleteQuote"])
     link_created(paths_doc, f"{Q}/hub", "post", ["unregisterListener"])
+    link_created(paths_doc, f"{O}/hub", "post", ["unregisterOrderingListener"])
     doc = {
         "openapi": "3.0.3",
-        "info": {"title": "q2c Quote Management (TMF648 v4) and read-only catalog (TMF620 v4)",
+        "info": {"title": "q2c Quote Management (TMF648 v4), read-only catalog (TMF620 v4) and product orders (TMF622 v4)",
                  "version": "4.0.0-q2c",
                  "description": "A superset of the official TMF648 v4 API as q2c serves it. Errors are TMF630 bodies; "
                                 "see docs/errors.md. Unknown query parameters are rejected with 400."},
         "servers": [{"url": "/"}],
-        "tags": [{"name": n} for n in ("quote", "events subscription", "catalog", "ops")],
+        "tags": [{"name": n} for n in ("quote", "events subscription", "catalog", "product order", "notification listener", "ops")],
         "paths": paths_doc,
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},

@@ -43,6 +43,8 @@ pub use error::ApiError;
 pub const QUOTE_API_BASE: &str = "/tmf-api/quoteManagement/v4";
 /// Base path of TMF620 v4.
 pub const CATALOG_API_BASE: &str = "/tmf-api/productCatalogManagement/v4";
+/// Base path of the TMF622 product ordering API (product orders, listener, ordering hub).
+pub const ORDERING_API_BASE: &str = "/tmf-api/productOrderingManagement/v4";
 
 /// Documentation base used when none is configured, so `referenceError` is always an
 /// absolute URI.

@@ -16,6 +16,7 @@ pub struct RequestSchemas {
     quote_create: Validator,
     quote_update: Validator,
     hub_input: Validator,
+    order_state_change: Validator,
 }
 
 /// The compiled schemas of the embedded document.
@@ -53,6 +54,7 @@ impl RequestSchemas {
             quote_create: compile("Quote_Create")?,
             quote_update: compile("Quote_Update")?,
             hub_input: compile("EventSubscriptionInput")?,
+            order_state_change: compile("ProductOrderStateChangeEvent")?,
         })
     }
 
@@ -80,6 +82,16 @@ impl RequestSchemas {
     /// `ApiError::InvalidBody` naming the path of the first violation.
     pub fn check_hub_input(&self, body: &Value) -> Result<(), ApiError> {
         first_violation(&self.hub_input, body)
+    }
+}
+
+impl RequestSchemas {
+    /// Checks a `POST /listener/productOrderStateChangeEvent` body.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidBody` naming the path of the first violation.
+    pub fn check_order_state_change(&self, body: &Value) -> Result<(), ApiError> {
+        first_violation(&self.order_state_change, body)
     }
 }
 

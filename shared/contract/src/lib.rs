@@ -11,6 +11,7 @@
 //! - [`fixtures`]: unique tenants, quotes with extensions, events, catalog entries.
 //! - [`quotes`]: [`quote_store_contract`]: round trip, conflicts, tenant isolation.
 //! - [`quote_list`]: [`quote_list_contract`]: filters, ordering, paging, totals.
+//! - [`orders`]: [`order_store_contract`]: acceptance, listing, dispatch outcomes, state changes.
 //! - [`outbox`]: [`quote_outbox_contract`]: events written with quotes, relay side.
 //! - [`idempotency`]: [`idempotency_contract`]: claim, replay, mismatch, expiry, takeover.
 //! - [`hubs`]: [`hub_store_contract`]: subscriptions per tenant and API.
@@ -29,6 +30,7 @@ pub mod dispatch_log;
 pub mod fixtures;
 pub mod hubs;
 pub mod idempotency;
+pub mod orders;
 pub mod outbox;
 pub mod queues;
 pub mod quote_list;
@@ -42,6 +44,7 @@ pub use fanout::{
 pub use dispatch_log::{dispatch_log_concurrency_contract, dispatch_log_contract};
 pub use hubs::hub_store_contract;
 pub use idempotency::idempotency_contract;
+pub use orders::order_store_contract;
 pub use outbox::quote_outbox_contract;
 pub use queues::{QueueNames, queue_contract};
 pub use quote_list::quote_list_contract;

@@ -29,6 +29,7 @@ mod fanout;
 mod hubs;
 mod idempotency;
 mod open_quotes;
+mod orders;
 mod outbox;
 pub mod poller;
 pub mod queues;

@@ -1,15 +1,17 @@
-//! [`QuoteStore`] on SQLite. Each write is one atomic unit (a savepoint of the writer's
+//! [`QuoteStore`] on SQLite. Each write (accepting too: quote, new order and events) is one atomic unit (a savepoint of the writer's
 //! group commit) holding the quote row, its index rows (see `quote_row`) and the outbox
 //! events announcing the change.
 
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
+use q2c_service::orders::StoredOrder;
 use q2c_service::ports::{
     Listing, OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote,
 };
 use rusqlite::params;
 
 use crate::error::ResultExt;
+use crate::orders::OrderRow;
 use crate::quote_row::{QUOTE_COLUMNS, QuoteRow, decode, delete_index_rows};
 use crate::store::SqliteStore;
 use crate::{outbox, quote_list, time_codec};
@@ -61,6 +63,30 @@ impl QuoteStore for SqliteStore {
             row.update(conn, expected)?;
             delete_index_rows(conn, &row.tenant, &row.id)?;
             row.insert_index_rows(conn)?;
+            outbox::insert_events(conn, &events)?;
+            Ok(())
+        })
+        .await
+    }
+
+    #[tracing::instrument(name = "sqlite.quotes.accept", skip_all, fields(tenant = %tenant, quote_id = quote.id(), order_id = order.id(), expected_version))]
+    async fn accept(
+        &self,
+        tenant: &TenantId,
+        quote: &StoredQuote,
+        expected_version: u64,
+        order: &StoredOrder,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let row = QuoteRow::encode(tenant, quote)?;
+        let order_row = OrderRow::encode(tenant, order)?;
+        let events = outbox::EventRow::encode_all(events)?;
+        let expected = time_codec::int(expected_version);
+        self.write(move |conn| {
+            row.update(conn, expected)?;
+            delete_index_rows(conn, &row.tenant, &row.id)?;
+            row.insert_index_rows(conn)?;
+            order_row.insert(conn)?;
             outbox::insert_events(conn, &events)?;
             Ok(())
         })

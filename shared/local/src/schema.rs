@@ -6,7 +6,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 /// Version 1: quotes and their index tables, catalog, hubs, idempotency, outbox.
 const V1: &str = r#"
@@ -154,6 +154,24 @@ CREATE TABLE dispatch_log (
     dispatched_at INTEGER,             -- unix nanoseconds
     PRIMARY KEY (tenant, order_id)
 ) WITHOUT ROWID;
+"#;
+
+/// Version 5: product orders (created by accepting a quote), with their dispatch record.
+/// Listed per tenant newest first, like quotes.
+const V5: &str = r#"
+CREATE TABLE orders (
+    tenant          TEXT    NOT NULL,
+    id              TEXT    NOT NULL,
+    quote_id        TEXT    NOT NULL,
+    version         INTEGER NOT NULL,
+    order_date      INTEGER,          -- unix nanoseconds
+    state           TEXT,             -- TMF622 state as order management reported it
+    dispatch_status TEXT    NOT NULL, -- pending | dispatched | failed
+    dispatch        TEXT    NOT NULL, -- the dispatch record as JSON
+    body            TEXT    NOT NULL, -- the TMF622 ProductOrder as JSON
+    PRIMARY KEY (tenant, id)
+);
+CREATE INDEX orders_by_date ON orders (tenant, order_date DESC, id);
 "#;
 
 /// The schema version this build migrates to.

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use q2c_service::orders::OrderStore;
 use q2c_service::ports::{
     CatalogStore, Clock, HubStore, IdempotencyStore, OutboxStore, Ports, QuoteStore,
     SettingsSource, StoreError,
@@ -150,6 +151,11 @@ impl SqliteStore {
         Arc::new(self.clone())
     }
 
+    /// The product order port.
+    pub fn order_store(&self) -> Arc<dyn OrderStore> {
+        Arc::new(self.clone())
+    }
+
     /// The catalog port.
     pub fn catalog_store(&self) -> Arc<dyn CatalogStore> {
         Arc::new(self.clone())
@@ -184,6 +190,7 @@ impl SqliteStore {
     pub fn ports(&self, settings: Arc<dyn SettingsSource>, clock: Arc<dyn Clock>) -> Ports {
         Ports {
             quotes: self.quote_store(),
+            orders: self.order_store(),
             catalog: self.catalog_store(),
             hubs: self.hub_store(),
             idempotency: self.idempotency_store(),

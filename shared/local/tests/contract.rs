@@ -39,6 +39,9 @@ on_both!(quote_list_in_memory, quote_list_on_file, |s| {
 on_both!(outbox_in_memory, outbox_on_file, |s| {
     q2c_contract::quote_outbox_contract(s.quote_store(), s.outbox_store())
 });
+on_both!(orders_in_memory, orders_on_file, |s| {
+    q2c_contract::order_store_contract(s.quote_store(), s.order_store(), s.outbox_store())
+});
 on_both!(idempotency_in_memory, idempotency_on_file, |s| {
     q2c_contract::idempotency_contract(s.idempotency_store())
 });
@@ -64,6 +67,7 @@ async fn suites_can_share_one_store() {
     tokio::join!(
         q2c_contract::quote_store_contract(s.quote_store()),
         q2c_contract::quote_list_contract(s.quote_store()),
+        q2c_contract::order_store_contract(s.quote_store(), s.order_store(), s.outbox_store()),
         q2c_contract::idempotency_contract(s.idempotency_store()),
         q2c_contract::hub_store_contract(s.hub_store()),
         q2c_contract::catalog_store_contract(s.catalog_store()),

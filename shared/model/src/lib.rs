@@ -10,11 +10,13 @@
 //! - [`settings`]: `TenantSettings` (tax rate, approval threshold, quote validity, currency).
 //! - [`pricing`]: the pricing engine, `price_quote` over a [`pricing::CatalogView`].
 //! - [`lifecycle`]: the quote, quote item, product order and order item state machines.
+//! - [`ordering`]: the product order made from an accepted quote, and order state changes.
 //! - [`sample_catalog`]: the TMF620 sample catalog that seeds `q2c local` and the docs' examples.
 #![warn(missing_docs)]
 
 pub mod lifecycle;
 pub mod money;
+pub mod ordering;
 pub mod pricing;
 pub mod sample_catalog;
 pub mod settings;

@@ -6,6 +6,8 @@
 //! - [`error`]: `ServiceError`, one variant per case callers act on.
 //! - [`ports`]: store, clock and settings traits, and the records they exchange.
 //! - [`quotes`]: the quote use-cases (create, read, list, delete); `quote_patch`: PATCH.
+//! - [`orders`]: product orders: the `OrderStore` port, dispatch records, order events,
+//!   `OrderService` (reads, the state-change listener).
 //! - [`configure`]: loading the catalog slice a quote needs and pricing it.
 //! - [`events`]: the TMF event envelopes announcing quote changes.
 //! - [`messaging`]: the `QueueClient` port, queue names, and the handler contract of consumers.
@@ -21,6 +23,7 @@ pub mod error;
 pub mod events;
 pub mod fanout;
 pub mod messaging;
+pub mod orders;
 pub mod ports;
 mod quote_patch;
 pub mod quotes;
@@ -30,5 +33,6 @@ mod testing;
 
 pub use context::{RequestContext, Scope, TenantId};
 pub use error::ServiceError;
+pub use orders::OrderService;
 pub use ports::Ports;
 pub use quotes::{QuoteService, QuoteServiceConfig};

@@ -46,6 +46,9 @@ pub mod attributes {
     pub const CORRELATION_ID: &str = "correlationId";
     /// The outbox event id (stable across re-sends: consumers de-duplicate on it).
     pub const EVENT_ID: &str = "eventId";
+    /// Which API's hub subscribers an event is for (`ordering`), copied from the envelope's
+    /// `hubApi` field; absent on quote events, which are for the quote hub.
+    pub const HUB_API: &str = "hubApi";
     /// Why a message was dead-lettered.
     pub const FAILURE_REASON: &str = "failureReason";
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::context::TenantId;
+use crate::orders::{OrderStore, StoredOrder};
 
 /// A boxed error cause from an adapter (driver, SDK).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -156,6 +157,23 @@ pub trait QuoteStore: Send + Sync {
         tenant: &TenantId,
         quote: &StoredQuote,
         expected_version: u64,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError>;
+
+    /// Accepts the quote: replaces it (as `update` does, conditional on
+    /// `expected_version`) and inserts `order` (the product order it becomes), with the
+    /// events, all in one transaction.
+    ///
+    /// # Errors
+    /// [`StoreError::VersionConflict`] when the stored version differs (or the quote is
+    /// gone); [`StoreError::AlreadyExists`] when the order id is taken. Nothing is written
+    /// then.
+    async fn accept(
+        &self,
+        tenant: &TenantId,
+        quote: &StoredQuote,
+        expected_version: u64,
+        order: &StoredOrder,
         events: &[OutboxEvent],
     ) -> Result<(), StoreError>;
 
@@ -336,6 +354,8 @@ impl Clock for SystemClock {
 pub struct Ports {
     /// Quotes.
     pub quotes: Arc<dyn QuoteStore>,
+    /// Product orders.
+    pub orders: Arc<dyn OrderStore>,
     /// Catalog.
     pub catalog: Arc<dyn CatalogStore>,
     /// Hub subscriptions.

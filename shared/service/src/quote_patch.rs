@@ -11,6 +11,7 @@ use crate::context::{RequestContext, Scope};
 use crate::error::ServiceError;
 use crate::events::{QuoteEventType, quote_event};
 use crate::fanout::{PRICE_RETIRED, retired_prices};
+use crate::orders::new_order_for;
 use crate::ports::{OutboxEvent, StoreError, StoredQuote};
 use crate::quotes::{QuoteService, SERVER_OWNED_FIELDS, check_if_match, serialisation_error};
 
@@ -40,15 +41,25 @@ impl QuoteService {
             let stored = self.get(ctx, id).await?;
             check_if_match(if_match, stored.version)?;
             let now = self.ports.clock.now();
-            let Some((next, events)) = self.apply(ctx, &stored, fields, now).await? else {
+            let Some((next, mut events)) = self.apply(ctx, &stored, fields, now).await? else {
                 return Ok(stored);
             };
-            match self
-                .ports
-                .quotes
-                .update(&ctx.tenant, &next, stored.version, &events)
-                .await
-            {
+            let written = if is_acceptance(&stored, &next) {
+                // Accepting creates the product order in the same transaction, with the
+                // event that puts it on the orders queue.
+                let (order, order_created) = new_order_for(&next.quote, ctx, now)?;
+                events.push(order_created);
+                self.ports
+                    .quotes
+                    .accept(&ctx.tenant, &next, stored.version, &order, &events)
+                    .await
+            } else {
+                self.ports
+                    .quotes
+                    .update(&ctx.tenant, &next, stored.version, &events)
+                    .await
+            };
+            match written {
                 Ok(()) => return Ok(next),
                 Err(StoreError::VersionConflict)
                     if if_match.is_none() && attempt < MAX_ATTEMPTS => {}
@@ -169,6 +180,12 @@ impl QuoteService {
         quote.price_ids = priced.price_ids;
         Ok(())
     }
+}
+
+/// Whether this write moves the quote into `accepted`.
+fn is_acceptance(stored: &StoredQuote, next: &StoredQuote) -> bool {
+    stored.quote.state != Some(QuoteState::Accepted)
+        && next.quote.state == Some(QuoteState::Accepted)
 }
 
 /// The patch must be an object that leaves server-owned fields (but `state`) alone.

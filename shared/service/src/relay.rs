@@ -35,7 +35,7 @@ pub enum RelayError {
 }
 
 /// The message of an outbox event: body = the envelope JSON; attributes `eventType`,
-/// `schemaVersion`, `eventId`, and `tenant` and `correlationId` when known.
+/// `schemaVersion`, `eventId`, and `tenant`, `correlationId` and `hubApi` when known.
 ///
 /// # Errors
 /// When the body cannot be serialised (never for a body read back from JSON).
@@ -57,10 +57,22 @@ pub fn outgoing(event: &OutboxEvent) -> Result<OutgoingMessage, serde_json::Erro
             correlation_id.clone(),
         );
     }
+    if let Some(hub_api) = hub_api(event) {
+        attrs.insert(attributes::HUB_API.to_owned(), hub_api.to_owned());
+    }
     Ok(OutgoingMessage {
         body: serde_json::to_string(&event.body)?,
         attributes: attrs,
     })
+}
+
+/// The hub an event is for, from its envelope's `hubApi` field (set on order events bound
+/// for ordering-hub subscribers, which share the quote-events queue).
+pub fn hub_api(event: &OutboxEvent) -> Option<&str> {
+    event
+        .body
+        .get(attributes::HUB_API)
+        .and_then(serde_json::Value::as_str)
 }
 
 /// Relays up to `limit` pending events, oldest first, to their destination queues in
@@ -274,6 +286,14 @@ mod tests {
             left[0].event_id, "refused",
             "the refused event stays pending"
         );
+    }
+
+    #[test]
+    fn an_event_for_the_ordering_hub_carries_the_hub_api_attribute() {
+        let mut order_event = event("e-2", None);
+        order_event.body = serde_json::json!({"eventId": "e-2", "hubApi": "ordering"});
+        let message = outgoing(&order_event).expect("message");
+        assert_eq!(message.attributes["hubApi"], "ordering");
     }
 
     #[test]

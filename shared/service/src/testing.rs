@@ -11,6 +11,9 @@ use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
 use time::OffsetDateTime;
 
 use crate::context::{RequestContext, Scope, TenantId};
+use crate::orders::{
+    DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
+};
 use crate::ports::*;
 
 type QuoteKey = (String, String);
@@ -20,6 +23,8 @@ type QuoteKey = (String, String);
 pub struct MemoryQuotes {
     pub quotes: Mutex<BTreeMap<QuoteKey, StoredQuote>>,
     pub outbox: Mutex<Vec<OutboxEvent>>,
+    /// Product orders (accepting a quote writes here), same keys.
+    pub orders: Mutex<BTreeMap<QuoteKey, StoredOrder>>,
 }
 
 fn key(tenant: &TenantId, id: &str) -> QuoteKey {
@@ -61,6 +66,28 @@ impl QuoteStore for MemoryQuotes {
         self.outbox.lock().expect("lock").extend_from_slice(ev);
         Ok(())
     }
+    async fn accept(
+        &self,
+        t: &TenantId,
+        q: &StoredQuote,
+        expected: u64,
+        order: &StoredOrder,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let mut quotes = self.quotes.lock().expect("lock");
+        let mut orders = self.orders.lock().expect("lock");
+        match quotes.get(&key(t, q.id())) {
+            Some(current) if current.version == expected => {}
+            _ => return Err(StoreError::VersionConflict),
+        }
+        if orders.contains_key(&key(t, order.id())) {
+            return Err(StoreError::AlreadyExists);
+        }
+        quotes.insert(key(t, q.id()), q.clone());
+        orders.insert(key(t, order.id()), order.clone());
+        self.outbox.lock().expect("lock").extend_from_slice(ev);
+        Ok(())
+    }
     async fn delete(
         &self,
         t: &TenantId,
@@ -96,6 +123,76 @@ impl QuoteStore for MemoryQuotes {
             .take(page.limit as usize)
             .collect();
         Ok(Listing { items, total })
+    }
+}
+
+#[async_trait]
+impl OrderStore for MemoryQuotes {
+    async fn get(&self, t: &TenantId, id: &str) -> Result<Option<StoredOrder>, StoreError> {
+        Ok(self.orders.lock().expect("lock").get(&key(t, id)).cloned())
+    }
+    async fn list(&self, t: &TenantId, page: Page) -> Result<Listing<StoredOrder>, StoreError> {
+        let orders = self.orders.lock().expect("lock");
+        let mut mine: Vec<_> = orders
+            .iter()
+            .filter(|((tenant, _), _)| tenant == t.as_str())
+            .map(|(_, o)| o.clone())
+            .collect();
+        mine.sort_by(|a, b| {
+            b.order
+                .order_date
+                .cmp(&a.order.order_date)
+                .then_with(|| a.id().cmp(b.id()))
+        });
+        let total = mine.len() as u64;
+        let items = mine
+            .into_iter()
+            .skip(page.offset as usize)
+            .take(page.limit as usize)
+            .collect();
+        Ok(Listing { items, total })
+    }
+    async fn record_dispatch(
+        &self,
+        t: &TenantId,
+        id: &str,
+        update: DispatchUpdate,
+    ) -> Result<(), StoreError> {
+        let mut orders = self.orders.lock().expect("lock");
+        let Some(order) = orders.get_mut(&key(t, id)) else {
+            return Err(StoreError::VersionConflict);
+        };
+        let DispatchDecision::Write { announce_failure } = order.dispatch.apply(&update) else {
+            return Ok(());
+        };
+        order.dispatch = update;
+        order.version += 1;
+        if announce_failure {
+            let event =
+                dispatch_failed_event(order, t, time::macros::datetime!(2026-11-27 12:00 UTC))
+                    .map_err(|e| StoreError::Backend(Box::new(e)))?;
+            self.outbox.lock().expect("lock").push(event);
+        }
+        Ok(())
+    }
+    async fn record_state_change(
+        &self,
+        t: &TenantId,
+        order: &StoredOrder,
+        expected: u64,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let mut orders = self.orders.lock().expect("lock");
+        let Some(current) = orders.get_mut(&key(t, order.id())) else {
+            return Err(StoreError::VersionConflict);
+        };
+        if current.version != expected {
+            return Err(StoreError::VersionConflict);
+        }
+        current.order = order.order.clone();
+        current.version = order.version;
+        self.outbox.lock().expect("lock").extend_from_slice(ev);
+        Ok(())
     }
 }
 
@@ -238,6 +335,7 @@ impl Fixture {
         )));
         let ports = Ports {
             quotes: quotes.clone(),
+            orders: quotes.clone(),
             catalog: Arc::new(MemoryCatalog::default()),
             hubs: Arc::new(Unused),
             idempotency: Arc::new(Unused),

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use q2c_service::TenantId;
+use q2c_service::orders::StoredOrder;
 use q2c_service::ports::{
     Listing, OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote,
 };
@@ -62,6 +63,21 @@ impl QuoteStore for WakingQuotes {
         let result = self
             .inner
             .update(tenant, quote, expected_version, events)
+            .await;
+        self.written(result, events)
+    }
+
+    async fn accept(
+        &self,
+        tenant: &TenantId,
+        quote: &StoredQuote,
+        expected_version: u64,
+        order: &StoredOrder,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let result = self
+            .inner
+            .accept(tenant, quote, expected_version, order, events)
             .await;
         self.written(result, events)
     }

@@ -64,18 +64,34 @@ pub async fn create(
         headers,
         body,
     };
-    let (state, caller) = (&state, &caller);
+    create_for(HubApi::Quote, QUOTE_API_BASE, &state, &caller, request).await
+}
+
+/// `POST <base>/hub` of `api`'s hub (shared by the quote and ordering APIs).
+pub(crate) async fn create_for(
+    api: HubApi,
+    base: &'static str,
+    state: &AppState,
+    caller: &Caller,
+    request: PostRequest,
+) -> Result<Response, ApiError> {
     idempotency::json_post(
         state,
         caller,
         Scope::HubWrite,
         request,
-        |bytes| async move { subscribe(state, caller, &bytes).await },
+        |bytes| async move { subscribe(api, base, state, caller, &bytes).await },
     )
     .await
 }
 
-async fn subscribe(state: &AppState, caller: &Caller, bytes: &[u8]) -> Result<Response, ApiError> {
+async fn subscribe(
+    api: HubApi,
+    base: &str,
+    state: &AppState,
+    caller: &Caller,
+    bytes: &[u8],
+) -> Result<Response, ApiError> {
     let (callback, query) = parse_input(bytes)?;
     let subscription = EventSubscription {
         id: uuid::Uuid::new_v4().to_string(),
@@ -85,10 +101,10 @@ async fn subscribe(state: &AppState, caller: &Caller, bytes: &[u8]) -> Result<Re
     state
         .ports
         .hubs
-        .create(&caller.0.tenant, HubApi::Quote, &subscription)
+        .create(&caller.0.tenant, api, &subscription)
         .await
         .map_err(|e| ApiError::Service(e.into()))?;
-    let location = location(state, &format!("{QUOTE_API_BASE}/hub/{}", subscription.id))?;
+    let location = location(state, &format!("{base}/hub/{}", subscription.id))?;
     let mut response = json(&subscription);
     *response.status_mut() = StatusCode::CREATED;
     response.headers_mut().insert(header::LOCATION, location);
@@ -103,12 +119,23 @@ pub async fn delete(
     Path(id): Path<String>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
+    delete_for(HubApi::Quote, &state, &caller, &id, &uri).await
+}
+
+/// `DELETE <base>/hub/{id}` of `api`'s hub (shared by the quote and ordering APIs).
+pub(crate) async fn delete_for(
+    api: HubApi,
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    uri: &Uri,
+) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::HubWrite)?;
-    Params::from_uri(&uri)?.finish()?;
+    Params::from_uri(uri)?.finish()?;
     let removed = state
         .ports
         .hubs
-        .delete(&ctx.tenant, HubApi::Quote, &id)
+        .delete(&ctx.tenant, api, id)
         .await
         .map_err(|e| ApiError::Service(e.into()))?;
     if removed {

@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod catalog_listener;
 pub mod hub;
+pub mod orders;
 pub mod quotes;
 
 use std::any::Any;
@@ -14,12 +15,13 @@ use axum::routing::get;
 use serde::Serialize;
 
 use crate::error::{ApiError, JSON_UTF8};
-use crate::{AppState, CATALOG_API_BASE, QUOTE_API_BASE, openapi};
+use crate::{AppState, CATALOG_API_BASE, ORDERING_API_BASE, QUOTE_API_BASE, openapi};
 
 /// Every route of the surface, before state and layers.
 pub fn routes() -> Router<AppState> {
     let q = QUOTE_API_BASE;
     let c = CATALOG_API_BASE;
+    let o = ORDERING_API_BASE;
     Router::new()
         .route("/health", get(health))
         .route(&format!("{q}/openapi.json"), get(openapi::document))
@@ -51,6 +53,17 @@ pub fn routes() -> Router<AppState> {
         .route(
             &format!("{c}/productOfferingPrice/{{id}}"),
             get(catalog::get_price),
+        )
+        .route(&format!("{o}/productOrder"), get(orders::list))
+        .route(&format!("{o}/productOrder/{{id}}"), get(orders::get))
+        .route(
+            &format!("{o}/listener/productOrderStateChangeEvent"),
+            axum::routing::post(orders::state_change_listener),
+        )
+        .route(&format!("{o}/hub"), axum::routing::post(orders::create_hub))
+        .route(
+            &format!("{o}/hub/{{id}}"),
+            axum::routing::delete(orders::delete_hub),
         )
         .route(
             &format!("{c}/listener/{{event_name}}"),

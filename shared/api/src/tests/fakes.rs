@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
 use q2c_service::TenantId;
+use q2c_service::orders::{DispatchUpdate, OrderStore, StoredOrder};
 use q2c_service::ports::{
     CatalogStore, Clock, HubApi, HubStore, IdempotencyClaim, IdempotencyStore, Listing,
     OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, SettingsSource, StoreError, StoredQuote,
@@ -28,6 +29,7 @@ impl Fakes {
     pub fn ports(&self) -> Ports {
         Ports {
             quotes: Arc::new(InertQuotes),
+            orders: Arc::new(InertQuotes),
             catalog: self.catalog.clone(),
             hubs: self.hubs.clone(),
             idempotency: self.idempotency.clone(),
@@ -211,6 +213,16 @@ impl QuoteStore for InertQuotes {
     ) -> Result<(), StoreError> {
         Err(backend())
     }
+    async fn accept(
+        &self,
+        _: &TenantId,
+        _: &StoredQuote,
+        _: u64,
+        _: &StoredOrder,
+        _: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        Err(backend())
+    }
     async fn delete(
         &self,
         _: &TenantId,
@@ -230,6 +242,37 @@ impl QuoteStore for InertQuotes {
             items: vec![],
             total: 0,
         })
+    }
+}
+
+/// Holds no orders either: the order use-cases are tested in their own crate and end to end.
+#[async_trait]
+impl OrderStore for InertQuotes {
+    async fn get(&self, _: &TenantId, _: &str) -> Result<Option<StoredOrder>, StoreError> {
+        Ok(None)
+    }
+    async fn list(&self, _: &TenantId, _: Page) -> Result<Listing<StoredOrder>, StoreError> {
+        Ok(Listing {
+            items: vec![],
+            total: 0,
+        })
+    }
+    async fn record_dispatch(
+        &self,
+        _: &TenantId,
+        _: &str,
+        _: DispatchUpdate,
+    ) -> Result<(), StoreError> {
+        Err(backend())
+    }
+    async fn record_state_change(
+        &self,
+        _: &TenantId,
+        _: &StoredOrder,
+        _: u64,
+        _: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        Err(backend())
     }
 }
 

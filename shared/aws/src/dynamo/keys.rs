@@ -69,6 +69,17 @@ pub(crate) fn quotes_gsi1sk(quote_date: Option<OffsetDateTime>, id: &str) -> Str
     }
 }
 
+/// The product order item: `T#<tenant>#ORDER#<id>` / `ORDER`.
+pub(crate) fn order_pk(tenant: &TenantId, id: &str) -> String {
+    format!("T#{tenant}#ORDER#{id}")
+}
+pub(crate) const ORDER_SK: &str = "ORDER";
+
+/// The tenant's order listing partition on `gsi1` (sort key as quotes: `<orderDate>#<id>`).
+pub(crate) fn orders_gsi1pk(tenant: &TenantId) -> String {
+    format!("T#{tenant}#ORDERS")
+}
+
 /// One open (non-final) quote using a price: `POPIDX#<priceId>` / `<tenant>#<quoteId>`.
 pub(crate) fn open_quote_index_pk(price_id: &str) -> String {
     format!("POPIDX#{price_id}")

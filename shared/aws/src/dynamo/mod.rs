@@ -16,6 +16,7 @@ mod idempotency;
 mod item;
 mod keys;
 mod open_quotes;
+mod orders;
 mod outbox;
 mod query;
 mod quote_list;
@@ -33,8 +34,8 @@ use aws_sdk_dynamodb::types::ConsumedCapacity;
 
 use crate::metrics::{Operation, RequestCounter};
 
-/// The DynamoDB adapter of every store port (`QuoteStore`, `CatalogStore`, `HubStore`,
-/// `IdempotencyStore`, `OutboxStore`, `DispatchLog`) over one table with the key schema of the SAM
+/// The DynamoDB adapter of every store port (`QuoteStore`, `OrderStore`, `CatalogStore`,
+/// `HubStore`, `IdempotencyStore`, `OutboxStore`, `DispatchLog`) over one table with the key schema of the SAM
 /// template: `pk`/`sk`, GSIs `gsi1` (`gsi1pk`/`gsi1sk`) and `gsi2` (`gsi2pk`/`gsi2sk`),
 /// TTL attribute `expires_at`.
 #[derive(Debug, Clone)]

@@ -82,7 +82,7 @@ fn date_part(item: &Item) -> &str {
 /// Whether `items` hold the first `needed` items and the whole group of quotes sharing the
 /// date of the last of them: the index orders ties by id descending, the port by id
 /// ascending, so a tie group at the page edge is read in full and re-sorted.
-fn enough(items: &[Item], needed: usize) -> bool {
+pub(crate) fn enough(items: &[Item], needed: usize) -> bool {
     needed == 0
         || (items.len() > needed
             && items

@@ -1,5 +1,6 @@
 //! [`QuoteStore`] on DynamoDB. Every write is ONE `TransactWriteItems`: the quote item
-//! (conditional on its version), its outbox events (conditional on absence) and the changes
+//! (conditional on its version), on acceptance the new order item (conditional on absence),
+//! its outbox events (conditional on absence) and the changes
 //! to the open-quote index `POPIDX#<priceId>`, so an event exists exactly when its change
 //! does. Updates and deletes first read the stored quote (strongly consistent) to learn
 //! which index items to remove; the version condition makes that read safe.
@@ -10,6 +11,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use q2c_model::tmf::{Quote, QuoteState};
 use q2c_service::context::TenantId;
+use q2c_service::orders::StoredOrder;
 use q2c_service::ports::{
     Listing, OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote,
 };
@@ -18,6 +20,7 @@ use super::DynamoStore;
 use super::item::{self, Item, n, s};
 use super::keys::{self, GSI1PK, GSI1SK};
 use super::open_quotes;
+use super::orders;
 use super::outbox::event_puts;
 use super::transact::{Expr, TransactError, delete_write, put_write};
 use crate::error::DynamoError;
@@ -226,6 +229,55 @@ impl QuoteStore for DynamoStore {
         )?);
         self.quote_transaction(writes, StoreError::VersionConflict)
             .await
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, quote_id = quote.id(), order_id = order.id()), err)]
+    async fn accept(
+        &self,
+        tenant: &TenantId,
+        quote: &StoredQuote,
+        expected_version: u64,
+        order: &StoredOrder,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let Some(old) = self.current(tenant, quote.id()).await? else {
+            return Err(StoreError::VersionConflict);
+        };
+        if old.version != expected_version {
+            return Err(StoreError::VersionConflict);
+        }
+        let mut writes = vec![
+            put_write(
+                &self.table,
+                encode(tenant, quote)?,
+                Some(version_condition(expected_version)),
+            )?,
+            put_write(
+                &self.table,
+                orders::encode(tenant, order)?,
+                Some(Expr::new("attribute_not_exists(pk)")),
+            )?,
+        ];
+        writes.extend(self.event_writes(events)?);
+        writes.extend(self.index_writes(
+            tenant,
+            quote.id(),
+            &indexed_prices(&old),
+            &indexed_prices(quote),
+        )?);
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Conditions(failed)) if failed.contains(&0) => {
+                Err(StoreError::VersionConflict)
+            }
+            Err(TransactError::Conditions(failed)) if failed.contains(&1) => {
+                Err(StoreError::AlreadyExists)
+            }
+            Err(TransactError::Conditions(positions)) => {
+                Err(DynamoError::DuplicateEvent { positions }.into())
+            }
+            Err(TransactError::Other(e)) => Err(e.into()),
+        }
     }
 
     #[tracing::instrument(skip_all, fields(tenant = %tenant, quote_id = id), err)]

@@ -63,6 +63,9 @@ pub(crate) fn entry(event: &OutboxEvent) -> Result<Entry, SqsError> {
     if let Some(correlation_id) = &event.correlation_id {
         attrs.push((attributes::CORRELATION_ID, correlation_id));
     }
+    if let Some(hub_api) = q2c_service::relay::hub_api(event) {
+        attrs.push((attributes::HUB_API, hub_api));
+    }
     let bytes = body.len()
         + attrs
             .iter()

@@ -27,6 +27,12 @@ async fn quote_outbox_contract() {
 }
 
 #[tokio::test]
+async fn order_store_contract() {
+    let store = fresh().await;
+    q2c_contract::order_store_contract(store.clone(), store.clone(), store).await;
+}
+
+#[tokio::test]
 async fn idempotency_contract() {
     q2c_contract::idempotency_contract(fresh().await).await;
 }
@@ -98,6 +104,7 @@ async fn all_suites_share_one_table() {
     tokio::join!(
         q2c_contract::quote_store_contract(store.clone()),
         q2c_contract::quote_list_contract(store.clone()),
+        q2c_contract::order_store_contract(store.clone(), store.clone(), store.clone()),
         q2c_contract::idempotency_contract(store.clone()),
         q2c_contract::hub_store_contract(store.clone()),
         q2c_contract::catalog_store_contract(store.clone()),

@@ -20,6 +20,7 @@ async fn fanout_continuation_over_sqs_and_dynamodb() {
     let store = Arc::new(store().await);
     let ports = Ports {
         quotes: store.clone(),
+        orders: store.clone(),
         catalog: store.clone(),
         hubs: store.clone(),
         idempotency: store.clone(),

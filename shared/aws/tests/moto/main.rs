@@ -9,6 +9,7 @@ mod contract;
 mod dynamo_expiry;
 mod dynamo_list;
 mod dynamo_misc;
+mod dynamo_orders;
 mod dynamo_quotes;
 mod fanout;
 mod publisher;

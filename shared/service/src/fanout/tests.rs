@@ -39,6 +39,7 @@ fn world(page_size: usize) -> World {
     let clock = Arc::new(TestClock(Mutex::new(datetime!(2026-11-27 12:00 UTC))));
     let ports = Ports {
         quotes: quotes.clone(),
+        orders: quotes.clone(),
         catalog: catalog.clone(),
         hubs: Arc::new(Unused),
         idempotency: Arc::new(Unused),

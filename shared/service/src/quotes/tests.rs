@@ -295,7 +295,8 @@ async fn the_lifecycle_runs_from_approval_to_acceptance_recording_the_approver()
         [
             "QuoteCreateEvent",
             "QuoteStateChangeEvent",
-            "QuoteStateChangeEvent"
+            "QuoteStateChangeEvent",
+            "ProductOrderCreateEvent"
         ]
     );
 

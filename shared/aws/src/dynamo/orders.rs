@@ -1,0 +1,220 @@
+//! [`OrderStore`] on DynamoDB, and the order half of `QuoteStore::accept` (in `quotes`).
+//!
+//! An order is the item `T#<tenant>#ORDER#<id>` / `ORDER` holding the TMF622 order as JSON
+//! (`body`), the dispatch record as JSON (`dispatch`), `dispatch_status`, `state`,
+//! `quote_id` and `version`. It is listed on `gsi1` under `T#<tenant>#ORDERS`, sort key
+//! `<orderDate>#<id>`, read newest first: a Query, never a Scan. Every change is one
+//! `TransactWriteItems` of the order (conditional on its version) and its outbox events.
+
+use std::cmp::Reverse;
+
+use async_trait::async_trait;
+use q2c_service::context::TenantId;
+use q2c_service::orders::{
+    Dispatch, DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
+};
+use q2c_service::ports::{Listing, OutboxEvent, Page, StoreError};
+use time::OffsetDateTime;
+
+use super::DynamoStore;
+use super::item::{self, Item, n, s};
+use super::keys::{self, GSI1, GSI1PK, GSI1SK};
+use super::outbox::event_puts;
+use super::query::QuerySpec;
+use super::quote_list::enough;
+use super::transact::{Expr, TransactError, put_write};
+use crate::error::DynamoError;
+
+const VERSION: &str = "version";
+const DISPATCH: &str = "dispatch";
+const DISPATCH_STATUS: &str = "dispatch_status";
+const STATE: &str = "state";
+const QUOTE_ID: &str = "quote_id";
+/// Items a listing page asks DynamoDB to evaluate, at least.
+const MIN_PAGE_EVALUATE: u64 = 25;
+/// A dispatch outcome that loses a race with another write re-reads this often.
+const MAX_DISPATCH_ATTEMPTS: usize = 3;
+
+/// The order item.
+pub(crate) fn encode(tenant: &TenantId, stored: &StoredOrder) -> Result<Item, DynamoError> {
+    let id = stored.id();
+    let pk = keys::order_pk(tenant, id);
+    let mut item = item::item_with_key(&pk, keys::ORDER_SK);
+    item.insert(keys::BODY.into(), item::to_body(&stored.order, &pk)?);
+    item.insert(DISPATCH.into(), item::to_body(&stored.dispatch, &pk)?);
+    item.insert(DISPATCH_STATUS.into(), s(stored.dispatch.status.as_str()));
+    item.insert(VERSION.into(), n(stored.version));
+    item.insert(QUOTE_ID.into(), s(stored.quote_id()));
+    item.insert(GSI1PK.into(), s(keys::orders_gsi1pk(tenant)));
+    item.insert(
+        GSI1SK.into(),
+        s(keys::quotes_gsi1sk(stored.order.order_date, id)),
+    );
+    if let Some(state) = stored
+        .order
+        .state
+        .and_then(|st| serde_json::to_value(st).ok())
+        .and_then(|v| v.as_str().map(str::to_owned))
+    {
+        item.insert(STATE.into(), s(state));
+    }
+    Ok(item)
+}
+
+fn decode(item: &Item) -> Result<StoredOrder, DynamoError> {
+    let dispatch_text = item::get_s(item, DISPATCH)?;
+    let dispatch: Dispatch =
+        serde_json::from_str(dispatch_text).map_err(|source| DynamoError::Body {
+            key: item::pk_of(item),
+            source,
+        })?;
+    Ok(StoredOrder {
+        order: item::body(item)?,
+        version: item::get_n(item, VERSION)?,
+        dispatch,
+    })
+}
+
+fn version_condition(expected: u64) -> Expr {
+    Expr::new("#v = :expected")
+        .name("#v", VERSION)
+        .value(":expected", n(expected))
+}
+
+impl DynamoStore {
+    async fn order_item(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        consistent: bool,
+    ) -> Result<Option<StoredOrder>, StoreError> {
+        let key = item::key(keys::order_pk(tenant, id), keys::ORDER_SK);
+        let item = self.get_item(key, consistent).await?;
+        Ok(item.as_ref().map(decode).transpose()?)
+    }
+
+    /// Writes `order` if its stored version is `expected`, with `events`.
+    async fn replace_order(
+        &self,
+        tenant: &TenantId,
+        order: &StoredOrder,
+        expected: u64,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let mut writes = vec![put_write(
+            &self.table,
+            encode(tenant, order)?,
+            Some(version_condition(expected)),
+        )?];
+        writes.extend(event_puts(&self.table, events)?);
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TransactError::Conditions(failed)) if failed.contains(&0) => {
+                Err(StoreError::VersionConflict)
+            }
+            Err(TransactError::Conditions(positions)) => {
+                Err(DynamoError::DuplicateEvent { positions }.into())
+            }
+            Err(TransactError::Other(e)) => Err(e.into()),
+        }
+    }
+}
+
+#[async_trait]
+impl OrderStore for DynamoStore {
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, order_id = id), err)]
+    async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<StoredOrder>, StoreError> {
+        self.order_item(tenant, id, false).await
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant), err)]
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        page: Page,
+    ) -> Result<Listing<StoredOrder>, StoreError> {
+        let mut spec =
+            QuerySpec::new(Some(GSI1), "gsi1pk = :pk").value(":pk", s(keys::orders_gsi1pk(tenant)));
+        spec.forward = false;
+        let total = self.count(&spec).await?;
+        let needed = usize::try_from(page.offset.saturating_add(page.limit)).unwrap_or(usize::MAX);
+        let needed = needed.min(usize::try_from(total).unwrap_or(usize::MAX));
+        let items = if needed == 0 {
+            Vec::new()
+        } else {
+            let evaluate = page.offset.saturating_add(page.limit).saturating_add(1);
+            let evaluate = i32::try_from(evaluate.max(MIN_PAGE_EVALUATE)).unwrap_or(i32::MAX);
+            // Ties of orderDate come from the index by id descending: read the tie group at
+            // the page edge whole and re-sort, as for quotes.
+            self.query_while(&spec, Some(evaluate), |items| !enough(items, needed))
+                .await?
+        };
+        let mut orders = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        orders.sort_by(|a, b| {
+            (Reverse(a.order.order_date), a.id()).cmp(&(Reverse(b.order.order_date), b.id()))
+        });
+        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let items = orders.into_iter().skip(offset).take(limit).collect();
+        Ok(Listing { items, total })
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, order_id, status = update.status.as_str()), err)]
+    async fn record_dispatch(
+        &self,
+        tenant: &TenantId,
+        order_id: &str,
+        update: DispatchUpdate,
+    ) -> Result<(), StoreError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let Some(mut stored) = self.order_item(tenant, order_id, true).await? else {
+                return Err(StoreError::VersionConflict);
+            };
+            let DispatchDecision::Write { announce_failure } = stored.dispatch.apply(&update)
+            else {
+                return Ok(());
+            };
+            let expected = stored.version;
+            stored.dispatch = update.clone();
+            stored.version += 1;
+            let events = if announce_failure {
+                vec![
+                    dispatch_failed_event(&stored, tenant, OffsetDateTime::now_utc())
+                        .map_err(|e| StoreError::Backend(Box::new(e)))?,
+                ]
+            } else {
+                Vec::new()
+            };
+            match self.replace_order(tenant, &stored, expected, &events).await {
+                Err(StoreError::VersionConflict) if attempt < MAX_DISPATCH_ATTEMPTS => {}
+                other => return other,
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, order_id = order.id(), expected_version), err)]
+    async fn record_state_change(
+        &self,
+        tenant: &TenantId,
+        order: &StoredOrder,
+        expected_version: u64,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        // The dispatch record is the dispatch engine's: keep what is stored. The version
+        // condition makes this read safe.
+        let Some(current) = self.order_item(tenant, order.id(), true).await? else {
+            return Err(StoreError::VersionConflict);
+        };
+        if current.version != expected_version {
+            return Err(StoreError::VersionConflict);
+        }
+        let next = StoredOrder {
+            dispatch: current.dispatch,
+            ..order.clone()
+        };
+        self.replace_order(tenant, &next, expected_version, events)
+            .await
+    }
+}

@@ -1,0 +1,141 @@
+//! Product orders on DynamoDB beyond the contract: the item layout of the single table,
+//! acceptance leaving the open-quote index, and the requests each order operation makes.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use q2c_aws::Operation;
+use q2c_model::ordering::order_from_quote;
+use q2c_model::tmf::QuoteState;
+use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore, StoredOrder};
+use q2c_service::ports::{Destination, Page, QuoteStore};
+use time::macros::datetime;
+
+use crate::common::{dynamo_client, event, quote, store, tenant};
+
+#[tokio::test]
+async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_requests() {
+    let store = store().await;
+    let acme = tenant("acme");
+    let now = datetime!(2026-01-01 10:00 UTC);
+    let stored = quote("q-1", now, &["p1"]);
+    store.insert(&acme, &stored, &[]).await.expect("insert");
+    let mut accepted = stored.clone();
+    accepted.version = 2;
+    accepted.quote.state = Some(QuoteState::Accepted);
+    let order = StoredOrder {
+        order: order_from_quote(&accepted.quote, "o-1", now),
+        version: 1,
+        dispatch: Dispatch::new_order(),
+    };
+
+    let before = store.requests().snapshot();
+    store
+        .accept(
+            &acme,
+            &accepted,
+            1,
+            &order,
+            &[event("o-1", Destination::Orders)],
+        )
+        .await
+        .expect("accept");
+    let delta = store.requests().snapshot().since(&before);
+    assert_eq!(
+        (
+            delta.total(),
+            delta.of(Operation::GetItem),
+            delta.of(Operation::TransactWriteItems)
+        ),
+        (2, 1, 1)
+    );
+
+    let item = dynamo_client()
+        .get_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S("T#acme#ORDER#o-1".into()))
+        .key("sk", AttributeValue::S("ORDER".into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("GetItem")
+        .item
+        .expect("the order item is keyed T#<tenant>#ORDER#<id> / ORDER");
+    assert_eq!(item["gsi1pk"], AttributeValue::S("T#acme#ORDERS".into()));
+    assert_eq!(
+        item["gsi1sk"],
+        AttributeValue::S("2026-01-01T10:00:00.000000000Z#o-1".into())
+    );
+    assert_eq!(item["dispatch_status"], AttributeValue::S("pending".into()));
+    assert_eq!(item["quote_id"], AttributeValue::S("q-1".into()));
+    assert!(
+        store
+            .open_quotes_by_price("p1", None, 10)
+            .await
+            .expect("index")
+            .is_empty(),
+        "an accepted quote is final: it leaves the open-quote index"
+    );
+}
+
+#[tokio::test]
+async fn order_reads_and_dispatch_outcomes_cost_what_the_docs_say() {
+    let store = store().await;
+    let acme = tenant("acme");
+    let now = datetime!(2026-01-01 10:00 UTC);
+    let stored = quote("q-1", now, &[]);
+    store.insert(&acme, &stored, &[]).await.expect("insert");
+    let mut accepted = stored.clone();
+    accepted.version = 2;
+    accepted.quote.state = Some(QuoteState::Accepted);
+    let order = StoredOrder {
+        order: order_from_quote(&accepted.quote, "o-1", now),
+        version: 1,
+        dispatch: Dispatch::new_order(),
+    };
+    store
+        .accept(&acme, &accepted, 1, &order, &[])
+        .await
+        .expect("accept");
+
+    let before = store.requests().snapshot();
+    OrderStore::get(&store, &acme, "o-1")
+        .await
+        .expect("get")
+        .expect("order");
+    assert_eq!(store.requests().snapshot().since(&before).total(), 1);
+
+    let before = store.requests().snapshot();
+    let page = OrderStore::list(
+        &store,
+        &acme,
+        Page {
+            offset: 0,
+            limit: 20,
+        },
+    )
+    .await
+    .expect("list");
+    assert_eq!(page.total, 1);
+    let delta = store.requests().snapshot().since(&before);
+    assert_eq!((delta.total(), delta.of(Operation::Query)), (2, 2));
+
+    let before = store.requests().snapshot();
+    let failed = Dispatch {
+        status: DispatchStatus::Failed,
+        attempts: 5,
+        last_error: Some("HTTP 500".into()),
+        downstream_id: None,
+    };
+    store
+        .record_dispatch(&acme, "o-1", failed)
+        .await
+        .expect("record");
+    let delta = store.requests().snapshot().since(&before);
+    assert_eq!(
+        (
+            delta.total(),
+            delta.of(Operation::GetItem),
+            delta.of(Operation::TransactWriteItems)
+        ),
+        (2, 1, 1)
+    );
+}

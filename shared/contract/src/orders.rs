@@ -1,0 +1,395 @@
+//! The [`OrderStore`] contract, with the order half of [`QuoteStore::accept`]: acceptance is
+//! one atomic write of quote, order and events; orders are per tenant, listed newest first;
+//! dispatch outcomes follow their rules (a failure is announced in the same write); state
+//! changes are conditional on the version and keep the stored dispatch record.
+//!
+//! Events are checked by id among the pending ones, so the suite can share a store with
+//! suites that leave events pending (but not with one that publishes them meanwhile).
+
+use std::sync::Arc;
+
+use q2c_model::ordering::order_from_quote;
+use q2c_model::tmf::{ProductOrderState, QuoteState};
+use q2c_service::context::TenantId;
+use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore, StoredOrder};
+use q2c_service::ports::{OutboxEvent, OutboxStore, Page, QuoteStore, StoreError, StoredQuote};
+use time::{Duration, OffsetDateTime};
+
+use crate::fixtures::{T0, event, stored_quote, tenant};
+
+/// Runs every order-store rule against the adapter's quote, order and outbox ports (one
+/// store behind all three).
+///
+/// # Panics
+/// When the store breaks a rule (the message names it) or fails.
+pub async fn order_store_contract(
+    quotes: Arc<dyn QuoteStore>,
+    orders: Arc<dyn OrderStore>,
+    outbox: Arc<dyn OutboxStore>,
+) {
+    accept_writes_quote_order_and_events_together(&*quotes, &*orders, &*outbox).await;
+    a_refused_accept_writes_nothing(&*quotes, &*orders, &*outbox).await;
+    orders_are_listed_per_tenant_newest_first_with_paging(&*quotes, &*orders).await;
+    dispatch_outcomes_follow_their_rules(&*quotes, &*orders, &*outbox).await;
+    state_changes_are_conditional_and_keep_the_dispatch_record(&*quotes, &*orders, &*outbox).await;
+}
+
+/// A quote `quote_id` as accepted (version 2) and its new order `order_id` dated `at`.
+fn accepted(quote_id: &str, order_id: &str, at: OffsetDateTime) -> (StoredQuote, StoredOrder) {
+    let mut quote = stored_quote(quote_id, T0);
+    quote.version = 2;
+    quote.quote.state = Some(QuoteState::Accepted);
+    let mut order = order_from_quote(&quote.quote, order_id, at);
+    order.href = Some(format!("/orders/{order_id}"));
+    let order = StoredOrder {
+        order,
+        version: 1,
+        dispatch: Dispatch::new_order(),
+    };
+    (quote, order)
+}
+
+/// Inserts quote `quote_id` and accepts it, creating order `order_id`.
+async fn accept_new(
+    quotes: &dyn QuoteStore,
+    t: &TenantId,
+    quote_id: &str,
+    order_id: &str,
+    at: OffsetDateTime,
+) -> StoredOrder {
+    quotes
+        .insert(t, &stored_quote(quote_id, T0), &[])
+        .await
+        .expect("insert quote");
+    let (quote, order) = accepted(quote_id, order_id, at);
+    quotes
+        .accept(t, &quote, 1, &order, &[])
+        .await
+        .expect("accept");
+    order
+}
+
+async fn pending_ids(outbox: &dyn OutboxStore) -> Vec<String> {
+    outbox
+        .pending(10_000)
+        .await
+        .expect("pending")
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect()
+}
+
+async fn pending_event(
+    outbox: &dyn OutboxStore,
+    pred: impl Fn(&OutboxEvent) -> bool,
+) -> Vec<OutboxEvent> {
+    outbox
+        .pending(10_000)
+        .await
+        .expect("pending")
+        .into_iter()
+        .filter(|e| pred(e))
+        .collect()
+}
+
+async fn accept_writes_quote_order_and_events_together(
+    quotes: &dyn QuoteStore,
+    orders: &dyn OrderStore,
+    outbox: &dyn OutboxStore,
+) {
+    let t = tenant("os-acc");
+    quotes
+        .insert(&t, &stored_quote("q-1", T0), &[])
+        .await
+        .expect("insert quote");
+    let (quote, order) = accepted("q-1", "o-1", T0);
+    let events = [
+        event(Some(&t), "q-1", "QuoteStateChangeEvent"),
+        event(Some(&t), "o-1", "ProductOrderCreateEvent"),
+    ];
+    assert_eq!(
+        orders.get(&t, "o-1").await.expect("get"),
+        None,
+        "no order yet"
+    );
+
+    quotes
+        .accept(&t, &quote, 1, &order, &events)
+        .await
+        .expect("accept");
+
+    let stored_quote = quotes.get(&t, "q-1").await.expect("get").expect("quote");
+    assert_eq!(stored_quote, quote, "the quote is replaced");
+    let stored = orders.get(&t, "o-1").await.expect("get").expect("order");
+    assert_eq!(stored, order, "order, version and dispatch record survive");
+    assert_eq!(
+        stored.order.extensions.get("x-crm"),
+        quote.quote.extensions.get("x-crm"),
+        "the quote's unmodelled fields reach the order"
+    );
+    let pending = pending_ids(outbox).await;
+    for e in &events {
+        assert!(
+            pending.contains(&e.event_id),
+            "event {} is pending",
+            e.event_type
+        );
+    }
+}
+
+async fn a_refused_accept_writes_nothing(
+    quotes: &dyn QuoteStore,
+    orders: &dyn OrderStore,
+    outbox: &dyn OutboxStore,
+) {
+    let t = tenant("os-ref");
+    let original = stored_quote("q-1", T0);
+    quotes.insert(&t, &original, &[]).await.expect("insert");
+    let (quote, order) = accepted("q-1", "o-1", T0);
+    let lost = event(Some(&t), "o-1", "ProductOrderCreateEvent");
+
+    let stale = quotes
+        .accept(&t, &quote, 7, &order, std::slice::from_ref(&lost))
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::VersionConflict)),
+        "got {stale:?}"
+    );
+    let missing = quotes
+        .accept(
+            &t,
+            &accepted("q-gone", "o-2", T0).0,
+            1,
+            &accepted("q-gone", "o-2", T0).1,
+            &[],
+        )
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::VersionConflict)),
+        "got {missing:?}"
+    );
+
+    // The order id is taken (by another quote's acceptance): the quote stays as it was.
+    accept_new(quotes, &t, "q-2", "o-taken", T0).await;
+    let (quote, _) = accepted("q-1", "o-x", T0);
+    let (_, taken) = accepted("q-1", "o-taken", T0);
+    let duplicate = quotes
+        .accept(&t, &quote, 1, &taken, std::slice::from_ref(&lost))
+        .await;
+    assert!(
+        matches!(duplicate, Err(StoreError::AlreadyExists)),
+        "got {duplicate:?}"
+    );
+
+    assert_eq!(
+        quotes.get(&t, "q-1").await.expect("get"),
+        Some(original),
+        "a refused accept leaves the quote"
+    );
+    assert_eq!(orders.get(&t, "o-1").await.expect("get"), None);
+    assert_eq!(orders.get(&t, "o-2").await.expect("get"), None);
+    assert!(
+        !pending_ids(outbox).await.contains(&lost.event_id),
+        "no event"
+    );
+}
+
+async fn orders_are_listed_per_tenant_newest_first_with_paging(
+    quotes: &dyn QuoteStore,
+    orders: &dyn OrderStore,
+) {
+    let t = tenant("os-list");
+    let other = tenant("os-list-other");
+    let dates = [
+        ("o-a", T0),
+        ("o-c", T0 + Duration::hours(2)),
+        ("o-b", T0 + Duration::hours(2)),
+        ("o-d", T0 + Duration::hours(1)),
+    ];
+    for (i, (id, at)) in dates.iter().enumerate() {
+        accept_new(quotes, &t, &format!("q-{i}"), id, *at).await;
+    }
+    accept_new(quotes, &other, "q-x", "o-other", T0).await;
+
+    let all = orders
+        .list(
+            &t,
+            Page {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("list");
+    let ids: Vec<&str> = all.items.iter().map(StoredOrder::id).collect();
+    assert_eq!(
+        ids,
+        ["o-b", "o-c", "o-d", "o-a"],
+        "newest first, ties by id"
+    );
+    assert_eq!(all.total, 4, "only this tenant's orders");
+
+    let page = orders
+        .list(
+            &t,
+            Page {
+                offset: 1,
+                limit: 2,
+            },
+        )
+        .await
+        .expect("list");
+    let ids: Vec<&str> = page.items.iter().map(StoredOrder::id).collect();
+    assert_eq!(ids, ["o-c", "o-d"]);
+    assert_eq!(page.total, 4, "the total ignores paging");
+
+    assert_eq!(
+        orders.get(&other, "o-a").await.expect("get"),
+        None,
+        "another tenant's order is invisible"
+    );
+    let theirs = orders
+        .list(
+            &other,
+            Page {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .expect("list");
+    assert_eq!(theirs.total, 1);
+}
+
+async fn dispatch_outcomes_follow_their_rules(
+    quotes: &dyn QuoteStore,
+    orders: &dyn OrderStore,
+    outbox: &dyn OutboxStore,
+) {
+    let t = tenant("os-disp");
+    let order = accept_new(quotes, &t, "q-1", "o-1", T0).await;
+    let dispatched = Dispatch {
+        status: DispatchStatus::Dispatched,
+        attempts: 2,
+        last_error: Some("HTTP 503 on attempt 1".to_owned()),
+        downstream_id: Some("om-1".to_owned()),
+    };
+    orders
+        .record_dispatch(&t, "o-1", dispatched.clone())
+        .await
+        .expect("record");
+    let stored = orders.get(&t, "o-1").await.expect("get").expect("order");
+    assert_eq!(stored.dispatch, dispatched);
+    assert_eq!(stored.version, 2);
+    assert_eq!(stored.order, order.order, "the TMF order is untouched");
+
+    let late_failure = Dispatch {
+        status: DispatchStatus::Failed,
+        attempts: 3,
+        last_error: Some("late".to_owned()),
+        downstream_id: None,
+    };
+    orders
+        .record_dispatch(&t, "o-1", late_failure)
+        .await
+        .expect("an ignored update is Ok");
+    let stored = orders.get(&t, "o-1").await.expect("get").expect("order");
+    assert_eq!(stored.dispatch, dispatched, "dispatched is terminal");
+    assert_eq!(stored.version, 2);
+
+    let missing = orders
+        .record_dispatch(&t, "o-none", dispatched.clone())
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::VersionConflict)),
+        "got {missing:?}"
+    );
+
+    // A failure is announced to the ordering hub in the same write; a redrive may dispatch.
+    accept_new(quotes, &t, "q-2", "o-2", T0).await;
+    let failed = Dispatch {
+        status: DispatchStatus::Failed,
+        attempts: 5,
+        last_error: Some("HTTP 500".to_owned()),
+        downstream_id: None,
+    };
+    orders
+        .record_dispatch(&t, "o-2", failed.clone())
+        .await
+        .expect("record failure");
+    let announced = pending_event(outbox, |e| {
+        e.aggregate_id == "o-2" && e.tenant.as_deref() == Some(t.as_str())
+    })
+    .await;
+    assert_eq!(announced.len(), 1, "one event for the failure");
+    assert_eq!(announced[0].event_type, "ProductOrderStateChangeEvent");
+    assert_eq!(
+        announced[0].body["event"]["productOrder"]["dispatch"]["status"],
+        "failed"
+    );
+    orders
+        .record_dispatch(&t, "o-2", dispatched.clone())
+        .await
+        .expect("redriven");
+    let stored = orders.get(&t, "o-2").await.expect("get").expect("order");
+    assert_eq!(
+        stored.dispatch, dispatched,
+        "a failed order may still be dispatched"
+    );
+    assert_eq!(stored.version, 3);
+}
+
+async fn state_changes_are_conditional_and_keep_the_dispatch_record(
+    quotes: &dyn QuoteStore,
+    orders: &dyn OrderStore,
+    outbox: &dyn OutboxStore,
+) {
+    let t = tenant("os-state");
+    let order = accept_new(quotes, &t, "q-1", "o-1", T0).await;
+    let dispatched = Dispatch {
+        status: DispatchStatus::Dispatched,
+        attempts: 1,
+        last_error: None,
+        downstream_id: Some("om-1".to_owned()),
+    };
+    orders
+        .record_dispatch(&t, "o-1", dispatched.clone())
+        .await
+        .expect("record");
+
+    let mut next = order.clone();
+    next.order.state = Some(ProductOrderState::Acknowledged);
+    next.version = 2;
+    let lost = event(Some(&t), "o-1", "ProductOrderStateChangeEvent");
+    let stale = orders
+        .record_state_change(&t, &next, 1, std::slice::from_ref(&lost))
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::VersionConflict)),
+        "got {stale:?}"
+    );
+    assert!(!pending_ids(outbox).await.contains(&lost.event_id));
+
+    next.version = 3;
+    let announced = event(Some(&t), "o-1", "ProductOrderStateChangeEvent");
+    orders
+        .record_state_change(&t, &next, 2, std::slice::from_ref(&announced))
+        .await
+        .expect("state change");
+    let stored = orders.get(&t, "o-1").await.expect("get").expect("order");
+    assert_eq!(stored.order.state, Some(ProductOrderState::Acknowledged));
+    assert_eq!(stored.version, 3);
+    assert_eq!(
+        stored.dispatch, dispatched,
+        "the stored dispatch record wins over the caller's copy"
+    );
+    assert!(pending_ids(outbox).await.contains(&announced.event_id));
+
+    let other = tenant("os-state-other");
+    next.version = 4;
+    let hidden = orders.record_state_change(&other, &next, 3, &[]).await;
+    assert!(
+        matches!(hidden, Err(StoreError::VersionConflict)),
+        "another tenant cannot change the order: got {hidden:?}"
+    );
+}

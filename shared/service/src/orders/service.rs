@@ -1,0 +1,228 @@
+//! [`OrderService`]: reading orders, and the listener taking order state changes from order
+//! management. Also builds the order of a quote being accepted (used by the quote PATCH).
+
+use q2c_model::ordering::{OrderStateChange, change_order_state, order_from_quote};
+use q2c_model::tmf::{ProductOrderState, Quote};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::events::{OrderEventType, order_created_event, order_event};
+use super::{Dispatch, PRODUCT_ORDER_HREF_BASE, StoredOrder};
+use crate::context::RequestContext;
+use crate::error::ServiceError;
+use crate::ports::{Listing, OutboxEvent, Page, Ports, StoreError};
+use crate::quotes::serialisation_error;
+
+/// A state change that loses a race with another write re-reads and re-applies this often.
+const MAX_ATTEMPTS: usize = 3;
+
+/// The event type the listener accepts.
+const STATE_CHANGE_EVENT: &str = "ProductOrderStateChangeEvent";
+
+/// Error code of a reported state the TMF622 order machine does not allow (HTTP 422).
+pub const ILLEGAL_ORDER_STATE_TRANSITION: &str = "ILLEGAL_ORDER_STATE_TRANSITION";
+
+/// The product order use-cases.
+#[derive(Clone)]
+pub struct OrderService {
+    ports: Ports,
+}
+
+impl OrderService {
+    /// Builds the use-cases over the given ports.
+    pub fn new(ports: Ports) -> Self {
+        OrderService { ports }
+    }
+
+    /// The order `id` of the caller's tenant.
+    ///
+    /// # Errors
+    /// `NotFound` (also for another tenant's id), `Unavailable`.
+    pub async fn get(&self, ctx: &RequestContext, id: &str) -> Result<StoredOrder, ServiceError> {
+        self.ports
+            .orders
+            .get(&ctx.tenant, id)
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// A page of the caller's orders, newest first.
+    ///
+    /// # Errors
+    /// `Unavailable`.
+    pub async fn list(
+        &self,
+        ctx: &RequestContext,
+        page: Page,
+    ) -> Result<Listing<StoredOrder>, ServiceError> {
+        Ok(self.ports.orders.list(&ctx.tenant, page).await?)
+    }
+
+    /// Takes a `ProductOrderStateChangeEvent` from order management: finds the order by
+    /// `event.productOrder.externalId` (our id, as we sent it), else by its `id`; applies
+    /// `state` through the TMF622 order machine; stores it with a
+    /// `ProductOrderStateChangeEvent` for the ordering hub. The current state reported again
+    /// (a redelivery) changes nothing and succeeds.
+    ///
+    /// # Errors
+    /// `InvalidInput` (not such an event, no state, unknown state), `NotFound`,
+    /// `BusinessRule` [`ILLEGAL_ORDER_STATE_TRANSITION`], `Unavailable` (also when the order
+    /// kept changing concurrently).
+    #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant), err(level = "info"))]
+    pub async fn apply_state_change(
+        &self,
+        ctx: &RequestContext,
+        notification: &Value,
+    ) -> Result<StoredOrder, ServiceError> {
+        let reported = parse_notification(notification)?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let stored = self.find(ctx, &reported.ids).await?;
+            let mut next = stored.clone();
+            match change_order_state(&mut next.order, reported.state) {
+                Ok(OrderStateChange::Unchanged) => return Ok(stored),
+                Ok(OrderStateChange::Changed { .. }) => {}
+                Err(illegal) => {
+                    return Err(ServiceError::BusinessRule {
+                        code: ILLEGAL_ORDER_STATE_TRANSITION,
+                        message: format!(
+                            "product order {} cannot move from {} to {}",
+                            stored.id(),
+                            stored.order.state.map_or("(none)", state_name),
+                            state_name(illegal.to)
+                        ),
+                        path: Some("event.productOrder.state".to_owned()),
+                    });
+                }
+            }
+            next.version = stored.version + 1;
+            let now = self.ports.clock.now();
+            let event = order_event(
+                OrderEventType::StateChange,
+                &next,
+                &ctx.tenant,
+                Some(&ctx.correlation_id),
+                now,
+            )
+            .map_err(serialisation_error)?;
+            match self
+                .ports
+                .orders
+                .record_state_change(&ctx.tenant, &next, stored.version, &[event])
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(order_id = next.id(), state = ?reported.state, "order state changed");
+                    return Ok(next);
+                }
+                Err(StoreError::VersionConflict) if attempt < MAX_ATTEMPTS => {}
+                // Lost every race: a transient condition, answered 503 so that the sender
+                // retries (and a kept answer of the event is released).
+                Err(e @ StoreError::VersionConflict) => return Err(e.into()),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    async fn find(
+        &self,
+        ctx: &RequestContext,
+        ids: &[String],
+    ) -> Result<StoredOrder, ServiceError> {
+        for id in ids {
+            if let Some(order) = self.ports.orders.get(&ctx.tenant, id).await? {
+                return Ok(order);
+            }
+        }
+        Err(not_found(ids.first().map_or("", String::as_str)))
+    }
+}
+
+/// The order (version 1, dispatch pending) and its `ProductOrderCreateEvent` for `quote`,
+/// which is being accepted.
+pub(crate) fn new_order_for(
+    quote: &Quote,
+    ctx: &RequestContext,
+    now: OffsetDateTime,
+) -> Result<(StoredOrder, OutboxEvent), ServiceError> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let mut order = order_from_quote(quote, &id, now);
+    order.href = Some(format!("{PRODUCT_ORDER_HREF_BASE}/{id}"));
+    let stored = StoredOrder {
+        order,
+        version: 1,
+        dispatch: Dispatch::new_order(),
+    };
+    let event = order_created_event(&stored, &ctx.tenant, Some(&ctx.correlation_id), now)
+        .map_err(serialisation_error)?;
+    Ok((stored, event))
+}
+
+/// What the listener needs of a notification.
+struct Reported {
+    /// Ids to look the order up by, in order of preference.
+    ids: Vec<String>,
+    state: ProductOrderState,
+}
+
+fn parse_notification(notification: &Value) -> Result<Reported, ServiceError> {
+    let invalid = |path: &str, message: &str| ServiceError::InvalidInput {
+        path: Some(path.to_owned()),
+        message: message.to_owned(),
+    };
+    match notification.get("eventType").and_then(Value::as_str) {
+        Some(STATE_CHANGE_EVENT) => {}
+        _ => return Err(invalid("eventType", "must be ProductOrderStateChangeEvent")),
+    }
+    let order = notification
+        .get("event")
+        .and_then(|e| e.get("productOrder"))
+        .filter(|o| o.is_object())
+        .ok_or_else(|| invalid("event.productOrder", "missing required object"))?;
+    let state_value = order
+        .get("state")
+        .ok_or_else(|| invalid("event.productOrder.state", "missing required field"))?;
+    let state: ProductOrderState = serde_json::from_value(state_value.clone()).map_err(|_| {
+        invalid(
+            "event.productOrder.state",
+            "not a TMF622 product order state",
+        )
+    })?;
+    let ids: Vec<String> = ["externalId", "id"]
+        .iter()
+        .filter_map(|field| order.get(*field).and_then(Value::as_str))
+        .filter(|id| !id.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if ids.is_empty() {
+        return Err(invalid(
+            "event.productOrder",
+            "needs externalId (our order id) or id",
+        ));
+    }
+    Ok(Reported { ids, state })
+}
+
+fn not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound {
+        resource: "ProductOrder",
+        id: id.to_owned(),
+    }
+}
+
+fn state_name(state: ProductOrderState) -> &'static str {
+    match state {
+        ProductOrderState::Acknowledged => "acknowledged",
+        ProductOrderState::Rejected => "rejected",
+        ProductOrderState::Pending => "pending",
+        ProductOrderState::Held => "held",
+        ProductOrderState::InProgress => "inProgress",
+        ProductOrderState::Cancelled => "cancelled",
+        ProductOrderState::Completed => "completed",
+        ProductOrderState::Failed => "failed",
+        ProductOrderState::Partial => "partial",
+        ProductOrderState::AssessingCancellation => "assessingCancellation",
+        ProductOrderState::PendingCancellation => "pendingCancellation",
+    }
+}

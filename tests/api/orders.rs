@@ -1,0 +1,328 @@
+//! Product orders over HTTP: accepting a quote creates a readable order with a pending
+//! dispatch, orders are per tenant and paged, the listener follows the TMF622 machine, and
+//! the ordering hub takes subscriptions.
+
+use q2c_service::Scope;
+use q2c_tests::{QUOTES, TestApp, assert_tmf_error, spawn_app};
+use serde_json::{Value, json};
+
+const ORDERING: &str = "/tmf-api/productOrderingManagement/v4";
+
+/// Creates, approves and accepts a quote of `offering`; returns (quote id, order JSON).
+async fn accept_quote(app: &TestApp, token: &str, offering: &str) -> (String, Value) {
+    let quote = app.created_quote(token, offering).await;
+    let id = quote["id"].as_str().expect("quote id").to_owned();
+    for state in ["approved", "accepted"] {
+        let response = app
+            .patch_quote(token, &id, &json!({ "state": state }), None)
+            .await;
+        assert_eq!(response.status(), 200, "moving the quote to {state}");
+    }
+    let orders: Vec<Value> = app
+        .get(&format!("{ORDERING}/productOrder?limit=1000"), token)
+        .await
+        .json()
+        .await
+        .expect("orders JSON");
+    let order = orders
+        .into_iter()
+        .find(|o| o["quote"][0]["id"] == id.as_str())
+        .expect("accepting the quote created an order");
+    (id, order)
+}
+
+fn notification(order_id: &str, state: &str) -> Value {
+    notification_with_id(&format!("om-{order_id}-{state}"), order_id, state)
+}
+
+fn notification_with_id(event_id: &str, order_id: &str, state: &str) -> Value {
+    json!({
+        "eventId": event_id,
+        "eventTime": "2026-11-27T12:00:00Z",
+        "eventType": "ProductOrderStateChangeEvent",
+        "event": {"productOrder": {"id": "om-1", "externalId": order_id, "state": state}}
+    })
+}
+
+async fn notify(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
+    app.request(
+        reqwest::Method::POST,
+        &format!("{ORDERING}/listener/productOrderStateChangeEvent"),
+        token,
+    )
+    .json(body)
+    .send()
+    .await
+    .expect("POST listener")
+}
+
+#[tokio::test]
+async fn accepting_a_quote_makes_an_order_readable_with_a_pending_dispatch() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let (quote_id, listed) = accept_quote(&app, &token, "fibre-1g").await;
+    let order_id = listed["id"].as_str().expect("order id");
+
+    let response = app
+        .get(&format!("{ORDERING}/productOrder/{order_id}"), &token)
+        .await;
+    assert_eq!(response.status(), 200);
+    let order: Value = response.json().await.expect("order JSON");
+    assert_eq!(order, listed, "the listing shows the same order");
+    assert_eq!(order["@type"], "ProductOrder");
+    assert_eq!(
+        order["href"],
+        format!("{ORDERING}/productOrder/{order_id}").as_str()
+    );
+    assert!(order.get("state").is_none(), "order management sets state");
+    assert_eq!(
+        order["dispatch"],
+        json!({"status": "pending", "attempts": 0})
+    );
+    assert_eq!(order["relatedParty"][0]["id"], "cust-1");
+    let item = &order["productOrderItem"][0];
+    assert_eq!(item["action"], "add");
+    assert_eq!(item["productOffering"]["id"], "fibre-1g");
+    assert_eq!(item["quoteItem"]["quoteId"], quote_id.as_str());
+    assert!(item["itemPrice"].as_array().is_some_and(|p| !p.is_empty()));
+
+    let fields: Value = app
+        .get(
+            &format!("{ORDERING}/productOrder/{order_id}?fields=dispatch"),
+            &token,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(fields["dispatch"]["status"], "pending");
+    assert!(fields.get("productOrderItem").is_none(), "fields= selects");
+
+    let reader = app.token("acme", &[Scope::QuoteRead]);
+    assert_tmf_error(
+        app.get(&format!("{ORDERING}/productOrder/{order_id}"), &reader)
+            .await,
+        403,
+        "MISSING_SCOPE",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn another_tenant_cannot_see_or_change_the_order() {
+    let app = spawn_app().await;
+    let (_, order) = accept_quote(&app, &app.admin("acme"), "fibre-1g").await;
+    let order_id = order["id"].as_str().expect("order id");
+    let other = app.admin("globex");
+
+    assert_tmf_error(
+        app.get(&format!("{ORDERING}/productOrder/{order_id}"), &other)
+            .await,
+        404,
+        "NOT_FOUND",
+    )
+    .await;
+    let listing = app.get(&format!("{ORDERING}/productOrder"), &other).await;
+    assert_eq!(listing.headers()["x-total-count"], "0");
+    assert_tmf_error(
+        notify(&app, &other, &notification(order_id, "acknowledged")).await,
+        404,
+        "NOT_FOUND",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn orders_are_paged_newest_first() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (_, order) = accept_quote(&app, &token, "mobile-l").await;
+        ids.push(order["id"].as_str().expect("id").to_owned());
+    }
+    ids.reverse();
+
+    let page = app
+        .get(&format!("{ORDERING}/productOrder?offset=1&limit=1"), &token)
+        .await;
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.headers()["x-total-count"], "3");
+    assert_eq!(page.headers()["x-result-count"], "1");
+    let items: Vec<Value> = page.json().await.expect("json");
+    assert_eq!(items[0]["id"], ids[1].as_str(), "the second newest");
+    assert_tmf_error(
+        app.get(&format!("{ORDERING}/productOrder?limit=0"), &token)
+            .await,
+        400,
+        "INVALID_QUERY",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_listener_records_valid_states_and_refuses_illegal_ones() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let (_, order) = accept_quote(&app, &token, "fibre-1g").await;
+    let order_id = order["id"].as_str().expect("order id");
+    let path = format!("{ORDERING}/productOrder/{order_id}");
+
+    let illegal = assert_tmf_error(
+        notify(&app, &token, &notification(order_id, "completed")).await,
+        422,
+        "ILLEGAL_ORDER_STATE_TRANSITION",
+    )
+    .await;
+    assert!(
+        illegal["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("completed")),
+        "{illegal}"
+    );
+
+    for state in ["acknowledged", "inProgress"] {
+        let response = notify(&app, &token, &notification(order_id, state)).await;
+        assert_eq!(response.status(), 201, "reporting {state}");
+    }
+    let stored: Value = app.get(&path, &token).await.json().await.expect("json");
+    assert_eq!(stored["state"], "inProgress");
+
+    // Redeliveries (same eventId) get the first answer again, even for an older state.
+    for state in ["inProgress", "acknowledged"] {
+        let again = notify(&app, &token, &notification(order_id, state)).await;
+        assert_eq!(again.status(), 201, "redelivered {state}");
+        assert_eq!(again.headers()["idempotent-replayed"], "true");
+    }
+    // The same state in a new event is a no-op; an older state in a new event is refused.
+    let repeated = notification_with_id("om-repeat", order_id, "inProgress");
+    assert_eq!(notify(&app, &token, &repeated).await.status(), 201);
+    assert_tmf_error(
+        notify(
+            &app,
+            &token,
+            &notification_with_id("om-late", order_id, "acknowledged"),
+        )
+        .await,
+        422,
+        "ILLEGAL_ORDER_STATE_TRANSITION",
+    )
+    .await;
+    assert_tmf_error(
+        notify(&app, &token, &notification("no-such-order", "acknowledged")).await,
+        404,
+        "NOT_FOUND",
+    )
+    .await;
+    assert_tmf_error(
+        notify(&app, &token, &notification(order_id, "shipped")).await,
+        400,
+        "INVALID_INPUT",
+    )
+    .await;
+    let reader = app.token("acme", &[Scope::OrderRead]);
+    assert_tmf_error(
+        notify(&app, &reader, &notification(order_id, "completed")).await,
+        403,
+        "MISSING_SCOPE",
+    )
+    .await;
+    let stored: Value = app.get(&path, &token).await.json().await.expect("json");
+    assert_eq!(
+        stored["state"], "inProgress",
+        "refused reports change nothing"
+    );
+}
+
+#[tokio::test]
+async fn the_ordering_hub_takes_and_removes_subscriptions() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let response = app
+        .request(reqwest::Method::POST, &format!("{ORDERING}/hub"), &token)
+        .json(&json!({"callback": "http://127.0.0.1:9/listener",
+                      "query": "eventType=ProductOrderStateChangeEvent"}))
+        .send()
+        .await
+        .expect("POST /hub");
+    assert_eq!(response.status(), 201);
+    let hub: Value = response.json().await.expect("json");
+    let path = format!("{ORDERING}/hub/{}", hub["id"].as_str().expect("id"));
+    // The subscription belongs to the ordering hub, not the quote hub.
+    let on_quote_hub = format!("{QUOTES}/hub/{}", hub["id"].as_str().expect("id"));
+    assert_tmf_error(
+        app.request(reqwest::Method::DELETE, &on_quote_hub, &token)
+            .send()
+            .await
+            .expect("DELETE"),
+        404,
+        "NOT_FOUND",
+    )
+    .await;
+    let deleted = app
+        .request(reqwest::Method::DELETE, &path, &token)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(deleted.status(), 204);
+}
+
+/// Receives from `queue` of the app's embedded queues until a message satisfies `wanted`
+/// (the relay runs right after each write; each receive long-polls for a second).
+async fn wait_for_message(
+    app: &TestApp,
+    queue: &str,
+    wanted: impl Fn(&q2c_service::messaging::ReceivedMessage) -> bool,
+) -> q2c_service::messaging::ReceivedMessage {
+    use q2c_service::messaging::QueueClient;
+    let path = app.data_dir.path().join(q2c::local::DATABASE_FILE);
+    let store = q2c_local::SqliteStore::open(&path).expect("open the data directory's store");
+    let queues = q2c_local::SqliteQueues::new(&store);
+    for _ in 0..30 {
+        let received = queues
+            .receive(
+                queue,
+                10,
+                std::time::Duration::from_secs(600),
+                std::time::Duration::from_secs(1),
+            )
+            .await
+            .expect("receive");
+        if let Some(message) = received.into_iter().find(|m| wanted(m)) {
+            return message;
+        }
+    }
+    panic!("no matching message reached {queue}");
+}
+
+#[tokio::test]
+async fn the_order_reaches_the_orders_queue_and_its_state_changes_the_hub_path() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let (_, order) = accept_quote(&app, &token, "fibre-1g").await;
+    let order_id = order["id"].as_str().expect("order id").to_owned();
+
+    let created = wait_for_message(&app, "orders", |m| {
+        m.attributes.get("eventType").map(String::as_str) == Some("ProductOrderCreateEvent")
+    })
+    .await;
+    let body: Value = serde_json::from_str(&created.body).expect("envelope JSON");
+    assert_eq!(body["event"]["productOrder"]["id"], order_id.as_str());
+    assert_eq!(created.attributes["tenant"], "acme");
+    assert_eq!(created.attributes["eventId"], body["eventId"]);
+    assert!(!created.attributes.contains_key("hubApi"));
+
+    let response = notify(&app, &token, &notification(&order_id, "acknowledged")).await;
+    assert_eq!(response.status(), 201);
+    let changed = wait_for_message(&app, "quote-events", |m| {
+        m.attributes.get("eventType").map(String::as_str) == Some("ProductOrderStateChangeEvent")
+    })
+    .await;
+    assert_eq!(changed.attributes["hubApi"], "ordering");
+    let body: Value = serde_json::from_str(&changed.body).expect("envelope JSON");
+    assert_eq!(body["event"]["productOrder"]["state"], "acknowledged");
+    assert_eq!(
+        body["event"]["productOrder"]["dispatch"]["status"],
+        "pending"
+    );
+}
