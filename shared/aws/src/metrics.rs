@@ -30,11 +30,13 @@ pub enum Operation {
     SendMessage,
     /// SQS `SendMessageBatch`.
     SendMessageBatch,
+    /// SQS `ChangeMessageVisibility`.
+    ChangeMessageVisibility,
 }
 
 impl Operation {
     /// Every operation, in counter order.
-    pub const ALL: [Operation; 10] = [
+    pub const ALL: [Operation; 11] = [
         Operation::GetItem,
         Operation::PutItem,
         Operation::UpdateItem,
@@ -45,6 +47,7 @@ impl Operation {
         Operation::GetQueueUrl,
         Operation::SendMessage,
         Operation::SendMessageBatch,
+        Operation::ChangeMessageVisibility,
     ];
 
     /// The AWS API name, e.g. `TransactWriteItems`.
@@ -60,6 +63,7 @@ impl Operation {
             Operation::GetQueueUrl => "GetQueueUrl",
             Operation::SendMessage => "SendMessage",
             Operation::SendMessageBatch => "SendMessageBatch",
+            Operation::ChangeMessageVisibility => "ChangeMessageVisibility",
         }
     }
 

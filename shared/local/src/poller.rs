@@ -159,6 +159,18 @@ impl Poller {
                     report.retried += 1;
                     continue;
                 }
+                Disposition::RetryAfter(after) => {
+                    report.retried += 1;
+                    // Best effort: if it fails, the queue's visibility timeout applies.
+                    if let Err(error) = self
+                        .queues
+                        .change_visibility(&self.queue, &message.receipt_handle, after)
+                        .await
+                    {
+                        tracing::warn!(queue = %self.queue, error.message = %error, "could not delay the retry");
+                    }
+                    continue;
+                }
             }
             handled.push(message.receipt_handle);
         }

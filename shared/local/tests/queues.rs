@@ -290,3 +290,36 @@ async fn a_running_poller_drains_its_queue_and_stops_on_shutdown() {
         "every handled message was deleted"
     );
 }
+
+#[tokio::test]
+async fn a_retry_after_hint_hides_the_message_for_that_long_instead() {
+    let store = SqliteStore::open_in_memory().expect("store");
+    let queues: Arc<dyn QueueClient> = SqliteQueues::new(&store).queue_client();
+    let batch: Vec<_> = (0..2).map(|n| envelope(n, false)).collect();
+    queues.send_batch("orders", &batch).await.expect("send");
+    // e-0 asks to be retried in 0 s, e-1 in an hour; the poller's own timeout is 1 h too.
+    let handler = |message: q2c_service::messaging::ParsedMessage| async move {
+        let after = if message.event_id == "e-0" {
+            Duration::ZERO
+        } else {
+            Duration::from_secs(3600)
+        };
+        Err(HandlerError::Transient(Box::new(
+            q2c_service::messaging::RetryAfter {
+                after,
+                reason: "order management is down".into(),
+            },
+        )))
+    };
+    let poller = Poller::new(queues.clone(), "orders")
+        .with_wait(Duration::ZERO)
+        .with_visibility_timeout(Duration::from_secs(3600));
+
+    let report = poller.poll_once(&handler).await.expect("poll");
+    assert_eq!((report.done, report.retried), (0, 2), "{report:?}");
+    let again = poller.poll_once(&handler).await.expect("poll again");
+    assert_eq!(
+        again.received, 1,
+        "only the one hidden for 0 s is back at once"
+    );
+}

@@ -281,6 +281,19 @@ pub enum HandlerError {
     },
 }
 
+/// A transient failure that also says when to try again: carried as the source of
+/// [`HandlerError::Transient`], it makes the drivers hide the message for `after` (SQS
+/// `ChangeMessageVisibility`) instead of the queue's visibility timeout, so that retries of
+/// a down downstream spread out.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason} (retry in {after:?})")]
+pub struct RetryAfter {
+    /// How long to hide the message.
+    pub after: Duration,
+    /// Why it failed.
+    pub reason: String,
+}
+
 /// What to do with a message after [`handle_one`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Disposition {
@@ -288,6 +301,8 @@ pub enum Disposition {
     Done,
     /// Leave it for redelivery after its visibility timeout.
     Retry,
+    /// Leave it for redelivery, hidden for this long from now.
+    RetryAfter(Duration),
     /// Send it to the DLQ with this reason, then delete it from the source.
     DeadLetter(String),
 }
@@ -311,7 +326,10 @@ where
         Ok(()) => Disposition::Done,
         Err(HandlerError::Transient(error)) => {
             tracing::warn!(error.message = %error, error.cause_chain = ?error, "transient failure; will be redelivered");
-            Disposition::Retry
+            match error.downcast_ref::<RetryAfter>() {
+                Some(retry) => Disposition::RetryAfter(retry.after),
+                None => Disposition::Retry,
+            }
         }
         Err(HandlerError::Poison { reason }) => Disposition::DeadLetter(reason),
     }
@@ -342,4 +360,34 @@ fn panicked(payload: &(dyn std::any::Any + Send)) -> HandlerError {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| String::from("non-string panic payload"));
     HandlerError::Transient(format!("handler panicked: {message}").into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed() -> Result<ParsedMessage, String> {
+        parse_message(
+            "m-1",
+            r#"{"eventId":"e-1","eventType":"X","event":{}}"#,
+            &BTreeMap::new(),
+            Some(1),
+        )
+    }
+
+    #[tokio::test]
+    async fn a_retry_after_source_becomes_a_delayed_retry() {
+        let handler = |_m: ParsedMessage| async {
+            Err(HandlerError::Transient(Box::new(RetryAfter {
+                after: Duration::from_secs(42),
+                reason: "down".into(),
+            })))
+        };
+        assert_eq!(
+            handle_one(parsed(), &handler).await,
+            Disposition::RetryAfter(Duration::from_secs(42))
+        );
+        let plain = |_m: ParsedMessage| async { Err(HandlerError::Transient("down".into())) };
+        assert_eq!(handle_one(parsed(), &plain).await, Disposition::Retry);
+    }
 }

@@ -9,8 +9,8 @@
 //! copied into attributes of its own.
 
 mod catalog;
-mod fanout;
 mod dispatch_log;
+mod fanout;
 mod hubs;
 mod idempotency;
 mod item;

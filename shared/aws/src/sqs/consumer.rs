@@ -118,6 +118,13 @@ where
     match handle_one(parse_message(record), handler).await {
         Disposition::Done => Outcome::Done,
         Disposition::Retry => Outcome::Retry,
+        Disposition::RetryAfter(after) => {
+            // Best effort: if it fails, the queue's visibility timeout applies.
+            if let Err(error) = dlq.delay(record, after).await {
+                tracing::warn!(error.message = %error, "could not delay the retry");
+            }
+            Outcome::Retry
+        }
         Disposition::DeadLetter(reason) => match dlq.send(record, &reason).await {
             Ok(()) => {
                 tracing::warn!(reason = %reason, "poison message sent to the DLQ");

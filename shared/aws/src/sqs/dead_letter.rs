@@ -22,6 +22,7 @@ const MAX_REASON_CHARS: usize = 1024;
 pub struct DeadLetter {
     client: Client,
     queue_url: String,
+    source_queue_url: Option<String>,
     requests: RequestCounter,
 }
 
@@ -31,8 +32,44 @@ impl DeadLetter {
         DeadLetter {
             client,
             queue_url: queue_url.into(),
+            source_queue_url: None,
             requests: RequestCounter::new(),
         }
+    }
+
+    /// Also knows the source queue, so that a handler's
+    /// [`RetryAfter`](q2c_service::messaging::RetryAfter) can hide a returned message for
+    /// longer than the queue's visibility timeout ([`DeadLetter::delay`]).
+    #[must_use]
+    pub fn with_source_queue(mut self, source_queue_url: impl Into<String>) -> Self {
+        self.source_queue_url = Some(source_queue_url.into());
+        self
+    }
+
+    /// Hides a returned message for `after` (`ChangeMessageVisibility` on the source queue,
+    /// at most SQS's 12 hours); does nothing when the source queue is unknown.
+    ///
+    /// # Errors
+    /// [`SqsError::Sdk`] when SQS refuses (e.g. a stale receipt handle).
+    pub async fn delay(
+        &self,
+        message: &SqsMessage,
+        after: std::time::Duration,
+    ) -> Result<(), SqsError> {
+        let (Some(source), Some(handle)) = (&self.source_queue_url, &message.receipt_handle) else {
+            return Ok(());
+        };
+        let seconds = i32::try_from(after.as_secs().min(12 * 3600)).unwrap_or(43_200);
+        self.requests.record(Operation::ChangeMessageVisibility);
+        self.client
+            .change_message_visibility()
+            .queue_url(source)
+            .receipt_handle(handle)
+            .visibility_timeout(seconds)
+            .send()
+            .await
+            .map_err(|e| SqsError::sdk(Operation::ChangeMessageVisibility, e))?;
+        Ok(())
     }
 
     /// The AWS requests made, per operation.

@@ -21,7 +21,7 @@ pub use breaker::{
 pub use classify::{Classification, classify, classify_answer};
 pub use ports::{
     DispatchClaim, DispatchLog, DispatchStatus, DispatchStatusSink, DispatchUpdate, Downstream,
-    DownstreamAnswer, Sleeper,
+    DownstreamAnswer, OrderStatusSink, Sleeper,
 };
 pub use retry::{JitterSource, RandomJitter, RetrySchedule};
 pub use usecase::{DispatchOutcome, OrderDispatch, idempotency_key};

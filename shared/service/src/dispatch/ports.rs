@@ -96,29 +96,9 @@ pub trait DispatchLog: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
-/// The dispatch status recorded on the order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DispatchStatus {
-    /// Not dispatched yet; will be retried.
-    Pending,
-    /// Order management has it.
-    Dispatched,
-    /// Order management refused it for good (the message is dead-lettered).
-    Failed,
-}
-
-/// A change of an order's dispatch status.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DispatchUpdate {
-    /// The new status.
-    pub status: DispatchStatus,
-    /// Deliveries of the order message that tried (the dispatch log's claim count).
-    pub attempts: u32,
-    /// Why the last attempt failed.
-    pub last_error: Option<String>,
-    /// The downstream's id of the order.
-    pub downstream_id: Option<String>,
-}
+/// The dispatch status recorded on the order, and a change of it: the order store's own
+/// types (one definition, `crate::orders`).
+pub use crate::orders::{Dispatch as DispatchUpdate, DispatchStatus};
 
 /// Where the dispatch status of an order is recorded (the order store implements it).
 /// Calls are idempotent: the same update may be recorded more than once.
@@ -131,6 +111,24 @@ pub trait DispatchStatusSink: Send + Sync {
         order_id: &str,
         update: DispatchUpdate,
     ) -> Result<(), StoreError>;
+}
+
+/// The [`DispatchStatusSink`] of an [`OrderStore`](crate::orders::OrderStore): records the
+/// dispatch outcome on the order (a `failed` one also announces it on the ordering hub, in
+/// the same write).
+#[derive(Clone)]
+pub struct OrderStatusSink(pub std::sync::Arc<dyn crate::orders::OrderStore>);
+
+#[async_trait]
+impl DispatchStatusSink for OrderStatusSink {
+    async fn record_dispatch(
+        &self,
+        tenant: &TenantId,
+        order_id: &str,
+        update: DispatchUpdate,
+    ) -> Result<(), StoreError> {
+        self.0.record_dispatch(tenant, order_id, update).await
+    }
 }
 
 /// Waiting, injected so that tests advance a fake clock instead of sleeping.

@@ -63,9 +63,9 @@ impl DispatchOutcome {
     pub fn into_result(self) -> Result<(), HandlerError> {
         match self {
             DispatchOutcome::Dispatched { .. } | DispatchOutcome::AlreadyDispatched => Ok(()),
-            DispatchOutcome::RetryLater { reason, .. } => {
-                Err(HandlerError::Transient(reason.into()))
-            }
+            DispatchOutcome::RetryLater { after, reason } => Err(HandlerError::Transient(
+                Box::new(crate::messaging::RetryAfter { after, reason }),
+            )),
             DispatchOutcome::Rejected { reason } => Err(HandlerError::Poison { reason }),
         }
     }
