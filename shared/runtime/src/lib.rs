@@ -18,7 +18,7 @@ pub mod metrics;
 pub mod sdk;
 pub mod secret;
 
-pub use config::{ConfigError, LambdaEnv, optional, required};
+pub use config::{ConfigError, LambdaEnv, optional, parsed_or, required};
 pub use logging::init_tracing;
 pub use metrics::{Metric, Metrics};
 pub use sdk::sdk_config;

@@ -1,0 +1,58 @@
+//! `order-dispatch` bootstrap: configuration and clients at init (the downstream credential
+//! is fetched on first use, never here), then one SQS batch per invocation.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use q2c_aws::DynamoStore;
+use q2c_downstream::{
+    Credential, HttpDownstream, HttpDownstreamConfig, LazyToken, NoCredential, TokioSleeper,
+};
+use q2c_fn_order_dispatch::{Config, Dispatcher, deadline_from_epoch_ms};
+use q2c_runtime::{LambdaEnv, LazySecret, Metrics, init_tracing, sdk_config};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_tracing();
+    let config = Config::from_env()?;
+    let sdk = sdk_config().await;
+    let credential: Arc<dyn Credential> = match &config.credential_parameter {
+        Some(name) => {
+            let secret = LazySecret::ssm_parameter(aws_sdk_ssm::Client::new(&sdk), name.clone());
+            Arc::new(LazyToken::new(move || {
+                let secret = secret.clone();
+                async move { Ok(secret.get().await?.to_owned()) }
+            }))
+        }
+        None => Arc::new(NoCredential),
+    };
+    let downstream = HttpDownstream::new(
+        HttpDownstreamConfig::new(config.downstream_url.clone()),
+        credential,
+    )?;
+    let metrics = Arc::new(Metrics::new(LambdaEnv::from_env().function_name));
+    let dispatcher = Dispatcher::new(
+        &config,
+        DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            config.table_name.clone(),
+        ),
+        aws_sdk_sqs::Client::new(&sdk),
+        Arc::new(downstream),
+        Arc::new(TokioSleeper),
+        metrics.clone(),
+    );
+    let dispatcher = &dispatcher;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let metrics = metrics.clone();
+        async move {
+            metrics.record_cold_start();
+            let deadline = deadline_from_epoch_ms(event.context.deadline);
+            let response = dispatcher.handle(event.payload, deadline).await;
+            metrics.flush();
+            Ok::<_, Error>(response)
+        }
+    }))
+    .await
+}
