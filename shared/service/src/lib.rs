@@ -9,11 +9,14 @@
 //! - [`configure`]: loading the catalog slice a quote needs and pricing it.
 //! - [`events`]: the TMF event envelopes announcing quote changes.
 //! - [`messaging`]: the `QueueClient` port, queue names, and the handler contract of consumers.
+//! - [`delivery`]: hub delivery: subscription queries, the callback policy, `HubDelivery`
+//!   and its ports `DeliveryLog` and `CallbackSender`.
 //! - [`relay`]: `relay_once`, moving pending outbox events to their queues.
 #![warn(missing_docs)]
 
 pub mod configure;
 pub mod context;
+pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod messaging;
