@@ -13,13 +13,15 @@
 //! - [`quote_list`]: [`quote_list_contract`]: filters, ordering, paging, totals.
 //! - [`outbox`]: [`quote_outbox_contract`]: events written with quotes, relay side.
 //! - [`idempotency`]: [`idempotency_contract`]: claim, replay, mismatch, expiry, takeover.
-//! - [`hubs`]: [`hub_store_contract`]: subscriptions per tenant and API.
+//! - [`hubs`]: [`hub_store_contract`]: subscriptions per tenant and API, and across tenants.
+//! - [`deliveries`]: [`delivery_log_contract`]: hub deliveries recorded once per subscriber.
 //! - [`catalog`]: [`catalog_store_contract`]: put, get by ids, paged lists.
 //! - [`queues`]: [`queue_contract`]: SQS semantics of every `QueueClient` adapter.
 //! - [`relay`]: [`relay_contract`]: outbox to queues, at least once, across a crash.
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod deliveries;
 pub mod fixtures;
 pub mod hubs;
 pub mod idempotency;
@@ -30,6 +32,7 @@ pub mod quotes;
 pub mod relay;
 
 pub use catalog::catalog_store_contract;
+pub use deliveries::delivery_log_contract;
 pub use hubs::hub_store_contract;
 pub use idempotency::idempotency_contract;
 pub use outbox::quote_outbox_contract;

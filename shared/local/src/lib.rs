@@ -11,6 +11,7 @@
 //!   a quote's rows (body, related-party and open-quote index rows), `GET /quote` queries.
 //! - `open_quotes`: [`SqliteStore::open_quotes_by_price`] and [`OpenQuoteRef`].
 //! - `catalog`, `hubs`, `idempotency`, `outbox`: the other store ports.
+//! - `deliveries`: the hub [`DeliveryLog`](q2c_service::delivery::DeliveryLog).
 //! - [`queues`]: [`SqliteQueues`], the embedded queue engine with SQS semantics (the
 //!   [`QueueClient`](q2c_service::messaging::QueueClient) port), in the same database.
 //! - [`poller`]: [`Poller`], driving a handler over a queue like a Lambda event source mapping.
@@ -20,6 +21,7 @@
 #![warn(missing_docs)]
 
 mod catalog;
+mod deliveries;
 pub mod error;
 mod hubs;
 mod idempotency;

@@ -6,7 +6,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3_DELIVERIES];
 
 /// Version 1: quotes and their index tables, catalog, hubs, idempotency, outbox.
 const V1: &str = r#"
@@ -132,6 +132,20 @@ CREATE TABLE queue_messages (
 );
 CREATE INDEX queue_messages_ready ON queue_messages (queue, visible_at, seq);
 CREATE INDEX queue_messages_by_age ON queue_messages (sent_at);
+"#;
+
+/// Hub delivery: the index listing one API's subscriptions across tenants, and the
+/// delivery log (which subscriber received which event).
+const V3_DELIVERIES: &str = r#"
+CREATE INDEX hub_subscriptions_by_api ON hub_subscriptions (api, tenant, id);
+
+CREATE TABLE deliveries (
+    event_id   TEXT    NOT NULL,
+    subscriber TEXT    NOT NULL,    -- `<tenant>/<api>/<id>` or `builtin:<name>`
+    expires_at INTEGER NOT NULL,    -- unix nanoseconds
+    PRIMARY KEY (event_id, subscriber)
+) WITHOUT ROWID;
+CREATE INDEX deliveries_by_expiry ON deliveries (expires_at);
 "#;
 
 /// The schema version this build migrates to.

@@ -9,6 +9,7 @@
 //! copied into attributes of its own.
 
 mod catalog;
+mod deliveries;
 mod hubs;
 mod idempotency;
 mod item;
@@ -32,7 +33,7 @@ use aws_sdk_dynamodb::types::ConsumedCapacity;
 use crate::metrics::{Operation, RequestCounter};
 
 /// The DynamoDB adapter of every store port (`QuoteStore`, `CatalogStore`, `HubStore`,
-/// `IdempotencyStore`, `OutboxStore`) over one table with the key schema of the SAM
+/// `IdempotencyStore`, `OutboxStore`, `DeliveryLog`) over one table with the key schema of the SAM
 /// template: `pk`/`sk`, GSIs `gsi1` (`gsi1pk`/`gsi1sk`) and `gsi2` (`gsi2pk`/`gsi2sk`),
 /// TTL attribute `expires_at`.
 #[derive(Debug, Clone)]
