@@ -11,6 +11,8 @@
 //!   a quote's rows (body, related-party and open-quote index rows), `GET /quote` queries.
 //! - `open_quotes`: [`SqliteStore::open_quotes_by_price`] and [`OpenQuoteRef`].
 //! - `catalog`, `hubs`, `idempotency`, `outbox`: the other store ports.
+//! - `callback_sender`: [`LocalCallbackSender`], hub deliveries to embedded queues
+//!   (`local:<name>`) and HTTP listeners.
 //! - `deliveries`: the hub [`DeliveryLog`](q2c_service::delivery::DeliveryLog).
 //! - [`queues`]: [`SqliteQueues`], the embedded queue engine with SQS semantics (the
 //!   [`QueueClient`](q2c_service::messaging::QueueClient) port), in the same database.
@@ -20,6 +22,7 @@
 //! - [`error`]: [`OpenError`] and the mapping of driver errors to `StoreError`.
 #![warn(missing_docs)]
 
+mod callback_sender;
 mod catalog;
 mod deliveries;
 pub mod error;
@@ -38,6 +41,7 @@ pub mod store;
 mod time_codec;
 mod writer;
 
+pub use callback_sender::LocalCallbackSender;
 pub use error::OpenError;
 pub use open_quotes::OpenQuoteRef;
 pub use poller::{PollReport, Poller};
