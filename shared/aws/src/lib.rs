@@ -21,5 +21,6 @@ pub use dynamo::{DynamoSettings, DynamoStore, OpenQuoteRef};
 pub use error::{DynamoError, SqsError};
 pub use metrics::{Operation, RequestCounter, RequestSnapshot};
 pub use sqs::{
-    DeadLetter, HandlerError, ParsedMessage, PublishOutcome, SqsPublisher, SqsQueues, process_batch,
+    DeadLetter, HandlerError, ParsedMessage, PublishOutcome, SqsCallbackSender, SqsPublisher,
+    SqsQueues, process_batch,
 };

@@ -10,6 +10,7 @@ mod dynamo_expiry;
 mod dynamo_list;
 mod dynamo_misc;
 mod dynamo_quotes;
+mod hub_delivery;
 mod publisher;
 mod queues;
 mod requests;
