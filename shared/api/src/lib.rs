@@ -32,6 +32,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
+use q2c_service::delivery::CallbackPolicy;
 use q2c_service::{Ports, QuoteService};
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -106,6 +107,9 @@ pub struct AppState {
     pub auth: Arc<Authenticator>,
     /// Settings.
     pub config: Arc<ApiConfig>,
+    /// Which hub callbacks may be registered; allows nothing unless set
+    /// ([`AppState::with_callback_policy`]).
+    pub callback_policy: Arc<CallbackPolicy>,
 }
 
 impl AppState {
@@ -116,7 +120,16 @@ impl AppState {
             ports,
             auth: Arc::new(auth),
             config: Arc::new(config),
+            callback_policy: Arc::new(CallbackPolicy::deny_all()),
         }
+    }
+
+    /// Sets the hub callback policy (deploy-time allow-list; `CallbackPolicy::local()` for
+    /// `q2c local`).
+    #[must_use]
+    pub fn with_callback_policy(mut self, policy: CallbackPolicy) -> Self {
+        self.callback_policy = Arc::new(policy);
+        self
     }
 }
 

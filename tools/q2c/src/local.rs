@@ -146,12 +146,10 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
     );
     let verifier = config.verifier()?;
     let api_config = ApiConfig::new(public_url.clone(), DOCS_BASE_URL);
-    let router = q2c_api::router(AppState::new(
-        quotes,
-        ports,
-        Authenticator::jwt(verifier),
-        api_config,
-    ));
+    let router = q2c_api::router(
+        AppState::new(quotes, ports, Authenticator::jwt(verifier), api_config)
+            .with_callback_policy(q2c_service::delivery::CallbackPolicy::local()),
+    );
     Ok(LocalApp {
         listener,
         router,

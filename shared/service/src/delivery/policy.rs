@@ -146,6 +146,20 @@ impl CallbackPolicy {
         Ok(policy)
     }
 
+    /// The policy of a deployment: `CALLBACK_ALLOWLIST` plus the stack's own subscriber
+    /// queues (e.g. `BILLING_UPDATES_QUEUE_URL`), which are always allowed.
+    ///
+    /// # Errors
+    /// As [`CallbackPolicy::from_allowlist`].
+    pub fn for_deployment(allowlist: &str, own_queues: &[&str]) -> Result<Self, CallbackRefusal> {
+        own_queues
+            .iter()
+            .filter(|q| !q.trim().is_empty())
+            .try_fold(Self::from_allowlist(allowlist)?, |policy, queue| {
+                policy.allow(queue.trim())
+            })
+    }
+
     /// Adds one allow-list entry (a queue ARN/URL, `local:<name>`, `local:*`, or a URL prefix).
     ///
     /// # Errors
@@ -319,6 +333,13 @@ mod tests {
             p.check("arn:aws:sqs:eu-west-1:999999999999:billing-updates")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_deployment_always_allows_its_own_queues() {
+        let p = CallbackPolicy::for_deployment("", &[QUEUE_URL, ""]).expect("valid");
+        assert!(p.check(QUEUE_ARN).is_ok());
+        assert!(p.check("https://hooks.example.com/x").is_err());
     }
 
     #[test]
