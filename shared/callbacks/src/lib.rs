@@ -79,9 +79,6 @@ impl HttpCallbacks {
     /// # Errors
     /// When the TLS backend cannot be set up.
     pub fn new(policy: CallbackPolicy, config: HttpConfig) -> Result<Self, BoxError> {
-        // reqwest is built without a bundled crypto provider; use the AWS SDK's (aws-lc-rs).
-        // Installing fails harmlessly when a provider is already installed.
-        let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
         let client = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .timeout(config.request_timeout)
