@@ -64,6 +64,8 @@ async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> String {
 }
 
 struct World {
+    store: q2c_aws::DynamoStore,
+    tenants: [q2c_service::context::TenantId; 2],
     client: aws_sdk_sqs::Client,
     queues: SqsQueues,
     sender: SqsCallbackSender,
@@ -158,6 +160,8 @@ async fn world(missing: bool) -> World {
     );
     let queues = SqsQueues::new(client.clone()).with_prefix(&prefix);
     World {
+        store,
+        tenants: [a.clone(), b.clone()],
         client,
         queues,
         sender,
@@ -193,7 +197,7 @@ async fn publish(world: &World, ids: &[String]) {
 /// The Lambda's loop in miniature: receive up to 10, `deliver_batch`, delete what was
 /// delivered, send poison to the DLQ with its reason, leave transient failures for
 /// redelivery (visibility 0, so at once). Bounded: a broken delivery fails, not hangs.
-async fn drain(world: &World) {
+async fn drain(world: &World, api: HubApi) {
     let dlq = world
         .dlq_url
         .rsplit('/')
@@ -220,7 +224,7 @@ async fn drain(world: &World) {
                     .expect("valid envelope")
             })
             .collect();
-        let results = world.delivery.deliver_batch(HubApi::Catalog, &parsed).await;
+        let results = world.delivery.deliver_batch(api, &parsed).await;
         let mut done = Vec::new();
         for (message, result) in received.iter().zip(results) {
             match result {
@@ -287,9 +291,9 @@ async fn a_price_change_published_twice_reaches_each_of_three_subscribers_once()
     let w = world(false).await;
     let id = vec![unique("e")];
     publish(&w, &id).await;
-    drain(&w).await;
+    drain(&w, HubApi::Catalog).await;
     publish(&w, &id).await;
-    drain(&w).await;
+    drain(&w, HubApi::Catalog).await;
 
     for url in &w.sub_urls {
         assert_eq!(ids_of(&receive_all(&w.client, url, 2).await), id, "{url}");
@@ -302,7 +306,7 @@ async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_with_a_rea
     let w = world(true).await;
     let id = vec![unique("e")];
     publish(&w, &id).await;
-    drain(&w).await;
+    drain(&w, HubApi::Catalog).await;
 
     let dead = receive_all(&w.client, &w.dlq_url, 2).await;
     assert_eq!(dead.len(), 1, "dead-lettered once");
@@ -342,7 +346,7 @@ async fn a_burst_is_sent_to_each_queue_subscriber_in_batches_of_ten() {
         .map(|i| format!("{}-{i}", unique("burst")))
         .collect();
     publish(&w, &burst).await;
-    drain(&w).await;
+    drain(&w, HubApi::Catalog).await;
 
     let requests = w.sender.requests();
     let sends = requests.get(Operation::SendMessageBatch);
@@ -364,5 +368,65 @@ async fn a_burst_is_sent_to_each_queue_subscriber_in_batches_of_ten() {
     assert!(
         per_event_per_subscriber <= 0.11,
         "batched sends: {per_event_per_subscriber}"
+    );
+}
+
+#[tokio::test]
+async fn a_quote_event_reaches_its_tenants_quote_hub_subscriber_only() {
+    let w = world(false).await;
+    let [a, b] = &w.tenants;
+    let arn = queue_arn(&w.client, &w.sub_urls[0]).await;
+    let approved = EventSubscription {
+        id: "q-1".into(),
+        callback: arn.clone(),
+        query: Some("eventType=QuoteStateChangeEvent&event.quote.state=approved".into()),
+    };
+    w.store
+        .create(a, HubApi::Quote, &approved)
+        .await
+        .expect("subscribe");
+    let other = EventSubscription {
+        id: "q-1".into(),
+        callback: arn,
+        query: None,
+    };
+    w.store
+        .create(b, HubApi::Quote, &other)
+        .await
+        .expect("subscribe");
+
+    let quote_event = |id: &str, state: &str| {
+        let body = json!({"eventId": id, "eventTime": "2026-11-27T17:00:00Z",
+            "eventType": "QuoteStateChangeEvent", "schemaVersion": "1.0",
+            "event": {"quote": {"id": "Q-1", "state": state}}});
+        OutgoingMessage {
+            body: body.to_string(),
+            attributes: BTreeMap::from([
+                (
+                    attributes::EVENT_TYPE.to_owned(),
+                    "QuoteStateChangeEvent".to_owned(),
+                ),
+                (attributes::EVENT_ID.to_owned(), id.to_owned()),
+                (attributes::TENANT.to_owned(), a.as_str().to_owned()),
+            ]),
+        }
+    };
+    let (approved_id, rejected_id) = (unique("q-approved"), unique("q-rejected"));
+    let batch = [
+        quote_event(&approved_id, "approved"),
+        quote_event(&rejected_id, "rejected"),
+    ];
+    w.queues.send_batch(SOURCE, &batch).await.expect("send");
+    drain(&w, HubApi::Quote).await;
+
+    let received = receive_all(&w.client, &w.sub_urls[0], 3).await;
+    assert_eq!(
+        ids_of(&received),
+        [approved_id],
+        "A's approved event once; B's subscriber none"
+    );
+    assert!(
+        w.posts.lock().expect("lock").is_empty(),
+        "catalog subscribers see no quote event"
     );
 }
