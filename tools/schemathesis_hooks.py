@@ -5,6 +5,11 @@ with another body (422). The fuzzer treats every generated request as independen
 keys from a small space, so two unrelated requests would share a key and be judged "valid data
 rejected". Each request that carries a key therefore gets a fresh one; replay and reuse are
 tested by the black-box suite (tests/api/concurrency.rs).
+
+A hub subscription's callback must be on the deployment's allow-list and its query must follow
+the delivery grammar; no JSON schema can say either, so schema-valid strings are refused (400).
+Positive cases of a hub POST therefore get an allowed callback (a loopback listener, allowed
+by q2c local) and a valid query; the refusals are tested in shared/api/src/tests/hub_tests.rs.
 """
 
 import uuid
@@ -16,3 +21,14 @@ import schemathesis
 def before_call(ctx, case, **kwargs):
     if case.headers and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = str(uuid.uuid4())
+    if case.method.upper() == "POST" and case.path.endswith("/hub") and _positive(case):
+        if isinstance(case.body, dict) and isinstance(case.body.get("callback"), str):
+            case.body["callback"] = "http://127.0.0.1:9/listener"
+        if isinstance(case.body, dict) and isinstance(case.body.get("query"), str):
+            case.body["query"] = "eventType=QuoteStateChangeEvent"
+
+
+def _positive(case):
+    """Whether the case was generated as schema-valid data."""
+    mode = getattr(getattr(getattr(case, "meta", None), "generation", None), "mode", None)
+    return str(getattr(mode, "value", mode)).lower() == "positive"

@@ -104,7 +104,14 @@ def schemas(definitions):
                       {"action": "add", "quantity": 2, "productOffering": {"id": "mobile-l"}}],
     }
     # The edge enforces a callback of 1-2048 characters (routes/hub.rs).
-    out["EventSubscriptionInput"]["properties"]["callback"].update(minLength=1, maxLength=2048)
+    out["EventSubscriptionInput"]["properties"]["callback"].update(
+        minLength=1, maxLength=2048,
+        description="An https URL, an SQS queue ARN or URL (local mode: local:<queue>) on the deployment's "
+                    "callback allow-list; private, loopback and link-local addresses are refused (400).")
+    out["EventSubscriptionInput"]["properties"]["query"] = {
+        **out["EventSubscriptionInput"]["properties"].get("query", {}), "type": "string", "maxLength": 1024,
+        "description": "Terms joined by &: eventType=A,B and dotted-path equalities such as "
+                       "event.productOfferingPrice.id=pop-1; anything else is refused (400)."}
     out["CatalogItem"] = {
         "type": "object",
         "description": "A TMF620 ProductOffering or ProductOfferingPrice (read-only catalog).",
@@ -295,6 +302,15 @@ def paths():
         f"{Q}/hub/{{id}}": {"delete": {**secured, "operationId": "unregisterListener", "tags": ["events subscription"],
                                        "summary": "Unregister a listener (scope hub.write)", "parameters": [param("id")],
                                        "responses": responses("204", ok("Unsubscribed"), "401", "403", "404")}},
+        f"{C}/hub": {"post": {**secured, "operationId": "registerCatalogListener", "tags": ["events subscription"],
+                              "summary": "Register a listener of catalog (price) events (scope hub.write)",
+                              "parameters": [param("Idempotency-Key")],
+                              "requestBody": body("EventSubscriptionInput", "application/json"),
+                              "responses": responses("201", ok("Subscribed", "EventSubscription", ["Location", "Idempotent-Replayed"]),
+                                                     "401", "403", "409", "413", "415", "422")}},
+        f"{C}/hub/{{id}}": {"delete": {**secured, "operationId": "unregisterCatalogListener", "tags": ["events subscription"],
+                                       "summary": "Unregister a catalog listener (scope hub.write)", "parameters": [param("id")],
+                                       "responses": responses("204", ok("Unsubscribed"), "401", "403", "404")}},
         **catalog,
         f"{O}/productOrder": {"get": {
             **secured, "operationId": "listProductOrder", "tags": ["product order"],
@@ -362,6 +378,7 @@ def main():
     link_created(paths_doc, f"{Q}/quote", "post", ["retrieveQuote", "patchQuote", "deleteQuote"])
     link_created(paths_doc, f"{Q}/hub", "post", ["unregisterListener"])
     link_created(paths_doc, f"{O}/hub", "post", ["unregisterOrderingListener"])
+    link_created(paths_doc, f"{C}/hub", "post", ["unregisterCatalogListener"])
     doc = {
         "openapi": "3.0.3",
         "info": {"title": "q2c Quote Management (TMF648 v4), read-only catalog (TMF620 v4) and product orders (TMF622 v4)",

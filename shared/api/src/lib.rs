@@ -32,6 +32,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
+use q2c_service::delivery::CallbackPolicy;
 use q2c_service::messaging::QueueClient;
 use q2c_service::{Ports, QuoteService};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -112,6 +113,9 @@ pub struct AppState {
     /// Where the TMF620 listener enqueues catalog events (`pricing-changes`); without it the
     /// listener answers 503.
     pub pricing_queue: Option<Arc<dyn QueueClient>>,
+    /// Which hub callbacks may be registered; allows nothing unless set
+    /// ([`AppState::with_callback_policy`]).
+    pub callback_policy: Arc<CallbackPolicy>,
 }
 
 impl AppState {
@@ -123,6 +127,7 @@ impl AppState {
             auth: Arc::new(auth),
             config: Arc::new(config),
             pricing_queue: None,
+            callback_policy: Arc::new(CallbackPolicy::deny_all()),
         }
     }
 
@@ -130,6 +135,14 @@ impl AppState {
     #[must_use]
     pub fn with_pricing_queue(mut self, queue: Arc<dyn QueueClient>) -> Self {
         self.pricing_queue = Some(queue);
+        self
+    }
+
+    /// Sets the hub callback policy (deploy-time allow-list; `CallbackPolicy::local()` for
+    /// `q2c local`).
+    #[must_use]
+    pub fn with_callback_policy(mut self, policy: CallbackPolicy) -> Self {
+        self.callback_policy = Arc::new(policy);
         self
     }
 }

@@ -21,6 +21,6 @@ pub use dynamo::{DynamoSettings, DynamoStore, OpenQuoteRef};
 pub use error::{DynamoError, SqsError};
 pub use metrics::{Operation, RequestCounter, RequestSnapshot};
 pub use sqs::{
-    BatchReport, DeadLetter, HandlerError, ParsedMessage, PublishOutcome, SqsPublisher, SqsQueues,
-    process_batch, process_batch_report,
+    BatchReport, DeadLetter, HandlerError, ParsedMessage, PublishOutcome, SqsCallbackSender,
+    SqsPublisher, SqsQueues, process_batch, process_batch_report,
 };

@@ -1,4 +1,5 @@
-//! The [`HubStore`] contract: subscriptions are kept per tenant and per API.
+//! The [`HubStore`] contract: subscriptions are kept per tenant and per API, and one API's
+//! subscriptions can be listed across tenants.
 
 use std::sync::Arc;
 
@@ -111,6 +112,57 @@ pub async fn hub_store_contract(store: Arc<dyn HubStore>) {
         [subscription("s-1", None)],
         "B's own stays"
     );
+
+    // Across tenants: one API's subscriptions of every tenant, with their tenant.
+    store
+        .create(&b, HubApi::Catalog, &subscription("s-4", None))
+        .await
+        .expect("create");
+    assert_eq!(
+        across(store, HubApi::Catalog, &[&a, &b]).await,
+        [
+            (a.clone(), s3_again()),
+            (b.clone(), subscription("s-4", None))
+        ],
+        "catalog subscriptions of A and B"
+    );
+    assert_eq!(
+        across(store, HubApi::Quote, &[&a, &b]).await,
+        [
+            (a.clone(), subscription("s-2", None)),
+            (b.clone(), subscription("s-1", None))
+        ],
+        "quote subscriptions of A and B, deletions seen"
+    );
+    assert_eq!(
+        across(store, HubApi::Ordering, &[&a, &b]).await,
+        [(a.clone(), subscription("s-1", None))],
+        "ordering subscriptions"
+    );
+}
+
+fn s3_again() -> EventSubscription {
+    subscription(
+        "s-3",
+        Some("eventType=ProductOfferingPriceAttributeValueChangeEvent"),
+    )
+}
+
+/// `list_for_api`, restricted to `tenants` (other suites may share the store), sorted.
+async fn across(
+    store: &dyn HubStore,
+    api: HubApi,
+    tenants: &[&TenantId],
+) -> Vec<(TenantId, EventSubscription)> {
+    let mut subs: Vec<_> = store
+        .list_for_api(api)
+        .await
+        .expect("list_for_api")
+        .into_iter()
+        .filter(|(t, _)| tenants.contains(&t))
+        .collect();
+    subs.sort_by(|x, y| (x.0.as_str(), &x.1.id).cmp(&(y.0.as_str(), &y.1.id)));
+    subs
 }
 
 /// The subscriptions, sorted by id (the port promises no order).

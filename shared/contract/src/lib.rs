@@ -14,7 +14,8 @@
 //! - [`orders`]: [`order_store_contract`]: acceptance, listing, dispatch outcomes, state changes.
 //! - [`outbox`]: [`quote_outbox_contract`]: events written with quotes, relay side.
 //! - [`idempotency`]: [`idempotency_contract`]: claim, replay, mismatch, expiry, takeover.
-//! - [`hubs`]: [`hub_store_contract`]: subscriptions per tenant and API.
+//! - [`hubs`]: [`hub_store_contract`]: subscriptions per tenant and API, and across tenants.
+//! - [`deliveries`]: [`delivery_log_contract`]: hub deliveries recorded once per subscriber.
 //! - [`catalog`]: [`catalog_store_contract`]: put, get by ids, paged lists.
 //! - [`dispatch_log`]: [`dispatch_log_contract`]: exclusive order claims, leases, final
 //!   dispatch; [`dispatch_log_concurrency_contract`]: one winner among racing claims.
@@ -27,6 +28,7 @@
 pub mod catalog;
 pub mod dispatch_log;
 pub mod fanout;
+pub mod deliveries;
 pub mod fixtures;
 pub mod hubs;
 pub mod idempotency;
@@ -42,6 +44,7 @@ pub use dispatch_log::{dispatch_log_concurrency_contract, dispatch_log_contract}
 pub use fanout::{
     fanout_continuation_scenario, open_quote_index_contract, price_catalog_writer_contract,
 };
+pub use deliveries::delivery_log_contract;
 pub use hubs::hub_store_contract;
 pub use idempotency::idempotency_contract;
 pub use orders::order_store_contract;

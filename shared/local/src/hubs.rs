@@ -1,4 +1,5 @@
-//! [`HubStore`] on SQLite: one row per (tenant, API, subscription id).
+//! [`HubStore`] on SQLite: one row per (tenant, API, subscription id); listing one API across
+//! tenants reads the `hub_subscriptions_by_api` index.
 
 use async_trait::async_trait;
 use q2c_model::tmf::EventSubscription;
@@ -79,6 +80,31 @@ impl HubStore for SqliteStore {
             while let Some(row) = rows.next().store()? {
                 let body: String = row.get(0).store()?;
                 found.push(serde_json::from_str(&body).store()?);
+            }
+            Ok(found)
+        })
+        .await
+    }
+
+    async fn list_for_api(
+        &self,
+        api: HubApi,
+    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
+        self.read(move |conn| {
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT tenant, body FROM hub_subscriptions WHERE api = ?1 ORDER BY tenant, id",
+                )
+                .store()?;
+            let mut rows = statement.query(params![api.as_str()]).store()?;
+            let mut found = Vec::new();
+            while let Some(row) = rows.next().store()? {
+                let tenant: String = row.get(0).store()?;
+                let body: String = row.get(1).store()?;
+                let tenant = TenantId::parse(&tenant).map_err(|_| {
+                    StoreError::Backend(format!("stored tenant `{tenant}` is invalid").into())
+                })?;
+                found.push((tenant, serde_json::from_str(&body).store()?));
             }
             Ok(found)
         })

@@ -14,6 +14,9 @@
 //! - `fanout`: the price fan-out's ports (`PriceCatalogWriter` with tombstones,
 //!   `OpenQuoteIndex`).
 //! - `dispatch_log`: the order dispatch's [`DispatchLog`](q2c_service::dispatch::DispatchLog).
+//! - `callback_sender`: [`LocalCallbackSender`], hub deliveries to embedded queues
+//!   (`local:<name>`) and HTTP listeners.
+//! - `deliveries`: the hub [`DeliveryLog`](q2c_service::delivery::DeliveryLog).
 //! - [`queues`]: [`SqliteQueues`], the embedded queue engine with SQS semantics (the
 //!   [`QueueClient`](q2c_service::messaging::QueueClient) port), in the same database.
 //! - [`poller`]: [`Poller`], driving a handler over a queue like a Lambda event source mapping.
@@ -22,8 +25,10 @@
 //! - [`error`]: [`OpenError`] and the mapping of driver errors to `StoreError`.
 #![warn(missing_docs)]
 
+mod callback_sender;
 mod catalog;
 mod dispatch_log;
+mod deliveries;
 pub mod error;
 mod fanout;
 mod hubs;
@@ -42,6 +47,7 @@ pub mod store;
 mod time_codec;
 mod writer;
 
+pub use callback_sender::LocalCallbackSender;
 pub use error::OpenError;
 pub use open_quotes::OpenQuoteRef;
 pub use poller::{PollReport, Poller};

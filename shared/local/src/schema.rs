@@ -6,7 +6,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 /// Version 1: quotes and their index tables, catalog, hubs, idempotency, outbox.
 const V1: &str = r#"
@@ -172,6 +172,20 @@ CREATE TABLE orders (
     PRIMARY KEY (tenant, id)
 );
 CREATE INDEX orders_by_date ON orders (tenant, order_date DESC, id);
+"#;
+
+/// Version 6: hub delivery: the index listing one API's subscriptions across tenants, and
+/// the delivery log (which subscriber received which event).
+const V6: &str = r#"
+CREATE INDEX hub_subscriptions_by_api ON hub_subscriptions (api, tenant, id);
+
+CREATE TABLE deliveries (
+    event_id   TEXT    NOT NULL,
+    subscriber TEXT    NOT NULL,    -- `<tenant>/<api>/<id>` or `builtin:<name>`
+    expires_at INTEGER NOT NULL,    -- unix nanoseconds
+    PRIMARY KEY (event_id, subscriber)
+) WITHOUT ROWID;
+CREATE INDEX deliveries_by_expiry ON deliveries (expires_at);
 "#;
 
 /// The schema version this build migrates to.

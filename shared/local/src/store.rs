@@ -63,6 +63,8 @@ pub struct HousekeepingReport {
     pub outbox_events: u64,
     /// Queue messages past their queue's retention (4 days; DLQs 14 days).
     pub queue_messages: u64,
+    /// Hub delivery records past their expiry.
+    pub delivery_records: u64,
 }
 
 impl SqliteStore {
@@ -200,8 +202,8 @@ impl SqliteStore {
     }
 
     /// Deletes expired idempotency records, outbox rows published more than an hour before
-    /// `now`, and queue messages past their queue's retention (as SQS drops them). Run it
-    /// periodically; correctness never depends on it.
+    /// `now`, queue messages past their queue's retention (as SQS drops them) and expired hub
+    /// delivery records. Run it periodically; correctness never depends on it.
     ///
     /// # Errors
     /// [`StoreError::Backend`] when SQLite fails.
@@ -215,10 +217,12 @@ impl SqliteStore {
             .purge_expired(now)
             .await
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let delivery_records = self.purge_deliveries(now).await?;
         Ok(HousekeepingReport {
             idempotency_records,
             outbox_events,
             queue_messages,
+            delivery_records,
         })
     }
 

@@ -48,6 +48,9 @@ on_both!(idempotency_in_memory, idempotency_on_file, |s| {
 on_both!(hubs_in_memory, hubs_on_file, |s| {
     q2c_contract::hub_store_contract(s.hub_store())
 });
+on_both!(deliveries_in_memory, deliveries_on_file, |s| {
+    q2c_contract::delivery_log_contract(s.delivery_log())
+});
 on_both!(catalog_in_memory, catalog_on_file, |s| {
     q2c_contract::catalog_store_contract(s.catalog_store())
 });
@@ -71,6 +74,7 @@ async fn suites_can_share_one_store() {
         q2c_contract::idempotency_contract(s.idempotency_store()),
         q2c_contract::hub_store_contract(s.hub_store()),
         q2c_contract::catalog_store_contract(s.catalog_store()),
+        q2c_contract::delivery_log_contract(s.delivery_log()),
     );
 }
 

@@ -87,5 +87,5 @@ fn reopening_keeps_the_schema_version_and_journal_mode() {
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .expect("mode");
-    assert_eq!((version, mode.as_str()), (5, "wal"));
+    assert_eq!((version, mode.as_str()), (6, "wal"));
 }

@@ -166,6 +166,7 @@ async fn housekeeping_drops_expired_records_and_old_published_events() {
         idempotency_records: 1,
         outbox_events: 1,
         queue_messages: 0,
+        delivery_records: 0,
     };
     assert_eq!(report, expected);
     let again = store.housekeeping(now).await.expect("housekeeping");

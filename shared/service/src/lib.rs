@@ -11,6 +11,8 @@
 //! - [`configure`]: loading the catalog slice a quote needs and pricing it.
 //! - [`events`]: the TMF event envelopes announcing quote changes.
 //! - [`messaging`]: the `QueueClient` port, queue names, and the handler contract of consumers.
+//! - [`delivery`]: hub delivery: subscription queries, the callback policy, `HubDelivery`
+//!   and its ports `DeliveryLog` and `CallbackSender`.
 //! - [`relay`]: `relay_once`, moving pending outbox events to their queues.
 //! - [`fanout`]: the price fan-out (catalog price events → catalog copy → open quotes).
 //! - [`dispatch`]: `OrderDispatch`, the `orders` consumer handing orders to order management.
@@ -19,6 +21,7 @@
 pub mod configure;
 pub mod context;
 pub mod dispatch;
+pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod fanout;

@@ -256,6 +256,12 @@ pub trait HubStore: Send + Sync {
         tenant: &TenantId,
         api: HubApi,
     ) -> Result<Vec<EventSubscription>, StoreError>;
+    /// Every subscription on this API, of every tenant, with its tenant: catalog events are
+    /// shared by all tenants, so their delivery needs them all. Served by an index, not a scan.
+    async fn list_for_api(
+        &self,
+        api: HubApi,
+    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError>;
 }
 
 /// A response kept for idempotent replay.

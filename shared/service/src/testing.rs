@@ -270,6 +270,12 @@ impl HubStore for Unused {
     async fn list(&self, _: &TenantId, _: HubApi) -> Result<Vec<EventSubscription>, StoreError> {
         unreachable!("quote use-cases do not use hubs")
     }
+    async fn list_for_api(
+        &self,
+        _: HubApi,
+    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
+        unreachable!("quote use-cases do not use hubs")
+    }
 }
 
 #[async_trait]

@@ -150,7 +150,8 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
     let api_config = ApiConfig::new(public_url.clone(), DOCS_BASE_URL);
     let router = q2c_api::router(
         AppState::new(quotes, ports, Authenticator::jwt(verifier), api_config)
-            .with_pricing_queue(SqliteQueues::new(&store).queue_client()),
+            .with_pricing_queue(SqliteQueues::new(&store).queue_client())
+            .with_callback_policy(q2c_service::delivery::CallbackPolicy::local()),
     );
     Ok(LocalApp {
         listener,

@@ -1,4 +1,8 @@
-//! TMF648 `/hub`: register (201) and remove (204) event subscriptions of the caller's tenant.
+//! The hubs: register (201) and remove (204) event subscriptions of the caller's tenant, on
+//! the quote API (TMF648 `/hub`) and the catalog API (TMF620 `/hub`, price events). A
+//! subscription's `query` must follow the delivery grammar (`eventType=A,B`, `a.b.c=v`,
+//! joined by `&`) and its `callback` must pass the deploy-time [`CallbackPolicy`]
+//! (`AppState::callback_policy`); both are refused with 400 naming the problem.
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -7,6 +11,7 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use q2c_model::tmf::EventSubscription;
 use q2c_service::Scope;
+use q2c_service::delivery::{CallbackPolicy, SubscriptionQuery};
 use q2c_service::ports::HubApi;
 use serde::Deserialize;
 
@@ -17,7 +22,7 @@ use crate::idempotency::PostRequest;
 use crate::paging::Params;
 use crate::routes::{json, location};
 use crate::schema::request_schemas;
-use crate::{AppState, QUOTE_API_BASE, idempotency};
+use crate::{AppState, CATALOG_API_BASE, ORDERING_API_BASE, QUOTE_API_BASE, idempotency};
 use serde_json::Value;
 
 /// Longest callback accepted.
@@ -49,8 +54,58 @@ pub fn parse_input(bytes: &[u8]) -> Result<(String, Option<String>), ApiError> {
     Ok((callback, input.query))
 }
 
-/// `POST /hub` → 201 with the subscription and `Location`; honours `Idempotency-Key`.
+/// Checks a subscription's `query` grammar and its `callback` against `policy`.
+///
+/// # Errors
+/// `INVALID_INPUT` naming the problem (`query: ...`, `callback: ...`).
+pub fn check_subscription(
+    policy: &CallbackPolicy,
+    callback: &str,
+    query: Option<&str>,
+) -> Result<(), ApiError> {
+    SubscriptionQuery::parse(query).map_err(|e| ApiError::InvalidBody(e.to_string()))?;
+    policy
+        .check(callback)
+        .map_err(|e| ApiError::InvalidBody(e.to_string()))?;
+    Ok(())
+}
+
+/// The base path of `api`'s hub.
+fn hub_base(api: HubApi) -> String {
+    match api {
+        HubApi::Quote => format!("{QUOTE_API_BASE}/hub"),
+        HubApi::Catalog => format!("{CATALOG_API_BASE}/hub"),
+        HubApi::Ordering => format!("{ORDERING_API_BASE}/hub"),
+    }
+}
+
+/// Quote `POST /hub` → 201 with the subscription and `Location`; honours `Idempotency-Key`.
 pub async fn create(
+    state: State<AppState>,
+    caller: Caller,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    create_on(HubApi::Quote, state, caller, method, uri, headers, body).await
+}
+
+/// Catalog `POST /hub` (price events) → 201, as the quote hub.
+pub async fn create_catalog(
+    state: State<AppState>,
+    caller: Caller,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    create_on(HubApi::Catalog, state, caller, method, uri, headers, body).await
+}
+
+/// `POST` on `api`'s hub (scope `hub.write`), for any hub's route (the ordering hub's too).
+pub async fn create_on(
+    api: HubApi,
     State(state): State<AppState>,
     caller: Caller,
     method: Method,
@@ -64,35 +119,21 @@ pub async fn create(
         headers,
         body,
     };
-    create_for(HubApi::Quote, QUOTE_API_BASE, &state, &caller, request).await
-}
-
-/// `POST <base>/hub` of `api`'s hub (shared by the quote and ordering APIs).
-pub(crate) async fn create_for(
-    api: HubApi,
-    base: &'static str,
-    state: &AppState,
-    caller: &Caller,
-    request: PostRequest,
-) -> Result<Response, ApiError> {
-    idempotency::json_post(
-        state,
-        caller,
-        Scope::HubWrite,
-        request,
-        |bytes| async move { subscribe(api, base, state, caller, &bytes).await },
-    )
+    let (state, caller) = (&state, &caller);
+    idempotency::json_post(state, caller, Scope::HubWrite, request, |bytes| async move {
+        subscribe(state, caller, api, &bytes).await
+    })
     .await
 }
 
 async fn subscribe(
-    api: HubApi,
-    base: &str,
     state: &AppState,
     caller: &Caller,
+    api: HubApi,
     bytes: &[u8],
 ) -> Result<Response, ApiError> {
     let (callback, query) = parse_input(bytes)?;
+    check_subscription(&state.callback_policy, &callback, query.as_deref())?;
     let subscription = EventSubscription {
         id: uuid::Uuid::new_v4().to_string(),
         callback,
@@ -104,38 +145,48 @@ async fn subscribe(
         .create(&caller.0.tenant, api, &subscription)
         .await
         .map_err(|e| ApiError::Service(e.into()))?;
-    let location = location(state, &format!("{base}/hub/{}", subscription.id))?;
+    let location = location(state, &format!("{}/{}", hub_base(api), subscription.id))?;
     let mut response = json(&subscription);
     *response.status_mut() = StatusCode::CREATED;
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
 }
 
-/// `DELETE /hub/{id}` → 204, 404 when the tenant has no such subscription.
-#[tracing::instrument(name = "hub.delete", skip_all, fields(subscription_id = %id))]
+/// Quote `DELETE /hub/{id}` → 204, 404 when the tenant has no such subscription.
 pub async fn delete(
+    state: State<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    delete_on(HubApi::Quote, state, caller, id, uri).await
+}
+
+/// Catalog `DELETE /hub/{id}` → 204, as the quote hub.
+pub async fn delete_catalog(
+    state: State<AppState>,
+    caller: Caller,
+    id: Path<String>,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    delete_on(HubApi::Catalog, state, caller, id, uri).await
+}
+
+/// `DELETE` on `api`'s hub (scope `hub.write`): only the caller's tenant's subscriptions.
+#[tracing::instrument(name = "hub.delete", skip_all, fields(api = api.as_str(), subscription_id = %id))]
+pub async fn delete_on(
+    api: HubApi,
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    delete_for(HubApi::Quote, &state, &caller, &id, &uri).await
-}
-
-/// `DELETE <base>/hub/{id}` of `api`'s hub (shared by the quote and ordering APIs).
-pub(crate) async fn delete_for(
-    api: HubApi,
-    state: &AppState,
-    caller: &Caller,
-    id: &str,
-    uri: &Uri,
-) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::HubWrite)?;
-    Params::from_uri(uri)?.finish()?;
+    Params::from_uri(&uri)?.finish()?;
     let removed = state
         .ports
         .hubs
-        .delete(&ctx.tenant, api, id)
+        .delete(&ctx.tenant, api, &id)
         .await
         .map_err(|e| ApiError::Service(e.into()))?;
     if removed {

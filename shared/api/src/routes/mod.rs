@@ -39,6 +39,14 @@ pub fn routes() -> Router<AppState> {
             axum::routing::delete(hub::delete),
         )
         .route(
+            &format!("{c}/hub"),
+            axum::routing::post(hub::create_catalog),
+        )
+        .route(
+            &format!("{c}/hub/{{id}}"),
+            axum::routing::delete(hub::delete_catalog),
+        )
+        .route(
             &format!("{c}/productOffering"),
             get(catalog::list_offerings),
         )

@@ -16,11 +16,11 @@ use sha2::{Digest, Sha256};
 use crate::auth::Caller;
 use crate::body::{Accepts, body_bytes, check_content_type, json_object};
 use crate::error::ApiError;
-use crate::idempotency::{self, IDEMPOTENCY_KEY, PostRequest};
+use crate::idempotency::{self, IDEMPOTENCY_KEY};
 use crate::paging::{Fields, Params, count_headers, select};
 use crate::routes::{hub, json};
 use crate::schema::request_schemas;
-use crate::{AppState, ORDERING_API_BASE};
+use crate::AppState;
 
 fn service(state: &AppState) -> OrderService {
     OrderService::new(state.ports.clone())
@@ -123,35 +123,22 @@ fn event_key(event_id: &str) -> Option<HeaderValue> {
 /// `POST /hub` of the ordering API (as the quote hub; subscriptions under
 /// [`HubApi::Ordering`]).
 pub async fn create_hub(
-    State(state): State<AppState>,
+    state: State<AppState>,
     caller: Caller,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let request = PostRequest {
-        method,
-        uri,
-        headers,
-        body,
-    };
-    hub::create_for(
-        HubApi::Ordering,
-        ORDERING_API_BASE,
-        &state,
-        &caller,
-        request,
-    )
-    .await
+    hub::create_on(HubApi::Ordering, state, caller, method, uri, headers, body).await
 }
 
 /// `DELETE /hub/{id}` of the ordering API.
 pub async fn delete_hub(
-    State(state): State<AppState>,
+    state: State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    id: Path<String>,
     uri: Uri,
 ) -> Result<Response, ApiError> {
-    hub::delete_for(HubApi::Ordering, &state, &caller, &id, &uri).await
+    hub::delete_on(HubApi::Ordering, state, caller, id, uri).await
 }

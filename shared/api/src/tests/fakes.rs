@@ -77,6 +77,20 @@ impl HubStore for FakeHubs {
         let subs = self.subs.lock().expect("lock");
         Ok(subs.get(&(t.to_string(), api)).cloned().unwrap_or_default())
     }
+    async fn list_for_api(
+        &self,
+        api: HubApi,
+    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
+        let subs = self.subs.lock().expect("lock");
+        Ok(subs
+            .iter()
+            .filter(|((_, a), _)| *a == api)
+            .flat_map(|((t, _), list)| {
+                let tenant = TenantId::parse(t).expect("stored tenants are valid");
+                list.iter().map(move |s| (tenant.clone(), s.clone()))
+            })
+            .collect())
+    }
 }
 
 /// (tenant, key) → (request hash, completed response).

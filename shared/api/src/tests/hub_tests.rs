@@ -203,3 +203,97 @@ async fn overlong_or_empty_keys_are_400() {
     assert_eq!(send(&app, keyed(BODY, &"k".repeat(255))).await.status, 201);
     assert_error(&send(&app, keyed(BODY, "")).await, 400, "INVALID_HEADER");
 }
+
+const CATALOG_HUB: &str = "/tmf-api/productCatalogManagement/v4/hub";
+
+#[tokio::test]
+async fn the_catalog_hub_registers_and_removes_price_subscriptions_of_the_tenant() {
+    let (app, fakes) = app();
+    let body = format!(
+        r#"{{"callback":"{}","query":"eventType=ProductOfferingPriceAttributeValueChangeEvent&event.productOfferingPrice.id=pop-1"}}"#,
+        super::ALLOWED_QUEUE
+    );
+    let reply = send(&app, json_req("POST", CATALOG_HUB, &body)).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    let id = reply.body["id"].as_str().expect("an id").to_owned();
+    assert_eq!(
+        reply.headers[header::LOCATION],
+        format!("https://api.test{CATALOG_HUB}/{id}")
+    );
+    {
+        let stored = fakes.hubs.subs.lock().expect("lock");
+        assert_eq!(stored[&("t1".to_owned(), HubApi::Catalog)].len(), 1);
+        assert!(!stored.contains_key(&("t1".to_owned(), HubApi::Quote)));
+    }
+    let quote_hub = req("DELETE", &format!("{HUB}/{id}"))
+        .body(Body::empty())
+        .expect("a request");
+    assert_error(&send(&app, quote_hub).await, 404, "NOT_FOUND");
+    let own = req("DELETE", &format!("{CATALOG_HUB}/{id}"))
+        .body(Body::empty())
+        .expect("a request");
+    assert_eq!(send(&app, own).await.status, 204);
+}
+
+#[tokio::test]
+async fn the_catalog_hub_needs_the_hub_write_scope() {
+    let (app, _) = app();
+    let request = Request::post(CATALOG_HUB)
+        .header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", token("t1", &[Scope::CatalogRead])),
+        )
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(BODY))
+        .expect("a request");
+    assert_error(&send(&app, request).await, 403, "MISSING_SCOPE");
+}
+
+#[tokio::test]
+async fn queries_outside_the_grammar_are_400_naming_the_query() {
+    let (app, fakes) = app();
+    for query in ["state>3", "eventType=", "event..id=1", "event.id=a,b"] {
+        let body = format!(r#"{{"callback":"https://listener.example/q","query":"{query}"}}"#);
+        let reply = send(&app, json_req("POST", HUB, &body)).await;
+        assert_error(&reply, 400, "INVALID_INPUT");
+        assert!(
+            reply.message().starts_with("query:"),
+            "{query}: {}",
+            reply.message()
+        );
+    }
+    assert!(
+        fakes.hubs.subs.lock().expect("lock").is_empty(),
+        "nothing stored"
+    );
+}
+
+#[tokio::test]
+async fn callbacks_outside_the_allow_list_or_to_private_addresses_are_400() {
+    let (app, fakes) = app();
+    for callback in [
+        "https://elsewhere.example/hook",
+        "https://listener.example.evil.net/hook",
+        "http://listener.example/hook",
+        "https://10.0.0.1/hook",
+        "https://169.254.169.254/latest",
+        "https://127.0.0.1/hook",
+        "arn:aws:sqs:eu-west-1:123456789012:not-listed",
+        "mailto:ops@example.com",
+    ] {
+        let body = format!(r#"{{"callback":"{callback}"}}"#);
+        for hub in [HUB, CATALOG_HUB] {
+            let reply = send(&app, json_req("POST", hub, &body)).await;
+            assert_error(&reply, 400, "INVALID_INPUT");
+            assert!(
+                reply.message().starts_with("callback:"),
+                "{callback}: {}",
+                reply.message()
+            );
+        }
+    }
+    assert!(
+        fakes.hubs.subs.lock().expect("lock").is_empty(),
+        "nothing stored"
+    );
+}

@@ -15,6 +15,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
+use q2c_service::delivery::CallbackPolicy;
 use q2c_service::{QuoteService, QuoteServiceConfig, Scope};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -40,6 +41,11 @@ pub(crate) fn app_with(auth: Authenticator, config: ApiConfig) -> (Router, fakes
     (router(state), fakes)
 }
 
+/// The callback URL prefix the test apps allow.
+pub(crate) const LISTENERS: &str = "https://listener.example";
+/// A queue the test apps allow.
+pub(crate) const ALLOWED_QUEUE: &str = "arn:aws:sqs:eu-west-1:123456789012:billing-updates";
+
 /// The state of [`app`], for tests that add routes.
 pub(crate) fn state() -> AppState {
     let verifier = JwtVerifier::new(JwtKey::Hs256Secret(SECRET.to_vec()), ISSUER, AUDIENCE)
@@ -60,7 +66,12 @@ fn state_with(auth: Authenticator, config: ApiConfig) -> (AppState, fakes::Fakes
             quote_href_base: "/tmf-api/quoteManagement/v4/quote".to_owned(),
         },
     );
-    (AppState::new(quotes, ports, auth, config), fakes)
+    let policy = CallbackPolicy::from_allowlist(&format!("{LISTENERS},{ALLOWED_QUEUE}"))
+        .expect("test allow-list");
+    (
+        AppState::new(quotes, ports, auth, config).with_callback_policy(policy),
+        fakes,
+    )
 }
 
 /// A valid token of `tenant` with `scopes`.

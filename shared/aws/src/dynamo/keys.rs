@@ -134,6 +134,21 @@ pub(crate) fn hub_pk(tenant: &TenantId, api: HubApi) -> String {
     format!("T#{tenant}#HUB#{}", api.as_str())
 }
 
+/// The `gsi1` partition of one API's subscriptions across tenants: `HUBS#<api>`, sort key
+/// `<tenant>#<id>` (delivery of catalog events reads every tenant's).
+pub(crate) fn hubs_gsi1pk(api: HubApi) -> String {
+    format!("HUBS#{}", api.as_str())
+}
+pub(crate) fn hubs_gsi1sk(tenant: &TenantId, id: &str) -> String {
+    format!("{tenant}#{id}")
+}
+
+/// Hub delivery record: `DELIVERY#<eventId>` / `<subscriber key>`; all subscribers of an
+/// event are one partition, read with one Query.
+pub(crate) fn delivery_pk(event_id: &str) -> String {
+    format!("DELIVERY#{event_id}")
+}
+
 /// Idempotency record: `T#<tenant>#IDEM#<key>` / `IDEM`.
 pub(crate) fn idempotency_pk(tenant: &TenantId, key: &str) -> String {
     format!("T#{tenant}#IDEM#{key}")

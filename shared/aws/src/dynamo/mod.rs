@@ -9,6 +9,7 @@
 //! copied into attributes of its own.
 
 mod catalog;
+mod deliveries;
 mod dispatch_log;
 mod fanout;
 mod hubs;
@@ -35,7 +36,7 @@ use aws_sdk_dynamodb::types::ConsumedCapacity;
 use crate::metrics::{Operation, RequestCounter};
 
 /// The DynamoDB adapter of every store port (`QuoteStore`, `OrderStore`, `CatalogStore`,
-/// `HubStore`, `IdempotencyStore`, `OutboxStore`, `DispatchLog`) over one table with the key schema of the SAM
+/// `HubStore`, `IdempotencyStore`, `OutboxStore`, `DispatchLog`, `DeliveryLog`) over one table with the key schema of the SAM
 /// template: `pk`/`sk`, GSIs `gsi1` (`gsi1pk`/`gsi1sk`) and `gsi2` (`gsi2pk`/`gsi2sk`),
 /// TTL attribute `expires_at`.
 #[derive(Debug, Clone)]

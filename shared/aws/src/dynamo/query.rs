@@ -25,6 +25,8 @@ pub(crate) struct QuerySpec {
     pub values: HashMap<String, AttributeValue>,
     /// Ascending sort key order.
     pub forward: bool,
+    /// Strongly consistent read (tables only, not GSIs).
+    pub consistent: bool,
 }
 
 impl QuerySpec {
@@ -85,6 +87,7 @@ impl DynamoStore {
             .set_filter_expression(spec.filter.clone())
             .set_expression_attribute_values(Some(spec.values.clone()))
             .scan_index_forward(spec.forward)
+            .consistent_read(spec.consistent)
             .set_exclusive_start_key(start)
             .set_limit(limit);
         if !spec.names.is_empty() {

@@ -1,15 +1,18 @@
 //! SQS adapters: [`SqsPublisher`] sends outbox events in batches; [`process_batch`] runs a
 //! handler over an SQS-triggered Lambda batch with partial failures and a [`DeadLetter`]
 //! queue for poison messages; [`SqsQueues`] is the SQS adapter of the
-//! [`QueueClient`](q2c_service::messaging::QueueClient) port.
+//! [`QueueClient`](q2c_service::messaging::QueueClient) port; [`SqsCallbackSender`] delivers
+//! hub events to subscriber queues (by ARN or URL) and HTTP listeners.
 
 mod batch;
+mod callback;
 mod consumer;
 mod dead_letter;
 mod message;
 mod publisher;
 mod queues;
 
+pub use callback::SqsCallbackSender;
 pub use consumer::{BatchReport, HandlerError, process_batch, process_batch_report};
 pub use dead_letter::{DeadLetter, FAILURE_REASON};
 pub use message::{ACCEPTED_SCHEMA_MAJOR, ParsedMessage, parse_message};

@@ -85,7 +85,7 @@ fn string_value(value: &str) -> Result<MessageAttributeValue, QueueError> {
         .map_err(|e| sdk("SendMessageBatch", e))
 }
 
-fn entry(
+pub(super) fn entry(
     index: usize,
     message: &OutgoingMessage,
 ) -> Result<SendMessageBatchRequestEntry, QueueError> {

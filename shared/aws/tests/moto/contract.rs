@@ -43,6 +43,11 @@ async fn hub_store_contract() {
 }
 
 #[tokio::test]
+async fn delivery_log_contract() {
+    q2c_contract::delivery_log_contract(fresh().await.delivery_log()).await;
+}
+
+#[tokio::test]
 async fn catalog_store_contract() {
     q2c_contract::catalog_store_contract(fresh().await).await;
 }
@@ -107,6 +112,7 @@ async fn all_suites_share_one_table() {
         q2c_contract::order_store_contract(store.clone(), store.clone(), store.clone()),
         q2c_contract::idempotency_contract(store.clone()),
         q2c_contract::hub_store_contract(store.clone()),
+        q2c_contract::delivery_log_contract(store.delivery_log()),
         q2c_contract::catalog_store_contract(store.clone()),
         q2c_contract::dispatch_log_contract(store),
     );

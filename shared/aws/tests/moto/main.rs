@@ -12,6 +12,7 @@ mod dynamo_misc;
 mod dynamo_orders;
 mod dynamo_quotes;
 mod fanout;
+mod hub_delivery;
 mod publisher;
 mod queues;
 mod requests;

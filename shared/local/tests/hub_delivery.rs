@@ -1,0 +1,415 @@
+//! Hub delivery end to end on the local engine: events on an embedded source queue, driven
+//! by the `Poller` through `HubDelivery`, reach two embedded subscriber queues and a loopback
+//! HTTP listener exactly once; a subscriber whose queue does not exist is retried and finally
+//! dead-lettered with a reason while the others are delivered once.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use q2c_callbacks::{HttpCallbacks, HttpConfig};
+use q2c_local::{LocalCallbackSender, Poller, SqliteQueues, SqliteStore};
+use q2c_model::tmf::EventSubscription;
+use q2c_service::context::TenantId;
+use q2c_service::delivery::{CallbackPolicy, DeliveryConfig, HubDelivery};
+use q2c_service::messaging::{OutgoingMessage, QueueClient, ReceivedMessage, attributes};
+use q2c_service::ports::{HubApi, HubStore, SystemClock};
+use serde_json::{Value, json};
+
+const SOURCE: &str = "hub-source";
+const MAX_RECEIVES: u32 = 3;
+const PRICE_EVENT: &str = "ProductOfferingPriceAttributeValueChangeEvent";
+
+/// What the loopback listener received: (headers as a map, body).
+type Posts = Arc<Mutex<Vec<(BTreeMap<String, String>, Value)>>>;
+
+async fn listener() -> (String, Posts) {
+    let posts: Posts = Arc::default();
+    let seen = Arc::clone(&posts);
+    let app = Router::new().route(
+        "/listener",
+        post(move |headers: HeaderMap, body: String| {
+            let seen = Arc::clone(&seen);
+            async move {
+                let headers = headers
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_owned(),
+                            v.to_str().unwrap_or_default().to_owned(),
+                        )
+                    })
+                    .collect();
+                let body = serde_json::from_str(&body).expect("JSON body");
+                seen.lock().expect("lock").push((headers, body));
+                axum::http::StatusCode::CREATED
+            }
+        }),
+    );
+    let socket = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = socket.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(socket, app).await.expect("serve") });
+    (format!("http://{addr}/listener"), posts)
+}
+
+struct World {
+    store: SqliteStore,
+    queues: SqliteQueues,
+    delivery: HubDelivery,
+    posts: Posts,
+    url: String,
+}
+
+async fn world() -> World {
+    let store = SqliteStore::open_in_memory().expect("store");
+    let queues = SqliteQueues::new(&store);
+    queues
+        .configure_queue(&format!("{SOURCE}-dlq"), None, 5)
+        .await
+        .expect("dlq");
+    queues
+        .configure_queue(SOURCE, Some(&format!("{SOURCE}-dlq")), MAX_RECEIVES)
+        .await
+        .expect("source");
+    for name in ["sub-a", "sub-b", "sub-q"] {
+        queues
+            .configure_queue(name, None, 5)
+            .await
+            .expect("subscriber queue");
+    }
+    let (url, posts) = listener().await;
+    let http = HttpCallbacks::new(
+        CallbackPolicy::local(),
+        HttpConfig {
+            backoff: Duration::from_millis(1),
+            ..HttpConfig::default()
+        },
+    )
+    .expect("http");
+    let delivery = HubDelivery::new(
+        store.hub_store(),
+        store.delivery_log(),
+        Arc::new(LocalCallbackSender::new(queues.queue_client(), http)),
+        CallbackPolicy::local(),
+        Arc::new(SystemClock),
+        DeliveryConfig {
+            max_attempts: MAX_RECEIVES,
+            ..DeliveryConfig::default()
+        },
+    );
+    World {
+        store,
+        queues,
+        delivery,
+        posts,
+        url,
+    }
+}
+
+fn tenant(name: &str) -> TenantId {
+    TenantId::parse(name).expect("tenant")
+}
+
+async fn subscribe(
+    world: &World,
+    tenant_name: &str,
+    api: HubApi,
+    id: &str,
+    callback: &str,
+    query: Option<&str>,
+) {
+    let subscription = EventSubscription {
+        id: id.into(),
+        callback: callback.into(),
+        query: query.map(Into::into),
+    };
+    world
+        .store
+        .create(&tenant(tenant_name), api, &subscription)
+        .await
+        .expect("subscribe");
+}
+
+fn event(
+    event_id: &str,
+    event_type: &str,
+    payload: Value,
+    tenant: Option<&str>,
+) -> OutgoingMessage {
+    let body = json!({"eventId": event_id, "eventTime": "2026-11-27T17:00:00Z",
+        "eventType": event_type, "schemaVersion": "1.0", "event": payload});
+    let mut attrs = BTreeMap::from([
+        (attributes::EVENT_TYPE.to_owned(), event_type.to_owned()),
+        (attributes::EVENT_ID.to_owned(), event_id.to_owned()),
+        (attributes::SCHEMA_VERSION.to_owned(), "1.0".to_owned()),
+        (
+            attributes::CORRELATION_ID.to_owned(),
+            format!("corr-{event_id}"),
+        ),
+    ]);
+    if let Some(t) = tenant {
+        attrs.insert(attributes::TENANT.to_owned(), t.to_owned());
+    }
+    OutgoingMessage {
+        body: body.to_string(),
+        attributes: attrs,
+    }
+}
+
+fn price_change(event_id: &str) -> OutgoingMessage {
+    event(
+        event_id,
+        PRICE_EVENT,
+        json!({"productOfferingPrice": {"id": "pop-1", "name": "Fibre monthly"}}),
+        None,
+    )
+}
+
+/// Polls `SOURCE` until it is empty (bounded: a broken engine fails, it does not hang).
+async fn drain(world: &World, api: HubApi) {
+    let poller = Poller::new(world.queues.queue_client(), SOURCE)
+        // Short, not zero: a message visible again at once could not be deleted by its
+        // receipt handle.
+        .with_visibility_timeout(Duration::from_millis(100))
+        .with_wait(Duration::from_millis(50));
+    let delivery = world.delivery.clone();
+    let handler = move |m| {
+        let delivery = delivery.clone();
+        async move { delivery.deliver(api, &m).await }
+    };
+    for _ in 0..200 {
+        let counts = world.queues.counts(SOURCE).await.expect("counts");
+        if counts.visible + counts.in_flight == 0 {
+            return;
+        }
+        poller.poll_once(&handler).await.expect("poll");
+    }
+    panic!("the source queue did not drain");
+}
+
+/// Everything on a queue (received once, then deleted).
+async fn take_all(queues: &SqliteQueues, queue: &str) -> Vec<ReceivedMessage> {
+    let mut all = Vec::new();
+    loop {
+        let batch = queues
+            .receive(queue, 10, Duration::from_secs(60), Duration::ZERO)
+            .await
+            .expect("receive");
+        if batch.is_empty() {
+            return all;
+        }
+        all.extend(batch);
+    }
+}
+
+fn event_ids(messages: &[ReceivedMessage]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| m.attributes[attributes::EVENT_ID].clone())
+        .collect()
+}
+
+async fn three_subscribers(world: &World) {
+    subscribe(
+        world,
+        "tenant-a",
+        HubApi::Catalog,
+        "s-1",
+        "local:sub-a",
+        Some(&format!("eventType={PRICE_EVENT}")),
+    )
+    .await;
+    subscribe(
+        world,
+        "tenant-b",
+        HubApi::Catalog,
+        "s-1",
+        "local:sub-b",
+        Some("event.productOfferingPrice.id=pop-1"),
+    )
+    .await;
+    subscribe(
+        world,
+        "tenant-a",
+        HubApi::Catalog,
+        "s-http",
+        &world.url,
+        None,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_price_change_published_twice_reaches_each_of_three_subscribers_once() {
+    let w = world().await;
+    three_subscribers(&w).await;
+    let queue = w.queues.queue_client();
+    // The relay is at least once: the same event arrives twice.
+    queue
+        .send_batch(SOURCE, &[price_change("e-1")])
+        .await
+        .expect("send");
+    drain(&w, HubApi::Catalog).await;
+    queue
+        .send_batch(SOURCE, &[price_change("e-1")])
+        .await
+        .expect("send again");
+    drain(&w, HubApi::Catalog).await;
+
+    assert_eq!(event_ids(&take_all(&w.queues, "sub-a").await), ["e-1"]);
+    assert_eq!(event_ids(&take_all(&w.queues, "sub-b").await), ["e-1"]);
+    let posts = w.posts.lock().expect("lock").clone();
+    assert_eq!(posts.len(), 1, "one POST");
+    assert_eq!(posts[0].1["eventId"], "e-1");
+    assert_eq!(posts[0].0["x-q2c-eventtype"], PRICE_EVENT);
+    assert_eq!(posts[0].0["content-type"], "application/json");
+    let dead = take_all(&w.queues, &format!("{SOURCE}-dlq")).await;
+    assert!(dead.is_empty(), "nothing dead-lettered: {dead:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_with_a_reason() {
+    let w = world().await;
+    three_subscribers(&w).await;
+    subscribe(
+        &w,
+        "tenant-c",
+        HubApi::Catalog,
+        "s-gone",
+        "local:no-such-queue",
+        None,
+    )
+    .await;
+    w.queues
+        .queue_client()
+        .send_batch(SOURCE, &[price_change("e-2")])
+        .await
+        .expect("send");
+    drain(&w, HubApi::Catalog).await;
+
+    let dead = take_all(&w.queues, &format!("{SOURCE}-dlq")).await;
+    assert_eq!(dead.len(), 1, "dead-lettered once");
+    let reason = &dead[0].attributes[attributes::FAILURE_REASON];
+    assert!(
+        reason.contains("tenant-c/catalog/s-gone"),
+        "names the subscriber: {reason}"
+    );
+    assert!(reason.contains("no-such-queue"), "says why: {reason}");
+    assert!(
+        reason.contains(&format!("after {MAX_RECEIVES} attempts")),
+        "retried up to maxReceiveCount: {reason}"
+    );
+    assert_eq!(
+        event_ids(&take_all(&w.queues, "sub-a").await),
+        ["e-2"],
+        "others once"
+    );
+    assert_eq!(event_ids(&take_all(&w.queues, "sub-b").await), ["e-2"]);
+    assert_eq!(w.posts.lock().expect("lock").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quote_event_reaches_its_tenants_quote_hub_subscriber_only() {
+    let w = world().await;
+    subscribe(
+        &w,
+        "tenant-a",
+        HubApi::Quote,
+        "q-1",
+        "local:sub-q",
+        Some("eventType=QuoteStateChangeEvent&event.quote.state=approved"),
+    )
+    .await;
+    subscribe(&w, "tenant-b", HubApi::Quote, "q-1", &w.url, None).await;
+    let quote = |state: &str| json!({"quote": {"id": "Q-1", "state": state}});
+    let batch = [
+        event(
+            "q-e1",
+            "QuoteStateChangeEvent",
+            quote("approved"),
+            Some("tenant-a"),
+        ),
+        event(
+            "q-e2",
+            "QuoteStateChangeEvent",
+            quote("rejected"),
+            Some("tenant-a"),
+        ),
+    ];
+    w.queues
+        .queue_client()
+        .send_batch(SOURCE, &batch)
+        .await
+        .expect("send");
+    drain(&w, HubApi::Quote).await;
+
+    let received = take_all(&w.queues, "sub-q").await;
+    assert_eq!(event_ids(&received), ["q-e1"], "the approved one only");
+    assert_eq!(received[0].attributes[attributes::TENANT], "tenant-a");
+    assert!(
+        w.posts.lock().expect("lock").is_empty(),
+        "tenant B's subscriber sees nothing of A"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivered_messages_validate_against_the_published_schema() {
+    let w = world().await;
+    three_subscribers(&w).await;
+    w.queues
+        .queue_client()
+        .send_batch(SOURCE, &[price_change("e-3")])
+        .await
+        .expect("send");
+    drain(&w, HubApi::Catalog).await;
+
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../events/schemas/hub-delivery.schema.json"
+    );
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("json");
+    let validator = jsonschema::validator_for(&schema).expect("valid schema");
+    let queued = take_all(&w.queues, "sub-a").await.remove(0);
+    let from_queue = json!({"body": serde_json::from_str::<Value>(&queued.body).expect("body"),
+                            "attributes": queued.attributes});
+    let (headers, body) = w.posts.lock().expect("lock")[0].clone();
+    let header_attributes: BTreeMap<String, String> = headers
+        .into_iter()
+        .filter_map(|(k, v)| k.strip_prefix("x-q2c-").map(|name| (name.to_owned(), v)))
+        .map(|(name, v)| (canonical(&name), v))
+        .collect();
+    let from_http = json!({"body": body, "attributes": header_attributes});
+    for sample in [&from_queue, &from_http] {
+        let errors: Vec<String> = validator
+            .iter_errors(sample)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{sample}: {errors:?}");
+    }
+    let broken = json!({"body": {"eventType": PRICE_EVENT, "event": {}}, "attributes": {}});
+    assert!(
+        !validator.is_valid(&broken),
+        "the schema refuses an envelope without eventId"
+    );
+}
+
+/// HTTP lower-cases header names; the attribute names are camelCase.
+fn canonical(lower: &str) -> String {
+    [
+        attributes::EVENT_TYPE,
+        attributes::EVENT_ID,
+        attributes::SCHEMA_VERSION,
+        attributes::TENANT,
+        attributes::CORRELATION_ID,
+    ]
+    .into_iter()
+    .find(|name| name.eq_ignore_ascii_case(lower))
+    .unwrap_or(lower)
+    .to_owned()
+}

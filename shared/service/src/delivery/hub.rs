@@ -1,0 +1,380 @@
+//! [`HubDelivery`]: delivers a batch of received events to the matching subscribers of
+//! their hub. Subscribers are independent: each gets its own batched sends, a failure of one
+//! fails only the messages it did not receive, and a redelivered message goes only to the
+//! subscribers the [`DeliveryLog`] has no record of.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use q2c_model::tmf::EventSubscription;
+
+use super::policy::{CallbackPolicy, CallbackTarget};
+use super::query::SubscriptionQuery;
+use super::{CallbackSender, DeliveryLog};
+use crate::context::TenantId;
+use crate::messaging::{HandlerError, MAX_BATCH, OutgoingMessage, ParsedMessage, attributes};
+use crate::ports::{Clock, HubApi, HubStore};
+
+/// A subscription of the stack itself (e.g. billing-updates for catalog events): not in the
+/// hub store, not subject to the allow-list, delivered before the registered subscribers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltinSubscriber {
+    /// Stable name, part of its delivery key (`builtin:<name>`).
+    pub name: String,
+    /// Where: a queue (SQS ARN/URL or `local:<name>`) or an HTTP URL.
+    pub target: CallbackTarget,
+    /// Its filter.
+    pub query: SubscriptionQuery,
+}
+
+/// Tuning of [`HubDelivery`].
+#[derive(Debug, Clone)]
+pub struct DeliveryConfig {
+    /// On this receive of a message (the source queue's `maxReceiveCount`), a message still
+    /// not delivered to every subscriber fails as poison, so it reaches the DLQ with a
+    /// reason naming the subscribers it missed instead of being redriven without one.
+    pub max_attempts: u32,
+    /// How long a delivery record is kept (longer than a message can live in the queue).
+    pub record_retention: Duration,
+    /// Built-in subscribers of catalog events, delivered first.
+    pub catalog_builtins: Vec<BuiltinSubscriber>,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        DeliveryConfig {
+            max_attempts: 5,
+            record_retention: Duration::from_secs(15 * 24 * 3600),
+            catalog_builtins: Vec::new(),
+        }
+    }
+}
+
+/// The delivery key of a registered subscription: `<tenant>/<api>/<id>` (ids are unique
+/// per tenant and API only).
+pub fn subscriber_key(tenant: &TenantId, api: HubApi, id: &str) -> String {
+    format!("{tenant}/{}/{id}", api.as_str())
+}
+
+/// One subscriber ready to receive.
+#[derive(Debug, Clone)]
+struct Subscriber {
+    key: String,
+    target: CallbackTarget,
+    query: SubscriptionQuery,
+}
+
+/// The hub delivery use-case.
+#[derive(Clone)]
+pub struct HubDelivery {
+    hubs: Arc<dyn HubStore>,
+    log: Arc<dyn DeliveryLog>,
+    sender: Arc<dyn CallbackSender>,
+    policy: Arc<CallbackPolicy>,
+    clock: Arc<dyn Clock>,
+    config: Arc<DeliveryConfig>,
+}
+
+/// The delivery-key prefix of built-in subscribers.
+const BUILTIN_KEY_PREFIX: &str = "builtin:";
+
+/// Which subscribers a message still misses, and why.
+type Misses = BTreeMap<String, String>;
+
+impl HubDelivery {
+    /// The use-case over its ports. `policy` is checked again at delivery time, so a
+    /// subscription the allow-list no longer admits is skipped.
+    pub fn new(
+        hubs: Arc<dyn HubStore>,
+        log: Arc<dyn DeliveryLog>,
+        sender: Arc<dyn CallbackSender>,
+        policy: CallbackPolicy,
+        clock: Arc<dyn Clock>,
+        config: DeliveryConfig,
+    ) -> Self {
+        HubDelivery {
+            hubs,
+            log,
+            sender,
+            policy: Arc::new(policy),
+            clock,
+            config: Arc::new(config),
+        }
+    }
+
+    /// Delivers one message (the single-message handler form).
+    ///
+    /// # Errors
+    /// As [`HubDelivery::deliver_batch`] for this message.
+    pub async fn deliver(&self, api: HubApi, message: &ParsedMessage) -> Result<(), HandlerError> {
+        self.deliver_batch(api, std::slice::from_ref(message))
+            .await
+            .pop()
+            .unwrap_or(Ok(()))
+    }
+
+    /// Delivers a batch of messages of `api`'s events; one result per message, in order.
+    /// A message fails `Transient` (naming the subscribers it missed) while any matching
+    /// subscriber lacks it, and `Poison` with that reason on its last attempt.
+    pub async fn deliver_batch(
+        &self,
+        api: HubApi,
+        messages: &[ParsedMessage],
+    ) -> Vec<Result<(), HandlerError>> {
+        let mut misses: Vec<Misses> = vec![Misses::new(); messages.len()];
+        let subscribers = match self.subscribers(api, messages).await {
+            Ok(subscribers) => subscribers,
+            Err(error) => {
+                return messages
+                    .iter()
+                    .map(|_| {
+                        Err(HandlerError::Transient(
+                            format!("reading subscriptions: {error}").into(),
+                        ))
+                    })
+                    .collect();
+            }
+        };
+        // Per subscriber, the messages it should get and has not had yet.
+        let mut pending: Vec<(Subscriber, Vec<usize>)> = Vec::new();
+        for (index, message) in messages.iter().enumerate() {
+            let matching: Vec<&Subscriber> = subscribers
+                .get(&message.tenant)
+                .into_iter()
+                .flatten()
+                .filter(|s| s.query.matches(&message.event_type, &message.envelope))
+                .collect();
+            if matching.is_empty() {
+                continue;
+            }
+            let keys: Vec<String> = matching.iter().map(|s| s.key.clone()).collect();
+            let done = match self.log.delivered(&message.event_id, &keys).await {
+                Ok(done) => done,
+                Err(error) => {
+                    misses[index].insert("*".into(), format!("reading deliveries: {error}"));
+                    continue;
+                }
+            };
+            for subscriber in matching.into_iter().filter(|s| !done.contains(&s.key)) {
+                match pending.iter_mut().find(|(s, _)| s.key == subscriber.key) {
+                    Some((_, indexes)) => indexes.push(index),
+                    None => pending.push((subscriber.clone(), vec![index])),
+                }
+            }
+        }
+        // Built-ins come first in `pending` (they were listed first) and are awaited first;
+        // the registered subscribers then run concurrently, independent of each other.
+        let (builtins, rest): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .partition(|(s, _)| s.key.starts_with(BUILTIN_KEY_PREFIX));
+        for (subscriber, indexes) in &builtins {
+            for (index, reason) in self.deliver_to(subscriber, messages, indexes).await {
+                misses[index].insert(subscriber.key.clone(), reason);
+            }
+        }
+        let outcomes = futures::future::join_all(
+            rest.iter()
+                .map(|(s, indexes)| self.deliver_to(s, messages, indexes)),
+        )
+        .await;
+        for ((subscriber, _), failed) in rest.iter().zip(outcomes) {
+            for (index, reason) in failed {
+                misses[index].insert(subscriber.key.clone(), reason);
+            }
+        }
+        messages
+            .iter()
+            .zip(misses)
+            .map(|(message, missed)| self.outcome(message, &missed))
+            .collect()
+    }
+
+    fn outcome(&self, message: &ParsedMessage, missed: &Misses) -> Result<(), HandlerError> {
+        if missed.is_empty() {
+            return Ok(());
+        }
+        let list = missed
+            .iter()
+            .map(|(key, reason)| format!("{key}: {reason}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let attempt = message.receive_count.unwrap_or(1);
+        if attempt >= self.config.max_attempts {
+            Err(HandlerError::Poison {
+                reason: format!(
+                    "event {} not delivered after {attempt} attempts to: {list}",
+                    message.event_id
+                ),
+            })
+        } else {
+            Err(HandlerError::Transient(
+                format!("event {} not delivered to: {list}", message.event_id).into(),
+            ))
+        }
+    }
+
+    /// The subscribers of each tenant that has messages in the batch (catalog events: the
+    /// built-ins then every tenant's catalog subscriptions, under the `None` tenant).
+    async fn subscribers(
+        &self,
+        api: HubApi,
+        messages: &[ParsedMessage],
+    ) -> Result<HashMap<Option<String>, Vec<Subscriber>>, crate::ports::StoreError> {
+        let mut by_tenant = HashMap::new();
+        if api == HubApi::Catalog {
+            let mut all: Vec<Subscriber> = self
+                .config
+                .catalog_builtins
+                .iter()
+                .map(|b| Subscriber {
+                    key: format!("{BUILTIN_KEY_PREFIX}{}", b.name),
+                    target: b.target.clone(),
+                    query: b.query.clone(),
+                })
+                .collect();
+            for (tenant, subscription) in self.hubs.list_for_api(api).await? {
+                all.extend(self.registered(&tenant, api, &subscription));
+            }
+            for message in messages {
+                by_tenant
+                    .entry(message.tenant.clone())
+                    .or_insert_with(|| all.clone());
+            }
+            return Ok(by_tenant);
+        }
+        for message in messages {
+            if by_tenant.contains_key(&message.tenant) {
+                continue;
+            }
+            let Some(tenant) = message
+                .tenant
+                .as_deref()
+                .and_then(|t| TenantId::parse(t).ok())
+            else {
+                tracing::warn!(event_id = %message.event_id, "event without a valid tenant: no subscriber can match");
+                by_tenant.insert(message.tenant.clone(), Vec::new());
+                continue;
+            };
+            let subscriptions = self.hubs.list(&tenant, api).await?;
+            let subscribers = subscriptions
+                .iter()
+                .filter_map(|s| self.registered(&tenant, api, s))
+                .collect();
+            by_tenant.insert(message.tenant.clone(), subscribers);
+        }
+        Ok(by_tenant)
+    }
+
+    /// A stored subscription as a subscriber; `None` (logged) when its query or callback no
+    /// longer passes.
+    fn registered(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+        subscription: &EventSubscription,
+    ) -> Option<Subscriber> {
+        let key = subscriber_key(tenant, api, &subscription.id);
+        let query = SubscriptionQuery::parse(subscription.query.as_deref())
+            .inspect_err(|e| tracing::warn!(subscriber = %key, error = %e, "subscription skipped"))
+            .ok()?;
+        let target = self
+            .policy
+            .check(&subscription.callback)
+            .inspect_err(|e| tracing::warn!(subscriber = %key, error = %e, "subscription skipped"))
+            .ok()?;
+        Some(Subscriber { key, target, query })
+    }
+
+    /// Sends `indexes` of `messages` to one subscriber and records what it received;
+    /// returns the messages it did not get, with why.
+    async fn deliver_to(
+        &self,
+        subscriber: &Subscriber,
+        messages: &[ParsedMessage],
+        indexes: &[usize],
+    ) -> Vec<(usize, String)> {
+        let mut failed = Vec::new();
+        let mut received = Vec::new();
+        match &subscriber.target {
+            CallbackTarget::Queue(queue) => {
+                for chunk in indexes.chunks(MAX_BATCH) {
+                    let batch: Vec<OutgoingMessage> =
+                        chunk.iter().map(|&i| outgoing(&messages[i])).collect();
+                    match self.sender.send_queue(queue, &batch).await {
+                        Ok(outcome) => {
+                            received.extend(outcome.sent.iter().map(|(pos, _)| chunk[*pos]));
+                            failed.extend(
+                                outcome.failed.iter().map(|f| {
+                                    (chunk[f.index], format!("queue refused: {}", f.code))
+                                }),
+                            );
+                        }
+                        Err(error) => failed.extend(chunk.iter().map(|&i| (i, error.to_string()))),
+                    }
+                }
+            }
+            CallbackTarget::Http(url) => {
+                for &index in indexes {
+                    let message = outgoing(&messages[index]);
+                    let headers = http_headers(&message);
+                    match self.sender.post_http(url, &message.body, &headers).await {
+                        Ok(()) => received.push(index),
+                        Err(error) => failed.push((index, error.to_string())),
+                    }
+                }
+            }
+        }
+        let expires_at = self.clock.now() + self.config.record_retention;
+        for index in received {
+            let event_id = &messages[index].event_id;
+            if let Err(error) = self.log.record(event_id, &subscriber.key, expires_at).await {
+                // Delivered but not recorded: the retry sends it again (at least once).
+                failed.push((index, format!("recording the delivery: {error}")));
+            }
+        }
+        if !failed.is_empty() {
+            tracing::warn!(subscriber = %subscriber.key, failed = failed.len(), "delivery failed");
+        }
+        failed
+    }
+}
+
+/// The delivered message: the envelope as body, with the message attributes.
+pub fn outgoing(message: &ParsedMessage) -> OutgoingMessage {
+    let mut attrs = BTreeMap::new();
+    attrs.insert(
+        attributes::EVENT_TYPE.to_owned(),
+        message.event_type.clone(),
+    );
+    attrs.insert(attributes::EVENT_ID.to_owned(), message.event_id.clone());
+    let optional = [
+        (attributes::SCHEMA_VERSION, &message.schema_version),
+        (attributes::TENANT, &message.tenant),
+        (attributes::CORRELATION_ID, &message.correlation_id),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            attrs.insert(name.to_owned(), value.clone());
+        }
+    }
+    OutgoingMessage {
+        body: message.envelope.to_string(),
+        attributes: attrs,
+    }
+}
+
+/// The prefix of the HTTP headers carrying the message attributes (`X-Q2C-eventType`, ...).
+pub const ATTRIBUTE_HEADER_PREFIX: &str = "X-Q2C-";
+
+/// The attributes as HTTP headers, and the JSON content type.
+fn http_headers(message: &OutgoingMessage) -> Vec<(String, String)> {
+    let mut headers = vec![("Content-Type".to_owned(), "application/json".to_owned())];
+    headers.extend(
+        message
+            .attributes
+            .iter()
+            .map(|(k, v)| (format!("{ATTRIBUTE_HEADER_PREFIX}{k}"), v.clone())),
+    );
+    headers
+}

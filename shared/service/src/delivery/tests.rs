@@ -1,0 +1,443 @@
+//! `HubDelivery` over in-memory fakes: matching, independence of subscribers, retries that
+//! re-send only what is missing, batching, tenants, built-ins first.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use q2c_model::tmf::EventSubscription;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use super::*;
+use crate::context::TenantId;
+use crate::messaging::{HandlerError, OutgoingMessage, ParsedMessage, SendFailure, SendOutcome};
+use crate::ports::{BoxError, Clock, HubApi, HubStore, StoreError};
+
+struct Hubs(Vec<(TenantId, HubApi, EventSubscription)>);
+
+#[async_trait]
+impl HubStore for Hubs {
+    async fn create(
+        &self,
+        _: &TenantId,
+        _: HubApi,
+        _: &EventSubscription,
+    ) -> Result<(), StoreError> {
+        unreachable!("delivery only reads subscriptions")
+    }
+    async fn delete(&self, _: &TenantId, _: HubApi, _: &str) -> Result<bool, StoreError> {
+        unreachable!("delivery only reads subscriptions")
+    }
+    async fn list(&self, t: &TenantId, api: HubApi) -> Result<Vec<EventSubscription>, StoreError> {
+        Ok(self
+            .0
+            .iter()
+            .filter(|(tt, a, _)| tt == t && *a == api)
+            .map(|(_, _, s)| s.clone())
+            .collect())
+    }
+    async fn list_for_api(
+        &self,
+        api: HubApi,
+    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
+        Ok(self
+            .0
+            .iter()
+            .filter(|(_, a, _)| *a == api)
+            .map(|(t, _, s)| (t.clone(), s.clone()))
+            .collect())
+    }
+}
+
+#[derive(Default)]
+struct Log(Mutex<BTreeSet<(String, String)>>);
+
+#[async_trait]
+impl DeliveryLog for Log {
+    async fn delivered(
+        &self,
+        event_id: &str,
+        subs: &[String],
+    ) -> Result<BTreeSet<String>, StoreError> {
+        let log = self.0.lock().expect("lock");
+        Ok(subs
+            .iter()
+            .filter(|s| log.contains(&(event_id.to_owned(), (*s).clone())))
+            .cloned()
+            .collect())
+    }
+    async fn record(
+        &self,
+        event_id: &str,
+        sub: &str,
+        _: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        Ok(self
+            .0
+            .lock()
+            .expect("lock")
+            .insert((event_id.to_owned(), sub.to_owned())))
+    }
+}
+
+/// Records every call; targets in `broken` fail as a whole.
+#[derive(Default)]
+struct Sender {
+    calls: Mutex<Vec<(String, Vec<String>)>>,
+    broken: Mutex<HashSet<String>>,
+    refuse_event: Mutex<Option<String>>,
+}
+
+impl Sender {
+    fn calls(&self) -> Vec<(String, Vec<String>)> {
+        self.calls.lock().expect("lock").clone()
+    }
+    /// Event ids each target received, in order.
+    fn received(&self) -> BTreeMap<String, Vec<String>> {
+        let mut by_target: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (target, ids) in self.calls() {
+            by_target.entry(target).or_default().extend(ids);
+        }
+        by_target
+    }
+    fn event_id(body: &str) -> String {
+        serde_json::from_str::<serde_json::Value>(body).expect("json")["eventId"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+}
+
+#[async_trait]
+impl CallbackSender for Sender {
+    async fn send_queue(
+        &self,
+        queue: &str,
+        messages: &[OutgoingMessage],
+    ) -> Result<SendOutcome, BoxError> {
+        if self.broken.lock().expect("lock").contains(queue) {
+            return Err(format!("queue {queue} does not exist").into());
+        }
+        let refuse = self.refuse_event.lock().expect("lock").clone();
+        let mut outcome = SendOutcome::default();
+        let mut sent = Vec::new();
+        for (i, m) in messages.iter().enumerate() {
+            let id = Self::event_id(&m.body);
+            if refuse.as_deref() == Some(id.as_str()) {
+                outcome.failed.push(SendFailure {
+                    index: i,
+                    code: "InternalError".into(),
+                    sender_fault: false,
+                });
+            } else {
+                outcome.sent.push((i, format!("m-{i}")));
+                sent.push(id);
+            }
+        }
+        self.calls
+            .lock()
+            .expect("lock")
+            .push((queue.to_owned(), sent));
+        Ok(outcome)
+    }
+    async fn post_http(
+        &self,
+        url: &str,
+        body: &str,
+        headers: &[(String, String)],
+    ) -> Result<(), BoxError> {
+        assert!(
+            headers
+                .iter()
+                .any(|(k, v)| k == "X-Q2C-eventId" && *v == Self::event_id(body))
+        );
+        if self.broken.lock().expect("lock").contains(url) {
+            return Err("connection refused".into());
+        }
+        self.calls
+            .lock()
+            .expect("lock")
+            .push((url.to_owned(), vec![Self::event_id(body)]));
+        Ok(())
+    }
+}
+
+struct Now;
+impl Clock for Now {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::UNIX_EPOCH
+    }
+}
+
+const Q1: &str = "local:sub-one";
+const Q2: &str = "local:sub-two";
+const HTTP: &str = "http://127.0.0.1:9/listener";
+const PRICE_EVENT: &str = "ProductOfferingPriceAttributeValueChangeEvent";
+
+fn tenant(name: &str) -> TenantId {
+    TenantId::parse(name).expect("tenant")
+}
+
+fn sub(id: &str, callback: &str, query: Option<&str>) -> EventSubscription {
+    EventSubscription {
+        id: id.into(),
+        callback: callback.into(),
+        query: query.map(Into::into),
+    }
+}
+
+fn message(
+    event_id: &str,
+    event_type: &str,
+    tenant: Option<&str>,
+    receive_count: u32,
+) -> ParsedMessage {
+    let envelope = json!({"eventId": event_id, "eventType": event_type,
+        "event": {"productOfferingPrice": {"id": format!("pop-{event_id}")}}});
+    ParsedMessage {
+        message_id: format!("msg-{event_id}"),
+        event_id: event_id.into(),
+        event_type: event_type.into(),
+        schema_version: Some("1.0".into()),
+        tenant: tenant.map(Into::into),
+        correlation_id: None,
+        receive_count: Some(receive_count),
+        event: envelope["event"].clone(),
+        envelope,
+    }
+}
+
+struct Setup {
+    delivery: HubDelivery,
+    sender: Arc<Sender>,
+}
+
+fn setup(
+    subscriptions: Vec<(TenantId, HubApi, EventSubscription)>,
+    builtins: Vec<BuiltinSubscriber>,
+) -> Setup {
+    let sender = Arc::new(Sender::default());
+    let delivery = HubDelivery::new(
+        Arc::new(Hubs(subscriptions)),
+        Arc::new(Log::default()),
+        sender.clone(),
+        CallbackPolicy::local(),
+        Arc::new(Now),
+        DeliveryConfig {
+            max_attempts: 3,
+            catalog_builtins: builtins,
+            ..DeliveryConfig::default()
+        },
+    );
+    Setup { delivery, sender }
+}
+
+fn three_catalog_subscribers() -> Vec<(TenantId, HubApi, EventSubscription)> {
+    vec![
+        (
+            tenant("a"),
+            HubApi::Catalog,
+            sub("s1", Q1, Some(&format!("eventType={PRICE_EVENT}"))),
+        ),
+        (tenant("b"), HubApi::Catalog, sub("s2", Q2, None)),
+        (tenant("a"), HubApi::Catalog, sub("s3", HTTP, None)),
+    ]
+}
+
+fn all_ok(results: &[Result<(), HandlerError>]) -> bool {
+    results.iter().all(Result::is_ok)
+}
+
+#[tokio::test]
+async fn a_price_change_reaches_every_catalog_subscriber_of_every_tenant_once() {
+    let s = setup(three_catalog_subscribers(), vec![]);
+    let m = message("e1", PRICE_EVENT, None, 1);
+    assert!(all_ok(
+        &s.delivery
+            .deliver_batch(HubApi::Catalog, std::slice::from_ref(&m))
+            .await
+    ));
+    s.delivery
+        .deliver(HubApi::Catalog, &m)
+        .await
+        .expect("a redelivery is fine");
+    let received = s.sender.received();
+    for target in [Q1, Q2, HTTP] {
+        assert_eq!(received[target], ["e1"], "{target} exactly once");
+    }
+}
+
+#[tokio::test]
+async fn a_failing_subscriber_blocks_no_other_and_the_retry_sends_only_to_it() {
+    let s = setup(three_catalog_subscribers(), vec![]);
+    s.sender.broken.lock().expect("lock").insert(Q2.into());
+    let first = s
+        .delivery
+        .deliver(HubApi::Catalog, &message("e1", PRICE_EVENT, None, 1))
+        .await;
+    let Err(HandlerError::Transient(error)) = first else {
+        panic!("transient expected, got {first:?}")
+    };
+    assert!(
+        error.to_string().contains("b/catalog/s2"),
+        "names the subscriber: {error}"
+    );
+    assert_eq!(
+        s.sender.received().keys().cloned().collect::<Vec<_>>(),
+        [HTTP, Q1]
+    );
+
+    s.sender.broken.lock().expect("lock").clear();
+    s.delivery
+        .deliver(HubApi::Catalog, &message("e1", PRICE_EVENT, None, 2))
+        .await
+        .expect("delivered");
+    let received = s.sender.received();
+    for target in [Q1, Q2, HTTP] {
+        assert_eq!(received[target], ["e1"], "{target} exactly once");
+    }
+}
+
+#[tokio::test]
+async fn the_last_attempt_fails_as_poison_naming_the_missed_subscribers() {
+    let s = setup(three_catalog_subscribers(), vec![]);
+    s.sender.broken.lock().expect("lock").insert(HTTP.into());
+    let last = s
+        .delivery
+        .deliver(HubApi::Catalog, &message("e1", PRICE_EVENT, None, 3))
+        .await;
+    let Err(HandlerError::Poison { reason }) = last else {
+        panic!("poison expected, got {last:?}")
+    };
+    assert!(
+        reason.contains("a/catalog/s3") && reason.contains("connection refused"),
+        "{reason}"
+    );
+    assert!(
+        !reason.contains("s1") && !reason.contains("s2"),
+        "only the missed ones: {reason}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_entry_fails_only_its_message() {
+    let s = setup(three_catalog_subscribers(), vec![]);
+    *s.sender.refuse_event.lock().expect("lock") = Some("e2".into());
+    let batch: Vec<_> = ["e1", "e2", "e3"]
+        .iter()
+        .map(|id| message(id, PRICE_EVENT, None, 1))
+        .collect();
+    let results = s.delivery.deliver_batch(HubApi::Catalog, &batch).await;
+    assert!(results[0].is_ok() && results[2].is_ok());
+    assert!(matches!(results[1], Err(HandlerError::Transient(_))));
+}
+
+#[tokio::test]
+async fn a_batch_goes_to_each_queue_subscriber_in_one_request_per_ten() {
+    let s = setup(three_catalog_subscribers(), vec![]);
+    let batch: Vec<_> = (0..10)
+        .map(|i| message(&format!("e{i}"), PRICE_EVENT, None, 1))
+        .collect();
+    assert!(all_ok(
+        &s.delivery.deliver_batch(HubApi::Catalog, &batch).await
+    ));
+    let calls = s.sender.calls();
+    let queue_calls = |q: &str| calls.iter().filter(|(t, _)| t == q).count();
+    assert_eq!(
+        (queue_calls(Q1), queue_calls(Q2)),
+        (1, 1),
+        "one send per queue subscriber"
+    );
+    assert_eq!(
+        calls.iter().filter(|(t, _)| t == HTTP).count(),
+        10,
+        "one POST per event"
+    );
+}
+
+#[tokio::test]
+async fn queries_filter_and_quote_events_reach_only_their_tenants_subscribers() {
+    let s = setup(
+        vec![
+            (
+                tenant("a"),
+                HubApi::Quote,
+                sub("q-a", Q1, Some("eventType=QuoteStateChangeEvent")),
+            ),
+            (
+                tenant("a"),
+                HubApi::Quote,
+                sub("q-a-create", Q2, Some("eventType=QuoteCreateEvent")),
+            ),
+            (tenant("b"), HubApi::Quote, sub("q-b", HTTP, None)),
+            (tenant("a"), HubApi::Catalog, sub("c-a", HTTP, None)),
+        ],
+        vec![],
+    );
+    let batch = [
+        message("e1", "QuoteStateChangeEvent", Some("a"), 1),
+        message("e2", "QuoteStateChangeEvent", Some("b"), 1),
+    ];
+    assert!(all_ok(
+        &s.delivery.deliver_batch(HubApi::Quote, &batch).await
+    ));
+    let received = s.sender.received();
+    assert_eq!(received.get(Q1).cloned().unwrap_or_default(), ["e1"]);
+    assert_eq!(
+        received.get(HTTP).cloned().unwrap_or_default(),
+        ["e2"],
+        "B's event to B only"
+    );
+    assert!(!received.contains_key(Q2), "query filters out");
+}
+
+#[tokio::test]
+async fn built_in_subscribers_get_catalog_events_first_and_skip_the_allow_list() {
+    let billing = BuiltinSubscriber {
+        name: "billing-updates".into(),
+        target: CallbackTarget::Queue("arn:aws:sqs:eu-west-1:1:billing-updates".into()),
+        query: SubscriptionQuery::parse(Some(&format!("eventType={PRICE_EVENT}"))).expect("query"),
+    };
+    let s = setup(three_catalog_subscribers(), vec![billing]);
+    assert!(all_ok(
+        &s.delivery
+            .deliver_batch(HubApi::Catalog, &[message("e1", PRICE_EVENT, None, 1)])
+            .await
+    ));
+    let calls = s.sender.calls();
+    assert_eq!(
+        calls[0].0, "arn:aws:sqs:eu-west-1:1:billing-updates",
+        "built-in first: {calls:?}"
+    );
+    assert_eq!(calls.len(), 4);
+}
+
+#[tokio::test]
+async fn subscriptions_the_policy_no_longer_admits_are_skipped_not_failed() {
+    let s = setup(
+        vec![
+            (tenant("a"), HubApi::Catalog, sub("ok", Q1, None)),
+            (
+                tenant("a"),
+                HubApi::Catalog,
+                sub("gone", "https://example.com/hook", None),
+            ),
+            (
+                tenant("a"),
+                HubApi::Catalog,
+                sub("bad-query", Q2, Some("nonsense")),
+            ),
+        ],
+        vec![],
+    );
+    assert!(all_ok(
+        &s.delivery
+            .deliver_batch(HubApi::Catalog, &[message("e1", PRICE_EVENT, None, 1)])
+            .await
+    ));
+    assert_eq!(
+        s.sender.received().keys().cloned().collect::<Vec<_>>(),
+        [Q1]
+    );
+}
