@@ -22,5 +22,5 @@ pub use error::{DynamoError, SqsError};
 pub use metrics::{Operation, RequestCounter, RequestSnapshot};
 pub use sqs::{
     BatchReport, DeadLetter, HandlerError, ParsedMessage, PublishOutcome, SqsCallbackSender,
-    SqsPublisher, SqsQueues, process_batch, process_batch_report,
+    SqsPublisher, SqsQueues, process_batch, process_batch_report, process_whole_batch,
 };

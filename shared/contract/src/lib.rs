@@ -26,9 +26,9 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod deliveries;
 pub mod dispatch_log;
 pub mod fanout;
-pub mod deliveries;
 pub mod fixtures;
 pub mod hubs;
 pub mod idempotency;
@@ -40,11 +40,11 @@ pub mod quotes;
 pub mod relay;
 
 pub use catalog::catalog_store_contract;
+pub use deliveries::delivery_log_contract;
 pub use dispatch_log::{dispatch_log_concurrency_contract, dispatch_log_contract};
 pub use fanout::{
     fanout_continuation_scenario, open_quote_index_contract, price_catalog_writer_contract,
 };
-pub use deliveries::delivery_log_contract;
 pub use hubs::hub_store_contract;
 pub use idempotency::idempotency_contract;
 pub use orders::order_store_contract;

@@ -27,8 +27,8 @@
 
 mod callback_sender;
 mod catalog;
-mod dispatch_log;
 mod deliveries;
+mod dispatch_log;
 pub mod error;
 mod fanout;
 mod hubs;

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use q2c_service::messaging::{
     Disposition, HandlerError, MAX_BATCH, OutgoingMessage, ParsedMessage, QueueClient, QueueError,
-    ReceivedMessage, attributes, dlq_name, handle_one, parse_message,
+    ReceivedMessage, attributes, dlq_name, handle_batch, handle_one, parse_message,
 };
 use tracing::Instrument;
 
@@ -118,6 +118,48 @@ impl Poller {
             .await
     }
 
+    /// Receives one batch and hands it whole to `handler` (see
+    /// [`q2c_service::messaging::handle_batch`]): one call, one result per message.
+    ///
+    /// # Errors
+    /// When the receive or the final delete fails (undeleted messages are redelivered).
+    pub async fn poll_batch_once<F, Fut>(&self, handler: &F) -> Result<PollReport, QueueError>
+    where
+        F: Fn(Vec<ParsedMessage>) -> Fut,
+        Fut: Future<Output = Vec<Result<(), HandlerError>>>,
+    {
+        let messages = self.receive().await?;
+        if messages.is_empty() {
+            return Ok(PollReport::default());
+        }
+        let parsed = messages.iter().map(parse).collect();
+        let dispositions = handle_batch(parsed, handler).await;
+        self.settle(messages.into_iter().zip(dispositions).collect())
+            .await
+    }
+
+    /// [`Poller::run`] with a whole-batch handler ([`Poller::poll_batch_once`]).
+    pub async fn run_batch<F, Fut>(&self, handler: F, shutdown: impl Future<Output = ()>)
+    where
+        F: Fn(Vec<ParsedMessage>) -> Fut,
+        Fut: Future<Output = Vec<Result<(), HandlerError>>>,
+    {
+        tokio::pin!(shutdown);
+        loop {
+            let polled = tokio::select! {
+                () = &mut shutdown => return,
+                polled = self.poll_batch_once(&handler) => polled,
+            };
+            if let Err(error) = polled {
+                tracing::warn!(queue = %self.queue, error.message = %error, error.cause_chain = ?error, "polling failed");
+                tokio::select! {
+                    () = &mut shutdown => return,
+                    () = tokio::time::sleep(BACKOFF) => {}
+                }
+            }
+        }
+    }
+
     /// Handles received messages, each in its own span, then deletes the handled ones.
     async fn handle_batch<F, Fut>(
         &self,
@@ -128,11 +170,7 @@ impl Poller {
         F: Fn(ParsedMessage) -> Fut,
         Fut: Future<Output = Result<(), HandlerError>>,
     {
-        let mut report = PollReport {
-            received: messages.len(),
-            ..PollReport::default()
-        };
-        let mut handled = Vec::new();
+        let mut decided = Vec::with_capacity(messages.len());
         for message in messages {
             let span = tracing::info_span!(
                 "queue_message",
@@ -140,16 +178,26 @@ impl Poller {
                 message_id = %message.message_id,
                 event_type = tracing::field::Empty
             );
-            let parsed = parse_message(
-                &message.message_id,
-                &message.body,
-                &message.attributes,
-                Some(message.receive_count),
-            );
-            let disposition = match handle_one(parsed, handler).instrument(span.clone()).await {
-                Disposition::DeadLetter(reason) => {
-                    self.dead_letter(&message, &reason).instrument(span).await
-                }
+            let disposition = handle_one(parse(&message), handler).instrument(span).await;
+            decided.push((message, disposition));
+        }
+        self.settle(decided).await
+    }
+
+    /// Carries out each message's disposition (DLQ, delayed retry), then deletes the handled
+    /// ones in one batch.
+    async fn settle(
+        &self,
+        decided: Vec<(ReceivedMessage, Disposition)>,
+    ) -> Result<PollReport, QueueError> {
+        let mut report = PollReport {
+            received: decided.len(),
+            ..PollReport::default()
+        };
+        let mut handled = Vec::new();
+        for (message, disposition) in decided {
+            let disposition = match disposition {
+                Disposition::DeadLetter(reason) => self.dead_letter(&message, &reason).await,
                 other => other,
             };
             match disposition {
@@ -198,6 +246,16 @@ impl Poller {
             }
         }
     }
+}
+
+/// The envelope checks of one received message.
+fn parse(message: &ReceivedMessage) -> Result<ParsedMessage, String> {
+    parse_message(
+        &message.message_id,
+        &message.body,
+        &message.attributes,
+        Some(message.receive_count),
+    )
 }
 
 /// The DLQ copy of `message`: same body, its attributes, and `failureReason`.

@@ -323,3 +323,65 @@ async fn a_retry_after_hint_hides_the_message_for_that_long_instead() {
         "only the one hidden for 0 s is back at once"
     );
 }
+
+#[tokio::test]
+async fn a_whole_batch_handler_gets_one_call_and_decides_each_message() {
+    let store = SqliteStore::open_in_memory().expect("store");
+    let queues: Arc<dyn QueueClient> = SqliteQueues::new(&store).queue_client();
+    let mut batch: Vec<_> = (0..4).map(|n| envelope(n, n == 2)).collect();
+    batch.push(OutgoingMessage {
+        body: "not json".into(),
+        attributes: BTreeMap::new(),
+    });
+    queues
+        .send_batch("quote-events", &batch)
+        .await
+        .expect("send");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let handler = |messages: Vec<q2c_service::messaging::ParsedMessage>| {
+        let calls = calls.clone();
+        async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            messages
+                .iter()
+                .map(|m| match m.event_id.as_str() {
+                    "e-2" => Err(HandlerError::Poison {
+                        reason: "bad quote".into(),
+                    }),
+                    "e-3" => Err(HandlerError::Transient("subscriber down".into())),
+                    _ => Ok(()),
+                })
+                .collect()
+        }
+    };
+    let poller = Poller::new(queues.clone(), "quote-events").with_wait(Duration::ZERO);
+    let report = poller.poll_batch_once(&handler).await.expect("poll");
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "one call for the batch");
+    assert_eq!(
+        (
+            report.received,
+            report.done,
+            report.dead_lettered,
+            report.retried
+        ),
+        (5, 2, 2, 1),
+        "{report:?}"
+    );
+    let dead = queues
+        .receive(
+            "quote-events-dlq",
+            10,
+            Duration::from_secs(30),
+            Duration::ZERO,
+        )
+        .await
+        .expect("dlq");
+    let mut reasons: Vec<_> = dead
+        .iter()
+        .map(|m| m.attributes[attributes::FAILURE_REASON].clone())
+        .collect();
+    reasons.sort();
+    assert_eq!(reasons.len(), 2);
+    assert_eq!(reasons[0], "bad quote");
+    assert!(reasons[1].starts_with("unparseable body"), "{reasons:?}");
+}

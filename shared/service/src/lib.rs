@@ -20,8 +20,8 @@
 
 pub mod configure;
 pub mod context;
-pub mod dispatch;
 pub mod delivery;
+pub mod dispatch;
 pub mod error;
 pub mod events;
 pub mod fanout;

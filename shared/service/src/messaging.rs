@@ -322,6 +322,12 @@ where
         }
         Err(reason) => Err(HandlerError::Poison { reason }),
     };
+    disposition(result)
+}
+
+/// The disposition of a handler's result: `Transient` → retry (delayed when its source is a
+/// [`RetryAfter`]), `Poison` → dead-letter.
+pub fn disposition(result: Result<(), HandlerError>) -> Disposition {
     match result {
         Ok(()) => Disposition::Done,
         Err(HandlerError::Transient(error)) => {
@@ -333,6 +339,64 @@ where
         }
         Err(HandlerError::Poison { reason }) => Disposition::DeadLetter(reason),
     }
+}
+
+/// The batch form of [`handle_one`], for handlers that do better with the whole batch at once
+/// (e.g. hub delivery sending one `SendMessageBatch` per subscriber): messages that fail to
+/// parse are dead-lettered without reaching the handler; the others go to `handler` in one
+/// call, which must answer one result per message, in order. A panic, or an answer of the
+/// wrong length, returns every message of the call for redelivery.
+pub async fn handle_batch<F, Fut>(
+    parsed: Vec<Result<ParsedMessage, String>>,
+    handler: &F,
+) -> Vec<Disposition>
+where
+    F: Fn(Vec<ParsedMessage>) -> Fut,
+    Fut: Future<Output = Vec<Result<(), HandlerError>>>,
+{
+    let mut dispositions: Vec<Option<Disposition>> = Vec::with_capacity(parsed.len());
+    let mut positions = Vec::new();
+    let mut messages = Vec::new();
+    for (index, item) in parsed.into_iter().enumerate() {
+        match item {
+            Ok(message) => {
+                positions.push(index);
+                messages.push(message);
+                dispositions.push(None);
+            }
+            Err(reason) => dispositions.push(Some(Disposition::DeadLetter(reason))),
+        }
+    }
+    if !messages.is_empty() {
+        let expected = messages.len();
+        let results = match std::panic::catch_unwind(AssertUnwindSafe(|| handler(messages))) {
+            Ok(future) => AssertUnwindSafe(future).catch_unwind().await.ok(),
+            Err(_) => None,
+        };
+        let results = results.filter(|r| r.len() == expected);
+        if results.is_none() {
+            tracing::error!(
+                messages = expected,
+                "batch handler panicked or answered for the wrong number of messages; all retried"
+            );
+        }
+        match results {
+            Some(results) => {
+                for (index, result) in positions.into_iter().zip(results) {
+                    dispositions[index] = Some(disposition(result));
+                }
+            }
+            None => {
+                for index in positions {
+                    dispositions[index] = Some(Disposition::Retry);
+                }
+            }
+        }
+    }
+    dispositions
+        .into_iter()
+        .map(|d| d.unwrap_or(Disposition::Retry))
+        .collect()
 }
 
 /// Runs the handler, turning a panic (while building or polling its future) into a
@@ -389,5 +453,50 @@ mod tests {
         );
         let plain = |_m: ParsedMessage| async { Err(HandlerError::Transient("down".into())) };
         assert_eq!(handle_one(parsed(), &plain).await, Disposition::Retry);
+    }
+
+    #[tokio::test]
+    async fn a_batch_handler_gets_the_parsed_messages_and_decides_each() {
+        let bad = Err(String::from("unparseable body: nope"));
+        let handler = |messages: Vec<ParsedMessage>| async move {
+            assert_eq!(
+                messages.len(),
+                2,
+                "the unparseable one never reaches the handler"
+            );
+            vec![
+                Ok(()),
+                Err(HandlerError::Poison {
+                    reason: "invalid".into(),
+                }),
+            ]
+        };
+        let dispositions = handle_batch(vec![parsed(), bad, parsed()], &handler).await;
+        assert_eq!(
+            dispositions,
+            vec![
+                Disposition::Done,
+                Disposition::DeadLetter("unparseable body: nope".into()),
+                Disposition::DeadLetter("invalid".into()),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_panicking_or_miscounting_batch_handler_retries_every_message() {
+        let panics = |_m: Vec<ParsedMessage>| async move {
+            panic!("bug");
+            #[allow(unreachable_code)]
+            Vec::new()
+        };
+        assert_eq!(
+            handle_batch(vec![parsed(), parsed()], &panics).await,
+            vec![Disposition::Retry, Disposition::Retry]
+        );
+        let short = |_m: Vec<ParsedMessage>| async move { vec![Ok(())] };
+        assert_eq!(
+            handle_batch(vec![parsed(), parsed()], &short).await,
+            vec![Disposition::Retry, Disposition::Retry]
+        );
     }
 }

@@ -120,9 +120,13 @@ pub async fn create_on(
         body,
     };
     let (state, caller) = (&state, &caller);
-    idempotency::json_post(state, caller, Scope::HubWrite, request, |bytes| async move {
-        subscribe(state, caller, api, &bytes).await
-    })
+    idempotency::json_post(
+        state,
+        caller,
+        Scope::HubWrite,
+        request,
+        |bytes| async move { subscribe(state, caller, api, &bytes).await },
+    )
     .await
 }
 

@@ -13,6 +13,7 @@ use q2c_service::ports::HubApi;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::AppState;
 use crate::auth::Caller;
 use crate::body::{Accepts, body_bytes, check_content_type, json_object};
 use crate::error::ApiError;
@@ -20,7 +21,6 @@ use crate::idempotency::{self, IDEMPOTENCY_KEY};
 use crate::paging::{Fields, Params, count_headers, select};
 use crate::routes::{hub, json};
 use crate::schema::request_schemas;
-use crate::AppState;
 
 fn service(state: &AppState) -> OrderService {
     OrderService::new(state.ports.clone())

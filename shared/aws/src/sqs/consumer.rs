@@ -12,7 +12,7 @@ use std::future::Future;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 pub use q2c_service::messaging::HandlerError;
-use q2c_service::messaging::{Disposition, handle_one};
+use q2c_service::messaging::{Disposition, handle_batch, handle_one};
 use tracing::Instrument;
 
 use super::dead_letter::DeadLetter;
@@ -110,12 +110,52 @@ where
     report
 }
 
+/// [`process_batch_report`] for a handler of the whole batch (one call with every parsed
+/// message, one result per message: see `q2c_service::messaging::handle_batch`), e.g. hub
+/// delivery, which sends one `SendMessageBatch` per subscriber for the batch.
+pub async fn process_whole_batch<F, Fut>(
+    event: SqsEvent,
+    dlq: &DeadLetter,
+    handler: F,
+) -> BatchReport
+where
+    F: Fn(Vec<ParsedMessage>) -> Fut,
+    Fut: Future<Output = Vec<Result<(), HandlerError>>>,
+{
+    let parsed = event.records.iter().map(parse_message).collect();
+    let dispositions = handle_batch(parsed, &handler).await;
+    let mut report = BatchReport::default();
+    for (record, disposition) in event.records.iter().zip(dispositions) {
+        let message_id = record.message_id.clone().unwrap_or_default();
+        let span = tracing::info_span!("sqs_message", message_id = %message_id);
+        match act(record, dlq, disposition).instrument(span).await {
+            Outcome::Done => report.done += 1,
+            Outcome::DeadLettered => report.dead_lettered += 1,
+            Outcome::Retry => {
+                report.retried += 1;
+                report.response.add_failure(message_id);
+            }
+        }
+    }
+    report
+}
+
 async fn process_one<F, Fut>(record: &SqsMessage, dlq: &DeadLetter, handler: &F) -> Outcome
 where
     F: Fn(ParsedMessage) -> Fut,
     Fut: Future<Output = Result<(), HandlerError>>,
 {
-    match handle_one(parse_message(record), handler).await {
+    act(
+        record,
+        dlq,
+        handle_one(parse_message(record), handler).await,
+    )
+    .await
+}
+
+/// Carries out a disposition: delay a retry, or send a poison message to the DLQ.
+async fn act(record: &SqsMessage, dlq: &DeadLetter, disposition: Disposition) -> Outcome {
+    match disposition {
         Disposition::Done => Outcome::Done,
         Disposition::Retry => Outcome::Retry,
         Disposition::RetryAfter(after) => {

@@ -13,7 +13,9 @@ mod publisher;
 mod queues;
 
 pub use callback::SqsCallbackSender;
-pub use consumer::{BatchReport, HandlerError, process_batch, process_batch_report};
+pub use consumer::{
+    BatchReport, HandlerError, process_batch, process_batch_report, process_whole_batch,
+};
 pub use dead_letter::{DeadLetter, FAILURE_REASON};
 pub use message::{ACCEPTED_SCHEMA_MAJOR, ParsedMessage, parse_message};
 pub use publisher::{FailedEvent, PublishOutcome, SqsPublisher};

@@ -260,3 +260,36 @@ async fn a_message_that_keeps_failing_reaches_the_dlq_after_max_receive_count() 
         "source queue drained"
     );
 }
+
+#[tokio::test]
+async fn a_whole_batch_handler_decides_each_message_of_one_call() {
+    let (messages, client, _, dlq_url) = setup(4, 5, 30).await;
+    let dlq = DeadLetter::new(client.clone(), &dlq_url);
+    let calls = Arc::new(AtomicUsize::new(0));
+    let report = q2c_aws::process_whole_batch(lambda_event(&messages), &dlq, |batch| {
+        let calls = calls.clone();
+        async move {
+            calls.fetch_add(1, Ordering::SeqCst);
+            batch
+                .iter()
+                .map(|m| match aggregate(m).as_str() {
+                    "q-1" => Err(HandlerError::Poison {
+                        reason: "quote q-1 is invalid".into(),
+                    }),
+                    "q-3" => Err(HandlerError::Transient("subscriber down".into())),
+                    _ => Ok(()),
+                })
+                .collect()
+        }
+    })
+    .await;
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        (report.done, report.dead_lettered, report.retried),
+        (2, 1, 1)
+    );
+    assert_eq!(report.response.batch_item_failures.len(), 1);
+    let dead = receive_all(&client, &dlq_url, 1).await;
+    assert_eq!(dead.len(), 1);
+    assert!(dead[0].body().is_some_and(|b| b.contains("\"q-1\"")));
+}
