@@ -378,3 +378,66 @@ fn http_headers(message: &OutgoingMessage) -> Vec<(String, String)> {
     );
     headers
 }
+
+/// The built-in subscriber receiving every catalog (price) event: the stack's billing-updates
+/// queue (`target`: its SQS URL/ARN, or `local:billing-updates`).
+pub fn billing_updates_subscriber(target: &str) -> BuiltinSubscriber {
+    BuiltinSubscriber {
+        name: crate::messaging::queues::BILLING_UPDATES.to_owned(),
+        target: CallbackTarget::Queue(target.to_owned()),
+        query: SubscriptionQuery::default(),
+    }
+}
+
+/// The hub a message on the quote-events queue is for: the envelope's `hubApi`
+/// (`ordering` for product order events), else the quote hub.
+pub fn hub_of(message: &ParsedMessage) -> HubApi {
+    match message
+        .envelope
+        .get(attributes::HUB_API)
+        .and_then(serde_json::Value::as_str)
+    {
+        Some(api) if api == HubApi::Ordering.as_str() => HubApi::Ordering,
+        Some(api) if api == HubApi::Catalog.as_str() => HubApi::Catalog,
+        _ => HubApi::Quote,
+    }
+}
+
+impl HubDelivery {
+    /// Delivers a batch of the quote-events queue, whose messages may be for different hubs
+    /// ([`hub_of`]): one [`HubDelivery::deliver_batch`] per hub, results in message order.
+    pub async fn deliver_mixed_batch(
+        &self,
+        messages: Vec<ParsedMessage>,
+    ) -> Vec<Result<(), HandlerError>> {
+        let mut results: Vec<Option<Result<(), HandlerError>>> =
+            messages.iter().map(|_| None).collect();
+        for api in [HubApi::Quote, HubApi::Ordering, HubApi::Catalog] {
+            let (positions, group): (Vec<usize>, Vec<ParsedMessage>) = messages
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| hub_of(m) == api)
+                .map(|(i, m)| (i, m.clone()))
+                .unzip();
+            if group.is_empty() {
+                continue;
+            }
+            for (position, result) in positions
+                .into_iter()
+                .zip(self.deliver_batch(api, &group).await)
+            {
+                results[position] = Some(result);
+            }
+        }
+        results.into_iter().map(|r| r.unwrap_or(Ok(()))).collect()
+    }
+}
+
+/// Announcing an applied price change (the price fan-out's [`Announce`] port) is delivering
+/// it to the catalog hub.
+#[async_trait::async_trait]
+impl crate::fanout::Announce for HubDelivery {
+    async fn announce(&self, message: &ParsedMessage) -> Result<(), HandlerError> {
+        self.deliver(HubApi::Catalog, message).await
+    }
+}

@@ -21,7 +21,7 @@ pub mod query;
 #[cfg(test)]
 mod tests;
 
-pub use hub::{BuiltinSubscriber, DeliveryConfig, HubDelivery};
+pub use hub::{BuiltinSubscriber, DeliveryConfig, HubDelivery, billing_updates_subscriber, hub_of};
 pub use policy::{CallbackPolicy, CallbackRefusal, CallbackTarget, is_forbidden_address};
 pub use query::{QueryError, SubscriptionQuery};
 

@@ -441,3 +441,49 @@ async fn subscriptions_the_policy_no_longer_admits_are_skipped_not_failed() {
         [Q1]
     );
 }
+
+#[tokio::test]
+async fn a_mixed_quote_events_batch_goes_to_the_hub_each_message_names() {
+    let s = setup(
+        vec![
+            (tenant("a"), HubApi::Quote, sub("quote-sub", Q1, None)),
+            (tenant("a"), HubApi::Ordering, sub("order-sub", Q2, None)),
+        ],
+        vec![],
+    );
+    let mut order_event = message("e2", "ProductOrderStateChangeEvent", Some("a"), 1);
+    order_event.envelope["hubApi"] = json!("ordering");
+    assert_eq!(hub_of(&order_event), HubApi::Ordering);
+    let quote_event = message("e1", "QuoteStateChangeEvent", Some("a"), 1);
+    assert_eq!(hub_of(&quote_event), HubApi::Quote);
+
+    let results = s
+        .delivery
+        .deliver_mixed_batch(vec![quote_event, order_event])
+        .await;
+    assert_eq!(results.len(), 2);
+    assert!(all_ok(&results));
+    let received = s.sender.received();
+    assert_eq!(received.get(Q1).cloned().unwrap_or_default(), ["e1"]);
+    assert_eq!(received.get(Q2).cloned().unwrap_or_default(), ["e2"]);
+}
+
+#[tokio::test]
+async fn announcing_a_price_change_delivers_it_to_billing_first() {
+    let s = setup(
+        three_catalog_subscribers(),
+        vec![billing_updates_subscriber("local:billing-updates")],
+    );
+    let announce: &dyn crate::fanout::Announce = &s.delivery;
+    announce
+        .announce(&message("e1", PRICE_EVENT, None, 1))
+        .await
+        .expect("announced");
+    let calls = s.sender.calls();
+    assert_eq!(calls[0].0, "local:billing-updates", "{calls:?}");
+    assert_eq!(
+        s.sender.received().len(),
+        4,
+        "billing and the three subscribers"
+    );
+}
