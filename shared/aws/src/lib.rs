@@ -4,10 +4,12 @@
 //! operation ([`RequestCounter`]), so benchmarks can report requests per business operation.
 //!
 //! Layout:
-//! - [`dynamo`]: [`DynamoStore`] (quotes, catalog, hubs, idempotency, outbox) and
+//! - [`dynamo`]: [`DynamoStore`] (quotes, orders, catalog, hubs, idempotency, outbox,
+//!   dispatch and delivery logs) and
 //!   [`DynamoSettings`]; keys in `dynamo/keys.rs`, documented in `docs/architecture.md`.
 //! - [`sqs`]: [`SqsPublisher`], [`SqsQueues`] (the `QueueClient` port), [`process_batch`]
 //!   with [`HandlerError`], [`DeadLetter`].
+//! - [`wiring`]: hub delivery assembled over these adapters (shared by the functions).
 //! - [`metrics`]: [`RequestCounter`] and [`Operation`].
 //! - [`error`]: [`DynamoError`], [`SqsError`].
 #![warn(missing_docs)]
@@ -16,6 +18,7 @@ pub mod dynamo;
 pub mod error;
 pub mod metrics;
 pub mod sqs;
+pub mod wiring;
 
 pub use dynamo::{DynamoSettings, DynamoStore, OpenQuoteRef};
 pub use error::{DynamoError, SqsError};

@@ -41,6 +41,8 @@ pub enum Metric {
     CircuitOpened,
     /// Circuit breaker of a downstream closed again (its half-open probe succeeded).
     CircuitClosed,
+    /// Price events acknowledged without effect: older (`lastUpdate`) than the stored price.
+    StalePriceEventsSkipped,
 }
 
 impl Metric {
@@ -56,6 +58,7 @@ impl Metric {
             Metric::OrderDispatchRetries => "OrderDispatchRetries",
             Metric::CircuitOpened => "CircuitOpened",
             Metric::CircuitClosed => "CircuitClosed",
+            Metric::StalePriceEventsSkipped => "StalePriceEventsSkipped",
         }
     }
 }

@@ -1,0 +1,91 @@
+//! The `hub-delivery` Lambda function: consumes `quote-events` (TMF648 quote events, and
+//! TMF622 product order events marked `hubApi: ordering`) and delivers each batch to the
+//! matching subscribers of the hub each event is for, with one `SendMessageBatch` per SQS
+//! subscriber and batch ([`HubDelivery::deliver_mixed_batch`]). A subscriber that fails
+//! returns only the messages it missed; after `maxReceiveCount` receives they are
+//! dead-lettered naming the subscribers they missed.
+#![warn(missing_docs)]
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use q2c_aws::wiring::hub_delivery;
+use q2c_aws::{DeadLetter, DynamoStore, process_whole_batch};
+use q2c_runtime::{ConfigError, Metric, Metrics, optional, parsed_or, required};
+use q2c_service::delivery::HubDelivery;
+use q2c_service::ports::BoxError;
+
+/// The function's environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `TABLE_NAME`: subscriptions and the delivery log.
+    pub table_name: String,
+    /// `QUOTE_EVENTS_DLQ_URL`: where undeliverable events go, with the reason.
+    pub quote_events_dlq_url: String,
+    /// `BILLING_UPDATES_QUEUE_URL`: always an allowed callback.
+    pub billing_updates_queue_url: String,
+    /// `CALLBACK_ALLOWLIST`: callbacks subscribers may register (comma-separated).
+    pub callback_allowlist: String,
+    /// `MAX_RECEIVE_COUNT`: the source queue's `maxReceiveCount` (default 5).
+    pub max_receive_count: u32,
+}
+
+impl Config {
+    /// Reads the environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first variable missing or invalid.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Config {
+            table_name: required("TABLE_NAME")?,
+            quote_events_dlq_url: required("QUOTE_EVENTS_DLQ_URL")?,
+            billing_updates_queue_url: required("BILLING_UPDATES_QUEUE_URL")?,
+            callback_allowlist: optional("CALLBACK_ALLOWLIST").unwrap_or_default(),
+            max_receive_count: parsed_or("MAX_RECEIVE_COUNT", 5)?,
+        })
+    }
+}
+
+/// The function: the use-case and clients, built once per container.
+pub struct Delivery {
+    delivery: HubDelivery,
+    dlq: DeadLetter,
+    metrics: Arc<Metrics>,
+}
+
+impl Delivery {
+    /// Wires [`HubDelivery`] over the table and SQS.
+    ///
+    /// # Errors
+    /// An invalid allow-list, or the HTTP client cannot be built.
+    pub fn new(
+        config: &Config,
+        store: &DynamoStore,
+        sqs: aws_sdk_sqs::Client,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, BoxError> {
+        let delivery = hub_delivery(
+            store,
+            sqs.clone(),
+            &config.callback_allowlist,
+            &config.billing_updates_queue_url,
+            config.max_receive_count,
+        )?;
+        Ok(Delivery {
+            delivery,
+            dlq: DeadLetter::new(sqs, &config.quote_events_dlq_url),
+            metrics,
+        })
+    }
+
+    /// Handles one batch; counts `MessagesDeadLettered`.
+    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        let report = process_whole_batch(event, &self.dlq, |batch| {
+            self.delivery.deliver_mixed_batch(batch)
+        })
+        .await;
+        self.metrics
+            .add(Metric::MessagesDeadLettered, report.dead_lettered as u64);
+        report.response
+    }
+}

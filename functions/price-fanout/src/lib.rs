@@ -1,0 +1,122 @@
+//! The `price-fanout` Lambda function: consumes `pricing-changes` with
+//! [`PriceFanout`]: applies each TMF620 price event to the catalog copy (ordered by
+//! `lastUpdate`), announces it to the catalog hub (billing-updates first, then every
+//! matching subscriber), and re-prices the open quotes it affects, a page per message, with
+//! continuation messages for the rest.
+#![warn(missing_docs)]
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use q2c_aws::wiring::{hub_delivery, queue_prefix};
+use q2c_aws::{DeadLetter, DynamoSettings, DynamoStore, SqsQueues, process_batch_report};
+use q2c_runtime::{ConfigError, Metric, Metrics, optional, parsed_or, required};
+use q2c_service::fanout::{FanoutConfig, FanoutPorts, PriceFanout};
+use q2c_service::messaging::queues;
+use q2c_service::ports::{BoxError, SystemClock};
+
+/// The function's environment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// `TABLE_NAME`.
+    pub table_name: String,
+    /// `PRICING_CHANGES_QUEUE_URL`: the source queue; continuations go back to it, and its
+    /// name gives the stack's queue prefix.
+    pub pricing_changes_queue_url: String,
+    /// `PRICING_CHANGES_DLQ_URL`: where poison price events go.
+    pub pricing_changes_dlq_url: String,
+    /// `BILLING_UPDATES_QUEUE_URL`: receives every applied price event first.
+    pub billing_updates_queue_url: String,
+    /// `CALLBACK_ALLOWLIST`: callbacks subscribers may register (comma-separated).
+    pub callback_allowlist: String,
+    /// `MAX_RECEIVE_COUNT`: the source queue's `maxReceiveCount` (default 5).
+    pub max_receive_count: u32,
+    /// `FANOUT_PAGE_SIZE`: open quotes re-priced per message (default 200).
+    pub page_size: usize,
+}
+
+impl Config {
+    /// Reads the environment.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first variable missing or invalid.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Config {
+            table_name: required("TABLE_NAME")?,
+            pricing_changes_queue_url: required("PRICING_CHANGES_QUEUE_URL")?,
+            pricing_changes_dlq_url: required("PRICING_CHANGES_DLQ_URL")?,
+            billing_updates_queue_url: required("BILLING_UPDATES_QUEUE_URL")?,
+            callback_allowlist: optional("CALLBACK_ALLOWLIST").unwrap_or_default(),
+            max_receive_count: parsed_or("MAX_RECEIVE_COUNT", 5)?,
+            page_size: parsed_or("FANOUT_PAGE_SIZE", FanoutConfig::default().page_size)?,
+        })
+    }
+}
+
+/// The function: the use-case and clients, built once per container.
+pub struct Fanout {
+    fanout: PriceFanout,
+    dlq: DeadLetter,
+    metrics: Arc<Metrics>,
+}
+
+impl Fanout {
+    /// Wires [`PriceFanout`] over the table and SQS.
+    ///
+    /// # Errors
+    /// An invalid queue URL or allow-list.
+    pub fn new(
+        config: &Config,
+        store: DynamoStore,
+        sqs: aws_sdk_sqs::Client,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, BoxError> {
+        let prefix = queue_prefix(&config.pricing_changes_queue_url, queues::PRICING_CHANGES)?;
+        let delivery = hub_delivery(
+            &store,
+            sqs.clone(),
+            &config.callback_allowlist,
+            &config.billing_updates_queue_url,
+            config.max_receive_count,
+        )?;
+        let shared = Arc::new(store.clone());
+        let fanout = PriceFanout::new(
+            FanoutPorts {
+                quotes: shared.clone(),
+                catalog: shared.clone(),
+                writer: shared.clone(),
+                index: shared,
+                settings: Arc::new(DynamoSettings::new(store)),
+                queue: Arc::new(SqsQueues::new(sqs.clone()).with_prefix(prefix)),
+                announce: Arc::new(delivery),
+                clock: Arc::new(SystemClock),
+            },
+            FanoutConfig {
+                page_size: config.page_size,
+                ..FanoutConfig::default()
+            },
+        );
+        let dlq = DeadLetter::new(sqs, &config.pricing_changes_dlq_url);
+        Ok(Fanout {
+            fanout,
+            dlq,
+            metrics,
+        })
+    }
+
+    /// Handles one batch; counts `MessagesDeadLettered` and `StalePriceEventsSkipped`.
+    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+        let stale_before = self.fanout.stale_events_skipped();
+        let report = process_batch_report(event, &self.dlq, |message| async move {
+            self.fanout.handle(message).await.map(|_| ())
+        })
+        .await;
+        self.metrics
+            .add(Metric::MessagesDeadLettered, report.dead_lettered as u64);
+        self.metrics.add(
+            Metric::StalePriceEventsSkipped,
+            self.fanout.stale_events_skipped() - stale_before,
+        );
+        report.response
+    }
+}

@@ -1,0 +1,38 @@
+//! `price-fanout` bootstrap: configuration and clients at init, then one SQS batch per
+//! invocation.
+
+use std::sync::Arc;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use q2c_aws::DynamoStore;
+use q2c_fn_price_fanout::{Config, Fanout};
+use q2c_runtime::{LambdaEnv, Metrics, init_tracing, sdk_config};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    init_tracing();
+    let config = Config::from_env()?;
+    let sdk = sdk_config().await;
+    let metrics = Arc::new(Metrics::new(LambdaEnv::from_env().function_name));
+    let fanout = Fanout::new(
+        &config,
+        DynamoStore::new(
+            aws_sdk_dynamodb::Client::new(&sdk),
+            config.table_name.clone(),
+        ),
+        aws_sdk_sqs::Client::new(&sdk),
+        metrics.clone(),
+    )?;
+    let fanout = &fanout;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let metrics = metrics.clone();
+        async move {
+            metrics.record_cold_start();
+            let response = fanout.handle(event.payload).await;
+            metrics.flush();
+            Ok::<_, Error>(response)
+        }
+    }))
+    .await
+}
