@@ -17,8 +17,12 @@ use axum::Router;
 use axum::response::Response;
 use http::Method;
 use q2c_api::{ApiConfig, AppState, Authenticator, QUOTE_API_BASE};
-use q2c_aws::{DynamoSettings, DynamoStore};
+use q2c_aws::wiring::queue_prefix;
+use q2c_aws::{DynamoSettings, DynamoStore, SqsQueues};
 use q2c_runtime::{ConfigError, Metric, Metrics, optional, required};
+use q2c_service::delivery::CallbackPolicy;
+use q2c_service::messaging::{QueueClient, queues};
+use q2c_service::ports::BoxError;
 use q2c_service::ports::{Clock, Ports, SystemClock};
 use q2c_service::{QuoteService, QuoteServiceConfig};
 use tower::ServiceExt;
@@ -35,6 +39,13 @@ pub struct Config {
     pub docs_base_url: String,
     /// `TENANT_CLAIM`: the claim holding the tenant (default `tenant`).
     pub tenant_claim: String,
+    /// `PRICING_CHANGES_QUEUE_URL`: where the TMF620 listener enqueues catalog events; when
+    /// unset the listener answers 503.
+    pub pricing_changes_queue_url: Option<String>,
+    /// `CALLBACK_ALLOWLIST`: hub callbacks subscribers may register (comma-separated).
+    pub callback_allowlist: String,
+    /// `BILLING_UPDATES_QUEUE_URL`: the stack's own subscriber queue, always allowed.
+    pub billing_updates_queue_url: Option<String>,
 }
 
 impl Config {
@@ -48,6 +59,11 @@ impl Config {
             public_base_url: optional("PUBLIC_BASE_URL"),
             docs_base_url: optional("DOCS_BASE_URL").unwrap_or_default(),
             tenant_claim: optional("TENANT_CLAIM").unwrap_or_else(|| "tenant".into()),
+            pricing_changes_queue_url: optional("PRICING_CHANGES_QUEUE_URL")
+                .filter(|url| !url.is_empty()),
+            callback_allowlist: optional("CALLBACK_ALLOWLIST").unwrap_or_default(),
+            billing_updates_queue_url: optional("BILLING_UPDATES_QUEUE_URL")
+                .filter(|url| !url.is_empty()),
         })
     }
 }
@@ -57,26 +73,54 @@ pub struct QuoteApi {
     config: Config,
     store: DynamoStore,
     settings: DynamoSettings,
+    pricing_queue: Option<Arc<dyn QueueClient>>,
+    callback_policy: CallbackPolicy,
     router: OnceLock<Router>,
     metrics: Arc<Metrics>,
 }
 
 impl QuoteApi {
-    /// The function over `client` (build it once, from [`q2c_runtime::sdk_config`]).
-    pub fn new(config: Config, client: aws_sdk_dynamodb::Client, metrics: Arc<Metrics>) -> Self {
-        let store = DynamoStore::new(client, config.table_name.clone());
+    /// The function over its clients (build them once, from [`q2c_runtime::sdk_config`]).
+    ///
+    /// # Errors
+    /// An invalid `CALLBACK_ALLOWLIST` entry or `PRICING_CHANGES_QUEUE_URL`.
+    pub fn new(
+        config: Config,
+        dynamo: aws_sdk_dynamodb::Client,
+        sqs: aws_sdk_sqs::Client,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, BoxError> {
+        let store = DynamoStore::new(dynamo, config.table_name.clone());
         let settings = DynamoSettings::new(store.clone());
+        let pricing_queue = match &config.pricing_changes_queue_url {
+            Some(url) => {
+                let prefix = queue_prefix(url, queues::PRICING_CHANGES)?;
+                let queues: Arc<dyn QueueClient> =
+                    Arc::new(SqsQueues::new(sqs).with_prefix(prefix));
+                Some(queues)
+            }
+            None => None,
+        };
+        let own_queues: Vec<&str> = config
+            .billing_updates_queue_url
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let callback_policy =
+            CallbackPolicy::for_deployment(&config.callback_allowlist, &own_queues)?;
         let api = QuoteApi {
             config,
             store,
             settings,
+            pricing_queue,
+            callback_policy,
             router: OnceLock::new(),
             metrics,
         };
         if let Some(base) = api.config.public_base_url.clone() {
             let _ = api.router.set(api.build_router(&base));
         }
-        api
+        Ok(api)
     }
 
     /// The router serving requests whose public base URL is `public_base_url`.
@@ -101,8 +145,12 @@ impl QuoteApi {
         );
         let auth = Authenticator::trusted_context(self.config.tenant_claim.clone());
         let api_config = ApiConfig::new(base, self.config.docs_base_url.clone());
-        q2c_api::router(AppState::new(quotes, ports, auth, api_config))
-            .layer(axum::middleware::from_fn(gateway::copy_authorizer_claims))
+        let mut state = AppState::new(quotes, ports, auth, api_config)
+            .with_callback_policy(self.callback_policy.clone());
+        if let Some(queue) = &self.pricing_queue {
+            state = state.with_pricing_queue(queue.clone());
+        }
+        q2c_api::router(state).layer(axum::middleware::from_fn(gateway::copy_authorizer_claims))
     }
 
     /// Serves one API Gateway request and counts its metrics (the caller flushes them).

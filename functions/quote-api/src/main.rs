@@ -12,7 +12,12 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env()?;
     let sdk = sdk_config().await;
     let metrics = Arc::new(Metrics::new(LambdaEnv::from_env().function_name));
-    let api = QuoteApi::new(config, aws_sdk_dynamodb::Client::new(&sdk), metrics.clone());
+    let api = QuoteApi::new(
+        config,
+        aws_sdk_dynamodb::Client::new(&sdk),
+        aws_sdk_sqs::Client::new(&sdk),
+        metrics.clone(),
+    )?;
     let api = &api;
     lambda_http::run(service_fn(move |request| {
         let metrics = metrics.clone();
