@@ -45,11 +45,16 @@ impl Drop for TestApp {
 pub async fn spawn_app() -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp data dir");
     let secret = format!("test-secret-{}", std::process::id());
-    let config = LocalConfig::with_defaults(
-        "127.0.0.1:0".parse().expect("address"),
-        data_dir.path().to_owned(),
-        secret.clone(),
-    );
+    // The API alone: some tests read the queues themselves, which the consumers would drain
+    // (the consumers are tested in tools/q2c/tests/pipeline.rs).
+    let config = LocalConfig {
+        consumers: false,
+        ..LocalConfig::with_defaults(
+            "127.0.0.1:0".parse().expect("address"),
+            data_dir.path().to_owned(),
+            secret.clone(),
+        )
+    };
     spawn_with(config, data_dir, secret).await
 }
 

@@ -167,6 +167,30 @@ pub struct LocalArgs {
     /// Audience (`aud`) tokens must have.
     #[arg(long, default_value = crate::local::LOCAL_AUDIENCE, env = "Q2C_JWT_AUDIENCE")]
     pub jwt_audience: String,
+    /// Serve the API and relay the outbox, but run no queue consumers (price fan-out, hub
+    /// delivery, order dispatch), leaving the queues to other readers such as `q2c queue tail`.
+    #[arg(long)]
+    pub no_consumers: bool,
+    /// Dispatch orders to this order-management TMF622 base URL instead of the in-process
+    /// fake (which then does not start).
+    #[arg(long, env = "Q2C_DOWNSTREAM_URL")]
+    pub downstream_url: Option<String>,
+    /// Address of the in-process fake order management (`GET /productOrder` lists what it
+    /// received).
+    #[arg(long, default_value = "127.0.0.1:8081", env = "Q2C_DOWNSTREAM_ADDR")]
+    pub downstream_addr: SocketAddr,
+    /// The fake's fraction (0 to 1) of POSTs answered 500.
+    #[arg(long, default_value_t = 0.0, value_parser = parse_rate)]
+    pub downstream_fail_rate: f64,
+    /// The fake's delay before answering each POST, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub downstream_latency_ms: u64,
+    /// The fake answers every POST 503 for this many seconds after start.
+    #[arg(long, default_value_t = 0)]
+    pub downstream_down_for_s: u64,
+    /// The fake answers 400 to orders whose JSON body contains this text.
+    #[arg(long)]
+    pub downstream_reject_match: Option<String>,
 }
 
 /// Options of `q2c token`.

@@ -3,6 +3,8 @@
 //! # Layout
 //! - [`cli`]: the clap definition and command dispatch.
 //! - [`downstream`]: `q2c downstream`, a fake order-management system with fault knobs.
+//! - [`consumers`]: the queue consumers of `q2c local` (price fan-out, hub delivery, order
+//!   dispatch).
 //! - [`local`]: `q2c local` — the whole system on SQLite, served over HTTP.
 //! - [`relay_loop`]: the background outbox relay of `q2c local`; [`relay_wake`] wakes it
 //!   after quote writes.
@@ -13,6 +15,7 @@
 #![warn(missing_docs)]
 
 pub mod cli;
+pub mod consumers;
 pub mod downstream;
 pub mod local;
 pub mod queue_cmd;

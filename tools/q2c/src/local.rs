@@ -12,12 +12,14 @@ use q2c_api::auth::{Authenticator, JwtKey, JwtVerifier, issue_dev_token};
 use q2c_api::{ApiConfig, AppState, QUOTE_API_BASE};
 use q2c_local::{FileSettings, SqliteQueues, SqliteStore};
 use q2c_model::sample_catalog::sample_catalog;
-use q2c_service::ports::{Clock, Page, SystemClock};
+use q2c_service::ports::{Clock, Page, Ports, SystemClock};
 use q2c_service::{QuoteService, QuoteServiceConfig, Scope};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
 use crate::cli::LocalArgs;
+use crate::consumers::Consumers;
+use crate::downstream::DownstreamConfig;
 use crate::relay_loop::RelayLoop;
 use crate::relay_wake::WakingQuotes;
 
@@ -51,6 +53,15 @@ pub struct LocalConfig {
     pub jwt_issuer: String,
     /// Required `aud`.
     pub jwt_audience: String,
+    /// Run the queue consumers (price fan-out, hub delivery, order dispatch).
+    pub consumers: bool,
+    /// Order management's TMF622 base URL; `None`: the in-process fake on
+    /// `downstream_addr`.
+    pub downstream_url: Option<String>,
+    /// Where the in-process fake order management listens (port 0: any free port).
+    pub downstream_addr: SocketAddr,
+    /// Fault knobs of the in-process fake.
+    pub downstream: DownstreamConfig,
 }
 
 impl LocalConfig {
@@ -75,6 +86,16 @@ impl LocalConfig {
             jwt_public_key_pem,
             jwt_issuer: args.jwt_issuer,
             jwt_audience: args.jwt_audience,
+            consumers: !args.no_consumers,
+            downstream_url: args.downstream_url,
+            downstream_addr: args.downstream_addr,
+            downstream: DownstreamConfig {
+                fail_rate: args.downstream_fail_rate,
+                latency: Duration::from_millis(args.downstream_latency_ms),
+                down_for: Duration::from_secs(args.downstream_down_for_s),
+                reject_match: args.downstream_reject_match,
+                seed: None,
+            },
         })
     }
 
@@ -90,6 +111,10 @@ impl LocalConfig {
             jwt_public_key_pem: None,
             jwt_issuer: LOCAL_ISSUER.to_owned(),
             jwt_audience: LOCAL_AUDIENCE.to_owned(),
+            consumers: true,
+            downstream_url: None,
+            downstream_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            downstream: DownstreamConfig::default(),
         }
     }
 
@@ -108,8 +133,12 @@ pub struct LocalApp {
     listener: TcpListener,
     router: axum::Router,
     store: SqliteStore,
+    ports: Ports,
     public_url: String,
     relay_wake: Arc<Notify>,
+    downstream_url: String,
+    fake_downstream: Option<(TcpListener, DownstreamConfig)>,
+    consumers: bool,
 }
 
 /// Opens the store, seeds the sample catalog into an empty catalog, builds the router and
@@ -148,17 +177,42 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
     );
     let verifier = config.verifier()?;
     let api_config = ApiConfig::new(public_url.clone(), DOCS_BASE_URL);
+    let (downstream_url, fake_downstream) = match &config.downstream_url {
+        Some(url) => (url.clone(), None),
+        None if !config.consumers => (String::new(), None),
+        None => {
+            let listener = TcpListener::bind(config.downstream_addr)
+                .await
+                .with_context(|| {
+                    format!(
+                        "binding the fake order management on {}",
+                        config.downstream_addr
+                    )
+                })?;
+            let url = format!("http://{}", listener.local_addr()?);
+            (url, Some((listener, config.downstream.clone())))
+        }
+    };
     let router = q2c_api::router(
-        AppState::new(quotes, ports, Authenticator::jwt(verifier), api_config)
-            .with_pricing_queue(SqliteQueues::new(&store).queue_client())
-            .with_callback_policy(q2c_service::delivery::CallbackPolicy::local()),
+        AppState::new(
+            quotes,
+            ports.clone(),
+            Authenticator::jwt(verifier),
+            api_config,
+        )
+        .with_pricing_queue(SqliteQueues::new(&store).queue_client())
+        .with_callback_policy(q2c_service::delivery::CallbackPolicy::local()),
     );
     Ok(LocalApp {
         listener,
         router,
         store,
+        ports,
         public_url,
         relay_wake,
+        downstream_url,
+        fake_downstream,
+        consumers: config.consumers,
     })
 }
 
@@ -198,6 +252,12 @@ impl LocalApp {
         &self.public_url
     }
 
+    /// Where orders are dispatched: order management's TMF622 base URL (the in-process fake's
+    /// unless `--downstream-url` was given).
+    pub fn downstream_url(&self) -> &str {
+        &self.downstream_url
+    }
+
     /// Serves until `shutdown` completes, then finishes in-flight requests, relays the
     /// events they wrote, and returns. Housekeeping and the outbox relay (to the embedded
     /// queues of the same database) run in the background meanwhile.
@@ -220,12 +280,34 @@ impl LocalApp {
             }
         });
         let relay = RelayLoop::start(&self.store, self.relay_wake);
+        let (fake_stop, fake_stopped) = tokio::sync::oneshot::channel::<()>();
+        let fake = self.fake_downstream.map(|(listener, config)| {
+            tokio::spawn(crate::downstream::serve(config, listener, async move {
+                let _ = fake_stopped.await;
+            }))
+        });
+        let consumers = if self.consumers {
+            Some(Consumers::start(
+                &self.store,
+                &self.ports,
+                &self.downstream_url,
+            )?)
+        } else {
+            None
+        };
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
             .context("serving HTTP");
         housekeeping.abort();
         relay.stop().await;
+        if let Some(consumers) = consumers {
+            consumers.stop().await;
+        }
+        let _ = fake_stop.send(());
+        if let Some(fake) = fake {
+            let _ = fake.await;
+        }
         served
     }
 }
@@ -251,6 +333,10 @@ pub async fn run_until_signal(config: LocalConfig) -> anyhow::Result<()> {
     println!("  data dir:  {}", config.data_dir.display());
     println!("  API:       {url}{QUOTE_API_BASE}/quote");
     println!("  OpenAPI:   {url}{QUOTE_API_BASE}/openapi.json");
+    println!(
+        "  orders to: {} (GET /productOrder lists what order management received)",
+        app.downstream_url()
+    );
     println!("  dev token (tenant demo, all scopes, 12 h):\n\n    export TOKEN={token}\n");
     println!(
         "  try:       curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n             -d '{{\"quoteItem\":[{{\"productOffering\":{{\"id\":\"mobile-l\"}},\"quantity\":1}}]}}' \\\n             {url}{QUOTE_API_BASE}/quote\n"

@@ -21,7 +21,13 @@ const SECRET: &str = "kill-restart-secret";
 /// Starts `q2c local` on a free port; returns the child and its base URL.
 fn start(data_dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_q2c"))
-        .args(["local", "--addr", "127.0.0.1:0", "--data-dir"])
+        .args([
+            "local",
+            "--no-consumers",
+            "--addr",
+            "127.0.0.1:0",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .env("Q2C_JWT_SECRET", SECRET)
         .env("RUST_LOG", "warn")

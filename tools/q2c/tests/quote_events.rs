@@ -12,12 +12,16 @@ use tokio::sync::oneshot;
 
 const SECRET: &str = "quote-events-secret";
 
+/// No consumers: this test reads `quote-events` itself (hub delivery would consume it).
 fn config(data_dir: &std::path::Path) -> LocalConfig {
-    LocalConfig::with_defaults(
-        "127.0.0.1:0".parse().expect("address"),
-        data_dir.to_owned(),
-        SECRET.into(),
-    )
+    LocalConfig {
+        consumers: false,
+        ..LocalConfig::with_defaults(
+            "127.0.0.1:0".parse().expect("address"),
+            data_dir.to_owned(),
+            SECRET.into(),
+        )
+    }
 }
 
 async fn create_quote(url: &str) -> Value {

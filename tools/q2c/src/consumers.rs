@@ -1,0 +1,181 @@
+//! The queue consumers of `q2c local`: the same handlers as the Lambda functions
+//! (`price-fanout`, `hub-delivery`, `order-dispatch`), driven by [`Poller`]s over the
+//! embedded queues the way event source mappings drive the functions on AWS.
+//!
+//! - `pricing-changes` → [`PriceFanout`], announcing through hub delivery (billing-updates
+//!   first);
+//! - `quote-events` → [`HubDelivery::deliver_mixed_batch`], whole batches;
+//! - `orders` → [`OrderDispatch`] to order management over HTTP (the in-process fake
+//!   downstream unless `--downstream-url` says otherwise).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use q2c_callbacks::{HttpCallbacks, HttpConfig};
+use q2c_downstream::{HttpDownstream, HttpDownstreamConfig, NoCredential, TokioSleeper};
+use q2c_local::queues::DEFAULT_MAX_RECEIVE_COUNT;
+use q2c_local::{LocalCallbackSender, Poller, SqliteQueues, SqliteStore};
+use q2c_service::delivery::{
+    CallbackPolicy, DeliveryConfig, HubDelivery, billing_updates_subscriber,
+};
+use q2c_service::dispatch::{CircuitBreaker, OrderDispatch, OrderStatusSink, RetrySchedule};
+use q2c_service::fanout::{FanoutConfig, FanoutPorts, PriceFanout};
+use q2c_service::messaging::{QueueClient, queues};
+use q2c_service::ports::{Clock, Ports};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+/// How long a received message stays hidden (the consumers' "function timeout").
+const VISIBILITY: Duration = Duration::from_secs(30);
+/// Kept back from the visibility timeout when dispatching, so a message is settled before
+/// it would be visible again.
+const DISPATCH_MARGIN: Duration = Duration::from_secs(2);
+
+/// Builds the local hub delivery: subscriptions and delivery log in the store, embedded
+/// queues (`local:<name>`) and loopback HTTP listeners allowed, billing-updates first for
+/// catalog events.
+///
+/// # Errors
+/// When the HTTP client cannot be built.
+pub fn hub_delivery(
+    store: &SqliteStore,
+    queues: Arc<dyn QueueClient>,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<HubDelivery> {
+    let policy = CallbackPolicy::local();
+    let http = HttpCallbacks::new(policy.clone(), HttpConfig::default())
+        .map_err(|e| anyhow::anyhow!("building the HTTP callback client: {e}"))?;
+    Ok(HubDelivery::new(
+        store.hub_store(),
+        store.delivery_log(),
+        Arc::new(LocalCallbackSender::new(queues, http)),
+        policy,
+        clock,
+        DeliveryConfig {
+            max_attempts: DEFAULT_MAX_RECEIVE_COUNT,
+            catalog_builtins: vec![billing_updates_subscriber(&format!(
+                "local:{}",
+                queues::BILLING_UPDATES
+            ))],
+            ..DeliveryConfig::default()
+        },
+    ))
+}
+
+/// The running consumers; [`Consumers::stop`] lets each finish the batch in hand.
+pub struct Consumers {
+    stop: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Consumers {
+    /// Starts the three consumers over `store`'s queues. `ports` are the API's (its quote
+    /// store wakes the outbox relay); orders go to `downstream_url` (a TMF622 base URL).
+    ///
+    /// # Errors
+    /// When a client cannot be built.
+    pub fn start(
+        store: &SqliteStore,
+        ports: &Ports,
+        downstream_url: &str,
+    ) -> anyhow::Result<Consumers> {
+        let queue_client = SqliteQueues::new(store).queue_client();
+        let delivery = Arc::new(hub_delivery(
+            store,
+            queue_client.clone(),
+            ports.clock.clone(),
+        )?);
+        let fanout = Arc::new(PriceFanout::new(
+            FanoutPorts {
+                quotes: ports.quotes.clone(),
+                catalog: ports.catalog.clone(),
+                writer: store.price_catalog_writer(),
+                index: store.open_quote_index(),
+                settings: ports.settings.clone(),
+                queue: queue_client.clone(),
+                announce: delivery.clone(),
+                clock: ports.clock.clone(),
+            },
+            FanoutConfig::default(),
+        ));
+        let downstream = HttpDownstream::new(
+            HttpDownstreamConfig::new(downstream_url),
+            Arc::new(NoCredential),
+        )?;
+        let dispatch = Arc::new(OrderDispatch::new(
+            Arc::new(downstream),
+            store.dispatch_log(),
+            Arc::new(OrderStatusSink(ports.orders.clone())),
+            Arc::new(CircuitBreaker::new(
+                "order-management",
+                q2c_service::dispatch::DEFAULT_THRESHOLD,
+                q2c_service::dispatch::DEFAULT_OPEN_FOR,
+                ports.clock.clone(),
+            )),
+            RetrySchedule::default(),
+            ports.clock.clone(),
+            Arc::new(TokioSleeper),
+        ));
+
+        let (stop, stopped) = watch::channel(false);
+        let poller = |queue: &str| {
+            Poller::new(queue_client.clone(), queue).with_visibility_timeout(VISIBILITY)
+        };
+        let until_stopped = |mut stopped: watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let mut tasks = Vec::new();
+
+        let pricing = poller(queues::PRICING_CHANGES);
+        let (f, s) = (fanout, stopped.clone());
+        tasks.push(tokio::spawn(async move {
+            pricing
+                .run(
+                    |message| {
+                        let fanout = f.clone();
+                        async move { fanout.handle(message).await.map(|_| ()) }
+                    },
+                    until_stopped(s),
+                )
+                .await;
+        }));
+
+        let events = poller(queues::QUOTE_EVENTS);
+        let (d, s) = (delivery, stopped.clone());
+        tasks.push(tokio::spawn(async move {
+            events
+                .run_batch(
+                    |batch| {
+                        let delivery = d.clone();
+                        async move { delivery.deliver_mixed_batch(batch).await }
+                    },
+                    until_stopped(s),
+                )
+                .await;
+        }));
+
+        let orders = poller(queues::ORDERS);
+        let (clock, s) = (ports.clock.clone(), stopped);
+        tasks.push(tokio::spawn(async move {
+            orders
+                .run(
+                    |message| {
+                        let dispatch = dispatch.clone();
+                        let deadline = clock.now() + (VISIBILITY - DISPATCH_MARGIN);
+                        async move { dispatch.handle(message, deadline).await }
+                    },
+                    until_stopped(s),
+                )
+                .await;
+        }));
+        Ok(Consumers { stop, tasks })
+    }
+
+    /// Stops polling; waits for the batches in hand.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
