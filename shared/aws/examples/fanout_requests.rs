@@ -60,23 +60,50 @@ fn sqs_client() -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::from_conf(config)
 }
 
+/// What one run created on moto, removed after it (moto keeps everything in memory).
+struct Created {
+    table: String,
+    queue_url: String,
+}
+
+impl Created {
+    async fn remove(self) {
+        dynamo_client()
+            .delete_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .expect("delete table");
+        sqs_client()
+            .delete_queue()
+            .queue_url(&self.queue_url)
+            .send()
+            .await
+            .expect("delete queue");
+    }
+}
+
 /// A fresh table and queue, seeded with `count` open quotes of one offering (40.00 a month);
-/// returns the store, the queues and the price.
-async fn seed(count: usize) -> (DynamoStore, Arc<SqsQueues>, ProductOfferingPrice) {
+/// returns the store, the queues, the price and what to remove afterwards.
+async fn seed(count: usize) -> (DynamoStore, Arc<SqsQueues>, ProductOfferingPrice, Created) {
     let client = dynamo_client();
     let table = format!("q2c-bench-{}", unique());
     q2c_aws::dynamo::create_table(&client, &table)
         .await
         .expect("create table on moto");
-    let store = DynamoStore::new(client, table);
+    let store = DynamoStore::new(client, table.clone());
     let sqs = sqs_client();
     let prefix = format!("bench-{}-", unique());
-    sqs.create_queue()
+    let queue_url = sqs
+        .create_queue()
         .queue_name(format!("{prefix}{QUEUE}"))
         .set_attributes(Some(HashMap::new()))
         .send()
         .await
-        .expect("create queue on moto");
+        .expect("create queue on moto")
+        .queue_url
+        .expect("queue url");
+    let created = Created { table, queue_url };
     let queues = Arc::new(SqsQueues::new(sqs).with_prefix(&prefix));
 
     let offering_id = format!("bench-po-{}", unique());
@@ -126,7 +153,7 @@ async fn seed(count: usize) -> (DynamoStore, Arc<SqsQueues>, ProductOfferingPric
         };
         service.create(&ctx, quote).await.expect("create quote");
     }
-    (store, queues, monthly)
+    (store, queues, monthly, created)
 }
 
 /// Changes the price to 45.00 and handles every message of the queue until it is empty
@@ -223,7 +250,7 @@ async fn main() {
     println!("|---|---|---|---|---|---|");
     for affected in sizes {
         let setup = Instant::now();
-        let (store, queues, monthly) = seed(affected).await;
+        let (store, queues, monthly, created) = seed(affected).await;
         eprintln!("seeded {affected} quotes in {:?}", setup.elapsed());
         let before = store.requests().snapshot();
         let started = Instant::now();
@@ -246,5 +273,6 @@ async fn main() {
             used.total() as f64 / affected as f64,
             elapsed.as_secs_f64(),
         );
+        created.remove().await;
     }
 }

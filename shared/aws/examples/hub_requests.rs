@@ -108,7 +108,7 @@ async fn main() {
     q2c_aws::dynamo::create_table(&dynamo, &table)
         .await
         .expect("create table on moto");
-    let store = DynamoStore::new(dynamo, table);
+    let store = DynamoStore::new(dynamo, table.clone());
     let client = sqs_client();
     let mut urls = Vec::new();
     let mut arns = Vec::new();
@@ -206,4 +206,20 @@ async fn main() {
         dynamo.total(),
         dynamo.total() as f64 / events as f64
     );
+
+    // moto keeps everything in memory: remove what this run created.
+    dynamo_client()
+        .delete_table()
+        .table_name(&table)
+        .send()
+        .await
+        .expect("delete table");
+    for url in &urls {
+        client
+            .delete_queue()
+            .queue_url(url)
+            .send()
+            .await
+            .expect("delete queue");
+    }
 }
