@@ -1,0 +1,278 @@
+//! Benchmark: DynamoDB requests per affected quote of a price change. `PriceFanout` over a
+//! `DynamoStore` (moto) with continuations through a real SQS `pricing-changes` queue
+//! (`SqsQueues`); announcements go to a recording no-op. Quotes are created one at a time
+//! (moto answers 500 to concurrent transactions) through the quote service, then a change of
+//! their price is handled message by message until the queue is empty; the store's
+//! `RequestCounter` gives the requests the fan-out made, by operation. Results go to
+//! docs/benchmarks.md. Run (with moto on :5055):
+//!
+//! ```sh
+//! Q2C_TEST_AWS_ENDPOINT=http://127.0.0.1:5055 AWS_ACCESS_KEY_ID=testing \
+//!   AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1 \
+//!   cargo run -p q2c-aws --example fanout_requests -- 10 100 1000
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use q2c_aws::{DynamoStore, SqsQueues};
+use q2c_contract::fanout::{DefaultSettings, RecordingAnnounce};
+use q2c_contract::fixtures::{T0, price, unique};
+use q2c_model::tmf::{EntityRef, ProductOffering, ProductOfferingPrice, Quote, QuoteItem};
+use q2c_service::context::{RequestContext, Scope, TenantId};
+use q2c_service::fanout::{FanoutConfig, FanoutPorts, PageReport, PriceFanout};
+use q2c_service::messaging::{OutgoingMessage, QueueClient, parse_message};
+use q2c_service::ports::{CatalogStore, Ports, SystemClock};
+use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
+use serde_json::json;
+use time::format_description::well_known::Rfc3339;
+
+const QUEUE: &str = "pricing-changes";
+
+fn endpoint() -> String {
+    std::env::var("Q2C_TEST_AWS_ENDPOINT").expect("set Q2C_TEST_AWS_ENDPOINT to moto's URL")
+}
+
+fn region() -> String {
+    std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-west-1".into())
+}
+
+fn dynamo_client() -> aws_sdk_dynamodb::Client {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region()))
+        .endpoint_url(endpoint())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+fn sqs_client() -> aws_sdk_sqs::Client {
+    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region()))
+        .endpoint_url(endpoint())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// What one run created on moto, removed after it (moto keeps everything in memory).
+struct Created {
+    table: String,
+    queue_url: String,
+}
+
+impl Created {
+    async fn remove(self) {
+        dynamo_client()
+            .delete_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .expect("delete table");
+        sqs_client()
+            .delete_queue()
+            .queue_url(&self.queue_url)
+            .send()
+            .await
+            .expect("delete queue");
+    }
+}
+
+/// A fresh table and queue, seeded with `count` open quotes of one offering (40.00 a month);
+/// returns the store, the queues, the price and what to remove afterwards.
+async fn seed(count: usize) -> (DynamoStore, Arc<SqsQueues>, ProductOfferingPrice, Created) {
+    let client = dynamo_client();
+    let table = format!("q2c-bench-{}", unique());
+    q2c_aws::dynamo::create_table(&client, &table)
+        .await
+        .expect("create table on moto");
+    let store = DynamoStore::new(client, table.clone());
+    let sqs = sqs_client();
+    let prefix = format!("bench-{}-", unique());
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(format!("{prefix}{QUEUE}"))
+        .set_attributes(Some(HashMap::new()))
+        .send()
+        .await
+        .expect("create queue on moto")
+        .queue_url
+        .expect("queue url");
+    let created = Created { table, queue_url };
+    let queues = Arc::new(SqsQueues::new(sqs).with_prefix(&prefix));
+
+    let offering_id = format!("bench-po-{}", unique());
+    let price_id = format!("{offering_id}-monthly");
+    let monthly = price(&price_id, 40.0);
+    store.put_price(&monthly).await.expect("seed price");
+    let offering = ProductOffering {
+        id: offering_id.clone(),
+        name: Some("Benchmark offering".to_owned()),
+        product_offering_price: vec![EntityRef::to(price_id)],
+        ..ProductOffering::default()
+    };
+    store.put_offering(&offering).await.expect("seed offering");
+
+    let shared = Arc::new(store.clone());
+    let ports = Ports {
+        quotes: shared.clone(),
+        orders: shared.clone(),
+        catalog: shared.clone(),
+        hubs: shared.clone(),
+        idempotency: shared,
+        settings: Arc::new(DefaultSettings),
+        clock: Arc::new(SystemClock),
+    };
+    let service = QuoteService::new(
+        ports,
+        QuoteServiceConfig {
+            quote_href_base: "/tmf-api/quoteManagement/v4/quote".to_owned(),
+        },
+    );
+    let tenants = ["bench-x", "bench-y", "bench-z"].map(|t| TenantId::parse(t).expect("tenant"));
+    for n in 0..count {
+        let ctx = RequestContext {
+            tenant: tenants[n % 3].clone(),
+            subject: "bench".to_owned(),
+            subject_name: None,
+            scopes: [Scope::QuoteWrite].into_iter().collect(),
+            correlation_id: "bench".to_owned(),
+        };
+        let quote = Quote {
+            quote_item: vec![QuoteItem {
+                quantity: Some(1),
+                product_offering: Some(EntityRef::to(offering_id.clone())),
+                ..QuoteItem::default()
+            }],
+            ..Quote::default()
+        };
+        service.create(&ctx, quote).await.expect("create quote");
+    }
+    (store, queues, monthly, created)
+}
+
+/// Changes the price to 45.00 and handles every message of the queue until it is empty
+/// (a continuation is sent before its message is deleted, so an empty receive after the
+/// last handled message means the walk is over). Returns (messages, page totals).
+async fn change_price(
+    store: &DynamoStore,
+    queues: &Arc<SqsQueues>,
+    monthly: &ProductOfferingPrice,
+) -> (u64, PageReport) {
+    let shared = Arc::new(store.clone());
+    let fanout = PriceFanout::new(
+        FanoutPorts {
+            quotes: shared.clone(),
+            catalog: shared.clone(),
+            writer: shared.clone(),
+            index: shared,
+            settings: Arc::new(DefaultSettings),
+            queue: queues.clone(),
+            announce: Arc::new(RecordingAnnounce::default()),
+            clock: Arc::new(SystemClock),
+        },
+        FanoutConfig::default(),
+    );
+    let mut changed = monthly.clone();
+    changed.price = changed.price.map(|mut m| {
+        m.amount = 45.into();
+        m
+    });
+    let at = T0 + time::Duration::days(30);
+    changed.last_update = Some(at);
+    let body = json!({
+        "eventId": unique(),
+        "eventType": "ProductOfferingPriceAttributeValueChangeEvent",
+        "eventTime": at.format(&Rfc3339).expect("time"),
+        "event": {"productOfferingPrice": changed},
+    });
+    let sent = queues
+        .send_batch(
+            QUEUE,
+            &[OutgoingMessage {
+                body: body.to_string(),
+                attributes: Default::default(),
+            }],
+        )
+        .await
+        .expect("send event");
+    assert!(sent.failed.is_empty());
+    let mut messages = 0;
+    let mut report = PageReport::default();
+    loop {
+        let received = queues
+            .receive(QUEUE, 10, Duration::from_secs(300), Duration::ZERO)
+            .await
+            .expect("receive");
+        if received.is_empty() {
+            break;
+        }
+        for message in received {
+            let parsed = parse_message(
+                &message.message_id,
+                &message.body,
+                &message.attributes,
+                Some(message.receive_count),
+            )
+            .expect("envelope");
+            let outcome = fanout.handle(parsed).await.expect("handled");
+            report.repriced += outcome.page.repriced;
+            report.failed += outcome.page.failed;
+            queues
+                .delete_batch(QUEUE, &[message.receipt_handle])
+                .await
+                .expect("delete");
+            messages += 1;
+        }
+    }
+    (messages, report)
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .map(|n| n.parse().expect("affected quote counts"))
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![10, 100, 1_000]
+    } else {
+        sizes
+    };
+    println!(
+        "| affected quotes | messages | DynamoDB requests | per affected quote | by operation | fan-out time on moto |"
+    );
+    println!("|---|---|---|---|---|---|");
+    for affected in sizes {
+        let setup = Instant::now();
+        let (store, queues, monthly, created) = seed(affected).await;
+        eprintln!("seeded {affected} quotes in {:?}", setup.elapsed());
+        let before = store.requests().snapshot();
+        let started = Instant::now();
+        let (messages, report) = change_price(&store, &queues, &monthly).await;
+        let elapsed = started.elapsed();
+        let used = store.requests().snapshot().since(&before);
+        assert_eq!(
+            report.repriced, affected as u64,
+            "every affected quote re-priced once"
+        );
+        let breakdown = used
+            .counts
+            .iter()
+            .map(|(op, n)| format!("{op} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        println!(
+            "| {affected} | {messages} | {} | {:.2} | {breakdown} | {:.1} s |",
+            used.total(),
+            used.total() as f64 / affected as f64,
+            elapsed.as_secs_f64(),
+        );
+        created.remove().await;
+    }
+}
