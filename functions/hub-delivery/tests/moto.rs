@@ -1,0 +1,429 @@
+//! The `hub-delivery` function end to end on moto, through its real wiring
+//! ([`Delivery::new`] over `DynamoStore` and SQS): events reach `quote-events` the way the
+//! outbox relay publishes them (`relay_once` over outbox rows written with a quote), and
+//! this test plays the SQS event source mapping (receive, build the `SqsEvent`, call
+//! [`Delivery::handle`], delete what is not in `batchItemFailures`, repeat until empty).
+//! SQS requests of the function are counted by an SDK interceptor on its client.
+//! Needs `Q2C_TEST_AWS_ENDPOINT` (tools/test.sh starts moto).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
+use aws_sdk_sqs::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_sqs::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchInput;
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
+use q2c_aws::{DynamoStore, SqsQueues};
+use q2c_fn_hub_delivery::{Config, Delivery};
+use q2c_model::tmf::{EventSubscription, Quote, QuoteState};
+use q2c_runtime::Metrics;
+use q2c_service::context::TenantId;
+use q2c_service::ports::{Destination, HubApi, HubStore, OutboxEvent, QuoteStore, StoredQuote};
+use q2c_service::relay::relay_once;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+fn endpoint() -> String {
+    std::env::var("Q2C_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
+        panic!("Q2C_TEST_AWS_ENDPOINT is not set: this test needs moto (run tools/test.sh)")
+    })
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+/// Clients for moto: DynamoDB, SQS for the test, and SQS for the function (counting its
+/// `SendMessageBatch` requests into `sends`).
+fn clients(
+    sends: &SendBatchCounter,
+) -> (
+    aws_sdk_dynamodb::Client,
+    aws_sdk_sqs::Client,
+    aws_sdk_sqs::Client,
+) {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let credentials = Credentials::new("testing", "testing", None, None, "moto");
+    let dynamo = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .endpoint_url(endpoint())
+        .credentials_provider(credentials.clone())
+        .build();
+    let sqs = aws_sdk_sqs::Config::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new("eu-west-1"))
+        .endpoint_url(endpoint())
+        .credentials_provider(credentials)
+        .build();
+    let counted = sqs.to_builder().interceptor(sends.clone()).build();
+    (
+        aws_sdk_dynamodb::Client::from_conf(dynamo),
+        aws_sdk_sqs::Client::from_conf(sqs),
+        aws_sdk_sqs::Client::from_conf(counted),
+    )
+}
+
+async fn create_queue(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    attributes: HashMap<QueueAttributeName, String>,
+) -> String {
+    sqs.create_queue()
+        .queue_name(name)
+        .set_attributes(Some(attributes))
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .expect("queue url")
+}
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
+    sqs.get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("arn")
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .expect("queue has an arn")
+}
+
+/// Up to 10 messages, with their receive count and message attributes (as Lambda gets them).
+async fn receive(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Message> {
+    sqs.receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+        .message_attribute_names("All")
+        .send()
+        .await
+        .expect("receive")
+        .messages
+        .unwrap_or_default()
+}
+
+/// The `SqsEvent` Lambda builds from received messages.
+fn lambda_event(messages: &[Message]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    for m in messages {
+        let mut record = SqsMessage::default();
+        record.message_id = m.message_id.clone();
+        record.receipt_handle = m.receipt_handle.clone();
+        record.body = m.body.clone();
+        for (name, value) in m.attributes().into_iter().flatten() {
+            record
+                .attributes
+                .insert(name.as_str().to_owned(), value.clone());
+        }
+        for (name, value) in m.message_attributes().into_iter().flatten() {
+            let mut attribute = SqsMessageAttribute::default();
+            attribute.string_value = value.string_value.clone();
+            attribute.data_type = Some(value.data_type.clone());
+            record.message_attributes.insert(name.clone(), attribute);
+        }
+        event.records.push(record);
+    }
+    event
+}
+
+/// The event source mapping: batches until the source queue is empty. Failures are made
+/// visible again at once (instead of waiting out the visibility timeout). Returns how many
+/// batch item failures it saw. Bounded, so a handler that never succeeds fails the test.
+async fn drain(stack: &Stack) -> usize {
+    let mut failures = 0;
+    for _ in 0..30 {
+        let messages = receive(&stack.sqs, &stack.source_url).await;
+        if messages.is_empty() {
+            return failures;
+        }
+        let response = stack.delivery.handle(lambda_event(&messages)).await;
+        let failed: Vec<String> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
+        failures += failed.len();
+        for message in &messages {
+            let id = message.message_id().unwrap_or_default();
+            let handle = message.receipt_handle().unwrap_or_default();
+            if failed.iter().any(|f| f == id) {
+                stack
+                    .sqs
+                    .change_message_visibility()
+                    .queue_url(&stack.source_url)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .expect("return the message");
+            } else {
+                stack
+                    .sqs
+                    .delete_message()
+                    .queue_url(&stack.source_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+        }
+    }
+    panic!("pricing-changes did not drain");
+}
+
+/// Every message of a queue (deleted as read).
+async fn take_all(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Message> {
+    let mut all = Vec::new();
+    loop {
+        let messages = receive(sqs, url).await;
+        if messages.is_empty() {
+            return all;
+        }
+        for message in &messages {
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(message.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+        }
+        all.extend(messages);
+    }
+}
+
+fn event_ids(messages: &[Message]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| {
+            let body: Value = serde_json::from_str(m.body().unwrap_or_default()).expect("JSON");
+            body["eventId"].as_str().expect("eventId").to_owned()
+        })
+        .collect()
+}
+
+/// Counts the `SendMessageBatch` requests made through a client (every attempt is a request).
+#[derive(Debug, Clone, Default)]
+struct SendBatchCounter(Arc<AtomicUsize>);
+
+impl SendBatchCounter {
+    fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl Intercept for SendBatchCounter {
+    fn name(&self) -> &'static str {
+        "SendBatchCounter"
+    }
+
+    fn read_before_serialization(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_sqs::error::BoxError> {
+        if context
+            .input()
+            .downcast_ref::<SendMessageBatchInput>()
+            .is_some()
+        {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    }
+}
+
+/// The stack of one test: table, `quote-events` (+ DLQ), subscriber queues, the function.
+struct Stack {
+    store: DynamoStore,
+    sqs: aws_sdk_sqs::Client,
+    delivery: Delivery,
+    source_url: String,
+    dlq_url: String,
+    /// Subscriber queues: [0], [1] tenant A's quote hub, [2] tenant A's ordering hub,
+    /// [3] tenant B's quote hub.
+    subscriber_urls: Vec<String>,
+    tenants: [TenantId; 2],
+    sends: SendBatchCounter,
+    relay_queues: SqsQueues,
+}
+
+async fn stack() -> Stack {
+    let sends = SendBatchCounter::default();
+    let (dynamo, sqs, function_sqs) = clients(&sends);
+    let table = unique("q2c-hd");
+    q2c_aws::dynamo::create_table(&dynamo, &table)
+        .await
+        .expect("table");
+    let store = DynamoStore::new(dynamo, table.clone());
+    let prefix = format!("{}-", unique("hd"));
+    let dlq_url = create_queue(&sqs, &format!("{prefix}quote-events-dlq"), HashMap::new()).await;
+    let source_url = create_queue(&sqs, &format!("{prefix}quote-events"), HashMap::new()).await;
+    let billing_url = create_queue(&sqs, &format!("{prefix}billing-updates"), HashMap::new()).await;
+    let mut subscriber_urls = Vec::new();
+    let mut arns = Vec::new();
+    for name in ["a-quotes-1", "a-quotes-2", "a-orders", "b-quotes"] {
+        let url = create_queue(&sqs, &format!("{prefix}{name}"), HashMap::new()).await;
+        arns.push(queue_arn(&sqs, &url).await);
+        subscriber_urls.push(url);
+    }
+    let a = TenantId::parse(&unique("tenant-a")).expect("tenant");
+    let b = TenantId::parse(&unique("tenant-b")).expect("tenant");
+    let subscriptions = [
+        (&a, HubApi::Quote, "q-1", &arns[0]),
+        (&a, HubApi::Quote, "q-2", &arns[1]),
+        (&a, HubApi::Ordering, "o-1", &arns[2]),
+        (&b, HubApi::Quote, "q-1", &arns[3]),
+    ];
+    for (tenant, api, id, callback) in subscriptions {
+        let subscription = EventSubscription {
+            id: id.into(),
+            callback: callback.clone(),
+            query: None,
+        };
+        store
+            .create(tenant, api, &subscription)
+            .await
+            .expect("subscribe");
+    }
+    let config = Config {
+        table_name: table,
+        quote_events_dlq_url: dlq_url.clone(),
+        billing_updates_queue_url: billing_url,
+        callback_allowlist: arns.join(","),
+        max_receive_count: 5,
+    };
+    let delivery = Delivery::new(
+        &config,
+        &store,
+        function_sqs,
+        Arc::new(Metrics::new("hub-delivery-test")),
+    )
+    .expect("wiring");
+    Stack {
+        store,
+        relay_queues: SqsQueues::new(sqs.clone()).with_prefix(&prefix),
+        sqs,
+        delivery,
+        source_url,
+        dlq_url,
+        subscriber_urls,
+        tenants: [a, b],
+        sends,
+    }
+}
+
+/// An outbox event of `tenant` for the quote-events queue; `hub_api` sets the envelope's
+/// `hubApi` (as product order events have it).
+fn outbox_event(tenant: &TenantId, event_type: &str, hub_api: Option<&str>) -> OutboxEvent {
+    let event_id = unique("ev");
+    let mut body = json!({"eventId": event_id, "eventType": event_type,
+        "eventTime": "2026-11-27T14:00:00Z", "schemaVersion": "1.0",
+        "event": {"quote": {"id": "Q-1", "state": "approved"}}});
+    if let Some(api) = hub_api {
+        body["hubApi"] = json!(api);
+        body["event"] = json!({"productOrder": {"id": "PO-1", "state": "completed"}});
+    }
+    OutboxEvent {
+        event_id,
+        event_type: event_type.into(),
+        tenant: Some(tenant.as_str().to_owned()),
+        aggregate_id: "Q-1".into(),
+        correlation_id: None,
+        schema_version: "1.0".into(),
+        destination: Destination::QuoteEvents,
+        body,
+        created_at: OffsetDateTime::now_utc(),
+    }
+}
+
+/// Writes `events` with a new quote of `tenant` (the transactional outbox), then relays them.
+async fn publish(stack: &Stack, tenant: &TenantId, events: &[OutboxEvent]) {
+    let quote = StoredQuote {
+        quote: Quote {
+            id: Some(unique("q")),
+            state: Some(QuoteState::InProgress),
+            quote_date: Some(OffsetDateTime::now_utc()),
+            ..Quote::default()
+        },
+        version: 1,
+        approval_required: false,
+        price_ids: vec![],
+    };
+    stack
+        .store
+        .insert(tenant, &quote, events)
+        .await
+        .expect("insert");
+    let report = relay_once(&stack.store, &stack.relay_queues, 100)
+        .await
+        .expect("relay");
+    assert_eq!(report.published, events.len());
+}
+
+#[tokio::test]
+async fn quote_and_order_events_reach_their_hubs_subscribers_of_their_tenant_only() {
+    let stack = stack().await;
+    let [a, _] = &stack.tenants;
+    let quote_event = outbox_event(a, "QuoteStateChangeEvent", None);
+    let order_event = outbox_event(a, "ProductOrderStateChangeEvent", Some("ordering"));
+    publish(&stack, a, &[quote_event.clone(), order_event.clone()]).await;
+    assert_eq!(drain(&stack).await, 0, "no failures");
+
+    let received: Vec<Vec<String>> = {
+        let mut all = Vec::new();
+        for url in &stack.subscriber_urls {
+            all.push(event_ids(&take_all(&stack.sqs, url).await));
+        }
+        all
+    };
+    let quote_id = vec![quote_event.event_id];
+    let order_id = vec![order_event.event_id];
+    assert_eq!(received[0], quote_id, "tenant A quote hub");
+    assert_eq!(
+        received[1], quote_id,
+        "tenant A second quote hub subscriber"
+    );
+    assert_eq!(received[2], order_id, "tenant A ordering hub");
+    assert!(received[3].is_empty(), "tenant B sees nothing of tenant A");
+    assert!(take_all(&stack.sqs, &stack.dlq_url).await.is_empty());
+}
+
+/// Benchmark input (docs/benchmarks.md): `SendMessageBatch` per event per SQS subscriber of
+/// the function, for a burst handed over in batches of 10.
+#[tokio::test]
+async fn a_burst_of_twenty_costs_at_most_0_11_sends_per_event_per_subscriber() {
+    let stack = stack().await;
+    let [a, _] = &stack.tenants;
+    let burst: Vec<OutboxEvent> = (0..20)
+        .map(|_| outbox_event(a, "QuoteStateChangeEvent", None))
+        .collect();
+    for chunk in burst.chunks(10) {
+        publish(&stack, a, chunk).await;
+    }
+    assert_eq!(drain(&stack).await, 0, "no failures");
+
+    let mut want: Vec<String> = burst.iter().map(|e| e.event_id.clone()).collect();
+    want.sort();
+    for url in &stack.subscriber_urls[..2] {
+        let mut got = event_ids(&take_all(&stack.sqs, url).await);
+        got.sort();
+        assert_eq!(got, want, "every event once on {url}");
+    }
+    let sends = stack.sends.get();
+    let per_event_per_subscriber = sends as f64 / (burst.len() * 2) as f64;
+    println!(
+        "hub-delivery function, burst of {}: {sends} SendMessageBatch for 2 SQS subscribers = {per_event_per_subscriber:.3} per event per subscriber",
+        burst.len()
+    );
+    assert!(sends > 0, "the counter sees the function's sends");
+    assert!(
+        per_event_per_subscriber <= 0.11,
+        "batched sends: {per_event_per_subscriber}"
+    );
+}

@@ -1,0 +1,651 @@
+//! The `price-fanout` function end to end on moto, through its real wiring
+//! ([`Fanout::new`] over `DynamoStore` and SQS): this test plays the SQS event source
+//! mapping (receive from `pricing-changes`, build the `SqsEvent`, call [`Fanout::handle`],
+//! delete what is not in `batchItemFailures`, make the failures visible again at once, repeat
+//! until the queue is empty). Needs `Q2C_TEST_AWS_ENDPOINT` (tools/test.sh starts moto).
+//!
+//! HTTP subscribers: the deployment policy (`CallbackPolicy::for_deployment`) has no
+//! loopback switch, so a loopback listener, even allow-listed, is refused and never called;
+//! the test asserts that. HTTP delivery itself is covered with a loopback-allowing policy in
+//! `shared/aws/tests/moto/hub_delivery.rs`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
+use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
+use axum::Router;
+use axum::routing::post;
+use q2c_aws::{DynamoSettings, DynamoStore};
+use q2c_fn_price_fanout::{Config, Fanout};
+use q2c_model::sample_catalog::sample_catalog;
+use q2c_model::tmf::{EntityRef, EventSubscription, Quote, QuoteItem};
+use q2c_runtime::Metrics;
+use q2c_service::context::{RequestContext, Scope, TenantId};
+use q2c_service::messaging::attributes;
+use q2c_service::ports::{
+    CatalogStore, HubApi, HubStore, OutboxStore, Ports, QuoteStore, SystemClock,
+};
+use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+const PRICE_ID: &str = "mobile-l-monthly";
+const CHANGE_EVENT: &str = "ProductOfferingPriceAttributeValueChangeEvent";
+
+fn endpoint() -> String {
+    std::env::var("Q2C_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
+        panic!("Q2C_TEST_AWS_ENDPOINT is not set: this test needs moto (run tools/test.sh)")
+    })
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
+}
+
+fn clients() -> (aws_sdk_dynamodb::Client, aws_sdk_sqs::Client) {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let credentials = Credentials::new("testing", "testing", None, None, "moto");
+    let dynamo = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .endpoint_url(endpoint())
+        .credentials_provider(credentials.clone())
+        .build();
+    let sqs = aws_sdk_sqs::Config::builder()
+        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+        .region(aws_sdk_sqs::config::Region::new("eu-west-1"))
+        .endpoint_url(endpoint())
+        .credentials_provider(credentials)
+        .build();
+    (
+        aws_sdk_dynamodb::Client::from_conf(dynamo),
+        aws_sdk_sqs::Client::from_conf(sqs),
+    )
+}
+
+async fn create_queue(
+    sqs: &aws_sdk_sqs::Client,
+    name: &str,
+    attributes: HashMap<QueueAttributeName, String>,
+) -> String {
+    sqs.create_queue()
+        .queue_name(name)
+        .set_attributes(Some(attributes))
+        .send()
+        .await
+        .expect("create queue")
+        .queue_url
+        .expect("queue url")
+}
+
+async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
+    sqs.get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .expect("arn")
+        .attributes
+        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+        .expect("queue has an arn")
+}
+
+/// A loopback HTTP listener recording the `eventId` of every POST.
+async fn listener() -> (String, Arc<Mutex<Vec<String>>>) {
+    let posts: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = Arc::clone(&posts);
+    let app = Router::new().route(
+        "/listener",
+        post(move |body: String| {
+            let seen = Arc::clone(&seen);
+            async move {
+                let envelope: Value = serde_json::from_str(&body).unwrap_or_default();
+                let id = envelope["eventId"].as_str().unwrap_or_default().to_owned();
+                seen.lock().expect("lock").push(id);
+                axum::http::StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let socket = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = socket.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(socket, app).await.expect("serve") });
+    (format!("http://{addr}/listener"), posts)
+}
+
+/// The stack of one test: its table (with the sample catalog), queues and the function.
+struct Stack {
+    store: DynamoStore,
+    sqs: aws_sdk_sqs::Client,
+    fanout: Fanout,
+    source_url: String,
+    dlq_url: String,
+    billing_url: String,
+    subscriber_urls: [String; 2],
+    posts: Arc<Mutex<Vec<String>>>,
+    tenant: TenantId,
+}
+
+/// `pricing-changes` (+ DLQ; redrive at `max_receive_count`, visibility 1 s), billing-updates,
+/// two subscriber queues and a loopback listener on the catalog hub (two tenants);
+/// `missing_subscriber` adds one whose queue does not exist.
+async fn stack(max_receive_count: u32, missing_subscriber: bool) -> Stack {
+    let (dynamo, sqs) = clients();
+    let table = unique("q2c-pf");
+    q2c_aws::dynamo::create_table(&dynamo, &table)
+        .await
+        .expect("table");
+    let store = DynamoStore::new(dynamo, table.clone());
+    let catalog = sample_catalog();
+    for price in catalog.prices() {
+        store.put_price(price).await.expect("price");
+    }
+    for offering in catalog.offerings() {
+        store.put_offering(offering).await.expect("offering");
+    }
+
+    let prefix = format!("{}-", unique("pf"));
+    let dlq_url = create_queue(
+        &sqs,
+        &format!("{prefix}pricing-changes-dlq"),
+        HashMap::new(),
+    )
+    .await;
+    let dlq_arn = queue_arn(&sqs, &dlq_url).await;
+    let redrive =
+        format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"{max_receive_count}"}}"#);
+    let source_url = create_queue(
+        &sqs,
+        &format!("{prefix}pricing-changes"),
+        HashMap::from([
+            (QueueAttributeName::RedrivePolicy, redrive),
+            (QueueAttributeName::VisibilityTimeout, "1".to_owned()),
+        ]),
+    )
+    .await;
+    let billing_url = create_queue(&sqs, &format!("{prefix}billing-updates"), HashMap::new()).await;
+    let mut subscriber_urls = Vec::new();
+    let mut arns = Vec::new();
+    for name in ["sub-a", "sub-b"] {
+        let url = create_queue(&sqs, &format!("{prefix}{name}"), HashMap::new()).await;
+        arns.push(queue_arn(&sqs, &url).await);
+        subscriber_urls.push(url);
+    }
+    let missing_arn = arns[0].replace("sub-a", "no-such-queue");
+    let (listener_url, posts) = listener().await;
+
+    let a = TenantId::parse(&unique("tenant-a")).expect("tenant");
+    let b = TenantId::parse(&unique("tenant-b")).expect("tenant");
+    let mut subscriptions = vec![
+        (&a, "s-queue", arns[0].clone(), None),
+        (
+            &b,
+            "s-queue",
+            arns[1].clone(),
+            Some(format!("eventType={CHANGE_EVENT}")),
+        ),
+        (&a, "s-http", listener_url.clone(), None),
+    ];
+    if missing_subscriber {
+        subscriptions.push((&b, "s-gone", missing_arn.clone(), None));
+    }
+    for (tenant, id, callback, query) in subscriptions {
+        let subscription = EventSubscription {
+            id: id.into(),
+            callback,
+            query,
+        };
+        store
+            .create(tenant, HubApi::Catalog, &subscription)
+            .await
+            .expect("subscribe");
+    }
+
+    let config = Config {
+        table_name: table,
+        pricing_changes_queue_url: source_url.clone(),
+        pricing_changes_dlq_url: dlq_url.clone(),
+        billing_updates_queue_url: billing_url.clone(),
+        callback_allowlist: format!("{},{},{missing_arn},{listener_url}", arns[0], arns[1]),
+        max_receive_count,
+        page_size: 200,
+    };
+    let fanout = Fanout::new(
+        &config,
+        store.clone(),
+        sqs.clone(),
+        Arc::new(Metrics::new("price-fanout-test")),
+    )
+    .expect("wiring");
+    Stack {
+        store,
+        sqs,
+        fanout,
+        source_url,
+        dlq_url,
+        billing_url,
+        subscriber_urls: [subscriber_urls.remove(0), subscriber_urls.remove(0)],
+        posts,
+        tenant: a,
+    }
+}
+
+/// A TMF620 price change of the sample `mobile-l-monthly` to `value` EUR at `last_update`.
+fn price_change(event_id: &str, value: i64, last_update: &str) -> String {
+    let mut price =
+        serde_json::to_value(sample_catalog_price()).expect("the sample price serialises");
+    price["price"] = json!({"unit": "EUR", "value": value});
+    price["lastUpdate"] = json!(last_update);
+    json!({
+        "eventId": event_id,
+        "eventType": CHANGE_EVENT,
+        "eventTime": last_update,
+        "event": {"productOfferingPrice": price},
+    })
+    .to_string()
+}
+
+fn sample_catalog_price() -> q2c_model::tmf::ProductOfferingPrice {
+    sample_catalog()
+        .prices()
+        .find(|p| p.id == PRICE_ID)
+        .cloned()
+        .expect("sample price")
+}
+
+async fn send(stack: &Stack, body: &str) {
+    stack
+        .sqs
+        .send_message()
+        .queue_url(&stack.source_url)
+        .message_body(body)
+        .send()
+        .await
+        .expect("send");
+}
+
+/// Up to 10 messages, with their receive count and message attributes (as Lambda gets them).
+async fn receive(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Message> {
+    sqs.receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
+        .message_attribute_names("All")
+        .send()
+        .await
+        .expect("receive")
+        .messages
+        .unwrap_or_default()
+}
+
+/// The `SqsEvent` Lambda builds from received messages.
+fn lambda_event(messages: &[Message]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    for m in messages {
+        let mut record = SqsMessage::default();
+        record.message_id = m.message_id.clone();
+        record.receipt_handle = m.receipt_handle.clone();
+        record.body = m.body.clone();
+        for (name, value) in m.attributes().into_iter().flatten() {
+            record
+                .attributes
+                .insert(name.as_str().to_owned(), value.clone());
+        }
+        for (name, value) in m.message_attributes().into_iter().flatten() {
+            let mut attribute = SqsMessageAttribute::default();
+            attribute.string_value = value.string_value.clone();
+            attribute.data_type = Some(value.data_type.clone());
+            record.message_attributes.insert(name.clone(), attribute);
+        }
+        event.records.push(record);
+    }
+    event
+}
+
+/// The event source mapping: batches until the source queue is empty. Failures are made
+/// visible again at once (instead of waiting out the visibility timeout). Returns how many
+/// batch item failures it saw. Bounded, so a handler that never succeeds fails the test.
+async fn drain(stack: &Stack) -> usize {
+    let mut failures = 0;
+    for _ in 0..30 {
+        let messages = receive(&stack.sqs, &stack.source_url).await;
+        if messages.is_empty() {
+            return failures;
+        }
+        let response = stack.fanout.handle(lambda_event(&messages)).await;
+        let failed: Vec<String> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
+        failures += failed.len();
+        for message in &messages {
+            let id = message.message_id().unwrap_or_default();
+            let handle = message.receipt_handle().unwrap_or_default();
+            if failed.iter().any(|f| f == id) {
+                stack
+                    .sqs
+                    .change_message_visibility()
+                    .queue_url(&stack.source_url)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .expect("return the message");
+            } else {
+                stack
+                    .sqs
+                    .delete_message()
+                    .queue_url(&stack.source_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+        }
+    }
+    panic!("pricing-changes did not drain");
+}
+
+/// Every message of a queue (deleted as read).
+async fn take_all(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Message> {
+    let mut all = Vec::new();
+    loop {
+        let messages = receive(sqs, url).await;
+        if messages.is_empty() {
+            return all;
+        }
+        for message in &messages {
+            sqs.delete_message()
+                .queue_url(url)
+                .receipt_handle(message.receipt_handle().unwrap_or_default())
+                .send()
+                .await
+                .expect("delete");
+        }
+        all.extend(messages);
+    }
+}
+
+fn event_ids(messages: &[Message]) -> Vec<String> {
+    messages
+        .iter()
+        .map(|m| {
+            let body: Value = serde_json::from_str(m.body().unwrap_or_default()).expect("JSON");
+            body["eventId"].as_str().expect("eventId").to_owned()
+        })
+        .collect()
+}
+
+fn failure_reason(message: &Message) -> String {
+    message
+        .message_attributes()
+        .and_then(|a| a.get(attributes::FAILURE_REASON))
+        .and_then(|v| v.string_value.clone())
+        .expect("failureReason attribute")
+}
+
+/// Creates an open quote of `tenant` for one `offering`, priced by the quote service.
+async fn open_quote(store: &DynamoStore, tenant: &TenantId, offering: &str) -> String {
+    let shared = Arc::new(store.clone());
+    let service = QuoteService::new(
+        Ports {
+            quotes: shared.clone(),
+            orders: shared.clone(),
+            catalog: shared.clone(),
+            hubs: shared.clone(),
+            idempotency: shared,
+            settings: Arc::new(DynamoSettings::new(store.clone())),
+            clock: Arc::new(SystemClock),
+        },
+        QuoteServiceConfig {
+            quote_href_base: "/tmf-api/quoteManagement/v4/quote".to_owned(),
+        },
+    );
+    let ctx = RequestContext {
+        tenant: tenant.clone(),
+        subject: "price-fanout-test".to_owned(),
+        subject_name: None,
+        scopes: [Scope::QuoteWrite].into_iter().collect(),
+        correlation_id: "price-fanout-test".to_owned(),
+    };
+    let quote = Quote {
+        quote_item: vec![QuoteItem {
+            quantity: Some(1),
+            product_offering: Some(EntityRef::to(offering.to_owned())),
+            ..QuoteItem::default()
+        }],
+        ..Quote::default()
+    };
+    let stored = service.create(&ctx, quote).await.expect("create quote");
+    stored.id().to_owned()
+}
+
+/// The duty-free amount of the quote's line priced by `PRICE_ID`.
+fn monthly_amount(quote: &Quote) -> Option<Decimal> {
+    quote
+        .quote_item
+        .iter()
+        .flat_map(|item| &item.quote_item_price)
+        .find(|line| {
+            line.product_offering_price
+                .as_ref()
+                .is_some_and(|r| r.id == PRICE_ID)
+        })
+        .and_then(|line| line.price.duty_free_amount.as_ref())
+        .map(|money| money.amount)
+}
+
+async fn repricing_events(store: &DynamoStore, quote_id: &str) -> usize {
+    store
+        .pending(1000)
+        .await
+        .expect("pending outbox")
+        .iter()
+        .filter(|e| e.event_type == "QuoteAttributeValueChangeEvent" && e.aggregate_id == quote_id)
+        .count()
+}
+
+#[tokio::test]
+async fn a_price_change_reaches_every_subscriber_once_and_reprices_open_quotes_once() {
+    let stack = stack(5, false).await;
+    let holding = [
+        open_quote(&stack.store, &stack.tenant, "mobile-l").await,
+        open_quote(&stack.store, &stack.tenant, "mobile-l").await,
+    ];
+    let other = open_quote(&stack.store, &stack.tenant, "fibre-1g").await;
+    let before = stack
+        .store
+        .get(&stack.tenant, &holding[0])
+        .await
+        .expect("get")
+        .expect("quote");
+    assert_eq!(monthly_amount(&before.quote), Some(Decimal::from(30)));
+
+    let event_id = unique("price-change");
+    let body = price_change(&event_id, 35, "2026-11-27T10:00:00Z");
+    send(&stack, &body).await;
+    // Redelivery: Lambda hands the same SQS message to the function twice.
+    let messages = receive(&stack.sqs, &stack.source_url).await;
+    assert_eq!(messages.len(), 1);
+    for _ in 0..2 {
+        let response = stack.fanout.handle(lambda_event(&messages)).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    stack
+        .sqs
+        .delete_message()
+        .queue_url(&stack.source_url)
+        .receipt_handle(messages[0].receipt_handle().unwrap_or_default())
+        .send()
+        .await
+        .expect("delete");
+    // And the catalog publishing the same event again.
+    send(&stack, &body).await;
+    assert_eq!(drain(&stack).await, 0, "no failures");
+
+    let expected = vec![event_id.clone()];
+    assert_eq!(
+        event_ids(&take_all(&stack.sqs, &stack.billing_url).await),
+        expected,
+        "billing-updates once"
+    );
+    for url in &stack.subscriber_urls {
+        assert_eq!(
+            event_ids(&take_all(&stack.sqs, url).await),
+            expected,
+            "subscriber {url} once"
+        );
+    }
+    assert!(
+        stack.posts.lock().expect("lock").is_empty(),
+        "the deployment policy refuses a loopback listener even when allow-listed"
+    );
+    assert!(take_all(&stack.sqs, &stack.dlq_url).await.is_empty());
+
+    for id in &holding {
+        let quote = stack
+            .store
+            .get(&stack.tenant, id)
+            .await
+            .expect("get")
+            .expect("quote");
+        assert_eq!(quote.version, 2, "{id} re-priced exactly once");
+        assert_eq!(
+            monthly_amount(&quote.quote),
+            Some(Decimal::from(35)),
+            "{id}"
+        );
+        assert_eq!(
+            repricing_events(&stack.store, id).await,
+            1,
+            "{id} announced once"
+        );
+    }
+    let untouched = stack
+        .store
+        .get(&stack.tenant, &other)
+        .await
+        .expect("get")
+        .expect("quote");
+    assert_eq!(
+        untouched.version, 1,
+        "a quote without the price is left alone"
+    );
+    assert_eq!(repricing_events(&stack.store, &other).await, 0);
+}
+
+#[tokio::test]
+async fn an_older_event_after_a_newer_one_is_acknowledged_and_changes_nothing() {
+    let stack = stack(5, false).await;
+    let (newer, older) = (unique("newer"), unique("older"));
+    send(&stack, &price_change(&newer, 40, "2026-11-27T12:00:00Z")).await;
+    assert_eq!(drain(&stack).await, 0);
+    send(&stack, &price_change(&older, 35, "2026-11-27T11:00:00Z")).await;
+    assert_eq!(drain(&stack).await, 0, "the older event is not retried");
+
+    let stored = stack
+        .store
+        .prices(&[PRICE_ID.to_owned()])
+        .await
+        .expect("prices");
+    assert_eq!(
+        stored[0].price.as_ref().map(|m| m.amount),
+        Some(Decimal::from(40)),
+        "the newer price stays"
+    );
+    assert!(
+        take_all(&stack.sqs, &stack.dlq_url).await.is_empty(),
+        "not dead-lettered"
+    );
+    assert_eq!(
+        event_ids(&take_all(&stack.sqs, &stack.billing_url).await),
+        vec![newer],
+        "only the applied change is announced"
+    );
+}
+
+#[tokio::test]
+async fn poison_messages_are_dead_lettered_with_a_reason_while_their_batch_mates_succeed() {
+    let stack = stack(5, false).await;
+    let good = unique("good");
+    let mut no_last_update: Value = serde_json::from_str(&price_change(
+        &unique("invalid"),
+        35,
+        "2026-11-27T10:00:00Z",
+    ))
+    .expect("JSON");
+    no_last_update["event"]["productOfferingPrice"]
+        .as_object_mut()
+        .expect("price object")
+        .remove("lastUpdate");
+    send(&stack, "this is not JSON").await;
+    send(&stack, &no_last_update.to_string()).await;
+    send(&stack, &price_change(&good, 35, "2026-11-27T10:00:00Z")).await;
+    assert_eq!(drain(&stack).await, 0, "poison is not retried");
+
+    let mut reasons: Vec<String> = take_all(&stack.sqs, &stack.dlq_url)
+        .await
+        .iter()
+        .map(failure_reason)
+        .collect();
+    reasons.sort();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r.contains("lastUpdate")),
+        "the schema-invalid event names its field: {reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| !r.contains("lastUpdate")),
+        "the unparseable body has its own reason: {reasons:?}"
+    );
+    assert_eq!(
+        event_ids(&take_all(&stack.sqs, &stack.billing_url).await),
+        vec![good],
+        "the valid batch mate was applied and announced"
+    );
+}
+
+#[tokio::test]
+async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_naming_it() {
+    const MAX_RECEIVES: u32 = 2;
+    let stack = stack(MAX_RECEIVES, true).await;
+    let event_id = unique("price-change");
+    send(&stack, &price_change(&event_id, 35, "2026-11-27T10:00:00Z")).await;
+    assert_eq!(
+        drain(&stack).await,
+        (MAX_RECEIVES - 1) as usize,
+        "returned until the last receive"
+    );
+
+    let dead = take_all(&stack.sqs, &stack.dlq_url).await;
+    assert_eq!(
+        event_ids(&dead),
+        vec![event_id.clone()],
+        "dead-lettered once"
+    );
+    let reason = failure_reason(&dead[0]);
+    assert!(
+        reason.contains("/catalog/s-gone"),
+        "names the subscriber: {reason}"
+    );
+    assert!(
+        reason.contains(&format!("after {MAX_RECEIVES} attempts")),
+        "{reason}"
+    );
+    let expected = vec![event_id];
+    assert_eq!(
+        event_ids(&take_all(&stack.sqs, &stack.billing_url).await),
+        expected,
+        "billing-updates once"
+    );
+    for url in &stack.subscriber_urls {
+        assert_eq!(
+            event_ids(&take_all(&stack.sqs, url).await),
+            expected,
+            "{url} once despite the retry"
+        );
+    }
+}
