@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds every Lambda function's bootstrap with cargo-lambda (installed from PyPI into a
 # tools venv, with the Zig it cross-links with), for arm64 (Graviton) when the Rust target
-# is available, else x86_64 (said so). Profile `lambda` (release + thin LTO, stripped).
+# is available, else x86_64 (said so). Profile `lambda` (release, opt-level s, fat LTO, stripped).
 # Prints each bootstrap's uncompressed size; output in target/lambda/<function>/bootstrap.
 #
 #   tools/build-functions.sh            # arm64 if possible
@@ -11,8 +11,9 @@ set -euo pipefail
 
 CARGO_LAMBDA_VERSION=1.9.2
 ZIGLANG_VERSION=0.17.1
-FUNCTIONS=(quote-api outbox-relay)
-PACKAGES=(-p q2c-fn-quote-api -p q2c-fn-outbox-relay)
+FUNCTIONS=(quote-api outbox-relay price-fanout order-dispatch hub-delivery)
+PACKAGES=(-p q2c-fn-quote-api -p q2c-fn-outbox-relay -p q2c-fn-price-fanout -p q2c-fn-order-dispatch
+    -p q2c-fn-hub-delivery)
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 venv="${Q2C_TOOLS_VENV:-$root/.venv}"
