@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
-use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
+};
 use q2c::downstream::{DownstreamConfig, serve};
 use q2c_aws::DynamoStore;
 use q2c_aws::sqs::{FAILURE_REASON, SqsQueues};
@@ -30,8 +32,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
-/// Safety bound of the drain loops: a dispatch that never converges fails instead of hanging.
-const DRAIN_LIMIT: Duration = Duration::from_secs(180);
+/// Safety bound of the drain loop: a dispatch that never converges fails instead of hanging.
+/// Generous: moto on a loaded 2-core machine takes minutes for 200 orders.
+const DRAIN_LIMIT: Duration = Duration::from_secs(600);
 
 fn endpoint() -> String {
     std::env::var("Q2C_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
@@ -234,17 +237,29 @@ impl World {
             .into_iter()
             .map(|f| f.item_identifier)
             .collect();
-        for message in &messages {
-            let id = message.message_id.clone().unwrap_or_default();
-            if !failed.contains(&id) {
-                self.sqs
-                    .delete_message()
-                    .queue_url(&self.orders_url)
-                    .receipt_handle(message.receipt_handle.clone().unwrap_or_default())
-                    .send()
-                    .await
-                    .expect("delete");
-            }
+        // One DeleteMessageBatch, as the event source mapping deletes a batch's successes.
+        let entries: Vec<DeleteMessageBatchRequestEntry> = messages
+            .iter()
+            .filter(|m| !failed.contains(m.message_id().unwrap_or_default()))
+            .enumerate()
+            .map(|(i, m)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .build()
+                    .expect("delete entry")
+            })
+            .collect();
+        if !entries.is_empty() {
+            let deleted = self
+                .sqs
+                .delete_message_batch()
+                .queue_url(&self.orders_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .expect("delete batch");
+            assert!(deleted.failed.is_empty(), "{:?}", deleted.failed);
         }
         let ids = messages
             .iter()
@@ -391,12 +406,21 @@ async fn two_hundred_orders_reach_order_management_once(fail_rate: f64) -> u64 {
         1,
     )
     .await;
+    let started = Instant::now();
     let order_ids: Vec<String> = (0..COUNT).map(|i| format!("o-{i:03}")).collect();
     for id in &order_ids {
         world.accept_quote(id).await;
     }
     world.relay().await;
+    eprintln!(
+        "fail rate {fail_rate}: accepted and relayed after {:?}",
+        started.elapsed()
+    );
     world.drain().await;
+    eprintln!(
+        "fail rate {fail_rate}: drained after {:?}",
+        started.elapsed()
+    );
 
     let (received, total_posts) = world.received().await;
     assert_eq!(
