@@ -75,6 +75,10 @@ fn sqs_client() -> aws_sdk_sqs::Client {
 /// One test's world: a fresh table, `<prefix>orders` (visibility 1 s) and
 /// `<prefix>orders-dlq` on moto, the fake order management on a loopback port, and the
 /// function wired over them as `main` wires it.
+/// moto answers 500 to TransactWriteItems made concurrently (even on different tables): the
+/// tests running in parallel take turns for their acceptances.
+static MOTO_TRANSACTIONS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 struct World {
     store: DynamoStore,
     sqs: aws_sdk_sqs::Client,
@@ -188,6 +192,7 @@ impl World {
         };
         let created =
             order_event(OrderEventType::Create, &order, &self.tenant, None, now).expect("event");
+        let _turn = MOTO_TRANSACTIONS.lock().await;
         self.store
             .accept(&self.tenant, &accepted, 1, &order, &[created])
             .await
