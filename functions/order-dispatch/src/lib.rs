@@ -40,6 +40,11 @@ pub struct Config {
     pub breaker_threshold: u32,
     /// `BREAKER_OPEN_SECONDS`: how long it stays open before a probe (default 30).
     pub breaker_open_seconds: u64,
+    /// `REDELIVERY_BASE_SECONDS`: how long a returned message is hidden after its first
+    /// failed delivery, doubling per delivery (default 30).
+    pub redelivery_base_seconds: u64,
+    /// `REDELIVERY_CAP_SECONDS`: the longest a returned message is hidden (default 900).
+    pub redelivery_cap_seconds: u64,
 }
 
 impl Config {
@@ -63,7 +68,24 @@ impl Config {
                 "BREAKER_OPEN_SECONDS",
                 q2c_service::dispatch::DEFAULT_OPEN_FOR.as_secs(),
             )?,
+            redelivery_base_seconds: parsed_or(
+                "REDELIVERY_BASE_SECONDS",
+                RetrySchedule::default().redelivery_base.as_secs(),
+            )?,
+            redelivery_cap_seconds: parsed_or(
+                "REDELIVERY_CAP_SECONDS",
+                RetrySchedule::default().redelivery_cap.as_secs(),
+            )?,
         })
+    }
+
+    /// The retry schedule: the use-case's defaults inside an invocation, the configured
+    /// redelivery delays between invocations.
+    pub fn retry_schedule(&self) -> RetrySchedule {
+        let mut schedule = RetrySchedule::default();
+        schedule.redelivery_base = Duration::from_secs(self.redelivery_base_seconds);
+        schedule.redelivery_cap = Duration::from_secs(self.redelivery_cap_seconds);
+        schedule
     }
 }
 
@@ -106,7 +128,7 @@ impl Dispatcher {
             store.clone(),
             Arc::new(OrderStatusSink(store)),
             Arc::new(breaker(config, clock.clone(), metrics.clone())),
-            RetrySchedule::default(),
+            config.retry_schedule(),
             clock,
             sleeper,
         );

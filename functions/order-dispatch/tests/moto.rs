@@ -1,0 +1,612 @@
+//! The `order-dispatch` function end to end on moto: orders created by accepting quotes on
+//! DynamoDB, relayed from the outbox to the SQS orders queue, handed to
+//! [`Dispatcher::handle`] in batches the way the event source mapping does
+//! (`ReportBatchItemFailures`: delete everything not reported), and POSTed over real HTTP
+//! to the fake order management (`q2c::downstream`).
+//!
+//! Needs moto: `Q2C_TEST_AWS_ENDPOINT=http://127.0.0.1:5055 AWS_ACCESS_KEY_ID=testing
+//! AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
+};
+use q2c::downstream::{DownstreamConfig, serve};
+use q2c_aws::DynamoStore;
+use q2c_aws::sqs::{FAILURE_REASON, SqsQueues};
+use q2c_downstream::{HttpDownstream, HttpDownstreamConfig, NoCredential, TokioSleeper};
+use q2c_fn_order_dispatch::{Config, Dispatcher};
+use q2c_model::ordering::order_from_quote;
+use q2c_model::tmf::{Quote, QuoteState, RelatedParty};
+use q2c_runtime::Metrics;
+use q2c_service::context::TenantId;
+use q2c_service::dispatch::DispatchStatus;
+use q2c_service::orders::{Dispatch, OrderEventType, OrderStore, StoredOrder, order_event};
+use q2c_service::ports::{Destination, OutboxStore, QuoteStore, StoredQuote};
+use q2c_service::relay::relay_once;
+use serde_json::Value;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+
+/// Safety bound of the drain loop: a dispatch that never converges fails instead of hanging.
+/// Generous: moto on a loaded 2-core machine takes minutes for 200 orders.
+const DRAIN_LIMIT: Duration = Duration::from_secs(600);
+
+fn endpoint() -> String {
+    std::env::var("Q2C_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
+        panic!(
+            "Q2C_TEST_AWS_ENDPOINT is not set: these tests need moto (export \
+             Q2C_TEST_AWS_ENDPOINT=http://127.0.0.1:5055 AWS_ACCESS_KEY_ID=testing \
+             AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1)"
+        )
+    })
+}
+
+fn region() -> String {
+    std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-west-1".into())
+}
+
+fn dynamo_client() -> aws_sdk_dynamodb::Client {
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region()))
+        .endpoint_url(endpoint())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .build();
+    aws_sdk_dynamodb::Client::from_conf(config)
+}
+
+fn sqs_client() -> aws_sdk_sqs::Client {
+    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(region()))
+        .endpoint_url(endpoint())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .build();
+    aws_sdk_sqs::Client::from_conf(config)
+}
+
+/// One test's world: a fresh table, `<prefix>orders` (visibility 1 s) and
+/// `<prefix>orders-dlq` on moto, the fake order management on a loopback port, and the
+/// function wired over them as `main` wires it.
+/// moto answers 500 to TransactWriteItems made concurrently (even on different tables): the
+/// tests running in parallel take turns for their acceptances.
+static MOTO_TRANSACTIONS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+struct World {
+    store: DynamoStore,
+    sqs: aws_sdk_sqs::Client,
+    queues: SqsQueues,
+    orders_url: String,
+    dlq_url: String,
+    downstream_url: String,
+    dispatcher: Dispatcher,
+    tenant: TenantId,
+}
+
+impl World {
+    /// Returned messages are hidden `redelivery_base_seconds` after their first delivery.
+    async fn new(fake: DownstreamConfig, redelivery_base_seconds: u64) -> World {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let prefix = format!("q2c-dispatch-{}-", &id[..12]);
+        let dynamo = dynamo_client();
+        let table = format!("q2c-dispatch-{id}");
+        q2c_aws::dynamo::create_table(&dynamo, &table)
+            .await
+            .expect("create table on moto");
+        let store = DynamoStore::new(dynamo, table.clone());
+        let sqs = sqs_client();
+        let dlq_url = create_queue(&sqs, &format!("{prefix}orders-dlq"), HashMap::new()).await;
+        // Short visibility so that plain returns come back quickly; returns with a
+        // `RetryAfter` hint are hidden for what the hint says instead.
+        let orders_url = create_queue(
+            &sqs,
+            &format!("{prefix}orders"),
+            HashMap::from([(QueueAttributeName::VisibilityTimeout, "1".to_owned())]),
+        )
+        .await;
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let downstream_url = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move {
+            serve(fake, listener, std::future::pending())
+                .await
+                .expect("fake order management");
+        });
+
+        let config = Config {
+            table_name: table,
+            orders_queue_url: orders_url.clone(),
+            orders_dlq_url: dlq_url.clone(),
+            downstream_url: downstream_url.clone(),
+            credential_parameter: None,
+            breaker_threshold: 5,
+            breaker_open_seconds: 1,
+            redelivery_base_seconds,
+            redelivery_cap_seconds: redelivery_base_seconds * 2,
+        };
+        let http = HttpDownstream::new(
+            HttpDownstreamConfig::new(config.downstream_url.clone()),
+            Arc::new(NoCredential),
+        )
+        .expect("http client");
+        let dispatcher = Dispatcher::new(
+            &config,
+            store.clone(),
+            sqs.clone(),
+            Arc::new(http),
+            Arc::new(TokioSleeper),
+            Arc::new(Metrics::new("order-dispatch-test")),
+        );
+        World {
+            store,
+            queues: SqsQueues::new(sqs.clone()).with_prefix(prefix),
+            sqs,
+            orders_url,
+            dlq_url,
+            downstream_url,
+            dispatcher,
+            tenant: TenantId::parse("acme").expect("tenant"),
+        }
+    }
+
+    /// Accepts a fresh quote, creating order `order_id` and its `ProductOrderCreateEvent`
+    /// in the same transaction, as the quote API does.
+    async fn accept_quote(&self, order_id: &str) {
+        let now = OffsetDateTime::now_utc();
+        let quote_id = format!("q-{order_id}");
+        let stored = StoredQuote {
+            quote: Quote {
+                id: Some(quote_id.clone()),
+                quote_date: Some(now),
+                state: Some(QuoteState::InProgress),
+                external_id: Some(format!("ext-{quote_id}")),
+                related_party: vec![RelatedParty {
+                    id: "cust-1".into(),
+                    role: Some("customer".into()),
+                    ..RelatedParty::default()
+                }],
+                ..Quote::default()
+            },
+            version: 1,
+            approval_required: false,
+            price_ids: Vec::new(),
+        };
+        self.store
+            .insert(&self.tenant, &stored, &[])
+            .await
+            .expect("insert quote");
+        let mut accepted = stored;
+        accepted.version = 2;
+        accepted.quote.state = Some(QuoteState::Accepted);
+        let order = StoredOrder {
+            order: order_from_quote(&accepted.quote, order_id, now),
+            version: 1,
+            dispatch: Dispatch::new_order(),
+        };
+        let created =
+            order_event(OrderEventType::Create, &order, &self.tenant, None, now).expect("event");
+        let _turn = MOTO_TRANSACTIONS.lock().await;
+        self.store
+            .accept(&self.tenant, &accepted, 1, &order, &[created])
+            .await
+            .expect("accept");
+    }
+
+    /// Relays the outbox to SQS until nothing is pending.
+    async fn relay(&self) {
+        loop {
+            let report = relay_once(&self.store, &self.queues, 100)
+                .await
+                .expect("relay");
+            assert_eq!(report.failed, 0, "moto refused outbox events");
+            if report.published == 0 {
+                break;
+            }
+        }
+    }
+
+    /// One invocation as the event source mapping makes it: up to 10 messages, the
+    /// function's answer, deletion of every message not reported as failed. Returns the
+    /// received message ids and the reported ones.
+    async fn invoke_once(&self, wait_seconds: i32) -> (Vec<String>, BTreeSet<String>) {
+        let messages = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.orders_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(wait_seconds)
+            .message_system_attribute_names(MessageSystemAttributeName::All)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .expect("receive")
+            .messages
+            .unwrap_or_default();
+        if messages.is_empty() {
+            return (Vec::new(), BTreeSet::new());
+        }
+        let deadline = OffsetDateTime::now_utc() + Duration::from_secs(60);
+        let response = self
+            .dispatcher
+            .handle(lambda_event(&messages), deadline)
+            .await;
+        let failed: BTreeSet<String> = response
+            .batch_item_failures
+            .into_iter()
+            .map(|f| f.item_identifier)
+            .collect();
+        // One DeleteMessageBatch, as the event source mapping deletes a batch's successes.
+        let entries: Vec<DeleteMessageBatchRequestEntry> = messages
+            .iter()
+            .filter(|m| !failed.contains(m.message_id().unwrap_or_default()))
+            .enumerate()
+            .map(|(i, m)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(m.receipt_handle().unwrap_or_default())
+                    .build()
+                    .expect("delete entry")
+            })
+            .collect();
+        if !entries.is_empty() {
+            let deleted = self
+                .sqs
+                .delete_message_batch()
+                .queue_url(&self.orders_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+                .expect("delete batch");
+            assert!(deleted.failed.is_empty(), "{:?}", deleted.failed);
+        }
+        let ids = messages
+            .iter()
+            .map(|m| m.message_id.clone().unwrap_or_default())
+            .collect();
+        (ids, failed)
+    }
+
+    /// Invokes until the orders queue holds nothing, visible or in flight.
+    async fn drain(&self) {
+        let started = Instant::now();
+        loop {
+            assert!(
+                started.elapsed() < DRAIN_LIMIT,
+                "the orders queue did not drain"
+            );
+            let (received, _) = self.invoke_once(1).await;
+            if received.is_empty() && queue_depth(&self.sqs, &self.orders_url).await == 0 {
+                return;
+            }
+        }
+    }
+
+    /// What the fake order management received, by `externalId`, and its total POSTs.
+    async fn received(&self) -> (BTreeMap<String, Value>, u64) {
+        let response = reqwest::get(format!("{}/productOrder", self.downstream_url))
+            .await
+            .expect("GET /productOrder");
+        let total_posts = response
+            .headers()
+            .get("x-total-posts")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .expect("X-Total-Posts");
+        let entries: Vec<Value> = response.json().await.expect("json");
+        let by_external_id = entries
+            .into_iter()
+            .map(|e| (e["externalId"].as_str().expect("externalId").to_owned(), e))
+            .collect();
+        (by_external_id, total_posts)
+    }
+
+    async fn order(&self, order_id: &str) -> StoredOrder {
+        OrderStore::get(&self.store, &self.tenant, order_id)
+            .await
+            .expect("get order")
+            .expect("order exists")
+    }
+}
+
+async fn create_queue(
+    client: &aws_sdk_sqs::Client,
+    name: &str,
+    attributes: HashMap<QueueAttributeName, String>,
+) -> String {
+    client
+        .create_queue()
+        .queue_name(name)
+        .set_attributes(Some(attributes))
+        .send()
+        .await
+        .expect("create queue on moto")
+        .queue_url
+        .expect("queue url")
+}
+
+/// Visible plus in-flight messages.
+async fn queue_depth(client: &aws_sdk_sqs::Client, url: &str) -> u64 {
+    let attributes = client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .expect("queue attributes")
+        .attributes
+        .unwrap_or_default();
+    let count = |name: QueueAttributeName| -> u64 {
+        attributes
+            .get(&name)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    count(QueueAttributeName::ApproximateNumberOfMessages)
+        + count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+}
+
+/// Every message of `url` (visible now), with their attributes.
+async fn receive_all(client: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
+    let mut all = Vec::new();
+    loop {
+        let batch = client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .message_attribute_names("All")
+            .send()
+            .await
+            .expect("receive")
+            .messages
+            .unwrap_or_default();
+        if batch.is_empty() {
+            return all;
+        }
+        all.extend(batch);
+    }
+}
+
+/// An SQS event as Lambda builds it from received messages.
+fn lambda_event(messages: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    for m in messages {
+        let mut record = SqsMessage::default();
+        record.message_id = m.message_id.clone();
+        record.receipt_handle = m.receipt_handle.clone();
+        record.body = m.body.clone();
+        for (name, value) in m.attributes().into_iter().flatten() {
+            record
+                .attributes
+                .insert(name.as_str().to_owned(), value.clone());
+        }
+        for (name, value) in m.message_attributes().into_iter().flatten() {
+            let mut attribute = SqsMessageAttribute::default();
+            attribute.string_value = value.string_value.clone();
+            attribute.data_type = Some(value.data_type.clone());
+            record.message_attributes.insert(name.clone(), attribute);
+        }
+        event.records.push(record);
+    }
+    event
+}
+
+/// Accepts `count` quotes, relays, dispatches until the queue is empty, and checks that
+/// order management holds each order exactly once under its `externalId`, with the id our
+/// order recorded. Returns the total POSTs.
+async fn two_hundred_orders_reach_order_management_once(fail_rate: f64) -> u64 {
+    const COUNT: usize = 200;
+    let world = World::new(
+        DownstreamConfig {
+            fail_rate,
+            ..DownstreamConfig::default()
+        },
+        1,
+    )
+    .await;
+    let started = Instant::now();
+    let order_ids: Vec<String> = (0..COUNT).map(|i| format!("o-{i:03}")).collect();
+    for id in &order_ids {
+        world.accept_quote(id).await;
+    }
+    world.relay().await;
+    eprintln!(
+        "fail rate {fail_rate}: accepted and relayed after {:?}",
+        started.elapsed()
+    );
+    world.drain().await;
+    eprintln!(
+        "fail rate {fail_rate}: drained after {:?}",
+        started.elapsed()
+    );
+
+    let (received, total_posts) = world.received().await;
+    assert_eq!(
+        received.keys().cloned().collect::<Vec<_>>(),
+        order_ids,
+        "order management received exactly our orders"
+    );
+    let mut downstream_ids = BTreeSet::new();
+    let mut posts = 0;
+    for id in &order_ids {
+        let entry = &received[id];
+        assert_eq!(entry["accepted"], Value::Bool(true), "{id} accepted");
+        let downstream_id = entry["id"].as_str().expect("downstream id").to_owned();
+        let order = world.order(id).await;
+        assert_eq!(order.dispatch.status, DispatchStatus::Dispatched, "{id}");
+        assert_eq!(
+            order.dispatch.downstream_id.as_deref(),
+            Some(downstream_id.as_str()),
+            "{id} records the id order management gave it"
+        );
+        assert!(
+            downstream_ids.insert(downstream_id),
+            "one downstream order per externalId"
+        );
+        posts += entry["posts"].as_u64().expect("posts");
+    }
+    assert_eq!(posts, total_posts, "every POST carried one of our orders");
+    assert!(
+        receive_all(&world.sqs, &world.dlq_url).await.is_empty(),
+        "nothing dead-lettered"
+    );
+    total_posts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_accepted_quotes_are_two_hundred_orders_downstream_each_once() {
+    let total_posts = two_hundred_orders_reach_order_management_once(0.0).await;
+    assert_eq!(total_posts, 200, "no failures, so one POST per order");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_thirty_percent_failures_every_order_still_arrives_exactly_once() {
+    let total_posts = two_hundred_orders_reach_order_management_once(0.3).await;
+    assert!(
+        total_posts > 200,
+        "30% of POSTs fail, so some orders take more than one ({total_posts})"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_order_is_dead_lettered_with_the_reason_and_marked_failed() {
+    let world = World::new(
+        DownstreamConfig {
+            reject_match: Some("o-refused".into()),
+            ..DownstreamConfig::default()
+        },
+        1,
+    )
+    .await;
+    for id in ["o-ok-1", "o-refused", "o-ok-2"] {
+        world.accept_quote(id).await;
+    }
+    world.relay().await;
+    assert!(
+        world.store.pending(100).await.expect("pending").is_empty(),
+        "the create events are relayed"
+    );
+    world.drain().await;
+
+    let dead = receive_all(&world.sqs, &world.dlq_url).await;
+    assert_eq!(dead.len(), 1, "only the refused order is dead-lettered");
+    let body: Value = serde_json::from_str(dead[0].body().expect("body")).expect("json");
+    assert_eq!(body["event"]["productOrder"]["id"], "o-refused");
+    let reason = dead[0]
+        .message_attributes()
+        .and_then(|a| a.get(FAILURE_REASON))
+        .and_then(|v| v.string_value.clone())
+        .expect("failureReason attribute");
+    assert!(
+        reason.starts_with("order management refused the order: 400")
+            && reason.contains("the order contains `o-refused`"),
+        "the downstream's reason: {reason}"
+    );
+
+    let refused = world.order("o-refused").await;
+    assert_eq!(refused.dispatch.status, DispatchStatus::Failed);
+    assert_eq!(
+        refused.dispatch.last_error.as_deref(),
+        Some(reason.as_str())
+    );
+    for id in ["o-ok-1", "o-ok-2"] {
+        let order = world.order(id).await;
+        assert_eq!(order.dispatch.status, DispatchStatus::Dispatched, "{id}");
+        assert_eq!(order.dispatch.last_error, None, "{id}");
+    }
+
+    let pending = world.store.pending(100).await.expect("pending");
+    assert_eq!(pending.len(), 1, "one announcement: the failure");
+    let announced = &pending[0];
+    assert_eq!(
+        (
+            announced.event_type.as_str(),
+            announced.aggregate_id.as_str(),
+            announced.destination
+        ),
+        (
+            "ProductOrderStateChangeEvent",
+            "o-refused",
+            Destination::QuoteEvents
+        )
+    );
+    assert_eq!(announced.body["hubApi"], "ordering");
+    assert_eq!(
+        announced.body["event"]["productOrder"]["id"], "o-refused",
+        "{}",
+        announced.body
+    );
+
+    let (received, total_posts) = world.received().await;
+    assert_eq!(total_posts, 3, "one POST each: a refusal is not retried");
+    assert_eq!(received["o-refused"]["accepted"], Value::Bool(false));
+    assert_eq!(received["o-ok-1"]["accepted"], Value::Bool(true));
+    assert_eq!(received["o-ok-2"]["accepted"], Value::Bool(true));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transient_failure_returns_the_message_hidden_for_longer_than_the_queue_says() {
+    // Down for the whole test: every POST is a 503.
+    let world = World::new(
+        DownstreamConfig {
+            down_for: Duration::from_secs(3600),
+            ..DownstreamConfig::default()
+        },
+        30,
+    )
+    .await;
+    world.accept_quote("o-1").await;
+    world.relay().await;
+
+    let (received, failed) = world.invoke_once(5).await;
+    assert_eq!(received.len(), 1);
+    assert_eq!(
+        failed,
+        received.iter().cloned().collect::<BTreeSet<_>>(),
+        "the message is returned (batchItemFailures)"
+    );
+    let order = world.order("o-1").await;
+    assert_eq!(order.dispatch.status, DispatchStatus::Pending);
+    assert!(
+        order
+            .dispatch
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("503")),
+        "{:?}",
+        order.dispatch.last_error
+    );
+
+    // Past the queue's own 1 s visibility timeout: a message merely returned would be back.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let again = world
+        .sqs
+        .receive_message()
+        .queue_url(&world.orders_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive")
+        .messages
+        .unwrap_or_default();
+    assert!(again.is_empty(), "the returned message is still hidden");
+    assert_eq!(
+        queue_depth(&world.sqs, &world.orders_url).await,
+        1,
+        "it is in flight, not lost"
+    );
+    let (downstream, total_posts) = world.received().await;
+    assert!(
+        total_posts > 1,
+        "retried inside the invocation first ({total_posts} POSTs)"
+    );
+    assert_eq!(downstream["o-1"]["accepted"], Value::Bool(false));
+    assert!(receive_all(&world.sqs, &world.dlq_url).await.is_empty());
+}
