@@ -3,7 +3,10 @@
 //! its outbox events (conditional on absence) and the changes
 //! to the open-quote index `POPIDX#<priceId>`, so an event exists exactly when its change
 //! does. Updates and deletes first read the stored quote (strongly consistent) to learn
-//! which index items to remove; the version condition makes that read safe.
+//! which index items to remove; the version condition makes that read safe. `update_from`
+//! takes that previous state from the caller (who just read it, e.g. with `get_many`, one
+//! `BatchGetItem` per 100 quotes) and writes without the read: the same condition proves
+//! the caller's copy is what is stored.
 
 use std::collections::BTreeSet;
 
