@@ -136,3 +136,51 @@ impl CatalogStore for PageCatalog<'_> {
         self.inner.put_price(price).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fanout::fakes::MemoryPriceCatalog;
+
+    fn ids(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| (*n).to_owned()).collect()
+    }
+
+    #[tokio::test]
+    async fn answers_as_the_store_did_and_asks_it_only_for_ids_not_seen() {
+        let store = MemoryPriceCatalog::default();
+        let page = PageCatalog::new(&store);
+        let direct = store
+            .offerings(&ids(&["fibre-1g", "no-such-offering"]))
+            .await
+            .expect("store");
+        *store.reads.lock().expect("lock") = (0, 0);
+
+        let first = page
+            .offerings(&ids(&["fibre-1g", "no-such-offering"]))
+            .await
+            .expect("first");
+        let again = page
+            .offerings(&ids(&["no-such-offering", "fibre-1g", "fibre-1g"]))
+            .await
+            .expect("again");
+
+        assert_eq!(first, direct, "the store's answer, absent id left out");
+        assert_eq!(again, direct, "from memory, each record once");
+        assert_eq!(
+            store.reads.lock().expect("lock").0,
+            1,
+            "the absent id is remembered as absent, not asked again"
+        );
+        let more = page
+            .offerings(&ids(&["fibre-1g", "home-bundle"]))
+            .await
+            .expect("read through");
+        assert_eq!(more.len(), 2);
+        assert_eq!(
+            store.reads.lock().expect("lock").0,
+            2,
+            "only the new id is read"
+        );
+    }
+}
