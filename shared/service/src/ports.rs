@@ -161,8 +161,10 @@ pub trait QuoteStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// The quotes with these `(tenant, id)` keys, one entry per key in the same order
-    /// (`None` where there is none). Stores answer in bulk where they can (the price
-    /// fan-out reads a whole page this way); the default asks [`QuoteStore::get`] per key.
+    /// (`None` where there is none), as of now: read strongly consistent, since callers
+    /// write on top of what they read. Stores answer in bulk where they can (the price
+    /// fan-out reads a whole page this way); the default asks [`QuoteStore::get`] per key
+    /// (right for stores whose `get` is consistent).
     async fn get_many(
         &self,
         keys: &[(TenantId, String)],

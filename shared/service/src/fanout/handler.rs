@@ -291,15 +291,18 @@ impl PriceFanout {
     ) -> Result<Option<QuoteChange>, HandlerError> {
         let mut read = Some(read);
         for _ in 0..MAX_ATTEMPTS {
-            // The page's read first; after a lost race, the quote as it is now.
+            // The page's read first; after a lost race, the quote as it is now (`get_many`
+            // reads strongly consistent where `get` may not, so the retry sees the winner).
             let current = match read.take() {
                 Some(current) => current,
                 None => self
                     .ports
                     .quotes
-                    .get(&open.tenant, &open.quote_id)
+                    .get_many(&[(open.tenant.clone(), open.quote_id.clone())])
                     .await
-                    .map_err(transient)?,
+                    .map_err(transient)?
+                    .pop()
+                    .flatten(),
             };
             let Some(stored) = current else {
                 return Ok(Some(QuoteChange::Final));
