@@ -181,6 +181,25 @@ pub async fn open_quote_index_contract(
         .update(&tenants[0], &next, 1, &[])
         .await
         .expect("accept");
+    // A quote moved to another price (through `update_from`, as the fan-out writes) leaves
+    // this price's index.
+    let moved_id = format!("q-moved-{}", unique());
+    let moved = {
+        let mut quote = stored_quote(&moved_id, T0);
+        quote.price_ids = vec![price_id.clone()];
+        quote
+    };
+    quotes
+        .insert(&tenants[1], &moved, &[])
+        .await
+        .expect("insert");
+    let mut elsewhere = moved.clone();
+    elsewhere.price_ids = vec!["other".to_owned()];
+    elsewhere.version = 2;
+    quotes
+        .update_from(&tenants[1], &moved, &elsewhere, &[])
+        .await
+        .expect("move to another price");
 
     for limit in [4, 11, 20] {
         let mut seen = Vec::new();

@@ -1,8 +1,10 @@
 //! The [`QuoteStore`] contract: round trip, uniqueness, optimistic locking, tenant
-//! isolation.
+//! isolation, bulk reads (`get_many`) and updates from a known previous state
+//! (`update_from`).
 
 use std::sync::Arc;
 
+use q2c_service::context::TenantId;
 use q2c_service::ports::{Page, QuoteFilter, QuoteStore, StoreError, StoredQuote};
 use time::Duration;
 
@@ -18,6 +20,8 @@ pub async fn quote_store_contract(store: Arc<dyn QuoteStore>) {
     update_is_conditional_on_the_version(&*store).await;
     delete_is_conditional_on_the_version(&*store).await;
     tenants_cannot_see_each_others_quotes(&*store).await;
+    get_many_answers_every_key_in_order(&*store).await;
+    update_from_is_conditional_on_the_previous_version(&*store).await;
 }
 
 async fn round_trip_keeps_the_whole_quote(store: &dyn QuoteStore) {
@@ -190,4 +194,109 @@ fn page() -> Page {
         offset: 0,
         limit: 100,
     }
+}
+
+async fn get_many_answers_every_key_in_order(store: &dyn QuoteStore) {
+    let (a, b) = (tenant("qs-many-a"), tenant("qs-many-b"));
+    let first = stored_quote("q-1", T0);
+    let second = with_version(stored_quote("q-2", T0), 1, "second");
+    let mut other_tenant = stored_quote("q-1", T0);
+    other_tenant.quote.description = Some("B's q-1".to_owned());
+    store.insert(&a, &first, &[]).await.expect("insert");
+    store.insert(&a, &second, &[]).await.expect("insert");
+    store.insert(&b, &other_tenant, &[]).await.expect("insert");
+    // More keys than one DynamoDB BatchGetItem takes (100), mostly missing, found ones
+    // on both sides of the 100th, one key twice.
+    let mut keys: Vec<(TenantId, String)> = (0..150)
+        .map(|n| (a.clone(), format!("missing-{n}")))
+        .collect();
+    keys[3] = (a.clone(), "q-2".to_owned());
+    keys[60] = (b.clone(), "q-1".to_owned());
+    keys[61] = (b.clone(), "q-2".to_owned());
+    keys[140] = (a.clone(), "q-1".to_owned());
+    keys[149] = (a.clone(), "q-2".to_owned());
+
+    let found = store.get_many(&keys).await.expect("get_many");
+
+    assert_eq!(found.len(), keys.len(), "one answer per key");
+    for (n, answer) in found.iter().enumerate() {
+        let expected = match n {
+            3 | 149 => Some(&second),
+            60 => Some(&other_tenant),
+            140 => Some(&first),
+            _ => None,
+        };
+        assert_eq!(answer.as_ref(), expected, "answer {n} is for key {n}");
+    }
+    assert!(
+        store.get_many(&[]).await.expect("no keys").is_empty(),
+        "no keys, no answers"
+    );
+}
+
+async fn update_from_is_conditional_on_the_previous_version(store: &dyn QuoteStore) {
+    let t = tenant("qs-from");
+    let v1 = stored_quote("q-1", T0);
+    store.insert(&t, &v1, &[]).await.expect("insert");
+    let v2 = with_version(stored_quote("q-1", T0), 2, "second");
+
+    store
+        .update_from(&t, &v1, &v2, &[])
+        .await
+        .expect("update from v1");
+    assert_eq!(store.get(&t, "q-1").await.expect("get"), Some(v2.clone()));
+
+    let stale = store
+        .update_from(
+            &t,
+            &v1,
+            &with_version(stored_quote("q-1", T0), 2, "stale"),
+            &[],
+        )
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::VersionConflict)),
+        "update from a stale previous must conflict, got {stale:?}"
+    );
+    assert_eq!(
+        store.get(&t, "q-1").await.expect("get"),
+        Some(v2.clone()),
+        "a conflicting update_from changes nothing"
+    );
+
+    let mut v3 = v2.clone();
+    v3.version = 3;
+    v3.quote.description = Some("third".to_owned());
+    store
+        .update_from(&t, &v2, &v3, &[])
+        .await
+        .expect("update from v2");
+    assert_eq!(store.get(&t, "q-1").await.expect("get"), Some(v3));
+
+    let gone = stored_quote("q-9", T0);
+    let missing = store
+        .update_from(
+            &t,
+            &gone,
+            &with_version(stored_quote("q-9", T0), 2, "x"),
+            &[],
+        )
+        .await;
+    assert!(
+        matches!(missing, Err(StoreError::VersionConflict)),
+        "updating a missing quote must conflict, got {missing:?}"
+    );
+    assert_eq!(store.get(&t, "q-9").await.expect("get"), None, "no upsert");
+    let elsewhere = store
+        .update_from(
+            &tenant("qs-from-b"),
+            &v2,
+            &with_version(v2.clone(), 3, "B"),
+            &[],
+        )
+        .await;
+    assert!(
+        matches!(elsewhere, Err(StoreError::VersionConflict)),
+        "another tenant cannot update the quote, got {elsewhere:?}"
+    );
 }

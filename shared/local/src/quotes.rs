@@ -16,6 +16,9 @@ use crate::quote_row::{QUOTE_COLUMNS, QuoteRow, decode, delete_index_rows};
 use crate::store::SqliteStore;
 use crate::{outbox, quote_list, time_codec};
 
+/// Keys per `get_many` query: two parameters each, far below SQLite's limit.
+const GET_MANY_CHUNK: usize = 250;
+
 #[async_trait]
 impl QuoteStore for SqliteStore {
     #[tracing::instrument(name = "sqlite.quotes.insert", skip_all, fields(tenant = %tenant, quote_id = quote.id()))]
@@ -44,6 +47,43 @@ impl QuoteStore for SqliteStore {
             let mut statement = conn.prepare_cached(&sql).store()?;
             let mut rows = statement.query(params![tenant, id]).store()?;
             rows.next().store()?.map(decode).transpose()
+        })
+        .await
+    }
+
+    #[tracing::instrument(name = "sqlite.quotes.get_many", skip_all, fields(keys = keys.len()))]
+    async fn get_many(
+        &self,
+        keys: &[(TenantId, String)],
+    ) -> Result<Vec<Option<StoredQuote>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let wanted: Vec<(String, String)> = keys
+            .iter()
+            .map(|(tenant, id)| (tenant.as_str().to_owned(), id.clone()))
+            .collect();
+        self.read(move |conn| {
+            let mut found = std::collections::HashMap::with_capacity(wanted.len());
+            // One query per chunk of keys (row values), well under SQLite's parameter limit.
+            for chunk in wanted.chunks(GET_MANY_CHUNK) {
+                let placeholders = vec!["(?, ?)"; chunk.len()].join(", ");
+                let sql = format!(
+                    "SELECT {QUOTE_COLUMNS}, tenant FROM quotes WHERE (tenant, id) IN (VALUES {placeholders})"
+                );
+                let mut statement = conn.prepare(&sql).store()?;
+                let parameters = chunk.iter().flat_map(|(tenant, id)| [tenant, id]);
+                let mut rows = statement
+                    .query(rusqlite::params_from_iter(parameters))
+                    .store()?;
+                while let Some(row) = rows.next().store()? {
+                    // The tenant follows the decoded columns.
+                    let tenant: String = row.get(4).store()?;
+                    let quote = decode(row)?;
+                    found.insert((tenant, quote.id().to_owned()), quote);
+                }
+            }
+            Ok(wanted.iter().map(|key| found.get(key).cloned()).collect())
         })
         .await
     }

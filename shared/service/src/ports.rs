@@ -160,6 +160,39 @@ pub trait QuoteStore: Send + Sync {
         events: &[OutboxEvent],
     ) -> Result<(), StoreError>;
 
+    /// The quotes with these `(tenant, id)` keys, one entry per key in the same order
+    /// (`None` where there is none), as of now: read strongly consistent, since callers
+    /// write on top of what they read. Stores answer in bulk where they can (the price
+    /// fan-out reads a whole page this way); the default asks [`QuoteStore::get`] per key
+    /// (right for stores whose `get` is consistent).
+    async fn get_many(
+        &self,
+        keys: &[(TenantId, String)],
+    ) -> Result<Vec<Option<StoredQuote>>, StoreError> {
+        let mut found = Vec::with_capacity(keys.len());
+        for (tenant, id) in keys {
+            found.push(self.get(tenant, id).await?);
+        }
+        Ok(found)
+    }
+
+    /// Replaces `previous` (as read by the caller) with `quote`, conditional on the stored
+    /// version still being `previous.version`, so a store need not read the quote again to
+    /// learn what it replaces (e.g. which index entries to remove).
+    ///
+    /// # Errors
+    /// [`StoreError::VersionConflict`] when the stored version differs (or the quote is
+    /// gone): nothing is written then.
+    async fn update_from(
+        &self,
+        tenant: &TenantId,
+        previous: &StoredQuote,
+        quote: &StoredQuote,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        self.update(tenant, quote, previous.version, events).await
+    }
+
     /// Accepts the quote: replaces it (as `update` does, conditional on
     /// `expected_version`) and inserts `order` (the product order it becomes), with the
     /// events, all in one transaction.

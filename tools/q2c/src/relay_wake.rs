@@ -67,6 +67,27 @@ impl QuoteStore for WakingQuotes {
         self.written(result, events)
     }
 
+    async fn get_many(
+        &self,
+        keys: &[(TenantId, String)],
+    ) -> Result<Vec<Option<StoredQuote>>, StoreError> {
+        self.inner.get_many(keys).await
+    }
+
+    async fn update_from(
+        &self,
+        tenant: &TenantId,
+        previous: &StoredQuote,
+        quote: &StoredQuote,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let result = self
+            .inner
+            .update_from(tenant, previous, quote, events)
+            .await;
+        self.written(result, events)
+    }
+
     async fn accept(
         &self,
         tenant: &TenantId,

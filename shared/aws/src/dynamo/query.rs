@@ -154,6 +154,15 @@ impl DynamoStore {
     /// The items with these keys that exist, in any order: `BatchGetItem` in chunks of 100,
     /// asking again for unprocessed keys a bounded number of times.
     pub(crate) async fn batch_get(&self, keys: Vec<Item>) -> Result<Vec<Item>, DynamoError> {
+        self.batch_get_reading(keys, false).await
+    }
+
+    /// [`Self::batch_get`], strongly consistent when `consistent`.
+    pub(crate) async fn batch_get_reading(
+        &self,
+        keys: Vec<Item>,
+        consistent: bool,
+    ) -> Result<Vec<Item>, DynamoError> {
         let mut found = Vec::new();
         for chunk in keys.chunks(BATCH_GET_MAX) {
             let mut pending = chunk.to_vec();
@@ -170,7 +179,7 @@ impl DynamoStore {
                     tokio::time::sleep(std::time::Duration::from_millis(backoff)).await;
                 }
                 attempts += 1;
-                let (items, unprocessed) = self.batch_get_once(pending).await?;
+                let (items, unprocessed) = self.batch_get_once(pending, consistent).await?;
                 found.extend(items);
                 pending = unprocessed;
             }
@@ -180,10 +189,15 @@ impl DynamoStore {
 
     /// One `BatchGetItem`: the items found and the keys left unprocessed.
     #[tracing::instrument(skip_all, fields(table = %self.table, keys = keys.len()), err)]
-    async fn batch_get_once(&self, keys: Vec<Item>) -> Result<(Vec<Item>, Vec<Item>), DynamoError> {
+    async fn batch_get_once(
+        &self,
+        keys: Vec<Item>,
+        consistent: bool,
+    ) -> Result<(Vec<Item>, Vec<Item>), DynamoError> {
         self.requests.record(Operation::BatchGetItem);
         let request = KeysAndAttributes::builder()
             .set_keys(Some(keys))
+            .consistent_read(consistent)
             .build()
             .map_err(|e| DynamoError::sdk(Operation::BatchGetItem, e))?;
         let mut output = self

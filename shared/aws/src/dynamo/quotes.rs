@@ -3,7 +3,10 @@
 //! its outbox events (conditional on absence) and the changes
 //! to the open-quote index `POPIDX#<priceId>`, so an event exists exactly when its change
 //! does. Updates and deletes first read the stored quote (strongly consistent) to learn
-//! which index items to remove; the version condition makes that read safe.
+//! which index items to remove; the version condition makes that read safe. `update_from`
+//! takes that previous state from the caller (who just read it, e.g. with `get_many`, one
+//! `BatchGetItem` per 100 quotes) and writes without the read: the same condition proves
+//! the caller's copy is what is stored.
 
 use std::collections::BTreeSet;
 
@@ -148,6 +151,32 @@ impl DynamoStore {
         Ok(item.as_ref().map(decode).transpose()?)
     }
 
+    /// Replaces `old` with `quote` in one transaction, conditional on the stored version
+    /// being `old.version`; `old` decides which index items to remove.
+    async fn replace(
+        &self,
+        tenant: &TenantId,
+        old: &StoredQuote,
+        quote: &StoredQuote,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let condition = version_condition(old.version);
+        let mut writes = vec![put_write(
+            &self.table,
+            encode(tenant, quote)?,
+            Some(condition),
+        )?];
+        writes.extend(self.event_writes(events)?);
+        writes.extend(self.index_writes(
+            tenant,
+            quote.id(),
+            &indexed_prices(old),
+            &indexed_prices(quote),
+        )?);
+        self.quote_transaction(writes, StoreError::VersionConflict)
+            .await
+    }
+
     /// Runs a quote transaction whose first write is the quote item.
     async fn quote_transaction(
         &self,
@@ -214,21 +243,52 @@ impl QuoteStore for DynamoStore {
         if old.version != expected_version {
             return Err(StoreError::VersionConflict);
         }
-        let condition = version_condition(expected_version);
-        let mut writes = vec![put_write(
-            &self.table,
-            encode(tenant, quote)?,
-            Some(condition),
-        )?];
-        writes.extend(self.event_writes(events)?);
-        writes.extend(self.index_writes(
-            tenant,
-            quote.id(),
-            &indexed_prices(&old),
-            &indexed_prices(quote),
-        )?);
-        self.quote_transaction(writes, StoreError::VersionConflict)
-            .await
+        self.replace(tenant, &old, quote, events).await
+    }
+
+    #[tracing::instrument(skip_all, fields(keys = keys.len()), err)]
+    async fn get_many(
+        &self,
+        keys: &[(TenantId, String)],
+    ) -> Result<Vec<Option<StoredQuote>>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let unique: BTreeSet<String> = keys
+            .iter()
+            .map(|(tenant, id)| keys::quote_pk(tenant, id))
+            .collect();
+        let requested = unique
+            .iter()
+            .map(|pk| item::key(pk.clone(), keys::QUOTE_SK))
+            .collect();
+        // Consistent, as `update` reads before writing: the caller writes on top of these.
+        let items = self.batch_get_reading(requested, true).await?;
+        let mut by_pk = std::collections::HashMap::with_capacity(items.len());
+        for found in &items {
+            let pk = item::get_s(found, keys::PK)?;
+            by_pk.insert(pk.to_owned(), decode(found)?);
+        }
+        Ok(keys
+            .iter()
+            .map(|(tenant, id)| by_pk.get(&keys::quote_pk(tenant, id)).cloned())
+            .collect())
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, quote_id = quote.id()), err)]
+    async fn update_from(
+        &self,
+        tenant: &TenantId,
+        previous: &StoredQuote,
+        quote: &StoredQuote,
+        events: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        if previous.id() != quote.id() {
+            return Err(StoreError::VersionConflict);
+        }
+        // No re-read: the version condition in the transaction proves `previous` is what is
+        // stored, so its index entries are the ones to remove.
+        self.replace(tenant, previous, quote, events).await
     }
 
     #[tracing::instrument(skip_all, fields(tenant = %tenant, quote_id = quote.id(), order_id = order.id()), err)]

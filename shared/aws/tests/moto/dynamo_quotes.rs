@@ -235,3 +235,93 @@ async fn the_open_quote_index_pages_by_tenant_then_quote_id() {
     }
     assert_eq!(pages, [vec!["a/q-1", "a/q-2", "a-x/q-0"], vec!["b/q-1"]]);
 }
+
+#[tokio::test]
+async fn update_from_is_one_transaction_and_a_stale_previous_writes_nothing() {
+    let store = store().await;
+    let acme = tenant("acme");
+    let v1 = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["p1"]);
+    store.insert(&acme, &v1, &[]).await.expect("insert");
+    let users = |price: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .open_quotes_by_price(price, None, 100)
+                .await
+                .expect("index query")
+                .into_iter()
+                .map(|r| format!("{}/{}", r.tenant, r.quote_id))
+                .collect::<Vec<_>>()
+        }
+    };
+    let mut v2 = v1.clone();
+    v2.version = 2;
+    v2.price_ids = vec!["p2".into()];
+    let events = [event("q-1", Destination::QuoteEvents)];
+
+    let before = store.requests().snapshot();
+    store
+        .update_from(&acme, &v1, &v2, &events)
+        .await
+        .expect("update from v1");
+    let update = store.requests().snapshot().since(&before);
+
+    assert_eq!(update.total(), 1, "no read before the write: {update:?}");
+    assert_eq!(update.of(Operation::TransactWriteItems), 1);
+    assert!(
+        users("p1").await.is_empty(),
+        "the previous price's entry is gone"
+    );
+    assert_eq!(users("p2").await, ["acme/q-1"]);
+    assert_eq!(store.pending(10).await.expect("pending"), events.to_vec());
+
+    // A writer still holding v1 loses: the version condition fails inside the transaction.
+    let mut stale = v1.clone();
+    stale.version = 2;
+    stale.price_ids = vec!["p3".into()];
+    let conflict = store
+        .update_from(
+            &acme,
+            &v1,
+            &stale,
+            &[event("q-1", Destination::QuoteEvents)],
+        )
+        .await;
+
+    assert!(
+        matches!(conflict, Err(StoreError::VersionConflict)),
+        "{conflict:?}"
+    );
+    assert_eq!(store.get(&acme, "q-1").await.expect("get"), Some(v2));
+    assert_eq!(
+        store.pending(10).await.expect("pending"),
+        events.to_vec(),
+        "no event of the lost write"
+    );
+    assert!(
+        users("p3").await.is_empty(),
+        "no index entry of the lost write"
+    );
+    assert_eq!(users("p2").await, ["acme/q-1"]);
+}
+
+#[tokio::test]
+async fn get_many_reads_up_to_a_hundred_quotes_per_request() {
+    let store = store().await;
+    let acme = tenant("acme");
+    let stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["p1"]);
+    store.insert(&acme, &stored, &[]).await.expect("insert");
+    let mut keys: Vec<_> = (0..150)
+        .map(|n| (acme.clone(), format!("missing-{n}")))
+        .collect();
+    keys[120] = (acme.clone(), "q-1".to_owned());
+
+    let before = store.requests().snapshot();
+    let found = store.get_many(&keys).await.expect("get_many");
+    let reads = store.requests().snapshot().since(&before);
+
+    assert_eq!(reads.total(), 2, "150 keys in two requests: {reads:?}");
+    assert_eq!(reads.of(Operation::BatchGetItem), 2);
+    assert_eq!(found[120], Some(stored));
+    assert_eq!(found.iter().flatten().count(), 1);
+}

@@ -24,6 +24,8 @@ type PriceRow = (ProductOfferingPrice, Option<OffsetDateTime>, bool);
 pub struct MemoryPriceCatalog {
     offerings: Vec<ProductOffering>,
     pub prices: Mutex<BTreeMap<String, PriceRow>>,
+    /// Calls of `offerings` and of `prices` (each one store read), to check the page memo.
+    pub reads: Mutex<(usize, usize)>,
 }
 
 impl Default for MemoryPriceCatalog {
@@ -37,6 +39,7 @@ impl Default for MemoryPriceCatalog {
                     .map(|p| (p.id.clone(), (p.clone(), p.last_update, false)))
                     .collect(),
             ),
+            reads: Mutex::new((0, 0)),
         }
     }
 }
@@ -44,6 +47,7 @@ impl Default for MemoryPriceCatalog {
 #[async_trait]
 impl CatalogStore for MemoryPriceCatalog {
     async fn offerings(&self, ids: &[String]) -> Result<Vec<ProductOffering>, StoreError> {
+        self.reads.lock().expect("lock").0 += 1;
         Ok(self
             .offerings
             .iter()
@@ -52,6 +56,7 @@ impl CatalogStore for MemoryPriceCatalog {
             .collect())
     }
     async fn prices(&self, ids: &[String]) -> Result<Vec<ProductOfferingPrice>, StoreError> {
+        self.reads.lock().expect("lock").1 += 1;
         let prices = self.prices.lock().expect("lock");
         Ok(ids
             .iter()

@@ -8,9 +8,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use q2c_model::settings::TenantSettings;
+use q2c_model::tmf::{QuoteItem, QuoteState};
 use time::OffsetDateTime;
 
 use super::message::{FanoutWork, parse_work};
+use super::page_catalog::PageCatalog;
 use super::rules::{ChangeFacts, QuoteChange, apply_rules};
 use super::{
     Announce, ApplyOutcome, FanoutCursor, OpenQuote, OpenQuoteIndex, PriceCatalogWriter,
@@ -206,8 +208,33 @@ impl PriceFanout {
             inner: self.ports.settings.as_ref(),
             cache: std::sync::Mutex::new(BTreeMap::new()),
         };
-        for open in &page.quotes {
-            match self.process_quote(source, facts, open, &settings).await? {
+        // The whole page in one read, and the catalog it needs in one more (not per quote).
+        let keys: Vec<(TenantId, String)> = page
+            .quotes
+            .iter()
+            .map(|open| (open.tenant.clone(), open.quote_id.clone()))
+            .collect();
+        let stored = self.ports.quotes.get_many(&keys).await.map_err(transient)?;
+        let catalog = PageCatalog::new(self.ports.catalog.as_ref());
+        if !facts.retired {
+            let items: Vec<QuoteItem> = stored
+                .iter()
+                .flatten()
+                .filter(|quote| is_repriced(quote))
+                .flat_map(|quote| quote.quote.quote_item.iter().cloned())
+                .collect();
+            match catalog.preload(&items).await {
+                Ok(()) => {}
+                Err(ServiceError::Unavailable(e)) => return Err(transient(e)),
+                // Each quote reads what it misses again and reports its own failure.
+                Err(e) => tracing::warn!(error = %e, "page catalog not preloaded"),
+            }
+        }
+        for (open, read) in page.quotes.iter().zip(stored) {
+            match self
+                .process_quote(source, facts, open, read, &settings, &catalog)
+                .await?
+            {
                 Some(QuoteChange::Repriced) => report.repriced += 1,
                 Some(QuoteChange::Noted) => report.noted += 1,
                 Some(QuoteChange::Flagged) => report.flagged += 1,
@@ -258,37 +285,39 @@ impl PriceFanout {
         source: &ParsedMessage,
         facts: &ChangeFacts<'_>,
         open: &OpenQuote,
+        read: Option<StoredQuote>,
         settings: &CachedSettings<'_>,
+        catalog: &PageCatalog<'_>,
     ) -> Result<Option<QuoteChange>, HandlerError> {
+        let mut read = Some(read);
         for _ in 0..MAX_ATTEMPTS {
-            let Some(stored) = self
-                .ports
-                .quotes
-                .get(&open.tenant, &open.quote_id)
-                .await
-                .map_err(transient)?
-            else {
+            // The page's read first; after a lost race, the quote as it is now (`get_many`
+            // reads strongly consistent where `get` may not, so the retry sees the winner).
+            let current = match read.take() {
+                Some(current) => current,
+                None => self
+                    .ports
+                    .quotes
+                    .get_many(&[(open.tenant.clone(), open.quote_id.clone())])
+                    .await
+                    .map_err(transient)?
+                    .pop()
+                    .flatten(),
+            };
+            let Some(stored) = current else {
                 return Ok(Some(QuoteChange::Final));
             };
             let now = self.ports.clock.now();
-            let (change, next) = match apply_rules(
-                &open.tenant,
-                &stored,
-                facts,
-                self.ports.catalog.as_ref(),
-                settings,
-                now,
-            )
-            .await
-            {
-                Ok(result) => result,
-                Err(ServiceError::Unavailable(e)) => return Err(transient(e)),
-                Err(e) => {
-                    tracing::warn!(tenant = %open.tenant, quote_id = %open.quote_id, error = %e,
+            let (change, next) =
+                match apply_rules(&open.tenant, &stored, facts, catalog, settings, now).await {
+                    Ok(result) => result,
+                    Err(ServiceError::Unavailable(e)) => return Err(transient(e)),
+                    Err(e) => {
+                        tracing::warn!(tenant = %open.tenant, quote_id = %open.quote_id, error = %e,
                         "open quote no longer prices; left unchanged");
-                    return Ok(None);
-                }
-            };
+                        return Ok(None);
+                    }
+                };
             let Some(next) = next else {
                 return Ok(Some(change));
             };
@@ -296,7 +325,7 @@ impl PriceFanout {
             match self
                 .ports
                 .quotes
-                .update(&open.tenant, &next, stored.version, &[event])
+                .update_from(&open.tenant, &stored, &next, &[event])
                 .await
             {
                 Ok(()) => return Ok(Some(change)),
@@ -360,6 +389,14 @@ impl SettingsSource for CachedSettings<'_> {
         }
         Ok(loaded)
     }
+}
+
+/// Whether the rules re-price this quote from the catalog (open, not yet approved).
+fn is_repriced(quote: &StoredQuote) -> bool {
+    matches!(
+        quote.quote.state.unwrap_or(QuoteState::InProgress),
+        QuoteState::InProgress | QuoteState::Pending
+    )
 }
 
 fn transient(e: impl std::error::Error + Send + Sync + 'static) -> HandlerError {

@@ -9,7 +9,8 @@
 //!   records they exchange;
 //! - `message`: parsing price events and continuation messages, building continuations;
 //! - `handler`: the use-case [`PriceFanout`];
-//! - `rules`: what a change does to one quote, and the approval guard for retired prices.
+//! - `rules`: what a change does to one quote, and the approval guard for retired prices;
+//! - `page_catalog`: the catalog read once per page for all its quotes.
 
 use std::fmt;
 
@@ -23,6 +24,7 @@ use crate::ports::StoreError;
 
 mod handler;
 mod message;
+mod page_catalog;
 mod rules;
 
 pub use handler::{FanoutConfig, FanoutOutcome, FanoutPorts, PageReport, PriceFanout};

@@ -13,10 +13,16 @@ use time::macros::datetime;
 
 use super::fakes::*;
 use super::*;
+use crate::configure::load_catalog_for;
 use crate::context::Scope;
+use crate::context::TenantId;
 use crate::error::ServiceError;
 use crate::messaging::{HandlerError, ParsedMessage, parse_message};
-use crate::ports::{CatalogStore, Ports, StoredQuote};
+use crate::orders::StoredOrder;
+use crate::ports::{
+    CatalogStore, Listing, OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, StoreError,
+    StoredQuote,
+};
 use crate::quotes::{QuoteService, QuoteServiceConfig};
 use crate::testing::{DefaultSettings, MemoryQuotes, TestClock, Unused, caller};
 
@@ -32,6 +38,14 @@ struct World {
 }
 
 fn world(page_size: usize) -> World {
+    world_with(page_size, |quotes| quotes)
+}
+
+/// A world whose fan-out reaches the quotes through `fanout_quotes` (the service directly).
+fn world_with(
+    page_size: usize,
+    fanout_quotes: impl FnOnce(Arc<MemoryQuotes>) -> Arc<dyn QuoteStore>,
+) -> World {
     let quotes = Arc::new(MemoryQuotes::default());
     let catalog = Arc::new(MemoryPriceCatalog::default());
     let queue = Arc::new(MemoryQueue::default());
@@ -54,7 +68,7 @@ fn world(page_size: usize) -> World {
     );
     let fanout = PriceFanout::new(
         FanoutPorts {
-            quotes: quotes.clone(),
+            quotes: fanout_quotes(quotes.clone()),
             catalog: catalog.clone(),
             writer: catalog.clone(),
             index: Arc::new(MemoryIndex(quotes.clone())),
@@ -682,4 +696,164 @@ async fn a_continuation_with_a_bad_cursor_is_poison_and_never_applies() {
         other => panic!("expected poison, got {other:?}"),
     }
     assert!(w.announce.0.lock().expect("lock").is_empty());
+}
+
+#[tokio::test]
+async fn a_page_reads_the_catalog_once_for_all_its_quotes() {
+    let w = world(200);
+    let mut ids = Vec::new();
+    for n in 0..10 {
+        let offerings: &[&str] = if n % 2 == 0 {
+            &["fibre-1g"]
+        } else {
+            &["home-bundle"]
+        };
+        ids.push(w.quote("acme", offerings).await.id().to_owned());
+    }
+    // What pricing the richest single quote reads: the page must read no more than that.
+    let single = MemoryPriceCatalog::default();
+    let bundle = w.stored("acme", &ids[1]);
+    load_catalog_for(&single, &bundle.quote.quote_item)
+        .await
+        .expect("catalog");
+    let one_quote_reads = *single.reads.lock().expect("lock");
+    *w.catalog.reads.lock().expect("lock") = (0, 0);
+
+    let outcome = w
+        .fanout
+        .handle(change_event(
+            "e-1",
+            fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)),
+        ))
+        .await
+        .expect("handled");
+
+    assert_eq!(outcome.page.repriced, 10);
+    assert_eq!(
+        *w.catalog.reads.lock().expect("lock"),
+        one_quote_reads,
+        "offerings and prices read once per page, not once per quote"
+    );
+    for id in &ids {
+        assert_eq!(
+            fibre_line(&w.stored("acme", id)).0,
+            (money("45"), money("54"))
+        );
+    }
+}
+
+/// Lets another writer change each quote once between the fan-out's read and its write.
+struct RacingQuotes {
+    inner: Arc<MemoryQuotes>,
+    raced: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl QuoteStore for RacingQuotes {
+    async fn insert(
+        &self,
+        t: &TenantId,
+        q: &StoredQuote,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        self.inner.insert(t, q, ev).await
+    }
+    async fn get(&self, t: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
+        self.inner.get(t, id).await
+    }
+    async fn update(
+        &self,
+        t: &TenantId,
+        q: &StoredQuote,
+        expected: u64,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        self.inner.update(t, q, expected, ev).await
+    }
+    async fn update_from(
+        &self,
+        t: &TenantId,
+        previous: &StoredQuote,
+        q: &StoredQuote,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let first_time = {
+            let mut raced = self.raced.lock().expect("lock");
+            let first = !raced.iter().any(|id| id == q.id());
+            if first {
+                raced.push(q.id().to_owned());
+            }
+            first
+        };
+        if first_time {
+            let mut meanwhile = self.inner.get(t, q.id()).await?.expect("quote");
+            meanwhile.quote.description = Some("edited meanwhile".to_owned());
+            meanwhile.version += 1;
+            self.inner
+                .update(t, &meanwhile, meanwhile.version - 1, &[])
+                .await?;
+        }
+        self.inner.update_from(t, previous, q, ev).await
+    }
+    async fn accept(
+        &self,
+        t: &TenantId,
+        q: &StoredQuote,
+        expected: u64,
+        order: &StoredOrder,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        self.inner.accept(t, q, expected, order, ev).await
+    }
+    async fn delete(
+        &self,
+        t: &TenantId,
+        id: &str,
+        expected: u64,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        self.inner.delete(t, id, expected, ev).await
+    }
+    async fn list(
+        &self,
+        t: &TenantId,
+        f: &QuoteFilter,
+        page: Page,
+    ) -> Result<Listing<StoredQuote>, StoreError> {
+        self.inner.list(t, f, page).await
+    }
+}
+
+#[tokio::test]
+async fn a_quote_changed_after_the_page_read_is_read_again_and_repriced() {
+    let w = world_with(200, |inner| {
+        Arc::new(RacingQuotes {
+            inner,
+            raced: Mutex::new(Vec::new()),
+        })
+    });
+    let q = w.quote("acme", &["fibre-1g"]).await;
+
+    let outcome = w
+        .fanout
+        .handle(change_event(
+            "e-1",
+            fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)),
+        ))
+        .await
+        .expect("handled");
+
+    assert_eq!(outcome.page.repriced, 1);
+    let after = w.stored("acme", q.id());
+    assert_eq!(
+        after.quote.description.as_deref(),
+        Some("edited meanwhile"),
+        "the concurrent change is kept, not overwritten by the page's stale read"
+    );
+    assert_eq!(fibre_line(&after).0, (money("45"), money("54")));
+    assert_eq!(after.version, 3);
+    assert_eq!(
+        w.events_of(q.id()),
+        ["QuoteCreateEvent", "QuoteAttributeValueChangeEvent"]
+    );
 }
