@@ -32,7 +32,7 @@ pub struct Cli {
 pub enum Command {
     /// Serve the TMF648 quote API (and everything behind it) on this machine, on an embedded
     /// SQLite store. Seeds the sample catalog on first start; stops cleanly on Ctrl-C/SIGTERM.
-    Local(LocalArgs),
+    Local(Box<LocalArgs>),
     /// Print a development bearer token that `q2c local` (same --data-dir) accepts.
     Token(TokenArgs),
     /// Read and write the embedded queues of a `q2c local` data directory (works while it
@@ -175,6 +175,9 @@ pub struct LocalArgs {
     /// fake (which then does not start).
     #[arg(long, env = "Q2C_DOWNSTREAM_URL")]
     pub downstream_url: Option<String>,
+    /// Bearer token sent to order management (`Authorization: Bearer …`); none by default.
+    #[arg(long, env = "Q2C_DOWNSTREAM_TOKEN", hide_env_values = true)]
+    pub downstream_token: Option<String>,
     /// Address of the in-process fake order management (`GET /productOrder` lists what it
     /// received).
     #[arg(long, default_value = "127.0.0.1:8081", env = "Q2C_DOWNSTREAM_ADDR")]
@@ -219,7 +222,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Local(args) => {
             let secret = signing_secret(std::env::var("Q2C_JWT_SECRET").ok(), &args.data_dir)?;
-            let config = LocalConfig::new(args, secret)?;
+            let config = LocalConfig::new(*args, secret)?;
             local::run_until_signal(config).await
         }
         Command::Downstream(args) => {

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use q2c_callbacks::{HttpCallbacks, HttpConfig};
-use q2c_downstream::{HttpDownstream, HttpDownstreamConfig, NoCredential, TokioSleeper};
+use q2c_downstream::{
+    Credential, HttpDownstream, HttpDownstreamConfig, LazyToken, NoCredential, TokioSleeper,
+};
 use q2c_local::queues::DEFAULT_MAX_RECEIVE_COUNT;
 use q2c_local::{LocalCallbackSender, Poller, SqliteQueues, SqliteStore};
 use q2c_service::delivery::{
@@ -70,7 +72,8 @@ pub struct Consumers {
 
 impl Consumers {
     /// Starts the three consumers over `store`'s queues. `ports` are the API's (its quote
-    /// store wakes the outbox relay); orders go to `downstream_url` (a TMF622 base URL).
+    /// store wakes the outbox relay); orders go to `downstream_url` (a TMF622 base URL), with
+    /// `downstream_token` as bearer token when given.
     ///
     /// # Errors
     /// When a client cannot be built.
@@ -78,6 +81,7 @@ impl Consumers {
         store: &SqliteStore,
         ports: &Ports,
         downstream_url: &str,
+        downstream_token: Option<String>,
     ) -> anyhow::Result<Consumers> {
         let queue_client = SqliteQueues::new(store).queue_client();
         let delivery = Arc::new(hub_delivery(
@@ -98,10 +102,15 @@ impl Consumers {
             },
             FanoutConfig::default(),
         ));
-        let downstream = HttpDownstream::new(
-            HttpDownstreamConfig::new(downstream_url),
-            Arc::new(NoCredential),
-        )?;
+        let credential: Arc<dyn Credential> = match downstream_token {
+            Some(token) => Arc::new(LazyToken::new(move || {
+                let token = token.clone();
+                async move { Ok(token) }
+            })),
+            None => Arc::new(NoCredential),
+        };
+        let downstream =
+            HttpDownstream::new(HttpDownstreamConfig::new(downstream_url), credential)?;
         let dispatch = Arc::new(OrderDispatch::new(
             Arc::new(downstream),
             store.dispatch_log(),

@@ -58,6 +58,8 @@ pub struct LocalConfig {
     /// Order management's TMF622 base URL; `None`: the in-process fake on
     /// `downstream_addr`.
     pub downstream_url: Option<String>,
+    /// Bearer token for order management (locally from configuration; on AWS from SSM).
+    pub downstream_token: Option<String>,
     /// Where the in-process fake order management listens (port 0: any free port).
     pub downstream_addr: SocketAddr,
     /// Fault knobs of the in-process fake.
@@ -88,6 +90,7 @@ impl LocalConfig {
             jwt_audience: args.jwt_audience,
             consumers: !args.no_consumers,
             downstream_url: args.downstream_url,
+            downstream_token: args.downstream_token,
             downstream_addr: args.downstream_addr,
             downstream: DownstreamConfig {
                 fail_rate: args.downstream_fail_rate,
@@ -113,6 +116,7 @@ impl LocalConfig {
             jwt_audience: LOCAL_AUDIENCE.to_owned(),
             consumers: true,
             downstream_url: None,
+            downstream_token: None,
             downstream_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             downstream: DownstreamConfig::default(),
         }
@@ -138,6 +142,7 @@ pub struct LocalApp {
     relay_wake: Arc<Notify>,
     downstream_url: String,
     fake_downstream: Option<(TcpListener, DownstreamConfig)>,
+    downstream_token: Option<String>,
     consumers: bool,
 }
 
@@ -212,6 +217,7 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
         relay_wake,
         downstream_url,
         fake_downstream,
+        downstream_token: config.downstream_token.clone(),
         consumers: config.consumers,
     })
 }
@@ -291,6 +297,7 @@ impl LocalApp {
                 &self.store,
                 &self.ports,
                 &self.downstream_url,
+                self.downstream_token.clone(),
             )?)
         } else {
             None
