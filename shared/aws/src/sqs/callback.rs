@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use q2c_callbacks::HttpCallbacks;
 use q2c_service::delivery::CallbackSender;
-use q2c_service::messaging::{OutgoingMessage, SendFailure, SendOutcome, check_batch};
+use q2c_service::messaging::{OutgoingMessage, SendOutcome, check_batch};
 use q2c_service::ports::BoxError;
 
 use super::queues::entry;
@@ -103,25 +103,7 @@ impl CallbackSender for SqsCallbackSender {
             .send()
             .await
             .map_err(|e| format!("queue {queue}: {}", describe(&e)))?;
-        let index = |id: &str| id.parse::<usize>().ok();
-        Ok(SendOutcome {
-            sent: output
-                .successful
-                .into_iter()
-                .filter_map(|s| Some((index(&s.id)?, s.message_id)))
-                .collect(),
-            failed: output
-                .failed
-                .into_iter()
-                .filter_map(|f| {
-                    Some(SendFailure {
-                        index: index(&f.id)?,
-                        code: f.code,
-                        sender_fault: f.sender_fault,
-                    })
-                })
-                .collect(),
-        })
+        Ok(super::queues::send_outcome(output))
     }
 
     async fn post_http(

@@ -160,25 +160,7 @@ impl QueueClient for SqsQueues {
             .send()
             .await
             .map_err(|e| sdk("SendMessageBatch", e))?;
-        let index = |id: &str| id.parse::<usize>().ok();
-        Ok(SendOutcome {
-            sent: output
-                .successful
-                .into_iter()
-                .filter_map(|s| Some((index(&s.id)?, s.message_id)))
-                .collect(),
-            failed: output
-                .failed
-                .into_iter()
-                .filter_map(|f| {
-                    Some(SendFailure {
-                        index: index(&f.id)?,
-                        code: f.code,
-                        sender_fault: f.sender_fault,
-                    })
-                })
-                .collect(),
-        })
+        Ok(send_outcome(output))
     }
 
     #[tracing::instrument(skip(self), err)]
@@ -296,5 +278,30 @@ impl QueueClient for SqsQueues {
             visible: count(QueueAttributeName::ApproximateNumberOfMessages),
             in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
         })
+    }
+}
+
+/// The per-entry result of a `SendMessageBatch` whose entry ids are their batch positions.
+pub(crate) fn send_outcome(
+    output: aws_sdk_sqs::operation::send_message_batch::SendMessageBatchOutput,
+) -> SendOutcome {
+    let index = |id: &str| id.parse::<usize>().ok();
+    SendOutcome {
+        sent: output
+            .successful
+            .into_iter()
+            .filter_map(|s| Some((index(&s.id)?, s.message_id)))
+            .collect(),
+        failed: output
+            .failed
+            .into_iter()
+            .filter_map(|f| {
+                Some(SendFailure {
+                    index: index(&f.id)?,
+                    code: f.code,
+                    sender_fault: f.sender_fault,
+                })
+            })
+            .collect(),
     }
 }
