@@ -24,6 +24,8 @@ pub mod delivery;
 pub mod dispatch;
 pub mod error;
 pub mod events;
+#[cfg(test)]
+mod extensibility_tests;
 pub mod fanout;
 pub mod messaging;
 pub mod orders;
