@@ -107,22 +107,24 @@ fn fill_ids(items: &mut [QuoteItem], seen: &mut BTreeSet<String>, next: &mut u64
     }
 }
 
-/// What a client asks for when it creates a quote or changes its items: checks the requested
-/// characteristics against the offerings (`q2c_model::characteristics`), then prices. Re-pricing
+/// What a client asks for when it creates a quote or changes its items: prices (which checks
+/// that every offering exists and is for sale), then checks the requested characteristics
+/// against the offerings (`q2c_model::characteristics`). Re-pricing
 /// that is not the client's doing (the price fan-out) calls [`price_items`] alone, so that a
 /// later catalog change of characteristics never blocks it.
 ///
 /// # Errors
-/// `InvalidConfiguration` (400) for a characteristic the offering refuses, then as
-/// [`price_items`].
+/// As [`price_items`], then `InvalidConfiguration` (400) for a characteristic the offering
+/// refuses.
 pub fn configure_items(
     items: &[QuoteItem],
     catalog: &CatalogSnapshot,
     settings: &TenantSettings,
     now: OffsetDateTime,
 ) -> Result<PricedQuote, ServiceError> {
+    let priced = price_items(items, catalog, settings, now)?;
     validate_characteristics(items, catalog, now).map_err(characteristic_error)?;
-    price_items(items, catalog, settings, now)
+    Ok(priced)
 }
 
 fn characteristic_error(e: CharacteristicError) -> ServiceError {

@@ -419,11 +419,12 @@ async fn retired_or_expired_offerings_cannot_be_quoted_nor_added_by_patch() {
     assert_eq!(code, "OFFERING_NOT_SELLABLE");
     assert!(message.contains("mobile-legacy"), "{message}");
 
-    // Obsolete, in any case, is retired too.
+    // Obsolete, in any case, is retired too; and the offering is refused before its
+    // characteristics are looked at.
     let mut obsolete = fixture
         .ports
         .catalog
-        .offerings(&["slice-open".to_owned()])
+        .offerings(&["slice-strict".to_owned()])
         .await
         .expect("read")
         .remove(0);
@@ -435,9 +436,13 @@ async fn retired_or_expired_offerings_cannot_be_quoted_nor_added_by_patch() {
         .put_offering(&obsolete)
         .await
         .expect("stored");
+    let unknown_characteristic = json!({
+        "productOffering": {"id": "slice-obsolete"},
+        "product": {"productCharacteristic": [{"name": "turbo", "value": true}]}
+    });
     let (code, message) = business_rule(
         service
-            .create(&ctx, quote_with(vec![offering("slice-obsolete")]))
+            .create(&ctx, quote_with(vec![unknown_characteristic]))
             .await,
     );
     assert_eq!(code, "OFFERING_NOT_SELLABLE");
