@@ -181,7 +181,7 @@ fn validate_item(
             .filter(|c| c.name == spec.name)
             .map(|c| value_count(&c.value))
             .sum();
-        if count < spec.min_cardinality {
+        if count < spec.min_cardinality && adds_a_product(item) {
             return error(
                 base,
                 CharacteristicErrorKind::Missing {
@@ -205,6 +205,15 @@ fn validate_item(
         }
     }
     Ok(())
+}
+
+/// Whether the item creates a product (action `add`, or none): only then must it configure
+/// every mandatory characteristic. A `modify` sends what changes; `delete` and `noChange`
+/// configure nothing.
+fn adds_a_product(item: &QuoteItem) -> bool {
+    item.action
+        .as_deref()
+        .is_none_or(|action| action.eq_ignore_ascii_case("add"))
 }
 
 /// How many values a requested characteristic carries: an array carries its elements.

@@ -161,6 +161,29 @@ fn a_missing_mandatory_characteristic_is_refused() {
 }
 
 #[test]
+fn only_an_item_adding_a_product_must_configure_mandatory_characteristics() {
+    let with_action = |action: &str| QuoteItem {
+        action: Some(action.to_owned()),
+        product_offering: Some(EntityRef::to("router")),
+        ..QuoteItem::default()
+    };
+    assert_eq!(
+        code_and_path(&[with_action("Add")]).0,
+        "MISSING_CHARACTERISTIC"
+    );
+    for action in ["modify", "delete", "noChange"] {
+        assert_eq!(check(&[with_action(action)]), Ok(()), "{action}");
+    }
+    // What a modify does send is still checked.
+    let mut modify = item("router", json!([{"name": "colour", "value": "pink"}]));
+    modify.action = Some("modify".into());
+    assert_eq!(
+        code_and_path(&[modify]).0,
+        "CHARACTERISTIC_VALUE_NOT_ALLOWED"
+    );
+}
+
+#[test]
 fn more_values_than_max_cardinality_are_refused() {
     let twice = json!([{"name": "colour", "value": "white"}, {"name": "colour", "value": "black"}]);
     assert_eq!(
