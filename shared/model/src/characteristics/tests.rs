@@ -228,3 +228,27 @@ fn items_of_unknown_or_missing_offerings_are_left_to_pricing() {
     let none = QuoteItem::default();
     assert_eq!(check(&[unknown, none]), Ok(()));
 }
+
+#[test]
+fn a_spec_shaped_tmf620_offering_is_read_as_it_comes() {
+    let offering: ProductOffering =
+        serde_json::from_str(include_str!("../../tests/fixtures/product-offering.json"))
+            .expect("the fixture offering");
+    let id = offering.id.clone();
+    let catalog = CatalogSnapshot::new(vec![offering], vec![]);
+    let latency = |value: Value| item(&id, json!([{"name": "latencyMs", "value": value}]));
+
+    for allowed in [json!(10), json!(5.5), json!("5.50")] {
+        assert_eq!(
+            validate_characteristics(&[latency(allowed.clone())], &catalog, NOW),
+            Ok(()),
+            "{allowed}"
+        );
+    }
+    let refused = validate_characteristics(&[latency(json!(7))], &catalog, NOW)
+        .expect_err("7 ms is not offered");
+    assert_eq!(refused.code(), "CHARACTERISTIC_VALUE_NOT_ALLOWED");
+    let missing = validate_characteristics(&[item(&id, json!([]))], &catalog, NOW)
+        .expect_err("latencyMs is mandatory");
+    assert_eq!(missing.code(), "MISSING_CHARACTERISTIC");
+}
