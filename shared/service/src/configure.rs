@@ -109,9 +109,9 @@ fn fill_ids(items: &mut [QuoteItem], seen: &mut BTreeSet<String>, next: &mut u64
 
 /// What a client asks for when it creates a quote or changes its items: prices (which checks
 /// that every offering exists and is for sale), then checks the requested characteristics
-/// against the offerings (`q2c_model::characteristics`). Re-pricing
-/// that is not the client's doing (the price fan-out) calls [`price_items`] alone, so that a
-/// later catalog change of characteristics never blocks it.
+/// against the offerings (`q2c_model::characteristics`). Re-pricing that is not the client's
+/// doing (the price fan-out) calls [`price_items`] alone, so that a later catalog change of
+/// characteristics never blocks it.
 ///
 /// # Errors
 /// As [`price_items`], then `InvalidConfiguration` (400) for a characteristic the offering

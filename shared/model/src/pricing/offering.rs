@@ -163,8 +163,8 @@ fn charge_line(pop: &ProductOfferingPrice, quantity: i64) -> Option<Line<'_>> {
 }
 
 /// Adds catalog promotions to the lines they alter (`popRelationship`; none means every
-/// recurring and one-time line). The duration of `productOfferingTerm` becomes `applicationDuration` on
-/// recurring lines.
+/// recurring and one-time line). The duration of `productOfferingTerm` becomes
+/// `applicationDuration` on recurring lines.
 pub(super) fn apply_promotions<'c>(
     lines: &mut [Line<'c>],
     discounts: &[&'c ProductOfferingPrice],
