@@ -448,3 +448,46 @@ async fn retired_or_expired_offerings_cannot_be_quoted_nor_added_by_patch() {
     assert_eq!(code, "OFFERING_NOT_SELLABLE");
     assert!(message.contains("slice-obsolete"), "{message}");
 }
+
+#[tokio::test]
+async fn unknown_fields_survive_patches_of_other_fields_and_of_the_items() {
+    let fixture = Fixture::new();
+    add_slice_offerings(&fixture).await;
+    let service = service(&fixture);
+    let ctx = caller("acme", ALL);
+    let sent = rich_item();
+    let created = service
+        .create(&ctx, quote_with(vec![sent.clone()]))
+        .await
+        .expect("created");
+
+    let described = service
+        .patch(&ctx, created.id(), &json!({"description": "renamed"}), None)
+        .await
+        .expect("patched");
+    assert_eq!(item_json(&described.quote, 0)["product"], sent["product"]);
+
+    // Re-sending the items with a second one re-prices; the first keeps its unknowns.
+    let mut second = rich_item();
+    second["x-channelHint"] = json!({"partner": "p-8"});
+    let repriced = service
+        .patch(
+            &ctx,
+            created.id(),
+            &json!({"quoteItem": [sent.clone(), second.clone()]}),
+            None,
+        )
+        .await
+        .expect("re-priced");
+    for (index, item) in [sent, second].iter().enumerate() {
+        let stored = item_json(&repriced.quote, index);
+        for key in ["@type", "x-channelHint", "productOffering", "product"] {
+            assert_eq!(stored[key], item[key], "item {index} {key}");
+        }
+    }
+    assert_eq!(
+        repriced.quote.quote_total_price.len(),
+        2,
+        "recurring and penalty"
+    );
+}
