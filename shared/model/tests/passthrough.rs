@@ -43,14 +43,17 @@ fn characteristic() -> impl Strategy<Value = Value> {
     (
         "[a-zA-Z]{1,12}",
         prop::option::of("[a-zA-Z]{1,10}"),
-        json_value(),
+        // Absent (TMF648 v5 allows it), `null` or anything else: each must come back as sent.
+        prop::option::of(json_value()),
         prop::option::of("[A-Z][a-zA-Z]{1,10}"),
         unknown_fields(),
     )
         .prop_map(|(name, value_type, value, type_name, unknown)| {
             let mut c = unknown;
             c.insert("name".into(), json!(name));
-            c.insert("value".into(), value);
+            if let Some(value) = value {
+                c.insert("value".into(), value);
+            }
             if let Some(value_type) = value_type {
                 c.insert("valueType".into(), json!(value_type));
             }

@@ -163,7 +163,8 @@ fn validate_item(
             );
         };
         if spec.restricts_values
-            && let Some(refused) = refused_value(&characteristic.value, &spec.allowed)
+            && let Some(value) = &characteristic.value
+            && let Some(refused) = refused_value(value, &spec.allowed)
         {
             return error(
                 format!("{base}[{index}].value"),
@@ -179,7 +180,7 @@ fn validate_item(
         let count: u64 = requested
             .iter()
             .filter(|c| c.name == spec.name)
-            .map(|c| value_count(&c.value))
+            .map(|c| c.value.as_ref().map_or(0, value_count))
             .sum();
         if count < spec.min_cardinality && adds_a_product(item) {
             return error(
@@ -216,7 +217,8 @@ fn adds_a_product(item: &QuoteItem) -> bool {
         .is_none_or(|action| action.eq_ignore_ascii_case("add"))
 }
 
-/// How many values a requested characteristic carries: an array carries its elements.
+/// How many values a requested characteristic carries: an array carries its elements (one
+/// sent without a value carries none).
 fn value_count(value: &Value) -> u64 {
     match value {
         Value::Array(values) => values.len() as u64,

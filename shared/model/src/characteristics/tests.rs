@@ -184,6 +184,17 @@ fn only_an_item_adding_a_product_must_configure_mandatory_characteristics() {
 }
 
 #[test]
+fn a_characteristic_sent_without_a_value_carries_none() {
+    let without_value = json!([{"name": "colour"}]);
+    assert_eq!(
+        code_and_path(&[item("router", without_value)]).0,
+        "MISSING_CHARACTERISTIC"
+    );
+    let optional = json!([{"name": "colour", "value": "white"}, {"name": "speedMbps"}]);
+    assert_eq!(check(&[item("router", optional)]), Ok(()));
+}
+
+#[test]
 fn more_values_than_max_cardinality_are_refused() {
     let twice = json!([{"name": "colour", "value": "white"}, {"name": "colour", "value": "black"}]);
     assert_eq!(
