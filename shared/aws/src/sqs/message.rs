@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use aws_lambda_events::event::sqs::SqsMessage;
 
-pub use q2c_service::messaging::{ACCEPTED_SCHEMA_MAJOR, ParsedMessage};
+pub use q2c_service::messaging::{ACCEPTED_SCHEMA_MAJORS, ParsedMessage};
 
 /// Parses a record (string attributes only; `ApproximateReceiveCount` as the receive count).
 ///
