@@ -7,3 +7,4 @@ mod concurrency;
 mod errors;
 mod orders;
 mod quotes;
+mod v4_recorded;
