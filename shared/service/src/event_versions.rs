@@ -224,8 +224,8 @@ pub fn normalise_envelope(envelope: Value, major: SchemaMajor) -> Result<Value, 
 }
 
 /// An internal-form envelope as `major` writes it: `schemaVersion` set to
-/// [`SchemaMajor::version`]; for v5 also `@type` (the event type), `timeOccurred`, and the
-/// payload in the v5 representation.
+/// [`SchemaMajor::version`], the payload in `major`'s representation; for v5 also `@type`
+/// (the event type) and `timeOccurred`.
 pub fn render_envelope(internal: &Value, major: SchemaMajor) -> Value {
     let Value::Object(fields) = internal else {
         return internal.clone();
@@ -235,21 +235,21 @@ pub fn render_envelope(internal: &Value, major: SchemaMajor) -> Value {
         SCHEMA_VERSION_FIELD.to_owned(),
         Value::from(major.version()),
     );
+    let event_type = fields
+        .get("eventType")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    if let Some(payload) = fields.remove("event") {
+        fields.insert(
+            "event".to_owned(),
+            payloads::to_version(&event_type, payload, major),
+        );
+    }
     if major == SchemaMajor::V5 {
         rename(&mut fields, TIME_OCCURRED_V4, TIME_OCCURRED_V5);
-        if let Some(event_type) = fields.get("eventType").cloned() {
-            fields.insert("@type".to_owned(), event_type);
-        }
-        let event_type = fields
-            .get("eventType")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        if let Some(payload) = fields.remove("event") {
-            fields.insert(
-                "event".to_owned(),
-                payloads::to_version(&event_type, payload, major),
-            );
+        if !event_type.is_empty() {
+            fields.insert("@type".to_owned(), Value::from(event_type));
         }
     }
     Value::Object(fields)
@@ -277,22 +277,58 @@ fn rename(fields: &mut Map<String, Value>, from: &str, to: &str) {
     }
 }
 
-/// The payload (`event`) of each event family per major.
+/// The payload (`event`) of each event family per major. Quote payloads (`event.quote`) differ
+/// between v4 and v5 and are mapped with `q2c-wire`; the product order, price and fan-out
+/// payloads q2c reads and writes are the same in both (the fields we use did not change
+/// between the TMF620/TMF622 v4 and v5 resources), so they pass as they are.
 mod payloads {
-    use super::SchemaMajor;
+    use q2c_model::tmf::Quote;
     use serde_json::Value;
 
-    /// The internal payload as `major` writes it.
-    pub(super) fn to_version(_event_type: &str, payload: Value, _major: SchemaMajor) -> Value {
+    use super::SchemaMajor;
+
+    /// The payload key of quote events.
+    const QUOTE: &str = "quote";
+    /// The quote API bases in hrefs.
+    const V4_BASE: &str = "/quoteManagement/v4/";
+    const V5_BASE: &str = "/quoteManagement/v5/";
+
+    /// The internal payload as `major` writes it (a quote as `q2c-wire` writes it in that
+    /// version). A quote the model cannot read (never one we built) is passed on as it is
+    /// rather than dropped.
+    pub(super) fn to_version(event_type: &str, mut payload: Value, major: SchemaMajor) -> Value {
+        if let Some(quote) = payload.get_mut(QUOTE) {
+            let mapped =
+                serde_json::from_value::<Quote>(quote.clone()).and_then(|model| match major {
+                    SchemaMajor::V4 => q2c_wire::v4::quote_to_v4(&model),
+                    SchemaMajor::V5 => q2c_wire::v5::quote_to_v5(&model),
+                });
+            match mapped {
+                Ok(rendered) => *quote = rendered,
+                Err(error) => {
+                    tracing::warn!(event_type, %major, error.message = %error, "quote payload not mapped; sent as it is");
+                }
+            }
+        }
         payload
     }
 
     /// A payload of `major` in the internal form.
     pub(super) fn from_version(
         _event_type: &str,
-        payload: Value,
-        _major: SchemaMajor,
+        mut payload: Value,
+        major: SchemaMajor,
     ) -> Result<Value, String> {
+        if major == SchemaMajor::V4 {
+            return Ok(payload);
+        }
+        if let Some(quote) = payload.get_mut(QUOTE) {
+            let mut model = q2c_wire::v5::quote_from_v5(quote.take())
+                .map_err(|e| format!("event.quote is not a v5 quote: {e}"))?;
+            // `quote_to_v5` moves the href to the v5 base; the model keeps the v4 one.
+            model.href = model.href.map(|href| href.replacen(V5_BASE, V4_BASE, 1));
+            *quote = serde_json::to_value(model).map_err(|e| format!("event.quote: {e}"))?;
+        }
         Ok(payload)
     }
 }
@@ -366,9 +402,35 @@ mod tests {
             "eventType": "QuoteStateChangeEvent",
             "timeOcurred": "2026-11-27T14:00:00Z",
             "schemaVersion": "4.0",
-            "event": {"quote": {"id": "q-1", "state": "approved"}},
+            "event": {"quote": {
+                "id": "q-1",
+                "href": "/tmf-api/quoteManagement/v4/quote/q-1",
+                "state": "approved",
+                "externalId": "crm-42",
+                "quoteDate": "2026-11-27T14:00:00Z",
+                "quoteItem": [{"id": "1", "action": "add", "quantity": 1}],
+            }},
             "x-partner": "kept",
         })
+    }
+
+    #[test]
+    fn a_v5_quote_payload_is_the_v5_representation() {
+        let v5 = render_envelope(&internal(), SchemaMajor::V5);
+        let quote = &v5["event"]["quote"];
+        assert_eq!(quote["creationDate"], "2026-11-27T14:00:00Z");
+        assert!(quote.get("quoteDate").is_none());
+        assert_eq!(quote["externalId"], json!([{"id": "crm-42"}]));
+        assert_eq!(quote["href"], "/tmf-api/quoteManagement/v5/quote/q-1");
+        assert_eq!(quote["quoteItem"][0]["action"], "add");
+    }
+
+    #[test]
+    fn a_v5_quote_payload_that_does_not_map_is_refused() {
+        let mut v5 = render_envelope(&internal(), SchemaMajor::V5);
+        v5["event"]["quote"]["state"] = json!("teleported");
+        let error = normalise_envelope(v5, SchemaMajor::V5).expect_err("refused");
+        assert!(error.contains("event.quote"), "{error}");
     }
 
     #[test]
@@ -380,7 +442,11 @@ mod tests {
         assert_eq!(v5["schemaVersion"], "5.0");
         assert_eq!(v5["x-partner"], "kept");
         let v4 = render_envelope(&internal(), SchemaMajor::V4);
-        assert_eq!(v4, internal(), "v4 is the internal form");
+        assert_eq!(
+            v4,
+            internal(),
+            "v4 of a v4-built event is the internal form"
+        );
     }
 
     #[test]
@@ -394,8 +460,25 @@ mod tests {
                 .as_object_mut()
                 .expect("object")
                 .remove("unknownField");
-            normalised["schemaVersion"] = json!("4.0");
-            assert_eq!(normalised, internal(), "{major}");
+            assert_eq!(normalised["event"]["quote"]["externalId"], "crm-42");
+            assert_eq!(
+                render_envelope(&normalised, SchemaMajor::V4),
+                internal(),
+                "{major} read back renders the same v4 message"
+            );
         }
+    }
+
+    #[test]
+    fn v4_never_shows_the_identifiers_a_v5_client_kept() {
+        let mut stored = internal();
+        stored["event"]["quote"]["x-q2c-v5-externalId"] = json!([{"id": "crm-42", "owner": "crm"}]);
+        let v4 = render_envelope(&stored, SchemaMajor::V4);
+        assert!(v4["event"]["quote"].get("x-q2c-v5-externalId").is_none());
+        let v5 = render_envelope(&stored, SchemaMajor::V5);
+        assert_eq!(
+            v5["event"]["quote"]["externalId"],
+            json!([{"id": "crm-42", "owner": "crm"}])
+        );
     }
 }

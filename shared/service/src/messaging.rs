@@ -486,10 +486,10 @@ mod tests {
     fn both_majors_parse_to_the_internal_form_and_unknown_fields_are_ignored() {
         let v4 = r#"{"eventId":"e-1","eventType":"QuoteCreateEvent","schemaVersion":"4.0",
             "timeOcurred":"2026-11-27T14:00:00Z","futureField":[1,2],
-            "event":{"quote":{"id":"q-1","futureItemField":true}}}"#;
+            "event":{"quote":{"id":"q-1","quoteItem":[],"futureItemField":true}}}"#;
         let v5 = r#"{"@type":"QuoteCreateEvent","eventId":"e-1","eventType":"QuoteCreateEvent",
             "schemaVersion":"5.0","timeOccurred":"2026-11-27T14:00:00Z","futureField":[1,2],
-            "event":{"quote":{"id":"q-1","futureItemField":true}}}"#;
+            "event":{"quote":{"id":"q-1","quoteItem":[],"futureItemField":true}}}"#;
         let from_v4 = with_version(v4, Some("4.0")).expect("v4 parses");
         let from_v5 = with_version(v5, Some("5.0")).expect("v5 parses");
         assert_eq!(from_v4.schema_major(), SchemaMajor::V4);

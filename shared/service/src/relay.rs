@@ -350,7 +350,7 @@ mod tests {
         let mut stored = event("e-3", None);
         stored.body = serde_json::json!({
             "eventId": "e-3", "eventType": "QuoteCreateEvent", "schemaVersion": "4.0",
-            "timeOcurred": "2026-11-27T14:00:00Z", "event": {"quote": {"id": "q"}},
+            "timeOcurred": "2026-11-27T14:00:00Z", "event": {"quote": {"id": "q", "quoteItem": []}},
         });
         let v4 = outgoing_as(&stored, SchemaMajor::V4).expect("message");
         assert_eq!(v4.attributes["schemaVersion"], "4.0");
