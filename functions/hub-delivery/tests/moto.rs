@@ -297,6 +297,7 @@ async fn stack() -> Stack {
         billing_updates_queue_url: billing_url,
         callback_allowlist: arns.join(","),
         max_receive_count: 5,
+        event_schema: q2c_service::event_versions::SchemaMajor::CURRENT,
     };
     let delivery = Delivery::new(
         &config,

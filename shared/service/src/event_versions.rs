@@ -90,6 +90,27 @@ impl TryFrom<u64> for SchemaMajor {
     }
 }
 
+/// Parses a configured major to emit (`4`, `5`, `4.0`, `v5`); the legacy `1.x` is read, never
+/// written, so it is refused here.
+impl std::str::FromStr for SchemaMajor {
+    type Err = String;
+
+    fn from_str(setting: &str) -> Result<Self, Self::Err> {
+        let legacy = SchemaMajor::parse(setting).is_some()
+            && setting
+                .trim()
+                .trim_start_matches(['v', 'V'])
+                .starts_with('1');
+        match SchemaMajor::parse(setting) {
+            Some(major) if !legacy => Ok(major),
+            _ => Err(format!(
+                "`{}` is not a schema major to emit (4, 5)",
+                setting.trim()
+            )),
+        }
+    }
+}
+
 impl std::fmt::Display for SchemaMajor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.number())
@@ -137,10 +158,8 @@ impl SchemaPolicy {
             return Ok(SchemaPolicy::default());
         };
         let policy = SchemaPolicy::default();
-        match SchemaMajor::parse(setting) {
-            Some(major) if policy.accepts(major) && !setting.starts_with('1') => {
-                Ok(SchemaPolicy::emitting(major))
-            }
+        match setting.parse::<SchemaMajor>() {
+            Ok(major) if policy.accepts(major) => Ok(SchemaPolicy::emitting(major)),
             _ => Err(format!(
                 "EVENT_SCHEMA_VERSION `{setting}` is not one of {}",
                 policy.accepted_list()

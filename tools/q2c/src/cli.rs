@@ -175,6 +175,9 @@ pub struct LocalArgs {
     /// fake (which then does not start).
     #[arg(long, env = "Q2C_DOWNSTREAM_URL")]
     pub downstream_url: Option<String>,
+    /// Schema major of the messages it publishes (4 or 5); it reads both whatever this says.
+    #[arg(long, default_value = "5", env = "EVENT_SCHEMA_VERSION")]
+    pub event_schema_version: q2c_service::event_versions::SchemaMajor,
     /// Bearer token sent to order management (`Authorization: Bearer …`); none by default.
     #[arg(long, env = "Q2C_DOWNSTREAM_TOKEN", hide_env_values = true)]
     pub downstream_token: Option<String>,
