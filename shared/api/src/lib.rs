@@ -1,4 +1,4 @@
-//! q2c's HTTP surface: TMF648 v4 Quote Management, its hub, and the read-only TMF620
+//! q2c's HTTP surface: TMF648 Quote Management (v4 and v5 side by side), its hub, and the read-only TMF620
 //! catalog, as one axum [`Router`]. The same router serves Lambda (behind API Gateway) and
 //! the local runner.
 //!
@@ -12,6 +12,9 @@
 //! - [`body`]: content-type checks and JSON parsing that names the path at fault.
 //! - [`openapi`]: the served OpenAPI 3.0 document.
 //! - [`routes`]: the handlers (quotes, hub, catalog, health).
+//! - [`version`]: the served TMF648 versions ([`version::V4`], [`version::V5`]) the quote and
+//!   hub handlers are generic over.
+//! - [`deprecation`]: `Deprecation`/`Sunset`/`Link` headers on a deprecated version.
 #![warn(missing_docs)]
 
 pub mod auth;
@@ -23,6 +26,7 @@ pub mod openapi;
 pub mod paging;
 pub mod routes;
 pub mod schema;
+pub mod version;
 
 #[cfg(test)]
 mod tests;
@@ -42,6 +46,8 @@ pub use error::ApiError;
 
 /// Base path of TMF648 v4.
 pub const QUOTE_API_BASE: &str = "/tmf-api/quoteManagement/v4";
+/// Base path of TMF648 v5.
+pub const QUOTE_API_V5_BASE: &str = "/tmf-api/quoteManagement/v5";
 /// Base path of TMF620 v4.
 pub const CATALOG_API_BASE: &str = "/tmf-api/productCatalogManagement/v4";
 /// Base path of the TMF622 product ordering API (product orders, listener, ordering hub).
