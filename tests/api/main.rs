@@ -8,3 +8,4 @@ mod errors;
 mod orders;
 mod quotes;
 mod v4_recorded;
+mod versions;

@@ -68,6 +68,14 @@ pub enum ApiError {
     /// A JSON Patch `test` operation failed: nothing was changed.
     #[error("JSON patch test failed: {0}")]
     PatchTestFailed(String),
+    /// A JSON Patch operation addresses what the quote does not have (RFC 5789 §2.2
+    /// "conflicting state"): nothing was changed.
+    #[error("JSON patch does not apply to the quote: {0}")]
+    PatchConflict(String),
+    /// The JSON Patch applied, but the quote it yields is not valid (RFC 5789 §2.2
+    /// "unprocessable request"): nothing was changed.
+    #[error("the patched quote is not valid: {0}")]
+    PatchResultInvalid(String),
     /// A panic or another bug.
     #[error("internal error")]
     Internal,
@@ -161,6 +169,12 @@ impl ApiError {
             ),
             ApiError::InvalidPatch(_) => (C::BAD_REQUEST, "INVALID_PATCH", "Invalid patch"),
             ApiError::PatchTestFailed(_) => (C::CONFLICT, "PATCH_TEST_FAILED", "Patch test failed"),
+            ApiError::PatchConflict(_) => (C::CONFLICT, "PATCH_CONFLICT", "Patch conflict"),
+            ApiError::PatchResultInvalid(_) => (
+                C::UNPROCESSABLE_ENTITY,
+                "PATCH_RESULT_INVALID",
+                "Patched quote invalid",
+            ),
             ApiError::Internal => (C::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal error"),
         }
     }

@@ -12,6 +12,7 @@ use crate::body::{Accepts, reject_forbidden};
 use crate::error::ApiError;
 use crate::paging::Params;
 use crate::routes::json;
+use crate::schema::v5_request_schemas;
 use axum::response::Response;
 
 /// One served version of the quote API.
@@ -46,6 +47,12 @@ pub trait ApiVersion: Send + Sync + 'static {
 
     /// The (200) response of a hub subscription; `href` is its URL.
     fn hub_response(subscription: &EventSubscription, href: &str) -> Response;
+
+    /// Checks a JSON Patch document against this version's `JsonPatch` schema.
+    ///
+    /// # Errors
+    /// `INVALID_PATCH` naming the first violation.
+    fn check_json_patch(operations: &Value) -> Result<(), ApiError>;
 
     /// Renames this version's listing parameters to the model's (`creationDate.gte` →
     /// `quoteDate.gte` in v5).
@@ -92,6 +99,12 @@ impl ApiVersion for V4 {
         json(subscription)
     }
 
+    fn check_json_patch(_operations: &Value) -> Result<(), ApiError> {
+        Err(ApiError::InvalidPatch(
+            "v4 takes JSON merge patches only".to_owned(),
+        ))
+    }
+
     fn map_query(_params: &mut Params) -> Result<(), ApiError> {
         Ok(())
     }
@@ -113,11 +126,23 @@ impl ApiVersion for V5 {
     }
 
     fn create_fields(body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
-        object(v5::quote_from_v5_create(Value::Object(body))?)
+        let body = Value::Object(body);
+        // The mapping first: it names a missing @type or instantSyncQuote plainly.
+        let fields = v5::quote_from_v5_create(body.clone())?;
+        v5_request_schemas().check_quote_create(&body)?;
+        object(fields)
     }
 
     fn patch_fields(patch: Value) -> Result<Value, ApiError> {
-        Ok(v5::quote_patch_from_v5(patch)?)
+        let fields = v5::quote_patch_from_v5(patch.clone())?;
+        v5_request_schemas().check_quote_patch(&patch)?;
+        Ok(fields)
+    }
+
+    fn check_json_patch(operations: &Value) -> Result<(), ApiError> {
+        v5_request_schemas()
+            .check_json_patch(operations)
+            .map_err(|e| ApiError::InvalidPatch(e.to_string()))
     }
 
     fn hub_response(subscription: &EventSubscription, href: &str) -> Response {

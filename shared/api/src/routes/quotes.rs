@@ -226,6 +226,7 @@ async fn json_patch_quote<V: ApiVersion>(
 ) -> Result<StoredQuote, ApiError> {
     let operations: Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    V::check_json_patch(&operations)?;
     let operations: json_patch::Patch = serde_json::from_value(operations)
         .map_err(|e| ApiError::InvalidPatch(format!("not an array of RFC 6902 operations: {e}")))?;
     let mut attempt = 0;
@@ -236,7 +237,7 @@ async fn json_patch_quote<V: ApiVersion>(
         let mut after = before.clone();
         json_patch::patch(&mut after, &operations).map_err(|e| match e.kind {
             json_patch::PatchErrorKind::TestFailed => ApiError::PatchTestFailed(e.to_string()),
-            _ => ApiError::InvalidPatch(e.to_string()),
+            _ => ApiError::PatchConflict(e.to_string()),
         })?;
         let Some(difference) = merge_difference(&before, &after) else {
             return match if_match {
@@ -248,14 +249,27 @@ async fn json_patch_quote<V: ApiVersion>(
                 _ => Ok(stored),
             };
         };
-        let patch = V::patch_fields(difference)?;
-        request_schemas().check_quote_patch(&patch)?;
+        let patch = V::patch_fields(difference)
+            .and_then(|patch| request_schemas().check_quote_patch(&patch).map(|()| patch))
+            .map_err(unprocessable)?;
         let expected = Some(if_match.unwrap_or(stored.version));
         match state.quotes.patch(ctx, id, &patch, expected).await {
             Err(ServiceError::VersionMismatch { .. })
                 if if_match.is_none() && attempt < JSON_PATCH_ATTEMPTS => {}
-            other => return Ok(other?),
+            other => return other.map_err(|e| unprocessable(e.into())),
         }
+    }
+}
+
+/// A patched quote that is not a valid quote is a 422 (RFC 5789 §2.2); other errors stay.
+fn unprocessable(error: ApiError) -> ApiError {
+    match error {
+        ApiError::InvalidBody(_)
+        | ApiError::ForbiddenField(_)
+        | ApiError::Service(
+            ServiceError::InvalidInput { .. } | ServiceError::ForbiddenField { .. },
+        ) => ApiError::PatchResultInvalid(error.to_string()),
+        other => other,
     }
 }
 
