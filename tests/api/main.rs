@@ -4,6 +4,7 @@
 mod auth;
 mod catalog_and_hub;
 mod concurrency;
+mod deprecation;
 mod errors;
 mod orders;
 mod quotes;

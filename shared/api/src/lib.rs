@@ -20,6 +20,7 @@
 pub mod auth;
 pub mod body;
 pub mod correlation;
+pub mod deprecation;
 pub mod error;
 pub mod idempotency;
 pub mod openapi;
@@ -122,6 +123,9 @@ pub struct AppState {
     /// Which hub callbacks may be registered; allows nothing unless set
     /// ([`AppState::with_callback_policy`]).
     pub callback_policy: Arc<CallbackPolicy>,
+    /// Deprecated API versions, announced on their every response; none unless set
+    /// ([`AppState::with_deprecations`]).
+    pub deprecations: Arc<Vec<deprecation::VersionDeprecation>>,
 }
 
 impl AppState {
@@ -134,7 +138,15 @@ impl AppState {
             config: Arc::new(config),
             pricing_queue: None,
             callback_policy: Arc::new(CallbackPolicy::deny_all()),
+            deprecations: Arc::new(Vec::new()),
         }
+    }
+
+    /// Sets the deprecated versions ([`deprecation::parse_deprecations`]).
+    #[must_use]
+    pub fn with_deprecations(mut self, deprecations: Vec<deprecation::VersionDeprecation>) -> Self {
+        self.deprecations = Arc::new(deprecations);
+        self
     }
 
     /// The state with the queue client the TMF620 listener enqueues on.
@@ -153,8 +165,8 @@ impl AppState {
     }
 }
 
-/// The whole HTTP surface. Layers, outermost first: correlation id and trace span, TMF630
-/// error rendering, panic catching, body limit.
+/// The whole HTTP surface. Layers, outermost first: deprecation headers, correlation id and
+/// trace span, TMF630 error rendering, panic catching, body limit.
 pub fn router(state: AppState) -> Router {
     layered(routes::routes(), state)
 }
@@ -171,5 +183,9 @@ pub(crate) fn layered(routes: Router<AppState>, state: AppState) -> Router {
         ))
         .layer(correlation::trace_layer())
         .layer(middleware::from_fn(correlation::correlate))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            deprecation::announce,
+        ))
         .with_state(state)
 }
