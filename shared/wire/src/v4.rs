@@ -1,8 +1,9 @@
 //! TMF648 v4: the model's own serde representation. The only difference is that the v5
 //! client's full `ExternalIdentifier[]` (kept in the model's extensions) is never written, so a
-//! v4 client sees exactly what it always saw.
+//! v4 client sees exactly what it always saw. The v4 hub body is the model's
+//! `EventSubscription` as serialised (no mapping).
 
-use q2c_model::tmf::{EventSubscription, Quote};
+use q2c_model::tmf::Quote;
 use serde_json::Value;
 
 use crate::V5_EXTERNAL_IDENTIFIERS_KEY;
@@ -33,14 +34,6 @@ pub fn quote_patch_from_v4(mut patch: Value) -> Value {
         map.insert(V5_EXTERNAL_IDENTIFIERS_KEY.to_owned(), Value::Null);
     }
     patch
-}
-
-/// The v4 `EventSubscription` body of a hub subscription.
-///
-/// # Errors
-/// Never in practice (strings only); kept fallible like the other mappings.
-pub fn hub_to_v4(subscription: &EventSubscription) -> Result<Value, serde_json::Error> {
-    serde_json::to_value(subscription)
 }
 
 #[cfg(test)]
@@ -82,18 +75,5 @@ mod tests {
         );
         let untouched = quote_patch_from_v4(json!({"description": "x"}));
         assert_eq!(untouched, json!({"description": "x"}));
-    }
-
-    #[test]
-    fn a_subscription_is_written_as_is() {
-        let s = EventSubscription {
-            id: "h1".into(),
-            callback: "local:q".into(),
-            query: None,
-        };
-        assert_eq!(
-            hub_to_v4(&s).unwrap(),
-            json!({"id": "h1", "callback": "local:q"})
-        );
     }
 }

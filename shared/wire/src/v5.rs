@@ -170,7 +170,14 @@ pub fn quote_from_v5_create(body: Value) -> Result<Value, WireError> {
             ));
         }
     }
-    fields_from_v5(map).map(Value::Object)
+    let mut fields = fields_from_v5(map)?;
+    // An empty `externalId` on create means none: there is nothing to remove yet.
+    for key in ["externalId", V5_EXTERNAL_IDENTIFIERS_KEY] {
+        if fields.get(key).is_some_and(Value::is_null) {
+            fields.remove(key);
+        }
+    }
+    Ok(Value::Object(fields))
 }
 
 /// A v5 merge patch (RFC 7396, v5 field names) as a merge patch of the model's JSON
@@ -464,6 +471,15 @@ mod tests {
         assert_eq!(empty["externalId"], Value::Null);
         assert!(quote_patch_from_v5(json!({"externalId": "crm-1"})).is_err());
         assert!(quote_patch_from_v5(json!({"externalId": [{"owner": "x"}]})).is_err());
+    }
+
+    #[test]
+    fn an_empty_external_id_on_create_is_none() {
+        let fields = quote_from_v5_create(
+            json!({"@type": "Quote", "instantSyncQuote": true, "externalId": []}),
+        )
+        .unwrap();
+        assert_eq!(fields, json!({"@type": "Quote", "instantSyncQuote": true}));
     }
 
     #[test]

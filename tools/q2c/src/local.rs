@@ -67,14 +67,18 @@ pub struct LocalConfig {
     pub downstream_addr: SocketAddr,
     /// Fault knobs of the in-process fake.
     pub downstream: DownstreamConfig,
+    /// Deprecated quote API versions (`--deprecated-api-versions`).
+    pub deprecated_api_versions: Vec<q2c_api::deprecation::VersionDeprecation>,
 }
 
 impl LocalConfig {
     /// From the command line and the signing secret.
     ///
     /// # Errors
-    /// When the public key file cannot be read.
+    /// When the public key file cannot be read or `--deprecated-api-versions` is invalid.
     pub fn new(args: LocalArgs, jwt_secret: String) -> anyhow::Result<Self> {
+        let deprecated_api_versions =
+            q2c_api::deprecation::parse_deprecations(&args.deprecated_api_versions)?;
         let settings_path = args
             .settings
             .unwrap_or_else(|| args.data_dir.join("settings.toml"));
@@ -103,6 +107,7 @@ impl LocalConfig {
                 reject_match: args.downstream_reject_match,
                 seed: None,
             },
+            deprecated_api_versions,
         })
     }
 
@@ -124,6 +129,7 @@ impl LocalConfig {
             event_schema: SchemaMajor::CURRENT,
             downstream_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             downstream: DownstreamConfig::default(),
+            deprecated_api_versions: Vec::new(),
         }
     }
 
@@ -212,7 +218,8 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
             api_config,
         )
         .with_pricing_queue(SqliteQueues::new(&store).queue_client())
-        .with_callback_policy(q2c_service::delivery::CallbackPolicy::local()),
+        .with_callback_policy(q2c_service::delivery::CallbackPolicy::local())
+        .with_deprecations(config.deprecated_api_versions.clone()),
     );
     Ok(LocalApp {
         listener,
