@@ -18,7 +18,10 @@ use serde_json::{Map, Value};
 
 use crate::messaging::OutgoingMessage;
 
-/// A message schema major this build reads and writes (serialised as its number).
+/// A message schema major this build reads and writes (serialised as its number). The default
+/// is 4: the major of anything stored or sent before versions were recorded (legacy `1.x`,
+/// unversioned messages, subscriptions without a version); what producers emit by default is
+/// [`SchemaMajor::CURRENT`].
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
 )]
