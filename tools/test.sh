@@ -76,7 +76,7 @@ wait_http "http://127.0.0.1:$api_port/health" 60
 export Q2C_SCHEMATHESIS_TOKEN
 Q2C_SCHEMATHESIS_TOKEN=$(target/debug/q2c token --tenant schemathesis \
   --scopes quote.read,quote.write,quote.approve,hub.write,catalog.read,order.read,order.write --ttl 2h --data-dir "$data_dir")
-for version in v4; do
+for version in v4 v5; do
   SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$root/tools" \
     "$venv/bin/schemathesis" --config-file tools/schemathesis.toml run \
     "http://127.0.0.1:$api_port/tmf-api/quoteManagement/$version/openapi.json" \

@@ -4,6 +4,9 @@
 mod auth;
 mod catalog_and_hub;
 mod concurrency;
+mod deprecation;
 mod errors;
 mod orders;
 mod quotes;
+mod v4_recorded;
+mod versions;

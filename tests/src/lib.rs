@@ -10,8 +10,10 @@ use reqwest::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
 use tokio::sync::oneshot;
 
-/// Base path of the quote API.
+/// Base path of the quote API (v4).
 pub const QUOTES: &str = "/tmf-api/quoteManagement/v4";
+/// Base path of the quote API v5.
+pub const QUOTES_V5: &str = "/tmf-api/quoteManagement/v5";
 /// Base path of the catalog API.
 pub const CATALOG: &str = "/tmf-api/productCatalogManagement/v4";
 

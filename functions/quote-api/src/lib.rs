@@ -16,6 +16,7 @@ use std::sync::{Arc, OnceLock};
 use axum::Router;
 use axum::response::Response;
 use http::Method;
+use q2c_api::deprecation::{VersionDeprecation, parse_deprecations};
 use q2c_api::{ApiConfig, AppState, Authenticator, QUOTE_API_BASE};
 use q2c_aws::wiring::queue_prefix;
 use q2c_aws::{DynamoSettings, DynamoStore, SqsQueues};
@@ -46,6 +47,9 @@ pub struct Config {
     pub callback_allowlist: String,
     /// `BILLING_UPDATES_QUEUE_URL`: the stack's own subscriber queue, always allowed.
     pub billing_updates_queue_url: Option<String>,
+    /// `DEPRECATED_API_VERSIONS`: deprecated quote API versions, e.g. `v4:2027-06-30`
+    /// (`q2c_api::deprecation::parse_deprecations`); empty by default.
+    pub deprecated_api_versions: String,
 }
 
 impl Config {
@@ -64,6 +68,7 @@ impl Config {
             callback_allowlist: optional("CALLBACK_ALLOWLIST").unwrap_or_default(),
             billing_updates_queue_url: optional("BILLING_UPDATES_QUEUE_URL")
                 .filter(|url| !url.is_empty()),
+            deprecated_api_versions: optional("DEPRECATED_API_VERSIONS").unwrap_or_default(),
         })
     }
 }
@@ -75,6 +80,7 @@ pub struct QuoteApi {
     settings: DynamoSettings,
     pricing_queue: Option<Arc<dyn QueueClient>>,
     callback_policy: CallbackPolicy,
+    deprecations: Vec<VersionDeprecation>,
     router: OnceLock<Router>,
     metrics: Arc<Metrics>,
 }
@@ -83,7 +89,8 @@ impl QuoteApi {
     /// The function over its clients (build them once, from [`q2c_runtime::sdk_config`]).
     ///
     /// # Errors
-    /// An invalid `CALLBACK_ALLOWLIST` entry or `PRICING_CHANGES_QUEUE_URL`.
+    /// An invalid `CALLBACK_ALLOWLIST` entry, `PRICING_CHANGES_QUEUE_URL` or
+    /// `DEPRECATED_API_VERSIONS`.
     pub fn new(
         config: Config,
         dynamo: aws_sdk_dynamodb::Client,
@@ -108,12 +115,14 @@ impl QuoteApi {
             .collect();
         let callback_policy =
             CallbackPolicy::for_deployment(&config.callback_allowlist, &own_queues)?;
+        let deprecations = parse_deprecations(&config.deprecated_api_versions)?;
         let api = QuoteApi {
             config,
             store,
             settings,
             pricing_queue,
             callback_policy,
+            deprecations,
             router: OnceLock::new(),
             metrics,
         };
@@ -146,7 +155,8 @@ impl QuoteApi {
         let auth = Authenticator::trusted_context(self.config.tenant_claim.clone());
         let api_config = ApiConfig::new(base, self.config.docs_base_url.clone());
         let mut state = AppState::new(quotes, ports, auth, api_config)
-            .with_callback_policy(self.callback_policy.clone());
+            .with_callback_policy(self.callback_policy.clone())
+            .with_deprecations(self.deprecations.clone());
         if let Some(queue) = &self.pricing_queue {
             state = state.with_pricing_queue(queue.clone());
         }

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Writes tmf648-v4.json: the official TMF648 v4 definitions (Swagger 2.0) converted to
-OpenAPI 3.0 components, plus q2c's own paths, statuses and headers. See README.md."""
+OpenAPI 3.0 components, plus q2c's own paths, statuses and headers; and tmf648-v5.json: the
+same quote API as v5 serves it, the v4 components changed where the TMF648 v5 draft differs
+(definitions read from the draft). See README.md and docs/versioning.md."""
 
 import copy
 import json
@@ -9,6 +11,10 @@ import pathlib
 HERE = pathlib.Path(__file__).resolve().parent
 OFFICIAL = HERE.parent / "tests" / "fixtures" / "TMF648-Quote-v4.0.0.swagger.json"
 OUT = HERE / "tmf648-v4.json"
+# The TMF648 v5 pre-release draft, a verbatim copy.
+OFFICIAL_V5 = HERE.parent / "tests" / "fixtures" / "TMF648-Quote-v5.0.0.oas.yaml"
+OUT_V5 = HERE / "tmf648-v5.json"
+Q5 = "/tmf-api/quoteManagement/v5"
 
 ROOTS = ["Quote", "Quote_Create", "Quote_Update", "QuoteItem", "QuotePrice", "Price",
          "PriceAlteration", "Money", "Error", "EventSubscription", "EventSubscriptionInput"]
@@ -370,6 +376,142 @@ def link_created(paths_doc, path, method, targets):
                         for op in targets}
 
 
+def v5_schemas(v4_schemas, draft):
+    """The v4 components, changed where TMF648 v5 differs (docs/versioning.md)."""
+    out = copy.deepcopy(v4_schemas)
+    spec = draft["components"]["schemas"]
+    for name in ("ProductOrder", "ProductOrderDispatch", "ProductOrderStateChangeEvent", "CatalogItem", "Health"):
+        out.pop(name, None)
+    ref = lambda name: {"$ref": f"#/components/schemas/{name}"}
+    out["ItemActionType"] = {k: v for k, v in spec["ItemActionType"].items()}
+    out["QuoteStateType"] = {**spec["QuoteStateType"],
+                             "description": "Quote states of TMF648 v5. q2c records `declined` as `cancelled` and "
+                                            "passes `acknowledged` while creating a quote (docs/versioning.md)."}
+    # A client asks for any state but acknowledged (the server's own).
+    out["QuoteStateType_Request"] = {"type": "string", "description": "A state a client may ask for.",
+                                     "enum": [e for e in spec["QuoteStateType"]["enum"] if e != "acknowledged"]}
+    identifier = spec["ExternalIdentifier"]["allOf"][1]
+    out["ExternalIdentifier"] = {
+        "type": "object", "description": identifier["description"], "required": ["id"],
+        "properties": {**{k: dict(v) for k, v in identifier["properties"].items()},
+                       **{k: {"type": "string"} for k in ("@type", "@baseType")},
+                       "@schemaLocation": {"type": "string", "format": "uri"}}}
+    out["ExternalIdentifier"]["properties"]["id"]["minLength"] = 1
+    for item in ("QuoteItem",):
+        props = out[item]["properties"]
+        props["action"] = {"allOf": [ref("ItemActionType")], "description": props["action"].get("description", "")}
+    quote_item_ref = ref("QuoteItem")
+    for name, v4_name in (("Quote", "Quote"), ("Quote_FVO", "Quote_Create"), ("Quote_MVO", "Quote_Update")):
+        schema = copy.deepcopy(out[v4_name]) if name != v4_name else out[name]
+        props = schema["properties"]
+        date = props.pop("quoteDate", None)
+        if date is not None:
+            props["creationDate"] = {**date, "description": "When the quote was created (server-owned)."}
+        props["externalId"] = {"type": "array", "items": ref("ExternalIdentifier"),
+                               "description": "Identifiers of the quote in other systems, most recent system first; "
+                                              "q2c's `externalId` filter matches the first one's id."}
+        props["state"] = ref("QuoteStateType_Request" if name == "Quote_MVO" else "QuoteStateType")
+        if name == "Quote_FVO":
+            state = props["state"]
+            props["state"] = {"allOf": [state], "readOnly": True}
+        props["instantSyncQuote"] = {"type": "boolean",
+                                     "description": "Asks for the quoting result in the response: q2c always "
+                                                    "prices synchronously and answers 201 with the priced quote."}
+        if "quoteItem" in props and name != "Quote_MVO":
+            props["quoteItem"]["items"] = quote_item_ref
+        out[name] = schema
+    for v4_name in ("Quote_Create", "Quote_Update"):
+        out.pop(v4_name)
+    out["Quote_FVO"]["required"] = ["@type", "quoteItem", "instantSyncQuote"]
+    out["Quote_FVO"]["properties"]["@type"] = {"type": "string", "minLength": 1,
+                                               "description": "The class of the quote, e.g. Quote (required by Quote_FVO)."}
+    out["Quote_FVO"]["description"] = "A Quote to create (TMF648 v5 Quote_FVO)."
+    out["Quote_FVO"].pop("example", None)
+    out["Quote_FVO"]["example"] = {
+        "@type": "Quote", "instantSyncQuote": True,
+        "externalId": [{"id": "crm-opportunity-42", "owner": "CRM", "externalIdentifierType": "Opportunity"}],
+        "relatedParty": [{"id": "cust-1", "role": "customer", "@referredType": "Individual"}],
+        "quoteItem": [{"action": "add", "quantity": 1, "productOffering": {"id": "fibre-1g"}}],
+    }
+    out["Quote_MVO"]["description"] = "A JSON merge patch (RFC 7396) of a Quote, in v5 names (TMF648 v5 Quote_MVO)."
+    # RFC 6902 operations. The draft's JsonPatch describes one operation with an object `value`;
+    # RFC 6902 (and the TMF630 v5 guidelines) send an array of operations with any value.
+    pointer = {"type": "string", "pattern": "^(/([^~/]|~[01])*)*$", "description": "A JSON Pointer (RFC 6901)."}
+    op = lambda ops, *required: {"type": "object", "required": ["op", "path", *required],
+                                 "properties": {"op": {"type": "string", "enum": ops}, "path": pointer,
+                                                **({"value": {}} if "value" in required else {}),
+                                                **({"from": pointer} if "from" in required else {})}}
+    out["JsonPatchOperation"] = {"description": spec["JsonPatch"]["description"] + ": one operation.",
+                                 "oneOf": [op(["add", "replace", "test"], "value"), op(["remove"]),
+                                           op(["move", "copy"], "from")]}
+    out["JsonPatch"] = {"type": "array", "items": ref("JsonPatchOperation"),
+                        "description": "A JSON Patch document (RFC 6902), applied atomically to the v5 representation "
+                                       "of the quote: a failing `test` changes nothing (409)."}
+    out["Hub_FVO"] = copy.deepcopy(out.pop("EventSubscriptionInput"))
+    out["Hub_FVO"]["properties"].update({"@type": {"type": "string"}, "@baseType": {"type": "string"}})
+    hub = out.pop("EventSubscription")
+    out["Hub"] = {**hub, "description": "A subscription (TMF648 v5 Hub).",
+                  "required": ["id", "href", "callback", "@type"],
+                  "properties": {**hub["properties"], "href": {"type": "string"},
+                                 "@type": {"type": "string", "enum": ["Hub"]}}}
+    return out
+
+
+def v5_paths(v4_paths):
+    """The quote API of v4's paths under the v5 base, with v5 bodies and JSON Patch."""
+    out = {}
+    for path, item in v4_paths.items():
+        if not path.startswith(Q + "/"):
+            continue
+        item = copy.deepcopy(item)
+        new_path = Q5 + path[len(Q):]
+        for operation in item.values():
+            operation["operationId"] = operation["operationId"]
+            text = json.dumps(operation)
+            text = (text.replace("#/components/schemas/Quote_Create", "#/components/schemas/Quote_FVO")
+                        .replace("#/components/schemas/Quote_Update", "#/components/schemas/Quote_MVO")
+                        .replace("#/components/schemas/EventSubscriptionInput", "#/components/schemas/Hub_FVO")
+                        .replace("#/components/schemas/EventSubscription\"", "#/components/schemas/Hub\"")
+                        .replace("#/components/parameters/quoteDate.", "#/components/parameters/creationDate."))
+            operation.clear()
+            operation.update(json.loads(text))
+        out[new_path] = item
+    quote = out[f"{Q5}/quote/{{id}}"]["patch"]
+    quote["summary"] = ("Patch a quote: JSON merge patch or JSON Patch (scope quote.write; approval needs "
+                        "quote.approve)")
+    quote["requestBody"]["content"]["application/json-patch+json"] = {"schema": {"$ref": "#/components/schemas/JsonPatch"}}
+    quote["responses"]["409"] = {"$ref": "#/components/responses/E409"}
+    return out
+
+
+def write_v5(v4_doc, components_schemas):
+    import yaml  # PyYAML: only the v5 document needs it
+    draft = yaml.safe_load(OFFICIAL_V5.read_text())
+    paths_doc = v5_paths(v4_doc["paths"])
+    schemas_v5 = v5_schemas(components_schemas, draft)
+    bound_numbers(schemas_v5)
+    parameters = copy.deepcopy(PARAMETERS)
+    for bound, word in (("gte", "on or after"), ("lt", "before")):
+        old = parameters.pop(f"quoteDate.{bound}")
+        parameters[f"creationDate.{bound}"] = {**old, "name": f"creationDate.{bound}",
+                                               "description": f"creationDate {word} (RFC 3339)."}
+    parameters["state"] = query("state", "Quote state filter (declined lists the cancelled quotes).",
+                                {"$ref": "#/components/schemas/QuoteStateType_Request"})
+    doc = {
+        "openapi": "3.0.3",
+        "info": {"title": "q2c Quote Management (TMF648 v5)",
+                 "version": "5.0.0-q2c",
+                 "description": "TMF648 v5 (from the 2022 pre-release draft) as q2c serves it, beside v4 and over the "
+                                "same quotes. Errors are TMF630 bodies; see docs/errors.md. Mapping choices: "
+                                "docs/versioning.md. Unknown query parameters are rejected with 400."},
+        "servers": [{"url": "/"}],
+        "tags": [{"name": n} for n in ("quote", "events subscription", "ops")],
+        "paths": paths_doc,
+        "components": {**copy.deepcopy(v4_doc["components"]), "parameters": parameters, "schemas": schemas_v5},
+    }
+    OUT_V5.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
 def main():
     official = json.loads(OFFICIAL.read_text())
     paths_doc = paths()
@@ -397,6 +539,7 @@ def main():
         },
     }
     OUT.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    write_v5(doc, components_schemas)
 
 
 if __name__ == "__main__":

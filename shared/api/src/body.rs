@@ -20,6 +20,21 @@ pub enum Accepts {
     Json,
     /// `application/json` or `application/merge-patch+json`.
     JsonOrMergePatch,
+    /// `application/json`, `application/merge-patch+json` or `application/json-patch+json`
+    /// (RFC 6902; TMF648 v5).
+    MergeOrJsonPatch,
+}
+
+/// `application/json-patch+json` (RFC 6902).
+pub const JSON_PATCH: &str = "application/json-patch+json";
+
+/// How a PATCH body is to be applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchFormat {
+    /// A JSON merge patch (RFC 7396); `application/json` is read as one.
+    Merge,
+    /// A JSON Patch (RFC 6902).
+    JsonPatch,
 }
 
 /// Checks `Content-Type` (any parameters, e.g. `charset`, are accepted).
@@ -27,6 +42,14 @@ pub enum Accepts {
 /// # Errors
 /// `ApiError::UnsupportedMediaType` when absent or another type.
 pub fn check_content_type(headers: &HeaderMap, accepts: Accepts) -> Result<(), ApiError> {
+    patch_format(headers, accepts).map(|_| ())
+}
+
+/// Checks `Content-Type` as [`check_content_type`] and says how a PATCH body is applied.
+///
+/// # Errors
+/// `ApiError::UnsupportedMediaType` when absent or another type.
+pub fn patch_format(headers: &HeaderMap, accepts: Accepts) -> Result<PatchFormat, ApiError> {
     let raw = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -37,18 +60,22 @@ pub fn check_content_type(headers: &HeaderMap, accepts: Accepts) -> Result<(), A
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    let ok = match accepts {
-        Accepts::Json => essence == "application/json",
-        Accepts::JsonOrMergePatch => {
-            essence == "application/json" || essence == "application/merge-patch+json"
-        }
+    let merge = essence == "application/json" || essence == "application/merge-patch+json";
+    let format = match accepts {
+        Accepts::Json => (essence == "application/json").then_some(PatchFormat::Merge),
+        Accepts::JsonOrMergePatch => merge.then_some(PatchFormat::Merge),
+        Accepts::MergeOrJsonPatch if merge => Some(PatchFormat::Merge),
+        Accepts::MergeOrJsonPatch => (essence == JSON_PATCH).then_some(PatchFormat::JsonPatch),
     };
-    if ok {
-        Ok(())
+    if let Some(format) = format {
+        Ok(format)
     } else {
         let allowed = match accepts {
             Accepts::Json => "application/json",
             Accepts::JsonOrMergePatch => "application/merge-patch+json or application/json",
+            Accepts::MergeOrJsonPatch => {
+                "application/merge-patch+json, application/json-patch+json or application/json"
+            }
         };
         let shown = if raw.is_empty() { "none" } else { raw };
         Err(ApiError::UnsupportedMediaType(format!(

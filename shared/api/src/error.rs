@@ -61,9 +61,35 @@ pub enum ApiError {
     /// The content type is not accepted.
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// A JSON Patch (RFC 6902) that is not a valid patch of this resource (not an array of
+    /// operations, an unknown op, a pointer that addresses nothing).
+    #[error("invalid JSON patch: {0}")]
+    InvalidPatch(String),
+    /// A JSON Patch `test` operation failed: nothing was changed.
+    #[error("JSON patch test failed: {0}")]
+    PatchTestFailed(String),
+    /// A JSON Patch operation addresses what the quote does not have (RFC 5789 §2.2
+    /// "conflicting state"): nothing was changed.
+    #[error("JSON patch does not apply to the quote: {0}")]
+    PatchConflict(String),
+    /// The JSON Patch applied, but the quote it yields is not valid (RFC 5789 §2.2
+    /// "unprocessable request"): nothing was changed.
+    #[error("the patched quote is not valid: {0}")]
+    PatchResultInvalid(String),
     /// A panic or another bug.
     #[error("internal error")]
     Internal,
+}
+
+impl From<q2c_wire::WireError> for ApiError {
+    fn from(e: q2c_wire::WireError) -> Self {
+        match e {
+            q2c_wire::WireError::ForbiddenField(field) => ApiError::ForbiddenField(field),
+            invalid @ q2c_wire::WireError::Invalid { .. } => {
+                ApiError::InvalidBody(invalid.to_string())
+            }
+        }
+    }
 }
 
 /// The parts of an error body the edge decides; carried in the response extensions so
@@ -143,6 +169,14 @@ impl ApiError {
                 C::UNSUPPORTED_MEDIA_TYPE,
                 "UNSUPPORTED_MEDIA_TYPE",
                 "Unsupported media type",
+            ),
+            ApiError::InvalidPatch(_) => (C::BAD_REQUEST, "INVALID_PATCH", "Invalid patch"),
+            ApiError::PatchTestFailed(_) => (C::CONFLICT, "PATCH_TEST_FAILED", "Patch test failed"),
+            ApiError::PatchConflict(_) => (C::CONFLICT, "PATCH_CONFLICT", "Patch conflict"),
+            ApiError::PatchResultInvalid(_) => (
+                C::UNPROCESSABLE_ENTITY,
+                "PATCH_RESULT_INVALID",
+                "Patched quote invalid",
             ),
             ApiError::Internal => (C::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal error"),
         }

@@ -1,4 +1,4 @@
-//! q2c's HTTP surface: TMF648 v4 Quote Management, its hub, and the read-only TMF620
+//! q2c's HTTP surface: TMF648 Quote Management (v4 and v5 side by side), its hub, and the read-only TMF620
 //! catalog, as one axum [`Router`]. The same router serves Lambda (behind API Gateway) and
 //! the local runner.
 //!
@@ -12,17 +12,22 @@
 //! - [`body`]: content-type checks and JSON parsing that names the path at fault.
 //! - [`openapi`]: the served OpenAPI 3.0 document.
 //! - [`routes`]: the handlers (quotes, hub, catalog, health).
+//! - [`version`]: the served TMF648 versions ([`version::V4`], [`version::V5`]) the quote and
+//!   hub handlers are generic over.
+//! - [`deprecation`]: `Deprecation`/`Sunset`/`Link` headers on a deprecated version.
 #![warn(missing_docs)]
 
 pub mod auth;
 pub mod body;
 pub mod correlation;
+pub mod deprecation;
 pub mod error;
 pub mod idempotency;
 pub mod openapi;
 pub mod paging;
 pub mod routes;
 pub mod schema;
+pub mod version;
 
 #[cfg(test)]
 mod tests;
@@ -42,6 +47,8 @@ pub use error::ApiError;
 
 /// Base path of TMF648 v4.
 pub const QUOTE_API_BASE: &str = "/tmf-api/quoteManagement/v4";
+/// Base path of TMF648 v5.
+pub const QUOTE_API_V5_BASE: &str = "/tmf-api/quoteManagement/v5";
 /// Base path of TMF620 v4.
 pub const CATALOG_API_BASE: &str = "/tmf-api/productCatalogManagement/v4";
 /// Base path of the TMF622 product ordering API (product orders, listener, ordering hub).
@@ -116,6 +123,9 @@ pub struct AppState {
     /// Which hub callbacks may be registered; allows nothing unless set
     /// ([`AppState::with_callback_policy`]).
     pub callback_policy: Arc<CallbackPolicy>,
+    /// Deprecated API versions, announced on their every response; none unless set
+    /// ([`AppState::with_deprecations`]).
+    pub deprecations: Arc<Vec<deprecation::VersionDeprecation>>,
 }
 
 impl AppState {
@@ -128,7 +138,15 @@ impl AppState {
             config: Arc::new(config),
             pricing_queue: None,
             callback_policy: Arc::new(CallbackPolicy::deny_all()),
+            deprecations: Arc::new(Vec::new()),
         }
+    }
+
+    /// Sets the deprecated versions ([`deprecation::parse_deprecations`]).
+    #[must_use]
+    pub fn with_deprecations(mut self, deprecations: Vec<deprecation::VersionDeprecation>) -> Self {
+        self.deprecations = Arc::new(deprecations);
+        self
     }
 
     /// The state with the queue client the TMF620 listener enqueues on.
@@ -147,8 +165,8 @@ impl AppState {
     }
 }
 
-/// The whole HTTP surface. Layers, outermost first: correlation id and trace span, TMF630
-/// error rendering, panic catching, body limit.
+/// The whole HTTP surface. Layers, outermost first: deprecation headers, correlation id and
+/// trace span, TMF630 error rendering, panic catching, body limit.
 pub fn router(state: AppState) -> Router {
     layered(routes::routes(), state)
 }
@@ -165,5 +183,9 @@ pub(crate) fn layered(routes: Router<AppState>, state: AppState) -> Router {
         ))
         .layer(correlation::trace_layer())
         .layer(middleware::from_fn(correlation::correlate))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            deprecation::announce,
+        ))
         .with_state(state)
 }

@@ -51,6 +51,32 @@ impl Params {
         Ok(found)
     }
 
+    /// Renames every `from` parameter to `to` (a version's name for a model filter).
+    pub fn rename(&mut self, from: &str, to: &str) {
+        for (k, _) in &mut self.0 {
+            if k == from {
+                *k = to.to_owned();
+            }
+        }
+    }
+
+    /// Replaces every value of `name` with `map(value)`.
+    ///
+    /// # Errors
+    /// The first error of `map`.
+    pub fn map_value(
+        &mut self,
+        name: &str,
+        map: impl Fn(&str) -> Result<String, ApiError>,
+    ) -> Result<(), ApiError> {
+        for (k, v) in &mut self.0 {
+            if k == name {
+                *v = map(v)?;
+            }
+        }
+        Ok(())
+    }
+
     /// Fails if a parameter was not consumed.
     ///
     /// # Errors

@@ -9,7 +9,7 @@ use jsonschema::{Draft, Validator};
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::openapi::DOCUMENT;
+use crate::openapi::{DOCUMENT, DOCUMENT_V5};
 
 /// The request schemas of the document, compiled once.
 pub struct RequestSchemas {
@@ -82,6 +82,68 @@ impl RequestSchemas {
     /// `ApiError::InvalidBody` naming the path of the first violation.
     pub fn check_hub_input(&self, body: &Value) -> Result<(), ApiError> {
         first_violation(&self.hub_input, body)
+    }
+}
+
+/// The request schemas of the TMF648 v5 document: `Quote_FVO`, `Quote_MVO`, `JsonPatch`.
+pub struct V5RequestSchemas {
+    quote_create: Validator,
+    quote_update: Validator,
+    json_patch: Validator,
+}
+
+/// The compiled schemas of the embedded v5 document.
+///
+/// # Panics
+/// When the embedded document is not valid JSON or a schema does not compile (checked by the
+/// crate's tests).
+pub fn v5_request_schemas() -> &'static V5RequestSchemas {
+    static SCHEMAS: OnceLock<V5RequestSchemas> = OnceLock::new();
+    SCHEMAS.get_or_init(|| {
+        let document: Value =
+            serde_json::from_str(DOCUMENT_V5).expect("the embedded v5 OpenAPI document is JSON");
+        let compile = |name: &str| {
+            let root = json!({
+                "$ref": format!("#/components/schemas/{name}"),
+                "components": document["components"].clone(),
+            });
+            jsonschema::options()
+                .with_draft(Draft::Draft4)
+                .should_validate_formats(true)
+                .build(&root)
+                .expect("the v5 request schemas compile")
+        };
+        V5RequestSchemas {
+            quote_create: compile("Quote_FVO"),
+            quote_update: compile("Quote_MVO"),
+            json_patch: compile("JsonPatch"),
+        }
+    })
+}
+
+impl V5RequestSchemas {
+    /// Checks a v5 `POST /quote` body.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidBody` naming the path of the first violation.
+    pub fn check_quote_create(&self, body: &Value) -> Result<(), ApiError> {
+        first_violation(&self.quote_create, body)
+    }
+
+    /// Checks a v5 merge patch (`null` members are removals and not validated).
+    ///
+    /// # Errors
+    /// `ApiError::InvalidBody` naming the path of the first violation.
+    pub fn check_quote_patch(&self, patch: &Value) -> Result<(), ApiError> {
+        first_violation(&self.quote_update, &without_removals(patch))
+    }
+
+    /// Checks a JSON Patch document (RFC 6902).
+    ///
+    /// # Errors
+    /// `ApiError::InvalidBody` naming the path of the first violation.
+    pub fn check_json_patch(&self, operations: &Value) -> Result<(), ApiError> {
+        first_violation(&self.json_patch, operations)
     }
 }
 

@@ -12,6 +12,7 @@ use q2c_api::auth::{Authenticator, JwtKey, JwtVerifier, issue_dev_token};
 use q2c_api::{ApiConfig, AppState, QUOTE_API_BASE};
 use q2c_local::{FileSettings, SqliteQueues, SqliteStore};
 use q2c_model::sample_catalog::sample_catalog;
+use q2c_service::event_versions::SchemaMajor;
 use q2c_service::ports::{Clock, Page, Ports, SystemClock};
 use q2c_service::{QuoteService, QuoteServiceConfig, Scope};
 use tokio::net::TcpListener;
@@ -60,18 +61,24 @@ pub struct LocalConfig {
     pub downstream_url: Option<String>,
     /// Bearer token for order management (locally from configuration; on AWS from SSM).
     pub downstream_token: Option<String>,
+    /// The schema major the relay and the consumers publish in.
+    pub event_schema: SchemaMajor,
     /// Where the in-process fake order management listens (port 0: any free port).
     pub downstream_addr: SocketAddr,
     /// Fault knobs of the in-process fake.
     pub downstream: DownstreamConfig,
+    /// Deprecated quote API versions (`--deprecated-api-versions`).
+    pub deprecated_api_versions: Vec<q2c_api::deprecation::VersionDeprecation>,
 }
 
 impl LocalConfig {
     /// From the command line and the signing secret.
     ///
     /// # Errors
-    /// When the public key file cannot be read.
+    /// When the public key file cannot be read or `--deprecated-api-versions` is invalid.
     pub fn new(args: LocalArgs, jwt_secret: String) -> anyhow::Result<Self> {
+        let deprecated_api_versions =
+            q2c_api::deprecation::parse_deprecations(&args.deprecated_api_versions)?;
         let settings_path = args
             .settings
             .unwrap_or_else(|| args.data_dir.join("settings.toml"));
@@ -91,6 +98,7 @@ impl LocalConfig {
             consumers: !args.no_consumers,
             downstream_url: args.downstream_url,
             downstream_token: args.downstream_token,
+            event_schema: args.event_schema_version,
             downstream_addr: args.downstream_addr,
             downstream: DownstreamConfig {
                 fail_rate: args.downstream_fail_rate,
@@ -99,6 +107,7 @@ impl LocalConfig {
                 reject_match: args.downstream_reject_match,
                 seed: None,
             },
+            deprecated_api_versions,
         })
     }
 
@@ -117,8 +126,10 @@ impl LocalConfig {
             consumers: true,
             downstream_url: None,
             downstream_token: None,
+            event_schema: SchemaMajor::CURRENT,
             downstream_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             downstream: DownstreamConfig::default(),
+            deprecated_api_versions: Vec::new(),
         }
     }
 
@@ -143,6 +154,7 @@ pub struct LocalApp {
     downstream_url: String,
     fake_downstream: Option<(TcpListener, DownstreamConfig)>,
     downstream_token: Option<String>,
+    event_schema: SchemaMajor,
     consumers: bool,
 }
 
@@ -206,7 +218,8 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
             api_config,
         )
         .with_pricing_queue(SqliteQueues::new(&store).queue_client())
-        .with_callback_policy(q2c_service::delivery::CallbackPolicy::local()),
+        .with_callback_policy(q2c_service::delivery::CallbackPolicy::local())
+        .with_deprecations(config.deprecated_api_versions.clone()),
     );
     Ok(LocalApp {
         listener,
@@ -218,6 +231,7 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
         downstream_url,
         fake_downstream,
         downstream_token: config.downstream_token.clone(),
+        event_schema: config.event_schema,
         consumers: config.consumers,
     })
 }
@@ -285,7 +299,7 @@ impl LocalApp {
                 }
             }
         });
-        let relay = RelayLoop::start(&self.store, self.relay_wake);
+        let relay = RelayLoop::start(&self.store, self.relay_wake, self.event_schema);
         let (fake_stop, fake_stopped) = tokio::sync::oneshot::channel::<()>();
         let fake = self.fake_downstream.map(|(listener, config)| {
             tokio::spawn(crate::downstream::serve(config, listener, async move {
@@ -298,6 +312,7 @@ impl LocalApp {
                 &self.ports,
                 &self.downstream_url,
                 self.downstream_token.clone(),
+                self.event_schema,
             )?)
         } else {
             None

@@ -20,9 +20,10 @@ use crate::body::{json_object, typed};
 use crate::error::ApiError;
 use crate::idempotency::PostRequest;
 use crate::paging::Params;
-use crate::routes::{json, location};
+use crate::routes::location;
 use crate::schema::request_schemas;
-use crate::{AppState, CATALOG_API_BASE, ORDERING_API_BASE, QUOTE_API_BASE, idempotency};
+use crate::version::{ApiVersion, V4};
+use crate::{AppState, CATALOG_API_BASE, ORDERING_API_BASE, idempotency};
 use serde_json::Value;
 
 /// Longest callback accepted.
@@ -70,17 +71,18 @@ pub fn check_subscription(
     Ok(())
 }
 
-/// The base path of `api`'s hub.
-fn hub_base(api: HubApi) -> String {
+/// The base path of `api`'s hub (the quote hub of version `V`).
+fn hub_base<V: ApiVersion>(api: HubApi) -> String {
     match api {
-        HubApi::Quote => format!("{QUOTE_API_BASE}/hub"),
+        HubApi::Quote => format!("{}/hub", V::BASE),
         HubApi::Catalog => format!("{CATALOG_API_BASE}/hub"),
         HubApi::Ordering => format!("{ORDERING_API_BASE}/hub"),
     }
 }
 
-/// Quote `POST /hub` → 201 with the subscription and `Location`; honours `Idempotency-Key`.
-pub async fn create(
+/// Quote `POST /hub` → 201 with the subscription (v4 `EventSubscription`, v5 `Hub`) and
+/// `Location`; honours `Idempotency-Key`.
+pub async fn create<V: ApiVersion>(
     state: State<AppState>,
     caller: Caller,
     method: Method,
@@ -88,7 +90,7 @@ pub async fn create(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    create_on(HubApi::Quote, state, caller, method, uri, headers, body).await
+    create_in::<V>(HubApi::Quote, state, caller, method, uri, headers, body).await
 }
 
 /// Catalog `POST /hub` (price events) → 201, as the quote hub.
@@ -105,6 +107,19 @@ pub async fn create_catalog(
 
 /// `POST` on `api`'s hub (scope `hub.write`), for any hub's route (the ordering hub's too).
 pub async fn create_on(
+    api: HubApi,
+    state: State<AppState>,
+    caller: Caller,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    create_in::<V4>(api, state, caller, method, uri, headers, body).await
+}
+
+/// `POST` on `api`'s hub answering in version `V`'s representation.
+async fn create_in<V: ApiVersion>(
     api: HubApi,
     State(state): State<AppState>,
     caller: Caller,
@@ -125,12 +140,12 @@ pub async fn create_on(
         caller,
         Scope::HubWrite,
         request,
-        |bytes| async move { subscribe(state, caller, api, &bytes).await },
+        |bytes| async move { subscribe::<V>(state, caller, api, &bytes).await },
     )
     .await
 }
 
-async fn subscribe(
+async fn subscribe<V: ApiVersion>(
     state: &AppState,
     caller: &Caller,
     api: HubApi,
@@ -149,15 +164,18 @@ async fn subscribe(
         .create(&caller.0.tenant, api, &subscription)
         .await
         .map_err(|e| ApiError::Service(e.into()))?;
-    let location = location(state, &format!("{}/{}", hub_base(api), subscription.id))?;
-    let mut response = json(&subscription);
+    let path = format!("{}/{}", hub_base::<V>(api), subscription.id);
+    let location = location(state, &path)?;
+    let href = location.to_str().map_err(|_| ApiError::Internal)?;
+    let mut response = V::hub_response(&subscription, href);
     *response.status_mut() = StatusCode::CREATED;
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
 }
 
-/// Quote `DELETE /hub/{id}` → 204, 404 when the tenant has no such subscription.
-pub async fn delete(
+/// Quote `DELETE /hub/{id}` → 204, 404 when the tenant has no such subscription (the
+/// subscriptions are shared by the versions: one quote hub).
+pub async fn delete<V: ApiVersion>(
     state: State<AppState>,
     caller: Caller,
     id: Path<String>,

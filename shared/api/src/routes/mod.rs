@@ -15,29 +15,39 @@ use axum::routing::get;
 use serde::Serialize;
 
 use crate::error::{ApiError, JSON_UTF8};
-use crate::{AppState, CATALOG_API_BASE, ORDERING_API_BASE, QUOTE_API_BASE, openapi};
+use crate::version::{ApiVersion, V4, V5};
+use crate::{AppState, CATALOG_API_BASE, ORDERING_API_BASE, openapi};
+
+/// The quote API of version `V`: document, quote CRUD and hub.
+fn quote_routes<V: ApiVersion>() -> Router<AppState> {
+    let q = V::BASE;
+    Router::new()
+        .route(&format!("{q}/openapi.json"), get(openapi::document::<V>))
+        .route(
+            &format!("{q}/quote"),
+            get(quotes::list::<V>).post(quotes::create::<V>),
+        )
+        .route(
+            &format!("{q}/quote/{{id}}"),
+            get(quotes::get::<V>)
+                .patch(quotes::patch::<V>)
+                .delete(quotes::delete::<V>),
+        )
+        .route(&format!("{q}/hub"), axum::routing::post(hub::create::<V>))
+        .route(
+            &format!("{q}/hub/{{id}}"),
+            axum::routing::delete(hub::delete::<V>),
+        )
+}
 
 /// Every route of the surface, before state and layers.
 pub fn routes() -> Router<AppState> {
-    let q = QUOTE_API_BASE;
     let c = CATALOG_API_BASE;
     let o = ORDERING_API_BASE;
     Router::new()
         .route("/health", get(health))
-        .route(&format!("{q}/openapi.json"), get(openapi::document))
-        .route(
-            &format!("{q}/quote"),
-            get(quotes::list).post(quotes::create),
-        )
-        .route(
-            &format!("{q}/quote/{{id}}"),
-            get(quotes::get).patch(quotes::patch).delete(quotes::delete),
-        )
-        .route(&format!("{q}/hub"), axum::routing::post(hub::create))
-        .route(
-            &format!("{q}/hub/{{id}}"),
-            axum::routing::delete(hub::delete),
-        )
+        .merge(quote_routes::<V4>())
+        .merge(quote_routes::<V5>())
         .route(
             &format!("{c}/hub"),
             axum::routing::post(hub::create_catalog),

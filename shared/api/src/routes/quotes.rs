@@ -1,6 +1,8 @@
-//! TMF648 `/quote` routes. The edge checks what it can without the use-cases (scopes,
-//! content type, JSON shape, server-owned fields, `If-Match`, paging) and then calls exactly
-//! one `QuoteService` method.
+//! TMF648 `/quote` routes, generic over the served [`ApiVersion`] (v4, v5): the version maps
+//! bodies and query names at the edge, the use-cases are the same. The edge checks what it
+//! can without the use-cases (scopes, content type, JSON shape, server-owned fields,
+//! `If-Match`, paging) and then calls one `QuoteService` method (a JSON Patch reads the quote
+//! first, to apply the patch to its wire representation).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -13,13 +15,16 @@ use q2c_service::ports::StoredQuote;
 use serde_json::Value;
 
 use crate::auth::Caller;
-use crate::body::{Accepts, body_bytes, check_content_type, json_object, reject_forbidden, typed};
+use crate::body::{PatchFormat, body_bytes, json_object, patch_format, typed};
 use crate::error::ApiError;
 use crate::idempotency::PostRequest;
 use crate::paging::{Fields, Params, count_headers, select};
 use crate::routes::{json, location};
 use crate::schema::request_schemas;
-use crate::{AppState, QUOTE_API_BASE, idempotency};
+use crate::version::{ApiVersion, V4};
+use crate::{AppState, idempotency};
+use q2c_service::ServiceError;
+use q2c_service::context::RequestContext;
 
 /// The `ETag` of a quote version: `"<version>"`.
 pub fn etag(version: u64) -> HeaderValue {
@@ -57,9 +62,12 @@ pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
         .ok_or_else(invalid)
 }
 
-/// A quote response: body (optionally selected) and `ETag`.
-fn quote_response(stored: &StoredQuote, fields: Option<&Fields>) -> Result<Response, ApiError> {
-    let value = serde_json::to_value(&stored.quote).map_err(|_| ApiError::Internal)?;
+/// A quote response in version `V`: body (optionally selected) and `ETag`.
+fn quote_response<V: ApiVersion>(
+    stored: &StoredQuote,
+    fields: Option<&Fields>,
+) -> Result<Response, ApiError> {
+    let value = V::quote_body(&stored.quote)?;
     let mut response = json(&select(fields, value));
     response
         .headers_mut()
@@ -67,14 +75,22 @@ fn quote_response(stored: &StoredQuote, fields: Option<&Fields>) -> Result<Respo
     Ok(response)
 }
 
-/// Parses a `Quote_Create` body: JSON object, no server-owned field (even `null`),
-/// `quoteItem` present and not empty, then typed with the path of any error.
+/// Parses a v4 `Quote_Create` body (see [`parse_create_in`]).
 ///
 /// # Errors
 /// `MALFORMED_JSON`, `FORBIDDEN_FIELD` or `INVALID_INPUT`.
 pub fn parse_create(bytes: &[u8]) -> Result<Quote, ApiError> {
-    let object = json_object(bytes)?;
-    reject_forbidden(&object)?;
+    parse_create_in::<V4>(bytes)
+}
+
+/// Parses a create body of version `V`: JSON object, no server-owned field (even `null`),
+/// the version's requirements (v5: `@type`, `instantSyncQuote`), `quoteItem` present and not
+/// empty, then typed with the path of any error.
+///
+/// # Errors
+/// `MALFORMED_JSON`, `FORBIDDEN_FIELD` or `INVALID_INPUT`.
+pub fn parse_create_in<V: ApiVersion>(bytes: &[u8]) -> Result<Quote, ApiError> {
+    let object = V::create_fields(json_object(bytes)?)?;
     let problem = match object.get("quoteItem") {
         None => Some("quoteItem: missing required field"),
         Some(Value::Array(items)) if items.is_empty() => {
@@ -91,7 +107,7 @@ pub fn parse_create(bytes: &[u8]) -> Result<Quote, ApiError> {
 }
 
 /// `POST /quote` → 201 with `Location` and `ETag`; honours `Idempotency-Key`.
-pub async fn create(
+pub async fn create<V: ApiVersion>(
     State(state): State<AppState>,
     caller: Caller,
     method: Method,
@@ -111,33 +127,34 @@ pub async fn create(
         caller,
         Scope::QuoteWrite,
         request,
-        |bytes| async move { create_quote(state, caller, &bytes).await },
+        |bytes| async move { create_quote::<V>(state, caller, &bytes).await },
     )
     .await
 }
 
-async fn create_quote(
+async fn create_quote<V: ApiVersion>(
     state: &AppState,
     caller: &Caller,
     bytes: &[u8],
 ) -> Result<Response, ApiError> {
-    let input = parse_create(bytes)?;
+    let input = parse_create_in::<V>(bytes)?;
     let stored = state.quotes.create(&caller.0, input).await?;
-    let location = location(state, &format!("{QUOTE_API_BASE}/quote/{}", stored.id()))?;
-    let mut response = quote_response(&stored, None)?;
+    let location = location(state, &format!("{}/quote/{}", V::BASE, stored.id()))?;
+    let mut response = quote_response::<V>(&stored, None)?;
     *response.status_mut() = StatusCode::CREATED;
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
 }
 
 /// `GET /quote`: paging, `fields=`, filters; `X-Total-Count` and `X-Result-Count`.
-pub async fn list(
+pub async fn list<V: ApiVersion>(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::QuoteRead)?;
     let mut params = Params::from_uri(&uri)?;
+    V::map_query(&mut params)?;
     let page = params.page(&state.config)?;
     let fields = params.fields()?;
     let filter = params.quote_filter()?;
@@ -146,16 +163,15 @@ pub async fn list(
     let items = listing
         .items
         .iter()
-        .map(|q| serde_json::to_value(&q.quote).map(|v| select(fields.as_ref(), v)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| ApiError::Internal)?;
+        .map(|q| V::quote_body(&q.quote).map(|v| select(fields.as_ref(), v)))
+        .collect::<Result<Vec<_>, _>>()?;
     let headers = count_headers(listing.total, items.len());
     Ok((headers, json(&items)).into_response())
 }
 
 /// `GET /quote/{id}` with `fields=`.
 #[tracing::instrument(name = "quote.get", skip_all, fields(quote_id = %id))]
-pub async fn get(
+pub async fn get<V: ApiVersion>(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -166,12 +182,12 @@ pub async fn get(
     let fields = params.fields()?;
     params.finish()?;
     let stored = state.quotes.get(ctx, &id).await?;
-    quote_response(&stored, fields.as_ref())
+    quote_response::<V>(&stored, fields.as_ref())
 }
 
-/// `PATCH /quote/{id}`: JSON merge patch, optional `If-Match`.
-#[tracing::instrument(name = "quote.patch", skip_all, fields(quote_id = %id))]
-pub async fn patch(
+/// `PATCH /quote/{id}`: JSON merge patch (v5 also JSON Patch), optional `If-Match`.
+#[tracing::instrument(name = "quote.patch", skip_all, fields(quote_id = %id, version = V::NAME))]
+pub async fn patch<V: ApiVersion>(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -181,18 +197,115 @@ pub async fn patch(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::QuoteWrite)?;
     Params::from_uri(&uri)?.finish()?;
-    check_content_type(&headers, Accepts::JsonOrMergePatch)?;
+    let format = patch_format(&headers, V::PATCH_ACCEPTS)?;
     let version = if_match(&headers)?;
     let bytes = body_bytes(body, state.config.body_limit)?;
-    let patch = Value::Object(json_object(&bytes)?);
-    request_schemas().check_quote_patch(&patch)?;
-    let stored = state.quotes.patch(ctx, &id, &patch, version).await?;
-    quote_response(&stored, None)
+    let stored = match format {
+        PatchFormat::Merge => {
+            let patch = V::patch_fields(Value::Object(json_object(&bytes)?))?;
+            request_schemas().check_quote_patch(&patch)?;
+            state.quotes.patch(ctx, &id, &patch, version).await?
+        }
+        PatchFormat::JsonPatch => json_patch_quote::<V>(&state, ctx, &id, &bytes, version).await?,
+    };
+    quote_response::<V>(&stored, None)
+}
+
+/// Without `If-Match`, a JSON Patch that loses a race re-reads and re-applies this many times.
+const JSON_PATCH_ATTEMPTS: usize = 3;
+
+/// Applies a JSON Patch (RFC 6902) atomically: to the quote's representation in version `V`,
+/// all operations or none (a failing `test` changes nothing); the difference is then mapped
+/// back as a merge patch of the model and written only if the quote is still the version read.
+async fn json_patch_quote<V: ApiVersion>(
+    state: &AppState,
+    ctx: &RequestContext,
+    id: &str,
+    bytes: &[u8],
+    if_match: Option<u64>,
+) -> Result<StoredQuote, ApiError> {
+    let operations: Value =
+        serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    V::check_json_patch(&operations)?;
+    let operations: json_patch::Patch = serde_json::from_value(operations)
+        .map_err(|e| ApiError::InvalidPatch(format!("not an array of RFC 6902 operations: {e}")))?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let stored = state.quotes.get(ctx, id).await?;
+        let before = V::quote_body(&stored.quote)?;
+        let mut after = before.clone();
+        json_patch::patch(&mut after, &operations).map_err(|e| match e.kind {
+            json_patch::PatchErrorKind::TestFailed => ApiError::PatchTestFailed(e.to_string()),
+            _ => ApiError::PatchConflict(e.to_string()),
+        })?;
+        let Some(difference) = merge_difference(&before, &after) else {
+            return match if_match {
+                Some(v) if v != stored.version => Err(ServiceError::VersionMismatch {
+                    expected: v,
+                    current: stored.version,
+                }
+                .into()),
+                _ => Ok(stored),
+            };
+        };
+        let patch = V::patch_fields(difference)
+            .and_then(|patch| request_schemas().check_quote_patch(&patch).map(|()| patch))
+            .map_err(unprocessable)?;
+        let expected = Some(if_match.unwrap_or(stored.version));
+        match state.quotes.patch(ctx, id, &patch, expected).await {
+            Err(ServiceError::VersionMismatch { .. })
+                if if_match.is_none() && attempt < JSON_PATCH_ATTEMPTS => {}
+            other => return other.map_err(|e| unprocessable(e.into())),
+        }
+    }
+}
+
+/// A patched quote that is not a valid quote is a 422 (RFC 5789 §2.2); other errors stay.
+fn unprocessable(error: ApiError) -> ApiError {
+    match error {
+        ApiError::InvalidBody(_)
+        | ApiError::ForbiddenField(_)
+        | ApiError::Service(
+            ServiceError::InvalidInput { .. } | ServiceError::ForbiddenField { .. },
+        ) => ApiError::PatchResultInvalid(error.to_string()),
+        other => other,
+    }
+}
+
+/// The JSON merge patch (RFC 7396) that turns `before` into `after`; `None` when equal.
+/// Arrays and scalars are replaced whole; removed members become `null`.
+pub fn merge_difference(before: &Value, after: &Value) -> Option<Value> {
+    if before == after {
+        return None;
+    }
+    match (before, after) {
+        (Value::Object(old), Value::Object(new)) => {
+            let mut patch = serde_json::Map::new();
+            for key in old.keys().filter(|k| !new.contains_key(*k)) {
+                patch.insert(key.clone(), Value::Null);
+            }
+            for (key, value) in new {
+                let change = match old.get(key) {
+                    Some(previous) if value.is_object() && previous.is_object() => {
+                        merge_difference(previous, value)
+                    }
+                    Some(previous) if previous == value => None,
+                    _ => Some(value.clone()),
+                };
+                if let Some(change) = change {
+                    patch.insert(key.clone(), change);
+                }
+            }
+            Some(Value::Object(patch))
+        }
+        _ => Some(after.clone()),
+    }
 }
 
 /// `DELETE /quote/{id}` → 204; optional `If-Match`.
 #[tracing::instrument(name = "quote.delete", skip_all, fields(quote_id = %id))]
-pub async fn delete(
+pub async fn delete<V: ApiVersion>(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

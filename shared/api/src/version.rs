@@ -1,0 +1,168 @@
+//! The TMF648 versions served side by side. The quote and hub handlers are generic over an
+//! [`ApiVersion`]: the version decides the base path, the wire mapping (q2c-wire's `v4`/`v5`
+//! modules), the PATCH media types, the query names and the OpenAPI document; the use-cases
+//! and the store are the same for every version. Adding a version = one impl here, one wire
+//! module, one document, one line in the route table (docs/versioning.md).
+
+use q2c_model::tmf::{EventSubscription, Quote};
+use q2c_wire::{v4, v5};
+use serde_json::{Map, Value};
+
+use crate::body::{Accepts, reject_forbidden};
+use crate::error::ApiError;
+use crate::paging::Params;
+use crate::routes::json;
+use crate::schema::v5_request_schemas;
+use axum::response::Response;
+
+/// One served version of the quote API.
+pub trait ApiVersion: Send + Sync + 'static {
+    /// `v4`, `v5`: the path segment and the name used in configuration.
+    const NAME: &'static str;
+    /// Base path, e.g. `/tmf-api/quoteManagement/v5`.
+    const BASE: &'static str;
+    /// The served OpenAPI document.
+    const OPENAPI: &'static str;
+    /// The media types `PATCH /quote/{id}` accepts.
+    const PATCH_ACCEPTS: Accepts;
+
+    /// The body of a quote in this version.
+    ///
+    /// # Errors
+    /// `Internal` when the quote cannot be serialised.
+    fn quote_body(quote: &Quote) -> Result<Value, ApiError>;
+
+    /// A create body of this version as the model's JSON representation (server-owned
+    /// fields refused by this version's names).
+    ///
+    /// # Errors
+    /// `FORBIDDEN_FIELD` or `INVALID_INPUT`.
+    fn create_fields(body: Map<String, Value>) -> Result<Map<String, Value>, ApiError>;
+
+    /// A merge patch of this version as a merge patch of the model's JSON representation.
+    ///
+    /// # Errors
+    /// `FORBIDDEN_FIELD` or `INVALID_INPUT`.
+    fn patch_fields(patch: Value) -> Result<Value, ApiError>;
+
+    /// The (200) response of a hub subscription; `href` is its URL.
+    fn hub_response(subscription: &EventSubscription, href: &str) -> Response;
+
+    /// Checks a JSON Patch document against this version's `JsonPatch` schema.
+    ///
+    /// # Errors
+    /// `INVALID_PATCH` naming the first violation.
+    fn check_json_patch(operations: &Value) -> Result<(), ApiError>;
+
+    /// Renames this version's listing parameters to the model's (`creationDate.gte` →
+    /// `quoteDate.gte` in v5).
+    ///
+    /// # Errors
+    /// `INVALID_QUERY`.
+    fn map_query(params: &mut Params) -> Result<(), ApiError>;
+}
+
+fn object(value: Value) -> Result<Map<String, Value>, ApiError> {
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::InvalidBody(
+            "$: expected a JSON object".to_owned(),
+        )),
+    }
+}
+
+/// TMF648 v4 (`/tmf-api/quoteManagement/v4`): the model's own representation.
+#[derive(Debug, Clone, Copy)]
+pub struct V4;
+
+impl ApiVersion for V4 {
+    const NAME: &'static str = "v4";
+    const BASE: &'static str = crate::QUOTE_API_BASE;
+    const OPENAPI: &'static str = crate::openapi::DOCUMENT;
+    const PATCH_ACCEPTS: Accepts = Accepts::JsonOrMergePatch;
+
+    fn quote_body(quote: &Quote) -> Result<Value, ApiError> {
+        v4::quote_to_v4(quote).map_err(|_| ApiError::Internal)
+    }
+
+    fn create_fields(body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
+        reject_forbidden(&body)?;
+        object(v4::quote_from_v4_create(Value::Object(body)))
+    }
+
+    fn patch_fields(patch: Value) -> Result<Value, ApiError> {
+        Ok(v4::quote_patch_from_v4(patch))
+    }
+
+    fn hub_response(subscription: &EventSubscription, _href: &str) -> Response {
+        // The model's EventSubscription as serialised, field order included.
+        json(subscription)
+    }
+
+    fn check_json_patch(_operations: &Value) -> Result<(), ApiError> {
+        Err(ApiError::InvalidPatch(
+            "v4 takes JSON merge patches only".to_owned(),
+        ))
+    }
+
+    fn map_query(_params: &mut Params) -> Result<(), ApiError> {
+        Ok(())
+    }
+}
+
+/// TMF648 v5 (`/tmf-api/quoteManagement/v5`): q2c-wire's `v5` mapping; PATCH also takes
+/// JSON Patch (RFC 6902).
+#[derive(Debug, Clone, Copy)]
+pub struct V5;
+
+impl ApiVersion for V5 {
+    const NAME: &'static str = "v5";
+    const BASE: &'static str = crate::QUOTE_API_V5_BASE;
+    const OPENAPI: &'static str = crate::openapi::DOCUMENT_V5;
+    const PATCH_ACCEPTS: Accepts = Accepts::MergeOrJsonPatch;
+
+    fn quote_body(quote: &Quote) -> Result<Value, ApiError> {
+        v5::quote_to_v5(quote).map_err(|_| ApiError::Internal)
+    }
+
+    fn create_fields(body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
+        let body = Value::Object(body);
+        // The mapping first: it names a missing @type or instantSyncQuote plainly.
+        let fields = v5::quote_from_v5_create(body.clone())?;
+        v5_request_schemas().check_quote_create(&body)?;
+        object(fields)
+    }
+
+    fn patch_fields(patch: Value) -> Result<Value, ApiError> {
+        let fields = v5::quote_patch_from_v5(patch.clone())?;
+        v5_request_schemas().check_quote_patch(&patch)?;
+        Ok(fields)
+    }
+
+    fn check_json_patch(operations: &Value) -> Result<(), ApiError> {
+        v5_request_schemas()
+            .check_json_patch(operations)
+            .map_err(|e| ApiError::InvalidPatch(e.to_string()))
+    }
+
+    fn hub_response(subscription: &EventSubscription, href: &str) -> Response {
+        json(&v5::hub_to_v5(subscription, href))
+    }
+
+    fn map_query(params: &mut Params) -> Result<(), ApiError> {
+        for model_name in ["quoteDate.gte", "quoteDate.lt"] {
+            if params.take(model_name)?.is_some() {
+                return Err(ApiError::InvalidQuery(format!(
+                    "unknown query parameter `{model_name}` (v5 filters on creationDate)"
+                )));
+            }
+        }
+        params.rename("creationDate.gte", "quoteDate.gte");
+        params.rename("creationDate.lt", "quoteDate.lt");
+        params.map_value("state", |state| {
+            v5::state_from_v5(state)
+                .map(|s| v5::state_to_v5(s).to_owned())
+                .map_err(|e| ApiError::InvalidQuery(e.to_string()))
+        })
+    }
+}

@@ -1,0 +1,591 @@
+//! TMF648 v4 and v5 side by side: the same lifecycle suite against both versions, quotes
+//! crossing versions, JSON Patch (RFC 6902) on v5, and the v5 specifics (required `@type` and
+//! `instantSyncQuote`, `ExternalIdentifier[]`, `ItemActionType`, `declined`, `Hub`).
+
+use q2c_tests::{QUOTES, QUOTES_V5, TestApp, assert_tmf_error, quote_body, spawn_app};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// A served version as a client sees it.
+#[derive(Clone, Copy)]
+struct Version {
+    base: &'static str,
+    v5: bool,
+}
+
+const V4: Version = Version {
+    base: QUOTES,
+    v5: false,
+};
+const V5: Version = Version {
+    base: QUOTES_V5,
+    v5: true,
+};
+
+impl Version {
+    /// A create body of this version with one item of `offering`.
+    fn create_body(self, offering: &str) -> Value {
+        let mut body = quote_body(offering);
+        if self.v5 {
+            body["@type"] = json!("Quote");
+            body["instantSyncQuote"] = json!(false);
+            body["externalId"] = json!([{"id": "crm-9", "owner": "CRM"}]);
+        } else {
+            body["externalId"] = json!("crm-9");
+        }
+        body
+    }
+
+    fn quote(self, id: &str) -> String {
+        format!("{}/quote/{id}", self.base)
+    }
+}
+
+async fn create(app: &TestApp, token: &str, version: Version, body: &Value) -> reqwest::Response {
+    app.request(Method::POST, &format!("{}/quote", version.base), token)
+        .json(body)
+        .send()
+        .await
+        .expect("POST")
+}
+
+async fn patch(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    content_type: &str,
+    body: &Value,
+    if_match: Option<&str>,
+) -> reqwest::Response {
+    let mut request = app
+        .request(Method::PATCH, path, token)
+        .header("Content-Type", content_type)
+        .body(body.to_string());
+    if let Some(etag) = if_match {
+        request = request.header("If-Match", etag);
+    }
+    request.send().await.expect("PATCH")
+}
+
+async fn merge(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
+    patch(app, token, path, "application/merge-patch+json", body, None).await
+}
+
+async fn json_patch(app: &TestApp, token: &str, path: &str, ops: &Value) -> reqwest::Response {
+    patch(app, token, path, "application/json-patch+json", ops, None).await
+}
+
+async fn body(response: reqwest::Response, status: u16) -> Value {
+    let url = response.url().clone();
+    let got = response.status().as_u16();
+    let text = response.text().await.expect("body");
+    assert_eq!(got, status, "{url}: {text}");
+    serde_json::from_str(&text).expect("JSON body")
+}
+
+/// The lifecycle suite, run against each version.
+async fn lifecycle(version: Version) {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let response = create(&app, &token, version, &version.create_body("fibre-1g")).await;
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let created = body(response, 201).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    assert_eq!(location, format!("{}{}", app.base, version.quote(&id)));
+    assert_eq!(created["href"], json!(location));
+    assert_eq!(created["state"], "inProgress");
+    assert_eq!(created["@type"], "Quote");
+    if version.v5 {
+        assert!(created["creationDate"].is_string(), "{created}");
+        assert!(created.get("quoteDate").is_none(), "{created}");
+        assert_eq!(
+            created["externalId"],
+            json!([{"id": "crm-9", "owner": "CRM"}])
+        );
+    } else {
+        assert!(created["quoteDate"].is_string(), "{created}");
+        assert_eq!(created["externalId"], "crm-9");
+    }
+
+    let read = app.get(&version.quote(&id), &token).await;
+    assert_eq!(read.headers()["etag"], "\"1\"");
+    assert_eq!(body(read, 200).await, created);
+
+    let listed = body(
+        app.get(
+            &format!("{}/quote?externalId=crm-9&fields=state", version.base),
+            &token,
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(
+        listed,
+        json!([{"id": id, "href": location, "@type": "Quote", "state": "inProgress"}])
+    );
+
+    let patched = patch(
+        &app,
+        &token,
+        &version.quote(&id),
+        "application/merge-patch+json",
+        &json!({"description": "Home fibre"}),
+        Some("\"1\""),
+    )
+    .await;
+    assert_eq!(patched.headers()["etag"], "\"2\"");
+    assert_eq!(body(patched, 200).await["description"], "Home fibre");
+    let stale = patch(
+        &app,
+        &token,
+        &version.quote(&id),
+        "application/merge-patch+json",
+        &json!({"description": "x"}),
+        Some("\"1\""),
+    )
+    .await;
+    assert_tmf_error(stale, 412, "VERSION_MISMATCH").await;
+
+    let approved = body(
+        merge(
+            &app,
+            &token,
+            &version.quote(&id),
+            &json!({"state": "approved"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(approved["state"], "approved");
+    assert_eq!(approved["authorization"][0]["approver"][0]["id"], "dev");
+    let accepted = body(
+        merge(
+            &app,
+            &token,
+            &version.quote(&id),
+            &json!({"state": "accepted"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(accepted["state"], "accepted");
+    let delete = app
+        .request(Method::DELETE, &version.quote(&id), &token)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_tmf_error(delete, 409, "CONFLICT").await;
+
+    let other = body(
+        create(&app, &token, version, &version.create_body("mobile-s")).await,
+        201,
+    )
+    .await;
+    let other = version.quote(other["id"].as_str().expect("id"));
+    let delete = app
+        .request(Method::DELETE, &other, &token)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(delete.status(), 204);
+    assert_tmf_error(app.get(&other, &token).await, 404, "NOT_FOUND").await;
+
+    let hub = app
+        .request(Method::POST, &format!("{}/hub", version.base), &token)
+        .json(&json!({"callback": "local:listener", "query": "eventType=QuoteStateChangeEvent"}))
+        .send()
+        .await
+        .expect("POST /hub");
+    let hub_location = hub.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    let hub = body(hub, 201).await;
+    assert_eq!(hub["callback"], "local:listener");
+    if version.v5 {
+        assert_eq!(hub["@type"], "Hub");
+        assert_eq!(hub["href"], json!(hub_location));
+    }
+    let removed = app
+        .request(
+            Method::DELETE,
+            &format!("{}/hub/{}", version.base, hub["id"].as_str().expect("id")),
+            &token,
+        )
+        .send()
+        .await
+        .expect("DELETE /hub");
+    assert_eq!(removed.status(), 204);
+}
+
+#[tokio::test]
+async fn the_lifecycle_suite_passes_on_v4() {
+    lifecycle(V4).await;
+}
+
+#[tokio::test]
+async fn the_lifecycle_suite_passes_on_v5() {
+    lifecycle(V5).await;
+}
+
+#[tokio::test]
+async fn a_quote_created_on_v4_is_patched_on_v5_and_read_on_v4() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let created = body(
+        create(&app, &token, V4, &V4.create_body("fibre-1g")).await,
+        201,
+    )
+    .await;
+    let id = created["id"].as_str().expect("id");
+
+    let on_v5 = body(app.get(&V5.quote(id), &token).await, 200).await;
+    assert_eq!(on_v5["externalId"], json!([{"id": "crm-9"}]));
+    assert_eq!(on_v5["creationDate"], created["quoteDate"]);
+
+    let patched = merge(
+        &app,
+        &token,
+        &V5.quote(id),
+        &json!({"externalId": [{"id": "crm-10", "owner": "CRM"}], "description": "via v5"}),
+    )
+    .await;
+    assert_eq!(
+        body(patched, 200).await["externalId"],
+        json!([{"id": "crm-10", "owner": "CRM"}])
+    );
+    let ops = json!([{"op": "add", "path": "/note", "value": [{"id": "n1", "text": "from v5"}]}]);
+    body(json_patch(&app, &token, &V5.quote(id), &ops).await, 200).await;
+
+    let on_v4 = body(app.get(&V4.quote(id), &token).await, 200).await;
+    assert_eq!(on_v4["externalId"], "crm-10");
+    assert_eq!(on_v4["description"], "via v5");
+    assert_eq!(on_v4["note"], json!([{"id": "n1", "text": "from v5"}]));
+    assert!(on_v4.get("creationDate").is_none(), "{on_v4}");
+    assert!(
+        on_v4
+            .as_object()
+            .expect("object")
+            .keys()
+            .all(|k| !k.starts_with("x-q2c")),
+        "{on_v4}"
+    );
+    assert_eq!(
+        on_v4["href"],
+        json!(format!("{}{}", app.base, V4.quote(id)))
+    );
+}
+
+#[tokio::test]
+async fn a_quote_created_on_v5_is_patched_on_v4_and_read_on_v5() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let created = body(
+        create(&app, &token, V5, &V5.create_body("mobile-l")).await,
+        201,
+    )
+    .await;
+    let id = created["id"].as_str().expect("id");
+    assert_eq!(
+        body(app.get(&V4.quote(id), &token).await, 200).await["externalId"],
+        "crm-9"
+    );
+
+    let patched = body(
+        merge(
+            &app,
+            &token,
+            &V4.quote(id),
+            &json!({"externalId": "crm-11"}),
+        )
+        .await,
+        200,
+    )
+    .await;
+    assert_eq!(patched["externalId"], "crm-11");
+    let on_v5 = body(app.get(&V5.quote(id), &token).await, 200).await;
+    assert_eq!(
+        on_v5["externalId"],
+        json!([{"id": "crm-11"}]),
+        "the v5 details no longer describe it"
+    );
+    let cancelled = body(
+        merge(&app, &token, &V4.quote(id), &json!({"state": "cancelled"})).await,
+        200,
+    )
+    .await;
+    assert_eq!(cancelled["state"], "cancelled");
+    assert_eq!(
+        body(app.get(&V5.quote(id), &token).await, 200).await["state"],
+        "cancelled"
+    );
+}
+
+#[tokio::test]
+async fn json_patch_adds_replaces_removes_and_tests_items_and_notes() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let created = body(
+        create(&app, &token, V5, &V5.create_body("mobile-s")).await,
+        201,
+    )
+    .await;
+    let path = V5.quote(created["id"].as_str().expect("id"));
+    let total = created["quoteTotalPrice"].clone();
+
+    let ops = json!([
+        {"op": "test", "path": "/state", "value": "inProgress"},
+        {"op": "add", "path": "/note", "value": [{"id": "n1", "text": "first"}]},
+        {"op": "add", "path": "/note/-", "value": {"id": "n2", "text": "second"}},
+        {"op": "replace", "path": "/quoteItem/0/quantity", "value": 3},
+        {"op": "add", "path": "/quoteItem/0/note", "value": [{"id": "i1", "text": "three lines"}]}
+    ]);
+    let patched = body(json_patch(&app, &token, &path, &ops).await, 200).await;
+    assert_eq!(
+        patched["note"],
+        json!([{"id": "n1", "text": "first"}, {"id": "n2", "text": "second"}])
+    );
+    assert_eq!(patched["quoteItem"][0]["quantity"], 3);
+    assert_eq!(patched["quoteItem"][0]["note"][0]["text"], "three lines");
+    assert_ne!(
+        patched["quoteTotalPrice"], total,
+        "changing items re-prices"
+    );
+
+    let ops = json!([
+        {"op": "remove", "path": "/note/0"},
+        {"op": "remove", "path": "/quoteItem/0/note"},
+        {"op": "add", "path": "/quoteItem/-", "value": {"action": "add", "quantity": 1, "productOffering": {"id": "fibre-1g"}}}
+    ]);
+    let patched = body(json_patch(&app, &token, &path, &ops).await, 200).await;
+    assert_eq!(patched["note"], json!([{"id": "n2", "text": "second"}]));
+    assert!(patched["quoteItem"][0].get("note").is_none(), "{patched}");
+    assert_eq!(patched["quoteItem"].as_array().expect("items").len(), 2);
+    assert_eq!(patched["quoteItem"][1]["productOffering"]["id"], "fibre-1g");
+
+    let state = json_patch(
+        &app,
+        &token,
+        &path,
+        &json!([{"op": "replace", "path": "/state", "value": "declined"}]),
+    )
+    .await;
+    assert_eq!(
+        body(state, 200).await["state"],
+        "cancelled",
+        "declined is recorded as cancelled"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_json_patch_test_changes_nothing() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let created = body(
+        create(&app, &token, V5, &V5.create_body("mobile-s")).await,
+        201,
+    )
+    .await;
+    let path = V5.quote(created["id"].as_str().expect("id"));
+    let ops = json!([
+        {"op": "add", "path": "/description", "value": "changed"},
+        {"op": "add", "path": "/note", "value": [{"id": "n1", "text": "x"}]},
+        {"op": "test", "path": "/state", "value": "approved"}
+    ]);
+    assert_tmf_error(
+        json_patch(&app, &token, &path, &ops).await,
+        409,
+        "PATCH_TEST_FAILED",
+    )
+    .await;
+    let read = app.get(&path, &token).await;
+    assert_eq!(read.headers()["etag"], "\"1\"");
+    assert_eq!(body(read, 200).await, created);
+}
+
+#[tokio::test]
+async fn an_invalid_json_patch_is_a_400_tmf_error() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let created = body(
+        create(&app, &token, V5, &V5.create_body("mobile-s")).await,
+        201,
+    )
+    .await;
+    let path = V5.quote(created["id"].as_str().expect("id"));
+    for ops in [
+        json!({"op": "add", "path": "/note", "value": []}),
+        json!([{"op": "frobnicate", "path": "/note"}]),
+        json!([{"op": "add", "value": 1}]),
+        json!([{"op": "add", "path": "no-pointer", "value": 1}]),
+    ] {
+        assert_tmf_error(
+            json_patch(&app, &token, &path, &ops).await,
+            400,
+            "INVALID_PATCH",
+        )
+        .await;
+    }
+    // Well-formed, but not applicable to this quote (RFC 5789): 409, or 422 for an invalid result.
+    let missing = json!([{"op": "remove", "path": "/nothing/here"}]);
+    assert_tmf_error(
+        json_patch(&app, &token, &path, &missing).await,
+        409,
+        "PATCH_CONFLICT",
+    )
+    .await;
+    let forbidden =
+        json!([{"op": "replace", "path": "/creationDate", "value": "2020-01-01T00:00:00Z"}]);
+    let error = assert_tmf_error(
+        json_patch(&app, &token, &path, &forbidden).await,
+        422,
+        "PATCH_RESULT_INVALID",
+    )
+    .await;
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("message")
+            .contains("creationDate"),
+        "{error}"
+    );
+    let bad_action = json!([{"op": "replace", "path": "/quoteItem/0/action", "value": "change"}]);
+    assert_tmf_error(
+        json_patch(&app, &token, &path, &bad_action).await,
+        422,
+        "PATCH_RESULT_INVALID",
+    )
+    .await;
+    let read = app.get(&path, &token).await;
+    assert_eq!(read.headers()["etag"], "\"1\"", "nothing changed");
+    // v4 does not take JSON Patch.
+    let v4 = json_patch(
+        &app,
+        &token,
+        &V4.quote(created["id"].as_str().expect("id")),
+        &json!([]),
+    )
+    .await;
+    assert_tmf_error(v4, 415, "UNSUPPORTED_MEDIA_TYPE").await;
+}
+
+#[tokio::test]
+async fn v5_create_requires_type_and_instant_sync_quote_and_item_action_type() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    for field in ["@type", "instantSyncQuote"] {
+        let mut create_body = V5.create_body("mobile-s");
+        create_body.as_object_mut().expect("object").remove(field);
+        let error = assert_tmf_error(
+            create(&app, &token, V5, &create_body).await,
+            400,
+            "INVALID_INPUT",
+        )
+        .await;
+        assert!(
+            error["message"]
+                .as_str()
+                .expect("message")
+                .starts_with(field),
+            "{error}"
+        );
+    }
+    let mut wrong_action = V5.create_body("mobile-s");
+    wrong_action["quoteItem"][0]["action"] = json!("change");
+    assert_tmf_error(
+        create(&app, &token, V5, &wrong_action).await,
+        400,
+        "INVALID_INPUT",
+    )
+    .await;
+    let mut external = V5.create_body("mobile-s");
+    external["externalId"] = json!("crm-1");
+    assert_tmf_error(
+        create(&app, &token, V5, &external).await,
+        400,
+        "INVALID_INPUT",
+    )
+    .await;
+    let mut owned = V5.create_body("mobile-s");
+    owned["creationDate"] = json!("2026-01-01T00:00:00Z");
+    assert_tmf_error(
+        create(&app, &token, V5, &owned).await,
+        400,
+        "FORBIDDEN_FIELD",
+    )
+    .await;
+    // v4 is unchanged: neither is required there.
+    assert_eq!(
+        create(&app, &token, V4, &quote_body("mobile-s"))
+            .await
+            .status(),
+        201
+    );
+}
+
+#[tokio::test]
+async fn v5_states_map_onto_the_lifecycle_and_filters_use_v5_names() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let created = body(
+        create(&app, &token, V5, &V5.create_body("mobile-s")).await,
+        201,
+    )
+    .await;
+    let path = V5.quote(created["id"].as_str().expect("id"));
+    assert_tmf_error(
+        merge(&app, &token, &path, &json!({"state": "acknowledged"})).await,
+        400,
+        "INVALID_INPUT",
+    )
+    .await;
+    let declined = body(
+        merge(&app, &token, &path, &json!({"state": "declined"})).await,
+        200,
+    )
+    .await;
+    assert_eq!(declined["state"], "cancelled");
+
+    let listed = body(app.get(&format!("{QUOTES_V5}/quote?state=declined&creationDate.gte=2000-01-01T00:00:00Z&fields=creationDate"), &token).await, 200).await;
+    assert_eq!(listed.as_array().expect("array").len(), 1, "{listed}");
+    assert!(listed[0]["creationDate"].is_string(), "{listed}");
+    let v4_name = app
+        .get(
+            &format!("{QUOTES_V5}/quote?quoteDate.gte=2000-01-01T00:00:00Z"),
+            &token,
+        )
+        .await;
+    assert_tmf_error(v4_name, 400, "INVALID_QUERY").await;
+}
+
+#[tokio::test]
+async fn each_version_serves_its_openapi_document() {
+    let app = spawn_app().await;
+    for (base, version) in [(QUOTES, "4"), (QUOTES_V5, "5")] {
+        let response = app
+            .client
+            .get(format!("{}{base}/openapi.json", app.base))
+            .send()
+            .await
+            .expect("GET");
+        let document = body(response, 200).await;
+        assert!(
+            document["info"]["version"]
+                .as_str()
+                .expect("version")
+                .starts_with(version),
+            "{base}"
+        );
+        assert!(
+            document["paths"].get(format!("{base}/quote")).is_some(),
+            "{base}"
+        );
+    }
+}
