@@ -31,7 +31,7 @@ pub struct DeadLetterQueue {
 
 /// A message attribute as SQS types it: `String`, `Number` (both as text) or `Binary`
 /// (base64 here, so that an export line stays text).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AttributeValue {
     /// `String`, `Number`, `Binary`, or one of those with a custom suffix (`String.x`).
