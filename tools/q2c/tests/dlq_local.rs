@@ -21,6 +21,7 @@ fn fixture() -> Fixture {
         dlq_arg: "orders-dlq".into(),
         source_arg: "orders".into(),
         typed_attributes: false,
+        interrupted_messages: 1000,
         _dir: Some(dir),
     }
 }

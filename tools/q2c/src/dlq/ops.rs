@@ -518,11 +518,12 @@ pub async fn follow_move_task(
 ) -> Result<MoveTask, MoveTaskError> {
     loop {
         let tasks = backend.move_tasks(source).await?;
-        // The running task shows its handle; an ended one is the most recent entry.
+        // SQS shows the handle only while the task runs; once it is cancelling or ended,
+        // ours is the most recent entry (the list is newest first).
         let task = tasks
             .iter()
             .find(|t| t.task_handle.as_deref() == Some(task_handle))
-            .or_else(|| tasks.first().filter(|t| t.finished()))
+            .or_else(|| tasks.first().filter(|t| t.status != "RUNNING"))
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("move task {task_handle} of {source} not found"))?;
         progress.set(task.moved, task.to_move);

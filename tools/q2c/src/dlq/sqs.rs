@@ -189,9 +189,15 @@ where
     ) || message.contains("not yet implemented")
         || message.contains("not implemented")
         || message.contains("unknown operation")
-        || error
-            .raw_response()
-            .is_some_and(|r| matches!(r.status().as_u16(), 404 | 501))
+        || error.raw_response().is_some_and(|r| {
+            // SQS always answers in its JSON protocol; an HTML error page is an emulator
+            // that does not implement the action (moto answers 500 with one).
+            let html = r
+                .headers()
+                .get("content-type")
+                .is_some_and(|t| t.starts_with("text/html"));
+            html || matches!(r.status().as_u16(), 404 | 501)
+        })
 }
 
 fn attribute_value(value: MessageAttributeValue) -> AttributeValue {
