@@ -412,6 +412,9 @@ async fn redrive(backend: &dyn DlqBackend, args: RedriveArgs) -> anyhow::Result<
             .and_then(|q| q.source)
             .ok_or_else(|| anyhow::anyhow!("no source queue known for {queue}: give --to QUEUE"))?,
     };
+    if destination == queue {
+        bail!("{queue} cannot be redriven into itself: give another --to");
+    }
     let mut stdout = std::io::stdout();
     if args.filters.is_empty() && !args.manual && !args.dry_run {
         let rate = args.rate.map(|r| r.round().max(1.0) as u32);
