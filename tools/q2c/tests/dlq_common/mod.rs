@@ -310,6 +310,13 @@ pub async fn export_purge_replay_restores_everything(f: &Fixture) {
     );
     assert_eq!(f.total(&f.dlq).await, n as u64);
     let saved = dir.path().join("purged.jsonl");
+    let saved_arg = saved.to_str().expect("utf-8");
+    let unconfirmed = f.run(&["purge", &f.dlq_arg, "--export-to", saved_arg]);
+    assert!(
+        !unconfirmed.status.success(),
+        "purge asks for confirmation, which a non-terminal cannot give"
+    );
+    assert_eq!(f.total(&f.dlq).await, n as u64);
     f.ok(&[
         "purge",
         &f.dlq_arg,
