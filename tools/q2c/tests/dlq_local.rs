@@ -50,3 +50,30 @@ async fn local_export_purge_replay_restores_everything() {
 async fn local_dry_run_changes_nothing() {
     dlq_common::dry_run_changes_nothing(&fixture()).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_list_discovers_every_template_dlq_or_only_the_named_ones() {
+    let f = fixture();
+    let names = |json: &str| -> Vec<String> {
+        let parsed: serde_json::Value = serde_json::from_str(json).expect("JSON");
+        parsed
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|q| q["name"].as_str().expect("name").to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(&f.ok(&["list", "--json"])),
+        [
+            "billing-updates-dlq",
+            "orders-dlq",
+            "pricing-changes-dlq",
+            "quote-events-dlq"
+        ]
+    );
+    assert_eq!(
+        names(&f.ok(&["list", "--json", "--queues", "orders-dlq,quote-events-dlq"])),
+        ["orders-dlq", "quote-events-dlq"]
+    );
+}
