@@ -51,6 +51,6 @@ pub use callback_sender::LocalCallbackSender;
 pub use error::OpenError;
 pub use open_quotes::OpenQuoteRef;
 pub use poller::{PollReport, Poller};
-pub use queues::SqliteQueues;
+pub use queues::{LocalQueue, SqliteQueues};
 pub use settings::{FileSettings, SettingsError};
 pub use store::{HousekeepingReport, SqliteStore};

@@ -94,6 +94,90 @@ impl SqliteQueues {
         .await
     }
 
+    /// Every queue with its dead-letter queue, by name (for `q2c dlq list`).
+    ///
+    /// # Errors
+    /// [`QueueError::Backend`] when SQLite fails.
+    pub async fn list_queues(&self) -> Result<Vec<LocalQueue>, QueueError> {
+        self.write(|conn| {
+            let mut statement = conn
+                .prepare_cached("SELECT name, dlq FROM queues ORDER BY name")
+                .store()?;
+            let rows = statement
+                .query_map([], |r| {
+                    Ok(LocalQueue {
+                        name: r.get(0)?,
+                        dead_letter_queue: r.get(1)?,
+                    })
+                })
+                .store()?;
+            Ok(Ok(rows.collect::<Result<Vec<_>, _>>().store()?))
+        })
+        .await
+    }
+
+    /// Deletes every message of `queue` (SQS `PurgeQueue`); returns how many.
+    ///
+    /// # Errors
+    /// [`QueueError::UnknownQueue`], or [`QueueError::Backend`] when SQLite fails.
+    pub async fn purge(&self, queue: &str) -> Result<u64, QueueError> {
+        self.on_queue(queue, |conn, row| {
+            let deleted = conn
+                .prepare_cached("DELETE FROM queue_messages WHERE queue = ?1")
+                .store()?
+                .execute([row.name])
+                .store()?;
+            Ok(Ok(u64::try_from(deleted).unwrap_or(u64::MAX)))
+        })
+        .await
+    }
+
+    /// When the oldest message of `queue` was sent (`None` when it is empty); SQS's
+    /// `ApproximateAgeOfOldestMessage` is `now` minus this.
+    ///
+    /// # Errors
+    /// [`QueueError::UnknownQueue`], or [`QueueError::Backend`] when SQLite fails.
+    pub async fn oldest_sent_at(&self, queue: &str) -> Result<Option<OffsetDateTime>, QueueError> {
+        self.on_queue(queue, |conn, row| {
+            let oldest: Option<i64> = conn
+                .prepare_cached("SELECT MIN(sent_at) FROM queue_messages WHERE queue = ?1")
+                .store()?
+                .query_row([row.name], |r| r.get(0))
+                .store()?;
+            Ok(Ok(oldest.map(decode)))
+        })
+        .await
+    }
+
+    /// The `failureReason` attributes of `queue`'s messages with how many carry each, most
+    /// frequent first (messages without one count under `None`): exact, unlike the sample
+    /// SQS allows.
+    ///
+    /// # Errors
+    /// [`QueueError::UnknownQueue`], or [`QueueError::Backend`] when SQLite fails.
+    pub async fn failure_reasons(
+        &self,
+        queue: &str,
+    ) -> Result<Vec<(Option<String>, u64)>, QueueError> {
+        self.on_queue(queue, |conn, row| {
+            let mut statement = conn
+                .prepare_cached(
+                    "SELECT json_extract(attributes, '$.failureReason') AS reason, COUNT(*) AS n
+                     FROM queue_messages WHERE queue = ?1 GROUP BY reason
+                     ORDER BY n DESC, reason",
+                )
+                .store()?;
+            let rows = statement
+                .query_map([row.name], |r| {
+                    let n: i64 = r.get(1)?;
+                    Ok((r.get(0)?, u64::try_from(n).unwrap_or(0)))
+                })
+                .store()?;
+            Ok(Ok(rows.collect::<Result<Vec<_>, _>>().store()?))
+        })
+        .await
+    }
+
     /// Runs `work` on the writer thread with the queue's row; `UnknownQueue` when absent.
     async fn on_queue<T, F>(&self, queue: &str, work: F) -> Result<T, QueueError>
     where
@@ -164,6 +248,15 @@ impl SqliteQueues {
         })
         .await
     }
+}
+
+/// A queue of the engine and where its messages go after `maxReceiveCount` receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalQueue {
+    /// The queue's name.
+    pub name: String,
+    /// Its dead-letter queue, when it has one.
+    pub dead_letter_queue: Option<String>,
 }
 
 /// The name, DLQ and `maxReceiveCount` of a queue.

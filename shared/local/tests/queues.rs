@@ -385,3 +385,51 @@ async fn a_whole_batch_handler_gets_one_call_and_decides_each_message() {
     assert_eq!(reasons[0], "bad quote");
     assert!(reasons[1].starts_with("unparseable body"), "{reasons:?}");
 }
+
+#[tokio::test]
+async fn the_operations_helpers_list_count_reasons_find_the_oldest_and_purge() {
+    let (_dir, store) = file();
+    let engine = SqliteQueues::new(&store);
+    let listed = engine.list_queues().await.expect("list");
+    let orders = listed
+        .iter()
+        .find(|q| q.name == queues::ORDERS)
+        .expect("orders listed");
+    assert_eq!(orders.dead_letter_queue.as_deref(), Some("orders-dlq"));
+    let dlq = "orders-dlq";
+    assert_eq!(engine.oldest_sent_at(dlq).await.expect("oldest"), None);
+    let message = |reason: Option<&str>| OutgoingMessage {
+        body: "{}".into(),
+        attributes: reason
+            .map(|r| BTreeMap::from([(attributes::FAILURE_REASON.to_owned(), r.to_owned())]))
+            .unwrap_or_default(),
+    };
+    let batch = [
+        message(Some("refused")),
+        message(Some("refused")),
+        message(Some("timeout")),
+        message(None),
+    ];
+    let before = time::OffsetDateTime::now_utc();
+    engine.send_batch(dlq, &batch).await.expect("send");
+    let oldest = engine
+        .oldest_sent_at(dlq)
+        .await
+        .expect("oldest")
+        .expect("some");
+    assert!(oldest >= before - Duration::from_secs(1));
+    assert_eq!(
+        engine.failure_reasons(dlq).await.expect("reasons"),
+        vec![
+            (Some("refused".to_owned()), 2),
+            (None, 1),
+            (Some("timeout".to_owned()), 1)
+        ]
+    );
+    assert_eq!(engine.purge(dlq).await.expect("purge"), 4);
+    assert_eq!(
+        engine.counts(dlq).await.expect("counts"),
+        QueueCounts::default()
+    );
+    assert!(engine.purge("nope").await.is_err());
+}

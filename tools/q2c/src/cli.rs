@@ -39,6 +39,9 @@ pub enum Command {
     /// runs).
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// Dead-letter queues: list, peek, export, redrive, replay and purge them, on AWS
+    /// (--endpoint-url, --region, --profile, --queue-prefix) or a `q2c local` data directory.
+    Dlq(crate::dlq::cmd::DlqArgs),
     /// Change the local product catalog the way the operator's catalog would.
     #[command(subcommand)]
     Catalog(CatalogCommand),
@@ -281,6 +284,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{id}");
             Ok(())
         }
+        Command::Dlq(args) => crate::dlq::cmd::run(args).await,
         Command::Catalog(CatalogCommand::PriceChange(args)) => {
             let id = queue_cmd::price_change(
                 &args.data_dir,

@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`cli`]: the clap definition and command dispatch.
+//! - [`dlq`]: `q2c dlq` — inspect, export, redrive and purge dead-letter queues.
 //! - [`downstream`]: `q2c downstream`, a fake order-management system with fault knobs.
 //! - [`consumers`]: the queue consumers of `q2c local` (price fan-out, hub delivery, order
 //!   dispatch).
@@ -16,6 +17,7 @@
 
 pub mod cli;
 pub mod consumers;
+pub mod dlq;
 pub mod downstream;
 pub mod local;
 pub mod queue_cmd;

@@ -1,0 +1,263 @@
+//! [`DlqBackend`]: what the dead-letter operations need from a queue service, beyond the
+//! [`QueueClient`](q2c_service::messaging::QueueClient) port the consumers use: discovery,
+//! system attributes, typed message attributes, visibility release, purge and SQS's
+//! message-move tasks. Implemented for SQS ([`super::sqs`]) and for the embedded engine of a
+//! `q2c local` data directory ([`super::local`]).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use q2c_service::messaging::{QueueCounts, SendOutcome, attributes};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// System attribute: when the message was first sent (milliseconds since the epoch).
+pub const SENT_TIMESTAMP: &str = "SentTimestamp";
+/// System attribute: how many times the message has been received.
+pub const APPROXIMATE_RECEIVE_COUNT: &str = "ApproximateReceiveCount";
+/// System attribute: when the message was first received (milliseconds since the epoch).
+pub const APPROXIMATE_FIRST_RECEIVE_TIMESTAMP: &str = "ApproximateFirstReceiveTimestamp";
+
+/// A dead-letter queue and the queue whose failures it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeadLetterQueue {
+    /// Its full name (with the deployment's prefix on AWS).
+    pub name: String,
+    /// The queue that redrives into it, when known: where `redrive` sends messages back.
+    pub source: Option<String>,
+}
+
+/// A message attribute as SQS types it: `String`, `Number` (both as text) or `Binary`
+/// (base64 here, so that an export line stays text).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributeValue {
+    /// `String`, `Number`, `Binary`, or one of those with a custom suffix (`String.x`).
+    pub data_type: String,
+    /// The value of a `String` or `Number` attribute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub string_value: Option<String>,
+    /// The base64 of a `Binary` attribute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binary_value: Option<String>,
+}
+
+impl AttributeValue {
+    /// A `String` attribute.
+    pub fn string(value: impl Into<String>) -> Self {
+        AttributeValue {
+            data_type: "String".to_owned(),
+            string_value: Some(value.into()),
+            binary_value: None,
+        }
+    }
+
+    /// The text of a `String`/`Number` attribute (the base64 of a binary one).
+    pub fn text(&self) -> &str {
+        self.string_value
+            .as_deref()
+            .or(self.binary_value.as_deref())
+            .unwrap_or_default()
+    }
+}
+
+/// Message attributes by name.
+pub type Attributes = BTreeMap<String, AttributeValue>;
+
+/// A message read from a queue, with everything needed to re-send it unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DlqMessage {
+    /// The queue's message id.
+    pub message_id: String,
+    /// The handle of this receive.
+    pub receipt_handle: String,
+    /// The body, exactly as sent.
+    pub body: String,
+    /// The message attributes.
+    pub attributes: Attributes,
+    /// System attributes by SQS name ([`SENT_TIMESTAMP`], [`APPROXIMATE_RECEIVE_COUNT`], ...).
+    pub system_attributes: BTreeMap<String, String>,
+}
+
+impl DlqMessage {
+    /// The text of message attribute `name`.
+    pub fn attribute(&self, name: &str) -> Option<&str> {
+        self.attributes.get(name).map(AttributeValue::text)
+    }
+
+    /// The `failureReason` attribute.
+    pub fn failure_reason(&self) -> Option<&str> {
+        self.attribute(attributes::FAILURE_REASON)
+    }
+
+    /// The `eventType` attribute.
+    pub fn event_type(&self) -> Option<&str> {
+        self.attribute(attributes::EVENT_TYPE)
+    }
+
+    /// How many times it has been received.
+    pub fn receive_count(&self) -> Option<u64> {
+        self.system_attributes
+            .get(APPROXIMATE_RECEIVE_COUNT)
+            .and_then(|n| n.parse().ok())
+    }
+
+    /// When it was first sent.
+    pub fn sent_at(&self) -> Option<OffsetDateTime> {
+        millis(self.system_attributes.get(SENT_TIMESTAMP)?)
+    }
+
+    /// When it was first received.
+    pub fn first_received_at(&self) -> Option<OffsetDateTime> {
+        millis(
+            self.system_attributes
+                .get(APPROXIMATE_FIRST_RECEIVE_TIMESTAMP)?,
+        )
+    }
+
+    /// The message to send to put it back unchanged (body and attributes).
+    pub fn to_outgoing(&self) -> DlqOutgoing {
+        DlqOutgoing {
+            body: self.body.clone(),
+            attributes: self.attributes.clone(),
+        }
+    }
+}
+
+fn millis(text: &str) -> Option<OffsetDateTime> {
+    let ms: i128 = text.parse().ok()?;
+    OffsetDateTime::from_unix_timestamp_nanos(ms * 1_000_000).ok()
+}
+
+/// A message to send with typed attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DlqOutgoing {
+    /// The body.
+    pub body: String,
+    /// The message attributes.
+    pub attributes: Attributes,
+}
+
+/// An exact picture of a queue, where the backend can give one (the local engine).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExactSummary {
+    /// Visible and in-flight messages.
+    pub counts: QueueCounts,
+    /// When the oldest message was sent.
+    pub oldest_sent_at: Option<OffsetDateTime>,
+    /// `failureReason`s (None: no reason) with their counts, most frequent first.
+    pub reasons: Vec<(Option<String>, u64)>,
+}
+
+/// State of an SQS message-move task.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MoveTask {
+    /// The handle to cancel it with (only while it runs).
+    pub task_handle: Option<String>,
+    /// `RUNNING`, `COMPLETED`, `CANCELLING`, `CANCELLED` or `FAILED`.
+    pub status: String,
+    /// The source queue's ARN.
+    pub source_arn: Option<String>,
+    /// The destination's ARN (none: each message's source queue).
+    pub destination_arn: Option<String>,
+    /// Messages moved so far.
+    pub moved: u64,
+    /// Messages to move when the task started.
+    pub to_move: Option<u64>,
+    /// Why it failed.
+    pub failure_reason: Option<String>,
+}
+
+impl MoveTask {
+    /// Whether the task has ended (completed, cancelled or failed).
+    pub fn finished(&self) -> bool {
+        !matches!(self.status.as_str(), "RUNNING" | "CANCELLING")
+    }
+}
+
+/// Why a move task could not be started.
+#[derive(Debug, thiserror::Error)]
+pub enum MoveTaskError {
+    /// The service has no move-task API (moto, the local engine): move messages manually.
+    #[error("the message-move task API is not available here: {0}")]
+    Unsupported(String),
+    /// Any other failure.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// The queue operations `q2c dlq` is written over. Names are full queue names (see
+/// [`DlqBackend::resolve`]); every call is one request to the service (the counting wrapper
+/// of the benchmark relies on it).
+#[async_trait]
+pub trait DlqBackend: Send + Sync {
+    /// The full name of `queue` (prefixed on AWS unless it already is).
+    fn resolve(&self, queue: &str) -> String;
+
+    /// The dead-letter queues of the deployment, by name.
+    async fn dead_letter_queues(&self) -> anyhow::Result<Vec<DeadLetterQueue>>;
+
+    /// Visible and in-flight counts.
+    async fn counts(&self, queue: &str) -> anyhow::Result<QueueCounts>;
+
+    /// An exact summary when the backend can compute one without receiving messages.
+    async fn exact_summary(&self, _queue: &str) -> anyhow::Result<Option<ExactSummary>> {
+        Ok(None)
+    }
+
+    /// Receives up to `max` (1..=10) messages with all attributes, hidden for `visibility`,
+    /// waiting up to `wait` for one.
+    async fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        visibility: Duration,
+        wait: Duration,
+    ) -> anyhow::Result<Vec<DlqMessage>>;
+
+    /// Sends up to 10 messages; refusals are per entry.
+    async fn send_batch(
+        &self,
+        queue: &str,
+        messages: &[DlqOutgoing],
+    ) -> anyhow::Result<SendOutcome>;
+
+    /// Deletes up to 10 received messages.
+    async fn delete_batch(&self, queue: &str, receipt_handles: &[String]) -> anyhow::Result<()>;
+
+    /// Makes up to 10 received messages visible again at once (stale handles are ignored).
+    async fn release_batch(&self, queue: &str, receipt_handles: &[String]) -> anyhow::Result<()>;
+
+    /// Deletes every message of the queue.
+    async fn purge(&self, queue: &str) -> anyhow::Result<()>;
+
+    /// Starts moving every message of `source` to `destination` (none: each message's
+    /// source queue) at most `rate` per second; returns the task handle.
+    async fn start_move_task(
+        &self,
+        source: &str,
+        _destination: Option<&str>,
+        _rate: Option<u32>,
+    ) -> Result<String, MoveTaskError> {
+        Err(MoveTaskError::Unsupported(format!(
+            "{source}: this backend has no move tasks"
+        )))
+    }
+
+    /// The move tasks of `source`, most recent first.
+    async fn move_tasks(&self, _source: &str) -> Result<Vec<MoveTask>, MoveTaskError> {
+        Err(MoveTaskError::Unsupported(
+            "this backend has no move tasks".into(),
+        ))
+    }
+
+    /// Cancels a running move task; returns how many messages it had moved.
+    async fn cancel_move_task(&self, _task_handle: &str) -> Result<u64, MoveTaskError> {
+        Err(MoveTaskError::Unsupported(
+            "this backend has no move tasks".into(),
+        ))
+    }
+}

@@ -1,0 +1,150 @@
+//! [`LocalBackend`]: the dead-letter operations on the embedded queue engine of a `q2c local`
+//! data directory. The engine keeps string attributes only and has no move tasks, so redrive
+//! always moves messages itself.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use q2c_local::SqliteQueues;
+use q2c_service::messaging::{OutgoingMessage, QueueClient, QueueCounts, SendOutcome};
+
+use super::backend::{
+    APPROXIMATE_RECEIVE_COUNT, AttributeValue, DeadLetterQueue, DlqBackend, DlqMessage,
+    DlqOutgoing, ExactSummary, SENT_TIMESTAMP,
+};
+
+/// The embedded engine as a [`DlqBackend`]; `only` restricts discovery to these queues.
+#[derive(Clone)]
+pub struct LocalBackend {
+    queues: SqliteQueues,
+    only: Option<Vec<String>>,
+}
+
+impl LocalBackend {
+    /// The queues of the engine; `only` (when given) lists the DLQs to show.
+    pub fn new(queues: SqliteQueues, only: Option<Vec<String>>) -> Self {
+        LocalBackend { queues, only }
+    }
+}
+
+#[async_trait]
+impl DlqBackend for LocalBackend {
+    fn resolve(&self, queue: &str) -> String {
+        queue.to_owned()
+    }
+
+    async fn dead_letter_queues(&self) -> anyhow::Result<Vec<DeadLetterQueue>> {
+        let all = self.queues.list_queues().await?;
+        let source_of = |dlq: &str| {
+            all.iter()
+                .find(|q| q.dead_letter_queue.as_deref() == Some(dlq))
+                .map(|q| q.name.clone())
+        };
+        let names: Vec<String> = match &self.only {
+            Some(only) => only.clone(),
+            // A DLQ is a queue that some queue redrives into.
+            None => all
+                .iter()
+                .filter(|q| source_of(&q.name).is_some())
+                .map(|q| q.name.clone())
+                .collect(),
+        };
+        Ok(names
+            .into_iter()
+            .map(|name| DeadLetterQueue {
+                source: source_of(&name),
+                name,
+            })
+            .collect())
+    }
+
+    async fn counts(&self, queue: &str) -> anyhow::Result<QueueCounts> {
+        Ok(self.queues.counts(queue).await?)
+    }
+
+    async fn exact_summary(&self, queue: &str) -> anyhow::Result<Option<ExactSummary>> {
+        Ok(Some(ExactSummary {
+            counts: self.queues.counts(queue).await?,
+            oldest_sent_at: self.queues.oldest_sent_at(queue).await?,
+            reasons: self.queues.failure_reasons(queue).await?,
+        }))
+    }
+
+    async fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        visibility: Duration,
+        wait: Duration,
+    ) -> anyhow::Result<Vec<DlqMessage>> {
+        let received = self.queues.receive(queue, max, visibility, wait).await?;
+        Ok(received
+            .into_iter()
+            .map(|m| {
+                let sent_ms = m.sent_at.unix_timestamp_nanos() / 1_000_000;
+                DlqMessage {
+                    message_id: m.message_id,
+                    receipt_handle: m.receipt_handle,
+                    body: m.body,
+                    attributes: m
+                        .attributes
+                        .into_iter()
+                        .map(|(k, v)| (k, AttributeValue::string(v)))
+                        .collect(),
+                    system_attributes: BTreeMap::from([
+                        (SENT_TIMESTAMP.to_owned(), sent_ms.to_string()),
+                        (
+                            APPROXIMATE_RECEIVE_COUNT.to_owned(),
+                            m.receive_count.to_string(),
+                        ),
+                    ]),
+                }
+            })
+            .collect())
+    }
+
+    async fn send_batch(
+        &self,
+        queue: &str,
+        messages: &[DlqOutgoing],
+    ) -> anyhow::Result<SendOutcome> {
+        // The engine stores text; a binary attribute keeps its base64 text.
+        let outgoing: Vec<OutgoingMessage> = messages
+            .iter()
+            .map(|m| OutgoingMessage {
+                body: m.body.clone(),
+                attributes: m
+                    .attributes
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.text().to_owned()))
+                    .collect(),
+            })
+            .collect();
+        Ok(self.queues.send_batch(queue, &outgoing).await?)
+    }
+
+    async fn delete_batch(&self, queue: &str, receipt_handles: &[String]) -> anyhow::Result<()> {
+        Ok(self.queues.delete_batch(queue, receipt_handles).await?)
+    }
+
+    async fn release_batch(&self, queue: &str, receipt_handles: &[String]) -> anyhow::Result<()> {
+        for handle in receipt_handles {
+            match self
+                .queues
+                .change_visibility(queue, handle, Duration::ZERO)
+                .await
+            {
+                // Visible already, or gone: nothing to release.
+                Ok(()) | Err(q2c_service::messaging::QueueError::NotInFlight) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(())
+    }
+
+    async fn purge(&self, queue: &str) -> anyhow::Result<()> {
+        self.queues.purge(queue).await?;
+        Ok(())
+    }
+}
