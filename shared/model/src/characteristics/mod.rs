@@ -56,8 +56,8 @@ pub enum CharacteristicErrorKind {
         offering: String,
         /// The characteristic.
         name: String,
-        /// The value refused.
-        value: Value,
+        /// The value refused (boxed: a JSON value would make every `Result` of this module large).
+        value: Box<Value>,
     },
     /// A mandatory characteristic (`minCardinality` ≥ 1) has too few values.
     #[error(
@@ -171,7 +171,7 @@ fn validate_item(
                 CharacteristicErrorKind::ValueNotAllowed {
                     offering: offering.id.clone(),
                     name: spec.name.clone(),
-                    value: refused.clone(),
+                    value: Box::new(refused.clone()),
                 },
             );
         }

@@ -126,7 +126,7 @@ fn a_value_outside_the_allowed_list_or_range_is_refused_at_its_value() {
             "quoteItem[0].product.productCharacteristic[0].value"
         );
         assert!(
-            matches!(&e.kind, CharacteristicErrorKind::ValueNotAllowed { value, offering, .. } if *value == refused && offering == "router")
+            matches!(&e.kind, CharacteristicErrorKind::ValueNotAllowed { value, offering, .. } if **value == refused && offering == "router")
         );
     }
     for speed in [json!(1000), json!(99), json!("fast"), json!([100, 5000])] {
