@@ -27,6 +27,15 @@ async fn fanout_continuation_over_sqs_and_dynamodb() {
         settings: Arc::new(q2c_contract::fanout::DefaultSettings),
         clock: Arc::new(SystemClock),
     };
-    q2c_contract::fanout_continuation_scenario(ports, store.clone(), store, queues, 100, 7, 1)
-        .await;
+    q2c_contract::fanout_continuation_scenario(
+        ports,
+        store.clone(),
+        store.clone(),
+        store,
+        queues,
+        100,
+        7,
+        1,
+    )
+    .await;
 }
