@@ -23,7 +23,7 @@ fn offering(n: usize, day: u32, name: &str) -> Value {
     json!({
         "id": format!("gen-po-{n:05}"),
         "name": name,
-        "@type": if n % 10 == 0 { "GeneratedSliceOffering" } else { "ProductOffering" },
+        "@type": if n.is_multiple_of(10) { "GeneratedSliceOffering" } else { "ProductOffering" },
         "@baseType": "ProductOffering",
         "lifecycleStatus": "Active",
         "lastUpdate": at(day),
