@@ -120,9 +120,40 @@ pub struct CatalogSyncArgs {
     /// Data directory of the `q2c local` whose catalog to load (created when absent).
     #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
     pub data_dir: PathBuf,
+    /// Load into this DynamoDB table (an AWS deployment) instead of the data directory;
+    /// events go to the SQS queue `<queue-prefix>pricing-changes`. Credentials and region
+    /// from the AWS environment.
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Endpoint of DynamoDB and SQS (e.g. moto's http://127.0.0.1:5055); with --table.
+    #[arg(long, requires = "table")]
+    pub endpoint_url: Option<String>,
+    /// AWS region (default: from the environment); with --table.
+    #[arg(long, requires = "table")]
+    pub region: Option<String>,
+    /// Prefix of the SQS queue names; with --table.
+    #[arg(long, default_value = "", requires = "table")]
+    pub queue_prefix: String,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+}
+
+impl CatalogSyncArgs {
+    /// Where the catalog goes.
+    pub fn target(&self) -> catalog_cmd::SyncTarget {
+        match &self.table {
+            Some(table) => catalog_cmd::SyncTarget::Aws {
+                table: table.clone(),
+                endpoint_url: self.endpoint_url.clone(),
+                region: self.region.clone(),
+                queue_prefix: self.queue_prefix.clone(),
+            },
+            None => catalog_cmd::SyncTarget::Local {
+                data_dir: self.data_dir.clone(),
+            },
+        }
+    }
 }
 
 /// Options of `q2c catalog price-change`.
@@ -323,7 +354,7 @@ async fn catalog_sync_command(
     args: &CatalogSyncArgs,
     mode: catalog_cmd::SyncMode,
 ) -> anyhow::Result<()> {
-    let report = catalog_cmd::sync(&args.file, &args.data_dir, mode, !args.quiet).await?;
+    let report = catalog_cmd::sync(&args.file, &args.target(), mode, !args.quiet).await?;
     catalog_cmd::print_report(&report, mode);
     if report.summary.invalid > 0 {
         std::process::exit(1);

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use q2c::catalog_cmd::{SyncMode, sync};
+use q2c::catalog_cmd::{SyncMode, SyncTarget, sync};
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_service::catalog_sync::{Action, SyncSummary};
 use q2c_service::messaging::QueueClient;
@@ -72,8 +72,11 @@ async fn a_5000_offering_export_imports_once_and_diff_matches_import() {
     let file = dir.path().join("catalog.json");
     let mut catalog = export();
     write(&file, &catalog);
+    let target = SyncTarget::Local {
+        data_dir: data.clone(),
+    };
 
-    let first = sync(&file, &data, SyncMode::Import, false)
+    let first = sync(&file, &target, SyncMode::Import, false)
         .await
         .expect("import");
 
@@ -121,7 +124,7 @@ async fn a_5000_offering_export_imports_once_and_diff_matches_import() {
         "one change event per imported entry for the fan-out to announce"
     );
 
-    let second = sync(&file, &data, SyncMode::Import, false)
+    let second = sync(&file, &target, SyncMode::Import, false)
         .await
         .expect("re-run");
     assert_eq!(second.summary.changed(), 0, "a second run changes nothing");
@@ -157,10 +160,10 @@ async fn a_5000_offering_export_imports_once_and_diff_matches_import() {
     catalog["productOfferingPrice"][7] = price(7, 3);
     write(&file, &catalog);
 
-    let planned = sync(&file, &data, SyncMode::Diff, false)
+    let planned = sync(&file, &target, SyncMode::Diff, false)
         .await
         .expect("diff");
-    let done = sync(&file, &data, SyncMode::Import, false)
+    let done = sync(&file, &target, SyncMode::Import, false)
         .await
         .expect("import edits");
     assert_eq!(planned.entries, done.entries, "diff plans what import does");
@@ -199,7 +202,7 @@ async fn a_5000_offering_export_imports_once_and_diff_matches_import() {
             _ => assert_eq!(name, Some("v2")),
         }
     }
-    let after = sync(&file, &data, SyncMode::Diff, false)
+    let after = sync(&file, &target, SyncMode::Diff, false)
         .await
         .expect("diff again");
     assert_eq!(after.summary.changed(), 0);

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use futures::{StreamExt, TryStreamExt};
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -485,35 +486,22 @@ pub async fn import(
                 )));
             }
         }
-        for (entry, p) in chunk.iter().zip(planned.iter_mut()) {
-            if !matches!(p.action, Action::Create | Action::Update) {
-                continue;
-            }
-            let outcome = match &entry.entry {
-                CatalogEntry::Offering(offering) => {
-                    ports
-                        .offerings
-                        .apply_offering_change(&OfferingChange {
-                            kind: PriceChangeKind::Upsert,
-                            offering: offering.clone(),
-                            last_update: entry.last_update,
-                        })
-                        .await?
+        // The chunk's writes run WRITE_CONCURRENCY at a time (each a conditional write of
+        // its own; DynamoDB has no conditional batch write), results in file order.
+        let outcomes: Vec<Option<ApplyOutcome>> =
+            futures::stream::iter(chunk.iter().zip(&planned).map(|(entry, p)| async move {
+                if !matches!(p.action, Action::Create | Action::Update) {
+                    return Ok(None);
                 }
-                CatalogEntry::Price(price) => {
-                    ports
-                        .prices
-                        .apply_price_change(&PriceChange {
-                            kind: PriceChangeKind::Upsert,
-                            price: price.clone(),
-                            last_update: entry.last_update,
-                        })
-                        .await?
-                }
-            };
+                write_entry(ports, entry).await.map(Some)
+            }))
+            .buffered(WRITE_CONCURRENCY)
+            .try_collect()
+            .await?;
+        for (p, outcome) in planned.iter_mut().zip(outcomes) {
             // `AlreadyCurrent`: the fan-out applied the just-enqueued event first; the
             // entry is stored as planned all the same.
-            if matches!(outcome, ApplyOutcome::Stale { .. }) {
+            if matches!(outcome, Some(ApplyOutcome::Stale { .. })) {
                 p.action = Action::Stale;
             }
         }
@@ -521,6 +509,38 @@ pub async fn import(
         progress(done.len());
     }
     Ok(done)
+}
+
+/// Writes of one chunk in flight at once.
+const WRITE_CONCURRENCY: usize = 16;
+
+/// One conditional write, as the fan-out would apply the entry's event.
+async fn write_entry(
+    ports: &ImportPorts,
+    entry: &LocatedEntry,
+) -> Result<ApplyOutcome, StoreError> {
+    match &entry.entry {
+        CatalogEntry::Offering(offering) => {
+            ports
+                .offerings
+                .apply_offering_change(&OfferingChange {
+                    kind: PriceChangeKind::Upsert,
+                    offering: offering.clone(),
+                    last_update: entry.last_update,
+                })
+                .await
+        }
+        CatalogEntry::Price(price) => {
+            ports
+                .prices
+                .apply_price_change(&PriceChange {
+                    kind: PriceChangeKind::Upsert,
+                    price: price.clone(),
+                    last_update: entry.last_update,
+                })
+                .await
+        }
+    }
 }
 
 /// Why an import stopped.
