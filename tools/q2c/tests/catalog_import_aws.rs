@@ -108,8 +108,8 @@ async fn an_export_imports_into_dynamodb_with_events_on_sqs() {
         .expect("re-run");
     assert_eq!(again.summary.changed(), 0);
 
-    for n in 0..5 {
-        offerings[n] = offering(n, 2);
+    for (n, entry) in offerings.iter_mut().enumerate().take(5) {
+        *entry = offering(n, 2);
     }
     write(&offerings);
     let planned = sync(&file, &target, SyncMode::Diff, false)
