@@ -52,7 +52,8 @@ pub use fanout::{
 pub use hubs::hub_store_contract;
 pub use idempotency::idempotency_contract;
 pub use offerings::{
-    catalog_versions_contract, offering_catalog_writer_contract, open_quote_offering_index_contract,
+    catalog_versions_contract, offering_catalog_writer_contract, offering_retirement_scenario,
+    open_quote_offering_index_contract,
 };
 pub use orders::order_store_contract;
 pub use outbox::quote_outbox_contract;

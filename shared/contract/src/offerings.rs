@@ -330,3 +330,200 @@ pub async fn catalog_versions_contract(
             .is_empty()
     );
 }
+
+/// A retired offering end to end on one backend: quotes created through the quote service
+/// (so the adapter's own index rows are used), an `ProductOfferingDeleteEvent` on the
+/// adapter's `pricing-changes` queue, pages of 2 through real continuation messages. Every
+/// open quote holding the offering is flagged once (note, version + 1, not re-priced), a quote
+/// of another offering is untouched, and catalog reads no longer return the offering.
+///
+/// # Panics
+/// When a quote is missed, flagged twice or changed otherwise, or the backend fails.
+pub async fn offering_retirement_scenario(
+    ports: q2c_service::ports::Ports,
+    writers: (Arc<dyn PriceCatalogWriter>, Arc<dyn OfferingCatalogWriter>),
+    index: Arc<dyn OpenQuoteIndex>,
+    queue: Arc<dyn q2c_service::messaging::QueueClient>,
+) {
+    use q2c_model::tmf::{EntityRef, Quote, QuoteItem};
+    use q2c_service::context::{RequestContext, Scope};
+    use q2c_service::fanout::{FanoutConfig, FanoutPorts, PriceFanout};
+    use q2c_service::messaging::{OutgoingMessage, parse_message};
+    use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
+
+    let retired_id = format!("ret-po-{}", unique());
+    let other_id = format!("ret-po-{}", unique());
+    for id in [&retired_id, &other_id] {
+        let price_id = format!("{id}-monthly");
+        ports
+            .catalog
+            .put_price(&price(&price_id, 20.0))
+            .await
+            .expect("seed price");
+        let offering = ProductOffering {
+            id: id.clone(),
+            product_offering_price: vec![EntityRef::to(price_id)],
+            last_update: Some(T0),
+            ..ProductOffering::default()
+        };
+        ports
+            .catalog
+            .put_offering(&offering)
+            .await
+            .expect("seed offering");
+    }
+    let service = QuoteService::new(
+        ports.clone(),
+        QuoteServiceConfig {
+            quote_href_base: "/tmf-api/quoteManagement/v4/quote".to_owned(),
+        },
+    );
+    let tenants = [tenant("ret-a"), tenant("ret-b")];
+    let create = |tenant: q2c_service::context::TenantId, offering: String| {
+        let service = service.clone();
+        async move {
+            let ctx = RequestContext {
+                tenant: tenant.clone(),
+                subject: "scenario".to_owned(),
+                subject_name: None,
+                scopes: [Scope::QuoteWrite].into_iter().collect(),
+                correlation_id: "scenario".to_owned(),
+            };
+            let quote = Quote {
+                quote_item: vec![QuoteItem {
+                    quantity: Some(1),
+                    product_offering: Some(EntityRef::to(offering)),
+                    ..QuoteItem::default()
+                }],
+                ..Quote::default()
+            };
+            let stored = service.create(&ctx, quote).await.expect("create quote");
+            (tenant, stored)
+        }
+    };
+    let mut holding = Vec::new();
+    for n in 0..5 {
+        holding.push(create(tenants[n % 2].clone(), retired_id.clone()).await);
+    }
+    let (other_tenant, other) = create(tenants[0].clone(), other_id.clone()).await;
+
+    let fanout = PriceFanout::new(
+        FanoutPorts {
+            quotes: Arc::clone(&ports.quotes),
+            catalog: Arc::clone(&ports.catalog),
+            writer: writers.0,
+            offerings: writers.1,
+            index,
+            settings: Arc::clone(&ports.settings),
+            queue: Arc::clone(&queue),
+            announce: Arc::new(crate::fanout::RecordingAnnounce::default()),
+            clock: Arc::clone(&ports.clock),
+        },
+        FanoutConfig {
+            page_size: 2,
+            ..FanoutConfig::default()
+        },
+    );
+    let at = T0 + time::Duration::days(1);
+    let body = json!({
+        "eventId": unique(),
+        "eventType": "ProductOfferingDeleteEvent",
+        "eventTime": at.format(&Rfc3339).expect("time"),
+        "event": {"productOffering": {"id": retired_id, "lastUpdate": at.format(&Rfc3339).expect("time")}},
+    });
+    let sent = queue
+        .send_batch(
+            "pricing-changes",
+            &[OutgoingMessage {
+                body: body.to_string(),
+                attributes: Default::default(),
+            }],
+        )
+        .await
+        .expect("send event");
+    assert!(sent.failed.is_empty());
+    let mut handled = 0;
+    let mut empty_polls = 0;
+    while empty_polls < 3 {
+        let received = queue
+            .receive(
+                "pricing-changes",
+                10,
+                std::time::Duration::from_secs(60),
+                std::time::Duration::from_secs(1),
+            )
+            .await
+            .expect("receive");
+        if received.is_empty() {
+            empty_polls += 1;
+            continue;
+        }
+        empty_polls = 0;
+        for message in received {
+            let parsed = parse_message(
+                &message.message_id,
+                &message.body,
+                &message.attributes,
+                Some(message.receive_count),
+            )
+            .expect("envelope");
+            fanout.handle(parsed).await.expect("handled");
+            queue
+                .delete_batch("pricing-changes", &[message.receipt_handle])
+                .await
+                .expect("delete");
+            handled += 1;
+        }
+    }
+    assert_eq!(
+        handled, 3,
+        "5 quotes in pages of 2: the event and 2 continuations"
+    );
+    let note_id = format!("OfferingRetiredNote:{retired_id}");
+    for (tenant, before) in &holding {
+        let after = ports
+            .quotes
+            .get(tenant, before.id())
+            .await
+            .expect("get")
+            .expect("quote exists");
+        assert_eq!(
+            after.version,
+            2,
+            "{tenant}/{} flagged exactly once",
+            before.id()
+        );
+        assert_eq!(
+            after
+                .quote
+                .note
+                .iter()
+                .filter(|n| n.id.as_deref() == Some(note_id.as_str()))
+                .count(),
+            1
+        );
+        assert_eq!(
+            after.quote.quote_total_price, before.quote.quote_total_price,
+            "flagged, not re-priced"
+        );
+    }
+    let untouched = ports
+        .quotes
+        .get(&other_tenant, other.id())
+        .await
+        .expect("get")
+        .expect("quote exists");
+    assert_eq!(
+        untouched.version, 1,
+        "a quote of another offering is untouched"
+    );
+    assert!(
+        ports
+            .catalog
+            .offerings(std::slice::from_ref(&retired_id))
+            .await
+            .expect("read")
+            .is_empty(),
+        "the deleted offering is no longer read"
+    );
+}

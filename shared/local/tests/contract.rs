@@ -123,3 +123,21 @@ async fn fanout_continuation_over_the_embedded_queue() {
     )
     .await;
 }
+
+/// A deleted offering flags its open quotes through the embedded queue, pages of 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offering_retirement_over_the_embedded_queue() {
+    use std::sync::Arc;
+    let (_dir, s) = file();
+    let ports = s.ports(
+        Arc::new(q2c_contract::fanout::DefaultSettings),
+        Arc::new(q2c_service::ports::SystemClock),
+    );
+    q2c_contract::offering_retirement_scenario(
+        ports,
+        (s.price_catalog_writer(), s.offering_catalog_writer()),
+        s.open_quote_index(),
+        Arc::new(q2c_local::SqliteQueues::new(&s)),
+    )
+    .await;
+}
