@@ -91,6 +91,7 @@ impl Fanout {
                 quotes: shared.clone(),
                 catalog: shared.clone(),
                 writer: shared.clone(),
+                offerings: shared.clone(),
                 index: shared,
                 settings: Arc::new(DynamoSettings::new(store)),
                 queue: Arc::new(SqsQueues::new(sqs.clone()).with_prefix(prefix)),

@@ -170,6 +170,7 @@ async fn change_price(
             quotes: shared.clone(),
             catalog: shared.clone(),
             writer: shared.clone(),
+            offerings: shared.clone(),
             index: shared,
             settings: Arc::new(DefaultSettings),
             queue: queues.clone(),

@@ -21,8 +21,8 @@ use q2c_model::tmf::{
 };
 use q2c_service::context::{RequestContext, Scope, TenantId};
 use q2c_service::fanout::{
-    Announce, ApplyOutcome, FanoutConfig, FanoutPorts, OpenQuoteIndex, PriceCatalogWriter,
-    PriceChange, PriceChangeKind, PriceFanout,
+    Announce, ApplyOutcome, FanoutConfig, FanoutPorts, OfferingCatalogWriter, OpenQuoteIndex,
+    PriceCatalogWriter, PriceChange, PriceChangeKind, PriceFanout,
 };
 use q2c_service::messaging::{
     HandlerError, OutgoingMessage, ParsedMessage, QueueClient, parse_message,
@@ -283,6 +283,7 @@ impl Announce for RecordingAnnounce {
 pub async fn fanout_continuation_scenario(
     ports: Ports,
     writer: Arc<dyn PriceCatalogWriter>,
+    offerings: Arc<dyn OfferingCatalogWriter>,
     index: Arc<dyn OpenQuoteIndex>,
     queue: Arc<dyn QueueClient>,
     quote_count: usize,
@@ -352,6 +353,7 @@ pub async fn fanout_continuation_scenario(
             quotes: Arc::clone(&ports.quotes),
             catalog: Arc::clone(&ports.catalog),
             writer,
+            offerings,
             index,
             settings: Arc::clone(&ports.settings),
             queue: Arc::clone(&queue),

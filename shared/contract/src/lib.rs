@@ -23,6 +23,9 @@
 //! - [`relay`]: [`relay_contract`]: outbox to queues, at least once, across a crash.
 //! - [`fanout`]: [`price_catalog_writer_contract`], [`open_quote_index_contract`] and
 //!   [`fanout_continuation_scenario`]: the price fan-out's ports and its continuation.
+//! - [`offerings`]: offering ingestion and what the catalog import compares with
+//!   ([`offering_catalog_writer_contract`], [`open_quote_offering_index_contract`],
+//!   [`catalog_versions_contract`]).
 #![warn(missing_docs)]
 
 pub mod catalog;
@@ -32,6 +35,7 @@ pub mod fanout;
 pub mod fixtures;
 pub mod hubs;
 pub mod idempotency;
+pub mod offerings;
 pub mod orders;
 pub mod outbox;
 pub mod queues;
@@ -47,6 +51,10 @@ pub use fanout::{
 };
 pub use hubs::{hub_store_contract, hub_store_version_contract};
 pub use idempotency::idempotency_contract;
+pub use offerings::{
+    catalog_versions_contract, offering_catalog_writer_contract, offering_retirement_scenario,
+    open_quote_offering_index_contract,
+};
 pub use orders::order_store_contract;
 pub use outbox::quote_outbox_contract;
 pub use queues::{QueueNames, queue_contract};

@@ -166,6 +166,18 @@ impl OpenQuoteIndex for Counting {
         bump(&self.calls.index_pages);
         self.index.open_quotes(price_id, after, limit).await
     }
+
+    async fn open_quotes_by_offering(
+        &self,
+        offering_id: &str,
+        after: Option<&FanoutCursor>,
+        limit: usize,
+    ) -> Result<OpenQuotePage, StoreError> {
+        bump(&self.calls.index_pages);
+        self.index
+            .open_quotes_by_offering(offering_id, after, limit)
+            .await
+    }
 }
 
 struct Bench {
@@ -292,6 +304,7 @@ async fn change_price(
             quotes: counting.clone(),
             catalog: counting.clone(),
             writer: bench.counting.store.price_catalog_writer(),
+            offerings: bench.counting.store.offering_catalog_writer(),
             index: counting,
             settings: Arc::new(DefaultSettings),
             queue: bench.queues.clone(),

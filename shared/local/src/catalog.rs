@@ -1,8 +1,10 @@
-//! [`CatalogStore`] on SQLite: offerings and prices keyed by id, bodies as JSON. Shared by
+//! [`CatalogStore`] on SQLite: offerings and prices keyed by id, bodies as JSON (so `@type`
+//! and unknown fields round-trip); rows with `deleted = 1` are tombstones of catalog deletes. Shared by
 //! all tenants, like the operator's catalog.
 
 use async_trait::async_trait;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
+use q2c_service::catalog_sync::{CatalogKind, CatalogVersions, StoredVersion};
 use q2c_service::ports::{CatalogStore, Listing, Page, StoreError};
 use rusqlite::{Connection, params};
 use serde::de::DeserializeOwned;
@@ -26,12 +28,9 @@ impl Table {
         }
     }
 
-    /// The rows reads may return: price tombstones (fan-out deletes) are hidden.
+    /// The rows reads may return: tombstones (fan-out deletes) are hidden.
     fn live(self) -> &'static str {
-        match self {
-            Table::Offerings => "1",
-            Table::Prices => "deleted = 0",
-        }
+        "deleted = 0"
     }
 }
 
@@ -56,12 +55,17 @@ fn price_row(p: &ProductOfferingPrice) -> Result<Row, StoreError> {
 
 fn upsert(conn: &Connection, table: Table, rows: &[Row]) -> Result<(), StoreError> {
     let sql = match table {
-        Table::Offerings => "INSERT INTO offerings (id, last_update, body) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET last_update = excluded.last_update, body = excluded.body",
         // A plain put (seeding) replaces a tombstone too.
-        Table::Prices => "INSERT INTO prices (id, last_update, body, deleted) VALUES (?1, ?2, ?3, 0)
+        Table::Offerings => {
+            "INSERT INTO offerings (id, last_update, body, deleted) VALUES (?1, ?2, ?3, 0)
              ON CONFLICT (id) DO UPDATE SET last_update = excluded.last_update,
-             body = excluded.body, deleted = 0",
+             body = excluded.body, deleted = 0"
+        }
+        Table::Prices => {
+            "INSERT INTO prices (id, last_update, body, deleted) VALUES (?1, ?2, ?3, 0)
+             ON CONFLICT (id) DO UPDATE SET last_update = excluded.last_update,
+             body = excluded.body, deleted = 0"
+        }
     };
     let mut statement = conn.prepare_cached(sql).store()?;
     for (id, last_update, body) in rows {
@@ -194,5 +198,43 @@ impl CatalogStore for SqliteStore {
 
     async fn put_price(&self, price: &ProductOfferingPrice) -> Result<(), StoreError> {
         self.put(Table::Prices, price_row(price)?).await
+    }
+}
+
+#[async_trait]
+impl CatalogVersions for SqliteStore {
+    async fn stored_versions(
+        &self,
+        kind: CatalogKind,
+        ids: &[String],
+    ) -> Result<Vec<StoredVersion>, StoreError> {
+        let table = match kind {
+            CatalogKind::Offering => Table::Offerings,
+            CatalogKind::Price => Table::Prices,
+        };
+        let ids = serde_json::to_string(ids).store()?;
+        self.read(move |conn| {
+            // Tombstones too: the import compares with them (`live()` is not applied).
+            let sql = format!(
+                "SELECT id, last_update, deleted, body FROM {}
+                 WHERE id IN (SELECT DISTINCT value FROM json_each(?1))",
+                table.name()
+            );
+            let mut statement = conn.prepare_cached(&sql).store()?;
+            let mut rows = statement.query([ids]).store()?;
+            let mut found = Vec::new();
+            while let Some(row) = rows.next().store()? {
+                let last_update: Option<i64> = row.get(1).store()?;
+                let body: String = row.get(3).store()?;
+                found.push(StoredVersion {
+                    id: row.get(0).store()?,
+                    last_update: last_update.map(time_codec::decode),
+                    deleted: row.get::<_, i64>(2).store()? != 0,
+                    body: serde_json::from_str(&body).store()?,
+                });
+            }
+            Ok(found)
+        })
+        .await
     }
 }

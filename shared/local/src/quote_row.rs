@@ -1,9 +1,11 @@
 //! One quote as SQLite rows: the `quotes` row, its `quote_parties` rows (for the
-//! `relatedParty.id` filter) and its `open_quote_prices` rows (for "which open quotes use
+//! `relatedParty.id` filter), its `open_quote_offerings` rows (for "which open quotes hold
+//! offering X") and its `open_quote_prices` rows (for "which open quotes use
 //! price X"), encoded before entering the blocking pool and decoded from a select.
 
 use q2c_model::tmf::{Quote, QuoteState};
 use q2c_service::context::TenantId;
+use q2c_service::fanout::offering_ids_of;
 use q2c_service::ports::{StoreError, StoredQuote};
 use rusqlite::{Connection, Row, params};
 
@@ -24,6 +26,8 @@ pub(crate) struct QuoteRow {
     party_ids: Vec<String>,
     /// Empty when the quote is in a final state: final quotes leave the open-quote index.
     open_price_ids: Vec<String>,
+    /// The offerings of its items; empty when final, like `open_price_ids`.
+    open_offering_ids: Vec<String>,
 }
 
 impl QuoteRow {
@@ -43,6 +47,11 @@ impl QuoteRow {
         };
         open_price_ids.sort_unstable();
         open_price_ids.dedup();
+        let open_offering_ids = if is_final(quote.state) {
+            Vec::new()
+        } else {
+            offering_ids_of(quote)
+        };
         Ok(QuoteRow {
             tenant: tenant.as_str().to_owned(),
             id,
@@ -55,6 +64,7 @@ impl QuoteRow {
             body: serde_json::to_string(quote).store()?,
             party_ids,
             open_price_ids,
+            open_offering_ids,
         })
     }
 
@@ -137,6 +147,17 @@ impl QuoteRow {
                 .execute(params![price_id, self.tenant, self.id])
                 .store()?;
         }
+        let mut offering = conn
+            .prepare_cached(
+                "INSERT INTO open_quote_offerings (offering_id, tenant, quote_id)
+                 VALUES (?1, ?2, ?3)",
+            )
+            .store()?;
+        for offering_id in &self.open_offering_ids {
+            offering
+                .execute(params![offering_id, self.tenant, self.id])
+                .store()?;
+        }
         Ok(())
     }
 }
@@ -152,6 +173,10 @@ pub(crate) fn delete_index_rows(
         .execute(params![tenant, id])
         .store()?;
     conn.prepare_cached("DELETE FROM open_quote_prices WHERE tenant = ?1 AND quote_id = ?2")
+        .store()?
+        .execute(params![tenant, id])
+        .store()?;
+    conn.prepare_cached("DELETE FROM open_quote_offerings WHERE tenant = ?1 AND quote_id = ?2")
         .store()?
         .execute(params![tenant, id])
         .store()?;

@@ -6,7 +6,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 /// Version 1: quotes and their index tables, catalog, hubs, idempotency, outbox.
 const V1: &str = r#"
@@ -186,6 +186,28 @@ CREATE TABLE deliveries (
     PRIMARY KEY (event_id, subscriber)
 ) WITHOUT ROWID;
 CREATE INDEX deliveries_by_expiry ON deliveries (expires_at);
+"#;
+
+/// Version 7: catalog ingestion of offerings. Offering tombstones (`deleted = 1`, as prices
+/// since V3) and the open-quote index by offering (`open_quote_offerings`, the offering of
+/// every item, nested ones too, of each non-final quote), filled here from the quotes
+/// already stored so retiring an offering finds them too.
+const V7: &str = r#"
+ALTER TABLE offerings ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0;
+
+CREATE TABLE open_quote_offerings (
+    offering_id TEXT NOT NULL,
+    tenant      TEXT NOT NULL,
+    quote_id    TEXT NOT NULL,
+    PRIMARY KEY (offering_id, tenant, quote_id)
+) WITHOUT ROWID;
+CREATE INDEX open_quote_offerings_by_quote ON open_quote_offerings (tenant, quote_id);
+
+INSERT OR IGNORE INTO open_quote_offerings (offering_id, tenant, quote_id)
+SELECT t.value, q.tenant, q.id
+FROM quotes q, json_tree(q.body, '$.quoteItem') t
+WHERE (q.state IS NULL OR q.state NOT IN ('accepted', 'rejected', 'cancelled'))
+  AND t.key = 'id' AND t.path LIKE '%.productOffering' AND t.type = 'text' AND t.value <> '';
 "#;
 
 /// The schema version this build migrates to.

@@ -178,6 +178,16 @@ impl SqliteStore {
         Arc::new(self.clone())
     }
 
+    /// The fan-out's offering writer (offering events, catalog import).
+    pub fn offering_catalog_writer(&self) -> Arc<dyn q2c_service::fanout::OfferingCatalogWriter> {
+        Arc::new(self.clone())
+    }
+
+    /// What the catalog copy holds, tombstones included (catalog import and diff).
+    pub fn catalog_versions(&self) -> Arc<dyn q2c_service::catalog_sync::CatalogVersions> {
+        Arc::new(self.clone())
+    }
+
     /// The price fan-out's open-quote index.
     pub fn open_quote_index(&self) -> Arc<dyn q2c_service::fanout::OpenQuoteIndex> {
         Arc::new(self.clone())

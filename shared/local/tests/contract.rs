@@ -88,6 +88,22 @@ on_both!(open_quote_index_in_memory, open_quote_index_on_file, |s| {
     q2c_contract::open_quote_index_contract(s.quote_store(), s.open_quote_index())
 });
 
+on_both!(offering_writer_in_memory, offering_writer_on_file, |s| {
+    q2c_contract::offering_catalog_writer_contract(s.offering_catalog_writer(), s.catalog_store())
+});
+on_both!(
+    open_quote_offering_index_in_memory,
+    open_quote_offering_index_on_file,
+    |s| { q2c_contract::open_quote_offering_index_contract(s.quote_store(), s.open_quote_index()) }
+);
+on_both!(catalog_versions_in_memory, catalog_versions_on_file, |s| {
+    q2c_contract::catalog_versions_contract(
+        s.catalog_versions(),
+        s.offering_catalog_writer(),
+        s.price_catalog_writer(),
+    )
+});
+
 /// 1,000 open quotes, pages of 7: the change continues through 143 messages of the embedded
 /// `pricing-changes` queue, and every quote is re-priced exactly once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -101,11 +117,30 @@ async fn fanout_continuation_over_the_embedded_queue() {
     q2c_contract::fanout_continuation_scenario(
         ports,
         s.price_catalog_writer(),
+        s.offering_catalog_writer(),
         s.open_quote_index(),
         Arc::new(q2c_local::SqliteQueues::new(&s)),
         1000,
         7,
         16,
+    )
+    .await;
+}
+
+/// A deleted offering flags its open quotes through the embedded queue, pages of 2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offering_retirement_over_the_embedded_queue() {
+    use std::sync::Arc;
+    let (_dir, s) = file();
+    let ports = s.ports(
+        Arc::new(q2c_contract::fanout::DefaultSettings),
+        Arc::new(q2c_service::ports::SystemClock),
+    );
+    q2c_contract::offering_retirement_scenario(
+        ports,
+        (s.price_catalog_writer(), s.offering_catalog_writer()),
+        s.open_quote_index(),
+        Arc::new(q2c_local::SqliteQueues::new(&s)),
     )
     .await;
 }

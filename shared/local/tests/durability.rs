@@ -87,5 +87,46 @@ fn reopening_keeps_the_schema_version_and_journal_mode() {
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .expect("mode");
-    assert_eq!((version, mode.as_str()), (6, "wal"));
+    assert_eq!((version, mode.as_str()), (7, "wal"));
+}
+
+/// Migration 7 fills the open-quote index by offering from the quotes stored before it:
+/// retiring an offering finds the open quotes written by an older version too.
+#[tokio::test]
+async fn the_offering_index_migration_indexes_quotes_stored_before_it() {
+    use q2c_service::fanout::OpenQuoteIndex;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("q2c.sqlite3");
+    let tenant = q2c_contract::fixtures::tenant("mig");
+    let open_id = q2c_contract::fixtures::unique();
+    let final_id = q2c_contract::fixtures::unique();
+    {
+        let store = SqliteStore::open(&path).expect("create");
+        let open = q2c_contract::fixtures::stored_quote(&open_id, q2c_contract::fixtures::T0);
+        let mut accepted =
+            q2c_contract::fixtures::stored_quote(&final_id, q2c_contract::fixtures::T0);
+        accepted.quote.state = Some(q2c_model::tmf::QuoteState::Accepted);
+        store.insert(&tenant, &open, &[]).await.expect("open quote");
+        store
+            .insert(&tenant, &accepted, &[])
+            .await
+            .expect("final quote");
+    }
+    // Back to the version 6 schema, as a database written before migration 7.
+    {
+        let conn = rusqlite::Connection::open(&path).expect("raw open");
+        conn.execute_batch(
+            "DROP TABLE open_quote_offerings;
+             ALTER TABLE offerings DROP COLUMN deleted;
+             PRAGMA user_version = 6;",
+        )
+        .expect("downgrade");
+    }
+    let store = SqliteStore::open(&path).expect("migrate");
+    let page = store
+        .open_quotes_by_offering("po-1", None, 10)
+        .await
+        .expect("index");
+    let found: Vec<_> = page.quotes.iter().map(|q| q.quote_id.clone()).collect();
+    assert_eq!(found, [open_id], "the open quote, not the accepted one");
 }

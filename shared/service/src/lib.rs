@@ -8,6 +8,7 @@
 //! - [`quotes`]: the quote use-cases (create, read, list, delete); `quote_patch`: PATCH.
 //! - [`orders`]: product orders: the `OrderStore` port, dispatch records, order events,
 //!   `OrderService` (reads, the state-change listener).
+//! - [`catalog_sync`]: catalog import and diff (validate a TMF620 export, compare, apply).
 //! - [`configure`]: loading the catalog slice a quote needs and pricing it.
 //! - [`events`]: the TMF event envelopes announcing quote changes.
 //! - [`event_versions`]: message schema majors (4, 5), the consumers' `SchemaPolicy`, and
@@ -20,6 +21,7 @@
 //! - [`dispatch`]: `OrderDispatch`, the `orders` consumer handing orders to order management.
 #![warn(missing_docs)]
 
+pub mod catalog_sync;
 pub mod configure;
 pub mod context;
 pub mod delivery;

@@ -10,6 +10,7 @@ use q2c_service::Scope;
 
 use anyhow::Context;
 
+use crate::catalog_cmd;
 use crate::local::{self, LocalConfig};
 use crate::queue_cmd;
 use crate::secret::signing_secret;
@@ -102,6 +103,60 @@ pub enum CatalogCommand {
     /// (lastUpdate = now) on pricing-changes, as the catalog's event would; `q2c local`'s
     /// price fan-out applies it. Prints the event id.
     PriceChange(PriceChangeArgs),
+    /// Load a TMF620 export (a JSON array of offerings and prices, or an object with
+    /// productOffering / productOfferingPrice arrays) into the local catalog: validates every
+    /// entry (errors name the entry's JSON path), stores the valid ones that are new or newer
+    /// than what is stored (by lastUpdate), and enqueues their change events on
+    /// pricing-changes so subscribers hear of them. Re-running changes nothing. Exits 1 when
+    /// some entries were invalid.
+    Import(CatalogSyncArgs),
+    /// Show what `import` would do with the file (same classification), writing nothing.
+    Diff(CatalogSyncArgs),
+}
+
+/// Options of `q2c catalog import` and `q2c catalog diff`.
+#[derive(Debug, Args)]
+pub struct CatalogSyncArgs {
+    /// The TMF620 catalog export (JSON).
+    #[arg(long)]
+    pub file: PathBuf,
+    /// Data directory of the `q2c local` whose catalog to load (created when absent).
+    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// Load into this DynamoDB table (an AWS deployment) instead of the data directory;
+    /// events go to the SQS queue `<queue-prefix>pricing-changes`. Credentials and region
+    /// from the AWS environment.
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Endpoint of DynamoDB and SQS (e.g. moto's http://127.0.0.1:5055); with --table.
+    #[arg(long, requires = "table")]
+    pub endpoint_url: Option<String>,
+    /// AWS region (default: from the environment); with --table.
+    #[arg(long, requires = "table")]
+    pub region: Option<String>,
+    /// Prefix of the SQS queue names; with --table.
+    #[arg(long, default_value = "", requires = "table")]
+    pub queue_prefix: String,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl CatalogSyncArgs {
+    /// Where the catalog goes.
+    pub fn target(&self) -> catalog_cmd::SyncTarget {
+        match &self.table {
+            Some(table) => catalog_cmd::SyncTarget::Aws {
+                table: table.clone(),
+                endpoint_url: self.endpoint_url.clone(),
+                region: self.region.clone(),
+                queue_prefix: self.queue_prefix.clone(),
+            },
+            None => catalog_cmd::SyncTarget::Local {
+                data_dir: self.data_dir.clone(),
+            },
+        }
+    }
 }
 
 /// Options of `q2c catalog price-change`.
@@ -285,6 +340,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Dlq(args) => crate::dlq::cmd::run(args).await,
+        Command::Catalog(CatalogCommand::Import(args)) => {
+            catalog_sync_command(&args, catalog_cmd::SyncMode::Import).await
+        }
+        Command::Catalog(CatalogCommand::Diff(args)) => {
+            catalog_sync_command(&args, catalog_cmd::SyncMode::Diff).await
+        }
         Command::Catalog(CatalogCommand::PriceChange(args)) => {
             let id = queue_cmd::price_change(
                 &args.data_dir,
@@ -297,6 +358,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Runs `q2c catalog import|diff` and prints its report; exit status 1 when entries were
+/// invalid (the valid ones are imported all the same).
+async fn catalog_sync_command(
+    args: &CatalogSyncArgs,
+    mode: catalog_cmd::SyncMode,
+) -> anyhow::Result<()> {
+    let report = catalog_cmd::sync(&args.file, &args.target(), mode, !args.quiet).await?;
+    catalog_cmd::print_report(&report, mode);
+    if report.summary.invalid > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 /// Parses `name=value`.

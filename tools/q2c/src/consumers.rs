@@ -99,6 +99,7 @@ impl Consumers {
                 quotes: ports.quotes.clone(),
                 catalog: ports.catalog.clone(),
                 writer: store.price_catalog_writer(),
+                offerings: store.offering_catalog_writer(),
                 index: store.open_quote_index(),
                 settings: ports.settings.clone(),
                 queue: queue_client.clone(),

@@ -1,6 +1,7 @@
 //! The `q2c` command line as a library, so tests can start `q2c local` in-process.
 //!
 //! # Layout
+//! - [`catalog_cmd`]: `q2c catalog import|diff`: load a TMF620 export into the local catalog.
 //! - [`cli`]: the clap definition and command dispatch.
 //! - [`dlq`]: `q2c dlq` — inspect, export, redrive and purge dead-letter queues.
 //! - [`downstream`]: `q2c downstream`, a fake order-management system with fault knobs.
@@ -15,6 +16,7 @@
 //! - [`telemetry`]: logging setup.
 #![warn(missing_docs)]
 
+pub mod catalog_cmd;
 pub mod cli;
 pub mod consumers;
 pub mod dlq;

@@ -1,6 +1,7 @@
 //! TMF620 listener: `POST /productCatalogManagement/v4/listener/{eventName}` (scope
-//! `catalog.write`). The operator's catalog posts its `ProductOfferingPrice*Event`s here; we
-//! validate the envelope and `event.productOfferingPrice` as the price fan-out will, enqueue
+//! `catalog.write`). The operator's catalog posts its `ProductOfferingPrice*Event`s and
+//! `ProductOffering*Event`s here; we validate the envelope and `event.productOfferingPrice`
+//! (or `event.productOffering`) as the fan-out will, enqueue
 //! the event on `pricing-changes` and answer 201 with the event, as TMF v4 listeners do.
 //! Applying it is the fan-out's job (at least once, de-duplicated on `eventId`), so the
 //! listener stays fast and a redelivered POST is harmless.
@@ -14,7 +15,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use q2c_service::Scope;
 use q2c_service::ServiceError;
-use q2c_service::fanout::{PRICE_EVENT_TYPES, parse_price_event};
+use q2c_service::fanout::{
+    OFFERING_EVENT_TYPES, PRICE_EVENT_TYPES, parse_offering_event, parse_price_event,
+};
 use q2c_service::messaging::{OutgoingMessage, attributes, parse_message, queues};
 use q2c_service::ports::StoreError;
 
@@ -29,6 +32,7 @@ use crate::routes::json;
 fn event_type_of(event_name: &str) -> Option<&'static str> {
     PRICE_EVENT_TYPES
         .iter()
+        .chain(OFFERING_EVENT_TYPES.iter())
         .copied()
         .find(|t| t.eq_ignore_ascii_case(event_name))
 }
@@ -64,7 +68,11 @@ pub async fn receive(
             parsed.event_type
         )));
     }
-    parse_price_event(&parsed).map_err(ApiError::InvalidBody)?;
+    if OFFERING_EVENT_TYPES.contains(&event_type) {
+        parse_offering_event(&parsed).map_err(ApiError::InvalidBody)?;
+    } else {
+        parse_price_event(&parsed).map_err(ApiError::InvalidBody)?;
+    }
 
     let queue = state
         .pricing_queue

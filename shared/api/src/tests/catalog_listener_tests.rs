@@ -190,8 +190,8 @@ async fn an_unknown_listener_is_404() {
         &app,
         json_req(
             "POST",
-            &format!("{LISTENER}/productOfferingCreateEvent"),
-            &event("ProductOfferingCreateEvent", valid_price()),
+            &format!("{LISTENER}/catalogCreateEvent"),
+            &event("CatalogCreateEvent", valid_price()),
         ),
     )
     .await;
@@ -213,5 +213,66 @@ async fn without_a_working_queue_the_listener_is_503() {
         &send(&down, json_req("POST", &uri, &body)).await,
         503,
         "UNAVAILABLE",
+    );
+}
+
+#[tokio::test]
+async fn offering_events_are_enqueued_and_invalid_ones_refused_naming_the_field() {
+    let (app, queue) = app_with_queue(false);
+    let offering = json!({"id": "slice-1", "lastUpdate": "2026-11-27T11:00:00Z",
+                          "@type": "SomeNewOffering", "x-new": [1, 2]});
+    let body = json!({
+        "eventId": "ev-po", "eventType": "ProductOfferingCreateEvent",
+        "eventTime": "2026-11-27T12:00:00Z", "event": {"productOffering": offering},
+    })
+    .to_string();
+    let reply = send(
+        &app,
+        json_req(
+            "POST",
+            &format!("{LISTENER}/productOfferingCreateEvent"),
+            &body,
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    assert_eq!(
+        reply.body["event"]["productOffering"]["x-new"],
+        json!([1, 2])
+    );
+    {
+        let sent = queue.sent.lock().expect("lock");
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, "pricing-changes");
+        assert_eq!(sent[0].1.body, body, "the event travels as posted");
+    }
+
+    let undated = json!({
+        "eventId": "ev-bad", "eventType": "ProductOfferingDeleteEvent",
+        "eventTime": "2026-11-27T12:00:00Z", "event": {"productOffering": {"id": "slice-1"}},
+    })
+    .to_string();
+    let reply = send(
+        &app,
+        json_req(
+            "POST",
+            &format!("{LISTENER}/ProductOfferingDeleteEvent"),
+            &undated,
+        ),
+    )
+    .await;
+    assert_eq!(reply.status, 400, "{:?}", reply.body);
+    assert!(
+        reply
+            .body
+            .to_string()
+            .contains("event.productOffering.lastUpdate"),
+        "{:?}",
+        reply.body
+    );
+    assert_eq!(
+        queue.sent.lock().expect("lock").len(),
+        1,
+        "nothing enqueued"
     );
 }

@@ -3,7 +3,7 @@
 //! key the id). Lookups by id are `BatchGetItem`s; listings Query the index ascending, with
 //! the same offset cost as quote listings.
 //!
-//! Prices also carry `last_update_ns` (epoch nanoseconds of `lastUpdate`, the order of
+//! Offerings and prices also carry `last_update_ns` (epoch nanoseconds of `lastUpdate`, the order of
 //! fan-out changes) and, once deleted by a catalog event, `deleted = true` without the
 //! listing keys: a tombstone (`dynamo/fanout.rs`) that lookups skip.
 
@@ -131,7 +131,7 @@ impl CatalogStore for DynamoStore {
     #[tracing::instrument(skip_all, fields(id = %offering.id), err)]
     async fn put_offering(&self, offering: &ProductOffering) -> Result<(), StoreError> {
         Ok(self
-            .catalog_put(&OFFERINGS, &offering.id, offering, None)
+            .catalog_put(&OFFERINGS, &offering.id, offering, offering.last_update)
             .await?)
     }
 

@@ -1,18 +1,22 @@
 //! The price fan-out's ports on DynamoDB.
 //!
-//! - [`PriceCatalogWriter`]: one conditional `PutItem` of the price item `POP#<id>` / `POP`,
+//! - [`PriceCatalogWriter`] and [`OfferingCatalogWriter`]: one conditional `PutItem` of the
+//!   price item `POP#<id>` / `POP` (offering: `PO#<id>` / `PO`),
 //!   `attribute_not_exists(pk) OR attribute_not_exists(last_update_ns) OR last_update_ns <
 //!   :new`; when the condition fails, one strongly consistent `GetItem` tells a redelivery
 //!   (equal) from a stale event (older). A delete writes the same item as a tombstone:
 //!   `deleted = true`, no listing keys, `last_update_ns` kept, so an older update still fails
 //!   the condition and lookups skip it.
-//! - [`OpenQuoteIndex`]: one Query of the `POPIDX#<priceId>` partition per page, `Limit` one
-//!   above the page (to know whether more follow), `ExclusiveStartKey` the cursor's index item.
+//! - [`OpenQuoteIndex`]: one Query of the `POPIDX#<priceId>` (by offering: `POIDX#<offeringId>`)
+//!   partition per page, `Limit` one above the page (to know whether more follow),
+//!   `ExclusiveStartKey` the cursor's index item.
+//! - [`CatalogVersions`]: `BatchGetItem` of the catalog items, tombstones included.
 
 use async_trait::async_trait;
+use q2c_service::catalog_sync::{CatalogKind, CatalogVersions, StoredVersion};
 use q2c_service::fanout::{
-    ApplyOutcome, FanoutCursor, OpenQuote, OpenQuoteIndex, OpenQuotePage, PriceCatalogWriter,
-    PriceChange, PriceChangeKind,
+    ApplyOutcome, FanoutCursor, OfferingCatalogWriter, OfferingChange, OpenQuote, OpenQuoteIndex,
+    OpenQuotePage, PriceCatalogWriter, PriceChange, PriceChangeKind,
 };
 use q2c_service::ports::StoreError;
 use time::OffsetDateTime;
@@ -34,19 +38,39 @@ impl DynamoStore {
         &self,
         change: &PriceChange,
     ) -> Result<Option<ApplyOutcome>, DynamoError> {
-        let id = change.price_id();
-        let pk = keys::price_pk(id);
-        let new_ns = keys::epoch_nanos(change.last_update);
-        let mut entry = item::item_with_key(&pk, keys::PRICE_SK);
-        entry.insert(keys::BODY.into(), item::to_body(&change.price, &pk)?);
+        let pk = keys::price_pk(change.price_id());
+        let body = item::to_body(&change.price, &pk)?;
+        self.apply_catalog_change(
+            CatalogItem::PRICE,
+            change.price_id(),
+            body,
+            change.last_update,
+            change.kind == PriceChangeKind::Delete,
+        )
+        .await
+    }
+
+    /// Writes one catalog item when `last_update` is newer than the stored one.
+    async fn apply_catalog_change(
+        &self,
+        kind: CatalogItem,
+        id: &str,
+        body: aws_sdk_dynamodb::types::AttributeValue,
+        last_update: OffsetDateTime,
+        deleted: bool,
+    ) -> Result<Option<ApplyOutcome>, DynamoError> {
+        let pk = (kind.pk)(id);
+        let new_ns = keys::epoch_nanos(last_update);
+        let mut entry = item::item_with_key(&pk, kind.sk);
+        entry.insert(keys::BODY.into(), body);
         entry.insert(LAST_UPDATE_NS.into(), item::n(new_ns));
-        if change.kind == PriceChangeKind::Delete {
+        if deleted {
             entry.insert(
                 DELETED.into(),
                 aws_sdk_dynamodb::types::AttributeValue::Bool(true),
             );
         } else {
-            entry.insert(GSI1PK.into(), s(keys::PRICES_GSI1PK));
+            entry.insert(GSI1PK.into(), s(kind.listing));
             entry.insert(GSI1SK.into(), s(id));
         }
         let condition =
@@ -61,7 +85,7 @@ impl DynamoStore {
                 return Ok(Some(ApplyOutcome::Applied));
             }
             let stored = self
-                .get_item(item::key(&pk, keys::PRICE_SK), true)
+                .get_item(item::key(&pk, kind.sk), true)
                 .await?
                 .and_then(|found| item::get_n::<i128>(&found, LAST_UPDATE_NS).ok());
             match stored {
@@ -69,7 +93,7 @@ impl DynamoStore {
                 Some(ns) if ns > new_ns => {
                     return Ok(Some(ApplyOutcome::Stale {
                         stored: OffsetDateTime::from_unix_timestamp_nanos(ns)
-                            .unwrap_or(change.last_update),
+                            .unwrap_or(last_update),
                     }));
                 }
                 // Older or gone by now (a race with a delete of the item): try again.
@@ -79,16 +103,16 @@ impl DynamoStore {
         Ok(None)
     }
 
+    /// One page of the index partition `pk` (`POPIDX#…` or `POIDX#…`).
     async fn open_quote_page(
         &self,
-        price_id: &str,
+        pk: String,
         after: Option<&FanoutCursor>,
         limit: usize,
     ) -> Result<OpenQuotePage, DynamoError> {
         if limit == 0 {
             return Ok(OpenQuotePage::default());
         }
-        let pk = keys::open_quote_index_pk(price_id);
         let spec = QuerySpec::new(None, "pk = :pk").value(":pk", s(pk.clone()));
         let wanted = limit.saturating_add(1);
         let mut start = after.map(|cursor| item::key(pk.clone(), cursor.as_str()));
@@ -150,6 +174,114 @@ impl OpenQuoteIndex for DynamoStore {
         after: Option<&FanoutCursor>,
         limit: usize,
     ) -> Result<OpenQuotePage, StoreError> {
-        Ok(self.open_quote_page(price_id, after, limit).await?)
+        Ok(self
+            .open_quote_page(keys::open_quote_index_pk(price_id), after, limit)
+            .await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(offering_id, limit), err)]
+    async fn open_quotes_by_offering(
+        &self,
+        offering_id: &str,
+        after: Option<&FanoutCursor>,
+        limit: usize,
+    ) -> Result<OpenQuotePage, StoreError> {
+        Ok(self
+            .open_quote_page(
+                keys::open_quote_offering_index_pk(offering_id),
+                after,
+                limit,
+            )
+            .await?)
+    }
+}
+
+/// Where one kind of catalog item lives.
+#[derive(Clone, Copy)]
+struct CatalogItem {
+    pk: fn(&str) -> String,
+    sk: &'static str,
+    listing: &'static str,
+}
+
+impl CatalogItem {
+    const PRICE: CatalogItem = CatalogItem {
+        pk: keys::price_pk,
+        sk: keys::PRICE_SK,
+        listing: keys::PRICES_GSI1PK,
+    };
+    const OFFERING: CatalogItem = CatalogItem {
+        pk: keys::offering_pk,
+        sk: keys::OFFERING_SK,
+        listing: keys::OFFERINGS_GSI1PK,
+    };
+}
+
+#[async_trait]
+impl OfferingCatalogWriter for DynamoStore {
+    #[tracing::instrument(skip_all, fields(offering_id = change.offering_id()), err)]
+    async fn apply_offering_change(
+        &self,
+        change: &OfferingChange,
+    ) -> Result<ApplyOutcome, StoreError> {
+        let id = change.offering_id();
+        let body = item::to_body(&change.offering, &keys::offering_pk(id))?;
+        self.apply_catalog_change(
+            CatalogItem::OFFERING,
+            id,
+            body,
+            change.last_update,
+            change.kind == PriceChangeKind::Delete,
+        )
+        .await?
+        .ok_or_else(|| {
+            StoreError::Backend(
+                format!("offering {id} kept changing while applying a change").into(),
+            )
+        })
+    }
+}
+
+#[async_trait]
+impl CatalogVersions for DynamoStore {
+    #[tracing::instrument(skip_all, fields(ids = ids.len()), err)]
+    async fn stored_versions(
+        &self,
+        kind: CatalogKind,
+        ids: &[String],
+    ) -> Result<Vec<StoredVersion>, StoreError> {
+        let place = match kind {
+            CatalogKind::Offering => CatalogItem::OFFERING,
+            CatalogKind::Price => CatalogItem::PRICE,
+        };
+        let mut unique: Vec<&String> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let keys = unique
+            .into_iter()
+            .map(|id| item::key((place.pk)(id), place.sk))
+            .collect();
+        // Strongly consistent: an import's re-run must see its own writes.
+        let items = self.batch_get_reading(keys, true).await?;
+        let versions = items
+            .iter()
+            .map(|entry| {
+                let body: serde_json::Value = item::body(entry)?;
+                let id = body
+                    .get("id")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                Ok(StoredVersion {
+                    id,
+                    last_update: item::get_n::<i128>(entry, LAST_UPDATE_NS)
+                        .ok()
+                        .and_then(|ns| OffsetDateTime::from_unix_timestamp_nanos(ns).ok()),
+                    deleted: item::get_bool(entry, DELETED),
+                    body,
+                })
+            })
+            .collect::<Result<Vec<_>, DynamoError>>()?;
+        Ok(versions)
     }
 }

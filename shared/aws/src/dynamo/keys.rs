@@ -84,6 +84,11 @@ pub(crate) fn orders_gsi1pk(tenant: &TenantId) -> String {
 pub(crate) fn open_quote_index_pk(price_id: &str) -> String {
     format!("POPIDX#{price_id}")
 }
+/// One open (non-final) quote holding an offering (an item, nested ones too):
+/// `POIDX#<offeringId>` / `<tenant>#<quoteId>`, the same item shape as `POPIDX`.
+pub(crate) fn open_quote_offering_index_pk(offering_id: &str) -> String {
+    format!("POIDX#{offering_id}")
+}
 pub(crate) fn open_quote_index_sk(tenant: &TenantId, quote_id: &str) -> String {
     format!("{tenant}#{quote_id}")
 }

@@ -1,7 +1,7 @@
 //! [`QuoteStore`] on DynamoDB. Every write is ONE `TransactWriteItems`: the quote item
 //! (conditional on its version), on acceptance the new order item (conditional on absence),
 //! its outbox events (conditional on absence) and the changes
-//! to the open-quote index `POPIDX#<priceId>`, so an event exists exactly when its change
+//! to the open-quote index (`POPIDX#<priceId>`, `POIDX#<offeringId>`), so an event exists exactly when its change
 //! does. Updates and deletes first read the stored quote (strongly consistent) to learn
 //! which index items to remove; the version condition makes that read safe. `update_from`
 //! takes that previous state from the caller (who just read it, e.g. with `get_many`, one
@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use q2c_model::tmf::{Quote, QuoteState};
 use q2c_service::context::TenantId;
+use q2c_service::fanout::offering_ids_of;
 use q2c_service::orders::StoredOrder;
 use q2c_service::ports::{
     Listing, OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote,
@@ -49,10 +50,15 @@ fn is_open(quote: &StoredQuote) -> bool {
     !quote.quote.state.is_some_and(QuoteState::is_final)
 }
 
-/// The price ids that get an open-quote index item (none once final).
+/// The partition keys of the quote's open-quote index items: `POPIDX#<priceId>` per price
+/// and `POIDX#<offeringId>` per offering of its items (none once final).
 fn indexed_prices(quote: &StoredQuote) -> BTreeSet<String> {
     if is_open(quote) {
-        quote.price_ids.iter().cloned().collect()
+        let prices = quote.price_ids.iter().map(|p| keys::open_quote_index_pk(p));
+        let offerings = offering_ids_of(&quote.quote)
+            .into_iter()
+            .map(|o| keys::open_quote_offering_index_pk(&o));
+        prices.chain(offerings).collect()
     } else {
         BTreeSet::new()
     }
@@ -117,18 +123,16 @@ impl DynamoStore {
         after: &BTreeSet<String>,
     ) -> Result<Vec<TransactWriteItem>, DynamoError> {
         let mut writes = Vec::new();
-        for price in after.difference(before) {
-            let mut entry = item::item_with_key(
-                &keys::open_quote_index_pk(price),
-                &keys::open_quote_index_sk(tenant, quote_id),
-            );
+        for index_pk in after.difference(before) {
+            let mut entry =
+                item::item_with_key(index_pk, &keys::open_quote_index_sk(tenant, quote_id));
             entry.insert(open_quotes::TENANT.into(), s(tenant.as_str()));
             entry.insert(open_quotes::QUOTE_ID.into(), s(quote_id));
             writes.push(put_write(&self.table, entry, None)?);
         }
-        for price in before.difference(after) {
+        for index_pk in before.difference(after) {
             let key = item::key(
-                keys::open_quote_index_pk(price),
+                index_pk.clone(),
                 keys::open_quote_index_sk(tenant, quote_id),
             );
             writes.push(delete_write(&self.table, key, None)?);

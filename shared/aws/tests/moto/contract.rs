@@ -130,6 +130,24 @@ async fn price_catalog_writer_contract() {
 }
 
 #[tokio::test]
+async fn offering_catalog_writer_contract() {
+    let store = fresh().await;
+    q2c_contract::offering_catalog_writer_contract(store.clone(), store).await;
+}
+
+#[tokio::test]
+async fn open_quote_offering_index_contract() {
+    let store = fresh().await;
+    q2c_contract::open_quote_offering_index_contract(store.clone(), store).await;
+}
+
+#[tokio::test]
+async fn catalog_versions_contract() {
+    let store = fresh().await;
+    q2c_contract::catalog_versions_contract(store.clone(), store.clone(), store).await;
+}
+
+#[tokio::test]
 async fn open_quote_index_contract() {
     let store = fresh().await;
     q2c_contract::open_quote_index_contract(store.clone(), store).await;

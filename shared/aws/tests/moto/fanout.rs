@@ -27,6 +27,40 @@ async fn fanout_continuation_over_sqs_and_dynamodb() {
         settings: Arc::new(q2c_contract::fanout::DefaultSettings),
         clock: Arc::new(SystemClock),
     };
-    q2c_contract::fanout_continuation_scenario(ports, store.clone(), store, queues, 100, 7, 1)
-        .await;
+    q2c_contract::fanout_continuation_scenario(
+        ports,
+        store.clone(),
+        store.clone(),
+        store,
+        queues,
+        100,
+        7,
+        1,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn offering_retirement_over_sqs_and_dynamodb() {
+    let client = sqs_client();
+    let prefix = format!("{}-", unique("ret"));
+    queue_with_dlq(&client, &format!("{prefix}pricing-changes"), 5, 60).await;
+    let queues = Arc::new(SqsQueues::new(client).with_prefix(&prefix));
+    let store = Arc::new(store().await);
+    let ports = Ports {
+        quotes: store.clone(),
+        orders: store.clone(),
+        catalog: store.clone(),
+        hubs: store.clone(),
+        idempotency: store.clone(),
+        settings: Arc::new(q2c_contract::fanout::DefaultSettings),
+        clock: Arc::new(SystemClock),
+    };
+    q2c_contract::offering_retirement_scenario(
+        ports,
+        (store.clone(), store.clone()),
+        store,
+        queues,
+    )
+    .await;
 }

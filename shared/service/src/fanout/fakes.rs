@@ -19,10 +19,12 @@ use crate::testing::MemoryQuotes;
 
 /// A stored price: the price, its `lastUpdate`, and whether it is a tombstone.
 type PriceRow = (ProductOfferingPrice, Option<OffsetDateTime>, bool);
+/// A stored offering: the offering, its `lastUpdate`, and whether it is a tombstone.
+type OfferingRow = (ProductOffering, Option<OffsetDateTime>, bool);
 
 /// The sample catalog with ordered price writes and tombstones.
 pub struct MemoryPriceCatalog {
-    offerings: Vec<ProductOffering>,
+    pub offerings: Mutex<BTreeMap<String, OfferingRow>>,
     pub prices: Mutex<BTreeMap<String, PriceRow>>,
     /// Calls of `offerings` and of `prices` (each one store read), to check the page memo.
     pub reads: Mutex<(usize, usize)>,
@@ -32,7 +34,12 @@ impl Default for MemoryPriceCatalog {
     fn default() -> Self {
         let snapshot = sample_catalog();
         MemoryPriceCatalog {
-            offerings: snapshot.offerings().cloned().collect(),
+            offerings: Mutex::new(
+                snapshot
+                    .offerings()
+                    .map(|o| (o.id.clone(), (o.clone(), o.last_update, false)))
+                    .collect(),
+            ),
             prices: Mutex::new(
                 snapshot
                     .prices()
@@ -48,11 +55,11 @@ impl Default for MemoryPriceCatalog {
 impl CatalogStore for MemoryPriceCatalog {
     async fn offerings(&self, ids: &[String]) -> Result<Vec<ProductOffering>, StoreError> {
         self.reads.lock().expect("lock").0 += 1;
-        Ok(self
-            .offerings
-            .iter()
-            .filter(|o| ids.contains(&o.id))
-            .cloned()
+        let offerings = self.offerings.lock().expect("lock");
+        Ok(offerings
+            .values()
+            .filter(|(o, _, deleted)| !deleted && ids.contains(&o.id))
+            .map(|(o, _, _)| o.clone())
             .collect())
     }
     async fn prices(&self, ids: &[String]) -> Result<Vec<ProductOfferingPrice>, StoreError> {
@@ -103,6 +110,33 @@ impl PriceCatalogWriter for MemoryPriceCatalog {
     }
 }
 
+#[async_trait]
+impl OfferingCatalogWriter for MemoryPriceCatalog {
+    async fn apply_offering_change(
+        &self,
+        change: &OfferingChange,
+    ) -> Result<ApplyOutcome, StoreError> {
+        let mut offerings = self.offerings.lock().expect("lock");
+        if let Some((_, Some(stored), _)) = offerings.get(change.offering_id()) {
+            if *stored == change.last_update {
+                return Ok(ApplyOutcome::AlreadyCurrent);
+            }
+            if *stored > change.last_update {
+                return Ok(ApplyOutcome::Stale { stored: *stored });
+            }
+        }
+        offerings.insert(
+            change.offering_id().to_owned(),
+            (
+                change.offering.clone(),
+                Some(change.last_update),
+                change.kind == PriceChangeKind::Delete,
+            ),
+        );
+        Ok(ApplyOutcome::Applied)
+    }
+}
+
 /// The open-quote index computed from the in-memory quotes. Unlike the adapters it also
 /// lists final quotes, so that the rules' own final-state check is exercised.
 pub struct MemoryIndex(pub Arc<MemoryQuotes>);
@@ -115,10 +149,34 @@ impl OpenQuoteIndex for MemoryIndex {
         after: Option<&FanoutCursor>,
         limit: usize,
     ) -> Result<OpenQuotePage, StoreError> {
+        self.matching(|q| q.price_ids.iter().any(|p| p == price_id), after, limit)
+    }
+
+    async fn open_quotes_by_offering(
+        &self,
+        offering_id: &str,
+        after: Option<&FanoutCursor>,
+        limit: usize,
+    ) -> Result<OpenQuotePage, StoreError> {
+        self.matching(
+            |q| offering_ids_of(&q.quote).iter().any(|o| o == offering_id),
+            after,
+            limit,
+        )
+    }
+}
+
+impl MemoryIndex {
+    fn matching(
+        &self,
+        holds: impl Fn(&crate::ports::StoredQuote) -> bool,
+        after: Option<&FanoutCursor>,
+        limit: usize,
+    ) -> Result<OpenQuotePage, StoreError> {
         let quotes = self.0.quotes.lock().expect("lock");
         let mut matching: Vec<OpenQuote> = quotes
             .iter()
-            .filter(|(_, q)| q.price_ids.iter().any(|p| p == price_id))
+            .filter(|(_, q)| holds(q))
             .map(|((tenant, id), _)| OpenQuote {
                 tenant: TenantId::parse(tenant).expect("valid tenant"),
                 quote_id: id.clone(),

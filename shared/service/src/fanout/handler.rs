@@ -1,5 +1,6 @@
-//! [`PriceFanout`], the consumer of the `pricing-changes` queue: apply the change, announce
-//! it, process one page of affected open quotes, and hand the rest to a continuation message
+//! [`PriceFanout`], the consumer of the `pricing-changes` queue: apply the change (to a
+//! price or an offering), announce it, process one page of affected open quotes (for an
+//! offering only when the change retires it), and hand the rest to a continuation message
 //! sent before the current message is acknowledged (so no page is ever lost: if the send
 //! fails, the message is redelivered and the page, already done, is a no-op).
 
@@ -15,8 +16,8 @@ use super::message::{FanoutWork, parse_work};
 use super::page_catalog::PageCatalog;
 use super::rules::{ChangeFacts, QuoteChange, apply_rules};
 use super::{
-    Announce, ApplyOutcome, FanoutCursor, OpenQuote, OpenQuoteIndex, PriceCatalogWriter,
-    continuation_message,
+    Announce, ApplyOutcome, CatalogSubject, FanoutCursor, OfferingCatalogWriter, OfferingChange,
+    OpenQuote, OpenQuoteIndex, PriceCatalogWriter, continuation_message,
 };
 use crate::context::{RequestContext, TenantId};
 use crate::error::ServiceError;
@@ -60,9 +61,11 @@ pub struct FanoutPorts {
     pub quotes: Arc<dyn QuoteStore>,
     /// The catalog re-pricing reads (after the change is applied).
     pub catalog: Arc<dyn CatalogStore>,
-    /// Applies changes, ordered by `lastUpdate`.
+    /// Applies price changes, ordered by `lastUpdate`.
     pub writer: Arc<dyn PriceCatalogWriter>,
-    /// Open quotes by price.
+    /// Applies offering changes, ordered by `lastUpdate`.
+    pub offerings: Arc<dyn OfferingCatalogWriter>,
+    /// Open quotes by price and by offering.
     pub index: Arc<dyn OpenQuoteIndex>,
     /// Tenant settings (tax rate) for re-pricing.
     pub settings: Arc<dyn SettingsSource>,
@@ -161,6 +164,7 @@ impl PriceFanout {
                 // have failed before announcing. Subscribers de-duplicate on eventId.
                 self.ports.announce.announce(&message).await?;
                 let facts = ChangeFacts {
+                    subject: CatalogSubject::Price,
                     price_id: change.price_id(),
                     retired: change.retires(),
                     last_update: change.last_update,
@@ -172,10 +176,12 @@ impl PriceFanout {
                     continued_after,
                 })
             }
+            FanoutWork::Offering(change) => self.handle_offering(&message, &change).await,
             FanoutWork::Continue(continuation) => {
                 let cursor = FanoutCursor::parse(&continuation.cursor)
                     .map_err(|reason| HandlerError::Poison { reason })?;
                 let facts = ChangeFacts {
+                    subject: continuation.subject,
                     price_id: &continuation.price_id,
                     retired: continuation.retired,
                     last_update: continuation.last_update,
@@ -194,6 +200,57 @@ impl PriceFanout {
         }
     }
 
+    /// Applies an offering change, announces it, and when it retires the offering flags the
+    /// first page of open quotes holding it. Other offering changes walk no quotes: prices
+    /// come with their own events, and open quotes re-price from the catalog when edited.
+    async fn handle_offering(
+        &self,
+        message: &ParsedMessage,
+        change: &OfferingChange,
+    ) -> Result<FanoutOutcome, HandlerError> {
+        let applied = self
+            .ports
+            .offerings
+            .apply_offering_change(change)
+            .await
+            .map_err(transient)?;
+        if let ApplyOutcome::Stale { stored } = applied {
+            self.stale_skipped.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(
+                offering_id = change.offering_id(),
+                event_last_update = %change.last_update,
+                stored_last_update = %stored,
+                "stale offering event skipped: a newer change is stored"
+            );
+            return Ok(FanoutOutcome {
+                applied: Some(applied),
+                page: PageReport::default(),
+                continued_after: None,
+            });
+        }
+        // As for prices: also on a redelivery, subscribers de-duplicate on eventId.
+        self.ports.announce.announce(message).await?;
+        if !change.retires() {
+            return Ok(FanoutOutcome {
+                applied: Some(applied),
+                page: PageReport::default(),
+                continued_after: None,
+            });
+        }
+        let facts = ChangeFacts {
+            subject: CatalogSubject::Offering,
+            price_id: change.offering_id(),
+            retired: true,
+            last_update: change.last_update,
+        };
+        let (page, continued_after) = self.run_page(message, &facts, None).await?;
+        Ok(FanoutOutcome {
+            applied: Some(applied),
+            page,
+            continued_after,
+        })
+    }
+
     /// Processes one page after `after` and sends the continuation when more remain.
     async fn run_page(
         &self,
@@ -201,12 +258,20 @@ impl PriceFanout {
         facts: &ChangeFacts<'_>,
         after: Option<&FanoutCursor>,
     ) -> Result<(PageReport, Option<FanoutCursor>), HandlerError> {
-        let page = self
-            .ports
-            .index
-            .open_quotes(facts.price_id, after, self.config.page_size)
-            .await
-            .map_err(transient)?;
+        let index = self.ports.index.as_ref();
+        let page = match facts.subject {
+            CatalogSubject::Price => {
+                index
+                    .open_quotes(facts.price_id, after, self.config.page_size)
+                    .await
+            }
+            CatalogSubject::Offering => {
+                index
+                    .open_quotes_by_offering(facts.price_id, after, self.config.page_size)
+                    .await
+            }
+        }
+        .map_err(transient)?;
         let mut report = PageReport::default();
         let settings = CachedSettings {
             inner: self.ports.settings.as_ref(),
@@ -249,6 +314,7 @@ impl PriceFanout {
         }
         if let Some(next) = &page.next {
             let message = continuation_message(
+                facts.subject,
                 facts.price_id,
                 next,
                 facts.retired,
@@ -271,7 +337,8 @@ impl PriceFanout {
             }
         }
         tracing::info!(
-            price_id = facts.price_id,
+            subject = ?facts.subject,
+            id = facts.price_id,
             repriced = report.repriced,
             noted = report.noted,
             flagged = report.flagged,

@@ -1,5 +1,5 @@
 //! The messages of the `pricing-changes` queue: TMF620 price events (validated into a
-//! [`PriceChange`]) and our own continuation messages, which carry the cursor of the next
+//! [`PriceChange`]), offering events (an [`OfferingChange`], parsed in `offerings`) and our own continuation messages, which carry the cursor of the next
 //! page of open quotes to process for a change already applied.
 
 use std::collections::BTreeMap;
@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::{FanoutCursor, PriceChange, PriceChangeKind};
+use super::offerings::{OFFERING_EVENT_TYPES, OfferingChange, parse_offering_event};
+use super::{CatalogSubject, FanoutCursor, PriceChange, PriceChangeKind};
 use crate::events::SCHEMA_VERSION;
 use crate::messaging::{OutgoingMessage, ParsedMessage, attributes};
 
@@ -27,8 +28,11 @@ pub const CONTINUATION_EVENT_TYPE: &str = "PriceFanoutContinuation";
 /// What a message asks the fan-out to do.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum FanoutWork {
-    /// A catalog event: apply, announce, process the first page.
+    /// A catalog price event: apply, announce, process the first page.
     Change(Box<PriceChange>),
+    /// A catalog offering event: apply, announce, and when it retires the offering, flag
+    /// the first page of open quotes holding it.
+    Offering(Box<OfferingChange>),
     /// A follow-up page of a change already applied.
     Continue(Continuation),
 }
@@ -37,7 +41,11 @@ pub(crate) enum FanoutWork {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct Continuation {
-    /// The price whose open quotes are being processed.
+    /// Whether `price_id` names a price or an offering (absent: a price, as continuations
+    /// sent before offerings were handled).
+    #[serde(default, skip_serializing_if = "is_price")]
+    pub subject: CatalogSubject,
+    /// The price (or offering) whose open quotes are being processed.
     pub price_id: String,
     /// Start after this quote.
     pub cursor: String,
@@ -71,22 +79,10 @@ pub fn parse_price_event(message: &ParsedMessage) -> Result<PriceChange, String>
         .get("productOfferingPrice")
         .filter(|v| v.is_object())
         .ok_or_else(|| String::from("event.productOfferingPrice: missing or not an object"))?;
-    let price: ProductOfferingPrice = serde_path_to_error::deserialize(raw.clone())
-        .map_err(|e| field_error("event.productOfferingPrice", &e))?;
-    if price.id.trim().is_empty() {
-        return Err(String::from("event.productOfferingPrice.id: empty"));
-    }
+    let price = parse_price(raw, kind).map_err(|e| format!("event.productOfferingPrice{e}"))?;
     let last_update = price
         .last_update
         .ok_or_else(|| String::from("event.productOfferingPrice.lastUpdate: missing"))?;
-    if kind == PriceChangeKind::Upsert
-        && let Some(money) = &price.price
-        && money.amount.is_sign_negative()
-    {
-        return Err(String::from(
-            "event.productOfferingPrice.price.value: negative",
-        ));
-    }
     Ok(PriceChange {
         kind,
         price,
@@ -94,8 +90,33 @@ pub fn parse_price_event(message: &ParsedMessage) -> Result<PriceChange, String>
     })
 }
 
+fn is_price(subject: &CatalogSubject) -> bool {
+    *subject == CatalogSubject::Price
+}
+
+/// Parses one price as a change of `kind` carries it (an upsert may not have a negative
+/// amount); the error starts with the path below the price (`.price.value: …`, or `: …` at
+/// its root), so callers prefix where the price sits.
+///
+/// # Errors
+/// The path and reason of the first problem.
+pub fn parse_price(raw: &Value, kind: PriceChangeKind) -> Result<ProductOfferingPrice, String> {
+    let price: ProductOfferingPrice =
+        serde_path_to_error::deserialize(raw.clone()).map_err(|e| field_error("", &e))?;
+    if price.id.trim().is_empty() {
+        return Err(String::from(".id: empty"));
+    }
+    if kind == PriceChangeKind::Upsert
+        && let Some(money) = &price.price
+        && money.amount.is_sign_negative()
+    {
+        return Err(String::from(".price.value: negative"));
+    }
+    Ok(price)
+}
+
 /// `<base>.<path>: <error>`, or `<base>: <error>` when the error is at the root.
-fn field_error(base: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> String {
+pub(crate) fn field_error(base: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> String {
     let path = e.path().to_string();
     if path == "." {
         format!("{base}: {}", e.inner())
@@ -117,12 +138,25 @@ pub(crate) fn parse_work(message: &ParsedMessage) -> Result<FanoutWork, String> 
         FanoutCursor::parse(&continuation.cursor)?;
         return Ok(FanoutWork::Continue(continuation));
     }
+    if OFFERING_EVENT_TYPES.contains(&message.event_type.as_str()) {
+        return parse_offering_event(message).map(|change| FanoutWork::Offering(Box::new(change)));
+    }
+    if !PRICE_EVENT_TYPES.contains(&message.event_type.as_str()) {
+        return Err(format!(
+            "unsupported event type `{}` on pricing-changes (expected one of {}, {})",
+            message.event_type,
+            PRICE_EVENT_TYPES.join(", "),
+            OFFERING_EVENT_TYPES.join(", ")
+        ));
+    }
     parse_price_event(message).map(|change| FanoutWork::Change(Box::new(change)))
 }
 
 /// The message continuing a fan-out after `continuation.cursor`. Its `eventId` is derived
 /// from the source event and the cursor, so a re-sent continuation has the same id.
+#[allow(clippy::too_many_arguments)] // the continuation's fields, each needed
 pub fn continuation_message(
+    subject: CatalogSubject,
     price_id: &str,
     cursor: &FanoutCursor,
     retired: bool,
@@ -132,6 +166,7 @@ pub fn continuation_message(
     now: OffsetDateTime,
 ) -> OutgoingMessage {
     let continuation = Continuation {
+        subject,
         price_id: price_id.to_owned(),
         cursor: cursor.as_str().to_owned(),
         retired,

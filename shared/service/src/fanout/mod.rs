@@ -24,12 +24,18 @@ use crate::ports::StoreError;
 
 mod handler;
 mod message;
+mod offerings;
 mod page_catalog;
 mod rules;
 
 pub use handler::{FanoutConfig, FanoutOutcome, FanoutPorts, PageReport, PriceFanout};
 pub use message::{
-    CONTINUATION_EVENT_TYPE, PRICE_EVENT_TYPES, continuation_message, parse_price_event,
+    CONTINUATION_EVENT_TYPE, PRICE_EVENT_TYPES, continuation_message, parse_price,
+    parse_price_event,
+};
+pub use offerings::{
+    OFFERING_EVENT_TYPES, OfferingCatalogWriter, OfferingChange, is_retired_status,
+    offering_ids_of, parse_offering, parse_offering_event,
 };
 pub use rules::{PRICE_RETIRED, retired_prices};
 
@@ -153,8 +159,8 @@ pub struct OpenQuotePage {
     pub next: Option<FanoutCursor>,
 }
 
-/// The index of open quotes by catalog price, across tenants: one Query per page, never a
-/// scan, so a change costs in proportion to the quotes it affects.
+/// The index of open quotes by catalog price and by offering, across tenants: one Query per
+/// page, never a scan, so a change costs in proportion to the quotes it affects.
 #[async_trait]
 pub trait OpenQuoteIndex: Send + Sync {
     /// Up to `limit` open quotes using `price_id`, after `after` (from the start when `None`).
@@ -164,6 +170,26 @@ pub trait OpenQuoteIndex: Send + Sync {
         after: Option<&FanoutCursor>,
         limit: usize,
     ) -> Result<OpenQuotePage, StoreError>;
+
+    /// Up to `limit` open quotes with an item (nested items included) for `offering_id`
+    /// ([`offering_ids_of`]), after `after`.
+    async fn open_quotes_by_offering(
+        &self,
+        offering_id: &str,
+        after: Option<&FanoutCursor>,
+        limit: usize,
+    ) -> Result<OpenQuotePage, StoreError>;
+}
+
+/// What kind of catalog record a change (and its walk of open quotes) is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CatalogSubject {
+    /// A ProductOfferingPrice.
+    #[default]
+    Price,
+    /// A ProductOffering.
+    Offering,
 }
 
 /// Tells subscribers (TMF620 hubs) about an applied price change. Implemented by the hub
@@ -171,7 +197,7 @@ pub trait OpenQuoteIndex: Send + Sync {
 /// finds the change already stored), so implementations de-duplicate on `eventId`.
 #[async_trait]
 pub trait Announce: Send + Sync {
-    /// Announces the price event `message`.
+    /// Announces the catalog (price or offering) event `message`.
     async fn announce(&self, message: &ParsedMessage) -> Result<(), HandlerError>;
 }
 

@@ -7,6 +7,10 @@
 //!   that a newer price exists, or that the price was retired.
 //! - final (`accepted`, `rejected`, `cancelled`): untouched.
 //!
+//! An offering that is retired (or deleted) is handled like a retired price: open quotes
+//! holding it are flagged (`inProgress`/`pending`) or noted (`approved`), never re-priced;
+//! other offering changes do not walk quotes.
+//!
 //! A change whose result equals the stored quote writes nothing and emits nothing, so a
 //! redelivered event re-prices nobody twice.
 
@@ -14,6 +18,7 @@ use q2c_model::tmf::{Note, ProductOfferingPrice, QuoteState, TypeInfo};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::CatalogSubject;
 use crate::configure::{load_catalog_for, price_items};
 use crate::context::TenantId;
 use crate::error::ServiceError;
@@ -24,6 +29,8 @@ pub const PRICE_RETIRED: &str = "PRICE_RETIRED";
 
 /// `@type` of the note flagging a retired price on an open quote.
 pub(crate) const RETIRED_NOTE_TYPE: &str = "PriceRetiredNote";
+/// `@type` of the note flagging a retired offering on an open quote.
+pub(crate) const OFFERING_RETIRED_NOTE_TYPE: &str = "OfferingRetiredNote";
 /// `@type` of the note telling an approved quote that its price changed.
 pub(crate) const CHANGED_NOTE_TYPE: &str = "PriceChangedNote";
 /// Author of the fan-out's notes.
@@ -32,6 +39,9 @@ pub(crate) const NOTE_AUTHOR: &str = "q2c price fan-out";
 /// The change as the rules see it.
 #[derive(Debug, Clone)]
 pub(crate) struct ChangeFacts<'a> {
+    /// Price or offering.
+    pub subject: CatalogSubject,
+    /// The id of the price or offering.
     pub price_id: &'a str,
     pub retired: bool,
     pub last_update: OffsetDateTime,
@@ -74,21 +84,51 @@ pub(crate) async fn apply_rules(
                 .and_then(|v| v.end_date_time)
                 .and_then(|end| end.format(&Rfc3339).ok())
                 .unwrap_or_else(|| String::from("the end of its validity"));
-            let text = if change.retired {
-                format!(
-                    "Price {} was retired (catalog change of {}); this approved quote keeps its price until {protected_until}.",
-                    change.price_id,
-                    stamp(change.last_update)
-                )
-            } else {
-                format!(
-                    "A newer price {} exists (catalog change of {}); this approved quote keeps its price until {protected_until}.",
-                    change.price_id,
-                    stamp(change.last_update)
-                )
+            let (note_type, text) = match (change.subject, change.retired) {
+                (CatalogSubject::Offering, _) => (
+                    OFFERING_RETIRED_NOTE_TYPE,
+                    format!(
+                        "Offering {} was retired (catalog change of {}); this approved quote keeps its items and price until {protected_until}.",
+                        change.price_id,
+                        stamp(change.last_update)
+                    ),
+                ),
+                (CatalogSubject::Price, true) => (
+                    CHANGED_NOTE_TYPE,
+                    format!(
+                        "Price {} was retired (catalog change of {}); this approved quote keeps its price until {protected_until}.",
+                        change.price_id,
+                        stamp(change.last_update)
+                    ),
+                ),
+                (CatalogSubject::Price, false) => (
+                    CHANGED_NOTE_TYPE,
+                    format!(
+                        "A newer price {} exists (catalog change of {}); this approved quote keeps its price until {protected_until}.",
+                        change.price_id,
+                        stamp(change.last_update)
+                    ),
+                ),
             };
-            upsert_note(&mut next, CHANGED_NOTE_TYPE, change.price_id, text, now);
+            upsert_note(&mut next, note_type, change.price_id, text, now);
             QuoteChange::Noted
+        }
+        QuoteState::InProgress | QuoteState::Pending
+            if change.subject == CatalogSubject::Offering =>
+        {
+            let text = format!(
+                "Offering {} was retired (catalog change of {}); replace or remove the items using it before approval.",
+                change.price_id,
+                stamp(change.last_update)
+            );
+            upsert_note(
+                &mut next,
+                OFFERING_RETIRED_NOTE_TYPE,
+                change.price_id,
+                text,
+                now,
+            );
+            QuoteChange::Flagged
         }
         QuoteState::InProgress | QuoteState::Pending if change.retired => {
             let text = format!(

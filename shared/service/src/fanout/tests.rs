@@ -71,6 +71,7 @@ fn world_with(
             quotes: fanout_quotes(quotes.clone()),
             catalog: catalog.clone(),
             writer: catalog.clone(),
+            offerings: catalog.clone(),
             index: Arc::new(MemoryIndex(quotes.clone())),
             settings: Arc::new(DefaultSettings),
             queue: queue.clone(),
@@ -520,8 +521,8 @@ async fn invalid_messages_are_poison_with_a_precise_reason() {
     let w = world(200);
     let cases = [
         (
-            message("e", "ProductOfferingCreateEvent", json!({"id": "x"})),
-            "unsupported event type `ProductOfferingCreateEvent`",
+            message("e", "CatalogCreateEvent", json!({"id": "x"})),
+            "unsupported event type `CatalogCreateEvent`",
         ),
         (
             change_event("e", json!({"lastUpdate": "2026-06-01T00:00:00Z"})),
@@ -861,4 +862,284 @@ async fn a_quote_changed_after_the_page_read_is_read_again_and_repriced() {
         w.events_of(q.id()),
         ["QuoteCreateEvent", "QuoteAttributeValueChangeEvent"]
     );
+}
+
+// ---- offering events ----
+
+/// A sample-catalog offering changed by `edit`, stamped `last_update`.
+fn offering_json(id: &str, last_update: OffsetDateTime, edit: impl FnOnce(&mut Value)) -> Value {
+    let offering = sample_catalog()
+        .offerings()
+        .find(|o| o.id == id)
+        .cloned()
+        .expect("sample offering");
+    let mut value = serde_json::to_value(offering).expect("json");
+    value["lastUpdate"] = json!(
+        last_update
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("format")
+    );
+    edit(&mut value);
+    value
+}
+
+fn offering_message(event_id: &str, event_type: &str, offering: Value) -> ParsedMessage {
+    let body = json!({
+        "eventId": event_id,
+        "eventType": event_type,
+        "eventTime": "2026-11-27T12:00:00Z",
+        "event": { "productOffering": offering },
+    });
+    parse_message("m-1", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope")
+}
+
+fn stored_offering(w: &World, id: &str) -> (Value, bool) {
+    let offerings = w.catalog.offerings.lock().expect("lock");
+    let (offering, _, deleted) = offerings.get(id).expect("offering row");
+    (serde_json::to_value(offering).expect("json"), *deleted)
+}
+
+#[tokio::test]
+async fn offering_events_in_any_order_end_in_the_newest_and_keep_unknown_fields() {
+    for newest_first in [false, true] {
+        let w = world(200);
+        let older = offering_json("fibre-1g", datetime!(2026-06-01 0:00 UTC), |o| {
+            o["name"] = json!("older");
+        });
+        let newer = offering_json("fibre-1g", datetime!(2026-06-02 0:00 UTC), |o| {
+            o["name"] = json!("newer");
+            o["@type"] = json!("FibreOfferingV2");
+            o["channel"] = json!([{ "id": "web", "x-weight": 1.25 }]);
+        });
+        let mut events = vec![
+            offering_message("e-old", "ProductOfferingAttributeValueChangeEvent", older),
+            offering_message(
+                "e-new",
+                "ProductOfferingAttributeValueChangeEvent",
+                newer.clone(),
+            ),
+        ];
+        if newest_first {
+            events.reverse();
+        }
+        let mut outcomes = Vec::new();
+        for event in events {
+            outcomes.push(w.fanout.handle(event).await.expect("handled").applied);
+        }
+
+        let (stored, deleted) = stored_offering(&w, "fibre-1g");
+        assert_eq!(stored, newer, "newest_first={newest_first}");
+        assert!(!deleted);
+        if newest_first {
+            assert!(matches!(outcomes[1], Some(ApplyOutcome::Stale { .. })));
+            assert_eq!(w.fanout.stale_events_skipped(), 1);
+            assert_eq!(*w.announce.0.lock().expect("lock"), ["e-new"]);
+        } else {
+            assert_eq!(outcomes, [Some(ApplyOutcome::Applied); 2]);
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_offering_delete_leaves_a_tombstone_an_older_update_cannot_resurrect() {
+    let w = world(200);
+    let gone = offering_json("tv-addon", datetime!(2026-06-02 0:00 UTC), |_| {});
+    let late = offering_json("tv-addon", datetime!(2026-06-01 0:00 UTC), |o| {
+        o["name"] = json!("late update");
+    });
+    w.fanout
+        .handle(offering_message(
+            "e-del",
+            "ProductOfferingDeleteEvent",
+            gone,
+        ))
+        .await
+        .expect("delete");
+    let late_outcome = w
+        .fanout
+        .handle(offering_message(
+            "e-late",
+            "ProductOfferingAttributeValueChangeEvent",
+            late,
+        ))
+        .await
+        .expect("late update");
+
+    assert!(matches!(
+        late_outcome.applied,
+        Some(ApplyOutcome::Stale { .. })
+    ));
+    assert!(stored_offering(&w, "tv-addon").1, "still a tombstone");
+    assert!(
+        w.catalog
+            .offerings(&["tv-addon".to_owned()])
+            .await
+            .expect("read")
+            .is_empty(),
+        "reads skip the tombstone"
+    );
+}
+
+#[tokio::test]
+async fn a_retired_offering_flags_open_quotes_holding_it_and_leaves_the_rest() {
+    let w = world(2);
+    let open = w.quote("acme", &["fibre-1g"]).await;
+    let other_tenant = w.quote("globex", &["fibre-1g", "mobile-l"]).await;
+    let pending = w.quote("acme", &["fibre-1g"]).await;
+    w.set_state("acme", pending.id(), "pending").await;
+    let unrelated = w.quote("acme", &["mobile-l"]).await;
+    let accepted = w.quote("acme", &["fibre-1g"]).await;
+    w.set_state("acme", accepted.id(), "approved").await;
+    w.set_state("acme", accepted.id(), "accepted").await;
+    let before_prices = w.stored("acme", open.id()).quote.quote_total_price;
+
+    let retired = offering_json("fibre-1g", datetime!(2026-06-01 0:00 UTC), |o| {
+        o["lifecycleStatus"] = json!("Retired");
+    });
+    let first = w
+        .fanout
+        .handle(offering_message(
+            "e-retire",
+            "ProductOfferingStateChangeEvent",
+            retired.clone(),
+        ))
+        .await
+        .expect("handled");
+    let continued = drain(&w).await;
+
+    assert_eq!(first.page.flagged, 2, "page of two: open, then globex's");
+    assert!(continued >= 1, "the rest continue in a follow-up message");
+    for (tenant, id) in [
+        ("acme", open.id()),
+        ("globex", other_tenant.id()),
+        ("acme", pending.id()),
+    ] {
+        let stored = w.stored(tenant, id);
+        let note = stored
+            .quote
+            .note
+            .iter()
+            .find(|n| n.id.as_deref() == Some("OfferingRetiredNote:fibre-1g"))
+            .unwrap_or_else(|| panic!("{tenant}/{id} flagged"));
+        assert!(note.text.contains("Offering fibre-1g was retired"));
+        assert_eq!(
+            w.events_of(id).last().map(String::as_str),
+            Some("QuoteAttributeValueChangeEvent")
+        );
+    }
+    assert_eq!(
+        w.stored("acme", open.id()).quote.quote_total_price,
+        before_prices,
+        "flagged, not re-priced"
+    );
+    assert!(w.stored("acme", unrelated.id()).quote.note.is_empty());
+    assert_eq!(w.stored("acme", unrelated.id()).version, 1);
+    assert!(w.stored("acme", accepted.id()).quote.note.is_empty());
+
+    // A redelivery flags nobody twice.
+    let again = w
+        .fanout
+        .handle(offering_message(
+            "e-retire",
+            "ProductOfferingStateChangeEvent",
+            retired,
+        ))
+        .await
+        .expect("redelivered");
+    drain(&w).await;
+    assert_eq!(again.applied, Some(ApplyOutcome::AlreadyCurrent));
+    assert_eq!(again.page.flagged, 0);
+    assert_eq!(
+        w.events_of(open.id())
+            .iter()
+            .filter(|t| *t == "QuoteAttributeValueChangeEvent")
+            .count(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_offering_change_that_does_not_retire_walks_no_quotes() {
+    let w = world(200);
+    let q = w.quote("acme", &["fibre-1g"]).await;
+    let renamed = offering_json("fibre-1g", datetime!(2026-06-01 0:00 UTC), |o| {
+        o["name"] = json!("Fibre 1 Gbit/s");
+    });
+    let outcome = w
+        .fanout
+        .handle(offering_message(
+            "e-1",
+            "ProductOfferingAttributeValueChangeEvent",
+            renamed,
+        ))
+        .await
+        .expect("handled");
+    assert_eq!(outcome.applied, Some(ApplyOutcome::Applied));
+    assert_eq!(outcome.page, PageReport::default());
+    assert_eq!(w.stored("acme", q.id()).version, 1);
+    assert_eq!(*w.announce.0.lock().expect("lock"), ["e-1"]);
+}
+
+#[tokio::test]
+async fn invalid_offering_events_are_poison_naming_the_field() {
+    let w = world(200);
+    let cases = [
+        (
+            offering_json("fibre-1g", datetime!(2026-06-01 0:00 UTC), |o| {
+                o.as_object_mut().expect("object").remove("lastUpdate");
+            }),
+            "event.productOffering.lastUpdate: missing",
+        ),
+        (
+            offering_json("fibre-1g", datetime!(2026-06-01 0:00 UTC), |o| {
+                o["lastUpdate"] = json!("yesterday");
+            }),
+            "event.productOffering.lastUpdate",
+        ),
+        (
+            offering_json("fibre-1g", datetime!(2026-06-01 0:00 UTC), |o| {
+                o["id"] = json!(" ");
+            }),
+            "event.productOffering.id: empty",
+        ),
+    ];
+    for (offering, expected) in cases {
+        match w
+            .fanout
+            .handle(offering_message(
+                "e",
+                "ProductOfferingCreateEvent",
+                offering,
+            ))
+            .await
+        {
+            Err(HandlerError::Poison { reason }) => {
+                assert!(reason.contains(expected), "`{reason}` lacks `{expected}`");
+            }
+            other => panic!("expected poison `{expected}`, got {other:?}"),
+        }
+    }
+    assert!(w.announce.0.lock().expect("lock").is_empty());
+}
+
+#[test]
+fn offering_ids_of_a_quote_include_nested_items_once() {
+    let quote = Quote {
+        quote_item: vec![QuoteItem {
+            product_offering: Some(EntityRef::to("home-bundle")),
+            quote_item: vec![
+                QuoteItem {
+                    product_offering: Some(EntityRef::to("fibre-1g")),
+                    ..QuoteItem::default()
+                },
+                QuoteItem {
+                    product_offering: Some(EntityRef::to("home-bundle")),
+                    ..QuoteItem::default()
+                },
+            ],
+            ..QuoteItem::default()
+        }],
+        ..Quote::default()
+    };
+    assert_eq!(offering_ids_of(&quote), ["fibre-1g", "home-bundle"]);
 }

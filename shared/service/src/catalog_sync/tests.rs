@@ -1,0 +1,374 @@
+//! Unit tests of catalog import/diff over in-memory ports: file shapes and per-entry errors
+//! with JSON paths, classification, idempotence, diff equals import, events enqueued.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use q2c_model::tmf::ProductOffering;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+use super::*;
+use crate::fanout::{OfferingCatalogWriter, PriceCatalogWriter};
+use crate::messaging::{QueueCounts, QueueError, ReceivedMessage, SendOutcome};
+use crate::testing::TestClock;
+
+type Row = (Value, Option<OffsetDateTime>, bool);
+
+#[derive(Default)]
+struct Memory {
+    rows: Mutex<BTreeMap<(CatalogKind, String), Row>>,
+    sent: Mutex<Vec<OutgoingMessage>>,
+}
+
+impl Memory {
+    fn apply(
+        &self,
+        kind: CatalogKind,
+        id: &str,
+        body: Value,
+        at: OffsetDateTime,
+        deleted: bool,
+    ) -> ApplyOutcome {
+        let mut rows = self.rows.lock().expect("lock");
+        if let Some((_, Some(stored), _)) = rows.get(&(kind, id.to_owned())) {
+            if *stored == at {
+                return ApplyOutcome::AlreadyCurrent;
+            }
+            if *stored > at {
+                return ApplyOutcome::Stale { stored: *stored };
+            }
+        }
+        rows.insert((kind, id.to_owned()), (body, Some(at), deleted));
+        ApplyOutcome::Applied
+    }
+}
+
+#[async_trait]
+impl CatalogVersions for Memory {
+    async fn stored_versions(
+        &self,
+        kind: CatalogKind,
+        ids: &[String],
+    ) -> Result<Vec<StoredVersion>, StoreError> {
+        let rows = self.rows.lock().expect("lock");
+        Ok(rows
+            .iter()
+            .filter(|((k, id), _)| *k == kind && ids.contains(id))
+            .map(|((_, id), (body, at, deleted))| StoredVersion {
+                id: id.clone(),
+                last_update: *at,
+                deleted: *deleted,
+                body: body.clone(),
+            })
+            .collect())
+    }
+}
+
+#[async_trait]
+impl OfferingCatalogWriter for Memory {
+    async fn apply_offering_change(
+        &self,
+        change: &OfferingChange,
+    ) -> Result<ApplyOutcome, StoreError> {
+        Ok(self.apply(
+            CatalogKind::Offering,
+            change.offering_id(),
+            serde_json::to_value(&change.offering).expect("json"),
+            change.last_update,
+            change.kind == PriceChangeKind::Delete,
+        ))
+    }
+}
+
+#[async_trait]
+impl PriceCatalogWriter for Memory {
+    async fn apply_price_change(&self, change: &PriceChange) -> Result<ApplyOutcome, StoreError> {
+        Ok(self.apply(
+            CatalogKind::Price,
+            change.price_id(),
+            serde_json::to_value(&change.price).expect("json"),
+            change.last_update,
+            change.kind == PriceChangeKind::Delete,
+        ))
+    }
+}
+
+#[async_trait]
+impl QueueClient for Memory {
+    async fn send_batch(
+        &self,
+        queue: &str,
+        messages: &[OutgoingMessage],
+    ) -> Result<SendOutcome, QueueError> {
+        assert_eq!(queue, "pricing-changes");
+        assert!(messages.len() <= MAX_BATCH);
+        self.sent
+            .lock()
+            .expect("lock")
+            .extend(messages.iter().cloned());
+        Ok(SendOutcome {
+            sent: (0..messages.len()).map(|i| (i, format!("m{i}"))).collect(),
+            failed: Vec::new(),
+        })
+    }
+    async fn receive(
+        &self,
+        _: &str,
+        _: usize,
+        _: std::time::Duration,
+        _: std::time::Duration,
+    ) -> Result<Vec<ReceivedMessage>, QueueError> {
+        unreachable!("import only sends")
+    }
+    async fn delete_batch(&self, _: &str, _: &[String]) -> Result<(), QueueError> {
+        unreachable!("import only sends")
+    }
+    async fn change_visibility(
+        &self,
+        _: &str,
+        _: &str,
+        _: std::time::Duration,
+    ) -> Result<(), QueueError> {
+        unreachable!("import only sends")
+    }
+    async fn counts(&self, _: &str) -> Result<QueueCounts, QueueError> {
+        unreachable!("import only sends")
+    }
+}
+
+fn ports(memory: &Arc<Memory>) -> ImportPorts {
+    ImportPorts {
+        versions: memory.clone(),
+        offerings: memory.clone(),
+        prices: memory.clone(),
+        queue: memory.clone(),
+        clock: Arc::new(TestClock(Mutex::new(datetime!(2026-11-27 12:00 UTC)))),
+    }
+}
+
+fn offering(id: &str, day: u8, name: &str) -> Value {
+    json!({
+        "id": id, "name": name, "@type": "ProductOffering",
+        "lastUpdate": format!("2026-06-{day:02}T00:00:00Z"),
+        "x-unknown": {"kept": [1, 2.5]}
+    })
+}
+
+fn price(id: &str, day: u8, value: i64) -> Value {
+    json!({
+        "id": id, "priceType": "recurring",
+        "price": {"unit": "EUR", "value": value},
+        "lastUpdate": format!("2026-06-{day:02}T00:00:00Z")
+    })
+}
+
+fn nothing(_: usize) {}
+
+#[test]
+fn both_shapes_parse_and_bad_entries_carry_their_json_path() {
+    let export = json!({
+        "productOffering": [
+            offering("a", 1, "A"),
+            {"id": "b", "name": "no date"},
+            {"id": "c", "lastUpdate": "yesterday"},
+            offering("a", 2, "again"),
+        ],
+        "productOfferingPrice": [
+            price("p", 1, 5),
+            {"id": "q", "lastUpdate": "2026-06-01T00:00:00Z", "price": {"unit": "EUR", "value": -1}}
+        ]
+    });
+    let file = parse_catalog_file(&export.to_string()).expect("shape");
+    let ids: Vec<_> = file
+        .entries
+        .iter()
+        .map(|e| (e.entry.kind(), e.entry.id().to_owned()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            (CatalogKind::Offering, "a".to_owned()),
+            (CatalogKind::Price, "p".to_owned())
+        ]
+    );
+    let paths: Vec<_> = file.errors.iter().map(|e| e.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "$.productOffering[1].lastUpdate",
+            "$.productOffering[2].lastUpdate",
+            "$.productOffering[3].id",
+            "$.productOfferingPrice[1].price.value",
+        ]
+    );
+    assert!(
+        file.errors[2]
+            .message
+            .contains("first at $.productOffering[0]")
+    );
+    assert_eq!(file.errors[3].message, "negative");
+
+    let array = json!([
+        offering("o", 1, "O"),
+        price("p", 1, 5),
+        {"id": "x", "lastUpdate": "2026-06-01T00:00:00Z"},
+        7
+    ]);
+    let file = parse_catalog_file(&array.to_string()).expect("array");
+    assert_eq!(file.entries.len(), 2);
+    assert_eq!(
+        file.entries[1].entry.kind(),
+        CatalogKind::Price,
+        "told by shape"
+    );
+    assert_eq!(file.errors[0].path, "$[2]");
+    assert!(file.errors[0].message.contains("@type"));
+    assert_eq!(file.errors[1].to_string(), "$[3]: not an object");
+
+    assert!(parse_catalog_file("{\"offerings\": []}").is_err());
+    assert!(parse_catalog_file("not json").is_err());
+}
+
+#[tokio::test]
+async fn import_classifies_writes_announces_and_a_rerun_changes_nothing() {
+    let memory = Arc::new(Memory::default());
+    let p = ports(&memory);
+    // Stored before: "old" older (to update), "same" equal, "newer" newer (stale), "gone" a
+    // newer tombstone (stale).
+    for (v, deleted) in [
+        (offering("old", 1, "old"), false),
+        (offering("same", 1, "same"), false),
+        (offering("newer", 9, "newer"), false),
+        (offering("gone", 9, "gone"), true),
+    ] {
+        let o: ProductOffering = serde_json::from_value(v).expect("offering");
+        memory
+            .apply_offering_change(&OfferingChange {
+                kind: if deleted {
+                    PriceChangeKind::Delete
+                } else {
+                    PriceChangeKind::Upsert
+                },
+                last_update: o.last_update.expect("date"),
+                offering: o,
+            })
+            .await
+            .expect("seed");
+    }
+    let file = parse_catalog_file(
+        &json!([
+            offering("new", 2, "new"),
+            offering("old", 2, "old v2"),
+            offering("same", 1, "same"),
+            offering("newer", 2, "older edit"),
+            offering("gone", 2, "late"),
+            price("p", 2, 5),
+        ])
+        .to_string(),
+    )
+    .expect("file");
+
+    let diff = plan(memory.as_ref(), &file.entries, &nothing)
+        .await
+        .expect("plan");
+    let done = import(&p, &file.entries, &nothing).await.expect("import");
+    assert_eq!(diff, done, "diff shows what import does");
+    let actions: Vec<_> = done.iter().map(|e| (e.id.as_str(), e.action)).collect();
+    assert_eq!(
+        actions,
+        [
+            ("new", Action::Create),
+            ("old", Action::Update),
+            ("same", Action::Unchanged),
+            ("newer", Action::Stale),
+            ("gone", Action::Stale),
+            ("p", Action::Create),
+        ]
+    );
+    assert_eq!(
+        SyncSummary::of(&done, file.errors.len()),
+        SyncSummary {
+            created: 2,
+            updated: 1,
+            unchanged: 1,
+            stale: 2,
+            invalid: 0
+        }
+    );
+    let rows = memory.rows.lock().expect("lock").clone();
+    assert_eq!(
+        rows[&(CatalogKind::Offering, "old".to_owned())].0["name"],
+        "old v2"
+    );
+    assert_eq!(
+        rows[&(CatalogKind::Offering, "newer".to_owned())].0["name"],
+        "newer"
+    );
+    assert!(
+        rows[&(CatalogKind::Offering, "gone".to_owned())].2,
+        "tombstone kept"
+    );
+    assert_eq!(
+        rows[&(CatalogKind::Offering, "new".to_owned())].0["x-unknown"],
+        json!({"kept": [1, 2.5]})
+    );
+
+    let sent: Vec<OutgoingMessage> = memory.sent.lock().expect("lock").clone();
+    let bodies: Vec<Value> = sent
+        .iter()
+        .map(|m| serde_json::from_str(&m.body).expect("json"))
+        .collect();
+    let types: Vec<&str> = bodies
+        .iter()
+        .map(|e| e["eventType"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "ProductOfferingCreateEvent",
+            "ProductOfferingAttributeValueChangeEvent",
+            "ProductOfferingPriceCreateEvent"
+        ],
+        "one event per created or updated entry"
+    );
+    assert_eq!(bodies[1]["event"]["productOffering"]["name"], "old v2");
+    // The events are what the fan-out accepts.
+    for m in &sent {
+        let parsed = crate::messaging::parse_message("m", &m.body, &m.attributes, Some(1))
+            .expect("envelope");
+        if parsed.event_type.starts_with("ProductOfferingPrice") {
+            crate::fanout::parse_price_event(&parsed).expect("price event");
+        } else {
+            crate::fanout::parse_offering_event(&parsed).expect("offering event");
+        }
+    }
+
+    let again = import(&p, &file.entries, &nothing).await.expect("again");
+    assert_eq!(
+        SyncSummary::of(&again, 0).changed(),
+        0,
+        "a re-run changes nothing"
+    );
+    assert_eq!(
+        memory.sent.lock().expect("lock").len(),
+        3,
+        "and enqueues nothing"
+    );
+}
+
+#[tokio::test]
+async fn progress_is_reported_per_chunk_up_to_the_total() {
+    let memory = Arc::new(Memory::default());
+    let entries: Vec<Value> = (0..250)
+        .map(|n| offering(&format!("o{n}"), 1, "x"))
+        .collect();
+    let file = parse_catalog_file(&Value::Array(entries).to_string()).expect("file");
+    let seen = Mutex::new(Vec::new());
+    let record = |n: usize| seen.lock().expect("lock").push(n);
+    import(&ports(&memory), &file.entries, &record)
+        .await
+        .expect("import");
+    assert_eq!(*seen.lock().expect("lock"), [100, 200, 250]);
+}
