@@ -174,6 +174,10 @@ fn every_error_code_is_documented() {
             "IDEMPOTENCY_KEY_REUSED",
             "PAYLOAD_TOO_LARGE",
             "UNSUPPORTED_MEDIA_TYPE",
+            "INVALID_PATCH",
+            "PATCH_TEST_FAILED",
+            "PATCH_CONFLICT",
+            "PATCH_RESULT_INVALID",
             "INTERNAL_ERROR",
         ]
         .map(String::from),
