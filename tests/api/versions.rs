@@ -563,6 +563,20 @@ async fn v5_states_map_onto_the_lifecycle_and_filters_use_v5_names() {
         )
         .await;
     assert_tmf_error(v4_name, 400, "INVALID_QUERY").await;
+    let bad_date = app
+        .get(
+            &format!("{QUOTES_V5}/quote?creationDate.lt=yesterday"),
+            &token,
+        )
+        .await;
+    let error = assert_tmf_error(bad_date, 400, "INVALID_QUERY").await;
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("creationDate.lt"),
+        "{error}"
+    );
 }
 
 #[tokio::test]

@@ -157,8 +157,22 @@ impl ApiVersion for V5 {
                 )));
             }
         }
-        params.rename("creationDate.gte", "quoteDate.gte");
-        params.rename("creationDate.lt", "quoteDate.lt");
+        for (v5_name, model_name) in [
+            ("creationDate.gte", "quoteDate.gte"),
+            ("creationDate.lt", "quoteDate.lt"),
+        ] {
+            // Checked here so that the error names the parameter the client sent.
+            params.map_value(v5_name, |raw| {
+                time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+                    .map(|_| raw.to_owned())
+                    .map_err(|_| {
+                        ApiError::InvalidQuery(format!(
+                            "{v5_name}: `{raw}` is not an RFC 3339 date-time"
+                        ))
+                    })
+            })?;
+            params.rename(v5_name, model_name);
+        }
         params.map_value("state", |state| {
             v5::state_from_v5(state)
                 .map(|s| v5::state_to_v5(s).to_owned())
