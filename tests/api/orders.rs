@@ -1,6 +1,7 @@
 //! Product orders over HTTP: accepting a quote creates a readable order with a pending
 //! dispatch, orders are per tenant and paged, the listener follows the TMF622 machine, and
-//! the ordering hub takes subscriptions.
+//! the ordering hub takes subscriptions; unknown fields of an item reach its order, and a PATCH
+//! adding a retired offering is refused.
 
 use q2c_service::Scope;
 use q2c_tests::{QUOTES, TestApp, assert_tmf_error, spawn_app};
@@ -324,5 +325,82 @@ async fn the_order_reaches_the_orders_queue_and_its_state_changes_the_hub_path()
     assert_eq!(
         body["event"]["productOrder"]["dispatch"]["status"],
         "pending"
+    );
+}
+
+#[tokio::test]
+async fn unknown_fields_of_a_quote_item_reach_the_product_order_unchanged() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let item = json!({
+        "action": "add",
+        "quantity": 1,
+        "@type": "SliceQuoteItem",
+        "x-channelHint": {"partner": "p-7", "score": 0.125},
+        "productOffering": {"id": "mobile-s", "@referredType": "FiveGSliceOffering",
+                            "x-catalogRevision": 42},
+        "product": {
+            "@type": "FiveGSliceProduct",
+            "@schemaLocation": "https://schemas.example/FiveGSliceProduct.json",
+            "sliceProfile": {"isolation": "physical", "areas": ["DE-BE"]},
+            "productCharacteristic": [
+                {"name": "sliceLatencyMs", "valueType": "x-latency",
+                 "value": {"p99": 12.345678901234, "nested": [1, null, true]},
+                 "@type": "LatencyCharacteristic", "x-measuredBy": "probe-3"}
+            ]
+        }
+    });
+    let created = app
+        .create_quote(&token, &json!({"quoteItem": [item]}))
+        .await;
+    assert_eq!(created.status(), 201);
+    let quote: Value = created.json().await.expect("quote JSON");
+    let id = quote["id"].as_str().expect("quote id");
+    for state in ["approved", "accepted"] {
+        let response = app
+            .patch_quote(&token, id, &json!({ "state": state }), None)
+            .await;
+        assert_eq!(response.status(), 200, "moving the quote to {state}");
+    }
+    let orders: Vec<Value> = app
+        .get(&format!("{ORDERING}/productOrder?limit=1000"), &token)
+        .await
+        .json()
+        .await
+        .expect("orders JSON");
+    let order = orders
+        .into_iter()
+        .find(|o| o["quote"][0]["id"] == id)
+        .expect("an order");
+
+    let ordered = &order["productOrderItem"][0];
+    assert_eq!(ordered["product"], item["product"]);
+    assert_eq!(ordered["productOffering"], item["productOffering"]);
+    assert_eq!(ordered["x-channelHint"], item["x-channelHint"]);
+}
+
+#[tokio::test]
+async fn a_patch_adding_a_retired_offering_is_422_naming_it() {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let quote = app.created_quote(&token, "mobile-s").await;
+    let id = quote["id"].as_str().expect("quote id");
+    let patch = json!({"quoteItem": [
+        {"action": "add", "productOffering": {"id": "mobile-s"}},
+        {"action": "add", "productOffering": {"id": "mobile-legacy"}}
+    ]});
+
+    let body = assert_tmf_error(
+        app.patch_quote(&token, id, &patch, None).await,
+        422,
+        "OFFERING_NOT_SELLABLE",
+    )
+    .await;
+
+    let message = body["message"].as_str().expect("a message");
+    assert!(
+        message.starts_with("quoteItem[1].productOffering.id: ")
+            && message.contains("mobile-legacy"),
+        "{message}"
     );
 }

@@ -13,6 +13,7 @@ use q2c_aws::wiring::hub_delivery;
 use q2c_aws::{DeadLetter, DynamoStore, process_whole_batch};
 use q2c_runtime::{ConfigError, Metric, Metrics, optional, parsed_or, required};
 use q2c_service::delivery::HubDelivery;
+use q2c_service::event_versions::SchemaMajor;
 use q2c_service::ports::BoxError;
 
 /// The function's environment.
@@ -28,6 +29,9 @@ pub struct Config {
     pub callback_allowlist: String,
     /// `MAX_RECEIVE_COUNT`: the source queue's `maxReceiveCount` (default 5).
     pub max_receive_count: u32,
+    /// `EVENT_SCHEMA_VERSION`: the schema major of the messages it sends (default the
+    /// current one, 5); it reads 4 and 5 whatever this says.
+    pub event_schema: SchemaMajor,
 }
 
 impl Config {
@@ -42,6 +46,7 @@ impl Config {
             billing_updates_queue_url: required("BILLING_UPDATES_QUEUE_URL")?,
             callback_allowlist: optional("CALLBACK_ALLOWLIST").unwrap_or_default(),
             max_receive_count: parsed_or("MAX_RECEIVE_COUNT", 5)?,
+            event_schema: parsed_or("EVENT_SCHEMA_VERSION", SchemaMajor::CURRENT)?,
         })
     }
 }
@@ -70,6 +75,7 @@ impl Delivery {
             &config.callback_allowlist,
             &config.billing_updates_queue_url,
             config.max_receive_count,
+            config.event_schema,
         )?;
         Ok(Delivery {
             delivery,

@@ -20,6 +20,7 @@ use q2c_fn_hub_delivery::{Config, Delivery};
 use q2c_model::tmf::{EventSubscription, Quote, QuoteState};
 use q2c_runtime::Metrics;
 use q2c_service::context::TenantId;
+use q2c_service::event_versions::{SchemaMajor, render_envelope};
 use q2c_service::ports::{Destination, HubApi, HubStore, OutboxEvent, QuoteStore, StoredQuote};
 use q2c_service::relay::relay_once;
 use serde_json::{Value, json};
@@ -254,6 +255,12 @@ struct Stack {
 }
 
 async fn stack() -> Stack {
+    stack_with(SchemaMajor::CURRENT, SchemaMajor::V4).await
+}
+
+/// The stack with the function emitting `emit` and tenant A's second quote subscriber
+/// registered on `second`'s API version.
+async fn stack_with(emit: SchemaMajor, second: SchemaMajor) -> Stack {
     let sends = SendBatchCounter::default();
     let (dynamo, sqs, function_sqs) = clients(&sends);
     let table = unique("q2c-hd");
@@ -286,8 +293,9 @@ async fn stack() -> Stack {
             callback: callback.clone(),
             query: None,
         };
+        let version = if id == "q-2" { second } else { SchemaMajor::V4 };
         store
-            .create(tenant, api, &subscription)
+            .create_versioned(tenant, api, &subscription, version)
             .await
             .expect("subscribe");
     }
@@ -297,6 +305,7 @@ async fn stack() -> Stack {
         billing_updates_queue_url: billing_url,
         callback_allowlist: arns.join(","),
         max_receive_count: 5,
+        event_schema: emit,
     };
     let delivery = Delivery::new(
         &config,
@@ -426,4 +435,134 @@ async fn a_burst_of_twenty_costs_at_most_0_11_sends_per_event_per_subscriber() {
         per_event_per_subscriber <= 0.11,
         "batched sends: {per_event_per_subscriber}"
     );
+}
+
+/// A quote event of `tenant` as a producer of `version` sends it to quote-events (`1.0`: the
+/// legacy form, the v4 envelope labelled 1.0).
+fn versioned_message(
+    tenant: &TenantId,
+    state: QuoteState,
+    version: &str,
+) -> (String, q2c_service::messaging::OutgoingMessage) {
+    use q2c_service::context::{RequestContext, Scope};
+    use q2c_service::events::{QuoteEventType, quote_event};
+    use q2c_service::messaging::attributes;
+    let context = RequestContext {
+        tenant: tenant.clone(),
+        subject: "user-1".into(),
+        subject_name: None,
+        scopes: std::collections::BTreeSet::from([Scope::QuoteWrite]),
+        correlation_id: "corr-1".into(),
+    };
+    let quote = Quote {
+        id: Some("Q-1".into()),
+        href: Some("https://api.example.com/tmf-api/quoteManagement/v4/quote/Q-1".into()),
+        external_id: Some("crm-9".into()),
+        quote_date: Some(OffsetDateTime::now_utc()),
+        state: Some(state),
+        ..Quote::default()
+    };
+    let event = quote_event(
+        QuoteEventType::StateChange,
+        &quote,
+        &context,
+        OffsetDateTime::now_utc(),
+    )
+    .expect("event");
+    let body = match version {
+        "4.0" => render_envelope(&event.body, SchemaMajor::V4),
+        "5.0" => render_envelope(&event.body, SchemaMajor::V5),
+        other => {
+            let mut body = event.body.clone();
+            body["schemaVersion"] = json!(other);
+            body
+        }
+    };
+    let message = q2c_service::messaging::OutgoingMessage {
+        body: body.to_string(),
+        attributes: std::collections::BTreeMap::from([
+            (attributes::EVENT_TYPE.to_owned(), event.event_type.clone()),
+            (attributes::EVENT_ID.to_owned(), event.event_id.clone()),
+            (attributes::SCHEMA_VERSION.to_owned(), version.to_owned()),
+            (attributes::TENANT.to_owned(), tenant.as_str().to_owned()),
+        ]),
+    };
+    (event.event_id, message)
+}
+
+fn string_attribute(message: &Message, name: &str) -> Option<String> {
+    message
+        .message_attributes()
+        .and_then(|a| a.get(name))
+        .and_then(|v| v.string_value())
+        .map(str::to_owned)
+}
+
+/// Issue 9: a v4-configured and a v5-configured function each drain a quote-events queue of
+/// interleaved v4, v5 and legacy 1.0 events; the v4 subscriber gets every event in v4, the v5
+/// subscriber in v5, and the event of an unknown major lands in the DLQ with its reason.
+#[tokio::test]
+async fn v4_and_v5_functions_deliver_a_mixed_stream_and_dead_letter_an_unknown_major() {
+    use q2c_service::messaging::{QueueClient, attributes, queues};
+    for emit in [SchemaMajor::V4, SchemaMajor::V5] {
+        let stack = stack_with(emit, SchemaMajor::V5).await;
+        let [a, _] = &stack.tenants;
+        let stream = [
+            versioned_message(a, QuoteState::InProgress, "4.0"),
+            versioned_message(a, QuoteState::Pending, "5.0"),
+            versioned_message(a, QuoteState::Approved, "1.0"),
+            versioned_message(a, QuoteState::Accepted, "5.0"),
+        ];
+        let (unknown_id, unknown) = versioned_message(a, QuoteState::Rejected, "7.2");
+        let mut sent: Vec<_> = stream.iter().map(|(_, m)| m.clone()).collect();
+        sent.insert(1, unknown);
+        let outcome = stack
+            .relay_queues
+            .send_batch(queues::QUOTE_EVENTS, &sent)
+            .await
+            .expect("send");
+        assert!(outcome.failed.is_empty());
+        assert_eq!(drain(&stack).await, 0, "emit {emit}: no retries");
+
+        let mut want: Vec<String> = stream.iter().map(|(id, _)| id.clone()).collect();
+        want.sort();
+        let v4 = take_all(&stack.sqs, &stack.subscriber_urls[0]).await;
+        let v5 = take_all(&stack.sqs, &stack.subscriber_urls[1]).await;
+        for (messages, version) in [(&v4, "4.0"), (&v5, "5.0")] {
+            let mut got = event_ids(messages);
+            got.sort();
+            assert_eq!(got, want, "emit {emit}: every event once in {version}");
+            for message in messages.iter() {
+                assert_eq!(
+                    string_attribute(message, attributes::SCHEMA_VERSION).as_deref(),
+                    Some(version)
+                );
+                let body: Value =
+                    serde_json::from_str(message.body().unwrap_or_default()).expect("JSON");
+                assert_eq!(body["schemaVersion"], version);
+                let quote = &body["event"]["quote"];
+                if version == "5.0" {
+                    assert_eq!(body["@type"], "QuoteStateChangeEvent");
+                    assert!(body["timeOccurred"].is_string());
+                    assert_eq!(quote["externalId"], json!([{"id": "crm-9"}]));
+                    assert!(quote["creationDate"].is_string());
+                } else {
+                    assert!(body.get("@type").is_none());
+                    assert!(body["timeOcurred"].is_string());
+                    assert_eq!(quote["externalId"], "crm-9");
+                    assert!(quote["quoteDate"].is_string());
+                }
+            }
+        }
+        let dead = take_all(&stack.sqs, &stack.dlq_url).await;
+        assert_eq!(
+            event_ids(&dead),
+            [unknown_id],
+            "emit {emit}: only the unknown major"
+        );
+        assert_eq!(
+            string_attribute(&dead[0], attributes::FAILURE_REASON).as_deref(),
+            Some("unsupported schema version 7.2 (accepted: 4, 5)")
+        );
+    }
 }

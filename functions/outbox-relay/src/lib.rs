@@ -7,7 +7,7 @@
 //!
 //! A schedule (EventBridge, every few minutes) invokes the same function with a
 //! `Scheduled Event`: the **sweep** then relays whatever is still pending on the outbox's
-//! pending index ([`relay_once`] over [`DynamoStore`]) — events the stream path missed
+//! pending index ([`relay_once_as`] over [`DynamoStore`]) — events the stream path missed
 //! because the function failed past the mapping's retries, a mark failed, or the stream
 //! records expired (they live 24 h). Sending one twice is harmless: consumers de-duplicate
 //! on `eventId`.
@@ -21,9 +21,10 @@ use std::sync::Arc;
 use aws_lambda_events::dynamodb::Event;
 use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use q2c_aws::{DynamoStore, SqsPublisher, SqsQueues};
-use q2c_runtime::{ConfigError, Metric, Metrics, required};
+use q2c_runtime::{ConfigError, Metric, Metrics, parsed_or, required};
+use q2c_service::event_versions::SchemaMajor;
 use q2c_service::ports::OutboxStore;
-use q2c_service::relay::{RelayError, RelayReport, relay_once};
+use q2c_service::relay::{RelayError, RelayReport, relay_once_as, render_outbox_event};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -35,6 +36,9 @@ pub struct Config {
     /// `QUOTE_EVENTS_QUEUE_URL`: the quote-events queue; its name minus `quote-events`
     /// is the prefix of every destination queue (`<Prefix>-orders`, ...).
     pub quote_events_queue_url: String,
+    /// `EVENT_SCHEMA_VERSION`: the schema major events are published in (default the current
+    /// one, 5), whatever version the outbox stored them in.
+    pub event_schema: SchemaMajor,
 }
 
 impl Config {
@@ -46,6 +50,7 @@ impl Config {
         Ok(Config {
             table_name: required("TABLE_NAME")?,
             quote_events_queue_url: required("QUOTE_EVENTS_QUEUE_URL")?,
+            event_schema: parsed_or("EVENT_SCHEMA_VERSION", SchemaMajor::CURRENT)?,
         })
     }
 
@@ -112,6 +117,7 @@ pub struct Relay {
     publisher: SqsPublisher,
     queues: SqsQueues,
     metrics: Arc<Metrics>,
+    emit: SchemaMajor,
 }
 
 impl Relay {
@@ -124,7 +130,16 @@ impl Relay {
             publisher,
             queues,
             metrics,
+            emit: SchemaMajor::CURRENT,
         }
+    }
+
+    /// Publishes in schema major `emit` (the `EVENT_SCHEMA_VERSION` of [`Config`]) instead
+    /// of the current one.
+    #[must_use]
+    pub fn emitting(mut self, emit: SchemaMajor) -> Self {
+        self.emit = emit;
+        self
     }
 
     /// Runs one invocation: a stream batch answers with its `batchItemFailures`, a sweep
@@ -155,7 +170,7 @@ impl Relay {
     pub async fn sweep(&self) -> Result<RelayReport, RelayError> {
         let mut total = RelayReport::default();
         for _ in 0..SWEEP_MAX_ROUNDS {
-            let round = relay_once(&self.store, &self.queues, SWEEP_ROUND).await?;
+            let round = relay_once_as(&self.store, &self.queues, SWEEP_ROUND, self.emit).await?;
             total.published += round.published;
             total.failed += round.failed;
             // A short round drained the index; a round with failures would only retry a
@@ -190,7 +205,10 @@ impl Relay {
                 }
             }
         }
-        let events: Vec<_> = batch.iter().map(|(_, e)| e.clone()).collect();
+        let events: Vec<_> = batch
+            .iter()
+            .map(|(_, e)| render_outbox_event(e, self.emit))
+            .collect();
         let failed_ids: HashSet<String> = match self.publisher.publish(&events).await {
             Ok(outcome) => {
                 self.metrics

@@ -18,7 +18,7 @@ async fn main() -> Result<(), Error> {
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), config.table_name);
     let publisher = SqsPublisher::new(aws_sdk_sqs::Client::new(&sdk)).with_prefix(prefix);
     let metrics = Arc::new(Metrics::new(LambdaEnv::from_env().function_name));
-    let relay = Relay::new(store, publisher, metrics.clone());
+    let relay = Relay::new(store, publisher, metrics.clone()).emitting(config.event_schema);
     let relay = &relay;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let metrics = metrics.clone();

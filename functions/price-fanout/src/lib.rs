@@ -11,6 +11,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use q2c_aws::wiring::{hub_delivery, queue_prefix};
 use q2c_aws::{DeadLetter, DynamoSettings, DynamoStore, SqsQueues, process_batch_report};
 use q2c_runtime::{ConfigError, Metric, Metrics, optional, parsed_or, required};
+use q2c_service::event_versions::SchemaMajor;
 use q2c_service::fanout::{FanoutConfig, FanoutPorts, PriceFanout};
 use q2c_service::messaging::queues;
 use q2c_service::ports::{BoxError, SystemClock};
@@ -31,6 +32,9 @@ pub struct Config {
     pub callback_allowlist: String,
     /// `MAX_RECEIVE_COUNT`: the source queue's `maxReceiveCount` (default 5).
     pub max_receive_count: u32,
+    /// `EVENT_SCHEMA_VERSION`: the schema major of the messages it sends (default the
+    /// current one, 5); it reads 4 and 5 whatever this says.
+    pub event_schema: SchemaMajor,
     /// `FANOUT_PAGE_SIZE`: open quotes re-priced per message (default 200).
     pub page_size: usize,
 }
@@ -48,6 +52,7 @@ impl Config {
             billing_updates_queue_url: required("BILLING_UPDATES_QUEUE_URL")?,
             callback_allowlist: optional("CALLBACK_ALLOWLIST").unwrap_or_default(),
             max_receive_count: parsed_or("MAX_RECEIVE_COUNT", 5)?,
+            event_schema: parsed_or("EVENT_SCHEMA_VERSION", SchemaMajor::CURRENT)?,
             page_size: parsed_or("FANOUT_PAGE_SIZE", FanoutConfig::default().page_size)?,
         })
     }
@@ -78,6 +83,7 @@ impl Fanout {
             &config.callback_allowlist,
             &config.billing_updates_queue_url,
             config.max_receive_count,
+            config.event_schema,
         )?;
         let shared = Arc::new(store.clone());
         let fanout = PriceFanout::new(
@@ -93,6 +99,7 @@ impl Fanout {
             },
             FanoutConfig {
                 page_size: config.page_size,
+                emit: config.event_schema,
                 ..FanoutConfig::default()
             },
         );

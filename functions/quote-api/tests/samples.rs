@@ -1,6 +1,7 @@
 //! The sample events in `events/` parse into their `aws_lambda_events` types, their message
-//! bodies validate against the schemas in `events/schemas/`, and so does a message built by
-//! `q2c_service::events::quote_event` or `q2c_service::orders::order_event`.
+//! bodies validate against the schemas of their schema major in `events/schemas/v4|v5/`, and so
+//! does a message built by `q2c_service::events::quote_event` or
+//! `q2c_service::orders::order_event` rendered in either major.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -100,7 +101,7 @@ fn the_outbox_sample_parses_as_a_stream_insert_of_an_outbox_item() {
     let outbox = q2c_fn_outbox_relay::record::outbox_event(record).expect("an outbox item");
     assert_eq!(outbox.event_type, "QuoteCreateEvent");
     assert_valid(
-        &validator("quote-event.schema.json"),
+        &validator("v4/quote-event.schema.json"),
         &outbox.body,
         "the outbox item's body",
     );
@@ -111,7 +112,7 @@ fn sqs_sample_bodies_and_attributes_validate() {
     let event: SqsEvent =
         serde_json::from_str(&read("sqs/quote-events-batch.json")).expect("an SqsEvent");
     assert_eq!(event.records.len(), 2);
-    let bodies = validator("quote-event.schema.json");
+    let bodies = validator("v4/quote-event.schema.json");
     let attributes = validator("message-attributes.schema.json");
     let raw = json("sqs/quote-events-batch.json");
     let mut types = BTreeSet::new();
@@ -152,7 +153,7 @@ fn a_message_built_by_quote_event_validates() {
         }],
         ..Quote::default()
     };
-    let validator = validator("quote-event.schema.json");
+    let validator = validator("v4/quote-event.schema.json");
     let now = time::OffsetDateTime::now_utc();
     for kind in [
         QuoteEventType::Create,
@@ -167,7 +168,7 @@ fn a_message_built_by_quote_event_validates() {
 
 #[test]
 fn the_schema_refuses_a_body_without_its_quote_or_with_an_unknown_event_type() {
-    let validator = validator("quote-event.schema.json");
+    let validator = validator("v4/quote-event.schema.json");
     let event: SqsEvent =
         serde_json::from_str(&read("sqs/quote-events-batch.json")).expect("an SqsEvent");
     let body: Value =
@@ -214,7 +215,7 @@ fn messages_built_by_order_event_validate_with_their_attributes() {
         dispatch: Dispatch::new_order(),
     };
     let tenant = TenantId::parse("acme").expect("tenant");
-    let bodies = validator("product-order-event.schema.json");
+    let bodies = validator("v4/product-order-event.schema.json");
     let attributes = validator("message-attributes.schema.json");
     for kind in [OrderEventType::Create, OrderEventType::StateChange] {
         let event = order_event(kind, &order, &tenant, Some("corr-1"), now).expect("event");
@@ -247,5 +248,179 @@ fn messages_built_by_order_event_validate_with_their_attributes() {
             !bodies.is_valid(&mislabelled),
             "hubApi and dispatch go with state changes only"
         );
+    }
+}
+
+/// The string message attributes of a sample record.
+fn record_attributes(raw_record: &Value) -> std::collections::BTreeMap<String, String> {
+    raw_record["messageAttributes"]
+        .as_object()
+        .expect("messageAttributes")
+        .iter()
+        .map(|(name, a)| {
+            let value = a["stringValue"].as_str().expect("a string attribute");
+            (name.clone(), value.to_owned())
+        })
+        .collect()
+}
+
+/// A sample record parsed as the consumers parse it.
+fn parse_record(raw_record: &Value) -> Result<q2c_service::messaging::ParsedMessage, String> {
+    q2c_service::messaging::parse_message(
+        raw_record["messageId"].as_str().expect("messageId"),
+        raw_record["body"].as_str().expect("body"),
+        &record_attributes(raw_record),
+        Some(1),
+    )
+}
+
+#[test]
+fn v5_samples_validate_and_carry_the_same_events_as_the_v4_samples() {
+    use q2c_service::event_versions::{SchemaMajor, render_envelope};
+    let v5 = json("sqs/quote-events-v5-batch.json");
+    let legacy = json("sqs/quote-events-batch.json");
+    let _: SqsEvent = serde_json::from_value(v5.clone()).expect("the v5 sample is an SqsEvent");
+    let bodies = validator("v5/quote-event.schema.json");
+    let attributes = validator("message-attributes.schema.json");
+    let records = v5["Records"].as_array().expect("records");
+    assert_eq!(records.len(), 2);
+    for (index, record) in records.iter().enumerate() {
+        let body: Value =
+            serde_json::from_str(record["body"].as_str().expect("body")).expect("JSON");
+        assert_valid(&bodies, &body, &format!("v5 record {index}'s body"));
+        assert_valid(
+            &attributes,
+            &record["messageAttributes"],
+            &format!("v5 record {index}'s attributes"),
+        );
+        assert_eq!(
+            record["messageAttributes"]["schemaVersion"]["stringValue"],
+            "5.0"
+        );
+        let from_v5 = parse_record(record).expect("the v5 record parses");
+        let from_legacy = parse_record(&legacy["Records"][index]).expect("the 1.0 record parses");
+        assert_eq!(from_v5.schema_major(), SchemaMajor::V5);
+        assert_eq!(from_legacy.schema_major(), SchemaMajor::V4);
+        assert_eq!(
+            render_envelope(&from_v5.envelope, SchemaMajor::V4),
+            render_envelope(&from_legacy.envelope, SchemaMajor::V4),
+            "record {index}: the same event in both majors"
+        );
+    }
+}
+
+#[test]
+fn each_major_s_schema_refuses_the_other_major_s_body() {
+    let legacy = json("sqs/quote-events-batch.json");
+    let v5 = json("sqs/quote-events-v5-batch.json");
+    let body = |sample: &Value| -> Value {
+        serde_json::from_str(sample["Records"][0]["body"].as_str().expect("body")).expect("JSON")
+    };
+    assert!(!validator("v5/quote-event.schema.json").is_valid(&body(&legacy)));
+    assert!(!validator("v4/quote-event.schema.json").is_valid(&body(&v5)));
+    let mut mistyped = body(&v5);
+    mistyped["@type"] = "QuoteDeleteEvent".into();
+    assert!(
+        !validator("v5/quote-event.schema.json").is_valid(&mistyped),
+        "@type must name the event type"
+    );
+}
+
+#[test]
+fn the_mixed_sample_parses_v4_and_v5_alike_and_refuses_the_unknown_major() {
+    let mixed = json("sqs/quote-events-mixed-batch.json");
+    let records = mixed["Records"].as_array().expect("records");
+    assert_eq!(records.len(), 3);
+    let schemas = [
+        validator("v4/quote-event.schema.json"),
+        validator("v5/quote-event.schema.json"),
+    ];
+    for (index, schema) in schemas.iter().enumerate() {
+        let body: Value =
+            serde_json::from_str(records[index]["body"].as_str().expect("body")).expect("JSON");
+        assert_valid(schema, &body, &format!("mixed record {index}"));
+        let parsed = parse_record(&records[index]).expect("accepted");
+        assert_eq!(parsed.event_type, body["eventType"]);
+        assert!(
+            parsed.event["quote"]["quoteDate"].is_string(),
+            "internal form: quoteDate"
+        );
+    }
+    assert_eq!(
+        parse_record(&records[2]).map(|p| p.event_id),
+        Err("unsupported schema version 9.0 (accepted: 4, 5)".to_owned())
+    );
+}
+
+#[test]
+fn quote_and_order_events_rendered_in_each_major_validate_against_its_schemas() {
+    use q2c_service::event_versions::SchemaMajor;
+    use q2c_service::orders::{Dispatch, OrderEventType, StoredOrder, order_event};
+    use q2c_service::relay::outgoing_as;
+    let context = RequestContext {
+        tenant: TenantId::parse("acme").expect("tenant"),
+        subject: "user-7".into(),
+        subject_name: None,
+        scopes: BTreeSet::from([Scope::QuoteWrite]),
+        correlation_id: "corr-1".into(),
+    };
+    let quote = Quote {
+        id: Some("q-1".into()),
+        href: Some("https://api.example.com/tmf-api/quoteManagement/v4/quote/q-1".into()),
+        external_id: Some("crm-7".into()),
+        quote_date: Some(time::OffsetDateTime::now_utc()),
+        state: Some(QuoteState::Accepted),
+        quote_item: vec![QuoteItem {
+            id: Some("1".into()),
+            action: Some("add".into()),
+            quantity: Some(1),
+            product_offering: Some(EntityRef {
+                id: "mobile-l".into(),
+                ..EntityRef::default()
+            }),
+            ..QuoteItem::default()
+        }],
+        ..Quote::default()
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let mut order = q2c_model::ordering::order_from_quote(&quote, "o-1", now);
+    order.href = Some("/tmf-api/productOrderingManagement/v4/productOrder/o-1".into());
+    let order = StoredOrder {
+        order,
+        version: 1,
+        dispatch: Dispatch::new_order(),
+    };
+    let tenant = TenantId::parse("acme").expect("tenant");
+    let attributes = validator("message-attributes.schema.json");
+    for (major, dir) in [(SchemaMajor::V4, "v4"), (SchemaMajor::V5, "v5")] {
+        let quotes = validator(&format!("{dir}/quote-event.schema.json"));
+        let orders = validator(&format!("{dir}/product-order-event.schema.json"));
+        let mut events = vec![(
+            &quotes,
+            quote_event(QuoteEventType::StateChange, &quote, &context, now).expect("event"),
+        )];
+        for kind in [OrderEventType::Create, OrderEventType::StateChange] {
+            events.push((
+                &orders,
+                order_event(kind, &order, &tenant, Some("corr-1"), now).expect("event"),
+            ));
+        }
+        for (schema, event) in events {
+            let message = outgoing_as(&event, major).expect("message");
+            let body: Value = serde_json::from_str(&message.body).expect("JSON");
+            assert_valid(schema, &body, &format!("{} in {dir}", event.event_type));
+            assert_eq!(message.attributes["schemaVersion"], major.version());
+            let as_lambda: serde_json::Map<String, Value> = message
+                .attributes
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        serde_json::json!({"dataType": "String", "stringValue": v}),
+                    )
+                })
+                .collect();
+            assert_valid(&attributes, &Value::Object(as_lambda), "the attributes");
+        }
     }
 }

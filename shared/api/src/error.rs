@@ -112,6 +112,9 @@ impl ApiError {
         match self {
             ApiError::Service(e) => match e {
                 S::InvalidInput { .. } => (C::BAD_REQUEST, "INVALID_INPUT", "Invalid input"),
+                S::InvalidConfiguration { code, .. } => {
+                    (C::BAD_REQUEST, code, "Invalid product configuration")
+                }
                 S::ForbiddenField { .. } => (C::BAD_REQUEST, "FORBIDDEN_FIELD", "Forbidden field"),
                 S::MissingScope { .. } => (C::FORBIDDEN, "MISSING_SCOPE", "Forbidden"),
                 S::NotFound { .. } => (C::NOT_FOUND, "NOT_FOUND", "Not found"),
@@ -189,6 +192,9 @@ impl ApiError {
                 path: Some(path),
                 message,
             }) => format!("{path}: {message}"),
+            ApiError::Service(ServiceError::InvalidConfiguration { message, path, .. }) => {
+                format!("{path}: {message}")
+            }
             ApiError::Service(ServiceError::BusinessRule {
                 message,
                 path: Some(path),

@@ -7,6 +7,7 @@ use q2c_callbacks::{HttpCallbacks, HttpConfig};
 use q2c_service::delivery::{
     CallbackPolicy, DeliveryConfig, HubDelivery, billing_updates_subscriber,
 };
+use q2c_service::event_versions::SchemaMajor;
 use q2c_service::ports::{BoxError, SystemClock};
 
 use crate::dynamo::DynamoStore;
@@ -16,7 +17,9 @@ use crate::sqs::SqsCallbackSender;
 /// callbacks must pass `allowlist` (the template's `CallbackAllowlist`; the stack's
 /// billing-updates queue is always allowed), billing-updates receives every catalog event
 /// first, and a message still missing a subscriber on its `max_attempts`-th receive (the
-/// queue's `maxReceiveCount`) is dead-lettered naming it.
+/// queue's `maxReceiveCount`) is dead-lettered naming it. Built-in subscribers receive
+/// schema major `emit` (the function's `EVENT_SCHEMA_VERSION`); registered ones the version
+/// they registered with.
 ///
 /// # Errors
 /// When the allow-list has an invalid entry or the HTTP client cannot be built.
@@ -26,6 +29,7 @@ pub fn hub_delivery(
     allowlist: &str,
     billing_updates_queue_url: &str,
     max_attempts: u32,
+    emit: SchemaMajor,
 ) -> Result<HubDelivery, BoxError> {
     let policy = CallbackPolicy::for_deployment(allowlist, &[billing_updates_queue_url])?;
     let http = HttpCallbacks::new(policy.clone(), HttpConfig::default())?;
@@ -38,6 +42,7 @@ pub fn hub_delivery(
         DeliveryConfig {
             max_attempts,
             catalog_builtins: vec![billing_updates_subscriber(billing_updates_queue_url)],
+            emit,
             ..DeliveryConfig::default()
         },
     ))

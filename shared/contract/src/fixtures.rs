@@ -72,6 +72,57 @@ pub fn stored_quote(id: &str, quote_date: OffsetDateTime) -> StoredQuote {
     }
 }
 
+/// A quote item as a client of a newly launched product sends it, already priced: unknown
+/// fields and `@type` subtypes on the item, its product, its characteristics (unknown names,
+/// value types and object values) and its offering reference, and a price line of a type the
+/// engine does not know (`penalty`). The stores must give it back equal as JSON.
+pub fn extensible_item() -> serde_json::Value {
+    json!({
+        "id": "1",
+        "action": "add",
+        "quantity": 1,
+        "state": "inProgress",
+        "@type": "SliceQuoteItem",
+        "x-channelHint": {"partner": "p-7", "score": 0.125, "flags": [true, null]},
+        "productOffering": {"id": "slice-5g", "@referredType": "FiveGSliceOffering",
+                            "x-catalogRevision": 42},
+        "product": {
+            "@type": "FiveGSliceProduct",
+            "@baseType": "Product",
+            "@schemaLocation": "https://schemas.example/FiveGSliceProduct.json",
+            "sliceProfile": {"isolation": "physical", "areas": ["DE-BE", "DE-HH"]},
+            "productCharacteristic": [
+                {"name": "sliceLatencyMs", "valueType": "x-latency",
+                 "value": {"p99": 12.5, "unit": "ms", "nested": [1, null, true]},
+                 "@type": "LatencyCharacteristic", "x-measuredBy": "probe-3"},
+                {"name": "neverSeenBefore", "value": [1, "two", {"three": 3.75}]}
+            ]
+        },
+        "quoteItemPrice": [
+            {"priceType": "recurring", "recurringChargePeriod": "month",
+             "price": {"taxRate": 20, "dutyFreeAmount": {"unit": "EUR", "value": 100},
+                       "taxIncludedAmount": {"unit": "EUR", "value": 120}},
+             "productOfferingPrice": {"id": "slice-monthly"}},
+            {"priceType": "penalty", "name": "Early exit",
+             "price": {"taxRate": 20, "dutyFreeAmount": {"unit": "EUR", "value": 500},
+                       "taxIncludedAmount": {"unit": "EUR", "value": 600}},
+             "productOfferingPrice": {"id": "slice-exit-penalty", "x-penaltyClause": "7.2"}}
+        ]
+    })
+}
+
+/// [`stored_quote`] whose only item is [`extensible_item`].
+///
+/// # Panics
+/// Never (the JSON is fixed).
+pub fn extensible_quote(id: &str) -> StoredQuote {
+    let mut stored = stored_quote(id, T0);
+    stored.quote.quote_item =
+        vec![serde_json::from_value(extensible_item()).expect("fixture item parses")];
+    stored.price_ids = vec!["slice-monthly".to_owned(), "slice-exit-penalty".to_owned()];
+    stored
+}
+
 /// An outbox event about `aggregate_id` in `tenant` (`None`: a catalog event).
 pub fn event(tenant: Option<&TenantId>, aggregate_id: &str, event_type: &str) -> OutboxEvent {
     let event_id = unique();

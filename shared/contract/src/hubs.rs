@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use q2c_model::tmf::EventSubscription;
 use q2c_service::context::TenantId;
-use q2c_service::ports::{HubApi, HubStore, StoreError};
+use q2c_service::event_versions::SchemaMajor;
+use q2c_service::ports::{HubApi, HubStore, StoreError, VersionedSubscription};
 
 use crate::fixtures::{subscription, tenant};
 
@@ -139,6 +140,59 @@ pub async fn hub_store_contract(store: Arc<dyn HubStore>) {
         [(a.clone(), subscription("s-1", None))],
         "ordering subscriptions"
     );
+}
+
+/// Each subscription keeps the schema major it was created with (`create` is 4), listed per
+/// tenant and across tenants; the plain listings show the same subscriptions.
+///
+/// # Panics
+/// When the store breaks a rule (the message names it) or fails.
+pub async fn hub_store_version_contract(store: Arc<dyn HubStore>) {
+    let store = &*store;
+    let tenant = tenant("hubv-a");
+    let (v4, v5) = (
+        subscription("v-4", Some("eventType=QuoteStateChangeEvent")),
+        subscription("v-5", None),
+    );
+    store
+        .create(&tenant, HubApi::Quote, &v4)
+        .await
+        .expect("create");
+    store
+        .create_versioned(&tenant, HubApi::Quote, &v5, SchemaMajor::V5)
+        .await
+        .expect("create v5");
+    let mut versioned = store
+        .list_versioned(&tenant, HubApi::Quote)
+        .await
+        .expect("list_versioned");
+    versioned.sort_by(|x, y| x.subscription.id.cmp(&y.subscription.id));
+    let expected = [
+        VersionedSubscription {
+            subscription: v4.clone(),
+            version: SchemaMajor::V4,
+        },
+        VersionedSubscription {
+            subscription: v5.clone(),
+            version: SchemaMajor::V5,
+        },
+    ];
+    assert_eq!(versioned, expected, "versions per tenant");
+    assert_eq!(
+        list(store, &tenant, HubApi::Quote).await,
+        [v4, v5],
+        "the plain listing is unchanged"
+    );
+    let mut across: Vec<VersionedSubscription> = store
+        .list_for_api_versioned(HubApi::Quote)
+        .await
+        .expect("list_for_api_versioned")
+        .into_iter()
+        .filter(|(t, _)| *t == tenant)
+        .map(|(_, v)| v)
+        .collect();
+    across.sort_by(|x, y| x.subscription.id.cmp(&y.subscription.id));
+    assert_eq!(across, expected, "versions across tenants");
 }
 
 fn s3_again() -> EventSubscription {

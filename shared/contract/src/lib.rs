@@ -45,7 +45,7 @@ pub use dispatch_log::{dispatch_log_concurrency_contract, dispatch_log_contract}
 pub use fanout::{
     fanout_continuation_scenario, open_quote_index_contract, price_catalog_writer_contract,
 };
-pub use hubs::hub_store_contract;
+pub use hubs::{hub_store_contract, hub_store_version_contract};
 pub use idempotency::idempotency_contract;
 pub use orders::order_store_contract;
 pub use outbox::quote_outbox_contract;

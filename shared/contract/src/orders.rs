@@ -15,7 +15,7 @@ use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore, StoredOrder};
 use q2c_service::ports::{OutboxEvent, OutboxStore, Page, QuoteStore, StoreError, StoredQuote};
 use time::{Duration, OffsetDateTime};
 
-use crate::fixtures::{T0, event, stored_quote, tenant};
+use crate::fixtures::{T0, event, extensible_item, extensible_quote, stored_quote, tenant};
 
 /// Runs every order-store rule against the adapter's quote, order and outbox ports (one
 /// store behind all three).
@@ -28,6 +28,7 @@ pub async fn order_store_contract(
     outbox: Arc<dyn OutboxStore>,
 ) {
     accept_writes_quote_order_and_events_together(&*quotes, &*orders, &*outbox).await;
+    an_order_keeps_the_items_unknown_fields(&*quotes, &*orders).await;
     a_refused_accept_writes_nothing(&*quotes, &*orders, &*outbox).await;
     orders_are_listed_per_tenant_newest_first_with_paging(&*quotes, &*orders).await;
     dispatch_outcomes_follow_their_rules(&*quotes, &*orders, &*outbox).await;
@@ -67,6 +68,42 @@ async fn accept_new(
         .await
         .expect("accept");
     order
+}
+
+async fn an_order_keeps_the_items_unknown_fields(quotes: &dyn QuoteStore, orders: &dyn OrderStore) {
+    let t = tenant("os-ext");
+    quotes
+        .insert(&t, &extensible_quote("q-ext"), &[])
+        .await
+        .expect("insert quote");
+    let mut quote = quotes.get(&t, "q-ext").await.expect("get").expect("quote");
+    quote.version = 2;
+    quote.quote.state = Some(QuoteState::Accepted);
+    let order = StoredOrder {
+        order: order_from_quote(&quote.quote, "o-ext", T0),
+        version: 1,
+        dispatch: Dispatch::new_order(),
+    };
+    quotes
+        .accept(&t, &quote, 1, &order, &[])
+        .await
+        .expect("accept");
+
+    let read = orders.get(&t, "o-ext").await.expect("get").expect("order");
+    let order = serde_json::to_value(&read.order).expect("serialises");
+    let sent = extensible_item();
+    let item = &order["productOrderItem"][0];
+    for (field, from) in [
+        ("product", "product"),
+        ("productOffering", "productOffering"),
+        ("itemPrice", "quoteItemPrice"),
+        ("x-channelHint", "x-channelHint"),
+    ] {
+        assert_eq!(
+            item[field], sent[from],
+            "order item {field} as the quote item's {from}"
+        );
+    }
 }
 
 async fn pending_ids(outbox: &dyn OutboxStore) -> Vec<String> {

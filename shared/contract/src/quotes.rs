@@ -8,7 +8,7 @@ use q2c_service::context::TenantId;
 use q2c_service::ports::{Page, QuoteFilter, QuoteStore, StoreError, StoredQuote};
 use time::Duration;
 
-use crate::fixtures::{T0, stored_quote, tenant};
+use crate::fixtures::{T0, extensible_item, extensible_quote, stored_quote, tenant};
 
 /// Runs every quote-store rule against `store`.
 ///
@@ -16,6 +16,7 @@ use crate::fixtures::{T0, stored_quote, tenant};
 /// When the store breaks a rule (the message names it) or fails.
 pub async fn quote_store_contract(store: Arc<dyn QuoteStore>) {
     round_trip_keeps_the_whole_quote(&*store).await;
+    unknown_fields_of_an_item_round_trip_as_json(&*store).await;
     duplicate_insert_is_refused(&*store).await;
     update_is_conditional_on_the_version(&*store).await;
     delete_is_conditional_on_the_version(&*store).await;
@@ -51,6 +52,22 @@ async fn round_trip_keeps_the_whole_quote(store: &dyn QuoteStore) {
         "unmodelled fields survive"
     );
     assert!(read.quote.extensions.contains_key("agreement"));
+}
+
+async fn unknown_fields_of_an_item_round_trip_as_json(store: &dyn QuoteStore) {
+    let t = tenant("qs-ext");
+    store
+        .insert(&t, &extensible_quote("q-ext"), &[])
+        .await
+        .expect("insert");
+
+    let read = store.get(&t, "q-ext").await.expect("get").expect("quote");
+    let item = serde_json::to_value(&read.quote.quote_item[0]).expect("serialises");
+    assert_eq!(
+        item,
+        extensible_item(),
+        "an item's unknown fields, subtypes, characteristics and price types survive the store"
+    );
 }
 
 async fn duplicate_insert_is_refused(store: &dyn QuoteStore) {

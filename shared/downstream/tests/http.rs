@@ -182,3 +182,43 @@ async fn https_is_supported_and_a_failed_handshake_is_unreachable() {
     );
     assert!(seen.lock().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn an_order_with_unknown_fields_and_types_arrives_equal_as_json() {
+    let seen = Seen::default();
+    let base = serve(recording(
+        seen.clone(),
+        StatusCode::CREATED,
+        json!({"id": "D-2"}),
+    ))
+    .await;
+    let downstream =
+        HttpDownstream::new(HttpDownstreamConfig::new(base), Arc::new(NoCredential)).unwrap();
+    let order = json!({
+        "externalId": "o-2",
+        "@type": "ProductOrder",
+        "x-salesChannel": {"partner": "p-7", "score": 0.1 + 0.2},
+        "productOrderItem": [{
+            "id": "1", "action": "add", "@type": "ProductOrderItem",
+            "productOffering": {"id": "slice-5g", "@referredType": "FiveGSliceOffering"},
+            "product": {
+                "@type": "FiveGSliceProduct",
+                "@schemaLocation": "https://schemas.example/FiveGSliceProduct.json",
+                "productCharacteristic": [
+                    {"name": "sliceLatencyMs", "valueType": "x-latency",
+                     "value": {"p99": 12.345_678_901_234_5, "nested": [1, null, true]}}
+                ]
+            },
+            "itemPrice": [{"priceType": "penalty", "price": {"dutyFreeAmount": {"unit": "EUR", "value": 500}}}]
+        }],
+        "orderTotalPrice": [{"priceType": "penalty", "price": {"dutyFreeAmount": {"unit": "EUR", "value": 500}}}]
+    });
+
+    let answer = downstream.post_order(&order, "key-2").await;
+
+    assert!(
+        matches!(answer, DownstreamAnswer::Http { status: 201, .. }),
+        "{answer:?}"
+    );
+    assert_eq!(seen.lock().unwrap()[0].1, order);
+}

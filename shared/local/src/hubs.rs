@@ -4,7 +4,8 @@
 use async_trait::async_trait;
 use q2c_model::tmf::EventSubscription;
 use q2c_service::context::TenantId;
-use q2c_service::ports::{HubApi, HubStore, StoreError};
+use q2c_service::event_versions::SchemaMajor;
+use q2c_service::ports::{HubApi, HubStore, StoreError, VersionedSubscription};
 use rusqlite::params;
 
 use crate::error::{ResultExt, backend, is_unique_violation};
@@ -21,8 +22,27 @@ impl HubStore for SqliteStore {
         api: HubApi,
         subscription: &EventSubscription,
     ) -> Result<(), StoreError> {
+        self.create_versioned(tenant, api, subscription, SchemaMajor::V4)
+            .await
+    }
+
+    /// The version rides in the JSON `body` (a v4 body is the plain subscription).
+    ///
+    /// # Errors
+    /// As [`HubStore::create`].
+    async fn create_versioned(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+        subscription: &EventSubscription,
+        version: SchemaMajor,
+    ) -> Result<(), StoreError> {
         let tenant = tenant.as_str().to_owned();
-        let body = serde_json::to_string(subscription).store()?;
+        let body = serde_json::to_string(&VersionedSubscription {
+            subscription: subscription.clone(),
+            version,
+        })
+        .store()?;
         let subscription = subscription.clone();
         self.write(move |conn| {
             let inserted = conn
@@ -68,6 +88,26 @@ impl HubStore for SqliteStore {
         tenant: &TenantId,
         api: HubApi,
     ) -> Result<Vec<EventSubscription>, StoreError> {
+        let versioned = self.list_versioned(tenant, api).await?;
+        Ok(versioned.into_iter().map(|v| v.subscription).collect())
+    }
+
+    async fn list_for_api(
+        &self,
+        api: HubApi,
+    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
+        let versioned = self.list_for_api_versioned(api).await?;
+        Ok(versioned
+            .into_iter()
+            .map(|(tenant, v)| (tenant, v.subscription))
+            .collect())
+    }
+
+    async fn list_versioned(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+    ) -> Result<Vec<VersionedSubscription>, StoreError> {
         let tenant = tenant.as_str().to_owned();
         self.read(move |conn| {
             let mut statement = conn
@@ -86,10 +126,10 @@ impl HubStore for SqliteStore {
         .await
     }
 
-    async fn list_for_api(
+    async fn list_for_api_versioned(
         &self,
         api: HubApi,
-    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
+    ) -> Result<Vec<(TenantId, VersionedSubscription)>, StoreError> {
         self.read(move |conn| {
             let mut statement = conn
                 .prepare_cached(

@@ -10,9 +10,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use q2c_service::event_versions::SchemaPolicy;
 use q2c_service::messaging::{
     Disposition, HandlerError, MAX_BATCH, OutgoingMessage, ParsedMessage, QueueClient, QueueError,
-    ReceivedMessage, attributes, dlq_name, handle_batch, handle_one, parse_message,
+    ReceivedMessage, attributes, dlq_name, handle_batch, handle_one, parse_message_with,
 };
 use tracing::Instrument;
 
@@ -44,6 +45,7 @@ pub struct Poller {
     dlq: String,
     visibility_timeout: Duration,
     wait: Duration,
+    schemas: SchemaPolicy,
 }
 
 impl Poller {
@@ -55,7 +57,16 @@ impl Poller {
             dlq: dlq_name(queue),
             visibility_timeout: Duration::from_secs(30),
             wait: Duration::from_secs(1),
+            schemas: SchemaPolicy::default(),
         }
+    }
+
+    /// Which schema majors it accepts (default: the current and the previous one); messages
+    /// of others are dead-lettered with the reason.
+    #[must_use]
+    pub fn with_schema_policy(mut self, policy: SchemaPolicy) -> Self {
+        self.schemas = policy;
+        self
     }
 
     /// How long a received message stays hidden (the retry delay of transient failures).
@@ -132,7 +143,7 @@ impl Poller {
         if messages.is_empty() {
             return Ok(PollReport::default());
         }
-        let parsed = messages.iter().map(parse).collect();
+        let parsed = messages.iter().map(|m| parse(&self.schemas, m)).collect();
         let dispositions = handle_batch(parsed, handler).await;
         self.settle(messages.into_iter().zip(dispositions).collect())
             .await
@@ -178,7 +189,9 @@ impl Poller {
                 message_id = %message.message_id,
                 event_type = tracing::field::Empty
             );
-            let disposition = handle_one(parse(&message), handler).instrument(span).await;
+            let disposition = handle_one(parse(&self.schemas, &message), handler)
+                .instrument(span)
+                .await;
             decided.push((message, disposition));
         }
         self.settle(decided).await
@@ -249,8 +262,9 @@ impl Poller {
 }
 
 /// The envelope checks of one received message.
-fn parse(message: &ReceivedMessage) -> Result<ParsedMessage, String> {
-    parse_message(
+fn parse(policy: &SchemaPolicy, message: &ReceivedMessage) -> Result<ParsedMessage, String> {
+    parse_message_with(
+        policy,
         &message.message_id,
         &message.body,
         &message.attributes,

@@ -48,6 +48,9 @@ on_both!(idempotency_in_memory, idempotency_on_file, |s| {
 on_both!(hubs_in_memory, hubs_on_file, |s| {
     q2c_contract::hub_store_contract(s.hub_store())
 });
+on_both!(hub_versions_in_memory, hub_versions_on_file, |s| {
+    q2c_contract::hub_store_version_contract(s.hub_store())
+});
 on_both!(deliveries_in_memory, deliveries_on_file, |s| {
     q2c_contract::delivery_log_contract(s.delivery_log())
 });

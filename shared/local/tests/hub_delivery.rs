@@ -370,7 +370,7 @@ async fn delivered_messages_validate_against_the_published_schema() {
 
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../events/schemas/hub-delivery.schema.json"
+        "/../../events/schemas/v4/hub-delivery.schema.json"
     );
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("json");

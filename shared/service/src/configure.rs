@@ -1,8 +1,10 @@
-//! Configure + price: loads the catalog slice a quote needs and runs the model's pricing
-//! engine, turning its errors into use-case errors.
+//! Configure + price: loads the catalog slice a quote needs, checks the requested product
+//! characteristics against it and runs the model's pricing engine, turning their errors into
+//! use-case errors.
 
 use std::collections::BTreeSet;
 
+use q2c_model::characteristics::{CharacteristicError, validate_characteristics};
 use q2c_model::pricing::{self, CatalogSnapshot, PricedQuote, PricingError};
 use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{QuoteItem, QuoteItemState};
@@ -102,6 +104,34 @@ fn fill_ids(items: &mut [QuoteItem], seen: &mut BTreeSet<String>, next: &mut u64
             item.state = Some(QuoteItemState::InProgress);
         }
         fill_ids(&mut item.quote_item, seen, next);
+    }
+}
+
+/// What a client asks for when it creates a quote or changes its items: prices (which checks
+/// that every offering exists and is for sale), then checks the requested characteristics
+/// against the offerings (`q2c_model::characteristics`). Re-pricing that is not the client's
+/// doing (the price fan-out) calls [`price_items`] alone, so that a later catalog change of
+/// characteristics never blocks it.
+///
+/// # Errors
+/// As [`price_items`], then `InvalidConfiguration` (400) for a characteristic the offering
+/// refuses.
+pub fn configure_items(
+    items: &[QuoteItem],
+    catalog: &CatalogSnapshot,
+    settings: &TenantSettings,
+    now: OffsetDateTime,
+) -> Result<PricedQuote, ServiceError> {
+    let priced = price_items(items, catalog, settings, now)?;
+    validate_characteristics(items, catalog, now).map_err(characteristic_error)?;
+    Ok(priced)
+}
+
+fn characteristic_error(e: CharacteristicError) -> ServiceError {
+    ServiceError::InvalidConfiguration {
+        code: e.code(),
+        message: e.kind.to_string(),
+        path: e.path,
     }
 }
 

@@ -18,6 +18,18 @@ pub enum ServiceError {
         /// What is wrong.
         message: String,
     },
+    /// A quote item's requested product does not fit its offering, e.g. a characteristic the
+    /// offering does not define or a value it does not allow (HTTP 400, with the rule's own
+    /// code such as `UNKNOWN_CHARACTERISTIC`).
+    #[error("{message}")]
+    InvalidConfiguration {
+        /// Stable machine code, e.g. `CHARACTERISTIC_VALUE_NOT_ALLOWED`.
+        code: &'static str,
+        /// Explanation naming the offering and the characteristic.
+        message: String,
+        /// JSON path at fault, e.g. `quoteItem[0].product.productCharacteristic[1].value`.
+        path: String,
+    },
     /// A server-owned field was sent by the client (HTTP 400).
     #[error("field `{field}` is set by the server and may not be sent")]
     ForbiddenField {

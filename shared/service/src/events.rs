@@ -7,8 +7,10 @@ use time::OffsetDateTime;
 use crate::context::RequestContext;
 use crate::ports::{Destination, OutboxEvent};
 
-/// Major.minor version of the message schemas we publish (attribute and envelope field).
-pub const SCHEMA_VERSION: &str = "1.0";
+/// The schema version of the envelopes the use-cases build and the outbox stores: the
+/// internal form (v4 envelope, model representation). Publishers render them in the emitted
+/// major ([`crate::relay::render_outbox_event`]).
+pub const SCHEMA_VERSION: &str = crate::event_versions::SchemaMajor::V4.version();
 
 /// The quote events of TMF648 v4 that q2c publishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,6 +10,8 @@
 //!   `OrderService` (reads, the state-change listener).
 //! - [`configure`]: loading the catalog slice a quote needs and pricing it.
 //! - [`events`]: the TMF event envelopes announcing quote changes.
+//! - [`event_versions`]: message schema majors (4, 5), the consumers' `SchemaPolicy`, and
+//!   the internal form messages are normalised to and rendered from.
 //! - [`messaging`]: the `QueueClient` port, queue names, and the handler contract of consumers.
 //! - [`delivery`]: hub delivery: subscription queries, the callback policy, `HubDelivery`
 //!   and its ports `DeliveryLog` and `CallbackSender`.
@@ -23,7 +25,10 @@ pub mod context;
 pub mod delivery;
 pub mod dispatch;
 pub mod error;
+pub mod event_versions;
 pub mod events;
+#[cfg(test)]
+mod extensibility_tests;
 pub mod fanout;
 pub mod messaging;
 pub mod orders;

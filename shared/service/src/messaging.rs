@@ -13,6 +13,7 @@ use futures::FutureExt;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::event_versions::{SchemaMajor, SchemaPolicy, normalise_envelope};
 use crate::ports::BoxError;
 
 /// The queues of the SAM template (each has a `<name>-dlq`, see [`dlq_name`]).
@@ -38,7 +39,7 @@ pub fn dlq_name(queue: &str) -> String {
 pub mod attributes {
     /// The TMF event type, e.g. `QuoteStateChangeEvent`.
     pub const EVENT_TYPE: &str = "eventType";
-    /// The message schema version, e.g. `1.0`.
+    /// The message schema version, e.g. `5.0` (see [`crate::event_versions`]).
     pub const SCHEMA_VERSION: &str = "schemaVersion";
     /// The tenant of the aggregate (absent for catalog events).
     pub const TENANT: &str = "tenant";
@@ -55,8 +56,9 @@ pub mod attributes {
 
 /// Most entries of one send, receive or delete batch (an SQS limit).
 pub const MAX_BATCH: usize = 10;
-/// The schema major version consumers accept.
-pub const ACCEPTED_SCHEMA_MAJOR: u64 = 1;
+/// The schema major versions consumers accept by default ([`SchemaPolicy::default`]; the
+/// legacy `1.x` is read as 4).
+pub const ACCEPTED_SCHEMA_MAJORS: [SchemaMajor; 2] = [SchemaMajor::PREVIOUS, SchemaMajor::CURRENT];
 
 /// A message to send.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -207,10 +209,22 @@ pub struct ParsedMessage {
     pub correlation_id: Option<String>,
     /// How many times the queue has delivered the message.
     pub receive_count: Option<u32>,
-    /// The envelope's `event` payload, e.g. `{"quote": {...}}`.
+    /// The envelope's `event` payload in the internal form, e.g. `{"quote": {...}}`.
     pub event: Value,
-    /// The whole envelope.
+    /// The whole envelope in the internal form (v4 envelope, model representation; see
+    /// [`crate::event_versions`]), unknown fields kept.
     pub envelope: Value,
+}
+
+impl ParsedMessage {
+    /// The schema major the message was received in (`schemaVersion` absent or legacy `1.x`:
+    /// 4).
+    pub fn schema_major(&self) -> SchemaMajor {
+        self.schema_version
+            .as_deref()
+            .and_then(SchemaMajor::parse)
+            .unwrap_or_default()
+    }
 }
 
 fn field(envelope: &Value, name: &str) -> Option<String> {
@@ -220,13 +234,35 @@ fn field(envelope: &Value, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Parses a message: the body must be a TMF event envelope (`eventId`, `eventType`, an
-/// `event` object) whose `schemaVersion` (attribute, else envelope field), if any, has major
-/// version [`ACCEPTED_SCHEMA_MAJOR`].
+/// [`parse_message_with`] under the default [`SchemaPolicy`] (majors 4 and 5).
 ///
 /// # Errors
-/// The poison reason: `unparseable body: ...` or `unsupported schema version X`.
+/// As [`parse_message_with`].
 pub fn parse_message(
+    message_id: &str,
+    body: &str,
+    attributes: &BTreeMap<String, String>,
+    receive_count: Option<u32>,
+) -> Result<ParsedMessage, String> {
+    parse_message_with(
+        &SchemaPolicy::default(),
+        message_id,
+        body,
+        attributes,
+        receive_count,
+    )
+}
+
+/// Parses a message: the body must be a TMF event envelope (`eventId`, `eventType`, an
+/// `event` object) whose `schemaVersion` (attribute, else envelope field; absent: the legacy
+/// unversioned form, read as 4) names a major `policy` accepts. The envelope is normalised to
+/// the internal form; fields it does not know are ignored (and kept).
+///
+/// # Errors
+/// The poison reason: `unparseable body: ...` or
+/// `unsupported schema version X (accepted: 4, 5)`.
+pub fn parse_message_with(
+    policy: &SchemaPolicy,
     message_id: &str,
     body: &str,
     attributes: &BTreeMap<String, String>,
@@ -234,6 +270,15 @@ pub fn parse_message(
 ) -> Result<ParsedMessage, String> {
     let envelope: Value =
         serde_json::from_str(body).map_err(|e| format!("unparseable body: {e}"))?;
+    if !envelope.is_object() {
+        return Err(String::from("unparseable body: not a JSON object"));
+    }
+    let attribute = |name: &str| attributes.get(name).cloned();
+    let schema_version = attribute(attributes::SCHEMA_VERSION)
+        .or_else(|| field(&envelope, attributes::SCHEMA_VERSION));
+    let major = policy.check(schema_version.as_deref())?;
+    let envelope =
+        normalise_envelope(envelope, major).map_err(|e| format!("unparseable body: {e}"))?;
     let required = |name: &str| {
         field(&envelope, name).ok_or_else(|| format!("unparseable body: no string `{name}`"))
     };
@@ -244,15 +289,6 @@ pub fn parse_message(
         .filter(|e| e.is_object())
         .cloned()
         .ok_or_else(|| String::from("unparseable body: no object `event`"))?;
-    let attribute = |name: &str| attributes.get(name).cloned();
-    let schema_version = attribute(attributes::SCHEMA_VERSION)
-        .or_else(|| field(&envelope, attributes::SCHEMA_VERSION));
-    if let Some(version) = &schema_version {
-        let major = version.trim().split('.').next().unwrap_or_default();
-        if major.parse::<u64>().ok() != Some(ACCEPTED_SCHEMA_MAJOR) {
-            return Err(format!("unsupported schema version {version}"));
-        }
-    }
     Ok(ParsedMessage {
         message_id: message_id.to_owned(),
         event_id,
@@ -437,6 +473,75 @@ mod tests {
             &BTreeMap::new(),
             Some(1),
         )
+    }
+
+    fn with_version(body: &str, version: Option<&str>) -> Result<ParsedMessage, String> {
+        let attributes = version
+            .map(|v| BTreeMap::from([(attributes::SCHEMA_VERSION.to_owned(), v.to_owned())]))
+            .unwrap_or_default();
+        parse_message("m-1", body, &attributes, Some(1))
+    }
+
+    #[test]
+    fn both_majors_parse_to_the_internal_form_and_unknown_fields_are_ignored() {
+        let v4 = r#"{"eventId":"e-1","eventType":"QuoteCreateEvent","schemaVersion":"4.0",
+            "timeOcurred":"2026-11-27T14:00:00Z","futureField":[1,2],
+            "event":{"quote":{"id":"q-1","quoteItem":[],"futureItemField":true}}}"#;
+        let v5 = r#"{"@type":"QuoteCreateEvent","eventId":"e-1","eventType":"QuoteCreateEvent",
+            "schemaVersion":"5.0","timeOccurred":"2026-11-27T14:00:00Z","futureField":[1,2],
+            "event":{"quote":{"id":"q-1","quoteItem":[],"futureItemField":true}}}"#;
+        let from_v4 = with_version(v4, Some("4.0")).expect("v4 parses");
+        let from_v5 = with_version(v5, Some("5.0")).expect("v5 parses");
+        assert_eq!(from_v4.schema_major(), SchemaMajor::V4);
+        assert_eq!(from_v5.schema_major(), SchemaMajor::V5);
+        assert_eq!(from_v5.event, from_v4.event);
+        assert_eq!(from_v5.envelope["timeOcurred"], "2026-11-27T14:00:00Z");
+        assert!(from_v5.envelope.get("@type").is_none());
+        assert_eq!(from_v5.envelope["futureField"], serde_json::json!([1, 2]));
+        assert_eq!(from_v5.event_id, "e-1");
+    }
+
+    #[test]
+    fn legacy_and_unversioned_messages_are_read_as_four() {
+        let body = r#"{"eventId":"e-1","eventType":"X","event":{}}"#;
+        for version in [Some("1.0"), Some("1.7"), None] {
+            let parsed = with_version(body, version).expect("accepted");
+            assert_eq!(parsed.schema_major(), SchemaMajor::V4, "{version:?}");
+        }
+        let in_envelope = r#"{"eventId":"e-1","eventType":"X","event":{},"schemaVersion":"5.1"}"#;
+        assert_eq!(
+            with_version(in_envelope, None).map(|p| p.schema_major()),
+            Ok(SchemaMajor::V5),
+            "the envelope field counts when the attribute is absent"
+        );
+    }
+
+    #[test]
+    fn an_unknown_major_is_poison_naming_the_accepted_ones() {
+        let body = r#"{"eventId":"e-1","eventType":"X","event":{}}"#;
+        for version in ["3.0", "6.0", "2"] {
+            assert_eq!(
+                with_version(body, Some(version)),
+                Err(format!(
+                    "unsupported schema version {version} (accepted: 4, 5)"
+                ))
+            );
+        }
+        let only_five = SchemaPolicy {
+            current: SchemaMajor::V5,
+            previous: SchemaMajor::V5,
+            emit: SchemaMajor::V5,
+        };
+        assert_eq!(
+            parse_message_with(
+                &only_five,
+                "m-1",
+                body,
+                &BTreeMap::from([(attributes::SCHEMA_VERSION.to_owned(), "4.0".to_owned())]),
+                None
+            ),
+            Err("unsupported schema version 4.0 (accepted: 5)".to_owned())
+        );
     }
 
     #[tokio::test]

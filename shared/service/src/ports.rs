@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::context::TenantId;
+use crate::event_versions::SchemaMajor;
 use crate::orders::{OrderStore, StoredOrder};
 
 /// A boxed error cause from an adapter (driver, SDK).
@@ -271,7 +272,31 @@ impl HubApi {
     }
 }
 
+/// A hub subscription with the schema major its events are delivered in: the API version it
+/// was registered through. Stored as the subscription's JSON plus `eventSchemaMajor` (written
+/// only when not 4, so rows stored before versions, and v4 rows, read as 4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionedSubscription {
+    /// The subscription.
+    #[serde(flatten)]
+    pub subscription: EventSubscription,
+    /// The schema major its events are rendered in.
+    #[serde(
+        rename = "eventSchemaMajor",
+        default,
+        skip_serializing_if = "is_previous_default"
+    )]
+    pub version: SchemaMajor,
+}
+
+fn is_previous_default(major: &SchemaMajor) -> bool {
+    *major == SchemaMajor::default()
+}
+
 /// Hub subscriptions, per tenant and API.
+///
+/// The `*_versioned` methods carry the schema major of each subscription; their defaults
+/// serve stores that only know v4 subscriptions (test fakes).
 #[async_trait]
 pub trait HubStore: Send + Sync {
     /// Stores a subscription (its `id` is set by the caller).
@@ -295,6 +320,65 @@ pub trait HubStore: Send + Sync {
         &self,
         api: HubApi,
     ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError>;
+
+    /// Stores a subscription whose events are delivered in `version` (the API version it
+    /// was registered through); [`HubStore::create`] is this with 4.
+    ///
+    /// # Errors
+    /// As [`HubStore::create`]; the default refuses any version but 4.
+    async fn create_versioned(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+        subscription: &EventSubscription,
+        version: SchemaMajor,
+    ) -> Result<(), StoreError> {
+        if version == SchemaMajor::V4 {
+            self.create(tenant, api, subscription).await
+        } else {
+            Err(StoreError::Backend(
+                format!("this hub store keeps v4 subscriptions only, not v{version}").into(),
+            ))
+        }
+    }
+
+    /// [`HubStore::list`] with each subscription's version.
+    async fn list_versioned(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+    ) -> Result<Vec<VersionedSubscription>, StoreError> {
+        Ok(self
+            .list(tenant, api)
+            .await?
+            .into_iter()
+            .map(|subscription| VersionedSubscription {
+                subscription,
+                version: SchemaMajor::V4,
+            })
+            .collect())
+    }
+
+    /// [`HubStore::list_for_api`] with each subscription's version.
+    async fn list_for_api_versioned(
+        &self,
+        api: HubApi,
+    ) -> Result<Vec<(TenantId, VersionedSubscription)>, StoreError> {
+        Ok(self
+            .list_for_api(api)
+            .await?
+            .into_iter()
+            .map(|(tenant, subscription)| {
+                (
+                    tenant,
+                    VersionedSubscription {
+                        subscription,
+                        version: SchemaMajor::V4,
+                    },
+                )
+            })
+            .collect())
+    }
 }
 
 /// A response kept for idempotent replay.

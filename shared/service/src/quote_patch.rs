@@ -6,7 +6,7 @@ use q2c_model::tmf::{Quote, QuoteState};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::configure::{assign_item_ids, load_catalog_for, price_items};
+use crate::configure::{assign_item_ids, configure_items, load_catalog_for};
 use crate::context::{RequestContext, Scope};
 use crate::error::ServiceError;
 use crate::events::{QuoteEventType, quote_event};
@@ -173,7 +173,7 @@ impl QuoteService {
         assign_item_ids(&mut quote.quote.quote_item)?;
         let catalog =
             load_catalog_for(self.ports.catalog.as_ref(), &quote.quote.quote_item).await?;
-        let priced = price_items(&quote.quote.quote_item, &catalog, &settings, now)?;
+        let priced = configure_items(&quote.quote.quote_item, &catalog, &settings, now)?;
         quote.quote.quote_item = priced.items;
         quote.quote.quote_total_price = priced.total;
         quote.approval_required = priced.approval_required;

@@ -4,7 +4,7 @@
 use q2c_model::lifecycle::new_quote_validity;
 use q2c_model::tmf::{Quote, QuoteState};
 
-use crate::configure::{assign_item_ids, load_catalog_for, price_items};
+use crate::configure::{assign_item_ids, configure_items, load_catalog_for};
 use crate::context::RequestContext;
 use crate::error::ServiceError;
 use crate::events::{QuoteEventType, quote_event};
@@ -66,7 +66,7 @@ impl QuoteService {
         let settings = self.ports.settings.settings(&ctx.tenant).await?;
         assign_item_ids(&mut quote.quote_item)?;
         let catalog = load_catalog_for(self.ports.catalog.as_ref(), &quote.quote_item).await?;
-        let priced = price_items(&quote.quote_item, &catalog, &settings, now)?;
+        let priced = configure_items(&quote.quote_item, &catalog, &settings, now)?;
 
         let id = uuid::Uuid::now_v7().to_string();
         quote.href = Some(format!("{}/{id}", self.config.quote_href_base));

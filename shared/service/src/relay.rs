@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use time::OffsetDateTime;
 
+use crate::event_versions::{SchemaMajor, SchemaPolicy, render_envelope};
 use crate::messaging::{MAX_BATCH, OutgoingMessage, QueueClient, attributes};
 use crate::ports::{OutboxEvent, OutboxStore, StoreError};
 
@@ -34,12 +35,35 @@ pub enum RelayError {
     Outbox(#[source] StoreError),
 }
 
-/// The message of an outbox event: body = the envelope JSON; attributes `eventType`,
-/// `schemaVersion`, `eventId`, and `tenant`, `correlationId` and `hubApi` when known.
+/// An outbox event (stored in the internal form) as `major` publishes it: the envelope
+/// rendered in `major`, `schema_version` set to its version.
+pub fn render_outbox_event(event: &OutboxEvent, major: SchemaMajor) -> OutboxEvent {
+    OutboxEvent {
+        body: render_envelope(&event.body, major),
+        schema_version: major.version().to_owned(),
+        ..event.clone()
+    }
+}
+
+/// [`outgoing_as`] in the default emitted major ([`SchemaPolicy::default`]).
+///
+/// # Errors
+/// As [`outgoing_as`].
+pub fn outgoing(event: &OutboxEvent) -> Result<OutgoingMessage, serde_json::Error> {
+    outgoing_as(event, SchemaPolicy::default().emit)
+}
+
+/// The message of an outbox event in `major`: body = the envelope JSON rendered in `major`;
+/// attributes `eventType`, `schemaVersion` (`major`'s), `eventId`, and `tenant`,
+/// `correlationId` and `hubApi` when known.
 ///
 /// # Errors
 /// When the body cannot be serialised (never for a body read back from JSON).
-pub fn outgoing(event: &OutboxEvent) -> Result<OutgoingMessage, serde_json::Error> {
+pub fn outgoing_as(
+    event: &OutboxEvent,
+    major: SchemaMajor,
+) -> Result<OutgoingMessage, serde_json::Error> {
+    let event = &render_outbox_event(event, major);
     let mut attrs = BTreeMap::from([
         (attributes::EVENT_TYPE.to_owned(), event.event_type.clone()),
         (
@@ -75,7 +99,8 @@ pub fn hub_api(event: &OutboxEvent) -> Option<&str> {
         .and_then(serde_json::Value::as_str)
 }
 
-/// Relays up to `limit` pending events, oldest first, to their destination queues in
+/// Relays up to `limit` pending events, oldest first, in the default emitted schema major
+/// ([`SchemaMajor::CURRENT`]), to their destination queues in
 /// batches of ten, marking each batch's accepted events published before sending the next.
 /// A refused entry stays pending; a failed batch stops that destination for this round (its
 /// later events stay pending too), so a down queue is not hammered.
@@ -83,11 +108,25 @@ pub fn hub_api(event: &OutboxEvent) -> Option<&str> {
 /// # Errors
 /// [`RelayError::Outbox`] when the outbox cannot be read or marked. Events sent but not
 /// marked are sent again by the next round.
-#[tracing::instrument(skip_all, fields(limit), err)]
 pub async fn relay_once(
     outbox: &dyn OutboxStore,
     queues: &dyn QueueClient,
     limit: usize,
+) -> Result<RelayReport, RelayError> {
+    relay_once_as(outbox, queues, limit, SchemaPolicy::default().emit).await
+}
+
+/// [`relay_once`] publishing every event in schema major `emit` (the process's
+/// `EVENT_SCHEMA_VERSION`), whatever version the outbox stored it in.
+///
+/// # Errors
+/// As [`relay_once`].
+#[tracing::instrument(skip_all, fields(limit, emit = %emit), err)]
+pub async fn relay_once_as(
+    outbox: &dyn OutboxStore,
+    queues: &dyn QueueClient,
+    limit: usize,
+    emit: SchemaMajor,
 ) -> Result<RelayReport, RelayError> {
     let pending = outbox.pending(limit).await.map_err(RelayError::Outbox)?;
     let mut by_queue: Vec<(&'static str, Vec<&OutboxEvent>)> = Vec::new();
@@ -102,7 +141,7 @@ pub async fn relay_once(
     for (queue, group) in by_queue {
         let mut chunks = group.chunks(MAX_BATCH);
         for chunk in chunks.by_ref() {
-            match send_chunk(queues, queue, chunk).await {
+            match send_chunk(queues, queue, chunk, emit).await {
                 Some(sent) => {
                     report.failed += chunk.len() - sent.len();
                     report.published += sent.len();
@@ -127,11 +166,12 @@ async fn send_chunk(
     queues: &dyn QueueClient,
     queue: &str,
     chunk: &[&OutboxEvent],
+    emit: SchemaMajor,
 ) -> Option<Vec<String>> {
     let mut messages = Vec::with_capacity(chunk.len());
     let mut ids = Vec::with_capacity(chunk.len());
     for event in chunk {
-        match outgoing(event) {
+        match outgoing_as(event, emit) {
             Ok(message) => {
                 messages.push(message);
                 ids.push(event.event_id.clone());
@@ -302,6 +342,25 @@ mod tests {
         let names: Vec<&str> = message.attributes.keys().map(String::as_str).collect();
         assert_eq!(names, ["eventId", "eventType", "schemaVersion"]);
         assert_eq!(message.attributes["eventId"], "e-1");
-        assert_eq!(message.body, r#"{"eventId":"e-1"}"#);
+        assert_eq!(message.body, r#"{"eventId":"e-1","schemaVersion":"5.0"}"#);
+    }
+
+    #[test]
+    fn the_emitted_major_sets_the_attribute_and_renders_the_envelope() {
+        let mut stored = event("e-3", None);
+        stored.body = serde_json::json!({
+            "eventId": "e-3", "eventType": "QuoteCreateEvent", "schemaVersion": "4.0",
+            "timeOcurred": "2026-11-27T14:00:00Z", "event": {"quote": {"id": "q", "quoteItem": []}},
+        });
+        let v4 = outgoing_as(&stored, SchemaMajor::V4).expect("message");
+        assert_eq!(v4.attributes["schemaVersion"], "4.0");
+        let body: serde_json::Value = serde_json::from_str(&v4.body).expect("JSON");
+        assert_eq!(body, stored.body, "v4 is the stored form");
+        let v5 = outgoing_as(&stored, SchemaMajor::V5).expect("message");
+        assert_eq!(v5.attributes["schemaVersion"], "5.0");
+        let body: serde_json::Value = serde_json::from_str(&v5.body).expect("JSON");
+        assert_eq!(body["schemaVersion"], "5.0");
+        assert_eq!(body["@type"], "QuoteCreateEvent");
+        assert_eq!(body["timeOccurred"], "2026-11-27T14:00:00Z");
     }
 }

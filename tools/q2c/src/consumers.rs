@@ -21,6 +21,7 @@ use q2c_service::delivery::{
     CallbackPolicy, DeliveryConfig, HubDelivery, billing_updates_subscriber,
 };
 use q2c_service::dispatch::{CircuitBreaker, OrderDispatch, OrderStatusSink, RetrySchedule};
+use q2c_service::event_versions::SchemaMajor;
 use q2c_service::fanout::{FanoutConfig, FanoutPorts, PriceFanout};
 use q2c_service::messaging::{QueueClient, queues};
 use q2c_service::ports::{Clock, Ports};
@@ -43,6 +44,7 @@ pub fn hub_delivery(
     store: &SqliteStore,
     queues: Arc<dyn QueueClient>,
     clock: Arc<dyn Clock>,
+    emit: SchemaMajor,
 ) -> anyhow::Result<HubDelivery> {
     let policy = CallbackPolicy::local();
     let http = HttpCallbacks::new(policy.clone(), HttpConfig::default())
@@ -59,6 +61,7 @@ pub fn hub_delivery(
                 "local:{}",
                 queues::BILLING_UPDATES
             ))],
+            emit,
             ..DeliveryConfig::default()
         },
     ))
@@ -82,12 +85,14 @@ impl Consumers {
         ports: &Ports,
         downstream_url: &str,
         downstream_token: Option<String>,
+        emit: SchemaMajor,
     ) -> anyhow::Result<Consumers> {
         let queue_client = SqliteQueues::new(store).queue_client();
         let delivery = Arc::new(hub_delivery(
             store,
             queue_client.clone(),
             ports.clock.clone(),
+            emit,
         )?);
         let fanout = Arc::new(PriceFanout::new(
             FanoutPorts {
@@ -100,7 +105,10 @@ impl Consumers {
                 announce: delivery.clone(),
                 clock: ports.clock.clone(),
             },
-            FanoutConfig::default(),
+            FanoutConfig {
+                emit,
+                ..FanoutConfig::default()
+            },
         ));
         let credential: Arc<dyn Credential> = match downstream_token {
             Some(token) => Arc::new(LazyToken::new(move || {

@@ -12,6 +12,7 @@ use q2c_api::auth::{Authenticator, JwtKey, JwtVerifier, issue_dev_token};
 use q2c_api::{ApiConfig, AppState, QUOTE_API_BASE};
 use q2c_local::{FileSettings, SqliteQueues, SqliteStore};
 use q2c_model::sample_catalog::sample_catalog;
+use q2c_service::event_versions::SchemaMajor;
 use q2c_service::ports::{Clock, Page, Ports, SystemClock};
 use q2c_service::{QuoteService, QuoteServiceConfig, Scope};
 use tokio::net::TcpListener;
@@ -60,6 +61,8 @@ pub struct LocalConfig {
     pub downstream_url: Option<String>,
     /// Bearer token for order management (locally from configuration; on AWS from SSM).
     pub downstream_token: Option<String>,
+    /// The schema major the relay and the consumers publish in.
+    pub event_schema: SchemaMajor,
     /// Where the in-process fake order management listens (port 0: any free port).
     pub downstream_addr: SocketAddr,
     /// Fault knobs of the in-process fake.
@@ -95,6 +98,7 @@ impl LocalConfig {
             consumers: !args.no_consumers,
             downstream_url: args.downstream_url,
             downstream_token: args.downstream_token,
+            event_schema: args.event_schema_version,
             downstream_addr: args.downstream_addr,
             downstream: DownstreamConfig {
                 fail_rate: args.downstream_fail_rate,
@@ -122,6 +126,7 @@ impl LocalConfig {
             consumers: true,
             downstream_url: None,
             downstream_token: None,
+            event_schema: SchemaMajor::CURRENT,
             downstream_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             downstream: DownstreamConfig::default(),
             deprecated_api_versions: Vec::new(),
@@ -149,6 +154,7 @@ pub struct LocalApp {
     downstream_url: String,
     fake_downstream: Option<(TcpListener, DownstreamConfig)>,
     downstream_token: Option<String>,
+    event_schema: SchemaMajor,
     consumers: bool,
 }
 
@@ -225,6 +231,7 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
         downstream_url,
         fake_downstream,
         downstream_token: config.downstream_token.clone(),
+        event_schema: config.event_schema,
         consumers: config.consumers,
     })
 }
@@ -292,7 +299,7 @@ impl LocalApp {
                 }
             }
         });
-        let relay = RelayLoop::start(&self.store, self.relay_wake);
+        let relay = RelayLoop::start(&self.store, self.relay_wake, self.event_schema);
         let (fake_stop, fake_stopped) = tokio::sync::oneshot::channel::<()>();
         let fake = self.fake_downstream.map(|(listener, config)| {
             tokio::spawn(crate::downstream::serve(config, listener, async move {
@@ -305,6 +312,7 @@ impl LocalApp {
                 &self.ports,
                 &self.downstream_url,
                 self.downstream_token.clone(),
+                self.event_schema,
             )?)
         } else {
             None

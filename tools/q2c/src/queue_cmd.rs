@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_model::money::{Currency, Money};
+use q2c_service::event_versions::{SchemaMajor, render_envelope};
 use q2c_service::messaging::{OutgoingMessage, ReceivedMessage};
 use q2c_service::messaging::{QueueClient, attributes, parse_message, queues};
 use rust_decimal::Decimal;
@@ -18,8 +19,8 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// The schema version of the messages these commands write.
-const SCHEMA_VERSION: &str = "1.0";
+/// The schema version of an envelope sent without one: the unversioned form is read as v4.
+const UNVERSIONED_SCHEMA_VERSION: &str = SchemaMajor::V4.version();
 /// How long a message received by `tail` stays hidden before it is deleted or shown again.
 const TAIL_VISIBILITY: Duration = Duration::from_secs(30);
 
@@ -65,7 +66,7 @@ pub async fn send(
         .or_insert_with(|| {
             parsed
                 .schema_version
-                .unwrap_or_else(|| SCHEMA_VERSION.into())
+                .unwrap_or_else(|| UNVERSIONED_SCHEMA_VERSION.into())
         });
     let outcome = queues
         .send_batch(
@@ -174,13 +175,13 @@ pub async fn price_change_event(
     // The event's lastUpdate orders it against other changes of this price.
     price.last_update = Some(now.max(price.last_update.unwrap_or(now)));
     let event_id = uuid::Uuid::new_v4().to_string();
-    Ok(json!({
+    let envelope = json!({
         "eventId": event_id,
         "eventTime": now.format(&Rfc3339)?,
         "eventType": "ProductOfferingPriceAttributeValueChangeEvent",
-        "schemaVersion": SCHEMA_VERSION,
         "event": {"productOfferingPrice": price},
-    }))
+    });
+    Ok(render_envelope(&envelope, SchemaMajor::CURRENT))
 }
 
 /// `q2c catalog price-change`: enqueues the change on `pricing-changes`; returns the event id.

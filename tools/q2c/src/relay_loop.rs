@@ -7,9 +7,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use q2c_local::{SqliteQueues, SqliteStore};
+use q2c_service::event_versions::SchemaMajor;
 use q2c_service::messaging::QueueClient;
 use q2c_service::ports::OutboxStore;
-use q2c_service::relay::relay_once;
+use q2c_service::relay::relay_once_as;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -25,13 +26,13 @@ pub struct RelayLoop {
 }
 
 impl RelayLoop {
-    /// Starts relaying the outbox of `store` to its embedded queues; `wake` starts a round
-    /// early.
-    pub fn start(store: &SqliteStore, wake: Arc<Notify>) -> Self {
+    /// Starts relaying the outbox of `store` to its embedded queues in schema major `emit`;
+    /// `wake` starts a round early.
+    pub fn start(store: &SqliteStore, wake: Arc<Notify>, emit: SchemaMajor) -> Self {
         let outbox = store.outbox_store();
         let queues = SqliteQueues::new(store).queue_client();
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(run(outbox, queues, wake, stopped));
+        let task = tokio::spawn(run(outbox, queues, wake, stopped, emit));
         RelayLoop { stop, task }
     }
 
@@ -49,14 +50,15 @@ async fn run(
     queues: Arc<dyn QueueClient>,
     wake: Arc<Notify>,
     mut stopped: watch::Receiver<bool>,
+    emit: SchemaMajor,
 ) {
     loop {
         if *stopped.borrow() {
             // Stop came after the HTTP server drained: this round sees its last writes.
-            round(&*outbox, &*queues).await;
+            round(&*outbox, &*queues, emit).await;
             return;
         }
-        if round(&*outbox, &*queues).await {
+        if round(&*outbox, &*queues, emit).await {
             continue;
         }
         tokio::select! {
@@ -70,8 +72,8 @@ async fn run(
 }
 
 /// One relay round; whether a full batch was read (more may be waiting).
-async fn round(outbox: &dyn OutboxStore, queues: &dyn QueueClient) -> bool {
-    match relay_once(outbox, queues, RELAY_BATCH).await {
+async fn round(outbox: &dyn OutboxStore, queues: &dyn QueueClient, emit: SchemaMajor) -> bool {
+    match relay_once_as(outbox, queues, RELAY_BATCH, emit).await {
         Ok(report) => {
             if report.read() > 0 {
                 tracing::debug!(

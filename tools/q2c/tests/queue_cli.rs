@@ -73,7 +73,10 @@ async fn send_then_tail_once_prints_and_consumes_the_message() {
     assert_eq!(printed[0]["attributes"]["eventType"], "QuoteCreateEvent");
     assert_eq!(printed[0]["attributes"]["eventId"], "ev-1");
     assert_eq!(printed[0]["attributes"]["tenant"], "acme");
-    assert_eq!(printed[0]["attributes"]["schemaVersion"], "1.0");
+    assert_eq!(
+        printed[0]["attributes"]["schemaVersion"], "4.0",
+        "an envelope without a version is the v4 form"
+    );
 
     // Consumed: a second tail prints nothing.
     let (ok, out, _) = q2c(&["queue", "tail", "billing-updates", "--once"], dir.path());

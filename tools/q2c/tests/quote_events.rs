@@ -86,7 +86,13 @@ async fn a_created_quote_is_announced_on_the_quote_events_queue_with_attributes(
     assert_eq!(body["event"]["quote"]["id"], quote["id"]);
     let attr = |name: &str| message.attributes.get(name).map(String::as_str);
     assert_eq!(attr("eventType"), Some("QuoteCreateEvent"));
-    assert_eq!(attr("schemaVersion"), Some("1.0"));
+    assert_eq!(
+        attr("schemaVersion"),
+        Some("5.0"),
+        "the current major by default"
+    );
+    assert_eq!(body["schemaVersion"], "5.0");
+    assert_eq!(body["@type"], "QuoteCreateEvent");
     assert_eq!(attr("tenant"), Some("events"));
     assert_eq!(attr("eventId"), body["eventId"].as_str());
     assert!(attr("correlationId").is_some(), "{:?}", message.attributes);

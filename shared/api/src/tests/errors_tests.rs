@@ -21,6 +21,15 @@ fn variants() -> Vec<(ServiceError, u16, &'static str)> {
             "INVALID_INPUT",
         ),
         (
+            ServiceError::InvalidConfiguration {
+                code: "UNKNOWN_CHARACTERISTIC",
+                message: "product offering po-1 has no characteristic `turbo`".into(),
+                path: "quoteItem[0].product.productCharacteristic[0].name".into(),
+            },
+            400,
+            "UNKNOWN_CHARACTERISTIC",
+        ),
+        (
             ServiceError::ForbiddenField {
                 field: "quoteTotalPrice".into(),
             },
@@ -179,6 +188,11 @@ fn every_error_code_is_documented() {
             "PATCH_CONFLICT",
             "PATCH_RESULT_INVALID",
             "INTERNAL_ERROR",
+            "CHARACTERISTIC_VALUE_NOT_ALLOWED",
+            "MISSING_CHARACTERISTIC",
+            "TOO_MANY_CHARACTERISTIC_VALUES",
+            "OFFERING_NOT_SELLABLE",
+            "OFFERING_NOT_VALID",
         ]
         .map(String::from),
     );

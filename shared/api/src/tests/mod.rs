@@ -1,9 +1,12 @@
 //! Router tests through `oneshot`, over small in-memory fakes of the ports. The quote
-//! use-cases are not called on success paths here (their bodies belong to the service crate).
+//! use-cases are not called on success paths here (their bodies belong to the service crate),
+//! except in `extensibility_tests`, which brings its own in-memory quote store to show the
+//! pass-through of unknown fields over HTTP.
 
 mod auth_tests;
 mod catalog_listener_tests;
 mod errors_tests;
+mod extensibility_tests;
 mod fakes;
 mod hub_tests;
 mod quotes_tests;

@@ -6,7 +6,8 @@
 use async_trait::async_trait;
 use q2c_model::tmf::EventSubscription;
 use q2c_service::context::TenantId;
-use q2c_service::ports::{HubApi, HubStore, StoreError};
+use q2c_service::event_versions::SchemaMajor;
+use q2c_service::ports::{HubApi, HubStore, StoreError, VersionedSubscription};
 
 use super::DynamoStore;
 use super::item::{self, s};
@@ -20,16 +21,32 @@ const TENANT: &str = "tenant";
 
 #[async_trait]
 impl HubStore for DynamoStore {
-    #[tracing::instrument(skip_all, fields(tenant = %tenant, api = api.as_str(), id = %subscription.id), err)]
     async fn create(
         &self,
         tenant: &TenantId,
         api: HubApi,
         subscription: &EventSubscription,
     ) -> Result<(), StoreError> {
+        self.create_versioned(tenant, api, subscription, SchemaMajor::V4)
+            .await
+    }
+
+    /// The version rides in the JSON `body` (a v4 body is the plain subscription).
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, api = api.as_str(), id = %subscription.id, version = %version), err)]
+    async fn create_versioned(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+        subscription: &EventSubscription,
+        version: SchemaMajor,
+    ) -> Result<(), StoreError> {
         let pk = keys::hub_pk(tenant, api);
         let mut entry = item::item_with_key(&pk, &subscription.id);
-        entry.insert(keys::BODY.into(), item::to_body(subscription, &pk)?);
+        let versioned = VersionedSubscription {
+            subscription: subscription.clone(),
+            version,
+        };
+        entry.insert(keys::BODY.into(), item::to_body(&versioned, &pk)?);
         entry.insert(keys::GSI1PK.into(), s(keys::hubs_gsi1pk(api)));
         entry.insert(
             keys::GSI1SK.into(),
@@ -50,22 +67,42 @@ impl HubStore for DynamoStore {
         Ok(self.delete_item(key, None).await?.is_some())
     }
 
-    #[tracing::instrument(skip_all, fields(tenant = %tenant, api = api.as_str()), err)]
     async fn list(
         &self,
         tenant: &TenantId,
         api: HubApi,
     ) -> Result<Vec<EventSubscription>, StoreError> {
+        let versioned = self.list_versioned(tenant, api).await?;
+        Ok(versioned.into_iter().map(|v| v.subscription).collect())
+    }
+
+    async fn list_for_api(
+        &self,
+        api: HubApi,
+    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
+        let versioned = self.list_for_api_versioned(api).await?;
+        Ok(versioned
+            .into_iter()
+            .map(|(tenant, v)| (tenant, v.subscription))
+            .collect())
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, api = api.as_str()), err)]
+    async fn list_versioned(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+    ) -> Result<Vec<VersionedSubscription>, StoreError> {
         let spec = QuerySpec::new(None, "pk = :pk").value(":pk", s(keys::hub_pk(tenant, api)));
         let items = self.query_all(&spec).await?;
         Ok(items.iter().map(item::body).collect::<Result<_, _>>()?)
     }
 
     #[tracing::instrument(skip_all, fields(api = api.as_str()), err)]
-    async fn list_for_api(
+    async fn list_for_api_versioned(
         &self,
         api: HubApi,
-    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
+    ) -> Result<Vec<(TenantId, VersionedSubscription)>, StoreError> {
         let spec = QuerySpec::new(Some(keys::GSI1), "gsi1pk = :pk")
             .value(":pk", s(keys::hubs_gsi1pk(api)));
         let items = self.query_all(&spec).await?;

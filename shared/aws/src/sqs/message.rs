@@ -1,18 +1,20 @@
 //! Parsing one SQS record into a [`ParsedMessage`] with the transport-independent
 //! [`q2c_service::messaging::parse_message`]: the body must be a TMF event envelope
-//! (`eventId`, `eventType`, `event`) of an accepted major schema version. What fails here is
-//! poison: retrying cannot fix it.
+//! (`eventId`, `eventType`, `event`) of an accepted major schema version (4 or 5, the legacy
+//! `1.x` read as 4), normalised to the internal form. What fails here is poison: retrying
+//! cannot fix it.
 
 use std::collections::BTreeMap;
 
 use aws_lambda_events::event::sqs::SqsMessage;
 
-pub use q2c_service::messaging::{ACCEPTED_SCHEMA_MAJOR, ParsedMessage};
+pub use q2c_service::messaging::{ACCEPTED_SCHEMA_MAJORS, ParsedMessage};
 
 /// Parses a record (string attributes only; `ApproximateReceiveCount` as the receive count).
 ///
 /// # Errors
-/// The poison reason: `unparseable body: ...` or `unsupported schema version X`.
+/// The poison reason: `unparseable body: ...` or
+/// `unsupported schema version X (accepted: 4, 5)`.
 pub fn parse_message(message: &SqsMessage) -> Result<ParsedMessage, String> {
     let attributes: BTreeMap<String, String> = message
         .message_attributes
@@ -78,9 +80,20 @@ mod tests {
     #[test]
     fn an_unknown_major_version_is_poison_in_the_attribute_or_the_envelope() {
         let reason = parse_message(&with_version(message(ENVELOPE), "2.0")).expect_err("poison");
-        assert_eq!(reason, "unsupported schema version 2.0");
+        assert_eq!(reason, "unsupported schema version 2.0 (accepted: 4, 5)");
         let body = r#"{"eventId":"e","eventType":"X","event":{},"schemaVersion":"v9"}"#;
         let reason = parse_message(&message(body)).expect_err("poison");
-        assert_eq!(reason, "unsupported schema version v9");
+        assert_eq!(reason, "unsupported schema version v9 (accepted: 4, 5)");
+    }
+
+    #[test]
+    fn a_v5_record_is_read_in_the_internal_form() {
+        let body = r#"{"@type":"QuoteCreateEvent","eventId":"e-1","eventType":"QuoteCreateEvent",
+            "timeOccurred":"2026-11-27T14:00:00Z","event":{"quote":{"id":"q","quoteItem":[],
+            "creationDate":"2026-11-27T14:00:00Z","externalId":[{"id":"crm-1"}]}}}"#;
+        let parsed = parse_message(&with_version(message(body), "5.0")).expect("valid");
+        assert_eq!(parsed.envelope["timeOcurred"], "2026-11-27T14:00:00Z");
+        assert_eq!(parsed.event["quote"]["quoteDate"], "2026-11-27T14:00:00Z");
+        assert_eq!(parsed.event["quote"]["externalId"], "crm-1");
     }
 }

@@ -17,7 +17,7 @@ pub use consumer::{
     BatchReport, HandlerError, process_batch, process_batch_report, process_whole_batch,
 };
 pub use dead_letter::{DeadLetter, FAILURE_REASON};
-pub use message::{ACCEPTED_SCHEMA_MAJOR, ParsedMessage, parse_message};
+pub use message::{ACCEPTED_SCHEMA_MAJORS, ParsedMessage, parse_message};
 pub use publisher::{FailedEvent, PublishOutcome, SqsPublisher};
 pub use queues::SqsQueues;
 

@@ -189,7 +189,10 @@ async fn unparseable_and_unsupported_messages_are_poison_and_dlq_failures_are_re
     reasons.sort();
     assert_eq!(reasons.len(), 2, "{reasons:?}");
     assert!(reasons[0].starts_with("unparseable body: "), "{reasons:?}");
-    assert_eq!(reasons[1], "unsupported schema version 2.0");
+    assert_eq!(
+        reasons[1],
+        "unsupported schema version 2.0 (accepted: 4, 5)"
+    );
 
     let missing_dlq = DeadLetter::new(
         client,

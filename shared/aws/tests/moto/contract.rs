@@ -43,6 +43,11 @@ async fn hub_store_contract() {
 }
 
 #[tokio::test]
+async fn hub_store_version_contract() {
+    q2c_contract::hub_store_version_contract(fresh().await).await;
+}
+
+#[tokio::test]
 async fn delivery_log_contract() {
     q2c_contract::delivery_log_contract(fresh().await.delivery_log()).await;
 }

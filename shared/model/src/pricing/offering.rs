@@ -163,8 +163,8 @@ fn charge_line(pop: &ProductOfferingPrice, quantity: i64) -> Option<Line<'_>> {
 }
 
 /// Adds catalog promotions to the lines they alter (`popRelationship`; none means every
-/// non-usage line). The duration of `productOfferingTerm` becomes `applicationDuration` on
-/// recurring lines.
+/// recurring and one-time line). The duration of `productOfferingTerm` becomes
+/// `applicationDuration` on recurring lines.
 pub(super) fn apply_promotions<'c>(
     lines: &mut [Line<'c>],
     discounts: &[&'c ProductOfferingPrice],
@@ -178,8 +178,10 @@ pub(super) fn apply_promotions<'c>(
             .find_map(|t| t.duration.as_ref())
             .and_then(|d| d.amount.trunc().to_i64());
         for line in lines.iter_mut() {
+            // A promotion naming no price alters the charges the engine knows (recurring,
+            // one-time); a type it does not know (penalty, allowance) is never altered blindly.
             let targeted = if promo.pop_relationship.is_empty() {
-                !line.usage
+                line.price_type == "recurring" || line.price_type == "oneTime"
             } else {
                 promo.pop_relationship.iter().any(|r| r.id == line.pop.id)
             };

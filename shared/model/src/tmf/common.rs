@@ -174,15 +174,25 @@ pub struct Characteristic {
     /// Data type of the value, as the catalog states it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_type: Option<String>,
-    /// The value, of any JSON type.
-    #[serde(default)]
-    pub value: Value,
+    /// The value, of any JSON type. `None` only when the characteristic was sent without one
+    /// (TMF648 v5 allows it): it stays absent on the wire, while an explicit `null` stays `null`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "present_value"
+    )]
+    pub value: Option<Value>,
     /// `@type`, `@baseType`, `@schemaLocation`.
     #[serde(flatten)]
     pub type_info: TypeInfo,
     /// Unmodelled fields, kept verbatim.
     #[serde(flatten)]
     pub extensions: Extensions,
+}
+
+/// A present JSON value, `null` included (plain `Option<Value>` would read `null` as absent).
+fn present_value<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 /// An amount with units, e.g. `{"amount": 1, "units": "GB"}` or a duration of 3 months

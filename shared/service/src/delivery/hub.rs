@@ -7,14 +7,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use q2c_model::tmf::EventSubscription;
-
 use super::policy::{CallbackPolicy, CallbackTarget};
 use super::query::SubscriptionQuery;
 use super::{CallbackSender, DeliveryLog};
 use crate::context::TenantId;
+use crate::event_versions::{SchemaMajor, render_envelope};
 use crate::messaging::{HandlerError, MAX_BATCH, OutgoingMessage, ParsedMessage, attributes};
-use crate::ports::{Clock, HubApi, HubStore};
+use crate::ports::{Clock, HubApi, HubStore, VersionedSubscription};
 
 /// A subscription of the stack itself (e.g. billing-updates for catalog events): not in the
 /// hub store, not subject to the allow-list, delivered before the registered subscribers.
@@ -39,6 +38,9 @@ pub struct DeliveryConfig {
     pub record_retention: Duration,
     /// Built-in subscribers of catalog events, delivered first.
     pub catalog_builtins: Vec<BuiltinSubscriber>,
+    /// The schema major built-in subscribers receive (the process's emitted major;
+    /// registered subscribers receive the version they registered with).
+    pub emit: SchemaMajor,
 }
 
 impl Default for DeliveryConfig {
@@ -47,6 +49,7 @@ impl Default for DeliveryConfig {
             max_attempts: 5,
             record_retention: Duration::from_secs(15 * 24 * 3600),
             catalog_builtins: Vec::new(),
+            emit: SchemaMajor::CURRENT,
         }
     }
 }
@@ -63,6 +66,8 @@ struct Subscriber {
     key: String,
     target: CallbackTarget,
     query: SubscriptionQuery,
+    /// The schema major its messages are rendered in.
+    version: SchemaMajor,
 }
 
 /// The hub delivery use-case.
@@ -231,9 +236,10 @@ impl HubDelivery {
                     key: format!("{BUILTIN_KEY_PREFIX}{}", b.name),
                     target: b.target.clone(),
                     query: b.query.clone(),
+                    version: self.config.emit,
                 })
                 .collect();
-            for (tenant, subscription) in self.hubs.list_for_api(api).await? {
+            for (tenant, subscription) in self.hubs.list_for_api_versioned(api).await? {
                 all.extend(self.registered(&tenant, api, &subscription));
             }
             for message in messages {
@@ -256,7 +262,7 @@ impl HubDelivery {
                 by_tenant.insert(message.tenant.clone(), Vec::new());
                 continue;
             };
-            let subscriptions = self.hubs.list(&tenant, api).await?;
+            let subscriptions = self.hubs.list_versioned(&tenant, api).await?;
             let subscribers = subscriptions
                 .iter()
                 .filter_map(|s| self.registered(&tenant, api, s))
@@ -272,8 +278,9 @@ impl HubDelivery {
         &self,
         tenant: &TenantId,
         api: HubApi,
-        subscription: &EventSubscription,
+        versioned: &VersionedSubscription,
     ) -> Option<Subscriber> {
+        let subscription = &versioned.subscription;
         let key = subscriber_key(tenant, api, &subscription.id);
         let query = SubscriptionQuery::parse(subscription.query.as_deref())
             .inspect_err(|e| tracing::warn!(subscriber = %key, error = %e, "subscription skipped"))
@@ -283,7 +290,12 @@ impl HubDelivery {
             .check(&subscription.callback)
             .inspect_err(|e| tracing::warn!(subscriber = %key, error = %e, "subscription skipped"))
             .ok()?;
-        Some(Subscriber { key, target, query })
+        Some(Subscriber {
+            key,
+            target,
+            query,
+            version: versioned.version,
+        })
     }
 
     /// Sends `indexes` of `messages` to one subscriber and records what it received;
@@ -299,8 +311,10 @@ impl HubDelivery {
         match &subscriber.target {
             CallbackTarget::Queue(queue) => {
                 for chunk in indexes.chunks(MAX_BATCH) {
-                    let batch: Vec<OutgoingMessage> =
-                        chunk.iter().map(|&i| outgoing(&messages[i])).collect();
+                    let batch: Vec<OutgoingMessage> = chunk
+                        .iter()
+                        .map(|&i| outgoing_as(&messages[i], subscriber.version))
+                        .collect();
                     match self.sender.send_queue(queue, &batch).await {
                         Ok(outcome) => {
                             received.extend(outcome.sent.iter().map(|(pos, _)| chunk[*pos]));
@@ -316,7 +330,7 @@ impl HubDelivery {
             }
             CallbackTarget::Http(url) => {
                 for &index in indexes {
-                    let message = outgoing(&messages[index]);
+                    let message = outgoing_as(&messages[index], subscriber.version);
                     let headers = http_headers(&message);
                     match self.sender.post_http(url, &message.body, &headers).await {
                         Ok(()) => received.push(index),
@@ -340,16 +354,25 @@ impl HubDelivery {
     }
 }
 
-/// The delivered message: the envelope as body, with the message attributes.
+/// The delivered message in the schema major the message arrived in (a forward as is).
 pub fn outgoing(message: &ParsedMessage) -> OutgoingMessage {
+    outgoing_as(message, message.schema_major())
+}
+
+/// The delivered message in schema major `version`: the envelope rendered in it as body,
+/// with the message attributes (`schemaVersion` the rendered one).
+pub fn outgoing_as(message: &ParsedMessage, version: SchemaMajor) -> OutgoingMessage {
     let mut attrs = BTreeMap::new();
     attrs.insert(
         attributes::EVENT_TYPE.to_owned(),
         message.event_type.clone(),
     );
     attrs.insert(attributes::EVENT_ID.to_owned(), message.event_id.clone());
+    attrs.insert(
+        attributes::SCHEMA_VERSION.to_owned(),
+        version.version().to_owned(),
+    );
     let optional = [
-        (attributes::SCHEMA_VERSION, &message.schema_version),
         (attributes::TENANT, &message.tenant),
         (attributes::CORRELATION_ID, &message.correlation_id),
     ];
@@ -359,7 +382,7 @@ pub fn outgoing(message: &ParsedMessage) -> OutgoingMessage {
         }
     }
     OutgoingMessage {
-        body: message.envelope.to_string(),
+        body: render_envelope(&message.envelope, version).to_string(),
         attributes: attrs,
     }
 }

@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use super::*;
 use crate::context::TenantId;
+use crate::event_versions::SchemaMajor;
 use crate::messaging::{HandlerError, OutgoingMessage, ParsedMessage, SendFailure, SendOutcome};
 use crate::ports::{BoxError, Clock, HubApi, HubStore, StoreError};
 
@@ -85,6 +86,8 @@ impl DeliveryLog for Log {
 #[derive(Default)]
 struct Sender {
     calls: Mutex<Vec<(String, Vec<String>)>>,
+    /// `(queue, schemaVersion attribute, body schemaVersion)` of every queue message sent.
+    versions: Mutex<Vec<(String, String, String)>>,
     broken: Mutex<HashSet<String>>,
     refuse_event: Mutex<Option<String>>,
 }
@@ -124,6 +127,15 @@ impl CallbackSender for Sender {
         let mut sent = Vec::new();
         for (i, m) in messages.iter().enumerate() {
             let id = Self::event_id(&m.body);
+            let body: serde_json::Value = serde_json::from_str(&m.body).expect("json");
+            self.versions.lock().expect("lock").push((
+                queue.to_owned(),
+                m.attributes[crate::messaging::attributes::SCHEMA_VERSION].clone(),
+                body["schemaVersion"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            ));
             if refuse.as_deref() == Some(id.as_str()) {
                 outcome.failed.push(SendFailure {
                     index: i,
@@ -217,6 +229,14 @@ fn setup(
     subscriptions: Vec<(TenantId, HubApi, EventSubscription)>,
     builtins: Vec<BuiltinSubscriber>,
 ) -> Setup {
+    setup_emitting(subscriptions, builtins, SchemaMajor::CURRENT)
+}
+
+fn setup_emitting(
+    subscriptions: Vec<(TenantId, HubApi, EventSubscription)>,
+    builtins: Vec<BuiltinSubscriber>,
+    emit: SchemaMajor,
+) -> Setup {
     let sender = Arc::new(Sender::default());
     let delivery = HubDelivery::new(
         Arc::new(Hubs(subscriptions)),
@@ -227,6 +247,7 @@ fn setup(
         DeliveryConfig {
             max_attempts: 3,
             catalog_builtins: builtins,
+            emit,
             ..DeliveryConfig::default()
         },
     );
@@ -411,6 +432,37 @@ async fn built_in_subscribers_get_catalog_events_first_and_skip_the_allow_list()
         "built-in first: {calls:?}"
     );
     assert_eq!(calls.len(), 4);
+}
+
+#[tokio::test]
+async fn built_ins_get_the_emitted_major_and_registered_subscribers_their_own() {
+    for (emit, version) in [(SchemaMajor::V4, "4.0"), (SchemaMajor::V5, "5.0")] {
+        let billing = billing_updates_subscriber("local:billing-updates");
+        let s = setup_emitting(
+            vec![(tenant("a"), HubApi::Catalog, sub("s-1", Q1, None))],
+            vec![billing],
+            emit,
+        );
+        // A legacy 1.0 message: re-labelled in the version each subscriber gets.
+        assert!(all_ok(
+            &s.delivery
+                .deliver_batch(HubApi::Catalog, &[message("e1", PRICE_EVENT, None, 1)])
+                .await
+        ));
+        let versions = s.sender.versions.lock().expect("lock").clone();
+        assert_eq!(
+            versions,
+            [
+                (
+                    "local:billing-updates".to_owned(),
+                    version.to_owned(),
+                    version.to_owned()
+                ),
+                (Q1.to_owned(), "4.0".to_owned(), "4.0".to_owned()),
+            ],
+            "emit {emit}"
+        );
+    }
 }
 
 #[tokio::test]

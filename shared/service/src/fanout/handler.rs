@@ -20,6 +20,7 @@ use super::{
 };
 use crate::context::{RequestContext, TenantId};
 use crate::error::ServiceError;
+use crate::event_versions::{SchemaMajor, render_message};
 use crate::events::{QuoteEventType, quote_event};
 use crate::messaging::{HandlerError, ParsedMessage, QueueClient, queues};
 use crate::ports::{CatalogStore, Clock, QuoteStore, SettingsSource, StoreError, StoredQuote};
@@ -38,6 +39,8 @@ pub struct FanoutConfig {
     pub page_size: usize,
     /// Where continuation messages go (the queue the fan-out consumes).
     pub queue: String,
+    /// The schema major of the continuation messages it sends.
+    pub emit: SchemaMajor,
 }
 
 impl Default for FanoutConfig {
@@ -45,6 +48,7 @@ impl Default for FanoutConfig {
         FanoutConfig {
             page_size: 200,
             queue: queues::PRICING_CHANGES.to_owned(),
+            emit: SchemaMajor::CURRENT,
         }
     }
 }
@@ -253,6 +257,7 @@ impl PriceFanout {
                 source.correlation_id.as_deref(),
                 self.ports.clock.now(),
             );
+            let message = render_message(&message, self.config.emit);
             let outcome = self
                 .ports
                 .queue

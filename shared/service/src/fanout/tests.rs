@@ -574,6 +574,11 @@ async fn drain(w: &World) -> usize {
         let Some(outgoing) = next else {
             return handled;
         };
+        // Continuations are sent in the configured major (the default: the current one).
+        let version = crate::event_versions::SchemaMajor::CURRENT.version();
+        assert_eq!(outgoing.attributes["schemaVersion"], version);
+        let body: serde_json::Value = serde_json::from_str(&outgoing.body).expect("JSON");
+        assert_eq!(body["schemaVersion"], version);
         let parsed = parse_message("m", &outgoing.body, &outgoing.attributes, Some(1))
             .expect("continuation envelope");
         let outcome = w.fanout.handle(parsed).await.expect("continuation");

@@ -1,0 +1,421 @@
+//! Catalog extensibility over HTTP: a quote item full of fields q2c does not model, for an
+//! offering of an unknown `@type` with a `penalty` price, comes back unchanged from `POST` and
+//! `GET` and reaches the product order (response of `GET /productOrder/{id}` and the
+//! `ProductOrderCreateEvent` body for the dispatch); characteristic errors are 400 and
+//! unsellable offerings 422, as TMF630 bodies. The quote and order stores are in memory.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use axum::Router;
+use axum::http::header;
+use q2c_model::sample_catalog::sample_catalog;
+use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
+use q2c_service::TenantId;
+use q2c_service::orders::{DispatchUpdate, OrderStore, StoredOrder};
+use q2c_service::ports::{
+    Listing, OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, StoreError, StoredQuote,
+};
+use q2c_service::{QuoteService, QuoteServiceConfig};
+use serde_json::{Value, json};
+
+use super::{AUDIENCE, ISSUER, Reply, SECRET, assert_error, fakes, json_req, req, send};
+use crate::{ApiConfig, AppState, Authenticator, JwtKey, JwtVerifier, router};
+
+const QUOTES: &str = "/tmf-api/quoteManagement/v4/quote";
+const ORDERS: &str = "/tmf-api/productOrderingManagement/v4/productOrder";
+
+type Key = (String, String);
+
+/// Quotes, orders and outbox events in memory, with the version checks of the real stores.
+#[derive(Default)]
+struct MemoryStore {
+    quotes: Mutex<BTreeMap<Key, StoredQuote>>,
+    orders: Mutex<BTreeMap<Key, StoredOrder>>,
+    outbox: Mutex<Vec<OutboxEvent>>,
+}
+
+fn key(t: &TenantId, id: &str) -> Key {
+    (t.as_str().to_owned(), id.to_owned())
+}
+
+impl MemoryStore {
+    fn write(
+        &self,
+        t: &TenantId,
+        q: &StoredQuote,
+        expected: u64,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        let mut quotes = self.quotes.lock().expect("lock");
+        match quotes.get(&key(t, q.id())) {
+            Some(current) if current.version == expected => {}
+            _ => return Err(StoreError::VersionConflict),
+        }
+        quotes.insert(key(t, q.id()), q.clone());
+        self.outbox.lock().expect("lock").extend_from_slice(ev);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl QuoteStore for MemoryStore {
+    async fn insert(
+        &self,
+        t: &TenantId,
+        q: &StoredQuote,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        self.quotes
+            .lock()
+            .expect("lock")
+            .insert(key(t, q.id()), q.clone());
+        self.outbox.lock().expect("lock").extend_from_slice(ev);
+        Ok(())
+    }
+    async fn get(&self, t: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
+        Ok(self.quotes.lock().expect("lock").get(&key(t, id)).cloned())
+    }
+    async fn update(
+        &self,
+        t: &TenantId,
+        q: &StoredQuote,
+        expected: u64,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        self.write(t, q, expected, ev)
+    }
+    async fn accept(
+        &self,
+        t: &TenantId,
+        q: &StoredQuote,
+        expected: u64,
+        order: &StoredOrder,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        self.write(t, q, expected, ev)?;
+        let id = order.order.id.clone().unwrap_or_default();
+        self.orders
+            .lock()
+            .expect("lock")
+            .insert(key(t, &id), order.clone());
+        Ok(())
+    }
+    async fn delete(
+        &self,
+        _: &TenantId,
+        _: &str,
+        _: u64,
+        _: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        unreachable!("not deleted here")
+    }
+    async fn list(
+        &self,
+        _: &TenantId,
+        _: &QuoteFilter,
+        _: Page,
+    ) -> Result<Listing<StoredQuote>, StoreError> {
+        unreachable!("not listed here")
+    }
+}
+
+#[async_trait]
+impl OrderStore for MemoryStore {
+    async fn get(&self, t: &TenantId, id: &str) -> Result<Option<StoredOrder>, StoreError> {
+        Ok(self.orders.lock().expect("lock").get(&key(t, id)).cloned())
+    }
+    async fn list(&self, _: &TenantId, _: Page) -> Result<Listing<StoredOrder>, StoreError> {
+        unreachable!("not listed here")
+    }
+    async fn record_dispatch(
+        &self,
+        _: &TenantId,
+        _: &str,
+        _: DispatchUpdate,
+    ) -> Result<(), StoreError> {
+        unreachable!("not dispatched here")
+    }
+    async fn record_state_change(
+        &self,
+        _: &TenantId,
+        _: &StoredOrder,
+        _: u64,
+        _: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        unreachable!("no state changes here")
+    }
+}
+
+/// The sample catalog plus `slice-open` (unknown `@type`, no characteristic uses, a recurring
+/// and a `penalty` price) and `slice-strict` (a mandatory `sliceType`: eMBB or URLLC).
+fn catalog(fakes: &fakes::Fakes) {
+    let sample = sample_catalog();
+    let mut offerings: Vec<ProductOffering> = sample.offerings().cloned().collect();
+    let mut prices: Vec<ProductOfferingPrice> = sample.prices().cloned().collect();
+    offerings.extend(
+        serde_json::from_value::<Vec<ProductOffering>>(json!([
+            {"id": "slice-open", "@type": "FiveGSliceOffering", "lifecycleStatus": "Launched",
+             "productOfferingPrice": [{"id": "slice-monthly"}, {"id": "slice-exit-penalty"}]},
+            {"id": "slice-strict", "@type": "FiveGSliceOffering",
+             "productOfferingPrice": [{"id": "slice-monthly"}],
+             "prodSpecCharValueUse": [{"name": "sliceType", "minCardinality": 1,
+                 "productSpecCharacteristicValue": [{"value": "eMBB"}, {"value": "URLLC"}]}]}
+        ]))
+        .expect("offerings"),
+    );
+    prices.extend(
+        serde_json::from_value::<Vec<ProductOfferingPrice>>(json!([
+            {"id": "slice-monthly", "priceType": "recurring", "recurringChargePeriodType": "month",
+             "price": {"unit": "EUR", "value": 100}},
+            {"id": "slice-exit-penalty", "priceType": "penalty", "name": "Early exit",
+             "price": {"unit": "EUR", "value": 500}}
+        ]))
+        .expect("prices"),
+    );
+    *fakes.catalog.offerings.lock().expect("lock") = offerings;
+    *fakes.catalog.prices.lock().expect("lock") = prices;
+}
+
+fn app() -> (Router, Arc<MemoryStore>) {
+    let fakes = fakes::Fakes::default();
+    catalog(&fakes);
+    let store = Arc::new(MemoryStore::default());
+    let ports = Ports {
+        quotes: store.clone(),
+        orders: store.clone(),
+        ..fakes.ports()
+    };
+    let quotes = QuoteService::new(
+        ports.clone(),
+        QuoteServiceConfig {
+            quote_href_base: QUOTES.to_owned(),
+        },
+    );
+    let verifier = JwtVerifier::new(JwtKey::Hs256Secret(SECRET.to_vec()), ISSUER, AUDIENCE)
+        .expect("an HS256 verifier");
+    let state = AppState::new(
+        quotes,
+        ports,
+        Authenticator::jwt(verifier),
+        ApiConfig::new("https://api.test", "https://docs.test"),
+    );
+    (router(state), store)
+}
+
+fn rich_item() -> Value {
+    json!({
+        "@type": "SliceQuoteItem",
+        "x-channelHint": {"partner": "p-7", "score": 0.125},
+        "productOffering": {"id": "slice-open", "@referredType": "FiveGSliceOffering",
+                            "x-catalogRevision": 42},
+        "product": {
+            "@type": "FiveGSliceProduct",
+            "@baseType": "Product",
+            "@schemaLocation": "https://schemas.example/FiveGSliceProduct.json",
+            "sliceProfile": {"isolation": "physical", "areas": ["DE-BE", "DE-HH"]},
+            "productCharacteristic": [
+                {"name": "sliceLatencyMs", "valueType": "x-latency",
+                 "value": {"p99": 12.5, "unit": "ms", "nested": [1, null, true]},
+                 "@type": "LatencyCharacteristic", "x-measuredBy": "probe-3"},
+                {"name": "neverSeenBefore", "value": [1, "two", {"three": 3}]}
+            ]
+        }
+    })
+}
+
+fn patch(uri: &str, body: Value) -> axum::http::Request<axum::body::Body> {
+    req("PATCH", uri)
+        .header(header::CONTENT_TYPE, "application/merge-patch+json")
+        .body(axum::body::Body::from(body.to_string()))
+        .expect("a request")
+}
+
+async fn create(app: &Router, items: Value) -> Reply {
+    send(
+        app,
+        json_req("POST", QUOTES, &json!({"quoteItem": items}).to_string()),
+    )
+    .await
+}
+
+fn price_types(prices: &Value) -> Vec<&str> {
+    prices
+        .as_array()
+        .expect("prices")
+        .iter()
+        .map(|p| p["priceType"].as_str().unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test]
+async fn unknown_fields_and_price_types_pass_through_quote_and_order_over_http() {
+    let (app, store) = app();
+    let sent = rich_item();
+
+    let created = create(&app, json!([sent])).await;
+    assert_eq!(created.status.as_u16(), 201, "{:?}", created.body);
+    let id = created.body["id"].as_str().expect("an id").to_owned();
+    let read = send(
+        &app,
+        req("GET", &format!("{QUOTES}/{id}"))
+            .body(axum::body::Body::empty())
+            .expect("a request"),
+    )
+    .await;
+    for body in [&created.body, &read.body] {
+        let item = &body["quoteItem"][0];
+        for field in ["@type", "x-channelHint", "productOffering", "product"] {
+            assert_eq!(item[field], sent[field], "{field}");
+        }
+        assert_eq!(
+            price_types(&item["quoteItemPrice"]),
+            ["recurring", "penalty"]
+        );
+        assert_eq!(
+            price_types(&body["quoteTotalPrice"]),
+            ["recurring", "penalty"]
+        );
+        assert_eq!(
+            body["quoteTotalPrice"][0]["price"]["dutyFreeAmount"]["value"],
+            json!(100)
+        );
+        assert_eq!(
+            body["quoteTotalPrice"][1]["price"]["dutyFreeAmount"]["value"],
+            json!(500)
+        );
+    }
+
+    for state in ["approved", "accepted"] {
+        let reply = send(
+            &app,
+            patch(&format!("{QUOTES}/{id}"), json!({"state": state})),
+        )
+        .await;
+        assert_eq!(reply.status.as_u16(), 200, "{:?}", reply.body);
+    }
+    let event = store
+        .outbox
+        .lock()
+        .expect("lock")
+        .iter()
+        .find(|e| e.event_type == "ProductOrderCreateEvent")
+        .cloned()
+        .expect("the order event");
+    let order_id = event.aggregate_id.clone();
+    let order = send(
+        &app,
+        req("GET", &format!("{ORDERS}/{order_id}"))
+            .body(axum::body::Body::empty())
+            .expect("a request"),
+    )
+    .await;
+    assert_eq!(order.status.as_u16(), 200, "{:?}", order.body);
+    for order in [&order.body, &event.body["event"]["productOrder"]] {
+        let item = &order["productOrderItem"][0];
+        assert_eq!(item["product"], sent["product"]);
+        assert_eq!(item["productOffering"], sent["productOffering"]);
+        assert_eq!(item["x-channelHint"], sent["x-channelHint"]);
+        assert_eq!(price_types(&item["itemPrice"]), ["recurring", "penalty"]);
+        assert_eq!(
+            price_types(&order["orderTotalPrice"]),
+            ["recurring", "penalty"]
+        );
+    }
+}
+
+#[tokio::test]
+async fn characteristic_errors_are_400_tmf630_bodies_naming_the_path() {
+    let (app, store) = app();
+    let strict = |characteristics: Value| {
+        json!([{"productOffering": {"id": "slice-strict"},
+                "product": {"productCharacteristic": characteristics}}])
+    };
+
+    let reply = create(
+        &app,
+        strict(json!([{"name": "sliceType", "value": "mMTC"}])),
+    )
+    .await;
+    assert_error(&reply, 400, "CHARACTERISTIC_VALUE_NOT_ALLOWED");
+    assert_eq!(
+        reply.message(),
+        "quoteItem[0].product.productCharacteristic[0].value: value \"mMTC\" is not allowed for characteristic `sliceType` of product offering slice-strict"
+    );
+    assert_eq!(reply.body["reason"], "Invalid product configuration");
+
+    let reply = create(
+        &app,
+        strict(json!([{"name": "sliceType", "value": "eMBB"}, {"name": "turbo", "value": 1}])),
+    )
+    .await;
+    assert_error(&reply, 400, "UNKNOWN_CHARACTERISTIC");
+    assert!(
+        reply
+            .message()
+            .starts_with("quoteItem[0].product.productCharacteristic[1].name: ")
+    );
+
+    let reply = create(&app, strict(json!([]))).await;
+    assert_error(&reply, 400, "MISSING_CHARACTERISTIC");
+    assert!(store.quotes.lock().expect("lock").is_empty());
+
+    // The same rules on a PATCH of the items.
+    let created = create(
+        &app,
+        strict(json!([{"name": "sliceType", "value": "eMBB"}])),
+    )
+    .await;
+    assert_eq!(created.status.as_u16(), 201, "{:?}", created.body);
+    let id = created.body["id"].as_str().expect("an id");
+    let reply = send(
+        &app,
+        patch(
+            &format!("{QUOTES}/{id}"),
+            json!({"quoteItem": strict(json!([{"name": "sliceType", "value": "x"}]))}),
+        ),
+    )
+    .await;
+    assert_error(&reply, 400, "CHARACTERISTIC_VALUE_NOT_ALLOWED");
+}
+
+#[tokio::test]
+async fn a_retired_offering_is_422_naming_it_on_create_and_patch() {
+    let (app, _) = app();
+    let reply = create(&app, json!([{"productOffering": {"id": "mobile-legacy"}}])).await;
+    assert_error(&reply, 422, "OFFERING_NOT_SELLABLE");
+    assert!(
+        reply
+            .message()
+            .starts_with("quoteItem[0].productOffering.id: "),
+        "{}",
+        reply.message()
+    );
+    assert!(
+        reply.message().contains("mobile-legacy"),
+        "{}",
+        reply.message()
+    );
+
+    let created = create(&app, json!([{"productOffering": {"id": "mobile-s"}}])).await;
+    let id = created.body["id"].as_str().expect("an id");
+    let reply = send(
+        &app,
+        patch(
+            &format!("{QUOTES}/{id}"),
+            json!({"quoteItem": [{"productOffering": {"id": "mobile-s"}},
+                                 {"productOffering": {"id": "mobile-legacy"}}]}),
+        ),
+    )
+    .await;
+    assert_error(&reply, 422, "OFFERING_NOT_SELLABLE");
+    assert!(
+        reply
+            .message()
+            .starts_with("quoteItem[1].productOffering.id: "),
+        "{}",
+        reply.message()
+    );
+    assert!(reply.message().contains("mobile-legacy"));
+}

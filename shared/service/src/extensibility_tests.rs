@@ -1,0 +1,493 @@
+//! Extensibility through the use-cases, with in-memory ports: a quote item carrying fields
+//! and subtypes q2c does not model, for an offering of an unknown `@type` with a price type
+//! the engine does not know, goes create → read → approve → accept → product order event →
+//! order dispatch, and order management receives the unknowns unchanged (compared as JSON).
+//! Also: characteristic validation and unsellable offerings on create and on PATCH.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use q2c_model::tmf::{ProductOffering, ProductOfferingPrice, Quote};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::context::{Scope, TenantId};
+use crate::dispatch::{
+    CircuitBreaker, DispatchClaim, DispatchLog, DispatchOutcome, DispatchStatusSink,
+    DispatchUpdate, Downstream, DownstreamAnswer, OrderDispatch, RetrySchedule, Sleeper,
+};
+use crate::error::ServiceError;
+use crate::messaging::parse_message;
+use crate::ports::{StoreError, StoredQuote};
+use crate::quotes::{QuoteService, QuoteServiceConfig};
+use crate::relay::outgoing;
+use crate::testing::{Fixture, caller};
+
+const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
+
+fn service(fixture: &Fixture) -> QuoteService {
+    QuoteService::new(
+        fixture.ports.clone(),
+        QuoteServiceConfig {
+            quote_href_base: "http://q2c.test/tmf-api/quoteManagement/v4/quote".into(),
+        },
+    )
+}
+
+/// Adds two offerings of an unknown `@type`: `slice-open` defines no characteristics (any
+/// pass through) and has a `penalty` price; `slice-strict` defines a mandatory `sliceType`
+/// (eMBB or URLLC) and an optional `latencyMs` from 1 to 50.
+async fn add_slice_offerings(fixture: &Fixture) {
+    let catalog = &fixture.ports.catalog;
+    let offerings: Vec<ProductOffering> = serde_json::from_value(json!([
+        {"id": "slice-open", "@type": "FiveGSliceOffering", "lifecycleStatus": "Launched",
+         "productOfferingPrice": [{"id": "slice-monthly"}, {"id": "slice-exit-penalty"}]},
+        {"id": "slice-strict", "@type": "FiveGSliceOffering", "lifecycleStatus": "Launched",
+         "productOfferingPrice": [{"id": "slice-monthly"}],
+         "prodSpecCharValueUse": [
+             {"name": "sliceType", "minCardinality": 1, "maxCardinality": 1,
+              "productSpecCharacteristicValue": [{"value": "eMBB"}, {"value": "URLLC"}]},
+             {"name": "latencyMs", "valueType": "number",
+              "productSpecCharacteristicValue": [{"valueFrom": 1, "valueTo": 50}]}
+         ]},
+        {"id": "slice-expired", "@type": "FiveGSliceOffering",
+         "validFor": {"endDateTime": "2026-01-01T00:00:00Z"},
+         "productOfferingPrice": [{"id": "slice-monthly"}]}
+    ]))
+    .expect("offerings");
+    let prices: Vec<ProductOfferingPrice> = serde_json::from_value(json!([
+        {"id": "slice-monthly", "priceType": "recurring", "recurringChargePeriodType": "month",
+         "price": {"unit": "EUR", "value": 100}},
+        {"id": "slice-exit-penalty", "priceType": "penalty", "name": "Early exit",
+         "price": {"unit": "EUR", "value": 500}}
+    ]))
+    .expect("prices");
+    for offering in &offerings {
+        catalog.put_offering(offering).await.expect("stored");
+    }
+    for price in &prices {
+        catalog.put_price(price).await.expect("stored");
+    }
+}
+
+/// A quote item with unknowns on the item, its product, its characteristics and its offering.
+fn rich_item() -> Value {
+    json!({
+        "@type": "SliceQuoteItem",
+        "x-channelHint": {"partner": "p-7", "score": 0.125},
+        "productOffering": {"id": "slice-open", "@referredType": "FiveGSliceOffering",
+                            "x-catalogRevision": 42},
+        "product": {
+            "@type": "FiveGSliceProduct",
+            "@baseType": "Product",
+            "@schemaLocation": "https://schemas.example/FiveGSliceProduct.json",
+            "sliceProfile": {"isolation": "physical", "areas": ["DE-BE", "DE-HH"]},
+            "productCharacteristic": [
+                {"name": "sliceLatencyMs", "valueType": "x-latency",
+                 "value": {"p99": 12.5, "unit": "ms", "nested": [1, null, true]},
+                 "@type": "LatencyCharacteristic", "x-measuredBy": "probe-3"},
+                {"name": "neverSeenBefore", "value": [1, "two", {"three": 3}]}
+            ]
+        }
+    })
+}
+
+fn quote_with(items: Vec<Value>) -> Quote {
+    serde_json::from_value(json!({"quoteItem": items})).expect("a quote")
+}
+
+// ---------------------------------------------------------------- dispatch fakes
+
+/// Order management answering 201 and keeping every body it was sent.
+#[derive(Default)]
+struct RecordingDownstream(Mutex<Vec<Value>>);
+
+#[async_trait]
+impl Downstream for RecordingDownstream {
+    fn name(&self) -> &str {
+        "recording-oms"
+    }
+    fn call_timeout(&self) -> Duration {
+        Duration::from_secs(2)
+    }
+    async fn post_order(&self, order: &Value, _key: &str) -> DownstreamAnswer {
+        self.0.lock().expect("lock").push(order.clone());
+        DownstreamAnswer::Http {
+            status: 201,
+            body: json!({"id": "OMS-1"}).to_string(),
+        }
+    }
+}
+
+/// A dispatch log that grants every claim (one delivery in these tests).
+struct GrantingLog;
+
+#[async_trait]
+impl DispatchLog for GrantingLog {
+    async fn claim(
+        &self,
+        _: &TenantId,
+        _: &str,
+        _: OffsetDateTime,
+        _: OffsetDateTime,
+    ) -> Result<DispatchClaim, StoreError> {
+        Ok(DispatchClaim::Claimed { attempt: 1 })
+    }
+    async fn complete(
+        &self,
+        _: &TenantId,
+        _: &str,
+        _: Option<&str>,
+        _: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+    async fn release(&self, _: &TenantId, _: &str, _: u32) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+struct IgnoredStatus;
+
+#[async_trait]
+impl DispatchStatusSink for IgnoredStatus {
+    async fn record_dispatch(
+        &self,
+        _: &TenantId,
+        _: &str,
+        _: DispatchUpdate,
+    ) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+struct NoSleep;
+
+#[async_trait]
+impl Sleeper for NoSleep {
+    async fn sleep(&self, _: Duration) {}
+}
+
+/// Relays the quote's `ProductOrderCreateEvent` as the queue would carry it and dispatches it;
+/// the body order management received.
+async fn dispatch_the_order(fixture: &Fixture) -> Value {
+    let event = fixture
+        .quotes
+        .outbox
+        .lock()
+        .expect("lock")
+        .iter()
+        .find(|e| e.event_type == "ProductOrderCreateEvent")
+        .cloned()
+        .expect("an order event");
+    let message = outgoing(&event).expect("a message");
+    let parsed = parse_message("m-1", &message.body, &message.attributes, Some(1)).expect("parses");
+    let downstream = Arc::new(RecordingDownstream::default());
+    let clock = fixture.clock.clone();
+    let dispatch = OrderDispatch::new(
+        downstream.clone(),
+        Arc::new(GrantingLog),
+        Arc::new(IgnoredStatus),
+        Arc::new(CircuitBreaker::new(
+            "recording-oms",
+            5,
+            Duration::from_secs(10),
+            clock.clone(),
+        )),
+        RetrySchedule::new(Duration::from_millis(100), Duration::from_secs(1), 2),
+        clock,
+        Arc::new(NoSleep),
+    );
+    let deadline = fixture.ports.clock.now() + Duration::from_secs(30);
+    let outcome = dispatch.dispatch(parsed, deadline).await;
+    assert!(
+        matches!(outcome, DispatchOutcome::Dispatched { .. }),
+        "{outcome:?}"
+    );
+    let bodies = downstream.0.lock().expect("lock");
+    assert_eq!(bodies.len(), 1);
+    bodies[0].clone()
+}
+
+async fn accept(service: &QuoteService, id: &str) -> StoredQuote {
+    let ctx = caller("acme", ALL);
+    service
+        .patch(&ctx, id, &json!({"state": "approved"}), None)
+        .await
+        .expect("approved");
+    service
+        .patch(&ctx, id, &json!({"state": "accepted"}), None)
+        .await
+        .expect("accepted")
+}
+
+fn item_json(quote: &Quote, index: usize) -> Value {
+    serde_json::to_value(&quote.quote_item[index]).expect("serialises")
+}
+
+// ---------------------------------------------------------------- tests
+
+#[tokio::test]
+async fn unknown_fields_and_subtypes_reach_order_management_unchanged() {
+    let fixture = Fixture::new();
+    add_slice_offerings(&fixture).await;
+    let service = service(&fixture);
+    let ctx = caller("acme", ALL);
+    let sent = rich_item();
+
+    let created = service
+        .create(&ctx, quote_with(vec![sent.clone()]))
+        .await
+        .expect("created");
+    let id = created.id().to_owned();
+    let read = service.get(&ctx, &id).await.expect("read");
+    for quote in [&created.quote, &read.quote] {
+        let item = item_json(quote, 0);
+        for key in ["@type", "x-channelHint", "productOffering", "product"] {
+            assert_eq!(item[key], sent[key], "{key}");
+        }
+    }
+
+    let accepted = accept(&service, &id).await;
+    assert_eq!(item_json(&accepted.quote, 0)["product"], sent["product"]);
+
+    let order = dispatch_the_order(&fixture).await;
+    let order_item = &order["productOrderItem"][0];
+    assert_eq!(order_item["product"], sent["product"]);
+    assert_eq!(order_item["productOffering"], sent["productOffering"]);
+    assert_eq!(order_item["x-channelHint"], sent["x-channelHint"]);
+    assert_eq!(order_item["@type"], "ProductOrderItem");
+
+    // The penalty travels as its own price line and total, never inside the recurring one.
+    let types = |prices: &Value| -> Vec<String> {
+        prices
+            .as_array()
+            .expect("prices")
+            .iter()
+            .map(|p| p["priceType"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(types(&order_item["itemPrice"]), ["recurring", "penalty"]);
+    assert_eq!(types(&order["orderTotalPrice"]), ["recurring", "penalty"]);
+    assert_eq!(
+        order["orderTotalPrice"][0]["price"]["dutyFreeAmount"]["value"],
+        json!(100)
+    );
+    assert_eq!(
+        order["orderTotalPrice"][1]["price"]["dutyFreeAmount"]["value"],
+        json!(500)
+    );
+}
+
+fn configuration_code(result: Result<StoredQuote, ServiceError>) -> (&'static str, String) {
+    match result {
+        Err(ServiceError::InvalidConfiguration { code, path, .. }) => (code, path),
+        other => panic!("expected InvalidConfiguration, got {other:?}"),
+    }
+}
+
+fn strict_item(characteristics: Value) -> Value {
+    json!({
+        "productOffering": {"id": "slice-strict"},
+        "product": {"productCharacteristic": characteristics}
+    })
+}
+
+#[tokio::test]
+async fn characteristics_are_validated_on_create() {
+    let fixture = Fixture::new();
+    add_slice_offerings(&fixture).await;
+    let service = service(&fixture);
+    let ctx = caller("acme", ALL);
+
+    let cases = [
+        (
+            json!([{"name": "sliceType", "value": "eMBB"}, {"name": "turbo", "value": true}]),
+            "UNKNOWN_CHARACTERISTIC",
+            "quoteItem[0].product.productCharacteristic[1].name",
+        ),
+        (
+            json!([{"name": "sliceType", "value": "mMTC"}]),
+            "CHARACTERISTIC_VALUE_NOT_ALLOWED",
+            "quoteItem[0].product.productCharacteristic[0].value",
+        ),
+        (
+            json!([{"name": "sliceType", "value": "URLLC"}, {"name": "latencyMs", "value": 51}]),
+            "CHARACTERISTIC_VALUE_NOT_ALLOWED",
+            "quoteItem[0].product.productCharacteristic[1].value",
+        ),
+        (
+            json!([{"name": "latencyMs", "value": 5}]),
+            "MISSING_CHARACTERISTIC",
+            "quoteItem[0].product.productCharacteristic",
+        ),
+    ];
+    for (characteristics, code, path) in cases {
+        let result = service
+            .create(&ctx, quote_with(vec![strict_item(characteristics.clone())]))
+            .await;
+        assert_eq!(
+            configuration_code(result),
+            (code, path.to_owned()),
+            "{characteristics}"
+        );
+    }
+    assert!(fixture.quotes.quotes.lock().expect("lock").is_empty());
+
+    let valid =
+        json!([{"name": "sliceType", "value": "URLLC"}, {"name": "latencyMs", "value": "12"}]);
+    let created = service
+        .create(&ctx, quote_with(vec![strict_item(valid.clone())]))
+        .await
+        .expect("a valid configuration is quoted");
+    assert_eq!(
+        item_json(&created.quote, 0)["product"]["productCharacteristic"],
+        valid
+    );
+}
+
+#[tokio::test]
+async fn characteristics_are_validated_when_a_patch_changes_items() {
+    let fixture = Fixture::new();
+    add_slice_offerings(&fixture).await;
+    let service = service(&fixture);
+    let ctx = caller("acme", ALL);
+    let created = service
+        .create(
+            &ctx,
+            quote_with(vec![strict_item(
+                json!([{"name": "sliceType", "value": "eMBB"}]),
+            )]),
+        )
+        .await
+        .expect("created");
+
+    let patch = json!({"quoteItem": [
+        strict_item(json!([{"name": "sliceType", "value": "eMBB"}])),
+        strict_item(json!([{"name": "sliceType", "value": "nope"}]))
+    ]});
+    let result = service.patch(&ctx, created.id(), &patch, None).await;
+    assert_eq!(
+        configuration_code(result),
+        (
+            "CHARACTERISTIC_VALUE_NOT_ALLOWED",
+            "quoteItem[1].product.productCharacteristic[0].value".to_owned()
+        )
+    );
+    let stored = service.get(&ctx, created.id()).await.expect("read");
+    assert_eq!(stored.version, 1, "a refused patch writes nothing");
+}
+
+fn business_rule(result: Result<StoredQuote, ServiceError>) -> (&'static str, String) {
+    match result {
+        Err(ServiceError::BusinessRule { code, message, .. }) => (code, message),
+        other => panic!("expected BusinessRule, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn retired_or_expired_offerings_cannot_be_quoted_nor_added_by_patch() {
+    let fixture = Fixture::new();
+    add_slice_offerings(&fixture).await;
+    let service = service(&fixture);
+    let ctx = caller("acme", ALL);
+    let offering = |id: &str| json!({"productOffering": {"id": id}});
+
+    // mobile-legacy is Retired in the sample catalog.
+    let (code, message) = business_rule(
+        service
+            .create(&ctx, quote_with(vec![offering("mobile-legacy")]))
+            .await,
+    );
+    assert_eq!(code, "OFFERING_NOT_SELLABLE");
+    assert!(message.contains("mobile-legacy"), "{message}");
+    let (code, message) = business_rule(
+        service
+            .create(&ctx, quote_with(vec![offering("slice-expired")]))
+            .await,
+    );
+    assert_eq!(code, "OFFERING_NOT_VALID");
+    assert!(message.contains("slice-expired"), "{message}");
+
+    let created = service
+        .create(&ctx, quote_with(vec![offering("mobile-s")]))
+        .await
+        .expect("created");
+    let patch = json!({"quoteItem": [offering("mobile-s"), offering("mobile-legacy")]});
+    let (code, message) = business_rule(service.patch(&ctx, created.id(), &patch, None).await);
+    assert_eq!(code, "OFFERING_NOT_SELLABLE");
+    assert!(message.contains("mobile-legacy"), "{message}");
+
+    // Obsolete, in any case, is retired too; and the offering is refused before its
+    // characteristics are looked at.
+    let mut obsolete = fixture
+        .ports
+        .catalog
+        .offerings(&["slice-strict".to_owned()])
+        .await
+        .expect("read")
+        .remove(0);
+    obsolete.id = "slice-obsolete".into();
+    obsolete.lifecycle_status = Some("OBSOLETE".into());
+    fixture
+        .ports
+        .catalog
+        .put_offering(&obsolete)
+        .await
+        .expect("stored");
+    let unknown_characteristic = json!({
+        "productOffering": {"id": "slice-obsolete"},
+        "product": {"productCharacteristic": [{"name": "turbo", "value": true}]}
+    });
+    let (code, message) = business_rule(
+        service
+            .create(&ctx, quote_with(vec![unknown_characteristic]))
+            .await,
+    );
+    assert_eq!(code, "OFFERING_NOT_SELLABLE");
+    assert!(message.contains("slice-obsolete"), "{message}");
+}
+
+#[tokio::test]
+async fn unknown_fields_survive_patches_of_other_fields_and_of_the_items() {
+    let fixture = Fixture::new();
+    add_slice_offerings(&fixture).await;
+    let service = service(&fixture);
+    let ctx = caller("acme", ALL);
+    let sent = rich_item();
+    let created = service
+        .create(&ctx, quote_with(vec![sent.clone()]))
+        .await
+        .expect("created");
+
+    let described = service
+        .patch(&ctx, created.id(), &json!({"description": "renamed"}), None)
+        .await
+        .expect("patched");
+    assert_eq!(item_json(&described.quote, 0)["product"], sent["product"]);
+
+    // Re-sending the items with a second one re-prices; the first keeps its unknowns.
+    let mut second = rich_item();
+    second["x-channelHint"] = json!({"partner": "p-8"});
+    let repriced = service
+        .patch(
+            &ctx,
+            created.id(),
+            &json!({"quoteItem": [sent.clone(), second.clone()]}),
+            None,
+        )
+        .await
+        .expect("re-priced");
+    for (index, item) in [sent, second].iter().enumerate() {
+        let stored = item_json(&repriced.quote, index);
+        for key in ["@type", "x-channelHint", "productOffering", "product"] {
+            assert_eq!(stored[key], item[key], "item {index} {key}");
+        }
+    }
+    assert_eq!(
+        repriced.quote.quote_total_price.len(),
+        2,
+        "recurring and penalty"
+    );
+}
