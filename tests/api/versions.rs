@@ -563,6 +563,20 @@ async fn v5_states_map_onto_the_lifecycle_and_filters_use_v5_names() {
         )
         .await;
     assert_tmf_error(v4_name, 400, "INVALID_QUERY").await;
+    let bad_date = app
+        .get(
+            &format!("{QUOTES_V5}/quote?creationDate.lt=yesterday"),
+            &token,
+        )
+        .await;
+    let error = assert_tmf_error(bad_date, 400, "INVALID_QUERY").await;
+    assert!(
+        error["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("creationDate.lt"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
@@ -588,4 +602,37 @@ async fn each_version_serves_its_openapi_document() {
             "{base}"
         );
     }
+}
+
+#[tokio::test]
+async fn a_hub_subscription_remembers_the_version_it_was_made_through() {
+    use q2c_service::event_versions::SchemaMajor;
+    use q2c_service::ports::{HubApi, HubStore};
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    let mut ids = Vec::new();
+    for version in [V4, V5] {
+        let hub = app
+            .request(Method::POST, &format!("{}/hub", version.base), &token)
+            .json(&json!({"callback": "local:listener"}))
+            .send()
+            .await
+            .expect("POST /hub");
+        ids.push(body(hub, 201).await["id"].as_str().expect("id").to_owned());
+    }
+    let path = app.data_dir.path().join(q2c::local::DATABASE_FILE);
+    let store = q2c_local::SqliteStore::open(&path).expect("open the data directory's store");
+    let tenant = q2c_service::TenantId::parse("acme").expect("tenant");
+    let stored = store
+        .list_versioned(&tenant, HubApi::Quote)
+        .await
+        .expect("list");
+    let major = |id: &str| {
+        stored
+            .iter()
+            .find(|s| s.subscription.id == id)
+            .map(|s| s.version)
+    };
+    assert_eq!(major(&ids[0]), Some(SchemaMajor::V4));
+    assert_eq!(major(&ids[1]), Some(SchemaMajor::V5));
 }

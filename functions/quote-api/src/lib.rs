@@ -209,3 +209,53 @@ fn counted_metric(request: &lambda_http::Request) -> Option<Metric> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+
+    fn config(deprecated: &str) -> Config {
+        Config {
+            table_name: "t".into(),
+            public_base_url: Some("https://api.example.com".into()),
+            docs_base_url: String::new(),
+            tenant_claim: "tenant".into(),
+            pricing_changes_queue_url: None,
+            callback_allowlist: String::new(),
+            billing_updates_queue_url: None,
+            deprecated_api_versions: deprecated.into(),
+        }
+    }
+
+    fn api(deprecated: &str) -> Result<QuoteApi, BoxError> {
+        // Clients that are never called: the function fails or starts before any request.
+        let dynamo = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("eu-west-1"))
+                .build(),
+        );
+        let sqs = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::Config::builder()
+                .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+                .region(aws_sdk_sqs::config::Region::new("eu-west-1"))
+                .build(),
+        );
+        QuoteApi::new(
+            config(deprecated),
+            dynamo,
+            sqs,
+            Arc::new(Metrics::new("quote-api")),
+        )
+    }
+
+    #[test]
+    fn deprecated_api_versions_are_validated_at_start() {
+        assert!(api("").is_ok());
+        let started = api("v4:2027-06-30").expect("a valid setting");
+        assert_eq!(started.deprecations.len(), 1);
+        assert!(api("v4:tomorrow").is_err());
+        assert!(api("v5:2027-06-30").is_err());
+    }
+}

@@ -5,6 +5,7 @@
 //! module, one document, one line in the route table (docs/versioning.md).
 
 use q2c_model::tmf::{EventSubscription, Quote};
+use q2c_service::event_versions::SchemaMajor;
 use q2c_wire::{v4, v5};
 use serde_json::{Map, Value};
 
@@ -25,6 +26,8 @@ pub trait ApiVersion: Send + Sync + 'static {
     const OPENAPI: &'static str;
     /// The media types `PATCH /quote/{id}` accepts.
     const PATCH_ACCEPTS: Accepts;
+    /// The event schema major a hub subscription made through this version receives.
+    const EVENT_MAJOR: SchemaMajor;
 
     /// The body of a quote in this version.
     ///
@@ -80,6 +83,7 @@ impl ApiVersion for V4 {
     const BASE: &'static str = crate::QUOTE_API_BASE;
     const OPENAPI: &'static str = crate::openapi::DOCUMENT;
     const PATCH_ACCEPTS: Accepts = Accepts::JsonOrMergePatch;
+    const EVENT_MAJOR: SchemaMajor = SchemaMajor::V4;
 
     fn quote_body(quote: &Quote) -> Result<Value, ApiError> {
         v4::quote_to_v4(quote).map_err(|_| ApiError::Internal)
@@ -120,6 +124,7 @@ impl ApiVersion for V5 {
     const BASE: &'static str = crate::QUOTE_API_V5_BASE;
     const OPENAPI: &'static str = crate::openapi::DOCUMENT_V5;
     const PATCH_ACCEPTS: Accepts = Accepts::MergeOrJsonPatch;
+    const EVENT_MAJOR: SchemaMajor = SchemaMajor::V5;
 
     fn quote_body(quote: &Quote) -> Result<Value, ApiError> {
         v5::quote_to_v5(quote).map_err(|_| ApiError::Internal)
@@ -157,8 +162,22 @@ impl ApiVersion for V5 {
                 )));
             }
         }
-        params.rename("creationDate.gte", "quoteDate.gte");
-        params.rename("creationDate.lt", "quoteDate.lt");
+        for (v5_name, model_name) in [
+            ("creationDate.gte", "quoteDate.gte"),
+            ("creationDate.lt", "quoteDate.lt"),
+        ] {
+            // Checked here so that the error names the parameter the client sent.
+            params.map_value(v5_name, |raw| {
+                time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
+                    .map(|_| raw.to_owned())
+                    .map_err(|_| {
+                        ApiError::InvalidQuery(format!(
+                            "{v5_name}: `{raw}` is not an RFC 3339 date-time"
+                        ))
+                    })
+            })?;
+            params.rename(v5_name, model_name);
+        }
         params.map_value("state", |state| {
             v5::state_from_v5(state)
                 .map(|s| v5::state_to_v5(s).to_owned())

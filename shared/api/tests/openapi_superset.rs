@@ -104,3 +104,65 @@ fn edge_statuses_are_declared_on_every_operation() {
         }
     }
 }
+
+const DRAFT_V5: &str = include_str!("fixtures/TMF648-Quote-v5.0.0.oas.yaml");
+
+/// The properties of a draft schema: its own and those of its `allOf` members (one level of
+/// `$ref`, as the draft composes them).
+fn draft_properties(draft: &Value, name: &str) -> Vec<String> {
+    let schemas = &draft["components"]["schemas"];
+    let schema = &schemas[name];
+    let mut parts = vec![schema.clone()];
+    if let Some(all) = schema["allOf"].as_array() {
+        for member in all {
+            match member["$ref"].as_str() {
+                Some(target) => {
+                    parts.push(schemas[target.rsplit('/').next().unwrap_or_default()].clone())
+                }
+                None => parts.push(member.clone()),
+            }
+        }
+    }
+    parts
+        .iter()
+        .filter_map(|p| p["properties"].as_object())
+        .flat_map(|p| p.keys().cloned())
+        .collect()
+}
+
+#[test]
+fn the_v5_document_covers_the_draft_quote_and_fvo() {
+    let draft: Value = serde_yaml::from_str(DRAFT_V5).expect("the v5 draft");
+    let ours: Value = serde_json::from_str(q2c_api::openapi::DOCUMENT_V5).expect("our v5 document");
+    let schemas = &ours["components"]["schemas"];
+    for name in ["Quote", "QuoteItem", "Quote_FVO"] {
+        for property in draft_properties(&draft, name) {
+            assert!(
+                !schemas[name]["properties"][&property].is_null(),
+                "{name}.{property} of the draft is missing from our v5 document"
+            );
+        }
+    }
+    assert_eq!(
+        schemas["Quote_FVO"]["required"],
+        serde_json::json!(["@type", "quoteItem", "instantSyncQuote"])
+    );
+    assert_eq!(
+        schemas["ItemActionType"]["enum"],
+        draft["components"]["schemas"]["ItemActionType"]["enum"]
+    );
+    assert_eq!(
+        schemas["QuoteStateType"]["enum"],
+        draft["components"]["schemas"]["QuoteStateType"]["enum"]
+    );
+    assert!(schemas["Quote"]["properties"].get("quoteDate").is_none());
+    let text = q2c_api::openapi::DOCUMENT_V5;
+    for piece in text.split("\"#/components/").skip(1) {
+        let target = piece.split('"').next().unwrap_or_default();
+        let mut node = &ours["components"];
+        for part in target.split('/') {
+            node = &node[part];
+        }
+        assert!(!node.is_null(), "dangling reference #/components/{target}");
+    }
+}

@@ -495,6 +495,25 @@ mod tests {
     }
 
     #[test]
+    fn the_deprecated_versions_flag_reaches_the_local_config() {
+        let local = |flag: &str| {
+            let cli = Cli::try_parse_from(["q2c", "local", "--deprecated-api-versions", flag])
+                .expect("valid flags");
+            let Command::Local(args) = cli.command else {
+                panic!("not the local command")
+            };
+            crate::local::LocalConfig::new(*args, "secret".into())
+        };
+        let config = local("v4:2027-06-30").expect("a valid setting");
+        assert_eq!(config.deprecated_api_versions.len(), 1);
+        assert_eq!(
+            config.deprecated_api_versions[0].base,
+            q2c_api::QUOTE_API_BASE
+        );
+        assert!(local("v5:2027-06-30").is_err(), "v5 has no successor");
+    }
+
+    #[test]
     fn scopes_parse_by_name_or_all() {
         let some = parse_scopes(&["quote.read".into(), "hub.write".into()]).expect("known");
         assert_eq!(some, vec![Scope::QuoteRead, Scope::HubWrite]);

@@ -161,7 +161,7 @@ async fn subscribe<V: ApiVersion>(
     state
         .ports
         .hubs
-        .create(&caller.0.tenant, api, &subscription)
+        .create_versioned(&caller.0.tenant, api, &subscription, V::EVENT_MAJOR)
         .await
         .map_err(|e| ApiError::Service(e.into()))?;
     let path = format!("{}/{}", hub_base::<V>(api), subscription.id);
