@@ -46,7 +46,7 @@ impl Config {
             billing_updates_queue_url: required("BILLING_UPDATES_QUEUE_URL")?,
             callback_allowlist: optional("CALLBACK_ALLOWLIST").unwrap_or_default(),
             max_receive_count: parsed_or("MAX_RECEIVE_COUNT", 5)?,
-            event_schema: parsed_or("EVENT_SCHEMA_VERSION", SchemaMajor::CURRENT)?,
+            event_schema: parsed_or("EVENT_SCHEMA_VERSION", SchemaMajor::DEFAULT_EMIT)?,
         })
     }
 }

@@ -50,7 +50,7 @@ impl Config {
         Ok(Config {
             table_name: required("TABLE_NAME")?,
             quote_events_queue_url: required("QUOTE_EVENTS_QUEUE_URL")?,
-            event_schema: parsed_or("EVENT_SCHEMA_VERSION", SchemaMajor::CURRENT)?,
+            event_schema: parsed_or("EVENT_SCHEMA_VERSION", SchemaMajor::DEFAULT_EMIT)?,
         })
     }
 
@@ -130,7 +130,7 @@ impl Relay {
             publisher,
             queues,
             metrics,
-            emit: SchemaMajor::CURRENT,
+            emit: SchemaMajor::DEFAULT_EMIT,
         }
     }
 

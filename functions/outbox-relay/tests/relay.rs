@@ -88,7 +88,7 @@ fn the_queue_prefix_comes_from_the_quote_events_url() {
     let config = |url: &str| Config {
         table_name: "t".into(),
         quote_events_queue_url: url.into(),
-        event_schema: q2c_service::event_versions::SchemaMajor::CURRENT,
+        event_schema: q2c_service::event_versions::SchemaMajor::DEFAULT_EMIT,
     };
     let url = "https://sqs.eu-west-1.amazonaws.com/123456789012/q2c-dev-quote-events";
     assert_eq!(config(url).queue_prefix(), Ok("q2c-dev-".to_owned()));

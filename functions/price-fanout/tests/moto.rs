@@ -211,7 +211,7 @@ async fn stack(max_receive_count: u32, missing_subscriber: bool) -> Stack {
         callback_allowlist: format!("{},{},{missing_arn},{listener_url}", arns[0], arns[1]),
         max_receive_count,
         page_size: 200,
-        event_schema: q2c_service::event_versions::SchemaMajor::CURRENT,
+        event_schema: q2c_service::event_versions::SchemaMajor::DEFAULT_EMIT,
     };
     let fanout = Fanout::new(
         &config,

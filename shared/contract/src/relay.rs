@@ -213,12 +213,15 @@ fn check_attributes(received: &[ReceivedMessage], event: &OutboxEvent) {
     let body: serde_json::Value = serde_json::from_str(&m.body).expect("JSON body");
     assert_eq!(
         body,
-        render_envelope(&event.body, SchemaMajor::CURRENT),
+        render_envelope(&event.body, SchemaMajor::DEFAULT_EMIT),
         "body is the envelope in the current major"
     );
     let attr = |name: &str| m.attributes.get(name).map(String::as_str);
     assert_eq!(attr("eventType"), Some(event.event_type.as_str()));
-    assert_eq!(attr("schemaVersion"), Some(SchemaMajor::CURRENT.version()));
+    assert_eq!(
+        attr("schemaVersion"),
+        Some(SchemaMajor::DEFAULT_EMIT.version())
+    );
     assert_eq!(attr("tenant"), event.tenant.as_deref());
     assert_eq!(attr("correlationId"), event.correlation_id.as_deref());
 }

@@ -39,6 +39,12 @@ impl SchemaMajor {
     pub const CURRENT: SchemaMajor = SchemaMajor::V5;
     /// The major before [`SchemaMajor::CURRENT`], still accepted.
     pub const PREVIOUS: SchemaMajor = SchemaMajor::V4;
+    /// What producers emit unless configured otherwise: the previous major, so that a system
+    /// integrated on v4 (billing reading `billing-updates`, say) keeps working unchanged after an
+    /// upgrade. Operators move to [`SchemaMajor::CURRENT`] (`EVENT_SCHEMA_VERSION=5`) once every
+    /// reader of their queues reads it; hub subscribers get the major they registered with
+    /// whatever this says.
+    pub const DEFAULT_EMIT: SchemaMajor = SchemaMajor::PREVIOUS;
 
     /// The major number.
     pub const fn number(self) -> u64 {
@@ -137,7 +143,7 @@ pub struct SchemaPolicy {
 
 impl Default for SchemaPolicy {
     fn default() -> Self {
-        SchemaPolicy::emitting(SchemaMajor::CURRENT)
+        SchemaPolicy::emitting(SchemaMajor::DEFAULT_EMIT)
     }
 }
 

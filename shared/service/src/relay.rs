@@ -100,7 +100,7 @@ pub fn hub_api(event: &OutboxEvent) -> Option<&str> {
 }
 
 /// Relays up to `limit` pending events, oldest first, in the default emitted schema major
-/// ([`SchemaMajor::CURRENT`]), to their destination queues in
+/// ([`SchemaMajor::DEFAULT_EMIT`]), to their destination queues in
 /// batches of ten, marking each batch's accepted events published before sending the next.
 /// A refused entry stays pending; a failed batch stops that destination for this round (its
 /// later events stay pending too), so a down queue is not hammered.
@@ -342,7 +342,7 @@ mod tests {
         let names: Vec<&str> = message.attributes.keys().map(String::as_str).collect();
         assert_eq!(names, ["eventId", "eventType", "schemaVersion"]);
         assert_eq!(message.attributes["eventId"], "e-1");
-        assert_eq!(message.body, r#"{"eventId":"e-1","schemaVersion":"5.0"}"#);
+        assert_eq!(message.body, r#"{"eventId":"e-1","schemaVersion":"4.0"}"#);
     }
 
     #[test]

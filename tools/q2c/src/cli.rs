@@ -234,7 +234,7 @@ pub struct LocalArgs {
     #[arg(long, env = "Q2C_DOWNSTREAM_URL")]
     pub downstream_url: Option<String>,
     /// Schema major of the messages it publishes (4 or 5); it reads both whatever this says.
-    #[arg(long, default_value = "5", env = "Q2C_EVENT_SCHEMA_VERSION")]
+    #[arg(long, default_value = "4", env = "Q2C_EVENT_SCHEMA_VERSION")]
     pub event_schema_version: q2c_service::event_versions::SchemaMajor,
     /// Deprecated quote API versions, announced with Deprecation, Sunset and successor Link
     /// headers: `VERSION:SUNSET` or `VERSION:DEPRECATED_SINCE:SUNSET`, comma-separated, dates

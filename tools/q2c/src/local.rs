@@ -126,7 +126,7 @@ impl LocalConfig {
             consumers: true,
             downstream_url: None,
             downstream_token: None,
-            event_schema: SchemaMajor::CURRENT,
+            event_schema: SchemaMajor::DEFAULT_EMIT,
             downstream_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             downstream: DownstreamConfig::default(),
             deprecated_api_versions: Vec::new(),

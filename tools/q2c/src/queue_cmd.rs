@@ -181,7 +181,7 @@ pub async fn price_change_event(
         "eventType": "ProductOfferingPriceAttributeValueChangeEvent",
         "event": {"productOfferingPrice": price},
     });
-    Ok(render_envelope(&envelope, SchemaMajor::CURRENT))
+    Ok(render_envelope(&envelope, SchemaMajor::DEFAULT_EMIT))
 }
 
 /// `q2c catalog price-change`: enqueues the change on `pricing-changes`; returns the event id.

@@ -88,11 +88,11 @@ async fn a_created_quote_is_announced_on_the_quote_events_queue_with_attributes(
     assert_eq!(attr("eventType"), Some("QuoteCreateEvent"));
     assert_eq!(
         attr("schemaVersion"),
-        Some("5.0"),
-        "the current major by default"
+        Some("4.0"),
+        "the previous major by default, so v4 readers keep working"
     );
-    assert_eq!(body["schemaVersion"], "5.0");
-    assert_eq!(body["@type"], "QuoteCreateEvent");
+    assert_eq!(body["schemaVersion"], "4.0");
+    assert!(body.get("@type").is_none(), "the v4 envelope has no @type");
     assert_eq!(attr("tenant"), Some("events"));
     assert_eq!(attr("eventId"), body["eventId"].as_str());
     assert!(attr("correlationId").is_some(), "{:?}", message.attributes);

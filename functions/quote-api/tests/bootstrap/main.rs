@@ -195,7 +195,7 @@ async fn built_bootstrap_serves_api_gateway_events_and_the_relay_publishes_the_o
             .map(str::to_owned)
     };
     assert_eq!(attribute("eventType").as_deref(), Some("QuoteCreateEvent"));
-    assert_eq!(attribute("schemaVersion").as_deref(), Some("5.0"));
+    assert_eq!(attribute("schemaVersion").as_deref(), Some("4.0"));
     assert_eq!(attribute("tenant").as_deref(), Some("acme"));
     assert!(attribute("correlationId").is_some());
     let still_pending = store.pending(10).await.expect("pending");

@@ -15,6 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use q2c_service::Scope;
 use q2c_service::ServiceError;
+use q2c_service::event_versions::SchemaMajor;
 use q2c_service::fanout::{
     OFFERING_EVENT_TYPES, PRICE_EVENT_TYPES, parse_offering_event, parse_price_event,
 };
@@ -83,6 +84,15 @@ pub async fn receive(
         attributes: BTreeMap::from([
             (attributes::EVENT_TYPE.to_owned(), event_type.to_owned()),
             (attributes::EVENT_ID.to_owned(), parsed.event_id.clone()),
+            // The body is forwarded as posted, so its version is the one it states; an
+            // unversioned TMF620 event is a v4 envelope.
+            (
+                attributes::SCHEMA_VERSION.to_owned(),
+                parsed
+                    .schema_version
+                    .clone()
+                    .unwrap_or_else(|| SchemaMajor::V4.version().to_owned()),
+            ),
             (
                 attributes::CORRELATION_ID.to_owned(),
                 ctx.correlation_id.clone(),

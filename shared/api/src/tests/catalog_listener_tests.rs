@@ -119,6 +119,10 @@ async fn a_valid_event_is_enqueued_and_answered_201_with_the_event() {
         "ProductOfferingPriceAttributeValueChangeEvent"
     );
     assert_eq!(message.attributes["eventId"], "ev-1");
+    assert_eq!(
+        message.attributes["schemaVersion"], "4.0",
+        "an unversioned TMF620 event is labelled as the v4 envelope it is"
+    );
 }
 
 #[tokio::test]

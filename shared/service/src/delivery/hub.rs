@@ -49,7 +49,7 @@ impl Default for DeliveryConfig {
             max_attempts: 5,
             record_retention: Duration::from_secs(15 * 24 * 3600),
             catalog_builtins: Vec::new(),
-            emit: SchemaMajor::CURRENT,
+            emit: SchemaMajor::DEFAULT_EMIT,
         }
     }
 }

@@ -49,7 +49,7 @@ impl Default for FanoutConfig {
         FanoutConfig {
             page_size: 200,
             queue: queues::PRICING_CHANGES.to_owned(),
-            emit: SchemaMajor::CURRENT,
+            emit: SchemaMajor::DEFAULT_EMIT,
         }
     }
 }

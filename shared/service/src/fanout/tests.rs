@@ -576,7 +576,7 @@ async fn drain(w: &World) -> usize {
             return handled;
         };
         // Continuations are sent in the configured major (the default: the current one).
-        let version = crate::event_versions::SchemaMajor::CURRENT.version();
+        let version = crate::event_versions::SchemaMajor::DEFAULT_EMIT.version();
         assert_eq!(outgoing.attributes["schemaVersion"], version);
         let body: serde_json::Value = serde_json::from_str(&outgoing.body).expect("JSON");
         assert_eq!(body["schemaVersion"], version);
