@@ -1,94 +1,177 @@
-//! The `StartMessageMoveTask` path of `q2c dlq redrive`, `tasks` and `cancel` against a
-//! stubbed SQS client (aws-smithy-mocks: moto lacks the move-task API): a task followed to
-//! completion with its progress, a FAILED task, a cancelled task, and an emulator's
-//! "unsupported" answer that makes redrive fall back to the manual move.
+//! The `StartMessageMoveTask` path of `q2c dlq redrive`, `tasks` and `cancel`, with the real
+//! SDK client talking real HTTP to a stubbed SQS (moto lacks the move-task API): a task
+//! followed to completion with its progress, a FAILED task, a cancelled task, and an
+//! emulator's "unsupported" answer that makes redrive fall back to the manual move.
+//!
+//! Why a stub server and not `aws-smithy-mocks`: the mocks need the SDK's `test-util`
+//! features, which turn on serde_json's `preserve_order` for every crate of a workspace test
+//! build, so tests would run with a different JSON map than production.
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::error::ErrorMetadata;
-use aws_sdk_sqs::operation::cancel_message_move_task::CancelMessageMoveTaskOutput;
-use aws_sdk_sqs::operation::get_queue_attributes::GetQueueAttributesOutput;
-use aws_sdk_sqs::operation::get_queue_url::GetQueueUrlOutput;
-use aws_sdk_sqs::operation::list_message_move_tasks::ListMessageMoveTasksOutput;
-use aws_sdk_sqs::operation::start_message_move_task::{
-    StartMessageMoveTaskError, StartMessageMoveTaskOutput,
-};
-use aws_sdk_sqs::types::{ListMessageMoveTasksResultEntry, QueueAttributeName};
-use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
+use axum::Router;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
 use q2c::dlq::backend::{DlqBackend, MoveTaskError};
 use q2c::dlq::cmd::{CancelArgs, DlqCommand, run_on};
 use q2c::dlq::ops;
 use q2c::dlq::progress::Progress;
 use q2c::dlq::sqs::SqsBackend;
+use serde_json::{Value, json};
 
 const DLQ: &str = "q2c-orders-dlq";
 const DLQ_ARN: &str = "arn:aws:sqs:eu-west-1:123456789012:q2c-orders-dlq";
 
-fn lookups() -> Vec<Rule> {
-    vec![
-        mock!(Client::get_queue_url).then_output(|| {
-            GetQueueUrlOutput::builder()
-                .queue_url("https://sqs.eu-west-1.amazonaws.com/123456789012/q2c-orders-dlq")
-                .build()
-        }),
-        mock!(Client::get_queue_attributes).then_output(|| {
-            GetQueueAttributesOutput::builder()
-                .attributes(QueueAttributeName::QueueArn, DLQ_ARN)
-                .build()
-        }),
-    ]
+/// What the stub answers, and what it was asked.
+#[derive(Default)]
+struct Script {
+    /// `StartMessageMoveTask`: a task handle, or an error code.
+    start: Option<Result<&'static str, &'static str>>,
+    /// `ListMessageMoveTasks` answers, in order (the last one repeats).
+    listings: VecDeque<Value>,
+    /// `CancelMessageMoveTask`: messages moved so far.
+    cancel_moved: i64,
+    /// Calls per operation.
+    calls: HashMap<String, usize>,
+    /// Request bodies per operation, last one kept.
+    requests: HashMap<String, Value>,
 }
 
-fn start_returning(handle: &'static str) -> Rule {
-    mock!(Client::start_message_move_task)
-        .match_requests(|r| r.source_arn() == Some(DLQ_ARN) && r.destination_arn().is_none())
-        .then_output(move || {
-            StartMessageMoveTaskOutput::builder()
-                .task_handle(handle)
-                .build()
-        })
+type Shared = Arc<Mutex<Script>>;
+
+/// An SQS endpoint speaking the AWS JSON 1.0 protocol for the five operations used here.
+async fn sqs(
+    axum::extract::State(script): axum::extract::State<Shared>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let operation = target.trim_start_matches("AmazonSQS.").to_owned();
+    let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+    let mut script = script.lock().expect("lock");
+    *script.calls.entry(operation.clone()).or_default() += 1;
+    script.requests.insert(operation.clone(), request.clone());
+    let answer = match operation.as_str() {
+        "GetQueueUrl" => Ok(json!({
+            "QueueUrl": format!("https://sqs.eu-west-1.amazonaws.com/123456789012/{}",
+                                request["QueueName"].as_str().unwrap_or_default())
+        })),
+        "GetQueueAttributes" => Ok(json!({"Attributes": {"QueueArn": DLQ_ARN}})),
+        "StartMessageMoveTask" => match script.start.expect("a scripted start") {
+            Ok(handle) => Ok(json!({"TaskHandle": handle})),
+            Err(code) => Err(code),
+        },
+        "ListMessageMoveTasks" => {
+            let listing = if script.listings.len() > 1 {
+                script.listings.pop_front()
+            } else {
+                script.listings.front().cloned()
+            };
+            Ok(listing.expect("a scripted listing"))
+        }
+        "CancelMessageMoveTask" => {
+            Ok(json!({"ApproximateNumberOfMessagesMoved": script.cancel_moved}))
+        }
+        _ => Err("InvalidAction"),
+    };
+    let (status, body) = match answer {
+        Ok(body) => (StatusCode::OK, body),
+        Err(code) => (
+            StatusCode::BAD_REQUEST,
+            json!({"__type": format!("com.amazonaws.sqs#{code}"), "message": "stubbed"}),
+        ),
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/x-amz-json-1.0")],
+        body.to_string(),
+    )
+        .into_response()
 }
 
-fn task(status: &str, moved: i64, reason: Option<&str>) -> ListMessageMoveTasksOutput {
-    let mut entry = ListMessageMoveTasksResultEntry::builder()
-        .status(status)
-        .source_arn(DLQ_ARN)
-        .approximate_number_of_messages_moved(moved)
-        .approximate_number_of_messages_to_move(10);
+/// A stub on a free port and a backend whose SDK client talks to it.
+async fn stub(script: Script) -> (SqsBackend, Shared) {
+    let shared = Arc::new(Mutex::new(script));
+    let app = Router::new()
+        .route("/", post(sqs))
+        .with_state(shared.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let config = aws_sdk_sqs::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "stub"))
+        .endpoint_url(format!("http://{addr}"))
+        .build();
+    (
+        SqsBackend::new(Client::from_conf(config), "q2c-", None),
+        shared,
+    )
+}
+
+fn task(status: &str, moved: i64, reason: Option<&str>) -> Value {
+    let mut entry = json!({
+        "Status": status, "SourceArn": DLQ_ARN,
+        "ApproximateNumberOfMessagesMoved": moved, "ApproximateNumberOfMessagesToMove": 10,
+    });
     if status == "RUNNING" {
-        entry = entry.task_handle("task-1");
+        entry["TaskHandle"] = json!("task-1");
     }
     if let Some(reason) = reason {
-        entry = entry.failure_reason(reason);
+        entry["FailureReason"] = json!(reason);
     }
-    ListMessageMoveTasksOutput::builder()
-        .results(entry.build())
-        .build()
+    json!({"Results": [entry]})
 }
 
-fn backend(rules: &[&Rule]) -> SqsBackend {
-    let client = mock_client!(aws_sdk_sqs, RuleMode::MatchAny, rules);
-    SqsBackend::new(client, "q2c-", None)
+fn calls(script: &Shared, operation: &str) -> usize {
+    script
+        .lock()
+        .expect("lock")
+        .calls
+        .get(operation)
+        .copied()
+        .unwrap_or(0)
 }
 
 #[tokio::test]
 async fn a_move_task_is_followed_to_completion_with_its_progress() {
-    let [url, arn] = <[Rule; 2]>::try_from(lookups()).expect("two rules");
-    let start = start_returning("task-1");
-    let list = mock!(Client::list_message_move_tasks)
-        .match_requests(|r| r.source_arn() == Some(DLQ_ARN))
-        .sequence()
-        .output(|| task("RUNNING", 3, None))
-        .output(|| task("RUNNING", 7, None))
-        .output(|| task("COMPLETED", 10, None))
-        .build();
-    let backend = backend(&[&url, &arn, &start, &list]);
+    let (backend, script) = stub(Script {
+        start: Some(Ok("task-1")),
+        listings: [
+            task("RUNNING", 3, None),
+            task("RUNNING", 7, None),
+            task("COMPLETED", 10, None),
+        ]
+        .into(),
+        ..Script::default()
+    })
+    .await;
     let handle = backend
         .start_move_task(DLQ, None, Some(50))
         .await
         .expect("started");
     assert_eq!(handle, "task-1");
+    {
+        let script = script.lock().expect("lock");
+        let start = &script.requests["StartMessageMoveTask"];
+        assert_eq!(start["SourceArn"], DLQ_ARN);
+        assert!(
+            start.get("DestinationArn").is_none(),
+            "back to the source queue"
+        );
+        assert_eq!(start["MaxNumberOfMessagesPerSecond"], 50);
+    }
     let mut progress = Progress::hidden();
     let ended = ops::follow_move_task(&backend, DLQ, &handle, Duration::ZERO, &mut progress)
         .await
@@ -99,20 +182,26 @@ async fn a_move_task_is_followed_to_completion_with_its_progress() {
         10,
         "the bar shows the task's count"
     );
-    assert_eq!(list.num_calls(), 3, "polled until the task ended");
-    assert_eq!(start.num_calls(), 1);
+    assert_eq!(
+        calls(&script, "ListMessageMoveTasks"),
+        3,
+        "polled until the task ended"
+    );
+    assert_eq!(calls(&script, "StartMessageMoveTask"), 1);
 }
 
 #[tokio::test]
 async fn a_failed_move_task_is_an_error_naming_its_reason() {
-    let [url, arn] = <[Rule; 2]>::try_from(lookups()).expect("two rules");
-    let start = start_returning("task-1");
-    let list = mock!(Client::list_message_move_tasks)
-        .sequence()
-        .output(|| task("RUNNING", 2, None))
-        .output(|| task("FAILED", 4, Some("AWS.SimpleQueueService.NonExistentQueue")))
-        .build();
-    let backend = backend(&[&url, &arn, &start, &list]);
+    let (backend, _script) = stub(Script {
+        start: Some(Ok("task-1")),
+        listings: [
+            task("RUNNING", 2, None),
+            task("FAILED", 4, Some("AWS.SimpleQueueService.NonExistentQueue")),
+        ]
+        .into(),
+        ..Script::default()
+    })
+    .await;
     let handle = backend
         .start_move_task(DLQ, None, None)
         .await
@@ -128,22 +217,18 @@ async fn a_failed_move_task_is_an_error_naming_its_reason() {
 
 #[tokio::test]
 async fn a_cancelled_move_task_ends_the_follow_and_cancel_reports_the_moved_count() {
-    let [url, arn] = <[Rule; 2]>::try_from(lookups()).expect("two rules");
-    let start = start_returning("task-1");
-    let cancel = mock!(Client::cancel_message_move_task)
-        .match_requests(|r| r.task_handle() == Some("task-1"))
-        .then_output(|| {
-            CancelMessageMoveTaskOutput::builder()
-                .approximate_number_of_messages_moved(5)
-                .build()
-        });
-    let list = mock!(Client::list_message_move_tasks)
-        .sequence()
-        .output(|| task("RUNNING", 5, None))
-        .output(|| task("CANCELLING", 5, None))
-        .output(|| task("CANCELLED", 5, None))
-        .build();
-    let backend = backend(&[&url, &arn, &start, &cancel, &list]);
+    let (backend, script) = stub(Script {
+        start: Some(Ok("task-1")),
+        listings: [
+            task("RUNNING", 5, None),
+            task("CANCELLING", 5, None),
+            task("CANCELLED", 5, None),
+        ]
+        .into(),
+        cancel_moved: 5,
+        ..Script::default()
+    })
+    .await;
     let handle = backend
         .start_move_task(DLQ, None, None)
         .await
@@ -160,7 +245,11 @@ async fn a_cancelled_move_task_ends_the_follow_and_cancel_reports_the_moved_coun
     )
     .await
     .expect("q2c dlq cancel");
-    assert_eq!(cancel.num_calls(), 2);
+    assert_eq!(calls(&script, "CancelMessageMoveTask"), 2);
+    assert_eq!(
+        script.lock().expect("lock").requests["CancelMessageMoveTask"]["TaskHandle"],
+        "task-1"
+    );
     let mut progress = Progress::hidden();
     let ended = ops::follow_move_task(&backend, DLQ, &handle, Duration::ZERO, &mut progress)
         .await
@@ -170,30 +259,20 @@ async fn a_cancelled_move_task_ends_the_follow_and_cancel_reports_the_moved_coun
 
 #[tokio::test]
 async fn an_unsupported_operation_answer_means_fall_back_to_the_manual_move() {
-    let [url, arn] = <[Rule; 2]>::try_from(lookups()).expect("two rules");
-    let start = mock!(Client::start_message_move_task).then_error(|| {
-        StartMessageMoveTaskError::generic(
-            ErrorMetadata::builder()
-                .code("UnsupportedOperation")
-                .message("not here")
-                .build(),
-        )
-    });
-    let backend = backend(&[&url, &arn, &start]);
+    let (backend, _script) = stub(Script {
+        start: Some(Err("UnsupportedOperation")),
+        ..Script::default()
+    })
+    .await;
     match backend.start_move_task(DLQ, None, None).await {
         Err(MoveTaskError::Unsupported(why)) => assert!(why.contains("UnsupportedOperation")),
         other => panic!("expected Unsupported, got {other:?}"),
     }
-    let denied = mock!(Client::start_message_move_task).then_error(|| {
-        StartMessageMoveTaskError::generic(
-            ErrorMetadata::builder()
-                .code("AccessDenied")
-                .message("no")
-                .build(),
-        )
-    });
-    let [url, arn] = <[Rule; 2]>::try_from(lookups()).expect("two rules");
-    let backend = self::backend(&[&url, &arn, &denied]);
+    let (backend, _script) = stub(Script {
+        start: Some(Err("AccessDenied")),
+        ..Script::default()
+    })
+    .await;
     assert!(
         matches!(
             backend.start_move_task(DLQ, None, None).await,
