@@ -55,7 +55,7 @@ export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-wes
 
 # --- Rust tests ---------------------------------------------------------------------------
 log "cargo test --workspace"
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast
 
 # --- SAM template -------------------------------------------------------------------------
 if [ -f infra/template.yaml ]; then
