@@ -388,7 +388,11 @@ mod tests {
     #[test]
     fn the_default_policy_accepts_four_and_five_and_names_them_when_refusing() {
         let policy = SchemaPolicy::default();
-        assert_eq!(policy.emit, SchemaMajor::V5);
+        assert_eq!(
+            policy.emit,
+            SchemaMajor::V4,
+            "emits the previous major until configured otherwise"
+        );
         assert_eq!(policy.check(Some("4.0")), Ok(SchemaMajor::V4));
         assert_eq!(policy.check(Some("1.0")), Ok(SchemaMajor::V4));
         assert_eq!(policy.check(None), Ok(SchemaMajor::V4));
