@@ -19,7 +19,7 @@ pub use consumer::{
 pub use dead_letter::{DeadLetter, FAILURE_REASON};
 pub use message::{ACCEPTED_SCHEMA_MAJORS, ParsedMessage, parse_message};
 pub use publisher::{FailedEvent, PublishOutcome, SqsPublisher};
-pub use queues::SqsQueues;
+pub use queues::{SqsQueues, receive_messages};
 
 /// The message attributes every published message carries (all of type `String`), plus
 /// `failureReason` on dead-lettered ones; defined with the transport-independent contract.

@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use aws_sdk_sqs::error::ProvideErrorMetadata;
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_sqs::operation::receive_message::ReceiveMessageError;
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, Message, MessageAttributeValue, MessageSystemAttributeName,
     QueueAttributeName, SendMessageBatchRequestEntry,
@@ -134,6 +135,32 @@ fn seconds(duration: Duration) -> i32 {
     i32::try_from(duration.as_secs()).unwrap_or(i32::MAX)
 }
 
+/// One `ReceiveMessage` of up to `max` messages with every message and system attribute,
+/// waiting at most SQS's longest long poll: the request of [`SqsQueues`] and of `q2c dlq`,
+/// which map the messages differently (string attributes vs typed, lossless ones).
+///
+/// # Errors
+/// The SDK's error of the call.
+pub async fn receive_messages(
+    client: &aws_sdk_sqs::Client,
+    url: &str,
+    max: usize,
+    visibility_timeout: Duration,
+    wait: Duration,
+) -> Result<Vec<Message>, SdkError<ReceiveMessageError>> {
+    let output = client
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(i32::try_from(max).unwrap_or(10))
+        .visibility_timeout(seconds(visibility_timeout))
+        .wait_time_seconds(seconds(wait.min(MAX_WAIT)))
+        .message_attribute_names("All")
+        .message_system_attribute_names(MessageSystemAttributeName::All)
+        .send()
+        .await?;
+    Ok(output.messages.unwrap_or_default())
+}
+
 #[async_trait]
 impl QueueClient for SqsQueues {
     #[tracing::instrument(skip_all, fields(queue, entries = messages.len()), err)]
@@ -173,24 +200,10 @@ impl QueueClient for SqsQueues {
     ) -> Result<Vec<ReceivedMessage>, QueueError> {
         check_batch("receive", max)?;
         let url = self.url(queue).await?;
-        let output = self
-            .client()
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(i32::try_from(max).unwrap_or(10))
-            .visibility_timeout(seconds(visibility_timeout))
-            .wait_time_seconds(seconds(wait.min(MAX_WAIT)))
-            .message_attribute_names("All")
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
+        let messages = receive_messages(self.client(), &url, max, visibility_timeout, wait)
             .await
             .map_err(|e| sdk("ReceiveMessage", e))?;
-        Ok(output
-            .messages
-            .unwrap_or_default()
-            .into_iter()
-            .map(received)
-            .collect())
+        Ok(messages.into_iter().map(received).collect())
     }
 
     #[tracing::instrument(skip_all, fields(queue, entries = receipt_handles.len()), err)]

@@ -12,19 +12,16 @@ use aws_sdk_sqs::error::ProvideErrorMetadata;
 use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message,
-    MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
-    SendMessageBatchRequestEntry,
+    MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use q2c_aws::sqs::receive_messages;
 use q2c_service::messaging::{QueueCounts, SendFailure, SendOutcome, check_batch};
 
 use super::backend::{
     AttributeValue, DeadLetterQueue, DlqBackend, DlqMessage, DlqOutgoing, MoveTask, MoveTaskError,
 };
-
-/// Longest long poll SQS allows.
-const MAX_WAIT: Duration = Duration::from_secs(20);
 
 /// Where the queues are: an SQS client, the deployment's queue-name prefix, and optionally
 /// an explicit list of DLQs.
@@ -239,10 +236,6 @@ fn dlq_message(message: Message) -> DlqMessage {
     }
 }
 
-fn seconds(duration: Duration) -> i32 {
-    i32::try_from(duration.as_secs()).unwrap_or(i32::MAX)
-}
-
 /// The target queue name of a `RedrivePolicy` JSON (`deadLetterTargetArn`'s last part).
 fn redrive_target(policy: &str) -> Option<String> {
     let policy: serde_json::Value = serde_json::from_str(policy).ok()?;
@@ -334,24 +327,10 @@ impl DlqBackend for SqsBackend {
     ) -> anyhow::Result<Vec<DlqMessage>> {
         check_batch("receive", max)?;
         let url = self.url(queue).await?;
-        let output = self
-            .client
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(i32::try_from(max).unwrap_or(10))
-            .visibility_timeout(seconds(visibility))
-            .wait_time_seconds(seconds(wait.min(MAX_WAIT)))
-            .message_attribute_names("All")
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .send()
+        let messages = receive_messages(&self.client, &url, max, visibility, wait)
             .await
             .map_err(|e| sdk_error("ReceiveMessage", e))?;
-        Ok(output
-            .messages
-            .unwrap_or_default()
-            .into_iter()
-            .map(dlq_message)
-            .collect())
+        Ok(messages.into_iter().map(dlq_message).collect())
     }
 
     async fn send_batch(
