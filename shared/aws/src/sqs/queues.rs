@@ -68,7 +68,7 @@ fn backend(error: SqsError) -> QueueError {
 
 /// An SDK failure of `operation` (named by its API name: the request counter only has the
 /// operations the publisher and the stores make).
-fn sdk(
+pub(super) fn sdk(
     operation: &'static str,
     error: impl std::error::Error + Send + Sync + 'static,
 ) -> QueueError {
@@ -136,7 +136,8 @@ fn seconds(duration: Duration) -> i32 {
 }
 
 /// One `ReceiveMessage` of up to `max` messages with every message and system attribute,
-/// waiting at most SQS's longest long poll: the request of [`SqsQueues`] and of `q2c dlq`,
+/// waiting at most SQS's longest long poll: the request of [`SqsQueues`] and of
+/// [`SqsDlqBackend`](super::SqsDlqBackend),
 /// which map the messages differently (string attributes vs typed, lossless ones).
 ///
 /// # Errors
@@ -271,27 +272,34 @@ impl QueueClient for SqsQueues {
     #[tracing::instrument(skip(self), err)]
     async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
         let url = self.url(queue).await?;
-        let output = self
-            .client()
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await
-            .map_err(|e| sdk("GetQueueAttributes", e))?;
-        let attributes = output.attributes.unwrap_or_default();
-        let count = |name: QueueAttributeName| {
-            attributes
-                .get(&name)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        Ok(QueueCounts {
-            visible: count(QueueAttributeName::ApproximateNumberOfMessages),
-            in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-        })
+        counts(self.client(), &url).await
     }
+}
+
+/// One `GetQueueAttributes` of the visible and in-flight counts (approximate on SQS).
+pub(super) async fn counts(
+    client: &aws_sdk_sqs::Client,
+    url: &str,
+) -> Result<QueueCounts, QueueError> {
+    let output = client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .map_err(|e| sdk("GetQueueAttributes", e))?;
+    let attributes = output.attributes.unwrap_or_default();
+    let count = |name: QueueAttributeName| {
+        attributes
+            .get(&name)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    Ok(QueueCounts {
+        visible: count(QueueAttributeName::ApproximateNumberOfMessages),
+        in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+    })
 }
 
 /// The per-entry result of a `SendMessageBatch` whose entry ids are their batch positions.

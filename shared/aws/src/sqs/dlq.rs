@@ -1,14 +1,19 @@
-//! [`SqsBackend`]: the dead-letter operations on SQS (or moto, with `--endpoint-url`).
-//! Queue URLs and ARNs are looked up once per queue and cached; a DLQ is found as the
-//! target of a queue's `RedrivePolicy` or by its `-dlq` name.
+//! [`SqsDlqBackend`]: the dead-letter operations' [`DlqBackend`] port on SQS. Queue URLs come
+//! from an [`SqsPublisher`] (its cache and request counter, shared with [`SqsQueues`]), which
+//! `ListQueues` answers also fill; ARNs are looked up once per queue. A DLQ is found as the
+//! target of a queue's `RedrivePolicy` or by its `-dlq` name. Messages are received with
+//! [`receive_messages`] (the one `ReceiveMessage` request of the crate) and send results
+//! mapped by the same `send_outcome` as [`SqsQueues`]; unlike the consumers' port, attributes
+//! keep their SQS types, so a message can be moved or exported without loss.
+//!
+//! [`SqsQueues`]: super::SqsQueues
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::Context;
 use async_trait::async_trait;
-use aws_sdk_sqs::error::ProvideErrorMetadata;
+use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{
     ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message,
@@ -16,139 +21,106 @@ use aws_sdk_sqs::types::{
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use q2c_aws::sqs::receive_messages;
-use q2c_service::messaging::{QueueCounts, SendFailure, SendOutcome, check_batch};
-
-use super::backend::{
-    AttributeValue, DeadLetterQueue, DlqBackend, DlqMessage, DlqOutgoing, MoveTask, MoveTaskError,
+use q2c_service::dlq::{
+    AttributeValue, DeadLetterQueue, DlqBackend, DlqMessage, DlqOutgoing, ExactSummary, MoveTask,
+    MoveTaskError,
 };
+use q2c_service::messaging::{QueueCounts, QueueError, SendOutcome, check_batch};
 
-/// Where the queues are: an SQS client, the deployment's queue-name prefix, and optionally
-/// an explicit list of DLQs.
-#[derive(Debug)]
-pub struct SqsBackend {
-    client: aws_sdk_sqs::Client,
+use super::publisher::SqsPublisher;
+use super::queues::{receive_messages, sdk, send_outcome};
+use crate::metrics::{Operation, RequestCounter};
+
+/// The dead-letter queues of a deployment on SQS. Cheap to clone (clones share caches).
+#[derive(Debug, Clone)]
+pub struct SqsDlqBackend {
+    /// URLs (cached), the client and the request counter; no prefix: names here are full.
+    publisher: SqsPublisher,
     prefix: String,
     only: Option<Vec<String>>,
-    urls: Mutex<HashMap<String, String>>,
-    arns: Mutex<HashMap<String, String>>,
+    arns: Arc<Mutex<HashMap<String, String>>>,
 }
 
-/// Connection settings, as the aws CLI names them.
-#[derive(Debug, Clone, Default)]
-pub struct SqsSettings {
-    /// Another endpoint (moto, LocalStack).
-    pub endpoint_url: Option<String>,
-    /// The region (else the usual chain: `AWS_REGION`, the profile).
-    pub region: Option<String>,
-    /// A named profile of the shared config files.
-    pub profile: Option<String>,
-}
-
-/// An SQS client from the default credential chain and `settings`.
-pub async fn client(settings: &SqsSettings) -> aws_sdk_sqs::Client {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(region) = &settings.region {
-        loader = loader.region(aws_config::Region::new(region.clone()));
-    }
-    if let Some(profile) = &settings.profile {
-        loader = loader.profile_name(profile);
-    }
-    if let Some(endpoint) = &settings.endpoint_url {
-        loader = loader.endpoint_url(endpoint);
-    }
-    aws_sdk_sqs::Client::new(&loader.load().await)
-}
-
-impl SqsBackend {
-    /// Queues named `<prefix><name>`; `only` (full or unprefixed names) lists the DLQs to
-    /// show instead of discovering them.
+impl SqsDlqBackend {
+    /// Queues named `<prefix><name>` reached through `client`; `only` (full or unprefixed
+    /// names) lists the DLQs to show instead of discovering them.
     pub fn new(client: aws_sdk_sqs::Client, prefix: &str, only: Option<Vec<String>>) -> Self {
-        let backend = SqsBackend {
-            client,
+        let mut backend = SqsDlqBackend {
+            publisher: SqsPublisher::new(client),
             prefix: prefix.to_owned(),
             only: None,
-            urls: Mutex::new(HashMap::new()),
-            arns: Mutex::new(HashMap::new()),
+            arns: Arc::default(),
         };
-        let only = only.map(|names| names.iter().map(|n| backend.resolve(n)).collect());
-        SqsBackend { only, ..backend }
+        backend.only = only.map(|names| names.iter().map(|n| backend.resolve(n)).collect());
+        backend
     }
 
-    async fn url(&self, queue: &str) -> anyhow::Result<String> {
-        if let Some(url) = self.urls.lock().expect("url cache").get(queue) {
-            return Ok(url.clone());
-        }
-        let url = self
-            .client
-            .get_queue_url()
-            .queue_name(queue)
-            .send()
+    /// The requests counted so far (`GetQueueUrl` and `SendMessageBatch`).
+    pub fn requests(&self) -> &RequestCounter {
+        self.publisher.requests()
+    }
+
+    fn client(&self) -> &aws_sdk_sqs::Client {
+        self.publisher.client()
+    }
+
+    async fn url(&self, queue: &str) -> Result<String, QueueError> {
+        self.publisher
+            .queue_url(queue)
             .await
-            .map_err(|e| sdk_error("GetQueueUrl", e))
-            .with_context(|| format!("queue `{queue}`"))?
-            .queue_url
-            .unwrap_or_default();
-        self.urls
-            .lock()
-            .expect("url cache")
-            .insert(queue.to_owned(), url.clone());
-        Ok(url)
+            .map_err(|e| QueueError::Backend(Box::new(e)))
     }
 
     async fn attribute(
         &self,
         queue: &str,
         name: QueueAttributeName,
-    ) -> anyhow::Result<Option<String>> {
+    ) -> Result<Option<String>, QueueError> {
         let url = self.url(queue).await?;
         let output = self
-            .client
+            .client()
             .get_queue_attributes()
             .queue_url(url)
             .attribute_names(name.clone())
             .send()
             .await
-            .map_err(|e| sdk_error("GetQueueAttributes", e))?;
+            .map_err(|e| sdk("GetQueueAttributes", e))?;
         Ok(output.attributes.unwrap_or_default().remove(&name))
     }
 
-    async fn arn(&self, queue: &str) -> anyhow::Result<String> {
-        if let Some(arn) = self.arns.lock().expect("arn cache").get(queue) {
-            return Ok(arn.clone());
+    async fn arn(&self, queue: &str) -> Result<String, QueueError> {
+        if let Some(arn) = self.arns.lock().ok().and_then(|a| a.get(queue).cloned()) {
+            return Ok(arn);
         }
         let arn = self
             .attribute(queue, QueueAttributeName::QueueArn)
             .await?
-            .with_context(|| format!("queue `{queue}` has no ARN"))?;
-        self.arns
-            .lock()
-            .expect("arn cache")
-            .insert(queue.to_owned(), arn.clone());
+            .ok_or_else(|| QueueError::UnknownQueue(format!("{queue} (it has no ARN)")))?;
+        if let Ok(mut arns) = self.arns.lock() {
+            arns.insert(queue.to_owned(), arn.clone());
+        }
         Ok(arn)
     }
 
-    /// Every queue under the prefix (paginated `ListQueues`), by name.
-    async fn queue_names(&self) -> anyhow::Result<Vec<String>> {
+    /// Every queue under the prefix (paginated `ListQueues`), by name; their URLs are cached.
+    async fn queue_names(&self) -> Result<Vec<String>, QueueError> {
         let mut names = Vec::new();
         let mut token = None;
         loop {
             let output = self
-                .client
+                .client()
                 .list_queues()
                 .queue_name_prefix(&self.prefix)
                 .max_results(1000)
                 .set_next_token(token)
                 .send()
                 .await
-                .map_err(|e| sdk_error("ListQueues", e))?;
+                .map_err(|e| sdk("ListQueues", e))?;
             for url in output.queue_urls.unwrap_or_default() {
-                let name = url.rsplit('/').next().unwrap_or_default().to_owned();
-                self.urls
-                    .lock()
-                    .expect("url cache")
-                    .insert(name.clone(), url);
-                names.push(name);
+                if let Some(name) = url.rsplit('/').next().filter(|n| !n.is_empty()) {
+                    self.publisher.remember_url(name, &url);
+                    names.push(name.to_owned());
+                }
             }
             token = output.next_token;
             if token.is_none() {
@@ -160,24 +132,23 @@ impl SqsBackend {
     }
 }
 
-/// An SDK error with its service code and message, named by operation.
-fn sdk_error<E>(operation: &str, error: aws_sdk_sqs::error::SdkError<E>) -> anyhow::Error
+/// An SDK error text with its service code and message (the SDK's own is "service error").
+fn describe<E: ProvideErrorMetadata>(operation: &str, error: &SdkError<E>) -> String
 where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    SdkError<E>: std::error::Error,
 {
-    let detail = match (error.code(), error.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        _ => format!("{}", aws_sdk_sqs::error::DisplayErrorContext(&error)),
-    };
-    anyhow::anyhow!("SQS {operation} failed: {detail}")
+    match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("SQS {operation}: {code}: {message}"),
+        (Some(code), None) => format!("SQS {operation}: {code}"),
+        _ => format!(
+            "SQS {operation}: {}",
+            aws_sdk_sqs::error::DisplayErrorContext(error)
+        ),
+    }
 }
 
 /// Whether an error says the service does not know the operation (moto, older emulators).
-fn unsupported<E>(error: &aws_sdk_sqs::error::SdkError<E>) -> bool
-where
-    E: ProvideErrorMetadata,
-{
+fn unsupported<E: ProvideErrorMetadata>(error: &SdkError<E>) -> bool {
     let code = error.code().unwrap_or_default();
     let message = error.message().unwrap_or_default().to_ascii_lowercase();
     matches!(
@@ -197,6 +168,18 @@ where
         })
 }
 
+/// A move-task call's error: [`MoveTaskError::Unsupported`] where the service lacks the API.
+fn move_task_error<E>(operation: &'static str, error: SdkError<E>) -> MoveTaskError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    if unsupported(&error) {
+        MoveTaskError::Unsupported(describe(operation, &error))
+    } else {
+        MoveTaskError::Queue(sdk(operation, error))
+    }
+}
+
 fn attribute_value(value: MessageAttributeValue) -> AttributeValue {
     AttributeValue {
         data_type: value.data_type,
@@ -205,15 +188,21 @@ fn attribute_value(value: MessageAttributeValue) -> AttributeValue {
     }
 }
 
-fn to_sdk_attribute(value: &AttributeValue) -> anyhow::Result<MessageAttributeValue> {
+fn to_sdk_attribute(
+    name: &str,
+    value: &AttributeValue,
+) -> Result<MessageAttributeValue, QueueError> {
     let mut builder = MessageAttributeValue::builder().data_type(&value.data_type);
     if let Some(text) = &value.string_value {
         builder = builder.string_value(text);
     }
     if let Some(base64) = &value.binary_value {
-        builder = builder.binary_value(Blob::new(BASE64.decode(base64)?));
+        let bytes = BASE64.decode(base64).map_err(|e| {
+            QueueError::InvalidRequest(format!("attribute `{name}` is not base64: {e}"))
+        })?;
+        builder = builder.binary_value(Blob::new(bytes));
     }
-    Ok(builder.build()?)
+    builder.build().map_err(|e| sdk("SendMessageBatch", e))
 }
 
 fn dlq_message(message: Message) -> DlqMessage {
@@ -257,8 +246,13 @@ fn move_task(result: aws_sdk_sqs::types::ListMessageMoveTasksResultEntry) -> Mov
     }
 }
 
+/// Entry ids `0..n` for a batch request (entry ids are positions).
+fn ids(n: usize) -> impl Iterator<Item = String> {
+    (0..n).map(|i| i.to_string())
+}
+
 #[async_trait]
-impl DlqBackend for SqsBackend {
+impl DlqBackend for SqsDlqBackend {
     fn resolve(&self, queue: &str) -> String {
         if queue.starts_with(&self.prefix) {
             queue.to_owned()
@@ -267,7 +261,7 @@ impl DlqBackend for SqsBackend {
         }
     }
 
-    async fn dead_letter_queues(&self) -> anyhow::Result<Vec<DeadLetterQueue>> {
+    async fn dead_letter_queues(&self) -> Result<Vec<DeadLetterQueue>, QueueError> {
         let names = self.queue_names().await?;
         let mut source_of: HashMap<String, String> = HashMap::new();
         for name in &names {
@@ -294,28 +288,14 @@ impl DlqBackend for SqsBackend {
             .collect())
     }
 
-    async fn counts(&self, queue: &str) -> anyhow::Result<QueueCounts> {
+    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
         let url = self.url(queue).await?;
-        let output = self
-            .client
-            .get_queue_attributes()
-            .queue_url(url)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-            .send()
-            .await
-            .map_err(|e| sdk_error("GetQueueAttributes", e))?;
-        let attributes = output.attributes.unwrap_or_default();
-        let count = |name| {
-            attributes
-                .get(&name)
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0)
-        };
-        Ok(QueueCounts {
-            visible: count(QueueAttributeName::ApproximateNumberOfMessages),
-            in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-        })
+        super::queues::counts(self.client(), &url).await
+    }
+
+    /// SQS counts are approximate and reasons need the messages: callers sample.
+    async fn exact_summary(&self, _queue: &str) -> Result<Option<ExactSummary>, QueueError> {
+        Ok(None)
     }
 
     async fn receive(
@@ -324,12 +304,12 @@ impl DlqBackend for SqsBackend {
         max: usize,
         visibility: Duration,
         wait: Duration,
-    ) -> anyhow::Result<Vec<DlqMessage>> {
+    ) -> Result<Vec<DlqMessage>, QueueError> {
         check_batch("receive", max)?;
         let url = self.url(queue).await?;
-        let messages = receive_messages(&self.client, &url, max, visibility, wait)
+        let messages = receive_messages(self.client(), &url, max, visibility, wait)
             .await
-            .map_err(|e| sdk_error("ReceiveMessage", e))?;
+            .map_err(|e| sdk("ReceiveMessage", e))?;
         Ok(messages.into_iter().map(dlq_message).collect())
     }
 
@@ -337,69 +317,56 @@ impl DlqBackend for SqsBackend {
         &self,
         queue: &str,
         messages: &[DlqOutgoing],
-    ) -> anyhow::Result<SendOutcome> {
+    ) -> Result<SendOutcome, QueueError> {
         check_batch("send", messages.len())?;
         let url = self.url(queue).await?;
         let mut entries = Vec::with_capacity(messages.len());
-        for (index, message) in messages.iter().enumerate() {
+        for (id, message) in ids(messages.len()).zip(messages) {
             let mut entry = SendMessageBatchRequestEntry::builder()
-                .id(index.to_string())
+                .id(id)
                 .message_body(&message.body);
             for (name, value) in &message.attributes {
-                entry = entry.message_attributes(name, to_sdk_attribute(value)?);
+                entry = entry.message_attributes(name, to_sdk_attribute(name, value)?);
             }
-            entries.push(entry.build()?);
+            entries.push(entry.build().map_err(|e| sdk("SendMessageBatch", e))?);
         }
+        self.requests().record(Operation::SendMessageBatch);
         let output = self
-            .client
+            .client()
             .send_message_batch()
             .queue_url(url)
             .set_entries(Some(entries))
             .send()
             .await
-            .map_err(|e| sdk_error("SendMessageBatch", e))?;
-        let index = |id: &str| id.parse::<usize>().ok();
-        Ok(SendOutcome {
-            sent: output
-                .successful
-                .into_iter()
-                .filter_map(|s| Some((index(&s.id)?, s.message_id)))
-                .collect(),
-            failed: output
-                .failed
-                .into_iter()
-                .filter_map(|f| {
-                    Some(SendFailure {
-                        index: index(&f.id)?,
-                        code: f.code,
-                        sender_fault: f.sender_fault,
-                    })
-                })
-                .collect(),
-        })
+            .map_err(|e| sdk("SendMessageBatch", e))?;
+        Ok(send_outcome(output))
     }
 
-    async fn delete_batch(&self, queue: &str, receipt_handles: &[String]) -> anyhow::Result<()> {
+    async fn delete_batch(
+        &self,
+        queue: &str,
+        receipt_handles: &[String],
+    ) -> Result<(), QueueError> {
         check_batch("delete", receipt_handles.len())?;
         let url = self.url(queue).await?;
-        let entries = receipt_handles
-            .iter()
-            .enumerate()
-            .map(|(i, handle)| {
+        let entries = ids(receipt_handles.len())
+            .zip(receipt_handles)
+            .map(|(id, handle)| {
                 DeleteMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
+                    .id(id)
                     .receipt_handle(handle)
                     .build()
+                    .map_err(|e| sdk("DeleteMessageBatch", e))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let output = self
-            .client
+            .client()
             .delete_message_batch()
             .queue_url(url)
             .set_entries(Some(entries))
             .send()
             .await
-            .map_err(|e| sdk_error("DeleteMessageBatch", e))?;
+            .map_err(|e| sdk("DeleteMessageBatch", e))?;
         // A refused delete leaves the message in the DLQ: a later run moves it again (a
         // duplicate downstream, which consumers drop by eventId), never a loss.
         for failure in &output.failed {
@@ -408,39 +375,43 @@ impl DlqBackend for SqsBackend {
         Ok(())
     }
 
-    async fn release_batch(&self, queue: &str, receipt_handles: &[String]) -> anyhow::Result<()> {
+    async fn release_batch(
+        &self,
+        queue: &str,
+        receipt_handles: &[String],
+    ) -> Result<(), QueueError> {
         check_batch("change visibility", receipt_handles.len())?;
         let url = self.url(queue).await?;
-        let entries = receipt_handles
-            .iter()
-            .enumerate()
-            .map(|(i, handle)| {
+        let entries = ids(receipt_handles.len())
+            .zip(receipt_handles)
+            .map(|(id, handle)| {
                 ChangeMessageVisibilityBatchRequestEntry::builder()
-                    .id(i.to_string())
+                    .id(id)
                     .receipt_handle(handle)
                     .visibility_timeout(0)
                     .build()
+                    .map_err(|e| sdk("ChangeMessageVisibilityBatch", e))
             })
             .collect::<Result<Vec<_>, _>>()?;
         // Stale handles (visible again already) fail per entry, harmlessly.
-        self.client
+        self.client()
             .change_message_visibility_batch()
             .queue_url(url)
             .set_entries(Some(entries))
             .send()
             .await
-            .map_err(|e| sdk_error("ChangeMessageVisibilityBatch", e))?;
+            .map_err(|e| sdk("ChangeMessageVisibilityBatch", e))?;
         Ok(())
     }
 
-    async fn purge(&self, queue: &str) -> anyhow::Result<()> {
+    async fn purge(&self, queue: &str) -> Result<(), QueueError> {
         let url = self.url(queue).await?;
-        self.client
+        self.client()
             .purge_queue()
             .queue_url(url)
             .send()
             .await
-            .map_err(|e| sdk_error("PurgeQueue", e))?;
+            .map_err(|e| sdk("PurgeQueue", e))?;
         Ok(())
     }
 
@@ -455,62 +426,49 @@ impl DlqBackend for SqsBackend {
             Some(queue) => Some(self.arn(queue).await?),
             None => None,
         };
-        let started = self
-            .client
+        let output = self
+            .client()
             .start_message_move_task()
             .source_arn(source_arn)
             .set_destination_arn(destination_arn)
             .set_max_number_of_messages_per_second(rate.and_then(|r| i32::try_from(r).ok()))
             .send()
-            .await;
-        match started {
-            Ok(output) => Ok(output.task_handle.unwrap_or_default()),
-            Err(error) if unsupported(&error) => Err(MoveTaskError::Unsupported(
-                sdk_error("StartMessageMoveTask", error).to_string(),
-            )),
-            Err(error) => Err(sdk_error("StartMessageMoveTask", error).into()),
-        }
+            .await
+            .map_err(|e| move_task_error("StartMessageMoveTask", e))?;
+        output.task_handle.ok_or_else(|| {
+            MoveTaskError::Queue(QueueError::InvalidRequest(format!(
+                "SQS started a move task of {source} without a task handle"
+            )))
+        })
     }
 
     async fn move_tasks(&self, source: &str) -> Result<Vec<MoveTask>, MoveTaskError> {
         let source_arn = self.arn(source).await?;
-        let listed = self
-            .client
+        let output = self
+            .client()
             .list_message_move_tasks()
             .source_arn(source_arn)
             .max_results(10)
             .send()
-            .await;
-        match listed {
-            Ok(output) => Ok(output
-                .results
-                .unwrap_or_default()
-                .into_iter()
-                .map(move_task)
-                .collect()),
-            Err(error) if unsupported(&error) => Err(MoveTaskError::Unsupported(
-                sdk_error("ListMessageMoveTasks", error).to_string(),
-            )),
-            Err(error) => Err(sdk_error("ListMessageMoveTasks", error).into()),
-        }
+            .await
+            .map_err(|e| move_task_error("ListMessageMoveTasks", e))?;
+        Ok(output
+            .results
+            .unwrap_or_default()
+            .into_iter()
+            .map(move_task)
+            .collect())
     }
 
     async fn cancel_move_task(&self, task_handle: &str) -> Result<u64, MoveTaskError> {
-        let cancelled = self
-            .client
+        let output = self
+            .client()
             .cancel_message_move_task()
             .task_handle(task_handle)
             .send()
-            .await;
-        match cancelled {
-            Ok(output) => {
-                Ok(u64::try_from(output.approximate_number_of_messages_moved).unwrap_or(0))
-            }
-            Err(error) if unsupported(&error) => Err(MoveTaskError::Unsupported(
-                sdk_error("CancelMessageMoveTask", error).to_string(),
-            )),
-            Err(error) => Err(sdk_error("CancelMessageMoveTask", error).into()),
-        }
+            .await
+            .map_err(|e| move_task_error("CancelMessageMoveTask", e))?;
+        Ok(u64::try_from(output.approximate_number_of_messages_moved).unwrap_or(0))
     }
 }
 
@@ -528,5 +486,22 @@ mod tests {
             Some("q2c-orders-dlq")
         );
         assert_eq!(redrive_target("{}"), None);
+    }
+
+    #[test]
+    fn names_get_the_prefix_once() {
+        let client = aws_sdk_sqs::Client::from_conf(
+            aws_sdk_sqs::Config::builder()
+                .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
+                .region(aws_sdk_sqs::config::Region::new("eu-west-1"))
+                .build(),
+        );
+        let backend = SqsDlqBackend::new(client, "q2c-", Some(vec!["orders-dlq".into()]));
+        assert_eq!(backend.resolve("orders-dlq"), "q2c-orders-dlq");
+        assert_eq!(backend.resolve("q2c-orders-dlq"), "q2c-orders-dlq");
+        assert_eq!(
+            backend.only.as_deref(),
+            Some(&["q2c-orders-dlq".to_owned()][..])
+        );
     }
 }
