@@ -1,12 +1,10 @@
-//! [`SqsDlqBackend`]: the dead-letter operations' [`DlqBackend`] port on SQS. Queue URLs come
-//! from an [`SqsPublisher`] (its cache and request counter, shared with [`SqsQueues`]), which
-//! `ListQueues` answers also fill; ARNs are looked up once per queue. A DLQ is found as the
+//! [`SqsDlqBackend`]: the dead-letter operations' [`DlqBackend`] port on SQS, over the
+//! consumers' adapter [`SqsQueues`]: its URL cache (which `ListQueues` answers also fill) and
+//! request counter, its counts and batch delete; ARNs are looked up once per queue. A DLQ is found as the
 //! target of a queue's `RedrivePolicy` or by its `-dlq` name. Messages are received with
 //! [`receive_messages`] (the one `ReceiveMessage` request of the crate) and send results
 //! mapped by the same `send_outcome` as [`SqsQueues`]; unlike the consumers' port, attributes
 //! keep their SQS types, so a message can be moved or exported without loss.
-//!
-//! [`SqsQueues`]: super::SqsQueues
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -16,8 +14,8 @@ use async_trait::async_trait;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::primitives::Blob;
 use aws_sdk_sqs::types::{
-    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message,
-    MessageAttributeValue, QueueAttributeName, SendMessageBatchRequestEntry,
+    ChangeMessageVisibilityBatchRequestEntry, Message, MessageAttributeValue, QueueAttributeName,
+    SendMessageBatchRequestEntry,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -25,8 +23,9 @@ use q2c_service::dlq::{
     AttributeValue, DeadLetterQueue, DlqBackend, DlqMessage, DlqOutgoing, ExactSummary, MoveTask,
     MoveTaskError,
 };
-use q2c_service::messaging::{QueueCounts, QueueError, SendOutcome, check_batch};
+use q2c_service::messaging::{QueueClient, QueueCounts, QueueError, SendOutcome, check_batch};
 
+use super::SqsQueues;
 use super::publisher::SqsPublisher;
 use super::queues::{receive_messages, sdk, send_outcome};
 use crate::metrics::{Operation, RequestCounter};
@@ -34,8 +33,9 @@ use crate::metrics::{Operation, RequestCounter};
 /// The dead-letter queues of a deployment on SQS. Cheap to clone (clones share caches).
 #[derive(Debug, Clone)]
 pub struct SqsDlqBackend {
-    /// URLs (cached), the client and the request counter; no prefix: names here are full.
-    publisher: SqsPublisher,
+    /// The consumers' adapter (URL cache, client, request counter), without a prefix: names
+    /// here are full.
+    queues: SqsQueues,
     prefix: String,
     only: Option<Vec<String>>,
     arns: Arc<Mutex<HashMap<String, String>>>,
@@ -46,7 +46,7 @@ impl SqsDlqBackend {
     /// names) lists the DLQs to show instead of discovering them.
     pub fn new(client: aws_sdk_sqs::Client, prefix: &str, only: Option<Vec<String>>) -> Self {
         let mut backend = SqsDlqBackend {
-            publisher: SqsPublisher::new(client),
+            queues: SqsQueues::new(client),
             prefix: prefix.to_owned(),
             only: None,
             arns: Arc::default(),
@@ -57,15 +57,19 @@ impl SqsDlqBackend {
 
     /// The requests counted so far (`GetQueueUrl` and `SendMessageBatch`).
     pub fn requests(&self) -> &RequestCounter {
-        self.publisher.requests()
+        self.publisher().requests()
+    }
+
+    fn publisher(&self) -> &SqsPublisher {
+        self.queues.publisher()
     }
 
     fn client(&self) -> &aws_sdk_sqs::Client {
-        self.publisher.client()
+        self.publisher().client()
     }
 
     async fn url(&self, queue: &str) -> Result<String, QueueError> {
-        self.publisher
+        self.publisher()
             .queue_url(queue)
             .await
             .map_err(|e| QueueError::Backend(Box::new(e)))
@@ -118,7 +122,7 @@ impl SqsDlqBackend {
                 .map_err(|e| sdk("ListQueues", e))?;
             for url in output.queue_urls.unwrap_or_default() {
                 if let Some(name) = url.rsplit('/').next().filter(|n| !n.is_empty()) {
-                    self.publisher.remember_url(name, &url);
+                    self.publisher().remember_url(name, &url);
                     names.push(name.to_owned());
                 }
             }
@@ -289,8 +293,7 @@ impl DlqBackend for SqsDlqBackend {
     }
 
     async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
-        let url = self.url(queue).await?;
-        super::queues::counts(self.client(), &url).await
+        self.queues.counts(queue).await
     }
 
     /// SQS counts are approximate and reasons need the messages: callers sample.
@@ -342,37 +345,14 @@ impl DlqBackend for SqsDlqBackend {
         Ok(send_outcome(output))
     }
 
+    /// A refused delete leaves the message in the DLQ: a later run moves it again (a
+    /// duplicate downstream, which consumers drop by eventId), never a loss.
     async fn delete_batch(
         &self,
         queue: &str,
         receipt_handles: &[String],
     ) -> Result<(), QueueError> {
-        check_batch("delete", receipt_handles.len())?;
-        let url = self.url(queue).await?;
-        let entries = ids(receipt_handles.len())
-            .zip(receipt_handles)
-            .map(|(id, handle)| {
-                DeleteMessageBatchRequestEntry::builder()
-                    .id(id)
-                    .receipt_handle(handle)
-                    .build()
-                    .map_err(|e| sdk("DeleteMessageBatch", e))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let output = self
-            .client()
-            .delete_message_batch()
-            .queue_url(url)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .map_err(|e| sdk("DeleteMessageBatch", e))?;
-        // A refused delete leaves the message in the DLQ: a later run moves it again (a
-        // duplicate downstream, which consumers drop by eventId), never a loss.
-        for failure in &output.failed {
-            tracing::warn!(code = %failure.code, "delete refused; the message stays in the DLQ");
-        }
-        Ok(())
+        self.queues.delete_batch(queue, receipt_handles).await
     }
 
     async fn release_batch(

@@ -272,34 +272,27 @@ impl QueueClient for SqsQueues {
     #[tracing::instrument(skip(self), err)]
     async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
         let url = self.url(queue).await?;
-        counts(self.client(), &url).await
+        let output = self
+            .client()
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .map_err(|e| sdk("GetQueueAttributes", e))?;
+        let attributes = output.attributes.unwrap_or_default();
+        let count = |name: QueueAttributeName| {
+            attributes
+                .get(&name)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        Ok(QueueCounts {
+            visible: count(QueueAttributeName::ApproximateNumberOfMessages),
+            in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
+        })
     }
-}
-
-/// One `GetQueueAttributes` of the visible and in-flight counts (approximate on SQS).
-pub(super) async fn counts(
-    client: &aws_sdk_sqs::Client,
-    url: &str,
-) -> Result<QueueCounts, QueueError> {
-    let output = client
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .map_err(|e| sdk("GetQueueAttributes", e))?;
-    let attributes = output.attributes.unwrap_or_default();
-    let count = |name: QueueAttributeName| {
-        attributes
-            .get(&name)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    Ok(QueueCounts {
-        visible: count(QueueAttributeName::ApproximateNumberOfMessages),
-        in_flight: count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible),
-    })
 }
 
 /// The per-entry result of a `SendMessageBatch` whose entry ids are their batch positions.
