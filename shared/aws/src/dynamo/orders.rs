@@ -149,6 +149,8 @@ impl OrderStore for DynamoStore {
         order_id: &str,
         update: DispatchUpdate,
     ) -> Result<(), StoreError> {
+        // Optimistic concurrency, not a transient-error retry (so no retry crate): each round
+        // re-reads the order and re-applies the update to what it finds, immediately.
         let mut attempt = 0;
         loop {
             attempt += 1;
