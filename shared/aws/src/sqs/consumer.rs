@@ -11,6 +11,7 @@
 use std::future::Future;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use q2c_runtime::{Metric, Metrics};
 pub use q2c_service::messaging::HandlerError;
 use q2c_service::messaging::{Disposition, handle_batch, handle_one};
 use tracing::Instrument;
@@ -37,6 +38,17 @@ pub struct BatchReport {
     pub dead_lettered: usize,
     /// Messages returned for redelivery.
     pub retried: usize,
+}
+
+impl BatchReport {
+    /// Counts the batch's messages by fate: `MessagesProcessed`, `MessagesRetried` and
+    /// `MessagesDeadLettered`. Retries are what a failing consumer shows while its
+    /// invocations (and so Lambda's `Errors`) all succeed.
+    pub fn record(&self, metrics: &Metrics) {
+        metrics.add(Metric::MessagesProcessed, self.done as u64);
+        metrics.add(Metric::MessagesRetried, self.retried as u64);
+        metrics.add(Metric::MessagesDeadLettered, self.dead_lettered as u64);
+    }
 }
 
 /// Handles every record of `event` with `handler` and returns the records SQS must
