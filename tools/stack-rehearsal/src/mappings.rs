@@ -149,6 +149,16 @@ impl SqsMapping {
             } else {
                 Vec::new()
             };
+            // Lambda fails the whole batch when an identifier is not one of its messages.
+            if let Some(unknown) = failed
+                .iter()
+                .find(|f| !messages.iter().any(|m| m.message_id() == Some(f.as_str())))
+            {
+                return Err(failure(
+                    function,
+                    format!("reported {unknown:?} as failed, which is no message of its batch"),
+                ));
+            }
             let done: Vec<_> = messages
                 .iter()
                 .filter(|m| !failed.iter().any(|f| Some(f.as_str()) == m.message_id()))

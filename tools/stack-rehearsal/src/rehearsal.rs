@@ -208,8 +208,7 @@ impl Rehearsal {
             },
             other => other,
         });
-        for (logical_id, function) in &self.functions {
-            let _ = logical_id;
+        for function in self.functions.values() {
             let mut sums = BTreeMap::new();
             for line in function.emf() {
                 for definition in line["_aws"]["CloudWatchMetrics"][0]["Metrics"]

@@ -107,7 +107,7 @@ impl FakeRuntimeApi {
     /// # Panics
     /// When the fake is no longer serving.
     pub fn invoke(&self, request_id: &str, event: Value) {
-        self.invoke_as(request_id, event, &self.function_arn.clone());
+        self.invoke_as(request_id, event, &self.function_arn);
     }
 
     /// Queues an invocation with `request_id` through `function_arn` (e.g. an alias ARN).

@@ -242,7 +242,8 @@ pub struct Stack {
 }
 
 impl Stack {
-    /// Creates the stack in the moto server at `endpoint`.
+    /// Creates the stack in the moto server at `endpoint`. One deploy at a time per server:
+    /// each turns IAM enforcement off while it sets up, and renews the operator's keys.
     ///
     /// # Errors
     /// [`RehearsalError::Deploy`] with the helper's message when the template does not
