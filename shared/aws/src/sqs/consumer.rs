@@ -189,3 +189,34 @@ async fn act(record: &SqsMessage, dlq: &DeadLetter, disposition: Disposition) ->
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_is_recorded_as_one_count_per_fate() {
+        let report = BatchReport {
+            done: 4,
+            dead_lettered: 1,
+            retried: 2,
+            ..BatchReport::default()
+        };
+        let metrics = Metrics::new("q2c-order-dispatch");
+        report.record(&metrics);
+        let line = metrics.take_document(0).expect("recorded");
+        assert_eq!(line["MessagesProcessed"], 4);
+        assert_eq!(line["MessagesRetried"], 2);
+        assert_eq!(line["MessagesDeadLettered"], 1);
+
+        // A clean batch records no retries: the retries alarm sees no data, not a zero.
+        let clean = BatchReport {
+            done: 3,
+            ..BatchReport::default()
+        };
+        clean.record(&metrics);
+        let line = metrics.take_document(0).expect("recorded");
+        assert_eq!(line["MessagesProcessed"], 3);
+        assert!(line.get("MessagesRetried").is_none());
+    }
+}
