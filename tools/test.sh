@@ -3,10 +3,13 @@
 #
 #   ./tools/test.sh
 #
-# Installs what the tests need into .venv (moto, schemathesis, cfn-lint; pinned in
-# tools/requirements-test.txt), starts a moto server on a free loopback port, runs every Rust
-# test, lints the SAM template, fuzzes the served OpenAPI document of a fresh `q2c local` with
-# schemathesis, and stops everything it started. No Docker, no AWS account.
+# Installs what the tests need into .venv (moto, schemathesis, cfn-lint, the SAM CLI; pinned in
+# tools/requirements-test.txt) and checkov into .venv-checkov (its pins clash with the SAM
+# CLI's; tools/requirements-checkov.txt), starts a moto server on a free loopback port, runs
+# every Rust test (the stack rehearsal among them, on a moto server of its own), lints the
+# SAM template (cfn-lint with informational checks, sam validate --lint, q2c-template-lint,
+# checkov), fuzzes the served OpenAPI document of a fresh `q2c local` with schemathesis, and
+# stops everything it started. No Docker, no AWS account.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -22,6 +25,16 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/requirements-test.txt
   echo "$want" > "$stamp"
+fi
+
+checkov_venv="$root/.venv-checkov"
+checkov_stamp="$checkov_venv/.requirements.sha256"
+checkov_want=$(sha256sum tools/requirements-checkov.txt | cut -d' ' -f1)
+if [ ! -x "$checkov_venv/bin/checkov" ] || [ "$(cat "$checkov_stamp" 2>/dev/null)" != "$checkov_want" ]; then
+  log "installing checkov into .venv-checkov"
+  python3 -m venv "$checkov_venv"
+  "$checkov_venv/bin/pip" install --quiet --disable-pip-version-check -r tools/requirements-checkov.txt
+  echo "$checkov_want" > "$checkov_stamp"
 fi
 
 free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -58,10 +71,14 @@ log "cargo test --workspace"
 cargo test --workspace --locked --no-fail-fast
 
 # --- SAM template -------------------------------------------------------------------------
+# Every finding fails the run, informational ones included; what checkov still reports is
+# skipped in tools/checkov.yaml, each with its reason (docs/infra.md, "Validation").
 if [ -f infra/template.yaml ]; then
-  log "cfn-lint and sam validate --lint on infra/template.yaml"
-  "$venv/bin/cfn-lint" infra/template.yaml
-  "$venv/bin/sam" validate --lint --template infra/template.yaml
+  log "cfn-lint (with informational checks), sam validate --lint, q2c-template-lint, checkov"
+  "$venv/bin/cfn-lint" --include-checks I -- infra/template.yaml
+  SAM_CLI_TELEMETRY=0 "$venv/bin/sam" validate --lint --template infra/template.yaml
+  cargo run -q --locked -p q2c-template-lint -- infra/template.yaml
+  "$checkov_venv/bin/checkov" --config-file tools/checkov.yaml --file infra/template.yaml
 fi
 
 # --- schemathesis against a fresh q2c local -----------------------------------------------

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use q2c_aws::wiring::hub_delivery;
 use q2c_aws::{DeadLetter, DynamoStore, process_whole_batch};
-use q2c_runtime::{ConfigError, Metric, Metrics, optional, parsed_or, required};
+use q2c_runtime::{ConfigError, Metrics, optional, parsed_or, required};
 use q2c_service::delivery::HubDelivery;
 use q2c_service::event_versions::SchemaMajor;
 use q2c_service::ports::BoxError;
@@ -84,14 +84,14 @@ impl Delivery {
         })
     }
 
-    /// Handles one batch; counts `MessagesDeadLettered`.
+    /// Handles one batch; counts `MessagesProcessed`, `MessagesRetried` and
+    /// `MessagesDeadLettered`.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
         let report = process_whole_batch(event, &self.dlq, |batch| {
             self.delivery.deliver_mixed_batch(batch)
         })
         .await;
-        self.metrics
-            .add(Metric::MessagesDeadLettered, report.dead_lettered as u64);
+        report.record(&self.metrics);
         report.response
     }
 }

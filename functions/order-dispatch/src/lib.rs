@@ -142,8 +142,8 @@ impl Dispatcher {
     }
 
     /// Handles one batch, finishing by `deadline` (the invocation's, minus
-    /// [`DEADLINE_MARGIN`]); counts `OrdersDispatched`, `OrderDispatchRetries` and
-    /// `MessagesDeadLettered`.
+    /// [`DEADLINE_MARGIN`]); counts `OrdersDispatched`, `OrderDispatchRetries` and the
+    /// messages' fates (`MessagesProcessed`, `MessagesRetried`, `MessagesDeadLettered`).
     pub async fn handle(&self, event: SqsEvent, deadline: OffsetDateTime) -> SqsBatchResponse {
         let report = process_batch_report(event, &self.dlq, |message| async move {
             let outcome = self.dispatch.dispatch(message, deadline).await;
@@ -159,8 +159,7 @@ impl Dispatcher {
             outcome.into_result()
         })
         .await;
-        self.metrics
-            .add(Metric::MessagesDeadLettered, report.dead_lettered as u64);
+        report.record(&self.metrics);
         report.response
     }
 }

@@ -181,6 +181,8 @@ impl Relay {
         }
         self.metrics
             .add(Metric::EventsPublished, total.published as u64);
+        self.metrics
+            .add(Metric::EventsPublishFailed, total.failed as u64);
         if total.published > 0 {
             tracing::warn!(
                 published = total.published,
@@ -216,7 +218,7 @@ impl Relay {
                 let now = OffsetDateTime::now_utc();
                 if let Err(error) = self.store.mark_published(&outcome.published, now).await {
                     // Already sent: retrying would send again. They stay pending.
-                    tracing::warn!(error.message = %error, "marking events published failed");
+                    tracing::warn!(error.message = %error, error.cause_chain = ?error, "marking events published failed");
                 }
                 for failure in &outcome.failed {
                     tracing::warn!(
@@ -228,7 +230,7 @@ impl Relay {
                 outcome.failed.into_iter().map(|f| f.event_id).collect()
             }
             Err(error) => {
-                tracing::error!(error.message = %error, "publishing failed");
+                tracing::error!(error.message = %error, error.cause_chain = ?error, "publishing failed");
                 events.iter().map(|e| e.event_id.clone()).collect()
             }
         };
@@ -238,6 +240,8 @@ impl Relay {
                 .filter(|(_, e)| failed_ids.contains(&e.event_id))
                 .map(|(sequence, _)| sequence),
         );
+        self.metrics
+            .add(Metric::EventsPublishFailed, failed_sequences.len() as u64);
         let mut response = DynamoDbEventResponse::default();
         response.batch_item_failures = failed_sequences
             .into_iter()

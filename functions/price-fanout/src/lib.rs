@@ -112,15 +112,15 @@ impl Fanout {
         })
     }
 
-    /// Handles one batch; counts `MessagesDeadLettered` and `StalePriceEventsSkipped`.
+    /// Handles one batch; counts the messages' fates (`MessagesProcessed`,
+    /// `MessagesRetried`, `MessagesDeadLettered`) and `StalePriceEventsSkipped`.
     pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
         let stale_before = self.fanout.stale_events_skipped();
         let report = process_batch_report(event, &self.dlq, |message| async move {
             self.fanout.handle(message).await.map(|_| ())
         })
         .await;
-        self.metrics
-            .add(Metric::MessagesDeadLettered, report.dead_lettered as u64);
+        report.record(&self.metrics);
         self.metrics.add(
             Metric::StalePriceEventsSkipped,
             self.fanout.stale_events_skipped() - stale_before,

@@ -20,6 +20,6 @@ pub mod secret;
 
 pub use config::{ConfigError, LambdaEnv, optional, parsed_or, required};
 pub use logging::init_tracing;
-pub use metrics::{Metric, Metrics};
+pub use metrics::{Metric, Metrics, Unit};
 pub use sdk::sdk_config;
 pub use secret::{LazySecret, SecretError};

@@ -3,7 +3,8 @@
 //! which CloudWatch Logs turns into metrics in namespace [`NAMESPACE`] with the dimension
 //! `function` — no `PutMetricData` calls, no extra permissions.
 //!
-//! Line shape (see the EMF specification):
+//! Counts are summed per invocation ([`Metrics::add`]); ages keep the largest value
+//! ([`Metrics::observe`]). Line shape (see the EMF specification):
 //! `{"_aws":{"Timestamp":<ms>,"CloudWatchMetrics":[{"Namespace":"q2c","Dimensions":[["function"]],
 //! "Metrics":[{"Name":"QuotesCreated","Unit":"Count"}]}]},"function":"q2c-quote-api","QuotesCreated":1}`
 
@@ -19,7 +20,28 @@ pub const NAMESPACE: &str = "q2c";
 /// The dimension naming the function.
 pub const DIMENSION: &str = "function";
 
-/// The counters q2c publishes (all of unit `Count`).
+/// The unit CloudWatch records a metric in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Unit {
+    /// A count of things (summed per invocation).
+    Count,
+    /// A duration or age in seconds (the largest of an invocation).
+    Seconds,
+}
+
+impl Unit {
+    /// The EMF / CloudWatch unit name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unit::Count => "Count",
+            Unit::Seconds => "Seconds",
+        }
+    }
+}
+
+/// Every metric q2c publishes (namespace [`NAMESPACE`], dimension [`DIMENSION`]): the one
+/// list of names the template's alarms and dashboard may use from namespace `q2c`
+/// (`q2c-template-lint` reads [`Metric::ALL`]; docs/operations.md lists them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Metric {
     /// Quotes created (`POST /quote` answered 201).
@@ -28,7 +50,18 @@ pub enum Metric {
     QuotesAccepted,
     /// Events published to SQS by the outbox relay.
     EventsPublished,
-    /// Messages moved to a dead-letter queue.
+    /// Outbox events the relay could not publish (their stream records are returned as
+    /// batch item failures, or left pending for the next sweep).
+    EventsPublishFailed,
+    /// Age of the oldest outbox event still pending, in seconds (the relay's sweep; 0 when
+    /// none is pending). Alarmed on by `OutboxPendingAgeAlarm`.
+    OutboxOldestPendingAge,
+    /// Queue messages a consumer handled (SQS deletes them).
+    MessagesProcessed,
+    /// Queue messages a consumer returned for redelivery: a transient failure, a panic, or
+    /// a delay it asked for. Invocations still succeed, so `Errors` stays 0 meanwhile.
+    MessagesRetried,
+    /// Messages moved to a dead-letter queue by the consumer (poison, with a reason).
     MessagesDeadLettered,
     /// Invocations that were the first of their container.
     ColdStarts,
@@ -46,12 +79,34 @@ pub enum Metric {
 }
 
 impl Metric {
+    /// Every metric, in declaration order.
+    pub const ALL: [Metric; 14] = [
+        Metric::QuotesCreated,
+        Metric::QuotesAccepted,
+        Metric::EventsPublished,
+        Metric::EventsPublishFailed,
+        Metric::OutboxOldestPendingAge,
+        Metric::MessagesProcessed,
+        Metric::MessagesRetried,
+        Metric::MessagesDeadLettered,
+        Metric::ColdStarts,
+        Metric::OrdersDispatched,
+        Metric::OrderDispatchRetries,
+        Metric::CircuitOpened,
+        Metric::CircuitClosed,
+        Metric::StalePriceEventsSkipped,
+    ];
+
     /// The metric name in CloudWatch.
     pub fn name(self) -> &'static str {
         match self {
             Metric::QuotesCreated => "QuotesCreated",
             Metric::QuotesAccepted => "QuotesAccepted",
             Metric::EventsPublished => "EventsPublished",
+            Metric::EventsPublishFailed => "EventsPublishFailed",
+            Metric::OutboxOldestPendingAge => "OutboxOldestPendingAge",
+            Metric::MessagesProcessed => "MessagesProcessed",
+            Metric::MessagesRetried => "MessagesRetried",
             Metric::MessagesDeadLettered => "MessagesDeadLettered",
             Metric::ColdStarts => "ColdStarts",
             Metric::OrdersDispatched => "OrdersDispatched",
@@ -59,6 +114,15 @@ impl Metric {
             Metric::CircuitOpened => "CircuitOpened",
             Metric::CircuitClosed => "CircuitClosed",
             Metric::StalePriceEventsSkipped => "StalePriceEventsSkipped",
+        }
+    }
+
+    /// The metric's unit: counts are summed over an invocation, ages keep their largest
+    /// value ([`Metrics::observe`]).
+    pub fn unit(self) -> Unit {
+        match self {
+            Metric::OutboxOldestPendingAge => Unit::Seconds,
+            _ => Unit::Count,
         }
     }
 }
@@ -82,13 +146,22 @@ impl Metrics {
         }
     }
 
-    /// Adds `n` to `metric`.
+    /// Adds `n` to the count `metric` (nothing when `n` is 0, so idle metrics print no line).
     pub fn add(&self, metric: Metric, n: u64) {
         if n == 0 {
             return;
         }
         if let Ok(mut counts) = self.counts.lock() {
             *counts.entry(metric).or_insert(0) += n;
+        }
+    }
+
+    /// Records `value` of the gauge `metric` (an age): the invocation's line carries the
+    /// largest value observed, and a 0 is recorded (an empty backlog is news too).
+    pub fn observe(&self, metric: Metric, value: u64) {
+        if let Ok(mut counts) = self.counts.lock() {
+            let current = counts.entry(metric).or_insert(0);
+            *current = (*current).max(value);
         }
     }
 
@@ -111,7 +184,7 @@ impl Metrics {
         }
         let definitions: Vec<Value> = counts
             .keys()
-            .map(|m| json!({"Name": m.name(), "Unit": "Count"}))
+            .map(|m| json!({"Name": m.name(), "Unit": m.unit().name()}))
             .collect();
         let mut document = Map::new();
         document.insert(
@@ -183,6 +256,51 @@ mod tests {
         }
         assert!(line["function"].is_string());
         assert!(metrics.take_document(0).is_none(), "counters reset");
+    }
+
+    #[test]
+    fn a_gauge_keeps_its_largest_value_and_its_unit() {
+        let metrics = Metrics::new("q2c-outbox-relay");
+        metrics.observe(Metric::OutboxOldestPendingAge, 40);
+        metrics.observe(Metric::OutboxOldestPendingAge, 7);
+        metrics.add(Metric::EventsPublished, 1);
+        let line = metrics.take_document(0).expect("observed");
+        assert_eq!(line["OutboxOldestPendingAge"], 40);
+        let units: Vec<(&str, &str)> = line["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .expect("definitions")
+            .iter()
+            .map(|d| {
+                (
+                    d["Name"].as_str().unwrap_or(""),
+                    d["Unit"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            units,
+            [
+                ("EventsPublished", "Count"),
+                ("OutboxOldestPendingAge", "Seconds")
+            ]
+        );
+
+        let idle = Metrics::new("q2c-outbox-relay");
+        idle.observe(Metric::OutboxOldestPendingAge, 0);
+        let line = idle.take_document(0).expect("a zero age is reported");
+        assert_eq!(line["OutboxOldestPendingAge"], 0);
+    }
+
+    #[test]
+    fn every_metric_is_listed_once_with_a_distinct_name() {
+        let names: std::collections::BTreeSet<&str> =
+            Metric::ALL.iter().map(|m| m.name()).collect();
+        assert_eq!(names.len(), Metric::ALL.len());
+        assert!(
+            names
+                .iter()
+                .all(|n| n.chars().all(|c| c.is_ascii_alphanumeric()))
+        );
     }
 
     #[test]

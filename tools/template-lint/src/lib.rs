@@ -1,7 +1,11 @@
 //! q2c-template-lint: checks q2c's SAM template (`infra/template.yaml`) for the rules that keep
-//! messages safe and data encrypted, which cfn-lint and `sam validate --lint` do not know:
-//! dead-letter queues, receive counts, visibility timeouts against consumer timeouts, partial
-//! batch failures, encryption with the customer-managed key, and IAM actions without wildcards.
+//! messages safe, data encrypted and the stack operable, which cfn-lint and `sam validate
+//! --lint` do not know: dead-letter queues, receive counts, visibility timeouts against
+//! consumer timeouts, partial batch failures, encryption with the customer-managed key, IAM
+//! actions without wildcards, retain policies, alarm coverage with runbook links, metric names
+//! that exist (the code's [`q2c_runtime::Metric::ALL`] or AWS's), CORS headers, and safe
+//! deployments. It also covers what the stack rehearsal cannot create in moto (queue
+//! policies, alarms, the HTTP API, CodeDeploy).
 //!
 //! Short-form (`!Ref`, `!GetAtt`, `!Sub`, ...) and long-form (`Ref`, `Fn::GetAtt`, ...)
 //! intrinsics are both understood; numbers given as `!Ref Parameter` resolve to the
@@ -26,6 +30,7 @@ pub mod template;
 
 use std::fmt;
 
+pub use rules::alarms::runbook_anchor;
 pub use template::{LoadTemplateError, Template};
 
 /// A rule of the checker. Its [`Rule::name`] is what the CLI prints and what the broken
@@ -44,6 +49,20 @@ pub enum Rule {
     EncryptionAtRest,
     /// No IAM statement allows `*` or `service:*` (nor uses `NotAction`).
     IamNoWildcardAction,
+    /// Queues, DLQs and log groups are retained on delete and replacement; tables are too,
+    /// and have deletion protection.
+    RetainPolicies,
+    /// Every queue, function, table index and HTTP API has its alarms.
+    AlarmCoverage,
+    /// Every alarm links its runbook step and notifies someone.
+    AlarmRunbook,
+    /// Every alarm and dashboard metric is one the code emits or AWS publishes.
+    MetricNames,
+    /// HTTP APIs allow the request headers and expose the response headers browsers need,
+    /// and no origin unless configured.
+    CorsHeaders,
+    /// Every function deploys through an alias with a canary rolled back by alarms.
+    SafeDeployment,
 }
 
 /// The smallest `maxReceiveCount` accepted: fewer receives lets a transient failure of a good
@@ -56,13 +75,19 @@ pub const VISIBILITY_TIMEOUT_FACTOR: f64 = 6.0;
 
 impl Rule {
     /// Every rule, in the order [`lint`] runs them.
-    pub const ALL: [Rule; 6] = [
+    pub const ALL: [Rule; 12] = [
         Rule::SqsRedrivePolicy,
         Rule::SqsMaxReceiveCount,
         Rule::SqsVisibilityTimeout,
         Rule::EsmReportBatchItemFailures,
         Rule::EncryptionAtRest,
         Rule::IamNoWildcardAction,
+        Rule::RetainPolicies,
+        Rule::AlarmCoverage,
+        Rule::AlarmRunbook,
+        Rule::MetricNames,
+        Rule::CorsHeaders,
+        Rule::SafeDeployment,
     ];
 
     /// The rule's stable kebab-case name.
@@ -74,6 +99,12 @@ impl Rule {
             Rule::EsmReportBatchItemFailures => "esm-report-batch-item-failures",
             Rule::EncryptionAtRest => "encryption-at-rest",
             Rule::IamNoWildcardAction => "iam-no-wildcard-action",
+            Rule::RetainPolicies => "retain-policies",
+            Rule::AlarmCoverage => "alarm-coverage",
+            Rule::AlarmRunbook => "alarm-runbook",
+            Rule::MetricNames => "metric-names",
+            Rule::CorsHeaders => "cors-headers",
+            Rule::SafeDeployment => "safe-deployment",
         }
     }
 }
@@ -119,6 +150,12 @@ pub fn lint(template: &Template) -> Vec<Violation> {
     violations.extend(rules::batch::check(template));
     violations.extend(rules::encryption::check(template));
     violations.extend(rules::iam::check(template));
+    violations.extend(rules::retain::check(template));
+    violations.extend(rules::alarms::check_coverage(template));
+    violations.extend(rules::alarms::check_runbooks(template));
+    violations.extend(rules::metrics::check(template));
+    violations.extend(rules::cors::check(template));
+    violations.extend(rules::deploy::check(template));
     violations.sort_by_key(|v| v.rule);
     violations
 }

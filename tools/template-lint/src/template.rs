@@ -40,12 +40,19 @@ pub struct Resource<'a> {
     pub kind: &'a str,
     /// The `Properties` mapping (`Null` when absent).
     pub properties: &'a Value,
+    /// The whole definition (`Type`, `Properties`, `DeletionPolicy`, `Metadata`, ...).
+    pub definition: &'a Value,
 }
 
 impl<'a> Resource<'a> {
     /// The property `key`, if present.
     pub fn prop(&self, key: &str) -> Option<&'a Value> {
         self.properties.get(key)
+    }
+
+    /// The resource attribute `key` beside `Properties` (e.g. `DeletionPolicy`) as a string.
+    pub fn attribute_str(&self, key: &str) -> Option<&'a str> {
+        self.definition.get(key).and_then(Value::as_str)
     }
 }
 
@@ -88,6 +95,7 @@ impl Template {
                     name: name.as_str()?,
                     kind: body.get("Type")?.as_str()?,
                     properties: body.get("Properties").unwrap_or(&Value::Null),
+                    definition: body,
                 })
             })
     }
@@ -95,6 +103,18 @@ impl Template {
     /// The resource with logical id `name`.
     pub fn resource(&self, name: &str) -> Option<Resource<'_>> {
         self.resources().find(|r| r.name == name)
+    }
+
+    /// The `Default` of parameter `name`, if the template declares one.
+    pub fn parameter_default(&self, name: &str) -> Option<&Value> {
+        self.root.get("Parameters")?.get(name)?.get("Default")
+    }
+
+    /// Whether the template declares parameter `name`.
+    pub fn has_parameter(&self, name: &str) -> bool {
+        self.root
+            .get("Parameters")
+            .is_some_and(|p| p.get(name).is_some())
     }
 
     /// `Globals.Function.<key>` of a SAM template.

@@ -1,7 +1,9 @@
 //! The template gives every function the environment its code cannot start without: each
 //! `required("NAME")` in `functions/<binary>/src/` must be a variable of the function whose
-//! `BuildProperties.Binary` is `<binary>` (or of `Globals`). Functions whose crate is not in
-//! the workspace yet are skipped; the three that exist must be found.
+//! binary is `<binary>` (or of `Globals`). The binary of `<Name>Function` is `<name>` in kebab
+//! case (QuoteApiFunction -> quote-api): infra/Makefile builds it so, the template names the
+//! function `${Prefix}-<binary>` (checked here), and the stack rehearsal runs it so. Functions
+//! whose crate is not in the workspace yet are skipped; the five that exist must be found.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -51,6 +53,19 @@ fn required_names(source: &str) -> BTreeSet<String> {
     names
 }
 
+/// `QuoteApiFunction` -> `quote-api`, as infra/Makefile derives it.
+fn binary_of(logical_id: &str) -> String {
+    let stem = logical_id.strip_suffix("Function").unwrap_or(logical_id);
+    let mut binary = String::new();
+    for (i, c) in stem.chars().enumerate() {
+        if c.is_ascii_uppercase() && i > 0 {
+            binary.push('-');
+        }
+        binary.push(c.to_ascii_lowercase());
+    }
+    binary
+}
+
 /// Every `.rs` file under `dir`, concatenated.
 fn sources(dir: &Path) -> String {
     let mut text = String::new();
@@ -64,6 +79,13 @@ fn sources(dir: &Path) -> String {
         }
     }
     text
+}
+
+#[test]
+fn binaries_are_the_kebab_case_of_the_logical_ids() {
+    assert_eq!(binary_of("QuoteApiFunction"), "quote-api");
+    assert_eq!(binary_of("OutboxRelayFunction"), "outbox-relay");
+    assert_eq!(binary_of("HubDeliveryFunction"), "hub-delivery");
 }
 
 #[test]
@@ -99,12 +121,28 @@ fn every_variable_a_function_requires_is_set_by_the_template() {
         .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::Serverless::Function"))
     {
         let name = name.as_str().unwrap_or("?");
-        let binary = function
-            .get("Metadata")
-            .and_then(|m| m.get("BuildProperties"))
-            .and_then(|p| p.get("Binary"))
-            .and_then(Value::as_str)
-            .unwrap_or_else(|| panic!("{name} names its Binary"));
+        let binary = binary_of(name);
+        let binary = binary.as_str();
+        assert_eq!(
+            function
+                .get("Metadata")
+                .and_then(|m| m.get("BuildMethod"))
+                .and_then(Value::as_str),
+            Some("makefile"),
+            "{name} is built by infra/Makefile"
+        );
+        let function_name = function
+            .get("Properties")
+            .and_then(|p| p.get("FunctionName"))
+            .and_then(|n| match n {
+                Value::Tagged(tagged) => tagged.value.as_str(),
+                other => other.as_str(),
+            })
+            .unwrap_or_else(|| panic!("{name} has a FunctionName"));
+        assert!(
+            function_name.ends_with(&format!("-{binary}")),
+            "{name}: FunctionName {function_name} does not end with its binary {binary}"
+        );
         let crate_src = root.join("functions").join(binary).join("src");
         if !crate_src.is_dir() {
             continue;
@@ -130,7 +168,13 @@ fn every_variable_a_function_requires_is_set_by_the_template() {
         "missing variables:\n{}",
         missing.join("\n")
     );
-    for present in ["quote-api", "outbox-relay", "order-dispatch"] {
+    for present in [
+        "quote-api",
+        "outbox-relay",
+        "order-dispatch",
+        "price-fanout",
+        "hub-delivery",
+    ] {
         assert!(
             checked.iter().any(|b| b == present),
             "{present} was not checked (checked: {checked:?})"

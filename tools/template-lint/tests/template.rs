@@ -115,3 +115,77 @@ fn changed_lines(a: &str, b: &str) -> usize {
 fn lines(violations: &[Violation]) -> String {
     violations.iter().map(|v| format!("{v}\n")).collect()
 }
+
+/// GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to `-`.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn operations_doc() -> String {
+    read(&manifest_dir().join("../../docs/operations.md"))
+}
+
+#[test]
+fn every_alarm_links_a_runbook_step_that_docs_operations_md_has() {
+    let doc = operations_doc();
+    let anchors: Vec<String> = doc
+        .lines()
+        .filter_map(|l| {
+            l.trim_start_matches('#')
+                .strip_prefix(' ')
+                .filter(|_| l.starts_with('#'))
+        })
+        .map(anchor)
+        .collect();
+    let template = Template::load(&real_template()).expect("template loads");
+    let mut checked = 0;
+    for alarm in template
+        .resources()
+        .filter(|r| r.kind == "AWS::CloudWatch::Alarm")
+    {
+        let link = q2c_template_lint::runbook_anchor(&alarm)
+            .unwrap_or_else(|| panic!("{} links no runbook step", alarm.name));
+        assert!(
+            anchors.iter().any(|a| a == link),
+            "{}: docs/operations.md has no heading for #{link} (headings: {anchors:?})",
+            alarm.name
+        );
+        assert!(
+            doc.contains(&format!("](#{link})")),
+            "{}: the alarm table of docs/operations.md does not link #{link}",
+            alarm.name
+        );
+        checked += 1;
+    }
+    assert!(checked >= 40, "only {checked} alarms found");
+}
+
+#[test]
+fn docs_operations_md_lists_every_metric_the_code_emits() {
+    let doc = operations_doc();
+    for metric in q2c_runtime::Metric::ALL {
+        assert!(
+            doc.contains(&format!("`{}`", metric.name())),
+            "docs/operations.md does not list {}",
+            metric.name()
+        );
+    }
+}
+
+#[test]
+fn anchors_follow_github() {
+    assert_eq!(anchor("API 5xx"), "api-5xx");
+    assert_eq!(
+        anchor("Runbook: from a DLQ alarm to an empty DLQ (`q2c dlq`)"),
+        "runbook-from-a-dlq-alarm-to-an-empty-dlq-q2c-dlq"
+    );
+}

@@ -6,7 +6,6 @@
 //! Needs moto (`Q2C_TEST_AWS_ENDPOINT`); fails with instructions without it.
 
 mod moto;
-mod runtime_api;
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -18,7 +17,7 @@ use q2c_fn_outbox_relay::Relay;
 use q2c_runtime::Metrics;
 use q2c_service::context::TenantId;
 use q2c_service::ports::{OutboxStore, QuoteStore};
-use runtime_api::{FakeRuntimeApi, Reported};
+use q2c_stack_rehearsal::runtime_api::{FakeRuntimeApi, Reported};
 use serde_json::{Value, json};
 
 const WAIT: Duration = Duration::from_secs(60);

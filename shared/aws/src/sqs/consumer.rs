@@ -11,6 +11,7 @@
 use std::future::Future;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use q2c_runtime::{Metric, Metrics};
 pub use q2c_service::messaging::HandlerError;
 use q2c_service::messaging::{Disposition, handle_batch, handle_one};
 use tracing::Instrument;
@@ -37,6 +38,17 @@ pub struct BatchReport {
     pub dead_lettered: usize,
     /// Messages returned for redelivery.
     pub retried: usize,
+}
+
+impl BatchReport {
+    /// Counts the batch's messages by fate: `MessagesProcessed`, `MessagesRetried` and
+    /// `MessagesDeadLettered`. Retries are what a failing consumer shows while its
+    /// invocations (and so Lambda's `Errors`) all succeed.
+    pub fn record(&self, metrics: &Metrics) {
+        metrics.add(Metric::MessagesProcessed, self.done as u64);
+        metrics.add(Metric::MessagesRetried, self.retried as u64);
+        metrics.add(Metric::MessagesDeadLettered, self.dead_lettered as u64);
+    }
 }
 
 /// Handles every record of `event` with `handler` and returns the records SQS must
@@ -175,5 +187,36 @@ async fn act(record: &SqsMessage, dlq: &DeadLetter, disposition: Disposition) ->
                 Outcome::Retry
             }
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_is_recorded_as_one_count_per_fate() {
+        let report = BatchReport {
+            done: 4,
+            dead_lettered: 1,
+            retried: 2,
+            ..BatchReport::default()
+        };
+        let metrics = Metrics::new("q2c-order-dispatch");
+        report.record(&metrics);
+        let line = metrics.take_document(0).expect("recorded");
+        assert_eq!(line["MessagesProcessed"], 4);
+        assert_eq!(line["MessagesRetried"], 2);
+        assert_eq!(line["MessagesDeadLettered"], 1);
+
+        // A clean batch records no retries: the retries alarm sees no data, not a zero.
+        let clean = BatchReport {
+            done: 3,
+            ..BatchReport::default()
+        };
+        clean.record(&metrics);
+        let line = metrics.take_document(0).expect("recorded");
+        assert_eq!(line["MessagesProcessed"], 3);
+        assert!(line.get("MessagesRetried").is_none());
     }
 }

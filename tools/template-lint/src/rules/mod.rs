@@ -1,9 +1,14 @@
 //! The rules, grouped by what they look at, and the event-source view that several share.
 
+pub mod alarms;
 pub mod batch;
+pub mod cors;
+pub mod deploy;
 pub mod encryption;
 pub mod iam;
+pub mod metrics;
 pub mod redrive;
+pub mod retain;
 pub mod visibility;
 
 use serde_yaml::Value;

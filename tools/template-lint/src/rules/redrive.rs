@@ -53,7 +53,7 @@ pub fn check(template: &Template) -> Vec<Violation> {
 /// Queues that are exempt from needing their own DLQ: those some queue's RedrivePolicy
 /// targets, those that declare themselves DLQs with a RedriveAllowPolicy, and those that are
 /// an `OnFailure` destination (of an event source mapping or an async invoke config).
-fn dead_letter_targets(template: &Template) -> BTreeSet<&str> {
+pub(crate) fn dead_letter_targets(template: &Template) -> BTreeSet<&str> {
     let mut exempt = BTreeSet::new();
     for resource in template.resources() {
         if resource.kind == "AWS::SQS::Queue" {

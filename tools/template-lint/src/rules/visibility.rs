@@ -59,7 +59,7 @@ pub fn check(template: &Template) -> Vec<Violation> {
 
 /// The function's `Timeout`, else (for SAM functions) `Globals.Function.Timeout`, else
 /// Lambda's default. `None` when a value is present but does not resolve.
-fn function_timeout(template: &Template, name: &str) -> Option<f64> {
+pub(crate) fn function_timeout(template: &Template, name: &str) -> Option<f64> {
     let function = template.resource(name)?;
     let own = function.prop("Timeout");
     let global = (function.kind == "AWS::Serverless::Function")
