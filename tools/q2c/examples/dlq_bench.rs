@@ -5,7 +5,7 @@
 //! `cargo run --release -p q2c --example dlq_bench -- [local messages] [moto messages]`
 //! (defaults 5000 and 500). Results: docs/benchmarks.md, "DLQ redrive".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -200,6 +200,15 @@ impl<B: DlqBackend> DlqBackend for CountingBackend<B> {
     async fn purge(&self, queue: &str) -> Result<(), QueueError> {
         self.record("PurgeQueue");
         self.inner.purge(queue).await
+    }
+
+    async fn still_queued(
+        &self,
+        queue: &str,
+        message_ids: &[String],
+    ) -> Result<Option<BTreeSet<String>>, QueueError> {
+        // No SQS request: the local engine's lookup, or `None` on SQS.
+        self.inner.still_queued(queue, message_ids).await
     }
 
     async fn start_move_task(
