@@ -1,6 +1,7 @@
-//! Benchmark of the manual DLQ redrive (`q2c dlq redrive --manual`): messages per second
-//! and queue requests per redriven message, counted through [`CountingBackend`], on the local
-//! engine and, when `Q2C_TEST_AWS_ENDPOINT` is set, on moto.
+//! Benchmark of the DLQ redrive's move (`q2c dlq redrive --settle-timeout 0s`: no consumer
+//! behind the destination, so no wait): messages per second and queue requests per
+//! redriven message, counted through [`CountingBackend`], on the local engine and, when
+//! `Q2C_TEST_AWS_ENDPOINT` is set, on moto.
 //!
 //! `cargo run --release -p q2c --example dlq_bench -- [local messages] [moto messages]`
 //! (defaults 5000 and 500). Results: docs/benchmarks.md, "DLQ redrive".
@@ -12,7 +13,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use q2c_aws::SqsDlqBackend;
 use q2c_local::LocalDlqBackend;
-use q2c_service::dlq::ops::{self, MoveOptions};
+use q2c_service::dlq::RedriveOptions;
 use q2c_service::dlq::{
     AttributeValue, DeadLetterQueue, DlqBackend, DlqMessage, DlqOutgoing, ExactSummary, MoveTask,
     MoveTaskError,
@@ -49,12 +50,13 @@ async fn measure<B: DlqBackend>(
 ) -> anyhow::Result<()> {
     seed(&backend, dlq, n).await?;
     let before = backend.calls();
-    let options = MoveOptions {
+    let options = RedriveOptions {
         visibility: Duration::from_secs(60),
-        ..MoveOptions::default()
+        settle_timeout: Duration::ZERO,
+        ..RedriveOptions::default()
     };
     let started = Instant::now();
-    let summary = ops::move_messages(&backend, dlq, destination, &options, &mut ()).await?;
+    let summary = q2c_service::dlq::redrive(&backend, dlq, destination, &options, &mut ()).await?;
     let elapsed = started.elapsed();
     let mut calls = backend.calls();
     for (operation, count) in before {
