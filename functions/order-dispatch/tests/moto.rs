@@ -46,6 +46,8 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(600);
 static MOTO_TRANSACTIONS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 struct World {
+    /// The queue-name prefix of this world's queues.
+    prefix: String,
     store: DynamoStore,
     sqs: aws_sdk_sqs::Client,
     queues: SqsQueues,
@@ -110,7 +112,8 @@ impl World {
         );
         World {
             store,
-            queues: SqsQueues::new(sqs.clone()).with_prefix(prefix),
+            queues: SqsQueues::new(sqs.clone()).with_prefix(prefix.clone()),
+            prefix,
             sqs,
             orders_url,
             dlq_url,
@@ -508,4 +511,141 @@ async fn a_transient_failure_returns_the_message_hidden_for_longer_than_the_queu
     );
     assert_eq!(downstream["o-1"]["accepted"], Value::Bool(false));
     assert!(receive_all(&world.sqs, &world.dlq_url).await.is_empty());
+}
+
+/// The redrive scenario of issue 14 on SQS: 3 orders refused by order management are in
+/// `orders-dlq`; `q2c dlq redrive orders-dlq` (its command-line entry point, over moto) runs
+/// while the function's handler drains `orders` as the event source mapping would. The
+/// handler refuses the 3 again and dead-letters copies (new message ids); the redrive
+/// recognises them by eventId, does not move them again, and ends with exactly 3 reported
+/// "refused again", after 2 POSTs per refused order in all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redrive_into_a_refusing_order_management_ends_with_three_refused_again() {
+    use clap::Parser;
+    use q2c::cli::{Cli, Command};
+    use q2c::dlq::cmd::{DlqCommand, RedriveOutcome, redrive};
+
+    let world = World::new(
+        DownstreamConfig {
+            reject_match: Some("o-refused".into()),
+            ..DownstreamConfig::default()
+        },
+        1,
+    )
+    .await;
+    let refused: Vec<String> = (1..=3).map(|i| format!("o-refused-{i}")).collect();
+    for id in refused
+        .iter()
+        .map(String::as_str)
+        .chain(["o-ok-1", "o-ok-2"])
+    {
+        world.accept_quote(id).await;
+    }
+    world.relay().await;
+    world.drain().await;
+    let (_, posts_before) = world.received().await;
+    assert_eq!(posts_before, 5, "one POST each");
+    assert_eq!(
+        depth(&world.sqs, &world.dlq_url).await,
+        3,
+        "the refused are dead-lettered"
+    );
+
+    let cli = Cli::try_parse_from([
+        "q2c",
+        "dlq",
+        "redrive",
+        "orders-dlq",
+        "--to",
+        "orders",
+        "--endpoint-url",
+        &moto::endpoint(),
+        "--region",
+        &moto::region(),
+        "--queue-prefix",
+        &world.prefix,
+        "--json",
+    ])
+    .expect("valid flags");
+    let Command::Dlq(args) = cli.command else {
+        panic!("a dlq command")
+    };
+    let DlqCommand::Redrive(redrive_args) = args.command else {
+        panic!("a redrive")
+    };
+    let backend = args.target.backend().await.expect("the SQS backend");
+    let started = Instant::now();
+    let run = tokio::spawn(async move { redrive(backend.as_ref(), redrive_args).await });
+    // The event source mapping, until the redrive ends.
+    while !run.is_finished() {
+        assert!(started.elapsed() < DRAIN_LIMIT, "the redrive did not end");
+        world.invoke_once(1).await;
+    }
+    let outcome = run.await.expect("joined").expect("redrive");
+    let elapsed = started.elapsed();
+    let RedriveOutcome::Moved(report) = outcome else {
+        panic!("moved by the tool, not a move task")
+    };
+    eprintln!("redrive on moto took {elapsed:?}: {report}");
+    assert_eq!(
+        (
+            report.moved,
+            report.refused_again,
+            report.settled_ok,
+            report.unsettled
+        ),
+        (3, 3, 0, 0),
+        "{report:?}"
+    );
+    let mut listed: Vec<String> = report
+        .refused
+        .iter()
+        .map(|r| {
+            assert!(
+                !r.by_max_receive_count,
+                "dead-lettered by the handler: {r:?}"
+            );
+            assert!(
+                r.failure_reason
+                    .as_deref()
+                    .is_some_and(|reason| reason.starts_with("order management refused")),
+                "{r:?}"
+            );
+            r.event_id.clone().expect("an eventId")
+        })
+        .collect();
+    listed.sort();
+
+    let (received, total_posts) = world.received().await;
+    let refused_posts: u64 = refused
+        .iter()
+        .map(|id| received[id]["posts"].as_u64().expect("posts"))
+        .sum();
+    eprintln!("order management POSTs: {total_posts} in all, {refused_posts} for the 3 refused");
+    assert_eq!(refused_posts, 6, "2 POSTs per refused order in all");
+    assert!(refused_posts <= 2 * 3);
+    assert_eq!(total_posts, 8, "the good orders were not posted again");
+    let back = receive_all(&world.sqs, &world.dlq_url).await;
+    let mut back_orders: Vec<String> = back
+        .iter()
+        .map(|m| {
+            let body: Value = serde_json::from_str(m.body().expect("body")).expect("json");
+            body["event"]["productOrder"]["id"]
+                .as_str()
+                .expect("order id")
+                .to_owned()
+        })
+        .collect();
+    back_orders.sort();
+    assert_eq!(
+        back_orders, refused,
+        "the 3 refused are back in the DLQ, once each"
+    );
+    let mut back_events = q2c_testkit::sqs::event_ids(&back);
+    back_events.sort();
+    assert_eq!(
+        listed, back_events,
+        "the report names the events that came back"
+    );
+    assert_eq!(depth(&world.sqs, &world.orders_url).await, 0);
 }

@@ -26,6 +26,12 @@ pub struct DlqNames {
     /// Whether attributes keep their SQS types (`Number`, `Binary`); a backend that stores
     /// text keeps the text (the base64 of a binary value).
     pub typed_attributes: bool,
+    /// Whether [`DlqBackend::still_queued`] can look at single messages (`Some`), or the
+    /// service shows messages only to a receive (`None`, SQS).
+    pub single_message_lookup: bool,
+    /// The source's `maxReceiveCount`: after this many receives it moves a message to the
+    /// DLQ itself.
+    pub max_receive_count: u32,
 }
 
 const HIDE: Duration = Duration::from_secs(30);
@@ -225,6 +231,119 @@ pub async fn dlq_backend_contract(backend: Arc<dyn DlqBackend>, names: DlqNames)
         let total: u64 = summary.reasons.iter().map(|(_, n)| n).sum();
         assert_eq!(total, 2, "{:?}", summary.reasons);
     }
+
+    // Which sent messages are still queued: exact where the backend can tell, never by
+    // receiving (counts and receive counts stay as they were).
+    let probe: Vec<DlqOutgoing> = (10..13).map(|n| message(n, false)).collect();
+    let outcome = b.send_batch(&source, &probe).await.expect("send to source");
+    let mut ids: Vec<String> = outcome.sent.iter().map(|(_, id)| id.clone()).collect();
+    ids.sort();
+    let asked: Vec<String> = ids
+        .iter()
+        .cloned()
+        .chain(["no-such-message".to_owned()])
+        .collect();
+    let looked = b.still_queued(&source, &asked).await.expect("still_queued");
+    if names.single_message_lookup {
+        let found = looked.expect("this backend looks at single messages");
+        assert_eq!(
+            found.into_iter().collect::<Vec<_>>(),
+            ids,
+            "all three queued"
+        );
+        let taken = receive_n(b, &source, 3).await;
+        assert_eq!(taken.len(), 3);
+        let in_flight = b
+            .still_queued(&source, &ids)
+            .await
+            .expect("still_queued")
+            .expect("a lookup");
+        assert_eq!(in_flight.len(), 3, "in flight is still queued");
+        b.delete_batch(&source, &handles(&taken[..2]))
+            .await
+            .expect("delete");
+        let left = b
+            .still_queued(&source, &ids)
+            .await
+            .expect("still_queued")
+            .expect("a lookup");
+        assert_eq!(left.len(), 1, "deleted ones are gone: {left:?}");
+        assert!(
+            left.contains(&taken[2].message_id),
+            "the one left is the undeleted one"
+        );
+        assert!(
+            b.still_queued(&dlq, &ids)
+                .await
+                .expect("still_queued")
+                .expect("a lookup")
+                .is_empty(),
+            "a message is looked up in its own queue only"
+        );
+        b.delete_batch(&source, &handles(&taken[2..]))
+            .await
+            .expect("clean up");
+    } else {
+        assert!(looked.is_none(), "{looked:?}");
+        assert_eq!(
+            counts(b, &source).await,
+            QueueCounts {
+                visible: 3,
+                in_flight: 0
+            },
+            "looking received nothing"
+        );
+        let taken = receive_n(b, &source, 3).await;
+        b.delete_batch(&source, &handles(&taken))
+            .await
+            .expect("clean up");
+    }
+    assert_eq!(counts(b, &source).await, QueueCounts::default());
+
+    // The source's own redrive: after maxReceiveCount receives the next receive moves the
+    // message to the DLQ, with its message id, send time and content key.
+    let sent = message(20, names.typed_attributes);
+    let outcome = b
+        .send_batch(&source, std::slice::from_ref(&sent))
+        .await
+        .expect("send to source");
+    let id = outcome.sent[0].1.clone();
+    let mut first: Option<DlqMessage> = None;
+    for receive in 1..=names.max_receive_count {
+        let got = b
+            .receive(&source, 10, Duration::ZERO, WAIT)
+            .await
+            .expect("receive");
+        assert_eq!(
+            got.len(),
+            1,
+            "receive {receive} delivers it (visible at once)"
+        );
+        first.get_or_insert(got[0].clone());
+    }
+    let first = first.expect("received");
+    assert!(
+        b.receive(&source, 10, Duration::ZERO, WAIT)
+            .await
+            .expect("receive")
+            .is_empty(),
+        "the receive after maxReceiveCount moves it instead of delivering it"
+    );
+    // The DLQ also holds the 2 messages left above.
+    let (moved, others): (Vec<DlqMessage>, Vec<DlqMessage>) = receive_n(b, &dlq, 3)
+        .await
+        .into_iter()
+        .partition(|m| m.body == sent.body);
+    assert_eq!((moved.len(), others.len()), (1, 2), "it is in the DLQ");
+    assert_eq!(moved[0].message_id, id, "with the id it had in the source");
+    assert_eq!(moved[0].sent_at(), first.sent_at(), "and its send time");
+    assert_eq!(moved[0].content_key(), first.content_key());
+    b.delete_batch(&dlq, &handles(&moved))
+        .await
+        .expect("clean up");
+    b.release_batch(&dlq, &handles(&others))
+        .await
+        .expect("release");
 
     // Purge empties the queue and leaves the source alone.
     b.send_batch(&source, &[message(9, false)])

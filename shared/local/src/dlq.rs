@@ -1,8 +1,9 @@
 //! [`LocalDlqBackend`]: the dead-letter operations on the embedded queue engine of a
 //! `q2c local` data directory. The engine keeps string attributes only and has no move tasks,
-//! so a redrive always moves messages itself.
+//! so a redrive always moves messages itself; it can say exactly which moved messages are
+//! still in their destination.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -154,5 +155,14 @@ impl DlqBackend for LocalDlqBackend {
 
     async fn purge(&self, queue: &str) -> Result<(), QueueError> {
         self.queues.purge(queue).await.map(drop)
+    }
+
+    /// Exact: a lookup by message id in the engine's table.
+    async fn still_queued(
+        &self,
+        queue: &str,
+        message_ids: &[String],
+    ) -> Result<Option<BTreeSet<String>>, QueueError> {
+        self.queues.still_queued(queue, message_ids).await.map(Some)
     }
 }

@@ -178,6 +178,37 @@ impl SqliteQueues {
         .await
     }
 
+    /// Which of `message_ids` are in `queue` now (visible or in flight): a lookup by the
+    /// unique message id, receiving nothing.
+    ///
+    /// # Errors
+    /// [`QueueError::UnknownQueue`], or [`QueueError::Backend`] when SQLite fails.
+    pub async fn still_queued(
+        &self,
+        queue: &str,
+        message_ids: &[String],
+    ) -> Result<std::collections::BTreeSet<String>, QueueError> {
+        let ids = message_ids.to_vec();
+        self.on_queue(queue, move |conn, row| {
+            let mut found = std::collections::BTreeSet::new();
+            let mut statement = conn
+                .prepare_cached("SELECT 1 FROM queue_messages WHERE message_id = ?1 AND queue = ?2")
+                .store()?;
+            for id in ids {
+                if statement
+                    .query_row(params![id, row.name], |_| Ok(()))
+                    .optional()
+                    .store()?
+                    .is_some()
+                {
+                    found.insert(id);
+                }
+            }
+            Ok(Ok(found))
+        })
+        .await
+    }
+
     /// Runs `work` on the writer thread with the queue's row; `UnknownQueue` when absent.
     async fn on_queue<T, F>(&self, queue: &str, work: F) -> Result<T, QueueError>
     where

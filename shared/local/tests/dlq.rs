@@ -13,6 +13,8 @@ async fn dlq_backend_contract_in_memory() {
         source: "orders".into(),
         dlq: "orders-dlq".into(),
         typed_attributes: false,
+        single_message_lookup: true,
+        max_receive_count: 5,
     };
     dlq_backend_contract(Arc::new(backend), names).await;
 }

@@ -1,18 +1,19 @@
-//! Benchmark of the manual DLQ redrive (`q2c dlq redrive --manual`): messages per second
-//! and queue requests per redriven message, counted through [`CountingBackend`], on the local
-//! engine and, when `Q2C_TEST_AWS_ENDPOINT` is set, on moto.
+//! Benchmark of the DLQ redrive's move (`q2c dlq redrive --settle-timeout 0s`: no consumer
+//! behind the destination, so no wait): messages per second and queue requests per
+//! redriven message, counted through [`CountingBackend`], on the local engine and, when
+//! `Q2C_TEST_AWS_ENDPOINT` is set, on moto.
 //!
 //! `cargo run --release -p q2c --example dlq_bench -- [local messages] [moto messages]`
 //! (defaults 5000 and 500). Results: docs/benchmarks.md, "DLQ redrive".
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use q2c_aws::SqsDlqBackend;
 use q2c_local::LocalDlqBackend;
-use q2c_service::dlq::ops::{self, MoveOptions};
+use q2c_service::dlq::RedriveOptions;
 use q2c_service::dlq::{
     AttributeValue, DeadLetterQueue, DlqBackend, DlqMessage, DlqOutgoing, ExactSummary, MoveTask,
     MoveTaskError,
@@ -49,12 +50,13 @@ async fn measure<B: DlqBackend>(
 ) -> anyhow::Result<()> {
     seed(&backend, dlq, n).await?;
     let before = backend.calls();
-    let options = MoveOptions {
+    let options = RedriveOptions {
         visibility: Duration::from_secs(60),
-        ..MoveOptions::default()
+        settle_timeout: Duration::ZERO,
+        ..RedriveOptions::default()
     };
     let started = Instant::now();
-    let summary = ops::move_messages(&backend, dlq, destination, &options, &mut ()).await?;
+    let summary = q2c_service::dlq::redrive(&backend, dlq, destination, &options, &mut ()).await?;
     let elapsed = started.elapsed();
     let mut calls = backend.calls();
     for (operation, count) in before {
@@ -200,6 +202,15 @@ impl<B: DlqBackend> DlqBackend for CountingBackend<B> {
     async fn purge(&self, queue: &str) -> Result<(), QueueError> {
         self.record("PurgeQueue");
         self.inner.purge(queue).await
+    }
+
+    async fn still_queued(
+        &self,
+        queue: &str,
+        message_ids: &[String],
+    ) -> Result<Option<BTreeSet<String>>, QueueError> {
+        // No SQS request: the local engine's lookup, or `None` on SQS.
+        self.inner.still_queued(queue, message_ids).await
     }
 
     async fn start_move_task(

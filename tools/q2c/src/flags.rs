@@ -15,6 +15,19 @@ pub fn parse_duration(raw: &str) -> Result<Duration, String> {
     }
 }
 
+/// Parses a duration that may be zero (`0`, `0s`: "do not wait"), else as
+/// [`parse_duration`].
+///
+/// # Errors
+/// When the text is not a duration.
+pub fn parse_wait(raw: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(raw) {
+        Ok(duration) => Ok(duration),
+        Err(_) if raw.trim() == "0" => Ok(Duration::ZERO),
+        Err(e) => Err(format!("`{raw}`: {e} (e.g. 0s, 90s, 5m)")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -29,5 +42,13 @@ mod tests {
         assert!(parse_duration("0h").is_err());
         assert!(parse_duration("1x").is_err());
         assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn waits_may_be_zero() {
+        assert_eq!(parse_wait("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_wait("0s"), Ok(Duration::ZERO));
+        assert_eq!(parse_wait("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_wait("soon").is_err());
     }
 }

@@ -46,6 +46,21 @@ async fn local_export_purge_replay_restores_everything() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_redrive_reports_the_refused_again_and_ends() {
+    dlq_common::redrive_reports_the_refused_again_and_ends(&fixture(), "message-ids").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_without_a_consumer_the_wait_ends_at_the_settle_timeout() {
+    dlq_common::without_a_consumer_the_wait_ends_at_the_settle_timeout(&fixture()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_max_messages_bounds_the_move() {
+    dlq_common::max_messages_bounds_the_move(&fixture()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn local_dry_run_changes_nothing() {
     dlq_common::dry_run_changes_nothing(&fixture()).await;
 }

@@ -56,17 +56,38 @@ async fn moto_export_purge_replay_restores_everything() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_redrive_reports_the_refused_again_and_ends() {
+    dlq_common::redrive_reports_the_refused_again_and_ends(&fixture().await, "empty-queue").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_without_a_consumer_the_wait_ends_at_the_settle_timeout() {
+    dlq_common::without_a_consumer_the_wait_ends_at_the_settle_timeout(&fixture().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moto_max_messages_bounds_the_move() {
+    dlq_common::max_messages_bounds_the_move(&fixture().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_dry_run_changes_nothing() {
     dlq_common::dry_run_changes_nothing(&fixture().await).await;
 }
 
-/// Moto has no StartMessageMoveTask: an unfiltered redrive says so and moves the messages
-/// itself, to the source queue found from the redrive policy.
+/// Moto has no StartMessageMoveTask: `--move-task` says so and moves the messages itself,
+/// to the source queue found from the redrive policy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn moto_unfiltered_redrive_falls_back_to_the_manual_move() {
+async fn moto_move_task_redrive_falls_back_to_the_manual_move() {
     let f = fixture().await;
     f.seed(25).await;
-    let output = f.run(&["redrive", &f.dlq_arg]);
+    let output = f.run(&[
+        "redrive",
+        &f.dlq_arg,
+        "--move-task",
+        "--settle-timeout",
+        "0s",
+    ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("moving messages manually"), "{stderr}");

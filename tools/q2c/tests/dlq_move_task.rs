@@ -40,6 +40,8 @@ struct Script {
     calls: HashMap<String, usize>,
     /// Request bodies per operation, last one kept.
     requests: HashMap<String, Value>,
+    /// Every operation, in order.
+    log: Vec<String>,
 }
 
 type Shared = Arc<Mutex<Script>>;
@@ -58,6 +60,7 @@ async fn sqs(
     let request: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
     let mut script = script.lock().expect("lock");
     *script.calls.entry(operation.clone()).or_default() += 1;
+    script.log.push(operation.clone());
     script.requests.insert(operation.clone(), request.clone());
     let answer = match operation.as_str() {
         "GetQueueUrl" => Ok(json!({
@@ -188,6 +191,61 @@ async fn a_move_task_is_followed_to_completion_with_its_progress() {
         "polled until the task ended"
     );
     assert_eq!(calls(&script, "StartMessageMoveTask"), 1);
+}
+
+fn task_of(status: &str, moved: i64, to_move: i64) -> Value {
+    let mut listing = task(status, moved, None);
+    listing["Results"][0]["ApproximateNumberOfMessagesToMove"] = json!(to_move);
+    listing
+}
+
+/// A move task takes what is in the DLQ while it runs, returns included: it is cancelled once
+/// it has moved the count SQS found at its start, or `--max-messages` if fewer.
+#[tokio::test]
+async fn a_move_task_is_cancelled_at_its_snapshot_count_or_the_cap() {
+    for (cap, cancel_after) in [(None, 3), (Some(5), 2)] {
+        let (backend, script) = stub(Script {
+            start: Some(Ok("task-1")),
+            listings: [
+                task_of("RUNNING", 2, 8),
+                task_of("RUNNING", 6, 9),
+                task_of("RUNNING", 9, 12),
+                task_of("CANCELLING", 9, 12),
+                task_of("CANCELLED", 9, 12),
+            ]
+            .into(),
+            cancel_moved: 9,
+            ..Script::default()
+        })
+        .await;
+        let handle = backend
+            .start_move_task(DLQ, None, None)
+            .await
+            .expect("started");
+        let mut progress = Progress::hidden();
+        let ended = ops::follow_move_task_capped(
+            &backend,
+            DLQ,
+            &handle,
+            Duration::ZERO,
+            cap,
+            &mut progress,
+        )
+        .await
+        .expect("a capped task ends cancelled, not failed");
+        assert_eq!(ended.status, "CANCELLED");
+        assert_eq!(calls(&script, "CancelMessageMoveTask"), 1, "cancelled once");
+        let log = script.lock().expect("lock").log.clone();
+        let listings_before_cancel = log
+            .iter()
+            .take_while(|op| *op != "CancelMessageMoveTask")
+            .filter(|op| *op == "ListMessageMoveTasks")
+            .count();
+        assert_eq!(
+            listings_before_cancel, cancel_after,
+            "cancelled right after the listing that reached {cap:?} / 8: {log:?}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@
 //! mapped by the same `send_outcome` as [`SqsQueues`]; unlike the consumers' port, attributes
 //! keep their SQS types, so a message can be moved or exported without loss.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -393,6 +393,16 @@ impl DlqBackend for SqsDlqBackend {
             .await
             .map_err(|e| sdk("PurgeQueue", e))?;
         Ok(())
+    }
+
+    /// SQS shows a message only to a receive, which would take it from the consumer and
+    /// count against its `maxReceiveCount`: callers go by the queue's counts instead.
+    async fn still_queued(
+        &self,
+        _queue: &str,
+        _message_ids: &[String],
+    ) -> Result<Option<BTreeSet<String>>, QueueError> {
+        Ok(None)
     }
 
     async fn start_move_task(

@@ -18,6 +18,8 @@ async fn dlq_backend_contract_on_sqs() {
         source: "orders".into(),
         dlq: "orders-dlq".into(),
         typed_attributes: true,
+        single_message_lookup: false,
+        max_receive_count: 5,
     };
     dlq_backend_contract(Arc::new(backend), names).await;
 }

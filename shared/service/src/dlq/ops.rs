@@ -1,6 +1,6 @@
 //! The dead-letter operations, written once over [`DlqBackend`]: summaries, peek, export
-//! (fsync before delete), the manual move (send, then delete only what was sent), replay,
-//! purge and following SQS move tasks. They report counts and warnings through a
+//! (fsync before delete), replay, purge and following SQS move tasks (the redrive itself is
+//! [`super::redrive`]). They report counts and warnings through a
 //! [`Progress`]; presenting them is the caller's business.
 //!
 //! Reading a whole queue uses [`Scan`]: messages are received with a visibility timeout so
@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::filter::{Filter, matches_all};
 use super::ports::{
     Attributes, DeadLetterQueue, DlqBackend, DlqMessage, DlqOutgoing, MoveTask, MoveTaskError,
 };
@@ -108,6 +107,10 @@ pub trait Progress: Send {
     fn set(&mut self, moved: u64, total: Option<u64>);
     /// Something the operator should know (a refused message, messages left in flight).
     fn warn(&mut self, message: &str);
+    /// What the operation is doing now (e.g. waiting for moved messages to settle).
+    fn note(&mut self, message: &str) {
+        tracing::info!("{message}");
+    }
 }
 
 /// No reporting (library callers such as the benchmark); warnings go to the log.
@@ -182,6 +185,30 @@ impl<'a> Scan<'a> {
                 return Ok(Some(fresh));
             }
         }
+    }
+
+    /// One receive waiting up to `wait`: the messages not seen yet by this scan (often
+    /// none). Unlike [`Scan::next_batch`] it never decides that the queue is done: for
+    /// watching a queue that messages may still arrive in.
+    ///
+    /// # Errors
+    /// When the backend fails.
+    pub async fn poll(&mut self, wait: Duration) -> Result<Vec<DlqMessage>, QueueError> {
+        let batch = self
+            .backend
+            .receive(&self.queue, MAX_BATCH, self.visibility, wait)
+            .await?;
+        let mut fresh = Vec::with_capacity(batch.len());
+        for message in batch {
+            match self.held.get_mut(&message.message_id) {
+                Some(handle) => *handle = message.receipt_handle,
+                None => fresh.push(message),
+            }
+        }
+        if !fresh.is_empty() {
+            self.last_news = Instant::now();
+        }
+        Ok(fresh)
     }
 
     /// Leaves `message` in the queue (visible again when the scan finishes).
@@ -386,14 +413,14 @@ pub async fn export(
 }
 
 /// Paces sends to at most `per_second` messages per second on average.
-struct RateLimit {
+pub(super) struct RateLimit {
     per_second: Option<f64>,
     started: Instant,
     admitted: u64,
 }
 
 impl RateLimit {
-    fn new(per_second: Option<f64>) -> Self {
+    pub(super) fn new(per_second: Option<f64>) -> Self {
         RateLimit {
             per_second: per_second.filter(|r| *r > 0.0),
             started: Instant::now(),
@@ -401,94 +428,12 @@ impl RateLimit {
         }
     }
 
-    async fn admit(&mut self, messages: u64) {
+    pub(super) async fn admit(&mut self, messages: u64) {
         let Some(rate) = self.per_second else { return };
         let due = self.started + Duration::from_secs_f64(self.admitted as f64 / rate);
         tokio::time::sleep_until(due.into()).await;
         self.admitted += messages;
     }
-}
-
-/// Options of the manual move.
-#[derive(Debug, Clone, Default)]
-pub struct MoveOptions {
-    /// Move only messages matching all of these.
-    pub filters: Vec<Filter>,
-    /// Most messages per second (none: as fast as the queues go).
-    pub rate: Option<f64>,
-    /// Count what would move, move nothing.
-    pub dry_run: bool,
-    /// How long received messages stay hidden while being moved.
-    pub visibility: Duration,
-}
-
-/// Moves the matching messages of `source` to `destination` in batches of 10: receive, send,
-/// then delete only the entries the destination confirmed. Interrupted between send and
-/// delete, a message exists in both queues (delivered twice, dropped by the consumers'
-/// eventId de-duplication), never in neither; re-running finishes the job.
-///
-/// # Errors
-/// When the backend fails.
-pub async fn move_messages(
-    backend: &dyn DlqBackend,
-    source: &str,
-    destination: &str,
-    options: &MoveOptions,
-    progress: &mut dyn Progress,
-) -> Result<Summary, QueueError> {
-    let mut scan = Scan::new(backend, source, options.visibility);
-    let mut rate = RateLimit::new(options.rate);
-    let mut summary = Summary::default();
-    while let Some(batch) = scan.next_batch().await? {
-        let now = OffsetDateTime::now_utc();
-        let (matching, other): (Vec<DlqMessage>, Vec<DlqMessage>) = batch
-            .into_iter()
-            .partition(|m| matches_all(&options.filters, m, now));
-        for message in &other {
-            scan.hold(message);
-        }
-        let skipped = other.len() as u64;
-        if options.dry_run {
-            for message in &matching {
-                scan.hold(message);
-            }
-            summary.add(matching.len() as u64, skipped, 0);
-            progress.add(matching.len() as u64, skipped, 0);
-            continue;
-        }
-        if matching.is_empty() {
-            summary.add(0, skipped, 0);
-            progress.add(0, skipped, 0);
-            continue;
-        }
-        rate.admit(matching.len() as u64).await;
-        let outgoing: Vec<DlqOutgoing> = matching.iter().map(DlqMessage::to_outgoing).collect();
-        let outcome = backend.send_batch(destination, &outgoing).await?;
-        let sent: Vec<String> = outcome
-            .sent
-            .iter()
-            .filter_map(|(index, _)| matching.get(*index))
-            .map(|m| m.receipt_handle.clone())
-            .collect();
-        if !sent.is_empty() {
-            backend.delete_batch(source, &sent).await?;
-        }
-        for failure in &outcome.failed {
-            if let Some(message) = matching.get(failure.index) {
-                progress.warn(&format!(
-                    "{destination} refused {} ({}); it stays in {source}",
-                    message.message_id, failure.code
-                ));
-                // Not retried in this run: it would be refused again.
-                scan.hold(message);
-            }
-        }
-        let (moved, failed) = (sent.len() as u64, outcome.failed.len() as u64);
-        summary.add(moved, skipped, failed);
-        progress.add(moved, skipped, failed);
-    }
-    scan.finish(progress).await?;
-    Ok(summary)
 }
 
 /// Re-sends every line of an export file to `to` (body and message attributes as exported;
@@ -561,6 +506,28 @@ pub async fn follow_move_task(
     poll_every: Duration,
     progress: &mut dyn Progress,
 ) -> Result<MoveTask, MoveTaskError> {
+    follow_move_task_capped(backend, source, task_handle, poll_every, None, progress).await
+}
+
+/// [`follow_move_task`], cancelling the task once it has moved as many messages as SQS
+/// counted to move when it started (`ApproximateNumberOfMessagesToMove`) or `cap`, whichever
+/// is fewer. A move task takes what is in the queue while it runs; capping it at the count
+/// of its start keeps it from moving on through messages that arrive or come back meanwhile:
+/// a snapshot by count (approximate: SQS's counts are, and a cancel stops the task a moment
+/// later).
+///
+/// # Errors
+/// As [`follow_move_task`].
+pub async fn follow_move_task_capped(
+    backend: &dyn DlqBackend,
+    source: &str,
+    task_handle: &str,
+    poll_every: Duration,
+    cap: Option<u64>,
+    progress: &mut dyn Progress,
+) -> Result<MoveTask, MoveTaskError> {
+    let mut cancelled = false;
+    let mut snapshot: Option<u64> = None;
     loop {
         let tasks = backend.move_tasks(source).await?;
         // SQS shows the handle only while the task runs; once it is cancelling or ended,
@@ -586,6 +553,26 @@ pub async fn follow_move_task(
                 });
             }
             return Ok(task);
+        }
+        if snapshot.is_none() {
+            snapshot = task.to_move;
+        }
+        let limit = match (snapshot, cap) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(cap) = limit.filter(|limit| !cancelled && task.moved >= *limit) {
+            cancelled = true;
+            match backend.cancel_move_task(task_handle).await {
+                Ok(_) => progress.note(&format!(
+                    "move task of {source} reached {cap} message(s): cancelled"
+                )),
+                // It may have ended meanwhile; the next listing says how.
+                Err(e) => progress.warn(&format!(
+                    "cancelling the move task of {source} at {cap} message(s) failed: {e}"
+                )),
+            }
+            continue;
         }
         tokio::time::sleep(poll_every).await;
     }

@@ -3,7 +3,7 @@
 //! attributes, typed message attributes, visibility release, purge and SQS's message-move
 //! tasks.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -95,6 +95,42 @@ impl DlqMessage {
     /// The `eventType` attribute.
     pub fn event_type(&self) -> Option<&str> {
         self.attribute(attributes::EVENT_TYPE)
+    }
+
+    /// The event's id: the `eventId` attribute, else the envelope body's `eventId` field.
+    /// A message re-sent (by a consumer dead-lettering it, or by a redrive) gets a new
+    /// message id but keeps this one.
+    pub fn event_id(&self) -> Option<String> {
+        if let Some(id) = self
+            .attribute(attributes::EVENT_ID)
+            .filter(|id| !id.is_empty())
+        {
+            return Some(id.to_owned());
+        }
+        #[derive(Deserialize)]
+        struct Envelope {
+            #[serde(rename = "eventId")]
+            event_id: Option<String>,
+        }
+        serde_json::from_str::<Envelope>(&self.body)
+            .ok()
+            .and_then(|e| e.event_id)
+            .filter(|id| !id.is_empty())
+    }
+
+    /// What identifies the message's content across re-sends: its [`event_id`](Self::event_id),
+    /// else (a body that is no envelope) a hash of the body, which a re-send keeps too.
+    pub fn content_key(&self) -> String {
+        match self.event_id() {
+            Some(id) => format!("eventId:{id}"),
+            None => {
+                // Only compared within one process run: the std hasher is enough.
+                use std::hash::{Hash, Hasher};
+                let mut hasher = std::hash::DefaultHasher::new();
+                self.body.hash(&mut hasher);
+                format!("body:{:016x}", hasher.finish())
+            }
+        }
     }
 
     /// How many times it has been received.
@@ -260,6 +296,16 @@ pub trait DlqBackend: Send + Sync {
     /// Deletes every message of the queue.
     async fn purge(&self, queue: &str) -> Result<(), QueueError>;
 
+    /// Which of `message_ids` (as a send to `queue` answered them) are still in `queue`,
+    /// visible or in flight, found without receiving anything (a receive would take them
+    /// from the consumer and count against its `maxReceiveCount`). `None` when the service
+    /// cannot look at single messages (SQS): callers then go by [`DlqBackend::counts`].
+    async fn still_queued(
+        &self,
+        queue: &str,
+        message_ids: &[String],
+    ) -> Result<Option<BTreeSet<String>>, QueueError>;
+
     /// Starts moving every message of `source` to `destination` (none: each message's
     /// source queue) at most `rate` per second; returns the task handle.
     async fn start_move_task(
@@ -285,5 +331,46 @@ pub trait DlqBackend: Send + Sync {
         Err(MoveTaskError::Unsupported(
             "this backend has no move tasks".into(),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(id: &str, body: &str, event_id: Option<&str>) -> DlqMessage {
+        DlqMessage {
+            message_id: id.into(),
+            receipt_handle: "h".into(),
+            body: body.into(),
+            attributes: event_id
+                .map(|e| Attributes::from([("eventId".to_owned(), AttributeValue::string(e))]))
+                .unwrap_or_default(),
+            system_attributes: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn the_content_key_survives_a_resend_and_tells_events_apart() {
+        let original = message("m-1", r#"{"eventId":"e-1","event":{}}"#, Some("e-1"));
+        let resent = message("m-2", r#"{"eventId":"e-1","event":{}}"#, Some("e-1"));
+        assert_eq!(original.content_key(), resent.content_key());
+        assert_eq!(original.content_key(), "eventId:e-1");
+        // The attribute wins; without it, the envelope's field.
+        let body_only = message("m-3", r#"{"eventId":"e-1","event":{}}"#, None);
+        assert_eq!(body_only.event_id().as_deref(), Some("e-1"));
+        assert_eq!(body_only.content_key(), original.content_key());
+        let other = message("m-4", r#"{"eventId":"e-2"}"#, Some("e-2"));
+        assert_ne!(other.content_key(), original.content_key());
+        // No envelope: the body's hash, the same for the same body only.
+        let junk = message("m-5", "not json", None);
+        let junk_again = message("m-6", "not json", Some(""));
+        assert_eq!(junk.event_id(), None);
+        assert!(junk.content_key().starts_with("body:"));
+        assert_eq!(junk.content_key(), junk_again.content_key());
+        assert_ne!(
+            junk.content_key(),
+            message("m-7", "other junk", None).content_key()
+        );
     }
 }

@@ -10,13 +10,16 @@ use anyhow::bail;
 use clap::{Args, Subcommand};
 use q2c_aws::SqsDlqBackend;
 use q2c_local::LocalDlqBackend;
-use q2c_service::dlq::ops::{self, MoveOptions, QueueReport};
-use q2c_service::dlq::{DlqBackend, DlqMessage, Filter, MoveTaskError};
+use q2c_service::dlq::ops::{self, QueueReport};
+use q2c_service::dlq::{
+    DlqBackend, DlqMessage, Filter, MoveTask, MoveTaskError, RedriveOptions, RedriveReport,
+    SettleCheck,
+};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::progress::Progress;
-use crate::flags::parse_duration;
+use crate::flags::{parse_duration, parse_wait};
 
 /// The queue-name prefix of a stack deployed with the template's default `Prefix` (`q2c`).
 pub const DEFAULT_QUEUE_PREFIX: &str = "q2c-";
@@ -75,11 +78,12 @@ pub enum DlqCommand {
     /// file, losslessly; with --delete each batch is deleted only after its lines are
     /// written and fsynced.
     Export(ExportArgs),
-    /// Move messages back to their source queue (or --to another). On AWS without filters
-    /// this starts an SQS message-move task and follows it; with filters, --manual, or where
-    /// move tasks are unavailable (moto, local), messages are sent to the destination and
-    /// deleted from the DLQ only once the send is confirmed: safe to interrupt and re-run
-    /// (a message may then arrive twice, never zero times).
+    /// Move the messages the DLQ holds when the run starts back to their source queue (or
+    /// --to another), each eventId at most once, then wait for them to settle and report
+    /// those that came back as "refused again" (they stay in the DLQ), and end. Messages
+    /// are sent to the destination and deleted from the DLQ only once the send is
+    /// confirmed: safe to interrupt and re-run (a message may then arrive twice, never zero
+    /// times). --move-task uses an SQS message-move task instead (AWS).
     Redrive(RedriveArgs),
     /// Send the messages of an export file to a queue (same bodies and message attributes).
     Replay(ReplayArgs),
@@ -153,17 +157,33 @@ pub struct RedriveArgs {
     /// Count what would move; move nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Move messages with receive/send/delete even where SQS move tasks are available.
+    /// Move at most this many messages (with --move-task: cancel the task after this many).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_messages: Option<u64>,
+    /// How long to wait for the moved messages to settle: consumed, or back in the DLQ
+    /// ("refused again"); those still in the destination then are reported unsettled.
+    /// 0s: do not wait.
+    #[arg(long, default_value = "2m", value_parser = parse_wait)]
+    pub settle_timeout: Duration,
+    /// Print the report as JSON instead of lines.
+    #[arg(long)]
+    pub json: bool,
+    /// AWS: let an SQS message-move task move everything instead (server-side; no filters,
+    /// no refused-again report; cancelled once it has moved the count SQS found when it
+    /// started). Falls back to the default move where the API is missing (moto, local).
+    #[arg(long, conflicts_with_all = ["filters", "dry_run", "manual"])]
+    pub move_task: bool,
+    /// Move messages with receive/send/delete: the default (kept for scripts that name it).
     #[arg(long)]
     pub manual: bool,
-    /// With a move task, print its handle and return without following it.
-    #[arg(long)]
+    /// With --move-task, print its handle and return without following it.
+    #[arg(long, requires = "move_task")]
     pub no_wait: bool,
-    /// How long messages are hidden while being moved manually; an interrupted run's
-    /// messages are visible again after this.
+    /// How long messages are hidden while being moved or held by the run; an interrupted
+    /// run's messages are visible again after this.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub visibility: Duration,
-    /// How often to look at a move task's progress.
+    /// With --move-task, how often to look at its progress.
     #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub poll_every: Duration,
 }
@@ -322,7 +342,7 @@ pub async fn run_on(backend: &dyn DlqBackend, command: DlqCommand) -> anyhow::Re
                 if args.delete { " and deleted them" } else { "" }
             )?;
         }
-        DlqCommand::Redrive(args) => redrive(backend, args).await?,
+        DlqCommand::Redrive(args) => drop(redrive(backend, args).await?),
         DlqCommand::Replay(args) => {
             let to = backend.resolve(&args.to);
             let mut progress = Progress::new("replayed", None);
@@ -404,7 +424,11 @@ async fn total(backend: &dyn DlqBackend, queue: &str) -> Option<u64> {
         .map(|c| c.visible + c.in_flight)
 }
 
-async fn redrive(backend: &dyn DlqBackend, args: RedriveArgs) -> anyhow::Result<()> {
+/// The DLQ and destination of a redrive, resolved; refuses a DLQ redriven into itself.
+async fn redrive_queues(
+    backend: &dyn DlqBackend,
+    args: &RedriveArgs,
+) -> anyhow::Result<(String, String)> {
     let queue = backend.resolve(&args.queue);
     let destination = match &args.to {
         Some(to) => backend.resolve(to),
@@ -419,8 +443,29 @@ async fn redrive(backend: &dyn DlqBackend, args: RedriveArgs) -> anyhow::Result<
     if destination == queue {
         bail!("{queue} cannot be redriven into itself: give another --to");
     }
+    Ok((queue, destination))
+}
+
+/// What `q2c dlq redrive` did: the report of the move (none when an SQS move task did it).
+#[derive(Debug)]
+pub enum RedriveOutcome {
+    /// The messages were moved by this process (`q2c_service::dlq::redrive`).
+    Moved(RedriveReport),
+    /// An SQS move task moved them (or was started, with `--no-wait`).
+    MoveTask(Option<MoveTask>),
+}
+
+/// Runs `q2c dlq redrive` on `backend`, printing as the command does; returns what it did.
+///
+/// # Errors
+/// When the queues cannot be resolved or the operation fails.
+pub async fn redrive(
+    backend: &dyn DlqBackend,
+    args: RedriveArgs,
+) -> anyhow::Result<RedriveOutcome> {
+    let (queue, destination) = redrive_queues(backend, &args).await?;
     let mut stdout = std::io::stdout();
-    if args.filters.is_empty() && !args.manual && !args.dry_run {
+    if args.move_task {
         let rate = args.rate.map(|r| r.round().max(1.0) as u32);
         match backend
             .start_move_task(&queue, args.to.as_ref().map(|_| destination.as_str()), rate)
@@ -429,19 +474,30 @@ async fn redrive(backend: &dyn DlqBackend, args: RedriveArgs) -> anyhow::Result<
             Ok(handle) => {
                 if args.no_wait {
                     writeln!(stdout, "{handle}")?;
-                    return Ok(());
+                    return Ok(RedriveOutcome::MoveTask(None));
                 }
                 let mut progress = Progress::new("moved", total(backend, &queue).await);
-                let task =
-                    ops::follow_move_task(backend, &queue, &handle, args.poll_every, &mut progress)
-                        .await?;
+                let task = ops::follow_move_task_capped(
+                    backend,
+                    &queue,
+                    &handle,
+                    args.poll_every,
+                    args.max_messages,
+                    &mut progress,
+                )
+                .await?;
                 progress.finish();
-                writeln!(
-                    stdout,
-                    "move task {}: moved {} message(s) from {queue}",
-                    task.status, task.moved
-                )?;
-                return Ok(());
+                if args.json {
+                    writeln!(stdout, "{}", serde_json::to_string_pretty(&task)?)?;
+                } else {
+                    writeln!(
+                        stdout,
+                        "move task {}: moved {} message(s) from {queue}; no refused-again \
+                         report with a move task: `q2c dlq list` shows what came back",
+                        task.status, task.moved,
+                    )?;
+                }
+                return Ok(RedriveOutcome::MoveTask(Some(task)));
             }
             Err(MoveTaskError::Unsupported(why)) => {
                 eprintln!("move tasks unavailable ({why}); moving messages manually");
@@ -449,28 +505,115 @@ async fn redrive(backend: &dyn DlqBackend, args: RedriveArgs) -> anyhow::Result<
             Err(other) => return Err(other.into()),
         }
     }
-    let options = MoveOptions {
+    let options = RedriveOptions {
         filters: args.filters,
         rate: args.rate,
         dry_run: args.dry_run,
         visibility: args.visibility,
+        max_messages: args.max_messages,
+        settle_timeout: args.settle_timeout,
     };
     let mut progress = Progress::new(
         if args.dry_run { "would move" } else { "moved" },
         total(backend, &queue).await,
     );
-    ops::move_messages(backend, &queue, &destination, &options, &mut progress).await?;
-    let summary = progress.finish();
-    if args.dry_run {
-        writeln!(
-            stdout,
-            "dry run, {queue} → {destination}: would move {} / skip {} (nothing changed)",
-            summary.moved, summary.skipped
-        )?;
+    let report =
+        q2c_service::dlq::redrive(backend, &queue, &destination, &options, &mut progress).await?;
+    progress.finish();
+    if args.json {
+        writeln!(stdout, "{}", serde_json::to_string_pretty(&report)?)?;
     } else {
-        writeln!(stdout, "{queue} → {destination}: {summary}")?;
+        write!(stdout, "{}", redrive_text(&report))?;
     }
-    Ok(())
+    Ok(RedriveOutcome::Moved(report))
+}
+
+/// The lines `q2c dlq redrive` prints.
+pub fn redrive_text(report: &RedriveReport) -> String {
+    let (queue, destination) = (&report.queue, &report.destination);
+    if report.dry_run {
+        let mut out = format!(
+            "dry run, {queue} → {destination}: would move {} / skip {} (nothing changed)\n",
+            report.moved, report.skipped
+        );
+        out.push_str(&left_line(report));
+        return out;
+    }
+    let mut out = format!(
+        "{queue} → {destination}: {report} in {:.1} s\n",
+        report.elapsed_ms as f64 / 1000.0
+    );
+    if !report.refused.is_empty() {
+        out.push_str(&format!(
+            "refused again (left in {queue}; see `q2c dlq peek {queue}` and the runbook, \
+             docs/operations.md):\n"
+        ));
+        for refusal in &report.refused {
+            let reason = refusal.failure_reason.as_deref().unwrap_or("(no reason)");
+            let reason = if refusal.by_max_receive_count {
+                format!(
+                    "moved back by {destination} after maxReceiveCount receives (the consumer \
+                     kept failing or never finished); reason before: {reason}"
+                )
+            } else {
+                reason.to_owned()
+            };
+            out.push_str(&format!(
+                "  {}  {}  {reason}\n",
+                refusal.event_id.as_deref().unwrap_or(&refusal.message_id),
+                refusal.event_type.as_deref().unwrap_or("-"),
+            ));
+        }
+        let unlisted = report.refused_again - report.refused.len() as u64;
+        if unlisted > 0 {
+            out.push_str(&format!("  … and {unlisted} more\n"));
+        }
+    }
+    if report.unsettled > 0 {
+        let how = match report.settle_check {
+            SettleCheck::EmptyQueue => format!(
+                " (SQS shows no single messages: they count as settled only once {destination} \
+                 is empty)"
+            ),
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "unsettled: {} moved message(s) still in {destination} when the wait ended{how}; \
+             a longer --settle-timeout waits for them\n",
+            report.unsettled
+        ));
+    }
+    out.push_str(&left_line(report));
+    out
+}
+
+/// What the run left in the DLQ and why, when it left anything.
+fn left_line(report: &RedriveReport) -> String {
+    let mut why = Vec::new();
+    if report.arrived > 0 {
+        why.push(format!(
+            "{} sent to it after the run started",
+            report.arrived
+        ));
+    }
+    if report.duplicates > 0 {
+        why.push(format!(
+            "{} with the eventId of a message moved in this run",
+            report.duplicates
+        ));
+    }
+    if report.max_messages_reached {
+        why.push("the rest beyond --max-messages".to_owned());
+    }
+    let mut out = String::new();
+    if !why.is_empty() {
+        out.push_str(&format!("not moved in this run: {}\n", why.join("; ")));
+    }
+    out.push_str(&format!(
+        "{} now holds {} message(s)\n",
+        report.queue, report.left_in_queue
+    ));
+    out
 }
 
 /// Asks on the terminal to type the queue's name; refuses when stdin is not a terminal.

@@ -112,4 +112,14 @@ impl q2c_service::dlq::Progress for Progress {
             None => eprintln!("warning: {message}"),
         }
     }
+
+    fn note(&mut self, message: &str) {
+        if self.quiet {
+            return;
+        }
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{message}")),
+            None => eprintln!("{message}"),
+        }
+    }
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use q2c_service::dlq::ops;
 use q2c_service::dlq::{AttributeValue, Attributes, DlqBackend, DlqOutgoing};
+use serde_json::Value;
 
 /// The event types of the seeded messages (one in three each).
 pub const TYPES: [&str; 3] = [
@@ -23,6 +24,26 @@ pub const REASONS: [&str; 3] = [
     "transient failure: timeout",
     "unsupported schema version 2.0",
 ];
+
+/// What the test consumer of the source queue does with message `e-{i}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fate {
+    /// Handled: deleted.
+    Consume,
+    /// Refused, as the consumers dead-letter: a copy with a new `failureReason` sent to the
+    /// DLQ (a new message id), then the message deleted.
+    Refuse,
+    /// Fails transiently: never deleted, so the queue's `maxReceiveCount` moves it back.
+    Fail,
+}
+
+/// The `failureReason` of the test consumer's refusals.
+pub const REFUSED_BY_TEST: &str = "refused by the test consumer";
+
+/// The index `i` of an `e-{i}` event id.
+pub fn index(event_id: &str) -> Option<usize> {
+    event_id.strip_prefix("e-")?.parse().ok()
+}
 
 /// A queue pair (source and its DLQ) on one target, and how to run `q2c dlq` against it.
 pub struct Fixture {
@@ -110,6 +131,64 @@ impl Fixture {
                 .expect("seed");
             assert!(outcome.failed.is_empty(), "seeding refused: {outcome:?}");
         }
+    }
+
+    /// One round of a consumer of the source queue: receives up to 10 (visible again at once,
+    /// so a failing message is redelivered on the next round), does with each what `fate`
+    /// says, and returns the event ids received.
+    pub async fn consume_once(&self, fate: &dyn Fn(&str) -> Fate) -> Vec<String> {
+        let batch = self
+            .backend
+            .receive(&self.source, 10, Duration::ZERO, Duration::from_millis(200))
+            .await
+            .expect("consumer receive");
+        let (mut done, mut refused, mut ids) = (Vec::new(), Vec::new(), Vec::new());
+        for message in &batch {
+            let id = message.attribute("eventId").unwrap_or("?").to_owned();
+            match fate(&id) {
+                Fate::Consume => done.push(message.receipt_handle.clone()),
+                Fate::Refuse => {
+                    let mut copy = message.to_outgoing();
+                    copy.attributes.insert(
+                        "failureReason".into(),
+                        AttributeValue::string(REFUSED_BY_TEST),
+                    );
+                    refused.push(copy);
+                    done.push(message.receipt_handle.clone());
+                }
+                Fate::Fail => {}
+            }
+            ids.push(id);
+        }
+        if !refused.is_empty() {
+            let outcome = self
+                .backend
+                .send_batch(&self.dlq, &refused)
+                .await
+                .expect("dead-letter");
+            assert!(outcome.failed.is_empty(), "{outcome:?}");
+        }
+        if !done.is_empty() {
+            self.backend
+                .delete_batch(&self.source, &done)
+                .await
+                .expect("consumer delete");
+        }
+        ids
+    }
+
+    /// Sends a copy of seeded message `i` (the same eventId) to the DLQ.
+    pub async fn seed_copy(&self, i: usize) {
+        let copy = DlqOutgoing {
+            body: body(i),
+            attributes: attributes(i, self.typed_attributes),
+        };
+        let outcome = self
+            .backend
+            .send_batch(&self.dlq, &[copy])
+            .await
+            .expect("seed copy");
+        assert!(outcome.failed.is_empty());
     }
 
     /// `q2c dlq <args> <target flags>`, not yet started.
@@ -211,6 +290,7 @@ pub async fn list_shows_counts_and_reasons(f: &Fixture) {
 /// A filtered redrive moves exactly the matching messages and leaves the rest.
 pub async fn filtered_redrive_moves_exactly_the_matching(f: &Fixture) {
     f.seed(300).await;
+    // No consumer behind the destination here: nothing would settle, so no wait.
     let out = f.ok(&[
         "redrive",
         &f.dlq_arg,
@@ -218,6 +298,8 @@ pub async fn filtered_redrive_moves_exactly_the_matching(f: &Fixture) {
         "event-type=ProductOrderCreateEvent",
         "--filter",
         "reason~=refused",
+        "--settle-timeout",
+        "0s",
     ]);
     let matching = |i: usize| i % 3 == 1 && i % 10 < 5;
     let (moved, _) = f.contents(&f.source).await;
@@ -272,7 +354,15 @@ pub async fn interrupted_redrive_loses_nothing(f: &Fixture) {
     child.wait().expect("reap");
     let halfway = f.total(&f.source).await;
     assert!(halfway < n as u64, "killed before the end ({halfway})");
-    f.ok(&["redrive", &f.dlq_arg, "--manual", "--visibility", "3s"]);
+    f.ok(&[
+        "redrive",
+        &f.dlq_arg,
+        "--manual",
+        "--visibility",
+        "3s",
+        "--settle-timeout",
+        "0s",
+    ]);
     let (delivered, _) = f.contents(&f.source).await;
     assert_eq!(
         delivered.keys().cloned().collect::<BTreeSet<_>>(),
@@ -358,4 +448,200 @@ pub async fn dry_run_changes_nothing(f: &Fixture) {
     assert_eq!(f.total(&f.source).await, 0, "nothing moved");
     let counts = f.backend.counts(&f.dlq).await.expect("counts");
     assert_eq!((counts.visible, counts.in_flight), (90, 0));
+}
+
+/// Runs `q2c dlq <args>` while a consumer of the source does what `fate` says, until the
+/// command ends; sends `late` (a new event) to the DLQ once the consumer first receives
+/// (the run has started then). Returns the command's output and the deliveries per event id.
+pub async fn run_with_consumer(
+    f: &Fixture,
+    args: &[&str],
+    fate: &dyn Fn(&str) -> Fate,
+    late: Option<usize>,
+) -> (Output, BTreeMap<String, usize>) {
+    let mut child = f
+        .command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start q2c dlq");
+    let mut deliveries: BTreeMap<String, usize> = BTreeMap::new();
+    let mut late = late;
+    let started = Instant::now();
+    loop {
+        let ids = f.consume_once(fate).await;
+        if !ids.is_empty()
+            && let Some(i) = late.take()
+        {
+            f.seed_copy(i).await;
+        }
+        for id in ids {
+            *deliveries.entry(id).or_default() += 1;
+        }
+        if child.try_wait().expect("child").is_some() {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(900),
+            "q2c dlq {args:?} did not end"
+        );
+    }
+    (child.wait_with_output().expect("output"), deliveries)
+}
+
+/// The JSON report a `--json` run printed.
+pub fn report(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not a JSON report ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+/// The redrive with a consumer behind the destination that consumes most messages,
+/// refuses every third (dead-letters a copy: a new message id) and fails on two until the
+/// queue's own `maxReceiveCount` moves them back. The run moves each message once — none of
+/// those coming back is moved again — waits until all have settled, reports exactly the
+/// refused ones as refused again, and ends. A second copy of a moved eventId and a message
+/// sent to the DLQ during the run are left there.
+pub async fn redrive_reports_the_refused_again_and_ends(f: &Fixture, settle_check: &str) {
+    let n = 30;
+    f.seed(n).await;
+    f.seed_copy(1).await;
+    let transient = [2, 5];
+    let fate = move |id: &str| match index(id) {
+        Some(i) if i % 3 == 0 => Fate::Refuse,
+        Some(i) if transient.contains(&i) => Fate::Fail,
+        _ => Fate::Consume,
+    };
+    let late = 1000;
+    let (output, deliveries) = run_with_consumer(
+        f,
+        &["redrive", &f.dlq_arg, "--json", "--settle-timeout", "10m"],
+        &fate,
+        Some(late),
+    )
+    .await;
+    let report = report(&output);
+    let refused_ids = ids(n, |i| i % 3 == 0 || transient.contains(&i));
+    assert_eq!(report["moved"], n, "{report}");
+    assert_eq!(report["refusedAgain"], refused_ids.len(), "{report}");
+    assert_eq!(report["settledOk"], n - refused_ids.len(), "{report}");
+    assert_eq!(report["unsettled"], 0, "{report}");
+    assert_eq!(
+        (&report["skipped"], &report["failed"]),
+        (&Value::from(0), &Value::from(0))
+    );
+    assert_eq!(report["duplicates"], 1, "the second copy of e-1: {report}");
+    assert_eq!(
+        report["arrived"], 1,
+        "e-{late}, sent during the run: {report}"
+    );
+    assert_eq!(report["settleCheck"], settle_check, "{report}");
+    let listed: BTreeMap<String, (bool, Option<String>)> = report["refused"]
+        .as_array()
+        .expect("refused")
+        .iter()
+        .map(|r| {
+            (
+                r["eventId"].as_str().expect("eventId").to_owned(),
+                (
+                    r["byMaxReceiveCount"].as_bool().expect("bool"),
+                    r["failureReason"].as_str().map(str::to_owned),
+                ),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed.keys().cloned().collect::<BTreeSet<_>>(),
+        refused_ids,
+        "{report}"
+    );
+    for (id, (by_queue, reason)) in &listed {
+        let i = index(id).expect("index");
+        if transient.contains(&i) {
+            assert!(*by_queue, "{id} came back by maxReceiveCount");
+        } else {
+            assert!(!*by_queue, "{id} was dead-lettered by the consumer");
+            assert_eq!(reason.as_deref(), Some(REFUSED_BY_TEST), "{id}");
+        }
+    }
+    // Every message reached the consumer, each refused one exactly once: never moved twice.
+    for i in 0..n {
+        let expected = if transient.contains(&i) { 5 } else { 1 };
+        assert_eq!(
+            deliveries.get(&format!("e-{i}")).copied(),
+            Some(expected),
+            "deliveries of e-{i}: {deliveries:?}"
+        );
+    }
+    let (left, _) = f.contents(&f.dlq).await;
+    let mut expected: BTreeMap<String, usize> =
+        refused_ids.iter().map(|id| (id.clone(), 1)).collect();
+    expected.insert("e-1".into(), 1);
+    expected.insert(format!("e-{late}"), 1);
+    assert_eq!(
+        left, expected,
+        "the DLQ holds the refused, the duplicate, the late one"
+    );
+    assert_eq!(report["leftInQueue"], 14, "{report}");
+    assert_eq!(f.total(&f.source).await, 0);
+}
+
+/// Without a consumer nothing settles: the wait ends at `--settle-timeout`, the moved
+/// messages are reported unsettled, and they are in the destination.
+pub async fn without_a_consumer_the_wait_ends_at_the_settle_timeout(f: &Fixture) {
+    f.seed(5).await;
+    let out = f.ok(&["redrive", &f.dlq_arg, "--settle-timeout", "2s"]);
+    assert!(
+        out.contains(
+            "moved 5 / settled ok 0 / refused again 0 / unsettled 5 / skipped 0 / failed 0"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "unsettled: 5 moved message(s) still in {} when the wait ended",
+            f.source
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{} now holds 0 message(s)", f.dlq)),
+        "{out}"
+    );
+    assert_eq!(f.total(&f.source).await, 5);
+}
+
+/// `--max-messages` bounds the move; the rest stays in the DLQ.
+pub async fn max_messages_bounds_the_move(f: &Fixture) {
+    f.seed(25).await;
+    let report = report(&f.run(&[
+        "redrive",
+        &f.dlq_arg,
+        "--max-messages",
+        "10",
+        "--settle-timeout",
+        "0s",
+        "--json",
+    ]));
+    assert_eq!(report["moved"], 10, "{report}");
+    assert_eq!(report["maxMessagesReached"], true, "{report}");
+    assert_eq!(report["unsettled"], 10, "not waited for: {report}");
+    assert_eq!(report["settleCheck"], "none", "{report}");
+    assert_eq!(report["leftInQueue"], 15, "{report}");
+    assert_eq!(f.total(&f.source).await, 10);
+    assert_eq!(f.total(&f.dlq).await, 15);
+    let (moved, _) = f.contents(&f.source).await;
+    assert!(
+        moved.values().all(|n| *n == 1),
+        "each moved once: {moved:?}"
+    );
 }
