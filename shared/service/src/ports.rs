@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use q2c_model::limits::LimitError;
 use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice, Quote, QuoteState};
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,11 @@ pub enum StoreError {
     /// The backend failed; retrying may help.
     #[error("store backend failed")]
     Backend(#[source] BoxError),
+    /// The write exceeds a stated limit (`q2c_model::limits`: a quote over its byte budget,
+    /// more index entries than a transaction holds, an event too large for an item). Refused
+    /// before any request to the backend, identically by every adapter; retrying never helps.
+    #[error(transparent)]
+    Limit(LimitError),
 }
 
 /// A quote as stored: the TMF resource plus the data the store needs beside it.

@@ -38,6 +38,7 @@ pub struct JsonScanner {
     max_depth: Limit,
     max_bytes: Option<Limit>,
     bytes: usize,
+    compact: usize,
     open: usize,
     deepest: usize,
     in_string: bool,
@@ -53,6 +54,7 @@ impl JsonScanner {
             max_depth,
             max_bytes,
             bytes: 0,
+            compact: 0,
             open: 0,
             deepest: 0,
             in_string: false,
@@ -64,6 +66,11 @@ impl JsonScanner {
     /// Bytes seen so far.
     pub fn bytes(&self) -> usize {
         self.bytes
+    }
+
+    /// Bytes seen so far, less whitespace outside strings: the size of the compact text.
+    pub fn compact_bytes(&self) -> usize {
+        self.compact
     }
 
     /// The deepest nesting seen so far (a scalar document is 0 deep, `[]` 1).
@@ -85,8 +92,12 @@ impl JsonScanner {
         self.bytes += chunk.len();
         for &byte in chunk {
             if self.in_string {
+                self.compact += 1;
                 self.string_byte(byte);
                 continue;
+            }
+            if !byte.is_ascii_whitespace() {
+                self.compact += 1;
             }
             match byte {
                 b'"' => {
@@ -194,6 +205,21 @@ pub fn check_json_text(bytes: &[u8], max_depth: Limit) -> Result<usize, LimitErr
     let mut scanner = JsonScanner::new(max_depth, None);
     scanner.feed(bytes)?;
     Ok(scanner.depth())
+}
+
+/// Checks a JSON text's depth and its compact size (whitespace outside strings not counted,
+/// so a pretty-printed file is measured as the store will hold it) before it is parsed.
+///
+/// # Errors
+/// [`LimitError`]: the depth's with its path, or the size's at `$`.
+pub fn check_json_entry(
+    bytes: &[u8],
+    max_bytes: Limit,
+    max_depth: Limit,
+) -> Result<(), LimitError> {
+    let mut scanner = JsonScanner::new(max_depth, None);
+    scanner.feed(bytes)?;
+    max_bytes.check(scanner.compact_bytes(), || "$".to_owned())
 }
 
 /// Size and depth of a value's JSON text.

@@ -36,8 +36,8 @@ pub use catalog::{
     check_representable,
 };
 pub use json::{
-    JsonScanner, MeasureError, Measured, TopLevel, check_json_text, measure, split_top_level,
-    value_depth,
+    JsonScanner, MeasureError, Measured, TopLevel, check_json_entry, check_json_text, measure,
+    split_top_level, value_depth,
 };
 pub use quote::{
     Footprint, check_quote_json, check_stored_quote, count_items, distinct_catalog_refs,
@@ -108,7 +108,7 @@ impl fmt::Display for Limit {
 
 /// Something exceeded a [`Limit`]: which one, by how much, and where.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}: {received} {}, over the limit {} of {}", limit.unit, limit.name, limit.value)]
+#[error("{path}: {}", self.detail())]
 pub struct LimitError {
     /// The limit.
     pub limit: Limit,
@@ -128,6 +128,14 @@ impl LimitError {
             received: u64::try_from(received).unwrap_or(u64::MAX),
             path: path.into(),
         }
+    }
+
+    /// What exceeds what, without the path: `501 items, over the limit maxQuoteItems of 500`.
+    pub fn detail(&self) -> String {
+        format!(
+            "{} {}, over the limit {} of {}",
+            self.received, self.limit.unit, self.limit.name, self.limit.value
+        )
     }
 
     /// The same error, its path put below `prefix` (`event.productOfferingPrice` + `.price`).
@@ -194,9 +202,13 @@ pub const MAX_ITEM_NESTING: Limit = Limit::new("maxItemNesting", 8, "levels", Re
 /// Most entries of any other array of a request: notes, characteristics, related parties,
 /// billing accounts, extension arrays.
 pub const MAX_ARRAY_ITEMS: Limit = Limit::new("maxArrayItems", 100, "entries", Request);
-/// Most `quoteItemPrice` entries a client sends on one item (they carry requested discounts).
-pub const MAX_PRICES_PER_ITEM: Limit = Limit::new("maxPricesPerItem", 20, "prices", Request);
-/// Most requested alterations (discounts) on one price of an item.
+/// Most `quoteItemPrice` entries a client sends on one item (they carry requested
+/// discounts): as many as the engine computes ([`MAX_LINES_PER_ITEM`]), so that a priced item
+/// can be sent back as it was received.
+pub const MAX_PRICES_PER_ITEM: Limit = Limit::new("maxPricesPerItem", 50, "prices", Request);
+/// Most requested alterations (discounts) on one price of an item. Alterations with a
+/// `productOfferingPrice` are catalog promotions a priced item carries: they are recomputed,
+/// not requested, and not counted.
 pub const MAX_ALTERATIONS_PER_PRICE: Limit =
     Limit::new("maxAlterationsPerPrice", 10, "alterations", Request);
 /// Longest `id` (anywhere): ids become parts of DynamoDB keys (sort keys hold 1024 bytes, and

@@ -73,7 +73,18 @@ impl QuoteWalk {
                 Ok(())
             }
             Value::Array(entries) => {
-                array_limit(key).check(entries.len(), || shown(path))?;
+                let counted = if key == "priceAlteration" {
+                    entries
+                        .iter()
+                        .filter(|a| a.get("productOfferingPrice").is_none_or(Value::is_null))
+                        .count()
+                } else {
+                    entries.len()
+                };
+                array_limit(key).check(counted, || shown(path))?;
+                if key == "priceAlteration" {
+                    MAX_ARRAY_ITEMS.check(entries.len(), || shown(path))?;
+                }
                 let nesting = if key == "quoteItem" {
                     MAX_ITEM_NESTING.check(nesting + 1, || shown(path))?;
                     self.items += entries.len();

@@ -54,6 +54,23 @@ fn brackets_and_quotes_inside_strings_do_not_count() {
 }
 
 #[test]
+fn an_entry_is_measured_as_compact_json_before_parsing() {
+    let pretty = "{\n    \"id\": \"a b\",\n    \"x\": [ 1, 2 ]\n}";
+    let compact = r#"{"id":"a b","x":[1,2]}"#;
+    let exact = Limit {
+        value: compact.len() as u64,
+        ..MAX_CATALOG_ENTRY_BYTES
+    };
+    check_json_entry(pretty.as_bytes(), exact, MAX_JSON_DEPTH).expect("compact size fits");
+    let smaller = Limit {
+        value: compact.len() as u64 - 1,
+        ..exact
+    };
+    let err = check_json_entry(pretty.as_bytes(), smaller, MAX_JSON_DEPTH).unwrap_err();
+    assert_eq!(err.received, compact.len() as u64);
+}
+
+#[test]
 fn measuring_stops_at_the_first_byte_past_the_limit() {
     let big: Vec<String> = (0..100_000).map(|i| format!("entry {i}")).collect();
     let small = Limit {
@@ -177,7 +194,7 @@ fn arrays_strings_and_member_names_have_their_limits() {
             "note",
         ),
         (
-            json!({"quoteItem": [{"quoteItemPrice": vec![json!({}); 21]}]}),
+            json!({"quoteItem": [{"quoteItemPrice": vec![json!({}); 51]}]}),
             MAX_PRICES_PER_ITEM,
             "quoteItem[0].quoteItemPrice",
         ),
@@ -222,9 +239,16 @@ fn arrays_strings_and_member_names_have_their_limits() {
         "description": "é".repeat(10_000),
         "note": vec![json!({"text": "t".repeat(10_000)}); 100],
         "quoteItem": [{"id": "i".repeat(256),
-                       "quoteItemPrice": vec![json!({"priceAlteration": vec![json!({}); 10]}); 20]}],
+                       "quoteItemPrice": vec![json!({"priceAlteration": vec![json!({}); 10]}); 50]}],
     }))
     .expect("at the limits");
+    // Catalog promotions a priced item carries back are not requested discounts.
+    let mut alterations = vec![json!({}); 10];
+    alterations.extend(vec![json!({"productOfferingPrice": {"id": "promo"}}); 5]);
+    check_quote_json(
+        &json!({"quoteItem": [{"quoteItemPrice": [{"priceAlteration": alterations}]}]}),
+    )
+    .expect("10 requested and 5 promotions");
 }
 
 #[test]

@@ -555,6 +555,23 @@ async fn invalid_messages_are_poison_with_a_precise_reason() {
             ),
             "price.value: negative",
         ),
+        (
+            // A value the store cannot write exactly: poison at once, never retried.
+            change_event(
+                "e",
+                json!({"id": "p", "lastUpdate": "2026-06-01T00:00:00Z",
+                       "price": {"unit": "EUR", "value": 1.2345678901234567}}),
+            ),
+            "event.productOfferingPrice.price.value: 17 significant digits, over the limit maxSignificantDigits of 15",
+        ),
+        (
+            change_event(
+                "e",
+                json!({"id": "p", "lastUpdate": "2026-06-01T00:00:00Z",
+                       "description": "d".repeat(70_000)}),
+            ),
+            "event.productOfferingPrice: ",
+        ),
     ];
     for (message, expected) in cases {
         match w.fanout.handle(message).await {
