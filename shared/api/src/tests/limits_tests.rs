@@ -167,3 +167,102 @@ fn copy_amplification_stops_at_the_operation_that_crosses_the_limit() {
     assert_eq!(limit.limit, q2c_model::limits::MAX_JSON_DEPTH);
     assert_eq!(limit.path, "$[0]");
 }
+
+/// Every string and array of a schema (walking `properties`, `items`, `allOf`): the limit of
+/// each must equal what the server enforces (`q2c_model::limits`).
+fn walk_limits(node: &Value, name: &str, found: &mut Vec<(String, &'static str, u64)>) {
+    let Some(object) = node.as_object() else {
+        return;
+    };
+    match object.get("type").and_then(Value::as_str) {
+        Some("string") if !object.contains_key("enum") => {
+            let max = object
+                .get("maxLength")
+                .and_then(Value::as_u64)
+                .unwrap_or(u64::MAX);
+            found.push((name.to_owned(), "maxLength", max));
+        }
+        Some("array") => {
+            let max = object
+                .get("maxItems")
+                .and_then(Value::as_u64)
+                .unwrap_or(u64::MAX);
+            found.push((name.to_owned(), "maxItems", max));
+        }
+        _ => {}
+    }
+    if let Some(items) = object.get("items") {
+        walk_limits(items, name, found);
+    }
+    if let Some(properties) = object.get("properties").and_then(Value::as_object) {
+        for (key, value) in properties {
+            walk_limits(value, key, found);
+        }
+    }
+    for key in ["allOf", "anyOf", "oneOf"] {
+        for value in object
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            walk_limits(value, name, found);
+        }
+    }
+}
+
+#[test]
+fn the_served_documents_state_the_limits_the_server_enforces() {
+    use q2c_model::limits::{
+        MAX_ALTERATIONS_PER_PRICE, MAX_ARRAY_ITEMS, MAX_ID_LENGTH, MAX_PATCH_OPERATIONS,
+        MAX_PRICES_PER_ITEM, MAX_QUOTE_ITEMS, MAX_STRING_LENGTH, MAX_TEXT_LENGTH,
+    };
+    let expected_length = |name: &str| match name {
+        "id" => MAX_ID_LENGTH.value,
+        "description" | "text" => MAX_TEXT_LENGTH.value,
+        "query" => 1_024, // the hub's own, stricter bound
+        _ => MAX_STRING_LENGTH.value,
+    };
+    let expected_items = |name: &str| match name {
+        "quoteItem" => MAX_QUOTE_ITEMS.value,
+        "quoteItemPrice" => MAX_PRICES_PER_ITEM.value,
+        "priceAlteration" => MAX_ALTERATIONS_PER_PRICE.value,
+        _ => MAX_ARRAY_ITEMS.value,
+    };
+    for (document, requests) in [
+        (
+            crate::openapi::DOCUMENT,
+            &["Quote_Create", "Quote_Update"][..],
+        ),
+        (
+            crate::openapi::DOCUMENT_V5,
+            &["Quote_FVO", "Quote_MVO", "JsonPatch"][..],
+        ),
+    ] {
+        let doc: Value = serde_json::from_str(document).expect("JSON");
+        let schemas = &doc["components"]["schemas"];
+        let mut names: Vec<&str> = requests.to_vec();
+        names.extend([
+            "QuoteItem",
+            "QuotePrice",
+            "PriceAlteration",
+            "Note",
+            "ProductRefOrValue",
+        ]);
+        for schema in names {
+            let mut found = Vec::new();
+            walk_limits(&schemas[schema], "", &mut found);
+            assert!(!found.is_empty(), "{schema} has strings and arrays");
+            for (name, keyword, value) in found {
+                let expected = if keyword == "maxLength" {
+                    expected_length(&name)
+                } else if schema == "JsonPatch" && name.is_empty() {
+                    MAX_PATCH_OPERATIONS.value
+                } else {
+                    expected_items(&name)
+                };
+                assert_eq!(value, expected, "{schema}: {name} {keyword}");
+            }
+        }
+    }
+}

@@ -6,14 +6,12 @@
 //! `<orderDate>#<id>`, read newest first: a Query, never a Scan. Every change is one
 //! `TransactWriteItems` of the order (conditional on its version) and its outbox events.
 
-use std::cmp::Reverse;
-
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
 use q2c_service::orders::{
     Dispatch, DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
 };
-use q2c_service::ports::{Listing, OutboxEvent, Page, StoreError};
+use q2c_service::ports::{Listing, OutboxEvent, Page, StoreError, write_limits};
 use time::OffsetDateTime;
 
 use super::DynamoStore;
@@ -21,7 +19,6 @@ use super::item::{self, Item, n, s};
 use super::keys::{self, GSI1, GSI1PK, GSI1SK};
 use super::outbox::event_puts;
 use super::query::QuerySpec;
-use super::quote_list::enough;
 use super::transact::{Expr, TransactError, put_write};
 use crate::error::DynamoError;
 
@@ -30,10 +27,19 @@ const DISPATCH: &str = "dispatch";
 const DISPATCH_STATUS: &str = "dispatch_status";
 const STATE: &str = "state";
 const QUOTE_ID: &str = "quote_id";
-/// Items a listing page asks DynamoDB to evaluate, at least.
-const MIN_PAGE_EVALUATE: u64 = 25;
 /// A dispatch outcome that loses a race with another write re-reads this often.
 const MAX_DISPATCH_ATTEMPTS: usize = 3;
+
+/// The item of a new order, within `write_limits::order`.
+pub(crate) fn encode_new(tenant: &TenantId, stored: &StoredOrder) -> Result<Item, DynamoError> {
+    let item = encode(tenant, stored)?;
+    let body = item
+        .get(keys::BODY)
+        .map(item::body_text)
+        .unwrap_or_default();
+    write_limits::order(body).map_err(DynamoError::Limit)?;
+    Ok(item)
+}
 
 /// The order item.
 pub(crate) fn encode(tenant: &TenantId, stored: &StoredOrder) -> Result<Item, DynamoError> {
@@ -137,25 +143,9 @@ impl OrderStore for DynamoStore {
             QuerySpec::new(Some(GSI1), "gsi1pk = :pk").value(":pk", s(keys::orders_gsi1pk(tenant)));
         spec.forward = false;
         let total = self.count(&spec).await?;
-        let needed = usize::try_from(page.offset.saturating_add(page.limit)).unwrap_or(usize::MAX);
-        let needed = needed.min(usize::try_from(total).unwrap_or(usize::MAX));
-        let items = if needed == 0 {
-            Vec::new()
-        } else {
-            let evaluate = page.offset.saturating_add(page.limit).saturating_add(1);
-            let evaluate = i32::try_from(evaluate.max(MIN_PAGE_EVALUATE)).unwrap_or(i32::MAX);
-            // Ties of orderDate come from the index by id descending: read the tie group at
-            // the page edge whole and re-sort, as for quotes.
-            self.query_while(&spec, Some(evaluate), |items| !enough(items, needed))
-                .await?
-        };
-        let mut orders = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-        orders.sort_by(|a, b| {
-            (Reverse(a.order.order_date), a.id()).cmp(&(Reverse(b.order.order_date), b.id()))
-        });
-        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
-        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
-        let items = orders.into_iter().skip(offset).take(limit).collect();
+        // Ties of orderDate are re-sorted and the page held to maxPageBytes, as for quotes.
+        let (items, total) = self.listing_page(&spec, page, total).await?;
+        let items = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
         Ok(Listing { items, total })
     }
 

@@ -111,13 +111,14 @@ impl DynamoStore {
         })
     }
 
-    /// Items of `spec`, page after page, while `more(&items_so_far)` says so (and pages
-    /// remain). `page_limit` bounds the items each page evaluates.
+    /// Items of `spec`, page after page, while `more(&mut items_so_far)` says so (and pages
+    /// remain; it may also trim what it no longer needs). `page_limit` bounds the items each
+    /// page evaluates.
     pub(crate) async fn query_while(
         &self,
         spec: &QuerySpec,
         page_limit: Option<i32>,
-        mut more: impl FnMut(&[Item]) -> bool,
+        mut more: impl FnMut(&mut Vec<Item>) -> bool,
     ) -> Result<Vec<Item>, DynamoError> {
         let mut items = Vec::new();
         let mut start = None;
@@ -125,7 +126,7 @@ impl DynamoStore {
             let page = self.query_page(spec, start, page_limit, false).await?;
             items.extend(page.items);
             match page.last_key {
-                Some(key) if more(&items) => start = Some(key),
+                Some(key) if more(&mut items) => start = Some(key),
                 _ => return Ok(items),
             }
         }

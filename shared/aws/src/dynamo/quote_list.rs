@@ -5,14 +5,13 @@
 //! with the same condition and filter. Offset paging reads every item before the offset:
 //! cost grows with the offset.
 
-use std::cmp::Reverse;
-
 use q2c_service::context::TenantId;
 use q2c_service::ports::{Listing, Page, QuoteFilter, StoredQuote};
 
 use super::DynamoStore;
 use super::item::{Item, s};
 use super::keys::{self, GSI1, GSI1SK};
+use super::page;
 use super::query::QuerySpec;
 use super::quotes::{EXTERNAL_ID, PARTY_IDS, STATE, decode, state_name};
 use crate::error::DynamoError;
@@ -91,6 +90,38 @@ pub(crate) fn enough(items: &[Item], needed: usize) -> bool {
 }
 
 impl DynamoStore {
+    /// The items of one page of a date-ordered listing (`gsi1sk = <date>#<id>`, newest first,
+    /// ties by id ascending), within `maxPageBytes`; `total` passes through. Ties come from
+    /// the index by id descending, so the tie group at the page edge is read whole and
+    /// re-sorted; bodies an offset skips are dropped while reading.
+    pub(crate) async fn listing_page(
+        &self,
+        spec: &QuerySpec,
+        page: Page,
+        total: u64,
+    ) -> Result<(Vec<Item>, u64), DynamoError> {
+        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let total_items = usize::try_from(total).unwrap_or(usize::MAX);
+        if offset.saturating_add(limit).min(total_items) == 0 {
+            return Ok((Vec::new(), total));
+        }
+        let evaluate = page.offset.saturating_add(page.limit).saturating_add(1);
+        let evaluate = i32::try_from(evaluate.max(MIN_PAGE_EVALUATE)).unwrap_or(i32::MAX);
+        let mut items = self
+            .query_while(spec, Some(evaluate), |items| {
+                page::drop_skipped_bodies(items, offset);
+                let needed = page::needed(items, offset, limit).min(total_items);
+                !enough(items, needed)
+            })
+            .await?;
+        page::sort_for_listing(&mut items);
+        let mut items: Vec<Item> = items.into_iter().skip(offset).take(limit).collect();
+        let fits = page::fitting(&items, limit);
+        items.truncate(fits);
+        Ok((items, total))
+    }
+
     /// One page of the tenant's quotes matching `filter` and the total count.
     pub(crate) async fn list_quotes(
         &self,
@@ -100,23 +131,8 @@ impl DynamoStore {
     ) -> Result<Listing<StoredQuote>, DynamoError> {
         let spec = spec(tenant, filter);
         let total = self.count(&spec).await?;
-        let needed = usize::try_from(page.offset.saturating_add(page.limit)).unwrap_or(usize::MAX);
-        let needed = needed.min(usize::try_from(total).unwrap_or(usize::MAX));
-        let items = if needed == 0 {
-            Vec::new()
-        } else {
-            let evaluate = page.offset.saturating_add(page.limit).saturating_add(1);
-            let evaluate = i32::try_from(evaluate.max(MIN_PAGE_EVALUATE)).unwrap_or(i32::MAX);
-            self.query_while(&spec, Some(evaluate), |items| !enough(items, needed))
-                .await?
-        };
-        let mut quotes = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-        quotes.sort_by(|a, b| {
-            (Reverse(a.quote.quote_date), a.id()).cmp(&(Reverse(b.quote.quote_date), b.id()))
-        });
-        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
-        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
-        let items = quotes.into_iter().skip(offset).take(limit).collect();
+        let (items, total) = self.listing_page(&spec, page, total).await?;
+        let items = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
         Ok(Listing { items, total })
     }
 }

@@ -11,8 +11,9 @@
 //!   them is one item. The priced quote (with the copies the stores keep beside it: price ids,
 //!   party ids, external id) stays within [`MAX_QUOTE_BYTES`]; the order it would become within
 //!   [`MAX_ORDER_BYTES`]; an event is its payload plus an envelope of at most
-//!   [`MAX_ENVELOPE_BYTES`]. Open quotes keep [`ACCEPT_RESERVE_BYTES`] free for what approving
-//!   and accepting add.
+//!   [`MAX_ENVELOPE_BYTES`]. A quote that can still be approved keeps
+//!   [`APPROVAL_RESERVE_BYTES`] free for what approving and accepting add, an approved one
+//!   [`ACCEPTANCE_RESERVE_BYTES`] for what accepting adds.
 //! - *DynamoDB transaction, 100 items.* The largest quote write is a re-pricing that also
 //!   changes the state: the quote, two events, the deletes of every old open-quote index entry
 //!   and the puts of every new one. With at most [`MAX_CATALOG_REFS`] entries before and after,
@@ -206,11 +207,11 @@ pub const MAX_ARRAY_ITEMS: Limit = Limit::new("maxArrayItems", 100, "entries", R
 /// discounts): as many as the engine computes ([`MAX_LINES_PER_ITEM`]), so that a priced item
 /// can be sent back as it was received.
 pub const MAX_PRICES_PER_ITEM: Limit = Limit::new("maxPricesPerItem", 50, "prices", Request);
-/// Most requested alterations (discounts) on one price of an item. Alterations with a
-/// `productOfferingPrice` are catalog promotions a priced item carries: they are recomputed,
-/// not requested, and not counted.
+/// Most alterations on one price of an item a client sends: its requested discounts and the
+/// catalog promotions a priced item carries back (those are recomputed, but sent back as
+/// received they count). The OpenAPI documents state it as `maxItems`.
 pub const MAX_ALTERATIONS_PER_PRICE: Limit =
-    Limit::new("maxAlterationsPerPrice", 10, "alterations", Request);
+    Limit::new("maxAlterationsPerPrice", 20, "alterations", Request);
 /// Longest `id` (anywhere): ids become parts of DynamoDB keys (sort keys hold 1024 bytes, and
 /// a character takes up to 4).
 pub const MAX_ID_LENGTH: Limit = Limit::new("maxIdLength", 256, "characters", Request);
@@ -257,10 +258,14 @@ pub const MAX_QUANTITY: Limit = Limit::new("maxQuantity", 1_000_000, "units", Re
 pub const MAX_SIGNIFICANT_DIGITS: Limit =
     Limit::new("maxSignificantDigits", 15, "significant digits", Request);
 
-/// Room an open quote keeps below [`MAX_QUOTE_BYTES`] and its order below [`MAX_ORDER_BYTES`]
-/// for what approving (an authorization entry) and accepting (the completion date) add, so
-/// that every quote the API accepted can be approved and accepted.
-pub const ACCEPT_RESERVE_BYTES: usize = 4_096;
+/// Room a quote that can still be approved (`inProgress`, `pending`) keeps below
+/// [`MAX_QUOTE_BYTES`] and its order below [`MAX_ORDER_BYTES`]: approving adds an
+/// authorization entry (a few hundred bytes with the approver's id and name) and then
+/// accepting adds [`ACCEPTANCE_RESERVE_BYTES`]. So every quote the API accepted can be
+/// approved and accepted.
+pub const APPROVAL_RESERVE_BYTES: usize = 4_096;
+/// Room an approved quote keeps: accepting adds the completion date and the order its href.
+pub const ACCEPTANCE_RESERVE_BYTES: usize = 512;
 /// The most an event envelope adds around its payload (ids, times, type, title, a correlation
 /// id of at most 128 characters, the schema version).
 pub const MAX_ENVELOPE_BYTES: usize = 8_192;
@@ -277,6 +282,7 @@ pub const TRANSACTION_HEADROOM: usize =
 // The budget holds: checked when the crate compiles.
 const _: () = {
     assert!(TRANSACTION_HEADROOM >= 16);
+    assert!(APPROVAL_RESERVE_BYTES >= ACCEPTANCE_RESERVE_BYTES + 2_048);
     assert!(MAX_QUOTE_BYTES.max() + 16_384 <= backend::DYNAMODB_ITEM_BYTES);
     assert!(MAX_EVENT_BYTES + 4_096 <= backend::DYNAMODB_ITEM_BYTES);
     assert!(MAX_EVENT_BYTES * 2 < backend::SQS_MESSAGE_BYTES);

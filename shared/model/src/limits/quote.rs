@@ -8,13 +8,13 @@ use time::OffsetDateTime;
 
 use super::json::{MeasureError, measure, value_depth};
 use super::{
-    ACCEPT_RESERVE_BYTES, Limit, LimitError, MAX_ALTERATIONS_PER_PRICE, MAX_ARRAY_ITEMS,
-    MAX_CATALOG_REFS, MAX_ID_LENGTH, MAX_ITEM_NESTING, MAX_JSON_DEPTH, MAX_ORDER_BYTES,
-    MAX_PRICES_PER_ITEM, MAX_QUOTE_BYTES, MAX_QUOTE_ITEMS, MAX_SIGNIFICANT_DIGITS,
+    ACCEPTANCE_RESERVE_BYTES, APPROVAL_RESERVE_BYTES, Limit, LimitError, MAX_ALTERATIONS_PER_PRICE,
+    MAX_ARRAY_ITEMS, MAX_CATALOG_REFS, MAX_ID_LENGTH, MAX_ITEM_NESTING, MAX_JSON_DEPTH,
+    MAX_ORDER_BYTES, MAX_PRICES_PER_ITEM, MAX_QUOTE_BYTES, MAX_QUOTE_ITEMS, MAX_SIGNIFICANT_DIGITS,
     MAX_STRING_LENGTH, MAX_TEXT_LENGTH,
 };
 use crate::ordering::order_from_quote;
-use crate::tmf::{Quote, QuoteItem};
+use crate::tmf::{Quote, QuoteItem, QuoteState};
 
 /// The limit on the strings under `key`.
 pub(crate) fn string_limit(key: &str) -> Limit {
@@ -73,18 +73,7 @@ impl QuoteWalk {
                 Ok(())
             }
             Value::Array(entries) => {
-                let counted = if key == "priceAlteration" {
-                    entries
-                        .iter()
-                        .filter(|a| a.get("productOfferingPrice").is_none_or(Value::is_null))
-                        .count()
-                } else {
-                    entries.len()
-                };
-                array_limit(key).check(counted, || shown(path))?;
-                if key == "priceAlteration" {
-                    MAX_ARRAY_ITEMS.check(entries.len(), || shown(path))?;
-                }
+                array_limit(key).check(entries.len(), || shown(path))?;
                 let nesting = if key == "quoteItem" {
                     MAX_ITEM_NESTING.check(nesting + 1, || shown(path))?;
                     self.items += entries.len();
@@ -167,9 +156,10 @@ const PROJECTED_ORDER_ID: &str = "00000000-0000-7000-8000-000000000000";
 
 /// Checks that a priced quote fits the storage budget, before anything is written: at most
 /// [`MAX_CATALOG_REFS`] index entries, at most [`MAX_QUOTE_BYTES`] stored and, for a quote that
-/// can still be accepted, an order of at most [`MAX_ORDER_BYTES`]. An open quote must leave
-/// [`ACCEPT_RESERVE_BYTES`] of both free, so that approving and accepting it always fit (the
-/// bytes reported then include the reserve). Serialisation stops at the first byte past a
+/// can still be accepted, an order of at most [`MAX_ORDER_BYTES`]. A quote that can still be
+/// approved leaves [`APPROVAL_RESERVE_BYTES`] of both free, an approved one
+/// [`ACCEPTANCE_RESERVE_BYTES`], so that approving and accepting always fit (the bytes
+/// reported then include the reserve). Serialisation stops at the first byte past a
 /// limit, so a hostile quote costs no more than the limit to measure.
 ///
 /// # Errors
@@ -177,8 +167,13 @@ const PROJECTED_ORDER_ID: &str = "00000000-0000-7000-8000-000000000000";
 pub fn check_stored_quote(quote: &Quote, price_ids: &[String]) -> Result<Footprint, LimitError> {
     let catalog_refs = distinct_catalog_refs(quote, price_ids);
     MAX_CATALOG_REFS.check(catalog_refs, || "quoteItem".to_owned())?;
-    let open = !quote.state.is_some_and(|s| s.is_final());
-    let reserve = if open { ACCEPT_RESERVE_BYTES } else { 0 };
+    let state = quote.state.unwrap_or(QuoteState::InProgress);
+    let open = !state.is_final();
+    let reserve = match state {
+        QuoteState::Approved => ACCEPTANCE_RESERVE_BYTES,
+        s if s.is_final() => 0,
+        _ => APPROVAL_RESERVE_BYTES,
+    };
     let beside: usize = price_ids.iter().map(String::len).sum::<usize>()
         + quote
             .related_party

@@ -199,7 +199,7 @@ fn arrays_strings_and_member_names_have_their_limits() {
             "quoteItem[0].quoteItemPrice",
         ),
         (
-            json!({"quoteItem": [{"quoteItemPrice": [{"priceAlteration": vec![json!({}); 11]}]}]}),
+            json!({"quoteItem": [{"quoteItemPrice": [{"priceAlteration": vec![json!({}); 21]}]}]}),
             MAX_ALTERATIONS_PER_PRICE,
             "quoteItem[0].quoteItemPrice[0].priceAlteration",
         ),
@@ -239,16 +239,9 @@ fn arrays_strings_and_member_names_have_their_limits() {
         "description": "é".repeat(10_000),
         "note": vec![json!({"text": "t".repeat(10_000)}); 100],
         "quoteItem": [{"id": "i".repeat(256),
-                       "quoteItemPrice": vec![json!({"priceAlteration": vec![json!({}); 10]}); 50]}],
+                       "quoteItemPrice": vec![json!({"priceAlteration": vec![json!({}); 20]}); 50]}],
     }))
     .expect("at the limits");
-    // Catalog promotions a priced item carries back are not requested discounts.
-    let mut alterations = vec![json!({}); 10];
-    alterations.extend(vec![json!({"productOfferingPrice": {"id": "promo"}}); 5]);
-    check_quote_json(
-        &json!({"quoteItem": [{"quoteItemPrice": [{"priceAlteration": alterations}]}]}),
-    )
-    .expect("10 requested and 5 promotions");
 }
 
 #[test]
@@ -327,7 +320,7 @@ fn a_quote_over_the_budget_is_refused_naming_the_limit() {
     let (mut quote, price_ids) = three_hundred_lines();
     // Room left for the quote, less the reserve an open quote keeps: fill it, then one byte more.
     let footprint = check_stored_quote(&quote, &price_ids).expect("fits");
-    let room = MAX_QUOTE_BYTES.max() - ACCEPT_RESERVE_BYTES - footprint.quote_bytes;
+    let room = MAX_QUOTE_BYTES.max() - APPROVAL_RESERVE_BYTES - footprint.quote_bytes;
     let empty_note = r#","note":[{"text":""}]"#.len();
     quote.note = vec![crate::tmf::Note {
         text: "n".repeat(room - empty_note),
@@ -337,7 +330,10 @@ fn a_quote_over_the_budget_is_refused_naming_the_limit() {
     let order_free = quote.clone();
     let footprint = check_stored_quote(&order_free, &price_ids);
     match footprint {
-        Ok(f) => assert_eq!(f.quote_bytes, MAX_QUOTE_BYTES.max() - ACCEPT_RESERVE_BYTES),
+        Ok(f) => assert_eq!(
+            f.quote_bytes,
+            MAX_QUOTE_BYTES.max() - APPROVAL_RESERVE_BYTES
+        ),
         Err(e) => assert_eq!(e.limit, MAX_ORDER_BYTES, "{e}"),
     }
     quote.note[0].text.push('n');
@@ -358,6 +354,36 @@ fn an_accepted_quote_keeps_no_reserve_and_has_no_order_projected() {
     let accepted = check_stored_quote(&quote, &price_ids).expect("fits");
     assert_eq!(accepted.order_bytes, None);
     assert!(open.order_bytes.is_some());
+}
+
+#[test]
+fn the_largest_open_quote_can_be_approved_and_accepted() {
+    let (mut quote, price_ids) = three_hundred_lines();
+    // Fill to the last byte an inProgress quote may have.
+    let fits = |quote: &mut Quote, padding: usize| {
+        quote.description = Some("d".repeat(padding));
+        check_stored_quote(quote, &price_ids).is_ok()
+    };
+    let (mut low, mut high) = (0, MAX_QUOTE_BYTES.max());
+    while low + 1 < high {
+        let mid = (low + high) / 2;
+        if fits(&mut quote, mid) {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    assert!(fits(&mut quote, low) && low > 10_000, "padded by {low}");
+    let actor = crate::lifecycle::Actor {
+        id: "an-approver-with-a-long-subject-claim-0123456789".into(),
+        name: Some("An Approver With A Long Display Name".into()),
+    };
+    crate::lifecycle::change_quote_state(&mut quote, QuoteState::Approved, &actor, NOW)
+        .expect("approvable");
+    check_stored_quote(&quote, &price_ids).expect("approving fits the reserve");
+    crate::lifecycle::change_quote_state(&mut quote, QuoteState::Accepted, &actor, NOW)
+        .expect("acceptable");
+    check_stored_quote(&quote, &price_ids).expect("accepting fits the reserve");
 }
 
 #[test]
