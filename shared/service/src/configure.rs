@@ -166,7 +166,8 @@ fn pricing_error(e: PricingError) -> ServiceError {
     if let PricingErrorKind::Limit(limit) = e.kind {
         return ServiceError::Limit(limit);
     }
-    let message = e.to_string();
+    // The path travels apart (the API puts it in front of the message): not twice.
+    let message = e.kind.to_string();
     if e.is_business_rule() {
         ServiceError::BusinessRule {
             code: e.kind.code(),
