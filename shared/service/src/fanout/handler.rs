@@ -145,7 +145,7 @@ impl PriceFanout {
                     .writer
                     .apply_price_change(&change)
                     .await
-                    .map_err(transient)?;
+                    .map_err(store_failure)?;
                 if let ApplyOutcome::Stale { stored } = applied {
                     self.stale_skipped.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(
@@ -213,7 +213,7 @@ impl PriceFanout {
             .offerings
             .apply_offering_change(change)
             .await
-            .map_err(transient)?;
+            .map_err(store_failure)?;
         if let ApplyOutcome::Stale { stored } = applied {
             self.stale_skipped.fetch_add(1, Ordering::Relaxed);
             tracing::info!(
@@ -492,4 +492,15 @@ fn is_repriced(quote: &StoredQuote) -> bool {
 
 fn transient(e: impl std::error::Error + Send + Sync + 'static) -> HandlerError {
     HandlerError::Transient(Box::new(e))
+}
+
+/// A store refusing a catalog write by a stated limit refuses it for ever: poison (to the DLQ
+/// with the reason at once); any other store failure may pass.
+fn store_failure(e: StoreError) -> HandlerError {
+    match e {
+        StoreError::Limit(limit) => HandlerError::Poison {
+            reason: format!("the store refuses the change: {limit}"),
+        },
+        other => transient(other),
+    }
 }
