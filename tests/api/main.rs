@@ -6,6 +6,7 @@ mod catalog_and_hub;
 mod concurrency;
 mod deprecation;
 mod errors;
+mod hostile;
 mod orders;
 mod quotes;
 mod v4_recorded;

@@ -1,5 +1,8 @@
 //! Test harness: starts `q2c local` in-process on a free port with a fresh data directory
-//! and talks to it over real HTTP.
+//! and talks to it over real HTTP. [`hostile`] is the hostile-input suite of issue 14, run
+//! by `api/hostile.rs` and by the RSS benchmark `examples/hostile_rss.rs`.
+
+pub mod hostile;
 
 use std::net::SocketAddr;
 use std::time::Duration;

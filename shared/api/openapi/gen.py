@@ -369,6 +369,49 @@ def bound_numbers(node):
             bound_numbers(value)
 
 
+# The request limits of q2c_model::limits (docs/limits.md), stated where JSON Schema can:
+# maxLength of every string by its name, maxItems of every array by its name. The server
+# enforces the same numbers (400 LIMIT_EXCEEDED); depth, nesting and totals across nested
+# items, which no schema states, are in docs/limits.md.
+MAX_ID_LENGTH, MAX_TEXT_LENGTH, MAX_STRING_LENGTH = 256, 10_000, 2_048
+MAX_ITEMS_BY_NAME = {"quoteItem": 500, "quoteItemPrice": 50, "priceAlteration": 20}
+MAX_ARRAY_ITEMS = 100
+# Response-only schemas the limits do not describe.
+UNLIMITED = {"Error", "CatalogItem", "ProductOrder", "ProductOrderDispatch", "Health"}
+
+
+def string_limit(name):
+    if name == "id":
+        return MAX_ID_LENGTH
+    if name in ("description", "text"):
+        return MAX_TEXT_LENGTH
+    return MAX_STRING_LENGTH
+
+
+def bound_limits(node, name=""):
+    """Gives every string property its maxLength and every array its maxItems."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "enum" not in node:
+            node.setdefault("maxLength", string_limit(name))
+        if node.get("type") == "array":
+            node.setdefault("maxItems", MAX_ITEMS_BY_NAME.get(name, MAX_ARRAY_ITEMS))
+            bound_limits(node.get("items"), name)
+        for key, value in node.get("properties", {}).items():
+            bound_limits(value, key)
+        for key in ("allOf", "anyOf", "oneOf"):
+            for value in node.get(key, []):
+                bound_limits(value, name)
+    elif isinstance(node, list):
+        for value in node:
+            bound_limits(value, name)
+
+
+def bound_schemas(schemas_doc):
+    for schema_name, schema in schemas_doc.items():
+        if schema_name not in UNLIMITED:
+            bound_limits(schema)
+
+
 def link_created(paths_doc, path, method, targets):
     """Links a 201 to the operations on the created resource, so stateful fuzzing can follow them."""
     created = paths_doc[path][method]["responses"]["201"]
@@ -490,6 +533,7 @@ def write_v5(v4_doc, components_schemas):
     paths_doc = v5_paths(v4_doc["paths"])
     schemas_v5 = v5_schemas(components_schemas, draft)
     bound_numbers(schemas_v5)
+    bound_schemas(schemas_v5)
     parameters = copy.deepcopy(PARAMETERS)
     for bound, word in (("gte", "on or after"), ("lt", "before")):
         old = parameters.pop(f"quoteDate.{bound}")
@@ -517,6 +561,7 @@ def main():
     paths_doc = paths()
     components_schemas = schemas(official["definitions"])
     bound_numbers(components_schemas)
+    bound_schemas(components_schemas)
     link_created(paths_doc, f"{Q}/quote", "post", ["retrieveQuote", "patchQuote", "deleteQuote"])
     link_created(paths_doc, f"{Q}/hub", "post", ["unregisterListener"])
     link_created(paths_doc, f"{O}/hub", "post", ["unregisterOrderingListener"])

@@ -7,6 +7,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use q2c_model::limits::{self, Limit, LimitError, MAX_JSON_DEPTH, MAX_REQUEST_BYTES};
+use q2c_service::ServiceError;
+
 use crate::error::ApiError;
 
 /// Server-owned quote fields a client may not send on create, even as `null` (the quote
@@ -84,22 +87,50 @@ pub fn patch_format(headers: &HeaderMap, accepts: Accepts) -> Result<PatchFormat
     }
 }
 
-/// Maps a failure to read the body: over the limit → 413, otherwise 400.
-pub fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
+/// Maps a failure to read the body: over the limit (`maxRequestBytes`, enforced while the body
+/// streams in, before it is buffered) → 413 naming the limit and what was sent
+/// (`Content-Length`, or "more than the limit" for a streamed body), otherwise 400.
+pub fn body_bytes(
+    body: Result<Bytes, BytesRejection>,
+    limit: usize,
+    headers: &HeaderMap,
+) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::PayloadTooLarge(limit)
+            let sent = headers
+                .get(header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok())
+                .filter(|n| *n > limit)
+                .unwrap_or(limit.saturating_add(1));
+            let configured = Limit {
+                value: u64::try_from(limit).unwrap_or(u64::MAX),
+                ..MAX_REQUEST_BYTES
+            };
+            ApiError::Service(ServiceError::Limit(LimitError::new(configured, sent, "$")))
         } else {
             ApiError::MalformedJson(format!("could not read the body: {rejection}"))
         }
     })
 }
 
-/// Parses a JSON object (syntax errors → `MALFORMED_JSON`; not an object → `INVALID_INPUT`).
+/// Checks a body's JSON depth (`maxJsonDepth`) with a byte scan, before it is parsed.
+///
+/// # Errors
+/// `LIMIT_EXCEEDED` (400) naming the path of the container too deep.
+pub fn check_depth(bytes: &[u8]) -> Result<(), ApiError> {
+    limits::check_json_text(bytes, MAX_JSON_DEPTH)
+        .map(|_| ())
+        .map_err(|e| ApiError::Service(ServiceError::Limit(e)))
+}
+
+/// Parses a JSON object (too deep → `LIMIT_EXCEEDED`, checked before parsing; syntax errors
+/// → `MALFORMED_JSON`; not an object → `INVALID_INPUT`).
 ///
 /// # Errors
 /// As above.
 pub fn json_object(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
+    check_depth(bytes)?;
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(_) => Err(ApiError::InvalidBody(

@@ -5,6 +5,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use q2c_model::limits::{LimitClass, LimitError};
 use q2c_model::tmf::ErrorBody;
 use q2c_service::ServiceError;
 
@@ -102,6 +103,9 @@ pub struct ErrorParts {
     pub reason: &'static str,
     /// Detail of this occurrence.
     pub message: String,
+    /// The limit exceeded, when that is the error: rendered as the body's `limit` member
+    /// (`name`, `value`, `unit`, `received`, `path`), beside the message saying the same.
+    pub limit: Option<LimitError>,
 }
 
 impl ApiError {
@@ -134,6 +138,19 @@ impl ApiError {
                 S::BusinessRule { code, .. } => {
                     (C::UNPROCESSABLE_ENTITY, code, "Business rule violated")
                 }
+                S::Limit(limit) => match limit.limit.class {
+                    LimitClass::Payload => (
+                        C::PAYLOAD_TOO_LARGE,
+                        "PAYLOAD_TOO_LARGE",
+                        "Payload too large",
+                    ),
+                    LimitClass::Request => (C::BAD_REQUEST, "LIMIT_EXCEEDED", "Limit exceeded"),
+                    LimitClass::Stored => (
+                        C::UNPROCESSABLE_ENTITY,
+                        "QUOTE_TOO_LARGE",
+                        "Quote too large",
+                    ),
+                },
                 S::Unavailable(_) => (C::SERVICE_UNAVAILABLE, "UNAVAILABLE", "Unavailable"),
             },
             ApiError::MalformedJson(_) => (C::BAD_REQUEST, "MALFORMED_JSON", "Malformed JSON"),
@@ -217,6 +234,10 @@ impl IntoResponse for ApiError {
             code: code.to_owned(),
             reason,
             message: self.client_message(),
+            limit: match &self {
+                ApiError::Service(ServiceError::Limit(limit)) => Some(limit.clone()),
+                _ => None,
+            },
         };
         error_response(status, parts)
     }
@@ -249,6 +270,22 @@ pub(crate) fn error_body(status: StatusCode, parts: &ErrorParts, docs_base: &str
             "{docs_base}/docs/errors.md#{}",
             parts.code.to_ascii_lowercase()
         )),
+        extensions: parts
+            .limit
+            .as_ref()
+            .map(|limit| {
+                serde_json::Map::from_iter([(
+                    "limit".to_owned(),
+                    serde_json::json!({
+                        "name": limit.limit.name,
+                        "value": limit.limit.value,
+                        "unit": limit.limit.unit,
+                        "received": limit.received,
+                        "path": limit.path,
+                    }),
+                )])
+            })
+            .unwrap_or_default(),
         ..ErrorBody::default()
     };
     serde_json::to_string(&body).unwrap_or_default()
@@ -310,5 +347,6 @@ fn fallback_parts(status: StatusCode) -> ErrorParts {
             ApiError::PayloadTooLarge(_) => "request body too large".to_owned(),
             other => other.to_string(),
         },
+        limit: None,
     }
 }

@@ -59,7 +59,7 @@ where
     let ctx = caller.require(scope)?;
     Params::from_uri(&request.uri)?.finish()?;
     check_content_type(&request.headers, Accepts::Json)?;
-    let bytes = body_bytes(request.body, state.config.body_limit)?;
+    let bytes = body_bytes(request.body, state.config.body_limit, &request.headers)?;
     let hashed = (&request.method, request.uri.path(), &bytes[..]);
     once(state, ctx, &request.headers, hashed, || async {
         create(bytes.clone())

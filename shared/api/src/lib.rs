@@ -67,7 +67,8 @@ pub struct ApiConfig {
     /// Base URL of the documentation: `referenceError` is `<docs>/docs/errors.md#<code>`;
     /// [`DEFAULT_DOCS_BASE_URL`] when given empty.
     pub docs_base_url: String,
-    /// Largest request body accepted, in bytes (default 1 MiB).
+    /// Largest request body accepted, in bytes (default `maxRequestBytes`, 256 KiB:
+    /// `q2c_model::limits::MAX_REQUEST_BYTES`).
     pub body_limit: usize,
     /// Page size when `limit` is absent (default 50).
     pub default_page_limit: u64,
@@ -80,7 +81,8 @@ pub struct ApiConfig {
 }
 
 impl ApiConfig {
-    /// Settings with the defaults: 1 MiB bodies, pages of 50 (max 1000), 24 h replay.
+    /// Settings with the defaults: 256 KiB bodies, pages of 50 (max 1000, and at most
+    /// `maxPageBytes` of stored resources), 24 h replay.
     pub fn new(public_base_url: impl Into<String>, docs_base_url: impl Into<String>) -> Self {
         let docs = trim_slash(docs_base_url.into());
         ApiConfig {
@@ -90,7 +92,7 @@ impl ApiConfig {
             } else {
                 docs
             },
-            body_limit: 1024 * 1024,
+            body_limit: q2c_model::limits::MAX_REQUEST_BYTES.max(),
             default_page_limit: 50,
             max_page_limit: 1000,
             idempotency_ttl: time::Duration::hours(24),

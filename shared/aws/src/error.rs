@@ -46,6 +46,10 @@ pub enum DynamoError {
         /// Positions of the refused items in the transaction.
         positions: Vec<usize>,
     },
+    /// A write exceeds a stated limit (checked before any request; see
+    /// `q2c_service::ports::write_limits`).
+    #[error(transparent)]
+    Limit(q2c_model::limits::LimitError),
     /// `BatchGetItem` kept returning unprocessed keys.
     #[error("{keys} keys still unprocessed after {attempts} BatchGetItem attempts")]
     Unprocessed {
@@ -71,7 +75,21 @@ impl DynamoError {
 
 impl From<DynamoError> for StoreError {
     fn from(error: DynamoError) -> Self {
-        StoreError::Backend(Box::new(error))
+        match error {
+            DynamoError::Limit(limit) => StoreError::Limit(limit),
+            // Permanent as well (a quote written before the limits with more index entries
+            // than one transaction holds): refused, never "retry later".
+            DynamoError::TransactionTooLarge { items } => {
+                let transaction = q2c_model::limits::Limit {
+                    name: "dynamodbTransactionItems",
+                    value: q2c_model::limits::backend::DYNAMODB_TRANSACTION_ITEMS as u64,
+                    unit: "items",
+                    class: q2c_model::limits::LimitClass::Stored,
+                };
+                StoreError::Limit(q2c_model::limits::LimitError::new(transaction, items, "$"))
+            }
+            other => StoreError::Backend(Box::new(other)),
+        }
     }
 }
 

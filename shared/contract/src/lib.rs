@@ -23,6 +23,9 @@
 //! - [`dlq`]: [`dlq_backend_contract`]: what the dead-letter operations need of a
 //!   `DlqBackend` (discovery, lossless round trip, release, purge, batch limits).
 //! - [`relay`]: [`relay_contract`]: outbox to queues, at least once, across a crash.
+//! - [`limits`]: [`quote_limits_contract`]: the largest quote the API accepts is written,
+//!   re-priced to disjoint prices and accepted; one step beyond is refused by the store; a
+//!   listing page stops at its byte budget.
 //! - [`fanout`]: [`price_catalog_writer_contract`], [`open_quote_index_contract`] and
 //!   [`fanout_continuation_scenario`]: the price fan-out's ports and its continuation.
 //! - [`offerings`]: offering ingestion and what the catalog import compares with
@@ -38,6 +41,7 @@ pub mod fanout;
 pub mod fixtures;
 pub mod hubs;
 pub mod idempotency;
+pub mod limits;
 pub mod offerings;
 pub mod orders;
 pub mod outbox;
@@ -55,6 +59,7 @@ pub use fanout::{
 };
 pub use hubs::{hub_store_contract, hub_store_version_contract};
 pub use idempotency::idempotency_contract;
+pub use limits::quote_limits_contract;
 pub use offerings::{
     catalog_versions_contract, offering_catalog_writer_contract, offering_retirement_scenario,
     open_quote_offering_index_contract,

@@ -10,7 +10,7 @@ use rusqlite::{Connection, params};
 use serde::de::DeserializeOwned;
 
 use crate::error::ResultExt;
-use crate::store::{SqliteStore, snapshot};
+use crate::store::{PageBudget, SqliteStore, snapshot};
 use crate::time_codec;
 
 /// The two catalog tables; the name is interpolated into SQL, never user input.
@@ -120,7 +120,11 @@ fn page<T: DeserializeOwned>(
     let offset = time_codec::int(page.offset);
     let mut rows = statement.query([limit, offset]).store()?;
     let mut items = Vec::new();
+    let mut budget = PageBudget::default();
     while let Some(row) = rows.next().store()? {
+        if !budget.admits(row, 0)? {
+            break;
+        }
         let body: String = row.get(0).store()?;
         items.push(serde_json::from_str(&body).store()?);
     }

@@ -7,12 +7,12 @@ use q2c_service::context::TenantId;
 use q2c_service::orders::{
     Dispatch, DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
 };
-use q2c_service::ports::{Listing, OutboxEvent, Page, StoreError};
+use q2c_service::ports::{Listing, OutboxEvent, Page, StoreError, write_limits};
 use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 
 use crate::error::{ResultExt, backend, is_unique_violation};
-use crate::store::{SqliteStore, snapshot};
+use crate::store::{PageBudget, SqliteStore, snapshot};
 use crate::{outbox, time_codec};
 
 const ORDER_COLUMNS: &str = "version, dispatch, body";
@@ -50,6 +50,11 @@ impl OrderRow {
             dispatch: serde_json::to_string(&stored.dispatch).store()?,
             body: serde_json::to_string(&stored.order).store()?,
         })
+    }
+
+    /// The limits of a new order (`write_limits::order`).
+    pub(crate) fn check_new(&self) -> Result<(), StoreError> {
+        write_limits::order(&self.body).map_err(StoreError::Limit)
     }
 
     pub(crate) fn insert(&self, conn: &Connection) -> Result<(), StoreError> {
@@ -154,7 +159,11 @@ impl OrderStore for SqliteStore {
             let mut statement = conn.prepare_cached(&sql).store()?;
             let mut rows = statement.query(params![tenant, limit, offset]).store()?;
             let mut items = Vec::new();
+            let mut budget = PageBudget::default();
             while let Some(row) = rows.next().store()? {
+                if !budget.admits(row, 2)? {
+                    break;
+                }
                 items.push(decode(row)?);
             }
             Ok(Listing {

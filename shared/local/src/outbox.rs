@@ -3,7 +3,7 @@
 //! [`OutboxStore`], marks them published, and housekeeping purges them later.
 
 use async_trait::async_trait;
-use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoreError};
+use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoreError, write_limits};
 use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 
@@ -30,6 +30,8 @@ impl EventRow {
         events
             .iter()
             .map(|e| {
+                let body = serde_json::to_string(&e.body).store()?;
+                write_limits::event(&body).map_err(StoreError::Limit)?;
                 Ok(EventRow {
                     event_id: e.event_id.clone(),
                     destination: e.destination.queue_name(),
@@ -38,7 +40,7 @@ impl EventRow {
                     aggregate_id: e.aggregate_id.clone(),
                     correlation_id: e.correlation_id.clone(),
                     schema_version: e.schema_version.clone(),
-                    body: serde_json::to_string(&e.body).store()?,
+                    body,
                     created_at: time_codec::encode(e.created_at),
                 })
             })

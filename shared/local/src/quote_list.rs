@@ -10,7 +10,7 @@ use rusqlite::types::Value;
 
 use crate::error::ResultExt;
 use crate::quote_row::{QUOTE_COLUMNS, decode, state_name};
-use crate::store::snapshot;
+use crate::store::{PageBudget, snapshot};
 use crate::time_codec;
 
 /// A list request, owned so it can move to the blocking pool.
@@ -92,7 +92,11 @@ impl ListQuery {
             .query(rusqlite::params_from_iter(self.page_params()))
             .store()?;
         let mut items = Vec::new();
+        let mut budget = PageBudget::default();
         while let Some(row) = rows.next().store()? {
+            if !budget.admits(row, 3)? {
+                break;
+            }
             items.push(decode(row)?);
         }
         Ok(Listing {

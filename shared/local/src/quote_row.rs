@@ -6,7 +6,7 @@
 use q2c_model::tmf::{Quote, QuoteState};
 use q2c_service::context::TenantId;
 use q2c_service::fanout::offering_ids_of;
-use q2c_service::ports::{StoreError, StoredQuote};
+use q2c_service::ports::{StoreError, StoredQuote, write_limits};
 use rusqlite::{Connection, Row, params};
 
 use crate::error::{CodecError, ResultExt, backend, is_unique_violation};
@@ -52,6 +52,8 @@ impl QuoteRow {
         } else {
             offering_ids_of(quote)
         };
+        let body = serde_json::to_string(quote).store()?;
+        write_limits::quote(stored, &body).map_err(StoreError::Limit)?;
         Ok(QuoteRow {
             tenant: tenant.as_str().to_owned(),
             id,
@@ -61,7 +63,7 @@ impl QuoteRow {
             external_id: quote.external_id.clone(),
             approval_required: stored.approval_required,
             price_ids: serde_json::to_string(&stored.price_ids).store()?,
-            body: serde_json::to_string(quote).store()?,
+            body,
             party_ids,
             open_price_ids,
             open_offering_ids,

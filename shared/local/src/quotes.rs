@@ -120,6 +120,7 @@ impl QuoteStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let row = QuoteRow::encode(tenant, quote)?;
         let order_row = OrderRow::encode(tenant, order)?;
+        order_row.check_new()?;
         let events = outbox::EventRow::encode_all(events)?;
         let expected = time_codec::int(expected_version);
         self.write(move |conn| {

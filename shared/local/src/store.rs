@@ -327,3 +327,35 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
+
+/// The byte budget of one listing page (`maxPageBytes`, `q2c_model::limits::MAX_PAGE_BYTES`):
+/// rows are taken while their bodies fit, and always the first, so a page of large quotes or
+/// orders holds fewer than `limit` items instead of hundreds of megabytes. The body's size is
+/// read from the row before it is decoded.
+#[derive(Debug, Default)]
+pub(crate) struct PageBudget {
+    bytes: usize,
+    taken: usize,
+}
+
+impl PageBudget {
+    /// Whether the row whose body is column `column` still fits; counts it when it does.
+    pub(crate) fn admits(
+        &mut self,
+        row: &rusqlite::Row<'_>,
+        column: usize,
+    ) -> Result<bool, StoreError> {
+        let size = match row.get_ref(column).map_err(backend)? {
+            rusqlite::types::ValueRef::Text(text) | rusqlite::types::ValueRef::Blob(text) => {
+                text.len()
+            }
+            _ => 0,
+        };
+        if self.taken > 0 && self.bytes + size > q2c_model::limits::MAX_PAGE_BYTES.max() {
+            return Ok(false);
+        }
+        self.bytes += size;
+        self.taken += 1;
+        Ok(true)
+    }
+}

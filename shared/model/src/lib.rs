@@ -11,12 +11,14 @@
 //! - [`pricing`]: the pricing engine, `price_quote` over a [`pricing::CatalogView`].
 //! - [`characteristics`]: requested product characteristics checked against the offering.
 //! - [`lifecycle`]: the quote, quote item, product order and order item state machines.
+//! - [`limits`]: the resource model: every limit on input and stored size, and its budget.
 //! - [`ordering`]: the product order made from an accepted quote, and order state changes.
 //! - [`sample_catalog`]: the TMF620 sample catalog that seeds `q2c local` and the docs' examples.
 #![warn(missing_docs)]
 
 pub mod characteristics;
 pub mod lifecycle;
+pub mod limits;
 pub mod money;
 pub mod ordering;
 pub mod pricing;

@@ -190,6 +190,19 @@ pub mod decimal_number {
         serializer.serialize_f64(float)
     }
 
+    /// How many significant digits `value` has when it cannot be written exactly as a JSON
+    /// number (more than [`MAX_SIGNIFICANT_DIGITS`] and not an integer of `i64`); `None` when
+    /// it can. Amounts are checked with it before they are stored, so that a write never
+    /// fails on one.
+    pub fn unrepresentable_digits(value: &Decimal) -> Option<u32> {
+        let normalized = value.normalize();
+        if normalized.scale() == 0 && i64::try_from(normalized).is_ok() {
+            return None;
+        }
+        let digits = significant_digits(&normalized);
+        (digits > MAX_SIGNIFICANT_DIGITS).then_some(digits)
+    }
+
     /// Deserialises from a JSON number.
     ///
     /// # Errors

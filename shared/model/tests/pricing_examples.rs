@@ -233,3 +233,109 @@ fn example_7_everything_together_sums_per_key() {
     );
     assert_amounts(&total(&priced, "usage", None).price, dec!(2.50), dec!(3.00));
 }
+
+/// `item` with these requested alterations on its monthly line.
+fn with_requested(
+    mut item: QuoteItem,
+    alterations: Vec<Price>,
+    limited: Option<usize>,
+) -> QuoteItem {
+    item.quote_item_price = vec![QuotePrice {
+        price_type: "recurring".into(),
+        recurring_charge_period: Some("month".into()),
+        price_alteration: alterations
+            .into_iter()
+            .enumerate()
+            .map(|(i, price)| PriceAlteration {
+                price_type: "discount".into(),
+                application_duration: (Some(i) == limited).then_some(3),
+                price,
+                ..PriceAlteration::default()
+            })
+            .collect(),
+        ..QuotePrice::default()
+    }];
+    item
+}
+
+fn percent(p: Decimal) -> Price {
+    Price {
+        percentage: Some(p),
+        ..Price::default()
+    }
+}
+
+fn amount(a: Decimal) -> Price {
+    Price {
+        duty_free_amount: eur(a),
+        ..Price::default()
+    }
+}
+
+#[test]
+fn example_8_six_stacked_fifteen_percent_discounts_need_approval() {
+    let priced = price(&[with_requested(
+        item("1", "mobile-l", None),
+        vec![percent(dec!(15)); 6],
+        None,
+    )]);
+
+    let line = &priced.items[0].quote_item_price[0];
+    assert_amounts(&line.price, dec!(3.00), dec!(3.60));
+    for alteration in &line.price_alteration {
+        assert_amounts(&alteration.price, dec!(4.50), dec!(5.40));
+    }
+    assert!(priced.approval_required, "90 % off");
+}
+
+#[test]
+fn example_8_the_table_of_effective_discounts() {
+    let cases = [
+        (
+            "one 15 %",
+            item("1", "mobile-l", None),
+            vec![percent(dec!(15))],
+            None,
+            false,
+        ),
+        (
+            "two 10 %",
+            item("1", "mobile-l", None),
+            vec![percent(dec!(10)); 2],
+            None,
+            true,
+        ),
+        (
+            "three amounts of 2.00",
+            item("1", "mobile-l", None),
+            vec![amount(dec!(2)); 3],
+            None,
+            true,
+        ),
+        (
+            "10 % and 1.50",
+            item("1", "mobile-l", None),
+            vec![percent(dec!(10)), amount(dec!(1.5))],
+            None,
+            false,
+        ),
+        (
+            "10 % then 10 % for 3 months",
+            item("1", "mobile-l", None),
+            vec![percent(dec!(10)); 2],
+            Some(1),
+            true,
+        ),
+        (
+            "2 × mobile-s with 4.50",
+            item("1", "mobile-s", Some(2)),
+            vec![amount(dec!(4.5))],
+            None,
+            false,
+        ),
+    ];
+    for (case, base, alterations, limited, approval) in cases {
+        let priced = price(&[with_requested(base, alterations, limited)]);
+        assert_eq!(priced.approval_required, approval, "{case}");
+    }
+}

@@ -5,9 +5,10 @@
 use std::collections::BTreeSet;
 
 use q2c_model::characteristics::{CharacteristicError, validate_characteristics};
-use q2c_model::pricing::{self, CatalogSnapshot, PricedQuote, PricingError};
+use q2c_model::limits::{self, MAX_CATALOG_REFS};
+use q2c_model::pricing::{self, CatalogSnapshot, PricedQuote, PricingError, PricingErrorKind};
 use q2c_model::settings::TenantSettings;
-use q2c_model::tmf::{QuoteItem, QuoteItemState};
+use q2c_model::tmf::{Quote, QuoteItem, QuoteItemState};
 use time::OffsetDateTime;
 
 use crate::error::ServiceError;
@@ -20,7 +21,8 @@ const MAX_BUNDLE_DEPTH: usize = 8;
 /// price those offerings list.
 ///
 /// # Errors
-/// `Unavailable` when the catalog store fails.
+/// `Limit` (`maxCatalogRefs`) when the items reference more distinct offerings than a quote
+/// may hold, before any read; `Unavailable` when the catalog store fails.
 pub async fn load_catalog_for(
     catalog: &dyn CatalogStore,
     items: &[QuoteItem],
@@ -28,6 +30,8 @@ pub async fn load_catalog_for(
     let mut wanted: BTreeSet<String> = pricing::referenced_offering_ids(items)
         .into_iter()
         .collect();
+    // Each offering is an open-quote index entry: refuse too many before reading the catalog.
+    MAX_CATALOG_REFS.check(wanted.len(), || "quoteItem".to_owned())?;
     let mut loaded = BTreeSet::new();
     let mut offerings = Vec::new();
     for _ in 0..MAX_BUNDLE_DEPTH {
@@ -148,8 +152,22 @@ pub fn price_items(
     pricing::price_quote(items, catalog, settings, now).map_err(pricing_error)
 }
 
+/// Checks that a quote about to be written fits the storage budget (`q2c_model::limits`):
+/// its bytes, the order it would become, its index entries, its depth.
+///
+/// # Errors
+/// `Limit` naming the limit exceeded.
+pub fn check_stored(quote: &Quote, price_ids: &[String]) -> Result<(), ServiceError> {
+    limits::check_stored_quote(quote, price_ids)?;
+    Ok(())
+}
+
 fn pricing_error(e: PricingError) -> ServiceError {
-    let message = e.to_string();
+    if let PricingErrorKind::Limit(limit) = e.kind {
+        return ServiceError::Limit(limit);
+    }
+    // The path travels apart (the API puts it in front of the message): not twice.
+    let message = e.kind.to_string();
     if e.is_business_rule() {
         ServiceError::BusinessRule {
             code: e.kind.code(),

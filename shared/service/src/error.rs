@@ -1,6 +1,7 @@
 //! Errors of the use-cases, one variant per case a caller acts on. The HTTP edge maps each
 //! to a TMF630 body and status in one place (`q2c-api`).
 
+use q2c_model::limits::LimitError;
 use q2c_model::tmf::QuoteState;
 use time::OffsetDateTime;
 
@@ -94,6 +95,11 @@ pub enum ServiceError {
         /// JSON path at fault, where there is one.
         path: Option<String>,
     },
+    /// A stated limit is exceeded (`q2c_model::limits`): 413 for a payload, 400 for the shape
+    /// of a request, 422 for what it would store. The error names the limit, its value, what
+    /// was received and the JSON path.
+    #[error(transparent)]
+    Limit(LimitError),
     /// The store failed (HTTP 503); the details are logged, not shown to the client.
     #[error("store unavailable")]
     Unavailable(#[source] StoreError),
@@ -101,6 +107,15 @@ pub enum ServiceError {
 
 impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
-        ServiceError::Unavailable(e)
+        match e {
+            StoreError::Limit(limit) => ServiceError::Limit(limit),
+            other => ServiceError::Unavailable(other),
+        }
+    }
+}
+
+impl From<LimitError> for ServiceError {
+    fn from(e: LimitError) -> Self {
+        ServiceError::Limit(e)
     }
 }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use q2c_model::limits::LimitError;
 use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice, Quote, QuoteState};
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,78 @@ pub enum StoreError {
     /// The backend failed; retrying may help.
     #[error("store backend failed")]
     Backend(#[source] BoxError),
+    /// The write exceeds a stated limit (`q2c_model::limits`: a quote over its byte budget,
+    /// more index entries than a transaction holds, an event too large for an item). Refused
+    /// before any request to the backend, identically by every adapter; retrying never helps.
+    #[error(transparent)]
+    Limit(LimitError),
+}
+
+/// The limits every store adapter checks before a write reaches its backend, so that SQLite
+/// and DynamoDB accept and refuse exactly the same writes (`q2c_model::limits`; the use-cases
+/// check the same budget earlier, with a reserve for approval and acceptance, so these only
+/// catch a caller that skipped them). Each works on the JSON text the adapter writes anyway.
+pub mod write_limits {
+    use q2c_model::limits::{
+        self, LimitError, MAX_CATALOG_REFS, MAX_EVENT_BYTES, MAX_JSON_DEPTH, MAX_ORDER_BYTES,
+        MAX_QUOTE_BYTES,
+    };
+
+    use super::StoredQuote;
+
+    /// A quote whose JSON is `body`: at most `maxQuoteBytes` with the copies stored beside it
+    /// (price ids, party ids, external id), at most `maxJsonDepth` deep and, while open, at
+    /// most `maxCatalogRefs` index entries.
+    ///
+    /// # Errors
+    /// [`LimitError`] (adapters answer it as [`StoreError::Limit`](super::StoreError::Limit)).
+    pub fn quote(stored: &StoredQuote, body: &str) -> Result<(), LimitError> {
+        let quote = &stored.quote;
+        let beside: usize = stored.price_ids.iter().map(String::len).sum::<usize>()
+            + quote
+                .related_party
+                .iter()
+                .map(|p| p.id.len())
+                .sum::<usize>()
+            + quote.external_id.as_ref().map_or(0, String::len);
+        MAX_QUOTE_BYTES.check(body.len() + beside, || "$".to_owned())?;
+        depth(body)?;
+        if !quote.state.is_some_and(|s| s.is_final()) {
+            let refs = limits::distinct_catalog_refs(quote, &stored.price_ids);
+            MAX_CATALOG_REFS.check(refs, || "quoteItem".to_owned())?;
+        }
+        Ok(())
+    }
+
+    /// A new product order whose JSON is `body`: at most `maxOrderBytes` (later state and
+    /// dispatch records add a few hundred bytes, within the item's slack).
+    ///
+    /// # Errors
+    /// [`LimitError`] (adapters answer it as [`StoreError::Limit`](super::StoreError::Limit)).
+    pub fn order(body: &str) -> Result<(), LimitError> {
+        MAX_ORDER_BYTES.check(body.len(), || "$".to_owned())?;
+        depth(body)
+    }
+
+    /// An outbox event whose envelope JSON is `body`: at most the largest event an accepted
+    /// quote causes (`maxOrderBytes` and an envelope).
+    ///
+    /// # Errors
+    /// [`LimitError`] (adapters answer it as [`StoreError::Limit`](super::StoreError::Limit)).
+    pub fn event(body: &str) -> Result<(), LimitError> {
+        if body.len() > MAX_EVENT_BYTES {
+            let largest = limits::Limit {
+                value: MAX_EVENT_BYTES as u64,
+                ..MAX_ORDER_BYTES
+            };
+            return Err(LimitError::new(largest, body.len(), "$"));
+        }
+        Ok(())
+    }
+
+    fn depth(body: &str) -> Result<(), LimitError> {
+        limits::check_json_text(body.as_bytes(), MAX_JSON_DEPTH).map(|_| ())
+    }
 }
 
 /// A quote as stored: the TMF resource plus the data the store needs beside it.

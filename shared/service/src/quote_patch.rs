@@ -2,11 +2,12 @@
 //! re-pricing when items change and lifecycle rules when the state changes.
 
 use q2c_model::lifecycle::{Actor, LifecycleError, change_quote_state};
+use q2c_model::limits::{self, MAX_JSON_DEPTH, MAX_ORDER_BYTES};
 use q2c_model::tmf::{Quote, QuoteState};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::configure::{assign_item_ids, configure_items, load_catalog_for};
+use crate::configure::{assign_item_ids, check_stored, configure_items, load_catalog_for};
 use crate::context::{RequestContext, Scope};
 use crate::error::ServiceError;
 use crate::events::{QuoteEventType, quote_event};
@@ -48,6 +49,14 @@ impl QuoteService {
                 // Accepting creates the product order in the same transaction, with the
                 // event that puts it on the orders queue.
                 let (order, order_created) = new_order_for(&next.quote, ctx, now)?;
+                // The budget kept room for it (`check_stored` on every open quote); measured
+                // again so that a store never sees an order over its limit.
+                limits::measure(&order.order, MAX_ORDER_BYTES, MAX_JSON_DEPTH).map_err(
+                    |e| match e {
+                        limits::MeasureError::Limit(limit) => ServiceError::Limit(limit),
+                        limits::MeasureError::Json(e) => serialisation_error(e),
+                    },
+                )?;
                 events.push(order_created);
                 self.ports
                     .quotes
@@ -140,6 +149,8 @@ impl QuoteService {
         if !attributes_changed && !state_changed {
             return Ok(None);
         }
+        // Before the events are built: an approval adds an authorization, a re-pricing lines.
+        check_stored(&next.quote, &next.price_ids)?;
         next.version = stored.version + 1;
         let mut events = Vec::with_capacity(2);
         if attributes_changed {

@@ -4,7 +4,7 @@
 use q2c_model::lifecycle::new_quote_validity;
 use q2c_model::tmf::{Quote, QuoteState};
 
-use crate::configure::{assign_item_ids, configure_items, load_catalog_for};
+use crate::configure::{assign_item_ids, check_stored, configure_items, load_catalog_for};
 use crate::context::RequestContext;
 use crate::error::ServiceError;
 use crate::events::{QuoteEventType, quote_event};
@@ -48,7 +48,8 @@ impl QuoteService {
     /// with a `QuoteCreateEvent`.
     ///
     /// # Errors
-    /// `ForbiddenField`, `InvalidInput`, `BusinessRule` (pricing), `Unavailable`.
+    /// `ForbiddenField`, `InvalidInput`, `BusinessRule` (pricing), `Limit` (the priced quote
+    /// does not fit the storage budget), `Unavailable`.
     #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant), err(level = "info"))]
     pub async fn create(
         &self,
@@ -79,6 +80,7 @@ impl QuoteService {
         if quote.type_info.type_name.is_none() {
             quote.type_info.type_name = Some("Quote".to_owned());
         }
+        check_stored(&quote, &priced.price_ids)?;
         let stored = StoredQuote {
             quote,
             version: 1,

@@ -125,6 +125,15 @@ pub async fn sync(
     mode: SyncMode,
     show_progress: bool,
 ) -> anyhow::Result<SyncReport> {
+    // The file's size is checked before it is read (entries are then checked one by one).
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("reading {}", file.display()))?
+        .len();
+    q2c_model::limits::MAX_CATALOG_FILE_BYTES
+        .check(usize::try_from(size).unwrap_or(usize::MAX), || {
+            "$".to_owned()
+        })
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let CatalogFile { entries, errors } =

@@ -13,18 +13,20 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use q2c_model::limits;
 use q2c_service::Scope;
 use q2c_service::ServiceError;
 use q2c_service::event_versions::SchemaMajor;
 use q2c_service::fanout::{
-    OFFERING_EVENT_TYPES, PRICE_EVENT_TYPES, parse_offering_event, parse_price_event,
+    EntryInvalid, OFFERING_EVENT_TYPES, PRICE_EVENT_TYPES, PriceChangeKind, parse_offering,
+    parse_offering_event, parse_price, parse_price_event,
 };
 use q2c_service::messaging::{OutgoingMessage, attributes, parse_message, queues};
 use q2c_service::ports::StoreError;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::body::{Accepts, body_bytes, check_content_type};
+use crate::body::{Accepts, body_bytes, check_content_type, check_depth};
 use crate::error::ApiError;
 use crate::routes::json;
 
@@ -56,7 +58,11 @@ pub async fn receive(
     let event_type = event_type_of(&event_name)
         .ok_or_else(|| ApiError::NotFound(format!("no listener for {event_name}")))?;
     check_content_type(&headers, Accepts::Json)?;
-    let bytes = body_bytes(body, state.config.body_limit)?;
+    let bytes = body_bytes(body, state.config.body_limit, &headers)?;
+    // The event goes on pricing-changes as posted: it must fit a queue message for good, so
+    // a larger one is a 413 (retrying can never help), checked before it is parsed.
+    limits::check_catalog_event_bytes(bytes.len()).map_err(ServiceError::Limit)?;
+    check_depth(&bytes)?;
     let text = std::str::from_utf8(&bytes)
         .map_err(|_| ApiError::MalformedJson("the body is not UTF-8".to_owned()))?;
     serde_json::from_str::<serde_json::Value>(text)
@@ -68,6 +74,31 @@ pub async fn receive(
             "eventType: `{}` posted to the {event_type} listener",
             parsed.event_type
         )));
+    }
+    // The entry is validated as the fan-out and `q2c catalog import` validate it (one
+    // validator): a limit is answered with its own status and body, the rest as invalid input.
+    let (field, checked) = if OFFERING_EVENT_TYPES.contains(&event_type) {
+        let entry = parsed
+            .event
+            .get("productOffering")
+            .filter(|v| v.is_object());
+        (
+            "productOffering",
+            entry.map(|raw| parse_offering(raw).map(|_| ())),
+        )
+    } else {
+        let entry = parsed
+            .event
+            .get("productOfferingPrice")
+            .filter(|v| v.is_object());
+        let kind = PriceChangeKind::Upsert;
+        (
+            "productOfferingPrice",
+            entry.map(|raw| parse_price(raw, kind).map(|_| ())),
+        )
+    };
+    if let Some(Err(EntryInvalid::Limit(limit))) = checked {
+        return Err(ServiceError::Limit(limit.under(&format!("event.{field}"))).into());
     }
     if OFFERING_EVENT_TYPES.contains(&event_type) {
         parse_offering_event(&parsed).map_err(ApiError::InvalidBody)?;

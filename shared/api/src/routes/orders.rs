@@ -86,7 +86,7 @@ pub async fn state_change_listener(
     let ctx = caller.require(Scope::OrderWrite)?;
     Params::from_uri(&uri)?.finish()?;
     check_content_type(&headers, Accepts::Json)?;
-    let bytes = body_bytes(body, state.config.body_limit)?;
+    let bytes = body_bytes(body, state.config.body_limit, &headers)?;
     let notification = Value::Object(json_object(&bytes)?);
     request_schemas().check_order_state_change(&notification)?;
     if !headers.contains_key(&IDEMPOTENCY_KEY)

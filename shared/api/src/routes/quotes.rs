@@ -9,13 +9,14 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
+use q2c_model::limits::{self, LimitError, MAX_JSON_DEPTH, MAX_PATCH_OPERATIONS, MAX_QUOTE_BYTES};
 use q2c_model::tmf::Quote;
 use q2c_service::Scope;
 use q2c_service::ports::StoredQuote;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::auth::Caller;
-use crate::body::{PatchFormat, body_bytes, json_object, patch_format, typed};
+use crate::body::{PatchFormat, body_bytes, check_depth, json_object, patch_format, typed};
 use crate::error::ApiError;
 use crate::idempotency::PostRequest;
 use crate::paging::{Fields, Params, count_headers, select};
@@ -83,14 +84,16 @@ pub fn parse_create(bytes: &[u8]) -> Result<Quote, ApiError> {
     parse_create_in::<V4>(bytes)
 }
 
-/// Parses a create body of version `V`: JSON object, no server-owned field (even `null`),
-/// the version's requirements (v5: `@type`, `instantSyncQuote`), `quoteItem` present and not
-/// empty, then typed with the path of any error.
+/// Parses a create body of version `V`: JSON object within the request limits
+/// (`q2c_model::limits`: depth before parsing, then items, nesting, arrays, strings), no
+/// server-owned field (even `null`), the version's requirements (v5: `@type`,
+/// `instantSyncQuote`), `quoteItem` present and not empty, then typed with the path of any
+/// error.
 ///
 /// # Errors
-/// `MALFORMED_JSON`, `FORBIDDEN_FIELD` or `INVALID_INPUT`.
+/// `LIMIT_EXCEEDED`, `MALFORMED_JSON`, `FORBIDDEN_FIELD` or `INVALID_INPUT`.
 pub fn parse_create_in<V: ApiVersion>(bytes: &[u8]) -> Result<Quote, ApiError> {
-    let object = V::create_fields(json_object(bytes)?)?;
+    let object = V::create_fields(within_limits(json_object(bytes)?)?)?;
     let problem = match object.get("quoteItem") {
         None => Some("quoteItem: missing required field"),
         Some(Value::Array(items)) if items.is_empty() => {
@@ -199,10 +202,10 @@ pub async fn patch<V: ApiVersion>(
     Params::from_uri(&uri)?.finish()?;
     let format = patch_format(&headers, V::PATCH_ACCEPTS)?;
     let version = if_match(&headers)?;
-    let bytes = body_bytes(body, state.config.body_limit)?;
+    let bytes = body_bytes(body, state.config.body_limit, &headers)?;
     let stored = match format {
         PatchFormat::Merge => {
-            let patch = V::patch_fields(Value::Object(json_object(&bytes)?))?;
+            let patch = V::patch_fields(Value::Object(within_limits(json_object(&bytes)?)?))?;
             request_schemas().check_quote_patch(&patch)?;
             state.quotes.patch(ctx, &id, &patch, version).await?
         }
@@ -224,8 +227,14 @@ async fn json_patch_quote<V: ApiVersion>(
     bytes: &[u8],
     if_match: Option<u64>,
 ) -> Result<StoredQuote, ApiError> {
+    check_depth(bytes)?;
     let operations: Value =
         serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    if let Some(ops) = operations.as_array() {
+        MAX_PATCH_OPERATIONS
+            .check(ops.len(), || "$".to_owned())
+            .map_err(ServiceError::Limit)?;
+    }
     V::check_json_patch(&operations)?;
     let operations: json_patch::Patch = serde_json::from_value(operations)
         .map_err(|e| ApiError::InvalidPatch(format!("not an array of RFC 6902 operations: {e}")))?;
@@ -234,11 +243,7 @@ async fn json_patch_quote<V: ApiVersion>(
         attempt += 1;
         let stored = state.quotes.get(ctx, id).await?;
         let before = V::quote_body(&stored.quote)?;
-        let mut after = before.clone();
-        json_patch::patch(&mut after, &operations).map_err(|e| match e.kind {
-            json_patch::PatchErrorKind::TestFailed => ApiError::PatchTestFailed(e.to_string()),
-            _ => ApiError::PatchConflict(e.to_string()),
-        })?;
+        let after = apply_within_limits(&before, &operations)?;
         let Some(difference) = merge_difference(&before, &after) else {
             return match if_match {
                 Some(v) if v != stored.version => Err(ServiceError::VersionMismatch {
@@ -249,7 +254,9 @@ async fn json_patch_quote<V: ApiVersion>(
                 _ => Ok(stored),
             };
         };
-        let patch = V::patch_fields(difference)
+        // What the operations change is held to the limits of a request, as a merge patch is.
+        let patch = within_limits_value(difference)
+            .and_then(V::patch_fields)
             .and_then(|patch| request_schemas().check_quote_patch(&patch).map(|()| patch))
             .map_err(unprocessable)?;
         let expected = Some(if_match.unwrap_or(stored.version));
@@ -259,6 +266,54 @@ async fn json_patch_quote<V: ApiVersion>(
             other => return other.map_err(|e| unprocessable(e.into())),
         }
     }
+}
+
+/// A request body (create or merge patch) within the request limits of
+/// `q2c_model::limits::check_quote_json`.
+fn within_limits(object: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
+    match within_limits_value(Value::Object(object))? {
+        Value::Object(object) => Ok(object),
+        _ => Err(ApiError::Internal),
+    }
+}
+
+fn within_limits_value(value: Value) -> Result<Value, ApiError> {
+    limits::check_quote_json(&value).map_err(ServiceError::Limit)?;
+    Ok(value)
+}
+
+/// Applies JSON Patch operations one at a time to a copy of `before` (all or none: the copy is
+/// dropped on any failure), measuring the document after each: an operation that would make
+/// it larger than `maxQuoteBytes` or deeper than `maxJsonDepth` stops the patch there, naming
+/// the operation (`$[17]`). A `copy` can at most double the document, so no more than twice
+/// the limit is ever built (18 copies of a quote into itself would otherwise make 30 MB).
+pub(crate) fn apply_within_limits(
+    before: &Value,
+    operations: &json_patch::Patch,
+) -> Result<Value, ApiError> {
+    let mut after = before.clone();
+    for (index, operation) in operations.0.iter().enumerate() {
+        json_patch::patch(&mut after, std::slice::from_ref(operation)).map_err(|e| {
+            match e.kind {
+                json_patch::PatchErrorKind::TestFailed => {
+                    ApiError::PatchTestFailed(format!("operation {index}: {e}"))
+                }
+                _ => ApiError::PatchConflict(format!("operation {index}: {e}")),
+            }
+        })?;
+        match limits::measure(&after, MAX_QUOTE_BYTES, MAX_JSON_DEPTH) {
+            Ok(_) => {}
+            Err(limits::MeasureError::Limit(e)) => {
+                return Err(ServiceError::Limit(LimitError {
+                    path: format!("$[{index}]"),
+                    ..e
+                })
+                .into());
+            }
+            Err(limits::MeasureError::Json(_)) => return Err(ApiError::Internal),
+        }
+    }
+    Ok(after)
 }
 
 /// A patched quote that is not a valid quote is a 422 (RFC 5789 §2.2); other errors stay.

@@ -280,3 +280,102 @@ async fn offering_events_are_enqueued_and_invalid_ones_refused_naming_the_field(
         "nothing enqueued"
     );
 }
+
+#[tokio::test]
+async fn events_beyond_the_limits_are_4xx_naming_the_limit_and_nothing_is_enqueued() {
+    let (app, queue) = app_with_queue(false);
+    let uri = format!("{LISTENER}/ProductOfferingPriceAttributeValueChangeEvent");
+    let with = |edit: &dyn Fn(&mut Value)| {
+        let mut price = valid_price();
+        edit(&mut price);
+        event("ProductOfferingPriceAttributeValueChangeEvent", price)
+    };
+
+    // 300 KB can never become a queue message: 413 at once, not 503 "retry later".
+    let reply = send(
+        &app,
+        json_req(
+            "POST",
+            &uri,
+            &with(&|p| p["blob"] = json!("x".repeat(300_000))),
+        ),
+    )
+    .await;
+    assert_error(&reply, 413, "PAYLOAD_TOO_LARGE");
+    assert_eq!(reply.body["limit"]["name"], "maxRequestBytes");
+
+    // Within the body limit, beyond what one catalog event may be.
+    let reply = send(
+        &app,
+        json_req(
+            "POST",
+            &uri,
+            &with(&|p| p["blob"] = json!("x".repeat(100_000))),
+        ),
+    )
+    .await;
+    assert_error(&reply, 413, "PAYLOAD_TOO_LARGE");
+    assert_eq!(reply.body["limit"]["name"], "maxCatalogEventBytes");
+    assert_eq!(reply.body["limit"]["value"], 98_304);
+
+    // The entry alone is over its limit.
+    let reply = send(
+        &app,
+        json_req(
+            "POST",
+            &uri,
+            &with(&|p| p["blob"] = json!("x".repeat(70_000))),
+        ),
+    )
+    .await;
+    assert_error(&reply, 413, "PAYLOAD_TOO_LARGE");
+    assert_eq!(reply.body["limit"]["name"], "maxCatalogEntryBytes");
+    assert_eq!(reply.body["limit"]["path"], "event.productOfferingPrice");
+
+    // A price the store cannot write exactly.
+    let reply = send(
+        &app,
+        json_req(
+            "POST",
+            &uri,
+            &with(&|p| p["price"]["value"] = json!(1.2345678901234567)),
+        ),
+    )
+    .await;
+    assert_error(&reply, 400, "LIMIT_EXCEEDED");
+    assert_eq!(
+        reply.body["limit"],
+        json!({"name": "maxSignificantDigits", "value": 15, "unit": "significant digits",
+               "received": 17, "path": "event.productOfferingPrice.price.value"})
+    );
+    assert!(
+        reply
+            .message()
+            .starts_with("event.productOfferingPrice.price.value: 17 significant digits"),
+        "{}",
+        reply.message()
+    );
+
+    // Too deep, found before parsing.
+    let deep = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+    let reply = send(
+        &app,
+        json_req(
+            "POST",
+            &uri,
+            &with(&|p| p["x"] = serde_json::from_str(&deep).expect("json")),
+        ),
+    )
+    .await;
+    assert_error(&reply, 400, "LIMIT_EXCEEDED");
+    assert_eq!(reply.body["limit"]["name"], "maxJsonDepth");
+    assert!(
+        reply.body["limit"]["path"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("event.productOfferingPrice.x[0]")),
+        "{}",
+        reply.body
+    );
+
+    assert!(queue.sent.lock().expect("lock").is_empty());
+}

@@ -9,6 +9,7 @@ mod errors_tests;
 mod extensibility_tests;
 mod fakes;
 mod hub_tests;
+mod limits_tests;
 mod quotes_tests;
 mod surface_tests;
 

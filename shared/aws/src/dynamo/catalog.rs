@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use super::DynamoStore;
 use super::item::{self, s};
 use super::keys::{self, GSI1, GSI1PK, GSI1SK};
+use super::page;
 use super::query::QuerySpec;
 use crate::error::DynamoError;
 
@@ -72,15 +73,23 @@ impl DynamoStore {
         } else {
             let evaluate =
                 i32::try_from(page.offset.saturating_add(page.limit)).unwrap_or(i32::MAX);
-            self.query_while(&spec, Some(evaluate), |items| items.len() < needed)
-                .await?
+            let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+            let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+            // Ordered by id (no ties): what an offset skips is known as it is read.
+            self.query_while(&spec, Some(evaluate), |items| {
+                for skipped in items.iter_mut().take(offset) {
+                    skipped.remove(keys::BODY);
+                }
+                items.len() < page::needed(items, offset, limit).min(needed)
+            })
+            .await?
         };
         let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
-        let items = items
+        let page_items: Vec<item::Item> = items.into_iter().skip(offset).take(limit).collect();
+        let fits = page::fitting(&page_items, limit);
+        let items = page_items[..fits]
             .iter()
-            .skip(offset)
-            .take(limit)
             .map(item::body)
             .collect::<Result<_, _>>()?;
         Ok(Listing { items, total })

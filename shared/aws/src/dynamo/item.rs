@@ -109,6 +109,11 @@ pub(crate) fn to_body<T: Serialize>(value: &T, pk: &str) -> Result<AttributeValu
         })
 }
 
+/// The text of a `body` attribute value made by [`to_body`].
+pub(crate) fn body_text(value: &AttributeValue) -> &str {
+    value.as_s().map(String::as_str).unwrap_or_default()
+}
+
 /// The start of an item from its key.
 pub(crate) fn item_with_key(pk: &str, sk: &str) -> Item {
     let mut item = key(pk, sk);

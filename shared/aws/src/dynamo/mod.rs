@@ -19,6 +19,7 @@ mod keys;
 mod open_quotes;
 mod orders;
 mod outbox;
+mod page;
 mod query;
 mod quote_list;
 mod quotes;

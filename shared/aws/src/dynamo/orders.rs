@@ -6,14 +6,12 @@
 //! `<orderDate>#<id>`, read newest first: a Query, never a Scan. Every change is one
 //! `TransactWriteItems` of the order (conditional on its version) and its outbox events.
 
-use std::cmp::Reverse;
-
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
 use q2c_service::orders::{
     Dispatch, DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
 };
-use q2c_service::ports::{Listing, OutboxEvent, Page, StoreError};
+use q2c_service::ports::{Listing, OutboxEvent, Page, StoreError, write_limits};
 use time::OffsetDateTime;
 
 use super::DynamoStore;
@@ -31,6 +29,17 @@ const STATE: &str = "state";
 const QUOTE_ID: &str = "quote_id";
 /// A dispatch outcome that loses a race with another write re-reads this often.
 const MAX_DISPATCH_ATTEMPTS: usize = 3;
+
+/// The item of a new order, within `write_limits::order`.
+pub(crate) fn encode_new(tenant: &TenantId, stored: &StoredOrder) -> Result<Item, DynamoError> {
+    let item = encode(tenant, stored)?;
+    let body = item
+        .get(keys::BODY)
+        .map(item::body_text)
+        .unwrap_or_default();
+    write_limits::order(body).map_err(DynamoError::Limit)?;
+    Ok(item)
+}
 
 /// The order item.
 pub(crate) fn encode(tenant: &TenantId, stored: &StoredOrder) -> Result<Item, DynamoError> {
@@ -133,13 +142,8 @@ impl OrderStore for DynamoStore {
         let mut spec =
             QuerySpec::new(Some(GSI1), "gsi1pk = :pk").value(":pk", s(keys::orders_gsi1pk(tenant)));
         spec.forward = false;
-        // Ties of orderDate come from the index by id descending: the helper reads the tie
-        // group at the page edge whole and re-sorts, as for quotes.
-        Ok(self
-            .offset_page(&spec, page, decode, |a: &StoredOrder, b| {
-                (Reverse(a.order.order_date), a.id()).cmp(&(Reverse(b.order.order_date), b.id()))
-            })
-            .await?)
+        // Ties of orderDate are re-sorted and the page held to maxPageBytes, as for quotes.
+        Ok(self.offset_page(&spec, page, decode).await?)
     }
 
     #[tracing::instrument(skip_all, fields(tenant = %tenant, order_id, status = update.status.as_str()), err)]

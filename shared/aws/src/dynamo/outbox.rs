@@ -10,7 +10,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use futures::{StreamExt, TryStreamExt};
-use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoreError};
+use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoreError, write_limits};
 use time::{Duration, OffsetDateTime};
 
 use super::DynamoStore;
@@ -41,7 +41,9 @@ fn encode(
 ) -> Result<Item, DynamoError> {
     let pk = keys::outbox_pk(&event.event_id);
     let mut item = item::item_with_key(&pk, keys::OUTBOX_SK);
-    item.insert(keys::BODY.into(), item::to_body(&event.body, &pk)?);
+    let body = item::to_body(&event.body, &pk)?;
+    write_limits::event(item::body_text(&body)).map_err(DynamoError::Limit)?;
+    item.insert(keys::BODY.into(), body);
     item.insert(EVENT_ID.into(), s(event.event_id.clone()));
     item.insert(EVENT_TYPE.into(), s(event.event_type.clone()));
     item.insert(AGGREGATE_ID.into(), s(event.aggregate_id.clone()));

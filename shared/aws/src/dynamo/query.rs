@@ -9,6 +9,7 @@ use q2c_service::ports::{Listing, Page};
 
 use super::DynamoStore;
 use super::item::Item;
+use super::page;
 use super::keys::GSI1SK;
 use crate::error::DynamoError;
 use crate::metrics::Operation;
@@ -114,13 +115,14 @@ impl DynamoStore {
         })
     }
 
-    /// Items of `spec`, page after page, while `more(&items_so_far)` says so (and pages
-    /// remain). `page_limit` bounds the items each page evaluates.
+    /// Items of `spec`, page after page, while `more(&mut items_so_far)` says so (and pages
+    /// remain; it may also trim what it no longer needs). `page_limit` bounds the items each
+    /// page evaluates.
     pub(crate) async fn query_while(
         &self,
         spec: &QuerySpec,
         page_limit: Option<i32>,
-        mut more: impl FnMut(&[Item]) -> bool,
+        mut more: impl FnMut(&mut Vec<Item>) -> bool,
     ) -> Result<Vec<Item>, DynamoError> {
         let mut items = Vec::new();
         let mut start = None;
@@ -128,7 +130,7 @@ impl DynamoStore {
             let page = self.query_page(spec, start, page_limit, false).await?;
             items.extend(page.items);
             match page.last_key {
-                Some(key) if more(&items) => start = Some(key),
+                Some(key) if more(&mut items) => start = Some(key),
                 _ => return Ok(items),
             }
         }
@@ -137,31 +139,38 @@ impl DynamoStore {
     /// One offset page of a newest-first listing (quotes, orders) on `gsi1`, whose sort key
     /// is `<date>#<id>`, and the total count: counts the matches (`Select=COUNT`), reads the
     /// first `offset + limit` items plus the whole group sharing a date at the page edge (see
-    /// [`enough`]), decodes them, sorts them with `order` and cuts the page (offset paging
-    /// reads what it skips).
+    /// [`enough`]; the index orders ties by id descending, the port by id ascending), sorts
+    /// them as the port does and cuts the page within `maxPageBytes` ([`page`]). Offset
+    /// paging reads what it skips, but drops the skipped bodies while reading.
     pub(crate) async fn offset_page<T>(
         &self,
         spec: &QuerySpec,
         page: Page,
         decode: impl Fn(&Item) -> Result<T, DynamoError>,
-        order: impl FnMut(&T, &T) -> std::cmp::Ordering,
     ) -> Result<Listing<T>, DynamoError> {
         let total = self.count(spec).await?;
-        let needed = usize::try_from(page.offset.saturating_add(page.limit)).unwrap_or(usize::MAX);
-        let needed = needed.min(usize::try_from(total).unwrap_or(usize::MAX));
-        let items = if needed == 0 {
-            Vec::new()
-        } else {
-            let evaluate = page.offset.saturating_add(page.limit).saturating_add(1);
-            let evaluate = i32::try_from(evaluate.max(MIN_PAGE_EVALUATE)).unwrap_or(i32::MAX);
-            self.query_while(spec, Some(evaluate), |items| !enough(items, needed))
-                .await?
-        };
-        let mut decoded = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-        decoded.sort_by(order);
         let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
         let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
-        let items = decoded.into_iter().skip(offset).take(limit).collect();
+        let total_items = usize::try_from(total).unwrap_or(usize::MAX);
+        if offset.saturating_add(limit).min(total_items) == 0 {
+            return Ok(Listing {
+                items: Vec::new(),
+                total,
+            });
+        }
+        let evaluate = page.offset.saturating_add(page.limit).saturating_add(1);
+        let evaluate = i32::try_from(evaluate.max(MIN_PAGE_EVALUATE)).unwrap_or(i32::MAX);
+        let mut items = self
+            .query_while(spec, Some(evaluate), |items| {
+                page::drop_skipped_bodies(items, offset);
+                let needed = page::needed(items, offset, limit).min(total_items);
+                !enough(items, needed)
+            })
+            .await?;
+        page::sort_for_listing(&mut items);
+        let mut items: Vec<Item> = items.into_iter().skip(offset).take(limit).collect();
+        items.truncate(page::fitting(&items, limit));
+        let items = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
         Ok(Listing { items, total })
     }
 

@@ -5,8 +5,6 @@
 //! with the same condition and filter. Offset paging reads every item before the offset:
 //! cost grows with the offset.
 
-use std::cmp::Reverse;
-
 use q2c_service::context::TenantId;
 use q2c_service::ports::{Listing, Page, QuoteFilter, StoredQuote};
 
@@ -75,10 +73,7 @@ impl DynamoStore {
         filter: &QuoteFilter,
         page: Page,
     ) -> Result<Listing<StoredQuote>, DynamoError> {
-        self.offset_page(&spec(tenant, filter), page, decode, |a: &StoredQuote, b| {
-            (Reverse(a.quote.quote_date), a.id()).cmp(&(Reverse(b.quote.quote_date), b.id()))
-        })
-        .await
+        self.offset_page(&spec(tenant, filter), page, decode).await
     }
 }
 

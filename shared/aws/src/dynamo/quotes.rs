@@ -17,7 +17,7 @@ use q2c_service::context::TenantId;
 use q2c_service::fanout::offering_ids_of;
 use q2c_service::orders::StoredOrder;
 use q2c_service::ports::{
-    Listing, OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote,
+    Listing, OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote, write_limits,
 };
 
 use super::DynamoStore;
@@ -70,7 +70,9 @@ fn encode(tenant: &TenantId, stored: &StoredQuote) -> Result<Item, DynamoError> 
     let pk = keys::quote_pk(tenant, id);
     let quote = &stored.quote;
     let mut item = item::item_with_key(&pk, keys::QUOTE_SK);
-    item.insert(keys::BODY.into(), item::to_body(quote, &pk)?);
+    let body = item::to_body(quote, &pk)?;
+    write_limits::quote(stored, item::body_text(&body)).map_err(DynamoError::Limit)?;
+    item.insert(keys::BODY.into(), body);
     item.insert(GSI1PK.into(), s(keys::quotes_gsi1pk(tenant)));
     item.insert(GSI1SK.into(), s(keys::quotes_gsi1sk(quote.quote_date, id)));
     item.insert(VERSION.into(), n(stored.version));
@@ -318,7 +320,7 @@ impl QuoteStore for DynamoStore {
             )?,
             put_write(
                 &self.table,
-                orders::encode(tenant, order)?,
+                orders::encode_new(tenant, order)?,
                 Some(Expr::new("attribute_not_exists(pk)")),
             )?,
         ];

@@ -21,6 +21,32 @@ async fn quote_list_contract() {
 }
 
 #[tokio::test]
+async fn quote_limits_contract() {
+    let store = fresh().await;
+    q2c_contract::quote_limits_contract(store.clone(), store).await;
+}
+
+/// "Refused before any store call": a write beyond the budget makes no DynamoDB request.
+#[tokio::test]
+async fn a_write_beyond_the_limits_sends_no_request() {
+    let store = fresh().await;
+    let t = q2c_contract::fixtures::tenant("lim-req");
+    let mut quote = q2c_contract::fixtures::stored_quote("q-over", q2c_contract::fixtures::T0);
+    quote.quote.description = Some("d".repeat(q2c_model::limits::MAX_QUOTE_BYTES.max()));
+    let before = store.requests().snapshot().total();
+    let refused = q2c_service::ports::QuoteStore::insert(store.as_ref(), &t, &quote, &[]).await;
+    assert!(
+        matches!(refused, Err(q2c_service::ports::StoreError::Limit(_))),
+        "{refused:?}"
+    );
+    assert_eq!(
+        store.requests().snapshot().total(),
+        before,
+        "no request was sent"
+    );
+}
+
+#[tokio::test]
 async fn quote_outbox_contract() {
     let store = fresh().await;
     q2c_contract::quote_outbox_contract(store.clone(), store).await;

@@ -163,10 +163,12 @@ async fn a_write_over_the_transaction_limit_is_refused_before_sending() {
 
     let result = store.insert(&tenant("acme"), &stored, &events).await;
 
-    let Err(StoreError::Backend(error)) = result else {
-        panic!("expected a backend error, got {result:?}");
+    // Permanent, so a limit (422 at the API), never a backend error to retry.
+    let Err(StoreError::Limit(error)) = result else {
+        panic!("expected a limit error, got {result:?}");
     };
-    assert!(error.to_string().contains("at most 100"), "{error}");
+    assert_eq!(error.limit.name, "dynamodbTransactionItems");
+    assert_eq!((error.limit.value, error.received), (100, 101));
     assert_eq!(store.requests().get(Operation::TransactWriteItems), 0);
 }
 

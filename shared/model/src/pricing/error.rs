@@ -1,5 +1,6 @@
 //! Pricing errors: what went wrong, and the JSON path of the quote item at fault.
 
+use crate::limits::{LimitClass, LimitError};
 use crate::money::CurrencyMismatch;
 
 /// A quote that cannot be priced, naming the JSON path at fault
@@ -39,8 +40,8 @@ pub enum PricingErrorKind {
         /// The offering id.
         id: String,
     },
-    /// The quantity is below 1 or above [`super::MAX_QUANTITY`].
-    #[error("quantity {quantity} is not a count from 1 to 1000000")]
+    /// The quantity is below 1 or above [`super::MAX_QUANTITY`] (`maxQuantity`).
+    #[error("quantity {quantity} is not a count from 1 to 1000000 (maxQuantity)")]
     InvalidQuantity {
         /// The quantity given.
         quantity: i64,
@@ -66,6 +67,17 @@ pub enum PricingErrorKind {
         /// The offering id found twice on the path.
         id: String,
     },
+    /// An amount the item computes overflows or cannot be represented exactly (more than 15
+    /// significant digits), e.g. a quantity chain of 1e18 against a price of 1e16.
+    #[error("amount out of range: {reason}")]
+    AmountOutOfRange {
+        /// Which amount and why.
+        reason: String,
+    },
+    /// A stated limit (`q2c_model::limits`) is exceeded: too many price lines for one item, a
+    /// requested amount with more than 15 significant digits.
+    #[error(transparent)]
+    Limit(LimitError),
 }
 
 impl PricingErrorKind {
@@ -81,6 +93,11 @@ impl PricingErrorKind {
             PricingErrorKind::InvalidDiscount { .. } => "INVALID_DISCOUNT",
             PricingErrorKind::UnknownPrice { .. } => "UNKNOWN_PRICE",
             PricingErrorKind::BundleCycle { .. } => "BUNDLE_CYCLE",
+            PricingErrorKind::AmountOutOfRange { .. } => "AMOUNT_OUT_OF_RANGE",
+            PricingErrorKind::Limit(e) => match e.limit.class {
+                LimitClass::Stored => "QUOTE_TOO_LARGE",
+                LimitClass::Request | LimitClass::Payload => "LIMIT_EXCEEDED",
+            },
         }
     }
 
@@ -88,10 +105,11 @@ impl PricingErrorKind {
     /// a malformed request (HTTP 400). A requested discount outside the allowed range, or
     /// above the price it reduces, is a business rule: its shape is valid.
     pub fn is_business_rule(&self) -> bool {
-        !matches!(
-            self,
-            PricingErrorKind::MissingOffering | PricingErrorKind::InvalidQuantity { .. }
-        )
+        match self {
+            PricingErrorKind::MissingOffering | PricingErrorKind::InvalidQuantity { .. } => false,
+            PricingErrorKind::Limit(e) => e.limit.class == LimitClass::Stored,
+            _ => true,
+        }
     }
 }
 

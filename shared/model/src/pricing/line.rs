@@ -3,6 +3,8 @@
 
 use rust_decimal::Decimal;
 
+use crate::limits::MAX_SIGNIFICANT_DIGITS;
+use crate::money::decimal_number::unrepresentable_digits;
 use crate::money::{Money, round_to_minor_unit};
 use crate::tmf::{EntityRef, Price, PriceAlteration, ProductOfferingPrice, QuotePrice};
 
@@ -70,8 +72,20 @@ pub(super) struct Line<'c> {
     pub alterations: Vec<Alteration>,
 }
 
-/// A reason why a requested discount cannot apply, and which one.
-pub(super) type DiscountError = (Option<RequestedAt>, String);
+/// Why a line cannot settle.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum SettleError {
+    /// A requested discount cannot apply (which one, when known) and why.
+    Discount(Option<RequestedAt>, String),
+    /// An amount overflows or cannot be written exactly.
+    OutOfRange(String),
+}
+
+/// A settled line, and whether the discounts requested on it need approval.
+pub(super) struct Settled {
+    pub price: QuotePrice,
+    pub approval_required: bool,
+}
 
 /// The tax rule: tax-included = duty-free × (100 + rate) / 100, rounded per line (not for
 /// usage rates, which stay unrounded).
@@ -82,6 +96,24 @@ pub(super) struct Tax {
     factor: Decimal,
 }
 
+/// `Err` naming `what` when `amount` cannot be written exactly as a JSON number.
+pub(super) fn representable(
+    amount: Decimal,
+    what: impl FnOnce() -> String,
+) -> Result<Decimal, SettleError> {
+    match unrepresentable_digits(&amount) {
+        None => Ok(amount),
+        Some(digits) => Err(SettleError::OutOfRange(format!(
+            "{} is {amount}, {digits} significant digits (at most {MAX_SIGNIFICANT_DIGITS} can be stored exactly)",
+            what()
+        ))),
+    }
+}
+
+fn overflow(what: &str) -> SettleError {
+    SettleError::OutOfRange(format!("{what} overflows"))
+}
+
 impl Tax {
     pub(super) fn new(rate: Decimal) -> Self {
         Tax {
@@ -90,13 +122,17 @@ impl Tax {
         }
     }
 
-    pub(super) fn included(&self, amount: Money, usage: bool) -> Money {
-        let gross = amount.times(self.factor);
-        if usage {
+    pub(super) fn included(&self, amount: Money, usage: bool) -> Result<Money, SettleError> {
+        let gross = amount
+            .amount
+            .checked_mul(self.factor)
+            .ok_or_else(|| overflow("the tax-included amount"))?;
+        let gross = Money::new(gross, amount.currency);
+        Ok(if usage {
             Money::new(gross.amount.normalize(), gross.currency)
         } else {
             gross.rounded()
-        }
+        })
     }
 
     pub(super) fn price(
@@ -104,39 +140,47 @@ impl Tax {
         duty_free: Money,
         usage: bool,
         percentage: Option<Decimal>,
-    ) -> Price {
-        Price {
+    ) -> Result<Price, SettleError> {
+        let included = self.included(duty_free, usage)?;
+        representable(duty_free.amount, || "the duty-free amount".to_owned())?;
+        representable(included.amount, || "the tax-included amount".to_owned())?;
+        Ok(Price {
             percentage,
             tax_rate: Some(self.rate),
             duty_free_amount: Some(duty_free),
-            tax_included_amount: Some(self.included(duty_free, usage)),
+            tax_included_amount: Some(included),
             ..Price::default()
-        }
+        })
     }
 }
 
 impl Line<'_> {
+    /// The reduction before rounding (what approval compares) and the amount charged.
     fn reduce(
         reduction: Reduction,
         base: Decimal,
         list: Money,
         usage: bool,
-    ) -> Result<Decimal, String> {
+    ) -> Result<(Decimal, Decimal), String> {
         match reduction {
             Reduction::Percent(p) => {
-                let amount = base * (p * ONE_PERCENT);
-                Ok(if usage {
-                    amount.normalize()
+                let raw = p
+                    .checked_mul(ONE_PERCENT)
+                    .and_then(|f| base.checked_mul(f))
+                    .ok_or_else(|| String::from("the discount overflows"))?;
+                let amount = if usage {
+                    raw.normalize()
                 } else {
-                    round_to_minor_unit(amount, list.currency)
-                })
+                    round_to_minor_unit(raw, list.currency)
+                };
+                Ok((raw, amount))
             }
             Reduction::Amount(money) if money.currency != list.currency => Err(format!(
                 "the discount is in {} but the price is in {}",
                 money.currency, list.currency
             )),
-            Reduction::Amount(money) if usage => Ok(money.amount),
-            Reduction::Amount(money) => Ok(money.rounded().amount),
+            Reduction::Amount(money) if usage => Ok((money.amount, money.amount)),
+            Reduction::Amount(money) => Ok((money.amount, money.rounded().amount)),
         }
     }
 
@@ -146,9 +190,15 @@ impl Line<'_> {
     /// and are computed on the list amount. Time-limited ones (a promotion for 3 months) are
     /// listed with their amount and duration and computed on the price after the permanent
     /// ones, leaving the line's price at what is charged once they end.
-    pub(super) fn settle(mut self, tax: &Tax) -> Result<QuotePrice, DiscountError> {
+    ///
+    /// Approval: the discounts *requested* on the line (catalog promotions are the operator's
+    /// own offer) are summed before rounding; when they take more than `threshold` percent
+    /// of the list amount, the line needs approval. Stacked discounts therefore count
+    /// together: six 15 % discounts take 90 %.
+    pub(super) fn settle(mut self, tax: &Tax, threshold: Decimal) -> Result<Settled, SettleError> {
         let list = self.list.amount;
         let mut net = list;
+        let mut requested = Decimal::ZERO;
         // Permanent reductions are computed first, on the list amount.
         let (list_money, usage) = (self.list, self.usage);
         for limited in [false, true] {
@@ -158,14 +208,19 @@ impl Line<'_> {
                     continue;
                 }
                 let base = if limited { net } else { list };
-                let mut amount = Self::reduce(alt.reduction, base, list_money, usage)
-                    .map_err(|reason| (alt.requested_at, reason))?;
+                let (raw, mut amount) = Self::reduce(alt.reduction, base, list_money, usage)
+                    .map_err(|reason| SettleError::Discount(alt.requested_at, reason))?;
                 if amount > remaining {
                     if alt.requested_at.is_some() {
                         let reason = format!("the discounts exceed the price of {list_money}");
-                        return Err((alt.requested_at, reason));
+                        return Err(SettleError::Discount(alt.requested_at, reason));
                     }
                     amount = remaining;
+                }
+                if alt.requested_at.is_some() {
+                    requested = requested
+                        .checked_add(raw)
+                        .ok_or_else(|| overflow("the discounts"))?;
                 }
                 remaining -= amount;
                 alt.amount = amount;
@@ -174,31 +229,36 @@ impl Line<'_> {
                 net = remaining;
             }
         }
+        let approval_required = !requested.is_zero()
+            && requested
+                .checked_mul(Decimal::ONE_HUNDRED)
+                .zip(threshold.checked_mul(list))
+                .is_none_or(|(taken, allowed)| taken > allowed);
         let currency = self.list.currency;
-        let price_alteration = self
-            .alterations
-            .into_iter()
-            .map(|alt| {
-                let percentage = match alt.reduction {
-                    Reduction::Percent(p) => Some(p),
-                    Reduction::Amount(_) => None,
-                };
-                PriceAlteration {
-                    price: tax.price(Money::new(alt.amount, currency), usage, percentage),
-                    ..alt.template
-                }
-            })
-            .collect();
-        Ok(QuotePrice {
-            name: self.pop.name.clone(),
-            description: self.pop.description.clone(),
-            price_type: self.price_type,
-            recurring_charge_period: self.period,
-            unit_of_measure: self.uom,
-            price: tax.price(Money::new(net, currency), usage, None),
-            price_alteration,
-            product_offering_price: Some(price_ref(self.pop)),
-            ..QuotePrice::default()
+        let mut price_alteration = Vec::with_capacity(self.alterations.len());
+        for alt in self.alterations {
+            let percentage = match alt.reduction {
+                Reduction::Percent(p) => Some(p),
+                Reduction::Amount(_) => None,
+            };
+            price_alteration.push(PriceAlteration {
+                price: tax.price(Money::new(alt.amount, currency), usage, percentage)?,
+                ..alt.template
+            });
+        }
+        Ok(Settled {
+            price: QuotePrice {
+                name: self.pop.name.clone(),
+                description: self.pop.description.clone(),
+                price_type: self.price_type,
+                recurring_charge_period: self.period,
+                unit_of_measure: self.uom,
+                price: tax.price(Money::new(net, currency), usage, None)?,
+                price_alteration,
+                product_offering_price: Some(price_ref(self.pop)),
+                ..QuotePrice::default()
+            },
+            approval_required,
         })
     }
 }

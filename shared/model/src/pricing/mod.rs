@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use crate::money::{Currency, CurrencyMismatch};
 use crate::settings::TenantSettings;
 use crate::tmf::{ProductOfferingPrice, QuoteItem, QuotePrice};
-use line::{Line, Tax};
+use line::{Line, SettleError, Tax};
 use path::ItemPath;
 
 /// A priced quote.
@@ -33,15 +33,16 @@ pub struct PricedQuote {
     pub items: Vec<QuoteItem>,
     /// `quoteTotalPrice`: one per (priceType, recurringChargePeriod, unitOfMeasure).
     pub total: Vec<QuotePrice>,
-    /// Whether a requested discount exceeds the tenant's approval threshold.
+    /// Whether the discounts requested on a line, stacked, take more than the tenant's approval
+    /// threshold of its list amount (see `docs/pricing.md`, "Approval").
     pub approval_required: bool,
     /// Every catalog price used (list prices and promotions), without duplicates.
     pub price_ids: Vec<String>,
 }
 
-/// Largest quantity of one item (per unit of its parent): far above any real order, low
-/// enough that amounts stay exact within 15 significant digits on the wire.
-pub const MAX_QUANTITY: i64 = 1_000_000;
+/// Largest quantity of one item (per unit of its parent): [`crate::limits::MAX_QUANTITY`].
+#[allow(clippy::cast_possible_wrap)] // 1,000,000
+pub const MAX_QUANTITY: i64 = crate::limits::MAX_QUANTITY.value as i64;
 
 /// Ids of every offering the items reference, including nested child items, without duplicates
 /// (to preload the catalog). Bundled offerings of a bundle are found in the catalog, not here.
@@ -87,7 +88,7 @@ pub fn price_quote(
         pricer.price_item(item, &ItemPath::top(i), 1, Placement::TopLevel, &mut priced)?;
     }
     Ok(PricedQuote {
-        total: totals::quote_totals(&priced, settings.tax_rate),
+        total: totals::quote_totals(&priced, settings.tax_rate)?,
         items: priced,
         approval_required: pricer.approval_required,
         price_ids: offering::unique_ids(&pricer.used),
@@ -180,6 +181,7 @@ impl<'a> Pricer<'a> {
             Vec::new()
         } else if prices.lines.is_empty() && is_bundle && item.quote_item.is_empty() {
             let mut visited = Vec::new();
+            let mut visits = 0;
             offering::bundle_lines(
                 catalog,
                 offering,
@@ -187,26 +189,42 @@ impl<'a> Pricer<'a> {
                 self.now,
                 path,
                 &mut visited,
+                &mut visits,
                 &mut self.used,
             )?
         } else {
             prices.lines
         };
+        offering::check_lines(lines.len(), path)?;
         for line in &lines {
             offering::mark_used(&mut self.used, line.pop);
         }
-        offering::apply_promotions(&mut lines, &prices.discounts, quantity, &mut self.used);
-        self.approval_required |=
-            requested::apply_requested(&mut lines, item, path, self.settings.approval_threshold)?;
+        offering::apply_promotions(
+            &mut lines,
+            &prices.discounts,
+            quantity,
+            &mut self.used,
+            path,
+        )?;
+        requested::apply_requested(&mut lines, item, path)?;
 
         let mut quote_item_price = Vec::with_capacity(lines.len());
         for line in lines {
             self.check_currency(line.list.currency, path)?;
-            let settled = line.settle(&self.tax).map_err(|(at, reason)| {
-                let at = at.map_or_else(|| path.render(), |at| path.at(&at.suffix()));
-                PricingError::new(at, PricingErrorKind::InvalidDiscount { reason })
-            })?;
-            quote_item_price.push(settled);
+            let settled = line
+                .settle(&self.tax, self.settings.approval_threshold)
+                .map_err(|e| match e {
+                    SettleError::Discount(at, reason) => {
+                        let at = at.map_or_else(|| path.render(), |at| path.at(&at.suffix()));
+                        PricingError::new(at, PricingErrorKind::InvalidDiscount { reason })
+                    }
+                    SettleError::OutOfRange(reason) => PricingError::new(
+                        path.render(),
+                        PricingErrorKind::AmountOutOfRange { reason },
+                    ),
+                })?;
+            self.approval_required |= settled.approval_required;
+            quote_item_price.push(settled.price);
         }
         out.push(QuoteItem {
             id: item.id.clone(),
@@ -250,5 +268,7 @@ impl<'a> Pricer<'a> {
 
 #[cfg(test)]
 mod alteration_tests;
+#[cfg(test)]
+mod limit_tests;
 #[cfg(test)]
 mod tests;

@@ -9,6 +9,8 @@ use super::catalog::CatalogView;
 use super::error::{PricingError, PricingErrorKind};
 use super::line::{Alteration, Line, Reduction, price_ref};
 use super::path::ItemPath;
+use crate::limits::MAX_LINES_PER_ITEM;
+use crate::money::Money;
 use crate::tmf::{PriceAlteration, ProductOffering, ProductOfferingPrice};
 
 /// Where offering errors point, below the item.
@@ -85,7 +87,7 @@ pub(super) fn offering_prices<'c>(
         }
         if pop.price_type.eq_ignore_ascii_case("discount") {
             prices.discounts.push(pop);
-        } else if let Some(line) = charge_line(pop, quantity) {
+        } else if let Some(line) = charge_line(pop, quantity, path)? {
             prices.lines.push(line);
         }
     }
@@ -128,16 +130,42 @@ fn charge_period(pop: &ProductOfferingPrice) -> Option<String> {
     }
 }
 
+/// `unit` × `quantity`, or the error naming the item and the price.
+pub(super) fn times_quantity(
+    unit: Money,
+    quantity: i64,
+    pop: &ProductOfferingPrice,
+    path: &ItemPath<'_>,
+) -> Result<Money, PricingError> {
+    unit.amount
+        .checked_mul(Decimal::from(quantity))
+        .map(|amount| Money::new(amount, unit.currency))
+        .ok_or_else(|| {
+            PricingError::new(
+                path.render(),
+                PricingErrorKind::AmountOutOfRange {
+                    reason: format!("price {} of {unit} × quantity {quantity} overflows", pop.id),
+                },
+            )
+        })
+}
+
 /// The line of a charge price for `quantity` units (none for a price without amount). Usage
 /// rates are per unit and not multiplied.
-fn charge_line(pop: &ProductOfferingPrice, quantity: i64) -> Option<Line<'_>> {
-    let unit = pop.price?;
+fn charge_line<'c>(
+    pop: &'c ProductOfferingPrice,
+    quantity: i64,
+    path: &ItemPath<'_>,
+) -> Result<Option<Line<'c>>, PricingError> {
+    let Some(unit) = pop.price else {
+        return Ok(None);
+    };
     let price_type = canonical_type(&pop.price_type);
     let usage = price_type == "usage";
     let list = if usage {
         unit
     } else {
-        unit.times(Decimal::from(quantity)).rounded()
+        times_quantity(unit, quantity, pop, path)?.rounded()
     };
     let uom = pop.unit_of_measure.as_ref().map(|q| {
         if q.amount == Decimal::ONE {
@@ -151,7 +179,7 @@ fn charge_line(pop: &ProductOfferingPrice, quantity: i64) -> Option<Line<'_>> {
     } else {
         charge_period(pop)
     };
-    Some(Line {
+    Ok(Some(Line {
         pop,
         price_type,
         period,
@@ -159,7 +187,7 @@ fn charge_line(pop: &ProductOfferingPrice, quantity: i64) -> Option<Line<'_>> {
         usage,
         list,
         alterations: Vec::new(),
-    })
+    }))
 }
 
 /// Adds catalog promotions to the lines they alter (`popRelationship`; none means every
@@ -170,7 +198,8 @@ pub(super) fn apply_promotions<'c>(
     discounts: &[&'c ProductOfferingPrice],
     quantity: i64,
     used: &mut Vec<&'c ProductOfferingPrice>,
-) {
+    path: &ItemPath<'_>,
+) -> Result<(), PricingError> {
     for promo in discounts {
         let duration = promo
             .product_offering_term
@@ -188,7 +217,9 @@ pub(super) fn apply_promotions<'c>(
             let reduction = match (promo.percentage, promo.price) {
                 (Some(p), _) => Reduction::Percent(p),
                 (None, Some(unit)) if line.usage => Reduction::Amount(unit),
-                (None, Some(unit)) => Reduction::Amount(unit.times(Decimal::from(quantity))),
+                (None, Some(unit)) => {
+                    Reduction::Amount(times_quantity(unit, quantity, promo, path)?)
+                }
                 (None, None) => continue,
             };
             if !targeted {
@@ -213,10 +244,22 @@ pub(super) fn apply_promotions<'c>(
             mark_used(used, promo);
         }
     }
+    Ok(())
+}
+
+/// Refuses more than [`MAX_LINES_PER_ITEM`] lines (or bundle components visited) for one item,
+/// before more work is done: a catalog of bundles of bundles could otherwise expand one item
+/// exponentially.
+pub(super) fn check_lines(count: usize, path: &ItemPath<'_>) -> Result<(), PricingError> {
+    MAX_LINES_PER_ITEM
+        .check(count, || path.render())
+        .map_err(|e| PricingError::new(e.path.clone(), PricingErrorKind::Limit(e)))
 }
 
 /// Lines of a bundle without a price of its own: each bundled offering's own lines (with its
-/// promotions), recursively for bundles inside bundles.
+/// promotions), recursively for bundles inside bundles. `visits` counts the bundles expanded
+/// so far for this item.
+#[allow(clippy::too_many_arguments)] // the expansion's state, each needed
 pub(super) fn bundle_lines<'c>(
     catalog: &'c dyn CatalogView,
     bundle: &'c ProductOffering,
@@ -224,6 +267,7 @@ pub(super) fn bundle_lines<'c>(
     now: OffsetDateTime,
     path: &ItemPath<'_>,
     visited: &mut Vec<&'c str>,
+    visits: &mut usize,
     used: &mut Vec<&'c ProductOfferingPrice>,
 ) -> Result<Vec<Line<'c>>, PricingError> {
     if visited.contains(&bundle.id.as_str()) || visited.len() >= MAX_BUNDLE_DEPTH {
@@ -236,6 +280,10 @@ pub(super) fn bundle_lines<'c>(
     }
     visited.push(&bundle.id);
     let mut lines = Vec::new();
+    // Each bundle expanded counts: a tree of bundles that never reaches a price would
+    // otherwise be walked whole (20 wide and 8 deep is 20^8 walks) without producing a line.
+    *visits += 1;
+    check_lines(*visits, path)?;
     for child_ref in &bundle.bundled_product_offering {
         let child = catalog.offering(&child_ref.id).ok_or_else(|| {
             PricingError::new(
@@ -248,11 +296,12 @@ pub(super) fn bundle_lines<'c>(
         check_offering(child, now, true, path)?;
         let prices = offering_prices(catalog, child, quantity, now, path)?;
         let mut child_lines = if prices.lines.is_empty() && child.is_bundle == Some(true) {
-            bundle_lines(catalog, child, quantity, now, path, visited, used)?
+            bundle_lines(catalog, child, quantity, now, path, visited, visits, used)?
         } else {
             prices.lines
         };
-        apply_promotions(&mut child_lines, &prices.discounts, quantity, used);
+        apply_promotions(&mut child_lines, &prices.discounts, quantity, used, path)?;
+        check_lines(lines.len() + child_lines.len(), path)?;
         lines.append(&mut child_lines);
     }
     visited.pop();

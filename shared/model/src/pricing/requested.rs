@@ -6,7 +6,9 @@ use rust_decimal::Decimal;
 use super::error::{PricingError, PricingErrorKind};
 use super::line::{Alteration, Line, Reduction, RequestedAt};
 use super::path::ItemPath;
+use crate::limits::{LimitError, MAX_SIGNIFICANT_DIGITS};
 use crate::money::CurrencyMismatch;
+use crate::money::decimal_number::unrepresentable_digits;
 use crate::tmf::{Price, PriceAlteration, QuoteItem, QuotePrice};
 
 fn invalid(path: String, reason: impl Into<String>) -> PricingError {
@@ -18,15 +20,13 @@ fn invalid(path: String, reason: impl Into<String>) -> PricingError {
     )
 }
 
-/// Attaches the requested discounts of `item` to `lines`. Returns whether one of them exceeds
-/// `threshold` percent of the line it discounts (the quote then needs approval).
+/// Attaches the requested discounts of `item` to `lines` (whether they need approval is
+/// decided when the line settles, on all of them together).
 pub(super) fn apply_requested(
     lines: &mut [Line<'_>],
     item: &QuoteItem,
     path: &ItemPath<'_>,
-    threshold: Decimal,
-) -> Result<bool, PricingError> {
-    let mut approval = false;
+) -> Result<(), PricingError> {
     for (k, requested) in item.quote_item_price.iter().enumerate() {
         for (m, alt) in requested.price_alteration.iter().enumerate() {
             if alt.product_offering_price.is_some() {
@@ -55,31 +55,21 @@ pub(super) fn apply_requested(
                         ),
                     )
                 })?;
-            let list = line.list.amount;
-            let percent = match reduction {
-                Reduction::Percent(p) => p,
-                Reduction::Amount(money) => {
-                    if money.currency != line.list.currency {
-                        let mismatch = CurrencyMismatch {
-                            left: line.list.currency,
-                            right: money.currency,
-                        };
-                        return Err(PricingError::new(alt_path(), mismatch));
-                    }
-                    if money.amount > list {
-                        return Err(invalid(
-                            alt_path(),
-                            format!("{money} is more than the price of {}", line.list),
-                        ));
-                    }
-                    if list.is_zero() {
-                        Decimal::ONE_HUNDRED
-                    } else {
-                        money.amount * Decimal::ONE_HUNDRED / list
-                    }
+            if let Reduction::Amount(money) = reduction {
+                if money.currency != line.list.currency {
+                    let mismatch = CurrencyMismatch {
+                        left: line.list.currency,
+                        right: money.currency,
+                    };
+                    return Err(PricingError::new(alt_path(), mismatch));
                 }
-            };
-            approval |= percent > threshold;
+                if money.amount > line.list.amount {
+                    return Err(invalid(
+                        alt_path(),
+                        format!("{money} is more than the price of {}", line.list),
+                    ));
+                }
+            }
             let template = PriceAlteration {
                 price_type: if alt.price_type.is_empty() {
                     "discount".to_owned()
@@ -97,7 +87,7 @@ pub(super) fn apply_requested(
             });
         }
     }
-    Ok(approval)
+    Ok(())
 }
 
 fn requested_reduction(
@@ -109,6 +99,23 @@ fn requested_reduction(
             path(),
             format!("only discounts can be requested, not {}", alt.price_type),
         ));
+    }
+    let digits = |value: &Decimal, field: &str| match unrepresentable_digits(value) {
+        Some(digits) => Err(PricingError::new(
+            format!("{}.price.{field}", path()),
+            PricingErrorKind::Limit(LimitError::new(
+                MAX_SIGNIFICANT_DIGITS,
+                digits as usize,
+                format!("{}.price.{field}", path()),
+            )),
+        )),
+        None => Ok(()),
+    };
+    if let Some(p) = &alt.price.percentage {
+        digits(p, "percentage")?;
+    }
+    if let Some(money) = &alt.price.duty_free_amount {
+        digits(&money.amount, "dutyFreeAmount.value")?;
     }
     match (alt.price.percentage, alt.price.duty_free_amount) {
         (Some(p), _) if p <= Decimal::ZERO || p > Decimal::ONE_HUNDRED => Err(invalid(

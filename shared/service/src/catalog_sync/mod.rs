@@ -16,10 +16,12 @@
 //! duplicate subscribers drop.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures::{StreamExt, TryStreamExt};
+use q2c_model::limits::{self, MAX_CATALOG_ENTRY_BYTES, MAX_JSON_DEPTH, TopLevel};
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -27,8 +29,8 @@ use time::format_description::well_known::Rfc3339;
 
 use crate::events::SCHEMA_VERSION;
 use crate::fanout::{
-    ApplyOutcome, OfferingCatalogWriter, OfferingChange, PriceCatalogWriter, PriceChange,
-    PriceChangeKind, is_retired_status, parse_offering, parse_price,
+    ApplyOutcome, EntryInvalid, OfferingCatalogWriter, OfferingChange, PriceCatalogWriter,
+    PriceChange, PriceChangeKind, is_retired_status, parse_offering, parse_price,
 };
 use crate::messaging::{MAX_BATCH, OutgoingMessage, QueueClient, attributes, queues};
 use crate::ports::{Clock, StoreError};
@@ -165,16 +167,23 @@ pub struct CatalogFile {
 /// `productOfferingPrice` arrays. Each entry needs an `id` and a `lastUpdate` (the order of
 /// changes); an id given twice for the same kind is an error at its second place.
 ///
+/// The file is split into its entries without parsing them, and each entry is checked (size,
+/// depth) and parsed on its own, with the validation the TMF620 listener and the price fan-out
+/// apply (`parse_price`, `parse_offering`): a bad entry, however large or deep, is an error
+/// at its JSON path and never stops the others.
+///
 /// # Errors
 /// When the text is not JSON or not of either shape (nothing can be imported then).
 pub fn parse_catalog_file(text: &str) -> Result<CatalogFile, String> {
-    let root: Value = serde_json::from_str(text).map_err(|e| format!("$: not JSON: {e}"))?;
+    let bytes = text.as_bytes();
+    let top = limits::split_top_level(bytes).map_err(|e| format!("$: not JSON: {e}"))?;
     let mut file = CatalogFile::default();
     let mut seen: HashMap<(CatalogKind, String), String> = HashMap::new();
-    let mut take = |path: String, raw: &Value, kind: Option<CatalogKind>| {
-        let parsed = kind
-            .map_or_else(|| kind_of(raw), Ok)
-            .and_then(|kind| parse_entry(raw, kind));
+    let mut take = |path: String, range: Range<usize>, kind: Option<CatalogKind>| {
+        let parsed = parse_raw_entry(&bytes[range]).and_then(|raw| {
+            kind.map_or_else(|| kind_of(&raw), Ok)
+                .and_then(|kind| parse_entry(&raw, kind))
+        });
         match parsed {
             Ok((entry, last_update)) => {
                 let key = (entry.kind(), entry.id().to_owned());
@@ -195,27 +204,29 @@ pub fn parse_catalog_file(text: &str) -> Result<CatalogFile, String> {
             Err(reason) => file.errors.push(split_reason(&path, &reason)),
         }
     };
-    match &root {
-        Value::Array(items) => {
-            for (n, raw) in items.iter().enumerate() {
-                take(format!("$[{n}]"), raw, None);
+    match top {
+        TopLevel::Array(ranges) => {
+            for (n, range) in ranges.into_iter().enumerate() {
+                take(format!("$[{n}]"), range, None);
             }
         }
-        Value::Object(map)
-            if map.contains_key("productOffering") || map.contains_key("productOfferingPrice") =>
+        TopLevel::Object(members)
+            if members
+                .iter()
+                .any(|(name, _)| name == "productOffering" || name == "productOfferingPrice") =>
         {
             for (field, kind) in [
                 ("productOffering", CatalogKind::Offering),
                 ("productOfferingPrice", CatalogKind::Price),
             ] {
-                match map.get(field) {
+                match members.iter().find(|(name, _)| name == field) {
                     None => {}
-                    Some(Value::Array(items)) => {
-                        for (n, raw) in items.iter().enumerate() {
-                            take(format!("$.{field}[{n}]"), raw, Some(kind));
+                    Some((_, Some(ranges))) => {
+                        for (n, range) in ranges.iter().enumerate() {
+                            take(format!("$.{field}[{n}]"), range.clone(), Some(kind));
                         }
                     }
-                    Some(_) => return Err(format!("$.{field}: not an array")),
+                    Some((_, None)) => return Err(format!("$.{field}: not an array")),
                 }
             }
         }
@@ -226,6 +237,13 @@ pub fn parse_catalog_file(text: &str) -> Result<CatalogFile, String> {
         }
     }
     Ok(file)
+}
+
+/// One entry's text, checked before it is parsed: its compact size and its depth.
+fn parse_raw_entry(text: &[u8]) -> Result<Value, String> {
+    limits::check_json_entry(text, MAX_CATALOG_ENTRY_BYTES, MAX_JSON_DEPTH)
+        .map_err(|e| EntryInvalid::Limit(e).to_string())?;
+    serde_json::from_slice(text).map_err(|e| format!(": not JSON: {e}"))
 }
 
 /// `<suffix>` is `.field: why` or `: why`: the path part joins the entry's path.

@@ -372,3 +372,63 @@ async fn progress_is_reported_per_chunk_up_to_the_total() {
         .expect("import");
     assert_eq!(*seen.lock().expect("lock"), [100, 200, 250]);
 }
+
+/// A hostile export: every entry the store could not hold, mixed with good ones.
+fn hostile_export() -> String {
+    let deep = format!("{}1{}", "[".repeat(40), "]".repeat(40));
+    format!(
+        r#"[
+  {good_offering},
+  {{"id": "precise", "priceType": "recurring", "lastUpdate": "2026-06-01T00:00:00Z",
+    "price": {{"unit": "EUR", "value": 1.2345678901234567}}}},
+  {{"id": "huge", "@type": "ProductOffering", "lastUpdate": "2026-06-01T00:00:00Z",
+    "description": "d", "blob": "{blob}"}},
+  {{"id": "deep", "@type": "ProductOffering", "lastUpdate": "2026-06-01T00:00:00Z", "x": {deep}}},
+  {{"id": "{long_id}", "@type": "ProductOffering", "lastUpdate": "2026-06-01T00:00:00Z"}},
+  {good_price}
+]"#,
+        good_offering = offering("o", 1, "O"),
+        blob = "b".repeat(70_000),
+        long_id = "i".repeat(257),
+        good_price = price("p", 1, 5),
+    )
+}
+
+#[test]
+fn entries_beyond_the_limits_are_errors_at_their_path_and_the_others_parse() {
+    let file = parse_catalog_file(&hostile_export()).expect("file");
+    let ids: Vec<&str> = file.entries.iter().map(|e| e.entry.id()).collect();
+    assert_eq!(ids, ["o", "p"]);
+    let errors: Vec<String> = file.errors.iter().map(ToString::to_string).collect();
+    assert_eq!(errors.len(), 4, "{errors:#?}");
+    assert_eq!(
+        errors[0],
+        "$[1].price.value: 17 significant digits, over the limit maxSignificantDigits of 15"
+    );
+    assert!(
+        errors[1].starts_with("$[2]: ") && errors[1].contains("maxCatalogEntryBytes of 65536"),
+        "{}",
+        errors[1]
+    );
+    assert!(
+        errors[2].starts_with("$[3].x") && errors[2].contains("maxJsonDepth of 32"),
+        "{}",
+        errors[2]
+    );
+    assert_eq!(
+        errors[3],
+        "$[4].id: 257 characters, over the limit maxIdLength of 256"
+    );
+}
+
+#[tokio::test]
+async fn an_import_with_bad_entries_imports_every_good_one() {
+    let memory = Arc::new(Memory::default());
+    let file = parse_catalog_file(&hostile_export()).expect("file");
+    let done = import(&ports(&memory), &file.entries, &nothing)
+        .await
+        .expect("import does not stop on a bad entry");
+    assert_eq!(SyncSummary::of(&done, file.errors.len()).created, 2);
+    assert_eq!(SyncSummary::of(&done, file.errors.len()).invalid, 4);
+    assert_eq!(memory.rows.lock().expect("lock").len(), 2);
+}

@@ -145,7 +145,7 @@ impl PriceFanout {
                     .writer
                     .apply_price_change(&change)
                     .await
-                    .map_err(transient)?;
+                    .map_err(store_failure)?;
                 if let ApplyOutcome::Stale { stored } = applied {
                     self.stale_skipped.fetch_add(1, Ordering::Relaxed);
                     tracing::info!(
@@ -213,7 +213,7 @@ impl PriceFanout {
             .offerings
             .apply_offering_change(change)
             .await
-            .map_err(transient)?;
+            .map_err(store_failure)?;
         if let ApplyOutcome::Stale { stored } = applied {
             self.stale_skipped.fetch_add(1, Ordering::Relaxed);
             tracing::info!(
@@ -380,20 +380,37 @@ impl PriceFanout {
                 return Ok(Some(QuoteChange::Final));
             };
             let now = self.ports.clock.now();
-            let (change, next) =
-                match apply_rules(&open.tenant, &stored, facts, catalog, settings, now).await {
-                    Ok(result) => result,
-                    Err(ServiceError::Unavailable(e)) => return Err(transient(e)),
-                    Err(e) => {
-                        tracing::warn!(tenant = %open.tenant, quote_id = %open.quote_id, error = %e,
-                        "open quote no longer prices; left unchanged");
-                        return Ok(None);
-                    }
-                };
+            let (change, next) = match apply_rules(
+                &open.tenant,
+                &stored,
+                facts,
+                catalog,
+                settings,
+                now,
+            )
+            .await
+            {
+                Ok(result) => result,
+                Err(ServiceError::Unavailable(e)) => return Err(transient(e)),
+                Err(e) => {
+                    tracing::warn!(tenant = %open.tenant, quote_id = %open.quote_id, error = %e,
+                        "open quote cannot take the change (it no longer prices, or would exceed a limit); left unchanged");
+                    return Ok(None);
+                }
+            };
             let Some(next) = next else {
                 return Ok(Some(change));
             };
-            let event = self.event_for(source, &open.tenant, &next, now)?;
+            // Permanent for this quote (an amount JSON cannot hold): retrying cannot help, and
+            // failing the message would hold back every other quote of the page.
+            let event = match self.event_for(source, &open.tenant, &next, now) {
+                Ok(event) => event,
+                Err(e) => {
+                    tracing::warn!(tenant = %open.tenant, quote_id = %open.quote_id, error = %e,
+                        "open quote's event cannot be written; left unchanged");
+                    return Ok(None);
+                }
+            };
             match self
                 .ports
                 .quotes
@@ -402,6 +419,11 @@ impl PriceFanout {
             {
                 Ok(()) => return Ok(Some(change)),
                 Err(StoreError::VersionConflict) => {}
+                Err(StoreError::Limit(e)) => {
+                    tracing::warn!(tenant = %open.tenant, quote_id = %open.quote_id, error = %e,
+                        "the store refuses the re-priced quote; left unchanged");
+                    return Ok(None);
+                }
                 Err(e) => return Err(transient(e)),
             }
         }
@@ -420,7 +442,7 @@ impl PriceFanout {
         tenant: &TenantId,
         quote: &StoredQuote,
         now: OffsetDateTime,
-    ) -> Result<crate::ports::OutboxEvent, HandlerError> {
+    ) -> Result<crate::ports::OutboxEvent, serde_json::Error> {
         let ctx = RequestContext {
             tenant: tenant.clone(),
             subject: SUBJECT.to_owned(),
@@ -437,9 +459,6 @@ impl PriceFanout {
             &ctx,
             now,
         )
-        .map_err(|e| {
-            HandlerError::Transient(format!("quote event cannot be serialised: {e}").into())
-        })
     }
 }
 
@@ -473,4 +492,15 @@ fn is_repriced(quote: &StoredQuote) -> bool {
 
 fn transient(e: impl std::error::Error + Send + Sync + 'static) -> HandlerError {
     HandlerError::Transient(Box::new(e))
+}
+
+/// A store refusing a catalog write by a stated limit refuses it for ever: poison (to the DLQ
+/// with the reason at once); any other store failure may pass.
+fn store_failure(e: StoreError) -> HandlerError {
+    match e {
+        StoreError::Limit(limit) => HandlerError::Poison {
+            reason: format!("the store refuses the change: {limit}"),
+        },
+        other => transient(other),
+    }
 }

@@ -30,8 +30,8 @@ mod rules;
 
 pub use handler::{FanoutConfig, FanoutOutcome, FanoutPorts, PageReport, PriceFanout};
 pub use message::{
-    CONTINUATION_EVENT_TYPE, PRICE_EVENT_TYPES, continuation_message, parse_price,
-    parse_price_event,
+    CONTINUATION_EVENT_TYPE, EntryInvalid, PRICE_EVENT_TYPES, check_entry, continuation_message,
+    parse_price, parse_price_event,
 };
 pub use offerings::{
     OFFERING_EVENT_TYPES, OfferingCatalogWriter, OfferingChange, is_retired_status,

@@ -8,9 +8,10 @@ use q2c_model::tmf::{ProductOffering, Quote, QuoteItem};
 use time::OffsetDateTime;
 
 use super::ApplyOutcome;
-use super::message::field_error;
+use super::message::{EntryInvalid, check_entry, field_error};
 use crate::messaging::ParsedMessage;
 use crate::ports::StoreError;
+use q2c_model::limits;
 
 /// The TMF620 offering events the fan-out applies.
 pub const OFFERING_EVENT_TYPES: [&str; 4] = [
@@ -94,17 +95,20 @@ pub fn parse_offering_event(message: &ParsedMessage) -> Result<OfferingChange, S
     })
 }
 
-/// Parses one offering; the error starts with the path below the offering (`.lastUpdate:
-/// …`, or `: …` at its root), so callers prefix where the offering sits.
+/// Parses one offering within the limits of a catalog entry; the error starts with the path
+/// below the offering (`.lastUpdate: …`, or `: …` at its root), so callers prefix where the
+/// offering sits.
 ///
 /// # Errors
 /// The path and reason of the first problem.
-pub fn parse_offering(raw: &serde_json::Value) -> Result<ProductOffering, String> {
+pub fn parse_offering(raw: &serde_json::Value) -> Result<ProductOffering, EntryInvalid> {
+    check_entry(raw)?;
     let offering: ProductOffering =
         serde_path_to_error::deserialize(raw.clone()).map_err(|e| field_error("", &e))?;
     if offering.id.trim().is_empty() {
-        return Err(String::from(".id: empty"));
+        return Err(String::from(".id: empty").into());
     }
+    limits::check_offering_representable(&offering).map_err(EntryInvalid::Limit)?;
     Ok(offering)
 }
 

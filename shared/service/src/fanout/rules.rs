@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::CatalogSubject;
-use crate::configure::{load_catalog_for, price_items};
+use crate::configure::{check_stored, load_catalog_for, price_items};
 use crate::context::TenantId;
 use crate::error::ServiceError;
 use crate::ports::{CatalogStore, SettingsSource, StoredQuote};
@@ -157,6 +157,9 @@ pub(crate) async fn apply_rules(
     if same_content(&next, stored) {
         return Ok((QuoteChange::Unchanged, None));
     }
+    // A re-pricing (new promotion lines) or a note can grow a quote past its budget: then it
+    // is left as it is (the caller logs it) rather than written where a store would refuse it.
+    check_stored(&next.quote, &next.price_ids)?;
     next.version = stored.version + 1;
     Ok((kind, Some(next)))
 }

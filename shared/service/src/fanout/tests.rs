@@ -555,6 +555,23 @@ async fn invalid_messages_are_poison_with_a_precise_reason() {
             ),
             "price.value: negative",
         ),
+        (
+            // A value the store cannot write exactly: poison at once, never retried.
+            change_event(
+                "e",
+                json!({"id": "p", "lastUpdate": "2026-06-01T00:00:00Z",
+                       "price": {"unit": "EUR", "value": 1.2345678901234567}}),
+            ),
+            "event.productOfferingPrice.price.value: 17 significant digits, over the limit maxSignificantDigits of 15",
+        ),
+        (
+            change_event(
+                "e",
+                json!({"id": "p", "lastUpdate": "2026-06-01T00:00:00Z",
+                       "description": "d".repeat(70_000)}),
+            ),
+            "event.productOfferingPrice: ",
+        ),
     ];
     for (message, expected) in cases {
         match w.fanout.handle(message).await {
@@ -1142,4 +1159,51 @@ fn offering_ids_of_a_quote_include_nested_items_once() {
         ..Quote::default()
     };
     assert_eq!(offering_ids_of(&quote), ["fibre-1g", "home-bundle"]);
+}
+
+/// Refuses every price write by a stated limit, as a store would refuse a value it cannot hold.
+struct RefusingWriter;
+
+#[async_trait::async_trait]
+impl PriceCatalogWriter for RefusingWriter {
+    async fn apply_price_change(&self, _: &PriceChange) -> Result<ApplyOutcome, StoreError> {
+        Err(StoreError::Limit(q2c_model::limits::LimitError::new(
+            q2c_model::limits::MAX_CATALOG_ENTRY_BYTES,
+            70_000,
+            "$",
+        )))
+    }
+}
+
+#[tokio::test]
+async fn a_change_the_store_refuses_by_a_limit_is_poison_with_its_reason() {
+    let quotes = Arc::new(MemoryQuotes::default());
+    let catalog = Arc::new(MemoryPriceCatalog::default());
+    let announce = Arc::new(RecordingAnnounce::default());
+    let fanout = PriceFanout::new(
+        FanoutPorts {
+            quotes: quotes.clone(),
+            catalog: catalog.clone(),
+            writer: Arc::new(RefusingWriter),
+            offerings: catalog,
+            index: Arc::new(MemoryIndex(quotes)),
+            settings: Arc::new(DefaultSettings),
+            queue: Arc::new(MemoryQueue::default()),
+            announce: announce.clone(),
+            clock: Arc::new(TestClock(Mutex::new(datetime!(2026-11-27 12:00 UTC)))),
+        },
+        FanoutConfig::default(),
+    );
+    let message = change_event("e", fibre_monthly_at(45, datetime!(2026-11-27 11:00 UTC)));
+
+    match fanout.handle(message).await {
+        Err(HandlerError::Poison { reason }) => {
+            assert!(reason.contains("maxCatalogEntryBytes"), "{reason}");
+        }
+        other => panic!("a limit is permanent, not transient: {other:?}"),
+    }
+    assert!(
+        announce.0.lock().expect("lock").is_empty(),
+        "nothing announced"
+    );
 }

@@ -450,3 +450,78 @@ async fn a_patch_that_changes_nothing_writes_nothing() {
     assert_eq!(same.version, 1);
     assert_eq!(fixture.quotes.outbox.lock().expect("lock").len(), 1);
 }
+
+#[tokio::test]
+async fn six_stacked_discounts_of_15_percent_need_the_approve_scope() {
+    let fixture = Fixture::new();
+    let service = service(&fixture);
+    let fifteen = json!({"priceType": "discount", "price": {"percentage": 15}});
+    let body = json!({"quoteItem": [{"productOffering": {"id": "mobile-l"}, "quoteItemPrice": [
+        {"priceType": "recurring", "recurringChargePeriod": "month",
+         "priceAlteration": vec![fifteen; 6]}
+    ]}]});
+    let created = service
+        .create(
+            &caller("acme", WRITER),
+            serde_json::from_value(body).expect("parses"),
+        )
+        .await
+        .expect("created");
+    assert!(created.approval_required, "90 % off");
+
+    let err = service
+        .patch(
+            &caller("acme", WRITER),
+            created.id(),
+            &json!({"state": "approved"}),
+            None,
+        )
+        .await
+        .expect_err("needs quote.approve");
+    assert!(matches!(
+        err,
+        ServiceError::MissingScope {
+            scope: Scope::QuoteApprove
+        }
+    ));
+}
+
+#[tokio::test]
+async fn a_quote_over_its_storage_budget_is_refused_and_nothing_is_written() {
+    let fixture = Fixture::new();
+    let service = service(&fixture);
+    let lines: Vec<QuoteItem> = (0..300).map(|_| item("mobile-l", 1)).collect();
+    let fits = service
+        .create(&caller("acme", WRITER), quote_of(lines.clone()))
+        .await
+        .expect("the 300-line quote fits");
+    assert_eq!(fits.quote.quote_item.len(), 300);
+
+    let mut too_big = quote_of(lines);
+    too_big.description = Some("d".repeat(60_000));
+    let err = service
+        .create(&caller("acme", WRITER), too_big)
+        .await
+        .expect_err("over maxQuoteBytes");
+    let ServiceError::Limit(limit) = err else {
+        panic!("a limit error: {err:?}");
+    };
+    assert_eq!(limit.limit, q2c_model::limits::MAX_QUOTE_BYTES);
+    assert!(limit.received > limit.limit.value);
+    assert_eq!(fixture.quotes.outbox.lock().expect("lock").len(), 1);
+}
+
+#[tokio::test]
+async fn more_offerings_than_index_entries_are_refused_before_the_catalog_is_read() {
+    let fixture = Fixture::new();
+    let items: Vec<QuoteItem> = (0..41).map(|i| item(&format!("nope-{i}"), 1)).collect();
+    let err = service(&fixture)
+        .create(&caller("acme", WRITER), quote_of(items))
+        .await
+        .expect_err("41 offerings");
+    let ServiceError::Limit(limit) = err else {
+        panic!("a limit error, not an unknown offering: {err:?}");
+    };
+    assert_eq!(limit.limit, q2c_model::limits::MAX_CATALOG_REFS);
+    assert_eq!((limit.received, limit.path.as_str()), (41, "quoteItem"));
+}

@@ -1,0 +1,51 @@
+//! Hostile input beside normal traffic (issue 14): every hostile request gets a 2xx or a 4xx
+//! TMF630 body naming the limit, never a 5xx; the other tenant's requests all succeed
+//! meanwhile; every large quote accepted on the way was approved and accepted. The suite
+//! itself is `q2c_tests::hostile` (the RSS benchmark runs the same against the release
+//! binary); here it runs against `q2c local` in-process with its consumers.
+
+use q2c::local::LocalConfig;
+use q2c_tests::hostile::{self, Target};
+use q2c_tests::spawn_with;
+
+/// Large (300-line) quotes created, approved and accepted by the hostile tenant.
+const LARGE_QUOTES: usize = 16;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hostile_input_gets_4xx_and_the_other_tenant_keeps_working() {
+    let data_dir = tempfile::tempdir().expect("temp data dir");
+    let secret = format!("hostile-secret-{}", std::process::id());
+    let config = LocalConfig::with_defaults(
+        "127.0.0.1:0".parse().expect("address"),
+        data_dir.path().to_owned(),
+        secret.clone(),
+    );
+    let path = data_dir.path().to_owned();
+    let app = spawn_with(config, data_dir, secret).await;
+    let target = Target {
+        base: app.base.clone(),
+        secret: app.secret.clone(),
+        data_dir: path,
+        client: app.client.clone(),
+    };
+
+    let report = hostile::run(&target, LARGE_QUOTES).await;
+
+    report.assert_sound();
+    assert_eq!(
+        report.import,
+        (10, 4),
+        "the hostile catalog file: every good entry imported, every bad one an error"
+    );
+    let large_accepted = report
+        .accepted_quotes
+        .iter()
+        .filter(|(tenant, _)| tenant == "mallory")
+        .count();
+    assert_eq!(
+        large_accepted, LARGE_QUOTES,
+        "every large quote was accepted"
+    );
+    let refusals = report.hostile.iter().filter(|o| o.status >= 400).count();
+    assert!(refusals > 100, "{refusals} hostile requests refused");
+}
