@@ -304,6 +304,7 @@ async fn stack_with(emit: SchemaMajor, second: SchemaMajor) -> Stack {
         quote_events_dlq_url: dlq_url.clone(),
         billing_updates_queue_url: billing_url,
         callback_allowlist: arns.join(","),
+        subscriber_queue_prefix: None,
         max_receive_count: 5,
         event_schema: emit,
     };

@@ -84,15 +84,31 @@ pub fn patch_format(headers: &HeaderMap, accepts: Accepts) -> Result<PatchFormat
     }
 }
 
-/// Maps a failure to read the body: over the limit → 413, otherwise 400.
+/// Maps a failure to read the body: over the limit → 413, past the body timeout → 408,
+/// otherwise 400.
 pub fn body_bytes(body: Result<Bytes, BytesRejection>, limit: usize) -> Result<Bytes, ApiError> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::PayloadTooLarge(limit)
+        } else if timed_out(&rejection) {
+            ApiError::RequestTimeout
         } else {
             ApiError::MalformedJson(format!("could not read the body: {rejection}"))
         }
     })
+}
+
+/// Whether the body failed because the server's body timeout (tower-http's
+/// `RequestBodyTimeoutLayer`, `q2c local`) ran out.
+fn timed_out(rejection: &BytesRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(error) = source {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// Parses a JSON object (syntax errors → `MALFORMED_JSON`; not an object → `INVALID_INPUT`).

@@ -23,6 +23,7 @@
 
 pub mod catalog_sync;
 pub mod configure;
+pub mod contention;
 pub mod context;
 pub mod delivery;
 pub mod dispatch;
@@ -36,6 +37,7 @@ pub mod messaging;
 pub mod orders;
 pub mod ports;
 mod quote_patch;
+pub mod quotas;
 pub mod quotes;
 pub mod relay;
 #[cfg(test)]
