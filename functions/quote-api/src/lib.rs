@@ -17,16 +17,16 @@ use axum::Router;
 use axum::response::Response;
 use http::Method;
 use q2c_api::deprecation::{VersionDeprecation, parse_deprecations};
+use q2c_api::quota::{QuotaSettings, Quotas};
 use q2c_api::{ApiConfig, AppState, Authenticator, QUOTE_API_BASE};
 use q2c_aws::wiring::queue_prefix;
 use q2c_aws::{DynamoSettings, DynamoStore, SqsQueues};
-use q2c_api::quota::{QuotaSettings, Quotas};
 use q2c_runtime::{ConfigError, Metric, Metrics, optional, parsed_or, required};
-use q2c_service::quotas::OpenQuoteCounts;
 use q2c_service::delivery::CallbackPolicy;
 use q2c_service::messaging::{QueueClient, queues};
 use q2c_service::ports::BoxError;
 use q2c_service::ports::{Clock, Ports, SystemClock};
+use q2c_service::quotas::OpenQuoteCounts;
 use q2c_service::{QuoteService, QuoteServiceConfig};
 use tower::ServiceExt;
 

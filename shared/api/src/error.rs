@@ -210,8 +210,12 @@ impl ApiError {
                 "VERSION_MISMATCH",
                 "Precondition failed",
             ),
-            ApiError::RateLimited { .. } => (C::TOO_MANY_REQUESTS, "RATE_LIMITED", "Too many requests"),
-            ApiError::QuotaExceeded { code, .. } => (C::UNPROCESSABLE_ENTITY, code, "Quota exceeded"),
+            ApiError::RateLimited { .. } => {
+                (C::TOO_MANY_REQUESTS, "RATE_LIMITED", "Too many requests")
+            }
+            ApiError::QuotaExceeded { code, .. } => {
+                (C::UNPROCESSABLE_ENTITY, code, "Quota exceeded")
+            }
             ApiError::RequestTimeout => (C::REQUEST_TIMEOUT, "REQUEST_TIMEOUT", "Request timeout"),
             ApiError::Internal => (C::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal error"),
         }

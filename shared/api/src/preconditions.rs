@@ -86,7 +86,10 @@ fn parse_tags(text: &str) -> Option<Vec<EntityTag>> {
             let end = quoted.find('"')?;
             let opaque = &quoted[..end];
             // etagc: %x21 / %x23-7E / obs-text
-            if !opaque.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80) {
+            if !opaque
+                .bytes()
+                .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b) || b >= 0x80)
+            {
                 return None;
             }
             (opaque, &quoted[end + 1..])

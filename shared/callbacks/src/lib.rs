@@ -253,11 +253,19 @@ mod tests {
         tokio::spawn(async move { axum::serve(socket, app).await.expect("serve") });
         let http = HttpCallbacks::new(CallbackPolicy::local(), quick()).expect("client");
         let error = http
-            .post(&format!("http://{addr}/hook"), r#"{"eventId":"e-1"}"#, &headers())
+            .post(
+                &format!("http://{addr}/hook"),
+                r#"{"eventId":"e-1"}"#,
+                &headers(),
+            )
             .await
             .expect_err("a redirect is not a delivery");
         assert!(error.to_string().contains("307"), "{error}");
-        assert_eq!(reached.load(Ordering::SeqCst), 0, "the redirect was not followed");
+        assert_eq!(
+            reached.load(Ordering::SeqCst),
+            0,
+            "the redirect was not followed"
+        );
     }
 
     #[tokio::test]

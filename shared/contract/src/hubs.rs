@@ -268,7 +268,11 @@ pub async fn hub_store_quota_contract(store: Arc<dyn HubStore>) {
         matches!(dup, Err(StoreError::AlreadyExists)),
         "a taken id: got {dup:?}"
     );
-    for (tenant, api) in [(&a, HubApi::Catalog), (&a, HubApi::Ordering), (&b, HubApi::Quote)] {
+    for (tenant, api) in [
+        (&a, HubApi::Catalog),
+        (&a, HubApi::Ordering),
+        (&b, HubApi::Quote),
+    ] {
         assert!(
             store
                 .create_within(tenant, api, &subscription("q-1", None), v4, 3)

@@ -76,7 +76,10 @@ pub async fn quote_outbox_contract(quotes: Arc<dyn QuoteStore>, outbox: Arc<dyn 
     assert_eq!(first_two, created, "limit takes the oldest");
 
     let published = T0 + Duration::minutes(5);
-    outbox.mark_published(&created, published).await.expect("mark");
+    outbox
+        .mark_published(&created, published)
+        .await
+        .expect("mark");
     outbox
         .mark_published(&created, published + Duration::minutes(1))
         .await
@@ -116,6 +119,9 @@ async fn drain(outbox: &dyn OutboxStore, at: time::OffsetDateTime) {
         if batch.is_empty() {
             return;
         }
-        outbox.mark_published(&batch, at).await.expect("mark drained");
+        outbox
+            .mark_published(&batch, at)
+            .await
+            .expect("mark drained");
     }
 }

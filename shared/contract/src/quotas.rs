@@ -58,7 +58,11 @@ pub async fn open_quote_count_contract(
             stored.push(quote);
         }
     }
-    assert_eq!(count(counts, &t).await, 0, "nothing counted before the relay");
+    assert_eq!(
+        count(counts, &t).await,
+        0,
+        "nothing counted before the relay"
+    );
 
     outbox
         .mark_published(&created[..2], T0)
@@ -124,7 +128,10 @@ pub async fn open_quote_count_contract(
     // open (opened before counts existed): never below 0.
     let w = tenant("oqc-w");
     assert_eq!(count(counts, &w).await, 0);
-    let old = with_state(&stored_quote(&format!("q-{}", unique()), T0), QuoteState::Cancelled);
+    let old = with_state(
+        &stored_quote(&format!("q-{}", unique()), T0),
+        QuoteState::Cancelled,
+    );
     let orphan = quote_event(&w, &old, "QuoteStateChangeEvent");
     quotes
         .insert(&w, &old, std::slice::from_ref(&orphan))
@@ -141,5 +148,9 @@ pub async fn open_quote_count_contract(
         .mark_published(std::slice::from_ref(&unknown), T0)
         .await
         .expect("mark an event the outbox does not have");
-    assert_eq!(count(counts, &t).await, 1, "an unknown event counts nothing");
+    assert_eq!(
+        count(counts, &t).await,
+        1,
+        "an unknown event counts nothing"
+    );
 }

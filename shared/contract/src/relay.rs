@@ -233,6 +233,9 @@ async fn drain(outbox: &dyn OutboxStore) {
         if batch.is_empty() {
             return;
         }
-        outbox.mark_published(&batch, T0).await.expect("mark drained");
+        outbox
+            .mark_published(&batch, T0)
+            .await
+            .expect("mark drained");
     }
 }

@@ -77,7 +77,9 @@ pub enum ServiceError {
         message: String,
     },
     /// `If-Match` named a version that is no longer current (HTTP 412).
-    #[error("quote was modified: If-Match names version {expected}, the current version is {current} (ETag \"{current}\")")]
+    #[error(
+        "quote was modified: If-Match names version {expected}, the current version is {current} (ETag \"{current}\")"
+    )]
     VersionMismatch {
         /// Version the client sent.
         expected: u64,
@@ -86,7 +88,9 @@ pub enum ServiceError {
     },
     /// A write without `If-Match` lost the version race on every attempt (HTTP 503): the
     /// resource is being changed faster than a read-modify-write completes.
-    #[error("{resource} {id} kept changing while this request applied its change ({attempts} attempts lost to concurrent writers); retry, or send If-Match")]
+    #[error(
+        "{resource} {id} kept changing while this request applied its change ({attempts} attempts lost to concurrent writers); retry, or send If-Match"
+    )]
     Contended {
         /// Resource kind, e.g. `Quote`.
         resource: &'static str,

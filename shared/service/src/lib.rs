@@ -36,8 +36,8 @@ pub mod fanout;
 pub mod messaging;
 pub mod orders;
 pub mod ports;
-mod quote_patch;
 pub mod quotas;
+mod quote_patch;
 pub mod quotes;
 pub mod relay;
 #[cfg(test)]

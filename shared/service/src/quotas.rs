@@ -96,11 +96,7 @@ mod tests {
         }
         for open in ["inProgress", "pending", "approved"] {
             assert_eq!(delta("QuoteStateChangeEvent", Some(open)), None, "{open}");
-            assert_eq!(
-                delta("QuoteDeleteEvent", Some(open)),
-                acme(-1),
-                "{open}"
-            );
+            assert_eq!(delta("QuoteDeleteEvent", Some(open)), acme(-1), "{open}");
         }
         assert_eq!(delta("QuoteDeleteEvent", None), acme(-1));
         assert_eq!(

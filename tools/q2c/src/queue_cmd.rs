@@ -55,8 +55,7 @@ pub async fn create(queues: &q2c_local::SqliteQueues, name: &str) -> anyhow::Res
     if !valid {
         bail!("`{name}` is not a queue name: 1-80 characters of A-Z, a-z, 0-9, - and _");
     }
-    let system = name.ends_with("-dlq")
-        || q2c_service::messaging::queues::SYSTEM.contains(&name);
+    let system = name.ends_with("-dlq") || q2c_service::messaging::queues::SYSTEM.contains(&name);
     if system {
         bail!("`{name}` is a system queue (or a dead-letter queue) of q2c local");
     }

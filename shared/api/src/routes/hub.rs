@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use q2c_model::tmf::EventSubscription;
 use q2c_service::delivery::{CallbackPolicy, SubscriptionQuery};
-use q2c_service::{Scope, TenantId};
 use q2c_service::ports::HubApi;
+use q2c_service::{Scope, TenantId};
 use serde::Deserialize;
 
 use crate::auth::Caller;

@@ -31,7 +31,11 @@ const COUNT_ATTEMPTS: u32 = 8;
 
 fn contended(tenant: &TenantId, api: HubApi) -> StoreError {
     StoreError::Backend(
-        format!("subscription count of {tenant}/{} stayed contended", api.as_str()).into(),
+        format!(
+            "subscription count of {tenant}/{} stayed contended",
+            api.as_str()
+        )
+        .into(),
     )
 }
 
@@ -66,8 +70,7 @@ impl DynamoStore {
         api: HubApi,
         count_key: &Item,
     ) -> Result<(), DynamoError> {
-        let mut spec =
-            QuerySpec::new(None, "pk = :pk").value(":pk", s(keys::hub_pk(tenant, api)));
+        let mut spec = QuerySpec::new(None, "pk = :pk").value(":pk", s(keys::hub_pk(tenant, api)));
         spec.consistent = true;
         let stored = self.count(&spec).await?;
         let mut entry = count_key.clone();

@@ -156,23 +156,91 @@ const PRIVATE_USE: bool = true;
 /// Written out because the crates with such tables (iprfc, ip_rfc) follow the 2013 RFC 6890
 /// snapshot or are unmaintained; kept in one place with the IPv6 table below.
 const IPV4_BLOCKS: &[(Ipv4Net, &str, bool)] = &[
-    (v4(0, 0, 0, 0, 8), "0.0.0.0/8 \"this network\" (RFC 791)", false),
-    (v4(10, 0, 0, 0, 8), "10.0.0.0/8 private-use (RFC 1918)", PRIVATE_USE),
-    (v4(100, 64, 0, 0, 10), "100.64.0.0/10 shared address space (RFC 6598)", false),
-    (v4(169, 254, 0, 0, 16), "169.254.0.0/16 link-local (RFC 3927)", false),
-    (v4(172, 16, 0, 0, 12), "172.16.0.0/12 private-use (RFC 1918)", PRIVATE_USE),
-    (v4(192, 0, 0, 0, 24), "192.0.0.0/24 IETF protocol assignments (RFC 6890)", false),
-    (v4(192, 0, 2, 0, 24), "192.0.2.0/24 documentation TEST-NET-1 (RFC 5737)", false),
-    (v4(192, 31, 196, 0, 24), "192.31.196.0/24 AS112-v4 (RFC 7535)", false),
-    (v4(192, 52, 193, 0, 24), "192.52.193.0/24 AMT (RFC 7450)", false),
-    (v4(192, 88, 99, 0, 24), "192.88.99.0/24 6to4 relay anycast (RFC 7526)", false),
-    (v4(192, 168, 0, 0, 16), "192.168.0.0/16 private-use (RFC 1918)", PRIVATE_USE),
-    (v4(192, 175, 48, 0, 24), "192.175.48.0/24 AS112 direct delegation (RFC 7534)", false),
-    (v4(198, 18, 0, 0, 15), "198.18.0.0/15 benchmarking (RFC 2544)", false),
-    (v4(198, 51, 100, 0, 24), "198.51.100.0/24 documentation TEST-NET-2 (RFC 5737)", false),
-    (v4(203, 0, 113, 0, 24), "203.0.113.0/24 documentation TEST-NET-3 (RFC 5737)", false),
-    (v4(224, 0, 0, 0, 4), "224.0.0.0/4 multicast (RFC 5771)", false),
-    (v4(240, 0, 0, 0, 4), "240.0.0.0/4 reserved, and 255.255.255.255 limited broadcast (RFC 1112, RFC 919)", false),
+    (
+        v4(0, 0, 0, 0, 8),
+        "0.0.0.0/8 \"this network\" (RFC 791)",
+        false,
+    ),
+    (
+        v4(10, 0, 0, 0, 8),
+        "10.0.0.0/8 private-use (RFC 1918)",
+        PRIVATE_USE,
+    ),
+    (
+        v4(100, 64, 0, 0, 10),
+        "100.64.0.0/10 shared address space (RFC 6598)",
+        false,
+    ),
+    (
+        v4(169, 254, 0, 0, 16),
+        "169.254.0.0/16 link-local (RFC 3927)",
+        false,
+    ),
+    (
+        v4(172, 16, 0, 0, 12),
+        "172.16.0.0/12 private-use (RFC 1918)",
+        PRIVATE_USE,
+    ),
+    (
+        v4(192, 0, 0, 0, 24),
+        "192.0.0.0/24 IETF protocol assignments (RFC 6890)",
+        false,
+    ),
+    (
+        v4(192, 0, 2, 0, 24),
+        "192.0.2.0/24 documentation TEST-NET-1 (RFC 5737)",
+        false,
+    ),
+    (
+        v4(192, 31, 196, 0, 24),
+        "192.31.196.0/24 AS112-v4 (RFC 7535)",
+        false,
+    ),
+    (
+        v4(192, 52, 193, 0, 24),
+        "192.52.193.0/24 AMT (RFC 7450)",
+        false,
+    ),
+    (
+        v4(192, 88, 99, 0, 24),
+        "192.88.99.0/24 6to4 relay anycast (RFC 7526)",
+        false,
+    ),
+    (
+        v4(192, 168, 0, 0, 16),
+        "192.168.0.0/16 private-use (RFC 1918)",
+        PRIVATE_USE,
+    ),
+    (
+        v4(192, 175, 48, 0, 24),
+        "192.175.48.0/24 AS112 direct delegation (RFC 7534)",
+        false,
+    ),
+    (
+        v4(198, 18, 0, 0, 15),
+        "198.18.0.0/15 benchmarking (RFC 2544)",
+        false,
+    ),
+    (
+        v4(198, 51, 100, 0, 24),
+        "198.51.100.0/24 documentation TEST-NET-2 (RFC 5737)",
+        false,
+    ),
+    (
+        v4(203, 0, 113, 0, 24),
+        "203.0.113.0/24 documentation TEST-NET-3 (RFC 5737)",
+        false,
+    ),
+    (
+        v4(224, 0, 0, 0, 4),
+        "224.0.0.0/4 multicast (RFC 5771)",
+        false,
+    ),
+    (
+        v4(240, 0, 0, 0, 4),
+        "240.0.0.0/4 reserved, and 255.255.255.255 limited broadcast (RFC 1112, RFC 919)",
+        false,
+    ),
 ];
 
 /// Every IPv6 block a callback may not reach, from the IANA IPv6 Special-Purpose Address
@@ -185,23 +253,91 @@ const IPV4_BLOCKS: &[(Ipv4Net, &str, bool)] = &[
 /// translator. `::1` and IPv4-mapped `::ffff:0:0/96` are classified before this table.
 const IPV6_BLOCKS: &[(Ipv6Net, &str, bool)] = &[
     (v6([0; 8], 128), "::/128 unspecified (RFC 4291)", false),
-    (v6([0; 8], 96), "::/96 IPv4-compatible (deprecated, RFC 4291)", false),
-    (v6([0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96), "64:ff9b::/96 NAT64 well-known prefix (RFC 6052)", false),
-    (v6([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48), "64:ff9b:1::/48 NAT64 local-use prefix (RFC 8215)", false),
-    (v6([0x100, 0, 0, 0, 0, 0, 0, 0], 64), "100::/64 discard-only (RFC 6666)", false),
-    (v6([0x100, 0, 0, 1, 0, 0, 0, 0], 64), "100:0:0:1::/64 dummy prefix (RFC 9780)", false),
-    (v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 32), "2001::/32 Teredo (RFC 4380)", false),
-    (v6([0x2001, 2, 0, 0, 0, 0, 0, 0], 48), "2001:2::/48 benchmarking (RFC 5180)", false),
-    (v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 23), "2001::/23 IETF protocol assignments (RFC 2928)", false),
-    (v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32), "2001:db8::/32 documentation (RFC 3849)", false),
-    (v6([0x2002, 0, 0, 0, 0, 0, 0, 0], 16), "2002::/16 6to4 (RFC 3056)", false),
-    (v6([0x2620, 0x4f, 0x8000, 0, 0, 0, 0, 0], 48), "2620:4f:8000::/48 AS112 direct delegation (RFC 7534)", false),
-    (v6([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20), "3fff::/20 documentation (RFC 9637)", false),
-    (v6([0x5f00, 0, 0, 0, 0, 0, 0, 0], 16), "5f00::/16 segment routing SIDs (RFC 9602)", false),
-    (v6([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7), "fc00::/7 unique-local (RFC 4193)", PRIVATE_USE),
-    (v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10), "fe80::/10 link-local (RFC 4291)", false),
-    (v6([0xfec0, 0, 0, 0, 0, 0, 0, 0], 10), "fec0::/10 site-local (deprecated, RFC 3879)", false),
-    (v6([0xff00, 0, 0, 0, 0, 0, 0, 0], 8), "ff00::/8 multicast (RFC 4291)", false),
+    (
+        v6([0; 8], 96),
+        "::/96 IPv4-compatible (deprecated, RFC 4291)",
+        false,
+    ),
+    (
+        v6([0x64, 0xff9b, 0, 0, 0, 0, 0, 0], 96),
+        "64:ff9b::/96 NAT64 well-known prefix (RFC 6052)",
+        false,
+    ),
+    (
+        v6([0x64, 0xff9b, 1, 0, 0, 0, 0, 0], 48),
+        "64:ff9b:1::/48 NAT64 local-use prefix (RFC 8215)",
+        false,
+    ),
+    (
+        v6([0x100, 0, 0, 0, 0, 0, 0, 0], 64),
+        "100::/64 discard-only (RFC 6666)",
+        false,
+    ),
+    (
+        v6([0x100, 0, 0, 1, 0, 0, 0, 0], 64),
+        "100:0:0:1::/64 dummy prefix (RFC 9780)",
+        false,
+    ),
+    (
+        v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 32),
+        "2001::/32 Teredo (RFC 4380)",
+        false,
+    ),
+    (
+        v6([0x2001, 2, 0, 0, 0, 0, 0, 0], 48),
+        "2001:2::/48 benchmarking (RFC 5180)",
+        false,
+    ),
+    (
+        v6([0x2001, 0, 0, 0, 0, 0, 0, 0], 23),
+        "2001::/23 IETF protocol assignments (RFC 2928)",
+        false,
+    ),
+    (
+        v6([0x2001, 0xdb8, 0, 0, 0, 0, 0, 0], 32),
+        "2001:db8::/32 documentation (RFC 3849)",
+        false,
+    ),
+    (
+        v6([0x2002, 0, 0, 0, 0, 0, 0, 0], 16),
+        "2002::/16 6to4 (RFC 3056)",
+        false,
+    ),
+    (
+        v6([0x2620, 0x4f, 0x8000, 0, 0, 0, 0, 0], 48),
+        "2620:4f:8000::/48 AS112 direct delegation (RFC 7534)",
+        false,
+    ),
+    (
+        v6([0x3fff, 0, 0, 0, 0, 0, 0, 0], 20),
+        "3fff::/20 documentation (RFC 9637)",
+        false,
+    ),
+    (
+        v6([0x5f00, 0, 0, 0, 0, 0, 0, 0], 16),
+        "5f00::/16 segment routing SIDs (RFC 9602)",
+        false,
+    ),
+    (
+        v6([0xfc00, 0, 0, 0, 0, 0, 0, 0], 7),
+        "fc00::/7 unique-local (RFC 4193)",
+        PRIVATE_USE,
+    ),
+    (
+        v6([0xfe80, 0, 0, 0, 0, 0, 0, 0], 10),
+        "fe80::/10 link-local (RFC 4291)",
+        false,
+    ),
+    (
+        v6([0xfec0, 0, 0, 0, 0, 0, 0, 0], 10),
+        "fec0::/10 site-local (deprecated, RFC 3879)",
+        false,
+    ),
+    (
+        v6([0xff00, 0, 0, 0, 0, 0, 0, 0], 8),
+        "ff00::/8 multicast (RFC 4291)",
+        false,
+    ),
 ];
 
 /// Global unicast `2000::/3`: an IPv6 address outside it that no table entry names is

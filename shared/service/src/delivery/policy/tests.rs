@@ -101,13 +101,19 @@ fn subscriber_queues_by_rule_are_the_tenants_own() {
     assert!(aws.check(&acme, &sqs_url("q2c-subscriber-acme")).is_ok());
     assert!(aws.check(&globex, &arn("q2c-subscriber-acme")).is_err());
     assert!(
-        aws.check(&acme, "arn:aws:sqs:eu-west-1:999999999999:q2c-subscriber-acme")
-            .is_err(),
+        aws.check(
+            &acme,
+            "arn:aws:sqs:eu-west-1:999999999999:q2c-subscriber-acme"
+        )
+        .is_err(),
         "another account"
     );
     assert!(
-        aws.check(&acme, "arn:aws:sqs:us-east-1:123456789012:q2c-subscriber-acme")
-            .is_err(),
+        aws.check(
+            &acme,
+            "arn:aws:sqs:us-east-1:123456789012:q2c-subscriber-acme"
+        )
+        .is_err(),
         "another region"
     );
     let no_rule = CallbackPolicy::for_deployment("", PRICING_URL, Some("")).expect("valid");
@@ -150,7 +156,9 @@ fn url_prefixes_match_at_a_boundary_only() {
 
 #[test]
 fn local_mode_allows_loopback_over_http_and_listed_embedded_queues() {
-    let p = CallbackPolicy::local().allow("local:crm-sink").expect("entry");
+    let p = CallbackPolicy::local()
+        .allow("local:crm-sink")
+        .expect("entry");
     let t = tenant("acme");
     assert!(p.check(&t, "http://127.0.0.1:9000/listener").is_ok());
     assert!(p.check(&t, "http://localhost:9000/listener").is_ok());
@@ -268,7 +276,10 @@ fn v4_forms(dotted: &str) -> Vec<String> {
         format!("0{n:o}"),
         format!("0x{a:x}.0x{b:x}.0x{c:x}.0x{d:x}"),
         format!("0x{n:08X}"),
-        format!("{a}.{}", u32::from(b) << 16 | u32::from(c) << 8 | u32::from(d)),
+        format!(
+            "{a}.{}",
+            u32::from(b) << 16 | u32::from(c) << 8 | u32::from(d)
+        ),
         format!("[::ffff:{dotted}]"),
         format!("[::FFFF:{hi:x}:{lo:x}]"),
         format!("[0:0:0:0:0:ffff:{dotted}]"),
@@ -315,7 +326,10 @@ fn listing_everything() -> [(&'static str, CallbackPolicy); 2] {
             "aws",
             CallbackPolicy::for_deployment(&list, PRICING_URL, None).expect("list"),
         ),
-        ("local", CallbackPolicy::local().allow_all(&list).expect("list")),
+        (
+            "local",
+            CallbackPolicy::local().allow_all(&list).expect("list"),
+        ),
     ]
 }
 
@@ -336,10 +350,17 @@ fn every_special_purpose_block_is_refused_in_every_textual_form_on_both_policies
         // the embedding forms.
         let private = policy.clone().allowing_private();
         assert!(
-            private.check(&tenant("acme"), "https://10.0.0.5/hook").is_ok(),
+            private
+                .check(&tenant("acme"), "https://10.0.0.5/hook")
+                .is_ok(),
             "{name}"
         );
-        for host in ["169.254.169.254", "[64:ff9b::a00:5]", "[2002:a00:5::1]", "100.64.1.1"] {
+        for host in [
+            "169.254.169.254",
+            "[64:ff9b::a00:5]",
+            "[2002:a00:5::1]",
+            "100.64.1.1",
+        ] {
             refused_by_address(&private, host);
         }
     }
@@ -376,7 +397,12 @@ fn resolved_addresses_are_judged_like_literal_ones() {
         assert!(!aws.address_allowed(ip), "aws {ip}");
         assert!(local.address_allowed(ip), "local {ip}");
     }
-    for public in ["93.184.216.34", "8.8.8.8", "2606:2800:220:1:248:1893:25c8:1946", "2a00:1450:4001:80b::200e"] {
+    for public in [
+        "93.184.216.34",
+        "8.8.8.8",
+        "2606:2800:220:1:248:1893:25c8:1946",
+        "2a00:1450:4001:80b::200e",
+    ] {
         let ip: IpAddr = public.parse().expect("ip");
         assert_eq!(classify(ip), AddressClass::Public, "{ip}");
         assert!(aws.address_allowed(ip) && local.address_allowed(ip), "{ip}");
