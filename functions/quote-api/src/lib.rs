@@ -256,6 +256,10 @@ mod tests {
     }
 
     fn api(deprecated: &str) -> Result<QuoteApi, BoxError> {
+        api_with(config(deprecated))
+    }
+
+    fn api_with(config: Config) -> Result<QuoteApi, BoxError> {
         // Clients that are never called: the function fails or starts before any request.
         let dynamo = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::Config::builder()
@@ -269,12 +273,40 @@ mod tests {
                 .region(aws_sdk_sqs::config::Region::new("eu-west-1"))
                 .build(),
         );
-        QuoteApi::new(
-            config(deprecated),
-            dynamo,
-            sqs,
-            Arc::new(Metrics::new("quote-api")),
-        )
+        QuoteApi::new(config, dynamo, sqs, Arc::new(Metrics::new("quote-api")))
+    }
+
+    /// The reported hole: tenants could subscribe the stack's billing-updates queue. Now no
+    /// queue of the stack is a callback, listed or not; a tenant's own subscriber queue is.
+    #[test]
+    fn tenants_may_subscribe_their_own_queue_never_the_stacks() {
+        let queue = |name: &str| format!("arn:aws:sqs:eu-west-1:123456789012:{name}");
+        let mut config = config("");
+        config.pricing_changes_queue_url =
+            Some("https://sqs.eu-west-1.amazonaws.com/123456789012/q2c-pricing-changes".into());
+        let api = api_with(config.clone()).expect("starts");
+        let acme = q2c_service::TenantId::parse("acme").expect("tenant");
+        for name in [
+            "q2c-billing-updates",
+            "q2c-orders",
+            "q2c-quote-events-dlq",
+            "q2c-pricing-changes",
+        ] {
+            assert!(
+                api.callback_policy.check(&acme, &queue(name)).is_err(),
+                "{name}"
+            );
+        }
+        assert!(
+            api.callback_policy
+                .check(&acme, &queue("q2c-subscriber-acme"))
+                .is_ok()
+        );
+        config.callback_allowlist = queue("q2c-billing-updates");
+        assert!(
+            api_with(config).is_err(),
+            "listing a system queue fails the start"
+        );
     }
 
     #[test]
