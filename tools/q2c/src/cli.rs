@@ -367,9 +367,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(args) => {
             let scopes = parse_scopes(&args.scopes)?;
+            q2c_service::TenantId::parse(&args.tenant)?;
             let token = match &args.private_key {
                 Some(path) => {
-                    q2c_service::TenantId::parse(&args.tenant)?;
                     let pem = std::fs::read(path)
                         .with_context(|| format!("reading {}", path.display()))?;
                     q2c_api::issue_rs256_token(
@@ -395,7 +395,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     )
                 }
             };
-            q2c_service::TenantId::parse(&args.tenant)?;
             println!("{token}");
             Ok(())
         }
@@ -579,6 +578,62 @@ mod tests {
         );
         assert_eq!(args.reject_match.as_deref(), Some("bad"));
         assert_eq!(args.addr.to_string(), "127.0.0.1:8081");
+    }
+
+    #[test]
+    fn quota_and_server_flags_reach_the_local_config_with_documented_defaults() {
+        let local = |flags: &[&str]| {
+            let cli = Cli::try_parse_from([&["q2c", "local"], flags].concat()).expect("valid");
+            let Command::Local(args) = cli.command else {
+                panic!("not the local command")
+            };
+            crate::local::LocalConfig::new(*args, "secret".into()).expect("config")
+        };
+        let defaults = local(&[]);
+        assert_eq!(defaults.quotas, q2c_api::quota::QuotaSettings::default());
+        assert_eq!(defaults.server, crate::server::ServerLimits::default());
+        assert_eq!(defaults.subscriber_queue_prefix, "subscriber-");
+        assert_eq!(
+            (defaults.quotas.requests_per_second, defaults.quotas.burst),
+            (50, 100)
+        );
+        let set = local(&[
+            "--tenant-requests-per-second",
+            "0",
+            "--tenant-request-burst",
+            "7",
+            "--max-subscriptions-per-api",
+            "3",
+            "--max-open-quotes",
+            "9",
+            "--header-timeout",
+            "2s",
+            "--body-timeout",
+            "1m",
+            "--max-connections",
+            "16",
+            "--drain-timeout",
+            "5s",
+            "--callback-allowlist",
+            "local:crm",
+            "--subscriber-queue-prefix",
+            "sub-",
+        ]);
+        assert_eq!(set.quotas.requests_per_second, 0);
+        assert_eq!(set.quotas.burst, 7);
+        assert_eq!(set.quotas.max_subscriptions_per_api, 3);
+        assert_eq!(set.quotas.max_open_quotes, 9);
+        assert_eq!(set.server.header_timeout, Duration::from_secs(2));
+        assert_eq!(set.server.body_timeout, Duration::from_secs(60));
+        assert_eq!(set.server.max_connections, 16);
+        assert_eq!(set.server.drain_timeout, Duration::from_secs(5));
+        let policy = set.callback_policy().expect("valid allow-list");
+        let acme = q2c_service::TenantId::parse("acme").expect("tenant");
+        assert!(policy.check(&acme, "local:crm").is_ok());
+        assert!(policy.check(&acme, "local:sub-acme").is_ok());
+        assert!(policy.check(&acme, "local:subscriber-acme").is_err());
+        let system = local(&["--callback-allowlist", "local:orders"]);
+        assert!(system.callback_policy().is_err(), "a system queue listed");
     }
 
     #[test]
