@@ -83,16 +83,6 @@ impl DynamoStore {
 
 #[async_trait]
 impl HubStore for DynamoStore {
-    async fn create(
-        &self,
-        tenant: &TenantId,
-        api: HubApi,
-        subscription: &EventSubscription,
-    ) -> Result<(), StoreError> {
-        self.create_versioned(tenant, api, subscription, SchemaMajor::V4)
-            .await
-    }
-
     /// The version rides in the JSON `body` (a v4 body is the plain subscription).
     async fn create_versioned(
         &self,
@@ -205,26 +195,6 @@ impl HubStore for DynamoStore {
             }
         }
         Err(contended(tenant, api))
-    }
-
-    async fn list(
-        &self,
-        tenant: &TenantId,
-        api: HubApi,
-    ) -> Result<Vec<EventSubscription>, StoreError> {
-        let versioned = self.list_versioned(tenant, api).await?;
-        Ok(versioned.into_iter().map(|v| v.subscription).collect())
-    }
-
-    async fn list_for_api(
-        &self,
-        api: HubApi,
-    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
-        let versioned = self.list_for_api_versioned(api).await?;
-        Ok(versioned
-            .into_iter()
-            .map(|(tenant, v)| (tenant, v.subscription))
-            .collect())
     }
 
     #[tracing::instrument(skip_all, fields(tenant = %tenant, api = api.as_str()), err)]
