@@ -3,6 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp};
+use q2c_service::Scope;
 use q2c_tests::{CATALOG, QUOTES, TestApp, assert_tmf_error, quote_body, spawn_app};
 use serde_json::{Value, json};
 
@@ -271,4 +272,41 @@ async fn q2c_local_can_verify_rs256_tokens_of_an_identity_provider() {
         &claims(json!({"iss": "https://idp.example", "aud": "q2c-api"})),
     );
     assert_rejected(&app, &hs256, "HS256 when RS256 is configured").await;
+
+    // `q2c token --private-key` mints what this server accepts.
+    let minted = q2c_api::issue_rs256_token(
+        include_bytes!("../../shared/api/tests/fixtures/rs256-private.pem"),
+        "acme",
+        &Scope::ALL,
+        std::time::Duration::from_secs(600),
+        "https://idp.example",
+        "q2c-api",
+    )
+    .expect("mint");
+    assert_eq!(
+        app.get(&format!("{QUOTES}/quote"), &minted).await.status(),
+        200
+    );
+}
+
+/// With `--jwt-public-key` the start-up banner says how to mint an RS256 token, never
+/// printing an HS256 one the server would refuse.
+#[test]
+fn the_banner_never_offers_a_token_the_server_refuses() {
+    let mut config = q2c::local::LocalConfig::with_defaults(
+        "127.0.0.1:0".parse().expect("address"),
+        std::env::temp_dir(),
+        "hs256-secret".to_owned(),
+    );
+    let hs256 = q2c::local::token_help(&config).expect("help");
+    assert!(hs256.contains("export TOKEN=eyJ"), "{hs256}");
+    config.jwt_public_key_pem =
+        Some(include_bytes!("../../shared/api/tests/fixtures/rs256-public.pem").to_vec());
+    config.jwt_issuer = "https://idp.example".to_owned();
+    let rs256 = q2c::local::token_help(&config).expect("help");
+    assert!(!rs256.contains("eyJ"), "no token at all: {rs256}");
+    assert!(
+        rs256.contains("q2c token --private-key <private-key.pem> --issuer 'https://idp.example'"),
+        "{rs256}"
+    );
 }

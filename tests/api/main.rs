@@ -4,10 +4,13 @@
 mod auth;
 mod catalog_and_hub;
 mod concurrency;
+mod conditional;
 mod deprecation;
 mod errors;
 mod hostile;
 mod orders;
+mod quotas;
 mod quotes;
+mod tenancy;
 mod v4_recorded;
 mod versions;

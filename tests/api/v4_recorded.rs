@@ -438,7 +438,7 @@ async fn v4_hub_replays_as_recorded() {
             "hub create",
             reqwest::Method::POST,
             &format!("{q}/hub"),
-            &json!({"callback": "local:my-listener", "query": "eventType=QuoteStateChangeEvent"}),
+            &json!({"callback": "local:subscriber-acme", "query": "eventType=QuoteStateChangeEvent"}),
         )
         .await;
     let hub = format!("{q}/hub/{}", created["id"].as_str().expect("id"));

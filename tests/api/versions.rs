@@ -199,7 +199,7 @@ async fn lifecycle(version: Version) {
 
     let hub = app
         .request(Method::POST, &format!("{}/hub", version.base), &token)
-        .json(&json!({"callback": "local:listener", "query": "eventType=QuoteStateChangeEvent"}))
+        .json(&json!({"callback": "local:subscriber-acme", "query": "eventType=QuoteStateChangeEvent"}))
         .send()
         .await
         .expect("POST /hub");
@@ -208,7 +208,7 @@ async fn lifecycle(version: Version) {
         .expect("location")
         .to_owned();
     let hub = body(hub, 201).await;
-    assert_eq!(hub["callback"], "local:listener");
+    assert_eq!(hub["callback"], "local:subscriber-acme");
     if version.v5 {
         assert_eq!(hub["@type"], "Hub");
         assert_eq!(hub["href"], json!(hub_location));
@@ -614,7 +614,7 @@ async fn a_hub_subscription_remembers_the_version_it_was_made_through() {
     for version in [V4, V5] {
         let hub = app
             .request(Method::POST, &format!("{}/hub", version.base), &token)
-            .json(&json!({"callback": "local:listener"}))
+            .json(&json!({"callback": "local:subscriber-acme"}))
             .send()
             .await
             .expect("POST /hub");

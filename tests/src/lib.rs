@@ -19,6 +19,8 @@ pub const QUOTES: &str = "/tmf-api/quoteManagement/v4";
 pub const QUOTES_V5: &str = "/tmf-api/quoteManagement/v5";
 /// Base path of the catalog API.
 pub const CATALOG: &str = "/tmf-api/productCatalogManagement/v4";
+/// Base path of the product ordering API (orders, ordering hub).
+pub const ORDERING: &str = "/tmf-api/productOrderingManagement/v4";
 
 /// A running `q2c local` and a client for it. Stops when dropped.
 pub struct TestApp {
@@ -48,11 +50,20 @@ impl Drop for TestApp {
 /// # Panics
 /// When the app cannot start (the test cannot run then).
 pub async fn spawn_app() -> TestApp {
+    spawn_configured(|_| {}).await
+}
+
+/// Starts a fresh `q2c local` on a free port with the test defaults (the API alone, the
+/// default quotas) changed by `edit`.
+///
+/// # Panics
+/// When the app cannot start.
+pub async fn spawn_configured(edit: impl FnOnce(&mut LocalConfig)) -> TestApp {
     let data_dir = tempfile::tempdir().expect("temp data dir");
     let secret = format!("test-secret-{}", std::process::id());
     // The API alone: some tests read the queues themselves, which the consumers would drain
     // (the consumers are tested in tools/q2c/tests/pipeline.rs).
-    let config = LocalConfig {
+    let mut config = LocalConfig {
         consumers: false,
         ..LocalConfig::with_defaults(
             "127.0.0.1:0".parse().expect("address"),
@@ -60,6 +71,7 @@ pub async fn spawn_app() -> TestApp {
             secret.clone(),
         )
     };
+    edit(&mut config);
     spawn_with(config, data_dir, secret).await
 }
 
@@ -92,6 +104,12 @@ pub async fn spawn_with(
 }
 
 impl TestApp {
+    /// The running app's store (a second connection to its database file).
+    pub fn store(&self) -> q2c_local::SqliteStore {
+        let path = self.data_dir.path().join(q2c::local::DATABASE_FILE);
+        q2c_local::SqliteStore::open(&path).expect("the data directory's store")
+    }
+
     /// A token for `tenant` with `scopes`, valid for an hour.
     pub fn token(&self, tenant: &str, scopes: &[Scope]) -> String {
         dev_token(&self.secret, tenant, scopes, Duration::from_secs(3600)).expect("token")

@@ -23,10 +23,14 @@ pub struct Config {
     pub table_name: String,
     /// `QUOTE_EVENTS_DLQ_URL`: where undeliverable events go, with the reason.
     pub quote_events_dlq_url: String,
-    /// `BILLING_UPDATES_QUEUE_URL`: always an allowed callback.
+    /// `BILLING_UPDATES_QUEUE_URL`: a queue of the stack (its name gives the queue prefix
+    /// the system-queue rule needs); never an allowed callback.
     pub billing_updates_queue_url: String,
     /// `CALLBACK_ALLOWLIST`: callbacks subscribers may register (comma-separated).
     pub callback_allowlist: String,
+    /// `SUBSCRIBER_QUEUE_PREFIX`: tenant `t`'s subscriber queue is `<prefix>t` (default: the
+    /// stack's queue prefix + `subscriber-`; empty: no queue by rule).
+    pub subscriber_queue_prefix: Option<String>,
     /// `MAX_RECEIVE_COUNT`: the source queue's `maxReceiveCount` (default 5).
     pub max_receive_count: u32,
     /// `EVENT_SCHEMA_VERSION`: the schema major of the messages it sends (default the
@@ -45,6 +49,7 @@ impl Config {
             quote_events_dlq_url: required("QUOTE_EVENTS_DLQ_URL")?,
             billing_updates_queue_url: required("BILLING_UPDATES_QUEUE_URL")?,
             callback_allowlist: optional("CALLBACK_ALLOWLIST").unwrap_or_default(),
+            subscriber_queue_prefix: optional("SUBSCRIBER_QUEUE_PREFIX"),
             max_receive_count: parsed_or("MAX_RECEIVE_COUNT", 5)?,
             event_schema: parsed_or("EVENT_SCHEMA_VERSION", SchemaMajor::DEFAULT_EMIT)?,
         })
@@ -73,6 +78,7 @@ impl Delivery {
             store,
             sqs.clone(),
             &config.callback_allowlist,
+            config.subscriber_queue_prefix.as_deref(),
             &config.billing_updates_queue_url,
             config.max_receive_count,
             config.event_schema,

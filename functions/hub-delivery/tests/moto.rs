@@ -96,8 +96,12 @@ struct Stack {
     source_url: String,
     dlq_url: String,
     /// Subscriber queues: [0], [1] tenant A's quote hub, [2] tenant A's ordering hub,
-    /// [3] tenant B's quote hub.
+    /// [3] tenant B's quote hub: its subscriber queue by rule (`<prefix>subscriber-<b>`), on
+    /// no allow-list.
     subscriber_urls: Vec<String>,
+    /// The stack's billing-updates queue, which a stored subscription of tenant A names (as
+    /// one registered before the system-queue rule could): never delivered to.
+    billing_url: String,
     tenants: [TenantId; 2],
     sends: SendBatchCounter,
     relay_queues: SqsQueues,
@@ -114,24 +118,29 @@ async fn stack_with(emit: SchemaMajor, second: SchemaMajor) -> Stack {
     let (dynamo, sqs, function_sqs) = clients(&sends);
     let table = dynamo::unique_table(&dynamo, "q2c-hd").await;
     let store = DynamoStore::new(dynamo, table.clone());
-    let prefix = format!("{}-", unique("hd"));
+    // Short names: a subscriber queue by rule is `<prefix>subscriber-<tenant>`, at most 80.
+    let short = || unique("")[1..9].to_owned();
+    let prefix = format!("hd{}-", short());
     let dlq_url = create_queue(&sqs, &format!("{prefix}quote-events-dlq"), HashMap::new()).await;
     let source_url = create_queue(&sqs, &format!("{prefix}quote-events"), HashMap::new()).await;
     let billing_url = create_queue(&sqs, &format!("{prefix}billing-updates"), HashMap::new()).await;
+    let a = TenantId::parse(&format!("ta{}", short())).expect("tenant");
+    let b = TenantId::parse(&format!("tb{}", short())).expect("tenant");
     let mut subscriber_urls = Vec::new();
     let mut arns = Vec::new();
-    for name in ["a-quotes-1", "a-quotes-2", "a-orders", "b-quotes"] {
+    let rule_queue = format!("subscriber-{b}");
+    for name in ["a-quotes-1", "a-quotes-2", "a-orders", rule_queue.as_str()] {
         let url = create_queue(&sqs, &format!("{prefix}{name}"), HashMap::new()).await;
         arns.push(queue_arn(&sqs, &url).await);
         subscriber_urls.push(url);
     }
-    let a = TenantId::parse(&unique("tenant-a")).expect("tenant");
-    let b = TenantId::parse(&unique("tenant-b")).expect("tenant");
+    let billing_arn = queue_arn(&sqs, &billing_url).await;
     let subscriptions = [
         (&a, HubApi::Quote, "q-1", &arns[0]),
         (&a, HubApi::Quote, "q-2", &arns[1]),
         (&a, HubApi::Ordering, "o-1", &arns[2]),
         (&b, HubApi::Quote, "q-1", &arns[3]),
+        (&a, HubApi::Quote, "q-billing", &billing_arn),
     ];
     for (tenant, api, id, callback) in subscriptions {
         let subscription = EventSubscription {
@@ -148,8 +157,9 @@ async fn stack_with(emit: SchemaMajor, second: SchemaMajor) -> Stack {
     let config = Config {
         table_name: table,
         quote_events_dlq_url: dlq_url.clone(),
-        billing_updates_queue_url: billing_url,
-        callback_allowlist: arns.join(","),
+        billing_updates_queue_url: billing_url.clone(),
+        callback_allowlist: arns[..3].join(","),
+        subscriber_queue_prefix: None,
         max_receive_count: 5,
         event_schema: emit,
     };
@@ -168,6 +178,7 @@ async fn stack_with(emit: SchemaMajor, second: SchemaMajor) -> Stack {
         source_url,
         dlq_url,
         subscriber_urls,
+        billing_url,
         tenants: [a, b],
         sends,
     }
@@ -246,7 +257,27 @@ async fn quote_and_order_events_reach_their_hubs_subscribers_of_their_tenant_onl
     );
     assert_eq!(received[2], order_id, "tenant A ordering hub");
     assert!(received[3].is_empty(), "tenant B sees nothing of tenant A");
+    assert!(
+        take_all(&stack.sqs, &stack.billing_url).await.is_empty(),
+        "a subscription naming a system queue is skipped, never delivered to"
+    );
     assert!(take_all(&stack.sqs, &stack.dlq_url).await.is_empty());
+
+    // Tenant B's subscriber queue by rule, on no allow-list, gets B's events.
+    let [_, b] = &stack.tenants;
+    let b_event = outbox_event(b, "QuoteStateChangeEvent", None);
+    publish(&stack, b, std::slice::from_ref(&b_event)).await;
+    assert_eq!(drain(&stack).await, 0, "no failures");
+    assert_eq!(
+        event_ids(&take_all(&stack.sqs, &stack.subscriber_urls[3]).await),
+        [b_event.event_id],
+        "B's subscriber queue by rule"
+    );
+    assert!(
+        take_all(&stack.sqs, &stack.subscriber_urls[0])
+            .await
+            .is_empty()
+    );
 }
 
 /// Benchmark input (docs/benchmarks.md): `SendMessageBatch` per event per SQS subscriber of

@@ -216,7 +216,14 @@ impl Relay {
                 self.metrics
                     .add(Metric::EventsPublished, outcome.published.len() as u64);
                 let now = OffsetDateTime::now_utc();
-                if let Err(error) = self.store.mark_published(&outcome.published, now).await {
+                // The stored (internal) form: marking moves the open-quote counts by it.
+                let published: Vec<_> = batch
+                    .iter()
+                    .map(|(_, e)| e)
+                    .filter(|e| outcome.published.contains(&e.event_id))
+                    .cloned()
+                    .collect();
+                if let Err(error) = self.store.mark_published(&published, now).await {
                     // Already sent: retrying would send again. They stay pending.
                     tracing::warn!(error.message = %error, error.cause_chain = ?error, "marking events published failed");
                 }

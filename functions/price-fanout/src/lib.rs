@@ -30,6 +30,9 @@ pub struct Config {
     pub billing_updates_queue_url: String,
     /// `CALLBACK_ALLOWLIST`: callbacks subscribers may register (comma-separated).
     pub callback_allowlist: String,
+    /// `SUBSCRIBER_QUEUE_PREFIX`: tenant `t`'s subscriber queue is `<prefix>t` (default: the
+    /// stack's queue prefix + `subscriber-`; empty: no queue by rule).
+    pub subscriber_queue_prefix: Option<String>,
     /// `MAX_RECEIVE_COUNT`: the source queue's `maxReceiveCount` (default 5).
     pub max_receive_count: u32,
     /// `EVENT_SCHEMA_VERSION`: the schema major of the messages it sends (default the
@@ -51,6 +54,7 @@ impl Config {
             pricing_changes_dlq_url: required("PRICING_CHANGES_DLQ_URL")?,
             billing_updates_queue_url: required("BILLING_UPDATES_QUEUE_URL")?,
             callback_allowlist: optional("CALLBACK_ALLOWLIST").unwrap_or_default(),
+            subscriber_queue_prefix: optional("SUBSCRIBER_QUEUE_PREFIX"),
             max_receive_count: parsed_or("MAX_RECEIVE_COUNT", 5)?,
             event_schema: parsed_or("EVENT_SCHEMA_VERSION", SchemaMajor::DEFAULT_EMIT)?,
             page_size: parsed_or("FANOUT_PAGE_SIZE", FanoutConfig::default().page_size)?,
@@ -81,6 +85,7 @@ impl Fanout {
             &store,
             sqs.clone(),
             &config.callback_allowlist,
+            config.subscriber_queue_prefix.as_deref(),
             &config.billing_updates_queue_url,
             config.max_receive_count,
             config.event_schema,

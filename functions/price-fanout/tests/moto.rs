@@ -139,6 +139,7 @@ async fn stack(max_receive_count: u32, missing_subscriber: bool) -> Stack {
         pricing_changes_dlq_url: dlq_url.clone(),
         billing_updates_queue_url: billing_url.clone(),
         callback_allowlist: format!("{},{},{missing_arn},{listener_url}", arns[0], arns[1]),
+        subscriber_queue_prefix: None,
         max_receive_count,
         page_size: 200,
         event_schema: q2c_service::event_versions::SchemaMajor::DEFAULT_EMIT,

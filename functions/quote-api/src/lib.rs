@@ -17,14 +17,16 @@ use axum::Router;
 use axum::response::Response;
 use http::Method;
 use q2c_api::deprecation::{VersionDeprecation, parse_deprecations};
+use q2c_api::quota::{QuotaSettings, Quotas};
 use q2c_api::{ApiConfig, AppState, Authenticator, QUOTE_API_BASE};
 use q2c_aws::wiring::queue_prefix;
 use q2c_aws::{DynamoSettings, DynamoStore, SqsQueues};
-use q2c_runtime::{ConfigError, Metric, Metrics, optional, required};
+use q2c_runtime::{ConfigError, Metric, Metrics, optional, parsed_or, required};
 use q2c_service::delivery::CallbackPolicy;
 use q2c_service::messaging::{QueueClient, queues};
 use q2c_service::ports::BoxError;
 use q2c_service::ports::{Clock, Ports, SystemClock};
+use q2c_service::quotas::OpenQuoteCounts;
 use q2c_service::{QuoteService, QuoteServiceConfig};
 use tower::ServiceExt;
 
@@ -45,8 +47,13 @@ pub struct Config {
     pub pricing_changes_queue_url: Option<String>,
     /// `CALLBACK_ALLOWLIST`: hub callbacks subscribers may register (comma-separated).
     pub callback_allowlist: String,
-    /// `BILLING_UPDATES_QUEUE_URL`: the stack's own subscriber queue, always allowed.
-    pub billing_updates_queue_url: Option<String>,
+    /// `SUBSCRIBER_QUEUE_PREFIX`: tenant `t`'s subscriber queue is `<prefix>t` (default:
+    /// the stack's queue prefix + `subscriber-`).
+    pub subscriber_queue_prefix: Option<String>,
+    /// Per-tenant quotas: `TENANT_REQUESTS_PER_SECOND`, `TENANT_REQUEST_BURST`,
+    /// `MAX_SUBSCRIPTIONS_PER_API`, `MAX_OPEN_QUOTES` (0 turns one off; defaults
+    /// [`QuotaSettings::default`]). The request rate is per Lambda instance.
+    pub quotas: QuotaSettings,
     /// `DEPRECATED_API_VERSIONS`: deprecated quote API versions, e.g. `v4:2027-06-30`
     /// (`q2c_api::deprecation::parse_deprecations`); empty by default.
     pub deprecated_api_versions: String,
@@ -56,8 +63,10 @@ impl Config {
     /// Reads the environment.
     ///
     /// # Errors
-    /// [`ConfigError::Missing`] naming `TABLE_NAME` when it is unset.
+    /// [`ConfigError::Missing`] naming `TABLE_NAME` when it is unset;
+    /// [`ConfigError::Invalid`] for a quota that is no number.
     pub fn from_env() -> Result<Self, ConfigError> {
+        let defaults = QuotaSettings::default();
         Ok(Config {
             table_name: required("TABLE_NAME")?,
             public_base_url: optional("PUBLIC_BASE_URL"),
@@ -66,8 +75,19 @@ impl Config {
             pricing_changes_queue_url: optional("PRICING_CHANGES_QUEUE_URL")
                 .filter(|url| !url.is_empty()),
             callback_allowlist: optional("CALLBACK_ALLOWLIST").unwrap_or_default(),
-            billing_updates_queue_url: optional("BILLING_UPDATES_QUEUE_URL")
-                .filter(|url| !url.is_empty()),
+            subscriber_queue_prefix: optional("SUBSCRIBER_QUEUE_PREFIX"),
+            quotas: QuotaSettings {
+                requests_per_second: parsed_or(
+                    "TENANT_REQUESTS_PER_SECOND",
+                    defaults.requests_per_second,
+                )?,
+                burst: parsed_or("TENANT_REQUEST_BURST", defaults.burst)?,
+                max_subscriptions_per_api: parsed_or(
+                    "MAX_SUBSCRIPTIONS_PER_API",
+                    defaults.max_subscriptions_per_api,
+                )?,
+                max_open_quotes: parsed_or("MAX_OPEN_QUOTES", defaults.max_open_quotes)?,
+            },
             deprecated_api_versions: optional("DEPRECATED_API_VERSIONS").unwrap_or_default(),
         })
     }
@@ -108,13 +128,17 @@ impl QuoteApi {
             }
             None => None,
         };
-        let own_queues: Vec<&str> = config
-            .billing_updates_queue_url
-            .iter()
-            .map(String::as_str)
-            .collect();
-        let callback_policy =
-            CallbackPolicy::for_deployment(&config.callback_allowlist, &own_queues)?;
+        // Tenants' callbacks: never one of the stack's own queues (the pricing queue names
+        // them by prefix), their own subscriber queue by rule, or the allow-list. Billing gets
+        // catalog events from hub delivery's built-in subscriber, not through this policy.
+        let callback_policy = match &config.pricing_changes_queue_url {
+            Some(url) => CallbackPolicy::for_deployment(
+                &config.callback_allowlist,
+                url,
+                config.subscriber_queue_prefix.as_deref(),
+            )?,
+            None => CallbackPolicy::from_allowlist(&config.callback_allowlist)?,
+        };
         let deprecations = parse_deprecations(&config.deprecated_api_versions)?;
         let api = QuoteApi {
             config,
@@ -154,8 +178,10 @@ impl QuoteApi {
         );
         let auth = Authenticator::trusted_context(self.config.tenant_claim.clone());
         let api_config = ApiConfig::new(base, self.config.docs_base_url.clone());
+        let counts: Arc<dyn OpenQuoteCounts> = Arc::new(self.store.clone());
         let mut state = AppState::new(quotes, ports, auth, api_config)
             .with_callback_policy(self.callback_policy.clone())
+            .with_quotas(Quotas::new(&self.config.quotas, Some(counts)))
             .with_deprecations(self.deprecations.clone());
         if let Some(queue) = &self.pricing_queue {
             state = state.with_pricing_queue(queue.clone());
@@ -223,12 +249,17 @@ mod tests {
             tenant_claim: "tenant".into(),
             pricing_changes_queue_url: None,
             callback_allowlist: String::new(),
-            billing_updates_queue_url: None,
+            subscriber_queue_prefix: None,
+            quotas: QuotaSettings::default(),
             deprecated_api_versions: deprecated.into(),
         }
     }
 
     fn api(deprecated: &str) -> Result<QuoteApi, BoxError> {
+        api_with(config(deprecated))
+    }
+
+    fn api_with(config: Config) -> Result<QuoteApi, BoxError> {
         // Clients that are never called: the function fails or starts before any request.
         let dynamo = aws_sdk_dynamodb::Client::from_conf(
             aws_sdk_dynamodb::Config::builder()
@@ -242,12 +273,40 @@ mod tests {
                 .region(aws_sdk_sqs::config::Region::new("eu-west-1"))
                 .build(),
         );
-        QuoteApi::new(
-            config(deprecated),
-            dynamo,
-            sqs,
-            Arc::new(Metrics::new("quote-api")),
-        )
+        QuoteApi::new(config, dynamo, sqs, Arc::new(Metrics::new("quote-api")))
+    }
+
+    /// The reported hole: tenants could subscribe the stack's billing-updates queue. Now no
+    /// queue of the stack is a callback, listed or not; a tenant's own subscriber queue is.
+    #[test]
+    fn tenants_may_subscribe_their_own_queue_never_the_stacks() {
+        let queue = |name: &str| format!("arn:aws:sqs:eu-west-1:123456789012:{name}");
+        let mut config = config("");
+        config.pricing_changes_queue_url =
+            Some("https://sqs.eu-west-1.amazonaws.com/123456789012/q2c-pricing-changes".into());
+        let api = api_with(config.clone()).expect("starts");
+        let acme = q2c_service::TenantId::parse("acme").expect("tenant");
+        for name in [
+            "q2c-billing-updates",
+            "q2c-orders",
+            "q2c-quote-events-dlq",
+            "q2c-pricing-changes",
+        ] {
+            assert!(
+                api.callback_policy.check(&acme, &queue(name)).is_err(),
+                "{name}"
+            );
+        }
+        assert!(
+            api.callback_policy
+                .check(&acme, &queue("q2c-subscriber-acme"))
+                .is_ok()
+        );
+        config.callback_allowlist = queue("q2c-billing-updates");
+        assert!(
+            api_with(config).is_err(),
+            "listing a system queue fails the start"
+        );
     }
 
     #[test]

@@ -173,8 +173,11 @@ def header(description, schema=None):
 CORRELATION = {"X-Correlation-Id": header("The request's correlation id (echoed or generated).")}
 
 
-def error(description):
-    return {"description": description, "headers": CORRELATION,
+def error(description, retry_after=False):
+    headers = dict(CORRELATION)
+    if retry_after:
+        headers["Retry-After"] = header("Seconds to wait before retrying.", {"type": "integer", "minimum": 1})
+    return {"description": description, "headers": headers,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 
 
@@ -187,15 +190,16 @@ ERRORS = {
     "412": "If-Match names a version that is no longer current",
     "413": "Request body over the limit (1 MiB)",
     "415": "Unsupported Content-Type",
-    "422": "A business rule refused the request, or the Idempotency-Key was reused",
+    "422": "A business rule refused the request, the Idempotency-Key was reused, or a count quota of the tenant is reached",
+    "429": "The tenant's request rate is over its quota; retry after the Retry-After header's seconds",
     "500": "Internal error",
-    "503": "The store is unavailable; retry later",
+    "503": "The store is unavailable, or concurrent writers kept the quote changing; retry later",
 }
 
 
 def responses(ok_status, ok, *errors):
     out = {ok_status: ok}
-    for status in ("400", "500", "503") + errors:
+    for status in ("400", "429", "500", "503") + errors:
         out[status] = {"$ref": f"#/components/responses/E{status}"}
     return dict(sorted(out.items()))
 
@@ -579,7 +583,7 @@ def main():
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             "parameters": PARAMETERS,
             "headers": HEADERS,
-            "responses": {f"E{s}": error(d) for s, d in ERRORS.items()},
+            "responses": {f"E{s}": error(d, s == "429") for s, d in ERRORS.items()},
             "schemas": components_schemas,
         },
     }

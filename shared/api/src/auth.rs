@@ -92,8 +92,24 @@ impl JwtVerifier {
     }
 }
 
-/// Issues an HS256 token for local development and tests: `sub` `dev`, `tenant`, `scope`
-/// (space-separated), `iss`, `aud`, `iat`, `exp` = now + `ttl`.
+/// The claims of a development token: `sub` `dev`, `tenant`, `scope` (space-separated),
+/// `iss`, `aud`, `iat`, `exp` = now + `ttl`.
+fn dev_claims(
+    tenant: &str,
+    scopes: &[Scope],
+    ttl: std::time::Duration,
+    issuer: &str,
+    audience: &str,
+) -> Value {
+    let now = jsonwebtoken::get_current_timestamp();
+    let scope: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
+    serde_json::json!({
+        "sub": "dev", "name": "Local developer", "tenant": tenant, "scope": scope.join(" "),
+        "iss": issuer, "aud": audience, "iat": now, "exp": now + ttl.as_secs(),
+    })
+}
+
+/// Issues an HS256 token for local development and tests (claims: [`dev_claims`]).
 pub fn issue_dev_token(
     secret: &[u8],
     tenant: &str,
@@ -102,18 +118,32 @@ pub fn issue_dev_token(
     issuer: &str,
     audience: &str,
 ) -> String {
-    let now = jsonwebtoken::get_current_timestamp();
-    let scope: Vec<&str> = scopes.iter().map(|s| s.as_str()).collect();
-    let claims = serde_json::json!({
-        "sub": "dev", "name": "Local developer", "tenant": tenant, "scope": scope.join(" "),
-        "iss": issuer, "aud": audience, "iat": now, "exp": now + ttl.as_secs(),
-    });
+    let claims = dev_claims(tenant, scopes, ttl, issuer, audience);
     jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
         &EncodingKey::from_secret(secret),
     )
     .unwrap_or_default()
+}
+
+/// Issues an RS256 token signed with an RSA private key (PEM), for a `q2c local` that
+/// verifies tokens with the matching public key (`--jwt-public-key`); same claims as
+/// [`issue_dev_token`].
+///
+/// # Errors
+/// The PEM is not an RSA private key.
+pub fn issue_rs256_token(
+    private_key_pem: &[u8],
+    tenant: &str,
+    scopes: &[Scope],
+    ttl: std::time::Duration,
+    issuer: &str,
+    audience: &str,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    let key = EncodingKey::from_rsa_pem(private_key_pem)?;
+    let claims = dev_claims(tenant, scopes, ttl, issuer, audience);
+    jsonwebtoken::encode(&Header::new(Algorithm::RS256), &claims, &key)
 }
 
 impl Authenticator {
@@ -247,6 +277,9 @@ impl FromRequestParts<AppState> for Caller {
             Some(id) => id.0.clone(),
             None => accept_or_generate(parts.headers.get(crate::correlation::X_CORRELATION_ID)),
         };
-        state.auth.authenticate(parts, correlation_id).map(Caller)
+        let ctx = state.auth.authenticate(parts, correlation_id)?;
+        // The tenant's request-rate quota, before any work on the request.
+        state.quotas.admit(&ctx.tenant)?;
+        Ok(Caller(ctx))
     }
 }

@@ -89,7 +89,7 @@ pub fn patch_format(headers: &HeaderMap, accepts: Accepts) -> Result<PatchFormat
 
 /// Maps a failure to read the body: over the limit (`maxRequestBytes`, enforced while the body
 /// streams in, before it is buffered) → 413 naming the limit and what was sent
-/// (`Content-Length`, or "more than the limit" for a streamed body), otherwise 400.
+/// (`Content-Length`, or "more than the limit" for a streamed body), past the body timeout → 408, otherwise 400.
 pub fn body_bytes(
     body: Result<Bytes, BytesRejection>,
     limit: usize,
@@ -108,10 +108,25 @@ pub fn body_bytes(
                 ..MAX_REQUEST_BYTES
             };
             ApiError::Service(ServiceError::Limit(LimitError::new(configured, sent, "$")))
+        } else if timed_out(&rejection) {
+            ApiError::RequestTimeout
         } else {
             ApiError::MalformedJson(format!("could not read the body: {rejection}"))
         }
     })
+}
+
+/// Whether the body failed because the server's body timeout (tower-http's
+/// `RequestBodyTimeoutLayer`, `q2c local`) ran out.
+fn timed_out(rejection: &BytesRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(error) = source {
+        if error.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = error.source();
+    }
+    false
 }
 
 /// Checks a body's JSON depth (`maxJsonDepth`) with a byte scan, before it is parsed.

@@ -77,6 +77,28 @@ pub enum ApiError {
     /// "unprocessable request"): nothing was changed.
     #[error("the patched quote is not valid: {0}")]
     PatchResultInvalid(String),
+    /// `If-Match` names no tag that matches the current `ETag` strongly (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
+    /// The tenant's request rate is over its quota (429, with `Retry-After`).
+    #[error("{message}")]
+    RateLimited {
+        /// Explanation naming the quota.
+        message: String,
+        /// When a request would be admitted again.
+        retry_after: std::time::Duration,
+    },
+    /// A count quota of the tenant is reached (422).
+    #[error("{message}")]
+    QuotaExceeded {
+        /// Stable code, e.g. `SUBSCRIPTION_QUOTA_EXCEEDED`.
+        code: &'static str,
+        /// Explanation naming the quota.
+        message: String,
+    },
+    /// The request body did not arrive in time (408; `q2c local`'s body timeout).
+    #[error("the request body did not arrive within the time allowed")]
+    RequestTimeout,
     /// A panic or another bug.
     #[error("internal error")]
     Internal,
@@ -134,6 +156,11 @@ impl ApiError {
                     C::PRECONDITION_FAILED,
                     "VERSION_MISMATCH",
                     "Precondition failed",
+                ),
+                S::Contended { .. } => (
+                    C::SERVICE_UNAVAILABLE,
+                    "WRITE_CONTENTION",
+                    "Concurrent writes",
                 ),
                 S::BusinessRule { code, .. } => {
                     (C::UNPROCESSABLE_ENTITY, code, "Business rule violated")
@@ -195,6 +222,18 @@ impl ApiError {
                 "PATCH_RESULT_INVALID",
                 "Patched quote invalid",
             ),
+            ApiError::PreconditionFailed(_) => (
+                C::PRECONDITION_FAILED,
+                "VERSION_MISMATCH",
+                "Precondition failed",
+            ),
+            ApiError::RateLimited { .. } => {
+                (C::TOO_MANY_REQUESTS, "RATE_LIMITED", "Too many requests")
+            }
+            ApiError::QuotaExceeded { code, .. } => {
+                (C::UNPROCESSABLE_ENTITY, code, "Quota exceeded")
+            }
+            ApiError::RequestTimeout => (C::REQUEST_TIMEOUT, "REQUEST_TIMEOUT", "Request timeout"),
             ApiError::Internal => (C::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR", "Internal error"),
         }
     }
@@ -239,7 +278,21 @@ impl IntoResponse for ApiError {
                 _ => None,
             },
         };
-        error_response(status, parts)
+        let retry_after = match &self {
+            ApiError::RateLimited { retry_after, .. } => Some(retry_after.as_secs_f64().ceil()),
+            // Contention passes quickly: a second is plenty.
+            ApiError::Service(ServiceError::Contended { .. }) => Some(1.0),
+            _ => None,
+        };
+        let mut response = error_response(status, parts);
+        if let Some(seconds) = retry_after {
+            // Whole seconds (RFC 9110 §10.2.3), at least 1.
+            let seconds = (seconds as u64).max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 

@@ -9,6 +9,8 @@
 //! - [`error`]: [`ApiError`], the single mapping of failures to TMF630 bodies.
 //! - [`idempotency`]: `Idempotency-Key` claim, replay and completion.
 //! - [`paging`]: `offset`/`limit`, `fields=` and quote filters.
+//! - [`preconditions`]: `If-Match` (strong comparison) on quote writes.
+//! - [`quota`]: per-tenant quotas: request rate (token buckets), subscriptions, open quotes.
 //! - [`body`]: content-type checks and JSON parsing that names the path at fault.
 //! - [`openapi`]: the served OpenAPI 3.0 document.
 //! - [`routes`]: the handlers (quotes, hub, catalog, health).
@@ -25,6 +27,8 @@ pub mod error;
 pub mod idempotency;
 pub mod openapi;
 pub mod paging;
+pub mod preconditions;
+pub mod quota;
 pub mod routes;
 pub mod schema;
 pub mod version;
@@ -42,7 +46,9 @@ use q2c_service::messaging::QueueClient;
 use q2c_service::{Ports, QuoteService};
 use tower_http::catch_panic::CatchPanicLayer;
 
-pub use auth::{Authenticator, JwtKey, JwtVerifier, VerifiedClaims, issue_dev_token};
+pub use auth::{
+    Authenticator, JwtKey, JwtVerifier, VerifiedClaims, issue_dev_token, issue_rs256_token,
+};
 pub use error::ApiError;
 
 /// Base path of TMF648 v4.
@@ -128,11 +134,30 @@ pub struct AppState {
     /// Deprecated API versions, announced on their every response; none unless set
     /// ([`AppState::with_deprecations`]).
     pub deprecations: Arc<Vec<deprecation::VersionDeprecation>>,
+    /// Per-tenant quotas; none unless set ([`AppState::with_quotas`]).
+    pub quotas: Arc<quota::Quotas>,
+}
+
+/// Tokio's timer as the use-cases' [`q2c_service::contention::Sleeper`]: the pauses between
+/// the attempts of a write that lost a version race.
+struct TokioSleeper;
+
+#[async_trait::async_trait]
+impl q2c_service::contention::Sleeper for TokioSleeper {
+    async fn sleep(&self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
+    }
 }
 
 impl AppState {
-    /// Bundles the state.
+    /// Bundles the state. The quote use-cases pause between the attempts of a write that
+    /// lost a race on the Tokio timer, unless given a sleeper of their own.
     pub fn new(quotes: QuoteService, ports: Ports, auth: Authenticator, config: ApiConfig) -> Self {
+        let quotes = if quotes.has_sleeper() {
+            quotes
+        } else {
+            quotes.with_sleeper(Arc::new(TokioSleeper))
+        };
         AppState {
             quotes,
             ports,
@@ -141,7 +166,15 @@ impl AppState {
             pricing_queue: None,
             callback_policy: Arc::new(CallbackPolicy::deny_all()),
             deprecations: Arc::new(Vec::new()),
+            quotas: Arc::new(quota::Quotas::default()),
         }
+    }
+
+    /// Sets the per-tenant quotas ([`quota::Quotas::new`]).
+    #[must_use]
+    pub fn with_quotas(mut self, quotas: quota::Quotas) -> Self {
+        self.quotas = Arc::new(quotas);
+        self
     }
 
     /// Sets the deprecated versions ([`deprecation::parse_deprecations`]).

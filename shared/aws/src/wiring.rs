@@ -14,12 +14,14 @@ use crate::dynamo::DynamoStore;
 use crate::sqs::SqsCallbackSender;
 
 /// Hub delivery over the table (subscriptions, delivery log) and SQS/HTTPS callbacks:
-/// callbacks must pass `allowlist` (the template's `CallbackAllowlist`; the stack's
-/// billing-updates queue is always allowed), billing-updates receives every catalog event
-/// first, and a message still missing a subscriber on its `max_attempts`-th receive (the
-/// queue's `maxReceiveCount`) is dead-lettered naming it. Built-in subscribers receive
-/// schema major `emit` (the function's `EVENT_SCHEMA_VERSION`); registered ones the version
-/// they registered with.
+/// registered callbacks must pass the deployment's policy (the template's
+/// `CallbackAllowlist`, subscriber queues `<subscriber_prefix><tenant>`, never a system
+/// queue: [`CallbackPolicy::for_deployment`]), billing-updates receives every catalog event
+/// first as a built-in subscriber (system routing, not subject to that policy), and a
+/// message still missing a subscriber on its `max_attempts`-th receive (the queue's
+/// `maxReceiveCount`) is dead-lettered naming it. Built-in subscribers receive schema major
+/// `emit` (the function's `EVENT_SCHEMA_VERSION`); registered ones the version they
+/// registered with.
 ///
 /// # Errors
 /// When the allow-list has an invalid entry or the HTTP client cannot be built.
@@ -27,11 +29,13 @@ pub fn hub_delivery(
     store: &DynamoStore,
     sqs: aws_sdk_sqs::Client,
     allowlist: &str,
+    subscriber_prefix: Option<&str>,
     billing_updates_queue_url: &str,
     max_attempts: u32,
     emit: SchemaMajor,
 ) -> Result<HubDelivery, BoxError> {
-    let policy = CallbackPolicy::for_deployment(allowlist, &[billing_updates_queue_url])?;
+    let policy =
+        CallbackPolicy::for_deployment(allowlist, billing_updates_queue_url, subscriber_prefix)?;
     let http = HttpCallbacks::new(policy.clone(), HttpConfig::default())?;
     Ok(HubDelivery::new(
         Arc::new(store.clone()),

@@ -4,10 +4,13 @@
 //! - Timeouts: connect 2 s, whole request 5 s (a slow listener cannot hold a batch).
 //! - Retries: up to 3 attempts, 200 ms then 400 ms apart, on connection failures, timeouts,
 //!   `429` and `5xx`; other answers are final. Only `2xx` counts as delivered.
-//! - No redirects: a listener cannot bounce the POST to an address the policy refuses.
+//! - No redirects (every hop would need the address checks again; none is taken): a 3xx is
+//!   a failed delivery, so a listener cannot bounce the POST to an address the policy
+//!   refuses.
 //! - DNS rebinding: host names are resolved by [`PolicyResolver`], which refuses a name if
-//!   any of its addresses is one the [`CallbackPolicy`] forbids (private, loopback,
-//!   link-local), and the connection uses exactly the checked addresses. Literal addresses
+//!   any of its addresses is one the [`CallbackPolicy`] forbids (any IANA special-purpose
+//!   block, `q2c_service::delivery::policy::classify`), and the connection uses exactly the
+//!   checked addresses. Literal addresses
 //!   never reach the resolver; they were judged by the policy itself.
 
 use std::net::SocketAddr;
@@ -224,6 +227,45 @@ mod tests {
                 .is_err()
         );
         assert_eq!(count.load(Ordering::SeqCst), 3, "three attempts");
+    }
+
+    /// Redirects are never followed, so no hop can lead to an address the policy refuses:
+    /// a 307 to another listener is a failed delivery and that listener sees nothing.
+    #[tokio::test]
+    async fn redirects_are_never_followed() {
+        let (target, reached) = listener(vec![]).await;
+        let app = Router::new().route(
+            "/hook",
+            post(move || {
+                let target = target.clone();
+                async move {
+                    (
+                        StatusCode::TEMPORARY_REDIRECT,
+                        [(axum::http::header::LOCATION, target)],
+                    )
+                }
+            }),
+        );
+        let socket = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = socket.local_addr().expect("addr");
+        tokio::spawn(async move { axum::serve(socket, app).await.expect("serve") });
+        let http = HttpCallbacks::new(CallbackPolicy::local(), quick()).expect("client");
+        let error = http
+            .post(
+                &format!("http://{addr}/hook"),
+                r#"{"eventId":"e-1"}"#,
+                &headers(),
+            )
+            .await
+            .expect_err("a redirect is not a delivery");
+        assert!(error.to_string().contains("307"), "{error}");
+        assert_eq!(
+            reached.load(Ordering::SeqCst),
+            0,
+            "the redirect was not followed"
+        );
     }
 
     #[tokio::test]

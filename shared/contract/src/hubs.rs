@@ -225,3 +225,122 @@ async fn list(store: &dyn HubStore, t: &TenantId, api: HubApi) -> Vec<EventSubsc
     subs.sort_by(|x, y| x.id.cmp(&y.id));
     subs
 }
+
+/// The subscription quota ([`HubStore::create_within`]): at most `max` per tenant and API,
+/// counting subscriptions stored by plain `create` too; a delete frees a place; a duplicate
+/// id inside the quota is still `AlreadyExists`.
+///
+/// # Panics
+/// When the store breaks a rule (the message names it) or fails.
+pub async fn hub_store_quota_contract(store: Arc<dyn HubStore>) {
+    let store = &*store;
+    let (a, b) = (tenant("hubq-a"), tenant("hubq-b"));
+    let v4 = SchemaMajor::V4;
+    store
+        .create(&a, HubApi::Quote, &subscription("legacy", None))
+        .await
+        .expect("a plain create");
+    for id in ["q-1", "q-2"] {
+        assert!(
+            store
+                .create_within(&a, HubApi::Quote, &subscription(id, None), v4, 3)
+                .await
+                .expect("create within"),
+            "{id} is within the quota of 3"
+        );
+    }
+    assert!(
+        !store
+            .create_within(&a, HubApi::Quote, &subscription("q-3", None), v4, 3)
+            .await
+            .expect("refusal is an outcome"),
+        "the 4th is refused (the plain create counts)"
+    );
+    assert_eq!(
+        list(store, &a, HubApi::Quote).await.len(),
+        3,
+        "nothing stored beyond the quota"
+    );
+    let dup = store
+        .create_within(&a, HubApi::Quote, &subscription("q-1", None), v4, 10)
+        .await;
+    assert!(
+        matches!(dup, Err(StoreError::AlreadyExists)),
+        "a taken id: got {dup:?}"
+    );
+    for (tenant, api) in [
+        (&a, HubApi::Catalog),
+        (&a, HubApi::Ordering),
+        (&b, HubApi::Quote),
+    ] {
+        assert!(
+            store
+                .create_within(tenant, api, &subscription("q-1", None), v4, 3)
+                .await
+                .expect("create within"),
+            "quotas are per tenant and API"
+        );
+    }
+    assert!(
+        store
+            .delete(&a, HubApi::Quote, "q-2")
+            .await
+            .expect("delete")
+    );
+    assert!(
+        !store
+            .delete(&a, HubApi::Quote, "q-2")
+            .await
+            .expect("delete"),
+        "a second delete frees nothing"
+    );
+    assert!(
+        store
+            .create_within(&a, HubApi::Quote, &subscription("q-4", None), v4, 3)
+            .await
+            .expect("create within"),
+        "a delete frees a place"
+    );
+    assert!(
+        !store
+            .create_within(&a, HubApi::Quote, &subscription("q-5", None), v4, 3)
+            .await
+            .expect("create within"),
+        "and only one"
+    );
+    assert!(
+        !store
+            .create_within(&b, HubApi::Quote, &subscription("q-0", None), v4, 0)
+            .await
+            .expect("create within"),
+        "a quota of 0 admits none"
+    );
+}
+
+/// Concurrent registrations cannot pass the quota together: 16 at once, quota 5, exactly 5
+/// stored. Run on stores that serialise conditional writes of one item (DynamoDB does; the
+/// moto emulator does not, so it is left out there).
+///
+/// # Panics
+/// When more or fewer than the quota were stored.
+pub async fn hub_store_quota_race_contract(store: Arc<dyn HubStore>) {
+    let a = tenant("hubq-race");
+    let attempts = (0..16).map(|i| {
+        let (store, a) = (Arc::clone(&store), a.clone());
+        async move {
+            store
+                .create_within(
+                    &a,
+                    HubApi::Quote,
+                    &subscription(&format!("r-{i}"), None),
+                    SchemaMajor::V4,
+                    5,
+                )
+                .await
+                .expect("create within")
+        }
+    });
+    let created = futures::future::join_all(attempts).await;
+    assert_eq!(created.iter().filter(|c| **c).count(), 5, "{created:?}");
+    assert_eq!(list(&*store, &a, HubApi::Quote).await.len(), 5);
+}

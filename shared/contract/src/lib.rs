@@ -14,7 +14,11 @@
 //! - [`orders`]: [`order_store_contract`]: acceptance, listing, dispatch outcomes, state changes.
 //! - [`outbox`]: [`quote_outbox_contract`]: events written with quotes, relay side.
 //! - [`idempotency`]: [`idempotency_contract`]: claim, replay, mismatch, expiry, takeover.
-//! - [`hubs`]: [`hub_store_contract`]: subscriptions per tenant and API, and across tenants.
+//! - [`hubs`]: [`hub_store_contract`]: subscriptions per tenant and API, and across tenants;
+//!   [`hub_store_quota_contract`] (and [`hub_store_quota_race_contract`]): the subscription
+//!   quota, exact.
+//! - [`quotas`]: [`open_quote_count_contract`]: open-quote counts moved once per published
+//!   quote event.
 //! - [`deliveries`]: [`delivery_log_contract`]: hub deliveries recorded once per subscriber.
 //! - [`catalog`]: [`catalog_store_contract`]: put, get by ids, paged lists.
 //! - [`dispatch_log`]: [`dispatch_log_contract`]: exclusive order claims, leases, final
@@ -46,6 +50,7 @@ pub mod offerings;
 pub mod orders;
 pub mod outbox;
 pub mod queues;
+pub mod quotas;
 pub mod quote_list;
 pub mod quotes;
 pub mod relay;
@@ -57,7 +62,10 @@ pub use dlq::{DlqNames, dlq_backend_contract};
 pub use fanout::{
     fanout_continuation_scenario, open_quote_index_contract, price_catalog_writer_contract,
 };
-pub use hubs::{hub_store_contract, hub_store_version_contract};
+pub use hubs::{
+    hub_store_contract, hub_store_quota_contract, hub_store_quota_race_contract,
+    hub_store_version_contract,
+};
 pub use idempotency::idempotency_contract;
 pub use limits::quote_limits_contract;
 pub use offerings::{
@@ -67,6 +75,7 @@ pub use offerings::{
 pub use orders::order_store_contract;
 pub use outbox::quote_outbox_contract;
 pub use queues::{QueueNames, queue_contract};
+pub use quotas::open_quote_count_contract;
 pub use quote_list::quote_list_contract;
 pub use quotes::quote_store_contract;
 pub use relay::relay_contract;

@@ -76,10 +76,12 @@ pub async fn quote_outbox_contract(quotes: Arc<dyn QuoteStore>, outbox: Arc<dyn 
     assert_eq!(first_two, created, "limit takes the oldest");
 
     let published = T0 + Duration::minutes(5);
-    let ids: Vec<String> = created.iter().map(|e| e.event_id.clone()).collect();
-    outbox.mark_published(&ids, published).await.expect("mark");
     outbox
-        .mark_published(&ids, published + Duration::minutes(1))
+        .mark_published(&created, published)
+        .await
+        .expect("mark");
+    outbox
+        .mark_published(&created, published + Duration::minutes(1))
         .await
         .expect("marking again is harmless");
     assert_eq!(
@@ -117,7 +119,9 @@ async fn drain(outbox: &dyn OutboxStore, at: time::OffsetDateTime) {
         if batch.is_empty() {
             return;
         }
-        let ids: Vec<String> = batch.into_iter().map(|e| e.event_id).collect();
-        outbox.mark_published(&ids, at).await.expect("mark drained");
+        outbox
+            .mark_published(&batch, at)
+            .await
+            .expect("mark drained");
     }
 }

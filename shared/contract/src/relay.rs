@@ -233,7 +233,9 @@ async fn drain(outbox: &dyn OutboxStore) {
         if batch.is_empty() {
             return;
         }
-        let ids: Vec<String> = batch.into_iter().map(|e| e.event_id).collect();
-        outbox.mark_published(&ids, T0).await.expect("mark drained");
+        outbox
+            .mark_published(&batch, T0)
+            .await
+            .expect("mark drained");
     }
 }

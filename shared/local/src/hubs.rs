@@ -32,26 +32,43 @@ impl HubStore for SqliteStore {
         })
         .store()?;
         let subscription = subscription.clone();
+        self.write(move |conn| insert(conn, &tenant, api, &subscription, &body))
+            .await
+    }
+
+    /// The count and the insert are one write of the single writer: exact under any
+    /// concurrency.
+    ///
+    /// # Errors
+    /// As [`HubStore::create`].
+    async fn create_within(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+        subscription: &EventSubscription,
+        version: SchemaMajor,
+        max: u64,
+    ) -> Result<bool, StoreError> {
+        let tenant = tenant.as_str().to_owned();
+        let body = serde_json::to_string(&VersionedSubscription {
+            subscription: subscription.clone(),
+            version,
+        })
+        .store()?;
+        let subscription = subscription.clone();
+        let max = i64::try_from(max).unwrap_or(i64::MAX);
         self.write(move |conn| {
-            let inserted = conn
+            let count: i64 = conn
                 .prepare_cached(
-                    "INSERT INTO hub_subscriptions (tenant, api, id, callback, query, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    "SELECT COUNT(*) FROM hub_subscriptions WHERE tenant = ?1 AND api = ?2",
                 )
                 .store()?
-                .execute(params![
-                    tenant,
-                    api.as_str(),
-                    subscription.id,
-                    subscription.callback,
-                    subscription.query,
-                    body,
-                ]);
-            match inserted {
-                Ok(_) => Ok(()),
-                Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
-                Err(e) => Err(backend(e)),
+                .query_row(params![tenant, api.as_str()], |row| row.get(0))
+                .store()?;
+            if count >= max {
+                return Ok(false);
             }
+            insert(conn, &tenant, api, &subscription, &body).map(|()| true)
         })
         .await
     }
@@ -117,5 +134,34 @@ impl HubStore for SqliteStore {
             Ok(found)
         })
         .await
+    }
+}
+
+/// Inserts one subscription row.
+fn insert(
+    conn: &rusqlite::Connection,
+    tenant: &str,
+    api: HubApi,
+    subscription: &EventSubscription,
+    body: &str,
+) -> Result<(), StoreError> {
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO hub_subscriptions (tenant, api, id, callback, query, body)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )
+        .store()?
+        .execute(params![
+            tenant,
+            api.as_str(),
+            subscription.id,
+            subscription.callback,
+            subscription.query,
+            body,
+        ]);
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
+        Err(e) => Err(backend(e)),
     }
 }

@@ -40,6 +40,7 @@ mod orders;
 mod outbox;
 pub mod poller;
 pub mod queues;
+mod quotas;
 mod quote_list;
 mod quote_row;
 mod quotes;

@@ -1,9 +1,11 @@
 //! The transactional outbox: events are inserted by the quote writes in their own
 //! transaction ([`insert_events`]); the relay reads them in `seq` order with
-//! [`OutboxStore`], marks them published, and housekeeping purges them later.
+//! [`OutboxStore`], marks them published (moving the tenant's open-quote count,
+//! `q2c_service::quotas`, in the same transaction), and housekeeping purges them later.
 
 use async_trait::async_trait;
 use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoreError, write_limits};
+use q2c_service::quotas::open_quote_delta;
 use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 
@@ -135,22 +137,36 @@ impl OutboxStore for SqliteStore {
 
     async fn mark_published(
         &self,
-        event_ids: &[String],
+        events: &[OutboxEvent],
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let event_ids = event_ids.to_vec();
+        let marks: Vec<(String, Option<(String, i64)>)> = events
+            .iter()
+            .map(|e| {
+                let delta = open_quote_delta(e).map(|(tenant, d)| (tenant.to_owned(), d));
+                (e.event_id.clone(), delta)
+            })
+            .collect();
         let now = time_codec::encode(now);
         self.write(move |conn| {
-            {
-                // Keeps the first publication time when the relay repeats itself.
-                let mut statement = conn
-                    .prepare_cached(
-                        "UPDATE outbox SET published_at = ?2
-                         WHERE event_id = ?1 AND published_at IS NULL",
+            // Keeps the first publication time when the relay repeats itself; only that
+            // first marking moves the tenant's open-quote count (same transaction).
+            let mut mark = conn
+                .prepare_cached(
+                    "UPDATE outbox SET published_at = ?2
+                     WHERE event_id = ?1 AND published_at IS NULL",
+                )
+                .store()?;
+            for (id, delta) in &marks {
+                let marked = mark.execute(params![id, now]).store()?;
+                if let (1, Some((tenant, delta))) = (marked, delta) {
+                    conn.prepare_cached(
+                        "INSERT INTO open_quote_counts (tenant, open) VALUES (?1, ?2)
+                         ON CONFLICT (tenant) DO UPDATE SET open = open + ?2",
                     )
+                    .store()?
+                    .execute(params![tenant, delta])
                     .store()?;
-                for id in &event_ids {
-                    statement.execute(params![id, now]).store()?;
                 }
             }
             Ok(())

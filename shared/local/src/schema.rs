@@ -6,7 +6,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
 
 /// Version 1: quotes and their index tables, catalog, hubs, idempotency, outbox.
 const V1: &str = r#"
@@ -208,6 +208,37 @@ SELECT t.value, q.tenant, q.id
 FROM quotes q, json_tree(q.body, '$.quoteItem') t
 WHERE (q.state IS NULL OR q.state NOT IN ('accepted', 'rejected', 'cancelled'))
   AND t.key = 'id' AND t.path LIKE '%.productOffering' AND t.type = 'text' AND t.value <> '';
+"#;
+
+/// Version 8: per-tenant quota counts. `open_quote_counts` is moved by the relay when it
+/// marks a quote event published (`q2c_service::quotas`); it starts as the open quotes
+/// stored, less the effect of the events still pending (which their marking adds).
+const V8: &str = r#"
+CREATE TABLE open_quote_counts (
+    tenant TEXT    PRIMARY KEY,
+    open   INTEGER NOT NULL
+) WITHOUT ROWID;
+
+INSERT INTO open_quote_counts (tenant, open)
+SELECT tenant, SUM(n) FROM (
+    SELECT tenant, COUNT(*) AS n FROM quotes
+    WHERE state IS NULL OR state NOT IN ('accepted', 'rejected', 'cancelled')
+    GROUP BY tenant
+    UNION ALL
+    SELECT tenant, -COUNT(*) FROM outbox
+    WHERE published_at IS NULL AND tenant IS NOT NULL AND event_type = 'QuoteCreateEvent'
+    GROUP BY tenant
+    UNION ALL
+    SELECT tenant, COUNT(*) FROM outbox
+    WHERE published_at IS NULL AND tenant IS NOT NULL
+      AND ((event_type = 'QuoteStateChangeEvent'
+            AND json_extract(body, '$.event.quote.state') IN ('accepted', 'rejected', 'cancelled'))
+        OR (event_type = 'QuoteDeleteEvent'
+            AND COALESCE(json_extract(body, '$.event.quote.state'), '')
+                NOT IN ('accepted', 'rejected', 'cancelled')))
+    GROUP BY tenant
+)
+GROUP BY tenant;
 "#;
 
 /// The schema version this build migrates to.

@@ -51,6 +51,23 @@ on_both!(idempotency_in_memory, idempotency_on_file, |s| {
 on_both!(hubs_in_memory, hubs_on_file, |s| {
     q2c_contract::hub_store_contract(s.hub_store())
 });
+on_both!(hub_quota_in_memory, hub_quota_on_file, |s| {
+    q2c_contract::hub_store_quota_contract(s.hub_store())
+});
+on_both!(hub_quota_races_in_memory, hub_quota_races_on_file, |s| {
+    q2c_contract::hub_store_quota_race_contract(s.hub_store())
+});
+on_both!(
+    open_quote_counts_in_memory,
+    open_quote_counts_on_file,
+    |s| {
+        q2c_contract::open_quote_count_contract(
+            s.quote_store(),
+            s.outbox_store(),
+            std::sync::Arc::new(s.clone()),
+        )
+    }
+);
 on_both!(hub_versions_in_memory, hub_versions_on_file, |s| {
     q2c_contract::hub_store_version_contract(s.hub_store())
 });

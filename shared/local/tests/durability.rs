@@ -87,7 +87,7 @@ fn reopening_keeps_the_schema_version_and_journal_mode() {
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .expect("mode");
-    assert_eq!((version, mode.as_str()), (7, "wal"));
+    assert_eq!((version, mode.as_str()), (8, "wal"));
 }
 
 /// Migration 7 fills the open-quote index by offering from the quotes stored before it:
@@ -116,7 +116,8 @@ async fn the_offering_index_migration_indexes_quotes_stored_before_it() {
     {
         let conn = rusqlite::Connection::open(&path).expect("raw open");
         conn.execute_batch(
-            "DROP TABLE open_quote_offerings;
+            "DROP TABLE open_quote_counts;
+             DROP TABLE open_quote_offerings;
              ALTER TABLE offerings DROP COLUMN deleted;
              PRAGMA user_version = 6;",
         )
@@ -129,4 +130,76 @@ async fn the_offering_index_migration_indexes_quotes_stored_before_it() {
         .expect("index");
     let found: Vec<_> = page.quotes.iter().map(|q| q.quote_id.clone()).collect();
     assert_eq!(found, [open_id], "the open quote, not the accepted one");
+}
+
+/// Migration 8 seeds the open-quote counts from the quotes stored before it, less the
+/// effect of the events still pending (which the relay adds when it marks them), so the
+/// count is right once they are published: nothing counted twice, nothing missed.
+#[tokio::test]
+async fn the_open_quote_count_migration_counts_quotes_stored_before_it_once() {
+    use q2c_service::quotas::OpenQuoteCounts;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("q2c.sqlite3");
+    let t = tenant();
+    let with_state = |id: &str, state: q2c_model::tmf::QuoteState| {
+        let mut quote = stored_quote(id, T0);
+        quote.quote.state = Some(state);
+        quote
+    };
+    let state_event = |quote: &q2c_service::ports::StoredQuote, event_type: &str| {
+        let mut e = event(Some(&t), quote.id(), event_type);
+        e.body["event"]["quote"] = serde_json::to_value(&quote.quote).expect("quote JSON");
+        e
+    };
+    let pending = {
+        let store = SqliteStore::open(&path).expect("create");
+        let open = with_state("q-open", q2c_model::tmf::QuoteState::InProgress);
+        let relayed = with_state("q-relayed", q2c_model::tmf::QuoteState::InProgress);
+        let created = state_event(&relayed, "QuoteCreateEvent");
+        store.insert(&t, &open, &[]).await.expect("insert");
+        store
+            .insert(&t, &relayed, std::slice::from_ref(&created))
+            .await
+            .expect("insert");
+        // Published before the upgrade (its count change is the seed's business).
+        store
+            .mark_published(std::slice::from_ref(&created), T0)
+            .await
+            .expect("mark");
+        // Still pending at the upgrade: a create and two closes.
+        let fresh = with_state("q-fresh", q2c_model::tmf::QuoteState::InProgress);
+        let fresh_created = state_event(&fresh, "QuoteCreateEvent");
+        store
+            .insert(&t, &fresh, std::slice::from_ref(&fresh_created))
+            .await
+            .expect("insert");
+        let mut pending = vec![fresh_created];
+        for id in ["q-closing-1", "q-closing-2"] {
+            let closing = with_state(id, q2c_model::tmf::QuoteState::Cancelled);
+            let closed = state_event(&closing, "QuoteStateChangeEvent");
+            store
+                .insert(&t, &closing, std::slice::from_ref(&closed))
+                .await
+                .expect("insert");
+            pending.push(closed);
+        }
+        pending
+    };
+    // Back to the version 7 schema, as a database written before migration 8.
+    {
+        let conn = rusqlite::Connection::open(&path).expect("raw open");
+        conn.execute_batch("DROP TABLE open_quote_counts; PRAGMA user_version = 7;")
+            .expect("downgrade");
+    }
+    let store = SqliteStore::open(&path).expect("migrate");
+    // Open now: q-open, q-relayed, q-fresh (the closing ones are cancelled). The seed
+    // leaves out the pending create (+1 when marked) and adds back the pending closes (-1
+    // each when marked).
+    assert_eq!(store.open_quotes(&t).await.expect("count"), 3 - 1 + 2);
+    store.mark_published(&pending, T0).await.expect("mark");
+    assert_eq!(
+        store.open_quotes(&t).await.expect("count"),
+        3,
+        "exact once the pending events are published"
+    );
 }

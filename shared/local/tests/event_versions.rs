@@ -73,7 +73,10 @@ async fn world(emit: SchemaMajor) -> World {
         store.hub_store(),
         store.delivery_log(),
         Arc::new(LocalCallbackSender::new(queues.queue_client(), http)),
-        CallbackPolicy::local(),
+        // The subscriber queues, listed (they are not named by the subscriber-queue rule).
+        CallbackPolicy::local()
+            .allow_all(&format!("local:{SUB_V4},local:{SUB_V5}"))
+            .expect("allow-list"),
         Arc::new(SystemClock),
         DeliveryConfig {
             max_attempts: 3,

@@ -95,7 +95,10 @@ async fn world() -> World {
         store.hub_store(),
         store.delivery_log(),
         Arc::new(LocalCallbackSender::new(queues.queue_client(), http)),
-        CallbackPolicy::local(),
+        // The subscriber queues, listed (they are not named by the subscriber-queue rule).
+        CallbackPolicy::local()
+            .allow_all("local:sub-a,local:sub-b,local:sub-q,local:no-such-queue")
+            .expect("allow-list"),
         Arc::new(SystemClock),
         DeliveryConfig {
             max_attempts: MAX_RECEIVES,

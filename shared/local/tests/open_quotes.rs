@@ -150,7 +150,7 @@ async fn housekeeping_drops_expired_records_and_old_published_events() {
         .insert(&t, &stored_quote("q-1", T0), &[old.clone(), recent.clone()])
         .await
         .expect("insert");
-    let ids = |e: &q2c_service::ports::OutboxEvent| vec![e.event_id.clone()];
+    let ids = |e: &q2c_service::ports::OutboxEvent| vec![e.clone()];
     store.mark_published(&ids(&old), T0).await.expect("mark");
     let now = T0 + Duration::minutes(90);
     store

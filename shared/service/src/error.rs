@@ -78,12 +78,27 @@ pub enum ServiceError {
         message: String,
     },
     /// `If-Match` named a version that is no longer current (HTTP 412).
-    #[error("quote was modified: expected version {expected}, current version {current}")]
+    #[error(
+        "quote was modified: If-Match names version {expected}, the current version is {current} (ETag \"{current}\")"
+    )]
     VersionMismatch {
         /// Version the client sent.
         expected: u64,
-        /// Current version (0 when unknown, e.g. lost a race).
+        /// The current version.
         current: u64,
+    },
+    /// A write without `If-Match` lost the version race on every attempt (HTTP 503): the
+    /// resource is being changed faster than a read-modify-write completes.
+    #[error(
+        "{resource} {id} kept changing while this request applied its change ({attempts} attempts lost to concurrent writers); retry, or send If-Match"
+    )]
+    Contended {
+        /// Resource kind, e.g. `Quote`.
+        resource: &'static str,
+        /// Its id.
+        id: String,
+        /// Attempts made.
+        attempts: u32,
     },
     /// A business rule refused the request, e.g. an unsellable offering (HTTP 422).
     #[error("{message}")]

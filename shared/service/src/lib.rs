@@ -25,6 +25,7 @@
 
 pub mod catalog_sync;
 pub mod configure;
+pub mod contention;
 pub mod context;
 pub mod delivery;
 pub mod dispatch;
@@ -38,6 +39,7 @@ pub mod fanout;
 pub mod messaging;
 pub mod orders;
 pub mod ports;
+pub mod quotas;
 mod quote_patch;
 pub mod quotes;
 pub mod relay;

@@ -28,6 +28,18 @@ pub mod queues {
     pub const BILLING_UPDATES: &str = "billing-updates";
     /// Every source queue.
     pub const ALL: [&str; 4] = [PRICING_CHANGES, ORDERS, QUOTE_EVENTS, BILLING_UPDATES];
+    /// Where the outbox relay's stream mapping sends records it gave up on (AWS only).
+    pub const OUTBOX_RELAY_FAILURES: &str = "outbox-relay-failures";
+    /// Every queue the deployment consumes or produces for itself: the source queues and
+    /// the relay's failure destination (their `-dlq`s too, by suffix). A hub callback may
+    /// never name one (`CallbackPolicy`); add a new system queue here.
+    pub const SYSTEM: [&str; 5] = [
+        PRICING_CHANGES,
+        ORDERS,
+        QUOTE_EVENTS,
+        BILLING_UPDATES,
+        OUTBOX_RELAY_FAILURES,
+    ];
 }
 
 /// The dead-letter queue of `queue`: `<queue>-dlq`.

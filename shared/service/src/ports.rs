@@ -404,6 +404,30 @@ pub trait HubStore: Send + Sync {
         api: HubApi,
     ) -> Result<Vec<(TenantId, VersionedSubscription)>, StoreError>;
 
+    /// Stores a subscription as [`HubStore::create_versioned`] unless the tenant already has
+    /// `max` subscriptions on `api`: `Ok(false)` then, and nothing is stored. The count and
+    /// the insert are one atomic step in the adapters (a burst of concurrent registrations
+    /// cannot pass the quota); the default (test fakes) counts with [`HubStore::list`].
+    ///
+    /// # Errors
+    /// As [`HubStore::create`].
+    async fn create_within(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+        subscription: &EventSubscription,
+        version: SchemaMajor,
+        max: u64,
+    ) -> Result<bool, StoreError> {
+        let count = self.list(tenant, api).await?.len();
+        if u64::try_from(count).unwrap_or(u64::MAX) >= max {
+            return Ok(false);
+        }
+        self.create_versioned(tenant, api, subscription, version)
+            .await
+            .map(|()| true)
+    }
+
     /// [`HubStore::create_versioned`] with version 4.
     async fn create(
         &self,
@@ -496,10 +520,13 @@ pub trait IdempotencyStore: Send + Sync {
 pub trait OutboxStore: Send + Sync {
     /// Up to `limit` unpublished events, oldest first.
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError>;
-    /// Marks events published (idempotent).
+    /// Marks events published (idempotent: marking twice keeps the first time). The first
+    /// marking of an event also applies its effect on its tenant's open-quote count
+    /// ([`crate::quotas::open_quote_delta`]) in the same write, so a count is changed once
+    /// per event however often the relay repeats itself ([`crate::quotas`]).
     async fn mark_published(
         &self,
-        event_ids: &[String],
+        events: &[OutboxEvent],
         now: OffsetDateTime,
     ) -> Result<(), StoreError>;
     /// Deletes events published before `before`; returns how many.

@@ -16,17 +16,16 @@ use crate::orders::new_order_for;
 use crate::ports::{OutboxEvent, StoreError, StoredQuote};
 use crate::quotes::{QuoteService, SERVER_OWNED_FIELDS, check_if_match, serialisation_error};
 
-/// Without `If-Match`, a PATCH that loses a race re-reads and re-applies this many times.
-const MAX_ATTEMPTS: usize = 3;
-
 impl QuoteService {
     /// Applies a JSON merge patch (RFC 7396) to the quote. `if_match` is the version from
     /// the client's `If-Match`. Item changes re-price; a `state` change follows the
-    /// lifecycle (approval needs `quote.approve` when the quote requires approval).
+    /// lifecycle (approval needs `quote.approve` when the quote requires approval). Without
+    /// `if_match` a lost version race is re-read and re-applied ([`crate::contention`]).
     ///
     /// # Errors
     /// `ForbiddenField`, `InvalidInput`, `NotFound`, `IllegalTransition`, `NotUpdatable`,
-    /// `QuoteExpired`, `VersionMismatch`, `MissingScope`, `BusinessRule`, `Unavailable`.
+    /// `QuoteExpired`, `VersionMismatch`, `Contended`, `MissingScope`, `BusinessRule`,
+    /// `Unavailable`.
     #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant, quote_id = id), err(level = "info"))]
     pub async fn patch(
         &self,
@@ -36,7 +35,7 @@ impl QuoteService {
         if_match: Option<u64>,
     ) -> Result<StoredQuote, ServiceError> {
         let fields = validate_patch_shape(patch)?;
-        let mut attempt = 0;
+        let mut attempt: u32 = 0;
         loop {
             attempt += 1;
             let stored = self.get(ctx, id).await?;
@@ -70,13 +69,9 @@ impl QuoteService {
             };
             match written {
                 Ok(()) => return Ok(next),
-                Err(StoreError::VersionConflict)
-                    if if_match.is_none() && attempt < MAX_ATTEMPTS => {}
+                // Re-read and re-apply (without If-Match), or the client's 412.
                 Err(StoreError::VersionConflict) => {
-                    return Err(ServiceError::VersionMismatch {
-                        expected: if_match.unwrap_or(stored.version),
-                        current: 0,
-                    });
+                    self.lost_race(ctx, id, if_match, attempt).await?;
                 }
                 Err(e) => return Err(e.into()),
             }

@@ -4,7 +4,10 @@
 use q2c_model::lifecycle::new_quote_validity;
 use q2c_model::tmf::{Quote, QuoteState};
 
+use std::sync::Arc;
+
 use crate::configure::{assign_item_ids, check_stored, configure_items, load_catalog_for};
+use crate::contention::{self, Sleeper, UNCONDITIONAL_ATTEMPTS};
 use crate::context::RequestContext;
 use crate::error::ServiceError;
 use crate::events::{QuoteEventType, quote_event};
@@ -35,12 +38,59 @@ pub struct QuoteServiceConfig {
 pub struct QuoteService {
     pub(crate) ports: Ports,
     config: QuoteServiceConfig,
+    /// Waits between the attempts of a write that lost a version race.
+    sleeper: Option<Arc<dyn Sleeper>>,
 }
 
 impl QuoteService {
     /// Builds the use-cases over the given ports.
     pub fn new(ports: Ports, config: QuoteServiceConfig) -> Self {
-        QuoteService { ports, config }
+        QuoteService {
+            ports,
+            config,
+            sleeper: None,
+        }
+    }
+
+    /// Pauses between the attempts of an unconditional write with `sleeper` (jitter,
+    /// [`crate::contention`]); without one they follow at once.
+    #[must_use]
+    pub fn with_sleeper(mut self, sleeper: Arc<dyn Sleeper>) -> Self {
+        self.sleeper = Some(sleeper);
+        self
+    }
+
+    /// Whether a sleeper is set.
+    pub fn has_sleeper(&self) -> bool {
+        self.sleeper.is_some()
+    }
+
+    /// After a write of quote `id` lost the version race on attempt `attempt`: with
+    /// `If-Match` that is the client's 412, naming the version now current (a spurious
+    /// conflict that left the version as expected is retried); without, it waits to try
+    /// again, up to [`UNCONDITIONAL_ATTEMPTS`].
+    pub(crate) async fn lost_race(
+        &self,
+        ctx: &RequestContext,
+        id: &str,
+        if_match: Option<u64>,
+        attempt: u32,
+    ) -> Result<(), ServiceError> {
+        if let Some(expected) = if_match {
+            let current = self.get(ctx, id).await?.version;
+            if current != expected {
+                return Err(ServiceError::VersionMismatch { expected, current });
+            }
+        }
+        if attempt >= UNCONDITIONAL_ATTEMPTS {
+            return Err(ServiceError::Contended {
+                resource: "Quote",
+                id: id.to_owned(),
+                attempts: attempt,
+            });
+        }
+        contention::wait(self.sleeper.as_ref(), attempt).await;
+        Ok(())
     }
 
     /// Creates a quote from a client's `Quote_Create`: rejects server-owned fields, prices
@@ -122,10 +172,11 @@ impl QuoteService {
         Ok(self.ports.quotes.list(&ctx.tenant, filter, page).await?)
     }
 
-    /// Deletes the quote (not when accepted) with a `QuoteDeleteEvent`.
+    /// Deletes the quote (not when accepted) with a `QuoteDeleteEvent`. Without `if_match`
+    /// a lost version race is re-read and tried again ([`crate::contention`]).
     ///
     /// # Errors
-    /// `NotFound`, `Conflict` (accepted), `VersionMismatch`, `Unavailable`.
+    /// `NotFound`, `Conflict` (accepted), `VersionMismatch`, `Contended`, `Unavailable`.
     #[tracing::instrument(skip_all, fields(tenant = %ctx.tenant, quote_id = id), err(level = "info"))]
     pub async fn delete(
         &self,
@@ -133,28 +184,31 @@ impl QuoteService {
         id: &str,
         if_match: Option<u64>,
     ) -> Result<(), ServiceError> {
-        let stored = self.get(ctx, id).await?;
-        check_if_match(if_match, stored.version)?;
-        if stored.quote.state == Some(QuoteState::Accepted) {
-            return Err(ServiceError::Conflict {
-                message: format!("quote {id} is accepted and cannot be deleted"),
-            });
-        }
-        let now = self.ports.clock.now();
-        let event = quote_event(QuoteEventType::Delete, &stored.quote, ctx, now)
-            .map_err(serialisation_error)?;
-        match self
-            .ports
-            .quotes
-            .delete(&ctx.tenant, id, stored.version, &[event])
-            .await
-        {
-            Ok(()) => Ok(()),
-            Err(StoreError::VersionConflict) => Err(ServiceError::VersionMismatch {
-                expected: if_match.unwrap_or(stored.version),
-                current: 0,
-            }),
-            Err(e) => Err(e.into()),
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            let stored = self.get(ctx, id).await?;
+            check_if_match(if_match, stored.version)?;
+            if stored.quote.state == Some(QuoteState::Accepted) {
+                return Err(ServiceError::Conflict {
+                    message: format!("quote {id} is accepted and cannot be deleted"),
+                });
+            }
+            let now = self.ports.clock.now();
+            let event = quote_event(QuoteEventType::Delete, &stored.quote, ctx, now)
+                .map_err(serialisation_error)?;
+            match self
+                .ports
+                .quotes
+                .delete(&ctx.tenant, id, stored.version, &[event])
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(StoreError::VersionConflict) => {
+                    self.lost_race(ctx, id, if_match, attempt).await?;
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
     }
 }

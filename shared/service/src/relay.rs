@@ -145,6 +145,11 @@ pub async fn relay_once_as(
                 Some(sent) => {
                     report.failed += chunk.len() - sent.len();
                     report.published += sent.len();
+                    let sent: Vec<OutboxEvent> = chunk
+                        .iter()
+                        .filter(|e| sent.contains(&e.event_id))
+                        .map(|e| (*e).clone())
+                        .collect();
                     outbox
                         .mark_published(&sent, OffsetDateTime::now_utc())
                         .await
@@ -240,13 +245,13 @@ mod tests {
         }
         async fn mark_published(
             &self,
-            ids: &[String],
+            events: &[OutboxEvent],
             _: OffsetDateTime,
         ) -> Result<(), StoreError> {
             self.0
                 .lock()
                 .expect("lock")
-                .retain(|e| !ids.contains(&e.event_id));
+                .retain(|e| !events.iter().any(|m| m.event_id == e.event_id));
             Ok(())
         }
         async fn purge_published(&self, _: OffsetDateTime) -> Result<u64, StoreError> {

@@ -62,6 +62,19 @@ pub enum QueueCommand {
     /// Send one message (a TMF event envelope read from a file) to a queue; its eventType,
     /// eventId and schemaVersion become message attributes.
     Send(SendArgs),
+    /// Create a queue (and its -dlq) for a hub subscriber, e.g. `subscriber-acme`, which
+    /// tenant acme then subscribes as `local:subscriber-acme`.
+    Create(CreateArgs),
+}
+
+/// Options of `q2c queue create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Queue name (not a system queue).
+    pub queue: String,
+    /// Data directory of the `q2c local` whose queues to extend.
+    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    pub data_dir: PathBuf,
 }
 
 /// Options of `q2c queue tail`.
@@ -261,6 +274,39 @@ pub struct LocalArgs {
     /// The fake answers 400 to orders whose JSON body contains this text.
     #[arg(long)]
     pub downstream_reject_match: Option<String>,
+    /// Hub callbacks allowed beside each tenant's own subscriber queue, comma-separated:
+    /// `local:<queue>` (any tenant may name it), `local:*`, loopback URL prefixes. System
+    /// queues (quote-events, orders, pricing-changes, billing-updates, any -dlq) never.
+    #[arg(long, env = "Q2C_CALLBACK_ALLOWLIST", default_value = "")]
+    pub callback_allowlist: String,
+    /// Tenant `t` may subscribe the embedded queue `local:<prefix>t` (create it with
+    /// `q2c queue create`).
+    #[arg(long, env = "Q2C_SUBSCRIBER_QUEUE_PREFIX", default_value = q2c_service::delivery::policy::DEFAULT_SUBSCRIBER_QUEUE_PREFIX)]
+    pub subscriber_queue_prefix: String,
+    /// Sustained requests per second per tenant (0: no rate quota); beyond it 429.
+    #[arg(long, env = "Q2C_TENANT_REQUESTS_PER_SECOND", default_value_t = q2c_api::quota::DEFAULT_REQUESTS_PER_SECOND)]
+    pub tenant_requests_per_second: u32,
+    /// Requests a tenant may send at once (the token bucket's size).
+    #[arg(long, env = "Q2C_TENANT_REQUEST_BURST", default_value_t = q2c_api::quota::DEFAULT_BURST)]
+    pub tenant_request_burst: u32,
+    /// Hub subscriptions per tenant on each hub (0: no quota); beyond it 422.
+    #[arg(long, env = "Q2C_MAX_SUBSCRIPTIONS_PER_API", default_value_t = q2c_api::quota::DEFAULT_MAX_SUBSCRIPTIONS_PER_API)]
+    pub max_subscriptions_per_api: u64,
+    /// Open quotes per tenant (0: no quota; soft: counted as the relay publishes).
+    #[arg(long, env = "Q2C_MAX_OPEN_QUOTES", default_value_t = q2c_api::quota::DEFAULT_MAX_OPEN_QUOTES)]
+    pub max_open_quotes: u64,
+    /// Time a client has to send a request header (also the idle keep-alive timeout).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub header_timeout: Duration,
+    /// Time a client has to send a request body; beyond it 408 and the connection closes.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub body_timeout: Duration,
+    /// Most HTTP connections open at once; more wait to be accepted.
+    #[arg(long, default_value_t = 1024)]
+    pub max_connections: usize,
+    /// On Ctrl-C/SIGTERM, how long open connections may finish before they are closed.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub drain_timeout: Duration,
 }
 
 /// Options of `q2c token`.
@@ -279,6 +325,16 @@ pub struct TokenArgs {
     /// Data directory of the `q2c local` that must accept the token.
     #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
     pub data_dir: PathBuf,
+    /// Sign RS256 with this RSA private key (PEM), for a `q2c local --jwt-public-key` with
+    /// the matching public key, instead of HS256 with the data directory's secret.
+    #[arg(long)]
+    pub private_key: Option<PathBuf>,
+    /// Issuer (`iss`) of the token.
+    #[arg(long, default_value = crate::local::LOCAL_ISSUER)]
+    pub issuer: String,
+    /// Audience (`aud`) of the token.
+    #[arg(long, default_value = crate::local::LOCAL_AUDIENCE)]
+    pub audience: String,
 }
 
 /// Runs the parsed command.
@@ -311,12 +367,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(args) => {
-            let secret = signing_secret(std::env::var("Q2C_JWT_SECRET").ok(), &args.data_dir)?;
             let scopes = parse_scopes(&args.scopes)?;
-            println!(
-                "{}",
-                local::dev_token(&secret, &args.tenant, &scopes, args.ttl)?
-            );
+            q2c_service::TenantId::parse(&args.tenant)?;
+            let token = match &args.private_key {
+                Some(path) => {
+                    let pem = std::fs::read(path)
+                        .with_context(|| format!("reading {}", path.display()))?;
+                    q2c_api::issue_rs256_token(
+                        &pem,
+                        &args.tenant,
+                        &scopes,
+                        args.ttl,
+                        &args.issuer,
+                        &args.audience,
+                    )
+                    .with_context(|| format!("{} is not an RSA private key", path.display()))?
+                }
+                None => {
+                    let secret =
+                        signing_secret(std::env::var("Q2C_JWT_SECRET").ok(), &args.data_dir)?;
+                    q2c_api::issue_dev_token(
+                        secret.as_bytes(),
+                        &args.tenant,
+                        &scopes,
+                        args.ttl,
+                        &args.issuer,
+                        &args.audience,
+                    )
+                }
+            };
+            println!("{token}");
             Ok(())
         }
         Command::Queue(QueueCommand::Tail(args)) => {
@@ -328,6 +408,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 printed = tail => { printed?; }
                 () = local::shutdown_signal() => {}
             }
+            Ok(())
+        }
+        Command::Queue(QueueCommand::Create(args)) => {
+            let store = queue_cmd::open_store(&args.data_dir)?;
+            queue_cmd::create(&q2c_local::SqliteQueues::new(&store), &args.queue).await?;
+            println!("local:{}", args.queue);
             Ok(())
         }
         Command::Queue(QueueCommand::Send(args)) => {
@@ -460,6 +546,62 @@ mod tests {
         );
         assert_eq!(args.reject_match.as_deref(), Some("bad"));
         assert_eq!(args.addr.to_string(), "127.0.0.1:8081");
+    }
+
+    #[test]
+    fn quota_and_server_flags_reach_the_local_config_with_documented_defaults() {
+        let local = |flags: &[&str]| {
+            let cli = Cli::try_parse_from([&["q2c", "local"], flags].concat()).expect("valid");
+            let Command::Local(args) = cli.command else {
+                panic!("not the local command")
+            };
+            crate::local::LocalConfig::new(*args, "secret".into()).expect("config")
+        };
+        let defaults = local(&[]);
+        assert_eq!(defaults.quotas, q2c_api::quota::QuotaSettings::default());
+        assert_eq!(defaults.server, crate::server::ServerLimits::default());
+        assert_eq!(defaults.subscriber_queue_prefix, "subscriber-");
+        assert_eq!(
+            (defaults.quotas.requests_per_second, defaults.quotas.burst),
+            (50, 100)
+        );
+        let set = local(&[
+            "--tenant-requests-per-second",
+            "0",
+            "--tenant-request-burst",
+            "7",
+            "--max-subscriptions-per-api",
+            "3",
+            "--max-open-quotes",
+            "9",
+            "--header-timeout",
+            "2s",
+            "--body-timeout",
+            "1m",
+            "--max-connections",
+            "16",
+            "--drain-timeout",
+            "5s",
+            "--callback-allowlist",
+            "local:crm",
+            "--subscriber-queue-prefix",
+            "sub-",
+        ]);
+        assert_eq!(set.quotas.requests_per_second, 0);
+        assert_eq!(set.quotas.burst, 7);
+        assert_eq!(set.quotas.max_subscriptions_per_api, 3);
+        assert_eq!(set.quotas.max_open_quotes, 9);
+        assert_eq!(set.server.header_timeout, Duration::from_secs(2));
+        assert_eq!(set.server.body_timeout, Duration::from_secs(60));
+        assert_eq!(set.server.max_connections, 16);
+        assert_eq!(set.server.drain_timeout, Duration::from_secs(5));
+        let policy = set.callback_policy().expect("valid allow-list");
+        let acme = q2c_service::TenantId::parse("acme").expect("tenant");
+        assert!(policy.check(&acme, "local:crm").is_ok());
+        assert!(policy.check(&acme, "local:sub-acme").is_ok());
+        assert!(policy.check(&acme, "local:subscriber-acme").is_err());
+        let system = local(&["--callback-allowlist", "local:orders"]);
+        assert!(system.callback_policy().is_err(), "a system queue listed");
     }
 
     #[test]

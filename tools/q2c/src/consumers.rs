@@ -34,9 +34,9 @@ const VISIBILITY: Duration = Duration::from_secs(30);
 /// it would be visible again.
 const DISPATCH_MARGIN: Duration = Duration::from_secs(2);
 
-/// Builds the local hub delivery: subscriptions and delivery log in the store, embedded
-/// queues (`local:<name>`) and loopback HTTP listeners allowed, billing-updates first for
-/// catalog events.
+/// Builds the local hub delivery: subscriptions and delivery log in the store, callbacks
+/// checked again by `policy` (the API's), billing-updates first for catalog events (a
+/// built-in: system routing, not subject to the policy).
 ///
 /// # Errors
 /// When the HTTP client cannot be built.
@@ -45,8 +45,8 @@ pub fn hub_delivery(
     queues: Arc<dyn QueueClient>,
     clock: Arc<dyn Clock>,
     emit: SchemaMajor,
+    policy: CallbackPolicy,
 ) -> anyhow::Result<HubDelivery> {
-    let policy = CallbackPolicy::local();
     let http = HttpCallbacks::new(policy.clone(), HttpConfig::default())
         .map_err(|e| anyhow::anyhow!("building the HTTP callback client: {e}"))?;
     Ok(HubDelivery::new(
@@ -76,7 +76,8 @@ pub struct Consumers {
 impl Consumers {
     /// Starts the three consumers over `store`'s queues. `ports` are the API's (its quote
     /// store wakes the outbox relay); orders go to `downstream_url` (a TMF622 base URL), with
-    /// `downstream_token` as bearer token when given.
+    /// `downstream_token` as bearer token when given; hub callbacks are checked again by
+    /// `policy`.
     ///
     /// # Errors
     /// When a client cannot be built.
@@ -86,6 +87,7 @@ impl Consumers {
         downstream_url: &str,
         downstream_token: Option<String>,
         emit: SchemaMajor,
+        policy: CallbackPolicy,
     ) -> anyhow::Result<Consumers> {
         let queue_client = SqliteQueues::new(store).queue_client();
         let delivery = Arc::new(hub_delivery(
@@ -93,6 +95,7 @@ impl Consumers {
             queue_client.clone(),
             ports.clock.clone(),
             emit,
+            policy,
         )?);
         let fanout = Arc::new(PriceFanout::new(
             FanoutPorts {

@@ -29,4 +29,5 @@ pub mod queue_cmd;
 pub mod relay_loop;
 pub mod relay_wake;
 pub mod secret;
+pub mod server;
 pub mod telemetry;

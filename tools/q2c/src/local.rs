@@ -9,11 +9,15 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use q2c_api::auth::{Authenticator, JwtKey, JwtVerifier, issue_dev_token};
+use q2c_api::quota::{QuotaSettings, Quotas};
 use q2c_api::{ApiConfig, AppState, QUOTE_API_BASE};
 use q2c_local::{FileSettings, SqliteQueues, SqliteStore};
 use q2c_model::sample_catalog::sample_catalog;
+use q2c_service::delivery::CallbackPolicy;
+use q2c_service::delivery::policy::DEFAULT_SUBSCRIBER_QUEUE_PREFIX;
 use q2c_service::event_versions::SchemaMajor;
 use q2c_service::ports::{Clock, Page, Ports, SystemClock};
+use q2c_service::quotas::OpenQuoteCounts;
 use q2c_service::{QuoteService, QuoteServiceConfig, Scope};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -23,6 +27,7 @@ use crate::consumers::Consumers;
 use crate::downstream::DownstreamConfig;
 use crate::relay_loop::RelayLoop;
 use crate::relay_wake::WakingQuotes;
+pub use crate::server::ServerLimits;
 
 /// Issuer of local development tokens.
 pub const LOCAL_ISSUER: &str = "q2c-local";
@@ -69,6 +74,15 @@ pub struct LocalConfig {
     pub downstream: DownstreamConfig,
     /// Deprecated quote API versions (`--deprecated-api-versions`).
     pub deprecated_api_versions: Vec<q2c_api::deprecation::VersionDeprecation>,
+    /// Hub callbacks allowed beside the tenants' own subscriber queues
+    /// (`--callback-allowlist`: `local:<queue>`, `local:*`, loopback URL prefixes).
+    pub callback_allowlist: String,
+    /// Tenant `t`'s subscriber queue is `local:<prefix>t` (`--subscriber-queue-prefix`).
+    pub subscriber_queue_prefix: String,
+    /// Per-tenant quotas.
+    pub quotas: QuotaSettings,
+    /// Slow- and idle-client limits of the HTTP server.
+    pub server: ServerLimits,
 }
 
 impl LocalConfig {
@@ -108,6 +122,20 @@ impl LocalConfig {
                 seed: None,
             },
             deprecated_api_versions,
+            callback_allowlist: args.callback_allowlist,
+            subscriber_queue_prefix: args.subscriber_queue_prefix,
+            quotas: QuotaSettings {
+                requests_per_second: args.tenant_requests_per_second,
+                burst: args.tenant_request_burst,
+                max_subscriptions_per_api: args.max_subscriptions_per_api,
+                max_open_quotes: args.max_open_quotes,
+            },
+            server: ServerLimits {
+                header_timeout: args.header_timeout,
+                body_timeout: args.body_timeout,
+                max_connections: args.max_connections,
+                drain_timeout: args.drain_timeout,
+            },
         })
     }
 
@@ -130,7 +158,23 @@ impl LocalConfig {
             downstream_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             downstream: DownstreamConfig::default(),
             deprecated_api_versions: Vec::new(),
+            callback_allowlist: String::new(),
+            subscriber_queue_prefix: DEFAULT_SUBSCRIBER_QUEUE_PREFIX.to_owned(),
+            quotas: QuotaSettings::default(),
+            server: ServerLimits::default(),
         }
+    }
+
+    /// The hub callback policy: loopback listeners, `local:<prefix><tenant>` subscriber
+    /// queues, the allow-list; never a system queue.
+    ///
+    /// # Errors
+    /// An allow-list entry that is invalid or names a system queue.
+    pub fn callback_policy(&self) -> anyhow::Result<CallbackPolicy> {
+        CallbackPolicy::local()
+            .with_subscriber_queues(&self.subscriber_queue_prefix)
+            .allow_all(&self.callback_allowlist)
+            .context("--callback-allowlist")
     }
 
     fn verifier(&self) -> anyhow::Result<JwtVerifier> {
@@ -156,6 +200,8 @@ pub struct LocalApp {
     downstream_token: Option<String>,
     event_schema: SchemaMajor,
     consumers: bool,
+    callback_policy: CallbackPolicy,
+    limits: ServerLimits,
 }
 
 /// Opens the store, seeds the sample catalog into an empty catalog, builds the router and
@@ -193,6 +239,8 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
         },
     );
     let verifier = config.verifier()?;
+    let callback_policy = config.callback_policy()?;
+    let counts: Arc<dyn OpenQuoteCounts> = Arc::new(store.clone());
     let api_config = ApiConfig::new(public_url.clone(), DOCS_BASE_URL);
     let (downstream_url, fake_downstream) = match &config.downstream_url {
         Some(url) => (url.clone(), None),
@@ -218,7 +266,8 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
             api_config,
         )
         .with_pricing_queue(SqliteQueues::new(&store).queue_client())
-        .with_callback_policy(q2c_service::delivery::CallbackPolicy::local())
+        .with_callback_policy(callback_policy.clone())
+        .with_quotas(Quotas::new(&config.quotas, Some(counts)))
         .with_deprecations(config.deprecated_api_versions.clone()),
     );
     Ok(LocalApp {
@@ -233,6 +282,8 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
         downstream_token: config.downstream_token.clone(),
         event_schema: config.event_schema,
         consumers: config.consumers,
+        callback_policy,
+        limits: config.server,
     })
 }
 
@@ -278,9 +329,10 @@ impl LocalApp {
         &self.downstream_url
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests, relays the
-    /// events they wrote, and returns. Housekeeping and the outbox relay (to the embedded
-    /// queues of the same database) run in the background meanwhile.
+    /// Serves until `shutdown` completes, then finishes in-flight requests (for at most the
+    /// drain bound, [`ServerLimits::drain_timeout`]), relays the events they wrote, and
+    /// returns. Housekeeping and the outbox relay (to the embedded queues of the same
+    /// database) run in the background meanwhile.
     ///
     /// # Errors
     /// When the server fails.
@@ -313,14 +365,12 @@ impl LocalApp {
                 &self.downstream_url,
                 self.downstream_token.clone(),
                 self.event_schema,
+                self.callback_policy,
             )?)
         } else {
             None
         };
-        let served = axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("serving HTTP");
+        crate::server::serve(self.listener, self.router, self.limits, shutdown).await;
         housekeeping.abort();
         relay.stop().await;
         if let Some(consumers) = consumers {
@@ -330,7 +380,7 @@ impl LocalApp {
         if let Some(fake) = fake {
             let _ = fake.await;
         }
-        served
+        Ok(())
     }
 }
 
@@ -341,12 +391,6 @@ impl LocalApp {
 pub async fn run_until_signal(config: LocalConfig) -> anyhow::Result<()> {
     let started = Instant::now();
     let app = start(&config).await?;
-    let token = dev_token(
-        &config.jwt_secret,
-        "demo",
-        &Scope::ALL,
-        Duration::from_secs(12 * 3600),
-    )?;
     let url = app.public_url().to_owned();
     println!(
         "q2c local is ready at {url} (in {} ms)",
@@ -359,13 +403,53 @@ pub async fn run_until_signal(config: LocalConfig) -> anyhow::Result<()> {
         "  orders to: {} (GET /productOrder lists what order management received)",
         app.downstream_url()
     );
-    println!("  dev token (tenant demo, all scopes, 12 h):\n\n    export TOKEN={token}\n");
+    println!("{}", token_help(&config)?);
     println!(
         "  try:       curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n             -d '{{\"quoteItem\":[{{\"productOffering\":{{\"id\":\"mobile-l\"}},\"quantity\":1}}]}}' \\\n             {url}{QUOTE_API_BASE}/quote\n"
     );
     app.serve(shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// How to get a token this server accepts: with the local HS256 secret, a development token
+/// (tenant demo, all scopes, 12 h); with `--jwt-public-key` (RS256) none can be minted here,
+/// so how to mint one with the matching private key.
+///
+/// # Errors
+/// When the token cannot be issued.
+pub fn token_help(config: &LocalConfig) -> anyhow::Result<String> {
+    if config.jwt_public_key_pem.is_some() {
+        let (issuer, audience) = (&config.jwt_issuer, &config.jwt_audience);
+        return Ok([
+            "  tokens:    RS256, verified with the public key given (--jwt-public-key). This server"
+                .to_owned(),
+            "             has no private key, so it prints no token; mint one with the matching"
+                .to_owned(),
+            "             private key:".to_owned(),
+            String::new(),
+            format!(
+                "    export TOKEN=$(q2c token --private-key <private-key.pem> --issuer '{issuer}' --audience '{audience}' --tenant demo)"
+            ),
+            String::new(),
+            format!(
+                "             or have your identity provider issue one with iss {issuer}, aud {audience},"
+            ),
+            "             sub, exp, tenant (the tenant id) and scope (space-separated q2c scopes)."
+                .to_owned(),
+            String::new(),
+        ]
+        .join("\n"));
+    }
+    let token = dev_token(
+        &config.jwt_secret,
+        "demo",
+        &Scope::ALL,
+        Duration::from_secs(12 * 3600),
+    )?;
+    Ok(format!(
+        "  dev token (tenant demo, all scopes, 12 h):\n\n    export TOKEN={token}\n"
+    ))
 }
 
 /// A development token `q2c local` accepts.

@@ -26,6 +26,9 @@ fn start(data_dir: &std::path::Path) -> (Child, String) {
             "--no-consumers",
             "--addr",
             "127.0.0.1:0",
+            // Writers as fast as they can, one tenant: not what the rate quota is for.
+            "--tenant-requests-per-second",
+            "0",
             "--data-dir",
         ])
         .arg(data_dir)

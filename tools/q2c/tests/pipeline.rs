@@ -219,20 +219,20 @@ async fn a_quote_event_reaches_a_quote_hub_subscriber_queue() {
     let local = Local::start().await;
     let queues = local.queues();
     queues
-        .configure_queue("crm-sink", None, 5)
+        .configure_queue("subscriber-pipeline", None, 5)
         .await
         .expect("create the subscriber's queue");
     local
         .send(
             reqwest::Method::POST,
             &format!("{API}/hub"),
-            Some(json!({"callback": "local:crm-sink", "query": "eventType=QuoteCreateEvent"})),
+            Some(json!({"callback": "local:subscriber-pipeline", "query": "eventType=QuoteCreateEvent"})),
         )
         .await;
     let quote = local.quote("mobile-s").await;
 
-    let delivered = eventually("the QuoteCreateEvent on crm-sink", || async {
-        let got = receive_all(&queues, "crm-sink").await;
+    let delivered = eventually("the QuoteCreateEvent on subscriber-pipeline", || async {
+        let got = receive_all(&queues, "subscriber-pipeline").await;
         (!got.is_empty()).then_some(got)
     })
     .await;

@@ -2,7 +2,9 @@
 //! the quote API (TMF648 `/hub`) and the catalog API (TMF620 `/hub`, price events). A
 //! subscription's `query` must follow the delivery grammar (`eventType=A,B`, `a.b.c=v`,
 //! joined by `&`) and its `callback` must pass the deploy-time [`CallbackPolicy`]
-//! (`AppState::callback_policy`); both are refused with 400 naming the problem.
+//! (`AppState::callback_policy`: never a system queue, the tenant's own subscriber queue or
+//! an allow-listed target); both are refused with 400 naming the problem. A tenant has at
+//! most the quota's subscriptions per hub (`AppState::quotas`; 422 beyond).
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -10,9 +12,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use q2c_model::tmf::EventSubscription;
-use q2c_service::Scope;
 use q2c_service::delivery::{CallbackPolicy, SubscriptionQuery};
 use q2c_service::ports::HubApi;
+use q2c_service::{Scope, TenantId};
 use serde::Deserialize;
 
 use crate::auth::Caller;
@@ -55,18 +57,19 @@ pub fn parse_input(bytes: &[u8]) -> Result<(String, Option<String>), ApiError> {
     Ok((callback, input.query))
 }
 
-/// Checks a subscription's `query` grammar and its `callback` against `policy`.
+/// Checks a subscription's `query` grammar and `tenant`'s `callback` against `policy`.
 ///
 /// # Errors
 /// `INVALID_INPUT` naming the problem (`query: ...`, `callback: ...`).
 pub fn check_subscription(
     policy: &CallbackPolicy,
+    tenant: &TenantId,
     callback: &str,
     query: Option<&str>,
 ) -> Result<(), ApiError> {
     SubscriptionQuery::parse(query).map_err(|e| ApiError::InvalidBody(e.to_string()))?;
     policy
-        .check(callback)
+        .check(tenant, callback)
         .map_err(|e| ApiError::InvalidBody(e.to_string()))?;
     Ok(())
 }
@@ -151,19 +154,38 @@ async fn subscribe<V: ApiVersion>(
     api: HubApi,
     bytes: &[u8],
 ) -> Result<Response, ApiError> {
+    let tenant = &caller.0.tenant;
     let (callback, query) = parse_input(bytes)?;
-    check_subscription(&state.callback_policy, &callback, query.as_deref())?;
+    check_subscription(&state.callback_policy, tenant, &callback, query.as_deref())?;
     let subscription = EventSubscription {
         id: uuid::Uuid::new_v4().to_string(),
         callback,
         query,
     };
-    state
+    let max = state.quotas.max_subscriptions_per_api();
+    let stored = state
         .ports
         .hubs
-        .create_versioned(&caller.0.tenant, api, &subscription, V::EVENT_MAJOR)
+        .create_within(
+            tenant,
+            api,
+            &subscription,
+            V::EVENT_MAJOR,
+            max.unwrap_or(u64::MAX),
+        )
         .await
         .map_err(|e| ApiError::Service(e.into()))?;
+    if !stored {
+        return Err(ApiError::QuotaExceeded {
+            code: "SUBSCRIPTION_QUOTA_EXCEEDED",
+            message: format!(
+                "tenant {tenant} already has {} subscriptions on the {} hub, the most this \
+                 deployment allows: delete one first",
+                max.unwrap_or(u64::MAX),
+                api.as_str()
+            ),
+        });
+    }
     let path = format!("{}/{}", hub_base::<V>(api), subscription.id);
     let location = location(state, &path)?;
     let href = location.to_str().map_err(|_| ApiError::Internal)?;

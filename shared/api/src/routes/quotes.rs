@@ -20,47 +20,20 @@ use crate::body::{PatchFormat, body_bytes, check_depth, json_object, patch_forma
 use crate::error::ApiError;
 use crate::idempotency::PostRequest;
 use crate::paging::{Fields, Params, count_headers, select};
+pub use crate::preconditions::if_match;
+use crate::preconditions::{IfMatch, expected_version};
 use crate::routes::{json, location};
 use crate::schema::request_schemas;
 use crate::version::{ApiVersion, V4};
 use crate::{AppState, idempotency};
 use q2c_service::ServiceError;
+use q2c_service::contention;
 use q2c_service::context::RequestContext;
 
 /// The `ETag` of a quote version: `"<version>"`.
 pub fn etag(version: u64) -> HeaderValue {
     // Digits in quotes are always a valid header value.
     HeaderValue::try_from(format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
-}
-
-/// The version named by `If-Match` (`"3"`, `W/"3"`); `*` or no header means any version.
-///
-/// # Errors
-/// `ApiError::InvalidHeader` for anything else.
-pub fn if_match(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
-    let Some(raw) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    let invalid = || {
-        ApiError::InvalidHeader(
-            "If-Match must be one ETag of this API, e.g. \"3\" (W/ tolerated) or *".to_owned(),
-        )
-    };
-    let text = raw.to_str().map_err(|_| invalid())?.trim();
-    if text == "*" {
-        return Ok(None);
-    }
-    let tag = text.strip_prefix("W/").unwrap_or(text);
-    // Lenient on input: a bare version (`3`) is taken as the ETag `"3"`.
-    let version = tag
-        .strip_prefix('"')
-        .and_then(|t| t.strip_suffix('"'))
-        .or_else(|| (!tag.contains('"')).then_some(tag));
-    version
-        .filter(|t| !t.is_empty() && t.len() <= 19 && t.bytes().all(|b| b.is_ascii_digit()))
-        .and_then(|t| t.parse::<u64>().ok())
-        .map(Some)
-        .ok_or_else(invalid)
 }
 
 /// A quote response in version `V`: body (optionally selected) and `ETag`.
@@ -141,6 +114,7 @@ async fn create_quote<V: ApiVersion>(
     bytes: &[u8],
 ) -> Result<Response, ApiError> {
     let input = parse_create_in::<V>(bytes)?;
+    state.quotas.admit_open_quote(&caller.0.tenant).await?;
     let stored = state.quotes.create(&caller.0, input).await?;
     let location = location(state, &format!("{}/quote/{}", V::BASE, stored.id()))?;
     let mut response = quote_response::<V>(&stored, None)?;
@@ -201,21 +175,21 @@ pub async fn patch<V: ApiVersion>(
     let ctx = caller.require(Scope::QuoteWrite)?;
     Params::from_uri(&uri)?.finish()?;
     let format = patch_format(&headers, V::PATCH_ACCEPTS)?;
-    let version = if_match(&headers)?;
+    let condition = if_match(&headers)?;
     let bytes = body_bytes(body, state.config.body_limit, &headers)?;
     let stored = match format {
         PatchFormat::Merge => {
             let patch = V::patch_fields(Value::Object(within_limits(json_object(&bytes)?)?))?;
             request_schemas().check_quote_patch(&patch)?;
+            let version = expected_version(&state, ctx, &id, &condition).await?;
             state.quotes.patch(ctx, &id, &patch, version).await?
         }
-        PatchFormat::JsonPatch => json_patch_quote::<V>(&state, ctx, &id, &bytes, version).await?,
+        PatchFormat::JsonPatch => {
+            json_patch_quote::<V>(&state, ctx, &id, &bytes, &condition).await?
+        }
     };
     quote_response::<V>(&stored, None)
 }
-
-/// Without `If-Match`, a JSON Patch that loses a race re-reads and re-applies this many times.
-const JSON_PATCH_ATTEMPTS: usize = 3;
 
 /// Applies a JSON Patch (RFC 6902) atomically: to the quote's representation in version `V`,
 /// all operations or none (a failing `test` changes nothing); the difference is then mapped
@@ -225,7 +199,7 @@ async fn json_patch_quote<V: ApiVersion>(
     ctx: &RequestContext,
     id: &str,
     bytes: &[u8],
-    if_match: Option<u64>,
+    condition: &IfMatch,
 ) -> Result<StoredQuote, ApiError> {
     check_depth(bytes)?;
     let operations: Value =
@@ -238,7 +212,8 @@ async fn json_patch_quote<V: ApiVersion>(
     V::check_json_patch(&operations)?;
     let operations: json_patch::Patch = serde_json::from_value(operations)
         .map_err(|e| ApiError::InvalidPatch(format!("not an array of RFC 6902 operations: {e}")))?;
-    let mut attempt = 0;
+    let if_match = expected_version(state, ctx, id, condition).await?;
+    let mut attempt: u32 = 0;
     loop {
         attempt += 1;
         let stored = state.quotes.get(ctx, id).await?;
@@ -259,10 +234,21 @@ async fn json_patch_quote<V: ApiVersion>(
             .and_then(V::patch_fields)
             .and_then(|patch| request_schemas().check_quote_patch(&patch).map(|()| patch))
             .map_err(unprocessable)?;
+        // Written only on the version read (the patch was applied to it); without
+        // If-Match a lost race is read, patched and written again, with jitter.
         let expected = Some(if_match.unwrap_or(stored.version));
         match state.quotes.patch(ctx, id, &patch, expected).await {
-            Err(ServiceError::VersionMismatch { .. })
-                if if_match.is_none() && attempt < JSON_PATCH_ATTEMPTS => {}
+            Err(ServiceError::VersionMismatch { .. }) if if_match.is_none() => {
+                if attempt >= contention::UNCONDITIONAL_ATTEMPTS {
+                    return Err(ServiceError::Contended {
+                        resource: "Quote",
+                        id: id.to_owned(),
+                        attempts: attempt,
+                    }
+                    .into());
+                }
+                tokio::time::sleep(contention::pause(attempt)).await;
+            }
             other => return other.map_err(|e| unprocessable(e.into())),
         }
     }
@@ -369,7 +355,8 @@ pub async fn delete<V: ApiVersion>(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::QuoteWrite)?;
     Params::from_uri(&uri)?.finish()?;
-    let version = if_match(&headers)?;
+    let condition = if_match(&headers)?;
+    let version = expected_version(&state, ctx, &id, &condition).await?;
     state.quotes.delete(ctx, &id, version).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -48,7 +48,7 @@ pub(crate) fn app_with(auth: Authenticator, config: ApiConfig) -> (Router, fakes
 /// The callback URL prefix the test apps allow.
 pub(crate) const LISTENERS: &str = "https://listener.example";
 /// A queue the test apps allow.
-pub(crate) const ALLOWED_QUEUE: &str = "arn:aws:sqs:eu-west-1:123456789012:billing-updates";
+pub(crate) const ALLOWED_QUEUE: &str = "arn:aws:sqs:eu-west-1:123456789012:crm-events";
 
 /// The state of [`app`], for tests that add routes.
 pub(crate) fn state() -> AppState {

@@ -1,12 +1,12 @@
 //! Quote routes at the edge: everything decided before a `QuoteService` call.
 
 use axum::body::Body;
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use q2c_service::Scope;
 
 use super::{app, assert_error, json_req, req, send, token};
 use crate::body::FORBIDDEN_QUOTE_FIELDS;
-use crate::routes::quotes::{etag, if_match, parse_create};
+use crate::routes::quotes::{etag, parse_create};
 
 const QUOTES: &str = "/tmf-api/quoteManagement/v4/quote";
 
@@ -96,28 +96,9 @@ async fn writes_need_quote_write_and_json() {
     assert_error(&send(&app, not_an_object).await, 400, "INVALID_INPUT");
 }
 
+/// `If-Match` parsing is tested in `preconditions`; the `ETag` it is compared with:
 #[test]
-fn if_match_accepts_strong_weak_bare_and_star_and_rejects_the_rest() {
-    let parse = |raw: &str| {
-        let mut headers = HeaderMap::new();
-        headers.insert(header::IF_MATCH, raw.parse().expect("a header"));
-        if_match(&headers)
-    };
-    assert_eq!(parse("\"3\"").expect("ok"), Some(3));
-    assert_eq!(parse("W/\"12\"").expect("ok"), Some(12));
-    assert_eq!(parse("3").expect("a bare version"), Some(3));
-    assert_eq!(parse("*").expect("ok"), None);
-    for bad in [
-        "\"3",
-        "\"\"",
-        "\"abc\"",
-        "\"-1\"",
-        "\"1\", \"2\"",
-        "\"99999999999999999999999\"",
-    ] {
-        assert!(parse(bad).is_err(), "{bad}");
-    }
-    assert_eq!(if_match(&HeaderMap::new()).expect("ok"), None);
+fn etags_are_the_quoted_version() {
     assert_eq!(etag(7), "\"7\"");
 }
 

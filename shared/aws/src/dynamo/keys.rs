@@ -134,6 +134,37 @@ pub(crate) const LAST_UPDATE_NS: &str = "last_update_ns";
 /// `true` on a price tombstone (deleted by a catalog event; hidden from reads).
 pub(crate) const DELETED: &str = "deleted";
 
+/// Shards of a tenant's open-quote count (`q2c_service::quotas`): the relay moves one of
+/// them per event, chosen by the event id, so a busy tenant's updates spread over this many
+/// items (and partitions) and rarely meet in one transaction.
+pub(crate) const OPEN_QUOTE_SHARDS: u32 = 8;
+
+/// One shard of a tenant's open-quote count: `T#<tenant>#OPENQ#<shard>` / `COUNT`, number
+/// attribute [`COUNT_N`].
+pub(crate) fn open_quote_count_pk(tenant: &str, shard: u32) -> String {
+    format!("T#{tenant}#OPENQ#{shard}")
+}
+
+/// The shard an event's count change goes to (FNV-1a of its id: stable, spread evenly).
+pub(crate) fn open_quote_shard(event_id: &str) -> u32 {
+    let hash = event_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    u32::try_from(hash % u64::from(OPEN_QUOTE_SHARDS)).unwrap_or(0)
+}
+
+/// A tenant's subscription count on one hub: `T#<tenant>#HUBCOUNT#<api>` / `COUNT`, moved
+/// in the transaction of every subscription create and delete (registrations are rare: no
+/// hot key).
+pub(crate) fn hub_count_pk(tenant: &TenantId, api: HubApi) -> String {
+    format!("T#{tenant}#HUBCOUNT#{}", api.as_str())
+}
+
+/// The sort key of count items.
+pub(crate) const COUNT_SK: &str = "COUNT";
+/// The number attribute of count items.
+pub(crate) const COUNT_N: &str = "n";
+
 /// Hub subscriptions: `T#<tenant>#HUB#<api>` / `<id>`.
 pub(crate) fn hub_pk(tenant: &TenantId, api: HubApi) -> String {
     format!("T#{tenant}#HUB#{}", api.as_str())

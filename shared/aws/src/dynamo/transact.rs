@@ -272,6 +272,33 @@ pub(crate) fn put_write(
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
+/// Waits before retrying a transaction a concurrent one cancelled: uniform in 0..=10 ms ×
+/// 2^`attempt`, at most 200 ms (full jitter, so the competitors spread out).
+pub(crate) async fn contention_pause(attempt: u32) {
+    let ceiling = 10u64.saturating_mul(1 << attempt.min(5)).min(200);
+    let wait = rand::random_range(0..=ceiling);
+    tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+}
+
+/// An `Update` inside a transaction (`condition` may be empty).
+pub(crate) fn update_write(
+    table: &str,
+    key: Item,
+    update: Expr,
+    condition: &str,
+) -> Result<TransactWriteItem, DynamoError> {
+    let built = aws_sdk_dynamodb::types::Update::builder()
+        .table_name(table)
+        .set_key(Some(key))
+        .update_expression(&update.text)
+        .set_condition_expression((!condition.is_empty()).then(|| condition.to_owned()))
+        .set_expression_attribute_names(update.names())
+        .set_expression_attribute_values(update.values())
+        .build()
+        .map_err(|e| DynamoError::sdk(Operation::TransactWriteItems, e))?;
+    Ok(TransactWriteItem::builder().update(built).build())
+}
+
 /// A `Delete` inside a transaction.
 pub(crate) fn delete_write(
     table: &str,

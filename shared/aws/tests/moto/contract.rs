@@ -68,6 +68,19 @@ async fn hub_store_contract() {
     q2c_contract::hub_store_contract(fresh().await).await;
 }
 
+/// Without `hub_store_quota_race_contract`: moto does not serialize conditional writes of
+/// one item (DynamoDB does), so racing registrations could both pass on the emulator.
+#[tokio::test]
+async fn hub_store_quota_contract() {
+    q2c_contract::hub_store_quota_contract(fresh().await).await;
+}
+
+#[tokio::test]
+async fn open_quote_count_contract() {
+    let store = fresh().await;
+    q2c_contract::open_quote_count_contract(store.clone(), store.clone(), store).await;
+}
+
 #[tokio::test]
 async fn hub_store_version_contract() {
     q2c_contract::hub_store_version_contract(fresh().await).await;

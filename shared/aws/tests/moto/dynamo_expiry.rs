@@ -137,11 +137,9 @@ async fn the_outbox_serves_pending_events_oldest_first_and_purges_published_ones
         events[..2].to_vec()
     );
     let published_at = datetime!(2026-01-02 0:00 UTC);
-    let ids = vec![
-        events[0].event_id.clone(),
-        events[1].event_id.clone(),
-        "unknown".into(),
-    ];
+    let mut unknown = events[0].clone();
+    unknown.event_id = "unknown".into();
+    let ids = vec![events[0].clone(), events[1].clone(), unknown];
     store
         .mark_published(&ids, published_at)
         .await

@@ -14,6 +14,7 @@ mod dynamo_orders;
 mod dynamo_quotes;
 mod fanout;
 mod hub_delivery;
+mod patch_retry;
 mod publisher;
 mod queues;
 mod requests;

@@ -95,7 +95,9 @@ async fn requests_per_business_operation() {
 
     stored.version = 2;
     let update = measure(&store, "update quote", async {
-        let changed = [event("q-1", Destination::QuoteEvents)];
+        let mut change = event("q-1", Destination::QuoteEvents);
+        change.event_type = "QuoteAttributeValueChangeEvent".into();
+        let changed = [change];
         store
             .update(&acme, &stored, 1, &changed)
             .await
@@ -129,13 +131,17 @@ async fn requests_per_business_operation() {
 
     let relay = measure(&store, "relay: pending + mark 2 published", async {
         let pending = store.pending(10).await.expect("pending");
-        let ids: Vec<_> = pending.into_iter().map(|e| e.event_id).collect();
-        store.mark_published(&ids, now).await.expect("mark");
+        store.mark_published(&pending, now).await.expect("mark");
     })
     .await;
     assert_eq!(
-        (relay.of(Operation::Query), relay.of(Operation::UpdateItem)),
-        (1, 2)
+        (
+            relay.of(Operation::Query),
+            relay.of(Operation::UpdateItem),
+            relay.of(Operation::TransactWriteItems)
+        ),
+        (1, 1, 1),
+        "the change: 1 UpdateItem; the create, which moves the open-quote count: 1 transaction"
     );
 
     let delete = measure(&store, "delete quote", async {

@@ -287,7 +287,7 @@ impl HubDelivery {
             .ok()?;
         let target = self
             .policy
-            .check(&subscription.callback)
+            .check(tenant, &subscription.callback)
             .inspect_err(|e| tracing::warn!(subscriber = %key, error = %e, "subscription skipped"))
             .ok()?;
         Some(Subscriber {

@@ -254,7 +254,9 @@ fn setup_emitting(
         Arc::new(Hubs(subscriptions)),
         Arc::new(Log::default()),
         sender.clone(),
-        CallbackPolicy::local(),
+        CallbackPolicy::local()
+            .allow_all(&format!("{Q1},{Q2}"))
+            .expect("allow-list"),
         Arc::new(Now),
         DeliveryConfig {
             max_attempts: 3,
@@ -491,6 +493,23 @@ async fn subscriptions_the_policy_no_longer_admits_are_skipped_not_failed() {
                 tenant("a"),
                 HubApi::Catalog,
                 sub("bad-query", Q2, Some("nonsense")),
+            ),
+            // Stored before the system-queue rule: skipped, never fed the billing queue.
+            (
+                tenant("a"),
+                HubApi::Catalog,
+                sub("system", "local:billing-updates", None),
+            ),
+            (
+                tenant("a"),
+                HubApi::Catalog,
+                sub("dlq", "local:orders-dlq", None),
+            ),
+            // Another tenant's subscriber queue.
+            (
+                tenant("a"),
+                HubApi::Catalog,
+                sub("foreign", "local:subscriber-b", None),
             ),
         ],
         vec![],
