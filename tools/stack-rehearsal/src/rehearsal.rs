@@ -237,18 +237,21 @@ impl Rehearsal {
         let health = self.api("GET", "/health", None, None).await?;
         expect_status("GET /health (no authorizer)", &health, 200)?;
 
-        // Quote events of this tenant go to billing-updates, the subscriber the stack allows
-        // without an allow-list (BILLING_UPDATES_QUEUE_URL).
-        let billing_url = self.stack.output("BillingUpdatesQueueUrl")?.to_owned();
+        // Quote events of this tenant go to its own subscriber queue by rule,
+        // `<Prefix>-subscriber-<tenant>`, which the operator creates (the stack's queues are
+        // never a tenant's callback: docs/security.md).
+        let subscriber_url = self.create_subscriber_queue().await?;
         let hub = self
             .api(
                 "POST",
                 &format!("{QUOTES}/hub"),
-                Some(json!({"callback": billing_url, "query": "eventType=QuoteStateChangeEvent"})),
+                Some(
+                    json!({"callback": subscriber_url, "query": "eventType=QuoteStateChangeEvent"}),
+                ),
                 None,
             )
             .await?;
-        expect_status("register a hub on billing-updates", &hub, 201)?;
+        expect_status("register a hub on the tenant's subscriber queue", &hub, 201)?;
 
         // The lifecycle: create two quotes, approve and accept the first.
         let accepted = self.create_quote("mobile-l", 2).await?;
@@ -333,9 +336,9 @@ impl Rehearsal {
             "order {order_id} dispatched once, with the SSM credential"
         ));
 
-        // Hub delivery: billing-updates got the accepted quote's state changes.
-        let billing = self.receive_all(&billing_url).await?;
-        let states: Vec<&str> = billing
+        // Hub delivery: the subscriber queue got the accepted quote's state changes.
+        let delivered = self.receive_all(&subscriber_url).await?;
+        let states: Vec<&str> = delivered
             .iter()
             .filter(|m| {
                 m["eventType"] == "QuoteStateChangeEvent"
@@ -345,14 +348,14 @@ impl Rehearsal {
             .collect();
         if !(states.contains(&"approved") && states.contains(&"accepted")) {
             return Err(step(
-                "hub delivery to billing-updates",
+                "hub delivery to the subscriber queue",
                 format!(
-                    "the accepted quote's state changes delivered: {states:?} (messages: {billing:?})"
+                    "the accepted quote's state changes delivered: {states:?} (messages: {delivered:?})"
                 ),
             ));
         }
         self.note(format!(
-            "billing-updates got the quote's state changes {states:?}"
+            "the subscriber queue got the quote's state changes {states:?}"
         ));
 
         // The price change: posted to the TMF620 listener, applied, announced, re-priced.
@@ -426,6 +429,8 @@ impl Rehearsal {
             ));
         }
         self.note(format!("open quote {open} re-priced: {before} -> {after}"));
+        // Catalog events reach billing by the system's own routing (the built-in subscriber).
+        let billing_url = self.stack.output("BillingUpdatesQueueUrl")?.to_owned();
         let billing = self.receive_all(&billing_url).await?;
         if !billing.iter().any(|m| m["eventId"] == event_id.as_str()) {
             return Err(step(
@@ -647,6 +652,32 @@ impl Rehearsal {
     }
 
     /// Receives (and deletes) every message on `queue_url`, bodies parsed.
+    /// Creates the scenario tenant's subscriber queue, `<Prefix>-subscriber-<tenant>` (named
+    /// after the stack's own billing-updates queue, `<Prefix>-billing-updates`), as the
+    /// operator does, and returns its URL in the outputs' form.
+    async fn create_subscriber_queue(&self) -> Result<String, RehearsalError> {
+        let billing_url = self.stack.output("BillingUpdatesQueueUrl")?;
+        let billing_name = billing_url.rsplit('/').next().unwrap_or_default();
+        let prefix = billing_name
+            .strip_suffix("billing-updates")
+            .ok_or_else(|| {
+                step(
+                    "subscriber queue",
+                    format!("unexpected queue name {billing_name}"),
+                )
+            })?;
+        let name = format!("{prefix}subscriber-{TENANT}");
+        aws_sdk_sqs::Client::new(&self.operator)
+            .create_queue()
+            .queue_name(&name)
+            .send()
+            .await
+            .map_err(|e| step(&format!("create {name}"), sdk_error(&e)))?;
+        // The URL in the form the stack's outputs use (moto answers with its own endpoint).
+        let base = &billing_url[..billing_url.len() - billing_name.len()];
+        Ok(format!("{base}{name}"))
+    }
+
     async fn receive_all(&self, queue_url: &str) -> Result<Vec<Value>, RehearsalError> {
         let sqs = aws_sdk_sqs::Client::new(&self.operator);
         let mut bodies = Vec::new();
