@@ -592,6 +592,13 @@ impl HubDelivery {
 #[async_trait::async_trait]
 impl crate::fanout::Announce for HubDelivery {
     async fn announce(&self, message: &ParsedMessage) -> Result<(), HandlerError> {
-        self.deliver(HubApi::Catalog, message).await
+        match self.deliver(HubApi::Catalog, message).await {
+            // The fan-out's message is retried by its queue's visibility timeout, not the
+            // hub's backoff: price-fanout never delays a message (no ChangeMessageVisibility).
+            Err(HandlerError::Transient(error)) => {
+                Err(HandlerError::Transient(error.to_string().into()))
+            }
+            other => other,
+        }
     }
 }

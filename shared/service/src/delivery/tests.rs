@@ -679,3 +679,23 @@ fn retry_backoff_doubles_per_receive_up_to_its_cap() {
     assert_eq!(secs, [30, 60, 120, 240, 480, 900, 900]);
     assert_eq!(config.backoff(u32::MAX).as_secs(), 900);
 }
+
+#[tokio::test]
+async fn a_failed_announce_is_retried_by_the_fanouts_queue_not_delayed() {
+    let s = setup(three_catalog_subscribers(), vec![]);
+    s.sender.broken.lock().expect("lock").insert(Q2.into());
+    let announce: &dyn crate::fanout::Announce = &s.delivery;
+    let failed = announce
+        .announce(&message("e1", PRICE_EVENT, None, 1))
+        .await;
+    let Err(HandlerError::Transient(error)) = failed else {
+        panic!("transient expected, got {failed:?}")
+    };
+    assert!(error.to_string().contains("b/catalog/s2"), "{error}");
+    assert!(
+        error
+            .downcast_ref::<crate::messaging::RetryAfter>()
+            .is_none(),
+        "no RetryAfter: price-fanout may not change visibility"
+    );
+}
