@@ -237,18 +237,34 @@ impl Rehearsal {
         let health = self.api("GET", "/health", None, None).await?;
         expect_status("GET /health (no authorizer)", &health, 200)?;
 
-        // Quote events of this tenant go to billing-updates, the subscriber the stack allows
-        // without an allow-list (BILLING_UPDATES_QUEUE_URL).
+        // Quote events of this tenant go to its subscriber queue by rule
+        // (`<Prefix>-subscriber-<tenant>`, the default SubscriberQueuePrefix), which the
+        // operator creates outside the stack; no stack queue may be a callback.
         let billing_url = self.stack.output("BillingUpdatesQueueUrl")?.to_owned();
+        let subscriber_url =
+            billing_url.replace("billing-updates", &format!("subscriber-{TENANT}"));
+        let subscriber_name = subscriber_url
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        aws_sdk_sqs::Client::new(&self.operator)
+            .create_queue()
+            .queue_name(&subscriber_name)
+            .send()
+            .await
+            .map_err(|e| step("create the tenant's subscriber queue", sdk_error(&e)))?;
         let hub = self
             .api(
                 "POST",
                 &format!("{QUOTES}/hub"),
-                Some(json!({"callback": billing_url, "query": "eventType=QuoteStateChangeEvent"})),
+                Some(
+                    json!({"callback": subscriber_url, "query": "eventType=QuoteStateChangeEvent"}),
+                ),
                 None,
             )
             .await?;
-        expect_status("register a hub on billing-updates", &hub, 201)?;
+        expect_status("register a hub on the tenant's subscriber queue", &hub, 201)?;
 
         // The lifecycle: create two quotes, approve and accept the first.
         let accepted = self.create_quote("mobile-l", 2).await?;
@@ -333,9 +349,9 @@ impl Rehearsal {
             "order {order_id} dispatched once, with the SSM credential"
         ));
 
-        // Hub delivery: billing-updates got the accepted quote's state changes.
-        let billing = self.receive_all(&billing_url).await?;
-        let states: Vec<&str> = billing
+        // Hub delivery: the subscriber queue got the accepted quote's state changes.
+        let delivered = self.receive_all(&subscriber_url).await?;
+        let states: Vec<&str> = delivered
             .iter()
             .filter(|m| {
                 m["eventType"] == "QuoteStateChangeEvent"
@@ -345,14 +361,14 @@ impl Rehearsal {
             .collect();
         if !(states.contains(&"approved") && states.contains(&"accepted")) {
             return Err(step(
-                "hub delivery to billing-updates",
+                "hub delivery to the subscriber queue",
                 format!(
-                    "the accepted quote's state changes delivered: {states:?} (messages: {billing:?})"
+                    "the accepted quote's state changes delivered: {states:?} (messages: {delivered:?})"
                 ),
             ));
         }
         self.note(format!(
-            "billing-updates got the quote's state changes {states:?}"
+            "{subscriber_name} got the quote's state changes {states:?}"
         ));
 
         // The price change: posted to the TMF620 listener, applied, announced, re-priced.

@@ -51,12 +51,15 @@ async fn a_template_that_lacks_what_the_code_needs_fails_the_rehearsal_naming_th
         &["OrderDispatchFunction", "exited", "ORDERS_DLQ_URL"],
     );
 
-    // hub-delivery may no longer send to billing-updates: SQS refuses, by queue ARN.
+    // hub-delivery may no longer send to tenants' subscriber queues: SQS refuses, by queue
+    // ARN.
     let message = failure(
         &moto,
         "no-send",
         Edit::Set(
-            format!("/Resources/HubDeliveryRole/{STATEMENTS}/[Sid=DeliverToOwnQueues]/Action"),
+            format!(
+                "/Resources/HubDeliveryRole/{STATEMENTS}/[Sid=DeliverToSubscriberQueues]/Action"
+            ),
             json!(["sqs:GetQueueUrl"]),
         ),
     )
@@ -66,7 +69,7 @@ async fn a_template_that_lacks_what_the_code_needs_fails_the_rehearsal_naming_th
         &message,
         &[
             "HubDeliveryFunction",
-            "refused sqs:SendMessage on arn:aws:sqs:eu-west-1:123456789012:no-send-billing-updates",
+            "refused sqs:SendMessage on arn:aws:sqs:eu-west-1:123456789012:no-send-subscriber-acme",
             "HubDeliveryRole",
         ],
     );
