@@ -1,12 +1,16 @@
 //! The `hub-delivery` Lambda function: consumes `quote-events` (TMF648 quote events, and
 //! TMF622 product order events marked `hubApi: ordering`) and delivers each batch to the
 //! matching subscribers of the hub each event is for, with one `SendMessageBatch` per SQS
-//! subscriber and batch ([`HubDelivery::deliver_mixed_batch`]). A subscriber that fails
-//! returns only the messages it missed; after `maxReceiveCount` receives they are
-//! dead-lettered naming the subscribers they missed.
+//! subscriber and batch ([`HubDelivery::deliver_mixed_batch_by`]). Subscribers are called
+//! concurrently and every call ends by the invocation's deadline (less
+//! [`DEADLINE_MARGIN`]); each delivery is recorded as it succeeds. A subscriber that fails or
+//! does not answer in time returns only the messages it missed, hidden for a growing backoff
+//! and then sent to it alone; after `maxReceiveCount` receives they are dead-lettered naming
+//! the subscribers they missed.
 #![warn(missing_docs)]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use q2c_aws::wiring::hub_delivery;
@@ -15,6 +19,17 @@ use q2c_runtime::{ConfigError, Metrics, optional, parsed_or, required};
 use q2c_service::delivery::HubDelivery;
 use q2c_service::event_versions::SchemaMajor;
 use q2c_service::ports::BoxError;
+use time::OffsetDateTime;
+
+/// Kept back from the Lambda deadline for settling the batch (DLQ sends, visibility changes).
+pub const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
+
+/// The invocation deadline (Lambda gives it in epoch milliseconds) minus [`DEADLINE_MARGIN`].
+pub fn deadline_from_epoch_ms(deadline_ms: u64) -> OffsetDateTime {
+    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(deadline_ms) * 1_000_000)
+        .unwrap_or_else(|_| OffsetDateTime::now_utc());
+    at - DEADLINE_MARGIN
+}
 
 /// The function's environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -90,11 +105,11 @@ impl Delivery {
         })
     }
 
-    /// Handles one batch; counts `MessagesProcessed`, `MessagesRetried` and
-    /// `MessagesDeadLettered`.
-    pub async fn handle(&self, event: SqsEvent) -> SqsBatchResponse {
+    /// Handles one batch, its calls ending by `deadline` ([`deadline_from_epoch_ms`]);
+    /// counts `MessagesProcessed`, `MessagesRetried` and `MessagesDeadLettered`.
+    pub async fn handle(&self, event: SqsEvent, deadline: OffsetDateTime) -> SqsBatchResponse {
         let report = process_whole_batch(event, &self.dlq, |batch| {
-            self.delivery.deliver_mixed_batch(batch)
+            self.delivery.deliver_mixed_batch_by(batch, Some(deadline))
         })
         .await;
         report.record(&self.metrics);

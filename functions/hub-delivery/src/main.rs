@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use q2c_aws::DynamoStore;
-use q2c_fn_hub_delivery::{Config, Delivery};
+use q2c_fn_hub_delivery::{Config, Delivery, deadline_from_epoch_ms};
 use q2c_runtime::{LambdaEnv, Metrics, init_tracing, sdk_config};
 
 #[tokio::main]
@@ -30,7 +30,8 @@ async fn main() -> Result<(), Error> {
         let metrics = metrics.clone();
         async move {
             metrics.record_cold_start();
-            let response = delivery.handle(event.payload).await;
+            let deadline = deadline_from_epoch_ms(event.context.deadline);
+            let response = delivery.handle(event.payload, deadline).await;
             metrics.flush();
             Ok::<_, Error>(response)
         }

@@ -15,7 +15,7 @@ use aws_sdk_sqs::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchInput;
 use aws_sdk_sqs::types::Message;
 use q2c_aws::{DynamoStore, SqsQueues};
-use q2c_fn_hub_delivery::{Config, Delivery};
+use q2c_fn_hub_delivery::{Config, Delivery, deadline_from_epoch_ms};
 use q2c_model::tmf::{EventSubscription, Quote, QuoteState};
 use q2c_runtime::Metrics;
 use q2c_service::context::TenantId;
@@ -51,9 +51,17 @@ fn clients(
 /// The event source mapping over `quote-events` (see [`lambda::drain`]).
 async fn drain(stack: &Stack) -> usize {
     lambda::drain(&stack.sqs, &stack.source_url, |event| {
-        stack.delivery.handle(event)
+        stack
+            .delivery
+            .handle(event, deadline_from_epoch_ms(lambda_deadline_ms()))
     })
     .await
+}
+
+/// The deadline Lambda gives an invocation of the template's 60 s timeout starting now.
+fn lambda_deadline_ms() -> u64 {
+    let now = OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    u64::try_from(now).expect("after 1970") + 60_000
 }
 
 /// Counts the `SendMessageBatch` requests made through a client (every attempt is a request).

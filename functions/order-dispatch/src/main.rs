@@ -1,5 +1,6 @@
 //! `order-dispatch` bootstrap: configuration and clients at init (the downstream credential
-//! is fetched on first use, never here), then one SQS batch per invocation.
+//! is fetched on first use, never here, and again after its TTL or a 401/403), then one SQS
+//! batch per invocation.
 
 use std::sync::Arc;
 
@@ -22,7 +23,9 @@ async fn main() -> Result<(), Error> {
             let secret = LazySecret::ssm_parameter(aws_sdk_ssm::Client::new(&sdk), name.clone());
             Arc::new(LazyToken::new(move || {
                 let secret = secret.clone();
-                async move { Ok(secret.get().await?.to_owned()) }
+                // Fetched anew each time the token's TTL ends or order management refuses
+                // it (LazyToken caches it), so a rotated parameter is picked up.
+                async move { Ok(secret.fetch_now().await?) }
             }))
         }
         None => Arc::new(NoCredential),

@@ -14,10 +14,12 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
 };
-use q2c::downstream::{DownstreamConfig, serve};
+use q2c::downstream::{BearerToken, DownstreamConfig, serve};
 use q2c_aws::DynamoStore;
 use q2c_aws::sqs::{FAILURE_REASON, SqsQueues};
-use q2c_downstream::{HttpDownstream, HttpDownstreamConfig, NoCredential, TokioSleeper};
+use q2c_downstream::{
+    Credential, HttpDownstream, HttpDownstreamConfig, LazyToken, NoCredential, TokioSleeper,
+};
 use q2c_fn_order_dispatch::{Config, Dispatcher};
 use q2c_model::ordering::order_from_quote;
 use q2c_model::tmf::{Quote, QuoteState, RelatedParty};
@@ -61,6 +63,15 @@ struct World {
 impl World {
     /// Returned messages are hidden `redelivery_base_seconds` after their first delivery.
     async fn new(fake: DownstreamConfig, redelivery_base_seconds: u64) -> World {
+        World::with_credential(fake, redelivery_base_seconds, Arc::new(NoCredential)).await
+    }
+
+    /// [`World::new`] sending `credential` as bearer token.
+    async fn with_credential(
+        fake: DownstreamConfig,
+        redelivery_base_seconds: u64,
+        credential: Arc<dyn Credential>,
+    ) -> World {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let prefix = format!("q2c-dispatch-{}-", &id[..12]);
         let dynamo = moto::dynamo_client();
@@ -99,7 +110,7 @@ impl World {
         };
         let http = HttpDownstream::new(
             HttpDownstreamConfig::new(config.downstream_url.clone()),
-            Arc::new(NoCredential),
+            credential,
         )
         .expect("http client");
         let dispatcher = Dispatcher::new(
@@ -648,4 +659,108 @@ async fn a_redrive_into_a_refusing_order_management_ends_with_three_refused_agai
         "the report names the events that came back"
     );
     assert_eq!(depth(&world.sqs, &world.orders_url).await, 0);
+}
+
+/// An SSM client for moto.
+fn ssm_client() -> aws_sdk_ssm::Client {
+    let config = aws_sdk_ssm::Config::builder()
+        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+        .region(aws_sdk_ssm::config::Region::new(moto::region()))
+        .endpoint_url(moto::endpoint())
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
+        .build();
+    aws_sdk_ssm::Client::from_conf(config)
+}
+
+async fn put_parameter(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
+    ssm.put_parameter()
+        .name(name)
+        .value(value)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .overwrite(true)
+        .send()
+        .await
+        .expect("put parameter");
+}
+
+/// Issue 18: order management starts refusing the old credential, then the SSM parameter
+/// changes; every order is delivered, none dead-lettered. The credential is wired as `main`
+/// wires it (`LazySecret::ssm_parameter` fetched through a `LazyToken`, default TTL, so
+/// only the refusal makes it fetch again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_credential_delivers_every_order_with_no_dead_letter() {
+    let ssm = ssm_client();
+    let parameter = format!("/q2c/test/{}/oms-token", uuid::Uuid::new_v4().simple());
+    put_parameter(&ssm, &parameter, "token-old").await;
+    let secret = q2c_runtime::LazySecret::ssm_parameter(ssm.clone(), parameter.clone());
+    let credential = Arc::new(LazyToken::new(move || {
+        let secret = secret.clone();
+        async move { Ok(secret.fetch_now().await?) }
+    }));
+    let bearer = BearerToken::new("token-old");
+    let world = World::with_credential(
+        DownstreamConfig {
+            bearer: Some(bearer.clone()),
+            ..DownstreamConfig::default()
+        },
+        1,
+        credential,
+    )
+    .await;
+
+    let before: Vec<String> = (0..5).map(|i| format!("rot-a-{i}")).collect();
+    for id in &before {
+        world.accept_quote(id).await;
+    }
+    world.relay().await;
+    world.drain().await;
+
+    // Order management rotates first: the old token is refused, and SSM still has it.
+    bearer.rotate("token-new");
+    let after: Vec<String> = (0..5).map(|i| format!("rot-b-{i}")).collect();
+    for id in &after {
+        world.accept_quote(id).await;
+    }
+    world.relay().await;
+    let (received, failed) = world.invoke_once(1).await;
+    assert!(!received.is_empty());
+    assert_eq!(
+        failed.len(),
+        received.len(),
+        "refused while SSM still holds the old token"
+    );
+    put_parameter(&ssm, &parameter, "token-new").await;
+    world.drain().await;
+
+    let (downstream, _) = world.received().await;
+    for id in before.iter().chain(&after) {
+        let order = world.order(id).await;
+        assert_eq!(
+            order.dispatch.status,
+            DispatchStatus::Dispatched,
+            "{id}: {:?}",
+            order.dispatch
+        );
+        // The order's id is its externalId downstream.
+        assert_eq!(
+            downstream[id]["accepted"],
+            Value::Bool(true),
+            "{id} accepted downstream"
+        );
+    }
+    let unauthorized: u64 = reqwest::get(format!("{}/productOrder", world.downstream_url))
+        .await
+        .expect("GET")
+        .headers()
+        .get("x-posts-unauthorized")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("X-Posts-Unauthorized");
+    assert!(unauthorized > 0, "the old token was refused");
+    assert!(
+        receive_all(&world.sqs, &world.dlq_url).await.is_empty(),
+        "no order dead-lettered"
+    );
 }

@@ -35,6 +35,8 @@
 //! - [`offerings`]: offering ingestion and what the catalog import compares with
 //!   ([`offering_catalog_writer_contract`], [`open_quote_offering_index_contract`],
 //!   [`catalog_versions_contract`]).
+//! - [`slow_subscriber`]: [`slow_subscriber_scenario`]: hub delivery that a subscriber
+//!   which does not answer cannot stall, and whose retry re-sends nothing delivered.
 #![warn(missing_docs)]
 
 pub mod catalog;
@@ -54,6 +56,7 @@ pub mod quotas;
 pub mod quote_list;
 pub mod quotes;
 pub mod relay;
+pub mod slow_subscriber;
 
 pub use catalog::catalog_store_contract;
 pub use deliveries::delivery_log_contract;
@@ -79,3 +82,4 @@ pub use quotas::open_quote_count_contract;
 pub use quote_list::quote_list_contract;
 pub use quotes::quote_store_contract;
 pub use relay::relay_contract;
+pub use slow_subscriber::{SlowSubscriberWorld, slow_subscriber_scenario};

@@ -93,6 +93,41 @@ impl Downstream for HttpDownstream {
             Ok(token) => token,
             Err(e) => return DownstreamAnswer::Unreachable(format!("no credential: {e}")),
         };
+        let answer = self.post(order, idempotency_key, token.as_deref()).await;
+        // A refused credential may have been rotated: forget it, fetch again, and try once
+        // more with the new one (same Idempotency-Key) if it differs.
+        let refused = matches!(
+            answer,
+            DownstreamAnswer::Http {
+                status: 401 | 403,
+                ..
+            }
+        );
+        let Some(old) = token.filter(|_| refused) else {
+            return answer;
+        };
+        self.credential.refused(&old).await;
+        match self.credential.token().await {
+            Ok(Some(new)) if new != old => {
+                tracing::info!(
+                    "order management refused the credential; retrying with the refetched one"
+                );
+                self.post(order, idempotency_key, Some(&new)).await
+            }
+            Ok(_) => answer,
+            Err(e) => DownstreamAnswer::Unreachable(format!("no credential: {e}")),
+        }
+    }
+}
+
+impl HttpDownstream {
+    /// One POST of the order with `token` as bearer token.
+    async fn post(
+        &self,
+        order: &Value,
+        idempotency_key: &str,
+        token: Option<&str>,
+    ) -> DownstreamAnswer {
         let mut request = self
             .client
             .post(&self.url)

@@ -222,3 +222,74 @@ async fn an_order_with_unknown_fields_and_types_arrives_equal_as_json() {
     );
     assert_eq!(seen.lock().unwrap()[0].1, order);
 }
+
+/// Accepts only `Bearer <current>`: 401 otherwise; records the Authorization of every POST.
+fn requiring(current: Arc<Mutex<String>>, seen: Arc<Mutex<Vec<String>>>) -> Router {
+    Router::new().route(
+        "/tmf-api/productOrdering/v4/productOrder",
+        post(move |headers: HeaderMap| {
+            let current = current.clone();
+            let seen = seen.clone();
+            async move {
+                let auth = headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                seen.lock().unwrap().push(auth.clone());
+                if auth == format!("Bearer {}", current.lock().unwrap()) {
+                    (StatusCode::CREATED, axum::Json(json!({"id": "D-1"})))
+                } else {
+                    (
+                        StatusCode::UNAUTHORIZED,
+                        axum::Json(json!({"reason": "bad token"})),
+                    )
+                }
+            }
+        }),
+    )
+}
+
+#[tokio::test]
+async fn a_refused_token_is_fetched_again_and_the_order_posted_once_more() {
+    let current = Arc::new(Mutex::new("old".to_owned()));
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let base = serve(requiring(current.clone(), seen.clone())).await;
+    // The parameter store: what a fetch returns now.
+    let stored = Arc::new(Mutex::new("old".to_owned()));
+    let source = stored.clone();
+    let token = LazyToken::new(move || {
+        let value = source.lock().unwrap().clone();
+        async move { Ok::<_, BoxError>(value) }
+    });
+    let downstream = HttpDownstream::new(HttpDownstreamConfig::new(base), Arc::new(token)).unwrap();
+    let order = json!({"externalId": "o-1"});
+    let post = || downstream.post_order(&order, "key-1");
+    assert!(matches!(
+        post().await,
+        DownstreamAnswer::Http { status: 201, .. }
+    ));
+
+    // The downstream rotates first: refused, fetched again (still old), not re-sent.
+    "new".clone_into(&mut current.lock().unwrap());
+    assert!(matches!(
+        post().await,
+        DownstreamAnswer::Http { status: 401, .. }
+    ));
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        2,
+        "no second POST with the same token"
+    );
+
+    // Then the store: the refusal drops the cached token and the POST is repeated with the new.
+    "new".clone_into(&mut stored.lock().unwrap());
+    assert!(matches!(
+        post().await,
+        DownstreamAnswer::Http { status: 201, .. }
+    ));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        ["Bearer old", "Bearer old", "Bearer old", "Bearer new"]
+    );
+}

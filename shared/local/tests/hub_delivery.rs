@@ -102,6 +102,8 @@ async fn world() -> World {
         Arc::new(SystemClock),
         DeliveryConfig {
             max_attempts: MAX_RECEIVES,
+            // Retries here come at once (a test does not wait out the 30 s backoff).
+            retry_base: Duration::from_millis(10),
             ..DeliveryConfig::default()
         },
     );
@@ -415,4 +417,22 @@ fn canonical(lower: &str) -> String {
     .find(|name| name.eq_ignore_ascii_case(lower))
     .unwrap_or(lower)
     .to_owned()
+}
+
+/// Issue 18: a listener that holds its POST (for 30 s, or until released) delays neither
+/// another tenant's listener nor its own tenant's queue, and the retry after the batch's
+/// deadline re-sends nothing that was delivered (`q2c_contract::slow_subscriber_scenario`).
+#[tokio::test]
+async fn a_listener_that_answers_after_30_s_stalls_no_other_subscriber() {
+    let w = world().await;
+    let waited = q2c_contract::slow_subscriber_scenario(q2c_contract::SlowSubscriberWorld {
+        hubs: w.store.hub_store(),
+        delivery: w.delivery.clone(),
+        queues: w.queues.queue_client(),
+        source: SOURCE.into(),
+        subscriber_queue: "sub-q".into(),
+        subscriber_callback: "local:sub-q".into(),
+    })
+    .await;
+    println!("local: the other tenant's listener got its event {waited:?} after the batch began");
 }

@@ -96,6 +96,15 @@ impl LazySecret {
             .await
             .map(String::as_str)
     }
+
+    /// The value fetched now, bypassing and not touching the cache (for callers that keep
+    /// their own cache with a time-to-live, as the downstream credential does).
+    ///
+    /// # Errors
+    /// [`SecretError`] when the fetch fails.
+    pub async fn fetch_now(&self) -> Result<String, SecretError> {
+        (self.fetch)().await
+    }
 }
 
 #[cfg(test)]

@@ -211,6 +211,9 @@ pub struct DownstreamArgs {
     /// Seed of the random failures (reproducible runs).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Require `Authorization: Bearer <token>` on every POST (401 otherwise).
+    #[arg(long)]
+    pub require_token: Option<String>,
 }
 
 /// Options of `q2c local`.
@@ -355,6 +358,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 down_for: Duration::from_secs(args.down_for_s),
                 reject_match: args.reject_match,
                 seed: args.seed,
+                bearer: args
+                    .require_token
+                    .as_deref()
+                    .map(crate::downstream::BearerToken::new),
             };
             let listener = tokio::net::TcpListener::bind(args.addr).await?;
             // Printed (and flushed) so that scripts and tests using port 0 find the server.

@@ -4,7 +4,10 @@
 //!
 //! - `pricing-changes` → [`PriceFanout`], announcing through hub delivery (billing-updates
 //!   first);
-//! - `quote-events` → [`HubDelivery::deliver_mixed_batch`], whole batches;
+//! - `quote-events` → [`HubDelivery::deliver_mixed_batch_by`], whole batches, by a
+//!   deadline inside the visibility timeout, [`HUB_DELIVERY_POLLERS`] batches at a time (as
+//!   the event source mapping runs concurrent invocations), so a batch waiting on a slow
+//!   subscriber holds up no other batch;
 //! - `orders` → [`OrderDispatch`] to order management over HTTP (the in-process fake
 //!   downstream unless `--downstream-url` says otherwise).
 
@@ -33,6 +36,9 @@ const VISIBILITY: Duration = Duration::from_secs(30);
 /// Kept back from the visibility timeout when dispatching, so a message is settled before
 /// it would be visible again.
 const DISPATCH_MARGIN: Duration = Duration::from_secs(2);
+/// Batches of `quote-events` in hand at once (each its own poller, as concurrent Lambda
+/// invocations of hub-delivery are).
+pub const HUB_DELIVERY_POLLERS: usize = 4;
 
 /// Builds the local hub delivery: subscriptions and delivery log in the store, callbacks
 /// checked again by `policy` (the API's), billing-updates first for catalog events (a
@@ -161,19 +167,26 @@ impl Consumers {
                 .await;
         }));
 
-        let events = poller(queues::QUOTE_EVENTS);
-        let (d, s) = (delivery, stopped.clone());
-        tasks.push(tokio::spawn(async move {
-            events
-                .run_batch(
-                    |batch| {
-                        let delivery = d.clone();
-                        async move { delivery.deliver_mixed_batch(batch).await }
-                    },
-                    until_stopped(s),
-                )
-                .await;
-        }));
+        for _ in 0..HUB_DELIVERY_POLLERS {
+            let events = poller(queues::QUOTE_EVENTS);
+            let (d, s, clock) = (delivery.clone(), stopped.clone(), ports.clock.clone());
+            tasks.push(tokio::spawn(async move {
+                events
+                    .run_batch(
+                        |batch| {
+                            let delivery = d.clone();
+                            let deadline = clock.now() + (VISIBILITY - DISPATCH_MARGIN);
+                            async move {
+                                delivery
+                                    .deliver_mixed_batch_by(batch, Some(deadline))
+                                    .await
+                            }
+                        },
+                        until_stopped(s),
+                    )
+                    .await;
+            }));
+        }
 
         let orders = poller(queues::ORDERS);
         let (clock, s) = (ports.clock.clone(), stopped);

@@ -37,6 +37,33 @@ pub struct DownstreamConfig {
     pub reject_match: Option<String>,
     /// Seed of the failure draws (random when absent).
     pub seed: Option<u64>,
+    /// When set, every POST must carry `Authorization: Bearer <the current value>`; others
+    /// get 401 (TMF630 body). Rotate it with [`BearerToken::rotate`] while serving.
+    pub bearer: Option<BearerToken>,
+}
+
+/// The bearer token the fake accepts, shared with whoever rotates it.
+#[derive(Debug, Clone, Default)]
+pub struct BearerToken(Arc<Mutex<String>>);
+
+impl BearerToken {
+    /// Accepts `token`.
+    pub fn new(token: &str) -> Self {
+        BearerToken(Arc::new(Mutex::new(token.to_owned())))
+    }
+
+    /// From now on accepts `token` only (the old one is refused).
+    pub fn rotate(&self, token: &str) {
+        token.clone_into(&mut lock(&self.0));
+    }
+
+    fn accepts(&self, headers: &HeaderMap) -> bool {
+        let expected = format!("Bearer {}", lock(&self.0));
+        headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v == expected)
+    }
 }
 
 /// One order as received, by `externalId`.
@@ -64,6 +91,8 @@ struct Inner {
     keys: BTreeMap<String, String>,
     total_posts: u64,
     refused_while_down: u64,
+    /// POSTs refused 401 (no or a stale bearer token).
+    refused_unauthorized: u64,
     next_id: u64,
 }
 
@@ -116,6 +145,17 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 async fn create(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String) -> Response {
+    if let Some(bearer) = &fake.config.bearer
+        && !bearer.accepts(&headers)
+    {
+        lock(&fake.inner).refused_unauthorized += 1;
+        return tmf_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "Unauthorized",
+            "the bearer token is missing or not accepted",
+        );
+    }
     let order: Value = match serde_json::from_str(&body) {
         Ok(order @ Value::Object(_)) => order,
         _ => {
@@ -246,7 +286,7 @@ fn accept(
 }
 
 /// Every externalId received: `{externalId, id, accepted, posts, order}`; headers
-/// `X-Total-Posts` and `X-Posts-While-Down`.
+/// `X-Total-Posts`, `X-Posts-While-Down` and `X-Posts-Unauthorized`.
 async fn list(State(fake): State<Arc<Fake>>) -> Response {
     let inner = lock(&fake.inner);
     let entries: Vec<Value> = inner
@@ -268,6 +308,10 @@ async fn list(State(fake): State<Arc<Fake>>) -> Response {
     headers.insert(
         "x-posts-while-down",
         HeaderValue::from(inner.refused_while_down),
+    );
+    headers.insert(
+        "x-posts-unauthorized",
+        HeaderValue::from(inner.refused_unauthorized),
     );
     response
 }

@@ -120,6 +120,7 @@ impl LocalConfig {
                 down_for: Duration::from_secs(args.downstream_down_for_s),
                 reject_match: args.downstream_reject_match,
                 seed: None,
+                bearer: None,
             },
             deprecated_api_versions,
             callback_allowlist: args.callback_allowlist,

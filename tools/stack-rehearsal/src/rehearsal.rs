@@ -237,10 +237,23 @@ impl Rehearsal {
         let health = self.api("GET", "/health", None, None).await?;
         expect_status("GET /health (no authorizer)", &health, 200)?;
 
-        // Quote events of this tenant go to its own subscriber queue by rule,
-        // `<Prefix>-subscriber-<tenant>`, which the operator creates (the stack's queues are
-        // never a tenant's callback: docs/security.md).
-        let subscriber_url = self.create_subscriber_queue().await?;
+        // Quote events of this tenant go to its subscriber queue by rule
+        // (`<Prefix>-subscriber-<tenant>`, the default SubscriberQueuePrefix), which the
+        // operator creates outside the stack; no stack queue may be a callback.
+        let billing_url = self.stack.output("BillingUpdatesQueueUrl")?.to_owned();
+        let subscriber_url =
+            billing_url.replace("billing-updates", &format!("subscriber-{TENANT}"));
+        let subscriber_name = subscriber_url
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        aws_sdk_sqs::Client::new(&self.operator)
+            .create_queue()
+            .queue_name(&subscriber_name)
+            .send()
+            .await
+            .map_err(|e| step("create the tenant's subscriber queue", sdk_error(&e)))?;
         let hub = self
             .api(
                 "POST",
@@ -355,7 +368,7 @@ impl Rehearsal {
             ));
         }
         self.note(format!(
-            "the subscriber queue got the quote's state changes {states:?}"
+            "{subscriber_name} got the quote's state changes {states:?}"
         ));
 
         // The price change: posted to the TMF620 listener, applied, announced, re-priced.
@@ -429,8 +442,6 @@ impl Rehearsal {
             ));
         }
         self.note(format!("open quote {open} re-priced: {before} -> {after}"));
-        // Catalog events reach billing by the system's own routing (the built-in subscriber).
-        let billing_url = self.stack.output("BillingUpdatesQueueUrl")?.to_owned();
         let billing = self.receive_all(&billing_url).await?;
         if !billing.iter().any(|m| m["eventId"] == event_id.as_str()) {
             return Err(step(
@@ -652,32 +663,6 @@ impl Rehearsal {
     }
 
     /// Receives (and deletes) every message on `queue_url`, bodies parsed.
-    /// Creates the scenario tenant's subscriber queue, `<Prefix>-subscriber-<tenant>` (named
-    /// after the stack's own billing-updates queue, `<Prefix>-billing-updates`), as the
-    /// operator does, and returns its URL in the outputs' form.
-    async fn create_subscriber_queue(&self) -> Result<String, RehearsalError> {
-        let billing_url = self.stack.output("BillingUpdatesQueueUrl")?;
-        let billing_name = billing_url.rsplit('/').next().unwrap_or_default();
-        let prefix = billing_name
-            .strip_suffix("billing-updates")
-            .ok_or_else(|| {
-                step(
-                    "subscriber queue",
-                    format!("unexpected queue name {billing_name}"),
-                )
-            })?;
-        let name = format!("{prefix}subscriber-{TENANT}");
-        aws_sdk_sqs::Client::new(&self.operator)
-            .create_queue()
-            .queue_name(&name)
-            .send()
-            .await
-            .map_err(|e| step(&format!("create {name}"), sdk_error(&e)))?;
-        // The URL in the form the stack's outputs use (moto answers with its own endpoint).
-        let base = &billing_url[..billing_url.len() - billing_name.len()];
-        Ok(format!("{base}{name}"))
-    }
-
     async fn receive_all(&self, queue_url: &str) -> Result<Vec<Value>, RehearsalError> {
         let sqs = aws_sdk_sqs::Client::new(&self.operator);
         let mut bodies = Vec::new();

@@ -51,7 +51,8 @@ async fn a_template_that_lacks_what_the_code_needs_fails_the_rehearsal_naming_th
         &["OrderDispatchFunction", "exited", "ORDERS_DLQ_URL"],
     );
 
-    // hub-delivery may no longer send to the tenants' subscriber queues: SQS refuses, by queue ARN.
+    // hub-delivery may no longer send to tenants' subscriber queues: SQS refuses, by queue
+    // ARN.
     let message = failure(
         &moto,
         "no-send",

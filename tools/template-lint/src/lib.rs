@@ -43,6 +43,8 @@ pub enum Rule {
     SqsMaxReceiveCount,
     /// Every SQS-triggered function's queue has `VisibilityTimeout >= 6 x Timeout`.
     SqsVisibilityTimeout,
+    /// A consumer's `MAX_RECEIVE_COUNT` is its queue's `maxReceiveCount`.
+    ConsumerMaxReceiveCount,
     /// Every SQS/DynamoDB/Kinesis event source mapping reports partial batch failures.
     EsmReportBatchItemFailures,
     /// Queues, tables and topics are encrypted with a customer-managed KMS key.
@@ -75,10 +77,11 @@ pub const VISIBILITY_TIMEOUT_FACTOR: f64 = 6.0;
 
 impl Rule {
     /// Every rule, in the order [`lint`] runs them.
-    pub const ALL: [Rule; 12] = [
+    pub const ALL: [Rule; 13] = [
         Rule::SqsRedrivePolicy,
         Rule::SqsMaxReceiveCount,
         Rule::SqsVisibilityTimeout,
+        Rule::ConsumerMaxReceiveCount,
         Rule::EsmReportBatchItemFailures,
         Rule::EncryptionAtRest,
         Rule::IamNoWildcardAction,
@@ -96,6 +99,7 @@ impl Rule {
             Rule::SqsRedrivePolicy => "sqs-redrive-policy",
             Rule::SqsMaxReceiveCount => "sqs-max-receive-count",
             Rule::SqsVisibilityTimeout => "sqs-visibility-timeout",
+            Rule::ConsumerMaxReceiveCount => "consumer-max-receive-count",
             Rule::EsmReportBatchItemFailures => "esm-report-batch-item-failures",
             Rule::EncryptionAtRest => "encryption-at-rest",
             Rule::IamNoWildcardAction => "iam-no-wildcard-action",
@@ -147,6 +151,7 @@ pub fn lint(template: &Template) -> Vec<Violation> {
     let mut violations = Vec::new();
     violations.extend(rules::redrive::check(template));
     violations.extend(rules::visibility::check(template));
+    violations.extend(rules::receives::check(template));
     violations.extend(rules::batch::check(template));
     violations.extend(rules::encryption::check(template));
     violations.extend(rules::iam::check(template));

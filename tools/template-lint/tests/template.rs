@@ -99,7 +99,7 @@ fn the_cli_exits_zero_on_the_template_and_one_per_violation_line_on_a_fixture() 
     let stdout = String::from_utf8_lossy(&bad.stdout);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(
-        stdout.starts_with("sqs-max-receive-count: QuoteEventsQueue: "),
+        stdout.starts_with("sqs-max-receive-count: OrdersQueue: "),
         "{stdout}"
     );
 }

@@ -155,6 +155,8 @@ async fn world(missing: bool) -> World {
         Arc::new(SystemClock),
         DeliveryConfig {
             max_attempts: MAX_RECEIVES,
+            // Retries here come at once (a test does not wait out the 30 s backoff).
+            retry_base: Duration::from_millis(10),
             ..DeliveryConfig::default()
         },
     );
@@ -429,4 +431,23 @@ async fn a_quote_event_reaches_its_tenants_quote_hub_subscriber_only() {
         w.posts.lock().expect("lock").is_empty(),
         "catalog subscribers see no quote event"
     );
+}
+
+/// Issue 18 on DynamoDB + SQS: a listener that holds its POST (for 30 s, or until released)
+/// delays neither another tenant's listener nor its own tenant's queue, and the retry after
+/// the batch's deadline re-sends nothing that was delivered
+/// (`q2c_contract::slow_subscriber_scenario`).
+#[tokio::test]
+async fn a_listener_that_answers_after_30_s_stalls_no_other_subscriber() {
+    let w = world(false).await;
+    let waited = q2c_contract::slow_subscriber_scenario(q2c_contract::SlowSubscriberWorld {
+        hubs: Arc::new(w.store.clone()),
+        delivery: w.delivery.clone(),
+        queues: Arc::new(w.queues.clone()),
+        source: SOURCE.into(),
+        subscriber_queue: "sub-a".into(),
+        subscriber_callback: queue_arn(&w.client, &w.sub_urls[0]).await,
+    })
+    .await;
+    println!("moto: the other tenant's listener got its event {waited:?} after the batch began");
 }

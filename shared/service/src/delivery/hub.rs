@@ -2,6 +2,14 @@
 //! their hub. Subscribers are independent: each gets its own batched sends, a failure of one
 //! fails only the messages it did not receive, and a redelivered message goes only to the
 //! subscribers the [`DeliveryLog`] has no record of.
+//!
+//! One subscriber cannot stall the others: subscribers run concurrently, an HTTP
+//! subscriber's messages are POSTed concurrently (a few at a time), every send is bounded by
+//! the invocation's deadline, and each delivery is recorded as soon as it succeeds, so a
+//! batch cut short by the deadline re-sends nothing that was delivered. A message a
+//! subscriber missed is retried on its own, later: it fails with [`RetryAfter`] (the queue
+//! hides it for a backoff growing per receive, at most [`DeliveryConfig::retry_max`]) and
+//! its next receive goes only to the subscribers that still lack it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -12,7 +20,12 @@ use super::query::SubscriptionQuery;
 use super::{CallbackSender, DeliveryLog};
 use crate::context::TenantId;
 use crate::event_versions::{SchemaMajor, render_envelope};
-use crate::messaging::{HandlerError, MAX_BATCH, OutgoingMessage, ParsedMessage, attributes};
+use futures::StreamExt;
+use time::OffsetDateTime;
+
+use crate::messaging::{
+    HandlerError, MAX_BATCH, OutgoingMessage, ParsedMessage, RetryAfter, attributes,
+};
 use crate::ports::{Clock, HubApi, HubStore, VersionedSubscription};
 
 /// A subscription of the stack itself (e.g. billing-updates for catalog events): not in the
@@ -41,6 +54,14 @@ pub struct DeliveryConfig {
     /// The schema major built-in subscribers receive (the process's emitted major;
     /// registered subscribers receive the version they registered with).
     pub emit: SchemaMajor,
+    /// How long a message a subscriber missed stays hidden after its first receive; doubled
+    /// on each further receive (the message's `receive_count`), at most [`Self::retry_max`].
+    pub retry_base: Duration,
+    /// The longest retry backoff (SQS allows a visibility timeout of up to 12 h; 15 min
+    /// keeps retries of a recovered subscriber prompt).
+    pub retry_max: Duration,
+    /// POSTs in flight at once to one HTTP subscriber (its messages of one batch).
+    pub http_concurrency: usize,
 }
 
 impl Default for DeliveryConfig {
@@ -50,7 +71,21 @@ impl Default for DeliveryConfig {
             record_retention: Duration::from_secs(15 * 24 * 3600),
             catalog_builtins: Vec::new(),
             emit: SchemaMajor::DEFAULT_EMIT,
+            retry_base: Duration::from_secs(30),
+            retry_max: Duration::from_secs(15 * 60),
+            http_concurrency: 4,
         }
+    }
+}
+
+impl DeliveryConfig {
+    /// The backoff after the `attempt`-th receive (1-based): `retry_base × 2^(attempt − 1)`,
+    /// at most `retry_max`.
+    pub fn backoff(&self, attempt: u32) -> Duration {
+        let doublings = attempt.saturating_sub(1).min(20);
+        self.retry_base
+            .saturating_mul(1u32 << doublings)
+            .min(self.retry_max)
     }
 }
 
@@ -127,6 +162,18 @@ impl HubDelivery {
         api: HubApi,
         messages: &[ParsedMessage],
     ) -> Vec<Result<(), HandlerError>> {
+        self.deliver_batch_by(api, messages, None).await
+    }
+
+    /// [`HubDelivery::deliver_batch`] finishing by `deadline` (the invocation's, less the
+    /// time to settle the batch): sends still unanswered then are abandoned, and their
+    /// messages fail for those subscribers only (what was delivered is recorded already).
+    pub async fn deliver_batch_by(
+        &self,
+        api: HubApi,
+        messages: &[ParsedMessage],
+        deadline: Option<OffsetDateTime>,
+    ) -> Vec<Result<(), HandlerError>> {
         let mut misses: Vec<Misses> = vec![Misses::new(); messages.len()];
         let subscribers = match self.subscribers(api, messages).await {
             Ok(subscribers) => subscribers,
@@ -174,13 +221,16 @@ impl HubDelivery {
             .into_iter()
             .partition(|(s, _)| s.key.starts_with(BUILTIN_KEY_PREFIX));
         for (subscriber, indexes) in &builtins {
-            for (index, reason) in self.deliver_to(subscriber, messages, indexes).await {
+            for (index, reason) in self
+                .deliver_to(subscriber, messages, indexes, deadline)
+                .await
+            {
                 misses[index].insert(subscriber.key.clone(), reason);
             }
         }
         let outcomes = futures::future::join_all(
             rest.iter()
-                .map(|(s, indexes)| self.deliver_to(s, messages, indexes)),
+                .map(|(s, indexes)| self.deliver_to(s, messages, indexes, deadline)),
         )
         .await;
         for ((subscriber, _), failed) in rest.iter().zip(outcomes) {
@@ -213,9 +263,10 @@ impl HubDelivery {
                 ),
             })
         } else {
-            Err(HandlerError::Transient(
-                format!("event {} not delivered to: {list}", message.event_id).into(),
-            ))
+            Err(HandlerError::Transient(Box::new(RetryAfter {
+                after: self.config.backoff(attempt),
+                reason: format!("event {} not delivered to: {list}", message.event_id),
+            })))
         }
     }
 
@@ -298,43 +349,106 @@ impl HubDelivery {
         })
     }
 
-    /// Sends `indexes` of `messages` to one subscriber and records what it received;
-    /// returns the messages it did not get, with why.
+    /// Sends `indexes` of `messages` to one subscriber, recording each delivery as it
+    /// succeeds, until `deadline`; returns the messages it did not get, with why.
     async fn deliver_to(
         &self,
         subscriber: &Subscriber,
         messages: &[ParsedMessage],
         indexes: &[usize],
+        deadline: Option<OffsetDateTime>,
     ) -> Vec<(usize, String)> {
-        let mut failed = Vec::new();
+        // Sends are units: a queue batch of up to 10, or one HTTP POST. Each unit records
+        // what it delivered before reporting, so a deadline that cuts the rest short loses
+        // no record of what got through.
+        let units: Vec<Vec<usize>> = match &subscriber.target {
+            CallbackTarget::Queue(_) => indexes.chunks(MAX_BATCH).map(<[usize]>::to_vec).collect(),
+            CallbackTarget::Http(_) => indexes.iter().map(|&i| vec![i]).collect(),
+        };
+        let in_flight = match &subscriber.target {
+            CallbackTarget::Queue(_) => 1,
+            CallbackTarget::Http(_) => self.config.http_concurrency.max(1),
+        };
+        let mut settled: Vec<(usize, Option<String>)> = Vec::new();
+        let run = async {
+            // By position, not by reference: a closure over `&Vec` trips the higher-ranked
+            // lifetime check of the `async_trait` futures that await this.
+            let mut sends = futures::stream::iter(
+                (0..units.len()).map(|k| self.send_unit(subscriber, messages, &units[k])),
+            )
+            .buffer_unordered(in_flight);
+            while let Some(outcome) = sends.next().await {
+                settled.extend(outcome);
+            }
+        };
+        let finished = match deadline {
+            None => {
+                run.await;
+                true
+            }
+            Some(deadline) => {
+                let left = deadline - self.clock.now();
+                let left = Duration::try_from(left).unwrap_or(Duration::ZERO);
+                tokio::time::timeout(left, run).await.is_ok()
+            }
+        };
+        let mut failed: Vec<(usize, String)> = settled
+            .iter()
+            .filter_map(|(i, why)| why.clone().map(|why| (*i, why)))
+            .collect();
+        if !finished {
+            let answered: std::collections::HashSet<usize> =
+                settled.iter().map(|(i, _)| *i).collect();
+            failed.extend(
+                indexes
+                    .iter()
+                    .filter(|i| !answered.contains(i))
+                    .map(|&i| (i, "no answer before the invocation's deadline".to_owned())),
+            );
+        }
+        if !failed.is_empty() {
+            tracing::warn!(subscriber = %subscriber.key, failed = failed.len(), "delivery failed");
+        }
+        failed
+    }
+
+    /// One send (a queue batch or an HTTP POST) and the records of what it delivered:
+    /// `(index, None)` delivered and recorded, `(index, Some(why))` not delivered.
+    async fn send_unit(
+        &self,
+        subscriber: &Subscriber,
+        messages: &[ParsedMessage],
+        unit: &[usize],
+    ) -> Vec<(usize, Option<String>)> {
+        let mut outcome = Vec::with_capacity(unit.len());
         let mut received = Vec::new();
         match &subscriber.target {
             CallbackTarget::Queue(queue) => {
-                for chunk in indexes.chunks(MAX_BATCH) {
-                    let batch: Vec<OutgoingMessage> = chunk
-                        .iter()
-                        .map(|&i| outgoing_as(&messages[i], subscriber.version))
-                        .collect();
-                    match self.sender.send_queue(queue, &batch).await {
-                        Ok(outcome) => {
-                            received.extend(outcome.sent.iter().map(|(pos, _)| chunk[*pos]));
-                            failed.extend(
-                                outcome.failed.iter().map(|f| {
-                                    (chunk[f.index], format!("queue refused: {}", f.code))
-                                }),
-                            );
-                        }
-                        Err(error) => failed.extend(chunk.iter().map(|&i| (i, error.to_string()))),
+                let batch: Vec<OutgoingMessage> = unit
+                    .iter()
+                    .map(|&i| outgoing_as(&messages[i], subscriber.version))
+                    .collect();
+                match self.sender.send_queue(queue, &batch).await {
+                    Ok(sent) => {
+                        received.extend(sent.sent.iter().map(|(pos, _)| unit[*pos]));
+                        outcome.extend(
+                            sent.failed.iter().map(|f| {
+                                (unit[f.index], Some(format!("queue refused: {}", f.code)))
+                            }),
+                        );
+                    }
+                    Err(error) => {
+                        outcome.extend(unit.iter().map(|&i| (i, Some(error.to_string()))));
                     }
                 }
             }
             CallbackTarget::Http(url) => {
-                for &index in indexes {
+                for &index in unit {
                     let message = outgoing_as(&messages[index], subscriber.version);
                     let headers = http_headers(&message);
                     match self.sender.post_http(url, &message.body, &headers).await {
                         Ok(()) => received.push(index),
-                        Err(error) => failed.push((index, error.to_string())),
+                        Err(error) => outcome.push((index, Some(error.to_string()))),
                     }
                 }
             }
@@ -342,15 +456,15 @@ impl HubDelivery {
         let expires_at = self.clock.now() + self.config.record_retention;
         for index in received {
             let event_id = &messages[index].event_id;
-            if let Err(error) = self.log.record(event_id, &subscriber.key, expires_at).await {
+            match self.log.record(event_id, &subscriber.key, expires_at).await {
+                Ok(_) => outcome.push((index, None)),
                 // Delivered but not recorded: the retry sends it again (at least once).
-                failed.push((index, format!("recording the delivery: {error}")));
+                Err(error) => {
+                    outcome.push((index, Some(format!("recording the delivery: {error}"))));
+                }
             }
         }
-        if !failed.is_empty() {
-            tracing::warn!(subscriber = %subscriber.key, failed = failed.len(), "delivery failed");
-        }
-        failed
+        outcome
     }
 }
 
@@ -433,23 +547,40 @@ impl HubDelivery {
         &self,
         messages: Vec<ParsedMessage>,
     ) -> Vec<Result<(), HandlerError>> {
+        self.deliver_mixed_batch_by(messages, None).await
+    }
+
+    /// [`HubDelivery::deliver_mixed_batch`] finishing by `deadline`
+    /// ([`HubDelivery::deliver_batch_by`]); the hubs' groups run concurrently.
+    pub async fn deliver_mixed_batch_by(
+        &self,
+        messages: Vec<ParsedMessage>,
+        deadline: Option<OffsetDateTime>,
+    ) -> Vec<Result<(), HandlerError>> {
         let mut results: Vec<Option<Result<(), HandlerError>>> =
             messages.iter().map(|_| None).collect();
-        for api in [HubApi::Quote, HubApi::Ordering, HubApi::Catalog] {
-            let (positions, group): (Vec<usize>, Vec<ParsedMessage>) = messages
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| hub_of(m) == api)
-                .map(|(i, m)| (i, m.clone()))
-                .unzip();
-            if group.is_empty() {
-                continue;
-            }
-            for (position, result) in positions
+        let groups: Vec<(HubApi, Vec<usize>, Vec<ParsedMessage>)> =
+            [HubApi::Quote, HubApi::Ordering, HubApi::Catalog]
                 .into_iter()
-                .zip(self.deliver_batch(api, &group).await)
-            {
-                results[position] = Some(result);
+                .filter_map(|api| {
+                    let (positions, group): (Vec<usize>, Vec<ParsedMessage>) = messages
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, m)| hub_of(m) == api)
+                        .map(|(i, m)| (i, m.clone()))
+                        .unzip();
+                    (!group.is_empty()).then_some((api, positions, group))
+                })
+                .collect();
+        let delivered = futures::future::join_all(
+            groups
+                .iter()
+                .map(|(api, _, group)| self.deliver_batch_by(*api, group, deadline)),
+        )
+        .await;
+        for ((_, positions, _), outcomes) in groups.iter().zip(delivered) {
+            for (position, result) in positions.iter().zip(outcomes) {
+                results[*position] = Some(result);
             }
         }
         results.into_iter().map(|r| r.unwrap_or(Ok(()))).collect()
@@ -461,6 +592,13 @@ impl HubDelivery {
 #[async_trait::async_trait]
 impl crate::fanout::Announce for HubDelivery {
     async fn announce(&self, message: &ParsedMessage) -> Result<(), HandlerError> {
-        self.deliver(HubApi::Catalog, message).await
+        match self.deliver(HubApi::Catalog, message).await {
+            // The fan-out's message is retried by its queue's visibility timeout, not the
+            // hub's backoff: price-fanout never delays a message (no ChangeMessageVisibility).
+            Err(HandlerError::Transient(error)) => {
+                Err(HandlerError::Transient(error.to_string().into()))
+            }
+            other => other,
+        }
     }
 }

@@ -102,6 +102,8 @@ struct Sender {
     versions: Mutex<Vec<(String, String, String)>>,
     broken: Mutex<HashSet<String>>,
     refuse_event: Mutex<Option<String>>,
+    /// HTTP POSTs that never answer: a URL (every event) or `<url>#<eventId>`.
+    hang: Mutex<HashSet<String>>,
 }
 
 impl Sender {
@@ -178,6 +180,13 @@ impl CallbackSender for Sender {
         );
         if self.broken.lock().expect("lock").contains(url) {
             return Err("connection refused".into());
+        }
+        let hangs = {
+            let hang = self.hang.lock().expect("lock");
+            hang.contains(url) || hang.contains(&format!("{url}#{}", Self::event_id(body)))
+        };
+        if hangs {
+            futures::future::pending::<()>().await;
         }
         self.calls
             .lock()
@@ -568,5 +577,125 @@ async fn announcing_a_price_change_delivers_it_to_billing_first() {
         s.sender.received().len(),
         4,
         "billing and the three subscribers"
+    );
+}
+
+const SLOW: &str = "http://127.0.0.1:9/slow";
+
+/// Tenant `a`: a queue and a slow HTTP listener; tenant `b`: a queue.
+fn a_slow_subscriber() -> Vec<(TenantId, HubApi, EventSubscription)> {
+    vec![
+        (tenant("a"), HubApi::Quote, sub("fast", Q1, None)),
+        (tenant("a"), HubApi::Quote, sub("slow", SLOW, None)),
+        (tenant("b"), HubApi::Quote, sub("other", Q2, None)),
+    ]
+}
+
+/// A deadline `millis` from now (the fake clock stands still, so this is real time left).
+fn deadline_in(millis: u64) -> Option<OffsetDateTime> {
+    Some(Now.now() + std::time::Duration::from_millis(millis))
+}
+
+#[tokio::test]
+async fn a_subscriber_that_never_answers_delays_no_other_and_its_retry_resends_nothing_delivered() {
+    let s = setup(a_slow_subscriber(), vec![]);
+    s.sender.hang.lock().expect("lock").insert(SLOW.into());
+    let batch = [
+        message("e1", "QuoteStateChangeEvent", Some("a"), 1),
+        message("e2", "QuoteStateChangeEvent", Some("b"), 1),
+    ];
+    let results = s
+        .delivery
+        .deliver_batch_by(HubApi::Quote, &batch, deadline_in(300))
+        .await;
+    assert!(results[1].is_ok(), "tenant b is not held: {:?}", results[1]);
+    let Err(HandlerError::Transient(error)) = &results[0] else {
+        panic!("transient expected, got {:?}", results[0])
+    };
+    let retry = error
+        .downcast_ref::<crate::messaging::RetryAfter>()
+        .expect("a retry with its backoff");
+    assert_eq!(retry.after, std::time::Duration::from_secs(30));
+    assert!(
+        retry.reason.contains("a/quote/slow") && !retry.reason.contains("a/quote/fast"),
+        "names only the slow one: {}",
+        retry.reason
+    );
+    let received = s.sender.received();
+    assert_eq!(received[Q1], ["e1"]);
+    assert_eq!(received[Q2], ["e2"]);
+    assert!(!received.contains_key(SLOW));
+
+    // The retry (second receive) goes to the slow listener only, which now answers.
+    s.sender.hang.lock().expect("lock").clear();
+    let again = s
+        .delivery
+        .deliver_batch_by(HubApi::Quote, &batch[..1], deadline_in(5_000))
+        .await;
+    assert!(all_ok(&again), "{again:?}");
+    let received = s.sender.received();
+    assert_eq!(received[Q1], ["e1"], "not re-sent");
+    assert_eq!(received[SLOW], ["e1"]);
+}
+
+#[tokio::test]
+async fn posts_to_one_listener_are_concurrent_and_recorded_as_each_succeeds() {
+    let s = setup(a_slow_subscriber(), vec![]);
+    // The listener hangs on e2 only: e1 and e3 must get through beside it.
+    s.sender
+        .hang
+        .lock()
+        .expect("lock")
+        .insert(format!("{SLOW}#e2"));
+    let batch: Vec<ParsedMessage> = ["e1", "e2", "e3"]
+        .iter()
+        .map(|id| message(id, "QuoteStateChangeEvent", Some("a"), 1))
+        .collect();
+    let results = s
+        .delivery
+        .deliver_batch_by(HubApi::Quote, &batch, deadline_in(300))
+        .await;
+    assert!(results[0].is_ok() && results[2].is_ok(), "{results:?}");
+    assert!(results[1].is_err());
+    assert_eq!(s.sender.received()[SLOW], ["e1", "e3"]);
+
+    s.sender.hang.lock().expect("lock").clear();
+    let again = s
+        .delivery
+        .deliver_batch_by(HubApi::Quote, &batch, deadline_in(5_000))
+        .await;
+    assert!(all_ok(&again), "{again:?}");
+    assert_eq!(
+        s.sender.received()[SLOW],
+        ["e1", "e3", "e2"],
+        "only the one it missed"
+    );
+}
+
+#[test]
+fn retry_backoff_doubles_per_receive_up_to_its_cap() {
+    let config = DeliveryConfig::default();
+    let secs: Vec<u64> = (1..=7).map(|n| config.backoff(n).as_secs()).collect();
+    assert_eq!(secs, [30, 60, 120, 240, 480, 900, 900]);
+    assert_eq!(config.backoff(u32::MAX).as_secs(), 900);
+}
+
+#[tokio::test]
+async fn a_failed_announce_is_retried_by_the_fanouts_queue_not_delayed() {
+    let s = setup(three_catalog_subscribers(), vec![]);
+    s.sender.broken.lock().expect("lock").insert(Q2.into());
+    let announce: &dyn crate::fanout::Announce = &s.delivery;
+    let failed = announce
+        .announce(&message("e1", PRICE_EVENT, None, 1))
+        .await;
+    let Err(HandlerError::Transient(error)) = failed else {
+        panic!("transient expected, got {failed:?}")
+    };
+    assert!(error.to_string().contains("b/catalog/s2"), "{error}");
+    assert!(
+        error
+            .downcast_ref::<crate::messaging::RetryAfter>()
+            .is_none(),
+        "no RetryAfter: price-fanout may not change visibility"
     );
 }

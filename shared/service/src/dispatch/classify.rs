@@ -19,6 +19,13 @@ pub enum Classification {
         /// The downstream's id of the order, when its body named one.
         downstream_id: Option<String>,
     },
+    /// 401/403: the credential was refused. It may have been rotated (the downstream
+    /// already refetched it once): retried a few deliveries
+    /// ([`AUTH_REFUSALS_BEFORE_PERMANENT`]) before it counts as permanent.
+    Unauthorized {
+        /// The downstream's error.
+        reason: String,
+    },
     /// Any other 4xx: retrying the same request cannot help.
     Permanent {
         /// The downstream's error, for `failureReason`.
@@ -39,6 +46,11 @@ impl Classification {
     }
 }
 
+/// The delivery of an order message on which a refused credential (401/403) counts as a
+/// permanent refusal; before it the message is retried on the redelivery schedule (a
+/// credential rotated in SSM while the downstream already refuses the old one).
+pub const AUTH_REFUSALS_BEFORE_PERMANENT: u32 = 3;
+
 /// Most characters of a downstream body kept in a reason (DLQ attributes are small).
 const REASON_BODY_CHARS: usize = 512;
 
@@ -56,6 +68,12 @@ pub fn classify(status: u16, body: &str, external_id: &str) -> Classification {
     match status {
         200..=299 => Classification::Dispatched { downstream_id },
         409 => Classification::Duplicate { downstream_id },
+        401 | 403 => Classification::Unauthorized {
+            reason: format!(
+                "order management refused the credential: {status} {}",
+                reason_text(body)
+            ),
+        },
         // Some order systems refuse a repeated externalId with a 400/422 that echoes it.
         400..=499 if status != 429 && field("externalId").as_deref() == Some(external_id) => {
             Classification::Duplicate { downstream_id }

@@ -18,7 +18,7 @@ pub mod usecase;
 pub use breaker::{
     BreakerState, CircuitBreaker, DEFAULT_OPEN_FOR, DEFAULT_THRESHOLD, Permit, StateChangeHook,
 };
-pub use classify::{Classification, classify, classify_answer};
+pub use classify::{AUTH_REFUSALS_BEFORE_PERMANENT, Classification, classify, classify_answer};
 pub use ports::{
     DispatchClaim, DispatchLog, DispatchStatus, DispatchStatusSink, DispatchUpdate, Downstream,
     DownstreamAnswer, OrderStatusSink, Sleeper,

@@ -324,6 +324,15 @@ fn classification_of_answers() {
             reason: "order management refused the order: 400 Bad item: no offering".into()
         }
     );
+    for status in [401, 403] {
+        assert!(
+            matches!(
+                classify(status, r#"{"reason":"bad token"}"#, id),
+                Classification::Unauthorized { ref reason } if reason.contains("credential")
+            ),
+            "{status} is a refused credential"
+        );
+    }
     // Another order's externalId is no duplicate of ours.
     assert!(matches!(
         classify(422, r#"{"externalId":"o-2"}"#, id),
@@ -988,4 +997,37 @@ impl Downstream for FailAfterPost {
         }
         answer
     }
+}
+
+#[tokio::test]
+async fn a_refused_credential_is_retried_on_redelivery_then_counts_as_permanent() {
+    let h = harness(Box::new(|_, _, _| {
+        http(401, json!({"reason": "bad token"}))
+    }));
+    for delivery in 1..AUTH_REFUSALS_BEFORE_PERMANENT {
+        let mut m = message("o-auth");
+        m.receive_count = Some(delivery);
+        let outcome = h.dispatch.dispatch(m, deadline(&h)).await;
+        assert!(
+            matches!(outcome, DispatchOutcome::RetryLater { ref reason, .. } if reason.contains("credential")),
+            "delivery {delivery}: {outcome:?}"
+        );
+    }
+    // One call per delivery: a refusal is not retried within the invocation.
+    assert_eq!(
+        h.downstream.call_count(),
+        AUTH_REFUSALS_BEFORE_PERMANENT as usize - 1
+    );
+    assert_eq!(
+        h.transitions.lock().unwrap().len(),
+        0,
+        "the breaker stays closed"
+    );
+    let mut last = message("o-auth");
+    last.receive_count = Some(AUTH_REFUSALS_BEFORE_PERMANENT);
+    let outcome = h.dispatch.dispatch(last, deadline(&h)).await;
+    assert!(
+        matches!(outcome, DispatchOutcome::Rejected { .. }),
+        "{outcome:?}"
+    );
 }

@@ -219,7 +219,7 @@ impl OrderDispatch {
         let body = downstream_body(order, &order_id);
         let key = idempotency_key(tenant, &order_id);
         match self
-            .call_with_retries(&body, &key, &order_id, deadline)
+            .call_with_retries(&body, &key, &order_id, deliveries, deadline)
             .await
         {
             Ok((downstream_id, calls)) => {
@@ -287,6 +287,7 @@ impl OrderDispatch {
         body: &Value,
         key: &str,
         external_id: &str,
+        deliveries: u32,
         deadline: OffsetDateTime,
     ) -> Result<(Option<String>, u32), Stop> {
         let mut calls = 0;
@@ -309,6 +310,19 @@ impl OrderDispatch {
                 Classification::Dispatched { downstream_id }
                 | Classification::Duplicate { downstream_id } => return Ok((downstream_id, calls)),
                 Classification::Permanent { reason } => return Err(Stop::Refused { reason }),
+                Classification::Unauthorized { reason }
+                    if deliveries >= super::classify::AUTH_REFUSALS_BEFORE_PERMANENT =>
+                {
+                    return Err(Stop::Refused { reason });
+                }
+                // Not within this invocation: a rotation takes a new SSM value, which the
+                // next delivery (after its redelivery delay) fetches.
+                Classification::Unauthorized { reason } => {
+                    return Err(Stop::Retry {
+                        after: Duration::ZERO,
+                        reason,
+                    });
+                }
                 Classification::Transient { reason } => reason,
             };
             let remaining =
