@@ -15,8 +15,8 @@ use crate::metrics::Operation;
 
 /// Most entries in one `SendMessageBatch` (an SQS limit).
 const BATCH_MAX_ENTRIES: usize = 10;
-/// Most payload bytes in one batch: SQS's historical 256 KiB, kept as the conservative bound.
-const BATCH_MAX_BYTES: usize = 256 * 1024;
+/// Most payload bytes in one batch (SQS's 1 MiB, also the most of one message).
+const BATCH_MAX_BYTES: usize = q2c_service::messaging::MAX_BATCH_BYTES;
 /// Sends of one entry before it is reported failed.
 const MAX_ATTEMPTS: u32 = 3;
 
