@@ -63,6 +63,9 @@ pub enum Rule {
     CorsHeaders,
     /// Every function deploys through an alias with a canary rolled back by alarms.
     SafeDeployment,
+    /// The outbox relay (a DynamoDB-stream-fed function) may send to the dead-letter queue of
+    /// every queue it may send to: it parks there what it cannot publish.
+    OutboxParking,
 }
 
 /// The smallest `maxReceiveCount` accepted: fewer receives lets a transient failure of a good
@@ -75,7 +78,7 @@ pub const VISIBILITY_TIMEOUT_FACTOR: f64 = 6.0;
 
 impl Rule {
     /// Every rule, in the order [`lint`] runs them.
-    pub const ALL: [Rule; 12] = [
+    pub const ALL: [Rule; 13] = [
         Rule::SqsRedrivePolicy,
         Rule::SqsMaxReceiveCount,
         Rule::SqsVisibilityTimeout,
@@ -88,6 +91,7 @@ impl Rule {
         Rule::MetricNames,
         Rule::CorsHeaders,
         Rule::SafeDeployment,
+        Rule::OutboxParking,
     ];
 
     /// The rule's stable kebab-case name.
@@ -105,6 +109,7 @@ impl Rule {
             Rule::MetricNames => "metric-names",
             Rule::CorsHeaders => "cors-headers",
             Rule::SafeDeployment => "safe-deployment",
+            Rule::OutboxParking => "outbox-parking",
         }
     }
 }
@@ -156,6 +161,7 @@ pub fn lint(template: &Template) -> Vec<Violation> {
     violations.extend(rules::metrics::check(template));
     violations.extend(rules::cors::check(template));
     violations.extend(rules::deploy::check(template));
+    violations.extend(rules::parking::check(template));
     violations.sort_by_key(|v| v.rule);
     violations
 }

@@ -102,7 +102,7 @@ fn collect_on_failure<'a>(value: &'a Value, found: &mut impl FnMut(&'a str)) {
 }
 
 /// CloudFormation accepts the redrive policies as an object or as a JSON string.
-fn parse_embedded(value: &Value) -> Value {
+pub(crate) fn parse_embedded(value: &Value) -> Value {
     match value.as_str() {
         Some(json) => serde_yaml::from_str(json).unwrap_or(Value::Null),
         None => value.clone(),
