@@ -806,6 +806,9 @@ async fn normal_traffic(
     )
 }
 
+/// An outbox row as [`pipeline_problems`] reads it: id, type, created, published, parked.
+type OutboxRow = (String, String, i64, Option<i64>, Option<String>);
+
 /// Most time between an event's commit and its publication on its queue that the pipeline
 /// allows for the other tenant's events while the hostile input runs (issue 14).
 pub const MAX_NORMAL_EVENT_LAG: Duration = Duration::from_secs(5);
@@ -857,7 +860,7 @@ pub async fn pipeline_problems(
              FROM outbox WHERE tenant = ?1",
         )
         .expect("outbox query");
-    let rows: Vec<(String, String, i64, Option<i64>, Option<String>)> = events
+    let rows: Vec<OutboxRow> = events
         .query_map([tenant], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })
