@@ -174,8 +174,9 @@ mod tests {
 
     #[test]
     fn batches_stay_under_the_payload_limit() {
-        let events: Vec<_> = (0..4).map(|i| event(i, 100 * 1024)).collect();
-        assert_eq!(sizes(&events), [2, 2]);
+        // 300 KiB each: three fit 1 MiB, a fourth does not.
+        let events: Vec<_> = (0..4).map(|i| event(i, 300 * 1024)).collect();
+        assert_eq!(sizes(&events), [3, 1]);
     }
 
     #[test]
