@@ -2,7 +2,8 @@
 //! measurement, not a test). Starts the given `q2c` binary (a release build) as a child
 //! process on a free port with a fresh data directory, runs `q2c_tests::hostile::run`
 //! against it with `LARGE` 300-line quotes, samples the child's `VmHWM` (peak resident set,
-//! Linux) and prints it with the suite's result.
+//! Linux) until every accepted quote's order has reached the fake order management, and
+//! prints it with the suite's result and the pipeline's.
 //!
 //! ```sh
 //! cargo build --release -p q2c
@@ -81,11 +82,22 @@ async fn main() -> anyhow::Result<()> {
     let run = Instant::now();
     let report = hostile::run(&target, large).await;
     let elapsed = run.elapsed();
+    // The pipeline too: the other tenant's events and every accepted quote's order (the
+    // large ones' ~340 KB order events included) go through the relay and the consumers.
+    let pipeline = hostile::pipeline_problems(
+        data_dir.path(),
+        "alice",
+        &report.accepted_quotes,
+        Duration::from_secs(600),
+    )
+    .await;
+    let drained = run.elapsed();
     let peak = peak_rss_kib(pid).unwrap_or_default();
     child.kill().await?;
     let samples = sampler.await?;
 
-    let problems = report.problems();
+    let mut problems = report.problems();
+    problems.extend(pipeline);
     println!("q2c local: {binary}, {large} large quotes");
     println!(
         "requests: {} hostile ({} refused with a 4xx), {} normal, {} quotes accepted, in {:.1} s",
@@ -94,6 +106,10 @@ async fn main() -> anyhow::Result<()> {
         report.normal.len(),
         report.accepted_quotes.len(),
         elapsed.as_secs_f64()
+    );
+    println!(
+        "every order dispatched and every event published {:.1} s after the start",
+        drained.as_secs_f64()
     );
     println!(
         "peak RSS (VmHWM): {:.1} MiB (idle after start: {:.1} MiB; samples every second: {} taken)",

@@ -805,3 +805,80 @@ async fn normal_traffic(
         accepted,
     )
 }
+
+/// An outbox row as [`pipeline_problems`] reads it: id, type, created, published, parked.
+type OutboxRow = (String, String, i64, Option<i64>, Option<String>);
+
+/// Most time between an event's commit and its publication on its queue that the pipeline
+/// allows for the other tenant's events while the hostile input runs (issue 14).
+pub const MAX_NORMAL_EVENT_LAG: Duration = Duration::from_secs(5);
+
+/// What the pipeline did with the suite's events, read from `q2c local`'s database once the
+/// suite is over: every problem found (an event of `tenant` not published, parked, or
+/// published more than [`MAX_NORMAL_EVENT_LAG`] after its commit; an accepted quote of
+/// `orders_of` whose order has not reached order management), waiting up to `wait` for the
+/// orders still on their way. Commit time is the event's `created_at` (written in the
+/// quote's transaction), publication its `published_at` (set once the queue took it).
+///
+/// # Panics
+/// When the database cannot be read.
+pub async fn pipeline_problems(
+    data_dir: &std::path::Path,
+    tenant: &str,
+    orders_of: &[(String, String)],
+    wait: Duration,
+) -> Vec<String> {
+    let conn = rusqlite::Connection::open(data_dir.join(q2c::local::DATABASE_FILE))
+        .expect("the data directory's database");
+    let mut problems = Vec::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let mut dispatched = conn
+            .prepare("SELECT tenant, quote_id FROM orders WHERE dispatch_status = 'dispatched'")
+            .expect("orders query");
+        let done: std::collections::BTreeSet<(String, String)> = dispatched
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("orders")
+            .collect::<Result<_, _>>()
+            .expect("orders rows");
+        let missing: Vec<&(String, String)> =
+            orders_of.iter().filter(|q| !done.contains(*q)).collect();
+        if missing.is_empty() {
+            break;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            problems.extend(missing.into_iter().map(|(t, q)| {
+                format!("the order of accepted quote {t}/{q} never reached order management")
+            }));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let mut events = conn
+        .prepare(
+            "SELECT event_id, event_type, created_at, published_at, parked_reason
+             FROM outbox WHERE tenant = ?1",
+        )
+        .expect("outbox query");
+    let rows: Vec<OutboxRow> = events
+        .query_map([tenant], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .expect("outbox")
+        .collect::<Result<_, _>>()
+        .expect("outbox rows");
+    assert!(!rows.is_empty(), "{tenant} wrote events");
+    let max_lag = i64::try_from(MAX_NORMAL_EVENT_LAG.as_nanos()).unwrap_or(i64::MAX);
+    for (id, event_type, created, published, parked) in rows {
+        match (published, parked) {
+            (_, Some(reason)) => problems.push(format!("{event_type} {id} parked: {reason}")),
+            (None, None) => problems.push(format!("{event_type} {id} never published")),
+            (Some(at), None) if at - created > max_lag => problems.push(format!(
+                "{event_type} {id} published {} ms after its commit",
+                (at - created) / 1_000_000
+            )),
+            _ => {}
+        }
+    }
+    problems
+}

@@ -22,7 +22,7 @@ use q2c_downstream::{
 };
 use q2c_fn_order_dispatch::{Config, Dispatcher};
 use q2c_model::ordering::order_from_quote;
-use q2c_model::tmf::{Quote, QuoteState, RelatedParty};
+use q2c_model::tmf::{Quote, QuoteItem, QuoteState, RelatedParty};
 use q2c_runtime::Metrics;
 use q2c_service::context::TenantId;
 use q2c_service::dispatch::DispatchStatus;
@@ -137,6 +137,11 @@ impl World {
     /// Accepts a fresh quote, creating order `order_id` and its `ProductOrderCreateEvent`
     /// in the same transaction, as the quote API does.
     async fn accept_quote(&self, order_id: &str) {
+        self.accept_quote_with(order_id, Vec::new()).await;
+    }
+
+    /// [`World::accept_quote`] of a quote with `items`.
+    async fn accept_quote_with(&self, order_id: &str, items: Vec<QuoteItem>) {
         let now = OffsetDateTime::now_utc();
         let quote_id = format!("q-{order_id}");
         let stored = StoredQuote {
@@ -150,6 +155,7 @@ impl World {
                     role: Some("customer".into()),
                     ..RelatedParty::default()
                 }],
+                quote_item: items,
                 ..Quote::default()
             },
             version: 1,
@@ -762,5 +768,87 @@ async fn a_rotated_credential_delivers_every_order_with_no_dead_letter() {
     assert!(
         receive_all(&world.sqs, &world.dlq_url).await.is_empty(),
         "no order dead-lettered"
+
+/// `n` quote items of ~1.1 KB each (an offering and a monthly price with long names) over
+/// 40 distinct offerings (`maxCatalogRefs`), as a 300-line quote of the issue has.
+fn large_items(n: usize) -> Vec<QuoteItem> {
+    (0..n)
+        .map(|i| {
+            serde_json::from_value(serde_json::json!({
+                "id": (i + 1).to_string(),
+                "action": "add",
+                "quantity": 1,
+                "state": "inProgress",
+                "productOffering": {"id": format!("po-{}", i % 40), "name": format!("Offering {i} {}", "n".repeat(300))},
+                "quoteItemPrice": [{
+                    "priceType": "recurring",
+                    "recurringChargePeriod": "month",
+                    "name": format!("Monthly {i} {}", "m".repeat(300)),
+                    "price": {
+                        "dutyFreeAmount": {"unit": "EUR", "value": 50.0},
+                        "taxIncludedAmount": {"unit": "EUR", "value": 60.5},
+                        "taxRate": 21
+                    },
+                    "productOfferingPrice": {"id": format!("pop-{}", i % 40)}
+                }]
+            }))
+            .expect("a quote item")
+        })
+        .collect()
+}
+
+/// Issue 14's large-quote scenario on DynamoDB + SQS: four accepted 300-line quotes, whose
+/// `ProductOrderCreateEvent`s (~313 KB) are over SQS's old 256 KiB and together over one
+/// 1 MiB batch,
+/// are relayed from the outbox (in batches within 1 MiB) and dispatched by the function to
+/// order management, each once; nothing is parked or left pending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_orders_are_relayed_within_a_mebibyte_and_reach_order_management() {
+    let world = World::new(DownstreamConfig::default(), 1).await;
+    let order_ids = ["big-1", "big-2", "big-3", "big-4"];
+    for id in order_ids {
+        world.accept_quote_with(id, large_items(300)).await;
+    }
+    let pending = world.store.pending(10).await.expect("pending");
+    assert_eq!(pending.len(), 4);
+    let mut total = 0;
+    for event in &pending {
+        let bytes = event.body.to_string().len();
+        assert!(
+            bytes > 256 * 1024 && bytes < 400 * 1024,
+            "an order event of {bytes} bytes: over the old 256 KiB, within the item limit"
+        );
+        total += bytes;
+    }
+    assert!(
+        total > q2c_service::messaging::MAX_BATCH_BYTES,
+        "together {total} bytes: more than one SendMessageBatch may carry"
+    );
+    let report = relay_once(&world.store, &world.queues, 100)
+        .await
+        .expect("relay");
+    assert_eq!(
+        (report.published, report.parked, report.failed),
+        (4, 0, 0),
+        "all four published, in more than one batch (together over 1 MiB)"
+    );
+    assert!(world.store.pending(10).await.expect("pending").is_empty());
+    world.drain().await;
+
+    let (received, total_posts) = world.received().await;
+    assert_eq!(
+        received.keys().map(String::as_str).collect::<Vec<_>>(),
+        order_ids,
+        "order management received the four large orders"
+    );
+    assert_eq!(total_posts, 4, "each once");
+    for id in order_ids {
+        let order = world.order(id).await;
+        assert_eq!(order.dispatch.status, DispatchStatus::Dispatched, "{id}");
+        assert_eq!(order.order.product_order_item.len(), 300);
+    }
+    assert!(
+        receive_all(&world.sqs, &world.dlq_url).await.is_empty(),
+        "nothing dead-lettered"
     );
 }

@@ -1,7 +1,10 @@
 //! The `outbox-relay` Lambda function: the table's DynamoDB stream delivers the outbox
-//! items the quote transactions wrote; the relay publishes their events to SQS
-//! ([`SqsPublisher`]), marks them published ([`OutboxStore::mark_published`]), and reports
-//! the records whose publish failed as `batchItemFailures` (by sequence number), so the
+//! items the quote transactions wrote; the relay publishes their events to SQS in batches
+//! within SQS's limits ([`relay_entries`] over [`SqsQueues`], the same code as the sweep and
+//! `q2c local`), marks them published, and parks what it cannot publish in the
+//! destination's dead-letter queue (undecodable records, permanent refusals, and events
+//! refused [`MAX_PUBLISH_ATTEMPTS`](q2c_service::relay::MAX_PUBLISH_ATTEMPTS) times), acknowledging them. Only records whose queue
+//! could not be reached are returned as `batchItemFailures` (by sequence number), so the
 //! event source mapping bisects and retries them. Records that are not outbox inserts are
 //! skipped (the mapping's filter should already keep them out).
 //!
@@ -15,7 +18,7 @@
 
 pub mod record;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use aws_lambda_events::dynamodb::Event;
@@ -23,8 +26,10 @@ use aws_lambda_events::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse
 use q2c_aws::{DynamoStore, SqsPublisher, SqsQueues};
 use q2c_runtime::{ConfigError, Metric, Metrics, parsed_or, required};
 use q2c_service::event_versions::SchemaMajor;
-use q2c_service::ports::OutboxStore;
-use q2c_service::relay::{RelayError, RelayReport, relay_once_as, render_outbox_event};
+use q2c_service::ports::PendingEvent;
+use q2c_service::relay::{
+    RelayError, RelayReport, oldest_pending_age, relay_entries, relay_once_as,
+};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -76,6 +81,9 @@ impl Config {
 
 /// Events one sweep round reads from the pending index.
 pub const SWEEP_ROUND: usize = 100;
+/// How long an event may wait before the sweep logs its age as a warning (the alarm's own
+/// threshold is `OutboxPendingAgeAlarmSeconds`, 900 by default).
+pub const PENDING_AGE_WARNING: time::Duration = time::Duration::minutes(5);
 /// Most rounds of one sweep invocation (1,000 events), well inside the 60 s timeout; the
 /// next scheduled sweep continues.
 pub const SWEEP_MAX_ROUNDS: usize = 10;
@@ -114,7 +122,6 @@ impl Invocation {
 #[derive(Debug, Clone)]
 pub struct Relay {
     store: DynamoStore,
-    publisher: SqsPublisher,
     queues: SqsQueues,
     metrics: Arc<Metrics>,
     emit: SchemaMajor,
@@ -127,7 +134,6 @@ impl Relay {
         let queues = SqsQueues::from_publisher(publisher.clone());
         Relay {
             store,
-            publisher,
             queues,
             metrics,
             emit: SchemaMajor::DEFAULT_EMIT,
@@ -163,7 +169,8 @@ impl Relay {
     }
 
     /// Relays pending events, oldest first, in rounds of [`SWEEP_ROUND`] while rounds come
-    /// back full (at most [`SWEEP_MAX_ROUNDS`]).
+    /// back full (at most [`SWEEP_MAX_ROUNDS`]), then emits `OutboxOldestPendingAge` (and
+    /// logs it, as a warning when an event has waited more than [`PENDING_AGE_WARNING`]).
     ///
     /// # Errors
     /// [`RelayError::Outbox`] when the pending index cannot be read or marked.
@@ -173,9 +180,10 @@ impl Relay {
             let round = relay_once_as(&self.store, &self.queues, SWEEP_ROUND, self.emit).await?;
             total.published += round.published;
             total.failed += round.failed;
+            total.parked += round.parked;
             // A short round drained the index; a round with failures would only retry a
             // queue that is refusing now: leave it to the next schedule.
-            if round.published + round.failed < SWEEP_ROUND || round.failed > 0 {
+            if round.read() < SWEEP_ROUND || round.failed > 0 {
                 break;
             }
         }
@@ -183,78 +191,80 @@ impl Relay {
             .add(Metric::EventsPublished, total.published as u64);
         self.metrics
             .add(Metric::EventsPublishFailed, total.failed as u64);
+        self.metrics
+            .add(Metric::MessagesDeadLettered, total.parked as u64);
         if total.published > 0 {
             tracing::warn!(
                 published = total.published,
                 failed = total.failed,
+                parked = total.parked,
                 "sweep relayed events the stream path had not"
             );
+        }
+        let age = oldest_pending_age(&self.store, OffsetDateTime::now_utc()).await?;
+        let seconds = u64::try_from(age.whole_seconds()).unwrap_or(0);
+        self.metrics
+            .observe(Metric::OutboxOldestPendingAge, seconds);
+        if age > PENDING_AGE_WARNING {
+            tracing::warn!(
+                oldest_pending_age_seconds = seconds,
+                "an outbox event has been pending a long time"
+            );
+        } else {
+            tracing::info!(oldest_pending_age_seconds = seconds, "outbox pending age");
         }
         Ok(total)
     }
 
-    /// Publishes the outbox inserts of `event`; the response lists the records to retry.
+    /// Publishes the outbox inserts of `event`; the response lists the records to retry:
+    /// only those whose queue could not be reached. An undecodable record, an event its queue
+    /// refuses for good and one refused [`MAX_PUBLISH_ATTEMPTS`](q2c_service::relay::MAX_PUBLISH_ATTEMPTS) times is parked in its
+    /// destination's dead-letter queue and acknowledged (a failed record would hold its shard
+    /// for every retry); another refusal is counted on the item and acknowledged, and the
+    /// sweep tries it again.
     pub async fn handle(&self, event: Event) -> DynamoDbEventResponse {
-        let mut failed_sequences: Vec<String> = Vec::new();
-        let mut batch = Vec::new();
+        let mut sequences: HashMap<String, String> = HashMap::new();
+        let mut entries = Vec::new();
         for entry in event.records.iter().filter(|r| record::is_outbox_insert(r)) {
             let sequence = entry.change.sequence_number.clone().unwrap_or_default();
-            match record::outbox_event(entry) {
-                Ok(outbox_event) => batch.push((sequence, outbox_event)),
+            let pending = match record::outbox_event(entry) {
+                Ok(event) => PendingEvent::Ready { event, attempts: 0 },
                 Err(error) => {
                     tracing::error!(error.message = %error, sequence, "undecodable outbox item");
-                    failed_sequences.push(sequence);
+                    PendingEvent::Undecodable(record::undecodable(entry, &error))
                 }
-            }
+            };
+            sequences.insert(pending.event_id().to_owned(), sequence);
+            entries.push(pending);
         }
-        let events: Vec<_> = batch
-            .iter()
-            .map(|(_, e)| render_outbox_event(e, self.emit))
-            .collect();
-        let failed_ids: HashSet<String> = match self.publisher.publish(&events).await {
+        let mut response = DynamoDbEventResponse::default();
+        if entries.is_empty() {
+            return response;
+        }
+        let unsent = match relay_entries(&self.store, &self.queues, entries, self.emit).await {
             Ok(outcome) => {
+                let report = outcome.report;
                 self.metrics
-                    .add(Metric::EventsPublished, outcome.published.len() as u64);
-                let now = OffsetDateTime::now_utc();
-                // The stored (internal) form: marking moves the open-quote counts by it.
-                let published: Vec<_> = batch
-                    .iter()
-                    .map(|(_, e)| e)
-                    .filter(|e| outcome.published.contains(&e.event_id))
-                    .cloned()
-                    .collect();
-                if let Err(error) = self.store.mark_published(&published, now).await {
-                    // Already sent: retrying would send again. They stay pending.
-                    tracing::warn!(error.message = %error, error.cause_chain = ?error, "marking events published failed");
-                }
-                for failure in &outcome.failed {
-                    tracing::warn!(
-                        event_id = failure.event_id,
-                        code = failure.code,
-                        "not published"
-                    );
-                }
-                outcome.failed.into_iter().map(|f| f.event_id).collect()
+                    .add(Metric::EventsPublished, report.published as u64);
+                self.metrics
+                    .add(Metric::EventsPublishFailed, report.failed as u64);
+                self.metrics
+                    .add(Metric::MessagesDeadLettered, report.parked as u64);
+                outcome.unsent
             }
             Err(error) => {
-                tracing::error!(error.message = %error, error.cause_chain = ?error, "publishing failed");
-                events.iter().map(|e| e.event_id.clone()).collect()
+                // Marking failed after sending: retrying the records would send again.
+                // They stay pending; the sweep marks them (consumers de-duplicate).
+                tracing::warn!(error.message = %error, error.cause_chain = ?error, "marking outbox events failed; the sweep retries them");
+                Vec::new()
             }
         };
-        failed_sequences.extend(
-            batch
-                .into_iter()
-                .filter(|(_, e)| failed_ids.contains(&e.event_id))
-                .map(|(sequence, _)| sequence),
-        );
-        self.metrics
-            .add(Metric::EventsPublishFailed, failed_sequences.len() as u64);
-        let mut response = DynamoDbEventResponse::default();
-        response.batch_item_failures = failed_sequences
-            .into_iter()
+        response.batch_item_failures = unsent
+            .iter()
+            .filter_map(|event_id| sequences.get(event_id))
             .map(|sequence| {
                 let mut failure = DynamoDbBatchItemFailure::default();
-                failure.item_identifier = Some(sequence);
+                failure.item_identifier = Some(sequence.clone());
                 failure
             })
             .collect();

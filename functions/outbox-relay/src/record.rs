@@ -3,7 +3,7 @@
 //! [`OutboxEvent`]s.
 
 use aws_lambda_events::dynamodb::EventRecord;
-use q2c_service::ports::{Destination, OutboxEvent};
+use q2c_service::ports::{Destination, OutboxEvent, UndecodableEvent};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -71,14 +71,8 @@ pub fn outbox_event(record: &EventRecord) -> Result<OutboxEvent, RecordError> {
     };
     let optional = |attribute: &str| string_attribute(&image, attribute).map(str::to_owned);
     let destination = get("destination")?;
-    let destination = [
-        Destination::QuoteEvents,
-        Destination::PricingChanges,
-        Destination::Orders,
-    ]
-    .into_iter()
-    .find(|d| d.queue_name() == destination)
-    .ok_or_else(|| invalid("destination", format!("unknown queue `{destination}`")))?;
+    let destination = Destination::from_queue_name(destination)
+        .ok_or_else(|| invalid("destination", format!("unknown queue `{destination}`")))?;
     let body = serde_json::from_str(get("body")?).map_err(|e| invalid("body", e.to_string()))?;
     let created_at = OffsetDateTime::parse(get("created_at")?, &Rfc3339)
         .map_err(|e| invalid("created_at", e.to_string()))?;
@@ -93,4 +87,21 @@ pub fn outbox_event(record: &EventRecord) -> Result<OutboxEvent, RecordError> {
         body,
         created_at,
     })
+}
+
+/// What can be read of an outbox insert that [`outbox_event`] refused, to park it whole:
+/// the body text exactly as stored, the known attributes, and `error` as the reason.
+pub fn undecodable(record: &EventRecord, error: &RecordError) -> UndecodableEvent {
+    let image = image(record);
+    let optional = |attribute: &str| string_attribute(&image, attribute).map(str::to_owned);
+    let pk = optional("pk").unwrap_or_default();
+    UndecodableEvent {
+        event_id: optional("event_id")
+            .unwrap_or_else(|| pk.strip_prefix(OUTBOX_PK_PREFIX).unwrap_or(&pk).to_owned()),
+        destination: optional("destination").and_then(|d| Destination::from_queue_name(&d)),
+        event_type: optional("event_type"),
+        tenant: optional("tenant"),
+        body: optional("body").unwrap_or_default(),
+        reason: error.to_string(),
+    }
 }

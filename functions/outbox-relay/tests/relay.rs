@@ -70,19 +70,6 @@ async fn modifies_and_other_items_are_skipped() {
     }
 }
 
-#[tokio::test]
-async fn an_undecodable_outbox_item_is_reported_by_sequence_number() {
-    let mut broken = sample();
-    broken["Records"][0]["dynamodb"]["NewImage"]["destination"] = json!({"S": "nowhere"});
-    let response = offline_relay().handle(event(broken)).await;
-    let failures: Vec<_> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.clone())
-        .collect();
-    assert_eq!(failures, vec![Some("111100000000012345678901".to_owned())]);
-}
-
 #[test]
 fn the_queue_prefix_comes_from_the_quote_events_url() {
     let config = |url: &str| Config {

@@ -1,6 +1,8 @@
-//! The scheduled sweep against moto: events written to the outbox that the stream path never
-//! published (here: no stream at all) reach their queues, leave the pending index, and a
-//! second sweep sends nothing. Needs `Q2C_TEST_AWS_ENDPOINT` (tools/test.sh starts moto).
+//! The relay against moto: the scheduled sweep relays events written to the outbox that the
+//! stream path never published (here: no stream at all), they leave the pending index, and
+//! a second sweep sends nothing; a stream batch whose first record cannot be decoded parks
+//! it in the destination's DLQ, publishes the record behind it and fails no record. Needs
+//! `Q2C_TEST_AWS_ENDPOINT` (tools/test.sh starts moto).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -104,4 +106,58 @@ async fn an_unknown_payload_is_an_invocation_error() {
     assert!(error.contains("neither"), "{error}");
     let error = Invocation::from_payload(json!({"Records": "nope"})).expect_err("refused");
     assert!(error.contains("not a DynamoDB stream batch"), "{error}");
+}
+
+#[tokio::test]
+async fn an_undecodable_stream_record_is_parked_and_the_record_behind_it_published() {
+    let (dynamo, sqs) = (moto::dynamo_client(), moto::sqs_client());
+    let table = dynamo::unique_table(&dynamo, "q2c-park").await;
+    let prefix = moto::queue_prefix("pk");
+    let events_url = create_queue(&sqs, &format!("{prefix}quote-events"), HashMap::new()).await;
+    let dlq_url = create_queue(&sqs, &format!("{prefix}quote-events-dlq"), HashMap::new()).await;
+    let relay = Relay::new(
+        DynamoStore::new(dynamo, table),
+        SqsPublisher::new(sqs.clone()).with_prefix(prefix),
+        Arc::new(Metrics::new("test")),
+    );
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../events/dynamodb/outbox-insert.json"
+    );
+    let sample: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample).expect("sample")).expect("JSON");
+    let good = sample["Records"][0].clone();
+    let mut poison = good.clone();
+    let deep = format!("{}{}", "[".repeat(130), "]".repeat(130));
+    poison["dynamodb"]["NewImage"]["body"] = json!({"S": deep});
+    poison["dynamodb"]["NewImage"]["event_id"] = json!({"S": "poison-1"});
+    poison["dynamodb"]["NewImage"]["pk"] = json!({"S": "OUTBOX#poison-1"});
+    poison["dynamodb"]["SequenceNumber"] = json!("100");
+    let good_id = good["dynamodb"]["NewImage"]["event_id"]["S"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let batch = json!({"Records": [poison, good]});
+
+    let response = relay.invoke(batch).await.expect("stream batch");
+
+    assert_eq!(
+        response["batchItemFailures"],
+        json!([]),
+        "nothing is retried: the poison is parked and acknowledged"
+    );
+    assert_eq!(drain(&sqs, &events_url).await, [good_id]);
+    let parked = take_all(&sqs, &dlq_url).await;
+    assert_eq!(parked.len(), 1);
+    assert_eq!(parked[0].body(), Some(deep.as_str()), "parked whole");
+    let attribute = |name: &str| {
+        parked[0]
+            .message_attributes()
+            .and_then(|a| a.get(name))
+            .and_then(|v| v.string_value())
+            .map(str::to_owned)
+    };
+    assert_eq!(attribute("eventId").as_deref(), Some("poison-1"));
+    let reason = attribute("failureReason").expect("a reason");
+    assert!(reason.contains("cannot be decoded"), "{reason}");
 }

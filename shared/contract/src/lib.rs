@@ -81,5 +81,5 @@ pub use queues::{QueueNames, queue_contract};
 pub use quotas::open_quote_count_contract;
 pub use quote_list::quote_list_contract;
 pub use quotes::quote_store_contract;
-pub use relay::relay_contract;
+pub use relay::{REFUSAL_MARK, Refusing, parking_contract, relay_contract, too_deep_body};
 pub use slow_subscriber::{SlowSubscriberWorld, slow_subscriber_scenario};

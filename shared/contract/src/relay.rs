@@ -13,11 +13,12 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use q2c_service::event_versions::{SchemaMajor, render_envelope};
+use q2c_service::messaging::SendFailure;
 use q2c_service::messaging::{
     OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
 };
 use q2c_service::ports::{OutboxEvent, OutboxStore, QuoteStore};
-use q2c_service::relay::relay_once;
+use q2c_service::relay::{MAX_PUBLISH_ATTEMPTS, relay_once};
 
 use crate::fixtures::{T0, event, stored_quote, tenant};
 use crate::queues::receive_n;
@@ -224,6 +225,249 @@ fn check_attributes(received: &[ReceivedMessage], event: &OutboxEvent) {
     );
     assert_eq!(attr("tenant"), event.tenant.as_deref());
     assert_eq!(attr("correlationId"), event.correlation_id.as_deref());
+}
+
+/// The body member that makes a [`Refusing`] queue refuse an event: `"permanent"` with a
+/// sender fault (`MessageTooLong`, as a queue answers an oversized message), `"transient"`
+/// without (`InternalError`).
+pub const REFUSAL_MARK: &str = "q2cTestRefusal";
+
+/// A queue client that refuses, on the source queues (never on a `-dlq`), every message whose
+/// body carries [`REFUSAL_MARK`], and forwards everything else to `inner`.
+pub struct Refusing {
+    inner: Arc<dyn QueueClient>,
+}
+
+impl Refusing {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn QueueClient>) -> Self {
+        Refusing { inner }
+    }
+}
+
+#[async_trait]
+impl QueueClient for Refusing {
+    async fn send_batch(
+        &self,
+        queue: &str,
+        messages: &[OutgoingMessage],
+    ) -> Result<SendOutcome, QueueError> {
+        let mut refused = Vec::new();
+        let mut forwarded = Vec::new();
+        for (index, message) in messages.iter().enumerate() {
+            let body: serde_json::Value =
+                serde_json::from_str(&message.body).unwrap_or(serde_json::Value::Null);
+            match body.get(REFUSAL_MARK).and_then(serde_json::Value::as_str) {
+                Some(kind) if !queue.ends_with("-dlq") => refused.push(SendFailure {
+                    index,
+                    code: if kind == "permanent" {
+                        "MessageTooLong".into()
+                    } else {
+                        "InternalError".into()
+                    },
+                    sender_fault: kind == "permanent",
+                }),
+                _ => forwarded.push(index),
+            }
+        }
+        let mut outcome = SendOutcome {
+            failed: refused,
+            ..SendOutcome::default()
+        };
+        if forwarded.is_empty() {
+            return Ok(outcome);
+        }
+        let batch: Vec<OutgoingMessage> = forwarded.iter().map(|i| messages[*i].clone()).collect();
+        let inner = self.inner.send_batch(queue, &batch).await?;
+        outcome
+            .sent
+            .extend(inner.sent.into_iter().map(|(i, id)| (forwarded[i], id)));
+        outcome
+            .failed
+            .extend(inner.failed.into_iter().map(|f| SendFailure {
+                index: forwarded[f.index],
+                ..f
+            }));
+        Ok(outcome)
+    }
+
+    async fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        visibility: Duration,
+        wait: Duration,
+    ) -> Result<Vec<ReceivedMessage>, QueueError> {
+        self.inner.receive(queue, max, visibility, wait).await
+    }
+
+    async fn delete_batch(&self, queue: &str, handles: &[String]) -> Result<(), QueueError> {
+        self.inner.delete_batch(queue, handles).await
+    }
+
+    async fn change_visibility(
+        &self,
+        queue: &str,
+        handle: &str,
+        timeout: Duration,
+    ) -> Result<(), QueueError> {
+        self.inner.change_visibility(queue, handle, timeout).await
+    }
+
+    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
+        self.inner.counts(queue).await
+    }
+}
+
+/// A JSON body 130 arrays deep: past serde_json's recursion limit (128), so the entry
+/// holding it cannot be decoded (the issue-14 poison).
+pub fn too_deep_body() -> String {
+    format!("{}{}", "[".repeat(130), "]".repeat(130))
+}
+
+/// Runs the parking rules: the outbox holds only `poison_id`, an entry for `orders` that
+/// cannot be decoded (written by the caller straight into the backend, its body
+/// [`too_deep_body`], ahead of everything else), when three normal quote events, one the
+/// queue refuses for good and one it refuses every time are written. Through a [`Refusing`]
+/// queue over `queues`:
+/// - the first round publishes the normal events behind the poison (no head-of-line
+///   blocking), parks the poison in `orders-dlq` with its body exactly as stored and its
+///   reason, parks the permanent refusal in `quote-events-dlq` at once, and counts one
+///   attempt of the transient one, which stays pending (the oldest pending entry);
+/// - the [`MAX_PUBLISH_ATTEMPTS`]th round parks the transient one too, with its reason;
+/// - then nothing is pending, and a further round sends nothing.
+///
+/// Needs empty `quote-events`, `quote-events-dlq` and `orders-dlq` queues.
+///
+/// # Panics
+/// When a rule is broken (the message names it) or a port fails.
+pub async fn parking_contract(
+    quotes: Arc<dyn QuoteStore>,
+    outbox: Arc<dyn OutboxStore>,
+    queues: Arc<dyn QueueClient>,
+    poison_id: &str,
+) {
+    let t = tenant("park");
+    let normal: Vec<OutboxEvent> = (0..3)
+        .map(|i| event(Some(&t), &format!("q-n{i}"), "QuoteCreateEvent"))
+        .collect();
+    let mut permanent = event(Some(&t), "q-perm", "QuoteStateChangeEvent");
+    permanent.body[REFUSAL_MARK] = "permanent".into();
+    let mut transient = event(Some(&t), "q-trans", "QuoteStateChangeEvent");
+    transient.body[REFUSAL_MARK] = "transient".into();
+    let mut events = normal.clone();
+    events.push(permanent.clone());
+    events.push(transient.clone());
+    quotes
+        .insert(&t, &stored_quote("q-park", T0), &events)
+        .await
+        .expect("insert events");
+    let entries = outbox.pending_entries(100).await.expect("pending entries");
+    assert_eq!(entries.len(), 6, "the poison and five events are pending");
+    assert_eq!(
+        entries[0].event_id(),
+        poison_id,
+        "the poison is at the head"
+    );
+    assert!(
+        matches!(entries[0], q2c_service::ports::PendingEvent::Undecodable(_)),
+        "the poison is read as undecodable, not as an error of the whole read"
+    );
+    assert!(outbox.oldest_pending().await.expect("oldest").is_some());
+    let refusing = Refusing::new(queues.clone());
+
+    let first = relay_once(&*outbox, &refusing, 100).await.expect("round 1");
+    assert_eq!(
+        (first.published, first.parked, first.failed),
+        (3, 2, 1),
+        "round 1: the normal events go out, poison and permanent refusal parked, the transient one pending"
+    );
+    let published = receive_n(&*queues, "quote-events", 3, Duration::from_secs(60)).await;
+    let mut got: Vec<&str> = published
+        .iter()
+        .filter_map(|m| m.attributes.get("eventId").map(String::as_str))
+        .collect();
+    got.sort_unstable();
+    let mut want: Vec<&str> = normal.iter().map(|e| e.event_id.as_str()).collect();
+    want.sort_unstable();
+    assert_eq!(
+        got, want,
+        "every normal event behind the poison was published"
+    );
+
+    let poison = receive_n(&*queues, "orders-dlq", 1, Duration::from_secs(60)).await;
+    assert_eq!(poison.len(), 1, "the poison is parked in orders-dlq");
+    assert_eq!(
+        poison[0].body,
+        too_deep_body(),
+        "parked whole: the body as stored"
+    );
+    assert_eq!(
+        poison[0].attributes.get("eventId").map(String::as_str),
+        Some(poison_id)
+    );
+    let reason = poison[0].attributes.get("failureReason").expect("a reason");
+    assert!(reason.contains("cannot be decoded"), "{reason}");
+
+    let parked = receive_n(&*queues, "quote-events-dlq", 1, Duration::from_secs(60)).await;
+    assert_eq!(parked.len(), 1);
+    assert_eq!(
+        parked[0].attributes.get("eventId"),
+        Some(&permanent.event_id),
+        "the permanent refusal is parked at once"
+    );
+    let reason = parked[0].attributes.get("failureReason").expect("a reason");
+    assert!(reason.contains("MessageTooLong"), "{reason}");
+    check_attributes(&parked, &permanent);
+
+    let left = outbox.pending(100).await.expect("pending");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].event_id, transient.event_id);
+    let entries = outbox.pending_entries(100).await.expect("pending entries");
+    assert!(
+        matches!(
+            entries[0],
+            q2c_service::ports::PendingEvent::Ready { attempts: 1, .. }
+        ),
+        "one refusal counted: {entries:?}"
+    );
+
+    for round in 2..MAX_PUBLISH_ATTEMPTS {
+        let report = relay_once(&*outbox, &refusing, 100).await.expect("round");
+        assert_eq!(
+            (report.published, report.parked, report.failed),
+            (0, 0, 1),
+            "round {round}: the transient refusal stays pending"
+        );
+    }
+    let last = relay_once(&*outbox, &refusing, 100)
+        .await
+        .expect("last round");
+    assert_eq!((last.published, last.parked, last.failed), (0, 1, 0));
+    let parked = receive_n(&*queues, "quote-events-dlq", 1, Duration::from_secs(60)).await;
+    assert_eq!(parked.len(), 1);
+    assert_eq!(
+        parked[0].attributes.get("eventId"),
+        Some(&transient.event_id)
+    );
+    let reason = parked[0].attributes.get("failureReason").expect("a reason");
+    assert!(
+        reason.contains(&format!("after {MAX_PUBLISH_ATTEMPTS} attempt(s)")),
+        "{reason}"
+    );
+
+    assert!(
+        outbox
+            .pending_entries(100)
+            .await
+            .expect("pending")
+            .is_empty()
+    );
+    assert_eq!(outbox.oldest_pending().await.expect("oldest"), None);
+    let idle = relay_once(&*outbox, &refusing, 100)
+        .await
+        .expect("idle round");
+    assert_eq!(idle.read(), 0, "nothing is sent again");
 }
 
 /// Marks everything already pending as published.

@@ -6,7 +6,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
 
 /// Version 1: quotes and their index tables, catalog, hubs, idempotency, outbox.
 const V1: &str = r#"
@@ -239,6 +239,15 @@ SELECT tenant, SUM(n) FROM (
     GROUP BY tenant
 )
 GROUP BY tenant;
+"#;
+
+/// Version 9: the relay parks what it cannot publish (issue 14). `attempts` counts an
+/// event's refusals by its queue; a parked entry leaves the pending set like a published one
+/// (`published_at` = when it was parked, so housekeeping purges it alike) and keeps
+/// `parked_reason` (its whole copy is in `<destination>-dlq`).
+const V9: &str = r#"
+ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN parked_reason TEXT;
 "#;
 
 /// The schema version this build migrates to.

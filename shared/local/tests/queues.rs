@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use q2c_contract::{QueueNames, queue_contract, relay_contract};
+use q2c_contract::{QueueNames, parking_contract, queue_contract, relay_contract, too_deep_body};
 use q2c_local::{PollReport, Poller, SqliteQueues, SqliteStore};
 use q2c_service::messaging::{
     HandlerError, OutgoingMessage, QueueClient, QueueCounts, attributes, queues,
@@ -61,6 +61,30 @@ async fn relay_contract_on_file() {
     let (_dir, store) = file();
     let queues = SqliteQueues::new(&store).queue_client();
     relay_contract(store.quote_store(), store.outbox_store(), queues).await;
+}
+
+/// The poison of issue 14 written as an old build (or a bug) could have: a row whose body
+/// serde cannot parse, before everything else; the relay parks it and goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parking_contract_on_file() {
+    let (dir, store) = file();
+    let conn = rusqlite::Connection::open(dir.path().join("q2c.sqlite3")).expect("open");
+    conn.execute(
+        "INSERT INTO outbox (event_id, destination, tenant, event_type, aggregate_id,
+             schema_version, body, created_at)
+         VALUES ('poison-1', 'orders', 'park', 'ProductOrderCreateEvent', 'o-1', '1.0', ?1, 0)",
+        [too_deep_body()],
+    )
+    .expect("insert the poison");
+    drop(conn);
+    let queues = SqliteQueues::new(&store).queue_client();
+    parking_contract(
+        store.quote_store(),
+        store.outbox_store(),
+        queues,
+        "poison-1",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -50,8 +50,9 @@ pub enum Metric {
     QuotesAccepted,
     /// Events published to SQS by the outbox relay.
     EventsPublished,
-    /// Outbox events the relay could not publish (their stream records are returned as
-    /// batch item failures, or left pending for the next sweep).
+    /// Outbox events the relay could not publish and left pending (their stream records are
+    /// returned as batch item failures when the queue could not be reached; refusals are left
+    /// to the next sweep).
     EventsPublishFailed,
     /// Age of the oldest outbox event still pending, in seconds (the relay's sweep; 0 when
     /// none is pending). Alarmed on by `OutboxPendingAgeAlarm`.
@@ -61,7 +62,8 @@ pub enum Metric {
     /// Queue messages a consumer returned for redelivery: a transient failure, a panic, or
     /// a delay it asked for. Invocations still succeed, so `Errors` stays 0 meanwhile.
     MessagesRetried,
-    /// Messages moved to a dead-letter queue by the consumer (poison, with a reason).
+    /// Messages moved to a dead-letter queue by the consumer (poison, with a reason), and
+    /// outbox events the relay parked in their destination's dead-letter queue.
     MessagesDeadLettered,
     /// Invocations that were the first of their container.
     ColdStarts,

@@ -68,6 +68,11 @@ pub mod attributes {
 
 /// Most entries of one send, receive or delete batch (an SQS limit).
 pub const MAX_BATCH: usize = 10;
+/// Most bytes of one message, body plus attributes (SQS's 1 MiB since 2025; the embedded
+/// queue of `q2c local` has the same).
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
+/// Most bytes of all messages of one send batch together (an SQS limit).
+pub const MAX_BATCH_BYTES: usize = 1024 * 1024;
 /// The schema major versions consumers accept by default ([`SchemaPolicy::default`]; the
 /// legacy `1.x` is read as 4).
 pub const ACCEPTED_SCHEMA_MAJORS: [SchemaMajor; 2] = [SchemaMajor::PREVIOUS, SchemaMajor::CURRENT];
@@ -79,6 +84,19 @@ pub struct OutgoingMessage {
     pub body: String,
     /// String message attributes (SQS allows at most 10).
     pub attributes: BTreeMap<String, String>,
+}
+
+impl OutgoingMessage {
+    /// Its size as SQS counts it: the body, and each attribute's name, type (`String`) and
+    /// value.
+    pub fn bytes(&self) -> usize {
+        self.body.len()
+            + self
+                .attributes
+                .iter()
+                .map(|(k, v)| k.len() + v.len() + "String".len())
+                .sum::<usize>()
+    }
 }
 
 /// A received message; delete it with its `receipt_handle` once handled.

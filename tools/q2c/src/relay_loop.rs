@@ -1,7 +1,10 @@
 //! The outbox relay of `q2c local`: right after each quote write (see `relay_wake`), else
 //! every 200 ms (and at once again while a round finds a full batch), pending outbox events move to the embedded queues in the same database. If the
 //! process dies between a write and its publish, the event stays pending in the outbox and
-//! the next start's first round sends it.
+//! the next start's first round sends it. What cannot be published is parked in the
+//! destination's `-dlq` (see `q2c_service::relay`); every [`AGE_EVERY`] the loop logs the
+//! oldest pending event's age (`OutboxOldestPendingAge` on AWS), as a warning past
+//! [`AGE_WARNING`].
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +13,8 @@ use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_service::event_versions::SchemaMajor;
 use q2c_service::messaging::QueueClient;
 use q2c_service::ports::OutboxStore;
-use q2c_service::relay::relay_once_as;
+use q2c_service::relay::{oldest_pending_age, relay_once_as};
+use time::OffsetDateTime;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
@@ -18,6 +22,10 @@ use tokio::task::JoinHandle;
 pub const RELAY_EVERY: Duration = Duration::from_millis(200);
 /// Most events one round reads.
 pub const RELAY_BATCH: usize = 100;
+/// How often the loop logs the oldest pending event's age.
+pub const AGE_EVERY: Duration = Duration::from_secs(10);
+/// Age of the oldest pending event past which it is logged as a warning.
+pub const AGE_WARNING: time::Duration = time::Duration::minutes(1);
 
 /// A running relay loop; [`RelayLoop::stop`] ends it after a last round.
 pub struct RelayLoop {
@@ -52,7 +60,12 @@ async fn run(
     mut stopped: watch::Receiver<bool>,
     emit: SchemaMajor,
 ) {
+    let mut age_checked = tokio::time::Instant::now();
     loop {
+        if age_checked.elapsed() >= AGE_EVERY {
+            age_checked = tokio::time::Instant::now();
+            log_age(&*outbox).await;
+        }
         if *stopped.borrow() {
             // Stop came after the HTTP server drained: this round sees its last writes.
             round(&*outbox, &*queues, emit).await;
@@ -79,6 +92,7 @@ async fn round(outbox: &dyn OutboxStore, queues: &dyn QueueClient, emit: SchemaM
                 tracing::debug!(
                     published = report.published,
                     failed = report.failed,
+                    parked = report.parked,
                     "relayed outbox events"
                 );
             }
@@ -87,6 +101,23 @@ async fn round(outbox: &dyn OutboxStore, queues: &dyn QueueClient, emit: SchemaM
         Err(error) => {
             tracing::warn!(error.message = %error, error.cause_chain = ?error, "outbox relay round failed");
             false
+        }
+    }
+}
+
+/// Logs the oldest pending event's age: a warning past [`AGE_WARNING`], else at debug.
+async fn log_age(outbox: &dyn OutboxStore) {
+    match oldest_pending_age(outbox, OffsetDateTime::now_utc()).await {
+        Ok(age) if age > AGE_WARNING => tracing::warn!(
+            oldest_pending_age_seconds = age.whole_seconds(),
+            "an outbox event has been pending a long time"
+        ),
+        Ok(age) => tracing::debug!(
+            oldest_pending_age_seconds = age.whole_seconds(),
+            "outbox pending age"
+        ),
+        Err(error) => {
+            tracing::warn!(error.message = %error, "reading the outbox's oldest pending event failed");
         }
     }
 }

@@ -65,6 +65,9 @@ pub enum Rule {
     CorsHeaders,
     /// Every function deploys through an alias with a canary rolled back by alarms.
     SafeDeployment,
+    /// The outbox relay (a DynamoDB-stream-fed function) may send to the dead-letter queue of
+    /// every queue it may send to: it parks there what it cannot publish.
+    OutboxParking,
 }
 
 /// The smallest `maxReceiveCount` accepted: fewer receives lets a transient failure of a good
@@ -91,6 +94,7 @@ impl Rule {
         Rule::MetricNames,
         Rule::CorsHeaders,
         Rule::SafeDeployment,
+        Rule::OutboxParking,
     ];
 
     /// The rule's stable kebab-case name.
@@ -109,6 +113,7 @@ impl Rule {
             Rule::MetricNames => "metric-names",
             Rule::CorsHeaders => "cors-headers",
             Rule::SafeDeployment => "safe-deployment",
+            Rule::OutboxParking => "outbox-parking",
         }
     }
 }
@@ -161,6 +166,7 @@ pub fn lint(template: &Template) -> Vec<Violation> {
     violations.extend(rules::metrics::check(template));
     violations.extend(rules::cors::check(template));
     violations.extend(rules::deploy::check(template));
+    violations.extend(rules::parking::check(template));
     violations.sort_by_key(|v| v.rule);
     violations
 }

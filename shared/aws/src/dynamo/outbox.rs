@@ -1,8 +1,11 @@
 //! The outbox on DynamoDB. Events are written by the quote transactions (`event_puts`) as
 //! `OUTBOX#<eventId>` items that carry `gsi2pk = OUTBOX#PENDING`, a sparse index of what the
 //! relay still has to send, so `pending` is one Query, in write order. Publishing moves an
-//! event to the `OUTBOX#PUBLISHED` partition of `gsi2` (for `purge_published`); every event
-//! also carries a TTL of seven days as a backstop.
+//! event to the `OUTBOX#PUBLISHED` partition of `gsi2` (for `purge_published`) and only then
+//! gives it a TTL (seven days, a backstop of the purge): a pending event never expires, it
+//! is published or parked. Parking (the relay gave up on it, its whole copy is in the
+//! destination's dead-letter queue) moves it the same way and keeps `parked_reason`; a
+//! queue's refusals are counted in `attempts`.
 //!
 //! Every pending event shares one `gsi2` partition key: fine for the write rates of one
 //! quote API (a GSI partition takes 1,000 writes/s); shard it if that ever binds.
@@ -20,7 +23,10 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::types::TransactWriteItem;
 use futures::{StreamExt, TryStreamExt};
 use q2c_service::context::TenantId;
-use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoreError, write_limits};
+use q2c_service::ports::{
+    Destination, OutboxEvent, OutboxStore, ParkedEvent, PendingEvent, StoreError, UndecodableEvent,
+    write_limits,
+};
 use q2c_service::quotas::{OpenQuoteCounts, open_quote_delta};
 use time::{Duration, OffsetDateTime};
 
@@ -31,7 +37,8 @@ use super::query::QuerySpec;
 use super::transact::{Expr, TransactError, contention_pause, put_write, update_write};
 use crate::error::DynamoError;
 
-/// How long an event item lives at most (TTL), published or not.
+/// How long an event item lives after it was published or parked (TTL, a backstop of
+/// `purge_published`); a pending event has none.
 const EVENT_TTL: Duration = Duration::days(7);
 
 const EVENT_ID: &str = "event_id";
@@ -43,6 +50,8 @@ const SCHEMA_VERSION: &str = "schema_version";
 const DESTINATION: &str = "destination";
 const CREATED_AT: &str = "created_at";
 const PUBLISHED_AT: &str = "published_at";
+const PARKED_REASON: &str = "parked_reason";
+const ATTEMPTS: &str = "attempts";
 
 /// The item of a new, pending event, the `position`-th of a write made at `written`.
 fn encode(
@@ -70,8 +79,6 @@ fn encode(
     item.insert(GSI2PK.into(), s(keys::OUTBOX_PENDING));
     let order = keys::outbox_pending_sk(written, position, &event.event_id);
     item.insert(GSI2SK.into(), s(order));
-    let expires = keys::epoch_seconds(event.created_at + EVENT_TTL);
-    item.insert(EXPIRES_AT.into(), n(expires));
     Ok(item)
 }
 
@@ -98,14 +105,7 @@ pub(crate) fn event_puts(
 
 fn destination(item: &Item) -> Result<Destination, DynamoError> {
     let name = item::get_s(item, DESTINATION)?;
-    [
-        Destination::QuoteEvents,
-        Destination::PricingChanges,
-        Destination::Orders,
-    ]
-    .into_iter()
-    .find(|d| d.queue_name() == name)
-    .ok_or_else(|| DynamoError::Attribute {
+    Destination::from_queue_name(name).ok_or_else(|| DynamoError::Attribute {
         key: item::pk_of(item),
         attribute: DESTINATION,
     })
@@ -131,6 +131,38 @@ fn decode(item: &Item) -> Result<OutboxEvent, DynamoError> {
     })
 }
 
+/// A pending item as the relay takes it: decoded, or undecodable with what could be read
+/// (its body text as stored), never an error for the whole read.
+fn decode_entry(item: &Item) -> PendingEvent {
+    match decode(item) {
+        Ok(event) => PendingEvent::Ready {
+            event,
+            attempts: item::get_n::<u32>(item, ATTEMPTS).unwrap_or(0),
+        },
+        Err(error) => {
+            let pk = item::pk_of(item);
+            let event_id = item::opt_s(item, EVENT_ID)
+                .unwrap_or_else(|| pk.strip_prefix("OUTBOX#").unwrap_or(&pk).to_owned());
+            let mut reason = error.to_string();
+            let mut source = std::error::Error::source(&error);
+            while let Some(cause) = source {
+                reason.push_str(": ");
+                reason.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            PendingEvent::Undecodable(UndecodableEvent {
+                event_id,
+                destination: item::opt_s(item, DESTINATION)
+                    .and_then(|d| Destination::from_queue_name(&d)),
+                event_type: item::opt_s(item, EVENT_TYPE),
+                tenant: item::opt_s(item, TENANT),
+                body: item::opt_s(item, keys::BODY).unwrap_or_default(),
+                reason,
+            })
+        }
+    }
+}
+
 /// Concurrent `UpdateItem`s of one `mark_published`.
 const MARK_CONCURRENCY: usize = 8;
 
@@ -144,19 +176,33 @@ const COUNTED_MARK_ATTEMPTS: u32 = 5;
 /// The condition of a mark: the event is still pending.
 const PENDING: &str = "#gsi2pk = :pending";
 
-/// The key of an event and the update moving it to the published partition of `gsi2`.
-/// Only a pending event moves ([`PENDING`]): marking twice keeps the first publication
-/// time, and an unknown id does not create an item.
-fn mark_of(event_id: &str, now: OffsetDateTime) -> (Item, Expr) {
+/// The key of an event and the update moving it to the published partition of `gsi2`,
+/// with its TTL from now on, and the reason when it is parked. Only a pending event moves
+/// ([`PENDING`]): marking twice keeps the first publication time, and an unknown id does
+/// not create an item.
+fn mark_of(event_id: &str, now: OffsetDateTime, parked: Option<&str>) -> (Item, Expr) {
     let key = item::key(keys::outbox_pk(event_id), keys::OUTBOX_SK);
-    let update = Expr::new("SET #gsi2pk = :published, #gsi2sk = :sk, #published_at = :now")
+    let mut text = String::from(
+        "SET #gsi2pk = :published, #gsi2sk = :sk, #published_at = :now, #expires = :expires",
+    );
+    if parked.is_some() {
+        text.push_str(", #parked_reason = :reason");
+    }
+    let mut update = Expr::new(text)
         .name("#gsi2pk", GSI2PK)
         .name("#gsi2sk", GSI2SK)
         .name("#published_at", PUBLISHED_AT)
+        .name("#expires", EXPIRES_AT)
         .value(":published", s(keys::OUTBOX_PUBLISHED))
         .value(":sk", s(keys::outbox_published_sk(now, event_id)))
         .value(":now", s(keys::sortable_time(now)))
+        .value(":expires", n(keys::epoch_seconds(now + EVENT_TTL)))
         .value(":pending", s(keys::OUTBOX_PENDING));
+    if let Some(reason) = parked {
+        update = update
+            .name("#parked_reason", PARKED_REASON)
+            .value(":reason", s(reason));
+    }
     (key, update)
 }
 
@@ -174,10 +220,61 @@ fn add(delta: i64) -> Expr {
         .value(":delta", n(delta))
 }
 
+/// An event to mark, with the reason when it is parked.
+type Mark<'a> = (&'a OutboxEvent, Option<&'a str>);
+
 impl DynamoStore {
+    /// Marks events published, or parked with a reason: those that open or close a quote
+    /// move their tenant's count in the transaction that marks them, a chunk per
+    /// transaction; the others take one `UpdateItem` each, a few at a time (after the
+    /// transactions: no write of this call runs beside one).
+    async fn mark_all(
+        &self,
+        marks: Vec<(String, Option<&OutboxEvent>, Option<&str>)>,
+        now: OffsetDateTime,
+    ) -> Result<(), DynamoError> {
+        let mut seen = std::collections::HashSet::new();
+        let mut counted: Vec<Mark<'_>> = Vec::new();
+        let mut plain: Vec<(String, Option<String>)> = Vec::new();
+        for (event_id, event, reason) in marks {
+            if !seen.insert(event_id.clone()) {
+                continue;
+            }
+            match event {
+                Some(event) if open_quote_delta(event).is_some() => counted.push((event, reason)),
+                _ => plain.push((event_id, reason.map(str::to_owned))),
+            }
+        }
+        for chunk in counted.chunks(COUNTED_CHUNK) {
+            self.mark_counted(chunk, now).await?;
+        }
+        futures::stream::iter(plain)
+            .map(|(event_id, reason)| self.mark_plain(event_id, reason, now))
+            .buffer_unordered(MARK_CONCURRENCY)
+            .try_collect::<Vec<bool>>()
+            .await?;
+        Ok(())
+    }
+
+    /// Counts one refusal of a pending event (a failed condition: no longer pending).
+    async fn refuse_one(&self, event_id: String) -> Result<bool, DynamoError> {
+        let key = item::key(keys::outbox_pk(&event_id), keys::OUTBOX_SK);
+        let update = Expr::new("ADD #attempts :one")
+            .name("#attempts", ATTEMPTS)
+            .name("#gsi2pk", GSI2PK)
+            .value(":one", n(1))
+            .value(":pending", s(keys::OUTBOX_PENDING));
+        self.update_item(key, update, PENDING).await
+    }
+
     /// Marks an uncounted event (a failed condition is a no-op).
-    async fn mark_plain(&self, event_id: String, now: OffsetDateTime) -> Result<bool, DynamoError> {
-        let (key, update) = mark_of(&event_id, now);
+    async fn mark_plain(
+        &self,
+        event_id: String,
+        reason: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<bool, DynamoError> {
+        let (key, update) = mark_of(&event_id, now, reason.as_deref());
         self.update_item(key, update, PENDING).await
     }
 
@@ -186,13 +283,13 @@ impl DynamoStore {
     /// mark) or a concurrent transaction cancels it, falls back to one transaction each.
     async fn mark_counted(
         &self,
-        events: &[&OutboxEvent],
+        events: &[Mark<'_>],
         now: OffsetDateTime,
     ) -> Result<(), DynamoError> {
         let mut items = Vec::with_capacity(events.len() * 2);
         let mut shards: BTreeMap<String, (Item, i64)> = BTreeMap::new();
-        for event in events {
-            let (key, update) = mark_of(&event.event_id, now);
+        for (event, reason) in events {
+            let (key, update) = mark_of(&event.event_id, now, *reason);
             items.push(update_write(&self.table, key, update, PENDING)?);
             if let Some((key, delta)) = count_change(event) {
                 shards.entry(item::pk_of(&key)).or_insert((key, 0)).1 += delta;
@@ -205,8 +302,8 @@ impl DynamoStore {
             Ok(()) => Ok(()),
             Err(TransactError::Other(error)) => Err(error),
             Err(TransactError::Conditions(_)) => {
-                for event in events {
-                    self.mark_one_counted(event, now).await?;
+                for (event, reason) in events {
+                    self.mark_one_counted(event, *reason, now).await?;
                 }
                 Ok(())
             }
@@ -218,12 +315,13 @@ impl DynamoStore {
     async fn mark_one_counted(
         &self,
         event: &OutboxEvent,
+        reason: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<(), DynamoError> {
         let Some((count_key, delta)) = count_change(event) else {
             return Ok(());
         };
-        let (key, update) = mark_of(&event.event_id, now);
+        let (key, update) = mark_of(&event.event_id, now, reason);
         for attempt in 0..COUNTED_MARK_ATTEMPTS {
             let items = vec![
                 update_write(&self.table, key.clone(), update.clone(), PENDING)?,
@@ -282,7 +380,7 @@ impl OpenQuoteCounts for DynamoStore {
 #[async_trait]
 impl OutboxStore for DynamoStore {
     #[tracing::instrument(skip_all, fields(limit), err)]
-    async fn pending(&self, limit: usize) -> Result<Vec<OutboxEvent>, StoreError> {
+    async fn pending_entries(&self, limit: usize) -> Result<Vec<PendingEvent>, StoreError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -291,12 +389,7 @@ impl OutboxStore for DynamoStore {
         let items = self
             .query_while(&spec, Some(page), |items| items.len() < limit)
             .await?;
-        let events = items
-            .iter()
-            .take(limit)
-            .map(decode)
-            .collect::<Result<_, _>>()?;
-        Ok(events)
+        Ok(items.iter().take(limit).map(decode_entry).collect())
     }
 
     #[tracing::instrument(skip_all, fields(events = events.len()), err)]
@@ -305,24 +398,55 @@ impl OutboxStore for DynamoStore {
         events: &[OutboxEvent],
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        // Events that open or close a quote move their tenant's count in the transaction
-        // that marks them, a chunk per transaction; the others take one UpdateItem each, a
-        // few at a time (after the transactions: no write of this call runs beside one).
-        let mut seen = std::collections::HashSet::new();
-        let (counted, plain): (Vec<&OutboxEvent>, Vec<&OutboxEvent>) = events
+        let marks = events
             .iter()
-            .filter(|e| seen.insert(e.event_id.as_str()))
-            .partition(|e| open_quote_delta(e).is_some());
-        for chunk in counted.chunks(COUNTED_CHUNK) {
-            self.mark_counted(chunk, now).await?;
-        }
-        let plain: Vec<String> = plain.into_iter().map(|e| e.event_id.clone()).collect();
-        futures::stream::iter(plain)
-            .map(|event_id| self.mark_plain(event_id, now))
+            .map(|e| (e.event_id.clone(), Some(e), None))
+            .collect();
+        Ok(self.mark_all(marks, now).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(events = event_ids.len()), err)]
+    async fn record_refusals(&self, event_ids: &[String]) -> Result<(), StoreError> {
+        let ids: Vec<String> = event_ids.to_vec();
+        futures::stream::iter(ids)
+            .map(|event_id| self.refuse_one(event_id))
             .buffer_unordered(MARK_CONCURRENCY)
             .try_collect::<Vec<bool>>()
             .await?;
         Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(events = events.len()), err)]
+    async fn park(&self, events: &[ParkedEvent], now: OffsetDateTime) -> Result<(), StoreError> {
+        let marks = events
+            .iter()
+            .map(|p| {
+                (
+                    p.event_id.clone(),
+                    p.event.as_ref(),
+                    Some(p.reason.as_str()),
+                )
+            })
+            .collect();
+        Ok(self.mark_all(marks, now).await?)
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn oldest_pending(&self) -> Result<Option<OffsetDateTime>, StoreError> {
+        // The index is in write order: its first item is the oldest pending one.
+        let spec = QuerySpec::new(Some(GSI2), "gsi2pk = :pk").value(":pk", s(keys::OUTBOX_PENDING));
+        let page = self.query_page(&spec, None, Some(1), false).await?;
+        let Some(first) = page.items.first() else {
+            return Ok(None);
+        };
+        let created = item::get_s(first, CREATED_AT)?;
+        let created_at =
+            OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| DynamoError::Attribute {
+                    key: item::pk_of(first),
+                    attribute: CREATED_AT,
+                })?;
+        Ok(Some(created_at))
     }
 
     #[tracing::instrument(skip_all, err)]

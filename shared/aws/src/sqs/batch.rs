@@ -15,8 +15,8 @@ use crate::metrics::Operation;
 
 /// Most entries in one `SendMessageBatch` (an SQS limit).
 const BATCH_MAX_ENTRIES: usize = 10;
-/// Most payload bytes in one batch: SQS's historical 256 KiB, kept as the conservative bound.
-const BATCH_MAX_BYTES: usize = 256 * 1024;
+/// Most payload bytes in one batch (SQS's 1 MiB, also the most of one message).
+const BATCH_MAX_BYTES: usize = q2c_service::messaging::MAX_BATCH_BYTES;
 /// Sends of one entry before it is reported failed.
 const MAX_ATTEMPTS: u32 = 3;
 
@@ -174,8 +174,9 @@ mod tests {
 
     #[test]
     fn batches_stay_under_the_payload_limit() {
-        let events: Vec<_> = (0..4).map(|i| event(i, 100 * 1024)).collect();
-        assert_eq!(sizes(&events), [2, 2]);
+        // 300 KiB each: three fit 1 MiB, a fourth does not.
+        let events: Vec<_> = (0..4).map(|i| event(i, 300 * 1024)).collect();
+        assert_eq!(sizes(&events), [3, 1]);
     }
 
     #[test]

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use q2c_service::messaging::{
-    OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendFailure,
-    SendOutcome, check_batch,
+    MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, OutgoingMessage, QueueClient, QueueCounts, QueueError,
+    ReceivedMessage, SendFailure, SendOutcome, check_batch,
 };
 use rusqlite::params;
 use time::OffsetDateTime;
@@ -15,8 +15,6 @@ use super::SqliteQueues;
 use crate::error::ResultExt;
 use crate::time_codec::encode;
 
-/// Most bytes of body plus attributes of one message (SQS's historical 256 KiB).
-const MAX_MESSAGE_BYTES: usize = 256 * 1024;
 /// Most message attributes (an SQS limit).
 const MAX_ATTRIBUTES: usize = 10;
 /// Longest long poll, as SQS.
@@ -24,16 +22,12 @@ const MAX_WAIT: Duration = Duration::from_secs(20);
 /// How often a long poll looks again for messages.
 const POLL_EVERY: Duration = Duration::from_millis(50);
 
-/// Why SQS would refuse this entry (code, as SQS names it), if it would.
+/// Why SQS would refuse this entry (code, as SQS names it), if it would: more than 10
+/// attributes, or more than [`MAX_MESSAGE_BYTES`] (1 MiB) of body and attributes.
 fn refusal(message: &OutgoingMessage) -> Option<&'static str> {
-    let attribute_bytes: usize = message
-        .attributes
-        .iter()
-        .map(|(k, v)| k.len() + v.len() + "String".len())
-        .sum();
     if message.attributes.len() > MAX_ATTRIBUTES {
         Some("InvalidParameterValue")
-    } else if message.body.len() + attribute_bytes > MAX_MESSAGE_BYTES {
+    } else if message.bytes() > MAX_MESSAGE_BYTES {
         Some("MessageTooLong")
     } else {
         None
@@ -48,6 +42,13 @@ impl QueueClient for SqliteQueues {
         messages: &[OutgoingMessage],
     ) -> Result<SendOutcome, QueueError> {
         check_batch("send", messages.len())?;
+        let total: usize = messages.iter().map(OutgoingMessage::bytes).sum();
+        if total > MAX_BATCH_BYTES {
+            // As SQS: the whole call is refused (BatchRequestTooLong).
+            return Err(QueueError::InvalidRequest(format!(
+                "BatchRequestTooLong: {total} bytes in one batch, at most {MAX_BATCH_BYTES}"
+            )));
+        }
         let mut rows = Vec::new();
         let mut outcome = SendOutcome::default();
         for (index, message) in messages.iter().enumerate() {

@@ -34,7 +34,7 @@ pub fn check(template: &Template) -> Vec<Violation> {
 }
 
 /// The policy documents of one resource, each with a label naming it.
-fn documents<'a>(kind: &str, properties: &'a Value) -> Vec<(String, &'a Value)> {
+pub(crate) fn documents<'a>(kind: &str, properties: &'a Value) -> Vec<(String, &'a Value)> {
     match kind {
         "AWS::IAM::Role" | "AWS::IAM::User" | "AWS::IAM::Group" => {
             let policies = properties.get("Policies").map(items).unwrap_or_default();

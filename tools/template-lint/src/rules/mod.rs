@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod encryption;
 pub mod iam;
 pub mod metrics;
+pub mod parking;
 pub mod receives;
 pub mod redrive;
 pub mod retain;
