@@ -71,14 +71,10 @@ pub fn outbox_event(record: &EventRecord) -> Result<OutboxEvent, RecordError> {
     };
     let optional = |attribute: &str| string_attribute(&image, attribute).map(str::to_owned);
     let destination = get("destination")?;
-    let destination = [
-        Destination::QuoteEvents,
-        Destination::PricingChanges,
-        Destination::Orders,
-    ]
-    .into_iter()
-    .find(|d| d.queue_name() == destination)
-    .ok_or_else(|| invalid("destination", format!("unknown queue `{destination}`")))?;
+    let destination = Destination::ALL
+        .into_iter()
+        .find(|d| d.queue_name() == destination)
+        .ok_or_else(|| invalid("destination", format!("unknown queue `{destination}`")))?;
     let body = serde_json::from_str(get("body")?).map_err(|e| invalid("body", e.to_string()))?;
     let created_at = OffsetDateTime::parse(get("created_at")?, &Rfc3339)
         .map_err(|e| invalid("created_at", e.to_string()))?;

@@ -82,19 +82,15 @@ pub(crate) fn insert_events(conn: &Connection, events: &[EventRow]) -> Result<()
 }
 
 fn destination(name: &str) -> Result<Destination, StoreError> {
-    [
-        Destination::QuoteEvents,
-        Destination::PricingChanges,
-        Destination::Orders,
-    ]
-    .into_iter()
-    .find(|d| d.queue_name() == name)
-    .ok_or_else(|| {
-        backend(CodecError::UnexpectedValue {
-            column: "destination",
-            value: name.to_owned(),
+    Destination::ALL
+        .into_iter()
+        .find(|d| d.queue_name() == name)
+        .ok_or_else(|| {
+            backend(CodecError::UnexpectedValue {
+                column: "destination",
+                value: name.to_owned(),
+            })
         })
-    })
 }
 
 fn decode(row: &Row<'_>) -> Result<OutboxEvent, StoreError> {

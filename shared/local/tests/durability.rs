@@ -87,7 +87,7 @@ fn reopening_keeps_the_schema_version_and_journal_mode() {
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .expect("mode");
-    assert_eq!((version, mode.as_str()), (8, "wal"));
+    assert_eq!((version, mode.as_str()), (9, "wal"));
 }
 
 /// Migration 7 fills the open-quote index by offering from the quotes stored before it:
@@ -116,7 +116,8 @@ async fn the_offering_index_migration_indexes_quotes_stored_before_it() {
     {
         let conn = rusqlite::Connection::open(&path).expect("raw open");
         conn.execute_batch(
-            "DROP TABLE open_quote_counts;
+            "DROP TABLE products;
+             DROP TABLE open_quote_counts;
              DROP TABLE open_quote_offerings;
              ALTER TABLE offerings DROP COLUMN deleted;
              PRAGMA user_version = 6;",
@@ -188,8 +189,10 @@ async fn the_open_quote_count_migration_counts_quotes_stored_before_it_once() {
     // Back to the version 7 schema, as a database written before migration 8.
     {
         let conn = rusqlite::Connection::open(&path).expect("raw open");
-        conn.execute_batch("DROP TABLE open_quote_counts; PRAGMA user_version = 7;")
-            .expect("downgrade");
+        conn.execute_batch(
+            "DROP TABLE products; DROP TABLE open_quote_counts; PRAGMA user_version = 7;",
+        )
+        .expect("downgrade");
     }
     let store = SqliteStore::open(&path).expect("migrate");
     // Open now: q-open, q-relayed, q-fresh (the closing ones are cancelled). The seed

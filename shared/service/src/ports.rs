@@ -166,15 +166,26 @@ pub enum Destination {
     PricingChanges,
     /// Product orders → orders queue.
     Orders,
+    /// TMF637 product events → billing-updates queue (billing reads them).
+    BillingUpdates,
 }
 
 impl Destination {
+    /// Every destination.
+    pub const ALL: [Destination; 4] = [
+        Destination::QuoteEvents,
+        Destination::PricingChanges,
+        Destination::Orders,
+        Destination::BillingUpdates,
+    ];
+
     /// The queue name (as in the SAM template and the local engine).
     pub fn queue_name(self) -> &'static str {
         match self {
             Destination::QuoteEvents => "quote-events",
             Destination::PricingChanges => "pricing-changes",
             Destination::Orders => "orders",
+            Destination::BillingUpdates => "billing-updates",
         }
     }
 }

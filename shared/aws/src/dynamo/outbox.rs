@@ -98,17 +98,13 @@ pub(crate) fn event_puts(
 
 fn destination(item: &Item) -> Result<Destination, DynamoError> {
     let name = item::get_s(item, DESTINATION)?;
-    [
-        Destination::QuoteEvents,
-        Destination::PricingChanges,
-        Destination::Orders,
-    ]
-    .into_iter()
-    .find(|d| d.queue_name() == name)
-    .ok_or_else(|| DynamoError::Attribute {
-        key: item::pk_of(item),
-        attribute: DESTINATION,
-    })
+    Destination::ALL
+        .into_iter()
+        .find(|d| d.queue_name() == name)
+        .ok_or_else(|| DynamoError::Attribute {
+            key: item::pk_of(item),
+            attribute: DESTINATION,
+        })
 }
 
 fn decode(item: &Item) -> Result<OutboxEvent, DynamoError> {

@@ -9,8 +9,8 @@ use q2c_service::ports::{Listing, Page};
 
 use super::DynamoStore;
 use super::item::Item;
-use super::page;
 use super::keys::GSI1SK;
+use super::page;
 use crate::error::DynamoError;
 use crate::metrics::Operation;
 

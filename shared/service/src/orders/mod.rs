@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::context::TenantId;
+use crate::inventory::StoredProduct;
 use crate::ports::{Listing, OutboxEvent, Page, StoreError};
 
 pub use events::{OrderEventType, dispatch_failed_event, order_created_event, order_event};
@@ -175,16 +176,20 @@ pub trait OrderStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Replaces the order (its state as order management reported it) if its stored
-    /// version is `expected_version`, with the events announcing it; `order.version` is the
-    /// new version. The dispatch record is kept as stored.
+    /// version is `expected_version`, with the inventory `products` its completion creates
+    /// (new, version 1) and the events announcing it all, in one write; `order.version` is
+    /// the new version. The dispatch record is kept as stored.
     ///
     /// # Errors
-    /// [`StoreError::VersionConflict`] when the stored version differs (or the order is gone).
+    /// [`StoreError::VersionConflict`] when the stored version differs (or the order is
+    /// gone); [`StoreError::AlreadyExists`] when a product id is taken. Either way nothing is
+    /// written.
     async fn record_state_change(
         &self,
         tenant: &TenantId,
         order: &StoredOrder,
         expected_version: u64,
+        products: &[StoredProduct],
         events: &[OutboxEvent],
     ) -> Result<(), StoreError>;
 }
