@@ -21,7 +21,7 @@ use crate::ports::{Listing, OutboxEvent, Page, StoreError};
 
 pub use events::{OrderEventType, dispatch_failed_event, order_created_event, order_event};
 pub(crate) use service::new_order_for;
-pub use service::{ILLEGAL_ORDER_STATE_TRANSITION, OrderService};
+pub use service::{ILLEGAL_ORDER_STATE_TRANSITION, ORDER_TOO_LARGE_TO_COMPLETE, OrderService};
 
 /// Path of product orders (hrefs are `<base>/<id>`).
 pub const PRODUCT_ORDER_HREF_BASE: &str = "/tmf-api/productOrderingManagement/v4/productOrder";

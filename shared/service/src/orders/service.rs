@@ -25,6 +25,10 @@ const STATE_CHANGE_EVENT: &str = "ProductOrderStateChangeEvent";
 /// Error code of a reported state the TMF622 order machine does not allow (HTTP 422).
 pub const ILLEGAL_ORDER_STATE_TRANSITION: &str = "ILLEGAL_ORDER_STATE_TRANSITION";
 
+/// Error code of a completion creating more products than one write holds
+/// (`maxProductsPerOrder`, HTTP 422): the order keeps its state.
+pub const ORDER_TOO_LARGE_TO_COMPLETE: &str = "ORDER_TOO_LARGE_TO_COMPLETE";
+
 /// The product order use-cases.
 #[derive(Clone)]
 pub struct OrderService {
@@ -193,9 +197,15 @@ fn completion_products(
     order: &StoredOrder,
     now: OffsetDateTime,
 ) -> Result<Vec<StoredProduct>, ServiceError> {
-    MAX_PRODUCTS_PER_ORDER.check(product_count(&order.order), || {
-        "productOrder.productOrderItem".to_owned()
-    })?;
+    MAX_PRODUCTS_PER_ORDER
+        .check(product_count(&order.order), || {
+            "productOrder.productOrderItem".to_owned()
+        })
+        .map_err(|limit| ServiceError::BusinessRule {
+            code: ORDER_TOO_LARGE_TO_COMPLETE,
+            message: format!("product order {}: {limit}", order.id()),
+            path: Some("event.productOrder".to_owned()),
+        })?;
     Ok(
         products_from_order(&order.order, || uuid::Uuid::now_v7().to_string(), now)
             .into_iter()

@@ -389,7 +389,8 @@ async fn a_completion_beyond_the_product_limit_is_refused_and_changes_nothing() 
         .await
         .expect_err("49 products do not fit one completion");
     assert!(
-        matches!(&err, ServiceError::Limit(e) if e.limit.name == "maxProductsPerOrder"),
+        matches!(&err, ServiceError::BusinessRule { code, message, .. }
+            if *code == ORDER_TOO_LARGE_TO_COMPLETE && message.contains("maxProductsPerOrder")),
         "got {err:?}"
     );
     let stored = service.get(&ctx, order.id()).await.expect("order");
