@@ -424,3 +424,79 @@ fn quote_and_order_events_rendered_in_each_major_validate_against_its_schemas() 
         }
     }
 }
+
+#[test]
+fn the_billing_sample_and_built_product_events_validate_against_ours_and_the_official_schema() {
+    use q2c_service::event_versions::SchemaMajor;
+    use q2c_service::inventory::{ProductEventType, StoredProduct, product_event};
+    use q2c_service::relay::outgoing_as;
+
+    let official = q2c_testkit::tmf637::validator("ProductCreateEvent");
+    let attributes = validator("message-attributes.schema.json");
+    let v4 = validator("v4/product-event.schema.json");
+    let sample: SqsEvent =
+        serde_json::from_str(&read("sqs/billing-updates-batch.json")).expect("an SqsEvent");
+    let raw = json("sqs/billing-updates-batch.json");
+    for (record, raw_record) in sample
+        .records
+        .iter()
+        .zip(raw["Records"].as_array().expect("records"))
+    {
+        let body: Value =
+            serde_json::from_str(record.body.as_deref().expect("body")).expect("JSON");
+        assert_valid(&v4, &body, "the billing sample");
+        assert_valid(&official, &body, "the billing sample (official TMF637 v4)");
+        assert_valid(
+            &attributes,
+            &raw_record["messageAttributes"],
+            "the sample's attributes",
+        );
+    }
+
+    // What the service builds, in both majors.
+    let order: q2c_model::tmf::ProductOrder = serde_json::from_value(serde_json::json!({
+        "id": "o-1", "href": "/o/o-1", "billingAccount": {"id": "ba-1"},
+        "productOrderItem": [{"id": "1", "action": "add", "productOffering": {"id": "mobile-s"},
+            "itemPrice": [{"priceType": "recurring", "recurringChargePeriod": "month",
+                "price": {"dutyFreeAmount": {"unit": "EUR", "value": 10.5}},
+                "priceAlteration": [{"priceType": "discount", "applicationDuration": 3,
+                                     "price": {"percentage": 50}}]}]}]
+    }))
+    .expect("order");
+    let now = time::OffsetDateTime::now_utc();
+    let product = q2c_model::inventory::products_from_order(&order, || "p-1".into(), now)
+        .pop()
+        .expect("a product");
+    let stored = StoredProduct {
+        product,
+        version: 1,
+    };
+    let tenant = TenantId::parse("acme").expect("tenant");
+    let event =
+        product_event(ProductEventType::Create, &stored, &tenant, Some("c-1"), now).expect("event");
+    for (major, dir) in [(SchemaMajor::V4, "v4"), (SchemaMajor::V5, "v5")] {
+        let message = outgoing_as(&event, major).expect("message");
+        let body: Value = serde_json::from_str(&message.body).expect("JSON");
+        assert_valid(
+            &validator(&format!("{dir}/product-event.schema.json")),
+            &body,
+            dir,
+        );
+        if major == SchemaMajor::V4 {
+            assert_valid(&official, &body, "official TMF637 v4");
+        }
+        assert_eq!(message.attributes["billingAccount"], "ba-1");
+        assert_eq!(message.attributes["sequence"], "1");
+        let as_lambda: serde_json::Map<String, Value> = message
+            .attributes
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    serde_json::json!({"dataType": "String", "stringValue": v}),
+                )
+            })
+            .collect();
+        assert_valid(&attributes, &Value::Object(as_lambda), "the attributes");
+    }
+}

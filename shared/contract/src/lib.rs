@@ -12,6 +12,8 @@
 //! - [`quotes`]: [`quote_store_contract`]: round trip, conflicts, tenant isolation.
 //! - [`quote_list`]: [`quote_list_contract`]: filters, ordering, paging, totals.
 //! - [`orders`]: [`order_store_contract`]: acceptance, listing, dispatch outcomes, state changes.
+//! - [`products`]: [`product_store_contract`]: an order's completion writes its products,
+//!   the order state and the events in one write (all or nothing); products per tenant.
 //! - [`outbox`]: [`quote_outbox_contract`]: events written with quotes, relay side.
 //! - [`idempotency`]: [`idempotency_contract`]: claim, replay, mismatch, expiry, takeover.
 //! - [`hubs`]: [`hub_store_contract`]: subscriptions per tenant and API, and across tenants;
@@ -51,6 +53,7 @@ pub mod limits;
 pub mod offerings;
 pub mod orders;
 pub mod outbox;
+pub mod products;
 pub mod queues;
 pub mod quotas;
 pub mod quote_list;
@@ -77,6 +80,7 @@ pub use offerings::{
 };
 pub use orders::order_store_contract;
 pub use outbox::quote_outbox_contract;
+pub use products::product_store_contract;
 pub use queues::{QueueNames, queue_contract};
 pub use quotas::open_quote_count_contract;
 pub use quote_list::quote_list_contract;

@@ -399,7 +399,7 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
     next.version = 2;
     let lost = event(Some(&t), "o-1", "ProductOrderStateChangeEvent");
     let stale = orders
-        .record_state_change(&t, &next, 1, std::slice::from_ref(&lost))
+        .record_state_change(&t, &next, 1, &[], std::slice::from_ref(&lost))
         .await;
     assert!(
         matches!(stale, Err(StoreError::VersionConflict)),
@@ -410,7 +410,7 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
     next.version = 3;
     let announced = event(Some(&t), "o-1", "ProductOrderStateChangeEvent");
     orders
-        .record_state_change(&t, &next, 2, std::slice::from_ref(&announced))
+        .record_state_change(&t, &next, 2, &[], std::slice::from_ref(&announced))
         .await
         .expect("state change");
     let stored = orders.get(&t, "o-1").await.expect("get").expect("order");
@@ -424,7 +424,7 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
 
     let other = tenant("os-state-other");
     next.version = 4;
-    let hidden = orders.record_state_change(&other, &next, 3, &[]).await;
+    let hidden = orders.record_state_change(&other, &next, 3, &[], &[]).await;
     assert!(
         matches!(hidden, Err(StoreError::VersionConflict)),
         "another tenant cannot change the order: got {hidden:?}"

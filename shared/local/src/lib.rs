@@ -39,6 +39,7 @@ mod open_quotes;
 mod orders;
 mod outbox;
 pub mod poller;
+mod products;
 pub mod queues;
 mod quotas;
 mod quote_list;

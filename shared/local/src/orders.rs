@@ -1,9 +1,10 @@
 //! [`OrderStore`] on SQLite, and the order half of [`QuoteStore::accept`](q2c_service::ports::QuoteStore::accept)
 //! (see `quotes`). Each write is one atomic unit of the writer's group commit holding the
-//! order row and the outbox events announcing the change.
+//! order row, the products a completion creates, and the outbox events announcing the change.
 
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
+use q2c_service::inventory::StoredProduct;
 use q2c_service::orders::{
     Dispatch, DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
 };
@@ -12,6 +13,7 @@ use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 
 use crate::error::{ResultExt, backend, is_unique_violation};
+use crate::products::ProductRow;
 use crate::store::{PageBudget, SqliteStore, snapshot};
 use crate::{outbox, time_codec};
 
@@ -212,10 +214,15 @@ impl OrderStore for SqliteStore {
         tenant: &TenantId,
         order: &StoredOrder,
         expected_version: u64,
+        products: &[StoredProduct],
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         let tenant = tenant.clone();
         let order = order.clone();
+        let products = products
+            .iter()
+            .map(|p| ProductRow::encode(&tenant, p))
+            .collect::<Result<Vec<_>, _>>()?;
         let events = outbox::EventRow::encode_all(events)?;
         let expected = time_codec::int(expected_version);
         self.write(move |conn| {
@@ -228,6 +235,9 @@ impl OrderStore for SqliteStore {
                 ..order
             };
             OrderRow::encode(&tenant, &next)?.update(conn, expected)?;
+            for product in &products {
+                product.insert(conn)?;
+            }
             outbox::insert_events(conn, &events)?;
             Ok(())
         })

@@ -6,7 +6,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
 
 /// Version 1: quotes and their index tables, catalog, hubs, idempotency, outbox.
 const V1: &str = r#"
@@ -248,6 +248,24 @@ GROUP BY tenant;
 const V9: &str = r#"
 ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE outbox ADD COLUMN parked_reason TEXT;
+"#;
+
+/// Version 10: the product inventory (TMF637), written with the order completing it. The
+/// columns beside the body are what listings filter on.
+const V10: &str = r#"
+CREATE TABLE products (
+    tenant          TEXT    NOT NULL,
+    id              TEXT    NOT NULL,
+    version         INTEGER NOT NULL,
+    status          TEXT,             -- TMF637 status
+    billing_account TEXT,             -- billingAccount.id
+    offering_id     TEXT,             -- productOffering.id
+    start_date      INTEGER,          -- unix nanoseconds
+    body            TEXT    NOT NULL, -- the TMF637 Product as JSON
+    PRIMARY KEY (tenant, id)
+);
+CREATE INDEX products_by_start ON products (tenant, start_date DESC, id);
+CREATE INDEX products_by_account ON products (tenant, billing_account, start_date DESC, id);
 "#;
 
 /// The schema version this build migrates to.

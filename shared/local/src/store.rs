@@ -158,6 +158,11 @@ impl SqliteStore {
         Arc::new(self.clone())
     }
 
+    /// The product inventory port.
+    pub fn product_store(&self) -> Arc<dyn q2c_service::inventory::ProductStore> {
+        Arc::new(self.clone())
+    }
+
     /// The catalog port.
     pub fn catalog_store(&self) -> Arc<dyn CatalogStore> {
         Arc::new(self.clone())

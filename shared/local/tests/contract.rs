@@ -45,6 +45,14 @@ on_both!(outbox_in_memory, outbox_on_file, |s| {
 on_both!(orders_in_memory, orders_on_file, |s| {
     q2c_contract::order_store_contract(s.quote_store(), s.order_store(), s.outbox_store())
 });
+on_both!(products_in_memory, products_on_file, |s| {
+    q2c_contract::product_store_contract(
+        s.quote_store(),
+        s.order_store(),
+        s.product_store(),
+        s.outbox_store(),
+    )
+});
 on_both!(idempotency_in_memory, idempotency_on_file, |s| {
     q2c_contract::idempotency_contract(s.idempotency_store())
 });

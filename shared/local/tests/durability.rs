@@ -116,7 +116,8 @@ async fn the_offering_index_migration_indexes_quotes_stored_before_it() {
     {
         let conn = rusqlite::Connection::open(&path).expect("raw open");
         conn.execute_batch(
-            "ALTER TABLE outbox DROP COLUMN attempts;
+            "DROP TABLE products;
+             ALTER TABLE outbox DROP COLUMN attempts;
              ALTER TABLE outbox DROP COLUMN parked_reason;
              DROP TABLE open_quote_counts;
              DROP TABLE open_quote_offerings;
@@ -191,7 +192,8 @@ async fn the_open_quote_count_migration_counts_quotes_stored_before_it_once() {
     {
         let conn = rusqlite::Connection::open(&path).expect("raw open");
         conn.execute_batch(
-            "ALTER TABLE outbox DROP COLUMN attempts;
+            "DROP TABLE products;
+             ALTER TABLE outbox DROP COLUMN attempts;
              ALTER TABLE outbox DROP COLUMN parked_reason;
              DROP TABLE open_quote_counts; PRAGMA user_version = 7;",
         )

@@ -8,6 +8,8 @@
 //! - [`quotes`]: the quote use-cases (create, read, list, delete); `quote_patch`: PATCH.
 //! - [`orders`]: product orders: the `OrderStore` port, dispatch records, order events,
 //!   `OrderService` (reads, the state-change listener).
+//! - [`inventory`]: the TMF637 product inventory: the `ProductStore` port and the product
+//!   events billing reads from `billing-updates`.
 //! - [`catalog_sync`]: catalog import and diff (validate a TMF620 export, compare, apply).
 //! - [`configure`]: loading the catalog slice a quote needs and pricing it.
 //! - [`events`]: the TMF event envelopes announcing quote changes.
@@ -36,6 +38,7 @@ pub mod events;
 #[cfg(test)]
 mod extensibility_tests;
 pub mod fanout;
+pub mod inventory;
 pub mod messaging;
 pub mod orders;
 pub mod ports;

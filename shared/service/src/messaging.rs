@@ -24,7 +24,8 @@ pub mod queues {
     pub const ORDERS: &str = "orders";
     /// TMF648 quote events (`Quote*Event`), written by the outbox relay.
     pub const QUOTE_EVENTS: &str = "quote-events";
-    /// Price updates for billing, written by the price fan-out.
+    /// Billing's queue: TMF637 product events (from the outbox) and catalog price events
+    /// (the catalog hub's built-in subscriber).
     pub const BILLING_UPDATES: &str = "billing-updates";
     /// Every source queue.
     pub const ALL: [&str; 4] = [PRICING_CHANGES, ORDERS, QUOTE_EVENTS, BILLING_UPDATES];
@@ -62,6 +63,11 @@ pub mod attributes {
     /// Which API's hub subscribers an event is for (`ordering`), copied from the envelope's
     /// `hubApi` field; absent on quote events, which are for the quote hub.
     pub const HUB_API: &str = "hubApi";
+    /// The billing account of a product event (`event.product.billingAccount.id`).
+    pub const BILLING_ACCOUNT: &str = "billingAccount";
+    /// The per-product sequence of a product event (the envelope's `sequence`): billing
+    /// applies a product's events in this order and skips one it has already applied.
+    pub const SEQUENCE: &str = "sequence";
     /// Why a message was dead-lettered.
     pub const FAILURE_REASON: &str = "failureReason";
 }

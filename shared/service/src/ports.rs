@@ -166,14 +166,17 @@ pub enum Destination {
     PricingChanges,
     /// Product orders → orders queue.
     Orders,
+    /// TMF637 product events → billing-updates queue (billing reads them).
+    BillingUpdates,
 }
 
 impl Destination {
     /// Every destination.
-    pub const ALL: [Destination; 3] = [
+    pub const ALL: [Destination; 4] = [
         Destination::QuoteEvents,
         Destination::PricingChanges,
         Destination::Orders,
+        Destination::BillingUpdates,
     ];
 
     /// The destination whose queue is `name`.
@@ -187,6 +190,7 @@ impl Destination {
             Destination::QuoteEvents => "quote-events",
             Destination::PricingChanges => "pricing-changes",
             Destination::Orders => "orders",
+            Destination::BillingUpdates => "billing-updates",
         }
     }
 }

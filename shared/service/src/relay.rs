@@ -91,7 +91,8 @@ pub fn outgoing(event: &OutboxEvent) -> Result<OutgoingMessage, serde_json::Erro
 
 /// The message of an outbox event in `major`: body = the envelope JSON rendered in `major`;
 /// attributes `eventType`, `schemaVersion` (`major`'s), `eventId`, and `tenant`,
-/// `correlationId` and `hubApi` when known.
+/// `correlationId` and `hubApi` when known; product events also `billingAccount` and
+/// `sequence`.
 ///
 /// # Errors
 /// When the body cannot be serialised (never for a body read back from JSON).
@@ -119,6 +120,20 @@ pub fn outgoing_as(
     }
     if let Some(hub_api) = hub_api(event) {
         attrs.insert(attributes::HUB_API.to_owned(), hub_api.to_owned());
+    }
+    if let Some(account) = event
+        .body
+        .pointer("/event/product/billingAccount/id")
+        .and_then(serde_json::Value::as_str)
+    {
+        attrs.insert(attributes::BILLING_ACCOUNT.to_owned(), account.to_owned());
+    }
+    if let Some(sequence) = event
+        .body
+        .get(attributes::SEQUENCE)
+        .and_then(serde_json::Value::as_u64)
+    {
+        attrs.insert(attributes::SEQUENCE.to_owned(), sequence.to_string());
     }
     Ok(OutgoingMessage {
         body: serde_json::to_string(&event.body)?,
@@ -795,6 +810,20 @@ mod tests {
         order_event.body = serde_json::json!({"eventId": "e-2", "hubApi": "ordering"});
         let message = outgoing(&order_event).expect("message");
         assert_eq!(message.attributes["hubApi"], "ordering");
+    }
+
+    #[test]
+    fn a_product_event_carries_its_billing_account_and_sequence() {
+        let mut stored = event("e-9", Some("acme"));
+        stored.destination = Destination::BillingUpdates;
+        stored.body = serde_json::json!({
+            "eventId": "e-9", "eventType": "ProductCreateEvent", "sequence": 3,
+            "event": {"product": {"id": "p-1", "billingAccount": {"id": "ba-7"}}}
+        });
+        let message = outgoing(&stored).expect("message");
+        assert_eq!(message.attributes["billingAccount"], "ba-7");
+        assert_eq!(message.attributes["sequence"], "3");
+        assert_eq!(message.attributes["tenant"], "acme");
     }
 
     #[test]

@@ -26,6 +26,8 @@ pub struct MemoryQuotes {
     pub outbox: Mutex<Vec<OutboxEvent>>,
     /// Product orders (accepting a quote writes here), same keys.
     pub orders: Mutex<BTreeMap<QuoteKey, StoredOrder>>,
+    /// Inventory products (an order's completion writes here), same keys.
+    pub products: Mutex<BTreeMap<QuoteKey, crate::inventory::StoredProduct>>,
 }
 
 fn key(tenant: &TenantId, id: &str) -> QuoteKey {
@@ -181,6 +183,7 @@ impl OrderStore for MemoryQuotes {
         t: &TenantId,
         order: &StoredOrder,
         expected: u64,
+        made: &[crate::inventory::StoredProduct],
         ev: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         let mut orders = self.orders.lock().expect("lock");
@@ -190,10 +193,33 @@ impl OrderStore for MemoryQuotes {
         if current.version != expected {
             return Err(StoreError::VersionConflict);
         }
+        let mut products = self.products.lock().expect("lock");
+        if made.iter().any(|p| products.contains_key(&key(t, p.id()))) {
+            return Err(StoreError::AlreadyExists);
+        }
+        for product in made {
+            products.insert(key(t, product.id()), product.clone());
+        }
         current.order = order.order.clone();
         current.version = order.version;
         self.outbox.lock().expect("lock").extend_from_slice(ev);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl crate::inventory::ProductStore for MemoryQuotes {
+    async fn get(
+        &self,
+        t: &TenantId,
+        id: &str,
+    ) -> Result<Option<crate::inventory::StoredProduct>, StoreError> {
+        Ok(self
+            .products
+            .lock()
+            .expect("lock")
+            .get(&key(t, id))
+            .cloned())
     }
 }
 

@@ -9,6 +9,7 @@
 //! - [`dynamo`]: creating the template's table; an item as a stream image.
 //! - [`lambda`]: the events Lambda builds (SQS, DynamoDB stream) and [`lambda::drain`], which
 //!   plays the SQS event source mapping against a handler.
+//! - [`tmf637`]: the official TMF637 v4 schemas, for validating product events and products.
 //!
 //! Every helper panics on failure: it fails the test that called it, with the reason.
 #![warn(missing_docs)]
@@ -18,3 +19,4 @@ pub mod lambda;
 pub mod moto;
 pub mod sqs;
 pub mod template;
+pub mod tmf637;

@@ -277,6 +277,11 @@ pub struct LocalArgs {
     /// The fake answers 400 to orders whose JSON body contains this text.
     #[arg(long)]
     pub downstream_reject_match: Option<String>,
+    /// The fake completes every order it accepts this many milliseconds later (0: at once),
+    /// reporting acknowledged, inProgress and completed to q2c's TMF622 listener; without it
+    /// orders stay acknowledged.
+    #[arg(long)]
+    pub downstream_complete_after_ms: Option<u64>,
     /// Hub callbacks allowed beside each tenant's own subscriber queue, comma-separated:
     /// `local:<queue>` (any tenant may name it), `local:*`, loopback URL prefixes. System
     /// queues (quote-events, orders, pricing-changes, billing-updates, any -dlq) never.
@@ -362,6 +367,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .require_token
                     .as_deref()
                     .map(crate::downstream::BearerToken::new),
+                completion: None,
             };
             let listener = tokio::net::TcpListener::bind(args.addr).await?;
             // Printed (and flushed) so that scripts and tests using port 0 find the server.

@@ -8,6 +8,12 @@
 //! `500` to a `fail_rate` fraction of POSTs — half of those after the order was stored, as
 //! when an order system crashes after its commit, so the caller sees a failure for an order
 //! that was in fact received.
+//!
+//! Completion ([`DownstreamConfig::completion`]): the fake then fulfils every order it
+//! accepts, reporting `acknowledged`, `inProgress` and `completed` to q2c's TMF622 listener
+//! `complete_after` later (zero: at once), as a real order system's notifications would
+//! arrive. It learns the order's tenant from the `Idempotency-Key` q2c sends
+//! (`q2c-order-<tenant>-<orderId>`) and calls with a token for that tenant.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -37,6 +43,8 @@ pub struct DownstreamConfig {
     pub reject_match: Option<String>,
     /// Seed of the failure draws (random when absent).
     pub seed: Option<u64>,
+    /// Complete every accepted order by notifying q2c (none: orders stay acknowledged).
+    pub completion: Option<Completion>,
     /// When set, every POST must carry `Authorization: Bearer <the current value>`; others
     /// get 401 (TMF630 body). Rotate it with [`BearerToken::rotate`] while serving.
     pub bearer: Option<BearerToken>,
@@ -65,6 +73,34 @@ impl BearerToken {
             .is_some_and(|v| v == expected)
     }
 }
+
+/// A bearer token for a tenant (scope `order.write`), `None` when none can be had.
+pub type TokenFor = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// How the fake reports orders completed.
+#[derive(Clone)]
+pub struct Completion {
+    /// q2c's `.../listener/productOrderStateChangeEvent` URL.
+    pub listener_url: String,
+    /// How long after accepting an order it reports the order completed.
+    pub complete_after: Duration,
+    /// Tokens to call q2c with, per tenant.
+    pub token_for: TokenFor,
+}
+
+impl std::fmt::Debug for Completion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Completion")
+            .field("listener_url", &self.listener_url)
+            .field("complete_after", &self.complete_after)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The states the fake reports, in order.
+const FULFILMENT: [&str; 3] = ["acknowledged", "inProgress", "completed"];
+/// Attempts of one notification the listener refuses with a retryable status.
+const NOTIFY_ATTEMPTS: u32 = 10;
 
 /// One order as received, by `externalId`.
 #[derive(Debug, Clone)]
@@ -227,7 +263,18 @@ async fn create(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String)
             "injected failure",
         );
     }
-    let (status, stored) = accept(&fake, order, external_id, key);
+    let (status, stored, new) = accept(&fake, order, external_id.clone(), key.clone());
+    if new
+        && let (Some(completion), Some(external_id), Some(key)) =
+            (&fake.config.completion, external_id, key)
+    {
+        tokio::spawn(complete(
+            Arc::clone(&fake),
+            completion.clone(),
+            external_id,
+            key,
+        ));
+    }
     if fail {
         return tmf_error(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -240,13 +287,14 @@ async fn create(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String)
 }
 
 /// Stores the order unless its key or `externalId` is known: 201 (new, or replay of the
-/// same key) or 409 (same `externalId`, other key), with the stored order.
+/// same key) or 409 (same `externalId`, other key), with the stored order, and whether it is
+/// new.
 fn accept(
     fake: &Fake,
     mut order: Value,
     external_id: Option<String>,
     key: Option<String>,
-) -> (StatusCode, Value) {
+) -> (StatusCode, Value, bool) {
     let mut inner = lock(&fake.inner);
     let known = |inner: &Inner, external_id: &str| {
         inner
@@ -257,10 +305,10 @@ fn accept(
     if let Some(earlier) = key.as_ref().and_then(|k| inner.keys.get(k)).cloned()
         && let Some(stored) = known(&inner, &earlier)
     {
-        return (StatusCode::CREATED, stored);
+        return (StatusCode::CREATED, stored, false);
     }
     if let Some(stored) = external_id.as_deref().and_then(|e| known(&inner, e)) {
-        return (StatusCode::CONFLICT, stored);
+        return (StatusCode::CONFLICT, stored, false);
     }
     inner.next_id += 1;
     let id = format!("OM-{:06}", inner.next_id);
@@ -282,7 +330,87 @@ fn accept(
     if let Some(key) = key {
         inner.keys.insert(key, slot);
     }
-    (StatusCode::CREATED, order)
+    (StatusCode::CREATED, order, true)
+}
+
+/// Fulfils the order `external_id` (q2c's id): after `complete_after`, reports each state of
+/// [`FULFILMENT`] to q2c's listener, retrying what q2c answers 429/5xx (a lost race, a
+/// restart), and records the state reached.
+async fn complete(fake: Arc<Fake>, completion: Completion, external_id: String, key: String) {
+    let Some(tenant) = key
+        .strip_prefix("q2c-order-")
+        .and_then(|rest| rest.strip_suffix(&format!("-{external_id}")))
+    else {
+        tracing::warn!(
+            key,
+            "cannot tell the order's tenant from its Idempotency-Key"
+        );
+        return;
+    };
+    let Some(token) = (completion.token_for)(tenant) else {
+        tracing::warn!(
+            tenant,
+            "no token to notify q2c with; the order stays acknowledged"
+        );
+        return;
+    };
+    tokio::time::sleep(completion.complete_after).await;
+    let client = reqwest::Client::new();
+    let downstream_id = lock(&fake.inner)
+        .by_external_id
+        .get(&external_id)
+        .and_then(|r| r.id.clone())
+        .unwrap_or_default();
+    for state in FULFILMENT {
+        let notification = json!({
+            "eventId": format!("{downstream_id}-{state}"),
+            "eventTime": time::OffsetDateTime::now_utc()
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            "eventType": "ProductOrderStateChangeEvent",
+            "event": {"productOrder": {"id": downstream_id, "externalId": external_id, "state": state}}
+        });
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let answer = client
+                .post(&completion.listener_url)
+                .bearer_auth(&token)
+                .json(&notification)
+                .send()
+                .await;
+            let retry = match &answer {
+                Ok(response) if response.status().is_success() => false,
+                Ok(response) => {
+                    let status = response.status();
+                    status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS
+                }
+                Err(_) => true,
+            };
+            if !retry {
+                if let Ok(response) = &answer
+                    && !response.status().is_success()
+                {
+                    tracing::warn!(state, status = %response.status(), "q2c refused the notification");
+                    return;
+                }
+                break;
+            }
+            if attempt >= NOTIFY_ATTEMPTS {
+                tracing::warn!(state, "q2c's listener kept failing; giving up");
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
+        }
+        if let Some(order) = lock(&fake.inner)
+            .by_external_id
+            .get_mut(&external_id)
+            .and_then(|r| r.order.as_mut())
+        {
+            order["state"] = json!(state);
+        }
+    }
+    tracing::info!(external_id, "order reported completed");
 }
 
 /// Every externalId received: `{externalId, id, accepted, posts, order}`; headers

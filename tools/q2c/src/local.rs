@@ -72,6 +72,9 @@ pub struct LocalConfig {
     pub downstream_addr: SocketAddr,
     /// Fault knobs of the in-process fake.
     pub downstream: DownstreamConfig,
+    /// The in-process fake completes every order it accepts this long after
+    /// (`--downstream-complete-after-ms`; `None`: orders stay acknowledged).
+    pub complete_orders_after: Option<Duration>,
     /// Deprecated quote API versions (`--deprecated-api-versions`).
     pub deprecated_api_versions: Vec<q2c_api::deprecation::VersionDeprecation>,
     /// Hub callbacks allowed beside the tenants' own subscriber queues
@@ -121,7 +124,9 @@ impl LocalConfig {
                 reject_match: args.downstream_reject_match,
                 seed: None,
                 bearer: None,
+                completion: None,
             },
+            complete_orders_after: args.downstream_complete_after_ms.map(Duration::from_millis),
             deprecated_api_versions,
             callback_allowlist: args.callback_allowlist,
             subscriber_queue_prefix: args.subscriber_queue_prefix,
@@ -158,12 +163,48 @@ impl LocalConfig {
             event_schema: SchemaMajor::DEFAULT_EMIT,
             downstream_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             downstream: DownstreamConfig::default(),
+            complete_orders_after: None,
             deprecated_api_versions: Vec::new(),
             callback_allowlist: String::new(),
             subscriber_queue_prefix: DEFAULT_SUBSCRIBER_QUEUE_PREFIX.to_owned(),
             quotas: QuotaSettings::default(),
             server: ServerLimits::default(),
         }
+    }
+
+    /// How the in-process fake completes orders: q2c's TMF622 listener on the bound address,
+    /// with HS256 tokens it signs per tenant (`None` when completion is off, or tokens are
+    /// RS256, which q2c cannot sign).
+    fn fake_completion(&self, bound: SocketAddr) -> Option<crate::downstream::Completion> {
+        let complete_after = self.complete_orders_after?;
+        if self.jwt_public_key_pem.is_some() {
+            tracing::warn!(
+                "--downstream-complete-after-ms needs HS256 tokens; orders stay acknowledged"
+            );
+            return None;
+        }
+        let (secret, issuer, audience) = (
+            self.jwt_secret.clone(),
+            self.jwt_issuer.clone(),
+            self.jwt_audience.clone(),
+        );
+        Some(crate::downstream::Completion {
+            listener_url: format!(
+                "http://{bound}/tmf-api/productOrderingManagement/v4/listener/productOrderStateChangeEvent"
+            ),
+            complete_after,
+            token_for: Arc::new(move |tenant: &str| {
+                q2c_service::TenantId::parse(tenant).ok()?;
+                Some(issue_dev_token(
+                    secret.as_bytes(),
+                    tenant,
+                    &[Scope::OrderWrite],
+                    Duration::from_secs(3600),
+                    &issuer,
+                    &audience,
+                ))
+            }),
+        })
     }
 
     /// The hub callback policy: loopback listeners, `local:<prefix><tenant>` subscriber
@@ -256,7 +297,9 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
                     )
                 })?;
             let url = format!("http://{}", listener.local_addr()?);
-            (url, Some((listener, config.downstream.clone())))
+            let mut fake = config.downstream.clone();
+            fake.completion = config.fake_completion(bound);
+            (url, Some((listener, fake)))
         }
     };
     let router = q2c_api::router(

@@ -142,6 +142,7 @@ impl OrderStore for MemoryStore {
         _: &TenantId,
         _: &StoredOrder,
         _: u64,
+        _: &[q2c_service::inventory::StoredProduct],
         _: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         unreachable!("no state changes here")

@@ -293,6 +293,7 @@ impl OrderStore for InertQuotes {
         _: &TenantId,
         _: &StoredOrder,
         _: u64,
+        _: &[q2c_service::inventory::StoredProduct],
         _: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         Err(backend())

@@ -80,6 +80,18 @@ pub(crate) fn orders_gsi1pk(tenant: &TenantId) -> String {
     format!("T#{tenant}#ORDERS")
 }
 
+/// The inventory product item: `T#<tenant>#PRODUCT#<id>` / `PRODUCT`.
+pub(crate) fn product_pk(tenant: &TenantId, id: &str) -> String {
+    format!("T#{tenant}#PRODUCT#{id}")
+}
+pub(crate) const PRODUCT_SK: &str = "PRODUCT";
+
+/// The `gsi1` partition of one billing account's products (sort key `<startDate>#<id>`);
+/// products without an account share `T#<tenant>#PRODUCTS#BA#`.
+pub(crate) fn products_gsi1pk(tenant: &TenantId, billing_account: &str) -> String {
+    format!("T#{tenant}#PRODUCTS#BA#{billing_account}")
+}
+
 /// One open (non-final) quote using a price: `POPIDX#<priceId>` / `<tenant>#<quoteId>`.
 pub(crate) fn open_quote_index_pk(price_id: &str) -> String {
     format!("POPIDX#{price_id}")

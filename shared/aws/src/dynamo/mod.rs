@@ -20,6 +20,7 @@ mod open_quotes;
 mod orders;
 mod outbox;
 mod page;
+mod products;
 mod query;
 mod quote_list;
 mod quotes;
@@ -35,7 +36,8 @@ use aws_sdk_dynamodb::types::ConsumedCapacity;
 use crate::metrics::{Operation, RequestCounter};
 
 /// The DynamoDB adapter of every store port (`QuoteStore`, `OrderStore`, `CatalogStore`,
-/// `HubStore`, `IdempotencyStore`, `OutboxStore`, `DispatchLog`, `DeliveryLog`) over one table with the key schema of the SAM
+/// `HubStore`, `IdempotencyStore`, `OutboxStore`, `DispatchLog`, `DeliveryLog`,
+/// `ProductStore`) over one table with the key schema of the SAM
 /// template: `pk`/`sk`, GSIs `gsi1` (`gsi1pk`/`gsi1sk`) and `gsi2` (`gsi2pk`/`gsi2sk`),
 /// TTL attribute `expires_at`.
 #[derive(Debug, Clone)]

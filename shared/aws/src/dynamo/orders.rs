@@ -4,10 +4,12 @@
 //! (`body`), the dispatch record as JSON (`dispatch`), `dispatch_status`, `state`,
 //! `quote_id` and `version`. It is listed on `gsi1` under `T#<tenant>#ORDERS`, sort key
 //! `<orderDate>#<id>`, read newest first: a Query, never a Scan. Every change is one
-//! `TransactWriteItems` of the order (conditional on its version) and its outbox events.
+//! `TransactWriteItems` of the order (conditional on its version), the products a completion
+//! creates (`products`) and its outbox events.
 
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
+use q2c_service::inventory::StoredProduct;
 use q2c_service::orders::{
     Dispatch, DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
 };
@@ -18,6 +20,7 @@ use super::DynamoStore;
 use super::item::{self, Item, n, s};
 use super::keys::{self, GSI1, GSI1PK, GSI1SK};
 use super::outbox::event_puts;
+use super::products::product_puts;
 use super::query::QuerySpec;
 use super::transact::{Expr, TransactError, put_write};
 use crate::error::DynamoError;
@@ -99,12 +102,14 @@ impl DynamoStore {
         Ok(item.as_ref().map(decode).transpose()?)
     }
 
-    /// Writes `order` if its stored version is `expected`, with `events`.
+    /// Writes `order` if its stored version is `expected`, with the new `products` and
+    /// `events`, in one transaction.
     async fn replace_order(
         &self,
         tenant: &TenantId,
         order: &StoredOrder,
         expected: u64,
+        products: &[StoredProduct],
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         let mut writes = vec![put_write(
@@ -112,11 +117,17 @@ impl DynamoStore {
             encode(tenant, order)?,
             Some(version_condition(expected)),
         )?];
+        writes.extend(product_puts(&self.table, tenant, products)?);
         writes.extend(event_puts(&self.table, events)?);
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(TransactError::Conditions(failed)) if failed.contains(&0) => {
                 Err(StoreError::VersionConflict)
+            }
+            Err(TransactError::Conditions(failed))
+                if failed.iter().any(|&i| i >= 1 && i <= products.len()) =>
+            {
+                Err(StoreError::AlreadyExists)
             }
             Err(TransactError::Conditions(positions)) => {
                 Err(DynamoError::DuplicateEvent { positions }.into())
@@ -176,7 +187,10 @@ impl OrderStore for DynamoStore {
             } else {
                 Vec::new()
             };
-            match self.replace_order(tenant, &stored, expected, &events).await {
+            match self
+                .replace_order(tenant, &stored, expected, &[], &events)
+                .await
+            {
                 Err(StoreError::VersionConflict) if attempt < MAX_DISPATCH_ATTEMPTS => {}
                 other => return other,
             }
@@ -189,6 +203,7 @@ impl OrderStore for DynamoStore {
         tenant: &TenantId,
         order: &StoredOrder,
         expected_version: u64,
+        products: &[StoredProduct],
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         // The dispatch record is the dispatch engine's: keep what is stored. The version
@@ -203,7 +218,7 @@ impl OrderStore for DynamoStore {
             dispatch: current.dispatch,
             ..order.clone()
         };
-        self.replace_order(tenant, &next, expected_version, events)
+        self.replace_order(tenant, &next, expected_version, products, events)
             .await
     }
 }

@@ -59,6 +59,12 @@ async fn order_store_contract() {
 }
 
 #[tokio::test]
+async fn product_store_contract() {
+    let store = fresh().await;
+    q2c_contract::product_store_contract(store.clone(), store.clone(), store.clone(), store).await;
+}
+
+#[tokio::test]
 async fn idempotency_contract() {
     q2c_contract::idempotency_contract(fresh().await).await;
 }

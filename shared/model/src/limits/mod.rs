@@ -238,6 +238,12 @@ pub const MAX_LINES_PER_ITEM: Limit = Limit::new("maxPriceLinesPerItem", 50, "li
 /// Most stored bytes one listing page reads and returns (`GET /quote`, `/productOrder`, the
 /// catalog): a page of large resources holds fewer than `limit` items.
 pub const MAX_PAGE_BYTES: Limit = Limit::new("maxPageBytes", 4_194_304, "bytes", Stored);
+/// Most inventory products completing one order creates (its `add` items, nested ones too):
+/// the products, their `ProductCreateEvent`s, the order and its state-change event are one
+/// DynamoDB transaction (`2 + 2 × 48 = 98` of 100 items). A larger order's completion is
+/// refused (the order keeps its state, the notification can be sent again): see
+/// `docs/billing.md`.
+pub const MAX_PRODUCTS_PER_ORDER: Limit = Limit::new("maxProductsPerOrder", 48, "products", Stored);
 /// Largest catalog offering or price (listener event, import entry, fan-out message).
 pub const MAX_CATALOG_ENTRY_BYTES: Limit =
     Limit::new("maxCatalogEntryBytes", 65_536, "bytes", Payload);
@@ -296,10 +302,11 @@ const _: () = {
     assert!(4 * MAX_ID_LENGTH.max() <= backend::DYNAMODB_SORT_KEY_BYTES);
     assert!(MAX_CATALOG_EVENT_BYTES.max() <= MAX_REQUEST_BYTES.max());
     assert!(MAX_CATALOG_ENTRY_BYTES.max() < MAX_CATALOG_EVENT_BYTES.max());
+    assert!(2 + 2 * MAX_PRODUCTS_PER_ORDER.max() <= backend::DYNAMODB_TRANSACTION_ITEMS);
 };
 
 /// Every limit, in the order of `docs/limits.md` (a test keeps the two in step).
-pub const ALL: [Limit; 21] = [
+pub const ALL: [Limit; 22] = [
     MAX_REQUEST_BYTES,
     MAX_JSON_DEPTH,
     MAX_QUOTE_ITEMS,
@@ -316,6 +323,7 @@ pub const ALL: [Limit; 21] = [
     MAX_CATALOG_REFS,
     MAX_LINES_PER_ITEM,
     MAX_PAGE_BYTES,
+    MAX_PRODUCTS_PER_ORDER,
     MAX_CATALOG_ENTRY_BYTES,
     MAX_CATALOG_EVENT_BYTES,
     MAX_CATALOG_FILE_BYTES,

@@ -1,5 +1,5 @@
-//! TMF Open API resources (TMF648 v4, TMF620 v4, TMF622 v4, TMF630, TMF688) as serde types,
-//! named and typed exactly as the specs do. Every struct keeps unmodelled fields in
+//! TMF Open API resources (TMF648 v4, TMF620 v4, TMF622 v4, TMF637 v4, TMF630, TMF688) as
+//! serde types, named and typed exactly as the specs do. Every struct keeps unmodelled fields in
 //! `extensions`, so extensions and unknown `@type` subtypes survive a round trip.
 
 pub mod catalog;
@@ -7,6 +7,7 @@ pub mod common;
 pub mod error;
 pub mod event;
 pub mod order;
+pub mod product;
 pub mod quote;
 
 pub use catalog::{ProductOffering, ProductOfferingPrice, ProductOfferingTerm};
@@ -18,6 +19,9 @@ pub use error::ErrorBody;
 pub use event::{EventEnvelope, EventSubscription};
 pub use order::{
     ProductOrder, ProductOrderItem, ProductOrderItemState, ProductOrderState, QuoteItemRef,
+};
+pub use product::{
+    Product, ProductPrice, ProductRelationship, ProductStatus, RelatedProductOrderItem,
 };
 pub use quote::{
     OrderPrice, Price, PriceAlteration, ProductRefOrValue, Quote, QuoteItem, QuoteItemState,

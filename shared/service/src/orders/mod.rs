@@ -16,11 +16,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::context::TenantId;
+use crate::inventory::StoredProduct;
 use crate::ports::{Listing, OutboxEvent, Page, StoreError};
 
 pub use events::{OrderEventType, dispatch_failed_event, order_created_event, order_event};
 pub(crate) use service::new_order_for;
-pub use service::{ILLEGAL_ORDER_STATE_TRANSITION, OrderService};
+pub use service::{ILLEGAL_ORDER_STATE_TRANSITION, ORDER_TOO_LARGE_TO_COMPLETE, OrderService};
 
 /// Path of product orders (hrefs are `<base>/<id>`).
 pub const PRODUCT_ORDER_HREF_BASE: &str = "/tmf-api/productOrderingManagement/v4/productOrder";
@@ -175,16 +176,20 @@ pub trait OrderStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Replaces the order (its state as order management reported it) if its stored
-    /// version is `expected_version`, with the events announcing it; `order.version` is the
-    /// new version. The dispatch record is kept as stored.
+    /// version is `expected_version`, with the inventory `products` its completion creates
+    /// (new, version 1) and the events announcing it all, in one write; `order.version` is
+    /// the new version. The dispatch record is kept as stored.
     ///
     /// # Errors
-    /// [`StoreError::VersionConflict`] when the stored version differs (or the order is gone).
+    /// [`StoreError::VersionConflict`] when the stored version differs (or the order is
+    /// gone); [`StoreError::AlreadyExists`] when a product id is taken. Either way nothing is
+    /// written.
     async fn record_state_change(
         &self,
         tenant: &TenantId,
         order: &StoredOrder,
         expected_version: u64,
+        products: &[StoredProduct],
         events: &[OutboxEvent],
     ) -> Result<(), StoreError>;
 }

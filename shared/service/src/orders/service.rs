@@ -1,6 +1,8 @@
 //! [`OrderService`]: reading orders, and the listener taking order state changes from order
 //! management. Also builds the order of a quote being accepted (used by the quote PATCH).
 
+use q2c_model::inventory::{product_count, products_from_order};
+use q2c_model::limits::MAX_PRODUCTS_PER_ORDER;
 use q2c_model::ordering::{OrderStateChange, change_order_state, order_from_quote};
 use q2c_model::tmf::{ProductOrderState, Quote};
 use serde_json::Value;
@@ -10,6 +12,7 @@ use super::events::{OrderEventType, order_created_event, order_event};
 use super::{Dispatch, PRODUCT_ORDER_HREF_BASE, StoredOrder};
 use crate::context::RequestContext;
 use crate::error::ServiceError;
+use crate::inventory::{ProductEventType, StoredProduct, product_event};
 use crate::ports::{Listing, OutboxEvent, Page, Ports, StoreError};
 use crate::quotes::serialisation_error;
 
@@ -21,6 +24,10 @@ const STATE_CHANGE_EVENT: &str = "ProductOrderStateChangeEvent";
 
 /// Error code of a reported state the TMF622 order machine does not allow (HTTP 422).
 pub const ILLEGAL_ORDER_STATE_TRANSITION: &str = "ILLEGAL_ORDER_STATE_TRANSITION";
+
+/// Error code of a completion creating more products than one write holds
+/// (`maxProductsPerOrder`, HTTP 422): the order keeps its state.
+pub const ORDER_TOO_LARGE_TO_COMPLETE: &str = "ORDER_TOO_LARGE_TO_COMPLETE";
 
 /// The product order use-cases.
 #[derive(Clone)]
@@ -106,14 +113,39 @@ impl OrderService {
                 now,
             )
             .map_err(serialisation_error)?;
+            // A completed order's products, created in the same write as its state: a
+            // redelivered `completed` is `Unchanged` above and creates nothing again.
+            let products = if reported.state == ProductOrderState::Completed {
+                completion_products(&next, now)?
+            } else {
+                Vec::new()
+            };
+            let mut events = vec![event];
+            for product in &products {
+                events.push(
+                    product_event(
+                        ProductEventType::Create,
+                        product,
+                        &ctx.tenant,
+                        Some(&ctx.correlation_id),
+                        now,
+                    )
+                    .map_err(serialisation_error)?,
+                );
+            }
             match self
                 .ports
                 .orders
-                .record_state_change(&ctx.tenant, &next, stored.version, &[event])
+                .record_state_change(&ctx.tenant, &next, stored.version, &products, &events)
                 .await
             {
                 Ok(()) => {
-                    tracing::info!(order_id = next.id(), state = ?reported.state, "order state changed");
+                    tracing::info!(
+                        order_id = next.id(),
+                        state = ?reported.state,
+                        products = products.len(),
+                        "order state changed"
+                    );
                     return Ok(next);
                 }
                 Err(StoreError::VersionConflict) if attempt < MAX_ATTEMPTS => {}
@@ -157,6 +189,32 @@ pub(crate) fn new_order_for(
     let event = order_created_event(&stored, &ctx.tenant, Some(&ctx.correlation_id), now)
         .map_err(serialisation_error)?;
     Ok((stored, event))
+}
+
+/// The inventory products completing `order` creates (version 1, fresh ids), within
+/// [`MAX_PRODUCTS_PER_ORDER`].
+fn completion_products(
+    order: &StoredOrder,
+    now: OffsetDateTime,
+) -> Result<Vec<StoredProduct>, ServiceError> {
+    MAX_PRODUCTS_PER_ORDER
+        .check(product_count(&order.order), || {
+            "productOrder.productOrderItem".to_owned()
+        })
+        .map_err(|limit| ServiceError::BusinessRule {
+            code: ORDER_TOO_LARGE_TO_COMPLETE,
+            message: format!("product order {}: {limit}", order.id()),
+            path: Some("event.productOrder".to_owned()),
+        })?;
+    Ok(
+        products_from_order(&order.order, || uuid::Uuid::now_v7().to_string(), now)
+            .into_iter()
+            .map(|product| StoredProduct {
+                product,
+                version: 1,
+            })
+            .collect(),
+    )
 }
 
 /// What the listener needs of a notification.

@@ -288,3 +288,112 @@ async fn a_failed_dispatch_is_announced_once_to_the_ordering_hub() {
     assert_eq!(stored.dispatch.attempts, 6);
     assert_eq!(stored.version, 3);
 }
+
+async fn walk(
+    service: &OrderService,
+    ctx: &crate::context::RequestContext,
+    id: &str,
+    states: &[&str],
+) {
+    for state in states {
+        service
+            .apply_state_change(ctx, &notification(id, state))
+            .await
+            .unwrap_or_else(|e| panic!("{state}: {e:?}"));
+    }
+}
+
+#[tokio::test]
+async fn a_completed_order_creates_its_products_at_the_quoted_prices_once() {
+    let fixture = Fixture::new();
+    let order = accepted_order(&fixture, "acme").await;
+    let service = OrderService::new(fixture.ports.clone());
+    let ctx = caller("acme", ALL);
+    walk(&service, &ctx, order.id(), &["acknowledged", "inProgress"]).await;
+    assert!(fixture.quotes.products.lock().expect("lock").is_empty());
+
+    walk(&service, &ctx, order.id(), &["completed"]).await;
+    let products: Vec<_> = fixture
+        .quotes
+        .products
+        .lock()
+        .expect("lock")
+        .values()
+        .cloned()
+        .collect();
+    assert_eq!(products.len(), 1, "one product per order item");
+    let product = &products[0].product;
+    assert_eq!(product.product_order_item[0].product_order_id, order.id());
+    let quoted = &order.order.product_order_item[0].item_price;
+    assert!(!quoted.is_empty(), "the fixture's item is priced");
+    assert_eq!(
+        serde_json::to_value(&product.product_price[0].price).expect("json"),
+        serde_json::to_value(&quoted[0].price).expect("json"),
+        "the product carries the quoted price"
+    );
+    let created = events_of_type(&fixture, "ProductCreateEvent");
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].destination, Destination::BillingUpdates);
+    assert_eq!(created[0].body["event"]["product"]["id"], product.id());
+    assert_eq!(created[0].body["sequence"], 1);
+
+    // The completion delivered again creates and announces nothing.
+    walk(&service, &ctx, order.id(), &["completed"]).await;
+    assert_eq!(fixture.quotes.products.lock().expect("lock").len(), 1);
+    assert_eq!(events_of_type(&fixture, "ProductCreateEvent").len(), 1);
+}
+
+#[tokio::test]
+async fn a_failed_or_cancelled_order_creates_nothing() {
+    let fixture = Fixture::new();
+    let service = OrderService::new(fixture.ports.clone());
+    let ctx = caller("acme", ALL);
+    let failed = accepted_order(&fixture, "acme").await;
+    walk(
+        &service,
+        &ctx,
+        failed.id(),
+        &["acknowledged", "inProgress", "failed"],
+    )
+    .await;
+    let cancelled = accepted_order(&fixture, "acme").await;
+    walk(
+        &service,
+        &ctx,
+        cancelled.id(),
+        &["acknowledged", "pending", "cancelled"],
+    )
+    .await;
+    assert!(fixture.quotes.products.lock().expect("lock").is_empty());
+    assert!(events_of_type(&fixture, "ProductCreateEvent").is_empty());
+}
+
+#[tokio::test]
+async fn a_completion_beyond_the_product_limit_is_refused_and_changes_nothing() {
+    let fixture = Fixture::new();
+    let order = accepted_order(&fixture, "acme").await;
+    let service = OrderService::new(fixture.ports.clone());
+    let ctx = caller("acme", ALL);
+    walk(&service, &ctx, order.id(), &["acknowledged", "inProgress"]).await;
+    {
+        let mut orders = fixture.quotes.orders.lock().expect("lock");
+        let stored = orders
+            .values_mut()
+            .find(|o| o.id() == order.id())
+            .expect("order");
+        let item = stored.order.product_order_item[0].clone();
+        stored.order.product_order_item = vec![item; 49];
+    }
+    let err = service
+        .apply_state_change(&ctx, &notification(order.id(), "completed"))
+        .await
+        .expect_err("49 products do not fit one completion");
+    assert!(
+        matches!(&err, ServiceError::BusinessRule { code, message, .. }
+            if *code == ORDER_TOO_LARGE_TO_COMPLETE && message.contains("maxProductsPerOrder")),
+        "got {err:?}"
+    );
+    let stored = service.get(&ctx, order.id()).await.expect("order");
+    assert_eq!(stored.order.state, Some(ProductOrderState::InProgress));
+    assert!(fixture.quotes.products.lock().expect("lock").is_empty());
+}

@@ -1,0 +1,250 @@
+//! The [`ProductStore`] contract, with the completion half of
+//! [`OrderStore::record_state_change`]: the products an order's completion creates are
+//! written in one atomic write with the order's new state and every event announcing them
+//! (all or nothing, also at the largest completion, `maxProductsPerOrder`); products are per
+//! tenant and round-trip exactly (decimals, unknown fields).
+
+use std::sync::Arc;
+
+use q2c_model::inventory::products_from_order;
+use q2c_model::limits::MAX_PRODUCTS_PER_ORDER;
+use q2c_model::ordering::order_from_quote;
+use q2c_model::tmf::{ProductOrderState, ProductStatus, QuoteState};
+use q2c_service::context::TenantId;
+use q2c_service::inventory::{ProductEventType, ProductStore, StoredProduct, product_event};
+use q2c_service::orders::{Dispatch, OrderStore, StoredOrder};
+use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, QuoteStore, StoreError};
+use serde_json::json;
+
+use crate::fixtures::{T0, event, stored_quote, tenant, unique};
+
+/// Runs every product-store rule against the adapter's quote, order, product and outbox ports
+/// (one store behind all four).
+///
+/// # Panics
+/// When the store breaks a rule (the message names it) or fails.
+pub async fn product_store_contract(
+    quotes: Arc<dyn QuoteStore>,
+    orders: Arc<dyn OrderStore>,
+    products: Arc<dyn ProductStore>,
+    outbox: Arc<dyn OutboxStore>,
+) {
+    a_completion_writes_order_products_and_events_together(
+        &*quotes, &*orders, &*products, &*outbox,
+    )
+    .await;
+    a_refused_completion_writes_nothing(&*quotes, &*orders, &*products, &*outbox).await;
+    the_largest_completion_is_one_write(&*quotes, &*orders, &*products, &*outbox).await;
+}
+
+/// Accepts a new quote of `items` items (copies of the fixture's item) in tenant `t`; its
+/// order, version 1.
+async fn accepted_order(quotes: &dyn QuoteStore, t: &TenantId, items: usize) -> StoredOrder {
+    let quote_id = unique();
+    let mut quote = stored_quote(&quote_id, T0);
+    let item = quote.quote.quote_item[0].clone();
+    quote.quote.quote_item = (1..=items)
+        .map(|i| {
+            let mut copy = item.clone();
+            copy.id = Some(i.to_string());
+            copy
+        })
+        .collect();
+    quote.quote.billing_account = vec![q2c_model::tmf::EntityRef::to("ba-1")];
+    quotes.insert(t, &quote, &[]).await.expect("insert quote");
+    quote.version = 2;
+    quote.quote.state = Some(QuoteState::Accepted);
+    let order_id = unique();
+    let mut order = order_from_quote(&quote.quote, &order_id, T0);
+    order.href = Some(format!("/orders/{order_id}"));
+    let order = StoredOrder {
+        order,
+        version: 1,
+        dispatch: Dispatch::new_order(),
+    };
+    quotes
+        .accept(t, &quote, 1, &order, &[])
+        .await
+        .expect("accept");
+    order
+}
+
+/// The completion of `order`: the order completed (version + 1), its products (fresh ids,
+/// version 1) and the events (order state change, then a create per product).
+fn completion(
+    t: &TenantId,
+    order: &StoredOrder,
+) -> (StoredOrder, Vec<StoredProduct>, Vec<OutboxEvent>) {
+    let mut next = order.clone();
+    next.order.state = Some(ProductOrderState::Completed);
+    next.version = order.version + 1;
+    let made: Vec<StoredProduct> = products_from_order(&next.order, unique, T0)
+        .into_iter()
+        .map(|product| StoredProduct {
+            product,
+            version: 1,
+        })
+        .collect();
+    let mut events = vec![event(Some(t), next.id(), "ProductOrderStateChangeEvent")];
+    for product in &made {
+        events.push(
+            product_event(ProductEventType::Create, product, t, None, T0).expect("product event"),
+        );
+    }
+    (next, made, events)
+}
+
+async fn pending_ids(outbox: &dyn OutboxStore) -> Vec<String> {
+    outbox
+        .pending(10_000)
+        .await
+        .expect("pending")
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect()
+}
+
+async fn a_completion_writes_order_products_and_events_together(
+    quotes: &dyn QuoteStore,
+    orders: &dyn OrderStore,
+    products: &dyn ProductStore,
+    outbox: &dyn OutboxStore,
+) {
+    let t = tenant("ps-complete");
+    let order = accepted_order(quotes, &t, 2).await;
+    let (next, mut made, events) = completion(&t, &order);
+    // Unknown fields and exact decimals must survive.
+    made[0]
+        .product
+        .extensions
+        .insert("x-billing".to_owned(), json!({"cycle": 7, "rate": 0.1}));
+    orders
+        .record_state_change(&t, &next, 1, &made, &events)
+        .await
+        .expect("completion");
+
+    let stored = orders
+        .get(&t, next.id())
+        .await
+        .expect("get")
+        .expect("order");
+    assert_eq!(stored.order.state, Some(ProductOrderState::Completed));
+    for product in &made {
+        let got = products
+            .get(&t, product.id())
+            .await
+            .expect("get product")
+            .expect("the completion created the product");
+        assert_eq!(&got, product, "a product round-trips exactly");
+        assert_eq!(got.product.status, Some(ProductStatus::Active));
+        assert_eq!(got.product.billing_account_id(), Some("ba-1"));
+    }
+    let pending = outbox.pending(10_000).await.expect("pending");
+    for e in &events {
+        let found = pending
+            .iter()
+            .find(|p| p.event_id == e.event_id)
+            .unwrap_or_else(|| panic!("event {} is pending with the completion", e.event_type));
+        if e.event_type == "ProductCreateEvent" {
+            assert_eq!(found.destination, Destination::BillingUpdates);
+            assert_eq!(found.body, e.body);
+        }
+    }
+    let other = tenant("ps-complete-other");
+    assert!(
+        products
+            .get(&other, made[0].id())
+            .await
+            .expect("get")
+            .is_none(),
+        "another tenant does not see the product"
+    );
+}
+
+async fn a_refused_completion_writes_nothing(
+    quotes: &dyn QuoteStore,
+    orders: &dyn OrderStore,
+    products: &dyn ProductStore,
+    outbox: &dyn OutboxStore,
+) {
+    let t = tenant("ps-refused");
+    let order = accepted_order(quotes, &t, 2).await;
+
+    // A stale version (a concurrent change won): nothing of the completion is written.
+    let (next, made, events) = completion(&t, &order);
+    let stale = orders
+        .record_state_change(&t, &next, 7, &made, &events)
+        .await;
+    assert!(
+        matches!(stale, Err(StoreError::VersionConflict)),
+        "got {stale:?}"
+    );
+    assert_nothing_written(products, outbox, &t, &made, &events).await;
+
+    // A product id already taken (by an earlier completion): nothing is written either.
+    let first = accepted_order(quotes, &t, 1).await;
+    let (done, taken, done_events) = completion(&t, &first);
+    orders
+        .record_state_change(&t, &done, 1, &taken, &done_events)
+        .await
+        .expect("first completion");
+    let (next, mut made, events) = completion(&t, &order);
+    made[1] = taken[0].clone();
+    let clash = orders
+        .record_state_change(&t, &next, 1, &made, &events)
+        .await;
+    assert!(
+        matches!(clash, Err(StoreError::AlreadyExists)),
+        "got {clash:?}"
+    );
+    assert_nothing_written(products, outbox, &t, &made[..1], &events).await;
+    let stored = orders
+        .get(&t, order.id())
+        .await
+        .expect("get")
+        .expect("order");
+    assert_eq!(stored.version, 1, "the order is not completed");
+    assert_eq!(stored.order.state, None);
+}
+
+async fn assert_nothing_written(
+    products: &dyn ProductStore,
+    outbox: &dyn OutboxStore,
+    t: &TenantId,
+    made: &[StoredProduct],
+    events: &[OutboxEvent],
+) {
+    for product in made {
+        assert!(
+            products.get(t, product.id()).await.expect("get").is_none(),
+            "a refused completion created product {}",
+            product.id()
+        );
+    }
+    let pending = pending_ids(outbox).await;
+    assert!(
+        events.iter().all(|e| !pending.contains(&e.event_id)),
+        "a refused completion announced something"
+    );
+}
+
+async fn the_largest_completion_is_one_write(
+    quotes: &dyn QuoteStore,
+    orders: &dyn OrderStore,
+    products: &dyn ProductStore,
+    outbox: &dyn OutboxStore,
+) {
+    let t = tenant("ps-largest");
+    let order = accepted_order(quotes, &t, MAX_PRODUCTS_PER_ORDER.max()).await;
+    let (next, made, events) = completion(&t, &order);
+    assert_eq!(made.len(), MAX_PRODUCTS_PER_ORDER.max());
+    orders
+        .record_state_change(&t, &next, 1, &made, &events)
+        .await
+        .expect("the largest completion fits one write");
+    for product in [&made[0], &made[made.len() - 1]] {
+        assert!(products.get(&t, product.id()).await.expect("get").is_some());
+    }
+    let pending = pending_ids(outbox).await;
+    assert!(events.iter().all(|e| pending.contains(&e.event_id)));
+}

@@ -1,0 +1,310 @@
+//! The cash leg on `q2c local`, end to end over real HTTP and the embedded queues: a quote
+//! for fibre (with its 3-month promotion) and two mobile lines is accepted, dispatched to the
+//! in-process fake order management, which reports it completed through q2c's TMF622
+//! listener; `billing-updates` then holds exactly one `ProductCreateEvent` per product, valid
+//! against the official TMF637 v4 schema, at the quoted prices and with the billing account;
+//! the completion delivered again changes nothing.
+
+use std::time::{Duration, Instant};
+
+use q2c::local::{LocalConfig, dev_token, start};
+use q2c_local::{SqliteQueues, SqliteStore};
+use q2c_service::Scope;
+use q2c_service::messaging::{QueueClient, ReceivedMessage, queues};
+use q2c_service::ports::OutboxStore;
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+
+const SECRET: &str = "cash-leg-secret";
+const QUOTES: &str = "/tmf-api/quoteManagement/v4/quote";
+const ORDERING: &str = "/tmf-api/productOrderingManagement/v4";
+const WAIT: Duration = Duration::from_secs(30);
+
+struct Local {
+    url: String,
+    data_dir: tempfile::TempDir,
+    http: reqwest::Client,
+    token: String,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Local {
+    async fn start(complete_after: Duration) -> Local {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut config = LocalConfig::with_defaults(
+            "127.0.0.1:0".parse().expect("address"),
+            data_dir.path().to_owned(),
+            SECRET.into(),
+        );
+        config.complete_orders_after = Some(complete_after);
+        let app = start(&config).await.expect("start");
+        let url = app.public_url().to_owned();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.serve(async {
+            let _ = stopped.await;
+        }));
+        let token =
+            dev_token(SECRET, "cash", &Scope::ALL, Duration::from_secs(600)).expect("token");
+        Local {
+            url,
+            data_dir,
+            http: reqwest::Client::new(),
+            token,
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.url))
+            .bearer_auth(&self.token);
+        if let Some(body) = body {
+            let content_type = if method == reqwest::Method::PATCH {
+                "application/merge-patch+json"
+            } else {
+                "application/json"
+            };
+            request = request
+                .header("Content-Type", content_type)
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("request");
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "{method} {path}: {status} {body}");
+        body
+    }
+
+    fn store(&self) -> SqliteStore {
+        SqliteStore::open(&self.data_dir.path().join("q2c.sqlite3")).expect("open database")
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("joined").expect("served");
+        }
+    }
+}
+
+/// Polls `check` every 100 ms until it returns `Some` or [`WAIT`] passes.
+async fn eventually<T, F, Fut>(what: &str, check: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every message on `queue` now (each hidden for a minute once received).
+async fn drain(queues: &SqliteQueues, queue: &str) -> Vec<ReceivedMessage> {
+    let mut all = Vec::new();
+    loop {
+        let got = queues
+            .receive(queue, 10, Duration::from_secs(60), Duration::ZERO)
+            .await
+            .expect("receive");
+        if got.is_empty() {
+            return all;
+        }
+        all.extend(got);
+    }
+}
+
+/// The accepted quote of the scenario: fibre (its promotion applies by itself) and two
+/// mobile lines, billed to `ba-1001`.
+async fn accepted_quote(local: &Local) -> Value {
+    let quote = local
+        .send(
+            reqwest::Method::POST,
+            QUOTES,
+            Some(json!({
+                "billingAccount": [{"id": "ba-1001", "name": "Home"}],
+                "relatedParty": [{"id": "cust-42", "role": "customer", "@referredType": "Individual"}],
+                "quoteItem": [
+                    {"productOffering": {"id": "fibre-1g"}, "quantity": 1},
+                    {"productOffering": {"id": "mobile-s"}, "quantity": 1},
+                    {"productOffering": {"id": "mobile-l"}, "quantity": 1}
+                ]
+            })),
+        )
+        .await;
+    let path = format!("{QUOTES}/{}", quote["id"].as_str().expect("quote id"));
+    for state in ["approved", "accepted"] {
+        local
+            .send(
+                reqwest::Method::PATCH,
+                &path,
+                Some(json!({ "state": state })),
+            )
+            .await;
+    }
+    local.send(reqwest::Method::GET, &path, None).await
+}
+
+async fn completed_order(local: &Local, quote_id: &str) -> Value {
+    eventually("the order to be reported completed", || async {
+        let orders = local
+            .send(
+                reqwest::Method::GET,
+                &format!("{ORDERING}/productOrder"),
+                None,
+            )
+            .await;
+        orders
+            .as_array()
+            .and_then(|all| {
+                all.iter()
+                    .find(|o| o["quote"][0]["id"] == quote_id)
+                    .cloned()
+            })
+            .filter(|o| o["state"] == "completed")
+    })
+    .await
+}
+
+async fn no_pending_events(store: &SqliteStore) {
+    eventually("the outbox to be relayed", || async {
+        store
+            .pending(10)
+            .await
+            .expect("pending")
+            .is_empty()
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices() {
+    let local = Local::start(Duration::ZERO).await;
+    let quote = accepted_quote(&local).await;
+    let quote_id = quote["id"].as_str().expect("id");
+    let order = completed_order(&local, quote_id).await;
+    let order_id = order["id"].as_str().expect("order id");
+
+    // Order management delivers the completion again, twice: nothing changes.
+    let listener = format!(
+        "{}{ORDERING}/listener/productOrderStateChangeEvent",
+        local.url
+    );
+    for _ in 0..2 {
+        let response = local
+            .http
+            .post(&listener)
+            .bearer_auth(&local.token)
+            .json(&json!({
+                "eventId": "om-redelivered",
+                "eventType": "ProductOrderStateChangeEvent",
+                "event": {"productOrder": {"externalId": order_id, "state": "completed"}}
+            }))
+            .send()
+            .await
+            .expect("listener");
+        assert!(response.status().is_success(), "{}", response.status());
+    }
+    let again = local
+        .send(
+            reqwest::Method::GET,
+            &format!("{ORDERING}/productOrder/{order_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(again, order, "a redelivered completion changes nothing");
+
+    let store = local.store();
+    no_pending_events(&store).await;
+    let queues = SqliteQueues::new(&store);
+    let billed = drain(&queues, queues::BILLING_UPDATES).await;
+    assert_eq!(
+        billed.len(),
+        3,
+        "exactly one message per product: {billed:#?}"
+    );
+
+    let create_event = q2c_testkit::tmf637::validator("ProductCreateEvent");
+    let mut offerings = Vec::new();
+    for message in &billed {
+        let body: Value = serde_json::from_str(&message.body).expect("JSON");
+        let errors: Vec<String> = create_event
+            .iter_errors(&body)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "not a TMF637 v4 ProductCreateEvent: {errors:#?}"
+        );
+        assert_eq!(body["eventType"], "ProductCreateEvent");
+        assert_eq!(message.attributes["eventType"], "ProductCreateEvent");
+        assert_eq!(message.attributes["tenant"], "cash");
+        assert_eq!(message.attributes["billingAccount"], "ba-1001");
+        assert_eq!(message.attributes["sequence"], "1");
+        assert_eq!(
+            message.attributes["eventId"],
+            body["eventId"].as_str().expect("id")
+        );
+        let product = &body["event"]["product"];
+        assert_eq!(product["status"], "active");
+        assert_eq!(product["billingAccount"]["id"], "ba-1001");
+        assert_eq!(product["relatedParty"][0]["id"], "cust-42");
+        assert_eq!(product["productOrderItem"][0]["productOrderId"], order_id);
+        // The prices are the quoted ones, line by line.
+        let offering = product["productOffering"]["id"].as_str().expect("offering");
+        let item = quote["quoteItem"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|i| i["productOffering"]["id"] == offering)
+            .expect("the quote item of the product");
+        let quoted = item["quoteItemPrice"].as_array().expect("quoted prices");
+        let prices = product["productPrice"].as_array().expect("product prices");
+        assert_eq!(prices.len(), quoted.len(), "{offering}");
+        for (price, line) in prices.iter().zip(quoted) {
+            assert_eq!(price["price"], line["price"], "{offering}");
+            assert_eq!(price["priceType"], line["priceType"]);
+            assert_eq!(
+                price.get("productPriceAlteration"),
+                line.get("priceAlteration"),
+                "{offering}: the quoted alterations"
+            );
+        }
+        offerings.push(offering.to_owned());
+        if offering == "fibre-1g" {
+            let monthly = prices
+                .iter()
+                .find(|p| p["priceType"] == "recurring")
+                .expect("the monthly price");
+            let promotion = &monthly["productPriceAlteration"][0];
+            assert_eq!(promotion["applicationDuration"], 3);
+            assert_eq!(promotion["productOfferingPrice"]["id"], "fibre-1g-promo-50");
+        }
+    }
+    offerings.sort();
+    assert_eq!(offerings, ["fibre-1g", "mobile-l", "mobile-s"]);
+    local.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fake_order_management_completes_after_its_delay() {
+    let local = Local::start(Duration::from_millis(500)).await;
+    let quote = accepted_quote(&local).await;
+    let order = completed_order(&local, quote["id"].as_str().expect("id")).await;
+    assert_eq!(order["dispatch"]["status"], "dispatched");
+    let store = local.store();
+    no_pending_events(&store).await;
+    let billed = drain(&SqliteQueues::new(&store), queues::BILLING_UPDATES).await;
+    assert_eq!(billed.len(), 3);
+    local.stop().await;
+}
