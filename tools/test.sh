@@ -4,9 +4,10 @@
 #   ./tools/test.sh
 #
 # Installs what the tests need into .venv (moto, schemathesis, cfn-lint; pinned in
-# tools/requirements-test.txt), starts a moto server on a free loopback port, runs every Rust
-# test, lints the SAM template, fuzzes the served OpenAPI document of a fresh `q2c local` with
-# schemathesis, and stops everything it started. No Docker, no AWS account.
+# tools/requirements-test.txt) and wrk (the Debian package, when missing and run as root),
+# starts a moto server on a free loopback port, runs every Rust test, lints the SAM template,
+# fuzzes the served OpenAPI document of a fresh `q2c local` with schemathesis, and stops
+# everything it started. No Docker, no AWS account.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -22,6 +23,17 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/requirements-test.txt
   echo "$want" > "$stamp"
+fi
+
+# --- wrk (tests/bench_scripts.rs runs the load scripts of tools/bench with it) -------------
+if ! command -v wrk >/dev/null; then
+  log "installing wrk (Debian package)"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "wrk is missing: apt-get install wrk (as root), then re-run" >&2
+    exit 1
+  fi
+  apt-get install -y -qq wrk >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }
 fi
 
 free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
