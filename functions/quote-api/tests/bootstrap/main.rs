@@ -224,6 +224,8 @@ fn spawn_bootstrap(
     command
         .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
         .env("AWS_LAMBDA_FUNCTION_NAME", "q2c-quote-api")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
         .env("RUST_LOG", "warn")
         .env("TABLE_NAME", table)
@@ -276,13 +278,14 @@ async fn built_bootstrap_reaches_dynamodb_over_tls_and_checks_the_certificate() 
     drop(output_of(trusting).await);
 
     // Trusting only the platform's roots: the handshake fails on the unknown issuer, the
-    // create answers 500 and the log says why.
+    // create answers 503 (the store is unreachable: docs/errors.md, Unavailable) and the log
+    // says why.
     let mut runtime = FakeRuntimeApi::start().await;
     let refusing = spawn_bootstrap(&runtime, store.table(), &front.url, None);
     runtime.invoke("req-untrusted", sample("apigw/create-quote.json"));
     let (status, body) = api_response(&mut runtime, "req-untrusted").await;
     assert_eq!(
-        status, 500,
+        status, 503,
         "create with an untrusted certificate answered {body}"
     );
     let log = output_of(refusing).await;
