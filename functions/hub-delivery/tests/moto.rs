@@ -10,11 +10,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::config::interceptors::BeforeSerializationInterceptorContextRef;
 use aws_sdk_sqs::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchInput;
-use aws_sdk_sqs::types::{Message, MessageSystemAttributeName, QueueAttributeName};
+use aws_sdk_sqs::types::Message;
 use q2c_aws::{DynamoStore, SqsQueues};
 use q2c_fn_hub_delivery::{Config, Delivery};
 use q2c_model::tmf::{EventSubscription, Quote, QuoteState};
@@ -23,18 +22,11 @@ use q2c_service::context::TenantId;
 use q2c_service::event_versions::{SchemaMajor, render_envelope};
 use q2c_service::ports::{Destination, HubApi, HubStore, OutboxEvent, QuoteStore, StoredQuote};
 use q2c_service::relay::relay_once;
+use q2c_testkit::moto::{self, unique};
+use q2c_testkit::sqs::{create_queue, event_ids, queue_arn, take_all};
+use q2c_testkit::{dynamo, lambda};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-
-fn endpoint() -> String {
-    std::env::var("Q2C_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
-        panic!("Q2C_TEST_AWS_ENDPOINT is not set: this test needs moto (run tools/test.sh)")
-    })
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4().simple())
-}
 
 /// Clients for moto: DynamoDB, SQS for the test, and SQS for the function (counting its
 /// `SendMessageBatch` requests into `sends`).
@@ -45,166 +37,23 @@ fn clients(
     aws_sdk_sqs::Client,
     aws_sdk_sqs::Client,
 ) {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-    let credentials = Credentials::new("testing", "testing", None, None, "moto");
-    let dynamo = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .endpoint_url(endpoint())
-        .credentials_provider(credentials.clone())
+    let counted = moto::sqs_config()
+        .to_builder()
+        .interceptor(sends.clone())
         .build();
-    let sqs = aws_sdk_sqs::Config::builder()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .region(aws_sdk_sqs::config::Region::new("eu-west-1"))
-        .endpoint_url(endpoint())
-        .credentials_provider(credentials)
-        .build();
-    let counted = sqs.to_builder().interceptor(sends.clone()).build();
     (
-        aws_sdk_dynamodb::Client::from_conf(dynamo),
-        aws_sdk_sqs::Client::from_conf(sqs),
+        moto::dynamo_client(),
+        moto::sqs_client(),
         aws_sdk_sqs::Client::from_conf(counted),
     )
 }
 
-async fn create_queue(
-    sqs: &aws_sdk_sqs::Client,
-    name: &str,
-    attributes: HashMap<QueueAttributeName, String>,
-) -> String {
-    sqs.create_queue()
-        .queue_name(name)
-        .set_attributes(Some(attributes))
-        .send()
-        .await
-        .expect("create queue")
-        .queue_url
-        .expect("queue url")
-}
-
-async fn queue_arn(sqs: &aws_sdk_sqs::Client, url: &str) -> String {
-    sqs.get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("arn")
-        .attributes
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .expect("queue has an arn")
-}
-
-/// Up to 10 messages, with their receive count and message attributes (as Lambda gets them).
-async fn receive(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Message> {
-    sqs.receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .message_system_attribute_names(MessageSystemAttributeName::ApproximateReceiveCount)
-        .message_attribute_names("All")
-        .send()
-        .await
-        .expect("receive")
-        .messages
-        .unwrap_or_default()
-}
-
-/// The `SqsEvent` Lambda builds from received messages.
-fn lambda_event(messages: &[Message]) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    for m in messages {
-        let mut record = SqsMessage::default();
-        record.message_id = m.message_id.clone();
-        record.receipt_handle = m.receipt_handle.clone();
-        record.body = m.body.clone();
-        for (name, value) in m.attributes().into_iter().flatten() {
-            record
-                .attributes
-                .insert(name.as_str().to_owned(), value.clone());
-        }
-        for (name, value) in m.message_attributes().into_iter().flatten() {
-            let mut attribute = SqsMessageAttribute::default();
-            attribute.string_value = value.string_value.clone();
-            attribute.data_type = Some(value.data_type.clone());
-            record.message_attributes.insert(name.clone(), attribute);
-        }
-        event.records.push(record);
-    }
-    event
-}
-
-/// The event source mapping: batches until the source queue is empty. Failures are made
-/// visible again at once (instead of waiting out the visibility timeout). Returns how many
-/// batch item failures it saw. Bounded, so a handler that never succeeds fails the test.
+/// The event source mapping over `quote-events` (see [`lambda::drain`]).
 async fn drain(stack: &Stack) -> usize {
-    let mut failures = 0;
-    for _ in 0..30 {
-        let messages = receive(&stack.sqs, &stack.source_url).await;
-        if messages.is_empty() {
-            return failures;
-        }
-        let response = stack.delivery.handle(lambda_event(&messages)).await;
-        let failed: Vec<String> = response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.clone())
-            .collect();
-        failures += failed.len();
-        for message in &messages {
-            let id = message.message_id().unwrap_or_default();
-            let handle = message.receipt_handle().unwrap_or_default();
-            if failed.iter().any(|f| f == id) {
-                stack
-                    .sqs
-                    .change_message_visibility()
-                    .queue_url(&stack.source_url)
-                    .receipt_handle(handle)
-                    .visibility_timeout(0)
-                    .send()
-                    .await
-                    .expect("return the message");
-            } else {
-                stack
-                    .sqs
-                    .delete_message()
-                    .queue_url(&stack.source_url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .expect("delete");
-            }
-        }
-    }
-    panic!("pricing-changes did not drain");
-}
-
-/// Every message of a queue (deleted as read).
-async fn take_all(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<Message> {
-    let mut all = Vec::new();
-    loop {
-        let messages = receive(sqs, url).await;
-        if messages.is_empty() {
-            return all;
-        }
-        for message in &messages {
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(message.receipt_handle().unwrap_or_default())
-                .send()
-                .await
-                .expect("delete");
-        }
-        all.extend(messages);
-    }
-}
-
-fn event_ids(messages: &[Message]) -> Vec<String> {
-    messages
-        .iter()
-        .map(|m| {
-            let body: Value = serde_json::from_str(m.body().unwrap_or_default()).expect("JSON");
-            body["eventId"].as_str().expect("eventId").to_owned()
-        })
-        .collect()
+    lambda::drain(&stack.sqs, &stack.source_url, |event| {
+        stack.delivery.handle(event)
+    })
+    .await
 }
 
 /// Counts the `SendMessageBatch` requests made through a client (every attempt is a request).
@@ -263,10 +112,7 @@ async fn stack() -> Stack {
 async fn stack_with(emit: SchemaMajor, second: SchemaMajor) -> Stack {
     let sends = SendBatchCounter::default();
     let (dynamo, sqs, function_sqs) = clients(&sends);
-    let table = unique("q2c-hd");
-    q2c_aws::dynamo::create_table(&dynamo, &table)
-        .await
-        .expect("table");
+    let table = dynamo::unique_table(&dynamo, "q2c-hd").await;
     let store = DynamoStore::new(dynamo, table.clone());
     let prefix = format!("{}-", unique("hd"));
     let dlq_url = create_queue(&sqs, &format!("{prefix}quote-events-dlq"), HashMap::new()).await;

@@ -11,7 +11,6 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
 };
@@ -28,6 +27,9 @@ use q2c_service::dispatch::DispatchStatus;
 use q2c_service::orders::{Dispatch, OrderEventType, OrderStore, StoredOrder, order_event};
 use q2c_service::ports::{Destination, OutboxStore, QuoteStore, StoredQuote};
 use q2c_service::relay::relay_once;
+use q2c_testkit::lambda::sqs_event;
+use q2c_testkit::sqs::{create_queue, depth};
+use q2c_testkit::{dynamo, moto};
 use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
@@ -35,42 +37,6 @@ use tokio::net::TcpListener;
 /// Safety bound of the drain loop: a dispatch that never converges fails instead of hanging.
 /// Generous: moto on a loaded 2-core machine takes minutes for 200 orders.
 const DRAIN_LIMIT: Duration = Duration::from_secs(600);
-
-fn endpoint() -> String {
-    std::env::var("Q2C_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
-        panic!(
-            "Q2C_TEST_AWS_ENDPOINT is not set: these tests need moto (export \
-             Q2C_TEST_AWS_ENDPOINT=http://127.0.0.1:5055 AWS_ACCESS_KEY_ID=testing \
-             AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1)"
-        )
-    })
-}
-
-fn region() -> String {
-    std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-west-1".into())
-}
-
-fn dynamo_client() -> aws_sdk_dynamodb::Client {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region()))
-        .endpoint_url(endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
-}
-
-fn sqs_client() -> aws_sdk_sqs::Client {
-    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region()))
-        .endpoint_url(endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
-}
 
 /// One test's world: a fresh table, `<prefix>orders` (visibility 1 s) and
 /// `<prefix>orders-dlq` on moto, the fake order management on a loopback port, and the
@@ -95,13 +61,11 @@ impl World {
     async fn new(fake: DownstreamConfig, redelivery_base_seconds: u64) -> World {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let prefix = format!("q2c-dispatch-{}-", &id[..12]);
-        let dynamo = dynamo_client();
+        let dynamo = moto::dynamo_client();
         let table = format!("q2c-dispatch-{id}");
-        q2c_aws::dynamo::create_table(&dynamo, &table)
-            .await
-            .expect("create table on moto");
+        dynamo::create_table(&dynamo, &table).await;
         let store = DynamoStore::new(dynamo, table.clone());
-        let sqs = sqs_client();
+        let sqs = moto::sqs_client();
         let dlq_url = create_queue(&sqs, &format!("{prefix}orders-dlq"), HashMap::new()).await;
         // Short visibility so that plain returns come back quickly; returns with a
         // `RetryAfter` hint are hidden for what the hint says instead.
@@ -233,10 +197,7 @@ impl World {
             return (Vec::new(), BTreeSet::new());
         }
         let deadline = OffsetDateTime::now_utc() + Duration::from_secs(60);
-        let response = self
-            .dispatcher
-            .handle(lambda_event(&messages), deadline)
-            .await;
+        let response = self.dispatcher.handle(sqs_event(&messages), deadline).await;
         let failed: BTreeSet<String> = response
             .batch_item_failures
             .into_iter()
@@ -282,7 +243,7 @@ impl World {
                 "the orders queue did not drain"
             );
             let (received, _) = self.invoke_once(1).await;
-            if received.is_empty() && queue_depth(&self.sqs, &self.orders_url).await == 0 {
+            if received.is_empty() && depth(&self.sqs, &self.orders_url).await == 0 {
                 return;
             }
         }
@@ -315,44 +276,6 @@ impl World {
     }
 }
 
-async fn create_queue(
-    client: &aws_sdk_sqs::Client,
-    name: &str,
-    attributes: HashMap<QueueAttributeName, String>,
-) -> String {
-    client
-        .create_queue()
-        .queue_name(name)
-        .set_attributes(Some(attributes))
-        .send()
-        .await
-        .expect("create queue on moto")
-        .queue_url
-        .expect("queue url")
-}
-
-/// Visible plus in-flight messages.
-async fn queue_depth(client: &aws_sdk_sqs::Client, url: &str) -> u64 {
-    let attributes = client
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-        .expect("queue attributes")
-        .attributes
-        .unwrap_or_default();
-    let count = |name: QueueAttributeName| -> u64 {
-        attributes
-            .get(&name)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    count(QueueAttributeName::ApproximateNumberOfMessages)
-        + count(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-}
-
 /// Every message of `url` (visible now), with their attributes.
 async fn receive_all(client: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
     let mut all = Vec::new();
@@ -372,30 +295,6 @@ async fn receive_all(client: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs
         }
         all.extend(batch);
     }
-}
-
-/// An SQS event as Lambda builds it from received messages.
-fn lambda_event(messages: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    for m in messages {
-        let mut record = SqsMessage::default();
-        record.message_id = m.message_id.clone();
-        record.receipt_handle = m.receipt_handle.clone();
-        record.body = m.body.clone();
-        for (name, value) in m.attributes().into_iter().flatten() {
-            record
-                .attributes
-                .insert(name.as_str().to_owned(), value.clone());
-        }
-        for (name, value) in m.message_attributes().into_iter().flatten() {
-            let mut attribute = SqsMessageAttribute::default();
-            attribute.string_value = value.string_value.clone();
-            attribute.data_type = Some(value.data_type.clone());
-            record.message_attributes.insert(name.clone(), attribute);
-        }
-        event.records.push(record);
-    }
-    event
 }
 
 /// Accepts `count` quotes, relays, dispatches until the queue is empty, and checks that
@@ -598,7 +497,7 @@ async fn a_transient_failure_returns_the_message_hidden_for_longer_than_the_queu
         .unwrap_or_default();
     assert!(again.is_empty(), "the returned message is still hidden");
     assert_eq!(
-        queue_depth(&world.sqs, &world.orders_url).await,
+        depth(&world.sqs, &world.orders_url).await,
         1,
         "it is in flight, not lost"
     );

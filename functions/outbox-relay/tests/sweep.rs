@@ -5,45 +5,16 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use q2c_aws::{DynamoStore, SqsPublisher};
 use q2c_fn_outbox_relay::{Invocation, Relay};
 use q2c_model::tmf::{Quote, QuoteState};
 use q2c_runtime::Metrics;
 use q2c_service::context::TenantId;
 use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, QuoteStore, StoredQuote};
+use q2c_testkit::sqs::{create_queue, event_ids, take_all};
+use q2c_testkit::{dynamo, moto};
 use serde_json::json;
 use time::OffsetDateTime;
-
-fn endpoint() -> String {
-    std::env::var("Q2C_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
-        panic!("Q2C_TEST_AWS_ENDPOINT is not set: this test needs moto (run tools/test.sh)")
-    })
-}
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}{}", uuid::Uuid::new_v4().simple())
-}
-
-fn clients() -> (aws_sdk_dynamodb::Client, aws_sdk_sqs::Client) {
-    let credentials = Credentials::new("testing", "testing", None, None, "moto");
-    let dynamo = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .endpoint_url(endpoint())
-        .credentials_provider(credentials.clone())
-        .build();
-    let sqs = aws_sdk_sqs::Config::builder()
-        .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-        .region(aws_sdk_sqs::config::Region::new("eu-west-1"))
-        .endpoint_url(endpoint())
-        .credentials_provider(credentials)
-        .build();
-    (
-        aws_sdk_dynamodb::Client::from_conf(dynamo),
-        aws_sdk_sqs::Client::from_conf(sqs),
-    )
-}
 
 fn event(quote_id: &str, n: usize) -> OutboxEvent {
     let event_id = format!("{quote_id}-ev-{n}");
@@ -61,52 +32,17 @@ fn event(quote_id: &str, n: usize) -> OutboxEvent {
     }
 }
 
+/// The `eventId`s of every message of the queue (deleted as read).
 async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
-    let mut ids = Vec::new();
-    loop {
-        let out = sqs
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .expect("receive");
-        let messages = out.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return ids;
-        }
-        for message in messages {
-            let body: serde_json::Value =
-                serde_json::from_str(message.body().unwrap_or_default()).expect("JSON body");
-            ids.push(body["eventId"].as_str().expect("eventId").to_owned());
-            sqs.delete_message()
-                .queue_url(url)
-                .receipt_handle(message.receipt_handle().unwrap_or_default())
-                .send()
-                .await
-                .expect("delete");
-        }
-    }
+    event_ids(&take_all(sqs, url).await)
 }
 
 #[tokio::test]
 async fn a_scheduled_sweep_relays_what_the_stream_path_missed() {
-    let (dynamo, sqs) = clients();
-    let table = unique("q2c-sweep-");
-    q2c_aws::dynamo::create_table(&dynamo, &table)
-        .await
-        .expect("table");
-    let prefix = unique("sw");
-    let prefix = format!("{}-", &prefix[..20]);
-    let url = sqs
-        .create_queue()
-        .queue_name(format!("{prefix}quote-events"))
-        .set_attributes(Some(HashMap::new()))
-        .send()
-        .await
-        .expect("queue")
-        .queue_url
-        .expect("url");
+    let (dynamo, sqs) = (moto::dynamo_client(), moto::sqs_client());
+    let table = dynamo::unique_table(&dynamo, "q2c-sweep").await;
+    let prefix = moto::queue_prefix("sw");
+    let url = create_queue(&sqs, &format!("{prefix}quote-events"), HashMap::new()).await;
     let store = DynamoStore::new(dynamo, table);
     let tenant = TenantId::parse("acme").expect("tenant");
     // 130 events over 13 quotes: more than one sweep round of 100.

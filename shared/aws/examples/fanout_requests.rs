@@ -25,40 +25,11 @@ use q2c_service::fanout::{FanoutConfig, FanoutPorts, PageReport, PriceFanout};
 use q2c_service::messaging::{OutgoingMessage, QueueClient, parse_message};
 use q2c_service::ports::{CatalogStore, Ports, SystemClock};
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
+use q2c_testkit::moto::{dynamo_client, sqs_client};
 use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 
 const QUEUE: &str = "pricing-changes";
-
-fn endpoint() -> String {
-    std::env::var("Q2C_TEST_AWS_ENDPOINT").expect("set Q2C_TEST_AWS_ENDPOINT to moto's URL")
-}
-
-fn region() -> String {
-    std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-west-1".into())
-}
-
-fn dynamo_client() -> aws_sdk_dynamodb::Client {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region()))
-        .endpoint_url(endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
-}
-
-fn sqs_client() -> aws_sdk_sqs::Client {
-    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region()))
-        .endpoint_url(endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
-}
 
 /// What one run created on moto, removed after it (moto keeps everything in memory).
 struct Created {
@@ -88,21 +59,12 @@ impl Created {
 async fn seed(count: usize) -> (DynamoStore, Arc<SqsQueues>, ProductOfferingPrice, Created) {
     let client = dynamo_client();
     let table = format!("q2c-bench-{}", unique());
-    q2c_aws::dynamo::create_table(&client, &table)
-        .await
-        .expect("create table on moto");
+    q2c_testkit::dynamo::create_table(&client, &table).await;
     let store = DynamoStore::new(client, table.clone());
     let sqs = sqs_client();
     let prefix = format!("bench-{}-", unique());
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(format!("{prefix}{QUEUE}"))
-        .set_attributes(Some(HashMap::new()))
-        .send()
-        .await
-        .expect("create queue on moto")
-        .queue_url
-        .expect("queue url");
+    let queue_url =
+        q2c_testkit::sqs::create_queue(&sqs, &format!("{prefix}{QUEUE}"), HashMap::new()).await;
     let created = Created { table, queue_url };
     let queues = Arc::new(SqsQueues::new(sqs).with_prefix(&prefix));
 

@@ -14,52 +14,20 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use q2c_aws::{DynamoStore, Operation, SqsCallbackSender};
 use q2c_callbacks::{HttpCallbacks, HttpConfig};
+use q2c_contract::fixtures::unique;
 use q2c_model::tmf::EventSubscription;
 use q2c_service::context::TenantId;
 use q2c_service::delivery::{CallbackPolicy, DeliveryConfig, HubDelivery};
 use q2c_service::messaging::{ParsedMessage, attributes, parse_message};
 use q2c_service::ports::{HubApi, HubStore, SystemClock};
+use q2c_testkit::moto::{dynamo_client, sqs_client};
+use q2c_testkit::sqs;
 use serde_json::json;
 
 const BATCH: usize = 10;
 const PRICE_EVENT: &str = "ProductOfferingPriceAttributeValueChangeEvent";
-
-fn endpoint() -> String {
-    std::env::var("Q2C_TEST_AWS_ENDPOINT").expect("set Q2C_TEST_AWS_ENDPOINT to moto's URL")
-}
-
-fn region() -> String {
-    std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-west-1".into())
-}
-
-fn dynamo_client() -> aws_sdk_dynamodb::Client {
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region()))
-        .endpoint_url(endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
-}
-
-fn sqs_client() -> aws_sdk_sqs::Client {
-    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region()))
-        .endpoint_url(endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
-}
-
-fn unique() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
 
 fn price_event(event_id: &str) -> ParsedMessage {
     let body = json!({"eventId": event_id, "eventTime": "2026-11-27T17:00:00Z",
@@ -73,28 +41,9 @@ fn price_event(event_id: &str) -> ParsedMessage {
     parse_message(event_id, &body.to_string(), &attrs, Some(1)).expect("valid envelope")
 }
 
-/// Every message body's eventId on the queue (received until empty, then deleted).
+/// Every message body's eventId on the queue (deleted as read).
 async fn event_ids(client: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
-    let mut ids = Vec::new();
-    loop {
-        let out = client
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .visibility_timeout(300)
-            .send()
-            .await
-            .expect("receive");
-        let messages = out.messages.unwrap_or_default();
-        if messages.is_empty() {
-            return ids;
-        }
-        for message in messages {
-            let body: serde_json::Value =
-                serde_json::from_str(message.body().unwrap_or_default()).expect("JSON");
-            ids.push(body["eventId"].as_str().expect("eventId").to_owned());
-        }
-    }
+    sqs::event_ids(&sqs::take_all(client, url).await)
 }
 
 #[tokio::main]
@@ -105,33 +54,19 @@ async fn main() {
 
     let dynamo = dynamo_client();
     let table = format!("q2c-bench-{}", unique());
-    q2c_aws::dynamo::create_table(&dynamo, &table)
-        .await
-        .expect("create table on moto");
+    q2c_testkit::dynamo::create_table(&dynamo, &table).await;
     let store = DynamoStore::new(dynamo, table.clone());
     let client = sqs_client();
     let mut urls = Vec::new();
     let mut arns = Vec::new();
     for name in ["sub-a", "sub-b"] {
-        let url = client
-            .create_queue()
-            .queue_name(format!("bench-{}-{name}", unique()))
-            .set_attributes(Some(HashMap::new()))
-            .send()
-            .await
-            .expect("create queue")
-            .queue_url
-            .expect("url");
-        let arn = client
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .expect("arn")
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .expect("queue arn");
+        let url = sqs::create_queue(
+            &client,
+            &format!("bench-{}-{name}", unique()),
+            HashMap::new(),
+        )
+        .await;
+        let arn = sqs::queue_arn(&client, &url).await;
         urls.push(url);
         arns.push(arn);
     }

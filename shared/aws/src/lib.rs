@@ -8,7 +8,7 @@
 //!   dispatch and delivery logs) and
 //!   [`DynamoSettings`]; keys in `dynamo/keys.rs`, documented in `docs/architecture.md`.
 //! - [`sqs`]: [`SqsPublisher`], [`SqsQueues`] (the `QueueClient` port), [`process_batch`]
-//!   with [`HandlerError`], [`DeadLetter`].
+//!   with [`HandlerError`], [`DeadLetter`], [`SqsDlqBackend`] (the dead-letter operations).
 //! - [`wiring`]: hub delivery assembled over these adapters (shared by the functions).
 //! - [`metrics`]: [`RequestCounter`] and [`Operation`].
 //! - [`error`]: [`DynamoError`], [`SqsError`].
@@ -25,5 +25,6 @@ pub use error::{DynamoError, SqsError};
 pub use metrics::{Operation, RequestCounter, RequestSnapshot};
 pub use sqs::{
     BatchReport, DeadLetter, HandlerError, ParsedMessage, PublishOutcome, SqsCallbackSender,
-    SqsPublisher, SqsQueues, process_batch, process_batch_report, process_whole_batch,
+    SqsDlqBackend, SqsPublisher, SqsQueues, process_batch, process_batch_report,
+    process_whole_batch,
 };

@@ -20,6 +20,8 @@
 //! - [`dispatch_log`]: [`dispatch_log_contract`]: exclusive order claims, leases, final
 //!   dispatch; [`dispatch_log_concurrency_contract`]: one winner among racing claims.
 //! - [`queues`]: [`queue_contract`]: SQS semantics of every `QueueClient` adapter.
+//! - [`dlq`]: [`dlq_backend_contract`]: what the dead-letter operations need of a
+//!   `DlqBackend` (discovery, lossless round trip, release, purge, batch limits).
 //! - [`relay`]: [`relay_contract`]: outbox to queues, at least once, across a crash.
 //! - [`fanout`]: [`price_catalog_writer_contract`], [`open_quote_index_contract`] and
 //!   [`fanout_continuation_scenario`]: the price fan-out's ports and its continuation.
@@ -31,6 +33,7 @@
 pub mod catalog;
 pub mod deliveries;
 pub mod dispatch_log;
+pub mod dlq;
 pub mod fanout;
 pub mod fixtures;
 pub mod hubs;
@@ -46,6 +49,7 @@ pub mod relay;
 pub use catalog::catalog_store_contract;
 pub use deliveries::delivery_log_contract;
 pub use dispatch_log::{dispatch_log_concurrency_contract, dispatch_log_contract};
+pub use dlq::{DlqNames, dlq_backend_contract};
 pub use fanout::{
     fanout_continuation_scenario, open_quote_index_contract, price_catalog_writer_contract,
 };

@@ -13,23 +13,11 @@ use crate::store::SqliteStore;
 
 #[async_trait]
 impl HubStore for SqliteStore {
-    /// # Errors
-    /// [`StoreError::AlreadyExists`] when the tenant already has a subscription with this id
-    /// on this API.
-    async fn create(
-        &self,
-        tenant: &TenantId,
-        api: HubApi,
-        subscription: &EventSubscription,
-    ) -> Result<(), StoreError> {
-        self.create_versioned(tenant, api, subscription, SchemaMajor::V4)
-            .await
-    }
-
     /// The version rides in the JSON `body` (a v4 body is the plain subscription).
     ///
     /// # Errors
-    /// As [`HubStore::create`].
+    /// [`StoreError::AlreadyExists`] when the tenant already has a subscription with this id
+    /// on this API.
     async fn create_versioned(
         &self,
         tenant: &TenantId,
@@ -81,26 +69,6 @@ impl HubStore for SqliteStore {
             Ok(deleted > 0)
         })
         .await
-    }
-
-    async fn list(
-        &self,
-        tenant: &TenantId,
-        api: HubApi,
-    ) -> Result<Vec<EventSubscription>, StoreError> {
-        let versioned = self.list_versioned(tenant, api).await?;
-        Ok(versioned.into_iter().map(|v| v.subscription).collect())
-    }
-
-    async fn list_for_api(
-        &self,
-        api: HubApi,
-    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
-        let versioned = self.list_for_api_versioned(api).await?;
-        Ok(versioned
-            .into_iter()
-            .map(|(tenant, v)| (tenant, v.subscription))
-            .collect())
     }
 
     async fn list_versioned(

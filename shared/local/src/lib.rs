@@ -19,6 +19,7 @@
 //! - `deliveries`: the hub [`DeliveryLog`](q2c_service::delivery::DeliveryLog).
 //! - [`queues`]: [`SqliteQueues`], the embedded queue engine with SQS semantics (the
 //!   [`QueueClient`](q2c_service::messaging::QueueClient) port), in the same database.
+//! - [`LocalDlqBackend`]: the dead-letter operations' port on the embedded queues.
 //! - [`poller`]: [`Poller`], driving a handler over a queue like a Lambda event source mapping.
 //! - [`settings`]: [`FileSettings`], a [`SettingsSource`](q2c_service::ports::SettingsSource)
 //!   over a TOML file.
@@ -29,6 +30,7 @@ mod callback_sender;
 mod catalog;
 mod deliveries;
 mod dispatch_log;
+mod dlq;
 pub mod error;
 mod fanout;
 mod hubs;
@@ -48,6 +50,7 @@ mod time_codec;
 mod writer;
 
 pub use callback_sender::LocalCallbackSender;
+pub use dlq::LocalDlqBackend;
 pub use error::OpenError;
 pub use open_quotes::OpenQuoteRef;
 pub use poller::{PollReport, Poller};

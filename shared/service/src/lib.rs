@@ -19,6 +19,8 @@
 //! - [`relay`]: `relay_once`, moving pending outbox events to their queues.
 //! - [`fanout`]: the price fan-out (catalog price events → catalog copy → open quotes).
 //! - [`dispatch`]: `OrderDispatch`, the `orders` consumer handing orders to order management.
+//! - [`dlq`]: dead-letter operations (list, peek, export, redrive, replay, purge) over the
+//!   `DlqBackend` port.
 #![warn(missing_docs)]
 
 pub mod catalog_sync;
@@ -26,6 +28,7 @@ pub mod configure;
 pub mod context;
 pub mod delivery;
 pub mod dispatch;
+pub mod dlq;
 pub mod error;
 pub mod event_versions;
 pub mod events;

@@ -293,90 +293,74 @@ fn is_previous_default(major: &SchemaMajor) -> bool {
     *major == SchemaMajor::default()
 }
 
-/// Hub subscriptions, per tenant and API.
+/// Hub subscriptions, per tenant and API, each with the schema major its events are
+/// delivered in (the API version it was registered through).
 ///
-/// The `*_versioned` methods carry the schema major of each subscription; their defaults
-/// serve stores that only know v4 subscriptions (test fakes).
+/// Adapters implement the four required methods, which store and read versioned
+/// subscriptions; `create`, `list` and `list_for_api` are derived from them (version 4, or
+/// the versions dropped) and every adapter relies on those defaults.
 #[async_trait]
 pub trait HubStore: Send + Sync {
-    /// Stores a subscription (its `id` is set by the caller).
-    async fn create(
-        &self,
-        tenant: &TenantId,
-        api: HubApi,
-        subscription: &EventSubscription,
-    ) -> Result<(), StoreError>;
-    /// Removes a subscription; `false` when there was none with this id.
-    async fn delete(&self, tenant: &TenantId, api: HubApi, id: &str) -> Result<bool, StoreError>;
-    /// Every subscription of the tenant on this API.
-    async fn list(
-        &self,
-        tenant: &TenantId,
-        api: HubApi,
-    ) -> Result<Vec<EventSubscription>, StoreError>;
-    /// Every subscription on this API, of every tenant, with its tenant: catalog events are
-    /// shared by all tenants, so their delivery needs them all. Served by an index, not a scan.
-    async fn list_for_api(
-        &self,
-        api: HubApi,
-    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError>;
-
-    /// Stores a subscription whose events are delivered in `version` (the API version it
-    /// was registered through); [`HubStore::create`] is this with 4.
+    /// Stores a subscription (its `id` is set by the caller) delivered in `version`.
     ///
     /// # Errors
-    /// As [`HubStore::create`]; the default refuses any version but 4.
+    /// [`StoreError::AlreadyExists`] when the tenant's hub has one with this id.
     async fn create_versioned(
         &self,
         tenant: &TenantId,
         api: HubApi,
         subscription: &EventSubscription,
         version: SchemaMajor,
-    ) -> Result<(), StoreError> {
-        if version == SchemaMajor::V4 {
-            self.create(tenant, api, subscription).await
-        } else {
-            Err(StoreError::Backend(
-                format!("this hub store keeps v4 subscriptions only, not v{version}").into(),
-            ))
-        }
-    }
+    ) -> Result<(), StoreError>;
 
-    /// [`HubStore::list`] with each subscription's version.
+    /// Removes a subscription; `false` when there was none with this id.
+    async fn delete(&self, tenant: &TenantId, api: HubApi, id: &str) -> Result<bool, StoreError>;
+
+    /// Every subscription of the tenant on this API, with its version.
     async fn list_versioned(
         &self,
         tenant: &TenantId,
         api: HubApi,
-    ) -> Result<Vec<VersionedSubscription>, StoreError> {
-        Ok(self
-            .list(tenant, api)
-            .await?
-            .into_iter()
-            .map(|subscription| VersionedSubscription {
-                subscription,
-                version: SchemaMajor::V4,
-            })
-            .collect())
-    }
+    ) -> Result<Vec<VersionedSubscription>, StoreError>;
 
-    /// [`HubStore::list_for_api`] with each subscription's version.
+    /// Every subscription on this API, of every tenant, with its tenant and version: catalog
+    /// events are shared by all tenants, so their delivery needs them all. Served by an
+    /// index, not a scan.
     async fn list_for_api_versioned(
         &self,
         api: HubApi,
-    ) -> Result<Vec<(TenantId, VersionedSubscription)>, StoreError> {
-        Ok(self
-            .list_for_api(api)
-            .await?
+    ) -> Result<Vec<(TenantId, VersionedSubscription)>, StoreError>;
+
+    /// [`HubStore::create_versioned`] with version 4.
+    async fn create(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+        subscription: &EventSubscription,
+    ) -> Result<(), StoreError> {
+        self.create_versioned(tenant, api, subscription, SchemaMajor::V4)
+            .await
+    }
+
+    /// [`HubStore::list_versioned`] without the versions.
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        api: HubApi,
+    ) -> Result<Vec<EventSubscription>, StoreError> {
+        let versioned = self.list_versioned(tenant, api).await?;
+        Ok(versioned.into_iter().map(|v| v.subscription).collect())
+    }
+
+    /// [`HubStore::list_for_api_versioned`] without the versions.
+    async fn list_for_api(
+        &self,
+        api: HubApi,
+    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
+        let versioned = self.list_for_api_versioned(api).await?;
+        Ok(versioned
             .into_iter()
-            .map(|(tenant, subscription)| {
-                (
-                    tenant,
-                    VersionedSubscription {
-                        subscription,
-                        version: SchemaMajor::V4,
-                    },
-                )
-            })
+            .map(|(tenant, v)| (tenant, v.subscription))
             .collect())
     }
 }

@@ -11,6 +11,7 @@ use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
 use time::OffsetDateTime;
 
 use crate::context::{RequestContext, Scope, TenantId};
+use crate::event_versions::SchemaMajor;
 use crate::orders::{
     DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
 };
@@ -256,24 +257,29 @@ pub struct Unused;
 
 #[async_trait]
 impl HubStore for Unused {
-    async fn create(
+    async fn create_versioned(
         &self,
         _: &TenantId,
         _: HubApi,
         _: &EventSubscription,
+        _: SchemaMajor,
     ) -> Result<(), StoreError> {
         unreachable!("quote use-cases do not use hubs")
     }
     async fn delete(&self, _: &TenantId, _: HubApi, _: &str) -> Result<bool, StoreError> {
         unreachable!("quote use-cases do not use hubs")
     }
-    async fn list(&self, _: &TenantId, _: HubApi) -> Result<Vec<EventSubscription>, StoreError> {
+    async fn list_versioned(
+        &self,
+        _: &TenantId,
+        _: HubApi,
+    ) -> Result<Vec<VersionedSubscription>, StoreError> {
         unreachable!("quote use-cases do not use hubs")
     }
-    async fn list_for_api(
+    async fn list_for_api_versioned(
         &self,
         _: HubApi,
-    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
+    ) -> Result<Vec<(TenantId, VersionedSubscription)>, StoreError> {
         unreachable!("quote use-cases do not use hubs")
     }
 }

@@ -76,15 +76,13 @@ async fn main() {
             .region(aws_config::Region::new("eu-west-1"))
             .load()
             .await;
-        q2c_aws::dynamo::create_table(&aws_sdk_dynamodb::Client::new(&config), &table)
-            .await
-            .expect("table");
-        aws_sdk_sqs::Client::new(&config)
-            .create_queue()
-            .queue_name(format!("{prefix}pricing-changes"))
-            .send()
-            .await
-            .expect("queue");
+        q2c_testkit::dynamo::create_table(&aws_sdk_dynamodb::Client::new(&config), &table).await;
+        q2c_testkit::sqs::create_queue(
+            &aws_sdk_sqs::Client::new(&config),
+            &format!("{prefix}pricing-changes"),
+            Default::default(),
+        )
+        .await;
         let aws = SyncTarget::Aws {
             table,
             endpoint_url: Some(endpoint),

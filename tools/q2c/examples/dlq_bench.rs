@@ -1,20 +1,23 @@
 //! Benchmark of the manual DLQ redrive (`q2c dlq redrive --manual`): messages per second
-//! and queue requests per redriven message, counted through
-//! [`CountingBackend`](q2c::dlq::counting::CountingBackend), on the local engine and, when
-//! `Q2C_TEST_AWS_ENDPOINT` is set, on moto.
+//! and queue requests per redriven message, counted through [`CountingBackend`], on the local
+//! engine and, when `Q2C_TEST_AWS_ENDPOINT` is set, on moto.
 //!
 //! `cargo run --release -p q2c --example dlq_bench -- [local messages] [moto messages]`
 //! (defaults 5000 and 500). Results: docs/benchmarks.md, "DLQ redrive".
 
 use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use q2c::dlq::backend::{AttributeValue, DlqBackend, DlqOutgoing};
-use q2c::dlq::counting::CountingBackend;
-use q2c::dlq::local::LocalBackend;
-use q2c::dlq::ops::{self, MoveOptions};
-use q2c::dlq::progress::Progress;
-use q2c::dlq::sqs::{SqsBackend, SqsSettings};
+use async_trait::async_trait;
+use q2c_aws::SqsDlqBackend;
+use q2c_local::LocalDlqBackend;
+use q2c_service::dlq::ops::{self, MoveOptions};
+use q2c_service::dlq::{
+    AttributeValue, DeadLetterQueue, DlqBackend, DlqMessage, DlqOutgoing, ExactSummary, MoveTask,
+    MoveTaskError,
+};
+use q2c_service::messaging::{QueueCounts, QueueError, SendOutcome};
 
 async fn seed(backend: &dyn DlqBackend, queue: &str, n: usize) -> anyhow::Result<()> {
     let messages: Vec<DlqOutgoing> = (0..n)
@@ -51,14 +54,7 @@ async fn measure<B: DlqBackend>(
         ..MoveOptions::default()
     };
     let started = Instant::now();
-    let summary = ops::move_messages(
-        &backend,
-        dlq,
-        destination,
-        &options,
-        &mut Progress::hidden(),
-    )
-    .await?;
+    let summary = ops::move_messages(&backend, dlq, destination, &options, &mut ()).await?;
     let elapsed = started.elapsed();
     let mut calls = backend.calls();
     for (operation, count) in before {
@@ -83,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
 
     let dir = tempfile::tempdir()?;
     let store = q2c_local::SqliteStore::open(&dir.path().join(q2c::local::DATABASE_FILE))?;
-    let local = CountingBackend::new(LocalBackend::new(
+    let local = CountingBackend::new(LocalDlqBackend::new(
         q2c_local::SqliteQueues::new(&store),
         None,
     ));
@@ -96,26 +92,133 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
 
-    if let Ok(endpoint) = std::env::var("Q2C_TEST_AWS_ENDPOINT") {
-        let client = q2c::dlq::sqs::client(&SqsSettings {
-            endpoint_url: Some(endpoint),
-            region: Some(std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-west-1".into())),
-            profile: None,
-        })
-        .await;
-        let prefix = format!("bench{}-", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    if q2c_testkit::moto::endpoint_if_set().is_some() {
+        let client = q2c_testkit::moto::sqs_client();
+        let prefix = q2c_testkit::moto::queue_prefix("bench");
         for name in ["orders", "orders-dlq"] {
-            client
-                .create_queue()
-                .queue_name(format!("{prefix}{name}"))
-                .send()
-                .await?;
+            q2c_testkit::sqs::create_queue(&client, &format!("{prefix}{name}"), Default::default())
+                .await;
         }
-        let moto = CountingBackend::new(SqsBackend::new(client, &prefix, None));
+        let moto = CountingBackend::new(SqsDlqBackend::new(client, &prefix, None));
         let (dlq, destination) = (format!("{prefix}orders-dlq"), format!("{prefix}orders"));
         measure("moto (SQS API)", moto, &dlq, &destination, moto_n).await?;
     } else {
         println!("moto: skipped (Q2C_TEST_AWS_ENDPOINT unset)");
     }
     Ok(())
+}
+
+/// [`DlqBackend`] wrapper counting the requests made through it, per operation (every
+/// call of the port is one request to the service).
+struct CountingBackend<B> {
+    inner: B,
+    calls: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+impl<B> CountingBackend<B> {
+    /// Wraps `inner` with zeroed counters.
+    fn new(inner: B) -> Self {
+        CountingBackend {
+            inner,
+            calls: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    fn record(&self, operation: &'static str) {
+        *self
+            .calls
+            .lock()
+            .expect("counter")
+            .entry(operation)
+            .or_default() += 1;
+    }
+
+    /// Calls so far by operation.
+    fn calls(&self) -> BTreeMap<&'static str, u64> {
+        self.calls.lock().expect("counter").clone()
+    }
+}
+
+#[async_trait]
+impl<B: DlqBackend> DlqBackend for CountingBackend<B> {
+    fn resolve(&self, queue: &str) -> String {
+        self.inner.resolve(queue)
+    }
+
+    async fn dead_letter_queues(&self) -> Result<Vec<DeadLetterQueue>, QueueError> {
+        self.record("ListQueues");
+        self.inner.dead_letter_queues().await
+    }
+
+    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
+        self.record("GetQueueAttributes");
+        self.inner.counts(queue).await
+    }
+
+    async fn exact_summary(&self, queue: &str) -> Result<Option<ExactSummary>, QueueError> {
+        self.inner.exact_summary(queue).await
+    }
+
+    async fn receive(
+        &self,
+        queue: &str,
+        max: usize,
+        visibility: Duration,
+        wait: Duration,
+    ) -> Result<Vec<DlqMessage>, QueueError> {
+        self.record("ReceiveMessage");
+        self.inner.receive(queue, max, visibility, wait).await
+    }
+
+    async fn send_batch(
+        &self,
+        queue: &str,
+        messages: &[DlqOutgoing],
+    ) -> Result<SendOutcome, QueueError> {
+        self.record("SendMessageBatch");
+        self.inner.send_batch(queue, messages).await
+    }
+
+    async fn delete_batch(
+        &self,
+        queue: &str,
+        receipt_handles: &[String],
+    ) -> Result<(), QueueError> {
+        self.record("DeleteMessageBatch");
+        self.inner.delete_batch(queue, receipt_handles).await
+    }
+
+    async fn release_batch(
+        &self,
+        queue: &str,
+        receipt_handles: &[String],
+    ) -> Result<(), QueueError> {
+        self.record("ChangeMessageVisibilityBatch");
+        self.inner.release_batch(queue, receipt_handles).await
+    }
+
+    async fn purge(&self, queue: &str) -> Result<(), QueueError> {
+        self.record("PurgeQueue");
+        self.inner.purge(queue).await
+    }
+
+    async fn start_move_task(
+        &self,
+        source: &str,
+        destination: Option<&str>,
+        rate: Option<u32>,
+    ) -> Result<String, MoveTaskError> {
+        self.record("StartMessageMoveTask");
+        self.inner.start_move_task(source, destination, rate).await
+    }
+
+    async fn move_tasks(&self, source: &str) -> Result<Vec<MoveTask>, MoveTaskError> {
+        self.record("ListMessageMoveTasks");
+        self.inner.move_tasks(source).await
+    }
+
+    async fn cancel_move_task(&self, task_handle: &str) -> Result<u64, MoveTaskError> {
+        self.record("CancelMessageMoveTask");
+        self.inner.cancel_move_task(task_handle).await
+    }
 }

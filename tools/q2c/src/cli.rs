@@ -11,6 +11,7 @@ use q2c_service::Scope;
 use anyhow::Context;
 
 use crate::catalog_cmd;
+use crate::flags::parse_duration;
 use crate::local::{self, LocalConfig};
 use crate::queue_cmd;
 use crate::secret::signing_secret;
@@ -273,7 +274,7 @@ pub struct TokenArgs {
     #[arg(long, default_value = "all", value_delimiter = ',')]
     pub scopes: Vec<String>,
     /// Lifetime, e.g. 30m, 1h, 2d.
-    #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+    #[arg(long, default_value = "1h", value_parser = parse_duration)]
     pub ttl: Duration,
     /// Data directory of the `q2c local` that must accept the token.
     #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
@@ -411,28 +412,6 @@ pub fn parse_rate(raw: &str) -> Result<f64, String> {
     }
 }
 
-/// Parses `90s`, `30m`, `1h`, `2d`.
-///
-/// # Errors
-/// When the text is not a positive number followed by s, m, h or d.
-pub fn parse_ttl(raw: &str) -> Result<Duration, String> {
-    let (number, unit) = raw.split_at(raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len()));
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("`{raw}`: expected e.g. 30m, 1h, 2d"))?;
-    let seconds = match unit {
-        "s" | "" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        _ => return Err(format!("`{raw}`: unit must be s, m, h or d")),
-    };
-    if seconds == 0 {
-        return Err("the lifetime must be positive".to_owned());
-    }
-    Ok(Duration::from_secs(seconds))
-}
-
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -442,17 +421,6 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn lifetimes_parse_with_units() {
-        assert_eq!(parse_ttl("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_ttl("30m"), Ok(Duration::from_secs(1800)));
-        assert_eq!(parse_ttl("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_ttl("2d"), Ok(Duration::from_secs(172_800)));
-        assert!(parse_ttl("0h").is_err());
-        assert!(parse_ttl("1w").is_err());
-        assert!(parse_ttl("h").is_err());
     }
 
     #[test]

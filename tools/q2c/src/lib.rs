@@ -3,7 +3,9 @@
 //! # Layout
 //! - [`catalog_cmd`]: `q2c catalog import|diff`: load a TMF620 export into the local catalog.
 //! - [`cli`]: the clap definition and command dispatch.
-//! - [`dlq`]: `q2c dlq` — inspect, export, redrive and purge dead-letter queues.
+//! - [`dlq`]: `q2c dlq` — inspect, export, redrive and purge dead-letter queues (flags and
+//!   presentation; the operations are `q2c_service::dlq`).
+//! - [`flags`]: flag value parsers shared by commands.
 //! - [`downstream`]: `q2c downstream`, a fake order-management system with fault knobs.
 //! - [`consumers`]: the queue consumers of `q2c local` (price fan-out, hub delivery, order
 //!   dispatch).
@@ -21,6 +23,7 @@ pub mod cli;
 pub mod consumers;
 pub mod dlq;
 pub mod downstream;
+pub mod flags;
 pub mod local;
 pub mod queue_cmd;
 pub mod relay_loop;

@@ -7,15 +7,6 @@ use q2c::catalog_cmd::{SyncMode, SyncTarget, sync};
 use q2c_service::catalog_sync::Action;
 use serde_json::{Value, json};
 
-fn endpoint() -> String {
-    std::env::var("Q2C_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
-        panic!(
-            "Q2C_TEST_AWS_ENDPOINT is not set: this test needs moto (tools/test.sh starts it), \
-             with AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1"
-        )
-    })
-}
-
 fn offering(n: usize, day: u32) -> Value {
     json!({
         "id": format!("aws-po-{n:04}"),
@@ -29,7 +20,7 @@ fn offering(n: usize, day: u32) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_imports_into_dynamodb_with_events_on_sqs() {
-    let endpoint = endpoint();
+    let endpoint = q2c_testkit::moto::endpoint();
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let table = format!("q2c-import-{suffix}");
     let prefix = format!("imp-{suffix}-");
@@ -39,18 +30,14 @@ async fn an_export_imports_into_dynamodb_with_events_on_sqs() {
         .load()
         .await;
     let dynamo = aws_sdk_dynamodb::Client::new(&config);
-    q2c_aws::dynamo::create_table(&dynamo, &table)
-        .await
-        .expect("table on moto");
+    q2c_testkit::dynamo::create_table(&dynamo, &table).await;
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(format!("{prefix}pricing-changes"))
-        .send()
-        .await
-        .expect("queue on moto")
-        .queue_url
-        .expect("queue url");
+    let queue_url = q2c_testkit::sqs::create_queue(
+        &sqs,
+        &format!("{prefix}pricing-changes"),
+        Default::default(),
+    )
+    .await;
 
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("catalog.json");

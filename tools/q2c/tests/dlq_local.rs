@@ -4,14 +4,13 @@
 mod dlq_common;
 
 use dlq_common::Fixture;
-use q2c::dlq::local::LocalBackend;
-use q2c_local::{SqliteQueues, SqliteStore};
+use q2c_local::{LocalDlqBackend, SqliteQueues, SqliteStore};
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(&dir.path().join(q2c::local::DATABASE_FILE)).expect("store");
     Fixture {
-        backend: Box::new(LocalBackend::new(SqliteQueues::new(&store), None)),
+        backend: Box::new(LocalDlqBackend::new(SqliteQueues::new(&store), None)),
         target: vec![
             "--data-dir".into(),
             dir.path().to_str().expect("utf-8").into(),

@@ -6,74 +6,22 @@
 
 mod dlq_common;
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use dlq_common::Fixture;
-use q2c::dlq::sqs::SqsBackend;
-
-fn endpoint() -> String {
-    std::env::var("Q2C_TEST_AWS_ENDPOINT").unwrap_or_else(|_| {
-        panic!(
-            "Q2C_TEST_AWS_ENDPOINT is not set: these tests need moto (export \
-             Q2C_TEST_AWS_ENDPOINT=http://127.0.0.1:5055 AWS_ACCESS_KEY_ID=testing \
-             AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1)"
-        )
-    })
-}
-
-fn region() -> String {
-    std::env::var("AWS_REGION").unwrap_or_else(|_| "eu-west-1".into())
-}
-
-fn client() -> aws_sdk_sqs::Client {
-    use aws_sdk_sqs::config::{BehaviorVersion, Credentials, Region};
-    let config = aws_sdk_sqs::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(region()))
-        .endpoint_url(endpoint())
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
-        .build();
-    aws_sdk_sqs::Client::from_conf(config)
-}
+use q2c_aws::SqsDlqBackend;
+use q2c_testkit::{moto, sqs};
 
 async fn fixture() -> Fixture {
-    let client = client();
-    let prefix = format!("t{}-", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let client = moto::sqs_client();
+    let prefix = moto::queue_prefix("t");
     let (source, dlq) = (format!("{prefix}orders"), format!("{prefix}orders-dlq"));
-    let dlq_url = client
-        .create_queue()
-        .queue_name(&dlq)
-        .send()
-        .await
-        .expect("create dlq")
-        .queue_url
-        .expect("url");
-    let dlq_arn = client
-        .get_queue_attributes()
-        .queue_url(&dlq_url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("dlq arn")
-        .attributes
-        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
-        .expect("arn");
-    client
-        .create_queue()
-        .queue_name(&source)
-        .attributes(
-            QueueAttributeName::RedrivePolicy,
-            format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"5"}}"#),
-        )
-        .send()
-        .await
-        .expect("create source");
+    sqs::queue_with_dlq(&client, &source, 5, 30).await;
     Fixture {
-        backend: Box::new(SqsBackend::new(client, &prefix, None)),
+        backend: Box::new(SqsDlqBackend::new(client, &prefix, None)),
         target: vec![
             "--endpoint-url".into(),
-            endpoint(),
+            moto::endpoint(),
             "--region".into(),
-            region(),
+            moto::region(),
             "--queue-prefix".into(),
             prefix,
         ],

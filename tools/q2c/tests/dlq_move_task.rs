@@ -17,11 +17,11 @@ use axum::Router;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use q2c::dlq::backend::{DlqBackend, MoveTaskError};
 use q2c::dlq::cmd::{CancelArgs, DlqCommand, run_on};
-use q2c::dlq::ops;
 use q2c::dlq::progress::Progress;
-use q2c::dlq::sqs::SqsBackend;
+use q2c_aws::SqsDlqBackend;
+use q2c_service::dlq::ops;
+use q2c_service::dlq::{DlqBackend, MoveTaskError};
 use serde_json::{Value, json};
 
 const DLQ: &str = "q2c-orders-dlq";
@@ -98,7 +98,7 @@ async fn sqs(
 }
 
 /// A stub on a free port and a backend whose SDK client talks to it.
-async fn stub(script: Script) -> (SqsBackend, Shared) {
+async fn stub(script: Script) -> (SqsDlqBackend, Shared) {
     let shared = Arc::new(Mutex::new(script));
     let app = Router::new()
         .route("/", post(sqs))
@@ -115,7 +115,7 @@ async fn stub(script: Script) -> (SqsBackend, Shared) {
         .endpoint_url(format!("http://{addr}"))
         .build();
     (
-        SqsBackend::new(Client::from_conf(config), "q2c-", None),
+        SqsDlqBackend::new(Client::from_conf(config), "q2c-", None),
         shared,
     )
 }
@@ -276,7 +276,7 @@ async fn an_unsupported_operation_answer_means_fall_back_to_the_manual_move() {
     assert!(
         matches!(
             backend.start_move_task(DLQ, None, None).await,
-            Err(MoveTaskError::Other(_))
+            Err(MoveTaskError::Queue(_))
         ),
         "other errors are not hidden by a fallback"
     );

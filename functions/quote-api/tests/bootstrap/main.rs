@@ -14,12 +14,12 @@ mod moto;
 mod runtime_api;
 mod tls_front;
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_lambda_events::dynamodb::Event as DynamoDbEvent;
 use q2c_aws::SqsPublisher;
 use q2c_fn_outbox_relay::Relay;
 use q2c_runtime::Metrics;
@@ -158,20 +158,12 @@ async fn built_bootstrap_serves_api_gateway_events_and_the_relay_publishes_the_o
     // The outbox item as the stream delivers it, through the relay, onto the queue.
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let prefix = format!("{}-", moto::unique("q2c"));
-    let queue_url = sqs
-        .create_queue()
-        .queue_name(format!("{prefix}quote-events"))
-        .send()
-        .await
-        .expect("create the quote-events queue")
-        .queue_url
-        .expect("queue url");
+    let queue_url =
+        q2c_testkit::sqs::create_queue(&sqs, &format!("{prefix}quote-events"), HashMap::new())
+            .await;
     let pk = format!("OUTBOX#{}", created.event_id);
     let image = moto::item_json(&dynamo, store.table(), &pk, "EVENT").await;
-    let mut stream = sample("dynamodb/outbox-insert.json");
-    stream["Records"][0]["dynamodb"]["NewImage"] = image;
-    stream["Records"][0]["dynamodb"]["Keys"] = json!({"pk": {"S": pk}, "sk": {"S": "EVENT"}});
-    let stream: DynamoDbEvent = serde_json::from_value(stream).expect("a stream event");
+    let stream = q2c_testkit::lambda::stream_insert(&pk, "EVENT", image);
     let publisher = SqsPublisher::new(sqs.clone()).with_prefix(prefix);
     let relay = Relay::new(
         store.clone(),

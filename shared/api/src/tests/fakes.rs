@@ -9,11 +9,12 @@ use async_trait::async_trait;
 use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
 use q2c_service::TenantId;
+use q2c_service::event_versions::SchemaMajor;
 use q2c_service::orders::{DispatchUpdate, OrderStore, StoredOrder};
 use q2c_service::ports::{
     CatalogStore, Clock, HubApi, HubStore, IdempotencyClaim, IdempotencyStore, Listing,
     OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, SettingsSource, StoreError, StoredQuote,
-    StoredResponse,
+    StoredResponse, VersionedSubscription,
 };
 use time::OffsetDateTime;
 
@@ -45,17 +46,18 @@ fn backend() -> StoreError {
 
 #[derive(Default)]
 pub(crate) struct FakeHubs {
-    pub subs: Mutex<HashMap<(String, HubApi), Vec<EventSubscription>>>,
+    pub subs: Mutex<HashMap<(String, HubApi), Vec<VersionedSubscription>>>,
     pub down: AtomicBool,
 }
 
 #[async_trait]
 impl HubStore for FakeHubs {
-    async fn create(
+    async fn create_versioned(
         &self,
         t: &TenantId,
         api: HubApi,
         s: &EventSubscription,
+        version: SchemaMajor,
     ) -> Result<(), StoreError> {
         if self.down.load(Ordering::SeqCst) {
             return Err(backend());
@@ -63,24 +65,31 @@ impl HubStore for FakeHubs {
         let mut subs = self.subs.lock().expect("lock");
         subs.entry((t.to_string(), api))
             .or_default()
-            .push(s.clone());
+            .push(VersionedSubscription {
+                subscription: s.clone(),
+                version,
+            });
         Ok(())
     }
     async fn delete(&self, t: &TenantId, api: HubApi, id: &str) -> Result<bool, StoreError> {
         let mut subs = self.subs.lock().expect("lock");
         let list = subs.entry((t.to_string(), api)).or_default();
         let before = list.len();
-        list.retain(|s| s.id != id);
+        list.retain(|s| s.subscription.id != id);
         Ok(list.len() < before)
     }
-    async fn list(&self, t: &TenantId, api: HubApi) -> Result<Vec<EventSubscription>, StoreError> {
+    async fn list_versioned(
+        &self,
+        t: &TenantId,
+        api: HubApi,
+    ) -> Result<Vec<VersionedSubscription>, StoreError> {
         let subs = self.subs.lock().expect("lock");
         Ok(subs.get(&(t.to_string(), api)).cloned().unwrap_or_default())
     }
-    async fn list_for_api(
+    async fn list_for_api_versioned(
         &self,
         api: HubApi,
-    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
+    ) -> Result<Vec<(TenantId, VersionedSubscription)>, StoreError> {
         let subs = self.subs.lock().expect("lock");
         Ok(subs
             .iter()

@@ -21,16 +21,6 @@ const TENANT: &str = "tenant";
 
 #[async_trait]
 impl HubStore for DynamoStore {
-    async fn create(
-        &self,
-        tenant: &TenantId,
-        api: HubApi,
-        subscription: &EventSubscription,
-    ) -> Result<(), StoreError> {
-        self.create_versioned(tenant, api, subscription, SchemaMajor::V4)
-            .await
-    }
-
     /// The version rides in the JSON `body` (a v4 body is the plain subscription).
     #[tracing::instrument(skip_all, fields(tenant = %tenant, api = api.as_str(), id = %subscription.id, version = %version), err)]
     async fn create_versioned(
@@ -65,26 +55,6 @@ impl HubStore for DynamoStore {
     async fn delete(&self, tenant: &TenantId, api: HubApi, id: &str) -> Result<bool, StoreError> {
         let key = item::key(keys::hub_pk(tenant, api), id);
         Ok(self.delete_item(key, None).await?.is_some())
-    }
-
-    async fn list(
-        &self,
-        tenant: &TenantId,
-        api: HubApi,
-    ) -> Result<Vec<EventSubscription>, StoreError> {
-        let versioned = self.list_versioned(tenant, api).await?;
-        Ok(versioned.into_iter().map(|v| v.subscription).collect())
-    }
-
-    async fn list_for_api(
-        &self,
-        api: HubApi,
-    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
-        let versioned = self.list_for_api_versioned(api).await?;
-        Ok(versioned
-            .into_iter()
-            .map(|(tenant, v)| (tenant, v.subscription))
-            .collect())
     }
 
     #[tracing::instrument(skip_all, fields(tenant = %tenant, api = api.as_str()), err)]

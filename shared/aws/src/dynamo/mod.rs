@@ -23,12 +23,10 @@ mod query;
 mod quote_list;
 mod quotes;
 mod settings;
-mod table;
 mod transact;
 
 pub use open_quotes::OpenQuoteRef;
 pub use settings::{DynamoSettings, SETTINGS_CACHE_TTL};
-pub use table::create_table;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ConsumedCapacity;

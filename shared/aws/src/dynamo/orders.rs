@@ -21,7 +21,6 @@ use super::item::{self, Item, n, s};
 use super::keys::{self, GSI1, GSI1PK, GSI1SK};
 use super::outbox::event_puts;
 use super::query::QuerySpec;
-use super::quote_list::enough;
 use super::transact::{Expr, TransactError, put_write};
 use crate::error::DynamoError;
 
@@ -30,8 +29,6 @@ const DISPATCH: &str = "dispatch";
 const DISPATCH_STATUS: &str = "dispatch_status";
 const STATE: &str = "state";
 const QUOTE_ID: &str = "quote_id";
-/// Items a listing page asks DynamoDB to evaluate, at least.
-const MIN_PAGE_EVALUATE: u64 = 25;
 /// A dispatch outcome that loses a race with another write re-reads this often.
 const MAX_DISPATCH_ATTEMPTS: usize = 3;
 
@@ -136,27 +133,13 @@ impl OrderStore for DynamoStore {
         let mut spec =
             QuerySpec::new(Some(GSI1), "gsi1pk = :pk").value(":pk", s(keys::orders_gsi1pk(tenant)));
         spec.forward = false;
-        let total = self.count(&spec).await?;
-        let needed = usize::try_from(page.offset.saturating_add(page.limit)).unwrap_or(usize::MAX);
-        let needed = needed.min(usize::try_from(total).unwrap_or(usize::MAX));
-        let items = if needed == 0 {
-            Vec::new()
-        } else {
-            let evaluate = page.offset.saturating_add(page.limit).saturating_add(1);
-            let evaluate = i32::try_from(evaluate.max(MIN_PAGE_EVALUATE)).unwrap_or(i32::MAX);
-            // Ties of orderDate come from the index by id descending: read the tie group at
-            // the page edge whole and re-sort, as for quotes.
-            self.query_while(&spec, Some(evaluate), |items| !enough(items, needed))
-                .await?
-        };
-        let mut orders = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-        orders.sort_by(|a, b| {
-            (Reverse(a.order.order_date), a.id()).cmp(&(Reverse(b.order.order_date), b.id()))
-        });
-        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
-        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
-        let items = orders.into_iter().skip(offset).take(limit).collect();
-        Ok(Listing { items, total })
+        // Ties of orderDate come from the index by id descending: the helper reads the tie
+        // group at the page edge whole and re-sorts, as for quotes.
+        Ok(self
+            .offset_page(&spec, page, decode, |a: &StoredOrder, b| {
+                (Reverse(a.order.order_date), a.id()).cmp(&(Reverse(b.order.order_date), b.id()))
+            })
+            .await?)
     }
 
     #[tracing::instrument(skip_all, fields(tenant = %tenant, order_id, status = update.status.as_str()), err)]
@@ -166,6 +149,8 @@ impl OrderStore for DynamoStore {
         order_id: &str,
         update: DispatchUpdate,
     ) -> Result<(), StoreError> {
+        // Optimistic concurrency, not a transient-error retry (so no retry crate): each round
+        // re-reads the order and re-applies the update to what it finds, immediately.
         let mut attempt = 0;
         loop {
             attempt += 1;

@@ -5,8 +5,11 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity, Select};
 
+use q2c_service::ports::{Listing, Page};
+
 use super::DynamoStore;
 use super::item::Item;
+use super::keys::GSI1SK;
 use crate::error::DynamoError;
 use crate::metrics::Operation;
 
@@ -131,6 +134,37 @@ impl DynamoStore {
         }
     }
 
+    /// One offset page of a newest-first listing (quotes, orders) on `gsi1`, whose sort key
+    /// is `<date>#<id>`, and the total count: counts the matches (`Select=COUNT`), reads the
+    /// first `offset + limit` items plus the whole group sharing a date at the page edge (see
+    /// [`enough`]), decodes them, sorts them with `order` and cuts the page (offset paging
+    /// reads what it skips).
+    pub(crate) async fn offset_page<T>(
+        &self,
+        spec: &QuerySpec,
+        page: Page,
+        decode: impl Fn(&Item) -> Result<T, DynamoError>,
+        order: impl FnMut(&T, &T) -> std::cmp::Ordering,
+    ) -> Result<Listing<T>, DynamoError> {
+        let total = self.count(spec).await?;
+        let needed = usize::try_from(page.offset.saturating_add(page.limit)).unwrap_or(usize::MAX);
+        let needed = needed.min(usize::try_from(total).unwrap_or(usize::MAX));
+        let items = if needed == 0 {
+            Vec::new()
+        } else {
+            let evaluate = page.offset.saturating_add(page.limit).saturating_add(1);
+            let evaluate = i32::try_from(evaluate.max(MIN_PAGE_EVALUATE)).unwrap_or(i32::MAX);
+            self.query_while(spec, Some(evaluate), |items| !enough(items, needed))
+                .await?
+        };
+        let mut decoded = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        decoded.sort_by(order);
+        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let items = decoded.into_iter().skip(offset).take(limit).collect();
+        Ok(Listing { items, total })
+    }
+
     /// Every item of `spec`.
     pub(crate) async fn query_all(&self, spec: &QuerySpec) -> Result<Vec<Item>, DynamoError> {
         self.query_while(spec, None, |_| true).await
@@ -221,5 +255,45 @@ impl DynamoStore {
             .map(|k| k.keys)
             .unwrap_or_default();
         Ok((items, unprocessed))
+    }
+}
+
+/// Items a listing page asks DynamoDB to evaluate, at least: small pages still read in
+/// reasonable chunks when a filter drops items.
+const MIN_PAGE_EVALUATE: u64 = 25;
+
+/// The date part of a listing sort key (`<date>#<id>` → `<date>`; undated → ``).
+fn date_part(item: &Item) -> &str {
+    item.get(GSI1SK)
+        .and_then(|v| v.as_s().ok())
+        .and_then(|sk| sk.split('#').next())
+        .unwrap_or_default()
+}
+
+/// Whether `items` hold the first `needed` items and the whole group of items sharing the
+/// date of the last of them: the index orders ties by id descending, the ports by id
+/// ascending, so a tie group at the page edge is read in full and re-sorted.
+fn enough(items: &[Item], needed: usize) -> bool {
+    needed == 0
+        || (items.len() > needed
+            && items
+                .last()
+                .is_some_and(|last| date_part(last) != date_part(&items[needed - 1])))
+}
+
+#[cfg(test)]
+mod paging_tests {
+    use super::*;
+    use crate::dynamo::item::s;
+
+    #[test]
+    fn a_page_is_complete_only_past_the_tie_group_at_its_edge() {
+        let at = |sk: &str| Item::from([(GSI1SK.to_owned(), s(sk))]);
+        let items = vec![at("2026-01-02#a"), at("2026-01-01#c"), at("2026-01-01#b")];
+        assert!(!enough(&items, 2));
+        let mut more = items.clone();
+        more.push(at("2025-12-31#z"));
+        assert!(enough(&more, 2));
+        assert!(enough(&items, 1));
     }
 }

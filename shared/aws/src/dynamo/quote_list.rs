@@ -11,15 +11,11 @@ use q2c_service::context::TenantId;
 use q2c_service::ports::{Listing, Page, QuoteFilter, StoredQuote};
 
 use super::DynamoStore;
-use super::item::{Item, s};
-use super::keys::{self, GSI1, GSI1SK};
+use super::item::s;
+use super::keys::{self, GSI1};
 use super::query::QuerySpec;
 use super::quotes::{EXTERNAL_ID, PARTY_IDS, STATE, decode, state_name};
 use crate::error::DynamoError;
-
-/// Items a listing page asks DynamoDB to evaluate, at least: small pages still read in
-/// reasonable chunks when a filter drops items.
-const MIN_PAGE_EVALUATE: u64 = 25;
 
 /// The query of `filter` in `tenant`, newest first.
 fn spec(tenant: &TenantId, filter: &QuoteFilter) -> QuerySpec {
@@ -71,25 +67,6 @@ fn spec(tenant: &TenantId, filter: &QuoteFilter) -> QuerySpec {
     spec
 }
 
-/// The date part of a listing sort key (`<date>#<id>` → `<date>`; undated → ``).
-fn date_part(item: &Item) -> &str {
-    item.get(GSI1SK)
-        .and_then(|v| v.as_s().ok())
-        .and_then(|sk| sk.split('#').next())
-        .unwrap_or_default()
-}
-
-/// Whether `items` hold the first `needed` items and the whole group of quotes sharing the
-/// date of the last of them: the index orders ties by id descending, the port by id
-/// ascending, so a tie group at the page edge is read in full and re-sorted.
-pub(crate) fn enough(items: &[Item], needed: usize) -> bool {
-    needed == 0
-        || (items.len() > needed
-            && items
-                .last()
-                .is_some_and(|last| date_part(last) != date_part(&items[needed - 1])))
-}
-
 impl DynamoStore {
     /// One page of the tenant's quotes matching `filter` and the total count.
     pub(crate) async fn list_quotes(
@@ -98,26 +75,10 @@ impl DynamoStore {
         filter: &QuoteFilter,
         page: Page,
     ) -> Result<Listing<StoredQuote>, DynamoError> {
-        let spec = spec(tenant, filter);
-        let total = self.count(&spec).await?;
-        let needed = usize::try_from(page.offset.saturating_add(page.limit)).unwrap_or(usize::MAX);
-        let needed = needed.min(usize::try_from(total).unwrap_or(usize::MAX));
-        let items = if needed == 0 {
-            Vec::new()
-        } else {
-            let evaluate = page.offset.saturating_add(page.limit).saturating_add(1);
-            let evaluate = i32::try_from(evaluate.max(MIN_PAGE_EVALUATE)).unwrap_or(i32::MAX);
-            self.query_while(&spec, Some(evaluate), |items| !enough(items, needed))
-                .await?
-        };
-        let mut quotes = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-        quotes.sort_by(|a, b| {
+        self.offset_page(&spec(tenant, filter), page, decode, |a: &StoredQuote, b| {
             (Reverse(a.quote.quote_date), a.id()).cmp(&(Reverse(b.quote.quote_date), b.id()))
-        });
-        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
-        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
-        let items = quotes.into_iter().skip(offset).take(limit).collect();
-        Ok(Listing { items, total })
+        })
+        .await
     }
 }
 
@@ -159,16 +120,5 @@ mod tests {
         let spec = spec(&tenant(), &QuoteFilter::default());
         assert_eq!(spec.key_condition, "gsi1pk = :pk");
         assert!(spec.filter.is_none());
-    }
-
-    #[test]
-    fn a_page_is_complete_only_past_the_tie_group_at_its_edge() {
-        let at = |sk: &str| Item::from([(GSI1SK.to_owned(), s(sk))]);
-        let items = vec![at("2026-01-02#a"), at("2026-01-01#c"), at("2026-01-01#b")];
-        assert!(!enough(&items, 2));
-        let mut more = items.clone();
-        more.push(at("2025-12-31#z"));
-        assert!(enough(&more, 2));
-        assert!(enough(&items, 1));
     }
 }

@@ -110,7 +110,9 @@ pub(crate) fn batches(entries: Vec<Entry>) -> Vec<Vec<Entry>> {
 
 /// Sends `batch` with `send` (which answers the failed entries by event id), re-sending
 /// only the entries that failed without a sender fault, at most [`MAX_ATTEMPTS`] times in
-/// all, with a short backoff.
+/// all, with a short backoff. A hand-written loop rather than a retry crate (`backon`):
+/// each attempt sends a smaller batch (only the failed entries) and the outcome is per
+/// entry, which a whole-call retry does not express.
 pub(crate) async fn send_with_retries<F, Fut>(batch: Vec<Entry>, mut send: F) -> PublishOutcome
 where
     F: FnMut(Vec<Entry>) -> Fut,

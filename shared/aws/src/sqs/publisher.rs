@@ -96,6 +96,14 @@ impl SqsPublisher {
         Ok(url)
     }
 
+    /// Caches `url` as the URL of the queue called `full_name` (prefix included), e.g. from a
+    /// `ListQueues` answer, so that no `GetQueueUrl` is needed for it.
+    pub(crate) fn remember_url(&self, full_name: &str, url: &str) {
+        if let Ok(mut urls) = self.urls.lock() {
+            urls.insert(full_name.to_owned(), url.to_owned());
+        }
+    }
+
     /// Sends each event to its destination queue.
     ///
     /// # Errors

@@ -68,7 +68,7 @@ fn backend(error: SqsError) -> QueueError {
 
 /// An SDK failure of `operation` (named by its API name: the request counter only has the
 /// operations the publisher and the stores make).
-fn sdk(
+pub(super) fn sdk(
     operation: &'static str,
     error: impl std::error::Error + Send + Sync + 'static,
 ) -> QueueError {
@@ -136,7 +136,8 @@ fn seconds(duration: Duration) -> i32 {
 }
 
 /// One `ReceiveMessage` of up to `max` messages with every message and system attribute,
-/// waiting at most SQS's longest long poll: the request of [`SqsQueues`] and of `q2c dlq`,
+/// waiting at most SQS's longest long poll: the request of [`SqsQueues`] and of
+/// [`SqsDlqBackend`](super::SqsDlqBackend),
 /// which map the messages differently (string attributes vs typed, lossless ones).
 ///
 /// # Errors

@@ -4,39 +4,16 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage, SqsMessageAttribute};
+use aws_lambda_events::event::sqs::SqsMessageAttribute;
 use q2c_aws::sqs::FAILURE_REASON;
 use q2c_aws::{
     DeadLetter, HandlerError, ParsedMessage, SqsPublisher, process_batch, process_batch_report,
 };
 use q2c_service::ports::Destination;
+use q2c_testkit::lambda::sqs_event;
 
 use crate::common::{event, queue_with_dlq, sqs_client, unique};
 use crate::publisher::receive_all;
-
-/// An SQS event as Lambda would build it from received messages.
-fn lambda_event(messages: &[aws_sdk_sqs::types::Message]) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    for m in messages {
-        let mut record = SqsMessage::default();
-        record.message_id = m.message_id.clone();
-        record.receipt_handle = m.receipt_handle.clone();
-        record.body = m.body.clone();
-        for (name, value) in m.attributes().into_iter().flatten() {
-            record
-                .attributes
-                .insert(name.as_str().to_owned(), value.clone());
-        }
-        for (name, value) in m.message_attributes().into_iter().flatten() {
-            let mut attribute = SqsMessageAttribute::default();
-            attribute.string_value = value.string_value.clone();
-            attribute.data_type = Some(value.data_type.clone());
-            record.message_attributes.insert(name.clone(), attribute);
-        }
-        event.records.push(record);
-    }
-    event
-}
 
 /// A source queue with its DLQ, `count` events published to it; returns the received
 /// messages, the client, and the (source, dlq) URLs.
@@ -78,7 +55,7 @@ async fn a_poison_message_goes_to_the_dlq_with_a_reason_while_the_others_succeed
     let dlq = DeadLetter::new(client.clone(), &dlq_url);
     let handled = Arc::new(AtomicUsize::new(0));
 
-    let report = process_batch_report(lambda_event(&messages), &dlq, |m| {
+    let report = process_batch_report(sqs_event(&messages), &dlq, |m| {
         let handled = handled.clone();
         async move {
             if aggregate(&m) == "q-2" {
@@ -136,7 +113,7 @@ async fn transient_failures_and_panics_are_reported_per_message() {
             .expect("message present")
     };
 
-    let response = process_batch(lambda_event(&messages), &dlq, |m| async move {
+    let response = process_batch(sqs_event(&messages), &dlq, |m| async move {
         match aggregate(&m).as_str() {
             "q-0" => Err(HandlerError::Transient("downstream unavailable".into())),
             "q-1" => panic!("handler bug"),
@@ -159,7 +136,7 @@ async fn transient_failures_and_panics_are_reported_per_message() {
 #[tokio::test]
 async fn unparseable_and_unsupported_messages_are_poison_and_dlq_failures_are_retried() {
     let (messages, client, _, dlq_url) = setup(2, 5, 30).await;
-    let mut event = lambda_event(&messages);
+    let mut event = sqs_event(&messages);
     event.records[0].body = Some("not json".into());
     let mut version = SqsMessageAttribute::default();
     version.string_value = Some("2.0".into());
@@ -228,7 +205,7 @@ async fn a_message_that_keeps_failing_reaches_the_dlq_after_max_receive_count() 
         if received.is_empty() {
             break;
         }
-        let response = process_batch(lambda_event(&received), &dlq, handler).await;
+        let response = process_batch(sqs_event(&received), &dlq, handler).await;
         let failed: Vec<_> = response
             .batch_item_failures
             .iter()
@@ -269,7 +246,7 @@ async fn a_whole_batch_handler_decides_each_message_of_one_call() {
     let (messages, client, _, dlq_url) = setup(4, 5, 30).await;
     let dlq = DeadLetter::new(client.clone(), &dlq_url);
     let calls = Arc::new(AtomicUsize::new(0));
-    let report = q2c_aws::process_whole_batch(lambda_event(&messages), &dlq, |batch| {
+    let report = q2c_aws::process_whole_batch(sqs_event(&messages), &dlq, |batch| {
         let calls = calls.clone();
         async move {
             calls.fetch_add(1, Ordering::SeqCst);

@@ -6,6 +6,7 @@
 mod common;
 mod consumer;
 mod contract;
+mod dlq;
 mod dynamo_expiry;
 mod dynamo_list;
 mod dynamo_misc;

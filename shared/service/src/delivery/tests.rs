@@ -13,41 +13,53 @@ use super::*;
 use crate::context::TenantId;
 use crate::event_versions::SchemaMajor;
 use crate::messaging::{HandlerError, OutgoingMessage, ParsedMessage, SendFailure, SendOutcome};
-use crate::ports::{BoxError, Clock, HubApi, HubStore, StoreError};
+use crate::ports::{BoxError, Clock, HubApi, HubStore, StoreError, VersionedSubscription};
 
 struct Hubs(Vec<(TenantId, HubApi, EventSubscription)>);
 
 #[async_trait]
 impl HubStore for Hubs {
-    async fn create(
+    async fn create_versioned(
         &self,
         _: &TenantId,
         _: HubApi,
         _: &EventSubscription,
+        _: SchemaMajor,
     ) -> Result<(), StoreError> {
         unreachable!("delivery only reads subscriptions")
     }
     async fn delete(&self, _: &TenantId, _: HubApi, _: &str) -> Result<bool, StoreError> {
         unreachable!("delivery only reads subscriptions")
     }
-    async fn list(&self, t: &TenantId, api: HubApi) -> Result<Vec<EventSubscription>, StoreError> {
+    async fn list_versioned(
+        &self,
+        t: &TenantId,
+        api: HubApi,
+    ) -> Result<Vec<VersionedSubscription>, StoreError> {
         Ok(self
             .0
             .iter()
             .filter(|(tt, a, _)| tt == t && *a == api)
-            .map(|(_, _, s)| s.clone())
+            .map(|(_, _, s)| v4(s))
             .collect())
     }
-    async fn list_for_api(
+    async fn list_for_api_versioned(
         &self,
         api: HubApi,
-    ) -> Result<Vec<(TenantId, EventSubscription)>, StoreError> {
+    ) -> Result<Vec<(TenantId, VersionedSubscription)>, StoreError> {
         Ok(self
             .0
             .iter()
             .filter(|(_, a, _)| *a == api)
-            .map(|(t, _, s)| (t.clone(), s.clone()))
+            .map(|(t, _, s)| (t.clone(), v4(s)))
             .collect())
+    }
+}
+
+fn v4(subscription: &EventSubscription) -> VersionedSubscription {
+    VersionedSubscription {
+        subscription: subscription.clone(),
+        version: SchemaMajor::V4,
     }
 }
 

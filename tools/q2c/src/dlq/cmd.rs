@@ -1,6 +1,6 @@
-//! `q2c dlq …`: the clap definition of the dead-letter commands and their dispatch to
-//! [`super::ops`] over the backend the flags select (AWS when any AWS flag is given, else
-//! the local data directory).
+//! `q2c dlq …`: the clap definition of the dead-letter commands, their dispatch to
+//! `q2c_service::dlq::ops` over the backend the flags select (AWS when any AWS flag is
+//! given, else the local data directory), and what they print.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
+use q2c_aws::SqsDlqBackend;
+use q2c_local::LocalDlqBackend;
+use q2c_service::dlq::ops::{self, MoveOptions, QueueReport};
+use q2c_service::dlq::{DlqBackend, DlqMessage, Filter, MoveTaskError};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
-use super::backend::{DlqBackend, MoveTaskError};
-use super::filter::Filter;
-use super::local::LocalBackend;
-use super::ops::{self, MoveOptions};
 use super::progress::Progress;
-use super::sqs::{SqsBackend, SqsSettings};
+use crate::flags::parse_duration;
 
 /// The queue-name prefix of a stack deployed with the template's default `Prefix` (`q2c`).
 pub const DEFAULT_QUEUE_PREFIX: &str = "q2c-";
@@ -129,7 +131,7 @@ pub struct ExportArgs {
     #[arg(long)]
     pub delete: bool,
     /// How long messages are hidden while being exported (e.g. 30s, 5m).
-    #[arg(long, default_value = "60s", value_parser = crate::cli::parse_ttl)]
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub visibility: Duration,
 }
 
@@ -159,10 +161,10 @@ pub struct RedriveArgs {
     pub no_wait: bool,
     /// How long messages are hidden while being moved manually; an interrupted run's
     /// messages are visible again after this.
-    #[arg(long, default_value = "30s", value_parser = crate::cli::parse_ttl)]
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub visibility: Duration,
     /// How often to look at a move task's progress.
-    #[arg(long, default_value = "2s", value_parser = crate::cli::parse_ttl)]
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
     pub poll_every: Duration,
 }
 
@@ -238,24 +240,34 @@ impl TargetArgs {
     /// When the local data directory has no database.
     pub async fn backend(&self) -> anyhow::Result<Box<dyn DlqBackend>> {
         if self.is_aws() {
-            let settings = SqsSettings {
-                endpoint_url: self.endpoint_url.clone(),
-                region: self.region.clone(),
-                profile: self.profile.clone(),
-            };
-            let client = super::sqs::client(&settings).await;
-            Ok(Box::new(SqsBackend::new(
-                client,
+            Ok(Box::new(SqsDlqBackend::new(
+                self.sqs_client().await,
                 self.queue_prefix.as_deref().unwrap_or(DEFAULT_QUEUE_PREFIX),
                 self.queues.clone(),
             )))
         } else {
             let store = crate::queue_cmd::open_store(&self.data_dir)?;
-            Ok(Box::new(LocalBackend::new(
+            Ok(Box::new(LocalDlqBackend::new(
                 q2c_local::SqliteQueues::new(&store),
                 self.queues.clone(),
             )))
         }
+    }
+
+    /// An SQS client from the default credential chain and the flags (as the aws CLI
+    /// names them).
+    async fn sqs_client(&self) -> aws_sdk_sqs::Client {
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if let Some(region) = &self.region {
+            loader = loader.region(aws_config::Region::new(region.clone()));
+        }
+        if let Some(profile) = &self.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(endpoint) = &self.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        aws_sdk_sqs::Client::new(&loader.load().await)
     }
 }
 
@@ -280,13 +292,13 @@ pub async fn run_on(backend: &dyn DlqBackend, command: DlqCommand) -> anyhow::Re
             if args.json {
                 writeln!(stdout, "{}", serde_json::to_string_pretty(&reports)?)?;
             } else {
-                write!(stdout, "{}", ops::list_table(&reports))?;
+                write!(stdout, "{}", list_table(&reports))?;
             }
         }
         DlqCommand::Peek(args) => {
             let queue = backend.resolve(&args.queue);
             for message in ops::peek(backend, &queue, args.limit).await? {
-                writeln!(stdout, "{}", ops::describe(&message, args.raw))?;
+                writeln!(stdout, "{}", describe(&message, args.raw))?;
             }
         }
         DlqCommand::Export(args) => {
@@ -356,12 +368,7 @@ pub async fn run_on(backend: &dyn DlqBackend, command: DlqCommand) -> anyhow::Re
         DlqCommand::Tasks(args) => {
             let mut all = Vec::new();
             for queue in backend.dead_letter_queues().await? {
-                all.extend(
-                    backend
-                        .move_tasks(&queue.name)
-                        .await
-                        .map_err(anyhow::Error::from)?,
-                );
+                all.extend(backend.move_tasks(&queue.name).await?);
             }
             if args.json {
                 writeln!(stdout, "{}", serde_json::to_string_pretty(&all)?)?;
@@ -381,10 +388,7 @@ pub async fn run_on(backend: &dyn DlqBackend, command: DlqCommand) -> anyhow::Re
             }
         }
         DlqCommand::Cancel(args) => {
-            let moved = backend
-                .cancel_move_task(&args.task_handle)
-                .await
-                .map_err(anyhow::Error::from)?;
+            let moved = backend.cancel_move_task(&args.task_handle).await?;
             writeln!(stdout, "cancelled; {moved} message(s) had been moved")?;
         }
     }
@@ -430,8 +434,7 @@ async fn redrive(backend: &dyn DlqBackend, args: RedriveArgs) -> anyhow::Result<
                 let mut progress = Progress::new("moved", total(backend, &queue).await);
                 let task =
                     ops::follow_move_task(backend, &queue, &handle, args.poll_every, &mut progress)
-                        .await
-                        .map_err(anyhow::Error::from)?;
+                        .await?;
                 progress.finish();
                 writeln!(
                     stdout,
@@ -443,7 +446,7 @@ async fn redrive(backend: &dyn DlqBackend, args: RedriveArgs) -> anyhow::Result<
             Err(MoveTaskError::Unsupported(why)) => {
                 eprintln!("move tasks unavailable ({why}); moving messages manually");
             }
-            Err(MoveTaskError::Other(error)) => return Err(error),
+            Err(other) => return Err(other.into()),
         }
     }
     let options = MoveOptions {
@@ -480,4 +483,72 @@ fn confirm(queue: &str) -> anyhow::Result<bool> {
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(answer.trim() == queue)
+}
+
+/// The table of `q2c dlq list`.
+pub fn list_table(reports: &[QueueReport]) -> String {
+    let mut out = format!(
+        "{:<40} {:<36} {:>8} {:>9} {:>10}  top failure reasons\n",
+        "DLQ", "SOURCE", "VISIBLE", "IN FLIGHT", "OLDEST"
+    );
+    for r in reports {
+        let reasons = r
+            .top_reasons
+            .iter()
+            .map(|(reason, n)| format!("{n}× {}", reason.as_deref().unwrap_or("(none)")))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let sampled = r
+            .sampled
+            .map(|n| format!(" (sample of {n})"))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{:<40} {:<36} {:>8} {:>9} {:>10}  {reasons}{sampled}\n",
+            r.queue.name,
+            r.queue.source.as_deref().unwrap_or("-"),
+            r.visible,
+            r.in_flight,
+            r.oldest_age_seconds.map_or("-".into(), age),
+        ));
+    }
+    out
+}
+
+fn age(seconds: u64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// A peeked message for people: id, type, tenant, correlation id, receive count, first
+/// sent, reason and the body (pretty JSON unless `raw`).
+pub fn describe(message: &DlqMessage, raw: bool) -> String {
+    let time = |t: Option<OffsetDateTime>| {
+        t.and_then(|t| t.format(&Rfc3339).ok())
+            .unwrap_or_else(|| "-".into())
+    };
+    let text = |name: &str| message.attribute(name).unwrap_or("-").to_owned();
+    let body = if raw {
+        message.body.clone()
+    } else {
+        serde_json::from_str::<serde_json::Value>(&message.body)
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .unwrap_or_else(|_| message.body.clone())
+    };
+    format!(
+        "messageId:      {}\neventType:      {}\ntenant:         {}\ncorrelationId:  {}\n\
+         receiveCount:   {}\nsentAt:         {}\nfailureReason:  {}\n{body}\n",
+        message.message_id,
+        text("eventType"),
+        text("tenant"),
+        text("correlationId"),
+        message
+            .receive_count()
+            .map_or("-".into(), |n| n.to_string()),
+        time(message.sent_at()),
+        message.failure_reason().unwrap_or("-"),
+    )
 }

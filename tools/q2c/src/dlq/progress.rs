@@ -1,35 +1,15 @@
 //! Progress of long operations: an indicatif bar on stderr when stdout is a terminal,
-//! else a plain line every [`PLAIN_EVERY`] messages (logs and CI stay readable).
+//! else a plain line every [`PLAIN_EVERY`] messages (logs and CI stay readable); warnings on
+//! stderr.
 
 use std::io::IsTerminal;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
+use q2c_service::dlq::Summary;
 
 /// A plain progress line every this many messages.
 const PLAIN_EVERY: u64 = 500;
-
-/// What an operation did with each message.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-pub struct Summary {
-    /// Moved (or exported, replayed, would move in a dry run).
-    pub moved: u64,
-    /// Left where they were (not matching the filters).
-    pub skipped: u64,
-    /// Refused by the destination; left in the source.
-    pub failed: u64,
-}
-
-impl std::fmt::Display for Summary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "moved {} / skipped {} / failed {}",
-            self.moved, self.skipped, self.failed
-        )
-    }
-}
 
 /// Counts and shows progress of one operation.
 pub struct Progress {
@@ -64,47 +44,12 @@ impl Progress {
         }
     }
 
-    /// No output at all (library callers such as the benchmark).
+    /// No output at all.
     pub fn hidden() -> Self {
         let mut progress = Progress::new("moved", None);
         progress.bar = None;
         progress.quiet = true;
         progress
-    }
-
-    /// Records a batch's outcome.
-    pub fn add(&mut self, moved: u64, skipped: u64, failed: u64) {
-        self.summary.moved += moved;
-        self.summary.skipped += skipped;
-        self.summary.failed += failed;
-        let done = self.summary.moved + self.summary.skipped + self.summary.failed;
-        if let Some(bar) = &self.bar {
-            bar.set_position(done);
-            bar.set_message(format!(
-                "{} {} skipped {} failed {}",
-                self.verb, self.summary.moved, self.summary.skipped, self.summary.failed
-            ));
-        } else if !self.quiet && done >= self.last_plain + PLAIN_EVERY {
-            self.last_plain = done;
-            eprintln!("{} ({:.0}/s)", self.summary, self.rate());
-        }
-    }
-
-    /// Sets the position directly (move tasks report totals, not increments).
-    pub fn set(&mut self, moved: u64, total: Option<u64>) {
-        self.summary.moved = moved;
-        if let Some(bar) = &self.bar {
-            if let Some(total) = total {
-                bar.set_length(total);
-            }
-            bar.set_position(moved);
-        } else if !self.quiet && moved >= self.last_plain + PLAIN_EVERY {
-            self.last_plain = moved;
-            eprintln!(
-                "moved {moved} of {}",
-                total.map_or("?".into(), |t| t.to_string())
-            );
-        }
     }
 
     /// The counts so far.
@@ -124,5 +69,47 @@ impl Progress {
             bar.finish_and_clear();
         }
         self.summary
+    }
+}
+
+impl q2c_service::dlq::Progress for Progress {
+    fn add(&mut self, moved: u64, skipped: u64, failed: u64) {
+        self.summary.moved += moved;
+        self.summary.skipped += skipped;
+        self.summary.failed += failed;
+        let done = self.summary.moved + self.summary.skipped + self.summary.failed;
+        if let Some(bar) = &self.bar {
+            bar.set_position(done);
+            bar.set_message(format!(
+                "{} {} skipped {} failed {}",
+                self.verb, self.summary.moved, self.summary.skipped, self.summary.failed
+            ));
+        } else if !self.quiet && done >= self.last_plain + PLAIN_EVERY {
+            self.last_plain = done;
+            eprintln!("{} ({:.0}/s)", self.summary, self.rate());
+        }
+    }
+
+    fn set(&mut self, moved: u64, total: Option<u64>) {
+        self.summary.moved = moved;
+        if let Some(bar) = &self.bar {
+            if let Some(total) = total {
+                bar.set_length(total);
+            }
+            bar.set_position(moved);
+        } else if !self.quiet && moved >= self.last_plain + PLAIN_EVERY {
+            self.last_plain = moved;
+            eprintln!(
+                "moved {moved} of {}",
+                total.map_or("?".into(), |t| t.to_string())
+            );
+        }
+    }
+
+    fn warn(&mut self, message: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("warning: {message}")),
+            None => eprintln!("warning: {message}"),
+        }
     }
 }

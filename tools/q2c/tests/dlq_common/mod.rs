@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use q2c::dlq::backend::{AttributeValue, Attributes, DlqBackend, DlqOutgoing};
-use q2c::dlq::ops;
+use q2c_service::dlq::ops;
+use q2c_service::dlq::{AttributeValue, Attributes, DlqBackend, DlqOutgoing};
 
 /// The event types of the seeded messages (one in three each).
 pub const TYPES: [&str; 3] = [

@@ -1,6 +1,7 @@
 //! The dead-letter operations, written once over [`DlqBackend`]: summaries, peek, export
 //! (fsync before delete), the manual move (send, then delete only what was sent), replay,
-//! purge and following SQS move tasks.
+//! purge and following SQS move tasks. They report counts and warnings through a
+//! [`Progress`]; presenting them is the caller's business.
 //!
 //! Reading a whole queue uses [`Scan`]: messages are received with a visibility timeout so
 //! that each is seen once, those left in place are made visible again at the end, and the
@@ -9,26 +10,114 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
-use q2c_service::messaging::MAX_BATCH;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
-use super::backend::{
+use super::filter::{Filter, matches_all};
+use super::ports::{
     Attributes, DeadLetterQueue, DlqBackend, DlqMessage, DlqOutgoing, MoveTask, MoveTaskError,
 };
-use super::filter::{Filter, matches_all};
-use super::progress::{Progress, Summary};
+use crate::messaging::{MAX_BATCH, QueueError};
 
 /// How long an empty receive waits for a message (a long poll sees every SQS server).
 const RECEIVE_WAIT: Duration = Duration::from_secs(1);
 /// How long past its visibility timeout a scan waits for messages in flight elsewhere (an
 /// interrupted run) before it gives up on them.
 const IN_FLIGHT_GRACE: Duration = Duration::from_secs(5);
+/// How long `peek` hides the messages it reads before releasing them.
+const PEEK_VISIBILITY: Duration = Duration::from_secs(30);
+
+/// Why a dead-letter operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DlqError {
+    /// The queue service failed.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// A move task could not be started, followed or cancelled.
+    #[error(transparent)]
+    MoveTask(#[from] MoveTaskError),
+    /// An export file could not be opened, written or read.
+    #[error("{}", path.display())]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A line of an export file is not an [`ExportLine`].
+    #[error("{} line {line}", path.display())]
+    ExportLine {
+        /// The file.
+        path: PathBuf,
+        /// The line number (from 1).
+        line: usize,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A purge after export found messages left (they arrived or were in flight meanwhile).
+    #[error("{queue} still has {visible} visible and {in_flight} in-flight messages: run again")]
+    NotEmpty {
+        /// The queue.
+        queue: String,
+        /// Visible messages left.
+        visible: u64,
+        /// In-flight messages left.
+        in_flight: u64,
+    },
+}
+
+/// What an operation did with each message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Moved (or exported, replayed, would move in a dry run).
+    pub moved: u64,
+    /// Left where they were (not matching the filters).
+    pub skipped: u64,
+    /// Refused by the destination; left in the source.
+    pub failed: u64,
+}
+
+impl Summary {
+    fn add(&mut self, moved: u64, skipped: u64, failed: u64) {
+        self.moved += moved;
+        self.skipped += skipped;
+        self.failed += failed;
+    }
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "moved {} / skipped {} / failed {}",
+            self.moved, self.skipped, self.failed
+        )
+    }
+}
+
+/// Where an operation reports as it goes (a progress bar, a log, nothing).
+pub trait Progress: Send {
+    /// A batch's outcome: messages moved, skipped (not matching) and refused.
+    fn add(&mut self, moved: u64, skipped: u64, failed: u64);
+    /// The position of a move task (tasks report totals, not increments).
+    fn set(&mut self, moved: u64, total: Option<u64>);
+    /// Something the operator should know (a refused message, messages left in flight).
+    fn warn(&mut self, message: &str);
+}
+
+/// No reporting (library callers such as the benchmark); warnings go to the log.
+impl Progress for () {
+    fn add(&mut self, _: u64, _: u64, _: u64) {}
+    fn set(&mut self, _: u64, _: Option<u64>) {}
+    fn warn(&mut self, message: &str) {
+        tracing::warn!("{message}");
+    }
+}
 
 /// Reads every message of a queue once; see the module docs.
 pub struct Scan<'a> {
@@ -38,6 +127,8 @@ pub struct Scan<'a> {
     /// Messages left in place: id → latest receipt handle, made visible again by `finish`.
     held: HashMap<String, String>,
     last_news: Instant,
+    /// Messages in flight elsewhere that the scan gave up waiting for.
+    stranded: u64,
 }
 
 impl<'a> Scan<'a> {
@@ -49,6 +140,7 @@ impl<'a> Scan<'a> {
             visibility,
             held: HashMap::new(),
             last_news: Instant::now(),
+            stranded: 0,
         }
     }
 
@@ -56,7 +148,7 @@ impl<'a> Scan<'a> {
     ///
     /// # Errors
     /// When the backend fails.
-    pub async fn next_batch(&mut self) -> anyhow::Result<Option<Vec<DlqMessage>>> {
+    pub async fn next_batch(&mut self) -> Result<Option<Vec<DlqMessage>>, QueueError> {
         loop {
             let batch = self
                 .backend
@@ -70,12 +162,7 @@ impl<'a> Scan<'a> {
                 }
                 if counts.visible == 0 {
                     if self.last_news.elapsed() > self.visibility + IN_FLIGHT_GRACE {
-                        eprintln!(
-                            "warning: {} message(s) of {} stay in flight (another reader?); \
-                             run again later for them",
-                            counts.in_flight - ours,
-                            self.queue
-                        );
+                        self.stranded = counts.in_flight - ours;
                         return Ok(None);
                     }
                     tokio::time::sleep(Duration::from_millis(250)).await;
@@ -103,11 +190,18 @@ impl<'a> Scan<'a> {
             .insert(message.message_id.clone(), message.receipt_handle.clone());
     }
 
-    /// Makes the held messages visible again.
+    /// Makes the held messages visible again; warns through `progress` about messages that
+    /// stayed in flight elsewhere (another reader, an interrupted run).
     ///
     /// # Errors
     /// When the backend fails.
-    pub async fn finish(self) -> anyhow::Result<()> {
+    pub async fn finish(self, progress: &mut dyn Progress) -> Result<(), QueueError> {
+        if self.stranded > 0 {
+            progress.warn(&format!(
+                "{} message(s) of {} stay in flight (another reader?); run again later for them",
+                self.stranded, self.queue
+            ));
+        }
         let handles: Vec<String> = self.held.into_values().collect();
         for chunk in handles.chunks(MAX_BATCH) {
             self.backend.release_batch(&self.queue, chunk).await?;
@@ -144,7 +238,7 @@ pub async fn list(
     backend: &dyn DlqBackend,
     sample: usize,
     top: usize,
-) -> anyhow::Result<Vec<QueueReport>> {
+) -> Result<Vec<QueueReport>, QueueError> {
     let now = OffsetDateTime::now_utc();
     let mut reports = Vec::new();
     for queue in backend.dead_letter_queues().await? {
@@ -177,7 +271,7 @@ async fn sample_queue(
     backend: &dyn DlqBackend,
     queue: &str,
     limit: usize,
-) -> anyhow::Result<(Option<OffsetDateTime>, Vec<(Option<String>, u64)>, u64)> {
+) -> Result<(Option<OffsetDateTime>, Vec<(Option<String>, u64)>, u64), QueueError> {
     let messages = peek(backend, queue, limit).await?;
     let mut counts: BTreeMap<Option<String>, u64> = BTreeMap::new();
     for message in &messages {
@@ -191,47 +285,6 @@ async fn sample_queue(
     Ok((oldest, reasons, messages.len() as u64))
 }
 
-/// The table of `q2c dlq list`.
-pub fn list_table(reports: &[QueueReport]) -> String {
-    let mut out = format!(
-        "{:<40} {:<36} {:>8} {:>9} {:>10}  top failure reasons\n",
-        "DLQ", "SOURCE", "VISIBLE", "IN FLIGHT", "OLDEST"
-    );
-    for r in reports {
-        let reasons = r
-            .top_reasons
-            .iter()
-            .map(|(reason, n)| format!("{n}× {}", reason.as_deref().unwrap_or("(none)")))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let sampled = r
-            .sampled
-            .map(|n| format!(" (sample of {n})"))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "{:<40} {:<36} {:>8} {:>9} {:>10}  {reasons}{sampled}\n",
-            r.queue.name,
-            r.queue.source.as_deref().unwrap_or("-"),
-            r.visible,
-            r.in_flight,
-            r.oldest_age_seconds.map_or("-".into(), age),
-        ));
-    }
-    out
-}
-
-fn age(seconds: u64) -> String {
-    match seconds {
-        s if s < 120 => format!("{s}s"),
-        s if s < 7200 => format!("{}m", s / 60),
-        s if s < 172_800 => format!("{}h", s / 3600),
-        s => format!("{}d", s / 86_400),
-    }
-}
-
-/// How long `peek` hides the messages it reads before releasing them.
-const PEEK_VISIBILITY: Duration = Duration::from_secs(30);
-
 /// Up to `limit` messages of `queue`, left in place: they are hidden while being read (so
 /// that each is seen once) and made visible again at the end; their receive counts rise.
 ///
@@ -241,7 +294,7 @@ pub async fn peek(
     backend: &dyn DlqBackend,
     queue: &str,
     limit: usize,
-) -> anyhow::Result<Vec<DlqMessage>> {
+) -> Result<Vec<DlqMessage>, QueueError> {
     let mut scan = Scan::new(backend, queue, PEEK_VISIBILITY);
     let mut messages = Vec::new();
     while messages.len() < limit {
@@ -255,38 +308,8 @@ pub async fn peek(
             }
         }
     }
-    scan.finish().await?;
+    scan.finish(&mut ()).await?;
     Ok(messages)
-}
-
-/// A peeked message for people: id, type, tenant, correlation id, receive count, first
-/// sent, reason and the body (pretty JSON unless `raw`).
-pub fn describe(message: &DlqMessage, raw: bool) -> String {
-    let time = |t: Option<OffsetDateTime>| {
-        t.and_then(|t| t.format(&Rfc3339).ok())
-            .unwrap_or_else(|| "-".into())
-    };
-    let text = |name: &str| message.attribute(name).unwrap_or("-").to_owned();
-    let body = if raw {
-        message.body.clone()
-    } else {
-        serde_json::from_str::<serde_json::Value>(&message.body)
-            .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_else(|_| message.body.clone())
-    };
-    format!(
-        "messageId:      {}\neventType:      {}\ntenant:         {}\ncorrelationId:  {}\n\
-         receiveCount:   {}\nsentAt:         {}\nfailureReason:  {}\n{body}\n",
-        message.message_id,
-        text("eventType"),
-        text("tenant"),
-        text("correlationId"),
-        message
-            .receive_count()
-            .map_or("-".into(), |n| n.to_string()),
-        time(message.sent_at()),
-        message.failure_reason().unwrap_or("-"),
-    )
 }
 
 /// One line of an export file: everything about a message, losslessly (the body as is).
@@ -318,15 +341,20 @@ pub async fn export(
     to: &Path,
     delete: bool,
     visibility: Duration,
-    progress: &mut Progress,
-) -> anyhow::Result<()> {
+    progress: &mut dyn Progress,
+) -> Result<Summary, DlqError> {
+    let file_error = |source| DlqError::File {
+        path: to.to_owned(),
+        source,
+    };
     let file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(to)
-        .with_context(|| format!("opening {}", to.display()))?;
+        .map_err(file_error)?;
     let mut writer = std::io::BufWriter::new(file);
     let mut scan = Scan::new(backend, queue, visibility);
+    let mut summary = Summary::default();
     while let Some(batch) = scan.next_batch().await? {
         for message in &batch {
             let line = ExportLine {
@@ -336,12 +364,12 @@ pub async fn export(
                 attributes: message.attributes.clone(),
                 system_attributes: message.system_attributes.clone(),
             };
-            serde_json::to_writer(&mut writer, &line)?;
-            writer.write_all(b"\n")?;
+            serde_json::to_writer(&mut writer, &line).map_err(|e| file_error(e.into()))?;
+            writer.write_all(b"\n").map_err(file_error)?;
         }
-        writer.flush()?;
+        writer.flush().map_err(file_error)?;
         // On disk before the messages may go.
-        writer.get_ref().sync_data()?;
+        writer.get_ref().sync_data().map_err(file_error)?;
         if delete {
             let handles: Vec<String> = batch.iter().map(|m| m.receipt_handle.clone()).collect();
             backend.delete_batch(queue, &handles).await?;
@@ -350,9 +378,11 @@ pub async fn export(
                 scan.hold(message);
             }
         }
+        summary.add(batch.len() as u64, 0, 0);
         progress.add(batch.len() as u64, 0, 0);
     }
-    scan.finish().await
+    scan.finish(progress).await?;
+    Ok(summary)
 }
 
 /// Paces sends to at most `per_second` messages per second on average.
@@ -404,10 +434,11 @@ pub async fn move_messages(
     source: &str,
     destination: &str,
     options: &MoveOptions,
-    progress: &mut Progress,
-) -> anyhow::Result<Summary> {
+    progress: &mut dyn Progress,
+) -> Result<Summary, QueueError> {
     let mut scan = Scan::new(backend, source, options.visibility);
     let mut rate = RateLimit::new(options.rate);
+    let mut summary = Summary::default();
     while let Some(batch) = scan.next_batch().await? {
         let now = OffsetDateTime::now_utc();
         let (matching, other): (Vec<DlqMessage>, Vec<DlqMessage>) = batch
@@ -416,15 +447,18 @@ pub async fn move_messages(
         for message in &other {
             scan.hold(message);
         }
+        let skipped = other.len() as u64;
         if options.dry_run {
             for message in &matching {
                 scan.hold(message);
             }
-            progress.add(matching.len() as u64, other.len() as u64, 0);
+            summary.add(matching.len() as u64, skipped, 0);
+            progress.add(matching.len() as u64, skipped, 0);
             continue;
         }
         if matching.is_empty() {
-            progress.add(0, other.len() as u64, 0);
+            summary.add(0, skipped, 0);
+            progress.add(0, skipped, 0);
             continue;
         }
         rate.admit(matching.len() as u64).await;
@@ -441,22 +475,20 @@ pub async fn move_messages(
         }
         for failure in &outcome.failed {
             if let Some(message) = matching.get(failure.index) {
-                eprintln!(
-                    "warning: {destination} refused {} ({}); it stays in {source}",
+                progress.warn(&format!(
+                    "{destination} refused {} ({}); it stays in {source}",
                     message.message_id, failure.code
-                );
+                ));
                 // Not retried in this run: it would be refused again.
                 scan.hold(message);
             }
         }
-        progress.add(
-            sent.len() as u64,
-            other.len() as u64,
-            outcome.failed.len() as u64,
-        );
+        let (moved, failed) = (sent.len() as u64, outcome.failed.len() as u64);
+        summary.add(moved, skipped, failed);
+        progress.add(moved, skipped, failed);
     }
-    scan.finish().await?;
-    Ok(*progress.summary())
+    scan.finish(progress).await?;
+    Ok(summary)
 }
 
 /// Re-sends every line of an export file to `to` (body and message attributes as exported;
@@ -469,19 +501,30 @@ pub async fn replay(
     from: &Path,
     to: &str,
     rate: Option<f64>,
-    progress: &mut Progress,
-) -> anyhow::Result<Summary> {
-    let file = std::fs::File::open(from).with_context(|| format!("opening {}", from.display()))?;
+    progress: &mut dyn Progress,
+) -> Result<Summary, DlqError> {
+    let file_error = |source| DlqError::File {
+        path: from.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(from).map_err(file_error)?;
     let mut limit = RateLimit::new(rate);
+    let mut summary = Summary::default();
     let mut batch: Vec<DlqOutgoing> = Vec::with_capacity(MAX_BATCH);
     let mut lines = std::io::BufReader::new(file).lines().enumerate();
     loop {
         let next = lines.next();
-        if let Some((number, line)) = &next {
-            let line = line.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?;
+        if let Some((number, line)) = next.as_ref() {
+            let line = line
+                .as_ref()
+                .map_err(|e| file_error(std::io::Error::new(e.kind(), e.to_string())))?;
             if !line.trim().is_empty() {
-                let parsed: ExportLine = serde_json::from_str(line)
-                    .with_context(|| format!("{} line {}", from.display(), number + 1))?;
+                let parsed: ExportLine =
+                    serde_json::from_str(line).map_err(|source| DlqError::ExportLine {
+                        path: from.to_owned(),
+                        line: number + 1,
+                        source,
+                    })?;
                 batch.push(DlqOutgoing {
                     body: parsed.body,
                     attributes: parsed.attributes,
@@ -492,19 +535,21 @@ pub async fn replay(
             limit.admit(batch.len() as u64).await;
             let outcome = backend.send_batch(to, &batch).await?;
             for failure in &outcome.failed {
-                eprintln!("warning: {to} refused a message ({})", failure.code);
+                progress.warn(&format!("{to} refused a message ({})", failure.code));
             }
-            progress.add(outcome.sent.len() as u64, 0, outcome.failed.len() as u64);
+            let (sent, failed) = (outcome.sent.len() as u64, outcome.failed.len() as u64);
+            summary.add(sent, 0, failed);
+            progress.add(sent, 0, failed);
             batch.clear();
         }
         if next.is_none() {
             break;
         }
     }
-    Ok(*progress.summary())
+    Ok(summary)
 }
 
-/// Follows a move task of `source` until it ends, showing its progress; polls every
+/// Follows a move task of `source` until it ends, reporting its position; polls every
 /// `poll_every`.
 ///
 /// # Errors
@@ -514,7 +559,7 @@ pub async fn follow_move_task(
     source: &str,
     task_handle: &str,
     poll_every: Duration,
-    progress: &mut Progress,
+    progress: &mut dyn Progress,
 ) -> Result<MoveTask, MoveTaskError> {
     loop {
         let tasks = backend.move_tasks(source).await?;
@@ -525,16 +570,20 @@ pub async fn follow_move_task(
             .find(|t| t.task_handle.as_deref() == Some(task_handle))
             .or_else(|| tasks.first().filter(|t| t.status != "RUNNING"))
             .cloned()
-            .ok_or_else(|| anyhow::anyhow!("move task {task_handle} of {source} not found"))?;
+            .ok_or_else(|| MoveTaskError::NotFound {
+                task_handle: task_handle.to_owned(),
+                queue: source.to_owned(),
+            })?;
         progress.set(task.moved, task.to_move);
         if task.finished() {
             if task.status == "FAILED" {
-                return Err(anyhow::anyhow!(
-                    "move task of {source} FAILED after moving {}: {}",
-                    task.moved,
-                    task.failure_reason.as_deref().unwrap_or("no reason given")
-                )
-                .into());
+                return Err(MoveTaskError::Failed {
+                    queue: source.to_owned(),
+                    moved: task.moved,
+                    reason: task
+                        .failure_reason
+                        .unwrap_or_else(|| "no reason given".to_owned()),
+                });
             }
             return Ok(task);
         }
@@ -547,22 +596,22 @@ pub async fn follow_move_task(
 /// arriving meanwhile are exported too). Without an export file, the caller purges.
 ///
 /// # Errors
-/// As [`export`].
+/// As [`export`], and [`DlqError::NotEmpty`] when messages are left.
 pub async fn export_and_purge(
     backend: &dyn DlqBackend,
     queue: &str,
     to: &Path,
     visibility: Duration,
-    progress: &mut Progress,
-) -> anyhow::Result<()> {
-    export(backend, queue, to, true, visibility, progress).await?;
+    progress: &mut dyn Progress,
+) -> Result<Summary, DlqError> {
+    let summary = export(backend, queue, to, true, visibility, progress).await?;
     let left = backend.counts(queue).await?;
     if left.visible + left.in_flight > 0 {
-        bail!(
-            "{queue} still has {} visible and {} in-flight messages: run again",
-            left.visible,
-            left.in_flight
-        );
+        return Err(DlqError::NotEmpty {
+            queue: queue.to_owned(),
+            visible: left.visible,
+            in_flight: left.in_flight,
+        });
     }
-    Ok(())
+    Ok(summary)
 }

@@ -1,16 +1,16 @@
 //! [`DlqBackend`]: what the dead-letter operations need from a queue service, beyond the
-//! [`QueueClient`](q2c_service::messaging::QueueClient) port the consumers use: discovery,
-//! system attributes, typed message attributes, visibility release, purge and SQS's
-//! message-move tasks. Implemented for SQS ([`super::sqs`]) and for the embedded engine of a
-//! `q2c local` data directory ([`super::local`]).
+//! [`QueueClient`](crate::messaging::QueueClient) port the consumers use: discovery, system
+//! attributes, typed message attributes, visibility release, purge and SQS's message-move
+//! tasks.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use q2c_service::messaging::{QueueCounts, SendOutcome, attributes};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+
+use crate::messaging::{QueueCounts, QueueError, SendOutcome, attributes};
 
 /// System attribute: when the message was first sent (milliseconds since the epoch).
 pub const SENT_TIMESTAMP: &str = "SentTimestamp";
@@ -178,35 +178,56 @@ impl MoveTask {
     }
 }
 
-/// Why a move task could not be started.
+/// Why a move-task call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MoveTaskError {
     /// The service has no move-task API (moto, the local engine): move messages manually.
     #[error("the message-move task API is not available here: {0}")]
     Unsupported(String),
-    /// Any other failure.
+    /// The task being followed is no longer listed.
+    #[error("move task {task_handle} of {queue} not found")]
+    NotFound {
+        /// The task's handle.
+        task_handle: String,
+        /// Its source queue.
+        queue: String,
+    },
+    /// The task ended `FAILED`.
+    #[error("move task of {queue} FAILED after moving {moved}: {reason}")]
+    Failed {
+        /// Its source queue.
+        queue: String,
+        /// Messages it had moved.
+        moved: u64,
+        /// The reason SQS gave.
+        reason: String,
+    },
+    /// The queue service failed.
     #[error(transparent)]
-    Other(#[from] anyhow::Error),
+    Queue(#[from] QueueError),
 }
 
-/// The queue operations `q2c dlq` is written over. Names are full queue names (see
-/// [`DlqBackend::resolve`]); every call is one request to the service (the counting wrapper
-/// of the benchmark relies on it).
+/// The queue operations the dead-letter operations are written over. Names are full queue
+/// names (see [`DlqBackend::resolve`]); every call is one request to the service, so a
+/// wrapper counting calls counts requests.
+///
+/// Adapters implement every required method; the move-task methods default to
+/// [`MoveTaskError::Unsupported`], which is what a service without SQS's move-task API
+/// answers (callers then move messages themselves).
 #[async_trait]
 pub trait DlqBackend: Send + Sync {
     /// The full name of `queue` (prefixed on AWS unless it already is).
     fn resolve(&self, queue: &str) -> String;
 
     /// The dead-letter queues of the deployment, by name.
-    async fn dead_letter_queues(&self) -> anyhow::Result<Vec<DeadLetterQueue>>;
+    async fn dead_letter_queues(&self) -> Result<Vec<DeadLetterQueue>, QueueError>;
 
     /// Visible and in-flight counts.
-    async fn counts(&self, queue: &str) -> anyhow::Result<QueueCounts>;
+    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError>;
 
-    /// An exact summary when the backend can compute one without receiving messages.
-    async fn exact_summary(&self, _queue: &str) -> anyhow::Result<Option<ExactSummary>> {
-        Ok(None)
-    }
+    /// An exact summary, or `None` when the backend cannot compute one without receiving
+    /// messages (callers then sample).
+    async fn exact_summary(&self, queue: &str) -> Result<Option<ExactSummary>, QueueError>;
 
     /// Receives up to `max` (1..=10) messages with all attributes, hidden for `visibility`,
     /// waiting up to `wait` for one.
@@ -216,23 +237,28 @@ pub trait DlqBackend: Send + Sync {
         max: usize,
         visibility: Duration,
         wait: Duration,
-    ) -> anyhow::Result<Vec<DlqMessage>>;
+    ) -> Result<Vec<DlqMessage>, QueueError>;
 
     /// Sends up to 10 messages; refusals are per entry.
     async fn send_batch(
         &self,
         queue: &str,
         messages: &[DlqOutgoing],
-    ) -> anyhow::Result<SendOutcome>;
+    ) -> Result<SendOutcome, QueueError>;
 
-    /// Deletes up to 10 received messages.
-    async fn delete_batch(&self, queue: &str, receipt_handles: &[String]) -> anyhow::Result<()>;
+    /// Deletes up to 10 received messages (a refused entry stays in the queue).
+    async fn delete_batch(&self, queue: &str, receipt_handles: &[String])
+    -> Result<(), QueueError>;
 
     /// Makes up to 10 received messages visible again at once (stale handles are ignored).
-    async fn release_batch(&self, queue: &str, receipt_handles: &[String]) -> anyhow::Result<()>;
+    async fn release_batch(
+        &self,
+        queue: &str,
+        receipt_handles: &[String],
+    ) -> Result<(), QueueError>;
 
     /// Deletes every message of the queue.
-    async fn purge(&self, queue: &str) -> anyhow::Result<()>;
+    async fn purge(&self, queue: &str) -> Result<(), QueueError>;
 
     /// Starts moving every message of `source` to `destination` (none: each message's
     /// source queue) at most `rate` per second; returns the task handle.

@@ -1,11 +1,11 @@
-//! `--filter` of `q2c dlq redrive`: which dead-lettered messages to move.
+//! Redrive filters (`--filter` of `q2c dlq redrive`): which dead-lettered messages to move.
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use super::backend::DlqMessage;
+use super::ports::DlqMessage;
 
 /// One condition on a message; a redrive moves the messages matching all of its filters.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,7 +29,9 @@ impl FromStr for Filter {
             Some(("event-type", value)) if !value.is_empty() => {
                 Ok(Filter::EventType(value.to_owned()))
             }
-            Some(("older-than", value)) => Ok(Filter::OlderThan(crate::cli::parse_ttl(value)?)),
+            Some(("older-than", value)) => humantime::parse_duration(value)
+                .map(Filter::OlderThan)
+                .map_err(|e| format!("`{raw}`: {e} (e.g. older-than=2h)")),
             _ => Err(format!(
                 "`{raw}`: expected event-type=NAME, older-than=DURATION (e.g. 2h) or reason~=TEXT"
             )),
@@ -59,7 +61,7 @@ pub fn matches_all(filters: &[Filter], message: &DlqMessage, now: OffsetDateTime
 mod tests {
     use std::collections::BTreeMap;
 
-    use super::super::backend::{AttributeValue, SENT_TIMESTAMP};
+    use super::super::ports::{AttributeValue, SENT_TIMESTAMP};
     use super::*;
 
     fn message(event_type: &str, reason: &str, sent_ms: i64) -> DlqMessage {
@@ -90,5 +92,9 @@ mod tests {
         assert!(!matches_all(&[by_type, by_reason], &new, now));
         assert!("colour=red".parse::<Filter>().is_err());
         assert!("older-than=soon".parse::<Filter>().is_err());
+        assert_eq!(
+            "older-than=1h 30m".parse::<Filter>(),
+            Ok(Filter::OlderThan(Duration::from_secs(5400)))
+        );
     }
 }

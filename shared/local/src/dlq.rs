@@ -1,40 +1,63 @@
-//! [`LocalBackend`]: the dead-letter operations on the embedded queue engine of a `q2c local`
-//! data directory. The engine keeps string attributes only and has no move tasks, so redrive
-//! always moves messages itself.
+//! [`LocalDlqBackend`]: the dead-letter operations on the embedded queue engine of a
+//! `q2c local` data directory. The engine keeps string attributes only and has no move tasks,
+//! so a redrive always moves messages itself.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use q2c_local::SqliteQueues;
-use q2c_service::messaging::{OutgoingMessage, QueueClient, QueueCounts, SendOutcome};
-
-use super::backend::{
+use q2c_service::dlq::{
     APPROXIMATE_RECEIVE_COUNT, AttributeValue, DeadLetterQueue, DlqBackend, DlqMessage,
     DlqOutgoing, ExactSummary, SENT_TIMESTAMP,
 };
+use q2c_service::messaging::{
+    OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
+};
+
+use crate::queues::SqliteQueues;
 
 /// The embedded engine as a [`DlqBackend`]; `only` restricts discovery to these queues.
 #[derive(Clone)]
-pub struct LocalBackend {
+pub struct LocalDlqBackend {
     queues: SqliteQueues,
     only: Option<Vec<String>>,
 }
 
-impl LocalBackend {
+impl LocalDlqBackend {
     /// The queues of the engine; `only` (when given) lists the DLQs to show.
     pub fn new(queues: SqliteQueues, only: Option<Vec<String>>) -> Self {
-        LocalBackend { queues, only }
+        LocalDlqBackend { queues, only }
+    }
+}
+
+fn dlq_message(m: ReceivedMessage) -> DlqMessage {
+    let sent_ms = m.sent_at.unix_timestamp_nanos() / 1_000_000;
+    DlqMessage {
+        message_id: m.message_id,
+        receipt_handle: m.receipt_handle,
+        body: m.body,
+        attributes: m
+            .attributes
+            .into_iter()
+            .map(|(k, v)| (k, AttributeValue::string(v)))
+            .collect(),
+        system_attributes: BTreeMap::from([
+            (SENT_TIMESTAMP.to_owned(), sent_ms.to_string()),
+            (
+                APPROXIMATE_RECEIVE_COUNT.to_owned(),
+                m.receive_count.to_string(),
+            ),
+        ]),
     }
 }
 
 #[async_trait]
-impl DlqBackend for LocalBackend {
+impl DlqBackend for LocalDlqBackend {
     fn resolve(&self, queue: &str) -> String {
         queue.to_owned()
     }
 
-    async fn dead_letter_queues(&self) -> anyhow::Result<Vec<DeadLetterQueue>> {
+    async fn dead_letter_queues(&self) -> Result<Vec<DeadLetterQueue>, QueueError> {
         let all = self.queues.list_queues().await?;
         let source_of = |dlq: &str| {
             all.iter()
@@ -59,11 +82,11 @@ impl DlqBackend for LocalBackend {
             .collect())
     }
 
-    async fn counts(&self, queue: &str) -> anyhow::Result<QueueCounts> {
-        Ok(self.queues.counts(queue).await?)
+    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
+        self.queues.counts(queue).await
     }
 
-    async fn exact_summary(&self, queue: &str) -> anyhow::Result<Option<ExactSummary>> {
+    async fn exact_summary(&self, queue: &str) -> Result<Option<ExactSummary>, QueueError> {
         Ok(Some(ExactSummary {
             counts: self.queues.counts(queue).await?,
             oldest_sent_at: self.queues.oldest_sent_at(queue).await?,
@@ -77,38 +100,16 @@ impl DlqBackend for LocalBackend {
         max: usize,
         visibility: Duration,
         wait: Duration,
-    ) -> anyhow::Result<Vec<DlqMessage>> {
+    ) -> Result<Vec<DlqMessage>, QueueError> {
         let received = self.queues.receive(queue, max, visibility, wait).await?;
-        Ok(received
-            .into_iter()
-            .map(|m| {
-                let sent_ms = m.sent_at.unix_timestamp_nanos() / 1_000_000;
-                DlqMessage {
-                    message_id: m.message_id,
-                    receipt_handle: m.receipt_handle,
-                    body: m.body,
-                    attributes: m
-                        .attributes
-                        .into_iter()
-                        .map(|(k, v)| (k, AttributeValue::string(v)))
-                        .collect(),
-                    system_attributes: BTreeMap::from([
-                        (SENT_TIMESTAMP.to_owned(), sent_ms.to_string()),
-                        (
-                            APPROXIMATE_RECEIVE_COUNT.to_owned(),
-                            m.receive_count.to_string(),
-                        ),
-                    ]),
-                }
-            })
-            .collect())
+        Ok(received.into_iter().map(dlq_message).collect())
     }
 
     async fn send_batch(
         &self,
         queue: &str,
         messages: &[DlqOutgoing],
-    ) -> anyhow::Result<SendOutcome> {
+    ) -> Result<SendOutcome, QueueError> {
         // The engine stores text; a binary attribute keeps its base64 text.
         let outgoing: Vec<OutgoingMessage> = messages
             .iter()
@@ -121,14 +122,22 @@ impl DlqBackend for LocalBackend {
                     .collect(),
             })
             .collect();
-        Ok(self.queues.send_batch(queue, &outgoing).await?)
+        self.queues.send_batch(queue, &outgoing).await
     }
 
-    async fn delete_batch(&self, queue: &str, receipt_handles: &[String]) -> anyhow::Result<()> {
-        Ok(self.queues.delete_batch(queue, receipt_handles).await?)
+    async fn delete_batch(
+        &self,
+        queue: &str,
+        receipt_handles: &[String],
+    ) -> Result<(), QueueError> {
+        self.queues.delete_batch(queue, receipt_handles).await
     }
 
-    async fn release_batch(&self, queue: &str, receipt_handles: &[String]) -> anyhow::Result<()> {
+    async fn release_batch(
+        &self,
+        queue: &str,
+        receipt_handles: &[String],
+    ) -> Result<(), QueueError> {
         for handle in receipt_handles {
             match self
                 .queues
@@ -136,15 +145,14 @@ impl DlqBackend for LocalBackend {
                 .await
             {
                 // Visible already, or gone: nothing to release.
-                Ok(()) | Err(q2c_service::messaging::QueueError::NotInFlight) => {}
-                Err(other) => return Err(other.into()),
+                Ok(()) | Err(QueueError::NotInFlight) => {}
+                Err(other) => return Err(other),
             }
         }
         Ok(())
     }
 
-    async fn purge(&self, queue: &str) -> anyhow::Result<()> {
-        self.queues.purge(queue).await?;
-        Ok(())
+    async fn purge(&self, queue: &str) -> Result<(), QueueError> {
+        self.queues.purge(queue).await.map(drop)
     }
 }

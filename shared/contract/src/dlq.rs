@@ -1,0 +1,244 @@
+//! The dead-letter backend contract: what every [`DlqBackend`] adapter must do for the
+//! dead-letter operations — name resolution, discovery of a DLQ with its source queue, a
+//! lossless send/receive round trip (body, message attributes, system attributes), hiding
+//! and releasing received messages, receive counts, deletes, purge, batch limits, and an
+//! exact summary (where the backend gives one) that agrees with the counts.
+//!
+//! The suite needs an empty source queue and its empty DLQ (the source's redrive policy
+//! pointing at it).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use q2c_service::dlq::{AttributeValue, Attributes, DlqBackend, DlqMessage, DlqOutgoing};
+use q2c_service::messaging::{QueueCounts, QueueError, attributes};
+
+use crate::fixtures::unique;
+
+/// The queues the suite uses, as the backend's callers name them (resolved by the suite).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DlqNames {
+    /// The source queue.
+    pub source: String,
+    /// Its dead-letter queue.
+    pub dlq: String,
+    /// Whether attributes keep their SQS types (`Number`, `Binary`); a backend that stores
+    /// text keeps the text (the base64 of a binary value).
+    pub typed_attributes: bool,
+}
+
+const HIDE: Duration = Duration::from_secs(30);
+const WAIT: Duration = Duration::from_millis(200);
+
+fn message(n: usize, typed: bool) -> DlqOutgoing {
+    let mut attributes = Attributes::from([
+        (
+            attributes::EVENT_TYPE.to_owned(),
+            AttributeValue::string(format!("Type{n}")),
+        ),
+        (
+            attributes::FAILURE_REASON.to_owned(),
+            AttributeValue::string(format!("reason {}", n % 2)),
+        ),
+    ]);
+    if typed {
+        attributes.insert(
+            "attempt".into(),
+            AttributeValue {
+                data_type: "Number".into(),
+                string_value: Some(n.to_string()),
+                binary_value: None,
+            },
+        );
+        attributes.insert(
+            "blob".into(),
+            AttributeValue {
+                data_type: "Binary".into(),
+                string_value: None,
+                binary_value: Some("AAEC/w==".into()),
+            },
+        );
+    }
+    DlqOutgoing {
+        body: format!(r#"{{"n":{n},"id":"{}","text":"ünïcode ✓"}}"#, unique()),
+        attributes,
+    }
+}
+
+async fn counts(backend: &dyn DlqBackend, queue: &str) -> QueueCounts {
+    backend.counts(queue).await.expect("counts")
+}
+
+/// Receives until `expected` messages arrived or a receive came back empty.
+async fn receive_n(backend: &dyn DlqBackend, queue: &str, expected: usize) -> Vec<DlqMessage> {
+    let mut received = Vec::new();
+    while received.len() < expected {
+        let batch = backend
+            .receive(queue, 10, HIDE, WAIT)
+            .await
+            .expect("receive");
+        if batch.is_empty() {
+            break;
+        }
+        received.extend(batch);
+    }
+    received
+}
+
+fn handles(messages: &[DlqMessage]) -> Vec<String> {
+    messages.iter().map(|m| m.receipt_handle.clone()).collect()
+}
+
+/// Runs every rule.
+///
+/// # Panics
+/// When the adapter breaks a rule (the message names it) or fails.
+pub async fn dlq_backend_contract(backend: Arc<dyn DlqBackend>, names: DlqNames) {
+    let b = &*backend;
+    let source = b.resolve(&names.source);
+    let dlq = b.resolve(&names.dlq);
+    assert_eq!(
+        b.resolve(&dlq),
+        dlq,
+        "resolving a full name changes nothing"
+    );
+
+    // Discovery: the DLQ is listed with its source.
+    let listed = b.dead_letter_queues().await.expect("dead_letter_queues");
+    let entry = listed
+        .iter()
+        .find(|q| q.name == dlq)
+        .unwrap_or_else(|| panic!("{dlq} is not among the dead-letter queues: {listed:?}"));
+    assert_eq!(entry.source.as_deref(), Some(source.as_str()), "{entry:?}");
+    assert!(
+        listed.iter().all(|q| q.name != source),
+        "a source queue is not a DLQ: {listed:?}"
+    );
+
+    // Batch limits are checked before any request.
+    for size in [0, 11] {
+        let batch: Vec<_> = (0..size).map(|n| message(n, false)).collect();
+        assert!(
+            matches!(
+                b.send_batch(&dlq, &batch).await,
+                Err(QueueError::InvalidRequest(_))
+            ),
+            "a send of {size} is refused"
+        );
+    }
+
+    // A lossless round trip.
+    let sent: Vec<DlqOutgoing> = (0..3).map(|n| message(n, names.typed_attributes)).collect();
+    let outcome = b.send_batch(&dlq, &sent).await.expect("send");
+    assert!(outcome.failed.is_empty(), "{outcome:?}");
+    assert_eq!(outcome.sent.len(), 3);
+    assert_eq!(
+        counts(b, &dlq).await,
+        QueueCounts {
+            visible: 3,
+            in_flight: 0
+        }
+    );
+    let received = receive_n(b, &dlq, 3).await;
+    assert_eq!(received.len(), 3, "every message is received");
+    for message in &received {
+        let original = sent
+            .iter()
+            .find(|s| s.body == message.body)
+            .unwrap_or_else(|| panic!("body changed on the way: {}", message.body));
+        let expected: BTreeMap<_, _> = if names.typed_attributes {
+            original.attributes.clone()
+        } else {
+            original
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.clone(), AttributeValue::string(v.text())))
+                .collect()
+        };
+        assert_eq!(message.attributes, expected, "attributes round trip");
+        assert_eq!(message.receive_count(), Some(1), "first receive");
+        assert!(message.sent_at().is_some(), "the send time is known");
+        assert!(!message.receipt_handle.is_empty() && !message.message_id.is_empty());
+    }
+
+    // Hidden while received; released at once; a stale release is harmless.
+    assert_eq!(
+        counts(b, &dlq).await,
+        QueueCounts {
+            visible: 0,
+            in_flight: 3
+        }
+    );
+    assert!(
+        b.receive(&dlq, 10, HIDE, WAIT)
+            .await
+            .expect("receive")
+            .is_empty(),
+        "received messages stay hidden"
+    );
+    b.release_batch(&dlq, &handles(&received))
+        .await
+        .expect("release");
+    assert_eq!(
+        counts(b, &dlq).await,
+        QueueCounts {
+            visible: 3,
+            in_flight: 0
+        }
+    );
+    b.release_batch(&dlq, &handles(&received))
+        .await
+        .expect("releasing stale handles is not an error");
+
+    // Receive counts rise; a delete removes only what it names.
+    let again = receive_n(b, &dlq, 3).await;
+    assert_eq!(again.len(), 3);
+    assert!(
+        again.iter().all(|m| m.receive_count() == Some(2)),
+        "{again:?}"
+    );
+    b.delete_batch(&dlq, &handles(&again[..1]))
+        .await
+        .expect("delete");
+    b.release_batch(&dlq, &handles(&again[1..]))
+        .await
+        .expect("release");
+    assert_eq!(
+        counts(b, &dlq).await,
+        QueueCounts {
+            visible: 2,
+            in_flight: 0
+        }
+    );
+
+    // An exact summary, where given, agrees with the counts and the reasons sent.
+    if let Some(summary) = b.exact_summary(&dlq).await.expect("exact summary") {
+        assert_eq!(
+            summary.counts,
+            QueueCounts {
+                visible: 2,
+                in_flight: 0
+            }
+        );
+        assert!(summary.oldest_sent_at.is_some());
+        let total: u64 = summary.reasons.iter().map(|(_, n)| n).sum();
+        assert_eq!(total, 2, "{:?}", summary.reasons);
+    }
+
+    // Purge empties the queue and leaves the source alone.
+    b.send_batch(&source, &[message(9, false)])
+        .await
+        .expect("send to source");
+    b.purge(&dlq).await.expect("purge");
+    assert_eq!(counts(b, &dlq).await, QueueCounts::default(), "purged");
+    assert_eq!(
+        counts(b, &source).await.visible,
+        1,
+        "the source keeps its message"
+    );
+    let left = receive_n(b, &source, 1).await;
+    b.delete_batch(&source, &handles(&left))
+        .await
+        .expect("clean up");
+}

@@ -1,0 +1,20 @@
+//! Dead-letter operations: see, export, redrive and purge dead-letter queues without losing a
+//! message, written once over the [`DlqBackend`] port (SQS in `q2c-aws`, the embedded engine
+//! of a `q2c local` data directory in `q2c-local`). `q2c dlq` parses flags and presents.
+//!
+//! - [`ports`]: [`DlqBackend`], the messages and attributes it exchanges, its errors.
+//! - [`ops`]: the operations (list, peek, export, the manual move, replay, purge, following
+//!   SQS move tasks); they report through [`Progress`].
+//! - [`filter`]: which messages a redrive moves.
+
+pub mod filter;
+pub mod ops;
+pub mod ports;
+
+pub use filter::{Filter, matches_all};
+pub use ops::{DlqError, MoveOptions, Progress, QueueReport, Scan, Summary};
+pub use ports::{
+    APPROXIMATE_FIRST_RECEIVE_TIMESTAMP, APPROXIMATE_RECEIVE_COUNT, AttributeValue, Attributes,
+    DeadLetterQueue, DlqBackend, DlqMessage, DlqOutgoing, ExactSummary, MoveTask, MoveTaskError,
+    SENT_TIMESTAMP,
+};

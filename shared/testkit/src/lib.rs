@@ -1,0 +1,20 @@
+//! Test machinery shared by the workspace's tests, examples and benchmarks (not published):
+//!
+//! - [`moto`]: the emulator's endpoint (`Q2C_TEST_AWS_ENDPOINT`) and SDK clients for it,
+//!   unique names.
+//! - [`template`]: the queues and the table `infra/template.yaml` declares, read from the
+//!   template itself, so that tests create what production deploys.
+//! - [`sqs`]: creating queues (one, a source with its DLQ, or the template's), receiving,
+//!   draining and counting them.
+//! - [`dynamo`]: creating the template's table; an item as a stream image.
+//! - [`lambda`]: the events Lambda builds (SQS, DynamoDB stream) and [`lambda::drain`], which
+//!   plays the SQS event source mapping against a handler.
+//!
+//! Every helper panics on failure: it fails the test that called it, with the reason.
+#![warn(missing_docs)]
+
+pub mod dynamo;
+pub mod lambda;
+pub mod moto;
+pub mod sqs;
+pub mod template;
