@@ -4,8 +4,9 @@
 #   ./tools/test.sh
 #
 # Installs what the tests need into .venv (moto, schemathesis, cfn-lint, the SAM CLI; pinned in
-# tools/requirements-test.txt) and checkov into .venv-checkov (its pins clash with the SAM
-# CLI's; tools/requirements-checkov.txt), starts a moto server on a free loopback port, runs
+# tools/requirements-test.txt), checkov into .venv-checkov (its pins clash with the SAM
+# CLI's; tools/requirements-checkov.txt) and wrk (the Debian package, when missing and run as
+# root), starts a moto server on a free loopback port, runs
 # every Rust test (the stack rehearsal among them, on a moto server of its own), lints the
 # SAM template (cfn-lint with informational checks, sam validate --lint, q2c-template-lint,
 # checkov), fuzzes the served OpenAPI document of a fresh `q2c local` with schemathesis, and
@@ -35,6 +36,17 @@ if [ ! -x "$checkov_venv/bin/checkov" ] || [ "$(cat "$checkov_stamp" 2>/dev/null
   python3 -m venv "$checkov_venv"
   "$checkov_venv/bin/pip" install --quiet --disable-pip-version-check -r tools/requirements-checkov.txt
   echo "$checkov_want" > "$checkov_stamp"
+fi
+
+# --- wrk (tests/bench_scripts.rs runs the load scripts of tools/bench with it) -------------
+if ! command -v wrk >/dev/null; then
+  log "installing wrk (Debian package)"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "wrk is missing: apt-get install wrk (as root), then re-run" >&2
+    exit 1
+  fi
+  apt-get install -y -qq wrk >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null && apt-get install -y -qq wrk >/dev/null; }
 fi
 
 free_port() { "$venv/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

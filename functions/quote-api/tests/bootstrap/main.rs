@@ -3,11 +3,18 @@
 //! QuoteCreateEvent pending in the outbox; the outbox item, fed to the outbox-relay as a
 //! DynamoDB stream event, arrives on the quote-events queue with its attributes.
 //!
+//! A second test points the built bootstrap at DynamoDB through a TLS front (moto behind a
+//! certificate of a test CA): it works when the bootstrap trusts the CA and fails when it
+//! does not, so the SDK's HTTPS client of the functions (rustls on ring, with the platform's
+//! roots) is exercised over real TLS.
+//!
 //! Needs moto (`Q2C_TEST_AWS_ENDPOINT`); fails with instructions without it.
 
 mod moto;
+mod tls_front;
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -193,5 +200,88 @@ async fn built_bootstrap_serves_api_gateway_events_and_the_relay_publishes_the_o
     assert!(
         still_pending.iter().all(|e| e.event_id != created.event_id),
         "marked published"
+    );
+}
+
+/// Spawns the bootstrap polling `runtime`, over `table` at the AWS endpoint `endpoint`,
+/// trusting only the CA in `ca_file` when given (else the platform's roots); stdout piped.
+fn spawn_bootstrap(
+    runtime: &FakeRuntimeApi,
+    table: &str,
+    endpoint: &str,
+    ca_file: Option<&Path>,
+) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_quote-api"));
+    command
+        .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
+        .env("AWS_LAMBDA_FUNCTION_NAME", "q2c-quote-api")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
+        .env("RUST_LOG", "warn")
+        .env("TABLE_NAME", table)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_REGION", moto::region())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .env_remove("PUBLIC_BASE_URL")
+        .env_remove("SSL_CERT_DIR")
+        .env_remove("SSL_CERT_FILE")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(ca_file) = ca_file {
+        command.env("SSL_CERT_FILE", ca_file);
+    }
+    command
+        .spawn()
+        .expect("spawn the built quote-api bootstrap")
+}
+
+/// What the bootstrap printed until now (it is killed).
+async fn output_of(mut bootstrap: tokio::process::Child) -> String {
+    bootstrap.start_kill().expect("stop the bootstrap");
+    let output = bootstrap
+        .wait_with_output()
+        .await
+        .expect("bootstrap output");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn built_bootstrap_reaches_dynamodb_over_tls_and_checks_the_certificate() {
+    let sdk = moto::sdk_config().await;
+    let store = moto::seeded_store(aws_sdk_dynamodb::Client::new(&sdk)).await;
+    let front = tls_front::start(&moto::endpoint()).await;
+    let tenant = TenantId::parse("acme").expect("tenant");
+
+    // Trusting the test CA: the quote is priced from the table and stored, through TLS.
+    let mut runtime = FakeRuntimeApi::start().await;
+    let trusting = spawn_bootstrap(&runtime, store.table(), &front.url, Some(&front.ca_file));
+    runtime.invoke("req-trusted", sample("apigw/create-quote.json"));
+    let (status, quote) = api_response(&mut runtime, "req-trusted").await;
+    assert_eq!(status, 201, "create over TLS answered {quote}");
+    let id = quote["id"].as_str().expect("quote id");
+    assert!(
+        store.get(&tenant, id).await.expect("get").is_some(),
+        "stored through the TLS front"
+    );
+    drop(output_of(trusting).await);
+
+    // Trusting only the platform's roots: the handshake fails on the unknown issuer, the
+    // create answers 503 (the store is unreachable: docs/errors.md, Unavailable) and the log
+    // says why.
+    let mut runtime = FakeRuntimeApi::start().await;
+    let refusing = spawn_bootstrap(&runtime, store.table(), &front.url, None);
+    runtime.invoke("req-untrusted", sample("apigw/create-quote.json"));
+    let (status, body) = api_response(&mut runtime, "req-untrusted").await;
+    assert_eq!(
+        status, 503,
+        "create with an untrusted certificate answered {body}"
+    );
+    let log = output_of(refusing).await;
+    assert!(
+        log.contains("UnknownIssuer"),
+        "the failure names the certificate problem: {log}"
     );
 }
