@@ -768,6 +768,8 @@ async fn a_rotated_credential_delivers_every_order_with_no_dead_letter() {
     assert!(
         receive_all(&world.sqs, &world.dlq_url).await.is_empty(),
         "no order dead-lettered"
+    );
+}
 
 /// `n` quote items of ~1.1 KB each (an offering and a monthly price with long names) over
 /// 40 distinct offerings (`maxCatalogRefs`), as a 300-line quote of the issue has.

@@ -80,7 +80,7 @@ pub const VISIBILITY_TIMEOUT_FACTOR: f64 = 6.0;
 
 impl Rule {
     /// Every rule, in the order [`lint`] runs them.
-    pub const ALL: [Rule; 13] = [
+    pub const ALL: [Rule; 14] = [
         Rule::SqsRedrivePolicy,
         Rule::SqsMaxReceiveCount,
         Rule::SqsVisibilityTimeout,
