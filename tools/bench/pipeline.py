@@ -153,6 +153,19 @@ class Store:
         return lags
 
 
+def quotas_off(binary: str) -> list:
+    """The flags that turn the per-tenant quotas off, for a build that has them (issue 15; a
+    benchmark measures the door, not the rate limit): one tenant's load would otherwise be
+    answered 429 past 50 requests/s. Older builds (a baseline) have no quotas and no flags."""
+    usage = subprocess.run([binary, "local", "--help"], capture_output=True, text=True).stdout
+    flags = []
+    if "--tenant-requests-per-second" in usage:
+        flags += ["--tenant-requests-per-second", "0"]
+    if "--max-open-quotes" in usage:
+        flags += ["--max-open-quotes", "0"]
+    return flags
+
+
 class Server:
     """A `q2c local` on a free loopback port with a fresh data directory."""
 
@@ -164,10 +177,11 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = dict(os.environ, Q2C_JWT_SECRET=f"bench-{time.time_ns()}", RUST_LOG="warn")
         self.log = open(self.data / "server.log", "wb")
+        self.quota_args = quotas_off(binary)
         started = time.monotonic()
         self.process = subprocess.Popen(
             [binary, "local", "--addr", f"127.0.0.1:{self.port}", "--data-dir", str(self.data),
-             "--no-consumers", *extra_args],
+             "--no-consumers", *self.quota_args, *extra_args],
             stdout=self.log, stderr=subprocess.STDOUT, env=self.env,
         )
         while True:
@@ -348,7 +362,8 @@ def main():
             load = os.getloadavg()
             server = Server(binary, args.local_args, args.keep_data)
             print(f"\n== {label} ({binary}), round {round_}: start-to-ready"
-                  f" {server.ready_ms:.0f} ms; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+                  f" {server.ready_ms:.0f} ms; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f};"
+                  f" quotas {'off: ' + ' '.join(server.quota_args) if server.quota_args else 'none in this build'}")
             env = dict(os.environ, Q2C_BENCH_TOKEN=server.token)
             try:
                 runs = []
