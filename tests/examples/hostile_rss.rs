@@ -41,6 +41,13 @@ async fn main() -> anyhow::Result<()> {
     let mut child = tokio::process::Command::new(&binary)
         .args(["local", "--addr", &format!("127.0.0.1:{port}")])
         .args(["--downstream-addr", &format!("127.0.0.1:{downstream}")])
+        // Quotas off, as in tests/api/hostile.rs: the suite measures the resource limits.
+        .args([
+            "--tenant-requests-per-second",
+            "0",
+            "--max-open-quotes",
+            "0",
+        ])
         .arg("--data-dir")
         .arg(data_dir.path())
         .env("Q2C_JWT_SECRET", &secret)
