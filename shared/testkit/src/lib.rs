@@ -10,6 +10,7 @@
 //! - [`lambda`]: the events Lambda builds (SQS, DynamoDB stream) and [`lambda::drain`], which
 //!   plays the SQS event source mapping against a handler.
 //! - [`tmf637`]: the official TMF637 v4 schemas, for validating product events and products.
+//! - [`poll`]: [`poll::eventually`], waiting for what a background task does.
 //!
 //! Every helper panics on failure: it fails the test that called it, with the reason.
 #![warn(missing_docs)]
@@ -17,6 +18,7 @@
 pub mod dynamo;
 pub mod lambda;
 pub mod moto;
+pub mod poll;
 pub mod sqs;
 pub mod template;
 pub mod tmf637;

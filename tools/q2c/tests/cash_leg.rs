@@ -5,7 +5,8 @@
 //! against the official TMF637 v4 schema, at the quoted prices and with the billing account;
 //! the completion delivered again changes nothing.
 
-use std::time::{Duration, Instant};
+use q2c_testkit::poll::eventually;
+use std::time::Duration;
 
 use q2c::local::{LocalConfig, dev_token, start};
 use q2c_local::{SqliteQueues, SqliteStore};
@@ -92,22 +93,6 @@ impl Local {
     }
 }
 
-/// Polls `check` every 100 ms until it returns `Some` or [`WAIT`] passes.
-async fn eventually<T, F, Fut>(what: &str, check: F) -> T
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Every message on `queue` now (each hidden for a minute once received).
 async fn drain(queues: &SqliteQueues, queue: &str) -> Vec<ReceivedMessage> {
     let mut all = Vec::new();
@@ -155,7 +140,7 @@ async fn accepted_quote(local: &Local) -> Value {
 }
 
 async fn completed_order(local: &Local, quote_id: &str) -> Value {
-    eventually("the order to be reported completed", || async {
+    eventually("the order to be reported completed", WAIT, || async {
         let orders = local
             .send(
                 reqwest::Method::GET,
@@ -176,7 +161,7 @@ async fn completed_order(local: &Local, quote_id: &str) -> Value {
 }
 
 async fn no_pending_events(store: &SqliteStore) {
-    eventually("the outbox to be relayed", || async {
+    eventually("the outbox to be relayed", WAIT, || async {
         store
             .pending(10)
             .await

@@ -6,8 +6,9 @@
 //! accepted, and the order the fake order management receives carries the unknown fields
 //! unchanged (compared as JSON). Nothing but this test names the type or characteristic.
 
+use q2c_testkit::poll::eventually;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use q2c::local::{LocalConfig, dev_token, start};
 use q2c_local::{SqliteQueues, SqliteStore};
@@ -18,22 +19,6 @@ use tokio::sync::oneshot;
 const SECRET: &str = "launch-secret";
 const API: &str = "/tmf-api/quoteManagement/v4";
 const WAIT: Duration = Duration::from_secs(20);
-
-/// Polls `check` every 100 ms until it returns `Some` or [`WAIT`] passes.
-async fn eventually<T, F, Fut>(what: &str, check: F) -> T
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
 
 async fn call(
     http: &reqwest::Client,
@@ -143,7 +128,7 @@ async fn a_new_product_launched_as_catalog_data_is_quoted_and_ordered_with_its_u
     }
 
     // The fan-out stores both, unknown fields included.
-    let stored = eventually("the offering in the catalog copy", || async {
+    let stored = eventually("the offering in the catalog copy", WAIT, || async {
         store
             .offerings(&["slice-gold".to_owned()])
             .await
@@ -152,7 +137,7 @@ async fn a_new_product_launched_as_catalog_data_is_quoted_and_ordered_with_its_u
     })
     .await;
     assert_eq!(serde_json::to_value(&stored).expect("json"), offering);
-    let stored_price = eventually("the price in the catalog copy", || async {
+    let stored_price = eventually("the price in the catalog copy", WAIT, || async {
         store
             .prices(&["slice-gold-allowance".to_owned()])
             .await
@@ -212,7 +197,7 @@ async fn a_new_product_launched_as_catalog_data_is_quoted_and_ordered_with_its_u
     }
 
     // The order order management receives carries the unknown fields unchanged.
-    let received = eventually("the order at order management", || async {
+    let received = eventually("the order at order management", WAIT, || async {
         let list: Value = reqwest::get(format!("{downstream}/productOrder"))
             .await
             .ok()?

@@ -3,7 +3,8 @@
 //! dispatched; a price change reaches billing-updates and re-prices an open quote; a quote
 //! event reaches a quote-hub subscriber's queue.
 
-use std::time::{Duration, Instant};
+use q2c_testkit::poll::eventually;
+use std::time::Duration;
 
 use q2c::local::{LocalConfig, dev_token, start};
 use q2c_local::{SqliteQueues, SqliteStore};
@@ -108,22 +109,6 @@ impl Local {
     }
 }
 
-/// Polls `check` every 100 ms until it returns `Some` or [`WAIT`] passes.
-async fn eventually<T, F, Fut>(what: &str, check: F) -> T
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + WAIT;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 async fn receive_all(queues: &SqliteQueues, queue: &str) -> Vec<ReceivedMessage> {
     queues
         .receive(queue, 10, Duration::from_secs(60), Duration::ZERO)
@@ -153,7 +138,7 @@ async fn an_accepted_quote_reaches_order_management_once_and_is_marked_dispatche
         .await;
 
     let orders_path = "/tmf-api/productOrderingManagement/v4/productOrder";
-    let order = eventually("the order to be dispatched", || async {
+    let order = eventually("the order to be dispatched", WAIT, || async {
         let list = local.send(reqwest::Method::GET, orders_path, None).await;
         list.as_array()
             .and_then(|orders| orders.first().cloned())
@@ -190,7 +175,7 @@ async fn a_price_change_reaches_billing_and_reprices_an_open_quote() {
             .expect("price change enqueued");
 
     let queues = local.queues();
-    let billed = eventually("the change on billing-updates", || async {
+    let billed = eventually("the change on billing-updates", WAIT, || async {
         let got = receive_all(&queues, queues::BILLING_UPDATES).await;
         (!got.is_empty()).then_some(got)
     })
@@ -199,7 +184,7 @@ async fn a_price_change_reaches_billing_and_reprices_an_open_quote() {
     let body: Value = serde_json::from_str(&billed[0].body).expect("JSON");
     assert_eq!(body["eventId"], json!(event_id));
 
-    let repriced = eventually("the open quote to be re-priced", || async {
+    let repriced = eventually("the open quote to be re-priced", WAIT, || async {
         let now = local
             .send(reqwest::Method::GET, &format!("{API}/quote/{id}"), None)
             .await;
@@ -231,10 +216,14 @@ async fn a_quote_event_reaches_a_quote_hub_subscriber_queue() {
         .await;
     let quote = local.quote("mobile-s").await;
 
-    let delivered = eventually("the QuoteCreateEvent on subscriber-pipeline", || async {
-        let got = receive_all(&queues, "subscriber-pipeline").await;
-        (!got.is_empty()).then_some(got)
-    })
+    let delivered = eventually(
+        "the QuoteCreateEvent on subscriber-pipeline",
+        WAIT,
+        || async {
+            let got = receive_all(&queues, "subscriber-pipeline").await;
+            (!got.is_empty()).then_some(got)
+        },
+    )
     .await;
     let body: Value = serde_json::from_str(&delivered[0].body).expect("JSON");
     assert_eq!(body["eventType"], "QuoteCreateEvent");
