@@ -1,10 +1,14 @@
 """The AWS side of the stack rehearsal: `infra/template.yaml` as a CloudFormation stack in moto.
 
-    python moto_stack.py serve --port N [--journal FILE]
+    python moto_stack.py serve --port N [--journal FILE] [--record FILE]
         A moto server whose IAM enforcement also covers DynamoDB, DynamoDB Streams and SSM by
         resource, and whose stream event source mappings honour `Enabled` (see `patch_moto`).
         With --journal, every refusal (403) and every request naming a queue, table or
         parameter that does not exist is appended to FILE as a JSON line.
+        With --record, every DynamoDB and SQS request is appended to FILE as a JSON line:
+        service, operation, the signing access key (`principal`), status, and the request and
+        response bodies as the JSON protocols carry them (the capacity model's recording,
+        tools/capacity).
     python moto_stack.py transform TEMPLATE [--param K=V]... [--edit JSON]...
         Prints the template as CloudFormation JSON: the SAM transform run offline by
         aws-sam-translator, the library `sam` itself uses.
@@ -31,6 +35,7 @@ import io
 import json
 import os
 import sys
+import threading
 import zipfile
 from typing import Any
 
@@ -59,6 +64,8 @@ TRANSACT_ITEM_ACTIONS = {
 
 # ---------------------------------------------------------------------------- moto patches
 JOURNAL: str | None = None
+RECORD: str | None = None
+_RECORD_LOCK = threading.Lock()
 # Answers that mean "the stack does not give what the code asks for": written to the journal.
 MISSING = (
     "AWS.SimpleQueueService.NonExistentQueue",
@@ -66,6 +73,37 @@ MISSING = (
     "ResourceNotFoundException",
     "ParameterNotFound",
 )
+
+
+def _record(handler: Any, status: int, body: str) -> None:
+    """Appends one DynamoDB or SQS request with its answer to the recording."""
+    if not RECORD or handler.service_name not in ("dynamodb", "sqs"):
+        return
+
+    def parsed(text: Any) -> Any:
+        if isinstance(text, (dict, list)):  # moto's DynamoDB handler parses its body itself
+            return text
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        try:
+            return json.loads(text) if text else {}
+        except (TypeError, ValueError):
+            return {"raw": str(text)[:2000]}
+
+    authorization = handler.headers.get("Authorization", "") or ""
+    marker = "Credential="
+    principal = authorization.split(marker, 1)[1].split("/", 1)[0] if marker in authorization else ""
+    entry = {
+        "service": handler.service_name,
+        "operation": handler._get_action(),
+        "principal": principal,
+        "status": status,
+        "request": parsed(handler.body),
+        "response": parsed(body),
+    }
+    line = json.dumps(entry) + "\n"
+    with _RECORD_LOCK, open(RECORD, "a", encoding="utf-8") as f:
+        f.write(line)
 
 
 def _journal(entry: dict) -> None:
@@ -184,6 +222,7 @@ def patch_moto() -> None:
         except (TypeError, ValueError):
             return answer
         text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body)
+        _record(self, int(status), text)
         if int(status) == 403 or any(code in text for code in MISSING):
             if int(status) != 403 or "AccessDenied" not in text:
                 _journal({"service": self.service_name, "action": self._get_action(), "status": int(status), "answer": text[:400]})
@@ -323,9 +362,10 @@ RESOURCE_RESOLVERS = {
 }
 
 
-def serve(port: int, journal: str | None) -> None:
-    global JOURNAL
+def serve(port: int, journal: str | None, record: str | None = None) -> None:
+    global JOURNAL, RECORD
     JOURNAL = journal
+    RECORD = record
     patch_moto()
     from moto.server import main
 
@@ -574,6 +614,7 @@ def main() -> None:
     serve_cmd = commands.add_parser("serve")
     serve_cmd.add_argument("--port", type=int, required=True)
     serve_cmd.add_argument("--journal")
+    serve_cmd.add_argument("--record")
     transform_cmd = commands.add_parser("transform")
     transform_cmd.add_argument("template")
     deploy_cmd = commands.add_parser("deploy")
@@ -587,7 +628,7 @@ def main() -> None:
         command.add_argument("--edit", action="append", default=[])
     args = parser.parse_args()
     if args.command == "serve":
-        serve(args.port, args.journal)
+        serve(args.port, args.journal, args.record)
     elif args.command == "transform":
         parameters = dict(p.split("=", 1) for p in args.param)
         json.dump(transform(args.template, parameters, [json.loads(e) for e in args.edit]), sys.stdout, indent=1)

@@ -69,7 +69,7 @@ fn main() -> anyhow::Result<()> {
     let records = parse_lines(&text).map_err(anyhow::Error::msg)?;
     let mut replay = Replay::new(schemas);
     replay.run(&records)?;
-    let report = Report::new(&replay.charges, &replay.requests);
+    let report = Report::new(&replay.charges, &replay.requests, &replay.entity_keys());
     print!(
         "{}",
         report.markdown(&args.unit_name, args.units, args.rate, args.top)

@@ -9,7 +9,7 @@
 //! priced at the average size of what it returned (or of the shadow table), and the charge is
 //! marked estimated.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
@@ -62,6 +62,15 @@ pub struct Replay {
     pub requests: Vec<RequestCharge>,
     /// Requests the model does not price (control plane: CreateTable, DescribeTable …).
     pub unpriced: HashMap<String, u64>,
+    /// Base-table partitions: whether a conditional put created them (`attribute_not_exists`),
+    /// and the sort keys written under them.
+    partitions: HashMap<(String, String), Partition>,
+}
+
+#[derive(Debug, Default)]
+struct Partition {
+    created: bool,
+    sort_keys: HashSet<String>,
 }
 
 struct Ctx<'a> {
@@ -77,7 +86,20 @@ impl Replay {
             charges: Vec::new(),
             requests: Vec::new(),
             unpriced: HashMap::new(),
+            partitions: HashMap::new(),
         }
+    }
+
+    /// Partition keys of one entity each (`(table, key)`): created during the recording by a
+    /// put conditioned on `attribute_not_exists`, holding one item. A quote, an order or an
+    /// event is new with each unit of work, so the load on its key does not grow with the
+    /// rate (the report leaves them out of the extrapolation and shows them apart).
+    pub fn entity_keys(&self) -> BTreeSet<(String, String)> {
+        self.partitions
+            .iter()
+            .filter(|(_, p)| p.created && p.sort_keys.len() == 1)
+            .map(|(key, _)| key.clone())
+            .collect()
     }
 
     /// Prices every record in order.
@@ -149,7 +171,7 @@ impl Replay {
             "PutItem" => {
                 let table = str_field(request, "TableName")?;
                 let item = obj_field(request, "Item")?.clone();
-                self.put(ctx, table, item, false, failed)
+                self.put(ctx, table, item, condition(request), false, failed)
             }
             "UpdateItem" => self.update(ctx, request, false, failed),
             "DeleteItem" => {
@@ -166,7 +188,7 @@ impl Replay {
                     if let Some(put) = action.get("Put") {
                         let table = str_field(put, "TableName")?;
                         let item = obj_field(put, "Item")?.clone();
-                        self.put(ctx, table, item, true, failed)?;
+                        self.put(ctx, table, item, condition(put), true, failed)?;
                     } else if let Some(update) = action.get("Update") {
                         self.update(ctx, update, true, failed)?;
                     } else if let Some(delete) = action.get("Delete") {
@@ -209,7 +231,14 @@ impl Replay {
                             continue;
                         }
                         if let Some(put) = write.get("PutRequest") {
-                            self.put(ctx, table, obj_field(put, "Item")?.clone(), false, false)?;
+                            self.put(
+                                ctx,
+                                table,
+                                obj_field(put, "Item")?.clone(),
+                                None,
+                                false,
+                                false,
+                            )?;
                         } else if let Some(delete) = write.get("DeleteRequest") {
                             self.delete(ctx, table, obj_field(delete, "Key")?, false, false)?;
                         }
@@ -437,11 +466,20 @@ impl Replay {
         ctx: &Ctx,
         table: &str,
         item: Item,
+        condition: Option<&str>,
         transactional: bool,
         failed: bool,
     ) -> Result<(), String> {
         let schema = self.schema(table)?.clone();
         let before = self.shadow_get(table, &schema, &item);
+        if !failed {
+            let partition = (table.to_owned(), pk_of(&schema.partition_key, &item));
+            let creates = before.is_none()
+                && condition.is_some_and(|c| c.trim_start().starts_with("attribute_not_exists("));
+            if !self.partitions.contains_key(&partition) {
+                self.partitions.entry(partition).or_default().created = creates;
+            }
+        }
         self.write(
             ctx,
             table,
@@ -625,6 +663,17 @@ impl Replay {
                 );
             }
         }
+        let sort_key = schema
+            .sort_key
+            .as_ref()
+            .and_then(|s| keyed.get(s))
+            .map(Value::to_string)
+            .unwrap_or_default();
+        self.partitions
+            .entry((table.to_owned(), pk_of(&schema.partition_key, keyed)))
+            .or_default()
+            .sort_keys
+            .insert(sort_key);
         let rows = self.shadow.entry(table.to_owned()).or_default();
         let key = schema.key_of(keyed);
         match after {
@@ -690,6 +739,10 @@ fn obj_field<'a>(value: &'a Value, field: &str) -> Result<&'a Map<String, Value>
         .get(field)
         .and_then(Value::as_object)
         .ok_or_else(|| format!("no {field}"))
+}
+
+fn condition(request: &Value) -> Option<&str> {
+    request.get("ConditionExpression").and_then(Value::as_str)
 }
 
 fn consistency(request: &Value) -> Consistency {

@@ -247,7 +247,7 @@ fn sqs_bills_each_64_kb_chunk_and_the_report_sums_steps() {
     .collect::<Vec<_>>()
     .join("\n");
     let replay = replay(parse_lines(&text).unwrap());
-    let report = Report::new(&replay.charges, &replay.requests);
+    let report = Report::new(&replay.charges, &replay.requests, &replay.entity_keys());
     let relay = &report.steps["relay"];
     assert_eq!(
         relay.sqs_requests, 3,
@@ -262,7 +262,7 @@ fn the_hottest_key_is_extrapolated_to_the_target_rate() {
         .map(|n| put(json!({"pk": {"S": format!("Q#{n}")}, "sk": {"S": "QUOTE"}, "gsi2pk": {"S": "OUTBOX#PENDING"}, "gsi2sk": {"S": n.to_string()}})))
         .collect();
     let replay = replay(records);
-    let report = Report::new(&replay.charges, &replay.requests);
+    let report = Report::new(&replay.charges, &replay.requests, &replay.entity_keys());
     // 10 puts = 10 "lifecycles"; at 1,000/s the shared index key takes 1,000 WCU/s.
     let hottest = &report.key_load_at(10.0, 1_000.0)[0];
     assert_eq!(
@@ -283,4 +283,38 @@ fn the_deployed_template_has_the_table_the_adapters_write() {
     assert_eq!(tables.len(), 1, "{tables:?}");
     assert_eq!(tables[0].partition_key, "pk");
     assert!(tables[0].indexes.iter().any(|i| i.name == "gsi2"));
+}
+
+#[test]
+fn a_key_created_for_one_entity_is_not_extrapolated_but_a_shared_one_is() {
+    let conditional = |pk: &str, sk: &str| {
+        dynamodb(
+            "PutItem",
+            json!({"TableName": "q2c-data", "ConditionExpression": "attribute_not_exists(pk)",
+                   "Item": {"pk": {"S": pk}, "sk": {"S": sk}}}),
+            json!({}),
+        )
+    };
+    let replay = replay(vec![
+        conditional("Q#1", "QUOTE"),
+        conditional("Q#2", "QUOTE"),
+        // One partition, two items: a collection every quote adds to.
+        conditional("POPIDX#p", "Q#1"),
+        conditional("POPIDX#p", "Q#2"),
+        // Written without a creating condition: shared (a counter, the catalog).
+        put(json!({"pk": {"S": "COUNT#1"}, "sk": {"S": "N"}})),
+    ]);
+    let entities = replay.entity_keys();
+    assert!(entities.contains(&("q2c-data".to_owned(), "Q#1".to_owned())));
+    assert!(!entities.contains(&("q2c-data".to_owned(), "POPIDX#p".to_owned())));
+    assert!(!entities.contains(&("q2c-data".to_owned(), "COUNT#1".to_owned())));
+    let report = Report::new(&replay.charges, &replay.requests, &entities);
+    let shared: Vec<String> = report
+        .key_load_at(2.0, 1.0)
+        .into_iter()
+        .map(|(_, k, _)| k)
+        .collect();
+    assert_eq!(shared.len(), 2, "{shared:?}");
+    assert!(shared.contains(&"POPIDX#p".to_owned()) && shared.contains(&"COUNT#1".to_owned()));
+    assert_eq!(report.entity_keys.len(), 2);
 }

@@ -16,6 +16,8 @@
 //! - [`mappings`]: the SQS and stream event source mappings, played.
 //! - [`oms`]: a fake TMF622 order management on HTTPS.
 //! - [`rehearsal`]: the scenario ([`Rehearsal`]).
+//! - [`workload`]: many quote lifecycles across tenants on the same stack, for the capacity
+//!   model (`tools/capacity`).
 //!
 //! `moto_stack.py` (next to this crate) does the AWS side: the transform, moto's patches
 //! (IAM by resource for DynamoDB, Streams and SSM), the deploy and its manifest.
@@ -30,6 +32,7 @@ pub mod stack;
 
 pub use function::{Bootstraps, FunctionProcess, HarnessEnv, InvokeError};
 pub use moto::MotoServer;
+pub use rehearsal::workload;
 pub use rehearsal::{Rehearsal, Report};
 pub use stack::{DeployOptions, Edit, FunctionSpec, MappingSpec, Stack, transform};
 

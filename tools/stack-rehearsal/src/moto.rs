@@ -55,6 +55,19 @@ impl MotoServer {
     /// [`RehearsalError::Setup`] when the server cannot start or does not answer in 60 s
     /// (with its output).
     pub async fn start() -> Result<Self, RehearsalError> {
+        Self::start_with(None).await
+    }
+
+    /// [`MotoServer::start`], appending every DynamoDB and SQS request with its answer to
+    /// `record` (the capacity model's recording: see `moto_stack.py serve --record`).
+    ///
+    /// # Errors
+    /// As [`MotoServer::start`].
+    pub async fn start_recording(record: &Path) -> Result<Self, RehearsalError> {
+        Self::start_with(Some(record)).await
+    }
+
+    async fn start_with(record: Option<&Path>) -> Result<Self, RehearsalError> {
         let port = free_port()?;
         let base = std::env::temp_dir().join(format!(
             "q2c-rehearsal-moto-{}",
@@ -67,11 +80,16 @@ impl MotoServer {
         let errors = output
             .try_clone()
             .map_err(|e| RehearsalError::Setup(format!("cannot share {}: {e}", log.display())))?;
-        let mut child = Command::new(python()?)
+        let mut command = Command::new(python()?);
+        command
             .arg(script())
             .args(["serve", "--port", &port.to_string()])
             .arg("--journal")
-            .arg(&journal)
+            .arg(&journal);
+        if let Some(record) = record {
+            command.arg("--record").arg(record);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::from(output))
             .stderr(Stdio::from(errors))

@@ -21,6 +21,8 @@ use crate::moto::{MotoServer, read_journal};
 use crate::oms::FakeOrderManagement;
 use crate::stack::{DeployOptions, Stack};
 
+pub mod workload;
+
 /// The resource types of the transformed template that moto's CloudFormation does not
 /// create (it skips them with a warning). What they promise is checked by cfn-lint, `sam
 /// validate --lint` and `q2c-template-lint` instead (docs/infra.md, "Stack rehearsal").
@@ -194,7 +196,18 @@ impl Rehearsal {
     /// [`RehearsalError::Step`] at the first step that fails, naming it and the cause.
     pub async fn run(mut self) -> Result<Report, RehearsalError> {
         let started = Instant::now();
-        let result = self.scenario().await.map_err(|error| match error {
+        let result = self.scenario().await;
+        self.finish(started, result).await
+    }
+
+    /// Ends a run: the failure with what moto refused meanwhile, the functions' metric sums,
+    /// the functions stopped.
+    pub(crate) async fn finish(
+        mut self,
+        started: Instant,
+        result: Result<(), RehearsalError>,
+    ) -> Result<Report, RehearsalError> {
+        let result = result.map_err(|error| match error {
             RehearsalError::Step {
                 step, cause, logs, ..
             } => RehearsalError::Step {
@@ -455,7 +468,7 @@ impl Rehearsal {
     }
 
     /// Seeds the sample catalog, as `q2c catalog import --table` would.
-    async fn seed_catalog(&mut self) -> Result<(), RehearsalError> {
+    pub(crate) async fn seed_catalog(&mut self) -> Result<(), RehearsalError> {
         let table = self.stack.output("TableName")?.to_owned();
         let store = q2c_aws::DynamoStore::new(aws_sdk_dynamodb::Client::new(&self.operator), table);
         let catalog = q2c_model::sample_catalog::sample_catalog();
@@ -510,7 +523,7 @@ impl Rehearsal {
     }
 
     /// Plays every mapping until a whole round moves nothing.
-    async fn settle(&mut self, what: &str) -> Result<(), RehearsalError> {
+    pub(crate) async fn settle(&mut self, what: &str) -> Result<(), RehearsalError> {
         for round in 1..=MAX_ROUNDS {
             let mut moved = 0;
             for (logical_id, mapping) in &mut self.streams {
@@ -559,6 +572,18 @@ impl Rehearsal {
         body: Option<Value>,
         scopes: Option<&str>,
     ) -> Result<ApiAnswer, RehearsalError> {
+        self.api_as(TENANT, method, path, body, scopes).await
+    }
+
+    /// [`Rehearsal::api`] with the claims of `tenant`.
+    pub async fn api_as(
+        &mut self,
+        tenant: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        scopes: Option<&str>,
+    ) -> Result<ApiAnswer, RehearsalError> {
         self.requests += 1;
         let (path_only, query) = path.split_once('?').unwrap_or((path, ""));
         let host = "rehearsal.execute-api.eu-west-1.amazonaws.com";
@@ -571,7 +596,7 @@ impl Rehearsal {
             Value::Null
         } else {
             json!({"jwt": {"claims": {
-                "sub": "rehearsal", "tenant": TENANT, "scope": scopes.unwrap_or(SCOPES),
+                "sub": "rehearsal", "tenant": tenant, "scope": scopes.unwrap_or(SCOPES),
                 "iss": "https://issuer.example.com/", "aud": "q2c-api"}, "scopes": null}})
         };
         let route = if path_only == "/health" {
@@ -736,7 +761,7 @@ impl Rehearsal {
         Ok(())
     }
 
-    fn note(&mut self, what: String) {
+    pub(crate) fn note(&mut self, what: String) {
         self.report.steps.push(what);
     }
 }
@@ -745,7 +770,7 @@ fn new_price() -> Result<Value, RehearsalError> {
     serde_json::from_str(NEW_PRICE).map_err(|e| step("price change", e.to_string()))
 }
 
-fn step(step: &str, cause: String) -> RehearsalError {
+pub(crate) fn step(step: &str, cause: String) -> RehearsalError {
     RehearsalError::Step {
         step: step.to_owned(),
         cause,
@@ -758,7 +783,11 @@ fn missing(logical_id: &str) -> RehearsalError {
     RehearsalError::Template(format!("the stack has no function {logical_id}"))
 }
 
-fn expect_status(what: &str, answer: &ApiAnswer, status: u16) -> Result<(), RehearsalError> {
+pub(crate) fn expect_status(
+    what: &str,
+    answer: &ApiAnswer,
+    status: u16,
+) -> Result<(), RehearsalError> {
     if answer.status == status {
         Ok(())
     } else {
