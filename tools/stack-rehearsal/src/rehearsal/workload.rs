@@ -34,7 +34,7 @@ impl Workload {
     /// The tenant of lifecycle `n`: `t000` every other one, the others in turn.
     pub fn tenant_of(&self, n: usize) -> String {
         let others = self.tenants.saturating_sub(1).max(1);
-        let index = if n % 2 == 0 || self.tenants < 2 {
+        let index = if n.is_multiple_of(2) || self.tenants < 2 {
             0
         } else {
             1 + (n / 2) % others
