@@ -87,7 +87,7 @@ fn reopening_keeps_the_schema_version_and_journal_mode() {
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .expect("mode");
-    assert_eq!((version, mode.as_str()), (10, "wal"));
+    assert_eq!((version, mode.as_str()), (11, "wal"));
 }
 
 /// Migration 7 fills the open-quote index by offering from the quotes stored before it:
