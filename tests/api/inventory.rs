@@ -47,28 +47,33 @@ async fn completed_order(
         .and_then(|o| o["id"].as_str())
         .expect("the order of the quote")
         .to_owned();
-    let notification = json!({
-        "eventId": format!("om-{order_id}-completed"),
-        "eventTime": "2026-11-27T12:00:00Z",
-        "eventType": "ProductOrderStateChangeEvent",
-        "event": {"productOrder": {"id": "om-1", "externalId": order_id, "state": "completed"}}
-    });
-    let response = app
-        .request(
-            reqwest::Method::POST,
-            &format!("{ORDERING}/listener/productOrderStateChangeEvent"),
-            token,
-        )
-        .json(&notification)
-        .send()
-        .await
-        .expect("POST listener");
-    assert_eq!(response.status(), 201, "completing the order");
+    // Order management reports the TMF622 states in order, completion last.
+    for state in ["acknowledged", "inProgress", "completed"] {
+        let notification = json!({
+            "eventId": format!("om-{order_id}-{state}"),
+            "eventTime": "2026-11-27T12:00:00Z",
+            "eventType": "ProductOrderStateChangeEvent",
+            "event": {"productOrder": {"id": "om-1", "externalId": order_id, "state": state}}
+        });
+        let response = app
+            .request(
+                reqwest::Method::POST,
+                &format!("{ORDERING}/listener/productOrderStateChangeEvent"),
+                token,
+            )
+            .json(&notification)
+            .send()
+            .await
+            .expect("POST listener");
+        assert_eq!(response.status(), 201, "order management reports {state}");
+    }
     order_id
 }
 
 async fn list(app: &TestApp, token: &str, query: &str) -> (Vec<Value>, String) {
-    let response = app.get(&format!("{INVENTORY}/product?{query}"), token).await;
+    let response = app
+        .get(&format!("{INVENTORY}/product?{query}"), token)
+        .await;
     assert_eq!(response.status(), 200, "GET product?{query}");
     let total = response.headers()["x-total-count"]
         .to_str()
@@ -97,8 +102,15 @@ async fn a_completed_order_s_products_are_listed_and_read() {
         assert_eq!(product["status"], "active");
         assert_eq!(product["billingAccount"]["id"], "ba-7");
         assert_eq!(product["relatedParty"][0]["id"], "cust-7");
-        assert_eq!(product["productOrderItem"][0]["productOrderId"], order_id.as_str());
-        assert!(product["productPrice"].as_array().is_some_and(|p| !p.is_empty()));
+        assert_eq!(
+            product["productOrderItem"][0]["productOrderId"],
+            order_id.as_str()
+        );
+        assert!(
+            product["productPrice"]
+                .as_array()
+                .is_some_and(|p| !p.is_empty())
+        );
     }
     let offerings: Vec<&str> = products
         .iter()
@@ -108,12 +120,22 @@ async fn a_completed_order_s_products_are_listed_and_read() {
         assert!(offerings.contains(&offering), "{offering} in {offerings:?}");
     }
 
-    let (by_party, _) = list(&app, &token, "relatedParty.id=cust-7&productOffering.id=mobile-s").await;
+    let (by_party, _) = list(
+        &app,
+        &token,
+        "relatedParty.id=cust-7&productOffering.id=mobile-s",
+    )
+    .await;
     assert_eq!(by_party.len(), 1);
     assert_eq!(by_party[0]["productOffering"]["id"], "mobile-s");
     let (terminated, total) = list(&app, &token, "relatedParty.id=cust-7&status=terminated").await;
     assert_eq!((terminated.len(), total.as_str()), (0, "0"));
-    let (page, total) = list(&app, &token, "billingAccount.id=ba-7&offset=1&limit=1&fields=status").await;
+    let (page, total) = list(
+        &app,
+        &token,
+        "billingAccount.id=ba-7&offset=1&limit=1&fields=status",
+    )
+    .await;
     assert_eq!((page.len(), total.as_str()), (1, "3"));
     assert_eq!(page[0], products[1].as_object().map(|p| {
         json!({"id": p["id"], "href": p["href"], "@type": p["@type"], "status": p["status"]})
@@ -123,8 +145,14 @@ async fn a_completed_order_s_products_are_listed_and_read() {
     let response = app.get(&format!("{INVENTORY}/product/{id}"), &token).await;
     assert_eq!(response.status(), 200);
     let product: Value = response.json().await.expect("product JSON");
-    assert_eq!(product, products[0], "the product read is the product listed");
-    assert_eq!(product["href"], format!("{INVENTORY}/product/{id}").as_str());
+    assert_eq!(
+        product, products[0],
+        "the product read is the product listed"
+    );
+    assert_eq!(
+        product["href"],
+        format!("{INVENTORY}/product/{id}").as_str()
+    );
 }
 
 #[tokio::test]
@@ -143,18 +171,25 @@ async fn products_are_per_tenant_need_inventory_read_and_a_key() {
     )
     .await;
     let (seen, total) = list(&app, &other, "billingAccount.id=ba-8").await;
-    assert_eq!((seen.len(), total.as_str()), (0, "0"), "another tenant sees none");
+    assert_eq!(
+        (seen.len(), total.as_str()),
+        (0, "0"),
+        "another tenant sees none"
+    );
 
     let orders_only = app.token("acme", &[Scope::OrderRead, Scope::QuoteRead]);
     assert_tmf_error(
-        app.get(&format!("{INVENTORY}/product/{id}"), &orders_only).await,
+        app.get(&format!("{INVENTORY}/product/{id}"), &orders_only)
+            .await,
         403,
         "MISSING_SCOPE",
     )
     .await;
     let reader = app.token("acme", &[Scope::InventoryRead]);
     assert_eq!(
-        app.get(&format!("{INVENTORY}/product/{id}"), &reader).await.status(),
+        app.get(&format!("{INVENTORY}/product/{id}"), &reader)
+            .await
+            .status(),
         200
     );
     for (query, code) in [
@@ -165,7 +200,8 @@ async fn products_are_per_tenant_need_inventory_read_and_a_key() {
         ("billingAccount.id=ba-8&limit=0", "INVALID_QUERY"),
     ] {
         assert_tmf_error(
-            app.get(&format!("{INVENTORY}/product?{query}"), &reader).await,
+            app.get(&format!("{INVENTORY}/product?{query}"), &reader)
+                .await,
             400,
             code,
         )

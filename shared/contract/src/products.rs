@@ -11,9 +11,9 @@ use std::sync::Arc;
 use q2c_model::inventory::products_from_order;
 use q2c_model::limits::MAX_PRODUCTS_PER_ORDER;
 use q2c_model::ordering::order_from_quote;
+use q2c_model::tmf::EntityRef;
 use q2c_model::tmf::{ProductOrderState, ProductStatus, QuoteState};
 use q2c_service::context::TenantId;
-use q2c_model::tmf::EntityRef;
 use q2c_service::inventory::{
     ProductEventType, ProductFilter, ProductStore, StoredProduct, product_event,
 };
@@ -365,7 +365,14 @@ async fn listings_read_an_account_or_a_party(
         "productOffering.id filters"
     );
     assert_eq!(
-        listed(products, &t, &filter(Some(&account), Some(&other_party)), 0, 10).await,
+        listed(
+            products,
+            &t,
+            &filter(Some(&account), Some(&other_party)),
+            0,
+            10
+        )
+        .await,
         (vec![made[3].id().to_owned()], 1),
         "account and party together"
     );

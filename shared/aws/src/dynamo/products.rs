@@ -100,7 +100,9 @@ fn spec(tenant: &TenantId, filter: &ProductFilter) -> Option<QuerySpec> {
         && let Some(party) = &filter.related_party_id
     {
         filters.push("#party = :party");
-        spec = spec.name("#party", PARTY_ID).value(":party", s(party.clone()));
+        spec = spec
+            .name("#party", PARTY_ID)
+            .value(":party", s(party.clone()));
     }
     if let Some(status) = filter.status {
         filters.push("#status = :status");
