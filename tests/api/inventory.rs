@@ -192,12 +192,14 @@ async fn products_are_per_tenant_need_inventory_read_and_a_key() {
             .status(),
         200
     );
+    let long_id = format!("relatedParty.id={}", "p".repeat(257));
     for (query, code) in [
         ("", "INVALID_INPUT"),
         ("status=active", "INVALID_INPUT"),
         ("billingAccount.id=ba-8&status=gone", "INVALID_QUERY"),
         ("billingAccount.id=ba-8&colour=red", "INVALID_QUERY"),
         ("billingAccount.id=ba-8&limit=0", "INVALID_QUERY"),
+        (long_id.as_str(), "INVALID_QUERY"),
     ] {
         assert_tmf_error(
             app.get(&format!("{INVENTORY}/product?{query}"), &reader)

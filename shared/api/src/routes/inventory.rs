@@ -5,6 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
+use q2c_model::limits::MAX_ID_LENGTH;
 use q2c_model::tmf::ProductStatus;
 use q2c_service::Scope;
 use q2c_service::inventory::{InventoryService, ProductFilter, StoredProduct};
@@ -36,11 +37,27 @@ fn filter(params: &mut Params) -> Result<ProductFilter, ApiError> {
         ),
     };
     Ok(ProductFilter {
-        billing_account_id: params.take("billingAccount.id")?,
-        related_party_id: params.take("relatedParty.id")?,
+        billing_account_id: id(params, "billingAccount.id")?,
+        related_party_id: id(params, "relatedParty.id")?,
         status,
-        offering_id: params.take("productOffering.id")?,
+        offering_id: id(params, "productOffering.id")?,
     })
+}
+
+/// An id filter, at most `maxIdLength` characters (the account and party ids are parts of
+/// index keys).
+fn id(params: &mut Params, name: &str) -> Result<Option<String>, ApiError> {
+    let value = params.take(name)?;
+    if let Some(v) = &value
+        && v.chars().count() > MAX_ID_LENGTH.max()
+    {
+        return Err(ApiError::InvalidQuery(format!(
+            "{name}: longer than {} characters ({})",
+            MAX_ID_LENGTH.max(),
+            MAX_ID_LENGTH.name
+        )));
+    }
+    Ok(value)
 }
 
 /// `GET /product`: the caller's products matching the filters (one of `billingAccount.id`,
