@@ -8,6 +8,7 @@ mod conditional;
 mod deprecation;
 mod errors;
 mod hostile;
+mod inventory;
 mod orders;
 mod quotas;
 mod quotes;

@@ -107,6 +107,7 @@ async fn a_completed_order_reaches_billing_on_sqs_once_per_product() {
     let ports = Ports {
         quotes: shared.clone(),
         orders: shared.clone(),
+        products: shared.clone(),
         catalog: shared.clone(),
         hubs: shared.clone(),
         idempotency: shared,

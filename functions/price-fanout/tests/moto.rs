@@ -221,6 +221,7 @@ async fn open_quote(store: &DynamoStore, tenant: &TenantId, offering: &str) -> S
         Ports {
             quotes: shared.clone(),
             orders: shared.clone(),
+            products: shared.clone(),
             catalog: shared.clone(),
             hubs: shared.clone(),
             idempotency: shared,

@@ -163,6 +163,7 @@ impl QuoteApi {
         let ports = Ports {
             quotes: store.clone(),
             orders: store.clone(),
+            products: store.clone(),
             catalog: store.clone(),
             hubs: store.clone(),
             idempotency: store,

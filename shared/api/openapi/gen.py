@@ -33,6 +33,9 @@ XCG XDR XOF XPD XPF XPT XSU XTS XUA XXX YER ZAR ZMW ZWG ZWL
 """.split()
 Q, C = "/tmf-api/quoteManagement/v4", "/tmf-api/productCatalogManagement/v4"
 O = "/tmf-api/productOrderingManagement/v4"
+P = "/tmf-api/productInventory/v4"
+PRODUCT_STATUSES = ["created", "pendingActive", "cancelled", "active", "pendingTerminate", "terminated",
+                    "suspended", "aborted"]
 ORDER_STATES = ["acknowledged", "rejected", "pending", "held", "inProgress", "cancelled", "completed",
                 "failed", "partial", "assessingCancellation", "pendingCancellation"]
 
@@ -161,6 +164,22 @@ def schemas(definitions):
                                "state": {"type": "string", "enum": ORDER_STATES}}}}},
         },
     }
+    # TMF637 products as q2c serves them (docs/billing.md): the fields q2c writes, others kept.
+    out["Product"] = {
+        "type": "object",
+        "description": "A TMF637 v4 Product the customer holds, created by the completion of its order, at the "
+                       "quoted prices (productPrice carries the quote item's prices and alterations).",
+        "required": ["id"],
+        "properties": {**{k: {"type": "string"} for k in ["id", "href", "name", "description", "@type"]},
+                       "isBundle": {"type": "boolean"},
+                       **{k: {"type": "string", "format": "date-time"}
+                          for k in ["orderDate", "startDate", "terminationDate"]},
+                       "status": {"type": "string", "enum": PRODUCT_STATUSES},
+                       **{k: {"type": "object"} for k in ["billingAccount", "productOffering", "productSpecification"]},
+                       **{k: {"type": "array", "items": {"type": "object"}}
+                          for k in ["productCharacteristic", "productOrderItem", "productPrice",
+                                    "productRelationship", "relatedParty"]}},
+    }
     out["Health"] = {"type": "object", "required": ["status"],
                      "properties": {"status": {"type": "string", "enum": ["ok"]}}}
     return out
@@ -232,6 +251,9 @@ PARAMETERS = {
     "state": query("state", "Quote state filter.", {"$ref": "#/components/schemas/QuoteStateType"}),
     "relatedParty.id": query("relatedParty.id", "Related party id filter.", {"type": "string"}),
     "externalId": query("externalId", "External id filter.", {"type": "string"}),
+    "billingAccount.id": query("billingAccount.id", "Billing account id filter (products).", {"type": "string"}),
+    "productOffering.id": query("productOffering.id", "Product offering id filter (products).", {"type": "string"}),
+    "productStatus": query("status", "Product status filter.", {"type": "string", "enum": PRODUCT_STATUSES}),
     "quoteDate.gte": query("quoteDate.gte", "quoteDate on or after (RFC 3339).", {"type": "string", "format": "date-time"}),
     "quoteDate.lt": query("quoteDate.lt", "quoteDate before (RFC 3339).", {"type": "string", "format": "date-time"}),
     "id": {"name": "id", "in": "path", "required": True, "description": "Identifier of the resource",
@@ -339,6 +361,20 @@ def paths():
             "requestBody": body("ProductOrderStateChangeEvent", "application/json"),
             "responses": responses("201", ok("Notified", headers=["Idempotent-Replayed"]),
                                    "401", "403", "404", "409", "413", "415", "422")}},
+        f"{P}/product": {"get": {
+            **secured, "operationId": "listProduct", "tags": ["product inventory"],
+            "summary": "List products, newest startDate first (scope inventory.read)",
+            "description": "billingAccount.id or relatedParty.id is required (400 INVALID_INPUT without): products "
+                           "are indexed per billing account and per owner party (the relatedParty with role "
+                           "customer, else the first), never tenant-wide.",
+            "parameters": listing + [param(n) for n in ("billingAccount.id", "relatedParty.id", "productStatus",
+                                                         "productOffering.id")],
+            "responses": responses("200", ok("A page of products", "Product", ["X-Total-Count", "X-Result-Count"], True),
+                                   "401", "403")}},
+        f"{P}/product/{{id}}": {"get": {
+            **secured, "operationId": "retrieveProduct", "tags": ["product inventory"],
+            "summary": "Retrieve a product (scope inventory.read)", "parameters": [param("id"), param("fields")],
+            "responses": responses("200", ok("The product", "Product"), "401", "403", "404")}},
         f"{O}/hub": {"post": {**secured, "operationId": "registerOrderingListener", "tags": ["events subscription"],
                               "summary": "Register a listener of product order events (scope hub.write)",
                               "parameters": [param("Idempotency-Key")],
@@ -381,7 +417,7 @@ MAX_ID_LENGTH, MAX_TEXT_LENGTH, MAX_STRING_LENGTH = 256, 10_000, 2_048
 MAX_ITEMS_BY_NAME = {"quoteItem": 500, "quoteItemPrice": 50, "priceAlteration": 20}
 MAX_ARRAY_ITEMS = 100
 # Response-only schemas the limits do not describe.
-UNLIMITED = {"Error", "CatalogItem", "ProductOrder", "ProductOrderDispatch", "Health"}
+UNLIMITED = {"Error", "CatalogItem", "ProductOrder", "ProductOrderDispatch", "Product", "Health"}
 
 
 def string_limit(name):
@@ -572,12 +608,14 @@ def main():
     link_created(paths_doc, f"{C}/hub", "post", ["unregisterCatalogListener"])
     doc = {
         "openapi": "3.0.3",
-        "info": {"title": "q2c Quote Management (TMF648 v4), read-only catalog (TMF620 v4) and product orders (TMF622 v4)",
+        "info": {"title": "q2c Quote Management (TMF648 v4), read-only catalog (TMF620 v4), product orders (TMF622 v4) "
+                          "and product inventory (TMF637 v4)",
                  "version": "4.0.0-q2c",
                  "description": "A superset of the official TMF648 v4 API as q2c serves it. Errors are TMF630 bodies; "
                                 "see docs/errors.md. Unknown query parameters are rejected with 400."},
         "servers": [{"url": "/"}],
-        "tags": [{"name": n} for n in ("quote", "events subscription", "catalog", "product order", "notification listener", "ops")],
+        "tags": [{"name": n} for n in ("quote", "events subscription", "catalog", "product order", "product inventory",
+                                        "notification listener", "ops")],
         "paths": paths_doc,
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},

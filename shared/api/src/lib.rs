@@ -59,6 +59,8 @@ pub const QUOTE_API_V5_BASE: &str = "/tmf-api/quoteManagement/v5";
 pub const CATALOG_API_BASE: &str = "/tmf-api/productCatalogManagement/v4";
 /// Base path of the TMF622 product ordering API (product orders, listener, ordering hub).
 pub const ORDERING_API_BASE: &str = "/tmf-api/productOrderingManagement/v4";
+/// Base path of the TMF637 product inventory API (read-only).
+pub const INVENTORY_API_BASE: &str = "/tmf-api/productInventory/v4";
 
 /// Documentation base used when none is configured, so `referenceError` is always an
 /// absolute URI.

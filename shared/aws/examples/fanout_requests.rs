@@ -84,6 +84,7 @@ async fn seed(count: usize) -> (DynamoStore, Arc<SqsQueues>, ProductOfferingPric
     let ports = Ports {
         quotes: shared.clone(),
         orders: shared.clone(),
+        products: shared.clone(),
         catalog: shared.clone(),
         hubs: shared.clone(),
         idempotency: shared,

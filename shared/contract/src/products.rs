@@ -2,18 +2,23 @@
 //! [`OrderStore::record_state_change`]: the products an order's completion creates are
 //! written in one atomic write with the order's new state and every event announcing them
 //! (all or nothing, also at the largest completion, `maxProductsPerOrder`); products are per
-//! tenant and round-trip exactly (decimals, unknown fields).
+//! tenant and round-trip exactly (decimals, unknown fields). Listings (`GET /product`) read a
+//! billing account's or an owner party's products, newest `startDate` first (ties by id),
+//! filtered by status and offering, paged, per tenant.
 
 use std::sync::Arc;
 
 use q2c_model::inventory::products_from_order;
 use q2c_model::limits::MAX_PRODUCTS_PER_ORDER;
 use q2c_model::ordering::order_from_quote;
+use q2c_model::tmf::EntityRef;
 use q2c_model::tmf::{ProductOrderState, ProductStatus, QuoteState};
 use q2c_service::context::TenantId;
-use q2c_service::inventory::{ProductEventType, ProductStore, StoredProduct, product_event};
+use q2c_service::inventory::{
+    ProductEventType, ProductFilter, ProductStore, StoredProduct, product_event,
+};
 use q2c_service::orders::{Dispatch, OrderStore, StoredOrder};
-use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, QuoteStore, StoreError};
+use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, Page, QuoteStore, StoreError};
 use serde_json::json;
 
 use crate::fixtures::{T0, event, stored_quote, tenant, unique};
@@ -35,6 +40,7 @@ pub async fn product_store_contract(
     .await;
     a_refused_completion_writes_nothing(&*quotes, &*orders, &*products, &*outbox).await;
     the_largest_completion_is_one_write(&*quotes, &*orders, &*products, &*outbox).await;
+    listings_read_an_account_or_a_party(&*quotes, &*orders, &*products).await;
 }
 
 /// Accepts a new quote of `items` items (copies of the fixture's item) in tenant `t`; its
@@ -247,4 +253,138 @@ async fn the_largest_completion_is_one_write(
     }
     let pending = pending_ids(outbox).await;
     assert!(events.iter().all(|e| pending.contains(&e.event_id)));
+}
+
+fn filter(account: Option<&str>, party: Option<&str>) -> ProductFilter {
+    ProductFilter {
+        billing_account_id: account.map(str::to_owned),
+        related_party_id: party.map(str::to_owned),
+        ..ProductFilter::default()
+    }
+}
+
+async fn listed(
+    products: &dyn ProductStore,
+    t: &TenantId,
+    filter: &ProductFilter,
+    offset: u64,
+    limit: u64,
+) -> (Vec<String>, u64) {
+    let listing = products
+        .list(t, filter, Page { offset, limit })
+        .await
+        .expect("list products");
+    let ids = listing.items.iter().map(|p| p.id().to_owned()).collect();
+    (ids, listing.total)
+}
+
+async fn listings_read_an_account_or_a_party(
+    quotes: &dyn QuoteStore,
+    orders: &dyn OrderStore,
+    products: &dyn ProductStore,
+) {
+    let t = tenant("ps-list");
+    let (account, other_account) = (unique(), unique());
+    let (party, other_party) = (unique(), unique());
+    let order = accepted_order(quotes, &t, 5).await;
+    let (next, mut made, events) = completion(&t, &order);
+    // Products 0-3 on `account`, 4 on another; 0-2 held by `party` (its role `Customer`, not
+    // the first party), 3-4 by another; 1 and 2 start at the same time; 1 is terminated;
+    // offerings alternate.
+    let minutes = [1, 2, 2, 3, 4];
+    for (i, stored) in made.iter_mut().enumerate() {
+        let p = &mut stored.product;
+        p.billing_account = Some(EntityRef::to(if i < 4 { &account } else { &other_account }));
+        p.related_party = serde_json::from_value(if i < 3 {
+            json!([{"id": "seller-1", "role": "seller"}, {"id": party, "role": "Customer"}])
+        } else {
+            json!([{"id": other_party}])
+        })
+        .expect("parties");
+        p.start_date = Some(T0 + time::Duration::minutes(minutes[i]));
+        if i == 1 {
+            p.status = Some(ProductStatus::Terminated);
+        }
+        p.product_offering = Some(EntityRef::to(if i % 2 == 0 { "po-even" } else { "po-odd" }));
+    }
+    orders
+        .record_state_change(&t, &next, 1, &made, &events)
+        .await
+        .expect("completion");
+    // Newest startDate first, ties by id.
+    let newest_first = |indexes: &[usize]| -> Vec<String> {
+        let mut chosen: Vec<&StoredProduct> = indexes.iter().map(|&i| &made[i]).collect();
+        chosen.sort_by(|a, b| {
+            (std::cmp::Reverse(a.product.start_date), a.id())
+                .cmp(&(std::cmp::Reverse(b.product.start_date), b.id()))
+        });
+        chosen.into_iter().map(|p| p.id().to_owned()).collect()
+    };
+
+    let by_account = filter(Some(&account), None);
+    assert_eq!(
+        listed(products, &t, &by_account, 0, 10).await,
+        (newest_first(&[0, 1, 2, 3]), 4),
+        "an account's products, newest first, ties by id"
+    );
+    assert_eq!(
+        listed(products, &t, &by_account, 1, 2).await,
+        (newest_first(&[0, 1, 2, 3])[1..3].to_vec(), 4),
+        "an offset page, the total unchanged"
+    );
+    assert_eq!(
+        listed(products, &t, &filter(Some(&other_account), None), 0, 10).await,
+        (vec![made[4].id().to_owned()], 1)
+    );
+    let active = ProductFilter {
+        status: Some(ProductStatus::Active),
+        ..by_account.clone()
+    };
+    assert_eq!(
+        listed(products, &t, &active, 0, 10).await,
+        (newest_first(&[0, 2, 3]), 3),
+        "status filters"
+    );
+    assert_eq!(
+        listed(products, &t, &filter(None, Some(&party)), 0, 10).await,
+        (newest_first(&[0, 1, 2]), 3),
+        "a party's products: the party with role customer, not only the first"
+    );
+    assert_eq!(
+        listed(products, &t, &filter(None, Some("seller-1")), 0, 10).await,
+        (Vec::new(), 0),
+        "a party that is not the owner lists nothing"
+    );
+    let even = ProductFilter {
+        offering_id: Some("po-even".to_owned()),
+        ..filter(None, Some(&party))
+    };
+    assert_eq!(
+        listed(products, &t, &even, 0, 10).await,
+        (newest_first(&[0, 2]), 2),
+        "productOffering.id filters"
+    );
+    assert_eq!(
+        listed(
+            products,
+            &t,
+            &filter(Some(&account), Some(&other_party)),
+            0,
+            10
+        )
+        .await,
+        (vec![made[3].id().to_owned()], 1),
+        "account and party together"
+    );
+    assert_eq!(
+        listed(products, &t, &ProductFilter::default(), 0, 10).await,
+        (Vec::new(), 0),
+        "an unkeyed filter lists nothing"
+    );
+    let other = tenant("ps-list-other");
+    assert_eq!(
+        listed(products, &other, &by_account, 0, 10).await,
+        (Vec::new(), 0),
+        "another tenant's listing of the same account is empty"
+    );
 }

@@ -3,12 +3,13 @@
 
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
-use q2c_service::inventory::{ProductStore, StoredProduct};
-use q2c_service::ports::StoreError;
-use rusqlite::{Connection, Row, params};
+use q2c_service::inventory::{ProductFilter, ProductStore, StoredProduct};
+use q2c_service::ports::{Listing, Page, StoreError};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, Row, params, params_from_iter};
 
 use crate::error::{ResultExt, backend, is_unique_violation};
-use crate::store::SqliteStore;
+use crate::store::{PageBudget, SqliteStore, snapshot};
 use crate::time_codec;
 
 /// A product as its row's columns.
@@ -18,6 +19,7 @@ pub(crate) struct ProductRow {
     version: i64,
     status: Option<&'static str>,
     billing_account: Option<String>,
+    party_id: Option<String>,
     offering_id: Option<String>,
     start_date: Option<i64>,
     body: String,
@@ -35,6 +37,7 @@ impl ProductRow {
             version: time_codec::int(stored.version),
             status: product.status.map(|s| s.as_str()),
             billing_account: product.billing_account_id().map(str::to_owned),
+            party_id: product.owner_party_id().map(str::to_owned),
             offering_id: product.product_offering.as_ref().map(|o| o.id.clone()),
             start_date: product.start_date.map(time_codec::encode),
             body: serde_json::to_string(product).store()?,
@@ -46,8 +49,8 @@ impl ProductRow {
         let inserted = conn
             .prepare_cached(
                 "INSERT INTO products (tenant, id, version, status, billing_account,
-                     offering_id, start_date, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                     offering_id, start_date, body, party_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .store()?
             .execute(params![
@@ -59,6 +62,7 @@ impl ProductRow {
                 self.offering_id,
                 self.start_date,
                 self.body,
+                self.party_id,
             ]);
         match inserted {
             Ok(_) => Ok(()),
@@ -88,6 +92,69 @@ impl ProductStore for SqliteStore {
                 .store()?;
             let mut rows = statement.query(params![tenant, id]).store()?;
             rows.next().store()?.map(decode).transpose()
+        })
+        .await
+    }
+
+    #[tracing::instrument(name = "sqlite.products.list", skip_all, fields(tenant = %tenant))]
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        filter: &ProductFilter,
+        page: Page,
+    ) -> Result<Listing<StoredProduct>, StoreError> {
+        if !filter.is_keyed() {
+            return Ok(Listing {
+                items: Vec::new(),
+                total: 0,
+            });
+        }
+        // One index per key (products_by_account, products_by_party), the rest filtered.
+        let mut conditions = vec!["tenant = ?"];
+        let mut values = vec![SqlValue::Text(tenant.as_str().to_owned())];
+        let columns = [
+            ("billing_account = ?", filter.billing_account_id.clone()),
+            ("party_id = ?", filter.related_party_id.clone()),
+            ("status = ?", filter.status.map(|s| s.as_str().to_owned())),
+            ("offering_id = ?", filter.offering_id.clone()),
+        ];
+        for (condition, value) in columns {
+            if let Some(value) = value {
+                conditions.push(condition);
+                values.push(SqlValue::Text(value));
+            }
+        }
+        let predicate = conditions.join(" AND ");
+        let (limit, offset) = (time_codec::int(page.limit), time_codec::int(page.offset));
+        self.read(move |conn| {
+            let _snapshot = snapshot(conn)?;
+            let total: i64 = conn
+                .prepare_cached(&format!("SELECT COUNT(*) FROM products WHERE {predicate}"))
+                .store()?
+                .query_row(params_from_iter(values.iter()), |row| row.get(0))
+                .store()?;
+            let sql = format!(
+                "SELECT version, body FROM products WHERE {predicate} \
+                 ORDER BY start_date DESC, id LIMIT ? OFFSET ?"
+            );
+            let mut statement = conn.prepare_cached(&sql).store()?;
+            let paged = values
+                .iter()
+                .cloned()
+                .chain([SqlValue::Integer(limit), SqlValue::Integer(offset)]);
+            let mut rows = statement.query(params_from_iter(paged)).store()?;
+            let mut items = Vec::new();
+            let mut budget = PageBudget::default();
+            while let Some(row) = rows.next().store()? {
+                if !budget.admits(row, 1)? {
+                    break;
+                }
+                items.push(decode(row)?);
+            }
+            Ok(Listing {
+                items,
+                total: u64::try_from(total).unwrap_or_default(),
+            })
         })
         .await
     }

@@ -6,7 +6,7 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Migration `i` brings the schema from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11];
 
 /// Version 1: quotes and their index tables, catalog, hubs, idempotency, outbox.
 const V1: &str = r#"
@@ -266,6 +266,18 @@ CREATE TABLE products (
 );
 CREATE INDEX products_by_start ON products (tenant, start_date DESC, id);
 CREATE INDEX products_by_account ON products (tenant, billing_account, start_date DESC, id);
+"#;
+
+/// Version 11: the TMF637 listing by party (`relatedParty.id`): `party_id` is the product's
+/// owner party (the related party with role `customer`, any case, else the first), filled
+/// from the bodies of the products stored before.
+const V11: &str = r#"
+ALTER TABLE products ADD COLUMN party_id TEXT;
+UPDATE products SET party_id = COALESCE(
+    (SELECT json_extract(value, '$.id') FROM json_each(products.body, '$.relatedParty')
+      WHERE lower(json_extract(value, '$.role')) = 'customer' ORDER BY key LIMIT 1),
+    json_extract(body, '$.relatedParty[0].id'));
+CREATE INDEX products_by_party ON products (tenant, party_id, start_date DESC, id);
 "#;
 
 /// The schema version this build migrates to.

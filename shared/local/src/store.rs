@@ -208,6 +208,7 @@ impl SqliteStore {
         Ports {
             quotes: self.quote_store(),
             orders: self.order_store(),
+            products: self.product_store(),
             catalog: self.catalog_store(),
             hubs: self.hub_store(),
             idempotency: self.idempotency_store(),

@@ -87,7 +87,7 @@ fn reopening_keeps_the_schema_version_and_journal_mode() {
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .expect("mode");
-    assert_eq!((version, mode.as_str()), (10, "wal"));
+    assert_eq!((version, mode.as_str()), (11, "wal"));
 }
 
 /// Migration 7 fills the open-quote index by offering from the quotes stored before it:
@@ -210,4 +210,51 @@ async fn the_open_quote_count_migration_counts_quotes_stored_before_it_once() {
         3,
         "exact once the pending events are published"
     );
+}
+
+/// Migration 11 fills the owner party of the products stored before it from their bodies
+/// (the related party with role `customer`, any case, else the first), so listing by
+/// `relatedParty.id` finds them.
+#[tokio::test]
+async fn the_party_migration_indexes_products_stored_before_it() {
+    use q2c_service::inventory::{ProductFilter, ProductStore};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("q2c.sqlite3");
+    drop(SqliteStore::open(&path).expect("create"));
+    // Back to the version 10 schema, with two products written by it.
+    {
+        let conn = rusqlite::Connection::open(&path).expect("raw open");
+        conn.execute_batch(
+            r#"DROP INDEX products_by_party;
+             ALTER TABLE products DROP COLUMN party_id;
+             PRAGMA user_version = 10;
+             INSERT INTO products (tenant, id, version, status, start_date, body) VALUES
+               ('acme', 'pr-1', 1, 'active', 1, '{"id": "pr-1", "status": "active",
+                 "relatedParty": [{"id": "seller-1", "role": "seller"}, {"id": "cust-9", "role": "CUSTOMER"}]}'),
+               ('acme', 'pr-2', 1, 'active', 2, '{"id": "pr-2", "status": "active",
+                 "relatedParty": [{"id": "p-first"}, {"id": "p-second"}]}');"#,
+        )
+        .expect("downgrade");
+    }
+    let store = SqliteStore::open(&path).expect("migrate");
+    for (party, expected) in [
+        ("cust-9", vec!["pr-1"]),
+        ("p-first", vec!["pr-2"]),
+        ("seller-1", vec![]),
+        ("p-second", vec![]),
+    ] {
+        let filter = ProductFilter {
+            related_party_id: Some(party.to_owned()),
+            ..ProductFilter::default()
+        };
+        let page = q2c_service::ports::Page {
+            offset: 0,
+            limit: 10,
+        };
+        let listing = ProductStore::list(&store, &tenant(), &filter, page)
+            .await
+            .expect("list");
+        let ids: Vec<&str> = listing.items.iter().map(|p| p.id()).collect();
+        assert_eq!(ids, expected, "products of {party}");
+    }
 }

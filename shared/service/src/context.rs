@@ -64,11 +64,13 @@ pub enum Scope {
     OrderRead,
     /// Send product order state changes to our listener.
     OrderWrite,
+    /// Read the product inventory (TMF637).
+    InventoryRead,
 }
 
 impl Scope {
     /// Every scope, for tokens that need them all (local development).
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 9] = [
         Scope::QuoteRead,
         Scope::QuoteWrite,
         Scope::QuoteApprove,
@@ -77,6 +79,7 @@ impl Scope {
         Scope::CatalogWrite,
         Scope::OrderRead,
         Scope::OrderWrite,
+        Scope::InventoryRead,
     ];
 
     /// The scope as it appears in a token (`quote.read`, ...).
@@ -90,6 +93,7 @@ impl Scope {
             Scope::CatalogWrite => "catalog.write",
             Scope::OrderRead => "order.read",
             Scope::OrderWrite => "order.write",
+            Scope::InventoryRead => "inventory.read",
         }
     }
 

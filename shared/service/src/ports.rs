@@ -658,6 +658,8 @@ pub struct Ports {
     pub quotes: Arc<dyn QuoteStore>,
     /// Product orders.
     pub orders: Arc<dyn OrderStore>,
+    /// Inventory products (TMF637).
+    pub products: Arc<dyn crate::inventory::ProductStore>,
     /// Catalog.
     pub catalog: Arc<dyn CatalogStore>,
     /// Hub subscriptions.

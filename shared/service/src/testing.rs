@@ -221,6 +221,35 @@ impl crate::inventory::ProductStore for MemoryQuotes {
             .get(&key(t, id))
             .cloned())
     }
+
+    async fn list(
+        &self,
+        t: &TenantId,
+        filter: &crate::inventory::ProductFilter,
+        page: Page,
+    ) -> Result<Listing<crate::inventory::StoredProduct>, StoreError> {
+        let mut found: Vec<_> = self
+            .products
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|((tenant, _), p)| {
+                tenant == t.as_str() && filter.is_keyed() && filter.matches(&p.product)
+            })
+            .map(|(_, p)| p.clone())
+            .collect();
+        found.sort_by(|a, b| {
+            (std::cmp::Reverse(a.product.start_date), a.id())
+                .cmp(&(std::cmp::Reverse(b.product.start_date), b.id()))
+        });
+        let total = found.len() as u64;
+        let items = found
+            .into_iter()
+            .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(page.limit).unwrap_or(usize::MAX))
+            .collect();
+        Ok(Listing { items, total })
+    }
 }
 
 /// The sample catalog, in memory.
@@ -374,6 +403,7 @@ impl Fixture {
         let ports = Ports {
             quotes: quotes.clone(),
             orders: quotes.clone(),
+            products: quotes.clone(),
             catalog: Arc::new(MemoryCatalog::default()),
             hubs: Arc::new(Unused),
             idempotency: Arc::new(Unused),

@@ -324,7 +324,7 @@ pub struct TokenArgs {
     #[arg(long, default_value = "demo")]
     pub tenant: String,
     /// Comma-separated scopes (quote.read, quote.write, quote.approve, hub.write,
-    /// catalog.read, catalog.write, order.read, order.write) or `all`.
+    /// catalog.read, catalog.write, order.read, order.write, inventory.read) or `all`.
     #[arg(long, default_value = "all", value_delimiter = ',')]
     pub scopes: Vec<String>,
     /// Lifetime, e.g. 30m, 1h, 2d.

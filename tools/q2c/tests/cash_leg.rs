@@ -3,7 +3,7 @@
 //! in-process fake order management, which reports it completed through q2c's TMF622
 //! listener; `billing-updates` then holds exactly one `ProductCreateEvent` per product, valid
 //! against the official TMF637 v4 schema, at the quoted prices and with the billing account;
-//! the completion delivered again changes nothing.
+//! the completion delivered again changes nothing; the TMF637 API then serves those products.
 
 use q2c_testkit::poll::eventually;
 use std::time::Duration;
@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 const SECRET: &str = "cash-leg-secret";
 const QUOTES: &str = "/tmf-api/quoteManagement/v4/quote";
 const ORDERING: &str = "/tmf-api/productOrderingManagement/v4";
+const INVENTORY: &str = "/tmf-api/productInventory/v4";
 const WAIT: Duration = Duration::from_secs(30);
 
 struct Local {
@@ -278,6 +279,34 @@ async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices
     }
     offerings.sort();
     assert_eq!(offerings, ["fibre-1g", "mobile-l", "mobile-s"]);
+
+    // The TMF637 API serves the products billing was told of, as they were announced.
+    let held = local
+        .send(
+            reqwest::Method::GET,
+            &format!("{INVENTORY}/product?billingAccount.id=ba-1001&relatedParty.id=cust-42"),
+            None,
+        )
+        .await;
+    let held = held.as_array().expect("products");
+    assert_eq!(held.len(), 3, "the account holds the three products");
+    for message in &billed {
+        let body: Value = serde_json::from_str(&message.body).expect("JSON");
+        let announced = &body["event"]["product"];
+        let id = announced["id"].as_str().expect("product id");
+        let served = local
+            .send(
+                reqwest::Method::GET,
+                &format!("{INVENTORY}/product/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(
+            &served, announced,
+            "GET product/{id} is the announced product"
+        );
+        assert!(held.contains(&served), "{id} is listed");
+    }
     local.stop().await;
 }
 

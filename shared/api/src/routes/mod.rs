@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod catalog_listener;
 pub mod hub;
+pub mod inventory;
 pub mod orders;
 pub mod quotes;
 
@@ -16,7 +17,7 @@ use serde::Serialize;
 
 use crate::error::{ApiError, JSON_UTF8};
 use crate::version::{ApiVersion, V4, V5};
-use crate::{AppState, CATALOG_API_BASE, ORDERING_API_BASE, openapi};
+use crate::{AppState, CATALOG_API_BASE, INVENTORY_API_BASE, ORDERING_API_BASE, openapi};
 
 /// The quote API of version `V`: document, quote CRUD and hub.
 fn quote_routes<V: ApiVersion>() -> Router<AppState> {
@@ -86,6 +87,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             &format!("{c}/listener/{{event_name}}"),
             axum::routing::post(catalog_listener::receive),
+        )
+        .route(
+            &format!("{INVENTORY_API_BASE}/product"),
+            get(inventory::list),
+        )
+        .route(
+            &format!("{INVENTORY_API_BASE}/product/{{id}}"),
+            get(inventory::get),
         )
         .fallback(not_found)
 }

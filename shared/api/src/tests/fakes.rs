@@ -31,6 +31,7 @@ impl Fakes {
         Ports {
             quotes: Arc::new(InertQuotes),
             orders: Arc::new(InertQuotes),
+            products: Arc::new(InertQuotes),
             catalog: self.catalog.clone(),
             hubs: self.hubs.clone(),
             idempotency: self.idempotency.clone(),
@@ -213,6 +214,28 @@ impl CatalogStore for FakeCatalog {
 
 /// A quote store that holds nothing: the quote use-cases are tested in their own crate.
 struct InertQuotes;
+
+#[async_trait]
+impl q2c_service::inventory::ProductStore for InertQuotes {
+    async fn get(
+        &self,
+        _: &TenantId,
+        _: &str,
+    ) -> Result<Option<q2c_service::inventory::StoredProduct>, StoreError> {
+        Ok(None)
+    }
+    async fn list(
+        &self,
+        _: &TenantId,
+        _: &q2c_service::inventory::ProductFilter,
+        _: Page,
+    ) -> Result<Listing<q2c_service::inventory::StoredProduct>, StoreError> {
+        Ok(Listing {
+            items: Vec::new(),
+            total: 0,
+        })
+    }
+}
 
 #[async_trait]
 impl QuoteStore for InertQuotes {

@@ -87,9 +87,15 @@ pub(crate) fn product_pk(tenant: &TenantId, id: &str) -> String {
 pub(crate) const PRODUCT_SK: &str = "PRODUCT";
 
 /// The `gsi1` partition of one billing account's products (sort key `<startDate>#<id>`);
-/// products without an account share `T#<tenant>#PRODUCTS#BA#`.
+/// a product without an account is not on `gsi1`.
 pub(crate) fn products_gsi1pk(tenant: &TenantId, billing_account: &str) -> String {
     format!("T#{tenant}#PRODUCTS#BA#{billing_account}")
+}
+
+/// The `gsi2` partition of one party's products (sort key `<startDate>#<id>`); a product
+/// without a related party is not on `gsi2`.
+pub(crate) fn products_party_gsi2pk(tenant: &TenantId, party: &str) -> String {
+    format!("T#{tenant}#PRODUCTS#PARTY#{party}")
 }
 
 /// One open (non-final) quote using a price: `POPIDX#<priceId>` / `<tenant>#<quoteId>`.

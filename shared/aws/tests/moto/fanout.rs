@@ -21,6 +21,7 @@ async fn fanout_continuation_over_sqs_and_dynamodb() {
     let ports = Ports {
         quotes: store.clone(),
         orders: store.clone(),
+        products: store.clone(),
         catalog: store.clone(),
         hubs: store.clone(),
         idempotency: store.clone(),
@@ -50,6 +51,7 @@ async fn offering_retirement_over_sqs_and_dynamodb() {
     let ports = Ports {
         quotes: store.clone(),
         orders: store.clone(),
+        products: store.clone(),
         catalog: store.clone(),
         hubs: store.clone(),
         idempotency: store.clone(),

@@ -11,6 +11,7 @@ mod dynamo_expiry;
 mod dynamo_list;
 mod dynamo_misc;
 mod dynamo_orders;
+mod dynamo_products;
 mod dynamo_quotes;
 mod fanout;
 mod hub_delivery;

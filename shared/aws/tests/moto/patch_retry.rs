@@ -149,6 +149,7 @@ async fn setup(races: u32) -> (QuoteService, Arc<Racing>, RequestContext, String
     let ports = Ports {
         quotes: racing.clone(),
         orders: inner.clone(),
+        products: inner.clone(),
         catalog: inner.clone(),
         hubs: inner.clone(),
         idempotency: inner.clone(),

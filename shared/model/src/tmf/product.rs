@@ -92,6 +92,20 @@ impl Product {
     pub fn billing_account_id(&self) -> Option<&str> {
         self.billing_account.as_ref().map(|a| a.id.as_str())
     }
+
+    /// The party the product is listed under (`relatedParty.id` of the TMF637 listing): the
+    /// related party whose `role` is `customer` (any case), else the first one.
+    pub fn owner_party_id(&self) -> Option<&str> {
+        self.related_party
+            .iter()
+            .find(|p| {
+                p.role
+                    .as_deref()
+                    .is_some_and(|r| r.eq_ignore_ascii_case("customer"))
+            })
+            .or_else(|| self.related_party.first())
+            .map(|p| p.id.as_str())
+    }
 }
 
 /// A price of a product (TMF637 `ProductPrice`).

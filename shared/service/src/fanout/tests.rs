@@ -54,6 +54,7 @@ fn world_with(
     let ports = Ports {
         quotes: quotes.clone(),
         orders: quotes.clone(),
+        products: quotes.clone(),
         catalog: catalog.clone(),
         hubs: Arc::new(Unused),
         idempotency: Arc::new(Unused),

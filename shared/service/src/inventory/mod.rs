@@ -17,14 +17,16 @@
 //! `docs/billing.md` for why not FIFO).
 
 mod events;
+mod service;
 
 use async_trait::async_trait;
-use q2c_model::tmf::Product;
+use q2c_model::tmf::{Product, ProductStatus};
 
 use crate::context::TenantId;
-use crate::ports::StoreError;
+use crate::ports::{Listing, Page, StoreError};
 
 pub use events::{ProductEventType, SEQUENCE_FIELD, product_event};
+pub use service::InventoryService;
 
 /// A product as stored: the TMF637 resource and its version (1 on create, +1 per change),
 /// which is also the `sequence` of the events announcing it.
@@ -43,10 +45,60 @@ impl StoredProduct {
     }
 }
 
+/// The filters of a product listing (`GET /product`). A listing names a billing account or a
+/// party (or both): the partitions products are indexed under (see `docs/architecture.md`,
+/// "DynamoDB single-table design"); `status` and `offering_id` narrow it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProductFilter {
+    /// `billingAccount.id`.
+    pub billing_account_id: Option<String>,
+    /// `relatedParty.id`: the product's owner party ([`Product::owner_party_id`]).
+    pub related_party_id: Option<String>,
+    /// `status`.
+    pub status: Option<ProductStatus>,
+    /// `productOffering.id`.
+    pub offering_id: Option<String>,
+}
+
+impl ProductFilter {
+    /// Whether the filter names a partition (a billing account or a party).
+    pub fn is_keyed(&self) -> bool {
+        self.billing_account_id.is_some() || self.related_party_id.is_some()
+    }
+
+    /// Whether `product` matches every filter (what the stores' queries compute).
+    pub fn matches(&self, product: &Product) -> bool {
+        self.billing_account_id
+            .as_deref()
+            .is_none_or(|a| product.billing_account_id() == Some(a))
+            && self
+                .related_party_id
+                .as_deref()
+                .is_none_or(|p| product.owner_party_id() == Some(p))
+            && self.status.is_none_or(|s| product.status == Some(s))
+            && self.offering_id.as_deref().is_none_or(|o| {
+                product
+                    .product_offering
+                    .as_ref()
+                    .is_some_and(|offering| offering.id == o)
+            })
+    }
+}
+
 /// Inventory products, partitioned by tenant. Created with their order's completion
 /// ([`crate::orders::OrderStore::record_state_change`]).
 #[async_trait]
 pub trait ProductStore: Send + Sync {
     /// The product with this id in this tenant (`None` for another tenant's).
     async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<StoredProduct>, StoreError>;
+
+    /// A page of the tenant's products matching `filter` (which [`ProductFilter::is_keyed`];
+    /// an unkeyed filter lists nothing), newest `startDate` first, ties by id; and how many
+    /// match. A page stops early at `maxPageBytes`, as every listing does.
+    async fn list(
+        &self,
+        tenant: &TenantId,
+        filter: &ProductFilter,
+        page: Page,
+    ) -> Result<Listing<StoredProduct>, StoreError>;
 }
