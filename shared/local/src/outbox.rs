@@ -16,6 +16,8 @@ use crate::error::{CodecError, ResultExt, backend};
 use crate::store::SqliteStore;
 use crate::time_codec;
 
+mod relay;
+
 /// The columns of one outbox row, encoded before entering the blocking pool.
 pub(crate) struct EventRow {
     event_id: String,

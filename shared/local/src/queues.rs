@@ -21,6 +21,8 @@ use crate::time_codec::{decode, encode};
 
 mod client;
 
+pub(crate) use client::refusal;
+
 /// Default `maxReceiveCount` of every template queue (as `MaxReceiveCount` in the template).
 pub const DEFAULT_MAX_RECEIVE_COUNT: u32 = 5;
 /// Retention of a queue created by [`SqliteQueues::configure_queue`]: 4 days, as SQS's default

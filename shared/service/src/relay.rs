@@ -190,14 +190,90 @@ struct Sending {
     message: OutgoingMessage,
 }
 
-/// An entry on its way to its destination's dead-letter queue.
-struct Parking {
-    queue: &'static str,
-    message: OutgoingMessage,
-    parked: ParkedEvent,
+/// An entry on its way to its destination's dead-letter queue ([`dlq_name`] of `queue`):
+/// the message to send there (a `failureReason` attribute added) and how to mark it parked.
+#[derive(Debug, Clone)]
+pub struct Parking {
+    /// The destination queue the entry was for; it is parked in that queue's DLQ.
+    pub queue: &'static str,
+    /// The message to send to the dead-letter queue.
+    pub message: OutgoingMessage,
+    /// How the outbox marks it parked.
+    pub parked: ParkedEvent,
+}
+
+/// A pending entry as a relay is to handle it, decided before any I/O by [`prepare`].
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    /// Publish `message` to `event`'s destination queue, then mark `event` published.
+    Send {
+        /// The event (in its stored form; marking it moves the open-quote count).
+        event: OutboxEvent,
+        /// Refusals by its queue so far.
+        attempts: u32,
+        /// Its message in the emitted schema major ([`outgoing_as`]).
+        message: OutgoingMessage,
+    },
+    /// Park it at once (it cannot be decoded or serialised).
+    Park(Parking),
+}
+
+/// What a relay does with `entry` in schema major `emit`: send its rendered message, or
+/// park it (undecodable, or not serialisable) with the reason. Pure: the generic relay
+/// ([`relay_entries`]) and the single-transaction relay of `q2c local` share it, so both
+/// publish and park the same messages.
+pub fn prepare(entry: PendingEvent, emit: SchemaMajor) -> Prepared {
+    let (event, attempts) = match entry {
+        PendingEvent::Undecodable(entry) => {
+            tracing::error!(event_id = %entry.event_id, reason = %entry.reason, "undecodable outbox entry; parking it");
+            return Prepared::Park(Parking::undecodable(entry));
+        }
+        PendingEvent::Ready { event, attempts } => (event, attempts),
+    };
+    match outgoing_as(&event, emit) {
+        Ok(message) => Prepared::Send {
+            event,
+            attempts,
+            message,
+        },
+        Err(error) => {
+            let message = OutgoingMessage {
+                body: event.body.to_string(),
+                attributes: BTreeMap::from([(
+                    attributes::EVENT_ID.to_owned(),
+                    event.event_id.clone(),
+                )]),
+            };
+            let reason = format!("outbox event cannot be serialised: {error}");
+            Prepared::Park(Parking::event(event, message, reason))
+        }
+    }
 }
 
 impl Parking {
+    /// An event its queue refused (error `code`) on its `attempts`th attempt, to be parked
+    /// (a sender fault, or the last allowed attempt): the reason says which.
+    pub fn refused(
+        event: OutboxEvent,
+        message: OutgoingMessage,
+        code: &str,
+        sender_fault: bool,
+        attempts: u32,
+    ) -> Self {
+        let queue = event.destination.queue_name();
+        let reason = format!(
+            "{queue} refused the event ({code}, {}) after {attempts} attempt(s); {} bytes",
+            if sender_fault {
+                "permanent"
+            } else {
+                "transient"
+            },
+            message.bytes(),
+        );
+        tracing::error!(queue, event_id = %event.event_id, code, attempts, "queue refused an outbox event; parking it");
+        Parking::event(event, message, reason)
+    }
+
     /// The event's own message (as it would have been published) with the reason.
     fn event(event: OutboxEvent, message: OutgoingMessage, reason: String) -> Self {
         let queue = event.destination.queue_name();
@@ -293,28 +369,16 @@ pub async fn relay_entries(
     let mut parking = Vec::new();
     let mut by_queue: Vec<(&'static str, Vec<Sending>)> = Vec::new();
     for entry in entries {
-        let (event, attempts) = match entry {
-            PendingEvent::Undecodable(entry) => {
-                tracing::error!(event_id = %entry.event_id, reason = %entry.reason, "undecodable outbox entry; parking it");
-                parking.push(Parking::undecodable(entry));
+        let (event, attempts, message) = match prepare(entry, emit) {
+            Prepared::Park(parked) => {
+                parking.push(parked);
                 continue;
             }
-            PendingEvent::Ready { event, attempts } => (event, attempts),
-        };
-        let message = match outgoing_as(&event, emit) {
-            Ok(message) => message,
-            Err(error) => {
-                let message = OutgoingMessage {
-                    body: event.body.to_string(),
-                    attributes: BTreeMap::from([(
-                        attributes::EVENT_ID.to_owned(),
-                        event.event_id.clone(),
-                    )]),
-                };
-                let reason = format!("outbox event cannot be serialised: {error}");
-                parking.push(Parking::event(event, message, reason));
-                continue;
-            }
+            Prepared::Send {
+                event,
+                attempts,
+                message,
+            } => (event, attempts, message),
         };
         let queue = event.destination.queue_name();
         let sending = Sending {
@@ -362,18 +426,13 @@ pub async fn relay_entries(
                 };
                 let attempts = sending.attempts.saturating_add(1);
                 if failure.sender_fault || attempts >= MAX_PUBLISH_ATTEMPTS {
-                    let reason = format!(
-                        "{queue} refused the event ({}, {}) after {attempts} attempt(s); {} bytes",
-                        failure.code,
-                        if failure.sender_fault {
-                            "permanent"
-                        } else {
-                            "transient"
-                        },
-                        sending.message.bytes(),
-                    );
-                    tracing::error!(queue, event_id = %sending.event.event_id, code = %failure.code, attempts, "queue refused an outbox event; parking it");
-                    parking.push(Parking::event(sending.event, sending.message, reason));
+                    parking.push(Parking::refused(
+                        sending.event,
+                        sending.message,
+                        &failure.code,
+                        failure.sender_fault,
+                        attempts,
+                    ));
                 } else {
                     tracing::warn!(queue, event_id = %sending.event.event_id, code = %failure.code, attempts, "queue refused an outbox event; left pending");
                     outcome.report.failed += 1;

@@ -24,7 +24,7 @@ const POLL_EVERY: Duration = Duration::from_millis(50);
 
 /// Why SQS would refuse this entry (code, as SQS names it), if it would: more than 10
 /// attributes, or more than [`MAX_MESSAGE_BYTES`] (1 MiB) of body and attributes.
-fn refusal(message: &OutgoingMessage) -> Option<&'static str> {
+pub(crate) fn refusal(message: &OutgoingMessage) -> Option<&'static str> {
     if message.attributes.len() > MAX_ATTRIBUTES {
         Some("InvalidParameterValue")
     } else if message.bytes() > MAX_MESSAGE_BYTES {
