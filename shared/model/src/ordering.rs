@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 
 use crate::lifecycle::{IllegalTransition, PRODUCT_ORDER_ENTRY_STATES};
 use crate::tmf::{
-    EntityRef, Extensions, ProductOrder, ProductOrderItem, ProductOrderState, Quote, QuoteItem,
-    QuoteItemRef, TypeInfo,
+    EntityRef, Extensions, ProductOrder, ProductOrderItem, ProductOrderItemState,
+    ProductOrderState, Quote, QuoteItem, QuoteItemRef, TypeInfo,
 };
 
 /// Fields `ProductOrder` models: a quote extension with one of these names is dropped, since
@@ -33,6 +33,7 @@ const ORDER_FIELDS: &[&str] = &[
     "note",
     "orderTotalPrice",
     "state",
+    "completionDate",
     "@type",
     "@baseType",
     "@schemaLocation",
@@ -84,6 +85,7 @@ pub fn order_from_quote(quote: &Quote, order_id: &str, now: OffsetDateTime) -> P
         note: quote.note.clone(),
         order_total_price: quote.quote_total_price.clone(),
         state: None,
+        completion_date: None,
         type_info: TypeInfo::of("ProductOrder"),
         extensions: without(&quote.extensions, ORDER_FIELDS),
     }
@@ -175,6 +177,84 @@ pub fn change_order_state(
     }
     order.state = Some(to);
     Ok(OrderStateChange::Changed { from })
+}
+
+/// Records that order management reported `order` in state `to` at `now`: the state change
+/// ([`change_order_state`]), and `completionDate` (TMF622) when it is `completed`.
+///
+/// # Errors
+/// As [`change_order_state`].
+pub fn report_order_state(
+    order: &mut ProductOrder,
+    to: ProductOrderState,
+    now: OffsetDateTime,
+) -> Result<OrderStateChange, IllegalTransition<ProductOrderState>> {
+    let change = change_order_state(order, to)?;
+    if matches!(change, OrderStateChange::Changed { .. }) && to == ProductOrderState::Completed {
+        order.completion_date = Some(now);
+    }
+    Ok(change)
+}
+
+/// An item state order management reported that the item machine does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("product order item {item}: {transition}")]
+pub struct IllegalItemTransition {
+    /// The item's id.
+    pub item: String,
+    /// The move refused.
+    pub transition: IllegalTransition<ProductOrderItemState>,
+}
+
+/// Records the item states order management reported (`(item id, state)`, items at any
+/// depth): an item without a state takes any reported state (order management may report an
+/// item first when it is already done); an item with one moves through the TMF622 item
+/// machine. Ids the order does not have are ignored (order management's own items). Returns
+/// whether any item changed; on error nothing is changed.
+///
+/// # Errors
+/// [`IllegalItemTransition`] for the first move the item machine does not allow.
+pub fn report_item_states(
+    order: &mut ProductOrder,
+    reported: &[(String, ProductOrderItemState)],
+) -> Result<bool, IllegalItemTransition> {
+    let mut next = order.product_order_item.clone();
+    let mut changed = false;
+    for (id, to) in reported {
+        if let Some(item) = find_item(&mut next, id) {
+            match item.state {
+                Some(current) if current == *to => {}
+                Some(current) => {
+                    current
+                        .transition(*to)
+                        .map_err(|transition| IllegalItemTransition {
+                            item: id.clone(),
+                            transition,
+                        })?;
+                    item.state = Some(*to);
+                    changed = true;
+                }
+                None => {
+                    item.state = Some(*to);
+                    changed = true;
+                }
+            }
+        }
+    }
+    order.product_order_item = next;
+    Ok(changed)
+}
+
+fn find_item<'a>(items: &'a mut [ProductOrderItem], id: &str) -> Option<&'a mut ProductOrderItem> {
+    for item in items {
+        if item.id == id {
+            return Some(item);
+        }
+        if let Some(found) = find_item(&mut item.product_order_item, id) {
+            return Some(found);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
