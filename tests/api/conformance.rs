@@ -441,3 +441,35 @@ async fn point_11_no_body_and_no_content_type_is_a_400_not_a_415() {
         assert_tmf_error(text, 415, "UNSUPPORTED_MEDIA_TYPE").await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn point_2_the_v5_hub_announces_a_v4_product_with_its_types() {
+    let app = q2c_tests::spawn_configured(|c| c.consumers = true).await;
+    let store = app.store();
+    q2c::queue_cmd::create(&q2c_local::SqliteQueues::new(&store), "subscriber-acme")
+        .await
+        .expect("create the subscriber queue");
+    let token = app.admin("acme");
+    let hub = app
+        .request(Method::POST, &format!("{QUOTES_V5}/hub"), &token)
+        .json(&json!({"callback": "local:subscriber-acme", "query": "eventType=QuoteCreateEvent"}))
+        .send()
+        .await
+        .expect("POST /hub");
+    body(hub, 201).await;
+    let mut v4_body = create_body(false, "mobile-s");
+    v4_body["quoteItem"][0]["product"] =
+        json!({"productCharacteristic": [{"name": "colour", "value": "blue"}]});
+    body(post(&app, &token, QUOTES, &v4_body).await, 201).await;
+
+    let messages = received(&app, "subscriber-acme", |m| !m.is_empty()).await;
+    let event = envelope(messages.first().expect("the v5 subscriber got the event"));
+    assert_eq!(event["eventType"], "QuoteCreateEvent");
+    assert_event(&event, true);
+    let product = &event["event"]["quote"]["quoteItem"][0]["product"];
+    assert_eq!(product["@type"], "ProductValue", "{event}");
+    assert_eq!(
+        product["productCharacteristic"][0]["@type"],
+        "StringCharacteristic"
+    );
+}

@@ -460,4 +460,56 @@ mod tests {
         );
         assert_eq!(order.state, Some(ProductOrderState::Completed));
     }
+
+    #[test]
+    fn completion_sets_the_completion_date_once() {
+        let (_, quote) = accepted_quote();
+        let mut order = order_from_quote(&quote, "o-1", NOW);
+        let later = datetime!(2026-11-28 09:30 UTC);
+        report_order_state(&mut order, ProductOrderState::Acknowledged, NOW).unwrap();
+        report_order_state(&mut order, ProductOrderState::InProgress, NOW).unwrap();
+        assert_eq!(order.completion_date, None);
+        report_order_state(&mut order, ProductOrderState::Completed, later).unwrap();
+        assert_eq!(order.completion_date, Some(later));
+        // Reported again: unchanged, the date stays.
+        let again = report_order_state(&mut order, ProductOrderState::Completed, NOW).unwrap();
+        assert_eq!(again, OrderStateChange::Unchanged);
+        assert_eq!(order.completion_date, Some(later));
+        assert_eq!(to_json(&order)["completionDate"], "2026-11-28T09:30:00Z");
+    }
+
+    #[test]
+    fn item_states_follow_the_item_machine_at_any_depth() {
+        use ProductOrderItemState as I;
+        let (_, quote) = accepted_quote();
+        let mut order = order_from_quote(&quote, "o-1", NOW);
+        let top = order.product_order_item[0].id.clone();
+        let child = order.product_order_item[0].product_order_item[0].id.clone();
+        // From no state, any reported state; unknown ids are ignored.
+        let changed = report_item_states(
+            &mut order,
+            &[
+                (top.clone(), I::InProgress),
+                (child.clone(), I::Completed),
+                ("om-9".into(), I::Held),
+            ],
+        )
+        .unwrap();
+        assert!(changed);
+        assert_eq!(order.product_order_item[0].state, Some(I::InProgress));
+        assert_eq!(
+            order.product_order_item[0].product_order_item[0].state,
+            Some(I::Completed)
+        );
+        assert!(!report_item_states(&mut order, &[(top.clone(), I::InProgress)]).unwrap());
+        // Completed is final: nothing changes, the refusal names the item.
+        let before = order.clone();
+        let refused = report_item_states(
+            &mut order,
+            &[(top.clone(), I::Completed), (child.clone(), I::Pending)],
+        )
+        .unwrap_err();
+        assert_eq!(refused.item, child);
+        assert_eq!(order, before);
+    }
 }

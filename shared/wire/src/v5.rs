@@ -503,7 +503,11 @@ mod tests {
         assert!(state_from_v5("acknowledged").is_err());
         assert!(state_from_v5("sleeping").is_err());
         let patch = quote_patch_from_v5(json!({"state": "declined"})).unwrap();
-        assert_eq!(patch, json!({"state": "cancelled"}));
+        assert_eq!(
+            patch,
+            json!({"state": "cancelled", V5_DECLINED_KEY: true}),
+            "recorded as cancelled, marked declined"
+        );
         for state in [
             QuoteState::InProgress,
             QuoteState::Pending,
@@ -579,6 +583,73 @@ mod tests {
             hub_to_v5(&s, "/tmf-api/quoteManagement/v5/hub/h1"),
             json!({"id": "h1", "href": "/tmf-api/quoteManagement/v5/hub/h1", "callback": "local:q",
                    "query": "eventType=QuoteStateChangeEvent", "@type": "Hub"})
+        );
+    }
+
+    #[test]
+    fn a_declined_quote_reads_back_declined_on_v5_and_cancelled_on_v4() {
+        let stored: Quote = serde_json::from_value(json!({
+            "id": "q-1", "state": "cancelled", V5_DECLINED_KEY: true,
+            "quoteItem": [{"id": "1", "action": "add"}]}))
+        .expect("a quote");
+        assert_eq!(quote_to_v5(&stored).unwrap()["state"], "declined");
+        let v4 = crate::v4::quote_to_v4(&stored).unwrap();
+        assert_eq!(v4["state"], "cancelled");
+        assert!(v4.get(V5_DECLINED_KEY).is_none(), "{v4}");
+        // Only a cancelled quote reads as declined.
+        let mut open = stored.clone();
+        open.state = Some(QuoteState::InProgress);
+        assert_eq!(quote_to_v5(&open).unwrap()["state"], "inProgress");
+        assert!(quote_patch_from_v5(json!({ V5_DECLINED_KEY: true })).is_err());
+    }
+
+    #[test]
+    fn products_without_a_type_get_the_v5_discriminator_values() {
+        let stored: Quote = serde_json::from_value(json!({
+            "id": "q-1",
+            "quoteItem": [{"id": "1", "action": "add", "product": {"productCharacteristic": [
+                {"name": "a", "value": "x"}, {"name": "b", "value": 2}, {"name": "c", "value": 2.5},
+                {"name": "d", "value": false}, {"name": "e", "value": {"k": 1}},
+                {"name": "f", "value": ["x"]}, {"name": "g"},
+                {"name": "h", "value": 1, "@type": "SpeedCharacteristic"}]}}]}))
+        .expect("a quote");
+        let v5 = quote_to_v5(&stored).unwrap();
+        let product = &v5["quoteItem"][0]["product"];
+        assert_eq!(product["@type"], "ProductValue");
+        let types: Vec<&str> = product["productCharacteristic"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["@type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "StringCharacteristic",
+                "IntegerCharacteristic",
+                "NumberCharacteristic",
+                "BooleanCharacteristic",
+                "ObjectCharacteristic",
+                "StringArrayCharacteristic",
+                "Characteristic",
+                "SpeedCharacteristic"
+            ]
+        );
+    }
+
+    #[test]
+    fn expected_quote_completion_date_is_refused_on_create_only() {
+        let body = json!({"@type": "Quote", "instantSyncQuote": false, "quoteItem": [{"action": "add"}],
+                          "expectedQuoteCompletionDate": "2030-01-01T00:00:00Z"});
+        assert_eq!(
+            quote_from_v5_create(body),
+            Err(WireError::ForbiddenField(
+                "expectedQuoteCompletionDate".to_owned()
+            ))
+        );
+        assert!(
+            quote_patch_from_v5(json!({"expectedQuoteCompletionDate": "2030-01-01T00:00:00Z"}))
+                .is_ok()
         );
     }
 }
