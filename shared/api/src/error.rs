@@ -351,7 +351,6 @@ pub(crate) fn error_body(
             type_name: typed.then(|| "Error".to_owned()),
             ..Default::default()
         },
-        ..ErrorBody::default()
     };
     serde_json::to_string(&body).unwrap_or_default()
 }

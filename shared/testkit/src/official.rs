@@ -115,7 +115,8 @@ pub fn checksum_mismatches() -> Vec<String> {
 
 /// The named schemas of `doc`, prepared for validation (see the module documentation).
 fn schemas(doc: Doc) -> Arc<Map<String, Value>> {
-    static CACHE: OnceLock<Mutex<HashMap<Doc, Arc<Map<String, Value>>>>> = OnceLock::new();
+    type Cache = Mutex<HashMap<Doc, Arc<Map<String, Value>>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Mutex::default);
     if let Some(found) = cache.lock().expect("schema cache").get(&doc) {
         return found.clone();
