@@ -5,6 +5,7 @@ mod auth;
 mod catalog_and_hub;
 mod concurrency;
 mod conditional;
+mod conformance;
 mod deprecation;
 mod errors;
 mod hostile;

@@ -71,9 +71,10 @@ async fn accepting_a_quote_makes_an_order_readable_with_a_pending_dispatch() {
     let order: Value = response.json().await.expect("order JSON");
     assert_eq!(order, listed, "the listing shows the same order");
     assert_eq!(order["@type"], "ProductOrder");
+    // Absolute, on this server, like every other href (issue 20, point 8).
     assert_eq!(
         order["href"],
-        format!("{ORDERING}/productOrder/{order_id}").as_str()
+        format!("{}{ORDERING}/productOrder/{order_id}", app.base).as_str()
     );
     assert!(order.get("state").is_none(), "order management sets state");
     assert_eq!(
@@ -290,6 +291,9 @@ async fn wait_for_message(
             .await
             .expect("receive");
         if let Some(message) = received.into_iter().find(|m| wanted(m)) {
+            // Valid against the official document of its event type (TMF622 v4 here).
+            let envelope: Value = serde_json::from_str(&message.body).expect("envelope JSON");
+            q2c_tests::conformance::assert_event(&envelope, false);
             return message;
         }
     }

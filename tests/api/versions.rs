@@ -379,8 +379,8 @@ async fn json_patch_adds_replaces_removes_and_tests_items_and_notes() {
     .await;
     assert_eq!(
         body(state, 200).await["state"],
-        "cancelled",
-        "declined is recorded as cancelled"
+        "declined",
+        "declined reads back as declined on v5"
     );
 }
 
@@ -551,7 +551,25 @@ async fn v5_states_map_onto_the_lifecycle_and_filters_use_v5_names() {
         200,
     )
     .await;
-    assert_eq!(declined["state"], "cancelled");
+    // v5 has both states: declined reads back as declined (issue 20, point 3); v4, which has
+    // no declined, reads the same quote as cancelled.
+    assert_eq!(declined["state"], "declined");
+    let read = body(app.get(&path, &token).await, 200).await;
+    assert_eq!(read["state"], "declined");
+    let v4 = body(
+        app.get(&V4.quote(created["id"].as_str().expect("id")), &token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(v4["state"], "cancelled");
+    assert!(
+        v4.as_object()
+            .expect("object")
+            .keys()
+            .all(|k| !k.starts_with("x-q2c")),
+        "{v4}"
+    );
 
     let listed = body(app.get(&format!("{QUOTES_V5}/quote?state=declined&creationDate.gte=2000-01-01T00:00:00Z&fields=creationDate"), &token).await, 200).await;
     assert_eq!(listed.as_array().expect("array").len(), 1, "{listed}");

@@ -1,7 +1,12 @@
 //! Test harness: starts `q2c local` in-process on a free port with a fresh data directory
 //! and talks to it over real HTTP. [`hostile`] is the hostile-input suite of issue 14, run
 //! by `api/hostile.rs` and by the RSS benchmark `examples/hostile_rss.rs`.
+//!
+//! The suites talk to the app through [`conformance`]'s recording proxy: every JSON body they
+//! get is validated against the official TM Forum document of its API and version, and a
+//! [`TestApp`] that saw an invalid one fails its test when it is dropped.
 
+pub mod conformance;
 pub mod hostile;
 
 use std::net::SocketAddr;
@@ -24,10 +29,12 @@ pub const ORDERING: &str = "/tmf-api/productOrderingManagement/v4";
 
 /// A running `q2c local` and a client for it. Stops when dropped.
 pub struct TestApp {
-    /// `http://127.0.0.1:<port>`.
+    /// `http://127.0.0.1:<port>` of the recording proxy (also the app's public URL).
     pub base: String,
-    /// The bound address.
+    /// The app's own address, behind the proxy.
     pub addr: SocketAddr,
+    /// What the proxy found not valid against the official documents.
+    pub conformance: conformance::Failures,
     /// The signing secret, to mint tokens.
     pub secret: String,
     /// HTTP client.
@@ -42,6 +49,7 @@ impl Drop for TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        conformance::conclude(&self.conformance);
     }
 }
 
@@ -80,19 +88,29 @@ pub async fn spawn_configured(edit: impl FnOnce(&mut LocalConfig)) -> TestApp {
 /// # Panics
 /// When the app cannot start.
 pub async fn spawn_with(
-    config: LocalConfig,
+    mut config: LocalConfig,
     data_dir: tempfile::TempDir,
     secret: String,
 ) -> TestApp {
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("proxy listener");
+    let base = format!("http://{}", proxy.local_addr().expect("proxy address"));
+    if config.public_url.is_none() {
+        config.public_url = Some(base.clone());
+    }
     let app = start(&config).await.expect("q2c local starts");
     let addr = app.local_addr().expect("bound address");
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.serve(async move {
         let _ = stopped.await;
     }));
+    let failures = conformance::Failures::default();
+    conformance::start_proxy(proxy, format!("http://{addr}"), failures.clone());
     TestApp {
-        base: format!("http://{addr}"),
+        base,
         addr,
+        conformance: failures,
         secret,
         client: Client::builder()
             .timeout(Duration::from_secs(30))

@@ -308,8 +308,11 @@ def paths():
                                            "401", "403")},
             "post": {**secured, "operationId": "createQuote", "tags": ["quote"], "summary": "Create a quote (scope quote.write)",
                      "parameters": [param("Idempotency-Key")], "requestBody": body("Quote_Create", "application/json"),
-                     "responses": responses("201", ok("Created", "Quote", ["Location", "ETag", "Idempotent-Replayed"]),
-                                            "401", "403", "404", "409", "413", "415", "422")},
+                     "responses": {**responses("201", ok("Created", "Quote", ["Location", "ETag", "Idempotent-Replayed"]),
+                                                   "401", "403", "404", "409", "413", "415", "422"),
+                                   # Quote_Create.instantSyncQuote: true is answered 200 (docs/versioning.md).
+                                   "200": ok("Created and quoted at once (instantSyncQuote: true)", "Quote",
+                                             ["Location", "ETag", "Idempotent-Replayed"])}},
         },
         f"{Q}/quote/{{id}}": {
             "get": {**secured, "operationId": "retrieveQuote", "tags": ["quote"], "summary": "Retrieve a quote (scope quote.read)",
@@ -468,8 +471,9 @@ def v5_schemas(v4_schemas, draft):
     ref = lambda name: {"$ref": f"#/components/schemas/{name}"}
     out["ItemActionType"] = {k: v for k, v in spec["ItemActionType"].items()}
     out["QuoteStateType"] = {**spec["QuoteStateType"],
-                             "description": "Quote states of TMF648 v5. q2c records `declined` as `cancelled` and "
-                                            "passes `acknowledged` while creating a quote (docs/versioning.md)."}
+                             "description": "Quote states of TMF648 v5. q2c reads `declined` back as `declined` "
+                                            "(a cancelled quote the provider declined) and passes `acknowledged` "
+                                            "while creating a quote (docs/versioning.md)."}
     # A client asks for any state but acknowledged (the server's own).
     out["QuoteStateType_Request"] = {"type": "string", "description": "A state a client may ask for.",
                                      "enum": [e for e in spec["QuoteStateType"]["enum"] if e != "acknowledged"]}
@@ -499,7 +503,8 @@ def v5_schemas(v4_schemas, draft):
             props["state"] = {"allOf": [state], "readOnly": True}
         props["instantSyncQuote"] = {"type": "boolean",
                                      "description": "Asks for the quoting result in the response: q2c always "
-                                                    "prices synchronously and answers 201 with the priced quote."}
+                                                    "prices synchronously; true is answered 200, otherwise 201, "
+                                                    "each with the priced quote."}
         if "quoteItem" in props and name != "Quote_MVO":
             props["quoteItem"]["items"] = quote_item_ref
         out[name] = schema
@@ -537,6 +542,9 @@ def v5_schemas(v4_schemas, draft):
                   "required": ["id", "href", "callback", "@type"],
                   "properties": {**hub["properties"], "href": {"type": "string"},
                                  "@type": {"type": "string", "enum": ["Hub"]}}}
+    # v5's Error builds on Extensible, which requires @type: every v5 error body has "@type": "Error".
+    out["Error"] = {**out["Error"], "required": ["code", "reason", "@type"]}
+    out["Error"]["properties"] = {**out["Error"]["properties"], "@type": {"type": "string", "enum": ["Error"]}}
     return out
 
 

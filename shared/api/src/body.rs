@@ -43,7 +43,8 @@ pub enum PatchFormat {
 /// Checks `Content-Type` (any parameters, e.g. `charset`, are accepted).
 ///
 /// # Errors
-/// `ApiError::UnsupportedMediaType` when absent or another type.
+/// `ApiError::UnsupportedMediaType` when absent or another type; `MalformedJson` (400) when
+/// neither a `Content-Type` nor a body was sent.
 pub fn check_content_type(headers: &HeaderMap, accepts: Accepts) -> Result<(), ApiError> {
     patch_format(headers, accepts).map(|_| ())
 }
@@ -51,7 +52,8 @@ pub fn check_content_type(headers: &HeaderMap, accepts: Accepts) -> Result<(), A
 /// Checks `Content-Type` as [`check_content_type`] and says how a PATCH body is applied.
 ///
 /// # Errors
-/// `ApiError::UnsupportedMediaType` when absent or another type.
+/// `ApiError::UnsupportedMediaType` when absent or another type; `MalformedJson` (400) when
+/// neither a `Content-Type` nor a body was sent.
 pub fn patch_format(headers: &HeaderMap, accepts: Accepts) -> Result<PatchFormat, ApiError> {
     let raw = headers
         .get(header::CONTENT_TYPE)
@@ -72,6 +74,12 @@ pub fn patch_format(headers: &HeaderMap, accepts: Accepts) -> Result<PatchFormat
     };
     if let Some(format) = format {
         Ok(format)
+    } else if raw.is_empty() && has_no_body(headers) {
+        // Nothing sent at all: a malformed request (400, as the TMF documents list for it),
+        // not a body of an unsupported type (415).
+        Err(ApiError::MalformedJson(
+            "the request has no body: send a JSON body".to_owned(),
+        ))
     } else {
         let allowed = match accepts {
             Accepts::Json => "application/json",
@@ -85,6 +93,16 @@ pub fn patch_format(headers: &HeaderMap, accepts: Accepts) -> Result<PatchFormat
             "Content-Type {shown} is not supported; send {allowed}"
         )))
     }
+}
+
+/// Whether the headers announce no body: no `Transfer-Encoding` and no or a zero
+/// `Content-Length`.
+fn has_no_body(headers: &HeaderMap) -> bool {
+    !headers.contains_key(header::TRANSFER_ENCODING)
+        && headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_none_or(|v| v.trim() == "0")
 }
 
 /// Maps a failure to read the body: over the limit (`maxRequestBytes`, enforced while the body
@@ -155,13 +173,15 @@ pub fn json_object(bytes: &[u8]) -> Result<serde_json::Map<String, Value>, ApiEr
     }
 }
 
-/// Rejects any server-owned quote field present in the raw object, even `null`.
+/// Rejects any server-owned quote field present in the raw object of a create, even `null`
+/// (with those set by the server on create, `SERVER_SET_ON_CREATE`).
 ///
 /// # Errors
 /// `ApiError::ForbiddenField` naming the first one found.
 pub fn reject_forbidden(object: &serde_json::Map<String, Value>) -> Result<(), ApiError> {
     match FORBIDDEN_QUOTE_FIELDS
         .iter()
+        .chain(q2c_service::quotes::SERVER_SET_ON_CREATE.iter())
         .find(|f| object.contains_key(**f))
     {
         Some(field) => Err(ApiError::ForbiddenField((*field).to_owned())),

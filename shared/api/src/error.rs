@@ -299,7 +299,7 @@ impl IntoResponse for ApiError {
 /// A response for `parts` with a `referenceError` on the default docs base;
 /// [`render_errors`] rewrites it with the configured one.
 pub fn error_response(status: StatusCode, parts: ErrorParts) -> Response {
-    let body = error_body(status, &parts, crate::DEFAULT_DOCS_BASE_URL);
+    let body = error_body(status, &parts, crate::DEFAULT_DOCS_BASE_URL, false);
     let mut response = (status, body).into_response();
     response
         .headers_mut()
@@ -313,7 +313,15 @@ pub fn error_response(status: StatusCode, parts: ErrorParts) -> Response {
     response
 }
 
-pub(crate) fn error_body(status: StatusCode, parts: &ErrorParts, docs_base: &str) -> String {
+/// The TMF630 body; `typed` adds `"@type": "Error"`, which TMF648 v5's `Error` requires
+/// (it builds on `Extensible`). v4 bodies stay as they were (the v4 `Error` has no `@type`
+/// requirement, and recorded v4 clients see the same bytes).
+pub(crate) fn error_body(
+    status: StatusCode,
+    parts: &ErrorParts,
+    docs_base: &str,
+    typed: bool,
+) -> String {
     let body = ErrorBody {
         code: parts.code.clone(),
         reason: parts.reason.to_owned(),
@@ -339,7 +347,10 @@ pub(crate) fn error_body(status: StatusCode, parts: &ErrorParts, docs_base: &str
                 )])
             })
             .unwrap_or_default(),
-        ..ErrorBody::default()
+        type_info: q2c_model::tmf::TypeInfo {
+            type_name: typed.then(|| "Error".to_owned()),
+            ..Default::default()
+        },
     };
     serde_json::to_string(&body).unwrap_or_default()
 }
@@ -352,6 +363,7 @@ pub async fn render_errors(
     request: Request,
     next: Next,
 ) -> Response {
+    let typed = is_v5_path(request.uri().path());
     let response = next.run(request).await;
     let status = response.status();
     if !status.is_client_error() && !status.is_server_error() {
@@ -366,11 +378,19 @@ pub async fn render_errors(
         }
         None => fallback_parts(status),
     };
-    let body = error_body(status, &parts, &state.config.docs_base_url);
+    let body = error_body(status, &parts, &state.config.docs_base_url, typed);
     head.headers
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
     head.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(head, axum::body::Body::from(body))
+}
+
+/// Whether `path` belongs to an API served as v5 (its error bodies carry `@type`).
+pub(crate) fn is_v5_path(path: &str) -> bool {
+    path == crate::QUOTE_API_V5_BASE
+        || path
+            .strip_prefix(crate::QUOTE_API_V5_BASE)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 fn is_json(headers: &axum::http::HeaderMap) -> bool {

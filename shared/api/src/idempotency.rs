@@ -129,12 +129,19 @@ where
         Ok(IdempotencyClaim::Replay(stored)) => Ok(replay(stored)),
         Ok(IdempotencyClaim::Claimed) => {
             let response = handler().await;
-            Ok(finish(state, ctx, &key, response).await)
+            let typed = crate::error::is_v5_path(path);
+            Ok(finish(state, ctx, &key, response, typed).await)
         }
     }
 }
 
-async fn finish(state: &AppState, ctx: &RequestContext, key: &str, response: Response) -> Response {
+async fn finish(
+    state: &AppState,
+    ctx: &RequestContext,
+    key: &str,
+    response: Response,
+    typed: bool,
+) -> Response {
     let store = &state.ports.idempotency;
     if response.status().is_server_error() {
         if let Err(e) = store.release(&ctx.tenant, key).await {
@@ -145,7 +152,7 @@ async fn finish(state: &AppState, ctx: &RequestContext, key: &str, response: Res
     let (head, body) = response.into_parts();
     let bytes = match head.extensions.get::<ErrorParts>() {
         // Store the error as the client sees it, with the configured docs base.
-        Some(parts) => error_body(head.status, parts, &state.config.docs_base_url).into(),
+        Some(parts) => error_body(head.status, parts, &state.config.docs_base_url, typed).into(),
         None => match body.collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(_) => return ApiError::Internal.into_response(),

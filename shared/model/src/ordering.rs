@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 
 use crate::lifecycle::{IllegalTransition, PRODUCT_ORDER_ENTRY_STATES};
 use crate::tmf::{
-    EntityRef, Extensions, ProductOrder, ProductOrderItem, ProductOrderState, Quote, QuoteItem,
-    QuoteItemRef, TypeInfo,
+    EntityRef, Extensions, ProductOrder, ProductOrderItem, ProductOrderItemState,
+    ProductOrderState, Quote, QuoteItem, QuoteItemRef, TypeInfo,
 };
 
 /// Fields `ProductOrder` models: a quote extension with one of these names is dropped, since
@@ -33,6 +33,7 @@ const ORDER_FIELDS: &[&str] = &[
     "note",
     "orderTotalPrice",
     "state",
+    "completionDate",
     "@type",
     "@baseType",
     "@schemaLocation",
@@ -84,6 +85,7 @@ pub fn order_from_quote(quote: &Quote, order_id: &str, now: OffsetDateTime) -> P
         note: quote.note.clone(),
         order_total_price: quote.quote_total_price.clone(),
         state: None,
+        completion_date: None,
         type_info: TypeInfo::of("ProductOrder"),
         extensions: without(&quote.extensions, ORDER_FIELDS),
     }
@@ -175,6 +177,84 @@ pub fn change_order_state(
     }
     order.state = Some(to);
     Ok(OrderStateChange::Changed { from })
+}
+
+/// Records that order management reported `order` in state `to` at `now`: the state change
+/// ([`change_order_state`]), and `completionDate` (TMF622) when it is `completed`.
+///
+/// # Errors
+/// As [`change_order_state`].
+pub fn report_order_state(
+    order: &mut ProductOrder,
+    to: ProductOrderState,
+    now: OffsetDateTime,
+) -> Result<OrderStateChange, IllegalTransition<ProductOrderState>> {
+    let change = change_order_state(order, to)?;
+    if matches!(change, OrderStateChange::Changed { .. }) && to == ProductOrderState::Completed {
+        order.completion_date = Some(now);
+    }
+    Ok(change)
+}
+
+/// An item state order management reported that the item machine does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("product order item {item}: {transition}")]
+pub struct IllegalItemTransition {
+    /// The item's id.
+    pub item: String,
+    /// The move refused.
+    pub transition: IllegalTransition<ProductOrderItemState>,
+}
+
+/// Records the item states order management reported (`(item id, state)`, items at any
+/// depth): an item without a state takes any reported state (order management may report an
+/// item first when it is already done); an item with one moves through the TMF622 item
+/// machine. Ids the order does not have are ignored (order management's own items). Returns
+/// whether any item changed; on error nothing is changed.
+///
+/// # Errors
+/// [`IllegalItemTransition`] for the first move the item machine does not allow.
+pub fn report_item_states(
+    order: &mut ProductOrder,
+    reported: &[(String, ProductOrderItemState)],
+) -> Result<bool, IllegalItemTransition> {
+    let mut next = order.product_order_item.clone();
+    let mut changed = false;
+    for (id, to) in reported {
+        if let Some(item) = find_item(&mut next, id) {
+            match item.state {
+                Some(current) if current == *to => {}
+                Some(current) => {
+                    current
+                        .transition(*to)
+                        .map_err(|transition| IllegalItemTransition {
+                            item: id.clone(),
+                            transition,
+                        })?;
+                    item.state = Some(*to);
+                    changed = true;
+                }
+                None => {
+                    item.state = Some(*to);
+                    changed = true;
+                }
+            }
+        }
+    }
+    order.product_order_item = next;
+    Ok(changed)
+}
+
+fn find_item<'a>(items: &'a mut [ProductOrderItem], id: &str) -> Option<&'a mut ProductOrderItem> {
+    for item in items {
+        if item.id == id {
+            return Some(item);
+        }
+        if let Some(found) = find_item(&mut item.product_order_item, id) {
+            return Some(found);
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -379,5 +459,57 @@ mod tests {
             "completed is final"
         );
         assert_eq!(order.state, Some(ProductOrderState::Completed));
+    }
+
+    #[test]
+    fn completion_sets_the_completion_date_once() {
+        let (_, quote) = accepted_quote();
+        let mut order = order_from_quote(&quote, "o-1", NOW);
+        let later = datetime!(2026-11-28 09:30 UTC);
+        report_order_state(&mut order, ProductOrderState::Acknowledged, NOW).unwrap();
+        report_order_state(&mut order, ProductOrderState::InProgress, NOW).unwrap();
+        assert_eq!(order.completion_date, None);
+        report_order_state(&mut order, ProductOrderState::Completed, later).unwrap();
+        assert_eq!(order.completion_date, Some(later));
+        // Reported again: unchanged, the date stays.
+        let again = report_order_state(&mut order, ProductOrderState::Completed, NOW).unwrap();
+        assert_eq!(again, OrderStateChange::Unchanged);
+        assert_eq!(order.completion_date, Some(later));
+        assert_eq!(to_json(&order)["completionDate"], "2026-11-28T09:30:00Z");
+    }
+
+    #[test]
+    fn item_states_follow_the_item_machine_at_any_depth() {
+        use ProductOrderItemState as I;
+        let (_, quote) = accepted_quote();
+        let mut order = order_from_quote(&quote, "o-1", NOW);
+        let top = order.product_order_item[0].id.clone();
+        let child = order.product_order_item[0].product_order_item[0].id.clone();
+        // From no state, any reported state; unknown ids are ignored.
+        let changed = report_item_states(
+            &mut order,
+            &[
+                (top.clone(), I::InProgress),
+                (child.clone(), I::Completed),
+                ("om-9".into(), I::Held),
+            ],
+        )
+        .unwrap();
+        assert!(changed);
+        assert_eq!(order.product_order_item[0].state, Some(I::InProgress));
+        assert_eq!(
+            order.product_order_item[0].product_order_item[0].state,
+            Some(I::Completed)
+        );
+        assert!(!report_item_states(&mut order, &[(top.clone(), I::InProgress)]).unwrap());
+        // Completed is final: nothing changes, the refusal names the item.
+        let before = order.clone();
+        let refused = report_item_states(
+            &mut order,
+            &[(top.clone(), I::Completed), (child.clone(), I::Pending)],
+        )
+        .unwrap_err();
+        assert_eq!(refused.item, child);
+        assert_eq!(order, before);
     }
 }

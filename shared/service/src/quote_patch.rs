@@ -12,7 +12,7 @@ use crate::context::{RequestContext, Scope};
 use crate::error::ServiceError;
 use crate::events::{QuoteEventType, quote_event};
 use crate::fanout::{PRICE_RETIRED, retired_prices};
-use crate::orders::new_order_for;
+use crate::orders::{StoredOrder, new_order_for};
 use crate::ports::{OutboxEvent, StoreError, StoredQuote};
 use crate::quotes::{QuoteService, SERVER_OWNED_FIELDS, check_if_match, serialisation_error};
 
@@ -41,13 +41,13 @@ impl QuoteService {
             let stored = self.get(ctx, id).await?;
             check_if_match(if_match, stored.version)?;
             let now = self.ports.clock.now();
-            let Some((next, mut events)) = self.apply(ctx, &stored, fields, now).await? else {
+            let Some((next, mut events, order)) = self.apply(ctx, &stored, fields, now).await?
+            else {
                 return Ok(stored);
             };
-            let written = if is_acceptance(&stored, &next) {
+            let written = if let Some((order, order_created)) = order {
                 // Accepting creates the product order in the same transaction, with the
                 // event that puts it on the orders queue.
-                let (order, order_created) = new_order_for(&next.quote, ctx, now)?;
                 // The budget kept room for it (`check_stored` on every open quote); measured
                 // again so that a store never sees an order over its limit.
                 limits::measure(&order.order, MAX_ORDER_BYTES, MAX_JSON_DEPTH).map_err(
@@ -85,7 +85,7 @@ impl QuoteService {
         stored: &StoredQuote,
         fields: &serde_json::Map<String, Value>,
         now: OffsetDateTime,
-    ) -> Result<Option<(StoredQuote, Vec<OutboxEvent>)>, ServiceError> {
+    ) -> Result<Option<Applied>, ServiceError> {
         let current_state = stored.quote.state.unwrap_or(QuoteState::InProgress);
         let requested_state = parse_state(fields)?;
         let attributes: serde_json::Map<String, Value> = fields
@@ -113,6 +113,12 @@ impl QuoteService {
                 }
             }
         }
+        // What the attribute change touched, before a state change adds its own fields.
+        let field_path = if attributes_changed {
+            changed_attributes(&stored.quote, &next.quote)?
+        } else {
+            String::new()
+        };
 
         let state_changed = matches!(requested_state, Some(to) if to != current_state);
         if let Some(to) = requested_state.filter(|_| state_changed) {
@@ -141,6 +147,13 @@ impl QuoteService {
             };
             change_quote_state(&mut next.quote, to, &actor, now).map_err(lifecycle_error)?;
         }
+        let order = if is_acceptance(stored, &next) {
+            let (order, created) = new_order_for(&next.quote, ctx, now, self.public_base())?;
+            refer_to_order(&mut next.quote, &order);
+            Some((order, created))
+        } else {
+            None
+        };
         if !attributes_changed && !state_changed {
             return Ok(None);
         }
@@ -149,10 +162,11 @@ impl QuoteService {
         next.version = stored.version + 1;
         let mut events = Vec::with_capacity(2);
         if attributes_changed {
-            events.push(
+            let mut event =
                 quote_event(QuoteEventType::AttributeValueChange, &next.quote, ctx, now)
-                    .map_err(serialisation_error)?,
-            );
+                    .map_err(serialisation_error)?;
+            set_field_path(&mut event, field_path);
+            events.push(event);
         }
         if state_changed {
             events.push(
@@ -160,7 +174,7 @@ impl QuoteService {
                     .map_err(serialisation_error)?,
             );
         }
-        Ok(Some((next, events)))
+        Ok(Some((next, events, order)))
     }
 
     async fn reprice(
@@ -186,6 +200,62 @@ impl QuoteService {
         quote.price_ids = priced.price_ids;
         Ok(())
     }
+}
+
+/// The top-level attributes whose values differ between `before` and `after`, sorted and
+/// comma-separated (the TMF630 `fields` syntax): the `fieldPath` of the
+/// `QuoteAttributeValueChangeEvent` (TMF648 v4 event schema), e.g. `description` or
+/// `quoteItem,quoteTotalPrice` after a re-pricing.
+fn changed_attributes(before: &Quote, after: &Quote) -> Result<String, ServiceError> {
+    let before = serde_json::to_value(before).map_err(serialisation_error)?;
+    let after = serde_json::to_value(after).map_err(serialisation_error)?;
+    let empty = serde_json::Map::new();
+    let (before, after) = (
+        before.as_object().unwrap_or(&empty),
+        after.as_object().unwrap_or(&empty),
+    );
+    let mut keys: Vec<&str> = before
+        .keys()
+        .chain(after.keys())
+        .map(String::as_str)
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    Ok(keys.join(","))
+}
+
+/// Adds `fieldPath` to an attribute-change event's envelope.
+fn set_field_path(event: &mut OutboxEvent, field_path: String) {
+    if let Value::Object(envelope) = &mut event.body {
+        envelope.insert("fieldPath".to_owned(), Value::String(field_path));
+    }
+}
+
+/// A patched quote, its events, and the order (with its create event) when it was accepted.
+type Applied = (
+    StoredQuote,
+    Vec<OutboxEvent>,
+    Option<(StoredOrder, OutboxEvent)>,
+);
+
+/// Extension attribute of an accepted quote naming the product order it became
+/// (`[{id, href, @referredType: ProductOrder}]`): neither TMF648 v4 nor v5 has a field for
+/// it, and both leave a Quote open to extension attributes (TMF630 Part 2); server-owned.
+/// docs/versioning.md, "Quote to order".
+pub const PRODUCT_ORDER_REF: &str = "productOrder";
+
+/// Adds the reference to `order` to the accepted `quote` (before its state-change event is
+/// built, so subscribers learn the order with the acceptance).
+fn refer_to_order(quote: &mut Quote, order: &StoredOrder) {
+    let reference = serde_json::json!([{
+        "id": order.id(),
+        "href": order.order.href,
+        "@referredType": "ProductOrder",
+    }]);
+    quote
+        .extensions
+        .insert(PRODUCT_ORDER_REF.to_owned(), reference);
 }
 
 /// Whether this write moves the quote into `accepted`.

@@ -15,7 +15,7 @@ use crate::ports::{Listing, Page, Ports, QuoteFilter, StoreError, StoredQuote};
 
 /// Fields of a quote only the server sets: sending them on create (or changing them by
 /// PATCH) is refused, so nobody can extend validity, forge an approval or set a price.
-pub const SERVER_OWNED_FIELDS: [&str; 8] = [
+pub const SERVER_OWNED_FIELDS: [&str; 9] = [
     "id",
     "href",
     "quoteDate",
@@ -24,7 +24,18 @@ pub const SERVER_OWNED_FIELDS: [&str; 8] = [
     "authorization",
     "state",
     "effectiveQuoteCompletionDate",
+    // The accepted quote's reference to its order (`quote_patch::PRODUCT_ORDER_REF`).
+    "productOrder",
 ];
+
+/// Fields the server sets that a client may still change by PATCH: refused on create only.
+/// TMF648 `Quote_Create` (v4) lists `expectedQuoteCompletionDate` among its skipped
+/// (server-set) properties and v5's `Quote_FVO` leaves it out, while both `Quote_Update` and
+/// `Quote_MVO` carry it.
+pub const SERVER_SET_ON_CREATE: [&str; 1] = ["expectedQuoteCompletionDate"];
+
+/// Path of v4 quotes under the server's public URL (`quote_href_base` ends with it).
+pub const QUOTE_HREF_PATH: &str = "/tmf-api/quoteManagement/v4/quote";
 
 /// Configuration of the quote use-cases.
 #[derive(Debug, Clone)]
@@ -50,6 +61,15 @@ impl QuoteService {
             config,
             sleeper: None,
         }
+    }
+
+    /// The server's public URL: what precedes the v4 quote path in `quote_href_base`
+    /// (empty when hrefs are root-relative), for the hrefs of the orders quotes create.
+    pub(crate) fn public_base(&self) -> &str {
+        self.config
+            .quote_href_base
+            .strip_suffix(QUOTE_HREF_PATH)
+            .unwrap_or_default()
     }
 
     /// Pauses between the attempts of an unconditional write with `sleeper` (jitter,
@@ -226,6 +246,14 @@ fn reject_server_owned(quote: &Quote) -> Result<(), ServiceError> {
         (
             "effectiveQuoteCompletionDate",
             quote.effective_quote_completion_date.is_some(),
+        ),
+        (
+            "expectedQuoteCompletionDate",
+            quote.expected_quote_completion_date.is_some(),
+        ),
+        (
+            "productOrder",
+            quote.extensions.contains_key("productOrder"),
         ),
     ];
     match present.iter().find(|(_, set)| *set) {

@@ -10,6 +10,8 @@
 //! - [`lambda`]: the events Lambda builds (SQS, DynamoDB stream) and [`lambda::drain`], which
 //!   plays the SQS event source mapping against a handler.
 //! - [`tmf637`]: the official TMF637 v4 schemas, for validating product events and products.
+//! - [`official`]: the official TM Forum documents (TMF648, TMF622, TMF620 v4 and v5, TMF688
+//!   v4), verbatim and checksummed, as validators that resolve v5 discriminators by `@type`.
 //! - [`poll`]: [`poll::eventually`], waiting for what a background task does.
 //!
 //! Every helper panics on failure: it fails the test that called it, with the reason.
@@ -18,6 +20,7 @@
 pub mod dynamo;
 pub mod lambda;
 pub mod moto;
+pub mod official;
 pub mod poll;
 pub mod sqs;
 pub mod template;

@@ -24,6 +24,12 @@ use std::fmt;
 /// writes it back as `externalId` while its first `id` still matches the model's `externalId`.
 pub const V5_EXTERNAL_IDENTIFIERS_KEY: &str = "x-q2c-v5-externalId";
 
+/// Extension key under which the model marks a quote a v5 client moved to `declined`: the model
+/// records it as `cancelled` (a final state either way), v5 reads it back as `declined`, v4
+/// (which has no `declined`) as `cancelled`. Neither version writes the key itself, and a v4
+/// body cannot set it.
+pub const V5_DECLINED_KEY: &str = "x-q2c-v5-declined";
+
 /// A body that cannot be mapped onto the model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WireError {

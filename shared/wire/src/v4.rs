@@ -6,7 +6,7 @@
 use q2c_model::tmf::Quote;
 use serde_json::Value;
 
-use crate::V5_EXTERNAL_IDENTIFIERS_KEY;
+use crate::{V5_DECLINED_KEY, V5_EXTERNAL_IDENTIFIERS_KEY};
 
 /// The v4 body of a quote.
 ///
@@ -16,22 +16,28 @@ pub fn quote_to_v4(quote: &Quote) -> Result<Value, serde_json::Error> {
     let mut value = serde_json::to_value(quote)?;
     if let Value::Object(map) = &mut value {
         map.remove(V5_EXTERNAL_IDENTIFIERS_KEY);
+        map.remove(V5_DECLINED_KEY);
     }
     Ok(value)
 }
 
-/// A v4 `Quote_Create` body as the model's JSON representation: the identity.
-pub fn quote_from_v4_create(body: Value) -> Value {
+/// A v4 `Quote_Create` body as the model's JSON representation: the identity, without the
+/// server's own v5 marker.
+pub fn quote_from_v4_create(mut body: Value) -> Value {
+    if let Value::Object(map) = &mut body {
+        map.remove(V5_DECLINED_KEY);
+    }
     body
 }
 
 /// A v4 merge patch as a merge patch of the model's JSON representation. Changing `externalId`
 /// through v4 also drops the v5 identifiers kept beside it, which no longer describe it.
 pub fn quote_patch_from_v4(mut patch: Value) -> Value {
-    if let Value::Object(map) = &mut patch
-        && map.contains_key("externalId")
-    {
-        map.insert(V5_EXTERNAL_IDENTIFIERS_KEY.to_owned(), Value::Null);
+    if let Value::Object(map) = &mut patch {
+        map.remove(V5_DECLINED_KEY);
+        if map.contains_key("externalId") {
+            map.insert(V5_EXTERNAL_IDENTIFIERS_KEY.to_owned(), Value::Null);
+        }
     }
     patch
 }

@@ -9,7 +9,8 @@
 //! - item `action` is the `ItemActionType` enum (`add`, `modify`, `delete`, `noChange`): other
 //!   values are refused on input and not written on output (v4 allowed any string);
 //! - states: the v4 states are v5 states too; `declined` (the provider will not quote) is
-//!   recorded as `cancelled`; `acknowledged` is a state q2c passes while creating the quote, so a
+//!   recorded as `cancelled` marked declined ([`V5_DECLINED_KEY`]) and read back as
+//!   `declined`; `acknowledged` is a state q2c passes while creating the quote, so a
 //!   client cannot ask for it;
 //! - `Quote_FVO` requires `@type` and `instantSyncQuote` on create;
 //! - the hub answers a `Hub` (`id`, `href`, `callback`, `query`, `@type`);
@@ -18,7 +19,7 @@
 use q2c_model::tmf::{EventSubscription, Quote, QuoteState};
 use serde_json::{Map, Value};
 
-use crate::{V5_EXTERNAL_IDENTIFIERS_KEY, WireError};
+use crate::{V5_DECLINED_KEY, V5_EXTERNAL_IDENTIFIERS_KEY, WireError};
 
 /// The `ItemActionType` values.
 pub const ITEM_ACTIONS: [&str; 4] = ["add", "modify", "delete", "noChange"];
@@ -37,7 +38,7 @@ pub const QUOTE_STATES: [&str; 8] = [
 
 /// Fields of a v5 quote only the server sets (the model's list, with `creationDate` for
 /// `quoteDate`).
-pub const SERVER_OWNED_FIELDS: [&str; 8] = [
+pub const SERVER_OWNED_FIELDS: [&str; 9] = [
     "id",
     "href",
     "creationDate",
@@ -46,7 +47,12 @@ pub const SERVER_OWNED_FIELDS: [&str; 8] = [
     "authorization",
     "state",
     "effectiveQuoteCompletionDate",
+    "productOrder",
 ];
+
+/// Fields `Quote_FVO` leaves out that `Quote_MVO` has: set by the server on create, changeable
+/// by PATCH (`expectedQuoteCompletionDate`).
+pub const SERVER_SET_ON_CREATE: [&str; 1] = ["expectedQuoteCompletionDate"];
 
 /// The v5 name of a model state (every model state is a v5 state).
 pub fn state_to_v5(state: QuoteState) -> &'static str {
@@ -112,6 +118,10 @@ pub fn quote_to_v5(quote: &Quote) -> Result<Value, serde_json::Error> {
         };
         map.insert("externalId".to_owned(), identifiers);
     }
+    let declined = map.remove(V5_DECLINED_KEY) == Some(Value::Bool(true));
+    if declined && map.get("state") == Some(&Value::String("cancelled".to_owned())) {
+        map.insert("state".to_owned(), Value::String("declined".to_owned()));
+    }
     if let Some(Value::String(href)) = map.get_mut("href") {
         *href = href.replacen("/quoteManagement/v4/", "/quoteManagement/v5/", 1);
     }
@@ -131,8 +141,52 @@ fn item_to_v5(item: &mut Value) {
         // A v4 client may have written any action; v5 only has ItemActionType.
         map.remove("action");
     }
+    if let Some(Value::Object(product)) = map.get_mut("product") {
+        product_to_v5(product);
+    }
     if let Some(Value::Array(children)) = map.get_mut("quoteItem") {
         children.iter_mut().for_each(item_to_v5);
+    }
+}
+
+/// v5's `ProductRefOrValue` and `Characteristic` build on `Extensible`, which requires
+/// `@type`; a product written through v4 may have none. The discriminator values of the v5
+/// document are filled in where missing: `ProductValue` (a product described by value; q2c's
+/// quote items never reference an existing product by id alone) and, for each characteristic,
+/// the `Characteristic` subtype of its value's JSON type.
+fn product_to_v5(product: &mut Map<String, Value>) {
+    if !product.contains_key("@type") {
+        product.insert("@type".to_owned(), Value::String("ProductValue".to_owned()));
+    }
+    if let Some(Value::Array(characteristics)) = product.get_mut("productCharacteristic") {
+        for characteristic in characteristics {
+            if let Value::Object(characteristic) = characteristic
+                && !characteristic.contains_key("@type")
+            {
+                let subtype = characteristic_type(characteristic.get("value"));
+                characteristic.insert("@type".to_owned(), Value::String(subtype.to_owned()));
+            }
+        }
+    }
+}
+
+/// The v5 `Characteristic` subtype of a characteristic value (`Characteristic` itself when
+/// there is none).
+pub fn characteristic_type(value: Option<&Value>) -> &'static str {
+    match value {
+        Some(Value::String(_)) => "StringCharacteristic",
+        Some(Value::Bool(_)) => "BooleanCharacteristic",
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => "IntegerCharacteristic",
+        Some(Value::Number(_)) => "NumberCharacteristic",
+        Some(Value::Object(_)) => "ObjectCharacteristic",
+        Some(Value::Array(list)) => match list.first() {
+            Some(Value::String(_)) => "StringArrayCharacteristic",
+            Some(Value::Bool(_)) => "BooleanArrayCharacteristic",
+            Some(Value::Number(n)) if n.is_i64() || n.is_u64() => "IntegerArrayCharacteristic",
+            Some(Value::Number(_)) => "NumberArrayCharacteristic",
+            _ => "ObjectArrayCharacteristic",
+        },
+        Some(Value::Null) | None => "Characteristic",
     }
 }
 
@@ -147,7 +201,11 @@ pub fn quote_from_v5_create(body: Value) -> Result<Value, WireError> {
     let Value::Object(map) = body else {
         return Err(WireError::invalid("$", "expected a JSON object"));
     };
-    if let Some(field) = SERVER_OWNED_FIELDS.iter().find(|f| map.contains_key(**f)) {
+    if let Some(field) = SERVER_OWNED_FIELDS
+        .iter()
+        .chain(SERVER_SET_ON_CREATE.iter())
+        .find(|f| map.contains_key(**f))
+    {
         return Err(WireError::ForbiddenField((*field).to_owned()));
     }
     match map.get("@type") {
@@ -232,6 +290,9 @@ fn fields_from_v5(map: Map<String, Value>) -> Result<Map<String, Value>, WireErr
                     Value::String(s) => state_from_v5(s)?,
                     _ => return Err(WireError::invalid("state", "must be a string")),
                 };
+                if value.as_str() == Some("declined") {
+                    out.insert(V5_DECLINED_KEY.to_owned(), Value::Bool(true));
+                }
                 out.insert(
                     "state".to_owned(),
                     Value::String(state_to_v5(state).to_owned()),
@@ -245,7 +306,7 @@ fn fields_from_v5(map: Map<String, Value>) -> Result<Map<String, Value>, WireErr
                 }
                 out.insert(key, value);
             }
-            V5_EXTERNAL_IDENTIFIERS_KEY => {
+            V5_EXTERNAL_IDENTIFIERS_KEY | V5_DECLINED_KEY => {
                 return Err(WireError::invalid(key, "is reserved by the server"));
             }
             _ => {
@@ -442,7 +503,11 @@ mod tests {
         assert!(state_from_v5("acknowledged").is_err());
         assert!(state_from_v5("sleeping").is_err());
         let patch = quote_patch_from_v5(json!({"state": "declined"})).unwrap();
-        assert_eq!(patch, json!({"state": "cancelled"}));
+        assert_eq!(
+            patch,
+            json!({"state": "cancelled", V5_DECLINED_KEY: true}),
+            "recorded as cancelled, marked declined"
+        );
         for state in [
             QuoteState::InProgress,
             QuoteState::Pending,
@@ -518,6 +583,73 @@ mod tests {
             hub_to_v5(&s, "/tmf-api/quoteManagement/v5/hub/h1"),
             json!({"id": "h1", "href": "/tmf-api/quoteManagement/v5/hub/h1", "callback": "local:q",
                    "query": "eventType=QuoteStateChangeEvent", "@type": "Hub"})
+        );
+    }
+
+    #[test]
+    fn a_declined_quote_reads_back_declined_on_v5_and_cancelled_on_v4() {
+        let stored: Quote = serde_json::from_value(json!({
+            "id": "q-1", "state": "cancelled", V5_DECLINED_KEY: true,
+            "quoteItem": [{"id": "1", "action": "add"}]}))
+        .expect("a quote");
+        assert_eq!(quote_to_v5(&stored).unwrap()["state"], "declined");
+        let v4 = crate::v4::quote_to_v4(&stored).unwrap();
+        assert_eq!(v4["state"], "cancelled");
+        assert!(v4.get(V5_DECLINED_KEY).is_none(), "{v4}");
+        // Only a cancelled quote reads as declined.
+        let mut open = stored.clone();
+        open.state = Some(QuoteState::InProgress);
+        assert_eq!(quote_to_v5(&open).unwrap()["state"], "inProgress");
+        assert!(quote_patch_from_v5(json!({ V5_DECLINED_KEY: true })).is_err());
+    }
+
+    #[test]
+    fn products_without_a_type_get_the_v5_discriminator_values() {
+        let stored: Quote = serde_json::from_value(json!({
+            "id": "q-1",
+            "quoteItem": [{"id": "1", "action": "add", "product": {"productCharacteristic": [
+                {"name": "a", "value": "x"}, {"name": "b", "value": 2}, {"name": "c", "value": 2.5},
+                {"name": "d", "value": false}, {"name": "e", "value": {"k": 1}},
+                {"name": "f", "value": ["x"]}, {"name": "g"},
+                {"name": "h", "value": 1, "@type": "SpeedCharacteristic"}]}}]}))
+        .expect("a quote");
+        let v5 = quote_to_v5(&stored).unwrap();
+        let product = &v5["quoteItem"][0]["product"];
+        assert_eq!(product["@type"], "ProductValue");
+        let types: Vec<&str> = product["productCharacteristic"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["@type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            types,
+            [
+                "StringCharacteristic",
+                "IntegerCharacteristic",
+                "NumberCharacteristic",
+                "BooleanCharacteristic",
+                "ObjectCharacteristic",
+                "StringArrayCharacteristic",
+                "Characteristic",
+                "SpeedCharacteristic"
+            ]
+        );
+    }
+
+    #[test]
+    fn expected_quote_completion_date_is_refused_on_create_only() {
+        let body = json!({"@type": "Quote", "instantSyncQuote": false, "quoteItem": [{"action": "add"}],
+                          "expectedQuoteCompletionDate": "2030-01-01T00:00:00Z"});
+        assert_eq!(
+            quote_from_v5_create(body),
+            Err(WireError::ForbiddenField(
+                "expectedQuoteCompletionDate".to_owned()
+            ))
+        );
+        assert!(
+            quote_patch_from_v5(json!({"expectedQuoteCompletionDate": "2030-01-01T00:00:00Z"}))
+                .is_ok()
         );
     }
 }

@@ -82,7 +82,8 @@ pub fn parse_create_in<V: ApiVersion>(bytes: &[u8]) -> Result<Quote, ApiError> {
     typed(body)
 }
 
-/// `POST /quote` → 201 with `Location` and `ETag`; honours `Idempotency-Key`.
+/// `POST /quote` → 201 (200 with `instantSyncQuote: true`) with `Location` and `ETag`;
+/// honours `Idempotency-Key`.
 pub async fn create<V: ApiVersion>(
     State(state): State<AppState>,
     caller: Caller,
@@ -114,11 +115,19 @@ async fn create_quote<V: ApiVersion>(
     bytes: &[u8],
 ) -> Result<Response, ApiError> {
     let input = parse_create_in::<V>(bytes)?;
+    // TMF648 `Quote_Create.instantSyncQuote`: true asks for the quoting result at once, and 200
+    // says the operation succeeded; otherwise 201. q2c prices every quote synchronously, so
+    // the body is the same either way.
+    let status = if input.instant_sync_quote == Some(true) {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     state.quotas.admit_open_quote(&caller.0.tenant).await?;
     let stored = state.quotes.create(&caller.0, input).await?;
     let location = location(state, &format!("{}/quote/{}", V::BASE, stored.id()))?;
     let mut response = quote_response::<V>(&stored, None)?;
-    *response.status_mut() = StatusCode::CREATED;
+    *response.status_mut() = status;
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
 }

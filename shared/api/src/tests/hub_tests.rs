@@ -93,8 +93,15 @@ async fn non_json_content_types_are_415_and_charsets_are_fine() {
             .expect("a request");
         assert_error(&send(&app, request).await, 415, "UNSUPPORTED_MEDIA_TYPE");
     }
-    let missing = req("POST", HUB).body(Body::from(BODY)).expect("a request");
+    // A body without a Content-Type is 415; no body and no Content-Type a malformed
+    // request (400).
+    let missing = req("POST", HUB)
+        .header(header::CONTENT_LENGTH, BODY.len())
+        .body(Body::from(BODY))
+        .expect("a request");
     assert_error(&send(&app, missing).await, 415, "UNSUPPORTED_MEDIA_TYPE");
+    let nothing = req("POST", HUB).body(Body::empty()).expect("a request");
+    assert_error(&send(&app, nothing).await, 400, "MALFORMED_JSON");
     let charset = req("POST", HUB)
         .header(header::CONTENT_TYPE, "application/json; charset=ISO-8859-1")
         .body(Body::from(BODY))

@@ -54,6 +54,13 @@ pub struct ProductOrder {
     /// State assigned by order management; absent on create.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state: Option<ProductOrderState>,
+    /// When order management reported the order `completed` (TMF622 `completionDate`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "time::serde::rfc3339::option"
+    )]
+    pub completion_date: Option<OffsetDateTime>,
     /// `@type`, `@baseType`, `@schemaLocation`.
     #[serde(flatten)]
     pub type_info: TypeInfo,

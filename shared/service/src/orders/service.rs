@@ -3,8 +3,10 @@
 
 use q2c_model::inventory::{product_count, products_from_order};
 use q2c_model::limits::MAX_PRODUCTS_PER_ORDER;
-use q2c_model::ordering::{OrderStateChange, change_order_state, order_from_quote};
-use q2c_model::tmf::{ProductOrderState, Quote};
+use q2c_model::ordering::{
+    OrderStateChange, order_from_quote, report_item_states, report_order_state,
+};
+use q2c_model::tmf::{ProductOrderItemState, ProductOrderState, Quote};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -87,9 +89,18 @@ impl OrderService {
             attempt += 1;
             let stored = self.find(ctx, &reported.ids).await?;
             let mut next = stored.clone();
-            match change_order_state(&mut next.order, reported.state) {
-                Ok(OrderStateChange::Unchanged) => return Ok(stored),
-                Ok(OrderStateChange::Changed { .. }) => {}
+            let now = self.ports.clock.now();
+            let items_changed =
+                report_item_states(&mut next.order, &reported.items).map_err(|illegal| {
+                    ServiceError::BusinessRule {
+                        code: ILLEGAL_ORDER_STATE_TRANSITION,
+                        message: format!("product order {}: {illegal}", stored.id()),
+                        path: Some("event.productOrder.productOrderItem".to_owned()),
+                    }
+                })?;
+            match report_order_state(&mut next.order, reported.state, now) {
+                Ok(OrderStateChange::Unchanged) if !items_changed => return Ok(stored),
+                Ok(_) => {}
                 Err(illegal) => {
                     return Err(ServiceError::BusinessRule {
                         code: ILLEGAL_ORDER_STATE_TRANSITION,
@@ -104,7 +115,6 @@ impl OrderService {
                 }
             }
             next.version = stored.version + 1;
-            let now = self.ports.clock.now();
             let event = order_event(
                 OrderEventType::StateChange,
                 &next,
@@ -115,7 +125,9 @@ impl OrderService {
             .map_err(serialisation_error)?;
             // A completed order's products, created in the same write as its state: a
             // redelivered `completed` is `Unchanged` above and creates nothing again.
-            let products = if reported.state == ProductOrderState::Completed {
+            let products = if reported.state == ProductOrderState::Completed
+                && stored.order.state != Some(ProductOrderState::Completed)
+            {
                 completion_products(&next, now)?
             } else {
                 Vec::new()
@@ -173,14 +185,17 @@ impl OrderService {
 
 /// The order (version 1, dispatch pending) and its `ProductOrderCreateEvent` for `quote`,
 /// which is being accepted.
+/// `public_base` is the server's public URL (`https://api.example.com`, empty for
+/// root-relative hrefs), as in the quote hrefs.
 pub(crate) fn new_order_for(
     quote: &Quote,
     ctx: &RequestContext,
     now: OffsetDateTime,
+    public_base: &str,
 ) -> Result<(StoredOrder, OutboxEvent), ServiceError> {
     let id = uuid::Uuid::now_v7().to_string();
     let mut order = order_from_quote(quote, &id, now);
-    order.href = Some(format!("{PRODUCT_ORDER_HREF_BASE}/{id}"));
+    order.href = Some(format!("{public_base}{PRODUCT_ORDER_HREF_BASE}/{id}"));
     let stored = StoredOrder {
         order,
         version: 1,
@@ -222,6 +237,8 @@ struct Reported {
     /// Ids to look the order up by, in order of preference.
     ids: Vec<String>,
     state: ProductOrderState,
+    /// The item states reported (`productOrderItem[]`, at any depth): `(id, state)`.
+    items: Vec<(String, ProductOrderItemState)>,
 }
 
 fn parse_notification(notification: &Value) -> Result<Reported, ServiceError> {
@@ -259,7 +276,42 @@ fn parse_notification(notification: &Value) -> Result<Reported, ServiceError> {
             "needs externalId (our order id) or id",
         ));
     }
-    Ok(Reported { ids, state })
+    let mut items = Vec::new();
+    collect_item_states(
+        order.get("productOrderItem"),
+        "event.productOrder.productOrderItem",
+        &mut items,
+    )?;
+    Ok(Reported { ids, state, items })
+}
+
+/// The `(id, state)` of every reported item that has both, depth first.
+fn collect_item_states(
+    items: Option<&Value>,
+    path: &str,
+    out: &mut Vec<(String, ProductOrderItemState)>,
+) -> Result<(), ServiceError> {
+    let Some(Value::Array(items)) = items else {
+        return Ok(());
+    };
+    for (i, item) in items.iter().enumerate() {
+        let here = format!("{path}[{i}]");
+        if let (Some(id), Some(state)) = (item.get("id").and_then(Value::as_str), item.get("state"))
+        {
+            let state: ProductOrderItemState =
+                serde_json::from_value(state.clone()).map_err(|_| ServiceError::InvalidInput {
+                    path: Some(format!("{here}.state")),
+                    message: "not a TMF622 product order item state".to_owned(),
+                })?;
+            out.push((id.to_owned(), state));
+        }
+        collect_item_states(
+            item.get("productOrderItem"),
+            &format!("{here}.productOrderItem"),
+            out,
+        )?;
+    }
+    Ok(())
 }
 
 fn not_found(id: &str) -> ServiceError {
