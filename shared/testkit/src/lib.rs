@@ -10,6 +10,8 @@
 //! - [`lambda`]: the events Lambda builds (SQS, DynamoDB stream) and [`lambda::drain`], which
 //!   plays the SQS event source mapping against a handler.
 //! - [`tmf637`]: the official TMF637 v4 schemas, for validating product events and products.
+//! - [`recorder`]: an SDK interceptor recording every DynamoDB and SQS request (operation,
+//!   table or queue, partition keys, sizes, instants) and the critical path of what it recorded.
 //! - [`poll`]: [`poll::eventually`], waiting for what a background task does.
 //!
 //! Every helper panics on failure: it fails the test that called it, with the reason.
@@ -19,6 +21,7 @@ pub mod dynamo;
 pub mod lambda;
 pub mod moto;
 pub mod poll;
+pub mod recorder;
 pub mod sqs;
 pub mod template;
 pub mod tmf637;
