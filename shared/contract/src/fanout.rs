@@ -362,6 +362,9 @@ pub async fn fanout_continuation_scenario(
         },
         FanoutConfig {
             page_size,
+            // Continuations on the queue the contract drains (it has `pricing-changes` to
+            // itself; the deployment gives them `pricing-continuations`).
+            queue: "pricing-changes".to_owned(),
             ..FanoutConfig::default()
         },
     );

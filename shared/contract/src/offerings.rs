@@ -421,6 +421,8 @@ pub async fn offering_retirement_scenario(
         },
         FanoutConfig {
             page_size: 2,
+            // Continuations on the queue this test drains.
+            queue: "pricing-changes".to_owned(),
             ..FanoutConfig::default()
         },
     );

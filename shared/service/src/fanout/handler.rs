@@ -529,14 +529,17 @@ impl PriceFanout {
             }
         }
         // Each quote is its own transaction on its own partition: written a few at a time.
-        let results: Vec<Result<Option<QuoteChange>, HandlerError>> =
-            futures::stream::iter(page.quotes.iter().zip(stored))
-                .map(|(open, read)| {
-                    self.process_quote(source, facts, open, read, &settings, &catalog)
-                })
-                .buffer_unordered(self.config.write_concurrency)
-                .collect()
-                .await;
+        // (The futures are built in a loop, not a stream closure: a closure borrowing them
+        // would leave the handler's future not `Send` for every lifetime, which spawning
+        // it needs.)
+        let mut writes = Vec::with_capacity(page.quotes.len());
+        for (open, read) in page.quotes.iter().zip(stored) {
+            writes.push(self.process_quote(source, facts, open, read, &settings, &catalog));
+        }
+        let results: Vec<Result<Option<QuoteChange>, HandlerError>> = futures::stream::iter(writes)
+            .buffer_unordered(self.config.write_concurrency)
+            .collect()
+            .await;
         for result in results {
             match result? {
                 Some(QuoteChange::Repriced) => report.repriced += 1,
