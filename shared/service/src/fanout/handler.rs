@@ -363,7 +363,7 @@ impl PriceFanout {
                 .await?;
             for quote in &page.quotes {
                 count += 1;
-                if count % page_size == 0 {
+                if count.is_multiple_of(page_size) {
                     page_ends.push(FanoutCursor::after(&quote.tenant, &quote.quote_id));
                 }
             }
