@@ -66,6 +66,8 @@ struct Stack {
     fanout: Fanout,
     source_url: String,
     dlq_url: String,
+    continuations_url: String,
+    continuations_dlq_url: String,
     billing_url: String,
     subscriber_urls: [String; 2],
     posts: Arc<Mutex<Vec<String>>>,
@@ -91,6 +93,13 @@ async fn stack(max_receive_count: u32, missing_subscriber: bool) -> Stack {
     let (source_url, dlq_url) = queue_with_dlq(
         &sqs,
         &format!("{prefix}pricing-changes"),
+        max_receive_count,
+        1,
+    )
+    .await;
+    let (continuations_url, continuations_dlq_url) = queue_with_dlq(
+        &sqs,
+        &format!("{prefix}pricing-continuations"),
         max_receive_count,
         1,
     )
@@ -137,11 +146,15 @@ async fn stack(max_receive_count: u32, missing_subscriber: bool) -> Stack {
         table_name: table,
         pricing_changes_queue_url: source_url.clone(),
         pricing_changes_dlq_url: dlq_url.clone(),
+        pricing_continuations_queue_url: continuations_url.clone(),
+        pricing_continuations_dlq_url: continuations_dlq_url.clone(),
         billing_updates_queue_url: billing_url.clone(),
         callback_allowlist: format!("{},{},{missing_arn},{listener_url}", arns[0], arns[1]),
         subscriber_queue_prefix: None,
         max_receive_count,
         page_size: 200,
+        segments: 8,
+        write_concurrency: 8,
         event_schema: q2c_service::event_versions::SchemaMajor::DEFAULT_EMIT,
     };
     let fanout = Fanout::new(
@@ -157,6 +170,8 @@ async fn stack(max_receive_count: u32, missing_subscriber: bool) -> Stack {
         fanout,
         source_url,
         dlq_url,
+        continuations_url,
+        continuations_dlq_url,
         billing_url,
         subscriber_urls: [subscriber_urls.remove(0), subscriber_urls.remove(0)],
         posts,
@@ -476,4 +491,71 @@ async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_naming_it(
             "{url} once despite the retry"
         );
     }
+}
+
+#[tokio::test]
+async fn a_continuation_over_its_hop_bound_is_parked_in_the_continuations_dlq_with_the_reason() {
+    let stack = stack(5, false).await;
+    let quote = open_quote(&stack.store, &stack.tenant, "mobile-l").await;
+    // The catalog copy already holds the new price (as after the change's first message).
+    let mut changed = sample_catalog_price();
+    if let Some(money) = changed.price.as_mut() {
+        money.amount = Decimal::from(35);
+    }
+    stack.store.put_price(&changed).await.expect("price");
+    let continuation = |hop: u32| {
+        json!({
+            "eventId": unique("continuation"),
+            "eventType": q2c_service::fanout::CONTINUATION_EVENT_TYPE,
+            "eventTime": "2026-11-27T10:00:00Z",
+            "event": {"priceFanout": {
+                "priceId": PRICE_ID,
+                "cursor": format!("{}#0", stack.tenant),
+                "retired": false,
+                "lastUpdate": "2026-11-27T10:00:00Z",
+                "sourceEventId": "src",
+                "segment": 3,
+                "hop": hop,
+                "maxHops": 4,
+            }},
+        })
+        .to_string()
+    };
+    for hop in [5, 4] {
+        stack
+            .sqs
+            .send_message()
+            .queue_url(&stack.continuations_url)
+            .message_body(continuation(hop))
+            .send()
+            .await
+            .expect("send");
+    }
+    let failures = lambda::drain(&stack.sqs, &stack.continuations_url, |event| {
+        stack.fanout.handle(event)
+    })
+    .await;
+    assert_eq!(failures, 0, "a continuation over its bound is not retried");
+
+    let parked = take_all(&stack.sqs, &stack.continuations_dlq_url).await;
+    assert_eq!(parked.len(), 1, "only the one over its bound");
+    let reason = failure_reason(&parked[0]);
+    assert!(
+        reason.contains("hop 5 of segment 3 is over its bound of 4 hops"),
+        "{reason}"
+    );
+    assert!(
+        take_all(&stack.sqs, &stack.dlq_url).await.is_empty(),
+        "not in the pricing-changes DLQ"
+    );
+    // The one within its bound ran: the quote (after the cursor `<tenant>#0`) took the
+    // new price, once.
+    let stored = stack
+        .store
+        .get(&stack.tenant, &quote)
+        .await
+        .expect("get")
+        .expect("quote");
+    assert_eq!(stored.version, 2, "re-priced once");
+    assert_eq!(monthly_amount(&stored.quote), Some(Decimal::from(35)));
 }

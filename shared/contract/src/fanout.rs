@@ -362,6 +362,12 @@ pub async fn fanout_continuation_scenario(
         },
         FanoutConfig {
             page_size,
+            // Continuations on the queue the contract drains (it has `pricing-changes` to
+            // itself; the deployment gives them `pricing-continuations`).
+            queue: "pricing-changes".to_owned(),
+            // One quote at a time: moto fails concurrent transactions on one table (a 500);
+            // the concurrent writes are tested in price-fanout's scale test and `q2c local`'s.
+            write_concurrency: 1,
             ..FanoutConfig::default()
         },
     );

@@ -421,6 +421,10 @@ pub async fn offering_retirement_scenario(
         },
         FanoutConfig {
             page_size: 2,
+            // Continuations on the queue this test drains.
+            queue: "pricing-changes".to_owned(),
+            // One quote at a time: moto fails concurrent transactions on one table.
+            write_concurrency: 1,
             ..FanoutConfig::default()
         },
     );

@@ -313,6 +313,8 @@ async fn change_price(
         },
         FanoutConfig {
             page_size: PAGE_SIZE,
+            // Continuations on the one queue this example drains.
+            queue: QUEUE.to_owned(),
             ..FanoutConfig::default()
         },
     );

@@ -20,6 +20,9 @@ use crate::ports::BoxError;
 pub mod queues {
     /// Catalog price changes, consumed by the price fan-out.
     pub const PRICING_CHANGES: &str = "pricing-changes";
+    /// The price fan-out's continuations (one page of one segment each), consumed by the
+    /// price fan-out through a mapping of its own (no batching window, one message a batch).
+    pub const PRICING_CONTINUATIONS: &str = "pricing-continuations";
     /// Product orders, consumed by the order dispatch.
     pub const ORDERS: &str = "orders";
     /// TMF648 quote events (`Quote*Event`), written by the outbox relay.
@@ -34,8 +37,9 @@ pub mod queues {
     /// Every queue the deployment consumes or produces for itself: the source queues and
     /// the relay's failure destination (their `-dlq`s too, by suffix). A hub callback may
     /// never name one (`CallbackPolicy`); add a new system queue here.
-    pub const SYSTEM: [&str; 5] = [
+    pub const SYSTEM: [&str; 6] = [
         PRICING_CHANGES,
+        PRICING_CONTINUATIONS,
         ORDERS,
         QUOTE_EVENTS,
         BILLING_UPDATES,

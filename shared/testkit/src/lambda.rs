@@ -36,6 +36,26 @@ pub fn sqs_event(messages: &[Message]) -> SqsEvent {
     event
 }
 
+/// [`sqs_event`] as the mapping of the queue at `url` delivers it: every record's
+/// `eventSourceARN` names the queue (`arn:aws:sqs:<region>:<account>:<name>`, from a
+/// `…/<account>/<name>` URL).
+pub fn sqs_event_from(url: &str, messages: &[Message]) -> SqsEvent {
+    let mut event = sqs_event(messages);
+    let arn = queue_arn_of(url);
+    for record in &mut event.records {
+        record.event_source_arn = Some(arn.clone());
+    }
+    event
+}
+
+/// The ARN of the queue at `url` (`…/<account>/<name>`), in [`crate::moto::region`].
+pub fn queue_arn_of(url: &str) -> String {
+    let mut parts = url.trim_end_matches('/').rsplit('/');
+    let name = parts.next().unwrap_or_default();
+    let account = parts.next().unwrap_or_default();
+    format!("arn:aws:sqs:{}:{account}:{name}", crate::moto::region())
+}
+
 /// A DynamoDB stream `INSERT` of the item with keys `pk`/`sk` and `image` (see
 /// [`crate::dynamo::stream_image`]), shaped as the sample `events/dynamodb/outbox-insert.json`.
 pub fn stream_insert(pk: &str, sk: &str, image: serde_json::Value) -> StreamEvent {
@@ -65,7 +85,7 @@ where
         if messages.is_empty() {
             return failures;
         }
-        let response = handler(sqs_event(&messages)).await;
+        let response = handler(sqs_event_from(url, &messages)).await;
         let failed: Vec<String> = response
             .batch_item_failures
             .into_iter()

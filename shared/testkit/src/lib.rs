@@ -12,6 +12,8 @@
 //! - [`tmf637`]: the official TMF637 v4 schemas, for validating product events and products.
 //! - [`official`]: the official TM Forum documents (TMF648, TMF622, TMF620 v4 and v5, TMF688
 //!   v4), verbatim and checksummed, as validators that resolve v5 discriminators by `@type`.
+//! - [`recorder`]: an SDK interceptor recording every DynamoDB and SQS request (operation,
+//!   table or queue, partition keys, sizes, instants) and the critical path of what it recorded.
 //! - [`poll`]: [`poll::eventually`], waiting for what a background task does.
 //!
 //! Every helper panics on failure: it fails the test that called it, with the reason.
@@ -22,6 +24,7 @@ pub mod lambda;
 pub mod moto;
 pub mod official;
 pub mod poll;
+pub mod recorder;
 pub mod sqs;
 pub mod template;
 pub mod tmf637;

@@ -59,15 +59,19 @@ pub fn sqs_client() -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::from_conf(sqs_config())
 }
 
-/// A DynamoDB client for moto.
-pub fn dynamo_client() -> aws_sdk_dynamodb::Client {
-    let config = aws_sdk_dynamodb::Config::builder()
+/// The DynamoDB configuration for moto (to add interceptors before building a client).
+pub fn dynamo_config() -> aws_sdk_dynamodb::Config {
+    aws_sdk_dynamodb::Config::builder()
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new(region()))
         .endpoint_url(endpoint())
         .credentials_provider(credentials())
-        .build();
-    aws_sdk_dynamodb::Client::from_conf(config)
+        .build()
+}
+
+/// A DynamoDB client for moto.
+pub fn dynamo_client() -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::from_conf(dynamo_config())
 }
 
 /// A shared SDK configuration for moto, as `aws_config` loads it in the functions.

@@ -3,7 +3,10 @@
 //! embedded queues the way event source mappings drive the functions on AWS.
 //!
 //! - `pricing-changes` → [`PriceFanout`], announcing through hub delivery (billing-updates
-//!   first);
+//!   first); its continuations go to `pricing-continuations`, a queue of their own (created
+//!   by [`ensure_continuation_queue`]), polled by [`FANOUT_POLLERS`] pollers at once, as the
+//!   continuation mapping runs concurrent invocations, so the segments of a change run at
+//!   once;
 //! - `quote-events` → [`HubDelivery::deliver_mixed_batch_by`], whole batches, by a
 //!   deadline inside the visibility timeout, [`HUB_DELIVERY_POLLERS`] batches at a time (as
 //!   the event source mapping runs concurrent invocations), so a batch waiting on a slow
@@ -39,6 +42,30 @@ const DISPATCH_MARGIN: Duration = Duration::from_secs(2);
 /// Batches of `quote-events` in hand at once (each its own poller, as concurrent Lambda
 /// invocations of hub-delivery are).
 pub const HUB_DELIVERY_POLLERS: usize = 4;
+/// Continuations of the price fan-out in hand at once (one segment's page each).
+pub const FANOUT_POLLERS: usize = 4;
+
+/// Creates `pricing-continuations` and its DLQ in the embedded queues when missing (the
+/// schema's migration creates the other template queues), redriving after
+/// [`DEFAULT_MAX_RECEIVE_COUNT`] receives as the template's queue does.
+///
+/// # Errors
+/// When SQLite fails.
+pub async fn ensure_continuation_queue(store: &SqliteStore) -> anyhow::Result<()> {
+    let engine = SqliteQueues::new(store);
+    let dlq = q2c_service::messaging::dlq_name(queues::PRICING_CONTINUATIONS);
+    engine
+        .configure_queue(&dlq, None, DEFAULT_MAX_RECEIVE_COUNT)
+        .await?;
+    engine
+        .configure_queue(
+            queues::PRICING_CONTINUATIONS,
+            Some(&dlq),
+            DEFAULT_MAX_RECEIVE_COUNT,
+        )
+        .await?;
+    Ok(())
+}
 
 /// Builds the local hub delivery: subscriptions and delivery log in the store, callbacks
 /// checked again by `policy` (the API's), billing-updates first for catalog events (a
@@ -95,6 +122,32 @@ impl Consumers {
         emit: SchemaMajor,
         policy: CallbackPolicy,
     ) -> anyhow::Result<Consumers> {
+        Self::start_tuned(
+            store,
+            ports,
+            downstream_url,
+            downstream_token,
+            emit,
+            policy,
+            FanoutConfig::default(),
+        )
+    }
+
+    /// [`Consumers::start`] with the fan-out's page size, segments and write concurrency
+    /// from `fanout` (its queue is always `pricing-continuations`, its schema `emit`).
+    /// Call [`ensure_continuation_queue`] first.
+    ///
+    /// # Errors
+    /// When a client cannot be built.
+    pub fn start_tuned(
+        store: &SqliteStore,
+        ports: &Ports,
+        downstream_url: &str,
+        downstream_token: Option<String>,
+        emit: SchemaMajor,
+        policy: CallbackPolicy,
+        fanout: FanoutConfig,
+    ) -> anyhow::Result<Consumers> {
         let queue_client = SqliteQueues::new(store).queue_client();
         let delivery = Arc::new(hub_delivery(
             store,
@@ -117,7 +170,8 @@ impl Consumers {
             },
             FanoutConfig {
                 emit,
-                ..FanoutConfig::default()
+                queue: queues::PRICING_CONTINUATIONS.to_owned(),
+                ..fanout
             },
         ));
         let credential: Arc<dyn Credential> = match downstream_token {
@@ -153,19 +207,25 @@ impl Consumers {
         };
         let mut tasks = Vec::new();
 
-        let pricing = poller(queues::PRICING_CHANGES);
-        let (f, s) = (fanout, stopped.clone());
-        tasks.push(tokio::spawn(async move {
-            pricing
-                .run(
-                    |message| {
-                        let fanout = f.clone();
-                        async move { fanout.handle(message).await.map(|_| ()) }
-                    },
-                    until_stopped(s),
-                )
-                .await;
-        }));
+        let fanout_pollers = std::iter::once(queues::PRICING_CHANGES).chain(std::iter::repeat_n(
+            queues::PRICING_CONTINUATIONS,
+            FANOUT_POLLERS,
+        ));
+        for queue in fanout_pollers {
+            let pricing = poller(queue);
+            let (f, s) = (fanout.clone(), stopped.clone());
+            tasks.push(tokio::spawn(async move {
+                pricing
+                    .run(
+                        |message| {
+                            let fanout = f.clone();
+                            async move { fanout.handle(message).await.map(|_| ()) }
+                        },
+                        until_stopped(s),
+                    )
+                    .await;
+            }));
+        }
 
         for _ in 0..HUB_DELIVERY_POLLERS {
             let events = poller(queues::QUOTE_EVENTS);

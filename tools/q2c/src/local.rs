@@ -403,6 +403,7 @@ impl LocalApp {
             }))
         });
         let consumers = if self.consumers {
+            crate::consumers::ensure_continuation_queue(&self.store).await?;
             Some(Consumers::start(
                 &self.store,
                 &self.ports,

@@ -4,8 +4,9 @@
 //! consumer timeouts, partial batch failures, encryption with the customer-managed key, IAM
 //! actions without wildcards, retain policies, alarm coverage with runbook links, metric names
 //! that exist (the code's [`q2c_runtime::Metric::ALL`] or AWS's), CORS headers, and safe
-//! deployments. It also covers what the stack rehearsal cannot create in moto (queue
-//! policies, alarms, the HTTP API, CodeDeploy).
+//! deployments, `RecursiveLoop` only on functions that loop through a queue, and continuation
+//! queues mapped without a batching window. It also covers what the stack rehearsal cannot
+//! create in moto (queue policies, alarms, the HTTP API, CodeDeploy).
 //!
 //! Short-form (`!Ref`, `!GetAtt`, `!Sub`, ...) and long-form (`Ref`, `Fn::GetAtt`, ...)
 //! intrinsics are both understood; numbers given as `!Ref Parameter` resolve to the
@@ -68,6 +69,11 @@ pub enum Rule {
     /// The outbox relay (a DynamoDB-stream-fed function) may send to the dead-letter queue of
     /// every queue it may send to: it parks there what it cannot publish.
     OutboxParking,
+    /// A function consuming a queue it also sends to sets `RecursiveLoop: Allow`; no other
+    /// function does.
+    RecursiveLoop,
+    /// Every continuation queue (`…-continuations`) is mapped, without a batching window.
+    ContinuationQueueMapped,
 }
 
 /// The smallest `maxReceiveCount` accepted: fewer receives lets a transient failure of a good
@@ -80,7 +86,7 @@ pub const VISIBILITY_TIMEOUT_FACTOR: f64 = 6.0;
 
 impl Rule {
     /// Every rule, in the order [`lint`] runs them.
-    pub const ALL: [Rule; 14] = [
+    pub const ALL: [Rule; 16] = [
         Rule::SqsRedrivePolicy,
         Rule::SqsMaxReceiveCount,
         Rule::SqsVisibilityTimeout,
@@ -95,6 +101,8 @@ impl Rule {
         Rule::CorsHeaders,
         Rule::SafeDeployment,
         Rule::OutboxParking,
+        Rule::RecursiveLoop,
+        Rule::ContinuationQueueMapped,
     ];
 
     /// The rule's stable kebab-case name.
@@ -114,6 +122,8 @@ impl Rule {
             Rule::CorsHeaders => "cors-headers",
             Rule::SafeDeployment => "safe-deployment",
             Rule::OutboxParking => "outbox-parking",
+            Rule::RecursiveLoop => "recursive-loop",
+            Rule::ContinuationQueueMapped => "continuation-queue-mapped",
         }
     }
 }
@@ -167,6 +177,8 @@ pub fn lint(template: &Template) -> Vec<Violation> {
     violations.extend(rules::cors::check(template));
     violations.extend(rules::deploy::check(template));
     violations.extend(rules::parking::check(template));
+    violations.extend(rules::loops::check_recursive_loop(template));
+    violations.extend(rules::loops::check_continuations_mapped(template));
     violations.sort_by_key(|v| v.rule);
     violations
 }

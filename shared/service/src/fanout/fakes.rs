@@ -215,7 +215,7 @@ impl QueueClient for MemoryQueue {
         queue: &str,
         messages: &[OutgoingMessage],
     ) -> Result<SendOutcome, QueueError> {
-        assert_eq!(queue, "pricing-changes");
+        assert_eq!(queue, "pricing-continuations");
         if *self.refuse.lock().expect("lock") {
             return Err(QueueError::Backend("queue down".into()));
         }

@@ -1,23 +1,31 @@
-//! [`PriceFanout`], the consumer of the `pricing-changes` queue: apply the change (to a
-//! price or an offering), announce it, process one page of affected open quotes (for an
-//! offering only when the change retires it), and hand the rest to a continuation message
-//! sent before the current message is acknowledged (so no page is ever lost: if the send
-//! fails, the message is redelivered and the page, already done, is a no-op).
+//! [`PriceFanout`], the consumer of the `pricing-changes` queue and of its own
+//! `pricing-continuations` queue: apply the change (to a price or an offering), announce it,
+//! split the affected open quotes (for an offering only when the change retires it) into up
+//! to [`FanoutConfig::segments`] segments of whole pages, hand every segment but the first to
+//! a continuation message of its own, and process the first page of the first segment. Each
+//! continuation processes one page of its segment (the page's quotes written
+//! [`FanoutConfig::write_concurrency`] at a time) and hands the rest of its segment to the
+//! next continuation; every continuation carries its hop and its segment's hop bound, and one
+//! over its bound is refused as poison (to the DLQ with the reason). Continuations are sent
+//! before the current message is acknowledged, so no page is ever lost: if a send fails, the
+//! message is redelivered and the pages already done are no-ops.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use futures::StreamExt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{QuoteItem, QuoteState};
 use time::OffsetDateTime;
 
-use super::message::{FanoutWork, parse_work};
+use super::message::{FanoutWork, SegmentHop, parse_work};
 use super::page_catalog::PageCatalog;
 use super::rules::{ChangeFacts, QuoteChange, apply_rules};
 use super::{
     Announce, ApplyOutcome, CatalogSubject, FanoutCursor, OfferingCatalogWriter, OfferingChange,
-    OpenQuote, OpenQuoteIndex, PriceCatalogWriter, continuation_message,
+    OpenQuote, OpenQuoteIndex, OpenQuotePage, PriceCatalogWriter, continuation_message,
 };
 use crate::context::{RequestContext, TenantId};
 use crate::error::ServiceError;
@@ -33,12 +41,22 @@ const MAX_ATTEMPTS: usize = 3;
 /// The subject recorded on events the fan-out causes.
 const SUBJECT: &str = "q2c-price-fanout";
 
+/// Open quotes read per index request while planning the segments of a change.
+const PLAN_READ: usize = 2000;
+
 /// Tuning of the fan-out.
 #[derive(Debug, Clone)]
 pub struct FanoutConfig {
     /// Open quotes processed per message (the rest continue in follow-up messages).
     pub page_size: usize,
-    /// Where continuation messages go (the queue the fan-out consumes).
+    /// Most segments a change is split into: each walks its share of the pages with a chain
+    /// of continuations of its own, the segments at once (default 8).
+    pub segments: usize,
+    /// Quotes of one page written at once (default 8; each write is one transaction on its
+    /// own quote's partition).
+    pub write_concurrency: usize,
+    /// Where continuation messages go: a queue of their own (`pricing-continuations`), whose
+    /// event source mapping has no batching window.
     pub queue: String,
     /// The schema major of the continuation messages it sends.
     pub emit: SchemaMajor,
@@ -48,9 +66,30 @@ impl Default for FanoutConfig {
     fn default() -> Self {
         FanoutConfig {
             page_size: 200,
-            queue: queues::PRICING_CHANGES.to_owned(),
+            segments: 8,
+            write_concurrency: 8,
+            queue: queues::PRICING_CONTINUATIONS.to_owned(),
             emit: SchemaMajor::DEFAULT_EMIT,
         }
+    }
+}
+
+/// One segment of a change's open quotes: whole pages, after `after` up to `until`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Segment {
+    /// Where it starts (after this quote); `None` for the first.
+    after: Option<FanoutCursor>,
+    /// Its last quote (inclusive); `None` for the last.
+    until: Option<FanoutCursor>,
+    /// How many pages it held when planned.
+    pages: usize,
+}
+
+impl Segment {
+    /// The hop bound of its chain: twice the pages it was planned with, plus one (room for
+    /// quotes opened in its range while the fan-out runs).
+    fn max_hops(&self) -> u32 {
+        u32::try_from(self.pages.saturating_mul(2).saturating_add(1)).unwrap_or(u32::MAX)
     }
 }
 
@@ -119,6 +158,8 @@ impl PriceFanout {
             ports,
             config: FanoutConfig {
                 page_size: config.page_size.max(1),
+                segments: config.segments.max(1),
+                write_concurrency: config.write_concurrency.max(1),
                 ..config
             },
             stale_skipped: AtomicU64::new(0),
@@ -169,7 +210,7 @@ impl PriceFanout {
                     retired: change.retires(),
                     last_update: change.last_update,
                 };
-                let (page, continued_after) = self.run_page(&message, &facts, None).await?;
+                let (page, continued_after) = self.start(&message, &facts).await?;
                 Ok(FanoutOutcome {
                     applied: Some(applied),
                     page,
@@ -178,8 +219,35 @@ impl PriceFanout {
             }
             FanoutWork::Offering(change) => self.handle_offering(&message, &change).await,
             FanoutWork::Continue(continuation) => {
+                if continuation.hop > continuation.max_hops {
+                    return Err(HandlerError::Poison {
+                        reason: format!(
+                            "continuation hop {} of segment {} is over its bound of {} hops \
+                             (fan-out of {} after {}, from event {}); re-publish the change \
+                             to finish it",
+                            continuation.hop,
+                            continuation.segment,
+                            continuation.max_hops,
+                            continuation.price_id,
+                            continuation.cursor,
+                            continuation.source_event_id
+                        ),
+                    });
+                }
                 let cursor = FanoutCursor::parse(&continuation.cursor)
                     .map_err(|reason| HandlerError::Poison { reason })?;
+                let until = continuation
+                    .until
+                    .as_deref()
+                    .map(FanoutCursor::parse)
+                    .transpose()
+                    .map_err(|reason| HandlerError::Poison { reason })?;
+                let at = SegmentHop {
+                    until,
+                    segment: continuation.segment,
+                    hop: continuation.hop,
+                    max_hops: continuation.max_hops,
+                };
                 let facts = ChangeFacts {
                     subject: continuation.subject,
                     price_id: &continuation.price_id,
@@ -190,7 +258,8 @@ impl PriceFanout {
                     event_id: continuation.source_event_id.clone(),
                     ..message
                 };
-                let (page, continued_after) = self.run_page(&source, &facts, Some(&cursor)).await?;
+                let (page, continued_after) =
+                    self.run_page(&source, &facts, Some(&cursor), &at).await?;
                 Ok(FanoutOutcome {
                     applied: None,
                     page,
@@ -243,7 +312,7 @@ impl PriceFanout {
             retired: true,
             last_update: change.last_update,
         };
-        let (page, continued_after) = self.run_page(message, &facts, None).await?;
+        let (page, continued_after) = self.start(message, &facts).await?;
         Ok(FanoutOutcome {
             applied: Some(applied),
             page,
@@ -251,27 +320,187 @@ impl PriceFanout {
         })
     }
 
-    /// Processes one page after `after` and sends the continuation when more remain.
+    /// One page of the open-quote index for the change.
+    async fn index_page(
+        &self,
+        facts: &ChangeFacts<'_>,
+        after: Option<&FanoutCursor>,
+        limit: usize,
+    ) -> Result<OpenQuotePage, HandlerError> {
+        let index = self.ports.index.as_ref();
+        match facts.subject {
+            CatalogSubject::Price => index.open_quotes(facts.price_id, after, limit).await,
+            CatalogSubject::Offering => {
+                index
+                    .open_quotes_by_offering(facts.price_id, after, limit)
+                    .await
+            }
+        }
+        .map_err(transient)
+    }
+
+    /// Splits the change's open quotes into at most [`FanoutConfig::segments`] segments of
+    /// whole pages, with one walk of the index ([`PLAN_READ`] entries a request; only the
+    /// end of every page is kept).
+    async fn plan(&self, facts: &ChangeFacts<'_>) -> Result<Vec<Segment>, HandlerError> {
+        let page_size = self.config.page_size;
+        let whole = |pages| {
+            vec![Segment {
+                after: None,
+                until: None,
+                pages,
+            }]
+        };
+        if self.config.segments <= 1 {
+            return Ok(whole(1));
+        }
+        let mut page_ends = Vec::new();
+        let mut count = 0usize;
+        let mut after = None;
+        loop {
+            let page = self
+                .index_page(facts, after.as_ref(), PLAN_READ.max(page_size))
+                .await?;
+            for quote in &page.quotes {
+                count += 1;
+                if count.is_multiple_of(page_size) {
+                    page_ends.push(FanoutCursor::after(&quote.tenant, &quote.quote_id));
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        let pages = count.div_ceil(page_size).max(1);
+        let segments = self.config.segments.min(pages);
+        if segments <= 1 {
+            return Ok(whole(pages));
+        }
+        // Segment k holds pages [k·pages/segments, (k+1)·pages/segments); it starts after the
+        // end of the page before its first.
+        let first_page = |k: usize| k * pages / segments;
+        let start = |k: usize| (k > 0).then(|| page_ends[first_page(k) - 1].clone());
+        Ok((0..segments)
+            .map(|k| Segment {
+                after: start(k),
+                until: if k + 1 < segments { start(k + 1) } else { None },
+                pages: first_page(k + 1) - first_page(k),
+            })
+            .collect())
+    }
+
+    /// The start of a fan-out: plans the segments, sends a continuation for each one but the
+    /// first, and processes the first page of the first.
+    async fn start(
+        &self,
+        source: &ParsedMessage,
+        facts: &ChangeFacts<'_>,
+    ) -> Result<(PageReport, Option<FanoutCursor>), HandlerError> {
+        let segments = self.plan(facts).await?;
+        let mut starts = Vec::new();
+        for (number, segment) in segments.iter().enumerate().skip(1) {
+            let Some(after) = &segment.after else {
+                continue;
+            };
+            let at = SegmentHop {
+                until: segment.until.clone(),
+                segment: u32::try_from(number).unwrap_or(u32::MAX),
+                hop: 1,
+                max_hops: segment.max_hops(),
+            };
+            starts.push(self.continuation(source, facts, after, &at));
+        }
+        for batch in starts.chunks(crate::messaging::MAX_BATCH) {
+            self.send(batch).await?;
+        }
+        if segments.len() > 1 {
+            tracing::info!(
+                id = facts.price_id,
+                segments = segments.len(),
+                pages = segments.iter().map(|s| s.pages).sum::<usize>(),
+                "price fan-out split into segments"
+            );
+        }
+        let first = segments.into_iter().next().unwrap_or(Segment {
+            after: None,
+            until: None,
+            pages: 1,
+        });
+        let at = SegmentHop {
+            until: first.until.clone(),
+            segment: 0,
+            hop: 0,
+            max_hops: first.max_hops(),
+        };
+        self.run_page(source, facts, None, &at).await
+    }
+
+    /// The continuation of `facts` after `cursor` at `at`, rendered in the emitted schema.
+    fn continuation(
+        &self,
+        source: &ParsedMessage,
+        facts: &ChangeFacts<'_>,
+        cursor: &FanoutCursor,
+        at: &SegmentHop,
+    ) -> crate::messaging::OutgoingMessage {
+        let message = continuation_message(
+            facts.subject,
+            facts.price_id,
+            cursor,
+            at,
+            facts.retired,
+            facts.last_update,
+            &source.event_id,
+            source.correlation_id.as_deref(),
+            self.ports.clock.now(),
+        );
+        render_message(&message, self.config.emit)
+    }
+
+    /// Sends continuation messages (at most [`crate::messaging::MAX_BATCH`]).
+    async fn send(
+        &self,
+        messages: &[crate::messaging::OutgoingMessage],
+    ) -> Result<(), HandlerError> {
+        let outcome = self
+            .ports
+            .queue
+            .send_batch(&self.config.queue, messages)
+            .await
+            .map_err(transient)?;
+        if let Some(failure) = outcome.failed.first() {
+            return Err(HandlerError::Transient(
+                format!("continuation message refused: {failure:?}").into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Processes one page of segment `at` after `after` (its quotes
+    /// [`FanoutConfig::write_concurrency`] at a time) and sends the segment's next
+    /// continuation when more of it remains.
     async fn run_page(
         &self,
         source: &ParsedMessage,
         facts: &ChangeFacts<'_>,
         after: Option<&FanoutCursor>,
+        at: &SegmentHop,
     ) -> Result<(PageReport, Option<FanoutCursor>), HandlerError> {
-        let index = self.ports.index.as_ref();
-        let page = match facts.subject {
-            CatalogSubject::Price => {
-                index
-                    .open_quotes(facts.price_id, after, self.config.page_size)
-                    .await
-            }
-            CatalogSubject::Offering => {
-                index
-                    .open_quotes_by_offering(facts.price_id, after, self.config.page_size)
-                    .await
+        let mut page = self.index_page(facts, after, self.config.page_size).await?;
+        if let Some(until) = &at.until {
+            // The segment ends at `until`: what follows belongs to the next one.
+            let read = page.quotes.len();
+            page.quotes
+                .retain(|q| FanoutCursor::after(&q.tenant, &q.quote_id) <= *until);
+            let reached = page
+                .quotes
+                .last()
+                .is_some_and(|q| FanoutCursor::after(&q.tenant, &q.quote_id) == *until);
+            if page.quotes.len() < read || reached {
+                page.next = None;
             }
         }
-        .map_err(transient)?;
         let mut report = PageReport::default();
         let settings = CachedSettings {
             inner: self.ports.settings.as_ref(),
@@ -299,11 +528,20 @@ impl PriceFanout {
                 Err(e) => tracing::warn!(error = %e, "page catalog not preloaded"),
             }
         }
+        // Each quote is its own transaction on its own partition: written a few at a time.
+        // (The futures are built in a loop, not a stream closure: a closure borrowing them
+        // would leave the handler's future not `Send` for every lifetime, which spawning
+        // it needs.)
+        let mut writes = Vec::with_capacity(page.quotes.len());
         for (open, read) in page.quotes.iter().zip(stored) {
-            match self
-                .process_quote(source, facts, open, read, &settings, &catalog)
-                .await?
-            {
+            writes.push(self.process_quote(source, facts, open, read, &settings, &catalog));
+        }
+        let results: Vec<Result<Option<QuoteChange>, HandlerError>> = futures::stream::iter(writes)
+            .buffer_unordered(self.config.write_concurrency)
+            .collect()
+            .await;
+        for result in results {
+            match result? {
                 Some(QuoteChange::Repriced) => report.repriced += 1,
                 Some(QuoteChange::Noted) => report.noted += 1,
                 Some(QuoteChange::Flagged) => report.flagged += 1,
@@ -313,32 +551,18 @@ impl PriceFanout {
             }
         }
         if let Some(next) = &page.next {
-            let message = continuation_message(
-                facts.subject,
-                facts.price_id,
-                next,
-                facts.retired,
-                facts.last_update,
-                &source.event_id,
-                source.correlation_id.as_deref(),
-                self.ports.clock.now(),
-            );
-            let message = render_message(&message, self.config.emit);
-            let outcome = self
-                .ports
-                .queue
-                .send_batch(&self.config.queue, std::slice::from_ref(&message))
-                .await
-                .map_err(transient)?;
-            if let Some(failure) = outcome.failed.first() {
-                return Err(HandlerError::Transient(
-                    format!("continuation message refused: {failure:?}").into(),
-                ));
-            }
+            let following = SegmentHop {
+                hop: at.hop.saturating_add(1),
+                ..at.clone()
+            };
+            let message = self.continuation(source, facts, next, &following);
+            self.send(std::slice::from_ref(&message)).await?;
         }
         tracing::info!(
             subject = ?facts.subject,
             id = facts.price_id,
+            segment = at.segment,
+            hop = at.hop,
             repriced = report.repriced,
             noted = report.noted,
             flagged = report.flagged,

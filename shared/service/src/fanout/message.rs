@@ -57,6 +57,47 @@ pub(crate) struct Continuation {
     pub last_update: OffsetDateTime,
     /// The catalog event that started the fan-out.
     pub source_event_id: String,
+    /// The last quote of this continuation's segment (a cursor, inclusive); `None`: to the
+    /// end of the index (the last segment, and continuations sent before segments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// Which segment of the fan-out this continuation walks (0 for the first).
+    #[serde(default)]
+    pub segment: u32,
+    /// The how-many-th message of its segment's chain this is (1 for the first continuation).
+    #[serde(default = "first_hop")]
+    pub hop: u32,
+    /// The most hops its segment may take: a continuation over it is parked in the DLQ with
+    /// the reason, never processed (Lambda's recursive-loop detection is off for the
+    /// function; this bound replaces it).
+    #[serde(default = "legacy_max_hops")]
+    pub max_hops: u32,
+}
+
+fn first_hop() -> u32 {
+    1
+}
+
+/// The hop bound of a continuation sent before continuations carried one: enough for a
+/// million quotes at the default page size.
+fn legacy_max_hops() -> u32 {
+    LEGACY_MAX_HOPS
+}
+
+/// See [`legacy_max_hops`].
+pub const LEGACY_MAX_HOPS: u32 = 10_000;
+
+/// Where one continuation stands: its segment, its bound, its hop.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentHop {
+    /// The last quote of the segment (inclusive); `None`: to the end of the index.
+    pub until: Option<FanoutCursor>,
+    /// The segment's number.
+    pub segment: u32,
+    /// This message's hop (1 for the segment's first continuation).
+    pub hop: u32,
+    /// The most hops the segment may take.
+    pub max_hops: u32,
 }
 
 /// Validates a price event: a known event type, `event.productOfferingPrice` a valid
@@ -190,6 +231,9 @@ pub(crate) fn parse_work(message: &ParsedMessage) -> Result<FanoutWork, String> 
         let continuation: Continuation = serde_path_to_error::deserialize(raw)
             .map_err(|e| field_error("event.priceFanout", &e))?;
         FanoutCursor::parse(&continuation.cursor)?;
+        if let Some(until) = &continuation.until {
+            FanoutCursor::parse(until).map_err(|e| format!("event.priceFanout.until: {e}"))?;
+        }
         return Ok(FanoutWork::Continue(continuation));
     }
     if OFFERING_EVENT_TYPES.contains(&message.event_type.as_str()) {
@@ -206,13 +250,15 @@ pub(crate) fn parse_work(message: &ParsedMessage) -> Result<FanoutWork, String> 
     parse_price_event(message).map(|change| FanoutWork::Change(Box::new(change)))
 }
 
-/// The message continuing a fan-out after `continuation.cursor`. Its `eventId` is derived
-/// from the source event and the cursor, so a re-sent continuation has the same id.
+/// The message continuing a fan-out after `continuation.cursor`, as hop `at.hop` of segment
+/// `at.segment`. Its `eventId` is derived from the source event and the cursor, so a re-sent
+/// continuation has the same id.
 #[allow(clippy::too_many_arguments)] // the continuation's fields, each needed
 pub fn continuation_message(
     subject: CatalogSubject,
     price_id: &str,
     cursor: &FanoutCursor,
+    at: &SegmentHop,
     retired: bool,
     last_update: OffsetDateTime,
     source_event_id: &str,
@@ -226,6 +272,10 @@ pub fn continuation_message(
         retired,
         last_update,
         source_event_id: source_event_id.to_owned(),
+        until: at.until.as_ref().map(|c| c.as_str().to_owned()),
+        segment: at.segment,
+        hop: at.hop,
+        max_hops: at.max_hops,
     };
     let event_id = format!("{source_event_id}/{cursor}");
     let mut envelope = json!({

@@ -2,7 +2,9 @@
 //! queue to our copy of the catalog (ordered by `lastUpdate`, deletes leave tombstones), then
 //! walks the open quotes using the price, one page per message, and re-prices, notes or flags
 //! each one (rules in `docs/pricing.md`, "Price changes and open quotes"). A change touching
-//! more quotes than one page continues in a follow-up message carrying a cursor.
+//! more quotes than one page is split into segments walked at once, each by a chain of
+//! continuation messages (on `pricing-continuations`) carrying a cursor, the segment's end,
+//! its hop and its hop bound.
 //!
 //! # Layout
 //! - this file: the ports ([`PriceCatalogWriter`], [`OpenQuoteIndex`], [`Announce`]) and the
@@ -30,8 +32,8 @@ mod rules;
 
 pub use handler::{FanoutConfig, FanoutOutcome, FanoutPorts, PageReport, PriceFanout};
 pub use message::{
-    CONTINUATION_EVENT_TYPE, EntryInvalid, PRICE_EVENT_TYPES, check_entry, continuation_message,
-    parse_price, parse_price_event,
+    CONTINUATION_EVENT_TYPE, EntryInvalid, LEGACY_MAX_HOPS, PRICE_EVENT_TYPES, SegmentHop,
+    check_entry, continuation_message, parse_price, parse_price_event,
 };
 pub use offerings::{
     OFFERING_EVENT_TYPES, OfferingCatalogWriter, OfferingChange, is_retired_status,

@@ -658,14 +658,16 @@ async fn a_failed_continuation_send_fails_the_message_and_the_retry_loses_nothin
 
     let failed = w.fanout.handle(event.clone()).await;
     assert!(matches!(failed, Err(HandlerError::Transient(_))));
+    assert_eq!(
+        w.stored("acme", &ids[0]).version,
+        1,
+        "the second segment's start is sent before the first page is processed"
+    );
 
     *w.queue.refuse.lock().expect("lock") = false;
     let retried = w.fanout.handle(event).await.expect("redelivered");
     assert_eq!(retried.applied, Some(ApplyOutcome::AlreadyCurrent));
-    assert_eq!(
-        retried.page.unchanged, 3,
-        "the first page was done before the failure"
-    );
+    assert_eq!(retried.page.repriced, 3, "the first page, on the retry");
     drain(&w).await;
     for id in &ids {
         assert_eq!(w.stored("acme", id).version, 2);
@@ -1207,4 +1209,135 @@ async fn a_change_the_store_refuses_by_a_limit_is_poison_with_its_reason() {
         announce.0.lock().expect("lock").is_empty(),
         "nothing announced"
     );
+}
+
+/// `event.priceFanout` of every queued continuation, in send order (left queued).
+fn queued_continuations(w: &World) -> Vec<Value> {
+    w.queue
+        .sent
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|m| {
+            let body: Value = serde_json::from_str(&m.body).expect("JSON");
+            body["event"]["priceFanout"].clone()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_change_is_split_into_segments_of_whole_pages_each_with_its_hop_bound() {
+    // 100 quotes, pages of 5: 20 pages in 8 segments of 2 or 3 pages.
+    let w = world(5);
+    for n in 0..100 {
+        let tenant = ["acme", "globex"][n % 2];
+        w.quote(tenant, &["fibre-1g"]).await;
+    }
+    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+
+    let first = w.fanout.handle(event).await.expect("first page");
+
+    assert_eq!(first.page.repriced, 5);
+    let starts = queued_continuations(&w);
+    // Segments 1..7 started at once (hop 1), then the first segment's own continuation.
+    let segments: Vec<u64> = starts
+        .iter()
+        .map(|c| c["segment"].as_u64().expect("n"))
+        .collect();
+    assert_eq!(segments, [1, 2, 3, 4, 5, 6, 7, 0]);
+    let pages = |c: &Value| (c["maxHops"].as_u64().expect("bound") - 1) / 2;
+    assert_eq!(
+        starts.iter().map(pages).sum::<u64>(),
+        20,
+        "every page in one segment"
+    );
+    for c in &starts[..7] {
+        assert_eq!(c["hop"], 1, "{c}");
+        assert!((2..=3).contains(&pages(c)), "{c}");
+    }
+    assert_eq!(starts[7]["hop"], 1);
+    assert!(
+        starts[6].get("until").is_none(),
+        "the last segment runs to the end"
+    );
+    // Each segment starts where the one before it ends.
+    for pair in starts[..7].windows(2) {
+        assert_eq!(pair[0]["until"], pair[1]["cursor"], "{pair:?}");
+    }
+    assert_eq!(starts[7]["until"], starts[0]["cursor"]);
+
+    let handled = drain(&w).await;
+    assert_eq!(handled, 19, "one message a page but the first");
+    let mut versions: Vec<u64> = w
+        .quotes
+        .quotes
+        .lock()
+        .expect("lock")
+        .values()
+        .map(|q| q.version)
+        .collect();
+    versions.dedup();
+    assert_eq!(versions, [2], "every quote re-priced exactly once");
+}
+
+#[tokio::test]
+async fn a_continuation_over_its_hop_bound_is_poison_naming_the_bound() {
+    let w = world(5);
+    w.quote("acme", &["fibre-1g"]).await;
+    let continuation = |hop: u32| {
+        let body = json!({
+            "eventId": "c-1",
+            "eventType": CONTINUATION_EVENT_TYPE,
+            "eventTime": "2026-06-01T00:00:00Z",
+            "event": {"priceFanout": {
+                "priceId": "fibre-1g-monthly",
+                "cursor": "acme#0",
+                "retired": false,
+                "lastUpdate": "2026-06-01T00:00:00Z",
+                "sourceEventId": "e-1",
+                "segment": 2,
+                "hop": hop,
+                "maxHops": 7,
+            }},
+        });
+        parse_message("m", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope")
+    };
+
+    match w.fanout.handle(continuation(8)).await {
+        Err(HandlerError::Poison { reason }) => assert!(
+            reason.contains("hop 8 of segment 2 is over its bound of 7 hops"),
+            "{reason}"
+        ),
+        other => panic!("expected poison, got {other:?}"),
+    }
+    let within = w
+        .fanout
+        .handle(continuation(7))
+        .await
+        .expect("within its bound");
+    assert_eq!(within.page.unchanged, 1);
+}
+
+#[tokio::test]
+async fn a_continuation_without_a_hop_bound_takes_the_legacy_one() {
+    let w = world(5);
+    let body = json!({
+        "eventId": "c-1",
+        "eventType": CONTINUATION_EVENT_TYPE,
+        "eventTime": "2026-06-01T00:00:00Z",
+        "event": {"priceFanout": {
+            "priceId": "fibre-1g-monthly",
+            "cursor": "acme#0",
+            "retired": false,
+            "lastUpdate": "2026-06-01T00:00:00Z",
+            "sourceEventId": "e-1",
+        }},
+    });
+    let parsed =
+        parse_message("m", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope");
+    assert!(
+        w.fanout.handle(parsed).await.is_ok(),
+        "sent before hops existed"
+    );
+    const { assert!(LEGACY_MAX_HOPS >= 1_000_000 / 200) };
 }
