@@ -11,6 +11,8 @@
 //!   plays the SQS event source mapping against a handler.
 //! - [`tmf637`]: the official TMF637 v4 schemas, for validating product events and products.
 //! - [`poll`]: [`poll::eventually`], waiting for what a background task does.
+//! - [`skip`]: skipping a test whose server or tool is missing with a printed reason
+//!   ([`require_moto!`], [`skip_unless!`]), failing instead under `Q2C_REQUIRE_AWS=1`.
 //!
 //! Every helper panics on failure: it fails the test that called it, with the reason.
 #![warn(missing_docs)]
@@ -19,6 +21,7 @@ pub mod dynamo;
 pub mod lambda;
 pub mod moto;
 pub mod poll;
+pub mod skip;
 pub mod sqs;
 pub mod template;
 pub mod tmf637;
