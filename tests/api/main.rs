@@ -8,6 +8,7 @@ mod conditional;
 mod deprecation;
 mod errors;
 mod hostile;
+mod messages;
 mod orders;
 mod quotas;
 mod quotes;
