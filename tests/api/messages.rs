@@ -37,13 +37,13 @@ fn readable(body: &Value) -> String {
             .any(|word| word == name);
         assert!(!as_word, "the Rust state name {name} in {message:?}");
     }
-    if let Some((path, rest)) = message.split_once(": ") {
-        if path.contains('[') || path.contains('.') {
-            assert!(
-                !rest.contains(&format!("{path}:")),
-                "the path {path} twice in {message:?}"
-            );
-        }
+    if let Some((path, rest)) = message.split_once(": ")
+        && (path.contains('[') || path.contains('.'))
+    {
+        assert!(
+            !rest.contains(&format!("{path}:")),
+            "the path {path} twice in {message:?}"
+        );
     }
     message
 }
