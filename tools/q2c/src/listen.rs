@@ -133,6 +133,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn docs_limits_md_states_the_body_limit() {
+        let doc = include_str!("../../../docs/limits.md");
+        assert!(
+            doc.contains("| `q2c listen` body | 1,048,576 | bytes |"),
+            "docs/limits.md must state q2c listen's body limit"
+        );
+        assert_eq!(MAX_BODY_BYTES, 1_048_576);
+    }
+
+    #[test]
     fn an_event_is_printed_with_its_delivery_headers_and_pretty_json() {
         let mut headers = HeaderMap::new();
         headers.insert(
