@@ -12,7 +12,9 @@ cd "$(dirname "$0")/.."
 # `q2c` is the command line of this repository (Q2C_BIN: an already built one).
 q2c() { if [ -n "${Q2C_BIN:-}" ]; then "$Q2C_BIN" "$@"; else cargo run -q -p q2c -- "$@"; fi; }
 pretty() { python3 -m json.tool; }
-field() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
+field() {  # field '["id"]': a field of the JSON on stdin (strings as they are, the rest as JSON)
+  python3 -c "import json, sys; v = json.load(sys.stdin)$1; print(v if isinstance(v, str) else json.dumps(v, indent=2))"
+}
 
 BASE=${Q2C_URL:-http://127.0.0.1:8080}                                # q2c local's --addr
 ORDER_MANAGEMENT=${Q2C_ORDER_MANAGEMENT_URL:-http://127.0.0.1:8081}   # its "orders to:" line
