@@ -613,6 +613,46 @@ mod tests {
         Cli::command().debug_assert();
     }
 
+    /// The help of `q2c <path…>`, as `--help` prints it.
+    fn help(path: &[&str]) -> String {
+        let mut command = Cli::command();
+        command.build();
+        let mut current = &mut command;
+        for name in path {
+            current = current
+                .find_subcommand_mut(name)
+                .unwrap_or_else(|| panic!("no subcommand {name}"));
+        }
+        current.render_long_help().to_string()
+    }
+
+    #[test]
+    fn shared_options_are_shown_under_their_own_heading_after_the_command_s_own() {
+        let token = help(&["token"]);
+        let (own, global) = token
+            .split_once("Global options:")
+            .expect("a Global options heading");
+        assert!(own.contains("--tenant"), "{token}");
+        assert!(global.contains("--data-dir <DATA_DIR>"), "{token}");
+        assert!(!own.contains("--data-dir <DATA_DIR>"), "{token}");
+        assert!(global.contains("Q2C_DATA_DIR"), "{token}");
+
+        let peek = help(&["dlq", "peek"]);
+        let (own, target) = peek
+            .split_once("Where the queues are")
+            .expect("the heading of the queue-choosing flags");
+        assert!(own.contains("--limit"), "{peek}");
+        for shared in [
+            "--queues <",
+            "--endpoint-url <",
+            "--profile <",
+            "--queue-prefix <",
+        ] {
+            assert!(!own.contains(shared), "{shared} among peek's own: {peek}");
+            assert!(target.contains(shared), "{peek}");
+        }
+    }
+
     #[test]
     fn rates_are_fractions() {
         assert_eq!(parse_rate("0.3"), Ok(0.3));
