@@ -77,6 +77,9 @@ pids+=($!)
 wait_http "http://127.0.0.1:$moto_port/moto-api/" 30
 export Q2C_TEST_AWS_ENDPOINT="http://127.0.0.1:$moto_port"
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1
+# Everything a test may need is here now: a test that would skip for a missing server or tool
+# (moto, the rehearsal's Python, wrk) fails instead (q2c_testkit::skip).
+export Q2C_REQUIRE_AWS=1
 
 # --- Rust tests ---------------------------------------------------------------------------
 log "cargo test --workspace"

@@ -10,6 +10,7 @@ mod deprecation;
 mod errors;
 mod hostile;
 mod inventory;
+mod messages;
 mod orders;
 mod quotas;
 mod quotes;

@@ -242,6 +242,7 @@ async fn publish(stack: &Stack, tenant: &TenantId, events: &[OutboxEvent]) {
 
 #[tokio::test]
 async fn quote_and_order_events_reach_their_hubs_subscribers_of_their_tenant_only() {
+    q2c_testkit::require_moto!();
     let stack = stack().await;
     let [a, _] = &stack.tenants;
     let quote_event = outbox_event(a, "QuoteStateChangeEvent", None);
@@ -292,6 +293,7 @@ async fn quote_and_order_events_reach_their_hubs_subscribers_of_their_tenant_onl
 /// the function, for a burst handed over in batches of 10.
 #[tokio::test]
 async fn a_burst_of_twenty_costs_at_most_0_11_sends_per_event_per_subscriber() {
+    q2c_testkit::require_moto!();
     let stack = stack().await;
     let [a, _] = &stack.tenants;
     let burst: Vec<OutboxEvent> = (0..20)
@@ -388,6 +390,7 @@ fn string_attribute(message: &Message, name: &str) -> Option<String> {
 /// subscriber in v5, and the event of an unknown major lands in the DLQ with its reason.
 #[tokio::test]
 async fn v4_and_v5_functions_deliver_a_mixed_stream_and_dead_letter_an_unknown_major() {
+    q2c_testkit::require_moto!();
     use q2c_service::messaging::{QueueClient, attributes, queues};
     for emit in [SchemaMajor::V4, SchemaMajor::V5] {
         let stack = stack_with(emit, SchemaMajor::V5).await;

@@ -381,12 +381,14 @@ async fn two_hundred_orders_reach_order_management_once(fail_rate: f64) -> u64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_accepted_quotes_are_two_hundred_orders_downstream_each_once() {
+    q2c_testkit::require_moto!();
     let total_posts = two_hundred_orders_reach_order_management_once(0.0).await;
     assert_eq!(total_posts, 200, "no failures, so one POST per order");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_thirty_percent_failures_every_order_still_arrives_exactly_once() {
+    q2c_testkit::require_moto!();
     let total_posts = two_hundred_orders_reach_order_management_once(0.3).await;
     assert!(
         total_posts > 200,
@@ -396,6 +398,7 @@ async fn with_thirty_percent_failures_every_order_still_arrives_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_order_is_dead_lettered_with_the_reason_and_marked_failed() {
+    q2c_testkit::require_moto!();
     let world = World::new(
         DownstreamConfig {
             reject_match: Some("o-refused".into()),
@@ -472,6 +475,7 @@ async fn a_refused_order_is_dead_lettered_with_the_reason_and_marked_failed() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transient_failure_returns_the_message_hidden_for_longer_than_the_queue_says() {
+    q2c_testkit::require_moto!();
     // Down for the whole test: every POST is a 503.
     let world = World::new(
         DownstreamConfig {
@@ -538,6 +542,7 @@ async fn a_transient_failure_returns_the_message_hidden_for_longer_than_the_queu
 /// "refused again", after 2 POSTs per refused order in all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redrive_into_a_refusing_order_management_ends_with_three_refused_again() {
+    q2c_testkit::require_moto!();
     use clap::Parser;
     use q2c::cli::{Cli, Command};
     use q2c::dlq::cmd::{DlqCommand, RedriveOutcome, redrive};
@@ -697,6 +702,7 @@ async fn put_parameter(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {
 /// only the refusal makes it fetch again).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_credential_delivers_every_order_with_no_dead_letter() {
+    q2c_testkit::require_moto!();
     let ssm = ssm_client();
     let parameter = format!("/q2c/test/{}/oms-token", uuid::Uuid::new_v4().simple());
     put_parameter(&ssm, &parameter, "token-old").await;
@@ -806,6 +812,7 @@ fn large_items(n: usize) -> Vec<QuoteItem> {
 /// order management, each once; nothing is parked or left pending.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_orders_are_relayed_within_a_mebibyte_and_reach_order_management() {
+    q2c_testkit::require_moto!();
     let world = World::new(DownstreamConfig::default(), 1).await;
     let order_ids = ["big-1", "big-2", "big-3", "big-4"];
     for id in order_ids {

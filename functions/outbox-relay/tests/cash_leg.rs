@@ -68,6 +68,7 @@ fn notification(order_id: &str, state: &str) -> Value {
 
 #[tokio::test]
 async fn a_completed_order_reaches_billing_on_sqs_once_per_product() {
+    q2c_testkit::require_moto!();
     let (dynamo_client, sqs) = (moto::dynamo_client(), moto::sqs_client());
     let table = dynamo::unique_table(&dynamo_client, "q2c-cash").await;
     let prefix = moto::queue_prefix("cash");

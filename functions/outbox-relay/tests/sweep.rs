@@ -41,6 +41,7 @@ async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
 
 #[tokio::test]
 async fn a_scheduled_sweep_relays_what_the_stream_path_missed() {
+    q2c_testkit::require_moto!();
     let (dynamo, sqs) = (moto::dynamo_client(), moto::sqs_client());
     let table = dynamo::unique_table(&dynamo, "q2c-sweep").await;
     let prefix = moto::queue_prefix("sw");
@@ -102,6 +103,7 @@ async fn a_scheduled_sweep_relays_what_the_stream_path_missed() {
 
 #[tokio::test]
 async fn an_unknown_payload_is_an_invocation_error() {
+    q2c_testkit::require_moto!();
     let error = Invocation::from_payload(json!({"hello": "world"})).expect_err("refused");
     assert!(error.contains("neither"), "{error}");
     let error = Invocation::from_payload(json!({"Records": "nope"})).expect_err("refused");
@@ -110,6 +112,7 @@ async fn an_unknown_payload_is_an_invocation_error() {
 
 #[tokio::test]
 async fn an_undecodable_stream_record_is_parked_and_the_record_behind_it_published() {
+    q2c_testkit::require_moto!();
     let (dynamo, sqs) = (moto::dynamo_client(), moto::sqs_client());
     let table = dynamo::unique_table(&dynamo, "q2c-park").await;
     let prefix = moto::queue_prefix("pk");

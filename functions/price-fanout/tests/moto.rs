@@ -293,6 +293,7 @@ async fn repricing_events(store: &DynamoStore, quote_id: &str) -> usize {
 
 #[tokio::test]
 async fn a_price_change_reaches_every_subscriber_once_and_reprices_open_quotes_once() {
+    q2c_testkit::require_moto!();
     let stack = stack(5, false).await;
     let holding = [
         open_quote(&stack.store, &stack.tenant, "mobile-l").await,
@@ -382,6 +383,7 @@ async fn a_price_change_reaches_every_subscriber_once_and_reprices_open_quotes_o
 
 #[tokio::test]
 async fn an_older_event_after_a_newer_one_is_acknowledged_and_changes_nothing() {
+    q2c_testkit::require_moto!();
     let stack = stack(5, false).await;
     let (newer, older) = (unique("newer"), unique("older"));
     send(&stack, &price_change(&newer, 40, "2026-11-27T12:00:00Z")).await;
@@ -412,6 +414,7 @@ async fn an_older_event_after_a_newer_one_is_acknowledged_and_changes_nothing() 
 
 #[tokio::test]
 async fn poison_messages_are_dead_lettered_with_a_reason_while_their_batch_mates_succeed() {
+    q2c_testkit::require_moto!();
     let stack = stack(5, false).await;
     let good = unique("good");
     let mut no_last_update: Value = serde_json::from_str(&price_change(
@@ -453,6 +456,7 @@ async fn poison_messages_are_dead_lettered_with_a_reason_while_their_batch_mates
 
 #[tokio::test]
 async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_naming_it() {
+    q2c_testkit::require_moto!();
     const MAX_RECEIVES: u32 = 2;
     let stack = stack(MAX_RECEIVES, true).await;
     let event_id = unique("price-change");

@@ -46,6 +46,8 @@ pub struct JwtVerifier {
     key: DecodingKey,
     validation: Validation,
     tenant_claim: String,
+    /// How to get a token this verifier accepts (appended to signature and expiry errors).
+    hint: Option<String>,
 }
 
 impl JwtVerifier {
@@ -72,6 +74,7 @@ impl JwtVerifier {
             key,
             validation,
             tenant_claim: "tenant".to_owned(),
+            hint: None,
         })
     }
 
@@ -81,14 +84,69 @@ impl JwtVerifier {
         self
     }
 
+    /// Says how to get a token this verifier accepts (e.g. `q2c local`: the `q2c token`
+    /// command with its data directory), appended to the 401 of a token signed with another
+    /// key or expired.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
     /// The token's claims when it verifies.
     ///
     /// # Errors
-    /// `ApiError::Unauthorized` naming the problem (expired, bad signature, ...).
+    /// `ApiError::Unauthorized` naming the problem in words (signed with another key,
+    /// expired, wrong issuer, ...), with the hint when one was given.
     pub fn verify(&self, token: &str) -> Result<Map<String, Value>, ApiError> {
         jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)
             .map(|data| data.claims)
-            .map_err(|e| ApiError::Unauthorized(format!("invalid token: {e}")))
+            .map_err(|e| ApiError::Unauthorized(self.explain(&e)))
+    }
+
+    fn explain(&self, error: &jsonwebtoken::errors::Error) -> String {
+        use jsonwebtoken::errors::ErrorKind as K;
+        let with_hint = |text: String| match &self.hint {
+            Some(hint) => format!("{text}; {hint}"),
+            None => text,
+        };
+        let expected = |values: &Option<std::collections::HashSet<String>>| {
+            values
+                .iter()
+                .flatten()
+                .map(|v| format!("`{v}`"))
+                .collect::<Vec<_>>()
+                .join(" or ")
+        };
+        match error.kind() {
+            K::InvalidSignature => with_hint(
+                "invalid token: its signature does not match this server's key (it was signed \
+                 with another secret or key)"
+                    .to_owned(),
+            ),
+            K::ExpiredSignature => with_hint("invalid token: it has expired (`exp`)".to_owned()),
+            K::ImmatureSignature => "invalid token: it is not valid yet (`nbf`)".to_owned(),
+            K::InvalidIssuer => format!(
+                "invalid token: its issuer (`iss`) is not {}",
+                expected(&self.validation.iss)
+            ),
+            K::InvalidAudience => format!(
+                "invalid token: its audience (`aud`) is not {}",
+                expected(&self.validation.aud)
+            ),
+            K::MissingRequiredClaim(claim) => format!("invalid token: it has no `{claim}` claim"),
+            K::InvalidAlgorithm => format!(
+                "invalid token: it is not signed with {:?}, the only algorithm accepted",
+                self.validation
+                    .algorithms
+                    .first()
+                    .copied()
+                    .unwrap_or(Algorithm::HS256)
+            ),
+            K::InvalidToken | K::Base64(_) | K::Json(_) | K::Utf8(_) => {
+                "invalid token: the bearer token is not a JWT (header.payload.signature)".to_owned()
+            }
+            _ => format!("invalid token: {error}"),
+        }
     }
 }
 

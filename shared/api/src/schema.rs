@@ -162,9 +162,34 @@ fn first_violation(validator: &Validator, instance: &Value) -> Result<(), ApiErr
         None => Ok(()),
         Some(error) => {
             let path = dotted_path(&error.instance_path().to_string());
-            Err(ApiError::InvalidBody(format!("{path}: {}", error.masked())))
+            let message = match error.kind() {
+                // Every allowed value, in the document's order (jsonschema names two and
+                // counts the rest).
+                jsonschema::error::ValidationErrorKind::Enum { options } => format!(
+                    "{} is not one of {}",
+                    shortened(&error.instance().to_string()),
+                    options
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(Value::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                _ => error.masked().to_string(),
+            };
+            Err(ApiError::InvalidBody(format!("{path}: {message}")))
         }
     }
+}
+
+/// `text`, cut to its first 60 characters (and `…`) when longer than 80: the value received is
+/// echoed in a message, never a whole hostile string.
+fn shortened(text: &str) -> String {
+    if text.chars().count() <= 80 {
+        return text.to_owned();
+    }
+    format!("{}…", text.chars().take(60).collect::<String>())
 }
 
 /// `/quoteItem/0/quantity` → `quoteItem[0].quantity` (the style of every other message).

@@ -52,12 +52,17 @@ pub enum ServiceError {
         id: String,
     },
     /// The requested state change is not allowed from the current state (HTTP 409).
-    #[error("illegal state transition from {from} to {to}")]
+    #[error(
+        "illegal state transition from `{from}` to `{to}`: from `{from}` a quote moves to {allowed}"
+    )]
     IllegalTransition {
-        /// Current state.
+        /// Current state (wire name).
         from: String,
-        /// Requested state.
+        /// Requested state (wire name).
         to: String,
+        /// The states allowed next, for the message: `` `approved`, `cancelled` `` (or
+        /// `none: it is final`).
+        allowed: String,
     },
     /// The quote's validity ended before acceptance (HTTP 409).
     #[error("quote expired at {valid_until}")]
@@ -66,7 +71,10 @@ pub enum ServiceError {
         valid_until: OffsetDateTime,
     },
     /// The quote cannot be changed in its state, except for its state (HTTP 409).
-    #[error("quote in state {state:?} can no longer be updated")]
+    #[error(
+        "quote in state `{state}` can no longer be updated: only its state may change (to {})",
+        .state.next_states_text()
+    )]
     NotUpdatable {
         /// Its state.
         state: QuoteState,

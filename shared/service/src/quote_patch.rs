@@ -309,6 +309,7 @@ fn lifecycle_error(e: LifecycleError) -> ServiceError {
         LifecycleError::Illegal(t) => ServiceError::IllegalTransition {
             from: state_name(t.from),
             to: state_name(t.to),
+            allowed: t.from.next_states_text(),
         },
         LifecycleError::Expired { valid_until } => ServiceError::QuoteExpired { valid_until },
         LifecycleError::NotUpdatable { state } => ServiceError::NotUpdatable { state },

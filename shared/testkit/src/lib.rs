@@ -15,6 +15,8 @@
 //! - [`recorder`]: an SDK interceptor recording every DynamoDB and SQS request (operation,
 //!   table or queue, partition keys, sizes, instants) and the critical path of what it recorded.
 //! - [`poll`]: [`poll::eventually`], waiting for what a background task does.
+//! - [`skip`]: skipping a test whose server or tool is missing with a printed reason
+//!   ([`require_moto!`], [`skip_unless!`]), failing instead under `Q2C_REQUIRE_AWS=1`.
 //!
 //! Every helper panics on failure: it fails the test that called it, with the reason.
 #![warn(missing_docs)]
@@ -25,6 +27,7 @@ pub mod moto;
 pub mod official;
 pub mod poll;
 pub mod recorder;
+pub mod skip;
 pub mod sqs;
 pub mod template;
 pub mod tmf637;

@@ -4,21 +4,38 @@
 /// The variable naming moto's endpoint (`tools/test.sh` starts moto and sets it).
 pub const ENDPOINT_VARIABLE: &str = "Q2C_TEST_AWS_ENDPOINT";
 
-/// The moto endpoint; panics (fails the test) with instructions when it is unset.
+/// The moto endpoint; panics (fails the test) with instructions when it is unset. Tests
+/// start with [`crate::require_moto!`], which skips them (or fails them under
+/// [`crate::skip::REQUIRE_VARIABLE`]) before they get here.
 pub fn endpoint() -> String {
-    std::env::var(ENDPOINT_VARIABLE).unwrap_or_else(|_| {
-        panic!(
-            "{ENDPOINT_VARIABLE} is not set: this test needs moto. Run tools/test.sh, or start \
-             `moto_server -H 127.0.0.1 -p 5055` and export \
-             {ENDPOINT_VARIABLE}=http://127.0.0.1:5055 AWS_ACCESS_KEY_ID=testing \
-             AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1"
-        )
-    })
+    endpoint_if_set().unwrap_or_else(|| panic!("{}", missing_reason()))
 }
 
 /// The moto endpoint when set (benchmarks that skip moto without it).
 pub fn endpoint_if_set() -> Option<String> {
-    std::env::var(ENDPOINT_VARIABLE).ok()
+    std::env::var(ENDPOINT_VARIABLE)
+        .ok()
+        .filter(|endpoint| !endpoint.is_empty())
+}
+
+/// Whether moto is there: `true` when [`ENDPOINT_VARIABLE`] is set; else the calling test
+/// is skipped with a printed reason ([`crate::skip::skip`]), which fails it instead when
+/// [`crate::skip::REQUIRE_VARIABLE`] is `1`. Call it through [`crate::require_moto!`].
+pub fn available() -> bool {
+    if endpoint_if_set().is_some() {
+        return true;
+    }
+    crate::skip::skip(&missing_reason());
+    false
+}
+
+fn missing_reason() -> String {
+    format!(
+        "{ENDPOINT_VARIABLE} is not set: this test needs moto. Run tools/test.sh, or start \
+         `moto_server -H 127.0.0.1 -p 5055` and export \
+         {ENDPOINT_VARIABLE}=http://127.0.0.1:5055 AWS_ACCESS_KEY_ID=testing \
+         AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1"
+    )
 }
 
 /// The region: `AWS_REGION`, else `eu-west-1`.

@@ -87,6 +87,7 @@ async fn main() {
             table,
             endpoint_url: Some(endpoint),
             region: Some("eu-west-1".into()),
+            profile: None,
             queue_prefix: prefix,
         };
         measure("moto (DynamoDB + SQS)", &file, &aws, entries).await;

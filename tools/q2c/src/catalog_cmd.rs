@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_service::catalog_sync::{
     self, Action, CatalogFile, CatalogKind, EntryError, ImportPorts, PlannedEntry, SyncSummary,
@@ -44,7 +44,8 @@ pub struct SyncReport {
 /// Where the catalog goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncTarget {
-    /// The SQLite store of a `q2c local` data directory (created when absent); events on its
+    /// The SQLite store of a `q2c local` data directory (created by import when absent; diff
+    /// refuses a directory without a database); events on its
     /// embedded `pricing-changes` queue.
     Local {
         /// The data directory.
@@ -60,15 +61,21 @@ pub enum SyncTarget {
         endpoint_url: Option<String>,
         /// Region override.
         region: Option<String>,
+        /// Named profile of the AWS config files.
+        profile: Option<String>,
         /// Prefix of the SQS queue names (stack-specific names).
         queue_prefix: String,
     },
 }
 
 impl SyncTarget {
-    async fn ports(&self) -> anyhow::Result<ImportPorts> {
+    async fn ports(&self, mode: SyncMode) -> anyhow::Result<ImportPorts> {
         match self {
             SyncTarget::Local { data_dir } => {
+                if mode == SyncMode::Diff {
+                    // diff writes nothing: a directory without a database is a mistake.
+                    crate::data_dir::existing(data_dir)?;
+                }
                 std::fs::create_dir_all(data_dir)
                     .with_context(|| format!("creating {}", data_dir.display()))?;
                 let path = data_dir.join(DATABASE_FILE);
@@ -86,9 +93,13 @@ impl SyncTarget {
                 table,
                 endpoint_url,
                 region,
+                profile,
                 queue_prefix,
             } => {
                 let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+                if let Some(profile) = profile {
+                    loader = loader.profile_name(profile);
+                }
                 if let Some(url) = endpoint_url {
                     loader = loader.endpoint_url(url);
                 }
@@ -138,7 +149,7 @@ pub async fn sync(
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let CatalogFile { entries, errors } =
         catalog_sync::parse_catalog_file(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let ports = target.ports().await?;
+    let ports = target.ports(mode).await?;
     let progress = Progress::new(entries.len(), show_progress, mode);
     let report_progress = |done: usize| progress.at(done);
     let done = match mode {
@@ -204,11 +215,9 @@ impl Progress {
         let terminal = std::io::stderr().is_terminal();
         let bar = (show && terminal).then(|| {
             let bar = ProgressBar::new(u64::try_from(total).unwrap_or(u64::MAX));
-            if let Ok(style) =
-                ProgressStyle::with_template("{bar:40} {pos}/{len} entries {per_sec} {eta}")
-            {
-                bar.set_style(style);
-            }
+            bar.set_style(crate::human::progress_style(
+                "{bar:40} {pos}/{len} entries {rate} {eta}",
+            ));
             bar
         });
         Progress {

@@ -16,13 +16,17 @@ use crate::local::{self, LocalConfig};
 use crate::queue_cmd;
 use crate::secret::signing_secret;
 
+/// The heading of the options every command shares (the data directory, logging), shown apart
+/// from each command's own.
+pub const GLOBAL: &str = "Global options";
+
 /// q2c: TM Forum quote-to-cash integration. Run the whole system locally, issue development
 /// tokens, and operate it.
 #[derive(Debug, Parser)]
 #[command(name = "q2c", version, about, propagate_version = true)]
 pub struct Cli {
     /// More logging: -v debug, -vv trace (RUST_LOG overrides).
-    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    #[arg(short, long, action = clap::ArgAction::Count, global = true, help_heading = GLOBAL)]
     pub verbose: u8,
     /// What to do.
     #[command(subcommand)]
@@ -50,14 +54,34 @@ pub enum Command {
     /// Serve a fake TMF622 order-management system (POST/GET /productOrder) with fault
     /// knobs, for tests and demos of the order dispatch.
     Downstream(DownstreamArgs),
+    /// Receive hub callbacks and print each event, pretty, with its delivery headers: a
+    /// subscriber to try `POST /hub` with (`"callback": "http://127.0.0.1:9000/listener"`).
+    /// Answers 204 to every POST, on any path.
+    Listen(ListenArgs),
+}
+
+/// Options of `q2c listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Address to listen on (port 0: any free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    pub addr: SocketAddr,
+    /// Exit (status 0) once this many events were printed.
+    #[arg(long)]
+    pub exit_after: Option<u64>,
+    /// Exit with status 1 when --exit-after events have not arrived within this time (e.g.
+    /// 60s).
+    #[arg(long, value_parser = parse_duration, requires = "exit_after")]
+    pub timeout: Option<Duration>,
 }
 
 /// `q2c queue …`.
 #[derive(Debug, Subcommand)]
 pub enum QueueCommand {
     /// Print a queue's messages as JSON lines (messageId, receiveCount, sentAt, attributes,
-    /// body) and delete them once printed: tail is the queue's consumer (e.g. of
-    /// billing-updates, which nothing else consumes locally).
+    /// body) and DELETE them once printed (--keep leaves them): tail is the queue's consumer
+    /// (e.g. of billing-updates, which nothing else consumes locally). Says how many it
+    /// printed and deleted, on stderr.
     Tail(TailArgs),
     /// Send one message (a TMF event envelope read from a file) to a queue; its eventType,
     /// eventId and schemaVersion become message attributes.
@@ -73,7 +97,7 @@ pub struct CreateArgs {
     /// Queue name (not a system queue).
     pub queue: String,
     /// Data directory of the `q2c local` whose queues to extend.
-    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    #[arg(long, env = "Q2C_DATA_DIR", default_value_os_t = crate::data_dir::default_dir(), help_heading = GLOBAL)]
     pub data_dir: PathBuf,
 }
 
@@ -90,7 +114,7 @@ pub struct TailArgs {
     #[arg(long)]
     pub keep: bool,
     /// Data directory of the `q2c local` whose queues to read.
-    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    #[arg(long, env = "Q2C_DATA_DIR", default_value_os_t = crate::data_dir::default_dir(), help_heading = GLOBAL)]
     pub data_dir: PathBuf,
 }
 
@@ -106,7 +130,7 @@ pub struct SendArgs {
     #[arg(long = "attribute", value_parser = parse_attribute)]
     pub attributes: Vec<(String, String)>,
     /// Data directory of the `q2c local` whose queues to write.
-    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    #[arg(long, env = "Q2C_DATA_DIR", default_value_os_t = crate::data_dir::default_dir(), help_heading = GLOBAL)]
     pub data_dir: PathBuf,
 }
 
@@ -115,7 +139,7 @@ pub struct SendArgs {
 pub enum CatalogCommand {
     /// Change a price's amount: enqueues a ProductOfferingPriceAttributeValueChangeEvent
     /// (lastUpdate = now) on pricing-changes, as the catalog's event would; `q2c local`'s
-    /// price fan-out applies it. Prints the event id.
+    /// price fan-out applies it. Prints the old and new amount and the event id.
     PriceChange(PriceChangeArgs),
     /// Load a TMF620 export (a JSON array of offerings and prices, or an object with
     /// productOffering / productOfferingPrice arrays) into the local catalog: validates every
@@ -134,10 +158,11 @@ pub struct CatalogSyncArgs {
     /// The TMF620 catalog export (JSON).
     #[arg(long)]
     pub file: PathBuf,
-    /// Data directory of the `q2c local` whose catalog to load (created when absent).
-    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    /// Data directory of the `q2c local` whose catalog to load or compare (import creates
+    /// it when absent; diff refuses a directory without a database).
+    #[arg(long, env = "Q2C_DATA_DIR", default_value_os_t = crate::data_dir::default_dir(), help_heading = GLOBAL)]
     pub data_dir: PathBuf,
-    /// Load into this DynamoDB table (an AWS deployment) instead of the data directory;
+    /// Use this DynamoDB table (an AWS deployment) instead of the data directory; import's
     /// events go to the SQS queue `<queue-prefix>pricing-changes`. Credentials and region
     /// from the AWS environment.
     #[arg(long)]
@@ -148,6 +173,9 @@ pub struct CatalogSyncArgs {
     /// AWS region (default: from the environment); with --table.
     #[arg(long, requires = "table")]
     pub region: Option<String>,
+    /// Named profile of the AWS config files; with --table.
+    #[arg(long, requires = "table")]
+    pub profile: Option<String>,
     /// Prefix of the SQS queue names; with --table.
     #[arg(long, default_value = "", requires = "table")]
     pub queue_prefix: String,
@@ -164,6 +192,7 @@ impl CatalogSyncArgs {
                 table: table.clone(),
                 endpoint_url: self.endpoint_url.clone(),
                 region: self.region.clone(),
+                profile: self.profile.clone(),
                 queue_prefix: self.queue_prefix.clone(),
             },
             None => catalog_cmd::SyncTarget::Local {
@@ -186,7 +215,7 @@ pub struct PriceChangeArgs {
     #[arg(long)]
     pub currency: Option<String>,
     /// Data directory of the `q2c local` whose catalog changes.
-    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    #[arg(long, env = "Q2C_DATA_DIR", default_value_os_t = crate::data_dir::default_dir(), help_heading = GLOBAL)]
     pub data_dir: PathBuf,
 }
 
@@ -223,7 +252,7 @@ pub struct LocalArgs {
     #[arg(long, default_value = "127.0.0.1:8080", env = "Q2C_ADDR")]
     pub addr: SocketAddr,
     /// Directory for the database, the generated signing secret and settings.
-    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    #[arg(long, env = "Q2C_DATA_DIR", default_value_os_t = crate::data_dir::default_dir(), help_heading = GLOBAL)]
     pub data_dir: PathBuf,
     /// Tenant settings file (TOML); default: `<data-dir>/settings.toml` when present, else
     /// built-in defaults (tax 20 %, approval threshold 15 %, 30 days validity, EUR).
@@ -331,7 +360,7 @@ pub struct TokenArgs {
     #[arg(long, default_value = "1h", value_parser = parse_duration)]
     pub ttl: Duration,
     /// Data directory of the `q2c local` that must accept the token.
-    #[arg(long, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    #[arg(long, env = "Q2C_DATA_DIR", default_value_os_t = crate::data_dir::default_dir(), help_heading = GLOBAL)]
     pub data_dir: PathBuf,
     /// Sign RS256 with this RSA private key (PEM), for a `q2c local --jwt-public-key` with
     /// the matching public key, instead of HS256 with the data directory's secret.
@@ -369,7 +398,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .map(crate::downstream::BearerToken::new),
                 completion: None,
             };
-            let listener = tokio::net::TcpListener::bind(args.addr).await?;
+            let listener = tokio::net::TcpListener::bind(args.addr)
+                .await
+                .map_err(|e| local::bind_error(e, args.addr, "order management", "--addr"))?;
             // Printed (and flushed) so that scripts and tests using port 0 find the server.
             println!(
                 "q2c downstream listening on http://{}",
@@ -379,6 +410,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::downstream::serve(config, listener, local::shutdown_signal()).await?;
             Ok(())
         }
+        Command::Listen(args) => listen_command(args).await,
         Command::Token(args) => {
             let scopes = parse_scopes(&args.scopes)?;
             q2c_service::TenantId::parse(&args.tenant)?;
@@ -397,8 +429,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     .with_context(|| format!("{} is not an RSA private key", path.display()))?
                 }
                 None => {
-                    let secret =
-                        signing_secret(std::env::var("Q2C_JWT_SECRET").ok(), &args.data_dir)?;
+                    let secret = crate::secret::existing_signing_secret(
+                        std::env::var("Q2C_JWT_SECRET").ok(),
+                        &args.data_dir,
+                    )?;
                     q2c_api::issue_dev_token(
                         secret.as_bytes(),
                         &args.tenant,
@@ -417,9 +451,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let queues = q2c_local::SqliteQueues::new(&store);
             let mut out = std::io::stdout();
             let tail = queue_cmd::tail(&queues, &args.queue, args.once, args.keep, &mut out);
-            tokio::select! {
-                printed = tail => { printed?; }
-                () = local::shutdown_signal() => {}
+            let printed = tokio::select! {
+                printed = tail => match printed {
+                    Ok(printed) => printed,
+                    // `q2c queue tail … | head`: the reader is gone, end quietly.
+                    Err(e) if is_broken_pipe(&e) => return Ok(()),
+                    Err(e) => return Err(e),
+                },
+                () = local::shutdown_signal() => return Ok(()),
+            };
+            // On stderr: stdout carries the messages only.
+            match (printed, args.keep) {
+                (0, _) => eprintln!("{}: no messages", args.queue),
+                (n, false) => eprintln!(
+                    "{}: {n} message(s) printed and deleted (--keep leaves them)",
+                    args.queue
+                ),
+                (n, true) => eprintln!("{}: {n} message(s) printed, left on the queue", args.queue),
             }
             Ok(())
         }
@@ -447,16 +495,59 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             catalog_sync_command(&args, catalog_cmd::SyncMode::Diff).await
         }
         Command::Catalog(CatalogCommand::PriceChange(args)) => {
-            let id = queue_cmd::price_change(
+            let changed = queue_cmd::price_change(
                 &args.data_dir,
                 &args.price,
                 &args.value,
                 args.currency.as_deref(),
             )
             .await?;
-            println!("{id}");
+            println!("{}", changed.describe(&args.price));
             Ok(())
         }
+    }
+}
+
+/// Whether `error` is a write to a closed pipe (the reader of stdout went away).
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Runs `q2c listen` until its events arrived (or the timeout, or Ctrl-C).
+async fn listen_command(args: ListenArgs) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| local::bind_error(e, args.addr, "the listener", "--addr"))?;
+    let bound = listener.local_addr()?;
+    // On stderr: stdout carries the events only (`q2c listen | tee events.log`).
+    eprintln!(
+        "q2c listen: printing the events POSTed to http://{bound}/<any path> (e.g. \
+         http://{bound}/listener), answering 204"
+    );
+    let sink: crate::listen::Sink = std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
+    let timeout = args.timeout;
+    let stop = async move {
+        match timeout {
+            Some(limit) => {
+                tokio::select! {
+                    () = local::shutdown_signal() => {}
+                    () = tokio::time::sleep(limit) => {}
+                }
+            }
+            None => local::shutdown_signal().await,
+        }
+    };
+    let printed = crate::listen::serve(listener, sink, args.exit_after, stop).await?;
+    match args.exit_after {
+        Some(wanted) if printed < wanted => anyhow::bail!(
+            "q2c listen: {printed} of {wanted} events arrived within {}",
+            humantime::format_duration(args.timeout.unwrap_or_default())
+        ),
+        _ => Ok(()),
     }
 }
 
@@ -520,6 +611,46 @@ mod tests {
     #[test]
     fn the_command_line_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// The help of `q2c <path…>`, as `--help` prints it.
+    fn help(path: &[&str]) -> String {
+        let mut command = Cli::command();
+        command.build();
+        let mut current = &mut command;
+        for name in path {
+            current = current
+                .find_subcommand_mut(name)
+                .unwrap_or_else(|| panic!("no subcommand {name}"));
+        }
+        current.render_long_help().to_string()
+    }
+
+    #[test]
+    fn shared_options_are_shown_under_their_own_heading_after_the_command_s_own() {
+        let token = help(&["token"]);
+        let (own, global) = token
+            .split_once("Global options:")
+            .expect("a Global options heading");
+        assert!(own.contains("--tenant"), "{token}");
+        assert!(global.contains("--data-dir <DATA_DIR>"), "{token}");
+        assert!(!own.contains("--data-dir <DATA_DIR>"), "{token}");
+        assert!(global.contains("Q2C_DATA_DIR"), "{token}");
+
+        let peek = help(&["dlq", "peek"]);
+        let (own, target) = peek
+            .split_once("Where the queues are")
+            .expect("the heading of the queue-choosing flags");
+        assert!(own.contains("--limit"), "{peek}");
+        for shared in [
+            "--queues <",
+            "--endpoint-url <",
+            "--profile <",
+            "--queue-prefix <",
+        ] {
+            assert!(!own.contains(shared), "{shared} among peek's own: {peek}");
+            assert!(target.contains(shared), "{peek}");
+        }
     }
 
     #[test]

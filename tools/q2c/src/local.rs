@@ -224,8 +224,19 @@ impl LocalConfig {
             Some(pem) => JwtKey::Rs256PublicPem(pem.clone()),
             None => JwtKey::Hs256Secret(self.jwt_secret.as_bytes().to_vec()),
         };
-        JwtVerifier::new(key, &self.jwt_issuer, &self.jwt_audience)
-            .context("loading the token verification key")
+        let hint = match &self.jwt_public_key_pem {
+            Some(_) => "mint one with the private key matching --jwt-public-key: `q2c token \
+                        --private-key <private-key.pem>`"
+                .to_owned(),
+            None => format!(
+                "mint one this server accepts with `q2c token --data-dir {}` (and the same \
+                 Q2C_JWT_SECRET, if this server was started with one)",
+                crate::data_dir::shown(&self.data_dir)
+            ),
+        };
+        Ok(JwtVerifier::new(key, &self.jwt_issuer, &self.jwt_audience)
+            .context("loading the token verification key")?
+            .with_hint(hint))
     }
 }
 
@@ -263,7 +274,7 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
 
     let listener = TcpListener::bind(config.addr)
         .await
-        .with_context(|| format!("binding {}", config.addr))?;
+        .map_err(|e| bind_error(e, config.addr, "the API", "--addr (or Q2C_ADDR)"))?;
     let bound = listener.local_addr()?;
     let public_url = config
         .public_url
@@ -288,14 +299,7 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
         Some(url) => (url.clone(), None),
         None if !config.consumers => (String::new(), None),
         None => {
-            let listener = TcpListener::bind(config.downstream_addr)
-                .await
-                .with_context(|| {
-                    format!(
-                        "binding the fake order management on {}",
-                        config.downstream_addr
-                    )
-                })?;
+            let listener = bind_fake_downstream(config.downstream_addr).await?;
             let url = format!("http://{}", listener.local_addr()?);
             let mut fake = config.downstream.clone();
             fake.completion = config.fake_completion(bound);
@@ -329,6 +333,58 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
         callback_policy,
         limits: config.server,
     })
+}
+
+/// An error for a failed bind that names the flag to change when the address is taken.
+pub(crate) fn bind_error(
+    error: std::io::Error,
+    addr: SocketAddr,
+    what: &str,
+    flag: &str,
+) -> anyhow::Error {
+    if error.kind() == std::io::ErrorKind::AddrInUse {
+        anyhow::anyhow!(
+            "cannot serve {what} on {addr}: the address is already in use (another q2c local?). \
+             Stop that process or choose another address with {flag}"
+        )
+    } else {
+        anyhow::Error::new(error).context(format!("binding {what} on {addr}"))
+    }
+}
+
+/// The in-process fake order management's listener: on `addr`, or, when that port is taken
+/// (a second `q2c local`, a `q2c downstream` beside it), on a free port of the same host,
+/// said in the log and in the banner ("orders to:"). Orders are dispatched to wherever it
+/// listens, so nothing else depends on the port.
+async fn bind_fake_downstream(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    match TcpListener::bind(addr).await {
+        Ok(listener) => Ok(listener),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            let fallback = SocketAddr::new(addr.ip(), 0);
+            let listener = TcpListener::bind(fallback).await.map_err(|e| {
+                bind_error(
+                    e,
+                    fallback,
+                    "the fake order management",
+                    "--downstream-addr",
+                )
+            })?;
+            let bound = listener.local_addr()?;
+            tracing::warn!(
+                wanted = %addr,
+                %bound,
+                "{addr} is in use: the fake order management listens on {bound} instead \
+                 (--downstream-addr chooses)"
+            );
+            Ok(listener)
+        }
+        Err(e) => Err(bind_error(
+            e,
+            addr,
+            "the fake order management",
+            "--downstream-addr",
+        )),
+    }
 }
 
 async fn seed_catalog_if_empty(store: &SqliteStore) -> anyhow::Result<()> {

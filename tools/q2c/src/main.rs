@@ -22,6 +22,8 @@ fn main() -> std::process::ExitCode {
     };
     match runtime.block_on(q2c::cli::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        // `q2c … | head`: the reader went away; nothing is wrong, end quietly.
+        Err(e) if q2c::cli::is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

@@ -29,14 +29,7 @@ const TAIL_VISIBILITY: Duration = Duration::from_secs(30);
 /// # Errors
 /// When the directory has no database or SQLite cannot open it.
 pub fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
-    let path = data_dir.join(crate::local::DATABASE_FILE);
-    if !path.exists() {
-        bail!(
-            "no q2c database at {}: start `q2c local --data-dir {}` once first",
-            path.display(),
-            data_dir.display()
-        );
-    }
+    let path = crate::data_dir::existing(data_dir)?.join(crate::local::DATABASE_FILE);
     SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))
 }
 
@@ -210,7 +203,37 @@ pub async fn price_change_event(
     Ok(render_envelope(&envelope, SchemaMajor::DEFAULT_EMIT))
 }
 
-/// `q2c catalog price-change`: enqueues the change on `pricing-changes`; returns the event id.
+/// What `q2c catalog price-change` enqueued.
+#[derive(Debug, Clone)]
+pub struct PriceChanged {
+    /// The event's id.
+    pub event_id: String,
+    /// The price's amount before (as the local catalog holds it now).
+    pub before: Option<Money>,
+    /// The amount the event carries.
+    pub after: Option<Money>,
+}
+
+impl PriceChanged {
+    /// What the command prints: the change, then the event and where it went.
+    pub fn describe(&self, price_id: &str) -> String {
+        let amount = |money: &Option<Money>| {
+            money
+                .as_ref()
+                .map_or_else(|| "(none)".to_owned(), ToString::to_string)
+        };
+        format!(
+            "price {price_id}: {} -> {}\nevent {} (ProductOfferingPriceAttributeValueChangeEvent) \
+             enqueued on {}: q2c local's price fan-out applies it, billing-updates first",
+            amount(&self.before),
+            amount(&self.after),
+            self.event_id,
+            queues::PRICING_CHANGES
+        )
+    }
+}
+
+/// `q2c catalog price-change`: enqueues the change on `pricing-changes`.
 ///
 /// # Errors
 /// As [`price_change_event`] and [`send`].
@@ -219,8 +242,14 @@ pub async fn price_change(
     price_id: &str,
     value: &str,
     currency: Option<&str>,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<PriceChanged> {
     let store = open_store(data_dir)?;
+    let before = store
+        .catalog_store()
+        .prices(&[price_id.to_owned()])
+        .await?
+        .pop()
+        .and_then(|price| price.price);
     let event =
         price_change_event(&store, price_id, value, currency, OffsetDateTime::now_utc()).await?;
     let queues = SqliteQueues::new(&store);
@@ -231,5 +260,11 @@ pub async fn price_change(
         &BTreeMap::new(),
     )
     .await?;
-    Ok(event["eventId"].as_str().unwrap_or_default().to_owned())
+    let after =
+        serde_json::from_value(event["event"]["productOfferingPrice"]["price"].clone()).ok();
+    Ok(PriceChanged {
+        event_id: event["eventId"].as_str().unwrap_or_default().to_owned(),
+        before,
+        after,
+    })
 }

@@ -48,9 +48,55 @@ pub fn signing_secret(env_secret: Option<String>, data_dir: &Path) -> anyhow::Re
     }
 }
 
+/// The signing secret of a `q2c local` that already ran on `data_dir` (or `Q2C_JWT_SECRET`):
+/// what `q2c token` signs with. Never creates one, so a token minted for the wrong
+/// directory is refused here rather than silently signed with a new secret.
+///
+/// # Errors
+/// When the directory has no secret, naming it and how to choose the right one.
+pub fn existing_signing_secret(
+    env_secret: Option<String>,
+    data_dir: &Path,
+) -> anyhow::Result<String> {
+    if let Some(secret) = env_secret.filter(|s| !s.is_empty()) {
+        return Ok(secret);
+    }
+    let path = data_dir.join(SECRET_FILE);
+    match fs::read_to_string(&path) {
+        Ok(existing) if !existing.trim().is_empty() => Ok(existing.trim().to_owned()),
+        _ => anyhow::bail!(
+            "no signing secret in {} (no {SECRET_FILE} file): `q2c local` creates it on first \
+             start. Start it with this data directory, or name the one it printed (\"data dir:\") \
+             with --data-dir or {}; with Q2C_JWT_SECRET set, both use that secret instead",
+            crate::data_dir::shown(data_dir),
+            crate::data_dir::VARIABLE
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_for_a_directory_without_a_secret_is_refused_not_signed_with_a_new_one() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let error = existing_signing_secret(None, dir.path())
+            .expect_err("no secret yet")
+            .to_string();
+        assert!(error.contains("no signing secret in"), "{error}");
+        assert!(error.contains("--data-dir"), "{error}");
+        assert!(!dir.path().join(SECRET_FILE).exists(), "nothing created");
+        let generated = signing_secret(None, dir.path()).expect("q2c local creates it");
+        assert_eq!(
+            existing_signing_secret(None, dir.path()).expect("now there"),
+            generated
+        );
+        assert_eq!(
+            existing_signing_secret(Some("env".into()), dir.path()).expect("env"),
+            "env"
+        );
+    }
 
     #[test]
     fn the_environment_secret_wins_over_the_file() {

@@ -226,6 +226,15 @@ fn the_binary_prints_errors_changes_and_the_summary() {
             .output()
             .expect("run q2c")
     };
+    // diff writes nothing: a directory where q2c local never ran is refused, not created.
+    let refused = run("diff");
+    assert_eq!(refused.status.code(), Some(1));
+    let error = String::from_utf8_lossy(&refused.stderr);
+    assert!(error.contains("no q2c database in"), "{error}");
+    assert!(!data.exists(), "diff created {}", data.display());
+    std::fs::create_dir_all(&data).expect("mkdir");
+    q2c_local::SqliteStore::open(&data.join(q2c::local::DATABASE_FILE)).expect("an empty store");
+
     let diff = run("diff");
     let text = String::from_utf8_lossy(&diff.stdout);
     assert_eq!(diff.status.code(), Some(1), "invalid entries: exit 1");

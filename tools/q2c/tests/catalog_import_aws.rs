@@ -20,6 +20,7 @@ fn offering(n: usize, day: u32) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_export_imports_into_dynamodb_with_events_on_sqs() {
+    q2c_testkit::require_moto!();
     let endpoint = q2c_testkit::moto::endpoint();
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let table = format!("q2c-import-{suffix}");
@@ -59,6 +60,7 @@ async fn an_export_imports_into_dynamodb_with_events_on_sqs() {
         table: table.clone(),
         endpoint_url: Some(endpoint.clone()),
         region: Some("eu-west-1".into()),
+        profile: None,
         queue_prefix: prefix.clone(),
     };
 

@@ -37,41 +37,49 @@ async fn fixture() -> Fixture {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_list_shows_counts_and_reasons_of_1000_messages() {
+    q2c_testkit::require_moto!();
     dlq_common::list_shows_counts_and_reasons(&fixture().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_filtered_redrive_moves_exactly_the_matching() {
+    q2c_testkit::require_moto!();
     dlq_common::filtered_redrive_moves_exactly_the_matching(&fixture().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_interrupted_redrive_loses_nothing() {
+    q2c_testkit::require_moto!();
     dlq_common::interrupted_redrive_loses_nothing(&fixture().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_export_purge_replay_restores_everything() {
+    q2c_testkit::require_moto!();
     dlq_common::export_purge_replay_restores_everything(&fixture().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_redrive_reports_the_refused_again_and_ends() {
+    q2c_testkit::require_moto!();
     dlq_common::redrive_reports_the_refused_again_and_ends(&fixture().await, "empty-queue").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_without_a_consumer_the_wait_ends_at_the_settle_timeout() {
+    q2c_testkit::require_moto!();
     dlq_common::without_a_consumer_the_wait_ends_at_the_settle_timeout(&fixture().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_max_messages_bounds_the_move() {
+    q2c_testkit::require_moto!();
     dlq_common::max_messages_bounds_the_move(&fixture().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_dry_run_changes_nothing() {
+    q2c_testkit::require_moto!();
     dlq_common::dry_run_changes_nothing(&fixture().await).await;
 }
 
@@ -79,6 +87,7 @@ async fn moto_dry_run_changes_nothing() {
 /// to the source queue found from the redrive policy.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn moto_move_task_redrive_falls_back_to_the_manual_move() {
+    q2c_testkit::require_moto!();
     let f = fixture().await;
     f.seed(25).await;
     let output = f.run(&[

@@ -172,7 +172,8 @@ async fn a_price_change_reaches_billing_and_reprices_an_open_quote() {
     let event_id =
         q2c::queue_cmd::price_change(local.data_dir.path(), "mobile-l-monthly", "99.99", None)
             .await
-            .expect("price change enqueued");
+            .expect("price change enqueued")
+            .event_id;
 
     let queues = local.queues();
     let billed = eventually("the change on billing-updates", WAIT, || async {

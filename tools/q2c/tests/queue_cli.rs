@@ -151,7 +151,21 @@ async fn price_change_enqueues_a_tmf620_event_with_the_new_amount() {
         dir.path(),
     );
     assert!(ok, "{err}");
-    let event_id = out.trim().to_owned();
+    let before = price
+        .price
+        .as_ref()
+        .map(ToString::to_string)
+        .expect("an amount");
+    assert!(
+        out.starts_with(&format!("price {}: {before} -> 24.99 ", price.id)),
+        "says what changed: {out}"
+    );
+    let event_id = out
+        .lines()
+        .find_map(|line| line.strip_prefix("event "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the event id")
+        .to_owned();
 
     let store = SqliteStore::open(&dir.path().join("q2c.sqlite3")).expect("open");
     let queues = SqliteQueues::new(&store);

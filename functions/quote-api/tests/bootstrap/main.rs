@@ -8,7 +8,8 @@
 //! does not, so the SDK's HTTPS client of the functions (rustls on ring, with the platform's
 //! roots) is exercised over real TLS.
 //!
-//! Needs moto (`Q2C_TEST_AWS_ENDPOINT`); fails with instructions without it.
+//! Needs moto (`Q2C_TEST_AWS_ENDPOINT`); skipped with instructions without it
+//! (failed under `Q2C_REQUIRE_AWS=1`).
 
 mod moto;
 mod tls_front;
@@ -50,6 +51,7 @@ async fn api_response(runtime: &mut FakeRuntimeApi, request_id: &str) -> (u64, V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn built_bootstrap_serves_api_gateway_events_and_the_relay_publishes_the_outbox() {
+    q2c_testkit::require_moto!();
     let endpoint = moto::endpoint();
     let sdk = moto::sdk_config().await;
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
@@ -250,6 +252,7 @@ async fn output_of(mut bootstrap: tokio::process::Child) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn built_bootstrap_reaches_dynamodb_over_tls_and_checks_the_certificate() {
+    q2c_testkit::require_moto!();
     let sdk = moto::sdk_config().await;
     let store = moto::seeded_store(aws_sdk_dynamodb::Client::new(&sdk)).await;
     let front = tls_front::start(&moto::endpoint()).await;

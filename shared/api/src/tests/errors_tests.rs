@@ -55,6 +55,7 @@ fn variants() -> Vec<(ServiceError, u16, &'static str)> {
             ServiceError::IllegalTransition {
                 from: "accepted".into(),
                 to: "inProgress".into(),
+                allowed: "none: it is final".into(),
             },
             409,
             "ILLEGAL_TRANSITION",

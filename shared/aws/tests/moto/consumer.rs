@@ -51,6 +51,7 @@ fn aggregate(message: &ParsedMessage) -> String {
 
 #[tokio::test]
 async fn a_poison_message_goes_to_the_dlq_with_a_reason_while_the_others_succeed() {
+    q2c_testkit::require_moto!();
     let (messages, client, _, dlq_url) = setup(5, 5, 30).await;
     let dlq = DeadLetter::new(client.clone(), &dlq_url);
     let handled = Arc::new(AtomicUsize::new(0));
@@ -100,6 +101,7 @@ async fn a_poison_message_goes_to_the_dlq_with_a_reason_while_the_others_succeed
 
 #[tokio::test]
 async fn transient_failures_and_panics_are_reported_per_message() {
+    q2c_testkit::require_moto!();
     let (messages, client, _, dlq_url) = setup(3, 5, 30).await;
     let dlq = DeadLetter::new(client, &dlq_url);
     let id_of = |aggregate_id: &str| {
@@ -135,6 +137,7 @@ async fn transient_failures_and_panics_are_reported_per_message() {
 
 #[tokio::test]
 async fn unparseable_and_unsupported_messages_are_poison_and_dlq_failures_are_retried() {
+    q2c_testkit::require_moto!();
     let (messages, client, _, dlq_url) = setup(2, 5, 30).await;
     let mut event = sqs_event(&messages);
     event.records[0].body = Some("not json".into());
@@ -185,6 +188,7 @@ async fn unparseable_and_unsupported_messages_are_poison_and_dlq_failures_are_re
 
 #[tokio::test]
 async fn a_message_that_keeps_failing_reaches_the_dlq_after_max_receive_count() {
+    q2c_testkit::require_moto!();
     let (first, client, url, dlq_url) = setup(2, 5, 0).await;
     let dlq = DeadLetter::new(client.clone(), &dlq_url);
     let attempts = Arc::new(AtomicUsize::new(0));
@@ -243,6 +247,7 @@ async fn a_message_that_keeps_failing_reaches_the_dlq_after_max_receive_count() 
 
 #[tokio::test]
 async fn a_whole_batch_handler_decides_each_message_of_one_call() {
+    q2c_testkit::require_moto!();
     let (messages, client, _, dlq_url) = setup(4, 5, 30).await;
     let dlq = DeadLetter::new(client.clone(), &dlq_url);
     let calls = Arc::new(AtomicUsize::new(0));

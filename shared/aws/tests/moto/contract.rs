@@ -12,16 +12,19 @@ async fn fresh() -> Arc<DynamoStore> {
 
 #[tokio::test]
 async fn quote_store_contract() {
+    q2c_testkit::require_moto!();
     q2c_contract::quote_store_contract(fresh().await).await;
 }
 
 #[tokio::test]
 async fn quote_list_contract() {
+    q2c_testkit::require_moto!();
     q2c_contract::quote_list_contract(fresh().await).await;
 }
 
 #[tokio::test]
 async fn quote_limits_contract() {
+    q2c_testkit::require_moto!();
     let store = fresh().await;
     q2c_contract::quote_limits_contract(store.clone(), store).await;
 }
@@ -29,6 +32,7 @@ async fn quote_limits_contract() {
 /// "Refused before any store call": a write beyond the budget makes no DynamoDB request.
 #[tokio::test]
 async fn a_write_beyond_the_limits_sends_no_request() {
+    q2c_testkit::require_moto!();
     let store = fresh().await;
     let t = q2c_contract::fixtures::tenant("lim-req");
     let mut quote = q2c_contract::fixtures::stored_quote("q-over", q2c_contract::fixtures::T0);
@@ -48,29 +52,34 @@ async fn a_write_beyond_the_limits_sends_no_request() {
 
 #[tokio::test]
 async fn quote_outbox_contract() {
+    q2c_testkit::require_moto!();
     let store = fresh().await;
     q2c_contract::quote_outbox_contract(store.clone(), store).await;
 }
 
 #[tokio::test]
 async fn order_store_contract() {
+    q2c_testkit::require_moto!();
     let store = fresh().await;
     q2c_contract::order_store_contract(store.clone(), store.clone(), store).await;
 }
 
 #[tokio::test]
 async fn product_store_contract() {
+    q2c_testkit::require_moto!();
     let store = fresh().await;
     q2c_contract::product_store_contract(store.clone(), store.clone(), store.clone(), store).await;
 }
 
 #[tokio::test]
 async fn idempotency_contract() {
+    q2c_testkit::require_moto!();
     q2c_contract::idempotency_contract(fresh().await).await;
 }
 
 #[tokio::test]
 async fn hub_store_contract() {
+    q2c_testkit::require_moto!();
     q2c_contract::hub_store_contract(fresh().await).await;
 }
 
@@ -78,27 +87,32 @@ async fn hub_store_contract() {
 /// one item (DynamoDB does), so racing registrations could both pass on the emulator.
 #[tokio::test]
 async fn hub_store_quota_contract() {
+    q2c_testkit::require_moto!();
     q2c_contract::hub_store_quota_contract(fresh().await).await;
 }
 
 #[tokio::test]
 async fn open_quote_count_contract() {
+    q2c_testkit::require_moto!();
     let store = fresh().await;
     q2c_contract::open_quote_count_contract(store.clone(), store.clone(), store).await;
 }
 
 #[tokio::test]
 async fn hub_store_version_contract() {
+    q2c_testkit::require_moto!();
     q2c_contract::hub_store_version_contract(fresh().await).await;
 }
 
 #[tokio::test]
 async fn delivery_log_contract() {
+    q2c_testkit::require_moto!();
     q2c_contract::delivery_log_contract(fresh().await.delivery_log()).await;
 }
 
 #[tokio::test]
 async fn catalog_store_contract() {
+    q2c_testkit::require_moto!();
     q2c_contract::catalog_store_contract(fresh().await).await;
 }
 
@@ -106,12 +120,14 @@ async fn catalog_store_contract() {
 /// one item (DynamoDB does), so racing claims can both win on the emulator.
 #[tokio::test]
 async fn dispatch_log_contract() {
+    q2c_testkit::require_moto!();
     q2c_contract::dispatch_log_contract(fresh().await).await;
 }
 
 /// Requests per dispatch-log operation (documented in docs/architecture.md).
 #[tokio::test]
 async fn dispatch_log_request_counts() {
+    q2c_testkit::require_moto!();
     use q2c_aws::metrics::Operation;
     use q2c_service::dispatch::DispatchLog;
 
@@ -153,6 +169,7 @@ async fn dispatch_log_request_counts() {
 
 #[tokio::test]
 async fn all_suites_share_one_table() {
+    q2c_testkit::require_moto!();
     // The suites use unique tenants and ids, so they can share a table (as in production);
     // the outbox suite is left out because it needs the outbox to itself.
     let store = fresh().await;
@@ -170,30 +187,35 @@ async fn all_suites_share_one_table() {
 
 #[tokio::test]
 async fn price_catalog_writer_contract() {
+    q2c_testkit::require_moto!();
     let store = fresh().await;
     q2c_contract::price_catalog_writer_contract(store.clone(), store).await;
 }
 
 #[tokio::test]
 async fn offering_catalog_writer_contract() {
+    q2c_testkit::require_moto!();
     let store = fresh().await;
     q2c_contract::offering_catalog_writer_contract(store.clone(), store).await;
 }
 
 #[tokio::test]
 async fn open_quote_offering_index_contract() {
+    q2c_testkit::require_moto!();
     let store = fresh().await;
     q2c_contract::open_quote_offering_index_contract(store.clone(), store).await;
 }
 
 #[tokio::test]
 async fn catalog_versions_contract() {
+    q2c_testkit::require_moto!();
     let store = fresh().await;
     q2c_contract::catalog_versions_contract(store.clone(), store.clone(), store).await;
 }
 
 #[tokio::test]
 async fn open_quote_index_contract() {
+    q2c_testkit::require_moto!();
     let store = fresh().await;
     q2c_contract::open_quote_index_contract(store.clone(), store).await;
 }

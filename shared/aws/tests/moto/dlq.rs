@@ -10,6 +10,7 @@ use crate::common::{queue_with_dlq, sqs_client};
 
 #[tokio::test]
 async fn dlq_backend_contract_on_sqs() {
+    q2c_testkit::require_moto!();
     let client = sqs_client();
     let prefix = q2c_testkit::moto::queue_prefix("dlqc");
     queue_with_dlq(&client, &format!("{prefix}orders"), 5, 30).await;

@@ -10,6 +10,7 @@ use crate::common::{event, quote, store, tenant};
 
 #[tokio::test]
 async fn idempotency_claims_replay_mismatch_expire_and_purge() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let now = datetime!(2026-01-01 10:00 UTC);
@@ -114,6 +115,7 @@ async fn idempotency_claims_replay_mismatch_expire_and_purge() {
 
 #[tokio::test]
 async fn the_outbox_serves_pending_events_oldest_first_and_purges_published_ones() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let mut events = Vec::new();

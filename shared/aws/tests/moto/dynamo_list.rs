@@ -8,6 +8,7 @@ use crate::common::{quote, store, tenant};
 
 #[tokio::test]
 async fn listing_is_newest_first_then_by_id_with_filters_paging_and_total() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let dates = [

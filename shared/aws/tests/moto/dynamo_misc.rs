@@ -10,6 +10,7 @@ use crate::common::{store, tenant};
 
 #[tokio::test]
 async fn catalog_items_are_found_by_id_and_listed_in_id_order() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     for id in ["pop-3", "pop-1", "pop-2"] {
         let price = ProductOfferingPrice {
@@ -68,6 +69,7 @@ async fn catalog_items_are_found_by_id_and_listed_in_id_order() {
 
 #[tokio::test]
 async fn hub_subscriptions_are_kept_per_tenant_and_api() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let subscription = EventSubscription {
@@ -117,6 +119,7 @@ async fn hub_subscriptions_are_kept_per_tenant_and_api() {
 
 #[tokio::test]
 async fn settings_fall_back_from_tenant_to_default_item_to_built_in_and_are_cached() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let settings = DynamoSettings::new(store.clone());
     let acme = tenant("acme");

@@ -13,6 +13,7 @@ use crate::common::{dynamo_client, event, quote, store, tenant};
 
 #[tokio::test]
 async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_requests() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let now = datetime!(2026-01-01 10:00 UTC);
@@ -78,6 +79,7 @@ async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_
 
 #[tokio::test]
 async fn order_reads_and_dispatch_outcomes_cost_what_the_docs_say() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let now = datetime!(2026-01-01 10:00 UTC);

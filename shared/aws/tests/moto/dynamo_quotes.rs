@@ -9,6 +9,7 @@ use crate::common::{event, quote, store, tenant};
 
 #[tokio::test]
 async fn a_quote_and_its_events_are_written_in_one_transaction_and_read_back() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["pop-1"]);
@@ -32,6 +33,7 @@ async fn a_quote_and_its_events_are_written_in_one_transaction_and_read_back() {
 
 #[tokio::test]
 async fn a_stale_version_is_a_conflict_and_writes_no_event() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let mut stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &[]);
@@ -85,6 +87,7 @@ async fn a_stale_version_is_a_conflict_and_writes_no_event() {
 
 #[tokio::test]
 async fn a_lost_race_on_the_version_condition_is_a_conflict() {
+    q2c_testkit::require_moto!();
     // Two writers read version 1; the second transaction's condition fails on DynamoDB.
     let store = store().await;
     let acme = tenant("acme");
@@ -109,6 +112,7 @@ async fn a_lost_race_on_the_version_condition_is_a_conflict() {
 
 #[tokio::test]
 async fn the_open_quote_index_follows_prices_and_drops_final_quotes() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let mut stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["p1", "p2"]);
@@ -155,6 +159,7 @@ async fn the_open_quote_index_follows_prices_and_drops_final_quotes() {
 
 #[tokio::test]
 async fn a_write_over_the_transaction_limit_is_refused_before_sending() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let events: Vec<_> = (0..100)
         .map(|_| event("q-1", Destination::QuoteEvents))
@@ -174,6 +179,7 @@ async fn a_write_over_the_transaction_limit_is_refused_before_sending() {
 
 #[tokio::test]
 async fn a_reused_event_id_refuses_the_whole_write() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let reused = [event("q-1", Destination::QuoteEvents)];
@@ -209,6 +215,7 @@ async fn a_reused_event_id_refuses_the_whole_write() {
 
 #[tokio::test]
 async fn the_open_quote_index_pages_by_tenant_then_quote_id() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let date = datetime!(2026-01-01 10:00 UTC);
     for (t, q) in [("b", "q-1"), ("a", "q-2"), ("a-x", "q-0"), ("a", "q-1")] {
@@ -240,6 +247,7 @@ async fn the_open_quote_index_pages_by_tenant_then_quote_id() {
 
 #[tokio::test]
 async fn update_from_is_one_transaction_and_a_stale_previous_writes_nothing() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let v1 = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["p1"]);
@@ -309,6 +317,7 @@ async fn update_from_is_one_transaction_and_a_stale_previous_writes_nothing() {
 
 #[tokio::test]
 async fn get_many_reads_up_to_a_hundred_quotes_per_request() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["p1"]);

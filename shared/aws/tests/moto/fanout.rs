@@ -13,6 +13,7 @@ use crate::common::{queue_with_dlq, sqs_client, store, unique};
 
 #[tokio::test]
 async fn fanout_continuation_over_sqs_and_dynamodb() {
+    q2c_testkit::require_moto!();
     let client = sqs_client();
     let prefix = format!("{}-", unique("fan"));
     queue_with_dlq(&client, &format!("{prefix}pricing-changes"), 5, 60).await;
@@ -43,6 +44,7 @@ async fn fanout_continuation_over_sqs_and_dynamodb() {
 
 #[tokio::test]
 async fn offering_retirement_over_sqs_and_dynamodb() {
+    q2c_testkit::require_moto!();
     let client = sqs_client();
     let prefix = format!("{}-", unique("ret"));
     queue_with_dlq(&client, &format!("{prefix}pricing-changes"), 5, 60).await;

@@ -290,6 +290,7 @@ fn ids_of(messages: &[aws_sdk_sqs::types::Message]) -> Vec<String> {
 
 #[tokio::test]
 async fn a_price_change_published_twice_reaches_each_of_three_subscribers_once() {
+    q2c_testkit::require_moto!();
     let w = world(false).await;
     let id = vec![unique("e")];
     publish(&w, &id).await;
@@ -305,6 +306,7 @@ async fn a_price_change_published_twice_reaches_each_of_three_subscribers_once()
 
 #[tokio::test]
 async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_with_a_reason() {
+    q2c_testkit::require_moto!();
     let w = world(true).await;
     let id = vec![unique("e")];
     publish(&w, &id).await;
@@ -343,6 +345,7 @@ async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_with_a_rea
 /// burst, with batches of 10 handed to `deliver_batch`.
 #[tokio::test]
 async fn a_burst_is_sent_to_each_queue_subscriber_in_batches_of_ten() {
+    q2c_testkit::require_moto!();
     let w = world(false).await;
     let burst: Vec<String> = (0..20)
         .map(|i| format!("{}-{i}", unique("burst")))
@@ -375,6 +378,7 @@ async fn a_burst_is_sent_to_each_queue_subscriber_in_batches_of_ten() {
 
 #[tokio::test]
 async fn a_quote_event_reaches_its_tenants_quote_hub_subscriber_only() {
+    q2c_testkit::require_moto!();
     let w = world(false).await;
     let [a, b] = &w.tenants;
     let arn = queue_arn(&w.client, &w.sub_urls[0]).await;
@@ -439,6 +443,7 @@ async fn a_quote_event_reaches_its_tenants_quote_hub_subscriber_only() {
 /// (`q2c_contract::slow_subscriber_scenario`).
 #[tokio::test]
 async fn a_listener_that_answers_after_30_s_stalls_no_other_subscriber() {
+    q2c_testkit::require_moto!();
     let w = world(false).await;
     let waited = q2c_contract::slow_subscriber_scenario(q2c_contract::SlowSubscriberWorld {
         hubs: Arc::new(w.store.clone()),

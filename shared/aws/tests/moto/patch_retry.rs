@@ -167,6 +167,7 @@ async fn setup(races: u32) -> (QuoteService, Arc<Racing>, RequestContext, String
 
 #[tokio::test]
 async fn an_unconditional_patch_losing_races_lands_with_every_change_kept() {
+    q2c_testkit::require_moto!();
     let (service, racing, ctx, id) = setup(5).await;
     let patched = service
         .patch(&ctx, &id, &json!({"description": "mine"}), None)
@@ -191,6 +192,7 @@ async fn an_unconditional_patch_losing_races_lands_with_every_change_kept() {
 
 #[tokio::test]
 async fn past_the_bound_the_patch_is_contended_and_with_if_match_a_412() {
+    q2c_testkit::require_moto!();
     let (service, _, ctx, id) = setup(UNCONDITIONAL_ATTEMPTS).await;
     let error = service
         .patch(&ctx, &id, &json!({"description": "mine"}), None)

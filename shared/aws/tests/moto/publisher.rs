@@ -37,6 +37,7 @@ pub async fn receive_all(
 
 #[tokio::test]
 async fn twenty_five_events_go_out_in_three_batches_with_their_attributes() {
+    q2c_testkit::require_moto!();
     let client = sqs_client();
     let prefix = format!("{}-", unique("pub"));
     let url = create_queue(&client, &format!("{prefix}quote-events"), HashMap::new()).await;
@@ -89,6 +90,7 @@ async fn twenty_five_events_go_out_in_three_batches_with_their_attributes() {
 
 #[tokio::test]
 async fn a_missing_queue_is_an_error_not_a_silent_drop() {
+    q2c_testkit::require_moto!();
     let publisher = SqsPublisher::new(sqs_client()).with_prefix(format!("{}-", unique("none")));
     let result = publisher.publish(&[event("q", Destination::Orders)]).await;
     assert!(result.is_err(), "{result:?}");

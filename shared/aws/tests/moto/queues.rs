@@ -12,6 +12,7 @@ use crate::common::{create_queue, dynamo_client, queue_with_dlq, sqs_client, sto
 
 #[tokio::test]
 async fn queue_contract_on_sqs() {
+    q2c_testkit::require_moto!();
     let client = sqs_client();
     let prefix = format!("{}-", unique("qc"));
     queue_with_dlq(&client, &format!("{prefix}orders"), 5, 30).await;
@@ -26,6 +27,7 @@ async fn queue_contract_on_sqs() {
 
 #[tokio::test]
 async fn relay_contract_on_sqs_and_dynamodb() {
+    q2c_testkit::require_moto!();
     let client = sqs_client();
     let prefix = format!("{}-", unique("relay"));
     for queue in ["quote-events", "pricing-changes"] {
@@ -40,6 +42,7 @@ async fn relay_contract_on_sqs_and_dynamodb() {
 /// cannot parse, as an old build or a bug could leave): the relay parks it and goes on.
 #[tokio::test]
 async fn parking_contract_on_sqs_and_dynamodb() {
+    q2c_testkit::require_moto!();
     let client = sqs_client();
     let prefix = format!("{}-", unique("park"));
     for queue in ["quote-events", "quote-events-dlq", "orders", "orders-dlq"] {

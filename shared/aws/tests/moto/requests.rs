@@ -31,6 +31,7 @@ async fn measure<F: Future<Output = ()>>(
 
 #[tokio::test]
 async fn requests_per_business_operation() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let now = datetime!(2026-01-01 10:00 UTC);

@@ -3,10 +3,11 @@
 
 use crate::tmf::{ProductOrderItemState, ProductOrderState, QuoteItemState, QuoteState};
 
-/// A transition that the state machine does not allow, naming both ends.
+/// A transition that the state machine does not allow, naming both ends (by their wire
+/// names) and the states that may follow `from`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("illegal transition from {from:?} to {to:?}")]
-pub struct IllegalTransition<S: std::fmt::Debug> {
+#[error("illegal transition from {from} to {to}")]
+pub struct IllegalTransition<S: std::fmt::Debug + std::fmt::Display> {
     /// The current state.
     pub from: S,
     /// The requested state.
@@ -26,6 +27,27 @@ macro_rules! state_machine {
             pub const INITIAL: $ty = $ty::$initial;
             /// Every state, in declaration order.
             pub const ALL: &'static [$ty] = &[$($ty::$all),*];
+
+            /// The state's name on the wire (`inProgress`), as serde writes it.
+            pub fn wire_name(self) -> String {
+                serde_json::to_value(self)
+                    .ok()
+                    .and_then(|value| value.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            }
+
+            /// The states reachable from this one, by wire name, for messages:
+            /// `` `approved`, `cancelled` `` (or `none: it is final`).
+            pub fn next_states_text(self) -> String {
+                if self.next_states().is_empty() {
+                    return "none: it is final".to_owned();
+                }
+                self.next_states()
+                    .iter()
+                    .map(|state| format!("`{}`", state.wire_name()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
 
             /// The states reachable from this one in a single transition.
             pub fn next_states(self) -> &'static [$ty] {
@@ -61,6 +83,13 @@ macro_rules! state_machine {
             /// Whether the resource may still be changed (other than by a state change).
             pub fn is_updatable(self) -> bool {
                 matches!(self, $($ty::$upd)|*)
+            }
+        }
+
+        /// The wire name (`inProgress`), never the Rust name.
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.wire_name())
             }
         }
     };

@@ -34,7 +34,7 @@ pub enum LifecycleError {
         valid_until: OffsetDateTime,
     },
     /// The quote is approved or final, so only its state may change.
-    #[error("a quote in state {state:?} cannot be updated")]
+    #[error("a quote in state `{state}` cannot be updated")]
     NotUpdatable {
         /// The quote's state.
         state: QuoteState,

@@ -27,7 +27,7 @@ pub enum PricingErrorKind {
         id: String,
     },
     /// The offering is not for sale: `isSellable` is false or it is retired.
-    #[error("product offering {id} is not sellable (lifecycle status {lifecycle_status:?})")]
+    #[error("product offering {id} is not sellable ({})", why_not_sellable(.lifecycle_status.as_deref()))]
     NotSellable {
         /// The offering id.
         id: String,
@@ -132,6 +132,17 @@ impl PricingError {
     /// below 1, missing offering reference, invalid discount).
     pub fn is_business_rule(&self) -> bool {
         self.kind.is_business_rule()
+    }
+}
+
+/// Why an offering is not sellable, in wire terms: its retired `lifecycleStatus`, else
+/// `isSellable` false (such offerings are sold only inside a bundle).
+fn why_not_sellable(lifecycle_status: Option<&str>) -> String {
+    match lifecycle_status {
+        Some(status) if super::offering::is_retired(Some(status)) => {
+            format!("lifecycleStatus `{status}`")
+        }
+        _ => "isSellable is false: it is sold only inside a bundle".to_owned(),
     }
 }
 

@@ -105,10 +105,17 @@ impl OrderService {
                     return Err(ServiceError::BusinessRule {
                         code: ILLEGAL_ORDER_STATE_TRANSITION,
                         message: format!(
-                            "product order {} cannot move from {} to {}",
+                            "product order {} cannot move from {} to `{}`: {}",
                             stored.id(),
-                            stored.order.state.map_or("(none)", state_name),
-                            state_name(illegal.to)
+                            stored
+                                .order
+                                .state
+                                .map_or("no state".to_owned(), |s| format!("`{}`", state_name(s))),
+                            state_name(illegal.to),
+                            match stored.order.state {
+                                Some(state) => format!("from `{}` it moves to {}", state_name(state), state.next_states_text()),
+                                None => "an order without a state enters it as `acknowledged` or `rejected`".to_owned(),
+                            }
                         ),
                         path: Some("event.productOrder.state".to_owned()),
                     });

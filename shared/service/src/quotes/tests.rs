@@ -323,8 +323,9 @@ async fn an_illegal_transition_names_both_states() {
         .await
         .expect_err("illegal");
     match err {
-        ServiceError::IllegalTransition { from, to } => {
-            assert_eq!((from.as_str(), to.as_str()), ("inProgress", "accepted"))
+        ServiceError::IllegalTransition { from, to, allowed } => {
+            assert_eq!((from.as_str(), to.as_str()), ("inProgress", "accepted"));
+            assert!(allowed.contains("`approved`"), "{allowed}");
         }
         other => panic!("unexpected {other:?}"),
     }

@@ -35,31 +35,34 @@ pub struct DlqArgs {
     pub command: DlqCommand,
 }
 
+/// The heading of the flags choosing the queues, shown apart from each command's own.
+const TARGET: &str = "Where the queues are (AWS with any of these, else the local data directory)";
+
 /// Which queues: AWS (or an emulator) when `--aws`, `--endpoint-url`, `--region`,
 /// `--profile` or `--queue-prefix` is given, else a `q2c local` data directory.
 #[derive(Debug, Args, Clone)]
 pub struct TargetArgs {
     /// Use SQS with the default credential chain (implied by the other AWS flags).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = TARGET)]
     pub aws: bool,
     /// SQS endpoint to use instead of AWS's (e.g. moto: http://127.0.0.1:5055).
-    #[arg(long, global = true, env = "AWS_ENDPOINT_URL_SQS")]
+    #[arg(long, global = true, help_heading = TARGET, env = "AWS_ENDPOINT_URL_SQS")]
     pub endpoint_url: Option<String>,
     /// AWS region (default: AWS_REGION, then the profile's).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = TARGET)]
     pub region: Option<String>,
     /// Named profile of the AWS config files.
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = TARGET)]
     pub profile: Option<String>,
     /// Queue-name prefix of the deployment: the stack's `Prefix` parameter plus `-` (default
     /// `q2c-`, the template's default); names without it get it prepended.
-    #[arg(long, global = true, env = "Q2C_QUEUE_PREFIX")]
+    #[arg(long, global = true, help_heading = TARGET, env = "Q2C_QUEUE_PREFIX")]
     pub queue_prefix: Option<String>,
     /// The DLQs to list instead of discovering them (comma-separated).
-    #[arg(long, global = true, value_delimiter = ',')]
+    #[arg(long, global = true, help_heading = TARGET, value_delimiter = ',')]
     pub queues: Option<Vec<String>>,
     /// Data directory of the `q2c local` whose queues to use (without AWS flags).
-    #[arg(long, global = true, default_value = ".q2c", env = "Q2C_DATA_DIR")]
+    #[arg(long, global = true, help_heading = TARGET, env = "Q2C_DATA_DIR", default_value_os_t = crate::data_dir::default_dir())]
     pub data_dir: PathBuf,
 }
 
@@ -317,7 +320,12 @@ pub async fn run_on(backend: &dyn DlqBackend, command: DlqCommand) -> anyhow::Re
         }
         DlqCommand::Peek(args) => {
             let queue = backend.resolve(&args.queue);
-            for message in ops::peek(backend, &queue, args.limit).await? {
+            let messages = ops::peek(backend, &queue, args.limit).await?;
+            if messages.is_empty() {
+                // On stderr, as the progress lines: stdout holds messages only.
+                eprintln!("{queue}: no messages");
+            }
+            for message in messages {
                 writeln!(stdout, "{}", describe(&message, args.raw))?;
             }
         }

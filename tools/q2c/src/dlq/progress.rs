@@ -5,7 +5,7 @@
 use std::io::IsTerminal;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use q2c_service::dlq::Summary;
 
 /// A plain progress line every this many messages.
@@ -26,12 +26,9 @@ impl Progress {
     pub fn new(verb: &'static str, total: Option<u64>) -> Self {
         let bar = std::io::stdout().is_terminal().then(|| {
             let bar = ProgressBar::with_draw_target(total, indicatif::ProgressDrawTarget::stderr());
-            bar.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {per_sec} {msg}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
+            bar.set_style(crate::human::progress_style(
+                "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} {rate} {msg}",
+            ));
             bar
         });
         Progress {
@@ -86,7 +83,7 @@ impl q2c_service::dlq::Progress for Progress {
             ));
         } else if !self.quiet && done >= self.last_plain + PLAIN_EVERY {
             self.last_plain = done;
-            eprintln!("{} ({:.0}/s)", self.summary, self.rate());
+            eprintln!("{} ({})", self.summary, crate::human::rate(self.rate()));
         }
     }
 

@@ -9,7 +9,7 @@ fn check_all<S>(
     can: impl Fn(S, S) -> bool,
     transition: impl Fn(S, S) -> Result<S, IllegalTransition<S>>,
 ) where
-    S: Copy + PartialEq + std::fmt::Debug,
+    S: Copy + PartialEq + std::fmt::Debug + std::fmt::Display,
 {
     for &from in all {
         for &to in all {
@@ -174,12 +174,23 @@ fn product_order_item_transitions_are_the_order_ones_without_partial() {
 }
 
 #[test]
-fn an_illegal_transition_names_both_states_in_its_message() {
+fn an_illegal_transition_names_both_states_in_its_message_by_their_wire_names() {
     let err = QuoteState::Accepted
         .transition(QuoteState::InProgress)
         .expect_err("accepted is final");
     assert_eq!(
         err.to_string(),
-        "illegal transition from Accepted to InProgress"
+        "illegal transition from accepted to inProgress"
     );
+    assert_eq!(QuoteState::Accepted.next_states_text(), "none: it is final");
+    assert_eq!(
+        QuoteState::InProgress.next_states_text(),
+        QuoteState::InProgress
+            .next_states()
+            .iter()
+            .map(|s| format!("`{s}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    assert_eq!(ProductOrderState::InProgress.to_string(), "inProgress");
 }
