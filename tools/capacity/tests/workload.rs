@@ -23,6 +23,11 @@ const TARGET_RATE: f64 = 1_000.0;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn quote_lifecycles_through_the_functions_are_priced_per_operation_and_per_key() {
+    let python = q2c_stack_rehearsal::moto::python();
+    q2c_testkit::skip_unless!(
+        python.is_ok(),
+        python.err().map(|e| e.to_string()).unwrap_or_default()
+    );
     let lifecycles: usize = std::env::var("Q2C_CAPACITY_LIFECYCLES")
         .ok()
         .and_then(|v| v.parse().ok())
