@@ -49,6 +49,7 @@ fn quote_service(store: &DynamoStore) -> QuoteService {
         Ports {
             quotes: shared.clone(),
             orders: shared.clone(),
+            products: shared.clone(),
             catalog: shared.clone(),
             hubs: shared.clone(),
             idempotency: shared,
