@@ -499,6 +499,7 @@ async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_naming_it(
 
 #[tokio::test]
 async fn a_continuation_over_its_hop_bound_is_parked_in_the_continuations_dlq_with_the_reason() {
+    q2c_testkit::require_moto!();
     let stack = stack(5, false).await;
     let quote = open_quote(&stack.store, &stack.tenant, "mobile-l").await;
     // The catalog copy already holds the new price (as after the change's first message).

@@ -159,6 +159,7 @@ fn continuation(body: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_change_on_160_open_quotes_runs_in_8_segments_and_reprices_each_once() {
+    q2c_testkit::require_moto!();
     let (plain_dynamo, sqs) = (patient(moto::dynamo_config(), None), moto::sqs_client());
     let table = dynamo::unique_table(&plain_dynamo, "q2c-pfs").await;
     let setup = DynamoStore::new(plain_dynamo, table.clone());

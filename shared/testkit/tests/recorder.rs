@@ -15,6 +15,7 @@ fn s(value: &str) -> AttributeValue {
 
 #[tokio::test]
 async fn records_dynamodb_and_sqs_requests_with_their_targets_keys_and_sizes() {
+    q2c_testkit::require_moto!();
     let plain = moto::dynamo_client();
     let table = dynamo::unique_table(&plain, "q2c-rec").await;
     let queue = sqs::create_queue(&moto::sqs_client(), &moto::unique("rec"), HashMap::new()).await;
@@ -95,6 +96,7 @@ async fn records_dynamodb_and_sqs_requests_with_their_targets_keys_and_sizes() {
 
 #[tokio::test]
 async fn concurrent_requests_are_recorded_each_with_its_own_instants() {
+    q2c_testkit::require_moto!();
     let plain = moto::dynamo_client();
     let table = dynamo::unique_table(&plain, "q2c-rec").await;
     let recorder = Recorder::new();

@@ -48,6 +48,7 @@ async fn raw(table: &str, id: &str) -> std::collections::HashMap<String, Attribu
 
 #[tokio::test]
 async fn products_are_listed_per_account_and_party_in_two_queries_each() {
+    q2c_testkit::require_moto!();
     let store = store().await;
     let acme = tenant("acme");
     let now = datetime!(2026-01-01 10:00 UTC);
