@@ -48,8 +48,8 @@ pub enum ApiError {
     #[error("no route for {0}")]
     RouteNotFound(String),
     /// The route exists, the method does not.
-    #[error("method not allowed")]
-    MethodNotAllowed,
+    #[error("method {0} is not allowed on this path; its Allow header lists the methods it has")]
+    MethodNotAllowed(String),
     /// Another request with this idempotency key is in progress.
     #[error("a request with this Idempotency-Key is still being processed")]
     IdempotencyInProgress,
@@ -100,7 +100,10 @@ pub enum ApiError {
     #[error("the request body did not arrive within the time allowed")]
     RequestTimeout,
     /// A panic or another bug.
-    #[error("internal error")]
+    #[error(
+        "internal error: a bug on the server's side; its details are logged under this \
+         response's X-Correlation-Id"
+    )]
     Internal,
 }
 
@@ -189,7 +192,7 @@ impl ApiError {
             ApiError::MissingScope(_) => (C::FORBIDDEN, "MISSING_SCOPE", "Forbidden"),
             ApiError::NotFound(_) => (C::NOT_FOUND, "NOT_FOUND", "Not found"),
             ApiError::RouteNotFound(_) => (C::NOT_FOUND, "ROUTE_NOT_FOUND", "Not found"),
-            ApiError::MethodNotAllowed => (
+            ApiError::MethodNotAllowed(_) => (
                 C::METHOD_NOT_ALLOWED,
                 "METHOD_NOT_ALLOWED",
                 "Method not allowed",
@@ -364,6 +367,7 @@ pub async fn render_errors(
     next: Next,
 ) -> Response {
     let typed = is_v5_path(request.uri().path());
+    let method = request.method().clone();
     let response = next.run(request).await;
     let status = response.status();
     if !status.is_client_error() && !status.is_server_error() {
@@ -376,7 +380,7 @@ pub async fn render_errors(
         None if is_json(&head.headers) => {
             return Response::from_parts(head, body);
         }
-        None => fallback_parts(status),
+        None => fallback_parts(status, &method),
     };
     let body = error_body(status, &parts, &state.config.docs_base_url, typed);
     head.headers
@@ -400,10 +404,12 @@ fn is_json(headers: &axum::http::HeaderMap) -> bool {
         .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"))
 }
 
-fn fallback_parts(status: StatusCode) -> ErrorParts {
+fn fallback_parts(status: StatusCode, method: &axum::http::Method) -> ErrorParts {
     let error = match status {
         StatusCode::NOT_FOUND => ApiError::RouteNotFound("this path".to_owned()),
-        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed,
+        // `Allow` is added outside this middleware (by the method router), so the message
+        // points at it rather than repeating it.
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::MethodNotAllowed(method.to_string()),
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(0),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => {
             ApiError::UnsupportedMediaType("unsupported content type".to_owned())

@@ -145,6 +145,7 @@ impl ApiVersion for V5 {
     }
 
     fn check_json_patch(operations: &Value) -> Result<(), ApiError> {
+        check_operations(operations)?;
         v5_request_schemas()
             .check_json_patch(operations)
             .map_err(|e| ApiError::InvalidPatch(e.to_string()))
@@ -184,4 +185,56 @@ impl ApiVersion for V5 {
                 .map_err(|e| ApiError::InvalidQuery(e.to_string()))
         })
     }
+}
+
+/// The RFC 6902 operations and the members each needs besides `op`.
+const PATCH_OPERATIONS: [(&str, &[&str]); 6] = [
+    ("add", &["path", "value"]),
+    ("remove", &["path"]),
+    ("replace", &["path", "value"]),
+    ("move", &["from", "path"]),
+    ("copy", &["from", "path"]),
+    ("test", &["path", "value"]),
+];
+
+/// Names what is wrong with an operation in words a person can act on (the schema's `oneOf`
+/// says only that none of its branches matched): an unknown or missing `op`, listing the
+/// six, or a member the operation needs. Anything else is left to the schema.
+fn check_operations(operations: &Value) -> Result<(), ApiError> {
+    let Some(operations) = operations.as_array() else {
+        return Ok(());
+    };
+    let names = || {
+        PATCH_OPERATIONS
+            .iter()
+            .map(|(name, _)| format!("`{name}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (i, operation) in operations.iter().enumerate() {
+        let Some(operation) = operation.as_object() else {
+            continue;
+        };
+        let Some(op) = operation.get("op").and_then(Value::as_str) else {
+            return Err(ApiError::InvalidPatch(format!(
+                "[{i}].op: missing; an operation is one of {}",
+                names()
+            )));
+        };
+        let Some((_, needs)) = PATCH_OPERATIONS.iter().find(|(name, _)| *name == op) else {
+            return Err(ApiError::InvalidPatch(format!(
+                "[{i}].op: `{op}` is not one of {}",
+                names()
+            )));
+        };
+        if let Some(missing) = needs
+            .iter()
+            .find(|member| !operation.contains_key(**member))
+        {
+            return Err(ApiError::InvalidPatch(format!(
+                "[{i}]: operation `{op}` needs `{missing}`"
+            )));
+        }
+    }
+    Ok(())
 }

@@ -65,7 +65,11 @@ pub enum ServiceError {
         allowed: String,
     },
     /// The quote's validity ended before acceptance (HTTP 409).
-    #[error("quote expired at {valid_until}")]
+    #[error(
+        "quote expired at {} (its validFor.endDateTime): it can no longer be accepted; \
+         create a new quote",
+        rfc3339(.valid_until)
+    )]
     QuoteExpired {
         /// End of the quote's validFor.
         valid_until: OffsetDateTime,
@@ -141,4 +145,10 @@ impl From<LimitError> for ServiceError {
     fn from(e: LimitError) -> Self {
         ServiceError::Limit(e)
     }
+}
+
+/// `at` as the wire writes it (RFC 3339), for messages.
+fn rfc3339(at: &OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| at.to_string())
 }

@@ -136,17 +136,26 @@ impl<'a> Pricer<'a> {
             }
         };
         let own_quantity = item.quantity.unwrap_or(1);
-        let quantity = Some(own_quantity)
-            .filter(|q| (1..=MAX_QUANTITY).contains(q))
-            .and_then(|q| q.checked_mul(parent_quantity))
-            .ok_or_else(|| {
-                PricingError::new(
-                    path.at(".quantity"),
-                    PricingErrorKind::InvalidQuantity {
-                        quantity: own_quantity,
-                    },
-                )
-            })?;
+        if !(1..=MAX_QUANTITY).contains(&own_quantity) {
+            return Err(PricingError::new(
+                path.at(".quantity"),
+                PricingErrorKind::InvalidQuantity {
+                    quantity: own_quantity,
+                },
+            ));
+        }
+        // Each quantity is in range; their product down a chain of nested items may not be.
+        let quantity = own_quantity.checked_mul(parent_quantity).ok_or_else(|| {
+            PricingError::new(
+                path.render(),
+                PricingErrorKind::AmountOutOfRange {
+                    reason: format!(
+                        "quantity {own_quantity} × {parent_quantity} (the quantity of its \
+                         parent items) overflows"
+                    ),
+                },
+            )
+        })?;
         let catalog: &'a dyn CatalogView = self.catalog;
         let offering = catalog.offering(offering_id).ok_or_else(|| {
             PricingError::new(
