@@ -125,7 +125,9 @@ pub(crate) const OUTBOX_SK: &str = "EVENT";
 /// `OUTBOX#PENDING`, 12,000 on `OUTBOX#PUBLISHED`, against 1,000 WCU/s per GSI partition
 /// (and a throttled GSI back-pressures the base table's writes). 32 shards put
 /// 24,000 / 32 = 750 WCU/s on each pending shard and 375 on each published one at that
-/// rate: 25 % headroom below the partition limit for the hash's unevenness and bursts.
+/// rate: 25 % headroom below the partition limit for the hash's unevenness and bursts
+/// (re-measured with the shards: 783 and 406 WCU/s per key, the longer key pushing some
+/// events past a write unit).
 /// Readers pay for it: the relay's sweep queries every shard (plus the legacy key, below),
 /// 33 small Queries where there was one, every few minutes.
 ///
