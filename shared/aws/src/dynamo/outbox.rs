@@ -574,7 +574,7 @@ impl DynamoStore {
             })
             .collect();
         let first_page = limit.div_ceil(cursors.len()).max(MIN_SHARD_PAGE).min(limit);
-        let mut merged = Vec::with_capacity(limit);
+        let mut merged = Vec::with_capacity(limit.min(1_024));
         while merged.len() < limit {
             let missing = limit - merged.len();
             let reads: Vec<(usize, QuerySpec, Option<Item>, usize)> = cursors
@@ -582,7 +582,12 @@ impl DynamoStore {
                 .enumerate()
                 .filter(|(_, c)| c.needs_page())
                 .map(|(i, c)| {
-                    c.page = if c.started { c.page * 2 } else { first_page }.min(missing);
+                    c.page = if c.started {
+                        c.page.saturating_mul(2)
+                    } else {
+                        first_page
+                    }
+                    .min(missing);
                     (i, c.spec.clone(), c.next.take(), c.page)
                 })
                 .collect();

@@ -258,6 +258,7 @@ async fn the_sharded_outbox_is_read_marked_and_purged_across_shards_and_legacy_k
         u64::from(q2c_aws::dynamo::OUTBOX_SHARDS) + 2
     );
     assert_eq!(store.pending(100).await.expect("pending"), events);
+    assert_eq!(store.pending(usize::MAX).await.expect("pending"), events);
     assert_eq!(
         store.pending(5).await.expect("pending"),
         events[..5].to_vec()
