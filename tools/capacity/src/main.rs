@@ -2,15 +2,20 @@
 //!
 //! ```text
 //! q2c-capacity --template infra/template.yaml --recording run.jsonl \
-//!     --units 1000 --unit-name lifecycle --rate 1000 [--top 15] [--check]
+//!     --units 1000 --unit-name lifecycle --rate 1000 [--top 15] [--check] \
+//!     [--sharded 'OUTBOX#PENDING#=32' ...]
 //! ```
 //! `--check` exits 1 when a partition key would pass DynamoDB's per-partition limits at the
-//! rate, naming it.
+//! rate, naming it. `--sharded PREFIX=N` declares the keys `PREFIX0` … `PREFIX<N-1>` one
+//! family chosen by a uniform hash: reported and checked per shard, the family's load / N
+//! (see `report::ShardedKeys`).
 
 use anyhow::{Context, bail};
 use q2c_capacity::record::parse_lines;
 use q2c_capacity::replay::Replay;
-use q2c_capacity::report::{PARTITION_RCU_PER_SECOND, PARTITION_WCU_PER_SECOND, Report};
+use q2c_capacity::report::{
+    PARTITION_RCU_PER_SECOND, PARTITION_WCU_PER_SECOND, Report, ShardedKeys,
+};
 use q2c_capacity::schema::TableSchema;
 
 struct Args {
@@ -21,6 +26,7 @@ struct Args {
     rate: f64,
     top: usize,
     check: bool,
+    sharded: Vec<ShardedKeys>,
 }
 
 fn parse_args() -> anyhow::Result<Args> {
@@ -32,6 +38,7 @@ fn parse_args() -> anyhow::Result<Args> {
         rate: 1.0,
         top: 15,
         check: false,
+        sharded: Vec::new(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -44,9 +51,12 @@ fn parse_args() -> anyhow::Result<Args> {
             "--rate" => args.rate = value()?.parse().context("--rate")?,
             "--top" => args.top = value()?.parse().context("--top")?,
             "--check" => args.check = true,
+            "--sharded" => args
+                .sharded
+                .push(value()?.parse().map_err(anyhow::Error::msg)?),
             "--help" | "-h" => {
                 println!(
-                    "q2c-capacity --recording FILE [--template infra/template.yaml] [--units N] [--unit-name NAME] [--rate PER_SECOND] [--top N] [--check]"
+                    "q2c-capacity --recording FILE [--template infra/template.yaml] [--units N] [--unit-name NAME] [--rate PER_SECOND] [--top N] [--check] [--sharded PREFIX=N ...]"
                 );
                 std::process::exit(0);
             }
@@ -69,7 +79,8 @@ fn main() -> anyhow::Result<()> {
     let records = parse_lines(&text).map_err(anyhow::Error::msg)?;
     let mut replay = Replay::new(schemas);
     replay.run(&records)?;
-    let report = Report::new(&replay.charges, &replay.requests, &replay.entity_keys());
+    let report = Report::new(&replay.charges, &replay.requests, &replay.entity_keys())
+        .with_sharded(args.sharded.clone());
     print!(
         "{}",
         report.markdown(&args.unit_name, args.units, args.rate, args.top)

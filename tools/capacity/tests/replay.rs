@@ -2,7 +2,7 @@
 
 use q2c_capacity::record::{Record, Service, parse_lines};
 use q2c_capacity::replay::Replay;
-use q2c_capacity::report::Report;
+use q2c_capacity::report::{Report, ShardedKeys};
 use q2c_capacity::schema::TableSchema;
 use serde_json::{Value, json};
 
@@ -317,4 +317,51 @@ fn a_key_created_for_one_entity_is_not_extrapolated_but_a_shared_one_is() {
     assert_eq!(shared.len(), 2, "{shared:?}");
     assert!(shared.contains(&"POPIDX#p".to_owned()) && shared.contains(&"COUNT#1".to_owned()));
     assert_eq!(report.entity_keys.len(), 2);
+}
+
+#[test]
+fn a_declared_sharded_family_is_one_row_with_the_load_of_each_shard() {
+    // 10 "lifecycles": 7 writes to shard 0, 3 to shard 1 of a 4-shard family, 2 to a key
+    // outside it (the unsharded key) and 1 to a shard number past the family.
+    let key = |n: usize, pk: &str| {
+        put(
+            json!({"pk": {"S": format!("E#{n}")}, "sk": {"S": "EVENT"}, "gsi2pk": {"S": pk}, "gsi2sk": {"S": n.to_string()}}),
+        )
+    };
+    let mut records: Vec<Record> = (0..7).map(|n| key(n, "OUTBOX#PENDING#0")).collect();
+    records.extend((7..10).map(|n| key(n, "OUTBOX#PENDING#1")));
+    records.extend((10..12).map(|n| key(n, "OUTBOX#PENDING")));
+    records.push(key(12, "OUTBOX#PENDING#4"));
+    let replay = replay(records);
+    let family: ShardedKeys = "OUTBOX#PENDING#=4".parse().unwrap();
+    let report = Report::new(&replay.charges, &replay.requests, &replay.entity_keys())
+        .with_sharded([family.clone()]);
+    let gsi2: Vec<(String, f64)> = report
+        .key_load_at(10.0, 1_000.0)
+        .into_iter()
+        .filter(|(target, _, _)| target == "q2c-data/gsi2")
+        .map(|(_, key, load)| (key, load.write_units))
+        .collect();
+    // 10 writes of 1 WCU over 10 units at 1,000 units/s: 1,000 WCU/s over 4 shards.
+    assert_eq!(
+        gsi2,
+        vec![
+            ("OUTBOX#PENDING#<n>".to_owned(), 250.0),
+            ("OUTBOX#PENDING".to_owned(), 200.0),
+            ("OUTBOX#PENDING#4".to_owned(), 100.0),
+        ]
+    );
+    let families = report.family_loads(10.0, 1_000.0);
+    assert_eq!(families.len(), 1);
+    assert_eq!(families[0].family, family);
+    assert_eq!(families[0].shards_seen, 2);
+    assert_eq!(families[0].busiest_in_sample.write_units, 700.0);
+    assert!(
+        report
+            .markdown("unit", 10.0, 1_000.0, 5)
+            .contains("is 4 hash shards")
+    );
+    assert!("OUTBOX#PENDING#".parse::<ShardedKeys>().is_err());
+    assert!("=3".parse::<ShardedKeys>().is_err());
+    assert!("P#=0".parse::<ShardedKeys>().is_err());
 }

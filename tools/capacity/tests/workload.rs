@@ -12,7 +12,7 @@
 
 use q2c_capacity::record::{Record, Service};
 use q2c_capacity::replay::Replay;
-use q2c_capacity::report::Report;
+use q2c_capacity::report::{PARTITION_WCU_PER_SECOND, Report, ShardedKeys};
 use q2c_capacity::schema::TableSchema;
 use q2c_stack_rehearsal::workload::Workload;
 use q2c_stack_rehearsal::{DeployOptions, MotoServer, Rehearsal};
@@ -20,6 +20,11 @@ use serde_json::Value;
 
 /// The rate the model extrapolates to.
 const TARGET_RATE: f64 = 1_000.0;
+
+/// Shards of the outbox's `gsi2` keys (`OUTBOX_SHARDS` of `shared/aws/src/dynamo/keys.rs`,
+/// exported as `q2c_aws::dynamo::OUTBOX_SHARDS`): each is chosen by a hash of the event id,
+/// so the model reports each family's load per shard (`report::ShardedKeys`).
+const OUTBOX_SHARDS: u32 = 32;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn quote_lifecycles_through_the_functions_are_priced_per_operation_and_per_key() {
@@ -113,7 +118,13 @@ async fn quote_lifecycles_through_the_functions_are_priced_per_operation_and_per
     .expect("the template");
     let mut replay = Replay::new(TableSchema::from_template(&template).expect("tables"));
     replay.run(&records).unwrap_or_else(|e| panic!("{e}"));
-    let report = Report::new(&replay.charges, &replay.requests, &replay.entity_keys());
+    let report = Report::new(&replay.charges, &replay.requests, &replay.entity_keys())
+        .with_sharded(
+            ["OUTBOX#PENDING#", "OUTBOX#PUBLISHED#"].map(|prefix| ShardedKeys {
+                prefix: prefix.to_owned(),
+                shards: OUTBOX_SHARDS,
+            }),
+        );
     let markdown = report.markdown("lifecycle", lifecycles as f64, TARGET_RATE, 15);
     eprintln!("{lifecycles} lifecycles\n\n{markdown}");
     if let Some(out) = std::env::var_os("Q2C_CAPACITY_OUT") {
@@ -140,6 +151,23 @@ async fn quote_lifecycles_through_the_functions_are_priced_per_operation_and_per
     assert!(step("q2c-quote-api").write_units >= 3.0 * lifecycles as f64);
     assert!(step("q2c-outbox-relay").sqs_requests > 0);
     assert!(step("q2c-order-dispatch").lambda_invocations > 0);
+    // The outbox's index keys are sharded: no event is written to an unsharded key, and each
+    // shard stays under a partition's write limit at the target rate (issue 17).
+    let outbox = report.family_loads(lifecycles as f64, TARGET_RATE);
+    assert_eq!(outbox.len(), 2, "{outbox:?}");
+    for family in &outbox {
+        assert!(
+            family.per_shard.write_units < PARTITION_WCU_PER_SECOND,
+            "{family:?}"
+        );
+    }
+    assert!(
+        !report
+            .keys
+            .keys()
+            .any(|(_, key)| key == "OUTBOX#PENDING" || key == "OUTBOX#PUBLISHED"),
+        "an outbox event on an unsharded key"
+    );
     // Every query named its partition key (the model can place every read).
     assert!(
         replay

@@ -117,10 +117,54 @@ pub(crate) fn outbox_pk(event_id: &str) -> String {
     format!("OUTBOX#{event_id}")
 }
 pub(crate) const OUTBOX_SK: &str = "EVENT";
-/// `gsi2` partition of events not yet published (sparse: only pending events carry it).
-pub(crate) const OUTBOX_PENDING: &str = "OUTBOX#PENDING";
-/// `gsi2` partition of published events, for `purge_published`.
-pub(crate) const OUTBOX_PUBLISHED: &str = "OUTBOX#PUBLISHED";
+
+/// Write shards of the outbox's two `gsi2` partitions (pending, published): every event
+/// writes the pending key twice (into the index, out of it) and the published key once, so
+/// unsharded they were the hottest keys of the design. Measured by the capacity model
+/// (`docs/capacity.md`, 2026-12-07) at 1,000 quote lifecycles/s: 24,000 WCU/s on
+/// `OUTBOX#PENDING`, 12,000 on `OUTBOX#PUBLISHED`, against 1,000 WCU/s per GSI partition
+/// (and a throttled GSI back-pressures the base table's writes). 32 shards put
+/// 24,000 / 32 = 750 WCU/s on each pending shard and 375 on each published one at that
+/// rate: 25 % headroom below the partition limit for the hash's unevenness and bursts
+/// (re-measured with the shards: 783 and 406 WCU/s per key, the longer key pushing some
+/// events past a write unit).
+/// Readers pay for it: the relay's sweep queries every shard (plus the legacy key, below),
+/// 33 small Queries where there was one, every few minutes.
+///
+/// Changing the number re-homes events (an event's shard is its id's hash modulo this), so
+/// a reader must then also read the old shards until they are empty: do not change it
+/// without that.
+pub(crate) const OUTBOX_SHARDS: u32 = 32;
+
+/// The `gsi2` partition of a pending event: `OUTBOX#PENDING#<shard>` (sparse: only pending
+/// events carry it).
+pub(crate) fn outbox_pending_pk(shard: u32) -> String {
+    format!("OUTBOX#PENDING#{shard}")
+}
+
+/// The `gsi2` partition of a published (or parked) event: `OUTBOX#PUBLISHED#<shard>`, for
+/// `purge_published`; the same shard as when it was pending.
+pub(crate) fn outbox_published_pk(shard: u32) -> String {
+    format!("OUTBOX#PUBLISHED#{shard}")
+}
+
+/// The outbox shard of an event (FNV-1a of its id, as [`open_quote_shard`]: stable across
+/// processes and releases, spread evenly).
+pub(crate) fn outbox_shard(event_id: &str) -> u32 {
+    u32::try_from(fnv1a(event_id) % u64::from(OUTBOX_SHARDS)).unwrap_or(0)
+}
+
+/// The unsharded pending partition of releases before the outbox was sharded. Nothing
+/// writes it any more; readers still read it (one more Query) so that events left pending
+/// by an older release are relayed after an upgrade, and marks accept it. It can go once
+/// every deployment has run this release and `gsi2pk = OUTBOX#PENDING` is empty (a
+/// `Select=COUNT` Query of `gsi2` returns 0; nothing refills it).
+pub(crate) const OUTBOX_PENDING_LEGACY: &str = "OUTBOX#PENDING";
+/// The unsharded published partition of older releases, still purged. Its items have a
+/// TTL (7 days after publication), so it can go 7 days (plus TTL's lateness) after the
+/// upgrade, with [`OUTBOX_PENDING_LEGACY`]'s pending items published by this release
+/// moving to the sharded published keys.
+pub(crate) const OUTBOX_PUBLISHED_LEGACY: &str = "OUTBOX#PUBLISHED";
 
 /// `gsi2` sort key of a pending event: `<written>#<position in the write>#<eventId>`.
 pub(crate) fn outbox_pending_sk(
@@ -165,10 +209,14 @@ pub(crate) fn open_quote_count_pk(tenant: &str, shard: u32) -> String {
 
 /// The shard an event's count change goes to (FNV-1a of its id: stable, spread evenly).
 pub(crate) fn open_quote_shard(event_id: &str) -> u32 {
-    let hash = event_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+    u32::try_from(fnv1a(event_id) % u64::from(OPEN_QUOTE_SHARDS)).unwrap_or(0)
+}
+
+/// 64-bit FNV-1a: stable across processes and releases, unlike `DefaultHasher`.
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    u32::try_from(hash % u64::from(OPEN_QUOTE_SHARDS)).unwrap_or(0)
+    })
 }
 
 /// A tenant's subscription count on one hub: `T#<tenant>#HUBCOUNT#<api>` / `COUNT`, moved
@@ -276,5 +324,31 @@ mod tests {
             .parse()
             .expect("numeric shard");
         assert!(shard < IDEMPOTENCY_SHARDS);
+    }
+
+    #[test]
+    fn outbox_shards_are_stable_in_range_and_spread() {
+        // Stable: pinned values (a change of hash would re-home every pending event).
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a("a"), 0xaf63_dc4c_8601_ec8c);
+        let id = "0b6f3d9e-2c1a-4f7e-9d35-6a8e2b1c4d70";
+        assert_eq!(outbox_shard(id), outbox_shard(id));
+        assert_eq!(
+            outbox_shard(id),
+            u32::try_from(fnv1a(id) % 32).expect("small")
+        );
+        assert_eq!(outbox_pending_pk(7), "OUTBOX#PENDING#7");
+        assert_eq!(outbox_published_pk(7), "OUTBOX#PUBLISHED#7");
+        // In range and spread: 3,200 ids fill every shard, none with more than twice its
+        // share (100).
+        let mut counts = [0u32; OUTBOX_SHARDS as usize];
+        for i in 0..3_200 {
+            let shard = outbox_shard(&format!("event-{i}"));
+            assert!(shard < OUTBOX_SHARDS);
+            counts[shard as usize] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 0 && c < 200), "{counts:?}");
+        // The sharded keys never equal the legacy ones.
+        assert!((0..OUTBOX_SHARDS).all(|s| outbox_pending_pk(s) != OUTBOX_PENDING_LEGACY));
     }
 }

@@ -30,6 +30,11 @@ mod transact;
 pub use open_quotes::OpenQuoteRef;
 pub use settings::{DynamoSettings, SETTINGS_CACHE_TTL};
 
+/// Write shards of the outbox's pending and published `gsi2` partitions
+/// (`OUTBOX#PENDING#<n>`, `OUTBOX#PUBLISHED#<n>`); a read of the pending events queries each
+/// of them and the unsharded key of older releases.
+pub const OUTBOX_SHARDS: u32 = keys::OUTBOX_SHARDS;
+
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ConsumedCapacity;
 

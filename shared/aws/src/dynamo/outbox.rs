@@ -1,14 +1,32 @@
 //! The outbox on DynamoDB. Events are written by the quote transactions (`event_puts`) as
-//! `OUTBOX#<eventId>` items that carry `gsi2pk = OUTBOX#PENDING`, a sparse index of what the
-//! relay still has to send, so `pending` is one Query, in write order. Publishing moves an
-//! event to the `OUTBOX#PUBLISHED` partition of `gsi2` (for `purge_published`) and only then
-//! gives it a TTL (seven days, a backstop of the purge): a pending event never expires, it
-//! is published or parked. Parking (the relay gave up on it, its whole copy is in the
+//! `OUTBOX#<eventId>` items that carry `gsi2pk = OUTBOX#PENDING#<n>`, a sparse index of what
+//! the relay still has to send, each shard in write order. Publishing moves an event to the
+//! `OUTBOX#PUBLISHED#<n>` partition of `gsi2` (the same `n`; for `purge_published`) and only
+//! then gives it a TTL (seven days, a backstop of the purge): a pending event never expires,
+//! it is published or parked. Parking (the relay gave up on it, its whole copy is in the
 //! destination's dead-letter queue) moves it the same way and keeps `parked_reason`; a
 //! queue's refusals are counted in `attempts`.
 //!
-//! Every pending event shares one `gsi2` partition key: fine for the write rates of one
-//! quote API (a GSI partition takes 1,000 writes/s); shard it if that ever binds.
+//! **Shards.** `n` is [`keys::outbox_shard`] of the event id (FNV-1a modulo
+//! [`keys::OUTBOX_SHARDS`] = 32). Unsharded, every event wrote one pending key twice (into
+//! the index and out of it) and one published key once: the capacity model measured 24,000
+//! and 12,000 WCU/s on them at 1,000 quote lifecycles/s, where a GSI partition takes 1,000
+//! (`docs/capacity.md`). Over 32 shards that is 750 and 375 WCU/s per key at that rate,
+//! 25 % under the limit (measured after the change: 783 and 406, the 3 bytes of `#<n>`
+//! pushing some events past a write unit). The readers cover every shard: `pending_entries` queries the
+//! shards concurrently ([`SHARD_READ_CONCURRENCY`] at a time), a few items each, and merges
+//! them by `gsi2sk` (write time, position, id), reading more of a shard only when the merge
+//! reaches its end, so it returns the oldest `limit` events across shards having read about
+//! `limit` plus a few per shard; `oldest_pending` takes the oldest of the shards' first
+//! items; `purge_published` purges each published shard.
+//!
+//! **Upgrades.** Items written by a release before the sharding carry the unsharded keys
+//! ([`keys::OUTBOX_PENDING_LEGACY`], [`keys::OUTBOX_PUBLISHED_LEGACY`]): every reader also
+//! reads them (one more Query), and a mark accepts an event pending under either its shard
+//! key or the legacy one, moving it to its sharded published key. See `keys` for when the
+//! legacy reads can go. During the deployment an older relay marking a sharded event fails
+//! its condition (a no-op to it) and leaves the event pending: the new sweep sends it again
+//! (consumers de-duplicate) and marks it.
 //!
 //! Marking an event that opens or closes a quote also moves its tenant's open-quote count
 //! (`q2c_service::quotas`), one of [`keys::OPEN_QUOTE_SHARDS`] shard items
@@ -33,7 +51,7 @@ use time::{Duration, OffsetDateTime};
 use super::DynamoStore;
 use super::item::{self, Item, n, s};
 use super::keys::{self, EXPIRES_AT, GSI2, GSI2PK, GSI2SK};
-use super::query::QuerySpec;
+use super::query::{QueryPage, QuerySpec};
 use super::transact::{Expr, TransactError, contention_pause, put_write, update_write};
 use crate::error::DynamoError;
 
@@ -76,7 +94,8 @@ fn encode(
     if let Some(correlation_id) = &event.correlation_id {
         item.insert(CORRELATION_ID.into(), s(correlation_id.clone()));
     }
-    item.insert(GSI2PK.into(), s(keys::OUTBOX_PENDING));
+    let shard = keys::outbox_shard(&event.event_id);
+    item.insert(GSI2PK.into(), s(keys::outbox_pending_pk(shard)));
     let order = keys::outbox_pending_sk(written, position, &event.event_id);
     item.insert(GSI2SK.into(), s(order));
     Ok(item)
@@ -173,8 +192,76 @@ const COUNTED_CHUNK: usize = 40;
 /// Attempts of a single counted mark that concurrent transactions on its shard cancel.
 const COUNTED_MARK_ATTEMPTS: u32 = 5;
 
-/// The condition of a mark: the event is still pending.
-const PENDING: &str = "#gsi2pk = :pending";
+/// Concurrent Queries of the outbox's `gsi2` shards in one read.
+const SHARD_READ_CONCURRENCY: usize = 8;
+
+/// Items asked of each pending shard by the first round of a `pending_entries` read, at
+/// least (the limit's share of the shards otherwise): most shards then answer in one Query.
+const MIN_SHARD_PAGE: usize = 4;
+
+/// The condition of a mark: the event is still pending, under its own shard's key (or the
+/// unsharded key of an older release). Needs [`pending_values`].
+const PENDING: &str = "(#gsi2pk = :pending OR #gsi2pk = :pending_legacy)";
+
+/// The values [`PENDING`] compares with, for `event_id`.
+fn pending_values(expr: Expr, event_id: &str) -> Expr {
+    let shard = keys::outbox_shard(event_id);
+    expr.name("#gsi2pk", GSI2PK)
+        .value(":pending", s(keys::outbox_pending_pk(shard)))
+        .value(":pending_legacy", s(keys::OUTBOX_PENDING_LEGACY))
+}
+
+/// Whether a stored event item is still pending ([`PENDING`] read back).
+fn is_pending(stored: &Item, event_id: &str) -> bool {
+    let shard = keys::outbox_pending_pk(keys::outbox_shard(event_id));
+    item::opt_s(stored, GSI2PK).is_some_and(|pk| pk == shard || pk == keys::OUTBOX_PENDING_LEGACY)
+}
+
+/// Every `gsi2` partition key of pending events: the shards, then the legacy key.
+fn pending_partitions() -> Vec<String> {
+    (0..keys::OUTBOX_SHARDS)
+        .map(keys::outbox_pending_pk)
+        .chain([keys::OUTBOX_PENDING_LEGACY.to_owned()])
+        .collect()
+}
+
+/// Every `gsi2` partition key of published events: the shards, then the legacy key.
+fn published_partitions() -> Vec<String> {
+    (0..keys::OUTBOX_SHARDS)
+        .map(keys::outbox_published_pk)
+        .chain([keys::OUTBOX_PUBLISHED_LEGACY.to_owned()])
+        .collect()
+}
+
+/// The query of one pending partition, in write order.
+fn pending_spec(partition: &str) -> QuerySpec {
+    QuerySpec::new(Some(GSI2), "gsi2pk = :pk").value(":pk", s(partition))
+}
+
+fn gsi2sk_of(entry: &Item) -> &str {
+    entry
+        .get(GSI2SK)
+        .and_then(|v| v.as_s().ok())
+        .map_or("", String::as_str)
+}
+
+/// One pending partition as `pending_entries` reads it: what was read and not yet merged,
+/// where the next page starts (`None` with `started`: read to its end), and the size of
+/// the last page asked for.
+struct ShardCursor {
+    spec: QuerySpec,
+    buffered: std::collections::VecDeque<Item>,
+    next: Option<Item>,
+    started: bool,
+    page: usize,
+}
+
+impl ShardCursor {
+    /// Whether the merge needs another page of this partition before it can go on.
+    fn needs_page(&self) -> bool {
+        self.buffered.is_empty() && (!self.started || self.next.is_some())
+    }
+}
 
 /// The key of an event and the update moving it to the published partition of `gsi2`,
 /// with its TTL from now on, and the reason when it is parked. Only a pending event moves
@@ -182,22 +269,22 @@ const PENDING: &str = "#gsi2pk = :pending";
 /// not create an item.
 fn mark_of(event_id: &str, now: OffsetDateTime, parked: Option<&str>) -> (Item, Expr) {
     let key = item::key(keys::outbox_pk(event_id), keys::OUTBOX_SK);
+    let shard = keys::outbox_shard(event_id);
     let mut text = String::from(
         "SET #gsi2pk = :published, #gsi2sk = :sk, #published_at = :now, #expires = :expires",
     );
     if parked.is_some() {
         text.push_str(", #parked_reason = :reason");
     }
-    let mut update = Expr::new(text)
-        .name("#gsi2pk", GSI2PK)
+    let update = Expr::new(text)
         .name("#gsi2sk", GSI2SK)
         .name("#published_at", PUBLISHED_AT)
         .name("#expires", EXPIRES_AT)
-        .value(":published", s(keys::OUTBOX_PUBLISHED))
+        .value(":published", s(keys::outbox_published_pk(shard)))
         .value(":sk", s(keys::outbox_published_sk(now, event_id)))
         .value(":now", s(keys::sortable_time(now)))
-        .value(":expires", n(keys::epoch_seconds(now + EVENT_TTL)))
-        .value(":pending", s(keys::OUTBOX_PENDING));
+        .value(":expires", n(keys::epoch_seconds(now + EVENT_TTL)));
+    let mut update = pending_values(update, event_id);
     if let Some(reason) = parked {
         update = update
             .name("#parked_reason", PARKED_REASON)
@@ -261,9 +348,8 @@ impl DynamoStore {
         let key = item::key(keys::outbox_pk(&event_id), keys::OUTBOX_SK);
         let update = Expr::new("ADD #attempts :one")
             .name("#attempts", ATTEMPTS)
-            .name("#gsi2pk", GSI2PK)
-            .value(":one", n(1))
-            .value(":pending", s(keys::OUTBOX_PENDING));
+            .value(":one", n(1));
+        let update = pending_values(update, &event_id);
         self.update_item(key, update, PENDING).await
     }
 
@@ -334,9 +420,7 @@ impl DynamoStore {
                     // Published already (by whoever counted it), or a concurrent transaction
                     // on the shard: only the second is retried.
                     let stored = self.get_item(key.clone(), true).await?;
-                    let pending = stored.is_some_and(|i| {
-                        item::opt_s(&i, GSI2PK).as_deref() == Some(keys::OUTBOX_PENDING)
-                    });
+                    let pending = stored.is_some_and(|i| is_pending(&i, &event.event_id));
                     if !pending {
                         return Ok(());
                     }
@@ -381,15 +465,12 @@ impl OpenQuoteCounts for DynamoStore {
 impl OutboxStore for DynamoStore {
     #[tracing::instrument(skip_all, fields(limit), err)]
     async fn pending_entries(&self, limit: usize) -> Result<Vec<PendingEvent>, StoreError> {
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        let spec = QuerySpec::new(Some(GSI2), "gsi2pk = :pk").value(":pk", s(keys::OUTBOX_PENDING));
-        let page = i32::try_from(limit).unwrap_or(i32::MAX);
-        let items = self
-            .query_while(&spec, Some(page), |items| items.len() < limit)
-            .await?;
-        Ok(items.iter().take(limit).map(decode_entry).collect())
+        Ok(self
+            .pending_items(limit)
+            .await?
+            .iter()
+            .map(decode_entry)
+            .collect())
     }
 
     #[tracing::instrument(skip_all, fields(events = events.len()), err)]
@@ -433,35 +514,140 @@ impl OutboxStore for DynamoStore {
 
     #[tracing::instrument(skip_all, err)]
     async fn oldest_pending(&self) -> Result<Option<OffsetDateTime>, StoreError> {
-        // The index is in write order: its first item is the oldest pending one.
-        let spec = QuerySpec::new(Some(GSI2), "gsi2pk = :pk").value(":pk", s(keys::OUTBOX_PENDING));
-        let page = self.query_page(&spec, None, Some(1), false).await?;
-        let Some(first) = page.items.first() else {
-            return Ok(None);
-        };
-        let created = item::get_s(first, CREATED_AT)?;
-        let created_at =
-            OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
-                .map_err(|_| DynamoError::Attribute {
-                    key: item::pk_of(first),
-                    attribute: CREATED_AT,
-                })?;
-        Ok(Some(created_at))
+        // Each partition is in write order: its first item is its oldest pending one; the
+        // oldest event is the oldest of those.
+        let firsts: Vec<Option<Item>> = futures::stream::iter(pending_partitions())
+            .map(|partition| async move {
+                let page = self
+                    .query_page(&pending_spec(&partition), None, Some(1), false)
+                    .await?;
+                Ok::<_, DynamoError>(page.items.into_iter().next())
+            })
+            .buffer_unordered(SHARD_READ_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut oldest: Option<OffsetDateTime> = None;
+        for first in firsts.iter().flatten() {
+            let created = item::get_s(first, CREATED_AT)?;
+            let created_at =
+                OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
+                    .map_err(|_| DynamoError::Attribute {
+                        key: item::pk_of(first),
+                        attribute: CREATED_AT,
+                    })?;
+            oldest = Some(oldest.map_or(created_at, |o| o.min(created_at)));
+        }
+        Ok(oldest)
     }
 
     #[tracing::instrument(skip_all, err)]
     async fn purge_published(&self, before: OffsetDateTime) -> Result<u64, StoreError> {
+        let purged: Vec<u64> = futures::stream::iter(published_partitions())
+            .map(|partition| self.purge_partition(partition, before))
+            .buffer_unordered(SHARD_READ_CONCURRENCY)
+            .try_collect()
+            .await?;
+        Ok(purged.into_iter().sum())
+    }
+}
+
+impl DynamoStore {
+    /// The oldest `limit` pending items across the pending partitions, oldest first (by
+    /// `gsi2sk`): a k-way merge of the partitions in write order. Each partition is read a
+    /// page at a time, the first round all of them concurrently with a small page (the
+    /// limit's share, at least [`MIN_SHARD_PAGE`]), later rounds only the partitions the
+    /// merge has run out of, each with twice its last page (at most what is still missing):
+    /// a partition is read at most about twice as far as the merge took from it, plus its
+    /// first page, in a number of Queries logarithmic in what it gave.
+    async fn pending_items(&self, limit: usize) -> Result<Vec<Item>, DynamoError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let mut cursors: Vec<ShardCursor> = pending_partitions()
+            .iter()
+            .map(|partition| ShardCursor {
+                spec: pending_spec(partition),
+                buffered: std::collections::VecDeque::new(),
+                next: None,
+                started: false,
+                page: 0,
+            })
+            .collect();
+        let first_page = limit.div_ceil(cursors.len()).max(MIN_SHARD_PAGE).min(limit);
+        let mut merged = Vec::with_capacity(limit.min(1_024));
+        while merged.len() < limit {
+            let missing = limit - merged.len();
+            let reads: Vec<(usize, QuerySpec, Option<Item>, usize)> = cursors
+                .iter_mut()
+                .enumerate()
+                .filter(|(_, c)| c.needs_page())
+                .map(|(i, c)| {
+                    c.page = if c.started {
+                        c.page.saturating_mul(2)
+                    } else {
+                        first_page
+                    }
+                    .min(missing);
+                    (i, c.spec.clone(), c.next.take(), c.page)
+                })
+                .collect();
+            let pages: Vec<(usize, QueryPage)> = futures::stream::iter(reads)
+                .map(|(i, spec, start, page)| self.shard_page(i, spec, start, page))
+                .buffer_unordered(SHARD_READ_CONCURRENCY)
+                .try_collect()
+                .await?;
+            for (i, read) in pages {
+                let cursor = &mut cursors[i];
+                cursor.started = true;
+                cursor.buffered.extend(read.items);
+                cursor.next = read.last_key;
+            }
+            // Take the oldest heads while every partition that may hold older ones has a
+            // head to compare with.
+            while merged.len() < limit && !cursors.iter().any(ShardCursor::needs_page) {
+                let oldest = cursors
+                    .iter_mut()
+                    .filter(|c| !c.buffered.is_empty())
+                    .min_by(|a, b| gsi2sk_of(&a.buffered[0]).cmp(gsi2sk_of(&b.buffered[0])));
+                match oldest.and_then(|c| c.buffered.pop_front()) {
+                    Some(entry) => merged.push(entry),
+                    None => return Ok(merged),
+                }
+            }
+        }
+        Ok(merged)
+    }
+
+    /// One page of the `i`-th partition of a merge.
+    async fn shard_page(
+        &self,
+        i: usize,
+        spec: QuerySpec,
+        start: Option<Item>,
+        limit: usize,
+    ) -> Result<(usize, QueryPage), DynamoError> {
+        let limit = i32::try_from(limit.max(1)).unwrap_or(i32::MAX);
+        Ok((i, self.query_page(&spec, start, Some(limit), false).await?))
+    }
+
+    /// Deletes the events of one published partition published before `before`.
+    async fn purge_partition(
+        &self,
+        partition: String,
+        before: OffsetDateTime,
+    ) -> Result<u64, DynamoError> {
         let spec = QuerySpec::new(Some(GSI2), "gsi2pk = :pk AND gsi2sk < :before")
-            .value(":pk", s(keys::OUTBOX_PUBLISHED))
+            .value(":pk", s(partition.clone()))
             .value(":before", s(keys::sortable_time(before)));
         let items = self.query_all(&spec).await?;
         let mut purged = 0;
         for entry in &items {
             let key = item::key(item::pk_of(entry), keys::OUTBOX_SK);
-            // The index is eventually consistent: delete only what is still published.
+            // The index is eventually consistent: delete only what is still published (in
+            // the partition it was found in).
             let condition = Expr::new("#gsi2pk = :published")
                 .name("#gsi2pk", GSI2PK)
-                .value(":published", s(keys::OUTBOX_PUBLISHED));
+                .value(":published", s(partition.clone()));
             if self.delete_item(key, Some(condition)).await?.is_some() {
                 purged += 1;
             }

@@ -39,7 +39,9 @@ async fn relay_contract_on_sqs_and_dynamodb() {
 }
 
 /// The poison written straight into the table ahead of everything (an item whose body serde
-/// cannot parse, as an old build or a bug could leave): the relay parks it and goes on.
+/// cannot parse, as an old build or a bug could leave): the relay parks it and goes on. It is
+/// pending under the unsharded key of releases before the outbox was sharded, which the relay
+/// still reads and marks.
 #[tokio::test]
 async fn parking_contract_on_sqs_and_dynamodb() {
     q2c_testkit::require_moto!();

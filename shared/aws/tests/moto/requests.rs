@@ -141,8 +141,9 @@ async fn requests_per_business_operation() {
             relay.of(Operation::UpdateItem),
             relay.of(Operation::TransactWriteItems)
         ),
-        (1, 1, 1),
-        "the change: 1 UpdateItem; the create, which moves the open-quote count: 1 transaction"
+        (u64::from(q2c_aws::dynamo::OUTBOX_SHARDS) + 1, 1, 1),
+        "one Query per pending shard and of the unsharded key of older releases; the change: \
+         1 UpdateItem; the create, which moves the open-quote count: 1 transaction"
     );
 
     let delete = measure(&store, "delete quote", async {
