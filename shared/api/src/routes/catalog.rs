@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use q2c_service::Scope;
 use q2c_service::ports::{Listing, Page};
 use serde::Serialize;
@@ -10,23 +10,21 @@ use serde::Serialize;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::paging::{Fields, Params, count_headers, select};
-use crate::routes::json;
+use crate::paging::{Fields, Params, select};
+use crate::routes::{json, listing_response};
 
 fn store_error(e: q2c_service::ports::StoreError) -> ApiError {
     ApiError::Service(e.into())
 }
 
-fn listing_response<T: Serialize>(listing: &Listing<T>, uri: &Uri) -> Result<Response, ApiError> {
+fn catalog_listing<T: Serialize>(listing: &Listing<T>, uri: &Uri) -> Result<Response, ApiError> {
     let mut params = Params::from_uri(uri)?;
     let fields = params.fields()?;
-    let items = listing
-        .items
-        .iter()
-        .map(|item| serde_json::to_value(item).map(|v| select(fields.as_ref(), v)))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| ApiError::Internal)?;
-    Ok((count_headers(listing.total, items.len()), json(&items)).into_response())
+    listing_response(listing, |item| {
+        serde_json::to_value(item)
+            .map(|v| select(fields.as_ref(), v))
+            .map_err(|_| ApiError::Internal)
+    })
 }
 
 /// Checks a listing's query and returns its page (`offset`, `limit`, `fields` only).
@@ -71,7 +69,7 @@ pub async fn list_offerings(
         .list_offerings(page)
         .await
         .map_err(store_error)?;
-    listing_response(&listing, &uri)
+    catalog_listing(&listing, &uri)
 }
 
 /// `GET /productOffering/{id}`.
@@ -111,7 +109,7 @@ pub async fn list_prices(
         .list_prices(page)
         .await
         .map_err(store_error)?;
-    listing_response(&listing, &uri)
+    catalog_listing(&listing, &uri)
 }
 
 /// `GET /productOfferingPrice/{id}`.

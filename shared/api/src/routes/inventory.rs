@@ -4,7 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::Uri;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use q2c_model::limits::MAX_ID_LENGTH;
 use q2c_model::tmf::ProductStatus;
 use q2c_service::Scope;
@@ -14,8 +14,8 @@ use serde_json::Value;
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::paging::{Fields, Params, count_headers, select};
-use crate::routes::json;
+use crate::paging::{Fields, Params, select};
+use crate::routes::{json, listing_response};
 
 fn service(state: &AppState) -> InventoryService {
     InventoryService::new(state.ports.clone())
@@ -76,13 +76,7 @@ pub async fn list(
     let filter = filter(&mut params)?;
     params.finish()?;
     let listing = service(&state).list(ctx, &filter, page).await?;
-    let items = listing
-        .items
-        .iter()
-        .map(|product| resource(product, fields.as_ref()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let headers = count_headers(listing.total, items.len());
-    Ok((headers, json(&items)).into_response())
+    listing_response(&listing, |product| resource(product, fields.as_ref()))
 }
 
 /// `GET /product/{id}` with `fields=`.

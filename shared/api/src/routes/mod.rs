@@ -13,9 +13,12 @@ use axum::Router;
 use axum::http::{HeaderValue, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use q2c_service::ports::Listing;
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::error::{ApiError, JSON_UTF8};
+use crate::paging::count_headers;
 use crate::version::{ApiVersion, V4, V5};
 use crate::{AppState, CATALOG_API_BASE, INVENTORY_API_BASE, ORDERING_API_BASE, openapi};
 
@@ -131,6 +134,20 @@ pub fn json<T: Serialize>(value: &T) -> Response {
             ApiError::Internal.into_response()
         }
     }
+}
+
+/// A listing's 200: its page, each item rendered by `render`, with `X-Total-Count` and
+/// `X-Result-Count` (every list endpoint answers this way).
+pub fn listing_response<T>(
+    listing: &Listing<T>,
+    render: impl FnMut(&T) -> Result<Value, ApiError>,
+) -> Result<Response, ApiError> {
+    let items = listing
+        .items
+        .iter()
+        .map(render)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((count_headers(listing.total, items.len()), json(&items)).into_response())
 }
 
 /// A 200 response with a JSON text as is.

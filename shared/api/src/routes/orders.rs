@@ -18,8 +18,8 @@ use crate::auth::Caller;
 use crate::body::{Accepts, body_bytes, check_content_type, json_object};
 use crate::error::ApiError;
 use crate::idempotency::{self, IDEMPOTENCY_KEY};
-use crate::paging::{Fields, Params, count_headers, select};
-use crate::routes::{hub, json};
+use crate::paging::{Fields, Params, select};
+use crate::routes::{hub, json, listing_response};
 use crate::schema::request_schemas;
 
 fn service(state: &AppState) -> OrderService {
@@ -44,13 +44,7 @@ pub async fn list(
     let fields = params.fields()?;
     params.finish()?;
     let listing = service(&state).list(ctx, page).await?;
-    let items = listing
-        .items
-        .iter()
-        .map(|order| resource(order, fields.as_ref()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let headers = count_headers(listing.total, items.len());
-    Ok((headers, json(&items)).into_response())
+    listing_response(&listing, |order| resource(order, fields.as_ref()))
 }
 
 /// `GET /productOrder/{id}` with `fields=`.

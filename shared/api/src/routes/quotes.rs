@@ -19,10 +19,10 @@ use crate::auth::Caller;
 use crate::body::{PatchFormat, body_bytes, check_depth, json_object, patch_format, typed};
 use crate::error::ApiError;
 use crate::idempotency::PostRequest;
-use crate::paging::{Fields, Params, count_headers, select};
+use crate::paging::{Fields, Params, select};
 pub use crate::preconditions::if_match;
 use crate::preconditions::{IfMatch, expected_version};
-use crate::routes::{json, location};
+use crate::routes::{json, listing_response, location};
 use crate::schema::request_schemas;
 use crate::version::{ApiVersion, V4};
 use crate::{AppState, idempotency};
@@ -146,13 +146,9 @@ pub async fn list<V: ApiVersion>(
     let filter = params.quote_filter()?;
     params.finish()?;
     let listing = state.quotes.list(ctx, &filter, page).await?;
-    let items = listing
-        .items
-        .iter()
-        .map(|q| V::quote_body(&q.quote).map(|v| select(fields.as_ref(), v)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let headers = count_headers(listing.total, items.len());
-    Ok((headers, json(&items)).into_response())
+    listing_response(&listing, |q| {
+        V::quote_body(&q.quote).map(|v| select(fields.as_ref(), v))
+    })
 }
 
 /// `GET /quote/{id}` with `fields=`.
