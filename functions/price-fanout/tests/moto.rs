@@ -15,25 +15,25 @@ use std::sync::{Arc, Mutex};
 use aws_sdk_sqs::types::Message;
 use axum::Router;
 use axum::routing::post;
-use q2c_aws::{DynamoSettings, DynamoStore};
+use q2c_aws::DynamoStore;
 use q2c_fn_price_fanout::{Config, Fanout};
 use q2c_model::sample_catalog::sample_catalog;
-use q2c_model::tmf::{EntityRef, EventSubscription, Quote, QuoteItem};
+use q2c_model::tmf::EventSubscription;
 use q2c_runtime::Metrics;
-use q2c_service::context::{RequestContext, Scope, TenantId};
+use q2c_service::context::TenantId;
 use q2c_service::messaging::attributes;
-use q2c_service::ports::{
-    CatalogStore, HubApi, HubStore, OutboxStore, Ports, QuoteStore, SystemClock,
-};
-use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
+use q2c_service::ports::{CatalogStore, HubApi, HubStore, OutboxStore, QuoteStore};
 use q2c_testkit::moto::{self, unique};
 use q2c_testkit::sqs::{create_queue, event_ids, queue_arn, queue_with_dlq, receive, take_all};
 use q2c_testkit::{dynamo, lambda};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-const PRICE_ID: &str = "mobile-l-monthly";
-const CHANGE_EVENT: &str = "ProductOfferingPriceAttributeValueChangeEvent";
+mod common;
+use common::{
+    CHANGE_EVENT, PRICE_ID, monthly_amount, open_quote, price_change, quote_service,
+    sample_catalog_price,
+};
 
 /// A loopback HTTP listener recording the `eventId` of every POST.
 async fn listener() -> (String, Arc<Mutex<Vec<String>>>) {
@@ -180,28 +180,6 @@ async fn stack(max_receive_count: u32, missing_subscriber: bool) -> Stack {
 }
 
 /// A TMF620 price change of the sample `mobile-l-monthly` to `value` EUR at `last_update`.
-fn price_change(event_id: &str, value: i64, last_update: &str) -> String {
-    let mut price =
-        serde_json::to_value(sample_catalog_price()).expect("the sample price serialises");
-    price["price"] = json!({"unit": "EUR", "value": value});
-    price["lastUpdate"] = json!(last_update);
-    json!({
-        "eventId": event_id,
-        "eventType": CHANGE_EVENT,
-        "eventTime": last_update,
-        "event": {"productOfferingPrice": price},
-    })
-    .to_string()
-}
-
-fn sample_catalog_price() -> q2c_model::tmf::ProductOfferingPrice {
-    sample_catalog()
-        .prices()
-        .find(|p| p.id == PRICE_ID)
-        .cloned()
-        .expect("sample price")
-}
-
 async fn send(stack: &Stack, body: &str) {
     stack
         .sqs
@@ -229,58 +207,6 @@ fn failure_reason(message: &Message) -> String {
         .expect("failureReason attribute")
 }
 
-/// Creates an open quote of `tenant` for one `offering`, priced by the quote service.
-async fn open_quote(store: &DynamoStore, tenant: &TenantId, offering: &str) -> String {
-    let shared = Arc::new(store.clone());
-    let service = QuoteService::new(
-        Ports {
-            quotes: shared.clone(),
-            orders: shared.clone(),
-            products: shared.clone(),
-            catalog: shared.clone(),
-            hubs: shared.clone(),
-            idempotency: shared,
-            settings: Arc::new(DynamoSettings::new(store.clone())),
-            clock: Arc::new(SystemClock),
-        },
-        QuoteServiceConfig {
-            quote_href_base: "/tmf-api/quoteManagement/v4/quote".to_owned(),
-        },
-    );
-    let ctx = RequestContext {
-        tenant: tenant.clone(),
-        subject: "price-fanout-test".to_owned(),
-        subject_name: None,
-        scopes: [Scope::QuoteWrite].into_iter().collect(),
-        correlation_id: "price-fanout-test".to_owned(),
-    };
-    let quote = Quote {
-        quote_item: vec![QuoteItem {
-            quantity: Some(1),
-            product_offering: Some(EntityRef::to(offering.to_owned())),
-            ..QuoteItem::default()
-        }],
-        ..Quote::default()
-    };
-    let stored = service.create(&ctx, quote).await.expect("create quote");
-    stored.id().to_owned()
-}
-
-/// The duty-free amount of the quote's line priced by `PRICE_ID`.
-fn monthly_amount(quote: &Quote) -> Option<Decimal> {
-    quote
-        .quote_item
-        .iter()
-        .flat_map(|item| &item.quote_item_price)
-        .find(|line| {
-            line.product_offering_price
-                .as_ref()
-                .is_some_and(|r| r.id == PRICE_ID)
-        })
-        .and_then(|line| line.price.duty_free_amount.as_ref())
-        .map(|money| money.amount)
-}
-
 async fn repricing_events(store: &DynamoStore, quote_id: &str) -> usize {
     store
         .pending(1000)
@@ -295,11 +221,12 @@ async fn repricing_events(store: &DynamoStore, quote_id: &str) -> usize {
 async fn a_price_change_reaches_every_subscriber_once_and_reprices_open_quotes_once() {
     q2c_testkit::require_moto!();
     let stack = stack(5, false).await;
+    let quotes = quote_service(&stack.store);
     let holding = [
-        open_quote(&stack.store, &stack.tenant, "mobile-l").await,
-        open_quote(&stack.store, &stack.tenant, "mobile-l").await,
+        open_quote(&quotes, &stack.tenant, "mobile-l").await,
+        open_quote(&quotes, &stack.tenant, "mobile-l").await,
     ];
-    let other = open_quote(&stack.store, &stack.tenant, "fibre-1g").await;
+    let other = open_quote(&quotes, &stack.tenant, "fibre-1g").await;
     let before = stack
         .store
         .get(&stack.tenant, &holding[0])
@@ -501,7 +428,7 @@ async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_naming_it(
 async fn a_continuation_over_its_hop_bound_is_parked_in_the_continuations_dlq_with_the_reason() {
     q2c_testkit::require_moto!();
     let stack = stack(5, false).await;
-    let quote = open_quote(&stack.store, &stack.tenant, "mobile-l").await;
+    let quote = open_quote(&quote_service(&stack.store), &stack.tenant, "mobile-l").await;
     // The catalog copy already holds the new price (as after the change's first message).
     let mut changed = sample_catalog_price();
     if let Some(money) = changed.price.as_mut() {

@@ -21,22 +21,22 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
-use q2c_aws::{DynamoSettings, DynamoStore};
+use q2c_aws::DynamoStore;
 use q2c_fn_price_fanout::{Config, Fanout};
 use q2c_model::sample_catalog::sample_catalog;
-use q2c_model::tmf::{EntityRef, Quote, QuoteItem};
 use q2c_runtime::Metrics;
-use q2c_service::context::{RequestContext, Scope, TenantId};
-use q2c_service::ports::{CatalogStore, OutboxStore, Ports, QuoteStore, SystemClock};
-use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
+use q2c_service::context::TenantId;
+use q2c_service::ports::{CatalogStore, OutboxStore, QuoteStore};
 use q2c_testkit::moto::{self, unique};
 use q2c_testkit::recorder::{self, Recorder, Service};
 use q2c_testkit::sqs::{create_queue, queue_with_dlq, take_all};
 use q2c_testkit::{dynamo, lambda};
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-const PRICE_ID: &str = "mobile-l-monthly";
+mod common;
+use common::{monthly_amount, open_quote, price_change, quote_service};
+
 /// Open quotes the change touches: 160 in CI; `Q2C_FANOUT_SCALE_QUOTES` sets another number for
 /// a manual run (500: docs/benchmarks.md, "Price fan-out in segments on moto").
 fn quote_count() -> usize {
@@ -50,79 +50,6 @@ const SEGMENTS: usize = 8;
 const PAGE_SIZE: usize = 5;
 /// Concurrent invocations of the continuation mapping this test plays.
 const INVOCATIONS: usize = 8;
-
-fn quote_service(store: &DynamoStore) -> QuoteService {
-    let shared = Arc::new(store.clone());
-    QuoteService::new(
-        Ports {
-            quotes: shared.clone(),
-            orders: shared.clone(),
-            products: shared.clone(),
-            catalog: shared.clone(),
-            hubs: shared.clone(),
-            idempotency: shared,
-            settings: Arc::new(DynamoSettings::new(store.clone())),
-            clock: Arc::new(SystemClock),
-        },
-        QuoteServiceConfig {
-            quote_href_base: "/tmf-api/quoteManagement/v4/quote".to_owned(),
-        },
-    )
-}
-
-async fn open_quote(service: &QuoteService, tenant: &TenantId) -> (TenantId, String) {
-    let ctx = RequestContext {
-        tenant: tenant.clone(),
-        subject: "price-fanout-scale".to_owned(),
-        subject_name: None,
-        scopes: [Scope::QuoteWrite].into_iter().collect(),
-        correlation_id: "price-fanout-scale".to_owned(),
-    };
-    let quote = Quote {
-        quote_item: vec![QuoteItem {
-            quantity: Some(1),
-            product_offering: Some(EntityRef::to("mobile-l".to_owned())),
-            ..QuoteItem::default()
-        }],
-        ..Quote::default()
-    };
-    let stored = service.create(&ctx, quote).await.expect("create quote");
-    (tenant.clone(), stored.id().to_owned())
-}
-
-fn monthly_amount(quote: &Quote) -> Option<Decimal> {
-    quote
-        .quote_item
-        .iter()
-        .flat_map(|item| &item.quote_item_price)
-        .find(|line| {
-            line.product_offering_price
-                .as_ref()
-                .is_some_and(|r| r.id == PRICE_ID)
-        })
-        .and_then(|line| line.price.duty_free_amount.as_ref())
-        .map(|money| money.amount)
-}
-
-fn price_change(event_id: &str, value: i64) -> String {
-    let mut price = serde_json::to_value(
-        sample_catalog()
-            .prices()
-            .find(|p| p.id == PRICE_ID)
-            .cloned()
-            .expect("sample price"),
-    )
-    .expect("the sample price serialises");
-    price["price"] = json!({"unit": "EUR", "value": value});
-    price["lastUpdate"] = json!("2026-11-27T10:00:00Z");
-    json!({
-        "eventId": event_id,
-        "eventType": "ProductOfferingPriceAttributeValueChangeEvent",
-        "eventTime": "2026-11-27T10:00:00Z",
-        "event": {"productOfferingPrice": price},
-    })
-    .to_string()
-}
 
 /// A DynamoDB client for moto retrying up to [`ATTEMPTS`] times (recording into `recorder`).
 /// moto answers concurrent transactions on one table with a 500 (every transaction
@@ -184,7 +111,15 @@ async fn a_change_on_open_quotes_runs_in_8_segments_and_reprices_each_once() {
         .collect();
     let service = quote_service(&setup);
     let quotes: Vec<(TenantId, String)> = futures::stream::iter(0..quote_total)
-        .map(|i| open_quote(&service, &tenants[i % TENANTS]))
+        .map(|i| {
+            let (service, tenant) = (&service, &tenants[i % TENANTS]);
+            async move {
+                (
+                    tenant.clone(),
+                    open_quote(service, tenant, "mobile-l").await,
+                )
+            }
+        })
         // One at a time: moto deep-copies the table in every transaction (see [`patient`]).
         .buffer_unordered(1)
         .collect()
@@ -228,7 +163,7 @@ async fn a_change_on_open_quotes_runs_in_8_segments_and_reprices_each_once() {
     let event_id = unique("price-change");
     sqs.send_message()
         .queue_url(&changes_url)
-        .message_body(price_change(&event_id, 35))
+        .message_body(price_change(&event_id, 35, "2026-11-27T10:00:00Z"))
         .send()
         .await
         .expect("send");

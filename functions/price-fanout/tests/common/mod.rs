@@ -1,0 +1,99 @@
+//! What the price-fanout tests on moto share: the sample price they change, open quotes
+//! created and priced by the quote service over `DynamoStore`, and the catalog's price-change
+//! event.
+
+use std::sync::Arc;
+
+use q2c_aws::{DynamoSettings, DynamoStore};
+use q2c_model::sample_catalog::sample_catalog;
+use q2c_model::tmf::{EntityRef, ProductOfferingPrice, Quote, QuoteItem};
+use q2c_service::context::{RequestContext, Scope, TenantId};
+use q2c_service::ports::{Ports, SystemClock};
+use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+/// The sample catalog's price the tests change (`mobile-l`'s monthly charge).
+pub const PRICE_ID: &str = "mobile-l-monthly";
+/// The catalog event of a price change.
+pub const CHANGE_EVENT: &str = "ProductOfferingPriceAttributeValueChangeEvent";
+
+/// The quote service over `store`, as the quote API wires it.
+pub fn quote_service(store: &DynamoStore) -> QuoteService {
+    let shared = Arc::new(store.clone());
+    QuoteService::new(
+        Ports {
+            quotes: shared.clone(),
+            orders: shared.clone(),
+            products: shared.clone(),
+            catalog: shared.clone(),
+            hubs: shared.clone(),
+            idempotency: shared,
+            settings: Arc::new(DynamoSettings::new(store.clone())),
+            clock: Arc::new(SystemClock),
+        },
+        QuoteServiceConfig {
+            quote_href_base: "/tmf-api/quoteManagement/v4/quote".to_owned(),
+        },
+    )
+}
+
+/// Creates an open quote of `tenant` for one `offering`, priced by `service`; its id.
+pub async fn open_quote(service: &QuoteService, tenant: &TenantId, offering: &str) -> String {
+    let ctx = RequestContext {
+        tenant: tenant.clone(),
+        subject: "price-fanout-test".to_owned(),
+        subject_name: None,
+        scopes: [Scope::QuoteWrite].into_iter().collect(),
+        correlation_id: "price-fanout-test".to_owned(),
+    };
+    let quote = Quote {
+        quote_item: vec![QuoteItem {
+            quantity: Some(1),
+            product_offering: Some(EntityRef::to(offering.to_owned())),
+            ..QuoteItem::default()
+        }],
+        ..Quote::default()
+    };
+    let stored = service.create(&ctx, quote).await.expect("create quote");
+    stored.id().to_owned()
+}
+
+/// The duty-free amount of the quote's line priced by [`PRICE_ID`].
+pub fn monthly_amount(quote: &Quote) -> Option<Decimal> {
+    quote
+        .quote_item
+        .iter()
+        .flat_map(|item| &item.quote_item_price)
+        .find(|line| {
+            line.product_offering_price
+                .as_ref()
+                .is_some_and(|r| r.id == PRICE_ID)
+        })
+        .and_then(|line| line.price.duty_free_amount.as_ref())
+        .map(|money| money.amount)
+}
+
+/// The sample catalog's [`PRICE_ID`].
+pub fn sample_catalog_price() -> ProductOfferingPrice {
+    sample_catalog()
+        .prices()
+        .find(|p| p.id == PRICE_ID)
+        .cloned()
+        .expect("sample price")
+}
+
+/// The catalog's event setting [`PRICE_ID`] to `value` EUR, last updated at `last_update`.
+pub fn price_change(event_id: &str, value: i64, last_update: &str) -> String {
+    let mut price =
+        serde_json::to_value(sample_catalog_price()).expect("the sample price serialises");
+    price["price"] = json!({"unit": "EUR", "value": value});
+    price["lastUpdate"] = json!(last_update);
+    json!({
+        "eventId": event_id,
+        "eventType": CHANGE_EVENT,
+        "eventTime": last_update,
+        "event": {"productOfferingPrice": price},
+    })
+    .to_string()
+}
