@@ -29,24 +29,8 @@ async fn completed_order(
     assert_eq!(response.status(), 201, "creating the quote");
     let quote: Value = response.json().await.expect("quote JSON");
     let id = quote["id"].as_str().expect("quote id").to_owned();
-    for state in ["approved", "accepted"] {
-        let response = app
-            .patch_quote(token, &id, &json!({ "state": state }), None)
-            .await;
-        assert_eq!(response.status(), 200, "moving the quote to {state}");
-    }
-    let orders: Vec<Value> = app
-        .get(&format!("{ORDERING}/productOrder?limit=1000"), token)
-        .await
-        .json()
-        .await
-        .expect("orders JSON");
-    let order_id = orders
-        .iter()
-        .find(|o| o["quote"][0]["id"] == id.as_str())
-        .and_then(|o| o["id"].as_str())
-        .expect("the order of the quote")
-        .to_owned();
+    let order = app.accept_quote(token, &id).await;
+    let order_id = order["id"].as_str().expect("the order's id").to_owned();
     // Order management reports the TMF622 states in order, completion last.
     for state in ["acknowledged", "inProgress", "completed"] {
         let notification = json!({

@@ -1395,23 +1395,8 @@ async fn ordered(app: &TestApp, token: &str, items: Vec<Value>) -> String {
     assert_eq!(response.status(), 201);
     let quote: Value = response.json().await.expect("quote");
     let id = quote["id"].as_str().expect("id");
-    for state in ["approved", "accepted"] {
-        let response = app
-            .patch_quote(token, id, &json!({ "state": state }), None)
-            .await;
-        assert_eq!(response.status(), 200, "to {state}");
-    }
-    let orders: Vec<Value> = app
-        .get(&format!("{ORDERING}/productOrder?limit=1000"), token)
-        .await
-        .json()
-        .await
-        .expect("orders");
-    orders
-        .into_iter()
-        .find(|o| o["quote"][0]["id"] == id)
-        .and_then(|o| o["id"].as_str().map(str::to_owned))
-        .expect("the order of the quote")
+    let order = app.accept_quote(token, id).await;
+    order["id"].as_str().expect("the order's id").to_owned()
 }
 
 async fn notify_order(

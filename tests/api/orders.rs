@@ -13,22 +13,7 @@ const ORDERING: &str = "/tmf-api/productOrderingManagement/v4";
 async fn accept_quote(app: &TestApp, token: &str, offering: &str) -> (String, Value) {
     let quote = app.created_quote(token, offering).await;
     let id = quote["id"].as_str().expect("quote id").to_owned();
-    for state in ["approved", "accepted"] {
-        let response = app
-            .patch_quote(token, &id, &json!({ "state": state }), None)
-            .await;
-        assert_eq!(response.status(), 200, "moving the quote to {state}");
-    }
-    let orders: Vec<Value> = app
-        .get(&format!("{ORDERING}/productOrder?limit=1000"), token)
-        .await
-        .json()
-        .await
-        .expect("orders JSON");
-    let order = orders
-        .into_iter()
-        .find(|o| o["quote"][0]["id"] == id.as_str())
-        .expect("accepting the quote created an order");
+    let order = app.accept_quote(token, &id).await;
     (id, order)
 }
 
@@ -360,22 +345,7 @@ async fn unknown_fields_of_a_quote_item_reach_the_product_order_unchanged() {
     assert_eq!(created.status(), 201);
     let quote: Value = created.json().await.expect("quote JSON");
     let id = quote["id"].as_str().expect("quote id");
-    for state in ["approved", "accepted"] {
-        let response = app
-            .patch_quote(&token, id, &json!({ "state": state }), None)
-            .await;
-        assert_eq!(response.status(), 200, "moving the quote to {state}");
-    }
-    let orders: Vec<Value> = app
-        .get(&format!("{ORDERING}/productOrder?limit=1000"), &token)
-        .await
-        .json()
-        .await
-        .expect("orders JSON");
-    let order = orders
-        .into_iter()
-        .find(|o| o["quote"][0]["id"] == id)
-        .expect("an order");
+    let order = app.accept_quote(&token, id).await;
 
     let ordered = &order["productOrderItem"][0];
     assert_eq!(ordered["product"], item["product"]);

@@ -161,6 +161,27 @@ impl TestApp {
         response.json().await.expect("quote JSON")
     }
 
+    /// Approves and accepts quote `id` (each `PATCH` must answer 200); returns the TMF622
+    /// order the acceptance created.
+    pub async fn accept_quote(&self, token: &str, id: &str) -> Value {
+        for state in ["approved", "accepted"] {
+            let response = self
+                .patch_quote(token, id, &json!({ "state": state }), None)
+                .await;
+            assert_eq!(response.status(), 200, "moving quote {id} to {state}");
+        }
+        let orders: Vec<Value> = self
+            .get(&format!("{ORDERING}/productOrder?limit=1000"), token)
+            .await
+            .json()
+            .await
+            .expect("orders JSON");
+        orders
+            .into_iter()
+            .find(|o| o["quote"][0]["id"] == id)
+            .expect("accepting the quote created an order")
+    }
+
     /// `GET <path>`.
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.request(reqwest::Method::GET, path, token)
