@@ -1,8 +1,10 @@
 //! Clients for moto, per-test tables and queues (from `q2c-testkit`), and fixtures.
 
 use q2c_aws::DynamoStore;
+use q2c_model::ordering::order_from_quote;
 use q2c_model::tmf::{Quote, QuoteState, RelatedParty};
 use q2c_service::context::TenantId;
+use q2c_service::orders::{Dispatch, StoredOrder};
 use q2c_service::ports::{Destination, OutboxEvent, StoredQuote};
 use time::OffsetDateTime;
 
@@ -61,4 +63,18 @@ pub fn event(aggregate: &str, destination: Destination) -> OutboxEvent {
         }),
         created_at: OffsetDateTime::now_utc(),
     }
+}
+
+/// `stored` accepted (version 2) and the order `o-1` its acceptance creates at `now`, as the
+/// quote service builds them for `QuoteStore::accept`.
+pub fn accepted(stored: &StoredQuote, now: OffsetDateTime) -> (StoredQuote, StoredOrder) {
+    let mut accepted = stored.clone();
+    accepted.version = 2;
+    accepted.quote.state = Some(QuoteState::Accepted);
+    let order = StoredOrder {
+        order: order_from_quote(&accepted.quote, "o-1", now),
+        version: 1,
+        dispatch: Dispatch::new_order(),
+    };
+    (accepted, order)
 }

@@ -3,13 +3,11 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use q2c_aws::Operation;
-use q2c_model::ordering::order_from_quote;
-use q2c_model::tmf::QuoteState;
-use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore, StoredOrder};
+use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore};
 use q2c_service::ports::{Destination, Page, QuoteStore};
 use time::macros::datetime;
 
-use crate::common::{dynamo_client, event, quote, store, tenant};
+use crate::common::{accepted, dynamo_client, event, quote, store, tenant};
 
 #[tokio::test]
 async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_requests() {
@@ -19,14 +17,7 @@ async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_
     let now = datetime!(2026-01-01 10:00 UTC);
     let stored = quote("q-1", now, &["p1"]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
-    let mut accepted = stored.clone();
-    accepted.version = 2;
-    accepted.quote.state = Some(QuoteState::Accepted);
-    let order = StoredOrder {
-        order: order_from_quote(&accepted.quote, "o-1", now),
-        version: 1,
-        dispatch: Dispatch::new_order(),
-    };
+    let (accepted, order) = accepted(&stored, now);
 
     let before = store.requests().snapshot();
     store
@@ -85,14 +76,7 @@ async fn order_reads_and_dispatch_outcomes_cost_what_the_docs_say() {
     let now = datetime!(2026-01-01 10:00 UTC);
     let stored = quote("q-1", now, &[]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
-    let mut accepted = stored.clone();
-    accepted.version = 2;
-    accepted.quote.state = Some(QuoteState::Accepted);
-    let order = StoredOrder {
-        order: order_from_quote(&accepted.quote, "o-1", now),
-        version: 1,
-        dispatch: Dispatch::new_order(),
-    };
+    let (accepted, order) = accepted(&stored, now);
     store
         .accept(&acme, &accepted, 1, &order, &[])
         .await

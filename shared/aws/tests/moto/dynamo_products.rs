@@ -4,14 +4,13 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use q2c_aws::Operation;
-use q2c_model::ordering::order_from_quote;
-use q2c_model::tmf::{EntityRef, Product, ProductOrderState, ProductStatus, QuoteState};
+use q2c_model::tmf::{EntityRef, Product, ProductOrderState, ProductStatus};
 use q2c_service::inventory::{ProductFilter, ProductStore, StoredProduct};
-use q2c_service::orders::{Dispatch, OrderStore, StoredOrder};
+use q2c_service::orders::OrderStore;
 use q2c_service::ports::{Page, QuoteStore};
 use time::macros::datetime;
 
-use crate::common::{dynamo_client, quote, store, tenant};
+use crate::common::{accepted, dynamo_client, quote, store, tenant};
 
 fn product(id: &str, account: Option<&str>, party: Option<&str>) -> StoredProduct {
     StoredProduct {
@@ -54,14 +53,7 @@ async fn products_are_listed_per_account_and_party_in_two_queries_each() {
     let now = datetime!(2026-01-01 10:00 UTC);
     let stored = quote("q-1", now, &[]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
-    let mut accepted = stored.clone();
-    accepted.version = 2;
-    accepted.quote.state = Some(QuoteState::Accepted);
-    let order = StoredOrder {
-        order: order_from_quote(&accepted.quote, "o-1", now),
-        version: 1,
-        dispatch: Dispatch::new_order(),
-    };
+    let (accepted, order) = accepted(&stored, now);
     store
         .accept(&acme, &accepted, 1, &order, &[])
         .await
