@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Module cycles inside each crate of the workspace.
+"""The layering of the workspace: no module cycle inside any crate, crates depending one way.
+
+1. Module cycles inside each crate.
 
 Why our own ~150 lines: `cargo modules dependencies --acyclic` answers the same question but
 pulls rust-analyzer into CI (a 15-minute build on two cores). This reads the source as text:
@@ -10,10 +12,15 @@ between two modules counts between the children of their closest common ancestor
 reader sees it: `quotes::service` naming `crate::orders::X` makes `quotes` depend on `orders`.
 A cycle among the children of any module is reported with the file and line of each edge.
 
-Usage: tools/module-cycles.py [crate-dir ...]   (default: every workspace member)
-Exits 1 when a cycle exists.
+2. The crate rules (RULES below), from `cargo metadata --no-deps` (no build): which workspace
+crates each crate may depend on, dev-dependencies included where the rule says so.
+
+Usage: tools/layering.py [crate-dir ...]   (default: every workspace member, and the crate rules)
+Exits 1 when a cycle exists or a rule is broken.
 """
+import json
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -172,14 +179,91 @@ def cycles(crate):
     return found
 
 
+# crate -> the workspace crates it may depend on (normal and build dependencies). A crate not
+# named here may depend on any crate except those whose rule says nothing may (NOBODY_USES).
+RULES = {
+    # Pure and leaf crates: no workspace crate below them.
+    "q2c-model": set(),
+    "q2c-runtime": set(),
+    "q2c-testkit": set(),
+    "q2c-wire": {"q2c-model"},
+    # The use-cases and their ports: the domain only, no adapter.
+    "q2c-service": {"q2c-model", "q2c-wire"},
+    # The HTTP surface, outbound HTTP and the contract suites sit on the use-cases only.
+    "q2c-api": {"q2c-model", "q2c-wire", "q2c-service"},
+    "q2c-callbacks": {"q2c-model", "q2c-service"},
+    "q2c-downstream": {"q2c-model", "q2c-service"},
+    "q2c-contract": {"q2c-model", "q2c-service"},
+    # Adapters: the use-cases' ports, never the HTTP surface or each other.
+    "q2c-local": {"q2c-model", "q2c-service", "q2c-callbacks"},
+    "q2c-aws": {"q2c-model", "q2c-service", "q2c-callbacks", "q2c-runtime"},
+}
+# Crates no other crate may depend on, not even for tests: the CLI is a binary's front end.
+NOBODY_USES = {"q2c"}
+# Lambda functions never carry SQLite or the local runtime (normal dependencies).
+LAMBDA_NEVER = {"q2c-local", "q2c-embedded"}
+
+
+def crate_rules():
+    meta = json.loads(subprocess.run(
+        ["cargo", "metadata", "--no-deps", "--format-version", "1", "--offline"],
+        cwd=ROOT, check=True, capture_output=True, text=True).stdout)
+    broken = []
+    for package in meta["packages"]:
+        name = package["name"]
+        for dep in package["dependencies"]:
+            if not dep.get("path"):
+                continue
+            normal = dep["kind"] in (None, "build")
+            if dep["name"] in NOBODY_USES:
+                broken.append(f"{name} depends on {dep['name']} (nothing may)")
+            elif normal and name in RULES and dep["name"] not in RULES[name]:
+                broken.append(f"{name} depends on {dep['name']} (allowed: {sorted(RULES[name]) or 'none'})")
+            elif normal and name.startswith("q2c-fn-") and dep["name"] in LAMBDA_NEVER:
+                broken.append(f"{name} (a Lambda function) depends on {dep['name']}")
+    for line in broken:
+        print("crate rule: " + line)
+    return len(broken)
+
+
 def members():
     manifest = tomllib.loads((ROOT / "Cargo.toml").read_text())
     return [ROOT / m for m in manifest["workspace"]["members"]]
 
 
+def self_test():
+    """The checker checked: a crate with known cycles and known non-edges."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "src"
+        (src / "c").mkdir(parents=True)
+        files = {
+            "lib.rs": "mod a;\nmod b;\nmod c;\npub use a::Thing;\n#[cfg(test)]\nmod tests;\n",
+            # a → b through a `use` group; b → a only through the crate-root re-export.
+            "a.rs": "use crate::{b::{Other}, c};\npub struct Thing;\n",
+            "b.rs": "// crate::c::x in a comment is no edge\nfn f() -> crate::Thing { todo!() }\n",
+            # c's children: d → e by `super::e`, e → d only from a test module (not an edge).
+            "c/mod.rs": "mod d;\nmod e;\n",
+            "c/d.rs": "use super::e::E;\n",
+            "c/e.rs": "pub struct E;\n#[cfg(test)]\nmod tests {\n    use super::super::d;\n}\n",
+            "tests.rs": "use crate::b;\n",
+        }
+        for name, text in files.items():
+            (src / name).write_text(text)
+        crate = Crate(src)
+        crate.load((), src / "lib.rs", True)
+        crate.resolve_all()
+        found = {(parent, tuple(c[-1] for c in comp)) for parent, comp, _ in cycles(crate)}
+        assert found == {((), ("a", "b"))}, found
+    print("self-test passed")
+    return 0
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     dirs = [Path(a).resolve() for a in sys.argv[1:]] or members()
-    bad = 0
+    bad = 0 if sys.argv[1:] else crate_rules()
     for crate_dir in dirs:
         src = crate_dir / "src"
         roots = [src / "lib.rs", src / "main.rs", *sorted((src / "bin").glob("*.rs"))]
@@ -197,9 +281,9 @@ def main():
                         if b in comp:
                             print(f"  {a[-1]} → {b[-1]}  ({file.relative_to(ROOT)}:{line})")
     if bad:
-        print(f"{bad} module cycle(s)")
+        print(f"{bad} module cycle(s) or crate rule(s) broken")
         return 1
-    print(f"no module cycles in {len(dirs)} crates")
+    print(f"no module cycles in {len(dirs)} crates" + ("" if sys.argv[1:] else "; crate rules kept"))
     return 0
 
 
