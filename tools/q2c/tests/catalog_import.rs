@@ -233,7 +233,8 @@ fn the_binary_prints_errors_changes_and_the_summary() {
     assert!(error.contains("no q2c database in"), "{error}");
     assert!(!data.exists(), "diff created {}", data.display());
     std::fs::create_dir_all(&data).expect("mkdir");
-    q2c_local::SqliteStore::open(&data.join(q2c::local::DATABASE_FILE)).expect("an empty store");
+    q2c_local::SqliteStore::open(&data.join(q2c_embedded::local::DATABASE_FILE))
+        .expect("an empty store");
 
     let diff = run("diff");
     let text = String::from_utf8_lossy(&diff.stdout);

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use q2c::local::{LocalConfig, dev_token, start};
 use q2c_api::{JwtKey, JwtVerifier};
+use q2c_embedded::local::{LocalConfig, dev_token, start};
 use serde_json::Value;
 use tokio::sync::oneshot;
 
@@ -31,8 +31,8 @@ fn stderr(output: &Output) -> String {
 fn verifies(token: &str, secret: &str) -> bool {
     JwtVerifier::new(
         JwtKey::Hs256Secret(secret.as_bytes().to_vec()),
-        q2c::local::LOCAL_ISSUER,
-        q2c::local::LOCAL_AUDIENCE,
+        q2c_embedded::local::LOCAL_ISSUER,
+        q2c_embedded::local::LOCAL_AUDIENCE,
     )
     .expect("verifier")
     .verify(token)

@@ -85,7 +85,7 @@ fn start() -> Local {
 }
 
 fn token() -> String {
-    q2c::local::dev_token(
+    q2c_embedded::local::dev_token(
         SECRET,
         "acme",
         &q2c_service::Scope::ALL,
@@ -225,8 +225,13 @@ async fn a_redrive_into_a_refusing_order_management_ends_with_three_refused_agai
         };
         order(&client, &local, &description).await;
     }
-    let store = SqliteStore::open(&local.data_dir.path().join(q2c::local::DATABASE_FILE))
-        .expect("open the database");
+    let store = SqliteStore::open(
+        &local
+            .data_dir
+            .path()
+            .join(q2c_embedded::local::DATABASE_FILE),
+    )
+    .expect("open the database");
     let queues = SqliteQueues::new(&store);
     until(
         "3 refused orders in orders-dlq and 2 dispatched",

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use q2c::consumers::{Consumers, ensure_continuation_queue};
+use q2c_embedded::consumers::{Consumers, ensure_continuation_queue};
 use q2c_local::{FileSettings, SqliteQueues, SqliteStore};
 use q2c_model::sample_catalog::sample_catalog;
 use q2c_model::tmf::{EntityRef, Quote, QuoteItem};

@@ -52,7 +52,7 @@ fn start(data_dir: &std::path::Path) -> (Child, String) {
 }
 
 fn token() -> String {
-    q2c::local::dev_token(
+    q2c_embedded::local::dev_token(
         SECRET,
         "durable",
         &q2c_service::Scope::ALL,

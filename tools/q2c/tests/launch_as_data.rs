@@ -10,7 +10,7 @@ use q2c_testkit::poll::eventually;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use q2c::local::{LocalConfig, dev_token, start};
+use q2c_embedded::local::{LocalConfig, dev_token, start};
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_service::ports::CatalogStore;
 use serde_json::{Value, json};

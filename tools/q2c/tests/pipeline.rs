@@ -6,7 +6,7 @@
 use q2c_testkit::poll::eventually;
 use std::time::Duration;
 
-use q2c::local::{LocalConfig, dev_token, start};
+use q2c_embedded::local::{LocalConfig, dev_token, start};
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_service::messaging::{QueueClient, ReceivedMessage, queues};
 use serde_json::{Value, json};

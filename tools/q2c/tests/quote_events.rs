@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use q2c::local::{LocalConfig, dev_token, start};
+use q2c_embedded::local::{LocalConfig, dev_token, start};
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_service::messaging::{QueueClient, ReceivedMessage, queues};
 use serde_json::{Value, json};

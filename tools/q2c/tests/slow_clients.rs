@@ -166,7 +166,7 @@ async fn sigterm_exits_within_the_drain_bound_with_a_slow_client_connected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_body_that_does_not_arrive_is_408_and_the_connection_closes() {
     let (mut child, addr, _dir) = start(&["--body-timeout", "1s"]);
-    let token = q2c::local::dev_token(
+    let token = q2c_embedded::local::dev_token(
         SECRET,
         "slow",
         &q2c_service::Scope::ALL,

@@ -62,7 +62,7 @@ pub struct TargetArgs {
     #[arg(long, global = true, help_heading = TARGET, value_delimiter = ',')]
     pub queues: Option<Vec<String>>,
     /// Data directory of the `q2c local` whose queues to use (without AWS flags).
-    #[arg(long, global = true, help_heading = TARGET, env = "Q2C_DATA_DIR", default_value_os_t = crate::data_dir::default_dir())]
+    #[arg(long, global = true, help_heading = TARGET, env = "Q2C_DATA_DIR", default_value_os_t = q2c_embedded::data_dir::default_dir())]
     pub data_dir: PathBuf,
 }
 
