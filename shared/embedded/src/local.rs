@@ -428,6 +428,38 @@ impl LocalApp {
     }
 }
 
+/// A [`LocalApp`] serving on a task of its own ([`LocalApp::spawn`]) until [`Serving::stop`].
+pub struct Serving {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl LocalApp {
+    /// Serves on a task of its own — the system embedded in another program (a test) —
+    /// until [`Serving::stop`].
+    pub fn spawn(self) -> Serving {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(self.serve(async {
+            let _ = stopped.await;
+        }));
+        Serving { stop, task }
+    }
+}
+
+impl Serving {
+    /// Stops as on a shutdown signal (in-flight requests finish, their events are relayed)
+    /// and waits until it has.
+    ///
+    /// # Errors
+    /// When serving failed, its task panicked, or it had stopped before.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let running = self.stop.send(()).is_ok();
+        self.task.await??;
+        anyhow::ensure!(running, "the server had stopped before it was told to");
+        Ok(())
+    }
+}
+
 /// How to get a token this server accepts: with the local HS256 secret, a development token
 /// (tenant demo, all scopes, 12 h); with `--jwt-public-key` (RS256) none can be minted here,
 /// so how to mint one with the matching private key.

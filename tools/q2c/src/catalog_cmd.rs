@@ -175,17 +175,12 @@ impl SyncTarget {
                 profile,
                 queue_prefix,
             } => {
-                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-                if let Some(profile) = profile {
-                    loader = loader.profile_name(profile);
-                }
-                if let Some(url) = endpoint_url {
-                    loader = loader.endpoint_url(url);
-                }
-                if let Some(region) = region {
-                    loader = loader.region(aws_config::Region::new(region.clone()));
-                }
-                let config = loader.load().await;
+                let config = crate::aws::sdk_config(
+                    endpoint_url.as_deref(),
+                    region.as_deref(),
+                    profile.as_deref(),
+                )
+                .await;
                 let store = Arc::new(q2c_aws::DynamoStore::new(
                     aws_sdk_dynamodb::Client::new(&config),
                     table.clone(),

@@ -17,11 +17,13 @@
 //! - [`queue_cmd`]: `q2c queue tail|send|create` on a data directory's embedded queues, and
 //!   the price change of `q2c catalog price-change`.
 //! - [`token_cmd`]: `q2c token`, a development bearer token.
-//! - Leaves every command may use: [`flags`] (flag value parsers, the shared heading),
-//!   [`human`] (rates, sizes, the progress-bar style, broken pipes), [`secret`] (the local
-//!   token-signing secret), [`telemetry`] (logging setup).
+//! - Leaves every command may use: [`aws`] (the SDK configuration from the AWS flags),
+//!   [`flags`] (flag value parsers, the shared heading), [`human`] (rates, sizes, the
+//!   progress-bar style, broken pipes), [`secret`] (the local token-signing secret),
+//!   [`telemetry`] (logging setup).
 #![warn(missing_docs)]
 
+pub mod aws;
 pub mod catalog_cmd;
 pub mod cli;
 pub mod dlq;

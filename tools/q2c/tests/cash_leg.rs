@@ -8,13 +8,13 @@
 use q2c_testkit::poll::eventually;
 use std::time::Duration;
 
-use q2c_embedded::local::{LocalConfig, dev_token, start};
 use q2c_local::{SqliteQueues, SqliteStore};
-use q2c_service::Scope;
 use q2c_service::messaging::{QueueClient, ReceivedMessage, queues};
 use q2c_service::ports::OutboxStore;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+
+mod local_common;
+use local_common::Local;
 
 const SECRET: &str = "cash-leg-secret";
 const QUOTES: &str = "/tmf-api/quoteManagement/v4/quote";
@@ -22,76 +22,13 @@ const ORDERING: &str = "/tmf-api/productOrderingManagement/v4";
 const INVENTORY: &str = "/tmf-api/productInventory/v4";
 const WAIT: Duration = Duration::from_secs(30);
 
-struct Local {
-    url: String,
-    data_dir: tempfile::TempDir,
-    http: reqwest::Client,
-    token: String,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-}
-
-impl Local {
-    async fn start(complete_after: Duration) -> Local {
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        let mut config = LocalConfig::with_defaults(
-            "127.0.0.1:0".parse().expect("address"),
-            data_dir.path().to_owned(),
-            SECRET.into(),
-        );
+/// `q2c local` whose fake order management completes each order `complete_after` after
+/// accepting it.
+async fn start(complete_after: Duration) -> Local {
+    Local::start(SECRET, "cash", |config| {
         config.complete_orders_after = Some(complete_after);
-        let app = start(&config).await.expect("start");
-        let url = app.public_url().to_owned();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(app.serve(async {
-            let _ = stopped.await;
-        }));
-        let token =
-            dev_token(SECRET, "cash", &Scope::ALL, Duration::from_secs(600)).expect("token");
-        Local {
-            url,
-            data_dir,
-            http: reqwest::Client::new(),
-            token,
-            stop: Some(stop),
-            server: Some(server),
-        }
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.url))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            let content_type = if method == reqwest::Method::PATCH {
-                "application/merge-patch+json"
-            } else {
-                "application/json"
-            };
-            request = request
-                .header("Content-Type", content_type)
-                .body(body.to_string());
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{method} {path}: {status} {body}");
-        body
-    }
-
-    fn store(&self) -> SqliteStore {
-        SqliteStore::open(&self.data_dir.path().join("q2c.sqlite3")).expect("open database")
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.expect("joined").expect("served");
-        }
-    }
+    })
+    .await
 }
 
 /// Every message on `queue` now (each hidden for a minute once received).
@@ -175,7 +112,7 @@ async fn no_pending_events(store: &SqliteStore) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices() {
-    let local = Local::start(Duration::ZERO).await;
+    let local = start(Duration::ZERO).await;
     let quote = accepted_quote(&local).await;
     let quote_id = quote["id"].as_str().expect("id");
     let order = completed_order(&local, quote_id).await;
@@ -312,7 +249,7 @@ async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fake_order_management_completes_after_its_delay() {
-    let local = Local::start(Duration::from_millis(500)).await;
+    let local = start(Duration::from_millis(500)).await;
     let quote = accepted_quote(&local).await;
     let order = completed_order(&local, quote["id"].as_str().expect("id")).await;
     assert_eq!(order["dispatch"]["status"], "dispatched");

@@ -10,7 +10,6 @@ use std::time::Duration;
 use q2c_api::{JwtKey, JwtVerifier};
 use q2c_embedded::local::{LocalConfig, dev_token, start};
 use serde_json::Value;
-use tokio::sync::oneshot;
 
 fn q2c(args: &[&str], data_dir_env: Option<&Path>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_q2c"));
@@ -143,10 +142,7 @@ async fn a_token_signed_with_another_secret_is_answered_with_how_to_mint_a_match
         .await
         .expect("start");
     let url = app.public_url().to_owned();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(async {
-        let _ = stopped.await;
-    }));
+    let serving = app.spawn();
 
     let foreign = dev_token(
         "another-secret",
@@ -175,8 +171,7 @@ async fn a_token_signed_with_another_secret_is_answered_with_how_to_mint_a_match
     assert!(message.contains(&expected), "{message}");
     assert!(!message.contains("InvalidSignature"), "{message}");
 
-    let _ = stop.send(());
-    server.await.expect("join").expect("serve");
+    serving.stop().await.expect("served");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,15 +198,11 @@ async fn a_busy_api_port_names_the_flag_and_a_busy_fake_order_management_moves_t
     let fake_url = app.downstream_url().to_owned();
     assert_ne!(fake_url, format!("http://{taken_addr}"));
     assert!(fake_url.starts_with("http://127.0.0.1:"), "{fake_url}");
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(async {
-        let _ = stopped.await;
-    }));
+    let serving = app.spawn();
     let listed = reqwest::get(format!("{fake_url}/productOrder"))
         .await
         .expect("the fake answers on its new port");
     assert_eq!(listed.status(), 200);
-    let _ = stop.send(());
-    server.await.expect("join").expect("serve");
+    serving.stop().await.expect("served");
     drop(taken);
 }

@@ -8,7 +8,6 @@ use q2c_embedded::local::{LocalConfig, dev_token, start};
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_service::messaging::{QueueClient, ReceivedMessage, queues};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
 
 const SECRET: &str = "quote-events-secret";
 
@@ -68,10 +67,7 @@ async fn a_created_quote_is_announced_on_the_quote_events_queue_with_attributes(
     let data_dir = tempfile::tempdir().expect("temp dir");
     let app = start(&config(data_dir.path())).await.expect("start");
     let url = app.public_url().to_owned();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(async {
-        let _ = stopped.await;
-    }));
+    let serving = app.spawn();
 
     let quote = create_quote(&url).await;
 
@@ -109,8 +105,7 @@ async fn a_created_quote_is_announced_on_the_quote_events_queue_with_attributes(
 
     // A quote created just before shutdown is relayed by the last round.
     let last = create_quote(&url).await;
-    stop.send(()).expect("server running");
-    server.await.expect("joined").expect("served");
+    serving.stop().await.expect("served until told to stop");
     let message = next_event(&engine, Instant::now() + Duration::from_millis(500))
         .await
         .expect("the last quote's event was relayed before exit");

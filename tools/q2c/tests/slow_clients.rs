@@ -4,45 +4,23 @@
 //! without refusing them, and SIGTERM exits within the drain bound with a slow client still
 //! connected.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+mod local_common;
 
 const SECRET: &str = "slow-clients-secret";
 
 /// A running `q2c local` with these extra flags; its `host:port`.
 fn start(flags: &[&str]) -> (Child, String, tempfile::TempDir) {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_q2c"))
-        .args([
-            "local",
-            "--no-consumers",
-            "--addr",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(data_dir.path())
-        .args(flags)
-        .env("Q2C_JWT_SECRET", SECRET)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("q2c local starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().expect("a ready line").expect("readable");
-    let url = first
-        .split_whitespace()
-        .find(|word| word.starts_with("http://"))
-        .expect("the ready line names the URL")
-        .trim_start_matches("http://")
-        .to_owned();
-    std::thread::spawn(move || for _ in lines {});
-    (child, url, data_dir)
+    let flags = [&["--no-consumers"], flags].concat();
+    let spawned = local_common::spawn(data_dir.path(), &flags, SECRET);
+    let addr = spawned.url.trim_start_matches("http://").to_owned();
+    (spawned.child, addr, data_dir)
 }
 
 /// `GET /health` on a new connection: the status line's code.
