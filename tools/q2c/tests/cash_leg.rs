@@ -65,27 +65,13 @@ async fn accepted_quote(local: &Local) -> Value {
         )
         .await;
     let path = format!("{QUOTES}/{}", quote["id"].as_str().expect("quote id"));
-    for state in ["approved", "accepted"] {
-        local
-            .send(
-                reqwest::Method::PATCH,
-                &path,
-                Some(json!({ "state": state })),
-            )
-            .await;
-    }
-    local.send(reqwest::Method::GET, &path, None).await
+    local.patch_states(&path, &["approved", "accepted"]).await;
+    local.get(&path).await
 }
 
 async fn completed_order(local: &Local, quote_id: &str) -> Value {
     eventually("the order to be reported completed", WAIT, || async {
-        let orders = local
-            .send(
-                reqwest::Method::GET,
-                &format!("{ORDERING}/productOrder"),
-                None,
-            )
-            .await;
+        let orders = local.get(&format!("{ORDERING}/productOrder")).await;
         orders
             .as_array()
             .and_then(|all| {
@@ -139,11 +125,7 @@ async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices
         assert!(response.status().is_success(), "{}", response.status());
     }
     let again = local
-        .send(
-            reqwest::Method::GET,
-            &format!("{ORDERING}/productOrder/{order_id}"),
-            None,
-        )
+        .get(&format!("{ORDERING}/productOrder/{order_id}"))
         .await;
     assert_eq!(again, order, "a redelivered completion changes nothing");
 
@@ -219,11 +201,9 @@ async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices
 
     // The TMF637 API serves the products billing was told of, as they were announced.
     let held = local
-        .send(
-            reqwest::Method::GET,
-            &format!("{INVENTORY}/product?billingAccount.id=ba-1001&relatedParty.id=cust-42"),
-            None,
-        )
+        .get(&format!(
+            "{INVENTORY}/product?billingAccount.id=ba-1001&relatedParty.id=cust-42"
+        ))
         .await;
     let held = held.as_array().expect("products");
     assert_eq!(held.len(), 3, "the account holds the three products");
@@ -231,13 +211,7 @@ async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices
         let body: Value = serde_json::from_str(&message.body).expect("JSON");
         let announced = &body["event"]["product"];
         let id = announced["id"].as_str().expect("product id");
-        let served = local
-            .send(
-                reqwest::Method::GET,
-                &format!("{INVENTORY}/product/{id}"),
-                None,
-            )
-            .await;
+        let served = local.get(&format!("{INVENTORY}/product/{id}")).await;
         assert_eq!(
             &served, announced,
             "GET product/{id} is the announced product"

@@ -25,11 +25,7 @@ async fn an_export_imports_into_dynamodb_with_events_on_sqs() {
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let table = format!("q2c-import-{suffix}");
     let prefix = format!("imp-{suffix}-");
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&endpoint)
-        .region(aws_config::Region::new("eu-west-1"))
-        .load()
-        .await;
+    let config = q2c::aws::sdk_config(Some(&endpoint), Some("eu-west-1"), None).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&config);
     q2c_testkit::dynamo::create_table(&dynamo, &table).await;
     let sqs = aws_sdk_sqs::Client::new(&config);

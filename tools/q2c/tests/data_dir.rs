@@ -5,11 +5,12 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
 
 use q2c_api::{JwtKey, JwtVerifier};
-use q2c_embedded::local::{LocalConfig, dev_token, start};
+use q2c_embedded::local::{LocalConfig, start};
 use serde_json::Value;
+
+mod local_common;
 
 fn q2c(args: &[&str], data_dir_env: Option<&Path>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_q2c"));
@@ -144,13 +145,7 @@ async fn a_token_signed_with_another_secret_is_answered_with_how_to_mint_a_match
     let url = app.public_url().to_owned();
     let serving = app.spawn();
 
-    let foreign = dev_token(
-        "another-secret",
-        "demo",
-        &q2c_service::Scope::ALL,
-        Duration::from_secs(600),
-    )
-    .expect("token");
+    let foreign = local_common::token("another-secret", "demo");
     let response = reqwest::Client::new()
         .get(format!("{url}/tmf-api/quoteManagement/v4/quote"))
         .bearer_auth(foreign)

@@ -55,13 +55,7 @@ fn start() -> Local {
 }
 
 fn token() -> String {
-    q2c_embedded::local::dev_token(
-        SECRET,
-        "acme",
-        &q2c_service::Scope::ALL,
-        Duration::from_secs(600),
-    )
-    .expect("token")
+    local_common::token(SECRET, "acme")
 }
 
 async fn call(client: &reqwest::Client, method: reqwest::Method, url: &str, body: Value) -> Value {

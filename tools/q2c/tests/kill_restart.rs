@@ -32,13 +32,7 @@ fn start(data_dir: &std::path::Path) -> (Child, String) {
 }
 
 fn token() -> String {
-    q2c_embedded::local::dev_token(
-        SECRET,
-        "durable",
-        &q2c_service::Scope::ALL,
-        Duration::from_secs(600),
-    )
-    .expect("token")
+    local_common::token(SECRET, "durable")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

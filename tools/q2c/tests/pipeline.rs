@@ -49,24 +49,11 @@ async fn an_accepted_quote_reaches_order_management_once_and_is_marked_dispatche
     let quote = quote(&local, "mobile-s").await;
     let id = quote["id"].as_str().expect("id").to_owned();
     let path = format!("{API}/quote/{id}");
-    local
-        .send(
-            reqwest::Method::PATCH,
-            &path,
-            Some(json!({"state": "approved"})),
-        )
-        .await;
-    local
-        .send(
-            reqwest::Method::PATCH,
-            &path,
-            Some(json!({"state": "accepted"})),
-        )
-        .await;
+    local.patch_states(&path, &["approved", "accepted"]).await;
 
     let orders_path = "/tmf-api/productOrderingManagement/v4/productOrder";
     let order = eventually("the order to be dispatched", WAIT, || async {
-        let list = local.send(reqwest::Method::GET, orders_path, None).await;
+        let list = local.get(orders_path).await;
         list.as_array()
             .and_then(|orders| orders.first().cloned())
             .filter(|order| order["dispatch"]["status"] == "dispatched")
@@ -113,9 +100,7 @@ async fn a_price_change_reaches_billing_and_reprices_an_open_quote() {
     assert_eq!(body["eventId"], json!(event_id));
 
     let repriced = eventually("the open quote to be re-priced", WAIT, || async {
-        let now = local
-            .send(reqwest::Method::GET, &format!("{API}/quote/{id}"), None)
-            .await;
+        let now = local.get(&format!("{API}/quote/{id}")).await;
         (now["quoteTotalPrice"] != before).then_some(now)
     })
     .await;

@@ -4,10 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use q2c_embedded::local::{LocalConfig, dev_token, start};
+use q2c_embedded::local::{LocalConfig, start};
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_service::messaging::{QueueClient, ReceivedMessage, queues};
 use serde_json::{Value, json};
+
+mod local_common;
 
 const SECRET: &str = "quote-events-secret";
 
@@ -24,13 +26,7 @@ fn config(data_dir: &std::path::Path) -> LocalConfig {
 }
 
 async fn create_quote(url: &str) -> Value {
-    let token = dev_token(
-        SECRET,
-        "events",
-        &q2c_service::Scope::ALL,
-        Duration::from_secs(600),
-    )
-    .expect("token");
+    let token = local_common::token(SECRET, "events");
     let response = reqwest::Client::new()
         .post(format!("{url}/tmf-api/quoteManagement/v4/quote"))
         .bearer_auth(token)

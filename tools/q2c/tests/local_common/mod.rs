@@ -63,6 +63,17 @@ pub fn spawn(data_dir: &Path, flags: &[&str], secret: &str) -> Spawned {
     }
 }
 
+/// A development token of every scope for `tenant`, signed with `secret`, valid ten minutes.
+pub fn token(secret: &str, tenant: &str) -> String {
+    dev_token(
+        secret,
+        tenant,
+        &q2c_service::Scope::ALL,
+        Duration::from_secs(600),
+    )
+    .expect("token")
+}
+
 /// `method url` with `token` and an optional JSON body (a merge patch for PATCH): the status
 /// and the JSON answered (`Null` when none).
 pub async fn call(
@@ -122,13 +133,7 @@ impl Local {
         let app = start(&config).await.expect("start");
         let url = app.public_url().to_owned();
         let downstream = app.downstream_url().to_owned();
-        let token = dev_token(
-            secret,
-            tenant,
-            &q2c_service::Scope::ALL,
-            Duration::from_secs(600),
-        )
-        .expect("token");
+        let token = token(secret, tenant);
         Local {
             url,
             downstream,
@@ -164,6 +169,20 @@ impl Local {
             "{method} {path}: {status} {answered}"
         );
         answered
+    }
+
+    /// `GET path`, which must succeed: the JSON answered.
+    pub async fn get(&self, path: &str) -> Value {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    /// Moves the quote at `path` through `states` (`PATCH {"state": …}` each), every step
+    /// succeeding.
+    pub async fn patch_states(&self, path: &str, states: &[&str]) {
+        for state in states {
+            let patch = serde_json::json!({ "state": state });
+            self.send(reqwest::Method::PATCH, path, Some(patch)).await;
+        }
     }
 
     /// The data directory's database, opened as another client would.
