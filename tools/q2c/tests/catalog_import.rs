@@ -12,6 +12,8 @@ use q2c_service::messaging::QueueClient;
 use q2c_service::ports::CatalogStore;
 use serde_json::{Value, json};
 
+mod catalog_common;
+
 const OFFERINGS: usize = 5_000;
 const PRICES: usize = 200;
 
@@ -160,13 +162,7 @@ async fn a_5000_offering_export_imports_once_and_diff_matches_import() {
     catalog["productOfferingPrice"][7] = price(7, 3);
     write(&file, &catalog);
 
-    let planned = sync(&file, &target, SyncMode::Diff, false)
-        .await
-        .expect("diff");
-    let done = sync(&file, &target, SyncMode::Import, false)
-        .await
-        .expect("import edits");
-    assert_eq!(planned.entries, done.entries, "diff plans what import does");
+    let done = catalog_common::diff_then_import(&file, &target).await;
     assert_eq!(
         (
             done.summary.created,
