@@ -24,7 +24,7 @@ use tokio::sync::Notify;
 
 use q2c_downstream::fake::{self, DownstreamConfig};
 
-use crate::consumers::Consumers;
+use crate::consumers::{Consumers, ConsumersConfig};
 pub use crate::data_dir::DATABASE_FILE;
 use crate::relay_loop::RelayLoop;
 use crate::relay_wake::WakingQuotes;
@@ -403,14 +403,13 @@ impl LocalApp {
         });
         let consumers = if self.consumers {
             crate::consumers::ensure_continuation_queue(&self.store).await?;
-            Some(Consumers::start(
-                &self.store,
-                &self.ports,
-                &self.downstream_url,
-                self.downstream_token.clone(),
-                self.event_schema,
-                self.callback_policy,
-            )?)
+            let config = ConsumersConfig {
+                downstream_token: self.downstream_token.clone(),
+                emit: self.event_schema,
+                policy: self.callback_policy,
+                ..ConsumersConfig::new(&self.downstream_url)
+            };
+            Some(Consumers::start(&self.store, &self.ports, config)?)
         } else {
             None
         };
