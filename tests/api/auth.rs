@@ -241,7 +241,7 @@ async fn the_catalog_is_shared_but_needs_its_scope() {
 #[tokio::test]
 async fn q2c_local_can_verify_rs256_tokens_of_an_identity_provider() {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut config = q2c::local::LocalConfig::with_defaults(
+    let mut config = q2c_embedded::local::LocalConfig::with_defaults(
         "127.0.0.1:0".parse().expect("address"),
         data_dir.path().to_owned(),
         "unused-hs256-secret".to_owned(),
@@ -293,17 +293,17 @@ async fn q2c_local_can_verify_rs256_tokens_of_an_identity_provider() {
 /// printing an HS256 one the server would refuse.
 #[test]
 fn the_banner_never_offers_a_token_the_server_refuses() {
-    let mut config = q2c::local::LocalConfig::with_defaults(
+    let mut config = q2c_embedded::local::LocalConfig::with_defaults(
         "127.0.0.1:0".parse().expect("address"),
         std::env::temp_dir(),
         "hs256-secret".to_owned(),
     );
-    let hs256 = q2c::local::token_help(&config).expect("help");
+    let hs256 = q2c_embedded::local::token_help(&config).expect("help");
     assert!(hs256.contains("export TOKEN=eyJ"), "{hs256}");
     config.jwt_public_key_pem =
         Some(include_bytes!("../../shared/api/tests/fixtures/rs256-public.pem").to_vec());
     config.jwt_issuer = "https://idp.example".to_owned();
-    let rs256 = q2c::local::token_help(&config).expect("help");
+    let rs256 = q2c_embedded::local::token_help(&config).expect("help");
     assert!(!rs256.contains("eyJ"), "no token at all: {rs256}");
     assert!(
         rs256.contains("q2c token --private-key <private-key.pem> --issuer 'https://idp.example'"),

@@ -446,7 +446,7 @@ async fn point_11_no_body_and_no_content_type_is_a_400_not_a_415() {
 async fn point_2_the_v5_hub_announces_a_v4_product_with_its_types() {
     let app = q2c_tests::spawn_configured(|c| c.consumers = true).await;
     let store = app.store();
-    q2c::queue_cmd::create(&q2c_local::SqliteQueues::new(&store), "subscriber-acme")
+    q2c_embedded::queues::create(&q2c_local::SqliteQueues::new(&store), "subscriber-acme")
         .await
         .expect("create the subscriber queue");
     let token = app.admin("acme");

@@ -2,7 +2,7 @@
 //! (RFC 8594) and a `Link` to the same resource in its successor; other versions and APIs do
 //! not.
 
-use q2c::local::LocalConfig;
+use q2c_embedded::local::LocalConfig;
 use q2c_tests::{CATALOG, QUOTES, QUOTES_V5, spawn_app, spawn_with};
 use reqwest::Method;
 

@@ -6,7 +6,7 @@
 //! pipeline: every event of the other tenant reached its queue within 5 s of its commit,
 //! and every accepted quote's order reached the fake order management.
 
-use q2c::local::LocalConfig;
+use q2c_embedded::local::LocalConfig;
 use q2c_tests::hostile::{self, Target};
 use q2c_tests::spawn_with;
 

@@ -405,7 +405,7 @@ async fn an_illegal_transition_lists_the_next_states_and_a_final_quote_says_what
 
 async fn a_token_signed_with_another_secret_says_so_and_how_to_mint_one() -> Vec<Value> {
     let app = spawn_app().await;
-    let foreign = q2c::local::dev_token(
+    let foreign = q2c_embedded::local::dev_token(
         "not-the-server-secret",
         "acme",
         &Scope::ALL,
@@ -1103,7 +1103,7 @@ async fn a_panic_is_a_500_pointing_at_the_logs() -> Vec<Value> {
 /// A second connection to the app's database, to make its store fail.
 fn database(app: &TestApp) -> rusqlite::Connection {
     let connection =
-        rusqlite::Connection::open(app.data_dir.path().join(q2c::local::DATABASE_FILE))
+        rusqlite::Connection::open(app.data_dir.path().join(q2c_embedded::local::DATABASE_FILE))
             .expect("the app's database");
     connection
         .busy_timeout(Duration::from_secs(10))
@@ -1165,18 +1165,15 @@ async fn import(app: &TestApp, entries: &[Value]) -> u64 {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("catalog.json");
     std::fs::write(&file, serde_json::to_string(entries).expect("JSON")).expect("catalog file");
-    let target = q2c::catalog_cmd::SyncTarget::Local {
-        data_dir: app.data_dir.path().to_owned(),
-    };
+    let data_dir = app.data_dir.path().to_owned();
     // The import's future is not `Send` (a higher-ranked closure inside), so it runs on a
     // blocking thread of its own, not in the spawned case.
     let runtime = tokio::runtime::Handle::current();
     let report = tokio::task::spawn_blocking(move || {
-        runtime.block_on(q2c::catalog_cmd::sync(
+        runtime.block_on(q2c_embedded::catalog::sync(
             &file,
-            &target,
-            q2c::catalog_cmd::SyncMode::Import,
-            false,
+            &data_dir,
+            q2c_embedded::catalog::SyncMode::Import,
         ))
     })
     .await

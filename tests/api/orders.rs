@@ -262,7 +262,7 @@ async fn wait_for_message(
     wanted: impl Fn(&q2c_service::messaging::ReceivedMessage) -> bool,
 ) -> q2c_service::messaging::ReceivedMessage {
     use q2c_service::messaging::QueueClient;
-    let path = app.data_dir.path().join(q2c::local::DATABASE_FILE);
+    let path = app.data_dir.path().join(q2c_embedded::local::DATABASE_FILE);
     let store = q2c_local::SqliteStore::open(&path).expect("open the data directory's store");
     let queues = q2c_local::SqliteQueues::new(&store);
     for _ in 0..30 {

@@ -102,7 +102,7 @@ async fn a_subscriber_queue_by_rule_is_its_tenants_alone_and_receives_only_its_e
     let store = app.store();
     let queues = SqliteQueues::new(&store);
     for tenant in ["acme", "globex"] {
-        q2c::queue_cmd::create(&queues, &format!("subscriber-{tenant}"))
+        q2c_embedded::queues::create(&queues, &format!("subscriber-{tenant}"))
             .await
             .expect("create the subscriber queue");
     }

@@ -638,7 +638,7 @@ async fn a_hub_subscription_remembers_the_version_it_was_made_through() {
             .expect("POST /hub");
         ids.push(body(hub, 201).await["id"].as_str().expect("id").to_owned());
     }
-    let path = app.data_dir.path().join(q2c::local::DATABASE_FILE);
+    let path = app.data_dir.path().join(q2c_embedded::local::DATABASE_FILE);
     let store = q2c_local::SqliteStore::open(&path).expect("open the data directory's store");
     let tenant = q2c_service::TenantId::parse("acme").expect("tenant");
     let stored = store

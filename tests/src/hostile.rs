@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use q2c::catalog_cmd::{SyncMode, SyncTarget, sync};
-use q2c::local::dev_token;
+use q2c_embedded::catalog::{SyncMode, sync};
+use q2c_embedded::local::dev_token;
 use q2c_service::Scope;
 use reqwest::{Client, Method, RequestBuilder, Response};
 use serde_json::{Value, json};
@@ -339,16 +339,9 @@ async fn import_hostile_catalog(target: &Target) -> (u64, u64) {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("hostile-catalog.json");
     std::fs::write(&file, hostile_catalog()).expect("catalog file");
-    let report = sync(
-        &file,
-        &SyncTarget::Local {
-            data_dir: target.data_dir.clone(),
-        },
-        SyncMode::Import,
-        false,
-    )
-    .await
-    .expect("the import runs to the end");
+    let report = sync(&file, &target.data_dir, SyncMode::Import)
+        .await
+        .expect("the import runs to the end");
     (
         report.summary.changed() + report.summary.unchanged,
         report.summary.invalid,
@@ -828,7 +821,7 @@ pub async fn pipeline_problems(
     orders_of: &[(String, String)],
     wait: Duration,
 ) -> Vec<String> {
-    let conn = rusqlite::Connection::open(data_dir.join(q2c::local::DATABASE_FILE))
+    let conn = rusqlite::Connection::open(data_dir.join(q2c_embedded::local::DATABASE_FILE))
         .expect("the data directory's database");
     let mut problems = Vec::new();
     let deadline = tokio::time::Instant::now() + wait;

@@ -12,7 +12,7 @@ pub mod hostile;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use q2c::local::{LocalConfig, dev_token, start};
+use q2c_embedded::local::{LocalConfig, dev_token, start};
 use q2c_service::Scope;
 use reqwest::{Client, RequestBuilder, Response};
 use serde_json::{Value, json};
@@ -124,7 +124,10 @@ pub async fn spawn_with(
 impl TestApp {
     /// The running app's store (a second connection to its database file).
     pub fn store(&self) -> q2c_local::SqliteStore {
-        let path = self.data_dir.path().join(q2c::local::DATABASE_FILE);
+        let path = self
+            .data_dir
+            .path()
+            .join(q2c_embedded::local::DATABASE_FILE);
         q2c_local::SqliteStore::open(&path).expect("the data directory's store")
     }
 

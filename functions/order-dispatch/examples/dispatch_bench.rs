@@ -1,6 +1,6 @@
 //! Order dispatch throughput on the local engine: `OrderDispatch` over SQLite (dispatch log,
 //! order status) and the embedded `orders` queue driven by `q2c_local::Poller`, against the
-//! fake order management (`q2c::downstream`) on a loopback port, at 0 % and 30 % failed
+//! fake order management (`q2c_downstream::fake`) on a loopback port, at 0 % and 30 % failed
 //! POSTs. Prints orders dispatched per second and downstream calls per delivered order.
 //!
 //! ```sh
@@ -16,7 +16,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use q2c::downstream::{DownstreamConfig, serve};
+use q2c_downstream::fake::{DownstreamConfig, serve};
 use q2c_downstream::{HttpDownstream, HttpDownstreamConfig, NoCredential, TokioSleeper};
 use q2c_local::{Poller, SqliteQueues, SqliteStore};
 use q2c_model::ordering::order_from_quote;

@@ -2,7 +2,7 @@
 //! DynamoDB, relayed from the outbox to the SQS orders queue, handed to
 //! [`Dispatcher::handle`] in batches the way the event source mapping does
 //! (`ReportBatchItemFailures`: delete everything not reported), and POSTed over real HTTP
-//! to the fake order management (`q2c::downstream`).
+//! to the fake order management (`q2c_downstream::fake`).
 //!
 //! Needs moto: `Q2C_TEST_AWS_ENDPOINT=http://127.0.0.1:5055 AWS_ACCESS_KEY_ID=testing
 //! AWS_SECRET_ACCESS_KEY=testing AWS_REGION=eu-west-1`.
@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
 };
-use q2c::downstream::{BearerToken, DownstreamConfig, serve};
 use q2c_aws::DynamoStore;
 use q2c_aws::sqs::{FAILURE_REASON, SqsQueues};
+use q2c_downstream::fake::{BearerToken, DownstreamConfig, serve};
 use q2c_downstream::{
     Credential, HttpDownstream, HttpDownstreamConfig, LazyToken, NoCredential, TokioSleeper,
 };
@@ -535,17 +535,16 @@ async fn a_transient_failure_returns_the_message_hidden_for_longer_than_the_queu
 }
 
 /// The redrive scenario of issue 14 on SQS: 3 orders refused by order management are in
-/// `orders-dlq`; `q2c dlq redrive orders-dlq` (its command-line entry point, over moto) runs
-/// while the function's handler drains `orders` as the event source mapping would. The
+/// `orders-dlq`; the redrive of `q2c dlq redrive orders-dlq --to orders` (the operation with
+/// the command's default options, over the SQS backend on moto) runs while the function's handler drains `orders` as the event source mapping would. The
 /// handler refuses the 3 again and dead-letters copies (new message ids); the redrive
 /// recognises them by eventId, does not move them again, and ends with exactly 3 reported
 /// "refused again", after 2 POSTs per refused order in all.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redrive_into_a_refusing_order_management_ends_with_three_refused_again() {
     q2c_testkit::require_moto!();
-    use clap::Parser;
-    use q2c::cli::{Cli, Command};
-    use q2c::dlq::cmd::{DlqCommand, RedriveOutcome, redrive};
+    use q2c_aws::SqsDlqBackend;
+    use q2c_service::dlq::{DlqBackend, RedriveOptions, redrive};
 
     let world = World::new(
         DownstreamConfig {
@@ -573,41 +572,20 @@ async fn a_redrive_into_a_refusing_order_management_ends_with_three_refused_agai
         "the refused are dead-lettered"
     );
 
-    let cli = Cli::try_parse_from([
-        "q2c",
-        "dlq",
-        "redrive",
-        "orders-dlq",
-        "--to",
-        "orders",
-        "--endpoint-url",
-        &moto::endpoint(),
-        "--region",
-        &moto::region(),
-        "--queue-prefix",
-        &world.prefix,
-        "--json",
-    ])
-    .expect("valid flags");
-    let Command::Dlq(args) = cli.command else {
-        panic!("a dlq command")
-    };
-    let DlqCommand::Redrive(redrive_args) = args.command else {
-        panic!("a redrive")
-    };
-    let backend = args.target.backend().await.expect("the SQS backend");
+    let backend = SqsDlqBackend::new(world.sqs.clone(), &world.prefix, None);
+    let (queue, destination) = (backend.resolve("orders-dlq"), backend.resolve("orders"));
     let started = Instant::now();
-    let run = tokio::spawn(async move { redrive(backend.as_ref(), redrive_args).await });
+    let run = tokio::spawn(async move {
+        let options = RedriveOptions::default();
+        redrive(&backend, &queue, &destination, &options, &mut ()).await
+    });
     // The event source mapping, until the redrive ends.
     while !run.is_finished() {
         assert!(started.elapsed() < DRAIN_LIMIT, "the redrive did not end");
         world.invoke_once(1).await;
     }
-    let outcome = run.await.expect("joined").expect("redrive");
+    let report = run.await.expect("joined").expect("redrive");
     let elapsed = started.elapsed();
-    let RedriveOutcome::Moved(report) = outcome else {
-        panic!("moved by the tool, not a move task")
-    };
     eprintln!("redrive on moto took {elapsed:?}: {report}");
     assert_eq!(
         (

@@ -71,11 +71,7 @@ async fn main() {
         let suffix = uuid::Uuid::new_v4().simple().to_string();
         let table = format!("q2c-bench-{suffix}");
         let prefix = format!("bench-{suffix}-");
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&endpoint)
-            .region(aws_config::Region::new("eu-west-1"))
-            .load()
-            .await;
+        let config = q2c::aws::sdk_config(Some(&endpoint), Some("eu-west-1"), None).await;
         q2c_testkit::dynamo::create_table(&aws_sdk_dynamodb::Client::new(&config), &table).await;
         q2c_testkit::sqs::create_queue(
             &aws_sdk_sqs::Client::new(&config),

@@ -80,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
     let moto_n: usize = args.next().map_or(Ok(500), |a| a.parse())?;
 
     let dir = tempfile::tempdir()?;
-    let store = q2c_local::SqliteStore::open(&dir.path().join(q2c::local::DATABASE_FILE))?;
+    let store = q2c_local::SqliteStore::open(&dir.path().join(q2c_embedded::local::DATABASE_FILE))?;
     let local = CountingBackend::new(LocalDlqBackend::new(
         q2c_local::SqliteQueues::new(&store),
         None,

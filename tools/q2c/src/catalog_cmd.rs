@@ -1,44 +1,140 @@
 //! `q2c catalog import|diff --file catalog.json`: load a TMF620 export into a `q2c local`
 //! data directory's catalog, or with `--table` into the DynamoDB table of an AWS deployment
 //! (its events on the SQS `pricing-changes` queue), or show what loading it would change.
-//! The work is
-//! `q2c_service::catalog_sync` (validate, compare, write, enqueue the change events on
-//! `pricing-changes` so the fan-out announces them and flags or re-prices open quotes); this
-//! module opens the store, shows progress and prints the outcome.
+//! The work is `q2c_service::catalog_sync` (validate, compare, write, enqueue the change
+//! events on `pricing-changes` so the fan-out announces them and flags or re-prices open
+//! quotes), run by `q2c_embedded::catalog`; this module parses the flags, builds the AWS
+//! clients for `--table`, shows progress and prints the outcome.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::Context;
+use clap::{Args, Subcommand};
 use indicatif::ProgressBar;
-use q2c_local::{SqliteQueues, SqliteStore};
-use q2c_service::catalog_sync::{
-    self, Action, CatalogFile, CatalogKind, EntryError, ImportPorts, PlannedEntry, SyncSummary,
-};
-
+use q2c_service::catalog_sync::{self, Action, CatalogKind, ImportPorts};
 use q2c_service::ports::SystemClock;
 
-use crate::local::DATABASE_FILE;
+use crate::flags::GLOBAL;
 
-/// Import or only compare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyncMode {
-    /// Write the valid entries.
-    Import,
-    /// Show what import would do; write nothing.
-    Diff,
+pub use q2c_embedded::catalog::{SyncMode, SyncReport};
+
+/// `q2c catalog …`.
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Change a price's amount: enqueues a ProductOfferingPriceAttributeValueChangeEvent
+    /// (lastUpdate = now) on pricing-changes, as the catalog's event would; `q2c local`'s
+    /// price fan-out applies it. Prints the old and new amount and the event id.
+    PriceChange(PriceChangeArgs),
+    /// Load a TMF620 export (a JSON array of offerings and prices, or an object with
+    /// productOffering / productOfferingPrice arrays) into the local catalog: validates every
+    /// entry (errors name the entry's JSON path), stores the valid ones that are new or newer
+    /// than what is stored (by lastUpdate), and enqueues their change events on
+    /// pricing-changes so subscribers hear of them. Re-running changes nothing. Exits 1 when
+    /// some entries were invalid.
+    Import(CatalogSyncArgs),
+    /// Show what `import` would do with the file (same classification), writing nothing.
+    Diff(CatalogSyncArgs),
 }
 
-/// What a run found and did.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SyncReport {
-    /// Per valid entry: the action done (import) or planned (diff), in file order.
-    pub entries: Vec<PlannedEntry>,
-    /// The invalid entries, in file order.
-    pub errors: Vec<EntryError>,
-    /// The counts.
-    pub summary: SyncSummary,
+/// Options of `q2c catalog import` and `q2c catalog diff`.
+#[derive(Debug, Args)]
+pub struct CatalogSyncArgs {
+    /// The TMF620 catalog export (JSON).
+    #[arg(long)]
+    pub file: PathBuf,
+    /// Data directory of the `q2c local` whose catalog to load or compare (import creates
+    /// it when absent; diff refuses a directory without a database).
+    #[arg(long, env = "Q2C_DATA_DIR", default_value_os_t = q2c_embedded::data_dir::default_dir(), help_heading = GLOBAL)]
+    pub data_dir: PathBuf,
+    /// Use this DynamoDB table (an AWS deployment) instead of the data directory; import's
+    /// events go to the SQS queue `<queue-prefix>pricing-changes`. Credentials and region
+    /// from the AWS environment.
+    #[arg(long)]
+    pub table: Option<String>,
+    /// Endpoint of DynamoDB and SQS (e.g. moto's http://127.0.0.1:5055); with --table.
+    #[arg(long, requires = "table")]
+    pub endpoint_url: Option<String>,
+    /// AWS region (default: from the environment); with --table.
+    #[arg(long, requires = "table")]
+    pub region: Option<String>,
+    /// Named profile of the AWS config files; with --table.
+    #[arg(long, requires = "table")]
+    pub profile: Option<String>,
+    /// Prefix of the SQS queue names; with --table.
+    #[arg(long, default_value = "", requires = "table")]
+    pub queue_prefix: String,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+impl CatalogSyncArgs {
+    /// Where the catalog goes.
+    pub fn target(&self) -> SyncTarget {
+        match &self.table {
+            Some(table) => SyncTarget::Aws {
+                table: table.clone(),
+                endpoint_url: self.endpoint_url.clone(),
+                region: self.region.clone(),
+                profile: self.profile.clone(),
+                queue_prefix: self.queue_prefix.clone(),
+            },
+            None => SyncTarget::Local {
+                data_dir: self.data_dir.clone(),
+            },
+        }
+    }
+}
+
+/// Options of `q2c catalog price-change`.
+#[derive(Debug, Args)]
+pub struct PriceChangeArgs {
+    /// ProductOfferingPrice id (e.g. mobile-l-monthly).
+    #[arg(long)]
+    pub price: String,
+    /// New amount, a decimal (e.g. 24.99).
+    #[arg(long)]
+    pub value: String,
+    /// ISO 4217 currency (default: the price's current currency).
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// Data directory of the `q2c local` whose catalog changes.
+    #[arg(long, env = "Q2C_DATA_DIR", default_value_os_t = q2c_embedded::data_dir::default_dir(), help_heading = GLOBAL)]
+    pub data_dir: PathBuf,
+}
+
+/// Runs `q2c catalog …`.
+///
+/// # Errors
+/// When the file, store or queue fails.
+pub async fn run(command: CatalogCommand) -> anyhow::Result<()> {
+    match command {
+        CatalogCommand::Import(args) => catalog_sync_command(&args, SyncMode::Import).await,
+        CatalogCommand::Diff(args) => catalog_sync_command(&args, SyncMode::Diff).await,
+        CatalogCommand::PriceChange(args) => {
+            let changed = crate::queue_cmd::price_change(
+                &args.data_dir,
+                &args.price,
+                &args.value,
+                args.currency.as_deref(),
+            )
+            .await?;
+            println!("{}", changed.describe(&args.price));
+            Ok(())
+        }
+    }
+}
+
+/// Runs `q2c catalog import|diff` and prints its report; exit status 1 when entries were
+/// invalid (the valid ones are imported all the same).
+async fn catalog_sync_command(args: &CatalogSyncArgs, mode: SyncMode) -> anyhow::Result<()> {
+    let report = sync(&args.file, &args.target(), mode, !args.quiet).await?;
+    print_report(&report, mode);
+    if report.summary.invalid > 0 {
+        std::process::exit(1);
+    }
+    Ok(())
 }
 
 /// Where the catalog goes.
@@ -71,24 +167,7 @@ pub enum SyncTarget {
 impl SyncTarget {
     async fn ports(&self, mode: SyncMode) -> anyhow::Result<ImportPorts> {
         match self {
-            SyncTarget::Local { data_dir } => {
-                if mode == SyncMode::Diff {
-                    // diff writes nothing: a directory without a database is a mistake.
-                    crate::data_dir::existing(data_dir)?;
-                }
-                std::fs::create_dir_all(data_dir)
-                    .with_context(|| format!("creating {}", data_dir.display()))?;
-                let path = data_dir.join(DATABASE_FILE);
-                let store = SqliteStore::open(&path)
-                    .with_context(|| format!("opening {}", path.display()))?;
-                Ok(ImportPorts {
-                    versions: store.catalog_versions(),
-                    offerings: store.offering_catalog_writer(),
-                    prices: store.price_catalog_writer(),
-                    queue: Arc::new(SqliteQueues::new(&store)),
-                    clock: Arc::new(SystemClock),
-                })
-            }
+            SyncTarget::Local { data_dir } => q2c_embedded::catalog::local_ports(data_dir, mode),
             SyncTarget::Aws {
                 table,
                 endpoint_url,
@@ -96,17 +175,12 @@ impl SyncTarget {
                 profile,
                 queue_prefix,
             } => {
-                let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-                if let Some(profile) = profile {
-                    loader = loader.profile_name(profile);
-                }
-                if let Some(url) = endpoint_url {
-                    loader = loader.endpoint_url(url);
-                }
-                if let Some(region) = region {
-                    loader = loader.region(aws_config::Region::new(region.clone()));
-                }
-                let config = loader.load().await;
+                let config = crate::aws::sdk_config(
+                    endpoint_url.as_deref(),
+                    region.as_deref(),
+                    profile.as_deref(),
+                )
+                .await;
                 let store = Arc::new(q2c_aws::DynamoStore::new(
                     aws_sdk_dynamodb::Client::new(&config),
                     table.clone(),
@@ -136,35 +210,13 @@ pub async fn sync(
     mode: SyncMode,
     show_progress: bool,
 ) -> anyhow::Result<SyncReport> {
-    // The file's size is checked before it is read (entries are then checked one by one).
-    let size = std::fs::metadata(file)
-        .with_context(|| format!("reading {}", file.display()))?
-        .len();
-    q2c_model::limits::MAX_CATALOG_FILE_BYTES
-        .check(usize::try_from(size).unwrap_or(usize::MAX), || {
-            "$".to_owned()
-        })
-        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let CatalogFile { entries, errors } =
-        catalog_sync::parse_catalog_file(&text).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let parsed = q2c_embedded::catalog::read_catalog_file(file)?;
     let ports = target.ports(mode).await?;
-    let progress = Progress::new(entries.len(), show_progress, mode);
-    let report_progress = |done: usize| progress.at(done);
-    let done = match mode {
-        SyncMode::Diff => {
-            catalog_sync::plan(ports.versions.as_ref(), &entries, &report_progress).await?
-        }
-        SyncMode::Import => catalog_sync::import(&ports, &entries, &report_progress).await?,
-    };
+    let progress = Progress::new(parsed.entries.len(), show_progress, mode);
+    let report =
+        q2c_embedded::catalog::run(&ports, parsed, mode, &|done| progress.at(done)).await?;
     progress.finish();
-    let summary = SyncSummary::of(&done, errors.len());
-    Ok(SyncReport {
-        entries: done,
-        errors,
-        summary,
-    })
+    Ok(report)
 }
 
 /// Prints the report: invalid entries and (for diff) each change on stdout, then the summary.

@@ -3,6 +3,12 @@
 
 use std::time::Duration;
 
+use q2c_service::Scope;
+
+/// The heading of the options every command shares (the data directory, logging), shown apart
+/// from each command's own.
+pub const GLOBAL: &str = "Global options";
+
 /// Parses a positive duration in humantime's notation: `90s`, `30m`, `1h`, `2d`, `1h 30m`.
 ///
 /// # Errors
@@ -25,6 +31,43 @@ pub fn parse_wait(raw: &str) -> Result<Duration, String> {
         Ok(duration) => Ok(duration),
         Err(_) if raw.trim() == "0" => Ok(Duration::ZERO),
         Err(e) => Err(format!("`{raw}`: {e} (e.g. 0s, 90s, 5m)")),
+    }
+}
+
+/// Parses `name=value`.
+///
+/// # Errors
+/// When there is no `=` or the name is empty.
+pub fn parse_attribute(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((name, value)) if !name.is_empty() => Ok((name.to_owned(), value.to_owned())),
+        _ => Err(format!("`{raw}`: expected name=value")),
+    }
+}
+
+/// Parses `all` or a list of scope names.
+///
+/// # Errors
+/// When a name is not a q2c scope.
+pub fn parse_scopes(raw: &[String]) -> anyhow::Result<Vec<Scope>> {
+    if raw.iter().any(|s| s == "all") {
+        return Ok(Scope::ALL.to_vec());
+    }
+    raw.iter()
+        .map(|s| Scope::parse(s.trim()).ok_or_else(|| anyhow::anyhow!("unknown scope `{s}`")))
+        .collect()
+}
+
+/// Parses a fraction between 0 and 1.
+///
+/// # Errors
+/// When the text is not a number in 0..=1.
+pub fn parse_rate(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(rate) if (0.0..=1.0).contains(&rate) => Ok(rate),
+        _ => Err(format!(
+            "`{raw}`: expected a fraction between 0 and 1, e.g. 0.3"
+        )),
     }
 }
 

@@ -44,6 +44,16 @@ pub fn progress_style(template: &str) -> ProgressStyle {
         )
 }
 
+/// Whether `error` is a write to a closed pipe (the reader of stdout went away: `q2c … |
+/// head`), which ends a command quietly.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

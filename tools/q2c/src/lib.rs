@@ -1,40 +1,38 @@
-//! The `q2c` command line as a library, so tests can start `q2c local` in-process.
+//! The `q2c` command line: argument parsing and presentation. What the commands run lives in
+//! the library crates: `q2c local` is `q2c_embedded` (the whole system in one process on the
+//! embedded store), `q2c downstream` is `q2c_downstream::fake`, `q2c dlq` is
+//! `q2c_service::dlq` over `q2c_local` or `q2c_aws`.
 //!
 //! # Layout
-//! - [`catalog_cmd`]: `q2c catalog import|diff`: load a TMF620 export into the local catalog.
-//! - [`cli`]: the clap definition and command dispatch.
-//! - [`data_dir`]: where the data directory is (`--data-dir`, `Q2C_DATA_DIR`, a per-user
-//!   default) and refusing one without a database.
+//! - [`cli`]: the top: the clap definition and the dispatch to each command; each command's
+//!   module defines its own flags and never names `cli`.
+//! - [`catalog_cmd`]: `q2c catalog import|diff|price-change`: load a TMF620 export into the
+//!   local catalog (or a DynamoDB table), change a price.
 //! - [`dlq`]: `q2c dlq` — inspect, export, redrive and purge dead-letter queues (flags and
 //!   presentation; the operations are `q2c_service::dlq`).
-//! - [`human`]: rates and sizes for people, the progress-bar style.
-//! - [`flags`]: flag value parsers shared by commands.
-//! - [`downstream`]: `q2c downstream`, a fake order-management system with fault knobs.
-//! - [`consumers`]: the queue consumers of `q2c local` (price fan-out, hub delivery, order
-//!   dispatch).
+//! - [`downstream_cmd`]: `q2c downstream`, the fake order-management system with fault knobs.
 //! - [`listen`]: `q2c listen`, a hub subscriber printing each event it receives.
-//! - [`local`]: `q2c local` — the whole system on SQLite, served over HTTP.
-//! - [`relay_loop`]: the background outbox relay of `q2c local`; [`relay_wake`] wakes it
-//!   after quote writes.
-//! - [`queue_cmd`]: `q2c queue tail|send` and `q2c catalog price-change` on a data
-//!   directory's embedded queues.
-//! - [`secret`]: the local token-signing secret.
-//! - [`telemetry`]: logging setup.
+//! - [`local_cmd`]: `q2c local`: its flags, turned into a `q2c_embedded::local::LocalConfig`,
+//!   and the banner.
+//! - [`queue_cmd`]: `q2c queue tail|send|create` on a data directory's embedded queues, and
+//!   the price change of `q2c catalog price-change`.
+//! - [`token_cmd`]: `q2c token`, a development bearer token.
+//! - Leaves every command may use: [`aws`] (the SDK configuration from the AWS flags),
+//!   [`flags`] (flag value parsers, the shared heading), [`human`] (rates, sizes, the
+//!   progress-bar style, broken pipes), [`secret`] (the local token-signing secret),
+//!   [`telemetry`] (logging setup).
 #![warn(missing_docs)]
 
+pub mod aws;
 pub mod catalog_cmd;
 pub mod cli;
-pub mod consumers;
-pub mod data_dir;
 pub mod dlq;
-pub mod downstream;
+pub mod downstream_cmd;
 pub mod flags;
 pub mod human;
 pub mod listen;
-pub mod local;
+pub mod local_cmd;
 pub mod queue_cmd;
-pub mod relay_loop;
-pub mod relay_wake;
 pub mod secret;
-pub mod server;
 pub mod telemetry;
+pub mod token_cmd;

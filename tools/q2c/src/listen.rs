@@ -6,14 +6,20 @@
 
 use std::future::Future;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use clap::Args;
+use q2c_embedded::local::{bind_error, shutdown_signal};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+
+use crate::flags::parse_duration;
 
 /// Where events are printed (stdout in the command, a buffer in tests).
 pub type Sink = Arc<Mutex<dyn Write + Send>>;
@@ -126,6 +132,58 @@ pub async fn serve(
         .await?;
     let count = *received.lock().unwrap_or_else(|e| e.into_inner());
     Ok(count)
+}
+
+/// Options of `q2c listen`.
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    /// Address to listen on (port 0: any free port; the address is printed).
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    pub addr: SocketAddr,
+    /// Exit (status 0) once this many events were printed.
+    #[arg(long)]
+    pub exit_after: Option<u64>,
+    /// Exit with status 1 when --exit-after events have not arrived within this time (e.g.
+    /// 60s).
+    #[arg(long, value_parser = parse_duration, requires = "exit_after")]
+    pub timeout: Option<Duration>,
+}
+
+/// Runs `q2c listen` until its events arrived (or the timeout, or Ctrl-C).
+///
+/// # Errors
+/// When the address is taken, serving fails, or the events did not all arrive in time.
+pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .map_err(|e| bind_error(e, args.addr, "the listener", "--addr"))?;
+    let bound = listener.local_addr()?;
+    // On stderr: stdout carries the events only (`q2c listen | tee events.log`).
+    eprintln!(
+        "q2c listen: printing the events POSTed to http://{bound}/<any path> (e.g. \
+         http://{bound}/listener), answering 204"
+    );
+    let sink: Sink = std::sync::Arc::new(std::sync::Mutex::new(std::io::stdout()));
+    let timeout = args.timeout;
+    let stop = async move {
+        match timeout {
+            Some(limit) => {
+                tokio::select! {
+                    () = shutdown_signal() => {}
+                    () = tokio::time::sleep(limit) => {}
+                }
+            }
+            None => shutdown_signal().await,
+        }
+    };
+    let printed = serve(listener, sink, args.exit_after, stop).await?;
+    match args.exit_after {
+        Some(wanted) if printed < wanted => anyhow::bail!(
+            "q2c listen: {printed} of {wanted} events arrived within {}",
+            humantime::format_duration(args.timeout.unwrap_or_default())
+        ),
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_model::money::{Currency, Money};
 use q2c_service::event_versions::{SchemaMajor, render_envelope};
@@ -19,44 +20,124 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::flags::{GLOBAL, parse_attribute};
+use q2c_embedded::local::shutdown_signal;
+
 /// The schema version of an envelope sent without one: the unversioned form is read as v4.
 const UNVERSIONED_SCHEMA_VERSION: &str = SchemaMajor::V4.version();
 /// How long a message received by `tail` stays hidden before it is deleted or shown again.
 const TAIL_VISIBILITY: Duration = Duration::from_secs(30);
 
-/// Opens the database of a `q2c local` data directory (it must exist: run `q2c local` once).
-///
-/// # Errors
-/// When the directory has no database or SQLite cannot open it.
-pub fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
-    let path = crate::data_dir::existing(data_dir)?.join(crate::local::DATABASE_FILE);
-    SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))
+pub use q2c_embedded::data_dir::open_store;
+pub use q2c_embedded::queues::create;
+
+/// `q2c queue …`.
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// Print a queue's messages as JSON lines (messageId, receiveCount, sentAt, attributes,
+    /// body) and DELETE them once printed (--keep leaves them): tail is the queue's consumer
+    /// (e.g. of billing-updates, which nothing else consumes locally). Says how many it
+    /// printed and deleted, on stderr.
+    Tail(TailArgs),
+    /// Send one message (a TMF event envelope read from a file) to a queue; its eventType,
+    /// eventId and schemaVersion become message attributes.
+    Send(SendArgs),
+    /// Create a queue (and its -dlq) for a hub subscriber, e.g. `subscriber-acme`, which
+    /// tenant acme then subscribes as `local:subscriber-acme`.
+    Create(CreateArgs),
 }
 
-/// Creates an embedded queue for a hub subscriber (e.g. `subscriber-acme`, then subscribed
-/// as `local:subscriber-acme`) with its `<name>-dlq`; creating it again changes nothing.
+/// Options of `q2c queue create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// Queue name (not a system queue).
+    pub queue: String,
+    /// Data directory of the `q2c local` whose queues to extend.
+    #[arg(long, env = "Q2C_DATA_DIR", default_value_os_t = q2c_embedded::data_dir::default_dir(), help_heading = GLOBAL)]
+    pub data_dir: PathBuf,
+}
+
+/// Options of `q2c queue tail`.
+#[derive(Debug, Args)]
+pub struct TailArgs {
+    /// Queue name: pricing-changes, orders, quote-events, billing-updates or `<name>-dlq`.
+    pub queue: String,
+    /// Print what is there now and exit (default: follow until Ctrl-C).
+    #[arg(long)]
+    pub once: bool,
+    /// Leave the messages on the queue (received with a zero visibility timeout, which
+    /// raises their receive count: after maxReceiveCount receives they move to the DLQ).
+    #[arg(long)]
+    pub keep: bool,
+    /// Data directory of the `q2c local` whose queues to read.
+    #[arg(long, env = "Q2C_DATA_DIR", default_value_os_t = q2c_embedded::data_dir::default_dir(), help_heading = GLOBAL)]
+    pub data_dir: PathBuf,
+}
+
+/// Options of `q2c queue send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Queue name.
+    pub queue: String,
+    /// File holding the message body (a TMF event envelope: eventId, eventType, event).
+    #[arg(long)]
+    pub body_file: PathBuf,
+    /// Extra message attribute, `name=value` (repeatable), e.g. `tenant=acme`.
+    #[arg(long = "attribute", value_parser = parse_attribute)]
+    pub attributes: Vec<(String, String)>,
+    /// Data directory of the `q2c local` whose queues to write.
+    #[arg(long, env = "Q2C_DATA_DIR", default_value_os_t = q2c_embedded::data_dir::default_dir(), help_heading = GLOBAL)]
+    pub data_dir: PathBuf,
+}
+
+/// Runs `q2c queue …`.
 ///
 /// # Errors
-/// When the name is a system queue or not a queue name (1-80 of `A-Z a-z 0-9 - _`, as SQS),
-/// or SQLite fails.
-pub async fn create(queues: &q2c_local::SqliteQueues, name: &str) -> anyhow::Result<()> {
-    let valid = !name.is_empty()
-        && name.len() <= 80
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if !valid {
-        bail!("`{name}` is not a queue name: 1-80 characters of A-Z, a-z, 0-9, - and _");
+/// When the data directory has no database, or the queue operation fails.
+pub async fn run(command: QueueCommand) -> anyhow::Result<()> {
+    match command {
+        QueueCommand::Tail(args) => {
+            let store = open_store(&args.data_dir)?;
+            let queues = q2c_local::SqliteQueues::new(&store);
+            let mut out = std::io::stdout();
+            let tail = tail(&queues, &args.queue, args.once, args.keep, &mut out);
+            let printed = tokio::select! {
+                printed = tail => match printed {
+                    Ok(printed) => printed,
+                    // `q2c queue tail … | head`: the reader is gone, end quietly.
+                    Err(e) if crate::human::is_broken_pipe(&e) => return Ok(()),
+                    Err(e) => return Err(e),
+                },
+                () = shutdown_signal() => return Ok(()),
+            };
+            // On stderr: stdout carries the messages only.
+            match (printed, args.keep) {
+                (0, _) => eprintln!("{}: no messages", args.queue),
+                (n, false) => eprintln!(
+                    "{}: {n} message(s) printed and deleted (--keep leaves them)",
+                    args.queue
+                ),
+                (n, true) => eprintln!("{}: {n} message(s) printed, left on the queue", args.queue),
+            }
+            Ok(())
+        }
+        QueueCommand::Create(args) => {
+            let store = open_store(&args.data_dir)?;
+            create(&q2c_local::SqliteQueues::new(&store), &args.queue).await?;
+            println!("local:{}", args.queue);
+            Ok(())
+        }
+        QueueCommand::Send(args) => {
+            let store = open_store(&args.data_dir)?;
+            let body = std::fs::read_to_string(&args.body_file)
+                .with_context(|| format!("reading {}", args.body_file.display()))?;
+            let queues = q2c_local::SqliteQueues::new(&store);
+            let attributes = args.attributes.into_iter().collect();
+            let id = send(&queues, &args.queue, &body, &attributes).await?;
+            println!("{id}");
+            Ok(())
+        }
     }
-    let system = name.ends_with("-dlq") || q2c_service::messaging::queues::SYSTEM.contains(&name);
-    if system {
-        bail!("`{name}` is a system queue (or a dead-letter queue) of q2c local");
-    }
-    let dlq = q2c_service::messaging::dlq_name(name);
-    let max = q2c_local::queues::DEFAULT_MAX_RECEIVE_COUNT;
-    queues.configure_queue(&dlq, None, max).await?;
-    queues.configure_queue(name, Some(&dlq), max).await?;
-    Ok(())
 }
 
 /// Sends `body` (a TMF event envelope) to `queue`, with the routing attributes taken from the

@@ -68,8 +68,8 @@ pub fn existing_signing_secret(
             "no signing secret in {} (no {SECRET_FILE} file): `q2c local` creates it on first \
              start. Start it with this data directory, or name the one it printed (\"data dir:\") \
              with --data-dir or {}; with Q2C_JWT_SECRET set, both use that secret instead",
-            crate::data_dir::shown(data_dir),
-            crate::data_dir::VARIABLE
+            q2c_embedded::data_dir::shown(data_dir),
+            q2c_embedded::data_dir::VARIABLE
         ),
     }
 }

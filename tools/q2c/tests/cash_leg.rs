@@ -8,13 +8,13 @@
 use q2c_testkit::poll::eventually;
 use std::time::Duration;
 
-use q2c::local::{LocalConfig, dev_token, start};
 use q2c_local::{SqliteQueues, SqliteStore};
-use q2c_service::Scope;
 use q2c_service::messaging::{QueueClient, ReceivedMessage, queues};
 use q2c_service::ports::OutboxStore;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+
+mod local_common;
+use local_common::Local;
 
 const SECRET: &str = "cash-leg-secret";
 const QUOTES: &str = "/tmf-api/quoteManagement/v4/quote";
@@ -22,76 +22,13 @@ const ORDERING: &str = "/tmf-api/productOrderingManagement/v4";
 const INVENTORY: &str = "/tmf-api/productInventory/v4";
 const WAIT: Duration = Duration::from_secs(30);
 
-struct Local {
-    url: String,
-    data_dir: tempfile::TempDir,
-    http: reqwest::Client,
-    token: String,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-}
-
-impl Local {
-    async fn start(complete_after: Duration) -> Local {
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        let mut config = LocalConfig::with_defaults(
-            "127.0.0.1:0".parse().expect("address"),
-            data_dir.path().to_owned(),
-            SECRET.into(),
-        );
+/// `q2c local` whose fake order management completes each order `complete_after` after
+/// accepting it.
+async fn start(complete_after: Duration) -> Local {
+    Local::start(SECRET, "cash", |config| {
         config.complete_orders_after = Some(complete_after);
-        let app = start(&config).await.expect("start");
-        let url = app.public_url().to_owned();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(app.serve(async {
-            let _ = stopped.await;
-        }));
-        let token =
-            dev_token(SECRET, "cash", &Scope::ALL, Duration::from_secs(600)).expect("token");
-        Local {
-            url,
-            data_dir,
-            http: reqwest::Client::new(),
-            token,
-            stop: Some(stop),
-            server: Some(server),
-        }
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.url))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            let content_type = if method == reqwest::Method::PATCH {
-                "application/merge-patch+json"
-            } else {
-                "application/json"
-            };
-            request = request
-                .header("Content-Type", content_type)
-                .body(body.to_string());
-        }
-        let response = request.send().await.expect("request");
-        let status = response.status();
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        assert!(status.is_success(), "{method} {path}: {status} {body}");
-        body
-    }
-
-    fn store(&self) -> SqliteStore {
-        SqliteStore::open(&self.data_dir.path().join("q2c.sqlite3")).expect("open database")
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.expect("joined").expect("served");
-        }
-    }
+    })
+    .await
 }
 
 /// Every message on `queue` now (each hidden for a minute once received).
@@ -128,27 +65,13 @@ async fn accepted_quote(local: &Local) -> Value {
         )
         .await;
     let path = format!("{QUOTES}/{}", quote["id"].as_str().expect("quote id"));
-    for state in ["approved", "accepted"] {
-        local
-            .send(
-                reqwest::Method::PATCH,
-                &path,
-                Some(json!({ "state": state })),
-            )
-            .await;
-    }
-    local.send(reqwest::Method::GET, &path, None).await
+    local.patch_states(&path, &["approved", "accepted"]).await;
+    local.get(&path).await
 }
 
 async fn completed_order(local: &Local, quote_id: &str) -> Value {
     eventually("the order to be reported completed", WAIT, || async {
-        let orders = local
-            .send(
-                reqwest::Method::GET,
-                &format!("{ORDERING}/productOrder"),
-                None,
-            )
-            .await;
+        let orders = local.get(&format!("{ORDERING}/productOrder")).await;
         orders
             .as_array()
             .and_then(|all| {
@@ -175,7 +98,7 @@ async fn no_pending_events(store: &SqliteStore) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices() {
-    let local = Local::start(Duration::ZERO).await;
+    let local = start(Duration::ZERO).await;
     let quote = accepted_quote(&local).await;
     let quote_id = quote["id"].as_str().expect("id");
     let order = completed_order(&local, quote_id).await;
@@ -202,11 +125,7 @@ async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices
         assert!(response.status().is_success(), "{}", response.status());
     }
     let again = local
-        .send(
-            reqwest::Method::GET,
-            &format!("{ORDERING}/productOrder/{order_id}"),
-            None,
-        )
+        .get(&format!("{ORDERING}/productOrder/{order_id}"))
         .await;
     assert_eq!(again, order, "a redelivered completion changes nothing");
 
@@ -282,11 +201,9 @@ async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices
 
     // The TMF637 API serves the products billing was told of, as they were announced.
     let held = local
-        .send(
-            reqwest::Method::GET,
-            &format!("{INVENTORY}/product?billingAccount.id=ba-1001&relatedParty.id=cust-42"),
-            None,
-        )
+        .get(&format!(
+            "{INVENTORY}/product?billingAccount.id=ba-1001&relatedParty.id=cust-42"
+        ))
         .await;
     let held = held.as_array().expect("products");
     assert_eq!(held.len(), 3, "the account holds the three products");
@@ -294,13 +211,7 @@ async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices
         let body: Value = serde_json::from_str(&message.body).expect("JSON");
         let announced = &body["event"]["product"];
         let id = announced["id"].as_str().expect("product id");
-        let served = local
-            .send(
-                reqwest::Method::GET,
-                &format!("{INVENTORY}/product/{id}"),
-                None,
-            )
-            .await;
+        let served = local.get(&format!("{INVENTORY}/product/{id}")).await;
         assert_eq!(
             &served, announced,
             "GET product/{id} is the announced product"
@@ -312,7 +223,7 @@ async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_fake_order_management_completes_after_its_delay() {
-    let local = Local::start(Duration::from_millis(500)).await;
+    let local = start(Duration::from_millis(500)).await;
     let quote = accepted_quote(&local).await;
     let order = completed_order(&local, quote["id"].as_str().expect("id")).await;
     assert_eq!(order["dispatch"]["status"], "dispatched");

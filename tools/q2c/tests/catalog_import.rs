@@ -12,6 +12,8 @@ use q2c_service::messaging::QueueClient;
 use q2c_service::ports::CatalogStore;
 use serde_json::{Value, json};
 
+mod catalog_common;
+
 const OFFERINGS: usize = 5_000;
 const PRICES: usize = 200;
 
@@ -160,13 +162,7 @@ async fn a_5000_offering_export_imports_once_and_diff_matches_import() {
     catalog["productOfferingPrice"][7] = price(7, 3);
     write(&file, &catalog);
 
-    let planned = sync(&file, &target, SyncMode::Diff, false)
-        .await
-        .expect("diff");
-    let done = sync(&file, &target, SyncMode::Import, false)
-        .await
-        .expect("import edits");
-    assert_eq!(planned.entries, done.entries, "diff plans what import does");
+    let done = catalog_common::diff_then_import(&file, &target).await;
     assert_eq!(
         (
             done.summary.created,
@@ -233,7 +229,8 @@ fn the_binary_prints_errors_changes_and_the_summary() {
     assert!(error.contains("no q2c database in"), "{error}");
     assert!(!data.exists(), "diff created {}", data.display());
     std::fs::create_dir_all(&data).expect("mkdir");
-    q2c_local::SqliteStore::open(&data.join(q2c::local::DATABASE_FILE)).expect("an empty store");
+    q2c_local::SqliteStore::open(&data.join(q2c_embedded::local::DATABASE_FILE))
+        .expect("an empty store");
 
     let diff = run("diff");
     let text = String::from_utf8_lossy(&diff.stdout);

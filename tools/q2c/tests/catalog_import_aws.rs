@@ -7,6 +7,8 @@ use q2c::catalog_cmd::{SyncMode, SyncTarget, sync};
 use q2c_service::catalog_sync::Action;
 use serde_json::{Value, json};
 
+mod catalog_common;
+
 fn offering(n: usize, day: u32) -> Value {
     json!({
         "id": format!("aws-po-{n:04}"),
@@ -25,11 +27,7 @@ async fn an_export_imports_into_dynamodb_with_events_on_sqs() {
     let suffix = uuid::Uuid::new_v4().simple().to_string();
     let table = format!("q2c-import-{suffix}");
     let prefix = format!("imp-{suffix}-");
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(&endpoint)
-        .region(aws_config::Region::new("eu-west-1"))
-        .load()
-        .await;
+    let config = q2c::aws::sdk_config(Some(&endpoint), Some("eu-west-1"), None).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&config);
     q2c_testkit::dynamo::create_table(&dynamo, &table).await;
     let sqs = aws_sdk_sqs::Client::new(&config);
@@ -101,13 +99,7 @@ async fn an_export_imports_into_dynamodb_with_events_on_sqs() {
         *entry = offering(n, 2);
     }
     write(&offerings);
-    let planned = sync(&file, &target, SyncMode::Diff, false)
-        .await
-        .expect("diff");
-    let done = sync(&file, &target, SyncMode::Import, false)
-        .await
-        .expect("import edits");
-    assert_eq!(planned.entries, done.entries);
+    let done = catalog_common::diff_then_import(&file, &target).await;
     assert_eq!(
         done.entries
             .iter()

@@ -5,12 +5,12 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::time::Duration;
 
-use q2c::local::{LocalConfig, dev_token, start};
 use q2c_api::{JwtKey, JwtVerifier};
+use q2c_embedded::local::{LocalConfig, start};
 use serde_json::Value;
-use tokio::sync::oneshot;
+
+mod local_common;
 
 fn q2c(args: &[&str], data_dir_env: Option<&Path>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_q2c"));
@@ -31,8 +31,8 @@ fn stderr(output: &Output) -> String {
 fn verifies(token: &str, secret: &str) -> bool {
     JwtVerifier::new(
         JwtKey::Hs256Secret(secret.as_bytes().to_vec()),
-        q2c::local::LOCAL_ISSUER,
-        q2c::local::LOCAL_AUDIENCE,
+        q2c_embedded::local::LOCAL_ISSUER,
+        q2c_embedded::local::LOCAL_AUDIENCE,
     )
     .expect("verifier")
     .verify(token)
@@ -143,18 +143,9 @@ async fn a_token_signed_with_another_secret_is_answered_with_how_to_mint_a_match
         .await
         .expect("start");
     let url = app.public_url().to_owned();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(async {
-        let _ = stopped.await;
-    }));
+    let serving = app.spawn();
 
-    let foreign = dev_token(
-        "another-secret",
-        "demo",
-        &q2c_service::Scope::ALL,
-        Duration::from_secs(600),
-    )
-    .expect("token");
+    let foreign = local_common::token("another-secret", "demo");
     let response = reqwest::Client::new()
         .get(format!("{url}/tmf-api/quoteManagement/v4/quote"))
         .bearer_auth(foreign)
@@ -175,8 +166,7 @@ async fn a_token_signed_with_another_secret_is_answered_with_how_to_mint_a_match
     assert!(message.contains(&expected), "{message}");
     assert!(!message.contains("InvalidSignature"), "{message}");
 
-    let _ = stop.send(());
-    server.await.expect("join").expect("serve");
+    serving.stop().await.expect("served");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -203,15 +193,11 @@ async fn a_busy_api_port_names_the_flag_and_a_busy_fake_order_management_moves_t
     let fake_url = app.downstream_url().to_owned();
     assert_ne!(fake_url, format!("http://{taken_addr}"));
     assert!(fake_url.starts_with("http://127.0.0.1:"), "{fake_url}");
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(async {
-        let _ = stopped.await;
-    }));
+    let serving = app.spawn();
     let listed = reqwest::get(format!("{fake_url}/productOrder"))
         .await
         .expect("the fake answers on its new port");
     assert_eq!(listed.status(), 200);
-    let _ = stop.send(());
-    server.await.expect("join").expect("serve");
+    serving.stop().await.expect("served");
     drop(taken);
 }

@@ -8,7 +8,8 @@ use q2c_local::{LocalDlqBackend, SqliteQueues, SqliteStore};
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(&dir.path().join(q2c::local::DATABASE_FILE)).expect("store");
+    let store =
+        SqliteStore::open(&dir.path().join(q2c_embedded::local::DATABASE_FILE)).expect("store");
     Fixture {
         backend: Box::new(LocalDlqBackend::new(SqliteQueues::new(&store), None)),
         target: vec![

@@ -123,6 +123,28 @@ async fn stub(script: Script) -> (SqsDlqBackend, Shared) {
     )
 }
 
+/// A stub whose `StartMessageMoveTask` answers `task-1`, listing the task as `listings` and
+/// reporting `cancel_moved` on cancel, and the task started through it (at most `rate`
+/// messages per second): the backend, the script and the handle.
+async fn started(
+    listings: Vec<Value>,
+    cancel_moved: i64,
+    rate: Option<u32>,
+) -> (SqsDlqBackend, Shared, String) {
+    let (backend, script) = stub(Script {
+        start: Some(Ok("task-1")),
+        listings: listings.into(),
+        cancel_moved,
+        ..Script::default()
+    })
+    .await;
+    let handle = backend
+        .start_move_task(DLQ, None, rate)
+        .await
+        .expect("started");
+    (backend, script, handle)
+}
+
 fn task(status: &str, moved: i64, reason: Option<&str>) -> Value {
     let mut entry = json!({
         "Status": status, "SourceArn": DLQ_ARN,
@@ -149,21 +171,16 @@ fn calls(script: &Shared, operation: &str) -> usize {
 
 #[tokio::test]
 async fn a_move_task_is_followed_to_completion_with_its_progress() {
-    let (backend, script) = stub(Script {
-        start: Some(Ok("task-1")),
-        listings: [
+    let (backend, script, handle) = started(
+        vec![
             task("RUNNING", 3, None),
             task("RUNNING", 7, None),
             task("COMPLETED", 10, None),
-        ]
-        .into(),
-        ..Script::default()
-    })
+        ],
+        0,
+        Some(50),
+    )
     .await;
-    let handle = backend
-        .start_move_task(DLQ, None, Some(50))
-        .await
-        .expect("started");
     assert_eq!(handle, "task-1");
     {
         let script = script.lock().expect("lock");
@@ -204,24 +221,18 @@ fn task_of(status: &str, moved: i64, to_move: i64) -> Value {
 #[tokio::test]
 async fn a_move_task_is_cancelled_at_its_snapshot_count_or_the_cap() {
     for (cap, cancel_after) in [(None, 3), (Some(5), 2)] {
-        let (backend, script) = stub(Script {
-            start: Some(Ok("task-1")),
-            listings: [
+        let (backend, script, handle) = started(
+            vec![
                 task_of("RUNNING", 2, 8),
                 task_of("RUNNING", 6, 9),
                 task_of("RUNNING", 9, 12),
                 task_of("CANCELLING", 9, 12),
                 task_of("CANCELLED", 9, 12),
-            ]
-            .into(),
-            cancel_moved: 9,
-            ..Script::default()
-        })
+            ],
+            9,
+            None,
+        )
         .await;
-        let handle = backend
-            .start_move_task(DLQ, None, None)
-            .await
-            .expect("started");
         let mut progress = Progress::hidden();
         let ended = ops::follow_move_task_capped(
             &backend,
@@ -250,20 +261,15 @@ async fn a_move_task_is_cancelled_at_its_snapshot_count_or_the_cap() {
 
 #[tokio::test]
 async fn a_failed_move_task_is_an_error_naming_its_reason() {
-    let (backend, _script) = stub(Script {
-        start: Some(Ok("task-1")),
-        listings: [
+    let (backend, _script, handle) = started(
+        vec![
             task("RUNNING", 2, None),
             task("FAILED", 4, Some("AWS.SimpleQueueService.NonExistentQueue")),
-        ]
-        .into(),
-        ..Script::default()
-    })
+        ],
+        0,
+        None,
+    )
     .await;
-    let handle = backend
-        .start_move_task(DLQ, None, None)
-        .await
-        .expect("started");
     let mut progress = Progress::hidden();
     let error = ops::follow_move_task(&backend, DLQ, &handle, Duration::ZERO, &mut progress)
         .await
@@ -275,22 +281,16 @@ async fn a_failed_move_task_is_an_error_naming_its_reason() {
 
 #[tokio::test]
 async fn a_cancelled_move_task_ends_the_follow_and_cancel_reports_the_moved_count() {
-    let (backend, script) = stub(Script {
-        start: Some(Ok("task-1")),
-        listings: [
+    let (backend, script, handle) = started(
+        vec![
             task("RUNNING", 5, None),
             task("CANCELLING", 5, None),
             task("CANCELLED", 5, None),
-        ]
-        .into(),
-        cancel_moved: 5,
-        ..Script::default()
-    })
+        ],
+        5,
+        None,
+    )
     .await;
-    let handle = backend
-        .start_move_task(DLQ, None, None)
-        .await
-        .expect("started");
     assert_eq!(
         backend.cancel_move_task(&handle).await.expect("cancelled"),
         5

@@ -28,7 +28,7 @@ fn dlq(dir: &std::path::Path, args: &[&str]) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn q2c_dlq_lists_and_exports_a_parked_outbox_event() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join(q2c::local::DATABASE_FILE);
+    let path = dir.path().join(q2c_embedded::local::DATABASE_FILE);
     let store = SqliteStore::open(&path).expect("store");
     let deep = format!("{}{}", "[".repeat(130), "]".repeat(130));
     let conn = rusqlite::Connection::open(&path).expect("raw open");

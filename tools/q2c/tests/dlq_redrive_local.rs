@@ -6,7 +6,6 @@
 //! refused order in all (the first attempt and the redriven one).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -14,6 +13,8 @@ use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_service::dlq::ops;
 use q2c_service::messaging::QueueClient;
 use serde_json::{Value, json};
+
+mod local_common;
 
 const SECRET: &str = "redrive-secret";
 const API: &str = "/tmf-api/quoteManagement/v4";
@@ -38,60 +39,23 @@ impl Drop for Local {
 
 fn start() -> Local {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_q2c"))
-        .args([
-            "local",
-            "--addr",
-            "127.0.0.1:0",
-            "--downstream-addr",
-            "127.0.0.1:0",
-            "--downstream-reject-match",
-            REJECT,
-            "--data-dir",
-        ])
-        .arg(data_dir.path())
-        .env("Q2C_JWT_SECRET", SECRET)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("q2c local starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let url_in = |line: &str| {
-        line.split_whitespace()
-            .find(|word| word.starts_with("http://"))
-            .map(str::to_owned)
-    };
-    let first = lines.next().expect("a ready line").expect("readable");
-    let url = url_in(&first).expect("the ready line names the URL");
-    let downstream = loop {
-        let line = lines
-            .next()
-            .expect("an `orders to:` line")
-            .expect("readable");
-        if line.trim_start().starts_with("orders to:") {
-            break url_in(&line).expect("the fake's URL");
-        }
-    };
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    let flags = [
+        "--downstream-addr",
+        "127.0.0.1:0",
+        "--downstream-reject-match",
+        REJECT,
+    ];
+    let spawned = local_common::spawn(data_dir.path(), &flags, SECRET);
     Local {
-        child,
-        url,
-        downstream,
+        child: spawned.child,
+        url: spawned.url,
+        downstream: spawned.downstream,
         data_dir,
     }
 }
 
 fn token() -> String {
-    q2c::local::dev_token(
-        SECRET,
-        "acme",
-        &q2c_service::Scope::ALL,
-        Duration::from_secs(600),
-    )
-    .expect("token")
+    local_common::token(SECRET, "acme")
 }
 
 async fn call(client: &reqwest::Client, method: reqwest::Method, url: &str, body: Value) -> Value {
@@ -225,8 +189,13 @@ async fn a_redrive_into_a_refusing_order_management_ends_with_three_refused_agai
         };
         order(&client, &local, &description).await;
     }
-    let store = SqliteStore::open(&local.data_dir.path().join(q2c::local::DATABASE_FILE))
-        .expect("open the database");
+    let store = SqliteStore::open(
+        &local
+            .data_dir
+            .path()
+            .join(q2c_embedded::local::DATABASE_FILE),
+    )
+    .expect("open the database");
     let queues = SqliteQueues::new(&store);
     until(
         "3 refused orders in orders-dlq and 2 dispatched",

@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use q2c::downstream::{DownstreamConfig, serve};
+use q2c_downstream::fake::{DownstreamConfig, serve};
 use q2c_downstream::{HttpDownstream, HttpDownstreamConfig, NoCredential, TokioSleeper};
 use q2c_local::{Poller, SqliteQueues, SqliteStore};
 use q2c_service::TenantId;

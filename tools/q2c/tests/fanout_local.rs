@@ -10,13 +10,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use q2c::consumers::{Consumers, ensure_continuation_queue};
+use q2c_embedded::consumers::{Consumers, ConsumersConfig, ensure_continuation_queue};
 use q2c_local::{FileSettings, SqliteQueues, SqliteStore};
 use q2c_model::sample_catalog::sample_catalog;
 use q2c_model::tmf::{EntityRef, Quote, QuoteItem};
 use q2c_service::context::{RequestContext, Scope, TenantId};
-use q2c_service::delivery::CallbackPolicy;
-use q2c_service::event_versions::SchemaMajor;
 use q2c_service::fanout::FanoutConfig;
 use q2c_service::messaging::{OutgoingMessage, dlq_name, queues};
 use q2c_service::ports::SystemClock;
@@ -72,21 +70,16 @@ async fn a_change_on_500_open_quotes_runs_in_8_segments_and_reprices_each_once()
     }
 
     ensure_continuation_queue(&store).await.expect("queue");
-    let consumers = Consumers::start_tuned(
-        &store,
-        &ports,
-        "http://127.0.0.1:9",
-        None,
-        SchemaMajor::DEFAULT_EMIT,
-        CallbackPolicy::local(),
-        FanoutConfig {
+    let config = ConsumersConfig {
+        fanout: FanoutConfig {
             page_size: 25,
             segments: 8,
             write_concurrency: 8,
             ..FanoutConfig::default()
         },
-    )
-    .expect("consumers");
+        ..ConsumersConfig::new("http://127.0.0.1:9")
+    };
+    let consumers = Consumers::start(&store, &ports, config).expect("consumers");
 
     let price = prices
         .iter_mut()

@@ -4,8 +4,7 @@
 //! write and the publish.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,49 +15,24 @@ use q2c_service::ports::{OutboxStore, QuoteStore};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
 
+mod local_common;
+
 const SECRET: &str = "kill-restart-secret";
 
 /// Starts `q2c local` on a free port; returns the child and its base URL.
 fn start(data_dir: &std::path::Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_q2c"))
-        .args([
-            "local",
-            "--no-consumers",
-            "--addr",
-            "127.0.0.1:0",
-            // Writers as fast as they can, one tenant: not what the rate quota is for.
-            "--tenant-requests-per-second",
-            "0",
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .env("Q2C_JWT_SECRET", SECRET)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("q2c local starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().expect("a ready line").expect("readable");
-    let url = first
-        .split_whitespace()
-        .find(|word| word.starts_with("http://"))
-        .expect("the ready line names the URL")
-        .to_owned();
-    // Keep draining stdout so the child never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    let flags = [
+        "--no-consumers",
+        // Writers as fast as they can, one tenant: not what the rate quota is for.
+        "--tenant-requests-per-second",
+        "0",
+    ];
+    let spawned = local_common::spawn(data_dir, &flags, SECRET);
+    (spawned.child, spawned.url)
 }
 
 fn token() -> String {
-    q2c::local::dev_token(
-        SECRET,
-        "durable",
-        &q2c_service::Scope::ALL,
-        Duration::from_secs(600),
-    )
-    .expect("token")
+    local_common::token(SECRET, "durable")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

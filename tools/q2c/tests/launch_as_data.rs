@@ -10,63 +10,23 @@ use q2c_testkit::poll::eventually;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use q2c::local::{LocalConfig, dev_token, start};
-use q2c_local::{SqliteQueues, SqliteStore};
+use q2c_local::SqliteQueues;
 use q2c_service::ports::CatalogStore;
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+
+mod local_common;
+use local_common::{Local, call};
 
 const SECRET: &str = "launch-secret";
 const API: &str = "/tmf-api/quoteManagement/v4";
 const WAIT: Duration = Duration::from_secs(20);
 
-async fn call(
-    http: &reqwest::Client,
-    token: &str,
-    method: reqwest::Method,
-    url: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = http.request(method.clone(), url).bearer_auth(token);
-    if let Some(body) = body {
-        let content_type = if method == reqwest::Method::PATCH {
-            "application/merge-patch+json"
-        } else {
-            "application/json"
-        };
-        request = request
-            .header("Content-Type", content_type)
-            .body(body.to_string());
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_product_launched_as_catalog_data_is_quoted_and_ordered_with_its_unknown_fields() {
-    let data_dir = tempfile::tempdir().expect("temp dir");
-    let config = LocalConfig::with_defaults(
-        "127.0.0.1:0".parse().expect("address"),
-        data_dir.path().to_owned(),
-        SECRET.into(),
-    );
-    let app = start(&config).await.expect("start");
-    let url = app.public_url().to_owned();
-    let downstream = app.downstream_url().to_owned();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(async {
-        let _ = stopped.await;
-    }));
-    let token = dev_token(
-        SECRET,
-        "launch",
-        &q2c_service::Scope::ALL,
-        Duration::from_secs(600),
-    )
-    .expect("token");
-    let http = reqwest::Client::new();
-    let store = SqliteStore::open(&data_dir.path().join("q2c.sqlite3")).expect("open");
+    let local = Local::start(SECRET, "launch", |_| {}).await;
+    let (url, downstream) = (local.url.clone(), local.downstream.clone());
+    let (http, token) = (local.http.clone(), local.token.clone());
+    let store = local.store();
     let queues = SqliteQueues::new(&store);
 
     // The catalog launches the product: two events on pricing-changes.
@@ -218,6 +178,5 @@ async fn a_new_product_launched_as_catalog_data_is_quoted_and_ordered_with_its_u
         "{received}"
     );
 
-    let _ = stop.send(());
-    server.await.expect("joined").expect("served");
+    local.stop().await;
 }

@@ -6,107 +6,34 @@
 use q2c_testkit::poll::eventually;
 use std::time::Duration;
 
-use q2c::local::{LocalConfig, dev_token, start};
-use q2c_local::{SqliteQueues, SqliteStore};
+use q2c_local::SqliteQueues;
 use q2c_service::messaging::{QueueClient, ReceivedMessage, queues};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+
+mod local_common;
+use local_common::Local;
 
 const SECRET: &str = "pipeline-secret";
 const API: &str = "/tmf-api/quoteManagement/v4";
 const WAIT: Duration = Duration::from_secs(20);
 
-struct Local {
-    url: String,
-    downstream: String,
-    data_dir: tempfile::TempDir,
-    http: reqwest::Client,
-    token: String,
-    stop: Option<oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+/// `q2c local` with its consumers (on by default).
+async fn start() -> Local {
+    Local::start(SECRET, "pipeline", |config| {
+        assert!(config.consumers, "consumers run by default");
+    })
+    .await
 }
 
-impl Local {
-    async fn start() -> Local {
-        let data_dir = tempfile::tempdir().expect("temp dir");
-        let config = LocalConfig::with_defaults(
-            "127.0.0.1:0".parse().expect("address"),
-            data_dir.path().to_owned(),
-            SECRET.into(),
-        );
-        assert!(config.consumers, "consumers run by default");
-        let app = start(&config).await.expect("start");
-        let url = app.public_url().to_owned();
-        let downstream = app.downstream_url().to_owned();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(app.serve(async {
-            let _ = stopped.await;
-        }));
-        let token = dev_token(
-            SECRET,
-            "pipeline",
-            &q2c_service::Scope::ALL,
-            Duration::from_secs(600),
-        )
-        .expect("token");
-        Local {
-            url,
-            downstream,
-            data_dir,
-            http: reqwest::Client::new(),
-            token,
-            stop: Some(stop),
-            server: Some(server),
-        }
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.url))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            let content_type = if method == reqwest::Method::PATCH {
-                "application/merge-patch+json"
-            } else {
-                "application/json"
-            };
-            request = request
-                .header("Content-Type", content_type)
-                .body(body.to_string());
-        }
-        let response = request.send().await.expect("request");
-        assert!(
-            response.status().is_success(),
-            "{method} {path}: {}",
-            response.status()
-        );
-        response.json().await.unwrap_or(Value::Null)
-    }
-
-    async fn quote(&self, offering: &str) -> Value {
-        self.send(
+/// A quote for one of `offering`.
+async fn quote(local: &Local, offering: &str) -> Value {
+    local
+        .send(
             reqwest::Method::POST,
             &format!("{API}/quote"),
             Some(json!({"quoteItem": [{"productOffering": {"id": offering}, "quantity": 1}]})),
         )
         .await
-    }
-
-    fn queues(&self) -> SqliteQueues {
-        let store =
-            SqliteStore::open(&self.data_dir.path().join("q2c.sqlite3")).expect("open database");
-        SqliteQueues::new(&store)
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.expect("joined").expect("served");
-        }
-    }
 }
 
 async fn receive_all(queues: &SqliteQueues, queue: &str) -> Vec<ReceivedMessage> {
@@ -118,28 +45,15 @@ async fn receive_all(queues: &SqliteQueues, queue: &str) -> Vec<ReceivedMessage>
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accepted_quote_reaches_order_management_once_and_is_marked_dispatched() {
-    let local = Local::start().await;
-    let quote = local.quote("mobile-s").await;
+    let local = start().await;
+    let quote = quote(&local, "mobile-s").await;
     let id = quote["id"].as_str().expect("id").to_owned();
     let path = format!("{API}/quote/{id}");
-    local
-        .send(
-            reqwest::Method::PATCH,
-            &path,
-            Some(json!({"state": "approved"})),
-        )
-        .await;
-    local
-        .send(
-            reqwest::Method::PATCH,
-            &path,
-            Some(json!({"state": "accepted"})),
-        )
-        .await;
+    local.patch_states(&path, &["approved", "accepted"]).await;
 
     let orders_path = "/tmf-api/productOrderingManagement/v4/productOrder";
     let order = eventually("the order to be dispatched", WAIT, || async {
-        let list = local.send(reqwest::Method::GET, orders_path, None).await;
+        let list = local.get(orders_path).await;
         list.as_array()
             .and_then(|orders| orders.first().cloned())
             .filter(|order| order["dispatch"]["status"] == "dispatched")
@@ -163,8 +77,8 @@ async fn an_accepted_quote_reaches_order_management_once_and_is_marked_dispatche
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_price_change_reaches_billing_and_reprices_an_open_quote() {
-    let local = Local::start().await;
-    let quote = local.quote("mobile-l").await;
+    let local = start().await;
+    let quote = quote(&local, "mobile-l").await;
     let id = quote["id"].as_str().expect("id").to_owned();
     let before = quote["quoteTotalPrice"].clone();
     assert!(before.is_array(), "{quote}");
@@ -186,9 +100,7 @@ async fn a_price_change_reaches_billing_and_reprices_an_open_quote() {
     assert_eq!(body["eventId"], json!(event_id));
 
     let repriced = eventually("the open quote to be re-priced", WAIT, || async {
-        let now = local
-            .send(reqwest::Method::GET, &format!("{API}/quote/{id}"), None)
-            .await;
+        let now = local.get(&format!("{API}/quote/{id}")).await;
         (now["quoteTotalPrice"] != before).then_some(now)
     })
     .await;
@@ -202,7 +114,7 @@ async fn a_price_change_reaches_billing_and_reprices_an_open_quote() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_quote_event_reaches_a_quote_hub_subscriber_queue() {
-    let local = Local::start().await;
+    let local = start().await;
     let queues = local.queues();
     queues
         .configure_queue("subscriber-pipeline", None, 5)
@@ -215,7 +127,7 @@ async fn a_quote_event_reaches_a_quote_hub_subscriber_queue() {
             Some(json!({"callback": "local:subscriber-pipeline", "query": "eventType=QuoteCreateEvent"})),
         )
         .await;
-    let quote = local.quote("mobile-s").await;
+    let quote = quote(&local, "mobile-s").await;
 
     let delivered = eventually(
         "the QuoteCreateEvent on subscriber-pipeline",

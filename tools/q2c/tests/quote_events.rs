@@ -4,11 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use q2c::local::{LocalConfig, dev_token, start};
+use q2c_embedded::local::{LocalConfig, start};
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_service::messaging::{QueueClient, ReceivedMessage, queues};
 use serde_json::{Value, json};
-use tokio::sync::oneshot;
+
+mod local_common;
 
 const SECRET: &str = "quote-events-secret";
 
@@ -25,13 +26,7 @@ fn config(data_dir: &std::path::Path) -> LocalConfig {
 }
 
 async fn create_quote(url: &str) -> Value {
-    let token = dev_token(
-        SECRET,
-        "events",
-        &q2c_service::Scope::ALL,
-        Duration::from_secs(600),
-    )
-    .expect("token");
+    let token = local_common::token(SECRET, "events");
     let response = reqwest::Client::new()
         .post(format!("{url}/tmf-api/quoteManagement/v4/quote"))
         .bearer_auth(token)
@@ -68,10 +63,7 @@ async fn a_created_quote_is_announced_on_the_quote_events_queue_with_attributes(
     let data_dir = tempfile::tempdir().expect("temp dir");
     let app = start(&config(data_dir.path())).await.expect("start");
     let url = app.public_url().to_owned();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(async {
-        let _ = stopped.await;
-    }));
+    let serving = app.spawn();
 
     let quote = create_quote(&url).await;
 
@@ -109,8 +101,7 @@ async fn a_created_quote_is_announced_on_the_quote_events_queue_with_attributes(
 
     // A quote created just before shutdown is relayed by the last round.
     let last = create_quote(&url).await;
-    stop.send(()).expect("server running");
-    server.await.expect("joined").expect("served");
+    serving.stop().await.expect("served until told to stop");
     let message = next_event(&engine, Instant::now() + Duration::from_millis(500))
         .await
         .expect("the last quote's event was relayed before exit");

@@ -4,45 +4,23 @@
 //! without refusing them, and SIGTERM exits within the drain bound with a slow client still
 //! connected.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+
+mod local_common;
 
 const SECRET: &str = "slow-clients-secret";
 
 /// A running `q2c local` with these extra flags; its `host:port`.
 fn start(flags: &[&str]) -> (Child, String, tempfile::TempDir) {
     let data_dir = tempfile::tempdir().expect("temp dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_q2c"))
-        .args([
-            "local",
-            "--no-consumers",
-            "--addr",
-            "127.0.0.1:0",
-            "--data-dir",
-        ])
-        .arg(data_dir.path())
-        .args(flags)
-        .env("Q2C_JWT_SECRET", SECRET)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("q2c local starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let first = lines.next().expect("a ready line").expect("readable");
-    let url = first
-        .split_whitespace()
-        .find(|word| word.starts_with("http://"))
-        .expect("the ready line names the URL")
-        .trim_start_matches("http://")
-        .to_owned();
-    std::thread::spawn(move || for _ in lines {});
-    (child, url, data_dir)
+    let flags = [&["--no-consumers"], flags].concat();
+    let spawned = local_common::spawn(data_dir.path(), &flags, SECRET);
+    let addr = spawned.url.trim_start_matches("http://").to_owned();
+    (spawned.child, addr, data_dir)
 }
 
 /// `GET /health` on a new connection: the status line's code.
@@ -166,7 +144,7 @@ async fn sigterm_exits_within_the_drain_bound_with_a_slow_client_connected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_body_that_does_not_arrive_is_408_and_the_connection_closes() {
     let (mut child, addr, _dir) = start(&["--body-timeout", "1s"]);
-    let token = q2c::local::dev_token(
+    let token = q2c_embedded::local::dev_token(
         SECRET,
         "slow",
         &q2c_service::Scope::ALL,

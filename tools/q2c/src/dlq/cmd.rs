@@ -62,7 +62,7 @@ pub struct TargetArgs {
     #[arg(long, global = true, help_heading = TARGET, value_delimiter = ',')]
     pub queues: Option<Vec<String>>,
     /// Data directory of the `q2c local` whose queues to use (without AWS flags).
-    #[arg(long, global = true, help_heading = TARGET, env = "Q2C_DATA_DIR", default_value_os_t = crate::data_dir::default_dir())]
+    #[arg(long, global = true, help_heading = TARGET, env = "Q2C_DATA_DIR", default_value_os_t = q2c_embedded::data_dir::default_dir())]
     pub data_dir: PathBuf,
 }
 
@@ -280,17 +280,13 @@ impl TargetArgs {
     /// An SQS client from the default credential chain and the flags (as the aws CLI
     /// names them).
     async fn sqs_client(&self) -> aws_sdk_sqs::Client {
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(region) = &self.region {
-            loader = loader.region(aws_config::Region::new(region.clone()));
-        }
-        if let Some(profile) = &self.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(endpoint) = &self.endpoint_url {
-            loader = loader.endpoint_url(endpoint);
-        }
-        aws_sdk_sqs::Client::new(&loader.load().await)
+        let config = crate::aws::sdk_config(
+            self.endpoint_url.as_deref(),
+            self.region.as_deref(),
+            self.profile.as_deref(),
+        )
+        .await;
+        aws_sdk_sqs::Client::new(&config)
     }
 }
 

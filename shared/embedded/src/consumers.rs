@@ -106,48 +106,54 @@ pub struct Consumers {
     tasks: Vec<JoinHandle<()>>,
 }
 
+/// Where and how the consumers work.
+#[derive(Debug, Clone)]
+pub struct ConsumersConfig {
+    /// Order management's TMF622 base URL.
+    pub downstream_url: String,
+    /// Bearer token sent to order management, when given.
+    pub downstream_token: Option<String>,
+    /// The schema major they publish in.
+    pub emit: SchemaMajor,
+    /// Hub callbacks are checked again by this policy before delivery.
+    pub policy: CallbackPolicy,
+    /// The fan-out's page size, segments and write concurrency (its queue is always
+    /// `pricing-continuations`, its schema `emit`).
+    pub fanout: FanoutConfig,
+}
+
+impl ConsumersConfig {
+    /// Orders to `downstream_url`, no token, the default schema, `q2c local`'s callback
+    /// policy and the default fan-out.
+    pub fn new(downstream_url: &str) -> Self {
+        ConsumersConfig {
+            downstream_url: downstream_url.to_owned(),
+            downstream_token: None,
+            emit: SchemaMajor::DEFAULT_EMIT,
+            policy: CallbackPolicy::local(),
+            fanout: FanoutConfig::default(),
+        }
+    }
+}
+
 impl Consumers {
     /// Starts the three consumers over `store`'s queues. `ports` are the API's (its quote
-    /// store wakes the outbox relay); orders go to `downstream_url` (a TMF622 base URL), with
-    /// `downstream_token` as bearer token when given; hub callbacks are checked again by
-    /// `policy`.
+    /// store wakes the outbox relay). Call [`ensure_continuation_queue`] first.
     ///
     /// # Errors
     /// When a client cannot be built.
     pub fn start(
         store: &SqliteStore,
         ports: &Ports,
-        downstream_url: &str,
-        downstream_token: Option<String>,
-        emit: SchemaMajor,
-        policy: CallbackPolicy,
+        config: ConsumersConfig,
     ) -> anyhow::Result<Consumers> {
-        Self::start_tuned(
-            store,
-            ports,
+        let ConsumersConfig {
             downstream_url,
             downstream_token,
             emit,
             policy,
-            FanoutConfig::default(),
-        )
-    }
-
-    /// [`Consumers::start`] with the fan-out's page size, segments and write concurrency
-    /// from `fanout` (its queue is always `pricing-continuations`, its schema `emit`).
-    /// Call [`ensure_continuation_queue`] first.
-    ///
-    /// # Errors
-    /// When a client cannot be built.
-    pub fn start_tuned(
-        store: &SqliteStore,
-        ports: &Ports,
-        downstream_url: &str,
-        downstream_token: Option<String>,
-        emit: SchemaMajor,
-        policy: CallbackPolicy,
-        fanout: FanoutConfig,
-    ) -> anyhow::Result<Consumers> {
+            fanout,
+        } = config;
         let queue_client = SqliteQueues::new(store).queue_client();
         let delivery = Arc::new(hub_delivery(
             store,
@@ -182,7 +188,7 @@ impl Consumers {
             None => Arc::new(NoCredential),
         };
         let downstream =
-            HttpDownstream::new(HttpDownstreamConfig::new(downstream_url), credential)?;
+            HttpDownstream::new(HttpDownstreamConfig::new(&downstream_url), credential)?;
         let dispatch = Arc::new(OrderDispatch::new(
             Arc::new(downstream),
             store.dispatch_log(),

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use q2c_api::auth::{Authenticator, JwtKey, JwtVerifier, issue_dev_token};
@@ -22,9 +22,10 @@ use q2c_service::{QuoteService, QuoteServiceConfig, Scope};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-use crate::cli::LocalArgs;
-use crate::consumers::Consumers;
-use crate::downstream::DownstreamConfig;
+use q2c_downstream::fake::{self, DownstreamConfig};
+
+use crate::consumers::{Consumers, ConsumersConfig};
+pub use crate::data_dir::DATABASE_FILE;
 use crate::relay_loop::RelayLoop;
 use crate::relay_wake::WakingQuotes;
 pub use crate::server::ServerLimits;
@@ -35,8 +36,6 @@ pub const LOCAL_ISSUER: &str = "q2c-local";
 pub const LOCAL_AUDIENCE: &str = "q2c";
 /// Where the documentation (and so `referenceError` links) lives.
 pub const DOCS_BASE_URL: &str = "https://github.com/q2c-dev/q2c/blob/main";
-/// The database file in the data directory.
-pub const DATABASE_FILE: &str = "q2c.sqlite3";
 /// How often expired idempotency records and published outbox rows are removed.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(60);
 
@@ -89,62 +88,6 @@ pub struct LocalConfig {
 }
 
 impl LocalConfig {
-    /// From the command line and the signing secret.
-    ///
-    /// # Errors
-    /// When the public key file cannot be read or `--deprecated-api-versions` is invalid.
-    pub fn new(args: LocalArgs, jwt_secret: String) -> anyhow::Result<Self> {
-        let deprecated_api_versions =
-            q2c_api::deprecation::parse_deprecations(&args.deprecated_api_versions)?;
-        let settings_path = args
-            .settings
-            .unwrap_or_else(|| args.data_dir.join("settings.toml"));
-        let jwt_public_key_pem = args
-            .jwt_public_key
-            .map(|path| std::fs::read(&path).with_context(|| format!("reading {}", path.display())))
-            .transpose()?;
-        Ok(LocalConfig {
-            addr: args.addr,
-            data_dir: args.data_dir,
-            settings_path,
-            public_url: args.public_url,
-            jwt_secret,
-            jwt_public_key_pem,
-            jwt_issuer: args.jwt_issuer,
-            jwt_audience: args.jwt_audience,
-            consumers: !args.no_consumers,
-            downstream_url: args.downstream_url,
-            downstream_token: args.downstream_token,
-            event_schema: args.event_schema_version,
-            downstream_addr: args.downstream_addr,
-            downstream: DownstreamConfig {
-                fail_rate: args.downstream_fail_rate,
-                latency: Duration::from_millis(args.downstream_latency_ms),
-                down_for: Duration::from_secs(args.downstream_down_for_s),
-                reject_match: args.downstream_reject_match,
-                seed: None,
-                bearer: None,
-                completion: None,
-            },
-            complete_orders_after: args.downstream_complete_after_ms.map(Duration::from_millis),
-            deprecated_api_versions,
-            callback_allowlist: args.callback_allowlist,
-            subscriber_queue_prefix: args.subscriber_queue_prefix,
-            quotas: QuotaSettings {
-                requests_per_second: args.tenant_requests_per_second,
-                burst: args.tenant_request_burst,
-                max_subscriptions_per_api: args.max_subscriptions_per_api,
-                max_open_quotes: args.max_open_quotes,
-            },
-            server: ServerLimits {
-                header_timeout: args.header_timeout,
-                body_timeout: args.body_timeout,
-                max_connections: args.max_connections,
-                drain_timeout: args.drain_timeout,
-            },
-        })
-    }
-
     /// The defaults of `q2c local`: HS256 tokens signed with `jwt_secret`, settings in the
     /// data directory, hrefs on the bound address.
     pub fn with_defaults(addr: SocketAddr, data_dir: PathBuf, jwt_secret: String) -> Self {
@@ -175,7 +118,7 @@ impl LocalConfig {
     /// How the in-process fake completes orders: q2c's TMF622 listener on the bound address,
     /// with HS256 tokens it signs per tenant (`None` when completion is off, or tokens are
     /// RS256, which q2c cannot sign).
-    fn fake_completion(&self, bound: SocketAddr) -> Option<crate::downstream::Completion> {
+    fn fake_completion(&self, bound: SocketAddr) -> Option<fake::Completion> {
         let complete_after = self.complete_orders_after?;
         if self.jwt_public_key_pem.is_some() {
             tracing::warn!(
@@ -188,7 +131,7 @@ impl LocalConfig {
             self.jwt_issuer.clone(),
             self.jwt_audience.clone(),
         );
-        Some(crate::downstream::Completion {
+        Some(fake::Completion {
             listener_url: format!(
                 "http://{bound}/tmf-api/productOrderingManagement/v4/listener/productOrderStateChangeEvent"
             ),
@@ -336,7 +279,7 @@ pub async fn start(config: &LocalConfig) -> anyhow::Result<LocalApp> {
 }
 
 /// An error for a failed bind that names the flag to change when the address is taken.
-pub(crate) fn bind_error(
+pub fn bind_error(
     error: std::io::Error,
     addr: SocketAddr,
     what: &str,
@@ -454,20 +397,19 @@ impl LocalApp {
         let relay = RelayLoop::start(&self.store, self.relay_wake, self.event_schema);
         let (fake_stop, fake_stopped) = tokio::sync::oneshot::channel::<()>();
         let fake = self.fake_downstream.map(|(listener, config)| {
-            tokio::spawn(crate::downstream::serve(config, listener, async move {
+            tokio::spawn(fake::serve(config, listener, async move {
                 let _ = fake_stopped.await;
             }))
         });
         let consumers = if self.consumers {
             crate::consumers::ensure_continuation_queue(&self.store).await?;
-            Some(Consumers::start(
-                &self.store,
-                &self.ports,
-                &self.downstream_url,
-                self.downstream_token.clone(),
-                self.event_schema,
-                self.callback_policy,
-            )?)
+            let config = ConsumersConfig {
+                downstream_token: self.downstream_token.clone(),
+                emit: self.event_schema,
+                policy: self.callback_policy,
+                ..ConsumersConfig::new(&self.downstream_url)
+            };
+            Some(Consumers::start(&self.store, &self.ports, config)?)
         } else {
             None
         };
@@ -485,32 +427,36 @@ impl LocalApp {
     }
 }
 
-/// Starts, prints how to use it, and serves until Ctrl-C or SIGTERM.
-///
-/// # Errors
-/// When starting or serving fails.
-pub async fn run_until_signal(config: LocalConfig) -> anyhow::Result<()> {
-    let started = Instant::now();
-    let app = start(&config).await?;
-    let url = app.public_url().to_owned();
-    println!(
-        "q2c local is ready at {url} (in {} ms)",
-        started.elapsed().as_millis()
-    );
-    println!("  data dir:  {}", config.data_dir.display());
-    println!("  API:       {url}{QUOTE_API_BASE}/quote");
-    println!("  OpenAPI:   {url}{QUOTE_API_BASE}/openapi.json");
-    println!(
-        "  orders to: {} (GET /productOrder lists what order management received)",
-        app.downstream_url()
-    );
-    println!("{}", token_help(&config)?);
-    println!(
-        "  try:       curl -s -H \"Authorization: Bearer $TOKEN\" -H 'Content-Type: application/json' \\\n             -d '{{\"quoteItem\":[{{\"productOffering\":{{\"id\":\"mobile-l\"}},\"quantity\":1}}]}}' \\\n             {url}{QUOTE_API_BASE}/quote\n"
-    );
-    app.serve(shutdown_signal()).await?;
-    tracing::info!("stopped");
-    Ok(())
+/// A [`LocalApp`] serving on a task of its own ([`LocalApp::spawn`]) until [`Serving::stop`].
+pub struct Serving {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl LocalApp {
+    /// Serves on a task of its own — the system embedded in another program (a test) —
+    /// until [`Serving::stop`].
+    pub fn spawn(self) -> Serving {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(self.serve(async {
+            let _ = stopped.await;
+        }));
+        Serving { stop, task }
+    }
+}
+
+impl Serving {
+    /// Stops as on a shutdown signal (in-flight requests finish, their events are relayed)
+    /// and waits until it has.
+    ///
+    /// # Errors
+    /// When serving failed, its task panicked, or it had stopped before.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let running = self.stop.send(()).is_ok();
+        self.task.await??;
+        anyhow::ensure!(running, "the server had stopped before it was told to");
+        Ok(())
+    }
 }
 
 /// How to get a token this server accepts: with the local HS256 secret, a development token

@@ -5,7 +5,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::bail;
+use anyhow::{Context, bail};
+use q2c_local::SqliteStore;
+
+/// The database file in the data directory.
+pub const DATABASE_FILE: &str = "q2c.sqlite3";
 
 /// The environment variable naming the data directory.
 pub const VARIABLE: &str = "Q2C_DATA_DIR";
@@ -30,7 +34,7 @@ pub fn default_dir() -> PathBuf {
 /// # Errors
 /// When `dir` has no database.
 pub fn existing(dir: &Path) -> anyhow::Result<&Path> {
-    let database = dir.join(crate::local::DATABASE_FILE);
+    let database = dir.join(DATABASE_FILE);
     if !database.exists() {
         bail!(
             "no q2c database in {}: start `q2c local --data-dir {}` once first, or name the \
@@ -40,6 +44,15 @@ pub fn existing(dir: &Path) -> anyhow::Result<&Path> {
         );
     }
     Ok(dir)
+}
+
+/// Opens the database of a `q2c local` data directory (it must exist: run `q2c local` once).
+///
+/// # Errors
+/// When the directory has no database or SQLite cannot open it.
+pub fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
+    let path = existing(data_dir)?.join(DATABASE_FILE);
+    SqliteStore::open(&path).with_context(|| format!("opening {}", path.display()))
 }
 
 /// `dir` as an absolute path when it can be made one (for messages).
@@ -61,7 +74,7 @@ mod tests {
         assert!(error.contains("no q2c database in"), "{error}");
         assert!(error.contains("--data-dir"), "{error}");
         assert!(error.contains(VARIABLE), "{error}");
-        std::fs::write(dir.path().join(crate::local::DATABASE_FILE), b"").expect("write");
+        std::fs::write(dir.path().join(DATABASE_FILE), b"").expect("write");
         assert_eq!(existing(dir.path()).expect("a database"), dir.path());
     }
 

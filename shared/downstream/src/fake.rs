@@ -1,7 +1,8 @@
-//! `q2c downstream`: a fake TMF622 order-management system for tests and demos, with fault
-//! knobs. `POST /productOrder` accepts orders (de-duplicating by `Idempotency-Key` and
-//! `externalId`, as a real order system should); `GET /productOrder` lists what it received
-//! and how many POSTs each order took. Served by [`serve`], in-process or as the subcommand.
+//! A fake TMF622 order-management system for tests and demos, with fault knobs (the `fake`
+//! feature; `q2c downstream` and `q2c local` serve it). `POST /productOrder` accepts orders
+//! (de-duplicating by `Idempotency-Key` and `externalId`, as a real order system should);
+//! `GET /productOrder` lists what it received and how many POSTs each order took. Served by
+//! [`serve`], in-process or by `q2c downstream`.
 //!
 //! Faults, applied in this order to every POST: `latency`, then during the first `down_for`
 //! after start `503`, then `400` (TMF630 body) to bodies containing `reject_match`, then a
