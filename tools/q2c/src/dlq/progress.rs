@@ -1,5 +1,5 @@
 //! Progress of long operations: an indicatif bar on stderr when stdout is a terminal,
-//! else a plain line every [`PLAIN_EVERY`] messages (logs and CI stay readable); warnings on
+//! else a plain line every 500 messages (`PLAIN_EVERY`) (logs and CI stay readable); warnings on
 //! stderr.
 
 use std::io::IsTerminal;
