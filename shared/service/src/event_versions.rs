@@ -16,8 +16,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::messaging::OutgoingMessage;
-
 /// A message schema major this build reads and writes (serialised as its number). The default
 /// is 4: the major of anything stored or sent before versions were recorded (legacy `1.x`,
 /// unversioned messages, subscriptions without a version); what producers emit by default is
@@ -281,22 +279,6 @@ pub fn render_envelope(internal: &Value, major: SchemaMajor) -> Value {
         }
     }
     Value::Object(fields)
-}
-
-/// An outgoing message built in the internal form as `major` sends it: the body rendered
-/// ([`render_envelope`]) and the `schemaVersion` attribute set. A body that is not JSON is
-/// left as it is.
-pub fn render_message(message: &OutgoingMessage, major: SchemaMajor) -> OutgoingMessage {
-    let body = match serde_json::from_str::<Value>(&message.body) {
-        Ok(envelope) => render_envelope(&envelope, major).to_string(),
-        Err(_) => message.body.clone(),
-    };
-    let mut attributes = message.attributes.clone();
-    attributes.insert(
-        crate::messaging::attributes::SCHEMA_VERSION.to_owned(),
-        major.version().to_owned(),
-    );
-    OutgoingMessage { body, attributes }
 }
 
 fn rename(fields: &mut Map<String, Value>, from: &str, to: &str) {

@@ -5,12 +5,9 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::context::RequestContext;
-use crate::ports::{Destination, OutboxEvent};
+use crate::outbox::{Destination, OutboxEvent};
 
-/// The schema version of the envelopes the use-cases build and the outbox stores: the
-/// internal form (v4 envelope, model representation). Publishers render them in the emitted
-/// major ([`crate::relay::render_outbox_event`]).
-pub const SCHEMA_VERSION: &str = crate::event_versions::SchemaMajor::V4.version();
+pub use crate::outbox::SCHEMA_VERSION;
 
 /// The quote events of TMF648 v4 that q2c publishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -19,9 +19,10 @@ use crate::dispatch::{
 };
 use crate::error::ServiceError;
 use crate::messaging::parse_message;
-use crate::ports::{StoreError, StoredQuote};
+use crate::quotes::StoredQuote;
 use crate::quotes::{QuoteService, QuoteServiceConfig};
 use crate::relay::outgoing;
+use crate::store::StoreError;
 use crate::testing::{Fixture, caller};
 
 const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];

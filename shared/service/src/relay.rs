@@ -20,9 +20,10 @@ use crate::event_versions::{SchemaMajor, SchemaPolicy, render_envelope};
 use crate::messaging::{
     MAX_BATCH, MAX_BATCH_BYTES, OutgoingMessage, QueueClient, attributes, dlq_name,
 };
-use crate::ports::{
-    Destination, OutboxEvent, OutboxStore, ParkedEvent, PendingEvent, StoreError, UndecodableEvent,
+use crate::outbox::{
+    Destination, OutboxEvent, OutboxStore, ParkedEvent, PendingEvent, UndecodableEvent,
 };
+use crate::store::StoreError;
 
 /// Refusals of an event by its queue (without a sender fault) after which it is parked.
 pub const MAX_PUBLISH_ATTEMPTS: u32 = 5;
@@ -537,7 +538,7 @@ mod tests {
 
     use super::*;
     use crate::messaging::{QueueCounts, QueueError, ReceivedMessage, SendFailure, SendOutcome};
-    use crate::ports::Destination;
+    use crate::outbox::Destination;
 
     fn event(id: &str, tenant: Option<&str>) -> OutboxEvent {
         OutboxEvent {

@@ -10,12 +10,18 @@ use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
 use time::OffsetDateTime;
 
+use crate::catalog::{CatalogStore, SettingsSource};
+use crate::clock::Clock;
 use crate::context::{RequestContext, Scope, TenantId};
 use crate::event_versions::SchemaMajor;
+use crate::hubs::{HubApi, HubStore, VersionedSubscription};
+use crate::idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
 use crate::orders::{
     DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
 };
-use crate::ports::*;
+use crate::outbox::OutboxEvent;
+use crate::quotes::{Ports, QuoteFilter, QuoteStore, StoredQuote};
+use crate::store::{Listing, Page, StoreError};
 
 type QuoteKey = (String, String);
 

@@ -10,10 +10,12 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::*;
+use crate::clock::Clock;
 use crate::context::TenantId;
 use crate::event_versions::SchemaMajor;
+use crate::hubs::{HubApi, HubStore, VersionedSubscription};
 use crate::messaging::{HandlerError, OutgoingMessage, ParsedMessage, SendFailure, SendOutcome};
-use crate::ports::{BoxError, Clock, HubApi, HubStore, StoreError, VersionedSubscription};
+use crate::store::{BoxError, StoreError};
 
 struct Hubs(Vec<(TenantId, HubApi, EventSubscription)>);
 

@@ -8,7 +8,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::context::TenantId;
-use crate::ports::StoreError;
+use crate::store::StoreError;
+
+pub use crate::clock::Sleeper;
 
 /// What the downstream answered to one POST.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -129,11 +131,4 @@ impl DispatchStatusSink for OrderStatusSink {
     ) -> Result<(), StoreError> {
         self.0.record_dispatch(tenant, order_id, update).await
     }
-}
-
-/// Waiting, injected so that tests advance a fake clock instead of sleeping.
-#[async_trait]
-pub trait Sleeper: Send + Sync {
-    /// Returns after `duration`.
-    async fn sleep(&self, duration: Duration);
 }

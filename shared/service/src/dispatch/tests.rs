@@ -13,9 +13,10 @@ use time::OffsetDateTime;
 use time::macros::datetime;
 
 use super::*;
+use crate::clock::Clock;
 use crate::context::TenantId;
 use crate::messaging::{HandlerError, ParsedMessage};
-use crate::ports::{Clock, StoreError};
+use crate::store::StoreError;
 
 // ---------------------------------------------------------------- fakes
 

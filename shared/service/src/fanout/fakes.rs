@@ -11,10 +11,11 @@ use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
 use time::OffsetDateTime;
 
 use super::*;
+use crate::catalog::CatalogStore;
 use crate::messaging::{
     OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
 };
-use crate::ports::{CatalogStore, Listing, Page};
+use crate::store::{Listing, Page};
 use crate::testing::MemoryQuotes;
 
 /// A stored price: the price, its `lastUpdate`, and whether it is a tombstone.
@@ -169,7 +170,7 @@ impl OpenQuoteIndex for MemoryIndex {
 impl MemoryIndex {
     fn matching(
         &self,
-        holds: impl Fn(&crate::ports::StoredQuote) -> bool,
+        holds: impl Fn(&crate::quotes::StoredQuote) -> bool,
         after: Option<&FanoutCursor>,
         limit: usize,
     ) -> Result<OpenQuotePage, StoreError> {

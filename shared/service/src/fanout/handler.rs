@@ -27,12 +27,15 @@ use super::{
     Announce, ApplyOutcome, CatalogSubject, FanoutCursor, OfferingCatalogWriter, OfferingChange,
     OpenQuote, OpenQuoteIndex, OpenQuotePage, PriceCatalogWriter, continuation_message,
 };
+use crate::catalog::{CatalogStore, SettingsSource};
+use crate::clock::Clock;
 use crate::context::{RequestContext, TenantId};
 use crate::error::ServiceError;
-use crate::event_versions::{SchemaMajor, render_message};
+use crate::event_versions::SchemaMajor;
 use crate::events::{QuoteEventType, quote_event};
-use crate::messaging::{HandlerError, ParsedMessage, QueueClient, queues};
-use crate::ports::{CatalogStore, Clock, QuoteStore, SettingsSource, StoreError, StoredQuote};
+use crate::messaging::{HandlerError, ParsedMessage, QueueClient, queues, render_message};
+use crate::quotes::{QuoteStore, StoredQuote};
+use crate::store::StoreError;
 
 /// A quote that keeps losing optimistic-lock races is retried this often, then the whole
 /// message is redelivered (the quotes already done are no-ops then).
@@ -666,7 +669,7 @@ impl PriceFanout {
         tenant: &TenantId,
         quote: &StoredQuote,
         now: OffsetDateTime,
-    ) -> Result<crate::ports::OutboxEvent, serde_json::Error> {
+    ) -> Result<crate::outbox::OutboxEvent, serde_json::Error> {
         let ctx = RequestContext {
             tenant: tenant.clone(),
             subject: SUBJECT.to_owned(),

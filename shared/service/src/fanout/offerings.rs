@@ -8,9 +8,9 @@ use q2c_model::tmf::{ProductOffering, Quote, QuoteItem};
 use time::OffsetDateTime;
 
 use super::ApplyOutcome;
-use super::message::{EntryInvalid, check_entry, field_error};
+use super::entry::{EntryInvalid, check_entry, field_error};
 use crate::messaging::ParsedMessage;
-use crate::ports::StoreError;
+use crate::store::StoreError;
 use q2c_model::limits;
 
 /// The TMF620 offering events the fan-out applies.

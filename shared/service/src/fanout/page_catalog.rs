@@ -11,9 +11,10 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice, QuoteItem};
 
+use crate::catalog::CatalogStore;
 use crate::configure::load_catalog_for;
 use crate::error::ServiceError;
-use crate::ports::{CatalogStore, Listing, Page, StoreError};
+use crate::store::{Listing, Page, StoreError};
 
 /// Per-id memo of one kind of catalog record: `None` = asked for, not in the store.
 type Memo<T> = Mutex<HashMap<String, Option<T>>>;

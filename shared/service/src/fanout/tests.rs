@@ -13,17 +13,17 @@ use time::macros::datetime;
 
 use super::fakes::*;
 use super::*;
+use crate::catalog::CatalogStore;
 use crate::configure::load_catalog_for;
 use crate::context::Scope;
 use crate::context::TenantId;
 use crate::error::ServiceError;
 use crate::messaging::{HandlerError, ParsedMessage, parse_message};
 use crate::orders::StoredOrder;
-use crate::ports::{
-    CatalogStore, Listing, OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, StoreError,
-    StoredQuote,
-};
+use crate::outbox::OutboxEvent;
+use crate::quotes::{Ports, QuoteFilter, QuoteStore, StoredQuote};
 use crate::quotes::{QuoteService, QuoteServiceConfig};
+use crate::store::{Listing, Page, StoreError};
 use crate::testing::{DefaultSettings, MemoryQuotes, TestClock, Unused, caller};
 
 const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];

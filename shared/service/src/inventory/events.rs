@@ -6,8 +6,7 @@ use time::OffsetDateTime;
 
 use super::StoredProduct;
 use crate::context::TenantId;
-use crate::events::SCHEMA_VERSION;
-use crate::ports::{Destination, OutboxEvent};
+use crate::outbox::{Destination, OutboxEvent, SCHEMA_VERSION};
 
 /// The envelope field (and message attribute) carrying the product's event sequence.
 pub const SEQUENCE_FIELD: &str = "sequence";

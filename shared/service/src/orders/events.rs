@@ -12,8 +12,8 @@ use time::OffsetDateTime;
 
 use super::StoredOrder;
 use crate::context::TenantId;
-use crate::events::SCHEMA_VERSION;
-use crate::ports::{Destination, HubApi, OutboxEvent};
+use crate::hubs::HubApi;
+use crate::outbox::{Destination, OutboxEvent, SCHEMA_VERSION};
 
 /// The product order events of TMF622 v4 that q2c publishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

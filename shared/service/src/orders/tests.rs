@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::*;
 use crate::context::Scope;
 use crate::error::ServiceError;
-use crate::ports::Destination;
+use crate::outbox::Destination;
 use crate::quotes::{QuoteService, QuoteServiceConfig};
 use crate::testing::{Fixture, caller};
 
@@ -64,7 +64,7 @@ fn notification(order_id: &str, state: &str) -> Value {
     })
 }
 
-fn events_of_type(fixture: &Fixture, event_type: &str) -> Vec<crate::ports::OutboxEvent> {
+fn events_of_type(fixture: &Fixture, event_type: &str) -> Vec<crate::outbox::OutboxEvent> {
     fixture
         .quotes
         .outbox
@@ -202,7 +202,7 @@ async fn another_tenants_order_is_not_found() {
     let listing = service
         .list(
             &other,
-            crate::ports::Page {
+            crate::store::Page {
                 offset: 0,
                 limit: 10,
             },

@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::context::Scope;
 use crate::error::ServiceError;
-use crate::ports::Destination;
+use crate::outbox::Destination;
 use crate::quotes::{QuoteService, QuoteServiceConfig};
 use crate::testing::{Fixture, caller};
 
