@@ -10,6 +10,10 @@ use crate::context::TenantId;
 use crate::store::{Listing, Page, StoreError};
 
 /// The operator's product catalog, shared by all tenants.
+///
+/// An adapter guarantees: reads by id answer only entries that exist (any order, missing
+/// ids left out, never an error for them); listings are ordered by id and page stably; a
+/// `put_*` replaces the entry with the same id whole. Every method is required.
 #[async_trait]
 pub trait CatalogStore: Send + Sync {
     /// The offerings with these ids that exist (any order).
@@ -27,6 +31,9 @@ pub trait CatalogStore: Send + Sync {
 }
 
 /// Tenant settings (tax rate, approval threshold, validity, currency).
+///
+/// An adapter guarantees an answer for every tenant: its own settings, else the defaults
+/// (a tenant without settings is not an error).
 #[async_trait]
 pub trait SettingsSource: Send + Sync {
     /// Settings of the tenant (the defaults when it has none of its own).

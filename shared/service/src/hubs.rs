@@ -59,7 +59,13 @@ fn is_previous_default(major: &SchemaMajor) -> bool {
 ///
 /// Adapters implement the four required methods, which store and read versioned
 /// subscriptions; `create`, `list` and `list_for_api` are derived from them (version 4, or
-/// the versions dropped) and every adapter relies on those defaults.
+/// the versions dropped) and every adapter relies on those defaults. A tenant sees only its
+/// own subscriptions, except through `list_for_api*`.
+///
+/// `create_within` must be overridden by every adapter with one atomic count-and-insert
+/// (`q2c-contract`'s `hub_store_quota_race_contract`): its default counts and then inserts,
+/// so a burst of concurrent registrations can pass the quota; it serves only in-memory test
+/// fakes whose calls do not overlap.
 #[async_trait]
 pub trait HubStore: Send + Sync {
     /// Stores a subscription (its `id` is set by the caller) delivered in `version`.

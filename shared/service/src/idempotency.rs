@@ -34,6 +34,10 @@ pub enum IdempotencyClaim {
 
 /// Idempotency records (`Idempotency-Key`), per tenant. Expiry is checked on claim; the
 /// background clean-up only reclaims space.
+///
+/// An adapter guarantees that `claim` is one conditional write (of concurrent claims of a
+/// key at most one answers [`IdempotencyClaim::Claimed`]) and that keys are per tenant
+/// (checked by `q2c-contract`'s `idempotency_contract`).
 #[async_trait]
 pub trait IdempotencyStore: Send + Sync {
     /// Claims `key` for a request whose body hashes to `request_hash`. A claim in progress

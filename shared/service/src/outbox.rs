@@ -134,7 +134,14 @@ pub struct ParkedEvent {
     pub event: Option<OutboxEvent>,
 }
 
-/// The relay's side of the outbox.
+/// The relay's side of the outbox (the use-cases write events through their own stores, in
+/// the transaction of the change).
+///
+/// An adapter guarantees (checked by `q2c-contract`'s outbox and relay suites): pending
+/// entries come oldest first and never as an error for one entry that does not decode;
+/// `mark_published` and `park` are idempotent and move a tenant's open-quote count once
+/// per event; purging removes only published (or parked) entries. The default
+/// [`OutboxStore::pending`] is derived from `pending_entries` and right for every adapter.
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
     /// Up to `limit` pending entries (neither published nor parked), oldest first; an entry

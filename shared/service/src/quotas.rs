@@ -30,6 +30,9 @@ use crate::outbox::OutboxEvent;
 use crate::store::StoreError;
 
 /// The tenant's open quotes as counted so far (see the module docs for how it lags).
+///
+/// An adapter answers the count its outbox moves on `mark_published` and `park`
+/// ([`crate::outbox::OutboxStore`]), so both read and write one counter per tenant.
 #[async_trait]
 pub trait OpenQuoteCounts: Send + Sync {
     /// The count (never below 0).

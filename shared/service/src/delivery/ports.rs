@@ -13,6 +13,10 @@ use crate::store::{BoxError, StoreError};
 /// Which subscriber received which event, so a redelivered message goes only to the
 /// subscribers that have not had it yet. A subscriber is named by a stable key
 /// ([`super::hub::subscriber_key`]).
+///
+/// An adapter guarantees that `record` is a conditional insert (of two concurrent records
+/// of one pair exactly one answers `true`) and that `delivered` sees every record not yet
+/// expired.
 #[async_trait]
 pub trait DeliveryLog: Send + Sync {
     /// The subscribers among `subscribers` with a recorded delivery of `event_id`.
@@ -33,6 +37,10 @@ pub trait DeliveryLog: Send + Sync {
 }
 
 /// Sends to callbacks that passed the [`CallbackPolicy`](super::CallbackPolicy).
+///
+/// An implementation sends only to the address it is given (the policy was applied
+/// before), answers refusals per entry for queue batches, and reports a failure of the whole
+/// call as `Err`.
 #[async_trait]
 pub trait CallbackSender: Send + Sync {
     /// Sends up to 10 messages to a queue callback (SQS ARN/URL, or `local:<name>`) in one

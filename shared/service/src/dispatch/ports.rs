@@ -29,6 +29,10 @@ pub enum DownstreamAnswer {
 }
 
 /// The downstream TMF622 order system.
+///
+/// An implementation sends the `Idempotency-Key` with every POST, returns within
+/// [`Downstream::call_timeout`] and turns every outcome, errors included, into a
+/// [`DownstreamAnswer`].
 #[async_trait]
 pub trait Downstream: Send + Sync {
     /// A name for logs and the circuit breaker.
@@ -67,6 +71,10 @@ pub enum DispatchClaim {
 
 /// Our record of dispatches, per tenant and order: a claim is a conditional write, so two
 /// copies of a message cannot call the downstream for one order at the same time.
+///
+/// An adapter guarantees that `claim` is one conditional write (of concurrent claims at
+/// most one is granted), that `complete` is final and idempotent, and that `release` only
+/// ends the claim numbered `attempt` (checked by `q2c-contract`'s dispatch log suite).
 #[async_trait]
 pub trait DispatchLog: Send + Sync {
     /// Claims the order until `lease_until`: granted when there is no record, or the record

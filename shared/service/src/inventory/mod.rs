@@ -87,6 +87,9 @@ impl ProductFilter {
 
 /// Inventory products, partitioned by tenant. Created with their order's completion
 /// ([`crate::orders::OrderStore::record_state_change`]).
+///
+/// An adapter guarantees that a tenant sees only its own products and that a listing is
+/// served by an index of the filter's billing account or party, never a tenant-wide scan.
 #[async_trait]
 pub trait ProductStore: Send + Sync {
     /// The product with this id in this tenant (`None` for another tenant's).

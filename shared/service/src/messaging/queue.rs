@@ -167,6 +167,11 @@ pub enum QueueError {
 
 /// A queue service with SQS semantics: at-least-once delivery, visibility timeouts, receive
 /// counts and redrive to `<name>-dlq` after the queue's `maxReceiveCount`.
+///
+/// An implementation keeps those semantics (the consumers' retries and dead letters depend
+/// on them), refuses batches [`check_batch`] refuses before any I/O, answers refusals of
+/// single entries in [`SendOutcome::failed`] and an unknown queue as
+/// [`QueueError::UnknownQueue`].
 #[async_trait]
 pub trait QueueClient: Send + Sync {
     /// Sends up to [`MAX_BATCH`] messages; single refusals are in [`SendOutcome::failed`].

@@ -155,6 +155,11 @@ impl StoredOrder {
 
 /// Product orders, partitioned by tenant. Orders are created with their quote's acceptance
 /// ([`crate::quotes::QuoteStore::accept`]); every later change is versioned.
+///
+/// An adapter guarantees (checked by `q2c-contract`'s `order_store_contract`) that a tenant
+/// sees only its own orders, that each write is all or nothing with its events and
+/// products, and that `record_dispatch` follows [`Dispatch::apply`] (a repeated update
+/// changes nothing).
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// The order with this id in this tenant.

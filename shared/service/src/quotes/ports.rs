@@ -122,6 +122,20 @@ pub struct QuoteFilter {
 
 /// Quotes, partitioned by tenant, with optimistic locking. Every write takes the outbox
 /// events announcing it and stores them in the same transaction.
+///
+/// An adapter guarantees (checked by `q2c-contract`'s `quote_store_contract`):
+/// - a tenant sees only its own quotes, by any method;
+/// - every write is all or nothing: the quote (and on `accept` the order) with its events,
+///   conditional on the stored version where a version is given, and nothing written when
+///   the condition fails;
+/// - `get` reads what the last successful write stored (strongly consistent), which the
+///   default [`QuoteStore::get_many`] relies on;
+/// - a write over a limit of [`write_limits`] is refused with [`StoreError::Limit`] before
+///   it reaches the backend.
+///
+/// `get_many` and `update_from` have defaults that are correct for every such adapter; an
+/// adapter overrides them only to save requests (one bulk read, no re-read of the previous
+/// version).
 #[async_trait]
 pub trait QuoteStore: Send + Sync {
     /// Inserts a new quote (`version` 1) and its events.
