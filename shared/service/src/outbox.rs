@@ -4,7 +4,9 @@
 //! publishes them. Names only the other foundation modules.
 
 use async_trait::async_trait;
+use q2c_model::tmf::EventEnvelope;
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::event_versions::SchemaMajor;
@@ -76,6 +78,67 @@ pub struct OutboxEvent {
     /// When it was written.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+}
+
+/// What an outbox event announces: the parts in which the event families (quote, product
+/// order, product) differ. [`Announcement::into_event`] builds the TMF event envelope and the
+/// outbox entry around them the same way for all.
+#[derive(Debug, Clone)]
+pub struct Announcement<'a> {
+    /// The TMF event type, e.g. `QuoteCreateEvent`.
+    pub event_type: &'a str,
+    /// The envelope's `domain`, e.g. `quoteManagement`.
+    pub domain: &'a str,
+    /// Tenant of the aggregate.
+    pub tenant: &'a str,
+    /// Id of the changed resource.
+    pub aggregate_id: String,
+    /// Correlation id of the request that caused it.
+    pub correlation_id: Option<&'a str>,
+    /// Target queue.
+    pub destination: Destination,
+    /// The envelope's `event` payload, e.g. `{"quote": …}`.
+    pub event: Value,
+    /// Envelope fields beside `schemaVersion` (always set to [`SCHEMA_VERSION`]).
+    pub extensions: Map<String, Value>,
+}
+
+impl Announcement<'_> {
+    /// The outbox event: a new event id (UUIDv7), the envelope (priority 3, `title`
+    /// `<type> <aggregate id>`, event and occurrence time `now`) as its body.
+    ///
+    /// # Errors
+    /// When the envelope cannot be serialised (an amount beyond 15 significant digits).
+    pub fn into_event(self, now: OffsetDateTime) -> Result<OutboxEvent, serde_json::Error> {
+        let event_id = uuid::Uuid::now_v7().to_string();
+        let mut extensions =
+            Map::from_iter([("schemaVersion".to_owned(), Value::from(SCHEMA_VERSION))]);
+        extensions.extend(self.extensions);
+        let envelope = EventEnvelope {
+            event_id: event_id.clone(),
+            event_time: now,
+            event_type: self.event_type.to_owned(),
+            correlation_id: self.correlation_id.map(str::to_owned),
+            domain: Some(self.domain.to_owned()),
+            title: Some(format!("{} {}", self.event_type, self.aggregate_id)),
+            description: None,
+            priority: Some("3".to_owned()),
+            time_occurred: Some(now),
+            event: self.event,
+            extensions,
+        };
+        Ok(OutboxEvent {
+            event_id,
+            event_type: self.event_type.to_owned(),
+            tenant: Some(self.tenant.to_owned()),
+            aggregate_id: self.aggregate_id,
+            correlation_id: self.correlation_id.map(str::to_owned),
+            schema_version: SCHEMA_VERSION.to_owned(),
+            destination: self.destination,
+            body: serde_json::to_value(&envelope)?,
+            created_at: now,
+        })
+    }
 }
 
 /// A pending outbox entry as the relay reads it: an event, or a stored entry that cannot be

@@ -1,8 +1,9 @@
 //! In-memory fakes of the ports, for unit tests of the use-cases only. The real adapters are
 //! proven by the contract suites (`q2c-contract`) against SQLite and DynamoDB.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use q2c_model::sample_catalog::sample_catalog;
@@ -16,6 +17,9 @@ use crate::context::{RequestContext, Scope, TenantId};
 use crate::event_versions::SchemaMajor;
 use crate::hubs::{HubApi, HubStore, VersionedSubscription};
 use crate::idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
+use crate::messaging::{
+    MAX_BATCH, OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
+};
 use crate::orders::{
     DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
 };
@@ -313,11 +317,14 @@ impl CatalogStore for MemoryCatalog {
     }
 }
 
-/// No hubs, no idempotency: the quote use-cases do not touch them.
+/// No idempotency: the use-cases do not touch it.
 pub struct Unused;
 
+/// Hub subscriptions (each delivered in v4) that use-cases only read.
+pub struct ReadOnlyHubs(pub Vec<(TenantId, HubApi, EventSubscription)>);
+
 #[async_trait]
-impl HubStore for Unused {
+impl HubStore for ReadOnlyHubs {
     async fn create_versioned(
         &self,
         _: &TenantId,
@@ -325,23 +332,40 @@ impl HubStore for Unused {
         _: &EventSubscription,
         _: SchemaMajor,
     ) -> Result<(), StoreError> {
-        unreachable!("quote use-cases do not use hubs")
+        unreachable!("the use-cases under test only read subscriptions")
     }
     async fn delete(&self, _: &TenantId, _: HubApi, _: &str) -> Result<bool, StoreError> {
-        unreachable!("quote use-cases do not use hubs")
+        unreachable!("the use-cases under test only read subscriptions")
     }
     async fn list_versioned(
         &self,
-        _: &TenantId,
-        _: HubApi,
+        t: &TenantId,
+        api: HubApi,
     ) -> Result<Vec<VersionedSubscription>, StoreError> {
-        unreachable!("quote use-cases do not use hubs")
+        Ok(self
+            .0
+            .iter()
+            .filter(|(tt, a, _)| tt == t && *a == api)
+            .map(|(_, _, s)| v4(s))
+            .collect())
     }
     async fn list_for_api_versioned(
         &self,
-        _: HubApi,
+        api: HubApi,
     ) -> Result<Vec<(TenantId, VersionedSubscription)>, StoreError> {
-        unreachable!("quote use-cases do not use hubs")
+        Ok(self
+            .0
+            .iter()
+            .filter(|(_, a, _)| *a == api)
+            .map(|(t, _, s)| (t.clone(), v4(s)))
+            .collect())
+    }
+}
+
+fn v4(subscription: &EventSubscription) -> VersionedSubscription {
+    VersionedSubscription {
+        subscription: subscription.clone(),
+        version: SchemaMajor::V4,
     }
 }
 
@@ -384,6 +408,65 @@ impl SettingsSource for DefaultSettings {
     }
 }
 
+/// A queue that only takes sends: batches of at most [`MAX_BATCH`] to the one queue it
+/// stands for, kept in order in `sent` (tests pop them from there).
+pub struct SentMessages {
+    queue: &'static str,
+    pub sent: Mutex<VecDeque<OutgoingMessage>>,
+    /// When set, every send fails (to check that nothing is lost).
+    pub refuse: Mutex<bool>,
+}
+
+impl SentMessages {
+    /// A queue standing for `queue` (sends to another are a test failure).
+    pub fn to(queue: &'static str) -> Self {
+        SentMessages {
+            queue,
+            sent: Mutex::default(),
+            refuse: Mutex::default(),
+        }
+    }
+}
+
+#[async_trait]
+impl QueueClient for SentMessages {
+    async fn send_batch(
+        &self,
+        queue: &str,
+        messages: &[OutgoingMessage],
+    ) -> Result<SendOutcome, QueueError> {
+        assert_eq!(queue, self.queue);
+        assert!(messages.len() <= MAX_BATCH);
+        if *self.refuse.lock().expect("lock") {
+            return Err(QueueError::Backend("queue down".into()));
+        }
+        let mut sent = self.sent.lock().expect("lock");
+        sent.extend(messages.iter().cloned());
+        Ok(SendOutcome {
+            sent: (0..messages.len()).map(|i| (i, format!("m{i}"))).collect(),
+            failed: Vec::new(),
+        })
+    }
+    async fn receive(
+        &self,
+        _: &str,
+        _: usize,
+        _: Duration,
+        _: Duration,
+    ) -> Result<Vec<ReceivedMessage>, QueueError> {
+        unreachable!("tests pop `sent` directly")
+    }
+    async fn delete_batch(&self, _: &str, _: &[String]) -> Result<(), QueueError> {
+        unreachable!("tests pop `sent` directly")
+    }
+    async fn change_visibility(&self, _: &str, _: &str, _: Duration) -> Result<(), QueueError> {
+        unreachable!("tests pop `sent` directly")
+    }
+    async fn counts(&self, _: &str) -> Result<QueueCounts, QueueError> {
+        unreachable!("tests pop `sent` directly")
+    }
+}
+
 /// A clock tests can move.
 pub struct TestClock(pub Mutex<OffsetDateTime>);
 
@@ -411,7 +494,7 @@ impl Fixture {
             orders: quotes.clone(),
             products: quotes.clone(),
             catalog: Arc::new(MemoryCatalog::default()),
-            hubs: Arc::new(Unused),
+            hubs: Arc::new(ReadOnlyHubs(Vec::new())),
             idempotency: Arc::new(Unused),
             settings: Arc::new(DefaultSettings),
             clock: clock.clone(),

@@ -13,57 +13,10 @@ use super::*;
 use crate::clock::Clock;
 use crate::context::TenantId;
 use crate::event_versions::SchemaMajor;
-use crate::hubs::{HubApi, HubStore, VersionedSubscription};
+use crate::hubs::HubApi;
 use crate::messaging::{HandlerError, OutgoingMessage, ParsedMessage, SendFailure, SendOutcome};
 use crate::store::{BoxError, StoreError};
-
-struct Hubs(Vec<(TenantId, HubApi, EventSubscription)>);
-
-#[async_trait]
-impl HubStore for Hubs {
-    async fn create_versioned(
-        &self,
-        _: &TenantId,
-        _: HubApi,
-        _: &EventSubscription,
-        _: SchemaMajor,
-    ) -> Result<(), StoreError> {
-        unreachable!("delivery only reads subscriptions")
-    }
-    async fn delete(&self, _: &TenantId, _: HubApi, _: &str) -> Result<bool, StoreError> {
-        unreachable!("delivery only reads subscriptions")
-    }
-    async fn list_versioned(
-        &self,
-        t: &TenantId,
-        api: HubApi,
-    ) -> Result<Vec<VersionedSubscription>, StoreError> {
-        Ok(self
-            .0
-            .iter()
-            .filter(|(tt, a, _)| tt == t && *a == api)
-            .map(|(_, _, s)| v4(s))
-            .collect())
-    }
-    async fn list_for_api_versioned(
-        &self,
-        api: HubApi,
-    ) -> Result<Vec<(TenantId, VersionedSubscription)>, StoreError> {
-        Ok(self
-            .0
-            .iter()
-            .filter(|(_, a, _)| *a == api)
-            .map(|(t, _, s)| (t.clone(), v4(s)))
-            .collect())
-    }
-}
-
-fn v4(subscription: &EventSubscription) -> VersionedSubscription {
-    VersionedSubscription {
-        subscription: subscription.clone(),
-        version: SchemaMajor::V4,
-    }
-}
+use crate::testing::ReadOnlyHubs;
 
 #[derive(Default)]
 struct Log(Mutex<BTreeSet<(String, String)>>);
@@ -262,7 +215,7 @@ fn setup_emitting(
 ) -> Setup {
     let sender = Arc::new(Sender::default());
     let delivery = HubDelivery::new(
-        Arc::new(Hubs(subscriptions)),
+        Arc::new(ReadOnlyHubs(subscriptions)),
         Arc::new(Log::default()),
         sender.clone(),
         CallbackPolicy::local()

@@ -1,9 +1,8 @@
 //! In-memory fakes of the fan-out's ports (unit tests only; the adapters are proven by the
 //! `q2c-contract` fan-out suite on SQLite and DynamoDB).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use q2c_model::sample_catalog::sample_catalog;
@@ -12,9 +11,6 @@ use time::OffsetDateTime;
 
 use super::*;
 use crate::catalog::CatalogStore;
-use crate::messaging::{
-    OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
-};
 use crate::store::{Listing, Page};
 use crate::testing::MemoryQuotes;
 
@@ -198,52 +194,6 @@ impl MemoryIndex {
             quotes: matching,
             next,
         })
-    }
-}
-
-/// One FIFO queue; receives pop (no visibility timeout needed by these tests).
-#[derive(Default)]
-pub struct MemoryQueue {
-    pub sent: Mutex<VecDeque<OutgoingMessage>>,
-    /// When set, every send fails (to check a page is redone, never lost).
-    pub refuse: Mutex<bool>,
-}
-
-#[async_trait]
-impl QueueClient for MemoryQueue {
-    async fn send_batch(
-        &self,
-        queue: &str,
-        messages: &[OutgoingMessage],
-    ) -> Result<SendOutcome, QueueError> {
-        assert_eq!(queue, "pricing-continuations");
-        if *self.refuse.lock().expect("lock") {
-            return Err(QueueError::Backend("queue down".into()));
-        }
-        let mut sent = self.sent.lock().expect("lock");
-        sent.extend(messages.iter().cloned());
-        Ok(SendOutcome {
-            sent: (0..messages.len()).map(|i| (i, format!("m{i}"))).collect(),
-            failed: Vec::new(),
-        })
-    }
-    async fn receive(
-        &self,
-        _: &str,
-        _: usize,
-        _: Duration,
-        _: Duration,
-    ) -> Result<Vec<ReceivedMessage>, QueueError> {
-        unreachable!("tests pop `sent` directly")
-    }
-    async fn delete_batch(&self, _: &str, _: &[String]) -> Result<(), QueueError> {
-        unreachable!("tests pop `sent` directly")
-    }
-    async fn change_visibility(&self, _: &str, _: &str, _: Duration) -> Result<(), QueueError> {
-        unreachable!("tests pop `sent` directly")
-    }
-    async fn counts(&self, _: &str) -> Result<QueueCounts, QueueError> {
-        unreachable!("tests pop `sent` directly")
     }
 }
 

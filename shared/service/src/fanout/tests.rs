@@ -24,14 +24,16 @@ use crate::outbox::OutboxEvent;
 use crate::quotes::{Ports, QuoteFilter, QuoteStore, StoredQuote};
 use crate::quotes::{QuoteService, QuoteServiceConfig};
 use crate::store::{Listing, Page, StoreError};
-use crate::testing::{DefaultSettings, MemoryQuotes, TestClock, Unused, caller};
+use crate::testing::{
+    DefaultSettings, MemoryQuotes, ReadOnlyHubs, SentMessages, TestClock, Unused, caller,
+};
 
 const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
 
 struct World {
     quotes: Arc<MemoryQuotes>,
     catalog: Arc<MemoryPriceCatalog>,
-    queue: Arc<MemoryQueue>,
+    queue: Arc<SentMessages>,
     announce: Arc<RecordingAnnounce>,
     service: QuoteService,
     fanout: PriceFanout,
@@ -48,7 +50,7 @@ fn world_with(
 ) -> World {
     let quotes = Arc::new(MemoryQuotes::default());
     let catalog = Arc::new(MemoryPriceCatalog::default());
-    let queue = Arc::new(MemoryQueue::default());
+    let queue = Arc::new(SentMessages::to("pricing-continuations"));
     let announce = Arc::new(RecordingAnnounce::default());
     let clock = Arc::new(TestClock(Mutex::new(datetime!(2026-11-27 12:00 UTC))));
     let ports = Ports {
@@ -56,7 +58,7 @@ fn world_with(
         orders: quotes.clone(),
         products: quotes.clone(),
         catalog: catalog.clone(),
-        hubs: Arc::new(Unused),
+        hubs: Arc::new(ReadOnlyHubs(Vec::new())),
         idempotency: Arc::new(Unused),
         settings: Arc::new(DefaultSettings),
         clock: clock.clone(),
@@ -1191,7 +1193,7 @@ async fn a_change_the_store_refuses_by_a_limit_is_poison_with_its_reason() {
             offerings: catalog,
             index: Arc::new(MemoryIndex(quotes)),
             settings: Arc::new(DefaultSettings),
-            queue: Arc::new(MemoryQueue::default()),
+            queue: Arc::new(SentMessages::to("pricing-continuations")),
             announce: announce.clone(),
             clock: Arc::new(TestClock(Mutex::new(datetime!(2026-11-27 12:00 UTC)))),
         },
