@@ -44,6 +44,29 @@ fn key(tenant: &TenantId, id: &str) -> QuoteKey {
     (tenant.as_str().to_owned(), id.to_owned())
 }
 
+/// The condition of a versioned write: the quote at `key` is stored at version `expected`.
+fn at_version(
+    quotes: &BTreeMap<QuoteKey, StoredQuote>,
+    key: &QuoteKey,
+    expected: u64,
+) -> Result<(), StoreError> {
+    match quotes.get(key) {
+        Some(current) if current.version == expected => Ok(()),
+        _ => Err(StoreError::VersionConflict),
+    }
+}
+
+/// Every list fake pages the same way: `page` of `items`, with their count.
+fn paged<T>(items: Vec<T>, page: Page) -> Listing<T> {
+    let total = items.len() as u64;
+    let items = items
+        .into_iter()
+        .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(page.limit).unwrap_or(usize::MAX))
+        .collect();
+    Listing { items, total }
+}
+
 #[async_trait]
 impl QuoteStore for MemoryQuotes {
     async fn insert(
@@ -71,10 +94,7 @@ impl QuoteStore for MemoryQuotes {
         ev: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         let mut quotes = self.quotes.lock().expect("lock");
-        match quotes.get(&key(t, q.id())) {
-            Some(current) if current.version == expected => {}
-            _ => return Err(StoreError::VersionConflict),
-        }
+        at_version(&quotes, &key(t, q.id()), expected)?;
         quotes.insert(key(t, q.id()), q.clone());
         self.outbox.lock().expect("lock").extend_from_slice(ev);
         Ok(())
@@ -89,10 +109,7 @@ impl QuoteStore for MemoryQuotes {
     ) -> Result<(), StoreError> {
         let mut quotes = self.quotes.lock().expect("lock");
         let mut orders = self.orders.lock().expect("lock");
-        match quotes.get(&key(t, q.id())) {
-            Some(current) if current.version == expected => {}
-            _ => return Err(StoreError::VersionConflict),
-        }
+        at_version(&quotes, &key(t, q.id()), expected)?;
         if orders.contains_key(&key(t, order.id())) {
             return Err(StoreError::AlreadyExists);
         }
@@ -109,10 +126,7 @@ impl QuoteStore for MemoryQuotes {
         ev: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         let mut quotes = self.quotes.lock().expect("lock");
-        match quotes.get(&key(t, id)) {
-            Some(current) if current.version == expected => {}
-            _ => return Err(StoreError::VersionConflict),
-        }
+        at_version(&quotes, &key(t, id), expected)?;
         quotes.remove(&key(t, id));
         self.outbox.lock().expect("lock").extend_from_slice(ev);
         Ok(())
@@ -129,13 +143,7 @@ impl QuoteStore for MemoryQuotes {
             .filter(|((tenant, _), _)| tenant == t.as_str())
             .map(|(_, q)| q.clone())
             .collect();
-        let total = mine.len() as u64;
-        let items = mine
-            .into_iter()
-            .skip(page.offset as usize)
-            .take(page.limit as usize)
-            .collect();
-        Ok(Listing { items, total })
+        Ok(paged(mine, page))
     }
 }
 
@@ -157,13 +165,7 @@ impl OrderStore for MemoryQuotes {
                 .cmp(&a.order.order_date)
                 .then_with(|| a.id().cmp(b.id()))
         });
-        let total = mine.len() as u64;
-        let items = mine
-            .into_iter()
-            .skip(page.offset as usize)
-            .take(page.limit as usize)
-            .collect();
-        Ok(Listing { items, total })
+        Ok(paged(mine, page))
     }
     async fn record_dispatch(
         &self,
@@ -252,13 +254,7 @@ impl crate::inventory::ProductStore for MemoryQuotes {
             (std::cmp::Reverse(a.product.start_date), a.id())
                 .cmp(&(std::cmp::Reverse(b.product.start_date), b.id()))
         });
-        let total = found.len() as u64;
-        let items = found
-            .into_iter()
-            .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
-            .take(usize::try_from(page.limit).unwrap_or(usize::MAX))
-            .collect();
-        Ok(Listing { items, total })
+        Ok(paged(found, page))
     }
 }
 
