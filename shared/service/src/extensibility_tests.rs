@@ -4,25 +4,17 @@
 //! order dispatch, and order management receives the unknowns unchanged (compared as JSON).
 //! Also: characteristic validation and unsellable offerings on create and on PATCH.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use async_trait::async_trait;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice, Quote};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
-use crate::context::{Scope, TenantId};
-use crate::dispatch::{
-    CircuitBreaker, DispatchClaim, DispatchLog, DispatchOutcome, DispatchStatusSink,
-    DispatchUpdate, Downstream, DownstreamAnswer, OrderDispatch, RetrySchedule, Sleeper,
-};
+use crate::context::Scope;
+use crate::dispatch::DispatchOutcome;
+use crate::dispatch::fakes::{deadline, harness, http};
 use crate::error::ServiceError;
 use crate::messaging::parse_message;
 use crate::quotes::StoredQuote;
 use crate::quotes::{QuoteService, QuoteServiceConfig};
 use crate::relay::outgoing;
-use crate::store::StoreError;
 use crate::testing::{Fixture, caller};
 
 const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
@@ -98,78 +90,6 @@ fn quote_with(items: Vec<Value>) -> Quote {
     serde_json::from_value(json!({"quoteItem": items})).expect("a quote")
 }
 
-// ---------------------------------------------------------------- dispatch fakes
-
-/// Order management answering 201 and keeping every body it was sent.
-#[derive(Default)]
-struct RecordingDownstream(Mutex<Vec<Value>>);
-
-#[async_trait]
-impl Downstream for RecordingDownstream {
-    fn name(&self) -> &str {
-        "recording-oms"
-    }
-    fn call_timeout(&self) -> Duration {
-        Duration::from_secs(2)
-    }
-    async fn post_order(&self, order: &Value, _key: &str) -> DownstreamAnswer {
-        self.0.lock().expect("lock").push(order.clone());
-        DownstreamAnswer::Http {
-            status: 201,
-            body: json!({"id": "OMS-1"}).to_string(),
-        }
-    }
-}
-
-/// A dispatch log that grants every claim (one delivery in these tests).
-struct GrantingLog;
-
-#[async_trait]
-impl DispatchLog for GrantingLog {
-    async fn claim(
-        &self,
-        _: &TenantId,
-        _: &str,
-        _: OffsetDateTime,
-        _: OffsetDateTime,
-    ) -> Result<DispatchClaim, StoreError> {
-        Ok(DispatchClaim::Claimed { attempt: 1 })
-    }
-    async fn complete(
-        &self,
-        _: &TenantId,
-        _: &str,
-        _: Option<&str>,
-        _: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn release(&self, _: &TenantId, _: &str, _: u32) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
-struct IgnoredStatus;
-
-#[async_trait]
-impl DispatchStatusSink for IgnoredStatus {
-    async fn record_dispatch(
-        &self,
-        _: &TenantId,
-        _: &str,
-        _: DispatchUpdate,
-    ) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
-struct NoSleep;
-
-#[async_trait]
-impl Sleeper for NoSleep {
-    async fn sleep(&self, _: Duration) {}
-}
-
 /// Relays the quote's `ProductOrderCreateEvent` as the queue would carry it and dispatches it;
 /// the body order management received.
 async fn dispatch_the_order(fixture: &Fixture) -> Value {
@@ -184,31 +104,15 @@ async fn dispatch_the_order(fixture: &Fixture) -> Value {
         .expect("an order event");
     let message = outgoing(&event).expect("a message");
     let parsed = parse_message("m-1", &message.body, &message.attributes, Some(1)).expect("parses");
-    let downstream = Arc::new(RecordingDownstream::default());
-    let clock = fixture.clock.clone();
-    let dispatch = OrderDispatch::new(
-        downstream.clone(),
-        Arc::new(GrantingLog),
-        Arc::new(IgnoredStatus),
-        Arc::new(CircuitBreaker::new(
-            "recording-oms",
-            5,
-            Duration::from_secs(10),
-            clock.clone(),
-        )),
-        RetrySchedule::new(Duration::from_millis(100), Duration::from_secs(1), 2),
-        clock,
-        Arc::new(NoSleep),
-    );
-    let deadline = fixture.ports.clock.now() + Duration::from_secs(30);
-    let outcome = dispatch.dispatch(parsed, deadline).await;
+    let h = harness(Box::new(|_, _, _| http(201, json!({"id": "OMS-1"}))));
+    let outcome = h.dispatch.dispatch(parsed, deadline(&h)).await;
     assert!(
         matches!(outcome, DispatchOutcome::Dispatched { .. }),
         "{outcome:?}"
     );
-    let bodies = downstream.0.lock().expect("lock");
-    assert_eq!(bodies.len(), 1);
-    bodies[0].clone()
+    let calls = h.downstream.calls.lock().expect("lock");
+    assert_eq!(calls.len(), 1);
+    calls[0].1.clone()
 }
 
 async fn accept(service: &QuoteService, id: &str) -> StoredQuote {
