@@ -12,21 +12,12 @@ use crate::dispatch::DispatchOutcome;
 use crate::dispatch::fakes::{deadline, harness, http};
 use crate::error::ServiceError;
 use crate::messaging::parse_message;
+use crate::quotes::QuoteService;
 use crate::quotes::StoredQuote;
-use crate::quotes::{QuoteService, QuoteServiceConfig};
 use crate::relay::outgoing;
 use crate::testing::{Fixture, caller};
 
 const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
-
-fn service(fixture: &Fixture) -> QuoteService {
-    QuoteService::new(
-        fixture.ports.clone(),
-        QuoteServiceConfig {
-            quote_href_base: "http://q2c.test/tmf-api/quoteManagement/v4/quote".into(),
-        },
-    )
-}
 
 /// Adds two offerings of an unknown `@type`: `slice-open` defines no characteristics (any
 /// pass through) and has a `penalty` price; `slice-strict` defines a mandatory `sliceType`
@@ -137,7 +128,7 @@ fn item_json(quote: &Quote, index: usize) -> Value {
 async fn unknown_fields_and_subtypes_reach_order_management_unchanged() {
     let fixture = Fixture::new();
     add_slice_offerings(&fixture).await;
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let ctx = caller("acme", ALL);
     let sent = rich_item();
 
@@ -203,7 +194,7 @@ fn strict_item(characteristics: Value) -> Value {
 async fn characteristics_are_validated_on_create() {
     let fixture = Fixture::new();
     add_slice_offerings(&fixture).await;
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let ctx = caller("acme", ALL);
 
     let cases = [
@@ -256,7 +247,7 @@ async fn characteristics_are_validated_on_create() {
 async fn characteristics_are_validated_when_a_patch_changes_items() {
     let fixture = Fixture::new();
     add_slice_offerings(&fixture).await;
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let ctx = caller("acme", ALL);
     let created = service
         .create(
@@ -295,7 +286,7 @@ fn business_rule(result: Result<StoredQuote, ServiceError>) -> (&'static str, St
 async fn retired_or_expired_offerings_cannot_be_quoted_nor_added_by_patch() {
     let fixture = Fixture::new();
     add_slice_offerings(&fixture).await;
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let ctx = caller("acme", ALL);
     let offering = |id: &str| json!({"productOffering": {"id": id}});
 
@@ -358,7 +349,7 @@ async fn retired_or_expired_offerings_cannot_be_quoted_nor_added_by_patch() {
 async fn unknown_fields_survive_patches_of_other_fields_and_of_the_items() {
     let fixture = Fixture::new();
     add_slice_offerings(&fixture).await;
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let ctx = caller("acme", ALL);
     let sent = rich_item();
     let created = service

@@ -24,7 +24,9 @@ use crate::orders::{
     DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
 };
 use crate::outbox::OutboxEvent;
-use crate::quotes::{Ports, QuoteFilter, QuoteStore, StoredQuote};
+use crate::quotes::{
+    Ports, QuoteFilter, QuoteService, QuoteServiceConfig, QuoteStore, StoredQuote,
+};
 use crate::store::{Listing, Page, StoreError};
 
 type QuoteKey = (String, String);
@@ -502,10 +504,28 @@ impl Fixture {
         }
     }
 
+    /// The quote use-cases over the fixture's ports.
+    pub fn quote_service(&self) -> QuoteService {
+        quote_service(self.ports.clone())
+    }
+
     pub fn advance(&self, by: time::Duration) {
         *self.clock.0.lock().expect("lock") += by;
     }
 }
+
+/// The quote use-cases over `ports`, quote hrefs under [`QUOTE_HREF_BASE`].
+pub fn quote_service(ports: Ports) -> QuoteService {
+    QuoteService::new(
+        ports,
+        QuoteServiceConfig {
+            quote_href_base: QUOTE_HREF_BASE.into(),
+        },
+    )
+}
+
+/// Where the test quote services put their quotes' hrefs.
+pub const QUOTE_HREF_BASE: &str = "http://q2c.test/tmf-api/quoteManagement/v4/quote";
 
 /// A caller of `tenant` with `scopes`.
 pub fn caller(tenant: &str, scopes: &[Scope]) -> RequestContext {

@@ -21,11 +21,12 @@ use crate::error::ServiceError;
 use crate::messaging::{HandlerError, ParsedMessage, parse_message};
 use crate::orders::StoredOrder;
 use crate::outbox::OutboxEvent;
+use crate::quotes::QuoteService;
 use crate::quotes::{Ports, QuoteFilter, QuoteStore, StoredQuote};
-use crate::quotes::{QuoteService, QuoteServiceConfig};
 use crate::store::{Listing, Page, StoreError};
 use crate::testing::{
     DefaultSettings, MemoryQuotes, ReadOnlyHubs, SentMessages, TestClock, Unused, caller,
+    quote_service,
 };
 
 const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
@@ -63,12 +64,7 @@ fn world_with(
         settings: Arc::new(DefaultSettings),
         clock: clock.clone(),
     };
-    let service = QuoteService::new(
-        ports,
-        QuoteServiceConfig {
-            quote_href_base: "http://q2c.test/quote".into(),
-        },
-    );
+    let service = quote_service(ports);
     let fanout = PriceFanout::new(
         FanoutPorts {
             quotes: fanout_quotes(quotes.clone()),

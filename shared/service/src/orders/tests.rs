@@ -8,7 +8,6 @@ use super::*;
 use crate::context::Scope;
 use crate::error::ServiceError;
 use crate::outbox::Destination;
-use crate::quotes::{QuoteService, QuoteServiceConfig};
 use crate::testing::{Fixture, caller};
 
 const ALL: &[Scope] = &[
@@ -20,12 +19,7 @@ const ALL: &[Scope] = &[
 
 /// An accepted quote of `tenant`; returns the order it created.
 async fn accepted_order(fixture: &Fixture, tenant: &str) -> StoredOrder {
-    let quotes = QuoteService::new(
-        fixture.ports.clone(),
-        QuoteServiceConfig {
-            quote_href_base: "/tmf-api/quoteManagement/v4/quote".into(),
-        },
-    );
+    let quotes = fixture.quote_service();
     let ctx = caller(tenant, ALL);
     let quote = Quote {
         quote_item: vec![QuoteItem {
@@ -89,7 +83,8 @@ async fn accepting_a_quote_creates_a_pending_order_announced_on_the_orders_queue
     assert!(!order.order.order_total_price.is_empty(), "agreed totals");
     assert_eq!(
         order.order.href.as_deref(),
-        Some(format!("{PRODUCT_ORDER_HREF_BASE}/{}", order.id()).as_str())
+        // On the quote's origin (the test quote service's is `http://q2c.test`).
+        Some(format!("http://q2c.test{PRODUCT_ORDER_HREF_BASE}/{}", order.id()).as_str())
     );
     let quote = fixture
         .quotes

@@ -5,25 +5,16 @@ use serde_json::json;
 use crate::context::{RequestContext, Scope};
 use crate::error::ServiceError;
 use crate::outbox::Destination;
-use crate::quotes::{QuoteService, QuoteServiceConfig, StoredQuote};
-use crate::testing::{Fixture, caller};
+use crate::quotes::{QuoteService, StoredQuote};
+use crate::testing::{Fixture, QUOTE_HREF_BASE, caller};
 
 const WRITER: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite];
 const APPROVER: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
 
-fn service(fixture: &Fixture) -> QuoteService {
-    QuoteService::new(
-        fixture.ports.clone(),
-        QuoteServiceConfig {
-            quote_href_base: "http://q2c.test/tmf-api/quoteManagement/v4/quote".into(),
-        },
-    )
-}
-
 /// A fixture, its quote service and a writer of tenant `acme`.
 fn acme_writer() -> (Fixture, QuoteService, RequestContext) {
     let fixture = Fixture::new();
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     (fixture, service, caller("acme", WRITER))
 }
 
@@ -104,7 +95,8 @@ fn monthly_total(quote: &Quote) -> (Decimal, Decimal) {
 #[tokio::test]
 async fn creating_a_quote_prices_it_and_sets_the_server_owned_fields() {
     let fixture = Fixture::new();
-    let created = service(&fixture)
+    let created = fixture
+        .quote_service()
         .create(&caller("acme", WRITER), quote_of(vec![item("mobile-s", 2)]))
         .await
         .expect("created");
@@ -113,7 +105,7 @@ async fn creating_a_quote_prices_it_and_sets_the_server_owned_fields() {
     let id = quote.id.as_deref().expect("id");
     assert_eq!(
         quote.href.as_deref(),
-        Some(format!("http://q2c.test/tmf-api/quoteManagement/v4/quote/{id}").as_str())
+        Some(format!("{QUOTE_HREF_BASE}/{id}").as_str())
     );
     assert_eq!(quote.state, Some(QuoteState::InProgress));
     assert_eq!(
@@ -137,7 +129,7 @@ async fn creating_a_quote_prices_it_and_sets_the_server_owned_fields() {
 #[tokio::test]
 async fn every_server_owned_field_is_refused_on_create() {
     let fixture = Fixture::new();
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let cases = [
         ("id", json!("q-1")),
         ("href", json!("http://x/quote/q-1")),
@@ -176,7 +168,8 @@ async fn every_server_owned_field_is_refused_on_create() {
 #[tokio::test]
 async fn an_unknown_offering_is_a_business_rule_naming_the_item() {
     let fixture = Fixture::new();
-    let err = service(&fixture)
+    let err = fixture
+        .quote_service()
         .create(
             &caller("acme", WRITER),
             quote_of(vec![item("mobile-s", 1), item("no-such", 1)]),
@@ -194,7 +187,8 @@ async fn an_unknown_offering_is_a_business_rule_naming_the_item() {
 #[tokio::test]
 async fn a_zero_quantity_is_invalid_input_naming_the_item() {
     let fixture = Fixture::new();
-    let err = service(&fixture)
+    let err = fixture
+        .quote_service()
         .create(&caller("acme", WRITER), quote_of(vec![item("mobile-s", 0)]))
         .await
         .expect_err("quantity 0");
@@ -363,7 +357,7 @@ async fn accepting_after_validity_ended_is_refused() {
 #[tokio::test]
 async fn a_discount_above_the_threshold_needs_the_approve_scope() {
     let fixture = Fixture::new();
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let body = json!({"quoteItem": [{"productOffering": {"id": "mobile-l"}, "quoteItemPrice": [
         {"priceType": "recurring", "recurringChargePeriod": "month",
          "priceAlteration": [{"priceType": "discount", "name": "Retention", "price": {"percentage": 25}}]}
@@ -390,7 +384,7 @@ async fn a_discount_above_the_threshold_needs_the_approve_scope() {
 #[tokio::test]
 async fn another_tenant_sees_nothing_and_changes_nothing() {
     let fixture = Fixture::new();
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let id = service
         .create(&caller("acme", WRITER), quote_of(vec![item("mobile-s", 1)]))
         .await
@@ -435,7 +429,7 @@ async fn a_patch_that_changes_nothing_writes_nothing() {
 #[tokio::test]
 async fn six_stacked_discounts_of_15_percent_need_the_approve_scope() {
     let fixture = Fixture::new();
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let fifteen = json!({"priceType": "discount", "price": {"percentage": 15}});
     let body = json!({"quoteItem": [{"productOffering": {"id": "mobile-l"}, "quoteItemPrice": [
         {"priceType": "recurring", "recurringChargePeriod": "month",
@@ -458,7 +452,7 @@ async fn six_stacked_discounts_of_15_percent_need_the_approve_scope() {
 #[tokio::test]
 async fn a_quote_over_its_storage_budget_is_refused_and_nothing_is_written() {
     let fixture = Fixture::new();
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let lines: Vec<QuoteItem> = (0..300).map(|_| item("mobile-l", 1)).collect();
     let fits = service
         .create(&caller("acme", WRITER), quote_of(lines.clone()))
@@ -484,7 +478,8 @@ async fn a_quote_over_its_storage_budget_is_refused_and_nothing_is_written() {
 async fn more_offerings_than_index_entries_are_refused_before_the_catalog_is_read() {
     let fixture = Fixture::new();
     let items: Vec<QuoteItem> = (0..41).map(|i| item(&format!("nope-{i}"), 1)).collect();
-    let err = service(&fixture)
+    let err = fixture
+        .quote_service()
         .create(&caller("acme", WRITER), quote_of(items))
         .await
         .expect_err("41 offerings");
