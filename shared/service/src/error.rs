@@ -153,6 +153,19 @@ fn rfc3339(at: &OffsetDateTime) -> String {
         .unwrap_or_else(|_| at.to_string())
 }
 
+/// What a store `found` for `id`, or `NotFound` of `resource` (also for another tenant's id:
+/// stores only look in the caller's tenant).
+pub(crate) fn found<T>(
+    found: Option<T>,
+    resource: &'static str,
+    id: &str,
+) -> Result<T, ServiceError> {
+    found.ok_or_else(|| ServiceError::NotFound {
+        resource,
+        id: id.to_owned(),
+    })
+}
+
 /// A quote or order that cannot be serialised (an amount beyond 15 significant digits):
 /// `AMOUNT_PRECISION` (HTTP 422).
 pub(crate) fn serialisation_error(e: serde_json::Error) -> ServiceError {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::{ProductFilter, ProductStore, StoredProduct};
 use crate::context::RequestContext;
-use crate::error::ServiceError;
+use crate::error::{ServiceError, found};
 use crate::store::{Listing, Page};
 
 /// The ports of the inventory use-cases: their part of [`crate::Ports`] (which converts
@@ -34,14 +34,11 @@ impl InventoryService {
     /// # Errors
     /// `NotFound` (also for another tenant's id), `Unavailable`.
     pub async fn get(&self, ctx: &RequestContext, id: &str) -> Result<StoredProduct, ServiceError> {
-        self.ports
-            .products
-            .get(&ctx.tenant, id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound {
-                resource: "Product",
-                id: id.to_owned(),
-            })
+        found(
+            self.ports.products.get(&ctx.tenant, id).await?,
+            "Product",
+            id,
+        )
     }
 
     /// A page of the caller's products matching `filter`, newest `startDate` first.

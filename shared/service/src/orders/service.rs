@@ -17,7 +17,7 @@ use super::{Dispatch, OrderStore, PRODUCT_ORDER_HREF_BASE, StoredOrder};
 use crate::clock::Clock;
 use crate::context::RequestContext;
 use crate::error::ServiceError;
-use crate::error::serialisation_error;
+use crate::error::{found, serialisation_error};
 use crate::inventory::{ProductEventType, StoredProduct, product_event};
 use crate::outbox::OutboxEvent;
 use crate::store::{Listing, Page, StoreError};
@@ -64,11 +64,7 @@ impl OrderService {
     /// # Errors
     /// `NotFound` (also for another tenant's id), `Unavailable`.
     pub async fn get(&self, ctx: &RequestContext, id: &str) -> Result<StoredOrder, ServiceError> {
-        self.ports
-            .orders
-            .get(&ctx.tenant, id)
-            .await?
-            .ok_or_else(|| not_found(id))
+        found(self.ports.orders.get(&ctx.tenant, id).await?, ORDER, id)
     }
 
     /// A page of the caller's orders, newest first.
@@ -202,7 +198,10 @@ impl OrderService {
                 return Ok(order);
             }
         }
-        Err(not_found(ids.first().map_or("", String::as_str)))
+        Err(ServiceError::NotFound {
+            resource: ORDER,
+            id: ids.first().cloned().unwrap_or_default(),
+        })
     }
 }
 
@@ -337,12 +336,8 @@ fn collect_item_states(
     Ok(())
 }
 
-fn not_found(id: &str) -> ServiceError {
-    ServiceError::NotFound {
-        resource: "ProductOrder",
-        id: id.to_owned(),
-    }
-}
+/// The resource name of orders in errors.
+const ORDER: &str = "ProductOrder";
 
 fn state_name(state: ProductOrderState) -> &'static str {
     match state {

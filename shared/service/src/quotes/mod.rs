@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::configure::{assign_item_ids, check_stored, configure_items, load_catalog_for};
 use crate::contention::{self, Sleeper, UNCONDITIONAL_ATTEMPTS};
 use crate::context::RequestContext;
-use crate::error::{ServiceError, serialisation_error};
+use crate::error::{ServiceError, found, serialisation_error};
 use crate::events::{QuoteEventType, quote_event};
 use crate::store::{Listing, Page, StoreError};
 
@@ -176,11 +176,7 @@ impl QuoteService {
     /// # Errors
     /// `NotFound` (also for another tenant's id), `Unavailable`.
     pub async fn get(&self, ctx: &RequestContext, id: &str) -> Result<StoredQuote, ServiceError> {
-        self.ports
-            .quotes
-            .get(&ctx.tenant, id)
-            .await?
-            .ok_or_else(|| not_found(id))
+        found(self.ports.quotes.get(&ctx.tenant, id).await?, "Quote", id)
     }
 
     /// A page of the caller's quotes.
@@ -274,13 +270,6 @@ pub(crate) fn check_if_match(if_match: Option<u64>, current: u64) -> Result<(), 
             Err(ServiceError::VersionMismatch { expected, current })
         }
         _ => Ok(()),
-    }
-}
-
-pub(crate) fn not_found(id: &str) -> ServiceError {
-    ServiceError::NotFound {
-        resource: "Quote",
-        id: id.to_owned(),
     }
 }
 
