@@ -234,11 +234,7 @@ pub fn normalise_envelope(envelope: Value, major: SchemaMajor) -> Result<Value, 
     if major == SchemaMajor::V5 {
         fields.remove("@type");
         rename(&mut fields, TIME_OCCURRED_V5, TIME_OCCURRED_V4);
-        let event_type = fields
-            .get("eventType")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let event_type = event_type(&fields);
         if let Some(payload) = fields.remove("event") {
             fields.insert(
                 "event".to_owned(),
@@ -261,11 +257,7 @@ pub fn render_envelope(internal: &Value, major: SchemaMajor) -> Value {
         SCHEMA_VERSION_FIELD.to_owned(),
         Value::from(major.version()),
     );
-    let event_type = fields
-        .get("eventType")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let event_type = event_type(&fields);
     if let Some(payload) = fields.remove("event") {
         fields.insert(
             "event".to_owned(),
@@ -279,6 +271,15 @@ pub fn render_envelope(internal: &Value, major: SchemaMajor) -> Value {
         }
     }
     Value::Object(fields)
+}
+
+/// The envelope's `eventType` (empty when absent), which selects the payload's mapping.
+fn event_type(fields: &Map<String, Value>) -> String {
+    fields
+        .get("eventType")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn rename(fields: &mut Map<String, Value>, from: &str, to: &str) {
