@@ -259,6 +259,35 @@ pub fn harness(respond: Responder) -> Harness {
     }
 }
 
+impl Harness {
+    /// Another use-case over `downstream` and `log`, with the harness's sink, clock and
+    /// sleeper, a breaker of its own and the default schedule.
+    pub fn dispatch_over(
+        &self,
+        downstream: Arc<dyn Downstream>,
+        log: Arc<dyn DispatchLog>,
+    ) -> OrderDispatch {
+        let breaker = CircuitBreaker::new("fake-oms", THRESHOLD, OPEN_FOR, self.clock.clone());
+        OrderDispatch::new(
+            downstream,
+            log,
+            self.sink.clone(),
+            Arc::new(breaker),
+            RetrySchedule::default(),
+            self.clock.clone(),
+            self.sleeper.clone(),
+        )
+    }
+}
+
+/// The outcome of a dispatched order.
+pub fn dispatched(downstream_id: &str, calls: u32) -> DispatchOutcome {
+    DispatchOutcome::Dispatched {
+        downstream_id: Some(downstream_id.into()),
+        calls,
+    }
+}
+
 pub fn message(order_id: &str) -> ParsedMessage {
     let order = json!({
         "id": order_id,

@@ -105,18 +105,13 @@ fn retry_delays_are_full_jitter_of_the_ceiling() {
             .collect()
     };
     let ms = Duration::from_millis;
-    assert_eq!(
-        delays(&schedule(1000)),
-        [Some(ms(200)), Some(ms(400)), Some(ms(800)), None]
-    );
-    assert_eq!(
-        delays(&schedule(500)),
-        [Some(ms(100)), Some(ms(200)), Some(ms(400)), None]
-    );
-    assert_eq!(
-        delays(&schedule(0)),
-        [Some(ms(0)), Some(ms(0)), Some(ms(0)), None]
-    );
+    for (per_mille, expected) in [
+        (1000, [Some(ms(200)), Some(ms(400)), Some(ms(800)), None]),
+        (500, [Some(ms(100)), Some(ms(200)), Some(ms(400)), None]),
+        (0, [Some(ms(0)), Some(ms(0)), Some(ms(0)), None]),
+    ] {
+        assert_eq!(delays(&schedule(per_mille)), expected, "{per_mille} ‰");
+    }
     assert_eq!(
         schedule(1000).next_delay(0, long, call),
         None,
@@ -256,13 +251,7 @@ async fn a_created_order_is_posted_without_state_and_recorded_dispatched() {
         http(201, json!({"id": "D-1", "state": "acknowledged"}))
     }));
     let outcome = h.dispatch.dispatch(message("o-1"), deadline(&h)).await;
-    assert_eq!(
-        outcome,
-        DispatchOutcome::Dispatched {
-            downstream_id: Some("D-1".into()),
-            calls: 1
-        }
-    );
+    assert_eq!(outcome, dispatched("D-1", 1));
     let calls = h.downstream.calls.lock().unwrap().clone();
     let (key, body) = &calls[0];
     assert_eq!(key, "q2c-order-acme-o-1");
@@ -318,13 +307,7 @@ async fn duplicates_count_as_dispatched() {
     ] {
         let h = harness(Box::new(move |_, _, _| answer.clone()));
         let result = h.dispatch.dispatch(message("o-3"), deadline(&h)).await;
-        assert_eq!(
-            result,
-            DispatchOutcome::Dispatched {
-                downstream_id: Some("D-7".into()),
-                calls: 1
-            }
-        );
+        assert_eq!(result, dispatched("D-7", 1));
         assert_eq!(h.sink.last("o-3").status, DispatchStatus::Dispatched);
     }
 }
@@ -361,13 +344,7 @@ async fn transient_failures_retry_with_backoff_then_return_the_message() {
         }
     }));
     let outcome = h.dispatch.dispatch(message("o-5"), deadline(&h)).await;
-    assert_eq!(
-        outcome,
-        DispatchOutcome::Dispatched {
-            downstream_id: Some("D-5".into()),
-            calls: 3
-        }
-    );
+    assert_eq!(outcome, dispatched("D-5", 3));
     assert_eq!(
         *h.sleeper.slept.lock().unwrap(),
         [Duration::from_millis(200), Duration::from_millis(400)]
@@ -548,20 +525,7 @@ impl DispatchLog for BrokenLog {
 #[tokio::test]
 async fn a_failing_dispatch_log_returns_the_message_without_a_call() {
     let h = harness(Box::new(|_, _, _| http(201, json!({"id": "D"}))));
-    let dispatch = OrderDispatch::new(
-        h.downstream.clone(),
-        Arc::new(BrokenLog),
-        h.sink.clone(),
-        Arc::new(CircuitBreaker::new(
-            "fake-oms",
-            THRESHOLD,
-            OPEN_FOR,
-            h.clock.clone(),
-        )),
-        RetrySchedule::default(),
-        h.clock.clone(),
-        h.sleeper.clone(),
-    );
+    let dispatch = h.dispatch_over(h.downstream.clone(), Arc::new(BrokenLog));
     let result = dispatch.handle(message("o-x"), deadline(&h)).await;
     assert!(
         matches!(result, Err(HandlerError::Transient(_))),
@@ -655,20 +619,7 @@ async fn a_crash_after_the_downstream_accepted_costs_at_most_one_duplicate_post(
         inner: h.downstream.clone(),
         abort_first: aborted.clone(),
     });
-    let crashing = OrderDispatch::new(
-        hold,
-        h.log.clone(),
-        h.sink.clone(),
-        Arc::new(CircuitBreaker::new(
-            "fake-oms",
-            THRESHOLD,
-            OPEN_FOR,
-            h.clock.clone(),
-        )),
-        RetrySchedule::default(),
-        h.clock.clone(),
-        h.sleeper.clone(),
-    );
+    let crashing = h.dispatch_over(hold, h.log.clone());
     let first = crashing
         .dispatch(message("o-9"), deadline(&h))
         .now_or_never();
@@ -684,13 +635,7 @@ async fn a_crash_after_the_downstream_accepted_costs_at_most_one_duplicate_post(
     // Redelivered after the lease: one duplicate POST, answered 409, recorded dispatched.
     h.clock.advance(Duration::from_secs(60));
     let late = h.dispatch.dispatch(message("o-9"), deadline(&h)).await;
-    assert_eq!(
-        late,
-        DispatchOutcome::Dispatched {
-            downstream_id: Some("D-1".into()),
-            calls: 1
-        }
-    );
+    assert_eq!(late, dispatched("D-1", 1));
     let again = h.dispatch.dispatch(message("o-9"), deadline(&h)).await;
     assert_eq!(again, DispatchOutcome::AlreadyDispatched);
     let calls = h.downstream.calls.lock().unwrap().clone();
