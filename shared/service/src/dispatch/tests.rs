@@ -18,6 +18,13 @@ use crate::context::TenantId;
 use crate::messaging::HandlerError;
 use crate::store::StoreError;
 
+fn assert_retry_later(outcome: &DispatchOutcome) {
+    assert!(
+        matches!(outcome, DispatchOutcome::RetryLater { .. }),
+        "{outcome:?}"
+    );
+}
+
 // ---------------------------------------------------------------- classify
 
 #[test]
@@ -384,7 +391,7 @@ async fn transient_failures_retry_with_backoff_then_return_the_message() {
     ));
     // The claim was released: the next copy may try at once.
     let next = h.dispatch.dispatch(message("o-6"), deadline(&h)).await;
-    assert!(matches!(next, DispatchOutcome::RetryLater { .. }));
+    assert_retry_later(&next);
     assert_eq!(
         h.downstream.call_count(),
         5,
@@ -404,10 +411,7 @@ async fn retries_stop_before_the_deadline() {
     // less than a call: stop.
     let deadline = h.clock.now() + Duration::from_secs(3);
     let outcome = h.dispatch.dispatch(message("o-7"), deadline).await;
-    assert!(
-        matches!(outcome, DispatchOutcome::RetryLater { .. }),
-        "{outcome:?}"
-    );
+    assert_retry_later(&outcome);
     assert_eq!(h.downstream.call_count(), 3);
     assert_eq!(
         *h.sleeper.slept.lock().unwrap(),
@@ -422,10 +426,7 @@ async fn without_time_for_one_call_the_message_is_returned_unclaimed() {
     // The call may take 2 s, bookkeeping 0.5 s: 2.4 s are not enough.
     let deadline = h.clock.now() + Duration::from_millis(2_400);
     let outcome = h.dispatch.dispatch(message("o-late"), deadline).await;
-    assert!(
-        matches!(outcome, DispatchOutcome::RetryLater { .. }),
-        "{outcome:?}"
-    );
+    assert_retry_later(&outcome);
     assert_eq!(h.downstream.call_count(), 0);
     assert!(h.log.0.lock().unwrap().is_empty(), "not claimed");
     let deadline = h.clock.now() + Duration::from_millis(2_500);
@@ -464,7 +465,7 @@ async fn while_the_breaker_is_open_messages_return_without_touching_the_stores()
     // Two deliveries of 4 calls each: the 5th failure opens the breaker.
     for order_id in ["o-a", "o-b"] {
         let outcome = h.dispatch.dispatch(message(order_id), deadline(&h)).await;
-        assert!(matches!(outcome, DispatchOutcome::RetryLater { .. }));
+        assert_retry_later(&outcome);
     }
     assert_eq!(h.dispatch.breaker().state(), BreakerState::Open);
     let calls = h.downstream.call_count();
@@ -630,7 +631,7 @@ async fn a_crash_after_the_downstream_accepted_costs_at_most_one_duplicate_post(
 
     // Redelivered while the dead invocation's lease runs: no call.
     let early = h.dispatch.dispatch(message("o-9"), deadline(&h)).await;
-    assert!(matches!(early, DispatchOutcome::RetryLater { .. }));
+    assert_retry_later(&early);
     assert_eq!(h.downstream.call_count(), 1);
     // Redelivered after the lease: one duplicate POST, answered 409, recorded dispatched.
     h.clock.advance(Duration::from_secs(60));
