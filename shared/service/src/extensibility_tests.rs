@@ -7,7 +7,7 @@
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice, Quote};
 use serde_json::{Value, json};
 
-use crate::context::Scope;
+use crate::context::{RequestContext, Scope};
 use crate::dispatch::DispatchOutcome;
 use crate::dispatch::fakes::{deadline, harness, http};
 use crate::error::ServiceError;
@@ -118,6 +118,25 @@ async fn accept(service: &QuoteService, id: &str) -> StoredQuote {
         .expect("accepted")
 }
 
+/// A fixture with the slice offerings, its quote service and a caller of tenant `acme` with
+/// every scope.
+async fn slices() -> (Fixture, QuoteService, RequestContext) {
+    let fixture = Fixture::new();
+    add_slice_offerings(&fixture).await;
+    let service = fixture.quote_service();
+    (fixture, service, caller("acme", ALL))
+}
+
+/// Creates a quote of the [`rich_item`]; the item as sent and the quote.
+async fn create_rich(service: &QuoteService, ctx: &RequestContext) -> (Value, StoredQuote) {
+    let sent = rich_item();
+    let created = service
+        .create(ctx, quote_with(vec![sent.clone()]))
+        .await
+        .expect("created");
+    (sent, created)
+}
+
 fn item_json(quote: &Quote, index: usize) -> Value {
     serde_json::to_value(&quote.quote_item[index]).expect("serialises")
 }
@@ -126,16 +145,8 @@ fn item_json(quote: &Quote, index: usize) -> Value {
 
 #[tokio::test]
 async fn unknown_fields_and_subtypes_reach_order_management_unchanged() {
-    let fixture = Fixture::new();
-    add_slice_offerings(&fixture).await;
-    let service = fixture.quote_service();
-    let ctx = caller("acme", ALL);
-    let sent = rich_item();
-
-    let created = service
-        .create(&ctx, quote_with(vec![sent.clone()]))
-        .await
-        .expect("created");
+    let (fixture, service, ctx) = slices().await;
+    let (sent, created) = create_rich(&service, &ctx).await;
     let id = created.id().to_owned();
     let read = service.get(&ctx, &id).await.expect("read");
     for quote in [&created.quote, &read.quote] {
@@ -192,10 +203,7 @@ fn strict_item(characteristics: Value) -> Value {
 
 #[tokio::test]
 async fn characteristics_are_validated_on_create() {
-    let fixture = Fixture::new();
-    add_slice_offerings(&fixture).await;
-    let service = fixture.quote_service();
-    let ctx = caller("acme", ALL);
+    let (fixture, service, ctx) = slices().await;
 
     let cases = [
         (
@@ -245,10 +253,7 @@ async fn characteristics_are_validated_on_create() {
 
 #[tokio::test]
 async fn characteristics_are_validated_when_a_patch_changes_items() {
-    let fixture = Fixture::new();
-    add_slice_offerings(&fixture).await;
-    let service = fixture.quote_service();
-    let ctx = caller("acme", ALL);
+    let (_fixture, service, ctx) = slices().await;
     let created = service
         .create(
             &ctx,
@@ -284,27 +289,19 @@ fn business_rule(result: Result<StoredQuote, ServiceError>) -> (&'static str, St
 
 #[tokio::test]
 async fn retired_or_expired_offerings_cannot_be_quoted_nor_added_by_patch() {
-    let fixture = Fixture::new();
-    add_slice_offerings(&fixture).await;
-    let service = fixture.quote_service();
-    let ctx = caller("acme", ALL);
+    let (fixture, service, ctx) = slices().await;
     let offering = |id: &str| json!({"productOffering": {"id": id}});
 
     // mobile-legacy is Retired in the sample catalog.
-    let (code, message) = business_rule(
-        service
-            .create(&ctx, quote_with(vec![offering("mobile-legacy")]))
-            .await,
-    );
-    assert_eq!(code, "OFFERING_NOT_SELLABLE");
-    assert!(message.contains("mobile-legacy"), "{message}");
-    let (code, message) = business_rule(
-        service
-            .create(&ctx, quote_with(vec![offering("slice-expired")]))
-            .await,
-    );
-    assert_eq!(code, "OFFERING_NOT_VALID");
-    assert!(message.contains("slice-expired"), "{message}");
+    for (id, expected) in [
+        ("mobile-legacy", "OFFERING_NOT_SELLABLE"),
+        ("slice-expired", "OFFERING_NOT_VALID"),
+    ] {
+        let (code, message) =
+            business_rule(service.create(&ctx, quote_with(vec![offering(id)])).await);
+        assert_eq!(code, expected);
+        assert!(message.contains(id), "{message}");
+    }
 
     let created = service
         .create(&ctx, quote_with(vec![offering("mobile-s")]))
@@ -347,15 +344,8 @@ async fn retired_or_expired_offerings_cannot_be_quoted_nor_added_by_patch() {
 
 #[tokio::test]
 async fn unknown_fields_survive_patches_of_other_fields_and_of_the_items() {
-    let fixture = Fixture::new();
-    add_slice_offerings(&fixture).await;
-    let service = fixture.quote_service();
-    let ctx = caller("acme", ALL);
-    let sent = rich_item();
-    let created = service
-        .create(&ctx, quote_with(vec![sent.clone()]))
-        .await
-        .expect("created");
+    let (_fixture, service, ctx) = slices().await;
+    let (sent, created) = create_rich(&service, &ctx).await;
 
     let described = service
         .patch(&ctx, created.id(), &json!({"description": "renamed"}), None)
