@@ -4,6 +4,9 @@
 use q2c_model::limits::{self, LimitError};
 use serde_json::Value;
 
+use super::PriceChangeKind;
+use crate::messaging::ParsedMessage;
+
 /// Why a catalog entry (an offering or a price) is refused: by a stated limit, or as invalid.
 /// Displayed as `<path below the entry>: <why>` (`.price.value: …`, or `: …` at its root), so
 /// that callers prefix where the entry sits. The TMF620 listener, the price fan-out and
@@ -59,4 +62,30 @@ pub(crate) fn field_error(base: &str, e: &serde_path_to_error::Error<serde_json:
     } else {
         format!("{base}.{path}: {}", e.inner())
     }
+}
+
+/// What a catalog event of `message`'s type does: `delete` deletes, one of `types` upserts;
+/// `None` for any other type.
+pub(crate) fn change_kind(
+    message: &ParsedMessage,
+    delete: &str,
+    types: &[&str],
+) -> Option<PriceChangeKind> {
+    match message.event_type.as_str() {
+        t if t == delete => Some(PriceChangeKind::Delete),
+        t if types.contains(&t) => Some(PriceChangeKind::Upsert),
+        _ => None,
+    }
+}
+
+/// The catalog entry an event carries as `event.<field>`.
+///
+/// # Errors
+/// When it is missing or not an object.
+pub(crate) fn entry_of<'a>(message: &'a ParsedMessage, field: &str) -> Result<&'a Value, String> {
+    message
+        .event
+        .get(field)
+        .filter(|v| v.is_object())
+        .ok_or_else(|| format!("event.{field}: missing or not an object"))
 }

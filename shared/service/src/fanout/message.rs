@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::entry::{EntryInvalid, check_entry, field_error};
+use super::entry::{EntryInvalid, change_kind, check_entry, entry_of, field_error};
 use super::offerings::{OFFERING_EVENT_TYPES, OfferingChange, parse_offering_event};
 use super::{CatalogSubject, FanoutCursor, PriceChange, PriceChangeKind};
 use crate::messaging::{OutgoingMessage, ParsedMessage, attributes};
@@ -107,21 +107,19 @@ pub struct SegmentHop {
 /// # Errors
 /// The poison reason, naming the field at fault.
 pub fn parse_price_event(message: &ParsedMessage) -> Result<PriceChange, String> {
-    let kind = match message.event_type.as_str() {
-        "ProductOfferingPriceDeleteEvent" => PriceChangeKind::Delete,
-        t if PRICE_EVENT_TYPES.contains(&t) => PriceChangeKind::Upsert,
-        other => {
-            return Err(format!(
-                "unsupported event type `{other}` on pricing-changes (expected one of {})",
-                PRICE_EVENT_TYPES.join(", ")
-            ));
-        }
-    };
-    let raw = message
-        .event
-        .get("productOfferingPrice")
-        .filter(|v| v.is_object())
-        .ok_or_else(|| String::from("event.productOfferingPrice: missing or not an object"))?;
+    let kind = change_kind(
+        message,
+        "ProductOfferingPriceDeleteEvent",
+        &PRICE_EVENT_TYPES,
+    )
+    .ok_or_else(|| {
+        format!(
+            "unsupported event type `{}` on pricing-changes (expected one of {})",
+            message.event_type,
+            PRICE_EVENT_TYPES.join(", ")
+        )
+    })?;
+    let raw = entry_of(message, "productOfferingPrice")?;
     let price = parse_price(raw, kind).map_err(|e| format!("event.productOfferingPrice{e}"))?;
     let last_update = price
         .last_update
