@@ -147,6 +147,17 @@ pub struct FanoutOutcome {
     pub continued_after: Option<FanoutCursor>,
 }
 
+impl FanoutOutcome {
+    /// A catalog write and nothing else: no page walked, no continuation.
+    fn applied_only(applied: ApplyOutcome) -> Self {
+        FanoutOutcome {
+            applied: Some(applied),
+            page: PageReport::default(),
+            continued_after: None,
+        }
+    }
+}
+
 /// The price fan-out use-case.
 pub struct PriceFanout {
     ports: FanoutPorts,
@@ -198,11 +209,7 @@ impl PriceFanout {
                         stored_last_update = %stored,
                         "stale price event skipped: a newer change is stored"
                     );
-                    return Ok(FanoutOutcome {
-                        applied: Some(applied),
-                        page: PageReport::default(),
-                        continued_after: None,
-                    });
+                    return Ok(FanoutOutcome::applied_only(applied));
                 }
                 // Also on a redelivery that finds the change stored: the first attempt may
                 // have failed before announcing. Subscribers de-duplicate on eventId.
@@ -294,20 +301,12 @@ impl PriceFanout {
                 stored_last_update = %stored,
                 "stale offering event skipped: a newer change is stored"
             );
-            return Ok(FanoutOutcome {
-                applied: Some(applied),
-                page: PageReport::default(),
-                continued_after: None,
-            });
+            return Ok(FanoutOutcome::applied_only(applied));
         }
         // As for prices: also on a redelivery, subscribers de-duplicate on eventId.
         self.ports.announce.announce(message).await?;
         if !change.retires() {
-            return Ok(FanoutOutcome {
-                applied: Some(applied),
-                page: PageReport::default(),
-                continued_after: None,
-            });
+            return Ok(FanoutOutcome::applied_only(applied));
         }
         let facts = ChangeFacts {
             subject: CatalogSubject::Offering,
