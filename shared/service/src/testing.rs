@@ -527,10 +527,15 @@ pub fn quote_service(ports: Ports) -> QuoteService {
 /// Where the test quote services put their quotes' hrefs.
 pub const QUOTE_HREF_BASE: &str = "http://q2c.test/tmf-api/quoteManagement/v4/quote";
 
+/// The tenant `name` (a valid tenant id).
+pub fn tenant(name: &str) -> TenantId {
+    TenantId::parse(name).expect("valid tenant")
+}
+
 /// A caller of `tenant` with `scopes`.
 pub fn caller(tenant: &str, scopes: &[Scope]) -> RequestContext {
     RequestContext {
-        tenant: TenantId::parse(tenant).expect("valid tenant"),
+        tenant: self::tenant(tenant),
         subject: format!("{tenant}-user"),
         subject_name: Some("Test User".to_owned()),
         scopes: scopes.iter().copied().collect(),

@@ -16,7 +16,7 @@ use crate::event_versions::SchemaMajor;
 use crate::hubs::HubApi;
 use crate::messaging::{HandlerError, OutgoingMessage, ParsedMessage, SendFailure, SendOutcome};
 use crate::store::{BoxError, StoreError};
-use crate::testing::ReadOnlyHubs;
+use crate::testing::{ReadOnlyHubs, tenant};
 
 #[derive(Default)]
 struct Log(Mutex<BTreeSet<(String, String)>>);
@@ -162,10 +162,6 @@ const Q1: &str = "local:sub-one";
 const Q2: &str = "local:sub-two";
 const HTTP: &str = "http://127.0.0.1:9/listener";
 const PRICE_EVENT: &str = "ProductOfferingPriceAttributeValueChangeEvent";
-
-fn tenant(name: &str) -> TenantId {
-    TenantId::parse(name).expect("tenant")
-}
 
 /// `subscription` of tenant `tenant_name` on `api`'s hub.
 fn on(
