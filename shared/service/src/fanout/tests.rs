@@ -114,6 +114,19 @@ impl World {
             .expect("created")
     }
 
+    /// Handles `message` with the fan-out, which must succeed.
+    async fn handled(&self, message: ParsedMessage) -> FanoutOutcome {
+        self.fanout.handle(message).await.expect("handled")
+    }
+
+    /// Tries to approve quote `id` of tenant `acme`.
+    async fn approve(&self, id: &str) -> Result<StoredQuote, ServiceError> {
+        let body = json!({"state": "approved"});
+        self.service
+            .patch(&caller("acme", ALL), id, &body, None)
+            .await
+    }
+
     async fn set_state(&self, tenant: &str, id: &str, state: &str) -> StoredQuote {
         self.service
             .patch(&caller(tenant, ALL), id, &json!({ "state": state }), None)
@@ -143,14 +156,13 @@ impl World {
     }
 }
 
-/// A sample-catalog price changed by `edit`, stamped `last_update`.
-fn price_json(id: &str, last_update: OffsetDateTime, edit: impl FnOnce(&mut Value)) -> Value {
-    let price = sample_catalog()
-        .prices()
-        .find(|p| p.id == id)
-        .cloned()
-        .expect("sample price");
-    let mut value = serde_json::to_value(price).expect("json");
+/// `entry` (a sample-catalog record) as JSON changed by `edit`, stamped `last_update`.
+fn stamped(
+    entry: impl serde::Serialize,
+    last_update: OffsetDateTime,
+    edit: impl FnOnce(&mut Value),
+) -> Value {
+    let mut value = serde_json::to_value(entry).expect("json");
     value["lastUpdate"] = json!(
         last_update
             .format(&time::format_description::well_known::Rfc3339)
@@ -160,14 +172,30 @@ fn price_json(id: &str, last_update: OffsetDateTime, edit: impl FnOnce(&mut Valu
     value
 }
 
-fn message(event_id: &str, event_type: &str, price: Value) -> ParsedMessage {
+/// A catalog event of `event_type` carrying `entry` as `event.<field>`.
+fn catalog_message(event_id: &str, event_type: &str, field: &str, entry: Value) -> ParsedMessage {
     let body = json!({
         "eventId": event_id,
         "eventType": event_type,
         "eventTime": "2026-11-27T12:00:00Z",
-        "event": { "productOfferingPrice": price },
+        "event": { field: entry },
     });
     parse_message("m-1", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope")
+}
+
+/// A sample-catalog price changed by `edit`, stamped `last_update`.
+fn price_json(id: &str, last_update: OffsetDateTime, edit: impl FnOnce(&mut Value)) -> Value {
+    let price = sample_catalog().prices().find(|p| p.id == id).cloned();
+    stamped(price.expect("sample price"), last_update, edit)
+}
+
+fn message(event_id: &str, event_type: &str, price: Value) -> ParsedMessage {
+    catalog_message(event_id, event_type, "productOfferingPrice", price)
+}
+
+/// The fibre monthly price raised to 45, as of 2026-06-01.
+fn fibre_monthly_to_45() -> ParsedMessage {
+    change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)))
 }
 
 fn change_event(event_id: &str, price: Value) -> ParsedMessage {
@@ -232,14 +260,7 @@ async fn a_price_change_reprices_open_quotes_with_the_active_promotion() {
         ((money("40"), money("48")), (money("20"), money("24")))
     );
 
-    let outcome = w
-        .fanout
-        .handle(change_event(
-            "e-1",
-            fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)),
-        ))
-        .await
-        .expect("handled");
+    let outcome = w.handled(fibre_monthly_to_45()).await;
 
     assert_eq!(outcome.applied, Some(ApplyOutcome::Applied));
     assert_eq!(outcome.page.repriced, 1);
@@ -266,10 +287,7 @@ async fn a_promotion_change_reprices_its_alteration() {
         p["percentage"] = json!(40);
     });
 
-    w.fanout
-        .handle(change_event("e-1", promo))
-        .await
-        .expect("handled");
+    w.handled(change_event("e-1", promo)).await;
 
     // 40 % of 40.00 = 16.00; × 1.2 = 19.20. The line's own price is unchanged.
     assert_eq!(
@@ -348,7 +366,7 @@ async fn a_delete_leaves_a_tombstone_that_an_older_update_cannot_resurrect() {
 async fn the_same_event_twice_reprices_once() {
     let w = world(200);
     let q = w.quote("acme", &["fibre-1g"]).await;
-    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+    let event = fibre_monthly_to_45();
 
     w.fanout.handle(event.clone()).await.expect("first");
     let again = w.fanout.handle(event).await.expect("second");
@@ -365,7 +383,7 @@ async fn approved_quotes_keep_their_price_and_get_a_note_once() {
     let w = world(200);
     let q = w.quote("acme", &["fibre-1g"]).await;
     let approved = w.set_state("acme", q.id(), "approved").await;
-    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+    let event = fibre_monthly_to_45();
 
     let outcome = w.fanout.handle(event.clone()).await.expect("handled");
     w.fanout.handle(event).await.expect("redelivered");
@@ -401,10 +419,7 @@ async fn an_approved_quote_is_told_when_its_price_is_retired() {
         p["lifecycleStatus"] = json!("Retired");
     });
 
-    w.fanout
-        .handle(change_event("e-1", retired))
-        .await
-        .expect("handled");
+    w.handled(change_event("e-1", retired)).await;
 
     let after = w.stored("acme", q.id());
     assert!(
@@ -423,11 +438,7 @@ async fn a_retired_price_flags_open_quotes_and_blocks_approval_until_the_item_ch
         p["lifecycleStatus"] = json!("Retired");
     });
 
-    let outcome = w
-        .fanout
-        .handle(change_event("e-1", retired))
-        .await
-        .expect("handled");
+    let outcome = w.handled(change_event("e-1", retired)).await;
 
     assert_eq!(outcome.page.flagged, 1);
     let flagged = w.stored("acme", q.id());
@@ -439,15 +450,7 @@ async fn a_retired_price_flags_open_quotes_and_blocks_approval_until_the_item_ch
         flagged.quote.note[0].type_info.type_name.as_deref(),
         Some("PriceRetiredNote")
     );
-    let refused = w
-        .service
-        .patch(
-            &caller("acme", ALL),
-            q.id(),
-            &json!({"state": "approved"}),
-            None,
-        )
-        .await;
+    let refused = w.approve(q.id()).await;
     match refused {
         Err(ServiceError::BusinessRule { code, message, .. }) => {
             assert_eq!(code, PRICE_RETIRED);
@@ -461,15 +464,7 @@ async fn a_retired_price_flags_open_quotes_and_blocks_approval_until_the_item_ch
         .patch(&caller("acme", ALL), q.id(), &json!({"note": []}), None)
         .await
         .expect("notes are client-editable");
-    let still = w
-        .service
-        .patch(
-            &caller("acme", ALL),
-            unnoted.id(),
-            &json!({"state": "approved"}),
-            None,
-        )
-        .await;
+    let still = w.approve(unnoted.id()).await;
     assert!(matches!(
         still,
         Err(ServiceError::BusinessRule {
@@ -501,14 +496,7 @@ async fn final_quotes_are_untouched() {
     let cancelled = w.quote("acme", &["fibre-1g"]).await;
     let cancelled = w.set_state("acme", cancelled.id(), "cancelled").await;
 
-    let outcome = w
-        .fanout
-        .handle(change_event(
-            "e-1",
-            fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)),
-        ))
-        .await
-        .expect("handled");
+    let outcome = w.handled(fibre_monthly_to_45()).await;
 
     assert_eq!(outcome.page.untouched, 2);
     assert_eq!(w.stored("acme", accepted.id()), accepted);
@@ -617,7 +605,7 @@ async fn a_thousand_quotes_are_repriced_once_each_across_continuations() {
         };
         ids.push((tenant, w.quote(tenant, offerings).await.id().to_owned()));
     }
-    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+    let event = fibre_monthly_to_45();
 
     let first = w.fanout.handle(event).await.expect("first page");
     let continuations = drain(&w).await;
@@ -651,7 +639,7 @@ async fn a_failed_continuation_send_fails_the_message_and_the_retry_loses_nothin
     for _ in 0..5 {
         ids.push(w.quote("acme", &["fibre-1g"]).await.id().to_owned());
     }
-    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+    let event = fibre_monthly_to_45();
     *w.queue.refuse.lock().expect("lock") = true;
 
     let failed = w.fanout.handle(event.clone()).await;
@@ -685,15 +673,7 @@ async fn a_deleted_price_flags_open_quotes_like_a_retired_one() {
     let outcome = w.fanout.handle(deleted).await.expect("handled");
 
     assert_eq!(outcome.page.flagged, 1);
-    let refused = w
-        .service
-        .patch(
-            &caller("acme", ALL),
-            q.id(),
-            &json!({"state": "approved"}),
-            None,
-        )
-        .await;
+    let refused = w.approve(q.id()).await;
     assert!(matches!(
         refused,
         Err(ServiceError::BusinessRule {
@@ -743,14 +723,7 @@ async fn a_page_reads_the_catalog_once_for_all_its_quotes() {
     let one_quote_reads = *single.reads.lock().expect("lock");
     *w.catalog.reads.lock().expect("lock") = (0, 0);
 
-    let outcome = w
-        .fanout
-        .handle(change_event(
-            "e-1",
-            fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)),
-        ))
-        .await
-        .expect("handled");
+    let outcome = w.handled(fibre_monthly_to_45()).await;
 
     assert_eq!(outcome.page.repriced, 10);
     assert_eq!(
@@ -858,14 +831,7 @@ async fn a_quote_changed_after_the_page_read_is_read_again_and_repriced() {
     });
     let q = w.quote("acme", &["fibre-1g"]).await;
 
-    let outcome = w
-        .fanout
-        .handle(change_event(
-            "e-1",
-            fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)),
-        ))
-        .await
-        .expect("handled");
+    let outcome = w.handled(fibre_monthly_to_45()).await;
 
     assert_eq!(outcome.page.repriced, 1);
     let after = w.stored("acme", q.id());
@@ -886,29 +852,12 @@ async fn a_quote_changed_after_the_page_read_is_read_again_and_repriced() {
 
 /// A sample-catalog offering changed by `edit`, stamped `last_update`.
 fn offering_json(id: &str, last_update: OffsetDateTime, edit: impl FnOnce(&mut Value)) -> Value {
-    let offering = sample_catalog()
-        .offerings()
-        .find(|o| o.id == id)
-        .cloned()
-        .expect("sample offering");
-    let mut value = serde_json::to_value(offering).expect("json");
-    value["lastUpdate"] = json!(
-        last_update
-            .format(&time::format_description::well_known::Rfc3339)
-            .expect("format")
-    );
-    edit(&mut value);
-    value
+    let offering = sample_catalog().offerings().find(|o| o.id == id).cloned();
+    stamped(offering.expect("sample offering"), last_update, edit)
 }
 
 fn offering_message(event_id: &str, event_type: &str, offering: Value) -> ParsedMessage {
-    let body = json!({
-        "eventId": event_id,
-        "eventType": event_type,
-        "eventTime": "2026-11-27T12:00:00Z",
-        "event": { "productOffering": offering },
-    });
-    parse_message("m-1", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope")
+    catalog_message(event_id, event_type, "productOffering", offering)
 }
 
 fn stored_offering(w: &World, id: &str) -> (Value, bool) {
@@ -1015,14 +964,12 @@ async fn a_retired_offering_flags_open_quotes_holding_it_and_leaves_the_rest() {
         o["lifecycleStatus"] = json!("Retired");
     });
     let first = w
-        .fanout
-        .handle(offering_message(
+        .handled(offering_message(
             "e-retire",
             "ProductOfferingStateChangeEvent",
             retired.clone(),
         ))
-        .await
-        .expect("handled");
+        .await;
     let continued = drain(&w).await;
 
     assert_eq!(first.page.flagged, 2, "page of two: open, then globex's");
@@ -1084,14 +1031,12 @@ async fn an_offering_change_that_does_not_retire_walks_no_quotes() {
         o["name"] = json!("Fibre 1 Gbit/s");
     });
     let outcome = w
-        .fanout
-        .handle(offering_message(
+        .handled(offering_message(
             "e-1",
             "ProductOfferingAttributeValueChangeEvent",
             renamed,
         ))
-        .await
-        .expect("handled");
+        .await;
     assert_eq!(outcome.applied, Some(ApplyOutcome::Applied));
     assert_eq!(outcome.page, PageReport::default());
     assert_eq!(w.stored("acme", q.id()).version, 1);
@@ -1231,7 +1176,7 @@ async fn a_change_is_split_into_segments_of_whole_pages_each_with_its_hop_bound(
         let tenant = ["acme", "globex"][n % 2];
         w.quote(tenant, &["fibre-1g"]).await;
     }
-    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+    let event = fibre_monthly_to_45();
 
     let first = w.fanout.handle(event).await.expect("first page");
 
