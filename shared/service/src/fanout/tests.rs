@@ -193,6 +193,20 @@ fn message(event_id: &str, event_type: &str, price: Value) -> ParsedMessage {
     catalog_message(event_id, event_type, "productOfferingPrice", price)
 }
 
+/// The quote write was refused because a price it uses is retired.
+fn assert_price_retired(result: &Result<StoredQuote, ServiceError>) {
+    assert!(
+        matches!(
+            result,
+            Err(ServiceError::BusinessRule {
+                code: PRICE_RETIRED,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+}
+
 /// The fibre monthly price raised to 45, as of 2026-06-01.
 fn fibre_monthly_to_45() -> ParsedMessage {
     change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)))
@@ -465,13 +479,7 @@ async fn a_retired_price_flags_open_quotes_and_blocks_approval_until_the_item_ch
         .await
         .expect("notes are client-editable");
     let still = w.approve(unnoted.id()).await;
-    assert!(matches!(
-        still,
-        Err(ServiceError::BusinessRule {
-            code: PRICE_RETIRED,
-            ..
-        })
-    ));
+    assert_price_retired(&still);
 
     // Changing the item (re-priced without the retired price) lifts it.
     w.service
@@ -674,13 +682,7 @@ async fn a_deleted_price_flags_open_quotes_like_a_retired_one() {
 
     assert_eq!(outcome.page.flagged, 1);
     let refused = w.approve(q.id()).await;
-    assert!(matches!(
-        refused,
-        Err(ServiceError::BusinessRule {
-            code: PRICE_RETIRED,
-            ..
-        })
-    ));
+    assert_price_retired(&refused);
 }
 
 #[tokio::test]
@@ -1223,28 +1225,34 @@ async fn a_change_is_split_into_segments_of_whole_pages_each_with_its_hop_bound(
     assert_eq!(versions, [2], "every quote re-priced exactly once");
 }
 
+/// A continuation of the fibre monthly price's walk after `acme#0`, with the `extra` fields
+/// of its `priceFanout` (segment, hop, bound).
+fn monthly_continuation(extra: Value) -> ParsedMessage {
+    let mut work = json!({
+        "priceId": "fibre-1g-monthly",
+        "cursor": "acme#0",
+        "retired": false,
+        "lastUpdate": "2026-06-01T00:00:00Z",
+        "sourceEventId": "e-1",
+    });
+    if let (Some(work), Value::Object(extra)) = (work.as_object_mut(), extra) {
+        work.extend(extra);
+    }
+    let body = json!({
+        "eventId": "c-1",
+        "eventType": CONTINUATION_EVENT_TYPE,
+        "eventTime": "2026-06-01T00:00:00Z",
+        "event": {"priceFanout": work},
+    });
+    parse_message("m", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope")
+}
+
 #[tokio::test]
 async fn a_continuation_over_its_hop_bound_is_poison_naming_the_bound() {
     let w = world(5);
     w.quote("acme", &["fibre-1g"]).await;
-    let continuation = |hop: u32| {
-        let body = json!({
-            "eventId": "c-1",
-            "eventType": CONTINUATION_EVENT_TYPE,
-            "eventTime": "2026-06-01T00:00:00Z",
-            "event": {"priceFanout": {
-                "priceId": "fibre-1g-monthly",
-                "cursor": "acme#0",
-                "retired": false,
-                "lastUpdate": "2026-06-01T00:00:00Z",
-                "sourceEventId": "e-1",
-                "segment": 2,
-                "hop": hop,
-                "maxHops": 7,
-            }},
-        });
-        parse_message("m", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope")
-    };
+    let continuation =
+        |hop: u32| monthly_continuation(json!({"segment": 2, "hop": hop, "maxHops": 7}));
 
     match w.fanout.handle(continuation(8)).await {
         Err(HandlerError::Poison { reason }) => assert!(
@@ -1264,20 +1272,7 @@ async fn a_continuation_over_its_hop_bound_is_poison_naming_the_bound() {
 #[tokio::test]
 async fn a_continuation_without_a_hop_bound_takes_the_legacy_one() {
     let w = world(5);
-    let body = json!({
-        "eventId": "c-1",
-        "eventType": CONTINUATION_EVENT_TYPE,
-        "eventTime": "2026-06-01T00:00:00Z",
-        "event": {"priceFanout": {
-            "priceId": "fibre-1g-monthly",
-            "cursor": "acme#0",
-            "retired": false,
-            "lastUpdate": "2026-06-01T00:00:00Z",
-            "sourceEventId": "e-1",
-        }},
-    });
-    let parsed =
-        parse_message("m", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope");
+    let parsed = monthly_continuation(json!({}));
     assert!(
         w.fanout.handle(parsed).await.is_ok(),
         "sent before hops existed"
