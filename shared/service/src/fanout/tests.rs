@@ -119,6 +119,17 @@ impl World {
         self.fanout.handle(message).await.expect("handled")
     }
 
+    /// Handles the offering event `event_type` carrying `offering`, which must succeed.
+    async fn offering_event(
+        &self,
+        event_id: &str,
+        event_type: &str,
+        offering: Value,
+    ) -> FanoutOutcome {
+        self.handled(offering_message(event_id, event_type, offering))
+            .await
+    }
+
     /// Tries to approve quote `id` of tenant `acme`.
     async fn approve(&self, id: &str) -> Result<StoredQuote, ServiceError> {
         let body = json!({"state": "approved"});
@@ -916,23 +927,11 @@ async fn an_offering_delete_leaves_a_tombstone_an_older_update_cannot_resurrect(
     let late = offering_json("tv-addon", datetime!(2026-06-01 0:00 UTC), |o| {
         o["name"] = json!("late update");
     });
-    w.fanout
-        .handle(offering_message(
-            "e-del",
-            "ProductOfferingDeleteEvent",
-            gone,
-        ))
-        .await
-        .expect("delete");
+    w.offering_event("e-del", "ProductOfferingDeleteEvent", gone)
+        .await;
     let late_outcome = w
-        .fanout
-        .handle(offering_message(
-            "e-late",
-            "ProductOfferingAttributeValueChangeEvent",
-            late,
-        ))
-        .await
-        .expect("late update");
+        .offering_event("e-late", "ProductOfferingAttributeValueChangeEvent", late)
+        .await;
 
     assert!(matches!(
         late_outcome.applied,
@@ -966,11 +965,11 @@ async fn a_retired_offering_flags_open_quotes_holding_it_and_leaves_the_rest() {
         o["lifecycleStatus"] = json!("Retired");
     });
     let first = w
-        .handled(offering_message(
+        .offering_event(
             "e-retire",
             "ProductOfferingStateChangeEvent",
             retired.clone(),
-        ))
+        )
         .await;
     let continued = drain(&w).await;
 
@@ -1005,14 +1004,8 @@ async fn a_retired_offering_flags_open_quotes_holding_it_and_leaves_the_rest() {
 
     // A redelivery flags nobody twice.
     let again = w
-        .fanout
-        .handle(offering_message(
-            "e-retire",
-            "ProductOfferingStateChangeEvent",
-            retired,
-        ))
-        .await
-        .expect("redelivered");
+        .offering_event("e-retire", "ProductOfferingStateChangeEvent", retired)
+        .await;
     drain(&w).await;
     assert_eq!(again.applied, Some(ApplyOutcome::AlreadyCurrent));
     assert_eq!(again.page.flagged, 0);
@@ -1033,11 +1026,7 @@ async fn an_offering_change_that_does_not_retire_walks_no_quotes() {
         o["name"] = json!("Fibre 1 Gbit/s");
     });
     let outcome = w
-        .handled(offering_message(
-            "e-1",
-            "ProductOfferingAttributeValueChangeEvent",
-            renamed,
-        ))
+        .offering_event("e-1", "ProductOfferingAttributeValueChangeEvent", renamed)
         .await;
     assert_eq!(outcome.applied, Some(ApplyOutcome::Applied));
     assert_eq!(outcome.page, PageReport::default());
