@@ -40,6 +40,28 @@ pub struct MemoryQuotes {
     pub orders: Mutex<BTreeMap<QuoteKey, StoredOrder>>,
     /// Inventory products (an order's completion writes here), same keys.
     pub products: Mutex<BTreeMap<QuoteKey, crate::inventory::StoredProduct>>,
+    /// When set, another writer changes each quote once between a caller's read and its
+    /// `update_from` (the version race a use-case must survive); the ids raced so far.
+    pub raced: Mutex<Option<Vec<String>>>,
+}
+
+impl MemoryQuotes {
+    /// While racing ([`MemoryQuotes::raced`]): the first write of quote `id` finds it
+    /// changed by another writer (description and version).
+    fn race_once(&self, t: &TenantId, id: &str) {
+        let mut raced = self.raced.lock().expect("lock");
+        let Some(raced) = raced.as_mut() else {
+            return;
+        };
+        if raced.iter().any(|r| r == id) {
+            return;
+        }
+        raced.push(id.to_owned());
+        let mut quotes = self.quotes.lock().expect("lock");
+        let meanwhile = quotes.get_mut(&key(t, id)).expect("quote");
+        meanwhile.quote.description = Some("edited meanwhile".to_owned());
+        meanwhile.version += 1;
+    }
 }
 
 fn key(tenant: &TenantId, id: &str) -> QuoteKey {
@@ -100,6 +122,16 @@ impl QuoteStore for MemoryQuotes {
         quotes.insert(key(t, q.id()), q.clone());
         self.outbox.lock().expect("lock").extend_from_slice(ev);
         Ok(())
+    }
+    async fn update_from(
+        &self,
+        t: &TenantId,
+        previous: &StoredQuote,
+        q: &StoredQuote,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        self.race_once(t, q.id());
+        self.update(t, q, previous.version, ev).await
     }
     async fn accept(
         &self,

@@ -16,14 +16,11 @@ use super::*;
 use crate::catalog::CatalogStore;
 use crate::configure::load_catalog_for;
 use crate::context::Scope;
-use crate::context::TenantId;
 use crate::error::ServiceError;
 use crate::messaging::{HandlerError, ParsedMessage, parse_message};
-use crate::orders::StoredOrder;
-use crate::outbox::OutboxEvent;
 use crate::quotes::QuoteService;
-use crate::quotes::{Ports, QuoteFilter, QuoteStore, StoredQuote};
-use crate::store::{Listing, Page, StoreError};
+use crate::quotes::{Ports, StoredQuote};
+use crate::store::StoreError;
 use crate::testing::{
     DefaultSettings, MemoryQuotes, ReadOnlyHubs, SentMessages, TestClock, Unused, caller,
     quote_service,
@@ -41,14 +38,6 @@ struct World {
 }
 
 fn world(page_size: usize) -> World {
-    world_with(page_size, |quotes| quotes)
-}
-
-/// A world whose fan-out reaches the quotes through `fanout_quotes` (the service directly).
-fn world_with(
-    page_size: usize,
-    fanout_quotes: impl FnOnce(Arc<MemoryQuotes>) -> Arc<dyn QuoteStore>,
-) -> World {
     let quotes = Arc::new(MemoryQuotes::default());
     let catalog = Arc::new(MemoryPriceCatalog::default());
     let queue = Arc::new(SentMessages::to("pricing-continuations"));
@@ -67,7 +56,7 @@ fn world_with(
     let service = quote_service(ports);
     let fanout = PriceFanout::new(
         FanoutPorts {
-            quotes: fanout_quotes(quotes.clone()),
+            quotes: quotes.clone(),
             catalog: catalog.clone(),
             writer: catalog.clone(),
             offerings: catalog.clone(),
@@ -90,6 +79,13 @@ fn world_with(
         service,
         fanout,
     }
+}
+
+/// A world of `page_size` and one open `acme` quote of fibre-1g.
+async fn with_fibre_quote(page_size: usize) -> (World, StoredQuote) {
+    let w = world(page_size);
+    let q = w.quote("acme", &["fibre-1g"]).await;
+    (w, q)
 }
 
 impl World {
@@ -277,8 +273,7 @@ fn monthly_total(quote: &StoredQuote) -> (Decimal, Decimal) {
 
 #[tokio::test]
 async fn a_price_change_reprices_open_quotes_with_the_active_promotion() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
     // Example 2 of docs/pricing.md before the change: 40.00 / 48.00, promotion 20.00 / 24.00.
     assert_eq!(
         fibre_line(&q),
@@ -306,8 +301,7 @@ async fn a_price_change_reprices_open_quotes_with_the_active_promotion() {
 
 #[tokio::test]
 async fn a_promotion_change_reprices_its_alteration() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
     let promo = price_json("fibre-1g-promo-50", datetime!(2026-06-01 0:00 UTC), |p| {
         p["percentage"] = json!(40);
     });
@@ -389,8 +383,7 @@ async fn a_delete_leaves_a_tombstone_that_an_older_update_cannot_resurrect() {
 
 #[tokio::test]
 async fn the_same_event_twice_reprices_once() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
     let event = fibre_monthly_to_45();
 
     w.fanout.handle(event.clone()).await.expect("first");
@@ -405,8 +398,7 @@ async fn the_same_event_twice_reprices_once() {
 
 #[tokio::test]
 async fn approved_quotes_keep_their_price_and_get_a_note_once() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
     let approved = w.set_state("acme", q.id(), "approved").await;
     let event = fibre_monthly_to_45();
 
@@ -437,8 +429,7 @@ async fn approved_quotes_keep_their_price_and_get_a_note_once() {
 
 #[tokio::test]
 async fn an_approved_quote_is_told_when_its_price_is_retired() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
     let approved = w.set_state("acme", q.id(), "approved").await;
     let retired = price_json("fibre-1g-install", datetime!(2026-06-01 0:00 UTC), |p| {
         p["lifecycleStatus"] = json!("Retired");
@@ -457,8 +448,7 @@ async fn an_approved_quote_is_told_when_its_price_is_retired() {
 
 #[tokio::test]
 async fn a_retired_price_flags_open_quotes_and_blocks_approval_until_the_item_changes() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
     let retired = price_json("fibre-1g-install", datetime!(2026-06-01 0:00 UTC), |p| {
         p["lifecycleStatus"] = json!("Retired");
     });
@@ -508,8 +498,7 @@ async fn a_retired_price_flags_open_quotes_and_blocks_approval_until_the_item_ch
 
 #[tokio::test]
 async fn final_quotes_are_untouched() {
-    let w = world(200);
-    let accepted = w.quote("acme", &["fibre-1g"]).await;
+    let (w, accepted) = with_fibre_quote(200).await;
     w.set_state("acme", accepted.id(), "approved").await;
     let accepted = w.set_state("acme", accepted.id(), "accepted").await;
     let cancelled = w.quote("acme", &["fibre-1g"]).await;
@@ -752,97 +741,11 @@ async fn a_page_reads_the_catalog_once_for_all_its_quotes() {
     }
 }
 
-/// Lets another writer change each quote once between the fan-out's read and its write.
-struct RacingQuotes {
-    inner: Arc<MemoryQuotes>,
-    raced: Mutex<Vec<String>>,
-}
-
-#[async_trait::async_trait]
-impl QuoteStore for RacingQuotes {
-    async fn insert(
-        &self,
-        t: &TenantId,
-        q: &StoredQuote,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.inner.insert(t, q, ev).await
-    }
-    async fn get(&self, t: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
-        self.inner.get(t, id).await
-    }
-    async fn update(
-        &self,
-        t: &TenantId,
-        q: &StoredQuote,
-        expected: u64,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.inner.update(t, q, expected, ev).await
-    }
-    async fn update_from(
-        &self,
-        t: &TenantId,
-        previous: &StoredQuote,
-        q: &StoredQuote,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        let first_time = {
-            let mut raced = self.raced.lock().expect("lock");
-            let first = !raced.iter().any(|id| id == q.id());
-            if first {
-                raced.push(q.id().to_owned());
-            }
-            first
-        };
-        if first_time {
-            let mut meanwhile = self.inner.get(t, q.id()).await?.expect("quote");
-            meanwhile.quote.description = Some("edited meanwhile".to_owned());
-            meanwhile.version += 1;
-            self.inner
-                .update(t, &meanwhile, meanwhile.version - 1, &[])
-                .await?;
-        }
-        self.inner.update_from(t, previous, q, ev).await
-    }
-    async fn accept(
-        &self,
-        t: &TenantId,
-        q: &StoredQuote,
-        expected: u64,
-        order: &StoredOrder,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.inner.accept(t, q, expected, order, ev).await
-    }
-    async fn delete(
-        &self,
-        t: &TenantId,
-        id: &str,
-        expected: u64,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.inner.delete(t, id, expected, ev).await
-    }
-    async fn list(
-        &self,
-        t: &TenantId,
-        f: &QuoteFilter,
-        page: Page,
-    ) -> Result<Listing<StoredQuote>, StoreError> {
-        self.inner.list(t, f, page).await
-    }
-}
-
 #[tokio::test]
 async fn a_quote_changed_after_the_page_read_is_read_again_and_repriced() {
-    let w = world_with(200, |inner| {
-        Arc::new(RacingQuotes {
-            inner,
-            raced: Mutex::new(Vec::new()),
-        })
-    });
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
+    // Another writer changes each quote once between the fan-out's read and its write.
+    *w.quotes.raced.lock().expect("lock") = Some(Vec::new());
 
     let outcome = w.handled(fibre_monthly_to_45()).await;
 
@@ -950,8 +853,7 @@ async fn an_offering_delete_leaves_a_tombstone_an_older_update_cannot_resurrect(
 
 #[tokio::test]
 async fn a_retired_offering_flags_open_quotes_holding_it_and_leaves_the_rest() {
-    let w = world(2);
-    let open = w.quote("acme", &["fibre-1g"]).await;
+    let (w, open) = with_fibre_quote(2).await;
     let other_tenant = w.quote("globex", &["fibre-1g", "mobile-l"]).await;
     let pending = w.quote("acme", &["fibre-1g"]).await;
     w.set_state("acme", pending.id(), "pending").await;
@@ -1020,8 +922,7 @@ async fn a_retired_offering_flags_open_quotes_holding_it_and_leaves_the_rest() {
 
 #[tokio::test]
 async fn an_offering_change_that_does_not_retire_walks_no_quotes() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
     let renamed = offering_json("fibre-1g", datetime!(2026-06-01 0:00 UTC), |o| {
         o["name"] = json!("Fibre 1 Gbit/s");
     });
