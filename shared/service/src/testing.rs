@@ -15,6 +15,7 @@ use crate::catalog::{CatalogStore, SettingsSource};
 use crate::clock::Clock;
 use crate::context::{RequestContext, Scope, TenantId};
 use crate::event_versions::SchemaMajor;
+use crate::fanout::ApplyOutcome;
 use crate::hubs::{HubApi, HubStore, VersionedSubscription};
 use crate::idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
 use crate::messaging::{
@@ -495,6 +496,30 @@ impl QueueClient for SentMessages {
     async fn counts(&self, _: &str) -> Result<QueueCounts, QueueError> {
         unreachable!("tests pop `sent` directly")
     }
+}
+
+/// A stored catalog record: the record, its `lastUpdate`, and whether it is a tombstone.
+pub type CatalogRow<T> = (T, Option<OffsetDateTime>, bool);
+
+/// The catalog writers' rule: stores `record` (stamped `last_update`, a tombstone when
+/// `deleted`) at `key` unless what `rows` holds there is as new or newer.
+pub fn apply_newer<K: Ord, T>(
+    rows: &mut BTreeMap<K, CatalogRow<T>>,
+    key: K,
+    record: T,
+    last_update: OffsetDateTime,
+    deleted: bool,
+) -> ApplyOutcome {
+    if let Some((_, Some(stored), _)) = rows.get(&key) {
+        if *stored == last_update {
+            return ApplyOutcome::AlreadyCurrent;
+        }
+        if *stored > last_update {
+            return ApplyOutcome::Stale { stored: *stored };
+        }
+    }
+    rows.insert(key, (record, Some(last_update), deleted));
+    ApplyOutcome::Applied
 }
 
 /// A clock tests can move.

@@ -11,9 +11,9 @@ use time::macros::datetime;
 
 use super::*;
 use crate::fanout::{OfferingCatalogWriter, PriceCatalogWriter};
-use crate::testing::{SentMessages, TestClock};
+use crate::testing::{CatalogRow, SentMessages, TestClock, apply_newer};
 
-type Row = (Value, Option<OffsetDateTime>, bool);
+type Row = CatalogRow<Value>;
 
 struct Memory {
     rows: Mutex<BTreeMap<(CatalogKind, String), Row>>,
@@ -39,16 +39,7 @@ impl Memory {
         deleted: bool,
     ) -> ApplyOutcome {
         let mut rows = self.rows.lock().expect("lock");
-        if let Some((_, Some(stored), _)) = rows.get(&(kind, id.to_owned())) {
-            if *stored == at {
-                return ApplyOutcome::AlreadyCurrent;
-            }
-            if *stored > at {
-                return ApplyOutcome::Stale { stored: *stored };
-            }
-        }
-        rows.insert((kind, id.to_owned()), (body, Some(at), deleted));
-        ApplyOutcome::Applied
+        apply_newer(&mut rows, (kind, id.to_owned()), body, at, deleted)
     }
 }
 

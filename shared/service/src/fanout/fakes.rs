@@ -7,17 +7,16 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use q2c_model::sample_catalog::sample_catalog;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
-use time::OffsetDateTime;
 
 use super::*;
 use crate::catalog::CatalogStore;
 use crate::store::{Listing, Page};
-use crate::testing::MemoryQuotes;
+use crate::testing::{CatalogRow, MemoryQuotes, apply_newer};
 
 /// A stored price: the price, its `lastUpdate`, and whether it is a tombstone.
-type PriceRow = (ProductOfferingPrice, Option<OffsetDateTime>, bool);
+type PriceRow = CatalogRow<ProductOfferingPrice>;
 /// A stored offering: the offering, its `lastUpdate`, and whether it is a tombstone.
-type OfferingRow = (ProductOffering, Option<OffsetDateTime>, bool);
+type OfferingRow = CatalogRow<ProductOffering>;
 
 /// The sample catalog with ordered price writes and tombstones.
 pub struct MemoryPriceCatalog {
@@ -86,24 +85,13 @@ impl CatalogStore for MemoryPriceCatalog {
 #[async_trait]
 impl PriceCatalogWriter for MemoryPriceCatalog {
     async fn apply_price_change(&self, change: &PriceChange) -> Result<ApplyOutcome, StoreError> {
-        let mut prices = self.prices.lock().expect("lock");
-        if let Some((_, Some(stored), _)) = prices.get(change.price_id()) {
-            if *stored == change.last_update {
-                return Ok(ApplyOutcome::AlreadyCurrent);
-            }
-            if *stored > change.last_update {
-                return Ok(ApplyOutcome::Stale { stored: *stored });
-            }
-        }
-        prices.insert(
+        Ok(apply_newer(
+            &mut self.prices.lock().expect("lock"),
             change.price_id().to_owned(),
-            (
-                change.price.clone(),
-                Some(change.last_update),
-                change.kind == PriceChangeKind::Delete,
-            ),
-        );
-        Ok(ApplyOutcome::Applied)
+            change.price.clone(),
+            change.last_update,
+            change.kind == PriceChangeKind::Delete,
+        ))
     }
 }
 
@@ -113,24 +101,13 @@ impl OfferingCatalogWriter for MemoryPriceCatalog {
         &self,
         change: &OfferingChange,
     ) -> Result<ApplyOutcome, StoreError> {
-        let mut offerings = self.offerings.lock().expect("lock");
-        if let Some((_, Some(stored), _)) = offerings.get(change.offering_id()) {
-            if *stored == change.last_update {
-                return Ok(ApplyOutcome::AlreadyCurrent);
-            }
-            if *stored > change.last_update {
-                return Ok(ApplyOutcome::Stale { stored: *stored });
-            }
-        }
-        offerings.insert(
+        Ok(apply_newer(
+            &mut self.offerings.lock().expect("lock"),
             change.offering_id().to_owned(),
-            (
-                change.offering.clone(),
-                Some(change.last_update),
-                change.kind == PriceChangeKind::Delete,
-            ),
-        );
-        Ok(ApplyOutcome::Applied)
+            change.offering.clone(),
+            change.last_update,
+            change.kind == PriceChangeKind::Delete,
+        ))
     }
 }
 
