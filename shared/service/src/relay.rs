@@ -18,7 +18,7 @@ use time::OffsetDateTime;
 
 use crate::event_versions::{SchemaMajor, SchemaPolicy, render_envelope};
 use crate::messaging::{
-    MAX_BATCH, MAX_BATCH_BYTES, OutgoingMessage, QueueClient, attributes, dlq_name,
+    MAX_BATCH, MAX_BATCH_BYTES, OutgoingMessage, QueueClient, SendOutcome, attributes, dlq_name,
 };
 use crate::outbox::{
     Destination, OutboxEvent, OutboxStore, ParkedEvent, PendingEvent, UndecodableEvent,
@@ -410,10 +410,8 @@ pub async fn relay_entries(
                 }
             };
             let mut chunk: Vec<Option<Sending>> = chunk.into_iter().map(Some).collect();
-            let published: Vec<OutboxEvent> = sent
-                .sent
-                .iter()
-                .filter_map(|(index, _)| chunk.get_mut(*index)?.take())
+            let published: Vec<OutboxEvent> = take_accepted(&mut chunk, &sent)
+                .into_iter()
                 .map(|s| s.event)
                 .collect();
             outcome.report.published += published.len();
@@ -482,10 +480,8 @@ async fn park(
             let mut chunk: Vec<Option<Parking>> = chunk.into_iter().map(Some).collect();
             match queues.send_batch(&dlq, &messages).await {
                 Ok(sent) => {
-                    let parked: Vec<ParkedEvent> = sent
-                        .sent
-                        .iter()
-                        .filter_map(|(index, _)| chunk.get_mut(*index)?.take())
+                    let parked: Vec<ParkedEvent> = take_accepted(&mut chunk, &sent)
+                        .into_iter()
                         .map(|p| p.parked)
                         .collect();
                     outcome.report.parked += parked.len();
@@ -526,6 +522,15 @@ pub async fn oldest_pending_age(
     Ok(oldest.map_or(time::Duration::ZERO, |t| {
         (now - t).max(time::Duration::ZERO)
     }))
+}
+
+/// The entries of `chunk` the queue accepted (`sent.sent`), taken out of it: what is left
+/// are the ones it refused.
+fn take_accepted<T>(chunk: &mut [Option<T>], sent: &SendOutcome) -> Vec<T> {
+    sent.sent
+        .iter()
+        .filter_map(|(index, _)| chunk.get_mut(*index)?.take())
+        .collect()
 }
 
 #[cfg(test)]
