@@ -193,9 +193,7 @@ async fn an_illegal_state_is_a_business_rule_and_changes_nothing() {
 
 #[tokio::test]
 async fn another_tenants_order_is_not_found() {
-    let fixture = Fixture::new();
-    let order = accepted_order(&fixture, "acme").await;
-    let service = OrderService::new(fixture.ports.clone());
+    let (_fixture, order, service, _acme) = acme_order().await;
     let other = caller("globex", ALL);
 
     let err = service.get(&other, order.id()).await.expect_err("hidden");
