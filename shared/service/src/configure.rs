@@ -11,8 +11,8 @@ use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{Quote, QuoteItem, QuoteItemState};
 use time::OffsetDateTime;
 
+use crate::catalog::CatalogStore;
 use crate::error::ServiceError;
-use crate::ports::CatalogStore;
 
 /// Bundles nest; a catalog with a cycle must not loop forever.
 const MAX_BUNDLE_DEPTH: usize = 8;

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::dispatch::Sleeper;
+pub use crate::clock::Sleeper;
 
 /// Attempts of an unconditional write: at least the concurrency a single quote is expected
 /// to see (48 concurrent PATCHes of one quote all succeed, tests/api/conditional.rs), since

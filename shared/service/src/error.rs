@@ -6,7 +6,7 @@ use q2c_model::tmf::QuoteState;
 use time::OffsetDateTime;
 
 use crate::context::Scope;
-use crate::ports::StoreError;
+use crate::store::StoreError;
 
 /// What can go wrong in a use-case.
 #[derive(Debug, thiserror::Error)]
@@ -151,4 +151,27 @@ impl From<LimitError> for ServiceError {
 fn rfc3339(at: &OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| at.to_string())
+}
+
+/// What a store `found` for `id`, or `NotFound` of `resource` (also for another tenant's id:
+/// stores only look in the caller's tenant).
+pub(crate) fn found<T>(
+    found: Option<T>,
+    resource: &'static str,
+    id: &str,
+) -> Result<T, ServiceError> {
+    found.ok_or_else(|| ServiceError::NotFound {
+        resource,
+        id: id.to_owned(),
+    })
+}
+
+/// A quote or order that cannot be serialised (an amount beyond 15 significant digits):
+/// `AMOUNT_PRECISION` (HTTP 422).
+pub(crate) fn serialisation_error(e: serde_json::Error) -> ServiceError {
+    ServiceError::BusinessRule {
+        code: "AMOUNT_PRECISION",
+        message: format!("the quote cannot be represented: {e}"),
+        path: None,
+    }
 }

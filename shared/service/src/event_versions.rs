@@ -16,8 +16,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::messaging::OutgoingMessage;
-
 /// A message schema major this build reads and writes (serialised as its number). The default
 /// is 4: the major of anything stored or sent before versions were recorded (legacy `1.x`,
 /// unversioned messages, subscriptions without a version); what producers emit by default is
@@ -236,11 +234,7 @@ pub fn normalise_envelope(envelope: Value, major: SchemaMajor) -> Result<Value, 
     if major == SchemaMajor::V5 {
         fields.remove("@type");
         rename(&mut fields, TIME_OCCURRED_V5, TIME_OCCURRED_V4);
-        let event_type = fields
-            .get("eventType")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let event_type = event_type(&fields);
         if let Some(payload) = fields.remove("event") {
             fields.insert(
                 "event".to_owned(),
@@ -263,11 +257,7 @@ pub fn render_envelope(internal: &Value, major: SchemaMajor) -> Value {
         SCHEMA_VERSION_FIELD.to_owned(),
         Value::from(major.version()),
     );
-    let event_type = fields
-        .get("eventType")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
+    let event_type = event_type(&fields);
     if let Some(payload) = fields.remove("event") {
         fields.insert(
             "event".to_owned(),
@@ -283,20 +273,13 @@ pub fn render_envelope(internal: &Value, major: SchemaMajor) -> Value {
     Value::Object(fields)
 }
 
-/// An outgoing message built in the internal form as `major` sends it: the body rendered
-/// ([`render_envelope`]) and the `schemaVersion` attribute set. A body that is not JSON is
-/// left as it is.
-pub fn render_message(message: &OutgoingMessage, major: SchemaMajor) -> OutgoingMessage {
-    let body = match serde_json::from_str::<Value>(&message.body) {
-        Ok(envelope) => render_envelope(&envelope, major).to_string(),
-        Err(_) => message.body.clone(),
-    };
-    let mut attributes = message.attributes.clone();
-    attributes.insert(
-        crate::messaging::attributes::SCHEMA_VERSION.to_owned(),
-        major.version().to_owned(),
-    );
-    OutgoingMessage { body, attributes }
+/// The envelope's `eventType` (empty when absent), which selects the payload's mapping.
+fn event_type(fields: &Map<String, Value>) -> String {
+    fields
+        .get("eventType")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn rename(fields: &mut Map<String, Value>, from: &str, to: &str) {

@@ -1,16 +1,13 @@
 //! Builds the outbox events that announce quote changes, as TMF event envelopes.
 
-use q2c_model::tmf::{EventEnvelope, Quote};
-use serde_json::{Value, json};
+use q2c_model::tmf::Quote;
+use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::context::RequestContext;
-use crate::ports::{Destination, OutboxEvent};
+use crate::outbox::{Announcement, Destination, OutboxEvent};
 
-/// The schema version of the envelopes the use-cases build and the outbox stores: the
-/// internal form (v4 envelope, model representation). Publishers render them in the emitted
-/// major ([`crate::relay::render_outbox_event`]).
-pub const SCHEMA_VERSION: &str = crate::event_versions::SchemaMajor::V4.version();
+pub use crate::outbox::SCHEMA_VERSION;
 
 /// The quote events of TMF648 v4 that q2c publishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,33 +44,15 @@ pub fn quote_event(
     ctx: &RequestContext,
     now: OffsetDateTime,
 ) -> Result<OutboxEvent, serde_json::Error> {
-    let event_id = uuid::Uuid::now_v7().to_string();
-    let aggregate_id = quote.id.clone().unwrap_or_default();
-    let mut envelope = EventEnvelope {
-        event_id: event_id.clone(),
-        event_time: now,
-        event_type: kind.name().to_owned(),
-        correlation_id: Some(ctx.correlation_id.clone()),
-        domain: Some("quoteManagement".to_owned()),
-        title: Some(format!("{} {}", kind.name(), aggregate_id)),
-        description: None,
-        priority: Some("3".to_owned()),
-        time_occurred: Some(now),
+    Announcement {
+        event_type: kind.name(),
+        domain: "quoteManagement",
+        tenant: ctx.tenant.as_str(),
+        aggregate_id: quote.id.clone().unwrap_or_default(),
+        correlation_id: Some(&ctx.correlation_id),
+        destination: Destination::QuoteEvents,
         event: json!({ "quote": serde_json::to_value(quote)? }),
         extensions: serde_json::Map::new(),
-    };
-    envelope
-        .extensions
-        .insert("schemaVersion".to_owned(), Value::from(SCHEMA_VERSION));
-    Ok(OutboxEvent {
-        event_id,
-        event_type: kind.name().to_owned(),
-        tenant: Some(ctx.tenant.as_str().to_owned()),
-        aggregate_id,
-        correlation_id: Some(ctx.correlation_id.clone()),
-        schema_version: SCHEMA_VERSION.to_owned(),
-        destination: Destination::QuoteEvents,
-        body: serde_json::to_value(&envelope)?,
-        created_at: now,
-    })
+    }
+    .into_event(now)
 }

@@ -4,36 +4,20 @@
 //! order dispatch, and order management receives the unknowns unchanged (compared as JSON).
 //! Also: characteristic validation and unsellable offerings on create and on PATCH.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
-use async_trait::async_trait;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice, Quote};
 use serde_json::{Value, json};
-use time::OffsetDateTime;
 
-use crate::context::{Scope, TenantId};
-use crate::dispatch::{
-    CircuitBreaker, DispatchClaim, DispatchLog, DispatchOutcome, DispatchStatusSink,
-    DispatchUpdate, Downstream, DownstreamAnswer, OrderDispatch, RetrySchedule, Sleeper,
-};
+use crate::context::{RequestContext, Scope};
+use crate::dispatch::DispatchOutcome;
+use crate::dispatch::fakes::{deadline, harness, http};
 use crate::error::ServiceError;
 use crate::messaging::parse_message;
-use crate::ports::{StoreError, StoredQuote};
-use crate::quotes::{QuoteService, QuoteServiceConfig};
+use crate::quotes::QuoteService;
+use crate::quotes::StoredQuote;
 use crate::relay::outgoing;
 use crate::testing::{Fixture, caller};
 
 const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
-
-fn service(fixture: &Fixture) -> QuoteService {
-    QuoteService::new(
-        fixture.ports.clone(),
-        QuoteServiceConfig {
-            quote_href_base: "http://q2c.test/tmf-api/quoteManagement/v4/quote".into(),
-        },
-    )
-}
 
 /// Adds two offerings of an unknown `@type`: `slice-open` defines no characteristics (any
 /// pass through) and has a `penalty` price; `slice-strict` defines a mandatory `sliceType`
@@ -97,78 +81,6 @@ fn quote_with(items: Vec<Value>) -> Quote {
     serde_json::from_value(json!({"quoteItem": items})).expect("a quote")
 }
 
-// ---------------------------------------------------------------- dispatch fakes
-
-/// Order management answering 201 and keeping every body it was sent.
-#[derive(Default)]
-struct RecordingDownstream(Mutex<Vec<Value>>);
-
-#[async_trait]
-impl Downstream for RecordingDownstream {
-    fn name(&self) -> &str {
-        "recording-oms"
-    }
-    fn call_timeout(&self) -> Duration {
-        Duration::from_secs(2)
-    }
-    async fn post_order(&self, order: &Value, _key: &str) -> DownstreamAnswer {
-        self.0.lock().expect("lock").push(order.clone());
-        DownstreamAnswer::Http {
-            status: 201,
-            body: json!({"id": "OMS-1"}).to_string(),
-        }
-    }
-}
-
-/// A dispatch log that grants every claim (one delivery in these tests).
-struct GrantingLog;
-
-#[async_trait]
-impl DispatchLog for GrantingLog {
-    async fn claim(
-        &self,
-        _: &TenantId,
-        _: &str,
-        _: OffsetDateTime,
-        _: OffsetDateTime,
-    ) -> Result<DispatchClaim, StoreError> {
-        Ok(DispatchClaim::Claimed { attempt: 1 })
-    }
-    async fn complete(
-        &self,
-        _: &TenantId,
-        _: &str,
-        _: Option<&str>,
-        _: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        Ok(())
-    }
-    async fn release(&self, _: &TenantId, _: &str, _: u32) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
-struct IgnoredStatus;
-
-#[async_trait]
-impl DispatchStatusSink for IgnoredStatus {
-    async fn record_dispatch(
-        &self,
-        _: &TenantId,
-        _: &str,
-        _: DispatchUpdate,
-    ) -> Result<(), StoreError> {
-        Ok(())
-    }
-}
-
-struct NoSleep;
-
-#[async_trait]
-impl Sleeper for NoSleep {
-    async fn sleep(&self, _: Duration) {}
-}
-
 /// Relays the quote's `ProductOrderCreateEvent` as the queue would carry it and dispatches it;
 /// the body order management received.
 async fn dispatch_the_order(fixture: &Fixture) -> Value {
@@ -183,31 +95,15 @@ async fn dispatch_the_order(fixture: &Fixture) -> Value {
         .expect("an order event");
     let message = outgoing(&event).expect("a message");
     let parsed = parse_message("m-1", &message.body, &message.attributes, Some(1)).expect("parses");
-    let downstream = Arc::new(RecordingDownstream::default());
-    let clock = fixture.clock.clone();
-    let dispatch = OrderDispatch::new(
-        downstream.clone(),
-        Arc::new(GrantingLog),
-        Arc::new(IgnoredStatus),
-        Arc::new(CircuitBreaker::new(
-            "recording-oms",
-            5,
-            Duration::from_secs(10),
-            clock.clone(),
-        )),
-        RetrySchedule::new(Duration::from_millis(100), Duration::from_secs(1), 2),
-        clock,
-        Arc::new(NoSleep),
-    );
-    let deadline = fixture.ports.clock.now() + Duration::from_secs(30);
-    let outcome = dispatch.dispatch(parsed, deadline).await;
+    let h = harness(Box::new(|_, _, _| http(201, json!({"id": "OMS-1"}))));
+    let outcome = h.dispatch.dispatch(parsed, deadline(&h)).await;
     assert!(
         matches!(outcome, DispatchOutcome::Dispatched { .. }),
         "{outcome:?}"
     );
-    let bodies = downstream.0.lock().expect("lock");
-    assert_eq!(bodies.len(), 1);
-    bodies[0].clone()
+    let calls = h.downstream.calls.lock().expect("lock");
+    assert_eq!(calls.len(), 1);
+    calls[0].1.clone()
 }
 
 async fn accept(service: &QuoteService, id: &str) -> StoredQuote {
@@ -222,6 +118,25 @@ async fn accept(service: &QuoteService, id: &str) -> StoredQuote {
         .expect("accepted")
 }
 
+/// A fixture with the slice offerings, its quote service and a caller of tenant `acme` with
+/// every scope.
+async fn slices() -> (Fixture, QuoteService, RequestContext) {
+    let fixture = Fixture::new();
+    add_slice_offerings(&fixture).await;
+    let service = fixture.quote_service();
+    (fixture, service, caller("acme", ALL))
+}
+
+/// Creates a quote of the [`rich_item`]; the item as sent and the quote.
+async fn create_rich(service: &QuoteService, ctx: &RequestContext) -> (Value, StoredQuote) {
+    let sent = rich_item();
+    let created = service
+        .create(ctx, quote_with(vec![sent.clone()]))
+        .await
+        .expect("created");
+    (sent, created)
+}
+
 fn item_json(quote: &Quote, index: usize) -> Value {
     serde_json::to_value(&quote.quote_item[index]).expect("serialises")
 }
@@ -230,16 +145,8 @@ fn item_json(quote: &Quote, index: usize) -> Value {
 
 #[tokio::test]
 async fn unknown_fields_and_subtypes_reach_order_management_unchanged() {
-    let fixture = Fixture::new();
-    add_slice_offerings(&fixture).await;
-    let service = service(&fixture);
-    let ctx = caller("acme", ALL);
-    let sent = rich_item();
-
-    let created = service
-        .create(&ctx, quote_with(vec![sent.clone()]))
-        .await
-        .expect("created");
+    let (fixture, service, ctx) = slices().await;
+    let (sent, created) = create_rich(&service, &ctx).await;
     let id = created.id().to_owned();
     let read = service.get(&ctx, &id).await.expect("read");
     for quote in [&created.quote, &read.quote] {
@@ -296,10 +203,7 @@ fn strict_item(characteristics: Value) -> Value {
 
 #[tokio::test]
 async fn characteristics_are_validated_on_create() {
-    let fixture = Fixture::new();
-    add_slice_offerings(&fixture).await;
-    let service = service(&fixture);
-    let ctx = caller("acme", ALL);
+    let (fixture, service, ctx) = slices().await;
 
     let cases = [
         (
@@ -349,10 +253,7 @@ async fn characteristics_are_validated_on_create() {
 
 #[tokio::test]
 async fn characteristics_are_validated_when_a_patch_changes_items() {
-    let fixture = Fixture::new();
-    add_slice_offerings(&fixture).await;
-    let service = service(&fixture);
-    let ctx = caller("acme", ALL);
+    let (_fixture, service, ctx) = slices().await;
     let created = service
         .create(
             &ctx,
@@ -388,27 +289,19 @@ fn business_rule(result: Result<StoredQuote, ServiceError>) -> (&'static str, St
 
 #[tokio::test]
 async fn retired_or_expired_offerings_cannot_be_quoted_nor_added_by_patch() {
-    let fixture = Fixture::new();
-    add_slice_offerings(&fixture).await;
-    let service = service(&fixture);
-    let ctx = caller("acme", ALL);
+    let (fixture, service, ctx) = slices().await;
     let offering = |id: &str| json!({"productOffering": {"id": id}});
 
     // mobile-legacy is Retired in the sample catalog.
-    let (code, message) = business_rule(
-        service
-            .create(&ctx, quote_with(vec![offering("mobile-legacy")]))
-            .await,
-    );
-    assert_eq!(code, "OFFERING_NOT_SELLABLE");
-    assert!(message.contains("mobile-legacy"), "{message}");
-    let (code, message) = business_rule(
-        service
-            .create(&ctx, quote_with(vec![offering("slice-expired")]))
-            .await,
-    );
-    assert_eq!(code, "OFFERING_NOT_VALID");
-    assert!(message.contains("slice-expired"), "{message}");
+    for (id, expected) in [
+        ("mobile-legacy", "OFFERING_NOT_SELLABLE"),
+        ("slice-expired", "OFFERING_NOT_VALID"),
+    ] {
+        let (code, message) =
+            business_rule(service.create(&ctx, quote_with(vec![offering(id)])).await);
+        assert_eq!(code, expected);
+        assert!(message.contains(id), "{message}");
+    }
 
     let created = service
         .create(&ctx, quote_with(vec![offering("mobile-s")]))
@@ -451,15 +344,8 @@ async fn retired_or_expired_offerings_cannot_be_quoted_nor_added_by_patch() {
 
 #[tokio::test]
 async fn unknown_fields_survive_patches_of_other_fields_and_of_the_items() {
-    let fixture = Fixture::new();
-    add_slice_offerings(&fixture).await;
-    let service = service(&fixture);
-    let ctx = caller("acme", ALL);
-    let sent = rich_item();
-    let created = service
-        .create(&ctx, quote_with(vec![sent.clone()]))
-        .await
-        .expect("created");
+    let (_fixture, service, ctx) = slices().await;
+    let (sent, created) = create_rich(&service, &ctx).await;
 
     let described = service
         .patch(&ctx, created.id(), &json!({"description": "renamed"}), None)

@@ -1,6 +1,6 @@
 //! Per-tenant count quotas: the open-quote count ([`OpenQuoteCounts`]) and what changes it
 //! ([`open_quote_delta`]). The request-rate quota is the HTTP edge's (`q2c-api`), the
-//! subscription quota [`crate::ports::HubStore::create_within`].
+//! subscription quota [`crate::hubs::HubStore::create_within`].
 //!
 //! **What is counted.** A quote is open from its creation until it reaches a final state
 //! (`accepted`, `rejected`, `cancelled`) or is deleted. Quotes do not expire: a quote whose
@@ -10,7 +10,7 @@
 //! **How.** Every change of openness writes an outbox event in the same transaction as the
 //! change (`QuoteCreateEvent`, `QuoteStateChangeEvent` into a final state, `QuoteDeleteEvent`
 //! of an open quote). The count is moved by the relay when it marks that event published
-//! ([`crate::ports::OutboxStore::mark_published`]): the mark is conditional on the event
+//! ([`crate::outbox::OutboxStore::mark_published`]): the mark is conditional on the event
 //! still being pending, and the count change is in the same write, so each event changes
 //! the count exactly once, whether the stream path or a sweep relays it, however often.
 //! Nothing on the quote's own write path touches a counter: no hot key, no transaction
@@ -26,9 +26,13 @@ use q2c_model::tmf::QuoteState;
 
 use crate::context::TenantId;
 use crate::events::QuoteEventType;
-use crate::ports::{OutboxEvent, StoreError};
+use crate::outbox::OutboxEvent;
+use crate::store::StoreError;
 
 /// The tenant's open quotes as counted so far (see the module docs for how it lags).
+///
+/// An adapter answers the count its outbox moves on `mark_published` and `park`
+/// ([`crate::outbox::OutboxStore`]), so both read and write one counter per tenant.
 #[async_trait]
 pub trait OpenQuoteCounts: Send + Sync {
     /// The count (never below 0).
@@ -63,7 +67,7 @@ mod tests {
     use time::OffsetDateTime;
 
     use super::*;
-    use crate::ports::Destination;
+    use crate::outbox::Destination;
 
     fn event(event_type: &str, state: Option<&str>, tenant: Option<&str>) -> OutboxEvent {
         OutboxEvent {

@@ -9,12 +9,14 @@ use time::OffsetDateTime;
 
 use crate::configure::{assign_item_ids, check_stored, configure_items, load_catalog_for};
 use crate::context::{RequestContext, Scope};
-use crate::error::ServiceError;
+use crate::error::{ServiceError, serialisation_error};
 use crate::events::{QuoteEventType, quote_event};
 use crate::fanout::{PRICE_RETIRED, retired_prices};
 use crate::orders::{StoredOrder, new_order_for};
-use crate::ports::{OutboxEvent, StoreError, StoredQuote};
-use crate::quotes::{QuoteService, SERVER_OWNED_FIELDS, check_if_match, serialisation_error};
+use crate::outbox::OutboxEvent;
+use crate::quotes::StoredQuote;
+use crate::quotes::{QuoteService, SERVER_OWNED_FIELDS, check_if_match};
+use crate::store::StoreError;
 
 impl QuoteService {
     /// Applies a JSON merge patch (RFC 7396) to the quote. `if_match` is the version from

@@ -18,11 +18,12 @@ use time::OffsetDateTime;
 
 use crate::event_versions::{SchemaMajor, SchemaPolicy, render_envelope};
 use crate::messaging::{
-    MAX_BATCH, MAX_BATCH_BYTES, OutgoingMessage, QueueClient, attributes, dlq_name,
+    MAX_BATCH, MAX_BATCH_BYTES, OutgoingMessage, QueueClient, SendOutcome, attributes, dlq_name,
 };
-use crate::ports::{
-    Destination, OutboxEvent, OutboxStore, ParkedEvent, PendingEvent, StoreError, UndecodableEvent,
+use crate::outbox::{
+    Destination, OutboxEvent, OutboxStore, ParkedEvent, PendingEvent, UndecodableEvent,
 };
+use crate::store::StoreError;
 
 /// Refusals of an event by its queue (without a sender fault) after which it is parked.
 pub const MAX_PUBLISH_ATTEMPTS: u32 = 5;
@@ -409,10 +410,8 @@ pub async fn relay_entries(
                 }
             };
             let mut chunk: Vec<Option<Sending>> = chunk.into_iter().map(Some).collect();
-            let published: Vec<OutboxEvent> = sent
-                .sent
-                .iter()
-                .filter_map(|(index, _)| chunk.get_mut(*index)?.take())
+            let published: Vec<OutboxEvent> = take_accepted(&mut chunk, &sent)
+                .into_iter()
                 .map(|s| s.event)
                 .collect();
             outcome.report.published += published.len();
@@ -481,10 +480,8 @@ async fn park(
             let mut chunk: Vec<Option<Parking>> = chunk.into_iter().map(Some).collect();
             match queues.send_batch(&dlq, &messages).await {
                 Ok(sent) => {
-                    let parked: Vec<ParkedEvent> = sent
-                        .sent
-                        .iter()
-                        .filter_map(|(index, _)| chunk.get_mut(*index)?.take())
+                    let parked: Vec<ParkedEvent> = take_accepted(&mut chunk, &sent)
+                        .into_iter()
                         .map(|p| p.parked)
                         .collect();
                     outcome.report.parked += parked.len();
@@ -527,6 +524,15 @@ pub async fn oldest_pending_age(
     }))
 }
 
+/// The entries of `chunk` the queue accepted (`sent.sent`), taken out of it: what is left
+/// are the ones it refused.
+fn take_accepted<T>(chunk: &mut [Option<T>], sent: &SendOutcome) -> Vec<T> {
+    sent.sent
+        .iter()
+        .filter_map(|(index, _)| chunk.get_mut(*index)?.take())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
@@ -537,7 +543,7 @@ mod tests {
 
     use super::*;
     use crate::messaging::{QueueCounts, QueueError, ReceivedMessage, SendFailure, SendOutcome};
-    use crate::ports::Destination;
+    use crate::outbox::Destination;
 
     fn event(id: &str, tenant: Option<&str>) -> OutboxEvent {
         OutboxEvent {

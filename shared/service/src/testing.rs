@@ -1,8 +1,9 @@
 //! In-memory fakes of the ports, for unit tests of the use-cases only. The real adapters are
 //! proven by the contract suites (`q2c-contract`) against SQLite and DynamoDB.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use q2c_model::sample_catalog::sample_catalog;
@@ -10,12 +11,24 @@ use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
 use time::OffsetDateTime;
 
+use crate::catalog::{CatalogStore, SettingsSource};
+use crate::clock::Clock;
 use crate::context::{RequestContext, Scope, TenantId};
 use crate::event_versions::SchemaMajor;
+use crate::fanout::ApplyOutcome;
+use crate::hubs::{HubApi, HubStore, VersionedSubscription};
+use crate::idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
+use crate::messaging::{
+    MAX_BATCH, OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
+};
 use crate::orders::{
     DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
 };
-use crate::ports::*;
+use crate::outbox::OutboxEvent;
+use crate::quotes::{
+    Ports, QuoteFilter, QuoteService, QuoteServiceConfig, QuoteStore, StoredQuote,
+};
+use crate::store::{Listing, Page, StoreError};
 
 type QuoteKey = (String, String);
 
@@ -28,10 +41,55 @@ pub struct MemoryQuotes {
     pub orders: Mutex<BTreeMap<QuoteKey, StoredOrder>>,
     /// Inventory products (an order's completion writes here), same keys.
     pub products: Mutex<BTreeMap<QuoteKey, crate::inventory::StoredProduct>>,
+    /// When set, another writer changes each quote once between a caller's read and its
+    /// `update_from` (the version race a use-case must survive); the ids raced so far.
+    pub raced: Mutex<Option<Vec<String>>>,
+}
+
+impl MemoryQuotes {
+    /// While racing ([`MemoryQuotes::raced`]): the first write of quote `id` finds it
+    /// changed by another writer (description and version).
+    fn race_once(&self, t: &TenantId, id: &str) {
+        let mut raced = self.raced.lock().expect("lock");
+        let Some(raced) = raced.as_mut() else {
+            return;
+        };
+        if raced.iter().any(|r| r == id) {
+            return;
+        }
+        raced.push(id.to_owned());
+        let mut quotes = self.quotes.lock().expect("lock");
+        let meanwhile = quotes.get_mut(&key(t, id)).expect("quote");
+        meanwhile.quote.description = Some("edited meanwhile".to_owned());
+        meanwhile.version += 1;
+    }
 }
 
 fn key(tenant: &TenantId, id: &str) -> QuoteKey {
     (tenant.as_str().to_owned(), id.to_owned())
+}
+
+/// The condition of a versioned write: the quote at `key` is stored at version `expected`.
+fn at_version(
+    quotes: &BTreeMap<QuoteKey, StoredQuote>,
+    key: &QuoteKey,
+    expected: u64,
+) -> Result<(), StoreError> {
+    match quotes.get(key) {
+        Some(current) if current.version == expected => Ok(()),
+        _ => Err(StoreError::VersionConflict),
+    }
+}
+
+/// Every list fake pages the same way: `page` of `items`, with their count.
+fn paged<T>(items: Vec<T>, page: Page) -> Listing<T> {
+    let total = items.len() as u64;
+    let items = items
+        .into_iter()
+        .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
+        .take(usize::try_from(page.limit).unwrap_or(usize::MAX))
+        .collect();
+    Listing { items, total }
 }
 
 #[async_trait]
@@ -61,13 +119,20 @@ impl QuoteStore for MemoryQuotes {
         ev: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         let mut quotes = self.quotes.lock().expect("lock");
-        match quotes.get(&key(t, q.id())) {
-            Some(current) if current.version == expected => {}
-            _ => return Err(StoreError::VersionConflict),
-        }
+        at_version(&quotes, &key(t, q.id()), expected)?;
         quotes.insert(key(t, q.id()), q.clone());
         self.outbox.lock().expect("lock").extend_from_slice(ev);
         Ok(())
+    }
+    async fn update_from(
+        &self,
+        t: &TenantId,
+        previous: &StoredQuote,
+        q: &StoredQuote,
+        ev: &[OutboxEvent],
+    ) -> Result<(), StoreError> {
+        self.race_once(t, q.id());
+        self.update(t, q, previous.version, ev).await
     }
     async fn accept(
         &self,
@@ -79,10 +144,7 @@ impl QuoteStore for MemoryQuotes {
     ) -> Result<(), StoreError> {
         let mut quotes = self.quotes.lock().expect("lock");
         let mut orders = self.orders.lock().expect("lock");
-        match quotes.get(&key(t, q.id())) {
-            Some(current) if current.version == expected => {}
-            _ => return Err(StoreError::VersionConflict),
-        }
+        at_version(&quotes, &key(t, q.id()), expected)?;
         if orders.contains_key(&key(t, order.id())) {
             return Err(StoreError::AlreadyExists);
         }
@@ -99,10 +161,7 @@ impl QuoteStore for MemoryQuotes {
         ev: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         let mut quotes = self.quotes.lock().expect("lock");
-        match quotes.get(&key(t, id)) {
-            Some(current) if current.version == expected => {}
-            _ => return Err(StoreError::VersionConflict),
-        }
+        at_version(&quotes, &key(t, id), expected)?;
         quotes.remove(&key(t, id));
         self.outbox.lock().expect("lock").extend_from_slice(ev);
         Ok(())
@@ -119,13 +178,7 @@ impl QuoteStore for MemoryQuotes {
             .filter(|((tenant, _), _)| tenant == t.as_str())
             .map(|(_, q)| q.clone())
             .collect();
-        let total = mine.len() as u64;
-        let items = mine
-            .into_iter()
-            .skip(page.offset as usize)
-            .take(page.limit as usize)
-            .collect();
-        Ok(Listing { items, total })
+        Ok(paged(mine, page))
     }
 }
 
@@ -147,13 +200,7 @@ impl OrderStore for MemoryQuotes {
                 .cmp(&a.order.order_date)
                 .then_with(|| a.id().cmp(b.id()))
         });
-        let total = mine.len() as u64;
-        let items = mine
-            .into_iter()
-            .skip(page.offset as usize)
-            .take(page.limit as usize)
-            .collect();
-        Ok(Listing { items, total })
+        Ok(paged(mine, page))
     }
     async fn record_dispatch(
         &self,
@@ -242,13 +289,7 @@ impl crate::inventory::ProductStore for MemoryQuotes {
             (std::cmp::Reverse(a.product.start_date), a.id())
                 .cmp(&(std::cmp::Reverse(b.product.start_date), b.id()))
         });
-        let total = found.len() as u64;
-        let items = found
-            .into_iter()
-            .skip(usize::try_from(page.offset).unwrap_or(usize::MAX))
-            .take(usize::try_from(page.limit).unwrap_or(usize::MAX))
-            .collect();
-        Ok(Listing { items, total })
+        Ok(paged(found, page))
     }
 }
 
@@ -307,11 +348,14 @@ impl CatalogStore for MemoryCatalog {
     }
 }
 
-/// No hubs, no idempotency: the quote use-cases do not touch them.
+/// No idempotency: the use-cases do not touch it.
 pub struct Unused;
 
+/// Hub subscriptions (each delivered in v4) that use-cases only read.
+pub struct ReadOnlyHubs(pub Vec<(TenantId, HubApi, EventSubscription)>);
+
 #[async_trait]
-impl HubStore for Unused {
+impl HubStore for ReadOnlyHubs {
     async fn create_versioned(
         &self,
         _: &TenantId,
@@ -319,23 +363,40 @@ impl HubStore for Unused {
         _: &EventSubscription,
         _: SchemaMajor,
     ) -> Result<(), StoreError> {
-        unreachable!("quote use-cases do not use hubs")
+        unreachable!("the use-cases under test only read subscriptions")
     }
     async fn delete(&self, _: &TenantId, _: HubApi, _: &str) -> Result<bool, StoreError> {
-        unreachable!("quote use-cases do not use hubs")
+        unreachable!("the use-cases under test only read subscriptions")
     }
     async fn list_versioned(
         &self,
-        _: &TenantId,
-        _: HubApi,
+        t: &TenantId,
+        api: HubApi,
     ) -> Result<Vec<VersionedSubscription>, StoreError> {
-        unreachable!("quote use-cases do not use hubs")
+        Ok(self
+            .0
+            .iter()
+            .filter(|(tt, a, _)| tt == t && *a == api)
+            .map(|(_, _, s)| v4(s))
+            .collect())
     }
     async fn list_for_api_versioned(
         &self,
-        _: HubApi,
+        api: HubApi,
     ) -> Result<Vec<(TenantId, VersionedSubscription)>, StoreError> {
-        unreachable!("quote use-cases do not use hubs")
+        Ok(self
+            .0
+            .iter()
+            .filter(|(_, a, _)| *a == api)
+            .map(|(t, _, s)| (t.clone(), v4(s)))
+            .collect())
+    }
+}
+
+fn v4(subscription: &EventSubscription) -> VersionedSubscription {
+    VersionedSubscription {
+        subscription: subscription.clone(),
+        version: SchemaMajor::V4,
     }
 }
 
@@ -378,6 +439,89 @@ impl SettingsSource for DefaultSettings {
     }
 }
 
+/// A queue that only takes sends: batches of at most [`MAX_BATCH`] to the one queue it
+/// stands for, kept in order in `sent` (tests pop them from there).
+pub struct SentMessages {
+    queue: &'static str,
+    pub sent: Mutex<VecDeque<OutgoingMessage>>,
+    /// When set, every send fails (to check that nothing is lost).
+    pub refuse: Mutex<bool>,
+}
+
+impl SentMessages {
+    /// A queue standing for `queue` (sends to another are a test failure).
+    pub fn to(queue: &'static str) -> Self {
+        SentMessages {
+            queue,
+            sent: Mutex::default(),
+            refuse: Mutex::default(),
+        }
+    }
+}
+
+#[async_trait]
+impl QueueClient for SentMessages {
+    async fn send_batch(
+        &self,
+        queue: &str,
+        messages: &[OutgoingMessage],
+    ) -> Result<SendOutcome, QueueError> {
+        assert_eq!(queue, self.queue);
+        assert!(messages.len() <= MAX_BATCH);
+        if *self.refuse.lock().expect("lock") {
+            return Err(QueueError::Backend("queue down".into()));
+        }
+        let mut sent = self.sent.lock().expect("lock");
+        sent.extend(messages.iter().cloned());
+        Ok(SendOutcome {
+            sent: (0..messages.len()).map(|i| (i, format!("m{i}"))).collect(),
+            failed: Vec::new(),
+        })
+    }
+    async fn receive(
+        &self,
+        _: &str,
+        _: usize,
+        _: Duration,
+        _: Duration,
+    ) -> Result<Vec<ReceivedMessage>, QueueError> {
+        unreachable!("tests pop `sent` directly")
+    }
+    async fn delete_batch(&self, _: &str, _: &[String]) -> Result<(), QueueError> {
+        unreachable!("tests pop `sent` directly")
+    }
+    async fn change_visibility(&self, _: &str, _: &str, _: Duration) -> Result<(), QueueError> {
+        unreachable!("tests pop `sent` directly")
+    }
+    async fn counts(&self, _: &str) -> Result<QueueCounts, QueueError> {
+        unreachable!("tests pop `sent` directly")
+    }
+}
+
+/// A stored catalog record: the record, its `lastUpdate`, and whether it is a tombstone.
+pub type CatalogRow<T> = (T, Option<OffsetDateTime>, bool);
+
+/// The catalog writers' rule: stores `record` (stamped `last_update`, a tombstone when
+/// `deleted`) at `key` unless what `rows` holds there is as new or newer.
+pub fn apply_newer<K: Ord, T>(
+    rows: &mut BTreeMap<K, CatalogRow<T>>,
+    key: K,
+    record: T,
+    last_update: OffsetDateTime,
+    deleted: bool,
+) -> ApplyOutcome {
+    if let Some((_, Some(stored), _)) = rows.get(&key) {
+        if *stored == last_update {
+            return ApplyOutcome::AlreadyCurrent;
+        }
+        if *stored > last_update {
+            return ApplyOutcome::Stale { stored: *stored };
+        }
+    }
+    rows.insert(key, (record, Some(last_update), deleted));
+    ApplyOutcome::Applied
+}
+
 /// A clock tests can move.
 pub struct TestClock(pub Mutex<OffsetDateTime>);
 
@@ -405,7 +549,7 @@ impl Fixture {
             orders: quotes.clone(),
             products: quotes.clone(),
             catalog: Arc::new(MemoryCatalog::default()),
-            hubs: Arc::new(Unused),
+            hubs: Arc::new(ReadOnlyHubs(Vec::new())),
             idempotency: Arc::new(Unused),
             settings: Arc::new(DefaultSettings),
             clock: clock.clone(),
@@ -417,15 +561,38 @@ impl Fixture {
         }
     }
 
+    /// The quote use-cases over the fixture's ports.
+    pub fn quote_service(&self) -> QuoteService {
+        quote_service(self.ports.clone())
+    }
+
     pub fn advance(&self, by: time::Duration) {
         *self.clock.0.lock().expect("lock") += by;
     }
 }
 
+/// The quote use-cases over `ports`, quote hrefs under [`QUOTE_HREF_BASE`].
+pub fn quote_service(ports: Ports) -> QuoteService {
+    QuoteService::new(
+        ports,
+        QuoteServiceConfig {
+            quote_href_base: QUOTE_HREF_BASE.into(),
+        },
+    )
+}
+
+/// Where the test quote services put their quotes' hrefs.
+pub const QUOTE_HREF_BASE: &str = "http://q2c.test/tmf-api/quoteManagement/v4/quote";
+
+/// The tenant `name` (a valid tenant id).
+pub fn tenant(name: &str) -> TenantId {
+    TenantId::parse(name).expect("valid tenant")
+}
+
 /// A caller of `tenant` with `scopes`.
 pub fn caller(tenant: &str, scopes: &[Scope]) -> RequestContext {
     RequestContext {
-        tenant: TenantId::parse(tenant).expect("valid tenant"),
+        tenant: self::tenant(tenant),
         subject: format!("{tenant}-user"),
         subject_name: Some("Test User".to_owned()),
         scopes: scopes.iter().copied().collect(),

@@ -27,13 +27,14 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::events::SCHEMA_VERSION;
+use crate::clock::Clock;
 use crate::fanout::{
     ApplyOutcome, EntryInvalid, OfferingCatalogWriter, OfferingChange, PriceCatalogWriter,
     PriceChange, PriceChangeKind, is_retired_status, parse_offering, parse_price,
 };
 use crate::messaging::{MAX_BATCH, OutgoingMessage, QueueClient, attributes, queues};
-use crate::ports::{Clock, StoreError};
+use crate::outbox::SCHEMA_VERSION;
+use crate::store::StoreError;
 
 /// Offering or price.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -11,15 +11,22 @@ use time::macros::datetime;
 
 use super::*;
 use crate::fanout::{OfferingCatalogWriter, PriceCatalogWriter};
-use crate::messaging::{QueueCounts, QueueError, ReceivedMessage, SendOutcome};
-use crate::testing::TestClock;
+use crate::testing::{CatalogRow, SentMessages, TestClock, apply_newer};
 
-type Row = (Value, Option<OffsetDateTime>, bool);
+type Row = CatalogRow<Value>;
 
-#[derive(Default)]
 struct Memory {
     rows: Mutex<BTreeMap<(CatalogKind, String), Row>>,
-    sent: Mutex<Vec<OutgoingMessage>>,
+    queue: Arc<SentMessages>,
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        Memory {
+            rows: Mutex::default(),
+            queue: Arc::new(SentMessages::to("pricing-changes")),
+        }
+    }
 }
 
 impl Memory {
@@ -32,16 +39,7 @@ impl Memory {
         deleted: bool,
     ) -> ApplyOutcome {
         let mut rows = self.rows.lock().expect("lock");
-        if let Some((_, Some(stored), _)) = rows.get(&(kind, id.to_owned())) {
-            if *stored == at {
-                return ApplyOutcome::AlreadyCurrent;
-            }
-            if *stored > at {
-                return ApplyOutcome::Stale { stored: *stored };
-            }
-        }
-        rows.insert((kind, id.to_owned()), (body, Some(at), deleted));
-        ApplyOutcome::Applied
+        apply_newer(&mut rows, (kind, id.to_owned()), body, at, deleted)
     }
 }
 
@@ -95,55 +93,12 @@ impl PriceCatalogWriter for Memory {
     }
 }
 
-#[async_trait]
-impl QueueClient for Memory {
-    async fn send_batch(
-        &self,
-        queue: &str,
-        messages: &[OutgoingMessage],
-    ) -> Result<SendOutcome, QueueError> {
-        assert_eq!(queue, "pricing-changes");
-        assert!(messages.len() <= MAX_BATCH);
-        self.sent
-            .lock()
-            .expect("lock")
-            .extend(messages.iter().cloned());
-        Ok(SendOutcome {
-            sent: (0..messages.len()).map(|i| (i, format!("m{i}"))).collect(),
-            failed: Vec::new(),
-        })
-    }
-    async fn receive(
-        &self,
-        _: &str,
-        _: usize,
-        _: std::time::Duration,
-        _: std::time::Duration,
-    ) -> Result<Vec<ReceivedMessage>, QueueError> {
-        unreachable!("import only sends")
-    }
-    async fn delete_batch(&self, _: &str, _: &[String]) -> Result<(), QueueError> {
-        unreachable!("import only sends")
-    }
-    async fn change_visibility(
-        &self,
-        _: &str,
-        _: &str,
-        _: std::time::Duration,
-    ) -> Result<(), QueueError> {
-        unreachable!("import only sends")
-    }
-    async fn counts(&self, _: &str) -> Result<QueueCounts, QueueError> {
-        unreachable!("import only sends")
-    }
-}
-
 fn ports(memory: &Arc<Memory>) -> ImportPorts {
     ImportPorts {
         versions: memory.clone(),
         offerings: memory.clone(),
         prices: memory.clone(),
-        queue: memory.clone(),
+        queue: memory.queue.clone(),
         clock: Arc::new(TestClock(Mutex::new(datetime!(2026-11-27 12:00 UTC)))),
     }
 }
@@ -315,7 +270,14 @@ async fn import_classifies_writes_announces_and_a_rerun_changes_nothing() {
         json!({"kept": [1, 2.5]})
     );
 
-    let sent: Vec<OutgoingMessage> = memory.sent.lock().expect("lock").clone();
+    let sent: Vec<OutgoingMessage> = memory
+        .queue
+        .sent
+        .lock()
+        .expect("lock")
+        .iter()
+        .cloned()
+        .collect();
     let bodies: Vec<Value> = sent
         .iter()
         .map(|m| serde_json::from_str(&m.body).expect("json"))
@@ -352,7 +314,7 @@ async fn import_classifies_writes_announces_and_a_rerun_changes_nothing() {
         "a re-run changes nothing"
     );
     assert_eq!(
-        memory.sent.lock().expect("lock").len(),
+        memory.queue.sent.lock().expect("lock").len(),
         3,
         "and enqueues nothing"
     );

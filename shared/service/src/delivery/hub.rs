@@ -16,17 +16,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::policy::{CallbackPolicy, CallbackTarget};
+use super::ports::{CallbackSender, DeliveryLog};
 use super::query::SubscriptionQuery;
-use super::{CallbackSender, DeliveryLog};
 use crate::context::TenantId;
 use crate::event_versions::{SchemaMajor, render_envelope};
+use crate::hubs::{HubApi, HubStore, VersionedSubscription};
 use futures::StreamExt;
 use time::OffsetDateTime;
 
+use crate::clock::Clock;
 use crate::messaging::{
     HandlerError, MAX_BATCH, OutgoingMessage, ParsedMessage, RetryAfter, attributes,
 };
-use crate::ports::{Clock, HubApi, HubStore, VersionedSubscription};
 
 /// A subscription of the stack itself (e.g. billing-updates for catalog events): not in the
 /// hub store, not subject to the allow-list, delivered before the registered subscribers.
@@ -276,7 +277,7 @@ impl HubDelivery {
         &self,
         api: HubApi,
         messages: &[ParsedMessage],
-    ) -> Result<HashMap<Option<String>, Vec<Subscriber>>, crate::ports::StoreError> {
+    ) -> Result<HashMap<Option<String>, Vec<Subscriber>>, crate::store::StoreError> {
         let mut by_tenant = HashMap::new();
         if api == HubApi::Catalog {
             let mut all: Vec<Subscriber> = self
@@ -587,7 +588,7 @@ impl HubDelivery {
     }
 }
 
-/// Announcing an applied price change (the price fan-out's [`Announce`] port) is delivering
+/// Announcing an applied price change (the price fan-out's [`Announce`](crate::fanout::Announce) port) is delivering
 /// it to the catalog hub.
 #[async_trait::async_trait]
 impl crate::fanout::Announce for HubDelivery {

@@ -10,58 +10,13 @@ use serde_json::json;
 use time::OffsetDateTime;
 
 use super::*;
+use crate::clock::Clock;
 use crate::context::TenantId;
 use crate::event_versions::SchemaMajor;
+use crate::hubs::HubApi;
 use crate::messaging::{HandlerError, OutgoingMessage, ParsedMessage, SendFailure, SendOutcome};
-use crate::ports::{BoxError, Clock, HubApi, HubStore, StoreError, VersionedSubscription};
-
-struct Hubs(Vec<(TenantId, HubApi, EventSubscription)>);
-
-#[async_trait]
-impl HubStore for Hubs {
-    async fn create_versioned(
-        &self,
-        _: &TenantId,
-        _: HubApi,
-        _: &EventSubscription,
-        _: SchemaMajor,
-    ) -> Result<(), StoreError> {
-        unreachable!("delivery only reads subscriptions")
-    }
-    async fn delete(&self, _: &TenantId, _: HubApi, _: &str) -> Result<bool, StoreError> {
-        unreachable!("delivery only reads subscriptions")
-    }
-    async fn list_versioned(
-        &self,
-        t: &TenantId,
-        api: HubApi,
-    ) -> Result<Vec<VersionedSubscription>, StoreError> {
-        Ok(self
-            .0
-            .iter()
-            .filter(|(tt, a, _)| tt == t && *a == api)
-            .map(|(_, _, s)| v4(s))
-            .collect())
-    }
-    async fn list_for_api_versioned(
-        &self,
-        api: HubApi,
-    ) -> Result<Vec<(TenantId, VersionedSubscription)>, StoreError> {
-        Ok(self
-            .0
-            .iter()
-            .filter(|(_, a, _)| *a == api)
-            .map(|(t, _, s)| (t.clone(), v4(s)))
-            .collect())
-    }
-}
-
-fn v4(subscription: &EventSubscription) -> VersionedSubscription {
-    VersionedSubscription {
-        subscription: subscription.clone(),
-        version: SchemaMajor::V4,
-    }
-}
+use crate::store::{BoxError, StoreError};
+use crate::testing::{ReadOnlyHubs, tenant};
 
 #[derive(Default)]
 struct Log(Mutex<BTreeSet<(String, String)>>);
@@ -208,8 +163,13 @@ const Q2: &str = "local:sub-two";
 const HTTP: &str = "http://127.0.0.1:9/listener";
 const PRICE_EVENT: &str = "ProductOfferingPriceAttributeValueChangeEvent";
 
-fn tenant(name: &str) -> TenantId {
-    TenantId::parse(name).expect("tenant")
+/// `subscription` of tenant `tenant_name` on `api`'s hub.
+fn on(
+    tenant_name: &str,
+    api: HubApi,
+    subscription: EventSubscription,
+) -> (TenantId, HubApi, EventSubscription) {
+    (tenant(tenant_name), api, subscription)
 }
 
 fn sub(id: &str, callback: &str, query: Option<&str>) -> EventSubscription {
@@ -260,7 +220,7 @@ fn setup_emitting(
 ) -> Setup {
     let sender = Arc::new(Sender::default());
     let delivery = HubDelivery::new(
-        Arc::new(Hubs(subscriptions)),
+        Arc::new(ReadOnlyHubs(subscriptions)),
         Arc::new(Log::default()),
         sender.clone(),
         CallbackPolicy::local()
@@ -279,14 +239,39 @@ fn setup_emitting(
 
 fn three_catalog_subscribers() -> Vec<(TenantId, HubApi, EventSubscription)> {
     vec![
-        (
-            tenant("a"),
+        on(
+            "a",
             HubApi::Catalog,
             sub("s1", Q1, Some(&format!("eventType={PRICE_EVENT}"))),
         ),
-        (tenant("b"), HubApi::Catalog, sub("s2", Q2, None)),
-        (tenant("a"), HubApi::Catalog, sub("s3", HTTP, None)),
+        on("b", HubApi::Catalog, sub("s2", Q2, None)),
+        on("a", HubApi::Catalog, sub("s3", HTTP, None)),
     ]
+}
+
+impl Setup {
+    /// Delivers the price event `e1` to the catalog hub, on its `receive_count`th receipt.
+    async fn deliver_e1(&self, receive_count: u32) -> Result<(), HandlerError> {
+        let message = message("e1", PRICE_EVENT, None, receive_count);
+        self.delivery.deliver(HubApi::Catalog, &message).await
+    }
+
+    /// Sends to `target` fail from now on.
+    fn break_target(&self, target: &str) {
+        self.sender
+            .broken
+            .lock()
+            .expect("lock")
+            .insert(target.into());
+    }
+
+    /// Each of the [`three_catalog_subscribers`] received `e1`, exactly once.
+    fn assert_each_received_e1_once(&self) {
+        let received = self.sender.received();
+        for target in [Q1, Q2, HTTP] {
+            assert_eq!(received[target], ["e1"], "{target} exactly once");
+        }
+    }
 }
 
 fn all_ok(results: &[Result<(), HandlerError>]) -> bool {
@@ -306,20 +291,14 @@ async fn a_price_change_reaches_every_catalog_subscriber_of_every_tenant_once() 
         .deliver(HubApi::Catalog, &m)
         .await
         .expect("a redelivery is fine");
-    let received = s.sender.received();
-    for target in [Q1, Q2, HTTP] {
-        assert_eq!(received[target], ["e1"], "{target} exactly once");
-    }
+    s.assert_each_received_e1_once();
 }
 
 #[tokio::test]
 async fn a_failing_subscriber_blocks_no_other_and_the_retry_sends_only_to_it() {
     let s = setup(three_catalog_subscribers(), vec![]);
-    s.sender.broken.lock().expect("lock").insert(Q2.into());
-    let first = s
-        .delivery
-        .deliver(HubApi::Catalog, &message("e1", PRICE_EVENT, None, 1))
-        .await;
+    s.break_target(Q2);
+    let first = s.deliver_e1(1).await;
     let Err(HandlerError::Transient(error)) = first else {
         panic!("transient expected, got {first:?}")
     };
@@ -333,24 +312,15 @@ async fn a_failing_subscriber_blocks_no_other_and_the_retry_sends_only_to_it() {
     );
 
     s.sender.broken.lock().expect("lock").clear();
-    s.delivery
-        .deliver(HubApi::Catalog, &message("e1", PRICE_EVENT, None, 2))
-        .await
-        .expect("delivered");
-    let received = s.sender.received();
-    for target in [Q1, Q2, HTTP] {
-        assert_eq!(received[target], ["e1"], "{target} exactly once");
-    }
+    s.deliver_e1(2).await.expect("delivered");
+    s.assert_each_received_e1_once();
 }
 
 #[tokio::test]
 async fn the_last_attempt_fails_as_poison_naming_the_missed_subscribers() {
     let s = setup(three_catalog_subscribers(), vec![]);
-    s.sender.broken.lock().expect("lock").insert(HTTP.into());
-    let last = s
-        .delivery
-        .deliver(HubApi::Catalog, &message("e1", PRICE_EVENT, None, 3))
-        .await;
+    s.break_target(HTTP);
+    let last = s.deliver_e1(3).await;
     let Err(HandlerError::Poison { reason }) = last else {
         panic!("poison expected, got {last:?}")
     };
@@ -404,18 +374,18 @@ async fn a_batch_goes_to_each_queue_subscriber_in_one_request_per_ten() {
 async fn queries_filter_and_quote_events_reach_only_their_tenants_subscribers() {
     let s = setup(
         vec![
-            (
-                tenant("a"),
+            on(
+                "a",
                 HubApi::Quote,
                 sub("q-a", Q1, Some("eventType=QuoteStateChangeEvent")),
             ),
-            (
-                tenant("a"),
+            on(
+                "a",
                 HubApi::Quote,
                 sub("q-a-create", Q2, Some("eventType=QuoteCreateEvent")),
             ),
-            (tenant("b"), HubApi::Quote, sub("q-b", HTTP, None)),
-            (tenant("a"), HubApi::Catalog, sub("c-a", HTTP, None)),
+            on("b", HubApi::Quote, sub("q-b", HTTP, None)),
+            on("a", HubApi::Catalog, sub("c-a", HTTP, None)),
         ],
         vec![],
     );
@@ -462,7 +432,7 @@ async fn built_ins_get_the_emitted_major_and_registered_subscribers_their_own() 
     for (emit, version) in [(SchemaMajor::V4, "4.0"), (SchemaMajor::V5, "5.0")] {
         let billing = billing_updates_subscriber("local:billing-updates");
         let s = setup_emitting(
-            vec![(tenant("a"), HubApi::Catalog, sub("s-1", Q1, None))],
+            vec![on("a", HubApi::Catalog, sub("s-1", Q1, None))],
             vec![billing],
             emit,
         );
@@ -492,31 +462,23 @@ async fn built_ins_get_the_emitted_major_and_registered_subscribers_their_own() 
 async fn subscriptions_the_policy_no_longer_admits_are_skipped_not_failed() {
     let s = setup(
         vec![
-            (tenant("a"), HubApi::Catalog, sub("ok", Q1, None)),
-            (
-                tenant("a"),
+            on("a", HubApi::Catalog, sub("ok", Q1, None)),
+            on(
+                "a",
                 HubApi::Catalog,
                 sub("gone", "https://example.com/hook", None),
             ),
-            (
-                tenant("a"),
-                HubApi::Catalog,
-                sub("bad-query", Q2, Some("nonsense")),
-            ),
+            on("a", HubApi::Catalog, sub("bad-query", Q2, Some("nonsense"))),
             // Stored before the system-queue rule: skipped, never fed the billing queue.
-            (
-                tenant("a"),
+            on(
+                "a",
                 HubApi::Catalog,
                 sub("system", "local:billing-updates", None),
             ),
-            (
-                tenant("a"),
-                HubApi::Catalog,
-                sub("dlq", "local:orders-dlq", None),
-            ),
+            on("a", HubApi::Catalog, sub("dlq", "local:orders-dlq", None)),
             // Another tenant's subscriber queue.
-            (
-                tenant("a"),
+            on(
+                "a",
                 HubApi::Catalog,
                 sub("foreign", "local:subscriber-b", None),
             ),
@@ -538,8 +500,8 @@ async fn subscriptions_the_policy_no_longer_admits_are_skipped_not_failed() {
 async fn a_mixed_quote_events_batch_goes_to_the_hub_each_message_names() {
     let s = setup(
         vec![
-            (tenant("a"), HubApi::Quote, sub("quote-sub", Q1, None)),
-            (tenant("a"), HubApi::Ordering, sub("order-sub", Q2, None)),
+            on("a", HubApi::Quote, sub("quote-sub", Q1, None)),
+            on("a", HubApi::Ordering, sub("order-sub", Q2, None)),
         ],
         vec![],
     );
@@ -585,9 +547,9 @@ const SLOW: &str = "http://127.0.0.1:9/slow";
 /// Tenant `a`: a queue and a slow HTTP listener; tenant `b`: a queue.
 fn a_slow_subscriber() -> Vec<(TenantId, HubApi, EventSubscription)> {
     vec![
-        (tenant("a"), HubApi::Quote, sub("fast", Q1, None)),
-        (tenant("a"), HubApi::Quote, sub("slow", SLOW, None)),
-        (tenant("b"), HubApi::Quote, sub("other", Q2, None)),
+        on("a", HubApi::Quote, sub("fast", Q1, None)),
+        on("a", HubApi::Quote, sub("slow", SLOW, None)),
+        on("b", HubApi::Quote, sub("other", Q2, None)),
     ]
 }
 
@@ -683,7 +645,7 @@ fn retry_backoff_doubles_per_receive_up_to_its_cap() {
 #[tokio::test]
 async fn a_failed_announce_is_retried_by_the_fanouts_queue_not_delayed() {
     let s = setup(three_catalog_subscribers(), vec![]);
-    s.sender.broken.lock().expect("lock").insert(Q2.into());
+    s.break_target(Q2);
     let announce: &dyn crate::fanout::Announce = &s.delivery;
     let failed = announce
         .announce(&message("e1", PRICE_EVENT, None, 1))

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use time::OffsetDateTime;
 
-use crate::ports::Clock;
+use crate::clock::Clock;
 
 /// The breaker's state, as reported to the state-change callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

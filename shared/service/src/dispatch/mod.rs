@@ -9,6 +9,8 @@
 
 pub mod breaker;
 pub mod classify;
+#[cfg(test)]
+pub(crate) mod fakes;
 pub mod ports;
 pub mod retry;
 #[cfg(test)]

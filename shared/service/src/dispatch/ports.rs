@@ -8,7 +8,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::context::TenantId;
-use crate::ports::StoreError;
+use crate::store::StoreError;
+
+pub use crate::clock::Sleeper;
 
 /// What the downstream answered to one POST.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +29,10 @@ pub enum DownstreamAnswer {
 }
 
 /// The downstream TMF622 order system.
+///
+/// An implementation sends the `Idempotency-Key` with every POST, returns within
+/// [`Downstream::call_timeout`] and turns every outcome, errors included, into a
+/// [`DownstreamAnswer`].
 #[async_trait]
 pub trait Downstream: Send + Sync {
     /// A name for logs and the circuit breaker.
@@ -65,6 +71,10 @@ pub enum DispatchClaim {
 
 /// Our record of dispatches, per tenant and order: a claim is a conditional write, so two
 /// copies of a message cannot call the downstream for one order at the same time.
+///
+/// An adapter guarantees that `claim` is one conditional write (of concurrent claims at
+/// most one is granted), that `complete` is final and idempotent, and that `release` only
+/// ends the claim numbered `attempt` (checked by `q2c-contract`'s dispatch log suite).
 #[async_trait]
 pub trait DispatchLog: Send + Sync {
     /// Claims the order until `lease_until`: granted when there is no record, or the record
@@ -129,11 +139,4 @@ impl DispatchStatusSink for OrderStatusSink {
     ) -> Result<(), StoreError> {
         self.0.record_dispatch(tenant, order_id, update).await
     }
-}
-
-/// Waiting, injected so that tests advance a fake clock instead of sleeping.
-#[async_trait]
-pub trait Sleeper: Send + Sync {
-    /// Returns after `duration`.
-    async fn sleep(&self, duration: Duration);
 }

@@ -1,7 +1,6 @@
 //! Unit tests of the dispatch with in-memory ports, a manual clock and a sleeper that
 //! advances it: no real time passes.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,283 +11,18 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
+use super::fakes::*;
 use super::*;
+use crate::clock::Clock;
 use crate::context::TenantId;
-use crate::messaging::{HandlerError, ParsedMessage};
-use crate::ports::{Clock, StoreError};
+use crate::messaging::HandlerError;
+use crate::store::StoreError;
 
-// ---------------------------------------------------------------- fakes
-
-struct ManualClock(Mutex<OffsetDateTime>);
-
-impl ManualClock {
-    fn new() -> Arc<Self> {
-        Arc::new(ManualClock(Mutex::new(datetime!(2026-11-27 12:00 UTC))))
-    }
-    fn advance(&self, by: Duration) {
-        *self.0.lock().unwrap() += by;
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap()
-    }
-}
-
-/// Sleeping advances the manual clock and is recorded.
-struct ClockSleeper {
-    clock: Arc<ManualClock>,
-    slept: Mutex<Vec<Duration>>,
-}
-
-#[async_trait]
-impl Sleeper for ClockSleeper {
-    async fn sleep(&self, duration: Duration) {
-        self.slept.lock().unwrap().push(duration);
-        self.clock.advance(duration);
-    }
-}
-
-/// Jitter that always picks this fraction (in per mille) of the ceiling.
-struct FixedJitter(u32);
-
-impl JitterSource for FixedJitter {
-    fn pick(&self, upper: Duration) -> Duration {
-        upper * self.0 / 1000
-    }
-}
-
-type Responder = Box<dyn Fn(&Value, u32, OffsetDateTime) -> DownstreamAnswer + Send + Sync>;
-
-/// A downstream answering by a function of (body, call number, now); every call takes
-/// `latency` of manual time and is recorded with its idempotency key.
-struct FakeDownstream {
-    clock: Arc<ManualClock>,
-    latency: Duration,
-    calls: Mutex<Vec<(String, Value)>>,
-    respond: Responder,
-}
-
-impl FakeDownstream {
-    fn new(clock: Arc<ManualClock>, respond: Responder) -> Arc<Self> {
-        Arc::new(FakeDownstream {
-            clock,
-            latency: Duration::from_millis(100),
-            calls: Mutex::new(Vec::new()),
-            respond,
-        })
-    }
-    fn call_count(&self) -> usize {
-        self.calls.lock().unwrap().len()
-    }
-}
-
-#[async_trait]
-impl Downstream for FakeDownstream {
-    fn name(&self) -> &str {
-        "fake-oms"
-    }
-    fn call_timeout(&self) -> Duration {
-        Duration::from_secs(2)
-    }
-    async fn post_order(&self, order: &Value, key: &str) -> DownstreamAnswer {
-        let n = {
-            let mut calls = self.calls.lock().unwrap();
-            calls.push((key.to_owned(), order.clone()));
-            u32::try_from(calls.len()).unwrap()
-        };
-        self.clock.advance(self.latency);
-        (self.respond)(order, n, self.clock.now())
-    }
-}
-
-#[derive(Debug, Clone)]
-struct LogRecord {
-    attempts: u32,
-    dispatched: bool,
-    downstream_id: Option<String>,
-    lease_until: OffsetDateTime,
-}
-
-#[derive(Default)]
-struct MemoryLog(Mutex<BTreeMap<(String, String), LogRecord>>);
-
-#[async_trait]
-impl DispatchLog for MemoryLog {
-    async fn claim(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-    ) -> Result<DispatchClaim, StoreError> {
-        let mut records = self.0.lock().unwrap();
-        let record = records
-            .entry((tenant.to_string(), order_id.to_owned()))
-            .or_insert(LogRecord {
-                attempts: 0,
-                dispatched: false,
-                downstream_id: None,
-                lease_until: OffsetDateTime::UNIX_EPOCH,
-            });
-        if record.dispatched {
-            return Ok(DispatchClaim::AlreadyDispatched {
-                downstream_id: record.downstream_id.clone(),
-                attempts: record.attempts,
-            });
-        }
-        if record.lease_until > now {
-            return Ok(DispatchClaim::InProgress {
-                lease_until: record.lease_until,
-            });
-        }
-        record.attempts += 1;
-        record.lease_until = lease_until;
-        Ok(DispatchClaim::Claimed {
-            attempt: record.attempts,
-        })
-    }
-    async fn complete(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        downstream_id: Option<&str>,
-        _now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
-        let mut records = self.0.lock().unwrap();
-        let record = records
-            .get_mut(&(tenant.to_string(), order_id.to_owned()))
-            .expect("completed a claimed order");
-        record.dispatched = true;
-        record.downstream_id = downstream_id.map(str::to_owned);
-        Ok(())
-    }
-    async fn release(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        attempt: u32,
-    ) -> Result<(), StoreError> {
-        let mut records = self.0.lock().unwrap();
-        if let Some(record) = records.get_mut(&(tenant.to_string(), order_id.to_owned()))
-            && !record.dispatched
-            && record.attempts == attempt
-        {
-            record.lease_until = OffsetDateTime::UNIX_EPOCH;
-        }
-        Ok(())
-    }
-}
-
-#[derive(Default)]
-struct MemorySink(Mutex<Vec<(String, DispatchUpdate)>>);
-
-#[async_trait]
-impl DispatchStatusSink for MemorySink {
-    async fn record_dispatch(
-        &self,
-        _tenant: &TenantId,
-        order_id: &str,
-        update: DispatchUpdate,
-    ) -> Result<(), StoreError> {
-        self.0.lock().unwrap().push((order_id.to_owned(), update));
-        Ok(())
-    }
-}
-
-impl MemorySink {
-    fn last(&self, order_id: &str) -> DispatchUpdate {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .rev()
-            .find(|(id, _)| id == order_id)
-            .map(|(_, u)| u.clone())
-            .expect("a status was recorded")
-    }
-}
-
-struct Harness {
-    clock: Arc<ManualClock>,
-    sleeper: Arc<ClockSleeper>,
-    downstream: Arc<FakeDownstream>,
-    log: Arc<MemoryLog>,
-    sink: Arc<MemorySink>,
-    transitions: Arc<Mutex<Vec<(BreakerState, BreakerState)>>>,
-    dispatch: OrderDispatch,
-}
-
-const THRESHOLD: u32 = 5;
-const OPEN_FOR: Duration = Duration::from_secs(10);
-
-fn harness(respond: Responder) -> Harness {
-    let clock = ManualClock::new();
-    let sleeper = Arc::new(ClockSleeper {
-        clock: clock.clone(),
-        slept: Mutex::new(Vec::new()),
-    });
-    let downstream = FakeDownstream::new(clock.clone(), respond);
-    let log = Arc::new(MemoryLog::default());
-    let sink = Arc::new(MemorySink::default());
-    let transitions = Arc::new(Mutex::new(Vec::new()));
-    let seen = transitions.clone();
-    let breaker = CircuitBreaker::new("fake-oms", THRESHOLD, OPEN_FOR, clock.clone())
-        .on_state_change(Arc::new(move |_, from, to| {
-            seen.lock().unwrap().push((from, to))
-        }));
-    let schedule = RetrySchedule::new(Duration::from_millis(200), Duration::from_secs(5), 4)
-        .with_jitter(Arc::new(FixedJitter(1000)));
-    let dispatch = OrderDispatch::new(
-        downstream.clone(),
-        log.clone(),
-        sink.clone(),
-        Arc::new(breaker),
-        schedule,
-        clock.clone(),
-        sleeper.clone(),
+fn assert_retry_later(outcome: &DispatchOutcome) {
+    assert!(
+        matches!(outcome, DispatchOutcome::RetryLater { .. }),
+        "{outcome:?}"
     );
-    Harness {
-        clock,
-        sleeper,
-        downstream,
-        log,
-        sink,
-        transitions,
-        dispatch,
-    }
-}
-
-fn message(order_id: &str) -> ParsedMessage {
-    let order = json!({
-        "id": order_id,
-        "href": format!("/productOrder/{order_id}"),
-        "state": "acknowledged",
-        "productOrderItem": [{"id": "1", "action": "add", "state": "acknowledged"}]
-    });
-    ParsedMessage {
-        message_id: format!("m-{order_id}"),
-        event_id: format!("e-{order_id}"),
-        event_type: "ProductOrderCreateEvent".into(),
-        schema_version: Some("1.0".into()),
-        tenant: Some("acme".into()),
-        correlation_id: None,
-        receive_count: Some(1),
-        event: json!({"productOrder": order}),
-        envelope: Value::Null,
-    }
-}
-
-fn http(status: u16, body: Value) -> DownstreamAnswer {
-    DownstreamAnswer::Http {
-        status,
-        body: body.to_string(),
-    }
-}
-
-fn deadline(h: &Harness) -> OffsetDateTime {
-    h.clock.now() + Duration::from_secs(30)
 }
 
 // ---------------------------------------------------------------- classify
@@ -378,18 +112,13 @@ fn retry_delays_are_full_jitter_of_the_ceiling() {
             .collect()
     };
     let ms = Duration::from_millis;
-    assert_eq!(
-        delays(&schedule(1000)),
-        [Some(ms(200)), Some(ms(400)), Some(ms(800)), None]
-    );
-    assert_eq!(
-        delays(&schedule(500)),
-        [Some(ms(100)), Some(ms(200)), Some(ms(400)), None]
-    );
-    assert_eq!(
-        delays(&schedule(0)),
-        [Some(ms(0)), Some(ms(0)), Some(ms(0)), None]
-    );
+    for (per_mille, expected) in [
+        (1000, [Some(ms(200)), Some(ms(400)), Some(ms(800)), None]),
+        (500, [Some(ms(100)), Some(ms(200)), Some(ms(400)), None]),
+        (0, [Some(ms(0)), Some(ms(0)), Some(ms(0)), None]),
+    ] {
+        assert_eq!(delays(&schedule(per_mille)), expected, "{per_mille} ‰");
+    }
     assert_eq!(
         schedule(1000).next_delay(0, long, call),
         None,
@@ -529,13 +258,7 @@ async fn a_created_order_is_posted_without_state_and_recorded_dispatched() {
         http(201, json!({"id": "D-1", "state": "acknowledged"}))
     }));
     let outcome = h.dispatch.dispatch(message("o-1"), deadline(&h)).await;
-    assert_eq!(
-        outcome,
-        DispatchOutcome::Dispatched {
-            downstream_id: Some("D-1".into()),
-            calls: 1
-        }
-    );
+    assert_eq!(outcome, dispatched("D-1", 1));
     let calls = h.downstream.calls.lock().unwrap().clone();
     let (key, body) = &calls[0];
     assert_eq!(key, "q2c-order-acme-o-1");
@@ -591,13 +314,7 @@ async fn duplicates_count_as_dispatched() {
     ] {
         let h = harness(Box::new(move |_, _, _| answer.clone()));
         let result = h.dispatch.dispatch(message("o-3"), deadline(&h)).await;
-        assert_eq!(
-            result,
-            DispatchOutcome::Dispatched {
-                downstream_id: Some("D-7".into()),
-                calls: 1
-            }
-        );
+        assert_eq!(result, dispatched("D-7", 1));
         assert_eq!(h.sink.last("o-3").status, DispatchStatus::Dispatched);
     }
 }
@@ -634,13 +351,7 @@ async fn transient_failures_retry_with_backoff_then_return_the_message() {
         }
     }));
     let outcome = h.dispatch.dispatch(message("o-5"), deadline(&h)).await;
-    assert_eq!(
-        outcome,
-        DispatchOutcome::Dispatched {
-            downstream_id: Some("D-5".into()),
-            calls: 3
-        }
-    );
+    assert_eq!(outcome, dispatched("D-5", 3));
     assert_eq!(
         *h.sleeper.slept.lock().unwrap(),
         [Duration::from_millis(200), Duration::from_millis(400)]
@@ -680,7 +391,7 @@ async fn transient_failures_retry_with_backoff_then_return_the_message() {
     ));
     // The claim was released: the next copy may try at once.
     let next = h.dispatch.dispatch(message("o-6"), deadline(&h)).await;
-    assert!(matches!(next, DispatchOutcome::RetryLater { .. }));
+    assert_retry_later(&next);
     assert_eq!(
         h.downstream.call_count(),
         5,
@@ -700,10 +411,7 @@ async fn retries_stop_before_the_deadline() {
     // less than a call: stop.
     let deadline = h.clock.now() + Duration::from_secs(3);
     let outcome = h.dispatch.dispatch(message("o-7"), deadline).await;
-    assert!(
-        matches!(outcome, DispatchOutcome::RetryLater { .. }),
-        "{outcome:?}"
-    );
+    assert_retry_later(&outcome);
     assert_eq!(h.downstream.call_count(), 3);
     assert_eq!(
         *h.sleeper.slept.lock().unwrap(),
@@ -718,10 +426,7 @@ async fn without_time_for_one_call_the_message_is_returned_unclaimed() {
     // The call may take 2 s, bookkeeping 0.5 s: 2.4 s are not enough.
     let deadline = h.clock.now() + Duration::from_millis(2_400);
     let outcome = h.dispatch.dispatch(message("o-late"), deadline).await;
-    assert!(
-        matches!(outcome, DispatchOutcome::RetryLater { .. }),
-        "{outcome:?}"
-    );
+    assert_retry_later(&outcome);
     assert_eq!(h.downstream.call_count(), 0);
     assert!(h.log.0.lock().unwrap().is_empty(), "not claimed");
     let deadline = h.clock.now() + Duration::from_millis(2_500);
@@ -760,7 +465,7 @@ async fn while_the_breaker_is_open_messages_return_without_touching_the_stores()
     // Two deliveries of 4 calls each: the 5th failure opens the breaker.
     for order_id in ["o-a", "o-b"] {
         let outcome = h.dispatch.dispatch(message(order_id), deadline(&h)).await;
-        assert!(matches!(outcome, DispatchOutcome::RetryLater { .. }));
+        assert_retry_later(&outcome);
     }
     assert_eq!(h.dispatch.breaker().state(), BreakerState::Open);
     let calls = h.downstream.call_count();
@@ -821,20 +526,7 @@ impl DispatchLog for BrokenLog {
 #[tokio::test]
 async fn a_failing_dispatch_log_returns_the_message_without_a_call() {
     let h = harness(Box::new(|_, _, _| http(201, json!({"id": "D"}))));
-    let dispatch = OrderDispatch::new(
-        h.downstream.clone(),
-        Arc::new(BrokenLog),
-        h.sink.clone(),
-        Arc::new(CircuitBreaker::new(
-            "fake-oms",
-            THRESHOLD,
-            OPEN_FOR,
-            h.clock.clone(),
-        )),
-        RetrySchedule::default(),
-        h.clock.clone(),
-        h.sleeper.clone(),
-    );
+    let dispatch = h.dispatch_over(h.downstream.clone(), Arc::new(BrokenLog));
     let result = dispatch.handle(message("o-x"), deadline(&h)).await;
     assert!(
         matches!(result, Err(HandlerError::Transient(_))),
@@ -928,20 +620,7 @@ async fn a_crash_after_the_downstream_accepted_costs_at_most_one_duplicate_post(
         inner: h.downstream.clone(),
         abort_first: aborted.clone(),
     });
-    let crashing = OrderDispatch::new(
-        hold,
-        h.log.clone(),
-        h.sink.clone(),
-        Arc::new(CircuitBreaker::new(
-            "fake-oms",
-            THRESHOLD,
-            OPEN_FOR,
-            h.clock.clone(),
-        )),
-        RetrySchedule::default(),
-        h.clock.clone(),
-        h.sleeper.clone(),
-    );
+    let crashing = h.dispatch_over(hold, h.log.clone());
     let first = crashing
         .dispatch(message("o-9"), deadline(&h))
         .now_or_never();
@@ -952,18 +631,12 @@ async fn a_crash_after_the_downstream_accepted_costs_at_most_one_duplicate_post(
 
     // Redelivered while the dead invocation's lease runs: no call.
     let early = h.dispatch.dispatch(message("o-9"), deadline(&h)).await;
-    assert!(matches!(early, DispatchOutcome::RetryLater { .. }));
+    assert_retry_later(&early);
     assert_eq!(h.downstream.call_count(), 1);
     // Redelivered after the lease: one duplicate POST, answered 409, recorded dispatched.
     h.clock.advance(Duration::from_secs(60));
     let late = h.dispatch.dispatch(message("o-9"), deadline(&h)).await;
-    assert_eq!(
-        late,
-        DispatchOutcome::Dispatched {
-            downstream_id: Some("D-1".into()),
-            calls: 1
-        }
-    );
+    assert_eq!(late, dispatched("D-1", 1));
     let again = h.dispatch.dispatch(message("o-9"), deadline(&h)).await;
     assert_eq!(again, DispatchOutcome::AlreadyDispatched);
     let calls = h.downstream.calls.lock().unwrap().clone();

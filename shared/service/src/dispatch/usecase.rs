@@ -17,9 +17,10 @@ use super::ports::{
     Sleeper,
 };
 use super::retry::RetrySchedule;
+use crate::clock::Clock;
 use crate::context::TenantId;
 use crate::messaging::{HandlerError, ParsedMessage};
-use crate::ports::{Clock, StoreError};
+use crate::store::StoreError;
 
 /// What became of one order message.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -172,16 +172,8 @@ impl<'a> Scan<'a> {
                 }
                 continue;
             }
-            let mut fresh = Vec::with_capacity(batch.len());
-            for message in batch {
-                match self.held.get_mut(&message.message_id) {
-                    // Seen before, visible again after our visibility timeout: hide it again.
-                    Some(handle) => *handle = message.receipt_handle,
-                    None => fresh.push(message),
-                }
-            }
+            let fresh = self.fresh(batch);
             if !fresh.is_empty() {
-                self.last_news = Instant::now();
                 return Ok(Some(fresh));
             }
         }
@@ -198,9 +190,15 @@ impl<'a> Scan<'a> {
             .backend
             .receive(&self.queue, MAX_BATCH, self.visibility, wait)
             .await?;
+        Ok(self.fresh(batch))
+    }
+
+    /// The messages of `batch` this scan has not seen yet; any resets the time since news.
+    fn fresh(&mut self, batch: Vec<DlqMessage>) -> Vec<DlqMessage> {
         let mut fresh = Vec::with_capacity(batch.len());
         for message in batch {
             match self.held.get_mut(&message.message_id) {
+                // Seen before, visible again after our visibility timeout: hide it again.
                 Some(handle) => *handle = message.receipt_handle,
                 None => fresh.push(message),
             }
@@ -208,7 +206,7 @@ impl<'a> Scan<'a> {
         if !fresh.is_empty() {
             self.last_news = Instant::now();
         }
-        Ok(fresh)
+        fresh
     }
 
     /// Leaves `message` in the queue (visible again when the scan finishes).

@@ -1,26 +1,22 @@
 //! In-memory fakes of the fan-out's ports (unit tests only; the adapters are proven by the
 //! `q2c-contract` fan-out suite on SQLite and DynamoDB).
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use q2c_model::sample_catalog::sample_catalog;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
-use time::OffsetDateTime;
 
 use super::*;
-use crate::messaging::{
-    OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
-};
-use crate::ports::{CatalogStore, Listing, Page};
-use crate::testing::MemoryQuotes;
+use crate::catalog::CatalogStore;
+use crate::store::{Listing, Page};
+use crate::testing::{CatalogRow, MemoryQuotes, apply_newer};
 
 /// A stored price: the price, its `lastUpdate`, and whether it is a tombstone.
-type PriceRow = (ProductOfferingPrice, Option<OffsetDateTime>, bool);
+type PriceRow = CatalogRow<ProductOfferingPrice>;
 /// A stored offering: the offering, its `lastUpdate`, and whether it is a tombstone.
-type OfferingRow = (ProductOffering, Option<OffsetDateTime>, bool);
+type OfferingRow = CatalogRow<ProductOffering>;
 
 /// The sample catalog with ordered price writes and tombstones.
 pub struct MemoryPriceCatalog {
@@ -89,24 +85,13 @@ impl CatalogStore for MemoryPriceCatalog {
 #[async_trait]
 impl PriceCatalogWriter for MemoryPriceCatalog {
     async fn apply_price_change(&self, change: &PriceChange) -> Result<ApplyOutcome, StoreError> {
-        let mut prices = self.prices.lock().expect("lock");
-        if let Some((_, Some(stored), _)) = prices.get(change.price_id()) {
-            if *stored == change.last_update {
-                return Ok(ApplyOutcome::AlreadyCurrent);
-            }
-            if *stored > change.last_update {
-                return Ok(ApplyOutcome::Stale { stored: *stored });
-            }
-        }
-        prices.insert(
+        Ok(apply_newer(
+            &mut self.prices.lock().expect("lock"),
             change.price_id().to_owned(),
-            (
-                change.price.clone(),
-                Some(change.last_update),
-                change.kind == PriceChangeKind::Delete,
-            ),
-        );
-        Ok(ApplyOutcome::Applied)
+            change.price.clone(),
+            change.last_update,
+            change.kind == PriceChangeKind::Delete,
+        ))
     }
 }
 
@@ -116,24 +101,13 @@ impl OfferingCatalogWriter for MemoryPriceCatalog {
         &self,
         change: &OfferingChange,
     ) -> Result<ApplyOutcome, StoreError> {
-        let mut offerings = self.offerings.lock().expect("lock");
-        if let Some((_, Some(stored), _)) = offerings.get(change.offering_id()) {
-            if *stored == change.last_update {
-                return Ok(ApplyOutcome::AlreadyCurrent);
-            }
-            if *stored > change.last_update {
-                return Ok(ApplyOutcome::Stale { stored: *stored });
-            }
-        }
-        offerings.insert(
+        Ok(apply_newer(
+            &mut self.offerings.lock().expect("lock"),
             change.offering_id().to_owned(),
-            (
-                change.offering.clone(),
-                Some(change.last_update),
-                change.kind == PriceChangeKind::Delete,
-            ),
-        );
-        Ok(ApplyOutcome::Applied)
+            change.offering.clone(),
+            change.last_update,
+            change.kind == PriceChangeKind::Delete,
+        ))
     }
 }
 
@@ -169,7 +143,7 @@ impl OpenQuoteIndex for MemoryIndex {
 impl MemoryIndex {
     fn matching(
         &self,
-        holds: impl Fn(&crate::ports::StoredQuote) -> bool,
+        holds: impl Fn(&crate::quotes::StoredQuote) -> bool,
         after: Option<&FanoutCursor>,
         limit: usize,
     ) -> Result<OpenQuotePage, StoreError> {
@@ -197,52 +171,6 @@ impl MemoryIndex {
             quotes: matching,
             next,
         })
-    }
-}
-
-/// One FIFO queue; receives pop (no visibility timeout needed by these tests).
-#[derive(Default)]
-pub struct MemoryQueue {
-    pub sent: Mutex<VecDeque<OutgoingMessage>>,
-    /// When set, every send fails (to check a page is redone, never lost).
-    pub refuse: Mutex<bool>,
-}
-
-#[async_trait]
-impl QueueClient for MemoryQueue {
-    async fn send_batch(
-        &self,
-        queue: &str,
-        messages: &[OutgoingMessage],
-    ) -> Result<SendOutcome, QueueError> {
-        assert_eq!(queue, "pricing-continuations");
-        if *self.refuse.lock().expect("lock") {
-            return Err(QueueError::Backend("queue down".into()));
-        }
-        let mut sent = self.sent.lock().expect("lock");
-        sent.extend(messages.iter().cloned());
-        Ok(SendOutcome {
-            sent: (0..messages.len()).map(|i| (i, format!("m{i}"))).collect(),
-            failed: Vec::new(),
-        })
-    }
-    async fn receive(
-        &self,
-        _: &str,
-        _: usize,
-        _: Duration,
-        _: Duration,
-    ) -> Result<Vec<ReceivedMessage>, QueueError> {
-        unreachable!("tests pop `sent` directly")
-    }
-    async fn delete_batch(&self, _: &str, _: &[String]) -> Result<(), QueueError> {
-        unreachable!("tests pop `sent` directly")
-    }
-    async fn change_visibility(&self, _: &str, _: &str, _: Duration) -> Result<(), QueueError> {
-        unreachable!("tests pop `sent` directly")
-    }
-    async fn counts(&self, _: &str) -> Result<QueueCounts, QueueError> {
-        unreachable!("tests pop `sent` directly")
     }
 }
 

@@ -27,12 +27,15 @@ use super::{
     Announce, ApplyOutcome, CatalogSubject, FanoutCursor, OfferingCatalogWriter, OfferingChange,
     OpenQuote, OpenQuoteIndex, OpenQuotePage, PriceCatalogWriter, continuation_message,
 };
+use crate::catalog::{CatalogStore, SettingsSource};
+use crate::clock::Clock;
 use crate::context::{RequestContext, TenantId};
 use crate::error::ServiceError;
-use crate::event_versions::{SchemaMajor, render_message};
+use crate::event_versions::SchemaMajor;
 use crate::events::{QuoteEventType, quote_event};
-use crate::messaging::{HandlerError, ParsedMessage, QueueClient, queues};
-use crate::ports::{CatalogStore, Clock, QuoteStore, SettingsSource, StoreError, StoredQuote};
+use crate::messaging::{HandlerError, ParsedMessage, QueueClient, queues, render_message};
+use crate::quotes::{QuoteStore, StoredQuote};
+use crate::store::StoreError;
 
 /// A quote that keeps losing optimistic-lock races is retried this often, then the whole
 /// message is redelivered (the quotes already done are no-ops then).
@@ -144,6 +147,17 @@ pub struct FanoutOutcome {
     pub continued_after: Option<FanoutCursor>,
 }
 
+impl FanoutOutcome {
+    /// A catalog write and nothing else: no page walked, no continuation.
+    fn applied_only(applied: ApplyOutcome) -> Self {
+        FanoutOutcome {
+            applied: Some(applied),
+            page: PageReport::default(),
+            continued_after: None,
+        }
+    }
+}
+
 /// The price fan-out use-case.
 pub struct PriceFanout {
     ports: FanoutPorts,
@@ -195,11 +209,7 @@ impl PriceFanout {
                         stored_last_update = %stored,
                         "stale price event skipped: a newer change is stored"
                     );
-                    return Ok(FanoutOutcome {
-                        applied: Some(applied),
-                        page: PageReport::default(),
-                        continued_after: None,
-                    });
+                    return Ok(FanoutOutcome::applied_only(applied));
                 }
                 // Also on a redelivery that finds the change stored: the first attempt may
                 // have failed before announcing. Subscribers de-duplicate on eventId.
@@ -291,20 +301,12 @@ impl PriceFanout {
                 stored_last_update = %stored,
                 "stale offering event skipped: a newer change is stored"
             );
-            return Ok(FanoutOutcome {
-                applied: Some(applied),
-                page: PageReport::default(),
-                continued_after: None,
-            });
+            return Ok(FanoutOutcome::applied_only(applied));
         }
         // As for prices: also on a redelivery, subscribers de-duplicate on eventId.
         self.ports.announce.announce(message).await?;
         if !change.retires() {
-            return Ok(FanoutOutcome {
-                applied: Some(applied),
-                page: PageReport::default(),
-                continued_after: None,
-            });
+            return Ok(FanoutOutcome::applied_only(applied));
         }
         let facts = ChangeFacts {
             subject: CatalogSubject::Offering,
@@ -666,7 +668,7 @@ impl PriceFanout {
         tenant: &TenantId,
         quote: &StoredQuote,
         now: OffsetDateTime,
-    ) -> Result<crate::ports::OutboxEvent, serde_json::Error> {
+    ) -> Result<crate::outbox::OutboxEvent, serde_json::Error> {
         let ctx = RequestContext {
             tenant: tenant.clone(),
             subject: SUBJECT.to_owned(),

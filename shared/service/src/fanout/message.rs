@@ -4,16 +4,17 @@
 
 use std::collections::BTreeMap;
 
-use q2c_model::limits::{self, LimitError};
+use q2c_model::limits;
 use q2c_model::tmf::ProductOfferingPrice;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
+use super::entry::{EntryInvalid, change_kind, check_entry, entry_of, field_error};
 use super::offerings::{OFFERING_EVENT_TYPES, OfferingChange, parse_offering_event};
 use super::{CatalogSubject, FanoutCursor, PriceChange, PriceChangeKind};
-use crate::events::SCHEMA_VERSION;
 use crate::messaging::{OutgoingMessage, ParsedMessage, attributes};
+use crate::outbox::SCHEMA_VERSION;
 
 /// The TMF620 price events the fan-out applies.
 pub const PRICE_EVENT_TYPES: [&str; 4] = [
@@ -106,21 +107,19 @@ pub struct SegmentHop {
 /// # Errors
 /// The poison reason, naming the field at fault.
 pub fn parse_price_event(message: &ParsedMessage) -> Result<PriceChange, String> {
-    let kind = match message.event_type.as_str() {
-        "ProductOfferingPriceDeleteEvent" => PriceChangeKind::Delete,
-        t if PRICE_EVENT_TYPES.contains(&t) => PriceChangeKind::Upsert,
-        other => {
-            return Err(format!(
-                "unsupported event type `{other}` on pricing-changes (expected one of {})",
-                PRICE_EVENT_TYPES.join(", ")
-            ));
-        }
-    };
-    let raw = message
-        .event
-        .get("productOfferingPrice")
-        .filter(|v| v.is_object())
-        .ok_or_else(|| String::from("event.productOfferingPrice: missing or not an object"))?;
+    let kind = change_kind(
+        message,
+        "ProductOfferingPriceDeleteEvent",
+        &PRICE_EVENT_TYPES,
+    )
+    .ok_or_else(|| {
+        format!(
+            "unsupported event type `{}` on pricing-changes (expected one of {})",
+            message.event_type,
+            PRICE_EVENT_TYPES.join(", ")
+        )
+    })?;
+    let raw = entry_of(message, "productOfferingPrice")?;
     let price = parse_price(raw, kind).map_err(|e| format!("event.productOfferingPrice{e}"))?;
     let last_update = price
         .last_update
@@ -134,53 +133,6 @@ pub fn parse_price_event(message: &ParsedMessage) -> Result<PriceChange, String>
 
 fn is_price(subject: &CatalogSubject) -> bool {
     *subject == CatalogSubject::Price
-}
-
-/// Why a catalog entry (an offering or a price) is refused: by a stated limit, or as invalid.
-/// Displayed as `<path below the entry>: <why>` (`.price.value: …`, or `: …` at its root), so
-/// that callers prefix where the entry sits. The TMF620 listener, the price fan-out and
-/// `q2c catalog import` validate with the same functions ([`parse_price`],
-/// [`parse_offering`](super::parse_offering)), so all three accept exactly what the store
-/// can hold.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum EntryInvalid {
-    /// A limit of `q2c_model::limits` (entry bytes, depth, string lengths, counted arrays,
-    /// significant digits); its path is relative to the entry (`$` at its root).
-    #[error("{}: {}", relative_path(&.0.path), .0.detail())]
-    Limit(LimitError),
-    /// Malformed: `<path>: <why>`.
-    #[error("{0}")]
-    Invalid(String),
-}
-
-/// `$` → ``, `x[0]` → `.x[0]`, `.x` and `[0]` as they are.
-fn relative_path(path: &str) -> String {
-    match path {
-        "$" => String::new(),
-        p if p.starts_with(['.', '[']) => p.to_owned(),
-        p => format!(".{p}"),
-    }
-}
-
-impl From<String> for EntryInvalid {
-    fn from(reason: String) -> Self {
-        EntryInvalid::Invalid(reason)
-    }
-}
-
-impl From<EntryInvalid> for String {
-    fn from(e: EntryInvalid) -> Self {
-        e.to_string()
-    }
-}
-
-/// The limits every catalog entry meets before it is typed (size, depth, strings, counted
-/// arrays): [`limits::check_catalog_entry`].
-///
-/// # Errors
-/// [`EntryInvalid::Limit`].
-pub fn check_entry(raw: &Value) -> Result<(), EntryInvalid> {
-    limits::check_catalog_entry(raw).map_err(EntryInvalid::Limit)
 }
 
 /// Parses one price as a change of `kind` carries it (an upsert may not have a negative
@@ -208,16 +160,6 @@ pub fn parse_price(
     }
     limits::check_representable(&price).map_err(EntryInvalid::Limit)?;
     Ok(price)
-}
-
-/// `<base>.<path>: <error>`, or `<base>: <error>` when the error is at the root.
-pub(crate) fn field_error(base: &str, e: &serde_path_to_error::Error<serde_json::Error>) -> String {
-    let path = e.path().to_string();
-    if path == "." {
-        format!("{base}: {}", e.inner())
-    } else {
-        format!("{base}.{path}: {}", e.inner())
-    }
 }
 
 /// What the message asks for, or the poison reason.

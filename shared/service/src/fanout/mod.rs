@@ -22,18 +22,20 @@ use time::OffsetDateTime;
 
 use crate::context::TenantId;
 use crate::messaging::{HandlerError, ParsedMessage};
-use crate::ports::StoreError;
+use crate::store::StoreError;
 
+mod entry;
 mod handler;
 mod message;
 mod offerings;
 mod page_catalog;
 mod rules;
 
+pub use entry::{EntryInvalid, check_entry};
 pub use handler::{FanoutConfig, FanoutOutcome, FanoutPorts, PageReport, PriceFanout};
 pub use message::{
-    CONTINUATION_EVENT_TYPE, EntryInvalid, LEGACY_MAX_HOPS, PRICE_EVENT_TYPES, SegmentHop,
-    check_entry, continuation_message, parse_price, parse_price_event,
+    CONTINUATION_EVENT_TYPE, LEGACY_MAX_HOPS, PRICE_EVENT_TYPES, SegmentHop, continuation_message,
+    parse_price, parse_price_event,
 };
 pub use offerings::{
     OFFERING_EVENT_TYPES, OfferingCatalogWriter, OfferingChange, is_retired_status,
@@ -95,7 +97,7 @@ pub enum ApplyOutcome {
 pub trait PriceCatalogWriter: Send + Sync {
     /// Stores the change only if its `lastUpdate` is newer than the stored one (an absent
     /// stored `lastUpdate` counts as oldest). A delete stores a tombstone that
-    /// [`CatalogStore`](crate::ports::CatalogStore) reads no longer return but that still
+    /// [`CatalogStore`](crate::catalog::CatalogStore) reads no longer return but that still
     /// orders later changes. One conditional write: concurrent appliers end in the newest.
     async fn apply_price_change(&self, change: &PriceChange) -> Result<ApplyOutcome, StoreError>;
 }

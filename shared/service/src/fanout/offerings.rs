@@ -8,9 +8,9 @@ use q2c_model::tmf::{ProductOffering, Quote, QuoteItem};
 use time::OffsetDateTime;
 
 use super::ApplyOutcome;
-use super::message::{EntryInvalid, check_entry, field_error};
+use super::entry::{EntryInvalid, change_kind, check_entry, entry_of, field_error};
 use crate::messaging::ParsedMessage;
-use crate::ports::StoreError;
+use crate::store::StoreError;
 use q2c_model::limits;
 
 /// The TMF620 offering events the fan-out applies.
@@ -69,21 +69,15 @@ pub trait OfferingCatalogWriter: Send + Sync {
 /// # Errors
 /// The poison reason, naming the field at fault.
 pub fn parse_offering_event(message: &ParsedMessage) -> Result<OfferingChange, String> {
-    let kind = match message.event_type.as_str() {
-        "ProductOfferingDeleteEvent" => super::PriceChangeKind::Delete,
-        t if OFFERING_EVENT_TYPES.contains(&t) => super::PriceChangeKind::Upsert,
-        other => {
-            return Err(format!(
-                "unsupported offering event type `{other}` (expected one of {})",
+    let kind = change_kind(message, "ProductOfferingDeleteEvent", &OFFERING_EVENT_TYPES)
+        .ok_or_else(|| {
+            format!(
+                "unsupported offering event type `{}` (expected one of {})",
+                message.event_type,
                 OFFERING_EVENT_TYPES.join(", ")
-            ));
-        }
-    };
-    let raw = message
-        .event
-        .get("productOffering")
-        .filter(|v| v.is_object())
-        .ok_or_else(|| String::from("event.productOffering: missing or not an object"))?;
+            )
+        })?;
+    let raw = entry_of(message, "productOffering")?;
     let offering = parse_offering(raw).map_err(|e| format!("event.productOffering{e}"))?;
     let last_update = offering
         .last_update

@@ -6,14 +6,16 @@
 //! had read the store itself; ids the page did not load are read through.
 
 use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice, QuoteItem};
 
+use crate::catalog::CatalogStore;
 use crate::configure::load_catalog_for;
 use crate::error::ServiceError;
-use crate::ports::{CatalogStore, Listing, Page, StoreError};
+use crate::store::{Listing, Page, StoreError};
 
 /// Per-id memo of one kind of catalog record: `None` = asked for, not in the store.
 type Memo<T> = Mutex<HashMap<String, Option<T>>>;
@@ -45,6 +47,25 @@ impl<'a> PageCatalog<'a> {
         }
         load_catalog_for(self, items).await.map(|_| ())
     }
+}
+
+/// The records for `ids` through `memo`: the ones it knows nothing about are read with `read`
+/// (one request) and remembered, then all are answered from the memo.
+async fn read_through<T: Clone, Fut>(
+    memo: &Memo<T>,
+    ids: &[String],
+    read: impl FnOnce(Vec<String>) -> Fut,
+    id_of: fn(&T) -> &str,
+) -> Result<Vec<T>, StoreError>
+where
+    Fut: Future<Output = Result<Vec<T>, StoreError>>,
+{
+    let missing = unknown(memo, ids)?;
+    if !missing.is_empty() {
+        let found = read(missing.clone()).await?;
+        remember(memo, missing, found, id_of)?;
+    }
+    answer(memo, ids)
 }
 
 /// The ids among `ids` the memo knows nothing about (each once).
@@ -101,21 +122,13 @@ fn poisoned() -> StoreError {
 #[async_trait]
 impl CatalogStore for PageCatalog<'_> {
     async fn offerings(&self, ids: &[String]) -> Result<Vec<ProductOffering>, StoreError> {
-        let missing = unknown(&self.offerings, ids)?;
-        if !missing.is_empty() {
-            let found = self.inner.offerings(&missing).await?;
-            remember(&self.offerings, missing, found, |o| o.id.as_str())?;
-        }
-        answer(&self.offerings, ids)
+        let read = |missing: Vec<String>| async move { self.inner.offerings(&missing).await };
+        read_through(&self.offerings, ids, read, |o| o.id.as_str()).await
     }
 
     async fn prices(&self, ids: &[String]) -> Result<Vec<ProductOfferingPrice>, StoreError> {
-        let missing = unknown(&self.prices, ids)?;
-        if !missing.is_empty() {
-            let found = self.inner.prices(&missing).await?;
-            remember(&self.prices, missing, found, |p| p.id.as_str())?;
-        }
-        answer(&self.prices, ids)
+        let read = |missing: Vec<String>| async move { self.inner.prices(&missing).await };
+        read_through(&self.prices, ids, read, |p| p.id.as_str()).await
     }
 
     async fn list_offerings(&self, page: Page) -> Result<Listing<ProductOffering>, StoreError> {

@@ -19,10 +19,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::CatalogSubject;
+use crate::catalog::{CatalogStore, SettingsSource};
 use crate::configure::{check_stored, load_catalog_for, price_items};
 use crate::context::TenantId;
 use crate::error::ServiceError;
-use crate::ports::{CatalogStore, SettingsSource, StoredQuote};
+use crate::quotes::StoredQuote;
 
 /// Error code of approving a quote that holds a retired price (HTTP 422).
 pub const PRICE_RETIRED: &str = "PRICE_RETIRED";

@@ -13,42 +13,34 @@ use time::macros::datetime;
 
 use super::fakes::*;
 use super::*;
+use crate::catalog::CatalogStore;
 use crate::configure::load_catalog_for;
 use crate::context::Scope;
-use crate::context::TenantId;
 use crate::error::ServiceError;
 use crate::messaging::{HandlerError, ParsedMessage, parse_message};
-use crate::orders::StoredOrder;
-use crate::ports::{
-    CatalogStore, Listing, OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, StoreError,
-    StoredQuote,
+use crate::quotes::QuoteService;
+use crate::quotes::{Ports, StoredQuote};
+use crate::store::StoreError;
+use crate::testing::{
+    DefaultSettings, MemoryQuotes, ReadOnlyHubs, SentMessages, TestClock, Unused, caller,
+    quote_service,
 };
-use crate::quotes::{QuoteService, QuoteServiceConfig};
-use crate::testing::{DefaultSettings, MemoryQuotes, TestClock, Unused, caller};
 
 const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
 
 struct World {
     quotes: Arc<MemoryQuotes>,
     catalog: Arc<MemoryPriceCatalog>,
-    queue: Arc<MemoryQueue>,
+    queue: Arc<SentMessages>,
     announce: Arc<RecordingAnnounce>,
     service: QuoteService,
     fanout: PriceFanout,
 }
 
 fn world(page_size: usize) -> World {
-    world_with(page_size, |quotes| quotes)
-}
-
-/// A world whose fan-out reaches the quotes through `fanout_quotes` (the service directly).
-fn world_with(
-    page_size: usize,
-    fanout_quotes: impl FnOnce(Arc<MemoryQuotes>) -> Arc<dyn QuoteStore>,
-) -> World {
     let quotes = Arc::new(MemoryQuotes::default());
     let catalog = Arc::new(MemoryPriceCatalog::default());
-    let queue = Arc::new(MemoryQueue::default());
+    let queue = Arc::new(SentMessages::to("pricing-continuations"));
     let announce = Arc::new(RecordingAnnounce::default());
     let clock = Arc::new(TestClock(Mutex::new(datetime!(2026-11-27 12:00 UTC))));
     let ports = Ports {
@@ -56,20 +48,15 @@ fn world_with(
         orders: quotes.clone(),
         products: quotes.clone(),
         catalog: catalog.clone(),
-        hubs: Arc::new(Unused),
+        hubs: Arc::new(ReadOnlyHubs(Vec::new())),
         idempotency: Arc::new(Unused),
         settings: Arc::new(DefaultSettings),
         clock: clock.clone(),
     };
-    let service = QuoteService::new(
-        ports,
-        QuoteServiceConfig {
-            quote_href_base: "http://q2c.test/quote".into(),
-        },
-    );
+    let service = quote_service(ports);
     let fanout = PriceFanout::new(
         FanoutPorts {
-            quotes: fanout_quotes(quotes.clone()),
+            quotes: quotes.clone(),
             catalog: catalog.clone(),
             writer: catalog.clone(),
             offerings: catalog.clone(),
@@ -94,6 +81,13 @@ fn world_with(
     }
 }
 
+/// A world of `page_size` and one open `acme` quote of fibre-1g.
+async fn with_fibre_quote(page_size: usize) -> (World, StoredQuote) {
+    let w = world(page_size);
+    let q = w.quote("acme", &["fibre-1g"]).await;
+    (w, q)
+}
+
 impl World {
     async fn quote(&self, tenant: &str, offerings: &[&str]) -> StoredQuote {
         let items = offerings
@@ -114,6 +108,30 @@ impl World {
             )
             .await
             .expect("created")
+    }
+
+    /// Handles `message` with the fan-out, which must succeed.
+    async fn handled(&self, message: ParsedMessage) -> FanoutOutcome {
+        self.fanout.handle(message).await.expect("handled")
+    }
+
+    /// Handles the offering event `event_type` carrying `offering`, which must succeed.
+    async fn offering_event(
+        &self,
+        event_id: &str,
+        event_type: &str,
+        offering: Value,
+    ) -> FanoutOutcome {
+        self.handled(offering_message(event_id, event_type, offering))
+            .await
+    }
+
+    /// Tries to approve quote `id` of tenant `acme`.
+    async fn approve(&self, id: &str) -> Result<StoredQuote, ServiceError> {
+        let body = json!({"state": "approved"});
+        self.service
+            .patch(&caller("acme", ALL), id, &body, None)
+            .await
     }
 
     async fn set_state(&self, tenant: &str, id: &str, state: &str) -> StoredQuote {
@@ -145,14 +163,13 @@ impl World {
     }
 }
 
-/// A sample-catalog price changed by `edit`, stamped `last_update`.
-fn price_json(id: &str, last_update: OffsetDateTime, edit: impl FnOnce(&mut Value)) -> Value {
-    let price = sample_catalog()
-        .prices()
-        .find(|p| p.id == id)
-        .cloned()
-        .expect("sample price");
-    let mut value = serde_json::to_value(price).expect("json");
+/// `entry` (a sample-catalog record) as JSON changed by `edit`, stamped `last_update`.
+fn stamped(
+    entry: impl serde::Serialize,
+    last_update: OffsetDateTime,
+    edit: impl FnOnce(&mut Value),
+) -> Value {
+    let mut value = serde_json::to_value(entry).expect("json");
     value["lastUpdate"] = json!(
         last_update
             .format(&time::format_description::well_known::Rfc3339)
@@ -162,14 +179,44 @@ fn price_json(id: &str, last_update: OffsetDateTime, edit: impl FnOnce(&mut Valu
     value
 }
 
-fn message(event_id: &str, event_type: &str, price: Value) -> ParsedMessage {
+/// A catalog event of `event_type` carrying `entry` as `event.<field>`.
+fn catalog_message(event_id: &str, event_type: &str, field: &str, entry: Value) -> ParsedMessage {
     let body = json!({
         "eventId": event_id,
         "eventType": event_type,
         "eventTime": "2026-11-27T12:00:00Z",
-        "event": { "productOfferingPrice": price },
+        "event": { field: entry },
     });
     parse_message("m-1", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope")
+}
+
+/// A sample-catalog price changed by `edit`, stamped `last_update`.
+fn price_json(id: &str, last_update: OffsetDateTime, edit: impl FnOnce(&mut Value)) -> Value {
+    let price = sample_catalog().prices().find(|p| p.id == id).cloned();
+    stamped(price.expect("sample price"), last_update, edit)
+}
+
+fn message(event_id: &str, event_type: &str, price: Value) -> ParsedMessage {
+    catalog_message(event_id, event_type, "productOfferingPrice", price)
+}
+
+/// The quote write was refused because a price it uses is retired.
+fn assert_price_retired(result: &Result<StoredQuote, ServiceError>) {
+    assert!(
+        matches!(
+            result,
+            Err(ServiceError::BusinessRule {
+                code: PRICE_RETIRED,
+                ..
+            })
+        ),
+        "{result:?}"
+    );
+}
+
+/// The fibre monthly price raised to 45, as of 2026-06-01.
+fn fibre_monthly_to_45() -> ParsedMessage {
+    change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)))
 }
 
 fn change_event(event_id: &str, price: Value) -> ParsedMessage {
@@ -226,22 +273,14 @@ fn monthly_total(quote: &StoredQuote) -> (Decimal, Decimal) {
 
 #[tokio::test]
 async fn a_price_change_reprices_open_quotes_with_the_active_promotion() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
     // Example 2 of docs/pricing.md before the change: 40.00 / 48.00, promotion 20.00 / 24.00.
     assert_eq!(
         fibre_line(&q),
         ((money("40"), money("48")), (money("20"), money("24")))
     );
 
-    let outcome = w
-        .fanout
-        .handle(change_event(
-            "e-1",
-            fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)),
-        ))
-        .await
-        .expect("handled");
+    let outcome = w.handled(fibre_monthly_to_45()).await;
 
     assert_eq!(outcome.applied, Some(ApplyOutcome::Applied));
     assert_eq!(outcome.page.repriced, 1);
@@ -262,16 +301,12 @@ async fn a_price_change_reprices_open_quotes_with_the_active_promotion() {
 
 #[tokio::test]
 async fn a_promotion_change_reprices_its_alteration() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
     let promo = price_json("fibre-1g-promo-50", datetime!(2026-06-01 0:00 UTC), |p| {
         p["percentage"] = json!(40);
     });
 
-    w.fanout
-        .handle(change_event("e-1", promo))
-        .await
-        .expect("handled");
+    w.handled(change_event("e-1", promo)).await;
 
     // 40 % of 40.00 = 16.00; × 1.2 = 19.20. The line's own price is unchanged.
     assert_eq!(
@@ -348,9 +383,8 @@ async fn a_delete_leaves_a_tombstone_that_an_older_update_cannot_resurrect() {
 
 #[tokio::test]
 async fn the_same_event_twice_reprices_once() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
-    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+    let (w, q) = with_fibre_quote(200).await;
+    let event = fibre_monthly_to_45();
 
     w.fanout.handle(event.clone()).await.expect("first");
     let again = w.fanout.handle(event).await.expect("second");
@@ -364,10 +398,9 @@ async fn the_same_event_twice_reprices_once() {
 
 #[tokio::test]
 async fn approved_quotes_keep_their_price_and_get_a_note_once() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
     let approved = w.set_state("acme", q.id(), "approved").await;
-    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+    let event = fibre_monthly_to_45();
 
     let outcome = w.fanout.handle(event.clone()).await.expect("handled");
     w.fanout.handle(event).await.expect("redelivered");
@@ -396,17 +429,13 @@ async fn approved_quotes_keep_their_price_and_get_a_note_once() {
 
 #[tokio::test]
 async fn an_approved_quote_is_told_when_its_price_is_retired() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
     let approved = w.set_state("acme", q.id(), "approved").await;
     let retired = price_json("fibre-1g-install", datetime!(2026-06-01 0:00 UTC), |p| {
         p["lifecycleStatus"] = json!("Retired");
     });
 
-    w.fanout
-        .handle(change_event("e-1", retired))
-        .await
-        .expect("handled");
+    w.handled(change_event("e-1", retired)).await;
 
     let after = w.stored("acme", q.id());
     assert!(
@@ -419,17 +448,12 @@ async fn an_approved_quote_is_told_when_its_price_is_retired() {
 
 #[tokio::test]
 async fn a_retired_price_flags_open_quotes_and_blocks_approval_until_the_item_changes() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
     let retired = price_json("fibre-1g-install", datetime!(2026-06-01 0:00 UTC), |p| {
         p["lifecycleStatus"] = json!("Retired");
     });
 
-    let outcome = w
-        .fanout
-        .handle(change_event("e-1", retired))
-        .await
-        .expect("handled");
+    let outcome = w.handled(change_event("e-1", retired)).await;
 
     assert_eq!(outcome.page.flagged, 1);
     let flagged = w.stored("acme", q.id());
@@ -441,15 +465,7 @@ async fn a_retired_price_flags_open_quotes_and_blocks_approval_until_the_item_ch
         flagged.quote.note[0].type_info.type_name.as_deref(),
         Some("PriceRetiredNote")
     );
-    let refused = w
-        .service
-        .patch(
-            &caller("acme", ALL),
-            q.id(),
-            &json!({"state": "approved"}),
-            None,
-        )
-        .await;
+    let refused = w.approve(q.id()).await;
     match refused {
         Err(ServiceError::BusinessRule { code, message, .. }) => {
             assert_eq!(code, PRICE_RETIRED);
@@ -463,22 +479,8 @@ async fn a_retired_price_flags_open_quotes_and_blocks_approval_until_the_item_ch
         .patch(&caller("acme", ALL), q.id(), &json!({"note": []}), None)
         .await
         .expect("notes are client-editable");
-    let still = w
-        .service
-        .patch(
-            &caller("acme", ALL),
-            unnoted.id(),
-            &json!({"state": "approved"}),
-            None,
-        )
-        .await;
-    assert!(matches!(
-        still,
-        Err(ServiceError::BusinessRule {
-            code: PRICE_RETIRED,
-            ..
-        })
-    ));
+    let still = w.approve(unnoted.id()).await;
+    assert_price_retired(&still);
 
     // Changing the item (re-priced without the retired price) lifts it.
     w.service
@@ -496,21 +498,13 @@ async fn a_retired_price_flags_open_quotes_and_blocks_approval_until_the_item_ch
 
 #[tokio::test]
 async fn final_quotes_are_untouched() {
-    let w = world(200);
-    let accepted = w.quote("acme", &["fibre-1g"]).await;
+    let (w, accepted) = with_fibre_quote(200).await;
     w.set_state("acme", accepted.id(), "approved").await;
     let accepted = w.set_state("acme", accepted.id(), "accepted").await;
     let cancelled = w.quote("acme", &["fibre-1g"]).await;
     let cancelled = w.set_state("acme", cancelled.id(), "cancelled").await;
 
-    let outcome = w
-        .fanout
-        .handle(change_event(
-            "e-1",
-            fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)),
-        ))
-        .await
-        .expect("handled");
+    let outcome = w.handled(fibre_monthly_to_45()).await;
 
     assert_eq!(outcome.page.untouched, 2);
     assert_eq!(w.stored("acme", accepted.id()), accepted);
@@ -619,7 +613,7 @@ async fn a_thousand_quotes_are_repriced_once_each_across_continuations() {
         };
         ids.push((tenant, w.quote(tenant, offerings).await.id().to_owned()));
     }
-    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+    let event = fibre_monthly_to_45();
 
     let first = w.fanout.handle(event).await.expect("first page");
     let continuations = drain(&w).await;
@@ -653,7 +647,7 @@ async fn a_failed_continuation_send_fails_the_message_and_the_retry_loses_nothin
     for _ in 0..5 {
         ids.push(w.quote("acme", &["fibre-1g"]).await.id().to_owned());
     }
-    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+    let event = fibre_monthly_to_45();
     *w.queue.refuse.lock().expect("lock") = true;
 
     let failed = w.fanout.handle(event.clone()).await;
@@ -687,22 +681,8 @@ async fn a_deleted_price_flags_open_quotes_like_a_retired_one() {
     let outcome = w.fanout.handle(deleted).await.expect("handled");
 
     assert_eq!(outcome.page.flagged, 1);
-    let refused = w
-        .service
-        .patch(
-            &caller("acme", ALL),
-            q.id(),
-            &json!({"state": "approved"}),
-            None,
-        )
-        .await;
-    assert!(matches!(
-        refused,
-        Err(ServiceError::BusinessRule {
-            code: PRICE_RETIRED,
-            ..
-        })
-    ));
+    let refused = w.approve(q.id()).await;
+    assert_price_retired(&refused);
 }
 
 #[tokio::test]
@@ -745,14 +725,7 @@ async fn a_page_reads_the_catalog_once_for_all_its_quotes() {
     let one_quote_reads = *single.reads.lock().expect("lock");
     *w.catalog.reads.lock().expect("lock") = (0, 0);
 
-    let outcome = w
-        .fanout
-        .handle(change_event(
-            "e-1",
-            fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)),
-        ))
-        .await
-        .expect("handled");
+    let outcome = w.handled(fibre_monthly_to_45()).await;
 
     assert_eq!(outcome.page.repriced, 10);
     assert_eq!(
@@ -768,106 +741,13 @@ async fn a_page_reads_the_catalog_once_for_all_its_quotes() {
     }
 }
 
-/// Lets another writer change each quote once between the fan-out's read and its write.
-struct RacingQuotes {
-    inner: Arc<MemoryQuotes>,
-    raced: Mutex<Vec<String>>,
-}
-
-#[async_trait::async_trait]
-impl QuoteStore for RacingQuotes {
-    async fn insert(
-        &self,
-        t: &TenantId,
-        q: &StoredQuote,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.inner.insert(t, q, ev).await
-    }
-    async fn get(&self, t: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
-        self.inner.get(t, id).await
-    }
-    async fn update(
-        &self,
-        t: &TenantId,
-        q: &StoredQuote,
-        expected: u64,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.inner.update(t, q, expected, ev).await
-    }
-    async fn update_from(
-        &self,
-        t: &TenantId,
-        previous: &StoredQuote,
-        q: &StoredQuote,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        let first_time = {
-            let mut raced = self.raced.lock().expect("lock");
-            let first = !raced.iter().any(|id| id == q.id());
-            if first {
-                raced.push(q.id().to_owned());
-            }
-            first
-        };
-        if first_time {
-            let mut meanwhile = self.inner.get(t, q.id()).await?.expect("quote");
-            meanwhile.quote.description = Some("edited meanwhile".to_owned());
-            meanwhile.version += 1;
-            self.inner
-                .update(t, &meanwhile, meanwhile.version - 1, &[])
-                .await?;
-        }
-        self.inner.update_from(t, previous, q, ev).await
-    }
-    async fn accept(
-        &self,
-        t: &TenantId,
-        q: &StoredQuote,
-        expected: u64,
-        order: &StoredOrder,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.inner.accept(t, q, expected, order, ev).await
-    }
-    async fn delete(
-        &self,
-        t: &TenantId,
-        id: &str,
-        expected: u64,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.inner.delete(t, id, expected, ev).await
-    }
-    async fn list(
-        &self,
-        t: &TenantId,
-        f: &QuoteFilter,
-        page: Page,
-    ) -> Result<Listing<StoredQuote>, StoreError> {
-        self.inner.list(t, f, page).await
-    }
-}
-
 #[tokio::test]
 async fn a_quote_changed_after_the_page_read_is_read_again_and_repriced() {
-    let w = world_with(200, |inner| {
-        Arc::new(RacingQuotes {
-            inner,
-            raced: Mutex::new(Vec::new()),
-        })
-    });
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
+    // Another writer changes each quote once between the fan-out's read and its write.
+    *w.quotes.raced.lock().expect("lock") = Some(Vec::new());
 
-    let outcome = w
-        .fanout
-        .handle(change_event(
-            "e-1",
-            fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)),
-        ))
-        .await
-        .expect("handled");
+    let outcome = w.handled(fibre_monthly_to_45()).await;
 
     assert_eq!(outcome.page.repriced, 1);
     let after = w.stored("acme", q.id());
@@ -888,29 +768,12 @@ async fn a_quote_changed_after_the_page_read_is_read_again_and_repriced() {
 
 /// A sample-catalog offering changed by `edit`, stamped `last_update`.
 fn offering_json(id: &str, last_update: OffsetDateTime, edit: impl FnOnce(&mut Value)) -> Value {
-    let offering = sample_catalog()
-        .offerings()
-        .find(|o| o.id == id)
-        .cloned()
-        .expect("sample offering");
-    let mut value = serde_json::to_value(offering).expect("json");
-    value["lastUpdate"] = json!(
-        last_update
-            .format(&time::format_description::well_known::Rfc3339)
-            .expect("format")
-    );
-    edit(&mut value);
-    value
+    let offering = sample_catalog().offerings().find(|o| o.id == id).cloned();
+    stamped(offering.expect("sample offering"), last_update, edit)
 }
 
 fn offering_message(event_id: &str, event_type: &str, offering: Value) -> ParsedMessage {
-    let body = json!({
-        "eventId": event_id,
-        "eventType": event_type,
-        "eventTime": "2026-11-27T12:00:00Z",
-        "event": { "productOffering": offering },
-    });
-    parse_message("m-1", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope")
+    catalog_message(event_id, event_type, "productOffering", offering)
 }
 
 fn stored_offering(w: &World, id: &str) -> (Value, bool) {
@@ -967,23 +830,11 @@ async fn an_offering_delete_leaves_a_tombstone_an_older_update_cannot_resurrect(
     let late = offering_json("tv-addon", datetime!(2026-06-01 0:00 UTC), |o| {
         o["name"] = json!("late update");
     });
-    w.fanout
-        .handle(offering_message(
-            "e-del",
-            "ProductOfferingDeleteEvent",
-            gone,
-        ))
-        .await
-        .expect("delete");
+    w.offering_event("e-del", "ProductOfferingDeleteEvent", gone)
+        .await;
     let late_outcome = w
-        .fanout
-        .handle(offering_message(
-            "e-late",
-            "ProductOfferingAttributeValueChangeEvent",
-            late,
-        ))
-        .await
-        .expect("late update");
+        .offering_event("e-late", "ProductOfferingAttributeValueChangeEvent", late)
+        .await;
 
     assert!(matches!(
         late_outcome.applied,
@@ -1002,8 +853,7 @@ async fn an_offering_delete_leaves_a_tombstone_an_older_update_cannot_resurrect(
 
 #[tokio::test]
 async fn a_retired_offering_flags_open_quotes_holding_it_and_leaves_the_rest() {
-    let w = world(2);
-    let open = w.quote("acme", &["fibre-1g"]).await;
+    let (w, open) = with_fibre_quote(2).await;
     let other_tenant = w.quote("globex", &["fibre-1g", "mobile-l"]).await;
     let pending = w.quote("acme", &["fibre-1g"]).await;
     w.set_state("acme", pending.id(), "pending").await;
@@ -1017,14 +867,12 @@ async fn a_retired_offering_flags_open_quotes_holding_it_and_leaves_the_rest() {
         o["lifecycleStatus"] = json!("Retired");
     });
     let first = w
-        .fanout
-        .handle(offering_message(
+        .offering_event(
             "e-retire",
             "ProductOfferingStateChangeEvent",
             retired.clone(),
-        ))
-        .await
-        .expect("handled");
+        )
+        .await;
     let continued = drain(&w).await;
 
     assert_eq!(first.page.flagged, 2, "page of two: open, then globex's");
@@ -1058,14 +906,8 @@ async fn a_retired_offering_flags_open_quotes_holding_it_and_leaves_the_rest() {
 
     // A redelivery flags nobody twice.
     let again = w
-        .fanout
-        .handle(offering_message(
-            "e-retire",
-            "ProductOfferingStateChangeEvent",
-            retired,
-        ))
-        .await
-        .expect("redelivered");
+        .offering_event("e-retire", "ProductOfferingStateChangeEvent", retired)
+        .await;
     drain(&w).await;
     assert_eq!(again.applied, Some(ApplyOutcome::AlreadyCurrent));
     assert_eq!(again.page.flagged, 0);
@@ -1080,20 +922,13 @@ async fn a_retired_offering_flags_open_quotes_holding_it_and_leaves_the_rest() {
 
 #[tokio::test]
 async fn an_offering_change_that_does_not_retire_walks_no_quotes() {
-    let w = world(200);
-    let q = w.quote("acme", &["fibre-1g"]).await;
+    let (w, q) = with_fibre_quote(200).await;
     let renamed = offering_json("fibre-1g", datetime!(2026-06-01 0:00 UTC), |o| {
         o["name"] = json!("Fibre 1 Gbit/s");
     });
     let outcome = w
-        .fanout
-        .handle(offering_message(
-            "e-1",
-            "ProductOfferingAttributeValueChangeEvent",
-            renamed,
-        ))
-        .await
-        .expect("handled");
+        .offering_event("e-1", "ProductOfferingAttributeValueChangeEvent", renamed)
+        .await;
     assert_eq!(outcome.applied, Some(ApplyOutcome::Applied));
     assert_eq!(outcome.page, PageReport::default());
     assert_eq!(w.stored("acme", q.id()).version, 1);
@@ -1191,7 +1026,7 @@ async fn a_change_the_store_refuses_by_a_limit_is_poison_with_its_reason() {
             offerings: catalog,
             index: Arc::new(MemoryIndex(quotes)),
             settings: Arc::new(DefaultSettings),
-            queue: Arc::new(MemoryQueue::default()),
+            queue: Arc::new(SentMessages::to("pricing-continuations")),
             announce: announce.clone(),
             clock: Arc::new(TestClock(Mutex::new(datetime!(2026-11-27 12:00 UTC)))),
         },
@@ -1233,7 +1068,7 @@ async fn a_change_is_split_into_segments_of_whole_pages_each_with_its_hop_bound(
         let tenant = ["acme", "globex"][n % 2];
         w.quote(tenant, &["fibre-1g"]).await;
     }
-    let event = change_event("e-1", fibre_monthly_at(45, datetime!(2026-06-01 0:00 UTC)));
+    let event = fibre_monthly_to_45();
 
     let first = w.fanout.handle(event).await.expect("first page");
 
@@ -1280,28 +1115,34 @@ async fn a_change_is_split_into_segments_of_whole_pages_each_with_its_hop_bound(
     assert_eq!(versions, [2], "every quote re-priced exactly once");
 }
 
+/// A continuation of the fibre monthly price's walk after `acme#0`, with the `extra` fields
+/// of its `priceFanout` (segment, hop, bound).
+fn monthly_continuation(extra: Value) -> ParsedMessage {
+    let mut work = json!({
+        "priceId": "fibre-1g-monthly",
+        "cursor": "acme#0",
+        "retired": false,
+        "lastUpdate": "2026-06-01T00:00:00Z",
+        "sourceEventId": "e-1",
+    });
+    if let (Some(work), Value::Object(extra)) = (work.as_object_mut(), extra) {
+        work.extend(extra);
+    }
+    let body = json!({
+        "eventId": "c-1",
+        "eventType": CONTINUATION_EVENT_TYPE,
+        "eventTime": "2026-06-01T00:00:00Z",
+        "event": {"priceFanout": work},
+    });
+    parse_message("m", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope")
+}
+
 #[tokio::test]
 async fn a_continuation_over_its_hop_bound_is_poison_naming_the_bound() {
     let w = world(5);
     w.quote("acme", &["fibre-1g"]).await;
-    let continuation = |hop: u32| {
-        let body = json!({
-            "eventId": "c-1",
-            "eventType": CONTINUATION_EVENT_TYPE,
-            "eventTime": "2026-06-01T00:00:00Z",
-            "event": {"priceFanout": {
-                "priceId": "fibre-1g-monthly",
-                "cursor": "acme#0",
-                "retired": false,
-                "lastUpdate": "2026-06-01T00:00:00Z",
-                "sourceEventId": "e-1",
-                "segment": 2,
-                "hop": hop,
-                "maxHops": 7,
-            }},
-        });
-        parse_message("m", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope")
-    };
+    let continuation =
+        |hop: u32| monthly_continuation(json!({"segment": 2, "hop": hop, "maxHops": 7}));
 
     match w.fanout.handle(continuation(8)).await {
         Err(HandlerError::Poison { reason }) => assert!(
@@ -1321,20 +1162,7 @@ async fn a_continuation_over_its_hop_bound_is_poison_naming_the_bound() {
 #[tokio::test]
 async fn a_continuation_without_a_hop_bound_takes_the_legacy_one() {
     let w = world(5);
-    let body = json!({
-        "eventId": "c-1",
-        "eventType": CONTINUATION_EVENT_TYPE,
-        "eventTime": "2026-06-01T00:00:00Z",
-        "event": {"priceFanout": {
-            "priceId": "fibre-1g-monthly",
-            "cursor": "acme#0",
-            "retired": false,
-            "lastUpdate": "2026-06-01T00:00:00Z",
-            "sourceEventId": "e-1",
-        }},
-    });
-    let parsed =
-        parse_message("m", &body.to_string(), &BTreeMap::new(), Some(1)).expect("envelope");
+    let parsed = monthly_continuation(json!({}));
     assert!(
         w.fanout.handle(parsed).await.is_ok(),
         "sent before hops existed"

@@ -1,13 +1,11 @@
 //! The TMF637 product events billing reads from `billing-updates`.
 
-use q2c_model::tmf::EventEnvelope;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::StoredProduct;
 use crate::context::TenantId;
-use crate::events::SCHEMA_VERSION;
-use crate::ports::{Destination, OutboxEvent};
+use crate::outbox::{Announcement, Destination, OutboxEvent};
 
 /// The envelope field (and message attribute) carrying the product's event sequence.
 pub const SEQUENCE_FIELD: &str = "sequence";
@@ -47,36 +45,17 @@ pub fn product_event(
     correlation_id: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<OutboxEvent, serde_json::Error> {
-    let event_id = uuid::Uuid::now_v7().to_string();
-    let aggregate_id = product.id().to_owned();
-    let mut envelope = EventEnvelope {
-        event_id: event_id.clone(),
-        event_time: now,
-        event_type: kind.name().to_owned(),
-        correlation_id: correlation_id.map(str::to_owned),
-        domain: Some("productInventory".to_owned()),
-        title: Some(format!("{} {aggregate_id}", kind.name())),
-        description: None,
-        priority: Some("3".to_owned()),
-        time_occurred: Some(now),
-        event: json!({ "product": serde_json::to_value(&product.product)? }),
-        extensions: serde_json::Map::new(),
-    };
-    envelope
-        .extensions
-        .insert("schemaVersion".to_owned(), Value::from(SCHEMA_VERSION));
-    envelope
-        .extensions
-        .insert(SEQUENCE_FIELD.to_owned(), Value::from(product.version));
-    Ok(OutboxEvent {
-        event_id,
-        event_type: kind.name().to_owned(),
-        tenant: Some(tenant.as_str().to_owned()),
-        aggregate_id,
-        correlation_id: correlation_id.map(str::to_owned),
-        schema_version: SCHEMA_VERSION.to_owned(),
+    let mut extensions = serde_json::Map::new();
+    extensions.insert(SEQUENCE_FIELD.to_owned(), Value::from(product.version));
+    Announcement {
+        event_type: kind.name(),
+        domain: "productInventory",
+        tenant: tenant.as_str(),
+        aggregate_id: product.id().to_owned(),
+        correlation_id,
         destination: Destination::BillingUpdates,
-        body: serde_json::to_value(&envelope)?,
-        created_at: now,
-    })
+        event: json!({ "product": serde_json::to_value(&product.product)? }),
+        extensions,
+    }
+    .into_event(now)
 }

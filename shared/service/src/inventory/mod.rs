@@ -10,7 +10,7 @@
 //!
 //! # Events to billing
 //! Every product change goes through the outbox to the `billing-updates` queue
-//! ([`Destination::BillingUpdates`](crate::ports::Destination::BillingUpdates)) as a TMF637
+//! ([`Destination::BillingUpdates`](crate::outbox::Destination::BillingUpdates)) as a TMF637
 //! event envelope, `event.product` the product. The order of one product's events is its
 //! `sequence` (the product's version: 1 for the create, +1 per change), in the envelope and
 //! as a message attribute, which billing checks: the queue is a standard SQS queue (see
@@ -23,10 +23,10 @@ use async_trait::async_trait;
 use q2c_model::tmf::{Product, ProductStatus};
 
 use crate::context::TenantId;
-use crate::ports::{Listing, Page, StoreError};
+use crate::store::{Listing, Page, StoreError};
 
 pub use events::{ProductEventType, SEQUENCE_FIELD, product_event};
-pub use service::InventoryService;
+pub use service::{InventoryPorts, InventoryService};
 
 /// A product as stored: the TMF637 resource and its version (1 on create, +1 per change),
 /// which is also the `sequence` of the events announcing it.
@@ -87,6 +87,9 @@ impl ProductFilter {
 
 /// Inventory products, partitioned by tenant. Created with their order's completion
 /// ([`crate::orders::OrderStore::record_state_change`]).
+///
+/// An adapter guarantees that a tenant sees only its own products and that a listing is
+/// served by an index of the filter's billing account or party, never a tenant-wide scan.
 #[async_trait]
 pub trait ProductStore: Send + Sync {
     /// The product with this id in this tenant (`None` for another tenant's).

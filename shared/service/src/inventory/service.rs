@@ -1,20 +1,32 @@
 //! [`InventoryService`]: reading the caller's products (TMF637 `GET /product[/{id}]`).
 
-use super::{ProductFilter, StoredProduct};
+use std::sync::Arc;
+
+use super::{ProductFilter, ProductStore, StoredProduct};
 use crate::context::RequestContext;
-use crate::error::ServiceError;
-use crate::ports::{Listing, Page, Ports};
+use crate::error::{ServiceError, found};
+use crate::store::{Listing, Page};
+
+/// The ports of the inventory use-cases: their part of [`crate::Ports`] (which converts
+/// into them).
+#[derive(Clone)]
+pub struct InventoryPorts {
+    /// Inventory products (TMF637).
+    pub products: Arc<dyn ProductStore>,
+}
 
 /// The product inventory read use-cases.
 #[derive(Clone)]
 pub struct InventoryService {
-    ports: Ports,
+    ports: InventoryPorts,
 }
 
 impl InventoryService {
-    /// Builds the use-cases over the given ports.
-    pub fn new(ports: Ports) -> Self {
-        InventoryService { ports }
+    /// Builds the use-cases over the given ports (the whole [`crate::Ports`] will do).
+    pub fn new(ports: impl Into<InventoryPorts>) -> Self {
+        InventoryService {
+            ports: ports.into(),
+        }
     }
 
     /// The product `id` of the caller's tenant.
@@ -22,14 +34,11 @@ impl InventoryService {
     /// # Errors
     /// `NotFound` (also for another tenant's id), `Unavailable`.
     pub async fn get(&self, ctx: &RequestContext, id: &str) -> Result<StoredProduct, ServiceError> {
-        self.ports
-            .products
-            .get(&ctx.tenant, id)
-            .await?
-            .ok_or_else(|| ServiceError::NotFound {
-                resource: "Product",
-                id: id.to_owned(),
-            })
+        found(
+            self.ports.products.get(&ctx.tenant, id).await?,
+            "Product",
+            id,
+        )
     }
 
     /// A page of the caller's products matching `filter`, newest `startDate` first.

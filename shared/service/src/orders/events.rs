@@ -6,14 +6,13 @@
 //!   consumer reads, with the envelope field `hubApi: "ordering"` naming the hub whose
 //!   subscribers get it; payload `event.productOrder` includes our `dispatch` extension.
 
-use q2c_model::tmf::EventEnvelope;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use super::StoredOrder;
 use crate::context::TenantId;
-use crate::events::SCHEMA_VERSION;
-use crate::ports::{Destination, HubApi, OutboxEvent};
+use crate::hubs::HubApi;
+use crate::outbox::{Announcement, Destination, OutboxEvent};
 
 /// The product order events of TMF622 v4 that q2c publishes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,44 +45,25 @@ pub fn order_event(
     correlation_id: Option<&str>,
     now: OffsetDateTime,
 ) -> Result<OutboxEvent, serde_json::Error> {
-    let event_id = uuid::Uuid::now_v7().to_string();
-    let aggregate_id = order.id().to_owned();
     let (payload, destination) = match kind {
         OrderEventType::Create => (serde_json::to_value(&order.order)?, Destination::Orders),
         OrderEventType::StateChange => (order.to_resource()?, Destination::QuoteEvents),
     };
-    let mut envelope = EventEnvelope {
-        event_id: event_id.clone(),
-        event_time: now,
-        event_type: kind.name().to_owned(),
-        correlation_id: correlation_id.map(str::to_owned),
-        domain: Some("productOrderingManagement".to_owned()),
-        title: Some(format!("{} {aggregate_id}", kind.name())),
-        description: None,
-        priority: Some("3".to_owned()),
-        time_occurred: Some(now),
-        event: json!({ "productOrder": payload }),
-        extensions: serde_json::Map::new(),
-    };
-    envelope
-        .extensions
-        .insert("schemaVersion".to_owned(), Value::from(SCHEMA_VERSION));
+    let mut extensions = serde_json::Map::new();
     if kind == OrderEventType::StateChange {
-        envelope
-            .extensions
-            .insert("hubApi".to_owned(), Value::from(HubApi::Ordering.as_str()));
+        extensions.insert("hubApi".to_owned(), Value::from(HubApi::Ordering.as_str()));
     }
-    Ok(OutboxEvent {
-        event_id,
-        event_type: kind.name().to_owned(),
-        tenant: Some(tenant.as_str().to_owned()),
-        aggregate_id,
-        correlation_id: correlation_id.map(str::to_owned),
-        schema_version: SCHEMA_VERSION.to_owned(),
+    Announcement {
+        event_type: kind.name(),
+        domain: "productOrderingManagement",
+        tenant: tenant.as_str(),
+        aggregate_id: order.id().to_owned(),
+        correlation_id,
         destination,
-        body: serde_json::to_value(&envelope)?,
-        created_at: now,
-    })
+        event: json!({ "productOrder": payload }),
+        extensions,
+    }
+    .into_event(now)
 }
 
 /// The `ProductOrderCreateEvent` of a new order.

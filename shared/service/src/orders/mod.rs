@@ -2,7 +2,7 @@
 //! keeps on each order, the order events, and [`OrderService`] (reads and the state-change
 //! listener).
 //!
-//! An order is created by accepting a quote ([`crate::ports::QuoteStore::accept`]: quote,
+//! An order is created by accepting a quote ([`crate::quotes::QuoteStore::accept`]: quote,
 //! order and events in one transaction). The order's TMF `state` belongs to order management
 //! and arrives through the listener; our own progress in handing the order over is the
 //! separate [`Dispatch`] record (`pending` → `dispatched` | `failed`).
@@ -17,11 +17,14 @@ use serde_json::Value;
 
 use crate::context::TenantId;
 use crate::inventory::StoredProduct;
-use crate::ports::{Listing, OutboxEvent, Page, StoreError};
+use crate::outbox::OutboxEvent;
+use crate::store::{Listing, Page, StoreError};
 
 pub use events::{OrderEventType, dispatch_failed_event, order_created_event, order_event};
 pub(crate) use service::new_order_for;
-pub use service::{ILLEGAL_ORDER_STATE_TRANSITION, ORDER_TOO_LARGE_TO_COMPLETE, OrderService};
+pub use service::{
+    ILLEGAL_ORDER_STATE_TRANSITION, ORDER_TOO_LARGE_TO_COMPLETE, OrderPorts, OrderService,
+};
 
 /// Path of product orders (hrefs are `<base>/<id>`).
 pub const PRODUCT_ORDER_HREF_BASE: &str = "/tmf-api/productOrderingManagement/v4/productOrder";
@@ -151,7 +154,12 @@ impl StoredOrder {
 }
 
 /// Product orders, partitioned by tenant. Orders are created with their quote's acceptance
-/// ([`crate::ports::QuoteStore::accept`]); every later change is versioned.
+/// ([`crate::quotes::QuoteStore::accept`]); every later change is versioned.
+///
+/// An adapter guarantees (checked by `q2c-contract`'s `order_store_contract`) that a tenant
+/// sees only its own orders, that each write is all or nothing with its events and
+/// products, and that `record_dispatch` follows [`Dispatch::apply`] (a repeated update
+/// changes nothing).
 #[async_trait]
 pub trait OrderStore: Send + Sync {
     /// The order with this id in this tenant.

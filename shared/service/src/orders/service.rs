@@ -1,6 +1,8 @@
 //! [`OrderService`]: reading orders, and the listener taking order state changes from order
 //! management. Also builds the order of a quote being accepted (used by the quote PATCH).
 
+use std::sync::Arc;
+
 use q2c_model::inventory::{product_count, products_from_order};
 use q2c_model::limits::MAX_PRODUCTS_PER_ORDER;
 use q2c_model::ordering::{
@@ -11,12 +13,14 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::events::{OrderEventType, order_created_event, order_event};
-use super::{Dispatch, PRODUCT_ORDER_HREF_BASE, StoredOrder};
+use super::{Dispatch, OrderStore, PRODUCT_ORDER_HREF_BASE, StoredOrder};
+use crate::clock::Clock;
 use crate::context::RequestContext;
 use crate::error::ServiceError;
+use crate::error::{found, serialisation_error};
 use crate::inventory::{ProductEventType, StoredProduct, product_event};
-use crate::ports::{Listing, OutboxEvent, Page, Ports, StoreError};
-use crate::quotes::serialisation_error;
+use crate::outbox::OutboxEvent;
+use crate::store::{Listing, Page, StoreError};
 
 /// A state change that loses a race with another write re-reads and re-applies this often.
 const MAX_ATTEMPTS: usize = 3;
@@ -31,16 +35,28 @@ pub const ILLEGAL_ORDER_STATE_TRANSITION: &str = "ILLEGAL_ORDER_STATE_TRANSITION
 /// (`maxProductsPerOrder`, HTTP 422): the order keeps its state.
 pub const ORDER_TOO_LARGE_TO_COMPLETE: &str = "ORDER_TOO_LARGE_TO_COMPLETE";
 
+/// The ports of the order use-cases: their part of [`crate::Ports`] (which converts into
+/// them).
+#[derive(Clone)]
+pub struct OrderPorts {
+    /// Product orders.
+    pub orders: Arc<dyn OrderStore>,
+    /// Clock.
+    pub clock: Arc<dyn Clock>,
+}
+
 /// The product order use-cases.
 #[derive(Clone)]
 pub struct OrderService {
-    ports: Ports,
+    ports: OrderPorts,
 }
 
 impl OrderService {
-    /// Builds the use-cases over the given ports.
-    pub fn new(ports: Ports) -> Self {
-        OrderService { ports }
+    /// Builds the use-cases over the given ports (the whole [`crate::Ports`] will do).
+    pub fn new(ports: impl Into<OrderPorts>) -> Self {
+        OrderService {
+            ports: ports.into(),
+        }
     }
 
     /// The order `id` of the caller's tenant.
@@ -48,11 +64,7 @@ impl OrderService {
     /// # Errors
     /// `NotFound` (also for another tenant's id), `Unavailable`.
     pub async fn get(&self, ctx: &RequestContext, id: &str) -> Result<StoredOrder, ServiceError> {
-        self.ports
-            .orders
-            .get(&ctx.tenant, id)
-            .await?
-            .ok_or_else(|| not_found(id))
+        found(self.ports.orders.get(&ctx.tenant, id).await?, ORDER, id)
     }
 
     /// A page of the caller's orders, newest first.
@@ -186,7 +198,10 @@ impl OrderService {
                 return Ok(order);
             }
         }
-        Err(not_found(ids.first().map_or("", String::as_str)))
+        Err(ServiceError::NotFound {
+            resource: ORDER,
+            id: ids.first().cloned().unwrap_or_default(),
+        })
     }
 }
 
@@ -321,12 +336,8 @@ fn collect_item_states(
     Ok(())
 }
 
-fn not_found(id: &str) -> ServiceError {
-    ServiceError::NotFound {
-        resource: "ProductOrder",
-        id: id.to_owned(),
-    }
-}
+/// The resource name of orders in errors.
+const ORDER: &str = "ProductOrder";
 
 fn state_name(state: ProductOrderState) -> &'static str {
     match state {

@@ -5,10 +5,9 @@ use q2c_model::tmf::{EntityRef, ProductOrderState, Quote, QuoteItem, QuoteState}
 use serde_json::{Value, json};
 
 use super::*;
-use crate::context::Scope;
+use crate::context::{RequestContext, Scope};
 use crate::error::ServiceError;
-use crate::ports::Destination;
-use crate::quotes::{QuoteService, QuoteServiceConfig};
+use crate::outbox::Destination;
 use crate::testing::{Fixture, caller};
 
 const ALL: &[Scope] = &[
@@ -20,12 +19,7 @@ const ALL: &[Scope] = &[
 
 /// An accepted quote of `tenant`; returns the order it created.
 async fn accepted_order(fixture: &Fixture, tenant: &str) -> StoredOrder {
-    let quotes = QuoteService::new(
-        fixture.ports.clone(),
-        QuoteServiceConfig {
-            quote_href_base: "/tmf-api/quoteManagement/v4/quote".into(),
-        },
-    );
+    let quotes = fixture.quote_service();
     let ctx = caller(tenant, ALL);
     let quote = Quote {
         quote_item: vec![QuoteItem {
@@ -55,6 +49,27 @@ async fn accepted_order(fixture: &Fixture, tenant: &str) -> StoredOrder {
         .expect("accepting created an order")
 }
 
+/// A fixture, an order accepted in it by tenant `acme`, the order use-cases and an `acme`
+/// caller with every scope.
+async fn acme_order() -> (Fixture, StoredOrder, OrderService, RequestContext) {
+    let fixture = Fixture::new();
+    let order = accepted_order(&fixture, "acme").await;
+    let service = OrderService::new(fixture.ports.clone());
+    (fixture, order, service, caller("acme", ALL))
+}
+
+/// Order management reports `state` for order `order_id` to the listener, as `ctx`.
+async fn notify(
+    service: &OrderService,
+    ctx: &RequestContext,
+    order_id: &str,
+    state: &str,
+) -> Result<StoredOrder, ServiceError> {
+    service
+        .apply_state_change(ctx, &notification(order_id, state))
+        .await
+}
+
 fn notification(order_id: &str, state: &str) -> Value {
     json!({
         "eventId": "ev-1",
@@ -64,7 +79,7 @@ fn notification(order_id: &str, state: &str) -> Value {
     })
 }
 
-fn events_of_type(fixture: &Fixture, event_type: &str) -> Vec<crate::ports::OutboxEvent> {
+fn events_of_type(fixture: &Fixture, event_type: &str) -> Vec<crate::outbox::OutboxEvent> {
     fixture
         .quotes
         .outbox
@@ -89,7 +104,8 @@ async fn accepting_a_quote_creates_a_pending_order_announced_on_the_orders_queue
     assert!(!order.order.order_total_price.is_empty(), "agreed totals");
     assert_eq!(
         order.order.href.as_deref(),
-        Some(format!("{PRODUCT_ORDER_HREF_BASE}/{}", order.id()).as_str())
+        // On the quote's origin (the test quote service's is `http://q2c.test`).
+        Some(format!("http://q2c.test{PRODUCT_ORDER_HREF_BASE}/{}", order.id()).as_str())
     );
     let quote = fixture
         .quotes
@@ -118,13 +134,9 @@ async fn accepting_a_quote_creates_a_pending_order_announced_on_the_orders_queue
 
 #[tokio::test]
 async fn the_listener_applies_valid_states_and_announces_them_to_the_ordering_hub() {
-    let fixture = Fixture::new();
-    let order = accepted_order(&fixture, "acme").await;
-    let service = OrderService::new(fixture.ports.clone());
-    let ctx = caller("acme", ALL);
+    let (fixture, order, service, ctx) = acme_order().await;
 
-    let acknowledged = service
-        .apply_state_change(&ctx, &notification(order.id(), "acknowledged"))
+    let acknowledged = notify(&service, &ctx, order.id(), "acknowledged")
         .await
         .expect("acknowledged");
     assert_eq!(
@@ -144,8 +156,7 @@ async fn the_listener_applies_valid_states_and_announces_them_to_the_ordering_hu
     assert_eq!(payload["dispatch"]["status"], "pending");
 
     // A redelivery of the same notification changes nothing and announces nothing.
-    let again = service
-        .apply_state_change(&ctx, &notification(order.id(), "acknowledged"))
+    let again = notify(&service, &ctx, order.id(), "acknowledged")
         .await
         .expect("redelivery accepted");
     assert_eq!(again.version, 2);
@@ -157,13 +168,9 @@ async fn the_listener_applies_valid_states_and_announces_them_to_the_ordering_hu
 
 #[tokio::test]
 async fn an_illegal_state_is_a_business_rule_and_changes_nothing() {
-    let fixture = Fixture::new();
-    let order = accepted_order(&fixture, "acme").await;
-    let service = OrderService::new(fixture.ports.clone());
-    let ctx = caller("acme", ALL);
+    let (fixture, order, service, ctx) = acme_order().await;
 
-    let err = service
-        .apply_state_change(&ctx, &notification(order.id(), "completed"))
+    let err = notify(&service, &ctx, order.id(), "completed")
         .await
         .expect_err("an order cannot start completed");
     assert!(
@@ -173,8 +180,7 @@ async fn an_illegal_state_is_a_business_rule_and_changes_nothing() {
     assert_eq!(service.get(&ctx, order.id()).await.expect("order"), order);
     assert!(events_of_type(&fixture, "ProductOrderStateChangeEvent").is_empty());
 
-    let err = service
-        .apply_state_change(&ctx, &notification(order.id(), "shipped"))
+    let err = notify(&service, &ctx, order.id(), "shipped")
         .await
         .expect_err("not a TMF622 state");
     assert!(matches!(err, ServiceError::InvalidInput { .. }));
@@ -187,22 +193,19 @@ async fn an_illegal_state_is_a_business_rule_and_changes_nothing() {
 
 #[tokio::test]
 async fn another_tenants_order_is_not_found() {
-    let fixture = Fixture::new();
-    let order = accepted_order(&fixture, "acme").await;
-    let service = OrderService::new(fixture.ports.clone());
+    let (_fixture, order, service, _acme) = acme_order().await;
     let other = caller("globex", ALL);
 
     let err = service.get(&other, order.id()).await.expect_err("hidden");
     assert!(matches!(err, ServiceError::NotFound { .. }));
-    let err = service
-        .apply_state_change(&other, &notification(order.id(), "acknowledged"))
+    let err = notify(&service, &other, order.id(), "acknowledged")
         .await
         .expect_err("hidden");
     assert!(matches!(err, ServiceError::NotFound { .. }));
     let listing = service
         .list(
             &other,
-            crate::ports::Page {
+            crate::store::Page {
                 offset: 0,
                 limit: 10,
             },
@@ -289,15 +292,9 @@ async fn a_failed_dispatch_is_announced_once_to_the_ordering_hub() {
     assert_eq!(stored.version, 3);
 }
 
-async fn walk(
-    service: &OrderService,
-    ctx: &crate::context::RequestContext,
-    id: &str,
-    states: &[&str],
-) {
+async fn walk(service: &OrderService, ctx: &RequestContext, id: &str, states: &[&str]) {
     for state in states {
-        service
-            .apply_state_change(ctx, &notification(id, state))
+        notify(service, ctx, id, state)
             .await
             .unwrap_or_else(|e| panic!("{state}: {e:?}"));
     }
@@ -305,10 +302,7 @@ async fn walk(
 
 #[tokio::test]
 async fn a_completed_order_creates_its_products_at_the_quoted_prices_once() {
-    let fixture = Fixture::new();
-    let order = accepted_order(&fixture, "acme").await;
-    let service = OrderService::new(fixture.ports.clone());
-    let ctx = caller("acme", ALL);
+    let (fixture, order, service, ctx) = acme_order().await;
     walk(&service, &ctx, order.id(), &["acknowledged", "inProgress"]).await;
     assert!(fixture.quotes.products.lock().expect("lock").is_empty());
 
@@ -348,32 +342,20 @@ async fn a_failed_or_cancelled_order_creates_nothing() {
     let fixture = Fixture::new();
     let service = OrderService::new(fixture.ports.clone());
     let ctx = caller("acme", ALL);
-    let failed = accepted_order(&fixture, "acme").await;
-    walk(
-        &service,
-        &ctx,
-        failed.id(),
-        &["acknowledged", "inProgress", "failed"],
-    )
-    .await;
-    let cancelled = accepted_order(&fixture, "acme").await;
-    walk(
-        &service,
-        &ctx,
-        cancelled.id(),
-        &["acknowledged", "pending", "cancelled"],
-    )
-    .await;
+    for states in [
+        ["acknowledged", "inProgress", "failed"],
+        ["acknowledged", "pending", "cancelled"],
+    ] {
+        let order = accepted_order(&fixture, "acme").await;
+        walk(&service, &ctx, order.id(), &states).await;
+    }
     assert!(fixture.quotes.products.lock().expect("lock").is_empty());
     assert!(events_of_type(&fixture, "ProductCreateEvent").is_empty());
 }
 
 #[tokio::test]
 async fn a_completion_beyond_the_product_limit_is_refused_and_changes_nothing() {
-    let fixture = Fixture::new();
-    let order = accepted_order(&fixture, "acme").await;
-    let service = OrderService::new(fixture.ports.clone());
-    let ctx = caller("acme", ALL);
+    let (fixture, order, service, ctx) = acme_order().await;
     walk(&service, &ctx, order.id(), &["acknowledged", "inProgress"]).await;
     {
         let mut orders = fixture.quotes.orders.lock().expect("lock");
@@ -384,8 +366,7 @@ async fn a_completion_beyond_the_product_limit_is_refused_and_changes_nothing() 
         let item = stored.order.product_order_item[0].clone();
         stored.order.product_order_item = vec![item; 49];
     }
-    let err = service
-        .apply_state_change(&ctx, &notification(order.id(), "completed"))
+    let err = notify(&service, &ctx, order.id(), "completed")
         .await
         .expect_err("49 products do not fit one completion");
     assert!(

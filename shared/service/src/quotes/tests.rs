@@ -2,22 +2,65 @@ use q2c_model::tmf::{EntityRef, Quote, QuoteItem, QuoteState};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use crate::context::Scope;
+use crate::context::{RequestContext, Scope};
 use crate::error::ServiceError;
-use crate::ports::Destination;
-use crate::quotes::{QuoteService, QuoteServiceConfig};
-use crate::testing::{Fixture, caller};
+use crate::outbox::Destination;
+use crate::quotes::{QuoteService, StoredQuote};
+use crate::testing::{Fixture, QUOTE_HREF_BASE, caller};
 
 const WRITER: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite];
 const APPROVER: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
 
-fn service(fixture: &Fixture) -> QuoteService {
-    QuoteService::new(
-        fixture.ports.clone(),
-        QuoteServiceConfig {
-            quote_href_base: "http://q2c.test/tmf-api/quoteManagement/v4/quote".into(),
-        },
-    )
+/// A fixture, its quote service and a writer of tenant `acme`.
+fn acme_writer() -> (Fixture, QuoteService, RequestContext) {
+    let fixture = Fixture::new();
+    let service = fixture.quote_service();
+    (fixture, service, caller("acme", WRITER))
+}
+
+/// A fixture, its quote service, a writer of tenant `acme` and a quote of one `offering` it
+/// created.
+async fn with_quote(offering: &str) -> (Fixture, QuoteService, RequestContext, StoredQuote) {
+    let (fixture, service, ctx) = acme_writer();
+    let created = create(&service, &ctx, offering).await;
+    (fixture, service, ctx, created)
+}
+
+/// Creates a quote of one `offering` as `ctx`.
+async fn create(service: &QuoteService, ctx: &RequestContext, offering: &str) -> StoredQuote {
+    service
+        .create(ctx, quote_of(vec![item(offering, 1)]))
+        .await
+        .expect("created")
+}
+
+/// PATCHes quote `id` as `ctx` without `If-Match`.
+async fn patch(
+    service: &QuoteService,
+    ctx: &RequestContext,
+    id: &str,
+    body: &serde_json::Value,
+) -> Result<StoredQuote, ServiceError> {
+    service.patch(ctx, id, body, None).await
+}
+
+/// Moves quote `id` to `state` as `ctx` (a PATCH of `state` only, without `If-Match`).
+async fn set_state(
+    service: &QuoteService,
+    ctx: &RequestContext,
+    id: &str,
+    state: &str,
+) -> Result<StoredQuote, ServiceError> {
+    patch(service, ctx, id, &json!({ "state": state })).await
+}
+
+/// Creates the quote `body` (JSON) as a writer of tenant `acme`.
+async fn create_json(service: &QuoteService, body: serde_json::Value) -> StoredQuote {
+    let quote = serde_json::from_value(body).expect("parses");
+    service
+        .create(&caller("acme", WRITER), quote)
+        .await
+        .expect("created")
 }
 
 fn item(offering: &str, quantity: i64) -> QuoteItem {
@@ -52,7 +95,8 @@ fn monthly_total(quote: &Quote) -> (Decimal, Decimal) {
 #[tokio::test]
 async fn creating_a_quote_prices_it_and_sets_the_server_owned_fields() {
     let fixture = Fixture::new();
-    let created = service(&fixture)
+    let created = fixture
+        .quote_service()
         .create(&caller("acme", WRITER), quote_of(vec![item("mobile-s", 2)]))
         .await
         .expect("created");
@@ -61,7 +105,7 @@ async fn creating_a_quote_prices_it_and_sets_the_server_owned_fields() {
     let id = quote.id.as_deref().expect("id");
     assert_eq!(
         quote.href.as_deref(),
-        Some(format!("http://q2c.test/tmf-api/quoteManagement/v4/quote/{id}").as_str())
+        Some(format!("{QUOTE_HREF_BASE}/{id}").as_str())
     );
     assert_eq!(quote.state, Some(QuoteState::InProgress));
     assert_eq!(
@@ -85,7 +129,7 @@ async fn creating_a_quote_prices_it_and_sets_the_server_owned_fields() {
 #[tokio::test]
 async fn every_server_owned_field_is_refused_on_create() {
     let fixture = Fixture::new();
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let cases = [
         ("id", json!("q-1")),
         ("href", json!("http://x/quote/q-1")),
@@ -124,7 +168,8 @@ async fn every_server_owned_field_is_refused_on_create() {
 #[tokio::test]
 async fn an_unknown_offering_is_a_business_rule_naming_the_item() {
     let fixture = Fixture::new();
-    let err = service(&fixture)
+    let err = fixture
+        .quote_service()
         .create(
             &caller("acme", WRITER),
             quote_of(vec![item("mobile-s", 1), item("no-such", 1)]),
@@ -142,7 +187,8 @@ async fn an_unknown_offering_is_a_business_rule_naming_the_item() {
 #[tokio::test]
 async fn a_zero_quantity_is_invalid_input_naming_the_item() {
     let fixture = Fixture::new();
-    let err = service(&fixture)
+    let err = fixture
+        .quote_service()
         .create(&caller("acme", WRITER), quote_of(vec![item("mobile-s", 0)]))
         .await
         .expect_err("quantity 0");
@@ -153,13 +199,7 @@ async fn a_zero_quantity_is_invalid_input_naming_the_item() {
 
 #[tokio::test]
 async fn patching_items_reprices_and_announces_the_change() {
-    let fixture = Fixture::new();
-    let service = service(&fixture);
-    let ctx = caller("acme", WRITER);
-    let created = service
-        .create(&ctx, quote_of(vec![item("mobile-s", 1)]))
-        .await
-        .expect("created");
+    let (fixture, service, ctx, created) = with_quote("mobile-s").await;
     let id = created.id().to_owned();
 
     let patched = service
@@ -186,13 +226,7 @@ async fn patching_items_reprices_and_announces_the_change() {
 
 #[tokio::test]
 async fn a_stale_if_match_is_refused_and_changes_nothing() {
-    let fixture = Fixture::new();
-    let service = service(&fixture);
-    let ctx = caller("acme", WRITER);
-    let created = service
-        .create(&ctx, quote_of(vec![item("mobile-s", 1)]))
-        .await
-        .expect("created");
+    let (_fixture, service, ctx, created) = with_quote("mobile-s").await;
     let id = created.id().to_owned();
     service
         .patch(&ctx, &id, &json!({"description": "first"}), Some(1))
@@ -217,15 +251,7 @@ async fn a_stale_if_match_is_refused_and_changes_nothing() {
 
 #[tokio::test]
 async fn server_owned_fields_cannot_be_patched() {
-    let fixture = Fixture::new();
-    let service = service(&fixture);
-    let ctx = caller("acme", WRITER);
-    let id = service
-        .create(&ctx, quote_of(vec![item("mobile-s", 1)]))
-        .await
-        .expect("created")
-        .id()
-        .to_owned();
+    let (_fixture, service, ctx, created) = with_quote("mobile-s").await;
     for field in [
         "validFor",
         "quoteTotalPrice",
@@ -234,8 +260,7 @@ async fn server_owned_fields_cannot_be_patched() {
         "id",
         "href",
     ] {
-        let err = service
-            .patch(&ctx, &id, &json!({ field: null }), None)
+        let err = patch(&service, &ctx, created.id(), &json!({ field: null }))
             .await
             .expect_err(field);
         assert!(
@@ -247,28 +272,23 @@ async fn server_owned_fields_cannot_be_patched() {
 
 #[tokio::test]
 async fn the_lifecycle_runs_from_approval_to_acceptance_recording_the_approver() {
-    let fixture = Fixture::new();
-    let service = service(&fixture);
-    let ctx = caller("acme", WRITER);
-    let id = service
-        .create(&ctx, quote_of(vec![item("fibre-1g", 1)]))
-        .await
-        .expect("created")
-        .id()
-        .to_owned();
+    let (fixture, service, ctx, created) = with_quote("fibre-1g").await;
 
-    let approved = service
-        .patch(&ctx, &id, &json!({"state": "approved"}), None)
+    let approved = set_state(&service, &ctx, created.id(), "approved")
         .await
         .expect("approved");
     assert_eq!(approved.quote.state, Some(QuoteState::Approved));
     let approver = &approved.quote.authorization[0].approver[0];
     assert_eq!(approver.id, "acme-user");
 
-    let err = service
-        .patch(&ctx, &id, &json!({"description": "late change"}), None)
-        .await
-        .expect_err("approved is frozen");
+    let err = patch(
+        &service,
+        &ctx,
+        created.id(),
+        &json!({"description": "late change"}),
+    )
+    .await
+    .expect_err("approved is frozen");
     assert!(matches!(
         err,
         ServiceError::NotUpdatable {
@@ -276,8 +296,7 @@ async fn the_lifecycle_runs_from_approval_to_acceptance_recording_the_approver()
         }
     ));
 
-    let accepted = service
-        .patch(&ctx, &id, &json!({"state": "accepted"}), None)
+    let accepted = set_state(&service, &ctx, created.id(), "accepted")
         .await
         .expect("accepted");
     assert_eq!(accepted.quote.state, Some(QuoteState::Accepted));
@@ -301,7 +320,7 @@ async fn the_lifecycle_runs_from_approval_to_acceptance_recording_the_approver()
     );
 
     let err = service
-        .delete(&ctx, &id, None)
+        .delete(&ctx, created.id(), None)
         .await
         .expect_err("accepted quotes stay");
     assert!(matches!(err, ServiceError::Conflict { .. }));
@@ -309,17 +328,8 @@ async fn the_lifecycle_runs_from_approval_to_acceptance_recording_the_approver()
 
 #[tokio::test]
 async fn an_illegal_transition_names_both_states() {
-    let fixture = Fixture::new();
-    let service = service(&fixture);
-    let ctx = caller("acme", WRITER);
-    let id = service
-        .create(&ctx, quote_of(vec![item("mobile-s", 1)]))
-        .await
-        .expect("created")
-        .id()
-        .to_owned();
-    let err = service
-        .patch(&ctx, &id, &json!({"state": "accepted"}), None)
+    let (_fixture, service, ctx, created) = with_quote("mobile-s").await;
+    let err = set_state(&service, &ctx, created.id(), "accepted")
         .await
         .expect_err("illegal");
     match err {
@@ -333,22 +343,12 @@ async fn an_illegal_transition_names_both_states() {
 
 #[tokio::test]
 async fn accepting_after_validity_ended_is_refused() {
-    let fixture = Fixture::new();
-    let service = service(&fixture);
-    let ctx = caller("acme", WRITER);
-    let id = service
-        .create(&ctx, quote_of(vec![item("mobile-s", 1)]))
-        .await
-        .expect("created")
-        .id()
-        .to_owned();
-    service
-        .patch(&ctx, &id, &json!({"state": "approved"}), None)
+    let (fixture, service, ctx, created) = with_quote("mobile-s").await;
+    set_state(&service, &ctx, created.id(), "approved")
         .await
         .expect("approved");
     fixture.advance(time::Duration::days(31));
-    let err = service
-        .patch(&ctx, &id, &json!({"state": "accepted"}), None)
+    let err = set_state(&service, &ctx, created.id(), "accepted")
         .await
         .expect_err("expired");
     assert!(matches!(err, ServiceError::QuoteExpired { .. }));
@@ -357,28 +357,16 @@ async fn accepting_after_validity_ended_is_refused() {
 #[tokio::test]
 async fn a_discount_above_the_threshold_needs_the_approve_scope() {
     let fixture = Fixture::new();
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let body = json!({"quoteItem": [{"productOffering": {"id": "mobile-l"}, "quoteItemPrice": [
         {"priceType": "recurring", "recurringChargePeriod": "month",
          "priceAlteration": [{"priceType": "discount", "name": "Retention", "price": {"percentage": 25}}]}
     ]}]});
-    let created = service
-        .create(
-            &caller("acme", WRITER),
-            serde_json::from_value(body).expect("parses"),
-        )
-        .await
-        .expect("created");
+    let created = create_json(&service, body).await;
     assert!(created.approval_required);
     let id = created.id().to_owned();
 
-    let err = service
-        .patch(
-            &caller("acme", WRITER),
-            &id,
-            &json!({"state": "approved"}),
-            None,
-        )
+    let err = set_state(&service, &caller("acme", WRITER), &id, "approved")
         .await
         .expect_err("scope");
     assert!(matches!(
@@ -387,13 +375,7 @@ async fn a_discount_above_the_threshold_needs_the_approve_scope() {
             scope: Scope::QuoteApprove
         }
     ));
-    let approved = service
-        .patch(
-            &caller("acme", APPROVER),
-            &id,
-            &json!({"state": "approved"}),
-            None,
-        )
+    let approved = set_state(&service, &caller("acme", APPROVER), &id, "approved")
         .await
         .expect("approved");
     assert_eq!(approved.quote.state, Some(QuoteState::Approved));
@@ -402,7 +384,7 @@ async fn a_discount_above_the_threshold_needs_the_approve_scope() {
 #[tokio::test]
 async fn another_tenant_sees_nothing_and_changes_nothing() {
     let fixture = Fixture::new();
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let id = service
         .create(&caller("acme", WRITER), quote_of(vec![item("mobile-s", 1)]))
         .await
@@ -415,9 +397,7 @@ async fn another_tenant_sees_nothing_and_changes_nothing() {
         Err(ServiceError::NotFound { .. })
     ));
     assert!(matches!(
-        service
-            .patch(&other, &id, &json!({"state": "cancelled"}), None)
-            .await,
+        set_state(&service, &other, &id, "cancelled").await,
         Err(ServiceError::NotFound { .. })
     ));
     assert!(matches!(
@@ -437,13 +417,7 @@ async fn another_tenant_sees_nothing_and_changes_nothing() {
 
 #[tokio::test]
 async fn a_patch_that_changes_nothing_writes_nothing() {
-    let fixture = Fixture::new();
-    let service = service(&fixture);
-    let ctx = caller("acme", WRITER);
-    let created = service
-        .create(&ctx, quote_of(vec![item("mobile-s", 1)]))
-        .await
-        .expect("created");
+    let (fixture, service, ctx, created) = with_quote("mobile-s").await;
     let same = service
         .patch(&ctx, created.id(), &json!({"state": "inProgress"}), Some(1))
         .await
@@ -455,28 +429,16 @@ async fn a_patch_that_changes_nothing_writes_nothing() {
 #[tokio::test]
 async fn six_stacked_discounts_of_15_percent_need_the_approve_scope() {
     let fixture = Fixture::new();
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let fifteen = json!({"priceType": "discount", "price": {"percentage": 15}});
     let body = json!({"quoteItem": [{"productOffering": {"id": "mobile-l"}, "quoteItemPrice": [
         {"priceType": "recurring", "recurringChargePeriod": "month",
          "priceAlteration": vec![fifteen; 6]}
     ]}]});
-    let created = service
-        .create(
-            &caller("acme", WRITER),
-            serde_json::from_value(body).expect("parses"),
-        )
-        .await
-        .expect("created");
+    let created = create_json(&service, body).await;
     assert!(created.approval_required, "90 % off");
 
-    let err = service
-        .patch(
-            &caller("acme", WRITER),
-            created.id(),
-            &json!({"state": "approved"}),
-            None,
-        )
+    let err = set_state(&service, &caller("acme", WRITER), created.id(), "approved")
         .await
         .expect_err("needs quote.approve");
     assert!(matches!(
@@ -490,7 +452,7 @@ async fn six_stacked_discounts_of_15_percent_need_the_approve_scope() {
 #[tokio::test]
 async fn a_quote_over_its_storage_budget_is_refused_and_nothing_is_written() {
     let fixture = Fixture::new();
-    let service = service(&fixture);
+    let service = fixture.quote_service();
     let lines: Vec<QuoteItem> = (0..300).map(|_| item("mobile-l", 1)).collect();
     let fits = service
         .create(&caller("acme", WRITER), quote_of(lines.clone()))
@@ -516,7 +478,8 @@ async fn a_quote_over_its_storage_budget_is_refused_and_nothing_is_written() {
 async fn more_offerings_than_index_entries_are_refused_before_the_catalog_is_read() {
     let fixture = Fixture::new();
     let items: Vec<QuoteItem> = (0..41).map(|i| item(&format!("nope-{i}"), 1)).collect();
-    let err = service(&fixture)
+    let err = fixture
+        .quote_service()
         .create(&caller("acme", WRITER), quote_of(items))
         .await
         .expect_err("41 offerings");

@@ -1,14 +1,11 @@
 use super::*;
 use crate::messaging::{dlq_name, queues};
+use crate::testing::tenant;
 
 const ACCOUNT: &str = "123456789012";
 const PRICING_URL: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/q2c-pricing-changes";
 const CRM_ARN: &str = "arn:aws:sqs:eu-west-1:123456789012:crm-events";
 const CRM_URL: &str = "https://sqs.eu-west-1.amazonaws.com/123456789012/crm-events";
-
-fn tenant(name: &str) -> TenantId {
-    TenantId::parse(name).expect("tenant")
-}
 
 /// The policy of a stack `q2c-` with a foreign queue and two URL prefixes allowed.
 fn deployment() -> CallbackPolicy {

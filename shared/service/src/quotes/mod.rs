@@ -9,9 +9,13 @@ use std::sync::Arc;
 use crate::configure::{assign_item_ids, check_stored, configure_items, load_catalog_for};
 use crate::contention::{self, Sleeper, UNCONDITIONAL_ATTEMPTS};
 use crate::context::RequestContext;
-use crate::error::ServiceError;
+use crate::error::{ServiceError, found, serialisation_error};
 use crate::events::{QuoteEventType, quote_event};
-use crate::ports::{Listing, Page, Ports, QuoteFilter, StoreError, StoredQuote};
+use crate::store::{Listing, Page, StoreError};
+
+pub mod ports;
+
+pub use ports::{Ports, QuoteFilter, QuoteStore, StoredQuote, write_limits};
 
 /// Fields of a quote only the server sets: sending them on create (or changing them by
 /// PATCH) is refused, so nobody can extend validity, forge an approval or set a price.
@@ -172,11 +176,7 @@ impl QuoteService {
     /// # Errors
     /// `NotFound` (also for another tenant's id), `Unavailable`.
     pub async fn get(&self, ctx: &RequestContext, id: &str) -> Result<StoredQuote, ServiceError> {
-        self.ports
-            .quotes
-            .get(&ctx.tenant, id)
-            .await?
-            .ok_or_else(|| not_found(id))
+        found(self.ports.quotes.get(&ctx.tenant, id).await?, "Quote", id)
     }
 
     /// A page of the caller's quotes.
@@ -270,21 +270,6 @@ pub(crate) fn check_if_match(if_match: Option<u64>, current: u64) -> Result<(), 
             Err(ServiceError::VersionMismatch { expected, current })
         }
         _ => Ok(()),
-    }
-}
-
-pub(crate) fn not_found(id: &str) -> ServiceError {
-    ServiceError::NotFound {
-        resource: "Quote",
-        id: id.to_owned(),
-    }
-}
-
-pub(crate) fn serialisation_error(e: serde_json::Error) -> ServiceError {
-    ServiceError::BusinessRule {
-        code: "AMOUNT_PRECISION",
-        message: format!("the quote cannot be represented: {e}"),
-        path: None,
     }
 }
 
