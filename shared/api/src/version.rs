@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::body::{Accepts, reject_forbidden};
 use crate::error::ApiError;
 use crate::paging::Params;
-use crate::routes::json;
+use crate::response::json;
 use crate::schema::v5_request_schemas;
 use axum::response::Response;
 

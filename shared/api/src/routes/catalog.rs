@@ -11,7 +11,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::paging::{Fields, Params, select};
-use crate::routes::{json, listing_response};
+use crate::response::{json, listing_response};
 
 fn store_error(e: q2c_service::ports::StoreError) -> ApiError {
     ApiError::Service(e.into())

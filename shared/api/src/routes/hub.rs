@@ -22,7 +22,7 @@ use crate::body::{json_object, typed};
 use crate::error::ApiError;
 use crate::idempotency::PostRequest;
 use crate::paging::Params;
-use crate::routes::location;
+use crate::response::location;
 use crate::schema::request_schemas;
 use crate::version::{ApiVersion, V4};
 use crate::{AppState, CATALOG_API_BASE, ORDERING_API_BASE, idempotency};

@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::paging::{Fields, Params, select};
-use crate::routes::{json, listing_response};
+use crate::response::{json, listing_response};
 
 fn service(state: &AppState) -> InventoryService {
     InventoryService::new(state.ports.clone())

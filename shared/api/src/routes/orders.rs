@@ -19,7 +19,8 @@ use crate::body::{Accepts, body_bytes, check_content_type, json_object};
 use crate::error::ApiError;
 use crate::idempotency::{self, IDEMPOTENCY_KEY};
 use crate::paging::{Fields, Params, select};
-use crate::routes::{hub, json, listing_response};
+use crate::response::{json, listing_response};
+use crate::routes::hub;
 use crate::schema::request_schemas;
 
 fn service(state: &AppState) -> OrderService {

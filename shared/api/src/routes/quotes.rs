@@ -22,7 +22,7 @@ use crate::idempotency::PostRequest;
 use crate::paging::{Fields, Params, select};
 pub use crate::preconditions::if_match;
 use crate::preconditions::{IfMatch, expected_version};
-use crate::routes::{json, listing_response, location};
+use crate::response::{json, listing_response, location};
 use crate::schema::request_schemas;
 use crate::version::{ApiVersion, V4};
 use crate::{AppState, idempotency};
