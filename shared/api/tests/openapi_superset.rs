@@ -132,7 +132,7 @@ fn draft_properties(draft: &Value, name: &str) -> Vec<String> {
 
 #[test]
 fn the_v5_document_covers_the_draft_quote_and_fvo() {
-    let draft: Value = serde_yaml::from_str(DRAFT_V5).expect("the v5 draft");
+    let draft: Value = serde_yaml_ng::from_str(DRAFT_V5).expect("the v5 draft");
     let ours: Value = serde_json::from_str(q2c_api::openapi::DOCUMENT_V5).expect("our v5 document");
     let schemas = &ours["components"]["schemas"];
     for name in ["Quote", "QuoteItem", "Quote_FVO"] {
