@@ -1,10 +1,12 @@
 //! `Idempotency-Key` on POSTs: claim the key with a hash of the request, run it once, keep
 //! the response for replay; release the claim when the request failed with a 5xx.
 
+use std::convert::Infallible;
 use std::future::Future;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
@@ -37,6 +39,25 @@ pub struct PostRequest {
     pub headers: HeaderMap,
     /// The body, or why axum could not read it.
     pub body: Result<Bytes, BytesRejection>,
+}
+
+/// Extracts the parts a create `POST` needs, never refusing: a body axum could not read is
+/// kept as its rejection, for [`json_post`] to answer after the scope check.
+impl<S: Send + Sync> FromRequest<S> for PostRequest {
+    type Rejection = Infallible;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Infallible> {
+        let method = request.method().clone();
+        let uri = request.uri().clone();
+        let headers = request.headers().clone();
+        let body = Bytes::from_request(request, state).await;
+        Ok(PostRequest {
+            method,
+            uri,
+            headers,
+            body,
+        })
+    }
 }
 
 /// The shared front of every create `POST`: the caller needs `scope`, the URI has no query
@@ -123,7 +144,7 @@ where
     let hash = request_hash(method, path, body);
     let lease = now + state.config.idempotency_lease;
     match store.claim(&ctx.tenant, &key, &hash, now, lease).await {
-        Err(e) => Err(ApiError::Service(e.into())),
+        Err(e) => Err(e.into()),
         Ok(IdempotencyClaim::InProgress) => Err(ApiError::IdempotencyInProgress),
         Ok(IdempotencyClaim::Mismatch) => Err(ApiError::IdempotencyKeyReused),
         Ok(IdempotencyClaim::Replay(stored)) => Ok(replay(stored)),

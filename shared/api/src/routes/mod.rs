@@ -16,6 +16,7 @@ use axum::routing::get;
 
 use crate::error::ApiError;
 use crate::response::{json, json_text};
+use crate::routes::hub::{CatalogHub, OrderingHub, QuoteHub};
 use crate::version::{ApiVersion, V4, V5};
 use crate::{AppState, CATALOG_API_BASE, INVENTORY_API_BASE, ORDERING_API_BASE};
 
@@ -34,10 +35,13 @@ fn quote_routes<V: ApiVersion>() -> Router<AppState> {
                 .patch(quotes::patch::<V>)
                 .delete(quotes::delete::<V>),
         )
-        .route(&format!("{q}/hub"), axum::routing::post(hub::create::<V>))
+        .route(
+            &format!("{q}/hub"),
+            axum::routing::post(hub::create::<QuoteHub<V>>),
+        )
         .route(
             &format!("{q}/hub/{{id}}"),
-            axum::routing::delete(hub::delete::<V>),
+            axum::routing::delete(hub::delete::<QuoteHub<V>>),
         )
 }
 
@@ -51,11 +55,11 @@ pub fn routes() -> Router<AppState> {
         .merge(quote_routes::<V5>())
         .route(
             &format!("{c}/hub"),
-            axum::routing::post(hub::create_catalog),
+            axum::routing::post(hub::create::<CatalogHub>),
         )
         .route(
             &format!("{c}/hub/{{id}}"),
-            axum::routing::delete(hub::delete_catalog),
+            axum::routing::delete(hub::delete::<CatalogHub>),
         )
         .route(
             &format!("{c}/productOffering"),
@@ -79,10 +83,13 @@ pub fn routes() -> Router<AppState> {
             &format!("{o}/listener/productOrderStateChangeEvent"),
             axum::routing::post(orders::state_change_listener),
         )
-        .route(&format!("{o}/hub"), axum::routing::post(orders::create_hub))
+        .route(
+            &format!("{o}/hub"),
+            axum::routing::post(hub::create::<OrderingHub>),
+        )
         .route(
             &format!("{o}/hub/{{id}}"),
-            axum::routing::delete(orders::delete_hub),
+            axum::routing::delete(hub::delete::<OrderingHub>),
         )
         .route(
             &format!("{c}/listener/{{event_name}}"),
