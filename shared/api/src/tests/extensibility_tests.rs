@@ -20,7 +20,7 @@ use q2c_service::ports::{
 use q2c_service::{QuoteService, QuoteServiceConfig};
 use serde_json::{Value, json};
 
-use super::{AUDIENCE, ISSUER, Reply, SECRET, assert_error, fakes, json_req, req, send};
+use super::{AUDIENCE, ISSUER, Reply, SECRET, assert_error, empty_req, fakes, json_req, req, send};
 use crate::{ApiConfig, AppState, Authenticator, JwtKey, JwtVerifier, router};
 
 const QUOTES: &str = "/tmf-api/quoteManagement/v4/quote";
@@ -258,13 +258,7 @@ async fn unknown_fields_and_price_types_pass_through_quote_and_order_over_http()
     let created = create(&app, json!([sent])).await;
     assert_eq!(created.status.as_u16(), 201, "{:?}", created.body);
     let id = created.body["id"].as_str().expect("an id").to_owned();
-    let read = send(
-        &app,
-        req("GET", &format!("{QUOTES}/{id}"))
-            .body(axum::body::Body::empty())
-            .expect("a request"),
-    )
-    .await;
+    let read = send(&app, empty_req("GET", &format!("{QUOTES}/{id}"))).await;
     for body in [&created.body, &read.body] {
         let item = &body["quoteItem"][0];
         for field in ["@type", "x-channelHint", "productOffering", "product"] {
@@ -305,13 +299,7 @@ async fn unknown_fields_and_price_types_pass_through_quote_and_order_over_http()
         .cloned()
         .expect("the order event");
     let order_id = event.aggregate_id.clone();
-    let order = send(
-        &app,
-        req("GET", &format!("{ORDERS}/{order_id}"))
-            .body(axum::body::Body::empty())
-            .expect("a request"),
-    )
-    .await;
+    let order = send(&app, empty_req("GET", &format!("{ORDERS}/{order_id}"))).await;
     assert_eq!(order.status.as_u16(), 200, "{:?}", order.body);
     for order in [&order.body, &event.body["event"]["productOrder"]] {
         let item = &order["productOrderItem"][0];

@@ -8,7 +8,7 @@ use axum::http::{Request, header};
 use q2c_service::Scope;
 use q2c_service::ports::HubApi;
 
-use super::{app, app_with, assert_error, json_req, req, send, token};
+use super::{app, app_with, assert_error, empty_req, json_req, req, send, token};
 use crate::{ApiConfig, Authenticator, JwtKey, JwtVerifier};
 
 const HUB: &str = "/tmf-api/quoteManagement/v4/hub";
@@ -52,10 +52,10 @@ async fn hubs_are_deleted_only_by_their_tenant() {
         .body(Body::empty())
         .expect("a request");
     assert_error(&send(&app, other).await, 404, "NOT_FOUND");
-    let own = req("DELETE", &uri).body(Body::empty()).expect("a request");
+    let own = empty_req("DELETE", &uri);
     let reply = send(&app, own).await;
     assert_eq!(reply.status, 204);
-    let again = req("DELETE", &uri).body(Body::empty()).expect("a request");
+    let again = empty_req("DELETE", &uri);
     assert_error(&send(&app, again).await, 404, "NOT_FOUND");
 }
 
@@ -100,7 +100,7 @@ async fn non_json_content_types_are_415_and_charsets_are_fine() {
         .body(Body::from(BODY))
         .expect("a request");
     assert_error(&send(&app, missing).await, 415, "UNSUPPORTED_MEDIA_TYPE");
-    let nothing = req("POST", HUB).body(Body::empty()).expect("a request");
+    let nothing = empty_req("POST", HUB);
     assert_error(&send(&app, nothing).await, 400, "MALFORMED_JSON");
     let charset = req("POST", HUB)
         .header(header::CONTENT_TYPE, "application/json; charset=ISO-8859-1")
@@ -232,13 +232,9 @@ async fn the_catalog_hub_registers_and_removes_price_subscriptions_of_the_tenant
         assert_eq!(stored[&("t1".to_owned(), HubApi::Catalog)].len(), 1);
         assert!(!stored.contains_key(&("t1".to_owned(), HubApi::Quote)));
     }
-    let quote_hub = req("DELETE", &format!("{HUB}/{id}"))
-        .body(Body::empty())
-        .expect("a request");
+    let quote_hub = empty_req("DELETE", &format!("{HUB}/{id}"));
     assert_error(&send(&app, quote_hub).await, 404, "NOT_FOUND");
-    let own = req("DELETE", &format!("{CATALOG_HUB}/{id}"))
-        .body(Body::empty())
-        .expect("a request");
+    let own = empty_req("DELETE", &format!("{CATALOG_HUB}/{id}"));
     assert_eq!(send(&app, own).await.status, 204);
 }
 

@@ -98,6 +98,11 @@ pub(crate) fn req(method: &str, uri: &str) -> axum::http::request::Builder {
     )
 }
 
+/// A request without a body of tenant `t1` with every scope.
+pub(crate) fn empty_req(method: &str, uri: &str) -> Request<Body> {
+    req(method, uri).body(Body::empty()).expect("a request")
+}
+
 /// A JSON request of tenant `t1` with every scope.
 pub(crate) fn json_req(method: &str, uri: &str, body: &str) -> Request<Body> {
     req(method, uri)
@@ -132,6 +137,12 @@ pub(crate) async fn send(app: &Router, request: Request<Body>) -> Reply {
         .oneshot(request)
         .await
         .expect("infallible router");
+    reply(response).await
+}
+
+/// A response, read whole: its body as JSON, as a string when it is not JSON, `null` when
+/// empty.
+pub(crate) async fn reply(response: axum::response::Response) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response

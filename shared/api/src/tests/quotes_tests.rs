@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::header;
 use q2c_service::Scope;
 
-use super::{app, assert_error, json_req, req, send, token};
+use super::{app, assert_error, empty_req, json_req, req, send, token};
 use crate::body::FORBIDDEN_QUOTE_FIELDS;
 use crate::routes::quotes::{etag, parse_create};
 
@@ -116,14 +116,10 @@ async fn list_parameters_are_validated_before_the_service() {
         "colour=red",
         "fields=,",
     ] {
-        let request = req("GET", &format!("{QUOTES}?{query}"))
-            .body(Body::empty())
-            .expect("a request");
+        let request = empty_req("GET", &format!("{QUOTES}?{query}"));
         assert_error(&send(&app, request).await, 400, "INVALID_QUERY");
     }
-    let request = req("GET", &format!("{QUOTES}/q1?sort=id"))
-        .body(Body::empty())
-        .expect("a request");
+    let request = empty_req("GET", &format!("{QUOTES}/q1?sort=id"));
     assert_error(&send(&app, request).await, 400, "INVALID_QUERY");
 }
 

@@ -7,7 +7,7 @@ use axum::routing::get;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
 use q2c_service::Scope;
 
-use super::{app, assert_error, req, send, token};
+use super::{app, assert_error, empty_req, send, token};
 
 const CATALOG: &str = "/tmf-api/productCatalogManagement/v4";
 
@@ -40,9 +40,7 @@ async fn unknown_routes_are_404_and_wrong_methods_405_in_tmf_bodies() {
         404,
         "ROUTE_NOT_FOUND",
     );
-    let put = req("PUT", "/tmf-api/quoteManagement/v4/quote")
-        .body(Body::empty())
-        .expect("a request");
+    let put = empty_req("PUT", "/tmf-api/quoteManagement/v4/quote");
     let reply = send(&app, put).await;
     assert_error(&reply, 405, "METHOD_NOT_ALLOWED");
     assert!(
@@ -111,11 +109,7 @@ async fn catalog_lists_page_and_select_fields() {
     let (app, fakes) = app();
     seed(&fakes);
     let uri = format!("{CATALOG}/productOffering?offset=1&limit=1&fields=name");
-    let reply = send(
-        &app,
-        req("GET", &uri).body(Body::empty()).expect("a request"),
-    )
-    .await;
+    let reply = send(&app, empty_req("GET", &uri)).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.headers["x-total-count"], "3");
     assert_eq!(reply.headers["x-result-count"], "1");
@@ -124,11 +118,7 @@ async fn catalog_lists_page_and_select_fields() {
         serde_json::json!([{"id": "po-2", "name": "Offer 2"}])
     );
     let prices = format!("{CATALOG}/productOfferingPrice");
-    let reply = send(
-        &app,
-        req("GET", &prices).body(Body::empty()).expect("a request"),
-    )
-    .await;
+    let reply = send(&app, empty_req("GET", &prices)).await;
     assert_eq!(reply.body[0]["id"], "pop-1");
 }
 
@@ -137,42 +127,22 @@ async fn catalog_items_are_read_by_id_or_404() {
     let (app, fakes) = app();
     seed(&fakes);
     let one = format!("{CATALOG}/productOffering/po-3?fields=description");
-    let reply = send(
-        &app,
-        req("GET", &one).body(Body::empty()).expect("a request"),
-    )
-    .await;
+    let reply = send(&app, empty_req("GET", &one)).await;
     assert_eq!(
         reply.body,
         serde_json::json!({"id": "po-3", "description": "d"})
     );
     let price = format!("{CATALOG}/productOfferingPrice/pop-1");
-    assert_eq!(
-        send(
-            &app,
-            req("GET", &price).body(Body::empty()).expect("a request")
-        )
-        .await
-        .status,
-        200
-    );
+    assert_eq!(send(&app, empty_req("GET", &price)).await.status, 200);
     let missing = format!("{CATALOG}/productOfferingPrice/nope");
     assert_error(
-        &send(
-            &app,
-            req("GET", &missing).body(Body::empty()).expect("a request"),
-        )
-        .await,
+        &send(&app, empty_req("GET", &missing)).await,
         404,
         "NOT_FOUND",
     );
     let bad = format!("{CATALOG}/productOffering?limit=5000");
     assert_error(
-        &send(
-            &app,
-            req("GET", &bad).body(Body::empty()).expect("a request"),
-        )
-        .await,
+        &send(&app, empty_req("GET", &bad)).await,
         400,
         "INVALID_QUERY",
     );
