@@ -18,6 +18,21 @@ pub struct QuoteSchemas {
 }
 
 impl QuoteSchemas {
+    /// Compiles the create schema `create` and the update schema `update` of a document.
+    ///
+    /// # Errors
+    /// When a schema does not compile.
+    pub fn compile(
+        document: &Value,
+        create: &str,
+        update: &str,
+    ) -> Result<Self, jsonschema::ValidationError<'static>> {
+        Ok(QuoteSchemas {
+            create: compile(document, create)?,
+            update: compile(document, update)?,
+        })
+    }
+
     /// Checks a `POST /quote` body.
     ///
     /// # Errors
@@ -52,10 +67,22 @@ pub struct RequestSchemas {
 /// build-time facts checked by the crate's tests.
 pub fn request_schemas() -> &'static RequestSchemas {
     static SCHEMAS: OnceLock<RequestSchemas> = OnceLock::new();
-    SCHEMAS.get_or_init(|| {
+    compiled_once(&SCHEMAS, DOCUMENT, RequestSchemas::from_document)
+}
+
+/// The schemas `compile` builds from an embedded document, built on first use.
+///
+/// # Panics
+/// When the document is not JSON or a schema does not compile.
+fn compiled_once<T>(
+    cell: &'static OnceLock<T>,
+    document: &str,
+    compile: impl FnOnce(&Value) -> Result<T, jsonschema::ValidationError<'static>>,
+) -> &'static T {
+    cell.get_or_init(|| {
         let document: Value =
-            serde_json::from_str(DOCUMENT).expect("the embedded OpenAPI document is JSON");
-        RequestSchemas::from_document(&document).expect("the request schemas compile")
+            serde_json::from_str(document).expect("an embedded OpenAPI document is JSON");
+        compile(&document).expect("the request schemas of an embedded document compile")
     })
 }
 
@@ -83,10 +110,7 @@ impl RequestSchemas {
     /// When a schema does not compile.
     pub fn from_document(document: &Value) -> Result<Self, jsonschema::ValidationError<'static>> {
         Ok(RequestSchemas {
-            quote: QuoteSchemas {
-                create: compile(document, "Quote_Create")?,
-                update: compile(document, "Quote_Update")?,
-            },
+            quote: QuoteSchemas::compile(document, "Quote_Create", "Quote_Update")?,
             hub_input: compile(document, "EventSubscriptionInput")?,
             order_state_change: compile(document, "ProductOrderStateChangeEvent")?,
         })
@@ -123,22 +147,21 @@ pub struct V5RequestSchemas {
 /// crate's tests).
 pub fn v5_request_schemas() -> &'static V5RequestSchemas {
     static SCHEMAS: OnceLock<V5RequestSchemas> = OnceLock::new();
-    SCHEMAS.get_or_init(|| {
-        let document: Value =
-            serde_json::from_str(DOCUMENT_V5).expect("the embedded v5 OpenAPI document is JSON");
-        let compile =
-            |name: &str| compile(&document, name).expect("the v5 request schemas compile");
-        V5RequestSchemas {
-            quote: QuoteSchemas {
-                create: compile("Quote_FVO"),
-                update: compile("Quote_MVO"),
-            },
-            json_patch: compile("JsonPatch"),
-        }
-    })
+    compiled_once(&SCHEMAS, DOCUMENT_V5, V5RequestSchemas::from_document)
 }
 
 impl V5RequestSchemas {
+    /// Compiles `Quote_FVO`, `Quote_MVO` and `JsonPatch` of a v5 OpenAPI 3.0 document.
+    ///
+    /// # Errors
+    /// When a schema does not compile.
+    pub fn from_document(document: &Value) -> Result<Self, jsonschema::ValidationError<'static>> {
+        Ok(V5RequestSchemas {
+            quote: QuoteSchemas::compile(document, "Quote_FVO", "Quote_MVO")?,
+            json_patch: compile(document, "JsonPatch")?,
+        })
+    }
+
     /// Checks a JSON Patch document (RFC 6902).
     ///
     /// # Errors
