@@ -1,17 +1,13 @@
 //! Races and retries: optimistic locking and idempotent POSTs.
 
-use q2c_tests::{QUOTES, assert_tmf_error, quote_body, spawn_app};
+use q2c_tests::{QUOTES, assert_tmf_error, quote_body, spawn_as_admin};
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn two_concurrent_patches_with_one_if_match_give_one_200_and_one_412() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     for round in 0..5 {
-        let id = app.created_quote(&token, "mobile-s").await["id"]
-            .as_str()
-            .expect("id")
-            .to_owned();
+        let id = app.created_id(&token, "mobile-s").await;
         let (patch_a, patch_b) = (
             json!({"description": format!("a{round}")}),
             json!({"description": format!("b{round}")}),
@@ -23,12 +19,7 @@ async fn two_concurrent_patches_with_one_if_match_give_one_200_and_one_412() {
         let mut statuses = [a.status().as_u16(), b.status().as_u16()];
         statuses.sort_unstable();
         assert_eq!(statuses, [200, 412], "round {round}");
-        let quote: Value = app
-            .get(&format!("{QUOTES}/quote/{id}"), &token)
-            .await
-            .json()
-            .await
-            .expect("json");
+        let quote: Value = app.get_json(&format!("{QUOTES}/quote/{id}"), &token).await;
         assert!(
             quote["description"] == json!(format!("a{round}"))
                 || quote["description"] == json!(format!("b{round}"))
@@ -38,8 +29,7 @@ async fn two_concurrent_patches_with_one_if_match_give_one_200_and_one_412() {
 
 #[tokio::test]
 async fn an_idempotent_post_replays_and_a_reused_key_is_422() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let post = |body: Value| {
         app.request(reqwest::Method::POST, &format!("{QUOTES}/quote"), &token)
             .header("Idempotency-Key", "order-form-7")
@@ -66,8 +56,7 @@ async fn an_idempotent_post_replays_and_a_reused_key_is_422() {
 
 #[tokio::test]
 async fn concurrent_creates_with_one_key_create_one_quote() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let requests = (0..8).map(|_| {
         app.request(reqwest::Method::POST, &format!("{QUOTES}/quote"), &token)
             .header("Idempotency-Key", "burst")

@@ -19,7 +19,8 @@ use q2c_service::TenantId;
 use q2c_service::ports::IdempotencyStore;
 use q2c_service::quotas::OpenQuoteCounts;
 use q2c_tests::{
-    ORDERING, QUOTES, QUOTES_V5, TestApp, assert_tmf_error, quote_body, spawn_app, spawn_configured,
+    ORDERING, QUOTES, QUOTES_V5, TestApp, assert_tmf_error, quote_body, spawn_app, spawn_as_admin,
+    spawn_configured,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -66,10 +67,7 @@ fn readable(body: &Value) -> String {
 }
 
 async fn created(app: &TestApp, token: &str) -> String {
-    app.created_quote(token, "mobile-s").await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned()
+    app.created_id(token, "mobile-s").await
 }
 
 /// A case: provokes one or more errors through the API, checks them and returns their bodies.
@@ -341,8 +339,7 @@ async fn every_documented_code_is_answered_with_a_message_a_person_can_act_on() 
 }
 
 async fn a_retired_offering_is_named_with_its_lifecycle_status_as_sent() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let response = app.create_quote(&token, &quote_body("mobile-legacy")).await;
     let body = assert_tmf_error(response, 422, "OFFERING_NOT_SELLABLE").await;
     let message = readable(&body);
@@ -355,8 +352,7 @@ async fn a_retired_offering_is_named_with_its_lifecycle_status_as_sent() -> Vec<
 }
 
 async fn a_value_outside_an_enumeration_lists_every_allowed_value() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut body = quote_body("mobile-s");
     body["quoteItem"][0]["state"] = json!("bogus");
     let error = assert_tmf_error(app.create_quote(&token, &body).await, 400, "INVALID_INPUT").await;
@@ -374,8 +370,7 @@ async fn a_value_outside_an_enumeration_lists_every_allowed_value() -> Vec<Value
 
 async fn an_illegal_transition_lists_the_next_states_and_a_final_quote_says_what_may_change()
 -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let id = created(&app, &token).await;
     let response = app
         .patch_quote(&token, &id, &json!({"state": "accepted"}), None)
@@ -428,8 +423,7 @@ async fn a_token_signed_with_another_secret_says_so_and_how_to_mint_one() -> Vec
 }
 
 async fn field_errors_name_the_path_once() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut bodies = Vec::new();
     for (body, status, code, path) in [
         (
@@ -471,8 +465,7 @@ async fn post_raw(
 }
 
 async fn malformed_json_says_where_the_parser_stopped() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let response = post_raw(
         &app,
         &token,
@@ -489,8 +482,7 @@ async fn malformed_json_says_where_the_parser_stopped() -> Vec<Value> {
 }
 
 async fn a_server_owned_field_is_named() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut body = quote_body("mobile-s");
     body["quoteTotalPrice"] = Value::Null;
     let error = assert_tmf_error(
@@ -508,8 +500,7 @@ async fn a_server_owned_field_is_named() -> Vec<Value> {
 }
 
 async fn an_invalid_query_parameter_names_the_allowed_range() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut bodies = Vec::new();
     let response = app.get(&format!("{QUOTES}/quote?limit=0"), &token).await;
     let error = assert_tmf_error(response, 400, "INVALID_QUERY").await;
@@ -529,8 +520,7 @@ async fn an_invalid_query_parameter_names_the_allowed_range() -> Vec<Value> {
 }
 
 async fn an_invalid_if_match_shows_the_expected_form() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let id = created(&app, &token).await;
     let response = app
         .patch_quote(&token, &id, &json!({"description": "x"}), Some("version-3"))
@@ -563,8 +553,7 @@ async fn a_missing_scope_is_named() -> Vec<Value> {
 }
 
 async fn an_unknown_quote_is_named() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let response = app.get(&format!("{QUOTES}/quote/q-nope"), &token).await;
     let error = assert_tmf_error(response, 404, "NOT_FOUND").await;
     let message = readable(&error);
@@ -574,8 +563,7 @@ async fn an_unknown_quote_is_named() -> Vec<Value> {
 }
 
 async fn an_unknown_route_is_named() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let response = app.get(&format!("{QUOTES}/quotes"), &token).await;
     let error = assert_tmf_error(response, 404, "ROUTE_NOT_FOUND").await;
     assert_eq!(readable(&error), format!("no route for {QUOTES}/quotes"));
@@ -583,13 +571,8 @@ async fn an_unknown_route_is_named() -> Vec<Value> {
 }
 
 async fn a_method_not_allowed_names_the_method_and_points_at_allow() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let response = app
-        .request(Method::DELETE, &format!("{QUOTES}/quote"), &token)
-        .send()
-        .await
-        .expect("DELETE");
+    let (app, token) = spawn_as_admin().await;
+    let response = app.delete(&format!("{QUOTES}/quote"), &token).await;
     let allow = response.headers()["allow"]
         .to_str()
         .expect("ascii")
@@ -633,8 +616,7 @@ async fn an_expired_quote_says_when_it_expired() -> Vec<Value> {
 }
 
 async fn deleting_an_accepted_quote_says_why_not() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let id = created(&app, &token).await;
     for state in ["approved", "accepted"] {
         let response = app
@@ -642,11 +624,7 @@ async fn deleting_an_accepted_quote_says_why_not() -> Vec<Value> {
             .await;
         assert_eq!(response.status(), 200, "to {state}");
     }
-    let response = app
-        .request(Method::DELETE, &format!("{QUOTES}/quote/{id}"), &token)
-        .send()
-        .await
-        .expect("DELETE");
+    let response = app.delete(&format!("{QUOTES}/quote/{id}"), &token).await;
     let error = assert_tmf_error(response, 409, "CONFLICT").await;
     let message = readable(&error);
     assert_eq!(
@@ -657,8 +635,7 @@ async fn deleting_an_accepted_quote_says_why_not() -> Vec<Value> {
 }
 
 async fn a_key_in_progress_says_to_retry_after_it() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let path = format!("{QUOTES}/quote");
     let body = quote_body("mobile-s").to_string();
     // Another request with this key holds its claim: taken on the app's store, as a request
@@ -735,8 +712,7 @@ async fn a_body_that_does_not_arrive_is_a_408() -> Vec<Value> {
 }
 
 async fn a_stale_if_match_names_both_versions() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let id = created(&app, &token).await;
     let changed = app
         .patch_quote(&token, &id, &json!({"description": "v2"}), None)
@@ -782,8 +758,7 @@ fn limit_of(body: &Value, name: &str, value: u64) -> Value {
 }
 
 async fn an_oversized_body_names_the_limit() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut body = quote_body("mobile-s");
     body["description"] = json!("d".repeat(270_000));
     let error = assert_tmf_error(
@@ -798,8 +773,7 @@ async fn an_oversized_body_names_the_limit() -> Vec<Value> {
 }
 
 async fn too_many_items_names_the_limit() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let item = quote_body("mobile-s")["quoteItem"][0].clone();
     let body = json!({"quoteItem": vec![item; 501]});
     let error =
@@ -811,8 +785,7 @@ async fn too_many_items_names_the_limit() -> Vec<Value> {
 }
 
 async fn too_many_catalog_refs_names_the_budget() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let items: Vec<Value> = (0..41)
         .map(|i| json!({"action": "add", "quantity": 1, "productOffering": {"id": format!("unknown-{i}")}}))
         .collect();
@@ -831,8 +804,7 @@ async fn too_many_catalog_refs_names_the_budget() -> Vec<Value> {
 }
 
 async fn an_overflowing_amount_names_the_item() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     // Quantities of 1e6 nested `levels` deep: each in range, their product is not.
     let chain = |levels: usize| {
         let mut chain =
@@ -876,8 +848,7 @@ async fn an_overflowing_amount_names_the_item() -> Vec<Value> {
 }
 
 async fn an_unsupported_content_type_says_what_to_send() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let response = post_raw(
         &app,
         &token,
@@ -900,8 +871,7 @@ async fn an_unsupported_content_type_says_what_to_send() -> Vec<Value> {
 }
 
 async fn json_patch_errors_say_what_did_not_apply() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let id = created(&app, &token).await;
     let path = format!("{QUOTES_V5}/quote/{id}");
     let patch = |ops: Value| {
@@ -968,8 +938,7 @@ async fn json_patch_errors_say_what_did_not_apply() -> Vec<Value> {
 }
 
 async fn a_reused_idempotency_key_says_so() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let post = |offering: &str| {
         app.request(Method::POST, &format!("{QUOTES}/quote"), &token)
             .header("Idempotency-Key", "order-7")
@@ -1112,8 +1081,7 @@ fn database(app: &TestApp) -> rusqlite::Connection {
 }
 
 async fn a_failing_store_is_a_503_that_hides_its_details() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     database(&app)
         .execute_batch(
             "CREATE TRIGGER store_fails BEFORE INSERT ON quotes
@@ -1133,8 +1101,7 @@ async fn a_failing_store_is_a_503_that_hides_its_details() -> Vec<Value> {
 }
 
 async fn losing_every_race_is_a_503_with_retry_after() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let id = created(&app, &token).await;
     // Every write of this quote finds it changed (its update is skipped): each attempt loses
     // the version race as it would to a concurrent writer.
@@ -1218,8 +1185,7 @@ fn item(offering: &str) -> Value {
 }
 
 async fn catalog_rules_name_the_offering_or_price() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let refused = import(
         &app,
         &[
@@ -1289,8 +1255,7 @@ async fn catalog_rules_name_the_offering_or_price() -> Vec<Value> {
 }
 
 async fn characteristic_codes_name_the_characteristic_and_the_offering() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let refused = import(
         &app,
         &[offering(
@@ -1353,8 +1318,7 @@ async fn characteristic_codes_name_the_characteristic_and_the_offering() -> Vec<
 }
 
 async fn requested_item_rules_name_the_item() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut bodies = Vec::new();
     let mut twins = vec![item("mobile-s"), item("mobile-l")];
     for twin in &mut twins {
@@ -1405,25 +1369,21 @@ async fn notify_order(
     order_id: &str,
     state: &str,
 ) -> reqwest::Response {
-    app.request(
-        Method::POST,
+    app.post_json(
         &format!("{ORDERING}/listener/productOrderStateChangeEvent"),
         token,
+        &json!({
+            "eventId": format!("om-{order_id}-{state}"),
+            "eventTime": "2026-11-27T12:00:00Z",
+            "eventType": "ProductOrderStateChangeEvent",
+            "event": {"productOrder": {"id": "om-1", "externalId": order_id, "state": state}}
+        }),
     )
-    .json(&json!({
-        "eventId": format!("om-{order_id}-{state}"),
-        "eventTime": "2026-11-27T12:00:00Z",
-        "eventType": "ProductOrderStateChangeEvent",
-        "event": {"productOrder": {"id": "om-1", "externalId": order_id, "state": state}}
-    }))
-    .send()
     .await
-    .expect("POST listener")
 }
 
 async fn order_rules_name_the_states_and_the_limit() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let order = ordered(&app, &token, vec![item("mobile-s")]).await;
     let error = assert_tmf_error(
         notify_order(&app, &token, &order, "completed").await,
@@ -1463,8 +1423,7 @@ async fn order_rules_name_the_states_and_the_limit() -> Vec<Value> {
 }
 
 async fn approving_with_a_retired_price_names_the_price() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let price = |status: &str, at: &str| {
         monthly(
             "fading-monthly",
@@ -1481,10 +1440,7 @@ async fn approving_with_a_retired_price_names_the_price() -> Vec<Value> {
         import(&app, &[price("Launched", "2026-01-01T00:00:00Z"), fading]).await,
         0
     );
-    let id = app.created_quote(&token, "fading").await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = app.created_id(&token, "fading").await;
     assert_eq!(
         import(&app, &[price("Retired", "2026-02-01T00:00:00Z")]).await,
         0

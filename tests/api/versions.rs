@@ -2,7 +2,9 @@
 //! crossing versions, JSON Patch (RFC 6902) on v5, and the v5 specifics (required `@type` and
 //! `instantSyncQuote`, `ExternalIdentifier[]`, `ItemActionType`, `declined`, `Hub`).
 
-use q2c_tests::{QUOTES, QUOTES_V5, TestApp, assert_tmf_error, quote_body, spawn_app};
+use q2c_tests::{
+    QUOTES, QUOTES_V5, TestApp, assert_tmf_error, quote_body, spawn_app, spawn_as_admin,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -42,11 +44,8 @@ impl Version {
 }
 
 async fn create(app: &TestApp, token: &str, version: Version, body: &Value) -> reqwest::Response {
-    app.request(Method::POST, &format!("{}/quote", version.base), token)
-        .json(body)
-        .send()
+    app.post_json(&format!("{}/quote", version.base), token, body)
         .await
-        .expect("POST")
 }
 
 async fn patch(
@@ -85,8 +84,7 @@ async fn body(response: reqwest::Response, status: u16) -> Value {
 
 /// The lifecycle suite, run against each version.
 async fn lifecycle(version: Version) {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let response = create(&app, &token, version, &version.create_body("fibre-1g")).await;
     assert_eq!(response.status(), 201);
     let location = response.headers()["location"]
@@ -176,11 +174,7 @@ async fn lifecycle(version: Version) {
     )
     .await;
     assert_eq!(accepted["state"], "accepted");
-    let delete = app
-        .request(Method::DELETE, &version.quote(&id), &token)
-        .send()
-        .await
-        .expect("DELETE");
+    let delete = app.delete(&version.quote(&id), &token).await;
     assert_tmf_error(delete, 409, "CONFLICT").await;
 
     let other = body(
@@ -189,20 +183,11 @@ async fn lifecycle(version: Version) {
     )
     .await;
     let other = version.quote(other["id"].as_str().expect("id"));
-    let delete = app
-        .request(Method::DELETE, &other, &token)
-        .send()
-        .await
-        .expect("DELETE");
+    let delete = app.delete(&other, &token).await;
     assert_eq!(delete.status(), 204);
-    assert_tmf_error(app.get(&other, &token).await, 404, "NOT_FOUND").await;
+    app.get_error(&other, &token, 404, "NOT_FOUND").await;
 
-    let hub = app
-        .request(Method::POST, &format!("{}/hub", version.base), &token)
-        .json(&json!({"callback": "local:subscriber-acme", "query": "eventType=QuoteStateChangeEvent"}))
-        .send()
-        .await
-        .expect("POST /hub");
+    let hub = app.post_json(&format!("{}/hub", version.base), &token, &json!({"callback": "local:subscriber-acme", "query": "eventType=QuoteStateChangeEvent"})).await;
     let hub_location = hub.headers()["location"]
         .to_str()
         .expect("location")
@@ -214,14 +199,11 @@ async fn lifecycle(version: Version) {
         assert_eq!(hub["href"], json!(hub_location));
     }
     let removed = app
-        .request(
-            Method::DELETE,
+        .delete(
             &format!("{}/hub/{}", version.base, hub["id"].as_str().expect("id")),
             &token,
         )
-        .send()
-        .await
-        .expect("DELETE /hub");
+        .await;
     assert_eq!(removed.status(), 204);
 }
 
@@ -237,8 +219,7 @@ async fn the_lifecycle_suite_passes_on_v5() {
 
 #[tokio::test]
 async fn a_quote_created_on_v4_is_patched_on_v5_and_read_on_v4() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let created = body(
         create(&app, &token, V4, &V4.create_body("fibre-1g")).await,
         201,
@@ -285,8 +266,7 @@ async fn a_quote_created_on_v4_is_patched_on_v5_and_read_on_v4() {
 
 #[tokio::test]
 async fn a_quote_created_on_v5_is_patched_on_v4_and_read_on_v5() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let created = body(
         create(&app, &token, V5, &V5.create_body("mobile-l")).await,
         201,
@@ -330,8 +310,7 @@ async fn a_quote_created_on_v5_is_patched_on_v4_and_read_on_v5() {
 
 #[tokio::test]
 async fn json_patch_adds_replaces_removes_and_tests_items_and_notes() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let created = body(
         create(&app, &token, V5, &V5.create_body("mobile-s")).await,
         201,
@@ -386,8 +365,7 @@ async fn json_patch_adds_replaces_removes_and_tests_items_and_notes() {
 
 #[tokio::test]
 async fn a_failing_json_patch_test_changes_nothing() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let created = body(
         create(&app, &token, V5, &V5.create_body("mobile-s")).await,
         201,
@@ -412,8 +390,7 @@ async fn a_failing_json_patch_test_changes_nothing() {
 
 #[tokio::test]
 async fn an_invalid_json_patch_is_a_400_tmf_error() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let created = body(
         create(&app, &token, V5, &V5.create_body("mobile-s")).await,
         201,
@@ -478,8 +455,7 @@ async fn an_invalid_json_patch_is_a_400_tmf_error() {
 
 #[tokio::test]
 async fn v5_create_requires_type_and_instant_sync_quote_and_item_action_type() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     for field in ["@type", "instantSyncQuote"] {
         let mut create_body = V5.create_body("mobile-s");
         create_body.as_object_mut().expect("object").remove(field);
@@ -532,8 +508,7 @@ async fn v5_create_requires_type_and_instant_sync_quote_and_item_action_type() {
 
 #[tokio::test]
 async fn v5_states_map_onto_the_lifecycle_and_filters_use_v5_names() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let created = body(
         create(&app, &token, V5, &V5.create_body("mobile-s")).await,
         201,
@@ -601,12 +576,7 @@ async fn v5_states_map_onto_the_lifecycle_and_filters_use_v5_names() {
 async fn each_version_serves_its_openapi_document() {
     let app = spawn_app().await;
     for (base, version) in [(QUOTES, "4"), (QUOTES_V5, "5")] {
-        let response = app
-            .client
-            .get(format!("{}{base}/openapi.json", app.base))
-            .send()
-            .await
-            .expect("GET");
+        let response = app.get_anonymous(&format!("{base}/openapi.json")).await;
         let document = body(response, 200).await;
         assert!(
             document["info"]["version"]
@@ -626,16 +596,16 @@ async fn each_version_serves_its_openapi_document() {
 async fn a_hub_subscription_remembers_the_version_it_was_made_through() {
     use q2c_service::event_versions::SchemaMajor;
     use q2c_service::ports::{HubApi, HubStore};
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut ids = Vec::new();
     for version in [V4, V5] {
         let hub = app
-            .request(Method::POST, &format!("{}/hub", version.base), &token)
-            .json(&json!({"callback": "local:subscriber-acme"}))
-            .send()
-            .await
-            .expect("POST /hub");
+            .post_json(
+                &format!("{}/hub", version.base),
+                &token,
+                &json!({"callback": "local:subscriber-acme"}),
+            )
+            .await;
         ids.push(body(hub, 201).await["id"].as_str().expect("id").to_owned());
     }
     let path = app.data_dir.path().join(q2c::local::DATABASE_FILE);
