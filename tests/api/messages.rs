@@ -19,8 +19,8 @@ use q2c_service::TenantId;
 use q2c_service::ports::IdempotencyStore;
 use q2c_service::quotas::OpenQuoteCounts;
 use q2c_tests::{
-    ORDERING, QUOTES, QUOTES_V5, TestApp, assert_tmf_error, quote_body, spawn_app, spawn_as_admin,
-    spawn_configured,
+    ORDERING, QUOTES, QUOTES_V5, TestApp, assert_tmf_error, numeric_header, quote_body, spawn_app,
+    spawn_as_admin, spawn_configured,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -1015,11 +1015,7 @@ async fn the_rate_limit_names_the_rate() -> Vec<Value> {
     for _ in 0..20 {
         let response = app.get(&format!("{QUOTES}/quote"), &token).await;
         if response.status() == 429 {
-            let retry_after: u64 = response.headers()["retry-after"]
-                .to_str()
-                .expect("ascii")
-                .parse()
-                .expect("whole seconds");
+            let retry_after = numeric_header(&response, "retry-after");
             assert!(retry_after >= 1, "Retry-After {retry_after}");
             let error = assert_tmf_error(response, 429, "RATE_LIMITED").await;
             let message = readable(&error);

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use q2c_service::TenantId;
 use q2c_service::quotas::OpenQuoteCounts;
 use q2c_tests::{
-    CATALOG, QUOTES, TestApp, assert_message_contains, assert_tmf_error, quote_body,
-    spawn_configured,
+    CATALOG, QUOTES, TestApp, assert_message_contains, assert_tmf_error, numeric_header,
+    quote_body, spawn_configured,
 };
 use serde_json::json;
 
@@ -106,11 +106,7 @@ async fn a_burst_beyond_the_rate_is_429_while_another_tenant_keeps_its_pace() {
         "60 requests at once exceed a burst of 10"
     );
     for response in limited {
-        let retry_after: u64 = response.headers()["retry-after"]
-            .to_str()
-            .expect("ascii")
-            .parse()
-            .expect("whole seconds");
+        let retry_after = numeric_header(&response, "retry-after");
         assert!(retry_after >= 1, "Retry-After {retry_after}");
         let body = assert_tmf_error(response, 429, "RATE_LIMITED").await;
         assert_message_contains(&body, "tenant noisy exceeded 5 requests per second");

@@ -319,11 +319,11 @@ pub fn assert_message_contains(body: &Value, part: &str) {
     );
 }
 
-/// A count header of a listing (`X-Total-Count`, `X-Result-Count`) as a number.
-pub fn count_header(response: &Response, name: &str) -> u64 {
-    response.headers()[name]
-        .to_str()
-        .expect("count")
+/// A header whose value is a whole number (`X-Total-Count`, `X-Result-Count`,
+/// `Retry-After`), as that number.
+pub fn numeric_header(response: &Response, name: &str) -> u64 {
+    let value = response.headers()[name].to_str().expect("ascii");
+    value
         .parse()
-        .expect("number")
+        .unwrap_or_else(|_| panic!("{name}: `{value}` is not a whole number"))
 }
