@@ -18,14 +18,11 @@ async fn the_sample_catalog_is_served_with_paging() {
         .await;
     assert_eq!(offering["id"], "fibre-1g");
     let price: Value = app
-        .get(
+        .get_json(
             &format!("{CATALOG}/productOfferingPrice/fibre-1g-promo-50"),
             &token,
         )
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert_eq!(price["priceType"], "discount");
     assert_eq!(price["percentage"], json!(50));
     let prices = app
@@ -47,7 +44,11 @@ async fn the_sample_catalog_is_served_with_paging() {
 #[tokio::test]
 async fn a_hub_subscription_is_created_and_removed() {
     let (app, token) = spawn_as_admin().await;
-    let response = app.post_json(&format!("{QUOTES}/hub"), &token, &json!({"callback": "http://127.0.0.1:9/listener", "query": "eventType=QuoteStateChangeEvent"})).await;
+    let subscription = json!({"callback": "http://127.0.0.1:9/listener",
+                              "query": "eventType=QuoteStateChangeEvent"});
+    let response = app
+        .post_json(&format!("{QUOTES}/hub"), &token, &subscription)
+        .await;
     assert_eq!(response.status(), 201);
     assert!(response.headers().contains_key("location"));
     let hub: Value = response.json().await.expect("json");

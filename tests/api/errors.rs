@@ -1,7 +1,10 @@
 //! Every error status the API documents, each as a TMF630 body, none changing stored data.
 
 use q2c_service::Scope;
-use q2c_tests::{QUOTES, TestApp, assert_tmf_error, quote_body, spawn_app, spawn_as_admin};
+use q2c_tests::{
+    QUOTES, TestApp, assert_message_contains, assert_tmf_error, quote_body, spawn_app,
+    spawn_as_admin,
+};
 use serde_json::{Value, json};
 
 async fn quote_count(app: &TestApp, token: &str) -> String {
@@ -39,13 +42,7 @@ async fn a_wrongly_typed_field_is_400_naming_its_path() {
     let (app, token) = spawn_as_admin().await;
     let body = json!({"quoteItem": [{"productOffering": {"id": "mobile-s"}, "quantity": "two"}]});
     let error = assert_tmf_error(app.create_quote(&token, &body).await, 400, "INVALID_INPUT").await;
-    assert!(
-        error["message"]
-            .as_str()
-            .expect("message")
-            .contains("quoteItem[0].quantity"),
-        "{error}"
-    );
+    assert_message_contains(&error, "quoteItem[0].quantity");
 }
 
 #[tokio::test]
@@ -129,13 +126,7 @@ async fn an_illegal_transition_is_409_and_changes_nothing() {
         "ILLEGAL_TRANSITION",
     )
     .await;
-    assert!(
-        error["message"]
-            .as_str()
-            .expect("message")
-            .contains("inProgress"),
-        "{error}"
-    );
+    assert_message_contains(&error, "inProgress");
     let quote: Value = app.get_json(&format!("{QUOTES}/quote/{id}"), &token).await;
     assert_eq!(quote["state"], "inProgress");
 }
@@ -214,26 +205,14 @@ async fn business_rules_are_422_naming_the_item() {
         "UNKNOWN_OFFERING",
     )
     .await;
-    assert!(
-        error["message"]
-            .as_str()
-            .expect("message")
-            .contains("quoteItem[1]"),
-        "{error}"
-    );
+    assert_message_contains(&error, "quoteItem[1]");
     let retired = assert_tmf_error(
         app.create_quote(&token, &quote_body("mobile-legacy")).await,
         422,
         "OFFERING_NOT_SELLABLE",
     )
     .await;
-    assert!(
-        retired["message"]
-            .as_str()
-            .expect("message")
-            .contains("mobile-legacy"),
-        "{retired}"
-    );
+    assert_message_contains(&retired, "mobile-legacy");
     assert_eq!(quote_count(&app, &token).await, "0");
 }
 
@@ -260,13 +239,7 @@ async fn null_values_in_a_create_body_are_400_naming_the_path() {
     let mut body = quote_body("mobile-s");
     body["quoteItem"][0]["note"] = json!([{"id": "n1", "text": null}]);
     let error = assert_tmf_error(app.create_quote(&token, &body).await, 400, "INVALID_INPUT").await;
-    assert!(
-        error["message"]
-            .as_str()
-            .expect("message")
-            .contains("quoteItem[0].note[0].text"),
-        "{error}"
-    );
+    assert_message_contains(&error, "quoteItem[0].note[0].text");
     let hub = app
         .post_json(
             &format!("{QUOTES}/hub"),

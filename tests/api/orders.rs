@@ -5,7 +5,8 @@
 
 use q2c_service::Scope;
 use q2c_tests::{
-    QUOTES, TestApp, assert_message_contains, assert_tmf_error, spawn_app, spawn_as_admin,
+    QUOTES, TestApp, assert_message_contains, assert_page, assert_tmf_error, spawn_app,
+    spawn_as_admin,
 };
 use serde_json::{Value, json};
 
@@ -72,14 +73,11 @@ async fn accepting_a_quote_makes_an_order_readable_with_a_pending_dispatch() {
     assert!(item["itemPrice"].as_array().is_some_and(|p| !p.is_empty()));
 
     let fields: Value = app
-        .get(
+        .get_json(
             &format!("{ORDERING}/productOrder/{order_id}?fields=dispatch"),
             &token,
         )
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert_eq!(fields["dispatch"]["status"], "pending");
     assert!(fields.get("productOrderItem").is_none(), "fields= selects");
 
@@ -130,9 +128,7 @@ async fn orders_are_paged_newest_first() {
     let page = app
         .get(&format!("{ORDERING}/productOrder?offset=1&limit=1"), &token)
         .await;
-    assert_eq!(page.status(), 200);
-    assert_eq!(page.headers()["x-total-count"], "3");
-    assert_eq!(page.headers()["x-result-count"], "1");
+    assert_page(&page, 3, 1);
     let items: Vec<Value> = page.json().await.expect("json");
     assert_eq!(items[0]["id"], ids[1].as_str(), "the second newest");
     app.get_error(

@@ -1,6 +1,6 @@
 //! The quote lifecycle and the read side (paging, filters, fields).
 
-use q2c_tests::{QUOTES, assert_tmf_error, quote_body, spawn_as_admin};
+use q2c_tests::{QUOTES, assert_page, assert_tmf_error, quote_body, spawn_as_admin};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -89,9 +89,7 @@ async fn listing_pages_filters_and_selects_fields() {
     let page = app
         .get(&format!("{QUOTES}/quote?offset=1&limit=2"), &token)
         .await;
-    assert_eq!(page.status(), 200);
-    assert_eq!(page.headers()["x-total-count"], "6");
-    assert_eq!(page.headers()["x-result-count"], "2");
+    assert_page(&page, 6, 2);
     assert_eq!(
         page.json::<Value>()
             .await

@@ -319,6 +319,24 @@ pub fn assert_message_contains(body: &Value, part: &str) {
     );
 }
 
+/// Asserts that a TMF630 error body's `message` starts with `prefix`.
+pub fn assert_message_starts_with(body: &Value, prefix: &str) {
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with(prefix)),
+        "a message starting with {prefix:?} in {body}"
+    );
+}
+
+/// Asserts a listing's 200 with its `X-Total-Count` (all that match) and `X-Result-Count`
+/// (those on this page).
+pub fn assert_page(response: &Response, total: u64, result: u64) {
+    assert_eq!(response.status(), 200, "status of {}", response.url());
+    assert_eq!(numeric_header(response, "x-total-count"), total);
+    assert_eq!(numeric_header(response, "x-result-count"), result);
+}
+
 /// A header whose value is a whole number (`X-Total-Count`, `X-Result-Count`,
 /// `Retry-After`), as that number.
 pub fn numeric_header(response: &Response, name: &str) -> u64 {
