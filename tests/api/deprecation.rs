@@ -3,7 +3,7 @@
 //! not.
 
 use q2c::local::LocalConfig;
-use q2c_tests::{CATALOG, QUOTES, QUOTES_V5, spawn_as_admin, spawn_with};
+use q2c_tests::{CATALOG, QUOTES, QUOTES_V5, spawn_app, spawn_with};
 use reqwest::Method;
 
 async fn spawn_with_v4_deprecated() -> q2c_tests::TestApp {
@@ -94,7 +94,8 @@ async fn a_deprecated_version_announces_deprecation_sunset_and_successor_on_ever
 
 #[tokio::test]
 async fn without_configuration_no_version_is_deprecated() {
-    let (app, token) = spawn_as_admin().await;
+    let app = spawn_app().await;
+    let token = app.admin("acme");
     let listed = app.get(&format!("{QUOTES}/quote"), &token).await;
     assert_eq!(listed.status(), 200);
     for name in ["deprecation", "sunset", "link"] {

@@ -66,8 +66,12 @@ fn readable(body: &Value) -> String {
     message
 }
 
-async fn created(app: &TestApp, token: &str) -> String {
-    app.created_id(token, "mobile-s").await
+/// Asserts a TMF630 error of this status and code ([`assert_tmf_error`]) whose message follows
+/// the rules ([`readable`]); returns the body and the message.
+async fn refused(response: reqwest::Response, status: u16, code: &str) -> (Value, String) {
+    let error = assert_tmf_error(response, status, code).await;
+    let message = readable(&error);
+    (error, message)
 }
 
 /// A case: provokes one or more errors through the API, checks them and returns their bodies.
@@ -341,8 +345,7 @@ async fn every_documented_code_is_answered_with_a_message_a_person_can_act_on() 
 async fn a_retired_offering_is_named_with_its_lifecycle_status_as_sent() -> Vec<Value> {
     let (app, token) = spawn_as_admin().await;
     let response = app.create_quote(&token, &quote_body("mobile-legacy")).await;
-    let body = assert_tmf_error(response, 422, "OFFERING_NOT_SELLABLE").await;
-    let message = readable(&body);
+    let (body, message) = refused(response, 422, "OFFERING_NOT_SELLABLE").await;
     assert_eq!(
         message,
         "quoteItem[0].productOffering.id: product offering mobile-legacy is not sellable \
@@ -355,8 +358,8 @@ async fn a_value_outside_an_enumeration_lists_every_allowed_value() -> Vec<Value
     let (app, token) = spawn_as_admin().await;
     let mut body = quote_body("mobile-s");
     body["quoteItem"][0]["state"] = json!("bogus");
-    let error = assert_tmf_error(app.create_quote(&token, &body).await, 400, "INVALID_INPUT").await;
-    let message = readable(&error);
+    let (error, message) =
+        refused(app.create_quote(&token, &body).await, 400, "INVALID_INPUT").await;
     assert!(
         message.starts_with("quoteItem[0].state: \"bogus\" is not one of "),
         "{message}"
@@ -371,12 +374,11 @@ async fn a_value_outside_an_enumeration_lists_every_allowed_value() -> Vec<Value
 async fn an_illegal_transition_lists_the_next_states_and_a_final_quote_says_what_may_change()
 -> Vec<Value> {
     let (app, token) = spawn_as_admin().await;
-    let id = created(&app, &token).await;
+    let id = app.created_id(&token, "mobile-s").await;
     let response = app
         .patch_quote(&token, &id, &json!({"state": "accepted"}), None)
         .await;
-    let illegal = assert_tmf_error(response, 409, "ILLEGAL_TRANSITION").await;
-    let message = readable(&illegal);
+    let (illegal, message) = refused(response, 409, "ILLEGAL_TRANSITION").await;
     assert!(
         message.contains("from `inProgress` to `accepted`"),
         "{message}"
@@ -391,8 +393,7 @@ async fn an_illegal_transition_lists_the_next_states_and_a_final_quote_says_what
     let response = app
         .patch_quote(&token, &id, &json!({"description": "late"}), None)
         .await;
-    let not_updatable = assert_tmf_error(response, 409, "NOT_UPDATABLE").await;
-    let message = readable(&not_updatable);
+    let (not_updatable, message) = refused(response, 409, "NOT_UPDATABLE").await;
     assert!(message.contains("state `approved`"), "{message}");
     assert!(message.contains("`accepted`"), "{message}");
     vec![illegal, not_updatable]
@@ -415,8 +416,7 @@ async fn a_token_signed_with_another_secret_says_so_and_how_to_mint_one() -> Vec
             .map(|v| v.as_bytes()),
         Some(&b"Bearer"[..])
     );
-    let error = assert_tmf_error(response, 401, "UNAUTHORIZED").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 401, "UNAUTHORIZED").await;
     assert!(message.contains("signed with another secret"), "{message}");
     assert!(message.contains("q2c token --data-dir "), "{message}");
     vec![error]
@@ -474,8 +474,7 @@ async fn malformed_json_says_where_the_parser_stopped() -> Vec<Value> {
         r#"{"quoteItem": ["#.to_owned(),
     )
     .await;
-    let error = assert_tmf_error(response, 400, "MALFORMED_JSON").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 400, "MALFORMED_JSON").await;
     assert!(message.starts_with("malformed JSON: "), "{message}");
     assert!(message.contains("line 1 column"), "{message}");
     vec![error]
@@ -485,13 +484,12 @@ async fn a_server_owned_field_is_named() -> Vec<Value> {
     let (app, token) = spawn_as_admin().await;
     let mut body = quote_body("mobile-s");
     body["quoteTotalPrice"] = Value::Null;
-    let error = assert_tmf_error(
+    let (error, message) = refused(
         app.create_quote(&token, &body).await,
         400,
         "FORBIDDEN_FIELD",
     )
     .await;
-    let message = readable(&error);
     assert_eq!(
         message,
         "field `quoteTotalPrice` is set by the server and may not be sent"
@@ -503,14 +501,12 @@ async fn an_invalid_query_parameter_names_the_allowed_range() -> Vec<Value> {
     let (app, token) = spawn_as_admin().await;
     let mut bodies = Vec::new();
     let response = app.get(&format!("{QUOTES}/quote?limit=0"), &token).await;
-    let error = assert_tmf_error(response, 400, "INVALID_QUERY").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 400, "INVALID_QUERY").await;
     assert!(message.starts_with("limit: "), "{message}");
     assert!(message.contains("1 to 1000"), "{message}");
     bodies.push(error);
     let response = app.get(&format!("{QUOTES}/quote?colour=red"), &token).await;
-    let error = assert_tmf_error(response, 400, "INVALID_QUERY").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 400, "INVALID_QUERY").await;
     assert!(
         message.contains("colour"),
         "names the unknown parameter: {message}"
@@ -521,12 +517,11 @@ async fn an_invalid_query_parameter_names_the_allowed_range() -> Vec<Value> {
 
 async fn an_invalid_if_match_shows_the_expected_form() -> Vec<Value> {
     let (app, token) = spawn_as_admin().await;
-    let id = created(&app, &token).await;
+    let id = app.created_id(&token, "mobile-s").await;
     let response = app
         .patch_quote(&token, &id, &json!({"description": "x"}), Some("version-3"))
         .await;
-    let error = assert_tmf_error(response, 400, "INVALID_HEADER").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 400, "INVALID_HEADER").await;
     assert!(message.starts_with("If-Match "), "{message}");
     assert!(message.contains("ETag"), "{message}");
     let response = app
@@ -536,8 +531,7 @@ async fn an_invalid_if_match_shows_the_expected_form() -> Vec<Value> {
         .send()
         .await
         .expect("POST");
-    let key = assert_tmf_error(response, 400, "INVALID_HEADER").await;
-    let message = readable(&key);
+    let (key, message) = refused(response, 400, "INVALID_HEADER").await;
     assert!(message.contains("Idempotency-Key"), "{message}");
     assert!(message.contains("1-255"), "{message}");
     vec![error, key]
@@ -555,8 +549,7 @@ async fn a_missing_scope_is_named() -> Vec<Value> {
 async fn an_unknown_quote_is_named() -> Vec<Value> {
     let (app, token) = spawn_as_admin().await;
     let response = app.get(&format!("{QUOTES}/quote/q-nope"), &token).await;
-    let error = assert_tmf_error(response, 404, "NOT_FOUND").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 404, "NOT_FOUND").await;
     assert!(message.contains("q-nope"), "{message}");
     assert!(message.contains("Quote"), "{message}");
     vec![error]
@@ -606,8 +599,7 @@ async fn an_expired_quote_says_when_it_expired() -> Vec<Value> {
     let response = app
         .patch_quote(&token, id, &json!({"state": "accepted"}), None)
         .await;
-    let error = assert_tmf_error(response, 409, "QUOTE_EXPIRED").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 409, "QUOTE_EXPIRED").await;
     assert!(
         message.contains(until),
         "names validFor.endDateTime {until} as sent: {message}"
@@ -617,7 +609,7 @@ async fn an_expired_quote_says_when_it_expired() -> Vec<Value> {
 
 async fn deleting_an_accepted_quote_says_why_not() -> Vec<Value> {
     let (app, token) = spawn_as_admin().await;
-    let id = created(&app, &token).await;
+    let id = app.created_id(&token, "mobile-s").await;
     for state in ["approved", "accepted"] {
         let response = app
             .patch_quote(&token, &id, &json!({"state": state}), None)
@@ -625,8 +617,7 @@ async fn deleting_an_accepted_quote_says_why_not() -> Vec<Value> {
         assert_eq!(response.status(), 200, "to {state}");
     }
     let response = app.delete(&format!("{QUOTES}/quote/{id}"), &token).await;
-    let error = assert_tmf_error(response, 409, "CONFLICT").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 409, "CONFLICT").await;
     assert_eq!(
         message,
         format!("quote {id} is accepted and cannot be deleted")
@@ -661,8 +652,7 @@ async fn a_key_in_progress_says_to_retry_after_it() -> Vec<Value> {
         .send()
         .await
         .expect("POST");
-    let error = assert_tmf_error(response, 409, "IDEMPOTENCY_IN_PROGRESS").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 409, "IDEMPOTENCY_IN_PROGRESS").await;
     assert!(message.contains("Idempotency-Key"), "{message}");
     assert!(message.contains("still being processed"), "{message}");
     vec![error]
@@ -713,7 +703,7 @@ async fn a_body_that_does_not_arrive_is_a_408() -> Vec<Value> {
 
 async fn a_stale_if_match_names_both_versions() -> Vec<Value> {
     let (app, token) = spawn_as_admin().await;
-    let id = created(&app, &token).await;
+    let id = app.created_id(&token, "mobile-s").await;
     let changed = app
         .patch_quote(&token, &id, &json!({"description": "v2"}), None)
         .await;
@@ -724,8 +714,7 @@ async fn a_stale_if_match_names_both_versions() -> Vec<Value> {
     let response = app
         .patch_quote(&token, &id, &json!({"description": "v3"}), Some("\"1\""))
         .await;
-    let error = assert_tmf_error(response, 412, "VERSION_MISMATCH").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 412, "VERSION_MISMATCH").await;
     assert!(
         message.contains("version 1"),
         "names the version sent: {message}"
@@ -830,13 +819,12 @@ async fn an_overflowing_amount_names_the_item() -> Vec<Value> {
             "quantity 1000000 × 1000000000000000000",
         ),
     ] {
-        let error = assert_tmf_error(
+        let (error, message) = refused(
             app.create_quote(&token, &chain(levels)).await,
             422,
             "AMOUNT_OUT_OF_RANGE",
         )
         .await;
-        let message = readable(&error);
         assert!(
             message.starts_with(&format!("{path}: amount out of range: ")),
             "starts with the item's path: {message}"
@@ -857,8 +845,7 @@ async fn an_unsupported_content_type_says_what_to_send() -> Vec<Value> {
         quote_body("mobile-s").to_string(),
     )
     .await;
-    let error = assert_tmf_error(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
     assert!(
         message.contains("text/plain"),
         "names what was sent: {message}"
@@ -872,7 +859,7 @@ async fn an_unsupported_content_type_says_what_to_send() -> Vec<Value> {
 
 async fn json_patch_errors_say_what_did_not_apply() -> Vec<Value> {
     let (app, token) = spawn_as_admin().await;
-    let id = created(&app, &token).await;
+    let id = app.created_id(&token, "mobile-s").await;
     let path = format!("{QUOTES_V5}/quote/{id}");
     let patch = |ops: Value| {
         app.request(Method::PATCH, &path, &token)
@@ -903,8 +890,7 @@ async fn json_patch_errors_say_what_did_not_apply() -> Vec<Value> {
     let response = patch(json!([{"op": "test", "path": "/state", "value": "approved"}]))
         .await
         .expect("PATCH");
-    let error = assert_tmf_error(response, 409, "PATCH_TEST_FAILED").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 409, "PATCH_TEST_FAILED").await;
     assert!(
         message.contains("/state"),
         "names the path tested: {message}"
@@ -914,8 +900,7 @@ async fn json_patch_errors_say_what_did_not_apply() -> Vec<Value> {
     let response = patch(json!([{"op": "remove", "path": "/nothing/here"}]))
         .await
         .expect("PATCH");
-    let error = assert_tmf_error(response, 409, "PATCH_CONFLICT").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 409, "PATCH_CONFLICT").await;
     assert!(
         message.contains("/nothing/here"),
         "names the path: {message}"
@@ -926,8 +911,7 @@ async fn json_patch_errors_say_what_did_not_apply() -> Vec<Value> {
         patch(json!([{"op": "replace", "path": "/quoteItem/0/action", "value": "change"}]))
             .await
             .expect("PATCH");
-    let error = assert_tmf_error(response, 422, "PATCH_RESULT_INVALID").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 422, "PATCH_RESULT_INVALID").await;
     assert!(
         message.starts_with("the patched quote is not valid: "),
         "{message}"
@@ -947,8 +931,7 @@ async fn a_reused_idempotency_key_says_so() -> Vec<Value> {
     };
     assert_eq!(post("mobile-s").await.expect("POST").status(), 201);
     let response = post("mobile-l").await.expect("POST");
-    let error = assert_tmf_error(response, 422, "IDEMPOTENCY_KEY_REUSED").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 422, "IDEMPOTENCY_KEY_REUSED").await;
     assert!(message.contains("Idempotency-Key"), "{message}");
     assert!(message.contains("different request"), "{message}");
     vec![error]
@@ -963,13 +946,12 @@ async fn the_subscription_quota_names_the_hub_and_the_limit() -> Vec<Value> {
             .send()
     };
     assert_eq!(subscribe(0).await.expect("POST").status(), 201);
-    let error = assert_tmf_error(
+    let (error, message) = refused(
         subscribe(1).await.expect("POST"),
         422,
         "SUBSCRIPTION_QUOTA_EXCEEDED",
     )
     .await;
-    let message = readable(&error);
     assert!(
         message.contains("tenant acme already has 1 subscriptions on the quote hub"),
         "{message}"
@@ -981,7 +963,7 @@ async fn the_subscription_quota_names_the_hub_and_the_limit() -> Vec<Value> {
 async fn the_open_quote_quota_says_how_to_free_a_place() -> Vec<Value> {
     let app = spawn_configured(|c| c.quotas.max_open_quotes = 1).await;
     let token = app.admin("acme");
-    created(&app, &token).await;
+    app.created_id(&token, "mobile-s").await;
     // The quota is soft: it counts the quotes the relay has published.
     let store = app.store();
     let tenant = TenantId::parse("acme").expect("tenant");
@@ -991,8 +973,7 @@ async fn the_open_quote_quota_says_how_to_free_a_place() -> Vec<Value> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let response = app.create_quote(&token, &quote_body("mobile-s")).await;
-    let error = assert_tmf_error(response, 422, "OPEN_QUOTE_QUOTA_EXCEEDED").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 422, "OPEN_QUOTE_QUOTA_EXCEEDED").await;
     assert!(
         message.contains("tenant acme has 1 open quotes"),
         "{message}"
@@ -1017,8 +998,7 @@ async fn the_rate_limit_names_the_rate() -> Vec<Value> {
         if response.status() == 429 {
             let retry_after = numeric_header(&response, "retry-after");
             assert!(retry_after >= 1, "Retry-After {retry_after}");
-            let error = assert_tmf_error(response, 429, "RATE_LIMITED").await;
-            let message = readable(&error);
+            let (error, message) = refused(response, 429, "RATE_LIMITED").await;
             assert!(
                 message.contains("tenant acme exceeded 1 requests per second"),
                 "{message}"
@@ -1086,8 +1066,7 @@ async fn a_failing_store_is_a_503_that_hides_its_details() -> Vec<Value> {
         .expect("trigger");
     let response = app.create_quote(&token, &quote_body("mobile-s")).await;
     assert!(response.headers().contains_key("x-correlation-id"));
-    let error = assert_tmf_error(response, 503, "UNAVAILABLE").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 503, "UNAVAILABLE").await;
     assert!(
         !message.contains("disk on fire"),
         "store details stay in the logs: {message}"
@@ -1098,7 +1077,7 @@ async fn a_failing_store_is_a_503_that_hides_its_details() -> Vec<Value> {
 
 async fn losing_every_race_is_a_503_with_retry_after() -> Vec<Value> {
     let (app, token) = spawn_as_admin().await;
-    let id = created(&app, &token).await;
+    let id = app.created_id(&token, "mobile-s").await;
     // Every write of this quote finds it changed (its update is skipped): each attempt loses
     // the version race as it would to a concurrent writer.
     database(&app)
@@ -1114,8 +1093,7 @@ async fn losing_every_race_is_a_503_with_retry_after() -> Vec<Value> {
         response.headers().get("retry-after").map(|v| v.as_bytes()),
         Some(&b"1"[..])
     );
-    let error = assert_tmf_error(response, 503, "WRITE_CONTENTION").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 503, "WRITE_CONTENTION").await;
     assert!(message.contains(&id), "names the quote: {message}");
     assert!(message.contains("64 attempts"), "{message}");
     assert!(message.contains("If-Match"), "says what to do: {message}");
@@ -1320,26 +1298,24 @@ async fn requested_item_rules_name_the_item() -> Vec<Value> {
     for twin in &mut twins {
         twin["id"] = json!("line-1");
     }
-    let error = assert_tmf_error(
+    let (error, message) = refused(
         app.create_quote(&token, &quote_of(twins)).await,
         422,
         "DUPLICATE_ITEM_ID",
     )
     .await;
-    let message = readable(&error);
     assert!(message.contains("line-1"), "names the id: {message}");
     bodies.push(error);
 
     let mut discounted = item("mobile-s");
     discounted["quoteItemPrice"] = json!([{"priceType": "recurring", "recurringChargePeriod": "month",
         "priceAlteration": [{"priceType": "discount", "name": "Loyalty", "price": {"dutyFreeAmount": {"unit": "EUR", "value": 50}}}]}]);
-    let error = assert_tmf_error(
+    let (error, message) = refused(
         app.create_quote(&token, &quote_of(vec![discounted])).await,
         422,
         "INVALID_DISCOUNT",
     )
     .await;
-    let message = readable(&error);
     assert_eq!(
         message,
         "quoteItem[0].quoteItemPrice[0].priceAlteration[0]: invalid discount: 50 EUR is more \
@@ -1381,13 +1357,12 @@ async fn notify_order(
 async fn order_rules_name_the_states_and_the_limit() -> Vec<Value> {
     let (app, token) = spawn_as_admin().await;
     let order = ordered(&app, &token, vec![item("mobile-s")]).await;
-    let error = assert_tmf_error(
+    let (error, message) = refused(
         notify_order(&app, &token, &order, "completed").await,
         422,
         "ILLEGAL_ORDER_STATE_TRANSITION",
     )
     .await;
-    let message = readable(&error);
     assert!(
         message.contains("completed"),
         "names the state reported: {message}"
@@ -1402,13 +1377,12 @@ async fn order_rules_name_the_states_and_the_limit() -> Vec<Value> {
         let response = notify_order(&app, &token, &large, state).await;
         assert_eq!(response.status(), 201, "reporting {state}");
     }
-    let too_large = assert_tmf_error(
+    let (too_large, message) = refused(
         notify_order(&app, &token, &large, "completed").await,
         422,
         "ORDER_TOO_LARGE_TO_COMPLETE",
     )
     .await;
-    let message = readable(&too_large);
     assert!(message.contains(&large), "names the order: {message}");
     assert!(
         message.contains("maxProductsPerOrder"),
@@ -1444,8 +1418,7 @@ async fn approving_with_a_retired_price_names_the_price() -> Vec<Value> {
     let response = app
         .patch_quote(&token, &id, &json!({"state": "approved"}), None)
         .await;
-    let error = assert_tmf_error(response, 422, "PRICE_RETIRED").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 422, "PRICE_RETIRED").await;
     assert!(message.starts_with("quoteItem: "), "{message}");
     assert!(
         message.contains("fading-monthly"),
