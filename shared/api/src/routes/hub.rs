@@ -21,12 +21,12 @@ use serde::Deserialize;
 use crate::auth::Caller;
 use crate::body::{json_object, typed};
 use crate::error::ApiError;
-use crate::idempotency::PostRequest;
+use crate::idempotency::JsonPost;
 use crate::paging::Params;
 use crate::response::location;
 use crate::schema::request_schemas;
 use crate::version::{ApiVersion, V4};
-use crate::{AppState, CATALOG_API_BASE, ORDERING_API_BASE, idempotency};
+use crate::{AppState, CATALOG_API_BASE, ORDERING_API_BASE};
 use serde_json::Value;
 
 /// Longest callback accepted.
@@ -118,20 +118,8 @@ impl HubRoute for OrderingHub {
 
 /// `POST /hub` (scope `hub.write`) → 201 with the subscription (quote v5: `Hub`, otherwise
 /// `EventSubscription`) and `Location`; honours `Idempotency-Key`.
-pub async fn create<H: HubRoute>(
-    State(state): State<AppState>,
-    caller: Caller,
-    request: PostRequest,
-) -> Result<Response, ApiError> {
-    let (state, caller) = (&state, &caller);
-    idempotency::json_post(
-        state,
-        caller,
-        Scope::HubWrite,
-        request,
-        |bytes| async move { subscribe::<H>(state, caller, &bytes).await },
-    )
-    .await
+pub async fn create<H: HubRoute>(post: JsonPost) -> Result<Response, ApiError> {
+    post.run(Scope::HubWrite, subscribe::<H>).await
 }
 
 async fn subscribe<H: HubRoute>(

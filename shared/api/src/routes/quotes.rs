@@ -15,17 +15,17 @@ use q2c_service::Scope;
 use q2c_service::ports::StoredQuote;
 use serde_json::{Map, Value};
 
+use crate::AppState;
 use crate::auth::Caller;
 use crate::body::{PatchFormat, body_bytes, check_depth, json_object, patch_format, typed};
 use crate::error::ApiError;
-use crate::idempotency::PostRequest;
+use crate::idempotency::JsonPost;
 use crate::paging::{Fields, Params, select};
 pub use crate::preconditions::if_match;
 use crate::preconditions::{IfMatch, expected_version};
 use crate::response::{json, listing_response, location};
 use crate::schema::request_schemas;
 use crate::version::{ApiVersion, V4};
-use crate::{AppState, idempotency};
 use q2c_service::ServiceError;
 use q2c_service::contention;
 use q2c_service::context::RequestContext;
@@ -84,20 +84,8 @@ pub fn parse_create_in<V: ApiVersion>(bytes: &[u8]) -> Result<Quote, ApiError> {
 
 /// `POST /quote` → 201 (200 with `instantSyncQuote: true`) with `Location` and `ETag`;
 /// honours `Idempotency-Key`.
-pub async fn create<V: ApiVersion>(
-    State(state): State<AppState>,
-    caller: Caller,
-    request: PostRequest,
-) -> Result<Response, ApiError> {
-    let (state, caller) = (&state, &caller);
-    idempotency::json_post(
-        state,
-        caller,
-        Scope::QuoteWrite,
-        request,
-        |bytes| async move { create_quote::<V>(state, caller, &bytes).await },
-    )
-    .await
+pub async fn create<V: ApiVersion>(post: JsonPost) -> Result<Response, ApiError> {
+    post.run(Scope::QuoteWrite, create_quote::<V>).await
 }
 
 async fn create_quote<V: ApiVersion>(
