@@ -174,27 +174,11 @@ async fn idempotency_keys_are_per_tenant() {
     let app = spawn_app().await;
     let body = quote_body("mobile-s");
     let first = app
-        .request(
-            reqwest::Method::POST,
-            &format!("{QUOTES}/quote"),
-            &app.admin("acme"),
-        )
-        .header("Idempotency-Key", "same-key")
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
+        .create_quote_with_key(&app.admin("acme"), "same-key", &body)
+        .await;
     let second = app
-        .request(
-            reqwest::Method::POST,
-            &format!("{QUOTES}/quote"),
-            &app.admin("globex"),
-        )
-        .header("Idempotency-Key", "same-key")
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
+        .create_quote_with_key(&app.admin("globex"), "same-key", &body)
+        .await;
     assert_eq!(
         (first.status().as_u16(), second.status().as_u16()),
         (201, 201)

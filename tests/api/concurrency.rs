@@ -30,24 +30,22 @@ async fn two_concurrent_patches_with_one_if_match_give_one_200_and_one_412() {
 #[tokio::test]
 async fn an_idempotent_post_replays_and_a_reused_key_is_422() {
     let (app, token) = spawn_as_admin().await;
-    let post = |body: Value| {
-        app.request(reqwest::Method::POST, &format!("{QUOTES}/quote"), &token)
-            .header("Idempotency-Key", "order-form-7")
-            .json(&body)
-            .send()
+    let post = async |offering: &str| {
+        app.create_quote_with_key(&token, "order-form-7", &quote_body(offering))
+            .await
     };
-    let first = post(quote_body("mobile-s")).await.expect("first");
+    let first = post("mobile-s").await;
     assert_eq!(first.status(), 201);
     let location = first.headers()["location"].clone();
     let first: Value = first.json().await.expect("json");
 
-    let replay = post(quote_body("mobile-s")).await.expect("replay");
+    let replay = post("mobile-s").await;
     assert_eq!(replay.status(), 201);
     assert_eq!(replay.headers()["location"], location);
     assert_eq!(replay.headers()["idempotent-replayed"], "true");
     assert_eq!(replay.json::<Value>().await.expect("json"), first);
 
-    let reused = post(quote_body("mobile-l")).await.expect("reuse");
+    let reused = post("mobile-l").await;
     assert_tmf_error(reused, 422, "IDEMPOTENCY_KEY_REUSED").await;
 
     let list = app.get(&format!("{QUOTES}/quote"), &token).await;
@@ -57,17 +55,10 @@ async fn an_idempotent_post_replays_and_a_reused_key_is_422() {
 #[tokio::test]
 async fn concurrent_creates_with_one_key_create_one_quote() {
     let (app, token) = spawn_as_admin().await;
-    let requests = (0..8).map(|_| {
-        app.request(reqwest::Method::POST, &format!("{QUOTES}/quote"), &token)
-            .header("Idempotency-Key", "burst")
-            .json(&quote_body("mobile-s"))
-            .send()
-    });
+    let body = quote_body("mobile-s");
+    let requests = (0..8).map(|_| app.create_quote_with_key(&token, "burst", &body));
     let responses = futures::future::join_all(requests).await;
-    let statuses: Vec<u16> = responses
-        .iter()
-        .map(|r| r.as_ref().expect("response").status().as_u16())
-        .collect();
+    let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
     assert!(
         statuses.iter().all(|s| *s == 201 || *s == 409),
         "{statuses:?}"

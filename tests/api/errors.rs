@@ -2,39 +2,33 @@
 
 use q2c_service::Scope;
 use q2c_tests::{
-    QUOTES, TestApp, assert_message_contains, assert_tmf_error, quote_body, spawn_app,
-    spawn_as_admin,
+    QUOTES, TestApp, assert_message_contains, assert_tmf_error, numeric_header, quote_body,
+    spawn_app, spawn_as_admin,
 };
 use serde_json::{Value, json};
 
-async fn quote_count(app: &TestApp, token: &str) -> String {
+async fn quote_count(app: &TestApp, token: &str) -> u64 {
     let response = app.get(&format!("{QUOTES}/quote"), token).await;
-    response.headers()["x-total-count"]
-        .to_str()
-        .expect("count")
-        .to_owned()
+    numeric_header(&response, "x-total-count")
 }
 
-fn post_raw(
+/// `POST /quote` of `body` as is, with this content type.
+async fn post_raw(
     app: &TestApp,
     token: &str,
     content_type: &str,
     body: impl Into<reqwest::Body>,
-) -> reqwest::RequestBuilder {
-    app.request(reqwest::Method::POST, &format!("{QUOTES}/quote"), token)
-        .header("Content-Type", content_type)
-        .body(body)
+) -> reqwest::Response {
+    app.post_body(&format!("{QUOTES}/quote"), token, content_type, body)
+        .await
 }
 
 #[tokio::test]
 async fn malformed_json_is_400() {
     let (app, token) = spawn_as_admin().await;
-    let response = post_raw(&app, &token, "application/json", "{\"quoteItem\": [")
-        .send()
-        .await
-        .expect("POST");
+    let response = post_raw(&app, &token, "application/json", "{\"quoteItem\": [").await;
     assert_tmf_error(response, 400, "MALFORMED_JSON").await;
-    assert_eq!(quote_count(&app, &token).await, "0");
+    assert_eq!(quote_count(&app, &token).await, 0);
 }
 
 #[tokio::test]
@@ -71,7 +65,7 @@ async fn every_server_owned_field_is_refused_with_400_naming_it() {
             "{field}: {error}"
         );
     }
-    assert_eq!(quote_count(&app, &token).await, "0");
+    assert_eq!(quote_count(&app, &token).await, 0);
 }
 
 #[tokio::test]
@@ -98,7 +92,7 @@ async fn a_missing_scope_is_403() {
         "MISSING_SCOPE",
     )
     .await;
-    assert_eq!(quote_count(&app, &app.admin("acme")).await, "0");
+    assert_eq!(quote_count(&app, &app.admin("acme")).await, 0);
 }
 
 #[tokio::test]
@@ -159,12 +153,9 @@ async fn a_body_over_the_limit_is_413() {
         "{{\"description\": \"{}\", \"quoteItem\": []}}",
         "x".repeat(2 * 1024 * 1024)
     );
-    let response = post_raw(&app, &token, "application/json", big)
-        .send()
-        .await
-        .expect("POST");
+    let response = post_raw(&app, &token, "application/json", big).await;
     assert_tmf_error(response, 413, "PAYLOAD_TOO_LARGE").await;
-    assert_eq!(quote_count(&app, &token).await, "0");
+    assert_eq!(quote_count(&app, &token).await, 0);
 }
 
 #[tokio::test]
@@ -172,10 +163,7 @@ async fn a_wrong_content_type_is_415() {
     let (app, token) = spawn_as_admin().await;
     let body = quote_body("mobile-s").to_string();
     assert_tmf_error(
-        post_raw(&app, &token, "text/plain", body)
-            .send()
-            .await
-            .expect("POST"),
+        post_raw(&app, &token, "text/plain", body).await,
         415,
         "UNSUPPORTED_MEDIA_TYPE",
     )
@@ -213,7 +201,7 @@ async fn business_rules_are_422_naming_the_item() {
     )
     .await;
     assert_message_contains(&retired, "mobile-legacy");
-    assert_eq!(quote_count(&app, &token).await, "0");
+    assert_eq!(quote_count(&app, &token).await, 0);
 }
 
 #[tokio::test]
@@ -248,5 +236,5 @@ async fn null_values_in_a_create_body_are_400_naming_the_path() {
         )
         .await;
     assert_tmf_error(hub, 400, "INVALID_INPUT").await;
-    assert_eq!(quote_count(&app, &token).await, "0");
+    assert_eq!(quote_count(&app, &token).await, 0);
 }

@@ -448,32 +448,16 @@ async fn field_errors_name_the_path_once() -> Vec<Value> {
     bodies
 }
 
-/// `POST` of `body` as is, with this content type.
-async fn post_raw(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    content_type: &str,
-    body: String,
-) -> reqwest::Response {
-    app.request(Method::POST, path, token)
-        .header("Content-Type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("POST")
-}
-
 async fn malformed_json_says_where_the_parser_stopped() -> Vec<Value> {
     let (app, token) = spawn_as_admin().await;
-    let response = post_raw(
-        &app,
-        &token,
-        &format!("{QUOTES}/quote"),
-        "application/json",
-        r#"{"quoteItem": ["#.to_owned(),
-    )
-    .await;
+    let response = app
+        .post_body(
+            &format!("{QUOTES}/quote"),
+            &token,
+            "application/json",
+            r#"{"quoteItem": ["#.to_owned(),
+        )
+        .await;
     let (error, message) = refused(response, 400, "MALFORMED_JSON").await;
     assert!(message.starts_with("malformed JSON: "), "{message}");
     assert!(message.contains("line 1 column"), "{message}");
@@ -524,13 +508,10 @@ async fn an_invalid_if_match_shows_the_expected_form() -> Vec<Value> {
     let (error, message) = refused(response, 400, "INVALID_HEADER").await;
     assert!(message.starts_with("If-Match "), "{message}");
     assert!(message.contains("ETag"), "{message}");
+    let too_long = "k".repeat(256);
     let response = app
-        .request(Method::POST, &format!("{QUOTES}/quote"), &token)
-        .header("Idempotency-Key", "k".repeat(256))
-        .json(&quote_body("mobile-s"))
-        .send()
-        .await
-        .expect("POST");
+        .create_quote_with_key(&token, &too_long, &quote_body("mobile-s"))
+        .await;
     let (key, message) = refused(response, 400, "INVALID_HEADER").await;
     assert!(message.contains("Idempotency-Key"), "{message}");
     assert!(message.contains("1-255"), "{message}");
@@ -837,14 +818,14 @@ async fn an_overflowing_amount_names_the_item() -> Vec<Value> {
 
 async fn an_unsupported_content_type_says_what_to_send() -> Vec<Value> {
     let (app, token) = spawn_as_admin().await;
-    let response = post_raw(
-        &app,
-        &token,
-        &format!("{QUOTES}/quote"),
-        "text/plain",
-        quote_body("mobile-s").to_string(),
-    )
-    .await;
+    let response = app
+        .post_body(
+            &format!("{QUOTES}/quote"),
+            &token,
+            "text/plain",
+            quote_body("mobile-s").to_string(),
+        )
+        .await;
     let (error, message) = refused(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
     assert!(
         message.contains("text/plain"),

@@ -162,6 +162,16 @@ impl TestApp {
             .await
     }
 
+    /// `POST /quote` with a JSON body and an `Idempotency-Key`.
+    pub async fn create_quote_with_key(&self, token: &str, key: &str, body: &Value) -> Response {
+        self.request(reqwest::Method::POST, &format!("{QUOTES}/quote"), token)
+            .header("Idempotency-Key", key)
+            .json(body)
+            .send()
+            .await
+            .expect("POST /quote")
+    }
+
     /// Creates a quote that must succeed; returns its JSON.
     pub async fn created_quote(&self, token: &str, offering: &str) -> Value {
         let response = self.create_quote(token, &quote_body(offering)).await;
@@ -221,6 +231,22 @@ impl TestApp {
     pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Response {
         self.request(reqwest::Method::POST, path, token)
             .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// `POST <path>` of `body` as is, with this content type.
+    pub async fn post_body(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        self.request(reqwest::Method::POST, path, token)
+            .header("Content-Type", content_type)
+            .body(body)
             .send()
             .await
             .expect("POST")
