@@ -21,7 +21,8 @@
 //! - [`deprecation`]: `Deprecation`/`Sunset`/`Link` headers on a deprecated version.
 //!
 //! # Layering
-//! The modules form no cycle; each names only modules of a lower layer or its own:
+//! The modules form no cycle; each names only modules of a lower layer or of its own (and the
+//! root's `AppState`, `ApiConfig` and base paths):
 //! 1. `error`, `openapi` (the documents as constants), `correlation`: the leaves.
 //! 2. `paging`, `body`, `schema`, `auth`, `quota`, `preconditions`, `deprecation`, and
 //!    `response` (the response helpers every handler and version uses).

@@ -1,6 +1,7 @@
 //! The response helpers every handler shares: a JSON body with our content type, a listing
-//! page with its count headers, a `Location` URL. A leaf of the crate's module graph (it names
-//! only `error` and `paging`), so that `routes`, `version` and any other module can use it.
+//! page with its count headers, a `Location` URL. Low in the crate's module graph (it names
+//! only `error`, `paging` and the root's `AppState`), so that `routes`, `version` and any other
+//! module can use it.
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
