@@ -133,7 +133,7 @@ async fn one_tenant_never_sees_or_changes_another_tenants_quotes() {
     let list = app.get(&format!("{QUOTES}/quote"), &globex).await;
     assert_eq!(list.headers()["x-total-count"], "0");
     assert_eq!(list.json::<Value>().await.expect("json"), json!([]));
-    assert_tmf_error(app.get(&path, &globex).await, 404, "NOT_FOUND").await;
+    app.get_error(&path, &globex, 404, "NOT_FOUND").await;
     assert_tmf_error(
         app.patch_quote(&globex, id, &json!({"state": "cancelled"}), None)
             .await,
@@ -141,14 +141,10 @@ async fn one_tenant_never_sees_or_changes_another_tenants_quotes() {
         "NOT_FOUND",
     )
     .await;
-    let delete = app
-        .request(reqwest::Method::DELETE, &path, &globex)
-        .send()
-        .await
-        .expect("DELETE");
+    let delete = app.delete(&path, &globex).await;
     assert_tmf_error(delete, 404, "NOT_FOUND").await;
 
-    let still: Value = app.get(&path, &acme).await.json().await.expect("json");
+    let still: Value = app.get_json(&path, &acme).await;
     assert_eq!(still, quote);
 }
 
@@ -158,25 +154,18 @@ async fn hubs_are_per_tenant() {
     let acme = app.admin("acme");
     let globex = app.admin("globex");
     let created = app
-        .request(reqwest::Method::POST, &format!("{QUOTES}/hub"), &acme)
-        .json(&json!({"callback": "http://127.0.0.1:9/listener"}))
-        .send()
-        .await
-        .expect("POST /hub");
+        .post_json(
+            &format!("{QUOTES}/hub"),
+            &acme,
+            &json!({"callback": "http://127.0.0.1:9/listener"}),
+        )
+        .await;
     assert_eq!(created.status(), 201);
     let hub: Value = created.json().await.expect("json");
     let path = format!("{QUOTES}/hub/{}", hub["id"].as_str().expect("id"));
-    let foreign = app
-        .request(reqwest::Method::DELETE, &path, &globex)
-        .send()
-        .await
-        .expect("DELETE");
+    let foreign = app.delete(&path, &globex).await;
     assert_tmf_error(foreign, 404, "NOT_FOUND").await;
-    let own = app
-        .request(reqwest::Method::DELETE, &path, &acme)
-        .send()
-        .await
-        .expect("DELETE");
+    let own = app.delete(&path, &acme).await;
     assert_eq!(own.status(), 204);
 }
 
@@ -185,27 +174,11 @@ async fn idempotency_keys_are_per_tenant() {
     let app = spawn_app().await;
     let body = quote_body("mobile-s");
     let first = app
-        .request(
-            reqwest::Method::POST,
-            &format!("{QUOTES}/quote"),
-            &app.admin("acme"),
-        )
-        .header("Idempotency-Key", "same-key")
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
+        .create_quote_with_key(&app.admin("acme"), "same-key", &body)
+        .await;
     let second = app
-        .request(
-            reqwest::Method::POST,
-            &format!("{QUOTES}/quote"),
-            &app.admin("globex"),
-        )
-        .header("Idempotency-Key", "same-key")
-        .json(&body)
-        .send()
-        .await
-        .expect("POST");
+        .create_quote_with_key(&app.admin("globex"), "same-key", &body)
+        .await;
     assert_eq!(
         (first.status().as_u16(), second.status().as_u16()),
         (201, 201)
@@ -229,9 +202,9 @@ async fn the_catalog_is_shared_but_needs_its_scope() {
         assert_eq!(response.status(), 200, "{tenant}");
     }
     let no_catalog_scope = app.token("acme", &[q2c_service::Scope::QuoteRead]);
-    assert_tmf_error(
-        app.get(&format!("{CATALOG}/productOffering"), &no_catalog_scope)
-            .await,
+    app.get_error(
+        &format!("{CATALOG}/productOffering"),
+        &no_catalog_scope,
         403,
         "MISSING_SCOPE",
     )

@@ -1,39 +1,28 @@
 //! The read-only catalog, the hub, health and the OpenAPI document.
 
-use q2c_tests::{CATALOG, QUOTES, assert_tmf_error, spawn_app};
+use q2c_tests::{CATALOG, QUOTES, assert_tmf_error, numeric_header, spawn_app, spawn_as_admin};
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn the_sample_catalog_is_served_with_paging() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let page = app
         .get(&format!("{CATALOG}/productOffering?limit=3"), &token)
         .await;
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["x-result-count"], "3");
-    let total: u64 = page.headers()["x-total-count"]
-        .to_str()
-        .expect("count")
-        .parse()
-        .expect("number");
+    let total: u64 = numeric_header(&page, "x-total-count");
     assert!(total >= 7, "{total}");
     let offering: Value = app
-        .get(&format!("{CATALOG}/productOffering/fibre-1g"), &token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("{CATALOG}/productOffering/fibre-1g"), &token)
+        .await;
     assert_eq!(offering["id"], "fibre-1g");
     let price: Value = app
-        .get(
+        .get_json(
             &format!("{CATALOG}/productOfferingPrice/fibre-1g-promo-50"),
             &token,
         )
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert_eq!(price["priceType"], "discount");
     assert_eq!(price["percentage"], json!(50));
     let prices = app
@@ -43,9 +32,9 @@ async fn the_sample_catalog_is_served_with_paging() {
         )
         .await;
     assert_eq!(prices.status(), 200);
-    assert_tmf_error(
-        app.get(&format!("{CATALOG}/productOffering/nope"), &token)
-            .await,
+    app.get_error(
+        &format!("{CATALOG}/productOffering/nope"),
+        &token,
         404,
         "NOT_FOUND",
     )
@@ -54,59 +43,37 @@ async fn the_sample_catalog_is_served_with_paging() {
 
 #[tokio::test]
 async fn a_hub_subscription_is_created_and_removed() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
+    let subscription = json!({"callback": "http://127.0.0.1:9/listener",
+                              "query": "eventType=QuoteStateChangeEvent"});
     let response = app
-        .request(reqwest::Method::POST, &format!("{QUOTES}/hub"), &token)
-        .json(&json!({"callback": "http://127.0.0.1:9/listener", "query": "eventType=QuoteStateChangeEvent"}))
-        .send()
-        .await
-        .expect("POST /hub");
+        .post_json(&format!("{QUOTES}/hub"), &token, &subscription)
+        .await;
     assert_eq!(response.status(), 201);
     assert!(response.headers().contains_key("location"));
     let hub: Value = response.json().await.expect("json");
     assert_eq!(hub["callback"], "http://127.0.0.1:9/listener");
     let path = format!("{QUOTES}/hub/{}", hub["id"].as_str().expect("id"));
-    assert_eq!(
-        app.request(reqwest::Method::DELETE, &path, &token)
-            .send()
-            .await
-            .expect("DELETE")
-            .status(),
-        204
-    );
-    let again = app
-        .request(reqwest::Method::DELETE, &path, &token)
-        .send()
-        .await
-        .expect("DELETE");
+    assert_eq!(app.delete(&path, &token).await.status(), 204);
+    let again = app.delete(&path, &token).await;
     assert_tmf_error(again, 404, "NOT_FOUND").await;
 
     let missing_callback = app
-        .request(reqwest::Method::POST, &format!("{QUOTES}/hub"), &token)
-        .json(&json!({"query": "eventType=QuoteStateChangeEvent"}))
-        .send()
-        .await
-        .expect("POST /hub");
+        .post_json(
+            &format!("{QUOTES}/hub"),
+            &token,
+            &json!({"query": "eventType=QuoteStateChangeEvent"}),
+        )
+        .await;
     assert_eq!(missing_callback.status(), 400);
 }
 
 #[tokio::test]
 async fn health_and_the_openapi_document_need_no_token() {
     let app = spawn_app().await;
-    let health = app
-        .client
-        .get(format!("{}/health", app.base))
-        .send()
-        .await
-        .expect("health");
+    let health = app.get_anonymous("/health").await;
     assert_eq!(health.status(), 200);
-    let doc = app
-        .client
-        .get(format!("{}{QUOTES}/openapi.json", app.base))
-        .send()
-        .await
-        .expect("openapi");
+    let doc = app.get_anonymous(&format!("{QUOTES}/openapi.json")).await;
     assert_eq!(doc.status(), 200);
     let doc: Value = doc.json().await.expect("json");
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
@@ -117,8 +84,7 @@ async fn health_and_the_openapi_document_need_no_token() {
 
 #[tokio::test]
 async fn the_correlation_id_is_echoed_or_generated() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let echoed = app
         .request(reqwest::Method::GET, &format!("{QUOTES}/quote"), &token)
         .header("X-Correlation-Id", "trace-123")

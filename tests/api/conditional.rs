@@ -2,17 +2,16 @@
 //! loses a race (48 concurrent ones all land), one `If-Match` shared by 48 lets exactly one
 //! through, and `If-Match` compares strongly (a weak or foreign tag is 412, RFC 9110).
 
-use q2c_tests::{QUOTES, QUOTES_V5, TestApp, assert_tmf_error, spawn_app};
+use q2c_tests::{
+    QUOTES, QUOTES_V5, TestApp, assert_message_contains, assert_tmf_error, spawn_as_admin,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const CONCURRENT: usize = 48;
 
 async fn new_quote(app: &TestApp, token: &str) -> String {
-    app.created_quote(token, "mobile-s").await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned()
+    app.created_id(token, "mobile-s").await
 }
 
 async fn read(app: &TestApp, token: &str, base: &str, id: &str) -> (Value, String) {
@@ -27,8 +26,7 @@ async fn read(app: &TestApp, token: &str, base: &str, id: &str) -> (Value, Strin
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_unconditional_merge_patches_of_one_quote_all_land() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let id = new_quote(&app, &token).await;
     let patches = (0..CONCURRENT).map(|i| {
         let patch = json!({format!("x-field-{i}"): i});
@@ -53,8 +51,7 @@ async fn concurrent_unconditional_merge_patches_of_one_quote_all_land() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_unconditional_json_patches_of_one_quote_all_land() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let id = new_quote(&app, &token).await;
     let patches = (0..CONCURRENT).map(|i| {
         let ops = json!([{"op": "add", "path": format!("/x-field-{i}"), "value": i}]);
@@ -79,8 +76,7 @@ async fn concurrent_unconditional_json_patches_of_one_quote_all_land() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_if_match_shared_by_concurrent_patches_lets_exactly_one_through() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let id = new_quote(&app, &token).await;
     let patches = (0..CONCURRENT).map(|i| {
         let patch = json!({format!("x-field-{i}"): i});
@@ -117,8 +113,7 @@ async fn one_if_match_shared_by_concurrent_patches_lets_exactly_one_through() {
 
 #[tokio::test]
 async fn if_match_compares_strongly_and_malformed_values_are_400() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let id = new_quote(&app, &token).await;
     let patch = json!({"description": "changed"});
     for tag in ["W/\"1\"", "\"stale-0\"", "\"\"", "\"0\", W/\"1\""] {
@@ -137,12 +132,7 @@ async fn if_match_compares_strongly_and_malformed_values_are_400() {
     }
     let weak = app.patch_quote(&token, &id, &patch, Some("W/\"1\"")).await;
     let body = assert_tmf_error(weak, 412, "VERSION_MISMATCH").await;
-    assert!(
-        body["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("a weak W/ tag never matches")),
-        "{body}"
-    );
+    assert_message_contains(&body, "a weak W/ tag never matches");
     for malformed in ["\"1", "version-1", "W/1", "*, \"1\""] {
         assert_tmf_error(
             app.patch_quote(&token, &id, &patch, Some(malformed)).await,

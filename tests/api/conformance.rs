@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use q2c_service::messaging::{QueueClient, ReceivedMessage};
 use q2c_tests::conformance::assert_event;
-use q2c_tests::{QUOTES, QUOTES_V5, TestApp, assert_tmf_error, spawn_app};
+use q2c_tests::{
+    QUOTES, QUOTES_V5, TestApp, assert_message_contains, assert_tmf_error, spawn_as_admin,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -29,11 +31,7 @@ fn create_body(v5: bool, offering: &str) -> Value {
 }
 
 async fn post(app: &TestApp, token: &str, base: &str, body: &Value) -> reqwest::Response {
-    app.request(Method::POST, &format!("{base}/quote"), token)
-        .json(body)
-        .send()
-        .await
-        .expect("POST /quote")
+    app.post_json(&format!("{base}/quote"), token, body).await
 }
 
 async fn merge(app: &TestApp, token: &str, path: &str, patch: &Value) -> reqwest::Response {
@@ -99,8 +97,7 @@ fn envelope(message: &ReceivedMessage) -> Value {
 
 #[tokio::test]
 async fn point_1_v5_error_bodies_carry_their_type_and_v4_bodies_stay_as_they_were() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     for (base, v5) in VERSIONS {
         let missing = app.get(&format!("{base}/quote/nope"), &token).await;
         let error = assert_tmf_error(missing, 404, "NOT_FOUND").await;
@@ -121,8 +118,7 @@ async fn point_1_v5_error_bodies_carry_their_type_and_v4_bodies_stay_as_they_wer
 
 #[tokio::test]
 async fn point_2_a_v4_product_reads_through_v5_with_its_types() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut v4_body = create_body(false, "mobile-s");
     v4_body["quoteItem"][0]["product"] = json!({"productCharacteristic": [
         {"name": "colour", "value": "blue"},
@@ -169,8 +165,7 @@ async fn point_2_a_v4_product_reads_through_v5_with_its_types() {
 
 #[tokio::test]
 async fn point_4_instant_sync_quote_true_answers_200_otherwise_201() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     for (base, v5) in VERSIONS {
         let mut instant = create_body(v5, "mobile-s");
         instant["instantSyncQuote"] = json!(true);
@@ -198,19 +193,13 @@ async fn point_4_instant_sync_quote_true_answers_200_otherwise_201() {
 
 #[tokio::test]
 async fn point_5_expected_quote_completion_date_is_the_servers_on_create_and_patchable() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     for (base, v5) in VERSIONS {
         let mut with_date = create_body(v5, "mobile-s");
         with_date["expectedQuoteCompletionDate"] = json!("2030-01-01T00:00:00Z");
         let refused = post(&app, &token, base, &with_date).await;
         let error = assert_tmf_error(refused, 400, "FORBIDDEN_FIELD").await;
-        assert!(
-            error["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("expectedQuoteCompletionDate")),
-            "{error}"
-        );
+        assert_message_contains(&error, "expectedQuoteCompletionDate");
         // Quote_Update / Quote_MVO carry it.
         let created = body(
             post(&app, &token, base, &create_body(v5, "mobile-s")).await,
@@ -238,8 +227,7 @@ async fn point_5_expected_quote_completion_date_is_the_servers_on_create_and_pat
 
 #[tokio::test]
 async fn point_7_an_attribute_change_event_names_the_fields_changed() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let created = body(
         post(&app, &token, QUOTES, &create_body(false, "mobile-s")).await,
         201,
@@ -281,8 +269,7 @@ async fn point_7_an_attribute_change_event_names_the_fields_changed() {
 
 #[tokio::test]
 async fn point_8_and_12_an_accepted_quote_refers_to_its_absolute_order_href() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     for (base, v5) in VERSIONS {
         let quote = accepted(&app, &token, base, v5).await;
         let reference = &quote["productOrder"][0];
@@ -350,8 +337,7 @@ async fn point_8_and_12_an_accepted_quote_refers_to_its_absolute_order_href() {
 
 #[tokio::test]
 async fn point_9_a_completed_order_has_a_completion_date_and_its_item_states() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let quote = accepted(&app, &token, QUOTES, false).await;
     let order_id = quote["productOrder"][0]["id"]
         .as_str()
@@ -373,15 +359,12 @@ async fn point_9_a_completed_order_has_a_completion_date_and_its_item_states() {
         ("completed", "completed"),
     ] {
         let response = app
-            .request(
-                Method::POST,
+            .post_json(
                 &format!("{ORDERING}/listener/productOrderStateChangeEvent"),
                 &token,
+                &notify(state, item_state),
             )
-            .json(&notify(state, item_state))
-            .send()
-            .await
-            .expect("POST listener");
+            .await;
         assert_eq!(response.status(), 201, "reporting {state}");
         let order = body(app.get(&order_path, &token).await, 200).await;
         assert_eq!(order["state"], state);
@@ -394,28 +377,22 @@ async fn point_9_a_completed_order_has_a_completion_date_and_its_item_states() {
     }
     // An item state the item machine does not allow is refused, and changes nothing.
     let back = app
-        .request(
-            Method::POST,
+        .post_json(
             &format!("{ORDERING}/listener/productOrderStateChangeEvent"),
             &token,
+            &notify("completed", "pending"),
         )
-        .json(&notify("completed", "pending"))
-        .send()
-        .await
-        .expect("POST listener");
+        .await;
     assert_tmf_error(back, 422, "ILLEGAL_ORDER_STATE_TRANSITION").await;
 }
 
 #[tokio::test]
 async fn point_11_no_body_and_no_content_type_is_a_400_not_a_415() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     for (base, v5) in VERSIONS {
         let empty = app
-            .request(Method::POST, &format!("{base}/quote"), &token)
-            .send()
-            .await
-            .expect("POST");
+            .send(Method::POST, &format!("{base}/quote"), &token)
+            .await;
         let error = assert_tmf_error(empty, 400, "MALFORMED_JSON").await;
         assert_eq!(error.get("@type").is_some(), v5);
         let created = body(
@@ -424,11 +401,7 @@ async fn point_11_no_body_and_no_content_type_is_a_400_not_a_415() {
         )
         .await;
         let path = format!("{base}/quote/{}", created["id"].as_str().expect("id"));
-        let empty_patch = app
-            .request(Method::PATCH, &path, &token)
-            .send()
-            .await
-            .expect("PATCH");
+        let empty_patch = app.send(Method::PATCH, &path, &token).await;
         assert_tmf_error(empty_patch, 400, "MALFORMED_JSON").await;
         // A body of another type stays 415.
         let text = app
@@ -451,11 +424,12 @@ async fn point_2_the_v5_hub_announces_a_v4_product_with_its_types() {
         .expect("create the subscriber queue");
     let token = app.admin("acme");
     let hub = app
-        .request(Method::POST, &format!("{QUOTES_V5}/hub"), &token)
-        .json(&json!({"callback": "local:subscriber-acme", "query": "eventType=QuoteCreateEvent"}))
-        .send()
-        .await
-        .expect("POST /hub");
+        .post_json(
+            &format!("{QUOTES_V5}/hub"),
+            &token,
+            &json!({"callback": "local:subscriber-acme", "query": "eventType=QuoteCreateEvent"}),
+        )
+        .await;
     body(hub, 201).await;
     let mut v4_body = create_body(false, "mobile-s");
     v4_body["quoteItem"][0]["product"] =

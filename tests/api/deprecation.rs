@@ -57,12 +57,7 @@ async fn a_deprecated_version_announces_deprecation_sunset_and_successor_on_ever
     );
 
     // Errors too (here: no token).
-    let unauthorised = app
-        .client
-        .get(format!("{}{QUOTES}/quote", app.base))
-        .send()
-        .await
-        .expect("GET");
+    let unauthorised = app.get_anonymous(&format!("{QUOTES}/quote")).await;
     assert_eq!(unauthorised.status(), 401);
     assert_eq!(
         header(&unauthorised, "deprecation").as_deref(),

@@ -3,7 +3,7 @@
 //! `productOffering.id` filters, paging and `fields=`; errors are TMF630 bodies.
 
 use q2c_service::Scope;
-use q2c_tests::{TestApp, assert_tmf_error, spawn_app};
+use q2c_tests::{TestApp, assert_tmf_error, spawn_as_admin};
 use serde_json::{Value, json};
 
 const ORDERING: &str = "/tmf-api/productOrderingManagement/v4";
@@ -40,15 +40,12 @@ async fn completed_order(
             "event": {"productOrder": {"id": "om-1", "externalId": order_id, "state": state}}
         });
         let response = app
-            .request(
-                reqwest::Method::POST,
+            .post_json(
                 &format!("{ORDERING}/listener/productOrderStateChangeEvent"),
                 token,
+                &notification,
             )
-            .json(&notification)
-            .send()
-            .await
-            .expect("POST listener");
+            .await;
         assert_eq!(response.status(), 201, "order management reports {state}");
     }
     order_id
@@ -68,8 +65,7 @@ async fn list(app: &TestApp, token: &str, query: &str) -> (Vec<Value>, String) {
 
 #[tokio::test]
 async fn a_completed_order_s_products_are_listed_and_read() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let order_id = completed_order(
         &app,
         &token,
@@ -141,15 +137,15 @@ async fn a_completed_order_s_products_are_listed_and_read() {
 
 #[tokio::test]
 async fn products_are_per_tenant_need_inventory_read_and_a_key() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     completed_order(&app, &token, &["mobile-s"], "cust-8", "ba-8").await;
     let (products, _) = list(&app, &token, "billingAccount.id=ba-8").await;
     let id = products[0]["id"].as_str().expect("id");
 
     let other = app.admin("globex");
-    assert_tmf_error(
-        app.get(&format!("{INVENTORY}/product/{id}"), &other).await,
+    app.get_error(
+        &format!("{INVENTORY}/product/{id}"),
+        &other,
         404,
         "NOT_FOUND",
     )
@@ -162,9 +158,9 @@ async fn products_are_per_tenant_need_inventory_read_and_a_key() {
     );
 
     let orders_only = app.token("acme", &[Scope::OrderRead, Scope::QuoteRead]);
-    assert_tmf_error(
-        app.get(&format!("{INVENTORY}/product/{id}"), &orders_only)
-            .await,
+    app.get_error(
+        &format!("{INVENTORY}/product/{id}"),
+        &orders_only,
         403,
         "MISSING_SCOPE",
     )

@@ -19,7 +19,8 @@ use q2c_service::TenantId;
 use q2c_service::ports::IdempotencyStore;
 use q2c_service::quotas::OpenQuoteCounts;
 use q2c_tests::{
-    ORDERING, QUOTES, QUOTES_V5, TestApp, assert_tmf_error, quote_body, spawn_app, spawn_configured,
+    ORDERING, QUOTES, QUOTES_V5, TestApp, assert_tmf_error, numeric_header, quote_body, spawn_app,
+    spawn_as_admin, spawn_configured,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -65,11 +66,12 @@ fn readable(body: &Value) -> String {
     message
 }
 
-async fn created(app: &TestApp, token: &str) -> String {
-    app.created_quote(token, "mobile-s").await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned()
+/// Asserts a TMF630 error of this status and code ([`assert_tmf_error`]) whose message follows
+/// the rules ([`readable`]); returns the body and the message.
+async fn refused(response: reqwest::Response, status: u16, code: &str) -> (Value, String) {
+    let error = assert_tmf_error(response, status, code).await;
+    let message = readable(&error);
+    (error, message)
 }
 
 /// A case: provokes one or more errors through the API, checks them and returns their bodies.
@@ -341,11 +343,9 @@ async fn every_documented_code_is_answered_with_a_message_a_person_can_act_on() 
 }
 
 async fn a_retired_offering_is_named_with_its_lifecycle_status_as_sent() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let response = app.create_quote(&token, &quote_body("mobile-legacy")).await;
-    let body = assert_tmf_error(response, 422, "OFFERING_NOT_SELLABLE").await;
-    let message = readable(&body);
+    let (body, message) = refused(response, 422, "OFFERING_NOT_SELLABLE").await;
     assert_eq!(
         message,
         "quoteItem[0].productOffering.id: product offering mobile-legacy is not sellable \
@@ -355,12 +355,11 @@ async fn a_retired_offering_is_named_with_its_lifecycle_status_as_sent() -> Vec<
 }
 
 async fn a_value_outside_an_enumeration_lists_every_allowed_value() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut body = quote_body("mobile-s");
     body["quoteItem"][0]["state"] = json!("bogus");
-    let error = assert_tmf_error(app.create_quote(&token, &body).await, 400, "INVALID_INPUT").await;
-    let message = readable(&error);
+    let (error, message) =
+        refused(app.create_quote(&token, &body).await, 400, "INVALID_INPUT").await;
     assert!(
         message.starts_with("quoteItem[0].state: \"bogus\" is not one of "),
         "{message}"
@@ -374,14 +373,12 @@ async fn a_value_outside_an_enumeration_lists_every_allowed_value() -> Vec<Value
 
 async fn an_illegal_transition_lists_the_next_states_and_a_final_quote_says_what_may_change()
 -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let id = created(&app, &token).await;
+    let (app, token) = spawn_as_admin().await;
+    let id = app.created_id(&token, "mobile-s").await;
     let response = app
         .patch_quote(&token, &id, &json!({"state": "accepted"}), None)
         .await;
-    let illegal = assert_tmf_error(response, 409, "ILLEGAL_TRANSITION").await;
-    let message = readable(&illegal);
+    let (illegal, message) = refused(response, 409, "ILLEGAL_TRANSITION").await;
     assert!(
         message.contains("from `inProgress` to `accepted`"),
         "{message}"
@@ -396,8 +393,7 @@ async fn an_illegal_transition_lists_the_next_states_and_a_final_quote_says_what
     let response = app
         .patch_quote(&token, &id, &json!({"description": "late"}), None)
         .await;
-    let not_updatable = assert_tmf_error(response, 409, "NOT_UPDATABLE").await;
-    let message = readable(&not_updatable);
+    let (not_updatable, message) = refused(response, 409, "NOT_UPDATABLE").await;
     assert!(message.contains("state `approved`"), "{message}");
     assert!(message.contains("`accepted`"), "{message}");
     vec![illegal, not_updatable]
@@ -420,16 +416,14 @@ async fn a_token_signed_with_another_secret_says_so_and_how_to_mint_one() -> Vec
             .map(|v| v.as_bytes()),
         Some(&b"Bearer"[..])
     );
-    let error = assert_tmf_error(response, 401, "UNAUTHORIZED").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 401, "UNAUTHORIZED").await;
     assert!(message.contains("signed with another secret"), "{message}");
     assert!(message.contains("q2c token --data-dir "), "{message}");
     vec![error]
 }
 
 async fn field_errors_name_the_path_once() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut bodies = Vec::new();
     for (body, status, code, path) in [
         (
@@ -454,52 +448,32 @@ async fn field_errors_name_the_path_once() -> Vec<Value> {
     bodies
 }
 
-/// `POST` of `body` as is, with this content type.
-async fn post_raw(
-    app: &TestApp,
-    token: &str,
-    path: &str,
-    content_type: &str,
-    body: String,
-) -> reqwest::Response {
-    app.request(Method::POST, path, token)
-        .header("Content-Type", content_type)
-        .body(body)
-        .send()
-        .await
-        .expect("POST")
-}
-
 async fn malformed_json_says_where_the_parser_stopped() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let response = post_raw(
-        &app,
-        &token,
-        &format!("{QUOTES}/quote"),
-        "application/json",
-        r#"{"quoteItem": ["#.to_owned(),
-    )
-    .await;
-    let error = assert_tmf_error(response, 400, "MALFORMED_JSON").await;
-    let message = readable(&error);
+    let (app, token) = spawn_as_admin().await;
+    let response = app
+        .post_body(
+            &format!("{QUOTES}/quote"),
+            &token,
+            "application/json",
+            r#"{"quoteItem": ["#.to_owned(),
+        )
+        .await;
+    let (error, message) = refused(response, 400, "MALFORMED_JSON").await;
     assert!(message.starts_with("malformed JSON: "), "{message}");
     assert!(message.contains("line 1 column"), "{message}");
     vec![error]
 }
 
 async fn a_server_owned_field_is_named() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut body = quote_body("mobile-s");
     body["quoteTotalPrice"] = Value::Null;
-    let error = assert_tmf_error(
+    let (error, message) = refused(
         app.create_quote(&token, &body).await,
         400,
         "FORBIDDEN_FIELD",
     )
     .await;
-    let message = readable(&error);
     assert_eq!(
         message,
         "field `quoteTotalPrice` is set by the server and may not be sent"
@@ -508,18 +482,15 @@ async fn a_server_owned_field_is_named() -> Vec<Value> {
 }
 
 async fn an_invalid_query_parameter_names_the_allowed_range() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut bodies = Vec::new();
     let response = app.get(&format!("{QUOTES}/quote?limit=0"), &token).await;
-    let error = assert_tmf_error(response, 400, "INVALID_QUERY").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 400, "INVALID_QUERY").await;
     assert!(message.starts_with("limit: "), "{message}");
     assert!(message.contains("1 to 1000"), "{message}");
     bodies.push(error);
     let response = app.get(&format!("{QUOTES}/quote?colour=red"), &token).await;
-    let error = assert_tmf_error(response, 400, "INVALID_QUERY").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 400, "INVALID_QUERY").await;
     assert!(
         message.contains("colour"),
         "names the unknown parameter: {message}"
@@ -529,25 +500,19 @@ async fn an_invalid_query_parameter_names_the_allowed_range() -> Vec<Value> {
 }
 
 async fn an_invalid_if_match_shows_the_expected_form() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let id = created(&app, &token).await;
+    let (app, token) = spawn_as_admin().await;
+    let id = app.created_id(&token, "mobile-s").await;
     let response = app
         .patch_quote(&token, &id, &json!({"description": "x"}), Some("version-3"))
         .await;
-    let error = assert_tmf_error(response, 400, "INVALID_HEADER").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 400, "INVALID_HEADER").await;
     assert!(message.starts_with("If-Match "), "{message}");
     assert!(message.contains("ETag"), "{message}");
+    let too_long = "k".repeat(256);
     let response = app
-        .request(Method::POST, &format!("{QUOTES}/quote"), &token)
-        .header("Idempotency-Key", "k".repeat(256))
-        .json(&quote_body("mobile-s"))
-        .send()
-        .await
-        .expect("POST");
-    let key = assert_tmf_error(response, 400, "INVALID_HEADER").await;
-    let message = readable(&key);
+        .create_quote_with_key(&token, &too_long, &quote_body("mobile-s"))
+        .await;
+    let (key, message) = refused(response, 400, "INVALID_HEADER").await;
     assert!(message.contains("Idempotency-Key"), "{message}");
     assert!(message.contains("1-255"), "{message}");
     vec![error, key]
@@ -563,19 +528,16 @@ async fn a_missing_scope_is_named() -> Vec<Value> {
 }
 
 async fn an_unknown_quote_is_named() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let response = app.get(&format!("{QUOTES}/quote/q-nope"), &token).await;
-    let error = assert_tmf_error(response, 404, "NOT_FOUND").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 404, "NOT_FOUND").await;
     assert!(message.contains("q-nope"), "{message}");
     assert!(message.contains("Quote"), "{message}");
     vec![error]
 }
 
 async fn an_unknown_route_is_named() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let response = app.get(&format!("{QUOTES}/quotes"), &token).await;
     let error = assert_tmf_error(response, 404, "ROUTE_NOT_FOUND").await;
     assert_eq!(readable(&error), format!("no route for {QUOTES}/quotes"));
@@ -583,13 +545,8 @@ async fn an_unknown_route_is_named() -> Vec<Value> {
 }
 
 async fn a_method_not_allowed_names_the_method_and_points_at_allow() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let response = app
-        .request(Method::DELETE, &format!("{QUOTES}/quote"), &token)
-        .send()
-        .await
-        .expect("DELETE");
+    let (app, token) = spawn_as_admin().await;
+    let response = app.delete(&format!("{QUOTES}/quote"), &token).await;
     let allow = response.headers()["allow"]
         .to_str()
         .expect("ascii")
@@ -623,8 +580,7 @@ async fn an_expired_quote_says_when_it_expired() -> Vec<Value> {
     let response = app
         .patch_quote(&token, id, &json!({"state": "accepted"}), None)
         .await;
-    let error = assert_tmf_error(response, 409, "QUOTE_EXPIRED").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 409, "QUOTE_EXPIRED").await;
     assert!(
         message.contains(until),
         "names validFor.endDateTime {until} as sent: {message}"
@@ -633,22 +589,16 @@ async fn an_expired_quote_says_when_it_expired() -> Vec<Value> {
 }
 
 async fn deleting_an_accepted_quote_says_why_not() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let id = created(&app, &token).await;
+    let (app, token) = spawn_as_admin().await;
+    let id = app.created_id(&token, "mobile-s").await;
     for state in ["approved", "accepted"] {
         let response = app
             .patch_quote(&token, &id, &json!({"state": state}), None)
             .await;
         assert_eq!(response.status(), 200, "to {state}");
     }
-    let response = app
-        .request(Method::DELETE, &format!("{QUOTES}/quote/{id}"), &token)
-        .send()
-        .await
-        .expect("DELETE");
-    let error = assert_tmf_error(response, 409, "CONFLICT").await;
-    let message = readable(&error);
+    let response = app.delete(&format!("{QUOTES}/quote/{id}"), &token).await;
+    let (error, message) = refused(response, 409, "CONFLICT").await;
     assert_eq!(
         message,
         format!("quote {id} is accepted and cannot be deleted")
@@ -657,8 +607,7 @@ async fn deleting_an_accepted_quote_says_why_not() -> Vec<Value> {
 }
 
 async fn a_key_in_progress_says_to_retry_after_it() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let path = format!("{QUOTES}/quote");
     let body = quote_body("mobile-s").to_string();
     // Another request with this key holds its claim: taken on the app's store, as a request
@@ -684,8 +633,7 @@ async fn a_key_in_progress_says_to_retry_after_it() -> Vec<Value> {
         .send()
         .await
         .expect("POST");
-    let error = assert_tmf_error(response, 409, "IDEMPOTENCY_IN_PROGRESS").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 409, "IDEMPOTENCY_IN_PROGRESS").await;
     assert!(message.contains("Idempotency-Key"), "{message}");
     assert!(message.contains("still being processed"), "{message}");
     vec![error]
@@ -735,9 +683,8 @@ async fn a_body_that_does_not_arrive_is_a_408() -> Vec<Value> {
 }
 
 async fn a_stale_if_match_names_both_versions() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let id = created(&app, &token).await;
+    let (app, token) = spawn_as_admin().await;
+    let id = app.created_id(&token, "mobile-s").await;
     let changed = app
         .patch_quote(&token, &id, &json!({"description": "v2"}), None)
         .await;
@@ -748,8 +695,7 @@ async fn a_stale_if_match_names_both_versions() -> Vec<Value> {
     let response = app
         .patch_quote(&token, &id, &json!({"description": "v3"}), Some("\"1\""))
         .await;
-    let error = assert_tmf_error(response, 412, "VERSION_MISMATCH").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 412, "VERSION_MISMATCH").await;
     assert!(
         message.contains("version 1"),
         "names the version sent: {message}"
@@ -782,8 +728,7 @@ fn limit_of(body: &Value, name: &str, value: u64) -> Value {
 }
 
 async fn an_oversized_body_names_the_limit() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut body = quote_body("mobile-s");
     body["description"] = json!("d".repeat(270_000));
     let error = assert_tmf_error(
@@ -798,8 +743,7 @@ async fn an_oversized_body_names_the_limit() -> Vec<Value> {
 }
 
 async fn too_many_items_names_the_limit() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let item = quote_body("mobile-s")["quoteItem"][0].clone();
     let body = json!({"quoteItem": vec![item; 501]});
     let error =
@@ -811,8 +755,7 @@ async fn too_many_items_names_the_limit() -> Vec<Value> {
 }
 
 async fn too_many_catalog_refs_names_the_budget() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let items: Vec<Value> = (0..41)
         .map(|i| json!({"action": "add", "quantity": 1, "productOffering": {"id": format!("unknown-{i}")}}))
         .collect();
@@ -831,8 +774,7 @@ async fn too_many_catalog_refs_names_the_budget() -> Vec<Value> {
 }
 
 async fn an_overflowing_amount_names_the_item() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     // Quantities of 1e6 nested `levels` deep: each in range, their product is not.
     let chain = |levels: usize| {
         let mut chain =
@@ -858,13 +800,12 @@ async fn an_overflowing_amount_names_the_item() -> Vec<Value> {
             "quantity 1000000 × 1000000000000000000",
         ),
     ] {
-        let error = assert_tmf_error(
+        let (error, message) = refused(
             app.create_quote(&token, &chain(levels)).await,
             422,
             "AMOUNT_OUT_OF_RANGE",
         )
         .await;
-        let message = readable(&error);
         assert!(
             message.starts_with(&format!("{path}: amount out of range: ")),
             "starts with the item's path: {message}"
@@ -876,18 +817,16 @@ async fn an_overflowing_amount_names_the_item() -> Vec<Value> {
 }
 
 async fn an_unsupported_content_type_says_what_to_send() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let response = post_raw(
-        &app,
-        &token,
-        &format!("{QUOTES}/quote"),
-        "text/plain",
-        quote_body("mobile-s").to_string(),
-    )
-    .await;
-    let error = assert_tmf_error(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
-    let message = readable(&error);
+    let (app, token) = spawn_as_admin().await;
+    let response = app
+        .post_body(
+            &format!("{QUOTES}/quote"),
+            &token,
+            "text/plain",
+            quote_body("mobile-s").to_string(),
+        )
+        .await;
+    let (error, message) = refused(response, 415, "UNSUPPORTED_MEDIA_TYPE").await;
     assert!(
         message.contains("text/plain"),
         "names what was sent: {message}"
@@ -900,9 +839,8 @@ async fn an_unsupported_content_type_says_what_to_send() -> Vec<Value> {
 }
 
 async fn json_patch_errors_say_what_did_not_apply() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let id = created(&app, &token).await;
+    let (app, token) = spawn_as_admin().await;
+    let id = app.created_id(&token, "mobile-s").await;
     let path = format!("{QUOTES_V5}/quote/{id}");
     let patch = |ops: Value| {
         app.request(Method::PATCH, &path, &token)
@@ -933,8 +871,7 @@ async fn json_patch_errors_say_what_did_not_apply() -> Vec<Value> {
     let response = patch(json!([{"op": "test", "path": "/state", "value": "approved"}]))
         .await
         .expect("PATCH");
-    let error = assert_tmf_error(response, 409, "PATCH_TEST_FAILED").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 409, "PATCH_TEST_FAILED").await;
     assert!(
         message.contains("/state"),
         "names the path tested: {message}"
@@ -944,8 +881,7 @@ async fn json_patch_errors_say_what_did_not_apply() -> Vec<Value> {
     let response = patch(json!([{"op": "remove", "path": "/nothing/here"}]))
         .await
         .expect("PATCH");
-    let error = assert_tmf_error(response, 409, "PATCH_CONFLICT").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 409, "PATCH_CONFLICT").await;
     assert!(
         message.contains("/nothing/here"),
         "names the path: {message}"
@@ -956,8 +892,7 @@ async fn json_patch_errors_say_what_did_not_apply() -> Vec<Value> {
         patch(json!([{"op": "replace", "path": "/quoteItem/0/action", "value": "change"}]))
             .await
             .expect("PATCH");
-    let error = assert_tmf_error(response, 422, "PATCH_RESULT_INVALID").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 422, "PATCH_RESULT_INVALID").await;
     assert!(
         message.starts_with("the patched quote is not valid: "),
         "{message}"
@@ -968,8 +903,7 @@ async fn json_patch_errors_say_what_did_not_apply() -> Vec<Value> {
 }
 
 async fn a_reused_idempotency_key_says_so() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let post = |offering: &str| {
         app.request(Method::POST, &format!("{QUOTES}/quote"), &token)
             .header("Idempotency-Key", "order-7")
@@ -978,8 +912,7 @@ async fn a_reused_idempotency_key_says_so() -> Vec<Value> {
     };
     assert_eq!(post("mobile-s").await.expect("POST").status(), 201);
     let response = post("mobile-l").await.expect("POST");
-    let error = assert_tmf_error(response, 422, "IDEMPOTENCY_KEY_REUSED").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 422, "IDEMPOTENCY_KEY_REUSED").await;
     assert!(message.contains("Idempotency-Key"), "{message}");
     assert!(message.contains("different request"), "{message}");
     vec![error]
@@ -994,13 +927,12 @@ async fn the_subscription_quota_names_the_hub_and_the_limit() -> Vec<Value> {
             .send()
     };
     assert_eq!(subscribe(0).await.expect("POST").status(), 201);
-    let error = assert_tmf_error(
+    let (error, message) = refused(
         subscribe(1).await.expect("POST"),
         422,
         "SUBSCRIPTION_QUOTA_EXCEEDED",
     )
     .await;
-    let message = readable(&error);
     assert!(
         message.contains("tenant acme already has 1 subscriptions on the quote hub"),
         "{message}"
@@ -1012,7 +944,7 @@ async fn the_subscription_quota_names_the_hub_and_the_limit() -> Vec<Value> {
 async fn the_open_quote_quota_says_how_to_free_a_place() -> Vec<Value> {
     let app = spawn_configured(|c| c.quotas.max_open_quotes = 1).await;
     let token = app.admin("acme");
-    created(&app, &token).await;
+    app.created_id(&token, "mobile-s").await;
     // The quota is soft: it counts the quotes the relay has published.
     let store = app.store();
     let tenant = TenantId::parse("acme").expect("tenant");
@@ -1022,8 +954,7 @@ async fn the_open_quote_quota_says_how_to_free_a_place() -> Vec<Value> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let response = app.create_quote(&token, &quote_body("mobile-s")).await;
-    let error = assert_tmf_error(response, 422, "OPEN_QUOTE_QUOTA_EXCEEDED").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 422, "OPEN_QUOTE_QUOTA_EXCEEDED").await;
     assert!(
         message.contains("tenant acme has 1 open quotes"),
         "{message}"
@@ -1046,14 +977,9 @@ async fn the_rate_limit_names_the_rate() -> Vec<Value> {
     for _ in 0..20 {
         let response = app.get(&format!("{QUOTES}/quote"), &token).await;
         if response.status() == 429 {
-            let retry_after: u64 = response.headers()["retry-after"]
-                .to_str()
-                .expect("ascii")
-                .parse()
-                .expect("whole seconds");
+            let retry_after = numeric_header(&response, "retry-after");
             assert!(retry_after >= 1, "Retry-After {retry_after}");
-            let error = assert_tmf_error(response, 429, "RATE_LIMITED").await;
-            let message = readable(&error);
+            let (error, message) = refused(response, 429, "RATE_LIMITED").await;
             assert!(
                 message.contains("tenant acme exceeded 1 requests per second"),
                 "{message}"
@@ -1112,8 +1038,7 @@ fn database(app: &TestApp) -> rusqlite::Connection {
 }
 
 async fn a_failing_store_is_a_503_that_hides_its_details() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     database(&app)
         .execute_batch(
             "CREATE TRIGGER store_fails BEFORE INSERT ON quotes
@@ -1122,8 +1047,7 @@ async fn a_failing_store_is_a_503_that_hides_its_details() -> Vec<Value> {
         .expect("trigger");
     let response = app.create_quote(&token, &quote_body("mobile-s")).await;
     assert!(response.headers().contains_key("x-correlation-id"));
-    let error = assert_tmf_error(response, 503, "UNAVAILABLE").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 503, "UNAVAILABLE").await;
     assert!(
         !message.contains("disk on fire"),
         "store details stay in the logs: {message}"
@@ -1133,9 +1057,8 @@ async fn a_failing_store_is_a_503_that_hides_its_details() -> Vec<Value> {
 }
 
 async fn losing_every_race_is_a_503_with_retry_after() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let id = created(&app, &token).await;
+    let (app, token) = spawn_as_admin().await;
+    let id = app.created_id(&token, "mobile-s").await;
     // Every write of this quote finds it changed (its update is skipped): each attempt loses
     // the version race as it would to a concurrent writer.
     database(&app)
@@ -1151,8 +1074,7 @@ async fn losing_every_race_is_a_503_with_retry_after() -> Vec<Value> {
         response.headers().get("retry-after").map(|v| v.as_bytes()),
         Some(&b"1"[..])
     );
-    let error = assert_tmf_error(response, 503, "WRITE_CONTENTION").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 503, "WRITE_CONTENTION").await;
     assert!(message.contains(&id), "names the quote: {message}");
     assert!(message.contains("64 attempts"), "{message}");
     assert!(message.contains("If-Match"), "says what to do: {message}");
@@ -1215,8 +1137,7 @@ fn item(offering: &str) -> Value {
 }
 
 async fn catalog_rules_name_the_offering_or_price() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let refused = import(
         &app,
         &[
@@ -1286,8 +1207,7 @@ async fn catalog_rules_name_the_offering_or_price() -> Vec<Value> {
 }
 
 async fn characteristic_codes_name_the_characteristic_and_the_offering() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let refused = import(
         &app,
         &[offering(
@@ -1350,33 +1270,30 @@ async fn characteristic_codes_name_the_characteristic_and_the_offering() -> Vec<
 }
 
 async fn requested_item_rules_name_the_item() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut bodies = Vec::new();
     let mut twins = vec![item("mobile-s"), item("mobile-l")];
     for twin in &mut twins {
         twin["id"] = json!("line-1");
     }
-    let error = assert_tmf_error(
+    let (error, message) = refused(
         app.create_quote(&token, &quote_of(twins)).await,
         422,
         "DUPLICATE_ITEM_ID",
     )
     .await;
-    let message = readable(&error);
     assert!(message.contains("line-1"), "names the id: {message}");
     bodies.push(error);
 
     let mut discounted = item("mobile-s");
     discounted["quoteItemPrice"] = json!([{"priceType": "recurring", "recurringChargePeriod": "month",
         "priceAlteration": [{"priceType": "discount", "name": "Loyalty", "price": {"dutyFreeAmount": {"unit": "EUR", "value": 50}}}]}]);
-    let error = assert_tmf_error(
+    let (error, message) = refused(
         app.create_quote(&token, &quote_of(vec![discounted])).await,
         422,
         "INVALID_DISCOUNT",
     )
     .await;
-    let message = readable(&error);
     assert_eq!(
         message,
         "quoteItem[0].quoteItemPrice[0].priceAlteration[0]: invalid discount: 50 EUR is more \
@@ -1402,33 +1319,28 @@ async fn notify_order(
     order_id: &str,
     state: &str,
 ) -> reqwest::Response {
-    app.request(
-        Method::POST,
+    app.post_json(
         &format!("{ORDERING}/listener/productOrderStateChangeEvent"),
         token,
+        &json!({
+            "eventId": format!("om-{order_id}-{state}"),
+            "eventTime": "2026-11-27T12:00:00Z",
+            "eventType": "ProductOrderStateChangeEvent",
+            "event": {"productOrder": {"id": "om-1", "externalId": order_id, "state": state}}
+        }),
     )
-    .json(&json!({
-        "eventId": format!("om-{order_id}-{state}"),
-        "eventTime": "2026-11-27T12:00:00Z",
-        "eventType": "ProductOrderStateChangeEvent",
-        "event": {"productOrder": {"id": "om-1", "externalId": order_id, "state": state}}
-    }))
-    .send()
     .await
-    .expect("POST listener")
 }
 
 async fn order_rules_name_the_states_and_the_limit() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let order = ordered(&app, &token, vec![item("mobile-s")]).await;
-    let error = assert_tmf_error(
+    let (error, message) = refused(
         notify_order(&app, &token, &order, "completed").await,
         422,
         "ILLEGAL_ORDER_STATE_TRANSITION",
     )
     .await;
-    let message = readable(&error);
     assert!(
         message.contains("completed"),
         "names the state reported: {message}"
@@ -1443,13 +1355,12 @@ async fn order_rules_name_the_states_and_the_limit() -> Vec<Value> {
         let response = notify_order(&app, &token, &large, state).await;
         assert_eq!(response.status(), 201, "reporting {state}");
     }
-    let too_large = assert_tmf_error(
+    let (too_large, message) = refused(
         notify_order(&app, &token, &large, "completed").await,
         422,
         "ORDER_TOO_LARGE_TO_COMPLETE",
     )
     .await;
-    let message = readable(&too_large);
     assert!(message.contains(&large), "names the order: {message}");
     assert!(
         message.contains("maxProductsPerOrder"),
@@ -1460,8 +1371,7 @@ async fn order_rules_name_the_states_and_the_limit() -> Vec<Value> {
 }
 
 async fn approving_with_a_retired_price_names_the_price() -> Vec<Value> {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let price = |status: &str, at: &str| {
         monthly(
             "fading-monthly",
@@ -1478,10 +1388,7 @@ async fn approving_with_a_retired_price_names_the_price() -> Vec<Value> {
         import(&app, &[price("Launched", "2026-01-01T00:00:00Z"), fading]).await,
         0
     );
-    let id = app.created_quote(&token, "fading").await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let id = app.created_id(&token, "fading").await;
     assert_eq!(
         import(&app, &[price("Retired", "2026-02-01T00:00:00Z")]).await,
         0
@@ -1489,8 +1396,7 @@ async fn approving_with_a_retired_price_names_the_price() -> Vec<Value> {
     let response = app
         .patch_quote(&token, &id, &json!({"state": "approved"}), None)
         .await;
-    let error = assert_tmf_error(response, 422, "PRICE_RETIRED").await;
-    let message = readable(&error);
+    let (error, message) = refused(response, 422, "PRICE_RETIRED").await;
     assert!(message.starts_with("quoteItem: "), "{message}");
     assert!(
         message.contains("fading-monthly"),

@@ -4,7 +4,10 @@
 //! adding a retired offering is refused.
 
 use q2c_service::Scope;
-use q2c_tests::{QUOTES, TestApp, assert_tmf_error, spawn_app};
+use q2c_tests::{
+    QUOTES, TestApp, assert_message_contains, assert_page, assert_tmf_error, spawn_app,
+    spawn_as_admin,
+};
 use serde_json::{Value, json};
 
 const ORDERING: &str = "/tmf-api/productOrderingManagement/v4";
@@ -31,21 +34,17 @@ fn notification_with_id(event_id: &str, order_id: &str, state: &str) -> Value {
 }
 
 async fn notify(app: &TestApp, token: &str, body: &Value) -> reqwest::Response {
-    app.request(
-        reqwest::Method::POST,
+    app.post_json(
         &format!("{ORDERING}/listener/productOrderStateChangeEvent"),
         token,
+        body,
     )
-    .json(body)
-    .send()
     .await
-    .expect("POST listener")
 }
 
 #[tokio::test]
 async fn accepting_a_quote_makes_an_order_readable_with_a_pending_dispatch() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let (quote_id, listed) = accept_quote(&app, &token, "fibre-1g").await;
     let order_id = listed["id"].as_str().expect("order id");
 
@@ -74,21 +73,18 @@ async fn accepting_a_quote_makes_an_order_readable_with_a_pending_dispatch() {
     assert!(item["itemPrice"].as_array().is_some_and(|p| !p.is_empty()));
 
     let fields: Value = app
-        .get(
+        .get_json(
             &format!("{ORDERING}/productOrder/{order_id}?fields=dispatch"),
             &token,
         )
-        .await
-        .json()
-        .await
-        .expect("json");
+        .await;
     assert_eq!(fields["dispatch"]["status"], "pending");
     assert!(fields.get("productOrderItem").is_none(), "fields= selects");
 
     let reader = app.token("acme", &[Scope::QuoteRead]);
-    assert_tmf_error(
-        app.get(&format!("{ORDERING}/productOrder/{order_id}"), &reader)
-            .await,
+    app.get_error(
+        &format!("{ORDERING}/productOrder/{order_id}"),
+        &reader,
         403,
         "MISSING_SCOPE",
     )
@@ -102,9 +98,9 @@ async fn another_tenant_cannot_see_or_change_the_order() {
     let order_id = order["id"].as_str().expect("order id");
     let other = app.admin("globex");
 
-    assert_tmf_error(
-        app.get(&format!("{ORDERING}/productOrder/{order_id}"), &other)
-            .await,
+    app.get_error(
+        &format!("{ORDERING}/productOrder/{order_id}"),
+        &other,
         404,
         "NOT_FOUND",
     )
@@ -121,8 +117,7 @@ async fn another_tenant_cannot_see_or_change_the_order() {
 
 #[tokio::test]
 async fn orders_are_paged_newest_first() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut ids = Vec::new();
     for _ in 0..3 {
         let (_, order) = accept_quote(&app, &token, "mobile-l").await;
@@ -133,14 +128,12 @@ async fn orders_are_paged_newest_first() {
     let page = app
         .get(&format!("{ORDERING}/productOrder?offset=1&limit=1"), &token)
         .await;
-    assert_eq!(page.status(), 200);
-    assert_eq!(page.headers()["x-total-count"], "3");
-    assert_eq!(page.headers()["x-result-count"], "1");
+    assert_page(&page, 3, 1);
     let items: Vec<Value> = page.json().await.expect("json");
     assert_eq!(items[0]["id"], ids[1].as_str(), "the second newest");
-    assert_tmf_error(
-        app.get(&format!("{ORDERING}/productOrder?limit=0"), &token)
-            .await,
+    app.get_error(
+        &format!("{ORDERING}/productOrder?limit=0"),
+        &token,
         400,
         "INVALID_QUERY",
     )
@@ -149,8 +142,7 @@ async fn orders_are_paged_newest_first() {
 
 #[tokio::test]
 async fn the_listener_records_valid_states_and_refuses_illegal_ones() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let (_, order) = accept_quote(&app, &token, "fibre-1g").await;
     let order_id = order["id"].as_str().expect("order id");
     let path = format!("{ORDERING}/productOrder/{order_id}");
@@ -161,18 +153,13 @@ async fn the_listener_records_valid_states_and_refuses_illegal_ones() {
         "ILLEGAL_ORDER_STATE_TRANSITION",
     )
     .await;
-    assert!(
-        illegal["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("completed")),
-        "{illegal}"
-    );
+    assert_message_contains(&illegal, "completed");
 
     for state in ["acknowledged", "inProgress"] {
         let response = notify(&app, &token, &notification(order_id, state)).await;
         assert_eq!(response.status(), 201, "reporting {state}");
     }
-    let stored: Value = app.get(&path, &token).await.json().await.expect("json");
+    let stored: Value = app.get_json(&path, &token).await;
     assert_eq!(stored["state"], "inProgress");
 
     // Redeliveries (same eventId) get the first answer again, even for an older state.
@@ -214,7 +201,7 @@ async fn the_listener_records_valid_states_and_refuses_illegal_ones() {
         "MISSING_SCOPE",
     )
     .await;
-    let stored: Value = app.get(&path, &token).await.json().await.expect("json");
+    let stored: Value = app.get_json(&path, &token).await;
     assert_eq!(
         stored["state"], "inProgress",
         "refused reports change nothing"
@@ -223,34 +210,22 @@ async fn the_listener_records_valid_states_and_refuses_illegal_ones() {
 
 #[tokio::test]
 async fn the_ordering_hub_takes_and_removes_subscriptions() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let response = app
-        .request(reqwest::Method::POST, &format!("{ORDERING}/hub"), &token)
-        .json(&json!({"callback": "http://127.0.0.1:9/listener",
-                      "query": "eventType=ProductOrderStateChangeEvent"}))
-        .send()
-        .await
-        .expect("POST /hub");
+        .post_json(
+            &format!("{ORDERING}/hub"),
+            &token,
+            &json!({"callback": "http://127.0.0.1:9/listener",
+                      "query": "eventType=ProductOrderStateChangeEvent"}),
+        )
+        .await;
     assert_eq!(response.status(), 201);
     let hub: Value = response.json().await.expect("json");
     let path = format!("{ORDERING}/hub/{}", hub["id"].as_str().expect("id"));
     // The subscription belongs to the ordering hub, not the quote hub.
     let on_quote_hub = format!("{QUOTES}/hub/{}", hub["id"].as_str().expect("id"));
-    assert_tmf_error(
-        app.request(reqwest::Method::DELETE, &on_quote_hub, &token)
-            .send()
-            .await
-            .expect("DELETE"),
-        404,
-        "NOT_FOUND",
-    )
-    .await;
-    let deleted = app
-        .request(reqwest::Method::DELETE, &path, &token)
-        .send()
-        .await
-        .expect("DELETE");
+    assert_tmf_error(app.delete(&on_quote_hub, &token).await, 404, "NOT_FOUND").await;
+    let deleted = app.delete(&path, &token).await;
     assert_eq!(deleted.status(), 204);
 }
 
@@ -287,8 +262,7 @@ async fn wait_for_message(
 
 #[tokio::test]
 async fn the_order_reaches_the_orders_queue_and_its_state_changes_the_hub_path() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let (_, order) = accept_quote(&app, &token, "fibre-1g").await;
     let order_id = order["id"].as_str().expect("order id").to_owned();
 
@@ -319,8 +293,7 @@ async fn the_order_reaches_the_orders_queue_and_its_state_changes_the_hub_path()
 
 #[tokio::test]
 async fn unknown_fields_of_a_quote_item_reach_the_product_order_unchanged() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let item = json!({
         "action": "add",
         "quantity": 1,
@@ -355,8 +328,7 @@ async fn unknown_fields_of_a_quote_item_reach_the_product_order_unchanged() {
 
 #[tokio::test]
 async fn a_patch_adding_a_retired_offering_is_422_naming_it() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let quote = app.created_quote(&token, "mobile-s").await;
     let id = quote["id"].as_str().expect("quote id");
     let patch = json!({"quoteItem": [

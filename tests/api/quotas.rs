@@ -6,16 +6,19 @@ use std::time::{Duration, Instant};
 
 use q2c_service::TenantId;
 use q2c_service::quotas::OpenQuoteCounts;
-use q2c_tests::{CATALOG, QUOTES, TestApp, assert_tmf_error, quote_body, spawn_configured};
-use reqwest::Method;
+use q2c_tests::{
+    CATALOG, QUOTES, TestApp, assert_message_contains, assert_tmf_error, numeric_header,
+    quote_body, spawn_configured,
+};
 use serde_json::json;
 
 async fn subscribe(app: &TestApp, token: &str, hub: &str, i: usize) -> reqwest::Response {
-    app.request(Method::POST, hub, token)
-        .json(&json!({"callback": format!("http://127.0.0.1:9/listener-{i}")}))
-        .send()
-        .await
-        .expect("POST hub")
+    app.post_json(
+        hub,
+        token,
+        &json!({"callback": format!("http://127.0.0.1:9/listener-{i}")}),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -35,12 +38,7 @@ async fn the_subscription_after_the_quota_is_422_per_tenant_and_hub() {
         "SUBSCRIPTION_QUOTA_EXCEEDED",
     )
     .await;
-    assert!(
-        refused["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("already has 3 subscriptions on the quote hub")),
-        "{refused}"
-    );
+    assert_message_contains(&refused, "already has 3 subscriptions on the quote hub");
     assert_eq!(
         subscribe(&app, &acme, &format!("{CATALOG}/hub"), 0)
             .await
@@ -54,14 +52,8 @@ async fn the_subscription_after_the_quota_is_422_per_tenant_and_hub() {
         "another tenant has its own quota"
     );
     let deleted = app
-        .request(
-            Method::DELETE,
-            &format!("{hub}/{}", ids[0].as_str().expect("id")),
-            &acme,
-        )
-        .send()
-        .await
-        .expect("DELETE");
+        .delete(&format!("{hub}/{}", ids[0].as_str().expect("id")), &acme)
+        .await;
     assert_eq!(deleted.status(), 204);
     assert_eq!(
         subscribe(&app, &acme, &hub, 4).await.status(),
@@ -114,19 +106,10 @@ async fn a_burst_beyond_the_rate_is_429_while_another_tenant_keeps_its_pace() {
         "60 requests at once exceed a burst of 10"
     );
     for response in limited {
-        let retry_after: u64 = response.headers()["retry-after"]
-            .to_str()
-            .expect("ascii")
-            .parse()
-            .expect("whole seconds");
+        let retry_after = numeric_header(&response, "retry-after");
         assert!(retry_after >= 1, "Retry-After {retry_after}");
         let body = assert_tmf_error(response, 429, "RATE_LIMITED").await;
-        assert!(
-            body["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("tenant noisy exceeded 5 requests per second")),
-            "{body}"
-        );
+        assert_message_contains(&body, "tenant noisy exceeded 5 requests per second");
     }
     // Once the bucket refills (a token per 200 ms) the noisy tenant is served again.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -167,12 +150,7 @@ async fn opening_a_quote_beyond_the_quota_is_422_and_closing_one_frees_a_place()
         "OPEN_QUOTE_QUOTA_EXCEEDED",
     )
     .await;
-    assert!(
-        refused["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("has 3 open quotes")),
-        "{refused}"
-    );
+    assert_message_contains(&refused, "has 3 open quotes");
     assert_eq!(
         app.created_quote(&app.admin("globex"), "mobile-s").await["state"],
         "inProgress",
@@ -185,14 +163,8 @@ async fn opening_a_quote_beyond_the_quota_is_422_and_closing_one_frees_a_place()
         .await;
     assert_eq!(cancelled.status(), 200);
     let deleted = app
-        .request(
-            Method::DELETE,
-            &format!("{QUOTES}/quote/{}", ids[1]),
-            &token,
-        )
-        .send()
-        .await
-        .expect("DELETE");
+        .delete(&format!("{QUOTES}/quote/{}", ids[1]), &token)
+        .await;
     assert_eq!(deleted.status(), 204);
     counted(&app, "acme", 1).await;
     for _ in 0..2 {

@@ -1,12 +1,11 @@
 //! The quote lifecycle and the read side (paging, filters, fields).
 
-use q2c_tests::{QUOTES, assert_tmf_error, quote_body, spawn_app};
+use q2c_tests::{QUOTES, assert_page, assert_tmf_error, quote_body, spawn_as_admin};
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn a_quote_goes_from_creation_to_acceptance() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
 
     let response = app.create_quote(&token, &quote_body("fibre-1g")).await;
     assert_eq!(response.status(), 201);
@@ -62,49 +61,24 @@ async fn a_quote_goes_from_creation_to_acceptance() {
     let accepted: Value = accepted.json().await.expect("json");
     assert_eq!(accepted["state"], "accepted");
 
-    let delete = app
-        .request(
-            reqwest::Method::DELETE,
-            &format!("{QUOTES}/quote/{id}"),
-            &token,
-        )
-        .send()
-        .await
-        .expect("DELETE");
+    let delete = app.delete(&format!("{QUOTES}/quote/{id}"), &token).await;
     assert_tmf_error(delete, 409, "CONFLICT").await;
 }
 
 #[tokio::test]
 async fn a_quote_can_be_deleted_and_is_gone_after() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let id = app.created_quote(&token, "mobile-s").await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let (app, token) = spawn_as_admin().await;
+    let id = app.created_id(&token, "mobile-s").await;
 
-    let delete = app
-        .request(
-            reqwest::Method::DELETE,
-            &format!("{QUOTES}/quote/{id}"),
-            &token,
-        )
-        .send()
-        .await
-        .expect("DELETE");
+    let delete = app.delete(&format!("{QUOTES}/quote/{id}"), &token).await;
     assert_eq!(delete.status(), 204);
-    assert_tmf_error(
-        app.get(&format!("{QUOTES}/quote/{id}"), &token).await,
-        404,
-        "NOT_FOUND",
-    )
-    .await;
+    app.get_error(&format!("{QUOTES}/quote/{id}"), &token, 404, "NOT_FOUND")
+        .await;
 }
 
 #[tokio::test]
 async fn listing_pages_filters_and_selects_fields() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     for offering in ["mobile-s", "mobile-l", "fibre-1g", "tv-addon", "handset-x1"] {
         app.created_quote(&token, offering).await;
     }
@@ -115,9 +89,7 @@ async fn listing_pages_filters_and_selects_fields() {
     let page = app
         .get(&format!("{QUOTES}/quote?offset=1&limit=2"), &token)
         .await;
-    assert_eq!(page.status(), 200);
-    assert_eq!(page.headers()["x-total-count"], "6");
-    assert_eq!(page.headers()["x-result-count"], "2");
+    assert_page(&page, 6, 2);
     assert_eq!(
         page.json::<Value>()
             .await
@@ -129,11 +101,8 @@ async fn listing_pages_filters_and_selects_fields() {
     );
 
     let by_external: Value = app
-        .get(&format!("{QUOTES}/quote?externalId=crm-42"), &token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("{QUOTES}/quote?externalId=crm-42"), &token)
+        .await;
     assert_eq!(by_external.as_array().expect("array").len(), 1);
     assert_eq!(by_external[0]["externalId"], "crm-42");
 
@@ -163,11 +132,8 @@ async fn listing_pages_filters_and_selects_fields() {
     assert_eq!(past.headers()["x-total-count"], "6");
 
     let slim: Value = app
-        .get(&format!("{QUOTES}/quote?fields=state&limit=1"), &token)
-        .await
-        .json()
-        .await
-        .expect("json");
+        .get_json(&format!("{QUOTES}/quote?fields=state&limit=1"), &token)
+        .await;
     let keys: Vec<&str> = slim[0]
         .as_object()
         .expect("object")
@@ -180,8 +146,7 @@ async fn listing_pages_filters_and_selects_fields() {
 
 #[tokio::test]
 async fn prices_follow_the_worked_example_of_the_docs() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let quote = app
         .create_quote(
             &token,
@@ -211,8 +176,7 @@ async fn prices_follow_the_worked_example_of_the_docs() {
 
 #[tokio::test]
 async fn unknown_fields_and_types_survive_the_round_trip() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut body = quote_body("mobile-s");
     body["@type"] = json!("SmbQuote");
     body["@schemaLocation"] = json!("https://schemas.example.com/SmbQuote.json");

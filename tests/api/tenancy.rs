@@ -10,9 +10,9 @@ use q2c_local::SqliteQueues;
 use q2c_service::messaging::{QueueClient, dlq_name, queues};
 use q2c_service::ports::{HubApi, HubStore};
 use q2c_tests::{
-    CATALOG, ORDERING, QUOTES, QUOTES_V5, TestApp, assert_tmf_error, spawn_configured,
+    CATALOG, ORDERING, QUOTES, QUOTES_V5, TestApp, assert_message_contains, assert_tmf_error,
+    spawn_configured,
 };
-use reqwest::Method;
 use serde_json::{Value, json};
 
 /// Every hub: TMF648 v4 and v5 (one quote hub), the catalog hub, the ordering hub.
@@ -26,11 +26,8 @@ fn hubs() -> [(&'static str, String, HubApi); 4] {
 }
 
 async fn subscribe(app: &TestApp, token: &str, hub: &str, callback: &str) -> reqwest::Response {
-    app.request(Method::POST, hub, token)
-        .json(&json!({"callback": callback}))
-        .send()
+    app.post_json(hub, token, &json!({"callback": callback}))
         .await
-        .expect("POST hub")
 }
 
 #[tokio::test]
@@ -122,12 +119,7 @@ async fn a_subscriber_queue_by_rule_is_its_tenants_alone_and_receives_only_its_e
     for hub in [&v4, &v5, &catalog, &ordering] {
         let response = subscribe(&app, &globex, hub, "local:subscriber-acme").await;
         let body = assert_tmf_error(response, 400, "INVALID_INPUT").await;
-        assert!(
-            body["message"]
-                .as_str()
-                .is_some_and(|m| m.contains("subscriber-globex")),
-            "{body}"
-        );
+        assert_message_contains(&body, "subscriber-globex");
     }
 
     let mut created: [BTreeSet<String>; 2] = Default::default();

@@ -125,17 +125,24 @@ impl<'a> Recorder<'a> {
         json
     }
 
-    async fn json(
-        &mut self,
-        name: &str,
-        method: reqwest::Method,
-        path: &str,
-        body: &Value,
-    ) -> Value {
+    /// `GET <path>` with the admin token.
+    async fn get(&mut self, name: &str, path: &str) -> Value {
+        let get = reqwest::Method::GET;
+        self.send(name, get, path, Token::Admin, &[], None).await
+    }
+
+    /// `DELETE <path>` with the admin token.
+    async fn delete(&mut self, name: &str, path: &str) -> Value {
+        let delete = reqwest::Method::DELETE;
+        self.send(name, delete, path, Token::Admin, &[], None).await
+    }
+
+    /// `POST <path>` of a JSON body with the admin token.
+    async fn post(&mut self, name: &str, path: &str, body: &Value) -> Value {
         let text = body.to_string();
         self.send(
             name,
-            method,
+            reqwest::Method::POST,
             path,
             Token::Admin,
             &[("content-type", "application/json")],
@@ -144,7 +151,30 @@ impl<'a> Recorder<'a> {
         .await
     }
 
-    async fn merge_patch(
+    /// `POST <collection>` of a JSON body with the admin token; returns the path of what it
+    /// created (`<collection>/<id>`).
+    async fn created(&mut self, name: &str, collection: &str, body: &Value) -> String {
+        let created = self.post(name, collection, body).await;
+        format!("{collection}/{}", created["id"].as_str().expect("id"))
+    }
+
+    /// `PATCH <path>` of a JSON merge patch with the admin token.
+    async fn merge_patch(&mut self, name: &str, path: &str, body: &Value) -> Value {
+        self.send_merge_patch(name, path, body, None).await
+    }
+
+    /// `PATCH <path>` of a JSON merge patch with the admin token and `If-Match: <etag>`.
+    async fn merge_patch_if_match(
+        &mut self,
+        name: &str,
+        path: &str,
+        body: &Value,
+        etag: &str,
+    ) -> Value {
+        self.send_merge_patch(name, path, body, Some(etag)).await
+    }
+
+    async fn send_merge_patch(
         &mut self,
         name: &str,
         path: &str,
@@ -285,84 +315,52 @@ async fn v4_quote_lifecycle_replays_as_recorded() {
             {"action": "add", "quantity": 2, "productOffering": {"id": "mobile-l"}}
         ]
     });
-    let created = r
-        .json(
-            "create",
-            reqwest::Method::POST,
-            &format!("{q}/quote"),
-            &body,
-        )
-        .await;
-    let id = created["id"].as_str().expect("id").to_owned();
-    let path = format!("{q}/quote/{id}");
-    r.send("get", reqwest::Method::GET, &path, Token::Admin, &[], None)
-        .await;
-    r.send(
+    let path = r.created("create", &format!("{q}/quote"), &body).await;
+    r.get("get", &path).await;
+    r.get(
         "get with fields",
-        reqwest::Method::GET,
         &format!("{path}?fields=state,quoteTotalPrice"),
-        Token::Admin,
-        &[],
-        None,
     )
     .await;
-    r.merge_patch(
+    let described =
+        json!({"description": "Fibre and lines", "note": [{"id": "n1", "text": "call after 7pm"}]});
+    r.merge_patch_if_match(
         "patch description with If-Match",
         &path,
-        &json!({"description": "Fibre and lines", "note": [{"id": "n1", "text": "call after 7pm"}]}),
-        Some("\"1\""),
+        &described,
+        "\"1\"",
     )
     .await;
-    r.merge_patch(
-        "patch items re-prices",
-        &path,
-        &json!({"quoteItem": [{"action": "add", "quantity": 1, "productOffering": {"id": "mobile-l"}}]}),
-        None,
-    )
-    .await;
-    r.merge_patch("to pending", &path, &json!({"state": "pending"}), None)
+    let items = json!({"quoteItem": [
+        {"action": "add", "quantity": 1, "productOffering": {"id": "mobile-l"}}
+    ]});
+    r.merge_patch("patch items re-prices", &path, &items).await;
+    r.merge_patch("to pending", &path, &json!({"state": "pending"}))
         .await;
-    r.merge_patch(
-        "back to inProgress",
-        &path,
-        &json!({"state": "inProgress"}),
-        None,
-    )
-    .await;
-    r.merge_patch("approve", &path, &json!({"state": "approved"}), None)
+    r.merge_patch("back to inProgress", &path, &json!({"state": "inProgress"}))
         .await;
-    r.merge_patch("accept", &path, &json!({"state": "accepted"}), None)
+    r.merge_patch("approve", &path, &json!({"state": "approved"}))
         .await;
-    r.send(
-        "delete accepted is 409",
-        reqwest::Method::DELETE,
-        &path,
-        Token::Admin,
-        &[],
-        None,
-    )
-    .await;
+    r.merge_patch("accept", &path, &json!({"state": "accepted"}))
+        .await;
+    r.delete("delete accepted is 409", &path).await;
 
     let second = r
-        .json(
+        .created(
             "create second",
-            reqwest::Method::POST,
             &format!("{q}/quote"),
             &quote_body("mobile-s"),
         )
         .await;
-    let second = format!("{q}/quote/{}", second["id"].as_str().expect("id"));
-    r.merge_patch("cancel", &second, &json!({"state": "cancelled"}), None)
+    r.merge_patch("cancel", &second, &json!({"state": "cancelled"}))
         .await;
     let third = r
-        .json(
+        .created(
             "create third",
-            reqwest::Method::POST,
             &format!("{q}/quote"),
             &quote_body("mobile-s"),
         )
         .await;
-    let third = format!("{q}/quote/{}", third["id"].as_str().expect("id"));
     r.send(
         "delete",
         reqwest::Method::DELETE,
@@ -372,15 +370,7 @@ async fn v4_quote_lifecycle_replays_as_recorded() {
         None,
     )
     .await;
-    r.send(
-        "get deleted is 404",
-        reqwest::Method::GET,
-        &third,
-        Token::Admin,
-        &[],
-        None,
-    )
-    .await;
+    r.get("get deleted is 404", &third).await;
     check("lifecycle", &r.exchanges);
 }
 
@@ -396,13 +386,7 @@ async fn v4_listing_replays_as_recorded() {
     ] {
         let mut body = quote_body(offering);
         body["externalId"] = json!(external);
-        r.json(
-            "create",
-            reqwest::Method::POST,
-            &format!("{q}/quote"),
-            &body,
-        )
-        .await;
+        r.post("create", &format!("{q}/quote"), &body).await;
     }
     for (name, query) in [
         ("list all", ""),
@@ -415,15 +399,7 @@ async fn v4_listing_replays_as_recorded() {
         ("unknown parameter is 400", "?colour=red"),
         ("bad limit is 400", "?limit=0"),
     ] {
-        r.send(
-            name,
-            reqwest::Method::GET,
-            &format!("{q}/quote{query}"),
-            Token::Admin,
-            &[],
-            None,
-        )
-        .await;
+        r.get(name, &format!("{q}/quote{query}")).await;
     }
     check("listing", &r.exchanges);
 }
@@ -433,36 +409,15 @@ async fn v4_hub_replays_as_recorded() {
     let app = spawn_app().await;
     let mut r = Recorder::new(&app);
     let q = QUOTES;
-    let created = r
-        .json(
-            "hub create",
-            reqwest::Method::POST,
-            &format!("{q}/hub"),
-            &json!({"callback": "local:subscriber-acme", "query": "eventType=QuoteStateChangeEvent"}),
-        )
+    let subscription =
+        json!({"callback": "local:subscriber-acme", "query": "eventType=QuoteStateChangeEvent"});
+    let hub = r
+        .created("hub create", &format!("{q}/hub"), &subscription)
         .await;
-    let hub = format!("{q}/hub/{}", created["id"].as_str().expect("id"));
-    r.send(
-        "hub delete",
-        reqwest::Method::DELETE,
-        &hub,
-        Token::Admin,
-        &[],
-        None,
-    )
-    .await;
-    r.send(
-        "hub delete again is 404",
-        reqwest::Method::DELETE,
-        &hub,
-        Token::Admin,
-        &[],
-        None,
-    )
-    .await;
-    r.json(
+    r.delete("hub delete", &hub).await;
+    r.delete("hub delete again is 404", &hub).await;
+    r.post(
         "hub without callback is 400",
-        reqwest::Method::POST,
         &format!("{q}/hub"),
         &json!({"query": "eventType=QuoteStateChangeEvent"}),
     )
@@ -486,20 +441,14 @@ async fn v4_errors_replay_as_recorded() {
         Some("{\"quoteItem\": ["),
     )
     .await;
-    r.json(
+    r.post(
         "forbidden field is 400",
-        reqwest::Method::POST,
         &quotes,
         &json!({"state": "approved", "quoteItem": []}),
     )
     .await;
-    r.json(
-        "no items is 400",
-        reqwest::Method::POST,
-        &quotes,
-        &json!({"quoteItem": []}),
-    )
-    .await;
+    r.post("no items is 400", &quotes, &json!({"quoteItem": []}))
+        .await;
     r.send(
         "no token is 401",
         reqwest::Method::GET,
@@ -518,52 +467,30 @@ async fn v4_errors_replay_as_recorded() {
         Some(&quote_body("mobile-s").to_string()),
     )
     .await;
-    r.send(
-        "unknown quote is 404",
-        reqwest::Method::GET,
-        &format!("{quotes}/nope"),
-        Token::Admin,
-        &[],
-        None,
-    )
-    .await;
-    r.json(
+    r.get("unknown quote is 404", &format!("{quotes}/nope"))
+        .await;
+    r.post(
         "unknown offering is 422",
-        reqwest::Method::POST,
         &quotes,
         &json!({"quoteItem": [{"productOffering": {"id": "no-such"}}]}),
     )
     .await;
-    let created = r
-        .json(
-            "create",
-            reqwest::Method::POST,
-            &quotes,
-            &quote_body("mobile-s"),
-        )
-        .await;
-    let path = format!("{quotes}/{}", created["id"].as_str().expect("id"));
-    r.merge_patch(
+    let path = r.created("create", &quotes, &quote_body("mobile-s")).await;
+    r.merge_patch_if_match(
         "stale If-Match is 412",
         &path,
         &json!({"description": "x"}),
-        Some("\"7\""),
+        "\"7\"",
     )
     .await;
     r.merge_patch(
         "illegal transition is 409",
         &path,
         &json!({"state": "accepted"}),
-        None,
     )
     .await;
-    r.merge_patch(
-        "not a state is 400",
-        &path,
-        &json!({"state": "sleeping"}),
-        None,
-    )
-    .await;
+    r.merge_patch("not a state is 400", &path, &json!({"state": "sleeping"}))
+        .await;
     r.send(
         "wrong content type is 415",
         reqwest::Method::PATCH,
@@ -573,14 +500,6 @@ async fn v4_errors_replay_as_recorded() {
         Some("{}"),
     )
     .await;
-    r.send(
-        "unknown route is 404",
-        reqwest::Method::GET,
-        &format!("{q}/nothing"),
-        Token::Admin,
-        &[],
-        None,
-    )
-    .await;
+    r.get("unknown route is 404", &format!("{q}/nothing")).await;
     check("errors", &r.exchanges);
 }

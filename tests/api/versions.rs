@@ -2,7 +2,10 @@
 //! crossing versions, JSON Patch (RFC 6902) on v5, and the v5 specifics (required `@type` and
 //! `instantSyncQuote`, `ExternalIdentifier[]`, `ItemActionType`, `declined`, `Hub`).
 
-use q2c_tests::{QUOTES, QUOTES_V5, TestApp, assert_tmf_error, quote_body, spawn_app};
+use q2c_tests::{
+    QUOTES, QUOTES_V5, TestApp, assert_message_contains, assert_message_starts_with,
+    assert_tmf_error, quote_body, spawn_app, spawn_as_admin,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -42,11 +45,8 @@ impl Version {
 }
 
 async fn create(app: &TestApp, token: &str, version: Version, body: &Value) -> reqwest::Response {
-    app.request(Method::POST, &format!("{}/quote", version.base), token)
-        .json(body)
-        .send()
+    app.post_json(&format!("{}/quote", version.base), token, body)
         .await
-        .expect("POST")
 }
 
 async fn patch(
@@ -67,6 +67,24 @@ async fn patch(
     request.send().await.expect("PATCH")
 }
 
+async fn merge_if_match(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    body: &Value,
+    etag: &str,
+) -> reqwest::Response {
+    patch(
+        app,
+        token,
+        path,
+        "application/merge-patch+json",
+        body,
+        Some(etag),
+    )
+    .await
+}
+
 async fn merge(app: &TestApp, token: &str, path: &str, body: &Value) -> reqwest::Response {
     patch(app, token, path, "application/merge-patch+json", body, None).await
 }
@@ -83,10 +101,72 @@ async fn body(response: reqwest::Response, status: u16) -> Value {
     serde_json::from_str(&text).expect("JSON body")
 }
 
+/// Creates a quote of `offering` through `version`, which must answer 201; returns it.
+async fn created_quote(app: &TestApp, token: &str, version: Version, offering: &str) -> Value {
+    body(
+        create(app, token, version, &version.create_body(offering)).await,
+        201,
+    )
+    .await
+}
+
+/// Merge-patches `path`, which must answer 200; returns the patched quote.
+async fn merged(app: &TestApp, token: &str, path: &str, patch: &Value) -> Value {
+    body(merge(app, token, path, patch).await, 200).await
+}
+
+/// Reads `path`, which must answer 200.
+async fn read_ok(app: &TestApp, token: &str, path: &str) -> Value {
+    body(app.get(path, token).await, 200).await
+}
+
+/// Asserts that creating `body` through `version` is a TMF630 error of this status and code;
+/// returns the error.
+async fn create_refused(
+    app: &TestApp,
+    token: &str,
+    version: Version,
+    body: &Value,
+    status: u16,
+    code: &str,
+) -> Value {
+    assert_tmf_error(create(app, token, version, body).await, status, code).await
+}
+
+/// Asserts that the JSON Patch `ops` of `path` is a TMF630 error of this status and code;
+/// returns the error.
+async fn json_patch_refused(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    ops: &Value,
+    status: u16,
+    code: &str,
+) -> Value {
+    assert_tmf_error(json_patch(app, token, path, ops).await, status, code).await
+}
+
+/// Asserts that the merge patch `patch` of `path` is a TMF630 error of this status and code;
+/// returns the error.
+async fn merge_refused(
+    app: &TestApp,
+    token: &str,
+    path: &str,
+    patch: &Value,
+    status: u16,
+    code: &str,
+) -> Value {
+    assert_tmf_error(merge(app, token, path, patch).await, status, code).await
+}
+
+/// The `id` of a resource.
+fn id_of(resource: &Value) -> &str {
+    resource["id"].as_str().expect("id")
+}
+
 /// The lifecycle suite, run against each version.
 async fn lifecycle(version: Version) {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let response = create(&app, &token, version, &version.create_body("fibre-1g")).await;
     assert_eq!(response.status(), 201);
     let location = response.headers()["location"]
@@ -94,7 +174,7 @@ async fn lifecycle(version: Version) {
         .expect("location")
         .to_owned();
     let created = body(response, 201).await;
-    let id = created["id"].as_str().expect("id").to_owned();
+    let id = id_of(&created).to_owned();
     assert_eq!(location, format!("{}{}", app.base, version.quote(&id)));
     assert_eq!(created["href"], json!(location));
     assert_eq!(created["state"], "inProgress");
@@ -115,13 +195,10 @@ async fn lifecycle(version: Version) {
     assert_eq!(read.headers()["etag"], "\"1\"");
     assert_eq!(body(read, 200).await, created);
 
-    let listed = body(
-        app.get(
-            &format!("{}/quote?externalId=crm-9&fields=state", version.base),
-            &token,
-        )
-        .await,
-        200,
+    let listed = read_ok(
+        &app,
+        &token,
+        &format!("{}/quote?externalId=crm-9&fields=state", version.base),
     )
     .await;
     assert_eq!(
@@ -129,80 +206,57 @@ async fn lifecycle(version: Version) {
         json!([{"id": id, "href": location, "@type": "Quote", "state": "inProgress"}])
     );
 
-    let patched = patch(
+    let patched = merge_if_match(
         &app,
         &token,
         &version.quote(&id),
-        "application/merge-patch+json",
         &json!({"description": "Home fibre"}),
-        Some("\"1\""),
+        "\"1\"",
     )
     .await;
     assert_eq!(patched.headers()["etag"], "\"2\"");
     assert_eq!(body(patched, 200).await["description"], "Home fibre");
-    let stale = patch(
+    let stale = merge_if_match(
         &app,
         &token,
         &version.quote(&id),
-        "application/merge-patch+json",
         &json!({"description": "x"}),
-        Some("\"1\""),
+        "\"1\"",
     )
     .await;
     assert_tmf_error(stale, 412, "VERSION_MISMATCH").await;
 
-    let approved = body(
-        merge(
-            &app,
-            &token,
-            &version.quote(&id),
-            &json!({"state": "approved"}),
-        )
-        .await,
-        200,
+    let approved = merged(
+        &app,
+        &token,
+        &version.quote(&id),
+        &json!({"state": "approved"}),
     )
     .await;
     assert_eq!(approved["state"], "approved");
     assert_eq!(approved["authorization"][0]["approver"][0]["id"], "dev");
-    let accepted = body(
-        merge(
-            &app,
-            &token,
-            &version.quote(&id),
-            &json!({"state": "accepted"}),
-        )
-        .await,
-        200,
+    let accepted = merged(
+        &app,
+        &token,
+        &version.quote(&id),
+        &json!({"state": "accepted"}),
     )
     .await;
     assert_eq!(accepted["state"], "accepted");
-    let delete = app
-        .request(Method::DELETE, &version.quote(&id), &token)
-        .send()
-        .await
-        .expect("DELETE");
+    let delete = app.delete(&version.quote(&id), &token).await;
     assert_tmf_error(delete, 409, "CONFLICT").await;
 
-    let other = body(
-        create(&app, &token, version, &version.create_body("mobile-s")).await,
-        201,
-    )
-    .await;
-    let other = version.quote(other["id"].as_str().expect("id"));
-    let delete = app
-        .request(Method::DELETE, &other, &token)
-        .send()
-        .await
-        .expect("DELETE");
+    let other = created_quote(&app, &token, version, "mobile-s").await;
+    let other = version.quote(id_of(&other));
+    let delete = app.delete(&other, &token).await;
     assert_eq!(delete.status(), 204);
-    assert_tmf_error(app.get(&other, &token).await, 404, "NOT_FOUND").await;
+    app.get_error(&other, &token, 404, "NOT_FOUND").await;
 
+    let subscription =
+        json!({"callback": "local:subscriber-acme", "query": "eventType=QuoteStateChangeEvent"});
     let hub = app
-        .request(Method::POST, &format!("{}/hub", version.base), &token)
-        .json(&json!({"callback": "local:subscriber-acme", "query": "eventType=QuoteStateChangeEvent"}))
-        .send()
-        .await
-        .expect("POST /hub");
+        .post_json(&format!("{}/hub", version.base), &token, &subscription)
+        .await;
     let hub_location = hub.headers()["location"]
         .to_str()
         .expect("location")
@@ -214,14 +268,8 @@ async fn lifecycle(version: Version) {
         assert_eq!(hub["href"], json!(hub_location));
     }
     let removed = app
-        .request(
-            Method::DELETE,
-            &format!("{}/hub/{}", version.base, hub["id"].as_str().expect("id")),
-            &token,
-        )
-        .send()
-        .await
-        .expect("DELETE /hub");
+        .delete(&format!("{}/hub/{}", version.base, id_of(&hub)), &token)
+        .await;
     assert_eq!(removed.status(), 204);
 }
 
@@ -237,16 +285,11 @@ async fn the_lifecycle_suite_passes_on_v5() {
 
 #[tokio::test]
 async fn a_quote_created_on_v4_is_patched_on_v5_and_read_on_v4() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let created = body(
-        create(&app, &token, V4, &V4.create_body("fibre-1g")).await,
-        201,
-    )
-    .await;
-    let id = created["id"].as_str().expect("id");
+    let (app, token) = spawn_as_admin().await;
+    let created = created_quote(&app, &token, V4, "fibre-1g").await;
+    let id = id_of(&created);
 
-    let on_v5 = body(app.get(&V5.quote(id), &token).await, 200).await;
+    let on_v5 = read_ok(&app, &token, &V5.quote(id)).await;
     assert_eq!(on_v5["externalId"], json!([{"id": "crm-9"}]));
     assert_eq!(on_v5["creationDate"], created["quoteDate"]);
 
@@ -264,7 +307,7 @@ async fn a_quote_created_on_v4_is_patched_on_v5_and_read_on_v4() {
     let ops = json!([{"op": "add", "path": "/note", "value": [{"id": "n1", "text": "from v5"}]}]);
     body(json_patch(&app, &token, &V5.quote(id), &ops).await, 200).await;
 
-    let on_v4 = body(app.get(&V4.quote(id), &token).await, 200).await;
+    let on_v4 = read_ok(&app, &token, &V4.quote(id)).await;
     assert_eq!(on_v4["externalId"], "crm-10");
     assert_eq!(on_v4["description"], "via v5");
     assert_eq!(on_v4["note"], json!([{"id": "n1", "text": "from v5"}]));
@@ -285,59 +328,41 @@ async fn a_quote_created_on_v4_is_patched_on_v5_and_read_on_v4() {
 
 #[tokio::test]
 async fn a_quote_created_on_v5_is_patched_on_v4_and_read_on_v5() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let created = body(
-        create(&app, &token, V5, &V5.create_body("mobile-l")).await,
-        201,
-    )
-    .await;
-    let id = created["id"].as_str().expect("id");
+    let (app, token) = spawn_as_admin().await;
+    let created = created_quote(&app, &token, V5, "mobile-l").await;
+    let id = id_of(&created);
     assert_eq!(
-        body(app.get(&V4.quote(id), &token).await, 200).await["externalId"],
+        read_ok(&app, &token, &V4.quote(id)).await["externalId"],
         "crm-9"
     );
 
-    let patched = body(
-        merge(
-            &app,
-            &token,
-            &V4.quote(id),
-            &json!({"externalId": "crm-11"}),
-        )
-        .await,
-        200,
+    let patched = merged(
+        &app,
+        &token,
+        &V4.quote(id),
+        &json!({"externalId": "crm-11"}),
     )
     .await;
     assert_eq!(patched["externalId"], "crm-11");
-    let on_v5 = body(app.get(&V5.quote(id), &token).await, 200).await;
+    let on_v5 = read_ok(&app, &token, &V5.quote(id)).await;
     assert_eq!(
         on_v5["externalId"],
         json!([{"id": "crm-11"}]),
         "the v5 details no longer describe it"
     );
-    let cancelled = body(
-        merge(&app, &token, &V4.quote(id), &json!({"state": "cancelled"})).await,
-        200,
-    )
-    .await;
+    let cancelled = merged(&app, &token, &V4.quote(id), &json!({"state": "cancelled"})).await;
     assert_eq!(cancelled["state"], "cancelled");
     assert_eq!(
-        body(app.get(&V5.quote(id), &token).await, 200).await["state"],
+        read_ok(&app, &token, &V5.quote(id)).await["state"],
         "cancelled"
     );
 }
 
 #[tokio::test]
 async fn json_patch_adds_replaces_removes_and_tests_items_and_notes() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let created = body(
-        create(&app, &token, V5, &V5.create_body("mobile-s")).await,
-        201,
-    )
-    .await;
-    let path = V5.quote(created["id"].as_str().expect("id"));
+    let (app, token) = spawn_as_admin().await;
+    let created = created_quote(&app, &token, V5, "mobile-s").await;
+    let path = V5.quote(id_of(&created));
     let total = created["quoteTotalPrice"].clone();
 
     let ops = json!([
@@ -386,25 +411,15 @@ async fn json_patch_adds_replaces_removes_and_tests_items_and_notes() {
 
 #[tokio::test]
 async fn a_failing_json_patch_test_changes_nothing() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let created = body(
-        create(&app, &token, V5, &V5.create_body("mobile-s")).await,
-        201,
-    )
-    .await;
-    let path = V5.quote(created["id"].as_str().expect("id"));
+    let (app, token) = spawn_as_admin().await;
+    let created = created_quote(&app, &token, V5, "mobile-s").await;
+    let path = V5.quote(id_of(&created));
     let ops = json!([
         {"op": "add", "path": "/description", "value": "changed"},
         {"op": "add", "path": "/note", "value": [{"id": "n1", "text": "x"}]},
         {"op": "test", "path": "/state", "value": "approved"}
     ]);
-    assert_tmf_error(
-        json_patch(&app, &token, &path, &ops).await,
-        409,
-        "PATCH_TEST_FAILED",
-    )
-    .await;
+    json_patch_refused(&app, &token, &path, &ops, 409, "PATCH_TEST_FAILED").await;
     let read = app.get(&path, &token).await;
     assert_eq!(read.headers()["etag"], "\"1\"");
     assert_eq!(body(read, 200).await, created);
@@ -412,53 +427,31 @@ async fn a_failing_json_patch_test_changes_nothing() {
 
 #[tokio::test]
 async fn an_invalid_json_patch_is_a_400_tmf_error() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let created = body(
-        create(&app, &token, V5, &V5.create_body("mobile-s")).await,
-        201,
-    )
-    .await;
-    let path = V5.quote(created["id"].as_str().expect("id"));
+    let (app, token) = spawn_as_admin().await;
+    let created = created_quote(&app, &token, V5, "mobile-s").await;
+    let path = V5.quote(id_of(&created));
     for ops in [
         json!({"op": "add", "path": "/note", "value": []}),
         json!([{"op": "frobnicate", "path": "/note"}]),
         json!([{"op": "add", "value": 1}]),
         json!([{"op": "add", "path": "no-pointer", "value": 1}]),
     ] {
-        assert_tmf_error(
-            json_patch(&app, &token, &path, &ops).await,
-            400,
-            "INVALID_PATCH",
-        )
-        .await;
+        json_patch_refused(&app, &token, &path, &ops, 400, "INVALID_PATCH").await;
     }
     // Well-formed, but not applicable to this quote (RFC 5789): 409, or 422 for an invalid result.
     let missing = json!([{"op": "remove", "path": "/nothing/here"}]);
-    assert_tmf_error(
-        json_patch(&app, &token, &path, &missing).await,
-        409,
-        "PATCH_CONFLICT",
-    )
-    .await;
+    json_patch_refused(&app, &token, &path, &missing, 409, "PATCH_CONFLICT").await;
     let forbidden =
         json!([{"op": "replace", "path": "/creationDate", "value": "2020-01-01T00:00:00Z"}]);
-    let error = assert_tmf_error(
-        json_patch(&app, &token, &path, &forbidden).await,
-        422,
-        "PATCH_RESULT_INVALID",
-    )
-    .await;
-    assert!(
-        error["message"]
-            .as_str()
-            .expect("message")
-            .contains("creationDate"),
-        "{error}"
-    );
+    let error =
+        json_patch_refused(&app, &token, &path, &forbidden, 422, "PATCH_RESULT_INVALID").await;
+    assert_message_contains(&error, "creationDate");
     let bad_action = json!([{"op": "replace", "path": "/quoteItem/0/action", "value": "change"}]);
-    assert_tmf_error(
-        json_patch(&app, &token, &path, &bad_action).await,
+    json_patch_refused(
+        &app,
+        &token,
+        &path,
+        &bad_action,
         422,
         "PATCH_RESULT_INVALID",
     )
@@ -466,61 +459,28 @@ async fn an_invalid_json_patch_is_a_400_tmf_error() {
     let read = app.get(&path, &token).await;
     assert_eq!(read.headers()["etag"], "\"1\"", "nothing changed");
     // v4 does not take JSON Patch.
-    let v4 = json_patch(
-        &app,
-        &token,
-        &V4.quote(created["id"].as_str().expect("id")),
-        &json!([]),
-    )
-    .await;
+    let v4 = json_patch(&app, &token, &V4.quote(id_of(&created)), &json!([])).await;
     assert_tmf_error(v4, 415, "UNSUPPORTED_MEDIA_TYPE").await;
 }
 
 #[tokio::test]
 async fn v5_create_requires_type_and_instant_sync_quote_and_item_action_type() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     for field in ["@type", "instantSyncQuote"] {
         let mut create_body = V5.create_body("mobile-s");
         create_body.as_object_mut().expect("object").remove(field);
-        let error = assert_tmf_error(
-            create(&app, &token, V5, &create_body).await,
-            400,
-            "INVALID_INPUT",
-        )
-        .await;
-        assert!(
-            error["message"]
-                .as_str()
-                .expect("message")
-                .starts_with(field),
-            "{error}"
-        );
+        let error = create_refused(&app, &token, V5, &create_body, 400, "INVALID_INPUT").await;
+        assert_message_starts_with(&error, field);
     }
     let mut wrong_action = V5.create_body("mobile-s");
     wrong_action["quoteItem"][0]["action"] = json!("change");
-    assert_tmf_error(
-        create(&app, &token, V5, &wrong_action).await,
-        400,
-        "INVALID_INPUT",
-    )
-    .await;
+    create_refused(&app, &token, V5, &wrong_action, 400, "INVALID_INPUT").await;
     let mut external = V5.create_body("mobile-s");
     external["externalId"] = json!("crm-1");
-    assert_tmf_error(
-        create(&app, &token, V5, &external).await,
-        400,
-        "INVALID_INPUT",
-    )
-    .await;
+    create_refused(&app, &token, V5, &external, 400, "INVALID_INPUT").await;
     let mut owned = V5.create_body("mobile-s");
     owned["creationDate"] = json!("2026-01-01T00:00:00Z");
-    assert_tmf_error(
-        create(&app, &token, V5, &owned).await,
-        400,
-        "FORBIDDEN_FIELD",
-    )
-    .await;
+    create_refused(&app, &token, V5, &owned, 400, "FORBIDDEN_FIELD").await;
     // v4 is unchanged: neither is required there.
     assert_eq!(
         create(&app, &token, V4, &quote_body("mobile-s"))
@@ -532,36 +492,25 @@ async fn v5_create_requires_type_and_instant_sync_quote_and_item_action_type() {
 
 #[tokio::test]
 async fn v5_states_map_onto_the_lifecycle_and_filters_use_v5_names() {
-    let app = spawn_app().await;
-    let token = app.admin("acme");
-    let created = body(
-        create(&app, &token, V5, &V5.create_body("mobile-s")).await,
-        201,
-    )
-    .await;
-    let path = V5.quote(created["id"].as_str().expect("id"));
-    assert_tmf_error(
-        merge(&app, &token, &path, &json!({"state": "acknowledged"})).await,
+    let (app, token) = spawn_as_admin().await;
+    let created = created_quote(&app, &token, V5, "mobile-s").await;
+    let path = V5.quote(id_of(&created));
+    merge_refused(
+        &app,
+        &token,
+        &path,
+        &json!({"state": "acknowledged"}),
         400,
         "INVALID_INPUT",
     )
     .await;
-    let declined = body(
-        merge(&app, &token, &path, &json!({"state": "declined"})).await,
-        200,
-    )
-    .await;
+    let declined = merged(&app, &token, &path, &json!({"state": "declined"})).await;
     // v5 has both states: declined reads back as declined (issue 20, point 3); v4, which has
     // no declined, reads the same quote as cancelled.
     assert_eq!(declined["state"], "declined");
-    let read = body(app.get(&path, &token).await, 200).await;
+    let read = read_ok(&app, &token, &path).await;
     assert_eq!(read["state"], "declined");
-    let v4 = body(
-        app.get(&V4.quote(created["id"].as_str().expect("id")), &token)
-            .await,
-        200,
-    )
-    .await;
+    let v4 = read_ok(&app, &token, &V4.quote(id_of(&created))).await;
     assert_eq!(v4["state"], "cancelled");
     assert!(
         v4.as_object()
@@ -571,7 +520,10 @@ async fn v5_states_map_onto_the_lifecycle_and_filters_use_v5_names() {
         "{v4}"
     );
 
-    let listed = body(app.get(&format!("{QUOTES_V5}/quote?state=declined&creationDate.gte=2000-01-01T00:00:00Z&fields=creationDate"), &token).await, 200).await;
+    let declined_since_2000 = format!(
+        "{QUOTES_V5}/quote?state=declined&creationDate.gte=2000-01-01T00:00:00Z&fields=creationDate"
+    );
+    let listed = read_ok(&app, &token, &declined_since_2000).await;
     assert_eq!(listed.as_array().expect("array").len(), 1, "{listed}");
     assert!(listed[0]["creationDate"].is_string(), "{listed}");
     let v4_name = app
@@ -588,25 +540,14 @@ async fn v5_states_map_onto_the_lifecycle_and_filters_use_v5_names() {
         )
         .await;
     let error = assert_tmf_error(bad_date, 400, "INVALID_QUERY").await;
-    assert!(
-        error["message"]
-            .as_str()
-            .expect("message")
-            .starts_with("creationDate.lt"),
-        "{error}"
-    );
+    assert_message_starts_with(&error, "creationDate.lt");
 }
 
 #[tokio::test]
 async fn each_version_serves_its_openapi_document() {
     let app = spawn_app().await;
     for (base, version) in [(QUOTES, "4"), (QUOTES_V5, "5")] {
-        let response = app
-            .client
-            .get(format!("{}{base}/openapi.json", app.base))
-            .send()
-            .await
-            .expect("GET");
+        let response = app.get_anonymous(&format!("{base}/openapi.json")).await;
         let document = body(response, 200).await;
         assert!(
             document["info"]["version"]
@@ -626,17 +567,17 @@ async fn each_version_serves_its_openapi_document() {
 async fn a_hub_subscription_remembers_the_version_it_was_made_through() {
     use q2c_service::event_versions::SchemaMajor;
     use q2c_service::ports::{HubApi, HubStore};
-    let app = spawn_app().await;
-    let token = app.admin("acme");
+    let (app, token) = spawn_as_admin().await;
     let mut ids = Vec::new();
     for version in [V4, V5] {
         let hub = app
-            .request(Method::POST, &format!("{}/hub", version.base), &token)
-            .json(&json!({"callback": "local:subscriber-acme"}))
-            .send()
-            .await
-            .expect("POST /hub");
-        ids.push(body(hub, 201).await["id"].as_str().expect("id").to_owned());
+            .post_json(
+                &format!("{}/hub", version.base),
+                &token,
+                &json!({"callback": "local:subscriber-acme"}),
+            )
+            .await;
+        ids.push(id_of(&body(hub, 201).await).to_owned());
     }
     let path = app.data_dir.path().join(q2c_embedded::local::DATABASE_FILE);
     let store = q2c_local::SqliteStore::open(&path).expect("open the data directory's store");

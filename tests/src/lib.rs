@@ -61,6 +61,17 @@ pub async fn spawn_app() -> TestApp {
     spawn_configured(|_| {}).await
 }
 
+/// Starts a fresh `q2c local` and mints a token of tenant `acme` with every scope: what most
+/// tests begin with.
+///
+/// # Panics
+/// When the app cannot start.
+pub async fn spawn_as_admin() -> (TestApp, String) {
+    let app = spawn_app().await;
+    let token = app.admin("acme");
+    (app, token)
+}
+
 /// Starts a fresh `q2c local` on a free port with the test defaults (the API alone, the
 /// default quotas) changed by `edit`.
 ///
@@ -150,7 +161,14 @@ impl TestApp {
 
     /// `POST /quote` with a JSON body.
     pub async fn create_quote(&self, token: &str, body: &Value) -> Response {
+        self.post_json(&format!("{QUOTES}/quote"), token, body)
+            .await
+    }
+
+    /// `POST /quote` with a JSON body and an `Idempotency-Key`.
+    pub async fn create_quote_with_key(&self, token: &str, key: &str, body: &Value) -> Response {
         self.request(reqwest::Method::POST, &format!("{QUOTES}/quote"), token)
+            .header("Idempotency-Key", key)
             .json(body)
             .send()
             .await
@@ -187,10 +205,73 @@ impl TestApp {
 
     /// `GET <path>`.
     pub async fn get(&self, path: &str, token: &str) -> Response {
-        self.request(reqwest::Method::GET, path, token)
+        self.send(reqwest::Method::GET, path, token).await
+    }
+
+    /// `<method> <path>` without a body.
+    pub async fn send(&self, method: reqwest::Method, path: &str, token: &str) -> Response {
+        self.request(method.clone(), path, token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// `DELETE <path>`.
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.send(reqwest::Method::DELETE, path, token).await
+    }
+
+    /// `GET <path>` without any token.
+    pub async fn get_anonymous(&self, path: &str) -> Response {
+        self.client
+            .get(format!("{}{path}", self.base))
             .send()
             .await
             .expect("GET")
+    }
+
+    /// `POST <path>` with a JSON body.
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(reqwest::Method::POST, path, token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// `POST <path>` of `body` as is, with this content type.
+    pub async fn post_body(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        self.request(reqwest::Method::POST, path, token)
+            .header("Content-Type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST")
+    }
+
+    /// The JSON body of `GET <path>`.
+    pub async fn get_json(&self, path: &str, token: &str) -> Value {
+        self.get(path, token).await.json().await.expect("json")
+    }
+
+    /// Asserts that `GET <path>` is a TMF630 error with this status and code; returns the
+    /// body.
+    pub async fn get_error(&self, path: &str, token: &str, status: u16, code: &str) -> Value {
+        assert_tmf_error(self.get(path, token).await, status, code).await
+    }
+
+    /// Creates a quote of `offering` that must succeed; returns its id.
+    pub async fn created_id(&self, token: &str, offering: &str) -> String {
+        self.created_quote(token, offering).await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
     }
 
     /// `PATCH /quote/{id}` with a merge patch and an optional `If-Match`.
@@ -257,4 +338,39 @@ pub async fn assert_tmf_error(response: Response, status: u16, code: &str) -> Va
         "referenceError in {body}"
     );
     body
+}
+
+/// Asserts that a TMF630 error body's `message` contains `part`.
+pub fn assert_message_contains(body: &Value, part: &str) {
+    assert!(
+        body["message"].as_str().is_some_and(|m| m.contains(part)),
+        "a message containing {part:?} in {body}"
+    );
+}
+
+/// Asserts that a TMF630 error body's `message` starts with `prefix`.
+pub fn assert_message_starts_with(body: &Value, prefix: &str) {
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with(prefix)),
+        "a message starting with {prefix:?} in {body}"
+    );
+}
+
+/// Asserts a listing's 200 with its `X-Total-Count` (all that match) and `X-Result-Count`
+/// (those on this page).
+pub fn assert_page(response: &Response, total: u64, result: u64) {
+    assert_eq!(response.status(), 200, "status of {}", response.url());
+    assert_eq!(numeric_header(response, "x-total-count"), total);
+    assert_eq!(numeric_header(response, "x-result-count"), result);
+}
+
+/// A header whose value is a whole number (`X-Total-Count`, `X-Result-Count`,
+/// `Retry-After`), as that number.
+pub fn numeric_header(response: &Response, name: &str) -> u64 {
+    let value = response.headers()[name].to_str().expect("ascii");
+    value
+        .parse()
+        .unwrap_or_else(|_| panic!("{name}: `{value}` is not a whole number"))
 }

@@ -280,10 +280,30 @@ def body(schema, *types):
     return {"required": True, "content": content}
 
 
+# Every operation but /health and the documents needs a bearer token.
+SECURED = {"security": [{"bearerAuth": []}]}
+
+
+def hub_paths(base, listener, register, unregister):
+    """`POST {base}/hub` (register{listener}) and `DELETE {base}/hub/{id}` (unregister{listener}):
+    every hub is served alike (routes/hub.rs)."""
+    return {
+        f"{base}/hub": {"post": {**SECURED, "operationId": f"register{listener}", "tags": ["events subscription"],
+                                 "summary": f"{register} (scope hub.write)",
+                                 "parameters": [param("Idempotency-Key")],
+                                 "requestBody": body("EventSubscriptionInput", "application/json"),
+                                 "responses": responses("201", ok("Subscribed", "EventSubscription", ["Location", "Idempotent-Replayed"]),
+                                                        "401", "403", "409", "413", "415", "422")}},
+        f"{base}/hub/{{id}}": {"delete": {**SECURED, "operationId": f"unregister{listener}", "tags": ["events subscription"],
+                                          "summary": f"{unregister} (scope hub.write)", "parameters": [param("id")],
+                                          "responses": responses("204", ok("Unsubscribed"), "401", "403", "404")}},
+    }
+
+
 def paths():
     listing = [param("offset"), param("limit"), param("fields")]
     filters = [param(n) for n in ("state", "relatedParty.id", "externalId", "quoteDate.gte", "quoteDate.lt")]
-    secured = {"security": [{"bearerAuth": []}]}
+    secured = SECURED
     catalog = {}
     for kind in ("productOffering", "productOfferingPrice"):
         catalog[f"{C}/{kind}"] = {"get": {
@@ -328,24 +348,9 @@ def paths():
                        "parameters": [param("id"), param("If-Match")],
                        "responses": responses("204", ok("Deleted"), "401", "403", "404", "409", "412")},
         },
-        f"{Q}/hub": {"post": {**secured, "operationId": "registerListener", "tags": ["events subscription"],
-                              "summary": "Register a listener (scope hub.write)",
-                              "parameters": [param("Idempotency-Key")],
-                              "requestBody": body("EventSubscriptionInput", "application/json"),
-                              "responses": responses("201", ok("Subscribed", "EventSubscription", ["Location", "Idempotent-Replayed"]),
-                                                     "401", "403", "409", "413", "415", "422")}},
-        f"{Q}/hub/{{id}}": {"delete": {**secured, "operationId": "unregisterListener", "tags": ["events subscription"],
-                                       "summary": "Unregister a listener (scope hub.write)", "parameters": [param("id")],
-                                       "responses": responses("204", ok("Unsubscribed"), "401", "403", "404")}},
-        f"{C}/hub": {"post": {**secured, "operationId": "registerCatalogListener", "tags": ["events subscription"],
-                              "summary": "Register a listener of catalog (price) events (scope hub.write)",
-                              "parameters": [param("Idempotency-Key")],
-                              "requestBody": body("EventSubscriptionInput", "application/json"),
-                              "responses": responses("201", ok("Subscribed", "EventSubscription", ["Location", "Idempotent-Replayed"]),
-                                                     "401", "403", "409", "413", "415", "422")}},
-        f"{C}/hub/{{id}}": {"delete": {**secured, "operationId": "unregisterCatalogListener", "tags": ["events subscription"],
-                                       "summary": "Unregister a catalog listener (scope hub.write)", "parameters": [param("id")],
-                                       "responses": responses("204", ok("Unsubscribed"), "401", "403", "404")}},
+        **hub_paths(Q, "Listener", "Register a listener", "Unregister a listener"),
+        **hub_paths(C, "CatalogListener", "Register a listener of catalog (price) events",
+                    "Unregister a catalog listener"),
         **catalog,
         f"{O}/productOrder": {"get": {
             **secured, "operationId": "listProductOrder", "tags": ["product order"],
@@ -378,16 +383,8 @@ def paths():
             **secured, "operationId": "retrieveProduct", "tags": ["product inventory"],
             "summary": "Retrieve a product (scope inventory.read)", "parameters": [param("id"), param("fields")],
             "responses": responses("200", ok("The product", "Product"), "401", "403", "404")}},
-        f"{O}/hub": {"post": {**secured, "operationId": "registerOrderingListener", "tags": ["events subscription"],
-                              "summary": "Register a listener of product order events (scope hub.write)",
-                              "parameters": [param("Idempotency-Key")],
-                              "requestBody": body("EventSubscriptionInput", "application/json"),
-                              "responses": responses("201", ok("Subscribed", "EventSubscription", ["Location", "Idempotent-Replayed"]),
-                                                     "401", "403", "409", "413", "415", "422")}},
-        f"{O}/hub/{{id}}": {"delete": {**secured, "operationId": "unregisterOrderingListener", "tags": ["events subscription"],
-                                       "summary": "Unregister a listener of product order events (scope hub.write)",
-                                       "parameters": [param("id")],
-                                       "responses": responses("204", ok("Unsubscribed"), "401", "403", "404")}},
+        **hub_paths(O, "OrderingListener", "Register a listener of product order events",
+                    "Unregister a listener of product order events"),
     }
 
 

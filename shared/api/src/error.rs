@@ -107,6 +107,13 @@ pub enum ApiError {
     Internal,
 }
 
+/// A store failure: the service's `Unavailable` (503).
+impl From<q2c_service::ports::StoreError> for ApiError {
+    fn from(e: q2c_service::ports::StoreError) -> Self {
+        ApiError::Service(e.into())
+    }
+}
+
 impl From<q2c_wire::WireError> for ApiError {
     fn from(e: q2c_wire::WireError) -> Self {
         match e {

@@ -1,10 +1,12 @@
 //! `Idempotency-Key` on POSTs: claim the key with a hash of the request, run it once, keep
 //! the response for replay; release the claim when the request failed with a 5xx.
 
+use std::convert::Infallible;
 use std::future::Future;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use http_body_util::BodyExt;
@@ -39,34 +41,78 @@ pub struct PostRequest {
     pub body: Result<Bytes, BytesRejection>,
 }
 
-/// The shared front of every create `POST`: the caller needs `scope`, the URI has no query
-/// parameters, the body is JSON within the limit; then `create` runs at most once per
-/// `Idempotency-Key` (see [`once`]).
-///
-/// # Errors
-/// As the checks above and [`once`].
-pub async fn json_post<F, Fut>(
-    state: &AppState,
-    caller: &Caller,
-    scope: Scope,
+/// Extracts the parts a create `POST` needs, never refusing: a body axum could not read is
+/// kept as its rejection, for [`JsonPost::run`] to answer after the scope check.
+impl<S: Send + Sync> FromRequest<S> for PostRequest {
+    type Rejection = Infallible;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Infallible> {
+        let method = request.method().clone();
+        let uri = request.uri().clone();
+        let headers = request.headers().clone();
+        let body = Bytes::from_request(request, state).await;
+        Ok(PostRequest {
+            method,
+            uri,
+            headers,
+            body,
+        })
+    }
+}
+
+/// A create `POST` as its handler receives it: the state, the authenticated caller and the
+/// request. [`JsonPost::run`] is the shared front of every create.
+pub struct JsonPost {
+    state: AppState,
+    caller: Caller,
     request: PostRequest,
-    create: F,
-) -> Result<Response, ApiError>
-where
-    F: FnOnce(Bytes) -> Fut,
-    Fut: Future<Output = Result<Response, ApiError>>,
-{
-    let ctx = caller.require(scope)?;
-    Params::from_uri(&request.uri)?.finish()?;
-    check_content_type(&request.headers, Accepts::Json)?;
-    let bytes = body_bytes(request.body, state.config.body_limit, &request.headers)?;
-    let hashed = (&request.method, request.uri.path(), &bytes[..]);
-    once(state, ctx, &request.headers, hashed, || async {
-        create(bytes.clone())
-            .await
-            .unwrap_or_else(IntoResponse::into_response)
-    })
-    .await
+}
+
+/// Authenticates the caller (refusing as [`Caller`] does), then takes the request as
+/// [`PostRequest`] does.
+impl FromRequest<AppState> for JsonPost {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (mut parts, body) = request.into_parts();
+        let caller = Caller::from_request_parts(&mut parts, state).await?;
+        let Ok(request) = PostRequest::from_request(Request::from_parts(parts, body), state).await;
+        Ok(JsonPost {
+            state: state.clone(),
+            caller,
+            request,
+        })
+    }
+}
+
+impl JsonPost {
+    /// The shared front of every create `POST`: the caller needs `scope`, the URI has no
+    /// query parameters, the body is JSON within the limit; then `create` runs on the body at
+    /// most once per `Idempotency-Key` (see [`once`]).
+    ///
+    /// # Errors
+    /// As the checks above and [`once`].
+    pub async fn run<F>(self, scope: Scope, create: F) -> Result<Response, ApiError>
+    where
+        F: AsyncFnOnce(&AppState, &Caller, &[u8]) -> Result<Response, ApiError>,
+    {
+        let JsonPost {
+            state,
+            caller,
+            request,
+        } = self;
+        let ctx = caller.require(scope)?;
+        Params::from_uri(&request.uri)?.finish()?;
+        check_content_type(&request.headers, Accepts::Json)?;
+        let bytes = body_bytes(request.body, state.config.body_limit, &request.headers)?;
+        let hashed = (&request.method, request.uri.path(), &bytes[..]);
+        once(&state, ctx, &request.headers, hashed, || async {
+            create(&state, &caller, &bytes)
+                .await
+                .unwrap_or_else(IntoResponse::into_response)
+        })
+        .await
+    }
 }
 
 /// The key of the request, if any.
@@ -123,7 +169,7 @@ where
     let hash = request_hash(method, path, body);
     let lease = now + state.config.idempotency_lease;
     match store.claim(&ctx.tenant, &key, &hash, now, lease).await {
-        Err(e) => Err(ApiError::Service(e.into())),
+        Err(e) => Err(e.into()),
         Ok(IdempotencyClaim::InProgress) => Err(ApiError::IdempotencyInProgress),
         Ok(IdempotencyClaim::Mismatch) => Err(ApiError::IdempotencyKeyReused),
         Ok(IdempotencyClaim::Replay(stored)) => Ok(replay(stored)),

@@ -12,11 +12,23 @@
 //! - [`preconditions`]: `If-Match` (strong comparison) on quote writes.
 //! - [`quota`]: per-tenant quotas: request rate (token buckets), subscriptions, open quotes.
 //! - [`body`]: content-type checks and JSON parsing that names the path at fault.
-//! - [`openapi`]: the served OpenAPI 3.0 document.
-//! - [`routes`]: the handlers (quotes, hub, catalog, health).
+//! - [`openapi`]: the served OpenAPI 3.0 documents (v4, v5).
+//! - [`schema`]: request bodies checked against those documents' schemas.
+//! - [`response`]: the response helpers (JSON body, listing page, `Location`).
+//! - [`routes`]: the handlers (quotes, hub, catalog, health) and the route table.
 //! - [`version`]: the served TMF648 versions ([`version::V4`], [`version::V5`]) the quote and
 //!   hub handlers are generic over.
 //! - [`deprecation`]: `Deprecation`/`Sunset`/`Link` headers on a deprecated version.
+//!
+//! # Layering
+//! The modules form no cycle; each names only modules of a lower layer or of its own (and the
+//! root's `AppState`, `ApiConfig` and base paths):
+//! 1. `error`, `openapi` (the documents as constants), `correlation`: the leaves.
+//! 2. `paging`, `body`, `schema`, `auth`, `quota`, `preconditions`, `deprecation`, and
+//!    `response` (the response helpers every handler and version uses).
+//! 3. `version` (the wire mapping per version) and `idempotency`.
+//! 4. `routes`: the handlers and the route table, over all of the above; only the crate root
+//!    names it, to wrap its routes in the layers.
 #![warn(missing_docs)]
 
 pub mod auth;
@@ -29,6 +41,7 @@ pub mod openapi;
 pub mod paging;
 pub mod preconditions;
 pub mod quota;
+pub mod response;
 pub mod routes;
 pub mod schema;
 pub mod version;

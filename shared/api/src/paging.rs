@@ -4,6 +4,7 @@
 use axum::http::{HeaderMap, HeaderValue, Uri};
 use q2c_model::tmf::QuoteState;
 use q2c_service::ports::{Page, QuoteFilter};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -49,6 +50,49 @@ impl Params {
             )));
         }
         Ok(found)
+    }
+
+    /// The value of `name` as a member of the enumeration `T` (`state`, `status`).
+    ///
+    /// # Errors
+    /// `ApiError::InvalidQuery` naming a value that is not one of `T`'s.
+    pub fn take_enum<T: DeserializeOwned>(&mut self, name: &str) -> Result<Option<T>, ApiError> {
+        self.take(name)?
+            .map(|raw| {
+                serde_json::from_value::<T>(Value::String(raw.clone()))
+                    .map_err(|_| ApiError::InvalidQuery(format!("{name}: unknown {name} `{raw}`")))
+            })
+            .transpose()
+    }
+
+    /// The query of a read of one resource: `fields=` and nothing else.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidQuery` for an undecodable query, a bad selection or any other
+    /// parameter.
+    pub fn fields_only(uri: &Uri) -> Result<Option<Fields>, ApiError> {
+        let mut params = Params::from_uri(uri)?;
+        let fields = params.fields()?;
+        params.finish()?;
+        Ok(fields)
+    }
+
+    /// The query of a listing, in this order: its page, its `fields=` selection and the
+    /// filters `filter` takes; nothing else may be left.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidQuery` as [`Params::page`], [`Params::fields`], `filter` and
+    /// [`Params::finish`].
+    pub fn listing<F>(
+        mut self,
+        config: &ApiConfig,
+        filter: impl FnOnce(&mut Params) -> Result<F, ApiError>,
+    ) -> Result<(Page, Option<Fields>, F), ApiError> {
+        let page = self.page(config)?;
+        let fields = self.fields()?;
+        let filter = filter(&mut self)?;
+        self.finish()?;
+        Ok((page, fields, filter))
     }
 
     /// Renames every `from` parameter to `to` (a version's name for a model filter).
@@ -139,15 +183,8 @@ impl Params {
     /// # Errors
     /// `ApiError::InvalidQuery` for an unknown state or a date that is not RFC 3339.
     pub fn quote_filter(&mut self) -> Result<QuoteFilter, ApiError> {
-        let state = match self.take("state")? {
-            None => None,
-            Some(raw) => Some(
-                serde_json::from_value::<QuoteState>(Value::String(raw.clone()))
-                    .map_err(|_| ApiError::InvalidQuery(format!("state: unknown state `{raw}`")))?,
-            ),
-        };
         Ok(QuoteFilter {
-            state,
+            state: self.take_enum::<QuoteState>("state")?,
             related_party_id: self.take("relatedParty.id")?,
             external_id: self.take("externalId")?,
             quote_date_gte: self.date("quoteDate.gte")?,

@@ -11,10 +11,51 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 use crate::openapi::{DOCUMENT, DOCUMENT_V5};
 
-/// The request schemas of the document, compiled once.
+/// The schemas of a quote's create body and merge patch, as a document names them.
+pub struct QuoteSchemas {
+    create: Validator,
+    update: Validator,
+}
+
+impl QuoteSchemas {
+    /// Compiles the create schema `create` and the update schema `update` of a document.
+    ///
+    /// # Errors
+    /// When a schema does not compile.
+    pub fn compile(
+        document: &Value,
+        create: &str,
+        update: &str,
+    ) -> Result<Self, jsonschema::ValidationError<'static>> {
+        Ok(QuoteSchemas {
+            create: compile(document, create)?,
+            update: compile(document, update)?,
+        })
+    }
+
+    /// Checks a `POST /quote` body.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidBody` naming the path of the first violation.
+    pub fn check_create(&self, body: &Value) -> Result<(), ApiError> {
+        first_violation(&self.create, body)
+    }
+
+    /// Checks a merge patch of a quote. `null` means "remove" in a merge patch (RFC 7396), so
+    /// object members that are `null` are not validated; everything else must match the
+    /// update schema.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidBody` naming the path of the first violation.
+    pub fn check_patch(&self, patch: &Value) -> Result<(), ApiError> {
+        first_violation(&self.update, &without_removals(patch))
+    }
+}
+
+/// The request schemas of the v4 document, compiled once.
 pub struct RequestSchemas {
-    quote_create: Validator,
-    quote_update: Validator,
+    /// `Quote_Create` and `Quote_Update`.
+    pub quote: QuoteSchemas,
     hub_input: Validator,
     order_state_change: Validator,
 }
@@ -26,54 +67,53 @@ pub struct RequestSchemas {
 /// build-time facts checked by the crate's tests.
 pub fn request_schemas() -> &'static RequestSchemas {
     static SCHEMAS: OnceLock<RequestSchemas> = OnceLock::new();
-    SCHEMAS.get_or_init(|| {
+    compiled_once(&SCHEMAS, DOCUMENT, RequestSchemas::from_document)
+}
+
+/// The schemas `compile` builds from an embedded document, built on first use.
+///
+/// # Panics
+/// When the document is not JSON or a schema does not compile.
+fn compiled_once<T>(
+    cell: &'static OnceLock<T>,
+    document: &str,
+    compile: impl FnOnce(&Value) -> Result<T, jsonschema::ValidationError<'static>>,
+) -> &'static T {
+    cell.get_or_init(|| {
         let document: Value =
-            serde_json::from_str(DOCUMENT).expect("the embedded OpenAPI document is JSON");
-        RequestSchemas::from_document(&document).expect("the request schemas compile")
+            serde_json::from_str(document).expect("an embedded OpenAPI document is JSON");
+        compile(&document).expect("the request schemas of an embedded document compile")
     })
 }
 
+/// Compiles the schema `name` of an OpenAPI 3.0 document (its schema objects are JSON Schema
+/// draft 4 plus annotations).
+fn compile(
+    document: &Value,
+    name: &str,
+) -> Result<Validator, jsonschema::ValidationError<'static>> {
+    let root = json!({
+        "$ref": format!("#/components/schemas/{name}"),
+        "components": document["components"].clone(),
+    });
+    jsonschema::options()
+        .with_draft(Draft::Draft4)
+        .should_validate_formats(true)
+        .build(&root)
+}
+
 impl RequestSchemas {
-    /// Compiles `Quote_Create`, `Quote_Update` and `EventSubscriptionInput` of an OpenAPI 3.0
-    /// document (its schema objects are JSON Schema draft 4 plus annotations).
+    /// Compiles `Quote_Create`, `Quote_Update`, `EventSubscriptionInput` and
+    /// `ProductOrderStateChangeEvent` of an OpenAPI 3.0 document.
     ///
     /// # Errors
     /// When a schema does not compile.
     pub fn from_document(document: &Value) -> Result<Self, jsonschema::ValidationError<'static>> {
-        let compile = |name: &str| {
-            let root = json!({
-                "$ref": format!("#/components/schemas/{name}"),
-                "components": document["components"].clone(),
-            });
-            jsonschema::options()
-                .with_draft(Draft::Draft4)
-                .should_validate_formats(true)
-                .build(&root)
-        };
         Ok(RequestSchemas {
-            quote_create: compile("Quote_Create")?,
-            quote_update: compile("Quote_Update")?,
-            hub_input: compile("EventSubscriptionInput")?,
-            order_state_change: compile("ProductOrderStateChangeEvent")?,
+            quote: QuoteSchemas::compile(document, "Quote_Create", "Quote_Update")?,
+            hub_input: compile(document, "EventSubscriptionInput")?,
+            order_state_change: compile(document, "ProductOrderStateChangeEvent")?,
         })
-    }
-
-    /// Checks a `POST /quote` body.
-    ///
-    /// # Errors
-    /// `ApiError::InvalidBody` naming the path of the first violation.
-    pub fn check_quote_create(&self, body: &Value) -> Result<(), ApiError> {
-        first_violation(&self.quote_create, body)
-    }
-
-    /// Checks a merge patch of a quote. `null` means "remove" in a merge patch (RFC 7396), so
-    /// object members that are `null` are not validated; everything else must match
-    /// `Quote_Update`.
-    ///
-    /// # Errors
-    /// `ApiError::InvalidBody` naming the path of the first violation.
-    pub fn check_quote_patch(&self, patch: &Value) -> Result<(), ApiError> {
-        first_violation(&self.quote_update, &without_removals(patch))
     }
 
     /// Checks a `POST /hub` body.
@@ -83,12 +123,20 @@ impl RequestSchemas {
     pub fn check_hub_input(&self, body: &Value) -> Result<(), ApiError> {
         first_violation(&self.hub_input, body)
     }
+
+    /// Checks a `POST /listener/productOrderStateChangeEvent` body.
+    ///
+    /// # Errors
+    /// `ApiError::InvalidBody` naming the path of the first violation.
+    pub fn check_order_state_change(&self, body: &Value) -> Result<(), ApiError> {
+        first_violation(&self.order_state_change, body)
+    }
 }
 
 /// The request schemas of the TMF648 v5 document: `Quote_FVO`, `Quote_MVO`, `JsonPatch`.
 pub struct V5RequestSchemas {
-    quote_create: Validator,
-    quote_update: Validator,
+    /// `Quote_FVO` and `Quote_MVO`.
+    pub quote: QuoteSchemas,
     json_patch: Validator,
 }
 
@@ -99,43 +147,19 @@ pub struct V5RequestSchemas {
 /// crate's tests).
 pub fn v5_request_schemas() -> &'static V5RequestSchemas {
     static SCHEMAS: OnceLock<V5RequestSchemas> = OnceLock::new();
-    SCHEMAS.get_or_init(|| {
-        let document: Value =
-            serde_json::from_str(DOCUMENT_V5).expect("the embedded v5 OpenAPI document is JSON");
-        let compile = |name: &str| {
-            let root = json!({
-                "$ref": format!("#/components/schemas/{name}"),
-                "components": document["components"].clone(),
-            });
-            jsonschema::options()
-                .with_draft(Draft::Draft4)
-                .should_validate_formats(true)
-                .build(&root)
-                .expect("the v5 request schemas compile")
-        };
-        V5RequestSchemas {
-            quote_create: compile("Quote_FVO"),
-            quote_update: compile("Quote_MVO"),
-            json_patch: compile("JsonPatch"),
-        }
-    })
+    compiled_once(&SCHEMAS, DOCUMENT_V5, V5RequestSchemas::from_document)
 }
 
 impl V5RequestSchemas {
-    /// Checks a v5 `POST /quote` body.
+    /// Compiles `Quote_FVO`, `Quote_MVO` and `JsonPatch` of a v5 OpenAPI 3.0 document.
     ///
     /// # Errors
-    /// `ApiError::InvalidBody` naming the path of the first violation.
-    pub fn check_quote_create(&self, body: &Value) -> Result<(), ApiError> {
-        first_violation(&self.quote_create, body)
-    }
-
-    /// Checks a v5 merge patch (`null` members are removals and not validated).
-    ///
-    /// # Errors
-    /// `ApiError::InvalidBody` naming the path of the first violation.
-    pub fn check_quote_patch(&self, patch: &Value) -> Result<(), ApiError> {
-        first_violation(&self.quote_update, &without_removals(patch))
+    /// When a schema does not compile.
+    pub fn from_document(document: &Value) -> Result<Self, jsonschema::ValidationError<'static>> {
+        Ok(V5RequestSchemas {
+            quote: QuoteSchemas::compile(document, "Quote_FVO", "Quote_MVO")?,
+            json_patch: compile(document, "JsonPatch")?,
+        })
     }
 
     /// Checks a JSON Patch document (RFC 6902).
@@ -144,16 +168,6 @@ impl V5RequestSchemas {
     /// `ApiError::InvalidBody` naming the path of the first violation.
     pub fn check_json_patch(&self, operations: &Value) -> Result<(), ApiError> {
         first_violation(&self.json_patch, operations)
-    }
-}
-
-impl RequestSchemas {
-    /// Checks a `POST /listener/productOrderStateChangeEvent` body.
-    ///
-    /// # Errors
-    /// `ApiError::InvalidBody` naming the path of the first violation.
-    pub fn check_order_state_change(&self, body: &Value) -> Result<(), ApiError> {
-        first_violation(&self.order_state_change, body)
     }
 }
 
@@ -241,7 +255,7 @@ mod tests {
         let schemas = request_schemas();
         let ok = json!({"quoteItem": [{"productOffering": {"id": "mobile-s"}, "quantity": 2}],
                         "salesChannel": {"anything": null}});
-        schemas.check_quote_create(&ok).expect("valid");
+        schemas.quote.check_create(&ok).expect("valid");
         for (body, path) in [
             (
                 json!({"quoteItem": [{"productOffering": {"id": "x"}, "quantity": 0}]}),
@@ -261,7 +275,7 @@ mod tests {
             ),
             (json!({"quoteItem": [{}]}), "quoteItem[0]"),
         ] {
-            let err = schemas.check_quote_create(&body).expect_err(path);
+            let err = schemas.quote.check_create(&body).expect_err(path);
             let message = err.to_string();
             assert!(
                 message.starts_with(&format!("{path}:")),
@@ -274,10 +288,12 @@ mod tests {
     fn merge_patch_removals_are_not_type_errors() {
         let schemas = request_schemas();
         schemas
-            .check_quote_patch(&json!({"description": null, "note": [{"id": "1", "text": "hi"}]}))
+            .quote
+            .check_patch(&json!({"description": null, "note": [{"id": "1", "text": "hi"}]}))
             .expect("null removes");
         let err = schemas
-            .check_quote_patch(&json!({"description": 7}))
+            .quote
+            .check_patch(&json!({"description": 7}))
             .expect_err("wrong type");
         assert!(err.to_string().starts_with("description:"), "{err}");
     }

@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::body::{Accepts, reject_forbidden};
 use crate::error::ApiError;
 use crate::paging::Params;
-use crate::routes::json;
+use crate::response::json;
 use crate::schema::v5_request_schemas;
 use axum::response::Response;
 
@@ -134,13 +134,13 @@ impl ApiVersion for V5 {
         let body = Value::Object(body);
         // The mapping first: it names a missing @type or instantSyncQuote plainly.
         let fields = v5::quote_from_v5_create(body.clone())?;
-        v5_request_schemas().check_quote_create(&body)?;
+        v5_request_schemas().quote.check_create(&body)?;
         object(fields)
     }
 
     fn patch_fields(patch: Value) -> Result<Value, ApiError> {
         let fields = v5::quote_patch_from_v5(patch.clone())?;
-        v5_request_schemas().check_quote_patch(&patch)?;
+        v5_request_schemas().quote.check_patch(&patch)?;
         Ok(fields)
     }
 

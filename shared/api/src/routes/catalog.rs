@@ -4,44 +4,24 @@ use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::response::Response;
 use q2c_service::Scope;
-use q2c_service::ports::{Listing, Page};
+use q2c_service::ports::Listing;
 use serde::Serialize;
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::paging::{Fields, Params, select};
-use crate::routes::{json, listing_response};
+use crate::response::{json, listing_response};
 
-fn store_error(e: q2c_service::ports::StoreError) -> ApiError {
-    ApiError::Service(e.into())
-}
-
-fn catalog_listing<T: Serialize>(listing: &Listing<T>, uri: &Uri) -> Result<Response, ApiError> {
-    let mut params = Params::from_uri(uri)?;
-    let fields = params.fields()?;
+fn catalog_listing<T: Serialize>(
+    listing: &Listing<T>,
+    fields: Option<Fields>,
+) -> Result<Response, ApiError> {
     listing_response(listing, |item| {
         serde_json::to_value(item)
             .map(|v| select(fields.as_ref(), v))
             .map_err(|_| ApiError::Internal)
     })
-}
-
-/// Checks a listing's query and returns its page (`offset`, `limit`, `fields` only).
-fn list_page(state: &AppState, uri: &Uri) -> Result<Page, ApiError> {
-    let mut params = Params::from_uri(uri)?;
-    let page = params.page(&state.config)?;
-    params.fields()?;
-    params.finish()?;
-    Ok(page)
-}
-
-/// Checks a single read's query (`fields` only).
-fn one_fields(uri: &Uri) -> Result<Option<Fields>, ApiError> {
-    let mut params = Params::from_uri(uri)?;
-    let fields = params.fields()?;
-    params.finish()?;
-    Ok(fields)
 }
 
 fn one<T: Serialize>(
@@ -55,82 +35,51 @@ fn one<T: Serialize>(
     Ok(json(&select(fields.as_ref(), value)))
 }
 
-/// `GET /productOffering`.
-pub async fn list_offerings(
-    State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    caller.require(Scope::CatalogRead)?;
-    let page = list_page(&state, &uri)?;
-    let listing = state
-        .ports
-        .catalog
-        .list_offerings(page)
-        .await
-        .map_err(store_error)?;
-    catalog_listing(&listing, &uri)
+/// The two handlers of a catalog resource, which are alike but for the store's methods:
+/// `$list` (`GET /<resource>`: paging and `fields=`) over the store's `$list_all`, and `$get`
+/// (`GET /<resource>/{id}`: `fields=`, 404 naming `$kind`) over its `$by_ids`.
+macro_rules! catalog_resource {
+    (
+        $(#[$list_doc:meta])* $list:ident => $list_all:ident,
+        $(#[$get_doc:meta])* $get:ident => $by_ids:ident, $kind:literal
+    ) => {
+        $(#[$list_doc])*
+        pub async fn $list(
+            State(state): State<AppState>,
+            caller: Caller,
+            uri: Uri,
+        ) -> Result<Response, ApiError> {
+            caller.require(Scope::CatalogRead)?;
+            let (page, fields, ()) = Params::from_uri(&uri)?.listing(&state.config, |_| Ok(()))?;
+            let listing = state.ports.catalog.$list_all(page).await?;
+            catalog_listing(&listing, fields)
+        }
+
+        $(#[$get_doc])*
+        pub async fn $get(
+            State(state): State<AppState>,
+            caller: Caller,
+            Path(id): Path<String>,
+            uri: Uri,
+        ) -> Result<Response, ApiError> {
+            caller.require(Scope::CatalogRead)?;
+            let fields = Params::fields_only(&uri)?;
+            let found = state.ports.catalog.$by_ids(std::slice::from_ref(&id)).await?;
+            one(found.into_iter().find(|item| item.id == id), $kind, &id, fields)
+        }
+    };
 }
 
-/// `GET /productOffering/{id}`.
-pub async fn get_offering(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    caller.require(Scope::CatalogRead)?;
-    let fields = one_fields(&uri)?;
-    let found = state
-        .ports
-        .catalog
-        .offerings(std::slice::from_ref(&id))
-        .await
-        .map_err(store_error)?;
-    one(
-        found.into_iter().find(|o| o.id == id),
-        "ProductOffering",
-        &id,
-        fields,
-    )
-}
+catalog_resource!(
+    /// `GET /productOffering`.
+    list_offerings => list_offerings,
+    /// `GET /productOffering/{id}`.
+    get_offering => offerings, "ProductOffering"
+);
 
-/// `GET /productOfferingPrice`.
-pub async fn list_prices(
-    State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    caller.require(Scope::CatalogRead)?;
-    let page = list_page(&state, &uri)?;
-    let listing = state
-        .ports
-        .catalog
-        .list_prices(page)
-        .await
-        .map_err(store_error)?;
-    catalog_listing(&listing, &uri)
-}
-
-/// `GET /productOfferingPrice/{id}`.
-pub async fn get_price(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    caller.require(Scope::CatalogRead)?;
-    let fields = one_fields(&uri)?;
-    let found = state
-        .ports
-        .catalog
-        .prices(std::slice::from_ref(&id))
-        .await
-        .map_err(store_error)?;
-    one(
-        found.into_iter().find(|p| p.id == id),
-        "ProductOfferingPrice",
-        &id,
-        fields,
-    )
-}
+catalog_resource!(
+    /// `GET /productOfferingPrice`.
+    list_prices => list_prices,
+    /// `GET /productOfferingPrice/{id}`.
+    get_price => prices, "ProductOfferingPrice"
+);

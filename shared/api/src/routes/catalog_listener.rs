@@ -28,7 +28,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::body::{Accepts, body_bytes, check_content_type, check_depth};
 use crate::error::ApiError;
-use crate::routes::json;
+use crate::response::json;
 
 /// The event type a listener path names: `productOfferingPriceCreateEvent` (TMF v4 paths)
 /// or `ProductOfferingPriceCreateEvent`.

@@ -1,15 +1,16 @@
 //! The hubs: register (201) and remove (204) event subscriptions of the caller's tenant, on
-//! the quote API (TMF648 `/hub`) and the catalog API (TMF620 `/hub`, price events). A
+//! the quote API (TMF648 `/hub`), the catalog API (TMF620 `/hub`, price events) and the
+//! ordering API (TMF622 `/hub`), one [`HubRoute`] each, served by the same handlers. A
 //! subscription's `query` must follow the delivery grammar (`eventType=A,B`, `a.b.c=v`,
 //! joined by `&`) and its `callback` must pass the deploy-time [`CallbackPolicy`]
 //! (`AppState::callback_policy`: never a system queue, the tenant's own subscriber queue or
 //! an allow-listed target); both are refused with 400 naming the problem. A tenant has at
 //! most the quota's subscriptions per hub (`AppState::quotas`; 422 beyond).
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use std::marker::PhantomData;
+
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use q2c_model::tmf::EventSubscription;
 use q2c_service::delivery::{CallbackPolicy, SubscriptionQuery};
@@ -20,12 +21,12 @@ use serde::Deserialize;
 use crate::auth::Caller;
 use crate::body::{json_object, typed};
 use crate::error::ApiError;
-use crate::idempotency::PostRequest;
+use crate::idempotency::JsonPost;
 use crate::paging::Params;
-use crate::routes::location;
+use crate::response::location;
 use crate::schema::request_schemas;
 use crate::version::{ApiVersion, V4};
-use crate::{AppState, CATALOG_API_BASE, ORDERING_API_BASE, idempotency};
+use crate::{AppState, CATALOG_API_BASE, ORDERING_API_BASE};
 use serde_json::Value;
 
 /// Longest callback accepted.
@@ -74,84 +75,56 @@ pub fn check_subscription(
     Ok(())
 }
 
-/// The base path of `api`'s hub (the quote hub of version `V`).
-fn hub_base<V: ApiVersion>(api: HubApi) -> String {
-    match api {
-        HubApi::Quote => format!("{}/hub", V::BASE),
+/// The base path of hub `H`.
+fn hub_base<H: HubRoute>() -> String {
+    match H::API {
+        HubApi::Quote => format!("{}/hub", H::Version::BASE),
         HubApi::Catalog => format!("{CATALOG_API_BASE}/hub"),
         HubApi::Ordering => format!("{ORDERING_API_BASE}/hub"),
     }
 }
 
-/// Quote `POST /hub` → 201 with the subscription (v4 `EventSubscription`, v5 `Hub`) and
-/// `Location`; honours `Idempotency-Key`.
-pub async fn create<V: ApiVersion>(
-    state: State<AppState>,
-    caller: Caller,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    create_in::<V>(HubApi::Quote, state, caller, method, uri, headers, body).await
+/// One hub's routes: the subscriptions it holds and the version its answers are in.
+pub trait HubRoute: Send + Sync + 'static {
+    /// The API whose subscriptions the hub holds.
+    const API: HubApi;
+    /// The version of the subscription's representation and of its events.
+    type Version: ApiVersion;
 }
 
-/// Catalog `POST /hub` (price events) → 201, as the quote hub.
-pub async fn create_catalog(
-    state: State<AppState>,
-    caller: Caller,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    create_on(HubApi::Catalog, state, caller, method, uri, headers, body).await
+/// The quote hub of version `V` (TMF648 `/hub`; one set of subscriptions for every version).
+pub struct QuoteHub<V>(PhantomData<V>);
+
+impl<V: ApiVersion> HubRoute for QuoteHub<V> {
+    const API: HubApi = HubApi::Quote;
+    type Version = V;
 }
 
-/// `POST` on `api`'s hub (scope `hub.write`), for any hub's route (the ordering hub's too).
-pub async fn create_on(
-    api: HubApi,
-    state: State<AppState>,
-    caller: Caller,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    create_in::<V4>(api, state, caller, method, uri, headers, body).await
+/// The catalog hub (TMF620 `/hub`, price events).
+pub struct CatalogHub;
+
+impl HubRoute for CatalogHub {
+    const API: HubApi = HubApi::Catalog;
+    type Version = V4;
 }
 
-/// `POST` on `api`'s hub answering in version `V`'s representation.
-async fn create_in<V: ApiVersion>(
-    api: HubApi,
-    State(state): State<AppState>,
-    caller: Caller,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let request = PostRequest {
-        method,
-        uri,
-        headers,
-        body,
-    };
-    let (state, caller) = (&state, &caller);
-    idempotency::json_post(
-        state,
-        caller,
-        Scope::HubWrite,
-        request,
-        |bytes| async move { subscribe::<V>(state, caller, api, &bytes).await },
-    )
-    .await
+/// The ordering hub (TMF622 `/hub`, order events).
+pub struct OrderingHub;
+
+impl HubRoute for OrderingHub {
+    const API: HubApi = HubApi::Ordering;
+    type Version = V4;
 }
 
-async fn subscribe<V: ApiVersion>(
+/// `POST /hub` (scope `hub.write`) → 201 with the subscription (quote v5: `Hub`, otherwise
+/// `EventSubscription`) and `Location`; honours `Idempotency-Key`.
+pub async fn create<H: HubRoute>(post: JsonPost) -> Result<Response, ApiError> {
+    post.run(Scope::HubWrite, subscribe::<H>).await
+}
+
+async fn subscribe<H: HubRoute>(
     state: &AppState,
     caller: &Caller,
-    api: HubApi,
     bytes: &[u8],
 ) -> Result<Response, ApiError> {
     let tenant = &caller.0.tenant;
@@ -168,13 +141,12 @@ async fn subscribe<V: ApiVersion>(
         .hubs
         .create_within(
             tenant,
-            api,
+            H::API,
             &subscription,
-            V::EVENT_MAJOR,
+            H::Version::EVENT_MAJOR,
             max.unwrap_or(u64::MAX),
         )
-        .await
-        .map_err(|e| ApiError::Service(e.into()))?;
+        .await?;
     if !stored {
         return Err(ApiError::QuotaExceeded {
             code: "SUBSCRIPTION_QUOTA_EXCEEDED",
@@ -182,44 +154,23 @@ async fn subscribe<V: ApiVersion>(
                 "tenant {tenant} already has {} subscriptions on the {} hub, the most this \
                  deployment allows: delete one first",
                 max.unwrap_or(u64::MAX),
-                api.as_str()
+                H::API.as_str()
             ),
         });
     }
-    let path = format!("{}/{}", hub_base::<V>(api), subscription.id);
+    let path = format!("{}/{}", hub_base::<H>(), subscription.id);
     let location = location(state, &path)?;
     let href = location.to_str().map_err(|_| ApiError::Internal)?;
-    let mut response = V::hub_response(&subscription, href);
+    let mut response = H::Version::hub_response(&subscription, href);
     *response.status_mut() = StatusCode::CREATED;
     response.headers_mut().insert(header::LOCATION, location);
     Ok(response)
 }
 
-/// Quote `DELETE /hub/{id}` → 204, 404 when the tenant has no such subscription (the
-/// subscriptions are shared by the versions: one quote hub).
-pub async fn delete<V: ApiVersion>(
-    state: State<AppState>,
-    caller: Caller,
-    id: Path<String>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    delete_on(HubApi::Quote, state, caller, id, uri).await
-}
-
-/// Catalog `DELETE /hub/{id}` → 204, as the quote hub.
-pub async fn delete_catalog(
-    state: State<AppState>,
-    caller: Caller,
-    id: Path<String>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    delete_on(HubApi::Catalog, state, caller, id, uri).await
-}
-
-/// `DELETE` on `api`'s hub (scope `hub.write`): only the caller's tenant's subscriptions.
-#[tracing::instrument(name = "hub.delete", skip_all, fields(api = api.as_str(), subscription_id = %id))]
-pub async fn delete_on(
-    api: HubApi,
+/// `DELETE /hub/{id}` (scope `hub.write`) → 204; 404 when the caller's tenant has no such
+/// subscription on this hub.
+#[tracing::instrument(name = "hub.delete", skip_all, fields(api = H::API.as_str(), subscription_id = %id))]
+pub async fn delete<H: HubRoute>(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -227,12 +178,7 @@ pub async fn delete_on(
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::HubWrite)?;
     Params::from_uri(&uri)?.finish()?;
-    let removed = state
-        .ports
-        .hubs
-        .delete(&ctx.tenant, api, &id)
-        .await
-        .map_err(|e| ApiError::Service(e.into()))?;
+    let removed = state.ports.hubs.delete(&ctx.tenant, H::API, &id).await?;
     if removed {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {

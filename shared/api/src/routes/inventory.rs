@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::paging::{Fields, Params, select};
-use crate::routes::{json, listing_response};
+use crate::response::{json, listing_response};
 
 fn service(state: &AppState) -> InventoryService {
     InventoryService::new(state.ports.clone())
@@ -29,13 +29,7 @@ fn resource(product: &StoredProduct, fields: Option<&Fields>) -> Result<Value, A
 /// The product filters: `billingAccount.id`, `relatedParty.id`, `status`,
 /// `productOffering.id`.
 fn filter(params: &mut Params) -> Result<ProductFilter, ApiError> {
-    let status = match params.take("status")? {
-        None => None,
-        Some(raw) => Some(
-            serde_json::from_value::<ProductStatus>(Value::String(raw.clone()))
-                .map_err(|_| ApiError::InvalidQuery(format!("status: unknown status `{raw}`")))?,
-        ),
-    };
+    let status = params.take_enum::<ProductStatus>("status")?;
     Ok(ProductFilter {
         billing_account_id: id(params, "billingAccount.id")?,
         related_party_id: id(params, "relatedParty.id")?,
@@ -70,11 +64,7 @@ pub async fn list(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::InventoryRead)?;
-    let mut params = Params::from_uri(&uri)?;
-    let page = params.page(&state.config)?;
-    let fields = params.fields()?;
-    let filter = filter(&mut params)?;
-    params.finish()?;
+    let (page, fields, filter) = Params::from_uri(&uri)?.listing(&state.config, filter)?;
     let listing = service(&state).list(ctx, &filter, page).await?;
     listing_response(&listing, |product| resource(product, fields.as_ref()))
 }
@@ -88,9 +78,7 @@ pub async fn get(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::InventoryRead)?;
-    let mut params = Params::from_uri(&uri)?;
-    let fields = params.fields()?;
-    params.finish()?;
+    let fields = Params::fields_only(&uri)?;
     let product = service(&state).get(ctx, &id).await?;
     Ok(json(&resource(&product, fields.as_ref())?))
 }

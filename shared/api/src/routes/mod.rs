@@ -10,23 +10,21 @@ pub mod quotes;
 use std::any::Any;
 
 use axum::Router;
-use axum::http::{HeaderValue, Uri, header};
+use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use q2c_service::ports::Listing;
-use serde::Serialize;
-use serde_json::Value;
 
-use crate::error::{ApiError, JSON_UTF8};
-use crate::paging::count_headers;
+use crate::error::ApiError;
+use crate::response::{json, json_text};
+use crate::routes::hub::{CatalogHub, OrderingHub, QuoteHub};
 use crate::version::{ApiVersion, V4, V5};
-use crate::{AppState, CATALOG_API_BASE, INVENTORY_API_BASE, ORDERING_API_BASE, openapi};
+use crate::{AppState, CATALOG_API_BASE, INVENTORY_API_BASE, ORDERING_API_BASE};
 
 /// The quote API of version `V`: document, quote CRUD and hub.
 fn quote_routes<V: ApiVersion>() -> Router<AppState> {
     let q = V::BASE;
     Router::new()
-        .route(&format!("{q}/openapi.json"), get(openapi::document::<V>))
+        .route(&format!("{q}/openapi.json"), get(openapi_document::<V>))
         .route(
             &format!("{q}/quote"),
             get(quotes::list::<V>).post(quotes::create::<V>),
@@ -37,10 +35,13 @@ fn quote_routes<V: ApiVersion>() -> Router<AppState> {
                 .patch(quotes::patch::<V>)
                 .delete(quotes::delete::<V>),
         )
-        .route(&format!("{q}/hub"), axum::routing::post(hub::create::<V>))
+        .route(
+            &format!("{q}/hub"),
+            axum::routing::post(hub::create::<QuoteHub<V>>),
+        )
         .route(
             &format!("{q}/hub/{{id}}"),
-            axum::routing::delete(hub::delete::<V>),
+            axum::routing::delete(hub::delete::<QuoteHub<V>>),
         )
 }
 
@@ -54,11 +55,11 @@ pub fn routes() -> Router<AppState> {
         .merge(quote_routes::<V5>())
         .route(
             &format!("{c}/hub"),
-            axum::routing::post(hub::create_catalog),
+            axum::routing::post(hub::create::<CatalogHub>),
         )
         .route(
             &format!("{c}/hub/{{id}}"),
-            axum::routing::delete(hub::delete_catalog),
+            axum::routing::delete(hub::delete::<CatalogHub>),
         )
         .route(
             &format!("{c}/productOffering"),
@@ -82,10 +83,13 @@ pub fn routes() -> Router<AppState> {
             &format!("{o}/listener/productOrderStateChangeEvent"),
             axum::routing::post(orders::state_change_listener),
         )
-        .route(&format!("{o}/hub"), axum::routing::post(orders::create_hub))
+        .route(
+            &format!("{o}/hub"),
+            axum::routing::post(hub::create::<OrderingHub>),
+        )
         .route(
             &format!("{o}/hub/{{id}}"),
-            axum::routing::delete(orders::delete_hub),
+            axum::routing::delete(hub::delete::<OrderingHub>),
         )
         .route(
             &format!("{c}/listener/{{event_name}}"),
@@ -100,6 +104,12 @@ pub fn routes() -> Router<AppState> {
             get(inventory::get),
         )
         .fallback(not_found)
+}
+
+/// `GET /tmf-api/quoteManagement/<version>/openapi.json` (no authentication): the
+/// version's document as written.
+async fn openapi_document<V: ApiVersion>() -> Response {
+    json_text(V::OPENAPI)
 }
 
 async fn health() -> Response {
@@ -119,48 +129,4 @@ pub fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
         .unwrap_or("unknown panic");
     tracing::error!(panic = detail, "handler panicked");
     ApiError::Internal.into_response()
-}
-
-/// A 200 JSON response with our content type.
-pub fn json<T: Serialize>(value: &T) -> Response {
-    match serde_json::to_vec(value) {
-        Ok(bytes) => (
-            [(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8))],
-            bytes,
-        )
-            .into_response(),
-        Err(e) => {
-            tracing::error!(error.message = %e, "response serialisation failed");
-            ApiError::Internal.into_response()
-        }
-    }
-}
-
-/// A listing's 200: its page, each item rendered by `render`, with `X-Total-Count` and
-/// `X-Result-Count` (every list endpoint answers this way).
-pub fn listing_response<T>(
-    listing: &Listing<T>,
-    render: impl FnMut(&T) -> Result<Value, ApiError>,
-) -> Result<Response, ApiError> {
-    let items = listing
-        .items
-        .iter()
-        .map(render)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((count_headers(listing.total, items.len()), json(&items)).into_response())
-}
-
-/// A 200 response with a JSON text as is.
-pub fn json_text(text: &'static str) -> Response {
-    (
-        [(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8))],
-        text,
-    )
-        .into_response()
-}
-
-/// An absolute (or, with an empty base, root-relative) URL for a path of ours.
-pub fn location(state: &AppState, path: &str) -> Result<HeaderValue, ApiError> {
-    HeaderValue::try_from(format!("{}{path}", state.config.public_base_url))
-        .map_err(|_| ApiError::Internal)
 }

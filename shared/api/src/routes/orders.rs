@@ -1,15 +1,12 @@
 //! TMF622 `productOrderingManagement` routes: reading product orders (with our `dispatch`
-//! extension), the ordering hub (the quote hub's handlers for [`HubApi::Ordering`]), and the
+//! extension), the ordering hub (the hub's handlers for [`hub::OrderingHub`](crate::routes::hub::OrderingHub)), and the
 //! listener taking `ProductOrderStateChangeEvent`s from order management.
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use q2c_service::Scope;
 use q2c_service::orders::{OrderService, StoredOrder};
-use q2c_service::ports::HubApi;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -17,9 +14,9 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::body::{Accepts, body_bytes, check_content_type, json_object};
 use crate::error::ApiError;
-use crate::idempotency::{self, IDEMPOTENCY_KEY};
+use crate::idempotency::{self, IDEMPOTENCY_KEY, PostRequest};
 use crate::paging::{Fields, Params, select};
-use crate::routes::{hub, json, listing_response};
+use crate::response::{json, listing_response};
 use crate::schema::request_schemas;
 
 fn service(state: &AppState) -> OrderService {
@@ -39,10 +36,7 @@ pub async fn list(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::OrderRead)?;
-    let mut params = Params::from_uri(&uri)?;
-    let page = params.page(&state.config)?;
-    let fields = params.fields()?;
-    params.finish()?;
+    let (page, fields, ()) = Params::from_uri(&uri)?.listing(&state.config, |_| Ok(()))?;
     let listing = service(&state).list(ctx, page).await?;
     listing_response(&listing, |order| resource(order, fields.as_ref()))
 }
@@ -56,9 +50,7 @@ pub async fn get(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::OrderRead)?;
-    let mut params = Params::from_uri(&uri)?;
-    let fields = params.fields()?;
-    params.finish()?;
+    let fields = Params::fields_only(&uri)?;
     let order = service(&state).get(ctx, &id).await?;
     Ok(json(&resource(&order, fields.as_ref())?))
 }
@@ -72,10 +64,12 @@ pub async fn get(
 pub async fn state_change_listener(
     State(state): State<AppState>,
     caller: Caller,
-    method: Method,
-    uri: Uri,
-    mut headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    PostRequest {
+        method,
+        uri,
+        mut headers,
+        body,
+    }: PostRequest,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::OrderWrite)?;
     Params::from_uri(&uri)?.finish()?;
@@ -112,27 +106,4 @@ pub async fn state_change_listener(
 fn event_key(event_id: &str) -> Option<HeaderValue> {
     let digest = Sha256::digest(event_id.as_bytes());
     HeaderValue::try_from(format!("order-event:{}", hex::encode(digest))).ok()
-}
-
-/// `POST /hub` of the ordering API (as the quote hub; subscriptions under
-/// [`HubApi::Ordering`]).
-pub async fn create_hub(
-    state: State<AppState>,
-    caller: Caller,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    hub::create_on(HubApi::Ordering, state, caller, method, uri, headers, body).await
-}
-
-/// `DELETE /hub/{id}` of the ordering API.
-pub async fn delete_hub(
-    state: State<AppState>,
-    caller: Caller,
-    id: Path<String>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    hub::delete_on(HubApi::Ordering, state, caller, id, uri).await
 }

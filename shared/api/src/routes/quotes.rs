@@ -7,7 +7,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use q2c_model::limits::{self, LimitError, MAX_JSON_DEPTH, MAX_PATCH_OPERATIONS, MAX_QUOTE_BYTES};
 use q2c_model::tmf::Quote;
@@ -15,17 +15,17 @@ use q2c_service::Scope;
 use q2c_service::ports::StoredQuote;
 use serde_json::{Map, Value};
 
+use crate::AppState;
 use crate::auth::Caller;
 use crate::body::{PatchFormat, body_bytes, check_depth, json_object, patch_format, typed};
 use crate::error::ApiError;
-use crate::idempotency::PostRequest;
+use crate::idempotency::JsonPost;
 use crate::paging::{Fields, Params, select};
 pub use crate::preconditions::if_match;
 use crate::preconditions::{IfMatch, expected_version};
-use crate::routes::{json, listing_response, location};
+use crate::response::{json, listing_response, location};
 use crate::schema::request_schemas;
 use crate::version::{ApiVersion, V4};
-use crate::{AppState, idempotency};
 use q2c_service::ServiceError;
 use q2c_service::contention;
 use q2c_service::context::RequestContext;
@@ -78,35 +78,14 @@ pub fn parse_create_in<V: ApiVersion>(bytes: &[u8]) -> Result<Quote, ApiError> {
         return Err(ApiError::InvalidBody(problem.to_owned()));
     }
     let body = Value::Object(object);
-    request_schemas().check_quote_create(&body)?;
+    request_schemas().quote.check_create(&body)?;
     typed(body)
 }
 
 /// `POST /quote` → 201 (200 with `instantSyncQuote: true`) with `Location` and `ETag`;
 /// honours `Idempotency-Key`.
-pub async fn create<V: ApiVersion>(
-    State(state): State<AppState>,
-    caller: Caller,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
-) -> Result<Response, ApiError> {
-    let request = PostRequest {
-        method,
-        uri,
-        headers,
-        body,
-    };
-    let (state, caller) = (&state, &caller);
-    idempotency::json_post(
-        state,
-        caller,
-        Scope::QuoteWrite,
-        request,
-        |bytes| async move { create_quote::<V>(state, caller, &bytes).await },
-    )
-    .await
+pub async fn create<V: ApiVersion>(post: JsonPost) -> Result<Response, ApiError> {
+    post.run(Scope::QuoteWrite, create_quote::<V>).await
 }
 
 async fn create_quote<V: ApiVersion>(
@@ -141,10 +120,7 @@ pub async fn list<V: ApiVersion>(
     let ctx = caller.require(Scope::QuoteRead)?;
     let mut params = Params::from_uri(&uri)?;
     V::map_query(&mut params)?;
-    let page = params.page(&state.config)?;
-    let fields = params.fields()?;
-    let filter = params.quote_filter()?;
-    params.finish()?;
+    let (page, fields, filter) = params.listing(&state.config, Params::quote_filter)?;
     let listing = state.quotes.list(ctx, &filter, page).await?;
     listing_response(&listing, |q| {
         V::quote_body(&q.quote).map(|v| select(fields.as_ref(), v))
@@ -160,9 +136,7 @@ pub async fn get<V: ApiVersion>(
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::QuoteRead)?;
-    let mut params = Params::from_uri(&uri)?;
-    let fields = params.fields()?;
-    params.finish()?;
+    let fields = Params::fields_only(&uri)?;
     let stored = state.quotes.get(ctx, &id).await?;
     quote_response::<V>(&stored, fields.as_ref())
 }
@@ -185,7 +159,7 @@ pub async fn patch<V: ApiVersion>(
     let stored = match format {
         PatchFormat::Merge => {
             let patch = V::patch_fields(Value::Object(within_limits(json_object(&bytes)?)?))?;
-            request_schemas().check_quote_patch(&patch)?;
+            request_schemas().quote.check_patch(&patch)?;
             let version = expected_version(&state, ctx, &id, &condition).await?;
             state.quotes.patch(ctx, &id, &patch, version).await?
         }
@@ -237,7 +211,7 @@ async fn json_patch_quote<V: ApiVersion>(
         // What the operations change is held to the limits of a request, as a merge patch is.
         let patch = within_limits_value(difference)
             .and_then(V::patch_fields)
-            .and_then(|patch| request_schemas().check_quote_patch(&patch).map(|()| patch))
+            .and_then(|patch| request_schemas().quote.check_patch(&patch).map(|()| patch))
             .map_err(unprocessable)?;
         // Written only on the version read (the patch was applied to it); without
         // If-Match a lost race is read, patched and written again, with jitter.

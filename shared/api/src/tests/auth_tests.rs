@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use q2c_service::Scope;
 use serde_json::{Value, json};
 
-use super::{AUDIENCE, ISSUER, SECRET, app, app_with, assert_error, send, token};
+use super::{AUDIENCE, ISSUER, SECRET, app, app_with, assert_error, req_as, send, token};
 use crate::{ApiConfig, Authenticator, JwtKey, JwtVerifier, VerifiedClaims};
 
 const QUOTES: &str = "/tmf-api/quoteManagement/v4/quote";
@@ -198,11 +198,7 @@ fn api_gateway_bracketed_scope_strings_are_understood() {
 async fn the_caller_carries_the_request_correlation_id() {
     use axum::extract::FromRequestParts;
     let state = super::state();
-    let request = Request::get("/x")
-        .header(
-            header::AUTHORIZATION,
-            format!("Bearer {}", token("t1", &[Scope::QuoteRead])),
-        )
+    let request = req_as("t1", &[Scope::QuoteRead], "GET", "/x")
         .body(())
         .expect("a request");
     let (mut parts, ()) = request.into_parts();

@@ -14,7 +14,7 @@ use q2c_service::messaging::{
 };
 use serde_json::{Value, json};
 
-use super::{assert_error, json_req, send, state, token};
+use super::{Reply, assert_error, json_req, req_as, send, send_post, state};
 use crate::router;
 
 const LISTENER: &str = "/tmf-api/productCatalogManagement/v4/listener";
@@ -81,6 +81,11 @@ fn event(event_type: &str, price: Value) -> String {
     .to_string()
 }
 
+/// Posts `body` to the listener of `event_name` as tenant `t1` with every scope.
+async fn post_event(app: &Router, event_name: &str, body: &str) -> Reply {
+    send_post(app, &format!("{LISTENER}/{event_name}"), body).await
+}
+
 fn valid_price() -> Value {
     json!({"id": "fibre-1g-monthly", "lastUpdate": "2026-11-27T11:00:00Z",
            "priceType": "recurring", "price": {"unit": "EUR", "value": 45}})
@@ -93,15 +98,7 @@ async fn a_valid_event_is_enqueued_and_answered_201_with_the_event() {
         "ProductOfferingPriceAttributeValueChangeEvent",
         valid_price(),
     );
-    let reply = send(
-        &app,
-        json_req(
-            "POST",
-            &format!("{LISTENER}/productOfferingPriceAttributeValueChangeEvent"),
-            &body,
-        ),
-    )
-    .await;
+    let reply = post_event(&app, "productOfferingPriceAttributeValueChangeEvent", &body).await;
 
     assert_eq!(reply.status, 201, "{:?}", reply.body);
     assert_eq!(reply.body["eventId"], "ev-1");
@@ -130,11 +127,7 @@ async fn the_listener_needs_the_catalog_write_scope() {
     let (app, queue) = app_with_queue(false);
     let uri = format!("{LISTENER}/ProductOfferingPriceCreateEvent");
     let body = event("ProductOfferingPriceCreateEvent", valid_price());
-    let reader = Request::post(&uri)
-        .header(
-            header::AUTHORIZATION,
-            format!("Bearer {}", token("t1", &[Scope::CatalogRead])),
-        )
+    let reader = req_as("t1", &[Scope::CatalogRead], "POST", &uri)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(body.clone()))
         .expect("a request");
@@ -174,7 +167,7 @@ async fn invalid_events_are_400_naming_the_field_and_not_enqueued() {
         ),
     ];
     for (body, expected) in cases {
-        let reply = send(&app, json_req("POST", &create, &body)).await;
+        let reply = send_post(&app, &create, &body).await;
         assert_error(&reply, 400, "INVALID_INPUT");
         assert!(
             reply.message().contains(expected),
@@ -182,7 +175,7 @@ async fn invalid_events_are_400_naming_the_field_and_not_enqueued() {
             reply.message()
         );
     }
-    let malformed = send(&app, json_req("POST", &create, "{")).await;
+    let malformed = send_post(&app, &create, "{").await;
     assert_error(&malformed, 400, "MALFORMED_JSON");
     assert!(queue.sent.lock().expect("lock").is_empty());
 }
@@ -190,13 +183,10 @@ async fn invalid_events_are_400_naming_the_field_and_not_enqueued() {
 #[tokio::test]
 async fn an_unknown_listener_is_404() {
     let (app, _) = app_with_queue(false);
-    let reply = send(
+    let reply = send_post(
         &app,
-        json_req(
-            "POST",
-            &format!("{LISTENER}/catalogCreateEvent"),
-            &event("CatalogCreateEvent", valid_price()),
-        ),
+        &format!("{LISTENER}/catalogCreateEvent"),
+        &event("CatalogCreateEvent", valid_price()),
     )
     .await;
     assert_error(&reply, 404, "NOT_FOUND");
@@ -230,15 +220,7 @@ async fn offering_events_are_enqueued_and_invalid_ones_refused_naming_the_field(
         "eventTime": "2026-11-27T12:00:00Z", "event": {"productOffering": offering},
     })
     .to_string();
-    let reply = send(
-        &app,
-        json_req(
-            "POST",
-            &format!("{LISTENER}/productOfferingCreateEvent"),
-            &body,
-        ),
-    )
-    .await;
+    let reply = post_event(&app, "productOfferingCreateEvent", &body).await;
     assert_eq!(reply.status, 201, "{:?}", reply.body);
     assert_eq!(
         reply.body["event"]["productOffering"]["x-new"],
@@ -256,15 +238,7 @@ async fn offering_events_are_enqueued_and_invalid_ones_refused_naming_the_field(
         "eventTime": "2026-11-27T12:00:00Z", "event": {"productOffering": {"id": "slice-1"}},
     })
     .to_string();
-    let reply = send(
-        &app,
-        json_req(
-            "POST",
-            &format!("{LISTENER}/ProductOfferingDeleteEvent"),
-            &undated,
-        ),
-    )
-    .await;
+    let reply = post_event(&app, "ProductOfferingDeleteEvent", &undated).await;
     assert_eq!(reply.status, 400, "{:?}", reply.body);
     assert!(
         reply
@@ -285,88 +259,46 @@ async fn offering_events_are_enqueued_and_invalid_ones_refused_naming_the_field(
 async fn events_beyond_the_limits_are_4xx_naming_the_limit_and_nothing_is_enqueued() {
     let (app, queue) = app_with_queue(false);
     let uri = format!("{LISTENER}/ProductOfferingPriceAttributeValueChangeEvent");
-    let with = |edit: &dyn Fn(&mut Value)| {
+    // Posts the valid price changed by `edit`.
+    let post = async |edit: &dyn Fn(&mut Value)| {
         let mut price = valid_price();
         edit(&mut price);
-        event("ProductOfferingPriceAttributeValueChangeEvent", price)
+        let body = event("ProductOfferingPriceAttributeValueChangeEvent", price);
+        send_post(&app, &uri, &body).await
     };
 
     // 300 KB can never become a queue message: 413 at once, not 503 "retry later".
-    let reply = send(
-        &app,
-        json_req(
-            "POST",
-            &uri,
-            &with(&|p| p["blob"] = json!("x".repeat(300_000))),
-        ),
-    )
-    .await;
+    let reply = post(&|p| p["blob"] = json!("x".repeat(300_000))).await;
     assert_error(&reply, 413, "PAYLOAD_TOO_LARGE");
     assert_eq!(reply.body["limit"]["name"], "maxRequestBytes");
 
     // Within the body limit, beyond what one catalog event may be.
-    let reply = send(
-        &app,
-        json_req(
-            "POST",
-            &uri,
-            &with(&|p| p["blob"] = json!("x".repeat(100_000))),
-        ),
-    )
-    .await;
+    let reply = post(&|p| p["blob"] = json!("x".repeat(100_000))).await;
     assert_error(&reply, 413, "PAYLOAD_TOO_LARGE");
     assert_eq!(reply.body["limit"]["name"], "maxCatalogEventBytes");
     assert_eq!(reply.body["limit"]["value"], 98_304);
 
     // The entry alone is over its limit.
-    let reply = send(
-        &app,
-        json_req(
-            "POST",
-            &uri,
-            &with(&|p| p["blob"] = json!("x".repeat(70_000))),
-        ),
-    )
-    .await;
+    let reply = post(&|p| p["blob"] = json!("x".repeat(70_000))).await;
     assert_error(&reply, 413, "PAYLOAD_TOO_LARGE");
     assert_eq!(reply.body["limit"]["name"], "maxCatalogEntryBytes");
     assert_eq!(reply.body["limit"]["path"], "event.productOfferingPrice");
 
     // A price the store cannot write exactly.
-    let reply = send(
-        &app,
-        json_req(
-            "POST",
-            &uri,
-            &with(&|p| p["price"]["value"] = json!(1.2345678901234567)),
-        ),
-    )
-    .await;
+    let reply = post(&|p| p["price"]["value"] = json!(1.2345678901234567)).await;
     assert_error(&reply, 400, "LIMIT_EXCEEDED");
     assert_eq!(
         reply.body["limit"],
         json!({"name": "maxSignificantDigits", "value": 15, "unit": "significant digits",
                "received": 17, "path": "event.productOfferingPrice.price.value"})
     );
-    assert!(
-        reply
-            .message()
-            .starts_with("event.productOfferingPrice.price.value: 17 significant digits"),
-        "{}",
-        reply.message()
+    reply.assert_message_starts_with(
+        "event.productOfferingPrice.price.value: 17 significant digits",
     );
 
     // Too deep, found before parsing.
     let deep = format!("{}1{}", "[".repeat(40), "]".repeat(40));
-    let reply = send(
-        &app,
-        json_req(
-            "POST",
-            &uri,
-            &with(&|p| p["x"] = serde_json::from_str(&deep).expect("json")),
-        ),
-    )
-    .await;
+    let reply = post(&|p| p["x"] = serde_json::from_str(&deep).expect("json")).await;
     assert_error(&reply, 400, "LIMIT_EXCEEDED");
     assert_eq!(reply.body["limit"]["name"], "maxJsonDepth");
     assert!(

@@ -2,12 +2,12 @@
 
 use axum::http::header;
 use axum::response::IntoResponse;
-use http_body_util::BodyExt;
 use q2c_model::tmf::QuoteState;
 use q2c_service::ServiceError;
 use q2c_service::ports::StoreError;
 use serde_json::Value;
 
+use super::reply;
 use crate::error::{ApiError, JSON_UTF8};
 
 fn variants() -> Vec<(ServiceError, u16, &'static str)> {
@@ -107,23 +107,13 @@ fn variants() -> Vec<(ServiceError, u16, &'static str)> {
 }
 
 async fn body_of(error: ApiError) -> (u16, Value, String) {
-    let response = error.into_response();
-    let status = response.status().as_u16();
-    let content_type = response.headers()[header::CONTENT_TYPE]
+    let reply = reply(error.into_response()).await;
+    let content_type = reply.headers[header::CONTENT_TYPE]
         .to_str()
         .expect("ascii")
         .to_owned();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .expect("a body")
-        .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).expect("json"),
-        content_type,
-    )
+    assert!(reply.body.is_object(), "a JSON body: {:?}", reply.body);
+    (reply.status.as_u16(), reply.body, content_type)
 }
 
 #[tokio::test]

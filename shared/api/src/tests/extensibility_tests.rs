@@ -20,7 +20,7 @@ use q2c_service::ports::{
 use q2c_service::{QuoteService, QuoteServiceConfig};
 use serde_json::{Value, json};
 
-use super::{AUDIENCE, ISSUER, Reply, SECRET, assert_error, fakes, json_req, req, send};
+use super::{AUDIENCE, ISSUER, Reply, SECRET, assert_error, fakes, json_req, req, send, send_get};
 use crate::{ApiConfig, AppState, Authenticator, JwtKey, JwtVerifier, router};
 
 const QUOTES: &str = "/tmf-api/quoteManagement/v4/quote";
@@ -38,25 +38,6 @@ struct MemoryStore {
 
 fn key(t: &TenantId, id: &str) -> Key {
     (t.as_str().to_owned(), id.to_owned())
-}
-
-impl MemoryStore {
-    fn write(
-        &self,
-        t: &TenantId,
-        q: &StoredQuote,
-        expected: u64,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        let mut quotes = self.quotes.lock().expect("lock");
-        match quotes.get(&key(t, q.id())) {
-            Some(current) if current.version == expected => {}
-            _ => return Err(StoreError::VersionConflict),
-        }
-        quotes.insert(key(t, q.id()), q.clone());
-        self.outbox.lock().expect("lock").extend_from_slice(ev);
-        Ok(())
-    }
 }
 
 #[async_trait]
@@ -77,6 +58,8 @@ impl QuoteStore for MemoryStore {
     async fn get(&self, t: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
         Ok(self.quotes.lock().expect("lock").get(&key(t, id)).cloned())
     }
+    /// Writes `q` if the stored version is `expected`, with the version check of the real
+    /// stores.
     async fn update(
         &self,
         t: &TenantId,
@@ -84,7 +67,14 @@ impl QuoteStore for MemoryStore {
         expected: u64,
         ev: &[OutboxEvent],
     ) -> Result<(), StoreError> {
-        self.write(t, q, expected, ev)
+        let mut quotes = self.quotes.lock().expect("lock");
+        match quotes.get(&key(t, q.id())) {
+            Some(current) if current.version == expected => {}
+            _ => return Err(StoreError::VersionConflict),
+        }
+        quotes.insert(key(t, q.id()), q.clone());
+        self.outbox.lock().expect("lock").extend_from_slice(ev);
+        Ok(())
     }
     async fn accept(
         &self,
@@ -94,7 +84,7 @@ impl QuoteStore for MemoryStore {
         order: &StoredOrder,
         ev: &[OutboxEvent],
     ) -> Result<(), StoreError> {
-        self.write(t, q, expected, ev)?;
+        self.update(t, q, expected, ev).await?;
         let id = order.order.id.clone().unwrap_or_default();
         self.orders
             .lock()
@@ -258,13 +248,7 @@ async fn unknown_fields_and_price_types_pass_through_quote_and_order_over_http()
     let created = create(&app, json!([sent])).await;
     assert_eq!(created.status.as_u16(), 201, "{:?}", created.body);
     let id = created.body["id"].as_str().expect("an id").to_owned();
-    let read = send(
-        &app,
-        req("GET", &format!("{QUOTES}/{id}"))
-            .body(axum::body::Body::empty())
-            .expect("a request"),
-    )
-    .await;
+    let read = send_get(&app, &format!("{QUOTES}/{id}")).await;
     for body in [&created.body, &read.body] {
         let item = &body["quoteItem"][0];
         for field in ["@type", "x-channelHint", "productOffering", "product"] {
@@ -305,13 +289,7 @@ async fn unknown_fields_and_price_types_pass_through_quote_and_order_over_http()
         .cloned()
         .expect("the order event");
     let order_id = event.aggregate_id.clone();
-    let order = send(
-        &app,
-        req("GET", &format!("{ORDERS}/{order_id}"))
-            .body(axum::body::Body::empty())
-            .expect("a request"),
-    )
-    .await;
+    let order = send_get(&app, &format!("{ORDERS}/{order_id}")).await;
     assert_eq!(order.status.as_u16(), 200, "{:?}", order.body);
     for order in [&order.body, &event.body["event"]["productOrder"]] {
         let item = &order["productOrderItem"][0];
@@ -386,13 +364,7 @@ async fn a_retired_offering_is_422_naming_it_on_create_and_patch() {
     let (app, _) = app();
     let reply = create(&app, json!([{"productOffering": {"id": "mobile-legacy"}}])).await;
     assert_error(&reply, 422, "OFFERING_NOT_SELLABLE");
-    assert!(
-        reply
-            .message()
-            .starts_with("quoteItem[0].productOffering.id: "),
-        "{}",
-        reply.message()
-    );
+    reply.assert_message_starts_with("quoteItem[0].productOffering.id: ");
     assert!(
         reply.message().contains("mobile-legacy"),
         "{}",
@@ -411,12 +383,6 @@ async fn a_retired_offering_is_422_naming_it_on_create_and_patch() {
     )
     .await;
     assert_error(&reply, 422, "OFFERING_NOT_SELLABLE");
-    assert!(
-        reply
-            .message()
-            .starts_with("quoteItem[1].productOffering.id: "),
-        "{}",
-        reply.message()
-    );
+    reply.assert_message_starts_with("quoteItem[1].productOffering.id: ");
     assert!(reply.message().contains("mobile-legacy"));
 }

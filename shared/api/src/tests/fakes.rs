@@ -178,23 +178,23 @@ fn page_of<T: Clone>(items: &[T], page: Page) -> Listing<T> {
     }
 }
 
+/// The items of `all` whose `id` is one of `ids`.
+fn with_ids<T: Clone>(all: &[T], ids: &[String], id: impl Fn(&T) -> &String) -> Vec<T> {
+    all.iter()
+        .filter(|t| ids.contains(id(t)))
+        .cloned()
+        .collect()
+}
+
 #[async_trait]
 impl CatalogStore for FakeCatalog {
     async fn offerings(&self, ids: &[String]) -> Result<Vec<ProductOffering>, StoreError> {
         let all = self.offerings.lock().expect("lock");
-        Ok(all
-            .iter()
-            .filter(|o| ids.contains(&o.id))
-            .cloned()
-            .collect())
+        Ok(with_ids(&all, ids, |o| &o.id))
     }
     async fn prices(&self, ids: &[String]) -> Result<Vec<ProductOfferingPrice>, StoreError> {
         let all = self.prices.lock().expect("lock");
-        Ok(all
-            .iter()
-            .filter(|p| ids.contains(&p.id))
-            .cloned()
-            .collect())
+        Ok(with_ids(&all, ids, |p| &p.id))
     }
     async fn list_offerings(&self, page: Page) -> Result<Listing<ProductOffering>, StoreError> {
         Ok(page_of(&self.offerings.lock().expect("lock"), page))

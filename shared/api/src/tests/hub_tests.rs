@@ -3,17 +3,28 @@
 
 use std::sync::atomic::Ordering;
 
+use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
 use q2c_service::Scope;
 use q2c_service::ports::HubApi;
 
-use super::{app, app_with, assert_error, json_req, req, send, token};
+use super::fakes::Fakes;
+use super::{
+    app, app_with, assert_error, empty_req, json_req, req, req_as, send, send_post, typed_req,
+};
 use crate::{ApiConfig, Authenticator, JwtKey, JwtVerifier};
 
 const HUB: &str = "/tmf-api/quoteManagement/v4/hub";
 const BODY: &str =
     r#"{"callback":"https://listener.example/quote","query":"eventType=QuoteStateChangeEvent"}"#;
+
+/// Content types a JSON `POST` refuses (415).
+const NOT_JSON: [&str; 3] = [
+    "text/plain",
+    "application/xml",
+    "application/merge-patch+json",
+];
 
 fn keyed(body: &str, key: &str) -> Request<Body> {
     let mut request = json_req("POST", HUB, body);
@@ -26,7 +37,7 @@ fn keyed(body: &str, key: &str) -> Request<Body> {
 #[tokio::test]
 async fn a_subscription_is_created_with_an_id_and_location() {
     let (app, fakes) = app();
-    let reply = send(&app, json_req("POST", HUB, BODY)).await;
+    let reply = send_post(&app, HUB, BODY).await;
     assert_eq!(reply.status, 201, "{:?}", reply.body);
     let id = reply.body["id"].as_str().expect("an id");
     assert!(uuid::Uuid::parse_str(id).is_ok());
@@ -42,55 +53,38 @@ async fn a_subscription_is_created_with_an_id_and_location() {
 #[tokio::test]
 async fn hubs_are_deleted_only_by_their_tenant() {
     let (app, _) = app();
-    let created = send(&app, json_req("POST", HUB, BODY)).await;
+    let created = send_post(&app, HUB, BODY).await;
     let uri = format!("{HUB}/{}", created.body["id"].as_str().expect("an id"));
-    let other = Request::delete(&uri)
-        .header(
-            header::AUTHORIZATION,
-            format!("Bearer {}", token("t2", &[Scope::HubWrite])),
-        )
+    let other = req_as("t2", &[Scope::HubWrite], "DELETE", &uri)
         .body(Body::empty())
         .expect("a request");
     assert_error(&send(&app, other).await, 404, "NOT_FOUND");
-    let own = req("DELETE", &uri).body(Body::empty()).expect("a request");
+    let own = empty_req("DELETE", &uri);
     let reply = send(&app, own).await;
     assert_eq!(reply.status, 204);
-    let again = req("DELETE", &uri).body(Body::empty()).expect("a request");
+    let again = empty_req("DELETE", &uri);
     assert_error(&send(&app, again).await, 404, "NOT_FOUND");
 }
 
 #[tokio::test]
 async fn bad_subscription_bodies_are_400_naming_the_path() {
     let (app, _) = app();
-    let reply = send(&app, json_req("POST", HUB, r#"{"query":"x"}"#)).await;
+    let reply = send_post(&app, HUB, r#"{"query":"x"}"#).await;
     assert_error(&reply, 400, "INVALID_INPUT");
     assert!(reply.message().contains("callback"), "{}", reply.message());
-    let reply = send(&app, json_req("POST", HUB, r#"{"callback":42}"#)).await;
-    assert!(
-        reply
-            .message()
-            .starts_with("callback: value is not of type"),
-        "{}",
-        reply.message()
-    );
-    let reply = send(&app, json_req("POST", HUB, r#"{"callback": "#)).await;
+    let reply = send_post(&app, HUB, r#"{"callback":42}"#).await;
+    reply.assert_message_starts_with("callback: value is not of type");
+    let reply = send_post(&app, HUB, r#"{"callback": "#).await;
     assert_error(&reply, 400, "MALFORMED_JSON");
-    let reply = send(&app, json_req("POST", HUB, "[1]")).await;
+    let reply = send_post(&app, HUB, "[1]").await;
     assert_error(&reply, 400, "INVALID_INPUT");
 }
 
 #[tokio::test]
 async fn non_json_content_types_are_415_and_charsets_are_fine() {
     let (app, _) = app();
-    for content_type in [
-        "text/plain",
-        "application/xml",
-        "application/merge-patch+json",
-    ] {
-        let request = req("POST", HUB)
-            .header(header::CONTENT_TYPE, content_type)
-            .body(Body::from(BODY))
-            .expect("a request");
+    for content_type in NOT_JSON {
+        let request = typed_req("POST", HUB, content_type, BODY);
         assert_error(&send(&app, request).await, 415, "UNSUPPORTED_MEDIA_TYPE");
     }
     // A body without a Content-Type is 415; no body and no Content-Type a malformed
@@ -100,12 +94,9 @@ async fn non_json_content_types_are_415_and_charsets_are_fine() {
         .body(Body::from(BODY))
         .expect("a request");
     assert_error(&send(&app, missing).await, 415, "UNSUPPORTED_MEDIA_TYPE");
-    let nothing = req("POST", HUB).body(Body::empty()).expect("a request");
+    let nothing = empty_req("POST", HUB);
     assert_error(&send(&app, nothing).await, 400, "MALFORMED_JSON");
-    let charset = req("POST", HUB)
-        .header(header::CONTENT_TYPE, "application/json; charset=ISO-8859-1")
-        .body(Body::from(BODY))
-        .expect("a request");
+    let charset = typed_req("POST", HUB, "application/json; charset=ISO-8859-1", BODY);
     assert_eq!(send(&app, charset).await.status, 201);
 }
 
@@ -130,11 +121,7 @@ async fn bodies_over_the_limit_are_413() {
     );
     let (app, _) = app();
     let huge = format!(r#"{{"callback":"https://x/{}"}}"#, "a".repeat(1024 * 1024));
-    assert_error(
-        &send(&app, json_req("POST", HUB, &huge)).await,
-        413,
-        "PAYLOAD_TOO_LARGE",
-    );
+    assert_error(&send_post(&app, HUB, &huge).await, 413, "PAYLOAD_TOO_LARGE");
 }
 
 #[tokio::test]
@@ -220,7 +207,7 @@ async fn the_catalog_hub_registers_and_removes_price_subscriptions_of_the_tenant
         r#"{{"callback":"{}","query":"eventType=ProductOfferingPriceAttributeValueChangeEvent&event.productOfferingPrice.id=pop-1"}}"#,
         super::ALLOWED_QUEUE
     );
-    let reply = send(&app, json_req("POST", CATALOG_HUB, &body)).await;
+    let reply = send_post(&app, CATALOG_HUB, &body).await;
     assert_eq!(reply.status, 201, "{:?}", reply.body);
     let id = reply.body["id"].as_str().expect("an id").to_owned();
     assert_eq!(
@@ -232,24 +219,16 @@ async fn the_catalog_hub_registers_and_removes_price_subscriptions_of_the_tenant
         assert_eq!(stored[&("t1".to_owned(), HubApi::Catalog)].len(), 1);
         assert!(!stored.contains_key(&("t1".to_owned(), HubApi::Quote)));
     }
-    let quote_hub = req("DELETE", &format!("{HUB}/{id}"))
-        .body(Body::empty())
-        .expect("a request");
+    let quote_hub = empty_req("DELETE", &format!("{HUB}/{id}"));
     assert_error(&send(&app, quote_hub).await, 404, "NOT_FOUND");
-    let own = req("DELETE", &format!("{CATALOG_HUB}/{id}"))
-        .body(Body::empty())
-        .expect("a request");
+    let own = empty_req("DELETE", &format!("{CATALOG_HUB}/{id}"));
     assert_eq!(send(&app, own).await.status, 204);
 }
 
 #[tokio::test]
 async fn the_catalog_hub_needs_the_hub_write_scope() {
     let (app, _) = app();
-    let request = Request::post(CATALOG_HUB)
-        .header(
-            header::AUTHORIZATION,
-            format!("Bearer {}", token("t1", &[Scope::CatalogRead])),
-        )
+    let request = req_as("t1", &[Scope::CatalogRead], "POST", CATALOG_HUB)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from(BODY))
         .expect("a request");
@@ -261,18 +240,9 @@ async fn queries_outside_the_grammar_are_400_naming_the_query() {
     let (app, fakes) = app();
     for query in ["state>3", "eventType=", "event..id=1", "event.id=a,b"] {
         let body = format!(r#"{{"callback":"https://listener.example/q","query":"{query}"}}"#);
-        let reply = send(&app, json_req("POST", HUB, &body)).await;
-        assert_error(&reply, 400, "INVALID_INPUT");
-        assert!(
-            reply.message().starts_with("query:"),
-            "{query}: {}",
-            reply.message()
-        );
+        assert_invalid(&app, HUB, &body, "query:").await;
     }
-    assert!(
-        fakes.hubs.subs.lock().expect("lock").is_empty(),
-        "nothing stored"
-    );
+    assert_nothing_stored(&fakes);
 }
 
 #[tokio::test]
@@ -290,15 +260,25 @@ async fn callbacks_outside_the_allow_list_or_to_private_addresses_are_400() {
     ] {
         let body = format!(r#"{{"callback":"{callback}"}}"#);
         for hub in [HUB, CATALOG_HUB] {
-            let reply = send(&app, json_req("POST", hub, &body)).await;
-            assert_error(&reply, 400, "INVALID_INPUT");
-            assert!(
-                reply.message().starts_with("callback:"),
-                "{callback}: {}",
-                reply.message()
-            );
+            assert_invalid(&app, hub, &body, "callback:").await;
         }
     }
+    assert_nothing_stored(&fakes);
+}
+
+/// Asserts that posting `body` to `hub` is a 400 `INVALID_INPUT` whose message starts with
+/// `prefix`.
+async fn assert_invalid(app: &Router, hub: &str, body: &str, prefix: &str) {
+    let reply = send_post(app, hub, body).await;
+    assert_error(&reply, 400, "INVALID_INPUT");
+    assert!(
+        reply.message().starts_with(prefix),
+        "{body}: {}",
+        reply.message()
+    );
+}
+
+fn assert_nothing_stored(fakes: &Fakes) {
     assert!(
         fakes.hubs.subs.lock().expect("lock").is_empty(),
         "nothing stored"

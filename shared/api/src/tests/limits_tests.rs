@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::{Reply, app, app_with, assert_error, json_req, req, send};
+use super::{Reply, app, app_with, assert_error, req, send, send_post};
 use crate::ApiConfig;
 use crate::routes::quotes::apply_within_limits;
 
@@ -33,7 +33,7 @@ async fn a_body_too_deep_is_refused_before_it_is_parsed() {
     let (app, _) = app();
     let deep = format!("{}1{}", "[".repeat(126), "]".repeat(126));
     let body = format!(r#"{{"quoteItem": [{{"productOffering": {{"id": "x"}}}}], "ext": {deep}}}"#);
-    let reply = send(&app, json_req("POST", QUOTES, &body)).await;
+    let reply = send_post(&app, QUOTES, &body).await;
     let path = format!("ext{}", "[0]".repeat(31));
     assert_limit(&reply, 400, "LIMIT_EXCEEDED", "maxJsonDepth", 33, &path);
 }
@@ -42,7 +42,7 @@ async fn a_body_too_deep_is_refused_before_it_is_parsed() {
 async fn too_many_items_and_too_long_strings_are_400_with_their_path() {
     let (app, _) = app();
     let body = json!({"quoteItem": vec![item(); 501]}).to_string();
-    let reply = send(&app, json_req("POST", QUOTES, &body)).await;
+    let reply = send_post(&app, QUOTES, &body).await;
     assert_limit(
         &reply,
         400,
@@ -53,7 +53,7 @@ async fn too_many_items_and_too_long_strings_are_400_with_their_path() {
     );
 
     let body = json!({"quoteItem": [item()], "description": "d".repeat(10_001)}).to_string();
-    let reply = send(&app, json_req("POST", QUOTES, &body)).await;
+    let reply = send_post(&app, QUOTES, &body).await;
     assert_limit(
         &reply,
         400,

@@ -92,16 +92,36 @@ pub(crate) fn token(tenant: &str, scopes: &[Scope]) -> String {
 
 /// A request builder with a bearer token of tenant `t1` holding every scope.
 pub(crate) fn req(method: &str, uri: &str) -> axum::http::request::Builder {
+    req_as("t1", &Scope::ALL, method, uri)
+}
+
+/// A request builder with a bearer token of `tenant` holding `scopes`.
+pub(crate) fn req_as(
+    tenant: &str,
+    scopes: &[Scope],
+    method: &str,
+    uri: &str,
+) -> axum::http::request::Builder {
     Request::builder().method(method).uri(uri).header(
         header::AUTHORIZATION,
-        format!("Bearer {}", token("t1", &Scope::ALL)),
+        format!("Bearer {}", token(tenant, scopes)),
     )
+}
+
+/// A request without a body of tenant `t1` with every scope.
+pub(crate) fn empty_req(method: &str, uri: &str) -> Request<Body> {
+    req(method, uri).body(Body::empty()).expect("a request")
 }
 
 /// A JSON request of tenant `t1` with every scope.
 pub(crate) fn json_req(method: &str, uri: &str, body: &str) -> Request<Body> {
+    typed_req(method, uri, "application/json", body)
+}
+
+/// A request of tenant `t1` with every scope and a body of this content type.
+pub(crate) fn typed_req(method: &str, uri: &str, content_type: &str, body: &str) -> Request<Body> {
     req(method, uri)
-        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::CONTENT_TYPE, content_type)
         .body(Body::from(body.to_owned()))
         .expect("a request")
 }
@@ -123,6 +143,25 @@ impl Reply {
     pub fn message(&self) -> &str {
         self.body["message"].as_str().unwrap_or_default()
     }
+
+    /// Asserts that the TMF630 `message` starts with `prefix`.
+    pub fn assert_message_starts_with(&self, prefix: &str) {
+        assert!(
+            self.message().starts_with(prefix),
+            "expected a message starting with {prefix:?}: {:?}",
+            self.body
+        );
+    }
+}
+
+/// Sends a `GET` of tenant `t1` with every scope through the router.
+pub(crate) async fn send_get(app: &Router, uri: &str) -> Reply {
+    send(app, empty_req("GET", uri)).await
+}
+
+/// Sends a JSON `POST` of tenant `t1` with every scope through the router.
+pub(crate) async fn send_post(app: &Router, uri: &str, body: &str) -> Reply {
+    send(app, json_req("POST", uri, body)).await
 }
 
 /// Sends one request through the router.
@@ -132,6 +171,12 @@ pub(crate) async fn send(app: &Router, request: Request<Body>) -> Reply {
         .oneshot(request)
         .await
         .expect("infallible router");
+    reply(response).await
+}
+
+/// A response, read whole: its body as JSON, as a string when it is not JSON, `null` when
+/// empty.
+pub(crate) async fn reply(response: axum::response::Response) -> Reply {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = response

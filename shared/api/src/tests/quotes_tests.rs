@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::header;
 use q2c_service::Scope;
 
-use super::{app, assert_error, json_req, req, send, token};
+use super::{app, assert_error, empty_req, req, req_as, send, send_post, typed_req};
 use crate::body::FORBIDDEN_QUOTE_FIELDS;
 use crate::routes::quotes::{etag, parse_create};
 
@@ -15,7 +15,7 @@ async fn each_server_owned_field_is_rejected_even_when_null() {
     let (app, _) = app();
     for field in FORBIDDEN_QUOTE_FIELDS {
         let body = format!(r#"{{"quoteItem":[{{"id":"1"}}],"{field}":null}}"#);
-        let reply = send(&app, json_req("POST", QUOTES, &body)).await;
+        let reply = send_post(&app, QUOTES, &body).await;
         assert_error(&reply, 400, "FORBIDDEN_FIELD");
         assert!(
             reply.message().contains(&format!("`{field}`")),
@@ -29,29 +29,15 @@ async fn each_server_owned_field_is_rejected_even_when_null() {
 async fn a_wrongly_typed_field_is_400_naming_its_path() {
     let (app, _) = app();
     let body = r#"{"quoteItem":[{"id":"1","productOffering":{"id":"mobile-s"},"quantity":"two"}]}"#;
-    let reply = send(&app, json_req("POST", QUOTES, body)).await;
+    let reply = send_post(&app, QUOTES, body).await;
     assert_error(&reply, 400, "INVALID_INPUT");
-    assert!(
-        reply
-            .message()
-            .starts_with("quoteItem[0].quantity: value is not of type"),
-        "{}",
-        reply.message()
-    );
-    let reply = send(
-        &app,
-        json_req("POST", QUOTES, r#"{"description":"no items"}"#),
-    )
-    .await;
+    reply.assert_message_starts_with("quoteItem[0].quantity: value is not of type");
+    let reply = send_post(&app, QUOTES, r#"{"description":"no items"}"#).await;
     assert_error(&reply, 400, "INVALID_INPUT");
     assert!(reply.message().starts_with("quoteItem:"));
-    let reply = send(&app, json_req("POST", QUOTES, r#"{"quoteItem":[]}"#)).await;
-    assert!(
-        reply.message().starts_with("quoteItem: at least one"),
-        "{}",
-        reply.message()
-    );
-    let reply = send(&app, json_req("POST", QUOTES, "{\"quoteItem\": [")).await;
+    let reply = send_post(&app, QUOTES, r#"{"quoteItem":[]}"#).await;
+    reply.assert_message_starts_with("quoteItem: at least one");
+    let reply = send_post(&app, QUOTES, "{\"quoteItem\": [").await;
     assert_error(&reply, 400, "MALFORMED_JSON");
 }
 
@@ -69,19 +55,12 @@ fn a_valid_create_body_keeps_extensions() {
 #[tokio::test]
 async fn writes_need_quote_write_and_json() {
     let (app, _) = app();
-    let read_only = axum::http::Request::post(QUOTES)
-        .header(
-            header::AUTHORIZATION,
-            format!("Bearer {}", token("t1", &[Scope::QuoteRead])),
-        )
+    let read_only = req_as("t1", &[Scope::QuoteRead], "POST", QUOTES)
         .header(header::CONTENT_TYPE, "application/json")
         .body(Body::from("{}"))
         .expect("a request");
     assert_error(&send(&app, read_only).await, 403, "MISSING_SCOPE");
-    let xml = req("PATCH", &format!("{QUOTES}/q1"))
-        .header(header::CONTENT_TYPE, "application/xml")
-        .body(Body::from("{}"))
-        .expect("a request");
+    let xml = typed_req("PATCH", &format!("{QUOTES}/q1"), "application/xml", "{}");
     assert_error(&send(&app, xml).await, 415, "UNSUPPORTED_MEDIA_TYPE");
     let bad_if_match = req("PATCH", &format!("{QUOTES}/q1"))
         .header(header::CONTENT_TYPE, "application/merge-patch+json")
@@ -89,10 +68,12 @@ async fn writes_need_quote_write_and_json() {
         .body(Body::from("{}"))
         .expect("a request");
     assert_error(&send(&app, bad_if_match).await, 400, "INVALID_HEADER");
-    let not_an_object = req("PATCH", &format!("{QUOTES}/q1"))
-        .header(header::CONTENT_TYPE, "application/merge-patch+json")
-        .body(Body::from("[]"))
-        .expect("a request");
+    let not_an_object = typed_req(
+        "PATCH",
+        &format!("{QUOTES}/q1"),
+        "application/merge-patch+json",
+        "[]",
+    );
     assert_error(&send(&app, not_an_object).await, 400, "INVALID_INPUT");
 }
 
@@ -116,25 +97,17 @@ async fn list_parameters_are_validated_before_the_service() {
         "colour=red",
         "fields=,",
     ] {
-        let request = req("GET", &format!("{QUOTES}?{query}"))
-            .body(Body::empty())
-            .expect("a request");
+        let request = empty_req("GET", &format!("{QUOTES}?{query}"));
         assert_error(&send(&app, request).await, 400, "INVALID_QUERY");
     }
-    let request = req("GET", &format!("{QUOTES}/q1?sort=id"))
-        .body(Body::empty())
-        .expect("a request");
+    let request = empty_req("GET", &format!("{QUOTES}/q1?sort=id"));
     assert_error(&send(&app, request).await, 400, "INVALID_QUERY");
 }
 
 #[tokio::test]
 async fn reads_need_quote_read() {
     let (app, _) = app();
-    let request = axum::http::Request::get(QUOTES)
-        .header(
-            header::AUTHORIZATION,
-            format!("Bearer {}", token("t1", &[Scope::QuoteWrite])),
-        )
+    let request = req_as("t1", &[Scope::QuoteWrite], "GET", QUOTES)
         .body(Body::empty())
         .expect("a request");
     assert_error(&send(&app, request).await, 403, "MISSING_SCOPE");

@@ -7,7 +7,7 @@ use axum::routing::get;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
 use q2c_service::Scope;
 
-use super::{app, assert_error, req, send, token};
+use super::{app, assert_error, empty_req, req_as, send, send_get};
 
 const CATALOG: &str = "/tmf-api/productCatalogManagement/v4";
 
@@ -40,9 +40,7 @@ async fn unknown_routes_are_404_and_wrong_methods_405_in_tmf_bodies() {
         404,
         "ROUTE_NOT_FOUND",
     );
-    let put = req("PUT", "/tmf-api/quoteManagement/v4/quote")
-        .body(Body::empty())
-        .expect("a request");
+    let put = empty_req("PUT", "/tmf-api/quoteManagement/v4/quote");
     let reply = send(&app, put).await;
     assert_error(&reply, 405, "METHOD_NOT_ALLOWED");
     assert!(
@@ -84,6 +82,13 @@ async fn correlation_ids_are_echoed_or_generated() {
     assert!(uuid::Uuid::parse_str(generated).is_ok(), "{generated}");
 }
 
+/// An app whose catalog holds three offerings and a price ([`seed`]).
+fn seeded_app() -> axum::Router {
+    let (app, fakes) = app();
+    seed(&fakes);
+    app
+}
+
 fn seed(fakes: &super::fakes::Fakes) {
     let mut offerings = fakes.catalog.offerings.lock().expect("lock");
     for i in 1..=3 {
@@ -108,14 +113,9 @@ fn seed(fakes: &super::fakes::Fakes) {
 
 #[tokio::test]
 async fn catalog_lists_page_and_select_fields() {
-    let (app, fakes) = app();
-    seed(&fakes);
+    let app = seeded_app();
     let uri = format!("{CATALOG}/productOffering?offset=1&limit=1&fields=name");
-    let reply = send(
-        &app,
-        req("GET", &uri).body(Body::empty()).expect("a request"),
-    )
-    .await;
+    let reply = send_get(&app, &uri).await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.headers["x-total-count"], "3");
     assert_eq!(reply.headers["x-result-count"], "1");
@@ -124,69 +124,37 @@ async fn catalog_lists_page_and_select_fields() {
         serde_json::json!([{"id": "po-2", "name": "Offer 2"}])
     );
     let prices = format!("{CATALOG}/productOfferingPrice");
-    let reply = send(
-        &app,
-        req("GET", &prices).body(Body::empty()).expect("a request"),
-    )
-    .await;
+    let reply = send_get(&app, &prices).await;
     assert_eq!(reply.body[0]["id"], "pop-1");
 }
 
 #[tokio::test]
 async fn catalog_items_are_read_by_id_or_404() {
-    let (app, fakes) = app();
-    seed(&fakes);
+    let app = seeded_app();
     let one = format!("{CATALOG}/productOffering/po-3?fields=description");
-    let reply = send(
-        &app,
-        req("GET", &one).body(Body::empty()).expect("a request"),
-    )
-    .await;
+    let reply = send_get(&app, &one).await;
     assert_eq!(
         reply.body,
         serde_json::json!({"id": "po-3", "description": "d"})
     );
     let price = format!("{CATALOG}/productOfferingPrice/pop-1");
-    assert_eq!(
-        send(
-            &app,
-            req("GET", &price).body(Body::empty()).expect("a request")
-        )
-        .await
-        .status,
-        200
-    );
+    assert_eq!(send_get(&app, &price).await.status, 200);
     let missing = format!("{CATALOG}/productOfferingPrice/nope");
-    assert_error(
-        &send(
-            &app,
-            req("GET", &missing).body(Body::empty()).expect("a request"),
-        )
-        .await,
-        404,
-        "NOT_FOUND",
-    );
+    assert_error(&send_get(&app, &missing).await, 404, "NOT_FOUND");
     let bad = format!("{CATALOG}/productOffering?limit=5000");
-    assert_error(
-        &send(
-            &app,
-            req("GET", &bad).body(Body::empty()).expect("a request"),
-        )
-        .await,
-        400,
-        "INVALID_QUERY",
-    );
+    assert_error(&send_get(&app, &bad).await, 400, "INVALID_QUERY");
 }
 
 #[tokio::test]
 async fn catalog_needs_catalog_read() {
     let (app, _) = app();
-    let request = Request::get(format!("{CATALOG}/productOffering"))
-        .header(
-            header::AUTHORIZATION,
-            format!("Bearer {}", token("t1", &[Scope::QuoteRead])),
-        )
-        .body(Body::empty())
-        .expect("a request");
+    let request = req_as(
+        "t1",
+        &[Scope::QuoteRead],
+        "GET",
+        &format!("{CATALOG}/productOffering"),
+    )
+    .body(Body::empty())
+    .expect("a request");
     assert_error(&send(&app, request).await, 403, "MISSING_SCOPE");
 }
