@@ -47,7 +47,7 @@
 //! 4. **Old paths**: [`ports`] only re-exports (`pub use`) the ports and records from their
 //!    owners, for dependents (`q2c_service::ports::QuoteStore`); nothing in this crate uses it.
 //!
-//! `python3 tools/module-cycles.py shared/service` checks that no module cycle exists (it
+//! `python3 tools/layering.py shared/service` checks that no module cycle exists (it
 //! exits 1 on any, naming the file and line of each edge).
 #![warn(missing_docs)]
 
