@@ -15,7 +15,7 @@
 //! alarm's `Metrics`) has the metric name and a dimension pointing at the resource
 //! (`!Ref`, `!GetAtt`, or the literal index name).
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use super::{SourceKind, event_sources};
 use crate::template::{Resource, Template, items, target};

@@ -3,7 +3,7 @@
 //! in `Globals`) whose `Alarms` name alarms of the template, one of them on the function's
 //! own `Errors`.
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use super::alarms::alarms;
 use crate::template::{Template, items, target};

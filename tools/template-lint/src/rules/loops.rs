@@ -8,7 +8,7 @@
 //! event source mapping can run without a batching window: it must be mapped, and without
 //! one.
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use super::{SourceKind, event_sources};
 use crate::template::{Template, target};

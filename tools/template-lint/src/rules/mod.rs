@@ -14,7 +14,7 @@ pub mod redrive;
 pub mod retain;
 pub mod visibility;
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use crate::template::{Template, attribute, target};
 

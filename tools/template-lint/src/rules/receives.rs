@@ -4,7 +4,7 @@
 //! dead-letters messages early; a larger one lets SQS move them without a reason. With
 //! `maxReceiveCount` per queue, a shared parameter is an easy mistake.
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use super::redrive::parse_embedded;
 use super::{SourceKind, event_sources};
