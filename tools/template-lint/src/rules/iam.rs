@@ -158,7 +158,8 @@ Resources:
         assert!(is_wildcard("sqs:*"));
         assert!(is_wildcard("*"));
         assert!(
-            wildcard(&serde_yaml_ng::from_str("{Effect: Deny, Action: '*'}").expect("yaml")).is_none()
+            wildcard(&serde_yaml_ng::from_str("{Effect: Deny, Action: '*'}").expect("yaml"))
+                .is_none()
         );
     }
 }
