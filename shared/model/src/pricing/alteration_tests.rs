@@ -69,10 +69,7 @@ fn a_requested_time_limited_discount_leaves_the_line_price_unchanged() {
 
 #[test]
 fn an_amount_promotion_takes_its_amount_per_unit_off() {
-    let mut catalog = sample_catalog();
-    let mut tv = catalog.offering("tv-addon").expect("sample").clone();
-    tv.product_offering_price.push(EntityRef::to("tv-welcome"));
-    catalog.insert_offering(tv);
+    let mut catalog = sample_referring("tv-addon", "tv-welcome");
     catalog.insert_price(ProductOfferingPrice {
         id: "tv-welcome".into(),
         price_type: "discount".into(),
@@ -124,10 +121,7 @@ fn a_bundle_of_bundles_is_priced_by_the_leaves_and_may_contain_unsellable_compon
 
 #[test]
 fn an_offering_referring_to_a_missing_price_is_an_error() {
-    let mut catalog = sample_catalog();
-    let mut tv = catalog.offering("tv-addon").expect("sample").clone();
-    tv.product_offering_price.push(EntityRef::to("ghost"));
-    catalog.insert_offering(tv);
+    let catalog = sample_referring("tv-addon", "ghost");
 
     let err = price_against(&[item("tv-addon")], &catalog).expect_err("missing");
 

@@ -5,11 +5,11 @@ use rust_decimal::Decimal;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-use super::{CatalogSnapshot, PricedQuote, PricingError, price_quote};
+use super::{CatalogSnapshot, CatalogView, PricedQuote, PricingError, price_quote};
 use crate::money::{Currency, Money};
 use crate::sample_catalog::sample_catalog;
 use crate::settings::TenantSettings;
-use crate::tmf::QuoteItem;
+use crate::tmf::{EntityRef, QuoteItem};
 
 /// When the tests price.
 pub(super) const NOW: OffsetDateTime = datetime!(2026-03-10 12:00 UTC);
@@ -29,4 +29,14 @@ pub(super) fn price_against(
 /// `items` priced against the sample catalog at [`NOW`] with the default settings.
 pub(super) fn price_sample(items: &[QuoteItem]) -> Result<PricedQuote, PricingError> {
     price_against(items, &sample_catalog())
+}
+
+/// The sample catalog with `offering` also referring to price `price_id` (which the catalog
+/// need not hold).
+pub(super) fn sample_referring(offering: &str, price_id: &str) -> CatalogSnapshot {
+    let mut catalog = sample_catalog();
+    let mut changed = catalog.offering(offering).expect("sample").clone();
+    changed.product_offering_price.push(EntityRef::to(price_id));
+    catalog.insert_offering(changed);
+    catalog
 }

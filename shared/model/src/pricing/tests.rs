@@ -237,10 +237,7 @@ fn a_requested_amount_above_the_threshold_needs_approval_and_repricing_is_stable
 
 #[test]
 fn an_unknown_price_type_is_carried_as_its_own_line_and_total() {
-    let mut catalog = sample_catalog();
-    let mut o = catalog.offering("tv-addon").expect("sample").clone();
-    o.product_offering_price.push(EntityRef::to("tv-penalty"));
-    catalog.insert_offering(o);
+    let mut catalog = sample_referring("tv-addon", "tv-penalty");
     catalog.insert_price(ProductOfferingPrice {
         id: "tv-penalty".into(),
         price_type: "penalty".into(),
