@@ -47,6 +47,14 @@ pub struct EventSource<'a> {
     pub properties: &'a Value,
 }
 
+/// The SQS event sources of `template` naming both ends: (queue, function) logical ids.
+pub fn sqs_consumers(template: &Template) -> impl Iterator<Item = (&str, &str)> {
+    event_sources(template)
+        .into_iter()
+        .filter(|s| s.kind == SourceKind::Sqs)
+        .filter_map(|s| Some((s.source?, s.function?)))
+}
+
 /// Every event source mapping of `template`.
 pub fn event_sources(template: &Template) -> Vec<EventSource<'_>> {
     let mut found = Vec::new();
