@@ -369,6 +369,14 @@ async fn two_hundred_orders_reach_order_management_once(fail_rate: f64) -> u64 {
     total_posts
 }
 
+/// A fake order management refusing (400) every order whose body contains `pattern`.
+fn refusing(pattern: &str) -> DownstreamConfig {
+    DownstreamConfig {
+        reject_match: Some(pattern.into()),
+        ..DownstreamConfig::default()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_accepted_quotes_are_two_hundred_orders_downstream_each_once() {
     q2c_testkit::require_moto!();
@@ -389,14 +397,7 @@ async fn with_thirty_percent_failures_every_order_still_arrives_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_order_is_dead_lettered_with_the_reason_and_marked_failed() {
     q2c_testkit::require_moto!();
-    let world = World::new(
-        DownstreamConfig {
-            reject_match: Some("o-refused".into()),
-            ..DownstreamConfig::default()
-        },
-        1,
-    )
-    .await;
+    let world = World::new(refusing("o-refused"), 1).await;
     world
         .accept_and_relay(["o-ok-1", "o-refused", "o-ok-2"])
         .await;
@@ -536,14 +537,7 @@ async fn a_redrive_into_a_refusing_order_management_ends_with_three_refused_agai
     use q2c::cli::{Cli, Command};
     use q2c::dlq::cmd::{DlqCommand, RedriveOutcome, redrive};
 
-    let world = World::new(
-        DownstreamConfig {
-            reject_match: Some("o-refused".into()),
-            ..DownstreamConfig::default()
-        },
-        1,
-    )
-    .await;
+    let world = World::new(refusing("o-refused"), 1).await;
     let refused: Vec<String> = (1..=3).map(|i| format!("o-refused-{i}")).collect();
     world
         .accept_and_relay(
