@@ -16,35 +16,23 @@ tmf_struct! {
         /// Catalog identifier.
         pub id: String,
         /// Hyperlink.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub href: Option<String>,
         /// Name.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Description.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Whether this offering is a bundle of other offerings.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_bundle: Option<bool>,
         /// Whether it can be sold on its own (`false` for offerings sold only inside bundles).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_sellable: Option<bool>,
         /// Free-string lifecycle status (`Active`, `Launched`, `Retired`, `Obsolete`, ...).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub lifecycle_status: Option<String>,
         /// Last change in the catalog; orders change events (older never overwrites newer).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "time::serde::rfc3339::option"
-        )]
+        #[serde(with = "time::serde::rfc3339::option")]
         pub last_update: Option<OffsetDateTime>,
         /// Catalog version string.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub version: Option<String>,
         /// When it can be sold.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub valid_for: Option<TimePeriod>,
         /// The offerings bundled in this one.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -56,7 +44,6 @@ tmf_struct! {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub product_offering_term: Vec<ProductOfferingTerm>,
         /// The specification it sells.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub product_specification: Option<EntityRef>,
     }
 }
@@ -71,60 +58,41 @@ tmf_struct! {
         /// Catalog identifier.
         pub id: String,
         /// Hyperlink.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub href: Option<String>,
         /// Name.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Description.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Whether the price is composed of other prices.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_bundle: Option<bool>,
         /// Free-string lifecycle status.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub lifecycle_status: Option<String>,
         /// Last change in the catalog.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "time::serde::rfc3339::option"
-        )]
+        #[serde(with = "time::serde::rfc3339::option")]
         pub last_update: Option<OffsetDateTime>,
         /// Percentage for percentage prices (discounts): 50 means 50%.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "decimal_number::option"
-        )]
+        #[serde(with = "decimal_number::option")]
         pub percentage: Option<Decimal>,
         /// Free-string price type: `recurring`, `oneTime`, `usage`, `discount`, or others.
         #[serde(default)]
         pub price_type: String,
         /// Number of periods per charge (1 for "every month").
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recurring_charge_period_length: Option<i64>,
         /// Charge period of a recurring price (`month`, `year`, ...).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recurring_charge_period_type: Option<String>,
         /// Catalog version string.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub version: Option<String>,
         /// Prices this one relates to (a discount points at the price it alters).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub pop_relationship: Vec<EntityRef>,
         /// The amount, excluding tax.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub price: Option<Money>,
         /// Terms such as a promotion's duration (`{"duration": {"amount": 3, "units": "month"}}`).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub product_offering_term: Vec<ProductOfferingTerm>,
         /// Unit of a usage price, e.g. `{"amount": 1, "units": "GB"}`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unit_of_measure: Option<Quantity>,
         /// When the price applies.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub valid_for: Option<TimePeriod>,
     }
 }
@@ -134,16 +102,12 @@ tmf_struct! {
     /// (TMF620 `ProductOfferingTerm`).
     pub struct ProductOfferingTerm {
         /// Name of the term.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Description.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// How long it lasts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub duration: Option<Quantity>,
         /// When the term applies.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub valid_for: Option<TimePeriod>,
     }
 }

@@ -48,17 +48,11 @@ tmf_struct! {
         /// Identifier of the referred entity.
         pub id: String,
         /// Hyperlink to the referred entity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub href: Option<String>,
         /// Name of the referred entity.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Class of the referred entity (`@referredType`).
-        #[serde(
-            rename = "@referredType",
-            default,
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "@referredType")]
         pub referred_type: Option<String>,
     }
 }
@@ -79,20 +73,13 @@ tmf_struct! {
         /// Identifier of the party.
         pub id: String,
         /// Hyperlink to the party.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub href: Option<String>,
         /// Name of the party.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Role the party plays (e.g. `customer`, `approver`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub role: Option<String>,
         /// Class of the party (`@referredType`, e.g. `Individual`, `Organization`).
-        #[serde(
-            rename = "@referredType",
-            default,
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "@referredType")]
         pub referred_type: Option<String>,
     }
 }
@@ -101,17 +88,11 @@ tmf_struct! {
     /// A free-text note with author and date (TMF `Note`).
     pub struct Note {
         /// Identifier of the note within its resource.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Author of the note.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub author: Option<String>,
         /// When the note was written.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "time::serde::rfc3339::option"
-        )]
+        #[serde(with = "time::serde::rfc3339::option")]
         pub date: Option<OffsetDateTime>,
         /// The text.
         #[serde(default)]
@@ -153,16 +134,11 @@ tmf_struct! {
         /// Characteristic name, e.g. `dataAllowanceGB`.
         pub name: String,
         /// Data type of the value, as the catalog states it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub value_type: Option<String>,
         /// The value, of any JSON type. `None` only when the characteristic was sent without one
         /// (TMF648 v5 allows it): it stays absent on the wire, while an explicit `null` stays
         /// `null`.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "present_value"
-        )]
+        #[serde(deserialize_with = "present_value")]
         pub value: Option<Value>,
     }
 }
@@ -187,27 +163,16 @@ tmf_struct! {
     /// An approval given or requested on a quote (TMF648 `Authorization`).
     pub struct Authorization {
         /// When the approval was given.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "time::serde::rfc3339::option"
-        )]
+        #[serde(with = "time::serde::rfc3339::option")]
         pub given_date: Option<OffsetDateTime>,
         /// Name of the authorization, e.g. `discountApproval`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// When the approval was requested.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "time::serde::rfc3339::option"
-        )]
+        #[serde(with = "time::serde::rfc3339::option")]
         pub requested_date: Option<OffsetDateTime>,
         /// How the approval was signed, e.g. the approver's token subject.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub signature_representation: Option<String>,
         /// State of the approval, e.g. `approved`.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub state: Option<String>,
         /// Who approved.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -13,13 +13,10 @@ tmf_struct! {
         /// Short explanation of the error class.
         pub reason: String,
         /// Detail of this occurrence, naming the JSON path at fault where there is one.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub message: Option<String>,
         /// HTTP status, as a string.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub status: Option<String>,
         /// URI of documentation about this error.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reference_error: Option<String>,
     }
 }

@@ -11,26 +11,17 @@ tmf_struct! {
     /// assigns it, and it arrives later through the listener.
     pub struct ProductOrder {
         /// Identifier (ours on create; the downstream's id is kept separately).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Hyperlink.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub href: Option<String>,
         /// Our order id as seen by order management (makes the POST de-duplicable).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub external_id: Option<String>,
         /// Category.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub category: Option<String>,
         /// Description.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// When the order was created.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "time::serde::rfc3339::option"
-        )]
+        #[serde(with = "time::serde::rfc3339::option")]
         pub order_date: Option<OffsetDateTime>,
         /// The quotes this order realises.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -42,7 +33,6 @@ tmf_struct! {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub related_party: Vec<RelatedParty>,
         /// The single billing account (TMF622 has one, where the quote has an array).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub billing_account: Option<EntityRef>,
         /// Notes.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -51,14 +41,9 @@ tmf_struct! {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub order_total_price: Vec<OrderPrice>,
         /// State assigned by order management; absent on create.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub state: Option<ProductOrderState>,
         /// When order management reported the order `completed` (TMF622 `completionDate`).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "time::serde::rfc3339::option"
-        )]
+        #[serde(with = "time::serde::rfc3339::option")]
         pub completion_date: Option<OffsetDateTime>,
     }
 }
@@ -71,16 +56,12 @@ tmf_struct! {
         /// `add` for everything q2c creates from a quote.
         pub action: String,
         /// How many.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub quantity: Option<i64>,
         /// The product to provide, with its characteristics.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub product: Option<ProductRefOrValue>,
         /// The offering ordered.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub product_offering: Option<EntityRef>,
         /// The quote item this order item comes from.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub quote_item: Option<QuoteItemRef>,
         /// Agreed prices.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -89,7 +70,6 @@ tmf_struct! {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub product_order_item: Vec<ProductOrderItem>,
         /// State assigned by order management.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub state: Option<ProductOrderItemState>,
     }
 }
@@ -102,14 +82,9 @@ tmf_struct! {
         /// The quote's id.
         pub quote_id: String,
         /// Hyperlink to the quote.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub quote_href: Option<String>,
         /// `@referredType`.
-        #[serde(
-            rename = "@referredType",
-            default,
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "@referredType")]
         pub referred_type: Option<String>,
     }
 }

@@ -17,60 +17,33 @@ tmf_struct! {
     /// `extensions`.
     pub struct Quote {
         /// Server-assigned identifier.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Server-assigned hyperlink.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub href: Option<String>,
         /// Category (e.g. `residential`, `business`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub category: Option<String>,
         /// Free-text description.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// When the quote was completed (accepted, rejected or cancelled).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "time::serde::rfc3339::option"
-        )]
+        #[serde(with = "time::serde::rfc3339::option")]
         pub effective_quote_completion_date: Option<OffsetDateTime>,
         /// When fulfilment is expected to start.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "time::serde::rfc3339::option"
-        )]
+        #[serde(with = "time::serde::rfc3339::option")]
         pub expected_fulfillment_start_date: Option<OffsetDateTime>,
         /// When the quote is expected to be completed.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "time::serde::rfc3339::option"
-        )]
+        #[serde(with = "time::serde::rfc3339::option")]
         pub expected_quote_completion_date: Option<OffsetDateTime>,
         /// Identifier given by the consumer (e.g. the CRM's opportunity id).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub external_id: Option<String>,
         /// Whether the consumer asked for a synchronous answer.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub instant_sync_quote: Option<bool>,
         /// When the quote was created (server-owned).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "time::serde::rfc3339::option"
-        )]
+        #[serde(with = "time::serde::rfc3339::option")]
         pub quote_date: Option<OffsetDateTime>,
         /// When the consumer wants the quote completed.
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "time::serde::rfc3339::option"
-        )]
+        #[serde(with = "time::serde::rfc3339::option")]
         pub requested_quote_completion_date: Option<OffsetDateTime>,
         /// Version of the quote as the consumer tracks it.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub version: Option<String>,
         /// Approvals given on the quote (server-owned).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -91,10 +64,8 @@ tmf_struct! {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub related_party: Vec<RelatedParty>,
         /// Lifecycle state (server-owned on create).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub state: Option<QuoteState>,
         /// Period during which the quote can be accepted (server-owned).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub valid_for: Option<TimePeriod>,
     }
 }
@@ -106,25 +77,19 @@ tmf_struct! {
     /// `extensions`.
     pub struct QuoteItem {
         /// Identifier of the item within the quote.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Action on the product (`add`, `modify`, `delete`, `noChange`).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub action: Option<String>,
         /// How many; at least 1 (validated by pricing so the error can name the item).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub quantity: Option<i64>,
         /// Lifecycle state of the item.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub state: Option<QuoteItemState>,
         /// Notes on the item.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub note: Vec<Note>,
         /// The configured product (characteristics, specification).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub product: Option<ProductRefOrValue>,
         /// The catalog offering quoted.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub product_offering: Option<EntityRef>,
         /// Child items (e.g. the components of a bundle).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -146,29 +111,20 @@ tmf_struct! {
     /// A product as a reference or as a value with its characteristics (TMF `ProductRefOrValue`).
     pub struct ProductRefOrValue {
         /// Identifier of an existing product (for `modify`/`delete` actions).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub id: Option<String>,
         /// Hyperlink to an existing product.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub href: Option<String>,
         /// Name of the product.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Whether the product is a bundle.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub is_bundle: Option<bool>,
         /// Configured characteristic values.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub product_characteristic: Vec<Characteristic>,
         /// The product specification the product realises.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub product_specification: Option<EntityRef>,
         /// Class of the referred product (`@referredType`).
-        #[serde(
-            rename = "@referredType",
-            default,
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(rename = "@referredType")]
         pub referred_type: Option<String>,
     }
 }
@@ -178,19 +134,15 @@ tmf_struct! {
     /// has the same shape plus a billing account, which is kept in the extensions).
     pub struct QuotePrice {
         /// Description of the price.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Name of the price.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// `recurring`, `oneTime`, `usage`, or any other catalog price type (carried as is).
         #[serde(default)]
         pub price_type: String,
         /// Charge period of a recurring price (`month`, `year`, ...).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recurring_charge_period: Option<String>,
         /// Unit of a usage price (`GB`, `minute`, ...).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unit_of_measure: Option<String>,
         /// The amounts.
         #[serde(default)]
@@ -199,7 +151,6 @@ tmf_struct! {
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub price_alteration: Vec<PriceAlteration>,
         /// The catalog price this line comes from.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub product_offering_price: Option<EntityRef>,
     }
 }
@@ -211,24 +162,14 @@ tmf_struct! {
     /// Amounts of a price, before and after tax, or a percentage (TMF `Price`).
     pub struct Price {
         /// Percentage, for percentage alterations (50 means 50%).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "decimal_number::option"
-        )]
+        #[serde(with = "decimal_number::option")]
         pub percentage: Option<Decimal>,
         /// Tax rate applied, in percent (20 means 20%).
-        #[serde(
-            default,
-            skip_serializing_if = "Option::is_none",
-            with = "decimal_number::option"
-        )]
+        #[serde(with = "decimal_number::option")]
         pub tax_rate: Option<Decimal>,
         /// Amount without tax.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub duty_free_amount: Option<Money>,
         /// Amount including tax.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub tax_included_amount: Option<Money>,
     }
 }
@@ -238,32 +179,25 @@ tmf_struct! {
     /// (TMF `PriceAlteration`).
     pub struct PriceAlteration {
         /// Number of charge periods the alteration applies for (e.g. 3 for "3 months").
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub application_duration: Option<i64>,
         /// Description of the alteration.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub description: Option<String>,
         /// Name of the alteration.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub name: Option<String>,
         /// Kind of alteration, e.g. `discount`.
         #[serde(default)]
         pub price_type: String,
         /// Order in which alterations apply (lower first).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub priority: Option<i64>,
         /// Charge period the alteration applies to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub recurring_charge_period: Option<String>,
         /// Unit of measure the alteration applies to.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub unit_of_measure: Option<String>,
         /// The alteration's percentage and amounts. For a `discount` the amounts are the (positive)
         /// reduction per charge period; see docs/pricing.md.
         #[serde(default)]
         pub price: Price,
         /// The catalog price of the alteration (a promotion), absent for requested discounts.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub product_offering_price: Option<EntityRef>,
     }
 }
