@@ -83,6 +83,11 @@ impl Template {
         Self::parse(&text)
     }
 
+    /// The resources of type `kind` (e.g. `AWS::SQS::Queue`).
+    pub fn resources_of<'t>(&'t self, kind: &'t str) -> impl Iterator<Item = Resource<'t>> {
+        self.resources().filter(move |r| r.kind == kind)
+    }
+
     /// Every resource, in template order.
     pub fn resources(&self) -> impl Iterator<Item = Resource<'_>> {
         self.root

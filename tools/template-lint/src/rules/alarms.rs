@@ -74,8 +74,7 @@ fn metric<'a>(definition: &'a Value) -> AlarmMetric<'a> {
 /// Every alarm of `template` with its metrics.
 pub fn alarms(template: &Template) -> Vec<Alarm<'_>> {
     template
-        .resources()
-        .filter(|r| r.kind == "AWS::CloudWatch::Alarm")
+        .resources_of("AWS::CloudWatch::Alarm")
         .map(|resource| {
             let mut metrics = Vec::new();
             if resource.prop("MetricName").is_some() {

@@ -13,10 +13,7 @@ use crate::{Rule, Violation};
 pub fn check(template: &Template) -> Vec<Violation> {
     let all_alarms = alarms(template);
     let mut violations = Vec::new();
-    for function in template
-        .resources()
-        .filter(|r| r.kind == "AWS::Serverless::Function")
-    {
+    for function in template.resources_of("AWS::Serverless::Function") {
         let mut report = |message: String| {
             violations.push(Violation::new(Rule::SafeDeployment, function.name, message));
         };

@@ -111,10 +111,7 @@ pub fn check(template: &Template) -> Vec<Violation> {
             }
         }
     }
-    for dashboard in template
-        .resources()
-        .filter(|r| r.kind == "AWS::CloudWatch::Dashboard")
-    {
+    for dashboard in template.resources_of("AWS::CloudWatch::Dashboard") {
         let body = match dashboard.prop("DashboardBody").map(body_text) {
             Some(Some(text)) => text,
             _ => {

@@ -12,7 +12,7 @@ use crate::{MIN_RECEIVE_COUNT, Rule, Violation};
 pub fn check(template: &Template) -> Vec<Violation> {
     let exempt = dead_letter_targets(template);
     let mut violations = Vec::new();
-    for queue in template.resources().filter(|r| r.kind == "AWS::SQS::Queue") {
+    for queue in template.resources_of("AWS::SQS::Queue") {
         let Some(policy) = queue.prop("RedrivePolicy").map(parse_embedded) else {
             if !exempt.contains(queue.name) {
                 violations.push(Violation::new(
