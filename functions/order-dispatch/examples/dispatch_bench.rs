@@ -19,17 +19,20 @@ use std::time::{Duration, Instant};
 use q2c_downstream::fake::{DownstreamConfig, serve};
 use q2c_downstream::{HttpDownstream, HttpDownstreamConfig, NoCredential, TokioSleeper};
 use q2c_local::{Poller, SqliteQueues, SqliteStore};
-use q2c_model::ordering::order_from_quote;
-use q2c_model::tmf::{Quote, QuoteState, RelatedParty};
+use q2c_model::tmf::Quote;
 use q2c_service::context::TenantId;
 use q2c_service::dispatch::{
     CircuitBreaker, DEFAULT_THRESHOLD, OrderDispatch, OrderStatusSink, RetrySchedule,
 };
 use q2c_service::messaging::{ParsedMessage, queues};
-use q2c_service::orders::{Dispatch, DispatchStatus, OrderEventType, StoredOrder, order_event};
-use q2c_service::ports::{QuoteStore, StoredQuote, SystemClock};
+use q2c_service::orders::DispatchStatus;
+use q2c_service::ports::{QuoteStore, SystemClock};
 use q2c_service::relay::relay_once;
 use time::OffsetDateTime;
+
+#[path = "../tests/support/acceptance.rs"]
+mod acceptance;
+use acceptance::acceptance;
 
 /// The order-dispatch function's visibility timeout locally (the poller's deadline).
 const VISIBILITY: Duration = Duration::from_secs(30);
@@ -180,39 +183,19 @@ async fn run(count: usize, fail_rate: f64) -> Run {
 
 /// Accepts a fresh quote, creating order `order_id` and its create event, as the API does.
 async fn accept_quote(store: &SqliteStore, tenant: &TenantId, order_id: &str) {
-    let now = OffsetDateTime::now_utc();
-    let quote_id = format!("q-{order_id}");
-    let stored = StoredQuote {
-        quote: Quote {
-            id: Some(quote_id.clone()),
-            quote_date: Some(now),
-            state: Some(QuoteState::InProgress),
-            related_party: vec![RelatedParty {
-                id: "cust-1".into(),
-                role: Some("customer".into()),
-                ..RelatedParty::default()
-            }],
-            ..Quote::default()
-        },
-        version: 1,
-        approval_required: false,
-        price_ids: Vec::new(),
-    };
+    let acceptance = acceptance(tenant, order_id, Quote::default());
     store
-        .insert(tenant, &stored, &[])
+        .insert(tenant, &acceptance.quote, &[])
         .await
         .expect("insert quote");
-    let mut accepted = stored;
-    accepted.version = 2;
-    accepted.quote.state = Some(QuoteState::Accepted);
-    let order = StoredOrder {
-        order: order_from_quote(&accepted.quote, order_id, now),
-        version: 1,
-        dispatch: Dispatch::new_order(),
-    };
-    let created = order_event(OrderEventType::Create, &order, tenant, None, now).expect("event");
     store
-        .accept(tenant, &accepted, 1, &order, &[created])
+        .accept(
+            tenant,
+            &acceptance.accepted,
+            1,
+            &acceptance.order,
+            &[acceptance.created],
+        )
         .await
         .expect("accept");
 }

@@ -21,13 +21,12 @@ use q2c_downstream::{
     Credential, HttpDownstream, HttpDownstreamConfig, LazyToken, NoCredential, TokioSleeper,
 };
 use q2c_fn_order_dispatch::{Config, Dispatcher};
-use q2c_model::ordering::order_from_quote;
-use q2c_model::tmf::{Quote, QuoteItem, QuoteState, RelatedParty};
+use q2c_model::tmf::{Quote, QuoteItem};
 use q2c_runtime::Metrics;
 use q2c_service::context::TenantId;
 use q2c_service::dispatch::DispatchStatus;
-use q2c_service::orders::{Dispatch, OrderEventType, OrderStore, StoredOrder, order_event};
-use q2c_service::ports::{Destination, OutboxStore, QuoteStore, StoredQuote};
+use q2c_service::orders::{OrderStore, StoredOrder};
+use q2c_service::ports::{Destination, OutboxStore, QuoteStore};
 use q2c_service::relay::relay_once;
 use q2c_testkit::lambda::sqs_event;
 use q2c_testkit::sqs::{create_queue, depth};
@@ -35,6 +34,10 @@ use q2c_testkit::{dynamo, moto};
 use serde_json::Value;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
+
+#[path = "support/acceptance.rs"]
+mod acceptance;
+use acceptance::acceptance;
 
 /// Safety bound of the drain loop: a dispatch that never converges fails instead of hanging.
 /// Generous: moto on a loaded 2-core machine takes minutes for 200 orders.
@@ -142,45 +145,35 @@ impl World {
 
     /// [`World::accept_quote`] of a quote with `items`.
     async fn accept_quote_with(&self, order_id: &str, items: Vec<QuoteItem>) {
-        let now = OffsetDateTime::now_utc();
-        let quote_id = format!("q-{order_id}");
-        let stored = StoredQuote {
-            quote: Quote {
-                id: Some(quote_id.clone()),
-                quote_date: Some(now),
-                state: Some(QuoteState::InProgress),
-                external_id: Some(format!("ext-{quote_id}")),
-                related_party: vec![RelatedParty {
-                    id: "cust-1".into(),
-                    role: Some("customer".into()),
-                    ..RelatedParty::default()
-                }],
-                quote_item: items,
-                ..Quote::default()
-            },
-            version: 1,
-            approval_required: false,
-            price_ids: Vec::new(),
+        let quote = Quote {
+            external_id: Some(format!("ext-q-{order_id}")),
+            quote_item: items,
+            ..Quote::default()
         };
+        let acceptance = acceptance(&self.tenant, order_id, quote);
         self.store
-            .insert(&self.tenant, &stored, &[])
+            .insert(&self.tenant, &acceptance.quote, &[])
             .await
             .expect("insert quote");
-        let mut accepted = stored;
-        accepted.version = 2;
-        accepted.quote.state = Some(QuoteState::Accepted);
-        let order = StoredOrder {
-            order: order_from_quote(&accepted.quote, order_id, now),
-            version: 1,
-            dispatch: Dispatch::new_order(),
-        };
-        let created =
-            order_event(OrderEventType::Create, &order, &self.tenant, None, now).expect("event");
         let _turn = MOTO_TRANSACTIONS.lock().await;
         self.store
-            .accept(&self.tenant, &accepted, 1, &order, &[created])
+            .accept(
+                &self.tenant,
+                &acceptance.accepted,
+                1,
+                &acceptance.order,
+                &[acceptance.created],
+            )
             .await
             .expect("accept");
+    }
+
+    /// [`World::accept_quote`] for each of `order_ids`, then [`World::relay`].
+    async fn accept_and_relay(&self, order_ids: impl IntoIterator<Item = impl AsRef<str>>) {
+        for id in order_ids {
+            self.accept_quote(id.as_ref()).await;
+        }
+        self.relay().await;
     }
 
     /// Relays the outbox to SQS until nothing is pending.
@@ -332,10 +325,7 @@ async fn two_hundred_orders_reach_order_management_once(fail_rate: f64) -> u64 {
     .await;
     let started = Instant::now();
     let order_ids: Vec<String> = (0..COUNT).map(|i| format!("o-{i:03}")).collect();
-    for id in &order_ids {
-        world.accept_quote(id).await;
-    }
-    world.relay().await;
+    world.accept_and_relay(&order_ids).await;
     eprintln!(
         "fail rate {fail_rate}: accepted and relayed after {:?}",
         started.elapsed()
@@ -379,6 +369,14 @@ async fn two_hundred_orders_reach_order_management_once(fail_rate: f64) -> u64 {
     total_posts
 }
 
+/// A fake order management refusing (400) every order whose body contains `pattern`.
+fn refusing(pattern: &str) -> DownstreamConfig {
+    DownstreamConfig {
+        reject_match: Some(pattern.into()),
+        ..DownstreamConfig::default()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_accepted_quotes_are_two_hundred_orders_downstream_each_once() {
     q2c_testkit::require_moto!();
@@ -399,18 +397,10 @@ async fn with_thirty_percent_failures_every_order_still_arrives_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_order_is_dead_lettered_with_the_reason_and_marked_failed() {
     q2c_testkit::require_moto!();
-    let world = World::new(
-        DownstreamConfig {
-            reject_match: Some("o-refused".into()),
-            ..DownstreamConfig::default()
-        },
-        1,
-    )
-    .await;
-    for id in ["o-ok-1", "o-refused", "o-ok-2"] {
-        world.accept_quote(id).await;
-    }
-    world.relay().await;
+    let world = World::new(refusing("o-refused"), 1).await;
+    world
+        .accept_and_relay(["o-ok-1", "o-refused", "o-ok-2"])
+        .await;
     assert!(
         world.store.pending(100).await.expect("pending").is_empty(),
         "the create events are relayed"
@@ -546,23 +536,16 @@ async fn a_redrive_into_a_refusing_order_management_ends_with_three_refused_agai
     use q2c_aws::SqsDlqBackend;
     use q2c_service::dlq::{DlqBackend, RedriveOptions, redrive};
 
-    let world = World::new(
-        DownstreamConfig {
-            reject_match: Some("o-refused".into()),
-            ..DownstreamConfig::default()
-        },
-        1,
-    )
-    .await;
+    let world = World::new(refusing("o-refused"), 1).await;
     let refused: Vec<String> = (1..=3).map(|i| format!("o-refused-{i}")).collect();
-    for id in refused
-        .iter()
-        .map(String::as_str)
-        .chain(["o-ok-1", "o-ok-2"])
-    {
-        world.accept_quote(id).await;
-    }
-    world.relay().await;
+    world
+        .accept_and_relay(
+            refused
+                .iter()
+                .map(String::as_str)
+                .chain(["o-ok-1", "o-ok-2"]),
+        )
+        .await;
     world.drain().await;
     let (_, posts_before) = world.received().await;
     assert_eq!(posts_before, 5, "one POST each");
@@ -701,19 +684,13 @@ async fn a_rotated_credential_delivers_every_order_with_no_dead_letter() {
     .await;
 
     let before: Vec<String> = (0..5).map(|i| format!("rot-a-{i}")).collect();
-    for id in &before {
-        world.accept_quote(id).await;
-    }
-    world.relay().await;
+    world.accept_and_relay(&before).await;
     world.drain().await;
 
     // Order management rotates first: the old token is refused, and SSM still has it.
     bearer.rotate("token-new");
     let after: Vec<String> = (0..5).map(|i| format!("rot-b-{i}")).collect();
-    for id in &after {
-        world.accept_quote(id).await;
-    }
-    world.relay().await;
+    world.accept_and_relay(&after).await;
     let (received, failed) = world.invoke_once(1).await;
     assert!(!received.is_empty());
     assert_eq!(

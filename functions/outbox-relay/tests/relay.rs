@@ -8,6 +8,7 @@ use aws_lambda_events::dynamodb::Event;
 use q2c_aws::{DynamoStore, SqsPublisher};
 use q2c_fn_outbox_relay::{Config, Relay, record};
 use q2c_runtime::Metrics;
+use q2c_testkit::offline;
 use serde_json::{Value, json};
 
 fn sample() -> Value {
@@ -21,21 +22,9 @@ fn sample() -> Value {
 /// A relay whose clients are never called (no endpoint, no credentials): only valid for
 /// batches with nothing to publish.
 fn offline_relay() -> Relay {
-    let dynamo = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::Config::builder()
-            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
-            .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
-            .build(),
-    );
-    let sqs = aws_sdk_sqs::Client::from_conf(
-        aws_sdk_sqs::Config::builder()
-            .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-            .region(aws_sdk_sqs::config::Region::new("eu-west-1"))
-            .build(),
-    );
     Relay::new(
-        DynamoStore::new(dynamo, "unused"),
-        SqsPublisher::new(sqs),
+        DynamoStore::new(offline::dynamo_client(), "unused"),
+        SqsPublisher::new(offline::sqs_client()),
         Arc::new(Metrics::new("test")),
     )
 }

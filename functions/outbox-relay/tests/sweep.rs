@@ -34,6 +34,12 @@ fn event(quote_id: &str, n: usize) -> OutboxEvent {
     }
 }
 
+/// The sample event `events/<relative>` of the repository.
+fn sample_event(relative: &str) -> serde_json::Value {
+    let path = format!("{}/../../events/{relative}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).expect("sample")).expect("JSON")
+}
+
 /// The `eventId`s of every message of the queue (deleted as read).
 async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
     event_ids(&take_all(sqs, url).await)
@@ -76,12 +82,7 @@ async fn a_scheduled_sweep_relays_what_the_stream_path_missed() {
         SqsPublisher::new(sqs.clone()).with_prefix(prefix),
         Arc::new(Metrics::new("test")),
     );
-    let sample = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../events/eventbridge/outbox-sweep.json"
-    );
-    let schedule: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(sample).expect("sample")).expect("JSON");
+    let schedule = sample_event("eventbridge/outbox-sweep.json");
     assert!(matches!(
         Invocation::from_payload(schedule.clone()),
         Ok(Invocation::Sweep)
@@ -123,12 +124,7 @@ async fn an_undecodable_stream_record_is_parked_and_the_record_behind_it_publish
         SqsPublisher::new(sqs.clone()).with_prefix(prefix),
         Arc::new(Metrics::new("test")),
     );
-    let sample = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../events/dynamodb/outbox-insert.json"
-    );
-    let sample: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(sample).expect("sample")).expect("JSON");
+    let sample = sample_event("dynamodb/outbox-insert.json");
     let good = sample["Records"][0].clone();
     let mut poison = good.clone();
     let deep = format!("{}{}", "[".repeat(130), "]".repeat(130));

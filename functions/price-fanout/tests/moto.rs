@@ -17,12 +17,11 @@ use axum::Router;
 use axum::routing::post;
 use q2c_aws::DynamoStore;
 use q2c_fn_price_fanout::{Config, Fanout};
-use q2c_model::sample_catalog::sample_catalog;
 use q2c_model::tmf::EventSubscription;
 use q2c_runtime::Metrics;
 use q2c_service::context::TenantId;
 use q2c_service::messaging::attributes;
-use q2c_service::ports::{CatalogStore, HubApi, HubStore, OutboxStore, QuoteStore};
+use q2c_service::ports::{CatalogStore, HubApi, HubStore, OutboxStore, QuoteStore, StoredQuote};
 use q2c_testkit::moto::{self, unique};
 use q2c_testkit::sqs::{create_queue, event_ids, queue_arn, queue_with_dlq, receive, take_all};
 use q2c_testkit::{dynamo, lambda};
@@ -32,7 +31,7 @@ use serde_json::{Value, json};
 mod common;
 use common::{
     CHANGE_EVENT, PRICE_ID, monthly_amount, open_quote, price_change, quote_service,
-    sample_catalog_price,
+    sample_catalog_price, seed_sample_catalog,
 };
 
 /// A loopback HTTP listener recording the `eventId` of every POST.
@@ -74,6 +73,17 @@ struct Stack {
     tenant: TenantId,
 }
 
+impl Stack {
+    /// The stored quote `id` of the stack's tenant.
+    async fn quote(&self, id: &str) -> StoredQuote {
+        self.store
+            .get(&self.tenant, id)
+            .await
+            .expect("get")
+            .expect("quote")
+    }
+}
+
 /// `pricing-changes` (+ DLQ; redrive at `max_receive_count`, visibility 1 s), billing-updates,
 /// two subscriber queues and a loopback listener on the catalog hub (two tenants);
 /// `missing_subscriber` adds one whose queue does not exist.
@@ -81,13 +91,7 @@ async fn stack(max_receive_count: u32, missing_subscriber: bool) -> Stack {
     let (dynamo, sqs) = (moto::dynamo_client(), moto::sqs_client());
     let table = dynamo::unique_table(&dynamo, "q2c-pf").await;
     let store = DynamoStore::new(dynamo, table.clone());
-    let catalog = sample_catalog();
-    for price in catalog.prices() {
-        store.put_price(price).await.expect("price");
-    }
-    for offering in catalog.offerings() {
-        store.put_offering(offering).await.expect("offering");
-    }
+    seed_sample_catalog(&store).await;
 
     let prefix = format!("{}-", unique("pf"));
     let (source_url, dlq_url) = queue_with_dlq(
@@ -199,6 +203,23 @@ async fn drain(stack: &Stack) -> usize {
     .await
 }
 
+/// Billing-updates and every subscriber queue received exactly the events `expected` (their
+/// ids); `note` ends the subscribers' failure message.
+async fn assert_each_target_got_once(stack: &Stack, expected: &[String], note: &str) {
+    assert_eq!(
+        event_ids(&take_all(&stack.sqs, &stack.billing_url).await),
+        expected,
+        "billing-updates once"
+    );
+    for url in &stack.subscriber_urls {
+        assert_eq!(
+            event_ids(&take_all(&stack.sqs, url).await),
+            expected,
+            "subscriber {url} once{note}"
+        );
+    }
+}
+
 fn failure_reason(message: &Message) -> String {
     message
         .message_attributes()
@@ -227,12 +248,7 @@ async fn a_price_change_reaches_every_subscriber_once_and_reprices_open_quotes_o
         open_quote(&quotes, &stack.tenant, "mobile-l").await,
     ];
     let other = open_quote(&quotes, &stack.tenant, "fibre-1g").await;
-    let before = stack
-        .store
-        .get(&stack.tenant, &holding[0])
-        .await
-        .expect("get")
-        .expect("quote");
+    let before = stack.quote(&holding[0]).await;
     assert_eq!(monthly_amount(&before.quote), Some(Decimal::from(30)));
 
     let event_id = unique("price-change");
@@ -258,18 +274,7 @@ async fn a_price_change_reaches_every_subscriber_once_and_reprices_open_quotes_o
     assert_eq!(drain(&stack).await, 0, "no failures");
 
     let expected = vec![event_id.clone()];
-    assert_eq!(
-        event_ids(&take_all(&stack.sqs, &stack.billing_url).await),
-        expected,
-        "billing-updates once"
-    );
-    for url in &stack.subscriber_urls {
-        assert_eq!(
-            event_ids(&take_all(&stack.sqs, url).await),
-            expected,
-            "subscriber {url} once"
-        );
-    }
+    assert_each_target_got_once(&stack, &expected, "").await;
     assert!(
         stack.posts.lock().expect("lock").is_empty(),
         "the deployment policy refuses a loopback listener even when allow-listed"
@@ -277,12 +282,7 @@ async fn a_price_change_reaches_every_subscriber_once_and_reprices_open_quotes_o
     assert!(take_all(&stack.sqs, &stack.dlq_url).await.is_empty());
 
     for id in &holding {
-        let quote = stack
-            .store
-            .get(&stack.tenant, id)
-            .await
-            .expect("get")
-            .expect("quote");
+        let quote = stack.quote(id).await;
         assert_eq!(quote.version, 2, "{id} re-priced exactly once");
         assert_eq!(
             monthly_amount(&quote.quote),
@@ -295,12 +295,7 @@ async fn a_price_change_reaches_every_subscriber_once_and_reprices_open_quotes_o
             "{id} announced once"
         );
     }
-    let untouched = stack
-        .store
-        .get(&stack.tenant, &other)
-        .await
-        .expect("get")
-        .expect("quote");
+    let untouched = stack.quote(&other).await;
     assert_eq!(
         untouched.version, 1,
         "a quote without the price is left alone"
@@ -410,18 +405,7 @@ async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_naming_it(
         "{reason}"
     );
     let expected = vec![event_id];
-    assert_eq!(
-        event_ids(&take_all(&stack.sqs, &stack.billing_url).await),
-        expected,
-        "billing-updates once"
-    );
-    for url in &stack.subscriber_urls {
-        assert_eq!(
-            event_ids(&take_all(&stack.sqs, url).await),
-            expected,
-            "{url} once despite the retry"
-        );
-    }
+    assert_each_target_got_once(&stack, &expected, " despite the retry").await;
 }
 
 #[tokio::test]
@@ -482,12 +466,7 @@ async fn a_continuation_over_its_hop_bound_is_parked_in_the_continuations_dlq_wi
     );
     // The one within its bound ran: the quote (after the cursor `<tenant>#0`) took the
     // new price, once.
-    let stored = stack
-        .store
-        .get(&stack.tenant, &quote)
-        .await
-        .expect("get")
-        .expect("quote");
+    let stored = stack.quote(&quote).await;
     assert_eq!(stored.version, 2, "re-priced once");
     assert_eq!(monthly_amount(&stored.quote), Some(Decimal::from(35)));
 }

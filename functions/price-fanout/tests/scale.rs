@@ -23,10 +23,9 @@ use std::time::Duration;
 use futures::StreamExt;
 use q2c_aws::DynamoStore;
 use q2c_fn_price_fanout::{Config, Fanout};
-use q2c_model::sample_catalog::sample_catalog;
 use q2c_runtime::Metrics;
 use q2c_service::context::TenantId;
-use q2c_service::ports::{CatalogStore, OutboxStore, QuoteStore};
+use q2c_service::ports::{OutboxStore, QuoteStore};
 use q2c_testkit::moto::{self, unique};
 use q2c_testkit::recorder::{self, Recorder, Service};
 use q2c_testkit::sqs::{create_queue, queue_with_dlq, take_all};
@@ -35,7 +34,7 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 mod common;
-use common::{monthly_amount, open_quote, price_change, quote_service};
+use common::{monthly_amount, open_quote, price_change, quote_service, seed_sample_catalog};
 
 /// Open quotes the change touches: 160 in CI; `Q2C_FANOUT_SCALE_QUOTES` sets another number for
 /// a manual run (500: docs/benchmarks.md, "Price fan-out in segments on moto").
@@ -99,13 +98,7 @@ async fn a_change_on_open_quotes_runs_in_8_segments_and_reprices_each_once() {
     let (plain_dynamo, sqs) = (patient(moto::dynamo_config(), None), moto::sqs_client());
     let table = dynamo::unique_table(&plain_dynamo, "q2c-pfs").await;
     let setup = DynamoStore::new(plain_dynamo, table.clone());
-    let catalog = sample_catalog();
-    for price in catalog.prices() {
-        setup.put_price(price).await.expect("price");
-    }
-    for offering in catalog.offerings() {
-        setup.put_offering(offering).await.expect("offering");
-    }
+    seed_sample_catalog(&setup).await;
     let tenants: Vec<TenantId> = (0..TENANTS)
         .map(|i| TenantId::parse(&unique(&format!("t{i}"))).expect("tenant"))
         .collect();

@@ -240,7 +240,7 @@ fn counted_metric(request: &lambda_http::Request) -> Option<Metric> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
+    use q2c_testkit::offline;
 
     fn config(deprecated: &str) -> Config {
         Config {
@@ -262,19 +262,12 @@ mod tests {
 
     fn api_with(config: Config) -> Result<QuoteApi, BoxError> {
         // Clients that are never called: the function fails or starts before any request.
-        let dynamo = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::Config::builder()
-                .behavior_version(BehaviorVersion::latest())
-                .region(Region::new("eu-west-1"))
-                .build(),
-        );
-        let sqs = aws_sdk_sqs::Client::from_conf(
-            aws_sdk_sqs::Config::builder()
-                .behavior_version(aws_sdk_sqs::config::BehaviorVersion::latest())
-                .region(aws_sdk_sqs::config::Region::new("eu-west-1"))
-                .build(),
-        );
-        QuoteApi::new(config, dynamo, sqs, Arc::new(Metrics::new("quote-api")))
+        QuoteApi::new(
+            config,
+            offline::dynamo_client(),
+            offline::sqs_client(),
+            Arc::new(Metrics::new("quote-api")),
+        )
     }
 
     /// The reported hole: tenants could subscribe the stack's billing-updates queue. Now no

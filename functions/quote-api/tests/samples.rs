@@ -51,6 +51,66 @@ fn validator(schema: &str) -> Validator {
         .unwrap_or_else(|e| panic!("{schema} is a valid schema: {e}"))
 }
 
+/// Message attributes as a Lambda SQS record carries them (`dataType` `String`) validate.
+fn assert_attributes_valid<'a>(
+    validator: &Validator,
+    attributes: impl IntoIterator<Item = (&'a String, &'a String)>,
+) {
+    let as_lambda: serde_json::Map<String, Value> = attributes
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                serde_json::json!({"dataType": "String", "stringValue": v}),
+            )
+        })
+        .collect();
+    assert_valid(validator, &Value::Object(as_lambda), "the attributes");
+}
+
+/// A quote writer of tenant `acme`.
+fn writer_context() -> RequestContext {
+    RequestContext {
+        tenant: TenantId::parse("acme").expect("tenant"),
+        subject: "user-7".into(),
+        subject_name: None,
+        scopes: BTreeSet::from([Scope::QuoteWrite]),
+        correlation_id: "corr-1".into(),
+    }
+}
+
+/// Quote `q-1` in `state`, one item adding `mobile-l`.
+fn one_item_quote(state: QuoteState) -> Quote {
+    Quote {
+        id: Some("q-1".into()),
+        href: Some("https://api.example.com/tmf-api/quoteManagement/v4/quote/q-1".into()),
+        state: Some(state),
+        quote_item: vec![QuoteItem {
+            id: Some("1".into()),
+            action: Some("add".into()),
+            quantity: Some(1),
+            product_offering: Some(EntityRef {
+                id: "mobile-l".into(),
+                ..EntityRef::default()
+            }),
+            ..QuoteItem::default()
+        }],
+        ..Quote::default()
+    }
+}
+
+/// Order `o-1` made from `quote`, stored at version 1 awaiting its first dispatch.
+fn stored_order(quote: &Quote, now: time::OffsetDateTime) -> q2c_service::orders::StoredOrder {
+    use q2c_service::orders::{Dispatch, StoredOrder};
+    let mut order = q2c_model::ordering::order_from_quote(quote, "o-1", now);
+    order.href = Some("/tmf-api/productOrderingManagement/v4/productOrder/o-1".into());
+    StoredOrder {
+        order,
+        version: 1,
+        dispatch: Dispatch::new_order(),
+    }
+}
+
 fn assert_valid(validator: &Validator, instance: &Value, what: &str) {
     let errors: Vec<String> = validator
         .iter_errors(instance)
@@ -130,29 +190,8 @@ fn sqs_sample_bodies_and_attributes_validate() {
 
 #[test]
 fn a_message_built_by_quote_event_validates() {
-    let context = RequestContext {
-        tenant: TenantId::parse("acme").expect("tenant"),
-        subject: "user-7".into(),
-        subject_name: None,
-        scopes: BTreeSet::from([Scope::QuoteWrite]),
-        correlation_id: "corr-1".into(),
-    };
-    let quote = Quote {
-        id: Some("q-1".into()),
-        href: Some("https://api.example.com/tmf-api/quoteManagement/v4/quote/q-1".into()),
-        state: Some(QuoteState::InProgress),
-        quote_item: vec![QuoteItem {
-            id: Some("1".into()),
-            action: Some("add".into()),
-            quantity: Some(1),
-            product_offering: Some(EntityRef {
-                id: "mobile-l".into(),
-                ..EntityRef::default()
-            }),
-            ..QuoteItem::default()
-        }],
-        ..Quote::default()
-    };
+    let context = writer_context();
+    let quote = one_item_quote(QuoteState::InProgress);
     let validator = validator("v4/quote-event.schema.json");
     let now = time::OffsetDateTime::now_utc();
     for kind in [
@@ -189,31 +228,10 @@ fn the_schema_refuses_a_body_without_its_quote_or_with_an_unknown_event_type() {
 
 #[test]
 fn messages_built_by_order_event_validate_with_their_attributes() {
-    use q2c_service::orders::{Dispatch, OrderEventType, StoredOrder, order_event};
-    let quote = Quote {
-        id: Some("q-1".into()),
-        href: Some("https://api.example.com/tmf-api/quoteManagement/v4/quote/q-1".into()),
-        state: Some(QuoteState::Accepted),
-        quote_item: vec![QuoteItem {
-            id: Some("1".into()),
-            action: Some("add".into()),
-            quantity: Some(1),
-            product_offering: Some(EntityRef {
-                id: "mobile-l".into(),
-                ..EntityRef::default()
-            }),
-            ..QuoteItem::default()
-        }],
-        ..Quote::default()
-    };
+    use q2c_service::orders::{OrderEventType, order_event};
+    let quote = one_item_quote(QuoteState::Accepted);
     let now = time::OffsetDateTime::now_utc();
-    let mut order = q2c_model::ordering::order_from_quote(&quote, "o-1", now);
-    order.href = Some("/tmf-api/productOrderingManagement/v4/productOrder/o-1".into());
-    let order = StoredOrder {
-        order,
-        version: 1,
-        dispatch: Dispatch::new_order(),
-    };
+    let order = stored_order(&quote, now);
     let tenant = TenantId::parse("acme").expect("tenant");
     let bodies = validator("v4/product-order-event.schema.json");
     let attributes = validator("message-attributes.schema.json");
@@ -221,17 +239,7 @@ fn messages_built_by_order_event_validate_with_their_attributes() {
         let event = order_event(kind, &order, &tenant, Some("corr-1"), now).expect("event");
         assert_valid(&bodies, &event.body, kind.name());
         let message = q2c_service::relay::outgoing(&event).expect("message");
-        let as_lambda: serde_json::Map<String, Value> = message
-            .attributes
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    serde_json::json!({"dataType": "String", "stringValue": v}),
-                )
-            })
-            .collect();
-        assert_valid(&attributes, &Value::Object(as_lambda), "the attributes");
+        assert_attributes_valid(&attributes, &message.attributes);
         assert_eq!(
             message.attributes.get("hubApi").map(String::as_str),
             (kind == OrderEventType::StateChange).then_some("ordering"),
@@ -355,41 +363,16 @@ fn the_mixed_sample_parses_v4_and_v5_alike_and_refuses_the_unknown_major() {
 #[test]
 fn quote_and_order_events_rendered_in_each_major_validate_against_its_schemas() {
     use q2c_service::event_versions::SchemaMajor;
-    use q2c_service::orders::{Dispatch, OrderEventType, StoredOrder, order_event};
+    use q2c_service::orders::{OrderEventType, order_event};
     use q2c_service::relay::outgoing_as;
-    let context = RequestContext {
-        tenant: TenantId::parse("acme").expect("tenant"),
-        subject: "user-7".into(),
-        subject_name: None,
-        scopes: BTreeSet::from([Scope::QuoteWrite]),
-        correlation_id: "corr-1".into(),
-    };
+    let context = writer_context();
     let quote = Quote {
-        id: Some("q-1".into()),
-        href: Some("https://api.example.com/tmf-api/quoteManagement/v4/quote/q-1".into()),
         external_id: Some("crm-7".into()),
         quote_date: Some(time::OffsetDateTime::now_utc()),
-        state: Some(QuoteState::Accepted),
-        quote_item: vec![QuoteItem {
-            id: Some("1".into()),
-            action: Some("add".into()),
-            quantity: Some(1),
-            product_offering: Some(EntityRef {
-                id: "mobile-l".into(),
-                ..EntityRef::default()
-            }),
-            ..QuoteItem::default()
-        }],
-        ..Quote::default()
+        ..one_item_quote(QuoteState::Accepted)
     };
     let now = time::OffsetDateTime::now_utc();
-    let mut order = q2c_model::ordering::order_from_quote(&quote, "o-1", now);
-    order.href = Some("/tmf-api/productOrderingManagement/v4/productOrder/o-1".into());
-    let order = StoredOrder {
-        order,
-        version: 1,
-        dispatch: Dispatch::new_order(),
-    };
+    let order = stored_order(&quote, now);
     let tenant = TenantId::parse("acme").expect("tenant");
     let attributes = validator("message-attributes.schema.json");
     for (major, dir) in [(SchemaMajor::V4, "v4"), (SchemaMajor::V5, "v5")] {
@@ -410,17 +393,7 @@ fn quote_and_order_events_rendered_in_each_major_validate_against_its_schemas() 
             let body: Value = serde_json::from_str(&message.body).expect("JSON");
             assert_valid(schema, &body, &format!("{} in {dir}", event.event_type));
             assert_eq!(message.attributes["schemaVersion"], major.version());
-            let as_lambda: serde_json::Map<String, Value> = message
-                .attributes
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        serde_json::json!({"dataType": "String", "stringValue": v}),
-                    )
-                })
-                .collect();
-            assert_valid(&attributes, &Value::Object(as_lambda), "the attributes");
+            assert_attributes_valid(&attributes, &message.attributes);
         }
     }
 }
@@ -487,16 +460,6 @@ fn the_billing_sample_and_built_product_events_validate_against_ours_and_the_off
         }
         assert_eq!(message.attributes["billingAccount"], "ba-1");
         assert_eq!(message.attributes["sequence"], "1");
-        let as_lambda: serde_json::Map<String, Value> = message
-            .attributes
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    serde_json::json!({"dataType": "String", "stringValue": v}),
-                )
-            })
-            .collect();
-        assert_valid(&attributes, &Value::Object(as_lambda), "the attributes");
+        assert_attributes_valid(&attributes, &message.attributes);
     }
 }

@@ -7,6 +7,17 @@ use crate::pricing::CatalogSnapshot;
 /// The sample catalog document: `{"productOffering": [...], "productOfferingPrice": [...]}`.
 pub const SAMPLE_CATALOG_JSON: &str = include_str!("../data/sample-catalog.json");
 
+/// The offerings of the sample catalog that can be quoted on their own (all but the retired
+/// `mobile-legacy`).
+pub const SELLABLE_OFFERINGS: [&str; 6] = [
+    "mobile-s",
+    "mobile-l",
+    "fibre-1g",
+    "tv-addon",
+    "handset-x1",
+    "home-bundle",
+];
+
 /// The sample catalog, parsed.
 ///
 /// # Panics
@@ -24,15 +35,7 @@ mod tests {
     #[test]
     fn the_sample_catalog_parses_and_has_the_documented_offerings() {
         let catalog = sample_catalog();
-        for id in [
-            "mobile-s",
-            "mobile-l",
-            "fibre-1g",
-            "tv-addon",
-            "handset-x1",
-            "home-bundle",
-            "mobile-legacy",
-        ] {
+        for id in SELLABLE_OFFERINGS.into_iter().chain(["mobile-legacy"]) {
             assert!(catalog.offering(id).is_some(), "missing offering {id}");
         }
         for id in [

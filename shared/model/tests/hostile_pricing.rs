@@ -29,6 +29,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
+mod common;
+use common::sum_lines;
+
 const NOW: OffsetDateTime = datetime!(2026-03-10 12:00 UTC);
 const OFFERINGS: usize = 8;
 const PRICES: usize = 10;
@@ -169,34 +172,6 @@ fn settings() -> impl Strategy<Value = TenantSettings> {
         approval_threshold: Decimal::from(threshold),
         ..TenantSettings::default()
     })
-}
-
-/// A total's key: price type, period, unit.
-type TotalKey = (String, Option<String>, Option<String>);
-
-/// Sums every line of `items` (recursively) per (type, period, unit), checked.
-fn sum_lines(items: &[QuoteItem], sums: &mut BTreeMap<TotalKey, (Decimal, Decimal)>) {
-    for item in items {
-        for line in &item.quote_item_price {
-            let key = (
-                line.price_type.clone(),
-                line.recurring_charge_period.clone(),
-                line.unit_of_measure.clone(),
-            );
-            let entry = sums.entry(key).or_default();
-            let free = line.price.duty_free_amount.expect("duty-free").amount;
-            let included = line.price.tax_included_amount.expect("included").amount;
-            entry.0 = entry
-                .0
-                .checked_add(free)
-                .expect("a line sum the engine summed");
-            entry.1 = entry
-                .1
-                .checked_add(included)
-                .expect("a line sum the engine summed");
-        }
-        sum_lines(&item.quote_item, sums);
-    }
 }
 
 fn all_items(items: &[QuoteItem]) -> Vec<&QuoteItem> {

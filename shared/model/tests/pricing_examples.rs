@@ -68,6 +68,22 @@ fn total<'a>(priced: &'a PricedQuote, price_type: &str, period: Option<&str>) ->
         .unwrap_or_else(|| panic!("no {price_type} {period:?} total in {:#?}", priced.total))
 }
 
+/// The totals fibre-1g's three-month 50 % promotion and installation make: 20.00 (24.00 with
+/// tax) off the monthly total, 49.00 (58.80) one-time.
+fn assert_fibre_promotion_and_installation_totals(priced: &PricedQuote) {
+    let recurring = total(priced, "recurring", Some("month"));
+    assert_amounts(
+        &recurring.price_alteration[0].price,
+        dec!(20.00),
+        dec!(24.00),
+    );
+    assert_amounts(
+        &total(priced, "oneTime", None).price,
+        dec!(49.00),
+        dec!(58.80),
+    );
+}
+
 #[test]
 fn example_1_two_mobile_l_multiply_the_fee_but_not_the_roaming_rate() {
     let priced = price(&[item("1", "mobile-l", Some(2))]);
@@ -109,16 +125,7 @@ fn example_2_fibre_with_the_three_month_promotion() {
     assert_amounts(&install.price, dec!(49.00), dec!(58.80));
     let recurring = total(&priced, "recurring", Some("month"));
     assert_amounts(&recurring.price, dec!(40.00), dec!(48.00));
-    assert_amounts(
-        &recurring.price_alteration[0].price,
-        dec!(20.00),
-        dec!(24.00),
-    );
-    assert_amounts(
-        &total(&priced, "oneTime", None).price,
-        dec!(49.00),
-        dec!(58.80),
-    );
+    assert_fibre_promotion_and_installation_totals(&priced);
     assert_eq!(
         priced.price_ids,
         ["fibre-1g-monthly", "fibre-1g-install", "fibre-1g-promo-50"]
@@ -142,16 +149,7 @@ fn example_3_home_bundle_is_priced_by_its_components() {
     let recurring = total(&priced, "recurring", Some("month"));
     assert_amounts(&recurring.price, dec!(50.00), dec!(60.00));
     assert_eq!(recurring.price_alteration[0].application_duration, Some(3));
-    assert_amounts(
-        &recurring.price_alteration[0].price,
-        dec!(20.00),
-        dec!(24.00),
-    );
-    assert_amounts(
-        &total(&priced, "oneTime", None).price,
-        dec!(49.00),
-        dec!(58.80),
-    );
+    assert_fibre_promotion_and_installation_totals(&priced);
 }
 
 #[test]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use q2c_model::money::{Currency, Money};
 use q2c_model::pricing::{CatalogSnapshot, CatalogView, PricingErrorKind, price_quote};
-use q2c_model::sample_catalog::sample_catalog;
+use q2c_model::sample_catalog::{SELLABLE_OFFERINGS, sample_catalog};
 use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{EntityRef, Price, PriceAlteration, QuoteItem, QuotePrice};
 use rust_decimal::Decimal;
@@ -15,15 +15,10 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
+mod common;
+use common::sum_lines;
+
 const NOW: OffsetDateTime = datetime!(2026-03-10 12:00 UTC);
-const SELLABLE: [&str; 6] = [
-    "mobile-s",
-    "mobile-l",
-    "fibre-1g",
-    "tv-addon",
-    "handset-x1",
-    "home-bundle",
-];
 /// Every price with an amount in the sample catalog.
 const CHARGES: [&str; 8] = [
     "mobile-s-monthly",
@@ -51,7 +46,7 @@ fn catalog(amounts: &[(i64, bool)]) -> CatalogSnapshot {
 }
 
 fn item((index, quantity, discount): (usize, i64, Option<i64>)) -> QuoteItem {
-    let offering = SELLABLE[index];
+    let offering = SELLABLE_OFFERINGS[index];
     let mut item = QuoteItem {
         quantity: Some(quantity),
         product_offering: Some(EntityRef::to(offering)),
@@ -76,7 +71,12 @@ fn item((index, quantity, discount): (usize, i64, Option<i64>)) -> QuoteItem {
 
 fn items() -> impl Strategy<Value = Vec<QuoteItem>> {
     prop::collection::vec(
-        (0..SELLABLE.len(), 1i64..40, prop::option::of(1i64..=10_000)).prop_map(item),
+        (
+            0..SELLABLE_OFFERINGS.len(),
+            1i64..40,
+            prop::option::of(1i64..=10_000),
+        )
+            .prop_map(item),
         0..12,
     )
 }
@@ -96,24 +96,6 @@ fn settings() -> impl Strategy<Value = TenantSettings> {
         tax_rate: Decimal::new(tenths, 1),
         ..TenantSettings::default()
     })
-}
-
-type Key = (String, Option<String>, Option<String>);
-
-fn sum_lines(items: &[QuoteItem], sums: &mut BTreeMap<Key, (Decimal, Decimal)>) {
-    for item in items {
-        for line in &item.quote_item_price {
-            let key = (
-                line.price_type.clone(),
-                line.recurring_charge_period.clone(),
-                line.unit_of_measure.clone(),
-            );
-            let entry = sums.entry(key).or_default();
-            entry.0 += line.price.duty_free_amount.expect("duty free").amount;
-            entry.1 += line.price.tax_included_amount.expect("tax included").amount;
-        }
-        sum_lines(&item.quote_item, sums);
-    }
 }
 
 fn all_lines(items: &[QuoteItem]) -> Vec<&QuotePrice> {
@@ -202,7 +184,7 @@ proptest! {
     }
 
     #[test]
-    fn extensions_survive_pricing_and_a_json_round_trip(extensions in prop::collection::btree_map("x-[a-z]{1,8}", json_value(), 0..6), index in 0..SELLABLE.len()) {
+    fn extensions_survive_pricing_and_a_json_round_trip(extensions in prop::collection::btree_map("x-[a-z]{1,8}", json_value(), 0..6), index in 0..SELLABLE_OFFERINGS.len()) {
         let mut quote_item = item((index, 1, None));
         quote_item.extensions = extensions.into_iter().collect();
         let priced = price_quote(std::slice::from_ref(&quote_item), &sample_catalog(), &TenantSettings::default(), NOW).expect("prices");

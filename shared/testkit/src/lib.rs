@@ -25,6 +25,7 @@ pub mod dynamo;
 pub mod lambda;
 pub mod moto;
 pub mod official;
+pub mod offline;
 pub mod poll;
 pub mod recorder;
 pub mod skip;

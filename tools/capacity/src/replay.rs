@@ -424,7 +424,7 @@ impl Replay {
         };
         let bytes = returned_bytes + unseen * average;
         let target_index = index_name.map(str::to_owned);
-        self.charge_target(
+        self.charge(
             ctx,
             table,
             target_index.as_deref(),
@@ -652,7 +652,7 @@ impl Replay {
                 }
             }
             for (key, size) in writes {
-                self.charge_target(
+                self.charge(
                     ctx,
                     table,
                     Some(&index.name),
@@ -684,28 +684,6 @@ impl Replay {
 
     #[allow(clippy::too_many_arguments)]
     fn charge(
-        &mut self,
-        ctx: &Ctx,
-        table: &str,
-        index: Option<&str>,
-        partition_key: String,
-        write_units: f64,
-        read_units: f64,
-        estimated: bool,
-    ) {
-        self.charge_target(
-            ctx,
-            table,
-            index,
-            partition_key,
-            write_units,
-            read_units,
-            estimated,
-        );
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn charge_target(
         &mut self,
         ctx: &Ctx,
         table: &str,

@@ -7,13 +7,14 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::RehearsalError;
+use crate::freshness;
 use crate::runtime_api::{FakeRuntimeApi, Reported};
 use crate::stack::{FunctionSpec, Stack};
 
@@ -64,7 +65,7 @@ impl Bootstraps {
 
     /// The bootstrap of `spec`: the binary named like the function without the stack's
     /// prefix (`q2c-quote-api` → `quote-api`, the template's `Binary`), built no earlier than
-    /// the newest source file of its crate and of the shared crates.
+    /// the newest source file of its crate and of the workspace crates it depends on.
     ///
     /// # Errors
     /// [`RehearsalError::Setup`] when it is missing or older than its sources (run `cargo
@@ -75,7 +76,7 @@ impl Bootstraps {
             .strip_prefix(&format!("{prefix}-"))
             .unwrap_or(&spec.name);
         let path = self.dir.join(name);
-        let built = modified(&path).ok_or_else(|| {
+        let built = freshness::modified(&path).ok_or_else(|| {
             RehearsalError::Setup(format!(
                 "no bootstrap {} for function {}: build it (cargo build -p q2c-fn-{name}); \
                  `cargo test --workspace` does",
@@ -84,8 +85,11 @@ impl Bootstraps {
             ))
         })?;
         let root = crate::moto::repo_root();
-        let sources = [root.join("functions").join(name), root.join("shared")];
-        if let Some((newest, file)) = sources.iter().filter_map(|d| newest_source(d)).max()
+        let sources = freshness::source_dirs(&root, &root.join("functions").join(name));
+        if let Some((newest, file)) = sources
+            .iter()
+            .filter_map(|d| freshness::newest_source(d))
+            .max()
             && newest > built
         {
             return Err(RehearsalError::Setup(format!(
@@ -96,37 +100,6 @@ impl Bootstraps {
         }
         Ok(path)
     }
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// The newest `.rs`/`Cargo.toml` under `dir`, skipping test-only directories.
-fn newest_source(dir: &Path) -> Option<(SystemTime, PathBuf)> {
-    let mut newest: Option<(SystemTime, PathBuf)> = None;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if path.is_dir() {
-                if !matches!(name.as_ref(), "tests" | "benches" | "examples" | "target") {
-                    stack.push(path);
-                }
-            } else if (name.ends_with(".rs") || name == "Cargo.toml")
-                && let Some(time) = modified(&path)
-                && newest.as_ref().is_none_or(|(t, _)| time > *t)
-            {
-                newest = Some((time, path));
-            }
-        }
-    }
-    newest
 }
 
 /// Why an invocation produced no response.

@@ -22,6 +22,7 @@
 //! `moto_stack.py` (next to this crate) does the AWS side: the transform, moto's patches
 //! (IAM by resource for DynamoDB, Streams and SSM), the deploy and its manifest.
 
+mod freshness;
 pub mod function;
 pub mod mappings;
 pub mod moto;

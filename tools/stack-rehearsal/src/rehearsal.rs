@@ -247,8 +247,7 @@ impl Rehearsal {
     async fn scenario(&mut self) -> Result<(), RehearsalError> {
         self.seed_catalog().await?;
 
-        let health = self.api("GET", "/health", None, None).await?;
-        expect_status("GET /health (no authorizer)", &health, 200)?;
+        self.get("/health", "GET /health (no authorizer)").await?;
 
         // Quote events of this tenant go to its subscriber queue by rule
         // (`<Prefix>-subscriber-<tenant>`, the default SubscriberQueuePrefix), which the
@@ -298,14 +297,11 @@ impl Rehearsal {
 
         // The order: dispatched to order management, with the stack's credential.
         let orders = self
-            .api(
-                "GET",
+            .get(
                 &format!("{ORDERING}/productOrder?limit=100"),
-                None,
-                None,
+                "list product orders",
             )
             .await?;
-        expect_status("list product orders", &orders, 200)?;
         let order = orders
             .body
             .as_array()
@@ -344,14 +340,11 @@ impl Rehearsal {
             ));
         }
         let fetched = self
-            .api(
-                "GET",
+            .get(
                 &format!("{ORDERING}/productOrder/{order_id}"),
-                None,
-                None,
+                "read the order",
             )
             .await?;
-        expect_status("read the order", &fetched, 200)?;
         if fetched.body["dispatch"]["status"] != "dispatched" {
             return Err(step(
                 "order dispatch",
@@ -386,14 +379,11 @@ impl Rehearsal {
 
         // The price change: posted to the TMF620 listener, applied, announced, re-priced.
         let price = self
-            .api(
-                "GET",
+            .get(
                 &format!("{CATALOG}/productOfferingPrice/mobile-l-monthly"),
-                None,
-                None,
+                "read price mobile-l-monthly",
             )
             .await?;
-        expect_status("read price mobile-l-monthly", &price, 200)?;
         let before = self.quote_total(&open).await?;
         let mut changed = price.body.clone();
         // A literal, not arithmetic on the old amount: money is never a float here.
@@ -516,41 +506,35 @@ impl Rehearsal {
 
     async fn quote_total(&mut self, id: &str) -> Result<Value, RehearsalError> {
         let answer = self
-            .api("GET", &format!("{QUOTES}/quote/{id}"), None, None)
+            .get(&format!("{QUOTES}/quote/{id}"), &format!("read quote {id}"))
             .await?;
-        expect_status(&format!("read quote {id}"), &answer, 200)?;
         Ok(answer.body["quoteTotalPrice"].clone())
+    }
+
+    /// `GET path`, which must answer 200 (`what` names it in the error).
+    async fn get(&mut self, path: &str, what: &str) -> Result<ApiAnswer, RehearsalError> {
+        let answer = self.api("GET", path, None, None).await?;
+        expect_status(what, &answer, 200)?;
+        Ok(answer)
     }
 
     /// Plays every mapping until a whole round moves nothing.
     pub(crate) async fn settle(&mut self, what: &str) -> Result<(), RehearsalError> {
         for round in 1..=MAX_ROUNDS {
-            let mut moved = 0;
+            // Each mapping drained once, as (function name, what it did).
+            let mut drained = Vec::new();
             for (logical_id, mapping) in &mut self.streams {
-                let function = self
-                    .functions
-                    .get_mut(logical_id)
-                    .ok_or_else(|| missing(logical_id))?;
-                let drained = mapping.drain(function).await?;
-                moved += drained.records;
-                *self
-                    .report
-                    .invocations
-                    .entry(function.spec.name.clone())
-                    .or_default() += drained.batches;
+                let function = function_of(&mut self.functions, logical_id)?;
+                drained.push((function.spec.name.clone(), mapping.drain(function).await?));
             }
             for (logical_id, mapping) in &self.sqs {
-                let function = self
-                    .functions
-                    .get_mut(logical_id)
-                    .ok_or_else(|| missing(logical_id))?;
-                let drained = mapping.drain(function).await?;
+                let function = function_of(&mut self.functions, logical_id)?;
+                drained.push((function.spec.name.clone(), mapping.drain(function).await?));
+            }
+            let mut moved = 0;
+            for (name, drained) in drained {
                 moved += drained.records;
-                *self
-                    .report
-                    .invocations
-                    .entry(function.spec.name.clone())
-                    .or_default() += drained.batches;
+                *self.report.invocations.entry(name).or_default() += drained.batches;
             }
             if moved == 0 {
                 self.note(format!("{what}: settled after {round} round(s)"));
@@ -634,10 +618,7 @@ impl Rehearsal {
             "body": body.map(|b| b.to_string()),
         });
         let arn = self.invoke_arn(API_FUNCTION);
-        let function = self
-            .functions
-            .get_mut(API_FUNCTION)
-            .ok_or_else(|| missing(API_FUNCTION))?;
+        let function = function_of(&mut self.functions, API_FUNCTION)?;
         let response =
             function
                 .invoke(event, arn.as_deref())
@@ -779,8 +760,14 @@ pub(crate) fn step(step: &str, cause: String) -> RehearsalError {
     }
 }
 
-fn missing(logical_id: &str) -> RehearsalError {
-    RehearsalError::Template(format!("the stack has no function {logical_id}"))
+/// The running function of the stack's `logical_id`.
+fn function_of<'f>(
+    functions: &'f mut BTreeMap<String, FunctionProcess>,
+    logical_id: &str,
+) -> Result<&'f mut FunctionProcess, RehearsalError> {
+    functions
+        .get_mut(logical_id)
+        .ok_or_else(|| RehearsalError::Template(format!("the stack has no function {logical_id}")))
 }
 
 pub(crate) fn expect_status(

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_yaml::{Mapping, Value};
+use serde_yaml_ng::{Mapping, Value};
 
 /// Why a template could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -19,7 +19,7 @@ pub enum LoadTemplateError {
     },
     /// The text is not YAML (or JSON, which YAML contains).
     #[error("template is not valid YAML")]
-    Parse(#[source] serde_yaml::Error),
+    Parse(#[source] serde_yaml_ng::Error),
     /// The document parsed but has no `Resources` mapping.
     #[error("template has no Resources mapping")]
     NoResources,
@@ -63,7 +63,7 @@ impl Template {
     /// [`LoadTemplateError::Parse`] for invalid YAML, [`LoadTemplateError::NoResources`] when
     /// the document has no `Resources` mapping.
     pub fn parse(text: &str) -> Result<Self, LoadTemplateError> {
-        let raw: Value = serde_yaml::from_str(text).map_err(LoadTemplateError::Parse)?;
+        let raw: Value = serde_yaml_ng::from_str(text).map_err(LoadTemplateError::Parse)?;
         let root = normalise(raw);
         if !root.get("Resources").is_some_and(Value::is_mapping) {
             return Err(LoadTemplateError::NoResources);
@@ -81,6 +81,11 @@ impl Template {
             source,
         })?;
         Self::parse(&text)
+    }
+
+    /// The resources of type `kind` (e.g. `AWS::SQS::Queue`).
+    pub fn resources_of<'t>(&'t self, kind: &'t str) -> impl Iterator<Item = Resource<'t>> {
+        self.resources().filter(move |r| r.kind == kind)
     }
 
     /// Every resource, in template order.
@@ -250,12 +255,12 @@ mod tests {
         let by_ref = Template::parse("Resources: {}\n").expect("parses");
 
         assert_eq!(
-            template.number(&normalise(serde_yaml::from_str("!Ref N").expect("yaml"))),
+            template.number(&normalise(serde_yaml_ng::from_str("!Ref N").expect("yaml"))),
             Some(7.0)
         );
         assert_eq!(by_ref.number(&Value::from("12")), Some(12.0));
         assert_eq!(
-            by_ref.number(&normalise(serde_yaml::from_str("!Ref N").expect("yaml"))),
+            by_ref.number(&normalise(serde_yaml_ng::from_str("!Ref N").expect("yaml"))),
             None
         );
     }

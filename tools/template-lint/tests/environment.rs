@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 fn repository_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -103,7 +103,7 @@ fn every_variable_a_function_requires_is_set_by_the_template() {
     let root = repository_root();
     let text = std::fs::read_to_string(root.join("infra/template.yaml")).expect("template");
     // Plain YAML: intrinsic tags only appear in values, and only keys are read here.
-    let template: Value = serde_yaml::from_str(&text).expect("template parses");
+    let template: Value = serde_yaml_ng::from_str(&text).expect("template parses");
     let globals = variables(
         template
             .get("Globals")

@@ -8,7 +8,7 @@ use q2c_aws::{DynamoSettings, DynamoStore};
 use q2c_model::sample_catalog::sample_catalog;
 use q2c_model::tmf::{EntityRef, ProductOfferingPrice, Quote, QuoteItem};
 use q2c_service::context::{RequestContext, Scope, TenantId};
-use q2c_service::ports::{Ports, SystemClock};
+use q2c_service::ports::{CatalogStore, Ports, SystemClock};
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -17,6 +17,17 @@ use serde_json::json;
 pub const PRICE_ID: &str = "mobile-l-monthly";
 /// The catalog event of a price change.
 pub const CHANGE_EVENT: &str = "ProductOfferingPriceAttributeValueChangeEvent";
+
+/// Puts the sample catalog (its prices and offerings) into `store`.
+pub async fn seed_sample_catalog(store: &DynamoStore) {
+    let catalog = sample_catalog();
+    for price in catalog.prices() {
+        store.put_price(price).await.expect("price");
+    }
+    for offering in catalog.offerings() {
+        store.put_offering(offering).await.expect("offering");
+    }
+}
 
 /// The quote service over `store`, as the quote API wires it.
 pub fn quote_service(store: &DynamoStore) -> QuoteService {

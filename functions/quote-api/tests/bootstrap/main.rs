@@ -28,6 +28,8 @@ use q2c_service::ports::{OutboxStore, QuoteStore};
 use q2c_stack_rehearsal::runtime_api::{FakeRuntimeApi, Reported};
 use serde_json::{Value, json};
 
+/// The bootstrap cargo built for these tests.
+const BOOTSTRAP: &str = env!("CARGO_BIN_EXE_quote-api");
 const WAIT: Duration = Duration::from_secs(60);
 
 fn sample(relative: &str) -> Value {
@@ -60,26 +62,8 @@ async fn built_bootstrap_serves_api_gateway_events_and_the_relay_publishes_the_o
 
     let started = Instant::now();
     // Q2C_QUOTE_API_BOOTSTRAP points at another build (e.g. the lambda profile's) to measure it.
-    let binary = std::env::var("Q2C_QUOTE_API_BOOTSTRAP")
-        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_quote-api").to_owned());
-    let mut bootstrap = tokio::process::Command::new(&binary)
-        .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
-        .env("AWS_LAMBDA_FUNCTION_NAME", "q2c-quote-api")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "512")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_FORMAT", "JSON")
-        .env("RUST_LOG", "warn")
-        .env("TABLE_NAME", store.table())
-        .env("AWS_ENDPOINT_URL", &endpoint)
-        .env("AWS_REGION", moto::region())
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env_remove("AWS_PROFILE")
-        .env_remove("PUBLIC_BASE_URL")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn the built quote-api bootstrap");
+    let binary = std::env::var("Q2C_QUOTE_API_BOOTSTRAP").unwrap_or_else(|_| BOOTSTRAP.to_owned());
+    let mut bootstrap = spawn_bootstrap(&binary, &runtime, store.table(), &endpoint, None);
 
     runtime.invoke("req-create", sample("apigw/create-quote.json"));
     let (status, quote) = api_response(&mut runtime, "req-create").await;
@@ -205,15 +189,17 @@ async fn built_bootstrap_serves_api_gateway_events_and_the_relay_publishes_the_o
     );
 }
 
-/// Spawns the bootstrap polling `runtime`, over `table` at the AWS endpoint `endpoint`,
-/// trusting only the CA in `ca_file` when given (else the platform's roots); stdout piped.
+/// Spawns the bootstrap `binary` polling `runtime`, over `table` at the AWS endpoint
+/// `endpoint`, trusting only the CA in `ca_file` when given (else the platform's roots);
+/// stdout piped.
 fn spawn_bootstrap(
+    binary: &str,
     runtime: &FakeRuntimeApi,
     table: &str,
     endpoint: &str,
     ca_file: Option<&Path>,
 ) -> tokio::process::Child {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_quote-api"));
+    let mut command = tokio::process::Command::new(binary);
     command
         .env("AWS_LAMBDA_RUNTIME_API", &runtime.address)
         .env("AWS_LAMBDA_FUNCTION_NAME", "q2c-quote-api")
@@ -260,7 +246,13 @@ async fn built_bootstrap_reaches_dynamodb_over_tls_and_checks_the_certificate() 
 
     // Trusting the test CA: the quote is priced from the table and stored, through TLS.
     let mut runtime = FakeRuntimeApi::start().await;
-    let trusting = spawn_bootstrap(&runtime, store.table(), &front.url, Some(&front.ca_file));
+    let trusting = spawn_bootstrap(
+        BOOTSTRAP,
+        &runtime,
+        store.table(),
+        &front.url,
+        Some(&front.ca_file),
+    );
     runtime.invoke("req-trusted", sample("apigw/create-quote.json"));
     let (status, quote) = api_response(&mut runtime, "req-trusted").await;
     assert_eq!(status, 201, "create over TLS answered {quote}");
@@ -275,7 +267,7 @@ async fn built_bootstrap_reaches_dynamodb_over_tls_and_checks_the_certificate() 
     // create answers 503 (the store is unreachable: docs/errors.md, Unavailable) and the log
     // says why.
     let mut runtime = FakeRuntimeApi::start().await;
-    let refusing = spawn_bootstrap(&runtime, store.table(), &front.url, None);
+    let refusing = spawn_bootstrap(BOOTSTRAP, &runtime, store.table(), &front.url, None);
     runtime.invoke("req-untrusted", sample("apigw/create-quote.json"));
     let (status, body) = api_response(&mut runtime, "req-untrusted").await;
     assert_eq!(

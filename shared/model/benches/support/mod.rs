@@ -2,19 +2,13 @@
 //! the promotion, a bundle priced by its components, quantities 1-3 and five requested 12.5 %
 //! discounts.
 
+use q2c_model::sample_catalog::SELLABLE_OFFERINGS;
 use q2c_model::tmf::{EntityRef, Price, PriceAlteration, QuoteItem, QuotePrice};
 use rust_decimal::Decimal;
 
 /// The quote's items.
 pub fn twenty_items() -> Vec<QuoteItem> {
-    let offerings = [
-        "mobile-s",
-        "mobile-l",
-        "fibre-1g",
-        "tv-addon",
-        "handset-x1",
-        "home-bundle",
-    ];
+    let offerings = SELLABLE_OFFERINGS;
     (0..20)
         .map(|i| {
             let mut item = QuoteItem {

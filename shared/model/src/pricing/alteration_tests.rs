@@ -3,18 +3,11 @@
 
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use time::macros::datetime;
 
+use super::test_support::*;
 use super::*;
-use crate::money::Money;
 use crate::sample_catalog::sample_catalog;
 use crate::tmf::{EntityRef, Price, PriceAlteration, ProductOffering, ProductOfferingPrice};
-
-const NOW: OffsetDateTime = datetime!(2026-03-10 12:00 UTC);
-
-fn eur(value: Decimal) -> Option<Money> {
-    Some(Money::new(value, Currency::EUR))
-}
 
 fn item(offering: &str) -> QuoteItem {
     QuoteItem {
@@ -44,8 +37,7 @@ fn a_time_limited_promotion_applies_to_the_price_after_permanent_discounts() {
     let mut fibre = item("fibre-1g");
     fibre.quote_item_price = requested_monthly(dec!(10), None);
 
-    let priced =
-        price_quote(&[fibre], &sample_catalog(), &TenantSettings::default(), NOW).expect("priced");
+    let priced = price_sample(&[fibre]).expect("priced");
 
     let monthly = &priced.items[0].quote_item_price[0];
     assert_eq!(monthly.price.duty_free_amount, eur(dec!(36)));
@@ -63,13 +55,7 @@ fn a_requested_time_limited_discount_leaves_the_line_price_unchanged() {
     let mut mobile = item("mobile-s");
     mobile.quote_item_price = requested_monthly(dec!(20), Some(6));
 
-    let priced = price_quote(
-        &[mobile],
-        &sample_catalog(),
-        &TenantSettings::default(),
-        NOW,
-    )
-    .expect("priced");
+    let priced = price_sample(&[mobile]).expect("priced");
 
     let line = &priced.items[0].quote_item_price[0];
     assert_eq!(line.price.duty_free_amount, eur(dec!(15)));
@@ -83,10 +69,7 @@ fn a_requested_time_limited_discount_leaves_the_line_price_unchanged() {
 
 #[test]
 fn an_amount_promotion_takes_its_amount_per_unit_off() {
-    let mut catalog = sample_catalog();
-    let mut tv = catalog.offering("tv-addon").expect("sample").clone();
-    tv.product_offering_price.push(EntityRef::to("tv-welcome"));
-    catalog.insert_offering(tv);
+    let mut catalog = sample_referring("tv-addon", "tv-welcome");
     catalog.insert_price(ProductOfferingPrice {
         id: "tv-welcome".into(),
         price_type: "discount".into(),
@@ -97,8 +80,7 @@ fn an_amount_promotion_takes_its_amount_per_unit_off() {
     let mut tv_item = item("tv-addon");
     tv_item.quantity = Some(2);
 
-    let priced =
-        price_quote(&[tv_item], &catalog, &TenantSettings::default(), NOW).expect("priced");
+    let priced = price_against(&[tv_item], &catalog).expect("priced");
 
     let line = &priced.items[0].quote_item_price[0];
     assert_eq!(
@@ -126,13 +108,7 @@ fn a_bundle_of_bundles_is_priced_by_the_leaves_and_may_contain_unsellable_compon
         ..ProductOffering::default()
     });
 
-    let priced = price_quote(
-        &[item("family-bundle")],
-        &catalog,
-        &TenantSettings::default(),
-        NOW,
-    )
-    .expect("priced");
+    let priced = price_against(&[item("family-bundle")], &catalog).expect("priced");
 
     let recurring = &priced.total[0];
     assert_eq!(
@@ -145,18 +121,9 @@ fn a_bundle_of_bundles_is_priced_by_the_leaves_and_may_contain_unsellable_compon
 
 #[test]
 fn an_offering_referring_to_a_missing_price_is_an_error() {
-    let mut catalog = sample_catalog();
-    let mut tv = catalog.offering("tv-addon").expect("sample").clone();
-    tv.product_offering_price.push(EntityRef::to("ghost"));
-    catalog.insert_offering(tv);
+    let catalog = sample_referring("tv-addon", "ghost");
 
-    let err = price_quote(
-        &[item("tv-addon")],
-        &catalog,
-        &TenantSettings::default(),
-        NOW,
-    )
-    .expect_err("missing");
+    let err = price_against(&[item("tv-addon")], &catalog).expect_err("missing");
 
     assert_eq!(
         err.kind,
@@ -170,13 +137,7 @@ fn a_discount_exactly_at_the_threshold_needs_no_approval() {
     let mut mobile = item("mobile-s");
     mobile.quote_item_price = requested_monthly(dec!(15), None);
 
-    let priced = price_quote(
-        &[mobile],
-        &sample_catalog(),
-        &TenantSettings::default(),
-        NOW,
-    )
-    .expect("priced");
+    let priced = price_sample(&[mobile]).expect("priced");
 
     assert!(!priced.approval_required);
 }
@@ -192,13 +153,7 @@ fn errors_in_child_items_name_the_nested_path() {
         },
     ];
 
-    let err = price_quote(
-        &[item("mobile-s"), parent],
-        &sample_catalog(),
-        &TenantSettings::default(),
-        NOW,
-    )
-    .expect_err("invalid");
+    let err = price_sample(&[item("mobile-s"), parent]).expect_err("invalid");
 
     assert_eq!(err.path, "quoteItem[1].quoteItem[1].quantity");
     assert_eq!(err.kind, PricingErrorKind::InvalidQuantity { quantity: -1 });

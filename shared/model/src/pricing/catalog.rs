@@ -16,6 +16,12 @@ pub trait CatalogView {
     fn price(&self, id: &str) -> Option<&ProductOfferingPrice>;
 }
 
+/// Whether a catalog lifecycle status (of an offering or a price) means "no longer sold"
+/// (case-insensitive).
+pub(super) fn is_retired(status: Option<&str>) -> bool {
+    status.is_some_and(|s| s.eq_ignore_ascii_case("retired") || s.eq_ignore_ascii_case("obsolete"))
+}
+
 /// FNV-1a: catalog ids are short strings and lookups dominate pricing, where SipHash's
 /// flooding resistance buys nothing (keys come from the operator's catalog, not from clients).
 #[derive(Debug, Clone, Copy)]

@@ -139,7 +139,7 @@ impl PricingError {
 /// `isSellable` false (such offerings are sold only inside a bundle).
 fn why_not_sellable(lifecycle_status: Option<&str>) -> String {
     match lifecycle_status {
-        Some(status) if super::offering::is_retired(Some(status)) => {
+        Some(status) if super::catalog::is_retired(Some(status)) => {
             format!("lifecycleStatus `{status}`")
         }
         _ => "isSellable is false: it is sold only inside a bundle".to_owned(),

@@ -4,15 +4,12 @@
 
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
-use time::macros::datetime;
 
+use super::test_support::*;
 use super::*;
 use crate::limits::{MAX_LINES_PER_ITEM, MAX_SIGNIFICANT_DIGITS};
 use crate::money::Money;
-use crate::sample_catalog::sample_catalog;
 use crate::tmf::{EntityRef, Price, PriceAlteration, ProductOffering, ProductOfferingPrice};
-
-const NOW: OffsetDateTime = datetime!(2026-03-10 12:00 UTC);
 
 fn item(offering: &str) -> QuoteItem {
     QuoteItem {
@@ -27,7 +24,7 @@ fn discount(percentage: Option<Decimal>, amount: Option<Decimal>) -> PriceAltera
         price_type: "discount".into(),
         price: Price {
             percentage,
-            duty_free_amount: amount.map(|a| Money::new(a, Currency::EUR)),
+            duty_free_amount: amount.and_then(eur),
             ..Price::default()
         },
         ..PriceAlteration::default()
@@ -43,10 +40,6 @@ fn with_monthly_discounts(mut item: QuoteItem, alterations: Vec<PriceAlteration>
         ..QuotePrice::default()
     }];
     item
-}
-
-fn price_sample(items: &[QuoteItem]) -> Result<PricedQuote, PricingError> {
-    price_quote(items, &sample_catalog(), &TenantSettings::default(), NOW)
 }
 
 #[test]
@@ -144,7 +137,7 @@ fn a_quantity_chain_against_a_huge_price_is_an_error_naming_the_item_not_a_panic
     outer.quote_item = vec![middle];
     let catalog = catalog_priced(dec!(10_000_000_000_000_000));
 
-    let err = price_quote(&[outer], &catalog, &TenantSettings::default(), NOW).unwrap_err();
+    let err = price_against(&[outer], &catalog).unwrap_err();
 
     assert!(
         matches!(err.kind, PricingErrorKind::AmountOutOfRange { .. }),
@@ -162,7 +155,7 @@ fn a_quantity_chain_against_a_huge_price_is_an_error_naming_the_item_not_a_panic
 fn an_amount_the_wire_cannot_hold_exactly_is_refused() {
     // 9,999,999,999,999.99 with 20 % tax: 11,999,999,999,999.988 → 16 significant digits.
     let catalog = catalog_priced(dec!(9_999_999_999_999.99));
-    let err = price_quote(&[item("big")], &catalog, &TenantSettings::default(), NOW).unwrap_err();
+    let err = price_against(&[item("big")], &catalog).unwrap_err();
     assert!(
         matches!(err.kind, PricingErrorKind::AmountOutOfRange { .. }),
         "{err}"
@@ -172,7 +165,7 @@ fn an_amount_the_wire_cannot_hold_exactly_is_refused() {
     // Lines that fit, whose total does not: the item that overflows the total is named.
     let catalog = catalog_priced(dec!(5_000_000_000_000.01));
     let items = vec![item("big"); 2];
-    let err = price_quote(&items, &catalog, &TenantSettings::default(), NOW).unwrap_err();
+    let err = price_against(&items, &catalog).unwrap_err();
     assert_eq!(err.code(), "AMOUNT_OUT_OF_RANGE", "{err}");
     assert_eq!(err.path, "quoteItem[1]", "{err}");
 }
@@ -231,23 +224,11 @@ fn bundle_tree(width: usize, depth: usize) -> CatalogSnapshot {
 #[test]
 fn a_bundle_expanding_beyond_the_line_limit_is_refused_before_it_expands() {
     // 7 × 7 = 49 lines: within the limit.
-    let priced = price_quote(
-        &[item("bundle-0")],
-        &bundle_tree(7, 2),
-        &TenantSettings::default(),
-        NOW,
-    )
-    .expect("49 lines");
+    let priced = price_against(&[item("bundle-0")], &bundle_tree(7, 2)).expect("49 lines");
     assert_eq!(priced.items[0].quote_item_price.len(), 49);
 
     // 20^8 components if expanded: refused after at most the limit's visits.
-    let err = price_quote(
-        &[item("bundle-0")],
-        &bundle_tree(20, 8),
-        &TenantSettings::default(),
-        NOW,
-    )
-    .unwrap_err();
+    let err = price_against(&[item("bundle-0")], &bundle_tree(20, 8)).unwrap_err();
     let PricingErrorKind::Limit(limit) = &err.kind else {
         panic!("a limit error: {err}");
     };

@@ -280,4 +280,6 @@ mod alteration_tests;
 #[cfg(test)]
 mod limit_tests;
 #[cfg(test)]
+mod test_support;
+#[cfg(test)]
 mod tests;

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use time::OffsetDateTime;
 
-use super::catalog::CatalogView;
+use super::catalog::{CatalogView, is_retired};
 use super::error::{PricingError, PricingErrorKind};
 use super::line::{Alteration, Line, Reduction, price_ref};
 use super::path::ItemPath;
@@ -23,11 +23,6 @@ const MAX_BUNDLE_DEPTH: usize = 8;
 pub(super) struct OfferingPrices<'c> {
     pub lines: Vec<Line<'c>>,
     pub discounts: Vec<&'c ProductOfferingPrice>,
-}
-
-/// Whether a lifecycle status means "no longer sold" (case-insensitive).
-pub(super) fn is_retired(status: Option<&str>) -> bool {
-    status.is_some_and(|s| s.eq_ignore_ascii_case("retired") || s.eq_ignore_ascii_case("obsolete"))
 }
 
 /// Checks that `offering` can be quoted at `now`. `isSellable: false` is only allowed inside a

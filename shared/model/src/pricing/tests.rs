@@ -6,14 +6,13 @@ use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use time::macros::datetime;
 
+use super::test_support::*;
 use super::*;
 use crate::money::Money;
 use crate::sample_catalog::sample_catalog;
 use crate::tmf::{
     EntityRef, Price, PriceAlteration, ProductOffering, ProductOfferingPrice, TimePeriod,
 };
-
-const NOW: OffsetDateTime = datetime!(2026-03-10 12:00 UTC);
 
 fn item(offering: &str, quantity: Option<i64>) -> QuoteItem {
     QuoteItem {
@@ -24,16 +23,8 @@ fn item(offering: &str, quantity: Option<i64>) -> QuoteItem {
     }
 }
 
-fn price(items: &[QuoteItem]) -> Result<PricedQuote, PricingError> {
-    price_quote(items, &sample_catalog(), &TenantSettings::default(), NOW)
-}
-
 fn err(items: &[QuoteItem]) -> PricingError {
-    price(items).expect_err("pricing should fail")
-}
-
-fn eur(value: Decimal) -> Option<Money> {
-    Some(Money::new(value, Currency::EUR))
+    price_sample(items).expect_err("pricing should fail")
 }
 
 fn requested(percentage: Option<Decimal>, amount: Option<Decimal>) -> Vec<QuotePrice> {
@@ -106,12 +97,7 @@ fn an_offering_not_for_sale_alone_is_refused_at_top_level() {
         .expect("sample")
         .clone();
     o.is_sellable = Some(false);
-    let result = price_quote(
-        &[item("tv-addon", None)],
-        &catalog_with(o),
-        &TenantSettings::default(),
-        NOW,
-    );
+    let result = price_against(&[item("tv-addon", None)], &catalog_with(o));
     assert!(matches!(
         result,
         Err(PricingError {
@@ -131,12 +117,7 @@ fn an_offering_outside_its_valid_for_is_refused() {
         start_date_time: None,
         end_date_time: Some(datetime!(2026-01-01 0:00 UTC)),
     });
-    let result = price_quote(
-        &[item("tv-addon", None)],
-        &catalog_with(o),
-        &TenantSettings::default(),
-        NOW,
-    );
+    let result = price_against(&[item("tv-addon", None)], &catalog_with(o));
     assert_eq!(
         result.expect_err("expired").kind,
         PricingErrorKind::NotValidAt {
@@ -154,13 +135,7 @@ fn an_expired_price_is_skipped() {
         end_date_time: Some(datetime!(2025-01-01 0:00 UTC)),
     });
     catalog.insert_price(promo);
-    let priced = price_quote(
-        &[item("fibre-1g", None)],
-        &catalog,
-        &TenantSettings::default(),
-        NOW,
-    )
-    .expect("priced");
+    let priced = price_against(&[item("fibre-1g", None)], &catalog).expect("priced");
     assert!(
         priced.items[0]
             .quote_item_price
@@ -186,7 +161,7 @@ fn a_bundle_with_its_own_price_includes_its_children_at_no_charge() {
     let mut parent = item("home-bundle", None);
     parent.quote_item = vec![item("fibre-1g", None), item("tv-addon", None)];
 
-    let priced = price_quote(&[parent], &catalog, &TenantSettings::default(), NOW).expect("priced");
+    let priced = price_against(&[parent], &catalog).expect("priced");
 
     assert!(
         priced.items[0]
@@ -203,7 +178,7 @@ fn explicit_children_of_a_bundle_without_price_are_charged_by_parent_quantity() 
     let mut parent = item("home-bundle", Some(2));
     parent.quote_item = vec![item("tv-addon", None)];
 
-    let priced = price(&[parent]).expect("priced");
+    let priced = price_sample(&[parent]).expect("priced");
 
     assert!(priced.items[0].quote_item_price.is_empty());
     assert_eq!(
@@ -249,8 +224,8 @@ fn a_requested_amount_above_the_threshold_needs_approval_and_repricing_is_stable
     let mut i = item("mobile-s", None);
     i.quote_item_price = requested(None, Some(dec!(3)));
 
-    let first = price(&[i]).expect("priced");
-    let again = price(&first.items).expect("repriced");
+    let first = price_sample(&[i]).expect("priced");
+    let again = price_sample(&first.items).expect("repriced");
 
     assert!(first.approval_required, "3 of 15 is 20 % > 15 %");
     assert_eq!(
@@ -262,10 +237,7 @@ fn a_requested_amount_above_the_threshold_needs_approval_and_repricing_is_stable
 
 #[test]
 fn an_unknown_price_type_is_carried_as_its_own_line_and_total() {
-    let mut catalog = sample_catalog();
-    let mut o = catalog.offering("tv-addon").expect("sample").clone();
-    o.product_offering_price.push(EntityRef::to("tv-penalty"));
-    catalog.insert_offering(o);
+    let mut catalog = sample_referring("tv-addon", "tv-penalty");
     catalog.insert_price(ProductOfferingPrice {
         id: "tv-penalty".into(),
         price_type: "penalty".into(),
@@ -273,13 +245,7 @@ fn an_unknown_price_type_is_carried_as_its_own_line_and_total() {
         ..ProductOfferingPrice::default()
     });
 
-    let priced = price_quote(
-        &[item("tv-addon", Some(2))],
-        &catalog,
-        &TenantSettings::default(),
-        NOW,
-    )
-    .expect("priced");
+    let priced = price_against(&[item("tv-addon", Some(2))], &catalog).expect("priced");
 
     let types: Vec<&str> = priced.total.iter().map(|t| t.price_type.as_str()).collect();
     assert_eq!(types, ["recurring", "penalty"]);
@@ -294,13 +260,8 @@ fn prices_in_two_currencies_are_a_typed_error() {
     tv.price = Some(Money::new(dec!(10), Currency::USD));
     catalog.insert_price(tv);
 
-    let e = price_quote(
-        &[item("mobile-s", None), item("tv-addon", None)],
-        &catalog,
-        &TenantSettings::default(),
-        NOW,
-    )
-    .expect_err("mixed");
+    let e = price_against(&[item("mobile-s", None), item("tv-addon", None)], &catalog)
+        .expect_err("mixed");
 
     assert_eq!(e.path, "quoteItem[1].productOffering.id");
     assert_eq!(
@@ -321,12 +282,7 @@ fn a_bundle_containing_itself_is_an_error() {
     bundle
         .bundled_product_offering
         .push(EntityRef::to("home-bundle"));
-    let result = price_quote(
-        &[item("home-bundle", None)],
-        &catalog_with(bundle),
-        &TenantSettings::default(),
-        NOW,
-    );
+    let result = price_against(&[item("home-bundle", None)], &catalog_with(bundle));
     assert_eq!(result.expect_err("cycle").code(), "BUNDLE_CYCLE");
 }
 

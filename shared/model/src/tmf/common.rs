@@ -41,32 +41,20 @@ impl TypeInfo {
     }
 }
 
-/// A reference to another entity (TMF `EntityRef` and its named variants such as
-/// `ProductOfferingRef`, `ProductOfferingPriceRef`, `BillingAccountRef`, `QuoteRef`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct EntityRef {
-    /// Identifier of the referred entity.
-    pub id: String,
-    /// Hyperlink to the referred entity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub href: Option<String>,
-    /// Name of the referred entity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Class of the referred entity (`@referredType`).
-    #[serde(
-        rename = "@referredType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub referred_type: Option<String>,
-    /// `@type`, `@baseType`, `@schemaLocation`.
-    #[serde(flatten)]
-    pub type_info: TypeInfo,
-    /// Unmodelled fields, kept verbatim.
-    #[serde(flatten)]
-    pub extensions: Extensions,
+tmf_struct! {
+    /// A reference to another entity (TMF `EntityRef` and its named variants such as
+    /// `ProductOfferingRef`, `ProductOfferingPriceRef`, `BillingAccountRef`, `QuoteRef`).
+    pub struct EntityRef {
+        /// Identifier of the referred entity.
+        pub id: String,
+        /// Hyperlink to the referred entity.
+        pub href: Option<String>,
+        /// Name of the referred entity.
+        pub name: Option<String>,
+        /// Class of the referred entity (`@referredType`).
+        #[serde(rename = "@referredType")]
+        pub referred_type: Option<String>,
+    }
 }
 
 impl EntityRef {
@@ -79,62 +67,37 @@ impl EntityRef {
     }
 }
 
-/// A party (customer, sales agent, approver) with a role (TMF `RelatedParty`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RelatedParty {
-    /// Identifier of the party.
-    pub id: String,
-    /// Hyperlink to the party.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub href: Option<String>,
-    /// Name of the party.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// Role the party plays (e.g. `customer`, `approver`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub role: Option<String>,
-    /// Class of the party (`@referredType`, e.g. `Individual`, `Organization`).
-    #[serde(
-        rename = "@referredType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub referred_type: Option<String>,
-    /// `@type`, `@baseType`, `@schemaLocation`.
-    #[serde(flatten)]
-    pub type_info: TypeInfo,
-    /// Unmodelled fields, kept verbatim.
-    #[serde(flatten)]
-    pub extensions: Extensions,
+tmf_struct! {
+    /// A party (customer, sales agent, approver) with a role (TMF `RelatedParty`).
+    pub struct RelatedParty {
+        /// Identifier of the party.
+        pub id: String,
+        /// Hyperlink to the party.
+        pub href: Option<String>,
+        /// Name of the party.
+        pub name: Option<String>,
+        /// Role the party plays (e.g. `customer`, `approver`).
+        pub role: Option<String>,
+        /// Class of the party (`@referredType`, e.g. `Individual`, `Organization`).
+        #[serde(rename = "@referredType")]
+        pub referred_type: Option<String>,
+    }
 }
 
-/// A free-text note with author and date (TMF `Note`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Note {
-    /// Identifier of the note within its resource.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Author of the note.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub author: Option<String>,
-    /// When the note was written.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
-    )]
-    pub date: Option<OffsetDateTime>,
-    /// The text.
-    #[serde(default)]
-    pub text: String,
-    /// `@type`, `@baseType`, `@schemaLocation`.
-    #[serde(flatten)]
-    pub type_info: TypeInfo,
-    /// Unmodelled fields, kept verbatim.
-    #[serde(flatten)]
-    pub extensions: Extensions,
+tmf_struct! {
+    /// A free-text note with author and date (TMF `Note`).
+    pub struct Note {
+        /// Identifier of the note within its resource.
+        pub id: Option<String>,
+        /// Author of the note.
+        pub author: Option<String>,
+        /// When the note was written.
+        #[serde(with = "time::serde::rfc3339::option")]
+        pub date: Option<OffsetDateTime>,
+        /// The text.
+        #[serde(default)]
+        pub text: String,
+    }
 }
 
 /// A period of validity; an absent end means open-ended (TMF `TimePeriod`).
@@ -165,29 +128,19 @@ impl TimePeriod {
     }
 }
 
-/// A named characteristic value of a product, of any JSON type (TMF `Characteristic`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Characteristic {
-    /// Characteristic name, e.g. `dataAllowanceGB`.
-    pub name: String,
-    /// Data type of the value, as the catalog states it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value_type: Option<String>,
-    /// The value, of any JSON type. `None` only when the characteristic was sent without one
-    /// (TMF648 v5 allows it): it stays absent on the wire, while an explicit `null` stays `null`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        deserialize_with = "present_value"
-    )]
-    pub value: Option<Value>,
-    /// `@type`, `@baseType`, `@schemaLocation`.
-    #[serde(flatten)]
-    pub type_info: TypeInfo,
-    /// Unmodelled fields, kept verbatim.
-    #[serde(flatten)]
-    pub extensions: Extensions,
+tmf_struct! {
+    /// A named characteristic value of a product, of any JSON type (TMF `Characteristic`).
+    pub struct Characteristic {
+        /// Characteristic name, e.g. `dataAllowanceGB`.
+        pub name: String,
+        /// Data type of the value, as the catalog states it.
+        pub value_type: Option<String>,
+        /// The value, of any JSON type. `None` only when the characteristic was sent without one
+        /// (TMF648 v5 allows it): it stays absent on the wire, while an explicit `null` stays
+        /// `null`.
+        #[serde(deserialize_with = "present_value")]
+        pub value: Option<Value>,
+    }
 }
 
 /// A present JSON value, `null` included (plain `Option<Value>` would read `null` as absent).
@@ -206,40 +159,23 @@ pub struct Quantity {
     pub units: String,
 }
 
-/// An approval given or requested on a quote (TMF648 `Authorization`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Authorization {
-    /// When the approval was given.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
-    )]
-    pub given_date: Option<OffsetDateTime>,
-    /// Name of the authorization, e.g. `discountApproval`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// When the approval was requested.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
-    )]
-    pub requested_date: Option<OffsetDateTime>,
-    /// How the approval was signed, e.g. the approver's token subject.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub signature_representation: Option<String>,
-    /// State of the approval, e.g. `approved`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<String>,
-    /// Who approved.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub approver: Vec<RelatedParty>,
-    /// `@type`, `@baseType`, `@schemaLocation`.
-    #[serde(flatten)]
-    pub type_info: TypeInfo,
-    /// Unmodelled fields, kept verbatim.
-    #[serde(flatten)]
-    pub extensions: Extensions,
+tmf_struct! {
+    /// An approval given or requested on a quote (TMF648 `Authorization`).
+    pub struct Authorization {
+        /// When the approval was given.
+        #[serde(with = "time::serde::rfc3339::option")]
+        pub given_date: Option<OffsetDateTime>,
+        /// Name of the authorization, e.g. `discountApproval`.
+        pub name: Option<String>,
+        /// When the approval was requested.
+        #[serde(with = "time::serde::rfc3339::option")]
+        pub requested_date: Option<OffsetDateTime>,
+        /// How the approval was signed, e.g. the approver's token subject.
+        pub signature_representation: Option<String>,
+        /// State of the approval, e.g. `approved`.
+        pub state: Option<String>,
+        /// Who approved.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub approver: Vec<RelatedParty>,
+    }
 }

@@ -4,28 +4,19 @@ use serde::{Deserialize, Serialize};
 
 use super::common::{Extensions, TypeInfo};
 
-/// A TMF630 `Error`: `code` and `reason` are required; `status` is the HTTP status as a
-/// string; `referenceError` is a URI of documentation about the error (not a field pointer).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorBody {
-    /// Application error code, stable for clients to match on.
-    pub code: String,
-    /// Short explanation of the error class.
-    pub reason: String,
-    /// Detail of this occurrence, naming the JSON path at fault where there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// HTTP status, as a string.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<String>,
-    /// URI of documentation about this error.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reference_error: Option<String>,
-    /// `@type`, `@baseType`, `@schemaLocation`.
-    #[serde(flatten)]
-    pub type_info: TypeInfo,
-    /// Unmodelled fields, kept verbatim.
-    #[serde(flatten)]
-    pub extensions: Extensions,
+tmf_struct! {
+    /// A TMF630 `Error`: `code` and `reason` are required; `status` is the HTTP status as a
+    /// string; `referenceError` is a URI of documentation about the error (not a field pointer).
+    pub struct ErrorBody {
+        /// Application error code, stable for clients to match on.
+        pub code: String,
+        /// Short explanation of the error class.
+        pub reason: String,
+        /// Detail of this occurrence, naming the JSON path at fault where there is one.
+        pub message: Option<String>,
+        /// HTTP status, as a string.
+        pub status: Option<String>,
+        /// URI of documentation about this error.
+        pub reference_error: Option<String>,
+    }
 }

@@ -6,130 +6,87 @@ use time::OffsetDateTime;
 use super::common::{EntityRef, Extensions, Note, RelatedParty, TypeInfo};
 use super::quote::{OrderPrice, ProductRefOrValue};
 
-/// A product order (TMF622 `ProductOrder`). On create we send no `state`: the order system
-/// assigns it, and it arrives later through the listener.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProductOrder {
-    /// Identifier (ours on create; the downstream's id is kept separately).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Hyperlink.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub href: Option<String>,
-    /// Our order id as seen by order management (makes the POST de-duplicable).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub external_id: Option<String>,
-    /// Category.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub category: Option<String>,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// When the order was created.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
-    )]
-    pub order_date: Option<OffsetDateTime>,
-    /// The quotes this order realises.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub quote: Vec<EntityRef>,
-    /// The items.
-    #[serde(default)]
-    pub product_order_item: Vec<ProductOrderItem>,
-    /// Parties involved.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub related_party: Vec<RelatedParty>,
-    /// The single billing account (TMF622 has one, where the quote has an array).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub billing_account: Option<EntityRef>,
-    /// Notes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub note: Vec<Note>,
-    /// Agreed totals.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub order_total_price: Vec<OrderPrice>,
-    /// State assigned by order management; absent on create.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<ProductOrderState>,
-    /// When order management reported the order `completed` (TMF622 `completionDate`).
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
-    )]
-    pub completion_date: Option<OffsetDateTime>,
-    /// `@type`, `@baseType`, `@schemaLocation`.
-    #[serde(flatten)]
-    pub type_info: TypeInfo,
-    /// Unmodelled fields, kept verbatim.
-    #[serde(flatten)]
-    pub extensions: Extensions,
+tmf_struct! {
+    /// A product order (TMF622 `ProductOrder`). On create we send no `state`: the order system
+    /// assigns it, and it arrives later through the listener.
+    pub struct ProductOrder {
+        /// Identifier (ours on create; the downstream's id is kept separately).
+        pub id: Option<String>,
+        /// Hyperlink.
+        pub href: Option<String>,
+        /// Our order id as seen by order management (makes the POST de-duplicable).
+        pub external_id: Option<String>,
+        /// Category.
+        pub category: Option<String>,
+        /// Description.
+        pub description: Option<String>,
+        /// When the order was created.
+        #[serde(with = "time::serde::rfc3339::option")]
+        pub order_date: Option<OffsetDateTime>,
+        /// The quotes this order realises.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub quote: Vec<EntityRef>,
+        /// The items.
+        #[serde(default)]
+        pub product_order_item: Vec<ProductOrderItem>,
+        /// Parties involved.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub related_party: Vec<RelatedParty>,
+        /// The single billing account (TMF622 has one, where the quote has an array).
+        pub billing_account: Option<EntityRef>,
+        /// Notes.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub note: Vec<Note>,
+        /// Agreed totals.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub order_total_price: Vec<OrderPrice>,
+        /// State assigned by order management; absent on create.
+        pub state: Option<ProductOrderState>,
+        /// When order management reported the order `completed` (TMF622 `completionDate`).
+        #[serde(with = "time::serde::rfc3339::option")]
+        pub completion_date: Option<OffsetDateTime>,
+    }
 }
 
-/// One item of a product order (TMF622 `ProductOrderItem`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProductOrderItem {
-    /// Identifier within the order.
-    pub id: String,
-    /// `add` for everything q2c creates from a quote.
-    pub action: String,
-    /// How many.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quantity: Option<i64>,
-    /// The product to provide, with its characteristics.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product: Option<ProductRefOrValue>,
-    /// The offering ordered.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product_offering: Option<EntityRef>,
-    /// The quote item this order item comes from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quote_item: Option<QuoteItemRef>,
-    /// Agreed prices.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub item_price: Vec<OrderPrice>,
-    /// Child items.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub product_order_item: Vec<ProductOrderItem>,
-    /// State assigned by order management.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<ProductOrderItemState>,
-    /// `@type`, `@baseType`, `@schemaLocation`.
-    #[serde(flatten)]
-    pub type_info: TypeInfo,
-    /// Unmodelled fields, kept verbatim.
-    #[serde(flatten)]
-    pub extensions: Extensions,
+tmf_struct! {
+    /// One item of a product order (TMF622 `ProductOrderItem`).
+    pub struct ProductOrderItem {
+        /// Identifier within the order.
+        pub id: String,
+        /// `add` for everything q2c creates from a quote.
+        pub action: String,
+        /// How many.
+        pub quantity: Option<i64>,
+        /// The product to provide, with its characteristics.
+        pub product: Option<ProductRefOrValue>,
+        /// The offering ordered.
+        pub product_offering: Option<EntityRef>,
+        /// The quote item this order item comes from.
+        pub quote_item: Option<QuoteItemRef>,
+        /// Agreed prices.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub item_price: Vec<OrderPrice>,
+        /// Child items.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub product_order_item: Vec<ProductOrderItem>,
+        /// State assigned by order management.
+        pub state: Option<ProductOrderItemState>,
+    }
 }
 
-/// A reference to a quote item (TMF622 `QuoteItemRef`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct QuoteItemRef {
-    /// The quote item's id.
-    pub id: String,
-    /// The quote's id.
-    pub quote_id: String,
-    /// Hyperlink to the quote.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quote_href: Option<String>,
-    /// `@referredType`.
-    #[serde(
-        rename = "@referredType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub referred_type: Option<String>,
-    /// `@type`, `@baseType`, `@schemaLocation`.
-    #[serde(flatten)]
-    pub type_info: TypeInfo,
-    /// Unmodelled fields, kept verbatim.
-    #[serde(flatten)]
-    pub extensions: Extensions,
+tmf_struct! {
+    /// A reference to a quote item (TMF622 `QuoteItemRef`).
+    pub struct QuoteItemRef {
+        /// The quote item's id.
+        pub id: String,
+        /// The quote's id.
+        pub quote_id: String,
+        /// Hyperlink to the quote.
+        pub quote_href: Option<String>,
+        /// `@referredType`.
+        #[serde(rename = "@referredType")]
+        pub referred_type: Option<String>,
+    }
 }
 
 /// TMF622 v4 product order states.

@@ -7,79 +7,52 @@ use time::OffsetDateTime;
 use super::common::{Characteristic, EntityRef, Extensions, RelatedParty, TypeInfo};
 use super::quote::{Price, PriceAlteration};
 
-/// A product in the inventory (TMF637 `Product`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Product {
-    /// Identifier (assigned by q2c).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<String>,
-    /// Hyperlink.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub href: Option<String>,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Whether the product is a bundle (its components are related products).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub is_bundle: Option<bool>,
-    /// Name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// When the order that created it was placed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
-    )]
-    pub order_date: Option<OffsetDateTime>,
-    /// When the customer started holding it.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
-    )]
-    pub start_date: Option<OffsetDateTime>,
-    /// When it was terminated.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "time::serde::rfc3339::option"
-    )]
-    pub termination_date: Option<OffsetDateTime>,
-    /// The account billing charges it to (TMF `BillingAccountRef`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub billing_account: Option<EntityRef>,
-    /// Characteristics as ordered.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub product_characteristic: Vec<Characteristic>,
-    /// The offering it was sold as.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product_offering: Option<EntityRef>,
-    /// The order items that created or changed it.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub product_order_item: Vec<RelatedProductOrderItem>,
-    /// The prices agreed (the quoted prices, never the catalog's current ones).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub product_price: Vec<ProductPrice>,
-    /// Related products (a bundle's components: `bundles`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub product_relationship: Vec<ProductRelationship>,
-    /// The specification.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product_specification: Option<EntityRef>,
-    /// Parties (the customer, ...).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub related_party: Vec<RelatedParty>,
-    /// Lifecycle status.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<ProductStatus>,
-    /// `@type`, `@baseType`, `@schemaLocation`.
-    #[serde(flatten)]
-    pub type_info: TypeInfo,
-    /// Unmodelled fields, kept verbatim.
-    #[serde(flatten)]
-    pub extensions: Extensions,
+tmf_struct! {
+    /// A product in the inventory (TMF637 `Product`).
+    pub struct Product {
+        /// Identifier (assigned by q2c).
+        pub id: Option<String>,
+        /// Hyperlink.
+        pub href: Option<String>,
+        /// Description.
+        pub description: Option<String>,
+        /// Whether the product is a bundle (its components are related products).
+        pub is_bundle: Option<bool>,
+        /// Name.
+        pub name: Option<String>,
+        /// When the order that created it was placed.
+        #[serde(with = "time::serde::rfc3339::option")]
+        pub order_date: Option<OffsetDateTime>,
+        /// When the customer started holding it.
+        #[serde(with = "time::serde::rfc3339::option")]
+        pub start_date: Option<OffsetDateTime>,
+        /// When it was terminated.
+        #[serde(with = "time::serde::rfc3339::option")]
+        pub termination_date: Option<OffsetDateTime>,
+        /// The account billing charges it to (TMF `BillingAccountRef`).
+        pub billing_account: Option<EntityRef>,
+        /// Characteristics as ordered.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub product_characteristic: Vec<Characteristic>,
+        /// The offering it was sold as.
+        pub product_offering: Option<EntityRef>,
+        /// The order items that created or changed it.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub product_order_item: Vec<RelatedProductOrderItem>,
+        /// The prices agreed (the quoted prices, never the catalog's current ones).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub product_price: Vec<ProductPrice>,
+        /// Related products (a bundle's components: `bundles`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub product_relationship: Vec<ProductRelationship>,
+        /// The specification.
+        pub product_specification: Option<EntityRef>,
+        /// Parties (the customer, ...).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub related_party: Vec<RelatedParty>,
+        /// Lifecycle status.
+        pub status: Option<ProductStatus>,
+    }
 }
 
 impl Product {
@@ -108,38 +81,27 @@ impl Product {
     }
 }
 
-/// A price of a product (TMF637 `ProductPrice`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ProductPrice {
-    /// Description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// `recurring`, `oneTime`, `usage`, ...
-    pub price_type: String,
-    /// Charge period of a recurring price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recurring_charge_period: Option<String>,
-    /// Unit of a usage price.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit_of_measure: Option<String>,
-    /// The amounts.
-    pub price: Price,
-    /// The catalog price it comes from.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product_offering_price: Option<EntityRef>,
-    /// Alterations (a promotion keeps its `applicationDuration`).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub product_price_alteration: Vec<PriceAlteration>,
-    /// `@type`, `@baseType`, `@schemaLocation`.
-    #[serde(flatten)]
-    pub type_info: TypeInfo,
-    /// Unmodelled fields, kept verbatim.
-    #[serde(flatten)]
-    pub extensions: Extensions,
+tmf_struct! {
+    /// A price of a product (TMF637 `ProductPrice`).
+    pub struct ProductPrice {
+        /// Description.
+        pub description: Option<String>,
+        /// Name.
+        pub name: Option<String>,
+        /// `recurring`, `oneTime`, `usage`, ...
+        pub price_type: String,
+        /// Charge period of a recurring price.
+        pub recurring_charge_period: Option<String>,
+        /// Unit of a usage price.
+        pub unit_of_measure: Option<String>,
+        /// The amounts.
+        pub price: Price,
+        /// The catalog price it comes from.
+        pub product_offering_price: Option<EntityRef>,
+        /// Alterations (a promotion keeps its `applicationDuration`).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        pub product_price_alteration: Vec<PriceAlteration>,
+    }
 }
 
 /// The order item that created or changed a product (TMF637 `RelatedProductOrderItem`).

@@ -15,7 +15,7 @@
 //! alarm's `Metrics`) has the metric name and a dimension pointing at the resource
 //! (`!Ref`, `!GetAtt`, or the literal index name).
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use super::{SourceKind, event_sources};
 use crate::template::{Resource, Template, items, target};
@@ -74,8 +74,7 @@ fn metric<'a>(definition: &'a Value) -> AlarmMetric<'a> {
 /// Every alarm of `template` with its metrics.
 pub fn alarms(template: &Template) -> Vec<Alarm<'_>> {
     template
-        .resources()
-        .filter(|r| r.kind == "AWS::CloudWatch::Alarm")
+        .resources_of("AWS::CloudWatch::Alarm")
         .map(|resource| {
             let mut metrics = Vec::new();
             if resource.prop("MetricName").is_some() {

@@ -4,7 +4,7 @@
 //! `Location`, `Deprecation`, `Sunset`, `Link`, the paging counts), and no origin is
 //! allowed unless configured: never `*`, and a parameter's default is empty.
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use crate::template::{Template, branches, items};
 use crate::{Rule, Violation};
@@ -96,7 +96,7 @@ pub fn check(template: &Template) -> Vec<Violation> {
 }
 
 fn describe(value: &Value) -> String {
-    serde_yaml::to_string(value)
+    serde_yaml_ng::to_string(value)
         .map(|s| s.trim().to_owned())
         .unwrap_or_default()
 }

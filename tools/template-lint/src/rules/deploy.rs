@@ -3,7 +3,7 @@
 //! in `Globals`) whose `Alarms` name alarms of the template, one of them on the function's
 //! own `Errors`.
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use super::alarms::alarms;
 use crate::template::{Template, items, target};
@@ -13,10 +13,7 @@ use crate::{Rule, Violation};
 pub fn check(template: &Template) -> Vec<Violation> {
     let all_alarms = alarms(template);
     let mut violations = Vec::new();
-    for function in template
-        .resources()
-        .filter(|r| r.kind == "AWS::Serverless::Function")
-    {
+    for function in template.resources_of("AWS::Serverless::Function") {
         let mut report = |message: String| {
             violations.push(Violation::new(Rule::SafeDeployment, function.name, message));
         };

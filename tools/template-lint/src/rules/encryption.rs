@@ -2,7 +2,7 @@
 //! KMS key, so that access to the data is also governed by the key policy and logged in
 //! CloudTrail. SQS-managed SSE and DynamoDB's default AWS-owned key do neither.
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use crate::template::{Resource, Template};
 use crate::{Rule, Violation};

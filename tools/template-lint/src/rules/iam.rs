@@ -4,7 +4,7 @@
 //! inline statements in SAM `Policies`. Resource policies (key and queue policies) are out of
 //! scope: their deny-all statements and the key's root statement are how AWS expects them.
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use crate::template::{Template, items};
 use crate::{Rule, Violation};
@@ -158,7 +158,8 @@ Resources:
         assert!(is_wildcard("sqs:*"));
         assert!(is_wildcard("*"));
         assert!(
-            wildcard(&serde_yaml::from_str("{Effect: Deny, Action: '*'}").expect("yaml")).is_none()
+            wildcard(&serde_yaml_ng::from_str("{Effect: Deny, Action: '*'}").expect("yaml"))
+                .is_none()
         );
     }
 }

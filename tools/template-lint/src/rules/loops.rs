@@ -8,7 +8,7 @@
 //! event source mapping can run without a batching window: it must be mapped, and without
 //! one.
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use super::{SourceKind, event_sources};
 use crate::template::{Template, target};
@@ -21,10 +21,7 @@ const CONTINUATIONS: &str = "-continuations";
 pub fn check_recursive_loop(template: &Template) -> Vec<Violation> {
     let sources = event_sources(template);
     let mut violations = Vec::new();
-    for function in template
-        .resources()
-        .filter(|r| r.kind == "AWS::Serverless::Function")
-    {
+    for function in template.resources_of("AWS::Serverless::Function") {
         let referenced: Vec<&str> = function
             .prop("Environment")
             .and_then(|e| e.get("Variables"))
@@ -67,7 +64,7 @@ pub fn check_recursive_loop(template: &Template) -> Vec<Violation> {
 pub fn check_continuations_mapped(template: &Template) -> Vec<Violation> {
     let sources = event_sources(template);
     let mut violations = Vec::new();
-    for queue in template.resources().filter(|r| r.kind == "AWS::SQS::Queue") {
+    for queue in template.resources_of("AWS::SQS::Queue") {
         if !is_continuation_queue(template, queue.name) {
             continue;
         }

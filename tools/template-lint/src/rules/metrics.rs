@@ -4,7 +4,7 @@
 //! services the stack uses; a name outside these lists is a typo or a metric nobody emits,
 //! and a graph or alarm on it stays empty forever.
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use super::alarms::alarms;
 use crate::template::{Template, items};
@@ -111,10 +111,7 @@ pub fn check(template: &Template) -> Vec<Violation> {
             }
         }
     }
-    for dashboard in template
-        .resources()
-        .filter(|r| r.kind == "AWS::CloudWatch::Dashboard")
-    {
+    for dashboard in template.resources_of("AWS::CloudWatch::Dashboard") {
         let body = match dashboard.prop("DashboardBody").map(body_text) {
             Some(Some(text)) => text,
             _ => {
@@ -126,7 +123,7 @@ pub fn check(template: &Template) -> Vec<Violation> {
                 continue;
             }
         };
-        let document: Value = match serde_yaml::from_str(&placeholders(&body)) {
+        let document: Value = match serde_yaml_ng::from_str(&placeholders(&body)) {
             Ok(document) => document,
             Err(error) => {
                 violations.push(Violation::new(

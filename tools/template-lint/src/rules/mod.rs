@@ -14,7 +14,7 @@ pub mod redrive;
 pub mod retain;
 pub mod visibility;
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use crate::template::{Template, attribute, target};
 
@@ -45,6 +45,14 @@ pub struct EventSource<'a> {
     pub source: Option<&'a str>,
     /// The mapping's properties (`FunctionResponseTypes`, `BatchSize`, ...).
     pub properties: &'a Value,
+}
+
+/// The SQS event sources of `template` naming both ends: (queue, function) logical ids.
+pub fn sqs_consumers(template: &Template) -> impl Iterator<Item = (&str, &str)> {
+    event_sources(template)
+        .into_iter()
+        .filter(|s| s.kind == SourceKind::Sqs)
+        .filter_map(|s| Some((s.source?, s.function?)))
 }
 
 /// Every event source mapping of `template`.

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use super::iam::documents;
 use super::redrive::parse_embedded;

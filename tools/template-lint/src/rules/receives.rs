@@ -4,10 +4,10 @@
 //! dead-letters messages early; a larger one lets SQS move them without a reason. With
 //! `maxReceiveCount` per queue, a shared parameter is an easy mistake.
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use super::redrive::parse_embedded;
-use super::{SourceKind, event_sources};
+use super::sqs_consumers;
 use crate::template::Template;
 use crate::{Rule, Violation};
 
@@ -17,13 +17,7 @@ const VARIABLE: &str = "MAX_RECEIVE_COUNT";
 /// Checks every SQS event source whose function sets [`VARIABLE`].
 pub fn check(template: &Template) -> Vec<Violation> {
     let mut violations = Vec::new();
-    for source in event_sources(template)
-        .into_iter()
-        .filter(|s| s.kind == SourceKind::Sqs)
-    {
-        let (Some(queue_name), Some(function_name)) = (source.source, source.function) else {
-            continue;
-        };
+    for (queue_name, function_name) in sqs_consumers(template) {
         let (Some(queue), Some(function)) = (
             template.resource(queue_name),
             template.resource(function_name),

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use crate::template::{Template, target};
 use crate::{MIN_RECEIVE_COUNT, Rule, Violation};
@@ -12,7 +12,7 @@ use crate::{MIN_RECEIVE_COUNT, Rule, Violation};
 pub fn check(template: &Template) -> Vec<Violation> {
     let exempt = dead_letter_targets(template);
     let mut violations = Vec::new();
-    for queue in template.resources().filter(|r| r.kind == "AWS::SQS::Queue") {
+    for queue in template.resources_of("AWS::SQS::Queue") {
         let Some(policy) = queue.prop("RedrivePolicy").map(parse_embedded) else {
             if !exempt.contains(queue.name) {
                 violations.push(Violation::new(
@@ -104,7 +104,7 @@ fn collect_on_failure<'a>(value: &'a Value, found: &mut impl FnMut(&'a str)) {
 /// CloudFormation accepts the redrive policies as an object or as a JSON string.
 pub(crate) fn parse_embedded(value: &Value) -> Value {
     match value.as_str() {
-        Some(json) => serde_yaml::from_str(json).unwrap_or(Value::Null),
+        Some(json) => serde_yaml_ng::from_str(json).unwrap_or(Value::Null),
         None => value.clone(),
     }
 }

@@ -4,7 +4,7 @@
 //! queue can be created again; or `Retain`), and the table refuses deletion
 //! (`DeletionProtectionEnabled`) besides being retained.
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 use crate::template::{Resource, Template};
 use crate::{Rule, Violation};

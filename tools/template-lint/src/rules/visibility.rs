@@ -2,7 +2,7 @@
 //! its consumer's timeout, or a batch still being processed (or retried by the poller) is
 //! delivered a second time.
 
-use super::{SourceKind, event_sources};
+use super::sqs_consumers;
 use crate::template::Template;
 use crate::{Rule, VISIBILITY_TIMEOUT_FACTOR, Violation};
 
@@ -14,13 +14,7 @@ const DEFAULT_VISIBILITY_TIMEOUT: f64 = 30.0;
 /// Checks every SQS event source whose queue and function are both in the template.
 pub fn check(template: &Template) -> Vec<Violation> {
     let mut violations = Vec::new();
-    for source in event_sources(template)
-        .into_iter()
-        .filter(|s| s.kind == SourceKind::Sqs)
-    {
-        let (Some(queue_name), Some(function_name)) = (source.source, source.function) else {
-            continue;
-        };
+    for (queue_name, function_name) in sqs_consumers(template) {
         let Some(queue) = template.resource(queue_name) else {
             continue;
         };
