@@ -3,10 +3,9 @@
 //! `serde_json::Error`, [`CodecError`], [`GroupFailed`] and [`WriterStopped`].
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use q2c_service::ports::StoreError;
-
-pub use crate::writer::{GroupFailed, WriterStopped};
 
 /// Opening a [`SqliteStore`](crate::SqliteStore) failed.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +55,16 @@ pub enum CodecError {
         value: String,
     },
 }
+
+/// The transaction of a group could not begin or commit; every write in it failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("SQLite group transaction failed")]
+pub struct GroupFailed(#[source] pub(crate) Arc<rusqlite::Error>);
+
+/// The writer thread is gone (it panicked outside a write, or the store was dropped).
+#[derive(Debug, thiserror::Error)]
+#[error("SQLite writer thread stopped")]
+pub struct WriterStopped;
 
 /// Wraps any adapter failure as [`StoreError::Backend`].
 pub(crate) fn backend<E>(error: E) -> StoreError

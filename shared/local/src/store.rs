@@ -17,7 +17,6 @@ use q2c_service::ports::{
     SettingsSource, StoreError,
 };
 use rusqlite::{Connection, OpenFlags};
-use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 
 use crate::error::{OpenError, backend};
@@ -31,8 +30,6 @@ const STATEMENT_CACHE: usize = 64;
 /// Reads running at once, each on its own connection. More would not go faster on a few
 /// cores; the bound keeps every reader connection reused instead of opened per burst.
 const MAX_READERS: usize = 8;
-/// Published outbox rows are kept this long for inspection before housekeeping drops them.
-const PUBLISHED_RETENTION: time::Duration = time::Duration::hours(1);
 
 /// Every store port on one SQLite database. Cheap to clone: clones share the connections.
 #[derive(Clone)]
@@ -52,19 +49,6 @@ struct ReaderPool {
     /// One permit per connection; taken before entering the blocking pool, so waiting
     /// readers park as tasks, not as blocking threads.
     permits: Arc<Semaphore>,
-}
-
-/// What [`SqliteStore::housekeeping`] deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct HousekeepingReport {
-    /// Expired idempotency records (completed past expiry, abandoned claims).
-    pub idempotency_records: u64,
-    /// Outbox rows published more than an hour before `now`.
-    pub outbox_events: u64,
-    /// Queue messages past their queue's retention (4 days; DLQs 14 days).
-    pub queue_messages: u64,
-    /// Hub delivery records past their expiry.
-    pub delivery_records: u64,
 }
 
 impl SqliteStore {
@@ -215,31 +199,6 @@ impl SqliteStore {
             settings,
             clock,
         }
-    }
-
-    /// Deletes expired idempotency records, outbox rows published more than an hour before
-    /// `now`, queue messages past their queue's retention (as SQS drops them) and expired hub
-    /// delivery records. Run it periodically; correctness never depends on it.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when SQLite fails.
-    pub async fn housekeeping(
-        &self,
-        now: OffsetDateTime,
-    ) -> Result<HousekeepingReport, StoreError> {
-        let idempotency_records = IdempotencyStore::purge_expired(self, now).await?;
-        let outbox_events = OutboxStore::purge_published(self, now - PUBLISHED_RETENTION).await?;
-        let queue_messages = crate::SqliteQueues::new(self)
-            .purge_expired(now)
-            .await
-            .map_err(|e| StoreError::Backend(Box::new(e)))?;
-        let delivery_records = self.purge_deliveries(now).await?;
-        Ok(HousekeepingReport {
-            idempotency_records,
-            outbox_events,
-            queue_messages,
-            delivery_records,
-        })
     }
 
     /// Runs `work` as one atomic write: in its own savepoint of the writer thread's group
