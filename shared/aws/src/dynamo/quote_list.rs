@@ -59,7 +59,7 @@ fn spec(tenant: &TenantId, filter: &QuoteFilter) -> QuerySpec {
             .name("#party_ids", PARTY_IDS)
             .value(":party", s(party.clone()));
     }
-    spec.key_condition = key_condition;
+    spec.key.text = key_condition;
     spec.filter = (!filters.is_empty()).then(|| filters.join(" AND "));
     spec.forward = false;
     spec
@@ -99,21 +99,21 @@ mod tests {
         let spec = spec(&tenant(), &filter);
         assert_eq!(spec.index, Some(GSI1));
         assert_eq!(
-            spec.key_condition,
+            spec.key.text,
             "gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to"
         );
         assert_eq!(
             spec.filter.as_deref(),
             Some("#state = :state AND contains(#party_ids, :party)")
         );
-        assert_eq!(spec.values[":state"], s("approved"));
+        assert_eq!(spec.key.values[":state"], s("approved"));
         assert!(!spec.forward);
     }
 
     #[test]
     fn no_filter_reads_the_whole_partition_without_a_filter_expression() {
         let spec = spec(&tenant(), &QuoteFilter::default());
-        assert_eq!(spec.key_condition, "gsi1pk = :pk");
+        assert_eq!(spec.key.text, "gsi1pk = :pk");
         assert!(spec.filter.is_none());
     }
 }
