@@ -5,16 +5,13 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use q2c_aws::Operation;
 use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore};
 use q2c_service::ports::{Destination, Page, QuoteStore};
-use time::macros::datetime;
 
-use crate::common::{accepted, dynamo_client, event, quote, store, tenant};
+use crate::common::{accepted, dynamo_client, event, insert_accepted, quote, setup};
 
 #[tokio::test]
 async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_requests() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let now = datetime!(2026-01-01 10:00 UTC);
+    let (store, acme, now) = setup().await;
     let stored = quote("q-1", now, &["p1"]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
     let (accepted, order) = accepted(&stored, now);
@@ -71,16 +68,9 @@ async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_
 #[tokio::test]
 async fn order_reads_and_dispatch_outcomes_cost_what_the_docs_say() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let now = datetime!(2026-01-01 10:00 UTC);
+    let (store, acme, now) = setup().await;
     let stored = quote("q-1", now, &[]);
-    store.insert(&acme, &stored, &[]).await.expect("insert");
-    let (accepted, order) = accepted(&stored, now);
-    store
-        .accept(&acme, &accepted, 1, &order, &[])
-        .await
-        .expect("accept");
+    insert_accepted(&store, &acme, &stored, now).await;
 
     let before = store.requests().snapshot();
     OrderStore::get(&store, &acme, "o-1")
