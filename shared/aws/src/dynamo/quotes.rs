@@ -167,20 +167,29 @@ impl DynamoStore {
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         let condition = version_condition(old.version);
+        let writes = self.quote_writes(tenant, quote, condition, &indexed_prices(old), events)?;
+        self.quote_transaction(writes, StoreError::VersionConflict)
+            .await
+    }
+
+    /// The writes of storing `quote` under `condition`: the quote item first, then its
+    /// events and the open-quote index items moving from `old_prices` to its prices.
+    fn quote_writes(
+        &self,
+        tenant: &TenantId,
+        quote: &StoredQuote,
+        condition: Expr,
+        old_prices: &BTreeSet<String>,
+        events: &[OutboxEvent],
+    ) -> Result<Vec<TransactWriteItem>, DynamoError> {
         let mut writes = vec![put_write(
             &self.table,
             encode(tenant, quote)?,
             Some(condition),
         )?];
         writes.extend(self.event_writes(events)?);
-        writes.extend(self.index_writes(
-            tenant,
-            quote.id(),
-            &indexed_prices(old),
-            &indexed_prices(quote),
-        )?);
-        self.quote_transaction(writes, StoreError::VersionConflict)
-            .await
+        writes.extend(self.index_writes(tenant, quote.id(), old_prices, &indexed_prices(quote))?);
+        Ok(writes)
     }
 
     /// Runs a quote transaction whose first write is the quote item.
@@ -212,18 +221,7 @@ impl QuoteStore for DynamoStore {
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         let absent = Expr::new("attribute_not_exists(pk)");
-        let mut writes = vec![put_write(
-            &self.table,
-            encode(tenant, quote)?,
-            Some(absent),
-        )?];
-        writes.extend(self.event_writes(events)?);
-        writes.extend(self.index_writes(
-            tenant,
-            quote.id(),
-            &BTreeSet::new(),
-            &indexed_prices(quote),
-        )?);
+        let writes = self.quote_writes(tenant, quote, absent, &BTreeSet::new(), events)?;
         self.quote_transaction(writes, StoreError::AlreadyExists)
             .await
     }

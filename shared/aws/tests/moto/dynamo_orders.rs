@@ -2,7 +2,7 @@
 //! acceptance leaving the open-quote index, and the requests each order operation makes.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use q2c_aws::Operation;
+use q2c_aws::{DynamoStore, Operation, RequestSnapshot};
 use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore};
 use q2c_service::ports::{Destination, Page, QuoteStore};
 
@@ -27,15 +27,7 @@ async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_
         )
         .await
         .expect("accept");
-    let delta = store.requests().snapshot().since(&before);
-    assert_eq!(
-        (
-            delta.total(),
-            delta.of(Operation::GetItem),
-            delta.of(Operation::TransactWriteItems)
-        ),
-        (2, 1, 1)
-    );
+    assert_eq!(gets_and_transactions(&store, &before), (2, 1, 1));
 
     let item = dynamo_client()
         .get_item()
@@ -105,13 +97,15 @@ async fn order_reads_and_dispatch_outcomes_cost_what_the_docs_say() {
         .record_dispatch(&acme, "o-1", failed)
         .await
         .expect("record");
-    let delta = store.requests().snapshot().since(&before);
-    assert_eq!(
-        (
-            delta.total(),
-            delta.of(Operation::GetItem),
-            delta.of(Operation::TransactWriteItems)
-        ),
-        (2, 1, 1)
-    );
+    assert_eq!(gets_and_transactions(&store, &before), (2, 1, 1));
+}
+
+/// The requests `store` made since `before`: all, `GetItem`s and `TransactWriteItems`.
+fn gets_and_transactions(store: &DynamoStore, before: &RequestSnapshot) -> (u64, u64, u64) {
+    let delta = store.requests().snapshot().since(before);
+    (
+        delta.total(),
+        delta.of(Operation::GetItem),
+        delta.of(Operation::TransactWriteItems),
+    )
 }
