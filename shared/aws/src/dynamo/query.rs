@@ -192,7 +192,9 @@ impl DynamoStore {
         self.batch_get_reading(keys, false).await
     }
 
-    /// [`Self::batch_get`], strongly consistent when `consistent`.
+    /// [`Self::batch_get`], strongly consistent when `consistent`. Retried by hand rather
+    /// than with a retry crate: each round asks only for the keys the last one left
+    /// unprocessed, keeping what it found.
     pub(crate) async fn batch_get_reading(
         &self,
         keys: Vec<Item>,
