@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::error::{ResultExt, backend, is_unique_violation};
 use crate::products::ProductRow;
-use crate::store::{PageBudget, SqliteStore, snapshot};
+use crate::store::{SqliteStore, listing};
 use crate::{outbox, time_codec};
 
 const ORDER_COLUMNS: &str = "version, dispatch, body";
@@ -148,30 +148,20 @@ impl OrderStore for SqliteStore {
         let tenant = tenant.as_str().to_owned();
         let (limit, offset) = (time_codec::int(page.limit), time_codec::int(page.offset));
         self.read(move |conn| {
-            let _snapshot = snapshot(conn)?;
-            let total: i64 = conn
-                .prepare_cached("SELECT COUNT(*) FROM orders WHERE tenant = ?1")
-                .store()?
-                .query_row(params![tenant], |row| row.get(0))
-                .store()?;
             let sql = format!(
                 "SELECT {ORDER_COLUMNS} FROM orders WHERE tenant = ?1 \
                  ORDER BY order_date DESC, id LIMIT ?2 OFFSET ?3"
             );
-            let mut statement = conn.prepare_cached(&sql).store()?;
-            let mut rows = statement.query(params![tenant, limit, offset]).store()?;
-            let mut items = Vec::new();
-            let mut budget = PageBudget::default();
-            while let Some(row) = rows.next().store()? {
-                if !budget.admits(row, 2)? {
-                    break;
-                }
-                items.push(decode(row)?);
-            }
-            Ok(Listing {
-                items,
-                total: u64::try_from(total).unwrap_or_default(),
-            })
+            listing(
+                conn,
+                (
+                    "SELECT COUNT(*) FROM orders WHERE tenant = ?1",
+                    params![tenant],
+                ),
+                (&sql, params![tenant, limit, offset]),
+                2,
+                decode,
+            )
         })
         .await
     }

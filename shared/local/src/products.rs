@@ -9,7 +9,7 @@ use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row, params, params_from_iter};
 
 use crate::error::{ResultExt, backend, is_unique_violation};
-use crate::store::{PageBudget, SqliteStore, snapshot};
+use crate::store::{SqliteStore, listing};
 use crate::time_codec;
 
 /// A product as its row's columns.
@@ -127,34 +127,22 @@ impl ProductStore for SqliteStore {
         let predicate = conditions.join(" AND ");
         let (limit, offset) = (time_codec::int(page.limit), time_codec::int(page.offset));
         self.read(move |conn| {
-            let _snapshot = snapshot(conn)?;
-            let total: i64 = conn
-                .prepare_cached(&format!("SELECT COUNT(*) FROM products WHERE {predicate}"))
-                .store()?
-                .query_row(params_from_iter(values.iter()), |row| row.get(0))
-                .store()?;
+            let count = format!("SELECT COUNT(*) FROM products WHERE {predicate}");
             let sql = format!(
                 "SELECT version, body FROM products WHERE {predicate} \
                  ORDER BY start_date DESC, id LIMIT ? OFFSET ?"
             );
-            let mut statement = conn.prepare_cached(&sql).store()?;
             let paged = values
                 .iter()
                 .cloned()
                 .chain([SqlValue::Integer(limit), SqlValue::Integer(offset)]);
-            let mut rows = statement.query(params_from_iter(paged)).store()?;
-            let mut items = Vec::new();
-            let mut budget = PageBudget::default();
-            while let Some(row) = rows.next().store()? {
-                if !budget.admits(row, 1)? {
-                    break;
-                }
-                items.push(decode(row)?);
-            }
-            Ok(Listing {
-                items,
-                total: u64::try_from(total).unwrap_or_default(),
-            })
+            listing(
+                conn,
+                (&count, params_from_iter(values.iter())),
+                (&sql, params_from_iter(paged)),
+                1,
+                decode,
+            )
         })
         .await
     }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use q2c_service::orders::OrderStore;
 use q2c_service::ports::{
-    CatalogStore, Clock, HubStore, IdempotencyStore, OutboxStore, Ports, QuoteStore,
+    CatalogStore, Clock, HubStore, IdempotencyStore, Listing, OutboxStore, Ports, QuoteStore,
     SettingsSource, StoreError,
 };
 use rusqlite::{Connection, OpenFlags};
@@ -298,18 +298,45 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// orders holds fewer than `limit` items instead of hundreds of megabytes. The body's size is
 /// read from the row before it is decoded.
 #[derive(Debug, Default)]
-pub(crate) struct PageBudget {
+struct PageBudget {
     bytes: usize,
     taken: usize,
 }
 
+/// One listing page, read in one snapshot: the total that `count_sql` counts and the rows of
+/// `page_sql` that fit a [`PageBudget`] (the body is column `body_column`), decoded.
+pub(crate) fn listing<T>(
+    conn: &Connection,
+    (count_sql, count_params): (&str, impl rusqlite::Params),
+    (page_sql, page_params): (&str, impl rusqlite::Params),
+    body_column: usize,
+    decode: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Listing<T>, StoreError> {
+    let _snapshot = snapshot(conn)?;
+    let total: i64 = conn
+        .prepare_cached(count_sql)
+        .map_err(backend)?
+        .query_row(count_params, |row| row.get(0))
+        .map_err(backend)?;
+    let mut statement = conn.prepare_cached(page_sql).map_err(backend)?;
+    let mut rows = statement.query(page_params).map_err(backend)?;
+    let mut items = Vec::new();
+    let mut budget = PageBudget::default();
+    while let Some(row) = rows.next().map_err(backend)? {
+        if !budget.admits(row, body_column)? {
+            break;
+        }
+        items.push(decode(row)?);
+    }
+    Ok(Listing {
+        items,
+        total: u64::try_from(total).unwrap_or_default(),
+    })
+}
+
 impl PageBudget {
     /// Whether the row whose body is column `column` still fits; counts it when it does.
-    pub(crate) fn admits(
-        &mut self,
-        row: &rusqlite::Row<'_>,
-        column: usize,
-    ) -> Result<bool, StoreError> {
+    fn admits(&mut self, row: &rusqlite::Row<'_>, column: usize) -> Result<bool, StoreError> {
         let size = match row.get_ref(column).map_err(backend)? {
             rusqlite::types::ValueRef::Text(text) | rusqlite::types::ValueRef::Blob(text) => {
                 text.len()
