@@ -92,6 +92,16 @@ impl<T> ResultExt<T> for Result<T, serde_json::Error> {
     }
 }
 
+/// The result of inserting a new row: a uniqueness violation (the row exists) is
+/// [`StoreError::AlreadyExists`].
+pub(crate) fn new_row(inserted: Result<usize, rusqlite::Error>) -> Result<(), StoreError> {
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
+        Err(e) => Err(backend(e)),
+    }
+}
+
 /// Whether the driver error is a uniqueness / primary-key violation.
 pub(crate) fn is_unique_violation(error: &rusqlite::Error) -> bool {
     matches!(

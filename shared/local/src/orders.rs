@@ -12,7 +12,7 @@ use q2c_service::ports::{Listing, OutboxEvent, Page, StoreError, write_limits};
 use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 
-use crate::error::{ResultExt, backend, is_unique_violation};
+use crate::error::{ResultExt, backend, new_row};
 use crate::products::ProductRow;
 use crate::store::{SqliteStore, listing};
 use crate::{outbox, time_codec};
@@ -78,11 +78,7 @@ impl OrderRow {
                 self.dispatch,
                 self.body,
             ]);
-        match inserted {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
-            Err(e) => Err(backend(e)),
-        }
+        new_row(inserted)
     }
 
     /// Rewrites the row if its version is `expected`.

@@ -8,7 +8,7 @@ use q2c_service::ports::{Listing, Page, StoreError};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row, params, params_from_iter};
 
-use crate::error::{ResultExt, backend, is_unique_violation};
+use crate::error::{ResultExt, new_row};
 use crate::store::{SqliteStore, listing};
 use crate::time_codec;
 
@@ -64,11 +64,7 @@ impl ProductRow {
                 self.body,
                 self.party_id,
             ]);
-        match inserted {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
-            Err(e) => Err(backend(e)),
-        }
+        new_row(inserted)
     }
 }
 
