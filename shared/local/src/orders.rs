@@ -9,6 +9,7 @@ use q2c_service::orders::{
     Dispatch, DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
 };
 use q2c_service::ports::{Listing, OutboxEvent, Page, StoreError, write_limits};
+use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 
@@ -59,6 +60,21 @@ impl OrderRow {
         write_limits::order(&self.body).map_err(StoreError::Limit)
     }
 
+    /// `?1` to `?9` of the INSERT and the UPDATE: the columns in the INSERT's order.
+    fn values(&self) -> [&dyn ToSql; 9] {
+        [
+            &self.tenant,
+            &self.id,
+            &self.quote_id,
+            &self.version,
+            &self.order_date,
+            &self.state,
+            &self.dispatch_status,
+            &self.dispatch,
+            &self.body,
+        ]
+    }
+
     pub(crate) fn insert(&self, conn: &Connection) -> Result<(), StoreError> {
         let inserted = conn
             .prepare_cached(
@@ -67,40 +83,23 @@ impl OrderRow {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             )
             .store()?
-            .execute(params![
-                self.tenant,
-                self.id,
-                self.quote_id,
-                self.version,
-                self.order_date,
-                self.state,
-                self.dispatch_status,
-                self.dispatch,
-                self.body,
-            ]);
+            .execute(self.values().as_slice());
         new_row(inserted)
     }
 
-    /// Rewrites the row if its version is `expected`.
+    /// Rewrites the row if its version is `expected`. `?3`, the quote id, is bound but not
+    /// set: an order's quote never changes.
     fn update(&self, conn: &Connection, expected: i64) -> Result<(), StoreError> {
+        let mut values = self.values().to_vec();
+        values.push(&expected);
         let changed = conn
             .prepare_cached(
-                "UPDATE orders SET version = ?3, order_date = ?4, state = ?5,
-                     dispatch_status = ?6, dispatch = ?7, body = ?8
-                 WHERE tenant = ?1 AND id = ?2 AND version = ?9",
+                "UPDATE orders SET version = ?4, order_date = ?5, state = ?6,
+                     dispatch_status = ?7, dispatch = ?8, body = ?9
+                 WHERE tenant = ?1 AND id = ?2 AND version = ?10",
             )
             .store()?
-            .execute(params![
-                self.tenant,
-                self.id,
-                self.version,
-                self.order_date,
-                self.state,
-                self.dispatch_status,
-                self.dispatch,
-                self.body,
-                expected,
-            ])
+            .execute(values.as_slice())
             .store()?;
         if changed == 0 {
             return Err(StoreError::VersionConflict);
