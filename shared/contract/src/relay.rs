@@ -23,6 +23,44 @@ use q2c_service::relay::{MAX_PUBLISH_ATTEMPTS, relay_once};
 use crate::fixtures::{T0, event, stored_quote, tenant};
 use crate::queues::receive_n;
 
+/// `impl QueueClient for $wrapper` with the given `send_batch`; every other method is passed
+/// on to the wrapper's `inner` client.
+macro_rules! queue_wrapper {
+    ($wrapper:ty, $($send_batch:tt)*) => {
+        #[async_trait]
+        impl QueueClient for $wrapper {
+            $($send_batch)*
+
+            async fn receive(
+                &self,
+                queue: &str,
+                max: usize,
+                visibility: Duration,
+                wait: Duration,
+            ) -> Result<Vec<ReceivedMessage>, QueueError> {
+                self.inner.receive(queue, max, visibility, wait).await
+            }
+
+            async fn delete_batch(&self, queue: &str, handles: &[String]) -> Result<(), QueueError> {
+                self.inner.delete_batch(queue, handles).await
+            }
+
+            async fn change_visibility(
+                &self,
+                queue: &str,
+                handle: &str,
+                timeout: Duration,
+            ) -> Result<(), QueueError> {
+                self.inner.change_visibility(queue, handle, timeout).await
+            }
+
+            async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
+                self.inner.counts(queue).await
+            }
+        }
+    };
+}
+
 /// A queue client that forwards `ok_sends` send batches, then delivers one more but answers
 /// with an error (the relay "died" before it could mark it), then refuses every send.
 pub struct CrashAfter {
@@ -46,8 +84,8 @@ fn crashed() -> QueueError {
     QueueError::Backend("relay process died (simulated)".into())
 }
 
-#[async_trait]
-impl QueueClient for CrashAfter {
+queue_wrapper! {
+    CrashAfter,
     async fn send_batch(
         &self,
         queue: &str,
@@ -63,33 +101,6 @@ impl QueueClient for CrashAfter {
         } else {
             Ok(outcome)
         }
-    }
-
-    async fn receive(
-        &self,
-        queue: &str,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<ReceivedMessage>, QueueError> {
-        self.inner.receive(queue, max, visibility, wait).await
-    }
-
-    async fn delete_batch(&self, queue: &str, handles: &[String]) -> Result<(), QueueError> {
-        self.inner.delete_batch(queue, handles).await
-    }
-
-    async fn change_visibility(
-        &self,
-        queue: &str,
-        handle: &str,
-        timeout: Duration,
-    ) -> Result<(), QueueError> {
-        self.inner.change_visibility(queue, handle, timeout).await
-    }
-
-    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
-        self.inner.counts(queue).await
     }
 }
 
@@ -245,8 +256,8 @@ impl Refusing {
     }
 }
 
-#[async_trait]
-impl QueueClient for Refusing {
+queue_wrapper! {
+    Refusing,
     async fn send_batch(
         &self,
         queue: &str,
@@ -289,33 +300,6 @@ impl QueueClient for Refusing {
                 ..f
             }));
         Ok(outcome)
-    }
-
-    async fn receive(
-        &self,
-        queue: &str,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<ReceivedMessage>, QueueError> {
-        self.inner.receive(queue, max, visibility, wait).await
-    }
-
-    async fn delete_batch(&self, queue: &str, handles: &[String]) -> Result<(), QueueError> {
-        self.inner.delete_batch(queue, handles).await
-    }
-
-    async fn change_visibility(
-        &self,
-        queue: &str,
-        handle: &str,
-        timeout: Duration,
-    ) -> Result<(), QueueError> {
-        self.inner.change_visibility(queue, handle, timeout).await
-    }
-
-    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
-        self.inner.counts(queue).await
     }
 }
 
