@@ -181,17 +181,9 @@ pub async fn open_quote_index_contract(
         quote.price_ids = vec![price_id.clone()];
         quote
     };
-    quotes
-        .insert(&tenants[1], &moved, &[])
-        .await
-        .expect("insert");
     let mut elsewhere = moved.clone();
     elsewhere.price_ids = vec!["other".to_owned()];
-    elsewhere.version = 2;
-    quotes
-        .update_from(&tenants[1], &moved, &elsewhere, &[])
-        .await
-        .expect("move to another price");
+    insert_and_move(&*quotes, &tenants[1], &moved, elsewhere).await;
 
     for limit in [4, 11, 20] {
         let pages = walk_open_quotes(
@@ -276,6 +268,22 @@ pub(crate) async fn insert_final(quotes: &dyn QuoteStore, tenant: &TenantId, quo
     next.quote.state = Some(QuoteState::Accepted);
     next.version = 2;
     quotes.update(tenant, &next, 1, &[]).await.expect("accept");
+}
+
+/// Inserts `moved` for `tenant`, then rewrites it as `elsewhere` (version 2) through
+/// `update_from`, as the fan-out writes: it leaves the index entries `moved` had.
+pub(crate) async fn insert_and_move(
+    quotes: &dyn QuoteStore,
+    tenant: &TenantId,
+    moved: &StoredQuote,
+    mut elsewhere: StoredQuote,
+) {
+    quotes.insert(tenant, moved, &[]).await.expect("insert");
+    elsewhere.version = 2;
+    quotes
+        .update_from(tenant, moved, &elsewhere, &[])
+        .await
+        .expect("move elsewhere");
 }
 
 /// The quote service of the scenarios, over `ports`.

@@ -22,8 +22,8 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::fanout::{
-    IndexKey, create_quote_of, drain_changes, insert_final, scenario_service, send_change,
-    walk_open_quotes,
+    IndexKey, create_quote_of, drain_changes, insert_and_move, insert_final, scenario_service,
+    send_change, walk_open_quotes,
 };
 use crate::fixtures::{T0, price, stored_quote, tenant, unique};
 
@@ -193,17 +193,9 @@ pub async fn open_quote_offering_index_contract(
     let moved_id = format!("q-moved-{}", unique());
     let mut moved = stored_quote(&moved_id, T0);
     moved.quote.quote_item[0].product_offering = Some(q2c_model::tmf::EntityRef::to(&offering_id));
-    quotes
-        .insert(&tenants[1], &moved, &[])
-        .await
-        .expect("insert");
     let mut elsewhere = moved.clone();
     elsewhere.quote.quote_item[0].product_offering = Some(q2c_model::tmf::EntityRef::to("po-1"));
-    elsewhere.version = 2;
-    quotes
-        .update_from(&tenants[1], &moved, &elsewhere, &[])
-        .await
-        .expect("move to another offering");
+    insert_and_move(&*quotes, &tenants[1], &moved, elsewhere).await;
 
     for limit in [3, 7, 10] {
         let pages = walk_open_quotes(

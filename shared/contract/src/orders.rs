@@ -15,7 +15,9 @@ use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore, StoredOrder};
 use q2c_service::ports::{OutboxEvent, OutboxStore, Page, QuoteStore, StoreError, StoredQuote};
 use time::{Duration, OffsetDateTime};
 
-use crate::fixtures::{T0, event, extensible_item, extensible_quote, stored_quote, tenant};
+use crate::fixtures::{
+    T0, event, extensible_item, extensible_quote, pending_ids, stored_quote, tenant,
+};
 
 /// Runs every order-store rule against the adapter's quote, order and outbox ports (one
 /// store behind all three).
@@ -104,16 +106,6 @@ async fn an_order_keeps_the_items_unknown_fields(quotes: &dyn QuoteStore, orders
             "order item {field} as the quote item's {from}"
         );
     }
-}
-
-async fn pending_ids(outbox: &dyn OutboxStore) -> Vec<String> {
-    outbox
-        .pending(10_000)
-        .await
-        .expect("pending")
-        .into_iter()
-        .map(|e| e.event_id)
-        .collect()
 }
 
 async fn pending_event(
