@@ -20,10 +20,8 @@ use q2c_service::fanout::{
     FanoutConfig, FanoutCursor, FanoutPorts, OpenQuoteIndex, OpenQuotePage, PageReport, PriceFanout,
 };
 use q2c_service::messaging::{OutgoingMessage, QueueClient, parse_message};
-use q2c_service::orders::StoredOrder;
 use q2c_service::ports::{
-    CatalogStore, Listing, OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote,
-    SystemClock,
+    CatalogStore, Listing, OutboxEvent, Page, QuoteStore, StoreError, StoredQuote, SystemClock,
 };
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
 use serde_json::json;
@@ -72,16 +70,9 @@ struct Counting {
     calls: Arc<Calls>,
 }
 
-#[async_trait]
-impl QuoteStore for Counting {
-    async fn insert(
-        &self,
-        tenant: &TenantId,
-        quote: &StoredQuote,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.quotes.insert(tenant, quote, events).await
-    }
+q2c_contract::quote_store_wrapper! {
+    Counting,
+    quotes,
     async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
         bump(&self.calls.quote_get);
         self.quotes.get(tenant, id).await
@@ -97,37 +88,6 @@ impl QuoteStore for Counting {
         self.quotes
             .update(tenant, quote, expected_version, events)
             .await
-    }
-    async fn accept(
-        &self,
-        tenant: &TenantId,
-        quote: &StoredQuote,
-        expected_version: u64,
-        order: &StoredOrder,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.quotes
-            .accept(tenant, quote, expected_version, order, events)
-            .await
-    }
-    async fn delete(
-        &self,
-        tenant: &TenantId,
-        id: &str,
-        expected_version: u64,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.quotes
-            .delete(tenant, id, expected_version, events)
-            .await
-    }
-    async fn list(
-        &self,
-        tenant: &TenantId,
-        filter: &QuoteFilter,
-        page: Page,
-    ) -> Result<Listing<StoredQuote>, StoreError> {
-        self.quotes.list(tenant, filter, page).await
     }
 }
 
