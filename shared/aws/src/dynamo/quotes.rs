@@ -157,6 +157,20 @@ impl DynamoStore {
         Ok(item.as_ref().map(decode).transpose()?)
     }
 
+    /// The stored quote if it is at `expected_version`; else [`StoreError::VersionConflict`]
+    /// (a missing quote too).
+    async fn current_at(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected_version: u64,
+    ) -> Result<StoredQuote, StoreError> {
+        match self.current(tenant, id).await? {
+            Some(old) if old.version == expected_version => Ok(old),
+            _ => Err(StoreError::VersionConflict),
+        }
+    }
+
     /// Replaces `old` with `quote` in one transaction, conditional on the stored version
     /// being `old.version`; `old` decides which index items to remove.
     async fn replace(
@@ -241,12 +255,9 @@ impl QuoteStore for DynamoStore {
         expected_version: u64,
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
-        let Some(old) = self.current(tenant, quote.id()).await? else {
-            return Err(StoreError::VersionConflict);
-        };
-        if old.version != expected_version {
-            return Err(StoreError::VersionConflict);
-        }
+        let old = self
+            .current_at(tenant, quote.id(), expected_version)
+            .await?;
         self.replace(tenant, &old, quote, events).await
     }
 
@@ -304,12 +315,9 @@ impl QuoteStore for DynamoStore {
         order: &StoredOrder,
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
-        let Some(old) = self.current(tenant, quote.id()).await? else {
-            return Err(StoreError::VersionConflict);
-        };
-        if old.version != expected_version {
-            return Err(StoreError::VersionConflict);
-        }
+        let old = self
+            .current_at(tenant, quote.id(), expected_version)
+            .await?;
         let mut writes = vec![
             put_write(
                 &self.table,
@@ -352,12 +360,7 @@ impl QuoteStore for DynamoStore {
         expected_version: u64,
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
-        let Some(old) = self.current(tenant, id).await? else {
-            return Err(StoreError::VersionConflict);
-        };
-        if old.version != expected_version {
-            return Err(StoreError::VersionConflict);
-        }
+        let old = self.current_at(tenant, id, expected_version).await?;
         let key = item::key(keys::quote_pk(tenant, id), keys::QUOTE_SK);
         let condition = version_condition(expected_version);
         let mut writes = vec![delete_write(&self.table, key, Some(condition))?];

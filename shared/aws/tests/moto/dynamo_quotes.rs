@@ -5,14 +5,13 @@ use q2c_model::tmf::QuoteState;
 use q2c_service::ports::{Destination, OutboxStore, QuoteStore, StoreError};
 use time::macros::datetime;
 
-use crate::common::{event, quote, store, tenant};
+use crate::common::{event, quote, setup, store, tenant};
 
 #[tokio::test]
 async fn a_quote_and_its_events_are_written_in_one_transaction_and_read_back() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["pop-1"]);
+    let (store, acme, now) = setup().await;
+    let stored = quote("q-1", now, &["pop-1"]);
     let events = [event("q-1", Destination::QuoteEvents)];
 
     let before = store.requests().snapshot();
@@ -34,9 +33,8 @@ async fn a_quote_and_its_events_are_written_in_one_transaction_and_read_back() {
 #[tokio::test]
 async fn a_stale_version_is_a_conflict_and_writes_no_event() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let mut stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &[]);
+    let (store, acme, now) = setup().await;
+    let mut stored = quote("q-1", now, &[]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
     stored.version = 2;
     stored.quote.description = Some("changed".into());
@@ -89,9 +87,8 @@ async fn a_stale_version_is_a_conflict_and_writes_no_event() {
 async fn a_lost_race_on_the_version_condition_is_a_conflict() {
     q2c_testkit::require_moto!();
     // Two writers read version 1; the second transaction's condition fails on DynamoDB.
-    let store = store().await;
-    let acme = tenant("acme");
-    let mut stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &[]);
+    let (store, acme, now) = setup().await;
+    let mut stored = quote("q-1", now, &[]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
     stored.version = 2;
     let (first, second) = (
@@ -113,9 +110,8 @@ async fn a_lost_race_on_the_version_condition_is_a_conflict() {
 #[tokio::test]
 async fn the_open_quote_index_follows_prices_and_drops_final_quotes() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let mut stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["p1", "p2"]);
+    let (store, acme, now) = setup().await;
+    let mut stored = quote("q-1", now, &["p1", "p2"]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
     let other = quote("q-9", datetime!(2026-01-01 10:00 UTC), &["p1"]);
     store
@@ -236,9 +232,8 @@ async fn the_open_quote_index_pages_by_tenant_then_quote_id() {
 #[tokio::test]
 async fn update_from_is_one_transaction_and_a_stale_previous_writes_nothing() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let v1 = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["p1"]);
+    let (store, acme, now) = setup().await;
+    let v1 = quote("q-1", now, &["p1"]);
     store.insert(&acme, &v1, &[]).await.expect("insert");
     let mut v2 = v1.clone();
     v2.version = 2;
@@ -294,9 +289,8 @@ async fn update_from_is_one_transaction_and_a_stale_previous_writes_nothing() {
 #[tokio::test]
 async fn get_many_reads_up_to_a_hundred_quotes_per_request() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["p1"]);
+    let (store, acme, now) = setup().await;
+    let stored = quote("q-1", now, &["p1"]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
     let mut keys: Vec<_> = (0..150)
         .map(|n| (acme.clone(), format!("missing-{n}")))
