@@ -43,7 +43,8 @@ struct Calls {
 }
 
 impl Calls {
-    fn total(&self) -> u64 {
+    /// Each counter now, in the order of the fields.
+    fn counts(&self) -> [u64; 5] {
         [
             &self.quote_get,
             &self.quote_update,
@@ -51,9 +52,11 @@ impl Calls {
             &self.catalog_prices,
             &self.index_pages,
         ]
-        .iter()
         .map(|c| c.load(Ordering::Relaxed))
-        .sum()
+    }
+
+    fn total(&self) -> u64 {
+        self.counts().iter().sum()
     }
 }
 
@@ -249,14 +252,7 @@ async fn change_price(
     amount: u32,
     days: i64,
 ) -> Run {
-    let before = [
-        &bench.counting.calls.quote_get,
-        &bench.counting.calls.quote_update,
-        &bench.counting.calls.catalog_offerings,
-        &bench.counting.calls.catalog_prices,
-        &bench.counting.calls.index_pages,
-    ]
-    .map(|c| c.load(Ordering::Relaxed));
+    let before = bench.counting.calls.counts();
     let total_before = bench.counting.calls.total();
     let counting: Arc<Counting> = Arc::clone(&bench.counting);
     let fanout = PriceFanout::new(
@@ -338,14 +334,7 @@ async fn change_price(
         }
     }
     let elapsed = started.elapsed();
-    let after = [
-        &bench.counting.calls.quote_get,
-        &bench.counting.calls.quote_update,
-        &bench.counting.calls.catalog_offerings,
-        &bench.counting.calls.catalog_prices,
-        &bench.counting.calls.index_pages,
-    ]
-    .map(|c| c.load(Ordering::Relaxed));
+    let after = bench.counting.calls.counts();
     Run {
         elapsed,
         messages,
