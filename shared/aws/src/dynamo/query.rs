@@ -50,6 +50,21 @@ impl QuerySpec {
         self.key = self.key.name(placeholder, attribute);
         self
     }
+
+    /// Adds `condition` to the filter expression (joined with `AND`), with the attribute name
+    /// and the value it uses.
+    pub fn and_filter(
+        mut self,
+        condition: &str,
+        (placeholder, attribute): (&str, &str),
+        (name, value): (&str, AttributeValue),
+    ) -> Self {
+        self.filter = Some(match self.filter.take() {
+            Some(filter) => format!("{filter} AND {condition}"),
+            None => condition.to_owned(),
+        });
+        self.name(placeholder, attribute).value(name, value)
+    }
 }
 
 /// One page of a query.
