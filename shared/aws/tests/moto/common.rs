@@ -1,5 +1,6 @@
 //! Clients for moto, per-test tables and queues (from `q2c-testkit`), and fixtures.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use q2c_aws::DynamoStore;
 use q2c_model::ordering::order_from_quote;
 use q2c_model::tmf::{Quote, QuoteState, RelatedParty};
@@ -105,4 +106,22 @@ pub async fn insert_accepted(
         .await
         .expect("accept");
     (accepted, order)
+}
+
+/// The item `pk` / `sk` of `table` as stored (a consistent `GetItem`), if there is one.
+pub async fn raw_item(
+    table: &str,
+    pk: &str,
+    sk: &str,
+) -> Option<std::collections::HashMap<String, AttributeValue>> {
+    dynamo_client()
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(pk.to_owned()))
+        .key("sk", AttributeValue::S(sk.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("GetItem")
+        .item
 }

@@ -11,7 +11,7 @@ use q2c_service::ports::{
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
-use crate::common::{dynamo_client, event, quote, setup, store, tenant};
+use crate::common::{dynamo_client, event, quote, raw_item, setup, store, tenant};
 
 #[tokio::test]
 async fn idempotency_claims_replay_mismatch_expire_and_purge() {
@@ -157,16 +157,7 @@ async fn the_outbox_serves_pending_events_oldest_first_and_purges_published_ones
 
 /// The `gsi2` partition key an event item carries now.
 async fn gsi2pk_of(store: &q2c_aws::DynamoStore, event_id: &str) -> Option<String> {
-    let item = dynamo_client()
-        .get_item()
-        .table_name(store.table())
-        .key("pk", AttributeValue::S(format!("OUTBOX#{event_id}")))
-        .key("sk", AttributeValue::S("EVENT".into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("get the event item")
-        .item?;
+    let item = raw_item(store.table(), &format!("OUTBOX#{event_id}"), "EVENT").await?;
     item.get("gsi2pk")?.as_s().ok().cloned()
 }
 

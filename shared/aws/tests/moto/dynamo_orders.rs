@@ -6,7 +6,7 @@ use q2c_aws::{DynamoStore, Operation, RequestSnapshot};
 use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore};
 use q2c_service::ports::{Destination, Page, QuoteStore};
 
-use crate::common::{accepted, dynamo_client, event, insert_accepted, quote, setup};
+use crate::common::{accepted, event, insert_accepted, quote, raw_item, setup};
 
 #[tokio::test]
 async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_requests() {
@@ -29,16 +29,8 @@ async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_
         .expect("accept");
     assert_eq!(gets_and_transactions(&store, &before), (2, 1, 1));
 
-    let item = dynamo_client()
-        .get_item()
-        .table_name(store.table())
-        .key("pk", AttributeValue::S("T#acme#ORDER#o-1".into()))
-        .key("sk", AttributeValue::S("ORDER".into()))
-        .consistent_read(true)
-        .send()
+    let item = raw_item(store.table(), "T#acme#ORDER#o-1", "ORDER")
         .await
-        .expect("GetItem")
-        .item
         .expect("the order item is keyed T#<tenant>#ORDER#<id> / ORDER");
     assert_eq!(item["gsi1pk"], AttributeValue::S("T#acme#ORDERS".into()));
     assert_eq!(

@@ -10,7 +10,7 @@ use q2c_service::orders::OrderStore;
 use q2c_service::ports::Page;
 use time::macros::datetime;
 
-use crate::common::{dynamo_client, insert_accepted, quote, setup};
+use crate::common::{insert_accepted, quote, raw_item, setup};
 
 fn product(id: &str, account: Option<&str>, party: Option<&str>) -> StoredProduct {
     StoredProduct {
@@ -32,16 +32,8 @@ fn product(id: &str, account: Option<&str>, party: Option<&str>) -> StoredProduc
 
 /// The product item as stored.
 async fn raw(table: &str, id: &str) -> std::collections::HashMap<String, AttributeValue> {
-    dynamo_client()
-        .get_item()
-        .table_name(table)
-        .key("pk", AttributeValue::S(format!("T#acme#PRODUCT#{id}")))
-        .key("sk", AttributeValue::S("PRODUCT".into()))
-        .consistent_read(true)
-        .send()
+    raw_item(table, &format!("T#acme#PRODUCT#{id}"), "PRODUCT")
         .await
-        .expect("GetItem")
-        .item
         .expect("the product item is keyed T#<tenant>#PRODUCT#<id> / PRODUCT")
 }
 
