@@ -225,12 +225,7 @@ async fn main() {
             report.repriced, affected as u64,
             "every affected quote re-priced once"
         );
-        let breakdown = used
-            .counts
-            .iter()
-            .map(|(op, n)| format!("{op} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let breakdown = used.breakdown();
         println!(
             "| {affected} | {messages} | {} | {:.2} | {breakdown} | {:.1} s |",
             used.total(),
