@@ -21,8 +21,8 @@ use q2c_model::tmf::{
 };
 use q2c_service::context::{RequestContext, Scope, TenantId};
 use q2c_service::fanout::{
-    Announce, ApplyOutcome, FanoutConfig, FanoutPorts, OfferingCatalogWriter, OpenQuoteIndex,
-    PriceCatalogWriter, PriceChange, PriceChangeKind, PriceFanout,
+    Announce, ApplyOutcome, FanoutConfig, FanoutOutcome, FanoutPorts, OfferingCatalogWriter,
+    OpenQuoteIndex, PriceCatalogWriter, PriceChange, PriceChangeKind, PriceFanout,
 };
 use q2c_service::messaging::{
     HandlerError, OutgoingMessage, ParsedMessage, QueueClient, parse_message,
@@ -296,18 +296,20 @@ pub(crate) fn scenario_service(ports: &Ports) -> QuoteService {
     )
 }
 
-/// Creates, through `service`, a quote of `tenant` with one item of `offering_id`.
-pub(crate) async fn create_quote_of(
+/// Creates, through `service`, a quote of `tenant` with one item of `offering_id`, as the
+/// caller `subject` (also the correlation id).
+pub async fn create_quote_of(
     service: &QuoteService,
     tenant: &TenantId,
+    subject: &str,
     offering_id: String,
 ) -> StoredQuote {
     let ctx = RequestContext {
         tenant: tenant.clone(),
-        subject: "scenario".to_owned(),
+        subject: subject.to_owned(),
         subject_name: None,
         scopes: [Scope::QuoteWrite].into_iter().collect(),
-        correlation_id: "scenario".to_owned(),
+        correlation_id: subject.to_owned(),
     };
     let quote = Quote {
         quote_item: vec![QuoteItem {
@@ -320,11 +322,11 @@ pub(crate) async fn create_quote_of(
     service.create(&ctx, quote).await.expect("create quote")
 }
 
-/// Sends the change event `body` to `pricing-changes`.
-pub(crate) async fn send_change(queue: &dyn QueueClient, body: &serde_json::Value) {
+/// Sends the change event `body` to the queue `queue_name`.
+pub async fn send_change_to(queue: &dyn QueueClient, queue_name: &str, body: &serde_json::Value) {
     let sent = queue
         .send_batch(
-            "pricing-changes",
+            queue_name,
             &[OutgoingMessage {
                 body: body.to_string(),
                 attributes: Default::default(),
@@ -335,19 +337,28 @@ pub(crate) async fn send_change(queue: &dyn QueueClient, body: &serde_json::Valu
     assert!(sent.failed.is_empty());
 }
 
-/// Handles every message of `pricing-changes` with `fanout` until three receives in a row
-/// come back empty; how many it handled.
-pub(crate) async fn drain_changes(queue: &dyn QueueClient, fanout: &PriceFanout) -> usize {
+/// Sends the change event `body` to `pricing-changes`.
+pub(crate) async fn send_change(queue: &dyn QueueClient, body: &serde_json::Value) {
+    send_change_to(queue, "pricing-changes", body).await;
+}
+
+/// Plays a fan-out consumer: handles the messages of `queue_name` with `fanout`, deleting
+/// each only after it was handled (its continuation sent), until `empty_receives` receives
+/// in a row (each hiding what it takes for `visibility` and waiting up to `wait`) come back
+/// empty. `seen` gets each message's outcome; returns how many messages were handled.
+pub async fn run_fanout_queue(
+    queue: &dyn QueueClient,
+    queue_name: &str,
+    fanout: &PriceFanout,
+    (visibility, wait): (Duration, Duration),
+    empty_receives: usize,
+    mut seen: impl FnMut(FanoutOutcome),
+) -> usize {
     let mut handled = 0;
     let mut empty_polls = 0;
-    while empty_polls < 3 {
+    while empty_polls < empty_receives {
         let received = queue
-            .receive(
-                "pricing-changes",
-                10,
-                Duration::from_secs(60),
-                Duration::from_secs(1),
-            )
+            .receive(queue_name, 10, visibility, wait)
             .await
             .expect("receive");
         if received.is_empty() {
@@ -363,16 +374,23 @@ pub(crate) async fn drain_changes(queue: &dyn QueueClient, fanout: &PriceFanout)
                 Some(message.receive_count),
             )
             .expect("envelope");
-            fanout.handle(parsed).await.expect("handled");
+            seen(fanout.handle(parsed).await.expect("handled"));
             // Acknowledged only after the continuation was sent, as a consumer does.
             queue
-                .delete_batch("pricing-changes", &[message.receipt_handle])
+                .delete_batch(queue_name, &[message.receipt_handle])
                 .await
                 .expect("delete");
             handled += 1;
         }
     }
     handled
+}
+
+/// Handles every message of `pricing-changes` with `fanout` until three receives in a row
+/// come back empty; how many it handled.
+pub(crate) async fn drain_changes(queue: &dyn QueueClient, fanout: &PriceFanout) -> usize {
+    let polls = (Duration::from_secs(60), Duration::from_secs(1));
+    run_fanout_queue(queue, "pricing-changes", fanout, polls, 3, |_| {}).await
 }
 
 /// Default tenant settings (tax 20 %) for every tenant.
@@ -446,7 +464,7 @@ pub async fn fanout_continuation_scenario(
         let tenant = tenants[n % 3].clone();
         let offering_id = offering_id.clone();
         tasks.spawn(async move {
-            let stored = create_quote_of(&service, &tenant, offering_id).await;
+            let stored = create_quote_of(&service, &tenant, "scenario", offering_id).await;
             (tenant, stored.id().to_owned())
         });
         if tasks.len() >= parallel_creates.max(1) {

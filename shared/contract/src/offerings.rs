@@ -338,7 +338,7 @@ pub async fn offering_retirement_scenario(
     let create = |tenant: q2c_service::context::TenantId, offering: String| {
         let service = service.clone();
         async move {
-            let stored = create_quote_of(&service, &tenant, offering).await;
+            let stored = create_quote_of(&service, &tenant, "scenario", offering).await;
             (tenant, stored)
         }
     };
