@@ -20,7 +20,7 @@ use q2c_service::messaging::{
 use q2c_service::ports::{OutboxEvent, OutboxStore, QuoteStore};
 use q2c_service::relay::{MAX_PUBLISH_ATTEMPTS, relay_once};
 
-use crate::fixtures::{T0, event, stored_quote, tenant};
+use crate::fixtures::{T0, drain_outbox, event, stored_quote, tenant};
 use crate::queues::receive_n;
 
 /// `impl QueueClient for $wrapper` with the given `send_batch`; every other method is passed
@@ -114,7 +114,7 @@ pub async fn relay_contract(
     outbox: Arc<dyn OutboxStore>,
     queues: Arc<dyn QueueClient>,
 ) {
-    drain(&*outbox).await;
+    drain_outbox(&*outbox, T0).await;
     let t = tenant("relay");
     let quote_events: Vec<OutboxEvent> = (0..25)
         .map(|i| event(Some(&t), &format!("q-{i}"), "QuoteCreateEvent"))
@@ -452,18 +452,4 @@ pub async fn parking_contract(
         .await
         .expect("idle round");
     assert_eq!(idle.read(), 0, "nothing is sent again");
-}
-
-/// Marks everything already pending as published.
-async fn drain(outbox: &dyn OutboxStore) {
-    loop {
-        let batch = outbox.pending(500).await.expect("pending");
-        if batch.is_empty() {
-            return;
-        }
-        outbox
-            .mark_published(&batch, T0)
-            .await
-            .expect("mark drained");
-    }
 }
