@@ -92,9 +92,14 @@ impl<T> ResultExt<T> for Result<T, serde_json::Error> {
     }
 }
 
-/// The result of inserting a new row: a uniqueness violation (the row exists) is
-/// [`StoreError::AlreadyExists`].
-pub(crate) fn new_row(inserted: Result<usize, rusqlite::Error>) -> Result<(), StoreError> {
+/// Runs `sql`, the INSERT of a new row, with `values`: a uniqueness violation (the row
+/// exists) is [`StoreError::AlreadyExists`].
+pub(crate) fn insert_new(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    values: &[&dyn rusqlite::ToSql],
+) -> Result<(), StoreError> {
+    let inserted = conn.prepare_cached(sql).map_err(backend)?.execute(values);
     match inserted {
         Ok(_) => Ok(()),
         Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),

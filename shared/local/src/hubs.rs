@@ -8,7 +8,7 @@ use q2c_service::event_versions::SchemaMajor;
 use q2c_service::ports::{HubApi, HubStore, StoreError, VersionedSubscription};
 use rusqlite::params;
 
-use crate::error::{ResultExt, new_row};
+use crate::error::{ResultExt, insert_new};
 use crate::store::SqliteStore;
 
 #[async_trait]
@@ -137,21 +137,19 @@ fn insert(
     subscription: &EventSubscription,
     body: &str,
 ) -> Result<(), StoreError> {
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO hub_subscriptions (tenant, api, id, callback, query, body)
+    insert_new(
+        conn,
+        "INSERT INTO hub_subscriptions (tenant, api, id, callback, query, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .store()?
-        .execute(params![
+        params![
             tenant,
             api.as_str(),
             subscription.id,
             subscription.callback,
             subscription.query,
             body,
-        ]);
-    new_row(inserted)
+        ],
+    )
 }
 
 /// The stored body of a subscription: it and the schema major its deliveries use.

@@ -13,7 +13,7 @@ use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 
-use crate::error::{ResultExt, backend, new_row};
+use crate::error::{ResultExt, backend, insert_new};
 use crate::products::ProductRow;
 use crate::store::{SqliteStore, listing};
 use crate::{outbox, time_codec};
@@ -76,15 +76,13 @@ impl OrderRow {
     }
 
     pub(crate) fn insert(&self, conn: &Connection) -> Result<(), StoreError> {
-        let inserted = conn
-            .prepare_cached(
-                "INSERT INTO orders (tenant, id, quote_id, version, order_date, state,
+        insert_new(
+            conn,
+            "INSERT INTO orders (tenant, id, quote_id, version, order_date, state,
                      dispatch_status, dispatch, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .store()?
-            .execute(self.values().as_slice());
-        new_row(inserted)
+            &self.values(),
+        )
     }
 
     /// Rewrites the row if its version is `expected`. `?3`, the quote id, is bound but not

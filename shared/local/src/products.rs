@@ -8,7 +8,7 @@ use q2c_service::ports::{Listing, Page, StoreError};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row, params, params_from_iter};
 
-use crate::error::{ResultExt, new_row};
+use crate::error::{ResultExt, insert_new};
 use crate::store::{SqliteStore, listing};
 use crate::time_codec;
 
@@ -46,14 +46,12 @@ impl ProductRow {
 
     /// Inserts a new product; [`StoreError::AlreadyExists`] when the id is taken.
     pub(crate) fn insert(&self, conn: &Connection) -> Result<(), StoreError> {
-        let inserted = conn
-            .prepare_cached(
-                "INSERT INTO products (tenant, id, version, status, billing_account,
+        insert_new(
+            conn,
+            "INSERT INTO products (tenant, id, version, status, billing_account,
                      offering_id, start_date, body, party_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .store()?
-            .execute(params![
+            params![
                 self.tenant,
                 self.id,
                 self.version,
@@ -63,8 +61,8 @@ impl ProductRow {
                 self.start_date,
                 self.body,
                 self.party_id,
-            ]);
-        new_row(inserted)
+            ],
+        )
     }
 }
 

@@ -10,7 +10,7 @@ use q2c_service::ports::{StoreError, StoredQuote, write_limits};
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, params};
 
-use crate::error::{CodecError, ResultExt, backend, new_row};
+use crate::error::{CodecError, ResultExt, backend, insert_new};
 use crate::time_codec;
 
 /// The columns of one quote row, computed before entering the blocking pool.
@@ -87,15 +87,13 @@ impl QuoteRow {
     }
 
     pub(crate) fn insert(&self, conn: &Connection) -> Result<(), StoreError> {
-        let inserted = conn
-            .prepare_cached(
-                "INSERT INTO quotes (tenant, id, version, state, quote_date, external_id,
+        insert_new(
+            conn,
+            "INSERT INTO quotes (tenant, id, version, state, quote_date, external_id,
                      approval_required, price_ids, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .store()?
-            .execute(self.values().as_slice());
-        new_row(inserted)
+            &self.values(),
+        )
     }
 
     pub(crate) fn update(
