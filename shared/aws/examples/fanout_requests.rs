@@ -17,12 +17,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use q2c_aws::{DynamoStore, SqsQueues};
-use q2c_contract::fanout::{DefaultSettings, RecordingAnnounce};
+use q2c_contract::fanout::{
+    DefaultSettings, RecordingAnnounce, create_quote_of, run_fanout_queue, send_change_to,
+};
 use q2c_contract::fixtures::{T0, price, unique};
-use q2c_model::tmf::{EntityRef, ProductOffering, ProductOfferingPrice, Quote, QuoteItem};
-use q2c_service::context::{RequestContext, Scope, TenantId};
+use q2c_model::tmf::{EntityRef, ProductOffering, ProductOfferingPrice};
+use q2c_service::context::TenantId;
 use q2c_service::fanout::{FanoutConfig, FanoutPorts, PageReport, PriceFanout};
-use q2c_service::messaging::{OutgoingMessage, QueueClient, parse_message};
 use q2c_service::ports::{CatalogStore, Ports, SystemClock};
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
 use q2c_testkit::moto::{dynamo_client, sqs_client};
@@ -99,22 +100,7 @@ async fn seed(count: usize) -> (DynamoStore, Arc<SqsQueues>, ProductOfferingPric
     );
     let tenants = ["bench-x", "bench-y", "bench-z"].map(|t| TenantId::parse(t).expect("tenant"));
     for n in 0..count {
-        let ctx = RequestContext {
-            tenant: tenants[n % 3].clone(),
-            subject: "bench".to_owned(),
-            subject_name: None,
-            scopes: [Scope::QuoteWrite].into_iter().collect(),
-            correlation_id: "bench".to_owned(),
-        };
-        let quote = Quote {
-            quote_item: vec![QuoteItem {
-                quantity: Some(1),
-                product_offering: Some(EntityRef::to(offering_id.clone())),
-                ..QuoteItem::default()
-            }],
-            ..Quote::default()
-        };
-        service.create(&ctx, quote).await.expect("create quote");
+        create_quote_of(&service, &tenants[n % 3], "bench", offering_id.clone()).await;
     }
     (store, queues, monthly, created)
 }
@@ -155,45 +141,16 @@ async fn change_price(
         "eventTime": at.format(&Rfc3339).expect("time"),
         "event": {"productOfferingPrice": changed},
     });
-    let sent = queues
-        .send_batch(
-            QUEUE,
-            &[OutgoingMessage {
-                body: body.to_string(),
-                attributes: Default::default(),
-            }],
-        )
-        .await
-        .expect("send event");
-    assert!(sent.failed.is_empty());
+    send_change_to(&**queues, QUEUE, &body).await;
     let mut messages = 0;
     let mut report = PageReport::default();
-    loop {
-        let received = queues
-            .receive(QUEUE, 10, Duration::from_secs(300), Duration::ZERO)
-            .await
-            .expect("receive");
-        if received.is_empty() {
-            break;
-        }
-        for message in received {
-            let parsed = parse_message(
-                &message.message_id,
-                &message.body,
-                &message.attributes,
-                Some(message.receive_count),
-            )
-            .expect("envelope");
-            let outcome = fanout.handle(parsed).await.expect("handled");
-            report.repriced += outcome.page.repriced;
-            report.failed += outcome.page.failed;
-            queues
-                .delete_batch(QUEUE, &[message.receipt_handle])
-                .await
-                .expect("delete");
-            messages += 1;
-        }
-    }
+    let polls = (Duration::from_secs(300), Duration::ZERO);
+    run_fanout_queue(&**queues, QUEUE, &fanout, polls, 1, |outcome| {
+        report.repriced += outcome.page.repriced;
+        report.failed += outcome.page.failed;
+        messages += 1;
+    })
+    .await;
     (messages, report)
 }
 
@@ -225,12 +182,7 @@ async fn main() {
             report.repriced, affected as u64,
             "every affected quote re-priced once"
         );
-        let breakdown = used
-            .counts
-            .iter()
-            .map(|(op, n)| format!("{op} {n}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let breakdown = used.breakdown();
         println!(
             "| {affected} | {messages} | {} | {:.2} | {breakdown} | {:.1} s |",
             used.total(),

@@ -130,12 +130,7 @@ async fn main() {
     println!("| SendMessageBatch | {batches} | {:.3} |", per(batches));
     println!("| GetQueueUrl | {lookups} | {:.3} |", per(lookups));
     println!("| all | {} | {:.3} |", sqs.total(), per(sqs.total()));
-    let breakdown = dynamo
-        .counts
-        .iter()
-        .map(|(op, n)| format!("{op} {n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let breakdown = dynamo.breakdown();
     println!(
         "DynamoDB: {} requests ({:.2} per event): {breakdown}",
         dynamo.total(),

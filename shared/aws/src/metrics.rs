@@ -145,6 +145,15 @@ impl RequestSnapshot {
         self.counts.values().sum()
     }
 
+    /// Each operation with its requests, for a report: `GetItem 2, Query 1`.
+    pub fn breakdown(&self) -> String {
+        self.counts
+            .iter()
+            .map(|(op, n)| format!("{op} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Requests of one operation (0 when none).
     pub fn of(&self, operation: Operation) -> u64 {
         self.counts.get(operation.as_str()).copied().unwrap_or(0)

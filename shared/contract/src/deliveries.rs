@@ -31,27 +31,19 @@ pub async fn delivery_log_contract(log: Arc<dyn DeliveryLog>) {
         "nothing delivered yet"
     );
     assert!(
-        log.record(&e1, &subscribers[0], expires)
-            .await
-            .expect("record"),
+        recorded(log, &e1, &subscribers[0], expires).await,
         "first record is new"
     );
     assert!(
-        !log.record(&e1, &subscribers[0], expires)
-            .await
-            .expect("record"),
+        !recorded(log, &e1, &subscribers[0], expires).await,
         "the same delivery again is not new"
     );
     assert!(
-        log.record(&e1, &subscribers[2], expires)
-            .await
-            .expect("record"),
+        recorded(log, &e1, &subscribers[2], expires).await,
         "another subscriber of the same event is new"
     );
     assert!(
-        log.record(&e2, &subscribers[1], expires)
-            .await
-            .expect("record"),
+        recorded(log, &e2, &subscribers[1], expires).await,
         "another event is new"
     );
 
@@ -77,4 +69,16 @@ pub async fn delivery_log_contract(log: Arc<dyn DeliveryLog>) {
         BTreeSet::new(),
         "asking for no subscriber answers none"
     );
+}
+
+/// Whether recording the delivery of `event_id` to `subscriber` was new.
+async fn recorded(
+    log: &dyn DeliveryLog,
+    event_id: &str,
+    subscriber: &str,
+    expires_at: OffsetDateTime,
+) -> bool {
+    log.record(event_id, subscriber, expires_at)
+        .await
+        .expect("record")
 }

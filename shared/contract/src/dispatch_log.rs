@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use q2c_service::context::TenantId;
 use q2c_service::dispatch::{DispatchClaim, DispatchLog};
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use crate::fixtures::{T0, tenant, unique};
 
@@ -70,20 +71,16 @@ async fn claims_are_exclusive_until_released_or_expired(log: &dyn DispatchLog) {
 
 async fn a_stale_holder_cannot_release_a_newer_claim(log: &dyn DispatchLog) {
     let (t, order) = (tenant("dl-fence"), unique());
-    log.claim(&t, &order, T0, T0 + LEASE).await.expect("claim");
+    claim_at(log, &t, &order, T0).await;
     let later = T0 + LEASE;
     assert_eq!(
-        log.claim(&t, &order, later, later + LEASE)
-            .await
-            .expect("claim"),
+        claim_at(log, &t, &order, later).await,
         DispatchClaim::Claimed { attempt: 2 }
     );
     log.release(&t, &order, 1).await.expect("stale release");
     assert!(
         matches!(
-            log.claim(&t, &order, later, later + LEASE)
-                .await
-                .expect("claim"),
+            claim_at(log, &t, &order, later).await,
             DispatchClaim::InProgress { .. }
         ),
         "the release of claim 1 must not end claim 2"
@@ -92,7 +89,7 @@ async fn a_stale_holder_cannot_release_a_newer_claim(log: &dyn DispatchLog) {
 
 async fn dispatched_is_final(log: &dyn DispatchLog) {
     let (t, order) = (tenant("dl-done"), unique());
-    log.claim(&t, &order, T0, T0 + LEASE).await.expect("claim");
+    claim_at(log, &t, &order, T0).await;
     log.complete(&t, &order, Some("D-1"), T0)
         .await
         .expect("complete");
@@ -102,9 +99,7 @@ async fn dispatched_is_final(log: &dyn DispatchLog) {
     };
     let much_later = T0 + Duration::days(1);
     assert_eq!(
-        log.claim(&t, &order, much_later, much_later + LEASE)
-            .await
-            .expect("claim"),
+        claim_at(log, &t, &order, much_later).await,
         dispatched,
         "a dispatched order is never claimed again"
     );
@@ -113,9 +108,7 @@ async fn dispatched_is_final(log: &dyn DispatchLog) {
         .await
         .expect("second complete is accepted");
     assert_eq!(
-        log.claim(&t, &order, much_later, much_later + LEASE)
-            .await
-            .expect("claim"),
+        claim_at(log, &t, &order, much_later).await,
         dispatched,
         "neither release nor a second completion changes a dispatched record"
     );
@@ -123,7 +116,7 @@ async fn dispatched_is_final(log: &dyn DispatchLog) {
     let other = unique();
     log.complete(&t, &other, None, T0).await.expect("complete");
     assert!(matches!(
-        log.claim(&t, &other, T0, T0 + LEASE).await.expect("claim"),
+        claim_at(log, &t, &other, T0).await,
         DispatchClaim::AlreadyDispatched {
             downstream_id: None,
             ..
@@ -133,12 +126,12 @@ async fn dispatched_is_final(log: &dyn DispatchLog) {
 
 async fn orders_are_per_tenant(log: &dyn DispatchLog) {
     let (a, b, order) = (tenant("dl-a"), tenant("dl-b"), unique());
-    log.claim(&a, &order, T0, T0 + LEASE).await.expect("claim");
+    claim_at(log, &a, &order, T0).await;
     log.complete(&a, &order, Some("D"), T0)
         .await
         .expect("complete");
     assert_eq!(
-        log.claim(&b, &order, T0, T0 + LEASE).await.expect("claim"),
+        claim_at(log, &b, &order, T0).await,
         DispatchClaim::Claimed { attempt: 1 },
         "another tenant's order with the same id is another order"
     );
@@ -163,4 +156,14 @@ async fn concurrent_claims_have_one_winner(log: &dyn DispatchLog) {
         )),
         "the others see it in progress: {claims:?}"
     );
+}
+
+/// Claims `order` of `t` at `now`, leased for [`LEASE`].
+async fn claim_at(
+    log: &dyn DispatchLog,
+    t: &TenantId,
+    order: &str,
+    now: OffsetDateTime,
+) -> DispatchClaim {
+    log.claim(t, order, now, now + LEASE).await.expect("claim")
 }

@@ -21,13 +21,15 @@ use q2c_model::tmf::{
 };
 use q2c_service::context::{RequestContext, Scope, TenantId};
 use q2c_service::fanout::{
-    Announce, ApplyOutcome, FanoutConfig, FanoutPorts, OfferingCatalogWriter, OpenQuoteIndex,
-    PriceCatalogWriter, PriceChange, PriceChangeKind, PriceFanout,
+    Announce, ApplyOutcome, FanoutConfig, FanoutOutcome, FanoutPorts, OfferingCatalogWriter,
+    OpenQuoteIndex, PriceCatalogWriter, PriceChange, PriceChangeKind, PriceFanout,
 };
 use q2c_service::messaging::{
     HandlerError, OutgoingMessage, ParsedMessage, QueueClient, parse_message,
 };
-use q2c_service::ports::{CatalogStore, Ports, QuoteStore, SettingsSource, StoreError};
+use q2c_service::ports::{
+    CatalogStore, Ports, QuoteStore, SettingsSource, StoreError, StoredQuote,
+};
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -170,17 +172,7 @@ pub async fn open_quote_index_contract(
     let accepted_id = format!("q-final-{}", unique());
     let mut accepted = stored_quote(&accepted_id, T0);
     accepted.price_ids = vec![price_id.clone()];
-    quotes
-        .insert(&tenants[0], &accepted, &[])
-        .await
-        .expect("insert");
-    let mut next = accepted.clone();
-    next.quote.state = Some(QuoteState::Accepted);
-    next.version = 2;
-    quotes
-        .update(&tenants[0], &next, 1, &[])
-        .await
-        .expect("accept");
+    insert_final(&*quotes, &tenants[0], &accepted).await;
     // A quote moved to another price (through `update_from`, as the fan-out writes) leaves
     // this price's index.
     let moved_id = format!("q-moved-{}", unique());
@@ -189,49 +181,19 @@ pub async fn open_quote_index_contract(
         quote.price_ids = vec![price_id.clone()];
         quote
     };
-    quotes
-        .insert(&tenants[1], &moved, &[])
-        .await
-        .expect("insert");
     let mut elsewhere = moved.clone();
     elsewhere.price_ids = vec!["other".to_owned()];
-    elsewhere.version = 2;
-    quotes
-        .update_from(&tenants[1], &moved, &elsewhere, &[])
-        .await
-        .expect("move to another price");
+    insert_and_move(&*quotes, &tenants[1], &moved, elsewhere).await;
 
     for limit in [4, 11, 20] {
-        let mut seen = Vec::new();
-        let mut cursor = None;
-        let mut pages = 0;
-        loop {
-            let page = index
-                .open_quotes(&price_id, cursor.as_ref(), limit)
-                .await
-                .expect("page");
-            pages += 1;
-            assert!(page.quotes.len() <= limit, "a page holds at most `limit`");
-            seen.extend(
-                page.quotes
-                    .iter()
-                    .map(|q| (q.tenant.as_str().to_owned(), q.quote_id.clone())),
-            );
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-            assert!(pages < 20, "paging must end");
-        }
-        let as_set: BTreeSet<_> = seen.iter().cloned().collect();
-        assert_eq!(as_set.len(), seen.len(), "no quote twice (limit {limit})");
-        assert_eq!(
-            as_set, expected,
-            "every open quote, no final one (limit {limit})"
-        );
-        let mut sorted = seen.clone();
-        sorted.sort();
-        assert_eq!(seen, sorted, "ordered by tenant, then quote id");
+        let pages = walk_open_quotes(
+            &*index,
+            IndexKey::Price(&price_id),
+            limit,
+            &expected,
+            "every open quote, no final one",
+        )
+        .await;
         assert_eq!(
             pages,
             11usize.div_ceil(limit),
@@ -243,6 +205,192 @@ pub async fn open_quote_index_contract(
         .await
         .expect("empty");
     assert!(none.quotes.is_empty() && none.next.is_none());
+}
+
+/// Which listing of an [`OpenQuoteIndex`] to walk.
+pub(crate) enum IndexKey<'a> {
+    /// [`OpenQuoteIndex::open_quotes`] of a price.
+    Price(&'a str),
+    /// [`OpenQuoteIndex::open_quotes_by_offering`] of an offering.
+    Offering(&'a str),
+}
+
+/// Walks every page of `key`'s open quotes, `limit` at a time, checking what every walk
+/// holds: pages of at most `limit`, an end (under 20 pages), no quote twice, (tenant, quote
+/// id) order, and exactly the `expected` quotes (`what` says which those are). The pages.
+pub(crate) async fn walk_open_quotes(
+    index: &dyn OpenQuoteIndex,
+    key: IndexKey<'_>,
+    limit: usize,
+    expected: &BTreeSet<(String, String)>,
+    what: &str,
+) -> usize {
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    let mut pages = 0;
+    loop {
+        let page = match key {
+            IndexKey::Price(id) => index.open_quotes(id, cursor.as_ref(), limit).await,
+            IndexKey::Offering(id) => {
+                index
+                    .open_quotes_by_offering(id, cursor.as_ref(), limit)
+                    .await
+            }
+        }
+        .expect("page");
+        pages += 1;
+        assert!(page.quotes.len() <= limit, "a page holds at most `limit`");
+        seen.extend(
+            page.quotes
+                .iter()
+                .map(|q| (q.tenant.as_str().to_owned(), q.quote_id.clone())),
+        );
+        match page.next {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+        assert!(pages < 20, "paging must end");
+    }
+    let as_set: BTreeSet<_> = seen.iter().cloned().collect();
+    assert_eq!(as_set.len(), seen.len(), "no quote twice (limit {limit})");
+    assert_eq!(&as_set, expected, "{what} (limit {limit})");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(seen, sorted, "ordered by tenant, then quote id");
+    pages
+}
+
+/// Inserts `quote` for `tenant`, then accepts it (version 2): a final quote, out of the
+/// open-quote indexes.
+pub(crate) async fn insert_final(quotes: &dyn QuoteStore, tenant: &TenantId, quote: &StoredQuote) {
+    quotes.insert(tenant, quote, &[]).await.expect("insert");
+    let mut next = quote.clone();
+    next.quote.state = Some(QuoteState::Accepted);
+    next.version = 2;
+    quotes.update(tenant, &next, 1, &[]).await.expect("accept");
+}
+
+/// Inserts `moved` for `tenant`, then rewrites it as `elsewhere` (version 2) through
+/// `update_from`, as the fan-out writes: it leaves the index entries `moved` had.
+pub(crate) async fn insert_and_move(
+    quotes: &dyn QuoteStore,
+    tenant: &TenantId,
+    moved: &StoredQuote,
+    mut elsewhere: StoredQuote,
+) {
+    quotes.insert(tenant, moved, &[]).await.expect("insert");
+    elsewhere.version = 2;
+    quotes
+        .update_from(tenant, moved, &elsewhere, &[])
+        .await
+        .expect("move elsewhere");
+}
+
+/// The quote service of the scenarios, over `ports`.
+pub(crate) fn scenario_service(ports: &Ports) -> QuoteService {
+    QuoteService::new(
+        ports.clone(),
+        QuoteServiceConfig {
+            quote_href_base: "/tmf-api/quoteManagement/v4/quote".to_owned(),
+        },
+    )
+}
+
+/// Creates, through `service`, a quote of `tenant` with one item of `offering_id`, as the
+/// caller `subject` (also the correlation id).
+pub async fn create_quote_of(
+    service: &QuoteService,
+    tenant: &TenantId,
+    subject: &str,
+    offering_id: String,
+) -> StoredQuote {
+    let ctx = RequestContext {
+        tenant: tenant.clone(),
+        subject: subject.to_owned(),
+        subject_name: None,
+        scopes: [Scope::QuoteWrite].into_iter().collect(),
+        correlation_id: subject.to_owned(),
+    };
+    let quote = Quote {
+        quote_item: vec![QuoteItem {
+            quantity: Some(1),
+            product_offering: Some(EntityRef::to(offering_id)),
+            ..QuoteItem::default()
+        }],
+        ..Quote::default()
+    };
+    service.create(&ctx, quote).await.expect("create quote")
+}
+
+/// Sends the change event `body` to the queue `queue_name`.
+pub async fn send_change_to(queue: &dyn QueueClient, queue_name: &str, body: &serde_json::Value) {
+    let sent = queue
+        .send_batch(
+            queue_name,
+            &[OutgoingMessage {
+                body: body.to_string(),
+                attributes: Default::default(),
+            }],
+        )
+        .await
+        .expect("send event");
+    assert!(sent.failed.is_empty());
+}
+
+/// Sends the change event `body` to `pricing-changes`.
+pub(crate) async fn send_change(queue: &dyn QueueClient, body: &serde_json::Value) {
+    send_change_to(queue, "pricing-changes", body).await;
+}
+
+/// Plays a fan-out consumer: handles the messages of `queue_name` with `fanout`, deleting
+/// each only after it was handled (its continuation sent), until `empty_receives` receives
+/// in a row (each hiding what it takes for `visibility` and waiting up to `wait`) come back
+/// empty. `seen` gets each message's outcome; returns how many messages were handled.
+pub async fn run_fanout_queue(
+    queue: &dyn QueueClient,
+    queue_name: &str,
+    fanout: &PriceFanout,
+    (visibility, wait): (Duration, Duration),
+    empty_receives: usize,
+    mut seen: impl FnMut(FanoutOutcome),
+) -> usize {
+    let mut handled = 0;
+    let mut empty_polls = 0;
+    while empty_polls < empty_receives {
+        let received = queue
+            .receive(queue_name, 10, visibility, wait)
+            .await
+            .expect("receive");
+        if received.is_empty() {
+            empty_polls += 1;
+            continue;
+        }
+        empty_polls = 0;
+        for message in received {
+            let parsed = parse_message(
+                &message.message_id,
+                &message.body,
+                &message.attributes,
+                Some(message.receive_count),
+            )
+            .expect("envelope");
+            seen(fanout.handle(parsed).await.expect("handled"));
+            // Acknowledged only after the continuation was sent, as a consumer does.
+            queue
+                .delete_batch(queue_name, &[message.receipt_handle])
+                .await
+                .expect("delete");
+            handled += 1;
+        }
+    }
+    handled
+}
+
+/// Handles every message of `pricing-changes` with `fanout` until three receives in a row
+/// come back empty; how many it handled.
+pub(crate) async fn drain_changes(queue: &dyn QueueClient, fanout: &PriceFanout) -> usize {
+    let polls = (Duration::from_secs(60), Duration::from_secs(1));
+    run_fanout_queue(queue, "pricing-changes", fanout, polls, 3, |_| {}).await
 }
 
 /// Default tenant settings (tax 20 %) for every tenant.
@@ -307,12 +455,7 @@ pub async fn fanout_continuation_scenario(
         .await
         .expect("seed offering");
 
-    let service = QuoteService::new(
-        ports.clone(),
-        QuoteServiceConfig {
-            quote_href_base: "/tmf-api/quoteManagement/v4/quote".to_owned(),
-        },
-    );
+    let service = scenario_service(&ports);
     let tenants = [tenant("fan-x"), tenant("fan-y"), tenant("fan-z")];
     let mut created = Vec::with_capacity(quote_count);
     let mut tasks = tokio::task::JoinSet::new();
@@ -321,22 +464,7 @@ pub async fn fanout_continuation_scenario(
         let tenant = tenants[n % 3].clone();
         let offering_id = offering_id.clone();
         tasks.spawn(async move {
-            let ctx = RequestContext {
-                tenant: tenant.clone(),
-                subject: "scenario".to_owned(),
-                subject_name: None,
-                scopes: [Scope::QuoteWrite].into_iter().collect(),
-                correlation_id: "scenario".to_owned(),
-            };
-            let quote = Quote {
-                quote_item: vec![QuoteItem {
-                    quantity: Some(1),
-                    product_offering: Some(EntityRef::to(offering_id)),
-                    ..QuoteItem::default()
-                }],
-                ..Quote::default()
-            };
-            let stored = service.create(&ctx, quote).await.expect("create quote");
+            let stored = create_quote_of(&service, &tenant, "scenario", offering_id).await;
             (tenant, stored.id().to_owned())
         });
         if tasks.len() >= parallel_creates.max(1) {
@@ -385,52 +513,9 @@ pub async fn fanout_continuation_scenario(
         "eventTime": at.format(&Rfc3339).expect("time"),
         "event": {"productOfferingPrice": changed},
     });
-    let sent = queue
-        .send_batch(
-            "pricing-changes",
-            &[OutgoingMessage {
-                body: body.to_string(),
-                attributes: Default::default(),
-            }],
-        )
-        .await
-        .expect("send event");
-    assert!(sent.failed.is_empty());
+    send_change(&*queue, &body).await;
 
-    let mut handled = 0;
-    let mut empty_polls = 0;
-    while empty_polls < 3 {
-        let received = queue
-            .receive(
-                "pricing-changes",
-                10,
-                Duration::from_secs(60),
-                Duration::from_secs(1),
-            )
-            .await
-            .expect("receive");
-        if received.is_empty() {
-            empty_polls += 1;
-            continue;
-        }
-        empty_polls = 0;
-        for message in received {
-            let parsed = parse_message(
-                &message.message_id,
-                &message.body,
-                &message.attributes,
-                Some(message.receive_count),
-            )
-            .expect("envelope");
-            fanout.handle(parsed).await.expect("handled");
-            // Acknowledged only after the continuation was sent, as a consumer does.
-            queue
-                .delete_batch("pricing-changes", &[message.receipt_handle])
-                .await
-                .expect("delete");
-            handled += 1;
-        }
-    }
+    let handled = drain_changes(&*queue, &fanout).await;
 
     assert_eq!(
         handled,

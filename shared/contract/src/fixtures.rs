@@ -3,7 +3,7 @@
 
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice, Quote};
 use q2c_service::context::TenantId;
-use q2c_service::ports::{Destination, OutboxEvent, StoredQuote};
+use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoredQuote};
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -187,5 +187,30 @@ pub fn subscription(id: &str, query: Option<&str>) -> EventSubscription {
         id: id.to_owned(),
         callback: format!("https://listener.example/{id}"),
         query: query.map(str::to_owned),
+    }
+}
+
+/// The ids of every pending outbox event (up to 10,000), oldest first.
+pub(crate) async fn pending_ids(outbox: &dyn OutboxStore) -> Vec<String> {
+    outbox
+        .pending(10_000)
+        .await
+        .expect("pending")
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect()
+}
+
+/// Marks everything already pending in `outbox` as published at `at`.
+pub(crate) async fn drain_outbox(outbox: &dyn OutboxStore, at: OffsetDateTime) {
+    loop {
+        let batch = outbox.pending(500).await.expect("pending");
+        if batch.is_empty() {
+            return;
+        }
+        outbox
+            .mark_published(&batch, at)
+            .await
+            .expect("mark drained");
     }
 }

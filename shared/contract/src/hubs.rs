@@ -71,31 +71,19 @@ pub async fn hub_store_contract(store: Arc<dyn HubStore>) {
         .expect("ids are per API");
 
     assert!(
-        !store
-            .delete(&b, HubApi::Catalog, "s-3")
-            .await
-            .expect("delete"),
+        !deleted(store, &b, HubApi::Catalog, "s-3").await,
         "B cannot delete A's"
     );
     assert!(
-        !store
-            .delete(&a, HubApi::Quote, "s-3")
-            .await
-            .expect("delete"),
+        !deleted(store, &a, HubApi::Quote, "s-3").await,
         "wrong API deletes nothing"
     );
     assert!(
-        store
-            .delete(&a, HubApi::Quote, "s-1")
-            .await
-            .expect("delete"),
+        deleted(store, &a, HubApi::Quote, "s-1").await,
         "delete reports removal"
     );
     assert!(
-        !store
-            .delete(&a, HubApi::Quote, "s-1")
-            .await
-            .expect("delete"),
+        !deleted(store, &a, HubApi::Quote, "s-1").await,
         "second delete finds none"
     );
     assert_eq!(
@@ -219,6 +207,26 @@ async fn across(
     subs
 }
 
+/// Whether deleting `t`'s `api` subscription `id` removed one.
+async fn deleted(store: &dyn HubStore, t: &TenantId, api: HubApi, id: &str) -> bool {
+    store.delete(t, api, id).await.expect("delete")
+}
+
+/// Whether `create_within` stored `subscription(id)` (schema major 4) for `t`'s `api` under
+/// a quota of `max`.
+async fn created_within(
+    store: &dyn HubStore,
+    t: &TenantId,
+    api: HubApi,
+    id: &str,
+    max: u64,
+) -> bool {
+    store
+        .create_within(t, api, &subscription(id, None), SchemaMajor::V4, max)
+        .await
+        .expect("create within")
+}
+
 /// The subscriptions, sorted by id (the port promises no order).
 async fn list(store: &dyn HubStore, t: &TenantId, api: HubApi) -> Vec<EventSubscription> {
     let mut subs = store.list(t, api).await.expect("list");
@@ -242,10 +250,7 @@ pub async fn hub_store_quota_contract(store: Arc<dyn HubStore>) {
         .expect("a plain create");
     for id in ["q-1", "q-2"] {
         assert!(
-            store
-                .create_within(&a, HubApi::Quote, &subscription(id, None), v4, 3)
-                .await
-                .expect("create within"),
+            created_within(store, &a, HubApi::Quote, id, 3).await,
             "{id} is within the quota of 3"
         );
     }
@@ -274,45 +279,25 @@ pub async fn hub_store_quota_contract(store: Arc<dyn HubStore>) {
         (&b, HubApi::Quote),
     ] {
         assert!(
-            store
-                .create_within(tenant, api, &subscription("q-1", None), v4, 3)
-                .await
-                .expect("create within"),
+            created_within(store, tenant, api, "q-1", 3).await,
             "quotas are per tenant and API"
         );
     }
+    assert!(deleted(store, &a, HubApi::Quote, "q-2").await);
     assert!(
-        store
-            .delete(&a, HubApi::Quote, "q-2")
-            .await
-            .expect("delete")
-    );
-    assert!(
-        !store
-            .delete(&a, HubApi::Quote, "q-2")
-            .await
-            .expect("delete"),
+        !deleted(store, &a, HubApi::Quote, "q-2").await,
         "a second delete frees nothing"
     );
     assert!(
-        store
-            .create_within(&a, HubApi::Quote, &subscription("q-4", None), v4, 3)
-            .await
-            .expect("create within"),
+        created_within(store, &a, HubApi::Quote, "q-4", 3).await,
         "a delete frees a place"
     );
     assert!(
-        !store
-            .create_within(&a, HubApi::Quote, &subscription("q-5", None), v4, 3)
-            .await
-            .expect("create within"),
+        !created_within(store, &a, HubApi::Quote, "q-5", 3).await,
         "and only one"
     );
     assert!(
-        !store
-            .create_within(&b, HubApi::Quote, &subscription("q-0", None), v4, 0)
-            .await
-            .expect("create within"),
+        !created_within(store, &b, HubApi::Quote, "q-0", 0).await,
         "a quota of 0 admits none"
     );
 }

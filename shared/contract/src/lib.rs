@@ -39,6 +39,7 @@
 //!   [`catalog_versions_contract`]).
 //! - [`slow_subscriber`]: [`slow_subscriber_scenario`]: hub delivery that a subscriber
 //!   which does not answer cannot stall, and whose retry re-sends nothing delivered.
+//! - [`quote_store_wrapper!`]: a test double over a real `QuoteStore` changing some methods.
 #![warn(missing_docs)]
 
 pub mod catalog;
@@ -60,6 +61,7 @@ pub mod quote_list;
 pub mod quotes;
 pub mod relay;
 pub mod slow_subscriber;
+mod wrapper;
 
 pub use catalog::catalog_store_contract;
 pub use deliveries::delivery_log_contract;

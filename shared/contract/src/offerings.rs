@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use q2c_model::tmf::{ProductOffering, QuoteState};
+use q2c_model::tmf::ProductOffering;
 use q2c_service::catalog_sync::{CatalogKind, CatalogVersions};
 use q2c_service::fanout::{
     ApplyOutcome, OfferingCatalogWriter, OfferingChange, OpenQuoteIndex, PriceCatalogWriter,
@@ -21,6 +21,10 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use crate::fanout::{
+    IndexKey, create_quote_of, drain_changes, insert_and_move, insert_final, scenario_service,
+    send_change, walk_open_quotes,
+};
 use crate::fixtures::{T0, price, stored_quote, tenant, unique};
 
 /// An offering of an unknown `@type` with fields no struct models, as JSON.
@@ -185,63 +189,23 @@ pub async fn open_quote_offering_index_contract(
     let mut accepted = stored_quote(&accepted_id, T0);
     accepted.quote.quote_item[0].product_offering =
         Some(q2c_model::tmf::EntityRef::to(&offering_id));
-    quotes
-        .insert(&tenants[0], &accepted, &[])
-        .await
-        .expect("insert");
-    let mut next = accepted.clone();
-    next.quote.state = Some(QuoteState::Accepted);
-    next.version = 2;
-    quotes
-        .update(&tenants[0], &next, 1, &[])
-        .await
-        .expect("accept");
+    insert_final(&*quotes, &tenants[0], &accepted).await;
     let moved_id = format!("q-moved-{}", unique());
     let mut moved = stored_quote(&moved_id, T0);
     moved.quote.quote_item[0].product_offering = Some(q2c_model::tmf::EntityRef::to(&offering_id));
-    quotes
-        .insert(&tenants[1], &moved, &[])
-        .await
-        .expect("insert");
     let mut elsewhere = moved.clone();
     elsewhere.quote.quote_item[0].product_offering = Some(q2c_model::tmf::EntityRef::to("po-1"));
-    elsewhere.version = 2;
-    quotes
-        .update_from(&tenants[1], &moved, &elsewhere, &[])
-        .await
-        .expect("move to another offering");
+    insert_and_move(&*quotes, &tenants[1], &moved, elsewhere).await;
 
     for limit in [3, 7, 10] {
-        let mut seen = Vec::new();
-        let mut cursor = None;
-        let mut pages = 0;
-        loop {
-            let page = index
-                .open_quotes_by_offering(&offering_id, cursor.as_ref(), limit)
-                .await
-                .expect("page");
-            pages += 1;
-            assert!(page.quotes.len() <= limit, "a page holds at most `limit`");
-            seen.extend(
-                page.quotes
-                    .iter()
-                    .map(|q| (q.tenant.as_str().to_owned(), q.quote_id.clone())),
-            );
-            match page.next {
-                Some(next) => cursor = Some(next),
-                None => break,
-            }
-            assert!(pages < 20, "paging must end");
-        }
-        let as_set: BTreeSet<_> = seen.iter().cloned().collect();
-        assert_eq!(as_set.len(), seen.len(), "no quote twice (limit {limit})");
-        assert_eq!(
-            as_set, expected,
-            "every open quote holding the offering, nested items too (limit {limit})"
-        );
-        let mut sorted = seen.clone();
-        sorted.sort();
-        assert_eq!(seen, sorted, "ordered by tenant, then quote id");
+        let pages = walk_open_quotes(
+            &*index,
+            IndexKey::Offering(&offering_id),
+            limit,
+            &expected,
+            "every open quote holding the offering, nested items too",
+        )
+        .await;
         assert_eq!(pages, 7usize.div_ceil(limit));
     }
     // The price index is unaffected by offering keys.
@@ -345,11 +309,8 @@ pub async fn offering_retirement_scenario(
     index: Arc<dyn OpenQuoteIndex>,
     queue: Arc<dyn q2c_service::messaging::QueueClient>,
 ) {
-    use q2c_model::tmf::{EntityRef, Quote, QuoteItem};
-    use q2c_service::context::{RequestContext, Scope};
+    use q2c_model::tmf::EntityRef;
     use q2c_service::fanout::{FanoutConfig, FanoutPorts, PriceFanout};
-    use q2c_service::messaging::{OutgoingMessage, parse_message};
-    use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
 
     let retired_id = format!("ret-po-{}", unique());
     let other_id = format!("ret-po-{}", unique());
@@ -372,32 +333,12 @@ pub async fn offering_retirement_scenario(
             .await
             .expect("seed offering");
     }
-    let service = QuoteService::new(
-        ports.clone(),
-        QuoteServiceConfig {
-            quote_href_base: "/tmf-api/quoteManagement/v4/quote".to_owned(),
-        },
-    );
+    let service = scenario_service(&ports);
     let tenants = [tenant("ret-a"), tenant("ret-b")];
     let create = |tenant: q2c_service::context::TenantId, offering: String| {
         let service = service.clone();
         async move {
-            let ctx = RequestContext {
-                tenant: tenant.clone(),
-                subject: "scenario".to_owned(),
-                subject_name: None,
-                scopes: [Scope::QuoteWrite].into_iter().collect(),
-                correlation_id: "scenario".to_owned(),
-            };
-            let quote = Quote {
-                quote_item: vec![QuoteItem {
-                    quantity: Some(1),
-                    product_offering: Some(EntityRef::to(offering)),
-                    ..QuoteItem::default()
-                }],
-                ..Quote::default()
-            };
-            let stored = service.create(&ctx, quote).await.expect("create quote");
+            let stored = create_quote_of(&service, &tenant, "scenario", offering).await;
             (tenant, stored)
         }
     };
@@ -435,50 +376,8 @@ pub async fn offering_retirement_scenario(
         "eventTime": at.format(&Rfc3339).expect("time"),
         "event": {"productOffering": {"id": retired_id, "lastUpdate": at.format(&Rfc3339).expect("time")}},
     });
-    let sent = queue
-        .send_batch(
-            "pricing-changes",
-            &[OutgoingMessage {
-                body: body.to_string(),
-                attributes: Default::default(),
-            }],
-        )
-        .await
-        .expect("send event");
-    assert!(sent.failed.is_empty());
-    let mut handled = 0;
-    let mut empty_polls = 0;
-    while empty_polls < 3 {
-        let received = queue
-            .receive(
-                "pricing-changes",
-                10,
-                std::time::Duration::from_secs(60),
-                std::time::Duration::from_secs(1),
-            )
-            .await
-            .expect("receive");
-        if received.is_empty() {
-            empty_polls += 1;
-            continue;
-        }
-        empty_polls = 0;
-        for message in received {
-            let parsed = parse_message(
-                &message.message_id,
-                &message.body,
-                &message.attributes,
-                Some(message.receive_count),
-            )
-            .expect("envelope");
-            fanout.handle(parsed).await.expect("handled");
-            queue
-                .delete_batch("pricing-changes", &[message.receipt_handle])
-                .await
-                .expect("delete");
-            handled += 1;
-        }
-    }
+    send_change(&*queue, &body).await;
+    let handled = drain_changes(&*queue, &fanout).await;
     assert_eq!(
         handled, 3,
         "5 quotes in pages of 2: the event and 2 continuations"

@@ -15,7 +15,9 @@ use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore, StoredOrder};
 use q2c_service::ports::{OutboxEvent, OutboxStore, Page, QuoteStore, StoreError, StoredQuote};
 use time::{Duration, OffsetDateTime};
 
-use crate::fixtures::{T0, event, extensible_item, extensible_quote, stored_quote, tenant};
+use crate::fixtures::{
+    T0, event, extensible_item, extensible_quote, pending_ids, stored_quote, tenant,
+};
 
 /// Runs every order-store rule against the adapter's quote, order and outbox ports (one
 /// store behind all three).
@@ -104,16 +106,6 @@ async fn an_order_keeps_the_items_unknown_fields(quotes: &dyn QuoteStore, orders
             "order item {field} as the quote item's {from}"
         );
     }
-}
-
-async fn pending_ids(outbox: &dyn OutboxStore) -> Vec<String> {
-    outbox
-        .pending(10_000)
-        .await
-        .expect("pending")
-        .into_iter()
-        .map(|e| e.event_id)
-        .collect()
 }
 
 async fn pending_event(
@@ -305,12 +297,12 @@ async fn dispatch_outcomes_follow_their_rules(
 ) {
     let t = tenant("os-disp");
     let order = accept_new(quotes, &t, "q-1", "o-1", T0).await;
-    let dispatched = Dispatch {
-        status: DispatchStatus::Dispatched,
-        attempts: 2,
-        last_error: Some("HTTP 503 on attempt 1".to_owned()),
-        downstream_id: Some("om-1".to_owned()),
-    };
+    let dispatched = dispatch(
+        DispatchStatus::Dispatched,
+        2,
+        Some("HTTP 503 on attempt 1"),
+        Some("om-1"),
+    );
     orders
         .record_dispatch(&t, "o-1", dispatched.clone())
         .await
@@ -320,12 +312,7 @@ async fn dispatch_outcomes_follow_their_rules(
     assert_eq!(stored.version, 2);
     assert_eq!(stored.order, order.order, "the TMF order is untouched");
 
-    let late_failure = Dispatch {
-        status: DispatchStatus::Failed,
-        attempts: 3,
-        last_error: Some("late".to_owned()),
-        downstream_id: None,
-    };
+    let late_failure = dispatch(DispatchStatus::Failed, 3, Some("late"), None);
     orders
         .record_dispatch(&t, "o-1", late_failure)
         .await
@@ -344,12 +331,7 @@ async fn dispatch_outcomes_follow_their_rules(
 
     // A failure is announced to the ordering hub in the same write; a redrive may dispatch.
     accept_new(quotes, &t, "q-2", "o-2", T0).await;
-    let failed = Dispatch {
-        status: DispatchStatus::Failed,
-        attempts: 5,
-        last_error: Some("HTTP 500".to_owned()),
-        downstream_id: None,
-    };
+    let failed = dispatch(DispatchStatus::Failed, 5, Some("HTTP 500"), None);
     orders
         .record_dispatch(&t, "o-2", failed.clone())
         .await
@@ -383,12 +365,7 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
 ) {
     let t = tenant("os-state");
     let order = accept_new(quotes, &t, "q-1", "o-1", T0).await;
-    let dispatched = Dispatch {
-        status: DispatchStatus::Dispatched,
-        attempts: 1,
-        last_error: None,
-        downstream_id: Some("om-1".to_owned()),
-    };
+    let dispatched = dispatch(DispatchStatus::Dispatched, 1, None, Some("om-1"));
     orders
         .record_dispatch(&t, "o-1", dispatched.clone())
         .await
@@ -429,4 +406,19 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
         matches!(hidden, Err(StoreError::VersionConflict)),
         "another tenant cannot change the order: got {hidden:?}"
     );
+}
+
+/// A dispatch record: `status` after `attempts`, with the last error and the downstream id.
+fn dispatch(
+    status: DispatchStatus,
+    attempts: u32,
+    last_error: Option<&str>,
+    downstream_id: Option<&str>,
+) -> Dispatch {
+    Dispatch {
+        status,
+        attempts,
+        last_error: last_error.map(str::to_owned),
+        downstream_id: downstream_id.map(str::to_owned),
+    }
 }

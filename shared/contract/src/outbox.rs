@@ -9,7 +9,7 @@ use std::sync::Arc;
 use q2c_service::ports::{OutboxEvent, OutboxStore, QuoteStore, StoreError};
 use time::Duration;
 
-use crate::fixtures::{T0, event, stored_quote, tenant};
+use crate::fixtures::{T0, drain_outbox, event, stored_quote, tenant};
 
 /// Runs every outbox rule against a store that implements both ports.
 ///
@@ -17,7 +17,7 @@ use crate::fixtures::{T0, event, stored_quote, tenant};
 /// When the store breaks a rule (the message names it) or fails.
 pub async fn quote_outbox_contract(quotes: Arc<dyn QuoteStore>, outbox: Arc<dyn OutboxStore>) {
     let earlier = T0 - Duration::days(1);
-    drain(&*outbox, earlier).await;
+    drain_outbox(&*outbox, earlier).await;
     outbox.purge_published(T0).await.expect("purge drained");
     let t = tenant("ob");
 
@@ -110,18 +110,4 @@ pub async fn quote_outbox_contract(quotes: Arc<dyn QuoteStore>, outbox: Arc<dyn 
 /// Every pending event (the suite keeps the outbox small).
 async fn pending(outbox: &dyn OutboxStore) -> Vec<OutboxEvent> {
     outbox.pending(1000).await.expect("pending")
-}
-
-/// Marks everything already pending as published at `at`.
-async fn drain(outbox: &dyn OutboxStore, at: time::OffsetDateTime) {
-    loop {
-        let batch = outbox.pending(500).await.expect("pending");
-        if batch.is_empty() {
-            return;
-        }
-        outbox
-            .mark_published(&batch, at)
-            .await
-            .expect("mark drained");
-    }
 }

@@ -21,7 +21,7 @@ use q2c_service::orders::{Dispatch, OrderStore, StoredOrder};
 use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, Page, QuoteStore, StoreError};
 use serde_json::json;
 
-use crate::fixtures::{T0, event, stored_quote, tenant, unique};
+use crate::fixtures::{T0, event, pending_ids, stored_quote, tenant, unique};
 
 /// Runs every product-store rule against the adapter's quote, order, product and outbox ports
 /// (one store behind all four).
@@ -98,16 +98,6 @@ fn completion(
         );
     }
     (next, made, events)
-}
-
-async fn pending_ids(outbox: &dyn OutboxStore) -> Vec<String> {
-    outbox
-        .pending(10_000)
-        .await
-        .expect("pending")
-        .into_iter()
-        .map(|e| e.event_id)
-        .collect()
 }
 
 async fn a_completion_writes_order_products_and_events_together(

@@ -20,115 +20,80 @@ pub async fn quote_list_contract(store: Arc<dyn QuoteStore>) {
     seed(&*store, &t).await;
     let all = QuoteFilter::default();
     let hour = Duration::hours(1);
-
-    expect(
-        &*store,
-        &t,
-        &all,
-        page(0, 10),
-        &["q3", "q2", "q4", "q1"],
-        4,
-        "no filter",
-    )
-    .await;
-    expect(
-        &*store,
-        &t,
-        &all,
-        page(1, 2),
-        &["q2", "q4"],
-        4,
-        "second page",
-    )
-    .await;
-    expect(&*store, &t, &all, page(10, 5), &[], 4, "page past the end").await;
-    let in_progress = filter(|f| f.state = Some(QuoteState::InProgress));
-    expect(
-        &*store,
-        &t,
-        &in_progress,
-        page(0, 10),
-        &["q3", "q1"],
-        2,
-        "state",
-    )
-    .await;
     let party_a = filter(|f| f.related_party_id = Some("party-a".to_owned()));
-    expect(
-        &*store,
-        &t,
-        &party_a,
-        page(0, 10),
-        &["q2", "q1"],
-        2,
-        "party a",
-    )
-    .await;
-    let party_b = filter(|f| f.related_party_id = Some("party-b".to_owned()));
-    expect(
-        &*store,
-        &t,
-        &party_b,
-        page(1, 1),
-        &["q2"],
-        2,
-        "party b, paged",
-    )
-    .await;
     let external = filter(|f| f.external_id = Some("crm-2".to_owned()));
-    expect(
-        &*store,
-        &t,
-        &external,
-        page(0, 10),
-        &["q2"],
-        1,
-        "externalId",
-    )
-    .await;
-    let gte = filter(|f| f.quote_date_gte = Some(T0 + 2 * hour));
-    expect(
-        &*store,
-        &t,
-        &gte,
-        page(0, 10),
-        &["q3", "q2", "q4"],
-        3,
-        "quoteDate.gte",
-    )
-    .await;
-    let lt = filter(|f| f.quote_date_lt = Some(T0 + 2 * hour));
-    expect(&*store, &t, &lt, page(0, 10), &["q1"], 1, "quoteDate.lt").await;
-    let window = filter(|f| {
-        f.quote_date_gte = Some(T0 + 2 * hour);
-        f.quote_date_lt = Some(T0 + 3 * hour);
-    });
-    expect(
-        &*store,
-        &t,
-        &window,
-        page(0, 10),
-        &["q2", "q4"],
-        2,
-        "date window",
-    )
-    .await;
-    let combined = filter(|f| {
-        f.state = Some(QuoteState::InProgress);
-        f.related_party_id = Some("party-b".to_owned());
-    });
-    expect(
-        &*store,
-        &t,
-        &combined,
-        page(0, 10),
-        &["q3"],
-        1,
-        "state and party",
-    )
-    .await;
-    let none = filter(|f| f.external_id = Some("nobody".to_owned()));
-    expect(&*store, &t, &none, page(0, 10), &[], 0, "no match").await;
+    // (case, filter, page, the ids on the page, the total)
+    let cases: [(&str, QuoteFilter, Page, &[&str], u64); 12] = [
+        (
+            "no filter",
+            all.clone(),
+            page(0, 10),
+            &["q3", "q2", "q4", "q1"],
+            4,
+        ),
+        ("second page", all.clone(), page(1, 2), &["q2", "q4"], 4),
+        ("page past the end", all.clone(), page(10, 5), &[], 4),
+        (
+            "state",
+            filter(|f| f.state = Some(QuoteState::InProgress)),
+            page(0, 10),
+            &["q3", "q1"],
+            2,
+        ),
+        ("party a", party_a.clone(), page(0, 10), &["q2", "q1"], 2),
+        (
+            "party b, paged",
+            filter(|f| f.related_party_id = Some("party-b".to_owned())),
+            page(1, 1),
+            &["q2"],
+            2,
+        ),
+        ("externalId", external.clone(), page(0, 10), &["q2"], 1),
+        (
+            "quoteDate.gte",
+            filter(|f| f.quote_date_gte = Some(T0 + 2 * hour)),
+            page(0, 10),
+            &["q3", "q2", "q4"],
+            3,
+        ),
+        (
+            "quoteDate.lt",
+            filter(|f| f.quote_date_lt = Some(T0 + 2 * hour)),
+            page(0, 10),
+            &["q1"],
+            1,
+        ),
+        (
+            "date window",
+            filter(|f| {
+                f.quote_date_gte = Some(T0 + 2 * hour);
+                f.quote_date_lt = Some(T0 + 3 * hour);
+            }),
+            page(0, 10),
+            &["q2", "q4"],
+            2,
+        ),
+        (
+            "state and party",
+            filter(|f| {
+                f.state = Some(QuoteState::InProgress);
+                f.related_party_id = Some("party-b".to_owned());
+            }),
+            page(0, 10),
+            &["q3"],
+            1,
+        ),
+        (
+            "no match",
+            filter(|f| f.external_id = Some("nobody".to_owned())),
+            page(0, 10),
+            &[],
+            0,
+        ),
+    ];
+    for (case, filter, page, ids, total) in cases {
+        expect(&*store, &t, &filter, page, ids, total, case).await;
+    }
 
     // Changing a quote's parties and deleting a quote keep the filters right.
     let mut q1 = quote_in(&store_get(&*store, &t, "q1").await, 2, &["party-c"]);

@@ -20,8 +20,46 @@ use q2c_service::messaging::{
 use q2c_service::ports::{OutboxEvent, OutboxStore, QuoteStore};
 use q2c_service::relay::{MAX_PUBLISH_ATTEMPTS, relay_once};
 
-use crate::fixtures::{T0, event, stored_quote, tenant};
+use crate::fixtures::{T0, drain_outbox, event, stored_quote, tenant};
 use crate::queues::receive_n;
+
+/// `impl QueueClient for $wrapper` with the given `send_batch`; every other method is passed
+/// on to the wrapper's `inner` client.
+macro_rules! queue_wrapper {
+    ($wrapper:ty, $($send_batch:tt)*) => {
+        #[async_trait]
+        impl QueueClient for $wrapper {
+            $($send_batch)*
+
+            async fn receive(
+                &self,
+                queue: &str,
+                max: usize,
+                visibility: Duration,
+                wait: Duration,
+            ) -> Result<Vec<ReceivedMessage>, QueueError> {
+                self.inner.receive(queue, max, visibility, wait).await
+            }
+
+            async fn delete_batch(&self, queue: &str, handles: &[String]) -> Result<(), QueueError> {
+                self.inner.delete_batch(queue, handles).await
+            }
+
+            async fn change_visibility(
+                &self,
+                queue: &str,
+                handle: &str,
+                timeout: Duration,
+            ) -> Result<(), QueueError> {
+                self.inner.change_visibility(queue, handle, timeout).await
+            }
+
+            async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
+                self.inner.counts(queue).await
+            }
+        }
+    };
+}
 
 /// A queue client that forwards `ok_sends` send batches, then delivers one more but answers
 /// with an error (the relay "died" before it could mark it), then refuses every send.
@@ -46,8 +84,8 @@ fn crashed() -> QueueError {
     QueueError::Backend("relay process died (simulated)".into())
 }
 
-#[async_trait]
-impl QueueClient for CrashAfter {
+queue_wrapper! {
+    CrashAfter,
     async fn send_batch(
         &self,
         queue: &str,
@@ -64,33 +102,6 @@ impl QueueClient for CrashAfter {
             Ok(outcome)
         }
     }
-
-    async fn receive(
-        &self,
-        queue: &str,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<ReceivedMessage>, QueueError> {
-        self.inner.receive(queue, max, visibility, wait).await
-    }
-
-    async fn delete_batch(&self, queue: &str, handles: &[String]) -> Result<(), QueueError> {
-        self.inner.delete_batch(queue, handles).await
-    }
-
-    async fn change_visibility(
-        &self,
-        queue: &str,
-        handle: &str,
-        timeout: Duration,
-    ) -> Result<(), QueueError> {
-        self.inner.change_visibility(queue, handle, timeout).await
-    }
-
-    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
-        self.inner.counts(queue).await
-    }
 }
 
 /// Runs the relay rules: 25 quote events (3 batches) and 3 catalog events, a crash during the
@@ -103,7 +114,7 @@ pub async fn relay_contract(
     outbox: Arc<dyn OutboxStore>,
     queues: Arc<dyn QueueClient>,
 ) {
-    drain(&*outbox).await;
+    drain_outbox(&*outbox, T0).await;
     let t = tenant("relay");
     let quote_events: Vec<OutboxEvent> = (0..25)
         .map(|i| event(Some(&t), &format!("q-{i}"), "QuoteCreateEvent"))
@@ -245,8 +256,8 @@ impl Refusing {
     }
 }
 
-#[async_trait]
-impl QueueClient for Refusing {
+queue_wrapper! {
+    Refusing,
     async fn send_batch(
         &self,
         queue: &str,
@@ -289,33 +300,6 @@ impl QueueClient for Refusing {
                 ..f
             }));
         Ok(outcome)
-    }
-
-    async fn receive(
-        &self,
-        queue: &str,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<ReceivedMessage>, QueueError> {
-        self.inner.receive(queue, max, visibility, wait).await
-    }
-
-    async fn delete_batch(&self, queue: &str, handles: &[String]) -> Result<(), QueueError> {
-        self.inner.delete_batch(queue, handles).await
-    }
-
-    async fn change_visibility(
-        &self,
-        queue: &str,
-        handle: &str,
-        timeout: Duration,
-    ) -> Result<(), QueueError> {
-        self.inner.change_visibility(queue, handle, timeout).await
-    }
-
-    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
-        self.inner.counts(queue).await
     }
 }
 
@@ -468,18 +452,4 @@ pub async fn parking_contract(
         .await
         .expect("idle round");
     assert_eq!(idle.read(), 0, "nothing is sent again");
-}
-
-/// Marks everything already pending as published.
-async fn drain(outbox: &dyn OutboxStore) {
-    loop {
-        let batch = outbox.pending(500).await.expect("pending");
-        if batch.is_empty() {
-            return;
-        }
-        outbox
-            .mark_published(&batch, T0)
-            .await
-            .expect("mark drained");
-    }
 }

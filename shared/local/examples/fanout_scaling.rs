@@ -11,19 +11,18 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use q2c_contract::fanout::{DefaultSettings, RecordingAnnounce};
+use q2c_contract::fanout::{
+    DefaultSettings, RecordingAnnounce, create_quote_of, run_fanout_queue, send_change_to,
+};
 use q2c_contract::fixtures::{T0, price, unique};
 use q2c_local::{SqliteQueues, SqliteStore};
-use q2c_model::tmf::{EntityRef, ProductOffering, ProductOfferingPrice, Quote, QuoteItem};
-use q2c_service::context::{RequestContext, Scope, TenantId};
+use q2c_model::tmf::{EntityRef, ProductOffering, ProductOfferingPrice};
+use q2c_service::context::TenantId;
 use q2c_service::fanout::{
     FanoutConfig, FanoutCursor, FanoutPorts, OpenQuoteIndex, OpenQuotePage, PageReport, PriceFanout,
 };
-use q2c_service::messaging::{OutgoingMessage, QueueClient, parse_message};
-use q2c_service::orders::StoredOrder;
 use q2c_service::ports::{
-    CatalogStore, Listing, OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote,
-    SystemClock,
+    CatalogStore, Listing, OutboxEvent, Page, QuoteStore, StoreError, StoredQuote, SystemClock,
 };
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
 use serde_json::json;
@@ -45,7 +44,8 @@ struct Calls {
 }
 
 impl Calls {
-    fn total(&self) -> u64 {
+    /// Each counter now, in the order of the fields.
+    fn counts(&self) -> [u64; 5] {
         [
             &self.quote_get,
             &self.quote_update,
@@ -53,9 +53,11 @@ impl Calls {
             &self.catalog_prices,
             &self.index_pages,
         ]
-        .iter()
         .map(|c| c.load(Ordering::Relaxed))
-        .sum()
+    }
+
+    fn total(&self) -> u64 {
+        self.counts().iter().sum()
     }
 }
 
@@ -72,16 +74,9 @@ struct Counting {
     calls: Arc<Calls>,
 }
 
-#[async_trait]
-impl QuoteStore for Counting {
-    async fn insert(
-        &self,
-        tenant: &TenantId,
-        quote: &StoredQuote,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.quotes.insert(tenant, quote, events).await
-    }
+q2c_contract::quote_store_wrapper! {
+    Counting,
+    quotes,
     async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
         bump(&self.calls.quote_get);
         self.quotes.get(tenant, id).await
@@ -97,37 +92,6 @@ impl QuoteStore for Counting {
         self.quotes
             .update(tenant, quote, expected_version, events)
             .await
-    }
-    async fn accept(
-        &self,
-        tenant: &TenantId,
-        quote: &StoredQuote,
-        expected_version: u64,
-        order: &StoredOrder,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.quotes
-            .accept(tenant, quote, expected_version, order, events)
-            .await
-    }
-    async fn delete(
-        &self,
-        tenant: &TenantId,
-        id: &str,
-        expected_version: u64,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.quotes
-            .delete(tenant, id, expected_version, events)
-            .await
-    }
-    async fn list(
-        &self,
-        tenant: &TenantId,
-        filter: &QuoteFilter,
-        page: Page,
-    ) -> Result<Listing<StoredQuote>, StoreError> {
-        self.quotes.list(tenant, filter, page).await
     }
 }
 
@@ -242,22 +206,7 @@ async fn create_quotes(bench: &Bench, offering_id: &str, count: usize) {
         let tenant = tenants[n % 3].clone();
         let offering_id = offering_id.to_owned();
         tasks.spawn(async move {
-            let ctx = RequestContext {
-                tenant,
-                subject: "bench".to_owned(),
-                subject_name: None,
-                scopes: [Scope::QuoteWrite].into_iter().collect(),
-                correlation_id: "bench".to_owned(),
-            };
-            let quote = Quote {
-                quote_item: vec![QuoteItem {
-                    quantity: Some(1),
-                    product_offering: Some(EntityRef::to(offering_id)),
-                    ..QuoteItem::default()
-                }],
-                ..Quote::default()
-            };
-            service.create(&ctx, quote).await.expect("create quote");
+            create_quote_of(&service, &tenant, "bench", offering_id).await;
         });
         if tasks.len() >= CREATE_CONCURRENCY {
             tasks.join_next().await.expect("task").expect("join");
@@ -289,14 +238,7 @@ async fn change_price(
     amount: u32,
     days: i64,
 ) -> Run {
-    let before = [
-        &bench.counting.calls.quote_get,
-        &bench.counting.calls.quote_update,
-        &bench.counting.calls.catalog_offerings,
-        &bench.counting.calls.catalog_prices,
-        &bench.counting.calls.index_pages,
-    ]
-    .map(|c| c.load(Ordering::Relaxed));
+    let before = bench.counting.calls.counts();
     let total_before = bench.counting.calls.total();
     let counting: Arc<Counting> = Arc::clone(&bench.counting);
     let fanout = PriceFanout::new(
@@ -333,59 +275,20 @@ async fn change_price(
     });
 
     let started = Instant::now();
-    let sent = bench
-        .queues
-        .send_batch(
-            QUEUE,
-            &[OutgoingMessage {
-                body: body.to_string(),
-                attributes: Default::default(),
-            }],
-        )
-        .await
-        .expect("send event");
-    assert!(sent.failed.is_empty());
+    send_change_to(&*bench.queues, QUEUE, &body).await;
     let mut messages = 0;
     let mut report = PageReport::default();
-    loop {
-        let received = bench
-            .queues
-            .receive(QUEUE, 10, Duration::from_secs(60), Duration::ZERO)
-            .await
-            .expect("receive");
-        if received.is_empty() {
-            break;
-        }
-        for message in received {
-            let parsed = parse_message(
-                &message.message_id,
-                &message.body,
-                &message.attributes,
-                Some(message.receive_count),
-            )
-            .expect("envelope");
-            let outcome = fanout.handle(parsed).await.expect("handled");
-            report.repriced += outcome.page.repriced;
-            report.unchanged += outcome.page.unchanged;
-            report.failed += outcome.page.failed;
-            report.untouched += outcome.page.untouched;
-            bench
-                .queues
-                .delete_batch(QUEUE, &[message.receipt_handle])
-                .await
-                .expect("delete");
-            messages += 1;
-        }
-    }
+    let polls = (Duration::from_secs(60), Duration::ZERO);
+    run_fanout_queue(&*bench.queues, QUEUE, &fanout, polls, 1, |outcome| {
+        report.repriced += outcome.page.repriced;
+        report.unchanged += outcome.page.unchanged;
+        report.failed += outcome.page.failed;
+        report.untouched += outcome.page.untouched;
+        messages += 1;
+    })
+    .await;
     let elapsed = started.elapsed();
-    let after = [
-        &bench.counting.calls.quote_get,
-        &bench.counting.calls.quote_update,
-        &bench.counting.calls.catalog_offerings,
-        &bench.counting.calls.catalog_prices,
-        &bench.counting.calls.index_pages,
-    ]
-    .map(|c| c.load(Ordering::Relaxed));
+    let after = bench.counting.calls.counts();
     Run {
         elapsed,
         messages,

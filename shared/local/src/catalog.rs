@@ -10,7 +10,7 @@ use rusqlite::{Connection, params};
 use serde::de::DeserializeOwned;
 
 use crate::error::ResultExt;
-use crate::store::{PageBudget, SqliteStore, snapshot};
+use crate::store::{SqliteStore, listing};
 use crate::time_codec;
 
 /// The two catalog tables; the name is interpolated into SQL, never user input.
@@ -100,37 +100,21 @@ fn page<T: DeserializeOwned>(
     table: Table,
     page: Page,
 ) -> Result<Listing<T>, StoreError> {
-    let _snapshot = snapshot(conn)?;
-    let total: i64 = conn
-        .prepare_cached(&format!(
-            "SELECT COUNT(*) FROM {} WHERE {}",
-            table.name(),
-            table.live()
-        ))
-        .store()?
-        .query_row([], |row| row.get(0))
-        .store()?;
+    let count = format!(
+        "SELECT COUNT(*) FROM {} WHERE {}",
+        table.name(),
+        table.live()
+    );
     let sql = format!(
         "SELECT body FROM {} WHERE {} ORDER BY id LIMIT ?1 OFFSET ?2",
         table.name(),
         table.live()
     );
-    let mut statement = conn.prepare_cached(&sql).store()?;
     let limit = time_codec::int(page.limit);
     let offset = time_codec::int(page.offset);
-    let mut rows = statement.query([limit, offset]).store()?;
-    let mut items = Vec::new();
-    let mut budget = PageBudget::default();
-    while let Some(row) = rows.next().store()? {
-        if !budget.admits(row, 0)? {
-            break;
-        }
+    listing(conn, (&count, []), (&sql, [limit, offset]), 0, |row| {
         let body: String = row.get(0).store()?;
-        items.push(serde_json::from_str(&body).store()?);
-    }
-    Ok(Listing {
-        items,
-        total: u64::try_from(total).unwrap_or_default(),
+        serde_json::from_str(&body).store()
     })
 }
 

@@ -3,10 +3,9 @@
 //! `serde_json::Error`, [`CodecError`], [`GroupFailed`] and [`WriterStopped`].
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use q2c_service::ports::StoreError;
-
-pub use crate::writer::{GroupFailed, WriterStopped};
 
 /// Opening a [`SqliteStore`](crate::SqliteStore) failed.
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +56,16 @@ pub enum CodecError {
     },
 }
 
+/// The transaction of a group could not begin or commit; every write in it failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("SQLite group transaction failed")]
+pub struct GroupFailed(#[source] pub(crate) Arc<rusqlite::Error>);
+
+/// The writer thread is gone (it panicked outside a write, or the store was dropped).
+#[derive(Debug, thiserror::Error)]
+#[error("SQLite writer thread stopped")]
+pub struct WriterStopped;
+
 /// Wraps any adapter failure as [`StoreError::Backend`].
 pub(crate) fn backend<E>(error: E) -> StoreError
 where
@@ -80,6 +89,21 @@ impl<T> ResultExt<T> for Result<T, rusqlite::Error> {
 impl<T> ResultExt<T> for Result<T, serde_json::Error> {
     fn store(self) -> Result<T, StoreError> {
         self.map_err(backend)
+    }
+}
+
+/// Runs `sql`, the INSERT of a new row, with `values`: a uniqueness violation (the row
+/// exists) is [`StoreError::AlreadyExists`].
+pub(crate) fn insert_new(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    values: &[&dyn rusqlite::ToSql],
+) -> Result<(), StoreError> {
+    let inserted = conn.prepare_cached(sql).map_err(backend)?.execute(values);
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
+        Err(e) => Err(backend(e)),
     }
 }
 

@@ -8,7 +8,7 @@ use q2c_service::event_versions::SchemaMajor;
 use q2c_service::ports::{HubApi, HubStore, StoreError, VersionedSubscription};
 use rusqlite::params;
 
-use crate::error::{ResultExt, backend, is_unique_violation};
+use crate::error::{ResultExt, insert_new};
 use crate::store::SqliteStore;
 
 #[async_trait]
@@ -26,11 +26,7 @@ impl HubStore for SqliteStore {
         version: SchemaMajor,
     ) -> Result<(), StoreError> {
         let tenant = tenant.as_str().to_owned();
-        let body = serde_json::to_string(&VersionedSubscription {
-            subscription: subscription.clone(),
-            version,
-        })
-        .store()?;
+        let body = versioned_body(subscription, version)?;
         let subscription = subscription.clone();
         self.write(move |conn| insert(conn, &tenant, api, &subscription, &body))
             .await
@@ -50,11 +46,7 @@ impl HubStore for SqliteStore {
         max: u64,
     ) -> Result<bool, StoreError> {
         let tenant = tenant.as_str().to_owned();
-        let body = serde_json::to_string(&VersionedSubscription {
-            subscription: subscription.clone(),
-            version,
-        })
-        .store()?;
+        let body = versioned_body(subscription, version)?;
         let subscription = subscription.clone();
         let max = i64::try_from(max).unwrap_or(i64::MAX);
         self.write(move |conn| {
@@ -145,23 +137,29 @@ fn insert(
     subscription: &EventSubscription,
     body: &str,
 ) -> Result<(), StoreError> {
-    let inserted = conn
-        .prepare_cached(
-            "INSERT INTO hub_subscriptions (tenant, api, id, callback, query, body)
+    insert_new(
+        conn,
+        "INSERT INTO hub_subscriptions (tenant, api, id, callback, query, body)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .store()?
-        .execute(params![
+        params![
             tenant,
             api.as_str(),
             subscription.id,
             subscription.callback,
             subscription.query,
             body,
-        ]);
-    match inserted {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
-        Err(e) => Err(backend(e)),
-    }
+        ],
+    )
+}
+
+/// The stored body of a subscription: it and the schema major its deliveries use.
+fn versioned_body(
+    subscription: &EventSubscription,
+    version: SchemaMajor,
+) -> Result<String, StoreError> {
+    serde_json::to_string(&VersionedSubscription {
+        subscription: subscription.clone(),
+        version,
+    })
+    .store()
 }

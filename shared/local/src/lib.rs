@@ -5,6 +5,7 @@
 //! # Layout
 //! - [`store`]: [`SqliteStore`]: opening, connection handling (one writer, pooled readers,
 //!   blocking work off the async runtime), the ports as trait objects, housekeeping.
+//! - `housekeeping`: [`SqliteStore::housekeeping`], dropping expired rows of every table.
 //! - `writer`: the writer thread and its group commit.
 //! - `schema`: versioned migrations (`PRAGMA user_version`).
 //! - `quotes`, `quote_row`, `quote_list`: [`QuoteStore`](q2c_service::ports::QuoteStore),
@@ -33,6 +34,7 @@ mod dispatch_log;
 mod dlq;
 pub mod error;
 mod fanout;
+mod housekeeping;
 mod hubs;
 mod idempotency;
 mod open_quotes;
@@ -54,8 +56,9 @@ mod writer;
 pub use callback_sender::LocalCallbackSender;
 pub use dlq::LocalDlqBackend;
 pub use error::OpenError;
+pub use housekeeping::HousekeepingReport;
 pub use open_quotes::OpenQuoteRef;
 pub use poller::{PollReport, Poller};
 pub use queues::{LocalQueue, SqliteQueues};
 pub use settings::{FileSettings, SettingsError};
-pub use store::{HousekeepingReport, SqliteStore};
+pub use store::SqliteStore;

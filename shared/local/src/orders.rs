@@ -9,12 +9,13 @@ use q2c_service::orders::{
     Dispatch, DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
 };
 use q2c_service::ports::{Listing, OutboxEvent, Page, StoreError, write_limits};
+use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 
-use crate::error::{ResultExt, backend, is_unique_violation};
+use crate::error::{ResultExt, backend, insert_new};
 use crate::products::ProductRow;
-use crate::store::{PageBudget, SqliteStore, snapshot};
+use crate::store::{SqliteStore, listing};
 use crate::{outbox, time_codec};
 
 const ORDER_COLUMNS: &str = "version, dispatch, body";
@@ -59,52 +60,44 @@ impl OrderRow {
         write_limits::order(&self.body).map_err(StoreError::Limit)
     }
 
-    pub(crate) fn insert(&self, conn: &Connection) -> Result<(), StoreError> {
-        let inserted = conn
-            .prepare_cached(
-                "INSERT INTO orders (tenant, id, quote_id, version, order_date, state,
-                     dispatch_status, dispatch, body)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .store()?
-            .execute(params![
-                self.tenant,
-                self.id,
-                self.quote_id,
-                self.version,
-                self.order_date,
-                self.state,
-                self.dispatch_status,
-                self.dispatch,
-                self.body,
-            ]);
-        match inserted {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
-            Err(e) => Err(backend(e)),
-        }
+    /// `?1` to `?9` of the INSERT and the UPDATE: the columns in the INSERT's order.
+    fn values(&self) -> [&dyn ToSql; 9] {
+        [
+            &self.tenant,
+            &self.id,
+            &self.quote_id,
+            &self.version,
+            &self.order_date,
+            &self.state,
+            &self.dispatch_status,
+            &self.dispatch,
+            &self.body,
+        ]
     }
 
-    /// Rewrites the row if its version is `expected`.
+    pub(crate) fn insert(&self, conn: &Connection) -> Result<(), StoreError> {
+        insert_new(
+            conn,
+            "INSERT INTO orders (tenant, id, quote_id, version, order_date, state,
+                     dispatch_status, dispatch, body)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            &self.values(),
+        )
+    }
+
+    /// Rewrites the row if its version is `expected`. `?3`, the quote id, is bound but not
+    /// set: an order's quote never changes.
     fn update(&self, conn: &Connection, expected: i64) -> Result<(), StoreError> {
+        let mut values = self.values().to_vec();
+        values.push(&expected);
         let changed = conn
             .prepare_cached(
-                "UPDATE orders SET version = ?3, order_date = ?4, state = ?5,
-                     dispatch_status = ?6, dispatch = ?7, body = ?8
-                 WHERE tenant = ?1 AND id = ?2 AND version = ?9",
+                "UPDATE orders SET version = ?4, order_date = ?5, state = ?6,
+                     dispatch_status = ?7, dispatch = ?8, body = ?9
+                 WHERE tenant = ?1 AND id = ?2 AND version = ?10",
             )
             .store()?
-            .execute(params![
-                self.tenant,
-                self.id,
-                self.version,
-                self.order_date,
-                self.state,
-                self.dispatch_status,
-                self.dispatch,
-                self.body,
-                expected,
-            ])
+            .execute(values.as_slice())
             .store()?;
         if changed == 0 {
             return Err(StoreError::VersionConflict);
@@ -148,30 +141,20 @@ impl OrderStore for SqliteStore {
         let tenant = tenant.as_str().to_owned();
         let (limit, offset) = (time_codec::int(page.limit), time_codec::int(page.offset));
         self.read(move |conn| {
-            let _snapshot = snapshot(conn)?;
-            let total: i64 = conn
-                .prepare_cached("SELECT COUNT(*) FROM orders WHERE tenant = ?1")
-                .store()?
-                .query_row(params![tenant], |row| row.get(0))
-                .store()?;
             let sql = format!(
                 "SELECT {ORDER_COLUMNS} FROM orders WHERE tenant = ?1 \
                  ORDER BY order_date DESC, id LIMIT ?2 OFFSET ?3"
             );
-            let mut statement = conn.prepare_cached(&sql).store()?;
-            let mut rows = statement.query(params![tenant, limit, offset]).store()?;
-            let mut items = Vec::new();
-            let mut budget = PageBudget::default();
-            while let Some(row) = rows.next().store()? {
-                if !budget.admits(row, 2)? {
-                    break;
-                }
-                items.push(decode(row)?);
-            }
-            Ok(Listing {
-                items,
-                total: u64::try_from(total).unwrap_or_default(),
-            })
+            listing(
+                conn,
+                (
+                    "SELECT COUNT(*) FROM orders WHERE tenant = ?1",
+                    params![tenant],
+                ),
+                (&sql, params![tenant, limit, offset]),
+                2,
+                decode,
+            )
         })
         .await
     }

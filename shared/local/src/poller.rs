@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -113,13 +114,25 @@ impl Poller {
                 Ok(messages) => self.handle_batch(messages, &handler).await.map(|_| ()),
                 Err(error) => Err(error),
             };
-            if let Err(error) = handled {
-                tracing::warn!(queue = %self.queue, error.message = %error, error.cause_chain = ?error, "polling failed");
-                tokio::select! {
-                    () = &mut shutdown => return,
-                    () = tokio::time::sleep(BACKOFF) => {}
-                }
+            if let Err(error) = handled
+                && !self.back_off(&error, shutdown.as_mut()).await
+            {
+                return;
             }
+        }
+    }
+
+    /// Logs a failed poll and pauses for [`BACKOFF`]; `false` when `shutdown` completed
+    /// first. A hand-written back-off rather than a retry crate: the pause ends at shutdown.
+    async fn back_off(
+        &self,
+        error: &QueueError,
+        shutdown: Pin<&mut impl Future<Output = ()>>,
+    ) -> bool {
+        tracing::warn!(queue = %self.queue, error.message = %error, error.cause_chain = ?error, "polling failed");
+        tokio::select! {
+            () = shutdown => false,
+            () = tokio::time::sleep(BACKOFF) => true,
         }
     }
 
@@ -161,12 +174,10 @@ impl Poller {
                 () = &mut shutdown => return,
                 polled = self.poll_batch_once(&handler) => polled,
             };
-            if let Err(error) = polled {
-                tracing::warn!(queue = %self.queue, error.message = %error, error.cause_chain = ?error, "polling failed");
-                tokio::select! {
-                    () = &mut shutdown => return,
-                    () = tokio::time::sleep(BACKOFF) => {}
-                }
+            if let Err(error) = polled
+                && !self.back_off(&error, shutdown.as_mut()).await
+            {
+                return;
             }
         }
     }

@@ -8,8 +8,8 @@ use q2c_service::ports::{Listing, Page, StoreError};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row, params, params_from_iter};
 
-use crate::error::{ResultExt, backend, is_unique_violation};
-use crate::store::{PageBudget, SqliteStore, snapshot};
+use crate::error::{ResultExt, insert_new};
+use crate::store::{SqliteStore, listing};
 use crate::time_codec;
 
 /// A product as its row's columns.
@@ -46,14 +46,12 @@ impl ProductRow {
 
     /// Inserts a new product; [`StoreError::AlreadyExists`] when the id is taken.
     pub(crate) fn insert(&self, conn: &Connection) -> Result<(), StoreError> {
-        let inserted = conn
-            .prepare_cached(
-                "INSERT INTO products (tenant, id, version, status, billing_account,
+        insert_new(
+            conn,
+            "INSERT INTO products (tenant, id, version, status, billing_account,
                      offering_id, start_date, body, party_id)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .store()?
-            .execute(params![
+            params![
                 self.tenant,
                 self.id,
                 self.version,
@@ -63,12 +61,8 @@ impl ProductRow {
                 self.start_date,
                 self.body,
                 self.party_id,
-            ]);
-        match inserted {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
-            Err(e) => Err(backend(e)),
-        }
+            ],
+        )
     }
 }
 
@@ -127,34 +121,22 @@ impl ProductStore for SqliteStore {
         let predicate = conditions.join(" AND ");
         let (limit, offset) = (time_codec::int(page.limit), time_codec::int(page.offset));
         self.read(move |conn| {
-            let _snapshot = snapshot(conn)?;
-            let total: i64 = conn
-                .prepare_cached(&format!("SELECT COUNT(*) FROM products WHERE {predicate}"))
-                .store()?
-                .query_row(params_from_iter(values.iter()), |row| row.get(0))
-                .store()?;
+            let count = format!("SELECT COUNT(*) FROM products WHERE {predicate}");
             let sql = format!(
                 "SELECT version, body FROM products WHERE {predicate} \
                  ORDER BY start_date DESC, id LIMIT ? OFFSET ?"
             );
-            let mut statement = conn.prepare_cached(&sql).store()?;
             let paged = values
                 .iter()
                 .cloned()
                 .chain([SqlValue::Integer(limit), SqlValue::Integer(offset)]);
-            let mut rows = statement.query(params_from_iter(paged)).store()?;
-            let mut items = Vec::new();
-            let mut budget = PageBudget::default();
-            while let Some(row) = rows.next().store()? {
-                if !budget.admits(row, 1)? {
-                    break;
-                }
-                items.push(decode(row)?);
-            }
-            Ok(Listing {
-                items,
-                total: u64::try_from(total).unwrap_or_default(),
-            })
+            listing(
+                conn,
+                (&count, params_from_iter(values.iter())),
+                (&sql, params_from_iter(paged)),
+                1,
+                decode,
+            )
         })
         .await
     }

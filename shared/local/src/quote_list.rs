@@ -8,9 +8,8 @@ use q2c_service::ports::{Listing, Page, QuoteFilter, StoreError, StoredQuote};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-use crate::error::ResultExt;
 use crate::quote_row::{QUOTE_COLUMNS, decode, state_name};
-use crate::store::{PageBudget, snapshot};
+use crate::store::listing;
 use crate::time_codec;
 
 /// A list request, owned so it can move to the blocking pool.
@@ -81,28 +80,16 @@ impl ListQuery {
 
     /// Runs the count and the page query in one read transaction.
     pub(crate) fn run(self, conn: &Connection) -> Result<Listing<StoredQuote>, StoreError> {
-        let _snapshot = snapshot(conn)?;
-        let total: i64 = conn
-            .prepare_cached(&self.count_sql())
-            .store()?
-            .query_row(rusqlite::params_from_iter(&self.params), |row| row.get(0))
-            .store()?;
-        let mut statement = conn.prepare_cached(&self.page_sql()).store()?;
-        let mut rows = statement
-            .query(rusqlite::params_from_iter(self.page_params()))
-            .store()?;
-        let mut items = Vec::new();
-        let mut budget = PageBudget::default();
-        while let Some(row) = rows.next().store()? {
-            if !budget.admits(row, 3)? {
-                break;
-            }
-            items.push(decode(row)?);
-        }
-        Ok(Listing {
-            items,
-            total: u64::try_from(total).unwrap_or_default(),
-        })
+        listing(
+            conn,
+            (&self.count_sql(), rusqlite::params_from_iter(&self.params)),
+            (
+                &self.page_sql(),
+                rusqlite::params_from_iter(self.page_params()),
+            ),
+            3,
+            decode,
+        )
     }
 }
 
@@ -110,6 +97,7 @@ impl ListQuery {
 mod tests {
     use super::*;
     use crate::SqliteStore;
+    use crate::error::ResultExt;
     use q2c_model::tmf::QuoteState;
     use time::macros::datetime;
 

@@ -7,9 +7,10 @@ use q2c_model::tmf::{Quote, QuoteState};
 use q2c_service::context::TenantId;
 use q2c_service::fanout::offering_ids_of;
 use q2c_service::ports::{StoreError, StoredQuote, write_limits};
+use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, params};
 
-use crate::error::{CodecError, ResultExt, backend, is_unique_violation};
+use crate::error::{CodecError, ResultExt, backend, insert_new};
 use crate::time_codec;
 
 /// The columns of one quote row, computed before entering the blocking pool.
@@ -70,30 +71,29 @@ impl QuoteRow {
         })
     }
 
+    /// `?1` to `?9` of the INSERT and the UPDATE: the columns in the INSERT's order.
+    fn values(&self) -> [&dyn ToSql; 9] {
+        [
+            &self.tenant,
+            &self.id,
+            &self.version,
+            &self.state,
+            &self.quote_date,
+            &self.external_id,
+            &self.approval_required,
+            &self.price_ids,
+            &self.body,
+        ]
+    }
+
     pub(crate) fn insert(&self, conn: &Connection) -> Result<(), StoreError> {
-        let inserted = conn
-            .prepare_cached(
-                "INSERT INTO quotes (tenant, id, version, state, quote_date, external_id,
+        insert_new(
+            conn,
+            "INSERT INTO quotes (tenant, id, version, state, quote_date, external_id,
                      approval_required, price_ids, body)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .store()?
-            .execute(params![
-                self.tenant,
-                self.id,
-                self.version,
-                self.state,
-                self.quote_date,
-                self.external_id,
-                self.approval_required,
-                self.price_ids,
-                self.body,
-            ]);
-        match inserted {
-            Ok(_) => Ok(()),
-            Err(e) if is_unique_violation(&e) => Err(StoreError::AlreadyExists),
-            Err(e) => Err(backend(e)),
-        }
+            &self.values(),
+        )
     }
 
     pub(crate) fn update(
@@ -101,6 +101,8 @@ impl QuoteRow {
         conn: &Connection,
         expected_version: i64,
     ) -> Result<(), StoreError> {
+        let mut values = self.values().to_vec();
+        values.push(&expected_version);
         let changed = conn
             .prepare_cached(
                 "UPDATE quotes SET version = ?3, state = ?4, quote_date = ?5, external_id = ?6,
@@ -108,23 +110,23 @@ impl QuoteRow {
                  WHERE tenant = ?1 AND id = ?2 AND version = ?10",
             )
             .store()?
-            .execute(params![
-                self.tenant,
-                self.id,
-                self.version,
-                self.state,
-                self.quote_date,
-                self.external_id,
-                self.approval_required,
-                self.price_ids,
-                self.body,
-                expected_version,
-            ])
+            .execute(values.as_slice())
             .store()?;
         if changed == 0 {
             return Err(StoreError::VersionConflict);
         }
         Ok(())
+    }
+
+    /// Updates the quote row (if at `expected_version`) and rewrites its index rows.
+    pub(crate) fn replace(
+        &self,
+        conn: &Connection,
+        expected_version: i64,
+    ) -> Result<(), StoreError> {
+        self.update(conn, expected_version)?;
+        delete_index_rows(conn, &self.tenant, &self.id)?;
+        self.insert_index_rows(conn)
     }
 
     /// Writes the index rows of the quote (after [`delete_index_rows`] on an update).

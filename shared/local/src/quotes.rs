@@ -100,9 +100,7 @@ impl QuoteStore for SqliteStore {
         let events = outbox::EventRow::encode_all(events)?;
         let expected = time_codec::int(expected_version);
         self.write(move |conn| {
-            row.update(conn, expected)?;
-            delete_index_rows(conn, &row.tenant, &row.id)?;
-            row.insert_index_rows(conn)?;
+            row.replace(conn, expected)?;
             outbox::insert_events(conn, &events)?;
             Ok(())
         })
@@ -124,9 +122,7 @@ impl QuoteStore for SqliteStore {
         let events = outbox::EventRow::encode_all(events)?;
         let expected = time_codec::int(expected_version);
         self.write(move |conn| {
-            row.update(conn, expected)?;
-            delete_index_rows(conn, &row.tenant, &row.id)?;
-            row.insert_index_rows(conn)?;
+            row.replace(conn, expected)?;
             order_row.insert(conn)?;
             outbox::insert_events(conn, &events)?;
             Ok(())

@@ -13,11 +13,10 @@ use std::time::Duration;
 
 use q2c_service::orders::OrderStore;
 use q2c_service::ports::{
-    CatalogStore, Clock, HubStore, IdempotencyStore, OutboxStore, Ports, QuoteStore,
+    CatalogStore, Clock, HubStore, IdempotencyStore, Listing, OutboxStore, Ports, QuoteStore,
     SettingsSource, StoreError,
 };
 use rusqlite::{Connection, OpenFlags};
-use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 
 use crate::error::{OpenError, backend};
@@ -31,8 +30,6 @@ const STATEMENT_CACHE: usize = 64;
 /// Reads running at once, each on its own connection. More would not go faster on a few
 /// cores; the bound keeps every reader connection reused instead of opened per burst.
 const MAX_READERS: usize = 8;
-/// Published outbox rows are kept this long for inspection before housekeeping drops them.
-const PUBLISHED_RETENTION: time::Duration = time::Duration::hours(1);
 
 /// Every store port on one SQLite database. Cheap to clone: clones share the connections.
 #[derive(Clone)]
@@ -52,19 +49,6 @@ struct ReaderPool {
     /// One permit per connection; taken before entering the blocking pool, so waiting
     /// readers park as tasks, not as blocking threads.
     permits: Arc<Semaphore>,
-}
-
-/// What [`SqliteStore::housekeeping`] deleted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct HousekeepingReport {
-    /// Expired idempotency records (completed past expiry, abandoned claims).
-    pub idempotency_records: u64,
-    /// Outbox rows published more than an hour before `now`.
-    pub outbox_events: u64,
-    /// Queue messages past their queue's retention (4 days; DLQs 14 days).
-    pub queue_messages: u64,
-    /// Hub delivery records past their expiry.
-    pub delivery_records: u64,
 }
 
 impl SqliteStore {
@@ -217,31 +201,6 @@ impl SqliteStore {
         }
     }
 
-    /// Deletes expired idempotency records, outbox rows published more than an hour before
-    /// `now`, queue messages past their queue's retention (as SQS drops them) and expired hub
-    /// delivery records. Run it periodically; correctness never depends on it.
-    ///
-    /// # Errors
-    /// [`StoreError::Backend`] when SQLite fails.
-    pub async fn housekeeping(
-        &self,
-        now: OffsetDateTime,
-    ) -> Result<HousekeepingReport, StoreError> {
-        let idempotency_records = IdempotencyStore::purge_expired(self, now).await?;
-        let outbox_events = OutboxStore::purge_published(self, now - PUBLISHED_RETENTION).await?;
-        let queue_messages = crate::SqliteQueues::new(self)
-            .purge_expired(now)
-            .await
-            .map_err(|e| StoreError::Backend(Box::new(e)))?;
-        let delivery_records = self.purge_deliveries(now).await?;
-        Ok(HousekeepingReport {
-            idempotency_records,
-            outbox_events,
-            queue_messages,
-            delivery_records,
-        })
-    }
-
     /// Runs `work` as one atomic write: in its own savepoint of the writer thread's group
     /// transaction; answered once the group is committed. Returning an error rolls back
     /// just this write.
@@ -339,18 +298,45 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// orders holds fewer than `limit` items instead of hundreds of megabytes. The body's size is
 /// read from the row before it is decoded.
 #[derive(Debug, Default)]
-pub(crate) struct PageBudget {
+struct PageBudget {
     bytes: usize,
     taken: usize,
 }
 
+/// One listing page, read in one snapshot: the total that `count_sql` counts and the rows of
+/// `page_sql` that fit a [`PageBudget`] (the body is column `body_column`), decoded.
+pub(crate) fn listing<T>(
+    conn: &Connection,
+    (count_sql, count_params): (&str, impl rusqlite::Params),
+    (page_sql, page_params): (&str, impl rusqlite::Params),
+    body_column: usize,
+    decode: impl Fn(&rusqlite::Row<'_>) -> Result<T, StoreError>,
+) -> Result<Listing<T>, StoreError> {
+    let _snapshot = snapshot(conn)?;
+    let total: i64 = conn
+        .prepare_cached(count_sql)
+        .map_err(backend)?
+        .query_row(count_params, |row| row.get(0))
+        .map_err(backend)?;
+    let mut statement = conn.prepare_cached(page_sql).map_err(backend)?;
+    let mut rows = statement.query(page_params).map_err(backend)?;
+    let mut items = Vec::new();
+    let mut budget = PageBudget::default();
+    while let Some(row) = rows.next().map_err(backend)? {
+        if !budget.admits(row, body_column)? {
+            break;
+        }
+        items.push(decode(row)?);
+    }
+    Ok(Listing {
+        items,
+        total: u64::try_from(total).unwrap_or_default(),
+    })
+}
+
 impl PageBudget {
     /// Whether the row whose body is column `column` still fits; counts it when it does.
-    pub(crate) fn admits(
-        &mut self,
-        row: &rusqlite::Row<'_>,
-        column: usize,
-    ) -> Result<bool, StoreError> {
+    fn admits(&mut self, row: &rusqlite::Row<'_>, column: usize) -> Result<bool, StoreError> {
         let size = match row.get_ref(column).map_err(backend)? {
             rusqlite::types::ValueRef::Text(text) | rusqlite::types::ValueRef::Blob(text) => {
                 text.len()

@@ -16,20 +16,10 @@ use q2c_service::ports::StoreError;
 use rusqlite::Connection;
 use tokio::sync::oneshot;
 
-use crate::error::{ResultExt, backend};
+use crate::error::{GroupFailed, ResultExt, WriterStopped, backend};
 
 /// Most writes committed together; bounds the latency a group adds to its first write.
 const MAX_GROUP: usize = 512;
-
-/// The transaction of a group could not begin or commit; every write in it failed.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("SQLite group transaction failed")]
-pub struct GroupFailed(#[source] Arc<rusqlite::Error>);
-
-/// The writer thread is gone (it panicked outside a write, or the store was dropped).
-#[derive(Debug, thiserror::Error)]
-#[error("SQLite writer thread stopped")]
-pub struct WriterStopped;
 
 /// Answers a write's caller once its group's fate is known (`Some` when the COMMIT failed).
 type Answer = Box<dyn FnOnce(Option<&GroupFailed>)>;

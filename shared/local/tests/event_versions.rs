@@ -15,11 +15,11 @@ use q2c_service::context::{RequestContext, Scope, TenantId};
 use q2c_service::delivery::{CallbackPolicy, DeliveryConfig, HubDelivery};
 use q2c_service::event_versions::{SchemaMajor, render_envelope};
 use q2c_service::events::{QuoteEventType, quote_event};
-use q2c_service::messaging::{
-    OutgoingMessage, QueueClient, ReceivedMessage, attributes, parse_message,
-};
+use q2c_service::messaging::{OutgoingMessage, ReceivedMessage, attributes, parse_message};
 use q2c_service::ports::{HubApi, HubStore, SystemClock};
 use serde_json::Value;
+
+mod support;
 
 const SOURCE: &str = "versions-source";
 const SUB_V4: &str = "sub-v4";
@@ -35,14 +35,7 @@ struct World {
 async fn world(emit: SchemaMajor) -> World {
     let store = SqliteStore::open_in_memory().expect("store");
     let queues = SqliteQueues::new(&store);
-    queues
-        .configure_queue(&format!("{SOURCE}-dlq"), None, 5)
-        .await
-        .expect("dlq");
-    queues
-        .configure_queue(SOURCE, Some(&format!("{SOURCE}-dlq")), 3)
-        .await
-        .expect("source");
+    support::source_with_dlq(&queues, SOURCE, 3).await;
     for name in [SUB_V4, SUB_V5] {
         queues
             .configure_queue(name, None, 5)
@@ -159,28 +152,7 @@ async fn drain(world: &World) {
         let delivery = delivery.clone();
         async move { delivery.deliver_mixed_batch(batch).await }
     };
-    for _ in 0..200 {
-        let counts = world.queues.counts(SOURCE).await.expect("counts");
-        if counts.visible + counts.in_flight == 0 {
-            return;
-        }
-        poller.poll_batch_once(&handler).await.expect("poll");
-    }
-    panic!("the source queue did not drain");
-}
-
-async fn take_all(queues: &SqliteQueues, queue: &str) -> Vec<ReceivedMessage> {
-    let mut all = Vec::new();
-    loop {
-        let batch = queues
-            .receive(queue, 10, Duration::from_secs(60), Duration::ZERO)
-            .await
-            .expect("receive");
-        if batch.is_empty() {
-            return all;
-        }
-        all.extend(batch);
-    }
+    support::drain(&world.queues, SOURCE, || poller.poll_batch_once(&handler)).await;
 }
 
 fn validator(file: &str) -> jsonschema::Validator {
@@ -225,8 +197,8 @@ async fn v4_and_v5_consumers_deliver_a_mixed_stream_in_each_subscriber_s_version
         drain(&world).await;
 
         let expected: BTreeSet<String> = stream.iter().map(|(id, _)| id.clone()).collect();
-        let v4 = take_all(&world.queues, SUB_V4).await;
-        let v5 = take_all(&world.queues, SUB_V5).await;
+        let v4 = support::take_all(&world.queues, SUB_V4).await;
+        let v5 = support::take_all(&world.queues, SUB_V5).await;
         let ids = |messages: &[ReceivedMessage]| -> BTreeSet<String> {
             messages
                 .iter()
@@ -291,7 +263,7 @@ async fn v4_and_v5_consumers_deliver_a_mixed_stream_in_each_subscriber_s_version
             );
         }
 
-        let dead = take_all(&world.queues, &format!("{SOURCE}-dlq")).await;
+        let dead = support::take_all(&world.queues, &format!("{SOURCE}-dlq")).await;
         assert_eq!(
             dead.len(),
             1,

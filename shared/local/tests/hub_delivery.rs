@@ -15,9 +15,11 @@ use q2c_local::{LocalCallbackSender, Poller, SqliteQueues, SqliteStore};
 use q2c_model::tmf::EventSubscription;
 use q2c_service::context::TenantId;
 use q2c_service::delivery::{CallbackPolicy, DeliveryConfig, HubDelivery};
-use q2c_service::messaging::{OutgoingMessage, QueueClient, ReceivedMessage, attributes};
+use q2c_service::messaging::{OutgoingMessage, ReceivedMessage, attributes};
 use q2c_service::ports::{HubApi, HubStore, SystemClock};
 use serde_json::{Value, json};
+
+mod support;
 
 const SOURCE: &str = "hub-source";
 const MAX_RECEIVES: u32 = 3;
@@ -68,14 +70,7 @@ struct World {
 async fn world() -> World {
     let store = SqliteStore::open_in_memory().expect("store");
     let queues = SqliteQueues::new(&store);
-    queues
-        .configure_queue(&format!("{SOURCE}-dlq"), None, 5)
-        .await
-        .expect("dlq");
-    queues
-        .configure_queue(SOURCE, Some(&format!("{SOURCE}-dlq")), MAX_RECEIVES)
-        .await
-        .expect("source");
+    support::source_with_dlq(&queues, SOURCE, MAX_RECEIVES).await;
     for name in ["sub-a", "sub-b", "sub-q"] {
         queues
             .configure_queue(name, None, 5)
@@ -187,29 +182,7 @@ async fn drain(world: &World, api: HubApi) {
         let delivery = delivery.clone();
         async move { delivery.deliver(api, &m).await }
     };
-    for _ in 0..200 {
-        let counts = world.queues.counts(SOURCE).await.expect("counts");
-        if counts.visible + counts.in_flight == 0 {
-            return;
-        }
-        poller.poll_once(&handler).await.expect("poll");
-    }
-    panic!("the source queue did not drain");
-}
-
-/// Everything on a queue (received once, then deleted).
-async fn take_all(queues: &SqliteQueues, queue: &str) -> Vec<ReceivedMessage> {
-    let mut all = Vec::new();
-    loop {
-        let batch = queues
-            .receive(queue, 10, Duration::from_secs(60), Duration::ZERO)
-            .await
-            .expect("receive");
-        if batch.is_empty() {
-            return all;
-        }
-        all.extend(batch);
-    }
+    support::drain(&world.queues, SOURCE, || poller.poll_once(&handler)).await;
 }
 
 fn event_ids(messages: &[ReceivedMessage]) -> Vec<String> {
@@ -266,14 +239,20 @@ async fn a_price_change_published_twice_reaches_each_of_three_subscribers_once()
         .expect("send again");
     drain(&w, HubApi::Catalog).await;
 
-    assert_eq!(event_ids(&take_all(&w.queues, "sub-a").await), ["e-1"]);
-    assert_eq!(event_ids(&take_all(&w.queues, "sub-b").await), ["e-1"]);
+    assert_eq!(
+        event_ids(&support::take_all(&w.queues, "sub-a").await),
+        ["e-1"]
+    );
+    assert_eq!(
+        event_ids(&support::take_all(&w.queues, "sub-b").await),
+        ["e-1"]
+    );
     let posts = w.posts.lock().expect("lock").clone();
     assert_eq!(posts.len(), 1, "one POST");
     assert_eq!(posts[0].1["eventId"], "e-1");
     assert_eq!(posts[0].0["x-q2c-eventtype"], PRICE_EVENT);
     assert_eq!(posts[0].0["content-type"], "application/json");
-    let dead = take_all(&w.queues, &format!("{SOURCE}-dlq")).await;
+    let dead = support::take_all(&w.queues, &format!("{SOURCE}-dlq")).await;
     assert!(dead.is_empty(), "nothing dead-lettered: {dead:?}");
 }
 
@@ -297,7 +276,7 @@ async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_with_a_rea
         .expect("send");
     drain(&w, HubApi::Catalog).await;
 
-    let dead = take_all(&w.queues, &format!("{SOURCE}-dlq")).await;
+    let dead = support::take_all(&w.queues, &format!("{SOURCE}-dlq")).await;
     assert_eq!(dead.len(), 1, "dead-lettered once");
     let reason = &dead[0].attributes[attributes::FAILURE_REASON];
     assert!(
@@ -310,11 +289,14 @@ async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_with_a_rea
         "retried up to maxReceiveCount: {reason}"
     );
     assert_eq!(
-        event_ids(&take_all(&w.queues, "sub-a").await),
+        event_ids(&support::take_all(&w.queues, "sub-a").await),
         ["e-2"],
         "others once"
     );
-    assert_eq!(event_ids(&take_all(&w.queues, "sub-b").await), ["e-2"]);
+    assert_eq!(
+        event_ids(&support::take_all(&w.queues, "sub-b").await),
+        ["e-2"]
+    );
     assert_eq!(w.posts.lock().expect("lock").len(), 1);
 }
 
@@ -353,7 +335,7 @@ async fn a_quote_event_reaches_its_tenants_quote_hub_subscriber_only() {
         .expect("send");
     drain(&w, HubApi::Quote).await;
 
-    let received = take_all(&w.queues, "sub-q").await;
+    let received = support::take_all(&w.queues, "sub-q").await;
     assert_eq!(event_ids(&received), ["q-e1"], "the approved one only");
     assert_eq!(received[0].attributes[attributes::TENANT], "tenant-a");
     assert!(
@@ -380,7 +362,7 @@ async fn delivered_messages_validate_against_the_published_schema() {
     let schema: Value =
         serde_json::from_str(&std::fs::read_to_string(path).expect("schema")).expect("json");
     let validator = jsonschema::validator_for(&schema).expect("valid schema");
-    let queued = take_all(&w.queues, "sub-a").await.remove(0);
+    let queued = support::take_all(&w.queues, "sub-a").await.remove(0);
     let from_queue = json!({"body": serde_json::from_str::<Value>(&queued.body).expect("body"),
                             "attributes": queued.attributes});
     let (headers, body) = w.posts.lock().expect("lock")[0].clone();

@@ -201,10 +201,7 @@ async fn a_poison_message_reaches_the_dlq_with_its_reason_while_its_batch_mates_
 
 #[tokio::test]
 async fn transient_failures_and_panics_stay_for_redelivery_alone() {
-    let store = SqliteStore::open_in_memory().expect("store");
-    let queues: Arc<dyn QueueClient> = SqliteQueues::new(&store).queue_client();
-    let batch: Vec<_> = (0..3).map(|n| envelope(n, false)).collect();
-    queues.send_batch("orders", &batch).await.expect("send");
+    let (_store, queues) = orders_holding(3).await;
     let handler = |message: q2c_service::messaging::ParsedMessage| async move {
         match message.event_id.as_str() {
             "e-0" => Err(HandlerError::Transient("downstream down".into())),
@@ -317,10 +314,7 @@ async fn a_running_poller_drains_its_queue_and_stops_on_shutdown() {
 
 #[tokio::test]
 async fn a_retry_after_hint_hides_the_message_for_that_long_instead() {
-    let store = SqliteStore::open_in_memory().expect("store");
-    let queues: Arc<dyn QueueClient> = SqliteQueues::new(&store).queue_client();
-    let batch: Vec<_> = (0..2).map(|n| envelope(n, false)).collect();
-    queues.send_batch("orders", &batch).await.expect("send");
+    let (_store, queues) = orders_holding(2).await;
     // e-0 asks to be retried in 0 s, e-1 in an hour; the poller's own timeout is 1 h too.
     let handler = |message: q2c_service::messaging::ParsedMessage| async move {
         let after = if message.event_id == "e-0" {
@@ -456,4 +450,14 @@ async fn the_operations_helpers_list_count_reasons_find_the_oldest_and_purge() {
         QueueCounts::default()
     );
     assert!(engine.purge("nope").await.is_err());
+}
+
+/// An in-memory store (keep it while the queues are used) whose `orders` queue holds `count`
+/// valid envelopes, `e-0` onwards.
+async fn orders_holding(count: usize) -> (SqliteStore, Arc<dyn QueueClient>) {
+    let store = SqliteStore::open_in_memory().expect("store");
+    let queues: Arc<dyn QueueClient> = SqliteQueues::new(&store).queue_client();
+    let batch: Vec<_> = (0..count).map(|n| envelope(n, false)).collect();
+    queues.send_batch("orders", &batch).await.expect("send");
+    (store, queues)
 }

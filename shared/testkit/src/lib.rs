@@ -1,7 +1,7 @@
 //! Test machinery shared by the workspace's tests, examples and benchmarks (not published):
 //!
 //! - [`moto`]: the emulator's endpoint (`Q2C_TEST_AWS_ENDPOINT`) and SDK clients for it,
-//!   unique names.
+//!   unique names, [`require_moto!`].
 //! - [`template`]: the queues and the table `infra/template.yaml` declares, read from the
 //!   template itself, so that tests create what production deploys.
 //! - [`sqs`]: creating queues (one, a source with its DLQ, or the template's), receiving,
@@ -16,7 +16,7 @@
 //!   table or queue, partition keys, sizes, instants) and the critical path of what it recorded.
 //! - [`poll`]: [`poll::eventually`], waiting for what a background task does.
 //! - [`skip`]: skipping a test whose server or tool is missing with a printed reason
-//!   ([`require_moto!`], [`skip_unless!`]), failing instead under `Q2C_REQUIRE_AWS=1`.
+//!   ([`skip_unless!`]), failing instead under `Q2C_REQUIRE_AWS=1`.
 //!
 //! Every helper panics on failure: it fails the test that called it, with the reason.
 #![warn(missing_docs)]

@@ -29,6 +29,17 @@ pub fn available() -> bool {
     false
 }
 
+/// Returns from the calling test unless moto is there ([`available`]): the
+/// first statement of every test that talks to moto.
+#[macro_export]
+macro_rules! require_moto {
+    () => {
+        if !$crate::moto::available() {
+            return;
+        }
+    };
+}
+
 fn missing_reason() -> String {
     format!(
         "{ENDPOINT_VARIABLE} is not set: this test needs moto. Run tools/test.sh, or start \

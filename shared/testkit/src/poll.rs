@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 /// How often [`eventually`] checks.
 const INTERVAL: Duration = Duration::from_millis(100);
 
-/// Polls `check` every 100 ms until it returns `Some`, and returns that value.
+/// Polls `check` every 100 ms until it returns `Some`, and returns that value. A polling
+/// loop against a deadline, not a retry of failures, so no retry crate.
 ///
 /// # Panics
 /// When `wait` passes first, naming `what` it waited for.

@@ -35,14 +35,3 @@ macro_rules! skip_unless {
         }
     };
 }
-
-/// Returns from the calling test unless moto is there ([`crate::moto::available`]): the
-/// first statement of every test that talks to moto.
-#[macro_export]
-macro_rules! require_moto {
-    () => {
-        if !$crate::moto::available() {
-            return;
-        }
-    };
-}

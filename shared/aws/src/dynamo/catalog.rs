@@ -20,29 +20,31 @@ use super::page;
 use super::query::QuerySpec;
 use crate::error::DynamoError;
 
-/// Where one kind of catalog resource lives.
-struct Kind {
-    pk: fn(&str) -> String,
-    sk: &'static str,
-    listing: &'static str,
+/// Where one kind of catalog item lives (the catalog port and the fan-out's writers).
+#[derive(Clone, Copy)]
+pub(super) struct CatalogItem {
+    pub(super) pk: fn(&str) -> String,
+    pub(super) sk: &'static str,
+    pub(super) listing: &'static str,
 }
 
-const OFFERINGS: Kind = Kind {
-    pk: keys::offering_pk,
-    sk: keys::OFFERING_SK,
-    listing: keys::OFFERINGS_GSI1PK,
-};
-
-const PRICES: Kind = Kind {
-    pk: keys::price_pk,
-    sk: keys::PRICE_SK,
-    listing: keys::PRICES_GSI1PK,
-};
+impl CatalogItem {
+    pub(super) const PRICE: CatalogItem = CatalogItem {
+        pk: keys::price_pk,
+        sk: keys::PRICE_SK,
+        listing: keys::PRICES_GSI1PK,
+    };
+    pub(super) const OFFERING: CatalogItem = CatalogItem {
+        pk: keys::offering_pk,
+        sk: keys::OFFERING_SK,
+        listing: keys::OFFERINGS_GSI1PK,
+    };
+}
 
 impl DynamoStore {
     async fn catalog_get<T: DeserializeOwned>(
         &self,
-        kind: &Kind,
+        kind: &CatalogItem,
         ids: &[String],
     ) -> Result<Vec<T>, DynamoError> {
         let mut unique: Vec<&String> = ids.iter().collect();
@@ -62,7 +64,7 @@ impl DynamoStore {
 
     async fn catalog_list<T: DeserializeOwned>(
         &self,
-        kind: &Kind,
+        kind: &CatalogItem,
         page: Page,
     ) -> Result<Listing<T>, DynamoError> {
         let spec = QuerySpec::new(Some(GSI1), "gsi1pk = :pk").value(":pk", s(kind.listing));
@@ -97,7 +99,7 @@ impl DynamoStore {
 
     async fn catalog_put<T: Serialize>(
         &self,
-        kind: &Kind,
+        kind: &CatalogItem,
         id: &str,
         value: &T,
         last_update: Option<time::OffsetDateTime>,
@@ -119,35 +121,40 @@ impl DynamoStore {
 impl CatalogStore for DynamoStore {
     #[tracing::instrument(skip_all, fields(ids = ids.len()), err)]
     async fn offerings(&self, ids: &[String]) -> Result<Vec<ProductOffering>, StoreError> {
-        Ok(self.catalog_get(&OFFERINGS, ids).await?)
+        Ok(self.catalog_get(&CatalogItem::OFFERING, ids).await?)
     }
 
     #[tracing::instrument(skip_all, fields(ids = ids.len()), err)]
     async fn prices(&self, ids: &[String]) -> Result<Vec<ProductOfferingPrice>, StoreError> {
-        Ok(self.catalog_get(&PRICES, ids).await?)
+        Ok(self.catalog_get(&CatalogItem::PRICE, ids).await?)
     }
 
     #[tracing::instrument(skip_all, err)]
     async fn list_offerings(&self, page: Page) -> Result<Listing<ProductOffering>, StoreError> {
-        Ok(self.catalog_list(&OFFERINGS, page).await?)
+        Ok(self.catalog_list(&CatalogItem::OFFERING, page).await?)
     }
 
     #[tracing::instrument(skip_all, err)]
     async fn list_prices(&self, page: Page) -> Result<Listing<ProductOfferingPrice>, StoreError> {
-        Ok(self.catalog_list(&PRICES, page).await?)
+        Ok(self.catalog_list(&CatalogItem::PRICE, page).await?)
     }
 
     #[tracing::instrument(skip_all, fields(id = %offering.id), err)]
     async fn put_offering(&self, offering: &ProductOffering) -> Result<(), StoreError> {
         Ok(self
-            .catalog_put(&OFFERINGS, &offering.id, offering, offering.last_update)
+            .catalog_put(
+                &CatalogItem::OFFERING,
+                &offering.id,
+                offering,
+                offering.last_update,
+            )
             .await?)
     }
 
     #[tracing::instrument(skip_all, fields(id = %price.id), err)]
     async fn put_price(&self, price: &ProductOfferingPrice) -> Result<(), StoreError> {
         Ok(self
-            .catalog_put(&PRICES, &price.id, price, price.last_update)
+            .catalog_put(&CatalogItem::PRICE, &price.id, price, price.last_update)
             .await?)
     }
 }

@@ -22,6 +22,7 @@ use q2c_service::ports::StoreError;
 use time::OffsetDateTime;
 
 use super::DynamoStore;
+use super::catalog::CatalogItem;
 use super::item::{self, s};
 use super::keys::{self, DELETED, GSI1PK, GSI1SK, LAST_UPDATE_NS};
 use super::open_quotes::decode;
@@ -194,27 +195,6 @@ impl OpenQuoteIndex for DynamoStore {
             )
             .await?)
     }
-}
-
-/// Where one kind of catalog item lives.
-#[derive(Clone, Copy)]
-struct CatalogItem {
-    pk: fn(&str) -> String,
-    sk: &'static str,
-    listing: &'static str,
-}
-
-impl CatalogItem {
-    const PRICE: CatalogItem = CatalogItem {
-        pk: keys::price_pk,
-        sk: keys::PRICE_SK,
-        listing: keys::PRICES_GSI1PK,
-    };
-    const OFFERING: CatalogItem = CatalogItem {
-        pk: keys::offering_pk,
-        sk: keys::OFFERING_SK,
-        listing: keys::OFFERINGS_GSI1PK,
-    };
 }
 
 #[async_trait]

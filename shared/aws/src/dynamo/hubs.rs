@@ -9,6 +9,7 @@
 //! stored before counts existed) is seeded from the partition on first use.
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use q2c_model::tmf::EventSubscription;
 use q2c_service::context::TenantId;
 use q2c_service::event_versions::SchemaMajor;
@@ -78,6 +79,25 @@ impl DynamoStore {
         self.put_item(entry, Some(Expr::new("attribute_not_exists(pk)")))
             .await?;
         Ok(())
+    }
+
+    /// One attempt of a counted create or delete: `Ok(true)` once committed, `Ok(false)`
+    /// after a pause when a concurrent registration or delete cancelled it (look again).
+    /// Retried by hand, not with a retry crate: each attempt re-reads the count and rebuilds
+    /// its transaction.
+    async fn count_transaction(
+        &self,
+        items: Vec<TransactWriteItem>,
+        attempt: u32,
+    ) -> Result<bool, StoreError> {
+        match self.transact(items).await {
+            Ok(()) => Ok(true),
+            Err(TransactError::Other(error)) => Err(error.into()),
+            Err(TransactError::Conditions(_)) => {
+                contention_pause(attempt).await;
+                Ok(false)
+            }
+        }
     }
 }
 
@@ -151,11 +171,8 @@ impl HubStore for DynamoStore {
                     Some(Expr::new("attribute_not_exists(pk)")),
                 )?,
             ];
-            match self.transact(items).await {
-                Ok(()) => return Ok(true),
-                Err(TransactError::Other(error)) => return Err(error.into()),
-                // A concurrent registration or delete: look again.
-                Err(TransactError::Conditions(_)) => contention_pause(attempt).await,
+            if self.count_transaction(items, attempt).await? {
+                return Ok(true);
             }
         }
         Err(contended(tenant, api))
@@ -188,10 +205,8 @@ impl HubStore for DynamoStore {
                     "attribute_exists(#n)",
                 )?,
             ];
-            match self.transact(items).await {
-                Ok(()) => return Ok(true),
-                Err(TransactError::Other(error)) => return Err(error.into()),
-                Err(TransactError::Conditions(_)) => contention_pause(attempt).await,
+            if self.count_transaction(items, attempt).await? {
+                return Ok(true);
             }
         }
         Err(contended(tenant, api))

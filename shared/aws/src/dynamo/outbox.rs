@@ -398,6 +398,8 @@ impl DynamoStore {
 
     /// One counted event: its mark and its shard's change in one transaction, retried while
     /// the event is still pending (a concurrent transaction on the shard cancelled it).
+    /// Retried by hand rather than with a retry crate: a cancelled attempt re-reads the event
+    /// and stops, successfully, once someone else has published it.
     async fn mark_one_counted(
         &self,
         event: &OutboxEvent,

@@ -95,28 +95,29 @@ fn spec(tenant: &TenantId, filter: &ProductFilter) -> Option<QuerySpec> {
             .value(":pk", s(keys::products_party_gsi2pk(tenant, party))),
         (None, None) => return None,
     };
-    let mut filters = Vec::new();
     if filter.billing_account_id.is_some()
         && let Some(party) = &filter.related_party_id
     {
-        filters.push("#party = :party");
-        spec = spec
-            .name("#party", PARTY_ID)
-            .value(":party", s(party.clone()));
+        spec = spec.and_filter(
+            "#party = :party",
+            ("#party", PARTY_ID),
+            (":party", s(party.clone())),
+        );
     }
     if let Some(status) = filter.status {
-        filters.push("#status = :status");
-        spec = spec
-            .name("#status", STATUS)
-            .value(":status", s(status.as_str()));
+        spec = spec.and_filter(
+            "#status = :status",
+            ("#status", STATUS),
+            (":status", s(status.as_str())),
+        );
     }
     if let Some(offering) = &filter.offering_id {
-        filters.push("#offering = :offering");
-        spec = spec
-            .name("#offering", OFFERING_ID)
-            .value(":offering", s(offering.clone()));
+        spec = spec.and_filter(
+            "#offering = :offering",
+            ("#offering", OFFERING_ID),
+            (":offering", s(offering.clone())),
+        );
     }
-    spec.filter = (!filters.is_empty()).then(|| filters.join(" AND "));
     spec.forward = false;
     Some(spec)
 }

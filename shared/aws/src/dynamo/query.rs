@@ -1,8 +1,6 @@
 //! Paginated `Query` (items and `Select=COUNT`) and `BatchGetItem`, each SDK call counted and
 //! instrumented. Listings never `Scan`: every read names a partition.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity, Select};
 
 use q2c_service::ports::{Listing, Page};
@@ -11,6 +9,7 @@ use super::DynamoStore;
 use super::item::Item;
 use super::keys::GSI1SK;
 use super::page;
+use super::transact::Expr;
 use crate::error::DynamoError;
 use crate::metrics::Operation;
 
@@ -19,14 +18,10 @@ use crate::metrics::Operation;
 pub(crate) struct QuerySpec {
     /// `None` for the table itself.
     pub index: Option<&'static str>,
-    /// `KeyConditionExpression`.
-    pub key_condition: String,
+    /// `KeyConditionExpression` with the placeholders of it and of the filter.
+    pub key: Expr,
     /// `FilterExpression`: applied after the read, so filtered-out items still cost reads.
     pub filter: Option<String>,
-    /// `ExpressionAttributeNames`.
-    pub names: HashMap<String, String>,
-    /// `ExpressionAttributeValues`.
-    pub values: HashMap<String, AttributeValue>,
     /// Ascending sort key order.
     pub forward: bool,
     /// Strongly consistent read (tables only, not GSIs).
@@ -38,7 +33,7 @@ impl QuerySpec {
     pub fn new(index: Option<&'static str>, key_condition: impl Into<String>) -> Self {
         QuerySpec {
             index,
-            key_condition: key_condition.into(),
+            key: Expr::new(key_condition),
             forward: true,
             ..QuerySpec::default()
         }
@@ -46,15 +41,29 @@ impl QuerySpec {
 
     /// Adds an expression value.
     pub fn value(mut self, name: &str, value: AttributeValue) -> Self {
-        self.values.insert(name.to_owned(), value);
+        self.key = self.key.value(name, value);
         self
     }
 
     /// Adds an expression attribute name.
     pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
-        self.names
-            .insert(placeholder.to_owned(), attribute.to_owned());
+        self.key = self.key.name(placeholder, attribute);
         self
+    }
+
+    /// Adds `condition` to the filter expression (joined with `AND`), with the attribute name
+    /// and the value it uses.
+    pub fn and_filter(
+        mut self,
+        condition: &str,
+        (placeholder, attribute): (&str, &str),
+        (name, value): (&str, AttributeValue),
+    ) -> Self {
+        self.filter = Some(match self.filter.take() {
+            Some(filter) => format!("{filter} AND {condition}"),
+            None => condition.to_owned(),
+        });
+        self.name(placeholder, attribute).value(name, value)
     }
 }
 
@@ -87,16 +96,14 @@ impl DynamoStore {
             .table_name(&self.table)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .set_index_name(spec.index.map(str::to_owned))
-            .key_condition_expression(&spec.key_condition)
+            .key_condition_expression(&spec.key.text)
             .set_filter_expression(spec.filter.clone())
-            .set_expression_attribute_values(Some(spec.values.clone()))
+            .set_expression_attribute_values(Some(spec.key.values.clone()))
+            .set_expression_attribute_names(spec.key.names())
             .scan_index_forward(spec.forward)
             .consistent_read(spec.consistent)
             .set_exclusive_start_key(start)
             .set_limit(limit);
-        if !spec.names.is_empty() {
-            request = request.set_expression_attribute_names(Some(spec.names.clone()));
-        }
         if count_only {
             request = request.select(Select::Count);
         }
@@ -200,7 +207,9 @@ impl DynamoStore {
         self.batch_get_reading(keys, false).await
     }
 
-    /// [`Self::batch_get`], strongly consistent when `consistent`.
+    /// [`Self::batch_get`], strongly consistent when `consistent`. Retried by hand rather
+    /// than with a retry crate: each round asks only for the keys the last one left
+    /// unprocessed, keeping what it found.
     pub(crate) async fn batch_get_reading(
         &self,
         keys: Vec<Item>,

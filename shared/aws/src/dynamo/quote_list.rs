@@ -40,27 +40,28 @@ fn spec(tenant: &TenantId, filter: &QuoteFilter) -> QuerySpec {
         }
         (None, None) => {}
     }
-    let mut filters = Vec::new();
     if let Some(state) = filter.state {
-        filters.push("#state = :state");
-        spec = spec
-            .name("#state", STATE)
-            .value(":state", s(state_name(state)));
+        spec = spec.and_filter(
+            "#state = :state",
+            ("#state", STATE),
+            (":state", s(state_name(state))),
+        );
     }
     if let Some(external_id) = &filter.external_id {
-        filters.push("#external_id = :external_id");
-        spec = spec
-            .name("#external_id", EXTERNAL_ID)
-            .value(":external_id", s(external_id.clone()));
+        spec = spec.and_filter(
+            "#external_id = :external_id",
+            ("#external_id", EXTERNAL_ID),
+            (":external_id", s(external_id.clone())),
+        );
     }
     if let Some(party) = &filter.related_party_id {
-        filters.push("contains(#party_ids, :party)");
-        spec = spec
-            .name("#party_ids", PARTY_IDS)
-            .value(":party", s(party.clone()));
+        spec = spec.and_filter(
+            "contains(#party_ids, :party)",
+            ("#party_ids", PARTY_IDS),
+            (":party", s(party.clone())),
+        );
     }
-    spec.key_condition = key_condition;
-    spec.filter = (!filters.is_empty()).then(|| filters.join(" AND "));
+    spec.key.text = key_condition;
     spec.forward = false;
     spec
 }
@@ -99,21 +100,21 @@ mod tests {
         let spec = spec(&tenant(), &filter);
         assert_eq!(spec.index, Some(GSI1));
         assert_eq!(
-            spec.key_condition,
+            spec.key.text,
             "gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to"
         );
         assert_eq!(
             spec.filter.as_deref(),
             Some("#state = :state AND contains(#party_ids, :party)")
         );
-        assert_eq!(spec.values[":state"], s("approved"));
+        assert_eq!(spec.key.values[":state"], s("approved"));
         assert!(!spec.forward);
     }
 
     #[test]
     fn no_filter_reads_the_whole_partition_without_a_filter_expression() {
         let spec = spec(&tenant(), &QuoteFilter::default());
-        assert_eq!(spec.key_condition, "gsi1pk = :pk");
+        assert_eq!(spec.key.text, "gsi1pk = :pk");
         assert!(spec.filter.is_none());
     }
 }

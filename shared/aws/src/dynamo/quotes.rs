@@ -157,6 +157,20 @@ impl DynamoStore {
         Ok(item.as_ref().map(decode).transpose()?)
     }
 
+    /// The stored quote if it is at `expected_version`; else [`StoreError::VersionConflict`]
+    /// (a missing quote too).
+    async fn current_at(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+        expected_version: u64,
+    ) -> Result<StoredQuote, StoreError> {
+        match self.current(tenant, id).await? {
+            Some(old) if old.version == expected_version => Ok(old),
+            _ => Err(StoreError::VersionConflict),
+        }
+    }
+
     /// Replaces `old` with `quote` in one transaction, conditional on the stored version
     /// being `old.version`; `old` decides which index items to remove.
     async fn replace(
@@ -167,20 +181,29 @@ impl DynamoStore {
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         let condition = version_condition(old.version);
+        let writes = self.quote_writes(tenant, quote, condition, &indexed_prices(old), events)?;
+        self.quote_transaction(writes, StoreError::VersionConflict)
+            .await
+    }
+
+    /// The writes of storing `quote` under `condition`: the quote item first, then its
+    /// events and the open-quote index items moving from `old_prices` to its prices.
+    fn quote_writes(
+        &self,
+        tenant: &TenantId,
+        quote: &StoredQuote,
+        condition: Expr,
+        old_prices: &BTreeSet<String>,
+        events: &[OutboxEvent],
+    ) -> Result<Vec<TransactWriteItem>, DynamoError> {
         let mut writes = vec![put_write(
             &self.table,
             encode(tenant, quote)?,
             Some(condition),
         )?];
         writes.extend(self.event_writes(events)?);
-        writes.extend(self.index_writes(
-            tenant,
-            quote.id(),
-            &indexed_prices(old),
-            &indexed_prices(quote),
-        )?);
-        self.quote_transaction(writes, StoreError::VersionConflict)
-            .await
+        writes.extend(self.index_writes(tenant, quote.id(), old_prices, &indexed_prices(quote))?);
+        Ok(writes)
     }
 
     /// Runs a quote transaction whose first write is the quote item.
@@ -212,18 +235,7 @@ impl QuoteStore for DynamoStore {
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         let absent = Expr::new("attribute_not_exists(pk)");
-        let mut writes = vec![put_write(
-            &self.table,
-            encode(tenant, quote)?,
-            Some(absent),
-        )?];
-        writes.extend(self.event_writes(events)?);
-        writes.extend(self.index_writes(
-            tenant,
-            quote.id(),
-            &BTreeSet::new(),
-            &indexed_prices(quote),
-        )?);
+        let writes = self.quote_writes(tenant, quote, absent, &BTreeSet::new(), events)?;
         self.quote_transaction(writes, StoreError::AlreadyExists)
             .await
     }
@@ -243,12 +255,9 @@ impl QuoteStore for DynamoStore {
         expected_version: u64,
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
-        let Some(old) = self.current(tenant, quote.id()).await? else {
-            return Err(StoreError::VersionConflict);
-        };
-        if old.version != expected_version {
-            return Err(StoreError::VersionConflict);
-        }
+        let old = self
+            .current_at(tenant, quote.id(), expected_version)
+            .await?;
         self.replace(tenant, &old, quote, events).await
     }
 
@@ -306,12 +315,9 @@ impl QuoteStore for DynamoStore {
         order: &StoredOrder,
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
-        let Some(old) = self.current(tenant, quote.id()).await? else {
-            return Err(StoreError::VersionConflict);
-        };
-        if old.version != expected_version {
-            return Err(StoreError::VersionConflict);
-        }
+        let old = self
+            .current_at(tenant, quote.id(), expected_version)
+            .await?;
         let mut writes = vec![
             put_write(
                 &self.table,
@@ -354,12 +360,7 @@ impl QuoteStore for DynamoStore {
         expected_version: u64,
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
-        let Some(old) = self.current(tenant, id).await? else {
-            return Err(StoreError::VersionConflict);
-        };
-        if old.version != expected_version {
-            return Err(StoreError::VersionConflict);
-        }
+        let old = self.current_at(tenant, id, expected_version).await?;
         let key = item::key(keys::quote_pk(tenant, id), keys::QUOTE_SK);
         let condition = version_condition(expected_version);
         let mut writes = vec![delete_write(&self.table, key, Some(condition))?];

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeValue, ReturnConsumedCapacity, ReturnValue, TransactWriteItem,
 };
@@ -46,7 +47,12 @@ impl Expr {
         self
     }
 
-    fn names(&self) -> Option<HashMap<String, String>> {
+    /// The expression, `None` when empty (no condition).
+    fn expression(&self) -> Option<String> {
+        (!self.text.is_empty()).then(|| self.text.clone())
+    }
+
+    pub(crate) fn names(&self) -> Option<HashMap<String, String>> {
         (!self.names.is_empty()).then(|| self.names.clone())
     }
 
@@ -109,24 +115,16 @@ impl DynamoStore {
             .table_name(&self.table)
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .set_item(Some(item))
-            .set_condition_expression((!condition.text.is_empty()).then(|| condition.text.clone()))
+            .set_condition_expression(condition.expression())
             .set_expression_attribute_names(condition.names())
             .set_expression_attribute_values(condition.values())
             .send()
             .await;
-        match result {
-            Ok(output) => {
-                self.record_capacity(Operation::PutItem, output.consumed_capacity());
-                Ok(true)
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(DynamoError::sdk(Operation::PutItem, e)),
-        }
+        let Some(output) = applied(Operation::PutItem, result)? else {
+            return Ok(false);
+        };
+        self.record_capacity(Operation::PutItem, output.consumed_capacity());
+        Ok(true)
     }
 
     /// `UpdateItem`; `Ok(false)` when `condition` failed.
@@ -150,19 +148,11 @@ impl DynamoStore {
             .set_expression_attribute_values(update.values())
             .send()
             .await;
-        match result {
-            Ok(output) => {
-                self.record_capacity(Operation::UpdateItem, output.consumed_capacity());
-                Ok(true)
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(DynamoError::sdk(Operation::UpdateItem, e)),
-        }
+        let Some(output) = applied(Operation::UpdateItem, result)? else {
+            return Ok(false);
+        };
+        self.record_capacity(Operation::UpdateItem, output.consumed_capacity());
+        Ok(true)
     }
 
     /// `DeleteItem` returning the old item; `Ok(None)` when there was none or `condition`
@@ -182,24 +172,16 @@ impl DynamoStore {
             .return_consumed_capacity(ReturnConsumedCapacity::Total)
             .set_key(Some(key))
             .return_values(ReturnValue::AllOld)
-            .set_condition_expression((!condition.text.is_empty()).then(|| condition.text.clone()))
+            .set_condition_expression(condition.expression())
             .set_expression_attribute_names(condition.names())
             .set_expression_attribute_values(condition.values())
             .send()
             .await;
-        match result {
-            Ok(output) => {
-                self.record_capacity(Operation::DeleteItem, output.consumed_capacity());
-                Ok(output.attributes.filter(|a| !a.is_empty()))
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(DynamoError::sdk(Operation::DeleteItem, e)),
-        }
+        let Some(output) = applied(Operation::DeleteItem, result)? else {
+            return Ok(None);
+        };
+        self.record_capacity(Operation::DeleteItem, output.consumed_capacity());
+        Ok(output.attributes.filter(|a| !a.is_empty()))
     }
 
     /// `TransactWriteItems`: all or nothing. Checks the 100-item limit before sending; a
@@ -254,6 +236,28 @@ impl DynamoStore {
     }
 }
 
+/// The output of a conditional write that was applied; `None` when its condition failed
+/// (`ConditionalCheckFailedException`, an outcome rather than an error).
+fn applied<O, E, R>(
+    operation: Operation,
+    result: Result<O, SdkError<E, R>>,
+) -> Result<Option<O>, DynamoError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(output) => Ok(Some(output)),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.code() == Some("ConditionalCheckFailedException")) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(DynamoError::sdk(operation, e)),
+    }
+}
+
 /// A `Put` inside a transaction.
 pub(crate) fn put_write(
     table: &str,
@@ -264,7 +268,7 @@ pub(crate) fn put_write(
     let put = aws_sdk_dynamodb::types::Put::builder()
         .table_name(table)
         .set_item(Some(item))
-        .set_condition_expression((!condition.text.is_empty()).then(|| condition.text.clone()))
+        .set_condition_expression(condition.expression())
         .set_expression_attribute_names(condition.names())
         .set_expression_attribute_values(condition.values())
         .build()
@@ -309,7 +313,7 @@ pub(crate) fn delete_write(
     let delete = aws_sdk_dynamodb::types::Delete::builder()
         .table_name(table)
         .set_key(Some(key))
-        .set_condition_expression((!condition.text.is_empty()).then(|| condition.text.clone()))
+        .set_condition_expression(condition.expression())
         .set_expression_attribute_names(condition.names())
         .set_expression_attribute_values(condition.values())
         .build()

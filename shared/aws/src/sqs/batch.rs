@@ -9,7 +9,6 @@ use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use q2c_service::ports::OutboxEvent;
 
 use super::attributes;
-use super::publisher::{FailedEvent, PublishOutcome};
 use crate::error::SqsError;
 use crate::metrics::Operation;
 
@@ -19,6 +18,26 @@ const BATCH_MAX_ENTRIES: usize = 10;
 const BATCH_MAX_BYTES: usize = q2c_service::messaging::MAX_BATCH_BYTES;
 /// Sends of one entry before it is reported failed.
 const MAX_ATTEMPTS: u32 = 3;
+
+/// An event SQS did not accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedEvent {
+    /// The outbox event id.
+    pub event_id: String,
+    /// The SQS error code of the last attempt (`SdkError` when the call itself failed).
+    pub code: String,
+    /// Whether SQS blamed the request (retrying the same message will not help).
+    pub sender_fault: bool,
+}
+
+/// What a publish did: the relay marks `published` and leaves `failed` pending.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PublishOutcome {
+    /// Event ids SQS accepted.
+    pub published: Vec<String>,
+    /// Events SQS did not accept after the retries.
+    pub failed: Vec<FailedEvent>,
+}
 
 /// One message to send.
 #[derive(Debug, Clone)]

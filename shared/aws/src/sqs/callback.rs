@@ -12,7 +12,7 @@ use q2c_service::delivery::CallbackSender;
 use q2c_service::messaging::{OutgoingMessage, SendOutcome, check_batch};
 use q2c_service::ports::BoxError;
 
-use super::queues::entry;
+use super::queues::{entry, send_entries};
 use crate::metrics::{Operation, RequestCounter};
 
 /// Sends hub deliveries to SQS queues and HTTP listeners. Cheap to clone.
@@ -94,16 +94,10 @@ impl CallbackSender for SqsCallbackSender {
             .enumerate()
             .map(|(index, message)| entry(index, message))
             .collect::<Result<Vec<_>, _>>()?;
-        self.requests.record(Operation::SendMessageBatch);
-        let output = self
-            .client
-            .send_message_batch()
-            .queue_url(url)
-            .set_entries(Some(entries))
-            .send()
+        let outcome = send_entries(&self.client, &self.requests, url, entries)
             .await
             .map_err(|e| format!("queue {queue}: {}", describe(&e)))?;
-        Ok(super::queues::send_outcome(output))
+        Ok(outcome)
     }
 
     async fn post_http(

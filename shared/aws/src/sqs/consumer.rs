@@ -49,6 +49,18 @@ impl BatchReport {
         metrics.add(Metric::MessagesRetried, self.retried as u64);
         metrics.add(Metric::MessagesDeadLettered, self.dead_lettered as u64);
     }
+
+    /// Counts the message `message_id` by its fate; a retried one joins `batchItemFailures`.
+    fn add(&mut self, message_id: String, outcome: Outcome) {
+        match outcome {
+            Outcome::Done => self.done += 1,
+            Outcome::DeadLettered => self.dead_lettered += 1,
+            Outcome::Retry => {
+                self.retried += 1;
+                self.response.add_failure(message_id);
+            }
+        }
+    }
 }
 
 /// Handles every record of `event` with `handler` and returns the records SQS must
@@ -110,14 +122,8 @@ where
             message_id = %message_id,
             event_type = tracing::field::Empty
         );
-        match process_one(&record, dlq, &handler).instrument(span).await {
-            Outcome::Done => report.done += 1,
-            Outcome::DeadLettered => report.dead_lettered += 1,
-            Outcome::Retry => {
-                report.retried += 1;
-                report.response.add_failure(message_id);
-            }
-        }
+        let outcome = process_one(&record, dlq, &handler).instrument(span).await;
+        report.add(message_id, outcome);
     }
     report
 }
@@ -140,14 +146,8 @@ where
     for (record, disposition) in event.records.iter().zip(dispositions) {
         let message_id = record.message_id.clone().unwrap_or_default();
         let span = tracing::info_span!("sqs_message", message_id = %message_id);
-        match act(record, dlq, disposition).instrument(span).await {
-            Outcome::Done => report.done += 1,
-            Outcome::DeadLettered => report.dead_lettered += 1,
-            Outcome::Retry => {
-                report.retried += 1;
-                report.response.add_failure(message_id);
-            }
-        }
+        let outcome = act(record, dlq, disposition).instrument(span).await;
+        report.add(message_id, outcome);
     }
     report
 }

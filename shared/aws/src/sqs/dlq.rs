@@ -1,9 +1,9 @@
 //! [`SqsDlqBackend`]: the dead-letter operations' [`DlqBackend`] port on SQS, over the
 //! consumers' adapter [`SqsQueues`]: its URL cache (which `ListQueues` answers also fill) and
 //! request counter, its counts and batch delete; ARNs are looked up once per queue. A DLQ is found as the
-//! target of a queue's `RedrivePolicy` or by its `-dlq` name. Messages are received with
-//! [`receive_messages`] (the one `ReceiveMessage` request of the crate) and send results
-//! mapped by the same `send_outcome` as [`SqsQueues`]; unlike the consumers' port, attributes
+//! target of a queue's `RedrivePolicy` or by its `-dlq` name. Messages are received and sent
+//! as [`SqsQueues`] does (one [`receive_messages`](super::receive_messages), the one
+//! `ReceiveMessage` request of the crate, and one `send_entries`); unlike the consumers' port, attributes
 //! keep their SQS types, so a message can be moved or exported without loss.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -27,8 +27,8 @@ use q2c_service::messaging::{QueueClient, QueueCounts, QueueError, SendOutcome, 
 
 use super::SqsQueues;
 use super::publisher::SqsPublisher;
-use super::queues::{receive_messages, sdk, send_outcome};
-use crate::metrics::{Operation, RequestCounter};
+use super::queues::{sdk, send_entries};
+use crate::metrics::RequestCounter;
 
 /// The dead-letter queues of a deployment on SQS. Cheap to clone (clones share caches).
 #[derive(Debug, Clone)]
@@ -308,11 +308,10 @@ impl DlqBackend for SqsDlqBackend {
         visibility: Duration,
         wait: Duration,
     ) -> Result<Vec<DlqMessage>, QueueError> {
-        check_batch("receive", max)?;
-        let url = self.url(queue).await?;
-        let messages = receive_messages(self.client(), &url, max, visibility, wait)
-            .await
-            .map_err(|e| sdk("ReceiveMessage", e))?;
+        let messages = self
+            .queues
+            .receive_raw(queue, max, visibility, wait)
+            .await?;
         Ok(messages.into_iter().map(dlq_message).collect())
     }
 
@@ -333,16 +332,9 @@ impl DlqBackend for SqsDlqBackend {
             }
             entries.push(entry.build().map_err(|e| sdk("SendMessageBatch", e))?);
         }
-        self.requests().record(Operation::SendMessageBatch);
-        let output = self
-            .client()
-            .send_message_batch()
-            .queue_url(url)
-            .set_entries(Some(entries))
-            .send()
+        send_entries(self.client(), self.requests(), url, entries)
             .await
-            .map_err(|e| sdk("SendMessageBatch", e))?;
-        Ok(send_outcome(output))
+            .map_err(|e| sdk("SendMessageBatch", e))
     }
 
     /// A refused delete leaves the message in the DLQ: a later run moves it again (a

@@ -9,28 +9,9 @@ use aws_sdk_sqs::Client;
 use q2c_service::ports::OutboxEvent;
 
 use super::batch::{Entry, batches, entry, send_with_retries};
+pub use super::batch::{FailedEvent, PublishOutcome};
 use crate::error::SqsError;
 use crate::metrics::{Operation, RequestCounter};
-
-/// An event SQS did not accept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FailedEvent {
-    /// The outbox event id.
-    pub event_id: String,
-    /// The SQS error code of the last attempt (`SdkError` when the call itself failed).
-    pub code: String,
-    /// Whether SQS blamed the request (retrying the same message will not help).
-    pub sender_fault: bool,
-}
-
-/// What a publish did: the relay marks `published` and leaves `failed` pending.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PublishOutcome {
-    /// Event ids SQS accepted.
-    pub published: Vec<String>,
-    /// Events SQS did not accept after the retries.
-    pub failed: Vec<FailedEvent>,
-}
 
 /// Sends outbox events to their queues.
 #[derive(Debug, Clone)]

@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sqs::operation::receive_message::ReceiveMessageError;
+use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchError;
 use aws_sdk_sqs::types::{
     DeleteMessageBatchRequestEntry, Message, MessageAttributeValue, MessageSystemAttributeName,
     QueueAttributeName, SendMessageBatchRequestEntry,
@@ -20,7 +21,7 @@ use time::OffsetDateTime;
 
 use super::publisher::SqsPublisher;
 use crate::error::SqsError;
-use crate::metrics::Operation;
+use crate::metrics::{Operation, RequestCounter};
 
 /// The longest long poll SQS allows.
 const MAX_WAIT: Duration = Duration::from_secs(20);
@@ -60,6 +61,39 @@ impl SqsQueues {
     fn client(&self) -> &aws_sdk_sqs::Client {
         self.publisher.client()
     }
+
+    /// Up to `max` messages of `queue` as SQS returns them (the batch limit checked first).
+    pub(super) async fn receive_raw(
+        &self,
+        queue: &str,
+        max: usize,
+        visibility_timeout: Duration,
+        wait: Duration,
+    ) -> Result<Vec<Message>, QueueError> {
+        check_batch("receive", max)?;
+        let url = self.url(queue).await?;
+        receive_messages(self.client(), &url, max, visibility_timeout, wait)
+            .await
+            .map_err(|e| sdk("ReceiveMessage", e))
+    }
+}
+
+/// One `SendMessageBatch` of `entries` (ids their batch positions) to the queue at `url`,
+/// counted in `requests`, and what SQS did with each entry.
+pub(super) async fn send_entries(
+    client: &aws_sdk_sqs::Client,
+    requests: &RequestCounter,
+    url: String,
+    entries: Vec<SendMessageBatchRequestEntry>,
+) -> Result<SendOutcome, SdkError<SendMessageBatchError>> {
+    requests.record(Operation::SendMessageBatch);
+    let output = client
+        .send_message_batch()
+        .queue_url(url)
+        .set_entries(Some(entries))
+        .send()
+        .await?;
+    Ok(send_outcome(output))
 }
 
 fn backend(error: SqsError) -> QueueError {
@@ -177,18 +211,9 @@ impl QueueClient for SqsQueues {
             .enumerate()
             .map(|(index, message)| entry(index, message))
             .collect::<Result<Vec<_>, _>>()?;
-        self.publisher
-            .requests()
-            .record(Operation::SendMessageBatch);
-        let output = self
-            .client()
-            .send_message_batch()
-            .queue_url(url)
-            .set_entries(Some(entries))
-            .send()
+        send_entries(self.client(), self.publisher.requests(), url, entries)
             .await
-            .map_err(|e| sdk("SendMessageBatch", e))?;
-        Ok(send_outcome(output))
+            .map_err(|e| sdk("SendMessageBatch", e))
     }
 
     #[tracing::instrument(skip(self), err)]
@@ -199,11 +224,9 @@ impl QueueClient for SqsQueues {
         visibility_timeout: Duration,
         wait: Duration,
     ) -> Result<Vec<ReceivedMessage>, QueueError> {
-        check_batch("receive", max)?;
-        let url = self.url(queue).await?;
-        let messages = receive_messages(self.client(), &url, max, visibility_timeout, wait)
-            .await
-            .map_err(|e| sdk("ReceiveMessage", e))?;
+        let messages = self
+            .receive_raw(queue, max, visibility_timeout, wait)
+            .await?;
         Ok(messages.into_iter().map(received).collect())
     }
 

@@ -1,12 +1,15 @@
 //! Clients for moto, per-test tables and queues (from `q2c-testkit`), and fixtures.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use q2c_aws::DynamoStore;
 use q2c_model::ordering::order_from_quote;
 use q2c_model::tmf::{Quote, QuoteState, RelatedParty};
 use q2c_service::context::TenantId;
 use q2c_service::orders::{Dispatch, StoredOrder};
+use q2c_service::ports::QuoteStore;
 use q2c_service::ports::{Destination, OutboxEvent, StoredQuote};
 use time::OffsetDateTime;
+use time::macros::datetime;
 
 pub use q2c_testkit::moto::{dynamo_client, endpoint, sqs_client, unique};
 pub use q2c_testkit::sqs::{create_queue, queue_with_dlq};
@@ -77,4 +80,48 @@ pub fn accepted(stored: &StoredQuote, now: OffsetDateTime) -> (StoredQuote, Stor
         dispatch: Dispatch::new_order(),
     };
     (accepted, order)
+}
+
+/// What most tests start from: a fresh store, the tenant `acme` and 2026-01-01 10:00 UTC.
+pub async fn setup() -> (DynamoStore, TenantId, OffsetDateTime) {
+    (
+        store().await,
+        tenant("acme"),
+        datetime!(2026-01-01 10:00 UTC),
+    )
+}
+
+/// `stored` inserted for `tenant` and accepted (without events) into the order `o-1` at
+/// `now`; the accepted quote and the order.
+pub async fn insert_accepted(
+    store: &DynamoStore,
+    tenant: &TenantId,
+    stored: &StoredQuote,
+    now: OffsetDateTime,
+) -> (StoredQuote, StoredOrder) {
+    store.insert(tenant, stored, &[]).await.expect("insert");
+    let (accepted, order) = accepted(stored, now);
+    store
+        .accept(tenant, &accepted, 1, &order, &[])
+        .await
+        .expect("accept");
+    (accepted, order)
+}
+
+/// The item `pk` / `sk` of `table` as stored (a consistent `GetItem`), if there is one.
+pub async fn raw_item(
+    table: &str,
+    pk: &str,
+    sk: &str,
+) -> Option<std::collections::HashMap<String, AttributeValue>> {
+    dynamo_client()
+        .get_item()
+        .table_name(table)
+        .key("pk", AttributeValue::S(pk.to_owned()))
+        .key("sk", AttributeValue::S(sk.to_owned()))
+        .consistent_read(true)
+        .send()
+        .await
+        .expect("GetItem")
+        .item
 }

@@ -10,24 +10,30 @@ async fn fresh() -> Arc<DynamoStore> {
     Arc::new(store().await)
 }
 
-#[tokio::test]
-async fn quote_store_contract() {
-    q2c_testkit::require_moto!();
-    q2c_contract::quote_store_contract(fresh().await).await;
+/// A test running a `q2c_contract` suite on a fresh table (`store`, an `Arc<DynamoStore>`).
+macro_rules! on_fresh_table {
+    ($(#[$doc:meta])* $name:ident, |$store:ident| $run:expr) => {
+        $(#[$doc])*
+        #[tokio::test]
+        async fn $name() {
+            q2c_testkit::require_moto!();
+            let $store = fresh().await;
+            $run.await;
+        }
+    };
 }
 
-#[tokio::test]
-async fn quote_list_contract() {
-    q2c_testkit::require_moto!();
-    q2c_contract::quote_list_contract(fresh().await).await;
-}
+on_fresh_table!(quote_store_contract, |store| {
+    q2c_contract::quote_store_contract(store)
+});
 
-#[tokio::test]
-async fn quote_limits_contract() {
-    q2c_testkit::require_moto!();
-    let store = fresh().await;
-    q2c_contract::quote_limits_contract(store.clone(), store).await;
-}
+on_fresh_table!(quote_list_contract, |store| {
+    q2c_contract::quote_list_contract(store)
+});
+
+on_fresh_table!(quote_limits_contract, |store| {
+    q2c_contract::quote_limits_contract(store.clone(), store)
+});
 
 /// "Refused before any store call": a write beyond the budget makes no DynamoDB request.
 #[tokio::test]
@@ -50,79 +56,56 @@ async fn a_write_beyond_the_limits_sends_no_request() {
     );
 }
 
-#[tokio::test]
-async fn quote_outbox_contract() {
-    q2c_testkit::require_moto!();
-    let store = fresh().await;
-    q2c_contract::quote_outbox_contract(store.clone(), store).await;
-}
+on_fresh_table!(quote_outbox_contract, |store| {
+    q2c_contract::quote_outbox_contract(store.clone(), store)
+});
 
-#[tokio::test]
-async fn order_store_contract() {
-    q2c_testkit::require_moto!();
-    let store = fresh().await;
-    q2c_contract::order_store_contract(store.clone(), store.clone(), store).await;
-}
+on_fresh_table!(order_store_contract, |store| {
+    q2c_contract::order_store_contract(store.clone(), store.clone(), store)
+});
 
-#[tokio::test]
-async fn product_store_contract() {
-    q2c_testkit::require_moto!();
-    let store = fresh().await;
-    q2c_contract::product_store_contract(store.clone(), store.clone(), store.clone(), store).await;
-}
+on_fresh_table!(product_store_contract, |store| {
+    q2c_contract::product_store_contract(store.clone(), store.clone(), store.clone(), store)
+});
 
-#[tokio::test]
-async fn idempotency_contract() {
-    q2c_testkit::require_moto!();
-    q2c_contract::idempotency_contract(fresh().await).await;
-}
+on_fresh_table!(idempotency_contract, |store| {
+    q2c_contract::idempotency_contract(store)
+});
 
-#[tokio::test]
-async fn hub_store_contract() {
-    q2c_testkit::require_moto!();
-    q2c_contract::hub_store_contract(fresh().await).await;
-}
+on_fresh_table!(
+    hub_store_contract,
+    |store| q2c_contract::hub_store_contract(store)
+);
 
-/// Without `hub_store_quota_race_contract`: moto does not serialize conditional writes of
-/// one item (DynamoDB does), so racing registrations could both pass on the emulator.
-#[tokio::test]
-async fn hub_store_quota_contract() {
-    q2c_testkit::require_moto!();
-    q2c_contract::hub_store_quota_contract(fresh().await).await;
-}
+on_fresh_table!(
+    /// Without `hub_store_quota_race_contract`: moto does not serialize conditional writes of
+    /// one item (DynamoDB does), so racing registrations could both pass on the emulator.
+    hub_store_quota_contract,
+    |store| q2c_contract::hub_store_quota_contract(store)
+);
 
-#[tokio::test]
-async fn open_quote_count_contract() {
-    q2c_testkit::require_moto!();
-    let store = fresh().await;
-    q2c_contract::open_quote_count_contract(store.clone(), store.clone(), store).await;
-}
+on_fresh_table!(open_quote_count_contract, |store| {
+    q2c_contract::open_quote_count_contract(store.clone(), store.clone(), store)
+});
 
-#[tokio::test]
-async fn hub_store_version_contract() {
-    q2c_testkit::require_moto!();
-    q2c_contract::hub_store_version_contract(fresh().await).await;
-}
+on_fresh_table!(hub_store_version_contract, |store| {
+    q2c_contract::hub_store_version_contract(store)
+});
 
-#[tokio::test]
-async fn delivery_log_contract() {
-    q2c_testkit::require_moto!();
-    q2c_contract::delivery_log_contract(fresh().await.delivery_log()).await;
-}
+on_fresh_table!(delivery_log_contract, |store| {
+    q2c_contract::delivery_log_contract(store.delivery_log())
+});
 
-#[tokio::test]
-async fn catalog_store_contract() {
-    q2c_testkit::require_moto!();
-    q2c_contract::catalog_store_contract(fresh().await).await;
-}
+on_fresh_table!(catalog_store_contract, |store| {
+    q2c_contract::catalog_store_contract(store)
+});
 
-/// Without `dispatch_log_concurrency_contract`: moto does not serialize conditional writes of
-/// one item (DynamoDB does), so racing claims can both win on the emulator.
-#[tokio::test]
-async fn dispatch_log_contract() {
-    q2c_testkit::require_moto!();
-    q2c_contract::dispatch_log_contract(fresh().await).await;
-}
+on_fresh_table!(
+    /// Without `dispatch_log_concurrency_contract`: moto does not serialize conditional writes of
+    /// one item (DynamoDB does), so racing claims can both win on the emulator.
+    dispatch_log_contract,
+    |store| q2c_contract::dispatch_log_contract(store)
+);
 
 /// Requests per dispatch-log operation (documented in docs/architecture.md).
 #[tokio::test]
@@ -185,37 +168,22 @@ async fn all_suites_share_one_table() {
     );
 }
 
-#[tokio::test]
-async fn price_catalog_writer_contract() {
-    q2c_testkit::require_moto!();
-    let store = fresh().await;
-    q2c_contract::price_catalog_writer_contract(store.clone(), store).await;
-}
+on_fresh_table!(price_catalog_writer_contract, |store| {
+    q2c_contract::price_catalog_writer_contract(store.clone(), store)
+});
 
-#[tokio::test]
-async fn offering_catalog_writer_contract() {
-    q2c_testkit::require_moto!();
-    let store = fresh().await;
-    q2c_contract::offering_catalog_writer_contract(store.clone(), store).await;
-}
+on_fresh_table!(offering_catalog_writer_contract, |store| {
+    q2c_contract::offering_catalog_writer_contract(store.clone(), store)
+});
 
-#[tokio::test]
-async fn open_quote_offering_index_contract() {
-    q2c_testkit::require_moto!();
-    let store = fresh().await;
-    q2c_contract::open_quote_offering_index_contract(store.clone(), store).await;
-}
+on_fresh_table!(open_quote_offering_index_contract, |store| {
+    q2c_contract::open_quote_offering_index_contract(store.clone(), store)
+});
 
-#[tokio::test]
-async fn catalog_versions_contract() {
-    q2c_testkit::require_moto!();
-    let store = fresh().await;
-    q2c_contract::catalog_versions_contract(store.clone(), store.clone(), store).await;
-}
+on_fresh_table!(catalog_versions_contract, |store| {
+    q2c_contract::catalog_versions_contract(store.clone(), store.clone(), store)
+});
 
-#[tokio::test]
-async fn open_quote_index_contract() {
-    q2c_testkit::require_moto!();
-    let store = fresh().await;
-    q2c_contract::open_quote_index_contract(store.clone(), store).await;
-}
+on_fresh_table!(open_quote_index_contract, |store| {
+    q2c_contract::open_quote_index_contract(store.clone(), store)
+});

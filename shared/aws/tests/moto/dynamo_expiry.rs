@@ -1,22 +1,22 @@
 //! Idempotency records and the outbox on DynamoDB: claims, expiry, relay order, purges.
 
 use aws_sdk_dynamodb::types::AttributeValue;
+use q2c_aws::DynamoStore;
 use q2c_aws::Operation;
+use q2c_service::context::TenantId;
 use q2c_service::ports::{
     Destination, IdempotencyClaim, IdempotencyStore, OutboxStore, PendingEvent, QuoteStore,
     StoredResponse,
 };
-use time::Duration;
 use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
 
-use crate::common::{dynamo_client, event, quote, store, tenant};
+use crate::common::{dynamo_client, event, quote, raw_item, setup, store, tenant};
 
 #[tokio::test]
 async fn idempotency_claims_replay_mismatch_expire_and_purge() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let now = datetime!(2026-01-01 10:00 UTC);
+    let (store, acme, now) = setup().await;
     let until = now + Duration::seconds(30);
     let response = StoredResponse {
         status: 201,
@@ -25,31 +25,19 @@ async fn idempotency_claims_replay_mismatch_expire_and_purge() {
     };
 
     assert_eq!(
-        store
-            .claim(&acme, "k", "h1", now, until)
-            .await
-            .expect("claim"),
+        claim(&store, &acme, "k", "h1", now, until).await,
         IdempotencyClaim::Claimed
     );
     assert_eq!(
-        store
-            .claim(&acme, "k", "h1", now, until)
-            .await
-            .expect("claim"),
+        claim(&store, &acme, "k", "h1", now, until).await,
         IdempotencyClaim::InProgress
     );
     assert_eq!(
-        store
-            .claim(&acme, "k", "h2", now, until)
-            .await
-            .expect("claim"),
+        claim(&store, &acme, "k", "h2", now, until).await,
         IdempotencyClaim::Mismatch
     );
     assert_eq!(
-        store
-            .claim(&tenant("beta"), "k", "h2", now, until)
-            .await
-            .expect("claim"),
+        claim(&store, &tenant("beta"), "k", "h2", now, until).await,
         IdempotencyClaim::Claimed
     );
     store
@@ -61,43 +49,41 @@ async fn idempotency_claims_replay_mismatch_expire_and_purge() {
         .await
         .expect("release keeps completed records");
     assert_eq!(
-        store
-            .claim(&acme, "k", "h1", now, until)
-            .await
-            .expect("claim"),
+        claim(&store, &acme, "k", "h1", now, until).await,
         IdempotencyClaim::Replay(response.clone())
     );
     let later = now + Duration::hours(24);
     assert_eq!(
-        store
-            .claim(&acme, "k", "h2", later, later + Duration::seconds(30))
-            .await
-            .expect("claim"),
+        claim(
+            &store,
+            &acme,
+            "k",
+            "h2",
+            later,
+            later + Duration::seconds(30)
+        )
+        .await,
         IdempotencyClaim::Claimed
     );
 
     // An abandoned claim may be taken over after its deadline; a released one at once.
-    store
-        .claim(&acme, "k2", "h", now, until)
-        .await
-        .expect("claim");
+    claim(&store, &acme, "k2", "h", now, until).await;
     assert_eq!(
-        store
-            .claim(&acme, "k2", "h", until, until + Duration::seconds(30))
-            .await
-            .expect("claim"),
+        claim(
+            &store,
+            &acme,
+            "k2",
+            "h",
+            until,
+            until + Duration::seconds(30)
+        )
+        .await,
         IdempotencyClaim::Claimed
     );
-    store
-        .claim(&acme, "k3", "h", now, until)
-        .await
-        .expect("claim");
+    claim(&store, &acme, "k3", "h", now, until).await;
     store.release(&acme, "k3").await.expect("release");
     assert_eq!(
-        store
-            .claim(&acme, "k3", "h", now, until)
-            .await
-            .expect("claim"),
+        claim(&store, &acme, "k3", "h", now, until).await,
         IdempotencyClaim::Claimed
     );
 
@@ -171,16 +157,7 @@ async fn the_outbox_serves_pending_events_oldest_first_and_purges_published_ones
 
 /// The `gsi2` partition key an event item carries now.
 async fn gsi2pk_of(store: &q2c_aws::DynamoStore, event_id: &str) -> Option<String> {
-    let item = dynamo_client()
-        .get_item()
-        .table_name(store.table())
-        .key("pk", AttributeValue::S(format!("OUTBOX#{event_id}")))
-        .key("sk", AttributeValue::S("EVENT".into()))
-        .consistent_read(true)
-        .send()
-        .await
-        .expect("get the event item")
-        .item?;
+    let item = raw_item(store.table(), &format!("OUTBOX#{event_id}"), "EVENT").await?;
     item.get("gsi2pk")?.as_s().ok().cloned()
 }
 
@@ -324,4 +301,19 @@ async fn the_sharded_outbox_is_read_marked_and_purged_across_shards_and_legacy_k
     for e in &events {
         assert_eq!(gsi2pk_of(&store, &e.event_id).await, None, "{}", e.event_id);
     }
+}
+
+/// The outcome of claiming `key` for the request hash `hash` at `now`, held until `until`.
+async fn claim(
+    store: &DynamoStore,
+    tenant: &TenantId,
+    key: &str,
+    hash: &str,
+    now: OffsetDateTime,
+    until: OffsetDateTime,
+) -> IdempotencyClaim {
+    store
+        .claim(tenant, key, hash, now, until)
+        .await
+        .expect("claim")
 }

@@ -1,6 +1,8 @@
 //! Quote listings: order, ties, filters, paging and totals.
 
+use q2c_aws::DynamoStore;
 use q2c_model::tmf::QuoteState;
+use q2c_service::context::TenantId;
 use q2c_service::ports::{Page, QuoteFilter, QuoteStore};
 use time::macros::datetime;
 
@@ -37,64 +39,21 @@ async fn listing_is_newest_first_then_by_id_with_filters_paging_and_total() {
         )
         .await
         .expect("insert");
-    let ids = |listing: &q2c_service::ports::Listing<q2c_service::ports::StoredQuote>| {
-        listing
-            .items
-            .iter()
-            .map(|q| q.id().to_owned())
-            .collect::<Vec<_>>()
-    };
     let all = QuoteFilter::default();
 
-    let page = store
-        .list(
-            &acme,
-            &all,
-            Page {
-                offset: 0,
-                limit: 10,
-            },
-        )
-        .await
-        .expect("list");
-    assert_eq!(ids(&page), ["b", "c", "d", "e", "a", "z"]);
-    assert_eq!(page.total, 6);
-    let page = store
-        .list(
-            &acme,
-            &all,
-            Page {
-                offset: 1,
-                limit: 2,
-            },
-        )
-        .await
-        .expect("list");
-    assert_eq!(
-        (ids(&page), page.total),
-        (vec!["c".to_owned(), "d".to_owned()], 6)
-    );
+    let (ids, total) = listed(&store, &acme, &all, 0, 10).await;
+    assert_eq!(ids, ["b", "c", "d", "e", "a", "z"]);
+    assert_eq!(total, 6);
+    let page = listed(&store, &acme, &all, 1, 2).await;
+    assert_eq!(page, (vec!["c".to_owned(), "d".to_owned()], 6));
 
     let range = QuoteFilter {
         quote_date_gte: Some(datetime!(2026-01-02 10:00 UTC)),
         quote_date_lt: Some(datetime!(2026-01-03 10:00 UTC)),
         ..QuoteFilter::default()
     };
-    let page = store
-        .list(
-            &acme,
-            &range,
-            Page {
-                offset: 0,
-                limit: 10,
-            },
-        )
-        .await
-        .expect("list");
-    assert_eq!(
-        (ids(&page), page.total),
-        (vec!["c".into(), "d".into(), "e".into()], 3)
-    );
+    let page = listed(&store, &acme, &range, 0, 10).await;
+    assert_eq!(page, (vec!["c".into(), "d".into(), "e".into()], 3));
 
     let filtered = QuoteFilter {
         state: Some(QuoteState::InProgress),
@@ -102,44 +61,31 @@ async fn listing_is_newest_first_then_by_id_with_filters_paging_and_total() {
         quote_date_lt: Some(datetime!(2026-01-03 0:00 UTC)),
         ..QuoteFilter::default()
     };
-    let page = store
-        .list(
-            &acme,
-            &filtered,
-            Page {
-                offset: 0,
-                limit: 1,
-            },
-        )
-        .await
-        .expect("list");
-    assert_eq!((ids(&page), page.total), (vec!["d".into()], 3));
+    let page = listed(&store, &acme, &filtered, 0, 1).await;
+    assert_eq!(page, (vec!["d".into()], 3));
     let by_external = QuoteFilter {
         external_id: Some("ext-a".into()),
         ..QuoteFilter::default()
     };
-    let page = store
-        .list(
-            &acme,
-            &by_external,
-            Page {
-                offset: 0,
-                limit: 5,
-            },
-        )
+    let page = listed(&store, &acme, &by_external, 0, 5).await;
+    assert_eq!(page, (vec!["a".into()], 1));
+    let (ids, total) = listed(&store, &acme, &all, 10, 5).await;
+    assert_eq!((ids.len(), total), (0, 6));
+}
+
+/// The ids on the page (`offset`, `limit`) of `tenant`'s quotes matching `filter`, and the
+/// total.
+async fn listed(
+    store: &DynamoStore,
+    tenant: &TenantId,
+    filter: &QuoteFilter,
+    offset: u64,
+    limit: u64,
+) -> (Vec<String>, u64) {
+    let listing = store
+        .list(tenant, filter, Page { offset, limit })
         .await
         .expect("list");
-    assert_eq!((ids(&page), page.total), (vec!["a".into()], 1));
-    let page = store
-        .list(
-            &acme,
-            &all,
-            Page {
-                offset: 10,
-                limit: 5,
-            },
-        )
-        .await
-        .expect("list");
-    assert_eq!((page.items.len(), page.total), (0, 6));
+    let ids = listing.items.iter().map(|q| q.id().to_owned()).collect();
+    (ids, listing.total)
 }

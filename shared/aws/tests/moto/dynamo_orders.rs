@@ -2,19 +2,16 @@
 //! acceptance leaving the open-quote index, and the requests each order operation makes.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use q2c_aws::Operation;
+use q2c_aws::{DynamoStore, Operation, RequestSnapshot};
 use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore};
 use q2c_service::ports::{Destination, Page, QuoteStore};
-use time::macros::datetime;
 
-use crate::common::{accepted, dynamo_client, event, quote, store, tenant};
+use crate::common::{accepted, event, insert_accepted, quote, raw_item, setup};
 
 #[tokio::test]
 async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_requests() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let now = datetime!(2026-01-01 10:00 UTC);
+    let (store, acme, now) = setup().await;
     let stored = quote("q-1", now, &["p1"]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
     let (accepted, order) = accepted(&stored, now);
@@ -30,26 +27,10 @@ async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_
         )
         .await
         .expect("accept");
-    let delta = store.requests().snapshot().since(&before);
-    assert_eq!(
-        (
-            delta.total(),
-            delta.of(Operation::GetItem),
-            delta.of(Operation::TransactWriteItems)
-        ),
-        (2, 1, 1)
-    );
+    assert_eq!(gets_and_transactions(&store, &before), (2, 1, 1));
 
-    let item = dynamo_client()
-        .get_item()
-        .table_name(store.table())
-        .key("pk", AttributeValue::S("T#acme#ORDER#o-1".into()))
-        .key("sk", AttributeValue::S("ORDER".into()))
-        .consistent_read(true)
-        .send()
+    let item = raw_item(store.table(), "T#acme#ORDER#o-1", "ORDER")
         .await
-        .expect("GetItem")
-        .item
         .expect("the order item is keyed T#<tenant>#ORDER#<id> / ORDER");
     assert_eq!(item["gsi1pk"], AttributeValue::S("T#acme#ORDERS".into()));
     assert_eq!(
@@ -71,16 +52,9 @@ async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_
 #[tokio::test]
 async fn order_reads_and_dispatch_outcomes_cost_what_the_docs_say() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let now = datetime!(2026-01-01 10:00 UTC);
+    let (store, acme, now) = setup().await;
     let stored = quote("q-1", now, &[]);
-    store.insert(&acme, &stored, &[]).await.expect("insert");
-    let (accepted, order) = accepted(&stored, now);
-    store
-        .accept(&acme, &accepted, 1, &order, &[])
-        .await
-        .expect("accept");
+    insert_accepted(&store, &acme, &stored, now).await;
 
     let before = store.requests().snapshot();
     OrderStore::get(&store, &acme, "o-1")
@@ -115,13 +89,15 @@ async fn order_reads_and_dispatch_outcomes_cost_what_the_docs_say() {
         .record_dispatch(&acme, "o-1", failed)
         .await
         .expect("record");
-    let delta = store.requests().snapshot().since(&before);
-    assert_eq!(
-        (
-            delta.total(),
-            delta.of(Operation::GetItem),
-            delta.of(Operation::TransactWriteItems)
-        ),
-        (2, 1, 1)
-    );
+    assert_eq!(gets_and_transactions(&store, &before), (2, 1, 1));
+}
+
+/// The requests `store` made since `before`: all, `GetItem`s and `TransactWriteItems`.
+fn gets_and_transactions(store: &DynamoStore, before: &RequestSnapshot) -> (u64, u64, u64) {
+    let delta = store.requests().snapshot().since(before);
+    (
+        delta.total(),
+        delta.of(Operation::GetItem),
+        delta.of(Operation::TransactWriteItems),
+    )
 }

@@ -7,10 +7,10 @@ use q2c_aws::Operation;
 use q2c_model::tmf::{EntityRef, Product, ProductOrderState, ProductStatus};
 use q2c_service::inventory::{ProductFilter, ProductStore, StoredProduct};
 use q2c_service::orders::OrderStore;
-use q2c_service::ports::{Page, QuoteStore};
+use q2c_service::ports::Page;
 use time::macros::datetime;
 
-use crate::common::{accepted, dynamo_client, quote, store, tenant};
+use crate::common::{insert_accepted, quote, raw_item, setup};
 
 fn product(id: &str, account: Option<&str>, party: Option<&str>) -> StoredProduct {
     StoredProduct {
@@ -32,32 +32,17 @@ fn product(id: &str, account: Option<&str>, party: Option<&str>) -> StoredProduc
 
 /// The product item as stored.
 async fn raw(table: &str, id: &str) -> std::collections::HashMap<String, AttributeValue> {
-    dynamo_client()
-        .get_item()
-        .table_name(table)
-        .key("pk", AttributeValue::S(format!("T#acme#PRODUCT#{id}")))
-        .key("sk", AttributeValue::S("PRODUCT".into()))
-        .consistent_read(true)
-        .send()
+    raw_item(table, &format!("T#acme#PRODUCT#{id}"), "PRODUCT")
         .await
-        .expect("GetItem")
-        .item
         .expect("the product item is keyed T#<tenant>#PRODUCT#<id> / PRODUCT")
 }
 
 #[tokio::test]
 async fn products_are_listed_per_account_and_party_in_two_queries_each() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let now = datetime!(2026-01-01 10:00 UTC);
+    let (store, acme, now) = setup().await;
     let stored = quote("q-1", now, &[]);
-    store.insert(&acme, &stored, &[]).await.expect("insert");
-    let (accepted, order) = accepted(&stored, now);
-    store
-        .accept(&acme, &accepted, 1, &order, &[])
-        .await
-        .expect("accept");
+    let (_, order) = insert_accepted(&store, &acme, &stored, now).await;
     let mut completed = order.clone();
     completed.order.state = Some(ProductOrderState::Completed);
     completed.version = 2;

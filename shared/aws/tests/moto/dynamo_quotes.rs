@@ -1,18 +1,17 @@
 //! Quote writes: transactions with the outbox and the open-quote index, version conflicts.
 
-use q2c_aws::Operation;
+use q2c_aws::{DynamoStore, Operation};
 use q2c_model::tmf::QuoteState;
 use q2c_service::ports::{Destination, OutboxStore, QuoteStore, StoreError};
 use time::macros::datetime;
 
-use crate::common::{event, quote, store, tenant};
+use crate::common::{event, quote, setup, store, tenant};
 
 #[tokio::test]
 async fn a_quote_and_its_events_are_written_in_one_transaction_and_read_back() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["pop-1"]);
+    let (store, acme, now) = setup().await;
+    let stored = quote("q-1", now, &["pop-1"]);
     let events = [event("q-1", Destination::QuoteEvents)];
 
     let before = store.requests().snapshot();
@@ -34,9 +33,8 @@ async fn a_quote_and_its_events_are_written_in_one_transaction_and_read_back() {
 #[tokio::test]
 async fn a_stale_version_is_a_conflict_and_writes_no_event() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let mut stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &[]);
+    let (store, acme, now) = setup().await;
+    let mut stored = quote("q-1", now, &[]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
     stored.version = 2;
     stored.quote.description = Some("changed".into());
@@ -89,9 +87,8 @@ async fn a_stale_version_is_a_conflict_and_writes_no_event() {
 async fn a_lost_race_on_the_version_condition_is_a_conflict() {
     q2c_testkit::require_moto!();
     // Two writers read version 1; the second transaction's condition fails on DynamoDB.
-    let store = store().await;
-    let acme = tenant("acme");
-    let mut stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &[]);
+    let (store, acme, now) = setup().await;
+    let mut stored = quote("q-1", now, &[]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
     stored.version = 2;
     let (first, second) = (
@@ -113,28 +110,15 @@ async fn a_lost_race_on_the_version_condition_is_a_conflict() {
 #[tokio::test]
 async fn the_open_quote_index_follows_prices_and_drops_final_quotes() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let mut stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["p1", "p2"]);
+    let (store, acme, now) = setup().await;
+    let mut stored = quote("q-1", now, &["p1", "p2"]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
     let other = quote("q-9", datetime!(2026-01-01 10:00 UTC), &["p1"]);
     store
         .insert(&tenant("beta"), &other, &[])
         .await
         .expect("insert");
-    let users = |price: &'static str| {
-        let store = store.clone();
-        async move {
-            store
-                .open_quotes_by_price(price, None, 100)
-                .await
-                .expect("index query")
-                .into_iter()
-                .map(|r| format!("{}/{}", r.tenant, r.quote_id))
-                .collect::<Vec<_>>()
-        }
-    };
-    assert_eq!(users("p1").await, ["acme/q-1", "beta/q-9"]);
+    assert_eq!(users_of(&store, "p1").await, ["acme/q-1", "beta/q-9"]);
 
     stored.version = 2;
     stored.price_ids = vec!["p2".into(), "p3".into()];
@@ -142,19 +126,19 @@ async fn the_open_quote_index_follows_prices_and_drops_final_quotes() {
         .update(&acme, &stored, 1, &[])
         .await
         .expect("re-price");
-    assert_eq!(users("p1").await, ["beta/q-9"]);
-    assert_eq!(users("p3").await, ["acme/q-1"]);
+    assert_eq!(users_of(&store, "p1").await, ["beta/q-9"]);
+    assert_eq!(users_of(&store, "p3").await, ["acme/q-1"]);
 
     stored.version = 3;
     stored.quote.state = Some(QuoteState::Cancelled);
     store.update(&acme, &stored, 2, &[]).await.expect("cancel");
-    assert!(users("p2").await.is_empty());
-    assert!(users("p3").await.is_empty());
+    assert!(users_of(&store, "p2").await.is_empty());
+    assert!(users_of(&store, "p3").await.is_empty());
     store
         .delete(&tenant("beta"), "q-9", 1, &[])
         .await
         .expect("delete");
-    assert!(users("p1").await.is_empty());
+    assert!(users_of(&store, "p1").await.is_empty());
 }
 
 #[tokio::test]
@@ -248,22 +232,9 @@ async fn the_open_quote_index_pages_by_tenant_then_quote_id() {
 #[tokio::test]
 async fn update_from_is_one_transaction_and_a_stale_previous_writes_nothing() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let v1 = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["p1"]);
+    let (store, acme, now) = setup().await;
+    let v1 = quote("q-1", now, &["p1"]);
     store.insert(&acme, &v1, &[]).await.expect("insert");
-    let users = |price: &'static str| {
-        let store = store.clone();
-        async move {
-            store
-                .open_quotes_by_price(price, None, 100)
-                .await
-                .expect("index query")
-                .into_iter()
-                .map(|r| format!("{}/{}", r.tenant, r.quote_id))
-                .collect::<Vec<_>>()
-        }
-    };
     let mut v2 = v1.clone();
     v2.version = 2;
     v2.price_ids = vec!["p2".into()];
@@ -279,10 +250,10 @@ async fn update_from_is_one_transaction_and_a_stale_previous_writes_nothing() {
     assert_eq!(update.total(), 1, "no read before the write: {update:?}");
     assert_eq!(update.of(Operation::TransactWriteItems), 1);
     assert!(
-        users("p1").await.is_empty(),
+        users_of(&store, "p1").await.is_empty(),
         "the previous price's entry is gone"
     );
-    assert_eq!(users("p2").await, ["acme/q-1"]);
+    assert_eq!(users_of(&store, "p2").await, ["acme/q-1"]);
     assert_eq!(store.pending(10).await.expect("pending"), events.to_vec());
 
     // A writer still holding v1 loses: the version condition fails inside the transaction.
@@ -309,18 +280,17 @@ async fn update_from_is_one_transaction_and_a_stale_previous_writes_nothing() {
         "no event of the lost write"
     );
     assert!(
-        users("p3").await.is_empty(),
+        users_of(&store, "p3").await.is_empty(),
         "no index entry of the lost write"
     );
-    assert_eq!(users("p2").await, ["acme/q-1"]);
+    assert_eq!(users_of(&store, "p2").await, ["acme/q-1"]);
 }
 
 #[tokio::test]
 async fn get_many_reads_up_to_a_hundred_quotes_per_request() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let stored = quote("q-1", datetime!(2026-01-01 10:00 UTC), &["p1"]);
+    let (store, acme, now) = setup().await;
+    let stored = quote("q-1", now, &["p1"]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
     let mut keys: Vec<_> = (0..150)
         .map(|n| (acme.clone(), format!("missing-{n}")))
@@ -335,4 +305,15 @@ async fn get_many_reads_up_to_a_hundred_quotes_per_request() {
     assert_eq!(reads.of(Operation::BatchGetItem), 2);
     assert_eq!(found[120], Some(stored));
     assert_eq!(found.iter().flatten().count(), 1);
+}
+
+/// `<tenant>/<quote id>` of the open quotes using `price` (the first 100).
+async fn users_of(store: &DynamoStore, price: &str) -> Vec<String> {
+    store
+        .open_quotes_by_price(price, None, 100)
+        .await
+        .expect("index query")
+        .into_iter()
+        .map(|r| format!("{}/{}", r.tenant, r.quote_id))
+        .collect()
 }

@@ -6,16 +6,16 @@
 
 use std::sync::Arc;
 
-use q2c_aws::SqsQueues;
+use q2c_aws::{DynamoStore, SqsQueues};
 use q2c_service::ports::{Ports, SystemClock};
 
 use crate::common::{queue_with_dlq, sqs_client, store, unique};
 
-#[tokio::test]
-async fn fanout_continuation_over_sqs_and_dynamodb() {
-    q2c_testkit::require_moto!();
+/// The fan-out's ports on a fresh table and its `pricing-changes` queue (with DLQ), under a
+/// unique prefix starting with `tag`.
+async fn fanout_setup(tag: &str) -> (Ports, Arc<DynamoStore>, Arc<SqsQueues>) {
     let client = sqs_client();
-    let prefix = format!("{}-", unique("fan"));
+    let prefix = format!("{}-", unique(tag));
     queue_with_dlq(&client, &format!("{prefix}pricing-changes"), 5, 60).await;
     let queues = Arc::new(SqsQueues::new(client).with_prefix(&prefix));
     let store = Arc::new(store().await);
@@ -29,6 +29,13 @@ async fn fanout_continuation_over_sqs_and_dynamodb() {
         settings: Arc::new(q2c_contract::fanout::DefaultSettings),
         clock: Arc::new(SystemClock),
     };
+    (ports, store, queues)
+}
+
+#[tokio::test]
+async fn fanout_continuation_over_sqs_and_dynamodb() {
+    q2c_testkit::require_moto!();
+    let (ports, store, queues) = fanout_setup("fan").await;
     q2c_contract::fanout_continuation_scenario(
         ports,
         store.clone(),
@@ -45,21 +52,7 @@ async fn fanout_continuation_over_sqs_and_dynamodb() {
 #[tokio::test]
 async fn offering_retirement_over_sqs_and_dynamodb() {
     q2c_testkit::require_moto!();
-    let client = sqs_client();
-    let prefix = format!("{}-", unique("ret"));
-    queue_with_dlq(&client, &format!("{prefix}pricing-changes"), 5, 60).await;
-    let queues = Arc::new(SqsQueues::new(client).with_prefix(&prefix));
-    let store = Arc::new(store().await);
-    let ports = Ports {
-        quotes: store.clone(),
-        orders: store.clone(),
-        products: store.clone(),
-        catalog: store.clone(),
-        hubs: store.clone(),
-        idempotency: store.clone(),
-        settings: Arc::new(q2c_contract::fanout::DefaultSettings),
-        clock: Arc::new(SystemClock),
-    };
+    let (ports, store, queues) = fanout_setup("ret").await;
     q2c_contract::offering_retirement_scenario(
         ports,
         (store.clone(), store.clone()),

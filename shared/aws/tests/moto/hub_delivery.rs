@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use aws_sdk_sqs::types::QueueAttributeName;
 use axum::Router;
 use axum::routing::post;
 use q2c_aws::{Operation, SqsCallbackSender, SqsQueues};
@@ -18,6 +17,7 @@ use q2c_service::messaging::{
     HandlerError, OutgoingMessage, QueueClient, attributes, parse_message,
 };
 use q2c_service::ports::{HubApi, HubStore, SystemClock};
+use q2c_testkit::sqs::queue_arn;
 use serde_json::json;
 
 use crate::common::{create_queue, queue_with_dlq, sqs_client, store, tenant, unique};
@@ -48,19 +48,6 @@ async fn listener() -> (String, Arc<Mutex<Vec<String>>>) {
     let addr = socket.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(socket, app).await.expect("serve") });
     (format!("http://{addr}/listener"), posts)
-}
-
-async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> String {
-    client
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .expect("arn")
-        .attributes
-        .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-        .expect("queue has an arn")
 }
 
 struct World {

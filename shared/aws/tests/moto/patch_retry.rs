@@ -9,15 +9,10 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use async_trait::async_trait;
 use q2c_aws::DynamoStore;
 use q2c_service::contention::UNCONDITIONAL_ATTEMPTS;
 use q2c_service::context::{RequestContext, Scope, TenantId};
-use q2c_service::orders::StoredOrder;
-use q2c_service::ports::{
-    Listing, OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, StoreError, StoredQuote,
-    SystemClock,
-};
+use q2c_service::ports::{OutboxEvent, Ports, QuoteStore, StoreError, StoredQuote, SystemClock};
 use q2c_service::{QuoteService, QuoteServiceConfig, ServiceError};
 use serde_json::json;
 use time::macros::datetime;
@@ -53,16 +48,9 @@ impl Racing {
     }
 }
 
-#[async_trait]
-impl QuoteStore for Racing {
-    async fn insert(
-        &self,
-        tenant: &TenantId,
-        quote: &StoredQuote,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.inner.insert(tenant, quote, events).await
-    }
+q2c_contract::quote_store_wrapper! {
+    Racing,
+    inner,
     async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
         // Strongly consistent, as the retry needs to see the competitor's write at once.
         Ok(self
@@ -89,37 +77,6 @@ impl QuoteStore for Racing {
         self.inner
             .update(tenant, quote, expected_version, events)
             .await
-    }
-    async fn accept(
-        &self,
-        tenant: &TenantId,
-        quote: &StoredQuote,
-        expected_version: u64,
-        order: &StoredOrder,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.inner
-            .accept(tenant, quote, expected_version, order, events)
-            .await
-    }
-    async fn delete(
-        &self,
-        tenant: &TenantId,
-        id: &str,
-        expected_version: u64,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.inner
-            .delete(tenant, id, expected_version, events)
-            .await
-    }
-    async fn list(
-        &self,
-        tenant: &TenantId,
-        filter: &QuoteFilter,
-        page: Page,
-    ) -> Result<Listing<StoredQuote>, StoreError> {
-        self.inner.list(tenant, filter, page).await
     }
 }
 

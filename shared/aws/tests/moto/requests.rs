@@ -7,9 +7,8 @@ use q2c_service::ports::{
     StoredResponse,
 };
 use time::Duration;
-use time::macros::datetime;
 
-use crate::common::{event, quote, store, tenant};
+use crate::common::{event, quote, setup};
 
 /// Runs `op` and returns the requests it made.
 async fn measure<F: Future<Output = ()>>(
@@ -32,9 +31,7 @@ async fn measure<F: Future<Output = ()>>(
 #[tokio::test]
 async fn requests_per_business_operation() {
     q2c_testkit::require_moto!();
-    let store = store().await;
-    let acme = tenant("acme");
-    let now = datetime!(2026-01-01 10:00 UTC);
+    let (store, acme, now) = setup().await;
     let mut stored = quote("q-1", now, &["p1", "p2"]);
     let created = [event("q-1", Destination::QuoteEvents)];
 
