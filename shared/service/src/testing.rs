@@ -1,5 +1,6 @@
-//! In-memory fakes of the ports, for unit tests of the use-cases only. The real adapters are
-//! proven by the contract suites (`q2c-contract`) against SQLite and DynamoDB.
+//! In-memory fakes of the ports, for unit tests of the use-cases and (feature `testing`) of
+//! the crates on top of them. The real adapters are proven by the contract suites
+//! (`q2c-contract`) against SQLite and DynamoDB.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -9,6 +10,7 @@ use async_trait::async_trait;
 use q2c_model::sample_catalog::sample_catalog;
 use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 
 use crate::catalog::{CatalogStore, SettingsSource};
@@ -35,7 +37,9 @@ type QuoteKey = (String, String);
 /// Quotes and their outbox events, in memory.
 #[derive(Default)]
 pub struct MemoryQuotes {
+    /// Quotes by (tenant, id).
     pub quotes: Mutex<BTreeMap<QuoteKey, StoredQuote>>,
+    /// Every outbox event written, in order.
     pub outbox: Mutex<Vec<OutboxEvent>>,
     /// Product orders (accepting a quote writes here), same keys.
     pub orders: Mutex<BTreeMap<QuoteKey, StoredOrder>>,
@@ -365,6 +369,16 @@ impl HubStore for ReadOnlyHubs {
     ) -> Result<(), StoreError> {
         unreachable!("the use-cases under test only read subscriptions")
     }
+    async fn create_within(
+        &self,
+        _: &TenantId,
+        _: HubApi,
+        _: &EventSubscription,
+        _: SchemaMajor,
+        _: u64,
+    ) -> Result<bool, StoreError> {
+        unreachable!("the use-cases under test only read subscriptions")
+    }
     async fn delete(&self, _: &TenantId, _: HubApi, _: &str) -> Result<bool, StoreError> {
         unreachable!("the use-cases under test only read subscriptions")
     }
@@ -443,6 +457,7 @@ impl SettingsSource for DefaultSettings {
 /// stands for, kept in order in `sent` (tests pop them from there).
 pub struct SentMessages {
     queue: &'static str,
+    /// What was sent, oldest first.
     pub sent: Mutex<VecDeque<OutgoingMessage>>,
     /// When set, every send fails (to check that nothing is lost).
     pub refuse: Mutex<bool>,
@@ -533,12 +548,22 @@ impl Clock for TestClock {
 
 /// Everything a use-case test needs.
 pub struct Fixture {
+    /// The quote, order and product store behind `ports`.
     pub quotes: Arc<MemoryQuotes>,
+    /// The clock behind `ports`, at 2026-11-27 12:00 UTC until moved.
     pub clock: Arc<TestClock>,
+    /// Every port, in memory.
     pub ports: Ports,
 }
 
+impl Default for Fixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Fixture {
+    /// Empty stores, the sample catalog, default settings.
     pub fn new() -> Self {
         let quotes = Arc::new(MemoryQuotes::default());
         let clock = Arc::new(TestClock(Mutex::new(
@@ -566,6 +591,7 @@ impl Fixture {
         quote_service(self.ports.clone())
     }
 
+    /// Moves the clock on by `by`.
     pub fn advance(&self, by: time::Duration) {
         *self.clock.0.lock().expect("lock") += by;
     }
@@ -598,4 +624,58 @@ pub fn caller(tenant: &str, scopes: &[Scope]) -> RequestContext {
         scopes: scopes.iter().copied().collect(),
         correlation_id: "corr-1".to_owned(),
     }
+}
+
+/// Three offerings of an unknown `@type` and their prices, for the extensibility tests:
+/// `slice-open` defines no characteristics (any pass through) and has a `penalty` price;
+/// `slice-strict` defines a mandatory `sliceType` (eMBB or URLLC) and an optional
+/// `latencyMs` from 1 to 50; `slice-expired` is no longer valid.
+pub fn slice_catalog() -> (Vec<ProductOffering>, Vec<ProductOfferingPrice>) {
+    let offerings = serde_json::from_value(json!([
+        {"id": "slice-open", "@type": "FiveGSliceOffering", "lifecycleStatus": "Launched",
+         "productOfferingPrice": [{"id": "slice-monthly"}, {"id": "slice-exit-penalty"}]},
+        {"id": "slice-strict", "@type": "FiveGSliceOffering", "lifecycleStatus": "Launched",
+         "productOfferingPrice": [{"id": "slice-monthly"}],
+         "prodSpecCharValueUse": [
+             {"name": "sliceType", "minCardinality": 1, "maxCardinality": 1,
+              "productSpecCharacteristicValue": [{"value": "eMBB"}, {"value": "URLLC"}]},
+             {"name": "latencyMs", "valueType": "number",
+              "productSpecCharacteristicValue": [{"valueFrom": 1, "valueTo": 50}]}
+         ]},
+        {"id": "slice-expired", "@type": "FiveGSliceOffering",
+         "validFor": {"endDateTime": "2026-01-01T00:00:00Z"},
+         "productOfferingPrice": [{"id": "slice-monthly"}]}
+    ]))
+    .expect("offerings");
+    let prices = serde_json::from_value(json!([
+        {"id": "slice-monthly", "priceType": "recurring", "recurringChargePeriodType": "month",
+         "price": {"unit": "EUR", "value": 100}},
+        {"id": "slice-exit-penalty", "priceType": "penalty", "name": "Early exit",
+         "price": {"unit": "EUR", "value": 500}}
+    ]))
+    .expect("prices");
+    (offerings, prices)
+}
+
+/// A quote item for `slice-open` with unknowns on the item, its product, its characteristics
+/// and its offering.
+pub fn rich_item() -> Value {
+    json!({
+        "@type": "SliceQuoteItem",
+        "x-channelHint": {"partner": "p-7", "score": 0.125},
+        "productOffering": {"id": "slice-open", "@referredType": "FiveGSliceOffering",
+                            "x-catalogRevision": 42},
+        "product": {
+            "@type": "FiveGSliceProduct",
+            "@baseType": "Product",
+            "@schemaLocation": "https://schemas.example/FiveGSliceProduct.json",
+            "sliceProfile": {"isolation": "physical", "areas": ["DE-BE", "DE-HH"]},
+            "productCharacteristic": [
+                {"name": "sliceLatencyMs", "valueType": "x-latency",
+                 "value": {"p99": 12.5, "unit": "ms", "nested": [1, null, true]},
+                 "@type": "LatencyCharacteristic", "x-measuredBy": "probe-3"},
+                {"name": "neverSeenBefore", "value": [1, "two", {"three": 3}]}
+            ]
+        }
+    })
 }

@@ -60,17 +60,32 @@ impl HubStore for FakeHubs {
         s: &EventSubscription,
         version: SchemaMajor,
     ) -> Result<(), StoreError> {
+        self.create_within(t, api, s, version, u64::MAX)
+            .await
+            .map(|_| ())
+    }
+    /// Counts and inserts under one lock; the quota is checked before the backend is.
+    async fn create_within(
+        &self,
+        t: &TenantId,
+        api: HubApi,
+        s: &EventSubscription,
+        version: SchemaMajor,
+        max: u64,
+    ) -> Result<bool, StoreError> {
+        let mut subs = self.subs.lock().expect("lock");
+        let list = subs.entry((t.to_string(), api)).or_default();
+        if u64::try_from(list.len()).unwrap_or(u64::MAX) >= max {
+            return Ok(false);
+        }
         if self.down.load(Ordering::SeqCst) {
             return Err(backend());
         }
-        let mut subs = self.subs.lock().expect("lock");
-        subs.entry((t.to_string(), api))
-            .or_default()
-            .push(VersionedSubscription {
-                subscription: s.clone(),
-                version,
-            });
-        Ok(())
+        list.push(VersionedSubscription {
+            subscription: s.clone(),
+            version,
+        });
+        Ok(true)
     }
     async fn delete(&self, t: &TenantId, api: HubApi, id: &str) -> Result<bool, StoreError> {
         let mut subs = self.subs.lock().expect("lock");
