@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use crate::catalog::{CatalogStore, SettingsSource};
 use crate::clock::Clock;
 use crate::context::{RequestContext, Scope, TenantId};
+use crate::dispatch::DispatchStatusSink;
 use crate::event_versions::SchemaMajor;
 use crate::fanout::ApplyOutcome;
 use crate::hubs::{HubApi, HubStore, VersionedSubscription};
@@ -535,6 +536,48 @@ pub fn apply_newer<K: Ord, T>(
     }
     rows.insert(key, (record, Some(last_update), deleted));
     ApplyOutcome::Applied
+}
+
+/// The order-dispatch statuses recorded, every update in order.
+#[derive(Default)]
+pub struct MemorySink(pub Mutex<Vec<(String, DispatchUpdate)>>);
+
+#[async_trait]
+impl DispatchStatusSink for MemorySink {
+    async fn record_dispatch(
+        &self,
+        _tenant: &TenantId,
+        order_id: &str,
+        update: DispatchUpdate,
+    ) -> Result<(), StoreError> {
+        self.0
+            .lock()
+            .expect("lock")
+            .push((order_id.to_owned(), update));
+        Ok(())
+    }
+}
+
+impl MemorySink {
+    /// The last status recorded for `order_id`.
+    ///
+    /// # Panics
+    /// When none was.
+    pub fn last(&self, order_id: &str) -> DispatchUpdate {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(id, _)| id == order_id)
+            .map(|(_, u)| u.clone())
+            .expect("a status was recorded")
+    }
+
+    /// The last status recorded for each order.
+    pub fn latest(&self) -> BTreeMap<String, DispatchUpdate> {
+        self.0.lock().expect("lock").iter().cloned().collect()
+    }
 }
 
 /// A clock tests can move.

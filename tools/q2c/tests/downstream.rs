@@ -14,13 +14,14 @@ use q2c_downstream::{HttpDownstream, HttpDownstreamConfig, NoCredential, TokioSl
 use q2c_local::{Poller, SqliteQueues, SqliteStore};
 use q2c_service::TenantId;
 use q2c_service::dispatch::{
-    BreakerState, CircuitBreaker, DispatchClaim, DispatchOutcome, DispatchStatus,
-    DispatchStatusSink, DispatchUpdate, Downstream, DownstreamAnswer, OrderDispatch, RetrySchedule,
+    BreakerState, CircuitBreaker, DispatchClaim, DispatchOutcome, DispatchStatus, Downstream,
+    DownstreamAnswer, OrderDispatch, RetrySchedule,
 };
 use q2c_service::messaging::{
     OutgoingMessage, ParsedMessage, attributes, dlq_name, parse_message, queues,
 };
-use q2c_service::ports::{Clock, StoreError, SystemClock};
+use q2c_service::ports::{Clock, SystemClock};
+use q2c_service::testing::{MemorySink, TestClock};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio::sync::{Notify, oneshot};
@@ -51,30 +52,6 @@ async fn received(url: &str) -> (BTreeMap<String, Value>, u64, u64) {
         .map(|e| (e["externalId"].as_str().unwrap().to_owned(), e))
         .collect();
     (by_id, total, down)
-}
-
-#[derive(Default)]
-struct MemorySink(Mutex<BTreeMap<String, DispatchUpdate>>);
-
-#[async_trait]
-impl DispatchStatusSink for MemorySink {
-    async fn record_dispatch(
-        &self,
-        _tenant: &TenantId,
-        order_id: &str,
-        update: DispatchUpdate,
-    ) -> Result<(), StoreError> {
-        self.0.lock().unwrap().insert(order_id.to_owned(), update);
-        Ok(())
-    }
-}
-
-struct ManualClock(Mutex<OffsetDateTime>);
-
-impl Clock for ManualClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap()
-    }
 }
 
 struct Setup {
@@ -267,7 +244,7 @@ async fn a_refused_order_reaches_the_dlq_with_the_downstreams_reason() {
             && reason.contains("forbidden-offering"),
         "{reason}"
     );
-    let sink = s.sink.0.lock().unwrap();
+    let sink = s.sink.latest();
     assert_eq!(sink["o-bad"].status, DispatchStatus::Failed);
     assert_eq!(sink["o-good"].status, DispatchStatus::Dispatched);
 }
@@ -335,7 +312,7 @@ async fn with_random_failures_every_order_is_received_exactly_once() {
         };
         assert_eq!(downstream_id.as_deref(), entry["id"].as_str(), "{order_id}");
     }
-    let sink = s.sink.0.lock().unwrap();
+    let sink = s.sink.latest();
     assert_eq!(sink.len(), 200);
     assert!(
         sink.values()
@@ -477,7 +454,7 @@ impl Downstream for CrashAfterFirstAnswer {
 #[tokio::test]
 async fn a_crash_after_the_downstreams_2xx_leaves_one_dispatch_and_one_duplicate_post_at_most() {
     let (url, _stop) = start(DownstreamConfig::default()).await;
-    let clock = Arc::new(ManualClock(Mutex::new(OffsetDateTime::now_utc())));
+    let clock = Arc::new(TestClock(Mutex::new(OffsetDateTime::now_utc())));
     let answered = Arc::new(Notify::new());
     let downstream = Arc::new(CrashAfterFirstAnswer {
         inner: http_downstream(&url),
@@ -492,7 +469,7 @@ async fn a_crash_after_the_downstreams_2xx_leaves_one_dispatch_and_one_duplicate
         outcome = s.dispatch.dispatch(message("o-crash"), deadline) => panic!("returned {outcome:?}"),
         () = answered.notified() => {}
     }
-    assert!(s.sink.0.lock().unwrap().is_empty());
+    assert!(s.sink.latest().is_empty());
 
     // Redelivered while the dead invocation's lease holds: nothing is called.
     let early = s.dispatch.dispatch(message("o-crash"), deadline).await;
@@ -530,8 +507,5 @@ async fn a_crash_after_the_downstreams_2xx_leaves_one_dispatch_and_one_duplicate
             if Some(id.as_str()) == entries["o-crash"]["id"].as_str()),
         "{claim:?}"
     );
-    assert_eq!(
-        s.sink.0.lock().unwrap()["o-crash"].status,
-        DispatchStatus::Dispatched
-    );
+    assert_eq!(s.sink.last("o-crash").status, DispatchStatus::Dispatched);
 }
