@@ -15,7 +15,7 @@ use crate::messaging::parse_message;
 use crate::quotes::QuoteService;
 use crate::quotes::StoredQuote;
 use crate::relay::outgoing;
-use crate::testing::{Fixture, caller, rich_item, slice_catalog};
+use crate::testing::{Fixture, assert_slice_open_prices, caller, rich_item, slice_catalog};
 
 const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
 
@@ -121,24 +121,7 @@ async fn unknown_fields_and_subtypes_reach_order_management_unchanged() {
     assert_eq!(order_item["@type"], "ProductOrderItem");
 
     // The penalty travels as its own price line and total, never inside the recurring one.
-    let types = |prices: &Value| -> Vec<String> {
-        prices
-            .as_array()
-            .expect("prices")
-            .iter()
-            .map(|p| p["priceType"].as_str().unwrap_or_default().to_owned())
-            .collect()
-    };
-    assert_eq!(types(&order_item["itemPrice"]), ["recurring", "penalty"]);
-    assert_eq!(types(&order["orderTotalPrice"]), ["recurring", "penalty"]);
-    assert_eq!(
-        order["orderTotalPrice"][0]["price"]["dutyFreeAmount"]["value"],
-        json!(100)
-    );
-    assert_eq!(
-        order["orderTotalPrice"][1]["price"]["dutyFreeAmount"]["value"],
-        json!(500)
-    );
+    assert_slice_open_prices(&order_item["itemPrice"], &order["orderTotalPrice"]);
 }
 
 fn configuration_code(result: Result<StoredQuote, ServiceError>) -> (&'static str, String) {

@@ -722,3 +722,27 @@ pub fn rich_item() -> Value {
         }
     })
 }
+
+/// Asserts the prices a `slice-open` item ([`rich_item`]) is quoted or ordered with: its item
+/// prices and the totals are each a recurring then a penalty line (the penalty never inside
+/// the recurring one), the totals 100 and 500.
+pub fn assert_slice_open_prices(item_prices: &Value, total_prices: &Value) {
+    let types = |prices: &Value| -> Vec<String> {
+        prices
+            .as_array()
+            .expect("prices")
+            .iter()
+            .map(|p| p["priceType"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(types(item_prices), ["recurring", "penalty"]);
+    assert_eq!(types(total_prices), ["recurring", "penalty"]);
+    assert_eq!(
+        total_prices[0]["price"]["dutyFreeAmount"]["value"],
+        json!(100)
+    );
+    assert_eq!(
+        total_prices[1]["price"]["dutyFreeAmount"]["value"],
+        json!(500)
+    );
+}
