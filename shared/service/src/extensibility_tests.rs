@@ -38,15 +38,7 @@ fn quote_with(items: Vec<Value>) -> Quote {
 /// Relays the quote's `ProductOrderCreateEvent` as the queue would carry it and dispatches it;
 /// the body order management received.
 async fn dispatch_the_order(fixture: &Fixture) -> Value {
-    let event = fixture
-        .quotes
-        .outbox
-        .lock()
-        .expect("lock")
-        .iter()
-        .find(|e| e.event_type == "ProductOrderCreateEvent")
-        .cloned()
-        .expect("an order event");
+    let event = fixture.quotes.first_event("ProductOrderCreateEvent");
     let message = outgoing(&event).expect("a message");
     let parsed = parse_message("m-1", &message.body, &message.attributes, Some(1)).expect("parses");
     let h = harness(Box::new(|_, _, _| http(201, json!({"id": "OMS-1"}))));

@@ -52,6 +52,20 @@ pub struct MemoryQuotes {
 }
 
 impl MemoryQuotes {
+    /// The first outbox event of `event_type` written.
+    ///
+    /// # Panics
+    /// When there is none.
+    pub fn first_event(&self, event_type: &str) -> OutboxEvent {
+        self.outbox
+            .lock()
+            .expect("lock")
+            .iter()
+            .find(|e| e.event_type == event_type)
+            .cloned()
+            .unwrap_or_else(|| panic!("a {event_type} in the outbox"))
+    }
+
     /// While racing ([`MemoryQuotes::raced`]): the first write of quote `id` finds it
     /// changed by another writer (description and version).
     fn race_once(&self, t: &TenantId, id: &str) {

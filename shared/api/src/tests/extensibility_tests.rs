@@ -96,14 +96,7 @@ async fn unknown_fields_and_price_types_pass_through_quote_and_order_over_http()
         .await;
         assert_eq!(reply.status.as_u16(), 200, "{:?}", reply.body);
     }
-    let event = store
-        .outbox
-        .lock()
-        .expect("lock")
-        .iter()
-        .find(|e| e.event_type == "ProductOrderCreateEvent")
-        .cloned()
-        .expect("the order event");
+    let event = store.first_event("ProductOrderCreateEvent");
     let order_id = event.aggregate_id.clone();
     let order = send_get(&app, &format!("{ORDERS}/{order_id}")).await;
     assert_eq!(order.status.as_u16(), 200, "{:?}", order.body);
