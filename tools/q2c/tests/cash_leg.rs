@@ -139,14 +139,10 @@ async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices
         "exactly one message per product: {billed:#?}"
     );
 
-    let create_event = q2c_testkit::tmf637::validator("ProductCreateEvent");
     let mut offerings = Vec::new();
     for message in &billed {
         let body: Value = serde_json::from_str(&message.body).expect("JSON");
-        let errors: Vec<String> = create_event
-            .iter_errors(&body)
-            .map(|e| format!("{e} at {}", e.instance_path()))
-            .collect();
+        let errors = q2c_testkit::tmf637::errors("ProductCreateEvent", &body);
         assert!(
             errors.is_empty(),
             "not a TMF637 v4 ProductCreateEvent: {errors:#?}"
