@@ -9,7 +9,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use q2c_model::sample_catalog::sample_catalog;
 use q2c_model::settings::TenantSettings;
-use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
+use q2c_model::tmf::{
+    EntityRef, EventSubscription, ProductOffering, ProductOfferingPrice, Quote, QuoteItem,
+};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -670,6 +672,23 @@ pub const QUOTE_HREF_BASE: &str = "http://q2c.test/tmf-api/quoteManagement/v4/qu
 /// The tenant `name` (a valid tenant id).
 pub fn tenant(name: &str) -> TenantId {
     TenantId::parse(name).expect("valid tenant")
+}
+
+/// A quote item of `quantity` × `offering`.
+pub fn item(offering: &str, quantity: i64) -> QuoteItem {
+    QuoteItem {
+        quantity: Some(quantity),
+        product_offering: Some(EntityRef::to(offering)),
+        ..QuoteItem::default()
+    }
+}
+
+/// A quote of `items`, nothing else set.
+pub fn quote_of(items: Vec<QuoteItem>) -> Quote {
+    Quote {
+        quote_item: items,
+        ..Quote::default()
+    }
 }
 
 /// A caller of `tenant` with `scopes`.

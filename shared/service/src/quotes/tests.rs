@@ -1,4 +1,4 @@
-use q2c_model::tmf::{EntityRef, Quote, QuoteItem, QuoteState};
+use q2c_model::tmf::{Quote, QuoteItem, QuoteState};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -6,7 +6,7 @@ use crate::context::{RequestContext, Scope};
 use crate::error::ServiceError;
 use crate::outbox::Destination;
 use crate::quotes::{QuoteService, StoredQuote};
-use crate::testing::{Fixture, QUOTE_HREF_BASE, caller};
+use crate::testing::{Fixture, QUOTE_HREF_BASE, caller, item, quote_of};
 
 const WRITER: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite];
 const APPROVER: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
@@ -61,21 +61,6 @@ async fn create_json(service: &QuoteService, body: serde_json::Value) -> StoredQ
         .create(&caller("acme", WRITER), quote)
         .await
         .expect("created")
-}
-
-fn item(offering: &str, quantity: i64) -> QuoteItem {
-    QuoteItem {
-        quantity: Some(quantity),
-        product_offering: Some(EntityRef::to(offering)),
-        ..QuoteItem::default()
-    }
-}
-
-fn quote_of(items: Vec<QuoteItem>) -> Quote {
-    Quote {
-        quote_item: items,
-        ..Quote::default()
-    }
 }
 
 fn monthly_total(quote: &Quote) -> (Decimal, Decimal) {
