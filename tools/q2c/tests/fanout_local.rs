@@ -6,7 +6,7 @@
 //! nothing is left on or dead-lettered from either queue (a continuation over its hop bound
 //! would be).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -86,10 +86,7 @@ async fn a_change_on_500_open_quotes_runs_in_8_segments_and_reprices_each_once()
         .queue_client()
         .send_batch(
             queues::PRICING_CHANGES,
-            &[OutgoingMessage {
-                body: body.to_string(),
-                attributes: BTreeMap::new(),
-            }],
+            &[OutgoingMessage::with_body(body.to_string())],
         )
         .await
         .expect("send");
