@@ -530,6 +530,25 @@ impl QueueClient for SentMessages {
     }
 }
 
+/// Every message visible on `queue` now, received in batches until none is left; each is
+/// hidden for a minute once received, so it is seen once.
+///
+/// # Panics
+/// When a receive fails.
+pub async fn drain(queues: &dyn QueueClient, queue: &str) -> Vec<ReceivedMessage> {
+    let mut all = Vec::new();
+    loop {
+        let batch = queues
+            .receive(queue, MAX_BATCH, Duration::from_secs(60), Duration::ZERO)
+            .await
+            .expect("receive");
+        if batch.is_empty() {
+            return all;
+        }
+        all.extend(batch);
+    }
+}
+
 /// A stored catalog record: the record, its `lastUpdate`, and whether it is a tombstone.
 pub type CatalogRow<T> = (T, Option<OffsetDateTime>, bool);
 

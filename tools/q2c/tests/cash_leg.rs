@@ -9,8 +9,9 @@ use q2c_testkit::poll::eventually;
 use std::time::Duration;
 
 use q2c_local::{SqliteQueues, SqliteStore};
-use q2c_service::messaging::{QueueClient, ReceivedMessage, queues};
+use q2c_service::messaging::queues;
 use q2c_service::ports::OutboxStore;
+use q2c_service::testing::drain;
 use serde_json::{Value, json};
 
 mod local_common;
@@ -29,21 +30,6 @@ async fn start(complete_after: Duration) -> Local {
         config.complete_orders_after = Some(complete_after);
     })
     .await
-}
-
-/// Every message on `queue` now (each hidden for a minute once received).
-async fn drain(queues: &SqliteQueues, queue: &str) -> Vec<ReceivedMessage> {
-    let mut all = Vec::new();
-    loop {
-        let got = queues
-            .receive(queue, 10, Duration::from_secs(60), Duration::ZERO)
-            .await
-            .expect("receive");
-        if got.is_empty() {
-            return all;
-        }
-        all.extend(got);
-    }
 }
 
 /// The accepted quote of the scenario: fibre (its promotion applies by itself) and two
