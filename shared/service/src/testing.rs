@@ -14,11 +14,12 @@ use q2c_model::tmf::{
 };
 use serde_json::{Value, json};
 use time::OffsetDateTime;
+use tokio::sync::Notify;
 
 use crate::catalog::{CatalogStore, SettingsSource};
 use crate::clock::Clock;
 use crate::context::{RequestContext, Scope, TenantId};
-use crate::dispatch::DispatchStatusSink;
+use crate::dispatch::{DispatchStatusSink, Downstream, DownstreamAnswer};
 use crate::event_versions::SchemaMajor;
 use crate::fanout::ApplyOutcome;
 use crate::hubs::{HubApi, HubStore, VersionedSubscription};
@@ -612,6 +613,54 @@ impl MemorySink {
     /// The last status recorded for each order.
     pub fn latest(&self) -> BTreeMap<String, DispatchUpdate> {
         self.0.lock().expect("lock").iter().cloned().collect()
+    }
+}
+
+/// A downstream whose first call "crashes" right after `inner`'s answer arrived: the answer
+/// is kept in `first_answer`, `answered` is notified, and the call never returns (the test
+/// drops the dispatch, as a dying process would). Later calls pass through.
+pub struct CrashAfterFirstAnswer {
+    inner: Arc<dyn Downstream>,
+    /// Notified when the first answer arrived.
+    pub answered: Arc<Notify>,
+    /// The first call's answer, once it arrived.
+    pub first_answer: Mutex<Option<DownstreamAnswer>>,
+}
+
+impl CrashAfterFirstAnswer {
+    /// Passes calls to `inner`.
+    pub fn new(inner: Arc<dyn Downstream>) -> Self {
+        CrashAfterFirstAnswer {
+            inner,
+            answered: Arc::new(Notify::new()),
+            first_answer: Mutex::new(None),
+        }
+    }
+}
+
+#[async_trait]
+impl Downstream for CrashAfterFirstAnswer {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn call_timeout(&self) -> Duration {
+        self.inner.call_timeout()
+    }
+    async fn post_order(&self, order: &Value, key: &str) -> DownstreamAnswer {
+        let answer = self.inner.post_order(order, key).await;
+        let first = {
+            let mut first_answer = self.first_answer.lock().expect("lock");
+            let first = first_answer.is_none();
+            if first {
+                *first_answer = Some(answer.clone());
+            }
+            first
+        };
+        if first {
+            self.answered.notify_one();
+            std::future::pending::<()>().await;
+        }
+        answer
     }
 }
 

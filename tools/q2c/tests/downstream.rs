@@ -8,7 +8,6 @@ use std::io::BufRead;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use q2c_downstream::fake::{DownstreamConfig, serve};
 use q2c_downstream::{HttpDownstream, HttpDownstreamConfig, NoCredential, TokioSleeper};
 use q2c_local::{Poller, SqliteQueues, SqliteStore};
@@ -21,10 +20,10 @@ use q2c_service::messaging::{
     OutgoingMessage, ParsedMessage, attributes, dlq_name, parse_message, queues,
 };
 use q2c_service::ports::{Clock, SystemClock};
-use q2c_service::testing::{MemorySink, TestClock};
+use q2c_service::testing::{CrashAfterFirstAnswer, MemorySink, TestClock};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::oneshot;
 
 const TENANT: &str = "acme";
 
@@ -416,52 +415,18 @@ async fn an_outage_costs_at_most_threshold_plus_one_probe_per_window() {
     );
 }
 
-/// Passes calls to the real client; the first one "crashes" right after the downstream's
-/// answer arrived (it never returns, and the test drops the dispatch).
-struct CrashAfterFirstAnswer {
-    inner: Arc<HttpDownstream>,
-    answered: Arc<Notify>,
-    calls: Mutex<u32>,
-}
-
-#[async_trait]
-impl Downstream for CrashAfterFirstAnswer {
-    fn name(&self) -> &str {
-        "oms"
-    }
-    fn call_timeout(&self) -> Duration {
-        self.inner.call_timeout()
-    }
-    async fn post_order(&self, order: &Value, key: &str) -> DownstreamAnswer {
-        let answer = self.inner.post_order(order, key).await;
-        let first = {
-            let mut calls = self.calls.lock().unwrap();
-            *calls += 1;
-            *calls == 1
-        };
-        if first {
-            assert!(
-                matches!(answer, DownstreamAnswer::Http { status: 201, .. }),
-                "{answer:?}"
-            );
-            self.answered.notify_one();
-            std::future::pending::<()>().await;
-        }
-        answer
-    }
-}
-
 #[tokio::test]
 async fn a_crash_after_the_downstreams_2xx_leaves_one_dispatch_and_one_duplicate_post_at_most() {
     let (url, _stop) = start(DownstreamConfig::default()).await;
     let clock = Arc::new(TestClock(Mutex::new(OffsetDateTime::now_utc())));
-    let answered = Arc::new(Notify::new());
-    let downstream = Arc::new(CrashAfterFirstAnswer {
-        inner: http_downstream(&url),
-        answered: answered.clone(),
-        calls: Mutex::new(0),
-    });
-    let s = setup(downstream, clock.clone(), 5, Duration::from_secs(10));
+    let downstream = Arc::new(CrashAfterFirstAnswer::new(http_downstream(&url)));
+    let answered = downstream.answered.clone();
+    let s = setup(
+        downstream.clone(),
+        clock.clone(),
+        5,
+        Duration::from_secs(10),
+    );
     let deadline = clock.now() + Duration::from_secs(30);
 
     // The failpoint: the invocation is dropped right after the 2xx, before any bookkeeping.
@@ -469,6 +434,14 @@ async fn a_crash_after_the_downstreams_2xx_leaves_one_dispatch_and_one_duplicate
         outcome = s.dispatch.dispatch(message("o-crash"), deadline) => panic!("returned {outcome:?}"),
         () = answered.notified() => {}
     }
+    let first_answer = downstream.first_answer.lock().unwrap().clone();
+    assert!(
+        matches!(
+            first_answer,
+            Some(DownstreamAnswer::Http { status: 201, .. })
+        ),
+        "{first_answer:?}"
+    );
     assert!(s.sink.latest().is_empty());
 
     // Redelivered while the dead invocation's lease holds: nothing is called.
