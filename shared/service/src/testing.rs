@@ -19,7 +19,7 @@ use tokio::sync::Notify;
 use crate::catalog::{CatalogStore, SettingsSource};
 use crate::clock::Clock;
 use crate::context::{RequestContext, Scope, TenantId};
-use crate::dispatch::{DispatchStatusSink, Downstream, DownstreamAnswer};
+use crate::dispatch::{BreakerState, DispatchStatusSink, Downstream, DownstreamAnswer};
 use crate::event_versions::SchemaMajor;
 use crate::fanout::ApplyOutcome;
 use crate::hubs::{HubApi, HubStore, VersionedSubscription};
@@ -662,6 +662,19 @@ impl Downstream for CrashAfterFirstAnswer {
         }
         answer
     }
+}
+
+/// Asserts a circuit breaker's state changes (from, to) of an outage and its recovery: it
+/// opened first (from closed) and closed last (from half-open).
+pub fn assert_opened_then_closed(transitions: &[(BreakerState, BreakerState)]) {
+    assert_eq!(
+        transitions.first(),
+        Some(&(BreakerState::Closed, BreakerState::Open))
+    );
+    assert_eq!(
+        transitions.last(),
+        Some(&(BreakerState::HalfOpen, BreakerState::Closed))
+    );
 }
 
 /// A clock tests can move.

@@ -20,7 +20,9 @@ use q2c_service::messaging::{
     OutgoingMessage, ParsedMessage, attributes, dlq_name, parse_message, queues,
 };
 use q2c_service::ports::{Clock, SystemClock};
-use q2c_service::testing::{CrashAfterFirstAnswer, MemorySink, TestClock};
+use q2c_service::testing::{
+    CrashAfterFirstAnswer, MemorySink, TestClock, assert_opened_then_closed,
+};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 use tokio::sync::oneshot;
@@ -405,14 +407,7 @@ async fn an_outage_costs_at_most_threshold_plus_one_probe_per_window() {
         30
     );
     let transitions = transitions.lock().unwrap();
-    assert_eq!(
-        transitions.first(),
-        Some(&(BreakerState::Closed, BreakerState::Open))
-    );
-    assert_eq!(
-        transitions.last(),
-        Some(&(BreakerState::HalfOpen, BreakerState::Closed))
-    );
+    assert_opened_then_closed(&transitions);
 }
 
 #[tokio::test]

@@ -16,7 +16,7 @@ use crate::clock::Clock;
 use crate::context::TenantId;
 use crate::messaging::HandlerError;
 use crate::store::StoreError;
-use crate::testing::CrashAfterFirstAnswer;
+use crate::testing::{CrashAfterFirstAnswer, assert_opened_then_closed};
 
 fn assert_retry_later(outcome: &DispatchOutcome) {
     assert!(
@@ -588,14 +588,7 @@ async fn an_outage_costs_the_downstream_threshold_plus_one_probe_per_window() {
     );
     assert_eq!(h.dispatch.breaker().state(), BreakerState::Closed);
     let transitions = h.transitions.lock().unwrap();
-    assert_eq!(
-        transitions.first(),
-        Some(&(BreakerState::Closed, BreakerState::Open))
-    );
-    assert_eq!(
-        transitions.last(),
-        Some(&(BreakerState::HalfOpen, BreakerState::Closed))
-    );
+    assert_opened_then_closed(&transitions);
     // Every order dispatched exactly once after the outage.
     let accepted = h.downstream.call_count() - calls_during_outage;
     assert_eq!(accepted, 40);
