@@ -6,16 +6,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
 use q2c_service::TenantId;
 use q2c_service::event_versions::SchemaMajor;
 use q2c_service::orders::{DispatchUpdate, OrderStore, StoredOrder};
 use q2c_service::ports::{
     CatalogStore, Clock, HubApi, HubStore, IdempotencyClaim, IdempotencyStore, Listing,
-    OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, SettingsSource, StoreError, StoredQuote,
-    StoredResponse, VersionedSubscription,
+    OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, StoreError, StoredQuote, StoredResponse,
+    VersionedSubscription,
 };
+use q2c_service::testing::DefaultSettings;
 use time::OffsetDateTime;
 
 /// Shared handles on the fakes.
@@ -335,15 +335,6 @@ impl OrderStore for InertQuotes {
         _: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         Err(backend())
-    }
-}
-
-struct DefaultSettings;
-
-#[async_trait]
-impl SettingsSource for DefaultSettings {
-    async fn settings(&self, _: &TenantId) -> Result<TenantSettings, StoreError> {
-        Ok(TenantSettings::default())
     }
 }
 
