@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use q2c_local::SqliteQueues;
-use q2c_service::messaging::{QueueClient, dlq_name, queues};
+use q2c_service::messaging::{dlq_name, queues};
 use q2c_service::ports::{HubApi, HubStore};
+use q2c_service::testing::drain;
 use q2c_tests::{
     CATALOG, ORDERING, QUOTES, QUOTES_V5, TestApp, assert_message_contains, assert_tmf_error,
     spawn_configured,
@@ -71,26 +72,20 @@ async fn no_hub_accepts_a_system_queue_or_any_dead_letter_queue() {
     }
 }
 
-/// Receives everything on `queue` (messages are hidden for a minute, so each is seen once).
-async fn drain(queues: &SqliteQueues, queue: &str) -> Vec<(String, Value)> {
-    let mut all = Vec::new();
-    loop {
-        let batch = queues
-            .receive(queue, 10, Duration::from_secs(60), Duration::ZERO)
-            .await
-            .expect("receive");
-        if batch.is_empty() {
-            return all;
-        }
-        for message in batch {
+/// Everything on `queue` ([`drain`]): each message's tenant and body.
+async fn drain_bodies(queues: &SqliteQueues, queue: &str) -> Vec<(String, Value)> {
+    drain(queues, queue)
+        .await
+        .into_iter()
+        .map(|message| {
             let tenant = message
                 .attributes
                 .get("tenant")
                 .cloned()
                 .unwrap_or_default();
-            all.push((tenant, serde_json::from_str(&message.body).expect("JSON")));
-        }
-    }
+            (tenant, serde_json::from_str(&message.body).expect("JSON"))
+        })
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,7 +133,7 @@ async fn a_subscriber_queue_by_rule_is_its_tenants_alone_and_receives_only_its_e
             "each subscriber queue gets its tenant's two QuoteCreateEvents: {received:?}"
         );
         for (i, tenant) in ["acme", "globex"].into_iter().enumerate() {
-            received[i].extend(drain(&queues, &format!("subscriber-{tenant}")).await);
+            received[i].extend(drain_bodies(&queues, &format!("subscriber-{tenant}")).await);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -160,7 +155,7 @@ async fn a_subscriber_queue_by_rule_is_its_tenants_alone_and_receives_only_its_e
         assert_eq!(ids, created[i], "{tenant}'s queue holds exactly its quotes");
     }
     // The built-in billing route is untouched by the tenants: nothing of theirs is there.
-    let billing = drain(&queues, queues::BILLING_UPDATES).await;
+    let billing = drain_bodies(&queues, queues::BILLING_UPDATES).await;
     assert!(
         billing.iter().all(|(tenant, _)| tenant.is_empty()),
         "{billing:?}"

@@ -1,6 +1,6 @@
 //! Official-schema conformance of everything the black-box suites see.
 //!
-//! [`Recorder`] sits between the suites and `q2c local` as a recording HTTP proxy: each
+//! `Recorder` sits between the suites and `q2c local` as a recording HTTP proxy: each
 //! request is forwarded as is, and each JSON response is validated against the schema the
 //! official document of its API and version gives it ([`response_schema`]; the documents are
 //! `q2c_testkit::official`'s verbatim copies, v5 discriminators resolved by `@type`). Events

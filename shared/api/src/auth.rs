@@ -167,7 +167,7 @@ fn dev_claims(
     })
 }
 
-/// Issues an HS256 token for local development and tests (claims: [`dev_claims`]).
+/// Issues an HS256 token for local development and tests (claims: `dev_claims`).
 pub fn issue_dev_token(
     secret: &[u8],
     tenant: &str,

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use q2c_service::delivery::CallbackPolicy;
+use q2c_service::error::error_chain;
 use q2c_service::ports::BoxError;
 use reqwest::StatusCode;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
@@ -125,7 +126,7 @@ impl HttpCallbacks {
                     }
                 }
                 Err(error) => {
-                    last = format!("POST failed: {}", chain(&error)).into();
+                    last = format!("POST failed: {}", error_chain(&error)).into();
                     if !(error.is_connect() || error.is_timeout() || error.is_request()) {
                         break;
                     }
@@ -139,18 +140,6 @@ impl HttpCallbacks {
 
 fn retryable(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error()
-}
-
-/// The error and its causes, on one line (reqwest's own message hides the cause).
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use q2c_service::dispatch::{Downstream, DownstreamAnswer, Sleeper};
+use q2c_service::error::error_chain;
 use serde_json::Value;
 
 use crate::credential::Credential;
@@ -157,18 +158,6 @@ fn failed(error: &reqwest::Error) -> DownstreamAnswer {
     } else {
         DownstreamAnswer::Unreachable(text)
     }
-}
-
-/// The error and its causes, `: `-separated (reqwest's own message hides the cause).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(e) = cause {
-        text.push_str(": ");
-        text.push_str(&e.to_string());
-        cause = e.source();
-    }
-    text
 }
 
 /// The `Sleeper` port on tokio's timer.

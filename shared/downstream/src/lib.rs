@@ -6,7 +6,7 @@
 //! A crate of its own, not part of `q2c-local` or `q2c-aws`: the Lambda function must not
 //! link SQLite, `q2c local` must not link the AWS SDK, and both dispatch over this client.
 //!
-//! With the `fake` feature, [`fake`] is the other end: a fake order-management system with
+//! With the `fake` feature, the `fake` module is the other end: a fake order-management system with
 //! fault knobs (`q2c downstream`, the in-process one of `q2c local`, the tests of the order
 //! dispatch). A feature rather than a module of `q2c-embedded`: it speaks the same TMF622
 //! contract as the client, the order-dispatch tests need it without the SQLite system, and
@@ -18,5 +18,5 @@ mod credential;
 pub mod fake;
 mod http;
 
-pub use credential::{BoxError, Credential, LazyToken, NoCredential};
+pub use credential::{BoxError, Credential, DEFAULT_CREDENTIAL_TTL, LazyToken, NoCredential};
 pub use http::{HttpDownstream, HttpDownstreamConfig, TokioSleeper};

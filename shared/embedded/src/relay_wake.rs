@@ -37,92 +37,48 @@ impl WakingQuotes {
     }
 }
 
-#[async_trait]
-impl QuoteStore for WakingQuotes {
-    async fn insert(
-        &self,
-        tenant: &TenantId,
-        quote: &StoredQuote,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        let result = self.inner.insert(tenant, quote, events).await;
-        self.written(result, events)
-    }
+/// `impl QuoteStore for WakingQuotes`, each method named once with its parameters: the
+/// `reads` are forwarded as they are; the `writes` (each also takes the outbox `events`, last,
+/// not listed) are forwarded and then, when they succeeded with events, wake the relay.
+macro_rules! waking_quote_store {
+    (
+        reads { $(fn $read:ident($($r:ident: $rt:ty),*) -> $out:ty;)* }
+        writes { $(fn $write:ident($($w:ident: $wt:ty),*);)* }
+    ) => {
+        #[async_trait]
+        impl QuoteStore for WakingQuotes {
+            $(
+                async fn $read(&self, $($r: $rt),*) -> Result<$out, StoreError> {
+                    self.inner.$read($($r),*).await
+                }
+            )*
+            $(
+                async fn $write(
+                    &self,
+                    $($w: $wt,)*
+                    events: &[OutboxEvent],
+                ) -> Result<(), StoreError> {
+                    let result = self.inner.$write($($w,)* events).await;
+                    self.written(result, events)
+                }
+            )*
+        }
+    };
+}
 
-    async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
-        self.inner.get(tenant, id).await
+waking_quote_store! {
+    reads {
+        fn get(tenant: &TenantId, id: &str) -> Option<StoredQuote>;
+        fn get_many(keys: &[(TenantId, String)]) -> Vec<Option<StoredQuote>>;
+        fn list(tenant: &TenantId, filter: &QuoteFilter, page: Page) -> Listing<StoredQuote>;
     }
-
-    async fn update(
-        &self,
-        tenant: &TenantId,
-        quote: &StoredQuote,
-        expected_version: u64,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        let result = self
-            .inner
-            .update(tenant, quote, expected_version, events)
-            .await;
-        self.written(result, events)
-    }
-
-    async fn get_many(
-        &self,
-        keys: &[(TenantId, String)],
-    ) -> Result<Vec<Option<StoredQuote>>, StoreError> {
-        self.inner.get_many(keys).await
-    }
-
-    async fn update_from(
-        &self,
-        tenant: &TenantId,
-        previous: &StoredQuote,
-        quote: &StoredQuote,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        let result = self
-            .inner
-            .update_from(tenant, previous, quote, events)
-            .await;
-        self.written(result, events)
-    }
-
-    async fn accept(
-        &self,
-        tenant: &TenantId,
-        quote: &StoredQuote,
-        expected_version: u64,
-        order: &StoredOrder,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        let result = self
-            .inner
-            .accept(tenant, quote, expected_version, order, events)
-            .await;
-        self.written(result, events)
-    }
-
-    async fn delete(
-        &self,
-        tenant: &TenantId,
-        id: &str,
-        expected_version: u64,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        let result = self
-            .inner
-            .delete(tenant, id, expected_version, events)
-            .await;
-        self.written(result, events)
-    }
-
-    async fn list(
-        &self,
-        tenant: &TenantId,
-        filter: &QuoteFilter,
-        page: Page,
-    ) -> Result<Listing<StoredQuote>, StoreError> {
-        self.inner.list(tenant, filter, page).await
+    writes {
+        fn insert(tenant: &TenantId, quote: &StoredQuote);
+        fn update(tenant: &TenantId, quote: &StoredQuote, expected_version: u64);
+        fn update_from(tenant: &TenantId, previous: &StoredQuote, quote: &StoredQuote);
+        fn accept(
+            tenant: &TenantId, quote: &StoredQuote, expected_version: u64, order: &StoredOrder
+        );
+        fn delete(tenant: &TenantId, id: &str, expected_version: u64);
     }
 }

@@ -175,3 +175,16 @@ pub(crate) fn serialisation_error(e: serde_json::Error) -> ServiceError {
         path: None,
     }
 }
+
+/// `error` and its causes on one line, `: `-separated, for logs and reports of adapters
+/// whose errors hide their cause in `source()` (reqwest's message alone names no cause).
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(e) = cause {
+        text.push_str(": ");
+        text.push_str(&e.to_string());
+        cause = e.source();
+    }
+    text
+}

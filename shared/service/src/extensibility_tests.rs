@@ -4,7 +4,7 @@
 //! order dispatch, and order management receives the unknowns unchanged (compared as JSON).
 //! Also: characteristic validation and unsellable offerings on create and on PATCH.
 
-use q2c_model::tmf::{ProductOffering, ProductOfferingPrice, Quote};
+use q2c_model::tmf::Quote;
 use serde_json::{Value, json};
 
 use crate::context::{RequestContext, Scope};
@@ -15,66 +15,20 @@ use crate::messaging::parse_message;
 use crate::quotes::QuoteService;
 use crate::quotes::StoredQuote;
 use crate::relay::outgoing;
-use crate::testing::{Fixture, caller};
+use crate::testing::{Fixture, assert_slice_open_prices, caller, rich_item, slice_catalog};
 
 const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
 
-/// Adds two offerings of an unknown `@type`: `slice-open` defines no characteristics (any
-/// pass through) and has a `penalty` price; `slice-strict` defines a mandatory `sliceType`
-/// (eMBB or URLLC) and an optional `latencyMs` from 1 to 50.
+/// Adds the slice offerings and their prices ([`slice_catalog`]).
 async fn add_slice_offerings(fixture: &Fixture) {
     let catalog = &fixture.ports.catalog;
-    let offerings: Vec<ProductOffering> = serde_json::from_value(json!([
-        {"id": "slice-open", "@type": "FiveGSliceOffering", "lifecycleStatus": "Launched",
-         "productOfferingPrice": [{"id": "slice-monthly"}, {"id": "slice-exit-penalty"}]},
-        {"id": "slice-strict", "@type": "FiveGSliceOffering", "lifecycleStatus": "Launched",
-         "productOfferingPrice": [{"id": "slice-monthly"}],
-         "prodSpecCharValueUse": [
-             {"name": "sliceType", "minCardinality": 1, "maxCardinality": 1,
-              "productSpecCharacteristicValue": [{"value": "eMBB"}, {"value": "URLLC"}]},
-             {"name": "latencyMs", "valueType": "number",
-              "productSpecCharacteristicValue": [{"valueFrom": 1, "valueTo": 50}]}
-         ]},
-        {"id": "slice-expired", "@type": "FiveGSliceOffering",
-         "validFor": {"endDateTime": "2026-01-01T00:00:00Z"},
-         "productOfferingPrice": [{"id": "slice-monthly"}]}
-    ]))
-    .expect("offerings");
-    let prices: Vec<ProductOfferingPrice> = serde_json::from_value(json!([
-        {"id": "slice-monthly", "priceType": "recurring", "recurringChargePeriodType": "month",
-         "price": {"unit": "EUR", "value": 100}},
-        {"id": "slice-exit-penalty", "priceType": "penalty", "name": "Early exit",
-         "price": {"unit": "EUR", "value": 500}}
-    ]))
-    .expect("prices");
+    let (offerings, prices) = slice_catalog();
     for offering in &offerings {
         catalog.put_offering(offering).await.expect("stored");
     }
     for price in &prices {
         catalog.put_price(price).await.expect("stored");
     }
-}
-
-/// A quote item with unknowns on the item, its product, its characteristics and its offering.
-fn rich_item() -> Value {
-    json!({
-        "@type": "SliceQuoteItem",
-        "x-channelHint": {"partner": "p-7", "score": 0.125},
-        "productOffering": {"id": "slice-open", "@referredType": "FiveGSliceOffering",
-                            "x-catalogRevision": 42},
-        "product": {
-            "@type": "FiveGSliceProduct",
-            "@baseType": "Product",
-            "@schemaLocation": "https://schemas.example/FiveGSliceProduct.json",
-            "sliceProfile": {"isolation": "physical", "areas": ["DE-BE", "DE-HH"]},
-            "productCharacteristic": [
-                {"name": "sliceLatencyMs", "valueType": "x-latency",
-                 "value": {"p99": 12.5, "unit": "ms", "nested": [1, null, true]},
-                 "@type": "LatencyCharacteristic", "x-measuredBy": "probe-3"},
-                {"name": "neverSeenBefore", "value": [1, "two", {"three": 3}]}
-            ]
-        }
-    })
 }
 
 fn quote_with(items: Vec<Value>) -> Quote {
@@ -84,15 +38,7 @@ fn quote_with(items: Vec<Value>) -> Quote {
 /// Relays the quote's `ProductOrderCreateEvent` as the queue would carry it and dispatches it;
 /// the body order management received.
 async fn dispatch_the_order(fixture: &Fixture) -> Value {
-    let event = fixture
-        .quotes
-        .outbox
-        .lock()
-        .expect("lock")
-        .iter()
-        .find(|e| e.event_type == "ProductOrderCreateEvent")
-        .cloned()
-        .expect("an order event");
+    let event = fixture.quotes.first_event("ProductOrderCreateEvent");
     let message = outgoing(&event).expect("a message");
     let parsed = parse_message("m-1", &message.body, &message.attributes, Some(1)).expect("parses");
     let h = harness(Box::new(|_, _, _| http(201, json!({"id": "OMS-1"}))));
@@ -167,24 +113,7 @@ async fn unknown_fields_and_subtypes_reach_order_management_unchanged() {
     assert_eq!(order_item["@type"], "ProductOrderItem");
 
     // The penalty travels as its own price line and total, never inside the recurring one.
-    let types = |prices: &Value| -> Vec<String> {
-        prices
-            .as_array()
-            .expect("prices")
-            .iter()
-            .map(|p| p["priceType"].as_str().unwrap_or_default().to_owned())
-            .collect()
-    };
-    assert_eq!(types(&order_item["itemPrice"]), ["recurring", "penalty"]);
-    assert_eq!(types(&order["orderTotalPrice"]), ["recurring", "penalty"]);
-    assert_eq!(
-        order["orderTotalPrice"][0]["price"]["dutyFreeAmount"]["value"],
-        json!(100)
-    );
-    assert_eq!(
-        order["orderTotalPrice"][1]["price"]["dutyFreeAmount"]["value"],
-        json!(500)
-    );
+    assert_slice_open_prices(&order_item["itemPrice"], &order["orderTotalPrice"]);
 }
 
 fn configuration_code(result: Result<StoredQuote, ServiceError>) -> (&'static str, String) {

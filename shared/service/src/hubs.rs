@@ -62,10 +62,9 @@ fn is_previous_default(major: &SchemaMajor) -> bool {
 /// the versions dropped) and every adapter relies on those defaults. A tenant sees only its
 /// own subscriptions, except through `list_for_api*`.
 ///
-/// `create_within` must be overridden by every adapter with one atomic count-and-insert
-/// (`q2c-contract`'s `hub_store_quota_race_contract`): its default counts and then inserts,
-/// so a burst of concurrent registrations can pass the quota; it serves only in-memory test
-/// fakes whose calls do not overlap.
+/// `create_within` is required too: it must be one atomic count-and-insert
+/// (`q2c-contract`'s `hub_store_quota_race_contract`), which no default over the other
+/// methods can be.
 #[async_trait]
 pub trait HubStore: Send + Sync {
     /// Stores a subscription (its `id` is set by the caller) delivered in `version`.
@@ -101,7 +100,7 @@ pub trait HubStore: Send + Sync {
     /// Stores a subscription as [`HubStore::create_versioned`] unless the tenant already has
     /// `max` subscriptions on `api`: `Ok(false)` then, and nothing is stored. The count and
     /// the insert are one atomic step in the adapters (a burst of concurrent registrations
-    /// cannot pass the quota); the default (test fakes) counts with [`HubStore::list`].
+    /// cannot pass the quota).
     ///
     /// # Errors
     /// As [`HubStore::create`].
@@ -112,15 +111,7 @@ pub trait HubStore: Send + Sync {
         subscription: &EventSubscription,
         version: SchemaMajor,
         max: u64,
-    ) -> Result<bool, StoreError> {
-        let count = self.list(tenant, api).await?.len();
-        if u64::try_from(count).unwrap_or(u64::MAX) >= max {
-            return Ok(false);
-        }
-        self.create_versioned(tenant, api, subscription, version)
-            .await
-            .map(|()| true)
-    }
+    ) -> Result<bool, StoreError>;
 
     /// [`HubStore::create_versioned`] with version 4.
     async fn create(

@@ -86,8 +86,8 @@ pub mod ports;
 
 #[cfg(test)]
 mod extensibility_tests;
-#[cfg(test)]
-mod testing;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use context::{RequestContext, Scope, TenantId};
 pub use error::ServiceError;

@@ -1,5 +1,6 @@
-//! In-memory fakes of the ports, for unit tests of the use-cases only. The real adapters are
-//! proven by the contract suites (`q2c-contract`) against SQLite and DynamoDB.
+//! In-memory fakes of the ports, for unit tests of the use-cases and (feature `testing`) of
+//! the crates on top of them. The real adapters are proven by the contract suites
+//! (`q2c-contract`) against SQLite and DynamoDB.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -8,12 +9,17 @@ use std::time::Duration;
 use async_trait::async_trait;
 use q2c_model::sample_catalog::sample_catalog;
 use q2c_model::settings::TenantSettings;
-use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
+use q2c_model::tmf::{
+    EntityRef, EventSubscription, ProductOffering, ProductOfferingPrice, Quote, QuoteItem,
+};
+use serde_json::{Value, json};
 use time::OffsetDateTime;
+use tokio::sync::Notify;
 
 use crate::catalog::{CatalogStore, SettingsSource};
 use crate::clock::Clock;
 use crate::context::{RequestContext, Scope, TenantId};
+use crate::dispatch::{BreakerState, DispatchStatusSink, Downstream, DownstreamAnswer};
 use crate::event_versions::SchemaMajor;
 use crate::fanout::ApplyOutcome;
 use crate::hubs::{HubApi, HubStore, VersionedSubscription};
@@ -35,7 +41,9 @@ type QuoteKey = (String, String);
 /// Quotes and their outbox events, in memory.
 #[derive(Default)]
 pub struct MemoryQuotes {
+    /// Quotes by (tenant, id).
     pub quotes: Mutex<BTreeMap<QuoteKey, StoredQuote>>,
+    /// Every outbox event written, in order.
     pub outbox: Mutex<Vec<OutboxEvent>>,
     /// Product orders (accepting a quote writes here), same keys.
     pub orders: Mutex<BTreeMap<QuoteKey, StoredOrder>>,
@@ -47,6 +55,20 @@ pub struct MemoryQuotes {
 }
 
 impl MemoryQuotes {
+    /// The first outbox event of `event_type` written.
+    ///
+    /// # Panics
+    /// When there is none.
+    pub fn first_event(&self, event_type: &str) -> OutboxEvent {
+        self.outbox
+            .lock()
+            .expect("lock")
+            .iter()
+            .find(|e| e.event_type == event_type)
+            .cloned()
+            .unwrap_or_else(|| panic!("a {event_type} in the outbox"))
+    }
+
     /// While racing ([`MemoryQuotes::raced`]): the first write of quote `id` finds it
     /// changed by another writer (description and version).
     fn race_once(&self, t: &TenantId, id: &str) {
@@ -365,6 +387,16 @@ impl HubStore for ReadOnlyHubs {
     ) -> Result<(), StoreError> {
         unreachable!("the use-cases under test only read subscriptions")
     }
+    async fn create_within(
+        &self,
+        _: &TenantId,
+        _: HubApi,
+        _: &EventSubscription,
+        _: SchemaMajor,
+        _: u64,
+    ) -> Result<bool, StoreError> {
+        unreachable!("the use-cases under test only read subscriptions")
+    }
     async fn delete(&self, _: &TenantId, _: HubApi, _: &str) -> Result<bool, StoreError> {
         unreachable!("the use-cases under test only read subscriptions")
     }
@@ -443,6 +475,7 @@ impl SettingsSource for DefaultSettings {
 /// stands for, kept in order in `sent` (tests pop them from there).
 pub struct SentMessages {
     queue: &'static str,
+    /// What was sent, oldest first.
     pub sent: Mutex<VecDeque<OutgoingMessage>>,
     /// When set, every send fails (to check that nothing is lost).
     pub refuse: Mutex<bool>,
@@ -498,6 +531,25 @@ impl QueueClient for SentMessages {
     }
 }
 
+/// Every message visible on `queue` now, received in batches until none is left; each is
+/// hidden for a minute once received, so it is seen once.
+///
+/// # Panics
+/// When a receive fails.
+pub async fn drain(queues: &dyn QueueClient, queue: &str) -> Vec<ReceivedMessage> {
+    let mut all = Vec::new();
+    loop {
+        let batch = queues
+            .receive(queue, MAX_BATCH, Duration::from_secs(60), Duration::ZERO)
+            .await
+            .expect("receive");
+        if batch.is_empty() {
+            return all;
+        }
+        all.extend(batch);
+    }
+}
+
 /// A stored catalog record: the record, its `lastUpdate`, and whether it is a tombstone.
 pub type CatalogRow<T> = (T, Option<OffsetDateTime>, bool);
 
@@ -522,6 +574,109 @@ pub fn apply_newer<K: Ord, T>(
     ApplyOutcome::Applied
 }
 
+/// The order-dispatch statuses recorded, every update in order.
+#[derive(Default)]
+pub struct MemorySink(pub Mutex<Vec<(String, DispatchUpdate)>>);
+
+#[async_trait]
+impl DispatchStatusSink for MemorySink {
+    async fn record_dispatch(
+        &self,
+        _tenant: &TenantId,
+        order_id: &str,
+        update: DispatchUpdate,
+    ) -> Result<(), StoreError> {
+        self.0
+            .lock()
+            .expect("lock")
+            .push((order_id.to_owned(), update));
+        Ok(())
+    }
+}
+
+impl MemorySink {
+    /// The last status recorded for `order_id`.
+    ///
+    /// # Panics
+    /// When none was.
+    pub fn last(&self, order_id: &str) -> DispatchUpdate {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(id, _)| id == order_id)
+            .map(|(_, u)| u.clone())
+            .expect("a status was recorded")
+    }
+
+    /// The last status recorded for each order.
+    pub fn latest(&self) -> BTreeMap<String, DispatchUpdate> {
+        self.0.lock().expect("lock").iter().cloned().collect()
+    }
+}
+
+/// A downstream whose first call "crashes" right after `inner`'s answer arrived: the answer
+/// is kept in `first_answer`, `answered` is notified, and the call never returns (the test
+/// drops the dispatch, as a dying process would). Later calls pass through.
+pub struct CrashAfterFirstAnswer {
+    inner: Arc<dyn Downstream>,
+    /// Notified when the first answer arrived.
+    pub answered: Arc<Notify>,
+    /// The first call's answer, once it arrived.
+    pub first_answer: Mutex<Option<DownstreamAnswer>>,
+}
+
+impl CrashAfterFirstAnswer {
+    /// Passes calls to `inner`.
+    pub fn new(inner: Arc<dyn Downstream>) -> Self {
+        CrashAfterFirstAnswer {
+            inner,
+            answered: Arc::new(Notify::new()),
+            first_answer: Mutex::new(None),
+        }
+    }
+}
+
+#[async_trait]
+impl Downstream for CrashAfterFirstAnswer {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+    fn call_timeout(&self) -> Duration {
+        self.inner.call_timeout()
+    }
+    async fn post_order(&self, order: &Value, key: &str) -> DownstreamAnswer {
+        let answer = self.inner.post_order(order, key).await;
+        let first = {
+            let mut first_answer = self.first_answer.lock().expect("lock");
+            let first = first_answer.is_none();
+            if first {
+                *first_answer = Some(answer.clone());
+            }
+            first
+        };
+        if first {
+            self.answered.notify_one();
+            std::future::pending::<()>().await;
+        }
+        answer
+    }
+}
+
+/// Asserts a circuit breaker's state changes (from, to) of an outage and its recovery: it
+/// opened first (from closed) and closed last (from half-open).
+pub fn assert_opened_then_closed(transitions: &[(BreakerState, BreakerState)]) {
+    assert_eq!(
+        transitions.first(),
+        Some(&(BreakerState::Closed, BreakerState::Open))
+    );
+    assert_eq!(
+        transitions.last(),
+        Some(&(BreakerState::HalfOpen, BreakerState::Closed))
+    );
+}
+
 /// A clock tests can move.
 pub struct TestClock(pub Mutex<OffsetDateTime>);
 
@@ -533,12 +688,22 @@ impl Clock for TestClock {
 
 /// Everything a use-case test needs.
 pub struct Fixture {
+    /// The quote, order and product store behind `ports`.
     pub quotes: Arc<MemoryQuotes>,
+    /// The clock behind `ports`, at 2026-11-27 12:00 UTC until moved.
     pub clock: Arc<TestClock>,
+    /// Every port, in memory.
     pub ports: Ports,
 }
 
+impl Default for Fixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Fixture {
+    /// Empty stores, the sample catalog, default settings.
     pub fn new() -> Self {
         let quotes = Arc::new(MemoryQuotes::default());
         let clock = Arc::new(TestClock(Mutex::new(
@@ -566,6 +731,7 @@ impl Fixture {
         quote_service(self.ports.clone())
     }
 
+    /// Moves the clock on by `by`.
     pub fn advance(&self, by: time::Duration) {
         *self.clock.0.lock().expect("lock") += by;
     }
@@ -589,6 +755,23 @@ pub fn tenant(name: &str) -> TenantId {
     TenantId::parse(name).expect("valid tenant")
 }
 
+/// A quote item of `quantity` × `offering`.
+pub fn item(offering: &str, quantity: i64) -> QuoteItem {
+    QuoteItem {
+        quantity: Some(quantity),
+        product_offering: Some(EntityRef::to(offering)),
+        ..QuoteItem::default()
+    }
+}
+
+/// A quote of `items`, nothing else set.
+pub fn quote_of(items: Vec<QuoteItem>) -> Quote {
+    Quote {
+        quote_item: items,
+        ..Quote::default()
+    }
+}
+
 /// A caller of `tenant` with `scopes`.
 pub fn caller(tenant: &str, scopes: &[Scope]) -> RequestContext {
     RequestContext {
@@ -598,4 +781,82 @@ pub fn caller(tenant: &str, scopes: &[Scope]) -> RequestContext {
         scopes: scopes.iter().copied().collect(),
         correlation_id: "corr-1".to_owned(),
     }
+}
+
+/// Three offerings of an unknown `@type` and their prices, for the extensibility tests:
+/// `slice-open` defines no characteristics (any pass through) and has a `penalty` price;
+/// `slice-strict` defines a mandatory `sliceType` (eMBB or URLLC) and an optional
+/// `latencyMs` from 1 to 50; `slice-expired` is no longer valid.
+pub fn slice_catalog() -> (Vec<ProductOffering>, Vec<ProductOfferingPrice>) {
+    let offerings = serde_json::from_value(json!([
+        {"id": "slice-open", "@type": "FiveGSliceOffering", "lifecycleStatus": "Launched",
+         "productOfferingPrice": [{"id": "slice-monthly"}, {"id": "slice-exit-penalty"}]},
+        {"id": "slice-strict", "@type": "FiveGSliceOffering", "lifecycleStatus": "Launched",
+         "productOfferingPrice": [{"id": "slice-monthly"}],
+         "prodSpecCharValueUse": [
+             {"name": "sliceType", "minCardinality": 1, "maxCardinality": 1,
+              "productSpecCharacteristicValue": [{"value": "eMBB"}, {"value": "URLLC"}]},
+             {"name": "latencyMs", "valueType": "number",
+              "productSpecCharacteristicValue": [{"valueFrom": 1, "valueTo": 50}]}
+         ]},
+        {"id": "slice-expired", "@type": "FiveGSliceOffering",
+         "validFor": {"endDateTime": "2026-01-01T00:00:00Z"},
+         "productOfferingPrice": [{"id": "slice-monthly"}]}
+    ]))
+    .expect("offerings");
+    let prices = serde_json::from_value(json!([
+        {"id": "slice-monthly", "priceType": "recurring", "recurringChargePeriodType": "month",
+         "price": {"unit": "EUR", "value": 100}},
+        {"id": "slice-exit-penalty", "priceType": "penalty", "name": "Early exit",
+         "price": {"unit": "EUR", "value": 500}}
+    ]))
+    .expect("prices");
+    (offerings, prices)
+}
+
+/// A quote item for `slice-open` with unknowns on the item, its product, its characteristics
+/// and its offering.
+pub fn rich_item() -> Value {
+    json!({
+        "@type": "SliceQuoteItem",
+        "x-channelHint": {"partner": "p-7", "score": 0.125},
+        "productOffering": {"id": "slice-open", "@referredType": "FiveGSliceOffering",
+                            "x-catalogRevision": 42},
+        "product": {
+            "@type": "FiveGSliceProduct",
+            "@baseType": "Product",
+            "@schemaLocation": "https://schemas.example/FiveGSliceProduct.json",
+            "sliceProfile": {"isolation": "physical", "areas": ["DE-BE", "DE-HH"]},
+            "productCharacteristic": [
+                {"name": "sliceLatencyMs", "valueType": "x-latency",
+                 "value": {"p99": 12.5, "unit": "ms", "nested": [1, null, true]},
+                 "@type": "LatencyCharacteristic", "x-measuredBy": "probe-3"},
+                {"name": "neverSeenBefore", "value": [1, "two", {"three": 3}]}
+            ]
+        }
+    })
+}
+
+/// Asserts the prices a `slice-open` item ([`rich_item`]) is quoted or ordered with: its item
+/// prices and the totals are each a recurring then a penalty line (the penalty never inside
+/// the recurring one), the totals 100 and 500.
+pub fn assert_slice_open_prices(item_prices: &Value, total_prices: &Value) {
+    let types = |prices: &Value| -> Vec<String> {
+        prices
+            .as_array()
+            .expect("prices")
+            .iter()
+            .map(|p| p["priceType"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    assert_eq!(types(item_prices), ["recurring", "penalty"]);
+    assert_eq!(types(total_prices), ["recurring", "penalty"]);
+    assert_eq!(
+        total_prices[0]["price"]["dutyFreeAmount"]["value"],
+        json!(100)
+    );
+    assert_eq!(
+        total_prices[1]["price"]["dutyFreeAmount"]["value"],
+        json!(500)
+    );
 }

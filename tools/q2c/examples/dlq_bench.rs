@@ -141,95 +141,48 @@ impl<B> CountingBackend<B> {
     }
 }
 
-#[async_trait]
-impl<B: DlqBackend> DlqBackend for CountingBackend<B> {
-    fn resolve(&self, queue: &str) -> String {
-        self.inner.resolve(queue)
-    }
+/// `impl DlqBackend for CountingBackend`, each async method named once with the SQS request
+/// it counts as (`None`: it makes none): the call is counted and passed to the inner backend.
+macro_rules! counting_dlq_backend {
+    ($(fn $method:ident($($arg:ident: $ty:ty),*) -> $out:ty => $request:expr;)*) => {
+        #[async_trait]
+        impl<B: DlqBackend> DlqBackend for CountingBackend<B> {
+            fn resolve(&self, queue: &str) -> String {
+                self.inner.resolve(queue)
+            }
 
-    async fn dead_letter_queues(&self) -> Result<Vec<DeadLetterQueue>, QueueError> {
-        self.record("ListQueues");
-        self.inner.dead_letter_queues().await
-    }
+            $(
+                async fn $method(&self, $($arg: $ty),*) -> $out {
+                    if let Some(request) = $request {
+                        self.record(request);
+                    }
+                    self.inner.$method($($arg),*).await
+                }
+            )*
+        }
+    };
+}
 
-    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
-        self.record("GetQueueAttributes");
-        self.inner.counts(queue).await
-    }
-
-    async fn exact_summary(&self, queue: &str) -> Result<Option<ExactSummary>, QueueError> {
-        self.inner.exact_summary(queue).await
-    }
-
-    async fn receive(
-        &self,
-        queue: &str,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<DlqMessage>, QueueError> {
-        self.record("ReceiveMessage");
-        self.inner.receive(queue, max, visibility, wait).await
-    }
-
-    async fn send_batch(
-        &self,
-        queue: &str,
-        messages: &[DlqOutgoing],
-    ) -> Result<SendOutcome, QueueError> {
-        self.record("SendMessageBatch");
-        self.inner.send_batch(queue, messages).await
-    }
-
-    async fn delete_batch(
-        &self,
-        queue: &str,
-        receipt_handles: &[String],
-    ) -> Result<(), QueueError> {
-        self.record("DeleteMessageBatch");
-        self.inner.delete_batch(queue, receipt_handles).await
-    }
-
-    async fn release_batch(
-        &self,
-        queue: &str,
-        receipt_handles: &[String],
-    ) -> Result<(), QueueError> {
-        self.record("ChangeMessageVisibilityBatch");
-        self.inner.release_batch(queue, receipt_handles).await
-    }
-
-    async fn purge(&self, queue: &str) -> Result<(), QueueError> {
-        self.record("PurgeQueue");
-        self.inner.purge(queue).await
-    }
-
-    async fn still_queued(
-        &self,
-        queue: &str,
-        message_ids: &[String],
-    ) -> Result<Option<BTreeSet<String>>, QueueError> {
-        // No SQS request: the local engine's lookup, or `None` on SQS.
-        self.inner.still_queued(queue, message_ids).await
-    }
-
-    async fn start_move_task(
-        &self,
-        source: &str,
-        destination: Option<&str>,
-        rate: Option<u32>,
-    ) -> Result<String, MoveTaskError> {
-        self.record("StartMessageMoveTask");
-        self.inner.start_move_task(source, destination, rate).await
-    }
-
-    async fn move_tasks(&self, source: &str) -> Result<Vec<MoveTask>, MoveTaskError> {
-        self.record("ListMessageMoveTasks");
-        self.inner.move_tasks(source).await
-    }
-
-    async fn cancel_move_task(&self, task_handle: &str) -> Result<u64, MoveTaskError> {
-        self.record("CancelMessageMoveTask");
-        self.inner.cancel_move_task(task_handle).await
-    }
+counting_dlq_backend! {
+    fn dead_letter_queues() -> Result<Vec<DeadLetterQueue>, QueueError> => Some("ListQueues");
+    fn counts(queue: &str) -> Result<QueueCounts, QueueError> => Some("GetQueueAttributes");
+    fn exact_summary(queue: &str) -> Result<Option<ExactSummary>, QueueError> => None;
+    fn receive(queue: &str, max: usize, visibility: Duration, wait: Duration)
+        -> Result<Vec<DlqMessage>, QueueError> => Some("ReceiveMessage");
+    fn send_batch(queue: &str, messages: &[DlqOutgoing])
+        -> Result<SendOutcome, QueueError> => Some("SendMessageBatch");
+    fn delete_batch(queue: &str, receipt_handles: &[String])
+        -> Result<(), QueueError> => Some("DeleteMessageBatch");
+    fn release_batch(queue: &str, receipt_handles: &[String])
+        -> Result<(), QueueError> => Some("ChangeMessageVisibilityBatch");
+    fn purge(queue: &str) -> Result<(), QueueError> => Some("PurgeQueue");
+    // The local engine's lookup, or `None` on SQS.
+    fn still_queued(queue: &str, message_ids: &[String])
+        -> Result<Option<BTreeSet<String>>, QueueError> => None;
+    fn start_move_task(source: &str, destination: Option<&str>, rate: Option<u32>)
+        -> Result<String, MoveTaskError> => Some("StartMessageMoveTask");
+    fn move_tasks(source: &str)
+        -> Result<Vec<MoveTask>, MoveTaskError> => Some("ListMessageMoveTasks");
+    fn cancel_move_task(task_handle: &str)
+        -> Result<u64, MoveTaskError> => Some("CancelMessageMoveTask");
 }

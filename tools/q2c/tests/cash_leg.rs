@@ -9,8 +9,9 @@ use q2c_testkit::poll::eventually;
 use std::time::Duration;
 
 use q2c_local::{SqliteQueues, SqliteStore};
-use q2c_service::messaging::{QueueClient, ReceivedMessage, queues};
+use q2c_service::messaging::queues;
 use q2c_service::ports::OutboxStore;
+use q2c_service::testing::drain;
 use serde_json::{Value, json};
 
 mod local_common;
@@ -29,21 +30,6 @@ async fn start(complete_after: Duration) -> Local {
         config.complete_orders_after = Some(complete_after);
     })
     .await
-}
-
-/// Every message on `queue` now (each hidden for a minute once received).
-async fn drain(queues: &SqliteQueues, queue: &str) -> Vec<ReceivedMessage> {
-    let mut all = Vec::new();
-    loop {
-        let got = queues
-            .receive(queue, 10, Duration::from_secs(60), Duration::ZERO)
-            .await
-            .expect("receive");
-        if got.is_empty() {
-            return all;
-        }
-        all.extend(got);
-    }
 }
 
 /// The accepted quote of the scenario: fibre (its promotion applies by itself) and two
@@ -139,14 +125,10 @@ async fn a_completed_order_reaches_billing_once_per_product_at_the_quoted_prices
         "exactly one message per product: {billed:#?}"
     );
 
-    let create_event = q2c_testkit::tmf637::validator("ProductCreateEvent");
     let mut offerings = Vec::new();
     for message in &billed {
         let body: Value = serde_json::from_str(&message.body).expect("JSON");
-        let errors: Vec<String> = create_event
-            .iter_errors(&body)
-            .map(|e| format!("{e} at {}", e.instance_path()))
-            .collect();
+        let errors = q2c_testkit::tmf637::errors("ProductCreateEvent", &body);
         assert!(
             errors.is_empty(),
             "not a TMF637 v4 ProductCreateEvent: {errors:#?}"

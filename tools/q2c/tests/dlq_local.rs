@@ -26,44 +26,19 @@ fn fixture() -> Fixture {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_list_shows_counts_and_reasons_of_1000_messages() {
-    dlq_common::list_shows_counts_and_reasons(&fixture()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_filtered_redrive_moves_exactly_the_matching() {
-    dlq_common::filtered_redrive_moves_exactly_the_matching(&fixture()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_interrupted_redrive_loses_nothing() {
-    dlq_common::interrupted_redrive_loses_nothing(&fixture()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_export_purge_replay_restores_everything() {
-    dlq_common::export_purge_replay_restores_everything(&fixture()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_redrive_reports_the_refused_again_and_ends() {
-    dlq_common::redrive_reports_the_refused_again_and_ends(&fixture(), "message-ids").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_without_a_consumer_the_wait_ends_at_the_settle_timeout() {
-    dlq_common::without_a_consumer_the_wait_ends_at_the_settle_timeout(&fixture()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_max_messages_bounds_the_move() {
-    dlq_common::max_messages_bounds_the_move(&fixture()).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn local_dry_run_changes_nothing() {
-    dlq_common::dry_run_changes_nothing(&fixture()).await;
+dlq_common::scenario_tests! {
+    fixture = fixture();
+    local_list_shows_counts_and_reasons_of_1000_messages => list_shows_counts_and_reasons();
+    local_filtered_redrive_moves_exactly_the_matching =>
+        filtered_redrive_moves_exactly_the_matching();
+    local_interrupted_redrive_loses_nothing => interrupted_redrive_loses_nothing();
+    local_export_purge_replay_restores_everything => export_purge_replay_restores_everything();
+    local_redrive_reports_the_refused_again_and_ends =>
+        redrive_reports_the_refused_again_and_ends("message-ids");
+    local_without_a_consumer_the_wait_ends_at_the_settle_timeout =>
+        without_a_consumer_the_wait_ends_at_the_settle_timeout();
+    local_max_messages_bounds_the_move => max_messages_bounds_the_move();
+    local_dry_run_changes_nothing => dry_run_changes_nothing();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

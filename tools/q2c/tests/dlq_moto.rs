@@ -35,52 +35,19 @@ async fn fixture() -> Fixture {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn moto_list_shows_counts_and_reasons_of_1000_messages() {
-    q2c_testkit::require_moto!();
-    dlq_common::list_shows_counts_and_reasons(&fixture().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn moto_filtered_redrive_moves_exactly_the_matching() {
-    q2c_testkit::require_moto!();
-    dlq_common::filtered_redrive_moves_exactly_the_matching(&fixture().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn moto_interrupted_redrive_loses_nothing() {
-    q2c_testkit::require_moto!();
-    dlq_common::interrupted_redrive_loses_nothing(&fixture().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn moto_export_purge_replay_restores_everything() {
-    q2c_testkit::require_moto!();
-    dlq_common::export_purge_replay_restores_everything(&fixture().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn moto_redrive_reports_the_refused_again_and_ends() {
-    q2c_testkit::require_moto!();
-    dlq_common::redrive_reports_the_refused_again_and_ends(&fixture().await, "empty-queue").await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn moto_without_a_consumer_the_wait_ends_at_the_settle_timeout() {
-    q2c_testkit::require_moto!();
-    dlq_common::without_a_consumer_the_wait_ends_at_the_settle_timeout(&fixture().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn moto_max_messages_bounds_the_move() {
-    q2c_testkit::require_moto!();
-    dlq_common::max_messages_bounds_the_move(&fixture().await).await;
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn moto_dry_run_changes_nothing() {
-    q2c_testkit::require_moto!();
-    dlq_common::dry_run_changes_nothing(&fixture().await).await;
+dlq_common::scenario_tests! {
+    fixture = fixture().await, guard = { q2c_testkit::require_moto!(); };
+    moto_list_shows_counts_and_reasons_of_1000_messages => list_shows_counts_and_reasons();
+    moto_filtered_redrive_moves_exactly_the_matching =>
+        filtered_redrive_moves_exactly_the_matching();
+    moto_interrupted_redrive_loses_nothing => interrupted_redrive_loses_nothing();
+    moto_export_purge_replay_restores_everything => export_purge_replay_restores_everything();
+    moto_redrive_reports_the_refused_again_and_ends =>
+        redrive_reports_the_refused_again_and_ends("empty-queue");
+    moto_without_a_consumer_the_wait_ends_at_the_settle_timeout =>
+        without_a_consumer_the_wait_ends_at_the_settle_timeout();
+    moto_max_messages_bounds_the_move => max_messages_bounds_the_move();
+    moto_dry_run_changes_nothing => dry_run_changes_nothing();
 }
 
 /// Moto has no StartMessageMoveTask: `--move-task` says so and moves the messages itself,

@@ -8,22 +8,24 @@ use std::io::BufRead;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_trait::async_trait;
 use q2c_downstream::fake::{DownstreamConfig, serve};
 use q2c_downstream::{HttpDownstream, HttpDownstreamConfig, NoCredential, TokioSleeper};
 use q2c_local::{Poller, SqliteQueues, SqliteStore};
 use q2c_service::TenantId;
 use q2c_service::dispatch::{
-    BreakerState, CircuitBreaker, DispatchClaim, DispatchOutcome, DispatchStatus,
-    DispatchStatusSink, DispatchUpdate, Downstream, DownstreamAnswer, OrderDispatch, RetrySchedule,
+    BreakerState, CircuitBreaker, DispatchClaim, DispatchOutcome, DispatchStatus, Downstream,
+    DownstreamAnswer, OrderDispatch, RetrySchedule,
 };
 use q2c_service::messaging::{
     OutgoingMessage, ParsedMessage, attributes, dlq_name, parse_message, queues,
 };
-use q2c_service::ports::{Clock, StoreError, SystemClock};
+use q2c_service::ports::{Clock, SystemClock};
+use q2c_service::testing::{
+    CrashAfterFirstAnswer, MemorySink, TestClock, assert_opened_then_closed,
+};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::oneshot;
 
 const TENANT: &str = "acme";
 
@@ -51,30 +53,6 @@ async fn received(url: &str) -> (BTreeMap<String, Value>, u64, u64) {
         .map(|e| (e["externalId"].as_str().unwrap().to_owned(), e))
         .collect();
     (by_id, total, down)
-}
-
-#[derive(Default)]
-struct MemorySink(Mutex<BTreeMap<String, DispatchUpdate>>);
-
-#[async_trait]
-impl DispatchStatusSink for MemorySink {
-    async fn record_dispatch(
-        &self,
-        _tenant: &TenantId,
-        order_id: &str,
-        update: DispatchUpdate,
-    ) -> Result<(), StoreError> {
-        self.0.lock().unwrap().insert(order_id.to_owned(), update);
-        Ok(())
-    }
-}
-
-struct ManualClock(Mutex<OffsetDateTime>);
-
-impl Clock for ManualClock {
-    fn now(&self) -> OffsetDateTime {
-        *self.0.lock().unwrap()
-    }
 }
 
 struct Setup {
@@ -267,7 +245,7 @@ async fn a_refused_order_reaches_the_dlq_with_the_downstreams_reason() {
             && reason.contains("forbidden-offering"),
         "{reason}"
     );
-    let sink = s.sink.0.lock().unwrap();
+    let sink = s.sink.latest();
     assert_eq!(sink["o-bad"].status, DispatchStatus::Failed);
     assert_eq!(sink["o-good"].status, DispatchStatus::Dispatched);
 }
@@ -335,7 +313,7 @@ async fn with_random_failures_every_order_is_received_exactly_once() {
         };
         assert_eq!(downstream_id.as_deref(), entry["id"].as_str(), "{order_id}");
     }
-    let sink = s.sink.0.lock().unwrap();
+    let sink = s.sink.latest();
     assert_eq!(sink.len(), 200);
     assert!(
         sink.values()
@@ -429,62 +407,21 @@ async fn an_outage_costs_at_most_threshold_plus_one_probe_per_window() {
         30
     );
     let transitions = transitions.lock().unwrap();
-    assert_eq!(
-        transitions.first(),
-        Some(&(BreakerState::Closed, BreakerState::Open))
-    );
-    assert_eq!(
-        transitions.last(),
-        Some(&(BreakerState::HalfOpen, BreakerState::Closed))
-    );
-}
-
-/// Passes calls to the real client; the first one "crashes" right after the downstream's
-/// answer arrived (it never returns, and the test drops the dispatch).
-struct CrashAfterFirstAnswer {
-    inner: Arc<HttpDownstream>,
-    answered: Arc<Notify>,
-    calls: Mutex<u32>,
-}
-
-#[async_trait]
-impl Downstream for CrashAfterFirstAnswer {
-    fn name(&self) -> &str {
-        "oms"
-    }
-    fn call_timeout(&self) -> Duration {
-        self.inner.call_timeout()
-    }
-    async fn post_order(&self, order: &Value, key: &str) -> DownstreamAnswer {
-        let answer = self.inner.post_order(order, key).await;
-        let first = {
-            let mut calls = self.calls.lock().unwrap();
-            *calls += 1;
-            *calls == 1
-        };
-        if first {
-            assert!(
-                matches!(answer, DownstreamAnswer::Http { status: 201, .. }),
-                "{answer:?}"
-            );
-            self.answered.notify_one();
-            std::future::pending::<()>().await;
-        }
-        answer
-    }
+    assert_opened_then_closed(&transitions);
 }
 
 #[tokio::test]
 async fn a_crash_after_the_downstreams_2xx_leaves_one_dispatch_and_one_duplicate_post_at_most() {
     let (url, _stop) = start(DownstreamConfig::default()).await;
-    let clock = Arc::new(ManualClock(Mutex::new(OffsetDateTime::now_utc())));
-    let answered = Arc::new(Notify::new());
-    let downstream = Arc::new(CrashAfterFirstAnswer {
-        inner: http_downstream(&url),
-        answered: answered.clone(),
-        calls: Mutex::new(0),
-    });
-    let s = setup(downstream, clock.clone(), 5, Duration::from_secs(10));
+    let clock = Arc::new(TestClock(Mutex::new(OffsetDateTime::now_utc())));
+    let downstream = Arc::new(CrashAfterFirstAnswer::new(http_downstream(&url)));
+    let answered = downstream.answered.clone();
+    let s = setup(
+        downstream.clone(),
+        clock.clone(),
+        5,
+        Duration::from_secs(10),
+    );
     let deadline = clock.now() + Duration::from_secs(30);
 
     // The failpoint: the invocation is dropped right after the 2xx, before any bookkeeping.
@@ -492,7 +429,15 @@ async fn a_crash_after_the_downstreams_2xx_leaves_one_dispatch_and_one_duplicate
         outcome = s.dispatch.dispatch(message("o-crash"), deadline) => panic!("returned {outcome:?}"),
         () = answered.notified() => {}
     }
-    assert!(s.sink.0.lock().unwrap().is_empty());
+    let first_answer = downstream.first_answer.lock().unwrap().clone();
+    assert!(
+        matches!(
+            first_answer,
+            Some(DownstreamAnswer::Http { status: 201, .. })
+        ),
+        "{first_answer:?}"
+    );
+    assert!(s.sink.latest().is_empty());
 
     // Redelivered while the dead invocation's lease holds: nothing is called.
     let early = s.dispatch.dispatch(message("o-crash"), deadline).await;
@@ -530,8 +475,5 @@ async fn a_crash_after_the_downstreams_2xx_leaves_one_dispatch_and_one_duplicate
             if Some(id.as_str()) == entries["o-crash"]["id"].as_str()),
         "{claim:?}"
     );
-    assert_eq!(
-        s.sink.0.lock().unwrap()["o-crash"].status,
-        DispatchStatus::Dispatched
-    );
+    assert_eq!(s.sink.last("o-crash").status, DispatchStatus::Dispatched);
 }

@@ -6,19 +6,19 @@
 //! nothing is left on or dead-lettered from either queue (a continuation over its hop bound
 //! would be).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use q2c_embedded::consumers::{Consumers, ConsumersConfig, ensure_continuation_queue};
 use q2c_local::{FileSettings, SqliteQueues, SqliteStore};
 use q2c_model::sample_catalog::sample_catalog;
-use q2c_model::tmf::{EntityRef, Quote, QuoteItem};
-use q2c_service::context::{RequestContext, Scope, TenantId};
+use q2c_service::context::{Scope, TenantId};
 use q2c_service::fanout::FanoutConfig;
 use q2c_service::messaging::{OutgoingMessage, dlq_name, queues};
 use q2c_service::ports::SystemClock;
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
+use q2c_service::testing::{caller, item, quote_of};
 use q2c_testkit::poll::eventually;
 use serde_json::json;
 
@@ -50,21 +50,8 @@ async fn a_change_on_500_open_quotes_runs_in_8_segments_and_reprices_each_once()
     let mut quotes = Vec::new();
     for i in 0..QUOTES {
         let tenant = &tenants[i % tenants.len()];
-        let ctx = RequestContext {
-            tenant: tenant.clone(),
-            subject: "fanout-local".to_owned(),
-            subject_name: None,
-            scopes: [Scope::QuoteWrite].into_iter().collect(),
-            correlation_id: "fanout-local".to_owned(),
-        };
-        let quote = Quote {
-            quote_item: vec![QuoteItem {
-                quantity: Some(1),
-                product_offering: Some(EntityRef::to("mobile-l".to_owned())),
-                ..QuoteItem::default()
-            }],
-            ..Quote::default()
-        };
+        let ctx = caller(tenant.as_str(), &[Scope::QuoteWrite]);
+        let quote = quote_of(vec![item("mobile-l", 1)]);
         let stored = service.create(&ctx, quote).await.expect("create quote");
         quotes.push((tenant.clone(), stored.id().to_owned()));
     }
@@ -99,10 +86,7 @@ async fn a_change_on_500_open_quotes_runs_in_8_segments_and_reprices_each_once()
         .queue_client()
         .send_batch(
             queues::PRICING_CHANGES,
-            &[OutgoingMessage {
-                body: body.to_string(),
-                attributes: BTreeMap::new(),
-            }],
+            &[OutgoingMessage::with_body(body.to_string())],
         )
         .await
         .expect("send");

@@ -1,17 +1,13 @@
 //! The TMF620 listener: validation, scope, enqueueing on `pricing-changes`, 201 with the
 //! event, 503 without a queue or when the queue fails.
 
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, header};
 use q2c_service::Scope;
-use q2c_service::messaging::{
-    OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
-};
+use q2c_service::testing::SentMessages;
 use serde_json::{Value, json};
 
 use super::{Reply, assert_error, json_req, req_as, send, send_post, state};
@@ -19,55 +15,11 @@ use crate::router;
 
 const LISTENER: &str = "/tmf-api/productCatalogManagement/v4/listener";
 
-/// Records sends; fails every send when `down`.
-#[derive(Default)]
-struct RecordingQueue {
-    sent: Mutex<Vec<(String, OutgoingMessage)>>,
-    down: bool,
-}
-
-#[async_trait]
-impl QueueClient for RecordingQueue {
-    async fn send_batch(
-        &self,
-        queue: &str,
-        messages: &[OutgoingMessage],
-    ) -> Result<SendOutcome, QueueError> {
-        if self.down {
-            return Err(QueueError::Backend("queue down".into()));
-        }
-        let mut sent = self.sent.lock().expect("lock");
-        sent.extend(messages.iter().map(|m| (queue.to_owned(), m.clone())));
-        Ok(SendOutcome {
-            sent: vec![(0, "m-1".to_owned())],
-            failed: Vec::new(),
-        })
-    }
-    async fn receive(
-        &self,
-        _: &str,
-        _: usize,
-        _: Duration,
-        _: Duration,
-    ) -> Result<Vec<ReceivedMessage>, QueueError> {
-        unreachable!("the listener only sends")
-    }
-    async fn delete_batch(&self, _: &str, _: &[String]) -> Result<(), QueueError> {
-        unreachable!("the listener only sends")
-    }
-    async fn change_visibility(&self, _: &str, _: &str, _: Duration) -> Result<(), QueueError> {
-        unreachable!("the listener only sends")
-    }
-    async fn counts(&self, _: &str) -> Result<QueueCounts, QueueError> {
-        unreachable!("the listener only sends")
-    }
-}
-
-fn app_with_queue(down: bool) -> (Router, Arc<RecordingQueue>) {
-    let queue = Arc::new(RecordingQueue {
-        down,
-        ..RecordingQueue::default()
-    });
+/// The listener's queue: every send must go to `pricing-changes` (it asserts so); each
+/// send fails when `down`.
+fn app_with_queue(down: bool) -> (Router, Arc<SentMessages>) {
+    let queue = Arc::new(SentMessages::to("pricing-changes"));
+    *queue.refuse.lock().expect("lock") = down;
     (router(state().with_pricing_queue(queue.clone())), queue)
 }
 
@@ -108,8 +60,7 @@ async fn a_valid_event_is_enqueued_and_answered_201_with_the_event() {
     );
     let sent = queue.sent.lock().expect("lock");
     assert_eq!(sent.len(), 1);
-    let (name, message) = &sent[0];
-    assert_eq!(name, "pricing-changes");
+    let message = &sent[0];
     assert_eq!(message.body, body, "the event travels as posted");
     assert_eq!(
         message.attributes["eventType"],
@@ -229,8 +180,7 @@ async fn offering_events_are_enqueued_and_invalid_ones_refused_naming_the_field(
     {
         let sent = queue.sent.lock().expect("lock");
         assert_eq!(sent.len(), 1);
-        assert_eq!(sent[0].0, "pricing-changes");
-        assert_eq!(sent[0].1.body, body, "the event travels as posted");
+        assert_eq!(sent[0].body, body, "the event travels as posted");
     }
 
     let undated = json!({

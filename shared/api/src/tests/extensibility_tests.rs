@@ -4,19 +4,13 @@
 //! `ProductOrderCreateEvent` body for the dispatch); characteristic errors are 400 and
 //! unsellable offerings 422, as TMF630 bodies. The quote and order stores are in memory.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use async_trait::async_trait;
 use axum::Router;
 use axum::http::header;
 use q2c_model::sample_catalog::sample_catalog;
-use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
-use q2c_service::TenantId;
-use q2c_service::orders::{DispatchUpdate, OrderStore, StoredOrder};
-use q2c_service::ports::{
-    Listing, OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, StoreError, StoredQuote,
-};
+use q2c_service::ports::Ports;
+use q2c_service::testing::{MemoryQuotes, assert_slice_open_prices, rich_item, slice_catalog};
 use q2c_service::{QuoteService, QuoteServiceConfig};
 use serde_json::{Value, json};
 
@@ -26,153 +20,20 @@ use crate::{ApiConfig, AppState, Authenticator, JwtKey, JwtVerifier, router};
 const QUOTES: &str = "/tmf-api/quoteManagement/v4/quote";
 const ORDERS: &str = "/tmf-api/productOrderingManagement/v4/productOrder";
 
-type Key = (String, String);
-
-/// Quotes, orders and outbox events in memory, with the version checks of the real stores.
-#[derive(Default)]
-struct MemoryStore {
-    quotes: Mutex<BTreeMap<Key, StoredQuote>>,
-    orders: Mutex<BTreeMap<Key, StoredOrder>>,
-    outbox: Mutex<Vec<OutboxEvent>>,
-}
-
-fn key(t: &TenantId, id: &str) -> Key {
-    (t.as_str().to_owned(), id.to_owned())
-}
-
-#[async_trait]
-impl QuoteStore for MemoryStore {
-    async fn insert(
-        &self,
-        t: &TenantId,
-        q: &StoredQuote,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.quotes
-            .lock()
-            .expect("lock")
-            .insert(key(t, q.id()), q.clone());
-        self.outbox.lock().expect("lock").extend_from_slice(ev);
-        Ok(())
-    }
-    async fn get(&self, t: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
-        Ok(self.quotes.lock().expect("lock").get(&key(t, id)).cloned())
-    }
-    /// Writes `q` if the stored version is `expected`, with the version check of the real
-    /// stores.
-    async fn update(
-        &self,
-        t: &TenantId,
-        q: &StoredQuote,
-        expected: u64,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        let mut quotes = self.quotes.lock().expect("lock");
-        match quotes.get(&key(t, q.id())) {
-            Some(current) if current.version == expected => {}
-            _ => return Err(StoreError::VersionConflict),
-        }
-        quotes.insert(key(t, q.id()), q.clone());
-        self.outbox.lock().expect("lock").extend_from_slice(ev);
-        Ok(())
-    }
-    async fn accept(
-        &self,
-        t: &TenantId,
-        q: &StoredQuote,
-        expected: u64,
-        order: &StoredOrder,
-        ev: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        self.update(t, q, expected, ev).await?;
-        let id = order.order.id.clone().unwrap_or_default();
-        self.orders
-            .lock()
-            .expect("lock")
-            .insert(key(t, &id), order.clone());
-        Ok(())
-    }
-    async fn delete(
-        &self,
-        _: &TenantId,
-        _: &str,
-        _: u64,
-        _: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        unreachable!("not deleted here")
-    }
-    async fn list(
-        &self,
-        _: &TenantId,
-        _: &QuoteFilter,
-        _: Page,
-    ) -> Result<Listing<StoredQuote>, StoreError> {
-        unreachable!("not listed here")
-    }
-}
-
-#[async_trait]
-impl OrderStore for MemoryStore {
-    async fn get(&self, t: &TenantId, id: &str) -> Result<Option<StoredOrder>, StoreError> {
-        Ok(self.orders.lock().expect("lock").get(&key(t, id)).cloned())
-    }
-    async fn list(&self, _: &TenantId, _: Page) -> Result<Listing<StoredOrder>, StoreError> {
-        unreachable!("not listed here")
-    }
-    async fn record_dispatch(
-        &self,
-        _: &TenantId,
-        _: &str,
-        _: DispatchUpdate,
-    ) -> Result<(), StoreError> {
-        unreachable!("not dispatched here")
-    }
-    async fn record_state_change(
-        &self,
-        _: &TenantId,
-        _: &StoredOrder,
-        _: u64,
-        _: &[q2c_service::inventory::StoredProduct],
-        _: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        unreachable!("no state changes here")
-    }
-}
-
-/// The sample catalog plus `slice-open` (unknown `@type`, no characteristic uses, a recurring
-/// and a `penalty` price) and `slice-strict` (a mandatory `sliceType`: eMBB or URLLC).
+/// The sample catalog plus the slice offerings and prices ([`slice_catalog`]).
 fn catalog(fakes: &fakes::Fakes) {
     let sample = sample_catalog();
-    let mut offerings: Vec<ProductOffering> = sample.offerings().cloned().collect();
-    let mut prices: Vec<ProductOfferingPrice> = sample.prices().cloned().collect();
-    offerings.extend(
-        serde_json::from_value::<Vec<ProductOffering>>(json!([
-            {"id": "slice-open", "@type": "FiveGSliceOffering", "lifecycleStatus": "Launched",
-             "productOfferingPrice": [{"id": "slice-monthly"}, {"id": "slice-exit-penalty"}]},
-            {"id": "slice-strict", "@type": "FiveGSliceOffering",
-             "productOfferingPrice": [{"id": "slice-monthly"}],
-             "prodSpecCharValueUse": [{"name": "sliceType", "minCardinality": 1,
-                 "productSpecCharacteristicValue": [{"value": "eMBB"}, {"value": "URLLC"}]}]}
-        ]))
-        .expect("offerings"),
-    );
-    prices.extend(
-        serde_json::from_value::<Vec<ProductOfferingPrice>>(json!([
-            {"id": "slice-monthly", "priceType": "recurring", "recurringChargePeriodType": "month",
-             "price": {"unit": "EUR", "value": 100}},
-            {"id": "slice-exit-penalty", "priceType": "penalty", "name": "Early exit",
-             "price": {"unit": "EUR", "value": 500}}
-        ]))
-        .expect("prices"),
-    );
-    *fakes.catalog.offerings.lock().expect("lock") = offerings;
-    *fakes.catalog.prices.lock().expect("lock") = prices;
+    let (slice_offerings, slice_prices) = slice_catalog();
+    *fakes.catalog.offerings.lock().expect("lock") =
+        sample.offerings().cloned().chain(slice_offerings).collect();
+    *fakes.catalog.prices.lock().expect("lock") =
+        sample.prices().cloned().chain(slice_prices).collect();
 }
 
-fn app() -> (Router, Arc<MemoryStore>) {
+fn app() -> (Router, Arc<MemoryQuotes>) {
     let fakes = fakes::Fakes::default();
     catalog(&fakes);
-    let store = Arc::new(MemoryStore::default());
+    let store = Arc::new(MemoryQuotes::default());
     let ports = Ports {
         quotes: store.clone(),
         orders: store.clone(),
@@ -195,27 +56,6 @@ fn app() -> (Router, Arc<MemoryStore>) {
     (router(state), store)
 }
 
-fn rich_item() -> Value {
-    json!({
-        "@type": "SliceQuoteItem",
-        "x-channelHint": {"partner": "p-7", "score": 0.125},
-        "productOffering": {"id": "slice-open", "@referredType": "FiveGSliceOffering",
-                            "x-catalogRevision": 42},
-        "product": {
-            "@type": "FiveGSliceProduct",
-            "@baseType": "Product",
-            "@schemaLocation": "https://schemas.example/FiveGSliceProduct.json",
-            "sliceProfile": {"isolation": "physical", "areas": ["DE-BE", "DE-HH"]},
-            "productCharacteristic": [
-                {"name": "sliceLatencyMs", "valueType": "x-latency",
-                 "value": {"p99": 12.5, "unit": "ms", "nested": [1, null, true]},
-                 "@type": "LatencyCharacteristic", "x-measuredBy": "probe-3"},
-                {"name": "neverSeenBefore", "value": [1, "two", {"three": 3}]}
-            ]
-        }
-    })
-}
-
 fn patch(uri: &str, body: Value) -> axum::http::Request<axum::body::Body> {
     req("PATCH", uri)
         .header(header::CONTENT_TYPE, "application/merge-patch+json")
@@ -229,15 +69,6 @@ async fn create(app: &Router, items: Value) -> Reply {
         json_req("POST", QUOTES, &json!({"quoteItem": items}).to_string()),
     )
     .await
-}
-
-fn price_types(prices: &Value) -> Vec<&str> {
-    prices
-        .as_array()
-        .expect("prices")
-        .iter()
-        .map(|p| p["priceType"].as_str().unwrap_or_default())
-        .collect()
 }
 
 #[tokio::test]
@@ -254,22 +85,7 @@ async fn unknown_fields_and_price_types_pass_through_quote_and_order_over_http()
         for field in ["@type", "x-channelHint", "productOffering", "product"] {
             assert_eq!(item[field], sent[field], "{field}");
         }
-        assert_eq!(
-            price_types(&item["quoteItemPrice"]),
-            ["recurring", "penalty"]
-        );
-        assert_eq!(
-            price_types(&body["quoteTotalPrice"]),
-            ["recurring", "penalty"]
-        );
-        assert_eq!(
-            body["quoteTotalPrice"][0]["price"]["dutyFreeAmount"]["value"],
-            json!(100)
-        );
-        assert_eq!(
-            body["quoteTotalPrice"][1]["price"]["dutyFreeAmount"]["value"],
-            json!(500)
-        );
+        assert_slice_open_prices(&item["quoteItemPrice"], &body["quoteTotalPrice"]);
     }
 
     for state in ["approved", "accepted"] {
@@ -280,14 +96,7 @@ async fn unknown_fields_and_price_types_pass_through_quote_and_order_over_http()
         .await;
         assert_eq!(reply.status.as_u16(), 200, "{:?}", reply.body);
     }
-    let event = store
-        .outbox
-        .lock()
-        .expect("lock")
-        .iter()
-        .find(|e| e.event_type == "ProductOrderCreateEvent")
-        .cloned()
-        .expect("the order event");
+    let event = store.first_event("ProductOrderCreateEvent");
     let order_id = event.aggregate_id.clone();
     let order = send_get(&app, &format!("{ORDERS}/{order_id}")).await;
     assert_eq!(order.status.as_u16(), 200, "{:?}", order.body);
@@ -296,11 +105,7 @@ async fn unknown_fields_and_price_types_pass_through_quote_and_order_over_http()
         assert_eq!(item["product"], sent["product"]);
         assert_eq!(item["productOffering"], sent["productOffering"]);
         assert_eq!(item["x-channelHint"], sent["x-channelHint"]);
-        assert_eq!(price_types(&item["itemPrice"]), ["recurring", "penalty"]);
-        assert_eq!(
-            price_types(&order["orderTotalPrice"]),
-            ["recurring", "penalty"]
-        );
+        assert_slice_open_prices(&item["itemPrice"], &order["orderTotalPrice"]);
     }
 }
 

@@ -6,16 +6,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
 use q2c_service::TenantId;
 use q2c_service::event_versions::SchemaMajor;
 use q2c_service::orders::{DispatchUpdate, OrderStore, StoredOrder};
 use q2c_service::ports::{
     CatalogStore, Clock, HubApi, HubStore, IdempotencyClaim, IdempotencyStore, Listing,
-    OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, SettingsSource, StoreError, StoredQuote,
-    StoredResponse, VersionedSubscription,
+    OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, StoreError, StoredQuote, StoredResponse,
+    VersionedSubscription,
 };
+use q2c_service::testing::DefaultSettings;
 use time::OffsetDateTime;
 
 /// Shared handles on the fakes.
@@ -60,17 +60,32 @@ impl HubStore for FakeHubs {
         s: &EventSubscription,
         version: SchemaMajor,
     ) -> Result<(), StoreError> {
+        self.create_within(t, api, s, version, u64::MAX)
+            .await
+            .map(|_| ())
+    }
+    /// Counts and inserts under one lock; the quota is checked before the backend is.
+    async fn create_within(
+        &self,
+        t: &TenantId,
+        api: HubApi,
+        s: &EventSubscription,
+        version: SchemaMajor,
+        max: u64,
+    ) -> Result<bool, StoreError> {
+        let mut subs = self.subs.lock().expect("lock");
+        let list = subs.entry((t.to_string(), api)).or_default();
+        if u64::try_from(list.len()).unwrap_or(u64::MAX) >= max {
+            return Ok(false);
+        }
         if self.down.load(Ordering::SeqCst) {
             return Err(backend());
         }
-        let mut subs = self.subs.lock().expect("lock");
-        subs.entry((t.to_string(), api))
-            .or_default()
-            .push(VersionedSubscription {
-                subscription: s.clone(),
-                version,
-            });
-        Ok(())
+        list.push(VersionedSubscription {
+            subscription: s.clone(),
+            version,
+        });
+        Ok(true)
     }
     async fn delete(&self, t: &TenantId, api: HubApi, id: &str) -> Result<bool, StoreError> {
         let mut subs = self.subs.lock().expect("lock");
@@ -320,15 +335,6 @@ impl OrderStore for InertQuotes {
         _: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         Err(backend())
-    }
-}
-
-struct DefaultSettings;
-
-#[async_trait]
-impl SettingsSource for DefaultSettings {
-    async fn settings(&self, _: &TenantId) -> Result<TenantSettings, StoreError> {
-        Ok(TenantSettings::default())
     }
 }
 

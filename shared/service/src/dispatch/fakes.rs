@@ -16,6 +16,7 @@ use crate::clock::Clock;
 use crate::context::TenantId;
 use crate::messaging::ParsedMessage;
 use crate::store::StoreError;
+pub use crate::testing::MemorySink;
 
 pub struct ManualClock(pub Mutex<OffsetDateTime>);
 
@@ -176,35 +177,6 @@ impl DispatchLog for MemoryLog {
             record.lease_until = OffsetDateTime::UNIX_EPOCH;
         }
         Ok(())
-    }
-}
-
-#[derive(Default)]
-pub struct MemorySink(pub Mutex<Vec<(String, DispatchUpdate)>>);
-
-#[async_trait]
-impl DispatchStatusSink for MemorySink {
-    async fn record_dispatch(
-        &self,
-        _tenant: &TenantId,
-        order_id: &str,
-        update: DispatchUpdate,
-    ) -> Result<(), StoreError> {
-        self.0.lock().unwrap().push((order_id.to_owned(), update));
-        Ok(())
-    }
-}
-
-impl MemorySink {
-    pub fn last(&self, order_id: &str) -> DispatchUpdate {
-        self.0
-            .lock()
-            .unwrap()
-            .iter()
-            .rev()
-            .find(|(id, _)| id == order_id)
-            .map(|(_, u)| u.clone())
-            .expect("a status was recorded")
     }
 }
 

@@ -1,7 +1,7 @@
 //! Order dispatch: the consumer of the `orders` queue that hands each product order to the
 //! downstream TMF622 order-management system, at least once and de-duplicably.
 //!
-//! - [`classify`]: what a downstream answer means (dispatched, duplicate, permanent, transient).
+//! - [`classify`](mod@classify): what a downstream answer means (dispatched, duplicate, permanent, transient).
 //! - [`retry`]: [`RetrySchedule`], backoff with full jitter bounded by the remaining time.
 //! - [`breaker`]: [`CircuitBreaker`] per downstream.
 //! - [`ports`]: [`Downstream`], [`DispatchLog`], [`DispatchStatusSink`], [`Sleeper`].

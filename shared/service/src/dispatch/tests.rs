@@ -1,13 +1,12 @@
 //! Unit tests of the dispatch with in-memory ports, a manual clock and a sleeper that
 //! advances it: no real time passes.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::FutureExt;
-use serde_json::{Value, json};
+use serde_json::json;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
@@ -17,6 +16,7 @@ use crate::clock::Clock;
 use crate::context::TenantId;
 use crate::messaging::HandlerError;
 use crate::store::StoreError;
+use crate::testing::{CrashAfterFirstAnswer, assert_opened_then_closed};
 
 fn assert_retry_later(outcome: &DispatchOutcome) {
     assert!(
@@ -588,14 +588,7 @@ async fn an_outage_costs_the_downstream_threshold_plus_one_probe_per_window() {
     );
     assert_eq!(h.dispatch.breaker().state(), BreakerState::Closed);
     let transitions = h.transitions.lock().unwrap();
-    assert_eq!(
-        transitions.first(),
-        Some(&(BreakerState::Closed, BreakerState::Open))
-    );
-    assert_eq!(
-        transitions.last(),
-        Some(&(BreakerState::HalfOpen, BreakerState::Closed))
-    );
+    assert_opened_then_closed(&transitions);
     // Every order dispatched exactly once after the outage.
     let accepted = h.downstream.call_count() - calls_during_outage;
     assert_eq!(accepted, 40);
@@ -615,17 +608,16 @@ async fn a_crash_after_the_downstream_accepted_costs_at_most_one_duplicate_post(
     }));
     // The failpoint: the first invocation is dropped right after the downstream answered,
     // before the log or the order status is written.
-    let aborted = Arc::new(AtomicU32::new(0));
-    let hold = Arc::new(FailAfterPost {
-        inner: h.downstream.clone(),
-        abort_first: aborted.clone(),
-    });
-    let crashing = h.dispatch_over(hold, h.log.clone());
+    let hold = Arc::new(CrashAfterFirstAnswer::new(h.downstream.clone()));
+    let crashing = h.dispatch_over(hold.clone(), h.log.clone());
     let first = crashing
         .dispatch(message("o-9"), deadline(&h))
         .now_or_never();
     assert!(first.is_none(), "the invocation died mid-flight");
-    assert_eq!(aborted.load(Ordering::SeqCst), 1);
+    assert!(
+        hold.first_answer.lock().unwrap().is_some(),
+        "it died after the answer"
+    );
     assert_eq!(h.downstream.call_count(), 1);
     assert!(h.sink.0.lock().unwrap().is_empty(), "nothing recorded");
 
@@ -647,29 +639,6 @@ async fn a_crash_after_the_downstream_accepted_costs_at_most_one_duplicate_post(
     let record = records.values().next().unwrap();
     assert!(record.dispatched);
     assert_eq!(h.sink.last("o-9").status, DispatchStatus::Dispatched);
-}
-
-/// Passes the first call through, then never returns from it (the process "dies" there).
-struct FailAfterPost {
-    inner: Arc<FakeDownstream>,
-    abort_first: Arc<AtomicU32>,
-}
-
-#[async_trait]
-impl Downstream for FailAfterPost {
-    fn name(&self) -> &str {
-        "fake-oms"
-    }
-    fn call_timeout(&self) -> Duration {
-        self.inner.call_timeout()
-    }
-    async fn post_order(&self, order: &Value, key: &str) -> DownstreamAnswer {
-        let answer = self.inner.post_order(order, key).await;
-        if self.abort_first.fetch_add(1, Ordering::SeqCst) == 0 {
-            futures::future::pending::<()>().await;
-        }
-        answer
-    }
 }
 
 #[tokio::test]

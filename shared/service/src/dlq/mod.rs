@@ -5,7 +5,7 @@
 //! - [`ports`]: [`DlqBackend`], the messages and attributes it exchanges, its errors.
 //! - [`ops`]: the operations (list, peek, export, replay, purge, following SQS move tasks)
 //!   and the [`Scan`] that reads a queue once; they report through [`Progress`].
-//! - [`redrive`]: the redrive of `q2c dlq redrive`: a snapshot by content key, moved once,
+//! - [`redrive`](mod@redrive): the redrive of `q2c dlq redrive`: a snapshot by content key, moved once,
 //!   waited for until it settles, the refused-again ones reported.
 //! - [`filter`]: which messages a redrive moves.
 

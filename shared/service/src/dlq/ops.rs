@@ -1,6 +1,6 @@
 //! The dead-letter operations, written once over [`DlqBackend`]: summaries, peek, export
 //! (fsync before delete), replay, purge and following SQS move tasks (the redrive itself is
-//! [`super::redrive`]). They report counts and warnings through a
+//! [`super::redrive()`]). They report counts and warnings through a
 //! [`Progress`]; presenting them is the caller's business.
 //!
 //! Reading a whole queue uses [`Scan`]: messages are received with a visibility timeout so

@@ -79,13 +79,13 @@ fn first_hop() -> u32 {
     1
 }
 
-/// The hop bound of a continuation sent before continuations carried one: enough for a
-/// million quotes at the default page size.
+/// Serde's default for `max_hops`: [`LEGACY_MAX_HOPS`].
 fn legacy_max_hops() -> u32 {
     LEGACY_MAX_HOPS
 }
 
-/// See [`legacy_max_hops`].
+/// The hop bound of a continuation sent before continuations carried one: enough for a
+/// million quotes at the default page size.
 pub const LEGACY_MAX_HOPS: u32 = 10_000;
 
 /// Where one continuation stands: its segment, its bound, its hop.

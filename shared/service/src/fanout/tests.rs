@@ -22,8 +22,8 @@ use crate::quotes::QuoteService;
 use crate::quotes::{Ports, StoredQuote};
 use crate::store::StoreError;
 use crate::testing::{
-    DefaultSettings, MemoryQuotes, ReadOnlyHubs, SentMessages, TestClock, Unused, caller,
-    quote_service,
+    DefaultSettings, MemoryQuotes, ReadOnlyHubs, SentMessages, TestClock, Unused, caller, item,
+    quote_of, quote_service,
 };
 
 const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
@@ -90,22 +90,9 @@ async fn with_fibre_quote(page_size: usize) -> (World, StoredQuote) {
 
 impl World {
     async fn quote(&self, tenant: &str, offerings: &[&str]) -> StoredQuote {
-        let items = offerings
-            .iter()
-            .map(|o| QuoteItem {
-                quantity: Some(1),
-                product_offering: Some(EntityRef::to(*o)),
-                ..QuoteItem::default()
-            })
-            .collect();
+        let items = offerings.iter().map(|o| item(o, 1)).collect();
         self.service
-            .create(
-                &caller(tenant, ALL),
-                Quote {
-                    quote_item: items,
-                    ..Quote::default()
-                },
-            )
+            .create(&caller(tenant, ALL), quote_of(items))
             .await
             .expect("created")
     }

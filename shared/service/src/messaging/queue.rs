@@ -90,6 +90,14 @@ pub struct OutgoingMessage {
 }
 
 impl OutgoingMessage {
+    /// A message of `body` without attributes (a raw event as a listener would enqueue it).
+    pub fn with_body(body: impl Into<String>) -> Self {
+        OutgoingMessage {
+            body: body.into(),
+            attributes: BTreeMap::new(),
+        }
+    }
+
     /// Its size as SQS counts it: the body, and each attribute's name, type (`String`) and
     /// value.
     pub fn bytes(&self) -> usize {

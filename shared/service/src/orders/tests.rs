@@ -1,14 +1,14 @@
 //! Order use-cases over the in-memory fakes: acceptance creates the order, the listener
 //! follows the TMF622 machine, dispatch records follow their rules.
 
-use q2c_model::tmf::{EntityRef, ProductOrderState, Quote, QuoteItem, QuoteState};
+use q2c_model::tmf::{ProductOrderState, QuoteState};
 use serde_json::{Value, json};
 
 use super::*;
 use crate::context::{RequestContext, Scope};
 use crate::error::ServiceError;
 use crate::outbox::Destination;
-use crate::testing::{Fixture, caller};
+use crate::testing::{Fixture, caller, item, quote_of};
 
 const ALL: &[Scope] = &[
     Scope::QuoteRead,
@@ -21,14 +21,7 @@ const ALL: &[Scope] = &[
 async fn accepted_order(fixture: &Fixture, tenant: &str) -> StoredOrder {
     let quotes = fixture.quote_service();
     let ctx = caller(tenant, ALL);
-    let quote = Quote {
-        quote_item: vec![QuoteItem {
-            quantity: Some(2),
-            product_offering: Some(EntityRef::to("fibre-1g")),
-            ..QuoteItem::default()
-        }],
-        ..Quote::default()
-    };
+    let quote = quote_of(vec![item("fibre-1g", 2)]);
     let id = quotes
         .create(&ctx, quote)
         .await

@@ -1,4 +1,4 @@
-use q2c_model::tmf::{EntityRef, Quote, QuoteItem, QuoteState};
+use q2c_model::tmf::{Quote, QuoteItem, QuoteState};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -6,7 +6,7 @@ use crate::context::{RequestContext, Scope};
 use crate::error::ServiceError;
 use crate::outbox::Destination;
 use crate::quotes::{QuoteService, StoredQuote};
-use crate::testing::{Fixture, QUOTE_HREF_BASE, caller};
+use crate::testing::{Fixture, QUOTE_HREF_BASE, caller, item, quote_of};
 
 const WRITER: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite];
 const APPROVER: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
@@ -63,21 +63,6 @@ async fn create_json(service: &QuoteService, body: serde_json::Value) -> StoredQ
         .expect("created")
 }
 
-fn item(offering: &str, quantity: i64) -> QuoteItem {
-    QuoteItem {
-        quantity: Some(quantity),
-        product_offering: Some(EntityRef::to(offering)),
-        ..QuoteItem::default()
-    }
-}
-
-fn quote_of(items: Vec<QuoteItem>) -> Quote {
-    Quote {
-        quote_item: items,
-        ..Quote::default()
-    }
-}
-
 fn monthly_total(quote: &Quote) -> (Decimal, Decimal) {
     let line = quote
         .quote_total_price
@@ -94,10 +79,9 @@ fn monthly_total(quote: &Quote) -> (Decimal, Decimal) {
 
 #[tokio::test]
 async fn creating_a_quote_prices_it_and_sets_the_server_owned_fields() {
-    let fixture = Fixture::new();
-    let created = fixture
-        .quote_service()
-        .create(&caller("acme", WRITER), quote_of(vec![item("mobile-s", 2)]))
+    let (fixture, service, ctx) = acme_writer();
+    let created = service
+        .create(&ctx, quote_of(vec![item("mobile-s", 2)]))
         .await
         .expect("created");
 
@@ -167,11 +151,10 @@ async fn every_server_owned_field_is_refused_on_create() {
 
 #[tokio::test]
 async fn an_unknown_offering_is_a_business_rule_naming_the_item() {
-    let fixture = Fixture::new();
-    let err = fixture
-        .quote_service()
+    let (_fixture, service, ctx) = acme_writer();
+    let err = service
         .create(
-            &caller("acme", WRITER),
+            &ctx,
             quote_of(vec![item("mobile-s", 1), item("no-such", 1)]),
         )
         .await
@@ -186,10 +169,9 @@ async fn an_unknown_offering_is_a_business_rule_naming_the_item() {
 
 #[tokio::test]
 async fn a_zero_quantity_is_invalid_input_naming_the_item() {
-    let fixture = Fixture::new();
-    let err = fixture
-        .quote_service()
-        .create(&caller("acme", WRITER), quote_of(vec![item("mobile-s", 0)]))
+    let (_fixture, service, ctx) = acme_writer();
+    let err = service
+        .create(&ctx, quote_of(vec![item("mobile-s", 0)]))
         .await
         .expect_err("quantity 0");
     assert!(
@@ -476,11 +458,10 @@ async fn a_quote_over_its_storage_budget_is_refused_and_nothing_is_written() {
 
 #[tokio::test]
 async fn more_offerings_than_index_entries_are_refused_before_the_catalog_is_read() {
-    let fixture = Fixture::new();
+    let (_fixture, service, ctx) = acme_writer();
     let items: Vec<QuoteItem> = (0..41).map(|i| item(&format!("nope-{i}"), 1)).collect();
-    let err = fixture
-        .quote_service()
-        .create(&caller("acme", WRITER), quote_of(items))
+    let err = service
+        .create(&ctx, quote_of(items))
         .await
         .expect_err("41 offerings");
     let ServiceError::Limit(limit) = err else {

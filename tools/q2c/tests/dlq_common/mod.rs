@@ -12,6 +12,28 @@ use q2c_service::dlq::ops;
 use q2c_service::dlq::{AttributeValue, Attributes, DlqBackend, DlqOutgoing};
 use serde_json::Value;
 
+/// The scenarios below as the tests of one target: each `test => scenario(args…)` is a
+/// multi-threaded `#[tokio::test]` named `test` that runs `guard` (which may return early: a
+/// skip), then `scenario(&fixture, args…)`, `fixture` evaluated in the test.
+macro_rules! scenario_tests {
+    (fixture = $fixture:expr; $($tests:tt)*) => {
+        dlq_common::scenario_tests!(fixture = $fixture, guard = {}; $($tests)*);
+    };
+    (
+        fixture = $fixture:expr, guard = $guard:block;
+        $($test:ident => $scenario:ident($($arg:expr),*);)*
+    ) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                $guard
+                dlq_common::$scenario(&$fixture, $($arg),*).await;
+            }
+        )*
+    };
+}
+pub(crate) use scenario_tests;
+
 /// The event types of the seeded messages (one in three each).
 pub const TYPES: [&str; 3] = [
     "QuoteStateChangeEvent",
