@@ -18,25 +18,25 @@ root=$(pwd)
 log() { printf '\n==> %s\n' "$*"; }
 
 # --- Python tools -----------------------------------------------------------------------
+# ensure_venv DIR REQUIREMENTS EXECUTABLE WHAT: creates the virtualenv DIR from REQUIREMENTS
+# when DIR/bin/EXECUTABLE is missing or REQUIREMENTS changed since the last install.
+ensure_venv() {
+  local dir=$1 requirements=$2 executable=$3 what=$4
+  local stamp="$dir/.requirements.sha256" want
+  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ ! -x "$dir/bin/$executable" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing $what into ${dir##*/}"
+    python3 -m venv "$dir"
+    "$dir/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
+    echo "$want" > "$stamp"
+  fi
+}
+
 venv="$root/.venv"
-stamp="$venv/.requirements.sha256"
-want=$(sha256sum tools/requirements-test.txt | cut -d' ' -f1)
-if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  log "installing Python test tools into .venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r tools/requirements-test.txt
-  echo "$want" > "$stamp"
-fi
+ensure_venv "$venv" tools/requirements-test.txt python "Python test tools"
 
 checkov_venv="$root/.venv-checkov"
-checkov_stamp="$checkov_venv/.requirements.sha256"
-checkov_want=$(sha256sum tools/requirements-checkov.txt | cut -d' ' -f1)
-if [ ! -x "$checkov_venv/bin/checkov" ] || [ "$(cat "$checkov_stamp" 2>/dev/null)" != "$checkov_want" ]; then
-  log "installing checkov into .venv-checkov"
-  python3 -m venv "$checkov_venv"
-  "$checkov_venv/bin/pip" install --quiet --disable-pip-version-check -r tools/requirements-checkov.txt
-  echo "$checkov_want" > "$checkov_stamp"
-fi
+ensure_venv "$checkov_venv" tools/requirements-checkov.txt checkov checkov
 
 # --- wrk (tests/bench_scripts.rs runs the load scripts of tools/bench with it) -------------
 if ! command -v wrk >/dev/null; then

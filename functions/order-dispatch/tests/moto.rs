@@ -29,7 +29,7 @@ use q2c_service::orders::{OrderStore, StoredOrder};
 use q2c_service::ports::{Destination, OutboxStore, QuoteStore};
 use q2c_service::relay::relay_once;
 use q2c_testkit::lambda::sqs_event;
-use q2c_testkit::sqs::{create_queue, depth};
+use q2c_testkit::sqs::{create_queue, depth, receive};
 use q2c_testkit::{dynamo, moto};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -293,16 +293,7 @@ impl World {
 async fn receive_all(client: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
     let mut all = Vec::new();
     loop {
-        let batch = client
-            .receive_message()
-            .queue_url(url)
-            .max_number_of_messages(10)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .expect("receive")
-            .messages
-            .unwrap_or_default();
+        let batch = receive(client, url).await;
         if batch.is_empty() {
             return all;
         }

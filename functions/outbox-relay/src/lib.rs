@@ -187,12 +187,7 @@ impl Relay {
                 break;
             }
         }
-        self.metrics
-            .add(Metric::EventsPublished, total.published as u64);
-        self.metrics
-            .add(Metric::EventsPublishFailed, total.failed as u64);
-        self.metrics
-            .add(Metric::MessagesDeadLettered, total.parked as u64);
+        self.record(&total);
         if total.published > 0 {
             tracing::warn!(
                 published = total.published,
@@ -214,6 +209,16 @@ impl Relay {
             tracing::info!(oldest_pending_age_seconds = seconds, "outbox pending age");
         }
         Ok(total)
+    }
+
+    /// Counts what a relay did: events published, publish failures, events parked.
+    fn record(&self, report: &RelayReport) {
+        self.metrics
+            .add(Metric::EventsPublished, report.published as u64);
+        self.metrics
+            .add(Metric::EventsPublishFailed, report.failed as u64);
+        self.metrics
+            .add(Metric::MessagesDeadLettered, report.parked as u64);
     }
 
     /// Publishes the outbox inserts of `event`; the response lists the records to retry:
@@ -243,13 +248,7 @@ impl Relay {
         }
         let unsent = match relay_entries(&self.store, &self.queues, entries, self.emit).await {
             Ok(outcome) => {
-                let report = outcome.report;
-                self.metrics
-                    .add(Metric::EventsPublished, report.published as u64);
-                self.metrics
-                    .add(Metric::EventsPublishFailed, report.failed as u64);
-                self.metrics
-                    .add(Metric::MessagesDeadLettered, report.parked as u64);
+                self.record(&outcome.report);
                 outcome.unsent
             }
             Err(error) => {

@@ -8,20 +8,20 @@
 //! whole HTTP path by `tools/q2c/tests/cash_leg.rs` on `q2c local`.) Needs
 //! `Q2C_TEST_AWS_ENDPOINT`.
 
-use std::collections::HashMap;
+mod common;
+
 use std::sync::Arc;
 
-use q2c_aws::{DynamoSettings, DynamoStore, SqsPublisher};
-use q2c_fn_outbox_relay::Relay;
+use common::MotoStack;
+use q2c_aws::DynamoSettings;
 use q2c_model::ordering::order_from_quote;
 use q2c_model::tmf::{Quote, QuoteState};
-use q2c_runtime::Metrics;
 use q2c_service::context::{RequestContext, Scope, TenantId};
 use q2c_service::inventory::ProductStore;
 use q2c_service::orders::{Dispatch, OrderService, OrderStore, StoredOrder};
 use q2c_service::ports::{Ports, QuoteStore, StoredQuote, SystemClock};
-use q2c_testkit::sqs::{create_queue, take_all};
-use q2c_testkit::{dynamo, moto, tmf637};
+use q2c_testkit::sqs::take_all;
+use q2c_testkit::tmf637;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -69,12 +69,10 @@ fn notification(order_id: &str, state: &str) -> Value {
 #[tokio::test]
 async fn a_completed_order_reaches_billing_on_sqs_once_per_product() {
     q2c_testkit::require_moto!();
-    let (dynamo_client, sqs) = (moto::dynamo_client(), moto::sqs_client());
-    let table = dynamo::unique_table(&dynamo_client, "q2c-cash").await;
-    let prefix = moto::queue_prefix("cash");
-    let billing = create_queue(&sqs, &format!("{prefix}billing-updates"), HashMap::new()).await;
-    create_queue(&sqs, &format!("{prefix}quote-events"), HashMap::new()).await;
-    let store = DynamoStore::new(dynamo_client, table);
+    let stack = MotoStack::new("q2c-cash", "cash").await;
+    let billing = stack.queue("billing-updates").await;
+    stack.queue("quote-events").await;
+    let (store, sqs) = (&stack.store, &stack.sqs);
     let tenant = TenantId::parse("cash").expect("tenant");
 
     // An accepted quote and its order, as the quote PATCH writes them.
@@ -135,7 +133,7 @@ async fn a_completed_order_reaches_billing_on_sqs_once_per_product() {
             .await
             .unwrap_or_else(|e| panic!("{state}: {e:?}"));
     }
-    let completed = OrderStore::get(&store, &tenant, "o-cash")
+    let completed = OrderStore::get(store, &tenant, "o-cash")
         .await
         .expect("get")
         .expect("order");
@@ -144,27 +142,19 @@ async fn a_completed_order_reaches_billing_on_sqs_once_per_product() {
         "the redelivered completions changed nothing"
     );
 
-    let relay = Relay::new(
-        store.clone(),
-        SqsPublisher::new(sqs.clone()).with_prefix(prefix),
-        Arc::new(Metrics::new("test")),
-    );
+    let relay = stack.relay();
     relay.sweep().await.expect("sweep");
     relay
         .sweep()
         .await
         .expect("a second sweep sends nothing new");
-    let messages = take_all(&sqs, &billing).await;
+    let messages = take_all(sqs, &billing).await;
     assert_eq!(messages.len(), 3, "one message per product");
 
-    let validator = tmf637::validator("ProductCreateEvent");
     let mut offerings = Vec::new();
     for message in &messages {
         let body: Value = serde_json::from_str(message.body().unwrap_or_default()).expect("JSON");
-        let errors: Vec<String> = validator
-            .iter_errors(&body)
-            .map(|e| format!("{e} at {}", e.instance_path()))
-            .collect();
+        let errors = tmf637::errors("ProductCreateEvent", &body);
         assert!(
             errors.is_empty(),
             "not a TMF637 v4 ProductCreateEvent: {errors:#?}"
@@ -196,7 +186,7 @@ async fn a_completed_order_reaches_billing_on_sqs_once_per_product() {
             quoted.get("priceAlteration")
         );
         let id = product["id"].as_str().expect("product id");
-        let held = ProductStore::get(&store, &tenant, id)
+        let held = ProductStore::get(store, &tenant, id)
             .await
             .expect("get product");
         assert!(held.is_some(), "the product is in the inventory");

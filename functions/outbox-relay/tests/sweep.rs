@@ -4,17 +4,14 @@
 //! it in the destination's DLQ, publishes the record behind it and fails no record. Needs
 //! `Q2C_TEST_AWS_ENDPOINT` (tools/test.sh starts moto).
 
-use std::collections::HashMap;
-use std::sync::Arc;
+mod common;
 
-use q2c_aws::{DynamoStore, SqsPublisher};
-use q2c_fn_outbox_relay::{Invocation, Relay};
+use common::MotoStack;
+use q2c_fn_outbox_relay::Invocation;
 use q2c_model::tmf::{Quote, QuoteState};
-use q2c_runtime::Metrics;
 use q2c_service::context::TenantId;
 use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, QuoteStore, StoredQuote};
-use q2c_testkit::sqs::{create_queue, event_ids, take_all};
-use q2c_testkit::{dynamo, moto};
+use q2c_testkit::sqs::{event_ids, take_all};
 use serde_json::json;
 use time::OffsetDateTime;
 
@@ -48,11 +45,9 @@ async fn drain(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_scheduled_sweep_relays_what_the_stream_path_missed() {
     q2c_testkit::require_moto!();
-    let (dynamo, sqs) = (moto::dynamo_client(), moto::sqs_client());
-    let table = dynamo::unique_table(&dynamo, "q2c-sweep").await;
-    let prefix = moto::queue_prefix("sw");
-    let url = create_queue(&sqs, &format!("{prefix}quote-events"), HashMap::new()).await;
-    let store = DynamoStore::new(dynamo, table);
+    let stack = MotoStack::new("q2c-sweep", "sw").await;
+    let url = stack.queue("quote-events").await;
+    let (store, sqs) = (&stack.store, &stack.sqs);
     let tenant = TenantId::parse("acme").expect("tenant");
     // 130 events over 13 quotes: more than one sweep round of 100.
     let mut expected = Vec::new();
@@ -77,11 +72,7 @@ async fn a_scheduled_sweep_relays_what_the_stream_path_missed() {
             .expect("insert");
     }
 
-    let relay = Relay::new(
-        store.clone(),
-        SqsPublisher::new(sqs.clone()).with_prefix(prefix),
-        Arc::new(Metrics::new("test")),
-    );
+    let relay = stack.relay();
     let schedule = sample_event("eventbridge/outbox-sweep.json");
     assert!(matches!(
         Invocation::from_payload(schedule.clone()),
@@ -92,14 +83,14 @@ async fn a_scheduled_sweep_relays_what_the_stream_path_missed() {
     assert_eq!(answer["failed"], json!(0));
     assert!(store.pending(10).await.expect("pending").is_empty());
 
-    let mut received = drain(&sqs, &url).await;
+    let mut received = drain(sqs, &url).await;
     received.sort();
     expected.sort();
     assert_eq!(received, expected);
 
     let again = relay.invoke(schedule).await.expect("second sweep");
     assert_eq!(again["published"], json!(0));
-    assert!(drain(&sqs, &url).await.is_empty());
+    assert!(drain(sqs, &url).await.is_empty());
 }
 
 #[tokio::test]
@@ -114,16 +105,10 @@ async fn an_unknown_payload_is_an_invocation_error() {
 #[tokio::test]
 async fn an_undecodable_stream_record_is_parked_and_the_record_behind_it_published() {
     q2c_testkit::require_moto!();
-    let (dynamo, sqs) = (moto::dynamo_client(), moto::sqs_client());
-    let table = dynamo::unique_table(&dynamo, "q2c-park").await;
-    let prefix = moto::queue_prefix("pk");
-    let events_url = create_queue(&sqs, &format!("{prefix}quote-events"), HashMap::new()).await;
-    let dlq_url = create_queue(&sqs, &format!("{prefix}quote-events-dlq"), HashMap::new()).await;
-    let relay = Relay::new(
-        DynamoStore::new(dynamo, table),
-        SqsPublisher::new(sqs.clone()).with_prefix(prefix),
-        Arc::new(Metrics::new("test")),
-    );
+    let stack = MotoStack::new("q2c-park", "pk").await;
+    let events_url = stack.queue("quote-events").await;
+    let dlq_url = stack.queue("quote-events-dlq").await;
+    let (relay, sqs) = (stack.relay(), &stack.sqs);
     let sample = sample_event("dynamodb/outbox-insert.json");
     let good = sample["Records"][0].clone();
     let mut poison = good.clone();
@@ -145,8 +130,8 @@ async fn an_undecodable_stream_record_is_parked_and_the_record_behind_it_publish
         json!([]),
         "nothing is retried: the poison is parked and acknowledged"
     );
-    assert_eq!(drain(&sqs, &events_url).await, [good_id]);
-    let parked = take_all(&sqs, &dlq_url).await;
+    assert_eq!(drain(sqs, &events_url).await, [good_id]);
+    let parked = take_all(sqs, &dlq_url).await;
     assert_eq!(parked.len(), 1);
     assert_eq!(parked[0].body(), Some(deep.as_str()), "parked whole");
     let attribute = |name: &str| {

@@ -54,16 +54,9 @@ pub const SERVER_OWNED_FIELDS: [&str; 9] = [
 /// by PATCH (`expectedQuoteCompletionDate`).
 pub const SERVER_SET_ON_CREATE: [&str; 1] = ["expectedQuoteCompletionDate"];
 
-/// The v5 name of a model state (every model state is a v5 state).
+/// The v5 name of a model state: every model state is a v5 state, of the same name.
 pub fn state_to_v5(state: QuoteState) -> &'static str {
-    match state {
-        QuoteState::InProgress => "inProgress",
-        QuoteState::Pending => "pending",
-        QuoteState::Approved => "approved",
-        QuoteState::Accepted => "accepted",
-        QuoteState::Rejected => "rejected",
-        QuoteState::Cancelled => "cancelled",
-    }
+    state.as_str()
 }
 
 /// The model state a v5 client asks for: `declined` is recorded as `cancelled`.

@@ -249,34 +249,11 @@ impl Rehearsal {
 
         self.get("/health", "GET /health (no authorizer)").await?;
 
-        // Quote events of this tenant go to its subscriber queue by rule
-        // (`<Prefix>-subscriber-<tenant>`, the default SubscriberQueuePrefix), which the
-        // operator creates outside the stack; no stack queue may be a callback.
+        // Quote events of this tenant go to its subscriber queue by rule; no stack queue may
+        // be a callback.
         let billing_url = self.stack.output("BillingUpdatesQueueUrl")?.to_owned();
-        let subscriber_url =
-            billing_url.replace("billing-updates", &format!("subscriber-{TENANT}"));
-        let subscriber_name = subscriber_url
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        aws_sdk_sqs::Client::new(&self.operator)
-            .create_queue()
-            .queue_name(&subscriber_name)
-            .send()
-            .await
-            .map_err(|e| step("create the tenant's subscriber queue", sdk_error(&e)))?;
-        let hub = self
-            .api(
-                "POST",
-                &format!("{QUOTES}/hub"),
-                Some(
-                    json!({"callback": subscriber_url, "query": "eventType=QuoteStateChangeEvent"}),
-                ),
-                None,
-            )
-            .await?;
-        expect_status("register a hub on the tenant's subscriber queue", &hub, 201)?;
+        let subscriber_url = self.subscribe_by_rule(&billing_url, TENANT).await?;
+        let subscriber_name = queue_name(&subscriber_url);
 
         // The lifecycle: create two quotes, approve and accept the first.
         let accepted = self.create_quote("mobile-l", 2).await?;
@@ -547,6 +524,47 @@ impl Rehearsal {
         ))
     }
 
+    /// Creates `tenant`'s subscriber queue and registers a hub of its quote state changes on
+    /// it; the queue's URL. The queue is named by rule from the billing queue's URL
+    /// (`<Prefix>-subscriber-<tenant>`, the default SubscriberQueuePrefix) and created by the
+    /// operator, outside the stack.
+    async fn subscribe_by_rule(
+        &mut self,
+        billing_url: &str,
+        tenant: &str,
+    ) -> Result<String, RehearsalError> {
+        let subscriber_url =
+            billing_url.replace("billing-updates", &format!("subscriber-{tenant}"));
+        aws_sdk_sqs::Client::new(&self.operator)
+            .create_queue()
+            .queue_name(queue_name(&subscriber_url))
+            .send()
+            .await
+            .map_err(|e| {
+                step(
+                    &format!("create tenant {tenant}'s subscriber queue"),
+                    sdk_error(&e),
+                )
+            })?;
+        let hub = self
+            .api_as(
+                tenant,
+                "POST",
+                &format!("{QUOTES}/hub"),
+                Some(
+                    json!({"callback": subscriber_url, "query": "eventType=QuoteStateChangeEvent"}),
+                ),
+                None,
+            )
+            .await?;
+        expect_status(
+            &format!("register tenant {tenant}'s hub on its subscriber queue"),
+            &hub,
+            201,
+        )?;
+        Ok(subscriber_url)
+    }
+
     /// Sends an API Gateway HTTP API (payload 2.0) request to the API function, as the stack's
     /// JWT authorizer would pass it: claims of tenant `acme` with every scope the scenario uses.
     pub async fn api(
@@ -749,6 +767,11 @@ impl Rehearsal {
 
 fn new_price() -> Result<Value, RehearsalError> {
     serde_json::from_str(NEW_PRICE).map_err(|e| step("price change", e.to_string()))
+}
+
+/// The name of the queue at `url` (its last path segment).
+fn queue_name(url: &str) -> &str {
+    url.rsplit('/').next().unwrap_or_default()
 }
 
 pub(crate) fn step(step: &str, cause: String) -> RehearsalError {

@@ -17,7 +17,7 @@ pub struct IllegalTransition<S: std::fmt::Debug + std::fmt::Display> {
 macro_rules! state_machine {
     (
         $ty:ident, initial: $initial:ident,
-        all: [$($all:ident),* $(,)?],
+        all: [$($all:ident = $name:literal),* $(,)?],
         final: [$($final:ident),* $(,)?],
         updatable: [$($upd:ident),* $(,)?],
         transitions: { $($from:ident => [$($to:ident),* $(,)?]),* $(,)? }
@@ -29,11 +29,15 @@ macro_rules! state_machine {
             pub const ALL: &'static [$ty] = &[$($ty::$all),*];
 
             /// The state's name on the wire (`inProgress`), as serde writes it.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$all => $name),*
+                }
+            }
+
+            /// [`as_str`](Self::as_str), owned.
             pub fn wire_name(self) -> String {
-                serde_json::to_value(self)
-                    .ok()
-                    .and_then(|value| value.as_str().map(str::to_owned))
-                    .unwrap_or_default()
+                self.as_str().to_owned()
             }
 
             /// The states reachable from this one, by wire name, for messages:
@@ -89,14 +93,15 @@ macro_rules! state_machine {
         /// The wire name (`inProgress`), never the Rust name.
         impl std::fmt::Display for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(&self.wire_name())
+                f.write_str(self.as_str())
             }
         }
     };
 }
 
 state_machine!(QuoteState, initial: InProgress,
-    all: [InProgress, Pending, Approved, Accepted, Rejected, Cancelled],
+    all: [InProgress = "inProgress", Pending = "pending", Approved = "approved",
+          Accepted = "accepted", Rejected = "rejected", Cancelled = "cancelled"],
     final: [Accepted, Rejected, Cancelled],
     updatable: [InProgress, Pending],
     transitions: {
@@ -107,7 +112,8 @@ state_machine!(QuoteState, initial: InProgress,
 );
 
 state_machine!(QuoteItemState, initial: InProgress,
-    all: [InProgress, Pending, Approved, Rejected],
+    all: [InProgress = "inProgress", Pending = "pending", Approved = "approved",
+          Rejected = "rejected"],
     final: [Rejected],
     updatable: [InProgress, Pending],
     transitions: {
@@ -118,8 +124,11 @@ state_machine!(QuoteItemState, initial: InProgress,
 );
 
 state_machine!(ProductOrderState, initial: Acknowledged,
-    all: [Acknowledged, Rejected, Pending, Held, InProgress, Cancelled, Completed, Failed,
-          Partial, AssessingCancellation, PendingCancellation],
+    all: [Acknowledged = "acknowledged", Rejected = "rejected", Pending = "pending",
+          Held = "held", InProgress = "inProgress", Cancelled = "cancelled",
+          Completed = "completed", Failed = "failed", Partial = "partial",
+          AssessingCancellation = "assessingCancellation",
+          PendingCancellation = "pendingCancellation"],
     final: [Rejected, Cancelled, Completed, Failed, Partial],
     updatable: [Acknowledged, Pending, Held, InProgress, AssessingCancellation, PendingCancellation],
     transitions: {
@@ -133,8 +142,11 @@ state_machine!(ProductOrderState, initial: Acknowledged,
 );
 
 state_machine!(ProductOrderItemState, initial: Acknowledged,
-    all: [Acknowledged, Rejected, Pending, Held, InProgress, Cancelled, Completed, Failed,
-          AssessingCancellation, PendingCancellation],
+    all: [Acknowledged = "acknowledged", Rejected = "rejected", Pending = "pending",
+          Held = "held", InProgress = "inProgress", Cancelled = "cancelled",
+          Completed = "completed", Failed = "failed",
+          AssessingCancellation = "assessingCancellation",
+          PendingCancellation = "pendingCancellation"],
     final: [Rejected, Cancelled, Completed, Failed],
     updatable: [Acknowledged, Pending, Held, InProgress, AssessingCancellation, PendingCancellation],
     transitions: {

@@ -41,7 +41,8 @@ pub use json::{
     split_top_level, value_depth,
 };
 pub use quote::{
-    Footprint, check_quote_json, check_stored_quote, count_items, distinct_catalog_refs,
+    Footprint, bytes_beside, check_quote_json, check_stored_quote, count_items,
+    distinct_catalog_refs,
 };
 
 use std::fmt;

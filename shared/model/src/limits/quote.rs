@@ -151,6 +151,18 @@ pub struct Footprint {
     pub catalog_refs: usize,
 }
 
+/// The bytes a store keeps beside a quote's JSON, counted in [`MAX_QUOTE_BYTES`]: its price
+/// ids, the ids of its related parties and its external id.
+pub fn bytes_beside(quote: &Quote, price_ids: &[String]) -> usize {
+    price_ids.iter().map(String::len).sum::<usize>()
+        + quote
+            .related_party
+            .iter()
+            .map(|p| p.id.len())
+            .sum::<usize>()
+        + quote.external_id.as_ref().map_or(0, String::len)
+}
+
 /// The id projected orders are measured with (a uuid, as the real one).
 const PROJECTED_ORDER_ID: &str = "00000000-0000-7000-8000-000000000000";
 
@@ -174,13 +186,7 @@ pub fn check_stored_quote(quote: &Quote, price_ids: &[String]) -> Result<Footpri
         s if s.is_final() => 0,
         _ => APPROVAL_RESERVE_BYTES,
     };
-    let beside: usize = price_ids.iter().map(String::len).sum::<usize>()
-        + quote
-            .related_party
-            .iter()
-            .map(|p| p.id.len())
-            .sum::<usize>()
-        + quote.external_id.as_ref().map_or(0, String::len);
+    let beside = bytes_beside(quote, price_ids);
     let quote_measured = measure_within(quote, MAX_QUOTE_BYTES, beside + reserve)?;
     let order_bytes = if open {
         let when = quote.quote_date.unwrap_or(OffsetDateTime::UNIX_EPOCH);

@@ -89,36 +89,9 @@ impl Rehearsal {
     async fn workload(&mut self, workload: &Workload) -> Result<(), RehearsalError> {
         self.seed_catalog().await?;
         let billing_url = self.stack.output("BillingUpdatesQueueUrl")?.to_owned();
-        let sqs = aws_sdk_sqs::Client::new(&self.operator);
         for n in 0..workload.hub_tenants.min(workload.tenants) {
-            let tenant = format!("t{n:03}");
-            let subscriber_url =
-                billing_url.replace("billing-updates", &format!("subscriber-{tenant}"));
-            let name = subscriber_url
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            sqs.create_queue()
-                .queue_name(&name)
-                .send()
-                .await
-                .map_err(|e| {
-                    step(
-                        "create a tenant's subscriber queue",
-                        crate::mappings::sdk_error(&e),
-                    )
-                })?;
-            let hub = self
-                .api_as(
-                    &tenant,
-                    "POST",
-                    &format!("{QUOTES}/hub"),
-                    Some(json!({"callback": subscriber_url, "query": "eventType=QuoteStateChangeEvent"})),
-                    Some(SCOPES),
-                )
+            self.subscribe_by_rule(&billing_url, &format!("t{n:03}"))
                 .await?;
-            expect_status(&format!("register tenant {tenant}'s hub"), &hub, 201)?;
         }
         for n in 0..workload.lifecycles {
             let tenant = workload.tenant_of(n);

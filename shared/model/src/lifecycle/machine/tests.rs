@@ -194,3 +194,28 @@ fn an_illegal_transition_names_both_states_in_its_message_by_their_wire_names() 
     );
     assert_eq!(ProductOrderState::InProgress.to_string(), "inProgress");
 }
+
+/// `serde_json`'s name of `state`: what the TMF enums' `rename_all` makes of the variant.
+fn serde_name<S: serde::Serialize>(state: S) -> String {
+    serde_json::to_value(state)
+        .expect("a state serializes")
+        .as_str()
+        .expect("as a string")
+        .to_owned()
+}
+
+#[test]
+fn every_state_name_is_the_one_serde_writes() {
+    for &state in QuoteState::ALL {
+        assert_eq!(state.as_str(), serde_name(state));
+    }
+    for &state in QuoteItemState::ALL {
+        assert_eq!(state.as_str(), serde_name(state));
+    }
+    for &state in ProductOrderState::ALL {
+        assert_eq!(state.as_str(), serde_name(state));
+    }
+    for &state in ProductOrderItemState::ALL {
+        assert_eq!(state.as_str(), serde_name(state));
+    }
+}
