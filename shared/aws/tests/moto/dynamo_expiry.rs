@@ -54,30 +54,14 @@ async fn idempotency_claims_replay_mismatch_expire_and_purge() {
     );
     let later = now + Duration::hours(24);
     assert_eq!(
-        claim(
-            &store,
-            &acme,
-            "k",
-            "h2",
-            later,
-            later + Duration::seconds(30)
-        )
-        .await,
+        claim_for_30_s(&store, &acme, "k", "h2", later).await,
         IdempotencyClaim::Claimed
     );
 
     // An abandoned claim may be taken over after its deadline; a released one at once.
     claim(&store, &acme, "k2", "h", now, until).await;
     assert_eq!(
-        claim(
-            &store,
-            &acme,
-            "k2",
-            "h",
-            until,
-            until + Duration::seconds(30)
-        )
-        .await,
+        claim_for_30_s(&store, &acme, "k2", "h", until).await,
         IdempotencyClaim::Claimed
     );
     claim(&store, &acme, "k3", "h", now, until).await;
@@ -316,4 +300,15 @@ async fn claim(
         .claim(tenant, key, hash, now, until)
         .await
         .expect("claim")
+}
+
+/// A claim at `at` whose lease runs 30 s.
+async fn claim_for_30_s(
+    store: &DynamoStore,
+    tenant: &TenantId,
+    key: &str,
+    hash: &str,
+    at: OffsetDateTime,
+) -> IdempotencyClaim {
+    claim(store, tenant, key, hash, at, at + Duration::seconds(30)).await
 }
