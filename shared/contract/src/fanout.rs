@@ -185,21 +185,14 @@ pub async fn open_quote_index_contract(
     elsewhere.price_ids = vec!["other".to_owned()];
     insert_and_move(&*quotes, &tenants[1], &moved, elsewhere).await;
 
-    for limit in [4, 11, 20] {
-        let pages = walk_open_quotes(
-            &*index,
-            IndexKey::Price(&price_id),
-            limit,
-            &expected,
-            "every open quote, no final one",
-        )
-        .await;
-        assert_eq!(
-            pages,
-            11usize.div_ceil(limit),
-            "the last full page ends the walk"
-        );
-    }
+    walk_open_quotes(
+        &*index,
+        IndexKey::Price(&price_id),
+        &[4, 11, 20],
+        &expected,
+        "every open quote, no final one",
+    )
+    .await;
     let none = index
         .open_quotes(&format!("fan-{}", unique()), None, 5)
         .await
@@ -215,12 +208,31 @@ pub(crate) enum IndexKey<'a> {
     Offering(&'a str),
 }
 
-/// Walks every page of `key`'s open quotes, `limit` at a time, checking what every walk
-/// holds: pages of at most `limit`, an end (under 20 pages), no quote twice, (tenant, quote
-/// id) order, and exactly the `expected` quotes (`what` says which those are). The pages.
+/// Walks every page of `key`'s open quotes at each page size of `limits`, checking what
+/// every walk holds: pages of at most the size, an end (under 20 pages), no quote twice,
+/// (tenant, quote id) order, exactly the `expected` quotes (`what` says which those are),
+/// and as many pages as those fill (the last full page ends the walk).
 pub(crate) async fn walk_open_quotes(
     index: &dyn OpenQuoteIndex,
     key: IndexKey<'_>,
+    limits: &[usize],
+    expected: &BTreeSet<(String, String)>,
+    what: &str,
+) {
+    for &limit in limits {
+        let pages = walk_open_quotes_once(index, &key, limit, expected, what).await;
+        assert_eq!(
+            pages,
+            expected.len().div_ceil(limit),
+            "the last full page ends the walk (limit {limit})"
+        );
+    }
+}
+
+/// One walk of [`walk_open_quotes`], `limit` at a time: the number of pages.
+async fn walk_open_quotes_once(
+    index: &dyn OpenQuoteIndex,
+    key: &IndexKey<'_>,
     limit: usize,
     expected: &BTreeSet<(String, String)>,
     what: &str,

@@ -197,17 +197,14 @@ pub async fn open_quote_offering_index_contract(
     elsewhere.quote.quote_item[0].product_offering = Some(q2c_model::tmf::EntityRef::to("po-1"));
     insert_and_move(&*quotes, &tenants[1], &moved, elsewhere).await;
 
-    for limit in [3, 7, 10] {
-        let pages = walk_open_quotes(
-            &*index,
-            IndexKey::Offering(&offering_id),
-            limit,
-            &expected,
-            "every open quote holding the offering, nested items too",
-        )
-        .await;
-        assert_eq!(pages, 7usize.div_ceil(limit));
-    }
+    walk_open_quotes(
+        &*index,
+        IndexKey::Offering(&offering_id),
+        &[3, 7, 10],
+        &expected,
+        "every open quote holding the offering, nested items too",
+    )
+    .await;
     // The price index is unaffected by offering keys.
     let by_price = index
         .open_quotes(&offering_id, None, 5)

@@ -303,21 +303,14 @@ async fn dispatch_outcomes_follow_their_rules(
         Some("HTTP 503 on attempt 1"),
         Some("om-1"),
     );
-    orders
-        .record_dispatch(&t, "o-1", dispatched.clone())
-        .await
-        .expect("record");
-    let stored = orders.get(&t, "o-1").await.expect("get").expect("order");
+    let stored = record_and_read(orders, &t, "o-1", dispatched.clone()).await;
     assert_eq!(stored.dispatch, dispatched);
     assert_eq!(stored.version, 2);
     assert_eq!(stored.order, order.order, "the TMF order is untouched");
 
     let late_failure = dispatch(DispatchStatus::Failed, 3, Some("late"), None);
-    orders
-        .record_dispatch(&t, "o-1", late_failure)
-        .await
-        .expect("an ignored update is Ok");
-    let stored = orders.get(&t, "o-1").await.expect("get").expect("order");
+    // An ignored update is Ok.
+    let stored = record_and_read(orders, &t, "o-1", late_failure).await;
     assert_eq!(stored.dispatch, dispatched, "dispatched is terminal");
     assert_eq!(stored.version, 2);
 
@@ -346,11 +339,7 @@ async fn dispatch_outcomes_follow_their_rules(
         announced[0].body["event"]["productOrder"]["dispatch"]["status"],
         "failed"
     );
-    orders
-        .record_dispatch(&t, "o-2", dispatched.clone())
-        .await
-        .expect("redriven");
-    let stored = orders.get(&t, "o-2").await.expect("get").expect("order");
+    let stored = record_and_read(orders, &t, "o-2", dispatched.clone()).await;
     assert_eq!(
         stored.dispatch, dispatched,
         "a failed order may still be dispatched"
@@ -406,6 +395,20 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
         matches!(hidden, Err(StoreError::VersionConflict)),
         "another tenant cannot change the order: got {hidden:?}"
     );
+}
+
+/// Records `update` on order `id` of `t` (which must succeed), then reads the order back.
+async fn record_and_read(
+    orders: &dyn OrderStore,
+    t: &TenantId,
+    id: &str,
+    update: Dispatch,
+) -> StoredOrder {
+    orders
+        .record_dispatch(t, id, update)
+        .await
+        .expect("record the dispatch");
+    orders.get(t, id).await.expect("get").expect("order")
 }
 
 /// A dispatch record: `status` after `attempts`, with the last error and the downstream id.
