@@ -214,3 +214,23 @@ pub(crate) async fn drain_outbox(outbox: &dyn OutboxStore, at: OffsetDateTime) {
             .expect("mark drained");
     }
 }
+
+/// Receives batches with `receive` until `expected` messages arrived or a batch came back
+/// empty.
+pub(crate) async fn receive_until<M, Fut>(
+    expected: usize,
+    mut receive: impl FnMut() -> Fut,
+) -> Vec<M>
+where
+    Fut: std::future::Future<Output = Vec<M>>,
+{
+    let mut received = Vec::new();
+    while received.len() < expected {
+        let batch = receive().await;
+        if batch.is_empty() {
+            break;
+        }
+        received.extend(batch);
+    }
+    received
+}
