@@ -24,7 +24,7 @@ use q2c_contract::fixtures::{T0, price, unique};
 use q2c_model::tmf::{EntityRef, ProductOffering, ProductOfferingPrice};
 use q2c_service::context::TenantId;
 use q2c_service::fanout::{FanoutConfig, FanoutPorts, PageReport, PriceFanout};
-use q2c_service::ports::{CatalogStore, Ports, SystemClock};
+use q2c_service::ports::{CatalogStore, SystemClock};
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
 use q2c_testkit::moto::{dynamo_client, sqs_client};
 use serde_json::json;
@@ -81,19 +81,8 @@ async fn seed(count: usize) -> (DynamoStore, Arc<SqsQueues>, ProductOfferingPric
     };
     store.put_offering(&offering).await.expect("seed offering");
 
-    let shared = Arc::new(store.clone());
-    let ports = Ports {
-        quotes: shared.clone(),
-        orders: shared.clone(),
-        products: shared.clone(),
-        catalog: shared.clone(),
-        hubs: shared.clone(),
-        idempotency: shared,
-        settings: Arc::new(DefaultSettings),
-        clock: Arc::new(SystemClock),
-    };
     let service = QuoteService::new(
-        ports,
+        store.ports(Arc::new(DefaultSettings), Arc::new(SystemClock)),
         QuoteServiceConfig {
             quote_href_base: "/tmf-api/quoteManagement/v4/quote".to_owned(),
         },
