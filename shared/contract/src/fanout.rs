@@ -168,22 +168,15 @@ pub async fn open_quote_index_contract(
         quotes.insert(tenant, &quote, &[]).await.expect("insert");
         expected.insert((tenant.as_str().to_owned(), id));
     }
-    // A final quote leaves the index; a quote on another price is not in this one.
-    let accepted_id = format!("q-final-{}", unique());
-    let mut accepted = stored_quote(&accepted_id, T0);
-    accepted.price_ids = vec![price_id.clone()];
-    insert_final(&*quotes, &tenants[0], &accepted).await;
-    // A quote moved to another price (through `update_from`, as the fan-out writes) leaves
-    // this price's index.
-    let moved_id = format!("q-moved-{}", unique());
-    let moved = {
-        let mut quote = stored_quote(&moved_id, T0);
-        quote.price_ids = vec![price_id.clone()];
-        quote
-    };
-    let mut elsewhere = moved.clone();
-    elsewhere.price_ids = vec!["other".to_owned()];
-    insert_and_move(&*quotes, &tenants[1], &moved, elsewhere).await;
+    // A final quote leaves the index; a quote moved to another price leaves this price's
+    // index (a quote on another price is not in this one).
+    insert_left_out(
+        &*quotes,
+        [&tenants[0], &tenants[1]],
+        |quote| quote.price_ids = vec![price_id.clone()],
+        |quote| quote.price_ids = vec!["other".to_owned()],
+    )
+    .await;
 
     walk_open_quotes(
         &*index,
@@ -272,28 +265,41 @@ async fn walk_open_quotes_once(
     pages
 }
 
-/// Inserts `quote` for `tenant`, then accepts it (version 2): a final quote, out of the
-/// open-quote indexes.
-pub(crate) async fn insert_final(quotes: &dyn QuoteStore, tenant: &TenantId, quote: &StoredQuote) {
-    quotes.insert(tenant, quote, &[]).await.expect("insert");
-    let mut next = quote.clone();
+/// Writes the two quotes an open-quote index must leave out, each first put on the indexed
+/// key by `on_key`: a final one of `tenants[0]` (inserted, then accepted: version 2), and
+/// one of `tenants[1]` inserted, then moved off the key by `off_key` (version 2) through
+/// `update_from`, as the fan-out writes.
+pub(crate) async fn insert_left_out(
+    quotes: &dyn QuoteStore,
+    tenants: [&TenantId; 2],
+    on_key: impl Fn(&mut StoredQuote),
+    off_key: impl Fn(&mut StoredQuote),
+) {
+    let mut accepted = stored_quote(&format!("q-final-{}", unique()), T0);
+    on_key(&mut accepted);
+    quotes
+        .insert(tenants[0], &accepted, &[])
+        .await
+        .expect("insert");
+    let mut next = accepted.clone();
     next.quote.state = Some(QuoteState::Accepted);
     next.version = 2;
-    quotes.update(tenant, &next, 1, &[]).await.expect("accept");
-}
+    quotes
+        .update(tenants[0], &next, 1, &[])
+        .await
+        .expect("accept");
 
-/// Inserts `moved` for `tenant`, then rewrites it as `elsewhere` (version 2) through
-/// `update_from`, as the fan-out writes: it leaves the index entries `moved` had.
-pub(crate) async fn insert_and_move(
-    quotes: &dyn QuoteStore,
-    tenant: &TenantId,
-    moved: &StoredQuote,
-    mut elsewhere: StoredQuote,
-) {
-    quotes.insert(tenant, moved, &[]).await.expect("insert");
+    let mut moved = stored_quote(&format!("q-moved-{}", unique()), T0);
+    on_key(&mut moved);
+    quotes
+        .insert(tenants[1], &moved, &[])
+        .await
+        .expect("insert");
+    let mut elsewhere = moved.clone();
+    off_key(&mut elsewhere);
     elsewhere.version = 2;
     quotes
-        .update_from(tenant, moved, &elsewhere, &[])
+        .update_from(tenants[1], &moved, &elsewhere, &[])
         .await
         .expect("move elsewhere");
 }
