@@ -340,6 +340,55 @@ pub async fn create_quote_of(
     service.create(&ctx, quote).await.expect("create quote")
 }
 
+/// Puts into `catalog` a fresh benchmark offering (`bench-po-<unique>`) with one monthly
+/// price of 40.00 (`<offering id>-monthly`); returns (offering id, price).
+///
+/// # Panics
+/// When the catalog fails.
+pub async fn seed_bench_offering(catalog: &dyn CatalogStore) -> (String, ProductOfferingPrice) {
+    let offering_id = format!("bench-po-{}", unique());
+    let price_id = format!("{offering_id}-monthly");
+    let monthly = price(&price_id, 40.0);
+    catalog.put_price(&monthly).await.expect("seed price");
+    let offering = ProductOffering {
+        id: offering_id.clone(),
+        name: Some("Benchmark offering".to_owned()),
+        product_offering_price: vec![EntityRef::to(price_id)],
+        ..ProductOffering::default()
+    };
+    catalog
+        .put_offering(&offering)
+        .await
+        .expect("seed offering");
+    (offering_id, monthly)
+}
+
+/// The catalog's change event (with the fresh id `event_id`) of `monthly` repriced to
+/// `amount`, `days` after [`T0`].
+///
+/// # Panics
+/// Never (the instant formats).
+pub fn price_change_event(
+    event_id: &str,
+    monthly: &ProductOfferingPrice,
+    amount: u32,
+    days: i64,
+) -> serde_json::Value {
+    let mut changed = monthly.clone();
+    changed.price = changed.price.map(|mut m| {
+        m.amount = amount.into();
+        m
+    });
+    let at = T0 + time::Duration::days(days);
+    changed.last_update = Some(at);
+    json!({
+        "eventId": event_id,
+        "eventType": "ProductOfferingPriceAttributeValueChangeEvent",
+        "eventTime": at.format(&Rfc3339).expect("time"),
+        "event": {"productOfferingPrice": changed},
+    })
+}
+
 /// Sends the change event `body` to the queue `queue_name`.
 pub async fn send_change_to(queue: &dyn QueueClient, queue_name: &str, body: &serde_json::Value) {
     let sent = queue
@@ -518,19 +567,7 @@ pub async fn fanout_continuation_scenario(
         },
     );
     let event_id = unique();
-    let mut changed = monthly.clone();
-    changed.price = changed.price.map(|mut m| {
-        m.amount = 45.into();
-        m
-    });
-    let at = T0 + time::Duration::days(30);
-    changed.last_update = Some(at);
-    let body = json!({
-        "eventId": event_id,
-        "eventType": "ProductOfferingPriceAttributeValueChangeEvent",
-        "eventTime": at.format(&Rfc3339).expect("time"),
-        "event": {"productOfferingPrice": changed},
-    });
+    let body = price_change_event(&event_id, &monthly, 45, 30);
     send_change(&*queue, &body).await;
 
     let handled = drain_changes(&*queue, &fanout).await;
