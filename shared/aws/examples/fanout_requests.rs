@@ -24,7 +24,7 @@ use q2c_contract::fanout::{
 use q2c_contract::fixtures::unique;
 use q2c_model::tmf::ProductOfferingPrice;
 use q2c_service::context::TenantId;
-use q2c_service::fanout::{FanoutConfig, FanoutPorts, PageReport, PriceFanout};
+use q2c_service::fanout::{FanoutConfig, PageReport, PriceFanout};
 use q2c_service::ports::SystemClock;
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
 use q2c_testkit::moto::{dynamo_client, sqs_client};
@@ -91,19 +91,13 @@ async fn change_price(
     queues: &Arc<SqsQueues>,
     monthly: &ProductOfferingPrice,
 ) -> (u64, PageReport) {
-    let shared = Arc::new(store.clone());
     let fanout = PriceFanout::new(
-        FanoutPorts {
-            quotes: shared.clone(),
-            catalog: shared.clone(),
-            writer: shared.clone(),
-            offerings: shared.clone(),
-            index: shared,
-            settings: Arc::new(DefaultSettings),
-            queue: queues.clone(),
-            announce: Arc::new(RecordingAnnounce::default()),
-            clock: Arc::new(SystemClock),
-        },
+        store.fanout_ports(
+            Arc::new(DefaultSettings),
+            queues.clone(),
+            Arc::new(RecordingAnnounce::default()),
+            Arc::new(SystemClock),
+        ),
         FanoutConfig::default(),
     );
     let body = price_change_event(&unique(), monthly, 45, 30);

@@ -39,6 +39,8 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ConsumedCapacity;
+use q2c_service::fanout::{Announce, FanoutPorts};
+use q2c_service::messaging::QueueClient;
 use q2c_service::ports::{Clock, Ports, SettingsSource};
 
 use crate::metrics::{Operation, RequestCounter};
@@ -87,6 +89,30 @@ impl DynamoStore {
             hubs: store.clone(),
             idempotency: store,
             settings,
+            clock,
+        }
+    }
+
+    /// The price fan-out's [`FanoutPorts`] over this store (quotes, catalog, both catalog
+    /// writers, the open-quote index), with the given settings, continuation queue,
+    /// announcer and clock.
+    pub fn fanout_ports(
+        &self,
+        settings: Arc<dyn SettingsSource>,
+        queue: Arc<dyn QueueClient>,
+        announce: Arc<dyn Announce>,
+        clock: Arc<dyn Clock>,
+    ) -> FanoutPorts {
+        let store = Arc::new(self.clone());
+        FanoutPorts {
+            quotes: store.clone(),
+            catalog: store.clone(),
+            writer: store.clone(),
+            offerings: store.clone(),
+            index: store,
+            settings,
+            queue,
+            announce,
             clock,
         }
     }
