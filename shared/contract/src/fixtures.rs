@@ -1,8 +1,10 @@
 //! Test data for the suites: unique ids, quotes carrying extensions and catalog price
 //! references, outbox events, catalog entries.
 
+use q2c_model::ordering::order_from_quote;
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice, Quote};
 use q2c_service::context::TenantId;
+use q2c_service::orders::{Dispatch, StoredOrder};
 use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoredQuote};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -144,6 +146,16 @@ pub fn event(tenant: Option<&TenantId>, aggregate_id: &str, event_type: &str) ->
             "event": {"quote": {"id": aggregate_id, "price": 12.75}}
         }),
         created_at: T0,
+    }
+}
+
+/// The order `order_id` the acceptance of `quote` creates at `at`: version 1, not dispatched
+/// yet, no `href`.
+pub fn new_order(quote: &StoredQuote, order_id: &str, at: OffsetDateTime) -> StoredOrder {
+    StoredOrder {
+        order: order_from_quote(&quote.quote, order_id, at),
+        version: 1,
+        dispatch: Dispatch::new_order(),
     }
 }
 

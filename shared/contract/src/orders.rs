@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use q2c_model::ordering::order_from_quote;
 use q2c_model::tmf::{ProductOrderState, QuoteState};
 use q2c_service::context::TenantId;
 use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore, StoredOrder};
@@ -16,7 +15,7 @@ use q2c_service::ports::{OutboxEvent, OutboxStore, Page, QuoteStore, StoreError,
 use time::{Duration, OffsetDateTime};
 
 use crate::fixtures::{
-    T0, event, extensible_item, extensible_quote, pending_ids, stored_quote, tenant,
+    T0, event, extensible_item, extensible_quote, new_order, pending_ids, stored_quote, tenant,
 };
 
 /// Runs every order-store rule against the adapter's quote, order and outbox ports (one
@@ -42,13 +41,8 @@ fn accepted(quote_id: &str, order_id: &str, at: OffsetDateTime) -> (StoredQuote,
     let mut quote = stored_quote(quote_id, T0);
     quote.version = 2;
     quote.quote.state = Some(QuoteState::Accepted);
-    let mut order = order_from_quote(&quote.quote, order_id, at);
-    order.href = Some(format!("/orders/{order_id}"));
-    let order = StoredOrder {
-        order,
-        version: 1,
-        dispatch: Dispatch::new_order(),
-    };
+    let mut order = new_order(&quote, order_id, at);
+    order.order.href = Some(format!("/orders/{order_id}"));
     (quote, order)
 }
 
@@ -81,11 +75,7 @@ async fn an_order_keeps_the_items_unknown_fields(quotes: &dyn QuoteStore, orders
     let mut quote = quotes.get(&t, "q-ext").await.expect("get").expect("quote");
     quote.version = 2;
     quote.quote.state = Some(QuoteState::Accepted);
-    let order = StoredOrder {
-        order: order_from_quote(&quote.quote, "o-ext", T0),
-        version: 1,
-        dispatch: Dispatch::new_order(),
-    };
+    let order = new_order(&quote, "o-ext", T0);
     quotes
         .accept(&t, &quote, 1, &order, &[])
         .await
