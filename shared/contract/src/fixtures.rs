@@ -5,7 +5,7 @@ use q2c_model::ordering::order_from_quote;
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice, Quote};
 use q2c_service::context::TenantId;
 use q2c_service::orders::{Dispatch, StoredOrder};
-use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoredQuote};
+use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoreError, StoredQuote};
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -245,4 +245,14 @@ where
         received.extend(batch);
     }
     received
+}
+
+/// Asserts that a write was refused with [`StoreError::VersionConflict`]; `rule` says which
+/// rule requires it.
+#[track_caller]
+pub(crate) fn assert_conflict<T: std::fmt::Debug>(result: &Result<T, StoreError>, rule: &str) {
+    assert!(
+        matches!(result, Err(StoreError::VersionConflict)),
+        "{rule}: got {result:?}"
+    );
 }

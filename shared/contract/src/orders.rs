@@ -15,7 +15,8 @@ use q2c_service::ports::{OutboxEvent, OutboxStore, Page, QuoteStore, StoreError,
 use time::{Duration, OffsetDateTime};
 
 use crate::fixtures::{
-    T0, event, extensible_item, extensible_quote, new_order, pending_ids, stored_quote, tenant,
+    T0, assert_conflict, event, extensible_item, extensible_quote, new_order, pending_ids,
+    stored_quote, tenant,
 };
 
 /// Runs every order-store rule against the adapter's quote, order and outbox ports (one
@@ -170,10 +171,7 @@ async fn a_refused_accept_writes_nothing(
     let stale = quotes
         .accept(&t, &quote, 7, &order, std::slice::from_ref(&lost))
         .await;
-    assert!(
-        matches!(stale, Err(StoreError::VersionConflict)),
-        "got {stale:?}"
-    );
+    assert_conflict(&stale, "an accept at a stale version must conflict");
     let missing = quotes
         .accept(
             &t,
@@ -183,10 +181,7 @@ async fn a_refused_accept_writes_nothing(
             &[],
         )
         .await;
-    assert!(
-        matches!(missing, Err(StoreError::VersionConflict)),
-        "got {missing:?}"
-    );
+    assert_conflict(&missing, "accepting a missing quote must conflict");
 
     // The order id is taken (by another quote's acceptance): the quote stays as it was.
     accept_new(quotes, &t, "q-2", "o-taken", T0).await;
@@ -307,9 +302,9 @@ async fn dispatch_outcomes_follow_their_rules(
     let missing = orders
         .record_dispatch(&t, "o-none", dispatched.clone())
         .await;
-    assert!(
-        matches!(missing, Err(StoreError::VersionConflict)),
-        "got {missing:?}"
+    assert_conflict(
+        &missing,
+        "recording the dispatch of a missing order must conflict",
     );
 
     // A failure is announced to the ordering hub in the same write; a redrive may dispatch.
@@ -357,10 +352,7 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
     let stale = orders
         .record_state_change(&t, &next, 1, &[], std::slice::from_ref(&lost))
         .await;
-    assert!(
-        matches!(stale, Err(StoreError::VersionConflict)),
-        "got {stale:?}"
-    );
+    assert_conflict(&stale, "a state change at a stale version must conflict");
     assert!(!pending_ids(outbox).await.contains(&lost.event_id));
 
     next.version = 3;
@@ -381,10 +373,7 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
     let other = tenant("os-state-other");
     next.version = 4;
     let hidden = orders.record_state_change(&other, &next, 3, &[], &[]).await;
-    assert!(
-        matches!(hidden, Err(StoreError::VersionConflict)),
-        "another tenant cannot change the order: got {hidden:?}"
-    );
+    assert_conflict(&hidden, "another tenant cannot change the order");
 }
 
 /// Records `update` on order `id` of `t` (which must succeed), then reads the order back.

@@ -20,7 +20,9 @@ use q2c_service::orders::{OrderStore, StoredOrder};
 use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, Page, QuoteStore, StoreError};
 use serde_json::json;
 
-use crate::fixtures::{T0, event, new_order, pending_ids, stored_quote, tenant, unique};
+use crate::fixtures::{
+    T0, assert_conflict, event, new_order, pending_ids, stored_quote, tenant, unique,
+};
 
 /// Runs every product-store rule against the adapter's quote, order, product and outbox ports
 /// (one store behind all four).
@@ -165,10 +167,7 @@ async fn a_refused_completion_writes_nothing(
     let stale = orders
         .record_state_change(&t, &next, 7, &made, &events)
         .await;
-    assert!(
-        matches!(stale, Err(StoreError::VersionConflict)),
-        "got {stale:?}"
-    );
+    assert_conflict(&stale, "a completion at a stale version must conflict");
     assert_nothing_written(products, outbox, &t, &made, &events).await;
 
     // A product id already taken (by an earlier completion): nothing is written either.
