@@ -133,6 +133,17 @@ fn price_change(event_id: &str) -> OutgoingMessage {
     )
 }
 
+/// Sends `messages` to the source queue, then delivers them (see [`drain`]).
+async fn deliver(world: &World, api: HubApi, messages: &[OutgoingMessage]) {
+    world
+        .queues
+        .queue_client()
+        .send_batch(SOURCE, messages)
+        .await
+        .expect("send");
+    drain(world, api).await;
+}
+
 /// Polls `SOURCE` until it is empty (bounded: a broken engine fails, it does not hang).
 async fn drain(world: &World, api: HubApi) {
     let poller = Poller::new(world.queues.queue_client(), SOURCE)
@@ -189,18 +200,9 @@ async fn three_subscribers(world: &World) {
 async fn a_price_change_published_twice_reaches_each_of_three_subscribers_once() {
     let w = world().await;
     three_subscribers(&w).await;
-    let queue = w.queues.queue_client();
     // The relay is at least once: the same event arrives twice.
-    queue
-        .send_batch(SOURCE, &[price_change("e-1")])
-        .await
-        .expect("send");
-    drain(&w, HubApi::Catalog).await;
-    queue
-        .send_batch(SOURCE, &[price_change("e-1")])
-        .await
-        .expect("send again");
-    drain(&w, HubApi::Catalog).await;
+    deliver(&w, HubApi::Catalog, &[price_change("e-1")]).await;
+    deliver(&w, HubApi::Catalog, &[price_change("e-1")]).await;
 
     assert_eq!(
         event_ids(&support::take_all(&w.queues, "sub-a").await),
@@ -232,12 +234,7 @@ async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_with_a_rea
         None,
     )
     .await;
-    w.queues
-        .queue_client()
-        .send_batch(SOURCE, &[price_change("e-2")])
-        .await
-        .expect("send");
-    drain(&w, HubApi::Catalog).await;
+    deliver(&w, HubApi::Catalog, &[price_change("e-2")]).await;
 
     let dead = support::take_all(&w.queues, &format!("{SOURCE}-dlq")).await;
     assert_eq!(dead.len(), 1, "dead-lettered once");
@@ -291,12 +288,7 @@ async fn a_quote_event_reaches_its_tenants_quote_hub_subscriber_only() {
             Some("tenant-a"),
         ),
     ];
-    w.queues
-        .queue_client()
-        .send_batch(SOURCE, &batch)
-        .await
-        .expect("send");
-    drain(&w, HubApi::Quote).await;
+    deliver(&w, HubApi::Quote, &batch).await;
 
     let received = support::take_all(&w.queues, "sub-q").await;
     assert_eq!(event_ids(&received), ["q-e1"], "the approved one only");
@@ -311,12 +303,7 @@ async fn a_quote_event_reaches_its_tenants_quote_hub_subscriber_only() {
 async fn delivered_messages_validate_against_the_published_schema() {
     let w = world().await;
     three_subscribers(&w).await;
-    w.queues
-        .queue_client()
-        .send_batch(SOURCE, &[price_change("e-3")])
-        .await
-        .expect("send");
-    drain(&w, HubApi::Catalog).await;
+    deliver(&w, HubApi::Catalog, &[price_change("e-3")]).await;
 
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
