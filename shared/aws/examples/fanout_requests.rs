@@ -18,17 +18,16 @@ use std::time::{Duration, Instant};
 
 use q2c_aws::{DynamoStore, SqsQueues};
 use q2c_contract::fanout::{
-    DefaultSettings, RecordingAnnounce, create_quote_of, run_fanout_queue, send_change_to,
+    DefaultSettings, RecordingAnnounce, create_quote_of, price_change_event, run_fanout_queue,
+    seed_bench_offering, send_change_to,
 };
-use q2c_contract::fixtures::{T0, price, unique};
-use q2c_model::tmf::{EntityRef, ProductOffering, ProductOfferingPrice};
+use q2c_contract::fixtures::unique;
+use q2c_model::tmf::ProductOfferingPrice;
 use q2c_service::context::TenantId;
-use q2c_service::fanout::{FanoutConfig, FanoutPorts, PageReport, PriceFanout};
-use q2c_service::ports::{CatalogStore, Ports, SystemClock};
+use q2c_service::fanout::{FanoutConfig, PageReport, PriceFanout};
+use q2c_service::ports::SystemClock;
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
 use q2c_testkit::moto::{dynamo_client, sqs_client};
-use serde_json::json;
-use time::format_description::well_known::Rfc3339;
 
 const QUEUE: &str = "pricing-changes";
 
@@ -69,31 +68,10 @@ async fn seed(count: usize) -> (DynamoStore, Arc<SqsQueues>, ProductOfferingPric
     let created = Created { table, queue_url };
     let queues = Arc::new(SqsQueues::new(sqs).with_prefix(&prefix));
 
-    let offering_id = format!("bench-po-{}", unique());
-    let price_id = format!("{offering_id}-monthly");
-    let monthly = price(&price_id, 40.0);
-    store.put_price(&monthly).await.expect("seed price");
-    let offering = ProductOffering {
-        id: offering_id.clone(),
-        name: Some("Benchmark offering".to_owned()),
-        product_offering_price: vec![EntityRef::to(price_id)],
-        ..ProductOffering::default()
-    };
-    store.put_offering(&offering).await.expect("seed offering");
+    let (offering_id, monthly) = seed_bench_offering(&store).await;
 
-    let shared = Arc::new(store.clone());
-    let ports = Ports {
-        quotes: shared.clone(),
-        orders: shared.clone(),
-        products: shared.clone(),
-        catalog: shared.clone(),
-        hubs: shared.clone(),
-        idempotency: shared,
-        settings: Arc::new(DefaultSettings),
-        clock: Arc::new(SystemClock),
-    };
     let service = QuoteService::new(
-        ports,
+        store.ports(Arc::new(DefaultSettings), Arc::new(SystemClock)),
         QuoteServiceConfig {
             quote_href_base: "/tmf-api/quoteManagement/v4/quote".to_owned(),
         },
@@ -113,34 +91,16 @@ async fn change_price(
     queues: &Arc<SqsQueues>,
     monthly: &ProductOfferingPrice,
 ) -> (u64, PageReport) {
-    let shared = Arc::new(store.clone());
     let fanout = PriceFanout::new(
-        FanoutPorts {
-            quotes: shared.clone(),
-            catalog: shared.clone(),
-            writer: shared.clone(),
-            offerings: shared.clone(),
-            index: shared,
-            settings: Arc::new(DefaultSettings),
-            queue: queues.clone(),
-            announce: Arc::new(RecordingAnnounce::default()),
-            clock: Arc::new(SystemClock),
-        },
+        store.fanout_ports(
+            Arc::new(DefaultSettings),
+            queues.clone(),
+            Arc::new(RecordingAnnounce::default()),
+            Arc::new(SystemClock),
+        ),
         FanoutConfig::default(),
     );
-    let mut changed = monthly.clone();
-    changed.price = changed.price.map(|mut m| {
-        m.amount = 45.into();
-        m
-    });
-    let at = T0 + time::Duration::days(30);
-    changed.last_update = Some(at);
-    let body = json!({
-        "eventId": unique(),
-        "eventType": "ProductOfferingPriceAttributeValueChangeEvent",
-        "eventTime": at.format(&Rfc3339).expect("time"),
-        "event": {"productOfferingPrice": changed},
-    });
+    let body = price_change_event(&unique(), monthly, 45, 30);
     send_change_to(&**queues, QUEUE, &body).await;
     let mut messages = 0;
     let mut report = PageReport::default();

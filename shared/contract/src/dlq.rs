@@ -14,7 +14,7 @@ use std::time::Duration;
 use q2c_service::dlq::{AttributeValue, Attributes, DlqBackend, DlqMessage, DlqOutgoing};
 use q2c_service::messaging::{QueueCounts, QueueError, attributes};
 
-use crate::fixtures::unique;
+use crate::fixtures::{receive_until, unique};
 
 /// The queues the suite uses, as the backend's callers name them (resolved by the suite).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,18 +78,13 @@ async fn counts(backend: &dyn DlqBackend, queue: &str) -> QueueCounts {
 
 /// Receives until `expected` messages arrived or a receive came back empty.
 async fn receive_n(backend: &dyn DlqBackend, queue: &str, expected: usize) -> Vec<DlqMessage> {
-    let mut received = Vec::new();
-    while received.len() < expected {
-        let batch = backend
+    receive_until(expected, move || async move {
+        backend
             .receive(queue, 10, HIDE, WAIT)
             .await
-            .expect("receive");
-        if batch.is_empty() {
-            break;
-        }
-        received.extend(batch);
-    }
-    received
+            .expect("receive")
+    })
+    .await
 }
 
 fn handles(messages: &[DlqMessage]) -> Vec<String> {

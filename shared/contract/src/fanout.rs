@@ -168,38 +168,24 @@ pub async fn open_quote_index_contract(
         quotes.insert(tenant, &quote, &[]).await.expect("insert");
         expected.insert((tenant.as_str().to_owned(), id));
     }
-    // A final quote leaves the index; a quote on another price is not in this one.
-    let accepted_id = format!("q-final-{}", unique());
-    let mut accepted = stored_quote(&accepted_id, T0);
-    accepted.price_ids = vec![price_id.clone()];
-    insert_final(&*quotes, &tenants[0], &accepted).await;
-    // A quote moved to another price (through `update_from`, as the fan-out writes) leaves
-    // this price's index.
-    let moved_id = format!("q-moved-{}", unique());
-    let moved = {
-        let mut quote = stored_quote(&moved_id, T0);
-        quote.price_ids = vec![price_id.clone()];
-        quote
-    };
-    let mut elsewhere = moved.clone();
-    elsewhere.price_ids = vec!["other".to_owned()];
-    insert_and_move(&*quotes, &tenants[1], &moved, elsewhere).await;
+    // A final quote leaves the index; a quote moved to another price leaves this price's
+    // index (a quote on another price is not in this one).
+    insert_left_out(
+        &*quotes,
+        [&tenants[0], &tenants[1]],
+        |quote| quote.price_ids = vec![price_id.clone()],
+        |quote| quote.price_ids = vec!["other".to_owned()],
+    )
+    .await;
 
-    for limit in [4, 11, 20] {
-        let pages = walk_open_quotes(
-            &*index,
-            IndexKey::Price(&price_id),
-            limit,
-            &expected,
-            "every open quote, no final one",
-        )
-        .await;
-        assert_eq!(
-            pages,
-            11usize.div_ceil(limit),
-            "the last full page ends the walk"
-        );
-    }
+    walk_open_quotes(
+        &*index,
+        IndexKey::Price(&price_id),
+        &[4, 11, 20],
+        &expected,
+        "every open quote, no final one",
+    )
+    .await;
     let none = index
         .open_quotes(&format!("fan-{}", unique()), None, 5)
         .await
@@ -215,12 +201,31 @@ pub(crate) enum IndexKey<'a> {
     Offering(&'a str),
 }
 
-/// Walks every page of `key`'s open quotes, `limit` at a time, checking what every walk
-/// holds: pages of at most `limit`, an end (under 20 pages), no quote twice, (tenant, quote
-/// id) order, and exactly the `expected` quotes (`what` says which those are). The pages.
+/// Walks every page of `key`'s open quotes at each page size of `limits`, checking what
+/// every walk holds: pages of at most the size, an end (under 20 pages), no quote twice,
+/// (tenant, quote id) order, exactly the `expected` quotes (`what` says which those are),
+/// and as many pages as those fill (the last full page ends the walk).
 pub(crate) async fn walk_open_quotes(
     index: &dyn OpenQuoteIndex,
     key: IndexKey<'_>,
+    limits: &[usize],
+    expected: &BTreeSet<(String, String)>,
+    what: &str,
+) {
+    for &limit in limits {
+        let pages = walk_open_quotes_once(index, &key, limit, expected, what).await;
+        assert_eq!(
+            pages,
+            expected.len().div_ceil(limit),
+            "the last full page ends the walk (limit {limit})"
+        );
+    }
+}
+
+/// One walk of [`walk_open_quotes`], `limit` at a time: the number of pages.
+async fn walk_open_quotes_once(
+    index: &dyn OpenQuoteIndex,
+    key: &IndexKey<'_>,
     limit: usize,
     expected: &BTreeSet<(String, String)>,
     what: &str,
@@ -260,28 +265,41 @@ pub(crate) async fn walk_open_quotes(
     pages
 }
 
-/// Inserts `quote` for `tenant`, then accepts it (version 2): a final quote, out of the
-/// open-quote indexes.
-pub(crate) async fn insert_final(quotes: &dyn QuoteStore, tenant: &TenantId, quote: &StoredQuote) {
-    quotes.insert(tenant, quote, &[]).await.expect("insert");
-    let mut next = quote.clone();
+/// Writes the two quotes an open-quote index must leave out, each first put on the indexed
+/// key by `on_key`: a final one of `tenants[0]` (inserted, then accepted: version 2), and
+/// one of `tenants[1]` inserted, then moved off the key by `off_key` (version 2) through
+/// `update_from`, as the fan-out writes.
+pub(crate) async fn insert_left_out(
+    quotes: &dyn QuoteStore,
+    tenants: [&TenantId; 2],
+    on_key: impl Fn(&mut StoredQuote),
+    off_key: impl Fn(&mut StoredQuote),
+) {
+    let mut accepted = stored_quote(&format!("q-final-{}", unique()), T0);
+    on_key(&mut accepted);
+    quotes
+        .insert(tenants[0], &accepted, &[])
+        .await
+        .expect("insert");
+    let mut next = accepted.clone();
     next.quote.state = Some(QuoteState::Accepted);
     next.version = 2;
-    quotes.update(tenant, &next, 1, &[]).await.expect("accept");
-}
+    quotes
+        .update(tenants[0], &next, 1, &[])
+        .await
+        .expect("accept");
 
-/// Inserts `moved` for `tenant`, then rewrites it as `elsewhere` (version 2) through
-/// `update_from`, as the fan-out writes: it leaves the index entries `moved` had.
-pub(crate) async fn insert_and_move(
-    quotes: &dyn QuoteStore,
-    tenant: &TenantId,
-    moved: &StoredQuote,
-    mut elsewhere: StoredQuote,
-) {
-    quotes.insert(tenant, moved, &[]).await.expect("insert");
+    let mut moved = stored_quote(&format!("q-moved-{}", unique()), T0);
+    on_key(&mut moved);
+    quotes
+        .insert(tenants[1], &moved, &[])
+        .await
+        .expect("insert");
+    let mut elsewhere = moved.clone();
+    off_key(&mut elsewhere);
     elsewhere.version = 2;
     quotes
-        .update_from(tenant, moved, &elsewhere, &[])
+        .update_from(tenants[1], &moved, &elsewhere, &[])
         .await
         .expect("move elsewhere");
 }
@@ -320,6 +338,55 @@ pub async fn create_quote_of(
         ..Quote::default()
     };
     service.create(&ctx, quote).await.expect("create quote")
+}
+
+/// Puts into `catalog` a fresh benchmark offering (`bench-po-<unique>`) with one monthly
+/// price of 40.00 (`<offering id>-monthly`); returns (offering id, price).
+///
+/// # Panics
+/// When the catalog fails.
+pub async fn seed_bench_offering(catalog: &dyn CatalogStore) -> (String, ProductOfferingPrice) {
+    let offering_id = format!("bench-po-{}", unique());
+    let price_id = format!("{offering_id}-monthly");
+    let monthly = price(&price_id, 40.0);
+    catalog.put_price(&monthly).await.expect("seed price");
+    let offering = ProductOffering {
+        id: offering_id.clone(),
+        name: Some("Benchmark offering".to_owned()),
+        product_offering_price: vec![EntityRef::to(price_id)],
+        ..ProductOffering::default()
+    };
+    catalog
+        .put_offering(&offering)
+        .await
+        .expect("seed offering");
+    (offering_id, monthly)
+}
+
+/// The catalog's change event (with the fresh id `event_id`) of `monthly` repriced to
+/// `amount`, `days` after [`T0`].
+///
+/// # Panics
+/// Never (the instant formats).
+pub fn price_change_event(
+    event_id: &str,
+    monthly: &ProductOfferingPrice,
+    amount: u32,
+    days: i64,
+) -> serde_json::Value {
+    let mut changed = monthly.clone();
+    changed.price = changed.price.map(|mut m| {
+        m.amount = amount.into();
+        m
+    });
+    let at = T0 + time::Duration::days(days);
+    changed.last_update = Some(at);
+    json!({
+        "eventId": event_id,
+        "eventType": "ProductOfferingPriceAttributeValueChangeEvent",
+        "eventTime": at.format(&Rfc3339).expect("time"),
+        "event": {"productOfferingPrice": changed},
+    })
 }
 
 /// Sends the change event `body` to the queue `queue_name`.
@@ -500,19 +567,7 @@ pub async fn fanout_continuation_scenario(
         },
     );
     let event_id = unique();
-    let mut changed = monthly.clone();
-    changed.price = changed.price.map(|mut m| {
-        m.amount = 45.into();
-        m
-    });
-    let at = T0 + time::Duration::days(30);
-    changed.last_update = Some(at);
-    let body = json!({
-        "eventId": event_id,
-        "eventType": "ProductOfferingPriceAttributeValueChangeEvent",
-        "eventTime": at.format(&Rfc3339).expect("time"),
-        "event": {"productOfferingPrice": changed},
-    });
+    let body = price_change_event(&event_id, &monthly, 45, 30);
     send_change(&*queue, &body).await;
 
     let handled = drain_changes(&*queue, &fanout).await;

@@ -1,9 +1,11 @@
 //! Test data for the suites: unique ids, quotes carrying extensions and catalog price
 //! references, outbox events, catalog entries.
 
+use q2c_model::ordering::order_from_quote;
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice, Quote};
 use q2c_service::context::TenantId;
-use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoredQuote};
+use q2c_service::orders::{Dispatch, StoredOrder};
+use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, StoreError, StoredQuote};
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -147,6 +149,16 @@ pub fn event(tenant: Option<&TenantId>, aggregate_id: &str, event_type: &str) ->
     }
 }
 
+/// The order `order_id` the acceptance of `quote` creates at `at`: version 1, not dispatched
+/// yet, no `href`.
+pub fn new_order(quote: &StoredQuote, order_id: &str, at: OffsetDateTime) -> StoredOrder {
+    StoredOrder {
+        order: order_from_quote(&quote.quote, order_id, at),
+        version: 1,
+        dispatch: Dispatch::new_order(),
+    }
+}
+
 /// A catalog offering with an unmodelled field and a last update.
 ///
 /// # Panics
@@ -213,4 +225,34 @@ pub(crate) async fn drain_outbox(outbox: &dyn OutboxStore, at: OffsetDateTime) {
             .await
             .expect("mark drained");
     }
+}
+
+/// Receives batches with `receive` until `expected` messages arrived or a batch came back
+/// empty.
+pub(crate) async fn receive_until<M, Fut>(
+    expected: usize,
+    mut receive: impl FnMut() -> Fut,
+) -> Vec<M>
+where
+    Fut: std::future::Future<Output = Vec<M>>,
+{
+    let mut received = Vec::new();
+    while received.len() < expected {
+        let batch = receive().await;
+        if batch.is_empty() {
+            break;
+        }
+        received.extend(batch);
+    }
+    received
+}
+
+/// Asserts that a write was refused with [`StoreError::VersionConflict`]; `rule` says which
+/// rule requires it.
+#[track_caller]
+pub(crate) fn assert_conflict<T: std::fmt::Debug>(result: &Result<T, StoreError>, rule: &str) {
+    assert!(
+        matches!(result, Err(StoreError::VersionConflict)),
+        "{rule}: got {result:?}"
+    );
 }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use q2c_service::ports::IdempotencyClaim::{Claimed, InProgress, Mismatch, Replay};
 use q2c_service::ports::{IdempotencyClaim, IdempotencyStore, StoredResponse};
 use time::{Duration, OffsetDateTime};
 
@@ -37,6 +38,19 @@ async fn claim(
         .expect("claim")
 }
 
+/// Claims `key` of `t` with each (body hash, instant) of `steps` in turn, expecting each
+/// step's outcome (the message names the rule).
+async fn claims<const N: usize>(
+    store: &dyn IdempotencyStore,
+    t: &q2c_service::TenantId,
+    key: &str,
+    steps: [(&str, OffsetDateTime, IdempotencyClaim, &str); N],
+) {
+    for (hash, now, expected, rule) in steps {
+        assert_eq!(claim(store, t, key, hash, now).await, expected, "{rule}");
+    }
+}
+
 fn response(marker: &str) -> StoredResponse {
     StoredResponse {
         status: 201,
@@ -51,21 +65,12 @@ fn response(marker: &str) -> StoredResponse {
 async fn claim_progress_replay_and_mismatch(store: &dyn IdempotencyStore) {
     let (t, key) = (tenant("id-basic"), unique());
     let s = Duration::seconds(1);
-    assert_eq!(
-        claim(store, &t, &key, "h1", T0).await,
-        IdempotencyClaim::Claimed,
-        "first use"
-    );
-    assert_eq!(
-        claim(store, &t, &key, "h1", T0 + s).await,
-        IdempotencyClaim::InProgress,
-        "retry while running"
-    );
-    assert_eq!(
-        claim(store, &t, &key, "h2", T0 + s).await,
-        IdempotencyClaim::Mismatch,
-        "other body while running"
-    );
+    let steps = [
+        ("h1", T0, Claimed, "first use"),
+        ("h1", T0 + s, InProgress, "retry while running"),
+        ("h2", T0 + s, Mismatch, "other body while running"),
+    ];
+    claims(store, &t, &key, steps).await;
 
     let stored = response("q-1");
     store
@@ -73,31 +78,24 @@ async fn claim_progress_replay_and_mismatch(store: &dyn IdempotencyStore) {
         .await
         .expect("complete");
 
-    assert_eq!(
-        claim(store, &t, &key, "h1", T0 + 2 * s).await,
-        IdempotencyClaim::Replay(stored.clone()),
-        "replay after completion"
-    );
-    assert_eq!(
-        claim(store, &t, &key, "h2", T0 + 2 * s).await,
-        IdempotencyClaim::Mismatch,
-        "other body after completion"
-    );
-    // Replay well after the claim's hold time: completion ends the hold.
+    // Replay well after the claim's hold time too: completion ends the hold.
     let later = T0 + Duration::hours(2);
-    assert_eq!(
-        claim(store, &t, &key, "h1", later).await,
-        IdempotencyClaim::Replay(stored),
-        "replay until expiry"
-    );
+    let steps = [
+        (
+            "h1",
+            T0 + 2 * s,
+            Replay(stored.clone()),
+            "replay after completion",
+        ),
+        ("h2", T0 + 2 * s, Mismatch, "other body after completion"),
+        ("h1", later, Replay(stored), "replay until expiry"),
+    ];
+    claims(store, &t, &key, steps).await;
 }
 
 async fn completed_records_expire(store: &dyn IdempotencyStore) {
     let (t, key) = (tenant("id-exp"), unique());
-    assert_eq!(
-        claim(store, &t, &key, "h1", T0).await,
-        IdempotencyClaim::Claimed
-    );
+    assert_eq!(claim(store, &t, &key, "h1", T0).await, Claimed);
     let expires = T0 + Duration::hours(1);
     store
         .complete(&t, &key, &response("old"), expires)
@@ -105,16 +103,21 @@ async fn completed_records_expire(store: &dyn IdempotencyStore) {
         .expect("complete");
 
     let after = expires + Duration::seconds(1);
-    assert_eq!(
-        claim(store, &t, &key, "h2", after).await,
-        IdempotencyClaim::Claimed,
-        "an expired record counts as absent, whatever the body"
-    );
-    assert_eq!(
-        claim(store, &t, &key, "h2", after + Duration::seconds(1)).await,
-        IdempotencyClaim::InProgress,
-        "the new claim holds"
-    );
+    let steps = [
+        (
+            "h2",
+            after,
+            Claimed,
+            "an expired record counts as absent, whatever the body",
+        ),
+        (
+            "h2",
+            after + Duration::seconds(1),
+            InProgress,
+            "the new claim holds",
+        ),
+    ];
+    claims(store, &t, &key, steps).await;
     let fresh = response("new");
     store
         .complete(&t, &key, &fresh, after + Duration::hours(1))
@@ -122,47 +125,36 @@ async fn completed_records_expire(store: &dyn IdempotencyStore) {
         .expect("complete");
     assert_eq!(
         claim(store, &t, &key, "h2", after + Duration::seconds(2)).await,
-        IdempotencyClaim::Replay(fresh),
+        Replay(fresh),
         "the new response replays"
     );
 }
 
 async fn abandoned_claims_can_be_taken_over(store: &dyn IdempotencyStore) {
     let (t, key) = (tenant("id-take"), unique());
-    assert_eq!(
-        claim(store, &t, &key, "h1", T0).await,
-        IdempotencyClaim::Claimed
-    );
     let within = T0 + HOLD - Duration::seconds(1);
-    assert_eq!(
-        claim(store, &t, &key, "h1", within).await,
-        IdempotencyClaim::InProgress,
-        "held until in_progress_until"
-    );
-
     let past = T0 + HOLD + Duration::seconds(1);
-    assert_eq!(
-        claim(store, &t, &key, "h1", past).await,
-        IdempotencyClaim::Claimed,
-        "taken over after in_progress_until"
-    );
-    assert_eq!(
-        claim(store, &t, &key, "h1", past + Duration::seconds(1)).await,
-        IdempotencyClaim::InProgress,
-        "the takeover holds with its own deadline"
-    );
+    let steps = [
+        ("h1", T0, Claimed, "first use"),
+        ("h1", within, InProgress, "held until in_progress_until"),
+        ("h1", past, Claimed, "taken over after in_progress_until"),
+        (
+            "h1",
+            past + Duration::seconds(1),
+            InProgress,
+            "the takeover holds with its own deadline",
+        ),
+    ];
+    claims(store, &t, &key, steps).await;
 }
 
 async fn released_keys_can_be_claimed_again(store: &dyn IdempotencyStore) {
     let (t, key) = (tenant("id-rel"), unique());
-    assert_eq!(
-        claim(store, &t, &key, "h1", T0).await,
-        IdempotencyClaim::Claimed
-    );
+    assert_eq!(claim(store, &t, &key, "h1", T0).await, Claimed);
     store.release(&t, &key).await.expect("release");
     assert_eq!(
         claim(store, &t, &key, "h2", T0 + Duration::seconds(1)).await,
-        IdempotencyClaim::Claimed,
+        Claimed,
         "a released key is free, even for another body"
     );
     store
@@ -173,22 +165,19 @@ async fn released_keys_can_be_claimed_again(store: &dyn IdempotencyStore) {
 
 async fn keys_are_per_tenant(store: &dyn IdempotencyStore) {
     let (a, b, key) = (tenant("id-ten-a"), tenant("id-ten-b"), unique());
-    assert_eq!(
-        claim(store, &a, &key, "h1", T0).await,
-        IdempotencyClaim::Claimed
-    );
+    assert_eq!(claim(store, &a, &key, "h1", T0).await, Claimed);
     store
         .complete(&a, &key, &response("a"), T0 + Duration::hours(1))
         .await
         .expect("complete");
     assert_eq!(
         claim(store, &b, &key, "h2", T0).await,
-        IdempotencyClaim::Claimed,
+        Claimed,
         "B's key is not A's"
     );
     assert_eq!(
         claim(store, &a, &key, "h1", T0).await,
-        IdempotencyClaim::Replay(response("a")),
+        Replay(response("a")),
         "A still replays"
     );
 }
@@ -197,10 +186,7 @@ async fn purge_deletes_only_expired_records(store: &dyn IdempotencyStore) {
     let t = tenant("id-purge");
     let (short, long) = (unique(), unique());
     for (key, ttl) in [(&short, Duration::seconds(10)), (&long, Duration::hours(1))] {
-        assert_eq!(
-            claim(store, &t, key, "h1", T0).await,
-            IdempotencyClaim::Claimed
-        );
+        assert_eq!(claim(store, &t, key, "h1", T0).await, Claimed);
         store
             .complete(&t, key, &response(key), T0 + ttl)
             .await
@@ -216,12 +202,12 @@ async fn purge_deletes_only_expired_records(store: &dyn IdempotencyStore) {
     );
     assert_eq!(
         claim(store, &t, &long, "h1", now).await,
-        IdempotencyClaim::Replay(response(&long)),
+        Replay(response(&long)),
         "an unexpired record survives the purge"
     );
     assert_eq!(
         claim(store, &t, &short, "h2", now).await,
-        IdempotencyClaim::Claimed,
+        Claimed,
         "the purged key is free"
     );
 }

@@ -15,16 +15,15 @@ use q2c_model::lifecycle::{Actor, change_quote_state};
 use q2c_model::limits::{
     self, MAX_CATALOG_REFS, MAX_ORDER_BYTES, MAX_PAGE_BYTES, MAX_QUOTE_BYTES, MAX_QUOTE_ITEMS,
 };
-use q2c_model::ordering::order_from_quote;
 use q2c_model::tmf::{EntityRef, Note, Quote, QuoteItem, QuotePrice, QuoteState};
 use q2c_service::context::{RequestContext, TenantId};
 use q2c_service::events::{QuoteEventType, quote_event};
-use q2c_service::orders::{Dispatch, OrderStore, StoredOrder, order_created_event};
+use q2c_service::orders::{OrderStore, order_created_event};
 use q2c_service::ports::{OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote};
 use serde_json::json;
 use time::Duration;
 
-use crate::fixtures::{T0, tenant, unique};
+use crate::fixtures::{T0, new_order, tenant, unique};
 
 /// Runs every rule of the limits against `quotes` and `orders` (the same store).
 ///
@@ -222,15 +221,10 @@ async fn the_largest_quote_is_written_repriced_to_disjoint_prices_and_accepted(
         )
         .expect("acceptable");
         let order_id = uuid::Uuid::now_v7().to_string();
-        let mut order = order_from_quote(&accepted.quote, &order_id, T0 + Duration::minutes(1));
-        order.href = Some(format!(
+        let mut order = new_order(&accepted, &order_id, T0 + Duration::minutes(1));
+        order.order.href = Some(format!(
             "/tmf-api/productOrderingManagement/v4/productOrder/{order_id}"
         ));
-        let order = StoredOrder {
-            order,
-            version: 1,
-            dispatch: Dispatch::new_order(),
-        };
         let order_bytes = json_len(&order.order);
         assert!(
             order_bytes <= MAX_ORDER_BYTES.max(),

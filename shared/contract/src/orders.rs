@@ -8,7 +8,6 @@
 
 use std::sync::Arc;
 
-use q2c_model::ordering::order_from_quote;
 use q2c_model::tmf::{ProductOrderState, QuoteState};
 use q2c_service::context::TenantId;
 use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore, StoredOrder};
@@ -16,7 +15,8 @@ use q2c_service::ports::{OutboxEvent, OutboxStore, Page, QuoteStore, StoreError,
 use time::{Duration, OffsetDateTime};
 
 use crate::fixtures::{
-    T0, event, extensible_item, extensible_quote, pending_ids, stored_quote, tenant,
+    T0, assert_conflict, event, extensible_item, extensible_quote, new_order, pending_ids,
+    stored_quote, tenant,
 };
 
 /// Runs every order-store rule against the adapter's quote, order and outbox ports (one
@@ -42,13 +42,8 @@ fn accepted(quote_id: &str, order_id: &str, at: OffsetDateTime) -> (StoredQuote,
     let mut quote = stored_quote(quote_id, T0);
     quote.version = 2;
     quote.quote.state = Some(QuoteState::Accepted);
-    let mut order = order_from_quote(&quote.quote, order_id, at);
-    order.href = Some(format!("/orders/{order_id}"));
-    let order = StoredOrder {
-        order,
-        version: 1,
-        dispatch: Dispatch::new_order(),
-    };
+    let mut order = new_order(&quote, order_id, at);
+    order.order.href = Some(format!("/orders/{order_id}"));
     (quote, order)
 }
 
@@ -81,11 +76,7 @@ async fn an_order_keeps_the_items_unknown_fields(quotes: &dyn QuoteStore, orders
     let mut quote = quotes.get(&t, "q-ext").await.expect("get").expect("quote");
     quote.version = 2;
     quote.quote.state = Some(QuoteState::Accepted);
-    let order = StoredOrder {
-        order: order_from_quote(&quote.quote, "o-ext", T0),
-        version: 1,
-        dispatch: Dispatch::new_order(),
-    };
+    let order = new_order(&quote, "o-ext", T0);
     quotes
         .accept(&t, &quote, 1, &order, &[])
         .await
@@ -180,10 +171,7 @@ async fn a_refused_accept_writes_nothing(
     let stale = quotes
         .accept(&t, &quote, 7, &order, std::slice::from_ref(&lost))
         .await;
-    assert!(
-        matches!(stale, Err(StoreError::VersionConflict)),
-        "got {stale:?}"
-    );
+    assert_conflict(&stale, "an accept at a stale version must conflict");
     let missing = quotes
         .accept(
             &t,
@@ -193,10 +181,7 @@ async fn a_refused_accept_writes_nothing(
             &[],
         )
         .await;
-    assert!(
-        matches!(missing, Err(StoreError::VersionConflict)),
-        "got {missing:?}"
-    );
+    assert_conflict(&missing, "accepting a missing quote must conflict");
 
     // The order id is taken (by another quote's acceptance): the quote stays as it was.
     accept_new(quotes, &t, "q-2", "o-taken", T0).await;
@@ -303,30 +288,23 @@ async fn dispatch_outcomes_follow_their_rules(
         Some("HTTP 503 on attempt 1"),
         Some("om-1"),
     );
-    orders
-        .record_dispatch(&t, "o-1", dispatched.clone())
-        .await
-        .expect("record");
-    let stored = orders.get(&t, "o-1").await.expect("get").expect("order");
+    let stored = record_and_read(orders, &t, "o-1", dispatched.clone()).await;
     assert_eq!(stored.dispatch, dispatched);
     assert_eq!(stored.version, 2);
     assert_eq!(stored.order, order.order, "the TMF order is untouched");
 
     let late_failure = dispatch(DispatchStatus::Failed, 3, Some("late"), None);
-    orders
-        .record_dispatch(&t, "o-1", late_failure)
-        .await
-        .expect("an ignored update is Ok");
-    let stored = orders.get(&t, "o-1").await.expect("get").expect("order");
+    // An ignored update is Ok.
+    let stored = record_and_read(orders, &t, "o-1", late_failure).await;
     assert_eq!(stored.dispatch, dispatched, "dispatched is terminal");
     assert_eq!(stored.version, 2);
 
     let missing = orders
         .record_dispatch(&t, "o-none", dispatched.clone())
         .await;
-    assert!(
-        matches!(missing, Err(StoreError::VersionConflict)),
-        "got {missing:?}"
+    assert_conflict(
+        &missing,
+        "recording the dispatch of a missing order must conflict",
     );
 
     // A failure is announced to the ordering hub in the same write; a redrive may dispatch.
@@ -346,11 +324,7 @@ async fn dispatch_outcomes_follow_their_rules(
         announced[0].body["event"]["productOrder"]["dispatch"]["status"],
         "failed"
     );
-    orders
-        .record_dispatch(&t, "o-2", dispatched.clone())
-        .await
-        .expect("redriven");
-    let stored = orders.get(&t, "o-2").await.expect("get").expect("order");
+    let stored = record_and_read(orders, &t, "o-2", dispatched.clone()).await;
     assert_eq!(
         stored.dispatch, dispatched,
         "a failed order may still be dispatched"
@@ -378,10 +352,7 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
     let stale = orders
         .record_state_change(&t, &next, 1, &[], std::slice::from_ref(&lost))
         .await;
-    assert!(
-        matches!(stale, Err(StoreError::VersionConflict)),
-        "got {stale:?}"
-    );
+    assert_conflict(&stale, "a state change at a stale version must conflict");
     assert!(!pending_ids(outbox).await.contains(&lost.event_id));
 
     next.version = 3;
@@ -402,10 +373,21 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
     let other = tenant("os-state-other");
     next.version = 4;
     let hidden = orders.record_state_change(&other, &next, 3, &[], &[]).await;
-    assert!(
-        matches!(hidden, Err(StoreError::VersionConflict)),
-        "another tenant cannot change the order: got {hidden:?}"
-    );
+    assert_conflict(&hidden, "another tenant cannot change the order");
+}
+
+/// Records `update` on order `id` of `t` (which must succeed), then reads the order back.
+async fn record_and_read(
+    orders: &dyn OrderStore,
+    t: &TenantId,
+    id: &str,
+    update: Dispatch,
+) -> StoredOrder {
+    orders
+        .record_dispatch(t, id, update)
+        .await
+        .expect("record the dispatch");
+    orders.get(t, id).await.expect("get").expect("order")
 }
 
 /// A dispatch record: `status` after `attempts`, with the last error and the downstream id.

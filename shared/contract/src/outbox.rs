@@ -9,7 +9,7 @@ use std::sync::Arc;
 use q2c_service::ports::{OutboxEvent, OutboxStore, QuoteStore, StoreError};
 use time::Duration;
 
-use crate::fixtures::{T0, drain_outbox, event, stored_quote, tenant};
+use crate::fixtures::{T0, assert_conflict, drain_outbox, event, stored_quote, tenant};
 
 /// Runs every outbox rule against a store that implements both ports.
 ///
@@ -44,16 +44,10 @@ pub async fn quote_outbox_contract(quotes: Arc<dyn QuoteStore>, outbox: Arc<dyn 
     v2.version = 2;
     let lost_update = event(Some(&t), "q-1", "QuoteStateChangeEvent");
     let stale = quotes.update(&t, &v2, 7, &[lost_update]).await;
-    assert!(
-        matches!(stale, Err(StoreError::VersionConflict)),
-        "got {stale:?}"
-    );
+    assert_conflict(&stale, "an update at a stale version must conflict");
     let lost_delete = event(Some(&t), "q-1", "QuoteDeleteEvent");
     let stale = quotes.delete(&t, "q-1", 7, &[lost_delete]).await;
-    assert!(
-        matches!(stale, Err(StoreError::VersionConflict)),
-        "got {stale:?}"
-    );
+    assert_conflict(&stale, "a delete at a stale version must conflict");
     assert_eq!(
         pending(&*outbox).await,
         created,

@@ -10,18 +10,19 @@ use std::sync::Arc;
 
 use q2c_model::inventory::products_from_order;
 use q2c_model::limits::MAX_PRODUCTS_PER_ORDER;
-use q2c_model::ordering::order_from_quote;
 use q2c_model::tmf::EntityRef;
 use q2c_model::tmf::{ProductOrderState, ProductStatus, QuoteState};
 use q2c_service::context::TenantId;
 use q2c_service::inventory::{
     ProductEventType, ProductFilter, ProductStore, StoredProduct, product_event,
 };
-use q2c_service::orders::{Dispatch, OrderStore, StoredOrder};
+use q2c_service::orders::{OrderStore, StoredOrder};
 use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, Page, QuoteStore, StoreError};
 use serde_json::json;
 
-use crate::fixtures::{T0, event, pending_ids, stored_quote, tenant, unique};
+use crate::fixtures::{
+    T0, assert_conflict, event, new_order, pending_ids, stored_quote, tenant, unique,
+};
 
 /// Runs every product-store rule against the adapter's quote, order, product and outbox ports
 /// (one store behind all four).
@@ -61,13 +62,8 @@ async fn accepted_order(quotes: &dyn QuoteStore, t: &TenantId, items: usize) -> 
     quote.version = 2;
     quote.quote.state = Some(QuoteState::Accepted);
     let order_id = unique();
-    let mut order = order_from_quote(&quote.quote, &order_id, T0);
-    order.href = Some(format!("/orders/{order_id}"));
-    let order = StoredOrder {
-        order,
-        version: 1,
-        dispatch: Dispatch::new_order(),
-    };
+    let mut order = new_order(&quote, &order_id, T0);
+    order.order.href = Some(format!("/orders/{order_id}"));
     quotes
         .accept(t, &quote, 1, &order, &[])
         .await
@@ -171,10 +167,7 @@ async fn a_refused_completion_writes_nothing(
     let stale = orders
         .record_state_change(&t, &next, 7, &made, &events)
         .await;
-    assert!(
-        matches!(stale, Err(StoreError::VersionConflict)),
-        "got {stale:?}"
-    );
+    assert_conflict(&stale, "a completion at a stale version must conflict");
     assert_nothing_written(products, outbox, &t, &made, &events).await;
 
     // A product id already taken (by an earlier completion): nothing is written either.

@@ -13,7 +13,7 @@ use q2c_service::messaging::{
     OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage,
 };
 
-use crate::fixtures::unique;
+use crate::fixtures::{receive_until, unique};
 
 /// The queues the suite may use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,18 +47,13 @@ pub async fn receive_n(
     expected: usize,
     visibility: Duration,
 ) -> Vec<ReceivedMessage> {
-    let mut received = Vec::new();
-    while received.len() < expected {
-        let batch = queues
+    receive_until(expected, move || async move {
+        queues
             .receive(queue, 10, visibility, Duration::from_millis(200))
             .await
-            .expect("receive");
-        if batch.is_empty() {
-            break;
-        }
-        received.extend(batch);
-    }
-    received
+            .expect("receive")
+    })
+    .await
 }
 
 async fn counts(queues: &dyn QueueClient, queue: &str) -> QueueCounts {

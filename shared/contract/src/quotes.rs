@@ -8,7 +8,9 @@ use q2c_service::context::TenantId;
 use q2c_service::ports::{Page, QuoteFilter, QuoteStore, StoreError, StoredQuote};
 use time::Duration;
 
-use crate::fixtures::{T0, extensible_item, extensible_quote, stored_quote, tenant};
+use crate::fixtures::{
+    T0, assert_conflict, extensible_item, extensible_quote, stored_quote, tenant,
+};
 
 /// Runs every quote-store rule against `store`.
 ///
@@ -99,19 +101,13 @@ async fn update_is_conditional_on_the_version(store: &dyn QuoteStore) {
     let stale = with_version(stored_quote("q-1", T0), 2, "stale writer");
     let conflict = store.update(&t, &stale, 1, &[]).await;
 
-    assert!(
-        matches!(conflict, Err(StoreError::VersionConflict)),
-        "update with a stale version must conflict, got {conflict:?}"
-    );
+    assert_conflict(&conflict, "update with a stale version must conflict");
     let read = store.get(&t, "q-1").await.expect("get").expect("quote");
     assert_eq!(read, v2, "a conflicting update changes nothing");
     let missing = store
         .update(&t, &with_version(stored_quote("q-9", T0), 2, "x"), 1, &[])
         .await;
-    assert!(
-        matches!(missing, Err(StoreError::VersionConflict)),
-        "updating a missing quote must conflict, got {missing:?}"
-    );
+    assert_conflict(&missing, "updating a missing quote must conflict");
     assert_eq!(store.get(&t, "q-9").await.expect("get"), None, "no upsert");
 }
 
@@ -128,10 +124,7 @@ async fn delete_is_conditional_on_the_version(store: &dyn QuoteStore) {
 
     let stale = store.delete(&t, "q-1", 1, &[]).await;
 
-    assert!(
-        matches!(stale, Err(StoreError::VersionConflict)),
-        "delete with a stale version must conflict, got {stale:?}"
-    );
+    assert_conflict(&stale, "delete with a stale version must conflict");
     assert!(
         store.get(&t, "q-1").await.expect("get").is_some(),
         "still there"
@@ -139,10 +132,7 @@ async fn delete_is_conditional_on_the_version(store: &dyn QuoteStore) {
     store.delete(&t, "q-1", 2, &[]).await.expect("delete v2");
     assert_eq!(store.get(&t, "q-1").await.expect("get"), None, "gone");
     let again = store.delete(&t, "q-1", 2, &[]).await;
-    assert!(
-        matches!(again, Err(StoreError::VersionConflict)),
-        "deleting a missing quote must conflict, got {again:?}"
-    );
+    assert_conflict(&again, "deleting a missing quote must conflict");
     let listed = store.list(&t, &QuoteFilter::default(), page()).await;
     assert_eq!(
         listed.expect("list").total,
@@ -164,15 +154,9 @@ async fn tenants_cannot_see_each_others_quotes(store: &dyn QuoteStore) {
     let update = store
         .update(&b, &with_version(stored_quote("q-1", T0), 2, "B"), 1, &[])
         .await;
-    assert!(
-        matches!(update, Err(StoreError::VersionConflict)),
-        "B cannot update A's quote, got {update:?}"
-    );
+    assert_conflict(&update, "B cannot update A's quote");
     let delete = store.delete(&b, "q-1", 1, &[]).await;
-    assert!(
-        matches!(delete, Err(StoreError::VersionConflict)),
-        "B cannot delete A's quote, got {delete:?}"
-    );
+    assert_conflict(&delete, "B cannot delete A's quote");
     let listed = store
         .list(&b, &QuoteFilter::default(), page())
         .await
@@ -271,10 +255,7 @@ async fn update_from_is_conditional_on_the_previous_version(store: &dyn QuoteSto
             &[],
         )
         .await;
-    assert!(
-        matches!(stale, Err(StoreError::VersionConflict)),
-        "update from a stale previous must conflict, got {stale:?}"
-    );
+    assert_conflict(&stale, "update from a stale previous must conflict");
     assert_eq!(
         store.get(&t, "q-1").await.expect("get"),
         Some(v2.clone()),
@@ -299,10 +280,7 @@ async fn update_from_is_conditional_on_the_previous_version(store: &dyn QuoteSto
             &[],
         )
         .await;
-    assert!(
-        matches!(missing, Err(StoreError::VersionConflict)),
-        "updating a missing quote must conflict, got {missing:?}"
-    );
+    assert_conflict(&missing, "updating a missing quote must conflict");
     assert_eq!(store.get(&t, "q-9").await.expect("get"), None, "no upsert");
     let elsewhere = store
         .update_from(
@@ -312,8 +290,5 @@ async fn update_from_is_conditional_on_the_previous_version(store: &dyn QuoteSto
             &[],
         )
         .await;
-    assert!(
-        matches!(elsewhere, Err(StoreError::VersionConflict)),
-        "another tenant cannot update the quote, got {elsewhere:?}"
-    );
+    assert_conflict(&elsewhere, "another tenant cannot update the quote");
 }

@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use q2c_contract::fanout::{
-    DefaultSettings, RecordingAnnounce, create_quote_of, run_fanout_queue, send_change_to,
+    DefaultSettings, RecordingAnnounce, create_quote_of, price_change_event, run_fanout_queue,
+    seed_bench_offering, send_change_to,
 };
-use q2c_contract::fixtures::{T0, price, unique};
+use q2c_contract::fixtures::unique;
 use q2c_local::{SqliteQueues, SqliteStore};
-use q2c_model::tmf::{EntityRef, ProductOffering, ProductOfferingPrice};
+use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
 use q2c_service::context::TenantId;
 use q2c_service::fanout::{
     FanoutConfig, FanoutCursor, FanoutPorts, OpenQuoteIndex, OpenQuotePage, PageReport, PriceFanout,
@@ -25,8 +26,6 @@ use q2c_service::ports::{
     CatalogStore, Listing, OutboxEvent, Page, QuoteStore, StoreError, StoredQuote, SystemClock,
 };
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
-use serde_json::json;
-use time::format_description::well_known::Rfc3339;
 
 /// Quotes created at once while seeding (the SQLite writer groups their commits).
 const CREATE_CONCURRENCY: usize = 64;
@@ -178,22 +177,7 @@ fn bench() -> Bench {
 
 /// A fresh offering with one monthly price of 40.00; returns (offering id, price).
 async fn seed_offering(bench: &Bench) -> (String, ProductOfferingPrice) {
-    let offering_id = format!("bench-po-{}", unique());
-    let price_id = format!("{offering_id}-monthly");
-    let monthly = price(&price_id, 40.0);
-    let catalog = bench.counting.store.catalog_store();
-    catalog.put_price(&monthly).await.expect("seed price");
-    let offering = ProductOffering {
-        id: offering_id.clone(),
-        name: Some("Benchmark offering".to_owned()),
-        product_offering_price: vec![EntityRef::to(price_id)],
-        ..ProductOffering::default()
-    };
-    catalog
-        .put_offering(&offering)
-        .await
-        .expect("seed offering");
-    (offering_id, monthly)
+    seed_bench_offering(&*bench.counting.store.catalog_store()).await
 }
 
 /// Creates `count` priced quotes of `offering_id` through the quote service, spread over
@@ -260,19 +244,7 @@ async fn change_price(
             ..FanoutConfig::default()
         },
     );
-    let mut changed = monthly.clone();
-    changed.price = changed.price.map(|mut m| {
-        m.amount = amount.into();
-        m
-    });
-    let at = T0 + time::Duration::days(days);
-    changed.last_update = Some(at);
-    let body = json!({
-        "eventId": unique(),
-        "eventType": "ProductOfferingPriceAttributeValueChangeEvent",
-        "eventTime": at.format(&Rfc3339).expect("time"),
-        "event": {"productOfferingPrice": changed},
-    });
+    let body = price_change_event(&unique(), monthly, amount, days);
 
     let started = Instant::now();
     send_change_to(&*bench.queues, QUEUE, &body).await;

@@ -107,6 +107,27 @@ pub(crate) fn insert_new(
     }
 }
 
+/// Runs `sql`, the UPDATE of one row guarded by its version, with `values` then
+/// `expected_version` (the last parameter): no row changed is [`StoreError::VersionConflict`].
+pub(crate) fn update_versioned(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    values: &[&dyn rusqlite::ToSql],
+    expected_version: i64,
+) -> Result<(), StoreError> {
+    let mut values = values.to_vec();
+    values.push(&expected_version);
+    let changed = conn
+        .prepare_cached(sql)
+        .map_err(backend)?
+        .execute(values.as_slice())
+        .map_err(backend)?;
+    if changed == 0 {
+        return Err(StoreError::VersionConflict);
+    }
+    Ok(())
+}
+
 /// Whether the driver error is a uniqueness / primary-key violation.
 pub(crate) fn is_unique_violation(error: &rusqlite::Error) -> bool {
     matches!(

@@ -13,7 +13,7 @@ use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
 
-use crate::error::{ResultExt, backend, insert_new};
+use crate::error::{ResultExt, backend, insert_new, update_versioned};
 use crate::products::ProductRow;
 use crate::store::{SqliteStore, listing};
 use crate::{outbox, time_codec};
@@ -88,21 +88,14 @@ impl OrderRow {
     /// Rewrites the row if its version is `expected`. `?3`, the quote id, is bound but not
     /// set: an order's quote never changes.
     fn update(&self, conn: &Connection, expected: i64) -> Result<(), StoreError> {
-        let mut values = self.values().to_vec();
-        values.push(&expected);
-        let changed = conn
-            .prepare_cached(
-                "UPDATE orders SET version = ?4, order_date = ?5, state = ?6,
-                     dispatch_status = ?7, dispatch = ?8, body = ?9
-                 WHERE tenant = ?1 AND id = ?2 AND version = ?10",
-            )
-            .store()?
-            .execute(values.as_slice())
-            .store()?;
-        if changed == 0 {
-            return Err(StoreError::VersionConflict);
-        }
-        Ok(())
+        update_versioned(
+            conn,
+            "UPDATE orders SET version = ?4, order_date = ?5, state = ?6,
+                 dispatch_status = ?7, dispatch = ?8, body = ?9
+             WHERE tenant = ?1 AND id = ?2 AND version = ?10",
+            &self.values(),
+            expected,
+        )
     }
 }
 

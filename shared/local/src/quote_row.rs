@@ -10,7 +10,7 @@ use q2c_service::ports::{StoreError, StoredQuote, write_limits};
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, params};
 
-use crate::error::{CodecError, ResultExt, backend, insert_new};
+use crate::error::{CodecError, ResultExt, backend, insert_new, update_versioned};
 use crate::time_codec;
 
 /// The columns of one quote row, computed before entering the blocking pool.
@@ -101,21 +101,14 @@ impl QuoteRow {
         conn: &Connection,
         expected_version: i64,
     ) -> Result<(), StoreError> {
-        let mut values = self.values().to_vec();
-        values.push(&expected_version);
-        let changed = conn
-            .prepare_cached(
-                "UPDATE quotes SET version = ?3, state = ?4, quote_date = ?5, external_id = ?6,
-                     approval_required = ?7, price_ids = ?8, body = ?9
-                 WHERE tenant = ?1 AND id = ?2 AND version = ?10",
-            )
-            .store()?
-            .execute(values.as_slice())
-            .store()?;
-        if changed == 0 {
-            return Err(StoreError::VersionConflict);
-        }
-        Ok(())
+        update_versioned(
+            conn,
+            "UPDATE quotes SET version = ?3, state = ?4, quote_date = ?5, external_id = ?6,
+                 approval_required = ?7, price_ids = ?8, body = ?9
+             WHERE tenant = ?1 AND id = ?2 AND version = ?10",
+            &self.values(),
+            expected_version,
+        )
     }
 
     /// Updates the quote row (if at `expected_version`) and rewrites its index rows.

@@ -4,12 +4,10 @@
 //! dead-lettered with a reason while the others are delivered once.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::http::HeaderMap;
-use axum::routing::post;
+use axum::http::StatusCode;
 use q2c_callbacks::{HttpCallbacks, HttpConfig};
 use q2c_local::{LocalCallbackSender, Poller, SqliteQueues, SqliteStore};
 use q2c_model::tmf::EventSubscription;
@@ -17,6 +15,7 @@ use q2c_service::context::TenantId;
 use q2c_service::delivery::{CallbackPolicy, DeliveryConfig, HubDelivery};
 use q2c_service::messaging::{OutgoingMessage, ReceivedMessage, attributes};
 use q2c_service::ports::{HubApi, HubStore, SystemClock};
+use q2c_testkit::listener::{Listener, Post};
 use serde_json::{Value, json};
 
 mod support;
@@ -25,46 +24,11 @@ const SOURCE: &str = "hub-source";
 const MAX_RECEIVES: u32 = 3;
 const PRICE_EVENT: &str = "ProductOfferingPriceAttributeValueChangeEvent";
 
-/// What the loopback listener received: (headers as a map, body).
-type Posts = Arc<Mutex<Vec<(BTreeMap<String, String>, Value)>>>;
-
-async fn listener() -> (String, Posts) {
-    let posts: Posts = Arc::default();
-    let seen = Arc::clone(&posts);
-    let app = Router::new().route(
-        "/listener",
-        post(move |headers: HeaderMap, body: String| {
-            let seen = Arc::clone(&seen);
-            async move {
-                let headers = headers
-                    .iter()
-                    .map(|(k, v)| {
-                        (
-                            k.as_str().to_owned(),
-                            v.to_str().unwrap_or_default().to_owned(),
-                        )
-                    })
-                    .collect();
-                let body = serde_json::from_str(&body).expect("JSON body");
-                seen.lock().expect("lock").push((headers, body));
-                axum::http::StatusCode::CREATED
-            }
-        }),
-    );
-    let socket = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = socket.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(socket, app).await.expect("serve") });
-    (format!("http://{addr}/listener"), posts)
-}
-
 struct World {
     store: SqliteStore,
     queues: SqliteQueues,
     delivery: HubDelivery,
-    posts: Posts,
-    url: String,
+    listener: Listener,
 }
 
 async fn world() -> World {
@@ -77,7 +41,7 @@ async fn world() -> World {
             .await
             .expect("subscriber queue");
     }
-    let (url, posts) = listener().await;
+    let listener = Listener::start(StatusCode::CREATED).await;
     let http = HttpCallbacks::new(
         CallbackPolicy::local(),
         HttpConfig {
@@ -106,8 +70,7 @@ async fn world() -> World {
         store,
         queues,
         delivery,
-        posts,
-        url,
+        listener,
     }
 }
 
@@ -170,6 +133,17 @@ fn price_change(event_id: &str) -> OutgoingMessage {
     )
 }
 
+/// Sends `messages` to the source queue, then delivers them (see [`drain`]).
+async fn deliver(world: &World, api: HubApi, messages: &[OutgoingMessage]) {
+    world
+        .queues
+        .queue_client()
+        .send_batch(SOURCE, messages)
+        .await
+        .expect("send");
+    drain(world, api).await;
+}
+
 /// Polls `SOURCE` until it is empty (bounded: a broken engine fails, it does not hang).
 async fn drain(world: &World, api: HubApi) {
     let poller = Poller::new(world.queues.queue_client(), SOURCE)
@@ -216,7 +190,7 @@ async fn three_subscribers(world: &World) {
         "tenant-a",
         HubApi::Catalog,
         "s-http",
-        &world.url,
+        &world.listener.url,
         None,
     )
     .await;
@@ -226,18 +200,9 @@ async fn three_subscribers(world: &World) {
 async fn a_price_change_published_twice_reaches_each_of_three_subscribers_once() {
     let w = world().await;
     three_subscribers(&w).await;
-    let queue = w.queues.queue_client();
     // The relay is at least once: the same event arrives twice.
-    queue
-        .send_batch(SOURCE, &[price_change("e-1")])
-        .await
-        .expect("send");
-    drain(&w, HubApi::Catalog).await;
-    queue
-        .send_batch(SOURCE, &[price_change("e-1")])
-        .await
-        .expect("send again");
-    drain(&w, HubApi::Catalog).await;
+    deliver(&w, HubApi::Catalog, &[price_change("e-1")]).await;
+    deliver(&w, HubApi::Catalog, &[price_change("e-1")]).await;
 
     assert_eq!(
         event_ids(&support::take_all(&w.queues, "sub-a").await),
@@ -247,11 +212,11 @@ async fn a_price_change_published_twice_reaches_each_of_three_subscribers_once()
         event_ids(&support::take_all(&w.queues, "sub-b").await),
         ["e-1"]
     );
-    let posts = w.posts.lock().expect("lock").clone();
+    let posts = w.listener.posts();
     assert_eq!(posts.len(), 1, "one POST");
-    assert_eq!(posts[0].1["eventId"], "e-1");
-    assert_eq!(posts[0].0["x-q2c-eventtype"], PRICE_EVENT);
-    assert_eq!(posts[0].0["content-type"], "application/json");
+    assert_eq!(posts[0].body["eventId"], "e-1");
+    assert_eq!(posts[0].headers["x-q2c-eventtype"], PRICE_EVENT);
+    assert_eq!(posts[0].headers["content-type"], "application/json");
     let dead = support::take_all(&w.queues, &format!("{SOURCE}-dlq")).await;
     assert!(dead.is_empty(), "nothing dead-lettered: {dead:?}");
 }
@@ -269,12 +234,7 @@ async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_with_a_rea
         None,
     )
     .await;
-    w.queues
-        .queue_client()
-        .send_batch(SOURCE, &[price_change("e-2")])
-        .await
-        .expect("send");
-    drain(&w, HubApi::Catalog).await;
+    deliver(&w, HubApi::Catalog, &[price_change("e-2")]).await;
 
     let dead = support::take_all(&w.queues, &format!("{SOURCE}-dlq")).await;
     assert_eq!(dead.len(), 1, "dead-lettered once");
@@ -297,7 +257,7 @@ async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_with_a_rea
         event_ids(&support::take_all(&w.queues, "sub-b").await),
         ["e-2"]
     );
-    assert_eq!(w.posts.lock().expect("lock").len(), 1);
+    assert_eq!(w.listener.posts().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -312,7 +272,7 @@ async fn a_quote_event_reaches_its_tenants_quote_hub_subscriber_only() {
         Some("eventType=QuoteStateChangeEvent&event.quote.state=approved"),
     )
     .await;
-    subscribe(&w, "tenant-b", HubApi::Quote, "q-1", &w.url, None).await;
+    subscribe(&w, "tenant-b", HubApi::Quote, "q-1", &w.listener.url, None).await;
     let quote = |state: &str| json!({"quote": {"id": "Q-1", "state": state}});
     let batch = [
         event(
@@ -328,18 +288,13 @@ async fn a_quote_event_reaches_its_tenants_quote_hub_subscriber_only() {
             Some("tenant-a"),
         ),
     ];
-    w.queues
-        .queue_client()
-        .send_batch(SOURCE, &batch)
-        .await
-        .expect("send");
-    drain(&w, HubApi::Quote).await;
+    deliver(&w, HubApi::Quote, &batch).await;
 
     let received = support::take_all(&w.queues, "sub-q").await;
     assert_eq!(event_ids(&received), ["q-e1"], "the approved one only");
     assert_eq!(received[0].attributes[attributes::TENANT], "tenant-a");
     assert!(
-        w.posts.lock().expect("lock").is_empty(),
+        w.listener.posts().is_empty(),
         "tenant B's subscriber sees nothing of A"
     );
 }
@@ -348,12 +303,7 @@ async fn a_quote_event_reaches_its_tenants_quote_hub_subscriber_only() {
 async fn delivered_messages_validate_against_the_published_schema() {
     let w = world().await;
     three_subscribers(&w).await;
-    w.queues
-        .queue_client()
-        .send_batch(SOURCE, &[price_change("e-3")])
-        .await
-        .expect("send");
-    drain(&w, HubApi::Catalog).await;
+    deliver(&w, HubApi::Catalog, &[price_change("e-3")]).await;
 
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -365,7 +315,7 @@ async fn delivered_messages_validate_against_the_published_schema() {
     let queued = support::take_all(&w.queues, "sub-a").await.remove(0);
     let from_queue = json!({"body": serde_json::from_str::<Value>(&queued.body).expect("body"),
                             "attributes": queued.attributes});
-    let (headers, body) = w.posts.lock().expect("lock")[0].clone();
+    let Post { headers, body } = w.listener.posts().remove(0);
     let header_attributes: BTreeMap<String, String> = headers
         .into_iter()
         .filter_map(|(k, v)| k.strip_prefix("x-q2c-").map(|name| (name.to_owned(), v)))

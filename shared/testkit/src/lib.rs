@@ -14,6 +14,8 @@
 //!   v4), verbatim and checksummed, as validators that resolve v5 discriminators by `@type`.
 //! - [`recorder`]: an SDK interceptor recording every DynamoDB and SQS request (operation,
 //!   table or queue, partition keys, sizes, instants) and the critical path of what it recorded.
+//! - [`listener`]: a loopback HTTP listener recording the POSTs a hub subscriber receives,
+//!   and [`listener::serve`] for any other axum app on loopback.
 //! - [`poll`]: [`poll::eventually`], waiting for what a background task does.
 //! - [`skip`]: skipping a test whose server or tool is missing with a printed reason
 //!   ([`skip_unless!`]), failing instead under `Q2C_REQUIRE_AWS=1`.
@@ -23,6 +25,7 @@
 
 pub mod dynamo;
 pub mod lambda;
+pub mod listener;
 pub mod moto;
 pub mod official;
 pub mod offline;

@@ -35,8 +35,13 @@ pub use settings::{DynamoSettings, SETTINGS_CACHE_TTL};
 /// of them and the unsharded key of older releases.
 pub const OUTBOX_SHARDS: u32 = keys::OUTBOX_SHARDS;
 
+use std::sync::Arc;
+
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::ConsumedCapacity;
+use q2c_service::fanout::{Announce, FanoutPorts};
+use q2c_service::messaging::QueueClient;
+use q2c_service::ports::{Clock, Ports, SettingsSource};
 
 use crate::metrics::{Operation, RequestCounter};
 
@@ -70,6 +75,46 @@ impl DynamoStore {
     /// The table name.
     pub fn table(&self) -> &str {
         &self.table
+    }
+
+    /// The use-cases' [`Ports`] over this store (every store port), with the given settings
+    /// and clock.
+    pub fn ports(&self, settings: Arc<dyn SettingsSource>, clock: Arc<dyn Clock>) -> Ports {
+        let store = Arc::new(self.clone());
+        Ports {
+            quotes: store.clone(),
+            orders: store.clone(),
+            products: store.clone(),
+            catalog: store.clone(),
+            hubs: store.clone(),
+            idempotency: store,
+            settings,
+            clock,
+        }
+    }
+
+    /// The price fan-out's [`FanoutPorts`] over this store (quotes, catalog, both catalog
+    /// writers, the open-quote index), with the given settings, continuation queue,
+    /// announcer and clock.
+    pub fn fanout_ports(
+        &self,
+        settings: Arc<dyn SettingsSource>,
+        queue: Arc<dyn QueueClient>,
+        announce: Arc<dyn Announce>,
+        clock: Arc<dyn Clock>,
+    ) -> FanoutPorts {
+        let store = Arc::new(self.clone());
+        FanoutPorts {
+            quotes: store.clone(),
+            catalog: store.clone(),
+            writer: store.clone(),
+            offerings: store.clone(),
+            index: store,
+            settings,
+            queue,
+            announce,
+            clock,
+        }
     }
 
     /// Adds the capacity DynamoDB reported for a request of `operation`.

@@ -12,7 +12,7 @@ use q2c_service::delivery::CallbackSender;
 use q2c_service::messaging::{OutgoingMessage, SendOutcome, check_batch};
 use q2c_service::ports::BoxError;
 
-use super::queues::{entry, send_entries};
+use super::queues::{entries, send_entries};
 use crate::metrics::{Operation, RequestCounter};
 
 /// Sends hub deliveries to SQS queues and HTTP listeners. Cheap to clone.
@@ -89,11 +89,7 @@ impl CallbackSender for SqsCallbackSender {
     ) -> Result<SendOutcome, BoxError> {
         check_batch("send", messages.len())?;
         let url = self.url(queue).await?;
-        let entries = messages
-            .iter()
-            .enumerate()
-            .map(|(index, message)| entry(index, message))
-            .collect::<Result<Vec<_>, _>>()?;
+        let entries = entries(messages)?;
         let outcome = send_entries(&self.client, &self.requests, url, entries)
             .await
             .map_err(|e| format!("queue {queue}: {}", describe(&e)))?;

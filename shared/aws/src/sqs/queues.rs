@@ -120,7 +120,18 @@ fn string_value(value: &str) -> Result<MessageAttributeValue, QueueError> {
         .map_err(|e| sdk("SendMessageBatch", e))
 }
 
-pub(super) fn entry(
+/// The batch entries of `messages`, with their index as id.
+pub(super) fn entries(
+    messages: &[OutgoingMessage],
+) -> Result<Vec<SendMessageBatchRequestEntry>, QueueError> {
+    messages
+        .iter()
+        .enumerate()
+        .map(|(index, message)| entry(index, message))
+        .collect()
+}
+
+fn entry(
     index: usize,
     message: &OutgoingMessage,
 ) -> Result<SendMessageBatchRequestEntry, QueueError> {
@@ -206,11 +217,7 @@ impl QueueClient for SqsQueues {
     ) -> Result<SendOutcome, QueueError> {
         check_batch("send", messages.len())?;
         let url = self.url(queue).await?;
-        let entries = messages
-            .iter()
-            .enumerate()
-            .map(|(index, message)| entry(index, message))
-            .collect::<Result<Vec<_>, _>>()?;
+        let entries = entries(messages)?;
         send_entries(self.client(), self.publisher.requests(), url, entries)
             .await
             .map_err(|e| sdk("SendMessageBatch", e))

@@ -2,10 +2,10 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use q2c_aws::DynamoStore;
-use q2c_model::ordering::order_from_quote;
+use q2c_contract::fixtures::new_order;
 use q2c_model::tmf::{Quote, QuoteState, RelatedParty};
 use q2c_service::context::TenantId;
-use q2c_service::orders::{Dispatch, StoredOrder};
+use q2c_service::orders::StoredOrder;
 use q2c_service::ports::QuoteStore;
 use q2c_service::ports::{Destination, OutboxEvent, StoredQuote};
 use time::OffsetDateTime;
@@ -74,11 +74,7 @@ pub fn accepted(stored: &StoredQuote, now: OffsetDateTime) -> (StoredQuote, Stor
     let mut accepted = stored.clone();
     accepted.version = 2;
     accepted.quote.state = Some(QuoteState::Accepted);
-    let order = StoredOrder {
-        order: order_from_quote(&accepted.quote, "o-1", now),
-        version: 1,
-        dispatch: Dispatch::new_order(),
-    };
+    let order = new_order(&accepted, "o-1", now);
     (accepted, order)
 }
 

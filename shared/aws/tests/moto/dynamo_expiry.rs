@@ -54,30 +54,14 @@ async fn idempotency_claims_replay_mismatch_expire_and_purge() {
     );
     let later = now + Duration::hours(24);
     assert_eq!(
-        claim(
-            &store,
-            &acme,
-            "k",
-            "h2",
-            later,
-            later + Duration::seconds(30)
-        )
-        .await,
+        claim_for_30_s(&store, &acme, "k", "h2", later).await,
         IdempotencyClaim::Claimed
     );
 
     // An abandoned claim may be taken over after its deadline; a released one at once.
     claim(&store, &acme, "k2", "h", now, until).await;
     assert_eq!(
-        claim(
-            &store,
-            &acme,
-            "k2",
-            "h",
-            until,
-            until + Duration::seconds(30)
-        )
-        .await,
+        claim_for_30_s(&store, &acme, "k2", "h", until).await,
         IdempotencyClaim::Claimed
     );
     claim(&store, &acme, "k3", "h", now, until).await;
@@ -144,14 +128,7 @@ async fn the_outbox_serves_pending_events_oldest_first_and_purges_published_ones
         events[2..].to_vec()
     );
 
-    assert_eq!(store.purge_published(published_at).await.expect("purge"), 0);
-    assert_eq!(
-        store
-            .purge_published(published_at + Duration::seconds(1))
-            .await
-            .expect("purge"),
-        2
-    );
+    assert_purges(&store, published_at, 2).await;
     assert_eq!(store.pending(10).await.expect("pending").len(), 1);
 }
 
@@ -290,14 +267,7 @@ async fn the_sharded_outbox_is_read_marked_and_purged_across_shards_and_legacy_k
     assert!(store.pending(12).await.expect("pending").is_empty());
     assert_eq!(store.oldest_pending().await.expect("oldest"), None);
     set_gsi2pk(&store, &events[11].event_id, "OUTBOX#PUBLISHED").await;
-    assert_eq!(store.purge_published(published_at).await.expect("purge"), 0);
-    assert_eq!(
-        store
-            .purge_published(published_at + Duration::seconds(1))
-            .await
-            .expect("purge"),
-        12
-    );
+    assert_purges(&store, published_at, 12).await;
     for e in &events {
         assert_eq!(gsi2pk_of(&store, &e.event_id).await, None, "{}", e.event_id);
     }
@@ -316,4 +286,28 @@ async fn claim(
         .claim(tenant, key, hash, now, until)
         .await
         .expect("claim")
+}
+
+/// Purging at `published_at` drops nothing published then; one second later it drops
+/// `expected` events.
+async fn assert_purges(store: &DynamoStore, published_at: OffsetDateTime, expected: u64) {
+    assert_eq!(store.purge_published(published_at).await.expect("purge"), 0);
+    assert_eq!(
+        store
+            .purge_published(published_at + Duration::seconds(1))
+            .await
+            .expect("purge"),
+        expected
+    );
+}
+
+/// A claim at `at` whose lease runs 30 s.
+async fn claim_for_30_s(
+    store: &DynamoStore,
+    tenant: &TenantId,
+    key: &str,
+    hash: &str,
+    at: OffsetDateTime,
+) -> IdempotencyClaim {
+    claim(store, tenant, key, hash, at, at + Duration::seconds(30)).await
 }

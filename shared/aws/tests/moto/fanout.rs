@@ -19,16 +19,10 @@ async fn fanout_setup(tag: &str) -> (Ports, Arc<DynamoStore>, Arc<SqsQueues>) {
     queue_with_dlq(&client, &format!("{prefix}pricing-changes"), 5, 60).await;
     let queues = Arc::new(SqsQueues::new(client).with_prefix(&prefix));
     let store = Arc::new(store().await);
-    let ports = Ports {
-        quotes: store.clone(),
-        orders: store.clone(),
-        products: store.clone(),
-        catalog: store.clone(),
-        hubs: store.clone(),
-        idempotency: store.clone(),
-        settings: Arc::new(q2c_contract::fanout::DefaultSettings),
-        clock: Arc::new(SystemClock),
-    };
+    let ports = store.ports(
+        Arc::new(q2c_contract::fanout::DefaultSettings),
+        Arc::new(SystemClock),
+    );
     (ports, store, queues)
 }
 

@@ -4,11 +4,10 @@
 //! (by ARN) and a loopback HTTP listener. Also measures SQS requests per event per subscriber.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::routing::post;
+use axum::http::StatusCode;
 use q2c_aws::{Operation, SqsCallbackSender, SqsQueues};
 use q2c_callbacks::{HttpCallbacks, HttpConfig};
 use q2c_model::tmf::EventSubscription;
@@ -17,6 +16,7 @@ use q2c_service::messaging::{
     HandlerError, OutgoingMessage, QueueClient, attributes, parse_message,
 };
 use q2c_service::ports::{HubApi, HubStore, SystemClock};
+use q2c_testkit::listener::Listener;
 use q2c_testkit::sqs::queue_arn;
 use serde_json::json;
 
@@ -27,29 +27,6 @@ const SOURCE: &str = "hub-source";
 const MAX_RECEIVES: u32 = 3;
 const PRICE_EVENT: &str = "ProductOfferingPriceAttributeValueChangeEvent";
 
-async fn listener() -> (String, Arc<Mutex<Vec<String>>>) {
-    let posts: Arc<Mutex<Vec<String>>> = Arc::default();
-    let seen = Arc::clone(&posts);
-    let app = Router::new().route(
-        "/listener",
-        post(move |body: String| {
-            let seen = Arc::clone(&seen);
-            async move {
-                let envelope: serde_json::Value = serde_json::from_str(&body).expect("JSON");
-                let id = envelope["eventId"].as_str().expect("eventId").to_owned();
-                seen.lock().expect("lock").push(id);
-                axum::http::StatusCode::NO_CONTENT
-            }
-        }),
-    );
-    let socket = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = socket.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(socket, app).await.expect("serve") });
-    (format!("http://{addr}/listener"), posts)
-}
-
 struct World {
     store: q2c_aws::DynamoStore,
     tenants: [q2c_service::context::TenantId; 2],
@@ -59,7 +36,7 @@ struct World {
     delivery: HubDelivery,
     sub_urls: [String; 2],
     dlq_url: String,
-    posts: Arc<Mutex<Vec<String>>>,
+    listener: Listener,
 }
 
 /// Source queue (+ DLQ, maxReceiveCount 3), two subscriber queues, a listener, and three
@@ -78,7 +55,7 @@ async fn world(missing: bool) -> World {
         sub_urls.push(url);
     }
     let missing_arn = arns[0].replace("sub-a", "no-such-queue");
-    let (url, posts) = listener().await;
+    let listener = Listener::start(StatusCode::NO_CONTENT).await;
     let policy = CallbackPolicy::from_allowlist(&format!(
         "{},{},{missing_arn},http://127.0.0.1",
         arns[0], arns[1]
@@ -101,7 +78,7 @@ async fn world(missing: bool) -> World {
             arns[1].clone(),
             Some("event.productOfferingPrice.id=pop-1".into()),
         ),
-        (&a, "s-http", url, None),
+        (&a, "s-http", listener.url.clone(), None),
     ];
     for (t, id, callback, query) in subscriptions {
         let subscription = EventSubscription {
@@ -157,7 +134,7 @@ async fn world(missing: bool) -> World {
         delivery,
         sub_urls: [sub_urls.remove(0), sub_urls.remove(0)],
         dlq_url,
-        posts,
+        listener,
     }
 }
 
@@ -288,7 +265,7 @@ async fn a_price_change_published_twice_reaches_each_of_three_subscribers_once()
     for url in &w.sub_urls {
         assert_eq!(ids_of(&receive_all(&w.client, url, 2).await), id, "{url}");
     }
-    assert_eq!(*w.posts.lock().expect("lock"), id, "one POST");
+    assert_eq!(w.listener.event_ids(), id, "one POST");
 }
 
 #[tokio::test]
@@ -325,7 +302,7 @@ async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_with_a_rea
             "others once: {url}"
         );
     }
-    assert_eq!(*w.posts.lock().expect("lock"), id);
+    assert_eq!(w.listener.event_ids(), id);
 }
 
 /// Benchmark input (docs/benchmarks.md): SQS requests per event per SQS subscriber for a
@@ -419,7 +396,7 @@ async fn a_quote_event_reaches_its_tenants_quote_hub_subscriber_only() {
         "A's approved event once; B's subscriber none"
     );
     assert!(
-        w.posts.lock().expect("lock").is_empty(),
+        w.listener.event_ids().is_empty(),
         "catalog subscribers see no quote event"
     );
 }

@@ -105,13 +105,10 @@ async fn setup(races: u32) -> (QuoteService, Arc<Racing>, RequestContext, String
         .expect("insert");
     let ports = Ports {
         quotes: racing.clone(),
-        orders: inner.clone(),
-        products: inner.clone(),
-        catalog: inner.clone(),
-        hubs: inner.clone(),
-        idempotency: inner.clone(),
-        settings: Arc::new(q2c_contract::fanout::DefaultSettings),
-        clock: Arc::new(SystemClock),
+        ..inner.ports(
+            Arc::new(q2c_contract::fanout::DefaultSettings),
+            Arc::new(SystemClock),
+        )
     };
     let service = QuoteService::new(
         ports,
