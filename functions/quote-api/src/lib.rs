@@ -25,7 +25,7 @@ use q2c_runtime::{ConfigError, Metric, Metrics, optional, parsed_or, required};
 use q2c_service::delivery::CallbackPolicy;
 use q2c_service::messaging::{QueueClient, queues};
 use q2c_service::ports::BoxError;
-use q2c_service::ports::{Clock, Ports, SystemClock};
+use q2c_service::ports::SystemClock;
 use q2c_service::quotas::OpenQuoteCounts;
 use q2c_service::{QuoteService, QuoteServiceConfig};
 use tower::ServiceExt;
@@ -158,18 +158,9 @@ impl QuoteApi {
 
     /// The router serving requests whose public base URL is `public_base_url`.
     pub fn build_router(&self, public_base_url: &str) -> Router {
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store = Arc::new(self.store.clone());
-        let ports = Ports {
-            quotes: store.clone(),
-            orders: store.clone(),
-            products: store.clone(),
-            catalog: store.clone(),
-            hubs: store.clone(),
-            idempotency: store,
-            settings: Arc::new(self.settings.clone()),
-            clock,
-        };
+        let ports = self
+            .store
+            .ports(Arc::new(self.settings.clone()), Arc::new(SystemClock));
         let base = public_base_url.trim_end_matches('/');
         let quotes = QuoteService::new(
             ports.clone(),
