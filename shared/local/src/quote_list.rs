@@ -8,7 +8,7 @@ use q2c_service::ports::{Listing, Page, QuoteFilter, StoreError, StoredQuote};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
-use crate::quote_row::{QUOTE_COLUMNS, decode, state_name};
+use crate::quote_row::{QUOTE_COLUMNS, decode};
 use crate::store::listing;
 use crate::time_codec;
 
@@ -30,7 +30,7 @@ impl ListQuery {
             where_clause.push_str(&format!(" AND {condition} ?{}", params.len()));
         };
         if let Some(state) = filter.state {
-            add("q.state =", Value::Text(state_name(state).to_owned()));
+            add("q.state =", Value::Text(state.as_str().to_owned()));
         }
         if let Some(external_id) = &filter.external_id {
             add("q.external_id =", Value::Text(external_id.clone()));

@@ -59,7 +59,7 @@ impl QuoteRow {
             tenant: tenant.as_str().to_owned(),
             id,
             version: time_codec::int(stored.version),
-            state: quote.state.map(state_name),
+            state: quote.state.map(QuoteState::as_str),
             quote_date: quote.quote_date.map(time_codec::encode),
             external_id: quote.external_id.clone(),
             approval_required: stored.approval_required,
@@ -189,17 +189,6 @@ fn is_final(state: Option<QuoteState>) -> bool {
 }
 
 /// The TMF name of a state, as stored in the `state` column.
-pub(crate) fn state_name(state: QuoteState) -> &'static str {
-    match state {
-        QuoteState::InProgress => "inProgress",
-        QuoteState::Pending => "pending",
-        QuoteState::Approved => "approved",
-        QuoteState::Accepted => "accepted",
-        QuoteState::Rejected => "rejected",
-        QuoteState::Cancelled => "cancelled",
-    }
-}
-
 /// Columns [`decode`] reads, in order.
 pub(crate) const QUOTE_COLUMNS: &str = "version, approval_required, price_ids, body";
 

@@ -309,18 +309,11 @@ fn deserialize_quote(doc: Value) -> Result<Quote, ServiceError> {
 fn lifecycle_error(e: LifecycleError) -> ServiceError {
     match e {
         LifecycleError::Illegal(t) => ServiceError::IllegalTransition {
-            from: state_name(t.from),
-            to: state_name(t.to),
+            from: t.from.wire_name(),
+            to: t.to.wire_name(),
             allowed: t.from.next_states_text(),
         },
         LifecycleError::Expired { valid_until } => ServiceError::QuoteExpired { valid_until },
         LifecycleError::NotUpdatable { state } => ServiceError::NotUpdatable { state },
     }
-}
-
-fn state_name(state: QuoteState) -> String {
-    serde_json::to_value(state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_else(|| format!("{state:?}"))
 }

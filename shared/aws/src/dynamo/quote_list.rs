@@ -12,7 +12,7 @@ use super::DynamoStore;
 use super::item::s;
 use super::keys::{self, GSI1};
 use super::query::QuerySpec;
-use super::quotes::{EXTERNAL_ID, PARTY_IDS, STATE, decode, state_name};
+use super::quotes::{EXTERNAL_ID, PARTY_IDS, STATE, decode};
 use crate::error::DynamoError;
 
 /// The query of `filter` in `tenant`, newest first.
@@ -44,7 +44,7 @@ fn spec(tenant: &TenantId, filter: &QuoteFilter) -> QuerySpec {
         spec = spec.and_filter(
             "#state = :state",
             ("#state", STATE),
-            (":state", s(state_name(state))),
+            (":state", s(state.as_str())),
         );
     }
     if let Some(external_id) = &filter.external_id {

@@ -39,13 +39,6 @@ pub(crate) const EXTERNAL_ID: &str = "external_id";
 pub(crate) const PARTY_IDS: &str = "party_ids";
 
 /// The wire name of a state (`inProgress`), as stored in the `state` attribute.
-pub(crate) fn state_name(state: QuoteState) -> String {
-    serde_json::to_value(state)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
 fn is_open(quote: &StoredQuote) -> bool {
     !quote.quote.state.is_some_and(QuoteState::is_final)
 }
@@ -82,7 +75,7 @@ fn encode(tenant: &TenantId, stored: &StoredQuote) -> Result<Item, DynamoError> 
     );
     item.insert(PRICE_IDS.into(), item::string_list(&stored.price_ids));
     if let Some(state) = quote.state {
-        item.insert(STATE.into(), s(state_name(state)));
+        item.insert(STATE.into(), s(state.as_str()));
     }
     if let Some(external_id) = &quote.external_id {
         item.insert(EXTERNAL_ID.into(), s(external_id.clone()));

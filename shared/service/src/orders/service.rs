@@ -122,10 +122,10 @@ impl OrderService {
                             stored
                                 .order
                                 .state
-                                .map_or("no state".to_owned(), |s| format!("`{}`", state_name(s))),
-                            state_name(illegal.to),
+                                .map_or("no state".to_owned(), |s| format!("`{}`", s.as_str())),
+                            illegal.to.as_str(),
                             match stored.order.state {
-                                Some(state) => format!("from `{}` it moves to {}", state_name(state), state.next_states_text()),
+                                Some(state) => format!("from `{}` it moves to {}", state.as_str(), state.next_states_text()),
                                 None => "an order without a state enters it as `acknowledged` or `rejected`".to_owned(),
                             }
                         ),
@@ -338,19 +338,3 @@ fn collect_item_states(
 
 /// The resource name of orders in errors.
 const ORDER: &str = "ProductOrder";
-
-fn state_name(state: ProductOrderState) -> &'static str {
-    match state {
-        ProductOrderState::Acknowledged => "acknowledged",
-        ProductOrderState::Rejected => "rejected",
-        ProductOrderState::Pending => "pending",
-        ProductOrderState::Held => "held",
-        ProductOrderState::InProgress => "inProgress",
-        ProductOrderState::Cancelled => "cancelled",
-        ProductOrderState::Completed => "completed",
-        ProductOrderState::Failed => "failed",
-        ProductOrderState::Partial => "partial",
-        ProductOrderState::AssessingCancellation => "assessingCancellation",
-        ProductOrderState::PendingCancellation => "pendingCancellation",
-    }
-}
