@@ -38,13 +38,7 @@ pub mod write_limits {
     /// [`LimitError`] (adapters answer it as [`StoreError::Limit`](crate::store::StoreError::Limit)).
     pub fn quote(stored: &StoredQuote, body: &str) -> Result<(), LimitError> {
         let quote = &stored.quote;
-        let beside: usize = stored.price_ids.iter().map(String::len).sum::<usize>()
-            + quote
-                .related_party
-                .iter()
-                .map(|p| p.id.len())
-                .sum::<usize>()
-            + quote.external_id.as_ref().map_or(0, String::len);
+        let beside = limits::bytes_beside(quote, &stored.price_ids);
         MAX_QUOTE_BYTES.check(body.len() + beside, || "$".to_owned())?;
         depth(body)?;
         if !quote.state.is_some_and(|s| s.is_final()) {
