@@ -19,7 +19,7 @@ use q2c_model::tmf::{Quote, QuoteState};
 use q2c_service::context::{RequestContext, Scope, TenantId};
 use q2c_service::inventory::ProductStore;
 use q2c_service::orders::{Dispatch, OrderService, OrderStore, StoredOrder};
-use q2c_service::ports::{Ports, QuoteStore, StoredQuote, SystemClock};
+use q2c_service::ports::{QuoteStore, StoredQuote, SystemClock};
 use q2c_testkit::sqs::take_all;
 use q2c_testkit::tmf637;
 use serde_json::{Value, json};
@@ -102,17 +102,10 @@ async fn a_completed_order_reaches_billing_on_sqs_once_per_product() {
         .expect("accept");
 
     // Order management reports the order's progress; the completion arrives three times.
-    let shared = Arc::new(store.clone());
-    let ports = Ports {
-        quotes: shared.clone(),
-        orders: shared.clone(),
-        products: shared.clone(),
-        catalog: shared.clone(),
-        hubs: shared.clone(),
-        idempotency: shared,
-        settings: Arc::new(DynamoSettings::new(store.clone())),
-        clock: Arc::new(SystemClock),
-    };
+    let ports = store.ports(
+        Arc::new(DynamoSettings::new(store.clone())),
+        Arc::new(SystemClock),
+    );
     let service = OrderService::new(ports);
     let ctx = RequestContext {
         tenant: tenant.clone(),

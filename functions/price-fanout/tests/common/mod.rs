@@ -8,7 +8,7 @@ use q2c_aws::{DynamoSettings, DynamoStore};
 use q2c_model::sample_catalog::sample_catalog;
 use q2c_model::tmf::{EntityRef, ProductOfferingPrice, Quote, QuoteItem};
 use q2c_service::context::{RequestContext, Scope, TenantId};
-use q2c_service::ports::{CatalogStore, Ports, SystemClock};
+use q2c_service::ports::{CatalogStore, SystemClock};
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -31,18 +31,11 @@ pub async fn seed_sample_catalog(store: &DynamoStore) {
 
 /// The quote service over `store`, as the quote API wires it.
 pub fn quote_service(store: &DynamoStore) -> QuoteService {
-    let shared = Arc::new(store.clone());
     QuoteService::new(
-        Ports {
-            quotes: shared.clone(),
-            orders: shared.clone(),
-            products: shared.clone(),
-            catalog: shared.clone(),
-            hubs: shared.clone(),
-            idempotency: shared,
-            settings: Arc::new(DynamoSettings::new(store.clone())),
-            clock: Arc::new(SystemClock),
-        },
+        store.ports(
+            Arc::new(DynamoSettings::new(store.clone())),
+            Arc::new(SystemClock),
+        ),
         QuoteServiceConfig {
             quote_href_base: "/tmf-api/quoteManagement/v4/quote".to_owned(),
         },
