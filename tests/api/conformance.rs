@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use q2c_service::messaging::{QueueClient, ReceivedMessage};
+use q2c_service::messaging::{QueueClient, Receive, ReceivedMessage};
 use q2c_tests::conformance::assert_event;
 use q2c_tests::{
     QUOTES, QUOTES_V5, TestApp, assert_message_contains, assert_tmf_error, spawn_as_admin,
@@ -80,7 +80,10 @@ async fn received(
     let mut all = Vec::new();
     for _ in 0..10 {
         let batch = queues
-            .receive(queue, 10, Duration::from_secs(600), Duration::from_secs(1))
+            .receive(
+                queue,
+                Receive::batch(Duration::from_secs(600)).waiting(Duration::from_secs(1)),
+            )
             .await
             .expect("receive");
         all.extend(batch);

@@ -244,9 +244,8 @@ async fn wait_for_message(
         let received = queues
             .receive(
                 queue,
-                10,
-                std::time::Duration::from_secs(600),
-                std::time::Duration::from_secs(1),
+                q2c_service::messaging::Receive::batch(std::time::Duration::from_secs(600))
+                    .waiting(std::time::Duration::from_secs(1)),
             )
             .await
             .expect("receive");

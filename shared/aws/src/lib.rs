@@ -20,7 +20,7 @@ pub mod metrics;
 pub mod sqs;
 pub mod wiring;
 
-pub use dynamo::{DynamoSettings, DynamoStore, OpenQuoteRef};
+pub use dynamo::{DynamoSettings, DynamoStore};
 pub use error::{DynamoError, SqsError};
 pub use metrics::{Operation, RequestCounter, RequestSnapshot};
 pub use sqs::{

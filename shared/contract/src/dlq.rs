@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use q2c_service::dlq::{AttributeValue, Attributes, DlqBackend, DlqMessage, DlqOutgoing};
-use q2c_service::messaging::{QueueCounts, QueueError, attributes};
+use q2c_service::messaging::{QueueCounts, QueueError, Receive, attributes};
 
 use crate::fixtures::{receive_until, unique};
 
@@ -80,7 +80,7 @@ async fn counts(backend: &dyn DlqBackend, queue: &str) -> QueueCounts {
 async fn receive_n(backend: &dyn DlqBackend, queue: &str, expected: usize) -> Vec<DlqMessage> {
     receive_until(expected, move || async move {
         backend
-            .receive(queue, 10, HIDE, WAIT)
+            .receive(queue, Receive::batch(HIDE).waiting(WAIT))
             .await
             .expect("receive")
     })
@@ -172,7 +172,7 @@ pub async fn dlq_backend_contract(backend: Arc<dyn DlqBackend>, names: DlqNames)
         }
     );
     assert!(
-        b.receive(&dlq, 10, HIDE, WAIT)
+        b.receive(&dlq, Receive::batch(HIDE).waiting(WAIT))
             .await
             .expect("receive")
             .is_empty(),
@@ -306,7 +306,7 @@ pub async fn dlq_backend_contract(backend: Arc<dyn DlqBackend>, names: DlqNames)
     let mut first: Option<DlqMessage> = None;
     for receive in 1..=names.max_receive_count {
         let got = b
-            .receive(&source, 10, Duration::ZERO, WAIT)
+            .receive(&source, Receive::batch(Duration::ZERO).waiting(WAIT))
             .await
             .expect("receive");
         assert_eq!(
@@ -318,7 +318,7 @@ pub async fn dlq_backend_contract(backend: Arc<dyn DlqBackend>, names: DlqNames)
     }
     let first = first.expect("received");
     assert!(
-        b.receive(&source, 10, Duration::ZERO, WAIT)
+        b.receive(&source, Receive::batch(Duration::ZERO).waiting(WAIT))
             .await
             .expect("receive")
             .is_empty(),

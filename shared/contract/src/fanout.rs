@@ -21,11 +21,12 @@ use q2c_model::tmf::{
 };
 use q2c_service::context::{RequestContext, Scope, TenantId};
 use q2c_service::fanout::{
-    Announce, ApplyOutcome, FanoutConfig, FanoutOutcome, FanoutPorts, OfferingCatalogWriter,
-    OpenQuoteIndex, PriceCatalogWriter, PriceChange, PriceChangeKind, PriceFanout,
+    Announce, ApplyOutcome, FanoutConfig, FanoutOutcome, FanoutPorts, IndexKey,
+    OfferingCatalogWriter, OpenQuoteIndex, PriceCatalogWriter, PriceChange, PriceChangeKind,
+    PriceFanout,
 };
 use q2c_service::messaging::{
-    HandlerError, OutgoingMessage, ParsedMessage, QueueClient, parse_message,
+    HandlerError, OutgoingMessage, ParsedMessage, QueueClient, Receive, parse_message,
 };
 use q2c_service::ports::{
     CatalogStore, Ports, QuoteStore, SettingsSource, StoreError, StoredQuote,
@@ -187,18 +188,10 @@ pub async fn open_quote_index_contract(
     )
     .await;
     let none = index
-        .open_quotes(&format!("fan-{}", unique()), None, 5)
+        .open_quotes(IndexKey::Price(&format!("fan-{}", unique())).page(None, 5))
         .await
         .expect("empty");
     assert!(none.quotes.is_empty() && none.next.is_none());
-}
-
-/// Which listing of an [`OpenQuoteIndex`] to walk.
-pub(crate) enum IndexKey<'a> {
-    /// [`OpenQuoteIndex::open_quotes`] of a price.
-    Price(&'a str),
-    /// [`OpenQuoteIndex::open_quotes_by_offering`] of an offering.
-    Offering(&'a str),
 }
 
 /// Walks every page of `key`'s open quotes at each page size of `limits`, checking what
@@ -213,7 +206,7 @@ pub(crate) async fn walk_open_quotes(
     what: &str,
 ) {
     for &limit in limits {
-        let pages = walk_open_quotes_once(index, &key, limit, expected, what).await;
+        let pages = walk_open_quotes_once(index, key, limit, expected, what).await;
         assert_eq!(
             pages,
             expected.len().div_ceil(limit),
@@ -225,7 +218,7 @@ pub(crate) async fn walk_open_quotes(
 /// One walk of [`walk_open_quotes`], `limit` at a time: the number of pages.
 async fn walk_open_quotes_once(
     index: &dyn OpenQuoteIndex,
-    key: &IndexKey<'_>,
+    key: IndexKey<'_>,
     limit: usize,
     expected: &BTreeSet<(String, String)>,
     what: &str,
@@ -234,15 +227,10 @@ async fn walk_open_quotes_once(
     let mut cursor = None;
     let mut pages = 0;
     loop {
-        let page = match key {
-            IndexKey::Price(id) => index.open_quotes(id, cursor.as_ref(), limit).await,
-            IndexKey::Offering(id) => {
-                index
-                    .open_quotes_by_offering(id, cursor.as_ref(), limit)
-                    .await
-            }
-        }
-        .expect("page");
+        let page = index
+            .open_quotes(key.page(cursor.as_ref(), limit))
+            .await
+            .expect("page");
         pages += 1;
         assert!(page.quotes.len() <= limit, "a page holds at most `limit`");
         seen.extend(
@@ -425,7 +413,7 @@ pub async fn run_fanout_queue(
     let mut empty_polls = 0;
     while empty_polls < empty_receives {
         let received = queue
-            .receive(queue_name, 10, visibility, wait)
+            .receive(queue_name, Receive::batch(visibility).waiting(wait))
             .await
             .expect("receive");
         if received.is_empty() {

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use q2c_model::tmf::ProductOffering;
 use q2c_service::catalog_sync::{CatalogKind, CatalogVersions};
 use q2c_service::fanout::{
-    ApplyOutcome, OfferingCatalogWriter, OfferingChange, OpenQuoteIndex, PriceCatalogWriter,
-    PriceChange, PriceChangeKind,
+    ApplyOutcome, IndexKey, OfferingCatalogWriter, OfferingChange, OpenQuoteIndex,
+    PriceCatalogWriter, PriceChange, PriceChangeKind,
 };
 use q2c_service::ports::{CatalogStore, QuoteStore};
 use serde_json::{Value, json};
@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::fanout::{
-    IndexKey, create_quote_of, drain_changes, insert_left_out, scenario_service, send_change,
+    create_quote_of, drain_changes, insert_left_out, scenario_service, send_change,
     walk_open_quotes,
 };
 use crate::fixtures::{T0, price, stored_quote, tenant, unique};
@@ -209,7 +209,7 @@ pub async fn open_quote_offering_index_contract(
     .await;
     // The price index is unaffected by offering keys.
     let by_price = index
-        .open_quotes(&offering_id, None, 5)
+        .open_quotes(IndexKey::Price(&offering_id).page(None, 5))
         .await
         .expect("price index");
     assert!(by_price.quotes.is_empty(), "offering ids are not price ids");

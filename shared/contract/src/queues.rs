@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use q2c_service::messaging::{
-    OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage,
+    OutgoingMessage, QueueClient, QueueCounts, QueueError, Receive, ReceivedMessage,
 };
 
 use crate::fixtures::{receive_until, unique};
@@ -49,7 +49,10 @@ pub async fn receive_n(
 ) -> Vec<ReceivedMessage> {
     receive_until(expected, move || async move {
         queues
-            .receive(queue, 10, visibility, Duration::from_millis(200))
+            .receive(
+                queue,
+                Receive::batch(visibility).waiting(Duration::from_millis(200)),
+            )
             .await
             .expect("receive")
     })
@@ -79,7 +82,10 @@ async fn zero_visibility_receive(q: &dyn QueueClient, queue: &str) {
     let sent: Vec<_> = (0..3).map(|n| message(20 + n)).collect();
     q.send_batch(queue, &sent).await.expect("send");
     let peek = q
-        .receive(queue, 10, Duration::ZERO, Duration::from_millis(200))
+        .receive(
+            queue,
+            Receive::batch(Duration::ZERO).waiting(Duration::from_millis(200)),
+        )
         .await
         .expect("peek");
     let mut ids: Vec<_> = peek.iter().map(|m| m.message_id.clone()).collect();
@@ -107,7 +113,13 @@ async fn batch_limits(q: &dyn QueueClient, queue: &str) {
     );
     for max in [0, 11] {
         let r = q
-            .receive(queue, max, LONG, Duration::ZERO)
+            .receive(
+                queue,
+                Receive {
+                    max,
+                    ..Receive::batch(LONG)
+                },
+            )
             .await
             .map(|_| ());
         assert!(invalid(&r), "receive of {max} refused");
@@ -175,7 +187,7 @@ async fn send_receive_delete(q: &dyn QueueClient, queue: &str) {
         "received messages are in flight"
     );
     let none = q
-        .receive(queue, 10, LONG, Duration::ZERO)
+        .receive(queue, Receive::batch(LONG))
         .await
         .expect("receive");
     assert!(none.is_empty(), "in-flight messages are not received again");
@@ -201,7 +213,13 @@ async fn visibility(q: &dyn QueueClient, queue: &str) {
     let first = receive_n(q, queue, 1, Duration::from_secs(1)).await;
     assert_eq!(first.len(), 1);
     let early = q
-        .receive(queue, 1, LONG, Duration::ZERO)
+        .receive(
+            queue,
+            Receive {
+                max: 1,
+                ..Receive::batch(LONG)
+            },
+        )
         .await
         .expect("receive");
     assert!(early.is_empty(), "hidden during the visibility timeout");
@@ -245,7 +263,7 @@ async fn redrive(q: &dyn QueueClient, names: &QueueNames) {
             .expect("return to the queue");
     }
     let after = q
-        .receive(&names.queue, 10, LONG, Duration::ZERO)
+        .receive(&names.queue, Receive::batch(LONG))
         .await
         .expect("receive");
     assert!(

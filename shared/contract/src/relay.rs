@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use q2c_service::event_versions::{SchemaMajor, render_envelope};
 use q2c_service::messaging::SendFailure;
 use q2c_service::messaging::{
-    OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
+    OutgoingMessage, QueueClient, QueueCounts, QueueError, Receive, ReceivedMessage, SendOutcome,
 };
 use q2c_service::ports::{OutboxEvent, OutboxStore, QuoteStore};
 use q2c_service::relay::{MAX_PUBLISH_ATTEMPTS, relay_once};
@@ -34,11 +34,9 @@ macro_rules! queue_wrapper {
             async fn receive(
                 &self,
                 queue: &str,
-                max: usize,
-                visibility: Duration,
-                wait: Duration,
+                request: Receive,
             ) -> Result<Vec<ReceivedMessage>, QueueError> {
-                self.inner.receive(queue, max, visibility, wait).await
+                self.inner.receive(queue, request).await
             }
 
             async fn delete_batch(&self, queue: &str, handles: &[String]) -> Result<(), QueueError> {

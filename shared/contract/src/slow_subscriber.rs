@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use q2c_model::tmf::EventSubscription;
 use q2c_service::delivery::HubDelivery;
 use q2c_service::messaging::{
-    HandlerError, OutgoingMessage, QueueClient, RetryAfter, attributes, parse_message,
+    HandlerError, OutgoingMessage, QueueClient, Receive, RetryAfter, attributes, parse_message,
 };
 use q2c_service::ports::{HubApi, HubStore};
 use serde_json::json;
@@ -163,9 +163,7 @@ async fn receive(
             w.queues
                 .receive(
                     queue,
-                    10,
-                    Duration::from_secs(60),
-                    Duration::from_millis(200),
+                    Receive::batch(Duration::from_secs(60)).waiting(Duration::from_millis(200)),
                 )
                 .await
                 .expect("receive"),

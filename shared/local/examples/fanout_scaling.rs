@@ -20,7 +20,7 @@ use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
 use q2c_service::context::TenantId;
 use q2c_service::fanout::{
-    FanoutConfig, FanoutCursor, FanoutPorts, OpenQuoteIndex, OpenQuotePage, PageReport, PriceFanout,
+    FanoutConfig, FanoutPorts, IndexPage, OpenQuoteIndex, OpenQuotePage, PageReport, PriceFanout,
 };
 use q2c_service::ports::{
     CatalogStore, Listing, OutboxEvent, Page, QuoteStore, StoreError, StoredQuote, SystemClock,
@@ -120,26 +120,9 @@ impl CatalogStore for Counting {
 
 #[async_trait]
 impl OpenQuoteIndex for Counting {
-    async fn open_quotes(
-        &self,
-        price_id: &str,
-        after: Option<&FanoutCursor>,
-        limit: usize,
-    ) -> Result<OpenQuotePage, StoreError> {
+    async fn open_quotes(&self, page: IndexPage<'_>) -> Result<OpenQuotePage, StoreError> {
         bump(&self.calls.index_pages);
-        self.index.open_quotes(price_id, after, limit).await
-    }
-
-    async fn open_quotes_by_offering(
-        &self,
-        offering_id: &str,
-        after: Option<&FanoutCursor>,
-        limit: usize,
-    ) -> Result<OpenQuotePage, StoreError> {
-        bump(&self.calls.index_pages);
-        self.index
-            .open_quotes_by_offering(offering_id, after, limit)
-            .await
+        self.index.open_quotes(page).await
     }
 }
 

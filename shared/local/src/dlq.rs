@@ -12,7 +12,7 @@ use q2c_service::dlq::{
     DlqOutgoing, ExactSummary, SENT_TIMESTAMP,
 };
 use q2c_service::messaging::{
-    OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
+    OutgoingMessage, QueueClient, QueueError, Receive, ReceivedMessage, SendOutcome,
 };
 
 use crate::queues::SqliteQueues;
@@ -58,6 +58,10 @@ impl DlqBackend for LocalDlqBackend {
         queue.to_owned()
     }
 
+    fn queues(&self) -> &dyn QueueClient {
+        &self.queues
+    }
+
     async fn dead_letter_queues(&self) -> Result<Vec<DeadLetterQueue>, QueueError> {
         let all = self.queues.list_queues().await?;
         let source_of = |dlq: &str| {
@@ -83,10 +87,6 @@ impl DlqBackend for LocalDlqBackend {
             .collect())
     }
 
-    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
-        self.queues.counts(queue).await
-    }
-
     async fn exact_summary(&self, queue: &str) -> Result<Option<ExactSummary>, QueueError> {
         Ok(Some(ExactSummary {
             counts: self.queues.counts(queue).await?,
@@ -95,14 +95,8 @@ impl DlqBackend for LocalDlqBackend {
         }))
     }
 
-    async fn receive(
-        &self,
-        queue: &str,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<DlqMessage>, QueueError> {
-        let received = self.queues.receive(queue, max, visibility, wait).await?;
+    async fn receive(&self, queue: &str, request: Receive) -> Result<Vec<DlqMessage>, QueueError> {
+        let received = self.queues.receive(queue, request).await?;
         Ok(received.into_iter().map(dlq_message).collect())
     }
 
@@ -124,14 +118,6 @@ impl DlqBackend for LocalDlqBackend {
             })
             .collect();
         self.queues.send_batch(queue, &outgoing).await
-    }
-
-    async fn delete_batch(
-        &self,
-        queue: &str,
-        receipt_handles: &[String],
-    ) -> Result<(), QueueError> {
-        self.queues.delete_batch(queue, receipt_handles).await
     }
 
     async fn release_batch(

@@ -5,16 +5,14 @@
 //! cursor `<tenant>#<quoteId>`).
 
 use async_trait::async_trait;
-use q2c_service::context::TenantId;
 use q2c_service::fanout::{
-    ApplyOutcome, FanoutCursor, OfferingCatalogWriter, OfferingChange, OpenQuote, OpenQuoteIndex,
-    OpenQuotePage, PriceCatalogWriter, PriceChange, PriceChangeKind,
+    ApplyOutcome, IndexPage, OfferingCatalogWriter, OfferingChange, OpenQuoteIndex, OpenQuotePage,
+    PriceCatalogWriter, PriceChange, PriceChangeKind,
 };
 use q2c_service::ports::StoreError;
 use rusqlite::{OptionalExtension, params};
 
-use crate::error::{ResultExt, backend};
-use crate::open_quotes::OpenQuoteRef;
+use crate::error::ResultExt;
 use crate::store::SqliteStore;
 use crate::time_codec;
 
@@ -86,52 +84,6 @@ impl SqliteStore {
         })
         .await
     }
-
-    /// One page of an open-quote index table: `limit` + 1 rows read, to know whether more follow.
-    async fn open_quote_page(
-        &self,
-        by_offering: bool,
-        key: &str,
-        after: Option<&FanoutCursor>,
-        limit: usize,
-    ) -> Result<OpenQuotePage, StoreError> {
-        let after = after
-            .map(|cursor| {
-                let (tenant, quote_id) = cursor.parts();
-                TenantId::parse(tenant)
-                    .map(|tenant| OpenQuoteRef {
-                        tenant,
-                        quote_id: quote_id.to_owned(),
-                    })
-                    .map_err(backend)
-            })
-            .transpose()?;
-        let wanted = limit.saturating_add(1);
-        let mut found = if by_offering {
-            self.open_quotes_by_offering_id(key, after, wanted).await?
-        } else {
-            self.open_quotes_by_price(key, after, wanted).await?
-        };
-        let more = found.len() > limit;
-        found.truncate(limit);
-        let next = if more {
-            found
-                .last()
-                .map(|last| FanoutCursor::after(&last.tenant, &last.quote_id))
-        } else {
-            None
-        };
-        Ok(OpenQuotePage {
-            quotes: found
-                .into_iter()
-                .map(|r| OpenQuote {
-                    tenant: r.tenant,
-                    quote_id: r.quote_id,
-                })
-                .collect(),
-            next,
-        })
-    }
 }
 
 #[async_trait]
@@ -169,21 +121,11 @@ impl OfferingCatalogWriter for SqliteStore {
 
 #[async_trait]
 impl OpenQuoteIndex for SqliteStore {
-    async fn open_quotes(
-        &self,
-        price_id: &str,
-        after: Option<&FanoutCursor>,
-        limit: usize,
-    ) -> Result<OpenQuotePage, StoreError> {
-        self.open_quote_page(false, price_id, after, limit).await
-    }
-
-    async fn open_quotes_by_offering(
-        &self,
-        offering_id: &str,
-        after: Option<&FanoutCursor>,
-        limit: usize,
-    ) -> Result<OpenQuotePage, StoreError> {
-        self.open_quote_page(true, offering_id, after, limit).await
+    async fn open_quotes(&self, page: IndexPage<'_>) -> Result<OpenQuotePage, StoreError> {
+        // One row more than asked tells whether more follow.
+        let found = self
+            .open_quote_rows(page.key, page.after, page.limit.saturating_add(1))
+            .await?;
+        Ok(OpenQuotePage::from_overfetch(found, page.limit))
     }
 }

@@ -10,7 +10,7 @@
 //! - `schema`: versioned migrations (`PRAGMA user_version`).
 //! - `quotes`, `quote_row`, `quote_list`: [`QuoteStore`](q2c_service::ports::QuoteStore),
 //!   a quote's rows (body, related-party and open-quote index rows), `GET /quote` queries.
-//! - `open_quotes`: [`SqliteStore::open_quotes_by_price`] and [`OpenQuoteRef`].
+//! - `open_quotes`: the open-quote index tables the fan-out pages through.
 //! - `catalog`, `hubs`, `idempotency`, `outbox`: the other store ports.
 //! - `fanout`: the price fan-out's ports (`PriceCatalogWriter` with tombstones,
 //!   `OpenQuoteIndex`).
@@ -57,7 +57,6 @@ pub use callback_sender::LocalCallbackSender;
 pub use dlq::LocalDlqBackend;
 pub use error::OpenError;
 pub use housekeeping::HousekeepingReport;
-pub use open_quotes::OpenQuoteRef;
 pub use poller::{PollReport, Poller};
 pub use queues::{LocalQueue, SqliteQueues};
 pub use settings::{FileSettings, SettingsError};

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use q2c_service::event_versions::SchemaPolicy;
 use q2c_service::messaging::{
-    Disposition, HandlerError, MAX_BATCH, OutgoingMessage, ParsedMessage, QueueClient, QueueError,
+    Disposition, HandlerError, OutgoingMessage, ParsedMessage, QueueClient, QueueError, Receive,
     ReceivedMessage, attributes, dlq_name, handle_batch, handle_one, parse_message_with,
 };
 use tracing::Instrument;
@@ -138,7 +138,10 @@ impl Poller {
 
     async fn receive(&self) -> Result<Vec<ReceivedMessage>, QueueError> {
         self.queues
-            .receive(&self.queue, MAX_BATCH, self.visibility_timeout, self.wait)
+            .receive(
+                &self.queue,
+                Receive::batch(self.visibility_timeout).waiting(self.wait),
+            )
             .await
     }
 

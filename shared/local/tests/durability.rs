@@ -94,7 +94,7 @@ fn reopening_keeps_the_schema_version_and_journal_mode() {
 /// retiring an offering finds the open quotes written by an older version too.
 #[tokio::test]
 async fn the_offering_index_migration_indexes_quotes_stored_before_it() {
-    use q2c_service::fanout::OpenQuoteIndex;
+    use q2c_service::fanout::{IndexKey, OpenQuoteIndex};
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("q2c.sqlite3");
     let tenant = q2c_contract::fixtures::tenant("mig");
@@ -128,7 +128,7 @@ async fn the_offering_index_migration_indexes_quotes_stored_before_it() {
     }
     let store = SqliteStore::open(&path).expect("migrate");
     let page = store
-        .open_quotes_by_offering("po-1", None, 10)
+        .open_quotes(IndexKey::Offering("po-1").page(None, 10))
         .await
         .expect("index");
     let found: Vec<_> = page.quotes.iter().map(|q| q.quote_id.clone()).collect();

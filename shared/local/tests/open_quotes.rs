@@ -1,9 +1,10 @@
 //! The SQLite-only extras: the open-quote-by-price index, catalog seeding, housekeeping.
 
 use q2c_contract::fixtures::{T0, event, offering, price, stored_quote};
-use q2c_local::{HousekeepingReport, OpenQuoteRef, SqliteStore};
+use q2c_local::{HousekeepingReport, SqliteStore};
 use q2c_model::tmf::QuoteState;
 use q2c_service::TenantId;
+use q2c_service::fanout::{IndexKey, OpenQuote, OpenQuoteIndex};
 use q2c_service::ports::{
     CatalogStore, IdempotencyClaim, IdempotencyStore, OutboxStore, Page, QuoteStore,
 };
@@ -13,18 +14,19 @@ fn tenant(id: &str) -> TenantId {
     TenantId::parse(id).expect("tenant")
 }
 
-fn open_ref(tenant_id: &str, quote_id: &str) -> OpenQuoteRef {
-    OpenQuoteRef {
+fn open_ref(tenant_id: &str, quote_id: &str) -> OpenQuote {
+    OpenQuote {
         tenant: tenant(tenant_id),
         quote_id: quote_id.to_owned(),
     }
 }
 
-async fn open(store: &SqliteStore, price_id: &str) -> Vec<OpenQuoteRef> {
+async fn open(store: &SqliteStore, price_id: &str) -> Vec<OpenQuote> {
     store
-        .open_quotes_by_price(price_id, None, 100)
+        .open_quotes(IndexKey::Price(price_id).page(None, 100))
         .await
         .expect("open quotes")
+        .quotes
 }
 
 #[tokio::test]
@@ -73,7 +75,7 @@ async fn open_quotes_are_indexed_by_price_across_tenants_until_final() {
 }
 
 #[tokio::test]
-async fn open_quotes_page_with_the_last_item_as_cursor() {
+async fn open_quotes_page_with_the_cursor_after_the_last_item() {
     let store = SqliteStore::open_in_memory().expect("store");
     let mut expected = Vec::new();
     for t in ["acme", "beta"] {
@@ -91,15 +93,15 @@ async fn open_quotes_page_with_the_last_item_as_cursor() {
     let mut after = None;
     loop {
         let page = store
-            .open_quotes_by_price("pop-1", after.clone(), 3)
+            .open_quotes(IndexKey::Price("pop-1").page(after.as_ref(), 3))
             .await
             .expect("page");
-        assert!(page.len() <= 3);
-        let Some(last) = page.last().cloned() else {
-            break;
-        };
-        seen.extend(page);
-        after = Some(last);
+        assert!(page.quotes.len() <= 3);
+        seen.extend(page.quotes);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
     }
 
     assert_eq!(seen, expected, "every open quote once, by tenant then id");

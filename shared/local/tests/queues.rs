@@ -9,7 +9,7 @@ use std::time::Duration;
 use q2c_contract::{QueueNames, parking_contract, queue_contract, relay_contract, too_deep_body};
 use q2c_local::{PollReport, Poller, SqliteQueues, SqliteStore};
 use q2c_service::messaging::{
-    HandlerError, OutgoingMessage, QueueClient, QueueCounts, attributes, queues,
+    HandlerError, OutgoingMessage, QueueClient, QueueCounts, Receive, attributes, queues,
 };
 use serde_json::json;
 
@@ -179,7 +179,7 @@ async fn a_poison_message_reaches_the_dlq_with_its_reason_while_its_batch_mates_
         QueueCounts::default()
     );
     let mut dead = queues
-        .receive("orders-dlq", 10, Duration::from_secs(30), Duration::ZERO)
+        .receive("orders-dlq", Receive::batch(Duration::from_secs(30)))
         .await
         .expect("dlq");
     // "not json" sorts before the envelope's "{".
@@ -386,12 +386,7 @@ async fn a_whole_batch_handler_gets_one_call_and_decides_each_message() {
         "{report:?}"
     );
     let dead = queues
-        .receive(
-            "quote-events-dlq",
-            10,
-            Duration::from_secs(30),
-            Duration::ZERO,
-        )
+        .receive("quote-events-dlq", Receive::batch(Duration::from_secs(30)))
         .await
         .expect("dlq");
     let mut reasons: Vec<_> = dead

@@ -542,7 +542,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::messaging::{QueueCounts, QueueError, ReceivedMessage, SendFailure, SendOutcome};
+    use crate::messaging::{
+        QueueCounts, QueueError, Receive, ReceivedMessage, SendFailure, SendOutcome,
+    };
     use crate::outbox::Destination;
 
     fn event(id: &str, tenant: Option<&str>) -> OutboxEvent {
@@ -713,13 +715,7 @@ mod tests {
             }
             Ok(outcome)
         }
-        async fn receive(
-            &self,
-            _: &str,
-            _: usize,
-            _: Duration,
-            _: Duration,
-        ) -> Result<Vec<ReceivedMessage>, QueueError> {
+        async fn receive(&self, _: &str, _: Receive) -> Result<Vec<ReceivedMessage>, QueueError> {
             Ok(Vec::new())
         }
         async fn delete_batch(&self, _: &str, _: &[String]) -> Result<(), QueueError> {

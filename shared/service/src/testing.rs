@@ -25,7 +25,8 @@ use crate::fanout::ApplyOutcome;
 use crate::hubs::{HubApi, HubStore, VersionedSubscription};
 use crate::idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
 use crate::messaging::{
-    MAX_BATCH, OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendOutcome,
+    MAX_BATCH, OutgoingMessage, QueueClient, QueueCounts, QueueError, Receive, ReceivedMessage,
+    SendOutcome,
 };
 use crate::orders::{
     DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
@@ -511,13 +512,7 @@ impl QueueClient for SentMessages {
             failed: Vec::new(),
         })
     }
-    async fn receive(
-        &self,
-        _: &str,
-        _: usize,
-        _: Duration,
-        _: Duration,
-    ) -> Result<Vec<ReceivedMessage>, QueueError> {
+    async fn receive(&self, _: &str, _: Receive) -> Result<Vec<ReceivedMessage>, QueueError> {
         unreachable!("tests pop `sent` directly")
     }
     async fn delete_batch(&self, _: &str, _: &[String]) -> Result<(), QueueError> {
@@ -540,7 +535,7 @@ pub async fn drain(queues: &dyn QueueClient, queue: &str) -> Vec<ReceivedMessage
     let mut all = Vec::new();
     loop {
         let batch = queues
-            .receive(queue, MAX_BATCH, Duration::from_secs(60), Duration::ZERO)
+            .receive(queue, Receive::batch(Duration::from_secs(60)))
             .await
             .expect("receive");
         if batch.is_empty() {

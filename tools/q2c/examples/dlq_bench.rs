@@ -18,7 +18,7 @@ use q2c_service::dlq::{
     AttributeValue, DeadLetterQueue, DlqBackend, DlqMessage, DlqOutgoing, ExactSummary, MoveTask,
     MoveTaskError,
 };
-use q2c_service::messaging::{QueueCounts, QueueError, SendOutcome};
+use q2c_service::messaging::{QueueClient, QueueCounts, QueueError, Receive, SendOutcome};
 
 async fn seed(backend: &dyn DlqBackend, queue: &str, n: usize) -> anyhow::Result<()> {
     let messages: Vec<DlqOutgoing> = (0..n)
@@ -151,6 +151,10 @@ macro_rules! counting_dlq_backend {
                 self.inner.resolve(queue)
             }
 
+            fn queues(&self) -> &dyn QueueClient {
+                self.inner.queues()
+            }
+
             $(
                 async fn $method(&self, $($arg: $ty),*) -> $out {
                     if let Some(request) = $request {
@@ -167,7 +171,7 @@ counting_dlq_backend! {
     fn dead_letter_queues() -> Result<Vec<DeadLetterQueue>, QueueError> => Some("ListQueues");
     fn counts(queue: &str) -> Result<QueueCounts, QueueError> => Some("GetQueueAttributes");
     fn exact_summary(queue: &str) -> Result<Option<ExactSummary>, QueueError> => None;
-    fn receive(queue: &str, max: usize, visibility: Duration, wait: Duration)
+    fn receive(queue: &str, request: Receive)
         -> Result<Vec<DlqMessage>, QueueError> => Some("ReceiveMessage");
     fn send_batch(queue: &str, messages: &[DlqOutgoing])
         -> Result<SendOutcome, QueueError> => Some("SendMessageBatch");

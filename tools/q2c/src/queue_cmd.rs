@@ -13,7 +13,7 @@ use clap::{Args, Subcommand};
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_model::money::{Currency, Money};
 use q2c_service::event_versions::{SchemaMajor, render_envelope};
-use q2c_service::messaging::{OutgoingMessage, ReceivedMessage};
+use q2c_service::messaging::{OutgoingMessage, Receive, ReceivedMessage};
 use q2c_service::messaging::{QueueClient, attributes, parse_message, queues};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -225,7 +225,9 @@ pub async fn tail(
         Duration::from_secs(1)
     };
     loop {
-        let batch = queues.receive(queue, 10, visibility, wait).await?;
+        let batch = queues
+            .receive(queue, Receive::batch(visibility).waiting(wait))
+            .await?;
         if batch.is_empty() {
             if once || keep {
                 return Ok(printed);

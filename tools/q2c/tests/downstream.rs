@@ -17,7 +17,7 @@ use q2c_service::dispatch::{
     DownstreamAnswer, OrderDispatch, RetrySchedule,
 };
 use q2c_service::messaging::{
-    OutgoingMessage, ParsedMessage, attributes, dlq_name, parse_message, queues,
+    OutgoingMessage, ParsedMessage, Receive, attributes, dlq_name, parse_message, queues,
 };
 use q2c_service::ports::{Clock, SystemClock};
 use q2c_service::testing::{
@@ -230,9 +230,7 @@ async fn a_refused_order_reaches_the_dlq_with_the_downstreams_reason() {
     let dead = queue
         .receive(
             &dlq_name(queues::ORDERS),
-            10,
-            Duration::from_secs(30),
-            Duration::ZERO,
+            Receive::batch(Duration::from_secs(30)),
         )
         .await
         .unwrap();

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_service::TenantId;
-use q2c_service::messaging::QueueClient;
+use q2c_service::messaging::{QueueClient, Receive};
 use q2c_service::ports::{OutboxStore, QuoteStore};
 use serde_json::{Value, json};
 use tokio::sync::Mutex;
@@ -120,7 +120,7 @@ async fn acknowledged_quotes_and_their_events_survive_sigkill() {
     let mut announced = BTreeSet::new();
     loop {
         let batch = queues
-            .receive("quote-events", 10, Duration::from_secs(600), Duration::ZERO)
+            .receive("quote-events", Receive::batch(Duration::from_secs(600)))
             .await
             .expect("receive");
         if batch.is_empty() {

@@ -7,7 +7,7 @@ use q2c_testkit::poll::eventually;
 use std::time::Duration;
 
 use q2c_local::SqliteQueues;
-use q2c_service::messaging::{QueueClient, ReceivedMessage, queues};
+use q2c_service::messaging::{QueueClient, Receive, ReceivedMessage, queues};
 use serde_json::{Value, json};
 
 mod local_common;
@@ -38,7 +38,7 @@ async fn quote(local: &Local, offering: &str) -> Value {
 
 async fn receive_all(queues: &SqliteQueues, queue: &str) -> Vec<ReceivedMessage> {
     queues
-        .receive(queue, 10, Duration::from_secs(60), Duration::ZERO)
+        .receive(queue, Receive::batch(Duration::from_secs(60)))
         .await
         .expect("receive")
 }

@@ -6,7 +6,7 @@ use std::process::Command;
 
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_model::sample_catalog::sample_catalog;
-use q2c_service::messaging::QueueClient;
+use q2c_service::messaging::{QueueClient, Receive};
 use serde_json::{Value, json};
 
 fn q2c(args: &[&str], data_dir: &Path) -> (bool, String, String) {
@@ -172,9 +172,7 @@ async fn price_change_enqueues_a_tmf620_event_with_the_new_amount() {
     let received = queues
         .receive(
             "pricing-changes",
-            10,
-            std::time::Duration::from_secs(30),
-            std::time::Duration::ZERO,
+            Receive::batch(std::time::Duration::from_secs(30)),
         )
         .await
         .expect("receive");

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use q2c_embedded::local::{LocalConfig, start};
 use q2c_local::{SqliteQueues, SqliteStore};
-use q2c_service::messaging::{QueueClient, ReceivedMessage, queues};
+use q2c_service::messaging::{QueueClient, Receive, ReceivedMessage, queues};
 use serde_json::{Value, json};
 
 mod local_common;
@@ -45,9 +45,7 @@ async fn next_event(queues: &SqliteQueues, deadline: Instant) -> Option<Received
         let got = queues
             .receive(
                 queues::QUOTE_EVENTS,
-                10,
-                Duration::from_secs(60),
-                Duration::from_millis(100),
+                Receive::batch(Duration::from_secs(60)).waiting(Duration::from_millis(100)),
             )
             .await
             .expect("receive");

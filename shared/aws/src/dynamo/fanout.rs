@@ -15,8 +15,8 @@
 use async_trait::async_trait;
 use q2c_service::catalog_sync::{CatalogKind, CatalogVersions, StoredVersion};
 use q2c_service::fanout::{
-    ApplyOutcome, FanoutCursor, OfferingCatalogWriter, OfferingChange, OpenQuote, OpenQuoteIndex,
-    OpenQuotePage, PriceCatalogWriter, PriceChange, PriceChangeKind,
+    ApplyOutcome, FanoutCursor, IndexKey, IndexPage, OfferingCatalogWriter, OfferingChange,
+    OpenQuoteIndex, OpenQuotePage, PriceCatalogWriter, PriceChange, PriceChangeKind,
 };
 use q2c_service::ports::StoreError;
 use time::OffsetDateTime;
@@ -128,25 +128,8 @@ impl DynamoStore {
                 _ => break,
             }
         }
-        let more = items.len() > limit;
-        items.truncate(limit);
-        let quotes = items
-            .iter()
-            .map(|entry| {
-                decode(entry).map(|r| OpenQuote {
-                    tenant: r.tenant,
-                    quote_id: r.quote_id,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = if more {
-            quotes
-                .last()
-                .map(|q| FanoutCursor::after(&q.tenant, &q.quote_id))
-        } else {
-            None
-        };
-        Ok(OpenQuotePage { quotes, next })
+        let found = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        Ok(OpenQuotePage::from_overfetch(found, limit))
     }
 }
 
@@ -168,32 +151,13 @@ impl PriceCatalogWriter for DynamoStore {
 
 #[async_trait]
 impl OpenQuoteIndex for DynamoStore {
-    #[tracing::instrument(skip_all, fields(price_id, limit), err)]
-    async fn open_quotes(
-        &self,
-        price_id: &str,
-        after: Option<&FanoutCursor>,
-        limit: usize,
-    ) -> Result<OpenQuotePage, StoreError> {
-        Ok(self
-            .open_quote_page(keys::open_quote_index_pk(price_id), after, limit)
-            .await?)
-    }
-
-    #[tracing::instrument(skip_all, fields(offering_id, limit), err)]
-    async fn open_quotes_by_offering(
-        &self,
-        offering_id: &str,
-        after: Option<&FanoutCursor>,
-        limit: usize,
-    ) -> Result<OpenQuotePage, StoreError> {
-        Ok(self
-            .open_quote_page(
-                keys::open_quote_offering_index_pk(offering_id),
-                after,
-                limit,
-            )
-            .await?)
+    #[tracing::instrument(skip_all, fields(key = ?page.key, limit = page.limit), err)]
+    async fn open_quotes(&self, page: IndexPage<'_>) -> Result<OpenQuotePage, StoreError> {
+        let pk = match page.key {
+            IndexKey::Price(price_id) => keys::open_quote_index_pk(price_id),
+            IndexKey::Offering(offering_id) => keys::open_quote_offering_index_pk(offering_id),
+        };
+        Ok(self.open_quote_page(pk, page.after, page.limit).await?)
     }
 }
 

@@ -27,7 +27,6 @@ mod quotes;
 mod settings;
 mod transact;
 
-pub use open_quotes::OpenQuoteRef;
 pub use settings::{DynamoSettings, SETTINGS_CACHE_TTL};
 
 /// Write shards of the outbox's pending and published `gsi2` partitions

@@ -8,7 +8,6 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::error::{ProvideErrorMetadata, SdkError};
@@ -23,7 +22,7 @@ use q2c_service::dlq::{
     AttributeValue, DeadLetterQueue, DlqBackend, DlqMessage, DlqOutgoing, ExactSummary, MoveTask,
     MoveTaskError,
 };
-use q2c_service::messaging::{QueueClient, QueueCounts, QueueError, SendOutcome, check_batch};
+use q2c_service::messaging::{QueueClient, QueueError, Receive, SendOutcome, check_batch};
 
 use super::SqsQueues;
 use super::publisher::SqsPublisher;
@@ -265,6 +264,10 @@ impl DlqBackend for SqsDlqBackend {
         }
     }
 
+    fn queues(&self) -> &dyn QueueClient {
+        &self.queues
+    }
+
     async fn dead_letter_queues(&self) -> Result<Vec<DeadLetterQueue>, QueueError> {
         let names = self.queue_names().await?;
         let mut source_of: HashMap<String, String> = HashMap::new();
@@ -292,26 +295,13 @@ impl DlqBackend for SqsDlqBackend {
             .collect())
     }
 
-    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
-        self.queues.counts(queue).await
-    }
-
     /// SQS counts are approximate and reasons need the messages: callers sample.
     async fn exact_summary(&self, _queue: &str) -> Result<Option<ExactSummary>, QueueError> {
         Ok(None)
     }
 
-    async fn receive(
-        &self,
-        queue: &str,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<DlqMessage>, QueueError> {
-        let messages = self
-            .queues
-            .receive_raw(queue, max, visibility, wait)
-            .await?;
+    async fn receive(&self, queue: &str, request: Receive) -> Result<Vec<DlqMessage>, QueueError> {
+        let messages = self.queues.receive_raw(queue, request).await?;
         Ok(messages.into_iter().map(dlq_message).collect())
     }
 
@@ -335,16 +325,6 @@ impl DlqBackend for SqsDlqBackend {
         send_entries(self.client(), self.requests(), url, entries)
             .await
             .map_err(|e| sdk("SendMessageBatch", e))
-    }
-
-    /// A refused delete leaves the message in the DLQ: a later run moves it again (a
-    /// duplicate downstream, which consumers drop by eventId), never a loss.
-    async fn delete_batch(
-        &self,
-        queue: &str,
-        receipt_handles: &[String],
-    ) -> Result<(), QueueError> {
-        self.queues.delete_batch(queue, receipt_handles).await
     }
 
     async fn release_batch(

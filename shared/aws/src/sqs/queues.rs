@@ -14,8 +14,8 @@ use aws_sdk_sqs::types::{
     QueueAttributeName, SendMessageBatchRequestEntry,
 };
 use q2c_service::messaging::{
-    MAX_BATCH, OutgoingMessage, QueueClient, QueueCounts, QueueError, ReceivedMessage, SendFailure,
-    SendOutcome, check_batch,
+    MAX_BATCH, OutgoingMessage, QueueClient, QueueCounts, QueueError, Receive, ReceivedMessage,
+    SendFailure, SendOutcome, check_batch,
 };
 use time::OffsetDateTime;
 
@@ -66,13 +66,11 @@ impl SqsQueues {
     pub(super) async fn receive_raw(
         &self,
         queue: &str,
-        max: usize,
-        visibility_timeout: Duration,
-        wait: Duration,
+        request: Receive,
     ) -> Result<Vec<Message>, QueueError> {
-        check_batch("receive", max)?;
+        check_batch("receive", request.max)?;
         let url = self.url(queue).await?;
-        receive_messages(self.client(), &url, max, visibility_timeout, wait)
+        receive_messages(self.client(), &url, request)
             .await
             .map_err(|e| sdk("ReceiveMessage", e))
     }
@@ -180,7 +178,7 @@ fn seconds(duration: Duration) -> i32 {
     i32::try_from(duration.as_secs()).unwrap_or(i32::MAX)
 }
 
-/// One `ReceiveMessage` of up to `max` messages with every message and system attribute,
+/// One `ReceiveMessage` as `request` says, with every message and system attribute,
 /// waiting at most SQS's longest long poll: the request of [`SqsQueues`] and of
 /// [`SqsDlqBackend`](super::SqsDlqBackend),
 /// which map the messages differently (string attributes vs typed, lossless ones).
@@ -190,16 +188,14 @@ fn seconds(duration: Duration) -> i32 {
 pub async fn receive_messages(
     client: &aws_sdk_sqs::Client,
     url: &str,
-    max: usize,
-    visibility_timeout: Duration,
-    wait: Duration,
+    request: Receive,
 ) -> Result<Vec<Message>, SdkError<ReceiveMessageError>> {
     let output = client
         .receive_message()
         .queue_url(url)
-        .max_number_of_messages(i32::try_from(max).unwrap_or(10))
-        .visibility_timeout(seconds(visibility_timeout))
-        .wait_time_seconds(seconds(wait.min(MAX_WAIT)))
+        .max_number_of_messages(i32::try_from(request.max).unwrap_or(10))
+        .visibility_timeout(seconds(request.visibility))
+        .wait_time_seconds(seconds(request.wait.min(MAX_WAIT)))
         .message_attribute_names("All")
         .message_system_attribute_names(MessageSystemAttributeName::All)
         .send()
@@ -227,13 +223,9 @@ impl QueueClient for SqsQueues {
     async fn receive(
         &self,
         queue: &str,
-        max: usize,
-        visibility_timeout: Duration,
-        wait: Duration,
+        request: Receive,
     ) -> Result<Vec<ReceivedMessage>, QueueError> {
-        let messages = self
-            .receive_raw(queue, max, visibility_timeout, wait)
-            .await?;
+        let messages = self.receive_raw(queue, request).await?;
         Ok(messages.into_iter().map(received).collect())
     }
 

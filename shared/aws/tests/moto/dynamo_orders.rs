@@ -3,6 +3,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use q2c_aws::{DynamoStore, Operation, RequestSnapshot};
+use q2c_service::fanout::{IndexKey, OpenQuoteIndex};
 use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore};
 use q2c_service::ports::{Destination, Page, QuoteStore};
 
@@ -41,9 +42,10 @@ async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_
     assert_eq!(item["quote_id"], AttributeValue::S("q-1".into()));
     assert!(
         store
-            .open_quotes_by_price("p1", None, 10)
+            .open_quotes(IndexKey::Price("p1").page(None, 10))
             .await
             .expect("index")
+            .quotes
             .is_empty(),
         "an accepted quote is final: it leaves the open-quote index"
     );

@@ -2,6 +2,7 @@
 
 use q2c_aws::{DynamoStore, Operation};
 use q2c_model::tmf::QuoteState;
+use q2c_service::fanout::{FanoutCursor, IndexKey, OpenQuoteIndex};
 use q2c_service::ports::{Destination, OutboxStore, QuoteStore, StoreError};
 use time::macros::datetime;
 
@@ -190,9 +191,10 @@ async fn a_reused_event_id_refuses_the_whole_write() {
     assert_eq!(store.get(&acme, "q-2").await.expect("get"), None);
     assert!(
         store
-            .open_quotes_by_price("p1", None, 10)
+            .open_quotes(IndexKey::Price("p1").page(None, 10))
             .await
             .expect("index")
+            .quotes
             .is_empty()
     );
 }
@@ -210,21 +212,22 @@ async fn the_open_quote_index_pages_by_tenant_then_quote_id() {
             .expect("insert");
     }
     let mut pages = Vec::new();
-    let mut after = None;
+    let mut after: Option<FanoutCursor> = None;
     loop {
         let page = store
-            .open_quotes_by_price("p1", after.clone(), 3)
+            .open_quotes(IndexKey::Price("p1").page(after.as_ref(), 3))
             .await
             .expect("page");
-        let Some(last) = page.last().cloned() else {
-            break;
-        };
         pages.push(
-            page.iter()
+            page.quotes
+                .iter()
                 .map(|r| format!("{}/{}", r.tenant, r.quote_id))
                 .collect::<Vec<_>>(),
         );
-        after = Some(last);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
     }
     assert_eq!(pages, [vec!["a/q-1", "a/q-2", "a-x/q-0"], vec!["b/q-1"]]);
 }
@@ -310,9 +313,10 @@ async fn get_many_reads_up_to_a_hundred_quotes_per_request() {
 /// `<tenant>/<quote id>` of the open quotes using `price` (the first 100).
 async fn users_of(store: &DynamoStore, price: &str) -> Vec<String> {
     store
-        .open_quotes_by_price(price, None, 100)
+        .open_quotes(IndexKey::Price(price).page(None, 100))
         .await
         .expect("index query")
+        .quotes
         .into_iter()
         .map(|r| format!("{}/{}", r.tenant, r.quote_id))
         .collect()

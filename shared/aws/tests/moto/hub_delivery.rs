@@ -13,7 +13,7 @@ use q2c_callbacks::{HttpCallbacks, HttpConfig};
 use q2c_model::tmf::EventSubscription;
 use q2c_service::delivery::{CallbackPolicy, DeliveryConfig, HubDelivery};
 use q2c_service::messaging::{
-    HandlerError, OutgoingMessage, QueueClient, attributes, parse_message,
+    HandlerError, OutgoingMessage, QueueClient, Receive, attributes, parse_message,
 };
 use q2c_service::ports::{HubApi, HubStore, SystemClock};
 use q2c_testkit::listener::Listener;
@@ -173,7 +173,7 @@ async fn drain(world: &World, api: HubApi) {
     for _ in 0..100 {
         let received = world
             .queues
-            .receive(SOURCE, 10, Duration::ZERO, Duration::ZERO)
+            .receive(SOURCE, Receive::batch(Duration::ZERO))
             .await
             .expect("receive");
         if received.is_empty() {

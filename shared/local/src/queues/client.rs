@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use q2c_service::messaging::{
     MAX_BATCH_BYTES, MAX_MESSAGE_BYTES, OutgoingMessage, QueueClient, QueueCounts, QueueError,
-    ReceivedMessage, SendFailure, SendOutcome, check_batch,
+    Receive, ReceivedMessage, SendFailure, SendOutcome, check_batch,
 };
 use rusqlite::params;
 use time::OffsetDateTime;
@@ -91,14 +91,14 @@ impl QueueClient for SqliteQueues {
     async fn receive(
         &self,
         queue: &str,
-        max: usize,
-        visibility_timeout: Duration,
-        wait: Duration,
+        request: Receive,
     ) -> Result<Vec<ReceivedMessage>, QueueError> {
-        check_batch("receive", max)?;
-        let until = Instant::now() + wait.min(MAX_WAIT);
+        check_batch("receive", request.max)?;
+        let until = Instant::now() + request.wait.min(MAX_WAIT);
         loop {
-            let received = self.receive_now(queue, max, visibility_timeout).await?;
+            let received = self
+                .receive_now(queue, request.max, request.visibility)
+                .await?;
             let left = until.saturating_duration_since(Instant::now());
             if !received.is_empty() || left.is_zero() {
                 return Ok(received);

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use q2c_local::{PollReport, SqliteQueues};
-use q2c_service::messaging::{QueueClient, QueueError, ReceivedMessage};
+use q2c_service::messaging::{QueueClient, QueueError, Receive, ReceivedMessage};
 
 /// Creates `source` with its DLQ `<source>-dlq`, redriving after `max_receives` receives.
 pub async fn source_with_dlq(queues: &SqliteQueues, source: &str, max_receives: u32) {
@@ -40,7 +40,7 @@ pub async fn take_all(queues: &SqliteQueues, queue: &str) -> Vec<ReceivedMessage
     let mut all = Vec::new();
     loop {
         let batch = queues
-            .receive(queue, 10, Duration::from_secs(60), Duration::ZERO)
+            .receive(queue, Receive::batch(Duration::from_secs(60)))
             .await
             .expect("receive");
         if batch.is_empty() {

@@ -19,7 +19,7 @@ use time::OffsetDateTime;
 use super::ports::{
     Attributes, DeadLetterQueue, DlqBackend, DlqMessage, DlqOutgoing, MoveTask, MoveTaskError,
 };
-use crate::messaging::{MAX_BATCH, QueueError};
+use crate::messaging::{MAX_BATCH, QueueError, Receive};
 
 /// How long an empty receive waits for a message (a long poll sees every SQS server).
 const RECEIVE_WAIT: Duration = Duration::from_secs(1);
@@ -155,7 +155,10 @@ impl<'a> Scan<'a> {
         loop {
             let batch = self
                 .backend
-                .receive(&self.queue, MAX_BATCH, self.visibility, RECEIVE_WAIT)
+                .receive(
+                    &self.queue,
+                    Receive::batch(self.visibility).waiting(RECEIVE_WAIT),
+                )
                 .await?;
             if batch.is_empty() {
                 let counts = self.backend.counts(&self.queue).await?;
@@ -188,7 +191,7 @@ impl<'a> Scan<'a> {
     pub async fn poll(&mut self, wait: Duration) -> Result<Vec<DlqMessage>, QueueError> {
         let batch = self
             .backend
-            .receive(&self.queue, MAX_BATCH, self.visibility, wait)
+            .receive(&self.queue, Receive::batch(self.visibility).waiting(wait))
             .await?;
         Ok(self.fresh(batch))
     }

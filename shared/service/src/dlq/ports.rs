@@ -4,13 +4,12 @@
 //! tasks.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::messaging::{QueueCounts, QueueError, SendOutcome, attributes};
+use crate::messaging::{QueueClient, QueueCounts, QueueError, Receive, SendOutcome, attributes};
 
 /// System attribute: when the message was first sent (milliseconds since the epoch).
 pub const SENT_TIMESTAMP: &str = "SentTimestamp";
@@ -247,33 +246,33 @@ pub enum MoveTaskError {
 /// names (see [`DlqBackend::resolve`]); every call is one request to the service, so a
 /// wrapper counting calls counts requests.
 ///
-/// Adapters implement every required method; the move-task methods default to
-/// [`MoveTaskError::Unsupported`], which is what a service without SQS's move-task API
-/// answers (callers then move messages themselves).
+/// A backend sits on the deployment's [`QueueClient`]: counts and deletes are that client's
+/// (the defaults); the rest is what dead-letter work needs beyond it. Adapters implement
+/// every required method; the move-task methods default to [`MoveTaskError::Unsupported`],
+/// which is what a service without SQS's move-task API answers (callers then move messages
+/// themselves).
 #[async_trait]
 pub trait DlqBackend: Send + Sync {
     /// The full name of `queue` (prefixed on AWS unless it already is).
     fn resolve(&self, queue: &str) -> String;
 
+    /// The queue client the backend works through.
+    fn queues(&self) -> &dyn QueueClient;
+
     /// The dead-letter queues of the deployment, by name.
     async fn dead_letter_queues(&self) -> Result<Vec<DeadLetterQueue>, QueueError>;
 
     /// Visible and in-flight counts.
-    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError>;
+    async fn counts(&self, queue: &str) -> Result<QueueCounts, QueueError> {
+        self.queues().counts(queue).await
+    }
 
     /// An exact summary, or `None` when the backend cannot compute one without receiving
     /// messages (callers then sample).
     async fn exact_summary(&self, queue: &str) -> Result<Option<ExactSummary>, QueueError>;
 
-    /// Receives up to `max` (1..=10) messages with all attributes, hidden for `visibility`,
-    /// waiting up to `wait` for one.
-    async fn receive(
-        &self,
-        queue: &str,
-        max: usize,
-        visibility: Duration,
-        wait: Duration,
-    ) -> Result<Vec<DlqMessage>, QueueError>;
+    /// Receives messages with all attributes, as `request` says.
+    async fn receive(&self, queue: &str, request: Receive) -> Result<Vec<DlqMessage>, QueueError>;
 
     /// Sends up to 10 messages; refusals are per entry.
     async fn send_batch(
@@ -282,9 +281,15 @@ pub trait DlqBackend: Send + Sync {
         messages: &[DlqOutgoing],
     ) -> Result<SendOutcome, QueueError>;
 
-    /// Deletes up to 10 received messages (a refused entry stays in the queue).
-    async fn delete_batch(&self, queue: &str, receipt_handles: &[String])
-    -> Result<(), QueueError>;
+    /// Deletes up to 10 received messages. A refused entry stays in the queue: a later run
+    /// moves it again (a duplicate downstream, which consumers drop by eventId), never a loss.
+    async fn delete_batch(
+        &self,
+        queue: &str,
+        receipt_handles: &[String],
+    ) -> Result<(), QueueError> {
+        self.queues().delete_batch(queue, receipt_handles).await
+    }
 
     /// Makes up to 10 received messages visible again at once (stale handles are ignored).
     async fn release_batch(

@@ -117,36 +117,13 @@ pub struct MemoryIndex(pub Arc<MemoryQuotes>);
 
 #[async_trait]
 impl OpenQuoteIndex for MemoryIndex {
-    async fn open_quotes(
-        &self,
-        price_id: &str,
-        after: Option<&FanoutCursor>,
-        limit: usize,
-    ) -> Result<OpenQuotePage, StoreError> {
-        self.matching(|q| q.price_ids.iter().any(|p| p == price_id), after, limit)
-    }
-
-    async fn open_quotes_by_offering(
-        &self,
-        offering_id: &str,
-        after: Option<&FanoutCursor>,
-        limit: usize,
-    ) -> Result<OpenQuotePage, StoreError> {
-        self.matching(
-            |q| offering_ids_of(&q.quote).iter().any(|o| o == offering_id),
-            after,
-            limit,
-        )
-    }
-}
-
-impl MemoryIndex {
-    fn matching(
-        &self,
-        holds: impl Fn(&crate::quotes::StoredQuote) -> bool,
-        after: Option<&FanoutCursor>,
-        limit: usize,
-    ) -> Result<OpenQuotePage, StoreError> {
+    async fn open_quotes(&self, page: IndexPage<'_>) -> Result<OpenQuotePage, StoreError> {
+        let holds = |q: &crate::quotes::StoredQuote| match page.key {
+            IndexKey::Price(price_id) => q.price_ids.iter().any(|p| p == price_id),
+            IndexKey::Offering(offering_id) => {
+                offering_ids_of(&q.quote).iter().any(|o| o == offering_id)
+            }
+        };
         let quotes = self.0.quotes.lock().expect("lock");
         let mut matching: Vec<OpenQuote> = quotes
             .iter()
@@ -155,22 +132,13 @@ impl MemoryIndex {
                 tenant: TenantId::parse(tenant).expect("valid tenant"),
                 quote_id: id.clone(),
             })
-            .filter(|q| after.is_none_or(|a| FanoutCursor::after(&q.tenant, &q.quote_id) > *a))
+            .filter(|q| {
+                page.after
+                    .is_none_or(|a| FanoutCursor::after(&q.tenant, &q.quote_id) > *a)
+            })
             .collect();
         matching.sort();
-        let more = matching.len() > limit;
-        matching.truncate(limit);
-        let next = more
-            .then(|| {
-                matching
-                    .last()
-                    .map(|q| FanoutCursor::after(&q.tenant, &q.quote_id))
-            })
-            .flatten();
-        Ok(OpenQuotePage {
-            quotes: matching,
-            next,
-        })
+        Ok(OpenQuotePage::from_overfetch(matching, page.limit))
     }
 }
 

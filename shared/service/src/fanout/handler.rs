@@ -24,8 +24,9 @@ use super::message::{FanoutWork, SegmentHop, parse_work};
 use super::page_catalog::PageCatalog;
 use super::rules::{ChangeFacts, QuoteChange, apply_rules};
 use super::{
-    Announce, ApplyOutcome, CatalogSubject, FanoutCursor, OfferingCatalogWriter, OfferingChange,
-    OpenQuote, OpenQuoteIndex, OpenQuotePage, PriceCatalogWriter, continuation_message,
+    Announce, ApplyOutcome, CatalogSubject, FanoutCursor, IndexKey, OfferingCatalogWriter,
+    OfferingChange, OpenQuote, OpenQuoteIndex, OpenQuotePage, PriceCatalogWriter,
+    continuation_message,
 };
 use crate::catalog::{CatalogStore, SettingsSource};
 use crate::clock::Clock;
@@ -329,16 +330,15 @@ impl PriceFanout {
         after: Option<&FanoutCursor>,
         limit: usize,
     ) -> Result<OpenQuotePage, HandlerError> {
-        let index = self.ports.index.as_ref();
-        match facts.subject {
-            CatalogSubject::Price => index.open_quotes(facts.price_id, after, limit).await,
-            CatalogSubject::Offering => {
-                index
-                    .open_quotes_by_offering(facts.price_id, after, limit)
-                    .await
-            }
-        }
-        .map_err(transient)
+        let key = match facts.subject {
+            CatalogSubject::Price => IndexKey::Price(facts.price_id),
+            CatalogSubject::Offering => IndexKey::Offering(facts.price_id),
+        };
+        self.ports
+            .index
+            .open_quotes(key.page(after, limit))
+            .await
+            .map_err(transient)
     }
 
     /// Splits the change's open quotes into at most [`FanoutConfig::segments`] segments of

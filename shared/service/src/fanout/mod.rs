@@ -163,26 +163,64 @@ pub struct OpenQuotePage {
     pub next: Option<FanoutCursor>,
 }
 
+impl OpenQuotePage {
+    /// The page of `found`: up to `limit + 1` quotes in index order, as adapters read them.
+    /// One more than asked tells that more follow; the last quote kept is where the next
+    /// page starts.
+    #[must_use]
+    pub fn from_overfetch(mut found: Vec<OpenQuote>, limit: usize) -> Self {
+        let more = found.len() > limit;
+        found.truncate(limit);
+        let next = found
+            .last()
+            .filter(|_| more)
+            .map(|last| FanoutCursor::after(&last.tenant, &last.quote_id));
+        OpenQuotePage {
+            quotes: found,
+            next,
+        }
+    }
+}
+
+/// Which open quotes an index page is of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexKey<'a> {
+    /// The open quotes using this catalog price.
+    Price(&'a str),
+    /// The open quotes with an item (nested items included) for this offering
+    /// ([`offering_ids_of`]).
+    Offering(&'a str),
+}
+
+impl<'a> IndexKey<'a> {
+    /// The page of up to `limit` quotes after `after` (from the start when `None`).
+    #[must_use]
+    pub fn page(self, after: Option<&'a FanoutCursor>, limit: usize) -> IndexPage<'a> {
+        IndexPage {
+            key: self,
+            after,
+            limit,
+        }
+    }
+}
+
+/// A request for one page of the open-quote index ([`IndexKey::page`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexPage<'a> {
+    /// Whose open quotes.
+    pub key: IndexKey<'a>,
+    /// Start after this quote; from the start when `None`.
+    pub after: Option<&'a FanoutCursor>,
+    /// At most this many quotes.
+    pub limit: usize,
+}
+
 /// The index of open quotes by catalog price and by offering, across tenants: one Query per
 /// page, never a scan, so a change costs in proportion to the quotes it affects.
 #[async_trait]
 pub trait OpenQuoteIndex: Send + Sync {
-    /// Up to `limit` open quotes using `price_id`, after `after` (from the start when `None`).
-    async fn open_quotes(
-        &self,
-        price_id: &str,
-        after: Option<&FanoutCursor>,
-        limit: usize,
-    ) -> Result<OpenQuotePage, StoreError>;
-
-    /// Up to `limit` open quotes with an item (nested items included) for `offering_id`
-    /// ([`offering_ids_of`]), after `after`.
-    async fn open_quotes_by_offering(
-        &self,
-        offering_id: &str,
-        after: Option<&FanoutCursor>,
-        limit: usize,
-    ) -> Result<OpenQuotePage, StoreError>;
+    /// One page of open quotes, ordered by tenant then quote id.
+    async fn open_quotes(&self, page: IndexPage<'_>) -> Result<OpenQuotePage, StoreError>;
 }
 
 /// What kind of catalog record a change (and its walk of open quotes) is about.

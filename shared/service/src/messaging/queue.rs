@@ -156,6 +156,37 @@ pub struct QueueCounts {
     pub in_flight: u64,
 }
 
+/// What a receive asks for: up to `max` (1..=[`MAX_BATCH`]) visible messages, each hidden for
+/// `visibility` once received, waiting up to `wait` (at most 20 s) for one when none is
+/// visible. Named fields: two durations side by side are easy to swap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receive {
+    /// How many messages at most (1..=[`MAX_BATCH`]).
+    pub max: usize,
+    /// How long each received message stays hidden.
+    pub visibility: Duration,
+    /// How long to wait for a message when none is visible (long polling).
+    pub wait: Duration,
+}
+
+impl Receive {
+    /// A full batch ([`MAX_BATCH`]), each message hidden for `visibility`, not waiting.
+    #[must_use]
+    pub const fn batch(visibility: Duration) -> Self {
+        Self {
+            max: MAX_BATCH,
+            visibility,
+            wait: Duration::ZERO,
+        }
+    }
+
+    /// The same request, waiting up to `wait` for a message when none is visible.
+    #[must_use]
+    pub const fn waiting(self, wait: Duration) -> Self {
+        Self { wait, ..self }
+    }
+}
+
 /// Why a queue call failed as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
@@ -192,17 +223,14 @@ pub trait QueueClient: Send + Sync {
         messages: &[OutgoingMessage],
     ) -> Result<SendOutcome, QueueError>;
 
-    /// Receives up to `max` (1..=10) visible messages, hiding each for `visibility_timeout`;
-    /// waits up to `wait` (at most 20 s) for one to arrive when none is visible.
+    /// Receives visible messages as `request` says ([`Receive`]).
     ///
     /// # Errors
-    /// [`QueueError::InvalidRequest`] when `max` is out of range; others as named.
+    /// [`QueueError::InvalidRequest`] when `request.max` is out of range; others as named.
     async fn receive(
         &self,
         queue: &str,
-        max: usize,
-        visibility_timeout: Duration,
-        wait: Duration,
+        request: Receive,
     ) -> Result<Vec<ReceivedMessage>, QueueError>;
 
     /// Deletes received messages (up to [`MAX_BATCH`]); a stale handle is ignored.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use q2c_service::dlq::ops;
 use q2c_service::dlq::{AttributeValue, Attributes, DlqBackend, DlqOutgoing};
+use q2c_service::messaging::Receive;
 use serde_json::Value;
 
 /// The scenarios below as the tests of one target: each `test => scenario(args…)` is a
@@ -161,7 +162,10 @@ impl Fixture {
     pub async fn consume_once(&self, fate: &dyn Fn(&str) -> Fate) -> Vec<String> {
         let batch = self
             .backend
-            .receive(&self.source, 10, Duration::ZERO, Duration::from_millis(200))
+            .receive(
+                &self.source,
+                Receive::batch(Duration::ZERO).waiting(Duration::from_millis(200)),
+            )
             .await
             .expect("consumer receive");
         let (mut done, mut refused, mut ids) = (Vec::new(), Vec::new(), Vec::new());
