@@ -123,14 +123,19 @@ mod tests {
         (token, fetches)
     }
 
+    /// Asks `token` for its token and expects `expected`.
+    async fn assert_token(token: &LazyToken, expected: &str) {
+        assert_eq!(
+            token.token().await.expect("token").as_deref(),
+            Some(expected)
+        );
+    }
+
     #[tokio::test]
     async fn a_token_is_fetched_once_while_fresh() {
         let (token, fetches) = counting();
         for _ in 0..3 {
-            assert_eq!(
-                token.token().await.expect("token").as_deref(),
-                Some("token-1")
-            );
+            assert_token(&token, "token-1").await;
         }
         assert_eq!(fetches.load(Ordering::SeqCst), 1);
     }
@@ -139,34 +144,19 @@ mod tests {
     async fn an_expired_token_is_fetched_again() {
         let (token, fetches) = counting();
         let token = token.with_ttl(Duration::ZERO);
-        assert_eq!(
-            token.token().await.expect("token").as_deref(),
-            Some("token-1")
-        );
-        assert_eq!(
-            token.token().await.expect("token").as_deref(),
-            Some("token-2")
-        );
+        assert_token(&token, "token-1").await;
+        assert_token(&token, "token-2").await;
         assert_eq!(fetches.load(Ordering::SeqCst), 2);
     }
 
     #[tokio::test]
     async fn a_refused_token_is_dropped_but_a_newer_one_is_kept() {
         let (token, _) = counting();
-        assert_eq!(
-            token.token().await.expect("token").as_deref(),
-            Some("token-1")
-        );
+        assert_token(&token, "token-1").await;
         token.refused("token-1").await;
-        assert_eq!(
-            token.token().await.expect("token").as_deref(),
-            Some("token-2")
-        );
+        assert_token(&token, "token-2").await;
         // A late refusal of the old token (a call made before the refetch) keeps the new one.
         token.refused("token-1").await;
-        assert_eq!(
-            token.token().await.expect("token").as_deref(),
-            Some("token-2")
-        );
+        assert_token(&token, "token-2").await;
     }
 }

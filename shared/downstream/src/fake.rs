@@ -166,7 +166,26 @@ pub async fn serve(
         .await
 }
 
-fn tmf_error(status: StatusCode, code: &str, reason: &str, message: &str) -> Response {
+/// A TMF630 error the fake answers: its status, `code` and `reason`.
+#[derive(Clone, Copy)]
+struct TmfError(StatusCode, &'static str, &'static str);
+
+const UNAUTHORIZED: TmfError = TmfError(StatusCode::UNAUTHORIZED, "UNAUTHORIZED", "Unauthorized");
+const INVALID_BODY: TmfError = TmfError(StatusCode::BAD_REQUEST, "INVALID_BODY", "Invalid body");
+const UNAVAILABLE: TmfError = TmfError(
+    StatusCode::SERVICE_UNAVAILABLE,
+    "UNAVAILABLE",
+    "Service unavailable",
+);
+const INVALID_ORDER: TmfError =
+    TmfError(StatusCode::BAD_REQUEST, "INVALID_ORDER", "Order rejected");
+const INTERNAL: TmfError = TmfError(
+    StatusCode::INTERNAL_SERVER_ERROR,
+    "INTERNAL",
+    "Internal error",
+);
+
+fn tmf_error(TmfError(status, code, reason): TmfError, message: &str) -> Response {
     let body = json!({
         "code": code,
         "reason": reason,
@@ -186,22 +205,12 @@ async fn create(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String)
         && !bearer.accepts(&headers)
     {
         lock(&fake.inner).refused_unauthorized += 1;
-        return tmf_error(
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
-            "Unauthorized",
-            "the bearer token is missing or not accepted",
-        );
+        return tmf_error(UNAUTHORIZED, "the bearer token is missing or not accepted");
     }
     let order: Value = match serde_json::from_str(&body) {
         Ok(order @ Value::Object(_)) => order,
         _ => {
-            return tmf_error(
-                StatusCode::BAD_REQUEST,
-                "INVALID_BODY",
-                "Invalid body",
-                "the body is not a JSON object",
-            );
+            return tmf_error(INVALID_BODY, "the body is not a JSON object");
         }
     };
     let external_id = order
@@ -232,22 +241,12 @@ async fn create(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String)
     }
     if fake.started.elapsed() < fake.config.down_for {
         lock(&fake.inner).refused_while_down += 1;
-        return tmf_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "UNAVAILABLE",
-            "Service unavailable",
-            "order management is down",
-        );
+        return tmf_error(UNAVAILABLE, "order management is down");
     }
     if let Some(text) = &fake.config.reject_match
         && body.contains(text.as_str())
     {
-        return tmf_error(
-            StatusCode::BAD_REQUEST,
-            "INVALID_ORDER",
-            "Order rejected",
-            &format!("the order contains `{text}`"),
-        );
+        return tmf_error(INVALID_ORDER, &format!("the order contains `{text}`"));
     }
     let (fail, fail_after_storing) = {
         let mut rng = lock(&fake.rng);
@@ -257,12 +256,7 @@ async fn create(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String)
         )
     };
     if fail && !fail_after_storing {
-        return tmf_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            "Internal error",
-            "injected failure",
-        );
+        return tmf_error(INTERNAL, "injected failure");
     }
     let (status, stored, new) = accept(&fake, order, external_id.clone(), key.clone());
     if new
@@ -277,12 +271,7 @@ async fn create(State(fake): State<Arc<Fake>>, headers: HeaderMap, body: String)
         ));
     }
     if fail {
-        return tmf_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            "Internal error",
-            "injected failure after storing",
-        );
+        return tmf_error(INTERNAL, "injected failure after storing");
     }
     (status, axum::Json(stored)).into_response()
 }

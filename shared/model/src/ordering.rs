@@ -434,30 +434,26 @@ mod tests {
             state: Some(ProductOrderState::Acknowledged),
             ..ProductOrder::default()
         };
-        assert_eq!(
-            change_order_state(&mut order, ProductOrderState::InProgress),
-            Ok(OrderStateChange::Changed {
-                from: Some(ProductOrderState::Acknowledged)
-            })
-        );
-        assert_eq!(
-            change_order_state(&mut order, ProductOrderState::InProgress),
-            Ok(OrderStateChange::Unchanged)
-        );
-        assert_eq!(
-            change_order_state(&mut order, ProductOrderState::Completed),
-            Ok(OrderStateChange::Changed {
-                from: Some(ProductOrderState::InProgress)
-            })
-        );
-        assert_eq!(
-            change_order_state(&mut order, ProductOrderState::InProgress),
-            Err(IllegalTransition {
-                from: ProductOrderState::Completed,
-                to: ProductOrderState::InProgress
-            }),
-            "completed is final"
-        );
+        use ProductOrderState as S;
+        let changed = |from| Ok(OrderStateChange::Changed { from: Some(from) });
+        for (step, (to, expected)) in [
+            (S::InProgress, changed(S::Acknowledged)),
+            (S::InProgress, Ok(OrderStateChange::Unchanged)),
+            (S::Completed, changed(S::InProgress)),
+            // Completed is final.
+            (
+                S::InProgress,
+                Err(IllegalTransition {
+                    from: S::Completed,
+                    to: S::InProgress,
+                }),
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            assert_eq!(change_order_state(&mut order, to), expected, "step {step}");
+        }
         assert_eq!(order.state, Some(ProductOrderState::Completed));
     }
 

@@ -57,21 +57,16 @@ mod tests {
     fn every_price_an_offering_refers_to_exists() {
         let catalog = sample_catalog();
         for offering in catalog.offerings() {
-            for reference in &offering.product_offering_price {
-                assert!(
-                    catalog.price(&reference.id).is_some(),
-                    "{} -> {}",
-                    offering.id,
-                    reference.id
-                );
-            }
-            for reference in &offering.bundled_product_offering {
-                assert!(
-                    catalog.offering(&reference.id).is_some(),
-                    "{} -> {}",
-                    offering.id,
-                    reference.id
-                );
+            let prices = offering
+                .product_offering_price
+                .iter()
+                .map(|reference| (reference, catalog.price(&reference.id).is_some()));
+            let bundled = offering
+                .bundled_product_offering
+                .iter()
+                .map(|reference| (reference, catalog.offering(&reference.id).is_some()));
+            for (reference, exists) in prices.chain(bundled) {
+                assert!(exists, "{} -> {}", offering.id, reference.id);
             }
         }
     }

@@ -226,10 +226,14 @@ mod tests {
     #[test]
     fn the_line_has_the_documented_emf_structure() {
         let metrics = Metrics::new("q2c-quote-api");
-        metrics.add(Metric::QuotesCreated, 1);
-        metrics.add(Metric::QuotesCreated, 2);
-        metrics.add(Metric::EventsPublished, 4);
-        metrics.add(Metric::MessagesDeadLettered, 0);
+        for (metric, n) in [
+            (Metric::QuotesCreated, 1),
+            (Metric::QuotesCreated, 2),
+            (Metric::EventsPublished, 4),
+            (Metric::MessagesDeadLettered, 0),
+        ] {
+            metrics.add(metric, n);
+        }
         let line = metrics.take_document(1_764_250_000_000).expect("counted");
         assert_eq!(
             line,

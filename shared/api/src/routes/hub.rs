@@ -9,8 +9,7 @@
 
 use std::marker::PhantomData;
 
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use q2c_model::tmf::EventSubscription;
 use q2c_service::delivery::{CallbackPolicy, SubscriptionQuery};
@@ -22,8 +21,8 @@ use crate::auth::Caller;
 use crate::body::{json_object, typed};
 use crate::error::ApiError;
 use crate::idempotency::JsonPost;
-use crate::paging::Params;
 use crate::response::location;
+use crate::routes::ItemRequest;
 use crate::schema::request_schemas;
 use crate::version::{ApiVersion, V4};
 use crate::{AppState, CATALOG_API_BASE, ORDERING_API_BASE};
@@ -76,7 +75,7 @@ pub fn check_subscription(
 }
 
 /// The base path of hub `H`.
-fn hub_base<H: HubRoute>() -> String {
+pub(crate) fn hub_base<H: HubRoute>() -> String {
     match H::API {
         HubApi::Quote => format!("{}/hub", H::Version::BASE),
         HubApi::Catalog => format!("{CATALOG_API_BASE}/hub"),
@@ -169,21 +168,17 @@ async fn subscribe<H: HubRoute>(
 
 /// `DELETE /hub/{id}` (scope `hub.write`) → 204; 404 when the caller's tenant has no such
 /// subscription on this hub.
-#[tracing::instrument(name = "hub.delete", skip_all, fields(api = H::API.as_str(), subscription_id = %id))]
-pub async fn delete<H: HubRoute>(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let ctx = caller.require(Scope::HubWrite)?;
-    Params::from_uri(&uri)?.finish()?;
-    let removed = state.ports.hubs.delete(&ctx.tenant, H::API, &id).await?;
+#[tracing::instrument(name = "hub.delete", skip_all, fields(api = H::API.as_str(), subscription_id = %request.id))]
+pub async fn delete<H: HubRoute>(request: ItemRequest) -> Result<Response, ApiError> {
+    let ctx = request.change(Scope::HubWrite)?;
+    let hubs = &request.state.ports.hubs;
+    let removed = hubs.delete(&ctx.tenant, H::API, &request.id).await?;
     if removed {
         Ok(StatusCode::NO_CONTENT.into_response())
     } else {
         Err(ApiError::NotFound(format!(
-            "EventSubscription {id} not found"
+            "EventSubscription {} not found",
+            request.id
         )))
     }
 }

@@ -2,29 +2,19 @@
 //! A listing names `billingAccount.id` or `relatedParty.id` (the partitions products are
 //! indexed under); `status` and `productOffering.id` narrow it.
 
-use axum::extract::{Path, State};
-use axum::http::Uri;
-use axum::response::Response;
 use q2c_model::limits::MAX_ID_LENGTH;
 use q2c_model::tmf::ProductStatus;
-use q2c_service::Scope;
+use q2c_service::context::RequestContext;
 use q2c_service::inventory::{InventoryService, ProductFilter, StoredProduct};
+use q2c_service::ports::{Listing, Page};
+use q2c_service::{Scope, ServiceError};
 use serde_json::Value;
+use tracing::Span;
 
 use crate::AppState;
-use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::paging::{Fields, Params, select};
-use crate::response::{json, listing_response};
-
-fn service(state: &AppState) -> InventoryService {
-    InventoryService::new(state.ports.clone())
-}
-
-fn resource(product: &StoredProduct, fields: Option<&Fields>) -> Result<Value, ApiError> {
-    let value = serde_json::to_value(&product.product).map_err(|_| ApiError::Internal)?;
-    Ok(select(fields, value))
-}
+use crate::paging::Params;
+use crate::routes::tenant::TenantResource;
 
 /// The product filters: `billingAccount.id`, `relatedParty.id`, `status`,
 /// `productOffering.id`.
@@ -55,30 +45,41 @@ fn id(params: &mut Params, name: &str) -> Result<Option<String>, ApiError> {
 }
 
 /// `GET /product`: the caller's products matching the filters (one of `billingAccount.id`,
-/// `relatedParty.id` required), newest `startDate` first; paging and `fields=`;
-/// `X-Total-Count` and `X-Result-Count`.
-#[tracing::instrument(name = "product.list", skip_all)]
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let ctx = caller.require(Scope::InventoryRead)?;
-    let (page, fields, filter) = Params::from_uri(&uri)?.listing(&state.config, filter)?;
-    let listing = service(&state).list(ctx, &filter, page).await?;
-    listing_response(&listing, |product| resource(product, fields.as_ref()))
-}
+/// `relatedParty.id` required), newest `startDate` first. `GET /product/{id}`: one of them.
+impl TenantResource for StoredProduct {
+    const SCOPE: Scope = Scope::InventoryRead;
+    type Filter = ProductFilter;
 
-/// `GET /product/{id}` with `fields=`.
-#[tracing::instrument(name = "product.get", skip_all, fields(product_id = %id))]
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let ctx = caller.require(Scope::InventoryRead)?;
-    let fields = Params::fields_only(&uri)?;
-    let product = service(&state).get(ctx, &id).await?;
-    Ok(json(&resource(&product, fields.as_ref())?))
+    fn filter(params: &mut Params) -> Result<ProductFilter, ApiError> {
+        filter(params)
+    }
+
+    fn list_span() -> Span {
+        tracing::info_span!("product.list")
+    }
+
+    fn get_span(id: &str) -> Span {
+        tracing::info_span!("product.get", product_id = %id)
+    }
+
+    async fn list(
+        state: &AppState,
+        ctx: &RequestContext,
+        filter: &ProductFilter,
+        page: Page,
+    ) -> Result<Listing<Self>, ServiceError> {
+        InventoryService::new(state.ports.clone())
+            .list(ctx, filter, page)
+            .await
+    }
+
+    async fn get(state: &AppState, ctx: &RequestContext, id: &str) -> Result<Self, ServiceError> {
+        InventoryService::new(state.ports.clone())
+            .get(ctx, id)
+            .await
+    }
+
+    fn resource(&self) -> Result<Value, ApiError> {
+        serde_json::to_value(&self.product).map_err(|_| ApiError::Internal)
+    }
 }

@@ -2,57 +2,64 @@
 //! extension), the ordering hub (the hub's handlers for [`hub::OrderingHub`](crate::routes::hub::OrderingHub)), and the
 //! listener taking `ProductOrderStateChangeEvent`s from order management.
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use q2c_service::Scope;
+use q2c_service::context::RequestContext;
 use q2c_service::orders::{OrderService, StoredOrder};
+use q2c_service::ports::{Listing, Page};
+use q2c_service::{Scope, ServiceError};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use tracing::Span;
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::body::{Accepts, body_bytes, check_content_type, json_object};
 use crate::error::ApiError;
 use crate::idempotency::{self, IDEMPOTENCY_KEY, PostRequest};
-use crate::paging::{Fields, Params, select};
-use crate::response::{json, listing_response};
+use crate::paging::Params;
+use crate::routes::tenant::TenantResource;
 use crate::schema::request_schemas;
 
 fn service(state: &AppState) -> OrderService {
     OrderService::new(state.ports.clone())
 }
 
-fn resource(order: &StoredOrder, fields: Option<&Fields>) -> Result<Value, ApiError> {
-    let value = order.to_resource().map_err(|_| ApiError::Internal)?;
-    Ok(select(fields, value))
-}
+/// `GET /productOrder`: the caller's orders, newest first. `GET /productOrder/{id}`: one of
+/// them.
+impl TenantResource for StoredOrder {
+    const SCOPE: Scope = Scope::OrderRead;
+    type Filter = ();
 
-/// `GET /productOrder`: the caller's orders, newest first; paging and `fields=`;
-/// `X-Total-Count` and `X-Result-Count`.
-pub async fn list(
-    State(state): State<AppState>,
-    caller: Caller,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let ctx = caller.require(Scope::OrderRead)?;
-    let (page, fields, ()) = Params::from_uri(&uri)?.listing(&state.config, |_| Ok(()))?;
-    let listing = service(&state).list(ctx, page).await?;
-    listing_response(&listing, |order| resource(order, fields.as_ref()))
-}
+    fn filter(_: &mut Params) -> Result<(), ApiError> {
+        Ok(())
+    }
 
-/// `GET /productOrder/{id}` with `fields=`.
-#[tracing::instrument(name = "order.get", skip_all, fields(order_id = %id))]
-pub async fn get(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let ctx = caller.require(Scope::OrderRead)?;
-    let fields = Params::fields_only(&uri)?;
-    let order = service(&state).get(ctx, &id).await?;
-    Ok(json(&resource(&order, fields.as_ref())?))
+    fn list_span() -> Span {
+        Span::none()
+    }
+
+    fn get_span(id: &str) -> Span {
+        tracing::info_span!("order.get", order_id = %id)
+    }
+
+    async fn list(
+        state: &AppState,
+        ctx: &RequestContext,
+        _: &(),
+        page: Page,
+    ) -> Result<Listing<Self>, ServiceError> {
+        service(state).list(ctx, page).await
+    }
+
+    async fn get(state: &AppState, ctx: &RequestContext, id: &str) -> Result<Self, ServiceError> {
+        service(state).get(ctx, id).await
+    }
+
+    fn resource(&self) -> Result<Value, ApiError> {
+        self.to_resource().map_err(|_| ApiError::Internal)
+    }
 }
 
 /// `POST /listener/productOrderStateChangeEvent` → 201 once the state is recorded; 404 for

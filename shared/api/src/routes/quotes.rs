@@ -24,6 +24,7 @@ use crate::paging::{Fields, Params, select};
 pub use crate::preconditions::if_match;
 use crate::preconditions::{IfMatch, expected_version};
 use crate::response::{json, listing_response, location};
+use crate::routes::ItemRequest;
 use crate::schema::request_schemas;
 use crate::version::{ApiVersion, V4};
 use q2c_service::ServiceError;
@@ -128,16 +129,10 @@ pub async fn list<V: ApiVersion>(
 }
 
 /// `GET /quote/{id}` with `fields=`.
-#[tracing::instrument(name = "quote.get", skip_all, fields(quote_id = %id))]
-pub async fn get<V: ApiVersion>(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    uri: Uri,
-) -> Result<Response, ApiError> {
-    let ctx = caller.require(Scope::QuoteRead)?;
-    let fields = Params::fields_only(&uri)?;
-    let stored = state.quotes.get(ctx, &id).await?;
+#[tracing::instrument(name = "quote.get", skip_all, fields(quote_id = %request.id))]
+pub async fn get<V: ApiVersion>(request: ItemRequest) -> Result<Response, ApiError> {
+    let (ctx, fields) = request.read(Scope::QuoteRead)?;
+    let stored = request.state.quotes.get(ctx, &request.id).await?;
     quote_response::<V>(&stored, fields.as_ref())
 }
 
@@ -324,18 +319,15 @@ pub fn merge_difference(before: &Value, after: &Value) -> Option<Value> {
 }
 
 /// `DELETE /quote/{id}` → 204; optional `If-Match`.
-#[tracing::instrument(name = "quote.delete", skip_all, fields(quote_id = %id))]
+#[tracing::instrument(name = "quote.delete", skip_all, fields(quote_id = %request.id))]
 pub async fn delete<V: ApiVersion>(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-    uri: Uri,
+    request: ItemRequest,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let ctx = caller.require(Scope::QuoteWrite)?;
-    Params::from_uri(&uri)?.finish()?;
+    let ctx = request.change(Scope::QuoteWrite)?;
     let condition = if_match(&headers)?;
-    let version = expected_version(&state, ctx, &id, &condition).await?;
-    state.quotes.delete(ctx, &id, version).await?;
+    let (state, id) = (&request.state, &request.id);
+    let version = expected_version(state, ctx, id, &condition).await?;
+    state.quotes.delete(ctx, id, version).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -73,6 +73,11 @@ fn code_and_path(items: &[QuoteItem]) -> (&'static str, String) {
     (e.code(), e.path)
 }
 
+/// The refusal of one `router` item with these characteristics.
+fn router_refusal(characteristics: Value) -> (&'static str, String) {
+    code_and_path(&[item("router", characteristics)])
+}
+
 #[test]
 fn an_offering_without_characteristic_uses_lets_anything_through() {
     let anything = json!([
@@ -98,12 +103,9 @@ fn allowed_values_and_ranges_pass() {
 
 #[test]
 fn an_unknown_characteristic_is_refused_at_its_name() {
-    let items = [item(
-        "router",
-        json!([{"name": "colour", "value": "white"}, {"name": "turbo", "value": true}]),
-    )];
+    let turbo = json!([{"name": "colour", "value": "white"}, {"name": "turbo", "value": true}]);
     assert_eq!(
-        code_and_path(&items),
+        router_refusal(turbo),
         (
             "UNKNOWN_CHARACTERISTIC",
             "quoteItem[0].product.productCharacteristic[1].name".to_owned()
@@ -130,12 +132,10 @@ fn a_value_outside_the_allowed_list_or_range_is_refused_at_its_value() {
         );
     }
     for speed in [json!(1000), json!(99), json!("fast"), json!([100, 5000])] {
-        let items = [item(
-            "router",
-            json!([{"name": "colour", "value": "white"}, {"name": "speedMbps", "value": speed}]),
-        )];
+        let characteristics =
+            json!([{"name": "colour", "value": "white"}, {"name": "speedMbps", "value": speed}]);
         assert_eq!(
-            code_and_path(&items),
+            router_refusal(characteristics),
             (
                 "CHARACTERISTIC_VALUE_NOT_ALLOWED",
                 "quoteItem[0].product.productCharacteristic[1].value".to_owned()
@@ -186,10 +186,7 @@ fn only_an_item_adding_a_product_must_configure_mandatory_characteristics() {
 #[test]
 fn a_characteristic_sent_without_a_value_carries_none() {
     let without_value = json!([{"name": "colour"}]);
-    assert_eq!(
-        code_and_path(&[item("router", without_value)]).0,
-        "MISSING_CHARACTERISTIC"
-    );
+    assert_eq!(router_refusal(without_value).0, "MISSING_CHARACTERISTIC");
     let optional = json!([{"name": "colour", "value": "white"}, {"name": "speedMbps"}]);
     assert_eq!(check(&[item("router", optional)]), Ok(()));
 }
@@ -197,24 +194,16 @@ fn a_characteristic_sent_without_a_value_carries_none() {
 #[test]
 fn more_values_than_max_cardinality_are_refused() {
     let twice = json!([{"name": "colour", "value": "white"}, {"name": "colour", "value": "black"}]);
-    assert_eq!(
-        code_and_path(&[item("router", twice)]).0,
-        "TOO_MANY_CHARACTERISTIC_VALUES"
-    );
+    assert_eq!(router_refusal(twice).0, "TOO_MANY_CHARACTERISTIC_VALUES");
     let three = json!([{"name": "colour", "value": "white"}, {"name": "speedMbps", "value": [100, 200, 300]}]);
-    assert_eq!(
-        code_and_path(&[item("router", three)]).0,
-        "TOO_MANY_CHARACTERISTIC_VALUES"
-    );
+    assert_eq!(router_refusal(three).0, "TOO_MANY_CHARACTERISTIC_VALUES");
 }
 
 #[test]
 fn an_expired_characteristic_use_is_unknown() {
-    let items = [item(
-        "router",
-        json!([{"name": "colour", "value": "white"}, {"name": "legacyPort", "value": "rj11"}]),
-    )];
-    assert_eq!(code_and_path(&items).0, "UNKNOWN_CHARACTERISTIC");
+    let legacy =
+        json!([{"name": "colour", "value": "white"}, {"name": "legacyPort", "value": "rj11"}]);
+    assert_eq!(router_refusal(legacy).0, "UNKNOWN_CHARACTERISTIC");
 }
 
 #[test]

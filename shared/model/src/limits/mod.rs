@@ -41,7 +41,7 @@ pub use json::{
     split_top_level, value_depth,
 };
 pub use quote::{
-    Footprint, bytes_beside, check_quote_json, check_stored_quote, count_items,
+    Footprint, all_items, bytes_beside, check_quote_json, check_stored_quote, count_items,
     distinct_catalog_refs,
 };
 

@@ -113,26 +113,30 @@ pub fn check_quote_json(quote: &Value) -> Result<(), LimitError> {
     QuoteWalk { items: 0 }.value(quote, "", "", 0)
 }
 
+/// Every quote item of `items`, nested items included, depth first (an item before its
+/// children).
+pub fn all_items(items: &[QuoteItem]) -> impl Iterator<Item = &QuoteItem> {
+    let mut stack: Vec<&QuoteItem> = items.iter().rev().collect();
+    std::iter::from_fn(move || {
+        let item = stack.pop()?;
+        stack.extend(item.quote_item.iter().rev());
+        Some(item)
+    })
+}
+
 /// Quote items, nested items included.
 pub fn count_items(items: &[QuoteItem]) -> usize {
-    items.iter().map(|i| 1 + count_items(&i.quote_item)).sum()
+    all_items(items).count()
 }
 
 /// The open-quote index entries of a quote: its distinct catalog prices plus the distinct
 /// offerings of its items (nested items included).
 pub fn distinct_catalog_refs(quote: &Quote, price_ids: &[String]) -> usize {
-    fn walk<'q>(items: &'q [QuoteItem], into: &mut BTreeSet<&'q str>) {
-        for item in items {
-            if let Some(offering) = &item.product_offering
-                && !offering.id.is_empty()
-            {
-                into.insert(offering.id.as_str());
-            }
-            walk(&item.quote_item, into);
-        }
-    }
-    let mut offerings = BTreeSet::new();
-    walk(&quote.quote_item, &mut offerings);
+    let offerings: BTreeSet<&str> = all_items(&quote.quote_item)
+        .filter_map(|item| item.product_offering.as_ref())
+        .map(|offering| offering.id.as_str())
+        .filter(|id| !id.is_empty())
+        .collect();
     let prices: BTreeSet<&str> = price_ids.iter().map(String::as_str).collect();
     offerings.len() + prices.len()
 }

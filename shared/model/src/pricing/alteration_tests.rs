@@ -69,14 +69,11 @@ fn a_requested_time_limited_discount_leaves_the_line_price_unchanged() {
 
 #[test]
 fn an_amount_promotion_takes_its_amount_per_unit_off() {
-    let mut catalog = sample_referring("tv-addon", "tv-welcome");
-    catalog.insert_price(ProductOfferingPrice {
-        id: "tv-welcome".into(),
-        price_type: "discount".into(),
-        price: eur(dec!(2.5)),
+    let welcome = ProductOfferingPrice {
         pop_relationship: vec![EntityRef::to("tv-addon-monthly")],
-        ..ProductOfferingPrice::default()
-    });
+        ..catalog_price("tv-welcome", "discount", dec!(2.5))
+    };
+    let catalog = sample_with_price("tv-addon", welcome);
     let mut tv_item = item("tv-addon");
     tv_item.quantity = Some(2);
 

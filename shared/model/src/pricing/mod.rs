@@ -19,6 +19,7 @@ pub use error::{PricingError, PricingErrorKind};
 
 use time::OffsetDateTime;
 
+use crate::limits::all_items;
 use crate::money::{Currency, CurrencyMismatch};
 use crate::settings::TenantSettings;
 use crate::tmf::{ProductOfferingPrice, QuoteItem, QuotePrice};
@@ -47,18 +48,12 @@ pub const MAX_QUANTITY: i64 = crate::limits::MAX_QUANTITY.value as i64;
 /// Ids of every offering the items reference, including nested child items, without duplicates
 /// (to preload the catalog). Bundled offerings of a bundle are found in the catalog, not here.
 pub fn referenced_offering_ids(items: &[QuoteItem]) -> Vec<String> {
-    fn walk(items: &[QuoteItem], ids: &mut Vec<String>) {
-        for item in items {
-            if let Some(reference) = &item.product_offering
-                && !ids.contains(&reference.id)
-            {
-                ids.push(reference.id.clone());
-            }
-            walk(&item.quote_item, ids);
+    let mut ids: Vec<String> = Vec::new();
+    for reference in all_items(items).filter_map(|item| item.product_offering.as_ref()) {
+        if !ids.contains(&reference.id) {
+            ids.push(reference.id.clone());
         }
     }
-    let mut ids = Vec::new();
-    walk(items, &mut ids);
     ids
 }
 
@@ -157,14 +152,8 @@ impl<'a> Pricer<'a> {
             )
         })?;
         let catalog: &'a dyn CatalogView = self.catalog;
-        let offering = catalog.offering(offering_id).ok_or_else(|| {
-            PricingError::new(
-                path.at(".productOffering.id"),
-                PricingErrorKind::UnknownOffering {
-                    id: offering_id.to_owned(),
-                },
-            )
-        })?;
+        let unknown = |id| PricingErrorKind::UnknownOffering { id };
+        let offering = offering::known(catalog.offering(offering_id), offering_id, path, unknown)?;
         offering::check_offering(offering, self.now, placement != Placement::TopLevel, path)?;
         let prices = offering::offering_prices(catalog, offering, quantity, self.now, path)?;
         let is_bundle = offering.is_bundle == Some(true);

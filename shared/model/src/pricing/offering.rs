@@ -53,6 +53,17 @@ pub(super) fn check_offering(
     Ok(())
 }
 
+/// `entry`, the catalog's entry `id`, or the error `unknown` makes of `id`, at the item's
+/// offering (`UNKNOWN_OFFERING`, `UNKNOWN_PRICE`).
+pub(super) fn known<'c, T>(
+    entry: Option<&'c T>,
+    id: &str,
+    path: &ItemPath<'_>,
+    unknown: fn(String) -> PricingErrorKind,
+) -> Result<&'c T, PricingError> {
+    entry.ok_or_else(|| PricingError::new(path.at(ID), unknown(id.to_owned())))
+}
+
 /// The offering's prices that apply at `now` (valid and not retired; expired ones are skipped),
 /// with the charges already turned into lines for `quantity` units.
 pub(super) fn offering_prices<'c>(
@@ -67,14 +78,8 @@ pub(super) fn offering_prices<'c>(
         discounts: Vec::new(),
     };
     for reference in &offering.product_offering_price {
-        let pop = catalog.price(&reference.id).ok_or_else(|| {
-            PricingError::new(
-                path.at(ID),
-                PricingErrorKind::UnknownPrice {
-                    id: reference.id.clone(),
-                },
-            )
-        })?;
+        let unknown = |id| PricingErrorKind::UnknownPrice { id };
+        let pop = known(catalog.price(&reference.id), &reference.id, path, unknown)?;
         if is_retired(pop.lifecycle_status.as_deref())
             || !pop.valid_for.is_none_or(|v| v.contains(now))
         {
@@ -280,14 +285,13 @@ pub(super) fn bundle_lines<'c>(
     *visits += 1;
     check_lines(*visits, path)?;
     for child_ref in &bundle.bundled_product_offering {
-        let child = catalog.offering(&child_ref.id).ok_or_else(|| {
-            PricingError::new(
-                path.at(ID),
-                PricingErrorKind::UnknownOffering {
-                    id: child_ref.id.clone(),
-                },
-            )
-        })?;
+        let unknown = |id| PricingErrorKind::UnknownOffering { id };
+        let child = known(
+            catalog.offering(&child_ref.id),
+            &child_ref.id,
+            path,
+            unknown,
+        )?;
         check_offering(child, now, true, path)?;
         let prices = offering_prices(catalog, child, quantity, now, path)?;
         let mut child_lines = if prices.lines.is_empty() && child.is_bundle == Some(true) {

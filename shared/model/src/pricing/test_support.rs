@@ -9,7 +9,7 @@ use super::{CatalogSnapshot, CatalogView, PricedQuote, PricingError, price_quote
 use crate::money::{Currency, Money};
 use crate::sample_catalog::sample_catalog;
 use crate::settings::TenantSettings;
-use crate::tmf::{EntityRef, QuoteItem};
+use crate::tmf::{EntityRef, ProductOfferingPrice, QuoteItem};
 
 /// When the tests price.
 pub(super) const NOW: OffsetDateTime = datetime!(2026-03-10 12:00 UTC);
@@ -39,4 +39,21 @@ pub(super) fn sample_referring(offering: &str, price_id: &str) -> CatalogSnapsho
     changed.product_offering_price.push(EntityRef::to(price_id));
     catalog.insert_offering(changed);
     catalog
+}
+
+/// The sample catalog with `offering` also referring to `price`, which it holds.
+pub(super) fn sample_with_price(offering: &str, price: ProductOfferingPrice) -> CatalogSnapshot {
+    let mut catalog = sample_referring(offering, &price.id);
+    catalog.insert_price(price);
+    catalog
+}
+
+/// A catalog price `id` of `price_type` and `amount` euros, everything else default.
+pub(super) fn catalog_price(id: &str, price_type: &str, amount: Decimal) -> ProductOfferingPrice {
+    ProductOfferingPrice {
+        id: id.into(),
+        price_type: price_type.into(),
+        price: eur(amount),
+        ..ProductOfferingPrice::default()
+    }
 }

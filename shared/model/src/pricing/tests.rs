@@ -152,11 +152,8 @@ fn a_bundle_with_its_own_price_includes_its_children_at_no_charge() {
     bundle.product_offering_price = vec![EntityRef::to("home-bundle-monthly")];
     catalog.insert_offering(bundle);
     catalog.insert_price(ProductOfferingPrice {
-        id: "home-bundle-monthly".into(),
-        price_type: "recurring".into(),
         recurring_charge_period_type: Some("month".into()),
-        price: eur(dec!(45)),
-        ..ProductOfferingPrice::default()
+        ..catalog_price("home-bundle-monthly", "recurring", dec!(45))
     });
     let mut parent = item("home-bundle", None);
     parent.quote_item = vec![item("fibre-1g", None), item("tv-addon", None)];
@@ -237,13 +234,8 @@ fn a_requested_amount_above_the_threshold_needs_approval_and_repricing_is_stable
 
 #[test]
 fn an_unknown_price_type_is_carried_as_its_own_line_and_total() {
-    let mut catalog = sample_referring("tv-addon", "tv-penalty");
-    catalog.insert_price(ProductOfferingPrice {
-        id: "tv-penalty".into(),
-        price_type: "penalty".into(),
-        price: eur(dec!(30)),
-        ..ProductOfferingPrice::default()
-    });
+    let penalty = catalog_price("tv-penalty", "penalty", dec!(30));
+    let catalog = sample_with_price("tv-addon", penalty);
 
     let priced = price_against(&[item("tv-addon", Some(2))], &catalog).expect("priced");
 
