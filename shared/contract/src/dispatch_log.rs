@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use q2c_service::context::TenantId;
-use q2c_service::dispatch::{DispatchClaim, DispatchLog};
+use q2c_service::dispatch::{DispatchClaim, DispatchLog, Dispatched, Lease, OrderKey};
 use time::{Duration, OffsetDateTime};
 
 use crate::fixtures::{T0, tenant, unique};
@@ -37,7 +37,15 @@ pub async fn dispatch_log_concurrency_contract(log: Arc<dyn DispatchLog>) {
 async fn claims_are_exclusive_until_released_or_expired(log: &dyn DispatchLog) {
     let (t, order) = (tenant("dl-claim"), unique());
     let s = Duration::seconds(1);
-    let claim = |now| log.claim(&t, &order, now, now + LEASE);
+    let claim = |now| {
+        log.claim(
+            OrderKey::new(&t, &order),
+            Lease {
+                now,
+                until: now + LEASE,
+            },
+        )
+    };
     assert_eq!(
         claim(T0).await.expect("claim"),
         DispatchClaim::Claimed { attempt: 1 },
@@ -50,7 +58,9 @@ async fn claims_are_exclusive_until_released_or_expired(log: &dyn DispatchLog) {
         },
         "a second copy waits for the lease"
     );
-    log.release(&t, &order, 1).await.expect("release");
+    log.release(OrderKey::new(&t, &order), 1)
+        .await
+        .expect("release");
     assert_eq!(
         claim(T0 + s).await.expect("claim"),
         DispatchClaim::Claimed { attempt: 2 },
@@ -77,7 +87,9 @@ async fn a_stale_holder_cannot_release_a_newer_claim(log: &dyn DispatchLog) {
         claim_at(log, &t, &order, later).await,
         DispatchClaim::Claimed { attempt: 2 }
     );
-    log.release(&t, &order, 1).await.expect("stale release");
+    log.release(OrderKey::new(&t, &order), 1)
+        .await
+        .expect("stale release");
     assert!(
         matches!(
             claim_at(log, &t, &order, later).await,
@@ -90,9 +102,15 @@ async fn a_stale_holder_cannot_release_a_newer_claim(log: &dyn DispatchLog) {
 async fn dispatched_is_final(log: &dyn DispatchLog) {
     let (t, order) = (tenant("dl-done"), unique());
     claim_at(log, &t, &order, T0).await;
-    log.complete(&t, &order, Some("D-1"), T0)
-        .await
-        .expect("complete");
+    log.complete(
+        OrderKey::new(&t, &order),
+        Dispatched {
+            downstream_id: Some("D-1"),
+            at: T0,
+        },
+    )
+    .await
+    .expect("complete");
     let dispatched = DispatchClaim::AlreadyDispatched {
         downstream_id: Some("D-1".into()),
         attempts: 1,
@@ -103,10 +121,18 @@ async fn dispatched_is_final(log: &dyn DispatchLog) {
         dispatched,
         "a dispatched order is never claimed again"
     );
-    log.release(&t, &order, 1).await.expect("release");
-    log.complete(&t, &order, Some("D-2"), much_later)
+    log.release(OrderKey::new(&t, &order), 1)
         .await
-        .expect("second complete is accepted");
+        .expect("release");
+    log.complete(
+        OrderKey::new(&t, &order),
+        Dispatched {
+            downstream_id: Some("D-2"),
+            at: much_later,
+        },
+    )
+    .await
+    .expect("second complete is accepted");
     assert_eq!(
         claim_at(log, &t, &order, much_later).await,
         dispatched,
@@ -114,7 +140,15 @@ async fn dispatched_is_final(log: &dyn DispatchLog) {
     );
     // Completing without a claim (a crash lost it) still records the dispatch.
     let other = unique();
-    log.complete(&t, &other, None, T0).await.expect("complete");
+    log.complete(
+        OrderKey::new(&t, &other),
+        Dispatched {
+            downstream_id: None,
+            at: T0,
+        },
+    )
+    .await
+    .expect("complete");
     assert!(matches!(
         claim_at(log, &t, &other, T0).await,
         DispatchClaim::AlreadyDispatched {
@@ -127,9 +161,15 @@ async fn dispatched_is_final(log: &dyn DispatchLog) {
 async fn orders_are_per_tenant(log: &dyn DispatchLog) {
     let (a, b, order) = (tenant("dl-a"), tenant("dl-b"), unique());
     claim_at(log, &a, &order, T0).await;
-    log.complete(&a, &order, Some("D"), T0)
-        .await
-        .expect("complete");
+    log.complete(
+        OrderKey::new(&a, &order),
+        Dispatched {
+            downstream_id: Some("D"),
+            at: T0,
+        },
+    )
+    .await
+    .expect("complete");
     assert_eq!(
         claim_at(log, &b, &order, T0).await,
         DispatchClaim::Claimed { attempt: 1 },
@@ -139,8 +179,16 @@ async fn orders_are_per_tenant(log: &dyn DispatchLog) {
 
 async fn concurrent_claims_have_one_winner(log: &dyn DispatchLog) {
     let (t, order) = (tenant("dl-race"), unique());
-    let claims =
-        futures::future::join_all((0..8).map(|_| log.claim(&t, &order, T0, T0 + LEASE))).await;
+    let claims = futures::future::join_all((0..8).map(|_| {
+        log.claim(
+            OrderKey::new(&t, &order),
+            Lease {
+                now: T0,
+                until: T0 + LEASE,
+            },
+        )
+    }))
+    .await;
     let winners = claims
         .iter()
         .filter(|c| matches!(c, Ok(DispatchClaim::Claimed { .. })))
@@ -165,5 +213,13 @@ async fn claim_at(
     order: &str,
     now: OffsetDateTime,
 ) -> DispatchClaim {
-    log.claim(t, order, now, now + LEASE).await.expect("claim")
+    log.claim(
+        OrderKey::new(t, order),
+        Lease {
+            now,
+            until: now + LEASE,
+        },
+    )
+    .await
+    .expect("claim")
 }

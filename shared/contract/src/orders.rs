@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use q2c_model::tmf::{ProductOrderState, QuoteState};
 use q2c_service::context::TenantId;
-use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore, StoredOrder};
+use q2c_service::orders::{
+    Dispatch, DispatchStatus, OrderKey, OrderStore, StateChange, StoredOrder,
+};
 use q2c_service::ports::{OutboxEvent, OutboxStore, Page, QuoteStore, StoreError, StoredQuote};
 use time::{Duration, OffsetDateTime};
 
@@ -300,7 +302,7 @@ async fn dispatch_outcomes_follow_their_rules(
     assert_eq!(stored.version, 2);
 
     let missing = orders
-        .record_dispatch(&t, "o-none", dispatched.clone())
+        .record_dispatch(OrderKey::new(&t, "o-none"), dispatched.clone())
         .await;
     assert_conflict(
         &missing,
@@ -311,7 +313,7 @@ async fn dispatch_outcomes_follow_their_rules(
     accept_new(quotes, &t, "q-2", "o-2", T0).await;
     let failed = dispatch(DispatchStatus::Failed, 5, Some("HTTP 500"), None);
     orders
-        .record_dispatch(&t, "o-2", failed.clone())
+        .record_dispatch(OrderKey::new(&t, "o-2"), failed.clone())
         .await
         .expect("record failure");
     let announced = pending_event(outbox, |e| {
@@ -341,7 +343,7 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
     let order = accept_new(quotes, &t, "q-1", "o-1", T0).await;
     let dispatched = dispatch(DispatchStatus::Dispatched, 1, None, Some("om-1"));
     orders
-        .record_dispatch(&t, "o-1", dispatched.clone())
+        .record_dispatch(OrderKey::new(&t, "o-1"), dispatched.clone())
         .await
         .expect("record");
 
@@ -350,7 +352,15 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
     next.version = 2;
     let lost = event(Some(&t), "o-1", "ProductOrderStateChangeEvent");
     let stale = orders
-        .record_state_change(&t, &next, 1, &[], std::slice::from_ref(&lost))
+        .record_state_change(
+            &t,
+            StateChange {
+                order: &next,
+                expected_version: 1,
+                products: &[],
+                events: std::slice::from_ref(&lost),
+            },
+        )
         .await;
     assert_conflict(&stale, "a state change at a stale version must conflict");
     assert!(!pending_ids(outbox).await.contains(&lost.event_id));
@@ -358,7 +368,15 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
     next.version = 3;
     let announced = event(Some(&t), "o-1", "ProductOrderStateChangeEvent");
     orders
-        .record_state_change(&t, &next, 2, &[], std::slice::from_ref(&announced))
+        .record_state_change(
+            &t,
+            StateChange {
+                order: &next,
+                expected_version: 2,
+                products: &[],
+                events: std::slice::from_ref(&announced),
+            },
+        )
         .await
         .expect("state change");
     let stored = orders.get(&t, "o-1").await.expect("get").expect("order");
@@ -372,7 +390,17 @@ async fn state_changes_are_conditional_and_keep_the_dispatch_record(
 
     let other = tenant("os-state-other");
     next.version = 4;
-    let hidden = orders.record_state_change(&other, &next, 3, &[], &[]).await;
+    let hidden = orders
+        .record_state_change(
+            &other,
+            StateChange {
+                order: &next,
+                expected_version: 3,
+                products: &[],
+                events: &[],
+            },
+        )
+        .await;
     assert_conflict(&hidden, "another tenant cannot change the order");
 }
 
@@ -384,7 +412,7 @@ async fn record_and_read(
     update: Dispatch,
 ) -> StoredOrder {
     orders
-        .record_dispatch(t, id, update)
+        .record_dispatch(OrderKey::new(t, id), update)
         .await
         .expect("record the dispatch");
     orders.get(t, id).await.expect("get").expect("order")

@@ -16,7 +16,7 @@ use q2c_service::context::TenantId;
 use q2c_service::inventory::{
     ProductEventType, ProductFilter, ProductStore, StoredProduct, product_event,
 };
-use q2c_service::orders::{OrderStore, StoredOrder};
+use q2c_service::orders::{OrderStore, StateChange, StoredOrder};
 use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, Page, QuoteStore, StoreError};
 use serde_json::json;
 
@@ -111,7 +111,15 @@ async fn a_completion_writes_order_products_and_events_together(
         .extensions
         .insert("x-billing".to_owned(), json!({"cycle": 7, "rate": 0.1}));
     orders
-        .record_state_change(&t, &next, 1, &made, &events)
+        .record_state_change(
+            &t,
+            StateChange {
+                order: &next,
+                expected_version: 1,
+                products: &made,
+                events: &events,
+            },
+        )
         .await
         .expect("completion");
 
@@ -165,7 +173,15 @@ async fn a_refused_completion_writes_nothing(
     // A stale version (a concurrent change won): nothing of the completion is written.
     let (next, made, events) = completion(&t, &order);
     let stale = orders
-        .record_state_change(&t, &next, 7, &made, &events)
+        .record_state_change(
+            &t,
+            StateChange {
+                order: &next,
+                expected_version: 7,
+                products: &made,
+                events: &events,
+            },
+        )
         .await;
     assert_conflict(&stale, "a completion at a stale version must conflict");
     assert_nothing_written(products, outbox, &t, &made, &events).await;
@@ -174,13 +190,29 @@ async fn a_refused_completion_writes_nothing(
     let first = accepted_order(quotes, &t, 1).await;
     let (done, taken, done_events) = completion(&t, &first);
     orders
-        .record_state_change(&t, &done, 1, &taken, &done_events)
+        .record_state_change(
+            &t,
+            StateChange {
+                order: &done,
+                expected_version: 1,
+                products: &taken,
+                events: &done_events,
+            },
+        )
         .await
         .expect("first completion");
     let (next, mut made, events) = completion(&t, &order);
     made[1] = taken[0].clone();
     let clash = orders
-        .record_state_change(&t, &next, 1, &made, &events)
+        .record_state_change(
+            &t,
+            StateChange {
+                order: &next,
+                expected_version: 1,
+                products: &made,
+                events: &events,
+            },
+        )
         .await;
     assert!(
         matches!(clash, Err(StoreError::AlreadyExists)),
@@ -228,7 +260,15 @@ async fn the_largest_completion_is_one_write(
     let (next, made, events) = completion(&t, &order);
     assert_eq!(made.len(), MAX_PRODUCTS_PER_ORDER.max());
     orders
-        .record_state_change(&t, &next, 1, &made, &events)
+        .record_state_change(
+            &t,
+            StateChange {
+                order: &next,
+                expected_version: 1,
+                products: &made,
+                events: &events,
+            },
+        )
         .await
         .expect("the largest completion fits one write");
     for product in [&made[0], &made[made.len() - 1]] {
@@ -291,7 +331,15 @@ async fn listings_read_an_account_or_a_party(
         p.product_offering = Some(EntityRef::to(if i % 2 == 0 { "po-even" } else { "po-odd" }));
     }
     orders
-        .record_state_change(&t, &next, 1, &made, &events)
+        .record_state_change(
+            &t,
+            StateChange {
+                order: &next,
+                expected_version: 1,
+                products: &made,
+                events: &events,
+            },
+        )
         .await
         .expect("completion");
     // Newest startDate first, ties by id.

@@ -4,11 +4,9 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use q2c_service::context::TenantId;
-use q2c_service::dispatch::{DispatchClaim, DispatchLog};
+use q2c_service::dispatch::{DispatchClaim, DispatchLog, Dispatched, Lease, OrderKey};
 use q2c_service::ports::StoreError;
 use rusqlite::{OptionalExtension, params};
-use time::OffsetDateTime;
 
 use crate::error::ResultExt;
 use crate::store::SqliteStore;
@@ -26,14 +24,13 @@ impl SqliteStore {
 
 #[async_trait]
 impl DispatchLog for SqliteStore {
-    #[tracing::instrument(name = "sqlite.dispatch_log.claim", skip_all, fields(tenant = %tenant))]
-    async fn claim(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-    ) -> Result<DispatchClaim, StoreError> {
+    #[tracing::instrument(name = "sqlite.dispatch_log.claim", skip_all, fields(tenant = %order.tenant))]
+    async fn claim(&self, order: OrderKey<'_>, lease: Lease) -> Result<DispatchClaim, StoreError> {
+        let OrderKey { tenant, order_id } = order;
+        let Lease {
+            now,
+            until: lease_until,
+        } = lease;
         let (tenant, order_id) = (tenant.as_str().to_owned(), order_id.to_owned());
         let (now, until) = (time_codec::encode(now), time_codec::encode(lease_until));
         self.write(move |conn| {
@@ -77,13 +74,12 @@ impl DispatchLog for SqliteStore {
         .await
     }
 
-    async fn complete(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        downstream_id: Option<&str>,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    async fn complete(&self, order: OrderKey<'_>, done: Dispatched<'_>) -> Result<(), StoreError> {
+        let OrderKey { tenant, order_id } = order;
+        let Dispatched {
+            downstream_id,
+            at: now,
+        } = done;
         let (tenant, order_id) = (tenant.as_str().to_owned(), order_id.to_owned());
         let downstream_id = downstream_id.map(str::to_owned);
         let now = time_codec::encode(now);
@@ -107,12 +103,8 @@ impl DispatchLog for SqliteStore {
         .await
     }
 
-    async fn release(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        attempt: u32,
-    ) -> Result<(), StoreError> {
+    async fn release(&self, order: OrderKey<'_>, attempt: u32) -> Result<(), StoreError> {
+        let OrderKey { tenant, order_id } = order;
         let (tenant, order_id) = (tenant.as_str().to_owned(), order_id.to_owned());
         self.write(move |conn| {
             conn.prepare_cached(

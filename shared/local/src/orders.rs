@@ -4,11 +4,11 @@
 
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
-use q2c_service::inventory::StoredProduct;
 use q2c_service::orders::{
-    Dispatch, DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
+    Dispatch, DispatchDecision, DispatchUpdate, OrderKey, OrderStore, StateChange, StoredOrder,
+    dispatch_failed_event,
 };
-use q2c_service::ports::{Listing, OutboxEvent, Page, StoreError, write_limits};
+use q2c_service::ports::{Listing, Page, StoreError, write_limits};
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row, params};
 use time::OffsetDateTime;
@@ -152,13 +152,13 @@ impl OrderStore for SqliteStore {
         .await
     }
 
-    #[tracing::instrument(name = "sqlite.orders.record_dispatch", skip_all, fields(tenant = %tenant, order_id, status = update.status.as_str()))]
+    #[tracing::instrument(name = "sqlite.orders.record_dispatch", skip_all, fields(tenant = %order.tenant, order_id = order.order_id, status = update.status.as_str()))]
     async fn record_dispatch(
         &self,
-        tenant: &TenantId,
-        order_id: &str,
+        order: OrderKey<'_>,
         update: DispatchUpdate,
     ) -> Result<(), StoreError> {
+        let OrderKey { tenant, order_id } = order;
         let tenant = tenant.clone();
         let order_id = order_id.to_owned();
         let now = OffsetDateTime::now_utc();
@@ -184,15 +184,18 @@ impl OrderStore for SqliteStore {
         .await
     }
 
-    #[tracing::instrument(name = "sqlite.orders.record_state_change", skip_all, fields(tenant = %tenant, order_id = order.id(), expected_version))]
+    #[tracing::instrument(name = "sqlite.orders.record_state_change", skip_all, fields(tenant = %tenant, order_id = change.order.id(), expected_version = change.expected_version))]
     async fn record_state_change(
         &self,
         tenant: &TenantId,
-        order: &StoredOrder,
-        expected_version: u64,
-        products: &[StoredProduct],
-        events: &[OutboxEvent],
+        change: StateChange<'_>,
     ) -> Result<(), StoreError> {
+        let StateChange {
+            order,
+            expected_version,
+            products,
+            events,
+        } = change;
         let tenant = tenant.clone();
         let order = order.clone();
         let products = products

@@ -29,7 +29,8 @@ use crate::messaging::{
     SendOutcome,
 };
 use crate::orders::{
-    DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
+    DispatchDecision, DispatchUpdate, OrderKey, OrderStore, StateChange, StoredOrder,
+    dispatch_failed_event,
 };
 use crate::outbox::OutboxEvent;
 use crate::quotes::{
@@ -227,12 +228,12 @@ impl OrderStore for MemoryQuotes {
     }
     async fn record_dispatch(
         &self,
-        t: &TenantId,
-        id: &str,
+        at: OrderKey<'_>,
         update: DispatchUpdate,
     ) -> Result<(), StoreError> {
+        let t = at.tenant;
         let mut orders = self.orders.lock().expect("lock");
-        let Some(order) = orders.get_mut(&key(t, id)) else {
+        let Some(order) = orders.get_mut(&key(t, at.order_id)) else {
             return Err(StoreError::VersionConflict);
         };
         let DispatchDecision::Write { announce_failure } = order.dispatch.apply(&update) else {
@@ -251,11 +252,14 @@ impl OrderStore for MemoryQuotes {
     async fn record_state_change(
         &self,
         t: &TenantId,
-        order: &StoredOrder,
-        expected: u64,
-        made: &[crate::inventory::StoredProduct],
-        ev: &[OutboxEvent],
+        change: StateChange<'_>,
     ) -> Result<(), StoreError> {
+        let StateChange {
+            order,
+            expected_version: expected,
+            products: made,
+            events: ev,
+        } = change;
         let mut orders = self.orders.lock().expect("lock");
         let Some(current) = orders.get_mut(&key(t, order.id())) else {
             return Err(StoreError::VersionConflict);
@@ -577,14 +581,13 @@ pub struct MemorySink(pub Mutex<Vec<(String, DispatchUpdate)>>);
 impl DispatchStatusSink for MemorySink {
     async fn record_dispatch(
         &self,
-        _tenant: &TenantId,
-        order_id: &str,
+        order: OrderKey<'_>,
         update: DispatchUpdate,
     ) -> Result<(), StoreError> {
         self.0
             .lock()
             .expect("lock")
-            .push((order_id.to_owned(), update));
+            .push((order.order_id.to_owned(), update));
         Ok(())
     }
 }

@@ -14,7 +14,7 @@ use q2c_local::{Poller, SqliteQueues, SqliteStore};
 use q2c_service::TenantId;
 use q2c_service::dispatch::{
     BreakerState, CircuitBreaker, DispatchClaim, DispatchOutcome, DispatchStatus, Downstream,
-    DownstreamAnswer, OrderDispatch, RetrySchedule,
+    DownstreamAnswer, Lease, OrderDispatch, OrderKey, RetrySchedule,
 };
 use q2c_service::messaging::{
     OutgoingMessage, ParsedMessage, Receive, attributes, dlq_name, parse_message, queues,
@@ -303,7 +303,13 @@ async fn with_random_failures_every_order_is_received_exactly_once() {
         let claim = s
             .store
             .dispatch_log()
-            .claim(&tenant, order_id, now, now + Duration::from_secs(1))
+            .claim(
+                OrderKey::new(&tenant, order_id),
+                Lease {
+                    now,
+                    until: now + Duration::from_secs(1),
+                },
+            )
             .await
             .unwrap();
         let DispatchClaim::AlreadyDispatched { downstream_id, .. } = claim else {
@@ -465,7 +471,13 @@ async fn a_crash_after_the_downstreams_2xx_leaves_one_dispatch_and_one_duplicate
     let claim = s
         .store
         .dispatch_log()
-        .claim(&tenant, "o-crash", now, now + Duration::from_secs(1))
+        .claim(
+            OrderKey::new(&tenant, "o-crash"),
+            Lease {
+                now,
+                until: now + Duration::from_secs(1),
+            },
+        )
         .await
         .unwrap();
     assert!(

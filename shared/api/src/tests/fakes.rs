@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use q2c_model::tmf::{EventSubscription, ProductOffering, ProductOfferingPrice};
 use q2c_service::TenantId;
 use q2c_service::event_versions::SchemaMajor;
-use q2c_service::orders::{DispatchUpdate, OrderStore, StoredOrder};
+use q2c_service::orders::{DispatchUpdate, OrderKey, OrderStore, StateChange, StoredOrder};
 use q2c_service::ports::{
     CatalogStore, Clock, HubApi, HubStore, IdempotencyClaim, IdempotencyStore, Listing,
     OutboxEvent, Page, Ports, QuoteFilter, QuoteStore, StoreError, StoredQuote, StoredResponse,
@@ -318,21 +318,13 @@ impl OrderStore for InertQuotes {
             total: 0,
         })
     }
-    async fn record_dispatch(
-        &self,
-        _: &TenantId,
-        _: &str,
-        _: DispatchUpdate,
-    ) -> Result<(), StoreError> {
+    async fn record_dispatch(&self, _: OrderKey<'_>, _: DispatchUpdate) -> Result<(), StoreError> {
         Err(backend())
     }
     async fn record_state_change(
         &self,
         _: &TenantId,
-        _: &StoredOrder,
-        _: u64,
-        _: &[q2c_service::inventory::StoredProduct],
-        _: &[OutboxEvent],
+        _: StateChange<'_>,
     ) -> Result<(), StoreError> {
         Err(backend())
     }

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{ReturnConsumedCapacity, ReturnValue};
 use q2c_service::context::TenantId;
-use q2c_service::dispatch::{DispatchClaim, DispatchLog};
+use q2c_service::dispatch::{DispatchClaim, DispatchLog, Dispatched, Lease, OrderKey};
 use q2c_service::ports::StoreError;
 use time::{Duration, OffsetDateTime};
 
@@ -91,14 +91,13 @@ impl DynamoStore {
 
 #[async_trait]
 impl DispatchLog for DynamoStore {
-    #[tracing::instrument(skip_all, fields(tenant = %tenant), err)]
-    async fn claim(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-    ) -> Result<DispatchClaim, StoreError> {
+    #[tracing::instrument(skip_all, fields(tenant = %order.tenant), err)]
+    async fn claim(&self, order: OrderKey<'_>, lease: Lease) -> Result<DispatchClaim, StoreError> {
+        let OrderKey { tenant, order_id } = order;
+        let Lease {
+            now,
+            until: lease_until,
+        } = lease;
         // Two rounds: a lease can end (or a release land) between the failed update and the
         // read.
         for _ in 0..2 {
@@ -125,14 +124,13 @@ impl DispatchLog for DynamoStore {
         Ok(DispatchClaim::InProgress { lease_until })
     }
 
-    #[tracing::instrument(skip_all, fields(tenant = %tenant), err)]
-    async fn complete(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        downstream_id: Option<&str>,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    #[tracing::instrument(skip_all, fields(tenant = %order.tenant), err)]
+    async fn complete(&self, order: OrderKey<'_>, done: Dispatched<'_>) -> Result<(), StoreError> {
+        let OrderKey { tenant, order_id } = order;
+        let Dispatched {
+            downstream_id,
+            at: now,
+        } = done;
         let mut text = String::from(
             "SET #status = :dispatched, #lease = :zero, #at = :at, #ttl = :ttl, \
              #attempts = if_not_exists(#attempts, :one)",
@@ -167,13 +165,9 @@ impl DispatchLog for DynamoStore {
         Ok(())
     }
 
-    #[tracing::instrument(skip_all, fields(tenant = %tenant), err)]
-    async fn release(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        attempt: u32,
-    ) -> Result<(), StoreError> {
+    #[tracing::instrument(skip_all, fields(tenant = %order.tenant), err)]
+    async fn release(&self, order: OrderKey<'_>, attempt: u32) -> Result<(), StoreError> {
+        let OrderKey { tenant, order_id } = order;
         let update = Expr::new("SET #lease = :zero")
             .name("#lease", LEASE_UNTIL)
             .name("#status", STATUS)

@@ -11,7 +11,8 @@ use async_trait::async_trait;
 use q2c_service::context::TenantId;
 use q2c_service::inventory::StoredProduct;
 use q2c_service::orders::{
-    Dispatch, DispatchDecision, DispatchUpdate, OrderStore, StoredOrder, dispatch_failed_event,
+    Dispatch, DispatchDecision, DispatchUpdate, OrderKey, OrderStore, StateChange, StoredOrder,
+    dispatch_failed_event,
 };
 use q2c_service::ports::{Listing, OutboxEvent, Page, StoreError, write_limits};
 use time::OffsetDateTime;
@@ -157,13 +158,13 @@ impl OrderStore for DynamoStore {
         Ok(self.offset_page(&spec, page, decode).await?)
     }
 
-    #[tracing::instrument(skip_all, fields(tenant = %tenant, order_id, status = update.status.as_str()), err)]
+    #[tracing::instrument(skip_all, fields(tenant = %order.tenant, order_id = order.order_id, status = update.status.as_str()), err)]
     async fn record_dispatch(
         &self,
-        tenant: &TenantId,
-        order_id: &str,
+        order: OrderKey<'_>,
         update: DispatchUpdate,
     ) -> Result<(), StoreError> {
+        let OrderKey { tenant, order_id } = order;
         // Optimistic concurrency, not a transient-error retry (so no retry crate): each round
         // re-reads the order and re-applies the update to what it finds, immediately.
         let mut attempt = 0;
@@ -197,15 +198,18 @@ impl OrderStore for DynamoStore {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(tenant = %tenant, order_id = order.id(), expected_version), err)]
+    #[tracing::instrument(skip_all, fields(tenant = %tenant, order_id = change.order.id(), expected_version = change.expected_version), err)]
     async fn record_state_change(
         &self,
         tenant: &TenantId,
-        order: &StoredOrder,
-        expected_version: u64,
-        products: &[StoredProduct],
-        events: &[OutboxEvent],
+        change: StateChange<'_>,
     ) -> Result<(), StoreError> {
+        let StateChange {
+            order,
+            expected_version,
+            products,
+            events,
+        } = change;
         // The dispatch record is the dispatch engine's: keep what is stored. The version
         // condition makes this read safe.
         let Some(current) = self.order_item(tenant, order.id(), true).await? else {

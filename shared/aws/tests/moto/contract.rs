@@ -112,7 +112,7 @@ on_fresh_table!(
 async fn dispatch_log_request_counts() {
     q2c_testkit::require_moto!();
     use q2c_aws::metrics::Operation;
-    use q2c_service::dispatch::DispatchLog;
+    use q2c_service::dispatch::{DispatchLog, Dispatched, Lease, OrderKey};
 
     let store = fresh().await;
     let tenant = q2c_service::TenantId::parse("dl-requests").unwrap();
@@ -122,7 +122,10 @@ async fn dispatch_log_request_counts() {
         store.requests().snapshot().since(before).of(op)
     };
     let before = store.requests().snapshot();
-    store.claim(&tenant, "o-1", now, lease).await.unwrap();
+    store
+        .claim(OrderKey::new(&tenant, "o-1"), Lease { now, until: lease })
+        .await
+        .unwrap();
     assert_eq!(
         store.requests().snapshot().since(&before).total(),
         1,
@@ -130,7 +133,10 @@ async fn dispatch_log_request_counts() {
     );
     assert_eq!(count(&before, Operation::UpdateItem), 1);
     let before = store.requests().snapshot();
-    store.claim(&tenant, "o-1", now, lease).await.unwrap();
+    store
+        .claim(OrderKey::new(&tenant, "o-1"), Lease { now, until: lease })
+        .await
+        .unwrap();
     assert_eq!(count(&before, Operation::UpdateItem), 1, "refused claim");
     assert_eq!(
         count(&before, Operation::GetItem),
@@ -139,10 +145,19 @@ async fn dispatch_log_request_counts() {
     );
     let before = store.requests().snapshot();
     store
-        .complete(&tenant, "o-1", Some("D"), now)
+        .complete(
+            OrderKey::new(&tenant, "o-1"),
+            Dispatched {
+                downstream_id: Some("D"),
+                at: now,
+            },
+        )
         .await
         .unwrap();
-    store.release(&tenant, "o-1", 1).await.unwrap();
+    store
+        .release(OrderKey::new(&tenant, "o-1"), 1)
+        .await
+        .unwrap();
     assert_eq!(
         store.requests().snapshot().since(&before).total(),
         2,

@@ -4,7 +4,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use q2c_aws::{DynamoStore, Operation, RequestSnapshot};
 use q2c_service::fanout::{IndexKey, OpenQuoteIndex};
-use q2c_service::orders::{Dispatch, DispatchStatus, OrderStore};
+use q2c_service::orders::{Dispatch, DispatchStatus, OrderKey, OrderStore};
 use q2c_service::ports::{Destination, Page, QuoteStore};
 
 use crate::common::{accepted, event, insert_accepted, quote, raw_item, setup};
@@ -88,7 +88,7 @@ async fn order_reads_and_dispatch_outcomes_cost_what_the_docs_say() {
         downstream_id: None,
     };
     store
-        .record_dispatch(&acme, "o-1", failed)
+        .record_dispatch(OrderKey::new(&acme, "o-1"), failed)
         .await
         .expect("record");
     assert_eq!(gets_and_transactions(&store, &before), (2, 1, 1));

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use q2c_aws::Operation;
 use q2c_model::tmf::{EntityRef, Product, ProductOrderState, ProductStatus};
 use q2c_service::inventory::{ProductFilter, ProductStore, StoredProduct};
-use q2c_service::orders::OrderStore;
+use q2c_service::orders::{OrderStore, StateChange};
 use q2c_service::ports::Page;
 use time::macros::datetime;
 
@@ -51,7 +51,15 @@ async fn products_are_listed_per_account_and_party_in_two_queries_each() {
         product("p-2", None, None),
     ];
     store
-        .record_state_change(&acme, &completed, 1, &products, &[])
+        .record_state_change(
+            &acme,
+            StateChange {
+                order: &completed,
+                expected_version: 1,
+                products: &products,
+                events: &[],
+            },
+        )
         .await
         .expect("completion");
 

@@ -13,7 +13,6 @@ use time::macros::datetime;
 
 use super::*;
 use crate::clock::Clock;
-use crate::context::TenantId;
 use crate::messaging::ParsedMessage;
 use crate::store::StoreError;
 pub use crate::testing::MemorySink;
@@ -115,16 +114,10 @@ pub struct MemoryLog(pub Mutex<BTreeMap<(String, String), LogRecord>>);
 
 #[async_trait]
 impl DispatchLog for MemoryLog {
-    async fn claim(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-    ) -> Result<DispatchClaim, StoreError> {
+    async fn claim(&self, order: OrderKey<'_>, lease: Lease) -> Result<DispatchClaim, StoreError> {
         let mut records = self.0.lock().unwrap();
         let record = records
-            .entry((tenant.to_string(), order_id.to_owned()))
+            .entry((order.tenant.to_string(), order.order_id.to_owned()))
             .or_insert(LogRecord {
                 attempts: 0,
                 dispatched: false,
@@ -137,40 +130,30 @@ impl DispatchLog for MemoryLog {
                 attempts: record.attempts,
             });
         }
-        if record.lease_until > now {
+        if record.lease_until > lease.now {
             return Ok(DispatchClaim::InProgress {
                 lease_until: record.lease_until,
             });
         }
         record.attempts += 1;
-        record.lease_until = lease_until;
+        record.lease_until = lease.until;
         Ok(DispatchClaim::Claimed {
             attempt: record.attempts,
         })
     }
-    async fn complete(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        downstream_id: Option<&str>,
-        _now: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    async fn complete(&self, order: OrderKey<'_>, done: Dispatched<'_>) -> Result<(), StoreError> {
         let mut records = self.0.lock().unwrap();
         let record = records
-            .get_mut(&(tenant.to_string(), order_id.to_owned()))
+            .get_mut(&(order.tenant.to_string(), order.order_id.to_owned()))
             .expect("completed a claimed order");
         record.dispatched = true;
-        record.downstream_id = downstream_id.map(str::to_owned);
+        record.downstream_id = done.downstream_id.map(str::to_owned);
         Ok(())
     }
-    async fn release(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        attempt: u32,
-    ) -> Result<(), StoreError> {
+    async fn release(&self, order: OrderKey<'_>, attempt: u32) -> Result<(), StoreError> {
         let mut records = self.0.lock().unwrap();
-        if let Some(record) = records.get_mut(&(tenant.to_string(), order_id.to_owned()))
+        let key = (order.tenant.to_string(), order.order_id.to_owned());
+        if let Some(record) = records.get_mut(&key)
             && !record.dispatched
             && record.attempts == attempt
         {

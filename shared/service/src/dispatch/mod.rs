@@ -22,8 +22,8 @@ pub use breaker::{
 };
 pub use classify::{AUTH_REFUSALS_BEFORE_PERMANENT, Classification, classify, classify_answer};
 pub use ports::{
-    DispatchClaim, DispatchLog, DispatchStatus, DispatchStatusSink, DispatchUpdate, Downstream,
-    DownstreamAnswer, OrderStatusSink, Sleeper,
+    DispatchClaim, DispatchLog, DispatchStatus, DispatchStatusSink, DispatchUpdate, Dispatched,
+    Downstream, DownstreamAnswer, Lease, OrderKey, OrderStatusSink, Sleeper,
 };
 pub use retry::{JitterSource, RandomJitter, RetrySchedule};
 pub use usecase::{DispatchOutcome, OrderDispatch, idempotency_key};

@@ -7,7 +7,6 @@ use async_trait::async_trait;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::context::TenantId;
 use crate::store::StoreError;
 
 pub use crate::clock::Sleeper;
@@ -72,43 +71,44 @@ pub enum DispatchClaim {
 /// Our record of dispatches, per tenant and order: a claim is a conditional write, so two
 /// copies of a message cannot call the downstream for one order at the same time.
 ///
+/// A claim's lease: taken at `now`, held until `until` (then another copy may claim).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease {
+    /// When the claim is made.
+    pub now: OffsetDateTime,
+    /// When it ends unless completed or released first.
+    pub until: OffsetDateTime,
+}
+
+/// A finished dispatch: the downstream's id of the order, if it gave one, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dispatched<'a> {
+    /// The id the order management system gave the order.
+    pub downstream_id: Option<&'a str>,
+    /// When the dispatch was confirmed.
+    pub at: OffsetDateTime,
+}
+
 /// An adapter guarantees that `claim` is one conditional write (of concurrent claims at
 /// most one is granted), that `complete` is final and idempotent, and that `release` only
 /// ends the claim numbered `attempt` (checked by `q2c-contract`'s dispatch log suite).
 #[async_trait]
 pub trait DispatchLog: Send + Sync {
-    /// Claims the order until `lease_until`: granted when there is no record, or the record
-    /// is not dispatched and its lease ended at or before `now` (released or abandoned).
-    async fn claim(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        now: OffsetDateTime,
-        lease_until: OffsetDateTime,
-    ) -> Result<DispatchClaim, StoreError>;
+    /// Claims the order for the `lease`: granted when there is no record, or the record is
+    /// not dispatched and its lease ended at or before `lease.now` (released or abandoned).
+    async fn claim(&self, order: OrderKey<'_>, lease: Lease) -> Result<DispatchClaim, StoreError>;
 
     /// Marks the order dispatched (final; idempotent).
-    async fn complete(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        downstream_id: Option<&str>,
-        now: OffsetDateTime,
-    ) -> Result<(), StoreError>;
+    async fn complete(&self, order: OrderKey<'_>, done: Dispatched<'_>) -> Result<(), StoreError>;
 
     /// Ends claim `attempt` without a dispatch so that the next copy can claim at once;
     /// does nothing when the record is dispatched or another claim took over.
-    async fn release(
-        &self,
-        tenant: &TenantId,
-        order_id: &str,
-        attempt: u32,
-    ) -> Result<(), StoreError>;
+    async fn release(&self, order: OrderKey<'_>, attempt: u32) -> Result<(), StoreError>;
 }
 
 /// The dispatch status recorded on the order, and a change of it: the order store's own
 /// types (one definition, `crate::orders`).
-pub use crate::orders::{Dispatch as DispatchUpdate, DispatchStatus};
+pub use crate::orders::{Dispatch as DispatchUpdate, DispatchStatus, OrderKey};
 
 /// Where the dispatch status of an order is recorded (the order store implements it).
 /// Calls are idempotent: the same update may be recorded more than once.
@@ -117,8 +117,7 @@ pub trait DispatchStatusSink: Send + Sync {
     /// Records the order's dispatch status.
     async fn record_dispatch(
         &self,
-        tenant: &TenantId,
-        order_id: &str,
+        order: OrderKey<'_>,
         update: DispatchUpdate,
     ) -> Result<(), StoreError>;
 }
@@ -133,10 +132,9 @@ pub struct OrderStatusSink(pub std::sync::Arc<dyn crate::orders::OrderStore>);
 impl DispatchStatusSink for OrderStatusSink {
     async fn record_dispatch(
         &self,
-        tenant: &TenantId,
-        order_id: &str,
+        order: OrderKey<'_>,
         update: DispatchUpdate,
     ) -> Result<(), StoreError> {
-        self.0.record_dispatch(tenant, order_id, update).await
+        self.0.record_dispatch(order, update).await
     }
 }

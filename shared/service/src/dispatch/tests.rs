@@ -444,7 +444,13 @@ async fn a_second_copy_in_flight_does_not_call() {
     let now = h.clock.now();
     let claim = h
         .log
-        .claim(&tenant, "o-8", now, now + Duration::from_secs(40))
+        .claim(
+            OrderKey::new(&tenant, "o-8"),
+            Lease {
+                now,
+                until: now + Duration::from_secs(40),
+            },
+        )
         .await
         .unwrap();
     assert_eq!(claim, DispatchClaim::Claimed { attempt: 1 });
@@ -500,25 +506,13 @@ struct BrokenLog;
 
 #[async_trait]
 impl DispatchLog for BrokenLog {
-    async fn claim(
-        &self,
-        _: &TenantId,
-        _: &str,
-        _: OffsetDateTime,
-        _: OffsetDateTime,
-    ) -> Result<DispatchClaim, StoreError> {
+    async fn claim(&self, _: OrderKey<'_>, _: Lease) -> Result<DispatchClaim, StoreError> {
         Err(StoreError::Backend("table unavailable".into()))
     }
-    async fn complete(
-        &self,
-        _: &TenantId,
-        _: &str,
-        _: Option<&str>,
-        _: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    async fn complete(&self, _: OrderKey<'_>, _: Dispatched<'_>) -> Result<(), StoreError> {
         Err(StoreError::Backend("table unavailable".into()))
     }
-    async fn release(&self, _: &TenantId, _: &str, _: u32) -> Result<(), StoreError> {
+    async fn release(&self, _: OrderKey<'_>, _: u32) -> Result<(), StoreError> {
         Err(StoreError::Backend("table unavailable".into()))
     }
 }

@@ -13,8 +13,8 @@ use tracing::Instrument;
 use super::breaker::{CircuitBreaker, Permit, duration_between};
 use super::classify::{Classification, classify_answer};
 use super::ports::{
-    DispatchClaim, DispatchLog, DispatchStatus, DispatchStatusSink, DispatchUpdate, Downstream,
-    Sleeper,
+    DispatchClaim, DispatchLog, DispatchStatus, DispatchStatusSink, DispatchUpdate, Dispatched,
+    Downstream, Lease, OrderKey, Sleeper,
 };
 use super::retry::RetrySchedule;
 use crate::clock::Clock;
@@ -191,8 +191,12 @@ impl OrderDispatch {
             });
         }
         // The lease covers this whole invocation; a copy delivered meanwhile waits it out.
-        let lease_until = deadline + call_timeout;
-        let attempt = match self.log.claim(tenant, &order_id, now, lease_until).await? {
+        let lease = Lease {
+            now,
+            until: deadline + call_timeout,
+        };
+        let key = OrderKey::new(tenant, &order_id);
+        let attempt = match self.log.claim(key, lease).await? {
             DispatchClaim::Claimed { attempt } => attempt,
             DispatchClaim::AlreadyDispatched {
                 downstream_id,
@@ -200,8 +204,7 @@ impl OrderDispatch {
             } => {
                 // The status may not have been recorded if we died right after `complete`.
                 self.record(
-                    tenant,
-                    &order_id,
+                    key,
                     DispatchStatus::Dispatched,
                     attempts,
                     None,
@@ -218,23 +221,19 @@ impl OrderDispatch {
             }
         };
         let body = downstream_body(order, &order_id);
-        let key = idempotency_key(tenant, &order_id);
+        let idempotency_key = idempotency_key(tenant, &order_id);
         match self
-            .call_with_retries(&body, &key, &order_id, deliveries, deadline)
+            .call_with_retries(&body, &idempotency_key, &order_id, deliveries, deadline)
             .await
         {
             Ok((downstream_id, calls)) => {
-                self.log
-                    .complete(
-                        tenant,
-                        &order_id,
-                        downstream_id.as_deref(),
-                        self.clock.now(),
-                    )
-                    .await?;
+                let done = Dispatched {
+                    downstream_id: downstream_id.as_deref(),
+                    at: self.clock.now(),
+                };
+                self.log.complete(key, done).await?;
                 self.record(
-                    tenant,
-                    &order_id,
+                    key,
                     DispatchStatus::Dispatched,
                     attempt,
                     None,
@@ -250,10 +249,9 @@ impl OrderDispatch {
             Err(Stop::Refused { reason }) => {
                 // Released, not failed: if the order is fixed downstream and the DLQ message
                 // redriven, it is dispatched then.
-                self.log.release(tenant, &order_id, attempt).await?;
+                self.log.release(key, attempt).await?;
                 self.record(
-                    tenant,
-                    &order_id,
+                    key,
                     DispatchStatus::Failed,
                     attempt,
                     Some(reason.clone()),
@@ -264,10 +262,9 @@ impl OrderDispatch {
                 Ok(DispatchOutcome::Rejected { reason })
             }
             Err(Stop::Retry { after, reason }) => {
-                self.log.release(tenant, &order_id, attempt).await?;
+                self.log.release(key, attempt).await?;
                 self.record(
-                    tenant,
-                    &order_id,
+                    key,
                     DispatchStatus::Pending,
                     attempt,
                     Some(reason.clone()),
@@ -352,8 +349,7 @@ impl OrderDispatch {
 
     async fn record(
         &self,
-        tenant: &TenantId,
-        order_id: &str,
+        order: OrderKey<'_>,
         status: DispatchStatus,
         attempts: u32,
         last_error: Option<String>,
@@ -365,7 +361,7 @@ impl OrderDispatch {
             last_error,
             downstream_id,
         };
-        self.status.record_dispatch(tenant, order_id, update).await
+        self.status.record_dispatch(order, update).await
     }
 }
 

@@ -153,6 +153,38 @@ impl StoredOrder {
     }
 }
 
+/// One tenant's product order: the key of the order's records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderKey<'a> {
+    /// The order's tenant.
+    pub tenant: &'a TenantId,
+    /// The order id.
+    pub order_id: &'a str,
+}
+
+impl<'a> OrderKey<'a> {
+    /// The order `order_id` of `tenant`.
+    #[must_use]
+    pub fn new(tenant: &'a TenantId, order_id: &'a str) -> Self {
+        OrderKey { tenant, order_id }
+    }
+}
+
+/// A conditional state change of an order, written all at once: the order as it now is
+/// (`order.version` the new version), replacing the stored `expected_version`, with the
+/// inventory `products` it creates and the `events` announcing both.
+#[derive(Debug, Clone, Copy)]
+pub struct StateChange<'a> {
+    /// The order as order management reported it.
+    pub order: &'a StoredOrder,
+    /// The stored version it replaces.
+    pub expected_version: u64,
+    /// The inventory products its completion creates (new, version 1).
+    pub products: &'a [StoredProduct],
+    /// The outbox events announcing the change.
+    pub events: &'a [OutboxEvent],
+}
+
 /// Product orders, partitioned by tenant. Orders are created with their quote's acceptance
 /// ([`crate::quotes::QuoteStore::accept`]); every later change is versioned.
 ///
@@ -178,15 +210,12 @@ pub trait OrderStore: Send + Sync {
     /// concurrently and the retry lost again).
     async fn record_dispatch(
         &self,
-        tenant: &TenantId,
-        order_id: &str,
+        order: OrderKey<'_>,
         update: DispatchUpdate,
     ) -> Result<(), StoreError>;
 
-    /// Replaces the order (its state as order management reported it) if its stored
-    /// version is `expected_version`, with the inventory `products` its completion creates
-    /// (new, version 1) and the events announcing it all, in one write; `order.version` is
-    /// the new version. The dispatch record is kept as stored.
+    /// Writes the [`StateChange`] of one of the tenant's orders in one write, if the stored
+    /// version is its `expected_version`. The dispatch record is kept as stored.
     ///
     /// # Errors
     /// [`StoreError::VersionConflict`] when the stored version differs (or the order is
@@ -195,10 +224,7 @@ pub trait OrderStore: Send + Sync {
     async fn record_state_change(
         &self,
         tenant: &TenantId,
-        order: &StoredOrder,
-        expected_version: u64,
-        products: &[StoredProduct],
-        events: &[OutboxEvent],
+        change: StateChange<'_>,
     ) -> Result<(), StoreError>;
 }
 

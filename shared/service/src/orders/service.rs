@@ -13,7 +13,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::events::{OrderEventType, order_created_event, order_event};
-use super::{Dispatch, OrderStore, PRODUCT_ORDER_HREF_BASE, StoredOrder};
+use super::{Dispatch, OrderStore, PRODUCT_ORDER_HREF_BASE, StateChange, StoredOrder};
 use crate::clock::Clock;
 use crate::context::RequestContext;
 use crate::error::ServiceError;
@@ -167,7 +167,15 @@ impl OrderService {
             match self
                 .ports
                 .orders
-                .record_state_change(&ctx.tenant, &next, stored.version, &products, &events)
+                .record_state_change(
+                    &ctx.tenant,
+                    StateChange {
+                        order: &next,
+                        expected_version: stored.version,
+                        products: &products,
+                        events: &events,
+                    },
+                )
                 .await
             {
                 Ok(()) => {

@@ -263,11 +263,17 @@ async fn a_failed_dispatch_is_announced_once_to_the_ordering_hub() {
     let orders = fixture.ports.orders.clone();
 
     orders
-        .record_dispatch(&tenant, order.id(), dispatch(DispatchStatus::Failed, 5))
+        .record_dispatch(
+            OrderKey::new(&tenant, order.id()),
+            dispatch(DispatchStatus::Failed, 5),
+        )
         .await
         .expect("recorded");
     orders
-        .record_dispatch(&tenant, order.id(), dispatch(DispatchStatus::Failed, 6))
+        .record_dispatch(
+            OrderKey::new(&tenant, order.id()),
+            dispatch(DispatchStatus::Failed, 6),
+        )
         .await
         .expect("recorded");
     let failed = events_of_type(&fixture, "ProductOrderStateChangeEvent");
