@@ -4,7 +4,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode, get_current_timestamp};
 use q2c_service::Scope;
-use q2c_tests::{CATALOG, QUOTES, TestApp, assert_tmf_error, quote_body, spawn_app};
+use q2c_tests::{
+    CATALOG, QUOTES, TestApp, assert_not_found, assert_tmf_error, hub_path, quote_body, spawn_app,
+};
 use serde_json::{Value, json};
 
 fn claims(overrides: Value) -> Value {
@@ -34,6 +36,12 @@ async fn assert_rejected(app: &TestApp, token: &str, what: &str) {
     assert_tmf_error(response, 401, "UNAUTHORIZED").await;
 }
 
+/// A token with the test claims changed by `overrides`, signed with the app's secret, is
+/// refused.
+async fn assert_claims_rejected(app: &TestApp, overrides: Value, what: &str) {
+    assert_rejected(app, &signed(&app.secret, &claims(overrides)), what).await;
+}
+
 #[tokio::test]
 async fn a_correctly_signed_token_is_accepted() {
     let app = spawn_app().await;
@@ -59,44 +67,21 @@ async fn a_forged_signature_is_rejected() {
 async fn an_expired_token_is_rejected() {
     let app = spawn_app().await;
     let past = get_current_timestamp() - 3600;
-    assert_rejected(
-        &app,
-        &signed(&app.secret, &claims(json!({"exp": past, "iat": past - 60}))),
-        "expired",
-    )
-    .await;
+    assert_claims_rejected(&app, json!({"exp": past, "iat": past - 60}), "expired").await;
 }
 
 #[tokio::test]
 async fn a_token_not_yet_valid_is_rejected() {
     let app = spawn_app().await;
     let later = get_current_timestamp() + 3600;
-    assert_rejected(
-        &app,
-        &signed(
-            &app.secret,
-            &claims(json!({"nbf": later, "exp": later + 600})),
-        ),
-        "nbf",
-    )
-    .await;
+    assert_claims_rejected(&app, json!({"nbf": later, "exp": later + 600}), "nbf").await;
 }
 
 #[tokio::test]
 async fn wrong_issuer_or_audience_is_rejected() {
     let app = spawn_app().await;
-    assert_rejected(
-        &app,
-        &signed(&app.secret, &claims(json!({"iss": "evil"}))),
-        "issuer",
-    )
-    .await;
-    assert_rejected(
-        &app,
-        &signed(&app.secret, &claims(json!({"aud": "other-api"}))),
-        "audience",
-    )
-    .await;
+    assert_claims_rejected(&app, json!({"iss": "evil"}), "issuer").await;
+    assert_claims_rejected(&app, json!({"aud": "other-api"}), "audience").await;
 }
 
 #[tokio::test]
@@ -110,12 +95,7 @@ async fn an_unsigned_alg_none_token_is_rejected() {
 #[tokio::test]
 async fn a_token_without_a_valid_tenant_is_rejected() {
     let app = spawn_app().await;
-    assert_rejected(
-        &app,
-        &signed(&app.secret, &claims(json!({"tenant": "a b/c"}))),
-        "bad tenant",
-    )
-    .await;
+    assert_claims_rejected(&app, json!({"tenant": "a b/c"}), "bad tenant").await;
     let mut no_tenant = claims(json!({}));
     no_tenant.as_object_mut().expect("object").remove("tenant");
     assert_rejected(&app, &signed(&app.secret, &no_tenant), "no tenant").await;
@@ -134,15 +114,13 @@ async fn one_tenant_never_sees_or_changes_another_tenants_quotes() {
     assert_eq!(list.headers()["x-total-count"], "0");
     assert_eq!(list.json::<Value>().await.expect("json"), json!([]));
     app.get_error(&path, &globex, 404, "NOT_FOUND").await;
-    assert_tmf_error(
+    assert_not_found(
         app.patch_quote(&globex, id, &json!({"state": "cancelled"}), None)
             .await,
-        404,
-        "NOT_FOUND",
     )
     .await;
     let delete = app.delete(&path, &globex).await;
-    assert_tmf_error(delete, 404, "NOT_FOUND").await;
+    assert_not_found(delete).await;
 
     let still: Value = app.get_json(&path, &acme).await;
     assert_eq!(still, quote);
@@ -154,17 +132,12 @@ async fn hubs_are_per_tenant() {
     let acme = app.admin("acme");
     let globex = app.admin("globex");
     let created = app
-        .post_json(
-            &format!("{QUOTES}/hub"),
-            &acme,
-            &json!({"callback": "http://127.0.0.1:9/listener"}),
-        )
+        .subscribe(&acme, &json!({"callback": "http://127.0.0.1:9/listener"}))
         .await;
     assert_eq!(created.status(), 201);
-    let hub: Value = created.json().await.expect("json");
-    let path = format!("{QUOTES}/hub/{}", hub["id"].as_str().expect("id"));
+    let path = hub_path(&created.json().await.expect("json"));
     let foreign = app.delete(&path, &globex).await;
-    assert_tmf_error(foreign, 404, "NOT_FOUND").await;
+    assert_not_found(foreign).await;
     let own = app.delete(&path, &acme).await;
     assert_eq!(own.status(), 204);
 }

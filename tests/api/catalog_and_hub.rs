@@ -1,6 +1,8 @@
 //! The read-only catalog, the hub, health and the OpenAPI document.
 
-use q2c_tests::{CATALOG, QUOTES, assert_tmf_error, numeric_header, spawn_app, spawn_as_admin};
+use q2c_tests::{
+    CATALOG, QUOTES, assert_not_found, hub_path, numeric_header, spawn_app, spawn_as_admin,
+};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -32,11 +34,9 @@ async fn the_sample_catalog_is_served_with_paging() {
         )
         .await;
     assert_eq!(prices.status(), 200);
-    app.get_error(
-        &format!("{CATALOG}/productOffering/nope"),
-        &token,
-        404,
-        "NOT_FOUND",
+    assert_not_found(
+        app.get(&format!("{CATALOG}/productOffering/nope"), &token)
+            .await,
     )
     .await;
 }
@@ -46,24 +46,18 @@ async fn a_hub_subscription_is_created_and_removed() {
     let (app, token) = spawn_as_admin().await;
     let subscription = json!({"callback": "http://127.0.0.1:9/listener",
                               "query": "eventType=QuoteStateChangeEvent"});
-    let response = app
-        .post_json(&format!("{QUOTES}/hub"), &token, &subscription)
-        .await;
+    let response = app.subscribe(&token, &subscription).await;
     assert_eq!(response.status(), 201);
     assert!(response.headers().contains_key("location"));
     let hub: Value = response.json().await.expect("json");
     assert_eq!(hub["callback"], "http://127.0.0.1:9/listener");
-    let path = format!("{QUOTES}/hub/{}", hub["id"].as_str().expect("id"));
+    let path = hub_path(&hub);
     assert_eq!(app.delete(&path, &token).await.status(), 204);
     let again = app.delete(&path, &token).await;
-    assert_tmf_error(again, 404, "NOT_FOUND").await;
+    assert_not_found(again).await;
 
     let missing_callback = app
-        .post_json(
-            &format!("{QUOTES}/hub"),
-            &token,
-            &json!({"query": "eventType=QuoteStateChangeEvent"}),
-        )
+        .subscribe(&token, &json!({"query": "eventType=QuoteStateChangeEvent"}))
         .await;
     assert_eq!(missing_callback.status(), 400);
 }

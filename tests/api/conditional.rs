@@ -24,16 +24,39 @@ async fn read(app: &TestApp, token: &str, base: &str, id: &str) -> (Value, Strin
     (response.json().await.expect("json"), etag)
 }
 
+/// [`CONCURRENT`] merge patches of quote `id` at once, patch `i` adding `x-field-<i>`, all
+/// with this `If-Match`.
+async fn concurrent_merge_patches(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    if_match: Option<&str>,
+) -> Vec<reqwest::Response> {
+    let patches = (0..CONCURRENT).map(|i| {
+        let patch = json!({format!("x-field-{i}"): i});
+        async move { app.patch_quote(token, id, &patch, if_match).await }
+    });
+    futures::future::join_all(patches).await
+}
+
+/// `DELETE` of quote `id` with this `If-Match`.
+async fn delete_if_match(app: &TestApp, token: &str, id: &str, etag: &str) -> reqwest::Response {
+    app.request(Method::DELETE, &format!("{QUOTES}/quote/{id}"), token)
+        .header("If-Match", etag)
+        .send()
+        .await
+        .expect("DELETE")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_unconditional_merge_patches_of_one_quote_all_land() {
     let (app, token) = spawn_as_admin().await;
     let id = new_quote(&app, &token).await;
-    let patches = (0..CONCURRENT).map(|i| {
-        let patch = json!({format!("x-field-{i}"): i});
-        let (app, token, id) = (&app, &token, &id);
-        async move { app.patch_quote(token, id, &patch, None).await.status() }
-    });
-    let statuses = futures::future::join_all(patches).await;
+    let statuses: Vec<_> = concurrent_merge_patches(&app, &token, &id, None)
+        .await
+        .iter()
+        .map(reqwest::Response::status)
+        .collect();
     assert!(
         statuses.iter().all(|s| *s == 200),
         "every unconditional PATCH lands: {statuses:?}"
@@ -78,12 +101,7 @@ async fn concurrent_unconditional_json_patches_of_one_quote_all_land() {
 async fn one_if_match_shared_by_concurrent_patches_lets_exactly_one_through() {
     let (app, token) = spawn_as_admin().await;
     let id = new_quote(&app, &token).await;
-    let patches = (0..CONCURRENT).map(|i| {
-        let patch = json!({format!("x-field-{i}"): i});
-        let (app, token, id) = (&app, &token, &id);
-        async move { app.patch_quote(token, id, &patch, Some("\"1\"")).await }
-    });
-    let responses = futures::future::join_all(patches).await;
+    let responses = concurrent_merge_patches(&app, &token, &id, Some("\"1\"")).await;
     let mut refused = Vec::new();
     let mut winners = 0;
     for response in responses {
@@ -148,18 +166,8 @@ async fn if_match_compares_strongly_and_malformed_values_are_400() {
         .patch_quote(&token, &id, &patch, Some("\"7\", \"1\""))
         .await;
     assert_eq!(listed.status(), 200);
-    let stale_delete = app
-        .request(Method::DELETE, &format!("{QUOTES}/quote/{id}"), &token)
-        .header("If-Match", "\"stale-0\"")
-        .send()
-        .await
-        .expect("DELETE");
+    let stale_delete = delete_if_match(&app, &token, &id, "\"stale-0\"").await;
     assert_tmf_error(stale_delete, 412, "VERSION_MISMATCH").await;
-    let delete = app
-        .request(Method::DELETE, &format!("{QUOTES}/quote/{id}"), &token)
-        .header("If-Match", "\"2\"")
-        .send()
-        .await
-        .expect("DELETE");
+    let delete = delete_if_match(&app, &token, &id, "\"2\"").await;
     assert_eq!(delete.status(), 204);
 }

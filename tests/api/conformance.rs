@@ -8,7 +8,8 @@ use std::time::Duration;
 use q2c_service::messaging::{QueueClient, Receive, ReceivedMessage};
 use q2c_tests::conformance::assert_event;
 use q2c_tests::{
-    QUOTES, QUOTES_V5, TestApp, assert_message_contains, assert_tmf_error, spawn_as_admin,
+    QUOTES, QUOTES_V5, TestApp, assert_message_contains, assert_not_found, assert_tmf_error,
+    spawn_as_admin,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -103,7 +104,7 @@ async fn point_1_v5_error_bodies_carry_their_type_and_v4_bodies_stay_as_they_wer
     let (app, token) = spawn_as_admin().await;
     for (base, v5) in VERSIONS {
         let missing = app.get(&format!("{base}/quote/nope"), &token).await;
-        let error = assert_tmf_error(missing, 404, "NOT_FOUND").await;
+        let error = assert_not_found(missing).await;
         if v5 {
             assert_eq!(error["@type"], "Error", "{error}");
         } else {
@@ -408,12 +409,8 @@ async fn point_11_no_body_and_no_content_type_is_a_400_not_a_415() {
         assert_tmf_error(empty_patch, 400, "MALFORMED_JSON").await;
         // A body of another type stays 415.
         let text = app
-            .request(Method::POST, &format!("{base}/quote"), &token)
-            .header("Content-Type", "text/plain")
-            .body("{}")
-            .send()
-            .await
-            .expect("POST");
+            .post_body(&format!("{base}/quote"), &token, "text/plain", "{}")
+            .await;
         assert_tmf_error(text, 415, "UNSUPPORTED_MEDIA_TYPE").await;
     }
 }

@@ -2,26 +2,16 @@
 //! (RFC 8594) and a `Link` to the same resource in its successor; other versions and APIs do
 //! not.
 
-use q2c_embedded::local::LocalConfig;
-use q2c_tests::{CATALOG, QUOTES, QUOTES_V5, spawn_app, spawn_with};
+use q2c_tests::{CATALOG, QUOTES, QUOTES_V5, TestApp, spawn_app, spawn_configured};
 use reqwest::Method;
 
-async fn spawn_with_v4_deprecated() -> q2c_tests::TestApp {
-    let data_dir = tempfile::tempdir().expect("temp data dir");
-    let secret = "deprecation-test-secret".to_owned();
-    let config = LocalConfig {
-        consumers: false,
-        deprecated_api_versions: q2c_api::deprecation::parse_deprecations(
-            "v4:2026-12-01:2027-06-30",
-        )
-        .expect("a valid setting"),
-        ..LocalConfig::with_defaults(
-            "127.0.0.1:0".parse().expect("address"),
-            data_dir.path().to_owned(),
-            secret.clone(),
-        )
-    };
-    spawn_with(config, data_dir, secret).await
+async fn spawn_with_v4_deprecated() -> TestApp {
+    spawn_configured(|config| {
+        config.deprecated_api_versions =
+            q2c_api::deprecation::parse_deprecations("v4:2026-12-01:2027-06-30")
+                .expect("a valid setting");
+    })
+    .await
 }
 
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
@@ -29,6 +19,27 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
         .headers()
         .get(name)
         .map(|v| v.to_str().expect("ASCII").to_owned())
+}
+
+/// Asserts the headers of v4 as [`spawn_with_v4_deprecated`] deprecates it, naming
+/// `successor` (a path) as the successor of what `response` answered.
+fn assert_deprecated(app: &TestApp, response: &reqwest::Response, successor: &str) {
+    // 2026-12-01T00:00:00Z and 2027-06-30T00:00:00Z.
+    assert_eq!(
+        header(response, "deprecation").as_deref(),
+        Some("@1796083200")
+    );
+    assert_eq!(
+        header(response, "sunset").as_deref(),
+        Some("Wed, 30 Jun 2027 00:00:00 GMT")
+    );
+    assert_eq!(
+        header(response, "link"),
+        Some(format!(
+            "<{}{successor}>; rel=\"successor-version\"",
+            app.base
+        ))
+    );
 }
 
 #[tokio::test]
@@ -42,34 +53,12 @@ async fn a_deprecated_version_announces_deprecation_sunset_and_successor_on_ever
         .get(&format!("{QUOTES}/quote/{id}?fields=state"), &token)
         .await;
     assert_eq!(read.status(), 200);
-    // 2026-12-01T00:00:00Z and 2027-06-30T00:00:00Z.
-    assert_eq!(header(&read, "deprecation").as_deref(), Some("@1796083200"));
-    assert_eq!(
-        header(&read, "sunset").as_deref(),
-        Some("Wed, 30 Jun 2027 00:00:00 GMT")
-    );
-    assert_eq!(
-        header(&read, "link"),
-        Some(format!(
-            "<{}{QUOTES_V5}/quote/{id}>; rel=\"successor-version\"",
-            app.base
-        ))
-    );
+    assert_deprecated(&app, &read, &format!("{QUOTES_V5}/quote/{id}"));
 
     // Errors too (here: no token).
     let unauthorised = app.get_anonymous(&format!("{QUOTES}/quote")).await;
     assert_eq!(unauthorised.status(), 401);
-    assert_eq!(
-        header(&unauthorised, "deprecation").as_deref(),
-        Some("@1796083200")
-    );
-    assert_eq!(
-        header(&unauthorised, "link"),
-        Some(format!(
-            "<{}{QUOTES_V5}/quote>; rel=\"successor-version\"",
-            app.base
-        ))
-    );
+    assert_deprecated(&app, &unauthorised, &format!("{QUOTES_V5}/quote"));
 
     // Not the successor, not another API.
     let v5 = app.get(&format!("{QUOTES_V5}/quote/{id}"), &token).await;

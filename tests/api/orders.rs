@@ -5,8 +5,8 @@
 
 use q2c_service::Scope;
 use q2c_tests::{
-    QUOTES, TestApp, assert_message_contains, assert_page, assert_tmf_error, spawn_app,
-    spawn_as_admin,
+    QUOTES, TestApp, assert_message_contains, assert_not_found, assert_page, assert_tmf_error,
+    spawn_app, spawn_as_admin,
 };
 use serde_json::{Value, json};
 
@@ -107,12 +107,7 @@ async fn another_tenant_cannot_see_or_change_the_order() {
     .await;
     let listing = app.get(&format!("{ORDERING}/productOrder"), &other).await;
     assert_eq!(listing.headers()["x-total-count"], "0");
-    assert_tmf_error(
-        notify(&app, &other, &notification(order_id, "acknowledged")).await,
-        404,
-        "NOT_FOUND",
-    )
-    .await;
+    assert_not_found(notify(&app, &other, &notification(order_id, "acknowledged")).await).await;
 }
 
 #[tokio::test]
@@ -182,12 +177,8 @@ async fn the_listener_records_valid_states_and_refuses_illegal_ones() {
         "ILLEGAL_ORDER_STATE_TRANSITION",
     )
     .await;
-    assert_tmf_error(
-        notify(&app, &token, &notification("no-such-order", "acknowledged")).await,
-        404,
-        "NOT_FOUND",
-    )
-    .await;
+    assert_not_found(notify(&app, &token, &notification("no-such-order", "acknowledged")).await)
+        .await;
     assert_tmf_error(
         notify(&app, &token, &notification(order_id, "shipped")).await,
         400,
@@ -224,7 +215,7 @@ async fn the_ordering_hub_takes_and_removes_subscriptions() {
     let path = format!("{ORDERING}/hub/{}", hub["id"].as_str().expect("id"));
     // The subscription belongs to the ordering hub, not the quote hub.
     let on_quote_hub = format!("{QUOTES}/hub/{}", hub["id"].as_str().expect("id"));
-    assert_tmf_error(app.delete(&on_quote_hub, &token).await, 404, "NOT_FOUND").await;
+    assert_not_found(app.delete(&on_quote_hub, &token).await).await;
     let deleted = app.delete(&path, &token).await;
     assert_eq!(deleted.status(), 204);
 }
@@ -293,24 +284,13 @@ async fn the_order_reaches_the_orders_queue_and_its_state_changes_the_hub_path()
 #[tokio::test]
 async fn unknown_fields_of_a_quote_item_reach_the_product_order_unchanged() {
     let (app, token) = spawn_as_admin().await;
-    let item = json!({
-        "action": "add",
-        "quantity": 1,
-        "@type": "SliceQuoteItem",
-        "x-channelHint": {"partner": "p-7", "score": 0.125},
-        "productOffering": {"id": "mobile-s", "@referredType": "FiveGSliceOffering",
-                            "x-catalogRevision": 42},
-        "product": {
-            "@type": "FiveGSliceProduct",
-            "@schemaLocation": "https://schemas.example/FiveGSliceProduct.json",
-            "sliceProfile": {"isolation": "physical", "areas": ["DE-BE"]},
-            "productCharacteristic": [
-                {"name": "sliceLatencyMs", "valueType": "x-latency",
-                 "value": {"p99": 12.345678901234, "nested": [1, null, true]},
-                 "@type": "LatencyCharacteristic", "x-measuredBy": "probe-3"}
-            ]
-        }
-    });
+    // The service's rich slice item, on an offering of the local catalog, with a float that
+    // only survives an exact round trip.
+    let mut item = q2c_service::testing::rich_item();
+    item["action"] = json!("add");
+    item["quantity"] = json!(1);
+    item["productOffering"]["id"] = json!("mobile-s");
+    item["product"]["productCharacteristic"][0]["value"]["p99"] = json!(12.345678901234);
     let created = app
         .create_quote(&token, &json!({"quoteItem": [item]}))
         .await;

@@ -144,12 +144,9 @@ async fn opening_a_quote_beyond_the_quota_is_422_and_closing_one_frees_a_place()
         ids.push(quote["id"].as_str().expect("id").to_owned());
     }
     counted(&app, "acme", 3).await;
-    let refused = assert_tmf_error(
-        app.create_quote(&token, &quote_body("mobile-s")).await,
-        422,
-        "OPEN_QUOTE_QUOTA_EXCEEDED",
-    )
-    .await;
+    let refused = app
+        .create_quote_error(&token, "mobile-s", 422, "OPEN_QUOTE_QUOTA_EXCEEDED")
+        .await;
     assert_message_contains(&refused, "has 3 open quotes");
     assert_eq!(
         app.created_quote(&app.admin("globex"), "mobile-s").await["state"],

@@ -46,20 +46,10 @@ async fn a_quote_goes_from_creation_to_acceptance() {
     assert_eq!(patched.status(), 200);
     assert_eq!(patched.headers()["etag"], "\"2\"");
 
-    let approved = app
-        .patch_quote(&token, &id, &json!({"state": "approved"}), None)
-        .await;
-    assert_eq!(approved.status(), 200);
-    let approved: Value = approved.json().await.expect("json");
-    assert_eq!(approved["state"], "approved");
+    let approved = app.move_quote(&token, &id, "approved").await;
     assert_eq!(approved["authorization"][0]["approver"][0]["id"], "dev");
 
-    let accepted = app
-        .patch_quote(&token, &id, &json!({"state": "accepted"}), None)
-        .await;
-    assert_eq!(accepted.status(), 200);
-    let accepted: Value = accepted.json().await.expect("json");
-    assert_eq!(accepted["state"], "accepted");
+    app.move_quote(&token, &id, "accepted").await;
 
     let delete = app.delete(&format!("{QUOTES}/quote/{id}"), &token).await;
     assert_tmf_error(delete, 409, "CONFLICT").await;

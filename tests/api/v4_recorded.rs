@@ -38,8 +38,8 @@ struct Exchange {
 }
 
 /// Runs requests and normalises what goes in and out.
-struct Recorder<'a> {
-    app: &'a TestApp,
+struct Recorder {
+    app: TestApp,
     uuids: HashMap<String, usize>,
     exchanges: Vec<Exchange>,
 }
@@ -52,10 +52,11 @@ enum Token {
     None,
 }
 
-impl<'a> Recorder<'a> {
-    fn new(app: &'a TestApp) -> Self {
+impl Recorder {
+    /// Starts a fresh app to record against.
+    async fn start() -> Self {
         Recorder {
-            app,
+            app: spawn_app().await,
             uuids: HashMap::new(),
             exchanges: Vec::new(),
         }
@@ -279,31 +280,33 @@ fn fixtures_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/v4-recorded")
 }
 
-/// Writes the scenario (when recording) or compares it with the recording.
-fn check(scenario: &str, exchanges: &[Exchange]) {
-    let file = fixtures_dir().join(format!("{scenario}.json"));
-    if std::env::var_os("Q2C_RECORD_V4").is_some() {
-        std::fs::create_dir_all(fixtures_dir()).expect("fixtures dir");
-        let text = serde_json::to_string_pretty(exchanges).expect("fixture JSON");
-        std::fs::write(&file, text + "\n").expect("write fixture");
-        return;
-    }
-    let text = std::fs::read_to_string(&file).expect("the recorded fixture");
-    let recorded: Vec<Exchange> = serde_json::from_str(&text).expect("fixture JSON");
-    assert_eq!(
-        recorded.len(),
-        exchanges.len(),
-        "{scenario}: number of exchanges"
-    );
-    for (want, got) in recorded.iter().zip(exchanges) {
-        assert_eq!(want, got, "{scenario}: exchange {}", want.name);
+impl Recorder {
+    /// Writes the scenario (when recording) or compares it with the recording.
+    fn check(&self, scenario: &str) {
+        let exchanges = &self.exchanges;
+        let file = fixtures_dir().join(format!("{scenario}.json"));
+        if std::env::var_os("Q2C_RECORD_V4").is_some() {
+            std::fs::create_dir_all(fixtures_dir()).expect("fixtures dir");
+            let text = serde_json::to_string_pretty(exchanges).expect("fixture JSON");
+            std::fs::write(&file, text + "\n").expect("write fixture");
+            return;
+        }
+        let text = std::fs::read_to_string(&file).expect("the recorded fixture");
+        let recorded: Vec<Exchange> = serde_json::from_str(&text).expect("fixture JSON");
+        assert_eq!(
+            recorded.len(),
+            exchanges.len(),
+            "{scenario}: number of exchanges"
+        );
+        for (want, got) in recorded.iter().zip(exchanges) {
+            assert_eq!(want, got, "{scenario}: exchange {}", want.name);
+        }
     }
 }
 
 #[tokio::test]
 async fn v4_quote_lifecycle_replays_as_recorded() {
-    let app = spawn_app().await;
-    let mut r = Recorder::new(&app);
+    let mut r = Recorder::start().await;
     let q = QUOTES;
     let body = json!({
         "externalId": "crm-opportunity-42",
@@ -371,13 +374,12 @@ async fn v4_quote_lifecycle_replays_as_recorded() {
     )
     .await;
     r.get("get deleted is 404", &third).await;
-    check("lifecycle", &r.exchanges);
+    r.check("lifecycle");
 }
 
 #[tokio::test]
 async fn v4_listing_replays_as_recorded() {
-    let app = spawn_app().await;
-    let mut r = Recorder::new(&app);
+    let mut r = Recorder::start().await;
     let q = QUOTES;
     for (external, offering) in [
         ("crm-1", "fibre-1g"),
@@ -401,13 +403,12 @@ async fn v4_listing_replays_as_recorded() {
     ] {
         r.get(name, &format!("{q}/quote{query}")).await;
     }
-    check("listing", &r.exchanges);
+    r.check("listing");
 }
 
 #[tokio::test]
 async fn v4_hub_replays_as_recorded() {
-    let app = spawn_app().await;
-    let mut r = Recorder::new(&app);
+    let mut r = Recorder::start().await;
     let q = QUOTES;
     let subscription =
         json!({"callback": "local:subscriber-acme", "query": "eventType=QuoteStateChangeEvent"});
@@ -422,13 +423,12 @@ async fn v4_hub_replays_as_recorded() {
         &json!({"query": "eventType=QuoteStateChangeEvent"}),
     )
     .await;
-    check("hub", &r.exchanges);
+    r.check("hub");
 }
 
 #[tokio::test]
 async fn v4_errors_replay_as_recorded() {
-    let app = spawn_app().await;
-    let mut r = Recorder::new(&app);
+    let mut r = Recorder::start().await;
     let q = QUOTES;
     let quotes = format!("{q}/quote");
     let json_type = [("content-type", "application/json")];
@@ -501,5 +501,5 @@ async fn v4_errors_replay_as_recorded() {
     )
     .await;
     r.get("unknown route is 404", &format!("{q}/nothing")).await;
-    check("errors", &r.exchanges);
+    r.check("errors");
 }

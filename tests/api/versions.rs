@@ -159,6 +159,15 @@ async fn merge_refused(
     assert_tmf_error(merge(app, token, path, patch).await, status, code).await
 }
 
+/// A fresh app, an admin token, and a quote of `mobile-s` created through v5 with its v5
+/// path: what the v5 patch tests begin with.
+async fn with_a_v5_quote() -> (TestApp, String, Value, String) {
+    let (app, token) = spawn_as_admin().await;
+    let created = created_quote(&app, &token, V5, "mobile-s").await;
+    let path = V5.quote(id_of(&created));
+    (app, token, created, path)
+}
+
 /// The `id` of a resource.
 fn id_of(resource: &Value) -> &str {
     resource["id"].as_str().expect("id")
@@ -175,7 +184,8 @@ async fn lifecycle(version: Version) {
         .to_owned();
     let created = body(response, 201).await;
     let id = id_of(&created).to_owned();
-    assert_eq!(location, format!("{}{}", app.base, version.quote(&id)));
+    let path = version.quote(&id);
+    assert_eq!(location, format!("{}{path}", app.base));
     assert_eq!(created["href"], json!(location));
     assert_eq!(created["state"], "inProgress");
     assert_eq!(created["@type"], "Quote");
@@ -191,7 +201,7 @@ async fn lifecycle(version: Version) {
         assert_eq!(created["externalId"], "crm-9");
     }
 
-    let read = app.get(&version.quote(&id), &token).await;
+    let read = app.get(&path, &token).await;
     assert_eq!(read.headers()["etag"], "\"1\"");
     assert_eq!(body(read, 200).await, created);
 
@@ -209,41 +219,22 @@ async fn lifecycle(version: Version) {
     let patched = merge_if_match(
         &app,
         &token,
-        &version.quote(&id),
+        &path,
         &json!({"description": "Home fibre"}),
         "\"1\"",
     )
     .await;
     assert_eq!(patched.headers()["etag"], "\"2\"");
     assert_eq!(body(patched, 200).await["description"], "Home fibre");
-    let stale = merge_if_match(
-        &app,
-        &token,
-        &version.quote(&id),
-        &json!({"description": "x"}),
-        "\"1\"",
-    )
-    .await;
+    let stale = merge_if_match(&app, &token, &path, &json!({"description": "x"}), "\"1\"").await;
     assert_tmf_error(stale, 412, "VERSION_MISMATCH").await;
 
-    let approved = merged(
-        &app,
-        &token,
-        &version.quote(&id),
-        &json!({"state": "approved"}),
-    )
-    .await;
+    let approved = merged(&app, &token, &path, &json!({"state": "approved"})).await;
     assert_eq!(approved["state"], "approved");
     assert_eq!(approved["authorization"][0]["approver"][0]["id"], "dev");
-    let accepted = merged(
-        &app,
-        &token,
-        &version.quote(&id),
-        &json!({"state": "accepted"}),
-    )
-    .await;
+    let accepted = merged(&app, &token, &path, &json!({"state": "accepted"})).await;
     assert_eq!(accepted["state"], "accepted");
-    let delete = app.delete(&version.quote(&id), &token).await;
+    let delete = app.delete(&path, &token).await;
     assert_tmf_error(delete, 409, "CONFLICT").await;
 
     let other = created_quote(&app, &token, version, "mobile-s").await;
@@ -360,9 +351,7 @@ async fn a_quote_created_on_v5_is_patched_on_v4_and_read_on_v5() {
 
 #[tokio::test]
 async fn json_patch_adds_replaces_removes_and_tests_items_and_notes() {
-    let (app, token) = spawn_as_admin().await;
-    let created = created_quote(&app, &token, V5, "mobile-s").await;
-    let path = V5.quote(id_of(&created));
+    let (app, token, created, path) = with_a_v5_quote().await;
     let total = created["quoteTotalPrice"].clone();
 
     let ops = json!([
@@ -411,9 +400,7 @@ async fn json_patch_adds_replaces_removes_and_tests_items_and_notes() {
 
 #[tokio::test]
 async fn a_failing_json_patch_test_changes_nothing() {
-    let (app, token) = spawn_as_admin().await;
-    let created = created_quote(&app, &token, V5, "mobile-s").await;
-    let path = V5.quote(id_of(&created));
+    let (app, token, created, path) = with_a_v5_quote().await;
     let ops = json!([
         {"op": "add", "path": "/description", "value": "changed"},
         {"op": "add", "path": "/note", "value": [{"id": "n1", "text": "x"}]},
@@ -427,9 +414,7 @@ async fn a_failing_json_patch_test_changes_nothing() {
 
 #[tokio::test]
 async fn an_invalid_json_patch_is_a_400_tmf_error() {
-    let (app, token) = spawn_as_admin().await;
-    let created = created_quote(&app, &token, V5, "mobile-s").await;
-    let path = V5.quote(id_of(&created));
+    let (app, token, created, path) = with_a_v5_quote().await;
     for ops in [
         json!({"op": "add", "path": "/note", "value": []}),
         json!([{"op": "frobnicate", "path": "/note"}]),
@@ -492,9 +477,7 @@ async fn v5_create_requires_type_and_instant_sync_quote_and_item_action_type() {
 
 #[tokio::test]
 async fn v5_states_map_onto_the_lifecycle_and_filters_use_v5_names() {
-    let (app, token) = spawn_as_admin().await;
-    let created = created_quote(&app, &token, V5, "mobile-s").await;
-    let path = V5.quote(id_of(&created));
+    let (app, token, created, path) = with_a_v5_quote().await;
     merge_refused(
         &app,
         &token,

@@ -182,14 +182,36 @@ impl TestApp {
         response.json().await.expect("quote JSON")
     }
 
+    /// `POST /quote` of a quote of `offering` that must be refused with this TMF630 error;
+    /// returns the error body.
+    pub async fn create_quote_error(
+        &self,
+        token: &str,
+        offering: &str,
+        status: u16,
+        code: &str,
+    ) -> Value {
+        let response = self.create_quote(token, &quote_body(offering)).await;
+        assert_tmf_error(response, status, code).await
+    }
+
+    /// Moves quote `id` to `state` with a merge patch that must answer 200; returns the
+    /// quote, checked to be in that state.
+    pub async fn move_quote(&self, token: &str, id: &str, state: &str) -> Value {
+        let response = self
+            .patch_quote(token, id, &json!({ "state": state }), None)
+            .await;
+        assert_eq!(response.status(), 200, "moving quote {id} to {state}");
+        let quote: Value = response.json().await.expect("quote JSON");
+        assert_eq!(quote["state"], state, "quote {id} after the move");
+        quote
+    }
+
     /// Approves and accepts quote `id` (each `PATCH` must answer 200); returns the TMF622
     /// order the acceptance created.
     pub async fn accept_quote(&self, token: &str, id: &str) -> Value {
         for state in ["approved", "accepted"] {
-            let response = self
-                .patch_quote(token, id, &json!({ "state": state }), None)
-                .await;
-            assert_eq!(response.status(), 200, "moving quote {id} to {state}");
+            self.move_quote(token, id, state).await;
         }
         let orders: Vec<Value> = self
             .get(&format!("{ORDERING}/productOrder?limit=1000"), token)
@@ -247,12 +269,31 @@ impl TestApp {
         content_type: &str,
         body: impl Into<reqwest::Body>,
     ) -> Response {
-        self.request(reqwest::Method::POST, path, token)
+        self.send_body(reqwest::Method::POST, path, token, content_type, body)
+            .await
+    }
+
+    /// `<method> <path>` of `body` as is, with this content type.
+    pub async fn send_body(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> Response {
+        self.request(method.clone(), path, token)
             .header("Content-Type", content_type)
             .body(body)
             .send()
             .await
-            .expect("POST")
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+    }
+
+    /// `POST /hub` of the quote API with this subscription.
+    pub async fn subscribe(&self, token: &str, subscription: &Value) -> Response {
+        self.post_json(&format!("{QUOTES}/hub"), token, subscription)
+            .await
     }
 
     /// The JSON body of `GET <path>`.
@@ -338,6 +379,16 @@ pub async fn assert_tmf_error(response: Response, status: u16, code: &str) -> Va
         "referenceError in {body}"
     );
     body
+}
+
+/// Asserts the TMF630 404 `NOT_FOUND` error; returns the body.
+pub async fn assert_not_found(response: Response) -> Value {
+    assert_tmf_error(response, 404, "NOT_FOUND").await
+}
+
+/// The path of a hub subscription of the quote API, from its JSON.
+pub fn hub_path(hub: &Value) -> String {
+    format!("{QUOTES}/hub/{}", hub["id"].as_str().expect("hub id"))
 }
 
 /// Asserts that a TMF630 error body's `message` contains `part`.

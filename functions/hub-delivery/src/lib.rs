@@ -26,9 +26,7 @@ pub const DEADLINE_MARGIN: Duration = Duration::from_secs(2);
 
 /// The invocation deadline (Lambda gives it in epoch milliseconds) minus [`DEADLINE_MARGIN`].
 pub fn deadline_from_epoch_ms(deadline_ms: u64) -> OffsetDateTime {
-    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(deadline_ms) * 1_000_000)
-        .unwrap_or_else(|_| OffsetDateTime::now_utc());
-    at - DEADLINE_MARGIN
+    q2c_runtime::deadline_before(deadline_ms, DEADLINE_MARGIN)
 }
 
 /// The function's environment.

@@ -1,20 +1,15 @@
 //! `hub-delivery` bootstrap: configuration and clients at init, then one SQS batch per
 //! invocation.
 
-use std::sync::Arc;
-
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use q2c_aws::DynamoStore;
 use q2c_fn_hub_delivery::{Config, Delivery, deadline_from_epoch_ms};
-use q2c_runtime::{LambdaEnv, Metrics, init_tracing, sdk_config};
+use q2c_runtime::{Invocation, init};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_tracing();
-    let config = Config::from_env()?;
-    let sdk = sdk_config().await;
-    let metrics = Arc::new(Metrics::new(LambdaEnv::from_env().function_name));
+    let (config, sdk, metrics) = init(Config::from_env).await?;
     let store = DynamoStore::new(
         aws_sdk_dynamodb::Client::new(&sdk),
         config.table_name.clone(),
@@ -27,13 +22,11 @@ async fn main() -> Result<(), Error> {
     )?;
     let delivery = &delivery;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let metrics = metrics.clone();
+        let invocation = Invocation::start(&metrics);
         async move {
-            metrics.record_cold_start();
             let deadline = deadline_from_epoch_ms(event.context.deadline);
             let response = delivery.handle(event.payload, deadline).await;
-            metrics.flush();
-            Ok::<_, Error>(response)
+            Ok::<_, Error>(invocation.end(response))
         }
     }))
     .await

@@ -3,16 +3,12 @@
 //! outbox relay publishes them (`relay_once` over outbox rows written with a quote), and
 //! this test plays the SQS event source mapping (receive, build the `SqsEvent`, call
 //! [`Delivery::handle`], delete what is not in `batchItemFailures`, repeat until empty).
-//! SQS requests of the function are counted by an SDK interceptor on its client.
+//! SQS requests of the function are recorded by the testkit's recorder on its client.
 //! Needs `Q2C_TEST_AWS_ENDPOINT` (tools/test.sh starts moto).
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aws_sdk_sqs::config::interceptors::BeforeSerializationInterceptorContextRef;
-use aws_sdk_sqs::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_sqs::operation::send_message_batch::SendMessageBatchInput;
 use aws_sdk_sqs::types::Message;
 use q2c_aws::{DynamoStore, SqsQueues};
 use q2c_fn_hub_delivery::{Config, Delivery, deadline_from_epoch_ms};
@@ -23,30 +19,11 @@ use q2c_service::event_versions::{SchemaMajor, render_envelope};
 use q2c_service::ports::{Destination, HubApi, HubStore, OutboxEvent, QuoteStore, StoredQuote};
 use q2c_service::relay::relay_once;
 use q2c_testkit::moto::{self, unique};
+use q2c_testkit::recorder::Recorder;
 use q2c_testkit::sqs::{create_queue, event_ids, queue_arn, take_all};
 use q2c_testkit::{dynamo, lambda};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
-
-/// Clients for moto: DynamoDB, SQS for the test, and SQS for the function (counting its
-/// `SendMessageBatch` requests into `sends`).
-fn clients(
-    sends: &SendBatchCounter,
-) -> (
-    aws_sdk_dynamodb::Client,
-    aws_sdk_sqs::Client,
-    aws_sdk_sqs::Client,
-) {
-    let counted = moto::sqs_config()
-        .to_builder()
-        .interceptor(sends.clone())
-        .build();
-    (
-        moto::dynamo_client(),
-        moto::sqs_client(),
-        aws_sdk_sqs::Client::from_conf(counted),
-    )
-}
 
 /// The event source mapping over `quote-events` (see [`lambda::drain`]).
 async fn drain(stack: &Stack) -> usize {
@@ -64,38 +41,6 @@ fn lambda_deadline_ms() -> u64 {
     u64::try_from(now).expect("after 1970") + 60_000
 }
 
-/// Counts the `SendMessageBatch` requests made through a client (every attempt is a request).
-#[derive(Debug, Clone, Default)]
-struct SendBatchCounter(Arc<AtomicUsize>);
-
-impl SendBatchCounter {
-    fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-impl Intercept for SendBatchCounter {
-    fn name(&self) -> &'static str {
-        "SendBatchCounter"
-    }
-
-    fn read_before_serialization(
-        &self,
-        context: &BeforeSerializationInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), aws_sdk_sqs::error::BoxError> {
-        if context
-            .input()
-            .downcast_ref::<SendMessageBatchInput>()
-            .is_some()
-        {
-            self.0.fetch_add(1, Ordering::SeqCst);
-        }
-        Ok(())
-    }
-}
-
 /// The stack of one test: table, `quote-events` (+ DLQ), subscriber queues, the function.
 struct Stack {
     store: DynamoStore,
@@ -111,7 +56,8 @@ struct Stack {
     /// one registered before the system-queue rule could): never delivered to.
     billing_url: String,
     tenants: [TenantId; 2],
-    sends: SendBatchCounter,
+    /// Records the requests of the function's SQS client.
+    function_sqs: Recorder,
     relay_queues: SqsQueues,
 }
 
@@ -122,8 +68,8 @@ async fn stack() -> Stack {
 /// The stack with the function emitting `emit` and tenant A's second quote subscriber
 /// registered on `second`'s API version.
 async fn stack_with(emit: SchemaMajor, second: SchemaMajor) -> Stack {
-    let sends = SendBatchCounter::default();
-    let (dynamo, sqs, function_sqs) = clients(&sends);
+    let function_sqs = Recorder::new();
+    let (dynamo, sqs) = (moto::dynamo_client(), moto::sqs_client());
     let table = dynamo::unique_table(&dynamo, "q2c-hd").await;
     let store = DynamoStore::new(dynamo, table.clone());
     // Short names: a subscriber queue by rule is `<prefix>subscriber-<tenant>`, at most 80.
@@ -174,7 +120,7 @@ async fn stack_with(emit: SchemaMajor, second: SchemaMajor) -> Stack {
     let delivery = Delivery::new(
         &config,
         &store,
-        function_sqs,
+        function_sqs.sqs_client(),
         Arc::new(Metrics::new("hub-delivery-test")),
     )
     .expect("wiring");
@@ -188,7 +134,7 @@ async fn stack_with(emit: SchemaMajor, second: SchemaMajor) -> Stack {
         subscriber_urls,
         billing_url,
         tenants: [a, b],
-        sends,
+        function_sqs,
     }
 }
 
@@ -311,7 +257,12 @@ async fn a_burst_of_twenty_costs_at_most_0_11_sends_per_event_per_subscriber() {
         got.sort();
         assert_eq!(got, want, "every event once on {url}");
     }
-    let sends = stack.sends.get();
+    let sends = stack
+        .function_sqs
+        .requests()
+        .iter()
+        .filter(|r| r.operation == "SendMessageBatch")
+        .count();
     let per_event_per_subscriber = sends as f64 / (burst.len() * 2) as f64;
     println!(
         "hub-delivery function, burst of {}: {sends} SendMessageBatch for 2 SQS subscribers = {per_event_per_subscriber:.3} per event per subscriber",

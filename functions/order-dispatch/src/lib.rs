@@ -166,7 +166,5 @@ impl Dispatcher {
 
 /// The invocation deadline (Lambda gives it in epoch milliseconds) minus the margin.
 pub fn deadline_from_epoch_ms(deadline_ms: u64) -> OffsetDateTime {
-    let at = OffsetDateTime::from_unix_timestamp_nanos(i128::from(deadline_ms) * 1_000_000)
-        .unwrap_or_else(|_| OffsetDateTime::now_utc());
-    at - DEADLINE_MARGIN
+    q2c_runtime::deadline_before(deadline_ms, DEADLINE_MARGIN)
 }

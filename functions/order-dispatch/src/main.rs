@@ -11,13 +11,11 @@ use q2c_downstream::{
     Credential, HttpDownstream, HttpDownstreamConfig, LazyToken, NoCredential, TokioSleeper,
 };
 use q2c_fn_order_dispatch::{Config, Dispatcher, deadline_from_epoch_ms};
-use q2c_runtime::{LambdaEnv, LazySecret, Metrics, init_tracing, sdk_config};
+use q2c_runtime::{Invocation, LazySecret, init};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_tracing();
-    let config = Config::from_env()?;
-    let sdk = sdk_config().await;
+    let (config, sdk, metrics) = init(Config::from_env).await?;
     let credential: Arc<dyn Credential> = match &config.credential_parameter {
         Some(name) => {
             let secret = LazySecret::ssm_parameter(aws_sdk_ssm::Client::new(&sdk), name.clone());
@@ -34,7 +32,6 @@ async fn main() -> Result<(), Error> {
         HttpDownstreamConfig::new(config.downstream_url.clone()),
         credential,
     )?;
-    let metrics = Arc::new(Metrics::new(LambdaEnv::from_env().function_name));
     let dispatcher = Dispatcher::new(
         &config,
         DynamoStore::new(
@@ -48,13 +45,15 @@ async fn main() -> Result<(), Error> {
     );
     let dispatcher = &dispatcher;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let metrics = metrics.clone();
+        let invocation = Invocation::start(&metrics);
         async move {
-            metrics.record_cold_start();
-            let deadline = deadline_from_epoch_ms(event.context.deadline);
-            let response = dispatcher.handle(event.payload, deadline).await;
-            metrics.flush();
-            Ok::<_, Error>(response)
+            let response = dispatcher
+                .handle(
+                    event.payload,
+                    deadline_from_epoch_ms(event.context.deadline),
+                )
+                .await;
+            Ok::<_, Error>(invocation.end(response))
         }
     }))
     .await

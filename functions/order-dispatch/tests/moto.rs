@@ -11,12 +11,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_sqs::types::{
-    DeleteMessageBatchRequestEntry, MessageSystemAttributeName, QueueAttributeName,
-};
+use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, QueueAttributeName};
 use q2c_aws::DynamoStore;
 use q2c_aws::sqs::{FAILURE_REASON, SqsQueues};
-use q2c_downstream::fake::{BearerToken, DownstreamConfig, serve};
+use q2c_downstream::fake::{BearerToken, DownstreamConfig, router};
 use q2c_downstream::{
     Credential, HttpDownstream, HttpDownstreamConfig, LazyToken, NoCredential, TokioSleeper,
 };
@@ -29,11 +27,10 @@ use q2c_service::orders::{OrderStore, StoredOrder};
 use q2c_service::ports::{Destination, OutboxStore, QuoteStore};
 use q2c_service::relay::relay_once;
 use q2c_testkit::lambda::sqs_event;
-use q2c_testkit::sqs::{create_queue, depth, receive};
-use q2c_testkit::{dynamo, moto};
+use q2c_testkit::sqs::{create_queue, depth, receive, receive_up_to};
+use q2c_testkit::{dynamo, listener, moto};
 use serde_json::Value;
 use time::OffsetDateTime;
-use tokio::net::TcpListener;
 
 #[path = "support/acceptance.rs"]
 mod acceptance;
@@ -92,13 +89,7 @@ impl World {
         )
         .await;
 
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let downstream_url = format!("http://{}", listener.local_addr().expect("addr"));
-        tokio::spawn(async move {
-            serve(fake, listener, std::future::pending())
-                .await
-                .expect("fake order management");
-        });
+        let downstream_url = format!("http://{}", listener::serve(router(fake)).await);
 
         let config = Config {
             table_name: table,
@@ -193,19 +184,7 @@ impl World {
     /// function's answer, deletion of every message not reported as failed. Returns the
     /// received message ids and the reported ones.
     async fn invoke_once(&self, wait_seconds: i32) -> (Vec<String>, BTreeSet<String>) {
-        let messages = self
-            .sqs
-            .receive_message()
-            .queue_url(&self.orders_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(wait_seconds)
-            .message_system_attribute_names(MessageSystemAttributeName::All)
-            .message_attribute_names("All")
-            .send()
-            .await
-            .expect("receive")
-            .messages
-            .unwrap_or_default();
+        let messages = receive_up_to(&self.sqs, &self.orders_url, 10, Some(wait_seconds)).await;
         if messages.is_empty() {
             return (Vec::new(), BTreeSet::new());
         }

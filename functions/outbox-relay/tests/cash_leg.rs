@@ -16,10 +16,11 @@ use common::MotoStack;
 use q2c_aws::DynamoSettings;
 use q2c_model::ordering::order_from_quote;
 use q2c_model::tmf::{Quote, QuoteState};
-use q2c_service::context::{RequestContext, Scope, TenantId};
+use q2c_service::context::{Scope, TenantId};
 use q2c_service::inventory::ProductStore;
 use q2c_service::orders::{Dispatch, OrderService, OrderStore, StoredOrder};
 use q2c_service::ports::{QuoteStore, StoredQuote, SystemClock};
+use q2c_service::testing::caller;
 use q2c_testkit::sqs::take_all;
 use q2c_testkit::tmf637;
 use serde_json::{Value, json};
@@ -107,13 +108,7 @@ async fn a_completed_order_reaches_billing_on_sqs_once_per_product() {
         Arc::new(SystemClock),
     );
     let service = OrderService::new(ports);
-    let ctx = RequestContext {
-        tenant: tenant.clone(),
-        subject: "order-management".into(),
-        subject_name: None,
-        scopes: [Scope::OrderWrite].into_iter().collect(),
-        correlation_id: "corr-cash".into(),
-    };
+    let ctx = caller(tenant.as_str(), &[Scope::OrderWrite]);
     for state in [
         "acknowledged",
         "inProgress",

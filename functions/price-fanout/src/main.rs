@@ -1,20 +1,15 @@
 //! `price-fanout` bootstrap: configuration and clients at init, then one SQS batch per
 //! invocation.
 
-use std::sync::Arc;
-
 use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use q2c_aws::DynamoStore;
 use q2c_fn_price_fanout::{Config, Fanout};
-use q2c_runtime::{LambdaEnv, Metrics, init_tracing, sdk_config};
+use q2c_runtime::{Invocation, init};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_tracing();
-    let config = Config::from_env()?;
-    let sdk = sdk_config().await;
-    let metrics = Arc::new(Metrics::new(LambdaEnv::from_env().function_name));
+    let (config, sdk, metrics) = init(Config::from_env).await?;
     let fanout = Fanout::new(
         &config,
         DynamoStore::new(
@@ -26,13 +21,8 @@ async fn main() -> Result<(), Error> {
     )?;
     let fanout = &fanout;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
-        let metrics = metrics.clone();
-        async move {
-            metrics.record_cold_start();
-            let response = fanout.handle(event.payload).await;
-            metrics.flush();
-            Ok::<_, Error>(response)
-        }
+        let invocation = Invocation::start(&metrics);
+        async move { Ok::<_, Error>(invocation.end(fanout.handle(event.payload).await)) }
     }))
     .await
 }

@@ -10,11 +10,10 @@
 //! `shared/aws/tests/moto/hub_delivery.rs`.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use aws_sdk_sqs::types::Message;
-use axum::Router;
-use axum::routing::post;
+use axum::http::StatusCode;
 use q2c_aws::DynamoStore;
 use q2c_fn_price_fanout::{Config, Fanout};
 use q2c_model::tmf::EventSubscription;
@@ -22,8 +21,11 @@ use q2c_runtime::Metrics;
 use q2c_service::context::TenantId;
 use q2c_service::messaging::attributes;
 use q2c_service::ports::{CatalogStore, HubApi, HubStore, OutboxStore, QuoteStore, StoredQuote};
+use q2c_testkit::listener::Listener;
 use q2c_testkit::moto::{self, unique};
-use q2c_testkit::sqs::{create_queue, event_ids, queue_arn, queue_with_dlq, receive, take_all};
+use q2c_testkit::sqs::{
+    self, create_queue, event_ids, queue_arn, queue_with_dlq, receive, take_all,
+};
 use q2c_testkit::{dynamo, lambda};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -33,30 +35,6 @@ use common::{
     CHANGE_EVENT, PRICE_ID, monthly_amount, open_quote, price_change, quote_service,
     sample_catalog_price, seed_sample_catalog,
 };
-
-/// A loopback HTTP listener recording the `eventId` of every POST.
-async fn listener() -> (String, Arc<Mutex<Vec<String>>>) {
-    let posts: Arc<Mutex<Vec<String>>> = Arc::default();
-    let seen = Arc::clone(&posts);
-    let app = Router::new().route(
-        "/listener",
-        post(move |body: String| {
-            let seen = Arc::clone(&seen);
-            async move {
-                let envelope: Value = serde_json::from_str(&body).unwrap_or_default();
-                let id = envelope["eventId"].as_str().unwrap_or_default().to_owned();
-                seen.lock().expect("lock").push(id);
-                axum::http::StatusCode::NO_CONTENT
-            }
-        }),
-    );
-    let socket = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = socket.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(socket, app).await.expect("serve") });
-    (format!("http://{addr}/listener"), posts)
-}
 
 /// The stack of one test: its table (with the sample catalog), queues and the function.
 struct Stack {
@@ -69,11 +47,17 @@ struct Stack {
     continuations_dlq_url: String,
     billing_url: String,
     subscriber_urls: [String; 2],
-    posts: Arc<Mutex<Vec<String>>>,
+    /// The subscriber callback on loopback, which the deployment policy refuses.
+    listener: Listener,
     tenant: TenantId,
 }
 
 impl Stack {
+    /// Every message of `url` (deleted as read).
+    async fn take_all(&self, url: &str) -> Vec<Message> {
+        take_all(&self.sqs, url).await
+    }
+
     /// The stored quote `id` of the stack's tenant.
     async fn quote(&self, id: &str) -> StoredQuote {
         self.store
@@ -117,7 +101,8 @@ async fn stack(max_receive_count: u32, missing_subscriber: bool) -> Stack {
         subscriber_urls.push(url);
     }
     let missing_arn = arns[0].replace("sub-a", "no-such-queue");
-    let (listener_url, posts) = listener().await;
+    let listener = Listener::start(StatusCode::NO_CONTENT).await;
+    let listener_url = listener.url.clone();
 
     let a = TenantId::parse(&unique("tenant-a")).expect("tenant");
     let b = TenantId::parse(&unique("tenant-b")).expect("tenant");
@@ -178,21 +163,14 @@ async fn stack(max_receive_count: u32, missing_subscriber: bool) -> Stack {
         continuations_dlq_url,
         billing_url,
         subscriber_urls: [subscriber_urls.remove(0), subscriber_urls.remove(0)],
-        posts,
+        listener,
         tenant: a,
     }
 }
 
 /// A TMF620 price change of the sample `mobile-l-monthly` to `value` EUR at `last_update`.
 async fn send(stack: &Stack, body: &str) {
-    stack
-        .sqs
-        .send_message()
-        .queue_url(&stack.source_url)
-        .message_body(body)
-        .send()
-        .await
-        .expect("send");
+    sqs::send(&stack.sqs, &stack.source_url, body).await;
 }
 
 /// The event source mapping over `pricing-changes` (see [`lambda::drain`]).
@@ -205,15 +183,17 @@ async fn drain(stack: &Stack) -> usize {
 
 /// Billing-updates and every subscriber queue received exactly the events `expected` (their
 /// ids); `note` ends the subscribers' failure message.
+/// Asserts that billing-updates received exactly `expected` (deleting what it read).
+async fn assert_announced(stack: &Stack, expected: &[String], why: &str) {
+    let announced = event_ids(&stack.take_all(&stack.billing_url).await);
+    assert_eq!(announced, expected, "{why}");
+}
+
 async fn assert_each_target_got_once(stack: &Stack, expected: &[String], note: &str) {
-    assert_eq!(
-        event_ids(&take_all(&stack.sqs, &stack.billing_url).await),
-        expected,
-        "billing-updates once"
-    );
+    assert_announced(stack, expected, "billing-updates once").await;
     for url in &stack.subscriber_urls {
         assert_eq!(
-            event_ids(&take_all(&stack.sqs, url).await),
+            event_ids(&stack.take_all(url).await),
             expected,
             "subscriber {url} once{note}"
         );
@@ -276,10 +256,10 @@ async fn a_price_change_reaches_every_subscriber_once_and_reprices_open_quotes_o
     let expected = vec![event_id.clone()];
     assert_each_target_got_once(&stack, &expected, "").await;
     assert!(
-        stack.posts.lock().expect("lock").is_empty(),
+        stack.listener.posts().is_empty(),
         "the deployment policy refuses a loopback listener even when allow-listed"
     );
-    assert!(take_all(&stack.sqs, &stack.dlq_url).await.is_empty());
+    assert!(stack.take_all(&stack.dlq_url).await.is_empty());
 
     for id in &holding {
         let quote = stack.quote(id).await;
@@ -324,14 +304,10 @@ async fn an_older_event_after_a_newer_one_is_acknowledged_and_changes_nothing() 
         "the newer price stays"
     );
     assert!(
-        take_all(&stack.sqs, &stack.dlq_url).await.is_empty(),
+        stack.take_all(&stack.dlq_url).await.is_empty(),
         "not dead-lettered"
     );
-    assert_eq!(
-        event_ids(&take_all(&stack.sqs, &stack.billing_url).await),
-        vec![newer],
-        "only the applied change is announced"
-    );
+    assert_announced(&stack, &[newer], "only the applied change is announced").await;
 }
 
 #[tokio::test]
@@ -354,7 +330,8 @@ async fn poison_messages_are_dead_lettered_with_a_reason_while_their_batch_mates
     send(&stack, &price_change(&good, 35, "2026-11-27T10:00:00Z")).await;
     assert_eq!(drain(&stack).await, 0, "poison is not retried");
 
-    let mut reasons: Vec<String> = take_all(&stack.sqs, &stack.dlq_url)
+    let mut reasons: Vec<String> = stack
+        .take_all(&stack.dlq_url)
         .await
         .iter()
         .map(failure_reason)
@@ -369,11 +346,12 @@ async fn poison_messages_are_dead_lettered_with_a_reason_while_their_batch_mates
         reasons.iter().any(|r| !r.contains("lastUpdate")),
         "the unparseable body has its own reason: {reasons:?}"
     );
-    assert_eq!(
-        event_ids(&take_all(&stack.sqs, &stack.billing_url).await),
-        vec![good],
-        "the valid batch mate was applied and announced"
-    );
+    assert_announced(
+        &stack,
+        &[good],
+        "the valid batch mate was applied and announced",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -389,7 +367,7 @@ async fn a_subscriber_without_its_queue_is_retried_then_dead_lettered_naming_it(
         "returned until the last receive"
     );
 
-    let dead = take_all(&stack.sqs, &stack.dlq_url).await;
+    let dead = stack.take_all(&stack.dlq_url).await;
     assert_eq!(
         event_ids(&dead),
         vec![event_id.clone()],
@@ -438,14 +416,7 @@ async fn a_continuation_over_its_hop_bound_is_parked_in_the_continuations_dlq_wi
         .to_string()
     };
     for hop in [5, 4] {
-        stack
-            .sqs
-            .send_message()
-            .queue_url(&stack.continuations_url)
-            .message_body(continuation(hop))
-            .send()
-            .await
-            .expect("send");
+        sqs::send(&stack.sqs, &stack.continuations_url, continuation(hop)).await;
     }
     let failures = lambda::drain(&stack.sqs, &stack.continuations_url, |event| {
         stack.fanout.handle(event)
@@ -453,7 +424,7 @@ async fn a_continuation_over_its_hop_bound_is_parked_in_the_continuations_dlq_wi
     .await;
     assert_eq!(failures, 0, "a continuation over its bound is not retried");
 
-    let parked = take_all(&stack.sqs, &stack.continuations_dlq_url).await;
+    let parked = stack.take_all(&stack.continuations_dlq_url).await;
     assert_eq!(parked.len(), 1, "only the one over its bound");
     let reason = failure_reason(&parked[0]);
     assert!(
@@ -461,7 +432,7 @@ async fn a_continuation_over_its_hop_bound_is_parked_in_the_continuations_dlq_wi
         "{reason}"
     );
     assert!(
-        take_all(&stack.sqs, &stack.dlq_url).await.is_empty(),
+        stack.take_all(&stack.dlq_url).await.is_empty(),
         "not in the pricing-changes DLQ"
     );
     // The one within its bound ran: the quote (after the cursor `<tenant>#0`) took the

@@ -28,7 +28,7 @@ use q2c_service::context::TenantId;
 use q2c_service::ports::{OutboxStore, QuoteStore};
 use q2c_testkit::moto::{self, unique};
 use q2c_testkit::recorder::{self, Recorder, Service};
-use q2c_testkit::sqs::{create_queue, queue_with_dlq, take_all};
+use q2c_testkit::sqs::{create_queue, queue_with_dlq, receive_up_to, take_all};
 use q2c_testkit::{dynamo, lambda};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -154,12 +154,12 @@ async fn a_change_on_open_quotes_runs_in_8_segments_and_reprices_each_once() {
     .expect("wiring");
 
     let event_id = unique("price-change");
-    sqs.send_message()
-        .queue_url(&changes_url)
-        .message_body(price_change(&event_id, 35, "2026-11-27T10:00:00Z"))
-        .send()
-        .await
-        .expect("send");
+    q2c_testkit::sqs::send(
+        &sqs,
+        &changes_url,
+        price_change(&event_id, 35, "2026-11-27T10:00:00Z"),
+    )
+    .await;
     // The pricing-changes mapping: the change itself (a message whose write moto refused is
     // returned and handled again, as Lambda redelivers it).
     let failures =
@@ -172,7 +172,8 @@ async fn a_change_on_open_quotes_runs_in_8_segments_and_reprices_each_once() {
     let invocation = || async {
         let mut idle = 0;
         while idle < 5 {
-            let messages = receive_one(&sqs, &continuations_url).await;
+            // Batch size 1, as the continuation mapping's.
+            let messages = receive_up_to(&sqs, &continuations_url, 1, None).await;
             let Some(message) = messages.first() else {
                 if busy.load(Ordering::SeqCst) == 0 {
                     idle += 1;
@@ -281,19 +282,4 @@ async fn a_change_on_open_quotes_runs_in_8_segments_and_reprices_each_once() {
         "critical path {:?} is more than a sixth of the serial {serial:?}",
         path.duration
     );
-}
-
-/// At most one message, as the continuation mapping's batch size of 1 hands them (the
-/// testkit's `receive` takes ten).
-async fn receive_one(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<aws_sdk_sqs::types::Message> {
-    sqs.receive_message()
-        .queue_url(url)
-        .max_number_of_messages(1)
-        .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-        .message_attribute_names("All")
-        .send()
-        .await
-        .expect("ReceiveMessage")
-        .messages
-        .unwrap_or_default()
 }

@@ -10,14 +10,18 @@
 //!   decryption behind the `ssm` feature), never during init.
 //! - [`metrics`]: [`Metrics`], CloudWatch Embedded Metric Format counters flushed as one
 //!   JSON line per invocation.
+//! - [`bootstrap`]: the above put together by every `main` ([`init`]), an [`Invocation`]
+//!   around each event, and the deadline of a batch ([`deadline_before`]).
 #![warn(missing_docs)]
 
+pub mod bootstrap;
 pub mod config;
 pub mod logging;
 pub mod metrics;
 pub mod sdk;
 pub mod secret;
 
+pub use bootstrap::{Invocation, deadline_before, init};
 pub use config::{ConfigError, LambdaEnv, optional, parsed_or, required};
 pub use logging::init_tracing;
 pub use metrics::{Metric, Metrics, Unit};

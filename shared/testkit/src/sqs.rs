@@ -125,10 +125,23 @@ pub async fn template_queues(client: &Client, prefix: &str) -> Queues {
 
 /// Up to 10 messages with their system and message attributes (as Lambda gets them).
 pub async fn receive(client: &Client, url: &str) -> Vec<Message> {
+    receive_up_to(client, url, 10, None).await
+}
+
+/// Up to `max` messages with their system and message attributes, as an event source
+/// mapping of batch size `max` receives them; `wait_seconds` long-polls (`None`: the queue's
+/// own `ReceiveMessageWaitTimeSeconds`).
+pub async fn receive_up_to(
+    client: &Client,
+    url: &str,
+    max: i32,
+    wait_seconds: Option<i32>,
+) -> Vec<Message> {
     client
         .receive_message()
         .queue_url(url)
-        .max_number_of_messages(10)
+        .max_number_of_messages(max)
+        .set_wait_time_seconds(wait_seconds)
         .message_system_attribute_names(MessageSystemAttributeName::All)
         .message_attribute_names("All")
         .send()
@@ -136,6 +149,17 @@ pub async fn receive(client: &Client, url: &str) -> Vec<Message> {
         .expect("ReceiveMessage")
         .messages
         .unwrap_or_default()
+}
+
+/// Sends one message of `body` (no attributes) to `url`.
+pub async fn send(client: &Client, url: &str, body: impl Into<String>) {
+    client
+        .send_message()
+        .queue_url(url)
+        .message_body(body)
+        .send()
+        .await
+        .expect("SendMessage");
 }
 
 /// Deletes a received message.

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use q2c_aws::{DynamoSettings, DynamoStore};
 use q2c_model::sample_catalog::sample_catalog;
-use q2c_model::tmf::{EntityRef, ProductOfferingPrice, Quote, QuoteItem};
-use q2c_service::context::{RequestContext, Scope, TenantId};
+use q2c_model::tmf::{ProductOfferingPrice, Quote};
+use q2c_service::context::{Scope, TenantId};
 use q2c_service::ports::{CatalogStore, SystemClock};
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
+use q2c_service::testing::{caller, item, quote_of};
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -44,21 +45,8 @@ pub fn quote_service(store: &DynamoStore) -> QuoteService {
 
 /// Creates an open quote of `tenant` for one `offering`, priced by `service`; its id.
 pub async fn open_quote(service: &QuoteService, tenant: &TenantId, offering: &str) -> String {
-    let ctx = RequestContext {
-        tenant: tenant.clone(),
-        subject: "price-fanout-test".to_owned(),
-        subject_name: None,
-        scopes: [Scope::QuoteWrite].into_iter().collect(),
-        correlation_id: "price-fanout-test".to_owned(),
-    };
-    let quote = Quote {
-        quote_item: vec![QuoteItem {
-            quantity: Some(1),
-            product_offering: Some(EntityRef::to(offering.to_owned())),
-            ..QuoteItem::default()
-        }],
-        ..Quote::default()
-    };
+    let ctx = caller(tenant.as_str(), &[Scope::QuoteWrite]);
+    let quote = quote_of(vec![item(offering, 1)]);
     let stored = service.create(&ctx, quote).await.expect("create quote");
     stored.id().to_owned()
 }
