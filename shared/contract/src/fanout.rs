@@ -11,32 +11,30 @@
 //! Ids are fresh (UUID based), so the suites can share a backend with others.
 
 use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
-use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{
     EntityRef, ProductOffering, ProductOfferingPrice, Quote, QuoteItem, QuoteState,
 };
 use q2c_service::context::{RequestContext, Scope, TenantId};
 use q2c_service::fanout::{
-    Announce, ApplyOutcome, FanoutConfig, FanoutOutcome, FanoutPorts, IndexKey,
-    OfferingCatalogWriter, OpenQuoteIndex, PriceCatalogWriter, PriceChange, PriceChangeKind,
-    PriceFanout,
+    ApplyOutcome, FanoutConfig, FanoutOutcome, FanoutPorts, IndexKey, OfferingCatalogWriter,
+    OpenQuoteIndex, PriceCatalogWriter, PriceChange, PriceChangeKind, PriceFanout,
 };
-use q2c_service::messaging::{
-    HandlerError, OutgoingMessage, ParsedMessage, QueueClient, Receive, parse_message,
-};
-use q2c_service::ports::{
-    CatalogStore, Ports, QuoteStore, SettingsSource, StoreError, StoredQuote,
-};
+use q2c_service::messaging::{OutgoingMessage, QueueClient, Receive, parse_message};
+use q2c_service::ports::{CatalogStore, Ports, QuoteStore, StoredQuote};
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
 use serde_json::json;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::fixtures::{T0, price, stored_quote, tenant, unique};
+
+/// Default tenant settings and an [`Announce`] that records event ids: the service's own
+/// test doubles, here where the scenarios have always named them.
+pub use q2c_service::testing::{DefaultSettings, RecordingAnnounce};
 
 fn change(kind: PriceChangeKind, id: &str, amount: f64, at: OffsetDateTime) -> PriceChange {
     let mut price = price(id, amount);
@@ -57,14 +55,47 @@ async fn visible(catalog: &dyn CatalogStore, id: &str) -> Option<ProductOffering
         .next()
 }
 
+/// How a writer contract races two changes of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Races {
+    /// At once: for a backend whose conditional writes are atomic under concurrency (SQLite;
+    /// DynamoDB itself).
+    Concurrent,
+    /// One after the other, the older first in even rounds and last in odd ones: for moto,
+    /// whose conditional writes are not atomic when two requests overlap (DynamoDB's are), so
+    /// a real race there tests moto, not the adapter.
+    OneAfterTheOther,
+}
+
+/// The outcomes of `older` and `newer`, raced as `races` says in round `round`.
+pub(crate) async fn race<A: Future, B: Future>(
+    races: Races,
+    round: i64,
+    older: A,
+    newer: B,
+) -> (A::Output, B::Output) {
+    match races {
+        Races::Concurrent => tokio::join!(older, newer),
+        Races::OneAfterTheOther if round % 2 == 0 => {
+            let a = older.await;
+            (a, newer.await)
+        }
+        Races::OneAfterTheOther => {
+            let b = newer.await;
+            (older.await, b)
+        }
+    }
+}
+
 /// Runs the ordering and tombstone rules against `writer`, reading back through `catalog`
-/// (the same backend).
+/// (the same backend), racing changes as `races` says.
 ///
 /// # Panics
 /// When the adapter breaks a rule (the message names it) or fails.
 pub async fn price_catalog_writer_contract(
     writer: Arc<dyn PriceCatalogWriter>,
     catalog: Arc<dyn CatalogStore>,
+    races: Races,
 ) {
     use PriceChangeKind::{Delete, Upsert};
     let id = format!("fan-{}", unique());
@@ -139,7 +170,7 @@ pub async fn price_catalog_writer_contract(
         let racing = format!("fan-{}", unique());
         let older = apply(change(Upsert, &racing, 1.0, t(100 + round)));
         let newer = apply(change(Upsert, &racing, 2.0, t(200 + round)));
-        let (a, b) = tokio::join!(older, newer);
+        let (a, b) = race(races, round, older, newer).await;
         assert_eq!(b, ApplyOutcome::Applied, "the newest always applies");
         assert!(matches!(
             a,
@@ -446,28 +477,6 @@ pub async fn run_fanout_queue(
 pub(crate) async fn drain_changes(queue: &dyn QueueClient, fanout: &PriceFanout) -> usize {
     let polls = (Duration::from_secs(60), Duration::from_secs(1));
     run_fanout_queue(queue, "pricing-changes", fanout, polls, 3, |_| {}).await
-}
-
-/// Default tenant settings (tax 20 %) for every tenant.
-pub struct DefaultSettings;
-
-#[async_trait]
-impl SettingsSource for DefaultSettings {
-    async fn settings(&self, _: &TenantId) -> Result<TenantSettings, StoreError> {
-        Ok(TenantSettings::default())
-    }
-}
-
-/// Records announced event ids.
-#[derive(Default)]
-pub struct RecordingAnnounce(pub Mutex<Vec<String>>);
-
-#[async_trait]
-impl Announce for RecordingAnnounce {
-    async fn announce(&self, message: &ParsedMessage) -> Result<(), HandlerError> {
-        self.0.lock().expect("lock").push(message.event_id.clone());
-        Ok(())
-    }
 }
 
 /// `quote_count` open quotes of one offering (price 40.00 a month) in three tenants; the

@@ -79,38 +79,31 @@ pub fn stored_quote(id: &str, quote_date: OffsetDateTime) -> StoredQuote {
 /// value types and object values) and its offering reference, and a price line of a type the
 /// engine does not know (`penalty`). The stores must give it back equal as JSON.
 pub fn extensible_item() -> serde_json::Value {
-    json!({
-        "id": "1",
-        "action": "add",
-        "quantity": 1,
-        "state": "inProgress",
-        "@type": "SliceQuoteItem",
-        "x-channelHint": {"partner": "p-7", "score": 0.125, "flags": [true, null]},
-        "productOffering": {"id": "slice-5g", "@referredType": "FiveGSliceOffering",
-                            "x-catalogRevision": 42},
-        "product": {
-            "@type": "FiveGSliceProduct",
-            "@baseType": "Product",
-            "@schemaLocation": "https://schemas.example/FiveGSliceProduct.json",
-            "sliceProfile": {"isolation": "physical", "areas": ["DE-BE", "DE-HH"]},
-            "productCharacteristic": [
-                {"name": "sliceLatencyMs", "valueType": "x-latency",
-                 "value": {"p99": 12.5, "unit": "ms", "nested": [1, null, true]},
-                 "@type": "LatencyCharacteristic", "x-measuredBy": "probe-3"},
-                {"name": "neverSeenBefore", "value": [1, "two", {"three": 3.75}]}
-            ]
-        },
-        "quoteItemPrice": [
-            {"priceType": "recurring", "recurringChargePeriod": "month",
-             "price": {"taxRate": 20, "dutyFreeAmount": {"unit": "EUR", "value": 100},
-                       "taxIncludedAmount": {"unit": "EUR", "value": 120}},
-             "productOfferingPrice": {"id": "slice-monthly"}},
-            {"priceType": "penalty", "name": "Early exit",
-             "price": {"taxRate": 20, "dutyFreeAmount": {"unit": "EUR", "value": 500},
-                       "taxIncludedAmount": {"unit": "EUR", "value": 600}},
-             "productOfferingPrice": {"id": "slice-exit-penalty", "x-penaltyClause": "7.2"}}
-        ]
-    })
+    // The service's rich item, and beyond it: a null in an unknown array, a fraction only an
+    // exact round trip keeps, an offering of its own, and the prices already on it.
+    let mut item = q2c_service::testing::rich_item();
+    for (field, value) in [
+        ("id", json!("1")),
+        ("action", json!("add")),
+        ("quantity", json!(1)),
+        ("state", json!("inProgress")),
+    ] {
+        item[field] = value;
+    }
+    item["x-channelHint"]["flags"] = json!([true, null]);
+    item["productOffering"]["id"] = json!("slice-5g");
+    item["product"]["productCharacteristic"][1]["value"][2]["three"] = json!(3.75);
+    item["quoteItemPrice"] = json!([
+        {"priceType": "recurring", "recurringChargePeriod": "month",
+         "price": {"taxRate": 20, "dutyFreeAmount": {"unit": "EUR", "value": 100},
+                   "taxIncludedAmount": {"unit": "EUR", "value": 120}},
+         "productOfferingPrice": {"id": "slice-monthly"}},
+        {"priceType": "penalty", "name": "Early exit",
+         "price": {"taxRate": 20, "dutyFreeAmount": {"unit": "EUR", "value": 500},
+                   "taxIncludedAmount": {"unit": "EUR", "value": 600}},
+         "productOfferingPrice": {"id": "slice-exit-penalty", "x-penaltyClause": "7.2"}}
+    ]);
+    item
 }
 
 /// [`stored_quote`] whose only item is [`extensible_item`].

@@ -39,7 +39,8 @@
 //!   [`catalog_versions_contract`]).
 //! - [`slow_subscriber`]: [`slow_subscriber_scenario`]: hub delivery that a subscriber
 //!   which does not answer cannot stall, and whose retry re-sends nothing delivered.
-//! - [`quote_store_wrapper!`]: a test double over a real `QuoteStore` changing some methods.
+//! - [`quote_store_wrapper!`]: a test double over a real `QuoteStore` that sees its gets
+//!   and updates first ([`wrapper`]).
 #![warn(missing_docs)]
 
 pub mod catalog;
@@ -61,14 +62,14 @@ pub mod quote_list;
 pub mod quotes;
 pub mod relay;
 pub mod slow_subscriber;
-mod wrapper;
+pub mod wrapper;
 
 pub use catalog::catalog_store_contract;
 pub use deliveries::delivery_log_contract;
 pub use dispatch_log::{dispatch_log_concurrency_contract, dispatch_log_contract};
 pub use dlq::{DlqNames, dlq_backend_contract};
 pub use fanout::{
-    fanout_continuation_scenario, open_quote_index_contract, price_catalog_writer_contract,
+    Races, fanout_continuation_scenario, open_quote_index_contract, price_catalog_writer_contract,
 };
 pub use hubs::{
     hub_store_contract, hub_store_quota_contract, hub_store_quota_race_contract,

@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::fanout::{
-    create_quote_of, drain_changes, insert_left_out, scenario_service, send_change,
+    Races, create_quote_of, drain_changes, insert_left_out, race, scenario_service, send_change,
     walk_open_quotes,
 };
 use crate::fixtures::{T0, price, stored_quote, tenant, unique};
@@ -67,13 +67,14 @@ async fn visible(catalog: &dyn CatalogStore, id: &str) -> Option<Value> {
 }
 
 /// Runs the ordering, tombstone and round-trip rules against `writer`, reading back through
-/// `catalog` (the same backend).
+/// `catalog` (the same backend), racing changes as `races` says.
 ///
 /// # Panics
 /// When the adapter breaks a rule (the message names it) or fails.
 pub async fn offering_catalog_writer_contract(
     writer: Arc<dyn OfferingCatalogWriter>,
     catalog: Arc<dyn CatalogStore>,
+    races: Races,
 ) {
     use PriceChangeKind::{Delete, Upsert};
     let id = format!("po-{}", unique());
@@ -139,7 +140,7 @@ pub async fn offering_catalog_writer_contract(
             Upsert,
             extended_offering_json(&racing, "newer", t(200 + round)),
         );
-        let (a, b) = tokio::join!(older, newer);
+        let (a, b) = race(races, round, older, newer).await;
         assert_eq!(b, ApplyOutcome::Applied, "the newest always applies");
         assert!(matches!(
             a,

@@ -1,25 +1,77 @@
 //! [`quote_store_wrapper!`](crate::quote_store_wrapper): a test double over a real
-//! [`QuoteStore`](q2c_service::ports::QuoteStore) that changes some of its methods.
+//! [`QuoteStore`](q2c_service::ports::QuoteStore) that sees each `get` and `update` before
+//! passing it on ([`BeforeQuoteCall`]): to count calls, or to race them.
 
-/// `impl QuoteStore for $wrapper` with the given methods (at least `get` and `update`);
-/// `insert`, `accept`, `delete` and `list` go unchanged to the store in the field `$inner`.
-/// The crate using it needs `async-trait` and `q2c-service`.
+use async_trait::async_trait;
+use q2c_service::context::TenantId;
+use q2c_service::ports::StoredQuote;
+
+/// A call a [`quote_store_wrapper!`](crate::quote_store_wrapper) double sees before the
+/// store it wraps does.
+#[derive(Debug, Clone, Copy)]
+pub enum QuoteCall<'a> {
+    /// `get` of the quote `id`.
+    Get {
+        /// Whose quote.
+        tenant: &'a TenantId,
+        /// The quote id.
+        id: &'a str,
+    },
+    /// `update` writing `quote`.
+    Update {
+        /// Whose quote.
+        tenant: &'a TenantId,
+        /// The quote being written.
+        quote: &'a StoredQuote,
+    },
+}
+
+/// What a double does before passing a call on.
+#[async_trait]
+pub trait BeforeQuoteCall: Send + Sync {
+    /// Runs before `call` reaches the wrapped store.
+    async fn before(&self, call: QuoteCall<'_>);
+}
+
+/// `impl QuoteStore for $wrapper` over the store in the field `$inner`: every method goes
+/// to that store unchanged, `get` and `update` after the wrapper's
+/// [`BeforeQuoteCall::before`]. `get` reads strongly consistent (through `get_many`), so a
+/// double adds no staleness of its own: a retry after a lost race sees the competitor's
+/// write at once. The crate using it needs `async-trait` and `q2c-service`.
 ///
 /// ```text
-/// q2c_contract::quote_store_wrapper! {
-///     Counting, quotes,
-///     async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
-///         self.quotes.get(tenant, id).await
-///     }
-///     // update …
-/// }
+/// q2c_contract::quote_store_wrapper!(Counting, quotes);
 /// ```
 #[macro_export]
 macro_rules! quote_store_wrapper {
-    ($wrapper:ty, $inner:ident, $($methods:tt)*) => {
+    ($wrapper:ty, $inner:ident) => {
         #[::async_trait::async_trait]
         impl ::q2c_service::ports::QuoteStore for $wrapper {
-            $($methods)*
+            async fn get(
+                &self,
+                tenant: &::q2c_service::context::TenantId,
+                id: &str,
+            ) -> Result<Option<::q2c_service::ports::StoredQuote>, ::q2c_service::ports::StoreError>
+            {
+                let call = $crate::wrapper::QuoteCall::Get { tenant, id };
+                $crate::wrapper::BeforeQuoteCall::before(self, call).await;
+                let key = (tenant.clone(), id.to_owned());
+                Ok(self.$inner.get_many(&[key]).await?.pop().flatten())
+            }
+
+            async fn update(
+                &self,
+                tenant: &::q2c_service::context::TenantId,
+                quote: &::q2c_service::ports::StoredQuote,
+                expected_version: u64,
+                events: &[::q2c_service::ports::OutboxEvent],
+            ) -> Result<(), ::q2c_service::ports::StoreError> {
+                let call = $crate::wrapper::QuoteCall::Update { tenant, quote };
+                $crate::wrapper::BeforeQuoteCall::before(self, call).await;
+                self.$inner
+                    .update(tenant, quote, expected_version, events)
+                    .await
+            }
 
             async fn insert(
                 &self,
@@ -50,7 +102,9 @@ macro_rules! quote_store_wrapper {
                 expected_version: u64,
                 events: &[::q2c_service::ports::OutboxEvent],
             ) -> Result<(), ::q2c_service::ports::StoreError> {
-                self.$inner.delete(tenant, id, expected_version, events).await
+                self.$inner
+                    .delete(tenant, id, expected_version, events)
+                    .await
             }
 
             async fn list(

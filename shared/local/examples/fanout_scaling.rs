@@ -16,15 +16,14 @@ use q2c_contract::fanout::{
     seed_bench_offering, send_change_to,
 };
 use q2c_contract::fixtures::unique;
+use q2c_contract::wrapper::{BeforeQuoteCall, QuoteCall};
 use q2c_local::{SqliteQueues, SqliteStore};
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
 use q2c_service::context::TenantId;
 use q2c_service::fanout::{
     FanoutConfig, FanoutPorts, IndexPage, OpenQuoteIndex, OpenQuotePage, PageReport, PriceFanout,
 };
-use q2c_service::ports::{
-    CatalogStore, Listing, OutboxEvent, Page, QuoteStore, StoreError, StoredQuote, SystemClock,
-};
+use q2c_service::ports::{CatalogStore, Listing, Page, QuoteStore, StoreError, SystemClock};
 use q2c_service::quotes::{QuoteService, QuoteServiceConfig};
 
 /// Quotes created at once while seeding (the SQLite writer groups their commits).
@@ -73,24 +72,15 @@ struct Counting {
     calls: Arc<Calls>,
 }
 
-q2c_contract::quote_store_wrapper! {
-    Counting,
-    quotes,
-    async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
-        bump(&self.calls.quote_get);
-        self.quotes.get(tenant, id).await
-    }
-    async fn update(
-        &self,
-        tenant: &TenantId,
-        quote: &StoredQuote,
-        expected_version: u64,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
-        bump(&self.calls.quote_update);
-        self.quotes
-            .update(tenant, quote, expected_version, events)
-            .await
+q2c_contract::quote_store_wrapper!(Counting, quotes);
+
+#[async_trait]
+impl BeforeQuoteCall for Counting {
+    async fn before(&self, call: QuoteCall<'_>) {
+        match call {
+            QuoteCall::Get { .. } => bump(&self.calls.quote_get),
+            QuoteCall::Update { .. } => bump(&self.calls.quote_update),
+        }
     }
 }
 

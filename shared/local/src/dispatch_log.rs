@@ -26,13 +26,11 @@ impl SqliteStore {
 impl DispatchLog for SqliteStore {
     #[tracing::instrument(name = "sqlite.dispatch_log.claim", skip_all, fields(tenant = %order.tenant))]
     async fn claim(&self, order: OrderKey<'_>, lease: Lease) -> Result<DispatchClaim, StoreError> {
-        let OrderKey { tenant, order_id } = order;
-        let Lease {
-            now,
-            until: lease_until,
-        } = lease;
-        let (tenant, order_id) = (tenant.as_str().to_owned(), order_id.to_owned());
-        let (now, until) = (time_codec::encode(now), time_codec::encode(lease_until));
+        let (tenant, order_id) = (order.tenant.as_str().to_owned(), order.order_id.to_owned());
+        let (now, until) = (
+            time_codec::encode(lease.now),
+            time_codec::encode(lease.until),
+        );
         self.write(move |conn| {
             let row: Option<(String, u32, i64, Option<String>)> = conn
                 .prepare_cached(
@@ -75,14 +73,9 @@ impl DispatchLog for SqliteStore {
     }
 
     async fn complete(&self, order: OrderKey<'_>, done: Dispatched<'_>) -> Result<(), StoreError> {
-        let OrderKey { tenant, order_id } = order;
-        let Dispatched {
-            downstream_id,
-            at: now,
-        } = done;
-        let (tenant, order_id) = (tenant.as_str().to_owned(), order_id.to_owned());
-        let downstream_id = downstream_id.map(str::to_owned);
-        let now = time_codec::encode(now);
+        let (tenant, order_id) = (order.tenant.as_str().to_owned(), order.order_id.to_owned());
+        let downstream_id = done.downstream_id.map(str::to_owned);
+        let now = time_codec::encode(done.at);
         self.write(move |conn| {
             // An upsert, so completing never fails; the first completion's data is kept.
             conn.prepare_cached(
@@ -104,8 +97,7 @@ impl DispatchLog for SqliteStore {
     }
 
     async fn release(&self, order: OrderKey<'_>, attempt: u32) -> Result<(), StoreError> {
-        let OrderKey { tenant, order_id } = order;
-        let (tenant, order_id) = (tenant.as_str().to_owned(), order_id.to_owned());
+        let (tenant, order_id) = (order.tenant.as_str().to_owned(), order.order_id.to_owned());
         self.write(move |conn| {
             conn.prepare_cached(
                 "UPDATE dispatch_log SET lease_until = 0

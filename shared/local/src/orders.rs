@@ -190,20 +190,15 @@ impl OrderStore for SqliteStore {
         tenant: &TenantId,
         change: StateChange<'_>,
     ) -> Result<(), StoreError> {
-        let StateChange {
-            order,
-            expected_version,
-            products,
-            events,
-        } = change;
         let tenant = tenant.clone();
-        let order = order.clone();
-        let products = products
+        let order = change.order.clone();
+        let products = change
+            .products
             .iter()
             .map(|p| ProductRow::encode(&tenant, p))
             .collect::<Result<Vec<_>, _>>()?;
-        let events = outbox::EventRow::encode_all(events)?;
-        let expected = time_codec::int(expected_version);
+        let events = outbox::EventRow::encode_all(change.events)?;
+        let expected = time_codec::int(change.expected_version);
         self.write(move |conn| {
             // The dispatch record is the dispatch engine's: keep what is stored.
             let Some(current) = select(conn, tenant.as_str(), order.id())? else {

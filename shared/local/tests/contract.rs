@@ -110,14 +110,22 @@ async fn suites_can_share_one_store() {
 }
 
 on_both!(price_writer_in_memory, price_writer_on_file, |s| {
-    q2c_contract::price_catalog_writer_contract(s.price_catalog_writer(), s.catalog_store())
+    q2c_contract::price_catalog_writer_contract(
+        s.price_catalog_writer(),
+        s.catalog_store(),
+        q2c_contract::Races::Concurrent,
+    )
 });
 on_both!(open_quote_index_in_memory, open_quote_index_on_file, |s| {
     q2c_contract::open_quote_index_contract(s.quote_store(), s.open_quote_index())
 });
 
 on_both!(offering_writer_in_memory, offering_writer_on_file, |s| {
-    q2c_contract::offering_catalog_writer_contract(s.offering_catalog_writer(), s.catalog_store())
+    q2c_contract::offering_catalog_writer_contract(
+        s.offering_catalog_writer(),
+        s.catalog_store(),
+        q2c_contract::Races::Concurrent,
+    )
 });
 on_both!(
     open_quote_offering_index_in_memory,

@@ -21,12 +21,12 @@ use crate::clock::Clock;
 use crate::context::{RequestContext, Scope, TenantId};
 use crate::dispatch::{BreakerState, DispatchStatusSink, Downstream, DownstreamAnswer};
 use crate::event_versions::SchemaMajor;
-use crate::fanout::ApplyOutcome;
+use crate::fanout::{Announce, ApplyOutcome};
 use crate::hubs::{HubApi, HubStore, VersionedSubscription};
 use crate::idempotency::{IdempotencyClaim, IdempotencyStore, StoredResponse};
 use crate::messaging::{
-    MAX_BATCH, OutgoingMessage, QueueClient, QueueCounts, QueueError, Receive, ReceivedMessage,
-    SendOutcome,
+    HandlerError, MAX_BATCH, OutgoingMessage, ParsedMessage, QueueClient, QueueCounts, QueueError,
+    Receive, ReceivedMessage, SendOutcome,
 };
 use crate::orders::{
     DispatchDecision, DispatchUpdate, OrderKey, OrderStore, StateChange, StoredOrder,
@@ -254,17 +254,12 @@ impl OrderStore for MemoryQuotes {
         t: &TenantId,
         change: StateChange<'_>,
     ) -> Result<(), StoreError> {
-        let StateChange {
-            order,
-            expected_version: expected,
-            products: made,
-            events: ev,
-        } = change;
+        let (order, made) = (change.order, change.products);
         let mut orders = self.orders.lock().expect("lock");
         let Some(current) = orders.get_mut(&key(t, order.id())) else {
             return Err(StoreError::VersionConflict);
         };
-        if current.version != expected {
+        if current.version != change.expected_version {
             return Err(StoreError::VersionConflict);
         }
         let mut products = self.products.lock().expect("lock");
@@ -276,7 +271,10 @@ impl OrderStore for MemoryQuotes {
         }
         current.order = order.order.clone();
         current.version = order.version;
-        self.outbox.lock().expect("lock").extend_from_slice(ev);
+        self.outbox
+            .lock()
+            .expect("lock")
+            .extend_from_slice(change.events);
         Ok(())
     }
 }
@@ -473,6 +471,18 @@ pub struct DefaultSettings;
 impl SettingsSource for DefaultSettings {
     async fn settings(&self, _: &TenantId) -> Result<TenantSettings, StoreError> {
         Ok(TenantSettings::default())
+    }
+}
+
+/// Records every announced event id.
+#[derive(Default)]
+pub struct RecordingAnnounce(pub Mutex<Vec<String>>);
+
+#[async_trait]
+impl Announce for RecordingAnnounce {
+    async fn announce(&self, message: &ParsedMessage) -> Result<(), HandlerError> {
+        self.0.lock().expect("lock").push(message.event_id.clone());
+        Ok(())
     }
 }
 

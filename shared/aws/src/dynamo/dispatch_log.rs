@@ -94,10 +94,7 @@ impl DispatchLog for DynamoStore {
     #[tracing::instrument(skip_all, fields(tenant = %order.tenant), err)]
     async fn claim(&self, order: OrderKey<'_>, lease: Lease) -> Result<DispatchClaim, StoreError> {
         let OrderKey { tenant, order_id } = order;
-        let Lease {
-            now,
-            until: lease_until,
-        } = lease;
+        let (now, lease_until) = (lease.now, lease.until);
         // Two rounds: a lease can end (or a release land) between the failed update and the
         // read.
         for _ in 0..2 {
@@ -127,10 +124,7 @@ impl DispatchLog for DynamoStore {
     #[tracing::instrument(skip_all, fields(tenant = %order.tenant), err)]
     async fn complete(&self, order: OrderKey<'_>, done: Dispatched<'_>) -> Result<(), StoreError> {
         let OrderKey { tenant, order_id } = order;
-        let Dispatched {
-            downstream_id,
-            at: now,
-        } = done;
+        let (downstream_id, now) = (done.downstream_id, done.at);
         let mut text = String::from(
             "SET #status = :dispatched, #lease = :zero, #at = :at, #ttl = :ttl, \
              #attempts = if_not_exists(#attempts, :one)",

@@ -204,25 +204,25 @@ impl OrderStore for DynamoStore {
         tenant: &TenantId,
         change: StateChange<'_>,
     ) -> Result<(), StoreError> {
-        let StateChange {
-            order,
-            expected_version,
-            products,
-            events,
-        } = change;
         // The dispatch record is the dispatch engine's: keep what is stored. The version
         // condition makes this read safe.
-        let Some(current) = self.order_item(tenant, order.id(), true).await? else {
+        let Some(current) = self.order_item(tenant, change.order.id(), true).await? else {
             return Err(StoreError::VersionConflict);
         };
-        if current.version != expected_version {
+        if current.version != change.expected_version {
             return Err(StoreError::VersionConflict);
         }
         let next = StoredOrder {
             dispatch: current.dispatch,
-            ..order.clone()
+            ..change.order.clone()
         };
-        self.replace_order(tenant, &next, expected_version, products, events)
-            .await
+        self.replace_order(
+            tenant,
+            &next,
+            change.expected_version,
+            change.products,
+            change.events,
+        )
+        .await
     }
 }

@@ -184,11 +184,21 @@ async fn all_suites_share_one_table() {
 }
 
 on_fresh_table!(price_catalog_writer_contract, |store| {
-    q2c_contract::price_catalog_writer_contract(store.clone(), store)
+    // moto's conditional writes are not atomic when requests overlap; DynamoDB's are.
+    q2c_contract::price_catalog_writer_contract(
+        store.clone(),
+        store,
+        q2c_contract::Races::OneAfterTheOther,
+    )
 });
 
 on_fresh_table!(offering_catalog_writer_contract, |store| {
-    q2c_contract::offering_catalog_writer_contract(store.clone(), store)
+    // moto's conditional writes are not atomic when requests overlap; DynamoDB's are.
+    q2c_contract::offering_catalog_writer_contract(
+        store.clone(),
+        store,
+        q2c_contract::Races::OneAfterTheOther,
+    )
 });
 
 on_fresh_table!(open_quote_offering_index_contract, |store| {

@@ -9,10 +9,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use async_trait::async_trait;
 use q2c_aws::DynamoStore;
+use q2c_contract::wrapper::{BeforeQuoteCall, QuoteCall};
 use q2c_service::contention::UNCONDITIONAL_ATTEMPTS;
 use q2c_service::context::{RequestContext, Scope, TenantId};
-use q2c_service::ports::{OutboxEvent, Ports, QuoteStore, StoreError, StoredQuote, SystemClock};
+use q2c_service::ports::{Ports, QuoteStore, SystemClock};
 use q2c_service::{QuoteService, QuoteServiceConfig, ServiceError};
 use serde_json::json;
 use time::macros::datetime;
@@ -48,25 +50,14 @@ impl Racing {
     }
 }
 
-q2c_contract::quote_store_wrapper! {
-    Racing,
-    inner,
-    async fn get(&self, tenant: &TenantId, id: &str) -> Result<Option<StoredQuote>, StoreError> {
-        // Strongly consistent, as the retry needs to see the competitor's write at once.
-        Ok(self
-            .inner
-            .get_many(&[(tenant.clone(), id.to_owned())])
-            .await?
-            .pop()
-            .flatten())
-    }
-    async fn update(
-        &self,
-        tenant: &TenantId,
-        quote: &StoredQuote,
-        expected_version: u64,
-        events: &[OutboxEvent],
-    ) -> Result<(), StoreError> {
+q2c_contract::quote_store_wrapper!(Racing, inner);
+
+#[async_trait]
+impl BeforeQuoteCall for Racing {
+    async fn before(&self, call: QuoteCall<'_>) {
+        let QuoteCall::Update { tenant, quote } = call else {
+            return;
+        };
         let race = self
             .races
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |r| r.checked_sub(1))
@@ -74,9 +65,6 @@ q2c_contract::quote_store_wrapper! {
         if race {
             self.compete(tenant, quote.id()).await;
         }
-        self.inner
-            .update(tenant, quote, expected_version, events)
-            .await
     }
 }
 

@@ -2,10 +2,11 @@
 //! draining it through a [`Poller`](q2c_local::Poller), and taking every message of a queue.
 
 use std::future::Future;
-use std::time::Duration;
 
 use q2c_local::{PollReport, SqliteQueues};
-use q2c_service::messaging::{QueueClient, QueueError, Receive, ReceivedMessage};
+use q2c_service::messaging::{QueueClient, QueueError};
+/// Everything on a queue (received once, each hidden a minute).
+pub use q2c_service::testing::drain as take_all;
 
 /// Creates `source` with its DLQ `<source>-dlq`, redriving after `max_receives` receives.
 pub async fn source_with_dlq(queues: &SqliteQueues, source: &str, max_receives: u32) {
@@ -33,19 +34,4 @@ where
         poll().await.expect("poll");
     }
     panic!("the source queue did not drain");
-}
-
-/// Everything on a queue (received once, then deleted).
-pub async fn take_all(queues: &SqliteQueues, queue: &str) -> Vec<ReceivedMessage> {
-    let mut all = Vec::new();
-    loop {
-        let batch = queues
-            .receive(queue, Receive::batch(Duration::from_secs(60)))
-            .await
-            .expect("receive");
-        if batch.is_empty() {
-            return all;
-        }
-        all.extend(batch);
-    }
 }

@@ -249,33 +249,32 @@ impl OrderDispatch {
             Err(Stop::Refused { reason }) => {
                 // Released, not failed: if the order is fixed downstream and the DLQ message
                 // redriven, it is dispatched then.
-                self.log.release(key, attempt).await?;
-                self.record(
-                    key,
-                    DispatchStatus::Failed,
-                    attempt,
-                    Some(reason.clone()),
-                    None,
-                )
-                .await?;
+                self.release_as(key, attempt, DispatchStatus::Failed, &reason)
+                    .await?;
                 tracing::warn!(%reason, "order refused by order management");
                 Ok(DispatchOutcome::Rejected { reason })
             }
             Err(Stop::Retry { after, reason }) => {
-                self.log.release(key, attempt).await?;
-                self.record(
-                    key,
-                    DispatchStatus::Pending,
-                    attempt,
-                    Some(reason.clone()),
-                    None,
-                )
-                .await?;
+                self.release_as(key, attempt, DispatchStatus::Pending, &reason)
+                    .await?;
                 let after = after.max(self.schedule.redelivery_delay(deliveries));
                 tracing::warn!(%reason, retry_after_ms = after.as_millis(), "order not dispatched yet");
                 Ok(DispatchOutcome::RetryLater { after, reason })
             }
         }
+    }
+
+    /// Ends claim `attempt` without a dispatch and records the order `status` with `reason`.
+    async fn release_as(
+        &self,
+        key: OrderKey<'_>,
+        attempt: u32,
+        status: DispatchStatus,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        self.log.release(key, attempt).await?;
+        self.record(key, status, attempt, Some(reason.to_owned()), None)
+            .await
     }
 
     /// Calls the downstream until it answers something final, the breaker refuses, or no

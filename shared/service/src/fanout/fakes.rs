@@ -141,15 +141,3 @@ impl OpenQuoteIndex for MemoryIndex {
         Ok(OpenQuotePage::from_overfetch(matching, page.limit))
     }
 }
-
-/// Records every announced event id.
-#[derive(Default)]
-pub struct RecordingAnnounce(pub Mutex<Vec<String>>);
-
-#[async_trait]
-impl Announce for RecordingAnnounce {
-    async fn announce(&self, message: &ParsedMessage) -> Result<(), HandlerError> {
-        self.0.lock().expect("lock").push(message.event_id.clone());
-        Ok(())
-    }
-}

@@ -22,8 +22,8 @@ use crate::quotes::QuoteService;
 use crate::quotes::{Ports, StoredQuote};
 use crate::store::StoreError;
 use crate::testing::{
-    DefaultSettings, MemoryQuotes, ReadOnlyHubs, SentMessages, TestClock, Unused, caller, item,
-    quote_of, quote_service,
+    DefaultSettings, MemoryQuotes, ReadOnlyHubs, RecordingAnnounce, SentMessages, TestClock,
+    Unused, caller, item, quote_of, quote_service,
 };
 
 const ALL: &[Scope] = &[Scope::QuoteRead, Scope::QuoteWrite, Scope::QuoteApprove];
