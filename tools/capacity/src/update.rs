@@ -267,6 +267,11 @@ mod tests {
         Ok(item)
     }
 
+    /// The error of `expression`, setting `:v` on an empty item without name placeholders.
+    fn refusal(expression: &str) -> UpdateError {
+        run(json!({}), expression, json!({}), json!({":v": {"S": "a"}})).unwrap_err()
+    }
+
     #[test]
     fn set_remove_and_add_as_the_outbox_relay_writes_them() {
         let item = run(
@@ -307,25 +312,13 @@ mod tests {
 
     #[test]
     fn an_undefined_placeholder_is_an_error_not_a_guess() {
-        let error = run(
-            json!({}),
-            "SET #x = :v",
-            json!({}),
-            json!({":v": {"S": "a"}}),
-        )
-        .unwrap_err();
+        let error = refusal("SET #x = :v");
         assert!(error.reason.contains("#x"), "{error}");
     }
 
     #[test]
     fn nested_paths_are_refused_by_name() {
-        let error = run(
-            json!({}),
-            "SET a.b = :v",
-            json!({}),
-            json!({":v": {"S": "a"}}),
-        )
-        .unwrap_err();
+        let error = refusal("SET a.b = :v");
         assert!(error.reason.contains("nested path a.b"), "{error}");
     }
 }

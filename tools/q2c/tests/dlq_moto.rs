@@ -57,13 +57,7 @@ async fn moto_move_task_redrive_falls_back_to_the_manual_move() {
     q2c_testkit::require_moto!();
     let f = fixture().await;
     f.seed(25).await;
-    let output = f.run(&[
-        "redrive",
-        &f.dlq_arg,
-        "--move-task",
-        "--settle-timeout",
-        "0s",
-    ]);
+    let output = f.run(&f.redrive_unsettled(&["--move-task"]));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("moving messages manually"), "{stderr}");

@@ -109,15 +109,7 @@ async fn order(client: &reqwest::Client, local: &Local, description: &str) {
 /// POSTs per order (`externalId` → (accepted, POSTs), what order management received), and
 /// the total.
 async fn posts(local: &Local) -> (BTreeMap<String, (bool, u64)>, u64) {
-    let response = reqwest::get(format!("{}/productOrder", local.downstream))
-        .await
-        .expect("fake order management");
-    let total: u64 = response.headers()["x-total-posts"]
-        .to_str()
-        .expect("text")
-        .parse()
-        .expect("a number");
-    let entries: Vec<Value> = response.json().await.expect("JSON");
+    let (entries, total) = local_common::fake_orders(&local.downstream).await;
     let by_order = entries
         .iter()
         .map(|e| {

@@ -98,6 +98,17 @@ fn setup(
     }
 }
 
+/// The fake started with `config`, and a dispatch to it over HTTP whose breaker opens for
+/// `open_for` after 5 failures: the fake's URL, the sender that stops it, and the setup.
+async fn dispatching_to(
+    config: DownstreamConfig,
+    open_for: Duration,
+) -> (String, oneshot::Sender<()>, Setup) {
+    let (url, stop) = start(config).await;
+    let s = setup(http_downstream(&url), Arc::new(SystemClock), 5, open_for);
+    (url, stop, s)
+}
+
 fn envelope(order_id: &str, note: &str) -> OutgoingMessage {
     let body = json!({
         "eventId": format!("evt-{order_id}"),
@@ -200,17 +211,14 @@ async fn latency_beyond_the_callers_timeout_is_a_timeout() {
 
 #[tokio::test]
 async fn a_refused_order_reaches_the_dlq_with_the_downstreams_reason() {
-    let (url, _stop) = start(DownstreamConfig {
-        reject_match: Some("forbidden-offering".into()),
-        ..DownstreamConfig::default()
-    })
-    .await;
-    let s = setup(
-        http_downstream(&url),
-        Arc::new(SystemClock),
-        5,
+    let (_url, _stop, s) = dispatching_to(
+        DownstreamConfig {
+            reject_match: Some("forbidden-offering".into()),
+            ..DownstreamConfig::default()
+        },
         Duration::from_secs(10),
-    );
+    )
+    .await;
     let queue_engine = SqliteQueues::new(&s.store);
     let queue = queue_engine.queue_client();
     queue
@@ -252,18 +260,15 @@ async fn a_refused_order_reaches_the_dlq_with_the_downstreams_reason() {
 /// until dispatched: order management holds each order exactly once.
 #[tokio::test]
 async fn with_random_failures_every_order_is_received_exactly_once() {
-    let (url, _stop) = start(DownstreamConfig {
-        fail_rate: 0.3,
-        seed: Some(7),
-        ..DownstreamConfig::default()
-    })
-    .await;
-    let s = setup(
-        http_downstream(&url),
-        Arc::new(SystemClock),
-        5,
+    let (url, _stop, s) = dispatching_to(
+        DownstreamConfig {
+            fail_rate: 0.3,
+            seed: Some(7),
+            ..DownstreamConfig::default()
+        },
         Duration::from_millis(20),
-    );
+    )
+    .await;
     let mut pending: Vec<String> = (0..200).map(|i| format!("order-{i:03}")).collect();
     let mut redeliveries = 0;
     while !pending.is_empty() {

@@ -88,23 +88,20 @@ async fn a_new_product_launched_as_catalog_data_is_quoted_and_ordered_with_its_u
     }
 
     // The fan-out stores both, unknown fields included.
-    let stored = eventually("the offering in the catalog copy", WAIT, || async {
-        store
-            .offerings(&["slice-gold".to_owned()])
-            .await
-            .expect("read")
-            .pop()
-    })
+    let (stored, stored_price) = eventually(
+        "the offering and its price in the catalog copy",
+        WAIT,
+        || async {
+            let offerings = store.offerings(&["slice-gold".to_owned()]).await;
+            let prices = store.prices(&["slice-gold-allowance".to_owned()]).await;
+            Some((
+                offerings.expect("read").pop()?,
+                prices.expect("read").pop()?,
+            ))
+        },
+    )
     .await;
     assert_eq!(serde_json::to_value(&stored).expect("json"), offering);
-    let stored_price = eventually("the price in the catalog copy", WAIT, || async {
-        store
-            .prices(&["slice-gold-allowance".to_owned()])
-            .await
-            .expect("read")
-            .pop()
-    })
-    .await;
     assert_eq!(serde_json::to_value(&stored_price).expect("json"), price);
 
     // A quote for it, requesting the new characteristic, with fields we do not model.

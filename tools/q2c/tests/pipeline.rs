@@ -62,13 +62,7 @@ async fn an_accepted_quote_reaches_order_management_once_and_is_marked_dispatche
     let order_id = order["id"].as_str().expect("order id").to_owned();
     assert!(order["dispatch"]["downstreamId"].is_string(), "{order}");
 
-    let received: Value = reqwest::get(format!("{}/productOrder", local.downstream))
-        .await
-        .expect("fake order management")
-        .json()
-        .await
-        .expect("JSON");
-    let received = received.as_array().expect("a list").clone();
+    let (received, _) = local_common::fake_orders(&local.downstream).await;
     assert_eq!(received.len(), 1, "{received:?}");
     assert_eq!(received[0]["externalId"], json!(order_id));
     assert_eq!(received[0]["posts"], json!(1), "one POST, no duplicate");

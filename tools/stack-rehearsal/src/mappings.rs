@@ -40,6 +40,58 @@ fn failure(function: &FunctionProcess, what: String) -> RehearsalError {
     }
 }
 
+/// The item identifiers a function's `response` reports failed (`batchItemFailures`), read
+/// as Lambda does only when the mapping `spec` has `ReportBatchItemFailures`.
+fn reported_failures<'r>(spec: &MappingSpec, response: &'r Value) -> Vec<&'r str> {
+    if !spec.reports_batch_item_failures() {
+        return Vec::new();
+    }
+    response["batchItemFailures"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f["itemIdentifier"].as_str())
+        .collect()
+}
+
+/// The failure of a `batch` (its size and source) of which `function` reported the items
+/// `failed`, named as `ids`.
+fn reported_failed(
+    function: &FunctionProcess,
+    batch: &str,
+    ids: &str,
+    failed: &[&str],
+) -> RehearsalError {
+    failure(
+        function,
+        format!(
+            "reported {} of {batch} as failed ({ids} {failed:?})",
+            failed.len()
+        ),
+    )
+}
+
+/// A mapping of the stack to play, and the function it invokes: its poller reads the source
+/// with the credentials of that function's role, as Lambda's does.
+pub struct Declared<'a> {
+    /// The stack that declares the mapping.
+    pub stack: &'a Stack,
+    /// The moto server's endpoint.
+    pub endpoint: &'a str,
+    /// The mapping as declared.
+    pub spec: &'a MappingSpec,
+    /// The function it invokes.
+    pub function: &'a FunctionProcess,
+}
+
+impl Declared<'_> {
+    /// The SDK configuration of the function's role.
+    async fn role_config(&self) -> aws_config::SdkConfig {
+        let credentials = &self.function.spec.credentials;
+        self.stack.sdk_config(self.endpoint, credentials).await
+    }
+}
+
 /// An SQS event source mapping.
 pub struct SqsMapping {
     spec: MappingSpec,
@@ -49,18 +101,15 @@ pub struct SqsMapping {
 }
 
 impl SqsMapping {
-    /// The mapping `spec` of `stack`, polling with the credentials of `function`'s role.
+    /// The `declared` mapping of a queue.
     ///
     /// # Errors
     /// [`RehearsalError::Template`] when the source queue is not a queue of the stack.
-    pub async fn new(
-        stack: &Stack,
-        endpoint: &str,
-        spec: &MappingSpec,
-        function: &FunctionProcess,
-    ) -> Result<Self, RehearsalError> {
+    pub async fn new(declared: &Declared<'_>) -> Result<Self, RehearsalError> {
+        let spec = declared.spec;
         let name = spec.source_arn.rsplit(':').next().unwrap_or_default();
-        let queue_url = stack
+        let queue_url = declared
+            .stack
             .resources()
             .values()
             .filter(|r| r.kind == "AWS::SQS::Queue")
@@ -72,12 +121,11 @@ impl SqsMapping {
                     spec.uuid, spec.source_arn
                 ))
             })?;
-        let config = stack.sdk_config(endpoint, &function.spec.credentials).await;
         Ok(SqsMapping {
             spec: spec.clone(),
             queue_url,
-            region: stack.region.clone(),
-            client: aws_sdk_sqs::Client::new(&config),
+            region: declared.stack.region.clone(),
+            client: aws_sdk_sqs::Client::new(&declared.role_config().await),
         })
     }
 
@@ -107,16 +155,7 @@ impl SqsMapping {
                     .message_attribute_names("All")
                     .send()
                     .await
-                    .map_err(|e| {
-                        failure(
-                            function,
-                            format!(
-                                "the mapping's ReceiveMessage on {} failed: {}",
-                                self.queue_url,
-                                sdk_error(&e)
-                            ),
-                        )
-                    })?;
+                    .map_err(|e| self.refused(function, "ReceiveMessage", sdk_error(&e)))?;
                 let got = received.messages.unwrap_or_default();
                 if got.is_empty() {
                     break;
@@ -139,20 +178,11 @@ impl SqsMapping {
                         format!("a batch of {} from {}: {e}", messages.len(), self.queue_url),
                     )
                 })?;
-            let failed: Vec<String> = if self.spec.reports_batch_item_failures() {
-                response["batchItemFailures"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|f| f["itemIdentifier"].as_str().map(str::to_owned))
-                    .collect()
-            } else {
-                Vec::new()
-            };
+            let failed = reported_failures(&self.spec, &response);
             // Lambda fails the whole batch when an identifier is not one of its messages.
             if let Some(unknown) = failed
                 .iter()
-                .find(|f| !messages.iter().any(|m| m.message_id() == Some(f.as_str())))
+                .find(|f| !messages.iter().any(|m| m.message_id() == Some(**f)))
             {
                 return Err(failure(
                     function,
@@ -161,7 +191,7 @@ impl SqsMapping {
             }
             let done: Vec<_> = messages
                 .iter()
-                .filter(|m| !failed.iter().any(|f| Some(f.as_str()) == m.message_id()))
+                .filter(|m| !failed.iter().any(|f| Some(*f) == m.message_id()))
                 .collect();
             for chunk in done.chunks(10) {
                 let entries = chunk
@@ -182,16 +212,7 @@ impl SqsMapping {
                     .set_entries(Some(entries))
                     .send()
                     .await
-                    .map_err(|e| {
-                        failure(
-                            function,
-                            format!(
-                                "the mapping's DeleteMessageBatch on {} failed: {}",
-                                self.queue_url,
-                                sdk_error(&e)
-                            ),
-                        )
-                    })?;
+                    .map_err(|e| self.refused(function, "DeleteMessageBatch", sdk_error(&e)))?;
                 if !deleted.failed().is_empty() {
                     return Err(failure(
                         function,
@@ -200,17 +221,31 @@ impl SqsMapping {
                 }
             }
             if !failed.is_empty() {
-                return Err(failure(
+                let batch = format!("{} messages from {}", messages.len(), self.queue_url);
+                return Err(reported_failed(
                     function,
-                    format!(
-                        "reported {} of {} messages from {} as failed (batchItemFailures {failed:?})",
-                        failed.len(),
-                        messages.len(),
-                        self.queue_url
-                    ),
+                    &batch,
+                    "batchItemFailures",
+                    &failed,
                 ));
             }
         }
+    }
+
+    /// The failure of the mapping's `operation` on the queue, refused with `cause`.
+    fn refused(
+        &self,
+        function: &FunctionProcess,
+        operation: &str,
+        cause: String,
+    ) -> RehearsalError {
+        failure(
+            function,
+            format!(
+                "the mapping's {operation} on {} failed: {cause}",
+                self.queue_url
+            ),
+        )
     }
 
     /// One record of the Lambda SQS event.
@@ -262,18 +297,14 @@ pub struct StreamMapping {
 }
 
 impl StreamMapping {
-    /// The mapping `spec`, reading the stream with the credentials of `function`'s role.
+    /// The `declared` mapping of a stream.
     ///
     /// # Errors
     /// [`RehearsalError::Template`] when a filter pattern is not JSON or uses a construct the
     /// harness does not evaluate (it refuses rather than guess).
-    pub async fn new(
-        stack: &Stack,
-        endpoint: &str,
-        spec: &MappingSpec,
-        function: &FunctionProcess,
-    ) -> Result<Self, RehearsalError> {
-        let filters = spec
+    pub async fn new(declared: &Declared<'_>) -> Result<Self, RehearsalError> {
+        let filters = declared
+            .spec
             .filter_patterns
             .iter()
             .map(|p| {
@@ -284,11 +315,10 @@ impl StreamMapping {
                 Ok(pattern)
             })
             .collect::<Result<_, RehearsalError>>()?;
-        let config = stack.sdk_config(endpoint, &function.spec.credentials).await;
         Ok(StreamMapping {
-            spec: spec.clone(),
-            region: stack.region.clone(),
-            client: aws_sdk_dynamodbstreams::Client::new(&config),
+            spec: declared.spec.clone(),
+            region: declared.stack.region.clone(),
+            client: aws_sdk_dynamodbstreams::Client::new(&declared.role_config().await),
             positions: BTreeMap::new(),
             filters,
         })
@@ -395,24 +425,14 @@ impl StreamMapping {
                                 format!("a batch of {} stream records: {e}", sequences.len()),
                             )
                         })?;
-                    let failed: Vec<&str> = if self.spec.reports_batch_item_failures() {
-                        response["batchItemFailures"]
-                            .as_array()
-                            .into_iter()
-                            .flatten()
-                            .filter_map(|f| f["itemIdentifier"].as_str())
-                            .collect()
-                    } else {
-                        Vec::new()
-                    };
+                    let failed = reported_failures(&self.spec, &response);
                     if !failed.is_empty() {
-                        return Err(failure(
+                        let batch = format!("{} stream records", sequences.len());
+                        return Err(reported_failed(
                             function,
-                            format!(
-                                "reported {} of {} stream records as failed (sequence numbers {failed:?})",
-                                failed.len(),
-                                sequences.len()
-                            ),
+                            &batch,
+                            "sequence numbers",
+                            &failed,
                         ));
                     }
                 }

@@ -40,6 +40,12 @@ pub fn python() -> Result<PathBuf, RehearsalError> {
     )))
 }
 
+/// Why the rehearsal cannot run on this machine (no [`python`] with moto), for a test to
+/// skip on; `None` when it can.
+pub fn unavailable() -> Option<String> {
+    python().err().map(|e| e.to_string())
+}
+
 /// A running moto server, stopped when dropped.
 pub struct MotoServer {
     endpoint: String,

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::RehearsalError;
 use crate::function::{Bootstraps, FunctionProcess, HarnessEnv};
-use crate::mappings::{SqsMapping, StreamMapping, sdk_error};
+use crate::mappings::{Declared, SqsMapping, StreamMapping, sdk_error};
 use crate::moto::{MotoServer, read_journal};
 use crate::oms::FakeOrderManagement;
 use crate::stack::{DeployOptions, Stack};
@@ -137,15 +137,21 @@ impl Rehearsal {
                         spec.function_arn
                     ))
                 })?;
+            let declared = Declared {
+                stack: &stack,
+                endpoint: moto.endpoint(),
+                spec,
+                function,
+            };
             let service = spec.source_arn.split(':').nth(2).unwrap_or_default();
             match service {
                 "sqs" => sqs.push((
                     function.logical_id.clone(),
-                    SqsMapping::new(&stack, moto.endpoint(), spec, function).await?,
+                    SqsMapping::new(&declared).await?,
                 )),
                 "dynamodb" => streams.push((
                     function.logical_id.clone(),
-                    StreamMapping::new(&stack, moto.endpoint(), spec, function).await?,
+                    StreamMapping::new(&declared).await?,
                 )),
                 other => {
                     return Err(RehearsalError::Template(format!(

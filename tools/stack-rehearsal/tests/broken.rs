@@ -33,11 +33,8 @@ const STATEMENTS: &str = "Properties/Policies/0/PolicyDocument/Statement";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_template_that_lacks_what_the_code_needs_fails_the_rehearsal_naming_the_cause() {
-    let python = q2c_stack_rehearsal::moto::python();
-    q2c_testkit::skip_unless!(
-        python.is_ok(),
-        python.err().map(|e| e.to_string()).unwrap_or_default()
-    );
+    let unavailable = q2c_stack_rehearsal::moto::unavailable();
+    q2c_testkit::skip_unless!(unavailable.is_none(), unavailable.unwrap_or_default());
     let moto = MotoServer::start().await.unwrap_or_else(|e| panic!("{e}"));
 
     // An environment variable the function requires, removed: its init fails naming it.

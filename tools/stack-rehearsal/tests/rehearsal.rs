@@ -13,11 +13,8 @@ use q2c_stack_rehearsal::{DeployOptions, MotoServer, Rehearsal};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_template_as_written_runs_a_quote_lifecycle_an_order_dispatch_and_a_price_change() {
-    let python = q2c_stack_rehearsal::moto::python();
-    q2c_testkit::skip_unless!(
-        python.is_ok(),
-        python.err().map(|e| e.to_string()).unwrap_or_default()
-    );
+    let unavailable = q2c_stack_rehearsal::moto::unavailable();
+    q2c_testkit::skip_unless!(unavailable.is_none(), unavailable.unwrap_or_default());
     let moto = MotoServer::start().await.unwrap_or_else(|e| panic!("{e}"));
     let workdir = tempfile::tempdir().expect("a temporary directory");
     let rehearsal = Rehearsal::start(&moto, DeployOptions::new("q2c"), workdir.path())

@@ -28,6 +28,8 @@
 
 mod rules;
 pub mod template;
+#[cfg(test)]
+mod testing;
 
 use std::fmt;
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 use q2c_template_lint::{Rule, Template, Violation, lint};
 
@@ -30,6 +30,14 @@ fn lint_file(path: &Path) -> Vec<Violation> {
 
 fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{} is readable: {e}", path.display()))
+}
+
+/// What the CLI does with the template at `path`.
+fn cli(path: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_q2c-template-lint"))
+        .arg(path)
+        .output()
+        .expect("cli runs")
 }
 
 #[test]
@@ -78,16 +86,8 @@ fn each_fixture_is_a_small_edit_of_the_real_template() {
 
 #[test]
 fn the_cli_exits_zero_on_the_template_and_one_per_violation_line_on_a_fixture() {
-    let cli = env!("CARGO_BIN_EXE_q2c-template-lint");
-
-    let good = Command::new(cli)
-        .arg(real_template())
-        .output()
-        .expect("cli runs");
-    let bad = Command::new(cli)
-        .arg(fixture(Rule::SqsMaxReceiveCount))
-        .output()
-        .expect("cli runs");
+    let good = cli(&real_template());
+    let bad = cli(&fixture(Rule::SqsMaxReceiveCount));
 
     assert!(
         good.status.success(),

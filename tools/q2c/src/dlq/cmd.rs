@@ -12,8 +12,8 @@ use q2c_aws::SqsDlqBackend;
 use q2c_local::LocalDlqBackend;
 use q2c_service::dlq::ops::{self, QueueReport};
 use q2c_service::dlq::{
-    DlqBackend, DlqMessage, Filter, MoveTask, MoveTaskError, RedriveOptions, RedriveReport,
-    SettleCheck,
+    DlqBackend, DlqError, DlqMessage, Filter, MoveTask, MoveTaskError, RedriveOptions,
+    RedriveReport, SettleCheck, Summary,
 };
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -327,21 +327,21 @@ pub async fn run_on(backend: &dyn DlqBackend, command: DlqCommand) -> anyhow::Re
         }
         DlqCommand::Export(args) => {
             let queue = backend.resolve(&args.queue);
-            let mut progress = Progress::new("exported", total(backend, &queue).await);
-            ops::export(
-                backend,
-                &queue,
-                &args.to,
-                args.delete,
-                args.visibility,
-                &mut progress,
-            )
+            let moved = exported(backend, &queue, async |progress| {
+                ops::export(
+                    backend,
+                    &queue,
+                    &args.to,
+                    args.delete,
+                    args.visibility,
+                    progress,
+                )
+                .await
+            })
             .await?;
-            let summary = progress.finish();
             writeln!(
                 stdout,
-                "exported {} message(s) of {queue} to {}{}",
-                summary.moved,
+                "exported {moved} message(s) of {queue} to {}{}",
                 args.to.display(),
                 if args.delete { " and deleted them" } else { "" }
             )?;
@@ -366,20 +366,14 @@ pub async fn run_on(backend: &dyn DlqBackend, command: DlqCommand) -> anyhow::Re
             }
             match &args.export_to {
                 Some(file) => {
-                    let mut progress = Progress::new("exported", total(backend, &queue).await);
-                    ops::export_and_purge(
-                        backend,
-                        &queue,
-                        file,
-                        Duration::from_secs(60),
-                        &mut progress,
-                    )
+                    let visibility = Duration::from_secs(60);
+                    let moved = exported(backend, &queue, async |progress| {
+                        ops::export_and_purge(backend, &queue, file, visibility, progress).await
+                    })
                     .await?;
-                    let summary = progress.finish();
                     writeln!(
                         stdout,
-                        "purged {queue}: {} message(s) exported to {} first",
-                        summary.moved,
+                        "purged {queue}: {moved} message(s) exported to {} first",
                         file.display()
                     )?;
                 }
@@ -417,6 +411,18 @@ pub async fn run_on(backend: &dyn DlqBackend, command: DlqCommand) -> anyhow::Re
         }
     }
     Ok(())
+}
+
+/// Runs `export` (an export of `queue` to a file, reporting to the progress it is given)
+/// behind a progress display sized by the queue's count; how many messages it wrote.
+async fn exported(
+    backend: &dyn DlqBackend,
+    queue: &str,
+    export: impl AsyncFnOnce(&mut Progress) -> Result<Summary, DlqError>,
+) -> anyhow::Result<u64> {
+    let mut progress = Progress::new("exported", total(backend, queue).await);
+    export(&mut progress).await?;
+    Ok(progress.finish().moved)
 }
 
 /// Visible plus in-flight messages, for a progress bar's length.

@@ -230,6 +230,16 @@ impl Fixture {
         self.command(args).output().expect("run q2c")
     }
 
+    /// `q2c dlq` arguments redriving the DLQ with `flags` and not waiting for the moved
+    /// messages to settle (`--settle-timeout 0s`): for runs without a consumer behind the
+    /// destination, where nothing would settle.
+    pub fn redrive_unsettled<'a>(&'a self, flags: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec!["redrive", self.dlq_arg.as_str()];
+        args.extend_from_slice(flags);
+        args.extend(["--settle-timeout", "0s"]);
+        args
+    }
+
     /// Runs `q2c dlq <args>`, which must succeed; returns its stdout.
     pub fn ok(&self, args: &[&str]) -> String {
         let output = self.run(args);
@@ -317,16 +327,12 @@ pub async fn list_shows_counts_and_reasons(f: &Fixture) {
 pub async fn filtered_redrive_moves_exactly_the_matching(f: &Fixture) {
     f.seed(300).await;
     // No consumer behind the destination here: nothing would settle, so no wait.
-    let out = f.ok(&[
-        "redrive",
-        &f.dlq_arg,
+    let out = f.ok(&f.redrive_unsettled(&[
         "--filter",
         "event-type=ProductOrderCreateEvent",
         "--filter",
         "reason~=refused",
-        "--settle-timeout",
-        "0s",
-    ]);
+    ]));
     let matching = |i: usize| i % 3 == 1 && i % 10 < 5;
     let (moved, _) = f.contents(&f.source).await;
     let (left, _) = f.contents(&f.dlq).await;
@@ -380,15 +386,7 @@ pub async fn interrupted_redrive_loses_nothing(f: &Fixture) {
     child.wait().expect("reap");
     let halfway = f.total(&f.source).await;
     assert!(halfway < n as u64, "killed before the end ({halfway})");
-    f.ok(&[
-        "redrive",
-        &f.dlq_arg,
-        "--manual",
-        "--visibility",
-        "3s",
-        "--settle-timeout",
-        "0s",
-    ]);
+    f.ok(&f.redrive_unsettled(&["--manual", "--visibility", "3s"]));
     let (delivered, _) = f.contents(&f.source).await;
     assert_eq!(
         delivered.keys().cloned().collect::<BTreeSet<_>>(),
@@ -649,15 +647,7 @@ pub async fn without_a_consumer_the_wait_ends_at_the_settle_timeout(f: &Fixture)
 /// `--max-messages` bounds the move; the rest stays in the DLQ.
 pub async fn max_messages_bounds_the_move(f: &Fixture) {
     f.seed(25).await;
-    let report = report(&f.run(&[
-        "redrive",
-        &f.dlq_arg,
-        "--max-messages",
-        "10",
-        "--settle-timeout",
-        "0s",
-        "--json",
-    ]));
+    let report = report(&f.run(&f.redrive_unsettled(&["--max-messages", "10", "--json"])));
     assert_eq!(report["moved"], 10, "{report}");
     assert_eq!(report["maxMessagesReached"], true, "{report}");
     assert_eq!(report["unsettled"], 10, "not waited for: {report}");

@@ -206,3 +206,17 @@ impl Local {
         self.serving.stop().await.expect("served");
     }
 }
+
+/// What the fake order management at `downstream` received (its `GET /productOrder` listing,
+/// one entry per order) and how many POSTs it answered in all.
+pub async fn fake_orders(downstream: &str) -> (Vec<Value>, u64) {
+    let response = reqwest::get(format!("{downstream}/productOrder"))
+        .await
+        .expect("fake order management");
+    let total = response.headers()["x-total-posts"]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("a number");
+    (response.json().await.expect("JSON"), total)
+}

@@ -344,6 +344,7 @@ fn indexes<'a>(table: &Resource<'a>) -> Vec<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{assert_passes, lint_with};
 
     const BASE: &str = r#"
 Parameters:
@@ -361,16 +362,10 @@ Resources:
       AlarmActions: [arn:aws:sns:eu-west-1:123456789012:t]
 "#;
 
-    fn lint(text: &str) -> (Vec<Violation>, Vec<Violation>) {
-        let template = Template::parse(text).expect("test template parses");
-        (check_coverage(&template), check_runbooks(&template))
-    }
-
     #[test]
     fn a_covered_queue_with_a_linked_alarm_passes() {
-        let (coverage, runbooks) = lint(BASE);
-        assert!(coverage.is_empty(), "{coverage:?}");
-        assert!(runbooks.is_empty(), "{runbooks:?}");
+        assert_passes(check_coverage, BASE);
+        assert_passes(check_runbooks, BASE);
         let template = Template::parse(BASE).expect("parses");
         let alarm = template.resource("A").expect("A");
         assert_eq!(runbook_anchor(&alarm), Some("queue-age"));
@@ -379,7 +374,7 @@ Resources:
     #[test]
     fn an_alarm_on_another_queue_does_not_cover_this_one() {
         let text = BASE.replace("!GetAtt Q.QueueName", "!GetAtt Other.QueueName");
-        let (coverage, _) = lint(&text);
+        let coverage = lint_with(check_coverage, &text);
         assert_eq!(coverage.len(), 1, "{coverage:?}");
         assert_eq!(coverage[0].resource, "Q");
         assert!(
@@ -397,7 +392,7 @@ Resources:
                 "      AlarmActions: [arn:aws:sns:eu-west-1:123456789012:t]\n",
                 "",
             );
-        let (_, runbooks) = lint(&text);
+        let runbooks = lint_with(check_runbooks, &text);
         assert_eq!(runbooks.len(), 2, "{runbooks:?}");
     }
 
@@ -422,7 +417,7 @@ Resources:
       Threshold: 12000
       Dimensions: [{Name: FunctionName, Value: !Ref F}]
 "#;
-        let (coverage, _) = lint(text);
+        let coverage = lint_with(check_coverage, text);
         let messages: Vec<&str> = coverage.iter().map(|v| v.message.as_str()).collect();
         assert_eq!(coverage.len(), 2, "{messages:?}");
         assert!(messages.iter().any(|m| m.contains("Throttles")));
@@ -452,7 +447,7 @@ Resources:
           MetricStat:
             Metric: {Namespace: AWS/DynamoDB, MetricName: WriteThrottleEvents, Dimensions: [{Name: TableName, Value: !Ref T}]}
 "#;
-        let (coverage, _) = lint(text);
+        let coverage = lint_with(check_coverage, text);
         assert_eq!(coverage.len(), 2, "{coverage:?}");
         assert!(coverage.iter().all(|v| v.message.contains("index gsi1")));
     }

@@ -31,6 +31,7 @@ pub fn check(template: &Template) -> Vec<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::flagged;
 
     #[test]
     fn sam_events_and_raw_mappings_are_both_checked() {
@@ -49,10 +50,6 @@ Resources:
     Type: AWS::Lambda::EventSourceMapping
     Properties: {EventSourceArn: !Sub "arn:${AWS::Partition}:sqs:eu-west-1:1:q", FunctionName: !Ref F}
 "#;
-        let template = Template::parse(text).expect("test template parses");
-
-        let labels: Vec<String> = check(&template).into_iter().map(|v| v.resource).collect();
-
-        assert_eq!(labels, ["F (event Bad)", "Esm"]);
+        assert_eq!(flagged(check, text), ["F (event Bad)", "Esm"]);
     }
 }

@@ -75,6 +75,7 @@ pub fn check(template: &Template) -> Vec<Violation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{assert_first_reports, assert_passes};
 
     const GOOD: &str = r#"
 Globals:
@@ -92,30 +93,20 @@ Resources:
       Dimensions: [{Name: FunctionName, Value: !Ref F}]
 "#;
 
-    fn lint(text: &str) -> Vec<Violation> {
-        check(&Template::parse(text).expect("test template parses"))
-    }
-
     #[test]
     fn an_alias_with_a_canary_rolled_back_by_errors_passes() {
-        assert!(lint(GOOD).is_empty(), "{:?}", lint(GOOD));
+        assert_passes(check, GOOD);
     }
 
     #[test]
     fn no_alias_no_alarms_or_an_unknown_alarm_is_reported() {
-        let violations = lint(&GOOD.replace("{AutoPublishAlias: live}", "{}"));
-        assert!(
-            violations[0].message.contains("AutoPublishAlias"),
-            "{violations:?}"
-        );
-        let violations = lint(&GOOD.replace("Alarms: [!Ref E]", "Alarms: []"));
-        assert!(
-            violations[0].message.contains("no Alarms"),
-            "{violations:?}"
-        );
-        let violations = lint(&GOOD.replace("Alarms: [!Ref E]", "Alarms: [!Ref E, !Ref X]"));
-        assert!(violations[0].message.contains("names X"), "{violations:?}");
-        let violations = lint(&GOOD.replace("MetricName: Errors", "MetricName: Throttles"));
-        assert!(violations[0].message.contains("Errors"), "{violations:?}");
+        for (from, to, reported) in [
+            ("{AutoPublishAlias: live}", "{}", "AutoPublishAlias"),
+            ("Alarms: [!Ref E]", "Alarms: []", "no Alarms"),
+            ("Alarms: [!Ref E]", "Alarms: [!Ref E, !Ref X]", "names X"),
+            ("MetricName: Errors", "MetricName: Throttles", "Errors"),
+        ] {
+            assert_first_reports(check, &GOOD.replace(from, to), reported);
+        }
     }
 }

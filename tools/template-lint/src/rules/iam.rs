@@ -106,6 +106,7 @@ fn is_wildcard(action: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::flagged;
 
     #[test]
     fn wildcards_are_found_in_roles_policies_and_sam_functions() {
@@ -138,12 +139,8 @@ Resources:
     Properties:
       PolicyDocument: {Statement: [{Effect: Deny, Action: "sqs:*", Principal: "*"}]}
 "#;
-        let template = Template::parse(text).expect("test template parses");
-
-        let names: Vec<String> = check(&template).into_iter().map(|v| v.resource).collect();
-
         assert_eq!(
-            names,
+            flagged(check, text),
             [
                 "Role (policy p, statement Any)",
                 "Policy (PolicyDocument, statement #0)",

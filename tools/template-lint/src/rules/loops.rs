@@ -129,11 +129,12 @@ fn queue_name(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{assert_passes, assert_single, lint_with};
 
-    fn lint(text: &str) -> Vec<Violation> {
-        let template = Template::parse(text).expect("test template parses");
-        let mut all = check_recursive_loop(&template);
-        all.extend(check_continuations_mapped(&template));
+    /// Both rules of this module, as `lint` runs them.
+    fn check(template: &Template) -> Vec<Violation> {
+        let mut all = check_recursive_loop(template);
+        all.extend(check_continuations_mapped(template));
         all
     }
 
@@ -161,23 +162,28 @@ Resources:
 
     #[test]
     fn a_continuation_loop_allowed_and_mapped_and_a_retry_loop_without_it_pass() {
-        assert_eq!(lint(LOOP), Vec::new());
+        assert_passes(check, LOOP);
     }
 
     #[test]
     fn a_loop_without_recursive_loop_allowed_is_a_violation() {
-        let violations = lint(&LOOP.replace("      RecursiveLoop: Allow\n", ""));
-        assert_eq!(violations.len(), 1, "{violations:?}");
-        assert_eq!(violations[0].rule, Rule::RecursiveLoop);
-        assert!(violations[0].message.contains("Continuations"));
+        assert_single(
+            check,
+            &LOOP.replace("      RecursiveLoop: Allow\n", ""),
+            Rule::RecursiveLoop,
+            "Continuations",
+        );
     }
 
     #[test]
     fn recursive_loop_allowed_without_a_loop_is_a_violation() {
-        let violations = lint(&LOOP.replace(
-            "Queue: !GetAtt Continuations.Arn",
-            "Queue: !GetAtt Other.Arn",
-        ));
+        let violations = lint_with(
+            check,
+            &LOOP.replace(
+                "Queue: !GetAtt Continuations.Arn",
+                "Queue: !GetAtt Other.Arn",
+            ),
+        );
         let rules: Vec<Rule> = violations.iter().map(|v| v.rule).collect();
         assert_eq!(
             rules,
@@ -188,9 +194,11 @@ Resources:
 
     #[test]
     fn a_continuation_queue_behind_a_batching_window_is_a_violation() {
-        let violations = lint(&LOOP.replace("BatchSize: 1", "MaximumBatchingWindowInSeconds: 5"));
-        assert_eq!(violations.len(), 1, "{violations:?}");
-        assert_eq!(violations[0].rule, Rule::ContinuationQueueMapped);
-        assert!(violations[0].message.contains("5 s batching window"));
+        assert_single(
+            check,
+            &LOOP.replace("BatchSize: 1", "MaximumBatchingWindowInSeconds: 5"),
+            Rule::ContinuationQueueMapped,
+            "5 s batching window",
+        );
     }
 }

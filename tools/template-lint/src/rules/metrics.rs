@@ -248,10 +248,7 @@ fn placeholders(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lint(text: &str) -> Vec<Violation> {
-        check(&Template::parse(text).expect("test template parses"))
-    }
+    use crate::testing::{assert_first_reports, assert_passes, assert_single};
 
     const DASHBOARD: &str = r#"
 Resources:
@@ -268,49 +265,49 @@ Resources:
 
     #[test]
     fn emitted_and_published_metrics_pass() {
-        assert!(lint(DASHBOARD).is_empty(), "{:?}", lint(DASHBOARD));
+        assert_passes(check, DASHBOARD);
     }
 
     #[test]
     fn a_metric_nobody_emits_is_reported() {
-        let violations = lint(&DASHBOARD.replace("QuotesCreated", "QuotesMade"));
-        assert_eq!(violations.len(), 1, "{violations:?}");
-        assert!(
-            violations[0]
-                .message
-                .contains("q2c emits no metric QuotesMade")
+        assert_single(
+            check,
+            &DASHBOARD.replace("QuotesCreated", "QuotesMade"),
+            Rule::MetricNames,
+            "q2c emits no metric QuotesMade",
         );
-        let violations = lint(&DASHBOARD.replace("NumberOfMessagesSent", "MessagesSent"));
-        assert!(
-            violations[0]
-                .message
-                .contains("AWS publishes no metric MessagesSent")
+        assert_first_reports(
+            check,
+            &DASHBOARD.replace("NumberOfMessagesSent", "MessagesSent"),
+            "AWS publishes no metric MessagesSent",
         );
     }
 
     #[test]
     fn q2c_metrics_have_the_function_dimension_and_rows_are_written_in_full() {
-        let violations = lint(&DASHBOARD.replace(r#""function", "${F}""#, r#""fn", "${F}""#));
-        assert!(
-            violations[0].message.contains("one dimension `function`"),
-            "{violations:?}"
+        assert_first_reports(
+            check,
+            &DASHBOARD.replace(r#""function", "${F}""#, r#""fn", "${F}""#),
+            "one dimension `function`",
         );
-        let violations = lint(&DASHBOARD.replace(
-            r#"["AWS/SQS", "NumberOfMessagesSent""#,
-            r#"["...", "NumberOfMessagesSent""#,
-        ));
-        assert!(violations[0].message.contains("in full"), "{violations:?}");
+        assert_first_reports(
+            check,
+            &DASHBOARD.replace(
+                r#"["AWS/SQS", "NumberOfMessagesSent""#,
+                r#"["...", "NumberOfMessagesSent""#,
+            ),
+            "in full",
+        );
     }
 
     #[test]
     fn alarms_are_checked_too() {
         let text = "Resources:\n  A:\n    Type: AWS::CloudWatch::Alarm\n    Properties:\n      Namespace: AWS/Lambda\n      MetricName: Error\n";
-        let violations = lint(text);
-        assert_eq!(violations.len(), 1);
-        assert!(
-            violations[0]
-                .message
-                .contains("AWS publishes no metric Error in AWS/Lambda")
+        assert_single(
+            check,
+            text,
+            Rule::MetricNames,
+            "AWS publishes no metric Error in AWS/Lambda",
         );
     }
 

@@ -63,10 +63,7 @@ fn number_or_text(template: &Template, value: &Value) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lint(text: &str) -> Vec<Violation> {
-        check(&Template::parse(text).expect("template"))
-    }
+    use crate::testing::{assert_passes, lint_with};
 
     const TEMPLATE: &str = r#"
 Parameters:
@@ -87,13 +84,13 @@ Resources:
 
     #[test]
     fn the_queues_own_count_passes() {
-        assert!(lint(&TEMPLATE.replace("TOLD", "!Ref Receives")).is_empty());
-        assert!(lint(&TEMPLATE.replace("TOLD", "\"8\"")).is_empty());
+        assert_passes(check, &TEMPLATE.replace("TOLD", "!Ref Receives"));
+        assert_passes(check, &TEMPLATE.replace("TOLD", "\"8\""));
     }
 
     #[test]
     fn another_count_is_flagged_on_the_function() {
-        let violations = lint(&TEMPLATE.replace("TOLD", "!Ref Other"));
+        let violations = lint_with(check, &TEMPLATE.replace("TOLD", "!Ref Other"));
         assert_eq!(violations.len(), 1, "{violations:?}");
         assert_eq!(violations[0].resource, "F");
         assert!(violations[0].message.contains("is 5"), "{violations:?}");
@@ -105,6 +102,6 @@ Resources:
             "Environment: {Variables: {MAX_RECEIVE_COUNT: TOLD}}",
             "Timeout: 3",
         );
-        assert!(lint(&text).is_empty());
+        assert_passes(check, &text);
     }
 }

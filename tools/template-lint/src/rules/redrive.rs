@@ -112,10 +112,7 @@ pub(crate) fn parse_embedded(value: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lint(text: &str) -> Vec<Violation> {
-        check(&Template::parse(text).expect("test template parses"))
-    }
+    use crate::testing::{assert_passes, lint_with};
 
     #[test]
     fn a_json_string_redrive_policy_is_understood() {
@@ -127,7 +124,7 @@ Resources:
     Properties:
       RedrivePolicy: '{"deadLetterTargetArn": "arn:aws:sqs:eu-west-1:1:dlq", "maxReceiveCount": 3}'
 "#;
-        let violations = lint(text);
+        let violations = lint_with(check, text);
 
         assert_eq!(violations.len(), 2, "{violations:?}");
         assert!(
@@ -159,6 +156,6 @@ Resources:
     Properties:
       DestinationConfig: {OnFailure: {Destination: {'Fn::GetAtt': Failures.Arn}}}
 "#;
-        assert_eq!(lint(text), Vec::new());
+        assert_passes(check, text);
     }
 }

@@ -73,18 +73,15 @@ fn policies(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn lint(text: &str) -> Vec<Violation> {
-        check(&Template::parse(text).expect("test template parses"))
-    }
+    use crate::testing::{assert_passes, lint_with};
 
     #[test]
     fn queues_and_log_groups_must_be_kept_and_tables_protected() {
         let good = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    DeletionPolicy: RetainExceptOnCreate\n    UpdateReplacePolicy: Retain\n  L:\n    Type: AWS::Logs::LogGroup\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n    Properties: {DeletionProtectionEnabled: true}\n";
-        assert!(lint(good).is_empty(), "{:?}", lint(good));
+        assert_passes(check, good);
 
         let bad = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\n    UpdateReplacePolicy: Retain\n  T:\n    Type: AWS::DynamoDB::Table\n    DeletionPolicy: Retain\n    UpdateReplacePolicy: Retain\n";
-        let violations = lint(bad);
+        let violations = lint_with(check, bad);
         let names: Vec<&str> = violations.iter().map(|v| v.resource.as_str()).collect();
         assert_eq!(names, ["Q", "T"], "{violations:?}");
         assert!(violations[0].message.contains("DeletionPolicy is unset"));

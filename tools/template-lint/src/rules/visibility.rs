@@ -68,6 +68,7 @@ pub(crate) fn function_timeout(template: &Template, name: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::lint_with;
 
     const TEMPLATE: &str = r#"
 Globals:
@@ -91,7 +92,7 @@ Resources:
 
     fn lint(visibility: u32) -> Vec<Violation> {
         let text = TEMPLATE.replace("\"VT\"", &visibility.to_string());
-        check(&Template::parse(&text).expect("test template parses"))
+        lint_with(check, &text)
     }
 
     #[test]
