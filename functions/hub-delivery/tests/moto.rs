@@ -16,8 +16,9 @@ use q2c_model::tmf::{EventSubscription, Quote, QuoteState};
 use q2c_runtime::Metrics;
 use q2c_service::context::TenantId;
 use q2c_service::event_versions::{SchemaMajor, render_envelope};
-use q2c_service::ports::{Destination, HubApi, HubStore, OutboxEvent, QuoteStore, StoredQuote};
+use q2c_service::ports::{Destination, HubApi, HubStore, OutboxEvent, QuoteStore};
 use q2c_service::relay::relay_once;
+use q2c_service::testing::fresh_quote;
 use q2c_testkit::moto::{self, unique};
 use q2c_testkit::recorder::Recorder;
 use q2c_testkit::sqs::{create_queue, event_ids, queue_arn, take_all};
@@ -164,17 +165,7 @@ fn outbox_event(tenant: &TenantId, event_type: &str, hub_api: Option<&str>) -> O
 
 /// Writes `events` with a new quote of `tenant` (the transactional outbox), then relays them.
 async fn publish(stack: &Stack, tenant: &TenantId, events: &[OutboxEvent]) {
-    let quote = StoredQuote {
-        quote: Quote {
-            id: Some(unique("q")),
-            state: Some(QuoteState::InProgress),
-            quote_date: Some(OffsetDateTime::now_utc()),
-            ..Quote::default()
-        },
-        version: 1,
-        approval_required: false,
-        price_ids: vec![],
-    };
+    let quote = fresh_quote(&unique("q"));
     stack
         .store
         .insert(tenant, &quote, events)

@@ -8,9 +8,9 @@ mod common;
 
 use common::MotoStack;
 use q2c_fn_outbox_relay::Invocation;
-use q2c_model::tmf::{Quote, QuoteState};
 use q2c_service::context::TenantId;
-use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, QuoteStore, StoredQuote};
+use q2c_service::ports::{Destination, OutboxEvent, OutboxStore, QuoteStore};
+use q2c_service::testing::fresh_quote;
 use q2c_testkit::sqs::{event_ids, take_all};
 use serde_json::json;
 use time::OffsetDateTime;
@@ -55,17 +55,7 @@ async fn a_scheduled_sweep_relays_what_the_stream_path_missed() {
         let id = format!("q-{q}");
         let events: Vec<_> = (0..10).map(|n| event(&id, n)).collect();
         expected.extend(events.iter().map(|e| e.event_id.clone()));
-        let quote = StoredQuote {
-            quote: Quote {
-                id: Some(id.clone()),
-                state: Some(QuoteState::InProgress),
-                quote_date: Some(OffsetDateTime::now_utc()),
-                ..Quote::default()
-            },
-            version: 1,
-            approval_required: false,
-            price_ids: vec![],
-        };
+        let quote = fresh_quote(&id);
         store
             .insert(&tenant, &quote, &events)
             .await

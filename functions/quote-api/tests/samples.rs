@@ -10,9 +10,10 @@ use aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use aws_lambda_events::dynamodb::Event as DynamoDbEvent;
 use aws_lambda_events::sqs::SqsEvent;
 use jsonschema::{Retrieve, Uri, Validator};
-use q2c_model::tmf::{EntityRef, Quote, QuoteItem, QuoteState};
+use q2c_model::tmf::{Quote, QuoteState};
 use q2c_service::context::{RequestContext, Scope, TenantId};
 use q2c_service::events::{QuoteEventType, quote_event};
+use q2c_service::testing::added_item;
 use serde_json::Value;
 
 fn events_dir() -> PathBuf {
@@ -85,16 +86,7 @@ fn one_item_quote(state: QuoteState) -> Quote {
         id: Some("q-1".into()),
         href: Some("https://api.example.com/tmf-api/quoteManagement/v4/quote/q-1".into()),
         state: Some(state),
-        quote_item: vec![QuoteItem {
-            id: Some("1".into()),
-            action: Some("add".into()),
-            quantity: Some(1),
-            product_offering: Some(EntityRef {
-                id: "mobile-l".into(),
-                ..EntityRef::default()
-            }),
-            ..QuoteItem::default()
-        }],
+        quote_item: vec![added_item("mobile-l")],
         ..Quote::default()
     }
 }

@@ -158,9 +158,7 @@ impl OrderStore for SqliteStore {
         order: OrderKey<'_>,
         update: DispatchUpdate,
     ) -> Result<(), StoreError> {
-        let OrderKey { tenant, order_id } = order;
-        let tenant = tenant.clone();
-        let order_id = order_id.to_owned();
+        let (tenant, order_id) = (order.tenant.clone(), order.order_id.to_owned());
         let now = OffsetDateTime::now_utc();
         // Read, decide and write in one savepoint of the single writer: no race to lose.
         self.write(move |conn| {

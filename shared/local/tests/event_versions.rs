@@ -10,13 +10,14 @@ use std::time::Duration;
 
 use q2c_callbacks::{HttpCallbacks, HttpConfig};
 use q2c_local::{LocalCallbackSender, Poller, SqliteQueues, SqliteStore};
-use q2c_model::tmf::{EntityRef, EventSubscription, Quote, QuoteItem, QuoteState};
+use q2c_model::tmf::{EventSubscription, Quote, QuoteState};
 use q2c_service::context::{RequestContext, Scope, TenantId};
 use q2c_service::delivery::{CallbackPolicy, DeliveryConfig, HubDelivery};
 use q2c_service::event_versions::{SchemaMajor, render_envelope};
 use q2c_service::events::{QuoteEventType, quote_event};
 use q2c_service::messaging::{OutgoingMessage, ReceivedMessage, attributes, parse_message};
 use q2c_service::ports::{HubApi, HubStore, SystemClock};
+use q2c_service::testing::added_item;
 use serde_json::Value;
 
 mod support;
@@ -87,16 +88,7 @@ fn quote(state: QuoteState) -> Quote {
         external_id: Some("crm-42".into()),
         quote_date: Some(time::OffsetDateTime::now_utc()),
         state: Some(state),
-        quote_item: vec![QuoteItem {
-            id: Some("1".into()),
-            action: Some("add".into()),
-            quantity: Some(1),
-            product_offering: Some(EntityRef {
-                id: "mobile-l".into(),
-                ..EntityRef::default()
-            }),
-            ..QuoteItem::default()
-        }],
+        quote_item: vec![added_item("mobile-l")],
         ..Quote::default()
     }
 }

@@ -772,6 +772,30 @@ pub fn item(offering: &str, quantity: i64) -> QuoteItem {
     }
 }
 
+/// Quote `id`, in progress since now, at version 1: a fresh quote to write events with.
+pub fn fresh_quote(id: &str) -> StoredQuote {
+    StoredQuote {
+        quote: Quote {
+            id: Some(id.to_owned()),
+            state: Some(q2c_model::tmf::QuoteState::InProgress),
+            quote_date: Some(OffsetDateTime::now_utc()),
+            ..Quote::default()
+        },
+        version: 1,
+        approval_required: false,
+        price_ids: vec![],
+    }
+}
+
+/// Item `1` adding one `offering`, as a client sends it.
+pub fn added_item(offering: &str) -> QuoteItem {
+    QuoteItem {
+        id: Some("1".to_owned()),
+        action: Some("add".to_owned()),
+        ..item(offering, 1)
+    }
+}
+
 /// A quote of `items`, nothing else set.
 pub fn quote_of(items: Vec<QuoteItem>) -> Quote {
     Quote {
