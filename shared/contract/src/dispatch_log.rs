@@ -102,15 +102,9 @@ async fn a_stale_holder_cannot_release_a_newer_claim(log: &dyn DispatchLog) {
 async fn dispatched_is_final(log: &dyn DispatchLog) {
     let (t, order) = (tenant("dl-done"), unique());
     claim_at(log, &t, &order, T0).await;
-    log.complete(
-        OrderKey::new(&t, &order),
-        Dispatched {
-            downstream_id: Some("D-1"),
-            at: T0,
-        },
-    )
-    .await
-    .expect("complete");
+    complete_at(log, &t, &order, Some("D-1"), T0)
+        .await
+        .expect("complete");
     let dispatched = DispatchClaim::AlreadyDispatched {
         downstream_id: Some("D-1".into()),
         attempts: 1,
@@ -124,15 +118,9 @@ async fn dispatched_is_final(log: &dyn DispatchLog) {
     log.release(OrderKey::new(&t, &order), 1)
         .await
         .expect("release");
-    log.complete(
-        OrderKey::new(&t, &order),
-        Dispatched {
-            downstream_id: Some("D-2"),
-            at: much_later,
-        },
-    )
-    .await
-    .expect("second complete is accepted");
+    complete_at(log, &t, &order, Some("D-2"), much_later)
+        .await
+        .expect("second complete is accepted");
     assert_eq!(
         claim_at(log, &t, &order, much_later).await,
         dispatched,
@@ -140,15 +128,9 @@ async fn dispatched_is_final(log: &dyn DispatchLog) {
     );
     // Completing without a claim (a crash lost it) still records the dispatch.
     let other = unique();
-    log.complete(
-        OrderKey::new(&t, &other),
-        Dispatched {
-            downstream_id: None,
-            at: T0,
-        },
-    )
-    .await
-    .expect("complete");
+    complete_at(log, &t, &other, None, T0)
+        .await
+        .expect("complete");
     assert!(matches!(
         claim_at(log, &t, &other, T0).await,
         DispatchClaim::AlreadyDispatched {
@@ -161,15 +143,9 @@ async fn dispatched_is_final(log: &dyn DispatchLog) {
 async fn orders_are_per_tenant(log: &dyn DispatchLog) {
     let (a, b, order) = (tenant("dl-a"), tenant("dl-b"), unique());
     claim_at(log, &a, &order, T0).await;
-    log.complete(
-        OrderKey::new(&a, &order),
-        Dispatched {
-            downstream_id: Some("D"),
-            at: T0,
-        },
-    )
-    .await
-    .expect("complete");
+    complete_at(log, &a, &order, Some("D"), T0)
+        .await
+        .expect("complete");
     assert_eq!(
         claim_at(log, &b, &order, T0).await,
         DispatchClaim::Claimed { attempt: 1 },
@@ -222,4 +198,16 @@ async fn claim_at(
     )
     .await
     .expect("claim")
+}
+
+/// `complete` of `order` (dispatched as `downstream_id`) at `at`.
+async fn complete_at(
+    log: &dyn DispatchLog,
+    t: &TenantId,
+    order: &str,
+    downstream_id: Option<&str>,
+    at: OffsetDateTime,
+) -> Result<(), q2c_service::ports::StoreError> {
+    log.complete(OrderKey::new(t, order), Dispatched { downstream_id, at })
+        .await
 }

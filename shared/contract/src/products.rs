@@ -96,6 +96,21 @@ fn completion(
     (next, made, events)
 }
 
+/// The state change writing `order` with `made` and `events` over stored version `expected`.
+fn change<'a>(
+    order: &'a StoredOrder,
+    made: &'a [StoredProduct],
+    events: &'a [OutboxEvent],
+    expected: u64,
+) -> StateChange<'a> {
+    StateChange {
+        order,
+        expected_version: expected,
+        products: made,
+        events,
+    }
+}
+
 async fn a_completion_writes_order_products_and_events_together(
     quotes: &dyn QuoteStore,
     orders: &dyn OrderStore,
@@ -111,15 +126,7 @@ async fn a_completion_writes_order_products_and_events_together(
         .extensions
         .insert("x-billing".to_owned(), json!({"cycle": 7, "rate": 0.1}));
     orders
-        .record_state_change(
-            &t,
-            StateChange {
-                order: &next,
-                expected_version: 1,
-                products: &made,
-                events: &events,
-            },
-        )
+        .record_state_change(&t, change(&next, &made, &events, 1))
         .await
         .expect("completion");
 
@@ -173,15 +180,7 @@ async fn a_refused_completion_writes_nothing(
     // A stale version (a concurrent change won): nothing of the completion is written.
     let (next, made, events) = completion(&t, &order);
     let stale = orders
-        .record_state_change(
-            &t,
-            StateChange {
-                order: &next,
-                expected_version: 7,
-                products: &made,
-                events: &events,
-            },
-        )
+        .record_state_change(&t, change(&next, &made, &events, 7))
         .await;
     assert_conflict(&stale, "a completion at a stale version must conflict");
     assert_nothing_written(products, outbox, &t, &made, &events).await;
@@ -190,29 +189,13 @@ async fn a_refused_completion_writes_nothing(
     let first = accepted_order(quotes, &t, 1).await;
     let (done, taken, done_events) = completion(&t, &first);
     orders
-        .record_state_change(
-            &t,
-            StateChange {
-                order: &done,
-                expected_version: 1,
-                products: &taken,
-                events: &done_events,
-            },
-        )
+        .record_state_change(&t, change(&done, &taken, &done_events, 1))
         .await
         .expect("first completion");
     let (next, mut made, events) = completion(&t, &order);
     made[1] = taken[0].clone();
     let clash = orders
-        .record_state_change(
-            &t,
-            StateChange {
-                order: &next,
-                expected_version: 1,
-                products: &made,
-                events: &events,
-            },
-        )
+        .record_state_change(&t, change(&next, &made, &events, 1))
         .await;
     assert!(
         matches!(clash, Err(StoreError::AlreadyExists)),
@@ -260,15 +243,7 @@ async fn the_largest_completion_is_one_write(
     let (next, made, events) = completion(&t, &order);
     assert_eq!(made.len(), MAX_PRODUCTS_PER_ORDER.max());
     orders
-        .record_state_change(
-            &t,
-            StateChange {
-                order: &next,
-                expected_version: 1,
-                products: &made,
-                events: &events,
-            },
-        )
+        .record_state_change(&t, change(&next, &made, &events, 1))
         .await
         .expect("the largest completion fits one write");
     for product in [&made[0], &made[made.len() - 1]] {
@@ -331,15 +306,7 @@ async fn listings_read_an_account_or_a_party(
         p.product_offering = Some(EntityRef::to(if i % 2 == 0 { "po-even" } else { "po-odd" }));
     }
     orders
-        .record_state_change(
-            &t,
-            StateChange {
-                order: &next,
-                expected_version: 1,
-                products: &made,
-                events: &events,
-            },
-        )
+        .record_state_change(&t, change(&next, &made, &events, 1))
         .await
         .expect("completion");
     // Newest startDate first, ties by id.
