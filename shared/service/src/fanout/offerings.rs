@@ -4,7 +4,7 @@
 //! offering the adapters keep for each open quote.
 
 use async_trait::async_trait;
-use q2c_model::tmf::{ProductOffering, Quote, QuoteItem};
+use q2c_model::tmf::{ProductOffering, Quote};
 use time::OffsetDateTime;
 
 use super::ApplyOutcome;
@@ -109,18 +109,11 @@ pub fn parse_offering(raw: &serde_json::Value) -> Result<ProductOffering, EntryI
 /// The offering ids a quote's items (nested items included) reference, sorted, each once:
 /// the keys of the open-quote index by offering.
 pub fn offering_ids_of(quote: &Quote) -> Vec<String> {
-    fn walk(items: &[QuoteItem], into: &mut Vec<String>) {
-        for item in items {
-            if let Some(offering) = &item.product_offering
-                && !offering.id.is_empty()
-            {
-                into.push(offering.id.clone());
-            }
-            walk(&item.quote_item, into);
-        }
-    }
-    let mut ids = Vec::new();
-    walk(&quote.quote_item, &mut ids);
+    let mut ids: Vec<String> = q2c_model::limits::all_items(&quote.quote_item)
+        .filter_map(|item| item.product_offering.as_ref())
+        .filter(|offering| !offering.id.is_empty())
+        .map(|offering| offering.id.clone())
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     ids
