@@ -37,6 +37,7 @@ pub mod correlation;
 pub mod deprecation;
 pub mod error;
 pub mod idempotency;
+pub mod listing;
 pub mod openapi;
 pub mod paging;
 pub mod preconditions;

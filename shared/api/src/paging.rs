@@ -1,13 +1,11 @@
-//! Query parameters (TMF630): `offset`/`limit`, `fields=` attribute selection and the quote
-//! filters. Unknown parameters are rejected, so a typo never silently widens a listing.
+//! Query parameters (TMF630): `offset`/`limit` and `fields=` attribute selection; the
+//! attribute filters are `q2c_model::filter`'s ([`crate::listing`]). Unknown parameters are
+//! rejected, so a typo never silently widens a listing.
 
 use axum::http::{HeaderMap, HeaderValue, Uri};
-use q2c_model::tmf::QuoteState;
-use q2c_service::ports::{Page, QuoteFilter};
+use q2c_service::ports::Page;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::ApiConfig;
 use crate::error::ApiError;
@@ -95,30 +93,9 @@ impl Params {
         Ok((page, fields, filter))
     }
 
-    /// Renames every `from` parameter to `to` (a version's name for a model filter).
-    pub fn rename(&mut self, from: &str, to: &str) {
-        for (k, _) in &mut self.0 {
-            if k == from {
-                *k = to.to_owned();
-            }
-        }
-    }
-
-    /// Replaces every value of `name` with `map(value)`.
-    ///
-    /// # Errors
-    /// The first error of `map`.
-    pub fn map_value(
-        &mut self,
-        name: &str,
-        map: impl Fn(&str) -> Result<String, ApiError>,
-    ) -> Result<(), ApiError> {
-        for (k, v) in &mut self.0 {
-            if k == name {
-                *v = map(v)?;
-            }
-        }
-        Ok(())
+    /// The parameters not consumed yet, in request order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// Fails if a parameter was not consumed.
@@ -174,31 +151,6 @@ impl Params {
     pub fn fields(&mut self) -> Result<Option<Fields>, ApiError> {
         self.take("fields")?
             .map(|raw| Fields::parse(&raw))
-            .transpose()
-    }
-
-    /// The quote filters: `state`, `relatedParty.id`, `externalId`, `quoteDate.gte`,
-    /// `quoteDate.lt`.
-    ///
-    /// # Errors
-    /// `ApiError::InvalidQuery` for an unknown state or a date that is not RFC 3339.
-    pub fn quote_filter(&mut self) -> Result<QuoteFilter, ApiError> {
-        Ok(QuoteFilter {
-            state: self.take_enum::<QuoteState>("state")?,
-            related_party_id: self.take("relatedParty.id")?,
-            external_id: self.take("externalId")?,
-            quote_date_gte: self.date("quoteDate.gte")?,
-            quote_date_lt: self.date("quoteDate.lt")?,
-        })
-    }
-
-    fn date(&mut self, name: &str) -> Result<Option<OffsetDateTime>, ApiError> {
-        self.take(name)?
-            .map(|raw| {
-                OffsetDateTime::parse(&raw, &Rfc3339).map_err(|_| {
-                    ApiError::InvalidQuery(format!("{name}: `{raw}` is not an RFC 3339 date-time"))
-                })
-            })
             .transpose()
     }
 }
@@ -308,10 +260,27 @@ mod tests {
 
     #[test]
     fn bad_filter_dates_and_states_are_rejected() {
-        assert!(params("quoteDate.gte=yesterday").quote_filter().is_err());
-        assert!(params("state=done").quote_filter().is_err());
-        let filter = params("state=inProgress&quoteDate.lt=2026-01-01T00:00:00Z").quote_filter();
-        assert_eq!(filter.unwrap().state, Some(QuoteState::InProgress));
+        use crate::listing::ListQuery;
+        use crate::version::{ApiVersion, V4};
+        let config = ApiConfig::new("", "");
+        let parse = |q: &str| ListQuery::parse_params(params(q), &config, V4::FILTERS);
+        assert!(parse("quoteDate.gte=yesterday").is_err());
+        assert!(parse("state=done").is_err());
+        assert!(parse("cursor=x").is_err());
+        assert!(
+            parse("offset=2&cursor=YzEKCnEtMQ").is_err(),
+            "offset beside a cursor"
+        );
+        let mut query = parse("state=inProgress&quoteDate.lt=2026-01-01T00:00:00Z").unwrap();
+        let index = V4::index_filter(&mut query.filter);
+        assert_eq!(index.state, Some(q2c_model::tmf::QuoteState::InProgress));
+        assert!(index.quote_date_lt.is_some());
+        assert!(query.by_offset(), "the index serves both");
+        let mut query =
+            parse("state=inProgress,approved&quoteDate.lte=2026-01-01T00:00:00Z").unwrap();
+        let index = V4::index_filter(&mut query.filter);
+        assert_eq!((index.state, index.quote_date_lt), (None, None));
+        assert!(!query.by_offset(), "a list of states and .lte are scanned");
     }
 
     #[test]

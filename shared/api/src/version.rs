@@ -4,14 +4,15 @@
 //! and the store are the same for every version. Adding a version = one impl here, one wire
 //! module, one document, one line in the route table (docs/versioning.md).
 
-use q2c_model::tmf::{EventSubscription, Quote};
+use q2c_model::filter::{Attribute, Filter, Op, Operand};
+use q2c_model::tmf::{EventSubscription, Quote, QuoteState};
 use q2c_service::event_versions::SchemaMajor;
+use q2c_service::ports::QuoteFilter;
 use q2c_wire::{v4, v5};
 use serde_json::{Map, Value};
 
 use crate::body::{Accepts, reject_forbidden};
 use crate::error::ApiError;
-use crate::paging::Params;
 use crate::response::json;
 use crate::schema::v5_request_schemas;
 use axum::response::Response;
@@ -57,12 +58,13 @@ pub trait ApiVersion: Send + Sync + 'static {
     /// `INVALID_PATCH` naming the first violation.
     fn check_json_patch(operations: &Value) -> Result<(), ApiError>;
 
-    /// Renames this version's listing parameters to the model's (`creationDate.gte` →
-    /// `quoteDate.gte` in v5).
-    ///
-    /// # Errors
-    /// `INVALID_QUERY`.
-    fn map_query(params: &mut Params) -> Result<(), ApiError>;
+    /// What `GET /quote` filters on, by this version's names (TMF630, `q2c_model::filter`).
+    const FILTERS: &'static [Attribute];
+
+    /// Takes out of `filter` the clauses the stores' quote indexes serve (one `state`,
+    /// `relatedParty.id` and `externalId` each, the listing date from `.gte` and below `.lt`)
+    /// as the model's [`QuoteFilter`]; the rest is evaluated on what the stores read.
+    fn index_filter(filter: &mut Filter) -> QuoteFilter;
 }
 
 fn object(value: Value) -> Result<Map<String, Value>, ApiError> {
@@ -109,8 +111,13 @@ impl ApiVersion for V4 {
         ))
     }
 
-    fn map_query(_params: &mut Params) -> Result<(), ApiError> {
-        Ok(())
+    const FILTERS: &'static [Attribute] = q2c_model::filter::QUOTE_V4;
+
+    fn index_filter(filter: &mut Filter) -> QuoteFilter {
+        let state = take_state(filter, |s| {
+            serde_json::from_value::<QuoteState>(Value::String(s.to_owned())).ok()
+        });
+        index_filter(filter, "quoteDate", state)
     }
 }
 
@@ -155,35 +162,50 @@ impl ApiVersion for V5 {
         json(&v5::hub_to_v5(subscription, href))
     }
 
-    fn map_query(params: &mut Params) -> Result<(), ApiError> {
-        for model_name in ["quoteDate.gte", "quoteDate.lt"] {
-            if params.take(model_name)?.is_some() {
-                return Err(ApiError::InvalidQuery(format!(
-                    "unknown query parameter `{model_name}` (v5 filters on creationDate)"
-                )));
-            }
-        }
-        for (v5_name, model_name) in [
-            ("creationDate.gte", "quoteDate.gte"),
-            ("creationDate.lt", "quoteDate.lt"),
-        ] {
-            // Checked here so that the error names the parameter the client sent.
-            params.map_value(v5_name, |raw| {
-                time::OffsetDateTime::parse(raw, &time::format_description::well_known::Rfc3339)
-                    .map(|_| raw.to_owned())
-                    .map_err(|_| {
-                        ApiError::InvalidQuery(format!(
-                            "{v5_name}: `{raw}` is not an RFC 3339 date-time"
-                        ))
-                    })
-            })?;
-            params.rename(v5_name, model_name);
-        }
-        params.map_value("state", |state| {
-            v5::state_from_v5(state)
-                .map(|s| v5::state_to_v5(s).to_owned())
-                .map_err(|e| ApiError::InvalidQuery(e.to_string()))
-        })
+    const FILTERS: &'static [Attribute] = q2c_model::filter::QUOTE_V5;
+
+    fn index_filter(filter: &mut Filter) -> QuoteFilter {
+        // `declined` is stored as `cancelled` marked declined, so neither is an index
+        // lookup: both stay clauses on the rendered state.
+        let state = take_state(filter, |s| match s {
+            "cancelled" | "declined" => None,
+            s => v5::state_from_v5(s).ok(),
+        });
+        index_filter(filter, "creationDate", state)
+    }
+}
+
+/// Takes one `state=` value an index serves (`to_model` answers the stored state), leaving
+/// any other state clause in `filter`.
+fn take_state(
+    filter: &mut Filter,
+    to_model: impl Fn(&str) -> Option<QuoteState>,
+) -> Option<QuoteState> {
+    let Some(Operand::Text(value)) = filter.single("state", Op::Eq) else {
+        return None;
+    };
+    let state = to_model(value)?;
+    filter.take_single("state", Op::Eq);
+    Some(state)
+}
+
+/// The index-served clauses besides the state: one `relatedParty.id` and `externalId` each,
+/// and the listing date `date` from `.gte` and below `.lt`.
+fn index_filter(filter: &mut Filter, date: &str, state: Option<QuoteState>) -> QuoteFilter {
+    let text = |filter: &mut Filter, name| match filter.take_single(name, Op::Eq) {
+        Some(Operand::Text(v)) => Some(v),
+        _ => None,
+    };
+    let time = |filter: &mut Filter, op| match filter.take_single(date, op) {
+        Some(Operand::Time(t)) => Some(t),
+        _ => None,
+    };
+    QuoteFilter {
+        state,
+        related_party_id: text(filter, "relatedParty.id"),
+        external_id: text(filter, "externalId"),
+        quote_date_gte: time(filter, Op::Gte),
+        quote_date_lt: time(filter, Op::Lt),
     }
 }
 

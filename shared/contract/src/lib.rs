@@ -11,6 +11,8 @@
 //! - [`fixtures`]: unique tenants, quotes with extensions, events, catalog entries.
 //! - [`quotes`]: [`quote_store_contract`]: round trip, conflicts, tenant isolation.
 //! - [`quote_list`]: [`quote_list_contract`]: filters, ordering, paging, totals.
+//! - [`cursor_paging`]: [`cursor_paging_contract`]: cursor scans of quotes, orders and the
+//!   catalog (order, inserts during a walk, positions, filters).
 //! - [`orders`]: [`order_store_contract`]: acceptance, listing, dispatch outcomes, state changes.
 //! - [`products`]: [`product_store_contract`]: an order's completion writes its products,
 //!   the order state and the events in one write (all or nothing); products per tenant.
@@ -44,6 +46,7 @@
 #![warn(missing_docs)]
 
 pub mod catalog;
+pub mod cursor_paging;
 pub mod deliveries;
 pub mod dispatch_log;
 pub mod dlq;
@@ -65,6 +68,7 @@ pub mod slow_subscriber;
 pub mod wrapper;
 
 pub use catalog::catalog_store_contract;
+pub use cursor_paging::cursor_paging_contract;
 pub use deliveries::delivery_log_contract;
 pub use dispatch_log::{dispatch_log_concurrency_contract, dispatch_log_contract};
 pub use dlq::{DlqNames, dlq_backend_contract};

@@ -50,7 +50,7 @@ fn accepted(quote_id: &str, order_id: &str, at: OffsetDateTime) -> (StoredQuote,
 }
 
 /// Inserts quote `quote_id` and accepts it, creating order `order_id`.
-async fn accept_new(
+pub(crate) async fn accept_new(
     quotes: &dyn QuoteStore,
     t: &TenantId,
     quote_id: &str,

@@ -118,6 +118,18 @@ macro_rules! quote_store_wrapper {
             > {
                 self.$inner.list(tenant, filter, page).await
             }
+
+            async fn scan(
+                &self,
+                tenant: &::q2c_service::context::TenantId,
+                filter: &::q2c_service::ports::QuoteFilter,
+                scan: ::q2c_service::listing::Scan,
+            ) -> Result<
+                ::q2c_service::listing::Scanned<::q2c_service::ports::StoredQuote>,
+                ::q2c_service::ports::StoreError,
+            > {
+                self.$inner.scan(tenant, filter, scan).await
+            }
         }
     };
 }

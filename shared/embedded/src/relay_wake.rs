@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use q2c_service::TenantId;
+use q2c_service::listing::{Scan, Scanned};
 use q2c_service::orders::StoredOrder;
 use q2c_service::ports::{
     Listing, OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote,
@@ -71,6 +72,7 @@ waking_quote_store! {
         fn get(tenant: &TenantId, id: &str) -> Option<StoredQuote>;
         fn get_many(keys: &[(TenantId, String)]) -> Vec<Option<StoredQuote>>;
         fn list(tenant: &TenantId, filter: &QuoteFilter, page: Page) -> Listing<StoredQuote>;
+        fn scan(tenant: &TenantId, filter: &QuoteFilter, scan: Scan) -> Scanned<StoredQuote>;
     }
     writes {
         fn insert(tenant: &TenantId, quote: &StoredQuote);

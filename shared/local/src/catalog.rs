@@ -2,9 +2,11 @@
 //! and unknown fields round-trip); rows with `deleted = 1` are tombstones of catalog deletes. Shared by
 //! all tenants, like the operator's catalog.
 
+use crate::cursor::ScanQuery;
 use async_trait::async_trait;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
 use q2c_service::catalog_sync::{CatalogKind, CatalogVersions, StoredVersion};
+use q2c_service::listing::{Scan, Scanned};
 use q2c_service::ports::{CatalogStore, Listing, Page, StoreError};
 use rusqlite::{Connection, params};
 use serde::de::DeserializeOwned;
@@ -118,6 +120,25 @@ fn page<T: DeserializeOwned>(
     })
 }
 
+/// The cursor scan of a catalog table, by id ([`crate::cursor`]).
+fn scan<T: DeserializeOwned>(
+    conn: &Connection,
+    table: Table,
+    scan: &Scan,
+) -> Result<Scanned<T>, StoreError> {
+    ScanQuery {
+        select: format!("SELECT body FROM {} WHERE {}", table.name(), table.live()),
+        params: Vec::new(),
+        date: None,
+        id: "id",
+        decode: &|row| {
+            let body: String = row.get(0).store()?;
+            serde_json::from_str(&body).store()
+        },
+    }
+    .run(conn, scan)
+}
+
 impl SqliteStore {
     /// Seeds the catalog: inserts or replaces every offering and price, in one transaction.
     /// Loading the same catalog twice leaves the same content.
@@ -177,6 +198,19 @@ impl CatalogStore for SqliteStore {
         page_request: Page,
     ) -> Result<Listing<ProductOfferingPrice>, StoreError> {
         self.read(move |conn| page(conn, Table::Prices, page_request))
+            .await
+    }
+
+    async fn scan_offerings(&self, request: Scan) -> Result<Scanned<ProductOffering>, StoreError> {
+        self.read(move |conn| scan(conn, Table::Offerings, &request))
+            .await
+    }
+
+    async fn scan_prices(
+        &self,
+        request: Scan,
+    ) -> Result<Scanned<ProductOfferingPrice>, StoreError> {
+        self.read(move |conn| scan(conn, Table::Prices, &request))
             .await
     }
 

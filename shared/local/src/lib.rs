@@ -29,6 +29,7 @@
 
 mod callback_sender;
 mod catalog;
+mod cursor;
 mod deliveries;
 mod dispatch_log;
 mod dlq;

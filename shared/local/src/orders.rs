@@ -2,8 +2,10 @@
 //! (see `quotes`). Each write is one atomic unit of the writer's group commit holding the
 //! order row, the products a completion creates, and the outbox events announcing the change.
 
+use crate::cursor::ScanQuery;
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
+use q2c_service::listing::{Scan, Scanned};
 use q2c_service::orders::{
     Dispatch, DispatchDecision, DispatchUpdate, OrderKey, OrderStore, StateChange, StoredOrder,
     dispatch_failed_event,
@@ -148,6 +150,26 @@ impl OrderStore for SqliteStore {
                 2,
                 decode,
             )
+        })
+        .await
+    }
+
+    #[tracing::instrument(name = "sqlite.orders.scan", skip_all, fields(tenant = %tenant))]
+    async fn scan(
+        &self,
+        tenant: &TenantId,
+        scan: Scan,
+    ) -> Result<Scanned<StoredOrder>, StoreError> {
+        let tenant = tenant.as_str().to_owned();
+        self.read(move |conn| {
+            ScanQuery {
+                select: format!("SELECT {ORDER_COLUMNS} FROM orders WHERE tenant = ?1"),
+                params: vec![rusqlite::types::Value::Text(tenant)],
+                date: Some("order_date"),
+                id: "id",
+                decode: &decode,
+            }
+            .run(conn, &scan)
         })
         .await
     }

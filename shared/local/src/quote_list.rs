@@ -4,10 +4,12 @@
 //! of other tenants' rows.
 
 use q2c_service::context::TenantId;
+use q2c_service::listing::{Scan, Scanned};
 use q2c_service::ports::{Listing, Page, QuoteFilter, StoreError, StoredQuote};
 use rusqlite::Connection;
 use rusqlite::types::Value;
 
+use crate::cursor::ScanQuery;
 use crate::quote_row::{QUOTE_COLUMNS, decode};
 use crate::store::listing;
 use crate::time_codec;
@@ -23,32 +25,7 @@ pub(crate) struct ListQuery {
 impl ListQuery {
     /// Builds the WHERE clause and its parameters for `filter` in `tenant`.
     pub(crate) fn new(tenant: &TenantId, filter: &QuoteFilter, page: Page) -> ListQuery {
-        let mut where_clause = String::from("q.tenant = ?1");
-        let mut params = vec![Value::Text(tenant.as_str().to_owned())];
-        let mut add = |condition: &str, value: Value| {
-            params.push(value);
-            where_clause.push_str(&format!(" AND {condition} ?{}", params.len()));
-        };
-        if let Some(state) = filter.state {
-            add("q.state =", Value::Text(state.as_str().to_owned()));
-        }
-        if let Some(external_id) = &filter.external_id {
-            add("q.external_id =", Value::Text(external_id.clone()));
-        }
-        if let Some(gte) = filter.quote_date_gte {
-            add("q.quote_date >=", Value::Integer(time_codec::encode(gte)));
-        }
-        if let Some(lt) = filter.quote_date_lt {
-            add("q.quote_date <", Value::Integer(time_codec::encode(lt)));
-        }
-        if let Some(party) = &filter.related_party_id {
-            add(
-                "q.id IN (SELECT p.quote_id FROM quote_parties p \
-                 WHERE p.tenant = ?1 AND p.party_id =",
-                Value::Text(party.clone()),
-            );
-            where_clause.push(')');
-        }
+        let (where_clause, params) = condition(tenant, filter);
         ListQuery {
             where_clause,
             params,
@@ -57,6 +34,57 @@ impl ListQuery {
         }
     }
 
+    /// The cursor scan of `filter` in `tenant` ([`crate::cursor`]).
+    pub(crate) fn scan(
+        conn: &Connection,
+        tenant: &TenantId,
+        filter: &QuoteFilter,
+        scan: &Scan,
+    ) -> Result<Scanned<StoredQuote>, StoreError> {
+        let (where_clause, params) = condition(tenant, filter);
+        ScanQuery {
+            select: format!("SELECT {QUOTE_COLUMNS} FROM quotes q WHERE {where_clause}"),
+            params,
+            date: Some("q.quote_date"),
+            id: "q.id",
+            decode: &decode,
+        }
+        .run(conn, scan)
+    }
+}
+
+/// The WHERE clause of `filter` in `tenant` and its parameters.
+fn condition(tenant: &TenantId, filter: &QuoteFilter) -> (String, Vec<Value>) {
+    let mut where_clause = String::from("q.tenant = ?1");
+    let mut params = vec![Value::Text(tenant.as_str().to_owned())];
+    let mut add = |condition: &str, value: Value| {
+        params.push(value);
+        where_clause.push_str(&format!(" AND {condition} ?{}", params.len()));
+    };
+    if let Some(state) = filter.state {
+        add("q.state =", Value::Text(state.as_str().to_owned()));
+    }
+    if let Some(external_id) = &filter.external_id {
+        add("q.external_id =", Value::Text(external_id.clone()));
+    }
+    if let Some(gte) = filter.quote_date_gte {
+        add("q.quote_date >=", Value::Integer(time_codec::encode(gte)));
+    }
+    if let Some(lt) = filter.quote_date_lt {
+        add("q.quote_date <", Value::Integer(time_codec::encode(lt)));
+    }
+    if let Some(party) = &filter.related_party_id {
+        add(
+            "q.id IN (SELECT p.quote_id FROM quote_parties p \
+                 WHERE p.tenant = ?1 AND p.party_id =",
+            Value::Text(party.clone()),
+        );
+        where_clause.push(')');
+    }
+    (where_clause, params)
+}
+
+impl ListQuery {
     fn count_sql(&self) -> String {
         format!("SELECT COUNT(*) FROM quotes q WHERE {}", self.where_clause)
     }

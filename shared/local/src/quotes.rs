@@ -4,6 +4,7 @@
 
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
+use q2c_service::listing::{Scan, Scanned};
 use q2c_service::orders::StoredOrder;
 use q2c_service::ports::{
     Listing, OutboxEvent, Page, QuoteFilter, QuoteStore, StoreError, StoredQuote,
@@ -166,5 +167,17 @@ impl QuoteStore for SqliteStore {
     ) -> Result<Listing<StoredQuote>, StoreError> {
         let query = quote_list::ListQuery::new(tenant, filter, page);
         self.read(move |conn| query.run(conn)).await
+    }
+
+    #[tracing::instrument(name = "sqlite.quotes.scan", skip_all, fields(tenant = %tenant))]
+    async fn scan(
+        &self,
+        tenant: &TenantId,
+        filter: &QuoteFilter,
+        scan: Scan,
+    ) -> Result<Scanned<StoredQuote>, StoreError> {
+        let (tenant, filter) = (tenant.clone(), filter.clone());
+        self.read(move |conn| quote_list::ListQuery::scan(conn, &tenant, &filter, &scan))
+            .await
     }
 }

@@ -36,6 +36,9 @@ on_both!(quote_store_in_memory, quote_store_on_file, |s| {
 on_both!(quote_list_in_memory, quote_list_on_file, |s| {
     q2c_contract::quote_list_contract(s.quote_store())
 });
+on_both!(cursor_paging_in_memory, cursor_paging_on_file, |s| {
+    q2c_contract::cursor_paging_contract(s.quote_store(), s.order_store(), s.catalog_store())
+});
 on_both!(quote_limits_in_memory, quote_limits_on_file, |s| {
     q2c_contract::quote_limits_contract(s.quote_store(), s.order_store())
 });

@@ -18,6 +18,7 @@
 #![warn(missing_docs)]
 
 pub mod characteristics;
+pub mod filter;
 pub mod inventory;
 pub mod lifecycle;
 pub mod limits;

@@ -7,6 +7,7 @@ use q2c_model::settings::TenantSettings;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
 
 use crate::context::TenantId;
+use crate::listing::{self, ListCursor, Listed, Scan, Scanned};
 use crate::store::{Listing, Page, StoreError};
 
 /// The operator's product catalog, shared by all tenants.
@@ -24,10 +25,36 @@ pub trait CatalogStore: Send + Sync {
     async fn list_offerings(&self, page: Page) -> Result<Listing<ProductOffering>, StoreError>;
     /// A page of prices ordered by id.
     async fn list_prices(&self, page: Page) -> Result<Listing<ProductOfferingPrice>, StoreError>;
+    /// At most `scan.max` offerings after `scan.after`, by id ([`crate::listing`]). The
+    /// default reads every offering through `list_offerings`, which is right only where that
+    /// returns the whole catalog in one page (in-memory fakes, the fan-out's page view);
+    /// the stores the API reads seek to the cursor.
+    async fn scan_offerings(&self, scan: Scan) -> Result<Scanned<ProductOffering>, StoreError> {
+        let all = self.list_offerings(Page::everything()).await?;
+        Ok(listing::scan_in_memory(all.items, &scan))
+    }
+    /// At most `scan.max` prices after `scan.after`, by id; the default as
+    /// [`CatalogStore::scan_offerings`].
+    async fn scan_prices(&self, scan: Scan) -> Result<Scanned<ProductOfferingPrice>, StoreError> {
+        let all = self.list_prices(Page::everything()).await?;
+        Ok(listing::scan_in_memory(all.items, &scan))
+    }
     /// Inserts or replaces an offering.
     async fn put_offering(&self, offering: &ProductOffering) -> Result<(), StoreError>;
     /// Inserts or replaces a price.
     async fn put_price(&self, price: &ProductOfferingPrice) -> Result<(), StoreError>;
+}
+
+impl Listed for ProductOffering {
+    fn position(&self) -> ListCursor {
+        ListCursor::after(None, &self.id)
+    }
+}
+
+impl Listed for ProductOfferingPrice {
+    fn position(&self) -> ListCursor {
+        ListCursor::after(None, &self.id)
+    }
 }
 
 /// Tenant settings (tax rate, approval threshold, validity, currency).

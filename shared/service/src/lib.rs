@@ -56,6 +56,7 @@ pub mod clock;
 pub mod context;
 pub mod error;
 pub mod event_versions;
+pub mod listing;
 pub mod outbox;
 pub mod store;
 

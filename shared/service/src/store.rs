@@ -34,6 +34,16 @@ pub struct Page {
     pub limit: u64,
 }
 
+impl Page {
+    /// Every item in one page: what the default cursor scans of in-memory fakes read.
+    pub fn everything() -> Page {
+        Page {
+            offset: 0,
+            limit: i64::MAX as u64,
+        }
+    }
+}
+
 /// One page of results and the total count matching the filter.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listing<T> {

@@ -2,6 +2,7 @@
 //! the crates on top of them. The real adapters are proven by the contract suites
 //! (`q2c-contract`) against SQLite and DynamoDB.
 
+use crate::listing::{self, Scan, Scanned};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -204,6 +205,15 @@ impl QuoteStore for MemoryQuotes {
             .collect();
         Ok(paged(mine, page))
     }
+    async fn scan(
+        &self,
+        t: &TenantId,
+        f: &QuoteFilter,
+        scan: Scan,
+    ) -> Result<Scanned<StoredQuote>, StoreError> {
+        let all = QuoteStore::list(self, t, f, Page::everything()).await?;
+        Ok(listing::scan_in_memory(all.items, &scan))
+    }
 }
 
 #[async_trait]
@@ -225,6 +235,10 @@ impl OrderStore for MemoryQuotes {
                 .then_with(|| a.id().cmp(b.id()))
         });
         Ok(paged(mine, page))
+    }
+    async fn scan(&self, t: &TenantId, scan: Scan) -> Result<Scanned<StoredOrder>, StoreError> {
+        let all = OrderStore::list(self, t, Page::everything()).await?;
+        Ok(listing::scan_in_memory(all.items, &scan))
     }
     async fn record_dispatch(
         &self,

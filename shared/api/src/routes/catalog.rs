@@ -3,25 +3,21 @@
 use axum::extract::{Path, State};
 use axum::http::Uri;
 use axum::response::Response;
+use q2c_model::filter::{PRODUCT_OFFERING, PRODUCT_OFFERING_PRICE};
 use q2c_service::Scope;
-use q2c_service::ports::Listing;
 use serde::Serialize;
+use serde_json::Value;
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::listing::{self, ListQuery};
 use crate::paging::{Fields, Params, select};
-use crate::response::{json, listing_response};
+use crate::response::json;
 
-fn catalog_listing<T: Serialize>(
-    listing: &Listing<T>,
-    fields: Option<Fields>,
-) -> Result<Response, ApiError> {
-    listing_response(listing, |item| {
-        serde_json::to_value(item)
-            .map(|v| select(fields.as_ref(), v))
-            .map_err(|_| ApiError::Internal)
-    })
+/// A catalog entry as served.
+fn render<T: Serialize>(item: &T) -> Result<Value, ApiError> {
+    serde_json::to_value(item).map_err(|_| ApiError::Internal)
 }
 
 fn one<T: Serialize>(
@@ -31,16 +27,16 @@ fn one<T: Serialize>(
     fields: Option<Fields>,
 ) -> Result<Response, ApiError> {
     let found = found.ok_or_else(|| ApiError::NotFound(format!("{kind} {id} not found")))?;
-    let value = serde_json::to_value(&found).map_err(|_| ApiError::Internal)?;
-    Ok(json(&select(fields.as_ref(), value)))
+    Ok(json(&select(fields.as_ref(), render(&found)?)))
 }
 
 /// The two handlers of a catalog resource, which are alike but for the store's methods:
-/// `$list` (`GET /<resource>`: paging and `fields=`) over the store's `$list_all`, and `$get`
+/// `$list` (`GET /<resource>`: paging, `fields=` and the TMF630 filters `$filters`, by
+/// [`crate::listing`]) over the store's `$list_all` and `$scan`, and `$get`
 /// (`GET /<resource>/{id}`: `fields=`, 404 naming `$kind`) over its `$by_ids`.
 macro_rules! catalog_resource {
     (
-        $(#[$list_doc:meta])* $list:ident => $list_all:ident,
+        $(#[$list_doc:meta])* $list:ident => $list_all:ident, $scan:ident, $filters:expr,
         $(#[$get_doc:meta])* $get:ident => $by_ids:ident, $kind:literal
     ) => {
         $(#[$list_doc])*
@@ -50,9 +46,17 @@ macro_rules! catalog_resource {
             uri: Uri,
         ) -> Result<Response, ApiError> {
             caller.require(Scope::CatalogRead)?;
-            let (page, fields, ()) = Params::from_uri(&uri)?.listing(&state.config, |_| Ok(()))?;
-            let listing = state.ports.catalog.$list_all(page).await?;
-            catalog_listing(&listing, fields)
+            let query = ListQuery::parse(&uri, &state.config, $filters)?;
+            let page = query.page;
+            let catalog = &state.ports.catalog;
+            listing::respond(
+                &uri,
+                query,
+                async { Ok(catalog.$list_all(page).await?) },
+                |scan| catalog.$scan(scan),
+                render,
+            )
+            .await
         }
 
         $(#[$get_doc])*
@@ -72,14 +76,14 @@ macro_rules! catalog_resource {
 
 catalog_resource!(
     /// `GET /productOffering`.
-    list_offerings => list_offerings,
+    list_offerings => list_offerings, scan_offerings, PRODUCT_OFFERING,
     /// `GET /productOffering/{id}`.
     get_offering => offerings, "ProductOffering"
 );
 
 catalog_resource!(
     /// `GET /productOfferingPrice`.
-    list_prices => list_prices,
+    list_prices => list_prices, scan_prices, PRODUCT_OFFERING_PRICE,
     /// `GET /productOfferingPrice/{id}`.
     get_price => prices, "ProductOfferingPrice"
 );

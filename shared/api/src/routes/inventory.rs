@@ -14,7 +14,7 @@ use tracing::Span;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::paging::Params;
-use crate::routes::tenant::TenantResource;
+use crate::routes::tenant::{TenantListing, TenantResource};
 
 /// The product filters: `billingAccount.id`, `relatedParty.id`, `status`,
 /// `productOffering.id`.
@@ -48,6 +48,23 @@ fn id(params: &mut Params, name: &str) -> Result<Option<String>, ApiError> {
 /// `relatedParty.id` required), newest `startDate` first. `GET /product/{id}`: one of them.
 impl TenantResource for StoredProduct {
     const SCOPE: Scope = Scope::InventoryRead;
+
+    fn get_span(id: &str) -> Span {
+        tracing::info_span!("product.get", product_id = %id)
+    }
+
+    async fn get(state: &AppState, ctx: &RequestContext, id: &str) -> Result<Self, ServiceError> {
+        InventoryService::new(state.ports.clone())
+            .get(ctx, id)
+            .await
+    }
+
+    fn resource(&self) -> Result<Value, ApiError> {
+        serde_json::to_value(&self.product).map_err(|_| ApiError::Internal)
+    }
+}
+
+impl TenantListing for StoredProduct {
     type Filter = ProductFilter;
 
     fn filter(params: &mut Params) -> Result<ProductFilter, ApiError> {
@@ -56,10 +73,6 @@ impl TenantResource for StoredProduct {
 
     fn list_span() -> Span {
         tracing::info_span!("product.list")
-    }
-
-    fn get_span(id: &str) -> Span {
-        tracing::info_span!("product.get", product_id = %id)
     }
 
     async fn list(
@@ -71,15 +84,5 @@ impl TenantResource for StoredProduct {
         InventoryService::new(state.ports.clone())
             .list(ctx, filter, page)
             .await
-    }
-
-    async fn get(state: &AppState, ctx: &RequestContext, id: &str) -> Result<Self, ServiceError> {
-        InventoryService::new(state.ports.clone())
-            .get(ctx, id)
-            .await
-    }
-
-    fn resource(&self) -> Result<Value, ApiError> {
-        serde_json::to_value(&self.product).map_err(|_| ApiError::Internal)
     }
 }

@@ -146,7 +146,7 @@ pub fn routes() -> Router<AppState> {
         ))
         .merge(read_only(
             &format!("{o}/productOrder"),
-            tenant::list::<StoredOrder>,
+            orders::list,
             tenant::get::<StoredOrder>,
         ))
         .route(

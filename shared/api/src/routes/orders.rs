@@ -3,11 +3,11 @@
 //! listener taking `ProductOrderStateChangeEvent`s from order management.
 
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use q2c_model::filter::PRODUCT_ORDER;
 use q2c_service::context::RequestContext;
 use q2c_service::orders::{OrderService, StoredOrder};
-use q2c_service::ports::{Listing, Page};
 use q2c_service::{Scope, ServiceError};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -18,6 +18,7 @@ use crate::auth::Caller;
 use crate::body::{Accepts, body_bytes, check_content_type, json_object};
 use crate::error::ApiError;
 use crate::idempotency::{self, IDEMPOTENCY_KEY, PostRequest};
+use crate::listing::{self, ListQuery};
 use crate::paging::Params;
 use crate::routes::tenant::TenantResource;
 use crate::schema::request_schemas;
@@ -26,31 +27,12 @@ fn service(state: &AppState) -> OrderService {
     OrderService::new(state.ports.clone())
 }
 
-/// `GET /productOrder`: the caller's orders, newest first. `GET /productOrder/{id}`: one of
-/// them.
+/// `GET /productOrder/{id}`: one of the caller's orders.
 impl TenantResource for StoredOrder {
     const SCOPE: Scope = Scope::OrderRead;
-    type Filter = ();
-
-    fn filter(_: &mut Params) -> Result<(), ApiError> {
-        Ok(())
-    }
-
-    fn list_span() -> Span {
-        Span::none()
-    }
 
     fn get_span(id: &str) -> Span {
         tracing::info_span!("order.get", order_id = %id)
-    }
-
-    async fn list(
-        state: &AppState,
-        ctx: &RequestContext,
-        _: &(),
-        page: Page,
-    ) -> Result<Listing<Self>, ServiceError> {
-        service(state).list(ctx, page).await
     }
 
     async fn get(state: &AppState, ctx: &RequestContext, id: &str) -> Result<Self, ServiceError> {
@@ -60,6 +42,29 @@ impl TenantResource for StoredOrder {
     fn resource(&self) -> Result<Value, ApiError> {
         self.to_resource().map_err(|_| ApiError::Internal)
     }
+}
+
+/// `GET /productOrder`: the caller's orders, newest first, with the TMF630 filters of
+/// `q2c_model::filter::PRODUCT_ORDER` (`quote.id=` finds the order a quote became); none is
+/// served by an index, so a filtered page is a cursor page ([`crate::listing`]).
+#[tracing::instrument(name = "order.list", skip_all)]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    uri: Uri,
+) -> Result<Response, ApiError> {
+    let ctx = caller.require(Scope::OrderRead)?;
+    let query = ListQuery::parse(&uri, &state.config, PRODUCT_ORDER)?;
+    let page = query.page;
+    let orders = &state.ports.orders;
+    listing::respond(
+        &uri,
+        query,
+        async { Ok(service(&state).list(ctx, page).await?) },
+        |scan| orders.scan(&ctx.tenant, scan),
+        StoredOrder::resource,
+    )
+    .await
 }
 
 /// `POST /listener/productOrderStateChangeEvent` → 201 once the state is recorded; 404 for

@@ -20,10 +20,11 @@ use crate::auth::Caller;
 use crate::body::{PatchFormat, body_bytes, check_depth, json_object, patch_format, typed};
 use crate::error::ApiError;
 use crate::idempotency::JsonPost;
+use crate::listing::{self, ListQuery};
 use crate::paging::{Fields, Params, select};
 pub use crate::preconditions::if_match;
 use crate::preconditions::{IfMatch, expected_version};
-use crate::response::{json, listing_response, location};
+use crate::response::{json, location};
 use crate::routes::ItemRequest;
 use crate::schema::request_schemas;
 use crate::version::{ApiVersion, V4};
@@ -112,20 +113,26 @@ async fn create_quote<V: ApiVersion>(
     Ok(response)
 }
 
-/// `GET /quote`: paging, `fields=`, filters; `X-Total-Count` and `X-Result-Count`.
+/// `GET /quote`: paging (offset or cursor), `fields=`, the TMF630 filters of the version
+/// ([`crate::listing`]).
 pub async fn list<V: ApiVersion>(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,
 ) -> Result<Response, ApiError> {
     let ctx = caller.require(Scope::QuoteRead)?;
-    let mut params = Params::from_uri(&uri)?;
-    V::map_query(&mut params)?;
-    let (page, fields, filter) = params.listing(&state.config, Params::quote_filter)?;
-    let listing = state.quotes.list(ctx, &filter, page).await?;
-    listing_response(&listing, |q| {
-        V::quote_body(&q.quote).map(|v| select(fields.as_ref(), v))
-    })
+    let mut query = ListQuery::parse(&uri, &state.config, V::FILTERS)?;
+    let index = V::index_filter(&mut query.filter);
+    let page = query.page;
+    let quotes = &state.ports.quotes;
+    listing::respond(
+        &uri,
+        query,
+        async { Ok(state.quotes.list(ctx, &index, page).await?) },
+        |scan| quotes.scan(&ctx.tenant, &index, scan),
+        |q: &StoredQuote| V::quote_body(&q.quote),
+    )
+    .await
 }
 
 /// `GET /quote/{id}` with `fields=`.

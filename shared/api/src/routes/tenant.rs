@@ -21,32 +21,13 @@ use crate::paging::{Params, select};
 use crate::response::{json, listing_response};
 use crate::routes::ItemRequest;
 
-/// A resource of the caller's tenant as its two read handlers see it.
+/// A resource of the caller's tenant as its read handlers see it.
 pub trait TenantResource: Sized + Send + Sync + 'static {
-    /// The scope both reads need.
+    /// The scope its reads need.
     const SCOPE: Scope;
-    /// The listing's filters.
-    type Filter: Send + Sync;
-
-    /// Takes the listing's filters from its query.
-    ///
-    /// # Errors
-    /// `INVALID_QUERY`.
-    fn filter(params: &mut Params) -> Result<Self::Filter, ApiError>;
-
-    /// The span of a listing.
-    fn list_span() -> Span;
 
     /// The span of the read of `id`.
     fn get_span(id: &str) -> Span;
-
-    /// A page of the caller's resources matching `filter`.
-    fn list(
-        state: &AppState,
-        ctx: &RequestContext,
-        filter: &Self::Filter,
-        page: Page,
-    ) -> impl Future<Output = Result<Listing<Self>, ServiceError>> + Send;
 
     /// The caller's resource `id`.
     fn get(
@@ -62,8 +43,32 @@ pub trait TenantResource: Sized + Send + Sync + 'static {
     fn resource(&self) -> Result<Value, ApiError>;
 }
 
+/// A resource listed with its own filters (offset pages with `X-Total-Count`), not the
+/// TMF630 engine of [`crate::listing`].
+pub trait TenantListing: TenantResource {
+    /// The listing's filters.
+    type Filter: Send + Sync;
+
+    /// Takes the listing's filters from its query.
+    ///
+    /// # Errors
+    /// `INVALID_QUERY`.
+    fn filter(params: &mut Params) -> Result<Self::Filter, ApiError>;
+
+    /// The span of a listing.
+    fn list_span() -> Span;
+
+    /// A page of the caller's resources matching `filter`.
+    fn list(
+        state: &AppState,
+        ctx: &RequestContext,
+        filter: &Self::Filter,
+        page: Page,
+    ) -> impl Future<Output = Result<Listing<Self>, ServiceError>> + Send;
+}
+
 /// `GET /<resource>`.
-pub async fn list<R: TenantResource>(
+pub async fn list<R: TenantListing>(
     State(state): State<AppState>,
     caller: Caller,
     uri: Uri,

@@ -1,6 +1,7 @@
 //! In-memory fakes of the ports the edge uses directly (hubs, idempotency, catalog); the
 //! quote store is inert because the quote use-cases are not exercised here.
 
+use q2c_service::listing::{Scan, Scanned};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -304,6 +305,14 @@ impl QuoteStore for InertQuotes {
             total: 0,
         })
     }
+    async fn scan(
+        &self,
+        _: &TenantId,
+        _: &QuoteFilter,
+        _: Scan,
+    ) -> Result<Scanned<StoredQuote>, StoreError> {
+        Ok(Scanned::from_overfetch(vec![], 0))
+    }
 }
 
 /// Holds no orders either: the order use-cases are tested in their own crate and end to end.
@@ -317,6 +326,9 @@ impl OrderStore for InertQuotes {
             items: vec![],
             total: 0,
         })
+    }
+    async fn scan(&self, _: &TenantId, _: Scan) -> Result<Scanned<StoredOrder>, StoreError> {
+        Ok(Scanned::from_overfetch(vec![], 0))
     }
     async fn record_dispatch(&self, _: OrderKey<'_>, _: DispatchUpdate) -> Result<(), StoreError> {
         Err(backend())

@@ -9,11 +9,13 @@
 
 use async_trait::async_trait;
 use q2c_model::tmf::{ProductOffering, ProductOfferingPrice};
+use q2c_service::listing::{Scan, Scanned};
 use q2c_service::ports::{CatalogStore, Listing, Page, StoreError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::DynamoStore;
+use super::cursor::{ScanSpec, SortKey};
 use super::item::{self, s};
 use super::keys::{self, GSI1, GSI1PK, GSI1SK};
 use super::page;
@@ -97,6 +99,23 @@ impl DynamoStore {
         Ok(Listing { items, total })
     }
 
+    async fn catalog_scan<T: DeserializeOwned>(
+        &self,
+        kind: &CatalogItem,
+        scan: &Scan,
+    ) -> Result<Scanned<T>, DynamoError> {
+        let table_key = |id: &str| ((kind.pk)(id), kind.sk.to_owned());
+        let listing = ScanSpec {
+            base: QuerySpec::new(Some(GSI1), "gsi1pk = :pk").value(":pk", s(kind.listing)),
+            partition: kind.listing.to_owned(),
+            sort: SortKey::Id,
+            from: None,
+            to: None,
+            table_key: &table_key,
+        };
+        self.scan_listing(&listing, scan, item::body).await
+    }
+
     async fn catalog_put<T: Serialize>(
         &self,
         kind: &CatalogItem,
@@ -137,6 +156,16 @@ impl CatalogStore for DynamoStore {
     #[tracing::instrument(skip_all, err)]
     async fn list_prices(&self, page: Page) -> Result<Listing<ProductOfferingPrice>, StoreError> {
         Ok(self.catalog_list(&CatalogItem::PRICE, page).await?)
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn scan_offerings(&self, scan: Scan) -> Result<Scanned<ProductOffering>, StoreError> {
+        Ok(self.catalog_scan(&CatalogItem::OFFERING, &scan).await?)
+    }
+
+    #[tracing::instrument(skip_all, err)]
+    async fn scan_prices(&self, scan: Scan) -> Result<Scanned<ProductOfferingPrice>, StoreError> {
+        Ok(self.catalog_scan(&CatalogItem::PRICE, &scan).await?)
     }
 
     #[tracing::instrument(skip_all, fields(id = %offering.id), err)]

@@ -9,6 +9,7 @@
 //! copied into attributes of its own.
 
 mod catalog;
+mod cursor;
 mod deliveries;
 mod dispatch_log;
 mod fanout;

@@ -10,6 +10,7 @@
 use async_trait::async_trait;
 use q2c_service::context::TenantId;
 use q2c_service::inventory::StoredProduct;
+use q2c_service::listing::{Scan, Scanned};
 use q2c_service::orders::{
     Dispatch, DispatchDecision, DispatchUpdate, OrderKey, OrderStore, StateChange, StoredOrder,
     dispatch_failed_event,
@@ -18,6 +19,7 @@ use q2c_service::ports::{Listing, OutboxEvent, Page, StoreError, write_limits};
 use time::OffsetDateTime;
 
 use super::DynamoStore;
+use super::cursor::{ScanSpec, SortKey};
 use super::item::{self, Item, n, s};
 use super::keys::{self, GSI1, GSI1PK, GSI1SK};
 use super::outbox::event_puts;
@@ -156,6 +158,25 @@ impl OrderStore for DynamoStore {
         spec.forward = false;
         // Ties of orderDate are re-sorted and the page held to maxPageBytes, as for quotes.
         Ok(self.offset_page(&spec, page, decode).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant), err)]
+    async fn scan(
+        &self,
+        tenant: &TenantId,
+        scan: Scan,
+    ) -> Result<Scanned<StoredOrder>, StoreError> {
+        let partition = keys::orders_gsi1pk(tenant);
+        let table_key = |id: &str| (keys::order_pk(tenant, id), keys::ORDER_SK.to_owned());
+        let listing = ScanSpec {
+            base: QuerySpec::new(Some(GSI1), "gsi1pk = :pk").value(":pk", s(partition.clone())),
+            partition,
+            sort: SortKey::Dated,
+            from: None,
+            to: None,
+            table_key: &table_key,
+        };
+        Ok(self.scan_listing(&listing, &scan, decode).await?)
     }
 
     #[tracing::instrument(skip_all, fields(tenant = %order.tenant, order_id = order.order_id, status = update.status.as_str()), err)]

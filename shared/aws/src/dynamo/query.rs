@@ -129,10 +129,21 @@ impl DynamoStore {
         &self,
         spec: &QuerySpec,
         page_limit: Option<i32>,
+        more: impl FnMut(&mut Vec<Item>) -> bool,
+    ) -> Result<Vec<Item>, DynamoError> {
+        self.query_from(spec, None, page_limit, more).await
+    }
+
+    /// [`Self::query_while`] from just after the item with the key `start` (a position: the
+    /// item need not exist).
+    pub(crate) async fn query_from(
+        &self,
+        spec: &QuerySpec,
+        mut start: Option<Item>,
+        page_limit: Option<i32>,
         mut more: impl FnMut(&mut Vec<Item>) -> bool,
     ) -> Result<Vec<Item>, DynamoError> {
         let mut items = Vec::new();
-        let mut start = None;
         loop {
             let page = self.query_page(spec, start, page_limit, false).await?;
             items.extend(page.items);

@@ -8,7 +8,10 @@
 use q2c_service::context::TenantId;
 use q2c_service::ports::{Listing, Page, QuoteFilter, StoredQuote};
 
+use q2c_service::listing::{Scan, Scanned};
+
 use super::DynamoStore;
+use super::cursor::{ScanSpec, SortKey};
 use super::item::s;
 use super::keys::{self, GSI1};
 use super::query::QuerySpec;
@@ -75,6 +78,31 @@ impl DynamoStore {
         page: Page,
     ) -> Result<Listing<StoredQuote>, DynamoError> {
         self.offset_page(&spec(tenant, filter), page, decode).await
+    }
+
+    /// A cursor scan of the tenant's quotes matching `filter` ([`super::cursor`]): the date
+    /// range bounds the segments' key conditions, the other filters stay filter expressions.
+    pub(crate) async fn scan_quotes(
+        &self,
+        tenant: &TenantId,
+        filter: &QuoteFilter,
+        scan: &Scan,
+    ) -> Result<Scanned<StoredQuote>, DynamoError> {
+        let undated = QuoteFilter {
+            quote_date_gte: None,
+            quote_date_lt: None,
+            ..filter.clone()
+        };
+        let table_key = |id: &str| (keys::quote_pk(tenant, id), keys::QUOTE_SK.to_owned());
+        let listing = ScanSpec {
+            base: spec(tenant, &undated),
+            partition: keys::quotes_gsi1pk(tenant),
+            sort: SortKey::Dated,
+            from: filter.quote_date_gte.map(keys::sortable_time),
+            to: filter.quote_date_lt.map(keys::sortable_time),
+            table_key: &table_key,
+        };
+        self.scan_listing(&listing, scan, decode).await
     }
 }
 

@@ -8,6 +8,7 @@
 //! `BatchGetItem` per 100 quotes) and writes without the read: the same condition proves
 //! the caller's copy is what is stored.
 
+use q2c_service::listing::{Scan, Scanned};
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
@@ -371,5 +372,15 @@ impl QuoteStore for DynamoStore {
         page: Page,
     ) -> Result<Listing<StoredQuote>, StoreError> {
         Ok(self.list_quotes(tenant, filter, page).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant), err)]
+    async fn scan(
+        &self,
+        tenant: &TenantId,
+        filter: &QuoteFilter,
+        scan: Scan,
+    ) -> Result<Scanned<StoredQuote>, StoreError> {
+        Ok(self.scan_quotes(tenant, filter, &scan).await?)
     }
 }

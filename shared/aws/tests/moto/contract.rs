@@ -31,6 +31,10 @@ on_fresh_table!(quote_list_contract, |store| {
     q2c_contract::quote_list_contract(store)
 });
 
+on_fresh_table!(cursor_paging_contract, |store| {
+    q2c_contract::cursor_paging_contract(store.clone(), store.clone(), store)
+});
+
 on_fresh_table!(quote_limits_contract, |store| {
     q2c_contract::quote_limits_contract(store.clone(), store)
 });
@@ -174,6 +178,7 @@ async fn all_suites_share_one_table() {
     tokio::join!(
         q2c_contract::quote_store_contract(store.clone()),
         q2c_contract::quote_list_contract(store.clone()),
+        q2c_contract::cursor_paging_contract(store.clone(), store.clone(), store.clone()),
         q2c_contract::order_store_contract(store.clone(), store.clone(), store.clone()),
         q2c_contract::idempotency_contract(store.clone()),
         q2c_contract::hub_store_contract(store.clone()),

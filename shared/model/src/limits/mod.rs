@@ -265,6 +265,15 @@ pub const MAX_QUANTITY: Limit = Limit::new("maxQuantity", 1_000_000, "units", Re
 pub const MAX_SIGNIFICANT_DIGITS: Limit =
     Limit::new("maxSignificantDigits", 15, "significant digits", Request);
 
+/// Most filter parameters (TMF630 attribute filters) of one listing request.
+pub const MAX_FILTER_CLAUSES: Limit = Limit::new("maxFilterClauses", 10, "parameters", Request);
+/// Most comma-separated values (OR) of one filter parameter; each value is at most
+/// [`MAX_ID_LENGTH`] characters.
+pub const MAX_FILTER_VALUES: Limit = Limit::new("maxFilterValues", 20, "values", Request);
+/// Most stored resources one filtered listing page reads when a filter is not served by an
+/// index: the page comes back short, with a cursor to read on, rather than reading more.
+pub const MAX_FILTER_READ: Limit = Limit::new("maxFilterRead", 1_000, "resources", Stored);
+
 /// Room a quote that can still be approved (`inProgress`, `pending`) keeps below
 /// [`MAX_QUOTE_BYTES`] and its order below [`MAX_ORDER_BYTES`]: approving adds an
 /// authorization entry (a few hundred bytes with the approver's id and name) and then
@@ -307,7 +316,7 @@ const _: () = {
 };
 
 /// Every limit, in the order of `docs/limits.md` (a test keeps the two in step).
-pub const ALL: [Limit; 22] = [
+pub const ALL: [Limit; 25] = [
     MAX_REQUEST_BYTES,
     MAX_JSON_DEPTH,
     MAX_QUOTE_ITEMS,
@@ -330,6 +339,9 @@ pub const ALL: [Limit; 22] = [
     MAX_CATALOG_FILE_BYTES,
     MAX_QUANTITY,
     MAX_SIGNIFICANT_DIGITS,
+    MAX_FILTER_CLAUSES,
+    MAX_FILTER_VALUES,
+    MAX_FILTER_READ,
 ];
 
 #[cfg(test)]

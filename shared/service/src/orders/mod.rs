@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::context::TenantId;
 use crate::inventory::StoredProduct;
+use crate::listing::{ListCursor, Listed, Scan, Scanned};
 use crate::outbox::OutboxEvent;
 use crate::store::{Listing, Page, StoreError};
 
@@ -124,6 +125,12 @@ pub struct StoredOrder {
     pub dispatch: Dispatch,
 }
 
+impl Listed for StoredOrder {
+    fn position(&self) -> ListCursor {
+        ListCursor::after(self.order.order_date, self.id())
+    }
+}
+
 impl StoredOrder {
     /// The order id.
     pub fn id(&self) -> &str {
@@ -200,6 +207,11 @@ pub trait OrderStore: Send + Sync {
     /// The tenant's orders, newest `orderDate` first, then by id.
     async fn list(&self, tenant: &TenantId, page: Page)
     -> Result<Listing<StoredOrder>, StoreError>;
+
+    /// At most `scan.max` of the tenant's orders after `scan.after`, in the order of
+    /// [`OrderStore::list`] ([`crate::listing`]), reading from the cursor on.
+    async fn scan(&self, tenant: &TenantId, scan: Scan)
+    -> Result<Scanned<StoredOrder>, StoreError>;
 
     /// Records a dispatch outcome per [`Dispatch::apply`]; an ignored update is `Ok`. When
     /// the order becomes `failed`, the [`dispatch_failed_event`] for the ordering hub is

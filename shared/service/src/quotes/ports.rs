@@ -14,6 +14,7 @@ use crate::context::TenantId;
 use crate::hubs::HubStore;
 use crate::idempotency::IdempotencyStore;
 use crate::inventory::{InventoryPorts, ProductStore};
+use crate::listing::{ListCursor, Listed, Scan, Scanned};
 use crate::orders::{OrderPorts, OrderStore, StoredOrder};
 use crate::outbox::OutboxEvent;
 use crate::store::{Listing, Page, StoreError};
@@ -228,6 +229,22 @@ pub trait QuoteStore: Send + Sync {
         filter: &QuoteFilter,
         page: Page,
     ) -> Result<Listing<StoredQuote>, StoreError>;
+
+    /// At most `scan.max` quotes of the tenant matching the filter after `scan.after`, in
+    /// the order of [`QuoteStore::list`] ([`crate::listing`]), reading from the cursor on
+    /// (never the quotes before it).
+    async fn scan(
+        &self,
+        tenant: &TenantId,
+        filter: &QuoteFilter,
+        scan: Scan,
+    ) -> Result<Scanned<StoredQuote>, StoreError>;
+}
+
+impl Listed for StoredQuote {
+    fn position(&self) -> ListCursor {
+        ListCursor::after(self.quote.quote_date, self.id())
+    }
 }
 
 /// Every store the request-facing use-cases need, as shared trait objects: what an adapter
