@@ -447,3 +447,249 @@ async fn point_2_the_v5_hub_announces_a_v4_product_with_its_types() {
         "StringCharacteristic"
     );
 }
+
+/// The ids of a listing page and its `Link: rel="next"` target, if any.
+async fn page_ids(app: &TestApp, token: &str, path: &str) -> (Vec<String>, Option<String>) {
+    let response = app.get(path, token).await;
+    let next = response
+        .headers()
+        .get("link")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|link| link.strip_prefix('<')?.split_once(">; rel=\"next\""))
+        .map(|(target, _)| target.to_owned());
+    let page = body(response, 200).await;
+    let ids = page
+        .as_array()
+        .expect("a listing is an array")
+        .iter()
+        .map(|item| item["id"].as_str().expect("id").to_owned())
+        .collect();
+    (ids, next)
+}
+
+/// Every id of a listing, following `Link: rel="next"` from `path`.
+async fn all_ids(app: &TestApp, token: &str, path: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut next = Some(path.to_owned());
+    while let Some(path) = next {
+        let (page, link) = page_ids(app, token, &path).await;
+        ids.extend(page);
+        next = link;
+    }
+    ids
+}
+
+#[tokio::test]
+async fn point_6_quote_filters_follow_tmf630_on_v4_and_v5() {
+    let (app, token) = spawn_as_admin().await;
+    for (base, v5) in VERSIONS {
+        let (date, tag) = if v5 {
+            ("creationDate", "v5")
+        } else {
+            ("quoteDate", "v4")
+        };
+        let mut ids = Vec::new();
+        let mut dates = Vec::new();
+        for (offering, category) in [("fibre-1g", "a"), ("mobile-s", "b"), ("mobile-l", "c")] {
+            let mut quote = create_body(v5, offering);
+            quote["category"] = json!(format!("{tag}-{category}"));
+            let created = body(post(&app, &token, base, &quote).await, 201).await;
+            ids.push(created["id"].as_str().expect("id").to_owned());
+            dates.push(created[date].as_str().expect("listing date").to_owned());
+        }
+        let [q1, q2, q3] = [&ids[0], &ids[1], &ids[2]];
+        let mine = format!("category={tag}-a,{tag}-b,{tag}-c");
+        let d2 = dates[1].replace('+', "%2B");
+        // (query, the quotes it lists, newest first)
+        let cases: Vec<(String, Vec<&String>)> = vec![
+            (format!("{mine}&{date}.gt={d2}"), vec![q3]),
+            (format!("{mine}&{date}.lte={d2}"), vec![q2, q1]),
+            (format!("{mine}&{date}.eq={d2}"), vec![q2]),
+            (format!("{mine}&{date}.gte={d2}"), vec![q3, q2]),
+            (format!("{mine}&{date}>={d2}"), vec![q3, q2]),
+            (format!("{mine}&{date}.ne={d2}"), vec![q3, q1]),
+            (format!("category={tag}-a"), vec![q1]),
+            (format!("category={tag}-a,{tag}-c"), vec![q3, q1]),
+            (
+                format!("{mine}&quoteItem.productOffering.id=mobile-s"),
+                vec![q2],
+            ),
+            (
+                format!("{mine}&state=inProgress,approved"),
+                vec![q3, q2, q1],
+            ),
+            (format!("{mine}&state=approved"), vec![]),
+        ];
+        for (query, want) in cases {
+            let got = all_ids(&app, &token, &format!("{base}/quote?{query}&limit=2")).await;
+            let want: Vec<String> = want.into_iter().cloned().collect();
+            assert_eq!(got, want, "{base}/quote?{query}");
+        }
+        for bad in [
+            "colour=red",
+            "state=sold",
+            "state.gt=approved",
+            "category.regex=a.*",
+            "quoteItem.quantity=two",
+        ] {
+            let response = app.get(&format!("{base}/quote?{bad}"), &token).await;
+            assert_tmf_error(response, 400, "INVALID_QUERY").await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn point_6_a_filter_no_index_serves_pages_by_cursor_without_a_total() {
+    let (app, token) = spawn_as_admin().await;
+    for offering in ["fibre-1g", "mobile-s", "mobile-l", "tv-addon", "fibre-1g"] {
+        body(
+            post(&app, &token, QUOTES, &create_body(false, offering)).await,
+            201,
+        )
+        .await;
+    }
+    // Served by the index: an offset page with its total and a link to read on by cursor.
+    let first = app
+        .get(
+            &format!("{QUOTES}/quote?relatedParty.id=cust-1&limit=2"),
+            &token,
+        )
+        .await;
+    assert_eq!(first.headers()["x-total-count"], "5");
+    assert!(first.headers().contains_key("link"));
+    let by_offset = all_ids(&app, &token, &format!("{QUOTES}/quote?limit=100")).await;
+    let by_cursor = all_ids(
+        &app,
+        &token,
+        &format!("{QUOTES}/quote?relatedParty.id=cust-1&limit=2"),
+    )
+    .await;
+    assert_eq!(
+        by_cursor, by_offset,
+        "the cursor walk is the offset listing"
+    );
+    // Not served by an index: cursor pages, with a result count and no total.
+    let filtered = app
+        .get(
+            &format!("{QUOTES}/quote?quoteItem.productOffering.id=fibre-1g&limit=1"),
+            &token,
+        )
+        .await;
+    assert!(!filtered.headers().contains_key("x-total-count"));
+    assert_eq!(filtered.headers()["x-result-count"], "1");
+    let fibre = all_ids(
+        &app,
+        &token,
+        &format!("{QUOTES}/quote?quoteItem.productOffering.id=fibre-1g&limit=1"),
+    )
+    .await;
+    assert_eq!(fibre.len(), 2);
+    // A cursor is this listing's only: a forged one and one beside an offset are refused.
+    for bad in ["cursor=not-a-cursor", "cursor=YzEKCnEtMQ&offset=1"] {
+        let response = app.get(&format!("{QUOTES}/quote?{bad}"), &token).await;
+        assert_tmf_error(response, 400, "INVALID_QUERY").await;
+    }
+}
+
+#[tokio::test]
+async fn point_6_orders_offerings_and_prices_filter_per_tmf630() {
+    let (app, token) = spawn_as_admin().await;
+    let first = accepted(&app, &token, QUOTES, false).await;
+    let second = accepted(&app, &token, QUOTES, false).await;
+    let orders = format!("{ORDERING}/productOrder");
+    for quote in [&first, &second] {
+        let id = quote["id"].as_str().expect("quote id");
+        let found = body(
+            app.get(&format!("{orders}?quote.id={id}"), &token).await,
+            200,
+        )
+        .await;
+        let found = found.as_array().expect("orders");
+        assert_eq!(found.len(), 1, "the order of quote {id}");
+        assert_eq!(found[0]["id"], quote["productOrder"][0]["id"]);
+        // Not dispatched yet: no state, so not `completed`.
+        assert!(found[0].get("state").is_none(), "{}", found[0]);
+        let done = all_ids(
+            &app,
+            &token,
+            &format!("{orders}?state=completed&quote.id={id}"),
+        )
+        .await;
+        assert!(done.is_empty());
+        let open = all_ids(
+            &app,
+            &token,
+            &format!("{orders}?state.ne=completed&quote.id={id}"),
+        )
+        .await;
+        assert_eq!(open.len(), 1);
+    }
+    let none = body(
+        app.get(&format!("{orders}?quote.id=no-such-quote"), &token)
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(none, json!([]));
+    assert_tmf_error(
+        app.get(&format!("{orders}?state=shipped"), &token).await,
+        400,
+        "INVALID_QUERY",
+    )
+    .await;
+
+    let catalog = "/tmf-api/productCatalogManagement/v4";
+    let launched = body(
+        app.get(
+            &format!("{catalog}/productOffering?lifecycleStatus=Launched&limit=100"),
+            &token,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let launched = launched.as_array().expect("offerings");
+    assert!(!launched.is_empty());
+    assert!(launched.iter().all(|o| o["lifecycleStatus"] == "Launched"));
+    let retired = all_ids(
+        &app,
+        &token,
+        &format!("{catalog}/productOffering?lifecycleStatus=Retired"),
+    )
+    .await;
+    assert_eq!(retired, ["mobile-legacy"]);
+    let bundles = all_ids(
+        &app,
+        &token,
+        &format!("{catalog}/productOffering?isBundle=true"),
+    )
+    .await;
+    assert!(bundles.contains(&"home-bundle".to_owned()), "{bundles:?}");
+    let cheap = body(
+        app.get(
+            &format!(
+                "{catalog}/productOfferingPrice?priceType=recurring&price.value.lt=20&limit=100"
+            ),
+            &token,
+        )
+        .await,
+        200,
+    )
+    .await;
+    let cheap = cheap.as_array().expect("prices");
+    assert!(!cheap.is_empty());
+    for price in cheap {
+        assert_eq!(price["priceType"], "recurring", "{price}");
+        assert!(
+            price["price"]["value"].as_f64().expect("value") < 20.0,
+            "{price}"
+        );
+    }
+    assert_tmf_error(
+        app.get(&format!("{catalog}/productOffering?isBundle=maybe"), &token)
+            .await,
+        400,
+        "INVALID_QUERY",
+    )
+    .await;
+}

@@ -116,7 +116,11 @@ impl Recorder {
             response_headers: response_headers
                 .into_iter()
                 .map(|(k, v)| {
-                    let v = self.normalise(&v);
+                    let v = if k == "link" {
+                        self.normalise_link(&v)
+                    } else {
+                        self.normalise(&v)
+                    };
                     (k, v)
                 })
                 .collect(),
@@ -196,6 +200,28 @@ impl Recorder {
             Some(&text),
         )
         .await
+    }
+
+    /// A `Link` header with its opaque cursor shown as what it encodes, normalised.
+    fn normalise_link(&mut self, link: &str) -> String {
+        let Some((head, rest)) = link.split_once("cursor=") else {
+            return self.normalise(link);
+        };
+        let (cursor, tail) = rest.split_once('>').unwrap_or((rest, ""));
+        let decoded = match q2c_service::listing::ListCursor::decode(cursor) {
+            Ok(c) => format!(
+                "{}|{}",
+                c.date
+                    .and_then(|d| d
+                        .format(&time::format_description::well_known::Rfc3339)
+                        .ok())
+                    .unwrap_or_default(),
+                c.id
+            ),
+            Err(e) => e,
+        };
+        let decoded = self.normalise(&decoded);
+        format!("{}cursor=<{decoded}>>{tail}", self.normalise(head))
     }
 
     fn normalise(&mut self, text: &str) -> String {

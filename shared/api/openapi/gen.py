@@ -300,15 +300,57 @@ def hub_paths(base, listener, register, unregister):
     }
 
 
+# What each listing filters on (TMF630 Part 1), as q2c_model::filter declares it: (name, ordered)
+# where ordered attributes (dates, numbers) also take .gt/.gte/.lt/.lte. A q2c-api test keeps
+# these lists equal to the model's tables.
+QUOTE_FILTERS = ["id", "externalId", "category", "version", "instantSyncQuote",
+                 "requestedQuoteCompletionDate*", "expectedQuoteCompletionDate*",
+                 "effectiveQuoteCompletionDate*", "expectedFulfillmentStartDate*",
+                 "validFor.startDateTime*", "validFor.endDateTime*", "relatedParty.id", "relatedParty.role",
+                 "billingAccount.id", "quoteItem.id", "quoteItem.action", "quoteItem.quantity*",
+                 "quoteItem.productOffering.id", "quoteTotalPrice.priceType", "productOrder.id", "state",
+                 "quoteDate*", "quoteItem.state"]
+QUOTE_V5_FILTERS = [("creationDate*" if f == "quoteDate*" else f) for f in QUOTE_FILTERS] + ["@type"]
+FILTERS = {
+    "listQuote": QUOTE_FILTERS,
+    "listProductOrder": ["id", "externalId", "category", "state", "orderDate*", "completionDate*", "quote.id",
+                         "relatedParty.id", "relatedParty.role", "billingAccount.id", "productOrderItem.id",
+                         "productOrderItem.action", "productOrderItem.state",
+                         "productOrderItem.productOffering.id"],
+    "listProductOffering": ["id", "name", "version", "lifecycleStatus", "isBundle", "isSellable", "lastUpdate*",
+                            "validFor.startDateTime*", "validFor.endDateTime*", "productOfferingPrice.id",
+                            "bundledProductOffering.id", "productSpecification.id"],
+    "listProductOfferingPrice": ["id", "name", "version", "lifecycleStatus", "priceType", "isBundle", "lastUpdate*",
+                                 "recurringChargePeriodType", "recurringChargePeriodLength*", "percentage*",
+                                 "price.unit", "price.value*", "validFor.startDateTime*", "validFor.endDateTime*"],
+}
+
+
+def filtering(names, indexed=()):
+    """The description of a listing's TMF630 filters and paging."""
+    listed = ", ".join(f"`{n.rstrip('*')}`" + (" (ordered)" if n.endswith("*") else "") for n in names)
+    served = (f" Served by an index (offset pages with X-Total-Count): {', '.join(indexed)}." if indexed else
+              " None is served by an index.")
+    return ("Filters (TMF630 Part 1): " + listed + ". `attr=a,b` is a OR b; `attr.ne=` / `attr!=`; ordered "
+            "attributes (dates, numbers) also take `.gt .gte .lt .lte .eq` and `>=`, `<=`, `>`, `<`; dotted paths "
+            "match any element of an array; clauses combine with AND; at most 10 filters of 20 values; an "
+            "unknown attribute or operator is a 400." + served + " Any other filter, or a `cursor=`, answers a "
+            "cursor page: at most 1,000 stored resources read, the matches among them (possibly fewer than "
+            "`limit`), no X-Total-Count. Every page that is not the last has `Link: <...&cursor=...>; "
+            "rel=\"next\"` (docs/versioning.md).")
+
+
 def paths():
     listing = [param("offset"), param("limit"), param("fields")]
     filters = [param(n) for n in ("state", "relatedParty.id", "externalId", "quoteDate.gte", "quoteDate.lt")]
     secured = SECURED
     catalog = {}
     for kind in ("productOffering", "productOfferingPrice"):
+        op = f"list{kind[0].upper()}{kind[1:]}"
         catalog[f"{C}/{kind}"] = {"get": {
-            **secured, "operationId": f"list{kind[0].upper()}{kind[1:]}", "tags": ["catalog"],
-            "summary": f"List {kind} (scope catalog.read)", "parameters": listing,
+            **secured, "operationId": op, "tags": ["catalog"],
+            "summary": f"List {kind} (scope catalog.read)", "description": filtering(FILTERS[op]),
+            "parameters": listing,
             "responses": responses("200", ok("A page", "CatalogItem", ["X-Total-Count", "X-Result-Count"], True),
                                    "401", "403")}}
         catalog[f"{C}/{kind}/{{id}}"] = {"get": {
@@ -323,6 +365,8 @@ def paths():
                                                             "content": {"application/json": {"schema": {"type": "object"}}}}}}},
         f"{Q}/quote": {
             "get": {**secured, "operationId": "listQuote", "tags": ["quote"], "summary": "List quotes (scope quote.read)",
+                    "description": filtering(QUOTE_FILTERS, ["one state", "relatedParty.id", "externalId",
+                                                             "quoteDate.gte", "quoteDate.lt"]),
                     "parameters": listing + filters,
                     "responses": responses("200", ok("A page of quotes", "Quote", ["X-Total-Count", "X-Result-Count"], True),
                                            "401", "403")},
@@ -354,7 +398,8 @@ def paths():
         **catalog,
         f"{O}/productOrder": {"get": {
             **secured, "operationId": "listProductOrder", "tags": ["product order"],
-            "summary": "List product orders, newest first (scope order.read)", "parameters": listing,
+            "summary": "List product orders, newest first (scope order.read)",
+            "description": filtering(FILTERS["listProductOrder"]), "parameters": listing,
             "responses": responses("200", ok("A page of orders", "ProductOrder", ["X-Total-Count", "X-Result-Count"], True),
                                    "401", "403")}},
         f"{O}/productOrder/{{id}}": {"get": {
@@ -564,6 +609,9 @@ def v5_paths(v4_paths):
             operation.clear()
             operation.update(json.loads(text))
         out[new_path] = item
+    out[f"{Q5}/quote"]["get"]["description"] = filtering(
+        QUOTE_V5_FILTERS, ["one state but cancelled and declined", "relatedParty.id", "externalId",
+                           "creationDate.gte", "creationDate.lt"])
     quote = out[f"{Q5}/quote/{{id}}"]["patch"]
     quote["summary"] = ("Patch a quote: JSON merge patch or JSON Patch (scope quote.write; approval needs "
                         "quote.approve)")

@@ -169,3 +169,80 @@ fn link_next(headers: &mut HeaderMap, uri: &Uri, next: Option<&ListCursor>, limi
         headers.insert(header::LINK, value);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use q2c_model::filter::{
+        Attribute, PRODUCT_OFFERING, PRODUCT_OFFERING_PRICE, PRODUCT_ORDER, QUOTE_V4, QUOTE_V5,
+    };
+    use serde_json::Value;
+
+    /// The filters an operation's description lists: (name, ordered).
+    fn described(document: &str, path: &str) -> Vec<(String, bool)> {
+        let doc: Value = serde_json::from_str(document).expect("document");
+        let text = doc["paths"][path]["get"]["description"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{path} describes its filters"));
+        let list = text
+            .strip_prefix("Filters (TMF630 Part 1): ")
+            .and_then(|rest| rest.split_once(". `attr=a,b`"))
+            .map(|(list, _)| list)
+            .expect("the filter list");
+        list.split(", ")
+            .map(|entry| {
+                let ordered = entry.ends_with(" (ordered)");
+                let name = entry.trim_end_matches(" (ordered)").trim_matches('`');
+                (name.to_owned(), ordered)
+            })
+            .collect()
+    }
+
+    fn declared(attributes: &[Attribute]) -> Vec<(String, bool)> {
+        attributes
+            .iter()
+            .map(|a| (a.name.to_owned(), a.kind.is_ordered()))
+            .collect()
+    }
+
+    #[test]
+    fn the_documents_list_the_filters_the_engine_takes() {
+        use crate::openapi::{DOCUMENT, DOCUMENT_V5};
+        let catalog = "/tmf-api/productCatalogManagement/v4";
+        for (document, path, attributes) in [
+            (
+                DOCUMENT,
+                "/tmf-api/quoteManagement/v4/quote".to_owned(),
+                QUOTE_V4,
+            ),
+            (
+                DOCUMENT_V5,
+                "/tmf-api/quoteManagement/v5/quote".to_owned(),
+                QUOTE_V5,
+            ),
+            (
+                DOCUMENT,
+                "/tmf-api/productOrderingManagement/v4/productOrder".to_owned(),
+                PRODUCT_ORDER,
+            ),
+            (
+                DOCUMENT,
+                format!("{catalog}/productOffering"),
+                PRODUCT_OFFERING,
+            ),
+            (
+                DOCUMENT,
+                format!("{catalog}/productOfferingPrice"),
+                PRODUCT_OFFERING_PRICE,
+            ),
+        ] {
+            let mut doc = described(document, &path);
+            let mut model = declared(attributes);
+            doc.sort();
+            model.sort();
+            assert_eq!(
+                doc, model,
+                "{path}: gen.py's list and q2c_model::filter's table"
+            );
+        }
+    }
+}

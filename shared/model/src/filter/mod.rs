@@ -50,7 +50,9 @@ pub enum Kind {
 }
 
 impl Kind {
-    fn is_ordered(self) -> bool {
+    /// Whether `.gt`, `.gte`, `.lt` and `.lte` apply (dates and numbers).
+    #[must_use]
+    pub fn is_ordered(self) -> bool {
         matches!(self, Kind::DateTime | Kind::Number)
     }
 }
