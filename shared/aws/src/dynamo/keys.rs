@@ -120,9 +120,9 @@ pub(crate) fn outbox_pk(event_id: &str) -> String {
 pub(crate) const OUTBOX_SK: &str = "EVENT";
 
 /// The outbox's own index: sparse (only outbox event items carry its keys) and `KEYS_ONLY`,
-/// so an event entering it, moving from pending to published and leaving it writes a
-/// ~100-byte index entry (one write unit) instead of a copy of the whole event (the quote,
-/// up to ~400 KB; ~3 KB in the capacity workload). Pending keys [`outbox_pending_pk`] /
+/// so an event entering it, moving from pending to published and leaving it writes an index
+/// entry of its keys plus 100 bytes (one write unit) instead of a copy of the whole event (the
+/// quote, up to ~400 KB; ~3 KB in the capacity workload). Pending keys [`outbox_pending_pk`] /
 /// [`outbox_pending_sk`], published keys [`outbox_published_pk`] / [`outbox_published_sk`].
 /// Readers fetch the items by key. Its projection must stay `KEYS_ONLY` (template-lint's
 /// `index-projections` rule), and nothing else may use it.
