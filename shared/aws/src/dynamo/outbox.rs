@@ -709,8 +709,12 @@ impl DynamoStore {
     async fn fetch_pending(
         &self,
         partitions: &[Partition],
-        merged: Vec<(usize, Item)>,
+        mut merged: Vec<(usize, Item)>,
     ) -> Result<Vec<Item>, DynamoError> {
+        // An item listed twice (pending on both indexes: not written so, but BatchGetItem
+        // refuses a repeated key, which would stop every sweep) is taken once, where older.
+        let mut seen = std::collections::HashSet::new();
+        merged.retain(|(_, entry)| seen.insert(item::pk_of(entry)));
         let keys = merged
             .iter()
             .map(|(_, entry)| item::key(item::pk_of(entry), keys::OUTBOX_SK))

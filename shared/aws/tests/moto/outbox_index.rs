@@ -247,3 +247,44 @@ async fn the_keys_only_outbox_index_is_read_marked_and_purged_with_the_legacy_gs
         );
     }
 }
+
+/// An event listed pending on both indexes (not written so by any release, but one bad item
+/// must not stop the sweep: `BatchGetItem` refuses a repeated key) is relayed once and
+/// leaves both when marked.
+#[tokio::test]
+async fn an_event_pending_on_both_indexes_is_read_once_and_leaves_both() {
+    q2c_testkit::require_moto!();
+    let store = keys_only_store().await;
+    let e = event("q-1", Destination::QuoteEvents);
+    store
+        .insert(
+            &tenant("acme"),
+            &quote("q-1", e.created_at, &[]),
+            std::slice::from_ref(&e),
+        )
+        .await
+        .expect("insert");
+    dynamo_client()
+        .update_item()
+        .table_name(store.table())
+        .key("pk", AttributeValue::S(format!("OUTBOX#{}", e.event_id)))
+        .key("sk", AttributeValue::S("EVENT".into()))
+        .update_expression("SET gsi2pk = :pk, gsi2sk = obsk")
+        .expression_attribute_values(":pk", AttributeValue::S("OUTBOX#PENDING".into()))
+        .send()
+        .await
+        .expect("also on gsi2");
+
+    assert_eq!(
+        store.pending(10).await.expect("pending"),
+        std::slice::from_ref(&e)
+    );
+    store
+        .mark_published(std::slice::from_ref(&e), e.created_at)
+        .await
+        .expect("mark");
+    assert!(store.pending(10).await.expect("pending").is_empty());
+    let (obpk, gsi2pk) = index_keys_of(&store, &e.event_id).await;
+    assert!(obpk.is_some_and(|pk| pk.starts_with("OUTBOX#PUBLISHED#")));
+    assert_eq!(gsi2pk, None);
+}
