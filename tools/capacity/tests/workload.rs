@@ -21,7 +21,7 @@ use serde_json::Value;
 /// The rate the model extrapolates to.
 const TARGET_RATE: f64 = 1_000.0;
 
-/// Shards of the outbox's `gsi2` keys (`OUTBOX_SHARDS` of `shared/aws/src/dynamo/keys.rs`,
+/// Shards of the outbox index's keys (`OUTBOX_SHARDS` of `shared/aws/src/dynamo/keys.rs`,
 /// exported as `q2c_aws::dynamo::OUTBOX_SHARDS`): each is chosen by a hash of the event id,
 /// so the model reports each family's load per shard (`report::ShardedKeys`).
 const OUTBOX_SHARDS: u32 = 32;

@@ -4,8 +4,9 @@
 //! consumer timeouts, partial batch failures, encryption with the customer-managed key, IAM
 //! actions without wildcards, retain policies, alarm coverage with runbook links, metric names
 //! that exist (the code's [`q2c_runtime::Metric::ALL`] or AWS's), CORS headers, and safe
-//! deployments, `RecursiveLoop` only on functions that loop through a queue, and continuation
-//! queues mapped without a batching window. It also covers what the stack rehearsal cannot
+//! deployments, `RecursiveLoop` only on functions that loop through a queue, continuation
+//! queues mapped without a batching window, and the single table's index projections the
+//! design needs (the outbox's `KEYS_ONLY`). It also covers what the stack rehearsal cannot
 //! create in moto (queue policies, alarms, the HTTP API, CodeDeploy).
 //!
 //! Short-form (`!Ref`, `!GetAtt`, `!Sub`, ...) and long-form (`Ref`, `Fn::GetAtt`, ...)
@@ -76,6 +77,9 @@ pub enum Rule {
     RecursiveLoop,
     /// Every continuation queue (`…-continuations`) is mapped, without a batching window.
     ContinuationQueueMapped,
+    /// The single table's indexes have the keys and projections the design needs (the
+    /// outbox's index `KEYS_ONLY`).
+    IndexProjections,
 }
 
 /// The smallest `maxReceiveCount` accepted: fewer receives lets a transient failure of a good
@@ -88,7 +92,7 @@ pub const VISIBILITY_TIMEOUT_FACTOR: f64 = 6.0;
 
 impl Rule {
     /// Every rule, in the order [`lint`] runs them.
-    pub const ALL: [Rule; 16] = [
+    pub const ALL: [Rule; 17] = [
         Rule::SqsRedrivePolicy,
         Rule::SqsMaxReceiveCount,
         Rule::SqsVisibilityTimeout,
@@ -105,6 +109,7 @@ impl Rule {
         Rule::OutboxParking,
         Rule::RecursiveLoop,
         Rule::ContinuationQueueMapped,
+        Rule::IndexProjections,
     ];
 
     /// The rule's stable kebab-case name.
@@ -126,6 +131,7 @@ impl Rule {
             Rule::OutboxParking => "outbox-parking",
             Rule::RecursiveLoop => "recursive-loop",
             Rule::ContinuationQueueMapped => "continuation-queue-mapped",
+            Rule::IndexProjections => "index-projections",
         }
     }
 }
@@ -181,6 +187,7 @@ pub fn lint(template: &Template) -> Vec<Violation> {
     violations.extend(rules::parking::check(template));
     violations.extend(rules::loops::check_recursive_loop(template));
     violations.extend(rules::loops::check_continuations_mapped(template));
+    violations.extend(rules::indexes::check(template));
     violations.sort_by_key(|v| v.rule);
     violations
 }

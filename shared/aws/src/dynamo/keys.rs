@@ -16,7 +16,8 @@ pub(crate) const SK: &str = "sk";
 pub(crate) const GSI1: &str = "gsi1";
 pub(crate) const GSI1PK: &str = "gsi1pk";
 pub(crate) const GSI1SK: &str = "gsi1sk";
-/// Second global secondary index (work queues: pending outbox events, idempotency expiry).
+/// Second global secondary index (products by party, idempotency expiry; the outbox of
+/// releases before its own index, still read: [`OUTBOX_PENDING_GSI2`]).
 pub(crate) const GSI2: &str = "gsi2";
 pub(crate) const GSI2PK: &str = "gsi2pk";
 pub(crate) const GSI2SK: &str = "gsi2sk";
@@ -118,7 +119,19 @@ pub(crate) fn outbox_pk(event_id: &str) -> String {
 }
 pub(crate) const OUTBOX_SK: &str = "EVENT";
 
-/// Write shards of the outbox's two `gsi2` partitions (pending, published): every event
+/// The outbox's own index: sparse (only outbox event items carry its keys) and `KEYS_ONLY`,
+/// so an event entering it, moving from pending to published and leaving it writes an index
+/// entry of its keys plus 100 bytes (one write unit) instead of a copy of the whole event (the
+/// quote, up to ~400 KB; ~3 KB in the capacity workload). Pending keys [`outbox_pending_pk`] /
+/// [`outbox_pending_sk`], published keys [`outbox_published_pk`] / [`outbox_published_sk`].
+/// Readers fetch the items by key. Its projection must stay `KEYS_ONLY` (template-lint's
+/// `index-projections` rule), and nothing else may use it.
+pub(crate) const OUTBOX_INDEX: &str = "outbox";
+/// Partition and sort key attributes of [`OUTBOX_INDEX`] (short: they are in every event item).
+pub(crate) const OUTBOX_INDEX_PK: &str = "obpk";
+pub(crate) const OUTBOX_INDEX_SK: &str = "obsk";
+
+/// Write shards of the outbox's two index partitions (pending, published): every event
 /// writes the pending key twice (into the index, out of it) and the published key once, so
 /// unsharded they were the hottest keys of the design. Measured by the capacity model
 /// (`docs/capacity.md`, 2026-12-07) at 1,000 quote lifecycles/s: 24,000 WCU/s on
@@ -127,23 +140,24 @@ pub(crate) const OUTBOX_SK: &str = "EVENT";
 /// 24,000 / 32 = 750 WCU/s on each pending shard and 375 on each published one at that
 /// rate: 25 % headroom below the partition limit for the hash's unevenness and bursts
 /// (re-measured with the shards: 783 and 406 WCU/s per key, the longer key pushing some
-/// events past a write unit).
-/// Readers pay for it: the relay's sweep queries every shard (plus the legacy key, below),
-/// 33 small Queries where there was one, every few minutes.
+/// events past a write unit). Since the entries are keys only ([`OUTBOX_INDEX`]) an event
+/// writes one unit per entry whatever its size (~8,000 WCU/s on the pending family at that
+/// rate, 250 per shard): the shards stay, for headroom and because re-homing is costly.
+/// Readers pay for it: the relay's sweep queries every shard (plus the `gsi2` partitions of
+/// older releases, below), a small Query each, every few minutes.
 ///
 /// Changing the number re-homes events (an event's shard is its id's hash modulo this), so
 /// a reader must then also read the old shards until they are empty: do not change it
 /// without that.
 pub(crate) const OUTBOX_SHARDS: u32 = 32;
 
-/// The `gsi2` partition of a pending event: `OUTBOX#PENDING#<shard>` (sparse: only pending
-/// events carry it).
+/// The [`OUTBOX_INDEX`] partition of a pending event: `OUTBOX#PENDING#<shard>`.
 pub(crate) fn outbox_pending_pk(shard: u32) -> String {
     format!("OUTBOX#PENDING#{shard}")
 }
 
-/// The `gsi2` partition of a published (or parked) event: `OUTBOX#PUBLISHED#<shard>`, for
-/// `purge_published`; the same shard as when it was pending.
+/// The [`OUTBOX_INDEX`] partition of a published (or parked) event:
+/// `OUTBOX#PUBLISHED#<shard>`, for `purge_published`; the same shard as when it was pending.
 pub(crate) fn outbox_published_pk(shard: u32) -> String {
     format!("OUTBOX#PUBLISHED#{shard}")
 }
@@ -154,19 +168,22 @@ pub(crate) fn outbox_shard(event_id: &str) -> u32 {
     u32::try_from(fnv1a(event_id) % u64::from(OUTBOX_SHARDS)).unwrap_or(0)
 }
 
-/// The unsharded pending partition of releases before the outbox was sharded. Nothing
-/// writes it any more; readers still read it (one more Query) so that events left pending
-/// by an older release are relayed after an upgrade, and marks accept it. It can go once
-/// every deployment has run this release and `gsi2pk = OUTBOX#PENDING` is empty (a
-/// `Select=COUNT` Query of `gsi2` returns 0; nothing refills it).
+// Releases before [`OUTBOX_INDEX`] wrote the same pending and published keys (sharded, and
+// before that the unsharded ones below) on `gsi2` (`ALL` projection: the whole event copied
+// into it and moved). Nothing writes them there any more; readers still read those
+// partitions (one Query each) and a mark moves such an event to [`OUTBOX_INDEX`]'s published
+// key, so that events an older release left pending are relayed after an upgrade. The `gsi2`
+// reads can go once every deployment has run this release, `gsi2pk = OUTBOX#PENDING#<n>`
+// and `OUTBOX#PENDING` are empty (a `Select=COUNT` Query of each; nothing refills them) and
+// 7 days (the TTL) have passed for the published ones.
+
+/// The unsharded pending partition on `gsi2` of releases before the outbox was sharded
+/// (read as the comment above says).
 pub(crate) const OUTBOX_PENDING_LEGACY: &str = "OUTBOX#PENDING";
-/// The unsharded published partition of older releases, still purged. Its items have a
-/// TTL (7 days after publication), so it can go 7 days (plus TTL's lateness) after the
-/// upgrade, with [`OUTBOX_PENDING_LEGACY`]'s pending items published by this release
-/// moving to the sharded published keys.
+/// The unsharded published partition on `gsi2` of those releases, still purged.
 pub(crate) const OUTBOX_PUBLISHED_LEGACY: &str = "OUTBOX#PUBLISHED";
 
-/// `gsi2` sort key of a pending event: `<written>#<position in the write>#<eventId>`.
+/// Sort key of a pending event: `<written>#<position in the write>#<eventId>`.
 pub(crate) fn outbox_pending_sk(
     written: OffsetDateTime,
     position: usize,
@@ -175,7 +192,7 @@ pub(crate) fn outbox_pending_sk(
     format!("{}#{position:03}#{event_id}", sortable_time(written))
 }
 
-/// `gsi2` sort key of a published event: `<published>#<eventId>`.
+/// Sort key of a published event: `<published>#<eventId>`.
 pub(crate) fn outbox_published_sk(published: OffsetDateTime, event_id: &str) -> String {
     format!("{}#{event_id}", sortable_time(published))
 }

@@ -30,9 +30,9 @@ mod transact;
 
 pub use settings::{DynamoSettings, SETTINGS_CACHE_TTL};
 
-/// Write shards of the outbox's pending and published `gsi2` partitions
+/// Write shards of the outbox's pending and published partitions on its index `outbox`
 /// (`OUTBOX#PENDING#<n>`, `OUTBOX#PUBLISHED#<n>`); a read of the pending events queries each
-/// of them and the unsharded key of older releases.
+/// of them, and those older releases wrote on `gsi2`.
 pub const OUTBOX_SHARDS: u32 = keys::OUTBOX_SHARDS;
 
 use std::sync::Arc;
@@ -48,8 +48,8 @@ use crate::metrics::{Operation, RequestCounter};
 /// The DynamoDB adapter of every store port (`QuoteStore`, `OrderStore`, `CatalogStore`,
 /// `HubStore`, `IdempotencyStore`, `OutboxStore`, `DispatchLog`, `DeliveryLog`,
 /// `ProductStore`) over one table with the key schema of the SAM
-/// template: `pk`/`sk`, GSIs `gsi1` (`gsi1pk`/`gsi1sk`) and `gsi2` (`gsi2pk`/`gsi2sk`),
-/// TTL attribute `expires_at`.
+/// template: `pk`/`sk`, GSIs `gsi1` (`gsi1pk`/`gsi1sk`), `gsi2` (`gsi2pk`/`gsi2sk`) and
+/// `outbox` (`obpk`/`obsk`, keys only), TTL attribute `expires_at`.
 #[derive(Debug, Clone)]
 pub struct DynamoStore {
     client: Client,

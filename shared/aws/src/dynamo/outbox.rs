@@ -1,11 +1,19 @@
 //! The outbox on DynamoDB. Events are written by the quote transactions (`event_puts`) as
-//! `OUTBOX#<eventId>` items that carry `gsi2pk = OUTBOX#PENDING#<n>`, a sparse index of what
-//! the relay still has to send, each shard in write order. Publishing moves an event to the
-//! `OUTBOX#PUBLISHED#<n>` partition of `gsi2` (the same `n`; for `purge_published`) and only
-//! then gives it a TTL (seven days, a backstop of the purge): a pending event never expires,
-//! it is published or parked. Parking (the relay gave up on it, its whole copy is in the
-//! destination's dead-letter queue) moves it the same way and keeps `parked_reason`; a
-//! queue's refusals are counted in `attempts`.
+//! `OUTBOX#<eventId>` items that carry `obpk = OUTBOX#PENDING#<n>` on the outbox's own
+//! index ([`keys::OUTBOX_INDEX`]: sparse, `KEYS_ONLY`), what the relay still has to send,
+//! each shard in write order. Publishing moves an event to the `OUTBOX#PUBLISHED#<n>`
+//! partition of that index (the same `n`; for `purge_published`) and only then gives it a
+//! TTL (seven days, a backstop of the purge): a pending event never expires, it is published
+//! or parked. Parking (the relay gave up on it, its whole copy is in the destination's
+//! dead-letter queue) moves it the same way and keeps `parked_reason`; a queue's refusals
+//! are counted in `attempts`.
+//!
+//! **Keys only.** The index holds keys, not the event: an entry costs one write unit to put
+//! or delete whatever the event's size, where a copy of the whole item (`ALL`, as on `gsi2`
+//! before) cost the event's size three times (in, out of pending, into published). The
+//! readers pay instead, and only the sweep reads: `pending_entries` merges the index
+//! entries, then fetches those items with one strongly consistent `BatchGetItem` per 100 and
+//! drops any that left the partition since the index was read (the index lags the table).
 //!
 //! **Shards.** `n` is [`keys::outbox_shard`] of the event id (FNV-1a modulo
 //! [`keys::OUTBOX_SHARDS`] = 32). Unsharded, every event wrote one pending key twice (into
@@ -20,13 +28,14 @@
 //! `limit` plus a few per shard; `oldest_pending` takes the oldest of the shards' first
 //! items; `purge_published` purges each published shard.
 //!
-//! **Upgrades.** Items written by a release before the sharding carry the unsharded keys
-//! ([`keys::OUTBOX_PENDING_LEGACY`], [`keys::OUTBOX_PUBLISHED_LEGACY`]): every reader also
-//! reads them (one more Query), and a mark accepts an event pending under either its shard
-//! key or the legacy one, moving it to its sharded published key. See `keys` for when the
-//! legacy reads can go. During the deployment an older relay marking a sharded event fails
-//! its condition (a no-op to it) and leaves the event pending: the new sweep sends it again
-//! (consumers de-duplicate) and marks it.
+//! **Upgrades.** Items written by older releases carry their keys on `gsi2` (`gsi2pk`:
+//! the same sharded keys, or the unsharded [`keys::OUTBOX_PENDING_LEGACY`] /
+//! [`keys::OUTBOX_PUBLISHED_LEGACY`] of releases before the sharding): every reader also
+//! reads those partitions (one Query each), and a mark accepts an event pending under any of
+//! them, moving it to its published key on the outbox index (and off `gsi2`). See `keys` for
+//! when the legacy reads can go. During the deployment an older relay marking an event of
+//! this release fails its condition (a no-op to it) and leaves the event pending: the new
+//! sweep sends it again (consumers de-duplicate) and marks it.
 //!
 //! Marking an event that opens or closes a quote also moves its tenant's open-quote count
 //! (`q2c_service::quotas`), one of [`keys::OPEN_QUOTE_SHARDS`] shard items
@@ -50,7 +59,9 @@ use time::{Duration, OffsetDateTime};
 
 use super::DynamoStore;
 use super::item::{self, Item, n, s};
-use super::keys::{self, EXPIRES_AT, GSI2, GSI2PK, GSI2SK};
+use super::keys::{
+    self, EXPIRES_AT, GSI2, GSI2PK, GSI2SK, OUTBOX_INDEX, OUTBOX_INDEX_PK, OUTBOX_INDEX_SK,
+};
 use super::query::{QueryPage, QuerySpec};
 use super::transact::{Expr, TransactError, contention_pause, put_write, update_write};
 use crate::error::DynamoError;
@@ -95,9 +106,9 @@ fn encode(
         item.insert(CORRELATION_ID.into(), s(correlation_id.clone()));
     }
     let shard = keys::outbox_shard(&event.event_id);
-    item.insert(GSI2PK.into(), s(keys::outbox_pending_pk(shard)));
+    item.insert(OUTBOX_INDEX_PK.into(), s(keys::outbox_pending_pk(shard)));
     let order = keys::outbox_pending_sk(written, position, &event.event_id);
-    item.insert(GSI2SK.into(), s(order));
+    item.insert(OUTBOX_INDEX_SK.into(), s(order));
     Ok(item)
 }
 
@@ -192,21 +203,23 @@ const COUNTED_CHUNK: usize = 40;
 /// Attempts of a single counted mark that concurrent transactions on its shard cancel.
 const COUNTED_MARK_ATTEMPTS: u32 = 5;
 
-/// Concurrent Queries of the outbox's `gsi2` shards in one read.
+/// Concurrent Queries of the outbox's index partitions in one read.
 const SHARD_READ_CONCURRENCY: usize = 8;
 
 /// Items asked of each pending shard by the first round of a `pending_entries` read, at
 /// least (the limit's share of the shards otherwise): most shards then answer in one Query.
 const MIN_SHARD_PAGE: usize = 4;
 
-/// The condition of a mark: the event is still pending, under its own shard's key (or the
-/// unsharded key of an older release). Needs [`pending_values`].
-const PENDING: &str = "(#gsi2pk = :pending OR #gsi2pk = :pending_legacy)";
+/// The condition of a mark: the event is still pending, under its own shard's key on the
+/// outbox index (or on `gsi2`, or the unsharded key there, as older releases wrote it).
+/// Needs [`pending_values`].
+const PENDING: &str = "(#obpk = :pending OR #gsi2pk = :pending OR #gsi2pk = :pending_legacy)";
 
-/// The values [`PENDING`] compares with, for `event_id`.
+/// The names and values [`PENDING`] uses, for `event_id`.
 fn pending_values(expr: Expr, event_id: &str) -> Expr {
     let shard = keys::outbox_shard(event_id);
-    expr.name("#gsi2pk", GSI2PK)
+    expr.name("#obpk", OUTBOX_INDEX_PK)
+        .name("#gsi2pk", GSI2PK)
         .value(":pending", s(keys::outbox_pending_pk(shard)))
         .value(":pending_legacy", s(keys::OUTBOX_PENDING_LEGACY))
 }
@@ -214,41 +227,87 @@ fn pending_values(expr: Expr, event_id: &str) -> Expr {
 /// Whether a stored event item is still pending ([`PENDING`] read back).
 fn is_pending(stored: &Item, event_id: &str) -> bool {
     let shard = keys::outbox_pending_pk(keys::outbox_shard(event_id));
-    item::opt_s(stored, GSI2PK).is_some_and(|pk| pk == shard || pk == keys::OUTBOX_PENDING_LEGACY)
+    item::opt_s(stored, OUTBOX_INDEX_PK).is_some_and(|pk| pk == shard)
+        || item::opt_s(stored, GSI2PK)
+            .is_some_and(|pk| pk == shard || pk == keys::OUTBOX_PENDING_LEGACY)
 }
 
-/// Every `gsi2` partition key of pending events: the shards, then the legacy key.
-fn pending_partitions() -> Vec<String> {
-    (0..keys::OUTBOX_SHARDS)
-        .map(keys::outbox_pending_pk)
-        .chain([keys::OUTBOX_PENDING_LEGACY.to_owned()])
+/// One index partition of the outbox: the index, its key attributes, the partition key.
+#[derive(Debug, Clone)]
+struct Partition {
+    index: &'static str,
+    pk: &'static str,
+    sk: &'static str,
+    key: String,
+}
+
+/// The outbox index and its key attributes, and `gsi2`'s (older releases).
+const ON_OUTBOX_INDEX: (&str, &str, &str) = (OUTBOX_INDEX, OUTBOX_INDEX_PK, OUTBOX_INDEX_SK);
+const ON_GSI2: (&str, &str, &str) = (GSI2, GSI2PK, GSI2SK);
+
+impl Partition {
+    /// The partition `key` of the index `(index, pk, sk)`.
+    fn of((index, pk, sk): (&'static str, &'static str, &'static str), key: String) -> Self {
+        Partition { index, pk, sk, key }
+    }
+
+    /// The query of the partition in sort key order, `condition` on the sort key (`#sk`)
+    /// added when given.
+    fn spec(&self, sort_condition: Option<(&str, &str, String)>) -> QuerySpec {
+        let mut text = String::from("#pk = :pk");
+        if let Some((condition, _, _)) = &sort_condition {
+            text.push_str(" AND ");
+            text.push_str(condition);
+        }
+        let mut spec = QuerySpec::new(Some(self.index), text)
+            .name("#pk", self.pk)
+            .value(":pk", s(self.key.clone()));
+        if let Some((_, placeholder, value)) = sort_condition {
+            spec = spec.name("#sk", self.sk).value(placeholder, s(value));
+        }
+        spec
+    }
+
+    /// The sort key of an entry read from this partition.
+    fn sort_key<'a>(&self, entry: &'a Item) -> &'a str {
+        entry
+            .get(self.sk)
+            .and_then(|v| v.as_s().ok())
+            .map_or("", String::as_str)
+    }
+
+    /// Whether a stored item is (still) in this partition: the index lags the table.
+    fn holds(&self, stored: &Item) -> bool {
+        item::opt_s(stored, self.pk).is_some_and(|pk| pk == self.key)
+    }
+}
+
+/// Every partition of pending events: the outbox index's shards, then the `gsi2` ones of
+/// older releases (sharded, then unsharded).
+fn pending_partitions() -> Vec<Partition> {
+    partitions(keys::outbox_pending_pk, keys::OUTBOX_PENDING_LEGACY)
+}
+
+/// Every partition of published events, as [`pending_partitions`].
+fn published_partitions() -> Vec<Partition> {
+    partitions(keys::outbox_published_pk, keys::OUTBOX_PUBLISHED_LEGACY)
+}
+
+/// The shards `shard_key` names on the outbox index, then on `gsi2`, then `legacy` on `gsi2`.
+fn partitions(shard_key: fn(u32) -> String, legacy: &str) -> Vec<Partition> {
+    let shards = || (0..keys::OUTBOX_SHARDS).map(shard_key);
+    shards()
+        .map(|key| Partition::of(ON_OUTBOX_INDEX, key))
+        .chain(shards().map(|key| Partition::of(ON_GSI2, key)))
+        .chain([Partition::of(ON_GSI2, legacy.to_owned())])
         .collect()
-}
-
-/// Every `gsi2` partition key of published events: the shards, then the legacy key.
-fn published_partitions() -> Vec<String> {
-    (0..keys::OUTBOX_SHARDS)
-        .map(keys::outbox_published_pk)
-        .chain([keys::OUTBOX_PUBLISHED_LEGACY.to_owned()])
-        .collect()
-}
-
-/// The query of one pending partition, in write order.
-fn pending_spec(partition: &str) -> QuerySpec {
-    QuerySpec::new(Some(GSI2), "gsi2pk = :pk").value(":pk", s(partition))
-}
-
-fn gsi2sk_of(entry: &Item) -> &str {
-    entry
-        .get(GSI2SK)
-        .and_then(|v| v.as_s().ok())
-        .map_or("", String::as_str)
 }
 
 /// One pending partition as `pending_entries` reads it: what was read and not yet merged,
 /// where the next page starts (`None` with `started`: read to its end), and the size of
 /// the last page asked for.
 struct ShardCursor {
+    partition: Partition,
     spec: QuerySpec,
     buffered: std::collections::VecDeque<Item>,
     next: Option<Item>,
@@ -257,26 +316,35 @@ struct ShardCursor {
 }
 
 impl ShardCursor {
+    /// The sort key of the first buffered entry (`""` when none).
+    fn head_key(&self) -> &str {
+        self.buffered
+            .front()
+            .map_or("", |entry| self.partition.sort_key(entry))
+    }
+
     /// Whether the merge needs another page of this partition before it can go on.
     fn needs_page(&self) -> bool {
         self.buffered.is_empty() && (!self.started || self.next.is_some())
     }
 }
 
-/// The key of an event and the update moving it to the published partition of `gsi2`,
-/// with its TTL from now on, and the reason when it is parked. Only a pending event moves
-/// ([`PENDING`]): marking twice keeps the first publication time, and an unknown id does
-/// not create an item.
+/// The key of an event and the update moving it to the published partition of the outbox
+/// index (off `gsi2`, where an older release wrote it), with its TTL from now on, and the
+/// reason when it is parked. Only a pending event moves ([`PENDING`]): marking twice keeps
+/// the first publication time, and an unknown id does not create an item.
 fn mark_of(event_id: &str, now: OffsetDateTime, parked: Option<&str>) -> (Item, Expr) {
     let key = item::key(keys::outbox_pk(event_id), keys::OUTBOX_SK);
     let shard = keys::outbox_shard(event_id);
     let mut text = String::from(
-        "SET #gsi2pk = :published, #gsi2sk = :sk, #published_at = :now, #expires = :expires",
+        "SET #obpk = :published, #obsk = :sk, #published_at = :now, #expires = :expires",
     );
     if parked.is_some() {
         text.push_str(", #parked_reason = :reason");
     }
+    text.push_str(" REMOVE #gsi2pk, #gsi2sk");
     let update = Expr::new(text)
+        .name("#obsk", OUTBOX_INDEX_SK)
         .name("#gsi2sk", GSI2SK)
         .name("#published_at", PUBLISHED_AT)
         .name("#expires", EXPIRES_AT)
@@ -516,30 +584,39 @@ impl OutboxStore for DynamoStore {
 
     #[tracing::instrument(skip_all, err)]
     async fn oldest_pending(&self) -> Result<Option<OffsetDateTime>, StoreError> {
-        // Each partition is in write order: its first item is its oldest pending one; the
-        // oldest event is the oldest of those.
-        let firsts: Vec<Option<Item>> = futures::stream::iter(pending_partitions())
+        // Each partition is in write order: its first entry is its oldest pending event; the
+        // oldest event is the oldest of those, its creation time read from its item.
+        let firsts: Vec<Option<(String, String)>> = futures::stream::iter(pending_partitions())
             .map(|partition| async move {
                 let page = self
-                    .query_page(&pending_spec(&partition), None, Some(1), false)
+                    .query_page(&partition.spec(None), None, Some(1), false)
                     .await?;
-                Ok::<_, DynamoError>(page.items.into_iter().next())
+                Ok::<_, DynamoError>(
+                    page.items
+                        .first()
+                        .map(|entry| (partition.sort_key(entry).to_owned(), item::pk_of(entry))),
+                )
             })
             .buffer_unordered(SHARD_READ_CONCURRENCY)
             .try_collect()
             .await?;
-        let mut oldest: Option<OffsetDateTime> = None;
-        for first in firsts.iter().flatten() {
-            let created = item::get_s(first, CREATED_AT)?;
-            let created_at =
-                OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
-                    .map_err(|_| DynamoError::Attribute {
-                        key: item::pk_of(first),
-                        attribute: CREATED_AT,
-                    })?;
-            oldest = Some(oldest.map_or(created_at, |o| o.min(created_at)));
-        }
-        Ok(oldest)
+        let Some((sort_key, pk)) = firsts.into_iter().flatten().min() else {
+            return Ok(None);
+        };
+        // Gone since the index was read (published and purged): its write time, the start
+        // of its sort key, is as old.
+        let key = item::key(pk.clone(), keys::OUTBOX_SK);
+        let created = match self.get_item(key, true).await? {
+            Some(stored) => item::get_s(&stored, CREATED_AT)?.to_owned(),
+            None => sort_key.split('#').next().unwrap_or_default().to_owned(),
+        };
+        let created_at =
+            OffsetDateTime::parse(&created, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| DynamoError::Attribute {
+                    key: pk,
+                    attribute: CREATED_AT,
+                })?;
+        Ok(Some(created_at))
     }
 
     #[tracing::instrument(skip_all, err)]
@@ -555,20 +632,22 @@ impl OutboxStore for DynamoStore {
 
 impl DynamoStore {
     /// The oldest `limit` pending items across the pending partitions, oldest first (by
-    /// `gsi2sk`): a k-way merge of the partitions in write order. Each partition is read a
-    /// page at a time, the first round all of them concurrently with a small page (the
-    /// limit's share, at least [`MIN_SHARD_PAGE`]), later rounds only the partitions the
-    /// merge has run out of, each with twice its last page (at most what is still missing):
-    /// a partition is read at most about twice as far as the merge took from it, plus its
-    /// first page, in a number of Queries logarithmic in what it gave.
+    /// their sort key): a k-way merge of the partitions' index entries in write order, then
+    /// the items fetched ([`Self::fetch_pending`]). Each partition is read a page at a time,
+    /// the first round all of them concurrently with a small page (the limit's share, at
+    /// least [`MIN_SHARD_PAGE`]), later rounds only the partitions the merge has run out of,
+    /// each with twice its last page (at most what is still missing): a partition is read at
+    /// most about twice as far as the merge took from it, plus its first page, in a number
+    /// of Queries logarithmic in what it gave.
     async fn pending_items(&self, limit: usize) -> Result<Vec<Item>, DynamoError> {
         if limit == 0 {
             return Ok(Vec::new());
         }
         let mut cursors: Vec<ShardCursor> = pending_partitions()
-            .iter()
+            .into_iter()
             .map(|partition| ShardCursor {
-                spec: pending_spec(partition),
+                spec: partition.spec(None),
+                partition,
                 buffered: std::collections::VecDeque::new(),
                 next: None,
                 started: false,
@@ -576,8 +655,8 @@ impl DynamoStore {
             })
             .collect();
         let first_page = limit.div_ceil(cursors.len()).max(MIN_SHARD_PAGE).min(limit);
-        let mut merged = Vec::with_capacity(limit.min(1_024));
-        while merged.len() < limit {
+        let mut merged: Vec<(usize, Item)> = Vec::with_capacity(limit.min(1_024));
+        'merge: while merged.len() < limit {
             let missing = limit - merged.len();
             let reads: Vec<(usize, QuerySpec, Option<Item>, usize)> = cursors
                 .iter_mut()
@@ -609,15 +688,51 @@ impl DynamoStore {
             while merged.len() < limit && !cursors.iter().any(ShardCursor::needs_page) {
                 let oldest = cursors
                     .iter_mut()
-                    .filter(|c| !c.buffered.is_empty())
-                    .min_by(|a, b| gsi2sk_of(&a.buffered[0]).cmp(gsi2sk_of(&b.buffered[0])));
-                match oldest.and_then(|c| c.buffered.pop_front()) {
+                    .enumerate()
+                    .filter(|(_, c)| !c.buffered.is_empty())
+                    .min_by(|(_, a), (_, b)| a.head_key().cmp(b.head_key()));
+                match oldest.and_then(|(i, c)| c.buffered.pop_front().map(|e| (i, e))) {
                     Some(entry) => merged.push(entry),
-                    None => return Ok(merged),
+                    None => break 'merge,
                 }
             }
         }
-        Ok(merged)
+        let partitions: Vec<Partition> = cursors.into_iter().map(|c| c.partition).collect();
+        self.fetch_pending(&partitions, merged).await
+    }
+
+    /// The items of merged index entries (each with the index of its partition), in their
+    /// order: one strongly consistent `BatchGetItem` per 100, keeping only the items still
+    /// in the partition their entry was read from (the index lags the table: one published
+    /// since is not sent again). Legacy `gsi2` entries carry their item whole, but are
+    /// fetched as well: what the merge read is the same whichever the projection.
+    async fn fetch_pending(
+        &self,
+        partitions: &[Partition],
+        mut merged: Vec<(usize, Item)>,
+    ) -> Result<Vec<Item>, DynamoError> {
+        // An item listed twice (pending on both indexes: not written so, but BatchGetItem
+        // refuses a repeated key, which would stop every sweep) is taken once, where older.
+        let mut seen = std::collections::HashSet::new();
+        merged.retain(|(_, entry)| seen.insert(item::pk_of(entry)));
+        let keys = merged
+            .iter()
+            .map(|(_, entry)| item::key(item::pk_of(entry), keys::OUTBOX_SK))
+            .collect();
+        let mut stored: std::collections::HashMap<String, Item> = self
+            .batch_get_reading(keys, true)
+            .await?
+            .into_iter()
+            .map(|found| (item::pk_of(&found), found))
+            .collect();
+        Ok(merged
+            .into_iter()
+            .filter_map(|(i, entry)| {
+                stored
+                    .remove(&item::pk_of(&entry))
+                    .filter(|found| partitions[i].holds(found))
+            })
+            .collect())
     }
 
     /// One page of the `i`-th partition of a merge.
@@ -635,21 +750,23 @@ impl DynamoStore {
     /// Deletes the events of one published partition published before `before`.
     async fn purge_partition(
         &self,
-        partition: String,
+        partition: Partition,
         before: OffsetDateTime,
     ) -> Result<u64, DynamoError> {
-        let spec = QuerySpec::new(Some(GSI2), "gsi2pk = :pk AND gsi2sk < :before")
-            .value(":pk", s(partition.clone()))
-            .value(":before", s(keys::sortable_time(before)));
-        let items = self.query_all(&spec).await?;
+        let spec = partition.spec(Some((
+            "#sk < :before",
+            ":before",
+            keys::sortable_time(before),
+        )));
+        let entries = self.query_all(&spec).await?;
         let mut purged = 0;
-        for entry in &items {
+        for entry in &entries {
             let key = item::key(item::pk_of(entry), keys::OUTBOX_SK);
             // The index is eventually consistent: delete only what is still published (in
             // the partition it was found in).
-            let condition = Expr::new("#gsi2pk = :published")
-                .name("#gsi2pk", GSI2PK)
-                .value(":published", s(partition.clone()));
+            let condition = Expr::new("#pk = :published")
+                .name("#pk", partition.pk)
+                .value(":published", s(partition.key.clone()));
             if self.delete_item(key, Some(condition)).await?.is_some() {
                 purged += 1;
             }

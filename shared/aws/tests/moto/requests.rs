@@ -135,11 +135,13 @@ async fn requests_per_business_operation() {
     assert_eq!(
         (
             relay.of(Operation::Query),
+            relay.of(Operation::BatchGetItem),
             relay.of(Operation::UpdateItem),
             relay.of(Operation::TransactWriteItems)
         ),
-        (u64::from(q2c_aws::dynamo::OUTBOX_SHARDS) + 1, 1, 1),
-        "one Query per pending shard and of the unsharded key of older releases; the change: \
+        (2 * u64::from(q2c_aws::dynamo::OUTBOX_SHARDS) + 1, 1, 1, 1),
+        "one Query per pending shard of the outbox index and per gsi2 key of older releases \
+         (sharded and not), one BatchGetItem of the keys-only entries; the change: \
          1 UpdateItem; the create, which moves the open-quote count: 1 transaction"
     );
 

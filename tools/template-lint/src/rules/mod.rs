@@ -6,6 +6,7 @@ pub mod cors;
 pub mod deploy;
 pub mod encryption;
 pub mod iam;
+pub mod indexes;
 pub mod loops;
 pub mod metrics;
 pub mod parking;
