@@ -6,6 +6,7 @@
 
 use q2c_model::tmf::{EventSubscription, Quote};
 use q2c_service::event_versions::SchemaMajor;
+use q2c_service::hrefs;
 use q2c_wire::{v4, v5};
 use serde_json::{Map, Value};
 
@@ -65,6 +66,13 @@ pub trait ApiVersion: Send + Sync + 'static {
     fn map_query(params: &mut Params) -> Result<(), ApiError>;
 }
 
+/// `quote` with its catalog references on this server, whenever it was stored.
+fn served(quote: &Quote) -> Quote {
+    let mut quote = quote.clone();
+    hrefs::serve_quote(&mut quote);
+    quote
+}
+
 fn object(value: Value) -> Result<Map<String, Value>, ApiError> {
     match value {
         Value::Object(map) => Ok(map),
@@ -86,7 +94,7 @@ impl ApiVersion for V4 {
     const EVENT_MAJOR: SchemaMajor = SchemaMajor::V4;
 
     fn quote_body(quote: &Quote) -> Result<Value, ApiError> {
-        v4::quote_to_v4(quote).map_err(|_| ApiError::Internal)
+        v4::quote_to_v4(&served(quote)).map_err(|_| ApiError::Internal)
     }
 
     fn create_fields(body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
@@ -127,7 +135,7 @@ impl ApiVersion for V5 {
     const EVENT_MAJOR: SchemaMajor = SchemaMajor::V5;
 
     fn quote_body(quote: &Quote) -> Result<Value, ApiError> {
-        v5::quote_to_v5(quote).map_err(|_| ApiError::Internal)
+        v5::quote_to_v5(&served(quote)).map_err(|_| ApiError::Internal)
     }
 
     fn create_fields(body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
