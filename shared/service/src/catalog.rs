@@ -1,6 +1,7 @@
 //! What pricing reads beside the quote: the operator's product catalog ([`CatalogStore`],
 //! shared by all tenants) and the tenant settings ([`SettingsSource`]). Read by the quote
-//! use-cases, the price fan-out and the catalog import; names only the foundation.
+//! use-cases, the price fan-out and the catalog import, and by the TMF620 API as
+//! [`ServedCatalog`] (with this server's hrefs); names only the foundation.
 
 use async_trait::async_trait;
 use q2c_model::settings::TenantSettings;
