@@ -357,9 +357,8 @@ fn clause(attribute: Attribute, op: Op, name: &str, raw: &str) -> Result<Clause,
 }
 
 fn operand(kind: Kind, name: &str, value: &str) -> Result<Operand, FilterError> {
-    if value.is_empty() {
-        return Err(FilterError(format!("{name}: empty value")));
-    }
+    // An empty text is a value like any other (`externalId=` lists what has an empty one);
+    // the other kinds refuse it as they refuse any text that is not theirs.
     if value.chars().count() > MAX_ID_LENGTH.max() {
         return Err(FilterError(format!(
             "{name}: a value has more than {} characters",
