@@ -1,7 +1,7 @@
 //! [`QuoteStore`] on DynamoDB. Every write is ONE `TransactWriteItems`: the quote item
 //! (conditional on its version), on acceptance the new order item (conditional on absence),
 //! its outbox events (conditional on absence) and the changes
-//! to the open-quote index (`POPIDX#<priceId>`, `POIDX#<offeringId>`), so an event exists exactly when its change
+//! to the open-quote index (`POPIDX#<priceId>#<n>`, `POIDX#<offeringId>#<n>`), so an event exists exactly when its change
 //! does. Updates and deletes first read the stored quote (strongly consistent) to learn
 //! which index items to remove; the version condition makes that read safe. `update_from`
 //! takes that previous state from the caller (who just read it, e.g. with `get_many`, one
@@ -44,8 +44,9 @@ fn is_open(quote: &StoredQuote) -> bool {
     !quote.quote.state.is_some_and(QuoteState::is_final)
 }
 
-/// The partition keys of the quote's open-quote index items: `POPIDX#<priceId>` per price
-/// and `POIDX#<offeringId>` per offering of its items (none once final).
+/// The unsharded keys of the quote's open-quote index items: `POPIDX#<priceId>` per price
+/// and `POIDX#<offeringId>` per offering of its items (none once final); each item is in
+/// its shard of the key (`DynamoStore::index_writes`).
 fn indexed_prices(quote: &StoredQuote) -> BTreeSet<String> {
     if is_open(quote) {
         let prices = quote.price_ids.iter().map(|p| keys::open_quote_index_pk(p));
