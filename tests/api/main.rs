@@ -3,6 +3,7 @@
 
 mod auth;
 mod catalog_and_hub;
+mod catalog_hrefs;
 mod concurrency;
 mod conditional;
 mod conformance;

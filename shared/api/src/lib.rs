@@ -55,7 +55,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
+use q2c_service::catalog::ServedCatalog;
 use q2c_service::delivery::CallbackPolicy;
+use q2c_service::hrefs::CatalogHrefs;
 use q2c_service::messaging::QueueClient;
 use q2c_service::{Ports, QuoteService};
 use tower_http::catch_panic::CatchPanicLayer;
@@ -70,7 +72,7 @@ pub const QUOTE_API_BASE: &str = "/tmf-api/quoteManagement/v4";
 /// Base path of TMF648 v5.
 pub const QUOTE_API_V5_BASE: &str = "/tmf-api/quoteManagement/v5";
 /// Base path of TMF620 v4.
-pub const CATALOG_API_BASE: &str = "/tmf-api/productCatalogManagement/v4";
+pub const CATALOG_API_BASE: &str = q2c_service::hrefs::CATALOG_API_PATH;
 /// Base path of the TMF622 product ordering API (product orders, listener, ordering hub).
 pub const ORDERING_API_BASE: &str = "/tmf-api/productOrderingManagement/v4";
 /// Base path of the TMF637 product inventory API (read-only).
@@ -167,13 +169,23 @@ impl q2c_service::contention::Sleeper for TokioSleeper {
 
 impl AppState {
     /// Bundles the state. The quote use-cases pause between the attempts of a write that
-    /// lost a race on the Tokio timer, unless given a sleeper of their own.
-    pub fn new(quotes: QuoteService, ports: Ports, auth: Authenticator, config: ApiConfig) -> Self {
+    /// lost a race on the Tokio timer, unless given a sleeper of their own. The catalog is
+    /// served with this server's hrefs (`config.public_base_url`).
+    pub fn new(
+        quotes: QuoteService,
+        mut ports: Ports,
+        auth: Authenticator,
+        config: ApiConfig,
+    ) -> Self {
         let quotes = if quotes.has_sleeper() {
             quotes
         } else {
             quotes.with_sleeper(Arc::new(TokioSleeper))
         };
+        ports.catalog = Arc::new(ServedCatalog::new(
+            ports.catalog,
+            CatalogHrefs::new(&config.public_base_url),
+        ));
         AppState {
             quotes,
             ports,

@@ -7,6 +7,7 @@
 use q2c_model::filter::{Attribute, Filter, Op, Operand};
 use q2c_model::tmf::{EventSubscription, Quote, QuoteState};
 use q2c_service::event_versions::SchemaMajor;
+use q2c_service::hrefs;
 use q2c_service::ports::QuoteFilter;
 use q2c_wire::{v4, v5};
 use serde_json::{Map, Value};
@@ -67,6 +68,13 @@ pub trait ApiVersion: Send + Sync + 'static {
     fn index_filter(filter: &mut Filter) -> QuoteFilter;
 }
 
+/// `quote` with its catalog references on this server, whenever it was stored.
+fn served(quote: &Quote) -> Quote {
+    let mut quote = quote.clone();
+    hrefs::serve_quote(&mut quote);
+    quote
+}
+
 fn object(value: Value) -> Result<Map<String, Value>, ApiError> {
     match value {
         Value::Object(map) => Ok(map),
@@ -88,7 +96,7 @@ impl ApiVersion for V4 {
     const EVENT_MAJOR: SchemaMajor = SchemaMajor::V4;
 
     fn quote_body(quote: &Quote) -> Result<Value, ApiError> {
-        v4::quote_to_v4(quote).map_err(|_| ApiError::Internal)
+        v4::quote_to_v4(&served(quote)).map_err(|_| ApiError::Internal)
     }
 
     fn create_fields(body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {
@@ -134,7 +142,7 @@ impl ApiVersion for V5 {
     const EVENT_MAJOR: SchemaMajor = SchemaMajor::V5;
 
     fn quote_body(quote: &Quote) -> Result<Value, ApiError> {
-        v5::quote_to_v5(quote).map_err(|_| ApiError::Internal)
+        v5::quote_to_v5(&served(quote)).map_err(|_| ApiError::Internal)
     }
 
     fn create_fields(body: Map<String, Value>) -> Result<Map<String, Value>, ApiError> {

@@ -32,14 +32,23 @@ pub async fn cursor_paging_contract(
     catalog_walks(&*catalog).await;
 }
 
-/// Every resource after `after`, page by page of `max`, with the cursors in between.
-async fn walk<T, F, Fut>(mut scan: F, max: u64) -> Vec<T>
+/// Every resource from the start, page by page of `max`, with the cursors in between.
+async fn walk<T, F, Fut>(scan: F, max: u64) -> Vec<T>
 where
     T: Listed,
     F: FnMut(Scan) -> Fut,
     Fut: Future<Output = Result<Scanned<T>, StoreError>>,
 {
-    let mut after = None;
+    walk_from(scan, max, None).await
+}
+
+/// Every resource after `after`, page by page of `max`.
+async fn walk_from<T, F, Fut>(mut scan: F, max: u64, mut after: Option<ListCursor>) -> Vec<T>
+where
+    T: Listed,
+    F: FnMut(Scan) -> Fut,
+    Fut: Future<Output = Result<Scanned<T>, StoreError>>,
+{
     let mut all = Vec::new();
     for _ in 0..1_000 {
         let page = scan(Scan { after, max }).await.expect("scan");
@@ -95,7 +104,7 @@ async fn quote_walks(store: &dyn QuoteStore) {
         .expect("other tenant");
 
     let all = QuoteFilter::default();
-    let listed = store
+    let full = store
         .list(
             &t,
             &all,
@@ -106,7 +115,7 @@ async fn quote_walks(store: &dyn QuoteStore) {
         )
         .await
         .expect("list");
-    let expected = ids(&listed.items);
+    let expected = ids(&full.items);
     assert_eq!(expected.len(), 23);
     assert_eq!(
         &expected[..4],
@@ -160,21 +169,7 @@ async fn quote_walks(store: &dyn QuoteStore) {
         )
         .await
         .expect("scan after a forged position");
-    let want: Vec<String> = listed_after(
-        &store
-            .list(
-                &t,
-                &all,
-                Page {
-                    offset: 0,
-                    limit: 100,
-                },
-            )
-            .await
-            .expect("list")
-            .items,
-        &forged,
-    );
+    let want: Vec<String> = listed_after(&full.items, &forged);
     assert_eq!(ids(&rest.items), want);
     assert_eq!(
         &ids(&rest.items)[..2],
@@ -213,25 +208,9 @@ async fn quote_walks(store: &dyn QuoteStore) {
             .await
             .expect("insert during the walk");
     }
-    let mut after = first.items.last().map(Listed::position);
-    loop {
-        let page = store
-            .scan(
-                &t,
-                &all,
-                Scan {
-                    after: after.clone(),
-                    max: 4,
-                },
-            )
-            .await
-            .expect("page");
-        seen.extend(ids(&page.items));
-        after = page.items.last().map(Listed::position);
-        if !page.more {
-            break;
-        }
-    }
+    let after = first.items.last().map(Listed::position);
+    let rest = walk_from(|scan| store.scan(&t, &all, scan), 4, after).await;
+    seen.extend(ids(&rest));
     let unique_seen: HashSet<&String> = seen.iter().collect();
     assert_eq!(unique_seen.len(), seen.len(), "no quote twice: {seen:?}");
     let originals: Vec<&String> = seen.iter().filter(|id| expected.contains(id)).collect();

@@ -309,8 +309,13 @@ mod payloads {
     /// rather than dropped.
     pub(super) fn to_version(event_type: &str, mut payload: Value, major: SchemaMajor) -> Value {
         if let Some(quote) = payload.get_mut(QUOTE) {
-            let mapped =
-                serde_json::from_value::<Quote>(quote.clone()).and_then(|model| match major {
+            let mapped = serde_json::from_value::<Quote>(quote.clone())
+                .map(|mut model| {
+                    // Events written before catalog hrefs were this server's read with them.
+                    crate::hrefs::serve_quote(&mut model);
+                    model
+                })
+                .and_then(|model| match major {
                     SchemaMajor::V4 => q2c_wire::v4::quote_to_v4(&model),
                     SchemaMajor::V5 => q2c_wire::v5::quote_to_v5(&model),
                 });
@@ -438,6 +443,26 @@ mod tests {
         assert_eq!(quote["externalId"], json!([{"id": "crm-42"}]));
         assert_eq!(quote["href"], "/tmf-api/quoteManagement/v5/quote/q-1");
         assert_eq!(quote["quoteItem"][0]["action"], "add");
+    }
+
+    #[test]
+    fn a_quote_payload_stored_with_the_catalogs_hrefs_is_sent_with_its_servers() {
+        let mut stored = internal();
+        let quote = &mut stored["event"]["quote"];
+        quote["href"] = json!("https://api.example.com/tmf-api/quoteManagement/v4/quote/q-1");
+        quote["quoteItem"][0]["quoteItemPrice"] = json!([{
+            "priceType": "recurring",
+            "productOfferingPrice": {"id": "p-1", "href": "https://q2c.example/tmf-api/productCatalogManagement/v4/productOfferingPrice/p-1"},
+        }]);
+        for major in [SchemaMajor::V4, SchemaMajor::V5] {
+            let rendered = render_envelope(&stored, major);
+            assert_eq!(
+                rendered["event"]["quote"]["quoteItem"][0]["quoteItemPrice"][0]["productOfferingPrice"]
+                    ["href"],
+                "https://api.example.com/tmf-api/productCatalogManagement/v4/productOfferingPrice/p-1",
+                "{major}"
+            );
+        }
     }
 
     #[test]

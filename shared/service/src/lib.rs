@@ -10,12 +10,15 @@
 //!    - [`store`]: `StoreError`, `BoxError`, `Page`, `Listing`, shared by every store port.
 //!    - [`clock`]: `Clock`, `SystemClock`, `Sleeper`.
 //!    - [`error`]: `ServiceError`, one variant per case callers act on (→ `context`, `store`).
+//!    - [`hrefs`]: the hrefs of the catalog resources this server serves, and a quote's
+//!      catalog references on them.
 //!    - [`event_versions`]: message schema majors (4, 5), the consumers' `SchemaPolicy`, and
-//!      the internal form envelopes are normalised to and rendered from.
+//!      the internal form envelopes are normalised to and rendered from (→ `hrefs`).
 //!    - [`outbox`]: `OutboxEvent`, `Destination`, the `OutboxStore` port the relay reads
 //!      (→ `event_versions`, `store`).
 //! 2. **Shared ports**, used by several use-cases, name only the foundation:
-//!    - [`catalog`]: `CatalogStore` (the operator's catalog) and `SettingsSource`.
+//!    - [`catalog`]: `CatalogStore` (the operator's catalog), `ServedCatalog` (it with this
+//!      server's hrefs) and `SettingsSource`.
 //!    - [`hubs`]: `HubStore`, the subscriptions of each API's hub, and `HubApi`.
 //!    - [`idempotency`]: `IdempotencyStore` (`Idempotency-Key` replay).
 //!    - [`messaging`]: `queue` (the `QueueClient` port, queue names, attributes, limits) and
@@ -56,6 +59,7 @@ pub mod clock;
 pub mod context;
 pub mod error;
 pub mod event_versions;
+pub mod hrefs;
 pub mod listing;
 pub mod outbox;
 pub mod store;

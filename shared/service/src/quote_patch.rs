@@ -12,6 +12,7 @@ use crate::context::{RequestContext, Scope};
 use crate::error::{ServiceError, serialisation_error};
 use crate::events::{QuoteEventType, quote_event};
 use crate::fanout::{PRICE_RETIRED, retired_prices};
+use crate::hrefs;
 use crate::orders::{StoredOrder, new_order_for};
 use crate::outbox::OutboxEvent;
 use crate::quotes::StoredQuote;
@@ -121,6 +122,9 @@ impl QuoteService {
         } else {
             String::new()
         };
+
+        // After `fieldPath`: hrefs the API already served as ours are no change to announce.
+        hrefs::serve_quote(&mut next.quote);
 
         let state_changed = matches!(requested_state, Some(to) if to != current_state);
         if let Some(to) = requested_state.filter(|_| state_changed) {

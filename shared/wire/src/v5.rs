@@ -25,16 +25,7 @@ use crate::{V5_DECLINED_KEY, V5_EXTERNAL_IDENTIFIERS_KEY, WireError};
 pub const ITEM_ACTIONS: [&str; 4] = ["add", "modify", "delete", "noChange"];
 
 /// The v5 `QuoteStateType` values.
-pub const QUOTE_STATES: [&str; 8] = [
-    "acknowledged",
-    "rejected",
-    "pending",
-    "inProgress",
-    "cancelled",
-    "approved",
-    "accepted",
-    "declined",
-];
+pub const QUOTE_STATES: [&str; 8] = q2c_model::filter::QUOTE_V5_STATES;
 
 /// Fields of a v5 quote only the server sets (the model's list, with `creationDate` for
 /// `quoteDate`).

@@ -119,9 +119,10 @@ async fn catalog_lists_page_and_select_fields() {
     assert_eq!(reply.status, 200);
     assert_eq!(reply.headers["x-total-count"], "3");
     assert_eq!(reply.headers["x-result-count"], "1");
+    // `fields=` keeps the href, which is this server's (the fake catalog has none).
     assert_eq!(
         reply.body,
-        serde_json::json!([{"id": "po-2", "name": "Offer 2"}])
+        serde_json::json!([{"id": "po-2", "href": format!("https://api.test{CATALOG}/productOffering/po-2"), "name": "Offer 2"}])
     );
     let prices = format!("{CATALOG}/productOfferingPrice");
     let reply = send_get(&app, &prices).await;
@@ -135,7 +136,7 @@ async fn catalog_items_are_read_by_id_or_404() {
     let reply = send_get(&app, &one).await;
     assert_eq!(
         reply.body,
-        serde_json::json!({"id": "po-3", "description": "d"})
+        serde_json::json!({"id": "po-3", "href": format!("https://api.test{CATALOG}/productOffering/po-3"), "description": "d"})
     );
     let price = format!("{CATALOG}/productOfferingPrice/pop-1");
     assert_eq!(send_get(&app, &price).await.status, 200);

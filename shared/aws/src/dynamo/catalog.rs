@@ -106,8 +106,8 @@ impl DynamoStore {
     ) -> Result<Scanned<T>, DynamoError> {
         let table_key = |id: &str| ((kind.pk)(id), kind.sk.to_owned());
         let listing = ScanSpec {
-            base: QuerySpec::new(Some(GSI1), "gsi1pk = :pk").value(":pk", s(kind.listing)),
-            partition: kind.listing.to_owned(),
+            base: QuerySpec::new(Some(GSI1), "gsi1pk = :pk"),
+            partitions: vec![kind.listing.to_owned()],
             sort: SortKey::Id,
             from: None,
             to: None,

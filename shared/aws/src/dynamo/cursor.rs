@@ -8,6 +8,7 @@
 //! from `D#X`), the older dates (descending, each date's ties read whole and sorted), then the
 //! undated items (ascending). A catalog listing's sort key is the id: one ascending segment.
 
+use futures::future::try_join_all;
 use q2c_service::listing::{ListCursor, Scan, Scanned};
 
 use super::DynamoStore;
@@ -28,10 +29,12 @@ pub(crate) enum SortKey {
 
 /// One listing to scan.
 pub(crate) struct ScanSpec<'a> {
-    /// The query of the whole listing: `gsi1pk = :pk` and any filter expression.
+    /// The query of the whole listing: `gsi1pk = :pk` (`:pk` unset) and any filter
+    /// expression.
     pub base: QuerySpec,
-    /// The listing partition (`:pk`).
-    pub partition: String,
+    /// The listing's partitions (its write shards, [`keys::LISTING_SHARDS`]): each segment
+    /// reads every one and merges.
+    pub partitions: Vec<String>,
     /// The sort key's shape.
     pub sort: SortKey,
     /// A date range (sortable times) the listing is limited to: from (inclusive), to
@@ -43,10 +46,11 @@ pub(crate) struct ScanSpec<'a> {
     pub table_key: &'a (dyn Fn(&str) -> (String, String) + Sync),
 }
 
-/// One Query of a scan.
+/// One Query of a scan, on each partition.
 struct Segment {
     spec: QuerySpec,
-    start: Option<Item>,
+    /// Where it starts: the sort key and id of the position it continues after.
+    start: Option<(String, String)>,
     /// Read newest first, so a date's ties come by id descending and are sorted.
     descending: bool,
 }
@@ -62,11 +66,12 @@ impl ScanSpec<'_> {
         spec
     }
 
-    fn start_at(&self, sort_key: String, id: &str) -> Item {
+    /// The `ExclusiveStartKey` of a position in `partition`.
+    fn start_at(&self, partition: &str, (sort_key, id): &(String, String)) -> Item {
         let (pk, sk) = (self.table_key)(id);
         Item::from([
-            (GSI1PK.to_owned(), s(self.partition.clone())),
-            (GSI1SK.to_owned(), s(sort_key)),
+            (GSI1PK.to_owned(), s(partition.to_owned())),
+            (GSI1SK.to_owned(), s(sort_key.clone())),
             (PK.to_owned(), s(pk)),
             (SK.to_owned(), s(sk)),
         ])
@@ -98,7 +103,7 @@ impl ScanSpec<'_> {
         }
         Some(Segment {
             spec: self.segment("begins_with(gsi1sk, :undated)", &[(":undated", "#".into())]),
-            start: after.map(|id| self.start_at(keys::quotes_gsi1sk(None, id), id)),
+            start: after.map(|id| (keys::quotes_gsi1sk(None, id), id.to_owned())),
             descending: false,
         })
     }
@@ -109,7 +114,7 @@ impl ScanSpec<'_> {
             spec.forward = true;
             return vec![Segment {
                 spec,
-                start: after.map(|c| self.start_at(c.id.clone(), &c.id)),
+                start: after.map(|c| (c.id.clone(), c.id.clone())),
                 descending: false,
             }];
         }
@@ -125,7 +130,7 @@ impl ScanSpec<'_> {
                     && self.to.as_ref().is_none_or(|t| group < *t);
                 let same_date = in_range.then(|| Segment {
                     spec: self.segment("begins_with(gsi1sk, :group)", &[(":group", group.clone())]),
-                    start: Some(self.start_at(keys::quotes_gsi1sk(Some(*at), id), id)),
+                    start: Some((keys::quotes_gsi1sk(Some(*at), id), id.clone())),
                     descending: false,
                 });
                 [same_date, Some(self.older(Some(group))), self.undated(None)]
@@ -154,16 +159,29 @@ impl DynamoStore {
                 break;
             }
             let evaluate = i32::try_from(need).unwrap_or(i32::MAX);
-            let mut items = self
-                .query_from(&segment.spec, segment.start, Some(evaluate), |items| {
-                    // Newest first: read on until the date at the page's edge is whole.
-                    items.len() < need
-                        || (segment.descending
-                            && same_date(&items[need - 1], &items[items.len() - 1]))
-                })
-                .await?;
+            // Each partition's first `need` (and, newest first, the rest of the date at their
+            // edge) hold the segment's first `need` of all partitions.
+            let reads = listing.partitions.iter().map(|partition| {
+                let start = segment
+                    .start
+                    .as_ref()
+                    .map(|p| listing.start_at(partition, p));
+                let spec = segment.spec.on(partition);
+                let descending = segment.descending;
+                async move {
+                    self.query_from(&spec, start, Some(evaluate), |items| {
+                        items.len() < need
+                            || (descending && same_date(&items[need - 1], &items[items.len() - 1]))
+                    })
+                    .await
+                }
+            });
+            // The partitions are read concurrently.
+            let mut items: Vec<Item> = try_join_all(reads).await?.into_iter().flatten().collect();
             if segment.descending {
                 page::sort_for_listing(&mut items);
+            } else {
+                items.sort_by(|a, b| sort_key(a).cmp(sort_key(b)));
             }
             items.truncate(need);
             found.extend(items);
@@ -171,6 +189,12 @@ impl DynamoStore {
         let decoded = found.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
         Ok(Scanned::from_overfetch(decoded, scan.max))
     }
+}
+
+fn sort_key(item: &Item) -> &str {
+    item.get(GSI1SK)
+        .and_then(|v| v.as_s().ok())
+        .map_or("", String::as_str)
 }
 
 /// Whether two `<date>#<id>` items share the date.
@@ -196,8 +220,8 @@ mod tests {
 
     fn listing(from: Option<&str>, to: Option<&str>) -> ScanSpec<'static> {
         ScanSpec {
-            base: QuerySpec::new(Some(keys::GSI1), "gsi1pk = :pk").value(":pk", s("T#a#QUOTES")),
-            partition: "T#a#QUOTES".into(),
+            base: QuerySpec::new(Some(keys::GSI1), "gsi1pk = :pk"),
+            partitions: vec!["T#a#QUOTES#0".into()],
             sort: SortKey::Dated,
             from: from.map(str::to_owned),
             to: to.map(str::to_owned),
@@ -219,8 +243,10 @@ mod tests {
                 "gsi1pk = :pk AND begins_with(gsi1sk, :undated)",
             ]
         );
-        let start = segments[0].start.as_ref().expect("starts at the cursor");
+        let position = segments[0].start.as_ref().expect("starts at the cursor");
+        let start = listing(None, None).start_at("T#a#QUOTES#3", position);
         assert_eq!(text(&start[GSI1SK]), "2026-03-01T10:00:00.000000000Z#q-5");
+        assert_eq!(text(&start[GSI1PK]), "T#a#QUOTES#3");
         assert_eq!(text(&start[PK]), "T#a#QUOTE#q-5");
         assert_eq!(
             text(&segments[1].spec.key.values[":hi"]),

@@ -57,7 +57,7 @@ pub(crate) fn encode(tenant: &TenantId, stored: &StoredOrder) -> Result<Item, Dy
     item.insert(DISPATCH_STATUS.into(), s(stored.dispatch.status.as_str()));
     item.insert(VERSION.into(), n(stored.version));
     item.insert(QUOTE_ID.into(), s(stored.quote_id()));
-    item.insert(GSI1PK.into(), s(keys::orders_gsi1pk(tenant)));
+    item.insert(GSI1PK.into(), s(keys::orders_gsi1pk(tenant, id)));
     item.insert(
         GSI1SK.into(),
         s(keys::quotes_gsi1sk(stored.order.order_date, id)),
@@ -153,11 +153,13 @@ impl OrderStore for DynamoStore {
         tenant: &TenantId,
         page: Page,
     ) -> Result<Listing<StoredOrder>, StoreError> {
-        let mut spec =
-            QuerySpec::new(Some(GSI1), "gsi1pk = :pk").value(":pk", s(keys::orders_gsi1pk(tenant)));
+        let mut spec = QuerySpec::new(Some(GSI1), "gsi1pk = :pk");
         spec.forward = false;
         // Ties of orderDate are re-sorted and the page held to maxPageBytes, as for quotes.
-        Ok(self.offset_page(&spec, page, decode).await?)
+        let partitions = keys::orders_listing_pks(tenant);
+        Ok(self
+            .offset_page_across(&spec, &partitions, page, decode)
+            .await?)
     }
 
     #[tracing::instrument(skip_all, fields(tenant = %tenant), err)]
@@ -166,11 +168,10 @@ impl OrderStore for DynamoStore {
         tenant: &TenantId,
         scan: Scan,
     ) -> Result<Scanned<StoredOrder>, StoreError> {
-        let partition = keys::orders_gsi1pk(tenant);
         let table_key = |id: &str| (keys::order_pk(tenant, id), keys::ORDER_SK.to_owned());
         let listing = ScanSpec {
-            base: QuerySpec::new(Some(GSI1), "gsi1pk = :pk").value(":pk", s(partition.clone())),
-            partition,
+            base: QuerySpec::new(Some(GSI1), "gsi1pk = :pk"),
+            partitions: keys::orders_listing_pks(tenant),
             sort: SortKey::Dated,
             from: None,
             to: None,

@@ -2,12 +2,14 @@
 //! instrumented. Listings never `Scan`: every read names a partition.
 
 use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, ReturnConsumedCapacity, Select};
+use futures::future::try_join_all;
 
 use q2c_service::ports::{Listing, Page};
 
 use super::DynamoStore;
+use super::item;
 use super::item::Item;
-use super::keys::GSI1SK;
+use super::keys::{GSI1SK, PK, SK};
 use super::page;
 use super::transact::Expr;
 use crate::error::DynamoError;
@@ -26,6 +28,9 @@ pub(crate) struct QuerySpec {
     pub forward: bool,
     /// Strongly consistent read (tables only, not GSIs).
     pub consistent: bool,
+    /// `ProjectionExpression`: the attributes to return (all when `None`). Read units are
+    /// the same either way; it saves transfer and memory.
+    pub projection: Option<&'static str>,
 }
 
 impl QuerySpec {
@@ -37,6 +42,11 @@ impl QuerySpec {
             forward: true,
             ..QuerySpec::default()
         }
+    }
+
+    /// This query on the partition `pk` (its `:pk`).
+    pub fn on(&self, pk: &str) -> Self {
+        self.clone().value(":pk", AttributeValue::S(pk.to_owned()))
     }
 
     /// Adds an expression value.
@@ -103,6 +113,7 @@ impl DynamoStore {
             .scan_index_forward(spec.forward)
             .consistent_read(spec.consistent)
             .set_exclusive_start_key(start)
+            .set_projection_expression(spec.projection.map(str::to_owned))
             .set_limit(limit);
         if count_only {
             request = request.select(Select::Count);
@@ -189,6 +200,71 @@ impl DynamoStore {
         let mut items: Vec<Item> = items.into_iter().skip(offset).take(limit).collect();
         items.truncate(page::fitting(&items, limit));
         let items = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        Ok(Listing { items, total })
+    }
+
+    /// [`Self::offset_page`] of a listing spread over several `gsi1` partitions (the write
+    /// shards of a tenant's listing, `keys::LISTING_SHARDS`): `spec` on each of
+    /// `partitions`. The total sums a `Select=COUNT` of each. The page is found from the keys
+    /// alone: each partition's first `offset + limit` entries and the tie group at their edge
+    /// (`ProjectionExpression` of the keys, so an offset holds no bodies), merged in listing
+    /// order; then the page's items are read by key (`BatchGetItem`) and held to
+    /// `maxPageBytes`. Cost: every partition's entries up to the page's end, plus the page
+    /// itself once more, plus the counts.
+    pub(crate) async fn offset_page_across<T>(
+        &self,
+        spec: &QuerySpec,
+        partitions: &[String],
+        page: Page,
+        decode: impl Fn(&Item) -> Result<T, DynamoError>,
+    ) -> Result<Listing<T>, DynamoError> {
+        let specs: Vec<QuerySpec> = partitions.iter().map(|pk| spec.on(pk)).collect();
+        // The partitions are read concurrently: a page costs the round trips of one.
+        let counts = try_join_all(specs.iter().map(|spec| self.count(spec))).await?;
+        let total: u64 = counts.iter().sum();
+        let offset = usize::try_from(page.offset).unwrap_or(usize::MAX);
+        let limit = usize::try_from(page.limit).unwrap_or(usize::MAX);
+        let needed = offset
+            .saturating_add(limit)
+            .min(usize::try_from(total).unwrap_or(usize::MAX));
+        if needed <= offset {
+            return Ok(Listing {
+                items: Vec::new(),
+                total,
+            });
+        }
+        let evaluate = u64::try_from(needed.saturating_add(1)).unwrap_or(u64::MAX);
+        let evaluate = i32::try_from(evaluate.max(MIN_PAGE_EVALUATE)).unwrap_or(i32::MAX);
+        let keys_only: Vec<QuerySpec> = specs
+            .into_iter()
+            .map(|spec| QuerySpec {
+                projection: Some("pk, sk, gsi1sk"),
+                ..spec
+            })
+            .collect();
+        let found =
+            try_join_all(keys_only.iter().map(|spec| {
+                self.query_while(spec, Some(evaluate), |items| !enough(items, needed))
+            }))
+            .await?;
+        let mut keys: Vec<Item> = found.into_iter().flatten().collect();
+        page::sort_for_listing(&mut keys);
+        let order: Vec<Item> = keys.into_iter().skip(offset).take(limit).collect();
+        let wanted = order
+            .iter()
+            .map(|k| Ok(item::key(item::get_s(k, PK)?, item::get_s(k, SK)?)))
+            .collect::<Result<Vec<_>, DynamoError>>()?;
+        let mut found = self.batch_get(wanted).await?;
+        // In the page's order; an item deleted since its key was read is left out.
+        let position = |item: &Item| {
+            order
+                .iter()
+                .position(|k| k.get(PK) == item.get(PK))
+                .unwrap_or(usize::MAX)
+        };
+        found.sort_by_key(position);
+        found.truncate(page::fitting(&found, limit));
+        let items = found.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
         Ok(Listing { items, total })
     }
 

@@ -1,9 +1,10 @@
-//! `GET /quote` on DynamoDB: a Query of the tenant's listing partition on `gsi1`
-//! (`T#<tenant>#QUOTES`, sort key `<quoteDate>#<id>`, read newest first); the `quoteDate`
-//! range is part of the key condition, the other filters are a `FilterExpression` (filtered
-//! items are still read and paid for). `X-Total-Count` is a second, `Select=COUNT` Query
-//! with the same condition and filter. Offset paging reads every item before the offset:
-//! cost grows with the offset.
+//! `GET /quote` on DynamoDB: Queries of the tenant's listing partitions on `gsi1` (the write
+//! shards `T#<tenant>#QUOTES#<n>` and the unsharded key of older releases, sort key
+//! `<quoteDate>#<id>`, read newest first and merged); the `quoteDate` range is part of the key
+//! condition, the other filters are a `FilterExpression` (filtered items are still read and
+//! paid for). `X-Total-Count` is a `Select=COUNT` Query of each partition with the same
+//! condition and filter. Offset paging reads every entry before the offset (keys only): cost
+//! grows with the offset; a cursor ([`super::cursor`]) does not.
 
 use q2c_service::context::TenantId;
 use q2c_service::ports::{Listing, Page, QuoteFilter, StoredQuote};
@@ -18,10 +19,11 @@ use super::query::QuerySpec;
 use super::quotes::{EXTERNAL_ID, PARTY_IDS, STATE, decode};
 use crate::error::DynamoError;
 
-/// The query of `filter` in `tenant`, newest first.
-fn spec(tenant: &TenantId, filter: &QuoteFilter) -> QuerySpec {
+/// The query of `filter` on one of a tenant's listing partitions (`:pk`, set per
+/// partition), newest first.
+fn spec(filter: &QuoteFilter) -> QuerySpec {
     let mut key_condition = String::from("gsi1pk = :pk");
-    let mut spec = QuerySpec::new(Some(GSI1), "").value(":pk", s(keys::quotes_gsi1pk(tenant)));
+    let mut spec = QuerySpec::new(Some(GSI1), "");
     // `<date>#<id>` >= `<gte>` holds exactly for dates >= gte; `< <lt>` for dates < lt.
     // Undated quotes (`#<id>`) sort below "0", so any date bound excludes them, as in SQL.
     match (filter.quote_date_gte, filter.quote_date_lt) {
@@ -77,7 +79,9 @@ impl DynamoStore {
         filter: &QuoteFilter,
         page: Page,
     ) -> Result<Listing<StoredQuote>, DynamoError> {
-        self.offset_page(&spec(tenant, filter), page, decode).await
+        let partitions = keys::quotes_listing_pks(tenant);
+        self.offset_page_across(&spec(filter), &partitions, page, decode)
+            .await
     }
 
     /// A cursor scan of the tenant's quotes matching `filter` ([`super::cursor`]): the date
@@ -95,8 +99,8 @@ impl DynamoStore {
         };
         let table_key = |id: &str| (keys::quote_pk(tenant, id), keys::QUOTE_SK.to_owned());
         let listing = ScanSpec {
-            base: spec(tenant, &undated),
-            partition: keys::quotes_gsi1pk(tenant),
+            base: spec(&undated),
+            partitions: keys::quotes_listing_pks(tenant),
             sort: SortKey::Dated,
             from: filter.quote_date_gte.map(keys::sortable_time),
             to: filter.quote_date_lt.map(keys::sortable_time),
@@ -112,10 +116,6 @@ mod tests {
     use q2c_model::tmf::QuoteState;
     use time::macros::datetime;
 
-    fn tenant() -> TenantId {
-        TenantId::parse("acme").expect("valid tenant")
-    }
-
     #[test]
     fn a_date_range_is_a_key_condition_and_other_filters_a_filter_expression() {
         let filter = QuoteFilter {
@@ -125,7 +125,7 @@ mod tests {
             quote_date_lt: Some(datetime!(2026-02-01 0:00 UTC)),
             ..QuoteFilter::default()
         };
-        let spec = spec(&tenant(), &filter);
+        let spec = spec(&filter);
         assert_eq!(spec.index, Some(GSI1));
         assert_eq!(
             spec.key.text,
@@ -141,7 +141,7 @@ mod tests {
 
     #[test]
     fn no_filter_reads_the_whole_partition_without_a_filter_expression() {
-        let spec = spec(&tenant(), &QuoteFilter::default());
+        let spec = spec(&QuoteFilter::default());
         assert_eq!(spec.key.text, "gsi1pk = :pk");
         assert!(spec.filter.is_none());
     }

@@ -68,7 +68,7 @@ fn encode(tenant: &TenantId, stored: &StoredQuote) -> Result<Item, DynamoError> 
     let body = item::to_body(quote, &pk)?;
     write_limits::quote(stored, item::body_text(&body)).map_err(DynamoError::Limit)?;
     item.insert(keys::BODY.into(), body);
-    item.insert(GSI1PK.into(), s(keys::quotes_gsi1pk(tenant)));
+    item.insert(GSI1PK.into(), s(keys::quotes_gsi1pk(tenant, id)));
     item.insert(GSI1SK.into(), s(keys::quotes_gsi1sk(quote.quote_date, id)));
     item.insert(VERSION.into(), n(stored.version));
     item.insert(

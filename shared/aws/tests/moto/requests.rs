@@ -122,9 +122,9 @@ async fn requests_per_business_operation() {
     })
     .await;
     assert_eq!(
-        list.of(Operation::Query),
-        2,
-        "one COUNT query and one item query"
+        (list.of(Operation::Query), list.of(Operation::BatchGetItem)),
+        (18, 1),
+        "a COUNT and a keys-only query of each of the 9 listing partitions, then the page by key"
     );
 
     let relay = measure(&store, "relay: pending + mark 2 published", async {

@@ -32,7 +32,9 @@ use crate::limits::{MAX_FILTER_CLAUSES, MAX_FILTER_VALUES, MAX_ID_LENGTH};
 
 mod resources;
 
-pub use resources::{PRODUCT_OFFERING, PRODUCT_OFFERING_PRICE, PRODUCT_ORDER, QUOTE_V4, QUOTE_V5};
+pub use resources::{
+    PRODUCT_OFFERING, PRODUCT_OFFERING_PRICE, PRODUCT_ORDER, QUOTE_V4, QUOTE_V5, QUOTE_V5_STATES,
+};
 
 /// What a filterable attribute holds, which decides the operators and how values parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

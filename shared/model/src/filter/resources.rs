@@ -14,7 +14,8 @@ const QUOTE_V4_STATES: &[&str] = &[
     "cancelled",
 ];
 
-const QUOTE_V5_STATES: &[&str] = &[
+/// The TMF648 v5 `QuoteStateType` values (q2c-wire maps them onto the model's states).
+pub const QUOTE_V5_STATES: [&str; 8] = [
     "acknowledged",
     "rejected",
     "pending",
@@ -65,9 +66,9 @@ pub const QUOTE_V4: &[Attribute] = quote_common!(
 
 /// `GET /quoteManagement/v5/quote` (`creationDate` is v4's `quoteDate`).
 pub const QUOTE_V5: &[Attribute] = quote_common!(
-    attr("state", Enum(QUOTE_V5_STATES)),
+    attr("state", Enum(&QUOTE_V5_STATES)),
     attr("creationDate", DateTime),
-    attr("quoteItem.state", Enum(QUOTE_V5_STATES)),
+    attr("quoteItem.state", Enum(&QUOTE_V5_STATES)),
     attr("@type", Text),
 );
 

@@ -267,7 +267,8 @@ fn is_limited(alteration: &PriceAlteration) -> bool {
     alteration.application_duration.is_some_and(|d| d > 0)
 }
 
-/// A reference to a catalog price, with its name and href.
+/// A reference to a catalog price, with its name and the catalog's href (the service puts the
+/// serving server's href in its place before storing: `q2c_service::hrefs`).
 pub(super) fn price_ref(pop: &ProductOfferingPrice) -> EntityRef {
     EntityRef {
         id: pop.id.clone(),

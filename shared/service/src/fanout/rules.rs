@@ -23,6 +23,7 @@ use crate::catalog::{CatalogStore, SettingsSource};
 use crate::configure::{check_stored, load_catalog_for, price_items};
 use crate::context::TenantId;
 use crate::error::ServiceError;
+use crate::hrefs;
 use crate::quotes::StoredQuote;
 
 /// Error code of approving a quote that holds a retired price (HTTP 422).
@@ -148,6 +149,7 @@ pub(crate) async fn apply_rules(
             next.quote.quote_total_price = priced.total;
             next.approval_required = priced.approval_required;
             next.price_ids = priced.price_ids;
+            hrefs::serve_quote(&mut next.quote);
             // The price is in use again: its retired flag no longer applies.
             next.quote
                 .note

@@ -11,6 +11,7 @@ use crate::contention::{self, Sleeper, UNCONDITIONAL_ATTEMPTS};
 use crate::context::RequestContext;
 use crate::error::{ServiceError, found, serialisation_error};
 use crate::events::{QuoteEventType, quote_event};
+use crate::hrefs;
 use crate::store::{Listing, Page, StoreError};
 
 pub mod ports;
@@ -39,7 +40,7 @@ pub const SERVER_OWNED_FIELDS: [&str; 9] = [
 pub const SERVER_SET_ON_CREATE: [&str; 1] = ["expectedQuoteCompletionDate"];
 
 /// Path of v4 quotes under the server's public URL (`quote_href_base` ends with it).
-pub const QUOTE_HREF_PATH: &str = "/tmf-api/quoteManagement/v4/quote";
+pub use crate::hrefs::QUOTE_HREF_PATH;
 
 /// Configuration of the quote use-cases.
 #[derive(Debug, Clone)]
@@ -154,6 +155,7 @@ impl QuoteService {
         if quote.type_info.type_name.is_none() {
             quote.type_info.type_name = Some("Quote".to_owned());
         }
+        hrefs::serve_quote(&mut quote);
         check_stored(&quote, &priced.price_ids)?;
         let stored = StoredQuote {
             quote,
