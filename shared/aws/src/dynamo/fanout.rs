@@ -26,7 +26,7 @@ use super::DynamoStore;
 use super::catalog::CatalogItem;
 use super::item::{self, Item, s};
 use super::keys::{self, DELETED, GSI1PK, GSI1SK, LAST_UPDATE_NS};
-use super::open_quotes::{decode, sort_key};
+use super::open_quotes::{LEGACY_ONLY, decode, sort_key};
 use super::query::QuerySpec;
 use super::transact::Expr;
 use crate::error::DynamoError;
@@ -124,7 +124,10 @@ impl DynamoStore {
         let partitions = (0..keys::OPEN_QUOTE_INDEX_SHARDS)
             .map(|shard| keys::open_quote_index_shard_pk(unsharded, shard))
             .chain(legacy.clone());
-        let reads = partitions.map(|pk| self.open_quote_partition(pk, after, wanted));
+        let reads = partitions.map(|pk| {
+            let legacy_only = pk == unsharded;
+            self.open_quote_partition(pk, legacy_only, after, wanted)
+        });
         let read = futures::future::try_join_all(reads).await?;
         if legacy.is_some() && after.is_none() && read.last().is_some_and(Vec::is_empty) {
             self.note_legacy_empty(unsharded);
@@ -139,20 +142,23 @@ impl DynamoStore {
         Ok(OpenQuotePage::from_overfetch(found, limit))
     }
 
-    /// Up to `wanted` items of one index partition after `after`, in sort key order.
+    /// Up to `wanted` items of one index partition after `after`, in sort key order; of an
+    /// unsharded key (`legacy_only`) only older releases' items.
     async fn open_quote_partition(
         &self,
         pk: String,
+        legacy_only: bool,
         after: Option<&FanoutCursor>,
         wanted: usize,
     ) -> Result<Vec<Item>, DynamoError> {
-        let spec = match after {
+        let mut spec = match after {
             Some(cursor) => {
                 QuerySpec::new(None, "pk = :pk AND sk > :after").value(":after", s(cursor.as_str()))
             }
             None => QuerySpec::new(None, "pk = :pk"),
         }
         .value(":pk", s(pk));
+        spec.filter = legacy_only.then(|| LEGACY_ONLY.to_owned());
         let mut start = None;
         let mut items = Vec::new();
         // Normally one request; more only when a page hits DynamoDB's 1 MB response cap.

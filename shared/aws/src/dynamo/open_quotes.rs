@@ -25,6 +25,12 @@ use crate::error::DynamoError;
 /// Attributes of an index item.
 pub(crate) const TENANT: &str = "tenant";
 pub(crate) const QUOTE_ID: &str = "quote_id";
+/// The unsharded key of a sharded item (`POPIDX#<priceId>`), absent on older releases' items.
+/// Ids are the catalog's and may hold `#`: the unsharded key of price `x#3` is the name of
+/// shard 3 of price `x`, and only this tells their items apart.
+pub(crate) const INDEX_KEY: &str = "index_key";
+/// Keeps an unsharded key's own items (older releases'), not a shard's sharing its name.
+pub(crate) const LEGACY_ONLY: &str = "attribute_not_exists(index_key)";
 
 /// The open quote an index item names.
 pub(crate) fn decode(entry: &Item) -> Result<OpenQuote, DynamoError> {
@@ -86,17 +92,15 @@ impl DynamoStore {
             .map(|pk| async move {
                 let mut spec = QuerySpec::new(None, "pk = :pk").value(":pk", s(pk.as_str()));
                 spec.consistent = true;
-                if self
-                    .query_page(&spec, None, Some(1), false)
-                    .await?
-                    .items
-                    .is_empty()
-                {
+                spec.filter = Some(LEGACY_ONLY.to_owned());
+                let first = self.query_page(&spec, None, Some(1), false).await?;
+                if first.items.is_empty() && first.last_key.is_none() {
                     self.note_legacy_empty(pk);
                     return Ok::<_, DynamoError>(None);
                 }
                 let found = self.get_item(item::key(pk.as_str(), sk), true).await?;
-                Ok(found.map(|_| pk.clone()))
+                let legacy = found.is_some_and(|entry| !entry.contains_key(INDEX_KEY));
+                Ok(legacy.then(|| pk.clone()))
             });
         let found = futures::future::try_join_all(checks).await?;
         Ok(found.into_iter().flatten().collect())

@@ -130,6 +130,7 @@ impl DynamoStore {
                 item::item_with_key(&keys::open_quote_index_item_pk(index_pk, &sk), &sk);
             entry.insert(open_quotes::TENANT.into(), s(tenant.as_str()));
             entry.insert(open_quotes::QUOTE_ID.into(), s(quote_id));
+            entry.insert(open_quotes::INDEX_KEY.into(), s(index_pk.as_str()));
             writes.push(put_write(&self.table, entry, None)?);
         }
         for index_pk in before.difference(after) {

@@ -239,3 +239,47 @@ async fn once_the_unsharded_key_is_found_empty_a_removal_does_not_look_there() {
     assert_eq!(second.total(), 2, "{second:?}");
     assert!(pages(&store, "p1", 10).await.concat().is_empty());
 }
+
+#[tokio::test]
+async fn a_price_id_naming_another_price_s_shard_reads_and_removes_only_its_own_items() {
+    q2c_testkit::require_moto!();
+    let store = store().await;
+    let (acme, date) = (tenant("acme"), datetime!(2026-01-01 10:00 UTC));
+    let ids: Vec<String> = (0..12).map(|i| format!("q-{i:02}")).collect();
+    for id in &ids {
+        store
+            .insert(&acme, &quote(id, date, &["x"]), &[])
+            .await
+            .expect("insert");
+    }
+    // A shard of `x` holding more than one quote, and a price whose unsharded key is its name.
+    let (shards, _) = partitions(&store, "x").await;
+    let (n, in_shard) = shards
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.len() >= 2)
+        .expect("12 quotes over 8 shards: one holds two");
+    let twin = format!("x#{n}");
+    let (_, chosen) = in_shard[0].split_once('#').expect("sk");
+    let mut both = quote(chosen, date, &["x", &twin]);
+    both.version = 2;
+    store.update(&acme, &both, 1, &[]).await.expect("add twin");
+
+    // The twin's page is its own quote, not the other quotes of `x`'s shard of that name.
+    assert_eq!(
+        pages(&store, &twin, 10).await.concat(),
+        [in_shard[0].clone()]
+    );
+
+    // Dropping the twin leaves the quote's item of `x`, which has the twin's key name.
+    let mut only_x = quote(chosen, date, &["x"]);
+    only_x.version = 3;
+    store
+        .update(&acme, &only_x, 2, &[])
+        .await
+        .expect("drop twin");
+    assert!(pages(&store, &twin, 10).await.concat().is_empty());
+    let mut all: Vec<String> = ids.iter().map(|id| format!("acme#{id}")).collect();
+    all.sort();
+    assert_eq!(pages(&store, "x", 5).await.concat(), all);
+}
