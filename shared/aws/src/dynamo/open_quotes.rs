@@ -80,7 +80,8 @@ impl DynamoStore {
     /// Which of the unsharded keys `removed` still hold this quote's item (sort key `sk`)
     /// as an older release wrote it: those are deleted there, the others in their shard. Per
     /// key not known empty, one strongly consistent `Query` (`Limit` 1) of the partition and,
-    /// only when it is not empty, one `GetItem` of the item; nothing once known empty.
+    /// only when it holds older releases' items, one `GetItem` of the quote's; nothing once
+    /// known empty.
     pub(crate) async fn legacy_index_items(
         &self,
         removed: &BTreeSet<String>,
@@ -104,5 +105,15 @@ impl DynamoStore {
             });
         let found = futures::future::try_join_all(checks).await?;
         Ok(found.into_iter().flatten().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{INDEX_KEY, LEGACY_ONLY};
+
+    #[test]
+    fn the_legacy_filter_names_the_index_key_attribute() {
+        assert_eq!(LEGACY_ONLY, format!("attribute_not_exists({INDEX_KEY})"));
     }
 }
