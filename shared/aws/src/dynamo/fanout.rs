@@ -7,9 +7,10 @@
 //!   (equal) from a stale event (older). A delete writes the same item as a tombstone:
 //!   `deleted = true`, no listing keys, `last_update_ns` kept, so an older update still fails
 //!   the condition and lookups skip it.
-//! - [`OpenQuoteIndex`]: one Query of the `POPIDX#<priceId>` (by offering: `POIDX#<offeringId>`)
-//!   partition per page, `Limit` one above the page (to know whether more follow),
-//!   `ExclusiveStartKey` the cursor's index item.
+//! - [`OpenQuoteIndex`]: per page, one Query of each shard `POPIDX#<priceId>#<n>` (by
+//!   offering: `POIDX#<offeringId>#<n>`) and of the unsharded key older releases wrote,
+//!   `sk > <cursor>`, `Limit` one above the page (to know whether more follow), merged by
+//!   sort key: the page callers see is the one an unsharded partition would give.
 //! - [`CatalogVersions`]: `BatchGetItem` of the catalog items, tombstones included.
 
 use async_trait::async_trait;
@@ -23,9 +24,9 @@ use time::OffsetDateTime;
 
 use super::DynamoStore;
 use super::catalog::CatalogItem;
-use super::item::{self, s};
+use super::item::{self, Item, s};
 use super::keys::{self, DELETED, GSI1PK, GSI1SK, LAST_UPDATE_NS};
-use super::open_quotes::decode;
+use super::open_quotes::{LEGACY_ONLY, decode, sort_key};
 use super::query::QuerySpec;
 use super::transact::Expr;
 use crate::error::DynamoError;
@@ -104,19 +105,61 @@ impl DynamoStore {
         Ok(None)
     }
 
-    /// One page of the index partition `pk` (`POPIDX#…` or `POIDX#…`).
+    /// One page of the open-quote index under the unsharded key `unsharded` (`POPIDX#…` or
+    /// `POIDX#…`): every shard and the legacy unsharded partition (until found empty) queried
+    /// for `sk > after`, `Limit` = page + 1 each, merged by sort key: at most
+    /// (shards + 1) × (page + 1) items read for a page.
     async fn open_quote_page(
         &self,
-        pk: String,
+        unsharded: &str,
         after: Option<&FanoutCursor>,
         limit: usize,
     ) -> Result<OpenQuotePage, DynamoError> {
         if limit == 0 {
             return Ok(OpenQuotePage::default());
         }
-        let spec = QuerySpec::new(None, "pk = :pk").value(":pk", s(pk.clone()));
         let wanted = limit.saturating_add(1);
-        let mut start = after.map(|cursor| item::key(pk.clone(), cursor.as_str()));
+        // The unsharded partition of older releases too, until this process found it empty.
+        let legacy = (!self.legacy_known_empty(unsharded)).then(|| unsharded.to_owned());
+        let partitions = (0..keys::OPEN_QUOTE_INDEX_SHARDS)
+            .map(|shard| keys::open_quote_index_shard_pk(unsharded, shard))
+            .chain(legacy.clone());
+        let reads = partitions.map(|pk| {
+            let legacy_only = pk == unsharded;
+            self.open_quote_partition(pk, legacy_only, after, wanted)
+        });
+        let read = futures::future::try_join_all(reads).await?;
+        if legacy.is_some() && after.is_none() && read.last().is_some_and(Vec::is_empty) {
+            self.note_legacy_empty(unsharded);
+        }
+        let mut items: Vec<Item> = read.into_iter().flatten().collect();
+        // A quote's item is in one partition; an older release writing the legacy key during
+        // an upgrade could leave it in two: keep one.
+        items.sort_by(|a, b| sort_key(a).cmp(sort_key(b)));
+        items.dedup_by(|a, b| sort_key(a) == sort_key(b));
+        items.truncate(wanted);
+        let found = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        Ok(OpenQuotePage::from_overfetch(found, limit))
+    }
+
+    /// Up to `wanted` items of one index partition after `after`, in sort key order; of an
+    /// unsharded key (`legacy_only`) only older releases' items.
+    async fn open_quote_partition(
+        &self,
+        pk: String,
+        legacy_only: bool,
+        after: Option<&FanoutCursor>,
+        wanted: usize,
+    ) -> Result<Vec<Item>, DynamoError> {
+        let mut spec = match after {
+            Some(cursor) => {
+                QuerySpec::new(None, "pk = :pk AND sk > :after").value(":after", s(cursor.as_str()))
+            }
+            None => QuerySpec::new(None, "pk = :pk"),
+        }
+        .value(":pk", s(pk));
+        spec.filter = legacy_only.then(|| LEGACY_ONLY.to_owned());
+        let mut start = None;
         let mut items = Vec::new();
         // Normally one request; more only when a page hits DynamoDB's 1 MB response cap.
         loop {
@@ -128,8 +171,7 @@ impl DynamoStore {
                 _ => break,
             }
         }
-        let found = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-        Ok(OpenQuotePage::from_overfetch(found, limit))
+        Ok(items)
     }
 }
 
@@ -153,11 +195,13 @@ impl PriceCatalogWriter for DynamoStore {
 impl OpenQuoteIndex for DynamoStore {
     #[tracing::instrument(skip_all, fields(key = ?page.key, limit = page.limit), err)]
     async fn open_quotes(&self, page: IndexPage<'_>) -> Result<OpenQuotePage, StoreError> {
-        let pk = match page.key {
+        let unsharded = match page.key {
             IndexKey::Price(price_id) => keys::open_quote_index_pk(price_id),
             IndexKey::Offering(offering_id) => keys::open_quote_offering_index_pk(offering_id),
         };
-        Ok(self.open_quote_page(pk, page.after, page.limit).await?)
+        Ok(self
+            .open_quote_page(&unsharded, page.after, page.limit)
+            .await?)
     }
 }
 

@@ -148,6 +148,32 @@ pub(crate) fn open_quote_index_sk(tenant: &TenantId, quote_id: &str) -> String {
     format!("{tenant}#{quote_id}")
 }
 
+/// Write shards of each open-quote index partition (`POPIDX#<priceId>`, `POIDX#<offeringId>`
+/// above: the unsharded keys, now only read and deleted). Every open quote of a popular price
+/// or offering writes its index item in (2 WCU, transactional) and out (2 WCU) of one key, so
+/// unsharded they were hot: measured by the capacity model (`docs/capacity.md`, 2026-12-08)
+/// at 1,000 quote lifecycles/s, 4,000 WCU/s on `POIDX#mobile-l` and on each popular
+/// `POPIDX#…`, against 1,000 WCU/s per partition. 8 shards put ~500 WCU/s on each: half the
+/// limit, headroom for the hash's unevenness and for a price twice as popular. Readers pay
+/// for it: a page queries every shard (and the legacy key), `Limit` = page + 1 each.
+///
+/// Changing the number re-homes items (an item's shard is its sort key's hash modulo this),
+/// so readers and deletes would then also need the old shards: do not change it without that.
+pub(crate) const OPEN_QUOTE_INDEX_SHARDS: u32 = 8;
+
+/// The partition of one index item: `<unsharded key>#<shard>` (`POPIDX#<priceId>#<n>`,
+/// `POIDX#<offeringId>#<n>`), the shard FNV-1a of its sort key, so every price's and
+/// offering's items of one quote spread alike and a quote's item never moves.
+pub(crate) fn open_quote_index_item_pk(unsharded: &str, sk: &str) -> String {
+    let shard = fnv1a(sk) % u64::from(OPEN_QUOTE_INDEX_SHARDS);
+    open_quote_index_shard_pk(unsharded, u32::try_from(shard).unwrap_or(0))
+}
+
+/// One shard of an open-quote index partition: `<unsharded key>#<shard>`.
+pub(crate) fn open_quote_index_shard_pk(unsharded: &str, shard: u32) -> String {
+    format!("{unsharded}#{shard}")
+}
+
 /// Outbox event item: `OUTBOX#<eventId>` / `EVENT` (keyed by event id alone, so
 /// `mark_published` needs nothing but the ids).
 pub(crate) fn outbox_pk(event_id: &str) -> String {
@@ -403,5 +429,34 @@ mod tests {
         assert!(counts.iter().all(|&c| c > 0 && c < 200), "{counts:?}");
         // The sharded keys never equal the legacy ones.
         assert!((0..OUTBOX_SHARDS).all(|s| outbox_pending_pk(s) != OUTBOX_PENDING_LEGACY));
+    }
+
+    #[test]
+    fn open_quote_index_items_shard_by_their_sort_key() {
+        let tenant = TenantId::parse("t1").expect("tenant");
+        let sk = open_quote_index_sk(&tenant, "q-1");
+        let price = open_quote_index_pk("p");
+        let pk = open_quote_index_item_pk(&price, &sk);
+        let shard = fnv1a("t1#q-1") % u64::from(OPEN_QUOTE_INDEX_SHARDS);
+        assert_eq!(pk, format!("POPIDX#p#{shard}"));
+        // The same quote lands in the same shard of every price and offering.
+        let offering = open_quote_offering_index_pk("o");
+        assert_eq!(
+            open_quote_index_item_pk(&offering, &sk),
+            format!("POIDX#o#{shard}")
+        );
+        // Spread: 800 quotes fill every shard, none with more than twice its share.
+        let mut counts = [0_u32; OPEN_QUOTE_INDEX_SHARDS as usize];
+        for i in 0..800 {
+            let pk =
+                open_quote_index_item_pk(&price, &open_quote_index_sk(&tenant, &format!("q-{i}")));
+            let n: usize = pk
+                .rsplit('#')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("shard");
+            counts[n] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 0 && c <= 200), "{counts:?}");
     }
 }

@@ -1,7 +1,7 @@
 //! [`QuoteStore`] on DynamoDB. Every write is ONE `TransactWriteItems`: the quote item
 //! (conditional on its version), on acceptance the new order item (conditional on absence),
 //! its outbox events (conditional on absence) and the changes
-//! to the open-quote index (`POPIDX#<priceId>`, `POIDX#<offeringId>`), so an event exists exactly when its change
+//! to the open-quote index (`POPIDX#<priceId>#<n>`, `POIDX#<offeringId>#<n>`), so an event exists exactly when its change
 //! does. Updates and deletes first read the stored quote (strongly consistent) to learn
 //! which index items to remove; the version condition makes that read safe. `update_from`
 //! takes that previous state from the caller (who just read it, e.g. with `get_many`, one
@@ -44,8 +44,9 @@ fn is_open(quote: &StoredQuote) -> bool {
     !quote.quote.state.is_some_and(QuoteState::is_final)
 }
 
-/// The partition keys of the quote's open-quote index items: `POPIDX#<priceId>` per price
-/// and `POIDX#<offeringId>` per offering of its items (none once final).
+/// The unsharded keys of the quote's open-quote index items: `POPIDX#<priceId>` per price
+/// and `POIDX#<offeringId>` per offering of its items (none once final); each item is in
+/// its shard of the key (`DynamoStore::index_writes`).
 fn indexed_prices(quote: &StoredQuote) -> BTreeSet<String> {
     if is_open(quote) {
         let prices = quote.price_ids.iter().map(|p| keys::open_quote_index_pk(p));
@@ -110,30 +111,51 @@ fn version_condition(expected: u64) -> Expr {
 }
 
 impl DynamoStore {
-    /// Writes for the index items to add and remove.
+    /// Writes for the index items to add and remove. `before`/`after` hold unsharded keys
+    /// ([`indexed_prices`]): an item is put in its shard; a removed one is deleted under the
+    /// unsharded key when it is in `legacy` (written there by an older release), else in its
+    /// shard. One delete per item either way: the transaction holds no more items than before
+    /// the shards.
     fn index_writes(
+        &self,
+        tenant: &TenantId,
+        quote_id: &str,
+        (before, legacy): (&BTreeSet<String>, &BTreeSet<String>),
+        after: &BTreeSet<String>,
+    ) -> Result<Vec<TransactWriteItem>, DynamoError> {
+        let sk = keys::open_quote_index_sk(tenant, quote_id);
+        let mut writes = Vec::new();
+        for index_pk in after.difference(before) {
+            let mut entry =
+                item::item_with_key(&keys::open_quote_index_item_pk(index_pk, &sk), &sk);
+            entry.insert(open_quotes::TENANT.into(), s(tenant.as_str()));
+            entry.insert(open_quotes::QUOTE_ID.into(), s(quote_id));
+            entry.insert(open_quotes::INDEX_KEY.into(), s(index_pk.as_str()));
+            writes.push(put_write(&self.table, entry, None)?);
+        }
+        for index_pk in before.difference(after) {
+            let pk = if legacy.contains(index_pk) {
+                index_pk.clone()
+            } else {
+                keys::open_quote_index_item_pk(index_pk, &sk)
+            };
+            writes.push(delete_write(&self.table, item::key(pk, sk.clone()), None)?);
+        }
+        Ok(writes)
+    }
+
+    /// Which of `before`'s index items leaving for `after` are under their unsharded key
+    /// ([`DynamoStore::legacy_index_items`]), for [`Self::index_writes`].
+    async fn legacy_removed(
         &self,
         tenant: &TenantId,
         quote_id: &str,
         before: &BTreeSet<String>,
         after: &BTreeSet<String>,
-    ) -> Result<Vec<TransactWriteItem>, DynamoError> {
-        let mut writes = Vec::new();
-        for index_pk in after.difference(before) {
-            let mut entry =
-                item::item_with_key(index_pk, &keys::open_quote_index_sk(tenant, quote_id));
-            entry.insert(open_quotes::TENANT.into(), s(tenant.as_str()));
-            entry.insert(open_quotes::QUOTE_ID.into(), s(quote_id));
-            writes.push(put_write(&self.table, entry, None)?);
-        }
-        for index_pk in before.difference(after) {
-            let key = item::key(
-                index_pk.clone(),
-                keys::open_quote_index_sk(tenant, quote_id),
-            );
-            writes.push(delete_write(&self.table, key, None)?);
-        }
-        Ok(writes)
+    ) -> Result<BTreeSet<String>, DynamoError> {
+        let removed = before.difference(after).cloned().collect();
+        let sk = keys::open_quote_index_sk(tenant, quote_id);
+        self.legacy_index_items(&removed, &sk).await
     }
 
     fn event_writes(&self, events: &[OutboxEvent]) -> Result<Vec<TransactWriteItem>, DynamoError> {
@@ -175,19 +197,24 @@ impl DynamoStore {
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         let condition = version_condition(old.version);
-        let writes = self.quote_writes(tenant, quote, condition, &indexed_prices(old), events)?;
+        let before = indexed_prices(old);
+        let legacy = self
+            .legacy_removed(tenant, quote.id(), &before, &indexed_prices(quote))
+            .await?;
+        let writes = self.quote_writes(tenant, quote, condition, (&before, &legacy), events)?;
         self.quote_transaction(writes, StoreError::VersionConflict)
             .await
     }
 
     /// The writes of storing `quote` under `condition`: the quote item first, then its
-    /// events and the open-quote index items moving from `old_prices` to its prices.
+    /// events and the open-quote index items moving from `old_prices` (those under their
+    /// unsharded key in the second set) to its prices.
     fn quote_writes(
         &self,
         tenant: &TenantId,
         quote: &StoredQuote,
         condition: Expr,
-        old_prices: &BTreeSet<String>,
+        old_prices: (&BTreeSet<String>, &BTreeSet<String>),
         events: &[OutboxEvent],
     ) -> Result<Vec<TransactWriteItem>, DynamoError> {
         let mut writes = vec![put_write(
@@ -229,7 +256,8 @@ impl QuoteStore for DynamoStore {
         events: &[OutboxEvent],
     ) -> Result<(), StoreError> {
         let absent = Expr::new("attribute_not_exists(pk)");
-        let writes = self.quote_writes(tenant, quote, absent, &BTreeSet::new(), events)?;
+        let none = BTreeSet::new();
+        let writes = self.quote_writes(tenant, quote, absent, (&none, &none), events)?;
         self.quote_transaction(writes, StoreError::AlreadyExists)
             .await
     }
@@ -325,12 +353,11 @@ impl QuoteStore for DynamoStore {
             )?,
         ];
         writes.extend(self.event_writes(events)?);
-        writes.extend(self.index_writes(
-            tenant,
-            quote.id(),
-            &indexed_prices(&old),
-            &indexed_prices(quote),
-        )?);
+        let (before, after) = (indexed_prices(&old), indexed_prices(quote));
+        let legacy = self
+            .legacy_removed(tenant, quote.id(), &before, &after)
+            .await?;
+        writes.extend(self.index_writes(tenant, quote.id(), (&before, &legacy), &after)?);
         match self.transact(writes).await {
             Ok(()) => Ok(()),
             Err(TransactError::Conditions(failed)) if failed.contains(&0) => {
@@ -359,7 +386,9 @@ impl QuoteStore for DynamoStore {
         let condition = version_condition(expected_version);
         let mut writes = vec![delete_write(&self.table, key, Some(condition))?];
         writes.extend(self.event_writes(events)?);
-        writes.extend(self.index_writes(tenant, id, &indexed_prices(&old), &BTreeSet::new())?);
+        let (before, after) = (indexed_prices(&old), BTreeSet::new());
+        let legacy = self.legacy_removed(tenant, id, &before, &after).await?;
+        writes.extend(self.index_writes(tenant, id, (&before, &legacy), &after)?);
         self.quote_transaction(writes, StoreError::VersionConflict)
             .await
     }

@@ -16,6 +16,7 @@ async fn accepting_writes_the_order_item_and_leaves_the_open_quote_index_in_two_
     let stored = quote("q-1", now, &["p1"]);
     store.insert(&acme, &stored, &[]).await.expect("insert");
     let (accepted, order) = accepted(&stored, now);
+    crate::common::note_no_legacy_index(&store, "p1").await;
 
     let before = store.requests().snapshot();
     store

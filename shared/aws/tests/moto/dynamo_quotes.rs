@@ -242,6 +242,7 @@ async fn update_from_is_one_transaction_and_a_stale_previous_writes_nothing() {
     v2.version = 2;
     v2.price_ids = vec!["p2".into()];
     let events = [event("q-1", Destination::QuoteEvents)];
+    crate::common::note_no_legacy_index(&store, "p1").await;
 
     let before = store.requests().snapshot();
     store

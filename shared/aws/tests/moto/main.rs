@@ -15,6 +15,7 @@ mod dynamo_products;
 mod dynamo_quotes;
 mod fanout;
 mod hub_delivery;
+mod open_quote_shards;
 mod outbox_index;
 mod patch_retry;
 mod publisher;
