@@ -243,14 +243,19 @@ def query(name, description, schema):
 FIELD = "[A-Za-z@][A-Za-z0-9@_.-]*"
 FIELD_LIST = f"^{FIELD}(,{FIELD})*$"
 
+# A text filter as q2c_model::filter takes it: at most 20 comma-separated values
+# (maxFilterValues) of at most 256 characters each (maxIdLength); the whole within what 20 such
+# values and their commas make.
+FILTER_TEXT = {"type": "string", "maxLength": 256, "pattern": "^[^,]{0,256}(,[^,]{0,256}){0,19}$"}
+
 PARAMETERS = {
     "offset": query("offset", "Items to skip.", {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}),
     "limit": query("limit", "Page size (default 50).", {"type": "integer", "minimum": 1, "maximum": 1000}),
     "fields": query("fields", "Comma-separated top-level attributes to return (id, href and @type always are).",
                     {"type": "string", "pattern": FIELD_LIST}),
     "state": query("state", "Quote state filter.", {"$ref": "#/components/schemas/QuoteStateType"}),
-    "relatedParty.id": query("relatedParty.id", "Related party id filter.", {"type": "string"}),
-    "externalId": query("externalId", "External id filter.", {"type": "string"}),
+    "relatedParty.id": query("relatedParty.id", "Related party id filter.", FILTER_TEXT),
+    "externalId": query("externalId", "External id filter.", FILTER_TEXT),
     "billingAccount.id": query("billingAccount.id", "Billing account id filter (products).", {"type": "string"}),
     "productOffering.id": query("productOffering.id", "Product offering id filter (products).", {"type": "string"}),
     "productStatus": query("status", "Product status filter.", {"type": "string", "enum": PRODUCT_STATUSES}),
