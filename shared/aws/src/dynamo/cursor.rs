@@ -15,7 +15,7 @@ use super::DynamoStore;
 use super::item::{Item, s};
 use super::keys::{self, GSI1PK, GSI1SK, PK, SK};
 use super::page;
-use super::query::QuerySpec;
+use super::query::{QuerySpec, enough};
 use crate::error::DynamoError;
 
 /// How a listing's `gsi1` sort key is made.
@@ -170,8 +170,11 @@ impl DynamoStore {
                 let descending = segment.descending;
                 async move {
                     self.query_from(&spec, start, Some(evaluate), |items| {
-                        items.len() < need
-                            || (descending && same_date(&items[need - 1], &items[items.len() - 1]))
+                        if descending {
+                            !enough(items, need)
+                        } else {
+                            items.len() < need
+                        }
                     })
                     .await
                 }
@@ -195,17 +198,6 @@ fn sort_key(item: &Item) -> &str {
     item.get(GSI1SK)
         .and_then(|v| v.as_s().ok())
         .map_or("", String::as_str)
-}
-
-/// Whether two `<date>#<id>` items share the date.
-fn same_date(a: &Item, b: &Item) -> bool {
-    let date = |item: &Item| {
-        item.get(GSI1SK)
-            .and_then(|v| v.as_s().ok())
-            .and_then(|sk| sk.split_once('#'))
-            .map(|(date, _)| date.to_owned())
-    };
-    date(a) == date(b)
 }
 
 #[cfg(test)]

@@ -256,10 +256,15 @@ impl DynamoStore {
             .collect::<Result<Vec<_>, DynamoError>>()?;
         let mut found = self.batch_get(wanted).await?;
         // In the page's order; an item deleted since its key was read is left out.
+        let rank: std::collections::HashMap<&str, usize> = order
+            .iter()
+            .enumerate()
+            .filter_map(|(at, k)| Some((k.get(PK)?.as_s().ok()?.as_str(), at)))
+            .collect();
         let position = |item: &Item| {
-            order
-                .iter()
-                .position(|k| k.get(PK) == item.get(PK))
+            item.get(PK)
+                .and_then(|pk| pk.as_s().ok())
+                .and_then(|pk| rank.get(pk.as_str()).copied())
                 .unwrap_or(usize::MAX)
         };
         found.sort_by_key(position);
@@ -378,7 +383,7 @@ fn date_part(item: &Item) -> &str {
 /// Whether `items` hold the first `needed` items and the whole group of items sharing the
 /// date of the last of them: the index orders ties by id descending, the ports by id
 /// ascending, so a tie group at the page edge is read in full and re-sorted.
-fn enough(items: &[Item], needed: usize) -> bool {
+pub(crate) fn enough(items: &[Item], needed: usize) -> bool {
     needed == 0
         || (items.len() > needed
             && items

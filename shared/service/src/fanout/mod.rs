@@ -21,6 +21,7 @@ use q2c_model::tmf::ProductOfferingPrice;
 use time::OffsetDateTime;
 
 use crate::context::TenantId;
+use crate::listing::Scanned;
 use crate::messaging::{HandlerError, ParsedMessage};
 use crate::store::StoreError;
 
@@ -168,9 +169,8 @@ impl OpenQuotePage {
     /// One more than asked tells that more follow; the last quote kept is where the next
     /// page starts.
     #[must_use]
-    pub fn from_overfetch(mut found: Vec<OpenQuote>, limit: usize) -> Self {
-        let more = found.len() > limit;
-        found.truncate(limit);
+    pub fn from_overfetch(found: Vec<OpenQuote>, limit: usize) -> Self {
+        let Scanned { items: found, more } = Scanned::from_overfetch(found, limit as u64);
         let next = found
             .last()
             .filter(|_| more)
